@@ -1,0 +1,182 @@
+"""The Telegram side of the service: PTB Application, inbox, sender, webhook or polling.
+
+The path of one update (see docs/ARCHITECTURE.md):
+1. it arrives by webhook (``web.app``) or by ``bot.polling``; :meth:`TelegramBot.accept` stores
+   it in the inbox (a repeated ``update_id`` stops here) and puts it on PTB's update queue;
+2. PTB hands it to :class:`bot.processor.ChatOrderedProcessor` (one chat in order, chats in
+   parallel), which runs :func:`on_update`;
+3. :func:`on_update` translates it (``bot.updates``) and calls the conversation service, which
+   claims the inbox row, changes state and queues replies in one transaction;
+4. :class:`bot.sender.OutboxSender` delivers the replies within Telegram's limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from telegram import Bot, BotCommand, Update
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from bot.polling import poll_updates
+from bot.processor import ChatOrderedProcessor
+from bot.sender import OutboxSender
+from bot.updates import CHANNEL, raw_chat_key, to_inbound
+from core.config import Settings
+from services import inbox
+from services.conversation import ConversationService
+from services.outbox import QueuedMessage
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/telegram/webhook"
+COMMANDS = {
+    "zh-CN": [
+        ("start", "登记纠纷"),
+        ("cases", "我的案件"),
+        ("case", "查看案件"),
+        ("cancel", "取消登记"),
+        ("language", "切换语言 / Language"),
+        ("help", "帮助"),
+    ],
+    "en": [
+        ("start", "Report a dispute"),
+        ("cases", "My cases"),
+        ("case", "Show a case"),
+        ("cancel", "Cancel the report"),
+        ("language", "Language / 语言"),
+        ("help", "Help"),
+    ],
+}
+
+
+class TelegramBot:
+    """Owns the PTB application and everything that moves updates in and messages out."""
+
+    def __init__(self, settings: Settings, db: Database, conversation: ConversationService) -> None:
+        if not settings.telegram_bot_token:
+            raise ValueError("TelegramBot needs TELEGRAM_BOT_TOKEN")
+        self.settings = settings
+        self.db = db
+        self.conversation = conversation
+        self.application: Application[Any, Any, Any, Any, Any, Any] = (
+            Application.builder()
+            .token(settings.telegram_bot_token)
+            .base_url(settings.telegram_api_base_url)
+            .base_file_url(settings.telegram_api_file_url)
+            .updater(None)
+            .concurrent_updates(ChatOrderedProcessor(settings.max_concurrent_updates))
+            .connection_pool_size(64)
+            .build()
+        )
+        self.application.bot_data["telegram_bot"] = self
+        self.application.add_handler(TypeHandler(Update, on_update))
+        self.sender = OutboxSender(
+            self.application.bot,
+            db,
+            rate_global=settings.telegram_rate_global,
+            rate_per_chat=settings.telegram_rate_per_chat,
+        )
+        conversation.notify = self._notify
+        self._stop = asyncio.Event()
+        self._poller: asyncio.Task[None] | None = None
+
+    @property
+    def bot(self) -> Bot:
+        bot: Bot = self.application.bot
+        return bot
+
+    def _notify(self, messages: list[QueuedMessage]) -> None:
+        self.sender.submit(messages)
+
+    async def start(self) -> None:
+        await self.application.initialize()  # getMe: fails fast on a wrong token
+        await self.application.start()
+        await self.sender.start()
+        # Updates stored but not handled when the process last stopped, in their order.
+        for row in await inbox.pending(self.db, CHANNEL):
+            await self.application.update_queue.put(Update.de_json(row.payload, self.bot))
+        await self._set_commands()
+        if self.settings.webhook_mode:
+            await self.bot.set_webhook(
+                url=f"{self.settings.public_url}{WEBHOOK_PATH}",
+                secret_token=self.webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            await self.bot.delete_webhook()
+            self._poller = asyncio.create_task(
+                poll_updates(self.bot, self.accept, stop=self._stop), name="telegram-poll"
+            )
+        log.info(
+            "Telegram bot @%s started (%s)",
+            self.bot.username,
+            "webhook" if self.settings.webhook_mode else "long polling",
+        )
+
+    async def _set_commands(self) -> None:
+        try:
+            for lang, commands in COMMANDS.items():
+                await self.bot.set_my_commands(
+                    [BotCommand(c, d) for c, d in commands],
+                    language_code=None if lang == self.settings.default_language else lang[:2],
+                )
+        except Exception as exc:  # cosmetic: never stop start-up over the command menu
+            log.warning("could not set the command menu: %s", exc)
+
+    @property
+    def webhook_secret(self) -> str:
+        """The configured secret, or one derived from the token (stable across restarts)."""
+        if self.settings.webhook_secret:
+            return self.settings.webhook_secret
+        import hashlib
+
+        token = self.settings.telegram_bot_token or ""
+        return hashlib.sha256(("webhook:" + token).encode()).hexdigest()[:64]
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._poller
+        if self.application.running:
+            await self.application.stop()
+        await self.sender.stop()
+        await self.application.shutdown()
+
+    async def accept(self, raw: dict[str, Any]) -> bool:
+        """Store one raw update and queue it for handling; False for a duplicate."""
+        update_id = raw["update_id"]
+        if not await inbox.accept(self.db, CHANNEL, update_id, raw_chat_key(raw), raw):
+            return False
+        try:
+            update = Update.de_json(raw, self.bot)
+        except Exception as exc:  # hostile or malformed: keep it for inspection, move on
+            log.warning("unparseable update %s: %s", update_id, exc)
+            await inbox.mark_failed(self.db, CHANNEL, update_id, f"unparseable: {exc}")
+            return True
+        await self.application.update_queue.put(update)
+        return True
+
+
+async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The one PTB handler: translate, hand to the service, report failures."""
+    tg: TelegramBot = context.bot_data["telegram_bot"]
+    key = (CHANNEL, update.update_id)
+    event = to_inbound(update)
+    try:
+        if event is None:
+            async with tg.db.write() as session:
+                await inbox.claim(session, *key)
+            return
+        await tg.conversation.handle(event, key)
+    except Exception as exc:
+        log.exception("update %s failed", update.update_id)
+        await inbox.mark_failed(tg.db, CHANNEL, update.update_id, repr(exc))
+        if event is not None:
+            with contextlib.suppress(Exception):
+                await tg.conversation.report_failure(event)

@@ -1,0 +1,56 @@
+"""Long polling that stores updates before confirming them to Telegram.
+
+PTB's own ``Updater`` moves the offset forward as soon as updates are in memory, so a crash
+could lose them. Here each batch is committed to the inbox first; only the *next* getUpdates
+call, carrying ``offset = last + 1``, confirms them to Telegram.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Bot
+from telegram.error import InvalidToken, NetworkError, RetryAfter, TimedOut
+
+from bot.sender import retry_seconds
+
+log = logging.getLogger(__name__)
+
+
+async def poll_updates(
+    bot: Bot,
+    accept: Callable[[dict[str, Any]], Awaitable[bool]],
+    *,
+    poll_seconds: int = 25,
+    stop: asyncio.Event,
+) -> None:
+    offset: int | None = None
+    backoff = 0.5
+    while not stop.is_set():
+        try:
+            kwargs: dict[str, Any] = {"timeout": poll_seconds, "allowed_updates": []}
+            if offset is not None:
+                kwargs["offset"] = offset
+            batch = await bot.do_api_request(
+                "getUpdates", api_kwargs=kwargs, read_timeout=poll_seconds + 10
+            )
+            backoff = 0.5
+        except InvalidToken:
+            log.error("Telegram refused the bot token; polling stopped")
+            raise
+        except RetryAfter as exc:
+            await asyncio.sleep(retry_seconds(exc.retry_after))
+            continue
+        except (TimedOut, NetworkError) as exc:
+            log.warning("getUpdates failed (%s); retrying in %.1fs", exc, backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(30.0, backoff * 2)
+            continue
+        for raw in sorted(batch or [], key=lambda u: u.get("update_id", 0)):
+            if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
+                continue
+            await accept(raw)
+            offset = max(offset or 0, raw["update_id"] + 1)

@@ -1,0 +1,271 @@
+"""Delivers outbox rows to Telegram within its rate limits, retrying without losing order.
+
+Why not PTB's ``AIORateLimiter``: our messages are durable rows, and delivery must survive
+restarts and keep each chat's messages in order across retries. Each chat has its own FIFO
+worker (so a slow or flood-limited chat never holds up the others); a global token bucket keeps
+the bot under ~30 messages/s and a per-chat bucket near 1 message/s with a small burst. A burst
+above the limits is delayed, never dropped. Sent rows are marked in batches.
+
+Delivery is at-least-once: if the process dies after Telegram accepted a message but before the
+row was marked sent (a window of ~0.1 s), that one message is sent again on restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from services.outbox import QueuedMessage
+from storage.base import utcnow
+from storage.db import Database
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+MAX_BACKOFF = 60.0
+
+
+class TokenBucket:
+    """Reserve-ahead token bucket: each caller learns how long to wait for its slot.
+
+    ``rate`` 0 disables the limit. No awaits between reading and updating the state, so it is
+    safe across asyncio tasks without a lock.
+    """
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = max(1.0, burst)
+        self.tokens = self.burst
+        self.stamp = time.monotonic()
+
+    def reserve(self) -> float:
+        if self.rate <= 0:
+            return 0.0
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        self.tokens -= 1
+        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+    def pause(self, seconds: float) -> None:
+        """After a 429, hold everyone back for ``seconds``."""
+        self.tokens = min(self.tokens, -seconds * self.rate) if self.rate > 0 else self.tokens
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        bot: Bot,
+        db: Database,
+        *,
+        rate_global: float = 30.0,
+        rate_per_chat: float = 1.0,
+        per_chat_burst: float = 3.0,
+    ) -> None:
+        self.bot = bot
+        self.db = db
+        self.rate_per_chat = rate_per_chat
+        self.per_chat_burst = per_chat_burst
+        self.global_bucket = TokenBucket(rate_global, burst=rate_global or 1)
+        self._queues: dict[str, deque[QueuedMessage]] = {}
+        self._buckets: dict[str, TokenBucket] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._known: set[int] = set()
+        self._done: list[tuple[int, str, str | None, str | None]] = []
+        self._flush_wakeup = asyncio.Event()
+        self._flusher: asyncio.Task[None] | None = None
+        self._global_pause_until = 0.0
+        self.sent_count = 0
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        self._flusher = asyncio.create_task(self._flush_loop(), name="outbox-flush")
+        await self.load_pending()
+
+    async def load_pending(self) -> None:
+        """Queue rows left pending by an earlier run (or another writer)."""
+        async with self.db.read() as session:
+            rows = (
+                await session.execute(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.channel == CHANNEL, OutboxMessage.status == "pending")
+                    .order_by(OutboxMessage.id)
+                )
+            ).scalars()
+            pending = [QueuedMessage(r.id, r.channel, r.chat_id, r.payload) for r in rows]
+        self.submit(pending)
+
+    async def stop(self) -> None:
+        workers = list(self._workers.values())
+        for task in workers:
+            task.cancel()
+        for task in workers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        await self._flush()
+
+    async def drain(self, within: float = 30.0) -> None:
+        """Wait until everything queued so far is delivered and marked (tests, shutdown)."""
+        deadline = time.monotonic() + within
+        while self._workers or self._done:
+            if time.monotonic() > deadline:
+                raise TimeoutError("outbox not drained")
+            self._flush_wakeup.set()
+            await asyncio.sleep(0.01)
+
+    # ------------------------------------------------------------------ queueing
+
+    def submit(self, messages: list[QueuedMessage]) -> None:
+        for m in messages:
+            if m.channel != CHANNEL or m.id in self._known:
+                continue
+            self._known.add(m.id)
+            self._queues.setdefault(m.chat_id, deque()).append(m)
+            if m.chat_id not in self._workers:
+                self._workers[m.chat_id] = asyncio.create_task(
+                    self._chat_worker(m.chat_id), name=f"send-{m.chat_id}"
+                )
+
+    async def _chat_worker(self, chat_id: str) -> None:
+        queue = self._queues[chat_id]
+        try:
+            while queue:
+                message = queue[0]
+                status, external, error = await self._deliver(message)
+                queue.popleft()
+                self._done.append((message.id, status, external, error))
+                self._flush_wakeup.set()
+        finally:
+            if not queue:
+                self._queues.pop(chat_id, None)
+                self._buckets.pop(chat_id, None)
+            self._workers.pop(chat_id, None)
+
+    # ------------------------------------------------------------------ delivery
+
+    async def _wait_turn(self, chat_id: str, payload: dict[str, Any]) -> None:
+        if payload.get("kind") == "answer_callback":
+            return  # not a message: no flood limits apply
+        bucket = self._buckets.get(chat_id)
+        if bucket is None:
+            bucket = self._buckets[chat_id] = TokenBucket(
+                self.rate_per_chat, burst=self.per_chat_burst
+            )
+        delay = max(bucket.reserve(), self.global_bucket.reserve())
+        delay = max(delay, self._global_pause_until - time.monotonic())
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def _deliver(self, message: QueuedMessage) -> tuple[str, str | None, str | None]:
+        """Send until it succeeds or fails for good; returns (status, telegram id, error)."""
+        backoff = 0.5
+        while True:
+            await self._wait_turn(message.chat_id, message.payload)
+            try:
+                external = await self._call(message.chat_id, message.payload)
+                self.sent_count += 1
+                return "sent", external, None
+            except RetryAfter as exc:
+                seconds = retry_seconds(exc.retry_after)
+                log.warning("Telegram asks to wait %.1fs (chat %s)", seconds, message.chat_id)
+                self._global_pause_until = max(self._global_pause_until, time.monotonic() + seconds)
+            except (Forbidden, BadRequest) as exc:
+                if message.payload.get("kind") == "answer_callback":
+                    return "sent", None, str(exc)  # an expired callback is harmless
+                log.warning("message %s to %s refused: %s", message.id, message.chat_id, exc)
+                return "failed", None, str(exc)
+            except (TimedOut, NetworkError) as exc:
+                log.warning(
+                    "network error sending %s: %s; retry in %.1fs", message.id, exc, backoff
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(MAX_BACKOFF, backoff * 2)
+
+    async def _call(self, chat_id: str, payload: dict[str, Any]) -> str | None:
+        if payload.get("kind") == "answer_callback":
+            await self.bot.answer_callback_query(payload["callback_id"], text=payload.get("text"))
+            return None
+        markup: Any = None
+        if payload.get("buttons"):
+            markup = InlineKeyboardMarkup(
+                [
+                    [InlineKeyboardButton(b["text"], callback_data=b["action"]) for b in row]
+                    for row in payload["buttons"]
+                ]
+            )
+        elif payload.get("contact_button"):
+            markup = ReplyKeyboardMarkup(
+                [[KeyboardButton(payload["contact_button"], request_contact=True)]],
+                resize_keyboard=True,
+                one_time_keyboard=True,
+            )
+        elif payload.get("remove_keyboard"):
+            markup = ReplyKeyboardRemove()
+        sent = await self.bot.send_message(int(chat_id), payload["text"], reply_markup=markup)
+        return str(sent.message_id)
+
+    # ------------------------------------------------------------------ marking
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await self._flush_wakeup.wait()
+            self._flush_wakeup.clear()
+            await asyncio.sleep(0.05)  # gather a batch
+            try:
+                await self._flush()
+            except Exception:
+                log.exception("could not mark outbox rows; will retry")
+                await asyncio.sleep(1)
+                self._flush_wakeup.set()
+
+    async def _flush(self) -> None:
+        if not self._done:
+            return
+        batch, self._done = self._done, []
+        now = utcnow()
+        try:
+            async with self.db.write() as session:
+                await session.execute(
+                    update(OutboxMessage),
+                    [
+                        {
+                            "id": i,
+                            "status": status,
+                            "external_id": external,
+                            "error": error,
+                            "sent_at": now,
+                        }
+                        for i, status, external, error in batch
+                    ],
+                )
+        except Exception:
+            self._done = batch + self._done
+            raise
+        for i, *_ in batch:
+            self._known.discard(i)
+
+
+def retry_seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

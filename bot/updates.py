@@ -1,0 +1,120 @@
+"""Telegram ``Update`` → channel-neutral :class:`services.inbound.Inbound`.
+
+Pure translation: nothing here talks to the network or the database. Telegram names,
+usernames and phone numbers of senders are deliberately not carried over, except a contact's
+phone number when a party shares it on purpose.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Message, Update
+
+from mediation import intake
+from services.inbound import Command, Inbound
+
+CHANNEL = "telegram"
+
+
+def chat_key(update: Update) -> str:
+    """The ordering key: updates with the same key are handled strictly one after another."""
+    if update.effective_chat is not None:
+        return str(update.effective_chat.id)
+    if update.effective_user is not None:
+        return f"u{update.effective_user.id}"
+    return "none"
+
+
+def raw_chat_key(raw: dict[str, Any]) -> str:
+    """Same key from the raw JSON, without parsing the whole update (used on arrival)."""
+    for field in ("message", "edited_message", "channel_post", "edited_channel_post"):
+        chat = (raw.get(field) or {}).get("chat") if isinstance(raw.get(field), dict) else None
+        if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+            return str(chat["id"])
+    cq = raw.get("callback_query")
+    if isinstance(cq, dict):
+        msg = cq.get("message")
+        if isinstance(msg, dict) and isinstance(msg.get("chat"), dict):
+            chat_id = msg["chat"].get("id")
+            if isinstance(chat_id, int):
+                return str(chat_id)
+        sender = cq.get("from")
+        if isinstance(sender, dict) and isinstance(sender.get("id"), int):
+            return f"u{sender['id']}"
+    for value in raw.values():
+        if isinstance(value, dict):
+            sender = value.get("from")
+            if isinstance(sender, dict) and isinstance(sender.get("id"), int):
+                return f"u{sender['id']}"
+    return "none"
+
+
+def parse_command(text: str) -> Command | None:
+    """``/start@mybot payload`` → Command("start", ("payload",))."""
+    if not text.startswith("/") or len(text) < 2:
+        return None
+    head, _, rest = text[1:].partition(" ")
+    name = head.split("@", 1)[0].lower()
+    if not name or not name.replace("_", "").isalnum() or not name.isascii():
+        return None
+    return Command(name, tuple(rest.split()))
+
+
+def _message_payload(message: Message) -> intake.Input | Command | None:
+    if message.text is not None:
+        return parse_command(message.text) or intake.TextInput(message.text)
+    if message.contact is not None:
+        sender = message.from_user.id if message.from_user else None
+        own = message.contact.user_id is not None and message.contact.user_id == sender
+        return intake.ContactInput(message.contact.phone_number, is_own=own)
+    if message.photo:
+        largest = message.photo[-1]
+        return intake.FileInput("photo", largest.file_id, size=largest.file_size)
+    for kind in ("document", "video", "audio", "voice", "video_note"):
+        media = getattr(message, kind)
+        if media is not None:
+            return intake.FileInput(
+                "voice" if kind in ("voice", "video_note") else kind,
+                media.file_id,
+                name=getattr(media, "file_name", None),
+                mime_type=getattr(media, "mime_type", None),
+                size=media.file_size,
+            )
+    if message.sticker is not None:
+        return intake.OtherInput("sticker")
+    if message.location is not None:
+        return intake.OtherInput("location")
+    return intake.OtherInput("other")
+
+
+def to_inbound(update: Update) -> Inbound | None:
+    """None for updates that need no answer (membership changes, channel posts, polls…)."""
+    user = update.effective_user
+    chat = update.effective_chat
+    if update.callback_query is not None:
+        cq = update.callback_query
+        if chat is None or user is None:
+            return None
+        return Inbound(
+            channel=CHANNEL,
+            chat_id=str(chat.id),
+            user_id=str(user.id),
+            payload=intake.ActionInput(cq.data or ""),
+            chat_type=chat.type,
+            language_hint=user.language_code,
+            callback_id=cq.id,
+        )
+    message = update.message or update.edited_message
+    if message is None or user is None or chat is None or user.is_bot:
+        return None
+    return Inbound(
+        channel=CHANNEL,
+        chat_id=str(chat.id),
+        user_id=str(user.id),
+        payload=_message_payload(message),
+        chat_type=chat.type,
+        language_hint=user.language_code,
+        edited=update.edited_message is not None,
+        forwarded=message.forward_origin is not None,
+    )

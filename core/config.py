@@ -1,0 +1,211 @@
+"""Configuration from environment variables (and an optional ``.env`` file).
+
+Every variable is documented in README.md's configuration table; a test keeps the two in
+sync. An invalid value raises :class:`ConfigError` naming the variable, so start-up stops with
+a message an operator can act on instead of a traceback from deep inside a library.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+T = TypeVar("T")
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_UNITS_FILE = PROJECT_ROOT / "config" / "units.toml"
+
+_TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_LANGS = ("zh-CN", "en")
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or invalid; ``variable`` names it."""
+
+    def __init__(self, variable: str, message: str) -> None:
+        super().__init__(f"{variable}: {message}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated, typed configuration. Build it with :meth:`from_env`."""
+
+    data_dir: Path
+    database_url: str
+    telegram_bot_token: str | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_api_file_url: str = "https://api.telegram.org/file/bot"
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    public_url: str | None = None
+    webhook_secret: str | None = None
+    units_file: Path = DEFAULT_UNITS_FILE
+    default_language: str = "zh-CN"
+    timezone: str = "Asia/Shanghai"
+    pii_keys: tuple[str, ...] = ()
+    secret_key: str | None = None
+    telegram_rate_global: float = 30.0
+    telegram_rate_per_chat: float = 1.0
+    max_concurrent_updates: int = 256
+    log_level: str = "INFO"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def webhook_mode(self) -> bool:
+        """Webhook when a public URL is configured, long polling otherwise."""
+        return self.public_url is not None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, dotenv: Path | None = None
+    ) -> Settings:
+        """Read settings from ``environ`` (default ``os.environ``) plus an optional ``.env``.
+
+        Values in the real environment win over the ``.env`` file, as with most tools.
+        """
+        env: dict[str, str] = {}
+        if dotenv is None and environ is None:
+            dotenv = PROJECT_ROOT / ".env"
+        if dotenv is not None and dotenv.is_file():
+            from dotenv import dotenv_values
+
+            env.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
+        env.update(os.environ if environ is None else environ)
+
+        def get(name: str) -> str | None:
+            value = env.get(name)
+            if value is None:
+                return None
+            value = value.strip()
+            return value or None
+
+        data_dir = Path(get("DATA_DIR") or "./var").expanduser().resolve()
+        token = get("TELEGRAM_BOT_TOKEN")
+        if token is not None and not _TOKEN_RE.match(token):
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN", "expected the form 123456:ABC-DEF… given by @BotFather"
+            )
+        public_url = get("PUBLIC_URL")
+        if public_url is not None:
+            public_url = _http_url("PUBLIC_URL", public_url).rstrip("/")
+        secret = get("WEBHOOK_SECRET")
+        if secret is not None and not _SECRET_RE.match(secret):
+            raise ConfigError("WEBHOOK_SECRET", "use 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        language = get("DEFAULT_LANGUAGE") or "zh-CN"
+        if language not in _LANGS:
+            raise ConfigError("DEFAULT_LANGUAGE", f"must be one of {', '.join(_LANGS)}")
+        timezone = get("TIMEZONE") or "Asia/Shanghai"
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError("TIMEZONE", f"unknown time zone {timezone!r}") from exc
+        units_file = Path(get("UNITS_FILE") or DEFAULT_UNITS_FILE)
+        if not units_file.is_file():
+            raise ConfigError("UNITS_FILE", f"no such file: {units_file}")
+        log_level = (get("LOG_LEVEL") or "INFO").upper()
+        if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ConfigError("LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")
+        pii = tuple(k.strip() for k in (get("PII_KEYS") or "").split(",") if k.strip())
+        for key in pii:
+            _check_fernet_key(key)
+
+        return cls(
+            data_dir=data_dir,
+            database_url=normalise_database_url(
+                get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'mediation.db'}"
+            ),
+            telegram_bot_token=token,
+            telegram_api_base_url=_http_url(
+                "TELEGRAM_API_BASE_URL",
+                get("TELEGRAM_API_BASE_URL") or "https://api.telegram.org/bot",
+            ),
+            telegram_api_file_url=_http_url(
+                "TELEGRAM_API_FILE_URL",
+                get("TELEGRAM_API_FILE_URL") or "https://api.telegram.org/file/bot",
+            ),
+            web_host=get("WEB_HOST") or "127.0.0.1",
+            web_port=_number("WEB_PORT", get("WEB_PORT"), 8080, int, 0, 65535),
+            public_url=public_url,
+            webhook_secret=secret,
+            units_file=units_file,
+            default_language=language,
+            timezone=timezone,
+            pii_keys=pii,
+            secret_key=get("SECRET_KEY"),
+            telegram_rate_global=_number(
+                "TELEGRAM_RATE_GLOBAL", get("TELEGRAM_RATE_GLOBAL"), 30.0, float, 0, 100_000
+            ),
+            telegram_rate_per_chat=_number(
+                "TELEGRAM_RATE_PER_CHAT", get("TELEGRAM_RATE_PER_CHAT"), 1.0, float, 0, 100_000
+            ),
+            max_concurrent_updates=_number(
+                "MAX_CONCURRENT_UPDATES", get("MAX_CONCURRENT_UPDATES"), 256, int, 1, 100_000
+            ),
+            log_level=log_level,
+            extra={k: v for k, v in env.items() if k.startswith("MEDIATION_")},
+        )
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual spellings and pick the async driver for each database."""
+    if url.startswith(("postgres://", "postgresql://")):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
+        return "sqlite+aiosqlite://" + url.split("://", 1)[1]
+    if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        return url
+    raise ConfigError("DATABASE_URL", "use sqlite:///path/to/file.db or postgresql://user@host/db")
+
+
+def _http_url(variable: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(variable, f"expected an http(s) URL, got {value!r}")
+    return value
+
+
+def _number(
+    variable: str,
+    raw: str | None,
+    default: T,
+    kind: Callable[[str], T],
+    low: float,
+    high: float,
+) -> T:
+    if raw is None:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError as exc:
+        raise ConfigError(variable, f"expected a number, got {raw!r}") from exc
+    if not low <= value <= high:  # type: ignore[operator]
+        raise ConfigError(variable, f"must be between {low:g} and {high:g}")
+    return value
+
+
+def _check_fernet_key(key: str) -> None:
+    import base64
+    import binascii
+
+    try:
+        raw = base64.urlsafe_b64decode(key.encode())
+    except (binascii.Error, ValueError) as exc:
+        raise ConfigError("PII_KEYS", "each key must be a urlsafe-base64 Fernet key") from exc
+    if len(raw) != 32:
+        raise ConfigError("PII_KEYS", "each key must decode to 32 bytes (Fernet.generate_key())")

@@ -1,0 +1,66 @@
+"""Message catalogs (zh-CN default, en) and the translator.
+
+User-facing text never lives in handlers: the domain names a message by key
+(:class:`mediation.replies.Msg`) and adapters call :func:`translate` in the reader's language.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from mediation.replies import Msg
+
+LANGUAGES = ("zh-CN", "en")
+DEFAULT_LANGUAGE = "zh-CN"
+_DIR = Path(__file__).parent
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in table.items():
+        full = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, full + "."))
+        else:
+            out[full] = str(value)
+    return out
+
+
+@cache
+def catalog(language: str) -> dict[str, str]:
+    with (_DIR / f"{language}.toml").open("rb") as fh:
+        return _flatten(tomllib.load(fh))
+
+
+def normalise_language(code: str | None) -> str:
+    """Map Telegram's ``language_code`` (``zh-hans``, ``en-GB``…) to a catalog language."""
+    if code and code.lower().startswith("en"):
+        return "en"
+    return DEFAULT_LANGUAGE
+
+
+def translate(language: str, msg: Msg | str, **params: object) -> str:
+    """Render a message; ``Msg`` parameters are translated recursively.
+
+    A missing key falls back to the default language and then to the key itself, so a gap in
+    a catalog degrades to something readable instead of an exception in front of a user.
+    """
+    if isinstance(msg, str):
+        msg = Msg(msg, params)
+    template = catalog(language).get(msg.key) or catalog(DEFAULT_LANGUAGE).get(msg.key, msg.key)
+    values = {k: _value(language, v) for k, v in msg.params.items()}
+    try:
+        return template.format_map(values)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+def _value(language: str, value: object) -> object:
+    if isinstance(value, Msg):
+        return translate(language, value)
+    if isinstance(value, list | tuple) and value and all(isinstance(v, Msg) for v in value):
+        return "\n".join(translate(language, v) for v in value)
+    return value

@@ -1,0 +1,242 @@
+"""The composition root and command line of the mediation service.
+
+``python main.py`` (or ``serve``) runs the web server, and the Telegram bot when
+``TELEGRAM_BOT_TOKEN`` is set. Every other command is listed by ``python main.py --help``.
+Nothing else in the code base builds engines, bots or pools: they are made here and passed in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from core import crypto
+from core.clock import Clock, SystemClock
+from core.config import ConfigError, Settings
+from core.logs import configure_logging
+from mediation.units import UnitDirectory
+from services.conversation import ConversationService
+from services.units import load_units, sync_units
+from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.app import TelegramBot
+
+log = logging.getLogger("main")
+
+
+@dataclass
+class Runtime:
+    """Everything a running service holds; built by :func:`build_runtime`."""
+
+    settings: Settings
+    db: Database
+    units: UnitDirectory
+    clock: Clock
+    conversation: ConversationService
+    telegram: TelegramBot | None = None  # when a token is configured
+    closers: list[Callable[[], object]] = field(default_factory=list)
+
+
+def prepare(settings: Settings) -> None:
+    """Process-wide set-up that must happen before any table is touched."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    keys = crypto.load_or_create_keys(settings.pii_keys, settings.data_dir)
+    crypto.configure(keys, crypto.load_or_create_secret(settings.secret_key, settings.data_dir))
+
+
+async def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
+    prepare(settings)
+    db = Database(settings.database_url)
+    units = load_units(settings.units_file)
+    async with db.write() as session:
+        await sync_units(session, units)
+    clock = clock or SystemClock()
+    conversation = ConversationService(db, settings, units, clock)
+    runtime = Runtime(settings, db, units, clock, conversation)
+    if settings.telegram_bot_token:
+        from bot.app import TelegramBot
+
+        runtime.telegram = TelegramBot(settings, db, conversation)
+    return runtime
+
+
+async def start_runtime(runtime: Runtime) -> None:
+    if runtime.telegram is not None:
+        await runtime.telegram.start()
+
+
+async def stop_runtime(runtime: Runtime) -> None:
+    if runtime.telegram is not None:
+        await runtime.telegram.stop()
+    await runtime.db.dispose()
+
+
+def make_web_app(settings: Settings) -> web.Application:
+    """The aiohttp app with the runtime's life bound to the app's (``cleanup_ctx``)."""
+    from web.app import create_app
+
+    holder: dict[str, Runtime] = {}
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        runtime = holder["runtime"]
+        await start_runtime(runtime)
+        yield
+        await stop_runtime(runtime)
+
+    async def factory() -> web.Application:
+        runtime = await build_runtime(settings)
+        holder["runtime"] = runtime
+        app = create_app(runtime)
+        app.cleanup_ctx.append(lifecycle)
+        return app
+
+    return factory()  # type: ignore[return-value]  # aiohttp accepts an awaitable app
+
+
+# ---------------------------------------------------------------------------- commands
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.migrate import upgrade
+
+    prepare(settings)
+    upgrade(settings.database_url)
+    mode = "off (set TELEGRAM_BOT_TOKEN)"
+    if settings.telegram_bot_token:
+        mode = "webhook" if settings.webhook_mode else "long polling"
+    print(
+        f"Mediation service on http://{settings.web_host}:{settings.web_port}/  "
+        f"database: {settings.database_url.split('://')[0]}  Telegram: {mode}",
+        flush=True,
+    )
+    web.run_app(
+        make_web_app(settings),
+        host=settings.web_host,
+        port=settings.web_port,
+        print=None,
+        access_log=None,
+    )
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.migrate import upgrade
+
+    prepare(settings)
+    upgrade(settings.database_url, args.revision)
+    print(f"database at revision {args.revision}: {_safe_url(settings.database_url)}")
+    return 0
+
+
+def cmd_db_revision(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.migrate import revision
+
+    prepare(settings)
+    revision(settings.database_url, args.message)
+    return 0
+
+
+def cmd_admin_create_user(args: argparse.Namespace, settings: Settings) -> int:
+    from services.staff import ROLES, create_staff
+
+    if args.role not in ROLES:
+        print(f"--role must be one of {', '.join(ROLES)}", file=sys.stderr)
+        return 2
+    password = args.password or (
+        sys.stdin.readline().rstrip("\n")
+        if args.password_stdin
+        else getpass.getpass("密码 Password: ")
+    )
+
+    async def run() -> int:
+        runtime = await build_runtime(settings)
+        try:
+            unit = args.unit or runtime.units.default.code
+            error = await create_staff(
+                runtime.db,
+                username=args.username,
+                password=password,
+                role=args.role,
+                unit_code=unit,
+                display_name=args.name or args.username,
+                known_units=set(runtime.units.by_code),
+            )
+        finally:
+            await runtime.db.dispose()
+        if error:
+            print(error, file=sys.stderr)
+            return 1
+        print(f"created {args.role} account {args.username!r} in unit {unit}")
+        return 0
+
+    return asyncio.run(run())
+
+
+def _safe_url(url: str) -> str:
+    head, _, tail = url.partition("://")
+    return f"{head}://{tail.split('@')[-1]}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="main.py",
+        description="Online people's mediation service (线上人民调解). With no command: serve.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("serve", help="run the web server, and the Telegram bot if configured")
+    p.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database migrations").add_subparsers(
+        dest="db_command", metavar="DB_COMMAND", required=True
+    )
+    p = db.add_parser("upgrade", help="apply migrations (idempotent)")
+    p.add_argument("revision", nargs="?", default="head")
+    p.set_defaults(func=cmd_db_upgrade)
+    p = db.add_parser("revision", help="autogenerate a migration from the models (developers)")
+    p.add_argument("-m", "--message", required=True)
+    p.set_defaults(func=cmd_db_revision)
+
+    admin = sub.add_parser("admin", help="administration").add_subparsers(
+        dest="admin_command", metavar="ADMIN_COMMAND", required=True
+    )
+    p = admin.add_parser("create-user", help="create a staff account (the first admin, …)")
+    p.add_argument("username")
+    p.add_argument("--role", default="admin", help="admin, mediator, police, lawyer, viewer")
+    p.add_argument("--unit", help="unit code (default: the default unit)")
+    p.add_argument("--name", help="display name")
+    p.add_argument("--password", help="password (prefer --password-stdin or the prompt)")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.set_defaults(func=cmd_admin_create_user)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["serve", *(argv or [])])
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"配置错误 / configuration error: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    try:
+        return int(args.func(args, settings))
+    except ConfigError as exc:
+        print(f"配置错误 / configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,376 @@
+"""The intake dialogue (纠纷登记) as a pure state machine.
+
+``handle(draft, input)`` returns the new draft and the replies; nothing here does I/O, so the
+service can run it inside the same database transaction that stores the draft, and a restart
+resumes at exactly the same step. The order of questions follows the 人民调解申请书: the dispute,
+what the applicant asks for, then the parties' details (see shared legal notes, document 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from mediation.disputes import DisputeType
+from mediation.masking import mask_id_number
+from mediation.replies import Button, Msg, Reply, button, reply
+from mediation.validation import (
+    InvalidInput,
+    clean_name,
+    clean_text,
+    normalise_phone,
+    parse_amount,
+    validate_id_number,
+)
+
+
+class Step(StrEnum):
+    CONSENT = "consent"
+    DISPUTE_TYPE = "dispute_type"
+    FACTS = "facts"
+    EVIDENCE = "evidence"
+    CLAIMS = "claims"
+    AMOUNT = "amount"
+    PLACE = "place"
+    NAME = "name"
+    PHONE = "phone"
+    ID_NUMBER = "id_number"
+    OTHER_NAME = "other_name"
+    OTHER_PHONE = "other_phone"
+    CONFIRM = "confirm"
+
+
+ORDER: tuple[Step, ...] = tuple(Step)
+OPTIONAL: frozenset[Step] = frozenset({Step.AMOUNT, Step.ID_NUMBER, Step.OTHER_PHONE})
+EDITABLE: tuple[Step, ...] = (
+    Step.DISPUTE_TYPE,
+    Step.FACTS,
+    Step.EVIDENCE,
+    Step.CLAIMS,
+    Step.AMOUNT,
+    Step.PLACE,
+    Step.NAME,
+    Step.PHONE,
+    Step.ID_NUMBER,
+    Step.OTHER_NAME,
+    Step.OTHER_PHONE,
+)
+MAX_EVIDENCE = 20
+#: Confirms the phone number and takes the "share contact" keyboard away again.
+PHONE_SAVED = Reply(Msg("intake.phone_saved"), remove_keyboard=True)
+TEXT_LIMITS: dict[Step, tuple[int, int]] = {
+    Step.FACTS: (10, 2000),
+    Step.CLAIMS: (2, 1000),
+    Step.PLACE: (2, 200),
+}
+
+# ---------------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class TextInput:
+    text: str
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    """A button press; ``action`` is the button's action string."""
+
+    action: str
+
+
+@dataclass(frozen=True)
+class ContactInput:
+    phone: str
+    is_own: bool
+
+
+@dataclass(frozen=True)
+class FileInput:
+    """A photo, document, video or voice message; ``ref`` identifies it on its channel."""
+
+    kind: str
+    ref: str
+    name: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class OtherInput:
+    """Anything else (sticker, location, poll…): ``kind`` names it for the error message."""
+
+    kind: str
+
+
+Input = TextInput | ActionInput | ContactInput | FileInput | OtherInput
+
+# ---------------------------------------------------------------------------------- state
+
+
+@dataclass
+class IntakeDraft:
+    step: Step = Step.CONSENT
+    answers: dict[str, Any] = field(default_factory=dict)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    editing: bool = False
+    confirming_cancel: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "step": self.step.value,
+            "answers": dict(self.answers),
+            "evidence": list(self.evidence),
+            "editing": self.editing,
+            "confirming_cancel": self.confirming_cancel,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> IntakeDraft:
+        return cls(
+            step=Step(data.get("step", Step.CONSENT.value)),
+            answers=dict(data.get("answers", {})),
+            evidence=list(data.get("evidence", [])),
+            editing=bool(data.get("editing", False)),
+            confirming_cancel=bool(data.get("confirming_cancel", False)),
+        )
+
+    @property
+    def amount(self) -> Decimal | None:
+        raw = self.answers.get("amount")
+        return Decimal(raw) if raw else None
+
+
+@dataclass
+class IntakeResult:
+    """``draft`` is None when the party cancelled; ``submitted`` asks the service to file it."""
+
+    draft: IntakeDraft | None
+    replies: list[Reply]
+    submitted: bool = False
+
+
+# ---------------------------------------------------------------------------------- prompts
+
+
+def _type_buttons() -> tuple[tuple[Button, ...], ...]:
+    types = list(DisputeType)
+    return tuple(
+        tuple(button(f"dispute.{t.value}", f"i:type:{t.value}") for t in types[i : i + 2])
+        for i in range(0, len(types), 2)
+    )
+
+
+def prompt(draft: IntakeDraft) -> Reply:
+    """The question for the draft's current step."""
+    step = draft.step
+    if step is Step.CONSENT:
+        return Reply(
+            Msg("intake.consent"),
+            buttons=(
+                (button("intake.btn_agree", "i:consent"),),
+                (button("intake.btn_disagree", "i:decline"),),
+            ),
+        )
+    if step is Step.DISPUTE_TYPE:
+        return Reply(Msg("intake.ask_type"), buttons=_type_buttons())
+    if step is Step.EVIDENCE:
+        return Reply(
+            Msg("intake.ask_evidence", {"count": len(draft.evidence), "max": MAX_EVIDENCE}),
+            buttons=((button("intake.btn_next", "i:next"),),),
+        )
+    if step is Step.PHONE:
+        return Reply(Msg("intake.ask_phone"), ask_contact=True)
+    if step is Step.CONFIRM:
+        return summary(draft)
+    key = f"intake.ask_{step.value}"
+    params: dict[str, object] = {}
+    if step in TEXT_LIMITS:
+        params["max"] = TEXT_LIMITS[step][1]
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if step in OPTIONAL:
+        buttons = ((button("intake.btn_skip", "i:skip"),),)
+    return Reply(Msg(key, params), buttons=buttons)
+
+
+def summary(draft: IntakeDraft) -> Reply:
+    a = draft.answers
+    none = Msg("intake.not_given")
+    amount = draft.amount
+    params: dict[str, object] = {
+        "type": Msg(f"dispute.{a.get('dispute_type', 'other')}"),
+        "facts": a.get("facts", ""),
+        "evidence": len(draft.evidence),
+        "claims": a.get("claims", ""),
+        "amount": Msg("intake.amount_value", {"amount": f"{amount:,.2f}"}) if amount else none,
+        "place": a.get("place", ""),
+        "name": a.get("name", ""),
+        "phone": a.get("phone", ""),
+        "id_number": mask_id_number(a.get("id_number")) or none,
+        "other_name": a.get("other_name", ""),
+        "other_phone": a.get("other_phone") or none,
+    }
+    edit_buttons = [button(f"intake.field_{s.value}", f"i:edit:{s.value}") for s in EDITABLE]
+    rows: list[tuple[Button, ...]] = [(button("intake.btn_submit", "i:submit"),)]
+    rows += [tuple(edit_buttons[i : i + 3]) for i in range(0, len(edit_buttons), 3)]
+    rows.append((button("intake.btn_cancel", "i:cancel"),))
+    return Reply(Msg("intake.summary", params), buttons=tuple(rows))
+
+
+# ---------------------------------------------------------------------------------- handling
+
+
+def start() -> IntakeResult:
+    draft = IntakeDraft()
+    return IntakeResult(draft, [prompt(draft)])
+
+
+def _advance(draft: IntakeDraft) -> IntakeDraft:
+    if draft.editing:
+        draft.step = Step.CONFIRM
+        draft.editing = False
+    else:
+        draft.step = ORDER[ORDER.index(draft.step) + 1]
+    return draft
+
+
+def request_cancel(draft: IntakeDraft) -> IntakeResult:
+    """Cancelling loses what was typed, so ask first (undo where it matters)."""
+    draft.confirming_cancel = True
+    return IntakeResult(
+        draft,
+        [
+            Reply(
+                Msg("intake.confirm_cancel"),
+                buttons=(
+                    (button("intake.btn_cancel_yes", "i:cancel_yes"),),
+                    (button("intake.btn_cancel_no", "i:cancel_no"),),
+                ),
+            )
+        ],
+    )
+
+
+def handle(draft: IntakeDraft, event: Input) -> IntakeResult:
+    """Apply one input to the draft. Invalid input leaves the answers untouched."""
+    if isinstance(event, ActionInput):
+        return _handle_action(draft, event.action)
+    if draft.confirming_cancel:
+        return IntakeResult(draft, [reply("intake.press_a_button"), *request_cancel(draft).replies])
+    try:
+        return _handle_input(draft, event)
+    except InvalidInput as exc:
+        return IntakeResult(draft, [reply(exc.key, **exc.params), prompt(draft)])
+
+
+def _handle_action(draft: IntakeDraft, action: str) -> IntakeResult:
+    step = draft.step
+    if action == "i:cancel":
+        return request_cancel(draft)
+    if action == "i:cancel_yes":
+        return IntakeResult(None, [reply("intake.cancelled")])
+    if action == "i:cancel_no":
+        draft.confirming_cancel = False
+        return IntakeResult(draft, [prompt(draft)])
+    if draft.confirming_cancel:
+        return request_cancel(draft)
+    if step is Step.CONSENT and action == "i:consent":
+        draft.answers["consent"] = True
+        return IntakeResult(_advance(draft), [prompt(draft)])
+    if step is Step.CONSENT and action == "i:decline":
+        return IntakeResult(None, [reply("intake.declined")])
+    if step is Step.DISPUTE_TYPE and action.startswith("i:type:"):
+        code = action.removeprefix("i:type:")
+        if code in DisputeType._value2member_map_:
+            draft.answers["dispute_type"] = code
+            return IntakeResult(_advance(draft), [prompt(draft)])
+    if step is Step.EVIDENCE and action == "i:next":
+        return IntakeResult(_advance(draft), [prompt(draft)])
+    if step in OPTIONAL and action == "i:skip":
+        draft.answers[step.value] = None
+        return IntakeResult(_advance(draft), [prompt(draft)])
+    if step is Step.CONFIRM and action.startswith("i:edit:"):
+        target = action.removeprefix("i:edit:")
+        if target in Step._value2member_map_ and Step(target) in EDITABLE:
+            draft.step, draft.editing = Step(target), True
+            return IntakeResult(draft, [prompt(draft)])
+    if step is Step.CONFIRM and action == "i:submit":
+        return IntakeResult(draft, [], submitted=True)
+    # A button from an earlier question: say so and ask the current question again.
+    return IntakeResult(draft, [reply("intake.stale_button"), prompt(draft)])
+
+
+def _handle_input(draft: IntakeDraft, event: Input) -> IntakeResult:
+    step = draft.step
+    if isinstance(event, FileInput) and event.kind != "voice":
+        return _take_evidence(draft, event)
+    if isinstance(event, FileInput):  # voice where text is wanted: keep it, ask for text
+        kept = _take_evidence(draft, event) if len(draft.evidence) < MAX_EVIDENCE else None
+        key = "intake.voice_kept" if kept else "intake.voice_not_supported"
+        return IntakeResult(draft, [reply(key), prompt(draft)])
+    if isinstance(event, OtherInput):
+        return IntakeResult(draft, [reply("intake.unsupported_input"), prompt(draft)])
+    if isinstance(event, ContactInput):
+        return _take_contact(draft, event)
+    assert isinstance(event, TextInput)
+    text = event.text
+    if step in (Step.CONSENT, Step.DISPUTE_TYPE, Step.CONFIRM):
+        return IntakeResult(draft, [reply("intake.press_a_button"), prompt(draft)])
+    if step is Step.EVIDENCE:
+        return IntakeResult(draft, [reply("intake.evidence_expected"), prompt(draft)])
+    if step in TEXT_LIMITS:
+        low, high = TEXT_LIMITS[step]
+        draft.answers[step.value] = clean_text(text, min_len=low, max_len=high)
+    elif step is Step.AMOUNT:
+        draft.answers["amount"] = str(parse_amount(text))
+    elif step in (Step.NAME, Step.OTHER_NAME):
+        draft.answers[step.value] = clean_name(text)
+    elif step is Step.PHONE:
+        draft.answers["phone"] = normalise_phone(text)
+    elif step is Step.OTHER_PHONE:
+        draft.answers["other_phone"] = _other_phone(draft, normalise_phone(text))
+    elif step is Step.ID_NUMBER:
+        draft.answers["id_number"] = validate_id_number(text)
+    replies = [PHONE_SAVED] if step is Step.PHONE else []
+    _advance(draft)
+    return IntakeResult(draft, [*replies, prompt(draft)])
+
+
+def _other_phone(draft: IntakeDraft, phone: str) -> str:
+    if phone == draft.answers.get("phone"):
+        raise InvalidInput("intake.same_phone")
+    return phone
+
+
+def _take_contact(draft: IntakeDraft, event: ContactInput) -> IntakeResult:
+    if draft.step is Step.PHONE:
+        if not event.is_own:
+            raise InvalidInput("intake.contact_not_own")
+        draft.answers["phone"] = normalise_phone(event.phone)
+        _advance(draft)
+        return IntakeResult(draft, [PHONE_SAVED, prompt(draft)])
+    if draft.step is Step.OTHER_PHONE:
+        draft.answers["other_phone"] = _other_phone(draft, normalise_phone(event.phone))
+        _advance(draft)
+        return IntakeResult(draft, [prompt(draft)])
+    return IntakeResult(draft, [reply("intake.contact_not_expected"), prompt(draft)])
+
+
+def _take_evidence(draft: IntakeDraft, event: FileInput) -> IntakeResult:
+    if len(draft.evidence) >= MAX_EVIDENCE:
+        return IntakeResult(draft, [reply("intake.evidence_full", max=MAX_EVIDENCE), prompt(draft)])
+    draft.evidence.append(
+        {
+            "kind": event.kind,
+            "ref": event.ref,
+            "name": event.name,
+            "mime_type": event.mime_type,
+            "size": event.size,
+        }
+    )
+    note = reply("intake.evidence_received", count=len(draft.evidence))
+    if draft.step is Step.EVIDENCE:
+        return IntakeResult(draft, [note])
+    return IntakeResult(draft, [note, prompt(draft)])

@@ -1,0 +1,92 @@
+"""Mediation units (调解组织) and how a new case is routed to one of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from mediation.disputes import DisputeType
+
+
+class UnitLevel(StrEnum):
+    COMMITTEE = "committee"  # 人民调解委员会
+    STATION = "station"  # 派出所 / 警调对接工作室
+    STREET = "street"  # 街道 / 乡镇
+    DISTRICT = "district"  # 区县
+    CITY = "city"  # 市
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    code: str
+    name: str
+    level: UnitLevel
+    case_prefix: str
+    court: str
+    address: str = ""
+    name_en: str | None = None
+    parent_code: str | None = None
+    areas: tuple[str, ...] = ()
+    dispute_types: tuple[DisputeType, ...] = ()
+    is_default: bool = False
+
+
+@dataclass(frozen=True)
+class UnitDirectory:
+    """All configured units; validates the hierarchy once, then answers routing questions."""
+
+    units: tuple[UnitInfo, ...]
+    by_code: dict[str, UnitInfo] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        by_code = {u.code: u for u in self.units}
+        if len(by_code) != len(self.units):
+            raise ValueError("duplicate unit code")
+        for u in self.units:
+            if u.parent_code is not None and u.parent_code not in by_code:
+                raise ValueError(f"unit {u.code}: unknown parent {u.parent_code}")
+            if not u.case_prefix:
+                raise ValueError(f"unit {u.code}: case_prefix is required")
+        defaults = [u for u in self.units if u.is_default]
+        if len(defaults) != 1:
+            raise ValueError("exactly one unit must have default = true")
+        object.__setattr__(self, "by_code", by_code)
+        for u in self.units:  # no cycles
+            seen: set[str] = set()
+            node: UnitInfo | None = u
+            while node is not None:
+                if node.code in seen:
+                    raise ValueError(f"unit {u.code}: parent cycle")
+                seen.add(node.code)
+                node = by_code.get(node.parent_code) if node.parent_code else None
+
+    @property
+    def default(self) -> UnitInfo:
+        return next(u for u in self.units if u.is_default)
+
+    def ancestors(self, code: str) -> list[UnitInfo]:
+        """The unit's parents, nearest first (escalation goes up this chain)."""
+        out: list[UnitInfo] = []
+        node = self.by_code[code]
+        while node.parent_code is not None:
+            node = self.by_code[node.parent_code]
+            out.append(node)
+        return out
+
+    def route(self, place: str, dispute_type: DisputeType) -> UnitInfo:
+        """The unit for a new case: the most specific unit whose area appears in the place.
+
+        Among units matching the place, one that lists the dispute type wins; units that list
+        types accept only those. With no match the default unit takes the case.
+        """
+        candidates: list[tuple[int, int, UnitInfo]] = []
+        for u in self.units:
+            if u.dispute_types and dispute_type not in u.dispute_types:
+                continue
+            match = max((len(a) for a in u.areas if a and a in place), default=0)
+            if match:
+                candidates.append((match, 1 if u.dispute_types else 0, u))
+        if not candidates:
+            return self.default
+        candidates.sort(key=lambda c: (c[0], c[1]), reverse=True)
+        return candidates[0][2]

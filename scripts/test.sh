@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Set up (idempotent) and run every check: lint, types, the whole test suite
+# (SQLite always; PostgreSQL when a server answers at TEST_POSTGRES_URL).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+export TEST_POSTGRES_URL=${TEST_POSTGRES_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/test}
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
+exec .venv/bin/python -m pytest -q "$@"

@@ -1,0 +1,368 @@
+"""The conversation service: one inbound event in, state changed and replies queued, atomically.
+
+Every channel adapter (Telegram now, the browser chat later) calls :meth:`handle`. In one
+write transaction it claims the inbox row (so the event is handled once), loads the chat's
+conversation state from the database (never from process memory), runs the pure domain logic,
+stores the new state and queues the replies in the outbox. After commit it hands the queued
+messages to the channel's sender.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.clock import Clock
+from core.config import Settings
+from i18n import normalise_language
+from mediation import intake
+from mediation.case_state import CaseStatus
+from mediation.disputes import DisputeType
+from mediation.replies import Button, Msg, Reply, button, reply
+from mediation.units import UnitDirectory
+from services import cases as case_service
+from services import inbox
+from services.inbound import Command, Inbound
+from services.outbox import QueuedMessage, enqueue, render
+from storage.db import Database
+from storage.models import Case, CaseParty, Conversation, User
+
+log = logging.getLogger(__name__)
+
+#: How long case files are kept after closing, as told to parties in the consent notice.
+RETENTION_YEARS = 5
+
+Notifier = Callable[[list[QueuedMessage]], Awaitable[None] | None]
+
+
+class ConversationService:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        units: UnitDirectory,
+        clock: Clock,
+        notify: Notifier | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.units = units
+        self.clock = clock
+        self.notify = notify
+
+    # ------------------------------------------------------------------ entry point
+
+    async def handle(self, event: Inbound, inbox_key: tuple[str, int] | None = None) -> bool:
+        """Handle one event; False when it had already been handled (duplicate)."""
+        async with self.db.write() as session:
+            if inbox_key is not None and not await inbox.claim(session, *inbox_key):
+                return False
+            queued = await self._handle_in_session(session, event)
+        if self.notify is not None and queued:
+            result = self.notify(queued)
+            if result is not None:
+                await result
+        return True
+
+    async def report_failure(self, event: Inbound) -> None:
+        """Tell the person something went wrong (their input so far is safe in the DB)."""
+        async with self.db.write() as session:
+            conv = await self._conversation(session, event, await self._user(session, event))
+            payloads = [render(reply("bot.internal_error"), conv.language)]
+            if event.callback_id:
+                payloads.append({"kind": "answer_callback", "callback_id": event.callback_id})
+            queued = await enqueue(session, event.channel, event.chat_id, payloads)
+        if self.notify is not None:
+            result = self.notify(queued)
+            if result is not None:
+                await result
+
+    async def _handle_in_session(
+        self, session: AsyncSession, event: Inbound
+    ) -> list[QueuedMessage]:
+        user = await self._user(session, event)
+        conv = await self._conversation(session, event, user)
+        replies = await self._dispatch(session, event, user, conv)
+        payloads: list[dict[str, Any]] = [render(r, conv.language) for r in replies]
+        if event.callback_id:
+            # Acknowledge the button press so the client stops its spinner.
+            payloads.insert(0, {"kind": "answer_callback", "callback_id": event.callback_id})
+        return await enqueue(session, event.channel, event.chat_id, payloads)
+
+    # ------------------------------------------------------------------ loading
+
+    async def _user(self, session: AsyncSession, event: Inbound) -> User:
+        if event.channel != "telegram":
+            raise NotImplementedError(f"channel {event.channel}")
+        telegram_id = int(event.user_id)
+        user = (
+            await session.execute(select(User).where(User.telegram_id == telegram_id))
+        ).scalar_one_or_none()
+        if user is None:
+            user = User(
+                telegram_id=telegram_id,
+                language=normalise_language(event.language_hint)
+                if event.language_hint
+                else self.settings.default_language,
+                created_at=self.clock.now(),
+            )
+            session.add(user)
+            await session.flush()
+        return user
+
+    async def _conversation(
+        self, session: AsyncSession, event: Inbound, user: User
+    ) -> Conversation:
+        conv = (
+            await session.execute(
+                select(Conversation).where(
+                    Conversation.channel == event.channel, Conversation.chat_id == event.chat_id
+                )
+            )
+        ).scalar_one_or_none()
+        if conv is None:
+            conv = Conversation(
+                channel=event.channel,
+                chat_id=event.chat_id,
+                user_id=user.id,
+                language=user.language,
+                state={},
+                updated_at=self.clock.now(),
+            )
+            session.add(conv)
+            await session.flush()
+        return conv
+
+    # ------------------------------------------------------------------ dispatch
+
+    async def _dispatch(
+        self, session: AsyncSession, event: Inbound, user: User, conv: Conversation
+    ) -> list[Reply]:
+        draft = self._draft(conv)
+        payload = event.payload
+        if event.chat_type != "private":
+            # Only answer commands in groups, so the bot never spams a group chat.
+            return [reply("bot.group_chat")] if isinstance(payload, Command) else []
+        if event.edited:
+            return [reply("bot.edited_ignored"), *self._reprompt(draft)]
+        if event.forwarded:
+            return [reply("bot.forwarded_ignored"), *self._reprompt(draft)]
+        if isinstance(payload, Command):
+            return await self._command(session, payload, user, conv, draft)
+        if isinstance(payload, intake.ActionInput):
+            return await self._action(session, payload.action, user, conv, draft)
+        if payload is None:
+            return [reply("bot.unsupported_update"), *self._reprompt(draft)]
+        if draft is not None:
+            return await self._intake_step(session, event, user, conv, draft, payload)
+        return [reply("bot.idle_text")]
+
+    def _draft(self, conv: Conversation) -> intake.IntakeDraft | None:
+        data = conv.state.get("intake")
+        return intake.IntakeDraft.from_json(data) if data else None
+
+    def _save_draft(self, conv: Conversation, draft: intake.IntakeDraft | None) -> None:
+        state = dict(conv.state)
+        if draft is None:
+            state.pop("intake", None)
+        else:
+            state["intake"] = draft.to_json()
+        conv.state = state  # reassign: JSON columns track assignment, not mutation
+        conv.updated_at = self.clock.now()
+
+    def _reprompt(self, draft: intake.IntakeDraft | None) -> list[Reply]:
+        return [intake.prompt(draft)] if draft is not None else []
+
+    async def _command(
+        self,
+        session: AsyncSession,
+        cmd: Command,
+        user: User,
+        conv: Conversation,
+        draft: intake.IntakeDraft | None,
+    ) -> list[Reply]:
+        name = cmd.name
+        if name == "start":
+            if draft is not None:
+                return [
+                    Reply(
+                        Msg("bot.intake_in_progress"),
+                        buttons=(
+                            (button("bot.btn_continue", "c:continue"),),
+                            (button("bot.btn_restart", "c:restart"),),
+                        ),
+                    )
+                ]
+            return [self._welcome(), *self._begin_intake(conv)]
+        if name == "help":
+            return [reply("bot.help"), *self._reprompt(draft)]
+        if name == "language":
+            return [
+                Reply(
+                    Msg("bot.language_prompt"),
+                    buttons=(
+                        (
+                            raw_button("中文", "lang:zh-CN"),
+                            raw_button("English", "lang:en"),
+                        ),
+                    ),
+                )
+            ]
+        if name == "cancel":
+            if draft is None:
+                return [reply("bot.nothing_to_cancel")]
+            result = intake.request_cancel(draft)
+            self._save_draft(conv, result.draft)
+            return result.replies
+        if name == "cases":
+            return [*await self._list_cases(session, user), *self._reprompt(draft)]
+        if name == "case":
+            return [*await self._show_case(session, user, cmd.args), *self._reprompt(draft)]
+        return [reply("bot.unknown_command", command="/" + name), *self._reprompt(draft)]
+
+    async def _action(
+        self,
+        session: AsyncSession,
+        action: str,
+        user: User,
+        conv: Conversation,
+        draft: intake.IntakeDraft | None,
+    ) -> list[Reply]:
+        if action.startswith("lang:"):
+            language = action.removeprefix("lang:")
+            if language in ("zh-CN", "en"):
+                conv.language = user.language = language
+                return [reply("bot.language_set"), *self._reprompt(draft)]
+        if action == "c:continue" and draft is not None:
+            return [reply("bot.resume"), intake.prompt(draft)]
+        if action == "c:restart":
+            return [self._welcome(), *self._begin_intake(conv)]
+        if action.startswith("i:") and draft is not None:
+            event = intake.ActionInput(action)
+            return await self._intake_step(session, None, user, conv, draft, event)
+        return [reply("bot.stale_button"), *self._reprompt(draft)]
+
+    # ------------------------------------------------------------------ intake
+
+    def _welcome(self) -> Reply:
+        return reply("bot.welcome", unit=self.units.default.name)
+
+    def _begin_intake(self, conv: Conversation) -> list[Reply]:
+        result = intake.start()
+        self._save_draft(conv, result.draft)
+        first = result.replies[0]
+        # The consent text names how long files are kept.
+        consent = Reply(
+            Msg(first.text.key, {"retention_years": RETENTION_YEARS}), buttons=first.buttons
+        )
+        return [consent]
+
+    async def _intake_step(
+        self,
+        session: AsyncSession,
+        event: Inbound | None,
+        user: User,
+        conv: Conversation,
+        draft: intake.IntakeDraft,
+        payload: intake.Input,
+    ) -> list[Reply]:
+        result = intake.handle(draft, payload)
+        if not result.submitted:
+            self._save_draft(conv, result.draft)
+            return [self._with_retention(r) for r in result.replies]
+        assert result.draft is not None
+        now = self.clock.now()
+        unit = self.units.route(
+            result.draft.answers["place"], DisputeType(result.draft.answers["dispute_type"])
+        )
+        case = await case_service.create_from_intake(
+            session,
+            user=user,
+            draft=result.draft,
+            unit=unit,
+            channel=conv.channel,
+            now=now,
+            local_year=now.astimezone(self.settings.tz).year,
+            language=conv.language,
+        )
+        self._save_draft(conv, None)
+        conv.active_case_id = case.id
+        ref = len(await case_service.cases_of_user(session, user.id))
+        log.info("case %s created in unit %s", case.number, unit.code)
+        return [
+            reply(
+                "bot.case_created",
+                number=case.number,
+                unit=unit.name,
+                status=Msg(f"status.{case.status}"),
+                ref=ref,
+            )
+        ]
+
+    def _with_retention(self, r: Reply) -> Reply:
+        if r.text.key == "intake.consent":
+            return Reply(Msg(r.text.key, {"retention_years": RETENTION_YEARS}), buttons=r.buttons)
+        return r
+
+    # ------------------------------------------------------------------ case queries
+
+    async def _list_cases(self, session: AsyncSession, user: User) -> list[Reply]:
+        rows = await case_service.cases_of_user(session, user.id)
+        if not rows:
+            return [reply("bot.no_cases")]
+        lines = [Msg("bot.cases_header")]
+        for i, (case, _party) in enumerate(rows, 1):
+            lines.append(
+                Msg(
+                    "bot.case_line",
+                    {
+                        "ref": i,
+                        "number": case.number,
+                        "type": Msg(f"dispute.{case.dispute_type}"),
+                        "status": Msg(f"status.{case.status}"),
+                        "date": self._local_date(case),
+                    },
+                )
+            )
+        return [Reply(Msg("common.lines", {"lines": lines}))]
+
+    async def _show_case(
+        self, session: AsyncSession, user: User, args: tuple[str, ...]
+    ) -> list[Reply]:
+        if len(args) != 1:
+            return [reply("bot.case_usage")]
+        rows = await case_service.cases_of_user(session, user.id)
+        found: tuple[Case, CaseParty] | None = None
+        arg = args[0].strip()
+        if arg.isdigit() and 1 <= int(arg) <= len(rows):
+            found = rows[int(arg) - 1]
+        else:
+            found = next((r for r in rows if r[0].number == arg), None)
+        if found is None:
+            return [reply("bot.case_not_found")]
+        case, party = found
+        unit = self.units.by_code.get(case.unit_code)
+        return [
+            reply(
+                "bot.case_detail",
+                number=case.number,
+                type=Msg(f"dispute.{case.dispute_type}"),
+                unit=unit.name if unit else case.unit_code,
+                status=Msg(f"status.{CaseStatus(case.status).value}"),
+                date=self._local_date(case),
+                role=Msg(f"role.{party.side}"),
+                claims=case.claims,
+            )
+        ]
+
+    def _local_date(self, case: Case) -> str:
+        return case.created_at.astimezone(self.settings.tz).strftime("%Y-%m-%d")
+
+
+def raw_button(label: str, action: str) -> Button:
+    """A button whose label is the same in every language (e.g. language names)."""
+    return button("common.raw", action, text=label)

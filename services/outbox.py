@@ -1,0 +1,58 @@
+"""Outgoing messages: rendered in the recipient's language and queued in the database.
+
+Why an outbox: the reply is written in the same transaction as the state change it reports,
+so a crash can never leave a party with a changed case and no message (or a message about a
+change that was rolled back). Channel senders deliver the rows and mark them sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from i18n import translate
+from mediation.replies import Reply
+from storage.models import OutboxMessage
+
+
+@dataclass(frozen=True)
+class QueuedMessage:
+    id: int
+    channel: str
+    chat_id: str
+    payload: dict[str, Any]
+
+
+def render(reply: Reply, language: str) -> dict[str, Any]:
+    """A channel-neutral payload: text, inline buttons, keyboard hints."""
+    payload: dict[str, Any] = {"text": translate(language, reply.text)}
+    if reply.buttons:
+        payload["buttons"] = [
+            [{"text": translate(language, b.label), "action": b.action} for b in row]
+            for row in reply.buttons
+        ]
+    if reply.ask_contact:
+        payload["contact_button"] = translate(language, "intake.share_contact")
+    if reply.remove_keyboard:
+        payload["remove_keyboard"] = True
+    return payload
+
+
+async def enqueue(
+    session: AsyncSession, channel: str, chat_id: str, payloads: Iterable[dict[str, Any]]
+) -> list[QueuedMessage]:
+    items: list[dict[str, Any]] = list(payloads)
+    if not items:
+        return []
+    rows = [{"channel": channel, "chat_id": chat_id, "payload": p} for p in items]
+    result = await session.execute(
+        insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True), rows
+    )
+    ids = list(result.scalars())
+    return [
+        QueuedMessage(i, channel, chat_id, r["payload"]) for i, r in zip(ids, rows, strict=True)
+    ]

@@ -1,0 +1,66 @@
+"""Mediation units from the configuration file, mirrored into the ``units`` table."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.config import ConfigError
+from mediation.disputes import DisputeType
+from mediation.units import UnitDirectory, UnitInfo, UnitLevel
+from storage.models import Unit
+
+
+def load_units(path: Path) -> UnitDirectory:
+    """Parse and validate the units file; any problem names UNITS_FILE and the unit."""
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError("UNITS_FILE", f"{path}: {exc}") from exc
+    entries: list[dict[str, Any]] = data.get("unit", [])
+    units = []
+    for i, e in enumerate(entries, 1):
+        where = f"{path}: unit #{i} ({e.get('code', '?')})"
+        try:
+            units.append(
+                UnitInfo(
+                    code=str(e["code"]),
+                    name=str(e["name"]),
+                    name_en=e.get("name_en"),
+                    level=UnitLevel(e.get("level", "committee")),
+                    parent_code=e.get("parent"),
+                    address=str(e.get("address", "")),
+                    case_prefix=str(e["case_prefix"]),
+                    court=str(e.get("court", "")),
+                    areas=tuple(str(a) for a in e.get("areas", [])),
+                    dispute_types=tuple(DisputeType(t) for t in e.get("dispute_types", [])),
+                    is_default=bool(e.get("default", False)),
+                )
+            )
+        except KeyError as exc:
+            raise ConfigError("UNITS_FILE", f"{where}: missing field {exc.args[0]}") from exc
+        except ValueError as exc:
+            raise ConfigError("UNITS_FILE", f"{where}: {exc}") from exc
+    try:
+        return UnitDirectory(tuple(units))
+    except ValueError as exc:
+        raise ConfigError("UNITS_FILE", f"{path}: {exc}") from exc
+
+
+async def sync_units(session: AsyncSession, directory: UnitDirectory) -> None:
+    """Upsert every configured unit (units removed from the file stay: cases refer to them)."""
+    # Parents first, so foreign keys hold at every step.
+    ordered = sorted(directory.units, key=lambda u: len(directory.ancestors(u.code)))
+    for u in ordered:
+        row = await session.get(Unit, u.code)
+        if row is None:
+            row = Unit(code=u.code)
+            session.add(row)
+        row.name, row.name_en, row.level = u.name, u.name_en, u.level.value
+        row.parent_code, row.address, row.case_prefix = u.parent_code, u.address, u.case_prefix
+        row.court, row.areas, row.is_default = u.court, list(u.areas), u.is_default
+        await session.flush()

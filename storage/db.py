@@ -1,0 +1,108 @@
+"""Engines and transactions, with the same guarantees on SQLite and PostgreSQL.
+
+Why two paths: on SQLite a plain ``BEGIN`` lets two writers read the same row and lose one
+update, and WAL + busy timeout alone gives "database is locked". So writes go through one
+connection under an in-process lock and start with ``BEGIN IMMEDIATE`` (which also serialises
+against other processes such as the CLI), while reads run concurrently on a separate pool.
+On PostgreSQL both paths share one pool; code that read-modify-writes a row must lock it with
+``SELECT … FOR UPDATE`` (``with_for_update()``), which SQLite ignores harmlessly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+
+def _sqlite_path(url: str) -> Path | None:
+    tail = url.split(":///", 1)[1] if ":///" in url else ""
+    if not tail or tail.startswith(":memory:"):
+        return None
+    return Path(tail.split("?", 1)[0])
+
+
+def _install_sqlite_hooks(engine: AsyncEngine, *, immediate: bool) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Database:
+    """Owns the engines; hands out read and write sessions."""
+
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            path = _sqlite_path(url)
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            self.write_engine = create_async_engine(
+                url, echo=echo, poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0
+            )
+            _install_sqlite_hooks(self.write_engine, immediate=True)
+            self.read_engine = create_async_engine(
+                url,
+                echo=echo,
+                poolclass=AsyncAdaptedQueuePool,
+                pool_size=pool_size,
+                max_overflow=0,
+            )
+            _install_sqlite_hooks(self.read_engine, immediate=False)
+        else:
+            self.write_engine = create_async_engine(
+                url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            )
+            self.read_engine = self.write_engine
+        self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
+        self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        # Only SQLite needs in-process serialisation of writers.
+        self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+
+    @property
+    def dialect(self) -> str:
+        return self.write_engine.dialect.name
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A session in one write transaction: committed on success, rolled back on error."""
+        if self._write_lock is None:
+            async with self._write_sessions() as session, session.begin():
+                yield session
+            return
+        async with self._write_lock, self._write_sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads; never holds the writer lock."""
+        async with self._read_sessions() as session:
+            yield session
+
+    async def dispose(self) -> None:
+        await self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            await self.read_engine.dispose()

@@ -1,0 +1,17 @@
+"""Imports every module that defines tables, so ``Base.metadata`` is complete."""
+
+from __future__ import annotations
+
+import importlib
+
+from sqlalchemy import MetaData
+
+from storage.base import Base
+
+MODEL_MODULES = ("storage.models",)
+
+
+def metadata() -> MetaData:
+    for name in MODEL_MODULES:
+        importlib.import_module(name)
+    return Base.metadata

@@ -1,0 +1,112 @@
+"""Shared fixtures: real databases (SQLite always, PostgreSQL when reachable), settings, keys.
+
+PostgreSQL tests use ``TEST_POSTGRES_URL`` (the test script sets
+postgresql+asyncpg://postgres@127.0.0.1:5432/test). Without a reachable server they are
+skipped, and the run's summary says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from core import crypto
+from core.config import Settings
+from storage.db import Database
+from storage.registry import metadata
+
+PG_URL = os.environ.get("TEST_POSTGRES_URL", "")
+_pg_state: dict[str, str | None] = {}
+
+
+def postgres_unavailable() -> str | None:
+    """None when PostgreSQL answers, else the reason (checked once per run)."""
+    if "reason" in _pg_state:
+        return _pg_state["reason"]
+    reason: str | None = None
+    if not PG_URL:
+        reason = "TEST_POSTGRES_URL is not set"
+    else:
+        import asyncpg
+
+        async def probe() -> None:
+            conn = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg", "postgresql"))
+            await conn.close()
+
+        try:
+            asyncio.run(asyncio.wait_for(probe(), 5))
+        except Exception as exc:
+            reason = f"PostgreSQL not reachable at {PG_URL}: {exc}"
+    _pg_state["reason"] = reason
+    return reason
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reason = None
+    for item in items:
+        if item.get_closest_marker("postgres") is not None:
+            reason = reason or postgres_unavailable()
+            if reason:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
+    reason = _pg_state.get("reason")
+    if reason:
+        terminalreporter.write_line(f"NOTE: PostgreSQL tests were skipped: {reason}", yellow=True)
+    elif "reason" in _pg_state:
+        terminalreporter.write_line("PostgreSQL tests ran against " + PG_URL, green=True)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _pii_keys() -> None:
+    crypto.configure((Fernet.generate_key().decode(),), "test-secret")
+
+
+def make_settings(tmp_path: Path, database_url: str | None = None, **env: str) -> Settings:
+    environ = {"DATA_DIR": str(tmp_path / "var"), **env}
+    if database_url:
+        environ["DATABASE_URL"] = database_url
+    return Settings.from_env(environ)
+
+
+async def fresh_database(url: str) -> Database:
+    db = Database(url)
+    md = metadata()
+    async with db.write_engine.begin() as conn:
+        await conn.run_sync(md.drop_all)
+        await conn.run_sync(md.create_all)
+    return db
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
+    db = await fresh_database(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+async def pg_db() -> AsyncIterator[Database]:
+    reason = postgres_unavailable()
+    if reason:
+        pytest.skip(reason)
+    db = await fresh_database(PG_URL)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """The same test on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        database = await fresh_database(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
+    else:
+        database = await fresh_database(PG_URL)
+    yield database
+    await database.dispose()

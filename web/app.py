@@ -1,0 +1,83 @@
+"""The aiohttp application: Telegram webhook, health check and the public landing page.
+
+The staff console (``/staff``), browser chat (``/chat``) and Mini App (``/webapp``) are mounted
+here as sub-applications as they are built.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from main import Runtime
+
+log = logging.getLogger(__name__)
+
+RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
+MAX_UPDATE_BYTES = 1 << 20
+
+
+async def health(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    async with runtime.db.read() as session:
+        await session.connection()
+    return web.json_response(
+        {"status": "ok", "telegram": runtime.telegram is not None, "db": runtime.db.dialect}
+    )
+
+
+async def telegram_webhook(request: web.Request) -> web.Response:
+    """Store the update and answer 200 at once; handling happens after (see bot.app)."""
+    runtime = request.app[RUNTIME]
+    if runtime.telegram is None:
+        raise web.HTTPNotFound()
+    given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+    if not hmac.compare_digest(given.encode(), runtime.telegram.webhook_secret.encode()):
+        log.warning("webhook call with a wrong secret from %s", request.remote)
+        raise web.HTTPForbidden(text="wrong secret token")
+    if request.content_length is not None and request.content_length > MAX_UPDATE_BYTES:
+        raise web.HTTPRequestEntityTooLarge(MAX_UPDATE_BYTES, request.content_length)
+    body = await request.content.read(MAX_UPDATE_BYTES + 1)
+    if len(body) > MAX_UPDATE_BYTES:
+        raise web.HTTPRequestEntityTooLarge(MAX_UPDATE_BYTES, len(body))
+    try:
+        raw = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise web.HTTPBadRequest(text="body is not JSON") from None
+    if not isinstance(raw, dict) or type(raw.get("update_id")) is not int:
+        raise web.HTTPBadRequest(text="not a Telegram update")
+    await runtime.telegram.accept(raw)
+    return web.Response(text="ok")
+
+
+LANDING = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>body{{font-family:"Noto Sans CJK SC",sans-serif;max-width:40rem;margin:2rem auto;
+padding:0 1rem;line-height:1.6}}</style></head>
+<body><h1>{title}</h1><p>{unit}</p>
+<p>线上人民调解服务正在运行。当事人可通过 Telegram 机器人登记纠纷；浏览器调解室与工作人员控制台即将开放。</p>
+<p>The online people's mediation service is running.</p></body></html>"""
+
+
+async def landing(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    import html
+
+    text = LANDING.format(title="指尖上的调解室", unit=html.escape(runtime.units.default.name))
+    return web.Response(text=text, content_type="text/html")
+
+
+def create_app(runtime: Runtime) -> web.Application:
+    app = web.Application(client_max_size=MAX_UPDATE_BYTES)
+    app[RUNTIME] = runtime
+    app.router.add_get("/", landing)
+    app.router.add_get("/healthz", health)
+    app.router.add_post("/telegram/webhook", telegram_webhook)
+    return app
