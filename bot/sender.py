@@ -113,7 +113,11 @@ class OutboxSender:
             pending = [QueuedMessage(r.id, r.channel, r.chat_id, r.payload) for r in rows]
         self.submit(pending)
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 5.0) -> None:
+        """Let queued messages go out (up to ``grace`` seconds), then stop; the rest stay
+        pending in the database and are sent after the next start."""
+        with contextlib.suppress(TimeoutError):
+            await self.drain(within=grace)
         workers = list(self._workers.values())
         for task in workers:
             task.cancel()
@@ -260,7 +264,7 @@ class OutboxSender:
                         for i, status, external, error in batch
                     ],
                 )
-        except Exception:
+        except BaseException:  # including cancellation: never forget what was sent
             self._done = batch + self._done
             raise
         for i, *_ in batch:

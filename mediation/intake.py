@@ -304,7 +304,7 @@ def _handle_action(draft: IntakeDraft, action: str) -> IntakeResult:
 
 def _handle_input(draft: IntakeDraft, event: Input) -> IntakeResult:
     step = draft.step
-    if isinstance(event, FileInput) and event.kind != "voice":
+    if isinstance(event, FileInput) and (event.kind != "voice" or step is Step.EVIDENCE):
         return _take_evidence(draft, event)
     if isinstance(event, FileInput):  # voice where text is wanted: keep it, ask for text
         kept = _take_evidence(draft, event) if len(draft.evidence) < MAX_EVIDENCE else None

@@ -105,18 +105,24 @@ _CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_0
 
 
 def _chinese_number(text: str) -> Decimal:
+    """Chinese numerals, including the spoken shorthand 一万二 = 12000, 三千五 = 3500."""
     total, section, digit = 0, 0, 0
+    last_unit, after_zero = 0, False
     for ch in text:
         if ch in _CN_DIGITS:
             digit = _CN_DIGITS[ch]
+            after_zero = after_zero or digit == 0
         elif ch in ("十", "百", "千"):
             section += (digit or 1) * _CN_UNITS[ch]
-            digit = 0
+            digit, last_unit, after_zero = 0, _CN_UNITS[ch], False
         elif ch in ("万", "亿"):
             total = (total + section + digit) * _CN_UNITS[ch]
             section = digit = 0
+            last_unit, after_zero = _CN_UNITS[ch], False
         else:
             raise InvalidInput("error.bad_amount")
+    if digit and last_unit >= 100 and not after_zero and text[-1] in _CN_DIGITS:
+        digit *= last_unit // 10  # a bare trailing digit counts in the next lower unit
     return Decimal(total + section + digit)
 
 

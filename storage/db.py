@@ -26,6 +26,13 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 
+def ensure_sqlite_dir(url: str) -> None:
+    """Create the directory of a SQLite database file (a fresh DATA_DIR is empty)."""
+    path = _sqlite_path(url) if url.startswith("sqlite") else None
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
 def _sqlite_path(url: str) -> Path | None:
     tail = url.split(":///", 1)[1] if ":///" in url else ""
     if not tail or tail.startswith(":memory:"):
@@ -57,9 +64,7 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
-            path = _sqlite_path(url)
-            if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
+            ensure_sqlite_dir(url)
             self.write_engine = create_async_engine(
                 url, echo=echo, poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0
             )

@@ -11,6 +11,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from storage.db import ensure_sqlite_dir
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -23,6 +25,7 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    ensure_sqlite_dir(url)
     command.upgrade(alembic_config(url), revision)
 
 

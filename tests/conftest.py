@@ -75,12 +75,22 @@ def make_settings(tmp_path: Path, database_url: str | None = None, **env: str) -
     return Settings.from_env(environ)
 
 
-async def fresh_database(url: str) -> Database:
+async def reset_postgres(url: str) -> None:
+    """An empty database: every table (including Alembic's version table) dropped."""
     db = Database(url)
-    md = metadata()
     async with db.write_engine.begin() as conn:
-        await conn.run_sync(md.drop_all)
-        await conn.run_sync(md.create_all)
+        await conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+        await conn.exec_driver_sql("CREATE SCHEMA public")
+    await db.dispose()
+
+
+async def fresh_database(url: str) -> Database:
+    """A database with the current schema and no rows."""
+    if url.startswith("postgresql"):
+        await reset_postgres(url)
+    db = Database(url)
+    async with db.write_engine.begin() as conn:
+        await conn.run_sync(metadata().create_all)
     return db
 
 

@@ -1,0 +1,106 @@
+"""Runs the real service against the local stand-in Bot API, in-process or as a subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from bot.standin import StandinBotAPI
+from bot.standin.simulation import SimUser
+from core.config import Settings
+from main import Runtime, build_runtime, start_runtime, stop_runtime
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "123456:TEST-token_for-the-standin"
+
+
+def service_env(
+    standin: StandinBotAPI, data_dir: Path, database_url: str | None = None
+) -> dict[str, str]:
+    env = {
+        "DATA_DIR": str(data_dir),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": standin.bot_api_url,
+        "TELEGRAM_API_FILE_URL": standin.file_url,
+        # The stand-in does not throttle; the limiter is tested on its own.
+        "TELEGRAM_RATE_GLOBAL": "0",
+        "TELEGRAM_RATE_PER_CHAT": "0",
+    }
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
+
+
+@asynccontextmanager
+async def running_service(
+    standin: StandinBotAPI, data_dir: Path, database_url: str | None = None, **extra: str
+) -> AsyncIterator[Runtime]:
+    """The whole service (minus the HTTP server) in this process, in long-polling mode."""
+    from storage.migrate import upgrade
+
+    settings = Settings.from_env({**service_env(standin, data_dir, database_url), **extra})
+    await asyncio.to_thread(upgrade, settings.database_url)
+    runtime = await build_runtime(settings)
+    await start_runtime(runtime)
+    try:
+        yield runtime
+    finally:
+        await stop_runtime(runtime)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServiceProcess:
+    """``python main.py serve`` as a child process, for crash tests (SIGKILL) and benchmarks."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = {**os.environ, **env}
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "main.py"), "serve"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+async def texts(user: SimUser, n: int, timeout: float = 10.0) -> list[str]:  # noqa: ASYNC109
+    return [m.text or "" for m in await user.wait_for_messages(n, timeout=timeout)]
+
+
+async def assert_quiet(user: SimUser, seconds: float = 0.3) -> None:
+    """Nothing more arrives: no reply was sent twice."""
+    before = len(user.messages)
+    await asyncio.sleep(seconds)
+    extra = [m.text for m in user.messages[before:]]
+    assert extra == [], f"unexpected extra messages: {extra}"
+    assert user.seen == len(user.messages), [m.text for m in user.messages[user.seen :]]
