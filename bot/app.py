@@ -20,11 +20,13 @@ from typing import Any
 from telegram import Bot, BotCommand, Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
+from bot.http import AiohttpRequest
 from bot.polling import poll_updates
 from bot.processor import ChatOrderedProcessor
 from bot.sender import OutboxSender
 from bot.updates import CHANNEL, raw_chat_key, to_inbound
 from core.config import Settings
+from core.faults import crash_point
 from services import inbox
 from services.conversation import ConversationService
 from services.outbox import QueuedMessage
@@ -69,7 +71,8 @@ class TelegramBot:
             .base_file_url(settings.telegram_api_file_url)
             .updater(None)
             .concurrent_updates(ChatOrderedProcessor(settings.max_concurrent_updates))
-            .connection_pool_size(64)
+            .request(AiohttpRequest(connection_pool_size=64))
+            .get_updates_request(AiohttpRequest(connection_pool_size=2, read_timeout=40))
             .build()
         )
         self.application.bot_data["telegram_bot"] = self
@@ -80,6 +83,7 @@ class TelegramBot:
             rate_global=settings.telegram_rate_global,
             rate_per_chat=settings.telegram_rate_per_chat,
         )
+        self.inbox = inbox.InboxWriter(db, CHANNEL)
         conversation.notify = self._notify
         self._stop = asyncio.Event()
         self._poller: asyncio.Task[None] | None = None
@@ -151,8 +155,9 @@ class TelegramBot:
     async def accept(self, raw: dict[str, Any]) -> bool:
         """Store one raw update and queue it for handling; False for a duplicate."""
         update_id = raw["update_id"]
-        if not await inbox.accept(self.db, CHANNEL, update_id, raw_chat_key(raw), raw):
+        if not await self.inbox.accept(update_id, raw_chat_key(raw), raw):
             return False
+        crash_point("after_inbox_accept")
         try:
             update = Update.de_json(raw, self.bot)
         except Exception as exc:  # hostile or malformed: keep it for inspection, move on

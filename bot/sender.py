@@ -31,6 +31,7 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from core.faults import crash_point
 from services.outbox import QueuedMessage
 from storage.base import utcnow
 from storage.db import Database
@@ -188,7 +189,9 @@ class OutboxSender:
         while True:
             await self._wait_turn(message.chat_id, message.payload)
             try:
+                crash_point("before_send")
                 external = await self._call(message.chat_id, message.payload)
+                crash_point("after_send_before_mark")
                 self.sent_count += 1
                 return "sent", external, None
             except RetryAfter as exc:

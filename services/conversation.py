@@ -71,7 +71,7 @@ class ConversationService:
     async def report_failure(self, event: Inbound) -> None:
         """Tell the person something went wrong (their input so far is safe in the DB)."""
         async with self.db.write() as session:
-            conv = await self._conversation(session, event, await self._user(session, event))
+            conv = await self._conversation(session, event)
             payloads = [render(reply("bot.internal_error"), conv.language)]
             if event.callback_id:
                 payloads.append({"kind": "answer_callback", "callback_id": event.callback_id})
@@ -84,9 +84,8 @@ class ConversationService:
     async def _handle_in_session(
         self, session: AsyncSession, event: Inbound
     ) -> list[QueuedMessage]:
-        user = await self._user(session, event)
-        conv = await self._conversation(session, event, user)
-        replies = await self._dispatch(session, event, user, conv)
+        conv = await self._conversation(session, event)
+        replies = await self._dispatch(session, event, conv)
         payloads: list[dict[str, Any]] = [render(r, conv.language) for r in replies]
         if event.callback_id:
             # Acknowledge the button press so the client stops its spinner.
@@ -114,9 +113,8 @@ class ConversationService:
             await session.flush()
         return user
 
-    async def _conversation(
-        self, session: AsyncSession, event: Inbound, user: User
-    ) -> Conversation:
+    async def _conversation(self, session: AsyncSession, event: Inbound) -> Conversation:
+        """The chat's conversation row; the user row is read only when a step needs it."""
         conv = (
             await session.execute(
                 select(Conversation).where(
@@ -125,6 +123,7 @@ class ConversationService:
             )
         ).scalar_one_or_none()
         if conv is None:
+            user = await self._user(session, event)
             conv = Conversation(
                 channel=event.channel,
                 chat_id=event.chat_id,
@@ -140,7 +139,7 @@ class ConversationService:
     # ------------------------------------------------------------------ dispatch
 
     async def _dispatch(
-        self, session: AsyncSession, event: Inbound, user: User, conv: Conversation
+        self, session: AsyncSession, event: Inbound, conv: Conversation
     ) -> list[Reply]:
         draft = self._draft(conv)
         payload = event.payload
@@ -152,13 +151,13 @@ class ConversationService:
         if event.forwarded:
             return [reply("bot.forwarded_ignored"), *self._reprompt(draft)]
         if isinstance(payload, Command):
-            return await self._command(session, payload, user, conv, draft)
+            return await self._command(session, payload, conv, draft)
         if isinstance(payload, intake.ActionInput):
-            return await self._action(session, payload.action, user, conv, draft)
+            return await self._action(session, payload.action, conv, draft)
         if payload is None:
             return [reply("bot.unsupported_update"), *self._reprompt(draft)]
         if draft is not None:
-            return await self._intake_step(session, event, user, conv, draft, payload)
+            return await self._intake_step(session, conv, draft, payload)
         return [reply("bot.idle_text")]
 
     def _draft(self, conv: Conversation) -> intake.IntakeDraft | None:
@@ -181,7 +180,6 @@ class ConversationService:
         self,
         session: AsyncSession,
         cmd: Command,
-        user: User,
         conv: Conversation,
         draft: intake.IntakeDraft | None,
     ) -> list[Reply]:
@@ -219,22 +217,22 @@ class ConversationService:
             self._save_draft(conv, result.draft)
             return result.replies
         if name == "cases":
-            return [*await self._list_cases(session, user), *self._reprompt(draft)]
+            return [*await self._list_cases(session, conv.user_id), *self._reprompt(draft)]
         if name == "case":
-            return [*await self._show_case(session, user, cmd.args), *self._reprompt(draft)]
+            return [*await self._show_case(session, conv.user_id, cmd.args), *self._reprompt(draft)]
         return [reply("bot.unknown_command", command="/" + name), *self._reprompt(draft)]
 
     async def _action(
         self,
         session: AsyncSession,
         action: str,
-        user: User,
         conv: Conversation,
         draft: intake.IntakeDraft | None,
     ) -> list[Reply]:
         if action.startswith("lang:"):
             language = action.removeprefix("lang:")
             if language in ("zh-CN", "en"):
+                user = await session.get_one(User, conv.user_id)
                 conv.language = user.language = language
                 return [reply("bot.language_set"), *self._reprompt(draft)]
         if action == "c:continue" and draft is not None:
@@ -243,7 +241,7 @@ class ConversationService:
             return [self._welcome(), *self._begin_intake(conv)]
         if action.startswith("i:") and draft is not None:
             event = intake.ActionInput(action)
-            return await self._intake_step(session, None, user, conv, draft, event)
+            return await self._intake_step(session, conv, draft, event)
         return [reply("bot.stale_button"), *self._reprompt(draft)]
 
     # ------------------------------------------------------------------ intake
@@ -264,8 +262,6 @@ class ConversationService:
     async def _intake_step(
         self,
         session: AsyncSession,
-        event: Inbound | None,
-        user: User,
         conv: Conversation,
         draft: intake.IntakeDraft,
         payload: intake.Input,
@@ -275,6 +271,7 @@ class ConversationService:
             self._save_draft(conv, result.draft)
             return [self._with_retention(r) for r in result.replies]
         assert result.draft is not None
+        user = await session.get_one(User, conv.user_id)
         now = self.clock.now()
         unit = self.units.route(
             result.draft.answers["place"], DisputeType(result.draft.answers["dispute_type"])
@@ -310,8 +307,8 @@ class ConversationService:
 
     # ------------------------------------------------------------------ case queries
 
-    async def _list_cases(self, session: AsyncSession, user: User) -> list[Reply]:
-        rows = await case_service.cases_of_user(session, user.id)
+    async def _list_cases(self, session: AsyncSession, user_id: int) -> list[Reply]:
+        rows = await case_service.cases_of_user(session, user_id)
         if not rows:
             return [reply("bot.no_cases")]
         lines = [Msg("bot.cases_header")]
@@ -331,11 +328,11 @@ class ConversationService:
         return [Reply(Msg("common.lines", {"lines": lines}))]
 
     async def _show_case(
-        self, session: AsyncSession, user: User, args: tuple[str, ...]
+        self, session: AsyncSession, user_id: int, args: tuple[str, ...]
     ) -> list[Reply]:
         if len(args) != 1:
             return [reply("bot.case_usage")]
-        rows = await case_service.cases_of_user(session, user.id)
+        rows = await case_service.cases_of_user(session, user_id)
         found: tuple[Case, CaseParty] | None = None
         arg = args[0].strip()
         if arg.isdigit() and 1 <= int(arg) <= len(rows):

@@ -8,6 +8,7 @@ together — a repeated or replayed update finds the row done and changes nothin
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,23 +24,74 @@ from storage.models import InboxUpdate
 async def accept(
     db: Database, source: str, update_id: int, chat_key: str, payload: dict[str, Any]
 ) -> bool:
-    """Store an update; False if this ``update_id`` was seen before (a duplicate delivery)."""
+    """Store one update; False if this ``update_id`` was seen before (a duplicate delivery)."""
+    inserted = await _insert_many(
+        db, [{"source": source, "update_id": update_id, "chat_key": chat_key, "payload": payload}]
+    )
+    return update_id in inserted
+
+
+async def _insert_many(db: Database, rows: list[dict[str, Any]]) -> set[int]:
+    """Insert updates not seen before, in one transaction; returns the ids inserted."""
     dialect_insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
+    now = utcnow()
     stmt = (
         dialect_insert(InboxUpdate)
-        .values(
-            source=source,
-            update_id=update_id,
-            chat_key=chat_key,
-            payload=payload,
-            status="pending",
-            received_at=utcnow(),
-        )
         .on_conflict_do_nothing(index_elements=["source", "update_id"])
+        .returning(InboxUpdate.update_id)
     )
+    values = [{**r, "status": "pending", "received_at": now} for r in rows]
     async with db.write() as session:
-        result = await session.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+        result = await session.execute(stmt, values)
+        return set(result.scalars())
+
+
+class InboxWriter:
+    """Group commit for arriving updates.
+
+    Under load many webhook requests arrive at once; each must be durable before it is
+    answered, but one transaction per update would make the single SQLite writer the
+    bottleneck. Requests that arrive while a commit is running wait for the next one, which
+    stores them all together: at low load it is one update per commit, at high load many.
+    """
+
+    def __init__(self, db: Database, source: str) -> None:
+        self.db = db
+        self.source = source
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
+        self._running = False
+
+    async def accept(self, update_id: int, chat_key: str, payload: dict[str, Any]) -> bool:
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        row = {"source": self.source, "update_id": update_id, "chat_key": chat_key}
+        self._pending.append(({**row, "payload": payload}, future))
+        if not self._running:
+            self._running = True
+            asyncio.create_task(self._commit_loop(), name="inbox-commit")  # noqa: RUF006
+        return await future
+
+    async def _commit_loop(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                unique: dict[int, dict[str, Any]] = {}
+                for row, _ in batch:
+                    unique.setdefault(row["update_id"], row)
+                try:
+                    inserted = await _insert_many(self.db, list(unique.values()))
+                except BaseException as exc:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    if not isinstance(exc, Exception):
+                        raise
+                    continue
+                for row, future in batch:
+                    update_id = row["update_id"]
+                    first = unique.get(update_id) is row
+                    future.set_result(first and update_id in inserted)
+        finally:
+            self._running = False
 
 
 async def claim(session: AsyncSession, source: str, update_id: int) -> bool:

@@ -53,6 +53,4 @@ async def enqueue(
         insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True), rows
     )
     ids = list(result.scalars())
-    return [
-        QueuedMessage(i, channel, chat_id, r["payload"]) for i, r in zip(ids, rows, strict=True)
-    ]
+    return [QueuedMessage(i, channel, chat_id, p) for i, p in zip(ids, items, strict=True)]

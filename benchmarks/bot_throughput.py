@@ -1,0 +1,183 @@
+"""Updates per second through the whole stack: stand-in Bot API → webhook → inbox → handling →
+DB → outbox → sendMessage, with many chats at once.
+
+The service runs as its own process (``main.py serve`` in webhook mode); this process runs the
+stand-in Bot API and 200 simulated parties, each walking the intake conversation and waiting for
+each reply before sending the next message, as a person does. Every reply is checked: none lost,
+none doubled, none out of order.
+
+    .venv/bin/python benchmarks/bot_throughput.py --chats 200 --rounds 2
+    .venv/bin/python benchmarks/bot_throughput.py --chats 200 --rounds 2 --latency 0.05
+    .venv/bin/python benchmarks/bot_throughput.py --database postgresql://postgres@127.0.0.1/bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.standin import StandinBotAPI  # noqa: E402
+from bot.standin.simulation import SimUser  # noqa: E402
+from tests.e2e.harness import ServiceProcess, free_port, service_env  # noqa: E402
+
+# (action, argument, expected reply markers in order)
+SCRIPT: list[tuple[str, str, list[str]]] = [
+    ("command", "/start", ["线上调解室", "自愿"]),
+    ("press", "同意，开始登记", ["纠纷类型"]),
+    ("press", "邻里纠纷", ["发生了什么"]),
+    ("text", "楼上邻居每天深夜装修，噪音很大，多次沟通无果。", ["证据"]),
+    ("press", "下一步", ["申请事项"]),
+    ("text", "停止夜间施工并赔礼道歉", ["金额"]),
+    ("text", "3000", ["哪里"]),
+    ("text", "九龙坡区杨家坪街道", ["姓名"]),
+    ("text", "张三", ["手机号"]),
+    ("text", "13800000000", ["手机号已保存", "身份证"]),
+    ("press", "跳过", ["对方的姓名"]),
+    ("text", "李四", ["对方的手机号"]),
+    ("press", "跳过", ["请核对"]),
+    ("press", "✅ 确认提交", ["登记成功"]),
+]
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.updates = 0
+        self.replies = 0
+        self.errors: list[str] = []
+
+
+async def party(user: SimUser, rounds: int, tally: Tally, timeout: float) -> None:  # noqa: ASYNC109
+    for _ in range(rounds):
+        for action, arg, markers in SCRIPT:
+            started = time.perf_counter()
+            try:
+                if action == "command":
+                    await user.send_command(arg)
+                elif action == "press":
+                    await user.press(arg)
+                else:
+                    await user.send_text(arg)
+                got = await user.wait_for_messages(len(markers), timeout=timeout)
+            except AssertionError as exc:
+                tally.errors.append(f"chat {user.user_id}: {exc}")
+                return
+            tally.latencies.append(time.perf_counter() - started)
+            tally.updates += 1
+            tally.replies += len(got)
+            for marker, message in zip(markers, got, strict=True):
+                if marker not in (message.text or ""):
+                    tally.errors.append(
+                        f"chat {user.user_id}: expected {marker!r}, got {message.text!r}"
+                    )
+                    return
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def wait_ready(port: int, svc: ServiceProcess, standin: StandinBotAPI) -> None:
+    async with aiohttp.ClientSession() as http:
+        for _ in range(300):
+            try:
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                    if resp.status == 200 and standin.calls_to("setWebhook"):
+                        return
+            except aiohttp.ClientError:
+                pass
+            assert svc.proc is not None and svc.proc.poll() is None, svc.log_path.read_text()
+            await asyncio.sleep(0.1)
+    raise SystemExit("service did not start:\n" + svc.log_path.read_text())
+
+
+async def run(args: argparse.Namespace) -> dict[str, object]:
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        async with StandinBotAPI() as standin:
+            env = {
+                **service_env(standin, Path(tmp) / "var", args.database),
+                "WEB_PORT": str(port),
+                "PUBLIC_URL": f"http://127.0.0.1:{port}",
+                "LOG_LEVEL": "WARNING",
+            }
+            svc = ServiceProcess(env, Path(tmp) / "service.log")
+            svc.start()
+            try:
+                await wait_ready(port, svc, standin)
+                assert svc.proc is not None
+                standin.latency = args.latency
+                users = [
+                    standin.user(100_000 + i, phone=f"+86138{i:08d}") for i in range(args.chats)
+                ]
+                tally = Tally()
+                cpu0 = cpu_seconds(svc.proc.pid)
+                started = time.perf_counter()
+                await asyncio.gather(*(party(u, args.rounds, tally, args.timeout) for u in users))
+                elapsed = time.perf_counter() - started
+                cpu = cpu_seconds(svc.proc.pid) - cpu0
+                await asyncio.sleep(0.5)
+                extra = sum(len(u.messages) - u.seen for u in users)
+                rss = rss_mb(svc.proc.pid)
+            finally:
+                svc.stop()
+    lat = sorted(tally.latencies)
+
+    def pct(p: float) -> float:
+        return round(1000 * lat[min(len(lat) - 1, int(p * len(lat)))], 1) if lat else 0.0
+
+    return {
+        "chats": args.chats,
+        "rounds": args.rounds,
+        "added_latency_ms": round(args.latency * 1000),
+        "database": (args.database or "sqlite").split(":")[0],
+        "updates": tally.updates,
+        "replies": tally.replies,
+        "elapsed_s": round(elapsed, 2),
+        "updates_per_s": round(tally.updates / elapsed, 1),
+        "latency_ms_p50": round(1000 * statistics.median(lat), 1) if lat else None,
+        "latency_ms_p95": pct(0.95),
+        "latency_ms_p99": pct(0.99),
+        "service_cpu_s": round(cpu, 1),
+        "service_rss_mb": round(rss, 1),
+        "wrong_or_missing_replies": len(tally.errors),
+        "extra_replies": extra,
+        "first_errors": tally.errors[:3],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--chats", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=2, help="intakes per chat (14 updates each)")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added per Bot API call")
+    parser.add_argument("--database", default=None, help="DATABASE_URL (default: SQLite)")
+    parser.add_argument("--timeout", type=float, default=60.0)
+    result = asyncio.run(run(parser.parse_args()))
+    print(json.dumps(result, ensure_ascii=False))
+    if result["wrong_or_missing_replies"] or result["extra_replies"]:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
