@@ -24,6 +24,9 @@ from core.config import ConfigError, Settings
 from core.logs import configure_logging
 from mediation.units import UnitDirectory
 from services.conversation import ConversationService
+from services.outbox import QueuedMessage
+from services.reminders import register_all
+from services.timers import TimerService
 from services.units import load_units, sync_units
 from storage.db import Database
 
@@ -42,8 +45,14 @@ class Runtime:
     units: UnitDirectory
     clock: Clock
     conversation: ConversationService
+    timers: TimerService | None = None
     telegram: TelegramBot | None = None  # when a token is configured
     closers: list[Callable[[], object]] = field(default_factory=list)
+
+    def deliver(self, messages: list[QueuedMessage]) -> None:
+        """Hand queued messages to the sender of their channel (timers, console actions)."""
+        if self.telegram is not None:
+            self.telegram.sender.submit(messages)
 
 
 def prepare(settings: Settings) -> None:
@@ -66,15 +75,21 @@ async def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Ru
         from bot.app import TelegramBot
 
         runtime.telegram = TelegramBot(settings, db, conversation)
+    runtime.timers = TimerService(db, clock, notify=runtime.deliver)
+    register_all(runtime.timers)
     return runtime
 
 
-async def start_runtime(runtime: Runtime) -> None:
+async def start_runtime(runtime: Runtime, *, timers: bool = True) -> None:
     if runtime.telegram is not None:
         await runtime.telegram.start()
+    if timers and runtime.timers is not None:
+        await runtime.timers.start()
 
 
 async def stop_runtime(runtime: Runtime) -> None:
+    if runtime.timers is not None:
+        await runtime.timers.stop()
     if runtime.telegram is not None:
         await runtime.telegram.stop()
     await runtime.db.dispose()

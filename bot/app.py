@@ -98,6 +98,8 @@ class TelegramBot:
 
     async def start(self) -> None:
         await self.application.initialize()  # getMe: fails fast on a wrong token
+        username = self.bot.username
+        self.conversation.deep_link = lambda token: f"https://t.me/{username}?start={token}"
         await self.application.start()
         await self.sender.start()
         # Updates stored but not handled when the process last stopped, in their order.

@@ -25,6 +25,7 @@ from telegram import (
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
@@ -211,9 +212,33 @@ class OutboxSender:
                 backoff = min(MAX_BACKOFF, backoff * 2)
 
     async def _call(self, chat_id: str, payload: dict[str, Any]) -> str | None:
-        if payload.get("kind") == "answer_callback":
+        kind = payload.get("kind")
+        if kind == "answer_callback":
             await self.bot.answer_callback_query(payload["callback_id"], text=payload.get("text"))
             return None
+        if kind == "copy":
+            # copyMessage carries no link to the original sender (unlike forwardMessage).
+            copied = await self.bot.copy_message(
+                int(chat_id),
+                int(payload["from_chat_id"]),
+                int(payload["message_id"]),
+                caption=payload.get("caption"),
+            )
+            return str(copied.message_id)
+        if kind == "qr":
+            png = qr_png(payload["data"])
+            sent = await self.bot.send_photo(
+                int(chat_id), png, caption=payload.get("caption") or None
+            )
+            return str(sent.message_id)
+        if kind == "document":
+            data = payload["text"].encode("utf-8")
+            sent = await self.bot.send_document(
+                int(chat_id),
+                InputFile(data, filename=payload.get("filename", "file.txt")),
+                caption=payload.get("caption"),
+            )
+            return str(sent.message_id)
         markup: Any = None
         if payload.get("buttons"):
             markup = InlineKeyboardMarkup(
@@ -272,6 +297,17 @@ class OutboxSender:
             raise
         for i, *_ in batch:
             self._known.discard(i)
+
+
+def qr_png(data: str) -> bytes:
+    """The QR code of an invitation link, drawn when it is sent (nothing big in the DB)."""
+    import io
+
+    import segno
+
+    buffer = io.BytesIO()
+    segno.make(data, error="m").save(buffer, kind="png", scale=8, border=2)
+    return buffer.getvalue()
 
 
 def retry_seconds(value: int | float | timedelta) -> float:

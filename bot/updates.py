@@ -117,4 +117,6 @@ def to_inbound(update: Update) -> Inbound | None:
         language_hint=user.language_code,
         edited=update.edited_message is not None,
         forwarded=message.forward_origin is not None,
+        message_id=message.message_id,
+        caption=message.caption,
     )

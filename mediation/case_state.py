@@ -12,6 +12,8 @@ Legal anchors:
 - 人民调解法 第二十九条: the written agreement takes effect once every party has signed, sealed
   or fingerprinted it, the mediator has signed and the committee's seal is affixed
   (``signing`` → ``agreed``).
+- 人民调解法 第二十八条、第三十条: parties who want no written agreement may agree orally; the
+  mediator records it and it takes effect that day (``mediating`` → ``agreed``).
 - 人民调解法 第三十一条: the committee supervises performance (``agreed`` → ``closed`` after the
   follow-up visit).
 """
@@ -42,6 +44,7 @@ class CaseEvent(StrEnum):
     DRAFT_AGREEMENT = "draft_agreement"
     REVISE_AGREEMENT = "revise_agreement"
     ALL_SIGNED = "all_signed"
+    AGREE_ORALLY = "agree_orally"
     MEDIATION_FAILS = "mediation_fails"
     WITHDRAW = "withdraw"
     TRANSFER = "transfer"
@@ -59,7 +62,9 @@ TRANSITIONS: dict[tuple[CaseStatus, CaseEvent], CaseStatus] = {
     (S.ACCEPTED, E.OPEN_SESSION): S.MEDIATING,
     (S.ACCEPTED, E.WITHDRAW): S.WITHDRAWN,  # 人民调解法 第二十三条
     (S.ACCEPTED, E.TRANSFER): S.TRANSFERRED,
+    (S.ACCEPTED, E.MEDIATION_FAILS): S.FAILED,
     (S.MEDIATING, E.DRAFT_AGREEMENT): S.SIGNING,
+    (S.MEDIATING, E.AGREE_ORALLY): S.AGREED,  # 人民调解法 第二十八条、第三十条
     (S.MEDIATING, E.MEDIATION_FAILS): S.FAILED,  # 人民调解法 第二十六条
     (S.MEDIATING, E.WITHDRAW): S.WITHDRAWN,
     (S.MEDIATING, E.TRANSFER): S.TRANSFERRED,

@@ -17,7 +17,15 @@ from mediation.disputes import DisputeType
 from mediation.intake import IntakeDraft
 from mediation.numbering import format_case_number
 from mediation.units import UnitInfo
-from storage.models import Case, CaseCounter, CaseEvent, CaseParty, Evidence, User
+from storage.models import (
+    Case,
+    CaseCounter,
+    CaseEvent,
+    CaseMember,
+    CaseParty,
+    Evidence,
+    User,
+)
 
 
 async def next_sequence(session: AsyncSession, unit_code: str, year: int) -> int:
@@ -91,6 +99,16 @@ async def create_from_intake(
     case.parties = [applicant, respondent]
     session.add(case)
     await session.flush()
+    session.add(
+        CaseMember(
+            case_id=case.id,
+            role="applicant",
+            ordinal=1,
+            party_id=applicant.id,
+            user_id=user.id,
+            joined_at=now,
+        )
+    )
     if user.phone is None:
         user.phone, user.phone_hash = a["phone"], crypto.blind_index(a["phone"])
     for item in draft.evidence:

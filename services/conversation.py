@@ -11,23 +11,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from core.config import Settings
-from i18n import normalise_language
+from i18n import normalise_language, translate
 from mediation import intake
 from mediation.case_state import CaseStatus
 from mediation.disputes import DisputeType
 from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.units import UnitDirectory
 from services import cases as case_service
-from services import inbox
+from services import inbox, invites, mediators, party_flow, staff_flow
+from services.delivery import Address, Outgoing
 from services.inbound import Command, Inbound
 from services.outbox import QueuedMessage, enqueue, render
+from services.turn import INVITE_TTL, Turn
 from storage.db import Database
 from storage.models import Case, CaseParty, Conversation, User
 
@@ -53,6 +54,9 @@ class ConversationService:
         self.units = units
         self.clock = clock
         self.notify = notify
+        #: Turns an invitation token into a link; set by the channel that knows its address
+        #: (the Telegram bot after getMe). Without it, invitees type the short code.
+        self.deep_link: Callable[[str], str | None] = lambda token: None
 
     # ------------------------------------------------------------------ entry point
 
@@ -85,12 +89,20 @@ class ConversationService:
         self, session: AsyncSession, event: Inbound
     ) -> list[QueuedMessage]:
         conv = await self._conversation(session, event)
-        replies = await self._dispatch(session, event, conv)
-        payloads: list[dict[str, Any]] = [render(r, conv.language) for r in replies]
+        out = Outgoing(Address(event.channel, event.chat_id, conv.language))
         if event.callback_id:
             # Acknowledge the button press so the client stops its spinner.
-            payloads.insert(0, {"kind": "answer_callback", "callback_id": event.callback_id})
-        return await enqueue(session, event.channel, event.chat_id, payloads)
+            out.send_payload(
+                out.sender, {"kind": "answer_callback", "callback_id": event.callback_id}
+            )
+        turn = Turn(
+            session, event, conv, out, self.clock.now(), self.settings, self.units, self.deep_link
+        )
+        replies = await self._dispatch(turn)
+        # The language may have changed during the turn: render the sender's replies now.
+        out.sender = Address(event.channel, event.chat_id, conv.language)
+        out.reply(*replies)
+        return await out.flush(session)
 
     # ------------------------------------------------------------------ loading
 
@@ -138,9 +150,8 @@ class ConversationService:
 
     # ------------------------------------------------------------------ dispatch
 
-    async def _dispatch(
-        self, session: AsyncSession, event: Inbound, conv: Conversation
-    ) -> list[Reply]:
+    async def _dispatch(self, turn: Turn) -> list[Reply]:
+        session, event, conv = turn.session, turn.event, turn.conv
         draft = self._draft(conv)
         payload = event.payload
         if event.chat_type != "private":
@@ -150,15 +161,52 @@ class ConversationService:
             return [reply("bot.edited_ignored"), *self._reprompt(draft)]
         if event.forwarded:
             return [reply("bot.forwarded_ignored"), *self._reprompt(draft)]
+        staff = (
+            await mediators.staff_for_telegram(session, int(event.user_id))
+            if event.channel == "telegram"
+            else None
+        )
         if isinstance(payload, Command):
+            if payload.name == "link":
+                return await self._link(turn, payload)
+            if staff is not None and draft is None:
+                handled = await staff_flow.command(turn, staff, payload)
+                if handled is not None:
+                    return handled
+            handled = await party_flow.command(turn, payload, conv.user_id)
+            if handled is not None:
+                return [*handled, *self._reprompt(draft)]
             return await self._command(session, payload, conv, draft)
         if isinstance(payload, intake.ActionInput):
-            return await self._action(session, payload.action, conv, draft)
+            if staff is not None:
+                handled = await staff_flow.action(turn, staff, payload.action)
+                if handled is not None:
+                    return handled
+            handled = await party_flow.action(turn, payload.action, conv.user_id)
+            if handled is not None:
+                return handled
+            return await self._action(turn, payload.action, draft)
         if payload is None:
             return [reply("bot.unsupported_update"), *self._reprompt(draft)]
         if draft is not None:
-            return await self._intake_step(session, conv, draft, payload)
-        return [reply("bot.idle_text")]
+            return await self._intake_step(turn, draft, payload)
+        if staff is not None:
+            return await staff_flow.message(turn, staff)
+        return await party_flow.message(turn, conv.user_id)
+
+    async def _link(self, turn: Turn, cmd: Command) -> list[Reply]:
+        """``/link CODE``: a staff member binds this Telegram account to their account."""
+        if not cmd.args:
+            return [reply("staff.link_usage")]
+        result = await mediators.link(
+            turn.session, "".join(cmd.args), int(turn.event.user_id), turn.now
+        )
+        if isinstance(result, str):
+            return [reply(result)]
+        turn.conv.language = result.language
+        return [
+            reply("staff.linked", name=result.display_name, role=Msg(f"staff.role_{result.role}"))
+        ]
 
     def _draft(self, conv: Conversation) -> intake.IntakeDraft | None:
         data = conv.state.get("intake")
@@ -223,12 +271,9 @@ class ConversationService:
         return [reply("bot.unknown_command", command="/" + name), *self._reprompt(draft)]
 
     async def _action(
-        self,
-        session: AsyncSession,
-        action: str,
-        conv: Conversation,
-        draft: intake.IntakeDraft | None,
+        self, turn: Turn, action: str, draft: intake.IntakeDraft | None
     ) -> list[Reply]:
+        session, conv = turn.session, turn.conv
         if action.startswith("lang:"):
             language = action.removeprefix("lang:")
             if language in ("zh-CN", "en"):
@@ -240,8 +285,7 @@ class ConversationService:
         if action == "c:restart":
             return [self._welcome(), *self._begin_intake(conv)]
         if action.startswith("i:") and draft is not None:
-            event = intake.ActionInput(action)
-            return await self._intake_step(session, conv, draft, event)
+            return await self._intake_step(turn, draft, intake.ActionInput(action))
         return [reply("bot.stale_button"), *self._reprompt(draft)]
 
     # ------------------------------------------------------------------ intake
@@ -260,19 +304,15 @@ class ConversationService:
         return [consent]
 
     async def _intake_step(
-        self,
-        session: AsyncSession,
-        conv: Conversation,
-        draft: intake.IntakeDraft,
-        payload: intake.Input,
+        self, turn: Turn, draft: intake.IntakeDraft, payload: intake.Input
     ) -> list[Reply]:
+        session, conv, now = turn.session, turn.conv, turn.now
         result = intake.handle(draft, payload)
         if not result.submitted:
             self._save_draft(conv, result.draft)
             return [self._with_retention(r) for r in result.replies]
         assert result.draft is not None
         user = await session.get_one(User, conv.user_id)
-        now = self.clock.now()
         unit = self.units.route(
             result.draft.answers["place"], DisputeType(result.draft.answers["dispute_type"])
         )
@@ -290,7 +330,7 @@ class ConversationService:
         conv.active_case_id = case.id
         ref = len(await case_service.cases_of_user(session, user.id))
         log.info("case %s created in unit %s", case.number, unit.code)
-        return [
+        replies = [
             reply(
                 "bot.case_created",
                 number=case.number,
@@ -299,6 +339,23 @@ class ConversationService:
                 ref=ref,
             )
         ]
+        respondent = next(p for p in case.parties if p.side == "respondent")
+        issued = await invites.issue(
+            session, case, respondent, created_by=f"user:{user.id}", now=now, ttl=INVITE_TTL
+        )
+        link = self.deep_link(issued.token)
+        replies += invites.invite_replies(issued, link)
+        turn.out.reply(*replies)
+        if link is not None:
+            turn.out.send_payload(
+                turn.out.sender,
+                {
+                    "kind": "qr",
+                    "data": link,
+                    "caption": translate(conv.language, "invite.qr_caption"),
+                },
+            )
+        return []
 
     def _with_retention(self, r: Reply) -> Reply:
         if r.text.key == "intake.consent":

@@ -26,3 +26,5 @@ class Inbound:
     edited: bool = False
     forwarded: bool = False
     callback_id: str | None = None
+    message_id: int | None = None
+    caption: str | None = None

@@ -89,7 +89,8 @@ class InboxWriter:
                 for row, future in batch:
                     update_id = row["update_id"]
                     first = unique.get(update_id) is row
-                    future.set_result(first and update_id in inserted)
+                    if not future.done():  # the waiter may have been cancelled
+                        future.set_result(first and update_id in inserted)
         finally:
             self._running = False
 

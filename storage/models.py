@@ -69,6 +69,7 @@ class StaffAccount(Base):
     role: Mapped[str] = mapped_column(String(16))
     unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    language: Mapped[str] = mapped_column(String(8), default="zh-CN")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -121,6 +122,9 @@ class Case(Base):
     language: Mapped[str] = mapped_column(String(8), default="zh-CN")
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     mediator_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
+    room_mode: Mapped[str] = mapped_column(String(16), default="joint")
+    session_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    deadline_at: Mapped[datetime | None] = mapped_column()
     outcome: Mapped[str | None] = mapped_column(String(32))
     outcome_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -233,3 +237,85 @@ class Timer(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     fired_at: Mapped[datetime | None] = mapped_column()
+
+
+class CaseMember(Base):
+    """A person in a case's room: a party (linked to its CaseParty row) or staff.
+
+    Labels shown to others come from ``role`` and ``ordinal`` only (申请人二, 调解员), never
+    from names or Telegram accounts.
+    """
+
+    __tablename__ = "case_members"
+    __table_args__ = (
+        Index("ix_case_members_case", "case_id"),
+        Index("ix_case_members_user", "user_id"),
+        Index("ix_case_members_staff", "staff_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))
+    ordinal: Mapped[int] = mapped_column(Integer, default=1)
+    party_id: Mapped[int | None] = mapped_column(ForeignKey("case_parties.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    is_representative: Mapped[bool] = mapped_column(Boolean, default=False)
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    left_at: Mapped[datetime | None] = mapped_column()
+
+
+class Invitation(Base):
+    """An invitation to join a case; only digests of the token and code are stored."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    party_id: Mapped[int | None] = mapped_column(ForeignKey("case_parties.id"))
+    role: Mapped[str] = mapped_column(String(16))
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    code_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    phone_hash: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    used_at: Mapped[datetime | None] = mapped_column()
+    used_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class CaseMessage(Base):
+    """One entry of the case record: a message, a file, a staff note or a room event.
+
+    ``audience`` lists the member ids it was addressed to; staff read everything, a party
+    reads what they wrote and what was addressed to them.
+    """
+
+    __tablename__ = "case_messages"
+    __table_args__ = (Index("ix_case_messages_case", "case_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    author_member_id: Mapped[int | None] = mapped_column(ForeignKey("case_members.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str | None] = mapped_column(Text)
+    file_ref: Mapped[str | None] = mapped_column(String(300))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    audience: Mapped[list[Any]] = mapped_column(default=list)
+    channel: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffLinkCode(Base):
+    """One-time code that links a staff account to a Telegram account (/link CODE)."""
+
+    __tablename__ = "staff_link_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"))
+    code_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()

@@ -107,7 +107,7 @@ async def test_sigkill_mid_intake_loses_nothing(tmp_path: Path) -> None:
             await user.press("跳过")
             assert "请核对" in (await texts(user, 1))[0]
             await user.press("✅ 确认提交")
-            assert "登记成功" in (await texts(user, 1))[0]
+            assert "登记成功" in (await texts(user, 3))[0]
             await assert_quiet(user, 0.5)
         finally:
             svc.stop()

@@ -63,7 +63,9 @@ async def walk_intake(user: SimUser) -> list[str]:
     assert "九龙坡区杨家坪街道" in summary and "12,000.00 元" in summary
     assert ID not in summary  # masked even for its owner
     await user.press("✅ 确认提交")
-    return await texts(user, 1)
+    created, invite, qr = await user.wait_for_messages(3)
+    assert "t.me/" in (invite.text or "") and qr.method == "sendPhoto" and qr.file
+    return [created.text or ""]
 
 
 @pytest.mark.parametrize(

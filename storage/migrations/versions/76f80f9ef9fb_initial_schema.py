@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 2680ab585ca4
+Revision ID: 76f80f9ef9fb
 Revises: 
-Create Date: 2026-11-27 19:21:33.561864
+Create Date: 2026-11-27 19:40:45.710363
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB(astext_ty
 from sqlalchemy.dialects import postgresql  # noqa: F401
 from sqlalchemy.dialects import postgresql
 
-revision = '2680ab585ca4'
+revision = '76f80f9ef9fb'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -109,6 +109,7 @@ def upgrade() -> None:
     sa.Column('role', sa.String(length=16), nullable=False),
     sa.Column('unit_code', sa.String(length=64), nullable=False),
     sa.Column('telegram_id', sa.BigInteger(), nullable=True),
+    sa.Column('language', sa.String(length=8), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', storage.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['unit_code'], ['units.code'], name=op.f('fk_staff_accounts_unit_code_units')),
@@ -132,6 +133,9 @@ def upgrade() -> None:
     sa.Column('language', sa.String(length=8), nullable=False),
     sa.Column('created_by_user_id', sa.Integer(), nullable=True),
     sa.Column('mediator_id', sa.Integer(), nullable=True),
+    sa.Column('room_mode', sa.String(length=16), nullable=False),
+    sa.Column('session_open', sa.Boolean(), nullable=False),
+    sa.Column('deadline_at', storage.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('outcome', sa.String(length=32), nullable=True),
     sa.Column('outcome_reason', sa.Text(), nullable=True),
     sa.Column('created_at', storage.base.UTCDateTime(timezone=True), nullable=False),
@@ -149,6 +153,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_cases_status'), ['status'], unique=False)
         batch_op.create_index('ix_cases_unit_status_created', ['unit_code', 'status', 'created_at'], unique=False)
 
+    op.create_table('staff_link_codes',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('staff_id', sa.Integer(), nullable=False),
+    sa.Column('code_digest', sa.String(length=64), nullable=False),
+    sa.Column('expires_at', storage.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', storage.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff_accounts.id'], name=op.f('fk_staff_link_codes_staff_id_staff_accounts')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_link_codes')),
+    sa.UniqueConstraint('code_digest', name=op.f('uq_staff_link_codes_code_digest'))
+    )
     op.create_table('case_events',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
@@ -198,6 +212,29 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_conversations')),
     sa.UniqueConstraint('channel', 'chat_id', name=op.f('uq_conversations_channel'))
     )
+    op.create_table('case_members',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('role', sa.String(length=16), nullable=False),
+    sa.Column('ordinal', sa.Integer(), nullable=False),
+    sa.Column('party_id', sa.Integer(), nullable=True),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('staff_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('is_representative', sa.Boolean(), nullable=False),
+    sa.Column('joined_at', storage.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('left_at', storage.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_members_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['party_id'], ['case_parties.id'], name=op.f('fk_case_members_party_id_case_parties')),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff_accounts.id'], name=op.f('fk_case_members_staff_id_staff_accounts')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_case_members_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_members'))
+    )
+    with op.batch_alter_table('case_members', schema=None) as batch_op:
+        batch_op.create_index('ix_case_members_case', ['case_id'], unique=False)
+        batch_op.create_index('ix_case_members_staff', ['staff_id'], unique=False)
+        batch_op.create_index('ix_case_members_user', ['user_id'], unique=False)
+
     op.create_table('evidence',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
@@ -218,15 +255,72 @@ def upgrade() -> None:
     with op.batch_alter_table('evidence', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_evidence_case_id'), ['case_id'], unique=False)
 
+    op.create_table('invitations',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('party_id', sa.Integer(), nullable=True),
+    sa.Column('role', sa.String(length=16), nullable=False),
+    sa.Column('token_digest', sa.String(length=64), nullable=False),
+    sa.Column('code_digest', sa.String(length=64), nullable=False),
+    sa.Column('phone_hash', sa.String(length=64), nullable=True),
+    sa.Column('created_by', sa.String(length=64), nullable=False),
+    sa.Column('created_at', storage.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', storage.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('used_at', storage.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('used_by_user_id', sa.Integer(), nullable=True),
+    sa.Column('decline_reason', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_invitations_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['party_id'], ['case_parties.id'], name=op.f('fk_invitations_party_id_case_parties')),
+    sa.ForeignKeyConstraint(['used_by_user_id'], ['users.id'], name=op.f('fk_invitations_used_by_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invitations')),
+    sa.UniqueConstraint('code_digest', name=op.f('uq_invitations_code_digest')),
+    sa.UniqueConstraint('token_digest', name=op.f('uq_invitations_token_digest'))
+    )
+    with op.batch_alter_table('invitations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_invitations_case_id'), ['case_id'], unique=False)
+
+    op.create_table('case_messages',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('author_member_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('text', sa.Text(), nullable=True),
+    sa.Column('file_ref', sa.String(length=300), nullable=True),
+    sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('audience', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=True),
+    sa.Column('created_at', storage.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['author_member_id'], ['case_members.id'], name=op.f('fk_case_messages_author_member_id_case_members')),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_messages_case_id_cases'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_messages'))
+    )
+    with op.batch_alter_table('case_messages', schema=None) as batch_op:
+        batch_op.create_index('ix_case_messages_case', ['case_id', 'id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('case_messages', schema=None) as batch_op:
+        batch_op.drop_index('ix_case_messages_case')
+
+    op.drop_table('case_messages')
+    with op.batch_alter_table('invitations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_invitations_case_id'))
+
+    op.drop_table('invitations')
     with op.batch_alter_table('evidence', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_evidence_case_id'))
 
     op.drop_table('evidence')
+    with op.batch_alter_table('case_members', schema=None) as batch_op:
+        batch_op.drop_index('ix_case_members_user')
+        batch_op.drop_index('ix_case_members_staff')
+        batch_op.drop_index('ix_case_members_case')
+
+    op.drop_table('case_members')
     op.drop_table('conversations')
     with op.batch_alter_table('case_parties', schema=None) as batch_op:
         batch_op.drop_index('ix_case_parties_user')
@@ -238,6 +332,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_case_events_case_id'))
 
     op.drop_table('case_events')
+    op.drop_table('staff_link_codes')
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index('ix_cases_unit_status_created')
         batch_op.drop_index(batch_op.f('ix_cases_status'))

@@ -1,0 +1,90 @@
+"""Addressing messages to people, each in their own language and on their own channel.
+
+One inbound event may produce messages for several people (a relayed message, a notice to the
+other party, a reminder to the mediator). Handlers collect them in an :class:`Outgoing`; it is
+written to the outbox in the same transaction as the state change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mediation.replies import Reply
+from services.outbox import QueuedMessage, enqueue, render
+from storage.models import CaseMember, StaffAccount, User
+
+
+@dataclass(frozen=True)
+class Address:
+    channel: str
+    chat_id: str
+    language: str
+
+
+@dataclass
+class Outgoing:
+    """Messages produced while handling one event; ``sender`` is who caused it."""
+
+    sender: Address
+    items: list[tuple[Address, dict[str, Any]]] = field(default_factory=list)
+
+    def reply(self, *replies: Reply) -> None:
+        for r in replies:
+            self.items.append((self.sender, render(r, self.sender.language)))
+
+    def send(self, to: Address, *replies: Reply) -> None:
+        for r in replies:
+            self.items.append((to, render(r, to.language)))
+
+    def send_payload(self, to: Address, payload: dict[str, Any]) -> None:
+        self.items.append((to, payload))
+
+    async def flush(self, session: AsyncSession) -> list[QueuedMessage]:
+        """Queue everything, keeping the order within each recipient."""
+        queued: list[QueuedMessage] = []
+        groups: dict[Address, list[dict[str, Any]]] = {}
+        for address, payload in self.items:
+            groups.setdefault(address, []).append(payload)
+        for address, payloads in groups.items():
+            queued += await enqueue(session, address.channel, address.chat_id, payloads)
+        self.items.clear()
+        return queued
+
+
+def user_address(user: User) -> Address:
+    if user.telegram_id is not None:
+        return Address("telegram", str(user.telegram_id), user.language)
+    return Address("web", f"user:{user.id}", user.language)
+
+
+def staff_address(staff: StaffAccount) -> Address | None:
+    if staff.telegram_id is None:
+        return None  # not linked: reaches them in the console only
+    return Address("telegram", str(staff.telegram_id), staff.language)
+
+
+async def member_addresses(session: AsyncSession, members: list[CaseMember]) -> dict[int, Address]:
+    """Addresses of room members, two queries whatever the room size."""
+    user_ids = {m.user_id for m in members if m.user_id is not None}
+    staff_ids = {m.staff_id for m in members if m.staff_id is not None}
+    users: dict[int, User] = {}
+    staff: dict[int, StaffAccount] = {}
+    if user_ids:
+        rows = await session.execute(select(User).where(User.id.in_(user_ids)))
+        users = {u.id: u for u in rows.scalars()}
+    if staff_ids:
+        rows2 = await session.execute(select(StaffAccount).where(StaffAccount.id.in_(staff_ids)))
+        staff = {s.id: s for s in rows2.scalars()}
+    out: dict[int, Address] = {}
+    for m in members:
+        if m.user_id is not None and m.user_id in users:
+            out[m.id] = user_address(users[m.user_id])
+        elif m.staff_id is not None and m.staff_id in staff:
+            address = staff_address(staff[m.staff_id])
+            if address is not None:
+                out[m.id] = address
+    return out

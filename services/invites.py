@@ -1,0 +1,288 @@
+"""Inviting the other side, joining by link or code, accepting or declining.
+
+人民调解法 第十七条: if one party clearly refuses mediation, it must not go ahead — a decline (or
+an invitation left to expire) closes the case as 不予受理, and the applicant is told the other
+routes for that kind of dispute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import crypto
+from mediation import invitations as inv
+from mediation.case_state import CaseEvent, CaseStatus, transition
+from mediation.disputes import OTHER_ROUTES, DisputeType
+from mediation.masking import mask_name
+from mediation.replies import Msg, Reply, button
+from services.delivery import Outgoing
+from services.room import Room, announce, load_room
+from services.timers import cancel_timers, schedule
+from storage.models import Case, CaseMember, CaseParty, Invitation
+from storage.models import CaseEvent as CaseEventRow
+
+
+@dataclass(frozen=True)
+class IssuedInvite:
+    invitation: Invitation
+    token: str
+    code: str
+
+
+async def issue(
+    session: AsyncSession,
+    case: Case,
+    party: CaseParty,
+    *,
+    created_by: str,
+    now: datetime,
+    ttl: timedelta,
+    phone: str | None = None,
+) -> IssuedInvite:
+    """A fresh single-use invitation for one party row; an expiry timer goes with it."""
+    new = inv.new_invitation(now, ttl)
+    row = Invitation(
+        case_id=case.id,
+        party_id=party.id,
+        role=party.side,
+        token_digest=new.token_digest,
+        code_digest=new.code_digest,
+        phone_hash=crypto.blind_index(phone) if phone else None,
+        created_by=created_by,
+        created_at=now,
+        expires_at=new.expires_at,
+    )
+    session.add(row)
+    await session.flush()
+    await schedule(
+        session, f"invite:{row.id}", "invite_expiry", new.expires_at, {"invitation_id": row.id}
+    )
+    return IssuedInvite(row, new.token, new.code)
+
+
+def invite_replies(issued: IssuedInvite, link: str | None) -> list[Reply]:
+    """What the inviter receives: the link, the same link as a QR image, and the short code."""
+    params = {
+        "code": inv.format_code(issued.code),
+        "days": max(
+            1,
+            round(
+                (issued.invitation.expires_at - issued.invitation.created_at).total_seconds()
+                / 86400
+            ),
+        ),
+    }
+    if link is None:
+        return [Reply(Msg("invite.code_only", params))]
+    return [Reply(Msg("invite.link", {**params, "link": link}))]
+
+
+async def find(session: AsyncSession, secret: str) -> Invitation | None:
+    """By deep-link token or by short code (as typed)."""
+    if inv.is_token(secret):
+        digest = inv.digest(secret)
+        stmt = select(Invitation).where(Invitation.token_digest == digest)
+    else:
+        code = inv.normalise_code(secret)
+        if code is None:
+            return None
+        stmt = select(Invitation).where(Invitation.code_digest == inv.digest(code))
+    return (await session.execute(stmt.with_for_update())).scalar_one_or_none()
+
+
+def problem(invitation: Invitation | None, now: datetime) -> str | None:
+    """Catalog key explaining why this invitation cannot be used, or None."""
+    if invitation is None:
+        return "invite.invalid"
+    status = inv.InvitationStatus(invitation.status)
+    if status is inv.InvitationStatus.PENDING and now >= invitation.expires_at:
+        return "invite.expired"
+    if status is not inv.InvitationStatus.PENDING:
+        return f"invite.already_{status.value}"
+    return None
+
+
+async def summary(session: AsyncSession, invitation: Invitation) -> Reply:
+    """The neutral summary and voluntary-mediation notice the invitee sees first."""
+    case = await session.get_one(Case, invitation.case_id)
+    applicant = (
+        (
+            await session.execute(
+                select(CaseParty)
+                .where(CaseParty.case_id == case.id, CaseParty.side == "applicant")
+                .order_by(CaseParty.id)
+            )
+        )
+        .scalars()
+        .first()
+    )
+    return Reply(
+        Msg(
+            "invite.summary",
+            {
+                "number": case.number,
+                "type": Msg(f"dispute.{case.dispute_type}"),
+                "applicant": mask_name(applicant.name if applicant else ""),
+                "claims": case.claims,
+                "role": Msg(f"role.{invitation.role}"),
+            },
+        ),
+        buttons=(
+            (button("invite.btn_accept", f"j:accept:{invitation.id}"),),
+            (button("invite.btn_decline", f"j:decline:{invitation.id}"),),
+        ),
+    )
+
+
+async def accept(
+    session: AsyncSession,
+    invitation: Invitation,
+    user_id: int,
+    out: Outgoing,
+    now: datetime,
+    mediation_period: timedelta,
+) -> Room:
+    """Join: the party row is bound to the user, a room member is created, others are told."""
+    invitation.status = inv.InvitationStatus.ACCEPTED.value
+    invitation.used_at, invitation.used_by_user_id = now, user_id
+    await cancel_timers(session, [f"invite:{invitation.id}"])
+    party = await session.get_one(CaseParty, invitation.party_id)
+    party.user_id, party.status, party.joined_at = user_id, "joined", now
+    room = await load_room(session, invitation.case_id, lock=True)
+    assert room is not None
+    member = CaseMember(
+        case_id=room.case.id,
+        role=party.side,
+        ordinal=party.ordinal,
+        party_id=party.id,
+        user_id=user_id,
+        joined_at=now,
+    )
+    session.add(member)
+    await session.flush()
+    room = await load_room(session, invitation.case_id)
+    assert room is not None
+    case = room.case
+    session.add(
+        CaseEventRow(
+            case_id=case.id,
+            at=now,
+            kind="joined",
+            actor=f"user:{user_id}",
+            data={"role": party.side, "ordinal": party.ordinal},
+        )
+    )
+    if case.status == CaseStatus.SUBMITTED.value:
+        case.status = transition(CaseStatus(case.status), CaseEvent.RESPONDENT_ACCEPTS).value
+        case.updated_at = now
+        # The mediation period starts when the case is accepted (受理).
+        case.deadline_at = now + mediation_period
+        await schedule_deadline(session, case)
+    others = [m for m in room.present() if m.id != member.id]
+    await announce(
+        session,
+        room,
+        Msg(
+            "room.joined",
+            {
+                "who": Msg(
+                    f"role.{party.side}" if party.ordinal == 1 else f"role.{party.side}_n",
+                    {"n": party.ordinal},
+                )
+            },
+        ),
+        out,
+        now,
+        audience=others,
+    )
+    return room
+
+
+async def schedule_deadline(session: AsyncSession, case: Case) -> None:
+    assert case.deadline_at is not None
+    for days in (3, 1):
+        await schedule(
+            session,
+            f"deadline:{case.id}:{days}d",
+            "deadline_reminder",
+            case.deadline_at - timedelta(days=days),
+            {"case_id": case.id, "days": days},
+        )
+    await schedule(
+        session,
+        f"deadline:{case.id}:due",
+        "deadline_reminder",
+        case.deadline_at,
+        {"case_id": case.id, "days": 0},
+    )
+
+
+async def decline(
+    session: AsyncSession,
+    invitation: Invitation,
+    user_id: int | None,
+    reason: str | None,
+    out: Outgoing,
+    now: datetime,
+    *,
+    expired: bool = False,
+) -> None:
+    """Refusal or expiry. The case ends as 不予受理 if nobody on the other side joined."""
+    invitation.status = (
+        inv.InvitationStatus.EXPIRED if expired else inv.InvitationStatus.DECLINED
+    ).value
+    invitation.used_at, invitation.used_by_user_id = now, user_id
+    invitation.decline_reason = reason
+    await cancel_timers(session, [f"invite:{invitation.id}"])
+    room = await load_room(session, invitation.case_id, lock=True)
+    assert room is not None
+    case = room.case
+    session.add(
+        CaseEventRow(
+            case_id=case.id,
+            at=now,
+            kind="invite_expired" if expired else "declined",
+            actor=f"user:{user_id}" if user_id else "system",
+            data={"reason": reason or ""},
+        )
+    )
+    still_waiting = (
+        await session.execute(
+            select(func.count())
+            .select_from(Invitation)
+            .where(
+                Invitation.case_id == case.id,
+                Invitation.status == "pending",
+                Invitation.role == invitation.role,
+            )
+        )
+    ).scalar_one()
+    joined_on_side = any(m.role == invitation.role for m in room.present())
+    if case.status != CaseStatus.SUBMITTED.value or still_waiting or joined_on_side:
+        await announce(
+            session,
+            room,
+            Msg("room.invite_declined_one", {"reason": reason or Msg("intake.not_given")}),
+            out,
+            now,
+            audience=[m for m in room.present() if m.role in ("applicant", "mediator")],
+        )
+        return
+    event = CaseEvent.INVITATION_EXPIRES if expired else CaseEvent.RESPONDENT_DECLINES
+    case.status = transition(CaseStatus(case.status), event).value
+    case.outcome = "rejected"
+    case.outcome_reason = reason or ("invitation expired" if expired else "declined")
+    case.closed_at = case.updated_at = now
+    routes = [Msg(f"route.{r}") for r in OTHER_ROUTES[DisputeType(case.dispute_type)]]
+    key = "room.rejected_expired" if expired else "room.rejected_declined"
+    await announce(
+        session,
+        room,
+        Msg(key, {"reason": reason or Msg("intake.not_given"), "routes": routes}),
+        out,
+        now,
+    )

@@ -1,0 +1,132 @@
+"""Mediators: linking a staff account to Telegram, the unit queue, taking a case."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mediation import invitations as inv
+from mediation.case_state import CaseStatus
+from mediation.permissions import Actor, ActorKind
+from mediation.room import MemberStatus, Role
+from mediation.units import UnitDirectory
+from storage.db import Database
+from storage.models import Case, CaseEvent, CaseMember, StaffAccount, StaffLinkCode
+
+MEDIATING_ROLES = frozenset({"admin", "mediator", "police"})
+LINK_CODE_TTL = timedelta(hours=24)
+
+
+async def create_link_code(db: Database, username: str, now: datetime) -> str | None:
+    """A one-time code the staff member sends to the bot as ``/link CODE``."""
+    async with db.write() as session:
+        staff = (
+            await session.execute(select(StaffAccount).where(StaffAccount.username == username))
+        ).scalar_one_or_none()
+        if staff is None or not staff.active:
+            return None
+        code = "".join(secrets.choice(inv.CODE_ALPHABET) for _ in range(inv.CODE_LENGTH))
+        session.add(
+            StaffLinkCode(
+                staff_id=staff.id, code_digest=inv.digest(code), expires_at=now + LINK_CODE_TTL
+            )
+        )
+    return inv.format_code(code)
+
+
+async def link(
+    session: AsyncSession, typed: str, telegram_id: int, now: datetime
+) -> StaffAccount | str:
+    """Bind the Telegram account to the staff account; a catalog key on failure."""
+    code = inv.normalise_code(typed)
+    if code is None:
+        return "staff.link_invalid"
+    row = (
+        await session.execute(
+            select(StaffLinkCode)
+            .where(StaffLinkCode.code_digest == inv.digest(code))
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        return "staff.link_invalid"
+    other = (
+        await session.execute(select(StaffAccount).where(StaffAccount.telegram_id == telegram_id))
+    ).scalar_one_or_none()
+    if other is not None and other.id != row.staff_id:
+        other.telegram_id = None  # one Telegram account speaks for one staff account
+        await session.flush()
+    staff = await session.get_one(StaffAccount, row.staff_id)
+    staff.telegram_id = telegram_id
+    row.used_at = now
+    return staff
+
+
+async def staff_for_telegram(session: AsyncSession, telegram_id: int) -> StaffAccount | None:
+    return (
+        await session.execute(
+            select(StaffAccount).where(
+                StaffAccount.telegram_id == telegram_id, StaffAccount.active.is_(True)
+            )
+        )
+    ).scalar_one_or_none()
+
+
+def in_subtree(units: UnitDirectory, staff_unit: str, case_unit: str) -> bool:
+    """A unit sees its own cases and those of the units below it."""
+    if staff_unit == case_unit:
+        return True
+    if case_unit not in units.by_code:
+        return False
+    return any(u.code == staff_unit for u in units.ancestors(case_unit))
+
+
+def staff_actor(
+    staff: StaffAccount, case: Case, member: CaseMember | None, units: UnitDirectory
+) -> Actor:
+    if staff.role == "lawyer":
+        kind = ActorKind.LAWYER
+    elif staff.role in MEDIATING_ROLES:
+        kind = ActorKind.MEDIATOR
+    else:
+        kind = ActorKind.NOBODY
+    return Actor(
+        kind,
+        Role(member.role) if member else None,
+        MemberStatus(member.status) if member else None,
+        assigned=case.mediator_id == staff.id,
+        same_unit=in_subtree(units, staff.unit_code, case.unit_code),
+    )
+
+
+async def queue(session: AsyncSession, staff: StaffAccount, units: UnitDirectory) -> list[Case]:
+    """Cases waiting for a mediator in the staff member's unit and the units below it."""
+    codes = [u.code for u in units.units if in_subtree(units, staff.unit_code, u.code)]
+    rows = await session.execute(
+        select(Case)
+        .where(
+            Case.unit_code.in_(codes),
+            Case.mediator_id.is_(None),
+            Case.status.in_([CaseStatus.SUBMITTED.value, CaseStatus.ACCEPTED.value]),
+        )
+        .order_by(Case.created_at)
+        .limit(30)
+    )
+    return list(rows.scalars())
+
+
+async def take(session: AsyncSession, case: Case, staff: StaffAccount, now: datetime) -> CaseMember:
+    case.mediator_id = staff.id
+    case.updated_at = now
+    member = CaseMember(case_id=case.id, role=Role.MEDIATOR.value, staff_id=staff.id, joined_at=now)
+    session.add(member)
+    session.add(
+        CaseEvent(
+            case_id=case.id, at=now, kind="mediator_assigned", actor=f"staff:{staff.id}", data={}
+        )
+    )
+    await session.flush()
+    return member

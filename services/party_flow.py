@@ -1,0 +1,216 @@
+"""What a party can do outside the intake: join by invitation, talk in the room, see the record."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core import crypto
+from mediation import intake
+from mediation import invitations as inv
+from mediation.case_state import CaseStatus
+from mediation.masking import scrub_digits
+from mediation.permissions import Action, Actor, ActorKind, CaseFacts, can
+from mediation.replies import Msg, Reply, button, reply
+from mediation.room import MemberStatus, RelayRefusal, Role
+from mediation.validation import InvalidInput, clean_text, normalise_phone
+from services import invites
+from services.inbound import Command
+from services.room import Room, record_lines, relay
+from services.timers import cancel_timers
+from services.turn import MEDIATION_PERIOD, Turn, active_room, member_cases, switch_reply
+from storage.models import CaseMember, CaseParty, Invitation
+
+
+def party_actor(member: CaseMember) -> Actor:
+    return Actor(ActorKind.PARTY, Role(member.role), MemberStatus(member.status))
+
+
+def facts(room: Room) -> CaseFacts:
+    return CaseFacts(CaseStatus(room.case.status), room.case.mediator_id is not None)
+
+
+async def command(turn: Turn, cmd: Command, user_id: int) -> list[Reply] | None:
+    if cmd.name == "start" and cmd.args and inv.is_token(cmd.args[0]):
+        return await start_join(turn, cmd.args[0], user_id)
+    if cmd.name == "join":
+        if not cmd.args:
+            return [reply("invite.join_usage")]
+        return await start_join(turn, "".join(cmd.args), user_id)
+    if cmd.name == "switch":
+        cases = await member_cases(turn.session, user_id=user_id)
+        if not cases:
+            return [reply("room.no_active_case")]
+        return [switch_reply(cases, turn.conv.active_case_id)]
+    if cmd.name == "record":
+        found = await active_room(turn, user_id=user_id, include_closed=True)
+        if found is None:
+            return [reply("room.no_active_case")]
+        return await record_reply(turn, *found)
+    return None
+
+
+async def record_reply(turn: Turn, room: Room, member: CaseMember) -> list[Reply]:
+    lines = await record_lines(turn.session, room, member, turn.conv.language, turn.settings.tz)
+    if not lines:
+        return [reply("room.record_empty", number=room.case.number)]
+    text = "\n".join(lines)
+    title = Msg("room.record_title", {"number": room.case.number})
+    if len(text) <= 3500:
+        return [Reply(Msg("common.lines", {"lines": [title, Msg("common.raw", {"text": text})]}))]
+    turn.out.reply(reply("room.record_as_file", number=room.case.number))
+    turn.out.send_payload(
+        turn.out.sender,
+        {"kind": "document", "filename": f"record-{room.case.id}.txt", "text": text},
+    )
+    return []
+
+
+async def action(turn: Turn, data: str, user_id: int) -> list[Reply] | None:
+    if data.startswith("s:"):
+        return await switch_to(turn, data, user_id=user_id)
+    if not data.startswith("j:"):
+        return None
+    pending = turn.state("join") or {}
+    parts = data.split(":")
+    if data == "j:reason_skip" and pending.get("await") == "reason":
+        return await finish_decline(turn, user_id, None)
+    if len(parts) != 3 or not parts[2].isdigit() or pending.get("id") != int(parts[2]):
+        return [reply("bot.stale_button")]
+    invitation = await turn.session.get(Invitation, int(parts[2]), with_for_update=True)
+    problem = invites.problem(invitation, turn.now)
+    if problem or invitation is None:
+        turn.set_state("join", None)
+        return [reply(problem or "invite.invalid")]
+    if parts[1] == "accept":
+        room = await invites.accept(
+            turn.session, invitation, user_id, turn.out, turn.now, MEDIATION_PERIOD
+        )
+        turn.set_state("join", None)
+        turn.conv.active_case_id = room.case.id
+        member = room.of_user(user_id)
+        assert member is not None
+        return [reply("room.welcome", header=room.header(member), number=room.case.number)]
+    if parts[1] == "decline":
+        turn.set_state("join", {"id": invitation.id, "await": "reason"})
+        return [
+            Reply(
+                Msg("invite.ask_reason"),
+                buttons=((button("invite.btn_no_reason", "j:reason_skip"),),),
+            )
+        ]
+    return [reply("bot.stale_button")]
+
+
+async def switch_to(
+    turn: Turn, data: str, *, user_id: int | None = None, staff_id: int | None = None
+) -> list[Reply]:
+    case_id = data.removeprefix("s:")
+    cases = await member_cases(turn.session, user_id=user_id, staff_id=staff_id)
+    chosen = next((c for c, _ in cases if str(c.id) == case_id), None)
+    if chosen is None:
+        return [reply("room.no_active_case")]
+    turn.conv.active_case_id = chosen.id
+    turn.set_state("target", None)
+    return [reply("room.switched", number=chosen.number)]
+
+
+async def start_join(turn: Turn, secret: str, user_id: int) -> list[Reply]:
+    invitation = await invites.find(turn.session, secret)
+    problem = invites.problem(invitation, turn.now)
+    if problem or invitation is None:
+        return [reply(problem or "invite.invalid")]
+    mine = await turn.session.execute(
+        select(CaseMember.id).where(
+            CaseMember.case_id == invitation.case_id,
+            CaseMember.user_id == user_id,
+            CaseMember.status != "removed",
+        )
+    )
+    if mine.first() is not None:
+        return [reply("invite.already_member")]
+    if invitation.phone_hash:
+        turn.set_state("join", {"id": invitation.id, "await": "contact"})
+        return [Reply(Msg("invite.verify_phone"), ask_contact=True)]
+    turn.set_state("join", {"id": invitation.id, "await": "answer"})
+    return [await invites.summary(turn.session, invitation)]
+
+
+async def finish_decline(turn: Turn, user_id: int, reason: str | None) -> list[Reply]:
+    pending = turn.state("join") or {}
+    invitation = await turn.session.get(Invitation, int(pending.get("id", 0)), with_for_update=True)
+    turn.set_state("join", None)
+    problem = invites.problem(invitation, turn.now)
+    if problem or invitation is None:
+        return [reply(problem or "invite.invalid")]
+    await invites.decline(turn.session, invitation, user_id, reason, turn.out, turn.now)
+    return [reply("invite.declined_ok")]
+
+
+async def message(turn: Turn, user_id: int) -> list[Reply]:
+    """A party's text, file or contact outside the intake."""
+    payload = turn.event.payload
+    pending = turn.state("join")
+    if pending and pending.get("await") == "reason" and isinstance(payload, intake.TextInput):
+        try:
+            reason = clean_text(payload.text, max_len=500)
+        except InvalidInput as exc:
+            return [reply(exc.key, **exc.params)]
+        return await finish_decline(turn, user_id, reason)
+    if pending and pending.get("await") == "contact":
+        return await verify_contact(turn, user_id, pending)
+    if isinstance(payload, intake.TextInput) and inv.normalise_code(payload.text):
+        joined = await start_join(turn, payload.text, user_id)
+        if joined != [reply("invite.invalid")]:
+            return joined
+    found = await active_room(turn, user_id=user_id)
+    if found is None:
+        return [reply("bot.idle_text")]
+    room, member = found
+    content = turn.content()
+    if content is None:
+        return [reply("room.unsupported_content")]
+    if not can(party_actor(member), Action.SPEAK, facts(room)):
+        return [reply("room.refused_muted" if member.status == "muted" else "room.refused_closed")]
+    decision = await relay(turn.session, room, member, content, turn.out, turn.now)
+    if isinstance(decision, RelayRefusal):
+        return [reply(f"room.refused_{decision.value}")]
+    await cancel_timers(turn.session, [f"reply:{room.case.id}:{member.id}"])
+    if decision.held_for_staff:
+        note = decision.note or "separate"
+        if turn.state("held_note") != f"{room.case.id}:{note}":
+            turn.set_state("held_note", f"{room.case.id}:{note}")
+            return [reply(f"room.held_{note}", header=room.header(member))]
+        return []
+    turn.set_state("held_note", None)
+    return []
+
+
+async def verify_contact(turn: Turn, user_id: int, pending: dict[str, int | str]) -> list[Reply]:
+    """Mediator invitations by phone: the invitee's own shared contact must match."""
+    payload = turn.event.payload
+    if not isinstance(payload, intake.ContactInput) or not payload.is_own:
+        return [Reply(Msg("invite.verify_phone"), ask_contact=True)]
+    invitation = await turn.session.get(Invitation, int(pending["id"]), with_for_update=True)
+    problem = invites.problem(invitation, turn.now)
+    if problem or invitation is None:
+        turn.set_state("join", None)
+        return [reply(problem or "invite.invalid")]
+    try:
+        phone = normalise_phone(payload.phone)
+    except InvalidInput:
+        phone = ""
+    if crypto.blind_index(phone) != invitation.phone_hash:
+        turn.set_state("join", None)
+        return [
+            Reply(
+                Msg("invite.phone_mismatch", {"phone": scrub_digits(phone)}), remove_keyboard=True
+            )
+        ]
+    party = await turn.session.get(CaseParty, invitation.party_id) if invitation.party_id else None
+    if party is not None and party.phone is None:
+        party.phone, party.phone_hash = phone, invitation.phone_hash
+    turn.set_state("join", {"id": invitation.id, "await": "answer"})
+    return [
+        Reply(Msg("intake.phone_saved"), remove_keyboard=True),
+        await invites.summary(turn.session, invitation),
+    ]

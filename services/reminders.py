@@ -1,0 +1,93 @@
+"""What each kind of timer does when it fires (registered on :class:`TimerService`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mediation.case_state import ACTIVE, CaseStatus
+from mediation.replies import Msg, Reply
+from services import invites
+from services.delivery import Address, Outgoing
+from services.outbox import QueuedMessage
+from services.room import announce, load_room
+from services.timers import TimerService
+from storage.models import CaseEvent, Invitation, Timer
+
+_SYSTEM = Address("system", "-", "zh-CN")
+
+
+async def invite_expiry(session: AsyncSession, timer: Timer, now: datetime) -> list[QueuedMessage]:
+    invitation = await session.get(
+        Invitation, int(timer.payload["invitation_id"]), with_for_update=True
+    )
+    out = Outgoing(_SYSTEM)
+    if invitation is not None and invitation.status == "pending":
+        await invites.decline(session, invitation, None, None, out, now, expired=True)
+    return await out.flush(session)
+
+
+async def deadline_reminder(
+    session: AsyncSession, timer: Timer, now: datetime
+) -> list[QueuedMessage]:
+    """Tell the mediator how long is left of the mediation period (or that it has ended)."""
+    room = await load_room(session, int(timer.payload["case_id"]))
+    out = Outgoing(_SYSTEM)
+    if room is None or CaseStatus(room.case.status) not in ACTIVE:
+        return []
+    days = int(timer.payload["days"])
+    staff = [m for m in room.present() if m.role == "mediator"]
+    key = "room.deadline_soon" if days else "room.deadline_passed"
+    session.add(
+        CaseEvent(
+            case_id=room.case.id,
+            at=now,
+            kind="deadline_reminder",
+            actor="system",
+            data={"days": days},
+        )
+    )
+    await announce(
+        session,
+        room,
+        Msg(key, {"days": days, "number": room.case.number}),
+        out,
+        now,
+        audience=staff,
+    )
+    return await out.flush(session)
+
+
+async def party_reminder(session: AsyncSession, timer: Timer, now: datetime) -> list[QueuedMessage]:
+    """The mediator asked a party something a while ago and is still waiting."""
+    room = await load_room(session, int(timer.payload["case_id"]))
+    if room is None or CaseStatus(room.case.status) not in ACTIVE:
+        return []
+    member = room.by_id(int(timer.payload["member_id"]))
+    address = room.addresses.get(member.id) if member is not None else None
+    if member is None or member.status == "removed" or address is None:
+        return []
+    out = Outgoing(_SYSTEM)
+    out.send(
+        address,
+        Reply(
+            Msg("room.reply_reminder", {"header": room.header(None), "number": room.case.number})
+        ),
+    )
+    session.add(
+        CaseEvent(
+            case_id=room.case.id,
+            at=now,
+            kind="party_reminded",
+            actor="system",
+            data={"member": member.id},
+        )
+    )
+    return await out.flush(session)
+
+
+def register_all(timers: TimerService) -> None:
+    timers.register("invite_expiry", invite_expiry)
+    timers.register("deadline_reminder", deadline_reminder)
+    timers.register("party_reminder", party_reminder)

@@ -1,0 +1,492 @@
+"""What a mediator does in Telegram: the queue, taking a case, running the room, closing it."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from mediation import intake
+from mediation.case_state import CaseEvent, CaseStatus, InvalidTransition, transition
+from mediation.disputes import OTHER_ROUTES, DisputeType
+from mediation.permissions import Action, can
+from mediation.replies import Button, Msg, Reply, button, reply
+from mediation.room import Mode, RelayRefusal, Role
+from mediation.validation import InvalidInput, clean_name, clean_text, normalise_phone
+from services import invites, mediators
+from services.inbound import Command
+from services.party_flow import facts, record_reply, switch_to
+from services.room import Content, Room, announce, label_of, load_room, relay
+from services.timers import cancel_timers, schedule
+from services.turn import (
+    INVITE_TTL,
+    PARTY_REPLY_WAIT,
+    Turn,
+    active_room,
+    member_cases,
+    switch_reply,
+)
+from storage.models import CaseEvent as CaseEventRow
+from storage.models import CaseMember, CaseMessage, CaseParty, StaffAccount
+
+OUTCOMES = {
+    "success": CaseEvent.AGREE_ORALLY,
+    "failed": CaseEvent.MEDIATION_FAILS,
+    "withdrawn": CaseEvent.WITHDRAW,
+    "transferred": CaseEvent.TRANSFER,
+}
+
+
+def _allowed(turn: Turn, staff: StaffAccount, room: Room, act: Action) -> bool:
+    member = room.of_staff(staff.id)
+    return can(mediators.staff_actor(staff, room.case, member, turn.units), act, facts(room))
+
+
+async def command(turn: Turn, staff: StaffAccount, cmd: Command) -> list[Reply] | None:
+    if cmd.name in ("queue", "start"):
+        return await show_queue(turn, staff)
+    if cmd.name == "switch":
+        cases = await member_cases(turn.session, staff_id=staff.id)
+        return (
+            [switch_reply(cases, turn.conv.active_case_id)]
+            if cases
+            else [reply("room.no_active_case")]
+        )
+    found = await active_room(turn, staff_id=staff.id, include_closed=cmd.name == "record")
+    if cmd.name in ("room", "panel"):
+        return [panel(found[0], turn)] if found else [reply("room.no_active_case")]
+    if found is None:
+        return (
+            None if cmd.name not in ("note", "record", "invite") else [reply("room.no_active_case")]
+        )
+    room, member = found
+    if cmd.name == "record":
+        return await record_reply(turn, room, member)
+    if cmd.name == "note":
+        text = " ".join(cmd.args).strip()
+        if not text:
+            return [reply("staff.note_usage")]
+        if not _allowed(turn, staff, room, Action.WRITE_NOTE):
+            return [reply("staff.not_allowed")]
+        staff_members = [
+            m for m in room.present() if m.role in (Role.MEDIATOR.value, Role.LAWYER.value)
+        ]
+        turn.session.add(
+            CaseMessage(
+                case_id=room.case.id,
+                author_member_id=member.id,
+                kind="note",
+                text=text[:2000],
+                audience=[m.id for m in staff_members],
+                created_at=turn.now,
+            )
+        )
+        return [reply("staff.note_saved")]
+    if cmd.name == "invite":
+        if not _allowed(turn, staff, room, Action.INVITE):
+            return [reply("staff.not_allowed")]
+        return [
+            Reply(
+                Msg("staff.invite_side"),
+                buttons=(
+                    (
+                        button("role.applicant", "m:inv:applicant"),
+                        button("role.respondent", "m:inv:respondent"),
+                    ),
+                ),
+            )
+        ]
+    return None
+
+
+async def show_queue(turn: Turn, staff: StaffAccount) -> list[Reply]:
+    cases = await mediators.queue(turn.session, staff, turn.units)
+    if not cases:
+        return [reply("staff.queue_empty")]
+    rows: list[tuple[Button, ...]] = []
+    lines = [Msg("staff.queue_header")]
+    for case in cases:
+        lines.append(
+            Msg(
+                "staff.queue_line",
+                {
+                    "number": case.number,
+                    "type": Msg(f"dispute.{case.dispute_type}"),
+                    "status": Msg(f"status.{case.status}"),
+                    "place": case.place,
+                },
+            )
+        )
+        rows.append((button("staff.btn_take", f"m:take:{case.id}", number=case.number),))
+    return [Reply(Msg("common.lines", {"lines": lines}), buttons=tuple(rows))]
+
+
+def panel(room: Room, turn: Turn) -> Reply:
+    case = room.case
+    members = [
+        Msg(
+            "staff.panel_member",
+            {
+                "label": label_of(m),
+                "status": Msg(f"staff.member_{m.status}"),
+                "rep": "★" if m.is_representative else "",
+            },
+        )
+        for m in room.present()
+    ]
+    target = turn.state("target") or {}
+    target_label: Msg = Msg("staff.target_all")
+    if target.get("case") == case.id and target.get("members"):
+        chosen = room.by_id(target["members"][0])
+        if chosen is not None:
+            target_label = label_of(chosen)
+    rows: list[tuple[Button, ...]] = []
+    if case.session_open:
+        rows.append((button("staff.btn_close_session", "m:session:close"),))
+    else:
+        rows.append((button("staff.btn_open_session", "m:session:open"),))
+    if case.room_mode == Mode.JOINT.value:
+        rows.append((button("staff.btn_mode_separate", "m:mode:separate"),))
+    else:
+        rows.append((button("staff.btn_mode_joint", "m:mode:joint"),))
+    parties = [m for m in room.present() if m.role in (Role.APPLICANT.value, Role.RESPONDENT.value)]
+    rows.append(
+        (
+            button("staff.btn_to_all", "m:to:all"),
+            *[button("staff.btn_to", f"m:to:{m.id}", label=label_of(m)) for m in parties[:3]],
+        )
+    )
+    for m in parties[:6]:
+        mute = (
+            ("staff.btn_unmute", f"m:unmute:{m.id}")
+            if m.status == "muted"
+            else ("staff.btn_mute", f"m:mute:{m.id}")
+        )
+        rows.append(
+            (
+                button(mute[0], mute[1], label=label_of(m)),
+                button("staff.btn_remove", f"m:remove:{m.id}", label=label_of(m)),
+                button("staff.btn_rep", f"m:rep:{m.id}", label=label_of(m)),
+            )
+        )
+    rows.append((button("staff.btn_invite", "m:invite"), button("staff.btn_close_case", "m:close")))
+    return Reply(
+        Msg(
+            "staff.panel",
+            {
+                "number": case.number,
+                "status": Msg(f"status.{case.status}"),
+                "mode": Msg(f"room.mode_{case.room_mode}"),
+                "session": Msg(
+                    "staff.session_open" if case.session_open else "staff.session_closed"
+                ),
+                "target": target_label,
+                "members": members,
+            },
+        ),
+        buttons=tuple(rows),
+    )
+
+
+async def action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] | None:
+    if data.startswith("s:"):
+        return await switch_to(turn, data, staff_id=staff.id)
+    if not data.startswith("m:"):
+        return None
+    parts = data.split(":")
+    if parts[1] == "take" and len(parts) == 3 and parts[2].isdigit():
+        return await take(turn, staff, int(parts[2]))
+    found = await active_room(turn, staff_id=staff.id)
+    if found is None:
+        return [reply("room.no_active_case")]
+    room, me = found
+    verb = parts[1]
+    arg = parts[2] if len(parts) > 2 else ""
+    target = room.by_id(int(arg)) if arg.isdigit() else None
+    if verb == "to":
+        turn.set_state(
+            "target",
+            None
+            if arg == "all" or target is None
+            else {"case": room.case.id, "members": [target.id]},
+        )
+        return [panel(room, turn)]
+    if verb == "send" and target is not None:
+        return await send_held(turn, staff, room, me, target.id)
+    if verb == "invite":
+        return await command(turn, staff, Command("invite"))
+    if verb == "inv" and arg in ("applicant", "respondent"):
+        turn.set_state("staff_input", {"case": room.case.id, "await": "invite_name", "side": arg})
+        return [reply("staff.invite_ask_name")]
+    act = {
+        "session": Action.OPEN_SESSION if arg == "open" else Action.CLOSE_SESSION,
+        "mode": Action.CHANGE_MODE,
+        "mute": Action.MUTE,
+        "unmute": Action.MUTE,
+        "remove": Action.REMOVE,
+        "rep": Action.APPOINT_REPRESENTATIVE,
+        "close": Action.CLOSE_CASE,
+        "outcome": Action.CLOSE_CASE,
+    }.get(verb)
+    if act is None:
+        return [reply("bot.stale_button")]
+    if not _allowed(turn, staff, room, act):
+        return [reply("staff.not_allowed")]
+    if verb == "session":
+        return await set_session(turn, room, me, arg == "open")
+    if verb == "mode" and arg in (Mode.JOINT.value, Mode.SEPARATE.value):
+        room.case.room_mode = arg
+        turn.set_state("target", None)
+        await announce(
+            turn.session,
+            room,
+            Msg("room.mode_changed", {"mode": Msg(f"room.mode_{arg}")}),
+            turn.out,
+            turn.now,
+            author=me,
+        )
+        return [panel(room, turn)]
+    if (
+        verb in ("mute", "unmute", "remove", "rep")
+        and target is not None
+        and target.role in (Role.APPLICANT.value, Role.RESPONDENT.value)
+    ):
+        if verb == "rep":
+            for m in room.members:
+                if m.role == target.role:
+                    m.is_representative = m.id == target.id
+            key = "room.representative"
+        else:
+            target.status = {"mute": "muted", "unmute": "active", "remove": "removed"}[verb]
+            if verb == "remove":
+                target.left_at = turn.now
+            key = f"room.member_{verb}d" if verb != "remove" else "room.member_removed"
+        await announce(
+            turn.session, room, Msg(key, {"who": label_of(target)}), turn.out, turn.now, author=me
+        )
+        room = await load_room(turn.session, room.case.id) or room
+        return [panel(room, turn)]
+    if verb == "close":
+        rows = tuple((button(f"staff.outcome_{o}", f"m:outcome:{o}"),) for o in OUTCOMES)
+        return [Reply(Msg("staff.choose_outcome"), buttons=rows)]
+    if verb == "outcome" and arg in OUTCOMES:
+        try:
+            transition(CaseStatus(room.case.status), OUTCOMES[arg])
+        except InvalidTransition:
+            return [reply("staff.outcome_not_now", status=Msg(f"status.{room.case.status}"))]
+        turn.set_state(
+            "staff_input", {"case": room.case.id, "await": "outcome_reason", "outcome": arg}
+        )
+        return [reply("staff.ask_outcome_reason", outcome=Msg(f"staff.outcome_{arg}"))]
+    return [reply("bot.stale_button")]
+
+
+async def take(turn: Turn, staff: StaffAccount, case_id: int) -> list[Reply]:
+    room = await load_room(turn.session, case_id, lock=True)
+    if room is None:
+        return [reply("room.no_active_case")]
+    if not can(
+        mediators.staff_actor(staff, room.case, None, turn.units), Action.TAKE_CASE, facts(room)
+    ):
+        return [reply("staff.cannot_take", number=room.case.number)]
+    me = await mediators.take(turn.session, room.case, staff, turn.now)
+    turn.conv.active_case_id = room.case.id
+    room = await load_room(turn.session, case_id)
+    assert room is not None
+    others = [m for m in room.present() if m.id != me.id]
+    await announce(
+        turn.session,
+        room,
+        Msg("room.mediator_joined"),
+        turn.out,
+        turn.now,
+        audience=others,
+        author=me,
+    )
+    return [reply("staff.taken", number=room.case.number), panel(room, turn)]
+
+
+async def set_session(turn: Turn, room: Room, me: object, open_: bool) -> list[Reply]:
+    case = room.case
+    if open_ and case.status == CaseStatus.ACCEPTED.value:
+        case.status = transition(CaseStatus.ACCEPTED, CaseEvent.OPEN_SESSION).value
+    elif open_ and case.status != CaseStatus.MEDIATING.value:
+        return [reply("staff.session_not_now", status=Msg(f"status.{case.status}"))]
+    case.session_open = open_
+    case.updated_at = turn.now
+    key = "room.session_opened" if open_ else "room.session_closed"
+    await announce(
+        turn.session,
+        room,
+        Msg(key, {"mode": Msg(f"room.mode_{case.room_mode}")}),
+        turn.out,
+        turn.now,
+        author=me if isinstance(me, CaseMember) else None,
+    )
+    return [panel(room, turn)]
+
+
+async def message(turn: Turn, staff: StaffAccount) -> list[Reply]:
+    pending = turn.state("staff_input")
+    payload = turn.event.payload
+    if pending and isinstance(payload, intake.TextInput):
+        return await finish_input(turn, staff, pending, payload.text)
+    found = await active_room(turn, staff_id=staff.id)
+    if found is None:
+        return [reply("staff.no_case_hint")]
+    room, me = found
+    content = turn.content()
+    if content is None:
+        return [reply("room.unsupported_content")]
+    if not _allowed(turn, staff, room, Action.SPEAK):
+        return [reply("staff.not_allowed")]
+    target = turn.state("target") or {}
+    targets = (
+        tuple(target["members"])
+        if target.get("case") == room.case.id and target.get("members")
+        else None
+    )
+    return await relay_staff(turn, room, me, content, targets)
+
+
+async def relay_staff(
+    turn: Turn, room: Room, me: object, content: Content, targets: tuple[int, ...] | None
+) -> list[Reply]:
+    assert isinstance(me, CaseMember)
+    decision = await relay(turn.session, room, me, content, turn.out, turn.now, targets)
+    if decision is RelayRefusal.NO_TARGET:
+        turn.set_state("held", {"case": room.case.id, "content": content.__dict__})
+        parties = [
+            m for m in room.present() if m.role in (Role.APPLICANT.value, Role.RESPONDENT.value)
+        ]
+        rows = tuple(
+            (button("staff.btn_to", f"m:send:{m.id}", label=label_of(m)),) for m in parties
+        )
+        return [Reply(Msg("staff.choose_target"), buttons=rows)]
+    if isinstance(decision, RelayRefusal):
+        return [reply(f"room.refused_{decision.value}")]
+    if targets:
+        # Waiting for a particular party's answer: remind them if it does not come.
+        for mid in decision.recipients:
+            m = room.by_id(mid)
+            if m is not None and m.role in (Role.APPLICANT.value, Role.RESPONDENT.value):
+                await schedule(
+                    turn.session,
+                    f"reply:{room.case.id}:{mid}",
+                    "party_reminder",
+                    turn.now + PARTY_REPLY_WAIT,
+                    {"case_id": room.case.id, "member_id": mid},
+                )
+    return []
+
+
+async def send_held(
+    turn: Turn, staff: StaffAccount, room: Room, me: object, target_id: int
+) -> list[Reply]:
+    held = turn.state("held")
+    turn.set_state("target", {"case": room.case.id, "members": [target_id]})
+    if not held or held.get("case") != room.case.id:
+        return [panel(room, turn)]
+    turn.set_state("held", None)
+    replies = await relay_staff(turn, room, me, Content(**held["content"]), (target_id,))
+    target = room.by_id(target_id)
+    return [*replies, reply("staff.sent_to", label=label_of(target) if target else "")]
+
+
+async def finish_input(
+    turn: Turn, staff: StaffAccount, pending: dict[str, str], text: str
+) -> list[Reply]:
+    room = await load_room(turn.session, int(pending["case"]), lock=True)
+    if room is None:
+        turn.set_state("staff_input", None)
+        return [reply("room.no_active_case")]
+    try:
+        if pending["await"] == "invite_name":
+            name = clean_name(text)
+            turn.set_state("staff_input", {**pending, "await": "invite_phone", "name": name})
+            return [reply("staff.invite_ask_phone")]
+        if pending["await"] == "invite_phone":
+            phone = normalise_phone(text)
+            turn.set_state("staff_input", None)
+            return await invite_party(turn, staff, room, pending["side"], pending["name"], phone)
+        if pending["await"] == "outcome_reason":
+            reason = clean_text(text, max_len=2000, min_len=2)
+            turn.set_state("staff_input", None)
+            return await close_case(turn, staff, room, pending["outcome"], reason)
+    except InvalidInput as exc:
+        return [reply(exc.key, **exc.params)]
+    turn.set_state("staff_input", None)
+    return [reply("bot.stale_button")]
+
+
+async def invite_party(
+    turn: Turn, staff: StaffAccount, room: Room, side: str, name: str, phone: str
+) -> list[Reply]:
+    from core import crypto
+
+    highest = await turn.session.execute(
+        select(func.max(CaseParty.ordinal)).where(
+            CaseParty.case_id == room.case.id, CaseParty.side == side
+        )
+    )
+    ordinal = 1 + (highest.scalar_one() or 0)
+    party = CaseParty(
+        case_id=room.case.id,
+        side=side,
+        ordinal=ordinal,
+        status="pending",
+        name=name,
+        phone=phone,
+        phone_hash=crypto.blind_index(phone),
+    )
+    turn.session.add(party)
+    await turn.session.flush()
+    issued = await invites.issue(
+        turn.session,
+        room.case,
+        party,
+        created_by=f"staff:{staff.id}",
+        now=turn.now,
+        ttl=INVITE_TTL,
+        phone=phone,
+    )
+    link = turn.deep_link(issued.token)
+    replies = invites.invite_replies(issued, link)
+    if link:
+        turn.out.reply(*replies)
+        turn.out.send_payload(turn.out.sender, {"kind": "qr", "data": link, "caption": ""})
+        return [reply("staff.invite_phone_note")]
+    return [*replies, reply("staff.invite_phone_note")]
+
+
+async def close_case(
+    turn: Turn, staff: StaffAccount, room: Room, outcome: str, reason: str
+) -> list[Reply]:
+    case = room.case
+    try:
+        case.status = transition(CaseStatus(case.status), OUTCOMES[outcome]).value
+    except InvalidTransition:
+        return [reply("staff.outcome_not_now", status=Msg(f"status.{case.status}"))]
+    case.outcome, case.outcome_reason = outcome, reason
+    case.session_open = False
+    case.updated_at = turn.now
+    if outcome != "success":
+        case.closed_at = turn.now
+    turn.session.add(
+        CaseEventRow(
+            case_id=case.id,
+            at=turn.now,
+            kind="outcome",
+            actor=f"staff:{staff.id}",
+            data={"outcome": outcome, "reason": reason},
+        )
+    )
+    await cancel_timers(turn.session, [f"deadline:{case.id}:{k}" for k in ("3d", "1d", "due")])
+    params: dict[str, object] = {"outcome": Msg(f"staff.outcome_{outcome}"), "reason": reason}
+    key = "room.closed_with_outcome"
+    if outcome == "failed":
+        key = "room.closed_failed"
+        params["routes"] = [Msg(f"route.{r}") for r in OTHER_ROUTES[DisputeType(case.dispute_type)]]
+    await announce(
+        turn.session, room, Msg(key, params), turn.out, turn.now, author=room.of_staff(staff.id)
+    )
+    turn.conv.active_case_id = None
+    return [reply("staff.closed", number=case.number)]
