@@ -196,6 +196,26 @@ def cmd_admin_create_user(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(run())
 
 
+def cmd_admin_link_telegram(args: argparse.Namespace, settings: Settings) -> int:
+    from services.mediators import create_link_code
+
+    async def run() -> int:
+        runtime = await build_runtime(settings)
+        try:
+            code = await create_link_code(runtime.db, args.username, runtime.clock.now())
+        finally:
+            await runtime.db.dispose()
+        if code is None:
+            print(f"no active staff account {args.username!r}", file=sys.stderr)
+            return 1
+        print(
+            f"Send this to the bot from the staff member's Telegram within 24 hours:\n/link {code}"
+        )
+        return 0
+
+    return asyncio.run(run())
+
+
 def _safe_url(url: str) -> str:
     head, _, tail = url.partition("://")
     return f"{head}://{tail.split('@')[-1]}"
@@ -232,6 +252,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password", help="password (prefer --password-stdin or the prompt)")
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     p.set_defaults(func=cmd_admin_create_user)
+    p = admin.add_parser(
+        "link-telegram", help="one-time code linking a staff account to Telegram (/link CODE)"
+    )
+    p.add_argument("username")
+    p.set_defaults(func=cmd_admin_link_telegram)
     return parser
 
 

@@ -42,6 +42,10 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 MAX_BACKOFF = 60.0
+#: Aim a little under the configured limits: requests reserved on time can still reach
+#: Telegram bunched together by network jitter, and a bucket with the same numbers on the
+#: other side would count that as a violation.
+SAFETY = 0.9
 
 
 class TokenBucket:
@@ -83,9 +87,9 @@ class OutboxSender:
     ) -> None:
         self.bot = bot
         self.db = db
-        self.rate_per_chat = rate_per_chat
+        self.rate_per_chat = rate_per_chat * SAFETY
         self.per_chat_burst = per_chat_burst
-        self.global_bucket = TokenBucket(rate_global, burst=rate_global or 1)
+        self.global_bucket = TokenBucket(rate_global * SAFETY, burst=(rate_global or 1) * SAFETY)
         self._queues: dict[str, deque[QueuedMessage]] = {}
         self._buckets: dict[str, TokenBucket] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
@@ -94,6 +98,7 @@ class OutboxSender:
         self._flush_wakeup = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
         self._global_pause_until = 0.0
+        self._stopping = False
         self.sent_count = 0
 
     # ------------------------------------------------------------------ lifecycle
@@ -126,11 +131,11 @@ class OutboxSender:
         for task in workers:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        # Never cancel the flusher in the middle of a transaction: ask it to finish instead.
+        self._stopping = True
+        self._flush_wakeup.set()
         if self._flusher is not None:
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
-        await self._flush()
+            await self._flusher
 
     async def drain(self, within: float = 30.0) -> None:
         """Wait until everything queued so far is delivered and marked (tests, shutdown)."""
@@ -261,14 +266,17 @@ class OutboxSender:
     # ------------------------------------------------------------------ marking
 
     async def _flush_loop(self) -> None:
-        while True:
+        while not self._stopping or self._done:
             await self._flush_wakeup.wait()
             self._flush_wakeup.clear()
-            await asyncio.sleep(0.05)  # gather a batch
+            if not self._stopping:
+                await asyncio.sleep(0.05)  # gather a batch
             try:
                 await self._flush()
             except Exception:
                 log.exception("could not mark outbox rows; will retry")
+                if self._stopping:
+                    return  # the rows stay pending and are re-sent after the restart
                 await asyncio.sleep(1)
                 self._flush_wakeup.set()
 

@@ -87,6 +87,7 @@ def can(actor: Actor, action: Action, case: CaseFacts) -> bool:
         return (
             actor.kind is ActorKind.MEDIATOR
             and actor.same_unit
+            and not actor.assigned
             and not case.has_mediator
             and active
         )

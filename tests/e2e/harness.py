@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.standin import StandinBotAPI
 from bot.standin.simulation import SimUser
+from core.clock import Clock
 from core.config import Settings
 from main import Runtime, build_runtime, start_runtime, stop_runtime
 
@@ -40,15 +41,24 @@ def service_env(
 
 @asynccontextmanager
 async def running_service(
-    standin: StandinBotAPI, data_dir: Path, database_url: str | None = None, **extra: str
+    standin: StandinBotAPI,
+    data_dir: Path,
+    database_url: str | None = None,
+    *,
+    clock: Clock | None = None,
+    **extra: str,
 ) -> AsyncIterator[Runtime]:
-    """The whole service (minus the HTTP server) in this process, in long-polling mode."""
+    """The whole service (minus the HTTP server) in this process, in long-polling mode.
+
+    With an injected ``clock`` the timer loop is not started: the test fires timers itself
+    with ``runtime.timers.run_due()`` after moving the clock.
+    """
     from storage.migrate import upgrade
 
     settings = Settings.from_env({**service_env(standin, data_dir, database_url), **extra})
     await asyncio.to_thread(upgrade, settings.database_url)
-    runtime = await build_runtime(settings)
-    await start_runtime(runtime)
+    runtime = await build_runtime(settings, clock=clock)
+    await start_runtime(runtime, timers=clock is None)
     try:
         yield runtime
     finally:

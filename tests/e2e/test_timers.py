@@ -1,0 +1,79 @@
+"""Reminders and deadlines fire once, across restarts, on an injected clock."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+from bot.standin import StandinBotAPI
+from core.clock import FakeClock
+from tests.e2e.harness import assert_quiet, running_service, texts
+from tests.e2e.test_intake import walk_intake
+from tests.e2e.test_room import make_mediator
+
+
+async def test_reminders_fire_once_across_restarts(tmp_path: Path) -> None:
+    clock = FakeClock()
+    var = tmp_path / "var"
+    async with StandinBotAPI() as standin:
+        applicant = standin.user(9001, phone="+8613800009001")
+        respondent = standin.user(9002)
+        lonely = standin.user(9003, phone="+8613800009003")
+        async with running_service(standin, var, clock=clock) as runtime:
+            await walk_intake(applicant)
+            token = re.search(r"start=(inv_[\w-]+)", applicant.messages[-2].text or "")
+            assert token
+            await respondent.send_command("/start", token.group(1))
+            await texts(respondent, 1)
+            await respondent.press("同意参加调解")
+            await texts(respondent, 1)
+            await texts(applicant, 1)
+            mediator = await make_mediator(runtime, standin, "med9", 9100)
+            await mediator.send_command("/queue")
+            await texts(mediator, 1)
+            await mediator.press("接手 （2026）示调字第0001号")
+            await texts(mediator, 2)
+            await texts(applicant, 1)
+            await texts(respondent, 1)
+            await mediator.press("▶ 开始调解会话")
+            await texts(mediator, 1)
+            await texts(applicant, 1)
+            await texts(respondent, 1)
+            await mediator.press("对被申请人说")
+            await texts(mediator, 1)
+            await mediator.send_text("请问您最多能付多少？")
+            assert "最多能付" in (await texts(respondent, 1))[0]
+            # A second case whose invitation nobody answers.
+            await walk_intake(lonely)
+
+        # Restart 25 hours later: the respondent is reminded once.
+        clock.advance(hours=25)
+        async with running_service(standin, var, clock=clock) as runtime:
+            assert await runtime.timers.run_due() == 1  # type: ignore[union-attr]
+            assert "等待您的回复" in (await texts(respondent, 1))[0]
+            assert await runtime.timers.run_due() == 0  # type: ignore[union-attr]
+        async with running_service(standin, var, clock=clock) as runtime:
+            assert await runtime.timers.run_due() == 0  # type: ignore[union-attr]
+        await assert_quiet(respondent)
+
+        # Seven days after the invitations: the unanswered one expires, once.
+        clock.advance(days=6)
+        async with running_service(standin, var, clock=clock) as runtime:
+            assert await runtime.timers.run_due() == 1  # type: ignore[union-attr]
+            (expired,) = await texts(lonely, 1)
+            assert "不予受理" in expired and "劳动人事争议仲裁委员会" in expired
+
+        # 27 days after acceptance: the mediator hears "3 days left", once; then "1 day", then "due".
+        clock.advance(days=20)
+        async with running_service(standin, var, clock=clock) as runtime:
+            assert await runtime.timers.run_due() == 1  # type: ignore[union-attr]
+            assert "还有 3 天" in (await texts(mediator, 1))[0]
+        clock.advance(days=3)
+        async with running_service(standin, var, clock=clock) as runtime:
+            assert await runtime.timers.run_due() == 2  # type: ignore[union-attr]
+            one_day, due = await texts(mediator, 2)
+            assert "还有 1 天" in one_day and "期限已到" in due
+            assert await runtime.timers.run_due() == 0  # type: ignore[union-attr]
+        await assert_quiet(mediator)
+        await assert_quiet(applicant)

@@ -1,0 +1,101 @@
+"""The outbox sender: within Telegram's limits, bursts delayed never dropped, retries without
+duplicates, order kept per chat, rows marked sent."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+from telegram import Bot
+
+from bot.http import AiohttpRequest
+from bot.sender import OutboxSender
+from bot.standin import StandinBotAPI
+from services.outbox import enqueue
+from storage.db import Database
+from storage.models import OutboxMessage
+
+
+async def queue(db: Database, chat_id: int, texts: list[str]) -> list:  # type: ignore[type-arg]
+    async with db.write() as s:
+        return await enqueue(s, "telegram", str(chat_id), [{"text": t} for t in texts])
+
+
+async def test_limits_respected_bursts_delayed_not_dropped(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    async with StandinBotAPI(enforce_rate_limits=True) as standin:
+        for i in range(61):
+            standin.user(5000 + i).register()
+        bot = Bot("1:abc", base_url=standin.bot_api_url, request=AiohttpRequest())
+        await bot.initialize()
+        sender = OutboxSender(bot, sqlite_db, rate_global=30, rate_per_chat=1, per_chat_burst=3)
+        await sender.start()
+        started = time.monotonic()
+        burst = await queue(sqlite_db, 5000, [f"burst {i}" for i in range(6)])
+        sender.submit(burst)
+        for i in range(1, 61):
+            sender.submit(await queue(sqlite_db, 5000 + i, [f"hello {i}"]))
+        await sender.drain(within=30)
+        elapsed = time.monotonic() - started
+        await sender.stop()
+        await bot.shutdown()
+        assert standin.rate_limit_violations == 0
+        texts = [m.text for m in standin.sent_to(5000)]
+        assert texts == [f"burst {i}" for i in range(6)]  # all there, in order
+        assert all(len(standin.sent_to(5000 + i)) == 1 for i in range(1, 61))
+        assert elapsed >= 2.5  # 6 to one chat at ~1/s after a burst of 3: delayed
+    async with sqlite_db.read() as s:
+        statuses = list((await s.execute(select(OutboxMessage.status))).scalars())
+    assert statuses == ["sent"] * 66
+
+
+async def test_retry_after_and_server_errors_are_retried_once_each(sqlite_db: Database) -> None:
+    async with StandinBotAPI() as standin:
+        standin.user(6000).register()
+        bot = Bot("1:abc", base_url=standin.bot_api_url, request=AiohttpRequest())
+        await bot.initialize()
+        sender = OutboxSender(bot, sqlite_db, rate_global=0, rate_per_chat=0)
+        await sender.start()
+        standin.fail_next("sendMessage", status=429, retry_after=1)
+        standin.fail_next("sendMessage", status=502)
+        sender.submit(await queue(sqlite_db, 6000, ["one", "two", "three"]))
+        await sender.drain(within=20)
+        await sender.stop()
+        await bot.shutdown()
+        assert [m.text for m in standin.sent_to(6000)] == ["one", "two", "three"]
+
+
+async def test_pending_rows_are_sent_after_a_restart(sqlite_db: Database) -> None:
+    async with StandinBotAPI() as standin:
+        standin.user(7000).register()
+        await queue(sqlite_db, 7000, ["left over 1", "left over 2"])
+        bot = Bot("1:abc", base_url=standin.bot_api_url, request=AiohttpRequest())
+        await bot.initialize()
+        sender = OutboxSender(bot, sqlite_db, rate_global=0, rate_per_chat=0)
+        await sender.start()  # loads what an earlier process left pending
+        await sender.drain(within=10)
+        await sender.stop()
+        await bot.shutdown()
+        assert [m.text for m in standin.sent_to(7000)] == ["left over 1", "left over 2"]
+
+
+async def test_refused_message_is_marked_failed_and_does_not_block_the_chat(
+    sqlite_db: Database,
+) -> None:
+    async with StandinBotAPI() as standin:
+        standin.user(8000).register()
+        bot = Bot("1:abc", base_url=standin.bot_api_url, request=AiohttpRequest())
+        await bot.initialize()
+        sender = OutboxSender(bot, sqlite_db, rate_global=0, rate_per_chat=0)
+        await sender.start()
+        sender.submit(await queue(sqlite_db, 8000, ["x" * 5000, "after"]))  # too long: 400
+        await sender.drain(within=10)
+        await sender.stop()
+        await bot.shutdown()
+        assert [m.text for m in standin.sent_to(8000)] == ["after"]
+    async with sqlite_db.read() as s:
+        rows = list((await s.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars())
+    assert [r.status for r in rows] == ["failed", "sent"]
+    assert "too long" in (rows[0].error or "")
