@@ -143,7 +143,9 @@ def route_message(
     return Relay(tuple(m.id for m in others))
 
 
-def may_read(room: RoomState, reader_id: int, audience: tuple[int, ...], author_id: int | None) -> bool:
+def may_read(
+    room: RoomState, reader_id: int, audience: tuple[int, ...], author_id: int | None
+) -> bool:
     """Whether a stored message is part of this reader's view of the record.
 
     Staff see everything; a party sees what they wrote and what was addressed to them.

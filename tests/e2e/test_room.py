@@ -20,7 +20,9 @@ RESPONDENT_SECRETS = ("乙真名", "respondent_handle", "13900007002")
 MEDIATOR_SECRETS = ("调解员真名", "mediator_handle")
 
 
-async def make_mediator(runtime: Runtime, standin: StandinBotAPI, username: str, user_id: int) -> SimUser:
+async def make_mediator(
+    runtime: Runtime, standin: StandinBotAPI, username: str, user_id: int
+) -> SimUser:
     error = await create_staff(
         runtime.db,
         username=username,
@@ -46,7 +48,9 @@ def everything_sent_to(user: SimUser) -> str:
 async def test_mediation_room_end_to_end(tmp_path: Path) -> None:
     async with StandinBotAPI() as standin:
         async with running_service(standin, tmp_path / "var") as runtime:
-            applicant = standin.user(7001, first_name="甲真名", username="applicant_handle", phone="+8613800007001")
+            applicant = standin.user(
+                7001, first_name="甲真名", username="applicant_handle", phone="+8613800007001"
+            )
             await walk_intake(applicant)
             invite_text = applicant.messages[-2].text or ""
             token = re.search(r"start=(inv_[A-Za-z0-9_-]+)", invite_text)
@@ -54,7 +58,9 @@ async def test_mediation_room_end_to_end(tmp_path: Path) -> None:
             assert token and code
 
             # The respondent opens the deep link and agrees.
-            respondent = standin.user(7002, first_name="乙真名", username="respondent_handle", phone="+8613900007002")
+            respondent = standin.user(
+                7002, first_name="乙真名", username="respondent_handle", phone="+8613900007002"
+            )
             await respondent.send_command("/start", token.group(1))
             (summary,) = await texts(respondent, 1)
             assert "您被邀请参加" in summary and "张*" in summary and "支付拖欠的工资" in summary
@@ -164,7 +170,9 @@ async def test_decline_closes_the_case_and_lists_other_routes(tmp_path: Path) ->
         async with running_service(standin, tmp_path / "var"):
             applicant = standin.user(8001, phone="+8613800008001")
             await walk_intake(applicant)
-            code = re.search(r"邀请码：([A-Z0-9]{4}-[A-Z0-9]{4})", applicant.messages[-2].text or "")
+            code = re.search(
+                r"邀请码：([A-Z0-9]{4}-[A-Z0-9]{4})", applicant.messages[-2].text or ""
+            )
             assert code
             respondent = standin.user(8002)
             await respondent.send_command("/join", code.group(1))
