@@ -16,18 +16,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import aiohttp
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import cpu_seconds, rss_mb, wait_ready  # noqa: E402
 from bot.standin import StandinBotAPI  # noqa: E402
 from bot.standin.simulation import SimUser  # noqa: E402
 from tests.e2e.harness import ServiceProcess, free_port, service_env  # noqa: E402
@@ -83,32 +81,6 @@ async def party(user: SimUser, rounds: int, tally: Tally, timeout: float) -> Non
                         f"chat {user.user_id}: expected {marker!r}, got {message.text!r}"
                     )
                     return
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-async def wait_ready(port: int, svc: ServiceProcess, standin: StandinBotAPI) -> None:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(300):
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
-                    if resp.status == 200 and standin.calls_to("setWebhook"):
-                        return
-            except aiohttp.ClientError:
-                pass
-            assert svc.proc is not None and svc.proc.poll() is None, svc.log_path.read_text()
-            await asyncio.sleep(0.1)
-    raise SystemExit("service did not start:\n" + svc.log_path.read_text())
 
 
 async def run(args: argparse.Namespace) -> dict[str, object]:

@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.warnings import PTBUserWarning
 
 from bot.sender import retry_seconds
 
 log = logging.getLogger(__name__)
+
+# We call getUpdates through do_api_request on purpose: the raw JSON is what goes into the
+# inbox, and one malformed update must not make PTB reject the whole batch.
+warnings.filterwarnings("ignore", message=".*Bot.getUpdates.*", category=PTBUserWarning)
 
 
 async def poll_updates(

@@ -30,7 +30,7 @@ from services.inbound import Command, Inbound
 from services.outbox import QueuedMessage, enqueue, render
 from services.turn import INVITE_TTL, Turn
 from storage.db import Database
-from storage.models import Case, CaseParty, Conversation, User
+from storage.models import Case, CaseParty, Conversation, StaffAccount, User
 
 log = logging.getLogger(__name__)
 
@@ -161,11 +161,7 @@ class ConversationService:
             return [reply("bot.edited_ignored"), *self._reprompt(draft)]
         if event.forwarded:
             return [reply("bot.forwarded_ignored"), *self._reprompt(draft)]
-        staff = (
-            await mediators.staff_for_telegram(session, int(event.user_id))
-            if event.channel == "telegram"
-            else None
-        )
+        staff = await self._staff(turn)
         if isinstance(payload, Command):
             if payload.name == "link":
                 return await self._link(turn, payload)
@@ -194,6 +190,30 @@ class ConversationService:
             return await staff_flow.message(turn, staff)
         return await party_flow.message(turn, conv.user_id)
 
+    async def _staff(self, turn: Turn) -> StaffAccount | None:
+        """The staff account speaking in this chat, if any.
+
+        Remembered in the conversation state (set by ``/link`` or when the chat is first seen)
+        so that parties' messages cost no extra query; checked against the account each time,
+        so a deactivated or re-linked account stops acting as staff at once.
+        """
+        if turn.event.channel != "telegram":
+            return None
+        staff_id = turn.state("staff_id")
+        if staff_id is None:
+            if turn.state("staff_checked"):
+                return None
+            staff = await mediators.staff_for_telegram(turn.session, int(turn.event.user_id))
+            turn.set_state("staff_checked", True)
+            if staff is not None:
+                turn.set_state("staff_id", staff.id)
+            return staff
+        staff = await turn.session.get(StaffAccount, staff_id)
+        if staff is None or not staff.active or staff.telegram_id != int(turn.event.user_id):
+            turn.set_state("staff_id", None)
+            return None
+        return staff
+
     async def _link(self, turn: Turn, cmd: Command) -> list[Reply]:
         """``/link CODE``: a staff member binds this Telegram account to their account."""
         if not cmd.args:
@@ -204,6 +224,7 @@ class ConversationService:
         if isinstance(result, str):
             return [reply(result)]
         turn.conv.language = result.language
+        turn.set_state("staff_id", result.id)
         return [
             reply("staff.linked", name=result.display_name, role=Msg(f"staff.role_{result.role}"))
         ]
