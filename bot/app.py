@@ -104,7 +104,12 @@ class TelegramBot:
         await self.sender.start()
         # Updates stored but not handled when the process last stopped, in their order.
         for row in await inbox.pending(self.db, CHANNEL):
-            await self.application.update_queue.put(Update.de_json(row.payload, self.bot))
+            try:
+                update = Update.de_json(row.payload, self.bot)
+            except Exception as exc:
+                await inbox.mark_failed(self.db, CHANNEL, row.update_id, f"unparseable: {exc}")
+                continue
+            await self.application.update_queue.put(update)
         await self._set_commands()
         if self.settings.webhook_mode:
             await self.bot.set_webhook(
