@@ -74,10 +74,10 @@ class UnitDirectory:
         return out
 
     def route(self, place: str, dispute_type: DisputeType) -> UnitInfo:
-        """The unit for a new case: the most specific unit whose area appears in the place.
+        """The unit for a new case, among units whose area appears in the stated place.
 
-        Among units matching the place, one that lists the dispute type wins; units that list
-        types accept only those. With no match the default unit takes the case.
+        A unit that lists the dispute type wins (units that list types accept only those);
+        then the longest matching place name. With no match the default unit takes the case.
         """
         candidates: list[tuple[int, int, UnitInfo]] = []
         for u in self.units:
@@ -88,5 +88,7 @@ class UnitDirectory:
                 candidates.append((match, 1 if u.dispute_types else 0, u))
         if not candidates:
             return self.default
-        candidates.sort(key=lambda c: (c[0], c[1]), reverse=True)
+        # A unit specialised in the dispute type (行业性、专业性调解) wins over a general one;
+        # among equals, the most specific place name wins.
+        candidates.sort(key=lambda c: (c[1], c[0]), reverse=True)
         return candidates[0][2]

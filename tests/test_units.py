@@ -1,0 +1,95 @@
+from pathlib import Path
+
+import pytest
+
+from core.config import ConfigError
+from mediation.disputes import DisputeType
+from services.units import load_units
+
+UNITS = """
+[[unit]]
+code = "city"
+name = "重庆市人民调解委员会"
+level = "city"
+case_prefix = "渝调"
+court = "重庆市第一中级人民法院"
+
+[[unit]]
+code = "jlp"
+name = "九龙坡区人民调解委员会"
+level = "district"
+parent = "city"
+case_prefix = "九调"
+court = "重庆市九龙坡区人民法院"
+areas = ["九龙坡区"]
+default = true
+
+[[unit]]
+code = "yjp"
+name = "杨家坪街道人民调解委员会"
+level = "street"
+parent = "jlp"
+case_prefix = "杨调"
+court = "重庆市九龙坡区人民法院"
+areas = ["杨家坪街道", "杨家坪"]
+
+[[unit]]
+code = "yjp-labour"
+name = "杨家坪劳动争议调解室"
+level = "committee"
+parent = "yjp"
+case_prefix = "杨劳调"
+court = "重庆市九龙坡区人民法院"
+areas = ["杨家坪"]
+dispute_types = ["labour_wages"]
+"""
+
+
+def directory(tmp_path: Path, text: str = UNITS):  # type: ignore[no-untyped-def]
+    path = tmp_path / "units.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_units(path)
+
+
+def test_routing_by_area_and_type(tmp_path: Path) -> None:
+    units = directory(tmp_path)
+    assert units.route("九龙坡区杨家坪街道", DisputeType.NEIGHBOUR).code == "yjp"
+    assert units.route("九龙坡区杨家坪街道", DisputeType.LABOUR_WAGES).code == "yjp-labour"
+    assert units.route("九龙坡区谢家湾", DisputeType.NEIGHBOUR).code == "jlp"
+    assert units.route("渝中区解放碑", DisputeType.NEIGHBOUR).code == "jlp"  # the default
+    assert [u.code for u in units.ancestors("yjp-labour")] == ["yjp", "jlp", "city"]
+
+
+def test_the_shipped_default_file_works() -> None:
+    from core.config import DEFAULT_UNITS_FILE
+
+    units = load_units(DEFAULT_UNITS_FILE)
+    assert units.default.case_prefix and units.default.court
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda t: t.replace('parent = "city"', 'parent = "nowhere"'), "unknown parent"),
+        (lambda t: t.replace("default = true", ""), "default"),
+        (lambda t: t.replace('case_prefix = "杨调"\n', ""), "case_prefix"),
+        (lambda t: t.replace('level = "street"', 'level = "galaxy"'), "galaxy"),
+        (
+            lambda t: t.replace('dispute_types = ["labour_wages"]', 'dispute_types = ["duel"]'),
+            "duel",
+        ),
+        (lambda t: t + "\n[[unit]\n", "UNITS_FILE"),
+        (
+            lambda t: t.replace(
+                'code = "city"\nname = "重庆市人民调解委员会"',
+                'code = "city"\nname = "x"\nparent = "yjp"',
+            ),
+            "cycle",
+        ),
+    ],
+)
+def test_bad_units_files_name_the_problem(tmp_path: Path, change, message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ConfigError) as err:
+        directory(tmp_path, change(UNITS))
+    assert err.value.variable == "UNITS_FILE"
+    assert message in str(err.value)
