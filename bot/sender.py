@@ -49,10 +49,12 @@ SAFETY = 0.9
 
 
 class TokenBucket:
-    """Reserve-ahead token bucket: each caller learns how long to wait for its slot.
+    """A token bucket (``rate`` 0 disables it).
 
-    ``rate`` 0 disables the limit. No awaits between reading and updating the state, so it is
-    safe across asyncio tasks without a lock.
+    Callers ask how long until a token is free (:meth:`wait_time`) and take it only when every
+    bucket that applies has one at the same moment (:meth:`take`): consuming tokens ahead of
+    the real send time would let delayed sends bunch up beyond the limit. No awaits between
+    checking and taking, so it is safe across asyncio tasks without a lock.
     """
 
     def __init__(self, rate: float, burst: float) -> None:
@@ -61,18 +63,17 @@ class TokenBucket:
         self.tokens = self.burst
         self.stamp = time.monotonic()
 
-    def reserve(self) -> float:
+    def wait_time(self) -> float:
         if self.rate <= 0:
             return 0.0
         now = time.monotonic()
         self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
-        self.tokens -= 1
-        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
 
-    def pause(self, seconds: float) -> None:
-        """After a 429, hold everyone back for ``seconds``."""
-        self.tokens = min(self.tokens, -seconds * self.rate) if self.rate > 0 else self.tokens
+    def take(self) -> None:
+        if self.rate > 0:
+            self.tokens -= 1
 
 
 class OutboxSender:
@@ -184,9 +185,16 @@ class OutboxSender:
             bucket = self._buckets[chat_id] = TokenBucket(
                 self.rate_per_chat, burst=self.per_chat_burst
             )
-        delay = max(bucket.reserve(), self.global_bucket.reserve())
-        delay = max(delay, self._global_pause_until - time.monotonic())
-        if delay > 0:
+        while True:
+            delay = max(
+                bucket.wait_time(),
+                self.global_bucket.wait_time(),
+                self._global_pause_until - time.monotonic(),
+            )
+            if delay <= 0:
+                bucket.take()
+                self.global_bucket.take()
+                return
             await asyncio.sleep(delay)
 
     async def _deliver(self, message: QueuedMessage) -> tuple[str, str | None, str | None]:

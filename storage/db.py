@@ -11,12 +11,14 @@ On PostgreSQL both paths share one pool; code that read-modify-writes a row must
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -24,6 +26,11 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+from storage import sqlite_inline
+
+#: How long a write waits for another process's SQLite write lock before giving up.
+WRITE_LOCK_WAIT = 15.0
 
 
 def ensure_sqlite_dir(url: str) -> None:
@@ -40,7 +47,7 @@ def _sqlite_path(url: str) -> Path | None:
     return Path(tail.split("?", 1)[0])
 
 
-def _install_sqlite_hooks(engine: AsyncEngine, *, immediate: bool) -> None:
+def _install_sqlite_hooks(engine: AsyncEngine, *, immediate: bool, busy_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
@@ -49,7 +56,7 @@ def _install_sqlite_hooks(engine: AsyncEngine, *, immediate: bool) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -65,10 +72,20 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             ensure_sqlite_dir(url)
+            path = _sqlite_path(url)
+            target = str(path) if path is not None else ":memory:"
+            # Writes run inline on the loop (see storage.sqlite_inline), reads on threads.
             self.write_engine = create_async_engine(
-                url, echo=echo, poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0
+                url,
+                echo=echo,
+                poolclass=AsyncAdaptedQueuePool,
+                pool_size=1,
+                max_overflow=0,
+                async_creator=lambda: sqlite_inline.connect(target),
             )
-            _install_sqlite_hooks(self.write_engine, immediate=True)
+            _install_sqlite_hooks(
+                self.write_engine, immediate=True, busy_ms=sqlite_inline.INLINE_BUSY_TIMEOUT_MS
+            )
             self.read_engine = create_async_engine(
                 url,
                 echo=echo,
@@ -76,7 +93,7 @@ class Database:
                 pool_size=pool_size,
                 max_overflow=0,
             )
-            _install_sqlite_hooks(self.read_engine, immediate=False)
+            _install_sqlite_hooks(self.read_engine, immediate=False, busy_ms=10_000)
         else:
             self.write_engine = create_async_engine(
                 url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
@@ -98,8 +115,32 @@ class Database:
             async with self._write_sessions() as session, session.begin():
                 yield session
             return
-        async with self._write_lock, self._write_sessions() as session, session.begin():
-            yield session
+        async with self._write_lock:
+            session = await self._begin_sqlite_write()
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+            finally:
+                await session.close()
+
+    async def _begin_sqlite_write(self) -> AsyncSession:
+        """Start a write transaction, waiting asynchronously while another *process* (the
+        CLI, a backup) holds SQLite's write lock, instead of blocking the event loop."""
+        delay, deadline = 0.01, time.monotonic() + WRITE_LOCK_WAIT
+        while True:
+            session = self._write_sessions()
+            try:
+                await session.connection()  # emits BEGIN IMMEDIATE
+                return session
+            except OperationalError as exc:
+                await session.close()
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(0.2, delay * 2)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
