@@ -20,7 +20,7 @@ from collections import deque
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from telegram import (
     Bot,
     InlineKeyboardButton,
@@ -34,7 +34,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from core.faults import crash_point
 from services.outbox import QueuedMessage
-from storage.base import utcnow
+from storage.base import table_of, utcnow
 from storage.db import Database
 from storage.models import OutboxMessage
 
@@ -293,19 +293,24 @@ class OutboxSender:
             return
         batch, self._done = self._done, []
         now = utcnow()
+        table = table_of(OutboxMessage)
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values(
+                status=bindparam("new_status"),
+                external_id=bindparam("external"),
+                error=bindparam("why"),
+                sent_at=bindparam("at"),
+            )
+        )
         try:
             async with self.db.write() as session:
                 await session.execute(
-                    update(OutboxMessage),
+                    stmt,
                     [
-                        {
-                            "id": i,
-                            "status": status,
-                            "external_id": external,
-                            "error": error,
-                            "sent_at": now,
-                        }
-                        for i, status, external, error in batch
+                        {"row_id": i, "new_status": st, "external": ext, "why": err, "at": now}
+                        for i, st, ext, err in batch
                     ],
                 )
         except BaseException:  # including cancellation: never forget what was sent

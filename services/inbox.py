@@ -16,9 +16,12 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.base import utcnow
+from storage.base import table_of, utcnow
 from storage.db import Database
 from storage.models import InboxUpdate
+
+#: The table itself: Core DML on the hot path skips the ORM's bulk machinery.
+INBOX = table_of(InboxUpdate)
 
 
 async def accept(
@@ -36,9 +39,9 @@ async def _insert_many(db: Database, rows: list[dict[str, Any]]) -> set[int]:
     dialect_insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
     now = utcnow()
     stmt = (
-        dialect_insert(InboxUpdate)
+        dialect_insert(INBOX)
         .on_conflict_do_nothing(index_elements=["source", "update_id"])
-        .returning(InboxUpdate.update_id)
+        .returning(INBOX.c.update_id)
     )
     values = [{**r, "status": "pending", "received_at": now} for r in rows]
     async with db.write() as session:
@@ -97,13 +100,10 @@ class InboxWriter:
 
 async def claim(session: AsyncSession, source: str, update_id: int) -> bool:
     """Mark the update handled inside the caller's transaction; False if already handled."""
+    t = INBOX
     result = await session.execute(
-        update(InboxUpdate)
-        .where(
-            InboxUpdate.source == source,
-            InboxUpdate.update_id == update_id,
-            InboxUpdate.status == "pending",
-        )
+        update(t)
+        .where(t.c.source == source, t.c.update_id == update_id, t.c.status == "pending")
         .values(status="done", processed_at=utcnow())
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from i18n import translate
 from mediation.replies import Reply
+from storage.base import table_of, utcnow
 from storage.models import OutboxMessage
 
 
@@ -48,9 +49,23 @@ async def enqueue(
     items: list[dict[str, Any]] = list(payloads)
     if not items:
         return []
-    rows = [{"channel": channel, "chat_id": chat_id, "payload": p} for p in items]
+    # Core, not ORM, DML: this runs for every message and the ORM bulk path costs more
+    # than the statement itself.
+    table = table_of(OutboxMessage)
+    now = utcnow()
+    rows: list[dict[str, Any]] = [
+        {
+            "channel": channel,
+            "chat_id": chat_id,
+            "payload": p,
+            "status": "pending",
+            "attempts": 0,
+            "created_at": now,
+        }
+        for p in items
+    ]
     result = await session.execute(
-        insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True), rows
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
     )
     ids = list(result.scalars())
     return [QueuedMessage(i, channel, chat_id, p) for i, p in zip(ids, items, strict=True)]
