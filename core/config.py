@@ -56,6 +56,9 @@ class Settings:
     telegram_rate_per_chat: float = 1.0
     max_concurrent_updates: int = 256
     log_level: str = "INFO"
+    invite_ttl_days: float = 7.0
+    mediation_period_days: float = 30.0
+    party_reply_hours: float = 24.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -158,6 +161,15 @@ class Settings:
                 "MAX_CONCURRENT_UPDATES", get("MAX_CONCURRENT_UPDATES"), 256, int, 1, 100_000
             ),
             log_level=log_level,
+            invite_ttl_days=_number(
+                "INVITE_TTL_DAYS", get("INVITE_TTL_DAYS"), 7.0, float, 0.01, 365
+            ),
+            mediation_period_days=_number(
+                "MEDIATION_PERIOD_DAYS", get("MEDIATION_PERIOD_DAYS"), 30.0, float, 1, 365
+            ),
+            party_reply_hours=_number(
+                "PARTY_REPLY_HOURS", get("PARTY_REPLY_HOURS"), 24.0, float, 0.1, 720
+            ),
             extra={k: v for k, v in env.items() if k.startswith("MEDIATION_")},
         )
 

@@ -28,7 +28,7 @@ from services import inbox, invites, mediators, party_flow, staff_flow
 from services.delivery import Address, Outgoing
 from services.inbound import Command, Inbound
 from services.outbox import QueuedMessage, enqueue, render
-from services.turn import INVITE_TTL, Turn
+from services.turn import Turn
 from storage.db import Database
 from storage.models import Case, CaseParty, Conversation, StaffAccount, User
 
@@ -362,7 +362,7 @@ class ConversationService:
         ]
         respondent = next(p for p in case.parties if p.side == "respondent")
         issued = await invites.issue(
-            session, case, respondent, created_by=f"user:{user.id}", now=now, ttl=INVITE_TTL
+            session, case, respondent, created_by=f"user:{user.id}", now=now, ttl=turn.invite_ttl
         )
         link = self.deep_link(issued.token)
         replies += invites.invite_replies(issued, link)

@@ -17,7 +17,7 @@ from services import invites
 from services.inbound import Command
 from services.room import Room, record_lines, relay
 from services.timers import cancel_timers
-from services.turn import MEDIATION_PERIOD, Turn, active_room, member_cases, switch_reply
+from services.turn import Turn, active_room, member_cases, switch_reply
 from storage.models import CaseMember, CaseParty, Invitation
 
 
@@ -83,7 +83,7 @@ async def action(turn: Turn, data: str, user_id: int) -> list[Reply] | None:
         return [reply(problem or "invite.invalid")]
     if parts[1] == "accept":
         room = await invites.accept(
-            turn.session, invitation, user_id, turn.out, turn.now, MEDIATION_PERIOD
+            turn.session, invitation, user_id, turn.out, turn.now, turn.mediation_period
         )
         turn.set_state("join", None)
         turn.conv.active_case_id = room.case.id

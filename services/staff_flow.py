@@ -17,8 +17,6 @@ from services.party_flow import facts, record_reply, switch_to
 from services.room import Content, Room, announce, label_of, load_room, relay
 from services.timers import cancel_timers, schedule
 from services.turn import (
-    INVITE_TTL,
-    PARTY_REPLY_WAIT,
     Turn,
     active_room,
     member_cases,
@@ -372,7 +370,7 @@ async def relay_staff(
                     turn.session,
                     f"reply:{room.case.id}:{mid}",
                     "party_reminder",
-                    turn.now + PARTY_REPLY_WAIT,
+                    turn.now + turn.party_reply_wait,
                     {"case_id": room.case.id, "member_id": mid},
                 )
     return []
@@ -445,7 +443,7 @@ async def invite_party(
         party,
         created_by=f"staff:{staff.id}",
         now=turn.now,
-        ttl=INVITE_TTL,
+        ttl=turn.invite_ttl,
         phone=phone,
     )
     link = turn.deep_link(issued.token)

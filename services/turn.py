@@ -19,10 +19,6 @@ from services.inbound import Inbound
 from services.room import Content, Room, load_room
 from storage.models import Case, CaseMember, Conversation
 
-MEDIATION_PERIOD = timedelta(days=30)
-PARTY_REPLY_WAIT = timedelta(hours=24)
-INVITE_TTL = timedelta(days=7)
-
 
 @dataclass
 class Turn:
@@ -34,6 +30,18 @@ class Turn:
     settings: Settings
     units: UnitDirectory
     deep_link: Callable[[str], str | None]
+
+    @property
+    def invite_ttl(self) -> timedelta:
+        return timedelta(days=self.settings.invite_ttl_days)
+
+    @property
+    def mediation_period(self) -> timedelta:
+        return timedelta(days=self.settings.mediation_period_days)
+
+    @property
+    def party_reply_wait(self) -> timedelta:
+        return timedelta(hours=self.settings.party_reply_hours)
 
     def state(self, key: str) -> Any:
         return self.conv.state.get(key)
