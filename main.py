@@ -23,6 +23,7 @@ from core.clock import Clock, SystemClock
 from core.config import ConfigError, Settings
 from core.logs import configure_logging
 from mediation.units import UnitDirectory
+from services import features
 from services.conversation import ConversationService
 from services.outbox import QueuedMessage
 from services.reminders import register_all
@@ -69,6 +70,7 @@ async def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Ru
     async with db.write() as session:
         await sync_units(session, units)
     clock = clock or SystemClock()
+    features.load()
     conversation = ConversationService(db, settings, units, clock)
     runtime = Runtime(settings, db, units, clock, conversation)
     if settings.telegram_bot_token:

@@ -24,7 +24,7 @@ from mediation.disputes import DisputeType
 from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.units import UnitDirectory
 from services import cases as case_service
-from services import inbox, invites, mediators, party_flow, staff_flow
+from services import features, inbox, invites, mediators, party_flow, staff_flow
 from services.delivery import Address, Outgoing
 from services.inbound import Command, Inbound
 from services.outbox import QueuedMessage, enqueue, render
@@ -162,9 +162,13 @@ class ConversationService:
         if event.forwarded:
             return [reply("bot.forwarded_ignored"), *self._reprompt(draft)]
         staff = await self._staff(turn)
+        who = features.Who(conv.user_id, staff)
         if isinstance(payload, Command):
             if payload.name == "link":
                 return await self._link(turn, payload)
+            handled = await features.run_command(turn, who, payload)
+            if handled is not None:
+                return handled
             if staff is not None and draft is None:
                 handled = await staff_flow.command(turn, staff, payload)
                 if handled is not None:
@@ -174,6 +178,9 @@ class ConversationService:
                 return [*handled, *self._reprompt(draft)]
             return await self._command(session, payload, conv, draft)
         if isinstance(payload, intake.ActionInput):
+            handled = await features.run_action(turn, who, payload.action)
+            if handled is not None:
+                return handled
             if staff is not None:
                 handled = await staff_flow.action(turn, staff, payload.action)
                 if handled is not None:
@@ -186,6 +193,9 @@ class ConversationService:
             return [reply("bot.unsupported_update"), *self._reprompt(draft)]
         if draft is not None:
             return await self._intake_step(turn, draft, payload)
+        handled = await features.run_message_hooks(turn, who)
+        if handled is not None:
+            return handled
         if staff is not None:
             return await staff_flow.message(turn, staff)
         return await party_flow.message(turn, conv.user_id)

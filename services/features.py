@@ -1,0 +1,93 @@
+"""Extension points of the conversation: features register commands, button actions and text
+interceptors here instead of growing the conversation core.
+
+A feature module (documents and signing, lawyers, negotiation…) decorates its handlers with
+:func:`command`, :func:`action` or :func:`message_hook` and is listed in ``FEATURE_MODULES``.
+Each handler gets the :class:`~services.turn.Turn` and :class:`Who` is speaking, and returns
+the replies to the sender — or ``None`` to say "not mine", letting the core handle the event.
+Handlers run inside the event's transaction; other recipients are reached via ``turn.out``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from mediation.replies import Reply
+from services.inbound import Command
+from services.turn import Turn
+from storage.models import StaffAccount
+
+
+@dataclass(frozen=True)
+class Who:
+    """The person behind the event: always a user; also staff when linked."""
+
+    user_id: int
+    staff: StaffAccount | None = None
+
+
+CommandHandler = Callable[[Turn, Who, Command], Awaitable[list[Reply] | None]]
+ActionHandler = Callable[[Turn, Who, str], Awaitable[list[Reply] | None]]
+MessageHook = Callable[[Turn, Who], Awaitable[list[Reply] | None]]
+
+COMMANDS: dict[str, CommandHandler] = {}
+ACTIONS: dict[str, ActionHandler] = {}
+MESSAGE_HOOKS: list[MessageHook] = []
+
+#: Modules that register features; imported once by :func:`load`.
+FEATURE_MODULES: tuple[str, ...] = ()
+
+
+def command(name: str) -> Callable[[CommandHandler], CommandHandler]:
+    def register(handler: CommandHandler) -> CommandHandler:
+        if name in COMMANDS:
+            raise ValueError(f"command /{name} registered twice")
+        COMMANDS[name] = handler
+        return handler
+
+    return register
+
+
+def action(prefix: str) -> Callable[[ActionHandler], ActionHandler]:
+    """Button actions starting with ``prefix`` (e.g. ``"d:"``) go to the handler."""
+
+    def register(handler: ActionHandler) -> ActionHandler:
+        if prefix in ACTIONS:
+            raise ValueError(f"action prefix {prefix!r} registered twice")
+        ACTIONS[prefix] = handler
+        return handler
+
+    return register
+
+
+def message_hook(handler: MessageHook) -> MessageHook:
+    """Sees free text/files outside the intake before the room relay does."""
+    MESSAGE_HOOKS.append(handler)
+    return handler
+
+
+def load() -> None:
+    for name in FEATURE_MODULES:
+        importlib.import_module(name)
+
+
+async def run_command(turn: Turn, who: Who, cmd: Command) -> list[Reply] | None:
+    handler = COMMANDS.get(cmd.name)
+    return await handler(turn, who, cmd) if handler is not None else None
+
+
+async def run_action(turn: Turn, who: Who, data: str) -> list[Reply] | None:
+    for prefix in sorted(ACTIONS, key=len, reverse=True):
+        if data.startswith(prefix):
+            return await ACTIONS[prefix](turn, who, data)
+    return None
+
+
+async def run_message_hooks(turn: Turn, who: Who) -> list[Reply] | None:
+    for hook in MESSAGE_HOOKS:
+        result = await hook(turn, who)
+        if result is not None:
+            return result
+    return None
