@@ -7,6 +7,7 @@ here as sub-applications as they are built.
 from __future__ import annotations
 
 import hmac
+import importlib
 import json
 import logging
 from typing import TYPE_CHECKING
@@ -74,10 +75,17 @@ async def landing(request: web.Request) -> web.Response:
     return web.Response(text=text, content_type="text/html")
 
 
+#: Web features, each a module with ``setup(app, runtime)`` adding its routes or sub-app
+#: (staff console, verification page, Mini App, browser chat).
+WEB_MODULES: tuple[str, ...] = ()
+
+
 def create_app(runtime: Runtime) -> web.Application:
     app = web.Application(client_max_size=MAX_UPDATE_BYTES)
     app[RUNTIME] = runtime
     app.router.add_get("/", landing)
     app.router.add_get("/healthz", health)
     app.router.add_post("/telegram/webhook", telegram_webhook)
+    for name in WEB_MODULES:
+        importlib.import_module(name).setup(app, runtime)
     return app
