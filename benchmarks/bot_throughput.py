@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -104,10 +105,12 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 ]
                 tally = Tally()
                 cpu0 = cpu_seconds(svc.proc.pid)
+                driver0 = time.process_time()
                 started = time.perf_counter()
                 await asyncio.gather(*(party(u, args.rounds, tally, args.timeout) for u in users))
                 elapsed = time.perf_counter() - started
                 cpu = cpu_seconds(svc.proc.pid) - cpu0
+                driver_cpu = time.process_time() - driver0
                 await asyncio.sleep(0.5)
                 extra = sum(len(u.messages) - u.seen for u in users)
                 rss = rss_mb(svc.proc.pid)
@@ -131,6 +134,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "latency_ms_p95": pct(0.95),
         "latency_ms_p99": pct(0.99),
         "service_cpu_s": round(cpu, 1),
+        "service_cpu_ms_per_update": round(1000 * cpu / max(1, tally.updates), 2),
+        "driver_cpu_s": round(driver_cpu, 1),
+        "load_average": os.getloadavg()[0],
         "service_rss_mb": round(rss, 1),
         "wrong_or_missing_replies": len(tally.errors),
         "extra_replies": extra,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -165,6 +166,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "latency_ms_p50": round(1000 * statistics.median(lat), 1) if lat else None,
         "latency_ms_p95": round(1000 * lat[int(0.95 * (len(lat) - 1))], 1) if lat else None,
         "service_cpu_s": round(cpu, 1),
+        "load_average": os.getloadavg()[0],
         "service_rss_mb": round(rss, 1),
         "rate_limit_violations": violations,
         "errors": len(errors),

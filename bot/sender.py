@@ -70,6 +70,16 @@ class TokenBucket:
         if self.rate > 0:
             self.tokens -= 1
 
+    def settle(self) -> None:
+        """Restart the refill clock now (after a send completed).
+
+        A request can spend a long time in flight; counting refill only from its completion
+        guarantees the server sees at least the intended spacing between two messages.
+        """
+        if self.rate > 0:
+            self.tokens = min(self.burst, self.tokens)
+            self.stamp = time.monotonic()
+
 
 class OutboxSender:
     def __init__(
@@ -85,7 +95,9 @@ class OutboxSender:
         self.db = db
         self.rate_per_chat = rate_per_chat * SAFETY
         self.per_chat_burst = per_chat_burst
-        self.global_bucket = TokenBucket(rate_global * SAFETY, burst=(rate_global or 1) * SAFETY)
+        # A small bot-wide burst: requests taken on schedule can still leave our event loop
+        # bunched up under load, and a full-size burst leaves no room for that.
+        self.global_bucket = TokenBucket(rate_global * SAFETY, burst=max(1.0, rate_global / 4))
         self._queues: dict[str, deque[QueuedMessage]] = {}
         self._buckets: dict[str, TokenBucket] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
@@ -201,6 +213,9 @@ class OutboxSender:
                 crash_point("before_send")
                 external = await self._call(message.chat_id, message.payload)
                 crash_point("after_send_before_mark")
+                chat_bucket = self._buckets.get(message.chat_id)
+                if chat_bucket is not None:
+                    chat_bucket.settle()
                 self.sent_count += 1
                 return "sent", external, None
             except RetryAfter as exc:
