@@ -31,7 +31,6 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.common import cpu_seconds, rss_mb, wait_ready  # noqa: E402
 from bot.standin import StandinBotAPI  # noqa: E402
 from bot.standin.simulation import SimUser  # noqa: E402
-from core.clock import SystemClock  # noqa: E402
 from core.config import Settings  # noqa: E402
 from main import build_runtime  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
@@ -44,7 +43,6 @@ async def seed_rooms(env: dict[str, str], rooms: int) -> list[tuple[int, int, in
     settings = Settings.from_env(env)
     await asyncio.to_thread(upgrade, settings.database_url)
     runtime = await build_runtime(settings)
-    now = SystemClock().now()
     ids: list[tuple[int, int, int]] = []
     async with runtime.db.write() as s:
         for i in range(rooms):
