@@ -1,0 +1,102 @@
+"""Images a document embeds: signature PNGs, the verification QR code, the committee seal.
+
+All three become ``data:`` URIs before rendering, so the renderer never fetches anything (its
+URL fetcher refuses every other scheme). The seal is drawn as SVG here rather than by pyHanko:
+a Chinese text stamp in pyHanko needs an OpenType font outside a ``.ttc`` and costs ~0.8 s per
+signature, while SVG text uses the face the page already embeds.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import math
+import struct
+from urllib.parse import urlsplit
+from xml.sax.saxutils import escape
+
+from documents.errors import InvalidImageError
+
+__all__ = ["MAX_SIGNATURE_BYTES", "png_data_uri", "qr_data_uri", "seal_data_uri", "seal_svg"]
+
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+#: A phone-canvas signature is 5–60 KB; 2 MB leaves room and stops abuse.
+MAX_SIGNATURE_BYTES = 2 * 1024 * 1024
+#: Pixel bound so a tiny file cannot declare a decompression bomb.
+_MAX_SIDE = 4096
+_SEAL_RED = "#c8102e"
+
+
+def png_data_uri(data: bytes) -> str:
+    """Check ``data`` is a plausible PNG and return it as a ``data:image/png`` URI.
+
+    Only the header is checked here (cheap, in the caller's process); the worker decodes it.
+    """
+    if len(data) > MAX_SIGNATURE_BYTES:
+        raise InvalidImageError(f"signature image is {len(data)} bytes, over {MAX_SIGNATURE_BYTES}")
+    if len(data) < 33 or not data.startswith(_PNG_MAGIC) or data[12:16] != b"IHDR":
+        raise InvalidImageError("signature image is not a PNG")
+    width, height = struct.unpack(">II", data[16:24])
+    if not (0 < width <= _MAX_SIDE and 0 < height <= _MAX_SIDE):
+        raise InvalidImageError(f"signature image of {width}x{height} pixels is out of bounds")
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+@functools.lru_cache(maxsize=512)
+def qr_data_uri(url: str) -> str:
+    """QR code (SVG data URI) for a verification URL, cached: a document is re-rendered as each
+    party signs, with the same URL, and choosing the best QR mask costs ~7 ms.
+
+    The QR cannot carry the hash of the PDF it is printed in, so callers pass a URL holding a
+    document id and a random key (see :func:`documents.verify.make_verify_link`).
+    """
+    import segno  # imported here: only documents with a QR need it
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 512:
+        raise ValueError(f"verify URL must be an http(s) URL of at most 512 characters: {url!r}")
+    uri: str = segno.make(url, error="m", micro=False).svg_data_uri(border=1, dark="#000")
+    return uri
+
+
+def seal_svg(name: str, centre: str = "★") -> str:
+    """A round red seal: ``name`` along the upper arc, a star in the middle.
+
+    Characters are placed one by one with rotations (WeasyPrint's SVG support for
+    ``textPath`` is limited). The arc widens with the name's length, up to 250 degrees.
+    """
+    chars = list(name)[:24]
+    count = len(chars)
+    size, centre_xy, radius = 160.0, 80.0, 58.0
+    span = min(250.0, 22.0 * max(count - 1, 1))
+    font = 19.0 if count <= 12 else 15.0
+    glyphs = []
+    for index, char in enumerate(chars):
+        angle = -span / 2 + (span / (count - 1) * index if count > 1 else span / 2)
+        rad = math.radians(angle - 90)
+        x = centre_xy + radius * math.cos(rad)
+        y = centre_xy + radius * math.sin(rad)
+        glyphs.append(
+            f'<text x="{x:.1f}" y="{y + font * 0.36:.1f}" font-size="{font:.0f}" '
+            f'transform="rotate({angle:.1f} {x:.1f} {y:.1f})">{escape(char)}</text>'
+        )
+    star = " ".join(
+        f"{centre_xy + (24 if k % 2 == 0 else 9.5) * math.cos(math.radians(-90 + 36 * k)):.1f},"
+        f"{centre_xy + (24 if k % 2 == 0 else 9.5) * math.sin(math.radians(-90 + 36 * k)):.1f}"
+        for k in range(10)
+    )
+    centre_mark = f'<polygon points="{star}"/>' if centre == "★" else ""
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size:.0f}" height="{size:.0f}" '
+        f'viewBox="0 0 {size:.0f} {size:.0f}">'
+        f'<g fill="{_SEAL_RED}" font-family="Noto Serif CJK SC" text-anchor="middle">'
+        f'<circle cx="80" cy="80" r="76" fill="none" stroke="{_SEAL_RED}" stroke-width="4.5"/>'
+        f"{''.join(glyphs)}{centre_mark}"
+        f"</g></svg>"
+    )
+
+
+def seal_data_uri(name: str) -> str:
+    """:func:`seal_svg` as a base64 ``data:image/svg+xml`` URI."""
+    encoded = base64.b64encode(seal_svg(name).encode("utf-8")).decode("ascii")
+    return "data:image/svg+xml;base64," + encoded

@@ -1,0 +1,192 @@
+"""Rendering every template to PDF and checking what a reader (and poppler) sees."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import io
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from documents.amounts import format_amount, to_capital
+from documents.errors import InvalidImageError, MissingFieldsError, UnsupportedLanguageError
+from documents.formats import cn_count, cn_date, cn_datetime
+from documents.pool import RenderPool
+from documents.registry import document_keys, get_spec, load_sample, resolve
+from documents.render import PreparedDocument
+from documents.worker import RefusedURLError, make_fetcher
+from tests.documents.conftest import pdffonts, pdftotext, squash
+
+pytestmark = pytest.mark.pdf
+
+
+def _forms(path: str, value: Any) -> set[str]:
+    """The ways a template may print ``value`` (amounts with separators, ISO dates in 年月日)."""
+    text = str(value)
+    forms = {text}
+    if re.fullmatch(r"\d+(\.\d+)?", text) and (
+        "amount" in path or "." in text or path in {"deposit"}
+    ):
+        forms |= {format_amount(text), to_capital(text)}
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2})?", text):
+        forms |= {cn_date(text), cn_datetime(text)}
+    if isinstance(value, int) and not isinstance(value, bool):
+        forms.add(cn_count(value))
+    return forms
+
+
+@pytest.mark.parametrize("key", document_keys())
+def test_required_values_appear_in_pdf_text(key: str, sample_pdfs: dict[str, Path]) -> None:
+    text = squash(pdftotext(sample_pdfs[key]))
+    spec = get_spec(key)
+    sample = load_sample(key)
+    assert squash(spec.title) in text or all(ch in text for ch in spec.title)
+    for path in spec.all_required(sample):
+        for concrete, value in resolve(sample, path):
+            if concrete in {"outcome", "source", "dispute_type"}:
+                continue  # codes, printed as labels
+            forms = {squash(form) for form in _forms(concrete, value)}
+            assert any(form in text for form in forms), f"{key}: {concrete}={value!r} not in PDF"
+
+
+@pytest.mark.parametrize("key", document_keys())
+def test_fonts_are_one_embedded_cjk_subset(key: str, sample_pdfs: dict[str, Path]) -> None:
+    rows = pdffonts(sample_pdfs[key])
+    assert rows, "no fonts"
+    for row in rows:
+        name, emb, sub = row[0], row[-5], row[-4]
+        assert "+" in name and "CJK" in name, name
+        assert (emb, sub) == ("yes", "yes"), row
+    assert len({row[0] for row in rows}) == 1, "one face keeps PDFs small and fast"
+
+
+def test_page_size_footer_and_two_page_agreement(sample_pdfs: dict[str, Path]) -> None:
+    pdf = sample_pdfs["mediation_agreement"]
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"Pages:\s+2\b", info)
+    assert "595.276 x 841.89" in info  # A4 in points: the stylesheet (a CSS object) applied
+    text = pdftotext(pdf)
+    assert "第1页 共2页" in text and "第2页 共2页" in text
+
+
+def test_divorce_agreement_marks_confirmable_parts(sample_pdfs: dict[str, Path]) -> None:
+    text = squash(pdftotext(sample_pdfs["divorce_agreement"]))
+    assert text.count("可以申请人民法院司法确认") == 2
+    assert "【身份关系部分：不属于人民调解协议司法确认范围】" in text
+
+
+async def test_user_text_is_escaped_and_cleaned(pool: RenderPool, tmp_path: Path) -> None:
+    ctx = copy.deepcopy(load_sample("mediation_agreement"))
+    hostile = (
+        '<script>alert(1)</script>{{ 7*7 }}{% if 1 %}X{% endif %}<img src="file:///etc/passwd">'
+    )
+    ctx["facts"] = f"甲方称\x00\x1b{hostile}于2026\u201111\u201127借款。"
+    prepared = pool.prepare("mediation_agreement", ctx)
+    assert "<script" not in prepared.html and "&lt;script&gt;" in prepared.html
+    assert '<img src="file' not in prepared.html
+    pdf = await pool.render_prepared(prepared)
+    path = tmp_path / "hostile.pdf"
+    path.write_bytes(pdf)
+    text = squash(pdftotext(path))
+    assert squash(hostile) in text  # printed literally, never evaluated
+    assert "49" not in text.split("甲方称")[1][:40]
+    assert "2026-11-27" in text and "\u2011" not in text and "\x00" not in text
+
+
+async def test_signature_image_is_embedded(pool: RenderPool, tmp_path: Path) -> None:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (400, 150), (255, 255, 255, 0))
+    ImageDraw.Draw(image).line(
+        [(10, 120), (80, 20), (150, 110), (260, 30), (390, 100)], fill="black", width=6
+    )
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    ctx = copy.deepcopy(load_sample("iou_loan"))
+    ctx["borrower"]["signature"] = {
+        "method": "canvas",
+        "image_png": buffer.getvalue(),
+        "signed_at": "2026-11-27",
+    }
+    pdf = await pool.render("iou_loan", ctx)
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(pdf)
+    listing = await asyncio.to_thread(
+        subprocess.run,
+        ["pdfimages", "-list", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert " 400 " in listing.stdout and " 150 " in listing.stdout
+
+    ctx["borrower"]["signature"]["image_png"] = b"GIF89a not a png"
+    with pytest.raises(InvalidImageError):
+        pool.prepare("iou_loan", ctx)
+
+
+def test_verify_qr_and_seal_are_data_uris(pool: RenderPool) -> None:
+    prepared = pool.prepare("mediation_agreement", load_sample("mediation_agreement"))
+    assert 'class="qr"><img src="data:image/svg+xml' in prepared.html
+    assert 'class="seal" src="data:image/svg+xml;base64,' in prepared.html
+    unsealed = dict(load_sample("mediation_agreement"), sealed=False)
+    del unsealed["verify_url"]
+    html = pool.prepare("mediation_agreement", unsealed).html
+    assert 'class="seal"' not in html and 'class="qr"' not in html
+
+
+async def test_missing_field_fails_before_layout(pool: RenderPool) -> None:
+    ctx = copy.deepcopy(load_sample("mediation_agreement"))
+    del ctx["performance"]["place"]
+    ctx["parties"][0]["address"] = ""
+    with pytest.raises(MissingFieldsError) as info:
+        await pool.render("mediation_agreement", ctx)
+    assert info.value.fields == ("parties[0].address", "performance.place")
+
+
+def test_unsupported_language(pool: RenderPool) -> None:
+    with pytest.raises(UnsupportedLanguageError):
+        pool.prepare("iou_loan", load_sample("iou_loan"), lang="en")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "FILE:///etc/hostname",
+        "http://127.0.0.1/x.png",
+        "https://example.org/a.css",
+        "ftp://example.org/x",
+        "asset:../../pyproject.toml",
+        "asset:/etc/passwd",
+        "asset:missing.css",
+        "/etc/passwd",
+        "javascript:alert(1)",
+    ],
+)
+def test_url_fetcher_refuses(url: str) -> None:
+    with pytest.raises(RefusedURLError):
+        make_fetcher().fetch(url)
+
+
+def test_url_fetcher_serves_data_and_own_assets() -> None:
+    fetcher = make_fetcher()
+    assert fetcher.fetch("data:text/plain;base64,5Lq65rCR").read() == "人民".encode()
+    css = fetcher.fetch("asset:base.css")
+    assert css.content_type == "text/css" and b"@page" in css.read()
+
+
+async def test_render_with_forbidden_resource_fails(pool: RenderPool) -> None:
+    prepared = PreparedDocument(
+        key="probe",
+        lang="zh-CN",
+        html='<html lang="zh-CN"><body><img src="file:///etc/hostname"></body></html>',
+        text="",
+        stylesheets=("base.css", "page-zh-CN.css"),
+    )
+    with pytest.raises(RefusedURLError):
+        await pool.render_prepared(prepared)
