@@ -14,7 +14,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -50,6 +50,11 @@ class Runtime:
     telegram: TelegramBot | None = None  # when a token is configured
     closers: list[Callable[[], object]] = field(default_factory=list)
 
+    @property
+    def extras(self) -> dict[str, Any]:
+        """Feature services built at start-up; the same dict every conversation turn sees."""
+        return self.conversation.extras
+
     def deliver(self, messages: list[QueuedMessage]) -> None:
         """Hand queued messages to the sender of their channel (timers, console actions)."""
         if self.telegram is not None:
@@ -79,10 +84,14 @@ async def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Ru
         runtime.telegram = TelegramBot(settings, db, conversation)
     runtime.timers = TimerService(db, clock, notify=runtime.deliver)
     register_all(runtime.timers)
+    for kind, handler in features.TIMERS.items():
+        runtime.timers.register(kind, handler)
     return runtime
 
 
 async def start_runtime(runtime: Runtime, *, timers: bool = True) -> None:
+    for hook in features.ON_START:
+        await hook(runtime)
     if runtime.telegram is not None:
         await runtime.telegram.start()
     if timers and runtime.timers is not None:
@@ -94,6 +103,8 @@ async def stop_runtime(runtime: Runtime) -> None:
         await runtime.timers.stop()
     if runtime.telegram is not None:
         await runtime.telegram.stop()
+    for hook in reversed(features.ON_STOP):
+        await hook(runtime)
     await runtime.db.dispose()
 
 

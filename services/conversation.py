@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,6 +58,8 @@ class ConversationService:
         #: Turns an invitation token into a link; set by the channel that knows its address
         #: (the Telegram bot after getMe). Without it, invitees type the short code.
         self.deep_link: Callable[[str], str | None] = lambda token: None
+        #: Filled by feature start-up hooks (see services.features); shared with every turn.
+        self.extras: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ entry point
 
@@ -96,7 +99,15 @@ class ConversationService:
                 out.sender, {"kind": "answer_callback", "callback_id": event.callback_id}
             )
         turn = Turn(
-            session, event, conv, out, self.clock.now(), self.settings, self.units, self.deep_link
+            session,
+            event,
+            conv,
+            out,
+            self.clock.now(),
+            self.settings,
+            self.units,
+            self.deep_link,
+            self.extras,
         )
         replies = await self._dispatch(turn)
         # The language may have changed during the turn: render the sender's replies now.

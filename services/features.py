@@ -13,11 +13,16 @@ from __future__ import annotations
 import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediation.replies import Reply
 from services.inbound import Command
+from services.outbox import QueuedMessage
 from services.turn import Turn
-from storage.models import StaffAccount
+from storage.models import StaffAccount, Timer
 
 
 @dataclass(frozen=True)
@@ -32,9 +37,19 @@ CommandHandler = Callable[[Turn, Who, Command], Awaitable[list[Reply] | None]]
 ActionHandler = Callable[[Turn, Who, str], Awaitable[list[Reply] | None]]
 MessageHook = Callable[[Turn, Who], Awaitable[list[Reply] | None]]
 
+LifeHook = Callable[[Any], Awaitable[None]]
+TimerHandler = Callable[[AsyncSession, Timer, datetime], Awaitable[list[QueuedMessage]]]
+
 COMMANDS: dict[str, CommandHandler] = {}
 ACTIONS: dict[str, ActionHandler] = {}
 MESSAGE_HOOKS: list[MessageHook] = []
+#: Called with the ``main.Runtime`` at start and stop: features build what they need (a
+#: render pool, a sealer…) and put it in ``runtime.extras``, which handlers see as
+#: ``turn.extras``.
+ON_START: list[LifeHook] = []
+ON_STOP: list[LifeHook] = []
+#: Durable timer kinds (see services.timers): registered on the TimerService at start.
+TIMERS: dict[str, TimerHandler] = {}
 
 #: Modules that register features; imported once by :func:`load`.
 FEATURE_MODULES: tuple[str, ...] = ()
@@ -66,6 +81,26 @@ def message_hook(handler: MessageHook) -> MessageHook:
     """Sees free text/files outside the intake before the room relay does."""
     MESSAGE_HOOKS.append(handler)
     return handler
+
+
+def on_start(hook: LifeHook) -> LifeHook:
+    ON_START.append(hook)
+    return hook
+
+
+def on_stop(hook: LifeHook) -> LifeHook:
+    ON_STOP.append(hook)
+    return hook
+
+
+def timer(kind: str) -> Callable[[TimerHandler], TimerHandler]:
+    def register(handler: TimerHandler) -> TimerHandler:
+        if kind in TIMERS:
+            raise ValueError(f"timer kind {kind!r} registered twice")
+        TIMERS[kind] = handler
+        return handler
+
+    return register
 
 
 def load() -> None:

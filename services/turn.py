@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +30,8 @@ class Turn:
     settings: Settings
     units: UnitDirectory
     deep_link: Callable[[str], str | None]
+    #: Services features built at start-up (render pool, sealer…): see services.features.
+    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def invite_ttl(self) -> timedelta:
