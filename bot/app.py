@@ -116,6 +116,9 @@ class TelegramBot:
                 url=f"{self.settings.public_url}{WEBHOOK_PATH}",
                 secret_token=self.webhook_secret,
                 allowed_updates=Update.ALL_TYPES,
+                # Telegram's maximum: with one chat's updates in order, parallel connections
+                # are what let many chats be served at once (default would be 40).
+                max_connections=100,
             )
         else:
             await self.bot.delete_webhook()

@@ -25,13 +25,14 @@ from mediation.disputes import DisputeType
 from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.units import UnitDirectory
 from services import cases as case_service
-from services import features, inbox, invites, mediators, party_flow, staff_flow
+from services import conversations, features, inbox, invites, mediators, party_flow, staff_flow
+from services.conversations import ConversationState
 from services.delivery import Address, Outgoing
 from services.inbound import Command, Inbound
 from services.outbox import QueuedMessage, enqueue, render
 from services.turn import Turn
 from storage.db import Database
-from storage.models import Case, CaseParty, Conversation, StaffAccount, User
+from storage.models import Case, CaseParty, StaffAccount, User
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,7 @@ class ConversationService:
         # The language may have changed during the turn: render the sender's replies now.
         out.sender = Address(event.channel, event.chat_id, conv.language)
         out.reply(*replies)
+        await conversations.save(session, conv, turn.now)
         return await out.flush(session)
 
     # ------------------------------------------------------------------ loading
@@ -136,27 +138,14 @@ class ConversationService:
             await session.flush()
         return user
 
-    async def _conversation(self, session: AsyncSession, event: Inbound) -> Conversation:
-        """The chat's conversation row; the user row is read only when a step needs it."""
-        conv = (
-            await session.execute(
-                select(Conversation).where(
-                    Conversation.channel == event.channel, Conversation.chat_id == event.chat_id
-                )
-            )
-        ).scalar_one_or_none()
+    async def _conversation(self, session: AsyncSession, event: Inbound) -> ConversationState:
+        """The chat's conversation; the user row is read only when a step needs it."""
+        conv = await conversations.load(session, event.channel, event.chat_id)
         if conv is None:
             user = await self._user(session, event)
-            conv = Conversation(
-                channel=event.channel,
-                chat_id=event.chat_id,
-                user_id=user.id,
-                language=user.language,
-                state={},
-                updated_at=self.clock.now(),
+            conv = await conversations.create(
+                session, event.channel, event.chat_id, user.id, user.language, self.clock.now()
             )
-            session.add(conv)
-            await session.flush()
         return conv
 
     # ------------------------------------------------------------------ dispatch
@@ -250,18 +239,17 @@ class ConversationService:
             reply("staff.linked", name=result.display_name, role=Msg(f"staff.role_{result.role}"))
         ]
 
-    def _draft(self, conv: Conversation) -> intake.IntakeDraft | None:
+    def _draft(self, conv: ConversationState) -> intake.IntakeDraft | None:
         data = conv.state.get("intake")
         return intake.IntakeDraft.from_json(data) if data else None
 
-    def _save_draft(self, conv: Conversation, draft: intake.IntakeDraft | None) -> None:
+    def _save_draft(self, conv: ConversationState, draft: intake.IntakeDraft | None) -> None:
         state = dict(conv.state)
         if draft is None:
             state.pop("intake", None)
         else:
             state["intake"] = draft.to_json()
         conv.state = state  # reassign: JSON columns track assignment, not mutation
-        conv.updated_at = self.clock.now()
 
     def _reprompt(self, draft: intake.IntakeDraft | None) -> list[Reply]:
         return [intake.prompt(draft)] if draft is not None else []
@@ -270,7 +258,7 @@ class ConversationService:
         self,
         session: AsyncSession,
         cmd: Command,
-        conv: Conversation,
+        conv: ConversationState,
         draft: intake.IntakeDraft | None,
     ) -> list[Reply]:
         name = cmd.name
@@ -335,7 +323,7 @@ class ConversationService:
     def _welcome(self) -> Reply:
         return reply("bot.welcome", unit=self.units.default.name)
 
-    def _begin_intake(self, conv: Conversation) -> list[Reply]:
+    def _begin_intake(self, conv: ConversationState) -> list[Reply]:
         result = intake.start()
         self._save_draft(conv, result.draft)
         first = result.replies[0]

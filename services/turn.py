@@ -14,17 +14,18 @@ from core.config import Settings
 from mediation.case_state import ACTIVE
 from mediation.replies import Msg, Reply, button
 from mediation.units import UnitDirectory
+from services.conversations import ConversationState
 from services.delivery import Outgoing
 from services.inbound import Inbound
 from services.room import Content, Room, load_room
-from storage.models import Case, CaseMember, Conversation
+from storage.models import Case, CaseMember
 
 
 @dataclass
 class Turn:
     session: AsyncSession
     event: Inbound
-    conv: Conversation
+    conv: ConversationState
     out: Outgoing
     now: datetime
     settings: Settings
