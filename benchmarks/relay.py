@@ -31,59 +31,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.common import cpu_seconds, rss_mb, wait_ready  # noqa: E402
 from bot.standin import StandinBotAPI  # noqa: E402
 from bot.standin.simulation import SimUser  # noqa: E402
-from core.config import Settings  # noqa: E402
-from main import build_runtime  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-from storage.models import Case, CaseMember, CaseParty, StaffAccount, User  # noqa: E402
-from tests.e2e.harness import ServiceProcess, free_port, service_env  # noqa: E402
-
-
-async def seed_rooms(env: dict[str, str], rooms: int) -> list[tuple[int, int, int]]:
-    """Rooms in session, created straight in the database: (applicant, respondent, mediator)."""
-    settings = Settings.from_env(env)
-    await asyncio.to_thread(upgrade, settings.database_url)
-    runtime = await build_runtime(settings)
-    ids: list[tuple[int, int, int]] = []
-    async with runtime.db.write() as s:
-        for i in range(rooms):
-            a, r, m = 200_000 + i, 300_000 + i, 400_000 + i
-            ua, ur = User(telegram_id=a), User(telegram_id=r)
-            staff = StaffAccount(
-                username=f"mediator{i}",
-                display_name="调解员",
-                password_hash="x",
-                role="mediator",
-                unit_code="default",
-                telegram_id=m,
-            )
-            case = Case(
-                number=f"（2026）示调字第{i + 1:04d}号",
-                unit_code="default",
-                dispute_type="neighbour",
-                status="mediating",
-                facts="噪音",
-                claims="停止",
-                place="九龙坡区",
-                room_mode="joint",
-                session_open=True,
-            )
-            s.add_all([ua, ur, staff, case])
-            await s.flush()
-            case.mediator_id = staff.id
-            pa = CaseParty(case_id=case.id, user_id=ua.id, side="applicant", name="甲方")
-            pr = CaseParty(case_id=case.id, user_id=ur.id, side="respondent", name="乙方")
-            s.add_all([pa, pr])
-            await s.flush()
-            s.add_all(
-                [
-                    CaseMember(case_id=case.id, role="applicant", party_id=pa.id, user_id=ua.id),
-                    CaseMember(case_id=case.id, role="respondent", party_id=pr.id, user_id=ur.id),
-                    CaseMember(case_id=case.id, role="mediator", staff_id=staff.id),
-                ]
-            )
-            ids.append((a, r, m))
-    await runtime.db.dispose()
-    return ids
+from tests.e2e.harness import ServiceProcess, free_port, seed_rooms, service_env  # noqa: E402
 
 
 async def room_talk(

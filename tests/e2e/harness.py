@@ -17,6 +17,7 @@ from bot.standin.simulation import SimUser
 from core.clock import Clock
 from core.config import Settings
 from main import Runtime, build_runtime, start_runtime, stop_runtime
+from storage.models import Case, CaseMember, CaseParty, StaffAccount, User
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:TEST-token_for-the-standin"
@@ -114,3 +115,55 @@ async def assert_quiet(user: SimUser, seconds: float = 0.3) -> None:
     extra = [m.text for m in user.messages[before:]]
     assert extra == [], f"unexpected extra messages: {extra}"
     assert user.seen == len(user.messages), [m.text for m in user.messages[user.seen :]]
+
+
+async def seed_rooms(
+    env: dict[str, str], rooms: int, *, first_id: int = 0
+) -> list[tuple[int, int, int]]:
+    """Rooms in session, created straight in the database: (applicant, respondent, mediator)."""
+    from storage.migrate import upgrade
+
+    settings = Settings.from_env(env)
+    await asyncio.to_thread(upgrade, settings.database_url)
+    runtime = await build_runtime(settings)
+    ids: list[tuple[int, int, int]] = []
+    async with runtime.db.write() as s:
+        for i in range(rooms):
+            a, r, m = 200_000 + first_id + i, 300_000 + first_id + i, 400_000 + first_id + i
+            ua, ur = User(telegram_id=a), User(telegram_id=r)
+            staff = StaffAccount(
+                username=f"mediator{first_id + i}",
+                display_name="调解员",
+                password_hash="x",
+                role="mediator",
+                unit_code="default",
+                telegram_id=m,
+            )
+            case = Case(
+                number=f"（2026）示调字第{first_id + i + 1:04d}号",
+                unit_code="default",
+                dispute_type="neighbour",
+                status="mediating",
+                facts="噪音",
+                claims="停止",
+                place="九龙坡区",
+                room_mode="joint",
+                session_open=True,
+            )
+            s.add_all([ua, ur, staff, case])
+            await s.flush()
+            case.mediator_id = staff.id
+            pa = CaseParty(case_id=case.id, user_id=ua.id, side="applicant", name="甲方")
+            pr = CaseParty(case_id=case.id, user_id=ur.id, side="respondent", name="乙方")
+            s.add_all([pa, pr])
+            await s.flush()
+            s.add_all(
+                [
+                    CaseMember(case_id=case.id, role="applicant", party_id=pa.id, user_id=ua.id),
+                    CaseMember(case_id=case.id, role="respondent", party_id=pr.id, user_id=ur.id),
+                    CaseMember(case_id=case.id, role="mediator", staff_id=staff.id),
+                ]
+            )
+            ids.append((a, r, m))
+    await runtime.db.dispose()
+    return ids
