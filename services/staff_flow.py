@@ -247,6 +247,8 @@ async def action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] | No
         and target is not None
         and target.role in (Role.APPLICANT.value, Role.RESPONDENT.value)
     ):
+        # Everyone present hears of it — including a removed person, told as they leave.
+        audience = [m for m in room.present() if m.id != me.id]
         if verb == "rep":
             for m in room.members:
                 if m.role == target.role:
@@ -258,7 +260,13 @@ async def action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] | No
                 target.left_at = turn.now
             key = f"room.member_{verb}d" if verb != "remove" else "room.member_removed"
         await announce(
-            turn.session, room, Msg(key, {"who": label_of(target)}), turn.out, turn.now, author=me
+            turn.session,
+            room,
+            Msg(key, {"who": label_of(target)}),
+            turn.out,
+            turn.now,
+            audience=audience,
+            author=me,
         )
         room = await load_room(turn.session, room.case.id) or room
         return [panel(room, turn)]
