@@ -59,7 +59,7 @@ async def test_mediator_runs_the_room(tmp_path: Path) -> None:
             await second.send_contact(own=False, phone="+8613700009503")  # someone else's card
             assert "分享您的手机号" in (await texts(second, 1))[0]
             await second.send_contact()
-            saved, summary = await texts(second, 2)
+            _saved, summary = await texts(second, 2)
             assert "您的身份：申请人" in summary
             await second.press("同意参加调解")
             (welcome,) = await texts(second, 1)
