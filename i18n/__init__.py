@@ -31,8 +31,13 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
 
 @cache
 def catalog(language: str) -> dict[str, str]:
+    """The catalog, plus each ``<part>.<language>.toml`` merged under ``<part>.``."""
     with (_DIR / f"{language}.toml").open("rb") as fh:
-        return _flatten(tomllib.load(fh))
+        out = _flatten(tomllib.load(fh))
+    for extra in sorted(_DIR.glob(f"*.{language}.toml")):
+        with extra.open("rb") as fh:
+            out.update(_flatten(tomllib.load(fh), extra.name.removesuffix(f"{language}.toml")))
+    return out
 
 
 def normalise_language(code: str | None) -> str:

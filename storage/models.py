@@ -104,7 +104,20 @@ class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_unit_status_created", "unit_code", "status", "created_at"),
-        Index("ix_cases_created", "created_at"),
+        # Keyset pagination and filters of the staff console's ledger (100,000 cases).
+        Index("ix_cases_created_id", "created_at", "id"),
+        Index("ix_cases_updated_id", "updated_at", "id"),
+        Index("ix_cases_unit_created_id", "unit_code", "created_at", "id"),
+        Index("ix_cases_mediator_created", "mediator_id", "created_at"),
+        Index(
+            "ix_cases_filters",
+            "status",
+            "dispute_type",
+            "risk",
+            "created_at",
+            "unit_code",
+            "mediator_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -140,7 +153,10 @@ class CaseParty(Base):
     """A person on one side of a case; personal data encrypted at rest."""
 
     __tablename__ = "case_parties"
-    __table_args__ = (Index("ix_case_parties_user", "user_id"),)
+    __table_args__ = (
+        Index("ix_case_parties_user", "user_id"),
+        Index("ix_case_parties_name", "name", postgresql_ops={"name": "varchar_pattern_ops"}),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

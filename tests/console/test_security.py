@@ -1,0 +1,348 @@
+"""Security of the console over real HTTP, on SQLite and PostgreSQL.
+
+* every role (and an anonymous visitor) × every route, each answer asserted;
+* a POST without the session's CSRF token, or with a forged one, is refused (403);
+* session fixation: the cookie changes at sign-in and the pre-sign-in cookie is worthless;
+  signing out revokes the session on the server, so a copied cookie stops working;
+* personal data in full (phone, ID number) never reaches the HTML of a role that may not see it;
+* password guessing is limited per username and per address, in the database.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select, text
+
+from mediation.staff_permissions import Action, can
+from storage.console_models import AuditEntry, LoginAttempt
+from storage.models import CaseEvent
+from tests.console.conftest import (
+    APPLICANT_PHONE,
+    ID_NUMBER,
+    PASSWORD,
+    RESPONDENT_PHONE,
+    ROLE_USER,
+    World,
+    add_case,
+    console_app,
+    csrf_of,
+    login,
+)
+from web.console import COOKIE_NAME
+from web.console.core import PUBLIC, SIGNED_IN
+from web.console.routes import ROUTES
+
+Client = TestClient[web.Request, web.Application]
+
+
+def concrete(path: str, ids: dict[str, object]) -> str:
+    for key, value in ids.items():
+        path = path.replace("{" + key + r":\d+}", str(value)).replace("{" + key + "}", str(value))
+    return "/staff" + path
+
+
+#: Form data that reaches each POST handler without changing anything the next request needs.
+HARMLESS_FORMS: dict[str, dict[str, str]] = {
+    "/login": {"username": "nobody", "password": "x"},
+    "/login/totp": {"code": "000000"},
+    "/account/password": {"current": "wrong-password", "new": "short"},
+    "/account/totp": {"step": "none"},
+    "/cases/{case_id}/reveal": {"party": "0", "field": "phone"},
+    "/cases/{case_id}/assign": {"mediator": "999999"},
+    "/cases/{case_id}/risk": {"level": "bogus", "reason": "x"},
+    "/cases/{case_id}/escalate": {"reason": ""},
+    "/cases/{case_id}/note": {"text": ""},
+    "/cases/{case_id}/status": {"event": "bogus"},
+    "/rules": {},
+    "/users": {"username": "x"},
+    "/users/{staff_id}/active": {"active": "1"},
+}
+
+#: What a permitted request answers with that form (404: object outside the role's units or
+#: absent — checked after the permission check, so it still proves the route let the role in).
+PERMITTED_STATUS: dict[tuple[str, str], int] = {
+    ("GET", "/login"): 303,  # already signed in → the console
+    ("POST", "/login"): 401,
+    ("GET", "/login/totp"): 303,  # nothing pending: back to the password step
+    ("POST", "/login/totp"): 303,
+    ("GET", "/static/{name}"): 200,
+    ("POST", "/logout"): 303,
+    ("GET", "/account"): 200,
+    ("POST", "/account/password"): 303,
+    ("POST", "/account/totp"): 303,
+    ("GET", "/"): 200,
+    ("GET", "/cases"): 200,
+    ("GET", "/cases/export.csv"): 200,
+    ("GET", "/cases/export.xlsx"): 200,
+    ("GET", "/cases/{case_id}"): 200,
+    ("POST", "/cases/{case_id}/reveal"): 404,
+    ("POST", "/cases/{case_id}/assign"): 400,
+    ("POST", "/cases/{case_id}/risk"): 400,
+    ("POST", "/cases/{case_id}/escalate"): 400,
+    ("POST", "/cases/{case_id}/note"): 400,
+    ("POST", "/cases/{case_id}/status"): 400,
+    ("GET", "/cases/{case_id}/documents/{doc_id}"): 404,  # no documents exist yet
+    ("GET", "/alerts"): 200,
+    ("POST", "/alerts/{alert_id}/ack"): 404,
+    ("GET", "/rules"): 200,
+    ("POST", "/rules"): 303,
+    ("POST", "/rules/{rule_id}"): 404,
+    ("GET", "/audit"): 200,
+    ("GET", "/users"): 200,
+    ("POST", "/users"): 303,
+    ("POST", "/users/{staff_id}/active"): 404,  # admin_city is outside admin_c1's units
+}
+
+
+def _plain(path: str) -> str:
+    return path.replace(r":\d+", "")
+
+
+async def _request(
+    client: Client, method: str, path: str, csrf: str | None, form: dict[str, str]
+) -> int:
+    if method == "GET":
+        resp = await client.get(path, allow_redirects=False)
+    else:
+        data = {**form, **({"_csrf": csrf} if csrf else {})}
+        resp = await client.post(path, data=data, allow_redirects=False)
+    await resp.read()
+    return resp.status
+
+
+async def test_every_role_against_every_route(world: World) -> None:
+    police_case = await add_case(world, "yjp_ps", 2001, name="钱八", phone="13300004444")
+    ordered = sorted(ROUTES, key=lambda r: r.path == "/logout")  # sign out last
+    assert {(r.method, _plain(r.path)) for r in ROUTES} == set(PERMITTED_STATUS)
+    for role, username in [(None, None), *ROLE_USER.items()]:
+        async with TestClient(TestServer(console_app(world))) as client:
+            csrf = await login(client, username) if username else await csrf_of(client)
+            case_id = police_case if role == "police" else world.cases["wage"]
+            ids = {
+                "case_id": case_id,
+                "alert_id": 999999,
+                "rule_id": 999999,
+                "staff_id": world.staff["admin_city"],
+                "doc_id": 1,
+                "name": "console.css",
+            }
+            for route in ordered:
+                key = (route.method, _plain(route.path))
+                path = concrete(route.path, ids)
+                form = dict(HARMLESS_FORMS.get(_plain(route.path), {}))
+                if key == ("POST", "/login"):
+                    form["username"] = f"nobody_{role}"  # stay under the per-username limit
+                status = await _request(client, route.method, path, csrf, form)
+                where = f"{role or 'anonymous'} {route.method} {path}"
+                if route.action == PUBLIC:
+                    expected = PERMITTED_STATUS[key]
+                    if role is None and key == ("GET", "/login"):
+                        expected = 200
+                    assert status == expected, where
+                elif role is None:
+                    assert status == (303 if route.method == "GET" else 401), where
+                elif route.action == SIGNED_IN or can(role, Action(route.action)):
+                    assert status == PERMITTED_STATUS[key], where
+                else:
+                    assert status == 403, where
+
+
+async def test_csrf_missing_or_forged_is_refused(client: Client, world: World) -> None:
+    # Even the sign-in form needs the token (no login CSRF).
+    resp = await client.post("/staff/login", data={"username": "med_c1", "password": PASSWORD})
+    assert resp.status == 403
+    assert "安全校验" in await resp.text()
+    resp = await client.post(
+        "/staff/login", data={"username": "med_c1", "password": PASSWORD, "_csrf": "forged"}
+    )
+    assert resp.status == 403
+    token = await login(client, "med_c1")
+    note = f"/staff/cases/{world.cases['wage']}/note"
+    for data in ({"text": "无令牌"}, {"text": "伪造令牌", "_csrf": token[:-2] + "xx"}):
+        resp = await client.post(note, data=data, allow_redirects=False)
+        assert resp.status == 403
+    # A token from another session does not work either.
+    async with TestClient(TestServer(console_app(world))) as other:
+        other_token = await login(other, "admin_c1")
+    resp = await client.post(note, data={"text": "别人的令牌", "_csrf": other_token})
+    assert resp.status == 403
+    # The right token, in the form or the header, does.
+    resp = await client.post(note, data={"text": "正确令牌", "_csrf": token}, allow_redirects=False)
+    assert resp.status == 303
+    resp = await client.post(
+        note, data={"text": "请求头令牌"}, headers={"X-CSRF-Token": token}, allow_redirects=False
+    )
+    assert resp.status == 303
+    async with world.runtime.db.read() as s:
+        notes = list(
+            (await s.execute(select(CaseEvent.data).where(CaseEvent.kind == "note"))).scalars()
+        )
+    assert [n["text"] for n in notes] == ["正确令牌", "请求头令牌"]
+
+
+def _cookie(client: Client) -> str:
+    for cookie in client.session.cookie_jar:
+        if cookie.key == COOKIE_NAME:
+            return cookie.value
+    raise AssertionError("no session cookie")
+
+
+async def test_session_fixation_is_impossible_and_logout_revokes(world: World) -> None:
+    app = console_app(world)
+    async with TestClient(TestServer(app)) as client:
+        await csrf_of(client)
+        before = _cookie(client)
+        await login(client, "med_c1")
+        after = _cookie(client)
+        assert before != after
+        # The cookie from before sign-in (planted or stolen) grants nothing.
+        async with TestClient(TestServer(console_app(world))) as attacker:
+            attacker.session.cookie_jar.update_cookies({COOKIE_NAME: before})
+            resp = await attacker.get("/staff/cases", allow_redirects=False)
+            assert resp.status == 303 and "/staff/login" in resp.headers["Location"]
+            # The signed-in cookie works … until its owner signs out.
+            attacker.session.cookie_jar.update_cookies({COOKIE_NAME: after})
+            assert (await attacker.get("/staff/cases", allow_redirects=False)).status == 200
+            token = await csrf_of(client, "/staff/account")
+            resp = await client.post("/staff/logout", data={"_csrf": token}, allow_redirects=False)
+            assert resp.status == 303
+            resp = await attacker.get("/staff/cases", allow_redirects=False)
+            assert resp.status == 303, "a copied cookie must stop working after sign-out"
+        # Signing in again gives yet another session.
+        await login(client, "med_c1")
+        assert _cookie(client) not in (before, after)
+
+
+async def test_open_redirect_after_login_is_refused(client: Client) -> None:
+    token = await csrf_of(client)
+    resp = await client.post(
+        "/staff/login",
+        data={
+            "_csrf": token,
+            "username": "med_c1",
+            "password": PASSWORD,
+            "next": "//evil.example/",
+        },
+        allow_redirects=False,
+    )
+    assert resp.status == 303 and resp.headers["Location"] == "/staff/"
+
+
+async def _page(client: Client, path: str) -> str:
+    resp = await client.get(path)
+    assert resp.status == 200, path
+    return await resp.text()
+
+
+async def test_personal_data_never_in_html_for_roles_that_may_not_see_it(world: World) -> None:
+    chatty = await add_case(
+        world, "yjp_c1", 3001, facts="对方电话13911112222，他身份证是" + ID_NUMBER + "，打了我。"
+    )
+    secrets_ = (APPLICANT_PHONE, RESPONDENT_PHONE, ID_NUMBER, "13911112222")
+    for username in ("viewer_c1", "lawyer_c1"):
+        async with TestClient(TestServer(console_app(world))) as client:
+            token = await login(client, username)
+            pages = [
+                await _page(client, "/staff/cases"),
+                await _page(client, f"/staff/cases/{world.cases['wage']}"),
+                await _page(client, f"/staff/cases/{chatty}"),
+            ]
+            # Searching by a phone number finds the case; the page echoes only what was typed.
+            found = await _page(client, f"/staff/cases?q={APPLICANT_PHONE}")
+            assert "共 2 件" in found and "138****5678" in found  # wage + chatty
+            assert RESPONDENT_PHONE not in found and ID_NUMBER not in found
+            resp = await client.post(
+                f"/staff/cases/{world.cases['wage']}/reveal",
+                data={"_csrf": token, "party": "1", "field": "phone"},
+            )
+            assert resp.status == 403
+            pages.append(await resp.text())
+            for html in pages:
+                for secret in secrets_:
+                    assert secret not in html, (username, secret)
+            assert "138****5678" in pages[1]
+            if username == "viewer_c1":
+                assert "张三" not in pages[0] + pages[1] and "张*" in pages[1]
+            else:
+                assert "张三" in pages[1]  # lawyers see names, not contact data
+    # A mediator may see it, one field per logged request.
+    async with TestClient(TestServer(console_app(world))) as client:
+        token = await login(client, "med_c1")
+        case_html = await _page(client, f"/staff/cases/{world.cases['wage']}")
+        assert APPLICANT_PHONE not in case_html
+        resp = await client.post(
+            f"/staff/cases/{world.cases['wage']}/reveal",
+            data={"_csrf": token, "party": "1", "field": "id_number"},
+        )
+        html = await resp.text()
+        assert resp.status == 200 and ID_NUMBER in html and APPLICANT_PHONE not in html
+    async with world.runtime.db.read() as s:
+        reveals = list(
+            (await s.execute(select(AuditEntry).where(AuditEntry.action == "reveal"))).scalars()
+        )
+    assert [(r.actor, r.target) for r in reveals] == [("med_c1", "party:1:id_number")]
+
+
+async def _try(client: Client, username: str, password: str) -> int:
+    token = await csrf_of(client)
+    resp = await client.post(
+        "/staff/login",
+        data={"_csrf": token, "username": username, "password": password},
+        allow_redirects=False,
+    )
+    await resp.read()
+    return resp.status
+
+
+async def test_password_guessing_is_limited_per_username_and_per_address(world: World) -> None:
+    async with TestClient(TestServer(console_app(world))) as client:
+        for _ in range(5):
+            assert await _try(client, "med_c1", "wrong-password") == 401
+        # Locked: even the right password is refused now.
+        assert await _try(client, "med_c1", PASSWORD) == 429
+        assert "15" in await (await client.get("/staff/login")).text()
+    # The limit lives in the database: a restarted service still refuses.
+    async with TestClient(TestServer(console_app(world))) as client:
+        assert await _try(client, "med_c1", PASSWORD) == 429
+        # Other accounts are not locked by someone else's failures …
+        assert await _try(client, "admin_c1", PASSWORD) == 303
+    # … but one address guessing across many usernames is.
+    async with TestClient(TestServer(console_app(world))) as client:
+        for i in range(20 - 5):
+            assert await _try(client, f"ghost{i}", "guess") == 401
+        assert await _try(client, "viewer_c1", PASSWORD) == 429
+    world.clock.advance(minutes=16)
+    async with TestClient(TestServer(console_app(world))) as client:
+        assert await _try(client, "med_c1", PASSWORD) == 303  # the window has passed
+    async with world.runtime.db.read() as s:
+        failures = (
+            await s.execute(select(func.count()).where(LoginAttempt.success.is_(False)))
+        ).scalar_one()
+        actions = set((await s.execute(select(AuditEntry.action))).scalars())
+    assert failures == 20 and {"login_failed", "login_locked", "login"} <= actions
+
+
+async def test_audit_log_is_append_only(world: World, client: Client) -> None:
+    await login(client, "med_c1")
+    db = world.runtime.db
+    for statement in ("UPDATE console_audit_log SET actor = 'x'", "DELETE FROM console_audit_log"):
+        try:
+            async with db.write() as s:
+                await s.execute(text(statement))
+        except Exception as exc:  # IntegrityError on SQLite, InternalError/RaiseError on PG
+            assert "append-only" in str(exc)
+        else:
+            raise AssertionError(f"{statement} was allowed")
+    async with db.read() as s:
+        assert (await s.execute(select(func.count()).select_from(AuditEntry))).scalar_one() == 1
+
+
+async def test_security_headers(client: Client) -> None:
+    resp = await client.get("/staff/login")
+    csp = resp.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    assert resp.headers["Cache-Control"] == "no-store"
+    cookie = resp.cookies[COOKIE_NAME]
+    assert cookie["httponly"] and cookie["path"] == "/staff" and cookie["samesite"] == "Lax"
