@@ -63,8 +63,10 @@ LANDING = """<!doctype html>
 <style>body{{font-family:"Noto Sans CJK SC",sans-serif;max-width:40rem;margin:2rem auto;
 padding:0 1rem;line-height:1.6}}</style></head>
 <body><h1>{title}</h1><p>{unit}</p>
-<p>线上人民调解服务正在运行。当事人可通过 Telegram 机器人登记纠纷；浏览器调解室与工作人员控制台即将开放。</p>
-<p>The online people's mediation service is running.</p></body></html>"""
+<p>线上人民调解服务正在运行。当事人通过 Telegram 机器人登记纠纷、参加调解。</p>
+<p>工作人员：<a href="/staff/">进入电子台账（控制台）</a></p>
+<p>The online people's mediation service is running. Staff: <a href="/staff/">console</a>.</p>
+</body></html>"""
 
 
 async def landing(request: web.Request) -> web.Response:
