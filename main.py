@@ -7,6 +7,12 @@ Nothing else in the code base builds engines, bots or pools: they are made here 
 
 from __future__ import annotations
 
+import os
+
+# Before numpy is imported anywhere: its BLAS threads would fight the query encoder's threads
+# for the cores (measured in docs/benchmarks.md, "Knowledge base").
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import argparse
 import asyncio
 import getpass
@@ -270,6 +276,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("username")
     p.set_defaults(func=cmd_admin_link_telegram)
+
+    from legal_kb.cli import add_kb_commands
+
+    add_kb_commands(sub)
     return parser
 
 

@@ -59,6 +59,8 @@ class Settings:
     invite_ttl_days: float = 7.0
     mediation_period_days: float = 30.0
     party_reply_hours: float = 24.0
+    kb_enabled: bool = True
+    kb_dense: bool = True
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -170,6 +172,8 @@ class Settings:
             party_reply_hours=_number(
                 "PARTY_REPLY_HOURS", get("PARTY_REPLY_HOURS"), 24.0, float, 0.1, 720
             ),
+            kb_enabled=_boolean("KB_ENABLED", get("KB_ENABLED"), True),
+            kb_dense=_boolean("KB_DENSE", get("KB_DENSE"), True),
             extra={k: v for k, v in env.items() if k.startswith("MEDIATION_")},
         )
 
@@ -209,6 +213,17 @@ def _number(
     if not low <= value <= high:  # type: ignore[operator]
         raise ConfigError(variable, f"must be between {low:g} and {high:g}")
     return value
+
+
+def _boolean(variable: str, raw: str | None, default: bool) -> bool:
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(variable, f"expected 1/0, true/false, yes/no or on/off, got {raw!r}")
 
 
 def _check_fernet_key(key: str) -> None:

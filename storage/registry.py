@@ -8,7 +8,7 @@ from sqlalchemy import MetaData
 
 from storage.base import Base
 
-MODEL_MODULES = ("storage.models", "storage.console_models")
+MODEL_MODULES = ("storage.models", "storage.console_models", "legal_kb.models")
 
 
 def metadata() -> MetaData:

@@ -34,6 +34,8 @@ def service_env(
         # The stand-in does not throttle; the limiter is tested on its own.
         "TELEGRAM_RATE_GLOBAL": "0",
         "TELEGRAM_RATE_PER_CHAT": "0",
+        # These tests are about the conversation, not the statutes: no laws import per start.
+        "KB_ENABLED": "0",
     }
     if database_url:
         env["DATABASE_URL"] = database_url

@@ -1,0 +1,209 @@
+"""Statute retrieval benchmark on STARD dev: our search vs china-law-mcp's, in the same run.
+
+Usage (from the project root)::
+
+    .venv/bin/python benchmarks/kb/run.py                 # full system + ablations + anchor
+    .venv/bin/python benchmarks/kb/run.py --no-anchor --json out.json
+
+What it does:
+
+1. Makes sure the KB (a SQLite file under ``--data-dir``, default ``var/``) holds laws.db, and
+   opens the engine the way ``main.py kb search`` does (keyword index, then dense from the
+   vector cache ``var/kb/dense``; the first build takes ~20 minutes on two cores).
+2. Maps each question's relevant articles (law name + article number) onto the indexed
+   articles; the text is checked, and where the law was renumbered since (e.g. 商标法) the
+   article of the current version with the same text (similarity ≥ 0.6) is used. Questions
+   with any relevant article outside the base (judicial interpretations, regulations) are left
+   out; the report says how many remain.
+3. Runs every question through our search and through ``china_law_mcp.retrieval.search``
+   (top 10 each), and reports Recall@1/5/10, MRR@10 and p50/p95 latency, for the tuning half
+   (even ids), the held-out half (odd ids) and all. Ranking weights were chosen on the even
+   half only.
+
+The dev file is read in place (``../shared/eval/stard/dev.jsonl``); it is never copied.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from stard import DEV, Question, is_tuning, map_questions, metrics  # noqa: E402
+
+from core.config import Settings  # noqa: E402
+from legal_kb import store  # noqa: E402
+from legal_kb.batch import open_engine  # noqa: E402
+from legal_kb.engine import SearchEngine  # noqa: E402
+from legal_kb.imports import ensure_kb  # noqa: E402
+from legal_kb.names import normalise  # noqa: E402
+from storage.db import Database  # noqa: E402
+
+
+def _rss_mb() -> tuple[float, float]:
+    """(current, peak) resident memory of this process in MB."""
+    fields = dict(
+        line.split(":", 1)
+        for line in Path("/proc/self/status").read_text().splitlines()
+        if ":" in line
+    )
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def run_system(
+    name: str,
+    search: Callable[[str], list[int]],
+    questions: Sequence[Question],
+    reset: Callable[[], None] = lambda: None,
+) -> dict[str, Any]:
+    for text in ("热身问题：工资", "热身：离婚"):  # warm-up (lazy imports), not dev questions
+        search(text)
+    reset()
+    ranked: list[list[int]] = []
+    latencies: list[float] = []
+    for q in questions:
+        start = time.perf_counter()
+        ranked.append(search(q.text))
+        latencies.append((time.perf_counter() - start) * 1000)
+    latencies.sort()
+    result: dict[str, Any] = {"system": name}
+    for split, keep in (("tune (even ids)", True), ("held-out (odd ids)", False), ("all", None)):
+        idx = [i for i, q in enumerate(questions) if keep is None or is_tuning(q) == keep]
+        result[split] = metrics([ranked[i] for i in idx], [questions[i] for i in idx])
+    result["p50_ms"] = statistics.median(latencies)
+    result["p95_ms"] = latencies[int(0.95 * (len(latencies) - 1))]
+    return result
+
+
+def _anchor(engine: SearchEngine) -> tuple[Callable[[str], list[int]], float]:
+    """china-law-mcp's search, its hits mapped onto our positions; and its memory cost in MB."""
+    before = _rss_mb()[0]
+    from china_law_mcp import retrieval
+
+    retrieval.load()
+    pos = {(normalise(d.law), d.article_no): i for i, d in enumerate(engine.docs)}
+
+    def search(text: str) -> list[int]:
+        hits = retrieval.search(text, top_k=10)
+        return [pos.get((normalise(h["law_name"]), h["article_no"]), -1) for h in hits]
+
+    return search, _rss_mb()[0] - before
+
+
+def keyword_ready_seconds(settings: Settings) -> float:
+    """Seconds from a fresh interpreter to the first keyword search on the cached index."""
+    code = (
+        "import time; t = time.perf_counter()\n"
+        "from legal_kb.batch import open_engine\n"
+        f"e = open_engine({settings.database_url!r}, __import__('pathlib').Path({str(settings.data_dir)!r}), dense=False)\n"
+        "e.search('老板拖欠工资三个月怎么办')\n"
+        "print(time.perf_counter() - t)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def _table(results: Sequence[dict[str, Any]], split: str) -> str:
+    lines = [
+        f"| system ({split}) | n | R@1 | R@5 | R@10 | MRR@10 | p50 ms | p95 ms |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        m = r[split]
+        lines.append(
+            f"| {r['system']} | {m['n']} | {m['R@1']:.3f} | {m['R@5']:.3f} | {m['R@10']:.3f} "
+            f"| {m['MRR@10']:.3f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", type=Path, default=ROOT / "var")
+    parser.add_argument("--database-url", help="default: SQLite file under --data-dir")
+    parser.add_argument("--dev", type=Path, default=DEV)
+    parser.add_argument("--no-anchor", action="store_true")
+    parser.add_argument("--no-ablations", action="store_true")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--parts", action="store_true", help="also encode sub-questions")
+    args = parser.parse_args(argv)
+    url = args.database_url or f"sqlite+aiosqlite:///{args.data_dir / 'kb-bench.db'}"
+    settings = Settings(data_dir=args.data_dir, database_url=url)
+
+    async def prepare() -> None:
+        db = Database(url)
+        try:
+            await store.create_tables(db)
+            await ensure_kb(db, settings, lambda m: print(m, file=sys.stderr))
+        finally:
+            await db.dispose()
+
+    asyncio.run(prepare())
+    ready_s = keyword_ready_seconds(settings)
+    engine = open_engine(url, args.data_dir, progress=lambda m: print(m, file=sys.stderr))
+    assert engine is not None
+    engine.params = replace(engine.params, encode_parts=args.parts)
+    questions, stats = map_questions(engine, args.dev)
+    print(
+        f"{stats['mapped']} of {stats['questions']} questions have all relevant articles in the "
+        f"base ({stats['renumbered']} relevant articles matched by text in a renumbered law)",
+        file=sys.stderr,
+    )
+    pos = {d.id: i for i, d in enumerate(engine.docs)}
+
+    def ours(text: str) -> list[int]:
+        return [pos[h.id] for h in engine.search(text, 10)]
+
+    reset = engine.clear_query_cache
+    results = [run_system("ours (hybrid)", ours, questions, reset)]
+    rss_now, rss_peak = _rss_mb()
+    if not args.no_ablations:
+        full = engine.params
+        engine.params = replace(full, use_dense=False)
+        results.append(run_system("ours, keyword only", ours, questions, reset))
+        engine.params = replace(full, use_reranker=False)
+        results.append(run_system("ours, keyword + dense by rank fusion", ours, questions, reset))
+        engine.params = full
+    anchor_mb = None
+    if not args.no_anchor:
+        anchor, anchor_mb = _anchor(engine)
+        results.append(run_system("china-law-mcp retrieval.search", anchor, questions))
+    report = {
+        "date": time.strftime("%Y-%m-%d"),
+        "questions": stats,
+        "keyword_ready_s": ready_s,
+        "rss_mb_after_our_search": rss_now,
+        "peak_rss_mb_before_anchor": rss_peak,
+        "anchor_extra_mb": anchor_mb,
+        "params": engine.params.__dict__,
+        "results": results,
+    }
+    for split in ("held-out (odd ids)", "tune (even ids)", "all"):
+        print(_table(results, split) + "\n")
+    print(
+        f"keyword search ready {ready_s:.2f} s after start; RSS {rss_now:.0f} MB "
+        f"(peak {rss_peak:.0f} MB) with the hybrid engine loaded"
+        + (f"; china-law-mcp adds {anchor_mb:.0f} MB" if anchor_mb is not None else "")
+    )
+    if args.json:
+        args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

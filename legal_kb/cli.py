@@ -1,0 +1,213 @@
+"""``main.py kb …`` commands: import, import-cases, index, search, cite.
+
+Each subcommand sets ``func`` to a callable ``(args, settings) -> int`` that ``main.py`` calls;
+progress goes to stderr so that stdout carries only results (one JSON line per question in
+batch mode, for scripts and benchmarks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Iterable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from core.config import Settings
+from legal_kb.batch import open_engine
+from legal_kb.disputes import DISPUTE_TYPES
+from legal_kb.engine import SearchEngine, SearchFilters
+from legal_kb.importers import ImportFormatError
+from legal_kb.importers.lawsdb import default_path
+from legal_kb.imports import import_cases, import_laws
+from legal_kb.records import Hit
+from legal_kb.service import KnowledgeBase
+from storage.db import Database
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def add_kb_commands(subparsers: Any) -> None:
+    """Register ``kb`` and its subcommands on the main parser's subparsers."""
+    kb = subparsers.add_parser("kb", help="legal knowledge base: import, index, search, cite")
+    sub = kb.add_subparsers(dest="kb_command", required=True)
+
+    imp = sub.add_parser("import", help="import laws.db (default) or statute documents")
+    imp.add_argument(
+        "--source",
+        nargs="+",
+        type=Path,
+        metavar="laws.db|FILE",
+        help="laws.db file(s) and/or .txt/.md/.docx/.html documents (default: bundled laws.db)",
+    )
+    imp.add_argument("--meta", type=Path, help="TOML metadata for the documents (else FILE.toml)")
+    imp.add_argument("--name", help="law name (overrides the metadata)")
+    imp.add_argument("--kind", help="司法解释, 行政法规, 地方性法规, 部门规章, 法律 …")
+    imp.add_argument("--issuing-body")
+    imp.add_argument("--status", help="现行有效 (default), 已被修改, 已废止, 历史版本, 尚未生效")
+    imp.add_argument("--publish-date", help="YYYY-MM-DD")
+    imp.add_argument("--effective-date", help="YYYY-MM-DD")
+    imp.set_defaults(func=cmd_import)
+
+    cases = sub.add_parser("import-cases", help="import typical cases from JSON or YAML")
+    cases.add_argument("file", type=Path)
+    cases.set_defaults(func=cmd_import_cases)
+
+    idx = sub.add_parser("index", help="build the search indexes (keyword, then dense)")
+    idx.add_argument("--no-dense", action="store_true", help="build the keyword index only")
+    idx.set_defaults(func=cmd_index)
+
+    search = sub.add_parser("search", help="search articles; no QUESTION: one per stdin line")
+    search.add_argument("question", nargs="?")
+    search.add_argument("--json", action="store_true", help="one JSON array of hits per question")
+    search.add_argument("--top", type=int, default=5)
+    search.add_argument("--law", action="append", default=[], help="only this law (repeatable)")
+    search.add_argument(
+        "--type", choices=sorted(DISPUTE_TYPES), help="only law for this dispute type"
+    )
+    search.add_argument("--no-dense", action="store_true", help="keyword search only")
+    search.set_defaults(func=cmd_search)
+
+    cite = sub.add_parser("cite", help="check every citation in TEXT (or stdin)")
+    cite.add_argument("text", nargs="?")
+    cite.add_argument("--json", action="store_true")
+    cite.set_defaults(func=cmd_cite)
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    sources: list[Path] = args.source or [default_path()]
+    overrides = {
+        "name": args.name,
+        "kind": args.kind,
+        "issuing_body": args.issuing_body,
+        "status": args.status,
+        "publish_date": args.publish_date,
+        "effective_date": args.effective_date,
+    }
+
+    async def run() -> None:
+        db = Database(settings.database_url)
+        try:
+            await import_laws(db, sources, args.meta, overrides, progress=_say)
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(run())
+    except (ImportFormatError, ValueError) as exc:
+        _say(f"error: {exc}")
+        return 2
+    return 0
+
+
+def cmd_import_cases(args: argparse.Namespace, settings: Settings) -> int:
+    async def run() -> None:
+        db = Database(settings.database_url)
+        try:
+            await import_cases(db, args.file, progress=_say)
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(run())
+    except ImportFormatError as exc:
+        _say(f"error: {exc}")
+        return 2
+    return 0
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    engine = open_engine(
+        settings.database_url, settings.data_dir, dense=not args.no_dense, progress=_say
+    )
+    if engine is None:
+        _say("the knowledge base is empty: run `kb import` first")
+        return 1
+    _say(f"indexes ready: {len(engine.docs)} articles, dense: {engine.dense_ready}")
+    return 0
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    """A hit as the CLI prints it (``law`` is the full name)."""
+    out = asdict(hit)
+    out["highlights"] = [list(span) for span in hit.highlights]
+    return out
+
+
+def _marked(text: str, spans: Iterable[tuple[int, int]], limit: int = 160) -> str:
+    parts: list[str] = []
+    pos = 0
+    for start, end in spans:
+        parts += [text[pos:start], "【", text[start:end], "】"]
+        pos = end
+    parts.append(text[pos:])
+    flat = "".join(parts).replace("\n", " ")
+    return flat if len(flat) <= limit else flat[:limit] + "…"
+
+
+def _print_readable(question: str, hits: list[Hit]) -> None:
+    print(f"? {question}")
+    if not hits:
+        print("  (no result)")
+    for rank, hit in enumerate(hits, start=1):
+        where = " ".join(p for p in (hit.chapter, hit.section) if p)
+        print(f"{rank:>2}. {hit.citation}  {where}  [{hit.status}]  {hit.score:.4f}")
+        print(f"    {_marked(hit.text, hit.highlights)}")
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    engine: SearchEngine | None = open_engine(
+        settings.database_url, settings.data_dir, dense=not args.no_dense, progress=_say
+    )
+    if engine is None:
+        _say("the knowledge base is empty: run `kb import` first")
+        return 1
+    filters = SearchFilters(laws=tuple(args.law), dispute_type=args.type)
+    questions: Iterable[str] = [args.question] if args.question else sys.stdin
+    for line in questions:
+        question = line.strip()
+        hits = engine.search(question, args.top, filters) if question else []
+        if args.json:
+            print(json.dumps([hit_json(h) for h in hits], ensure_ascii=False), flush=True)
+        else:
+            _print_readable(question, hits)
+    return 0
+
+
+def cmd_cite(args: argparse.Namespace, settings: Settings) -> int:
+    text = args.text if args.text is not None else sys.stdin.read()
+
+    async def run() -> list[Any]:
+        db = Database(settings.database_url)
+        kb = KnowledgeBase(db, settings.data_dir)
+        try:
+            return await kb.check_citations(text)
+        finally:
+            await kb.close()
+            await db.dispose()
+
+    verdicts = asyncio.run(run())
+    bad = 0
+    for v in verdicts:
+        bad += not v.ok
+        if args.json:
+            row = {
+                "citation": v.citation.text,
+                "canonical": v.citation.canonical,
+                "exists": v.exists,
+                "in_force": v.in_force,
+                "status": v.status,
+                "problem": v.problem,
+                "message": v.message,
+            }
+            print(json.dumps(row, ensure_ascii=False))
+        else:
+            print(("✓ " if v.ok else "✗ ") + v.message)
+    if not verdicts and not args.json:
+        print("no citation found")
+    return 1 if bad else 0

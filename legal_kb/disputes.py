@@ -1,0 +1,152 @@
+"""Dispute types used across the project and the parts of the law relevant to each.
+
+Why ranges inside 民法典: the Civil Code holds most of the law for every type of dispute, so
+"relevant to a marriage dispute" must mean its 婚姻家庭 and 继承 parts, not all 1,260 articles.
+The ranges follow the chapter boundaries stored in laws.db (e.g. 第一千零四十条 starts 婚姻家庭,
+第一千一百一十九条 starts 继承). Laws are named by short title (without 中华人民共和国); a law
+missing from the KB is simply ignored by the filter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LawScope:
+    """A law (short title) and optionally the article ranges of it that matter (inclusive)."""
+
+    law: str
+    ranges: tuple[tuple[int, int], ...] = ()
+
+    def covers(self, number: int | None) -> bool:
+        if not self.ranges:
+            return True
+        return number is not None and any(lo <= number <= hi for lo, hi in self.ranges)
+
+
+@dataclass(frozen=True)
+class DisputeType:
+    """A dispute type: code, names in both languages, and where its law is."""
+
+    code: str
+    zh: str
+    en: str
+    scopes: tuple[LawScope, ...]
+
+
+_CIVIL = "民法典"
+
+DISPUTE_TYPES: dict[str, DisputeType] = {
+    d.code: d
+    for d in (
+        DisputeType(
+            "marriage_family",
+            "婚姻家庭",
+            "Marriage and family",
+            (
+                LawScope(_CIVIL, ((1040, 1163),)),
+                LawScope("妇女权益保障法"),
+                LawScope("未成年人保护法"),
+                LawScope("反家庭暴力法"),
+                LawScope("老年人权益保障法"),
+            ),
+        ),
+        DisputeType(
+            "neighbour",
+            "邻里纠纷",
+            "Neighbours",
+            (
+                LawScope(_CIVIL, ((271, 296), (1164, 1187), (1245, 1258))),
+                LawScope("治安管理处罚法"),
+                LawScope("噪声污染防治法"),
+                LawScope("人民调解法"),
+            ),
+        ),
+        DisputeType(
+            "labour_wages",
+            "劳动争议/欠薪",
+            "Labour and unpaid wages",
+            (
+                LawScope("劳动法"),
+                LawScope("劳动合同法"),
+                LawScope("劳动争议调解仲裁法"),
+                LawScope("社会保险法"),
+                LawScope("就业促进法"),
+            ),
+        ),
+        DisputeType(
+            "private_lending",
+            "民间借贷",
+            "Private lending",
+            (LawScope(_CIVIL, ((188, 199), (667, 702))),),
+        ),
+        DisputeType(
+            "traffic_accident",
+            "交通事故",
+            "Traffic accident",
+            (
+                LawScope("道路交通安全法"),
+                LawScope(_CIVIL, ((1164, 1187), (1208, 1217))),
+                LawScope("保险法"),
+            ),
+        ),
+        DisputeType(
+            "property_lease",
+            "物业/租赁",
+            "Property management and leases",
+            (
+                LawScope(_CIVIL, ((271, 287), (703, 734), (937, 950))),
+                LawScope("城市房地产管理法"),
+            ),
+        ),
+        DisputeType(
+            "consumer",
+            "消费纠纷",
+            "Consumer dispute",
+            (
+                LawScope("消费者权益保护法"),
+                LawScope("产品质量法"),
+                LawScope("食品安全法"),
+                LawScope("电子商务法"),
+                LawScope(_CIVIL, ((595, 647), (1202, 1207))),
+            ),
+        ),
+        DisputeType(
+            "injury_damage",
+            "人身/财产损害",
+            "Personal injury or damage to property",
+            (
+                LawScope(_CIVIL, ((989, 1039), (1164, 1258))),
+                LawScope("治安管理处罚法"),
+            ),
+        ),
+        DisputeType(
+            "land_housing",
+            "土地/房屋",
+            "Land and housing",
+            (
+                LawScope("土地管理法"),
+                LawScope("农村土地承包法"),
+                LawScope("城市房地产管理法"),
+                LawScope(_CIVIL, ((205, 385),)),
+            ),
+        ),
+        DisputeType(
+            "other",
+            "其他",
+            "Other",
+            (LawScope("人民调解法"), LawScope(_CIVIL)),
+        ),
+    )
+}
+
+
+def dispute_type(code: str) -> DisputeType:
+    """The dispute type for ``code``; ``KeyError`` names the valid codes."""
+    try:
+        return DISPUTE_TYPES[code]
+    except KeyError:
+        raise KeyError(
+            f"unknown dispute type {code!r}; one of {', '.join(DISPUTE_TYPES)}"
+        ) from None

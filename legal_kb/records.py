@@ -1,0 +1,146 @@
+"""Plain records passed between the importers, the store, the index and the public API.
+
+Why plain frozen dataclasses and not ORM objects: they cross thread boundaries (search runs in a
+worker), go to JSON for the CLI, and must not lazy-load anything from a closed session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from legal_kb.models import IN_FORCE_STATUSES
+
+
+@dataclass(frozen=True)
+class LawRecord:
+    """A law version's metadata, as imported."""
+
+    key: str
+    name: str
+    kind: str
+    status: str
+    source: str
+    issuing_body: str | None = None
+    department: str | None = None
+    publish_date: date | None = None
+    effective_date: date | None = None
+    version_date: date | None = None
+
+
+@dataclass(frozen=True)
+class ArticleInput:
+    """An article as an importer produces it (the law it belongs to is given alongside)."""
+
+    article_no: str
+    number: int | None
+    suffix: int
+    text: str
+    chapter: str | None = None
+    section: str | None = None
+    #: Source line, for error messages.
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Article:
+    """An article as stored, with its law's name and status: what search and lookup return."""
+
+    id: int
+    law: str
+    law_kind: str
+    article_no: str
+    number: int | None
+    suffix: int
+    chapter: str | None
+    section: str | None
+    text: str
+    status: str
+    effective_date: date | None = None
+
+    @property
+    def in_force(self) -> bool:
+        """Whether this is law that applies (现行有效, or in force and amended since: 已被修改)."""
+        return self.status in IN_FORCE_STATUSES
+
+
+@dataclass(frozen=True)
+class CaseInput:
+    """A typical case as imported."""
+
+    key: str
+    title: str
+    dispute_type: str
+    facts: str
+    outcome: str
+    citations: tuple[str, ...] = ()
+    source: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Case:
+    """A typical case as stored, with a similarity score when it comes from a search."""
+
+    id: int
+    key: str
+    title: str
+    dispute_type: str
+    facts: str
+    outcome: str
+    citations: tuple[str, ...] = ()
+    source: str | None = None
+    score: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class IndexDoc:
+    """What the search index knows about one article (everything but free-text body)."""
+
+    id: int
+    law: str
+    law_kind: str
+    department: str | None
+    article_no: str
+    number: int | None
+    suffix: int
+    chapter: str | None
+    section: str | None
+    status: str
+    text: str = field(repr=False, default="")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result.
+
+    ``score``: higher is better, comparable only within one search (a reranker logit, or
+    BM25 before the dense index is ready).
+    ``highlights`` are ``(start, end)`` character spans of ``text`` that match the question;
+    ``via`` says which retriever found it ("keyword", "dense", "both", or "citation" when the
+    question itself cited the article).
+    """
+
+    id: int
+    law: str
+    law_short: str
+    law_kind: str
+    article_no: str
+    number: int | None
+    suffix: int
+    chapter: str | None
+    section: str | None
+    text: str
+    status: str
+    score: float
+    highlights: tuple[tuple[int, int], ...] = ()
+    via: str = "keyword"
+
+    @property
+    def citation(self) -> str:
+        """《民法典》第一千零八十四条."""
+        return f"《{self.law_short}》{self.article_no}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.status in IN_FORCE_STATUSES

