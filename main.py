@@ -278,8 +278,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_admin_link_telegram)
 
     from legal_kb.cli import add_kb_commands
+    from services.lawyers.cli import add_lawyer_commands
 
     add_kb_commands(sub)
+    add_lawyer_commands(sub)
     return parser
 
 

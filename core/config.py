@@ -61,6 +61,10 @@ class Settings:
     party_reply_hours: float = 24.0
     kb_enabled: bool = True
     kb_dense: bool = True
+    lawyer_widen_minutes: float = 10.0
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    llm_model: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -126,6 +130,9 @@ class Settings:
         log_level = (get("LOG_LEVEL") or "INFO").upper()
         if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ConfigError("LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")
+        llm_url = get("LLM_BASE_URL")
+        if llm_url and not get("LLM_MODEL"):
+            raise ConfigError("LLM_MODEL", "required when LLM_BASE_URL is set")
         pii = tuple(k.strip() for k in (get("PII_KEYS") or "").split(",") if k.strip())
         for key in pii:
             _check_fernet_key(key)
@@ -174,6 +181,12 @@ class Settings:
             ),
             kb_enabled=_boolean("KB_ENABLED", get("KB_ENABLED"), True),
             kb_dense=_boolean("KB_DENSE", get("KB_DENSE"), True),
+            lawyer_widen_minutes=_number(
+                "LAWYER_WIDEN_MINUTES", get("LAWYER_WIDEN_MINUTES"), 10.0, float, 0.5, 1440
+            ),
+            llm_base_url=_http_url("LLM_BASE_URL", llm_url).rstrip("/") if llm_url else None,
+            llm_api_key=get("LLM_API_KEY"),
+            llm_model=get("LLM_MODEL"),
             extra={k: v for k, v in env.items() if k.startswith("MEDIATION_")},
         )
 

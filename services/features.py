@@ -52,7 +52,7 @@ ON_STOP: list[LifeHook] = []
 TIMERS: dict[str, TimerHandler] = {}
 
 #: Modules that register features; imported once by :func:`load`.
-FEATURE_MODULES: tuple[str, ...] = ("services.knowledge",)
+FEATURE_MODULES: tuple[str, ...] = ("services.knowledge", "services.lawyers.handlers")
 
 
 def command(name: str) -> Callable[[CommandHandler], CommandHandler]:

@@ -8,7 +8,12 @@ from sqlalchemy import MetaData
 
 from storage.base import Base
 
-MODEL_MODULES = ("storage.models", "storage.console_models", "legal_kb.models")
+MODEL_MODULES = (
+    "storage.models",
+    "storage.console_models",
+    "legal_kb.models",
+    "storage.lawyer_models",
+)
 
 
 def metadata() -> MetaData:

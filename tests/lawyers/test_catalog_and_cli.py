@@ -1,0 +1,150 @@
+"""Every message key the feature uses exists in both languages; the command line works."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import i18n
+from core.config import Settings
+from mediation.disputes import DisputeType
+from services.lawyers.cli import add_lawyer_commands
+from services.staff import create_staff
+from storage.base import Base
+from storage.db import Database
+from storage.lawyer_models import lawyer_tables
+from storage.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = [*(ROOT / "services" / "lawyers").glob("*.py"), ROOT / "mediation" / "lawyer_dispatch.py"]
+DISPUTE_TYPES = [d.value for d in DisputeType]
+
+
+def test_every_key_used_exists_in_both_languages() -> None:
+    used: set[str] = set()
+    for path in SOURCES:
+        text = path.read_text(encoding="utf-8")
+        used |= set(
+            re.findall(
+                r"[\"']((?:lawyers|bot|room|staff|role|route|dispute|error)\.[a-z_]+)[\"']", text
+            )
+        )
+        for prefix in re.findall(r"f[\"'](lawyers\.[a-z]+_)\{", text):
+            if prefix in ("lawyers.plain_", "lawyers.evidence_"):
+                used |= {prefix + code for code in DISPUTE_TYPES}
+            elif prefix == "lawyers.weekday_":
+                used |= {f"{prefix}{d}" for d in range(7)}
+            elif prefix == "lawyers.cite_":
+                used |= {
+                    f"{prefix}{p}"
+                    for p in (
+                        "unknown_law",
+                        "no_such_article",
+                        "no_such_paragraph",
+                        "repealed",
+                        "historical",
+                        "not_yet_effective",
+                        "not_in_force",
+                    )
+                }
+    for language in ("zh-CN", "en"):
+        missing = sorted(k for k in used if k not in i18n.catalog(language))
+        assert missing == [], language
+    assert len([k for k in i18n.catalog("en") if k.startswith("lawyers.")]) > 100
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser()
+    add_lawyer_commands(parser.add_subparsers(dest="command"))
+    return parser
+
+
+def _run(settings: Settings, *argv: str) -> int:
+    args = _parser().parse_args(list(argv))
+    return int(args.func(args, settings))
+
+
+def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    settings = Settings.from_env({"DATA_DIR": str(tmp_path / "var")})
+    upgrade(settings.database_url)
+
+    async def setup() -> None:
+        db = Database(settings.database_url)
+        async with db.write_engine.begin() as conn:
+            await conn.run_sync(lambda c: Base.metadata.create_all(c, tables=lawyer_tables()))
+        from services.units import load_units, sync_units
+
+        units = load_units(settings.units_file)
+        async with db.write() as session:
+            await sync_units(session, units)
+        for name, role in (("lawyer_cli", "lawyer"), ("med_cli", "mediator")):
+            assert (
+                await create_staff(
+                    db,
+                    username=name,
+                    password="correct horse battery",
+                    role=role,
+                    unit_code=units.default.code,
+                    display_name="陈律师",
+                    known_units=set(units.by_code),
+                )
+                is None
+            )
+        await db.dispose()
+
+    asyncio.run(setup())
+    assert _run(settings, "lawyer", "set", "lawyer_cli", "--firm", "示例所") == 2
+    assert "needs --firm, --licence and --specialties" in capsys.readouterr().err
+    ok = _run(
+        settings,
+        "lawyer",
+        "set",
+        "lawyer_cli",
+        "--firm",
+        "示例律师事务所",
+        "--licence",
+        "11101201810000999",
+        "--specialties",
+        "labour_wages, neighbour",
+        "--rota",
+        "周六 09:00-12:00",
+        "--availability",
+        "mon-fri 09:00-18:00",
+    )
+    assert ok == 0 and "created lawyer profile" in capsys.readouterr().out
+    assert _run(settings, "lawyer", "set", "lawyer_cli", "--rota", "sat 9-12") == 1
+    assert "看不懂时间“sat 9-12”" in capsys.readouterr().err
+    assert (
+        _run(
+            settings,
+            "lawyer",
+            "set",
+            "med_cli",
+            "--firm",
+            "x",
+            "--licence",
+            "1",
+            "--specialties",
+            "other",
+        )
+        == 1
+    )
+    assert "不是律师" in capsys.readouterr().err
+    assert _run(settings, "lawyer", "set", "lawyer_cli", "--max-open", "3") == 0
+    assert _run(settings, "lawyer", "pause", "lawyer_cli") == 0
+    capsys.readouterr()
+    assert _run(settings, "lawyer", "list", "--json") == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["max_open_cases"] == 3 and row["paused"] is True
+    assert row["specialties"] == ["labour_wages", "neighbour"]
+    assert row["rota"] == "sat 09:00-12:00" and row["telegram_linked"] is False
+    assert _run(settings, "lawyer", "list") == 0
+    assert "Telegram NOT linked" in capsys.readouterr().out
+    assert _run(settings, "lawyer", "report", "--days", "7") == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["requests"] == {} and report["consultations"]["total"] == 0
