@@ -7,7 +7,6 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -17,6 +16,7 @@ from mediation.disputes import DisputeType
 from mediation.intake import IntakeDraft
 from mediation.numbering import format_case_number
 from mediation.units import UnitInfo
+from storage.db import insert_for, session_dialect
 from storage.models import (
     Case,
     CaseCounter,
@@ -34,8 +34,7 @@ async def next_sequence(session: AsyncSession, unit_code: str, year: int) -> int
     A single ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` is atomic on SQLite and on
     PostgreSQL alike, so concurrent intakes never get the same number (tested on both).
     """
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    dialect_insert = insert_for(session_dialect(session))
     stmt = (
         dialect_insert(CaseCounter)
         .values(unit_code=unit_code, year=year, last=1)

@@ -13,11 +13,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.base import table_of, utcnow
-from storage.db import Database
+from storage.db import Database, insert_for
 from storage.models import InboxUpdate
 
 #: The table itself: Core DML on the hot path skips the ORM's bulk machinery.
@@ -36,7 +35,7 @@ async def accept(
 
 async def _insert_many(db: Database, rows: list[dict[str, Any]]) -> set[int]:
     """Insert updates not seen before, in one transaction; returns the ids inserted."""
-    dialect_insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
+    dialect_insert = insert_for(db.dialect)
     now = utcnow()
     stmt = (
         dialect_insert(INBOX)

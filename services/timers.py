@@ -17,12 +17,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from services.outbox import QueuedMessage
-from storage.db import Database
+from storage.db import Database, insert_for, session_dialect
 from storage.models import Timer
 
 log = logging.getLogger(__name__)
@@ -35,8 +34,7 @@ async def schedule(
     session: AsyncSession, key: str, kind: str, due_at: datetime, payload: dict[str, Any]
 ) -> None:
     """Create or move a pending timer (the key makes re-scheduling idempotent)."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    dialect_insert = insert_for(session_dialect(session))
     stmt = dialect_insert(Timer).values(
         key=key, kind=kind, due_at=due_at, payload=payload, status="pending"
     )

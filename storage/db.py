@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -31,6 +32,16 @@ from storage import sqlite_inline
 
 #: How long a write waits for another process's SQLite write lock before giving up.
 WRITE_LOCK_WAIT = 15.0
+
+
+def insert_for(dialect: str) -> Callable[..., Any]:
+    """``insert`` with ``on_conflict_do_…`` for the given dialect (SQLite and PostgreSQL share
+    the same API, so upserts are written once)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def session_dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
 
 
 def ensure_sqlite_dir(url: str) -> None:

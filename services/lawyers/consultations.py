@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediation.replies import Msg, Reply
 from services.delivery import Outgoing, staff_address, user_address
+from storage.db import insert_for, session_dialect
 from storage.lawyer_models import (
     Consultation,
     ConsultationCounter,
@@ -37,8 +37,7 @@ def format_number(year: int, prefix: str, sequence: int) -> str:
 
 async def next_sequence(session: AsyncSession, unit_code: str, year: int) -> int:
     """Atomically the next consultation number of (unit, year) (INSERT … ON CONFLICT)."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    dialect_insert = insert_for(session_dialect(session))
     stmt = (
         dialect_insert(ConsultationCounter)
         .values(unit_code=unit_code, year=year, last=1)
