@@ -9,6 +9,7 @@ messages to the channel's sender.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -29,6 +30,7 @@ from services import conversations, features, inbox, invites, mediators, party_f
 from services.conversations import ConversationState
 from services.delivery import Address, Outgoing
 from services.inbound import Command, Inbound
+from services.legal_hints import suggest_law
 from services.outbox import QueuedMessage, enqueue, render
 from services.turn import Turn
 from storage.db import Database
@@ -66,10 +68,16 @@ class ConversationService:
 
     async def handle(self, event: Inbound, inbox_key: tuple[str, int] | None = None) -> bool:
         """Handle one event; False when it had already been handled (duplicate)."""
+        later: list[Callable[[], Awaitable[list[QueuedMessage]]]] = []
         async with self.db.write() as session:
             if inbox_key is not None and not await inbox.claim(session, *inbox_key):
                 return False
-            queued = await self._handle_in_session(session, event)
+            queued = await self._handle_in_session(session, event, later)
+        for job in later:
+            try:
+                queued += await job()
+            except Exception:
+                log.exception("follow-up of an update failed")
         if self.notify is not None and queued:
             result = self.notify(queued)
             if result is not None:
@@ -90,7 +98,10 @@ class ConversationService:
                 await result
 
     async def _handle_in_session(
-        self, session: AsyncSession, event: Inbound
+        self,
+        session: AsyncSession,
+        event: Inbound,
+        later: list[Callable[[], Awaitable[list[QueuedMessage]]]] | None = None,
     ) -> list[QueuedMessage]:
         conv = await self._conversation(session, event)
         out = Outgoing(Address(event.channel, event.chat_id, conv.language))
@@ -109,6 +120,7 @@ class ConversationService:
             self.units,
             self.deep_link,
             self.extras,
+            later if later is not None else [],
         )
         replies = await self._dispatch(turn)
         # The language may have changed during the turn: render the sender's replies now.
@@ -375,6 +387,16 @@ class ConversationService:
         )
         link = self.deep_link(issued.token)
         replies += invites.invite_replies(issued, link)
+        turn.after_commit.append(
+            functools.partial(
+                suggest_law,
+                self.db,
+                self.extras.get("kb"),
+                turn.out.sender,
+                DisputeType(case.dispute_type).value,
+                f"{case.facts}\n{case.claims}",
+            )
+        )
         turn.out.reply(*replies)
         if link is not None:
             turn.out.send_payload(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +17,7 @@ from mediation.units import UnitDirectory
 from services.conversations import ConversationState
 from services.delivery import Outgoing
 from services.inbound import Inbound
+from services.outbox import QueuedMessage
 from services.room import Content, Room, load_room
 from storage.models import Case, CaseMember
 
@@ -33,6 +34,9 @@ class Turn:
     deep_link: Callable[[str], str | None]
     #: Services features built at start-up (render pool, sealer…): see services.features.
     extras: dict[str, Any] = field(default_factory=dict)
+    #: Work to do after this turn's transaction commits (slow lookups must not hold the write
+    #: lock); each callable runs its own transactions and returns messages to deliver.
+    after_commit: list[Callable[[], Awaitable[list[QueuedMessage]]]] = field(default_factory=list)
 
     @property
     def invite_ttl(self) -> timedelta:

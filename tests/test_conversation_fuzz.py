@@ -62,9 +62,7 @@ def test_random_input_at_every_step_is_answered(tmp_path: Path) -> None:
 
     async def play(events: list[object], edited: bool, forwarded: bool, chat_type: str) -> None:
         chat = str(next(_ids))
-        await service.handle(
-            Inbound("telegram", chat, chat, Command("start"))
-        )
+        await service.handle(Inbound("telegram", chat, chat, Command("start")))
         for payload in events:
             before = await outbox_size()
             event = Inbound(

@@ -25,7 +25,7 @@ def test_every_key_used_in_code_exists() -> None:
     root = Path(__file__).resolve().parent.parent
     used: set[str] = set()
     pattern = re.compile(
-        r"""["']((?:bot|intake|error|common|role|status|dispute|route|room|invite|staff)\.[a-z_]+)["']"""
+        r"""["']((?:bot|intake|error|common|role|status|dispute|route|room|invite|staff|hints)\.[a-z_]+)["']"""
     )
     for package in ("mediation", "services", "bot", "web"):
         for path in (root / package).rglob("*.py"):
