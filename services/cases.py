@@ -145,4 +145,4 @@ async def cases_of_user(session: AsyncSession, user_id: int) -> Sequence[tuple[C
         .order_by(Case.created_at, Case.id)
         .options(selectinload(Case.parties))
     )
-    return [(c, p) for c, p in result.tuples()]
+    return [(c, p) for c, p in result.all()]

@@ -97,7 +97,7 @@ async def member_cases(
     if not include_closed:
         stmt = stmt.where(Case.status.in_([s.value for s in ACTIVE]))
     rows = await session.execute(stmt)
-    return [(c, m) for c, m in rows.tuples()]
+    return [(c, m) for c, m in rows.all()]
 
 
 async def active_room(

@@ -62,6 +62,13 @@ async def running_service(
     await asyncio.to_thread(upgrade, settings.database_url)
     runtime = await build_runtime(settings, clock=clock)
     await start_runtime(runtime, timers=clock is None)
+    # A knowledge base warming up in the background would make what the bot says after a
+    # filing (the relevant articles) depend on timing: wait until it can answer.
+    kb = runtime.extras.get("kb")
+    for _ in range(600):
+        if kb is None or kb.status().keyword_ready:
+            break
+        await asyncio.sleep(0.05)
     try:
         yield runtime
     finally:

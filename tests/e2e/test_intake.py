@@ -19,8 +19,11 @@ ID = ID17 + id_check_digit(ID17)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
-async def walk_intake(user: SimUser) -> list[str]:
-    """The happy path with a few mistakes on the way; returns the final confirmation."""
+async def walk_intake(user: SimUser, *, hints: bool = False) -> list[str]:
+    """The happy path with a few mistakes on the way; returns the final confirmation.
+
+    ``hints``: the service has statutes loaded, so the relevant articles follow the filing.
+    """
     await user.send_command("/start")
     welcome, consent = await texts(user, 2)
     assert "线上调解室" in welcome and "自愿" in consent and "保存" in consent
@@ -65,6 +68,9 @@ async def walk_intake(user: SimUser) -> list[str]:
     await user.press("✅ 确认提交")
     created, invite, qr = await user.wait_for_messages(3)
     assert "t.me/" in (invite.text or "") and qr.method == "sendPhoto" and qr.file
+    if hints:
+        (law,) = await user.wait_for_messages(1)
+        assert "与您的纠纷相关的法律规定" in (law.text or "")
     return [created.text or ""]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from bot.standin import StandinBotAPI
@@ -18,10 +17,6 @@ async def test_relevant_law_follows_the_new_case(tmp_path: Path) -> None:
     async with StandinBotAPI() as standin:
         async with running_service(standin, var) as runtime:
             kb = runtime.extras["kb"]
-            for _ in range(300):
-                if kb.status().keyword_ready:
-                    break
-                await asyncio.sleep(0.1)
             assert kb.status().keyword_ready
             applicant = standin.user(9901, phone="+8613800009901")
             await walk_intake(applicant)  # a wage dispute

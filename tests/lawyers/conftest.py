@@ -133,6 +133,8 @@ async def make_lawyer(
 
 
 def invite_token(applicant: SimUser) -> str:
-    found = re.search(r"start=(inv_[A-Za-z0-9_-]+)", applicant.messages[-2].text or "")
-    assert found
-    return found.group(1)
+    for message in reversed(applicant.messages):
+        found = re.search(r"start=(inv_[A-Za-z0-9_-]+)", message.text or "")
+        if found:
+            return found.group(1)
+    raise AssertionError("no invitation link was sent")

@@ -64,7 +64,7 @@ async def test_night_request_assistant_widening_and_morning_lawyer(
             rota="mon-fri 09:00-12:00",
         )
         applicant = standin.user(7311, first_name="甲真名", phone="+8613800007311")
-        await walk_intake(applicant)  # a wage dispute
+        await walk_intake(applicant, hints=True)  # a wage dispute
         respondent = standin.user(7312, first_name="乙真名")
         await respondent.send_command("/start", invite_token(applicant))
         await texts(respondent, 1)
