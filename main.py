@@ -278,10 +278,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_admin_link_telegram)
 
     from legal_kb.cli import add_kb_commands
+    from services.agreements.demo import add_demo_command
     from services.lawyers.cli import add_lawyer_commands
 
     add_kb_commands(sub)
     add_lawyer_commands(sub)
+    add_demo_command(sub)
     return parser
 
 

@@ -40,6 +40,10 @@ COMMANDS = {
         ("start", "登记纠纷"),
         ("cases", "我的案件"),
         ("case", "查看案件"),
+        ("agreement", "调解协议"),
+        ("law", "查法条"),
+        ("ask", "法律助手"),
+        ("lawyer", "请律师"),
         ("cancel", "取消登记"),
         ("language", "切换语言 / Language"),
         ("help", "帮助"),
@@ -48,6 +52,10 @@ COMMANDS = {
         ("start", "Report a dispute"),
         ("cases", "My cases"),
         ("case", "Show a case"),
+        ("agreement", "Mediation agreement"),
+        ("law", "Look up the law"),
+        ("ask", "Legal assistant"),
+        ("lawyer", "Ask for a lawyer"),
         ("cancel", "Cancel the report"),
         ("language", "Language / 语言"),
         ("help", "Help"),
@@ -82,6 +90,7 @@ class TelegramBot:
             db,
             rate_global=settings.telegram_rate_global,
             rate_per_chat=settings.telegram_rate_per_chat,
+            files_dir=settings.data_dir,
         )
         self.inbox = inbox.InboxWriter(db, CHANNEL)
         conversation.notify = self._notify

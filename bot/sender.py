@@ -19,6 +19,7 @@ import time
 import warnings
 from collections import deque
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -41,6 +42,10 @@ MAX_BACKOFF = 60.0
 #: Telegram bunched together by network jitter, and a bucket with the same numbers on the
 #: other side would count that as a violation.
 SAFETY = 0.9
+
+
+class UnsendableFileError(Exception):
+    """A ``file`` payload names no readable file under the sender's ``files_dir``."""
 
 
 class TokenBucket:
@@ -90,9 +95,12 @@ class OutboxSender:
         rate_global: float = 30.0,
         rate_per_chat: float = 1.0,
         per_chat_burst: float = 3.0,
+        files_dir: Path | None = None,
     ) -> None:
         self.bot = bot
         self.db = db
+        #: Root (DATA_DIR) of files that ``file`` payloads may send; None refuses them all.
+        self.files_dir = files_dir
         self.rate_per_chat = rate_per_chat * SAFETY
         self.per_chat_burst = per_chat_burst
         # A small bot-wide burst: requests taken on schedule can still leave our event loop
@@ -222,7 +230,7 @@ class OutboxSender:
                 seconds = retry_seconds(exc.retry_after)
                 log.warning("Telegram asks to wait %.1fs (chat %s)", seconds, message.chat_id)
                 self._global_pause_until = max(self._global_pause_until, time.monotonic() + seconds)
-            except (Forbidden, BadRequest) as exc:
+            except (Forbidden, BadRequest, UnsendableFileError) as exc:
                 if message.payload.get("kind") == "answer_callback":
                     return "sent", None, str(exc)  # an expired callback is harmless
                 log.warning("message %s to %s refused: %s", message.id, message.chat_id, exc)
@@ -262,15 +270,22 @@ class OutboxSender:
                 caption=payload.get("caption"),
             )
             return str(sent.message_id)
+        if kind == "file":
+            # A generated file (a signed agreement PDF): the row holds its path, not its bytes.
+            path = self._file_path(str(payload.get("path", "")))
+            data = await asyncio.to_thread(path.read_bytes)
+            sent = await self.bot.send_document(
+                int(chat_id),
+                InputFile(data, filename=payload.get("filename") or path.name),
+                caption=payload.get("caption"),
+            )
+            return str(sent.message_id)
         # The plain Bot API call: PTB's send_message would build markup objects and parse the
         # whole returned Message, and we only need its id (measured: most of the send cost).
         params: dict[str, Any] = {"chat_id": int(chat_id), "text": payload["text"]}
         if payload.get("buttons"):
             params["reply_markup"] = {
-                "inline_keyboard": [
-                    [{"text": b["text"], "callback_data": b["action"]} for b in row]
-                    for row in payload["buttons"]
-                ]
+                "inline_keyboard": [[_inline_button(b) for b in row] for row in payload["buttons"]]
             }
         elif payload.get("contact_button"):
             params["reply_markup"] = {
@@ -282,6 +297,16 @@ class OutboxSender:
             params["reply_markup"] = {"remove_keyboard": True}
         result = await self.bot.do_api_request("sendMessage", api_kwargs=params)
         return str(result["message_id"]) if isinstance(result, dict) else None
+
+    def _file_path(self, relative: str) -> Path:
+        """``relative`` resolved inside ``files_dir``; anything else is refused."""
+        if self.files_dir is None or not relative:
+            raise UnsendableFileError("no files directory configured for file payloads")
+        root = self.files_dir.resolve()
+        path = (root / relative).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            raise UnsendableFileError(f"not a file under the data directory: {relative!r}")
+        return path
 
     # ------------------------------------------------------------------ marking
 
@@ -330,6 +355,13 @@ class OutboxSender:
             raise
         for i, *_ in batch:
             self._known.discard(i)
+
+
+def _inline_button(b: dict[str, Any]) -> dict[str, Any]:
+    """A callback button, or a Mini App button (``web_app``: the page's https URL)."""
+    if b.get("web_app"):
+        return {"text": b["text"], "web_app": {"url": b["web_app"]}}
+    return {"text": b["text"], "callback_data": b["action"]}
 
 
 def qr_png(data: str) -> bytes:

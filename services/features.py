@@ -52,7 +52,11 @@ ON_STOP: list[LifeHook] = []
 TIMERS: dict[str, TimerHandler] = {}
 
 #: Modules that register features; imported once by :func:`load`.
-FEATURE_MODULES: tuple[str, ...] = ("services.knowledge", "services.lawyers.handlers")
+FEATURE_MODULES: tuple[str, ...] = (
+    "services.knowledge",
+    "services.lawyers.handlers",
+    "services.agreements",
+)
 
 
 def command(name: str) -> Callable[[CommandHandler], CommandHandler]:

@@ -13,6 +13,7 @@ MODEL_MODULES = (
     "storage.console_models",
     "legal_kb.models",
     "storage.lawyer_models",
+    "storage.document_models",
 )
 
 

@@ -74,4 +74,11 @@ def test_every_variable_is_documented_in_the_readme() -> None:
         "LLM_API_KEY",
         "LLM_MODEL",
         "ASR_MODEL_DIR",
+        # Feature settings read through Settings.extra (the MEDIATION_ prefix).
+        "MEDIATION_SEAL_KEY_FILE",
+        "MEDIATION_SEAL_CERT_FILE",
+        "MEDIATION_SEAL_KEY_PASSPHRASE",
+        "MEDIATION_RENDER_WORKERS",
+        "MEDIATION_WEBAPP_MAX_AGE",
+        "MEDIATION_WEBAPP_ALLOW_HTTP",
     }

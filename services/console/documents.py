@@ -36,7 +36,11 @@ class DocumentFile:
 class DocumentStore(Protocol):
     async def list_for_case(self, case_id: int) -> Sequence[DocumentItem]: ...
 
-    async def open(self, case_id: int, document_id: str) -> DocumentFile | None: ...
+    async def open(
+        self, case_id: int, document_id: str, *, actor: str = "console"
+    ) -> DocumentFile | None:
+        """The file, with ``actor`` (``staff:<id>``) recorded in the store's download log."""
+        ...
 
 
 class NoDocuments:
@@ -45,5 +49,7 @@ class NoDocuments:
     async def list_for_case(self, case_id: int) -> Sequence[DocumentItem]:
         return []
 
-    async def open(self, case_id: int, document_id: str) -> DocumentFile | None:
+    async def open(
+        self, case_id: int, document_id: str, *, actor: str = "console"
+    ) -> DocumentFile | None:
         return None

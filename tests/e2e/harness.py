@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from sqlalchemy import text
+
 from bot.standin import StandinBotAPI
 from bot.standin.simulation import SimUser
 from core.clock import Clock
@@ -65,10 +67,13 @@ async def running_service(
     # A knowledge base warming up in the background would make what the bot says after a
     # filing (the relevant articles) depend on timing: wait until it can answer.
     kb = runtime.extras.get("kb")
-    for _ in range(600):
-        if kb is None or kb.status().keyword_ready:
-            break
-        await asyncio.sleep(0.05)
+    if kb is not None:
+        async with runtime.db.read() as session:
+            laws = (await session.execute(text("SELECT 1 FROM kb_article LIMIT 1"))).first()
+        for _ in range(600 if laws else 0):
+            if kb.status().keyword_ready:
+                break
+            await asyncio.sleep(0.05)
     try:
         yield runtime
     finally:

@@ -149,4 +149,7 @@ def setup(app: web.Application, runtime: Runtime) -> None:
     hook = None
     if runtime.telegram is not None:
         hook = telegram_alert_hook(runtime.db, runtime.deliver, runtime.settings.public_url)
-    add_console(app, runtime, alert_hook=hook)
+    from services.agreements.store import AgreementDocumentStore
+
+    documents = AgreementDocumentStore(runtime.db, runtime.settings.data_dir, runtime.clock)
+    add_console(app, runtime, alert_hook=hook, documents=documents)

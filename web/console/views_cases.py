@@ -324,7 +324,9 @@ async def download_document(request: web.Request) -> web.StreamResponse:
     staff = staff_of(request)
     case_id = _case_id(request)
     view = await console.cases.view(staff, case_id)  # NotFound outside the staff's units
-    doc = await console.cases.documents.open(case_id, request.match_info["doc_id"])
+    doc = await console.cases.documents.open(
+        case_id, request.match_info["doc_id"], actor=f"staff:{staff.id}"
+    )
     if doc is None:
         raise web.HTTPNotFound()
     async with console.ledger.db.write() as session:

@@ -1,0 +1,406 @@
+"""The written mediation agreement (人民调解协议书) as a pure domain: its terms, versions, who must
+sign it, and the rules for carrying it on to judicial confirmation (司法确认).
+
+Why a domain module: the bot, the Mini App, the console and the demo all need the same answers
+("is this draft complete?", "who still has to sign?", "which court, until when?", "can a court
+confirm this term?"), and those answers come from statute, not from any adapter.
+
+Legal anchors (texts read in laws.db unless marked otherwise):
+
+- 人民调解法 第二十八条: an agreement reached in mediation *may* be written as a 调解协议书 (the
+  oral alternative stays in ``services.staff_flow``).
+- 人民调解法 第二十九条: the 协议书 states (一) the parties' basic details; (二) the main facts,
+  the matters in dispute and each party's responsibility; (三) the agreed terms and the manner
+  and time limit of performance. It takes effect when every party has signed (sealed or put a
+  fingerprint on it), the mediator has signed and the committee's seal is affixed; each party
+  keeps one copy and the committee keeps one.
+- 人民调解法 第三十三条 and 民事诉讼法 第二百零五条: both parties may *jointly* apply for 司法确认
+  within 30 days of the agreement taking effect, (一) to the court that invited the mediation,
+  or (二) to the basic court where a party lives, where the subject matter is, or where the
+  mediation organisation is (an intermediate court where the dispute belongs there).
+- 民事诉讼法 第八十五条: the day a period starts is not counted; a last day falling on a public
+  holiday moves to the next working day (we do not know the holiday calendar, so the date we
+  show is never later than the real one).
+- 最高人民法院关于人民调解协议司法确认程序的若干规定 (法释〔2011〕5号) 第四条, and the article of
+  最高人民法院关于适用《中华人民共和国民事诉讼法》的解释 on inadmissible 司法确认 applications
+  (第三百五十七条 in the 2015 text; renumbered since: check the current number before quoting)
+  — secondary sources, not in laws.db: courts do not accept applications to confirm 身份关系
+  (marriage, parentage, adoption: e.g. the divorce itself) or the ownership of property or
+  intellectual property rights (物权、知识产权确权). The property and child-support terms of a
+  divorce agreement remain confirmable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Any
+
+from mediation.validation import InvalidInput, clean_text
+
+#: 人民调解法 第三十三条 / 民事诉讼法 第二百零五条: the window for a joint application.
+CONFIRMATION_DAYS = 30
+#: Reminders before the last day of the window (days before it).
+CONFIRMATION_REMINDERS = (7, 2)
+
+MAX_SECTION_CHARS = 3000
+MAX_TERM_CHARS = 1000
+MAX_TERMS = 30
+MAX_COPIES = 20
+
+
+class Section(StrEnum):
+    """The parts of a 协议书 the mediator fills, in the order 第二十九条 lists them."""
+
+    FACTS = "facts"  # 纠纷的主要事实
+    DISPUTES = "disputes"  # 争议事项
+    RESPONSIBILITIES = "responsibilities"  # 各方当事人的责任
+    TERMS = "terms"  # 协议内容
+    METHOD = "method"  # 履行方式
+    PLACE = "place"  # 履行地点
+    DEADLINE = "deadline"  # 履行期限
+    COPIES = "copies"  # 份数
+
+
+_TEXT_SECTIONS = (
+    Section.FACTS,
+    Section.DISPUTES,
+    Section.RESPONSIBILITIES,
+    Section.METHOD,
+    Section.PLACE,
+)
+
+
+@dataclass(frozen=True)
+class AgreementTerms:
+    """What the mediator writes; the parties' details come from the case record."""
+
+    facts: str = ""
+    disputes: str = ""
+    responsibilities: str = ""
+    terms: tuple[str, ...] = ()
+    method: str = ""
+    place: str = ""
+    deadline: str = ""  # ISO date
+    copies: int = 0
+
+    def missing(self, parties: int) -> tuple[Section, ...]:
+        """Sections still empty (or copies too few for ``parties``), in filling order."""
+        out: list[Section] = []
+        for section in Section:
+            if section is Section.TERMS:
+                empty = not self.terms
+            elif section is Section.COPIES:
+                empty = self.copies < minimum_copies(parties)
+            else:
+                empty = not str(getattr(self, section.value)).strip()
+            if empty:
+                out.append(section)
+        return tuple(out)
+
+    def with_text(
+        self, section: Section, text: str, *, today: date | None = None
+    ) -> AgreementTerms:
+        """Set one text section from what the mediator typed (validated)."""
+        if section in _TEXT_SECTIONS:
+            limit = MAX_SECTION_CHARS if section in _LONG_SECTIONS else 300
+            value = clean_text(text, max_len=limit, min_len=2)
+            data = self.to_json()
+            data[section.value] = value
+            return AgreementTerms.from_json(data)
+        if section is Section.DEADLINE:
+            return replace(self, deadline=parse_deadline(text, today or date.today()).isoformat())
+        raise ValueError(f"{section} is not a text section")
+
+    def add_term(self, text: str) -> AgreementTerms:
+        if len(self.terms) >= MAX_TERMS:
+            raise InvalidInput("agreements.err_too_many_terms", {"max": MAX_TERMS})
+        term = clean_text(text, max_len=MAX_TERM_CHARS, min_len=4)
+        return replace(self, terms=(*self.terms, term))
+
+    def drop_last_term(self) -> AgreementTerms:
+        return replace(self, terms=self.terms[:-1])
+
+    def with_copies(self, value: int | str, parties: int) -> AgreementTerms:
+        try:
+            copies = int(str(value).strip())
+        except ValueError:
+            raise InvalidInput("agreements.err_copies", {"min": minimum_copies(parties)}) from None
+        if not minimum_copies(parties) <= copies <= MAX_COPIES:
+            raise InvalidInput("agreements.err_copies", {"min": minimum_copies(parties)})
+        return replace(self, copies=copies)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "facts": self.facts,
+            "disputes": self.disputes,
+            "responsibilities": self.responsibilities,
+            "terms": list(self.terms),
+            "method": self.method,
+            "place": self.place,
+            "deadline": self.deadline,
+            "copies": self.copies,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> AgreementTerms:
+        return cls(
+            facts=str(data.get("facts", "")),
+            disputes=str(data.get("disputes", "")),
+            responsibilities=str(data.get("responsibilities", "")),
+            terms=tuple(str(t) for t in data.get("terms", ())),
+            method=str(data.get("method", "")),
+            place=str(data.get("place", "")),
+            deadline=str(data.get("deadline", "")),
+            copies=int(data.get("copies", 0) or 0),
+        )
+
+
+_LONG_SECTIONS = frozenset({Section.FACTS, Section.DISPUTES, Section.RESPONSIBILITIES})
+
+
+def minimum_copies(parties: int) -> int:
+    """人民调解法 第二十九条: one copy for each party and one kept by the committee."""
+    return max(parties, 1) + 1
+
+
+_DATE_FORMS = (
+    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
+    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
+    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?(?:前|之前)?$"),
+)
+
+
+def parse_deadline(text: str, today: date) -> date:
+    """A performance deadline as people type it (2027-04-30, 2027/4/30, 2027年4月30日前);
+    it must not lie in the past."""
+    value = "".join(text.split())
+    for form in _DATE_FORMS:
+        match = form.match(value)
+        if match:
+            try:
+                day = date(int(match[1]), int(match[2]), int(match[3]))
+            except ValueError:
+                break
+            if day < today:
+                raise InvalidInput("agreements.err_deadline_past")
+            if day > today + timedelta(days=365 * 30):
+                raise InvalidInput("agreements.err_deadline_format")
+            return day
+    raise InvalidInput("agreements.err_deadline_format")
+
+
+def iso_date_or_text(text: str) -> str:
+    """A date typed in any of the forms :func:`parse_deadline` knows, as ISO; other text (such as
+    "每月月底") unchanged, since clause blanks may legitimately hold either."""
+    value = "".join(text.split())
+    for form in _DATE_FORMS:
+        match = form.match(value)
+        if match:
+            try:
+                return date(int(match[1]), int(match[2]), int(match[3])).isoformat()
+            except ValueError:
+                return text.strip()
+    return text.strip()
+
+
+def next_version(existing: Iterable[int]) -> int:
+    """Versions are numbered 1, 2, 3… per case; a revision never reuses a number."""
+    return max(existing, default=0) + 1
+
+
+# ---------------------------------------------------------------------------- who signs
+
+
+@dataclass(frozen=True)
+class PartySeat:
+    """A party member of the room, as far as signing is concerned."""
+
+    member_id: int
+    side: str  # "applicant" | "respondent"
+    present: bool = True
+    representative: bool = False
+
+
+def signer_id_of_member(member_id: int) -> str:
+    return f"m{member_id}"
+
+
+def required_party_signers(seats: Sequence[PartySeat]) -> tuple[str, ...]:
+    """Signer ids of the parties who must sign (人民调解法 第二十九条: every party).
+
+    A side that appointed a representative (代表人, e.g. twenty workers owed wages) signs through
+    that representative; otherwise every present member of the side signs. Each side must be
+    represented: an agreement with one side alone binds nobody.
+    """
+    out: list[str] = []
+    for side in ("applicant", "respondent"):
+        present = [s for s in seats if s.side == side and s.present]
+        if not present:
+            raise ValueError(f"no present {side}: nobody can sign for that side")
+        reps = [s for s in present if s.representative]
+        chosen = reps[:1] if reps else present
+        out += [signer_id_of_member(s.member_id) for s in chosen]
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------- 司法确认
+
+
+def confirmation_deadline(effective_on: date) -> date:
+    """Last day to apply (民事诉讼法 第二百零五条, counted per 第八十五条: day one is the day
+    after the agreement took effect)."""
+    return effective_on + timedelta(days=CONFIRMATION_DAYS)
+
+
+def reminder_days(effective_on: date, today: date) -> tuple[tuple[int, date], ...]:
+    """``(days_left, day)`` of each reminder still ahead of ``today``."""
+    last = confirmation_deadline(effective_on)
+    out = []
+    for before in CONFIRMATION_REMINDERS:
+        day = last - timedelta(days=before)
+        if day >= today:
+            out.append((before, day))
+    return tuple(out)
+
+
+class CourtBasis(StrEnum):
+    """Which limb of 民事诉讼法 第二百零五条 makes a court competent."""
+
+    INVITING_COURT = "inviting_court"  # （一）the court that invited the mediation
+    ORGANISATION = "organisation"  # （二）where the mediation organisation sits
+    PARTY_DOMICILE = "party_domicile"  # （二）where a party lives
+    SUBJECT_MATTER = "subject_matter"  # （二）where the subject matter is
+
+
+@dataclass(frozen=True)
+class CourtChoice:
+    court: str
+    basis: CourtBasis
+
+
+def allowed_bases(referred_by_court: bool) -> tuple[CourtBasis, ...]:
+    """第二百零五条（一）: after a court-invited mediation only the inviting court; otherwise
+    （二）any of the three basic courts."""
+    if referred_by_court:
+        return (CourtBasis.INVITING_COURT,)
+    return (CourtBasis.ORGANISATION, CourtBasis.PARTY_DOMICILE, CourtBasis.SUBJECT_MATTER)
+
+
+def default_court(
+    unit_court: str, *, referred_by_court: bool = False, inviting_court: str = ""
+) -> CourtChoice:
+    """The court offered first: the inviting court (（一）) or the basic court where the
+    mediation organisation sits (（二）; each unit names it in units.toml)."""
+    if referred_by_court:
+        if not inviting_court.strip():
+            raise ValueError("a court-invited mediation needs the inviting court's name")
+        return CourtChoice(inviting_court.strip(), CourtBasis.INVITING_COURT)
+    if not unit_court.strip():
+        raise ValueError("the mediation unit has no court configured")
+    return CourtChoice(unit_court.strip(), CourtBasis.ORGANISATION)
+
+
+def check_court(choice: CourtChoice, *, referred_by_court: bool) -> CourtChoice:
+    """Refuse a basis 第二百零五条 does not allow here, and names that are not a court."""
+    if choice.basis not in allowed_bases(referred_by_court):
+        raise InvalidInput("agreements.err_court_basis")
+    name = clean_text(choice.court, max_len=60, min_len=4)
+    if not name.endswith("法院"):
+        raise InvalidInput("agreements.err_court_name")
+    return CourtChoice(name, choice.basis)
+
+
+def joint_court(
+    choices: Mapping[str, CourtChoice | None], signers: Sequence[str]
+) -> CourtChoice | None:
+    """The court of a *joint* application (第二百零五条): every applicant chose the same one."""
+    picked = [choices.get(s) for s in signers]
+    if not picked or any(c is None for c in picked):
+        return None
+    first = picked[0]
+    assert first is not None
+    return first if all(c is not None and c.court == first.court for c in picked) else None
+
+
+class ConfirmFlag(StrEnum):
+    """Why a court would not confirm (part of) an agreement."""
+
+    IDENTITY = "identity"  # 身份关系: marriage, parentage, adoption
+    PROPERTY_RIGHT = "property_right"  # 物权、知识产权确权
+
+
+_IDENTITY = re.compile(
+    r"离婚|解除婚姻|婚姻关系|婚姻无效|撤销婚姻|亲子关系|收养|解除收养|抚养关系的确认|确认.{0,6}父子|确认.{0,6}母子"
+)
+_PROPERTY_RIGHT = re.compile(
+    r"确权|确认.{0,12}(?:所有权|使用权|物权|产权)|界址|著作权|专利权|商标权|知识产权"
+)
+
+
+@dataclass(frozen=True)
+class Confirmability:
+    """Which terms a court can confirm; ``flags`` maps a term's index to its problems."""
+
+    flags: Mapping[int, tuple[ConfirmFlag, ...]] = field(default_factory=dict)
+    terms: tuple[str, ...] = ()
+
+    @property
+    def confirmable_terms(self) -> tuple[str, ...]:
+        return tuple(t for i, t in enumerate(self.terms) if i not in self.flags)
+
+    @property
+    def anything_confirmable(self) -> bool:
+        return bool(self.confirmable_terms)
+
+    @property
+    def all_flags(self) -> tuple[ConfirmFlag, ...]:
+        seen: dict[ConfirmFlag, None] = {}
+        for flags in self.flags.values():
+            seen.update(dict.fromkeys(flags))
+        return tuple(seen)
+
+
+def confirmability(terms: Sequence[str]) -> Confirmability:
+    """Flag terms a court will not confirm (法释〔2011〕5号 第四条 and the 民诉法解释; see above).
+
+    Keyword matching is deliberately broad: a flagged term is shown to the parties and left out
+    of the application's summary, and the mediator can reword it; a missed one would only be
+    refused by the court later.
+    """
+    flags: dict[int, tuple[ConfirmFlag, ...]] = {}
+    for index, term in enumerate(terms):
+        found: list[ConfirmFlag] = []
+        if _IDENTITY.search(term):
+            found.append(ConfirmFlag.IDENTITY)
+        if _PROPERTY_RIGHT.search(term):
+            found.append(ConfirmFlag.PROPERTY_RIGHT)
+        if found:
+            flags[index] = tuple(found)
+    return Confirmability(flags, tuple(terms))
+
+
+# ---------------------------------------------------------------------------- party details
+
+
+@dataclass(frozen=True)
+class IdDetails:
+    gender: str  # "男" | "女" as documents print it
+    age: int
+
+
+def details_from_id(id_number: str | None, today: date) -> IdDetails | None:
+    """Gender and age from an 18-character 居民身份证号码 (GB 11643: characters 7–14 are the
+    birth date, the 17th is odd for men and even for women). None when absent or malformed."""
+    if not id_number or not re.fullmatch(r"\d{17}[\dX]", id_number):
+        return None
+    try:
+        born = date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+    except ValueError:
+        return None
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return IdDetails("男" if int(id_number[16]) % 2 else "女", age)

@@ -1,0 +1,153 @@
+"""Small helpers shared by the agreement flows: where the feature's services live, links,
+payloads with Mini App buttons and files, and waking the render job after a commit.
+
+Messages here are built as raw outbox payloads (not :class:`~mediation.replies.Reply`) only where
+a Reply cannot express them: a ``web_app`` button or a file. Text still comes from the catalogs,
+translated for each recipient.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.config import Settings
+from i18n import translate
+from mediation.replies import Msg, Reply, button
+from services.delivery import Address, Outgoing
+
+if TYPE_CHECKING:
+    from documents.citations import StatuteSource
+    from documents.pool import RenderPool
+    from documents.seal import Sealer
+    from services.agreements.jobs import DocumentJobs
+
+EXTRAS_KEY = "agreements"
+#: Tests and the demo may put a shared pool / sealer here before start-up.
+POOL_KEY = "render_pool"
+SEALER_KEY = "sealer"
+AGREEMENT = "mediation_agreement"
+APPLICATION = "judicial_confirmation_application"
+
+
+@dataclass
+class AgreementServices:
+    """What the feature built at start-up (``runtime.extras["agreements"]``)."""
+
+    settings: Settings
+    pool: RenderPool
+    sealer: Sealer
+    statutes: StatuteSource
+    jobs: DocumentJobs
+    #: False when the pool was given (tests, the demo): then its owner closes it.
+    owns_pool: bool = True
+
+    @property
+    def base_url(self) -> str:
+        return public_base(self.settings)
+
+    @property
+    def webapp_enabled(self) -> bool:
+        return webapp_enabled(self.settings)
+
+
+def services_of(extras: dict[str, Any]) -> AgreementServices:
+    found = extras.get(EXTRAS_KEY)
+    if not isinstance(found, AgreementServices):
+        raise RuntimeError("the agreements feature was not started (services.features.ON_START)")
+    return found
+
+
+def public_base(settings: Settings) -> str:
+    """Where people reach our web pages: ``PUBLIC_URL``, else ``http://WEB_HOST:WEB_PORT``."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    host = "127.0.0.1" if settings.web_host in ("0.0.0.0", "::", "") else settings.web_host
+    return f"http://{host}:{settings.web_port}"
+
+
+def webapp_enabled(settings: Settings) -> bool:
+    """Telegram opens Mini Apps over https only; plain http is allowed for the local stand-in
+    (``MEDIATION_WEBAPP_ALLOW_HTTP=1``: tests and the demo). Without a token nothing can check
+    ``initData``."""
+    if not settings.telegram_bot_token:
+        return False
+    if public_base(settings).startswith("https://"):
+        return True
+    return settings.extra.get("MEDIATION_WEBAPP_ALLOW_HTTP", "").strip() in ("1", "true", "yes")
+
+
+def new_public_id() -> str:
+    """The id in ``/verify/<id>``: 96 random bits, URL-safe."""
+    return secrets.token_urlsafe(12)
+
+
+def sign_url(base: str, public_id: str, sha: str) -> str:
+    return f"{base}/webapp/sign?d={public_id}&v={sha}"
+
+
+@dataclass(frozen=True)
+class Btn:
+    """A button for :func:`text_payload`: a callback ``action`` or a Mini App ``web_app`` URL."""
+
+    label: Msg
+    action: str = ""
+    web_app: str = ""
+
+
+def text_payload(address: Address, text: Msg, rows: Sequence[Sequence[Btn]] = ()) -> dict[str, Any]:
+    """A text message in the recipient's language, buttons included (sender: bot.sender)."""
+    payload: dict[str, Any] = {"text": translate(address.language, text)}
+    if rows:
+        payload["buttons"] = [
+            [
+                {"text": translate(address.language, b.label), "web_app": b.web_app}
+                if b.web_app
+                else {"text": translate(address.language, b.label), "action": b.action}
+                for b in row
+            ]
+            for row in rows
+            if row
+        ]
+    return payload
+
+
+def file_payload(
+    address: Address, path: str, filename: str, caption: Msg | None = None
+) -> dict[str, Any]:
+    """A file under DATA_DIR sent as a document (``kind: file`` in bot.sender)."""
+    payload: dict[str, Any] = {"kind": "file", "path": path, "filename": filename}
+    if caption is not None:
+        payload["caption"] = translate(address.language, caption)[:1024]
+    return payload
+
+
+def send(out: Outgoing, address: Address, text: Msg, rows: Sequence[Sequence[Btn]] = ()) -> None:
+    out.send_payload(address, text_payload(address, text, rows))
+
+
+def wake_after_commit(session: AsyncSession, extras: dict[str, Any]) -> None:
+    """Wake the render job once this transaction commits (it may not see the rows before)."""
+    found = extras.get(EXTRAS_KEY)
+    if not isinstance(found, AgreementServices):
+        return
+    jobs = found.jobs
+    event.listen(session.sync_session, "after_commit", lambda _s: jobs.wake(), once=True)
+
+
+def short_sha(sha: str) -> str:
+    """The first 16 hex digits, grouped for reading aloud: ``ab12 cd34 ef56 7890``."""
+    head = sha[:16]
+    return " ".join(head[i : i + 4] for i in range(0, 16, 4))
+
+
+def question(key: str, *rows: tuple[Any, ...], **params: object) -> Reply:
+    """A question whose answer is the person's next text; a button takes it back, so a reply
+    meant for the room is never swallowed as the answer."""
+    cancel = (button("agreements.btn_input_cancel", "ag:ic"),)
+    return Reply(Msg(key, params), buttons=(*rows, cancel))

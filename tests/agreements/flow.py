@@ -1,0 +1,97 @@
+"""Steps of a mediation up to a signed agreement, as simulated people do them in Telegram.
+
+Shared by the end-to-end tests of this directory; each step asserts what the person sees.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.standin import StandinBotAPI
+from bot.standin.simulation import SimUser
+from main import Runtime
+from tests.agreements.harness import wait_text
+from tests.e2e.harness import texts
+from tests.e2e.test_intake import walk_intake
+from tests.e2e.test_room import make_mediator
+
+NUMBER = "（2026）示调字第0001号"
+
+
+async def open_room(
+    runtime: Runtime, standin: StandinBotAPI, base: int
+) -> tuple[SimUser, SimUser, SimUser]:
+    """Intake (张三 v 李四, unpaid wages), the respondent joins, a mediator takes the case and
+    opens the session, and both parties speak."""
+    applicant = standin.user(base + 1, first_name="甲", phone=f"+86138000{base + 1:05d}")
+    await walk_intake(applicant)
+    token = re.search(r"start=(inv_[\w-]+)", applicant.messages[-2].text or "")
+    assert token
+    respondent = standin.user(base + 2, first_name="乙")
+    await respondent.send_command("/start", token.group(1))
+    await texts(respondent, 1)
+    await respondent.press("同意参加调解")
+    await texts(respondent, 1)
+    await texts(applicant, 1)
+    mediator = await make_mediator(runtime, standin, f"med{base}", base + 100)
+    await mediator.send_command("/queue")
+    await texts(mediator, 1)
+    await mediator.press(f"接手 {NUMBER}")
+    await texts(mediator, 2)
+    await mediator.press("▶ 开始调解会话")
+    await texts(mediator, 1)
+    for party in (applicant, respondent):
+        await wait_text(party, "调解员已接手")
+        await wait_text(party, "调解会话已开始")
+    await applicant.send_text("老板欠我三个月工资一万二千元，我要求全部付清。")
+    await wait_text(respondent, "一万二千元")
+    await wait_text(mediator, "一万二千元")
+    await respondent.send_text("公司困难，可以先付八千，其余月底前付清。")
+    await wait_text(applicant, "先付八千")
+    await wait_text(mediator, "先付八千")
+    return applicant, respondent, mediator
+
+
+async def draft_first_version(mediator: SimUser) -> None:
+    """From the outcome step to version 1, step by step, one term from a clause template."""
+    await mediator.press("结案")
+    outcome = await wait_text(mediator, "结果")
+    assert "📝 制作书面协议书" in outcome.button_texts and "调解成功" in outcome.button_texts
+    await mediator.press("📝 制作书面协议书")
+    await wait_text(mediator, "制作书面调解协议书")
+    await wait_text(mediator, "申请人（张三）的住址")
+    await mediator.send_text("重庆市九龙坡区杨家坪街道西郊路1号")
+    await wait_text(mediator, "被申请人（李四）的住址")
+    await mediator.send_text("重庆市九龙坡区谢家湾正街8号")
+    await wait_text(mediator, "纠纷的主要事实")
+    await mediator.press("使用登记时的陈述")
+    await wait_text(mediator, "争议事项")
+    await mediator.press("使用申请事项")
+    await wait_text(mediator, "各方当事人的责任")
+    await mediator.send_text("被申请人未按时足额支付劳动报酬，应当承担支付责任。")
+    await wait_text(mediator, "协议内容")
+    await mediator.press("支付欠付工资")
+    for field, value in (
+        ("用人单位", "李四"),
+        ("劳动者", "张三"),
+        ("期间", "2026年8月至10月"),
+        ("金额", "一万二千"),
+        ("履行期限", "2026年12月31日"),
+        ("支付方式", "银行转账"),
+    ):
+        await wait_text(mediator, f"「{field}")
+        await mediator.send_text(value)
+    added = await wait_text(mediator, "已有 1 条")
+    assert "12,000.00元（大写：壹万贰仟元整）" in (added.text or "")
+    await mediator.press("完成条款 ✓")
+    await wait_text(mediator, "履行方式")
+    await mediator.send_text("银行转账")
+    await wait_text(mediator, "履行地点")
+    await mediator.send_text("申请人住所地")
+    await wait_text(mediator, "履行期限")
+    await mediator.send_text("2026-12-31")
+    review = await wait_text(mediator, "协议书草稿")  # copies default to parties + 1 (第二十九条)
+    assert "2026-12-31" in (review.text or "") and "份数：3" in (review.text or "")
+    await mediator.press("✅ 生成并发送")
+    created = await wait_text(mediator, "第 1 版已生成")
+    assert re.search(r"[0-9a-f]{64}", created.text or "")

@@ -1,0 +1,41 @@
+"""``main.py demo``: a whole mediation without a token writes the four PDFs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from documents.pool import RenderPool
+from documents.seal import Sealer
+from services.agreements.demo import FILES, add_demo_command, run_demo
+from tests.documents.conftest import pdftotext, squash
+
+
+def test_the_command_is_registered_with_an_output_folder() -> None:
+    parser = argparse.ArgumentParser()
+    add_demo_command(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["demo", "--out", "/tmp/x"])
+    assert args.out == "/tmp/x" and callable(args.func)
+    assert parser.parse_args(["demo"]).out == "demo-output"
+
+
+async def test_demo_writes_four_pdfs(tmp_path: Path, render_pool: RenderPool, seal: Sealer) -> None:
+    lines: list[str] = []
+    out = tmp_path / "demo-output"
+    result = await run_demo(out, pool=render_pool, sealer=seal, echo=lines.append)
+    assert set(result.files) == set(FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted(FILES.values())
+    text = {key: squash(pdftotext(path)) for key, path in result.files.items()}
+    assert (
+        "人民调解申请书" in text["mediation_application"]
+        and "王建国" in text["mediation_application"]
+    )
+    assert "调解笔录" in text["mediation_record"] and "愿意分期" in text["mediation_record"]
+    assert "人民调解协议书" in text["mediation_agreement"]
+    assert "李秀兰（电子签名）" in text["mediation_agreement"]
+    assert "司法确认申请书" in text["judicial_confirmation_application"]
+    assert result.files["mediation_agreement"].read_bytes().count(b"/ByteRange") == 1
+    assert any("核验页面" in line and "OK" in line for line in lines)
+    temporary = next(line.split(": ", 1)[1] for line in lines if "temporary data directory" in line)
+    assert not await asyncio.to_thread(Path(temporary).exists)  # only the PDFs are left

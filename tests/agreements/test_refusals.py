@@ -1,0 +1,107 @@
+"""Refusals on the way to an agreement, on SQLite and PostgreSQL: the mediator signs only after
+the parties; a party declines with a reason everyone sees; someone outside the case cannot sign
+on the Mini App; once the mediation fails the version can no longer be signed, and the 笔录
+records the failure and the routes left (人民调解法 第二十六条)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy import select
+
+from bot.standin import StandinBotAPI
+from core.clock import FakeClock
+from documents.pool import RenderPool
+from documents.seal import Sealer
+from services.agreements.initdata import sign_init_data
+from storage.document_models import DocumentSignature
+from tests.agreements.flow import draft_first_version, open_room
+from tests.agreements.harness import TOKEN, agreement_service, sign_link, wait_file, wait_text
+from tests.conftest import PG_URL, postgres_unavailable, reset_postgres
+from tests.documents.conftest import pdftotext, squash
+
+START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+async def test_decline_wrong_signers_and_a_failed_mediation(
+    tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
+) -> None:
+    url = None
+    if backend == "postgres":
+        if postgres_unavailable():
+            pytest.skip(str(postgres_unavailable()))
+        await reset_postgres(PG_URL)
+        url = PG_URL
+    async with StandinBotAPI() as standin, aiohttp.ClientSession() as http:
+        async with agreement_service(
+            standin, tmp_path / "var", render_pool, seal, database_url=url, clock=FakeClock(START)
+        ) as (runtime, base):
+            applicant, respondent, mediator = await open_room(runtime, standin, 7500)
+            await draft_first_version(mediator)
+            prompts = {}
+            for person in (applicant, respondent, mediator):
+                await wait_file(person)
+                prompts[person.user_id] = await wait_text(person, "签署即表示")
+
+            # The mediator signs last (人民调解法 第二十九条 lists parties, then the mediator).
+            await mediator.press("⌨️ 输入全名签署", prompts[mediator.user_id])
+            assert "还有 2 位当事人未签署" in (await wait_text(mediator, "未签署")).text
+
+            # Someone outside the case, with perfectly valid Telegram credentials.
+            _, doc_id, sha = sign_link(prompts[applicant.user_id])
+            stranger = sign_init_data(
+                TOKEN, {"id": 99999, "first_name": "x"}, auth_date=int(START.timestamp())
+            )
+            async with http.post(
+                f"{base}/webapp/sign",
+                json={"doc": doc_id, "sha": sha, "typed_name": "张三"},
+                headers={"X-Telegram-Init-Data": stranger},
+            ) as response:
+                assert response.status == 403
+                assert (await response.json())["error"] == "not_a_signer"
+
+            # A party declines with a reason; the others and the mediator are told.
+            await respondent.press("✖️ 拒绝签署", prompts[respondent.user_id])
+            await wait_text(respondent, "理由")
+            await respondent.send_text("付款期限太短，月底前付不出。")
+            await wait_text(respondent, "已记录您拒绝签署")
+            for other in (applicant, mediator):
+                seen = await wait_text(other, "拒绝签署协议书第 1 版")
+                assert "付款期限太短" in (seen.text or "")
+            await mediator.send_command("/agreement")
+            status = (await wait_text(mediator, "协议书第 1 版")).text or ""
+            assert "被申请人：拒绝签署" in status and "申请人：待签署" in status
+
+            # The mediation fails (SIGNING → FAILED): the version can no longer be signed.
+            await mediator.press("结案")
+            choice = await wait_text(mediator, "结果")
+            assert "📝 制作书面协议书" not in choice.button_texts  # only while mediating
+            await mediator.press("调解不成")
+            await wait_text(mediator, "说明")
+            await mediator.send_text("双方对付款期限无法达成一致。")
+            await wait_text(mediator, "已结案")
+            await applicant.press("⌨️ 输入全名签署", prompts[applicant.user_id])
+            assert "不在签署中" in ((await wait_text(applicant, "第 1 版")).text or "")
+
+            # The record of a failed mediation names the reason and the other routes.
+            await mediator.send_command("/documents")
+            await wait_text(mediator, "正在生成")
+            forms = [await wait_file(mediator, timeout=60) for _ in range(2)]
+            record = next(f for f in forms if (f.filename or "").startswith("mediation-record"))
+            path = tmp_path / "record.pdf"
+            path.write_bytes(record.file or b"")
+            words = squash(pdftotext(path))
+            assert "未能达成协议" in words and "双方对付款期限无法达成一致" in words
+            assert "劳动人事争议仲裁委员会" in words
+
+            async with runtime.db.read() as session:
+                rows = (await session.execute(select(DocumentSignature))).scalars().all()
+            assert [(r.decision, r.reason) for r in rows] == [
+                ("declined", "付款期限太短，月底前付不出。")
+            ]

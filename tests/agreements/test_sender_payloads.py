@@ -1,0 +1,88 @@
+"""The two payload additions in bot.sender: a file under DATA_DIR sent as a document, and a Mini
+App (``web_app``) inline button. A path leaving DATA_DIR is refused, never read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from telegram import Bot
+
+from bot.http import AiohttpRequest
+from bot.sender import OutboxSender
+from bot.standin import StandinBotAPI
+from services.outbox import enqueue
+from storage.db import Database
+from storage.models import OutboxMessage
+
+
+async def test_files_and_web_app_buttons(sqlite_db: Database, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    (data_dir / "documents" / "7").mkdir(parents=True)
+    pdf = b"%PDF-1.7\n" + bytes(range(256)) * 40
+    (data_dir / "documents" / "7" / "a.pdf").write_bytes(pdf)
+    (tmp_path / "secret.txt").write_text("not for Telegram")
+    payloads = [
+        {
+            "kind": "file",
+            "path": "documents/7/a.pdf",
+            "filename": "agreement.pdf",
+            "caption": "协议书",
+        },
+        {"kind": "file", "path": "../secret.txt", "filename": "x.txt"},
+        {"kind": "file", "path": "documents/7/missing.pdf"},
+        {
+            "text": "请签署",
+            "buttons": [
+                [{"text": "✍️ 手写签名", "web_app": "https://example.org/webapp/sign?d=x&v=y"}],
+                [{"text": "⌨️ 输入全名签署", "action": "ag:ty:1:abcd"}],
+            ],
+        },
+    ]
+    async with StandinBotAPI() as standin:
+        user = standin.user(6100)
+        user.register()
+        bot = Bot("1:abc", base_url=standin.bot_api_url, request=AiohttpRequest())
+        await bot.initialize()
+        sender = OutboxSender(bot, sqlite_db, rate_global=0, rate_per_chat=0, files_dir=data_dir)
+        await sender.start()
+        async with sqlite_db.write() as session:
+            queued = await enqueue(session, "telegram", "6100", payloads)
+        sender.submit(queued)
+        await sender.drain(within=10)
+        await sender.stop()
+        await bot.shutdown()
+        document, prompt = standin.sent_to(6100)
+    assert document.method == "sendDocument" and document.file == pdf
+    assert document.filename == "agreement.pdf" and document.text == "协议书"
+    assert prompt.buttons == [
+        ("✍️ 手写签名", "https://example.org/webapp/sign?d=x&v=y"),
+        ("⌨️ 输入全名签署", "ag:ty:1:abcd"),
+    ]
+    assert prompt.reply_markup is not None
+    assert prompt.reply_markup["inline_keyboard"][0][0]["web_app"] == {
+        "url": "https://example.org/webapp/sign?d=x&v=y"
+    }
+    async with sqlite_db.read() as session:
+        rows = (await session.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars()
+        statuses = [(r.status, r.error or "") for r in rows]
+    assert [s for s, _ in statuses] == ["sent", "failed", "failed", "sent"]
+    assert "not a file under the data directory" in statuses[1][1]
+
+
+async def test_without_a_files_directory_nothing_is_read(sqlite_db: Database) -> None:
+    async with StandinBotAPI() as standin:
+        standin.user(6101).register()
+        bot = Bot("1:abc", base_url=standin.bot_api_url, request=AiohttpRequest())
+        await bot.initialize()
+        sender = OutboxSender(bot, sqlite_db, rate_global=0, rate_per_chat=0)
+        await sender.start()
+        async with sqlite_db.write() as session:
+            queued = await enqueue(
+                session, "telegram", "6101", [{"kind": "file", "path": "/etc/hostname"}]
+            )
+        sender.submit(queued)
+        await sender.drain(within=10)
+        await sender.stop()
+        await bot.shutdown()
+        assert standin.sent_to(6101) == []

@@ -1,0 +1,333 @@
+"""The signing Mini App: a page Telegram opens from the "draw your signature" button.
+
+Routes (``setup`` adds them; ``web.app.WEB_MODULES`` lists this module):
+
+- ``GET /webapp/sign?d=<doc>&v=<sha256>`` – the page (HTML, CSS and a vanilla-JS signature
+  pad from ``web/signing_assets``; nothing from a CDN, so the page works where Telegram's CDN
+  is slow and leaks no visit to third parties);
+- ``GET /webapp/sign/info`` – what the page shows: the document, the exact version's SHA-256,
+  who is signing, and the interface text in the signer's language;
+- ``POST /webapp/sign`` – the drawn PNG (or a typed full name) for that version.
+
+Both API calls carry Telegram's ``initData`` (header ``X-Telegram-Init-Data``), checked with
+the bot token's HMAC (services.agreements.initdata). A stale ``initData`` is refused; one whose
+``hash`` already signed is refused as a replay (the ``webapp_logins`` primary key decides, in
+the same transaction as the signature). The version hash in the request must still be the one
+being signed, or the request is refused as stale: nobody signs terms they were not shown.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from documents.errors import InvalidImageError
+from i18n import normalise_language, translate
+from mediation.masking import mask_name
+from mediation.replies import Msg
+from services.agreements.common import AGREEMENT, services_of, wake_after_commit
+from services.agreements.initdata import InitDataError, WebAppUser, check_init_data
+from services.agreements.signing import (
+    Signer,
+    SignRefusedError,
+    check_open,
+    precheck,
+    resolve_signer,
+    sign,
+)
+from services.delivery import Address, Outgoing
+from services.room import Room, label_of, load_room
+from storage.document_models import Document, WebAppLogin
+from storage.models import StaffAccount, User
+
+if TYPE_CHECKING:
+    from main import Runtime
+
+log = logging.getLogger(__name__)
+
+ASSETS = Path(__file__).with_name("signing_assets")
+#: A phone-canvas PNG is 10–60 KB; base64 and JSON add a third.
+MAX_BODY = 1_500_000
+DEFAULT_MAX_AGE = timedelta(hours=1)
+ENV_MAX_AGE = "MEDIATION_WEBAPP_MAX_AGE"
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'self' https://web.telegram.org"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+#: Interface text the page needs, sent by /info in the signer's language.
+PAGE_STRINGS = (
+    "title",
+    "intro",
+    "version",
+    "sha",
+    "signer",
+    "confirm",
+    "draw_hint",
+    "clear",
+    "submit",
+    "typed_label",
+    "typed_submit",
+    "sending",
+    "done",
+    "empty",
+    "failed",
+)
+
+
+def _runtime(request: web.Request) -> Runtime:
+    from web.app import RUNTIME
+
+    return request.app[RUNTIME]
+
+
+def _max_age(runtime: Runtime) -> timedelta:
+    raw = runtime.settings.extra.get(ENV_MAX_AGE, "").strip()
+    return timedelta(seconds=int(raw)) if raw.isdigit() and int(raw) > 0 else DEFAULT_MAX_AGE
+
+
+def _error(status: int, reason: str, language: str, **params: object) -> web.Response:
+    text = translate(language, Msg(f"agreements.web.err_{reason}", params))
+    return web.json_response(
+        {"ok": False, "error": reason, "message": text}, status=status, headers=HEADERS
+    )
+
+
+def _user(request: web.Request, runtime: Runtime, raw: str | None = None) -> WebAppUser:
+    token = runtime.settings.telegram_bot_token
+    if not token:
+        raise InitDataError("malformed")
+    data = raw if raw is not None else request.headers.get("X-Telegram-Init-Data", "")
+    return check_init_data(data, token, now=runtime.clock.now(), max_age=_max_age(runtime))
+
+
+async def _identity(
+    session: AsyncSession, telegram_id: int
+) -> tuple[User | None, StaffAccount | None]:
+    user = (
+        await session.execute(select(User).where(User.telegram_id == telegram_id))
+    ).scalar_one_or_none()
+    staff = (
+        await session.execute(
+            select(StaffAccount).where(
+                StaffAccount.telegram_id == telegram_id, StaffAccount.active.is_(True)
+            )
+        )
+    ).scalar_one_or_none()
+    return user, staff
+
+
+async def _document(
+    session: AsyncSession, public_id: str, *, lock: bool = False
+) -> Document | None:
+    stmt = select(Document).where(Document.public_id == public_id[:32], Document.kind == AGREEMENT)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def page(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(
+        ASSETS / "sign.html", headers={**HEADERS, "Content-Type": "text/html; charset=utf-8"}
+    )
+
+
+async def asset(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["name"]
+    if name not in ("sign.js", "sign.css"):
+        raise web.HTTPNotFound()
+    kind = "text/javascript" if name.endswith(".js") else "text/css"
+    return web.FileResponse(
+        ASSETS / name, headers={**HEADERS, "Content-Type": f"{kind}; charset=utf-8"}
+    )
+
+
+async def info(request: web.Request) -> web.Response:
+    runtime = _runtime(request)
+    language = "zh-CN"
+    try:
+        user = _user(request, runtime)
+    except InitDataError as exc:
+        return _error(403, exc.reason, language)
+    language = normalise_language(user.language_code)
+    async with runtime.db.read() as session:
+        app_user, staff = await _identity(session, user.telegram_id)
+        if app_user is not None:
+            language = app_user.language
+        doc = await _document(session, request.query.get("d", ""))
+        room = await load_room(session, doc.case_id) if doc else None
+        if doc is None or room is None:
+            return _error(404, "not_found", language)
+        state, message = "ready", ""
+        signer: Signer | None = None
+        try:
+            signer = await resolve_signer(
+                session, doc, room, user_id=app_user.id if app_user else None, staff=staff
+            )
+            check_open(doc, room, request.query.get("v") or None)
+            await precheck(session, doc, signer)
+        except SignRefusedError as exc:
+            state, message = exc.key.rsplit(".", 1)[1], translate(language, exc.msg)
+    strings = {k: translate(language, f"agreements.web.{k}") for k in PAGE_STRINGS}
+    return web.json_response(
+        {
+            "ok": True,
+            "state": state,
+            "message": message,
+            "number": room.case.number,
+            "version": doc.version,
+            "sha256": doc.sha256,
+            "signer": translate(language, label_of(signer.member)) if signer else "",
+            "name_hint": mask_name(signer.expected_name) if signer else "",
+            "strings": strings,
+        },
+        headers=HEADERS,
+    )
+
+
+async def _read_body(request: web.Request) -> bytes | None:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(65536):
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _png(value: Any) -> bytes | None:
+    if not value:
+        return None
+    text = str(value)
+    if text.startswith("data:"):
+        text = text.split(",", 1)[-1]
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidImageError("not base64") from None
+
+
+async def _first_use(session: AsyncSession, user: WebAppUser, runtime: Runtime) -> bool:
+    """Record this ``initData`` hash; False when it was recorded before (a replay)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(WebAppLogin)
+        .values(hash=user.hash, telegram_id=user.telegram_id, used_at=runtime.clock.now())
+        .on_conflict_do_nothing(index_elements=["hash"])
+        .returning(WebAppLogin.hash)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def submit(request: web.Request) -> web.Response:
+    runtime = _runtime(request)
+    language = "zh-CN"
+    body = await _read_body(request)
+    if body is None:
+        return _error(413, "too_large", language)
+    try:
+        data = json.loads(body)
+        if not isinstance(data, dict):
+            raise ValueError
+    except ValueError:
+        return _error(400, "malformed", language)
+    try:
+        user = _user(
+            request,
+            runtime,
+            request.headers.get("X-Telegram-Init-Data") or str(data.get("init_data", "")),
+        )
+    except InitDataError as exc:
+        log.warning("Mini App signature refused: %s initData from %s", exc.reason, request.remote)
+        return _error(403, exc.reason, language)
+    language = normalise_language(user.language_code)
+    try:
+        png = _png(data.get("png"))
+    except InvalidImageError:
+        return _error(400, "bad_image", language)
+    typed = str(data["typed_name"]) if data.get("typed_name") and png is None else None
+    if png is None and typed is None:
+        return _error(400, "empty", language)
+    try:
+        services = services_of(runtime.extras)
+    except RuntimeError:
+        return _error(503, "unavailable", language)
+    queued: list[Any] = []
+    async with runtime.db.write() as session:
+        if not await _first_use(session, user, runtime):
+            log.warning("replayed initData for Telegram user %s refused", user.telegram_id)
+            return _error(409, "replay", language)
+        app_user, staff = await _identity(session, user.telegram_id)
+        if app_user is not None:
+            language = app_user.language
+        doc = await _document(session, str(data.get("doc", "")), lock=True)
+        room: Room | None = await load_room(session, doc.case_id, lock=True) if doc else None
+        if doc is None or room is None:
+            return _error(404, "not_found", language)
+        out = Outgoing(Address("telegram", str(user.telegram_id), language))
+        try:
+            signer = await resolve_signer(
+                session, doc, room, user_id=app_user.id if app_user else None, staff=staff
+            )
+            sealing = await sign(
+                session,
+                services,
+                doc,
+                room,
+                signer,
+                sha=str(data.get("sha", "")),
+                now=runtime.clock.now(),
+                out=out,
+                channel="webapp",
+                typed_name=typed,
+                png=png,
+            )
+        except SignRefusedError as exc:
+            # Commit the used hash anyway: the same request must not work later either.
+            status = 409 if exc.key.endswith(("stale_version", "already_signed")) else 403
+            reason = exc.key.rsplit(".", 1)[1]
+            text = translate(language, exc.msg)
+            response = web.json_response(
+                {"ok": False, "error": reason, "message": text}, status=status, headers=HEADERS
+            )
+        except InvalidImageError:
+            response = _error(400, "bad_image", language)
+        else:
+            if sealing:
+                wake_after_commit(session, runtime.extras)
+            response = web.json_response(
+                {
+                    "ok": True,
+                    "state": "signed",
+                    "version": doc.version,
+                    "message": translate(language, "agreements.web.done"),
+                },
+                headers=HEADERS,
+            )
+        queued = await out.flush(session)
+    runtime.deliver(queued)
+    return response
+
+
+def setup(app: web.Application, runtime: Runtime) -> None:
+    """``web.app.WEB_MODULES`` entry point."""
+    app.router.add_get("/webapp/sign", page)
+    app.router.add_get("/webapp/sign/info", info)
+    app.router.add_post("/webapp/sign", submit)
+    app.router.add_get("/webapp/sign/assets/{name}", asset)

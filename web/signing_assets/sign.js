@@ -1,0 +1,135 @@
+/* Signature pad for the agreement-signing Mini App. Vanilla JS, no dependencies.
+ *
+ * Telegram passes initData in the URL fragment (tgWebAppData=…); we read it there instead of
+ * loading telegram-web-app.js from Telegram's CDN, and send it with every API call so the
+ * server can check it with the bot token's HMAC. All text shown comes from /info, translated
+ * by the server into the signer's language. */
+(function () {
+  "use strict";
+
+  var $ = function (id) { return document.getElementById(id); };
+  var query = new URLSearchParams(location.search);
+  var docId = query.get("d") || "";
+  var sha = query.get("v") || "";
+  var strings = {};
+
+  function initData() {
+    var hash = new URLSearchParams(location.hash.replace(/^#/, ""));
+    var data = hash.get("tgWebAppData");
+    try {
+      if (data) { sessionStorage.setItem("tgWebAppData", data); }
+      else { data = sessionStorage.getItem("tgWebAppData"); }
+    } catch (e) { /* storage disabled: use what the fragment gave */ }
+    return data || "";
+  }
+
+  function postEvent(type) {
+    var data = JSON.stringify({ eventType: type, eventData: "" });
+    if (window.TelegramWebviewProxy) { window.TelegramWebviewProxy.postEvent(type, ""); }
+    else if (window.external && "notify" in window.external) { window.external.notify(data); }
+    else if (window.parent !== window) { window.parent.postMessage(data, "*"); }
+  }
+
+  function notice(text, ok) {
+    var el = $("notice");
+    el.textContent = text;
+    el.className = ok ? "notice ok" : "notice";
+    el.hidden = !text;
+  }
+
+  function call(method, url, body) {
+    return fetch(url, {
+      method: method,
+      headers: { "X-Telegram-Init-Data": initData(), "Content-Type": "application/json" },
+      body: body ? JSON.stringify(body) : undefined,
+      credentials: "omit",
+    }).then(function (r) { return r.json(); });
+  }
+
+  /* ---- the pad: pointer events, scaled for the screen's pixel ratio ---- */
+  var canvas = $("pad");
+  var ctx = canvas.getContext("2d");
+  var drawing = false, strokes = 0, last = null;
+
+  function resize() {
+    var ratio = Math.min(window.devicePixelRatio || 1, 3);
+    var rect = canvas.getBoundingClientRect();
+    canvas.width = Math.round(rect.width * ratio);
+    canvas.height = Math.round(rect.height * ratio);
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.lineWidth = 2.6; ctx.lineCap = "round"; ctx.lineJoin = "round"; ctx.strokeStyle = "#111";
+    strokes = 0;
+  }
+
+  function point(e) {
+    var rect = canvas.getBoundingClientRect();
+    return { x: e.clientX - rect.left, y: e.clientY - rect.top };
+  }
+
+  canvas.addEventListener("pointerdown", function (e) {
+    drawing = true; last = point(e); canvas.setPointerCapture(e.pointerId);
+    ctx.beginPath(); ctx.moveTo(last.x, last.y); ctx.lineTo(last.x + 0.1, last.y); ctx.stroke();
+    e.preventDefault();
+  });
+  canvas.addEventListener("pointermove", function (e) {
+    if (!drawing) { return; }
+    var p = point(e);
+    ctx.beginPath(); ctx.moveTo(last.x, last.y); ctx.lineTo(p.x, p.y); ctx.stroke();
+    last = p; e.preventDefault();
+  });
+  function end() { if (drawing) { strokes += 1; } drawing = false; }
+  canvas.addEventListener("pointerup", end);
+  canvas.addEventListener("pointercancel", end);
+
+  function busy(on) {
+    ["submit", "clear", "typed-submit"].forEach(function (id) { $(id).disabled = on; });
+  }
+
+  function send(body) {
+    if (!$("confirm").checked) { notice(strings.confirm, false); return; }
+    busy(true); notice(strings.sending, true);
+    body.doc = docId; body.sha = sha;
+    call("POST", "/webapp/sign", body).then(function (res) {
+      if (res.ok) {
+        notice(res.message || strings.done, true);
+        $("form").hidden = true;
+        setTimeout(function () { postEvent("web_app_close"); }, 1500);
+      } else { notice(res.message || strings.failed, false); busy(false); }
+    }).catch(function () { notice(strings.failed, false); busy(false); });
+  }
+
+  $("clear").addEventListener("click", function () {
+    ctx.clearRect(0, 0, canvas.width, canvas.height); strokes = 0;
+  });
+  $("submit").addEventListener("click", function () {
+    if (strokes === 0) { notice(strings.empty, false); return; }
+    send({ png: canvas.toDataURL("image/png") });
+  });
+  $("typed-submit").addEventListener("click", function () {
+    var name = $("typed").value.trim();
+    if (!name) { notice(strings.empty, false); return; }
+    send({ typed_name: name });
+  });
+
+  /* ---- load the document and the interface text ---- */
+  postEvent("web_app_ready");
+  postEvent("web_app_expand");
+  var url = "/webapp/sign/info?d=" + encodeURIComponent(docId) + "&v=" + encodeURIComponent(sha);
+  call("GET", url).then(function (res) {
+    strings = res.strings || {};
+    var set = function (id, key) { $(id).textContent = strings[key] || ""; };
+    set("title", "title"); set("intro", "intro"); set("l-version", "version");
+    set("l-signer", "signer"); set("l-sha", "sha"); set("l-confirm", "confirm");
+    set("draw-hint", "draw_hint"); set("clear", "clear"); set("submit", "submit");
+    set("l-typed", "typed_label"); set("typed-submit", "typed_submit");
+    if (!res.ok) { notice(res.message, false); return; }
+    $("version").textContent = res.number + " · v" + res.version;
+    $("signer").textContent = res.signer + (res.name_hint ? "（" + res.name_hint + "）" : "");
+    $("sha").textContent = res.sha256;
+    if (res.state !== "ready") { notice(res.message, false); return; }
+    sha = res.sha256;
+    $("form").hidden = false;
+    resize();
+  }).catch(function () { notice("⚠", false); });
+  window.addEventListener("resize", function () { if (strokes === 0) { resize(); } });
+})();
