@@ -20,6 +20,7 @@ from typing import Any
 from telegram import Bot, BotCommand, Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
+from bot.botapi import BotApiClient
 from bot.http import AiohttpRequest
 from bot.polling import poll_updates
 from bot.processor import ChatOrderedProcessor
@@ -91,6 +92,7 @@ class TelegramBot:
             rate_global=settings.telegram_rate_global,
             rate_per_chat=settings.telegram_rate_per_chat,
             files_dir=settings.data_dir,
+            api=BotApiClient(settings.telegram_api_base_url, settings.telegram_bot_token),
         )
         self.inbox = inbox.InboxWriter(db, CHANNEL)
         conversation.notify = self._notify
@@ -169,6 +171,8 @@ class TelegramBot:
         if self.application.running:
             await self.application.stop()
         await self.sender.stop()
+        if self.sender.api is not None:
+            await self.sender.api.close()
         await self.application.shutdown()
 
     async def accept(self, raw: dict[str, Any]) -> bool:

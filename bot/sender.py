@@ -27,6 +27,7 @@ from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBUserWarning
 
+from bot.botapi import BotApiClient
 from core.faults import crash_point
 from services.outbox import QueuedMessage
 from storage.base import table_of, utcnow
@@ -96,9 +97,13 @@ class OutboxSender:
         rate_per_chat: float = 1.0,
         per_chat_burst: float = 3.0,
         files_dir: Path | None = None,
+        api: BotApiClient | None = None,
     ) -> None:
         self.bot = bot
         self.db = db
+        #: The lean client for sendMessage/answerCallbackQuery (see bot.botapi); PTB's Bot
+        #: otherwise, and always for files and copies.
+        self.api = api
         #: Root (DATA_DIR) of files that ``file`` payloads may send; None refuses them all.
         self.files_dir = files_dir
         self.rate_per_chat = rate_per_chat * SAFETY
@@ -245,7 +250,10 @@ class OutboxSender:
     async def _call(self, chat_id: str, payload: dict[str, Any]) -> str | None:
         kind = payload.get("kind")
         if kind == "answer_callback":
-            await self.bot.answer_callback_query(payload["callback_id"], text=payload.get("text"))
+            answer: dict[str, Any] = {"callback_query_id": payload["callback_id"]}
+            if payload.get("text"):
+                answer["text"] = payload["text"]
+            await self._api_call("answerCallbackQuery", answer)
             return None
         if kind == "copy":
             # copyMessage carries no link to the original sender (unlike forwardMessage).
@@ -295,8 +303,13 @@ class OutboxSender:
             }
         elif payload.get("remove_keyboard"):
             params["reply_markup"] = {"remove_keyboard": True}
-        result = await self.bot.do_api_request("sendMessage", api_kwargs=params)
+        result = await self._api_call("sendMessage", params)
         return str(result["message_id"]) if isinstance(result, dict) else None
+
+    async def _api_call(self, method: str, params: dict[str, Any]) -> Any:
+        if self.api is not None:
+            return await self.api.call(method, params)
+        return await self.bot.do_api_request(method, api_kwargs=params)
 
     def _file_path(self, relative: str) -> Path:
         """``relative`` resolved inside ``files_dir``; anything else is refused."""
