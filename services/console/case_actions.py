@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +31,7 @@ from services.console.context import NotFound, StaffContext
 from services.console.risk import AlertNotice, RiskService
 from services.timers import cancel_timers
 from storage.db import Database
-from storage.models import CaseEvent, CaseMember, CaseParty, StaffAccount
+from storage.models import Case, CaseEvent, CaseMember, CaseParty, StaffAccount
 
 MAX_NOTE = 2000
 MAX_REASON = 500
@@ -118,25 +119,16 @@ class CaseActions:
             before = case.mediator_id
             case.mediator_id, case.updated_at = mediator_id, now
             await _seat_mediator(session, case.id, before, mediator_id, now)
-            session.add(
-                CaseEvent(
-                    case_id=case.id,
-                    at=now,
-                    kind="assigned",
-                    actor=staff.actor,
-                    data={"from": before, "to": mediator_id, "to_name": name},
-                )
-            )
-            audit.record(
+            _trace(
                 session,
-                at=now,
+                case,
+                staff,
+                ip,
+                now,
+                kind="assigned",
+                event_data={"from": before, "to": mediator_id, "to_name": name},
                 action="assign",
-                staff=staff,
-                ip=ip,
-                case_id=case.id,
-                unit_code=case.unit_code,
-                target=case.number,
-                data={"from": before, "to": mediator_id},
+                audit_data={"from": before, "to": mediator_id},
             )
 
     async def set_risk(
@@ -157,25 +149,16 @@ class CaseActions:
             if before == level:
                 return
             case.risk, case.updated_at = level.value, now
-            session.add(
-                CaseEvent(
-                    case_id=case.id,
-                    at=now,
-                    kind="risk",
-                    actor=staff.actor,
-                    data={"from": before.value, "to": level.value, "reason": why},
-                )
-            )
-            audit.record(
+            _trace(
                 session,
-                at=now,
+                case,
+                staff,
+                ip,
+                now,
+                kind="risk",
+                event_data={"from": before.value, "to": level.value, "reason": why},
                 action="risk_change",
-                staff=staff,
-                ip=ip,
-                case_id=case.id,
-                unit_code=case.unit_code,
-                target=case.number,
-                data={"from": before.value, "to": level.value},
+                audit_data={"from": before.value, "to": level.value},
             )
             if domain.needs_alert(level) and domain.RANK[level] > domain.RANK[before]:
                 notices.append(
@@ -204,25 +187,17 @@ class CaseActions:
                 raise ActionError("console.case.error.top_unit")
             before = case.unit_code
             case.unit_code, case.updated_at = target, now
-            session.add(
-                CaseEvent(
-                    case_id=case.id,
-                    at=now,
-                    kind="escalated",
-                    actor=staff.actor,
-                    data={"from": before, "to": target, "reason": why},
-                )
-            )
-            audit.record(
+            _trace(
                 session,
-                at=now,
+                case,
+                staff,
+                ip,
+                now,
+                kind="escalated",
+                event_data={"from": before, "to": target, "reason": why},
                 action="escalate",
-                staff=staff,
-                ip=ip,
-                case_id=case.id,
+                audit_data={"from": before, "to": target, "reason": why},
                 unit_code=before,
-                target=case.number,
-                data={"from": before, "to": target, "reason": why},
             )
             notices.append(
                 await self.risk.raise_alerts(
@@ -290,30 +265,17 @@ class CaseActions:
             if after in TERMINAL:
                 case.closed_at, case.session_open = now, False
                 await cancel_timers(session, [f"deadline:{case.id}:{k}" for k in DEADLINES])
-            session.add(
-                CaseEvent(
-                    case_id=case.id,
-                    at=now,
-                    kind="status",
-                    actor=staff.actor,
-                    data={
-                        "from": before.value,
-                        "to": after.value,
-                        "event": event.value,
-                        "reason": why,
-                    },
-                )
-            )
-            audit.record(
+            change = {"from": before.value, "to": after.value, "event": event.value}
+            _trace(
                 session,
-                at=now,
+                case,
+                staff,
+                ip,
+                now,
+                kind="status",
+                event_data={**change, "reason": why},
                 action="status_change",
-                staff=staff,
-                ip=ip,
-                case_id=case.id,
-                unit_code=case.unit_code,
-                target=case.number,
-                data={"from": before.value, "to": after.value, "event": event.value},
+                audit_data=change,
             )
         return after.value
 
@@ -346,6 +308,35 @@ async def _seat_mediator(
         session.add(
             CaseMember(case_id=case_id, role=Role.MEDIATOR.value, staff_id=after, joined_at=now)
         )
+
+
+def _trace(
+    session: AsyncSession,
+    case: Case,
+    staff: StaffContext,
+    ip: str,
+    now: datetime,
+    *,
+    kind: str,
+    event_data: dict[str, Any],
+    action: str,
+    audit_data: dict[str, Any],
+    unit_code: str | None = None,
+) -> None:
+    """A staff action leaves two traces: an event on the case's timeline (what happened, for
+    everyone working the case) and an audit entry (who did it from where, for admins)."""
+    session.add(CaseEvent(case_id=case.id, at=now, kind=kind, actor=staff.actor, data=event_data))
+    audit.record(
+        session,
+        at=now,
+        action=action,
+        staff=staff,
+        ip=ip,
+        case_id=case.id,
+        unit_code=unit_code or case.unit_code,
+        target=case.number,
+        data=audit_data,
+    )
 
 
 async def staff_names(db: Database, ids: set[int]) -> dict[int, str]:
