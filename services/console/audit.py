@@ -32,6 +32,7 @@ ACTIONS = (
     "download",
     "status_change",
     "assign",
+    "assign_lawyer",
     "risk_change",
     "escalate",
     "rule_change",

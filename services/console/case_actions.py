@@ -10,6 +10,7 @@ page explains them in the reader's language; status changes go through
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,6 +30,9 @@ from services.console import audit
 from services.console.case_view import PII_FIELDS, STAFF_EVENTS, load_case
 from services.console.context import NotFound, StaffContext
 from services.console.risk import AlertNotice, RiskService
+from services.delivery import Address, Outgoing
+from services.outbox import QueuedMessage
+from services.room import announce, load_room
 from services.timers import cancel_timers
 from storage.db import Database
 from storage.models import Case, CaseEvent, CaseMember, CaseParty, StaffAccount
@@ -66,11 +70,73 @@ def _reason(text: str, *, required: bool) -> str:
 
 
 class CaseActions:
-    def __init__(self, db: Database, units: UnitDirectory, clock: Clock, risk: RiskService) -> None:
+    def __init__(
+        self,
+        db: Database,
+        units: UnitDirectory,
+        clock: Clock,
+        risk: RiskService,
+        deliver: Callable[[list[QueuedMessage]], None] | None = None,
+    ) -> None:
         self.db = db
         self.units = units
         self.clock = clock
         self.risk = risk
+        #: Hands room announcements to the bot's sender (None: recorded, not sent).
+        self.deliver = deliver
+
+    async def assign_lawyer(
+        self, staff: StaffContext, case_id: int, lawyer_id: int | None, ip: str
+    ) -> None:
+        """Seat a volunteer lawyer in the case's room (labelled 律师); the room is told."""
+        staff.require(Action.ASSIGN)
+        now = self.clock.now()
+        async with self.db.write() as session:
+            case = await load_case(session, staff, case_id, lock=True)
+            self._open(case.status)
+            lawyer = await session.get(StaffAccount, lawyer_id) if lawyer_id else None
+            if (
+                lawyer is None
+                or lawyer.role != "lawyer"
+                or not lawyer.active
+                or lawyer.unit_code not in related_units(self.units, case.unit_code)
+            ):
+                raise ActionError("console.case.error.bad_lawyer")
+            room = await load_room(session, case.id)
+            assert room is not None
+            if room.of_staff(lawyer.id) is not None:
+                return
+            member = CaseMember(
+                case_id=case.id, role=Role.LAWYER.value, staff_id=lawyer.id, joined_at=now
+            )
+            session.add(member)
+            await session.flush()
+            _trace(
+                session,
+                case,
+                staff,
+                ip,
+                now,
+                kind="lawyer_assigned",
+                event_data={"to": lawyer.id, "to_name": lawyer.display_name},
+                action="assign_lawyer",
+                audit_data={"to": lawyer.id},
+            )
+            room = await load_room(session, case.id)
+            assert room is not None
+            out = Outgoing(Address("console", "-", "zh-CN"))
+            others = [m for m in room.present() if m.id != member.id]
+            await announce(
+                session,
+                room,
+                Msg("room.joined", {"who": Msg("role.lawyer")}),
+                out,
+                now,
+                audience=[*others, member],
+            )
+            queued = await out.flush(session)
+        if self.deliver is not None and queued:
+            self.deliver(queued)
 
     async def reveal(
         self, staff: StaffContext, case_id: int, party_id: int, field_name: str, ip: str

@@ -29,7 +29,7 @@ from services.console.timeline import (
 )
 from storage.console_models import CaseRiskAssessment
 from storage.db import Database
-from storage.models import Case, CaseParty, StaffAccount
+from storage.models import Case, CaseMember, CaseParty, StaffAccount
 
 PII_FIELDS = ("phone", "id_number", "address")
 #: Events staff may record from the console (an expired invitation is the timer's to record).
@@ -57,6 +57,8 @@ class CaseView:
     actor_names: dict[str, str]
     mediator_name: str
     mediator_choices: list[tuple[int, str, str]]
+    lawyer_names: list[str]
+    lawyer_choices: list[tuple[int, str, str]]
     status_events: list[str]
     escalate_to: str | None
     assessed_rules: list[str]
@@ -121,6 +123,20 @@ class CaseViewService:
             timeline = merge(streams)
             actor_names = await self._actor_names(session, timeline, parties, staff)
             choices = await self._mediator_choices(session, case)
+            lawyer_choices = await self._staff_choices(session, case, "lawyer")
+            lawyer_names = list(
+                (
+                    await session.execute(
+                        select(StaffAccount.display_name)
+                        .join(CaseMember, CaseMember.staff_id == StaffAccount.id)
+                        .where(
+                            CaseMember.case_id == case.id,
+                            CaseMember.role == "lawyer",
+                            CaseMember.status != "removed",
+                        )
+                    )
+                ).scalars()
+            )
             assessment = await session.get(CaseRiskAssessment, case.id)
             mediator = (
                 await session.get(StaffAccount, case.mediator_id) if case.mediator_id else None
@@ -135,6 +151,8 @@ class CaseViewService:
             actor_names=actor_names,
             mediator_name=mediator_name,
             mediator_choices=choices,
+            lawyer_names=lawyer_names,
+            lawyer_choices=lawyer_choices,
             status_events=[e.value for e in allowed_events(status) if e in STAFF_EVENTS],
             escalate_to=escalation_target(self.units, case.unit_code),
             assessed_rules=list(assessment.rules) if assessment else [],
@@ -172,11 +190,17 @@ class CaseViewService:
         self, session: AsyncSession, case: Case
     ) -> list[tuple[int, str, str]]:
         """Active mediators of the case's unit and the units above and below it."""
+        return await self._staff_choices(session, case, "mediator")
+
+    async def _staff_choices(
+        self, session: AsyncSession, case: Case, role: str
+    ) -> list[tuple[int, str, str]]:
+        """Active staff with ``role`` in the case's unit and the units above and below it."""
         units = sorted(related_units(self.units, case.unit_code))
         rows = await session.execute(
             select(StaffAccount.id, StaffAccount.display_name, StaffAccount.unit_code)
             .where(
-                StaffAccount.role == "mediator",
+                StaffAccount.role == role,
                 StaffAccount.active.is_(True),
                 StaffAccount.unit_code.in_(units),
             )

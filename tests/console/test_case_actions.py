@@ -336,3 +336,36 @@ async def test_telegram_alert_goes_through_the_outbox_without_personal_data(worl
     assert f"https://mediation.example/staff/cases/{wage.id}" in texts["888"]
     for text in texts.values():
         assert "张三" not in text and "13812345678" not in text
+
+
+async def test_assign_lawyer_seats_them_in_the_room_and_tells_it(world: World) -> None:
+    _, plain = services(world)
+    delivered: list[object] = []
+    rt = world.runtime
+    actions = CaseActions(rt.db, rt.units, rt.clock, plain.risk, deliver=delivered.extend)
+    me = await staff(world, "med_c1")
+    case_id = world.cases["wage"]
+    for bad in (world.staff["med_c1"], 999999, None):  # not a lawyer / no such account / none
+        try:
+            await actions.assign_lawyer(me, case_id, bad, "127.0.0.1")
+        except ActionError as exc:
+            assert exc.key == "console.case.error.bad_lawyer"
+        else:
+            raise AssertionError("assigned a non-lawyer")
+    await actions.assign_lawyer(me, case_id, world.staff["lawyer_c1"], "127.0.0.1")
+    await actions.assign_lawyer(me, case_id, world.staff["lawyer_c1"], "127.0.0.1")  # idempotent
+    async with rt.db.read() as s:
+        lawyers = list(
+            (
+                await s.execute(
+                    select(CaseMember).where(
+                        CaseMember.case_id == case_id, CaseMember.role == "lawyer"
+                    )
+                )
+            ).scalars()
+        )
+    assert [m.staff_id for m in lawyers] == [world.staff["lawyer_c1"]]
+    assert [e.kind for e in await events(world, case_id)][-1] == "lawyer_assigned"
+    assert delivered  # the applicant (a room member with Telegram) is told a lawyer joined
+    texts = [getattr(q, "payload", {}).get("text", "") for q in delivered]
+    assert any("律师已加入调解" in t for t in texts)

@@ -78,6 +78,7 @@ PERMITTED_STATUS: dict[tuple[str, str], int] = {
     ("GET", "/cases/{case_id}"): 200,
     ("POST", "/cases/{case_id}/reveal"): 404,
     ("POST", "/cases/{case_id}/assign"): 400,
+    ("POST", "/cases/{case_id}/assign-lawyer"): 400,
     ("POST", "/cases/{case_id}/risk"): 400,
     ("POST", "/cases/{case_id}/escalate"): 400,
     ("POST", "/cases/{case_id}/note"): 400,

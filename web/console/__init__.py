@@ -93,7 +93,7 @@ def build_console(
         ledger=ledger,
         exporter=Exporter(ledger, units, tz),
         cases=CaseViewService(db, units, documents or NoDocuments(), timeline_sources),
-        actions=CaseActions(db, units, clock, risk),
+        actions=CaseActions(db, units, clock, risk, deliver=runtime.deliver),
         risk=risk,
         dashboard=DashboardService(db, units, tz, *figures),
         env=make_env(),

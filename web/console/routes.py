@@ -40,6 +40,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", CASE, cases.case_detail, A.VIEW_CASE),
     Route("POST", CASE + "/reveal", cases.reveal, A.REVEAL_PII),
     Route("POST", CASE + "/assign", cases.assign, A.ASSIGN),
+    Route("POST", CASE + "/assign-lawyer", cases.assign_lawyer, A.ASSIGN),
     Route("POST", CASE + "/risk", cases.set_risk, A.SET_RISK),
     Route("POST", CASE + "/escalate", cases.escalate, A.ESCALATE),
     Route("POST", CASE + "/note", cases.add_note, A.ADD_NOTE),

@@ -246,6 +246,20 @@ async def assign(request: web.Request) -> web.StreamResponse:
     raise redirect(request, f"/cases/{_case_id(request)}")
 
 
+async def assign_lawyer(request: web.Request) -> web.StreamResponse:
+    console = request.app[CONSOLE]
+    form = await request.post()
+    lawyer = form_int(str(form.get("lawyer", "")))
+    try:
+        await console.actions.assign_lawyer(
+            staff_of(request), _case_id(request), lawyer, client_ip(request)
+        )
+    except ActionError as exc:
+        return await _refused(request, exc)
+    await flash(request, t(request, "console.case.lawyer_assigned"))
+    raise redirect(request, f"/cases/{_case_id(request)}")
+
+
 async def set_risk(request: web.Request) -> web.StreamResponse:
     console = request.app[CONSOLE]
     form = await request.post()
