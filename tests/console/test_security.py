@@ -91,6 +91,8 @@ PERMITTED_STATUS: dict[tuple[str, str], int] = {
     ("POST", "/rules/{rule_id}"): 404,
     ("GET", "/audit"): 200,
     ("GET", "/users"): 200,
+    ("GET", "/lawyers"): 200,
+    ("POST", "/lawyers/{staff_id}"): 404,  # admin_city is not a lawyer of admin_c1's units
     ("POST", "/users"): 303,
     ("POST", "/users/{staff_id}/active"): 404,  # admin_city is outside admin_c1's units
 }
@@ -347,3 +349,37 @@ async def test_security_headers(client: Client) -> None:
     assert resp.headers["Cache-Control"] == "no-store"
     cookie = resp.cookies[COOKIE_NAME]
     assert cookie["httponly"] and cookie["path"] == "/staff" and cookie["samesite"] == "Lax"
+
+
+async def test_admin_registers_a_lawyer_in_the_console(client: Client, world: World) -> None:
+    """The lawyer registry (issue 6): an admin fills in a lawyer's profile; bad input is
+    explained, not stored."""
+    from services.lawyers.profiles import entry_of_staff
+
+    token = await login(client, "admin_c1")
+    page = await client.get("/staff/lawyers")
+    assert page.status == 200 and "陈律师" in await page.text()
+    lawyer_id = world.staff["lawyer_c1"]
+    form = {"_csrf": token, "firm": "某某律师事务所", "specialties": "labour_wages"}
+    bad = await client.post(f"/staff/lawyers/{lawyer_id}", data={**form, "licence_no": "x"})
+    assert bad.status == 200 and "执业证" in await bad.text()
+    async with world.runtime.db.read() as session:
+        assert await entry_of_staff(session, lawyer_id) is None  # nothing half-stored
+    good = [
+        ("_csrf", token),
+        ("firm", "某某律师事务所"),
+        ("licence_no", "11101201810000009"),
+        ("specialties", "labour_wages"),
+        ("specialties", "neighbour"),
+        ("availability", "mon-fri 09:00-18:00"),
+        ("rota", "sat 09:00-12:00"),
+        ("max_open_cases", "4"),
+        ("paused", "1"),
+    ]
+    ok = await client.post(f"/staff/lawyers/{lawyer_id}", data=good)
+    assert ok.status == 200 and "已保存" in await ok.text()
+    async with world.runtime.db.read() as session:
+        entry = await entry_of_staff(session, lawyer_id)
+    assert entry is not None
+    assert entry.profile.specialties == ["labour_wages", "neighbour"]
+    assert entry.profile.max_open_cases == 4 and entry.profile.paused
