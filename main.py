@@ -18,8 +18,8 @@ import asyncio
 import getpass
 import logging
 import sys
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -54,7 +54,6 @@ class Runtime:
     conversation: ConversationService
     timers: TimerService | None = None
     telegram: TelegramBot | None = None  # when a token is configured
-    closers: list[Callable[[], object]] = field(default_factory=list)
 
     @property
     def extras(self) -> dict[str, Any]:

@@ -7,7 +7,6 @@ from configuration, transparently for the code that reads and writes it.
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar, cast
 
@@ -17,12 +16,11 @@ from sqlalchemy import (
     Dialect,
     LargeBinary,
     MetaData,
-    String,
     Table,
     TypeDecorator,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase
 
 from core import crypto
 
@@ -102,15 +100,3 @@ def table_of(model: type[Base]) -> Table:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def new_uuid() -> uuid.UUID:
-    return uuid.uuid4()
-
-
-def uuid_pk() -> Mapped[uuid.UUID]:
-    return mapped_column(primary_key=True, default=uuid.uuid4)
-
-
-def short_str(length: int = 64) -> String:
-    return String(length)
