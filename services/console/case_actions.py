@@ -343,6 +343,19 @@ class CaseActions:
                 action="status_change",
                 audit_data=change,
             )
+            # The people in the room learn of it at once, as when the mediator acts in chat.
+            room = await load_room(session, case.id)
+            out = Outgoing(Address("console", "-", "zh-CN"))
+            if room is not None:
+                note: str | Msg = why or Msg("intake.not_given")
+                message = Msg(
+                    "room.status_changed",
+                    {"status": Msg(f"status.{after.value}"), "reason": note},
+                )
+                await announce(session, room, message, out, now)
+            queued = await out.flush(session)
+        if self.deliver is not None and queued:
+            self.deliver(queued)
         return after.value
 
     @staticmethod

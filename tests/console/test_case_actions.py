@@ -197,6 +197,14 @@ async def test_assign_note_and_status_through_the_state_machine(world: World) ->
     except ActionError as exc:
         assert exc.key == "console.case.error.reason_required"
     await actions.change_status(me, case_id, "performance_complete", "回访确认已付清", "127.0.0.1")
+    # The room is told of each change made from the console.
+    told: list[object] = []
+    rt = world.runtime
+    other = await add_case(world, "yjp_c1", 880001)
+    informing = CaseActions(rt.db, rt.units, rt.clock, actions.risk, deliver=told.extend)
+    await informing.change_status(me, other, "withdraw", "申请人撤回", "127.0.0.1")
+    texts = [getattr(q, "payload", {}).get("text", "") for q in told]
+    assert any("已撤回" in t and "申请人撤回" in t for t in texts), texts
     case = await get_case(world, case_id)
     assert case.status == "closed" and case.outcome == "success" and not case.session_open
     assert case.closed_at == world.clock.now() and case.outcome_reason == "回访确认已付清"
