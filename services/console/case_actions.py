@@ -94,14 +94,7 @@ class CaseActions:
         async with self.db.write() as session:
             case = await load_case(session, staff, case_id, lock=True)
             self._open(case.status)
-            lawyer = await session.get(StaffAccount, lawyer_id) if lawyer_id else None
-            if (
-                lawyer is None
-                or lawyer.role != "lawyer"
-                or not lawyer.active
-                or lawyer.unit_code not in related_units(self.units, case.unit_code)
-            ):
-                raise ActionError("console.case.error.bad_lawyer")
+            lawyer = await self._eligible(session, case, lawyer_id, "lawyer")
             room = await load_room(session, case.id)
             assert room is not None
             if room.of_staff(lawyer.id) is not None:
@@ -122,21 +115,10 @@ class CaseActions:
                 action="assign_lawyer",
                 audit_data={"to": lawyer.id},
             )
-            room = await load_room(session, case.id)
-            assert room is not None
-            out = Outgoing(Address("console", "-", "zh-CN"))
-            others = [m for m in room.present() if m.id != member.id]
-            await announce(
-                session,
-                room,
-                Msg("room.joined", {"who": Msg("role.lawyer")}),
-                out,
-                now,
-                audience=[*others, member],
+            queued = await self._tell_room(
+                session, case.id, Msg("room.joined", {"who": Msg("role.lawyer")}), now
             )
-            queued = await out.flush(session)
-        if self.deliver is not None and queued:
-            self.deliver(queued)
+        self._send(queued)
 
     async def reveal(
         self, staff: StaffContext, case_id: int, party_id: int, field_name: str, ip: str
@@ -171,15 +153,7 @@ class CaseActions:
             self._open(case.status)
             name = ""
             if mediator_id is not None:
-                mediator = await session.get(StaffAccount, mediator_id)
-                if (
-                    mediator is None
-                    or mediator.role != "mediator"
-                    or not mediator.active
-                    or mediator.unit_code not in related_units(self.units, case.unit_code)
-                ):
-                    raise ActionError("console.case.error.bad_mediator")
-                name = mediator.display_name
+                name = (await self._eligible(session, case, mediator_id, "mediator")).display_name
             if case.mediator_id == mediator_id:
                 return
             before = case.mediator_id
@@ -344,19 +318,41 @@ class CaseActions:
                 audit_data=change,
             )
             # The people in the room learn of it at once, as when the mediator acts in chat.
-            room = await load_room(session, case.id)
-            out = Outgoing(Address("console", "-", "zh-CN"))
-            if room is not None:
-                note: str | Msg = why or Msg("intake.not_given")
-                message = Msg(
-                    "room.status_changed",
-                    {"status": Msg(f"status.{after.value}"), "reason": note},
-                )
-                await announce(session, room, message, out, now)
-            queued = await out.flush(session)
+            note: str | Msg = why or Msg("intake.not_given")
+            message = Msg(
+                "room.status_changed", {"status": Msg(f"status.{after.value}"), "reason": note}
+            )
+            queued = await self._tell_room(session, case.id, message, now)
+        self._send(queued)
+        return after.value
+
+    async def _eligible(
+        self, session: AsyncSession, case: Case, staff_id: int | None, role: str
+    ) -> StaffAccount:
+        """An active ``role`` account of the case's unit or one above or below it."""
+        account = await session.get(StaffAccount, staff_id) if staff_id else None
+        if (
+            account is None
+            or account.role != role
+            or not account.active
+            or account.unit_code not in related_units(self.units, case.unit_code)
+        ):
+            raise ActionError(f"console.case.error.bad_{role}")
+        return account
+
+    async def _tell_room(
+        self, session: AsyncSession, case_id: int, message: Msg, now: datetime
+    ) -> list[QueuedMessage]:
+        """Announce in the case's room (recorded, and queued for everyone present)."""
+        room = await load_room(session, case_id)
+        out = Outgoing(Address("console", "-", "zh-CN"))
+        if room is not None:
+            await announce(session, room, message, out, now)
+        return await out.flush(session)
+
+    def _send(self, queued: list[QueuedMessage]) -> None:
         if self.deliver is not None and queued:
             self.deliver(queued)
-        return after.value
 
     @staticmethod
     def _open(status: str) -> None:
