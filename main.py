@@ -234,6 +234,85 @@ def cmd_admin_link_telegram(args: argparse.Namespace, settings: Settings) -> int
     return asyncio.run(run())
 
 
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from services.backup import BackupError, backup
+
+    try:
+        backup(settings.data_dir, settings.database_url, Path(args.out) if args.out else None)
+    except BackupError as exc:
+        print(f"备份失败 / backup failed: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from services.backup import BackupError, restore
+
+    try:
+        restore(Path(args.file), settings.data_dir, settings.database_url, force=args.force)
+    except BackupError as exc:
+        print(f"恢复失败 / restore failed: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_keys_generate(args: argparse.Namespace, settings: Settings) -> int:
+    from cryptography.fernet import Fernet
+
+    print(Fernet.generate_key().decode())
+    return 0
+
+
+def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
+    from services.key_rotation import rotate
+
+    prepare(settings)
+    keys = crypto.load_or_create_keys(settings.pii_keys, settings.data_dir)
+
+    async def run() -> int:
+        db = Database(settings.database_url)
+        try:
+            report = await rotate(db, keys, reindex=args.reindex, batch=args.batch)
+        finally:
+            await db.dispose()
+        print(
+            f"re-encrypted {report.values_reencrypted} values, {report.values_current} already "
+            f"under the first key, {report.indexes_rewritten} blind indexes rewritten"
+        )
+        if report.unreadable:
+            print(
+                f"{len(report.unreadable)} values no key can decrypt (left unchanged): "
+                + ", ".join(report.unreadable[:20]),
+                file=sys.stderr,
+            )
+            return 1
+        return 0
+
+    return asyncio.run(run())
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Invariants over the database (services.invariants); exit 1 on any finding."""
+    from datetime import timedelta
+
+    from services.invariants import check
+
+    async def run() -> int:
+        db = Database(settings.database_url)
+        try:
+            report = await check(db, grace=timedelta(seconds=args.grace))
+        finally:
+            await db.dispose()
+        print(report.render())
+        return 0 if report.ok else 1
+
+    return asyncio.run(run())
+
+
 def _safe_url(url: str) -> str:
     head, _, tail = url.partition("://")
     return f"{head}://{tail.split('@')[-1]}"
@@ -259,6 +338,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-m", "--message", required=True)
     p.set_defaults(func=cmd_db_revision)
 
+    p = sub.add_parser(
+        "check", help="check the database's invariants (lost, doubled, inconsistent); 1 = findings"
+    )
+    p.add_argument(
+        "--grace",
+        type=float,
+        default=60.0,
+        help="seconds of in-progress work not counted as stuck (0 with the service stopped)",
+    )
+    p.set_defaults(func=cmd_check)
+
     admin = sub.add_parser("admin", help="administration").add_subparsers(
         dest="admin_command", metavar="ADMIN_COMMAND", required=True
     )
@@ -275,6 +365,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("username")
     p.set_defaults(func=cmd_admin_link_telegram)
+
+    p = sub.add_parser("backup", help="one archive with the database and the data files")
+    p.add_argument("--out", help="archive path (default DATA_DIR/backups/backup-<time>.tar.gz)")
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("restore", help="restore an archive made by backup (service stopped)")
+    p.add_argument("file")
+    p.add_argument("--force", action="store_true", help="overwrite a non-empty database/files")
+    p.set_defaults(func=cmd_restore)
+
+    keys = sub.add_parser("keys", help="personal-data encryption keys").add_subparsers(
+        dest="keys_command", metavar="KEYS_COMMAND", required=True
+    )
+    p = keys.add_parser("generate", help="print a new key for PII_KEYS")
+    p.set_defaults(func=cmd_keys_generate)
+    p = keys.add_parser("rotate", help="re-encrypt personal data with the first PII key")
+    p.add_argument("--reindex", action="store_true", help="recompute blind indexes (SECRET_KEY)")
+    p.add_argument("--batch", type=int, default=500, help="rows per transaction")
+    p.set_defaults(func=cmd_keys_rotate)
 
     from legal_kb.cli import add_kb_commands
     from services.agreements.demo import add_demo_command
