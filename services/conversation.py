@@ -24,7 +24,7 @@ from mediation import intake
 from mediation.case_state import CaseStatus
 from mediation.disputes import DisputeType
 from mediation.replies import Button, Msg, Reply, button, reply
-from mediation.units import UnitDirectory
+from mediation.units import UnitDirectory, UnitInfo
 from services import cases as case_service
 from services import conversations, features, inbox, invites, mediators, party_flow, staff_flow
 from services.conversations import ConversationState
@@ -132,6 +132,9 @@ class ConversationService:
     # ------------------------------------------------------------------ loading
 
     async def _user(self, session: AsyncSession, event: Inbound) -> User:
+        if event.channel == "web":
+            # The browser chat's user id is ours (the row made at phone login).
+            return await session.get_one(User, int(event.user_id))
         if event.channel != "telegram":
             raise NotImplementedError(f"channel {event.channel}")
         telegram_id = int(event.user_id)
@@ -285,6 +288,12 @@ class ConversationService:
                         ),
                     )
                 ]
+            unit = self._start_unit(cmd.args)
+            if unit is not None:  # a unit's QR poster (一码解纠纷): the case goes to that unit
+                state = dict(conv.state)
+                state["unit"] = unit.code
+                conv.state = state
+                return [reply("bot.welcome", unit=unit.name), *self._begin_intake(conv)]
             return [self._welcome(), *self._begin_intake(conv)]
         if name == "help":
             return [reply("bot.help"), *self._reprompt(draft)]
@@ -332,6 +341,12 @@ class ConversationService:
 
     # ------------------------------------------------------------------ intake
 
+    def _start_unit(self, args: tuple[str, ...]) -> UnitInfo | None:
+        """``/start unit-<code>``: the unit named by a poster's link, if it exists."""
+        if len(args) == 1 and args[0].startswith("unit-"):
+            return self.units.by_code.get(args[0].removeprefix("unit-"))
+        return None
+
     def _welcome(self) -> Reply:
         return reply("bot.welcome", unit=self.units.default.name)
 
@@ -355,9 +370,10 @@ class ConversationService:
             return [self._with_retention(r) for r in result.replies]
         assert result.draft is not None
         user = await session.get_one(User, conv.user_id)
-        unit = self.units.route(
+        unit = self.units.by_code.get(str(turn.state("unit") or "")) or self.units.route(
             result.draft.answers["place"], DisputeType(result.draft.answers["dispute_type"])
         )
+        turn.set_state("unit", None)
         case = await case_service.create_from_intake(
             session,
             user=user,

@@ -1,0 +1,186 @@
+"""Login to the browser chat by phone number and a one-time code.
+
+Why codes are hashed: a database copy must not let anyone log in as a party, so only a keyed
+HMAC of (phone index, code) is stored. Why limits live in the database: a restart or a second
+process must not reset them. Limits: a code lives ``CODE_TTL``; ``MAX_ATTEMPTS`` wrong tries
+burn it; at most ``PER_PHONE_HOUR`` codes per phone and ``PER_IP_HOUR`` per client address an
+hour, and ``RESEND_AFTER`` between two codes to the same phone.
+
+Delivery is pluggable (:class:`SmsGateway`): ``SMS_GATEWAY=log`` (the default) writes the code
+to the log for development; a real deployment adds an adapter for its SMS provider.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import func, select
+
+from core import crypto
+from mediation.masking import mask_phone
+from mediation.validation import InvalidInput, normalise_phone
+from storage.db import Database
+from storage.models import User
+from storage.webchat_models import WebOtp
+
+log = logging.getLogger(__name__)
+
+CODE_TTL = timedelta(minutes=5)
+MAX_ATTEMPTS = 5
+PER_PHONE_HOUR = 5
+PER_IP_HOUR = 20
+RESEND_AFTER = timedelta(seconds=60)
+CODE_DIGITS = 6
+
+
+class SmsGateway(Protocol):
+    """Sends a login code to a phone. ``language`` picks the text of the SMS."""
+
+    async def send(self, phone: str, code: str, language: str) -> None: ...
+
+
+class LogSmsGateway:
+    """Development adapter: no SMS, the code goes to the log (the phone masked)."""
+
+    async def send(self, phone: str, code: str, language: str) -> None:
+        log.warning("[DEV SMS_GATEWAY=log] login code for %s: %s", mask_phone(phone), code)
+
+
+class MemorySmsGateway:
+    """Keeps the last code per phone in memory (tests drive the login with it)."""
+
+    def __init__(self) -> None:
+        self.sent: dict[str, str] = {}
+
+    async def send(self, phone: str, code: str, language: str) -> None:
+        self.sent[phone] = code
+
+
+GATEWAYS = {"log": LogSmsGateway}
+
+
+def make_gateway(name: str) -> SmsGateway:
+    try:
+        return GATEWAYS[name]()
+    except KeyError:
+        raise ValueError(f"unknown SMS gateway {name!r}") from None
+
+
+@dataclass(frozen=True)
+class OtpResult:
+    """``error`` is a catalog key (under ``webchat.``) or None; ``user_id`` on a good code."""
+
+    error: str | None = None
+    user_id: int | None = None
+    retry_after: int = 0
+    attempts_left: int = 0
+
+
+class OtpService:
+    def __init__(self, db: Database, gateway: SmsGateway, secret: str) -> None:
+        self.db = db
+        self.gateway = gateway
+        self._key = crypto.derive_key(secret, "webchat-otp")
+
+    def _code_hash(self, phone_hash: str, code: str) -> str:
+        return hmac.new(self._key, f"{phone_hash}:{code}".encode(), hashlib.sha256).hexdigest()
+
+    def _ip_hash(self, ip: str) -> str:
+        return hmac.new(self._key, f"ip:{ip}".encode(), hashlib.sha256).hexdigest()
+
+    async def request(self, raw_phone: str, ip: str, now: datetime, language: str) -> OtpResult:
+        """Send a fresh code, unless a limit says no."""
+        try:
+            phone = normalise_phone(raw_phone)
+        except InvalidInput:
+            return OtpResult("err_phone")
+        phone_hash, ip_hash = crypto.blind_index(phone), self._ip_hash(ip)
+        hour_ago = now - timedelta(hours=1)
+        code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
+        async with self.db.write() as session:
+            last = (
+                await session.execute(
+                    select(func.max(WebOtp.created_at)).where(WebOtp.phone_hash == phone_hash)
+                )
+            ).scalar_one()
+            if last is not None and now - last < RESEND_AFTER:
+                wait = int((RESEND_AFTER - (now - last)).total_seconds()) + 1
+                return OtpResult("err_wait", retry_after=wait)
+            per_phone = (
+                await session.execute(
+                    select(func.count())
+                    .select_from(WebOtp)
+                    .where(WebOtp.phone_hash == phone_hash, WebOtp.created_at > hour_ago)
+                )
+            ).scalar_one()
+            per_ip = (
+                await session.execute(
+                    select(func.count())
+                    .select_from(WebOtp)
+                    .where(WebOtp.ip_hash == ip_hash, WebOtp.created_at > hour_ago)
+                )
+            ).scalar_one()
+            if per_phone >= PER_PHONE_HOUR or per_ip >= PER_IP_HOUR:
+                log.warning("login codes rate-limited for %s", mask_phone(phone))
+                return OtpResult("err_rate", retry_after=3600)
+            session.add(
+                WebOtp(
+                    phone_hash=phone_hash,
+                    ip_hash=ip_hash,
+                    code_hash=self._code_hash(phone_hash, code),
+                    created_at=now,
+                    expires_at=now + CODE_TTL,
+                )
+            )
+        await self.gateway.send(phone, code, language)
+        return OtpResult()
+
+    async def verify(self, raw_phone: str, code: str, now: datetime, language: str) -> OtpResult:
+        """Check the latest code for the phone; log in (find or create the user) if right."""
+        try:
+            phone = normalise_phone(raw_phone)
+        except InvalidInput:
+            return OtpResult("err_phone")
+        phone_hash = crypto.blind_index(phone)
+        code = "".join(ch for ch in code if ch.isdigit())
+        async with self.db.write() as session:
+            row = (
+                await session.execute(
+                    select(WebOtp)
+                    .where(WebOtp.phone_hash == phone_hash)
+                    .order_by(WebOtp.created_at.desc(), WebOtp.id.desc())
+                    .limit(1)
+                    .with_for_update()
+                )
+            ).scalar_one_or_none()
+            if row is None or row.used_at is not None:
+                return OtpResult("err_no_code")
+            if row.attempts >= MAX_ATTEMPTS:
+                return OtpResult("err_too_many")
+            if now >= row.expires_at:
+                return OtpResult("err_expired")
+            if not hmac.compare_digest(row.code_hash, self._code_hash(phone_hash, code)):
+                row.attempts += 1
+                left = MAX_ATTEMPTS - row.attempts
+                return OtpResult("err_wrong" if left else "err_too_many", attempts_left=left)
+            row.used_at = now
+            user = (
+                await session.execute(
+                    select(User)
+                    .where(User.phone_hash == phone_hash, User.telegram_id.is_(None))
+                    .order_by(User.id)
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+            if user is None:
+                user = User(phone=phone, phone_hash=phone_hash, language=language, created_at=now)
+                session.add(user)
+                await session.flush()
+            log.info("browser login of user %s (%s)", user.id, mask_phone(phone))
+            return OtpResult(user_id=user.id)

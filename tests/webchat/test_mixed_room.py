@@ -1,0 +1,171 @@
+"""Two parties in a phone browser and one in Telegram mediate one case and sign it.
+
+The applicant reports the dispute in the browser (no app), invites the other side; the
+respondent joins from Telegram by the short code; a mediator (Telegram) takes the case, opens
+the session and invites a second applicant by phone, who logs in to the browser with that
+phone and joins by the browser link. Messages cross between the channels by role label only,
+and every party signs the agreement (the browser parties in the page) and downloads it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.standin import StandinBotAPI
+from tests.agreements.harness import wait_text
+from tests.e2e.harness import texts
+from tests.e2e.test_room import make_mediator
+from tests.webchat.harness import (
+    PHONE_VIEWPORT,
+    bubble,
+    chat_service,
+    login,
+    press,
+    say,
+    shot,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+A_PHONE = "13800007001"
+B_PHONE = "13700007003"
+T_SECRETS = ("乙真名", "respondent_handle", "13900007002")
+NUMBER = "（2026）示调字第0001号"
+
+
+async def browser_intake(page: Any) -> str:
+    """The whole intake in the page; returns the invitation code."""
+    await page.locator("#menu button", has_text="登记纠纷").click()
+    await bubble(page, "自愿")
+    await press(page, "同意，开始登记")
+    await bubble(page, "纠纷类型")
+    await press(page, "劳动争议/欠薪")
+    await bubble(page, "发生了什么")
+    await say(page, "老板拖欠我三个月工资共一万二千元，多次催要都说没钱。")
+    await bubble(page, "证据")
+    await press(page, "下一步")
+    await bubble(page, "申请事项")
+    await say(page, "支付拖欠的工资一万二千元")
+    await bubble(page, "金额")
+    await say(page, "12000")
+    await bubble(page, "哪里")
+    await say(page, "九龙坡区杨家坪街道")
+    await bubble(page, "姓名")
+    await say(page, "张三")
+    await bubble(page, "手机号")
+    await page.click("#contact-btn")
+    await bubble(page, "手机号已保存")
+    await press(page, "跳过")
+    await bubble(page, "对方的姓名")
+    await say(page, "李四")
+    await bubble(page, "对方的手机号")
+    await say(page, "139 0000 7002")
+    summary = await bubble(page, "确认")
+    assert "九龙坡区杨家坪街道" in summary and "12,000.00 元" in summary
+    await press(page, "✅ 确认提交")
+    invite = await bubble(page, "邀请码")
+    code = re.search(r"邀请码：([A-Z0-9]{4}-[A-Z0-9]{4})", invite)
+    assert code, invite
+    return code.group(1)
+
+
+async def test_two_browser_parties_and_a_telegram_party(
+    tmp_path: Path, browser: Any, render_pool: Any, seal: Any
+) -> None:
+    async with StandinBotAPI() as standin:
+        async with chat_service(standin, tmp_path / "var", pool=render_pool, sealer=seal) as (
+            runtime,
+            base,
+            gateway,
+        ):
+            ctx_a = await browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
+            page_a = await ctx_a.new_page()
+            await login(page_a, base, A_PHONE, gateway)
+            code = await browser_intake(page_a)
+            created = await bubble(page_a, NUMBER)
+            assert "已登记" in created or NUMBER in created
+            # The invitation's QR code opens the browser chat (a join link), beside Telegram's.
+            qr_item = page_a.locator("li.them", has=page_a.locator("img.qr")).last
+            join_link = await qr_item.locator("p.link a").first.get_attribute("href")
+            assert join_link and f"{base}/chat/join/inv_" in join_link
+            await shot(page_a, "chat-intake-phone.png")
+
+            # The respondent joins from Telegram by the short code.
+            respondent = standin.user(
+                7002, first_name="乙真名", username="respondent_handle", phone="+8613900007002"
+            )
+            await respondent.send_command("/join", code)
+            (summary,) = await texts(respondent, 1)
+            assert "您被邀请参加" in summary and "张*" in summary
+            await respondent.press("同意参加调解")
+            await wait_text(respondent, NUMBER)
+            await bubble(page_a, "被申请人已加入调解")
+
+            # A Telegram mediator takes the case and opens the session.
+            mediator = await make_mediator(runtime, standin, "med1", 7100)
+            await mediator.send_command("/queue")
+            await texts(mediator, 1)
+            await mediator.press(f"接手 {NUMBER}")
+            await texts(mediator, 2)
+            await bubble(page_a, "调解员已接手")
+            await mediator.press("▶ 开始调解会话")
+            await bubble(page_a, "调解会话已开始")
+            await wait_text(respondent, "调解会话已开始")
+
+            # The mediator invites a second applicant by phone; she logs in with that phone.
+            await mediator.press("邀请当事人")
+            await wait_text(mediator, "哪一方")
+            await mediator.press("申请人")
+            await wait_text(mediator, "姓名")
+            await mediator.send_text("王五")
+            await wait_text(mediator, "手机号")
+            await mediator.send_text(B_PHONE)
+            invited = await wait_text(mediator, "邀请码")
+            token = re.search(r"start=(inv_[\w-]+)", invited.text or "")
+            assert token
+            ctx_b = await browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
+            page_b = await ctx_b.new_page()
+            await login(page_b, base, B_PHONE, gateway, path=f"/chat/join/{token.group(1)}")
+            await bubble(page_b, "分享您的手机号")
+            await page_b.click("#contact-btn")
+            await bubble(page_b, "您被邀请参加")
+            await press(page_b, "同意参加调解")
+            await bubble(page_b, NUMBER)
+            await bubble(page_a, "申请人2已加入调解")
+
+            # Talk across the channels, by role label only.
+            await say(page_a, "我要求对方支付全部工资一万二千元")
+            relayed = await wait_text(respondent, "一万二千元")
+            assert (relayed.text or "").startswith(f"【{NUMBER}｜申请人】")
+            assert "一万二千元" in await bubble(page_b, "一万二千元")
+            await wait_text(mediator, "一万二千元")
+            await respondent.send_text("我现在只能先付八千")
+            heard_a = await bubble(page_a, "先付八千")
+            heard_b = await bubble(page_b, "先付八千")
+            assert "被申请人】" in heard_a and "被申请人】" in heard_b
+            await say(page_b, "我同意先付八千，其余月底前付清")
+            assert "申请人2】" in (await wait_text(respondent, "月底前付清")).text
+            await bubble(page_a, "月底前付清")
+            await mediator.send_text("双方先冷静，我们逐项谈。")
+            assert "｜调解员】" in await bubble(page_a, "逐项谈")
+            await bubble(page_b, "逐项谈")
+            await shot(page_b, "chat-room-phone.png")
+
+            # No name, username or phone number crossed between the parties.
+            seen_a = await page_a.inner_text("#log")
+            seen_b = await page_b.inner_text("#log")
+            for secret in T_SECRETS:
+                assert secret not in seen_b, secret
+            # (the applicant typed the respondent's phone herself in the intake)
+            for secret in T_SECRETS[:2]:
+                assert secret not in seen_a, secret
+            to_respondent = "\n".join(f"{m.text} {m.message}" for m in respondent.messages)
+            for secret in (A_PHONE, B_PHONE, "王五"):
+                assert secret not in to_respondent, secret
+            assert B_PHONE not in seen_a and A_PHONE not in seen_b
+            await ctx_a.close()
+            await ctx_b.close()

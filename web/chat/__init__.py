@@ -1,0 +1,386 @@
+"""The browser chat (``/chat``): residents without Telegram report, join, talk and sign.
+
+Routes (``setup`` mounts them; ``web.app.WEB_MODULES`` lists this module):
+
+- ``GET /chat`` (``?unit=<code>`` from a unit's QR poster), ``GET /chat/join/<code or token>``:
+  the page (HTML/CSS/JS from ``web/chat/static``, nothing fetched from elsewhere);
+- ``POST /chat/otp/request``, ``POST /chat/otp/verify``, ``POST /chat/logout``: phone login;
+- ``GET /chat/ws``: the websocket — the page says ``hello`` with the last ``seq`` it has and
+  gets every mailbox message after it, then live ones; it sends ``{"cid", "msg"}`` and gets an
+  ``ack`` once the message is stored (see services.webchat.channel);
+- ``GET /chat/file/<seq>``: a file from this person's mailbox (the sealed agreement…).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from html import escape as html_escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from aiohttp import WSMsgType, web
+from sqlalchemy import select
+
+from core import crypto
+from i18n import catalog, normalise_language, translate
+from services.agreements.common import public_base
+from services.webchat.channel import WebChannel, mailbox_after
+from services.webchat.otp import OtpService, SmsGateway, make_gateway
+from storage.models import User
+from storage.webchat_models import WebMailboxMessage
+from web.chat.render import render_item
+from web.chat.session import ChatSessions
+
+if TYPE_CHECKING:
+    from main import Runtime
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).with_name("static")
+EXTRAS_GATEWAY = "webchat.sms_gateway"
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+
+class Hub:
+    """Open websockets per person; the mailbox dispatcher wakes them."""
+
+    def __init__(self) -> None:
+        self.connections: dict[int, set[Connection]] = {}
+
+    def add(self, conn: Connection) -> None:
+        self.connections.setdefault(conn.user_id, set()).add(conn)
+
+    def remove(self, conn: Connection) -> None:
+        conns = self.connections.get(conn.user_id)
+        if conns is not None:
+            conns.discard(conn)
+            if not conns:
+                self.connections.pop(conn.user_id, None)
+
+    def wake(self, users: set[int]) -> None:
+        for uid in users:
+            for conn in self.connections.get(uid, ()):
+                conn.wakeup.set()
+
+    async def disconnect(self, user_id: int) -> int:
+        """Close this person's sockets (logout; tests drop connections with it)."""
+        conns = list(self.connections.get(user_id, ()))
+        for conn in conns:
+            await conn.ws.close(code=4000, message=b"closed by server")
+        return len(conns)
+
+
+class Connection:
+    def __init__(self, ws: web.WebSocketResponse, user_id: int, last: int) -> None:
+        self.ws = ws
+        self.user_id = user_id
+        self.last = last
+        self.wakeup = asyncio.Event()
+        self.lock = asyncio.Lock()
+
+    async def send(self, data: dict[str, Any]) -> None:
+        async with self.lock:
+            await self.ws.send_str(json.dumps(data, ensure_ascii=False))
+
+
+class ChatApp:
+    def __init__(self, runtime: Runtime, gateway: SmsGateway, dev_gateway: bool) -> None:
+        self.runtime = runtime
+        self.sessions = ChatSessions(runtime.settings)
+        settings = runtime.settings
+        secret = crypto.load_or_create_secret(settings.secret_key, settings.data_dir)
+        self.otp = OtpService(runtime.db, gateway, secret)
+        self.dev_gateway = dev_gateway
+        self.channel = WebChannel(runtime.db, runtime.conversation)
+        self.hub = Hub()
+        self.channel.dispatcher.listeners.append(self.hub.wake)
+        self.base = public_base(runtime.settings)
+
+    async def language_of(self, user_id: int | None, request: web.Request) -> str:
+        if user_id is not None:
+            async with self.runtime.db.read() as session:
+                user = await session.get(User, user_id)
+                if user is not None:
+                    return user.language
+        wanted = request.query.get("lang")
+        if wanted:
+            return normalise_language(wanted)
+        return self.runtime.settings.default_language
+
+
+CHAT: web.AppKey[ChatApp] = web.AppKey("chat")
+
+
+def _chat(request: web.Request) -> ChatApp:
+    return request.app[CHAT]
+
+
+def strings(language: str) -> dict[str, str]:
+    """The page's interface text from the catalogs (keys under ``webchat.``)."""
+    return {
+        k.removeprefix("webchat."): v
+        for k, v in catalog(language).items()
+        if k.startswith("webchat.") and not k.startswith("webchat.poster.")
+    }
+
+
+def _client_ip(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+async def page(request: web.Request) -> web.StreamResponse:
+    chat = _chat(request)
+    user_id = chat.sessions.user_id(request)
+    language = await chat.language_of(user_id, request)
+    unit_code = request.query.get("unit", "")
+    unit = chat.runtime.units.by_code.get(unit_code)
+    ui = strings(language)
+    config: dict[str, Any] = {
+        "lang": language,
+        "loggedIn": user_id is not None,
+        "user": user_id,
+        "unit": unit.code if unit else "",
+        "unitName": unit.name if unit else "",
+        "join": request.match_info.get("code", "")[:80],
+        "dev": chat.dev_gateway,
+        "strings": ui,
+    }
+    html = (STATIC / "chat.html").read_text(encoding="utf-8")
+    payload = json.dumps(config, ensure_ascii=False).replace("<", "\\u003c")
+    html = html.replace("{{LANG}}", language).replace("{{CONFIG}}", payload)
+    html = html.replace("{{TITLE}}", html_escape(ui["title"]))
+    response = web.Response(text=html, content_type="text/html", headers=HEADERS)
+    csrf = chat.sessions.csrf(request, response)
+    response.text = html.replace("{{CSRF}}", csrf)
+    return response
+
+
+async def asset(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["name"]
+    if name not in ("chat.js", "chat.css"):
+        raise web.HTTPNotFound()
+    kind = "text/javascript" if name.endswith(".js") else "text/css"
+    return web.FileResponse(
+        STATIC / name, headers={**HEADERS, "Content-Type": f"{kind}; charset=utf-8"}
+    )
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    if request.content_length is not None and request.content_length > 4096:
+        raise web.HTTPRequestEntityTooLarge(4096, request.content_length)
+    try:
+        data = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        data = None
+    return data if isinstance(data, dict) else {}
+
+
+def _problem(chat: ChatApp, language: str, key: str, status: int, **params: object) -> web.Response:
+    return web.json_response(
+        {"ok": False, "error": key, "message": translate(language, f"webchat.{key}", **params)},
+        status=status,
+        headers=HEADERS,
+    )
+
+
+async def otp_request(request: web.Request) -> web.Response:
+    chat = _chat(request)
+    body = await _json_body(request)
+    language = normalise_language(str(body.get("lang") or chat.runtime.settings.default_language))
+    if not chat.sessions.check_csrf(request):
+        return _problem(chat, language, "err_csrf", 403)
+    result = await chat.otp.request(
+        str(body.get("phone", "")), _client_ip(request), chat.runtime.clock.now(), language
+    )
+    if result.error:
+        status = 429 if result.error in ("err_wait", "err_rate") else 400
+        return _problem(chat, language, result.error, status, seconds=result.retry_after)
+    return web.json_response({"ok": True}, headers=HEADERS)
+
+
+async def otp_verify(request: web.Request) -> web.Response:
+    chat = _chat(request)
+    body = await _json_body(request)
+    language = normalise_language(str(body.get("lang") or chat.runtime.settings.default_language))
+    if not chat.sessions.check_csrf(request):
+        return _problem(chat, language, "err_csrf", 403)
+    result = await chat.otp.verify(
+        str(body.get("phone", "")), str(body.get("code", "")), chat.runtime.clock.now(), language
+    )
+    if result.error or result.user_id is None:
+        key = result.error or "err_generic"
+        status = 429 if key == "err_too_many" else 400
+        return _problem(chat, language, key, status, left=result.attempts_left)
+    response = web.json_response({"ok": True}, headers=HEADERS)
+    chat.sessions.login(response, result.user_id)
+    return response
+
+
+async def logout(request: web.Request) -> web.Response:
+    chat = _chat(request)
+    if not chat.sessions.check_csrf(request):
+        return _problem(chat, chat.runtime.settings.default_language, "err_csrf", 403)
+    user_id = chat.sessions.user_id(request)
+    response = web.json_response({"ok": True}, headers=HEADERS)
+    chat.sessions.logout(response)
+    if user_id is not None:
+        await chat.hub.disconnect(user_id)
+    return response
+
+
+async def websocket(request: web.Request) -> web.StreamResponse:
+    chat = _chat(request)
+    if not chat.sessions.same_origin(request):
+        raise web.HTTPForbidden(text="cross-origin websocket refused")
+    user_id = chat.sessions.user_id(request)
+    if user_id is None:
+        raise web.HTTPUnauthorized(text="log in first")
+    ws = web.WebSocketResponse(heartbeat=20, max_msg_size=64 * 1024)
+    await ws.prepare(request)
+    try:
+        first = await ws.receive(timeout=15)
+    except TimeoutError:
+        await ws.close()
+        return ws
+    hello = _parse(first)
+    if hello is None or hello.get("type") != "hello":
+        await ws.close(code=4400, message=b"hello expected")
+        return ws
+    last = hello.get("last")
+    conn = Connection(ws, user_id, last if isinstance(last, int) and last >= 0 else 0)
+    language = await chat.language_of(user_id, request)
+    chat.hub.add(conn)
+    pusher = asyncio.create_task(_push(chat, conn, language), name=f"chat-push-{user_id}")
+    try:
+        async for message in ws:
+            data = _parse(message)
+            if data is None:
+                continue
+            if data.get("type") == "send":
+                cid, msg = data.get("cid"), data.get("msg")
+                if not isinstance(cid, str) or not cid or not isinstance(msg, dict):
+                    continue
+                fresh = await chat.channel.accept(user_id, cid[:64], msg)
+                await conn.send({"type": "ack", "cid": cid, "dup": not fresh})
+    finally:
+        chat.hub.remove(conn)
+        pusher.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await pusher
+    return ws
+
+
+def _parse(message: Any) -> dict[str, Any] | None:
+    if message.type != WSMsgType.TEXT:
+        return None
+    try:
+        data = json.loads(message.data)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+async def _push(chat: ChatApp, conn: Connection, language: str) -> None:
+    """Everything after the page's last ``seq``, then each new row as it is delivered."""
+    while not conn.ws.closed:
+        conn.wakeup.clear()
+        rows = await mailbox_after(chat.runtime.db, conn.user_id, conn.last)
+        for row in rows:
+            item = render_item(row.seq, row.payload, language, chat.base)
+            await conn.send({"type": "msg", "seq": row.seq, "item": item})
+            conn.last = row.seq
+        if not rows:
+            await conn.wakeup.wait()
+
+
+async def download(request: web.Request) -> web.StreamResponse:
+    chat = _chat(request)
+    user_id = chat.sessions.user_id(request)
+    if user_id is None:
+        raise web.HTTPUnauthorized(text="log in first")
+    seq = request.match_info["seq"]
+    if not seq.isdigit():
+        raise web.HTTPNotFound()
+    async with chat.runtime.db.read() as session:
+        row = (
+            await session.execute(
+                select(WebMailboxMessage).where(
+                    WebMailboxMessage.user_id == user_id, WebMailboxMessage.seq == int(seq)
+                )
+            )
+        ).scalar_one_or_none()
+    payload = row.payload if row is not None else {}
+    kind = payload.get("kind")
+    name = str(payload.get("filename") or "file")
+    headers = {
+        **HEADERS,
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+        "Cache-Control": "private, no-store",
+    }
+    if kind == "document":
+        data = str(payload.get("text", "")).encode("utf-8")
+        return web.Response(
+            body=data, headers={**headers, "Content-Type": "text/plain; charset=utf-8"}
+        )
+    if kind != "file":
+        raise web.HTTPNotFound()
+    root = chat.runtime.settings.data_dir.resolve()
+    path = (root / str(payload.get("path", ""))).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise web.HTTPNotFound()
+    log.info("user %s downloaded %s", user_id, path.name)
+    content_type = "application/pdf" if path.suffix == ".pdf" else "application/octet-stream"
+    return web.FileResponse(path, headers={**headers, "Content-Type": content_type})
+
+
+def add_chat(app: web.Application, runtime: Runtime, gateway: SmsGateway | None = None) -> ChatApp:
+    """Mount the chat at ``/chat``; ``gateway`` overrides ``SMS_GATEWAY`` (tests)."""
+    name = getattr(runtime.settings, "sms_gateway", "log")
+    gateway = gateway or runtime.extras.get(EXTRAS_GATEWAY) or make_gateway(name)
+    chat = ChatApp(runtime, gateway, dev_gateway=name == "log")
+    runtime.extras["webchat"] = chat
+    if runtime.telegram is None:
+        # No bot to link to: invitations carry the browser join link instead.
+        runtime.conversation.deep_link = lambda token: f"{chat.base}/chat/join/{token}"
+    sub = web.Application(client_max_size=64 * 1024)
+    sub[CHAT] = chat
+    sub.router.add_get("/", page)
+    sub.router.add_get("/join/{code}", page)
+    sub.router.add_get("/static/{name}", asset)
+    sub.router.add_post("/otp/request", otp_request)
+    sub.router.add_post("/otp/verify", otp_verify)
+    sub.router.add_post("/logout", logout)
+    sub.router.add_get("/ws", websocket)
+    sub.router.add_get("/file/{seq}", download)
+
+    async def lifecycle(_: web.Application) -> AsyncIterator[None]:
+        await chat.channel.start()
+        yield
+        for uid in list(chat.hub.connections):
+            await chat.hub.disconnect(uid)
+        await chat.channel.stop()
+
+    sub.cleanup_ctx.append(lifecycle)
+
+    app[CHAT] = chat
+    app.router.add_get("/chat", page)
+    app.add_subapp("/chat", sub)
+    return chat
+
+
+def setup(app: web.Application, runtime: Runtime) -> None:
+    """``web.app.WEB_MODULES`` entry point."""
+    add_chat(app, runtime)
