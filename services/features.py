@@ -56,6 +56,7 @@ FEATURE_MODULES: tuple[str, ...] = (
     "services.knowledge",
     "services.lawyers.handlers",
     "services.agreements",
+    "services.negotiation",
 )
 
 

@@ -14,6 +14,7 @@ MODEL_MODULES = (
     "legal_kb.models",
     "storage.lawyer_models",
     "storage.document_models",
+    "storage.negotiation_models",
     "storage.webchat_models",
 )
 

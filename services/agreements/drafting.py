@@ -85,7 +85,12 @@ async def start(turn: Turn, staff: StaffAccount, room: Room) -> list[Reply]:
     state = turn.state(STATE)
     if not state or state.get("case") != room.case.id:
         versions = await agreement_versions(turn.session, room.case.id)
-        terms = terms_of(versions[-1].content) if versions else AgreementTerms()
+        if versions:
+            terms = terms_of(versions[-1].content)
+        else:  # the terms the parties accepted in negotiation, if any (services.negotiation)
+            from services.negotiation.drafting import negotiated_terms
+
+            terms = await negotiated_terms(turn.session, room.case.id) or AgreementTerms()
         count = len(_seats(parties))
         if terms.copies < minimum_copies(count):
             terms = AgreementTerms.from_json({**terms.to_json(), "copies": minimum_copies(count)})

@@ -1,0 +1,364 @@
+"""Blind bidding in the room: opt-in by both parties, up to three rounds of confidential
+figures, settlement at the midpoint when they overlap (``mediation.blind_bidding``).
+
+Confidentiality is the whole point, so it is enforced here, in one place:
+
+- a figure is typed as the answer to our question and captured by the message hook before the
+  room relay sees it; it is stored only encrypted (``BlindBid.figure``, ``EncryptedText``);
+- the only message that contains a figure goes to the chat that typed it (the receipt);
+- everyone else — the other side and the mediator — learns only "submitted", "no overlap in
+  round N", or, at settlement, the midpoint; no case event, record entry, log line or timer
+  payload carries a figure;
+- the raw Telegram update that carried the figure is stored in the inbox before it is handled
+  (the service's durability rule); its text is overwritten in the same transaction that stores
+  the encrypted figure.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import select
+
+from mediation.blind_bidding import (
+    MAX_ROUNDS,
+    BiddingStatus,
+    BidRefusal,
+    check_figure,
+    close_round,
+    role_of,
+)
+from mediation.case_state import CaseStatus
+from mediation.offers import Side, yuan_to_fen
+from mediation.replies import Msg, Reply, button, reply
+from mediation.validation import InvalidInput, parse_amount
+from services.negotiation.common import (
+    INPUT,
+    capital,
+    lock_room,
+    mediator_members,
+    member_side,
+    money,
+    send_to,
+    side_label,
+    staff_members,
+)
+from services.room import Room, label_of
+from services.turn import Turn
+from storage.models import CaseEvent, CaseMember, InboxUpdate
+from storage.negotiation_models import BlindBid, BlindBidding
+
+log = logging.getLogger(__name__)
+ACTIVE = (BiddingStatus.OPT_IN.value, BiddingStatus.OPEN.value)
+
+
+async def current(turn: Turn, case_id: int) -> BlindBidding | None:
+    return (
+        await turn.session.execute(
+            select(BlindBidding)
+            .where(BlindBidding.case_id == case_id, BlindBidding.status.in_(ACTIVE))
+            .order_by(BlindBidding.id.desc())
+            .limit(1)
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+
+
+def _parties(room: Room) -> list[CaseMember]:
+    return [m for m in room.present() if member_side(m) is not None]
+
+
+async def start(turn: Turn, room: Room, member: CaseMember, side: Side | None) -> list[Reply]:
+    """``/bid``: propose blind bidding (a party opts in by proposing it)."""
+    if room.case.status != CaseStatus.MEDIATING.value:
+        return [reply("negotiation.not_now", status=Msg(f"status.{room.case.status}"))]
+    found = await current(turn, room.case.id)
+    if found is not None:
+        if found.status == BiddingStatus.OPEN.value and side is not None:
+            return [ask_figure(turn, found, side)]
+        if (
+            found.status == BiddingStatus.OPT_IN.value
+            and side is not None
+            and side.value not in found.opted_in
+        ):
+            return await opt_in(turn, found.id, member.user_id or 0)
+        return [reply("negotiation.bid_running")]
+    bidding = BlindBidding(
+        case_id=room.case.id,
+        payer_side=Side.RESPONDENT.value,
+        status=BiddingStatus.OPT_IN.value,
+        opted_in=[side.value] if side else [],
+        round=0,
+        started_by_member_id=member.id,
+        created_at=turn.now,
+    )
+    turn.session.add(bidding)
+    await turn.session.flush()
+    turn.session.add(
+        CaseEvent(
+            case_id=room.case.id,
+            at=turn.now,
+            kind="bidding_proposed",
+            actor=f"member:{member.id}",
+            data={"bidding": bidding.id},
+        )
+    )
+    invite = Reply(
+        Msg(
+            "negotiation.bid_invite",
+            {"number": room.case.number, "who": label_of(member), "rounds": MAX_ROUNDS},
+        ),
+        buttons=(
+            (
+                button("negotiation.btn_bid_join", f"ng:bo:{bidding.id}"),
+                button("negotiation.btn_bid_decline", f"ng:bn:{bidding.id}"),
+            ),
+        ),
+    )
+    targets = [m for m in _parties(room) if side is None or member_side(m) is not side]
+    send_to(turn, room, targets, invite)
+    staff = [m for m in staff_members(room) if m.id != member.id]
+    send_to(
+        turn,
+        room,
+        staff,
+        reply("negotiation.bid_proposed_staff", who=label_of(member), number=room.case.number),
+    )
+    return [reply("negotiation.bid_started", rounds=MAX_ROUNDS)]
+
+
+async def opt_in(turn: Turn, bidding_id: int, user_id: int) -> list[Reply]:
+    bidding = await turn.session.get(BlindBidding, bidding_id, with_for_update=True)
+    room = await lock_room(turn.session, bidding.case_id) if bidding else None
+    if bidding is None or room is None or bidding.status != BiddingStatus.OPT_IN.value:
+        return [reply("bot.stale_button")]
+    member = room.of_user(user_id)
+    side = member_side(member) if member else None
+    if member is None or side is None:
+        return [reply("room.refused_not_member")]
+    if side.value in bidding.opted_in:
+        return [reply("negotiation.bid_waiting_other")]
+    bidding.opted_in = sorted({*bidding.opted_in, side.value})
+    if set(bidding.opted_in) < {s.value for s in Side}:
+        send_to(
+            turn,
+            room,
+            mediator_members(room),
+            reply("negotiation.bid_opted_staff", who=label_of(member)),
+        )
+        return [reply("negotiation.bid_waiting_other")]
+    bidding.status, bidding.round = BiddingStatus.OPEN.value, 1
+    send_to(
+        turn,
+        room,
+        staff_members(room),
+        reply("negotiation.bid_open_staff", number=room.case.number, round=1),
+    )
+    for m in _parties(room):
+        if m.id == member.id:
+            continue
+        s = member_side(m)
+        assert s is not None
+        send_to(turn, room, [m], _figure_prompt(bidding, s))
+    return [ask_figure(turn, bidding, side)]
+
+
+async def decline(turn: Turn, bidding_id: int, user_id: int) -> list[Reply]:
+    bidding = await turn.session.get(BlindBidding, bidding_id, with_for_update=True)
+    room = await lock_room(turn.session, bidding.case_id) if bidding else None
+    if bidding is None or room is None or bidding.status not in ACTIVE:
+        return [reply("bot.stale_button")]
+    member = room.of_user(user_id)
+    if member is None or member_side(member) is None:
+        return [reply("room.refused_not_member")]
+    bidding.status, bidding.finished_at = BiddingStatus.CANCELLED.value, turn.now
+    others = [m for m in room.present() if m.id != member.id]
+    send_to(turn, room, others, reply("negotiation.bid_declined", who=label_of(member)))
+    return [reply("negotiation.bid_declined_ok")]
+
+
+def _figure_prompt(bidding: BlindBidding, side: Side) -> Reply:
+    role = role_of(side, Side(bidding.payer_side))
+    return Reply(
+        Msg(f"negotiation.bid_ask_{role.value}", {"round": bidding.round, "rounds": MAX_ROUNDS}),
+        buttons=((button("negotiation.btn_bid_enter", f"ng:bb:{bidding.id}"),),),
+    )
+
+
+def ask_figure(turn: Turn, bidding: BlindBidding, side: Side) -> Reply:
+    turn.set_state(INPUT, {"kind": "bid", "bidding": bidding.id, "round": bidding.round})
+    return _figure_prompt(bidding, side)
+
+
+async def arm(turn: Turn, bidding_id: int, user_id: int) -> list[Reply]:
+    """The "enter my figure" button: the next text is the figure."""
+    bidding = await turn.session.get(BlindBidding, bidding_id)
+    room = await lock_room(turn.session, bidding.case_id) if bidding else None
+    if bidding is None or room is None or bidding.status != BiddingStatus.OPEN.value:
+        return [reply("bot.stale_button")]
+    member = room.of_user(user_id)
+    side = member_side(member) if member else None
+    if side is None:
+        return [reply("room.refused_not_member")]
+    turn.set_state(INPUT, {"kind": "bid", "bidding": bidding.id, "round": bidding.round})
+    return [question_reply(bidding, side)]
+
+
+def question_reply(bidding: BlindBidding, side: Side) -> Reply:
+    role = role_of(side, Side(bidding.payer_side))
+    return Reply(
+        Msg("negotiation.bid_type", {"what": Msg(f"negotiation.bid_what_{role.value}")}),
+        buttons=((button("negotiation.btn_input_cancel", "ng:ic"),),),
+    )
+
+
+async def on_figure(turn: Turn, user_id: int, pending: dict[str, Any], text: str) -> list[Reply]:
+    """A figure typed in answer to our question. Never relayed; stored encrypted."""
+    await _scrub_inbox(turn)
+    bidding = await turn.session.get(BlindBidding, int(pending["bidding"]), with_for_update=True)
+    room = await lock_room(turn.session, bidding.case_id) if bidding else None
+    if bidding is None or room is None or bidding.status != BiddingStatus.OPEN.value:
+        turn.set_state(INPUT, None)
+        return [reply("negotiation.bid_over")]
+    member = room.of_user(user_id)
+    side = member_side(member) if member else None
+    if member is None or side is None:
+        turn.set_state(INPUT, None)
+        return [reply("room.refused_not_member")]
+    try:
+        fen = yuan_to_fen(parse_amount(text))
+    except InvalidInput as exc:
+        return [reply(exc.key, **exc.params), question_reply(bidding, side)]
+    mine = list(
+        (
+            await turn.session.execute(
+                select(BlindBid)
+                .where(BlindBid.bidding_id == bidding.id, BlindBid.side == side.value)
+                .order_by(BlindBid.round)
+            )
+        ).scalars()
+    )
+    if any(b.round == bidding.round for b in mine):
+        turn.set_state(INPUT, None)
+        return [reply(f"negotiation.bid_err_{BidRefusal.ALREADY.value}", round=bidding.round)]
+    role = role_of(side, Side(bidding.payer_side))
+    previous = int(mine[-1].figure) if mine else None
+    refusal = check_figure(role, fen, previous)
+    if refusal is not None:
+        params = {"previous": money(previous) if previous is not None else ""}
+        return [
+            reply(f"negotiation.bid_err_{refusal.value}", **params),
+            question_reply(bidding, side),
+        ]
+    turn.session.add(
+        BlindBid(
+            bidding_id=bidding.id,
+            round=bidding.round,
+            side=side.value,
+            member_id=member.id,
+            figure=str(fen),
+            at=turn.now,
+        )
+    )
+    turn.set_state(INPUT, None)
+    await turn.session.flush()
+    # The figure is echoed only to the chat that typed it.
+    receipt = reply("negotiation.bid_received", round=bidding.round, amount=money(fen))
+    others = [m for m in room.present() if m.id != member.id]
+    both = list(
+        (
+            await turn.session.execute(
+                select(BlindBid).where(
+                    BlindBid.bidding_id == bidding.id, BlindBid.round == bidding.round
+                )
+            )
+        ).scalars()
+    )
+    if len({b.side for b in both}) < 2:
+        send_to(
+            turn,
+            room,
+            others,
+            reply("negotiation.bid_submitted_notice", who=side_label(side), round=bidding.round),
+        )
+        return [receipt]
+    figures = {Side(b.side): int(b.figure) for b in both}
+    payer = Side(bidding.payer_side)
+    result = close_round(bidding.round, figures[payer], figures[payer.other])
+    everyone = room.present()
+    if result.settled and result.amount_fen is not None:
+        bidding.status, bidding.settled_fen = BiddingStatus.SETTLED.value, result.amount_fen
+        bidding.finished_at = turn.now
+        turn.session.add(
+            CaseEvent(
+                case_id=room.case.id,
+                at=turn.now,
+                kind="bidding_settled",
+                actor="rule",
+                data={
+                    "bidding": bidding.id,
+                    "round": result.round,
+                    "amount_fen": result.amount_fen,
+                },
+            )
+        )
+        settled = Reply(
+            Msg(
+                "negotiation.bid_settled",
+                {
+                    "number": room.case.number,
+                    "round": result.round,
+                    "amount": money(result.amount_fen),
+                    "capital": capital(result.amount_fen),
+                    "payer": side_label(payer),
+                    "payee": side_label(payer.other),
+                },
+            )
+        )
+        send_to(turn, room, [m for m in everyone if m.id != member.id], settled)
+        send_to(turn, room, mediator_members(room), reply("negotiation.bid_settled_mediator"))
+        return [receipt, settled]
+    if result.final:
+        bidding.status, bidding.finished_at = BiddingStatus.NO_OVERLAP.value, turn.now
+        turn.session.add(
+            CaseEvent(
+                case_id=room.case.id,
+                at=turn.now,
+                kind="bidding_no_overlap",
+                actor="rule",
+                data={"bidding": bidding.id},
+            )
+        )
+        failed = reply("negotiation.bid_failed", number=room.case.number, rounds=MAX_ROUNDS)
+        send_to(turn, room, [m for m in everyone if m.id != member.id], failed)
+        return [receipt, failed]
+    bidding.round += 1
+    gap = reply(
+        "negotiation.bid_no_overlap", round=result.round, next=bidding.round, rounds=MAX_ROUNDS
+    )
+    send_to(turn, room, staff_members(room), gap)
+    for m in _parties(room):
+        s = member_side(m)
+        assert s is not None
+        if m.id != member.id:
+            send_to(turn, room, [m], gap, _figure_prompt(bidding, s))
+    turn.set_state(INPUT, {"kind": "bid", "bidding": bidding.id, "round": bidding.round})
+    return [receipt, gap, _figure_prompt(bidding, side)]
+
+
+async def _scrub_inbox(turn: Turn) -> None:
+    """Overwrite the text of the stored update that carried the figure (same transaction)."""
+    message_id = turn.event.message_id
+    if message_id is None:
+        return
+    rows = await turn.session.execute(
+        select(InboxUpdate)
+        .where(InboxUpdate.chat_key == str(turn.event.chat_id))
+        .order_by(InboxUpdate.update_id.desc())
+        .limit(5)
+    )
+    for row in rows.scalars():
+        message = row.payload.get("message") if isinstance(row.payload, dict) else None
+        if isinstance(message, dict) and message.get("message_id") == message_id:
+            row.payload = {**row.payload, "message": {**message, "text": "[blind bid]"}}

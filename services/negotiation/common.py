@@ -1,0 +1,154 @@
+"""Shared helpers of the negotiation feature: money as people read it, the summary card of a
+set of terms, who is on which side, and who may act.
+
+Money is shown as ``¥1,234.00`` with the capital form (大写) from ``documents.amounts`` — the
+same helper the agreement uses, so a figure reads the same in chat and on paper.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from documents.amounts import format_amount, to_capital
+from mediation.offers import OfferTerms, Side
+from mediation.permissions import Action, can
+from mediation.replies import Msg, Reply, button
+from services import mediators
+from services.delivery import Address
+from services.party_flow import facts as case_facts
+from services.party_flow import party_actor
+from services.room import Room
+from services.turn import Turn
+from storage.db import Database
+from storage.models import CaseMember, StaffAccount
+
+INPUT = "ng_input"
+
+
+def yuan(fen: int) -> Decimal:
+    return (Decimal(fen) / 100).quantize(Decimal("0.01"))
+
+
+def money(fen: int) -> str:
+    """``¥1,234.00``"""
+    return f"¥{format_amount(yuan(fen))}"
+
+
+def capital(fen: int) -> str:
+    """``壹仟贰佰叁拾肆元整``"""
+    return to_capital(yuan(fen))
+
+
+def side_label(side: Side | str | None) -> Msg:
+    if side is None:
+        return Msg("role.mediator")
+    return Msg(f"role.{Side(side).value}")
+
+
+def terms_lines(terms: OfferTerms) -> list[Msg]:
+    """The summary card's lines: who pays what, when; then the actions; then the note."""
+    lines: list[Msg] = []
+    if terms.amount_fen:
+        lines.append(
+            Msg(
+                "negotiation.line_amount",
+                {
+                    "payer": side_label(terms.payer),
+                    "payee": side_label(terms.payee),
+                    "amount": money(terms.amount_fen),
+                    "capital": capital(terms.amount_fen),
+                },
+            )
+        )
+        if terms.instalments:
+            for n, inst in enumerate(terms.instalments, 1):
+                lines.append(
+                    Msg(
+                        "negotiation.line_instalment",
+                        {"n": n, "date": inst.due.isoformat(), "amount": money(inst.fen)},
+                    )
+                )
+        elif terms.deadline is not None:
+            lines.append(Msg("negotiation.line_once", {"date": terms.deadline.isoformat()}))
+    for action in terms.actions:
+        lines.append(
+            Msg(
+                "negotiation.line_action",
+                {
+                    "what": Msg(f"negotiation.action_{action.kind.value}"),
+                    "detail": f"（{action.detail}）" if action.detail else "",
+                    "deadline": Msg("negotiation.by_date", {"date": action.deadline.isoformat()})
+                    if action.deadline
+                    else "",
+                },
+            )
+        )
+    if terms.note:
+        lines.append(Msg("negotiation.line_note", {"note": terms.note}))
+    return lines
+
+
+def member_side(member: CaseMember) -> Side | None:
+    return Side(member.role) if member.role in (Side.APPLICANT, Side.RESPONDENT) else None
+
+
+def side_members(room: Room, side: Side) -> list[CaseMember]:
+    return [m for m in room.present() if m.role == side.value]
+
+
+def staff_members(room: Room) -> list[CaseMember]:
+    return [m for m in room.present() if m.role in ("mediator", "lawyer")]
+
+
+def mediator_members(room: Room) -> list[CaseMember]:
+    return [m for m in room.present() if m.role == "mediator"]
+
+
+def party_may_speak(room: Room, member: CaseMember) -> bool:
+    return can(party_actor(member), Action.SPEAK, case_facts(room))
+
+
+def mediator_may_run(turn: Turn, staff: StaffAccount, room: Room) -> bool:
+    """The case's assigned mediator, while the case is active (第二十二条)."""
+    member = room.of_staff(staff.id)
+    actor = mediators.staff_actor(staff, room.case, member, turn.units)
+    return member is not None and actor.assigned and can(actor, Action.SPEAK, case_facts(room))
+
+
+def address_of(room: Room, member: CaseMember) -> Address | None:
+    return room.addresses.get(member.id)
+
+
+def send_to(turn: Turn, room: Room, members: list[CaseMember], *replies: Reply) -> None:
+    for m in members:
+        address = room.addresses.get(m.id)
+        if address is not None:
+            turn.out.send(address, *replies)
+
+
+def question(key: str, **params: object) -> Reply:
+    """A question answered by the next text; the button takes it back."""
+    return Reply(Msg(key, params), buttons=((button("negotiation.btn_input_cancel", "ng:ic"),),))
+
+
+async def ensure_tables(db: Database) -> None:
+    """Create this feature's tables when the migrations predate them (idempotent); Alembic
+    stays the source of truth for deployments."""
+    from storage.base import Base
+    from storage.negotiation_models import NEGOTIATION_TABLES
+
+    def create(sync: Any) -> None:
+        tables = [Base.metadata.tables[name] for name in NEGOTIATION_TABLES]
+        Base.metadata.create_all(sync, tables=tables)
+
+    async with db.write_engine.begin() as conn:
+        await conn.run_sync(create)
+
+
+async def lock_room(session: AsyncSession, case_id: int) -> Room | None:
+    from services.room import load_room
+
+    return await load_room(session, case_id, lock=True)

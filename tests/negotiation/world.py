@@ -1,0 +1,145 @@
+"""A mediating room in a real database, driven through the real conversation service.
+
+People are Telegram ids; what they "see" is their rows in the outbox (the durable record of
+every message the service sends). Buttons are pressed by label, from the newest message in the
+person's chat that has one — as a person would.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from core.clock import FakeClock
+from mediation import intake
+from services import features
+from services.conversation import ConversationService
+from services.inbound import Command, Inbound
+from services.timers import TimerService
+from services.units import load_units, sync_units
+from storage.db import Database
+from storage.models import Case, CaseMember, CaseParty, OutboxMessage, StaffAccount, User
+from tests.conftest import make_settings
+
+#: Friday 27 November 2026, 10:00 in Asia/Shanghai.
+MORNING = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+APPLICANT, RESPONDENT, MEDIATOR = 7001, 7002, 7003
+NUMBER = "（2026）示调字第0001号"
+
+
+class World:
+    def __init__(self, db: Database, tmp_path: Path) -> None:
+        features.load()
+        self.db = db
+        self.settings = make_settings(tmp_path)
+        self.units = load_units(self.settings.units_file)
+        self.clock = FakeClock(MORNING)
+        self.service = ConversationService(db, self.settings, self.units, self.clock)
+        self.timers = TimerService(db, self.clock)
+        for kind, handler in features.TIMERS.items():
+            self.timers.register(kind, handler)
+        self.case_id = 0
+        self._seen: dict[int, int] = {}
+        self._message_id = 0
+
+    async def room(self, mode: str = "joint") -> int:
+        async with self.db.write() as s:
+            await sync_units(s, self.units)
+            ua, ur = User(telegram_id=APPLICANT), User(telegram_id=RESPONDENT)
+            staff = StaffAccount(
+                username="med",
+                display_name="王调解员",
+                password_hash="x",
+                role="mediator",
+                unit_code=self.units.default.code,
+                telegram_id=MEDIATOR,
+            )
+            case = Case(
+                number=NUMBER,
+                unit_code=self.units.default.code,
+                dispute_type="labour_wages",
+                status="mediating",
+                facts="拖欠工资三个月",
+                claims="支付工资一万二千元",
+                place="九龙坡区",
+                room_mode=mode,
+                session_open=True,
+            )
+            s.add_all([ua, ur, staff, case])
+            await s.flush()
+            case.mediator_id = staff.id
+            pa = CaseParty(case_id=case.id, user_id=ua.id, side="applicant", name="张三")
+            pr = CaseParty(case_id=case.id, user_id=ur.id, side="respondent", name="李四")
+            s.add_all([pa, pr])
+            await s.flush()
+            s.add_all(
+                [
+                    CaseMember(case_id=case.id, role="applicant", party_id=pa.id, user_id=ua.id),
+                    CaseMember(case_id=case.id, role="respondent", party_id=pr.id, user_id=ur.id),
+                    CaseMember(case_id=case.id, role="mediator", staff_id=staff.id),
+                ]
+            )
+            self.case_id = case.id
+        return self.case_id
+
+    async def _send(self, who: int, payload: Any) -> None:
+        self._message_id += 1
+        await self.service.handle(
+            Inbound("telegram", str(who), str(who), payload, message_id=self._message_id)
+        )
+
+    async def command(self, who: int, name: str, *args: str) -> list[str]:
+        await self._send(who, Command(name, args))
+        return await self.new(who)
+
+    async def text(self, who: int, text: str) -> list[str]:
+        await self._send(who, intake.TextInput(text))
+        return await self.new(who)
+
+    async def file(self, who: int) -> list[str]:
+        await self._send(who, intake.FileInput("photo", "file-ref-1"))
+        return await self.new(who)
+
+    async def press(self, who: int, label: str) -> list[str]:
+        """Press the button labelled ``label`` on the newest message that has it."""
+        for payload in reversed(await self.payloads(who)):
+            for row in payload.get("buttons", []):
+                for b in row:
+                    if b["text"] == label and "action" in b:
+                        self._message_id += 1
+                        await self.service.handle(
+                            Inbound(
+                                "telegram",
+                                str(who),
+                                str(who),
+                                intake.ActionInput(b["action"]),
+                                callback_id=f"cb{self._message_id}",
+                            )
+                        )
+                        return await self.new(who)
+        raise AssertionError(f"no button {label!r} for {who}")
+
+    async def payloads(self, who: int | None = None) -> list[dict[str, Any]]:
+        async with self.db.read() as s:
+            stmt = select(OutboxMessage).order_by(OutboxMessage.id)
+            if who is not None:
+                stmt = stmt.where(OutboxMessage.chat_id == str(who))
+            return [row.payload for row in (await s.execute(stmt)).scalars()]
+
+    async def rows(self) -> list[OutboxMessage]:
+        async with self.db.read() as s:
+            return list((await s.execute(select(OutboxMessage))).scalars())
+
+    async def new(self, who: int) -> list[str]:
+        """Texts sent to ``who`` since the last look."""
+        texts = [p["text"] for p in await self.payloads(who) if "text" in p]
+        start = self._seen.get(who, 0)
+        self._seen[who] = len(texts)
+        return texts[start:]
+
+    async def drain(self) -> None:
+        for who in (APPLICANT, RESPONDENT, MEDIATOR):
+            await self.new(who)
