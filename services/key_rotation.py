@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from sqlalchemy import Column, LargeBinary, Table, select, tuple_, type_coerce, update
+from sqlalchemy import Column, LargeBinary, Table, inspect, select, tuple_, type_coerce, update
 
 from core import crypto
 from storage.base import EncryptedText
@@ -74,7 +74,13 @@ async def rotate(
     primary = Fernet(keys[0].encode())
     ring = MultiFernet([Fernet(k.encode()) for k in keys])
     report = RotationReport()
+    async with db.read() as session:
+        conn = await session.connection()
+        present = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
     for table, columns in encrypted_columns():
+        if table.name not in present:
+            progress(f"{table.name}: not in this database (migration not applied), skipped")
+            continue
         pk = list(table.primary_key.columns)
         hashes = {c.name: table.c[c.name + "_hash"] for c in columns if c.name + "_hash" in table.c}
         raw = [type_coerce(c, LargeBinary).label(c.name) for c in columns]
