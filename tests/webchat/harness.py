@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.standin import StandinBotAPI
+from core.clock import Clock
 from core.config import Settings
 from main import Runtime, build_runtime, start_runtime, stop_runtime
 from services.webchat.otp import MemorySmsGateway
@@ -45,6 +46,7 @@ async def chat_service(
     database_url: str | None = None,
     pool: Any = None,
     sealer: Any = None,
+    clock: Clock | None = None,
     **extra: str,
 ) -> AsyncIterator[tuple[Runtime, str, MemorySmsGateway]]:
     """Yields the runtime, the web server's base URL and the SMS gateway holding the codes."""
@@ -60,14 +62,14 @@ async def chat_service(
     }
     settings = Settings.from_env(env)
     await asyncio.to_thread(upgrade, settings.database_url)
-    runtime = await build_runtime(settings)
+    runtime = await build_runtime(settings, clock=clock)
     if pool is not None:
         runtime.extras["render_pool"] = pool
         runtime.extras["sealer"] = sealer
     await create_webchat_tables(runtime)
     gateway = MemorySmsGateway()
     runtime.extras["webchat.sms_gateway"] = gateway
-    await start_runtime(runtime)
+    await start_runtime(runtime, timers=clock is None)
     runner = web.AppRunner(create_app(runtime), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()

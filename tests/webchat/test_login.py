@@ -1,0 +1,111 @@
+"""Phone login by one-time code: each kind of refusal is told in plain Chinese on the page, and
+the limits are kept in the database (hashed codes, expiry, tries, per-phone rate)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlalchemy import select
+
+from bot.standin import StandinBotAPI
+from core.clock import FakeClock
+from storage.webchat_models import WebOtp
+from tests.webchat.harness import PHONE_VIEWPORT, chat_service, shot
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PHONE = "13800009001"
+
+
+async def message(page: Any) -> str:
+    await page.wait_for_selector("#login-msg:not([hidden])")
+    return str(await page.inner_text("#login-msg"))
+
+
+async def request_code(page: Any) -> str:
+    await page.evaluate("document.getElementById('login-msg').hidden = true")
+    await page.click("#send-code")
+    return await message(page)
+
+
+async def enter_code(page: Any, code: str) -> str:
+    await page.evaluate("document.getElementById('login-msg').hidden = true")
+    await page.fill("#code", code)
+    await page.click("#login-btn")
+    return await message(page)
+
+
+async def test_wrong_expired_and_rate_limited_codes(tmp_path: Path, browser: Any) -> None:
+    clock = FakeClock()
+    async with StandinBotAPI() as standin:
+        async with chat_service(standin, tmp_path / "var", clock=clock) as (runtime, base, sms):
+            ctx = await browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
+            page = await ctx.new_page()
+            await page.goto(base + "/chat")
+            assert await page.inner_text("#send-code") == "获取验证码"
+            await shot(page, "chat-login-phone.png")
+
+            await page.fill("#phone", "12345")
+            assert "手机号格式不对" in await request_code(page)
+
+            await page.fill("#phone", "138 0000 9001")
+            assert "验证码已发送" in await request_code(page)
+            code = sms.sent[PHONE]
+            wrong = "000000" if code != "000000" else "111111"
+            assert await enter_code(page, wrong) == "验证码不正确，还可以再试 4 次。"
+            clock.advance(minutes=6)
+            assert await enter_code(page, code) == "验证码已过期，请重新获取。"
+
+            # A new code; asking again at once is refused with the wait.
+            assert "验证码已发送" in await request_code(page)
+            assert "秒后再试" in await request_code(page)
+            for _ in range(5):  # five wrong tries burn the code
+                text = await enter_code(page, wrong)
+            assert text == "错误次数太多，这个验证码已失效，请重新获取。"
+            assert await enter_code(page, sms.sent[PHONE]) == text
+
+            # At most five codes an hour per phone.
+            for _ in range(3):
+                clock.advance(seconds=61)
+                assert "验证码已发送" in await request_code(page)
+            clock.advance(seconds=61)
+            assert await request_code(page) == "获取验证码太频繁，请一小时后再试。"
+            await shot(page, "chat-login-refused-phone.png")
+
+            # An hour later it works, and the right code logs in.
+            clock.advance(hours=1)
+            assert "验证码已发送" in await request_code(page)
+            await page.fill("#code", sms.sent[PHONE])
+            await page.click("#login-btn")
+            await page.wait_for_selector("#chat:not([hidden])")
+
+            # Only keyed hashes are stored: no code, no phone number.
+            async with runtime.db.read() as session:
+                rows = list((await session.execute(select(WebOtp))).scalars())
+            assert len(rows) == 6
+            for row in rows:
+                assert PHONE not in f"{row.phone_hash}{row.code_hash}"
+                assert sms.sent[PHONE] not in row.code_hash
+            await ctx.close()
+
+
+async def test_forms_without_the_csrf_token_are_refused(tmp_path: Path) -> None:
+    async with StandinBotAPI() as standin:
+        async with chat_service(standin, tmp_path / "var") as (_runtime, base, sms):
+            async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+                async with http.get(f"{base}/chat") as resp:
+                    assert resp.status == 200
+                async with http.post(f"{base}/chat/otp/request", json={"phone": PHONE}) as resp:
+                    assert resp.status == 403
+                    assert (await resp.json())["message"] == "页面已过期，请刷新后再试。"
+                csrf = next(c.value for c in http.cookie_jar if c.key == "chat_csrf")
+                async with http.post(
+                    f"{base}/chat/otp/request",
+                    json={"phone": PHONE},
+                    headers={"X-CSRF-Token": csrf, "Origin": "http://evil.example"},
+                ) as resp:
+                    assert resp.status == 403
+                assert PHONE not in sms.sent
