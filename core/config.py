@@ -65,6 +65,10 @@ class Settings:
     llm_base_url: str | None = None
     llm_api_key: str | None = None
     llm_model: str | None = None
+    asr_backend: str = "faster-whisper"
+    asr_model_dir: Path | None = None
+    asr_workers: int = 1
+    asr_threads: int = 1
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -130,6 +134,10 @@ class Settings:
         log_level = (get("LOG_LEVEL") or "INFO").upper()
         if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ConfigError("LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")
+        asr_backend = (get("ASR_BACKEND") or "faster-whisper").lower()
+        if asr_backend not in ("faster-whisper", "none"):
+            raise ConfigError("ASR_BACKEND", "must be faster-whisper or none")
+        asr_dir = get("ASR_MODEL_DIR")
         llm_url = get("LLM_BASE_URL")
         if llm_url and not get("LLM_MODEL"):
             raise ConfigError("LLM_MODEL", "required when LLM_BASE_URL is set")
@@ -187,6 +195,10 @@ class Settings:
             llm_base_url=_http_url("LLM_BASE_URL", llm_url).rstrip("/") if llm_url else None,
             llm_api_key=get("LLM_API_KEY"),
             llm_model=get("LLM_MODEL"),
+            asr_backend=asr_backend,
+            asr_model_dir=Path(asr_dir).expanduser().resolve() if asr_dir else None,
+            asr_workers=_number("ASR_WORKERS", get("ASR_WORKERS"), 1, int, 1, 64),
+            asr_threads=_number("ASR_THREADS", get("ASR_THREADS"), 1, int, 1, 64),
             extra={k: v for k, v in env.items() if k.startswith("MEDIATION_")},
         )
 

@@ -57,6 +57,7 @@ FEATURE_MODULES: tuple[str, ...] = (
     "services.lawyers.handlers",
     "services.agreements",
     "services.negotiation",
+    "services.voice",
 )
 
 

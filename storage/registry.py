@@ -16,6 +16,7 @@ MODEL_MODULES = (
     "storage.document_models",
     "storage.negotiation_models",
     "storage.webchat_models",
+    "storage.voice_models",
 )
 
 

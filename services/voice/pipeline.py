@@ -1,0 +1,309 @@
+"""The channel-agnostic voice pipeline: keep the audio, transcribe it off the event loop, show
+the text to the speaker, and let only a confirmed text enter the record.
+
+Why the speaker confirms first: a machine transcript of a party's words is not their statement
+until they say it is; a wrong amount or name in the 调解笔录 could mislead the mediation. So the
+transcript goes to the speaker alone (with 确认/修改), and only the confirmed — possibly
+corrected — text is relayed under the room's rules and kept as their statement, marked
+（语音转写）.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.clock import Clock
+from mediation.replies import Msg, Reply, button
+from services.delivery import Outgoing
+from services.outbox import QueuedMessage
+from services.room import Room, load_room
+from speech.audio import extension_for
+from speech.backends import TranscriptionUnavailable
+from speech.worker import SpeechWorker
+from storage.db import Database
+from storage.models import CaseMember, Evidence
+from storage.voice_models import VoiceTranscript, VoiceTranscriptVersion
+
+log = logging.getLogger(__name__)
+
+AUDIO_KINDS = frozenset({"voice", "audio"})
+#: Telegram's Bot API serves files up to 20 MB; a longer recording is kept but not transcribed.
+MAX_AUDIO_BYTES = 20 * 1024 * 1024
+MAX_TEXT = 4000
+
+#: (channel, file_ref) → the file's bytes. The Telegram adapter downloads through getFile.
+Fetcher = Callable[[str, str], Awaitable[bytes]]
+Deliver = Callable[[list[QueuedMessage]], None]
+
+
+@dataclass(frozen=True)
+class AudioIn:
+    """A voice or audio message as any channel delivers it.
+
+    ``data`` is given when the channel already holds the bytes (a browser upload); otherwise
+    the file is fetched by ``file_ref`` from the channel after the transaction commits.
+    """
+
+    kind: str  # "voice" or "audio"
+    channel: str
+    file_ref: str
+    mime_type: str | None = None
+    name: str | None = None
+    size: int | None = None
+    data: bytes | None = None
+
+
+def transcript_reply(t: VoiceTranscript) -> Reply:
+    return Reply(
+        Msg("voice.transcript", {"text": t.text or ""}),
+        buttons=(
+            (button("voice.confirm", f"v:ok:{t.id}"), button("voice.edit", f"v:edit:{t.id}")),
+        ),
+    )
+
+
+def asr_language(language: str) -> str | None:
+    """Mandarin unless the speaker chose English (then Whisper detects the language)."""
+    return None if language == "en" else "zh"
+
+
+def evidence_path(data_dir: Path, ev: Evidence) -> Path:
+    return (
+        data_dir / "evidence" / str(ev.case_id) / f"{ev.id}{extension_for(ev.mime_type, ev.kind)}"
+    )
+
+
+def write_file(path: Path, data: bytes) -> str:
+    """Write atomically; return the SHA-256 (kept with the evidence to show it is unchanged)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(path.suffix + ".part")
+    partial.write_bytes(data)
+    partial.replace(path)
+    return hashlib.sha256(data).hexdigest()
+
+
+async def accept_audio(
+    session: AsyncSession,
+    service: VoiceService | None,
+    room: Room,
+    member: CaseMember,
+    audio: AudioIn,
+    *,
+    audio_message_id: int | None,
+    language: str,
+    now: datetime,
+) -> tuple[VoiceTranscript, Reply]:
+    """Keep ``audio`` as the speaker's evidence in ``room``'s case and queue its transcription.
+
+    The entry point for every channel: the caller relays the audio itself as it does today
+    (its room message id goes in ``audio_message_id``), calls this in the same transaction, sends
+    the returned reply to the speaker ("正在转写…", or "transcription unavailable"), and after the
+    commit calls ``service.schedule(transcript.id)``.
+    """
+    ev = Evidence(
+        case_id=room.case.id,
+        party_id=member.party_id,
+        kind=audio.kind,
+        channel=audio.channel,
+        file_ref=audio.file_ref,
+        file_name=audio.name,
+        mime_type=audio.mime_type,
+        size=audio.size if audio.data is None else len(audio.data),
+        created_at=now,
+    )
+    session.add(ev)
+    await session.flush()
+    if audio.data is not None and service is not None:
+        path = evidence_path(service.data_dir, ev)
+        ev.sha256 = await asyncio.to_thread(write_file, path, audio.data)
+        ev.stored_path = str(path)
+    available = service is not None and service.worker.available
+    too_big = (ev.size or 0) > MAX_AUDIO_BYTES
+    status = "pending" if available and not too_big else "unavailable"
+    t = VoiceTranscript(
+        case_id=room.case.id,
+        member_id=member.id,
+        evidence_id=ev.id,
+        audio_message_id=audio_message_id,
+        channel=audio.channel,
+        language=language,
+        status=status,
+        backend=service.worker.spec.name if service is not None else "none",
+        model=service.worker.spec.model if service is not None else "",
+        error="too large" if too_big else None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(t)
+    await session.flush()
+    if too_big:
+        return t, Reply(Msg("voice.too_long"))
+    return t, Reply(Msg("voice.transcribing" if available else "voice.unavailable"))
+
+
+class VoiceService:
+    """Background work after the commit: fetch and store the file, transcribe, tell the speaker.
+
+    Each voice message is one asyncio task; the CPU work happens in :class:`SpeechWorker`'s
+    processes. A task interrupted by a restart leaves its transcript ``pending``;
+    :meth:`resume` picks it up again at the next start.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        data_dir: Path,
+        worker: SpeechWorker,
+        fetch: Fetcher,
+        deliver: Deliver,
+        clock: Clock,
+    ) -> None:
+        self.db = db
+        self.data_dir = data_dir
+        self.worker = worker
+        self.fetch = fetch
+        self.deliver = deliver
+        self.clock = clock
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def schedule(self, transcript_id: int) -> None:
+        task = asyncio.create_task(self._guarded(transcript_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def after_commit(self, transcript_id: int) -> Callable[[], Awaitable[list[QueuedMessage]]]:
+        """For ``turn.after_commit``: start the work, deliver nothing now."""
+
+        async def start() -> list[QueuedMessage]:
+            self.schedule(transcript_id)
+            return []
+
+        return start
+
+    async def idle(self) -> None:
+        """Wait until no voice message is being worked on (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await asyncio.to_thread(self.worker.close)
+
+    async def resume(self) -> None:
+        """Transcripts left pending (or audio not yet stored) by a stop: start them again."""
+        async with self.db.read() as session:
+            rows = await session.execute(
+                select(VoiceTranscript.id, VoiceTranscript.status, Evidence.stored_path)
+                .join(Evidence, Evidence.id == VoiceTranscript.evidence_id)
+                .where(VoiceTranscript.status.in_(("pending", "unavailable")))
+            )
+            ids = [i for i, status, stored in rows.all() if status == "pending" or stored is None]
+        for transcript_id in ids:
+            self.schedule(transcript_id)
+
+    async def _guarded(self, transcript_id: int) -> None:
+        try:
+            await self.process(transcript_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("voice transcript %s failed", transcript_id)
+
+    async def process(self, transcript_id: int) -> None:
+        async with self.db.read() as session:
+            t = await session.get(VoiceTranscript, transcript_id)
+            ev = await session.get(Evidence, t.evidence_id) if t is not None else None
+        if t is None or ev is None:
+            return
+        path = Path(ev.stored_path) if ev.stored_path else None
+        if path is None or not path.is_file():
+            try:
+                path = await self._store(ev)
+            except Exception as exc:
+                log.warning("voice file of evidence %s not fetched: %s", ev.id, exc)
+                if t.status == "pending":
+                    await self._finish(transcript_id, "failed", error=f"fetch: {exc}")
+                return
+        if t.status != "pending":
+            return
+        try:
+            result = await self.worker.transcribe(path, asr_language(t.language))
+        except TranscriptionUnavailable as exc:
+            await self._finish(transcript_id, "unavailable", error=str(exc))
+            return
+        except Exception as exc:
+            log.warning("transcription of %s failed: %r", transcript_id, exc)
+            await self._finish(transcript_id, "failed", error=repr(exc)[:500])
+            return
+        text = result.text.strip()[:MAX_TEXT]
+        await self._finish(
+            transcript_id,
+            "ready" if text else "empty",
+            text=text or None,
+            duration=result.duration,
+            seconds=result.seconds,
+        )
+
+    async def _store(self, ev: Evidence) -> Path:
+        data = b""
+        for attempt in range(3):
+            try:
+                data = await self.fetch(ev.channel, ev.file_ref)
+                break
+            except Exception:
+                if attempt == 2:
+                    raise
+                await asyncio.sleep(1 + attempt)
+        path = evidence_path(self.data_dir, ev)
+        digest = await asyncio.to_thread(write_file, path, data)
+        async with self.db.write() as session:
+            row = await session.get_one(Evidence, ev.id)
+            row.stored_path, row.sha256, row.size = str(path), digest, len(data)
+        return path
+
+    async def _finish(
+        self,
+        transcript_id: int,
+        status: str,
+        *,
+        text: str | None = None,
+        error: str | None = None,
+        duration: float | None = None,
+        seconds: float | None = None,
+    ) -> None:
+        now = self.clock.now()
+        async with self.db.write() as session:
+            t = await session.get_one(VoiceTranscript, transcript_id, with_for_update=True)
+            if t.status != "pending":
+                return  # done already (a resumed task raced a finished one)
+            t.status, t.error, t.updated_at = status, error, now
+            t.duration, t.seconds = duration, seconds
+            if text is not None:
+                t.text, t.version = text, 1
+                session.add(
+                    VoiceTranscriptVersion(
+                        transcript_id=t.id, version=1, source="asr", text=text, created_at=now
+                    )
+                )
+            room = await load_room(session, t.case_id)
+            address = room.addresses.get(t.member_id) if room is not None else None
+            if address is None:
+                return
+            out = Outgoing(address)
+            if status == "ready":
+                out.reply(transcript_reply(t))
+            else:
+                out.reply(Reply(Msg(f"voice.{status}")))
+            queued = await out.flush(session)
+        self.deliver(queued)

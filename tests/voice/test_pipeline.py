@@ -1,0 +1,118 @@
+"""The channel-agnostic entry point on SQLite and PostgreSQL: a browser-style upload (bytes in
+hand) is stored as evidence at once; a transcript left pending when the model has gone away is
+resumed, marked unavailable and the speaker told; corrections are versioned and encrypted."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from sqlalchemy import select, text
+
+from core.clock import FakeClock
+from services.outbox import QueuedMessage
+from services.room import load_room
+from services.voice.feature import correct
+from services.voice.pipeline import AudioIn, VoiceService, accept_audio
+from speech.backends import BackendSpec
+from speech.worker import SpeechWorker
+from storage.db import Database
+from storage.models import Case, CaseMember, CaseParty, Evidence, User
+from storage.voice_models import VoiceTranscript, VoiceTranscriptVersion
+
+WEBM = b"\x1a\x45\xdf\xa3" + b"\x00" * 64  # the bytes are kept as they came, not decoded here
+
+
+async def make_room(db: Database) -> tuple[int, int]:
+    async with db.write() as s:
+        user = User(telegram_id=None, language="zh-CN")
+        case = Case(
+            number="（2026）示调字第0009号",
+            unit_code="default",
+            dispute_type="neighbour",
+            status="mediating",
+            facts="噪音",
+            claims="停止",
+            place="九龙坡区",
+            session_open=True,
+        )
+        s.add_all([user, case])
+        await s.flush()
+        party = CaseParty(case_id=case.id, user_id=user.id, side="applicant", name="甲方")
+        s.add(party)
+        await s.flush()
+        member = CaseMember(case_id=case.id, role="applicant", party_id=party.id, user_id=user.id)
+        s.add(member)
+        await s.flush()
+        return case.id, member.id
+
+
+async def no_fetch(channel: str, ref: str) -> bytes:
+    raise AssertionError("a browser upload is never fetched again")
+
+
+async def test_browser_upload_without_model(db: Database, tmp_path: Path) -> None:
+    from storage.models import Unit
+
+    async with db.write() as s:
+        s.add(Unit(code="default", name="示例", level="committee", case_prefix="示"))
+    case_id, member_id = await make_room(db)
+    delivered: list[QueuedMessage] = []
+    clock = FakeClock()
+    service = VoiceService(
+        db,
+        tmp_path,
+        SpeechWorker(BackendSpec("faster-whisper", None)),
+        no_fetch,
+        delivered.extend,
+        clock,
+    )
+    async with db.write() as s:
+        room = await load_room(s, case_id)
+        assert room is not None
+        member = room.by_id(member_id)
+        assert member is not None
+        t, notice = await accept_audio(
+            s,
+            service,
+            room,
+            member,
+            AudioIn("audio", "web", "upload:1", mime_type="audio/webm;codecs=opus", data=WEBM),
+            audio_message_id=None,
+            language="zh-CN",
+            now=clock.now(),
+        )
+        assert notice.text.key == "voice.unavailable"
+        tid = t.id
+    async with db.read() as s:
+        ev = (await s.execute(select(Evidence))).scalar_one()
+    assert ev.stored_path and ev.stored_path.endswith(".webm")
+    assert Path(ev.stored_path).read_bytes() == WEBM  # noqa: ASYNC240
+    assert ev.sha256 == hashlib.sha256(WEBM).hexdigest() and ev.size == len(WEBM)
+
+    # Pending from an earlier start with a model; the model has since been removed.
+    async with db.write() as s:
+        row = await s.get_one(VoiceTranscript, tid)
+        row.status = "pending"
+    await service.resume()
+    await service.idle()
+    async with db.read() as s:
+        row = await s.get_one(VoiceTranscript, tid)
+    assert row.status == "unavailable" and "ASR_MODEL_DIR" in (row.error or "")
+    assert [m.chat_id for m in delivered] == [f"user:{member.user_id}"]
+    assert "暂时无法把语音转成文字" in str(delivered[0].payload)
+
+    # A speaker's corrections are versions; the text is encrypted at rest.
+    async with db.write() as s:
+        row = await s.get_one(VoiceTranscript, tid)
+        row.status, row.text, row.version = "ready", "我的邻居欠我五千元", 1
+        reply = correct(s, row, "我的邻居欠我五千元，三月借的", clock.now())
+        assert reply.text.params["text"] == "我的邻居欠我五千元，三月借的"
+        assert [b.action for b in reply.buttons[0]] == [f"v:ok:{tid}", f"v:edit:{tid}"]
+    async with db.read() as s:
+        versions = (await s.execute(select(VoiceTranscriptVersion))).scalars().all()
+        raw = (await s.execute(text("SELECT text FROM voice_transcript_versions"))).scalars()
+        assert [(v.version, v.source) for v in versions] == [(2, "speaker")]
+        stored = [r if isinstance(r, bytes) else str(r).encode() for r in raw]
+        assert stored and all("邻居".encode() not in r for r in stored)
+    await service.stop()
