@@ -45,7 +45,7 @@ from services.negotiation.common import (
     staff_members,
 )
 from services.room import Room, label_of
-from services.turn import Turn
+from services.turn import Turn, active_room
 from storage.models import CaseEvent, CaseMember, InboxUpdate
 from storage.negotiation_models import BlindBid, BlindBidding
 
@@ -213,6 +213,36 @@ def question_reply(bidding: BlindBidding, side: Side) -> Reply:
     )
 
 
+async def bare_figure(turn: Turn, user_id: int, text: str) -> list[Reply] | None:
+    """A bare amount typed by a party while a round waits for their figure is their figure,
+    never a room message: the prompt asked for it, and relaying it would reveal it. Costs a
+    query only for texts that parse as an amount."""
+    try:
+        parse_amount(text)
+    except InvalidInput:
+        return None
+    found = await active_room(turn, user_id=user_id)
+    if found is None:
+        return None
+    room, member = found
+    side = member_side(member)
+    if side is None or room.case.status != CaseStatus.MEDIATING.value:
+        return None
+    bidding = await current(turn, room.case.id)
+    if bidding is None or bidding.status != BiddingStatus.OPEN.value:
+        return None
+    done = await turn.session.scalar(
+        select(BlindBid.id).where(
+            BlindBid.bidding_id == bidding.id,
+            BlindBid.round == bidding.round,
+            BlindBid.side == side.value,
+        )
+    )
+    if done is not None:
+        return None
+    return await on_figure(turn, user_id, {"bidding": bidding.id, "round": bidding.round}, text)
+
+
 async def on_figure(turn: Turn, user_id: int, pending: dict[str, Any], text: str) -> list[Reply]:
     """A figure typed in answer to our question. Never relayed; stored encrypted."""
     await _scrub_inbox(turn)
@@ -226,6 +256,8 @@ async def on_figure(turn: Turn, user_id: int, pending: dict[str, Any], text: str
     if member is None or side is None:
         turn.set_state(INPUT, None)
         return [reply("room.refused_not_member")]
+    # Until a figure is accepted, the next text is the answer (not a room message).
+    turn.set_state(INPUT, {"kind": "bid", "bidding": bidding.id, "round": bidding.round})
     try:
         fen = yuan_to_fen(parse_amount(text))
     except InvalidInput as exc:

@@ -138,10 +138,12 @@ async def on_button(turn: Turn, who: features.Who, data: str) -> list[Reply] | N
 @features.message_hook
 async def on_message(turn: Turn, who: features.Who) -> list[Reply] | None:
     pending = turn.state(INPUT)
-    if not pending:
-        return None
     if turn.state("staff_input") or turn.state("join"):
         return None  # the core asked something first
+    if not pending:
+        if who.staff is None and isinstance(turn.event.payload, intake.TextInput):
+            return await bidding.bare_figure(turn, who.user_id, turn.event.payload.text)
+        return None
     kind = pending.get("kind", "")
     payload = turn.event.payload
     if kind == "receipt":

@@ -208,7 +208,12 @@ async def on_timer(session: AsyncSession, timer: Timer, now: datetime) -> list[Q
     payer = side_members(room, Side(sched.payer_side))
     payee = side_members(room, Side(sched.payer_side).other)
     kind = ""
-    if step is TimerStep.REMIND and status in (InstalmentStatus.DUE, InstalmentStatus.DISPUTED):
+    late = now.date() > inst.due_on  # a reminder found after the due date says nothing useful
+    if (
+        step is TimerStep.REMIND
+        and not late
+        and status in (InstalmentStatus.DUE, InstalmentStatus.DISPUTED)
+    ):
         days = int(timer.payload.get("days", 0))
         _send(
             out,

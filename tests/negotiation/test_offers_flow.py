@@ -59,7 +59,7 @@ async def test_offer_counter_accept(world: World) -> None:
             ("2026-12-31", 600_000),
             ("2027-01-31", 400_000),
         ]
-        keys = list((await s.execute(select(Timer.key).where(Timer.kind == "negotiation.pay"))))
+        keys = list(await s.execute(select(Timer.key).where(Timer.kind == "negotiation.pay")))
         assert len(keys) == 8  # two reminders, missed, escalation per instalment
 
     # The mediator's draft opens with the accepted terms filled in.
@@ -69,7 +69,9 @@ async def test_offer_counter_accept(world: World) -> None:
             await s.execute(select(Conversation).where(Conversation.chat_id == str(MEDIATOR)))
         ).scalar_one()
     draft = conv.state["ag_draft"]["terms"]
-    assert draft["terms"][0].startswith("被申请人向申请人支付人民币10,000.00元（大写：壹万元整），分2期")
+    assert draft["terms"][0].startswith(
+        "被申请人向申请人支付人民币10,000.00元（大写：壹万元整），分2期"
+    )
     assert "2026年12月31日前支付6,000.00元" in draft["terms"][0]
     assert draft["terms"][1] == "被申请人向申请人赔礼道歉。"
     assert draft["deadline"] == "2027-01-31" and draft["method"] == "分期支付"

@@ -1,0 +1,174 @@
+"""Blind bidding through the conversation service. Property: whatever the figures, the case
+settles if and only if they overlap, at the midpoint; and no figure ever appears in any outbox
+row addressed to anyone but the person who typed it (the other side, the mediator), nor in any
+case event, room record entry, timer or log line, nor on the console's case page."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, assume, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select, text
+
+from documents.amounts import format_amount, to_capital
+from mediation.blind_bidding import MAX_ROUNDS
+from storage.db import Database
+from storage.models import CaseEvent, CaseMessage, Timer
+from storage.negotiation_models import BlindBid, BlindBidding
+from tests.conftest import fresh_database
+from tests.negotiation.world import APPLICANT, MEDIATOR, RESPONDENT, World
+
+# Figures with cents, from ¥1,000.01 to ¥999,999.99: distinctive in any rendering.
+FIGURE = st.integers(min_value=100_001, max_value=99_999_999).filter(lambda f: f % 100 != 0)
+
+
+def renderings(fen: int) -> list[str]:
+    yuan = Decimal(fen) / 100
+    return [f"{yuan:.2f}", format_amount(yuan), to_capital(yuan), str(fen)]
+
+
+async def play(world: World, rounds: list[tuple[int, int]]) -> BlindBidding:
+    """The respondent (payer) proposes; the applicant agrees; both type figures."""
+    (started,) = await world.command(RESPONDENT, "bid")
+    assert "等待对方同意" in started
+    (invite,) = await world.new(APPLICANT)
+    assert "双盲报价" in invite
+    (ask_claimant,) = await world.press(APPLICANT, "✅ 同意参加")
+    assert "最少能够接受" in ask_claimant
+    (ask_payer,) = await world.new(RESPONDENT)
+    assert "最多愿意支付" in ask_payer
+    for payer_max, claimant_min in rounds:
+        mine = await world.text(RESPONDENT, str(Decimal(payer_max) / 100))
+        assert f"¥{format_amount(Decimal(payer_max) / 100)}" in mine[0]  # echoed to its author
+        await world.text(APPLICANT, str(Decimal(claimant_min) / 100))
+        await world.new(RESPONDENT)
+        async with world.db.read() as s:
+            bidding = (await s.execute(select(BlindBidding))).scalar_one()
+        if bidding.status != "open":
+            return bidding
+    async with world.db.read() as s:
+        return (await s.execute(select(BlindBidding))).scalar_one()
+
+
+async def leaks(world: World, rounds: list[tuple[int, int]], settled: int | None) -> list[str]:
+    """Every place a figure shows up where it must not."""
+    found: list[str] = []
+    figures = {RESPONDENT: [p for p, _ in rounds], APPLICANT: [c for _, c in rounds]}
+    rows = await world.rows()
+    async with world.db.read() as s:
+        events = [str(e.data) for e in (await s.execute(select(CaseEvent))).scalars()]
+        records = [f"{m.text} {m.data}" for m in (await s.execute(select(CaseMessage))).scalars()]
+        timers = [str(t.payload) for t in (await s.execute(select(Timer))).scalars()]
+        stored = [b.figure for b in (await s.execute(select(BlindBid))).scalars()]
+    assert stored  # figures were stored (decrypted here by the model)
+    for author, values in figures.items():
+        for fen in values:
+            if fen == settled:
+                continue
+            needles = renderings(fen)
+            for row in rows:
+                if row.chat_id == str(author) or fen in figures.get(int(row.chat_id), []):
+                    continue  # their own figure (the same amount typed by both is theirs too)
+                text = str(row.payload)
+                found += [f"outbox→{row.chat_id}: {n}" for n in needles if n in text]
+            for place, items in (("event", events), ("record", records), ("timer", timers)):
+                found += [f"{place}: {n}" for item in items for n in needles if n in item]
+    return found
+
+
+def check(bidding: BlindBidding, rounds: list[tuple[int, int]]) -> int | None:
+    first = next((i for i, (p, c) in enumerate(rounds) if p >= c), None)
+    if first is None:
+        assert bidding.status == "no_overlap" and bidding.settled_fen is None
+        assert bidding.round == MAX_ROUNDS
+        return None
+    p, c = rounds[first]
+    assert bidding.status == "settled" and bidding.settled_fen == (p + c) // 2
+    assert bidding.round == first + 1
+    return bidding.settled_fen
+
+
+rounds_strategy = st.lists(st.tuples(FIGURE, FIGURE), min_size=MAX_ROUNDS, max_size=MAX_ROUNDS).map(
+    # Figures only move towards the other side (the rule refuses anything else).
+    lambda rs: [
+        (max(p for p, _ in rs[: i + 1]), min(c for _, c in rs[: i + 1])) for i in range(len(rs))
+    ]
+)
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(rounds_strategy)
+def test_blind_bidding_property(rounds: list[tuple[int, int]]) -> None:
+    first = next((i for i, (p, c) in enumerate(rounds) if p >= c), None)
+    if first is not None:
+        p, c = rounds[first]
+        assume(p - c > 1)  # else the midpoint equals a figure, which is then rightly shown
+
+    async def scenario(tmp: Path) -> None:
+        db = await fresh_database(f"sqlite+aiosqlite:///{tmp / 'bid.db'}")
+        try:
+            world = World(db, tmp)
+            await world.room()
+            bidding = await play(world, rounds)
+            settled = check(bidding, rounds)
+            assert await leaks(world, rounds, settled) == []
+            texts = [p.get("text", "") for p in await world.payloads(MEDIATOR)]
+            if settled is None:
+                assert any("均未重合" in t for t in texts)
+            else:
+                assert any(f"¥{format_amount(Decimal(settled) / 100)}" in t for t in texts)
+        finally:
+            await db.dispose()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(scenario(Path(tmp)))
+
+
+async def test_no_overlap_then_overlap_on_both_databases(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="services")
+    caplog.set_level(logging.DEBUG, logger="bot")
+    rounds = [(500_012, 900_034), (600_056, 800_078), (750_090, 700_010)]
+    bidding = await play(world, rounds)
+    assert check(bidding, rounds) == 725_050
+    assert await leaks(world, rounds, 725_050) == []
+    for p, c in rounds:
+        for needle in renderings(p) + renderings(c):
+            assert needle not in caplog.text
+    # The settled amount reaches everyone; the mediator learns nothing else.
+    for who in (APPLICANT, RESPONDENT, MEDIATOR):
+        texts = [p.get("text", "") for p in await world.payloads(who)]
+        assert any("7,250.50" in t for t in texts), who
+    # Stored encrypted: the raw column is not the figure.
+    async with world.db.read() as s:
+        raw = (await s.execute(text("SELECT figure FROM blind_bids"))).scalars().all()
+    assert len(raw) == 6 and all(b"500012" not in bytes(r) for r in raw)
+
+
+async def test_figures_must_move_towards_the_other_side(world: World) -> None:
+    await play(world, [(500_012, 900_034)])
+    (refused, again) = await world.text(RESPONDENT, "4000")
+    assert "不能低于您上一轮的 ¥5,000.12" in refused and "最多愿意支付" in again
+    (bad, _) = await world.text(RESPONDENT, "很多")
+    assert "金额" in bad
+    (ok,) = (await world.text(RESPONDENT, "5500"))[:1]
+    assert "第 2 轮" in ok
+
+
+async def test_declining_cancels(world: World, db: Database) -> None:
+    await world.command(APPLICANT, "bid")
+    cancelled = await world.press(RESPONDENT, "不参加")
+    assert any("已取消双盲报价" in t for t in cancelled)
+    assert any("不参加双盲报价" in t for t in await world.new(MEDIATOR))
