@@ -10,7 +10,8 @@ Routes (``setup`` adds them; ``web.app.WEB_MODULES`` lists this module):
 - ``POST /webapp/sign`` – the drawn PNG (or a typed full name) for that version.
 
 Both API calls carry Telegram's ``initData`` (header ``X-Telegram-Init-Data``), checked with
-the bot token's HMAC (services.agreements.initdata). A stale ``initData`` is refused; one whose
+the bot token's HMAC (services.agreements.initdata); a party of the browser chat (no Telegram)
+is authenticated instead by the chat's session cookie (same-origin requests only). A stale ``initData`` is refused; one whose
 ``hash`` already signed is refused as a replay (the ``webapp_logins`` primary key decides, in
 the same transaction as the signature). The version hash in the request must still be the one
 being signed, or the request is refused as stale: nobody signs terms they were not shown.
@@ -115,6 +116,21 @@ def _user(request: web.Request, runtime: Runtime, raw: str | None = None) -> Web
     return check_init_data(data, token, now=runtime.clock.now(), max_age=_max_age(runtime))
 
 
+def _browser_user(request: web.Request, runtime: Runtime) -> int | None:
+    """The browser chat's logged-in user (a party without Telegram), when no ``initData``
+    came: the same page, authenticated by the chat's session cookie (web.chat.session).
+    A cookie-authenticated POST must come from our own origin (no cross-site signing)."""
+    chat = runtime.extras.get("webchat")
+    if chat is None:
+        return None
+    if request.method == "POST" and (
+        "Origin" not in request.headers or not chat.sessions.same_origin(request)
+    ):
+        return None
+    user_id: int | None = chat.sessions.user_id(request)
+    return user_id
+
+
 async def _identity(
     session: AsyncSession, telegram_id: int
 ) -> tuple[User | None, StaffAccount | None]:
@@ -159,13 +175,20 @@ async def asset(request: web.Request) -> web.StreamResponse:
 async def info(request: web.Request) -> web.Response:
     runtime = _runtime(request)
     language = "zh-CN"
+    browser = None
+    if not request.headers.get("X-Telegram-Init-Data"):
+        browser = _browser_user(request, runtime)
     try:
-        user = _user(request, runtime)
+        user = _user(request, runtime) if browser is None else None
     except InitDataError as exc:
         return _error(403, exc.reason, language)
-    language = normalise_language(user.language_code)
+    if user is not None:
+        language = normalise_language(user.language_code)
     async with runtime.db.read() as session:
-        app_user, staff = await _identity(session, user.telegram_id)
+        if user is not None:
+            app_user, staff = await _identity(session, user.telegram_id)
+        else:
+            app_user, staff = await session.get(User, browser), None
         if app_user is not None:
             language = app_user.language
         doc = await _document(session, request.query.get("d", ""))
@@ -247,16 +270,15 @@ async def submit(request: web.Request) -> web.Response:
             raise ValueError
     except ValueError:
         return _error(400, "malformed", language)
+    raw_init = request.headers.get("X-Telegram-Init-Data") or str(data.get("init_data", ""))
+    browser = _browser_user(request, runtime) if not raw_init else None
     try:
-        user = _user(
-            request,
-            runtime,
-            request.headers.get("X-Telegram-Init-Data") or str(data.get("init_data", "")),
-        )
+        user = _user(request, runtime, raw_init) if browser is None else None
     except InitDataError as exc:
         log.warning("Mini App signature refused: %s initData from %s", exc.reason, request.remote)
         return _error(403, exc.reason, language)
-    language = normalise_language(user.language_code)
+    if user is not None:
+        language = normalise_language(user.language_code)
     try:
         png = _png(data.get("png"))
     except InvalidImageError:
@@ -270,17 +292,23 @@ async def submit(request: web.Request) -> web.Response:
         return _error(503, "unavailable", language)
     queued: list[Any] = []
     async with runtime.db.write() as session:
-        if not await _first_use(session, user, runtime):
-            log.warning("replayed initData for Telegram user %s refused", user.telegram_id)
-            return _error(409, "replay", language)
-        app_user, staff = await _identity(session, user.telegram_id)
+        if user is not None:
+            if not await _first_use(session, user, runtime):
+                log.warning("replayed initData for Telegram user %s refused", user.telegram_id)
+                return _error(409, "replay", language)
+            app_user, staff = await _identity(session, user.telegram_id)
+        else:
+            app_user, staff = await session.get(User, browser), None
         if app_user is not None:
             language = app_user.language
         doc = await _document(session, str(data.get("doc", "")), lock=True)
         room: Room | None = await load_room(session, doc.case_id, lock=True) if doc else None
         if doc is None or room is None:
             return _error(404, "not_found", language)
-        out = Outgoing(Address("telegram", str(user.telegram_id), language))
+        if user is not None:
+            out = Outgoing(Address("telegram", str(user.telegram_id), language))
+        else:
+            out = Outgoing(Address("web", f"user:{browser}", language))
         try:
             signer = await resolve_signer(
                 session, doc, room, user_id=app_user.id if app_user else None, staff=staff
@@ -294,7 +322,7 @@ async def submit(request: web.Request) -> web.Response:
                 sha=str(data.get("sha", "")),
                 now=runtime.clock.now(),
                 out=out,
-                channel="webapp",
+                channel="webapp" if user is not None else "web",
                 typed_name=typed,
                 png=png,
             )
@@ -322,6 +350,9 @@ async def submit(request: web.Request) -> web.Response:
             )
         queued = await out.flush(session)
     runtime.deliver(queued)
+    chat = runtime.extras.get("webchat")
+    if chat is not None and queued:
+        chat.channel.dispatcher.wake()
     return response
 
 

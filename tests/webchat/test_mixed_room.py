@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.standin import StandinBotAPI
-from tests.agreements.harness import wait_text
+from tests.agreements.harness import wait_file, wait_text
 from tests.e2e.harness import texts
 from tests.e2e.test_room import make_mediator
 from tests.webchat.harness import (
@@ -167,5 +167,103 @@ async def test_two_browser_parties_and_a_telegram_party(
             for secret in (A_PHONE, B_PHONE, "王五"):
                 assert secret not in to_respondent, secret
             assert B_PHONE not in seen_a and A_PHONE not in seen_b
+
+            # The mediator drafts the agreement; everyone gets the preview and the prompt.
+            await draft_agreement(mediator)
+            for page in (page_a, page_b):
+                prompt = await bubble(page, "签署即表示", timeout=60_000)
+                assert "⌨️ 输入全名签署" in prompt
+                preview = page.locator("li.them a.file").last
+                assert (await preview.get_attribute("href") or "").startswith("/chat/file/")
+            t_prompt = await wait_text(respondent, "签署即表示", timeout=60)
+
+            # Applicant 1 draws her signature on the signing page (the browser session
+            # authenticates it, no Telegram), applicant 2 types her full name in the chat.
+            sign_link = page_a.locator("li.them a.button", has_text="手写签名").last
+            href = await sign_link.get_attribute("href")
+            assert href and href.startswith("/webapp/sign?d=")
+            signing = await ctx_a.new_page()
+            await signing.goto(base + href)
+            await signing.wait_for_selector("#form:not([hidden])")
+            assert (await signing.inner_text("#signer")).startswith("申请人")
+            await signing.check("#confirm")
+            box = await signing.locator("#pad").bounding_box()
+            assert box is not None
+            await signing.mouse.move(box["x"] + 20, box["y"] + 40)
+            await signing.mouse.down()
+            for i in range(1, 12):
+                await signing.mouse.move(box["x"] + 20 + i * 18, box["y"] + 40 + (i % 3) * 25)
+            await signing.mouse.up()
+            await signing.click("#submit")
+            await signing.wait_for_selector("#notice.ok")
+            await shot(signing, "chat-sign-phone.png")
+            await bubble(page_a, "您已签署协议书第 1 版")
+
+            await press(page_b, "⌨️ 输入全名签署")
+            await bubble(page_b, "全名")
+            await say(page_b, "王五")
+            await bubble(page_b, "您已签署协议书第 1 版")
+
+            await respondent.press("⌨️ 输入全名签署", t_prompt)
+            await wait_text(respondent, "全名")
+            await respondent.send_text("李四")
+            await wait_text(respondent, "您已签署协议书第 1 版")
+            m_prompt = await wait_text(mediator, "请您签署", timeout=60)
+            await mediator.press("⌨️ 输入全名签署", m_prompt)
+            await wait_text(mediator, "全名")
+            await mediator.send_text("王调解")
+
+            # The sealed agreement reaches everyone; the browser parties download it.
+            telegram_pdf = (await wait_file(respondent, timeout=90)).file
+            assert telegram_pdf is not None and telegram_pdf.startswith(b"%PDF")
+            for page in (page_a, page_b):
+                await bubble(page, "已生效", timeout=90_000)
+                link = page.locator("li.them a.file").last
+                url = await link.get_attribute("href")
+                assert url
+                response = await page.context.request.get(base + url)
+                assert response.status == 200
+                assert response.headers["content-type"] == "application/pdf"
+                assert response.headers["x-content-type-options"] == "nosniff"
+                assert response.headers["content-disposition"].startswith("attachment;")
+                assert await response.body() == telegram_pdf
+            await shot(page_a, "chat-signed-phone.png")
+            # Another person's file number is not theirs to fetch.
+            other = await ctx_b.request.get(base + url.replace("/file/", "/file/9999"))
+            assert other.status == 404
             await ctx_a.close()
             await ctx_b.close()
+
+
+async def draft_agreement(mediator: Any) -> None:
+    """The mediator's drafting steps (as in tests/agreements/flow.py), with three parties."""
+    await mediator.press("结案")
+    await wait_text(mediator, "结果")
+    await mediator.press("📝 制作书面协议书")
+    await wait_text(mediator, "制作书面调解协议书")
+    addresses = iter(["重庆市九龙坡区杨家坪街道西郊路1号", "重庆市九龙坡区谢家湾正街8号"] * 2)
+    while True:
+        (message,) = await mediator.wait_for_messages(1, timeout=20)
+        text = message.text or ""
+        if "住址" in text:
+            await mediator.send_text(next(addresses))
+        elif "纠纷的主要事实" in text:
+            break
+    await mediator.press("使用登记时的陈述")
+    await wait_text(mediator, "争议事项")
+    await mediator.press("使用申请事项")
+    await wait_text(mediator, "各方当事人的责任")
+    await mediator.send_text("被申请人未按时足额支付劳动报酬，应当承担支付责任。")
+    await wait_text(mediator, "协议内容")
+    await mediator.send_text("被申请人于2026年12月31日前向申请人支付工资八千元。")
+    await wait_text(mediator, "已添加第 1 条")
+    await mediator.press("完成条款 ✓")
+    await wait_text(mediator, "履行方式")
+    await mediator.send_text("银行转账")
+    await wait_text(mediator, "履行地点")
+    await mediator.send_text("申请人住所地")
+    await wait_text(mediator, "履行期限")
+    await mediator.send_text("2026-12-31")
+    await wait_text(mediator, "协议书草稿")
+    await mediator.press("✅ 生成并发送")
+    await wait_text(mediator, "第 1 版已生成", timeout=60)

@@ -42,7 +42,7 @@
       method: method,
       headers: { "X-Telegram-Init-Data": initData(), "Content-Type": "application/json" },
       body: body ? JSON.stringify(body) : undefined,
-      credentials: "omit",
+      credentials: "same-origin", /* the browser chat's session, when not in Telegram */
     }).then(function (r) { return r.json(); });
   }
 
