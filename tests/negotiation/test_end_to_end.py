@@ -1,0 +1,151 @@
+"""Negotiation end to end, through the stand-in Bot API and the real service, restarted between
+steps on an injected clock: offer → counter → accept → the mediator's agreement draft opens
+with the agreed terms; then the payment reminders, the missed-payment notice and the
+escalation each fire exactly once across restarts; payment and receipt complete the schedule,
+start the 回访记录 and count as recovered."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.standin import StandinBotAPI
+from core.clock import FakeClock
+from storage.negotiation_models import FollowUp, PaymentInstalment
+from tests.agreements.harness import wait_text
+from tests.e2e.harness import assert_quiet, running_service, seed_rooms, service_env
+
+pytestmark = pytest.mark.slow
+
+TERMS = "12000\n2026-12-31 8000\n2027-01-31 4000\n道歉"
+COUNTER = "10000\n2026-12-31 6000\n2027-01-31 4000\n道歉"
+
+
+def at(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+
+
+async def test_offer_to_draft_and_reminders_once_across_restarts(tmp_path: Path) -> None:
+    clock = FakeClock(at(2026, 11, 27, 2, 0))  # 10:00 in Shanghai
+    var = tmp_path / "var"
+    extra = {"MEDIATION_RENDER_WORKERS": "1"}
+    async with StandinBotAPI() as standin:
+        ((a, r, m),) = await seed_rooms(service_env(standin, var), 1)
+        applicant, respondent, mediator = standin.user(a), standin.user(r), standin.user(m)
+        for person in (applicant, respondent, mediator):
+            person.register()  # each has talked to the bot before (the room exists)
+
+        async with running_service(standin, var, clock=clock, **extra):
+            await applicant.send_command("/offer")
+            await wait_text(applicant, "提出调解方案")
+            await applicant.send_text(TERMS)
+            preview = await wait_text(applicant, "方案预览")
+            assert "¥12,000.00" in (preview.text or "") and "壹万贰仟元整" in (preview.text or "")
+            await applicant.press("📨 发送方案")
+            await wait_text(applicant, "已发送")
+            card = await wait_text(respondent, "调解方案 #1-1")
+            assert {"✅ 接受", "❌ 拒绝", "↩️ 还价"} <= set(card.button_texts)
+            await wait_text(mediator, "#1-1")
+
+            await respondent.press("↩️ 还价")
+            await wait_text(respondent, "还价")
+            await respondent.send_text(COUNTER)
+            await wait_text(respondent, "方案预览")
+            await respondent.press("📨 发送方案")
+            await wait_text(respondent, "已发送")
+            await wait_text(applicant, "调解方案 #1-2")
+            await wait_text(mediator, "#1-2")
+
+            await applicant.press("✅ 接受")
+            agreed = await wait_text(applicant, "双方已就调解方案 #1-2")
+            assert "¥10,000.00" in (agreed.text or "")
+            await wait_text(respondent, "双方已就调解方案 #1-2")
+            offer = await wait_text(mediator, "双方已接受调解方案 #1-2")
+            assert "📝 起草协议书" in offer.button_texts
+
+            # The agreement draft opens with the agreed terms already in it.
+            await mediator.press("📝 起草协议书")
+            await wait_text(mediator, "制作书面调解协议书")
+            await mediator.send_text("重庆市九龙坡区杨家坪正街1号")
+            await wait_text(mediator, "住址")
+            await mediator.send_text("重庆市九龙坡区谢家湾正街2号")
+            await wait_text(mediator, "纠纷的主要事实")
+            await mediator.press("使用登记时的陈述")
+            await wait_text(mediator, "争议事项")
+            await mediator.press("使用申请事项")
+            await wait_text(mediator, "各方当事人的责任")
+            await mediator.send_text("被申请人应当支付拖欠的工资。")
+            await wait_text(mediator, "履行地点")
+            await mediator.send_text("线上转账")
+            review = await wait_text(mediator, "协议书草稿")
+            body = review.text or ""
+            assert "被申请人向申请人支付人民币10,000.00元（大写：壹万元整），分2期支付" in body
+            assert "第1期于2026年12月31日前支付6,000.00元" in body
+            assert "被申请人向申请人赔礼道歉。" in body
+            assert "履行方式：分期支付" in body and "履行期限：2027-01-31" in body
+            await assert_quiet(applicant)
+            await assert_quiet(respondent)
+
+        async def step(hours_from: datetime, fired: int) -> None:
+            clock.advance(seconds=(hours_from - clock.now()).total_seconds())
+            async with running_service(standin, var, clock=clock, **extra) as runtime:
+                assert await runtime.timers.run_due() == fired  # type: ignore[union-attr]
+                assert await runtime.timers.run_due() == 0  # type: ignore[union-attr]
+
+        # Three days before the first instalment (09:00 in Shanghai = 01:00 UTC).
+        await step(at(2026, 12, 28, 2, 0), 1)
+        remind = await wait_text(respondent, "还有 3 天")
+        assert "第1期 ¥6,000.00" in (remind.text or "") and "💰 我已付款" in remind.button_texts
+        # Restarted again at the same moment: nothing fires twice.
+        await step(at(2026, 12, 28, 3, 0), 0)
+        await assert_quiet(respondent)
+        await assert_quiet(applicant)
+
+        await step(at(2026, 12, 30, 2, 0), 1)
+        await wait_text(respondent, "还有 1 天")
+        async with running_service(standin, var, clock=clock, **extra):
+            await respondent.press("💰 我已付款")
+            await wait_text(respondent, "已请申请人确认")
+            ask = await wait_text(applicant, "表示已支付第1期 ¥6,000.00")
+            assert {"✅ 已收到", "❌ 未收到"} <= set(ask.button_texts)
+            await wait_text(mediator, "等待申请人确认")
+            await applicant.press("✅ 已收到")
+            await wait_text(applicant, "已确认收到第1期")
+            await wait_text(respondent, "申请人已确认收到第1期")
+            await wait_text(mediator, "申请人已确认收到第1期")
+
+        # The first instalment is settled: its missed/escalation timers never fire.
+        await step(at(2027, 1, 4, 2, 0), 0)
+        await assert_quiet(respondent)
+
+        # The second instalment is not paid: late reminders stay silent, the missed notice
+        # goes out once, then the escalation once.
+        await step(at(2027, 2, 1, 2, 0), 3)
+        missed = await wait_text(respondent, "尚未确认收到")
+        assert "第三十一条" in (missed.text or "")
+        await wait_text(applicant, "已提醒对方")
+        await assert_quiet(respondent)
+        await step(at(2027, 2, 3, 2, 0), 1)
+        alert = await wait_text(mediator, "履行异常")
+        assert "第2期 ¥4,000.00" in (alert.text or "")
+        told = await wait_text(applicant, "司法确认")
+        assert "申请强制执行" in (told.text or "") and "第三十三条" in (told.text or "")
+        await step(at(2027, 2, 4, 2, 0), 0)
+        await assert_quiet(applicant)
+        await assert_quiet(respondent)
+
+        async with running_service(standin, var, clock=clock, **extra) as runtime:
+            await respondent.send_command("/paid")
+            await wait_text(respondent, "第2期 ¥4,000.00 已付款")
+            await wait_text(applicant, "表示已支付第2期")
+            await applicant.press("✅ 已收到")
+            await wait_text(mediator, "已全部确认收到")
+            await wait_text(applicant, "全部履行完毕")
+            async with runtime.db.read() as s:
+                plan = list((await s.execute(select(PaymentInstalment))).scalars())
+                follow = (await s.execute(select(FollowUp))).scalar_one()
+            assert [(i.seq, i.status) for i in plan] == [(1, "confirmed"), (2, "confirmed")]
+            assert "¥10,000.00" in follow.performance
