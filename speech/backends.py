@@ -8,6 +8,7 @@ given a local directory holding a CTranslate2 Whisper model (``model.bin``, ``co
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -117,6 +118,9 @@ class FasterWhisperBackend:
         if prompt and _bare(text) == _bare(prompt):
             # Whisper sometimes answers unclear audio with its prompt: ask again without it.
             text, info = self._run(path, lang, None)
+        if _looping(text):
+            # Greedy decoding can loop ("千万千万千万…"); ask again forbidding repeats.
+            text, info = self._run(path, lang, prompt, no_repeat_ngram_size=3)
         return Transcript(
             text=text,
             language=info.language,
@@ -124,16 +128,28 @@ class FasterWhisperBackend:
             seconds=time.perf_counter() - started,
         )
 
-    def _run(self, path: Path, lang: str | None, prompt: str | None) -> tuple[str, Any]:
+    def _run(
+        self, path: Path, lang: str | None, prompt: str | None, **options: Any
+    ) -> tuple[str, Any]:
         segments, info = self._model.transcribe(
             str(path),  # decoded by PyAV: OGG/Opus, WebM/Opus, WAV, MP3, M4A…
             language=lang,
             beam_size=5,
+            # No sampling fallback: the same audio always gives the same text (faster-whisper's
+            # default retries at higher temperatures, which made results vary run to run).
+            temperature=0.0,
             initial_prompt=prompt,
             condition_on_previous_text=False,
             vad_filter=False,
+            **options,
         )
         return "".join(s.text for s in segments).strip(), info
+
+
+def _looping(text: str) -> bool:
+    """Whisper's own test for a hallucinated loop: text that compresses too well."""
+    data = text.encode()
+    return len(data) > 48 and len(data) / len(zlib.compress(data)) > 2.4
 
 
 def _bare(text: str) -> str:

@@ -22,7 +22,7 @@ from mediation.room import RelayRefusal
 from mediation.validation import InvalidInput, clean_text
 from services import features, party_flow
 from services.features import Who
-from services.room import Content, relay
+from services.room import Content, load_room, relay
 from services.turn import Turn, active_room
 from services.voice.pipeline import (
     AUDIO_KINDS,
@@ -130,19 +130,10 @@ async def on_button(turn: Turn, who: Who, data: str) -> list[Reply] | None:
 
 
 async def _confirm(turn: Turn, t: VoiceTranscript) -> list[Reply]:
-    found = await active_room(turn, user_id=turn.conv.user_id)
-    room_member = None
-    if found is not None and found[0].case.id == t.case_id:
-        room_member = found
-    else:
-        from services.room import load_room
-
-        room = await load_room(turn.session, t.case_id)
-        member = room.by_id(t.member_id) if room is not None else None
-        room_member = (room, member) if room is not None and member is not None else None
-    if room_member is None:
+    room = await load_room(turn.session, t.case_id)
+    member = room.by_id(t.member_id) if room is not None else None
+    if room is None or member is None:
         return [reply("voice.gone")]
-    room, member = room_member
     if not can(party_flow.party_actor(member), Action.SPEAK, party_flow.facts(room)):
         return [reply("room.refused_muted" if member.status == "muted" else "room.refused_closed")]
     marked = translate(RECORD_LANGUAGE, Msg("voice.marker", {"text": t.text or ""}))

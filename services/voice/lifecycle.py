@@ -30,10 +30,10 @@ def spec_of(settings: Any) -> BackendSpec:
 def telegram_fetcher(runtime: Any) -> Any:
     """Download a file by id through the Bot API (getFile, then the file URL)."""
 
-    async def fetch(channel: str, file_ref: str) -> bytes:
+    async def fetch(file_ref: str) -> bytes:
         bot = getattr(runtime, "telegram", None)
-        if channel != "telegram" or bot is None:
-            raise LookupError(f"no way to fetch a {channel} file")
+        if bot is None:
+            raise LookupError("Telegram is not configured")
         file = await bot.application.bot.get_file(file_ref)
         return bytes(await file.download_as_bytearray())
 
@@ -54,10 +54,10 @@ async def start(runtime: Any) -> None:
         runtime.db,
         runtime.settings.data_dir,
         SpeechWorker(spec, runtime.settings.asr_workers),
-        telegram_fetcher(runtime),
         runtime.deliver,
         runtime.clock,
     )
+    service.register_fetcher("telegram", telegram_fetcher(runtime))
     runtime.extras["voice"] = service
     try:
         await service.resume()

@@ -40,8 +40,9 @@ AUDIO_KINDS = frozenset({"voice", "audio"})
 MAX_AUDIO_BYTES = 20 * 1024 * 1024
 MAX_TEXT = 4000
 
-#: (channel, file_ref) → the file's bytes. The Telegram adapter downloads through getFile.
-Fetcher = Callable[[str, str], Awaitable[bytes]]
+#: file_ref → the file's bytes, one per channel (Telegram: getFile and download; see
+#: :meth:`VoiceService.register_fetcher`).
+Fetcher = Callable[[str], Awaitable[bytes]]
 Deliver = Callable[[list[QueuedMessage]], None]
 
 
@@ -163,17 +164,27 @@ class VoiceService:
         db: Database,
         data_dir: Path,
         worker: SpeechWorker,
-        fetch: Fetcher,
         deliver: Deliver,
         clock: Clock,
     ) -> None:
         self.db = db
         self.data_dir = data_dir
         self.worker = worker
-        self.fetch = fetch
+        self.fetchers: dict[str, Fetcher] = {}
         self.deliver = deliver
         self.clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
+
+    def register_fetcher(self, channel: str, fetch: Fetcher) -> None:
+        """How to get a file of ``channel`` by its ``file_ref`` when the bytes were not given to
+        :func:`accept_audio` (Telegram sends only a file id)."""
+        self.fetchers[channel] = fetch
+
+    async def fetch(self, channel: str, file_ref: str) -> bytes:
+        fetch = self.fetchers.get(channel)
+        if fetch is None:
+            raise LookupError(f"no way to fetch a {channel} file")
+        return await fetch(file_ref)
 
     def schedule(self, transcript_id: int) -> None:
         task = asyncio.create_task(self._guarded(transcript_id))

@@ -47,7 +47,7 @@ async def make_room(db: Database) -> tuple[int, int]:
         return case.id, member.id
 
 
-async def no_fetch(channel: str, ref: str) -> bytes:
+async def no_fetch(ref: str) -> bytes:
     raise AssertionError("a browser upload is never fetched again")
 
 
@@ -63,10 +63,10 @@ async def test_browser_upload_without_model(db: Database, tmp_path: Path) -> Non
         db,
         tmp_path,
         SpeechWorker(BackendSpec("faster-whisper", None)),
-        no_fetch,
         delivered.extend,
         clock,
     )
+    service.register_fetcher("web", no_fetch)
     async with db.write() as s:
         room = await load_room(s, case_id)
         assert room is not None

@@ -4,9 +4,9 @@ relayed and kept as evidence, "正在转写…", the transcript comes back to th
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select, text
@@ -14,9 +14,12 @@ from sqlalchemy import select, text
 from bot.standin import StandinBotAPI
 from core.config import Settings
 from main import Runtime
+from services.agreements.contexts import load_parties
+from services.agreements.records import record_form
+from services.room import load_room
 from services.voice.pipeline import VoiceService
 from storage.db import Database
-from storage.models import CaseMessage, Evidence
+from storage.models import Case, CaseMessage, Evidence, StaffAccount
 from storage.registry import metadata
 from storage.voice_models import VoiceTranscript, VoiceTranscriptVersion
 from tests.e2e.harness import assert_quiet, running_service, seed_rooms, service_env, texts
@@ -155,4 +158,29 @@ async def test_voice_message_transcribed_corrected_confirmed(
             assert record.text == "（语音转写）他把我家的窗户打破了，玻璃钱要他赔"
             stored = raw if isinstance(raw, bytes) else str(raw).encode()
             assert "窗户".encode() not in stored  # personal data is encrypted at rest
-            await asyncio.sleep(0)
+
+            # The respondent's view of the record: the audio, then the confirmed statement.
+            await respondent.send_command("/record")
+            (lines,) = await texts(respondent, 1)
+            assert "（语音转写）他把我家的窗户打破了，玻璃钱要他赔" in lines
+            assert lines.index("语音") < lines.index("（语音转写）")
+
+            # The 调解笔录 built from the record has it as the applicant's statement.
+            async with runtime.db.write() as s:
+                case = await s.get_one(Case, t.case_id)
+                case.status, case.outcome_reason = "failed", "双方未达成一致"
+                room = await load_room(s, case.id)
+                assert room is not None
+                mediator_row = (await s.execute(select(StaffAccount))).scalar_one()
+                turn = SimpleNamespace(
+                    session=s,
+                    now=runtime.clock.now(),
+                    settings=runtime.settings,
+                    units=runtime.units,
+                )
+                parties = await load_parties(s, room)
+                form = await record_form(turn, room, parties, mediator_row)  # type: ignore[arg-type]
+                await s.rollback()
+            assert isinstance(form, dict)
+            said = {st["speaker"]: st["content"] for st in form["statements"]}
+            assert said == {"申请人甲方": "（语音转写）他把我家的窗户打破了，玻璃钱要他赔"}
