@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk
-              poppler-utils chromium postgresql-client espeak-ng)
+              poppler-utils chromium postgresql-client espeak-ng zbar-tools)
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 

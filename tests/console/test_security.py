@@ -92,6 +92,8 @@ PERMITTED_STATUS: dict[tuple[str, str], int] = {
     ("GET", "/audit"): 200,
     ("GET", "/users"): 200,
     ("GET", "/lawyers"): 200,
+    ("GET", "/posters"): 200,
+    ("GET", "/posters.pdf"): 404,  # no ?unit= given
     ("POST", "/lawyers/{staff_id}"): 404,  # admin_city is not a lawyer of admin_c1's units
     ("POST", "/users"): 303,
     ("POST", "/users/{staff_id}/active"): 404,  # admin_city is outside admin_c1's units

@@ -37,9 +37,10 @@ T_SECRETS = ("乙真名", "respondent_handle", "13900007002")
 NUMBER = "（2026）示调字第0001号"
 
 
-async def browser_intake(page: Any) -> str:
+async def browser_intake(page: Any, *, start: bool = True) -> str:
     """The whole intake in the page; returns the invitation code."""
-    await page.locator("#menu button", has_text="登记纠纷").click()
+    if start:
+        await page.locator("#menu button", has_text="登记纠纷").click()
     await bubble(page, "自愿")
     await press(page, "同意，开始登记")
     await bubble(page, "纠纷类型")

@@ -10,6 +10,7 @@ from web.console import views_admin as admin
 from web.console import views_auth as auth
 from web.console import views_cases as cases
 from web.console import views_lawyers as lawyers
+from web.console import views_posters as posters
 from web.console.core import PUBLIC, SIGNED_IN, Handler
 
 A = Action
@@ -55,6 +56,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/audit", admin.audit_log, A.VIEW_AUDIT),
     Route("GET", "/users", admin.users, A.MANAGE_USERS),
     Route("GET", "/lawyers", lawyers.lawyers, A.MANAGE_USERS),
+    Route("GET", "/posters", posters.posters, A.VIEW_DASHBOARD),
+    Route("GET", "/posters.pdf", posters.poster_pdf, A.VIEW_DASHBOARD),
     Route("POST", r"/lawyers/{staff_id:\d+}", lawyers.save_lawyer, A.MANAGE_USERS),
     Route("POST", "/users", admin.create_user, A.MANAGE_USERS),
     Route("POST", r"/users/{staff_id:\d+}/active", admin.set_user_active, A.MANAGE_USERS),
