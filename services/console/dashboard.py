@@ -9,10 +9,11 @@ Definitions (shown on the page too, so nobody has to guess):
   have one.
 * Amount agreed: ``Case.amount`` of ``agreed`` and ``closed`` cases (the amount claimed, until
   agreements record their own figure).
+* Amount recovered: instalments of the payment schedules (``services.negotiation``) whose
+  payee confirmed receipt (or uploaded a transfer record), for the cases in scope.
 * Consultations and lawyers' response times come from the lawyers' tables
-  (``services.console.lawyer_stats``) when they exist; amount recovered is not tracked by any
-  feature yet. A figure without a source is ``None`` and the page says "not tracked yet"
-  instead of showing a 0 that would read as a measurement.
+  (``services.console.lawyer_stats``) when they exist. A figure without a source is ``None``
+  and the page says "not tracked yet" instead of showing a 0 that would read as a measurement.
 
 Every figure is limited to the staff member's units and the chosen period (by registration
 date, in the service's time zone) and unit. Figures are cached for a minute per scope (the
@@ -40,6 +41,7 @@ from services.console.lawyer_stats import CountSource, WaitSource
 from services.console.ledger import local_day_start
 from storage.db import Database
 from storage.models import Case
+from storage.negotiation_models import PaymentInstalment
 
 SUCCESS = (CaseStatus.AGREED.value, CaseStatus.CLOSED.value)
 #: Figures are reused this long for the same scope and period (the page says when they were
@@ -111,6 +113,16 @@ class DashboardService:
             return func.extract("epoch", Case.closed_at - Case.created_at) / 86400.0
         return func.julianday(Case.closed_at) - func.julianday(Case.created_at)
 
+    @staticmethod
+    def _recovered_query(conds: list[Any]) -> Any:
+        """Instalments the payee confirmed receiving (services.negotiation), for the cases in
+        scope: a payer's "I paid" alone is not counted."""
+        return (
+            select(func.coalesce(func.sum(PaymentInstalment.amount_fen), 0))
+            .join(Case, Case.id == PaymentInstalment.case_id)
+            .where(*conds, PaymentInstalment.status == "confirmed")
+        )
+
     async def build(self, staff: StaffContext, q: DashboardQuery) -> Dashboard:
         """The figures, computed at most once per ``CACHE_SECONDS`` for the same scope."""
         staff.require(Action.VIEW_DASHBOARD)
@@ -160,12 +172,14 @@ class DashboardService:
             rows(grouped(self._month_expr(dialect))),
             rows(amount_q),
             rows(select(func.count(), func.avg(days)).where(*closed)),
+            rows(self._recovered_query(conds)),
         )
         by_status, by_type, by_unit, by_risk, by_month = (
             [(str(k), int(n)) for k, n in r] for r in results[:5]
         )
         amount = results[5][0][0]
         n_closed, avg_days = results[6][0]
+        recovered = Decimal(int(results[7][0][0] or 0)) / 100
         median = None
         if n_closed:
             median = (
@@ -194,7 +208,7 @@ class DashboardService:
             avg_days=float(avg_days) if avg_days is not None else None,
             median_days=float(median) if median is not None else None,
             amount_agreed=Decimal(amount or 0),
-            amount_recovered=None,
+            amount_recovered=recovered,
             consultations=consultations,
             computed_at=datetime.now(UTC),
             lawyer_requests=lawyer[0],

@@ -306,13 +306,26 @@ def _send(out: Outgoing, room: Room, members: list[Any], *replies: Reply) -> Non
 async def open_instalments(
     session: AsyncSession, case_id: int
 ) -> list[tuple[PaymentInstalment, PaymentSchedule]]:
+    """The instalments of the case's current schedule (active, or completed when all is paid)."""
+    sched = (
+        await session.execute(
+            select(PaymentSchedule)
+            .where(
+                PaymentSchedule.case_id == case_id,
+                PaymentSchedule.status.in_(("active", "completed")),
+            )
+            .order_by(PaymentSchedule.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if sched is None:
+        return []
     rows = await session.execute(
-        select(PaymentInstalment, PaymentSchedule)
-        .join(PaymentSchedule, PaymentSchedule.id == PaymentInstalment.schedule_id)
-        .where(PaymentSchedule.case_id == case_id, PaymentSchedule.status == "active")
+        select(PaymentInstalment)
+        .where(PaymentInstalment.schedule_id == sched.id)
         .order_by(PaymentInstalment.seq)
     )
-    return [(i, s) for i, s in rows.all()]
+    return [(i, sched) for i in rows.scalars()]
 
 
 async def paid_command(turn: Turn, room: Room, user_id: int) -> list[Reply]:

@@ -58,8 +58,9 @@ async def test_figures_match_the_cases(world: World) -> None:
     assert d.avg_days is not None and abs(d.avg_days - statistics.mean(durations)) < 1e-3
     assert d.median_days is not None
     assert abs(d.median_days - durations[len(durations) // 2]) < 1e-3
-    # Not built yet: shown as "not tracked", never as a made-up zero.
-    assert d.amount_recovered is None and d.consultations is None
+    # No payment confirmed in these cases (services.negotiation); consultations: not built
+    # here, shown as "not tracked", never as a made-up zero.
+    assert d.amount_recovered == 0 and d.consultations is None
 
 
 async def test_period_and_unit_filters_and_scope(world: World) -> None:

@@ -103,6 +103,14 @@ class World:
         await self._send(who, intake.FileInput("photo", "file-ref-1"))
         return await self.new(who)
 
+    async def action(self, who: int, data: str) -> list[str]:
+        """A button press with hand-made data (a forged or stale button)."""
+        self._message_id += 1
+        await self.service.handle(
+            Inbound("telegram", str(who), str(who), intake.ActionInput(data), callback_id="cb")
+        )
+        return await self.new(who)
+
     async def press(self, who: int, label: str) -> list[str]:
         """Press the button labelled ``label`` on the newest message that has it."""
         for payload in reversed(await self.payloads(who)):
