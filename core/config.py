@@ -24,6 +24,8 @@ DEFAULT_UNITS_FILE = PROJECT_ROOT / "config" / "units.toml"
 _TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _LANGS = ("zh-CN", "en")
+#: Login-code delivery of the browser chat (services.webchat.otp); "log" is for development.
+_SMS_GATEWAYS = ("log",)
 
 
 class ConfigError(ValueError):
@@ -65,6 +67,7 @@ class Settings:
     llm_base_url: str | None = None
     llm_api_key: str | None = None
     llm_model: str | None = None
+    sms_gateway: str = "log"
     asr_backend: str = "faster-whisper"
     asr_model_dir: Path | None = None
     asr_workers: int = 1
@@ -141,6 +144,9 @@ class Settings:
         llm_url = get("LLM_BASE_URL")
         if llm_url and not get("LLM_MODEL"):
             raise ConfigError("LLM_MODEL", "required when LLM_BASE_URL is set")
+        sms_gateway = (get("SMS_GATEWAY") or "log").lower()
+        if sms_gateway not in _SMS_GATEWAYS:
+            raise ConfigError("SMS_GATEWAY", f"must be one of {', '.join(_SMS_GATEWAYS)}")
         pii = tuple(k.strip() for k in (get("PII_KEYS") or "").split(",") if k.strip())
         for key in pii:
             _check_fernet_key(key)
@@ -195,6 +201,7 @@ class Settings:
             llm_base_url=_http_url("LLM_BASE_URL", llm_url).rstrip("/") if llm_url else None,
             llm_api_key=get("LLM_API_KEY"),
             llm_model=get("LLM_MODEL"),
+            sms_gateway=sms_gateway,
             asr_backend=asr_backend,
             asr_model_dir=Path(asr_dir).expanduser().resolve() if asr_dir else None,
             asr_workers=_number("ASR_WORKERS", get("ASR_WORKERS"), 1, int, 1, 64),

@@ -348,7 +348,7 @@ async def download(request: web.Request) -> web.StreamResponse:
 
 def add_chat(app: web.Application, runtime: Runtime, gateway: SmsGateway | None = None) -> ChatApp:
     """Mount the chat at ``/chat``; ``gateway`` overrides ``SMS_GATEWAY`` (tests)."""
-    name = getattr(runtime.settings, "sms_gateway", "log")
+    name = runtime.settings.sms_gateway
     gateway = gateway or runtime.extras.get(EXTRAS_GATEWAY) or make_gateway(name)
     chat = ChatApp(runtime, gateway, dev_gateway=name == "log")
     runtime.extras["webchat"] = chat

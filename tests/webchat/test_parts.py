@@ -1,0 +1,78 @@
+"""The browser channel's pure parts: page messages → inputs, outbox payloads → page items,
+the SMS gateway setting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.config import ConfigError
+from mediation import intake
+from services.inbound import Command
+from services.webchat.channel import to_payload, user_of_chat
+from services.webchat.otp import LogSmsGateway, make_gateway
+from tests.conftest import make_settings
+from web.chat.render import invite_token, render_item
+
+BASE = "https://mediate.example"
+
+
+def test_page_messages_become_channel_neutral_inputs() -> None:
+    assert to_payload({"type": "text", "text": "你好"}, None) == intake.TextInput("你好")
+    assert to_payload({"type": "text", "text": "/case 1"}, None) == Command("case", ("1",))
+    assert to_payload({"type": "text", "text": "   "}, None) is None
+    assert to_payload({"type": "action", "action": "i:consent"}, None) == intake.ActionInput(
+        "i:consent"
+    )
+    contact = to_payload({"type": "contact"}, "13800001111")
+    assert contact == intake.ContactInput("13800001111", is_own=True)
+    assert to_payload({"type": "contact"}, None) is None  # no verified phone, no contact
+    assert to_payload({"type": "start", "unit": "yjp_c1"}, None) == Command(
+        "start", ("unit-yjp_c1",)
+    )
+    assert to_payload({"type": "join", "code": "K7M4-Q2XP"}, None) == Command(
+        "join", ("K7M4-Q2XP",)
+    )
+    assert to_payload({"type": "bogus"}, None) is None
+    assert user_of_chat("user:42") == 42 and user_of_chat("12345") is None
+
+
+def test_payloads_render_as_page_items() -> None:
+    text = render_item(
+        3,
+        {
+            "text": "请签署",
+            "buttons": [
+                [{"text": "✍️ 手写签名", "web_app": f"{BASE}/webapp/sign?d=abc&v=123"}],
+                [{"text": "⌨️ 输入全名签署", "action": "ag:ty:1:abc"}],
+            ],
+            "contact_button": "📱 分享我的手机号",
+        },
+        "zh-CN",
+        BASE,
+    )
+    assert text["buttons"] == [
+        [{"text": "✍️ 手写签名", "url": "/webapp/sign?d=abc&v=123"}],  # same origin
+        [{"text": "⌨️ 输入全名签署", "action": "ag:ty:1:abc"}],
+    ]
+    assert text["contact"] == "📱 使用登录手机号"
+    pdf = render_item(
+        7, {"kind": "file", "path": "docs/a.pdf", "filename": "协议.pdf"}, "zh-CN", BASE
+    )
+    assert pdf["file"] == {"name": "协议.pdf", "url": "/chat/file/7"}
+    assert "docs/a.pdf" not in str(pdf)  # the server path never reaches the page
+    qr = render_item(9, {"kind": "qr", "data": "https://t.me/bot?start=inv_abc"}, "en", BASE)
+    assert qr["join"] == f"{BASE}/chat/join/inv_abc"
+    assert qr["telegram"] == "https://t.me/bot?start=inv_abc"
+    assert qr["qr"].startswith("data:image/svg+xml")
+    assert invite_token(f"{BASE}/chat/join/inv_xyz") == "inv_xyz"
+    copy = render_item(1, {"kind": "copy", "from_chat_id": "1", "message_id": 2}, "en", BASE)
+    assert copy == {"text": "(this content cannot be shown in the browser)"}
+
+
+def test_sms_gateway_setting(tmp_path: Path) -> None:
+    assert make_settings(tmp_path).sms_gateway == "log"
+    assert isinstance(make_gateway("log"), LogSmsGateway)
+    with pytest.raises(ConfigError, match="SMS_GATEWAY"):
+        make_settings(tmp_path, SMS_GATEWAY="carrier-pigeon")
