@@ -51,7 +51,9 @@ async def on_message(turn: Turn, who: Who) -> list[Reply] | None:
     if who.staff is not None:
         return None  # staff voice notes are relayed as before, not transcribed
     if isinstance(payload, intake.TextInput) and turn.state(EDIT_STATE):
-        return await _correction(turn, who, payload.text)
+        corrected = await _correction(turn, who, payload.text)
+        if corrected is not None:
+            return corrected
     if not isinstance(payload, intake.FileInput) or payload.kind not in AUDIO_KINDS:
         return None
     if turn.state("join"):
@@ -153,6 +155,8 @@ async def _confirm(turn: Turn, t: VoiceTranscript) -> list[Reply]:
     ).scalar_one()
     message.data = {**message.data, "voice_transcript_id": t.id}
     t.status, t.confirmed_at, t.updated_at = "confirmed", turn.now, turn.now
+    if turn.state(EDIT_STATE) == t.id:
+        turn.set_state(EDIT_STATE, None)
     t.text_message_id = message.id
     replies = [reply("voice.confirmed")]
     if decision.held_for_staff:
@@ -162,12 +166,14 @@ async def _confirm(turn: Turn, t: VoiceTranscript) -> list[Reply]:
     return replies
 
 
-async def _correction(turn: Turn, who: Who, text: str) -> list[Reply]:
+async def _correction(turn: Turn, who: Who, text: str) -> list[Reply] | None:
+    """The corrected text; None when the transcript was meanwhile confirmed (then the text
+    is an ordinary room message and the core relays it)."""
     transcript_id = int(turn.state(EDIT_STATE))
     turn.set_state(EDIT_STATE, None)
     found = await _own_transcript(turn, who, transcript_id)
     if isinstance(found, Reply):
-        return [found]
+        return None
     try:
         cleaned = clean_text(text, max_len=MAX_TEXT)
     except InvalidInput as exc:

@@ -159,6 +159,20 @@ async def test_voice_message_transcribed_corrected_confirmed(
             stored = raw if isinstance(raw, bytes) else str(raw).encode()
             assert "窗户".encode() not in stored  # personal data is encrypted at rest
 
+            # 修改 pressed, then 确认 after all: the next text is an ordinary room message.
+            await applicant.send_voice(voice_note(tmp_path, "tomorrow").read_bytes())
+            assert "正在转写…" in (await texts(applicant, 1))[0]
+            (second,) = await applicant.wait_for_messages(1, timeout=600)
+            await applicant.press("修改", second)
+            assert "修改后的完整文字" in (await texts(applicant, 1))[0]
+            await applicant.press("确认", second)
+            assert "已确认" in (await texts(applicant, 1))[0]
+            await applicant.send_text("明天下午三点可以吗")
+            relayed_now = await texts(respondent, 3)  # the audio, the statement, the text
+            assert "（语音转写）我们明天下午" in relayed_now[1]
+            assert "明天下午三点可以吗" in relayed_now[2]
+            await mediator.wait_for_messages(3)
+
             # The respondent's view of the record: the audio, then the confirmed statement.
             await respondent.send_command("/record")
             (lines,) = await texts(respondent, 1)
@@ -183,4 +197,4 @@ async def test_voice_message_transcribed_corrected_confirmed(
                 await s.rollback()
             assert isinstance(form, dict)
             said = {st["speaker"]: st["content"] for st in form["statements"]}
-            assert said == {"申请人甲方": "（语音转写）他把我家的窗户打破了，玻璃钱要他赔"}
+            assert said["申请人甲方"].startswith("（语音转写）他把我家的窗户打破了，玻璃钱要他赔\n")
