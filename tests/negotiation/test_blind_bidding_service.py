@@ -172,3 +172,49 @@ async def test_declining_cancels(world: World, db: Database) -> None:
     cancelled = await world.press(RESPONDENT, "不参加")
     assert any("已取消双盲报价" in t for t in cancelled)
     assert any("不参加双盲报价" in t for t in await world.new(MEDIATOR))
+
+
+async def test_console_pages_show_no_figure(world: World) -> None:
+    """The mediator's console (case page with its timeline, ledger, dashboard) shows the
+    settlement only — and before settlement, nothing but "submitted"."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from main import Runtime
+    from services.staff import create_staff
+    from tests.console.conftest import login
+    from web.app import create_app
+    from web.console import add_console
+
+    error = await create_staff(
+        world.db,
+        username="admin1",
+        password="correct horse battery staple",
+        role="admin",
+        unit_code=world.units.default.code,
+        display_name="管理员",
+        known_units=set(world.units.by_code),
+    )
+    assert error is None
+    runtime = Runtime(world.settings, world.db, world.units, world.clock, world.service)
+    app = create_app(runtime)
+    add_console(app, runtime, sweep_interval=None)
+    pages = (f"/staff/cases/{world.case_id}", "/staff/cases", "/staff/")
+
+    async def scan(client: TestClient, figures: list[int]) -> None:  # type: ignore[type-arg]
+        for path in pages:
+            resp = await client.get(path)
+            assert resp.status == 200, path
+            html = await resp.text()
+            for fen in figures:
+                for needle in renderings(fen):
+                    assert needle not in html, (path, needle)
+
+    async with TestClient(TestServer(app)) as client:
+        await login(client, "admin1", "correct horse battery staple")
+        await play(world, [(500_012, 900_034)])
+        await world.text(RESPONDENT, "6000.56")  # round 2: only the payer so far
+        await scan(client, [500_012, 900_034, 600_056])
+        await world.text(APPLICANT, "6000.50")  # overlap: settles at ¥6,000.53
+        await scan(client, [500_012, 900_034, 600_056, 600_050])
+        page = await (await client.get(f"/staff/cases/{world.case_id}")).text()
+        assert "tl-bidding_settled" in page  # the event is on the timeline, no figure
