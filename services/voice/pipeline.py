@@ -6,6 +6,19 @@ until they say it is; a wrong amount or name in the 调解笔录 could mislead t
 transcript goes to the speaker alone (with 确认/修改), and only the confirmed — possibly
 corrected — text is relayed under the room's rules and kept as their statement, marked
 （语音转写）.
+
+Wiring another channel (the browser chat): either
+
+- deliver the recording through the conversation service like any message, as
+  ``FileInput("voice", ref, mime_type="audio/webm")`` on an ``Inbound`` of that channel — the
+  feature's message hook relays it, keeps it and queues it — and at start register how to read
+  the bytes: ``runtime.extras["voice"].register_fetcher("web", fetch)`` with
+  ``async def fetch(ref: str) -> bytes``; or
+- call :func:`accept_audio` yourself with ``AudioIn(..., data=bytes)`` inside your transaction
+  and ``service.schedule(transcript.id)`` after the commit.
+
+The speaker's 确认/修改 buttons are ordinary actions (``v:ok:<id>``, ``v:edit:<id>``) and the
+correction is an ordinary text message, so they work on any channel that renders buttons.
 """
 
 from __future__ import annotations

@@ -70,6 +70,12 @@ async def test_without_a_model_the_audio_is_kept_and_the_speaker_told(tmp_path: 
             (relayed,) = await texts(respondent, 1)
             assert "窗户是他打破的" in relayed
             await assert_quiet(applicant)
+            # A mediator's voice note is relayed as before and not queued for transcription.
+            await standin.user(m).send_voice(ogg)
+            (from_mediator,) = await respondent.wait_for_messages(1)
+            assert "voice" in from_mediator.message
+            async with runtime.db.read() as s:
+                assert len((await s.execute(select(VoiceTranscript))).all()) == 1
 
 
 async def test_with_none_backend_as_configured(tmp_path: Path, whisper_base: Path) -> None:
