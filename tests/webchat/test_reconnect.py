@@ -23,6 +23,7 @@ from core import crypto
 from main import Runtime
 from storage.models import Case, CaseMember, CaseParty, StaffAccount, User
 from tests.agreements.harness import wait_text
+from tests.conftest import PG_URL, reset_postgres
 from tests.e2e.harness import assert_quiet
 from tests.webchat.harness import PHONE_VIEWPORT, bubble, chat_service, incoming, login, say, shot
 
@@ -74,11 +75,22 @@ async def seed_room(runtime: Runtime) -> int:
         return web_user.id
 
 
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 async def test_a_dropped_connection_reconnects_with_nothing_lost_or_doubled(
-    tmp_path: Path, browser: Any
+    tmp_path: Path, browser: Any, backend: str
 ) -> None:
+    url = None
+    if backend == "postgres":
+        await reset_postgres(PG_URL)
+        url = PG_URL
     async with StandinBotAPI() as standin:
-        async with chat_service(standin, tmp_path / "var") as (runtime, base, gateway):
+        async with chat_service(standin, tmp_path / "var", database_url=url) as (
+            runtime,
+            base,
+            gateway,
+        ):
             user_id = await seed_room(runtime)
             chat = runtime.extras["webchat"]
             respondent = standin.user(T_ID)
@@ -133,10 +145,21 @@ async def test_a_dropped_connection_reconnects_with_nothing_lost_or_doubled(
             await ctx.close()
 
 
-async def test_a_resent_client_id_is_handled_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+async def test_a_resent_client_id_is_handled_once(tmp_path: Path, backend: str) -> None:
     """The raw protocol: the same message twice (as after a lost ack) → one relay."""
+    url = None
+    if backend == "postgres":
+        await reset_postgres(PG_URL)
+        url = PG_URL
     async with StandinBotAPI() as standin:
-        async with chat_service(standin, tmp_path / "var") as (runtime, base, gateway):
+        async with chat_service(standin, tmp_path / "var", database_url=url) as (
+            runtime,
+            base,
+            gateway,
+        ):
             await seed_room(runtime)
             respondent = standin.user(T_ID)
             await respondent.send_command("/help")  # the stand-in knows chats that wrote
