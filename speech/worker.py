@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from speech.backends import Backend, BackendSpec, Transcript, TranscriptionUnavailable, build
@@ -60,7 +61,12 @@ class SpeechWorker:
         if problem is not None:
             raise TranscriptionUnavailable(problem)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor(), _transcribe, str(path), language)
+        try:
+            return await loop.run_in_executor(self._executor(), _transcribe, str(path), language)
+        except BrokenProcessPool:
+            # A worker died (out of memory, killed): start a fresh pool for the next message.
+            self.close()
+            raise
 
     def close(self) -> None:
         """Stop now: a transcription in progress is abandoned (its transcript stays pending

@@ -116,3 +116,23 @@ async def test_mandarin_speech_is_transcribed_in_the_worker(
     finally:
         worker.close()
     assert corpus_cer(pairs) <= MAX_CER, pairs
+
+
+async def test_a_dead_worker_is_replaced(tmp_path: Path, whisper_base: Path) -> None:
+    """A worker killed mid-way (OOM killer) fails that message; the next one gets a new pool."""
+    import os
+    import signal
+    from concurrent.futures.process import BrokenProcessPool
+
+    worker = SpeechWorker(BackendSpec("faster-whisper", whisper_base))
+    try:
+        pool = worker._executor()
+        pid = pool.submit(os.getpid).result(timeout=120)
+        os.kill(pid, signal.SIGKILL)
+        with pytest.raises(BrokenProcessPool):
+            await worker.transcribe(tmp_path / "none.ogg", "zh")
+        assert worker._pool is None
+        with pytest.raises(FileNotFoundError):  # a fresh pool answers: the file is missing
+            await worker.transcribe(tmp_path / "none.ogg", "zh")
+    finally:
+        worker.close()
