@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from i18n import translate
 from mediation import intake
@@ -64,6 +64,11 @@ async def on_message(turn: Turn, who: Who) -> list[Reply] | None:
     room, member = found
     if not can(party_flow.party_actor(member), Action.SPEAK, party_flow.facts(room)):
         return None
+    last = (
+        await turn.session.execute(
+            select(func.max(CaseMessage.id)).where(CaseMessage.case_id == room.case.id)
+        )
+    ).scalar_one_or_none() or 0
     replies = await party_flow.message(turn, who.user_id)  # relays the audio as today
     await turn.session.flush()
     relayed = (
@@ -71,6 +76,7 @@ async def on_message(turn: Turn, who: Who) -> list[Reply] | None:
             select(CaseMessage.id)
             .where(
                 CaseMessage.case_id == room.case.id,
+                CaseMessage.id > last,
                 CaseMessage.author_member_id == member.id,
                 CaseMessage.file_ref == payload.ref,
             )
