@@ -245,7 +245,7 @@ async def bare_figure(turn: Turn, user_id: int, text: str) -> list[Reply] | None
 
 async def on_figure(turn: Turn, user_id: int, pending: dict[str, Any], text: str) -> list[Reply]:
     """A figure typed in answer to our question. Never relayed; stored encrypted."""
-    await _scrub_inbox(turn)
+    await _scrub_inbox(turn, text)
     bidding = await turn.session.get(BlindBidding, int(pending["bidding"]), with_for_update=True)
     room = await lock_room(turn.session, bidding.case_id) if bidding else None
     if bidding is None or room is None or bidding.status != BiddingStatus.OPEN.value:
@@ -379,18 +379,24 @@ async def on_figure(turn: Turn, user_id: int, pending: dict[str, Any], text: str
     return [receipt, gap, _figure_prompt(bidding, side)]
 
 
-async def _scrub_inbox(turn: Turn) -> None:
-    """Overwrite the text of the stored update that carried the figure (same transaction)."""
-    message_id = turn.event.message_id
-    if message_id is None:
-        return
+async def _scrub_inbox(turn: Turn, typed: str) -> None:
+    """Overwrite the text of the stored update that carried the figure (same transaction).
+
+    The chat's newest updates are read through the primary key (source, update_id) backwards;
+    a Telegram update keeps the text under ``message.text``, a browser-chat one under
+    ``msg.text``."""
     rows = await turn.session.execute(
         select(InboxUpdate)
-        .where(InboxUpdate.chat_key == str(turn.event.chat_id))
+        .where(
+            InboxUpdate.source == turn.event.channel,
+            InboxUpdate.chat_key == str(turn.event.chat_id),
+        )
         .order_by(InboxUpdate.update_id.desc())
         .limit(5)
     )
     for row in rows.scalars():
-        message = row.payload.get("message") if isinstance(row.payload, dict) else None
-        if isinstance(message, dict) and message.get("message_id") == message_id:
-            row.payload = {**row.payload, "message": {**message, "text": "[blind bid]"}}
+        payload = row.payload if isinstance(row.payload, dict) else {}
+        for key in ("message", "msg"):
+            inner = payload.get(key)
+            if isinstance(inner, dict) and str(inner.get("text", "")).strip() == typed.strip():
+                row.payload = {**payload, key: {**inner, "text": "[blind bid]"}}

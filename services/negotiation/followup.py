@@ -20,13 +20,21 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from documents.registry import get_spec, missing_fields
+from documents.signing import version_hash
+from mediation.replies import Reply, reply
 from mediation.units import UnitDirectory
+from services.agreements.common import new_public_id, wake_after_commit
 from services.agreements.contexts import SIDE_LABEL
 from services.negotiation.common import money
+from services.room import Room
+from services.turn import Turn
+from storage.document_models import Document
 from storage.models import Case, CaseParty, StaffAccount
 from storage.negotiation_models import FollowUp, PaymentEvent, PaymentInstalment
 
 TO_BE_FILLED = "（待回访人填写）"
+FOLLOW_UP = "follow_up_record"
 
 
 async def follow_up_context(
@@ -113,3 +121,40 @@ async def follow_up_context(
         "evidence": evidence,
         "date": today.isoformat(),
     }
+
+
+async def issue(turn: Turn, staff: StaffAccount, room: Room) -> list[Reply]:
+    """``/followup``: the 回访记录 as a PDF for the case's mediator (rendered and delivered by the
+    agreements' document job, like the 申请书 and 笔录); the fields only a visit can fill are
+    left for the visitor to complete on paper."""
+    if room.case.mediator_id != staff.id:
+        return [reply("staff.not_allowed")]
+    content = await follow_up_context(turn.session, room.case.id, turn.settings.tz, turn.units)
+    missing = missing_fields(get_spec(FOLLOW_UP), content)
+    if missing:
+        return [reply("agreements.err_missing_fields", fields=", ".join(missing))]
+    existing = (
+        await turn.session.execute(
+            select(Document.version).where(
+                Document.case_id == room.case.id, Document.kind == FOLLOW_UP
+            )
+        )
+    ).scalars()
+    me = room.of_staff(staff.id)
+    turn.session.add(
+        Document(
+            public_id=new_public_id(),
+            case_id=room.case.id,
+            kind=FOLLOW_UP,
+            version=max(existing, default=0) + 1,
+            status="issued",
+            content=content,
+            sha256=version_hash(content),
+            deliver_to=[me.id] if me else [],
+            render_status="pending",
+            created_by=f"staff:{staff.id}",
+            created_at=turn.now,
+        )
+    )
+    wake_after_commit(turn.session, turn.extras)
+    return [reply("negotiation.followup_generating", number=room.case.number)]

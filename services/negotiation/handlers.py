@@ -16,7 +16,7 @@ from mediation.offers import Response
 from mediation.replies import Msg, Reply, reply
 from services import features
 from services.inbound import Command
-from services.negotiation import bidding, offers, performance
+from services.negotiation import bidding, followup, offers, performance
 from services.negotiation.common import INPUT, ensure_tables, member_side
 from services.turn import Turn, active_room
 
@@ -87,6 +87,16 @@ async def payments_command(turn: Turn, who: features.Who, cmd: Command) -> list[
     if found is None:
         return [reply("room.no_active_case")]
     return await performance.status_reply(turn, found[0])
+
+
+@features.command("followup")
+async def followup_command(turn: Turn, who: features.Who, cmd: Command) -> list[Reply] | None:
+    if who.staff is None:
+        return None
+    found = await active_room(turn, staff_id=who.staff.id, include_closed=True)
+    if found is None:
+        return [reply("room.no_active_case")]
+    return await followup.issue(turn, who.staff, found[0])
 
 
 _RESPONSES = {"a": Response.ACCEPT, "r": Response.REJECT, "c": Response.COUNTER}

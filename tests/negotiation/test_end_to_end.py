@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.standin import StandinBotAPI
 from core.clock import FakeClock
 from storage.negotiation_models import FollowUp, PaymentInstalment
-from tests.agreements.harness import wait_text
+from tests.agreements.harness import wait_file, wait_text
 from tests.e2e.harness import assert_quiet, running_service, seed_rooms, service_env
 
 pytestmark = pytest.mark.slow
@@ -149,3 +149,64 @@ async def test_offer_to_draft_and_reminders_once_across_restarts(tmp_path: Path)
                 follow = (await s.execute(select(FollowUp))).scalar_one()
             assert [(i.seq, i.status) for i in plan] == [(1, "confirmed"), (2, "confirmed")]
             assert "¥10,000.00" in follow.performance
+            # The 回访记录 as a PDF for the mediator's file.
+            await mediator.send_command("/followup")
+            await wait_text(mediator, "回访记录")
+            pdf = await wait_file(mediator, timeout=120)
+            assert pdf.file is not None and pdf.file.startswith(b"%PDF")
+
+
+async def test_blind_bidding_through_telegram_keeps_figures_secret(tmp_path: Path) -> None:
+    """Through the real Telegram path the figure is typed as a message: it is stored in the
+    inbox before it is handled (the durability rule), so its text is overwritten there; the
+    other side and the mediator never receive it; the encrypted column does not hold it."""
+    from sqlalchemy import text
+
+    from storage.models import InboxUpdate, OutboxMessage
+
+    clock = FakeClock(at(2026, 11, 27, 2, 0))
+    var = tmp_path / "var"
+    async with StandinBotAPI() as standin:
+        ((a, r, m),) = await seed_rooms(service_env(standin, var), 1)
+        applicant, respondent, mediator = standin.user(a), standin.user(r), standin.user(m)
+        for person in (applicant, respondent, mediator):
+            person.register()
+        async with running_service(
+            standin, var, clock=clock, MEDIATION_RENDER_WORKERS="1"
+        ) as runtime:
+            await respondent.send_command("/bid")
+            await wait_text(respondent, "等待对方同意")
+            await wait_text(mediator, "提议双盲报价")
+            await applicant.press("✅ 同意参加")
+            await wait_text(applicant, "最少能够接受")
+            await wait_text(respondent, "最多愿意支付")
+            await respondent.send_text("7654.32")
+            await wait_text(respondent, "¥7,654.32")
+            await wait_text(applicant, "被申请人已提交第 1 轮报价")
+            await applicant.send_text("9876.54")
+            await wait_text(applicant, "¥9,876.54")
+            await wait_text(applicant, "未重合")
+            await wait_text(mediator, "未重合")
+            await respondent.send_text("8888.88")
+            await applicant.send_text("8000.02")
+            settled = await wait_text(mediator, "双盲报价成交")
+            assert "¥8,444.45" in (settled.text or "")  # (8,888.88 + 8,000.02) / 2
+            await wait_text(respondent, "双盲报价成交")
+            secret = {
+                str(a): ("7654.32", "7,654.32", "8888.88", "8,888.88"),
+                str(r): ("9876.54", "9,876.54", "8000.02", "8,000.02"),
+            }
+            async with runtime.db.read() as s:
+                rows = list((await s.execute(select(OutboxMessage))).scalars())
+                inbox = [str(u.payload) for u in (await s.execute(select(InboxUpdate))).scalars()]
+                raw = (await s.execute(text("SELECT figure FROM blind_bids"))).scalars().all()
+            everything = secret[str(a)] + secret[str(r)]
+            for row in rows:
+                hidden = everything if row.chat_id == str(m) else secret.get(row.chat_id, ())
+                assert not [n for n in hidden if n in str(row.payload)], row.payload
+            assert not [n for n in everything for u in inbox if n in u]
+            assert len(raw) == 4 and not [n for n in everything for b in raw if n.encode() in b]
+            # What the other side and the mediator saw in Telegram, as sent:
+            for person, hidden in ((applicant, secret[str(a)]), (mediator, everything)):
+                seen = " ".join(msg.text or "" for msg in person.messages)
+                assert not [n for n in hidden if n in seen]
