@@ -24,13 +24,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from aiohttp import WSMsgType, web
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core import crypto
 from i18n import catalog, normalise_language, translate
 from services.agreements.common import public_base
 from services.webchat.channel import WebChannel, mailbox_after
 from services.webchat.otp import OtpService, SmsGateway, make_gateway
+from storage.db import Database
 from storage.models import User
 from storage.webchat_models import WebMailboxMessage
 from web.chat.render import render_item
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).with_name("static")
 EXTRAS_GATEWAY = "webchat.sms_gateway"
+WATCH_SECONDS = 1.0
 HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -74,6 +76,29 @@ class Hub:
         for uid in users:
             for conn in self.connections.get(uid, ()):
                 conn.wakeup.set()
+
+    async def watch(self, db: Database, every: float = WATCH_SECONDS) -> None:
+        """Wake pages whose mailbox grew without this process knowing (another replica's
+        dispatcher moved the rows): one query for all connected people, every ``every`` s."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                users = list(self.connections)
+                for i in range(0, len(users), 500):
+                    chunk = users[i : i + 500]
+                    async with db.read() as session:
+                        rows = await session.execute(
+                            select(WebMailboxMessage.user_id, func.max(WebMailboxMessage.seq))
+                            .where(WebMailboxMessage.user_id.in_(chunk))
+                            .group_by(WebMailboxMessage.user_id)
+                        )
+                        latest: dict[int, int] = {u: int(s) for u, s in rows.all()}
+                    for uid in chunk:
+                        for conn in self.connections.get(uid, ()):
+                            if latest.get(uid, 0) > conn.last:
+                                conn.wakeup.set()
+            except Exception:
+                log.exception("checking the chat mailboxes failed")
 
     async def disconnect(self, user_id: int) -> int:
         """Close this person's sockets (logout; tests drop connections with it)."""
@@ -368,7 +393,11 @@ def add_chat(app: web.Application, runtime: Runtime, gateway: SmsGateway | None 
 
     async def lifecycle(_: web.Application) -> AsyncIterator[None]:
         await chat.channel.start()
+        watcher = asyncio.create_task(chat.hub.watch(runtime.db), name="chat-mailbox-watch")
         yield
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
         for uid in list(chat.hub.connections):
             await chat.hub.disconnect(uid)
         await chat.channel.stop()
