@@ -308,6 +308,8 @@ async def answer(
     room = await lock_room(turn.session, offer.case_id) if offer else None
     if offer is None or room is None:
         return [reply("bot.stale_button")]
+    if room.case.status != CaseStatus.MEDIATING.value:
+        return [reply("negotiation.not_now", status=Msg(f"status.{room.case.status}"))]
     found = actor_of(turn, room, user_id, staff)
     if isinstance(found, Reply):
         return [found]
@@ -315,8 +317,6 @@ async def answer(
     result = respond(view_of(offer), side, response)
     if isinstance(result, OfferRefusal):
         return [reply(f"negotiation.refused_{result.value}")]
-    if room.case.status != CaseStatus.MEDIATING.value:
-        return [reply("negotiation.not_now", status=Msg(f"status.{room.case.status}"))]
     ref = f"{offer.thread}-{offer.version}"
     if response is Response.COUNTER:
         # The counter-offer is written first; the offer is answered when it is sent.

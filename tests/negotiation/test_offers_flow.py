@@ -133,3 +133,38 @@ async def test_mediator_proposal_needs_both_parties(world: World) -> None:
     assert any("双方已就调解方案 #1-1" in t for t in await world.new(APPLICANT))
     async with world.db.read() as s:
         assert (await s.execute(select(Offer.status))).scalar_one() == "accepted"
+
+
+async def test_who_may_propose_and_answer(world: World) -> None:
+    from sqlalchemy import update
+
+    from storage.models import Case, CaseMember
+
+    # A muted party cannot propose (人民调解法 第二十二条: the mediator conducts the room).
+    async with world.db.write() as s:
+        await s.execute(
+            update(CaseMember).where(CaseMember.role == "applicant").values(status="muted")
+        )
+    (refused,) = await world.command(APPLICANT, "offer")
+    assert "禁言" in refused
+    async with world.db.write() as s:
+        await s.execute(
+            update(CaseMember).where(CaseMember.role == "applicant").values(status="active")
+        )
+    # The respondent proposes; the applicant may withdraw nothing of theirs, answer only.
+    await world.command(RESPONDENT, "offer", "9000；2026-12-31")
+    await world.press(RESPONDENT, "📨 发送方案")
+    async with world.db.read() as s:
+        offer_id = (await s.execute(select(Offer.id))).scalar_one()
+    assert "自己提出" in (await world.action(RESPONDENT, f"ng:a:{offer_id}"))[-1]
+    assert "不能答复" in (await world.action(APPLICANT, f"ng:w:{offer_id}"))[-1]
+    assert "不是发给您" in (await world.action(MEDIATOR, f"ng:a:{offer_id}"))[-1]
+    # /offers shows the history with the buttons each person may use.
+    listing = await world.command(APPLICANT, "offers")
+    assert "#1-1 被申请人 · 待答复" in listing[0]
+    assert "调解方案 #1-1" in listing[1]
+    # Once the case has moved on, offers can no longer be answered.
+    async with world.db.write() as s:
+        case = await s.get_one(Case, world.case_id)
+        case.status = "failed"
+    assert "不能提出或答复" in (await world.action(APPLICANT, f"ng:a:{offer_id}"))[-1]
