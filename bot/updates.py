@@ -88,6 +88,18 @@ def _message_payload(message: Message) -> intake.Input | Command | None:
     return intake.OtherInput("other")
 
 
+def check_types(update: Update) -> None:
+    """Refuse an update whose user or chat id is not an integer.
+
+    ``Update.de_json`` accepts any JSON type there; a list as ``from.id`` then crashed PTB's
+    own bookkeeping (``unhashable type``) outside our handler, leaving the update pending
+    forever. Found by tests/security/test_hostile_updates.py.
+    """
+    for obj in (update.effective_user, update.effective_chat, update.effective_sender):
+        if obj is not None and type(getattr(obj, "id", 0)) is not int:
+            raise ValueError(f"{type(obj).__name__}.id is not an integer")
+
+
 def to_inbound(update: Update) -> Inbound | None:
     """None for updates that need no answer (membership changes, channel posts, polls…)."""
     user = update.effective_user

@@ -79,7 +79,13 @@ async def landing(request: web.Request) -> web.Response:
 
 #: Web features, each a module with ``setup(app, runtime)`` adding its routes or sub-app
 #: (staff console, verification page, Mini App, browser chat).
-WEB_MODULES: tuple[str, ...] = ("web.console", "web.signing", "web.verify", "web.chat")
+WEB_MODULES: tuple[str, ...] = (
+    "web.console",
+    "web.signing",
+    "web.verify",
+    "web.chat",
+    "web.security",
+)
 
 
 def create_app(runtime: Runtime) -> web.Application:

@@ -28,6 +28,7 @@ from mediation.replies import Msg
 from services.agreements.common import services_of
 from services.agreements.store import KIND_TITLES
 from storage.document_models import Document
+from web.security import is_pdf
 
 if TYPE_CHECKING:
     from main import Runtime
@@ -165,6 +166,9 @@ async def check(request: web.Request) -> web.Response:
         return _render(
             language, f"<p>{_t(language, 'no_file')}</p>" + _form(language, request), 400
         )
+    if not is_pdf(pdf):  # by content, not by the file's name
+        message = html.escape(translate(language, "security.unsupported_type"))
+        return _render(language, f"<p>{message}</p>" + _form(language, request), 415)
     sealer = services_of(runtime.extras).sealer
     result = await verify_async(pdf, trusted=[sealer.certificate_pem])
     same = hmac.compare_digest(result.sha256, doc.pdf_sha256 or "")

@@ -135,8 +135,18 @@ def redirect(request: web.Request, path: str, **params: Any) -> web.HTTPSeeOther
     return web.HTTPSeeOther(url(request, path, **params))
 
 
+#: The largest value of an INTEGER column on PostgreSQL: a larger id cannot exist, and passing
+#: it to the driver fails (OverflowError on SQLite, DataError on asyncpg) instead of "not found".
+MAX_ID = 2**31 - 1
+
+
 def form_int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    """A non-negative id or count from a form, query or path; None for anything else
+    (``"²".isdigit()`` is true but ``int("²")`` fails, hence the ASCII check)."""
+    if not value or not (value.isascii() and value.isdigit()) or len(value) > 10:
+        return None
+    number = int(value)
+    return number if number <= MAX_ID else None
 
 
 # ---------------------------------------------------------------------- rendering

@@ -178,10 +178,10 @@ async def export_xlsx(request: web.Request) -> web.StreamResponse:
 
 
 def _case_id(request: web.Request) -> int:
-    value = request.match_info["case_id"]
-    if not value.isdigit():
+    value = form_int(request.match_info["case_id"])
+    if value is None:
         raise web.HTTPNotFound()
-    return int(value)
+    return value
 
 
 async def case_page(

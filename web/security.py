@@ -1,0 +1,227 @@
+"""Safety nets for every web route: security headers, clear error pages, upload limits.
+
+Why one place: routes are added by several feature modules (console, Mini App, verify page,
+browser chat); each sets its own strict Content-Security-Policy, but a route that forgets, an
+aiohttp default error ("404: Not Found", "413: Request Entity Too Large") or an unexpected
+exception must still reach the person as a clear page in their language, never as a traceback,
+and every response must carry the basic headers.
+
+- Headers (``on_response_prepare``, so streamed and file responses get them too; a route's own
+  value wins): ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer``, a
+  restrictive default CSP, and ``X-Frame-Options: DENY`` unless the route's CSP names its own
+  ``frame-ancestors`` (the Mini App must be framed by Telegram's web client).
+- Errors (middleware): aiohttp's default error texts become a zh-CN/en page, or JSON for API
+  callers; any other exception is logged (scrubbed by core.logs) and answered with a 500 page
+  that says nothing about the internals.
+- Uploads to ``/verify/…`` (a PDF re-checked against the seal, which costs CPU) are limited per
+  client address and overall (:class:`RateLimiter`, in memory: one process serves the web), and
+  must be a PDF by their first bytes (``%PDF-``), not by their name.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+
+from i18n import normalise_language, translate
+
+if TYPE_CHECKING:
+    from main import Runtime
+
+log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+DEFAULT_CSP = (
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+#: Uploads of copies to /verify: per client address, and for everyone together.
+VERIFY_PER_ADDRESS = (10, 600.0)  # 10 per 10 minutes
+VERIFY_OVERALL = (120, 600.0)
+PDF_MAGIC = b"%PDF-"
+PAGE = """<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex"><title>{title}</title>
+<style>body{{font-family:"Noto Sans CJK SC",system-ui,sans-serif;max-width:40rem;margin:2rem auto;
+padding:0 1rem;line-height:1.6}}</style></head>
+<body><h1>{title}</h1><p>{message}</p><p><a href="/">{home}</a></p></body></html>"""
+
+_REASONS = {
+    400: "bad_request",
+    401: "forbidden",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_type",
+    429: "too_many",
+    503: "unavailable",
+}
+
+
+class RateLimiter:
+    """Sliding-window counts per key (memory bounded: idle keys are dropped)."""
+
+    def __init__(
+        self, limit: int, window: float, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit, self.window, self.clock = limit, window, clock
+        self._hits: dict[str, deque[float]] = {}
+
+    def retry_after(self, key: str) -> float:
+        """0 when one more hit is allowed now (and counts it), else seconds to wait."""
+        now = self.clock()
+        hits = self._hits.setdefault(key, deque())
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        if len(hits) >= self.limit:
+            return hits[0] + self.window - now
+        hits.append(now)
+        if len(self._hits) > 10_000:
+            self._prune(now)
+        return 0.0
+
+    def _prune(self, now: float) -> None:
+        for key in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
+            del self._hits[key]
+
+
+LIMITS: web.AppKey[tuple[RateLimiter, RateLimiter]] = web.AppKey("security_limits", tuple)
+
+
+def language_of(request: web.Request) -> str:
+    chosen = request.query.get("lang") or request.headers.get("Accept-Language") or ""
+    return normalise_language(chosen.split(",")[0].strip() or None)
+
+
+def wants_json(request: web.Request) -> bool:
+    accept = request.headers.get("Accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def error_response(
+    request: web.Request, status: int, reason: str, **params: object
+) -> web.Response:
+    """A clear error in the caller's language: JSON for API callers, else a small page."""
+    language = language_of(request)
+    message = translate(language, f"security.{reason}", **params)
+    headers = {"Cache-Control": "no-store"}
+    if wants_json(request):
+        return web.json_response(
+            {"ok": False, "error": reason, "message": message}, status=status, headers=headers
+        )
+    text = PAGE.format(
+        lang=language,
+        title=html.escape(translate(language, "security.title")),
+        message=html.escape(message),
+        home=html.escape(translate(language, "security.home")),
+    )
+    return web.Response(text=text, status=status, content_type="text/html", headers=headers)
+
+
+def _is_default_text(exc: web.HTTPException) -> bool:
+    return exc.text in (None, "", f"{exc.status}: {exc.reason}")
+
+
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or (exc.status != 413 and not _is_default_text(exc)):
+            raise
+        reason = _REASONS.get(exc.status, "bad_request" if exc.status < 500 else "error")
+        params: dict[str, object] = {}
+        if exc.status == 413:
+            from web.app import MAX_UPDATE_BYTES
+
+            params["limit"] = _size(MAX_UPDATE_BYTES)
+            if isinstance(exc, web.HTTPRequestEntityTooLarge) and request.path.startswith(
+                "/verify/"
+            ):
+                from web.verify import MAX_UPLOAD
+
+                params["limit"] = _size(MAX_UPLOAD)
+        if exc.status == 429:
+            params["minutes"] = 10
+        response = error_response(request, exc.status, reason, **params)
+        for name in ("Allow", "Retry-After", "Location"):
+            if name in exc.headers:
+                response.headers[name] = exc.headers[name]
+        return response
+    except Exception:
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        return error_response(request, 500, "error")
+
+
+FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+@web.middleware
+async def form_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Parse a form body once, here, so a malformed one (a multipart body cut short, an
+    unknown charset, bytes that are not UTF-8) is a clear 400 instead of an exception inside
+    whichever handler or CSRF check reads it first. ``request.post()`` caches its result, so
+    handlers get the parsed form for free. /verify streams its upload and parses it itself."""
+    if (
+        request.method in ("POST", "PUT", "PATCH", "DELETE")
+        and request.content_type in FORMS
+        and not request.path.startswith("/verify/")
+    ):
+        try:
+            await request.post()
+        except (ValueError, AssertionError, LookupError, HttpProcessingError):
+            return error_response(request, 400, "bad_request")
+    return await handler(request)
+
+
+@web.middleware
+async def upload_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Limits and type check for the public upload of /verify (before any parsing)."""
+    if request.method != "POST" or not request.path.startswith("/verify/"):
+        return await handler(request)
+    per_address, overall = request.app[LIMITS]
+    wait = max(per_address.retry_after(request.remote or "?"), overall.retry_after("*"))
+    if wait > 0:
+        response = error_response(request, 429, "too_many", minutes=max(1, round(wait / 60)))
+        response.headers["Retry-After"] = str(max(1, int(wait)))
+        return response
+    if not request.content_type.startswith("multipart/"):
+        return error_response(request, 415, "unsupported_type")
+    return await handler(request)
+
+
+def is_pdf(data: bytes) -> bool:
+    """By content, not by name: a PDF starts with ``%PDF-`` (within its first KB by the spec's
+    tolerance; readers accept leading junk, which a sealed file of ours never has)."""
+    return data[:1024].lstrip().startswith(PDF_MAGIC)
+
+
+async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    csp = headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
+    if "frame-ancestors" not in csp or "frame-ancestors 'none'" in csp:
+        headers.setdefault("X-Frame-Options", "DENY")
+
+
+def setup(app: web.Application, runtime: Runtime) -> None:
+    """``web.app.WEB_MODULES`` entry point: outermost middlewares and the header hook."""
+    app[LIMITS] = (RateLimiter(*VERIFY_PER_ADDRESS), RateLimiter(*VERIFY_OVERALL))
+    app.middlewares.insert(0, form_middleware)
+    app.middlewares.insert(0, upload_middleware)
+    app.middlewares.insert(0, error_middleware)
+    app.on_response_prepare.append(add_headers)
