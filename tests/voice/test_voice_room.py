@@ -22,6 +22,7 @@ from storage.db import Database
 from storage.models import Case, CaseMessage, Evidence, StaffAccount
 from storage.registry import metadata
 from storage.voice_models import VoiceTranscript, VoiceTranscriptVersion
+from tests.conftest import PG_URL, reset_postgres
 from tests.e2e.harness import assert_quiet, running_service, seed_rooms, service_env, texts
 from tests.voice.conftest import voice_note
 
@@ -97,17 +98,26 @@ async def test_with_none_backend_as_configured(tmp_path: Path, whisper_base: Pat
             assert (t.status, t.backend) == ("unavailable", "none")
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest) -> str | None:
+    """None: the service's own SQLite file under DATA_DIR; else an emptied PostgreSQL."""
+    if request.param == "sqlite":
+        return None
+    await reset_postgres(PG_URL)
+    return PG_URL
+
+
 @pytest.mark.asr
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 async def test_voice_message_transcribed_corrected_confirmed(
-    tmp_path: Path, whisper_base: Path
+    tmp_path: Path, whisper_base: Path, database_url: str | None
 ) -> None:
     ogg = voice_note(tmp_path, "window").read_bytes()
     async with StandinBotAPI() as standin:
-        a, r, m = await seed(service_env(standin, tmp_path / "var"))
+        a, r, m = await seed(service_env(standin, tmp_path / "var", database_url))
         async with running_service(
-            standin, tmp_path / "var", ASR_MODEL_DIR=str(whisper_base)
+            standin, tmp_path / "var", database_url, ASR_MODEL_DIR=str(whisper_base)
         ) as runtime:
             applicant, respondent, mediator = standin.user(a), standin.user(r), standin.user(m)
             respondent.register(), mediator.register()
