@@ -28,6 +28,7 @@ from mediation.room import (
     route_message,
 )
 from services.delivery import Address, Outgoing, member_addresses
+from services.outbox import render
 from storage.models import Case, CaseMember, CaseMessage
 
 MEDIA_KINDS = frozenset({"photo", "document", "video", "audio", "voice"})
@@ -142,19 +143,21 @@ async def relay(
     decision = route_message(room.state, sender.id, target_ids)
     if isinstance(decision, RelayRefusal):
         return decision
-    session.add(
-        CaseMessage(
-            case_id=room.case.id,
-            author_member_id=sender.id,
-            kind=content.kind,
-            text=content.text,
-            file_ref=content.file_ref,
-            data={"note": decision.note} if decision.note else {},
-            audience=list(decision.recipients),
-            channel=out.sender.channel,
-            created_at=now,
-        )
+    record = CaseMessage(
+        case_id=room.case.id,
+        author_member_id=sender.id,
+        kind=content.kind,
+        text=content.text,
+        file_ref=content.file_ref,
+        data={"note": decision.note} if decision.note else {},
+        audience=list(decision.recipients),
+        channel=out.sender.channel,
+        created_at=now,
     )
+    session.add(record)
+    # Each copy names the record it carries (``cm``): services.invariants proves from the
+    # database alone that every recipient got it once. Channels ignore the key.
+    await session.flush()
     for member_id in decision.recipients:
         address = room.addresses.get(member_id)
         if address is None:
@@ -166,10 +169,10 @@ async def relay(
                 "room.file_in_record",
                 {"header": room.header(sender), "kind": Msg(f"room.kind_{content.kind}")},
             )
-            out.send(address, Reply(notice))
+            out.send_payload(address, {**render(Reply(notice), address.language), "cm": record.id})
             continue
         for payload in _relay_payloads(room, sender, content, address.language):
-            out.send_payload(address, dict(payload))
+            out.send_payload(address, {**payload, "cm": record.id})
     return decision
 
 

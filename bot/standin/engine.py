@@ -57,6 +57,14 @@ class Engine:
         self.errors: list[ErrorRecord] = []
         self.method_counts: dict[str, int] = {}
         self.message_signal = Signal()
+        #: Method → (when, until): a 429's ``retry_after`` forbids calling it until then.
+        self.flood_waits: dict[str, tuple[float, float]] = {}
+        #: Calls that came while a ``retry_after`` was still running: (method, seconds early).
+        self.early_calls: list[tuple[str, float]] = []
+        #: Calls whose client never got the answer (reset, or gone before a late reply):
+        #: (method, params, carried out, time). A carried-out ``sendMessage`` here is the one
+        #: case where a correct client may send the same message twice.
+        self.abandoned: list[tuple[str, JSONDict, bool, float]] = []
         self.started_at = time.time()
         self._bot_username = bot_username
         self._bot_name = bot_name
@@ -298,6 +306,9 @@ class Engine:
             "updates_pending": pending,
             "webhook_deliveries": sum(w.deliveries for w in self._webhooks.values()),
             "webhook_failures": sum(w.failures for w in self._webhooks.values()),
+            "webhook_duplicates": sum(w.duplicates for w in self._webhooks.values()),
+            "calls_during_retry_after": len(self.early_calls),
+            "abandoned_calls": len(self.abandoned),
             "latency": self.latency,
             "enforce_rate_limits": self.enforce_rate_limits,
             "uptime": time.time() - self.started_at,
@@ -313,6 +324,9 @@ class Engine:
         self.errors.clear()
         self.method_counts.clear()
         self.faults.clear()
+        self.flood_waits.clear()
+        self.early_calls.clear()
+        self.abandoned.clear()
         self.limiter.reset()
         for bot in self.all_bots():
             bot.clear()
@@ -366,6 +380,35 @@ class Engine:
         produces a visible duplicate, which is what idempotency tests need.
         """
         self.faults.add(FaultRule(method, times, delay=seconds))
+
+    def delay_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """Hold the next *times* calls of *method* for *seconds* before carrying them out;
+        a client that times out first leaves the call undone (nothing sent)."""
+        self.faults.add(FaultRule(method, times, delay=seconds, delay_when="before"))
+
+    def reset_next(self, method: str, times: int = 1, *, after: bool = False) -> None:
+        """Drop the connection of the next *times* calls of *method* with no answer, before
+        carrying them out or (``after``) once done — then the client cannot know it worked."""
+        self.faults.add(FaultRule(method, times, reset="after" if after else "before"))
+
+    def start_flood_wait(self, method: str, retry_after: float) -> None:
+        now = time.monotonic()
+        self.flood_waits[method.lower()] = (now, now + retry_after)
+
+    #: A request already on the wire when the 429 went out is not the client's fault.
+    FLOOD_WAIT_SLACK = 0.25
+
+    def check_flood_wait(self, method: str, params: JSONDict) -> None:
+        """Count a call made while this method's ``retry_after`` still runs."""
+        window = self.flood_waits.get(method.lower())
+        if window is None:
+            return
+        started, until = window
+        now = time.monotonic()
+        if now >= until:
+            del self.flood_waits[method.lower()]
+        elif now - started > self.FLOOD_WAIT_SLACK:
+            self.early_calls.append((method, until - now))
 
     # -- webhooks ----------------------------------------------------------
 

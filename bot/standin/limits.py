@@ -103,6 +103,12 @@ class FaultRule:
     retry_after: int | None = None
     description: str | None = None
     delay: float = 0.0
+    #: ``"after"``: carry the call out, then hold the answer ``delay`` s (Telegram accepted
+    #: it; the reply is late). ``"before"``: hold first; a client that gave up by then never
+    #: had the call carried out.
+    delay_when: str = "after"
+    #: Drop the connection without an answer: ``"before"`` or ``"after"`` carrying it out.
+    reset: str | None = None
 
     def error(self) -> ApiError:
         """The error this rule produces (only for status rules)."""

@@ -51,6 +51,11 @@ def error_response(error: ApiError) -> web.Response:
     )
 
 
+def _gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
 class StandinBotAPI(Engine):
     """A local, in-process Telegram Bot API with simulation and fault injection.
 
@@ -139,15 +144,29 @@ class StandinBotAPI(Engine):
         counts[name] = counts.get(name, 0) + 1
         if self.record_calls:
             self.calls.append(Call(name, params, time.time()))
+        if self.flood_waits:
+            self.check_flood_wait(name, params)
         delay = 0.0
+        reset_after = False
         if self.faults:
             rule = self.faults.take(name)
             if rule is not None:
                 if rule.status is not None:
                     error = rule.error()
                     self.record_error(name, params, error)
+                    if error.retry_after is not None:
+                        self.start_flood_wait(name, error.retry_after)
                     return error_response(error)
-                delay = rule.delay
+                if rule.reset == "before":
+                    return self.reset_connection(request, name, params, carried_out=False)
+                reset_after = rule.reset == "after"
+                if rule.delay_when == "before" and rule.delay > 0:
+                    await asyncio.sleep(rule.delay)
+                    if _gone(request):  # the client gave up: Telegram never saw the call
+                        self.abandoned.append((name, params, False, time.time()))
+                        return web.Response(status=499)
+                else:
+                    delay = rule.delay
         if self.latency > 0:
             await asyncio.sleep(self.latency)
         try:
@@ -158,9 +177,22 @@ class StandinBotAPI(Engine):
         except ApiError as exc:
             self.record_error(name, params, exc)
             response = error_response(exc)
+        if reset_after:
+            return self.reset_connection(request, name, params, carried_out=True)
         if delay > 0:
             await asyncio.sleep(delay)
+            if _gone(request):  # carried out, but the client never learns it
+                self.abandoned.append((name, params, True, time.time()))
         return response
+
+    def reset_connection(
+        self, request: web.Request, name: str, params: dict[str, Any], *, carried_out: bool
+    ) -> web.Response:
+        """Drop the TCP connection with no answer (the client sees a reset/disconnect)."""
+        self.abandoned.append((name, params, carried_out, time.time()))
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=499)
 
     async def _handle_file(self, request: web.Request) -> web.Response:
         try:

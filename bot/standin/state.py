@@ -9,6 +9,7 @@ kicks out the first with 409; polling while a webhook is set is a 409.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -128,6 +129,15 @@ class BotState:
         self.webhook_url = ""
         self.webhook_secret: str | None = None
         self.webhook_max_connections = 40
+        #: Fault injection (see docs/standin.md): deliver getUpdates batches in random order;
+        #: hand the last batch out again this many more times even after it was confirmed;
+        #: POST this many acknowledged webhook updates a second time.
+        self.shuffle_batches = False
+        self.repeat_batches = 0
+        self.duplicate_webhooks = 0
+        self.repeated_updates = 0
+        self._last_batch: list[JSONDict] = []
+        self._shuffle = random.Random(0)
         # Set by the webhook dispatcher while a webhook is active.
         self.on_update: Callable[[JSONDict], None] | None = None
 
@@ -240,12 +250,22 @@ class BotState:
                     "Conflict: terminated by other getUpdates request; "
                     "make sure that only one bot instance is running",
                 )
+            if self.repeat_batches > 0 and self._last_batch:
+                # Telegram answered this batch before; here it comes again (a lost answer,
+                # a proxy retry): the bot must not handle any of it twice.
+                self.repeat_batches -= 1
+                self.repeated_updates += len(self._last_batch)
+                return list(self._last_batch)
             if self.pending or self.closed:
                 batch = []
                 for update in self.pending.values():
                     batch.append(update)
                     if len(batch) >= limit:
                         break
+                if self.shuffle_batches:
+                    self._shuffle.shuffle(batch)
+                if batch:
+                    self._last_batch = list(batch)
                 return batch
             remaining = deadline - time.monotonic()
             if remaining <= 0:

@@ -39,6 +39,7 @@ class WebhookDispatcher:
         self.request_timeout = request_timeout
         self.deliveries = 0
         self.failures = 0
+        self.duplicates = 0
         self.last_error_date: int | None = None
         self.last_error_message: str | None = None
         self._queues: dict[int | None, deque[JSONDict]] = {}
@@ -95,6 +96,9 @@ class WebhookDispatcher:
                     if 200 <= response.status < 300:
                         self.deliveries += 1
                         self.bot.acknowledge(update["update_id"])
+                        if self.bot.duplicate_webhooks > 0:
+                            self.bot.duplicate_webhooks -= 1
+                            await self._post_again(body, headers, timeout)
                         return
                     error = f"Wrong response from the webhook: {response.status} {response.reason}"
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
@@ -104,6 +108,20 @@ class WebhookDispatcher:
             self.last_error_message = error
             await asyncio.sleep(min(self.max_retry_delay, self.retry_delay * (2**attempt)))
             attempt += 1
+
+    async def _post_again(
+        self, body: bytes, headers: dict[str, str], limit: aiohttp.ClientTimeout
+    ) -> None:
+        """The same update once more after it was acknowledged (Telegram does this when an
+        acknowledgement is lost): whatever the bot answers, the update is not re-queued."""
+        self.duplicates += 1
+        try:
+            async with self.session.post(
+                self.bot.webhook_url, data=body, headers=headers, timeout=limit
+            ) as response:
+                await response.read()
+        except (aiohttp.ClientError, TimeoutError, OSError):
+            pass
 
     @property
     def pending_in_flight(self) -> int:
