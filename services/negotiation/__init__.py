@@ -5,7 +5,9 @@ package registers its commands, buttons, text hook, timer kind and start-up hook
 
 - ``offers``: preview, propose, pass on (back-to-back), accept / reject / counter, withdraw;
 - ``bidding``: blind bidding (figures encrypted, never shown to anyone else);
-- ``performance``: the payment schedule, reminders, receipts, escalation, 回访记录;
+- ``performance``: the payment schedule, payments and receipts, completion;
+- ``reminders``: the payment timers (reminders, missed payment, escalation);
+- ``followup``: the 回访记录 (context and ``/followup``);
 - ``drafting``: an accepted offer as the agreement draft's terms;
 - ``stats``: amounts recovered for the console dashboard;
 - ``handlers``: the chat commands and buttons; ``common``: shared helpers.

@@ -16,7 +16,7 @@ from mediation.offers import Response
 from mediation.replies import Msg, Reply, reply
 from services import features
 from services.inbound import Command
-from services.negotiation import bidding, followup, offers, performance
+from services.negotiation import bidding, followup, offers, performance, reminders
 from services.negotiation.common import INPUT, ensure_tables, member_side
 from services.turn import Turn, active_room
 
@@ -174,7 +174,7 @@ async def on_message(turn: Turn, who: features.Who) -> list[Reply] | None:
 
 @features.timer(performance.TIMER_KIND)
 async def payment_timer(session: Any, timer: Any, now: Any) -> Any:
-    return await performance.on_timer(session, timer, now)
+    return await reminders.on_timer(session, timer, now)
 
 
 @features.on_start
