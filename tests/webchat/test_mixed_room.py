@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.standin import StandinBotAPI
+from storage.document_models import DocumentDownload
 from tests.agreements.harness import wait_file, wait_text
 from tests.e2e.harness import texts
 from tests.e2e.test_room import make_mediator
@@ -229,6 +231,15 @@ async def test_two_browser_parties_and_a_telegram_party(
                 assert response.headers["content-disposition"].startswith("attachment;")
                 assert await response.body() == telegram_pdf
             await shot(page_a, "chat-signed-phone.png")
+            async with runtime.db.read() as session:
+                web_downloads = list(
+                    (
+                        await session.execute(
+                            select(DocumentDownload).where(DocumentDownload.actor.like("user:%"))
+                        )
+                    ).scalars()
+                )
+            assert len(web_downloads) == 2 and {d.channel for d in web_downloads} == {"web"}
             # Another person's file number is not theirs to fetch.
             other = await ctx_b.request.get(base + url.replace("/file/", "/file/9999"))
             assert other.status == 404

@@ -366,9 +366,35 @@ async def download(request: web.Request) -> web.StreamResponse:
     path = (root / str(payload.get("path", ""))).resolve()
     if not path.is_relative_to(root) or not path.is_file():
         raise web.HTTPNotFound()
-    log.info("user %s downloaded %s", user_id, path.name)
+    await _log_download(chat, user_id, str(payload.get("path", "")), _client_ip(request))
     content_type = "application/pdf" if path.suffix == ".pdf" else "application/octet-stream"
     return web.FileResponse(path, headers={**headers, "Content-Type": content_type})
+
+
+async def _log_download(chat: ChatApp, user_id: int, relative: str, ip: str) -> None:
+    """A generated document that leaves the service is logged (``document_downloads``)."""
+    from storage.document_models import Document
+
+    async with chat.runtime.db.write() as session:
+        doc = (
+            await session.execute(
+                select(Document)
+                .where((Document.file_path == relative) | (Document.preview_path == relative))
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        if doc is not None:
+            from services.agreements.store import log_download
+
+            log_download(
+                session,
+                doc,
+                actor=f"user:{user_id}",
+                channel="web",
+                at=chat.runtime.clock.now(),
+                ip=ip[:64],
+            )
+    log.info("user %s downloaded %s", user_id, Path(relative).name)
 
 
 def add_chat(app: web.Application, runtime: Runtime, gateway: SmsGateway | None = None) -> ChatApp:
