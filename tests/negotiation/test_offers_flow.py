@@ -27,8 +27,9 @@ async def test_offer_counter_accept(world: World) -> None:
     (copy,) = await world.new(MEDIATOR)
     assert "等待对方答复" in copy
 
-    # The proposer cannot answer their own offer.
-    assert "申请人" in (await world.payloads(RESPONDENT))[-1]["text"]
+    # The card carries the three answers as buttons.
+    labels = [b["text"] for row in (await world.payloads(RESPONDENT))[-1]["buttons"] for b in row]
+    assert labels == ["✅ 接受", "❌ 拒绝", "↩️ 还价"]
     (ask_counter,) = await world.press(RESPONDENT, "↩️ 还价")
     assert "还价" in ask_counter
     (preview2,) = await world.text(RESPONDENT, COUNTER)
