@@ -1,0 +1,149 @@
+"""Browser-chat latency: rooms of two browser parties (websockets) talking at once.
+
+Each room's applicant sends ``--messages`` messages one after another over its websocket; the
+latency of one is from sending it to the respondent's page receiving the relayed copy (inbox
+commit, the conversation turn, the outbox, the mailbox dispatcher, the push). The service runs
+in this process on SQLite (or ``--database-url``), with the stand-in Bot API for Telegram.
+
+    .venv/bin/python benchmarks/webchat/latency.py --rooms 20 --messages 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+from aiohttp import web  # noqa: E402
+
+from bot.standin import StandinBotAPI  # noqa: E402
+from core import crypto  # noqa: E402
+from storage.models import Case, CaseMember, CaseParty, User  # noqa: E402
+from tests.webchat.harness import chat_service  # noqa: E402
+from web.chat.session import COOKIE  # noqa: E402
+
+
+async def seed(runtime, rooms: int) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
+    pairs = []
+    async with runtime.db.write() as s:
+        for i in range(rooms):
+            a = User(phone=f"1380000{i:04d}", phone_hash=crypto.blind_index(f"1380000{i:04d}"))
+            r = User(phone=f"1390000{i:04d}", phone_hash=crypto.blind_index(f"1390000{i:04d}"))
+            case = Case(
+                number=f"（2026）示调字第{i + 1:04d}号",
+                unit_code="default",
+                dispute_type="neighbour",
+                status="mediating",
+                facts="噪音",
+                claims="停止",
+                place="九龙坡区",
+                session_open=True,
+            )
+            s.add_all([a, r, case])
+            await s.flush()
+            pa = CaseParty(case_id=case.id, user_id=a.id, side="applicant", name="甲")
+            pr = CaseParty(case_id=case.id, user_id=r.id, side="respondent", name="乙")
+            s.add_all([pa, pr])
+            await s.flush()
+            s.add_all(
+                [
+                    CaseMember(case_id=case.id, role="applicant", party_id=pa.id, user_id=a.id),
+                    CaseMember(case_id=case.id, role="respondent", party_id=pr.id, user_id=r.id),
+                ]
+            )
+            pairs.append((a.id, r.id))
+    return pairs
+
+
+def cookie_for(chat, user_id: int) -> str:  # type: ignore[no-untyped-def]
+    response = web.Response()
+    chat.sessions.login(response, user_id)
+    return response.cookies[COOKIE].value
+
+
+async def connect(
+    http: aiohttp.ClientSession, base: str, cookie: str
+) -> aiohttp.ClientWebSocketResponse:
+    ws = await http.ws_connect(f"{base}/chat/ws", headers={"Cookie": f"{COOKIE}={cookie}"})
+    await ws.send_str(json.dumps({"type": "hello", "last": 0}))
+    return ws
+
+
+async def room(
+    http: aiohttp.ClientSession,
+    base: str,
+    chat,
+    pair: tuple[int, int],
+    n: int,
+    out: list[float],  # type: ignore[no-untyped-def]
+) -> None:
+    sender = await connect(http, base, cookie_for(chat, pair[0]))
+    receiver = await connect(http, base, cookie_for(chat, pair[1]))
+    for i in range(n):
+        tag = f"m{pair[0]}-{i}"
+        start = time.perf_counter()
+        await sender.send_str(
+            json.dumps({"type": "send", "cid": tag, "msg": {"type": "text", "text": tag}})
+        )
+        while True:
+            data = json.loads((await receiver.receive(timeout=60)).data)
+            if data.get("type") == "msg" and tag in data["item"].get("text", ""):
+                out.append((time.perf_counter() - start) * 1000)
+                break
+    await sender.close()
+    await receiver.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rooms", type=int, default=20)
+    parser.add_argument("--messages", type=int, default=10)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    async with StandinBotAPI() as standin:
+        data_dir = Path(tempfile.mkdtemp()) / "var"
+        async with chat_service(standin, data_dir, database_url=args.database_url) as (
+            runtime,
+            base,
+            _gateway,
+        ):
+            pairs = await seed(runtime, args.rooms)
+            chat = runtime.extras["webchat"]
+            latencies: list[float] = []
+            cpu0, t0 = time.process_time(), time.perf_counter()
+            async with aiohttp.ClientSession() as http:
+                await asyncio.gather(
+                    *(room(http, base, chat, p, args.messages, latencies) for p in pairs)
+                )
+            wall = time.perf_counter() - t0
+            cpu = time.process_time() - cpu0
+    q = statistics.quantiles(latencies, n=100)
+    print(
+        json.dumps(
+            {
+                "rooms": args.rooms,
+                "messages": len(latencies),
+                "wall_s": round(wall, 2),
+                "messages_per_s": round(len(latencies) / wall, 1),
+                "p50_ms": round(q[49], 1),
+                "p95_ms": round(q[94], 1),
+                "max_ms": round(max(latencies), 1),
+                "cpu_s_process": round(cpu, 2),
+                "load_1min": os.getloadavg()[0],
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
