@@ -29,7 +29,7 @@ from mediation.offers import (
     respond,
 )
 from mediation.replies import Msg, Reply, button, reply
-from mediation.room import Relay, RelayRefusal, route_message
+from mediation.room import Relay, RelayRefusal, Role, route_message
 from mediation.validation import InvalidInput
 from services.negotiation import performance
 from services.negotiation.common import (
@@ -314,6 +314,12 @@ async def answer(
     if isinstance(found, Reply):
         return [found]
     member, side = found
+    if (
+        side is not None
+        and room.state.side_has_representative(Role(side.value))
+        and not member.is_representative
+    ):
+        return [reply("negotiation.refused_representative")]  # the side speaks through them
     result = respond(view_of(offer), side, response)
     if isinstance(result, OfferRefusal):
         return [reply(f"negotiation.refused_{result.value}")]

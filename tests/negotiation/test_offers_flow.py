@@ -169,3 +169,37 @@ async def test_who_may_propose_and_answer(world: World) -> None:
         case = await s.get_one(Case, world.case_id)
         case.status = "failed"
     assert "不能提出或答复" in (await world.action(APPLICANT, f"ng:a:{offer_id}"))[-1]
+
+
+async def test_a_side_with_a_representative_answers_through_them(world: World) -> None:
+    from storage.models import CaseMember, CaseParty, User
+
+    async with world.db.write() as s:
+        other = User(telegram_id=7010)
+        s.add(other)
+        await s.flush()
+        party = CaseParty(
+            case_id=world.case_id, user_id=other.id, side="applicant", name="张四", ordinal=2
+        )
+        s.add(party)
+        await s.flush()
+        s.add(
+            CaseMember(
+                case_id=world.case_id,
+                role="applicant",
+                ordinal=2,
+                party_id=party.id,
+                user_id=other.id,
+            )
+        )
+        first = (
+            await s.execute(select(CaseMember).where(CaseMember.user_id != other.id).limit(1))
+        ).scalar_one()
+        first.is_representative = True  # 申请人 (the first) speaks for the side
+    await world.command(RESPONDENT, "offer", "9000；2026-12-31")
+    await world.press(RESPONDENT, "📨 发送方案")
+    (refused,) = (await world.press(7010, "✅ 接受"))[-1:]
+    assert "由代表人" in refused
+    await world.press(APPLICANT, "✅ 接受")
+    async with world.db.read() as s:
+        assert (await s.execute(select(Offer.status))).scalar_one() == "accepted"
