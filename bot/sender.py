@@ -199,7 +199,11 @@ class OutboxSender:
 
     async def _wait_turn(self, chat_id: str, payload: dict[str, Any]) -> None:
         if payload.get("kind") == "answer_callback":
-            return  # not a message: no flood limits apply
+            # Not a message: no flood buckets. A retry_after Telegram gave still holds.
+            pause = self._global_pause_until - time.monotonic()
+            if pause > 0:
+                await asyncio.sleep(pause)
+            return
         bucket = self._buckets.get(chat_id)
         if bucket is None:
             bucket = self._buckets[chat_id] = TokenBucket(
