@@ -55,8 +55,16 @@ async def poll_updates(
             await asyncio.sleep(backoff)
             backoff = min(30.0, backoff * 2)
             continue
-        for raw in sorted(batch or [], key=lambda u: u.get("update_id", 0)):
-            if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
-                continue
-            await accept(raw)
-            offset = max(offset or 0, raw["update_id"] + 1)
+        try:
+            for raw in sorted(batch or [], key=lambda u: u.get("update_id", 0)):
+                if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
+                    continue
+                await accept(raw)
+                offset = max(offset or 0, raw["update_id"] + 1)
+        except Exception:
+            # The inbox could not store an update (database locked or unreachable). The
+            # offset stops before it, so Telegram hands it out again; the poller must not
+            # die here, or the bot would go deaf until restarted.
+            log.exception("could not store updates; fetching them again in %.1fs", backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(30.0, backoff * 2)

@@ -57,8 +57,8 @@ class Engine:
         self.errors: list[ErrorRecord] = []
         self.method_counts: dict[str, int] = {}
         self.message_signal = Signal()
-        #: Method → (when, until): a 429's ``retry_after`` forbids calling it until then.
-        self.flood_waits: dict[str, tuple[float, float]] = {}
+        #: Method → (when, until, refused call): a 429's ``retry_after`` forbids calling it.
+        self.flood_waits: dict[str, tuple[float, float, str]] = {}
         #: Calls that came while a ``retry_after`` was still running: (method, seconds early).
         self.early_calls: list[tuple[str, float]] = []
         #: Calls whose client never got the answer (reset, or gone before a late reply):
@@ -391,23 +391,24 @@ class Engine:
         carrying them out or (``after``) once done — then the client cannot know it worked."""
         self.faults.add(FaultRule(method, times, reset="after" if after else "before"))
 
-    def start_flood_wait(self, method: str, retry_after: float) -> None:
+    def start_flood_wait(self, method: str, retry_after: float, params: JSONDict) -> None:
         now = time.monotonic()
-        self.flood_waits[method.lower()] = (now, now + retry_after)
+        self.flood_waits[method.lower()] = (now, now + retry_after, _params_key(params))
 
     #: A request already on the wire when the 429 went out is not the client's fault.
     FLOOD_WAIT_SLACK = 0.25
 
     def check_flood_wait(self, method: str, params: JSONDict) -> None:
-        """Count a call made while this method's ``retry_after`` still runs."""
+        """Count a call made while this method's ``retry_after`` still runs. The refused call
+        itself coming back early is always counted; other calls after a short slack."""
         window = self.flood_waits.get(method.lower())
         if window is None:
             return
-        started, until = window
+        started, until, refused = window
         now = time.monotonic()
         if now >= until:
             del self.flood_waits[method.lower()]
-        elif now - started > self.FLOOD_WAIT_SLACK:
+        elif now - started > self.FLOOD_WAIT_SLACK or _params_key(params) == refused:
             self.early_calls.append((method, until - now))
 
     # -- webhooks ----------------------------------------------------------
@@ -466,3 +467,7 @@ class Engine:
         self.errors.append(
             ErrorRecord(method, params, error.status, error.description, time.time())
         )
+
+
+def _params_key(params: JSONDict) -> str:
+    return repr(sorted((str(k), repr(v)) for k, v in params.items()))

@@ -155,7 +155,7 @@ class StandinBotAPI(Engine):
                     error = rule.error()
                     self.record_error(name, params, error)
                     if error.retry_after is not None:
-                        self.start_flood_wait(name, error.retry_after)
+                        self.start_flood_wait(name, error.retry_after, params)
                     return error_response(error)
                 if rule.reset == "before":
                     return self.reset_connection(request, name, params, carried_out=False)

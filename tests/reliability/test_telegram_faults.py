@@ -207,3 +207,52 @@ async def test_duplicate_webhook_deliveries(tmp_path: Path) -> None:
         dispatcher = standin.webhook_dispatcher(standin.bot)
         assert dispatcher is not None and dispatcher.duplicates == len(sent) + 1
         await assert_consistent(runtime, standin, [a, r, m])
+
+
+async def test_retry_after_on_a_callback_answer_is_honoured(tmp_path: Path) -> None:
+    """answerCallbackQuery is no message and has no flood bucket, but a 429 on it still
+    carries a retry_after that must be waited out."""
+    async with StandinBotAPI() as standin:
+        user = standin.user(8301)
+        async with running_service(standin, tmp_path / "var") as runtime:
+            await user.send_command("/start")
+            await texts(user, 2)
+            standin.fail_next("answerCallbackQuery", 429, retry_after=2)
+            update = await user.press("同意，开始登记")
+            assert "纠纷类型" in (await texts(user, 1, timeout=20))[0]
+            query_id = update["callback_query"]["id"]
+            for _ in range(100):
+                if standin.callback_answer(query_id) is not None:
+                    break
+                await asyncio.sleep(0.1)
+            assert standin.callback_answer(query_id) is not None
+            assert standin.early_calls == [], standin.early_calls
+            await assert_consistent(runtime, standin, [user])
+
+
+async def test_polling_survives_a_failed_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database refuses to store a batch once (locked, connection lost): the poller must
+    keep running and fetch the same updates again — not die and leave the bot deaf."""
+    async with StandinBotAPI() as standin:
+        user = standin.user(8401)
+        async with running_service(standin, tmp_path / "var") as runtime:
+            assert runtime.telegram is not None
+            inbox = runtime.telegram.inbox
+            real = inbox.accept
+            failures = {"left": 1}
+
+            async def flaky(update_id: int, chat_key: str, payload: dict[str, object]) -> bool:
+                if failures["left"]:
+                    failures["left"] -= 1
+                    raise OSError("database is unavailable (injected)")
+                return await real(update_id, chat_key, payload)
+
+            monkeypatch.setattr(inbox, "accept", flaky)
+            await user.send_command("/help")
+            assert "可用命令" in (await texts(user, 1, timeout=20))[0]
+            await user.send_command("/cases")
+            assert (await texts(user, 1, timeout=20))[0]
+            assert failures["left"] == 0
+            await assert_consistent(runtime, standin, [user])
