@@ -88,16 +88,57 @@ def _message_payload(message: Message) -> intake.Input | Command | None:
     return intake.OtherInput("other")
 
 
-def check_types(update: Update) -> None:
-    """Refuse an update whose user or chat id is not an integer.
+def _expect(obj: object, field: str, kind: type | tuple[type, ...], optional: bool = True) -> None:
+    value = getattr(obj, field, None)
+    if value is None and optional:
+        return
+    if type(value) is bool and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+        raise ValueError(f"{type(obj).__name__}.{field} has the wrong type")
+    if not isinstance(value, kind):
+        raise ValueError(f"{type(obj).__name__}.{field} has the wrong type")
 
-    ``Update.de_json`` accepts any JSON type there; a list as ``from.id`` then crashed PTB's
-    own bookkeeping (``unhashable type``) outside our handler, leaving the update pending
-    forever. Found by tests/security/test_hostile_updates.py.
+
+def check_types(update: Update) -> None:
+    """Refuse an update whose fields that we read have types Telegram never sends.
+
+    ``Update.de_json`` accepts any JSON type anywhere: a list as ``from.id`` crashed PTB's own
+    bookkeeping (``unhashable type``) outside our handler and left the update pending forever;
+    a number as ``language_code`` crashed the conversation. Found by
+    tests/security/test_hostile_updates.py. Called on arrival (``TelegramBot.accept``), so such
+    an update is kept as "unparseable" for inspection and never handled.
     """
     for obj in (update.effective_user, update.effective_chat, update.effective_sender):
-        if obj is not None and type(getattr(obj, "id", 0)) is not int:
-            raise ValueError(f"{type(obj).__name__}.id is not an integer")
+        if obj is not None:
+            _expect(obj, "id", int, optional=False)
+    user = update.effective_user
+    if user is not None:
+        _expect(user, "language_code", str)
+        _expect(user, "is_bot", bool)
+    if update.effective_chat is not None:
+        _expect(update.effective_chat, "type", str, optional=False)
+    if update.callback_query is not None:
+        _expect(update.callback_query, "id", str, optional=False)
+        _expect(update.callback_query, "data", str)
+    message = update.message or update.edited_message
+    if message is None:
+        return
+    _expect(message, "message_id", int, optional=False)
+    _expect(message, "text", str)
+    _expect(message, "caption", str)
+    if message.contact is not None:
+        _expect(message.contact, "phone_number", str, optional=False)
+        _expect(message.contact, "user_id", int)
+    if message.photo is not None and not isinstance(message.photo, tuple | list):
+        raise ValueError("Message.photo has the wrong type")
+    media = [*(message.photo or ())]
+    media += [getattr(message, k) for k in ("document", "video", "audio", "voice", "video_note")]
+    for item in media:
+        if item is None:
+            continue
+        _expect(item, "file_id", str, optional=False)
+        _expect(item, "file_size", int)
+        _expect(item, "file_name", str)
+        _expect(item, "mime_type", str)
 
 
 def to_inbound(update: Update) -> Inbound | None:
