@@ -25,7 +25,7 @@ from bot.http import AiohttpRequest
 from bot.polling import poll_updates
 from bot.processor import ChatOrderedProcessor
 from bot.sender import OutboxSender
-from bot.updates import CHANNEL, raw_chat_key, to_inbound
+from bot.updates import CHANNEL, check_types, raw_chat_key, to_inbound
 from core.config import Settings
 from core.faults import crash_point
 from services import inbox
@@ -183,6 +183,7 @@ class TelegramBot:
         crash_point("after_inbox_accept")
         try:
             update = Update.de_json(raw, self.bot)
+            check_types(update)
         except Exception as exc:  # hostile or malformed: keep it for inspection, move on
             log.warning("unparseable update %s: %s", update_id, exc)
             await inbox.mark_failed(self.db, CHANNEL, update_id, f"unparseable: {exc}")
