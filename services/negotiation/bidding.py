@@ -315,6 +315,7 @@ async def on_figure(turn: Turn, user_id: int, pending: dict[str, Any], text: str
             reply("negotiation.bid_submitted_notice", who=side_label(side), round=bidding.round),
         )
         return [receipt]
+    receipt = reply("negotiation.bid_received_last", round=bidding.round, amount=money(fen))
     figures = {Side(b.side): int(b.figure) for b in both}
     payer = Side(bidding.payer_side)
     result = close_round(bidding.round, figures[payer], figures[payer.other])
@@ -349,7 +350,11 @@ async def on_figure(turn: Turn, user_id: int, pending: dict[str, Any], text: str
             )
         )
         send_to(turn, room, [m for m in everyone if m.id != member.id], settled)
-        send_to(turn, room, mediator_members(room), reply("negotiation.bid_settled_mediator"))
+        draft = Reply(
+            Msg("negotiation.bid_settled_mediator"),
+            buttons=((button("negotiation.btn_draft", "ag:new"),),),
+        )
+        send_to(turn, room, mediator_members(room), draft)
         return [receipt, settled]
     if result.final:
         bidding.status, bidding.finished_at = BiddingStatus.NO_OVERLAP.value, turn.now

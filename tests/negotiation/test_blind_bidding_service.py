@@ -19,7 +19,7 @@ from sqlalchemy import select, text
 from documents.amounts import format_amount, to_capital
 from mediation.blind_bidding import MAX_ROUNDS
 from storage.db import Database
-from storage.models import CaseEvent, CaseMessage, Timer
+from storage.models import CaseEvent, CaseMessage, Conversation, Timer
 from storage.negotiation_models import BlindBid, BlindBidding
 from tests.conftest import fresh_database
 from tests.negotiation.world import APPLICANT, MEDIATOR, RESPONDENT, World
@@ -151,6 +151,15 @@ async def test_no_overlap_then_overlap_on_both_databases(
     for who in (APPLICANT, RESPONDENT, MEDIATOR):
         texts = [p.get("text", "") for p in await world.payloads(who)]
         assert any("7,250.50" in t for t in texts), who
+    # The mediator drafts the agreement with the settled amount as its first term.
+    await world.press(MEDIATOR, "📝 起草协议书")
+    async with world.db.read() as s:
+        conv = (
+            await s.execute(select(Conversation).where(Conversation.chat_id == str(MEDIATOR)))
+        ).scalar_one()
+    assert conv.state["ag_draft"]["terms"]["terms"] == [
+        "被申请人向申请人支付人民币7,250.50元（大写：柒仟贰佰伍拾元伍角）。"
+    ]
     # Stored encrypted: the raw column is not the figure.
     async with world.db.read() as s:
         raw = (await s.execute(text("SELECT figure FROM blind_bids"))).scalars().all()
