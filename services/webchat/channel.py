@@ -62,7 +62,9 @@ def parse_command(text: str) -> Command | None:
     return Command(name, tuple(rest.split()))
 
 
-def to_payload(msg: dict[str, Any], phone: str | None) -> intake.Input | Command | None:
+def to_payload(
+    msg: dict[str, Any], phone: str | None, user_id: int | None = None
+) -> intake.Input | Command | None:
     """A page message → the channel-neutral input; None for anything we do not understand."""
     kind = msg.get("type")
     if kind == "text":
@@ -75,6 +77,19 @@ def to_payload(msg: dict[str, Any], phone: str | None) -> intake.Input | Command
     if kind == "contact" and phone:
         # The phone this person logged in with (verified by the one-time code): their own.
         return intake.ContactInput(phone, is_own=True)
+    if kind == "file" and user_id is not None:
+        # Only a file this person uploaded (web.chat's /chat/upload names it so).
+        ref = str(msg.get("ref", ""))
+        if not ref.startswith(f"web:files/web/{user_id}/") or ".." in ref or len(ref) > 200:
+            return None
+        size = msg.get("size")
+        return intake.FileInput(
+            "photo" if msg.get("kind") == "photo" else "document",
+            ref,
+            name=str(msg.get("name") or "")[:120] or None,
+            mime_type=str(msg.get("mime") or "")[:100] or None,
+            size=size if isinstance(size, int) else None,
+        )
     if kind == "start":
         unit = str(msg.get("unit") or "")
         return Command("start", (f"unit-{unit}",) if unit else ())
@@ -92,7 +107,7 @@ def to_inbound(raw: dict[str, Any]) -> Inbound:
         channel=CHANNEL,
         chat_id=chat_id_of(user_id),
         user_id=str(user_id),
-        payload=to_payload(msg if isinstance(msg, dict) else {}, phone if phone else None),
+        payload=to_payload(msg if isinstance(msg, dict) else {}, phone if phone else None, user_id),
     )
 
 

@@ -39,8 +39,12 @@ T_SECRETS = ("乙真名", "respondent_handle", "13900007002")
 NUMBER = "（2026）示调字第0001号"
 
 
-async def browser_intake(page: Any, *, start: bool = True) -> str:
-    """The whole intake in the page; returns the invitation code."""
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+async def browser_intake(page: Any, *, start: bool = True, evidence: bool = False) -> str:
+    """The whole intake in the page; returns the invitation code. ``evidence``: upload a
+    photo at the evidence step (a text file first, which is refused)."""
     if start:
         await page.locator("#menu button", has_text="登记纠纷").click()
     await bubble(page, "自愿")
@@ -50,6 +54,13 @@ async def browser_intake(page: Any, *, start: bool = True) -> str:
     await bubble(page, "发生了什么")
     await say(page, "老板拖欠我三个月工资共一万二千元，多次催要都说没钱。")
     await bubble(page, "证据")
+    if evidence:
+        text_file = {"name": "note.txt", "mimeType": "text/plain", "buffer": b"hello"}
+        await page.set_input_files("#file", files=[text_file])
+        await page.locator("li.notice", has_text="只能上传照片").wait_for()
+        photo = {"name": "现场.png", "mimeType": "image/png", "buffer": PNG}
+        await page.set_input_files("#file", files=[photo])
+        await bubble(page, "已收到证据（共 1 份）")
     await press(page, "下一步")
     await bubble(page, "申请事项")
     await say(page, "支付拖欠的工资一万二千元")

@@ -35,6 +35,13 @@ def test_page_messages_become_channel_neutral_inputs() -> None:
         "join", ("K7M4-Q2XP",)
     )
     assert to_payload({"type": "bogus"}, None) is None
+    mine = {"type": "file", "ref": "web:files/web/7/abc.png", "kind": "photo", "name": "a.png"}
+    assert to_payload(mine, None, 7) == intake.FileInput(
+        "photo", "web:files/web/7/abc.png", name="a.png"
+    )
+    assert to_payload(mine, None, 8) is None  # another person's upload
+    sneaky = {**mine, "ref": "web:files/web/7/../../secrets/pii.key"}
+    assert to_payload(sneaky, None, 7) is None
     assert user_of_chat("user:42") == 42 and user_of_chat("12345") is None
 
 

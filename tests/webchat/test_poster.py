@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from bot.standin import StandinBotAPI
 from services.staff import create_staff
-from storage.models import Case
+from storage.models import Case, Evidence
 from tests.webchat.harness import PHONE_VIEWPORT, bubble, chat_service, login, shot
-from tests.webchat.test_mixed_room import browser_intake
+from tests.webchat.test_mixed_room import PNG, browser_intake
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.pdf]
 
@@ -108,8 +108,15 @@ async def test_poster_pdf_and_its_qr_open_intake_for_the_unit(
             assert unit.name in await resident.inner_text("#unit-note")
             await login(resident, base, "13600006001", gateway, path=f"/chat?unit={UNIT}")
             assert unit.name in await bubble(resident, "您好")
-            await browser_intake(resident, start=False)  # the link started it
+            await browser_intake(resident, start=False, evidence=True)  # the link started it
             async with runtime.db.read() as session:
                 cases = list((await session.execute(select(Case))).scalars())
+                evidence = list((await session.execute(select(Evidence))).scalars())
             assert [c.unit_code for c in cases] == [UNIT]
+            # The photo is kept as the case's evidence, stored under DATA_DIR for this person.
+            assert [(e.kind, e.channel, e.file_name) for e in evidence] == [
+                ("photo", "web", "现场.png")
+            ]
+            stored = runtime.settings.data_dir / evidence[0].file_ref.removeprefix("web:")
+            assert stored.read_bytes() == PNG
             await phone_ctx.close()

@@ -15,15 +15,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from html import escape as html_escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, WSMsgType, web
+from aiohttp.http_exceptions import HttpProcessingError
 from sqlalchemy import func, select
 
 from core import crypto
@@ -397,6 +400,76 @@ async def _log_download(chat: ChatApp, user_id: int, relative: str, ip: str) -> 
     log.info("user %s downloaded %s", user_id, Path(relative).name)
 
 
+MAX_UPLOAD = 10 * 1024 * 1024
+#: Evidence a page may upload, recognised by its first bytes (never by name or header).
+UPLOAD_KINDS = (
+    (b"\x89PNG\r\n\x1a\n", "png", "image/png", "photo"),
+    (b"\xff\xd8\xff", "jpg", "image/jpeg", "photo"),
+    (b"%PDF-", "pdf", "application/pdf", "document"),
+)
+
+
+def _sniff(head: bytes) -> tuple[str, str, str] | None:
+    for magic, ext, mime, kind in UPLOAD_KINDS:
+        if head.startswith(magic):
+            return ext, mime, kind
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp", "image/webp", "photo"
+    return None
+
+
+async def upload(request: web.Request) -> web.Response:
+    """A photo or PDF for the evidence step (or the room): stored under DATA_DIR, per person;
+    the page then sends a ``file`` message naming it (services.webchat.channel checks that the
+    file is this person's)."""
+    chat = _chat(request)
+    user_id = chat.sessions.user_id(request)
+    language = await chat.language_of(user_id, request)
+    if user_id is None:
+        return _problem(chat, language, "err_login", 401)
+    if not chat.sessions.check_csrf(request):
+        return _problem(chat, language, "err_csrf", 403)
+    if not request.content_type.startswith("multipart/"):
+        return _problem(chat, language, "err_file", 415)
+    data = bytearray()
+    try:
+        reader = await request.multipart()
+        part = await reader.next()
+        if part is None or not isinstance(part, BodyPartReader) or part.name != "file":
+            return _problem(chat, language, "err_file", 400)
+        while chunk := await part.read_chunk(65536):
+            data += chunk
+            if len(data) > MAX_UPLOAD:
+                return _problem(chat, language, "err_file", 413)
+    except (ValueError, AssertionError, LookupError, HttpProcessingError):
+        return _problem(chat, language, "err_file", 400)
+    sniffed = _sniff(bytes(data[:16]))
+    if sniffed is None or not data:
+        return _problem(chat, language, "err_file", 415)
+    ext, mime, kind = sniffed
+    relative = f"files/web/{user_id}/{secrets.token_urlsafe(16)}.{ext}"
+    path = chat.runtime.settings.data_dir / relative
+    await asyncio.to_thread(_write, path, bytes(data))
+    name = Path(part.filename or f"file.{ext}").name[:120]
+    return web.json_response(
+        {
+            "ok": True,
+            "ref": f"web:{relative}",
+            "kind": kind,
+            "mime": mime,
+            "size": len(data),
+            "name": name,
+            "sha256": hashlib.sha256(data).hexdigest(),
+        },
+        headers=HEADERS,
+    )
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
 def add_chat(app: web.Application, runtime: Runtime, gateway: SmsGateway | None = None) -> ChatApp:
     """Mount the chat at ``/chat``; ``gateway`` overrides ``SMS_GATEWAY`` (tests)."""
     name = runtime.settings.sms_gateway
@@ -414,6 +487,7 @@ def add_chat(app: web.Application, runtime: Runtime, gateway: SmsGateway | None 
     sub.router.add_post("/otp/request", otp_request)
     sub.router.add_post("/otp/verify", otp_verify)
     sub.router.add_post("/logout", logout)
+    sub.router.add_post("/upload", upload)
     sub.router.add_get("/ws", websocket)
     sub.router.add_get("/file/{seq}", download)
 

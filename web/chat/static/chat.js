@@ -141,6 +141,23 @@
         e.preventDefault(); $("composer").requestSubmit();
       }
     });
+    $("attach-label").textContent = S.attach;
+    $("file").addEventListener("change", function () {
+      var file = $("file").files[0];
+      $("file").value = "";
+      if (!file) { return; }
+      var body = new FormData();
+      body.append("file", file, file.name);
+      fetch("/chat/upload", {
+        method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf }, body: body,
+      }).then(function (r) {
+        return r.json().catch(function () { return { ok: false, message: S.err_file }; });
+      }).then(function (r) {
+        if (!r.ok) { notice(r.message || S.err_file); return; }
+        queue({ type: "file", ref: r.ref, kind: r.kind, name: r.name, mime: r.mime, size: r.size },
+              "📎 " + r.name);
+      }, function () { notice(S.err_generic); });
+    });
     $("contact-btn").addEventListener("click", function () {
       $("contact").hidden = true;
       queue({ type: "contact" }, S.share_phone);
@@ -161,6 +178,15 @@
     var k = "chat:" + cfg.user + ":once:" + key;
     try { if (sessionStorage.getItem(k)) { return; } sessionStorage.setItem(k, "1"); } catch (e) { /* ok */ }
     fn();
+  }
+
+  /* A local notice (upload refused…): shown in the log, not sent anywhere. */
+  function notice(text) {
+    var li = document.createElement("li");
+    li.className = "notice";
+    li.setAttribute("role", "alert");
+    li.textContent = text;
+    append(li);
   }
 
   function queue(msg, label) {
