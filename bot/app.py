@@ -25,7 +25,7 @@ from bot.http import AiohttpRequest
 from bot.polling import poll_updates
 from bot.processor import ChatOrderedProcessor
 from bot.sender import OutboxSender
-from bot.updates import CHANNEL, check_types, raw_chat_key, to_inbound
+from bot.updates import CHANNEL, check_types, raw_chat_key, replace_nul, to_inbound
 from core.config import Settings
 from core.faults import crash_point
 from services import inbox
@@ -178,6 +178,7 @@ class TelegramBot:
     async def accept(self, raw: dict[str, Any]) -> bool:
         """Store one raw update and queue it for handling; False for a duplicate."""
         update_id = raw["update_id"]
+        raw = replace_nul(raw)
         if not await self.inbox.accept(update_id, raw_chat_key(raw), raw):
             return False
         crash_point("after_inbox_accept")
