@@ -88,6 +88,23 @@ def _message_payload(message: Message) -> intake.Input | Command | None:
     return intake.OtherInput("other")
 
 
+def replace_nul(value: Any) -> Any:
+    """The raw update with every NUL character replaced by U+FFFD (same UTF-16 length, so
+    entity offsets stay right).
+
+    PostgreSQL refuses NUL in text and in JSONB: such an update failed to be stored, the
+    webhook answered 500 and Telegram would resend it for ever (found by
+    tests/security/test_hostile_updates.py on PostgreSQL).
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {replace_nul(k): replace_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [replace_nul(v) for v in value]
+    return value
+
+
 def _expect(obj: object, field: str, kind: type | tuple[type, ...], optional: bool = True) -> None:
     value = getattr(obj, field, None)
     if value is None and optional:

@@ -37,6 +37,7 @@ from sqlalchemy import func, select
 from bot.standin import StandinBotAPI
 from services import features
 from storage.models import Case, CaseEvent, CaseParty, InboxUpdate, OutboxMessage
+from tests.conftest import PG_URL, postgres_unavailable, reset_postgres
 from tests.e2e.harness import running_service, seed_rooms, service_env
 from tests.security.update_strategies import BUILTIN_ACTIONS, BUILTIN_COMMANDS, raw_update
 
@@ -65,7 +66,8 @@ _ids = itertools.count(10**9)
 
 
 async def settle(runtime: Any, timeout: float = 30.0) -> None:  # noqa: ASYNC109
-    """Until every stored update is handled and every reply delivered."""
+    """Until every stored update is handled and every reply delivered (on PostgreSQL the
+    sender polls the outbox, so drain() alone does not mean sent)."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         async with runtime.db.read() as s:
@@ -76,11 +78,18 @@ async def settle(runtime: Any, timeout: float = 30.0) -> None:  # noqa: ASYNC109
                     .where(InboxUpdate.status == "pending")
                 )
             ).scalar_one()
-        if not pending:
+            unsent = (
+                await s.execute(
+                    select(func.count())
+                    .select_from(OutboxMessage)
+                    .where(OutboxMessage.status == "pending")
+                )
+            ).scalar_one()
+        if not pending and not unsent:
             break
         assert asyncio.get_running_loop().time() < deadline, f"{pending} updates stuck"
+        await runtime.telegram.sender.drain()
         await asyncio.sleep(0.02)
-    await runtime.telegram.sender.drain()
 
 
 async def seed_intake(standin: StandinBotAPI, runtime: Any) -> list[int]:
@@ -113,14 +122,23 @@ async def seed_intake(standin: StandinBotAPI, runtime: Any) -> list[int]:
     return chats
 
 
-def test_hostile_updates_in_every_state(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_hostile_updates_in_every_state(tmp_path: Path, backend: str) -> None:
+    url = None
+    if backend == "postgres":
+        if postgres_unavailable():
+            pytest.skip(str(postgres_unavailable()))
+        asyncio.run(reset_postgres(PG_URL))
+        url = PG_URL
     runner = asyncio.Runner()
     stack = AsyncExitStack()
     data_dir = tmp_path / "var"
     try:
         standin = runner.run(stack.enter_async_context(StandinBotAPI()))
-        rooms = runner.run(seed_rooms(service_env(standin, data_dir), 2))
-        runtime = runner.run(stack.enter_async_context(running_service(standin, data_dir)))
+        rooms = runner.run(seed_rooms(service_env(standin, data_dir, url), 2))
+        runtime = runner.run(stack.enter_async_context(running_service(standin, data_dir, url)))
         chats = runner.run(seed_intake(standin, runtime))
         print("\nseeded:", runner.run(describe(runtime)))
         for ids in rooms:
@@ -228,6 +246,23 @@ def test_hostile_updates_in_every_state(tmp_path: Path) -> None:
                             },
                         },
                     },
+                ]
+            )
+        )
+        # A NUL character: PostgreSQL refuses it in text and in JSONB.
+        runner.run(
+            play(
+                [
+                    {
+                        "update_id": next(_ids),
+                        "message": {
+                            "message_id": 1,
+                            "date": 0,
+                            "chat": {"id": chat, "type": "private"},
+                            "from": {"id": chat, "is_bot": False, "first_name": "x\x00"},
+                            "text": "a\x00b",
+                        },
+                    }
                 ]
             )
         )

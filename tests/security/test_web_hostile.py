@@ -25,6 +25,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.standin import StandinBotAPI
 from core.clock import FakeClock
 from services.staff import create_staff
+from tests.conftest import PG_URL, postgres_unavailable, reset_postgres
 from tests.console.conftest import PASSWORD, World, add_case, login
 from tests.e2e.harness import running_service
 from tests.security.web_fuzz import Generator, Route, all_routes
@@ -96,16 +97,26 @@ async def fire(
         problems.append(f"{where}: bare error text {text.strip()!r}")
 
 
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 async def test_every_route_survives_hostile_requests(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, backend: str
 ) -> None:
     from web.app import create_app
+
+    url = None
+    if backend == "postgres":
+        if postgres_unavailable():
+            pytest.skip(str(postgres_unavailable()))
+        await reset_postgres(PG_URL)
+        url = PG_URL
 
     stats: Counter[str] = Counter()
     problems: list[str] = []
     async with StandinBotAPI() as standin:
         async with running_service(
-            standin, tmp_path / "var", clock=FakeClock(), MEDIATION_WEBAPP_ALLOW_HTTP="1"
+            standin, tmp_path / "var", url, clock=FakeClock(), MEDIATION_WEBAPP_ALLOW_HTTP="1"
         ) as runtime:
             world = World(runtime, runtime.clock)  # type: ignore[arg-type]
             error = await create_staff(
