@@ -87,6 +87,11 @@ async def test_errors_are_clear_pages_or_json_in_the_callers_language(
         headers={"Content-Type": "multipart/form-data; boundary=b"},
     )
     assert resp.status == 400 and "请求无法识别" in await resp.text()
+    # NUL characters (PostgreSQL refuses them in text) are a 400 wherever they come.
+    for path in ("/verify/%00", "/staff/cases?q=a%00b"):
+        assert (await client.get(path)).status == 400, path
+    resp = await client.post("/staff/login", data={"username": "a\x00", "password": "x"})
+    assert resp.status == 400
 
 
 def _pdf_form(data: bytes, name: str = "copy.pdf") -> FormData:
