@@ -44,6 +44,8 @@ async def test_wrong_expired_and_rate_limited_codes(tmp_path: Path, browser: Any
         async with chat_service(standin, tmp_path / "var", clock=clock) as (runtime, base, sms):
             ctx = await browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
             page = await ctx.new_page()
+            await page.goto(base + "/chat?lang=en")
+            assert await page.inner_text("#send-code") == "Send code"
             await page.goto(base + "/chat")
             assert await page.inner_text("#send-code") == "获取验证码"
             await shot(page, "chat-login-phone.png")
@@ -80,7 +82,14 @@ async def test_wrong_expired_and_rate_limited_codes(tmp_path: Path, browser: Any
             assert "验证码已发送" in await request_code(page)
             await page.fill("#code", sms.sent[PHONE])
             await page.click("#login-btn")
-            await page.wait_for_selector("#chat:not([hidden])")
+            await page.wait_for_selector("#chat[data-state=online]")
+
+            # The page follows the person's language: switch to English and back.
+            await page.locator("#menu button", has_text="English").click()
+            await page.locator("#menu button", has_text="Report a dispute").wait_for()
+            assert await page.inner_text("#send") == "Send"
+            await page.locator("#menu button", has_text="中文").click()
+            await page.locator("#menu button", has_text="登记纠纷").wait_for()
 
             # Only keyed hashes are stored: no code, no phone number.
             async with runtime.db.read() as session:

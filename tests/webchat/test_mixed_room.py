@@ -290,3 +290,32 @@ async def draft_agreement(mediator: Any) -> None:
     await wait_text(mediator, "协议书草稿")
     await mediator.press("✅ 生成并发送")
     await wait_text(mediator, "第 1 版已生成", timeout=60)
+
+
+async def test_without_telegram_invitations_are_browser_links(tmp_path: Path, browser: Any) -> None:
+    """A deployment with no bot: the invitation's link and QR open the browser chat."""
+    async with StandinBotAPI() as standin:
+        async with chat_service(standin, tmp_path / "var", TELEGRAM_BOT_TOKEN="") as (
+            runtime,
+            base,
+            gateway,
+        ):
+            assert runtime.telegram is None
+            ctx = await browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
+            page_a = await ctx.new_page()
+            await login(page_a, base, A_PHONE, gateway)
+            await browser_intake(page_a)
+            invite = await bubble(page_a, "邀请链接")
+            link = re.search(r"(http://\S+/chat/join/inv_[\w-]+)", invite)
+            assert link and "t.me" not in invite, invite
+            qr_item = page_a.locator("li.them", has=page_a.locator("img.qr")).last
+            assert await qr_item.locator("p.link a").first.get_attribute("href") == link.group(1)
+            other = await browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
+            page_b = await other.new_page()
+            await login(page_b, base, "13900007002", gateway, path=link.group(1)[len(base) :])
+            await bubble(page_b, "您被邀请参加")
+            await press(page_b, "同意参加调解")
+            await bubble(page_b, NUMBER)
+            await bubble(page_a, "被申请人已加入调解")
+            await ctx.close()
+            await other.close()
