@@ -30,8 +30,10 @@ from core.config import Settings
 from core.faults import crash_point
 from services import inbox
 from services.conversation import ConversationService
+from services.inbound import Inbound
 from services.outbox import QueuedMessage
 from storage.db import Database
+from storage.leader import Leadership
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +88,10 @@ class TelegramBot:
         )
         self.application.bot_data["telegram_bot"] = self
         self.application.add_handler(TypeHandler(Update, on_update))
+        #: Replicas on PostgreSQL: one process sends (see storage.leader), any process may
+        #: handle an update another stored (see ConversationService._handle_earlier).
+        self.replicated = db.dialect == "postgresql"
+        self.leadership = Leadership(db, "telegram-sender")
         self.sender = OutboxSender(
             self.application.bot,
             db,
@@ -93,9 +99,15 @@ class TelegramBot:
             rate_per_chat=settings.telegram_rate_per_chat,
             files_dir=settings.data_dir,
             api=BotApiClient(settings.telegram_api_base_url, settings.telegram_bot_token),
+            leader=self.leadership,
+            poll_interval=0.2 if self.replicated else None,
         )
         self.inbox = inbox.InboxWriter(db, CHANNEL)
         conversation.notify = self._notify
+        conversation.parsers[CHANNEL] = self._parse
+        #: Updates queued in this process and not finished: the stale sweeper skips them.
+        self._in_flight: set[int] = set()
+        self._sweeper: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self._poller: asyncio.Task[None] | None = None
 
@@ -103,6 +115,31 @@ class TelegramBot:
     def bot(self) -> Bot:
         bot: Bot = self.application.bot
         return bot
+
+    def _parse(self, raw: dict[str, Any]) -> Inbound | None:
+        return to_inbound(Update.de_json(raw, self.bot))
+
+    async def _sweep_stale(self, every: float = 5.0, older_than: float = 15.0) -> None:
+        """Replicas: handle updates another replica stored and then died before handling.
+
+        Such an update is also handled by the next update of the same chat (under the chat's
+        lock), but a chat that goes quiet would wait forever without this sweep.
+        """
+        while not self._stop.is_set():
+            await asyncio.sleep(every)
+            try:
+                for row in await inbox.stale(self.db, CHANNEL, older_than):
+                    if row.update_id in self._in_flight:
+                        continue
+                    try:
+                        update = Update.de_json(row.payload, self.bot)
+                    except Exception as exc:
+                        await inbox.mark_failed(self.db, CHANNEL, row.update_id, repr(exc))
+                        continue
+                    self._in_flight.add(row.update_id)
+                    await self.application.update_queue.put(update)
+            except Exception:
+                log.exception("stale inbox sweep failed")
 
     def _notify(self, messages: list[QueuedMessage]) -> None:
         self.sender.submit(messages)
@@ -112,6 +149,7 @@ class TelegramBot:
         username = self.bot.username
         self.conversation.deep_link = lambda token: f"https://t.me/{username}?start={token}"
         await self.application.start()
+        await self.leadership.start()
         await self.sender.start()
         # Updates stored but not handled when the process last stopped, in their order.
         for row in await inbox.pending(self.db, CHANNEL):
@@ -120,8 +158,11 @@ class TelegramBot:
             except Exception as exc:
                 await inbox.mark_failed(self.db, CHANNEL, row.update_id, f"unparseable: {exc}")
                 continue
+            self._in_flight.add(row.update_id)
             await self.application.update_queue.put(update)
         await self._set_commands()
+        if self.replicated:
+            self._sweeper = asyncio.create_task(self._sweep_stale(), name="inbox-sweep")
         if self.settings.webhook_mode:
             await self.bot.set_webhook(
                 url=f"{self.settings.public_url}{WEBHOOK_PATH}",
@@ -164,13 +205,15 @@ class TelegramBot:
 
     async def stop(self) -> None:
         self._stop.set()
-        if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._poller
+        for task in (self._poller, self._sweeper):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         if self.application.running:
             await self.application.stop()
         await self.sender.stop()
+        await self.leadership.stop()
         if self.sender.api is not None:
             await self.sender.api.close()
         await self.application.shutdown()
@@ -189,6 +232,7 @@ class TelegramBot:
             log.warning("unparseable update %s: %s", update_id, exc)
             await inbox.mark_failed(self.db, CHANNEL, update_id, f"unparseable: {exc}")
             return True
+        self._in_flight.add(update_id)
         await self.application.update_queue.put(update)
         return True
 
@@ -197,7 +241,13 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The one PTB handler: translate, hand to the service, report failures."""
     tg: TelegramBot = context.bot_data["telegram_bot"]
     key = (CHANNEL, update.update_id)
-    event = to_inbound(update)
+    try:
+        event = to_inbound(update)
+    except Exception as exc:  # a shape our parser does not expect: keep it, move on
+        log.exception("update %s could not be read", update.update_id)
+        await inbox.mark_failed(tg.db, CHANNEL, update.update_id, f"unreadable: {exc!r}")
+        tg._in_flight.discard(update.update_id)
+        return
     try:
         if event is None:
             async with tg.db.write() as session:
@@ -210,3 +260,5 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if event is not None:
             with contextlib.suppress(Exception):
                 await tg.conversation.report_failure(event)
+    finally:
+        tg._in_flight.discard(update.update_id)

@@ -18,6 +18,7 @@ import logging
 import time
 import warnings
 from collections import deque
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -98,8 +99,15 @@ class OutboxSender:
         per_chat_burst: float = 3.0,
         files_dir: Path | None = None,
         api: BotApiClient | None = None,
+        leader: Callable[[], bool] | None = None,
+        poll_interval: float | None = None,
     ) -> None:
         self.bot = bot
+        #: Replicas: only the process holding the sender role sends (storage.leader); the
+        #: others leave their rows pending, and the leader finds them by polling every
+        #: ``poll_interval`` seconds. One process: always the leader, no polling needed.
+        self.leader = leader or (lambda: True)
+        self.poll_interval = poll_interval
         self.db = db
         #: The lean client for sendMessage/answerCallbackQuery (see bot.botapi); PTB's Bot
         #: otherwise, and always for files and copies.
@@ -130,16 +138,26 @@ class OutboxSender:
 
     async def load_pending(self) -> None:
         """Queue rows left pending by an earlier run (or another writer)."""
+        table = table_of(OutboxMessage)
         async with self.db.read() as session:
-            rows = (
+            ids = (
                 await session.execute(
-                    select(OutboxMessage)
-                    .where(OutboxMessage.channel == CHANNEL, OutboxMessage.status == "pending")
-                    .order_by(OutboxMessage.id)
+                    select(table.c.id)
+                    .where(table.c.status == "pending", table.c.channel == CHANNEL)
+                    .order_by(table.c.id)
+                    .limit(5000)
                 )
             ).scalars()
-            pending = [QueuedMessage(r.id, r.channel, r.chat_id, r.payload) for r in rows]
-        self.submit(pending)
+            new = [i for i in ids if i not in self._known]
+            if not new:
+                return
+            rows = await session.execute(
+                select(table.c.id, table.c.chat_id, table.c.payload)
+                .where(table.c.id.in_(new))
+                .order_by(table.c.id)
+            )
+            pending = [QueuedMessage(r.id, CHANNEL, r.chat_id, r.payload) for r in rows]
+        self._enqueue(pending)
 
     async def stop(self, grace: float = 5.0) -> None:
         """Let queued messages go out (up to ``grace`` seconds), then stop; the rest stay
@@ -170,6 +188,17 @@ class OutboxSender:
     # ------------------------------------------------------------------ queueing
 
     def submit(self, messages: list[QueuedMessage]) -> None:
+        if self.poll_interval is not None:
+            # Replicas: another process may have committed earlier rows for the same chat
+            # that we have not read yet; reading the table now keeps the order of ids.
+            if messages and self.leader():
+                self._flush_wakeup.set()
+            return
+        self._enqueue(messages)
+
+    def _enqueue(self, messages: list[QueuedMessage]) -> None:
+        if not self.leader():
+            return  # the leading replica will find these rows pending
         for m in messages:
             if m.channel != CHANNEL or m.id in self._known:
                 continue
@@ -184,6 +213,11 @@ class OutboxSender:
         queue = self._queues[chat_id]
         try:
             while queue:
+                if not self.leader():  # another replica took over: it will send the rest
+                    for m in queue:
+                        self._known.discard(m.id)
+                    queue.clear()
+                    break
                 message = queue[0]
                 status, external, error = await self._deliver(message)
                 queue.popleft()
@@ -329,7 +363,11 @@ class OutboxSender:
 
     async def _flush_loop(self) -> None:
         while not self._stopping or self._done:
-            await self._flush_wakeup.wait()
+            if self.poll_interval is None:
+                await self._flush_wakeup.wait()
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._flush_wakeup.wait(), self.poll_interval)
             self._flush_wakeup.clear()
             if not self._stopping:
                 await asyncio.sleep(0.05)  # gather a batch
@@ -341,6 +379,13 @@ class OutboxSender:
                     return  # the rows stay pending and are re-sent after the restart
                 await asyncio.sleep(1)
                 self._flush_wakeup.set()
+            if self.poll_interval is not None and not self._stopping and self.leader():
+                # In this task, after the flush: a row marked sent is never read back as
+                # pending and sent twice.
+                try:
+                    await self.load_pending()
+                except Exception:
+                    log.exception("could not read pending outbox rows; will retry")
 
     async def _flush(self) -> None:
         if not self._done:

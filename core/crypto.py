@@ -1,7 +1,7 @@
 """Encryption of personal data at rest, and blind indexes to look it up.
 
 Why a key *ring*: keys must be rotatable without downtime. The first key encrypts; every key
-decrypts (``MultiFernet``); ``main.py admin rotate-keys`` re-encrypts old rows with the first
+decrypts (``MultiFernet``); ``main.py keys rotate`` re-encrypts old rows with the first
 key, after which the old key can be dropped from ``PII_KEYS``.
 
 Why a blind index: a phone number encrypted with Fernet is different every time, so it cannot
@@ -44,12 +44,8 @@ def load_or_create_keys(configured: tuple[str, ...], data_dir: Path) -> tuple[st
     path = data_dir / "secrets" / "pii.key"
     if path.is_file():
         return tuple(k for k in path.read_text().split() if k)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = Fernet.generate_key().decode()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key + "\n")
-    return (key,)
+    key = _create_once(path, Fernet.generate_key().decode())
+    return tuple(k for k in key.split() if k)
 
 
 def load_or_create_secret(configured: str | None, data_dir: Path) -> str:
@@ -59,12 +55,27 @@ def load_or_create_secret(configured: str | None, data_dir: Path) -> str:
     path = data_dir / "secrets" / "secret.key"
     if path.is_file():
         return path.read_text().strip()
+    return _create_once(path, base64.urlsafe_b64encode(os.urandom(32)).decode()).strip()
+
+
+def _create_once(path: Path, value: str) -> str:
+    """Write ``value`` to ``path`` unless it exists; return what the file holds.
+
+    Replicas sharing DATA_DIR may start at the same moment: the file appears complete or not
+    at all (written aside, then hard-linked into place), and the loser reads the winner's.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    secret = base64.urlsafe_b64encode(os.urandom(32)).decode()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
-        fh.write(secret + "\n")
-    return secret
+        fh.write(value + "\n")
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return path.read_text()
 
 
 def derive_key(secret: str, purpose: str) -> bytes:

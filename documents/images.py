@@ -15,6 +15,7 @@ import struct
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
+from documents import fonts
 from documents.errors import InvalidImageError
 
 __all__ = ["MAX_SIGNATURE_BYTES", "png_data_uri", "qr_data_uri", "seal_data_uri", "seal_svg"]
@@ -89,7 +90,9 @@ def seal_svg(name: str, centre: str = "★") -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{size:.0f}" height="{size:.0f}" '
         f'viewBox="0 0 {size:.0f} {size:.0f}">'
-        f'<g fill="{_SEAL_RED}" font-family="Noto Serif CJK SC" text-anchor="middle">'
+        # The documents' face first (documents.fonts), so the seal adds no second font.
+        f'<g fill="{_SEAL_RED}" font-family="{fonts.FAMILY}, {fonts.SOURCE_FAMILY}" '
+        'text-anchor="middle">'
         f'<circle cx="80" cy="80" r="76" fill="none" stroke="{_SEAL_RED}" stroke-width="4.5"/>'
         f"{''.join(glyphs)}{centre_mark}"
         f"</g></svg>"

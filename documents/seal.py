@@ -114,12 +114,20 @@ class Sealer:
     @classmethod
     def from_directory(cls, key_dir: Path, *, organisation: str) -> Sealer:
         """Load ``seal-key.pem``/``seal-cert.pem`` from ``key_dir``, creating them if absent."""
+        import fcntl
+
         key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         key_path, cert_path = key_dir / KEY_FILE, key_dir / CERT_FILE
-        if not key_path.exists() and not cert_path.exists():
-            key_pem, cert_pem = create_key_and_certificate(organisation)
-            _write_private(key_path, key_pem)
-            cert_path.write_bytes(cert_pem)
+        # Replicas sharing DATA_DIR start together: one creates the pair, the others wait
+        # for it and load the same one (two keys would make half the seals unverifiable).
+        with (key_dir / ".create.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not key_path.exists() and not cert_path.exists():
+                key_pem, cert_pem = create_key_and_certificate(organisation)
+                cert_tmp = cert_path.with_suffix(".tmp")
+                cert_tmp.write_bytes(cert_pem)
+                _write_private(key_path, key_pem)
+                cert_tmp.replace(cert_path)
         return cls.from_files(key_path, cert_path)
 
     @classmethod

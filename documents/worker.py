@@ -14,8 +14,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
+from documents import fonts
 from documents.errors import DocumentError
 
 __all__ = [
@@ -30,6 +32,8 @@ __all__ = [
 _ASSET_SUFFIXES = (".css", ".png", ".svg")
 _ASSET_TYPES = {".css": "text/css", ".png": "image/png", ".svg": "image/svg+xml"}
 _WARM_HTML = '<html lang="zh-CN"><body><p>人民调解 0123456789 第1页</p></body></html>'
+#: The one asset name under which the derived document font is served (documents.fonts).
+_FONT_ASSET = "font:document.otf"
 
 
 class RefusedURLError(DocumentError, ValueError):
@@ -44,6 +48,7 @@ class _State:
 
 
 _STATE: _State | None = None
+_FONT_PATH: Path | None = None
 
 
 def _asset_bytes(name: str) -> bytes:
@@ -81,6 +86,9 @@ def make_fetcher() -> Any:
             scheme = url.split(":", 1)[0].lower() if ":" in url else ""
             if scheme == "data":
                 return super().fetch(url, headers)
+            if url == "asset:" + _FONT_ASSET and _FONT_PATH is not None:
+                body = _FONT_PATH.read_bytes()
+                return URLFetcherResponse(url, body, {"Content-Type": "font/otf"})
             if scheme == "asset":
                 name = url.split(":", 1)[1]
                 suffix = name[name.rfind(".") :] if "." in name else ""
@@ -102,11 +110,13 @@ def init_worker() -> None:
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
+    global _FONT_PATH
+    _FONT_PATH = fonts.subset_path()
     font_config = FontConfiguration()
     fetcher = make_fetcher()
     stylesheets = {
         name: CSS(
-            string=_asset_bytes(name).decode("utf-8"),
+            string=_with_document_font(name, _asset_bytes(name).decode("utf-8")),
             font_config=font_config,
             url_fetcher=fetcher,
         )
@@ -116,6 +126,20 @@ def init_worker() -> None:
     HTML(string=_WARM_HTML, url_fetcher=fetcher).write_pdf(
         stylesheets=[stylesheets["base.css"]], font_config=font_config
     )
+
+
+def _with_document_font(name: str, css: str) -> str:
+    """Put the smaller derived face (documents.fonts) before the system face, if it is built.
+
+    The system face stays listed after it: a character the copy lacks falls back to it.
+    """
+    if _FONT_PATH is None:
+        return css
+    css = css.replace(f'"{fonts.SOURCE_FAMILY}"', f'"{fonts.FAMILY}", "{fonts.SOURCE_FAMILY}"')
+    if name == "base.css":
+        face = f'@font-face {{ font-family: "{fonts.FAMILY}"; src: url("asset:{_FONT_ASSET}"); }}'
+        css = face + "\n" + css
+    return css
 
 
 def render_pdf(html: str, stylesheets: tuple[str, ...]) -> bytes:

@@ -86,8 +86,11 @@ async def ensure_kb(db: Database, settings: Settings, progress: Progress | None 
     Also creates ``DATA_DIR/kb``, where :class:`~legal_kb.service.KnowledgeBase` keeps its
     derived indexes.
     """
+    from storage.leader import cluster_lock
+
     (settings.data_dir / "kb").mkdir(parents=True, exist_ok=True)
-    async with db.read() as session:
-        if await store.has_articles(session):
-            return
-    await import_laws(db, [default_path()], progress=progress)
+    async with cluster_lock(db, "kb-import"):  # replicas starting together import once
+        async with db.read() as session:
+            if await store.has_articles(session):
+                return
+        await import_laws(db, [default_path()], progress=progress)

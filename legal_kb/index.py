@@ -13,6 +13,7 @@ for the body and the context field). Dense vectors live in the shared content-ad
 
 from __future__ import annotations
 
+import fcntl
 import json
 import re
 import shutil
@@ -53,8 +54,21 @@ def build(
     docs: Sequence[IndexDoc],
     progress: Callable[[str], None] | None = None,
 ) -> Path:
-    """Segment and index ``docs``; returns the finished directory. Older versions are removed."""
+    """Segment and index ``docs``; returns the finished directory. Older versions are removed.
+
+    Replicas sharing DATA_DIR may start together: a file lock lets one build while the others
+    wait, then find the index built.
+    """
     final = index_dir(root, version)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    with (final.parent / ".build.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if is_built(root, version):
+            return final
+        return _build(final, docs, progress)
+
+
+def _build(final: Path, docs: Sequence[IndexDoc], progress: Callable[[str], None] | None) -> Path:
     tmp = final.with_name(final.name + ".building")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)

@@ -49,3 +49,5 @@ if [ ! -f "$stamp" ]; then
 fi
 
 .venv/bin/python main.py db upgrade
+# The documents' font, derived once from the system's Noto Serif CJK SC (see documents/fonts.py).
+.venv/bin/python -m documents.fonts

@@ -61,6 +61,9 @@ class ConversationService:
         #: Turns an invitation token into a link; set by the channel that knows its address
         #: (the Telegram bot after getMe). Without it, invitees type the short code.
         self.deep_link: Callable[[str], str | None] = lambda token: None
+        #: Raw stored update → event, per inbox source; set by each channel adapter so that
+        #: any replica can handle an update another replica stored (see _handle_earlier).
+        self.parsers: dict[str, Callable[[dict[str, Any]], Inbound | None]] = {}
         #: Filled by feature start-up hooks (see services.features); shared with every turn.
         self.extras: dict[str, Any] = {}
 
@@ -70,9 +73,12 @@ class ConversationService:
         """Handle one event; False when it had already been handled (duplicate)."""
         later: list[Callable[[], Awaitable[list[QueuedMessage]]]] = []
         async with self.db.write() as session:
+            queued: list[QueuedMessage] = []
+            if inbox_key is not None and self.db.dialect == "postgresql":
+                queued += await self._handle_earlier(session, inbox_key, later)
             if inbox_key is not None and not await inbox.claim(session, *inbox_key):
                 return False
-            queued = await self._handle_in_session(session, event, later)
+            queued += await self._handle_in_session(session, event, later)
         for job in later:
             try:
                 queued += await job()
@@ -83,6 +89,40 @@ class ConversationService:
             if result is not None:
                 await result
         return True
+
+    async def _handle_earlier(
+        self,
+        session: AsyncSession,
+        inbox_key: tuple[str, int],
+        later: list[Callable[[], Awaitable[list[QueuedMessage]]]],
+    ) -> list[QueuedMessage]:
+        """Under the chat's lock, handle the chat's earlier updates that are still pending.
+
+        With several replicas one chat's updates may be stored by different processes; the
+        lock makes them take turns and this keeps the order of ``update_id`` whichever replica
+        got which update. Each earlier update runs in a savepoint: one that fails is marked
+        failed and does not block the chat.
+        """
+        source, update_id = inbox_key
+        chat_key = await inbox.lock_chat(session, source, update_id)
+        parse = self.parsers.get(source)
+        if chat_key is None or parse is None:
+            return []
+        queued: list[QueuedMessage] = []
+        for earlier_id, payload in await inbox.earlier_pending(
+            session, source, chat_key, update_id
+        ):
+            try:
+                async with session.begin_nested():
+                    if not await inbox.claim(session, source, earlier_id):
+                        continue
+                    event = parse(payload)
+                    if event is not None:
+                        queued += await self._handle_in_session(session, event, later)
+            except Exception as exc:
+                log.exception("earlier update %s failed", earlier_id)
+                await inbox.fail_in_session(session, source, earlier_id, repr(exc))
+        return queued
 
     async def report_failure(self, event: Inbound) -> None:
         """Tell the person something went wrong (their input so far is safe in the DB)."""

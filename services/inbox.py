@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.base import table_of, utcnow
@@ -112,7 +112,11 @@ async def mark_failed(db: Database, source: str, update_id: int, error: str) -> 
     async with db.write() as session:
         await session.execute(
             update(InboxUpdate)
-            .where(InboxUpdate.source == source, InboxUpdate.update_id == update_id)
+            .where(
+                InboxUpdate.source == source,
+                InboxUpdate.update_id == update_id,
+                InboxUpdate.status == "pending",  # never undo another replica's handling
+            )
             .values(status="failed", error=error[:2000], processed_at=utcnow())
         )
 
@@ -124,5 +128,83 @@ async def pending(db: Database, source: str) -> Sequence[InboxUpdate]:
             select(InboxUpdate)
             .where(InboxUpdate.source == source, InboxUpdate.status == "pending")
             .order_by(InboxUpdate.update_id)
+        )
+        return result.scalars().all()
+
+
+# ---------------------------------------------------------------------- several replicas
+
+#: Advisory-lock namespace of chat ordering (``pg_advisory_xact_lock(int, int)``'s first key).
+CHAT_LOCK_SPACE = 0x6D65
+
+
+async def lock_chat(session: AsyncSession, source: str, update_id: int) -> str | None:
+    """Serialise one chat's handling across processes; returns the chat's key.
+
+    PostgreSQL only: replicas behind one webhook URL each store and handle the updates that
+    reach them, so two replicas may hold updates of the same chat at once. A transaction-scoped
+    advisory lock on the chat makes them take turns, and it is released by the commit that
+    marks the update handled — a crashed replica can never leave it held.
+    """
+    chat_key = (
+        await session.execute(
+            select(INBOX.c.chat_key).where(INBOX.c.source == source, INBOX.c.update_id == update_id)
+        )
+    ).scalar_one_or_none()
+    if chat_key is None:
+        return None
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
+        {"space": CHAT_LOCK_SPACE, "key": f"{source}:{chat_key}"},
+    )
+    return str(chat_key)
+
+
+async def earlier_pending(
+    session: AsyncSession, source: str, chat_key: str, update_id: int
+) -> list[tuple[int, dict[str, Any]]]:
+    """Updates of the same chat stored before ``update_id`` and not handled yet.
+
+    Under the chat lock these must be handled first, whichever replica stored them: the one
+    that did may be slower, or dead.
+    """
+    rows = await session.execute(
+        select(INBOX.c.update_id, INBOX.c.payload)
+        .where(
+            INBOX.c.status == "pending",
+            INBOX.c.source == source,
+            INBOX.c.update_id < update_id,
+            INBOX.c.chat_key == chat_key,
+        )
+        .order_by(INBOX.c.update_id)
+    )
+    return [(int(r[0]), r[1]) for r in rows]
+
+
+async def fail_in_session(session: AsyncSession, source: str, update_id: int, error: str) -> None:
+    await session.execute(
+        update(INBOX)
+        .where(
+            INBOX.c.source == source, INBOX.c.update_id == update_id, INBOX.c.status == "pending"
+        )
+        .values(status="failed", error=error[:2000], processed_at=utcnow())
+    )
+
+
+async def stale(db: Database, source: str, older_than_seconds: float) -> Sequence[InboxUpdate]:
+    """Pending updates older than the given age: their replica may have died before handling."""
+    from datetime import timedelta
+
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    async with db.read() as session:
+        result = await session.execute(
+            select(InboxUpdate)
+            .where(
+                InboxUpdate.source == source,
+                InboxUpdate.status == "pending",
+                InboxUpdate.received_at < cutoff,
+            )
+            .order_by(InboxUpdate.update_id)
+            .limit(500)
         )
         return result.scalars().all()

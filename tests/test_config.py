@@ -81,4 +81,6 @@ def test_every_variable_is_documented_in_the_readme() -> None:
         "MEDIATION_RENDER_WORKERS",
         "MEDIATION_WEBAPP_MAX_AGE",
         "MEDIATION_WEBAPP_ALLOW_HTTP",
+        # Read by documents.fonts in setup and in the render workers, before any Settings.
+        "MEDIATION_FONT_CACHE",
     }

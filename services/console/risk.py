@@ -34,7 +34,7 @@ from mediation.units import UnitDirectory
 from services.console import audit
 from services.console.context import NotFound, StaffContext
 from storage.console_models import Alert, CaseRiskAssessment, RiskRuleRow
-from storage.db import Database
+from storage.db import Database, insert_for, session_dialect
 from storage.models import Case, CaseEvent, StaffAccount
 
 log = logging.getLogger(__name__)
@@ -95,22 +95,26 @@ class RiskService:
         """Insert each default rule whose code is not in the table yet."""
         async with self.db.write() as session:
             have = set((await session.execute(select(RiskRuleRow.code))).scalars())
-            for rule in domain.DEFAULT_RULES:
-                if rule.code not in have:
-                    session.add(
-                        RiskRuleRow(
-                            code=rule.code,
-                            name=rule.name,
-                            level=rule.level.value,
-                            keywords=list(rule.keywords),
-                            also=list(rule.also),
-                            dispute_types=list(rule.dispute_types),
-                            min_people=rule.min_people,
-                            enabled=rule.enabled,
-                            is_default=True,
-                            updated_at=self.clock.now(),
-                        )
-                    )
+            rows = [
+                {
+                    "code": rule.code,
+                    "name": rule.name,
+                    "level": rule.level.value,
+                    "keywords": list(rule.keywords),
+                    "also": list(rule.also),
+                    "dispute_types": list(rule.dispute_types),
+                    "min_people": rule.min_people,
+                    "enabled": rule.enabled,
+                    "is_default": True,
+                    "updated_at": self.clock.now(),
+                }
+                for rule in domain.DEFAULT_RULES
+                if rule.code not in have
+            ]
+            if rows:
+                # Replicas start together: whichever inserts a rule first wins, quietly.
+                stmt = insert_for(session_dialect(session))(RiskRuleRow)
+                await session.execute(stmt.on_conflict_do_nothing(index_elements=["code"]), rows)
 
     @staticmethod
     async def rules(session: AsyncSession) -> list[RiskRule]:

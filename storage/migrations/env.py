@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
-from sqlalchemy import pool
+from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -23,6 +23,11 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Replicas start together and each upgrades at start: one migrates, the others
+            # wait here, then read the new version and find nothing to do. Released by the
+            # commit (transaction-scoped).
+            connection.execute(text("SELECT pg_advisory_xact_lock(7101, 1)"))
         context.run_migrations()
 
 
