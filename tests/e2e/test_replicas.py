@@ -102,9 +102,10 @@ async def cluster(
     ]
     async with proxy.running():
         try:
-            for svc in replicas:
+            for svc in replicas:  # started together: start-up races are part of the test
                 svc.start()
-                await wait_healthy(ports[replicas.index(svc)], svc, timeout=60)  # TEMP stagger
+            for svc, port in zip(replicas, ports, strict=True):
+                await wait_healthy(port, svc, timeout=90)
             yield replicas, ports, proxy, seeded
         finally:
             for svc in replicas:
