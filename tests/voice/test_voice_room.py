@@ -12,15 +12,12 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.standin import StandinBotAPI
-from core.config import Settings
 from main import Runtime
 from services.agreements.contexts import load_parties
 from services.agreements.records import record_form
 from services.room import load_room
 from services.voice.pipeline import VoiceService
-from storage.db import Database
 from storage.models import Case, CaseMessage, Evidence, StaffAccount
-from storage.registry import metadata
 from storage.voice_models import VoiceTranscript, VoiceTranscriptVersion
 from tests.conftest import PG_URL, reset_postgres
 from tests.e2e.harness import assert_quiet, running_service, seed_rooms, service_env, texts
@@ -28,13 +25,8 @@ from tests.voice.conftest import voice_note
 
 
 async def seed(env: dict[str, str]) -> tuple[int, int, int]:
-    """One room in session; the voice tables are created beside the migrated schema (their
-    migration is written when the feature is merged)."""
+    """One room in session, in a database built by the migrations (voice tables included)."""
     ((a, r, m),) = await seed_rooms(env, 1)
-    db = Database(Settings.from_env(env).database_url)
-    async with db.write_engine.begin() as conn:
-        await conn.run_sync(metadata().create_all)
-    await db.dispose()
     return a, r, m
 
 
