@@ -63,6 +63,9 @@ COMMANDS = (("/help", "可用命令"), ("/cases", "您的案件"))
 class Tally:
     def __init__(self) -> None:
         self.latencies: list[float] = []
+        #: (seconds since start, latency): to tell a slow service from a starved host.
+        self.timeline: list[tuple[float, float]] = []
+        self.t0 = time.monotonic()
         self.updates = 0
         self.errors: list[str] = []
         self.stop_at = float("inf")
@@ -93,7 +96,9 @@ async def timed(
     except AssertionError as exc:
         tally.errors.append(str(exc)[:300])
         return None
-    tally.latencies.append(time.perf_counter() - started)
+    latency = time.perf_counter() - started
+    tally.latencies.append(latency)
+    tally.timeline.append((time.monotonic() - tally.t0, latency))
     tally.updates += 1
     return got
 
@@ -149,10 +154,13 @@ async def room_users(
         k += 1
 
 
-async def sample_rss(pid: int, samples: list[tuple[float, float]], every: float) -> None:
+async def sample_rss(
+    pid: int, samples: list[tuple[float, float]], loads: list[float], every: float
+) -> None:
     t0 = time.monotonic()
     while True:
         samples.append((time.monotonic() - t0, rss_mb(pid)))
+        loads.append(os.getloadavg()[0])
         await asyncio.sleep(every)
 
 
@@ -216,6 +224,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                     standin.user(100_000 + i, phone=f"+86138{i:08d}") for i in range(intake_n)
                 ]
                 tally = Tally()
+                loads: list[float] = []
                 if args.soak:
                     tally.budget = 10**9
                     tally.stop_at = time.monotonic() + args.soak
@@ -225,7 +234,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 else:
                     tally.budget = args.updates
                     think = 0.0
-                sampler = asyncio.create_task(sample_rss(pid, samples, args.sample_every))
+                sampler = asyncio.create_task(sample_rss(pid, samples, loads, args.sample_every))
                 cpu0 = cpu_seconds(pid)
                 load0 = os.getloadavg()
                 started = time.perf_counter()
@@ -284,6 +293,21 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "first_errors": tally.errors[:3],
         "first_findings": report.findings[:5],
     }
+    windows: dict[int, list[float]] = {}
+    for t, latency in tally.timeline:
+        windows.setdefault(int(t // 300), []).append(latency)
+    result["latency_ms_p50_p99_per_5min"] = [
+        [
+            round(1000 * statistics.median(v), 1),
+            round(1000 * sorted(v)[int(0.99 * (len(v) - 1))], 1),
+        ]
+        for _, v in sorted(windows.items())
+    ]
+    if loads:
+        per = max(1, int(300 / args.sample_every))
+        result["load_average_per_5min"] = [
+            round(statistics.fmean(loads[i : i + per]), 1) for i in range(0, len(loads), per)
+        ]
     if samples:
         window = 300.0
         first = [m for t, m in samples if t < window]

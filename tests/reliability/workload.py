@@ -48,6 +48,8 @@ from storage.document_models import Document
 from storage.models import InboxUpdate, OutboxMessage, StaffAccount
 from tests.e2e.harness import ROOT
 
+#: Longest wait for a rendered PDF: the render job's stale-claim expiry plus its poll.
+STALE_RENDER_WAIT = 13 * 60.0
 FAULTS = ("after_inbox_accept", "before_send", "after_send_before_mark")
 INTAKE: list[tuple[str, str, list[str]]] = [
     ("command", "/start", ["自愿"]),
@@ -243,7 +245,7 @@ class Case:
 class Workload:
     standin: StandinBotAPI
     rng: random.Random
-    timeout: float = 240.0
+    timeout: float = 600.0
     relay_rounds: int = 2
     cases: list[Case] = field(default_factory=list)
 
@@ -332,8 +334,11 @@ class Workload:
         await press(m, "✅ 生成并发送", t)
         await wait_text(m, "第 1 版已生成", t)
         prompts = {}
+        # The render job's PDFs: a kill while a layout runs leaves its claim to expire first
+        # (services/agreements/jobs.py STALE_CLAIM, 10 min) — late, never lost.
+        tf = max(t, STALE_RENDER_WAIT)
         for person in (a, r, m):
-            await wait_file(person, t)
+            await wait_file(person, tf)
             prompts[person.user_id] = await wait_text(person, "签署即表示", t)
         for party, name in ((a, "张三"), (r, "李四")):
             await party.press("⌨️ 输入全名签署", prompts[party.user_id])
@@ -345,7 +350,7 @@ class Workload:
         await wait_text(m, "全名", t)
         await m.send_text("王调解")
         for person in (a, r, m):
-            await wait_file(person, t)
+            await wait_file(person, tf)
             await wait_text(person, "已生效", t)
         case.signed = True
 
@@ -479,7 +484,7 @@ async def run_kill9(
     kills: int,
     seed: int,
     concurrency: int = 20,
-    timeout: float = 240.0,  # noqa: ASYNC109
+    timeout: float = 600.0,  # noqa: ASYNC109
     database_url: str | None = None,
 ) -> dict[str, object]:
     """The whole run; returns its figures (and raises if a step never got its message)."""
