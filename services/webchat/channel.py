@@ -269,6 +269,17 @@ class MailboxDispatcher:
         outbox = table_of(OutboxMessage)
         mailbox = table_of(WebMailboxMessage)
         touched: set[int] = set()
+        # Look first with a read: the single SQLite writer is not taken for an idle poll.
+        async with self.db.read() as session:
+            waiting = (
+                await session.execute(
+                    select(outbox.c.id)
+                    .where(outbox.c.status == "pending", outbox.c.channel == CHANNEL)
+                    .limit(1)
+                )
+            ).first()
+        if waiting is None:
+            return 0
         async with self.db.write() as session:
             rows = (
                 await session.execute(
