@@ -32,6 +32,7 @@ from services.inbound import Command, Inbound
 from services.outbox import QueuedMessage
 from storage.base import table_of, utcnow
 from storage.db import Database, insert_for
+from storage.leader import Leadership
 from storage.models import InboxUpdate, OutboxMessage, User
 from storage.webchat_models import WebInbound, WebMailboxMessage
 
@@ -237,6 +238,9 @@ class MailboxDispatcher:
         self.poll_seconds = poll_seconds
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        #: Replicas: one process numbers the mailboxes (two would race for the same numbers);
+        #: always this one on SQLite. The others' pages are woken by the mailbox watcher.
+        self.leadership = Leadership(db, "web-mailbox")
         #: Called with the ids of people who have new mailbox rows (the websocket hub).
         self.listeners: list[Callable[[set[int]], None]] = []
 
@@ -244,6 +248,7 @@ class MailboxDispatcher:
         self._wakeup.set()
 
     async def start(self) -> None:
+        await self.leadership.start()
         self._task = asyncio.create_task(self._loop(), name="web-mailbox")
 
     async def stop(self) -> None:
@@ -251,12 +256,15 @@ class MailboxDispatcher:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        await self.leadership.stop()
 
     async def _loop(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), self.poll_seconds)
             self._wakeup.clear()
+            if not self.leadership():
+                continue
             try:
                 while await self.run_once() >= BATCH:
                     pass
