@@ -129,6 +129,8 @@ class OutboxSender:
         self._global_pause_until = 0.0
         self._stopping = False
         self.sent_count = 0
+        #: Parts of a long text already accepted by Telegram, by outbox id (see _call).
+        self._parts_sent: dict[int, int] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -262,7 +264,7 @@ class OutboxSender:
             await self._wait_turn(message.chat_id, message.payload)
             try:
                 crash_point("before_send")
-                external = await self._call(message.chat_id, message.payload)
+                external = await self._call(message.chat_id, message.payload, message.id)
                 crash_point("after_send_before_mark")
                 chat_bucket = self._buckets.get(message.chat_id)
                 if chat_bucket is not None:
@@ -285,7 +287,9 @@ class OutboxSender:
                 await asyncio.sleep(backoff)
                 backoff = min(MAX_BACKOFF, backoff * 2)
 
-    async def _call(self, chat_id: str, payload: dict[str, Any]) -> str | None:
+    async def _call(
+        self, chat_id: str, payload: dict[str, Any], message_id: int | None = None
+    ) -> str | None:
         kind = payload.get("kind")
         if kind == "answer_callback":
             answer: dict[str, Any] = {"callback_query_id": payload["callback_id"]}
@@ -328,7 +332,18 @@ class OutboxSender:
             return str(sent.message_id)
         # The plain Bot API call: PTB's send_message would build markup objects and parse the
         # whole returned Message, and we only need its id (measured: most of the send cost).
-        params: dict[str, Any] = {"chat_id": int(chat_id), "text": payload["text"]}
+        # Telegram refuses texts over 4,096 UTF-16 units (a long statement relayed with its
+        # header): send them in parts, the buttons with the last. ``done`` remembers the parts
+        # already accepted, so a retry after a 429 or a timeout does not send them twice.
+        parts = split_text(str(payload["text"]))
+        done = self._parts_sent.get(message_id, 0) if message_id is not None else 0
+        for index in range(done, len(parts) - 1):
+            await self._api_call("sendMessage", {"chat_id": int(chat_id), "text": parts[index]})
+            if message_id is not None:
+                self._parts_sent[message_id] = index + 1
+        if message_id is not None:
+            self._parts_sent.pop(message_id, None)
+        params: dict[str, Any] = {"chat_id": int(chat_id), "text": parts[-1]}
         if payload.get("buttons"):
             params["reply_markup"] = {
                 "inline_keyboard": [[_inline_button(b) for b in row] for row in payload["buttons"]]
@@ -417,6 +432,36 @@ class OutboxSender:
             raise
         for i, *_ in batch:
             self._known.discard(i)
+
+
+#: Telegram's limit for one message's text, in UTF-16 code units.
+TEXT_LIMIT = 4096
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """``text`` in parts Telegram accepts, cut at a line break where one is near the end."""
+    parts: list[str] = []
+    rest = text
+    while _utf16_len(rest) > limit:
+        low, high = 1, len(rest)
+        while low < high:  # the longest prefix within the limit (code points never split)
+            middle = (low + high + 1) // 2
+            if _utf16_len(rest[:middle]) <= limit:
+                low = middle
+            else:
+                high = middle - 1
+        cut = low
+        newline = rest.rfind("\n", 0, cut)
+        if newline > cut // 2:
+            cut = newline + 1
+        parts.append(rest[:cut])
+        rest = rest[cut:]
+    parts.append(rest)
+    return parts
 
 
 def _inline_button(b: dict[str, Any]) -> dict[str, Any]:

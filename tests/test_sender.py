@@ -90,7 +90,7 @@ async def test_refused_message_is_marked_failed_and_does_not_block_the_chat(
         await bot.initialize()
         sender = OutboxSender(bot, sqlite_db, rate_global=0, rate_per_chat=0)
         await sender.start()
-        sender.submit(await queue(sqlite_db, 8000, ["x" * 5000, "after"]))  # too long: 400
+        sender.submit(await queue(sqlite_db, 8000, ["", "after"]))  # empty text: 400
         await sender.drain(within=10)
         await sender.stop()
         await bot.shutdown()
@@ -98,4 +98,42 @@ async def test_refused_message_is_marked_failed_and_does_not_block_the_chat(
     async with sqlite_db.read() as s:
         rows = list((await s.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars())
     assert [r.status for r in rows] == ["failed", "sent"]
-    assert "too long" in (rows[0].error or "")
+    assert "empty" in (rows[0].error or "")
+
+
+async def test_long_text_goes_in_parts_once_each_despite_a_retry(sqlite_db: Database) -> None:
+    """Telegram refuses texts over 4,096 UTF-16 units: a long relayed statement is sent in
+    parts (cut at line breaks), and a network error on the second part resends only it."""
+    from telegram.error import NetworkError
+
+    from bot.sender import TEXT_LIMIT, split_text
+
+    text = "\n".join(f"第{i}行：楼上漏水把我家天花板泡坏了😀" for i in range(400))
+    parts = split_text(text)
+    assert len(parts) >= 3 and "".join(parts) == text
+    assert all(len(p.encode("utf-16-le")) // 2 <= TEXT_LIMIT for p in parts)
+    assert all(p.endswith("\n") for p in parts[:-1])  # cut at line breaks
+    async with StandinBotAPI() as standin:
+        standin.user(6100).register()
+        bot = Bot("1:abc", base_url=standin.bot_api_url, request=AiohttpRequest())
+        await bot.initialize()
+        sender = OutboxSender(bot, sqlite_db, rate_global=0, rate_per_chat=0)
+        calls = 0
+        real = sender._api_call
+
+        async def flaky(method: str, params: dict) -> object:  # type: ignore[type-arg]
+            nonlocal calls
+            calls += 1
+            if calls == 2:
+                raise NetworkError("connection reset")
+            return await real(method, params)
+
+        sender._api_call = flaky  # type: ignore[method-assign]
+        await sender.start()
+        sender.submit(await queue(sqlite_db, 6100, [text]))
+        await sender.drain(within=20)
+        await sender.stop()
+        await bot.shutdown()
+        got = [m.text or "" for m in standin.sent_to(6100)]
+        assert len(got) == len(parts)
+        assert "".join(got).replace("\n", "") == text.replace("\n", "")
