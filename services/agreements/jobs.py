@@ -70,8 +70,10 @@ log = logging.getLogger(__name__)
 _SYSTEM = Address("system", "-", "zh-CN")
 #: Pending rows are looked for this often even without a wake-up (another process's rows).
 POLL_SECONDS = 2.0
-#: Longer than the pool's layout timeout (120 s) plus sealing and delivery.
-STALE_CLAIM = timedelta(minutes=10)
+#: A live claim is refreshed every HEARTBEAT (also while the row waits in the render pool's
+#: queue), so a claim this old belongs to a process that died: the row is pending again.
+HEARTBEAT = timedelta(seconds=20)
+STALE_CLAIM = timedelta(seconds=90)
 
 
 class DocumentJobs:
@@ -126,7 +128,7 @@ class DocumentJobs:
 
     async def run_pending(self) -> int:
         """Render every pending row once; returns how many were processed."""
-        if utcnow() - self._reclaimed > timedelta(minutes=1):  # a write lock: not every poll
+        if utcnow() - self._reclaimed > timedelta(seconds=30):  # a write lock: not every poll
             self._reclaimed = utcnow()
             async with self.db.write() as session:
                 await session.execute(
@@ -166,6 +168,29 @@ class DocumentJobs:
     # ------------------------------------------------------------------ one row
 
     async def _run(self, doc_id: int) -> None:
+        heartbeat = asyncio.create_task(self._heartbeat(doc_id), name=f"claim-{doc_id}")
+        try:
+            await self._run_claimed(doc_id)
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+
+    async def _heartbeat(self, doc_id: int) -> None:
+        """Keep this process's claim fresh while it works, so only a dead one's goes stale."""
+        while True:
+            await asyncio.sleep(HEARTBEAT.total_seconds())
+            try:
+                async with self.db.write() as session:
+                    await session.execute(
+                        update(Document)
+                        .where(Document.id == doc_id, Document.render_status == "rendering")
+                        .values(render_claimed_at=utcnow())
+                    )
+            except Exception:
+                log.warning("could not refresh the render claim of document %s", doc_id)
+
+    async def _run_claimed(self, doc_id: int) -> None:
         async with self.db.read() as session:
             doc = await session.get_one(Document, doc_id)
             signatures = await signatures_of(session, doc_id)

@@ -50,8 +50,9 @@ from tests.e2e.harness import ROOT
 
 #: How long after a kill the stand-in may still process a request the dead process had sent.
 IN_FLIGHT_SKEW = 3.0
-#: Longest wait for a rendered PDF: the render job's stale-claim expiry plus its poll.
-STALE_RENDER_WAIT = 13 * 60.0
+#: Longest wait for a rendered PDF: the render job's stale-claim expiry (90 s), its reclaim
+#: check (every 30 s), a restart and the layout itself.
+STALE_RENDER_WAIT = 4 * 60.0
 FAULTS = ("after_inbox_accept", "before_send", "after_send_before_mark")
 INTAKE: list[tuple[str, str, list[str]]] = [
     ("command", "/start", ["自愿"]),
@@ -337,7 +338,7 @@ class Workload:
         await wait_text(m, "第 1 版已生成", t)
         prompts = {}
         # The render job's PDFs: a kill while a layout runs leaves its claim to expire first
-        # (services/agreements/jobs.py STALE_CLAIM, 10 min) — late, never lost.
+        # (services/agreements/jobs.py STALE_CLAIM, 90 s) — late, never lost.
         tf = max(t, STALE_RENDER_WAIT)
         for person in (a, r, m):
             await wait_file(person, tf)
