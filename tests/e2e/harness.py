@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.standin import StandinBotAPI
 from bot.standin.simulation import SimUser
@@ -131,6 +132,50 @@ async def assert_quiet(user: SimUser, seconds: float = 0.3) -> None:
     assert user.seen == len(user.messages), [m.text for m in user.messages[user.seen :]]
 
 
+async def add_room(
+    s: AsyncSession,
+    applicant: User,
+    respondent: User,
+    mediator: StaffAccount,
+    *,
+    number: str,
+    unit_code: str = "default",
+    dispute_type: str = "neighbour",
+    facts: str = "噪音",
+    claims: str = "停止",
+    room_mode: str = "joint",
+    names: tuple[str, str] = ("甲方", "乙方"),
+) -> Case:
+    """A case in mediation with its session open: applicant, respondent and mediator in the
+    room. Tests seed rooms this way instead of walking the intake each time."""
+    case = Case(
+        number=number,
+        unit_code=unit_code,
+        dispute_type=dispute_type,
+        status="mediating",
+        facts=facts,
+        claims=claims,
+        place="九龙坡区",
+        room_mode=room_mode,
+        session_open=True,
+    )
+    s.add_all([applicant, respondent, mediator, case])
+    await s.flush()
+    case.mediator_id = mediator.id
+    pa = CaseParty(case_id=case.id, user_id=applicant.id, side="applicant", name=names[0])
+    pr = CaseParty(case_id=case.id, user_id=respondent.id, side="respondent", name=names[1])
+    s.add_all([pa, pr])
+    await s.flush()
+    s.add_all(
+        [
+            CaseMember(case_id=case.id, role="applicant", party_id=pa.id, user_id=applicant.id),
+            CaseMember(case_id=case.id, role="respondent", party_id=pr.id, user_id=respondent.id),
+            CaseMember(case_id=case.id, role="mediator", staff_id=mediator.id),
+        ]
+    )
+    return case
+
+
 async def seed_rooms(
     env: dict[str, str], rooms: int, *, first_id: int = 0
 ) -> list[tuple[int, int, int]]:
@@ -144,7 +189,6 @@ async def seed_rooms(
     async with runtime.db.write() as s:
         for i in range(rooms):
             a, r, m = 200_000 + first_id + i, 300_000 + first_id + i, 400_000 + first_id + i
-            ua, ur = User(telegram_id=a), User(telegram_id=r)
             staff = StaffAccount(
                 username=f"mediator{first_id + i}",
                 display_name="调解员",
@@ -153,30 +197,12 @@ async def seed_rooms(
                 unit_code="default",
                 telegram_id=m,
             )
-            case = Case(
+            await add_room(
+                s,
+                User(telegram_id=a),
+                User(telegram_id=r),
+                staff,
                 number=f"（2026）示调字第{first_id + i + 1:04d}号",
-                unit_code="default",
-                dispute_type="neighbour",
-                status="mediating",
-                facts="噪音",
-                claims="停止",
-                place="九龙坡区",
-                room_mode="joint",
-                session_open=True,
-            )
-            s.add_all([ua, ur, staff, case])
-            await s.flush()
-            case.mediator_id = staff.id
-            pa = CaseParty(case_id=case.id, user_id=ua.id, side="applicant", name="甲方")
-            pr = CaseParty(case_id=case.id, user_id=ur.id, side="respondent", name="乙方")
-            s.add_all([pa, pr])
-            await s.flush()
-            s.add_all(
-                [
-                    CaseMember(case_id=case.id, role="applicant", party_id=pa.id, user_id=ua.id),
-                    CaseMember(case_id=case.id, role="respondent", party_id=pr.id, user_id=ur.id),
-                    CaseMember(case_id=case.id, role="mediator", staff_id=staff.id),
-                ]
             )
             ids.append((a, r, m))
     await runtime.db.dispose()

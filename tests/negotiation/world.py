@@ -21,8 +21,9 @@ from services.inbound import Command, Inbound
 from services.timers import TimerService
 from services.units import load_units, sync_units
 from storage.db import Database
-from storage.models import Case, CaseMember, CaseParty, OutboxMessage, StaffAccount, User
+from storage.models import OutboxMessage, StaffAccount, User
 from tests.conftest import make_settings
+from tests.e2e.harness import add_room
 
 #: Friday 27 November 2026, 10:00 in Asia/Shanghai.
 MORNING = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
@@ -57,30 +58,18 @@ class World:
                 unit_code=self.units.default.code,
                 telegram_id=MEDIATOR,
             )
-            case = Case(
+            case = await add_room(
+                s,
+                ua,
+                ur,
+                staff,
                 number=NUMBER,
                 unit_code=self.units.default.code,
                 dispute_type="labour_wages",
-                status="mediating",
                 facts="拖欠工资三个月",
                 claims="支付工资一万二千元",
-                place="九龙坡区",
                 room_mode=mode,
-                session_open=True,
-            )
-            s.add_all([ua, ur, staff, case])
-            await s.flush()
-            case.mediator_id = staff.id
-            pa = CaseParty(case_id=case.id, user_id=ua.id, side="applicant", name="张三")
-            pr = CaseParty(case_id=case.id, user_id=ur.id, side="respondent", name="李四")
-            s.add_all([pa, pr])
-            await s.flush()
-            s.add_all(
-                [
-                    CaseMember(case_id=case.id, role="applicant", party_id=pa.id, user_id=ua.id),
-                    CaseMember(case_id=case.id, role="respondent", party_id=pr.id, user_id=ur.id),
-                    CaseMember(case_id=case.id, role="mediator", staff_id=staff.id),
-                ]
+                names=("张三", "李四"),
             )
             self.case_id = case.id
         return self.case_id

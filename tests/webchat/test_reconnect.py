@@ -21,10 +21,10 @@ import pytest
 from bot.standin import StandinBotAPI
 from core import crypto
 from main import Runtime
-from storage.models import Case, CaseMember, CaseParty, StaffAccount, User
+from storage.models import StaffAccount, User
 from tests.agreements.harness import wait_text
 from tests.conftest import PG_URL, reset_postgres
-from tests.e2e.harness import assert_quiet
+from tests.e2e.harness import add_room, assert_quiet
 from tests.webchat.harness import PHONE_VIEWPORT, bubble, chat_service, incoming, login, say, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -47,31 +47,7 @@ async def seed_room(runtime: Runtime) -> int:
             unit_code="default",
             telegram_id=8100,
         )
-        case = Case(
-            number=NUMBER,
-            unit_code="default",
-            dispute_type="neighbour",
-            status="mediating",
-            facts="噪音",
-            claims="停止",
-            place="九龙坡区",
-            room_mode="joint",
-            session_open=True,
-        )
-        s.add_all([web_user, tg_user, staff, case])
-        await s.flush()
-        case.mediator_id = staff.id
-        pa = CaseParty(case_id=case.id, user_id=web_user.id, side="applicant", name="甲方")
-        pr = CaseParty(case_id=case.id, user_id=tg_user.id, side="respondent", name="乙方")
-        s.add_all([pa, pr])
-        await s.flush()
-        s.add_all(
-            [
-                CaseMember(case_id=case.id, role="applicant", party_id=pa.id, user_id=web_user.id),
-                CaseMember(case_id=case.id, role="respondent", party_id=pr.id, user_id=tg_user.id),
-                CaseMember(case_id=case.id, role="mediator", staff_id=staff.id),
-            ]
-        )
+        await add_room(s, web_user, tg_user, staff, number=NUMBER)
         return web_user.id
 
 
