@@ -225,7 +225,10 @@ def _sqlite_snapshot(source: Path, target: Path) -> None:
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
     dst = sqlite3.connect(target)
     try:
-        src.backup(dst, pages=1024)  # in steps, so writers are not held off for long
+        # One step: the copy reads one snapshot, and in WAL mode writers go on meanwhile. A
+        # backup in steps restarts whenever another connection commits, so under a steady
+        # stream of writes it never finishes (seen: the test's writer outran it).
+        src.backup(dst)
     finally:
         dst.close()
         src.close()
