@@ -121,6 +121,34 @@ async def record_form(
     return ctx
 
 
+async def queue_issued_document(
+    turn: Turn, room: Room, staff: StaffAccount, kind: str, content: dict[str, Any]
+) -> None:
+    """Add the next version of a staff-requested document, pending render; the render job
+    sends it to that staff member (call ``wake_after_commit`` once after queueing)."""
+    existing = (
+        await turn.session.execute(
+            select(Document.version).where(Document.case_id == room.case.id, Document.kind == kind)
+        )
+    ).scalars()
+    me = room.of_staff(staff.id)
+    turn.session.add(
+        Document(
+            public_id=new_public_id(),
+            case_id=room.case.id,
+            kind=kind,
+            version=max(existing, default=0) + 1,
+            status="issued",
+            content=content,
+            sha256=version_hash(content),
+            deliver_to=[me.id] if me else [],
+            render_status="pending",
+            created_by=f"staff:{staff.id}",
+            created_at=turn.now,
+        )
+    )
+
+
 async def issue_records(turn: Turn, staff: StaffAccount, room: Room) -> list[Reply]:
     """Queue the 申请书 and the 笔录 for rendering; the job sends them to the mediator."""
     parties = await load_parties(turn.session, room)
@@ -130,34 +158,12 @@ async def issue_records(turn: Turn, staff: StaffAccount, room: Room) -> list[Rep
     record = await record_form(turn, room, parties, staff)
     if isinstance(record, Msg):
         return [Reply(record)]
-    me = room.of_staff(staff.id)
     forms = ((APPLICATION_FORM, application_form(turn, room, parties)), (RECORD, record))
     for kind, content in forms:
         missing = missing_fields(get_spec(kind), content)
         if missing:
             return [reply("agreements.err_missing_fields", fields=", ".join(missing))]
     for kind, content in forms:
-        existing = (
-            await turn.session.execute(
-                select(Document.version).where(
-                    Document.case_id == room.case.id, Document.kind == kind
-                )
-            )
-        ).scalars()
-        turn.session.add(
-            Document(
-                public_id=new_public_id(),
-                case_id=room.case.id,
-                kind=kind,
-                version=max(existing, default=0) + 1,
-                status="issued",
-                content=content,
-                sha256=version_hash(content),
-                deliver_to=[me.id] if me else [],
-                render_status="pending",
-                created_by=f"staff:{staff.id}",
-                created_at=turn.now,
-            )
-        )
+        await queue_issued_document(turn, room, staff, kind, content)
     wake_after_commit(turn.session, turn.extras)
     return [reply("agreements.records_generating", number=room.case.number)]

@@ -21,15 +21,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from documents.registry import get_spec, missing_fields
-from documents.signing import version_hash
 from mediation.replies import Reply, reply
 from mediation.units import UnitDirectory
-from services.agreements.common import new_public_id, wake_after_commit
+from services.agreements.common import wake_after_commit
 from services.agreements.contexts import SIDE_LABEL
+from services.agreements.records import queue_issued_document
 from services.negotiation.common import money
 from services.room import Room
 from services.turn import Turn
-from storage.document_models import Document
 from storage.models import Case, CaseParty, StaffAccount
 from storage.negotiation_models import FollowUp, PaymentEvent, PaymentInstalment
 
@@ -133,28 +132,6 @@ async def issue(turn: Turn, staff: StaffAccount, room: Room) -> list[Reply]:
     missing = missing_fields(get_spec(FOLLOW_UP), content)
     if missing:
         return [reply("agreements.err_missing_fields", fields=", ".join(missing))]
-    existing = (
-        await turn.session.execute(
-            select(Document.version).where(
-                Document.case_id == room.case.id, Document.kind == FOLLOW_UP
-            )
-        )
-    ).scalars()
-    me = room.of_staff(staff.id)
-    turn.session.add(
-        Document(
-            public_id=new_public_id(),
-            case_id=room.case.id,
-            kind=FOLLOW_UP,
-            version=max(existing, default=0) + 1,
-            status="issued",
-            content=content,
-            sha256=version_hash(content),
-            deliver_to=[me.id] if me else [],
-            render_status="pending",
-            created_by=f"staff:{staff.id}",
-            created_at=turn.now,
-        )
-    )
+    await queue_issued_document(turn, room, staff, FOLLOW_UP, content)
     wake_after_commit(turn.session, turn.extras)
     return [reply("negotiation.followup_generating", number=room.case.number)]
