@@ -3,14 +3,17 @@ duplicates, order kept per chat, rows marked sent."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from telegram import Bot
 
 from bot.http import AiohttpRequest
-from bot.sender import OutboxSender
+from bot.sender import OutboxSender, qr_png
 from bot.standin import StandinBotAPI
 from services.outbox import enqueue
 from storage.db import Database
@@ -137,3 +140,20 @@ async def test_long_text_goes_in_parts_once_each_despite_a_retry(sqlite_db: Data
         got = [m.text or "" for m in standin.sent_to(6100)]
         assert len(got) == len(parts)
         assert "".join(got).replace("\n", "") == text.replace("\n", "")
+
+
+@pytest.mark.skipif(shutil.which("zbarimg") is None, reason="zbar-tools is not installed")
+def test_invitation_qr_png_decodes_to_the_link(tmp_path: Path) -> None:
+    """The hand-written PNG must be a valid image whose code a real reader decodes."""
+    link = "https://t.me/mediation_bot?start=join_AbC123-xyz_0987654321"
+    png = qr_png(link)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    path = tmp_path / "qr.png"
+    path.write_bytes(png)
+    out = subprocess.run(
+        ["zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert out.strip() == link
