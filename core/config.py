@@ -72,6 +72,15 @@ class Settings:
     asr_model_dir: Path | None = None
     asr_workers: int = 1
     asr_threads: int = 1
+    file_store: str = "local"
+    files_dir: Path | None = None
+    s3_endpoint_url: str = "https://s3.amazonaws.com"
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = field(default="", repr=False)
+    s3_prefix: str = ""
+    s3_addressing: str = "path"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -147,6 +156,11 @@ class Settings:
         sms_gateway = (get("SMS_GATEWAY") or "log").lower()
         if sms_gateway not in _SMS_GATEWAYS:
             raise ConfigError("SMS_GATEWAY", f"must be one of {', '.join(_SMS_GATEWAYS)}")
+        file_store = (get("FILE_STORE") or "local").lower()
+        if file_store not in ("local", "s3"):
+            raise ConfigError("FILE_STORE", "must be local or s3")
+        files_dir = get("FILES_DIR")
+        s3 = _s3_settings(get, required=file_store == "s3")
         pii = tuple(k.strip() for k in (get("PII_KEYS") or "").split(",") if k.strip())
         for key in pii:
             _check_fernet_key(key)
@@ -206,8 +220,57 @@ class Settings:
             asr_model_dir=Path(asr_dir).expanduser().resolve() if asr_dir else None,
             asr_workers=_number("ASR_WORKERS", get("ASR_WORKERS"), 1, int, 1, 64),
             asr_threads=_number("ASR_THREADS", get("ASR_THREADS"), 1, int, 1, 64),
+            file_store=file_store,
+            files_dir=Path(files_dir).expanduser().resolve() if files_dir else None,
+            **s3,
             extra={k: v for k, v in env.items() if k.startswith("MEDIATION_")},
         )
+
+
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_REGION_RE = re.compile(r"^[a-z0-9-]{1,40}$")
+_PREFIX_RE = re.compile(r"^[A-Za-z0-9!_.*'()/-]{0,200}$")
+
+
+def _s3_settings(get: Callable[[str], str | None], *, required: bool) -> dict[str, str]:
+    """The S3_* variables (storage.s3); the bucket and keys are required with FILE_STORE=s3."""
+    endpoint = get("S3_ENDPOINT_URL") or "https://s3.amazonaws.com"
+    _http_url("S3_ENDPOINT_URL", endpoint)
+    if urlsplit(endpoint).query or urlsplit(endpoint).fragment:
+        raise ConfigError("S3_ENDPOINT_URL", "give the service's address without ?query or #")
+    bucket = get("S3_BUCKET") or ""
+    if bucket and not _BUCKET_RE.match(bucket):
+        raise ConfigError(
+            "S3_BUCKET", "3-63 characters of a-z, 0-9, '.' and '-', starting and ending alphanumeric"
+        )
+    region = get("S3_REGION") or "us-east-1"
+    if not _REGION_RE.match(region):
+        raise ConfigError("S3_REGION", f"expected a region name such as us-east-1, got {region!r}")
+    prefix = (get("S3_PREFIX") or "").strip("/")
+    if not _PREFIX_RE.match(prefix) or ".." in prefix.split("/"):
+        raise ConfigError("S3_PREFIX", "up to 200 characters of A-Z a-z 0-9 / ! _ . * ' ( ) -")
+    addressing = (get("S3_ADDRESSING") or "path").lower()
+    if addressing not in ("path", "virtual"):
+        raise ConfigError("S3_ADDRESSING", "must be path or virtual")
+    access = get("S3_ACCESS_KEY_ID") or ""
+    secret = get("S3_SECRET_ACCESS_KEY") or ""
+    if required:
+        for name, value in (
+            ("S3_BUCKET", bucket),
+            ("S3_ACCESS_KEY_ID", access),
+            ("S3_SECRET_ACCESS_KEY", secret),
+        ):
+            if not value:
+                raise ConfigError(name, "required when FILE_STORE=s3")
+    return {
+        "s3_endpoint_url": endpoint.rstrip("/"),
+        "s3_bucket": bucket,
+        "s3_region": region,
+        "s3_access_key_id": access,
+        "s3_secret_access_key": secret,
+        "s3_prefix": prefix,
+        "s3_addressing": addressing,
+    }
 
 
 def normalise_database_url(url: str) -> str:
