@@ -39,6 +39,7 @@ from storage.db import Database
 
 if TYPE_CHECKING:
     from bot.app import TelegramBot
+    from core.memprobe import MemoryProbe
 
 log = logging.getLogger("main")
 
@@ -54,6 +55,7 @@ class Runtime:
     conversation: ConversationService
     timers: TimerService | None = None
     telegram: TelegramBot | None = None  # when a token is configured
+    probe: MemoryProbe | None = None  # MEMORY_PROBE_FILE (diagnostic)
 
     @property
     def extras(self) -> dict[str, Any]:
@@ -94,6 +96,32 @@ async def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Ru
     return runtime
 
 
+def memory_gauges(runtime: Runtime) -> dict[str, Any]:
+    """Sizes of the per-chat and cache structures the memory probe reports (see
+    core/memprobe.py): each must level off under a fixed population of chats."""
+    gauges: dict[str, Any] = {}
+    for name, engine in (("write", runtime.db.write_engine), ("read", runtime.db.read_engine)):
+        cache = engine.sync_engine._compiled_cache
+        if cache is not None:
+            gauges[f"sqla_compiled_cache_{name}"] = cache.__len__
+    tg = runtime.telegram
+    if tg is not None:
+        app, sender, proc = tg.application, tg.sender, tg.application.update_processor
+        gauges |= {
+            "ptb_chat_data": lambda: len(app.chat_data),
+            "ptb_user_data": lambda: len(app.user_data),
+            "ptb_update_queue": app.update_queue.qsize,
+            "processor_locks": lambda: len(getattr(proc, "_locks", ())),
+            "tg_in_flight": lambda: len(tg._in_flight),
+            "sender_queues": lambda: len(sender._queues),
+            "sender_buckets": lambda: len(sender._buckets),
+            "sender_workers": lambda: len(sender._workers),
+            "sender_known": lambda: len(sender._known),
+            "sender_parts_sent": lambda: len(sender._parts_sent),
+        }
+    return gauges
+
+
 async def start_runtime(runtime: Runtime, *, timers: bool = True) -> None:
     for hook in features.ON_START:
         await hook(runtime)
@@ -101,9 +129,22 @@ async def start_runtime(runtime: Runtime, *, timers: bool = True) -> None:
         await runtime.telegram.start()
     if timers and runtime.timers is not None:
         await runtime.timers.start()
+    settings = runtime.settings
+    if settings.memory_probe_file is not None:
+        from core.memprobe import MemoryProbe
+
+        runtime.probe = MemoryProbe(
+            settings.memory_probe_file,
+            every=settings.memory_probe_every,
+            frames=settings.memory_probe_frames,
+            gauges=memory_gauges(runtime),
+        )
+        await runtime.probe.start()
 
 
 async def stop_runtime(runtime: Runtime) -> None:
+    if runtime.probe is not None:
+        await runtime.probe.stop()
     if runtime.timers is not None:
         await runtime.timers.stop()
     if runtime.telegram is not None:

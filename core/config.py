@@ -72,6 +72,9 @@ class Settings:
     asr_model_dir: Path | None = None
     asr_workers: int = 1
     asr_threads: int = 1
+    memory_probe_file: Path | None = None
+    memory_probe_every: float = 60.0
+    memory_probe_frames: int = 0
     file_store: str = "local"
     files_dir: Path | None = None
     s3_endpoint_url: str = "https://s3.amazonaws.com"
@@ -150,6 +153,7 @@ class Settings:
         if asr_backend not in ("faster-whisper", "none"):
             raise ConfigError("ASR_BACKEND", "must be faster-whisper or none")
         asr_dir = get("ASR_MODEL_DIR")
+        probe = get("MEMORY_PROBE_FILE")
         llm_url = get("LLM_BASE_URL")
         if llm_url and not get("LLM_MODEL"):
             raise ConfigError("LLM_MODEL", "required when LLM_BASE_URL is set")
@@ -220,6 +224,13 @@ class Settings:
             asr_model_dir=Path(asr_dir).expanduser().resolve() if asr_dir else None,
             asr_workers=_number("ASR_WORKERS", get("ASR_WORKERS"), 1, int, 1, 64),
             asr_threads=_number("ASR_THREADS", get("ASR_THREADS"), 1, int, 1, 64),
+            memory_probe_file=Path(probe).expanduser().resolve() if probe else None,
+            memory_probe_every=_number(
+                "MEMORY_PROBE_EVERY", get("MEMORY_PROBE_EVERY"), 60.0, float, 1, 86_400
+            ),
+            memory_probe_frames=_number(
+                "MEMORY_PROBE_FRAMES", get("MEMORY_PROBE_FRAMES"), 0, int, 0, 100
+            ),
             file_store=file_store,
             files_dir=Path(files_dir).expanduser().resolve() if files_dir else None,
             **s3,
