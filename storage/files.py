@@ -30,14 +30,14 @@ class FileStoreError(Exception):
     """A store operation that failed; the message says what and where, for the operator."""
 
 
-class MissingFile(FileStoreError, KeyError):  # noqa: N818 — reads better at call sites
+class MissingFile(FileStoreError, KeyError):
     """No file under this key."""
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else "missing file"
 
 
-class BadKey(FileStoreError, ValueError):  # noqa: N818
+class BadKey(FileStoreError, ValueError):
     """A key that names nothing inside the store (``..``, absolute, control characters…)."""
 
 

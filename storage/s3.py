@@ -124,9 +124,7 @@ def sign(
     names = sorted(out)
     canonical_headers = "".join(f"{n}:{out[n]}\n" for n in names)
     signed_headers = ";".join(names)
-    canonical_query = "&".join(
-        f"{uri_encode(k)}={uri_encode(v)}" for k, v in sorted(query.items())
-    )
+    canonical_query = "&".join(f"{uri_encode(k)}={uri_encode(v)}" for k, v in sorted(query.items()))
     canonical = "\n".join(
         [
             method,
@@ -287,7 +285,7 @@ class S3FileStore:
                     ) from exc
                 reason = repr(exc)
             self.retried += 1
-            delay = self.config.backoff * (2**attempt) * (0.5 + random.random())  # noqa: S311
+            delay = self.config.backoff * (2**attempt) * (0.5 + random.random())
             log.warning("S3 %s: %s; retrying in %.2fs", what, reason, delay)
             await asyncio.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
