@@ -209,15 +209,16 @@ async def _addresses(s: AsyncSession) -> dict[int, tuple[str, str]]:
 async def _relay(s: AsyncSession, r: Report) -> None:
     """Each relayed room message reached each intended recipient exactly once.
 
-    Relay copies carry the record's id (``cm`` in the outbox payload, services.room.relay):
-    one row per (message, recipient, payload kind) — a location is a header text plus a copy.
+    Relay copies carry the record's id (``cm`` in the outbox payload, services.room.relay,
+    copied to the plain ``case_message_id`` column since the payload is encrypted): one row
+    per (message, recipient, payload kind) — a location is a header text plus a copy.
     """
     o = OutboxMessage
-    cm_id = o.payload["cm"].as_integer()
+    cm_id = o.case_message_id
     rows = await s.execute(
-        select(cm_id, o.channel, o.chat_id, o.payload["kind"].as_string(), func.count())
+        select(cm_id, o.channel, o.chat_id, o.kind, func.count())
         .where(cm_id.is_not(None))
-        .group_by(cm_id, o.channel, o.chat_id, o.payload["kind"].as_string())
+        .group_by(cm_id, o.channel, o.chat_id, o.kind)
     )
     got: dict[int, set[tuple[str, str]]] = defaultdict(set)
     for message_id, channel, chat_id, kind, n in rows:

@@ -58,6 +58,8 @@ async def enqueue(
             "channel": channel,
             "chat_id": chat_id,
             "payload": p,
+            "case_message_id": p.get("cm"),
+            "kind": p.get("kind"),
             "status": "pending",
             "attempts": 0,
             "created_at": now,

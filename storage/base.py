@@ -7,6 +7,7 @@ from configuration, transparently for the code that reads and writes it.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any, ClassVar, cast
 
@@ -82,6 +83,42 @@ class EncryptedText(TypeDecorator[str]):
         if value is None:
             return None
         return crypto.pii_cipher().decrypt(bytes(value)).decode("utf-8")
+
+
+class EncryptedJSON(TypeDecorator[Any]):
+    """A JSON document encrypted with the PII key ring, for columns that *may* hold personal data.
+
+    Why: the raw inbound update (a shared contact carries the phone), the rendered replies (the
+    intake summary echoes the phone and the place), the intake draft and the browser-chat
+    mailbox all hold what people typed. Their shape is open, so the whole document is sealed
+    rather than chosen fields. Cost: one ``json.dumps`` plus one Fernet token (AES-128-CBC +
+    HMAC-SHA256) per row, measured in docs/reliability.md. Consequence: SQL can no longer look
+    inside; a field a query needs lives in a plain column of its own (``outbox.case_message_id``).
+    Stored as bytes like :class:`EncryptedText`, so ``main.py keys rotate`` re-encrypts both.
+    """
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> bytes | None:
+        if value is None:
+            return None
+        return encrypt_json(value)
+
+    def process_result_value(self, value: bytes | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return decrypt_json(bytes(value))
+
+
+def encrypt_json(value: Any) -> bytes:
+    """The stored form of an :class:`EncryptedJSON` value (also used by its migration)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return crypto.pii_cipher().encrypt(text.encode("utf-8"))
+
+
+def decrypt_json(token: bytes) -> Any:
+    return json.loads(crypto.pii_cipher().decrypt(token))
 
 
 class Base(DeclarativeBase):

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.base import Base, EncryptedText, utcnow
+from storage.base import Base, EncryptedJSON, EncryptedText, utcnow
 
 
 class Document(Base):
@@ -53,7 +53,8 @@ class Document(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     #: draft → signing → sealing → effective; or superseded / void; others: issued.
     status: Mapped[str] = mapped_column(String(16))
-    content: Mapped[dict[str, Any]] = mapped_column()
+    #: Encrypted: the rendered context names the parties with their ID numbers and addresses.
+    content: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     sha256: Mapped[str] = mapped_column(String(64))
     #: Signer ids who must sign this version (parties' member ids; the mediator signs too).
     signers: Mapped[list[Any]] = mapped_column(default=list)

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storage.base import Base, EncryptedText, utcnow
+from storage.base import Base, EncryptedJSON, EncryptedText, utcnow
 
 
 class Unit(Base):
@@ -85,7 +85,8 @@ class Conversation(Base):
     chat_id: Mapped[str] = mapped_column(String(64))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     language: Mapped[str] = mapped_column(String(8))
-    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: Encrypted: the intake draft holds the answers (phone, ID number, place) until filing.
+    state: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     active_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -128,10 +129,11 @@ class Case(Base):
     status: Mapped[str] = mapped_column(String(32), index=True)
     risk: Mapped[str] = mapped_column(String(16), default="normal")
     source: Mapped[str] = mapped_column(String(32), default="party")
-    facts: Mapped[str] = mapped_column(Text)
-    claims: Mapped[str] = mapped_column(Text)
+    # Encrypted: what the applicant typed (may name people, places, numbers).
+    facts: Mapped[str] = mapped_column(EncryptedText)
+    claims: Mapped[str] = mapped_column(EncryptedText)
     amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
-    place: Mapped[str] = mapped_column(String(300))
+    place: Mapped[str] = mapped_column(EncryptedText)  # often a home address
     language: Mapped[str] = mapped_column(String(8), default="zh-CN")
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     mediator_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
@@ -215,7 +217,8 @@ class InboxUpdate(Base):
     source: Mapped[str] = mapped_column(String(16), primary_key=True)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     chat_key: Mapped[str] = mapped_column(String(64))
-    payload: Mapped[dict[str, Any]] = mapped_column()
+    #: Encrypted: the raw update (a shared contact carries the phone number).
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     error: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -231,7 +234,12 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     channel: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[str] = mapped_column(String(64))
-    payload: Mapped[dict[str, Any]] = mapped_column()
+    #: Encrypted: rendered replies echo what people typed (the intake summary, relayed text).
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
+    #: Plain copies of the payload's ``cm`` and ``kind``, which the invariant checker groups by
+    #: in SQL (it cannot look inside the encrypted payload).
+    case_message_id: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str | None] = mapped_column(String(24))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.base import Base, utcnow
+from storage.base import Base, EncryptedJSON, utcnow
 
 
 class WebOtp(Base):
@@ -46,7 +46,7 @@ class WebMailboxMessage(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     seq: Mapped[int] = mapped_column(Integer)
     outbox_id: Mapped[int] = mapped_column(Integer, unique=True)
-    payload: Mapped[dict[str, Any]] = mapped_column()
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)  # the outbox row's, sealed
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -70,7 +70,7 @@ async def test_healthy_run_has_no_findings_and_damage_is_found(tmp_path: Path) -
                 rows = (
                     await s.execute(
                         select(OutboxMessage)
-                        .where(OutboxMessage.payload["cm"].as_integer().is_not(None))
+                        .where(OutboxMessage.case_message_id.is_not(None))
                         .order_by(OutboxMessage.id)
                     )
                 ).scalars()
@@ -80,6 +80,8 @@ async def test_healthy_run_has_no_findings_and_damage_is_found(tmp_path: Path) -
                         channel=first.channel,
                         chat_id=first.chat_id,
                         payload=first.payload,
+                        case_message_id=first.case_message_id,
+                        kind=first.kind,
                         status="sent",
                         sent_at=utcnow(),
                         created_at=utcnow(),
