@@ -19,7 +19,7 @@ import getpass
 import logging
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -36,6 +36,7 @@ from services.reminders import register_all
 from services.timers import TimerService
 from services.units import load_units, sync_units
 from storage.db import Database
+from storage.files import FileStore, local_store, store_from_settings
 
 if TYPE_CHECKING:
     from bot.app import TelegramBot
@@ -55,6 +56,13 @@ class Runtime:
     conversation: ConversationService
     timers: TimerService | None = None
     telegram: TelegramBot | None = None  # when a token is configured
+    #: Where files live (``FILE_STORE``): evidence, voice, documents, signatures.
+    files: FileStore = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.files is None:  # runtimes built by tests: the directory store
+            self.files = local_store(self.settings)
+
     probe: MemoryProbe | None = None  # MEMORY_PROBE_FILE (diagnostic)
 
     @property
@@ -84,11 +92,12 @@ async def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Ru
     clock = clock or SystemClock()
     features.load()
     conversation = ConversationService(db, settings, units, clock)
-    runtime = Runtime(settings, db, units, clock, conversation)
+    runtime = Runtime(settings, db, units, clock, conversation, files=store_from_settings(settings))
+    log.info("files: %r", runtime.files)
     if settings.telegram_bot_token:
         from bot.app import TelegramBot
 
-        runtime.telegram = TelegramBot(settings, db, conversation)
+        runtime.telegram = TelegramBot(settings, db, conversation, runtime.files)
     runtime.timers = TimerService(db, clock, notify=runtime.deliver)
     register_all(runtime.timers)
     for kind, handler in features.TIMERS.items():
@@ -151,6 +160,7 @@ async def stop_runtime(runtime: Runtime) -> None:
         await runtime.telegram.stop()
     for hook in reversed(features.ON_STOP):
         await hook(runtime)
+    await runtime.files.close()
     await runtime.db.dispose()
 
 

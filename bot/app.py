@@ -33,6 +33,7 @@ from services.conversation import ConversationService
 from services.inbound import Inbound
 from services.outbox import QueuedMessage
 from storage.db import Database
+from storage.files import FileStore, local_store
 from storage.leader import Leadership
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,13 @@ COMMANDS = {
 class TelegramBot:
     """Owns the PTB application and everything that moves updates in and messages out."""
 
-    def __init__(self, settings: Settings, db: Database, conversation: ConversationService) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        conversation: ConversationService,
+        files: FileStore | None = None,
+    ) -> None:
         if not settings.telegram_bot_token:
             raise ValueError("TelegramBot needs TELEGRAM_BOT_TOKEN")
         self.settings = settings
@@ -103,7 +110,7 @@ class TelegramBot:
             db,
             rate_global=settings.telegram_rate_global,
             rate_per_chat=settings.telegram_rate_per_chat,
-            files_dir=settings.data_dir,
+            files=files or local_store(settings),
             api=BotApiClient(settings.telegram_api_base_url, settings.telegram_bot_token),
             leader=self.leadership,
             poll_interval=0.2 if self.replicated else None,

@@ -35,6 +35,7 @@ from core.faults import crash_point
 from services.outbox import QueuedMessage
 from storage.base import table_of, utcnow
 from storage.db import Database
+from storage.files import BadKey, FileStore, FileStoreError, LocalFileStore, MissingFile
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ SAFETY = 0.9
 
 
 class UnsendableFileError(Exception):
-    """A ``file`` payload names no readable file under the sender's ``files_dir``."""
+    """A ``file`` payload names no file in the sender's file store."""
 
 
 class TokenBucket:
@@ -100,6 +101,7 @@ class OutboxSender:
         rate_per_chat: float = 1.0,
         per_chat_burst: float = 3.0,
         files_dir: Path | None = None,
+        files: FileStore | None = None,
         api: BotApiClient | None = None,
         leader: Callable[[], bool] | None = None,
         poll_interval: float | None = None,
@@ -114,8 +116,11 @@ class OutboxSender:
         #: The lean client for sendMessage/answerCallbackQuery (see bot.botapi); PTB's Bot
         #: otherwise, and always for files and copies.
         self.api = api
-        #: Root (DATA_DIR) of files that ``file`` payloads may send; None refuses them all.
-        self.files_dir = files_dir
+        #: Where the files that ``file`` payloads name are kept (storage.files; ``files_dir``
+        #: is a directory store); None refuses them all.
+        self.files = (
+            files if files is not None else LocalFileStore(files_dir) if files_dir else None
+        )
         self.rate_per_chat = rate_per_chat * SAFETY
         self.per_chat_burst = per_chat_burst
         # A small bot-wide burst: requests taken on schedule can still leave our event loop
@@ -282,7 +287,7 @@ class OutboxSender:
                     return "sent", None, str(exc)  # an expired callback is harmless
                 log.warning("message %s to %s refused: %s", message.id, message.chat_id, exc)
                 return "failed", None, str(exc)
-            except (TimedOut, NetworkError) as exc:
+            except (TimedOut, NetworkError, FileStoreError) as exc:  # the store: retried too
                 log.warning(
                     "network error sending %s: %s; retry in %.1fs", message.id, exc, backoff
                 )
@@ -324,11 +329,11 @@ class OutboxSender:
             return str(sent.message_id)
         if kind == "file":
             # A generated file (a signed agreement PDF): the row holds its path, not its bytes.
-            path = self._file_path(str(payload.get("path", "")))
-            data = await asyncio.to_thread(path.read_bytes)
+            key = str(payload.get("path", ""))
+            data = await self._file(key)
             sent = await self.bot.send_document(
                 int(chat_id),
-                InputFile(data, filename=payload.get("filename") or path.name),
+                InputFile(data, filename=payload.get("filename") or key.rsplit("/", 1)[-1]),
                 caption=payload.get("caption"),
             )
             return str(sent.message_id)
@@ -366,15 +371,15 @@ class OutboxSender:
             return await self.api.call(method, params)
         return await self.bot.do_api_request(method, api_kwargs=params)
 
-    def _file_path(self, relative: str) -> Path:
-        """``relative`` resolved inside ``files_dir``; anything else is refused."""
-        if self.files_dir is None or not relative:
-            raise UnsendableFileError("no files directory configured for file payloads")
-        root = self.files_dir.resolve()
-        path = (root / relative).resolve()
-        if not path.is_relative_to(root) or not path.is_file():
-            raise UnsendableFileError(f"not a file under the data directory: {relative!r}")
-        return path
+    async def _file(self, key: str) -> bytes:
+        """The bytes under ``key`` in the file store; anything else is refused (a store that
+        cannot be reached raises FileStoreError, which is retried like a network error)."""
+        if self.files is None or not key:
+            raise UnsendableFileError("no file store configured for file payloads")
+        try:
+            return await self.files.get(key)
+        except (BadKey, MissingFile) as exc:
+            raise UnsendableFileError(f"not a file in the file store: {key!r}") from exc
 
     # ------------------------------------------------------------------ marking
 

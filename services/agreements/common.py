@@ -20,6 +20,7 @@ from core.config import Settings
 from i18n import translate
 from mediation.replies import Msg, Reply, button
 from services.delivery import Address, Outgoing
+from storage.files import FileStore, local_store
 
 if TYPE_CHECKING:
     from documents.citations import StatuteSource
@@ -46,6 +47,17 @@ class AgreementServices:
     jobs: DocumentJobs
     #: False when the pool was given (tests, the demo): then its owner closes it.
     owns_pool: bool = True
+    #: Where PDFs and signature images are kept (``runtime.files``).
+    files: FileStore | None = None
+
+    def __post_init__(self) -> None:
+        if self.files is None:
+            self.files = local_store(self.settings)
+
+    @property
+    def store(self) -> FileStore:
+        assert self.files is not None
+        return self.files
 
     @property
     def base_url(self) -> str:

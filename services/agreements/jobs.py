@@ -51,7 +51,6 @@ from services.agreements.store import (
     case_dir,
     filename_of,
     log_download,
-    read_file,
     sha256_hex,
     signatures_of,
     write_file,
@@ -63,6 +62,7 @@ from services.timers import cancel_timers
 from storage.base import utcnow
 from storage.db import Database
 from storage.document_models import Document
+from storage.files import FileStore, local_store
 from storage.models import CaseEvent as CaseEventRow
 
 log = logging.getLogger(__name__)
@@ -87,9 +87,11 @@ class DocumentJobs:
         pool: RenderPool,
         sealer: Sealer,
         deliver: Callable[[list[QueuedMessage]], None],
+        files: FileStore | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
+        self.files = files or local_store(settings)
         self.units = units
         self.clock = clock
         self.pool = pool
@@ -224,7 +226,7 @@ class DocumentJobs:
                 continue
             image = None
             if row.image_path:
-                image = await asyncio.to_thread(read_file, self.settings.data_dir, row.image_path)
+                image = await self.files.get(row.image_path)
             marks[row.signer_id] = Mark(
                 row.signed_at.astimezone(tz).date(), image_png=image, typed_name=row.typed_name
             )
@@ -245,9 +247,7 @@ class DocumentJobs:
 
     async def _write(self, doc: Document, pdf: bytes, suffix: str) -> str:
         name = f"{doc.kind}-{doc.public_id}-v{doc.version}-{suffix}.pdf"
-        return await asyncio.to_thread(
-            write_file, self.settings.data_dir, case_dir(doc.case_id) / name, pdf
-        )
+        return await write_file(self.files, case_dir(doc.case_id) / name, pdf)
 
     async def _finish(
         self, doc_id: int, step: Callable[..., Any] | None, path: str, pdf: bytes, *extra: str

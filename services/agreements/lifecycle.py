@@ -80,8 +80,8 @@ async def start(runtime: Any) -> None:
         else await asyncio.to_thread(load_sealer, settings, runtime.units)
     )
     telegram = runtime.telegram
-    if telegram is not None and telegram.sender.files_dir is None:
-        telegram.sender.files_dir = settings.data_dir
+    if telegram is not None and telegram.sender.files is None:
+        telegram.sender.files = runtime.files
     jobs = DocumentJobs(
         db=runtime.db,
         settings=settings,
@@ -90,9 +90,10 @@ async def start(runtime: Any) -> None:
         pool=pool,
         sealer=sealer,
         deliver=runtime.deliver,
+        files=runtime.files,
     )
     extras[EXTRAS_KEY] = AgreementServices(
-        settings, pool, sealer, statutes, jobs, owns_pool=given is None
+        settings, pool, sealer, statutes, jobs, owns_pool=given is None, files=runtime.files
     )
     await jobs.start()
 

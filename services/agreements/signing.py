@@ -153,8 +153,8 @@ async def sign(
     if png is not None:
         png_data_uri(png)  # raises InvalidImageError for anything but a sane PNG
         image_sha = sha256_hex(png)
-        image_path = write_file(
-            services.settings.data_dir,
+        image_path = await write_file(
+            services.store,
             case_dir(room.case.id) / f"sig-{doc.id}-{signer.signer_id}-{image_sha[:12]}.png",
             png,
         )

@@ -1,20 +1,18 @@
-"""Reading and writing documents: versions, signatures, files under DATA_DIR, download log,
+"""Reading and writing documents: versions, signatures, files in the file store, download log,
 and the document store the staff console lists and downloads from.
 
-Files are written next to each other under ``DATA_DIR/documents/<case id>/`` and referenced by
-their path relative to DATA_DIR, so a data directory can be moved as a whole. Writes go to a
-temporary name and are renamed, so a crash never leaves half a PDF under the final name.
+Files are kept next to each other under the key ``documents/<case id>/…`` of the file store
+(``storage.files``: ``DATA_DIR``, a shared directory or a bucket); the database holds the key.
+The store writes atomically, so a crash never leaves half a PDF under the final name.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import os
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -28,6 +26,7 @@ from storage.document_models import (
     DocumentDownload,
     DocumentSignature,
 )
+from storage.files import BadKey, FileStore, LocalFileStore
 
 if TYPE_CHECKING:
     from services.console.documents import DocumentFile, DocumentItem
@@ -41,26 +40,16 @@ KIND_TITLES = {
 }
 
 
-def case_dir(case_id: int) -> Path:
-    return Path("documents") / str(case_id)
+def case_dir(case_id: int) -> PurePosixPath:
+    return PurePosixPath("documents") / str(case_id)
 
 
-def write_file(data_dir: Path, relative: Path, data: bytes) -> str:
-    """Write ``data`` atomically at ``DATA_DIR/relative``; returns the relative path."""
-    target = data_dir / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, target)
-    return relative.as_posix()
-
-
-def read_file(data_dir: Path, relative: str) -> bytes:
-    root = data_dir.resolve()
-    path = (root / relative).resolve()
-    if not path.is_relative_to(root):
-        raise ValueError(f"path outside the data directory: {relative!r}")
-    return path.read_bytes()
+async def write_file(files: FileStore, relative: PurePosixPath | Path, data: bytes) -> str:
+    """Store ``data`` under the key ``relative``; returns the key (what the row keeps)."""
+    key = PurePosixPath(relative).as_posix()
+    content_type = "application/pdf" if key.endswith(".pdf") else "image/png"
+    await files.put(key, data, content_type=content_type)
+    return key
 
 
 def sha256_hex(data: bytes) -> str:
@@ -140,9 +129,9 @@ class AgreementDocumentStore:
     member's identity, which callers can also pass here as ``actor``.
     """
 
-    def __init__(self, db: Database, data_dir: Path, clock: object | None = None) -> None:
+    def __init__(self, db: Database, files: FileStore | Path, clock: object | None = None) -> None:
         self.db = db
-        self.data_dir = data_dir
+        self.files = files if not isinstance(files, Path) else LocalFileStore(files)
         self.clock = clock
 
     def _now(self) -> datetime:
@@ -190,12 +179,19 @@ class AgreementDocumentStore:
             if doc is None or not relative:
                 return None
             log_download(session, doc, actor=actor, channel="console", at=self._now())
-        path = (self.data_dir / relative).resolve()
-        if not path.is_relative_to(self.data_dir.resolve()) or not await asyncio.to_thread(
-            path.is_file
-        ):
+        try:
+            size = await self.files.size(relative)
+        except BadKey:
             return None
-        return DocumentFile(filename=filename_of(doc), content_type="application/pdf", path=path)
+        if size is None:
+            return None
+        return DocumentFile(
+            filename=filename_of(doc),
+            content_type="application/pdf",
+            key=relative,
+            files=self.files,
+            size=size,
+        )
 
 
 def _title(doc: Document) -> str:

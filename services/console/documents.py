@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Protocol
+
+from storage.files import FileStore
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,13 @@ class DocumentItem:
 
 @dataclass(frozen=True)
 class DocumentFile:
+    """A document to send: its key in ``files`` (storage.files), served by web.files.serve."""
+
     filename: str
     content_type: str
-    path: Path
+    key: str
+    files: FileStore
+    size: int | None = None
 
 
 class DocumentStore(Protocol):

@@ -67,7 +67,7 @@ async def test_files_and_web_app_buttons(sqlite_db: Database, tmp_path: Path) ->
         rows = (await session.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars()
         statuses = [(r.status, r.error or "") for r in rows]
     assert [s for s, _ in statuses] == ["sent", "failed", "failed", "sent"]
-    assert "not a file under the data directory" in statuses[1][1]
+    assert "not a file in the file store" in statuses[1][1]
 
 
 async def test_without_a_files_directory_nothing_is_read(sqlite_db: Database) -> None:

@@ -136,7 +136,7 @@ async def test_console_store_lists_and_logs_downloads(db: Database, tmp_path: Pa
     items = await store.list_for_case(case_id)
     assert [i.title for i in items] == ["人民调解协议书 第1版（已签章）"]
     opened = await store.open(case_id, items[0].id, actor="staff:3")
-    assert opened is not None and opened.path.read_bytes() == b"%PDF-1.7 signed"
+    assert opened is not None and await opened.files.get(opened.key) == b"%PDF-1.7 signed"
     assert opened.filename == "agreement-2026-0009-v1-signed.pdf"
     assert await store.open(case_id + 1, items[0].id) is None
     async with db.read() as s:

@@ -151,5 +151,5 @@ def setup(app: web.Application, runtime: Runtime) -> None:
         hook = telegram_alert_hook(runtime.db, runtime.deliver, runtime.settings.public_url)
     from services.agreements.store import AgreementDocumentStore
 
-    documents = AgreementDocumentStore(runtime.db, runtime.settings.data_dir, runtime.clock)
+    documents = AgreementDocumentStore(runtime.db, runtime.files, runtime.clock)
     add_console(app, runtime, alert_hook=hook, documents=documents)

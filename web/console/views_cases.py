@@ -34,6 +34,7 @@ from web.console.core import (
     t,
     unit_name,
 )
+from web.files import serve as serve_file
 
 STATUSES = tuple(s.value for s in CaseStatus)
 TYPES = tuple(d.value for d in DisputeType)
@@ -354,9 +355,11 @@ async def download_document(request: web.Request) -> web.StreamResponse:
             unit_code=view.case.unit_code,
             target=request.match_info["doc_id"],
         )
-    return web.FileResponse(
-        doc.path,
-        headers={
+    return await serve_file(
+        request,
+        doc.files,
+        doc.key,
+        {
             "Content-Type": doc.content_type,
             "Content-Disposition": _attachment(doc.filename),
         },
