@@ -36,7 +36,7 @@ from services.reminders import register_all
 from services.timers import TimerService
 from services.units import load_units, sync_units
 from storage.db import Database
-from storage.files import FileStore, local_store, store_from_settings
+from storage.files import FileStore, FileStoreError, local_store, store_from_settings
 
 if TYPE_CHECKING:
     from bot.app import TelegramBot
@@ -291,8 +291,14 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     from services.backup import BackupError, backup
 
     try:
-        backup(settings.data_dir, settings.database_url, Path(args.out) if args.out else None)
-    except BackupError as exc:
+        backup(
+            settings.data_dir,
+            settings.database_url,
+            Path(args.out) if args.out else None,
+            files=store_from_settings(settings),
+            with_objects=args.with_objects,
+        )
+    except (BackupError, FileStoreError) as exc:
         print(f"备份失败 / backup failed: {exc}", file=sys.stderr)
         return 1
     return 0
@@ -304,8 +310,14 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     from services.backup import BackupError, restore
 
     try:
-        restore(Path(args.file), settings.data_dir, settings.database_url, force=args.force)
-    except BackupError as exc:
+        restore(
+            Path(args.file),
+            settings.data_dir,
+            settings.database_url,
+            force=args.force,
+            files=store_from_settings(settings),
+        )
+    except (BackupError, FileStoreError) as exc:
         print(f"恢复失败 / restore failed: {exc}", file=sys.stderr)
         return 1
     return 0
@@ -419,6 +431,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("backup", help="one archive with the database and the data files")
     p.add_argument("--out", help="archive path (default DATA_DIR/backups/backup-<time>.tar.gz)")
+    p.add_argument(
+        "--with-objects",
+        action="store_true",
+        help="FILE_STORE=s3: copy the bucket's objects into the archive (default: list them)",
+    )
     p.set_defaults(func=cmd_backup)
     p = sub.add_parser("restore", help="restore an archive made by backup (service stopped)")
     p.add_argument("file")

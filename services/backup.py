@@ -15,6 +15,10 @@ Restore refuses a non-empty target (a database with tables, or files that would 
 with different content) unless ``force`` is given, verifies every checksum before touching the
 target, and refuses an archive whose schema revision this code does not know (a newer release).
 The service must be stopped while restoring.
+
+Files kept in a separate file store (``FILES_DIR``, or a bucket with ``FILE_STORE=s3``): see
+:mod:`services.backup_files` — a directory is copied as ``objects/…``; a bucket is listed in the
+manifest and copied only when asked (``--with-objects``).
 """
 
 from __future__ import annotations
@@ -32,7 +36,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
+
+from services import backup_files
+
+if TYPE_CHECKING:
+    from storage.files import FileStore
 
 FORMAT = "mediation-backup/1"
 #: Directories under DATA_DIR that are caches (rebuilt by a command) or earlier backups.
@@ -54,6 +64,10 @@ class Manifest:
     database: str
     files: dict[str, str] = field(default_factory=dict)  # member name → SHA-256
     format: str = FORMAT
+    #: The file store when it is not DATA_DIR ("" otherwise), and every object it held:
+    #: key → size. Copied ones are also members ``objects/<key>``.
+    store: str = ""
+    objects: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> bytes:
         return json.dumps(self.__dict__, ensure_ascii=False, indent=2, sort_keys=True).encode()
@@ -69,6 +83,8 @@ class Manifest:
             revision=data.get("revision"),
             database=str(data["database"]),
             files={str(k): str(v) for k, v in dict(data["files"]).items()},
+            store=str(data.get("store") or ""),
+            objects={str(k): int(v) for k, v in dict(data.get("objects") or {}).items()},
         )
 
 
@@ -170,9 +186,18 @@ def _run(args: list[str], *, check: bool = True) -> subprocess.CompletedProcess[
 
 
 def backup(
-    data_dir: Path, database_url: str, out: Path | None = None, progress: Progress = print
+    data_dir: Path,
+    database_url: str,
+    out: Path | None = None,
+    progress: Progress = print,
+    *,
+    files: FileStore | None = None,
+    with_objects: bool = False,
 ) -> Path:
-    """Write the archive and return its path (default ``DATA_DIR/backups/backup-<time>.tar.gz``)."""
+    """Write the archive and return its path (default ``DATA_DIR/backups/backup-<time>.tar.gz``).
+
+    ``files``: the file store, when it may live outside DATA_DIR (see services.backup_files).
+    """
     now = datetime.now(UTC)
     if out is None:
         out = data_dir / "backups" / f"backup-{now:%Y%m%dT%H%M%SZ}.tar.gz"
@@ -200,10 +225,11 @@ def backup(
         revision = schema_revision(database_url)
         manifest = Manifest(now.isoformat(), dialect, revision, member)
         manifest.files[member] = sha256_file(dump)
-        files = list(data_files(data_dir, database_url))
-        for path in files:
+        copies = _objects(files, data_dir, manifest, work, with_objects, progress)
+        paths = list(data_files(data_dir, database_url))
+        for path in paths:
             manifest.files["files/" + path.relative_to(data_dir).as_posix()] = sha256_file(path)
-        progress(f"写入归档 / writing {out} ({len(files)} files) …")
+        progress(f"写入归档 / writing {out} ({len(paths)} files, {len(copies)} objects) …")
         partial = out.with_name(f".{out.name}.{os.getpid()}.tmp")
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
@@ -212,11 +238,47 @@ def backup(
             info.size, info.mtime, info.mode = len(data), int(now.timestamp()), 0o600
             tar.addfile(info, io.BytesIO(data))
             tar.add(dump, arcname=member, recursive=False)
-            for path in files:
+            for path in paths:
                 tar.add(path, arcname="files/" + path.relative_to(data_dir).as_posix())
+            for key, path in copies.items():
+                tar.add(path, arcname=backup_files.OBJECTS + key, recursive=False)
         os.replace(partial, out)
     progress(f"完成 / done: {out} (revision {revision or '-'}, {len(manifest.files)} members)")
     return out
+
+
+def _objects(
+    files: FileStore | None,
+    data_dir: Path,
+    manifest: Manifest,
+    work: Path,
+    with_objects: bool,
+    progress: Progress,
+) -> dict[str, Path]:
+    """List the file store's objects into ``manifest``; copy them when it is a directory or
+    ``with_objects``; return key → local copy."""
+    if files is None or backup_files.inside_data_dir(files, data_dir):
+        return {}
+    where = backup_files.describe(files)
+    objects = backup_files.list_objects(files)
+    manifest.store = where
+    manifest.objects = {o.key: o.size for o in objects}
+    total = sum(o.size for o in objects)
+    if not (with_objects or backup_files.copies_by_default(files)):
+        progress(
+            f"文件存储 / file store {where}: {len(objects)} 个对象已列入清单，未复制 / "
+            f"{len(objects)} objects ({total} bytes) listed in the manifest, NOT copied: back up "
+            "the bucket with the provider's tools (versioning, replication), or add "
+            "--with-objects to copy them into this archive"
+        )
+        return {}
+    progress(f"复制文件 / copying {len(objects)} objects ({total} bytes) from {where} …")
+    into = work / "objects"
+    into.mkdir()
+    copies = backup_files.export(files, [o.key for o in objects], into)
+    for key, path in copies.items():
+        manifest.files[backup_files.OBJECTS + key] = sha256_file(path)
+    return copies
 
 
 def _sqlite_snapshot(source: Path, target: Path) -> None:
@@ -271,6 +333,7 @@ def restore(
     *,
     force: bool = False,
     progress: Progress = print,
+    files: FileStore | None = None,
 ) -> Manifest:
     dialect = "sqlite" if database_url.startswith("sqlite") else "postgresql"
     with tempfile.TemporaryDirectory(prefix="mediation-restore-") as tmp:
@@ -287,7 +350,19 @@ def restore(
                 "(the backup comes from a newer release)"
             )
         progress(f"校验通过 / checksums OK ({len(manifest.files)} members, {manifest.created_at})")
+        objects = {
+            n.removeprefix(backup_files.OBJECTS): work / n
+            for n in manifest.files
+            if n.startswith(backup_files.OBJECTS)
+        }
+        if objects and files is None:
+            raise BackupError(
+                f"the archive holds {len(objects)} objects of a file store ({manifest.store}): "
+                "configure FILE_STORE (and FILES_DIR or S3_*) to restore them"
+            )
         conflicts = _conflicts(work, manifest, data_dir, database_url)
+        if objects and files is not None:
+            conflicts += [f"object {k} differs" for k in backup_files.differing(files, objects)]
         if conflicts and not force:
             raise BackupError(
                 "the target is not empty: "
@@ -322,6 +397,17 @@ def restore(
             )
             os.replace(partial, target)
             count += 1
+        if objects and files is not None:
+            backup_files.import_(files, objects)
+            progress(f"恢复文件 / {len(objects)} objects put into {backup_files.describe(files)}")
+        listed_only = sorted(set(manifest.objects) - set(objects))
+        if listed_only and files is not None:
+            absent = backup_files.missing(files, listed_only)
+            progress(
+                f"文件存储 / {len(listed_only)} objects were listed, not copied; "
+                f"{len(absent)} of them are missing from {backup_files.describe(files)}"
+                + (f" (e.g. {', '.join(absent[:3])})" if absent else "")
+            )
         progress(
             f"恢复完成 / restored the database and {count} files "
             f"(revision {manifest.revision or '-'}; run `main.py db upgrade` if older)"
