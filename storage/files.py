@@ -192,6 +192,13 @@ class LocalFileStore:
         return None
 
 
+def local_store(settings: object) -> LocalFileStore:
+    """The directory store of ``settings`` (``FILES_DIR``, else ``DATA_DIR``): the default of
+    components built without the runtime's store (tests, one-off commands)."""
+    root = getattr(settings, "files_dir", None) or getattr(settings, "data_dir")  # noqa: B009
+    return LocalFileStore(Path(root))
+
+
 def store_from_settings(settings: object) -> FileStore:
     """The store ``FILE_STORE`` names (the one composition point is ``main.build_runtime``)."""
     kind = getattr(settings, "file_store", "local")
@@ -199,8 +206,7 @@ def store_from_settings(settings: object) -> FileStore:
         from storage.s3 import S3Config, S3FileStore
 
         return S3FileStore(S3Config.from_settings(settings))
-    root = getattr(settings, "files_dir", None) or getattr(settings, "data_dir")  # noqa: B009
-    return LocalFileStore(Path(root))
+    return local_store(settings)
 
 
 def key_of_legacy_path(stored: str, data_dir: Path) -> str:
