@@ -150,6 +150,8 @@ class IntakeResult:
     draft: IntakeDraft | None
     replies: list[Reply]
     submitted: bool = False
+    #: :func:`answer_spoken` only: the text was taken as the step's answer.
+    accepted: bool = False
 
 
 # ---------------------------------------------------------------------------------- prompts
@@ -336,6 +338,46 @@ def _handle_input(draft: IntakeDraft, event: Input) -> IntakeResult:
     replies = [PHONE_SAVED] if step is Step.PHONE else []
     _advance(draft)
     return IntakeResult(draft, [*replies, prompt(draft)])
+
+
+# ---------------------------------------------------------------------------------- dictation
+
+
+def takes_dictation(draft: IntakeDraft) -> bool:
+    """Whether the question now asked is answered in free text, so a spoken answer can be
+    transcribed and, once the speaker confirms it, stand as the typed answer."""
+    return draft.step in TEXT_LIMITS and not draft.confirming_cancel
+
+
+def keep_voice(draft: IntakeDraft, event: FileInput) -> bool:
+    """Keep a spoken answer among the evidence (the audio stays part of the file whatever
+    the transcript says); False when the evidence list is full."""
+    if len(draft.evidence) >= MAX_EVIDENCE:
+        return False
+    draft.evidence.append(
+        {
+            "kind": event.kind,
+            "ref": event.ref,
+            "name": event.name,
+            "mime_type": event.mime_type,
+            "size": event.size,
+        }
+    )
+    return True
+
+
+def answer_spoken(draft: IntakeDraft, step: Step, text: str) -> IntakeResult:
+    """The speaker's confirmed (or corrected) transcript as the answer to ``step``.
+
+    The transcript may come back after the party moved on (they typed the answer meanwhile):
+    then it answers nothing and they are told so. ``accepted`` is set when the text passed the
+    step's checks and the dialogue moved on.
+    """
+    if draft.step is not step or not takes_dictation(draft):
+        return IntakeResult(draft, [reply("intake.voice_step_passed"), prompt(draft)])
+    result = handle(draft, TextInput(text))
+    result.accepted = result.draft is not None and result.draft.step is not step
+    return result
 
 
 def _other_phone(draft: IntakeDraft, phone: str) -> str:

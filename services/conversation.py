@@ -404,7 +404,10 @@ class ConversationService:
         self, turn: Turn, draft: intake.IntakeDraft, payload: intake.Input
     ) -> list[Reply]:
         session, conv, now = turn.session, turn.conv, turn.now
-        result = intake.handle(draft, payload)
+        # Features may take the input first (a voice answer: kept, transcribed, confirmed).
+        result = await features.run_intake_hooks(turn, draft, payload)
+        if result is None:
+            result = intake.handle(draft, payload)
         if not result.submitted:
             self._save_draft(conv, result.draft)
             return [self._with_retention(r) for r in result.replies]

@@ -2,7 +2,8 @@
 interceptors here instead of growing the conversation core.
 
 A feature module (documents and signing, lawyers, negotiation…) decorates its handlers with
-:func:`command`, :func:`action` or :func:`message_hook` and is listed in ``FEATURE_MODULES``.
+:func:`command`, :func:`action`, :func:`message_hook` or :func:`intake_hook` and is listed in
+``FEATURE_MODULES``.
 Each handler gets the :class:`~services.turn.Turn` and :class:`Who` is speaking, and returns
 the replies to the sender — or ``None`` to say "not mine", letting the core handle the event.
 Handlers run inside the event's transaction; other recipients are reached via ``turn.out``.
@@ -18,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mediation import intake
 from mediation.replies import Reply
 from services.inbound import Command
 from services.outbox import QueuedMessage
@@ -36,6 +38,9 @@ class Who:
 CommandHandler = Callable[[Turn, Who, Command], Awaitable[list[Reply] | None]]
 ActionHandler = Callable[[Turn, Who, str], Awaitable[list[Reply] | None]]
 MessageHook = Callable[[Turn, Who], Awaitable[list[Reply] | None]]
+IntakeHook = Callable[
+    [Turn, intake.IntakeDraft, intake.Input], Awaitable[intake.IntakeResult | None]
+]
 
 LifeHook = Callable[[Any], Awaitable[None]]
 TimerHandler = Callable[[AsyncSession, Timer, datetime], Awaitable[list[QueuedMessage]]]
@@ -43,6 +48,7 @@ TimerHandler = Callable[[AsyncSession, Timer, datetime], Awaitable[list[QueuedMe
 COMMANDS: dict[str, CommandHandler] = {}
 ACTIONS: dict[str, ActionHandler] = {}
 MESSAGE_HOOKS: list[MessageHook] = []
+INTAKE_HOOKS: list[IntakeHook] = []
 #: Called with the ``main.Runtime`` at start and stop: features build what they need (a
 #: render pool, a sealer…) and put it in ``runtime.extras``, which handlers see as
 #: ``turn.extras``.
@@ -89,6 +95,19 @@ def message_hook(handler: MessageHook) -> MessageHook:
     return handler
 
 
+def intake_hook(handler: IntakeHook) -> IntakeHook:
+    """Sees each input of the intake dialogue (纠纷登记) before the domain does, with the draft.
+
+    A hook that takes the input returns the :class:`~mediation.intake.IntakeResult` the core
+    then stores and acts on exactly like the domain's own (save the draft, or file the case
+    when ``submitted``) — normally one it got from a pure ``mediation.intake`` function, so the
+    dialogue's rules stay in the domain. Used by voice answers (services.voice.intake): a
+    spoken answer is kept and transcribed, and the confirmed text is the step's answer.
+    """
+    INTAKE_HOOKS.append(handler)
+    return handler
+
+
 def on_start(hook: LifeHook) -> LifeHook:
     ON_START.append(hook)
     return hook
@@ -123,6 +142,16 @@ async def run_action(turn: Turn, who: Who, data: str) -> list[Reply] | None:
     for prefix in sorted(ACTIONS, key=len, reverse=True):
         if data.startswith(prefix):
             return await ACTIONS[prefix](turn, who, data)
+    return None
+
+
+async def run_intake_hooks(
+    turn: Turn, draft: intake.IntakeDraft, payload: intake.Input
+) -> intake.IntakeResult | None:
+    for hook in INTAKE_HOOKS:
+        result = await hook(turn, draft, payload)
+        if result is not None:
+            return result
     return None
 
 

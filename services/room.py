@@ -169,7 +169,10 @@ async def relay(
                 "room.file_in_record",
                 {"header": room.header(sender), "kind": Msg(f"room.kind_{content.kind}")},
             )
-            out.send_payload(address, {**render(Reply(notice), address.language), "cm": record.id})
+            payload = {**render(Reply(notice), address.language), "cm": record.id}
+            if content.kind in ("voice", "audio") and content.file_ref:
+                payload["audio_ref"] = content.file_ref  # a channel that can play it does
+            out.send_payload(address, payload)
             continue
         for payload in _relay_payloads(room, sender, content, address.language):
             out.send_payload(address, {**payload, "cm": record.id})

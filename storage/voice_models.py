@@ -7,6 +7,10 @@
   speaker accepted it, possibly corrected: only then it enters the case record and is relayed),
   or ``unavailable`` (no model installed: the audio is kept) / ``failed`` (decoding or the model
   failed; ``error`` says why) / ``empty`` (no speech heard).
+- Intake voice answers (纠纷登记, before a case exists): ``case_id``/``member_id``/``evidence_id``
+  are empty; the row names the speaker (``user_id``), their chat (``chat_id`` on ``channel``),
+  the question answered (``step``) and the audio itself (``file_ref``, ``mime_type``, and once
+  fetched ``stored_path``/``sha256``). The filed case's evidence row has the same ``file_ref``.
 - ``voice_transcript_versions``: every text the transcript had — the machine's, then each
   correction by the speaker — so the record shows what was said and what was changed.
 
@@ -27,9 +31,19 @@ class VoiceTranscript(Base):
     __tablename__ = "voice_transcripts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("case_members.id"))
-    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id"))
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), index=True
+    )
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("case_members.id"))
+    evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))
+    #: Intake answers only (no case yet): who spoke, where to answer, which question.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    chat_id: Mapped[str | None] = mapped_column(String(64))
+    step: Mapped[str | None] = mapped_column(String(16))
+    file_ref: Mapped[str | None] = mapped_column(String(300))
+    mime_type: Mapped[str | None] = mapped_column(String(100))
+    stored_path: Mapped[str | None] = mapped_column(String(300))
+    sha256: Mapped[str | None] = mapped_column(String(64))
     #: The room message that relayed the audio; and, once confirmed, the one carrying the text.
     audio_message_id: Mapped[int | None] = mapped_column(ForeignKey("case_messages.id"))
     text_message_id: Mapped[int | None] = mapped_column(ForeignKey("case_messages.id"))

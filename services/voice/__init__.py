@@ -7,9 +7,11 @@ registers its message hook, buttons and life hooks.
   keeps an audio file as evidence and queues it for transcription;
   :class:`~services.voice.pipeline.VoiceService` fetches/stores the file, transcribes it in the
   worker processes of :mod:`speech` and shows the text to the speaker;
-- ``feature``: Telegram-side wiring (a voice note in a room) and the 确认/修改 buttons;
+- ``feature``: a voice note in a room and the 确认/修改 buttons;
+- ``intake``: a spoken answer in the intake dialogue, transcribed and, once confirmed, the
+  step's answer (a ``services.features.intake_hook``);
 - ``lifecycle``: builds the service at start (worker pool, file fetcher) and resumes work left
   pending by a restart.
 """
 
-from services.voice import feature, lifecycle  # noqa: F401  (registers)
+from services.voice import feature, intake, lifecycle  # noqa: F401  (registers)

@@ -30,6 +30,7 @@ from services.voice.pipeline import (
     AudioIn,
     VoiceService,
     accept_audio,
+    notice_payload,
     transcript_reply,
 )
 from storage.models import CaseMember, CaseMessage
@@ -106,12 +107,14 @@ async def on_message(turn: Turn, who: Who) -> list[Reply] | None:
     )
     if service is not None:
         turn.after_commit.append(service.after_commit(transcript.id))
-    return [*replies, notice]
+    turn.out.reply(*replies)
+    turn.out.send_payload(turn.out.sender, notice_payload(notice, turn.conv.language, payload.ref))
+    return []
 
 
 async def _own_transcript(turn: Turn, who: Who, transcript_id: int) -> VoiceTranscript | Reply:
     t = await turn.session.get(VoiceTranscript, transcript_id, with_for_update=True)
-    if t is None:
+    if t is None or t.member_id is None:  # an intake answer has its own buttons
         return reply("voice.gone")
     member = await turn.session.get(CaseMember, t.member_id)
     if member is None or member.user_id != who.user_id:
@@ -138,8 +141,8 @@ async def on_button(turn: Turn, who: Who, data: str) -> list[Reply] | None:
 
 
 async def _confirm(turn: Turn, t: VoiceTranscript) -> list[Reply]:
-    room = await load_room(turn.session, t.case_id)
-    member = room.by_id(t.member_id) if room is not None else None
+    room = await load_room(turn.session, t.case_id) if t.case_id is not None else None
+    member = room.by_id(t.member_id) if room is not None and t.member_id is not None else None
     if room is None or member is None:
         return [reply("voice.gone")]
     if not can(party_flow.party_actor(member), Action.SPEAK, party_flow.facts(room)):

@@ -19,6 +19,15 @@ Wiring another channel (the browser chat): either
 
 The speaker's 确认/修改 buttons are ordinary actions (``v:ok:<id>``, ``v:edit:<id>``) and the
 correction is an ordinary text message, so they work on any channel that renders buttons.
+
+During the intake (纠纷登记) there is no case yet: :func:`accept_intake_audio` keeps the audio on
+the transcript row itself (``file_ref``, later ``stored_path``) and the transcript comes back
+with intake buttons (``i:v:ok:<id>``, ``i:v:edit:<id>``) that services.voice.intake turns
+into the step's answer.
+
+The notice to the speaker carries ``audio_ref`` (the file's reference on its channel): a
+channel whose page does not show the person's own recording (the browser chat) plays it from
+there; others ignore the key.
 """
 
 from __future__ import annotations
@@ -36,8 +45,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from mediation.replies import Msg, Reply, button
-from services.delivery import Outgoing
-from services.outbox import QueuedMessage
+from services.delivery import Address, Outgoing
+from services.outbox import QueuedMessage, render
 from services.room import Room, load_room
 from speech.audio import extension_for
 from speech.backends import TranscriptionUnavailable
@@ -85,6 +94,24 @@ def transcript_reply(t: VoiceTranscript) -> Reply:
     )
 
 
+def intake_transcript_reply(t: VoiceTranscript) -> Reply:
+    """An intake answer's transcript: confirming it answers the question it was spoken to."""
+    return Reply(
+        Msg("voice.intake_transcript", {"text": t.text or ""}),
+        buttons=(
+            (
+                button("voice.confirm", f"i:v:ok:{t.id}"),
+                button("voice.edit", f"i:v:edit:{t.id}"),
+            ),
+        ),
+    )
+
+
+def notice_payload(notice: Reply, language: str, audio_ref: str) -> dict[str, object]:
+    """The speaker's notice ("正在转写…") with the recording's reference (see module doc)."""
+    return {**render(notice, language), "audio_ref": audio_ref}
+
+
 def asr_language(language: str) -> str | None:
     """Mandarin unless the speaker chose English (then Whisper detects the language)."""
     return None if language == "en" else "zh"
@@ -94,6 +121,11 @@ def evidence_path(data_dir: Path, ev: Evidence) -> Path:
     return (
         data_dir / "evidence" / str(ev.case_id) / f"{ev.id}{extension_for(ev.mime_type, ev.kind)}"
     )
+
+
+def intake_audio_path(data_dir: Path, t: VoiceTranscript) -> Path:
+    """An intake answer's audio, kept before any case exists."""
+    return data_dir / "evidence" / "intake" / f"t{t.id}{extension_for(t.mime_type, 'voice')}"
 
 
 def write_file(path: Path, data: bytes) -> str:
@@ -142,7 +174,7 @@ async def accept_audio(
         ev.stored_path = str(path)
     available = service is not None and service.worker.available
     too_big = (ev.size or 0) > MAX_AUDIO_BYTES
-    status = "pending" if available and not too_big else "unavailable"
+    status = _status(service, ev.size)
     t = VoiceTranscript(
         case_id=room.case.id,
         member_id=member.id,
@@ -159,9 +191,58 @@ async def accept_audio(
     )
     session.add(t)
     await session.flush()
+    return t, _notice(t, available, too_big, prefix="voice.")
+
+
+def _status(service: VoiceService | None, size: int | None) -> str:
+    available = service is not None and service.worker.available
+    return "pending" if available and (size or 0) <= MAX_AUDIO_BYTES else "unavailable"
+
+
+def _notice(t: VoiceTranscript, available: bool, too_big: bool, *, prefix: str) -> Reply:
     if too_big:
-        return t, Reply(Msg("voice.too_long"))
-    return t, Reply(Msg("voice.transcribing" if available else "voice.unavailable"))
+        return Reply(Msg(f"{prefix}too_long"))
+    return Reply(Msg(f"{prefix}transcribing" if available else f"{prefix}unavailable"))
+
+
+async def accept_intake_audio(
+    session: AsyncSession,
+    service: VoiceService | None,
+    *,
+    user_id: int,
+    chat_id: str,
+    audio: AudioIn,
+    step: str,
+    language: str,
+    now: datetime,
+) -> tuple[VoiceTranscript, Reply]:
+    """Keep a spoken intake answer (``step``: the question) and queue its transcription.
+
+    No case exists yet: the audio is kept on the transcript row (fetched and stored under
+    DATA_DIR after the commit) and the draft lists it among the evidence, so the filed case
+    has it as an evidence row. Returns the notice for the speaker; after the commit call
+    ``service.schedule(transcript.id)``.
+    """
+    available = service is not None and service.worker.available
+    too_big = (audio.size or 0) > MAX_AUDIO_BYTES
+    t = VoiceTranscript(
+        user_id=user_id,
+        chat_id=chat_id,
+        step=step,
+        file_ref=audio.file_ref,
+        mime_type=audio.mime_type,
+        channel=audio.channel,
+        language=language,
+        status=_status(service, audio.size),
+        backend=service.worker.spec.name if service is not None else "none",
+        model=service.worker.spec.model if service is not None else "",
+        error="too large" if too_big else None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(t)
+    await session.flush()
+    return t, _notice(t, available, too_big, prefix="voice.intake_")
 
 
 class VoiceService:
@@ -228,11 +309,20 @@ class VoiceService:
         """Transcripts left pending (or audio not yet stored) by a stop: start them again."""
         async with self.db.read() as session:
             rows = await session.execute(
-                select(VoiceTranscript.id, VoiceTranscript.status, Evidence.stored_path)
-                .join(Evidence, Evidence.id == VoiceTranscript.evidence_id)
+                select(
+                    VoiceTranscript.id,
+                    VoiceTranscript.status,
+                    Evidence.stored_path,
+                    VoiceTranscript.stored_path,
+                )
+                .outerjoin(Evidence, Evidence.id == VoiceTranscript.evidence_id)
                 .where(VoiceTranscript.status.in_(("pending", "unavailable")))
             )
-            ids = [i for i, status, stored in rows.all() if status == "pending" or stored is None]
+            ids = [
+                i
+                for i, status, stored, own in rows.all()
+                if status == "pending" or (stored or own) is None
+            ]
         for transcript_id in ids:
             self.schedule(transcript_id)
 
@@ -247,15 +337,16 @@ class VoiceService:
     async def process(self, transcript_id: int) -> None:
         async with self.db.read() as session:
             t = await session.get(VoiceTranscript, transcript_id)
-            ev = await session.get(Evidence, t.evidence_id) if t is not None else None
-        if t is None or ev is None:
+            ev = await session.get(Evidence, t.evidence_id) if t and t.evidence_id else None
+        if t is None or (ev is None and t.file_ref is None):
             return
-        path = Path(ev.stored_path) if ev.stored_path else None
+        stored = ev.stored_path if ev is not None else t.stored_path
+        path = Path(stored) if stored else None
         if path is None or not path.is_file():
             try:
-                path = await self._store(ev)
+                path = await (self._store(ev) if ev is not None else self._store_intake(t))
             except Exception as exc:
-                log.warning("voice file of evidence %s not fetched: %s", ev.id, exc)
+                log.warning("voice file of transcript %s not fetched: %s", t.id, exc)
                 if t.status == "pending":
                     await self._finish(transcript_id, "failed", error=f"fetch: {exc}")
                 return
@@ -279,16 +370,28 @@ class VoiceService:
             seconds=result.seconds,
         )
 
-    async def _store(self, ev: Evidence) -> Path:
-        data = b""
+    async def _fetch_retrying(self, channel: str, file_ref: str) -> bytes:
         for attempt in range(3):
             try:
-                data = await self.fetch(ev.channel, ev.file_ref)
-                break
+                return await self.fetch(channel, file_ref)
             except Exception:
                 if attempt == 2:
                     raise
                 await asyncio.sleep(1 + attempt)
+        raise AssertionError("unreachable")
+
+    async def _store_intake(self, t: VoiceTranscript) -> Path:
+        assert t.file_ref is not None
+        data = await self._fetch_retrying(t.channel, t.file_ref)
+        path = intake_audio_path(self.data_dir, t)
+        digest = await asyncio.to_thread(write_file, path, data)
+        async with self.db.write() as session:
+            row = await session.get_one(VoiceTranscript, t.id)
+            row.stored_path, row.sha256 = str(path), digest
+        return path
+
+    async def _store(self, ev: Evidence) -> Path:
+        data = await self._fetch_retrying(ev.channel, ev.file_ref)
         path = evidence_path(self.data_dir, ev)
         digest = await asyncio.to_thread(write_file, path, data)
         async with self.db.write() as session:
@@ -320,14 +423,24 @@ class VoiceService:
                         transcript_id=t.id, version=1, source="asr", text=text, created_at=now
                     )
                 )
-            room = await load_room(session, t.case_id)
-            address = room.addresses.get(t.member_id) if room is not None else None
+            address = await self._speaker(session, t)
             if address is None:
                 return
             out = Outgoing(address)
             if status == "ready":
-                out.reply(transcript_reply(t))
+                out.reply(transcript_reply(t) if t.member_id else intake_transcript_reply(t))
             else:
-                out.reply(Reply(Msg(f"voice.{status}")))
+                out.reply(
+                    Reply(Msg(f"voice.{status}" if t.member_id else f"voice.intake_{status}"))
+                )
             queued = await out.flush(session)
         self.deliver(queued)
+
+    async def _speaker(self, session: AsyncSession, t: VoiceTranscript) -> Address | None:
+        """Where the speaker reads: their room address, or the chat they did the intake in."""
+        if t.member_id is None or t.case_id is None:
+            if t.chat_id is None:
+                return None
+            return Address(t.channel, t.chat_id, t.language)
+        room = await load_room(session, t.case_id)
+        return room.addresses.get(t.member_id) if room is not None else None

@@ -84,8 +84,12 @@ def to_payload(
         if not ref.startswith(f"web:files/web/{user_id}/") or ".." in ref or len(ref) > 200:
             return None
         size = msg.get("size")
+        if ref.endswith((".webm", ".ogg")):  # the upload route named a recording so
+            kind = "voice"
+        else:
+            kind = "photo" if msg.get("kind") == "photo" else "document"
         return intake.FileInput(
-            "photo" if msg.get("kind") == "photo" else "document",
+            kind,
             ref,
             name=str(msg.get("name") or "")[:120] or None,
             mime_type=str(msg.get("mime") or "")[:100] or None,

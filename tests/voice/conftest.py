@@ -33,3 +33,14 @@ def voice_note(tmp_path: Path, key: str, container: str = "ogg") -> Path:
         pytest.skip("espeak-ng is not installed (scripts/setup.sh installs it)")
     wav = speak(sample(key), tmp_path / f"{key}.wav")
     return encode_opus(wav, tmp_path / f"{key}.{container}", container)
+
+
+def spoken_facts(tmp_path: Path) -> Path:
+    """Two of the checked sentences ("window", "tomorrow") spoken as one WAV: long enough
+    (≥ 10 characters) for the intake's facts step whatever punctuation the model adds. (The
+    base model hears "window" then "noise" as other words; this pair keeps both keywords.)"""
+    if not espeak_available():
+        pytest.skip("espeak-ng is not installed (scripts/setup.sh installs it)")
+    a, b = sample("window"), sample("tomorrow")
+    both = Sample("facts", a.text + b.text, f"{a.pinyin}. {b.pinyin}.")
+    return speak(both, tmp_path / "facts.wav")

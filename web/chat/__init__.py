@@ -8,25 +8,22 @@ Routes (``setup`` mounts them; ``web.app.WEB_MODULES`` lists this module):
 - ``GET /chat/ws``: the websocket — the page says ``hello`` with the last ``seq`` it has and
   gets every mailbox message after it, then live ones; it sends ``{"cid", "msg"}`` and gets an
   ``ack`` once the message is stored (see services.webchat.channel);
-- ``GET /chat/file/<seq>``: a file from this person's mailbox (the sealed agreement…).
+- ``GET /chat/file/<seq>``: a file from this person's mailbox (the sealed agreement, a voice
+  recording to play…); ``POST /chat/upload``: evidence and recordings (see ``web.chat.files``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import logging
-import secrets
 from collections.abc import AsyncIterator
 from html import escape as html_escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
-from aiohttp import BodyPartReader, WSMsgType, web
-from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp import WSMsgType, web
 from sqlalchemy import func, select
 
 from core import crypto
@@ -51,7 +48,8 @@ WATCH_SECONDS = 1.0
 HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        "media-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+        "frame-ancestors 'none'"
     ),
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
@@ -334,142 +332,6 @@ async def _push(chat: ChatApp, conn: Connection, language: str) -> None:
             await conn.wakeup.wait()
 
 
-async def download(request: web.Request) -> web.StreamResponse:
-    chat = _chat(request)
-    user_id = chat.sessions.user_id(request)
-    if user_id is None:
-        raise web.HTTPUnauthorized(text="log in first")
-    seq = request.match_info["seq"]
-    if not seq.isdigit():
-        raise web.HTTPNotFound()
-    async with chat.runtime.db.read() as session:
-        row = (
-            await session.execute(
-                select(WebMailboxMessage).where(
-                    WebMailboxMessage.user_id == user_id, WebMailboxMessage.seq == int(seq)
-                )
-            )
-        ).scalar_one_or_none()
-    payload = row.payload if row is not None else {}
-    kind = payload.get("kind")
-    name = str(payload.get("filename") or "file")
-    headers = {
-        **HEADERS,
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
-        "Cache-Control": "private, no-store",
-    }
-    if kind == "document":
-        data = str(payload.get("text", "")).encode("utf-8")
-        return web.Response(
-            body=data, headers={**headers, "Content-Type": "text/plain; charset=utf-8"}
-        )
-    if kind != "file":
-        raise web.HTTPNotFound()
-    root = chat.runtime.settings.data_dir.resolve()
-    path = (root / str(payload.get("path", ""))).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
-        raise web.HTTPNotFound()
-    await _log_download(chat, user_id, str(payload.get("path", "")), _client_ip(request))
-    content_type = "application/pdf" if path.suffix == ".pdf" else "application/octet-stream"
-    return web.FileResponse(path, headers={**headers, "Content-Type": content_type})
-
-
-async def _log_download(chat: ChatApp, user_id: int, relative: str, ip: str) -> None:
-    """A generated document that leaves the service is logged (``document_downloads``)."""
-    from storage.document_models import Document
-
-    async with chat.runtime.db.write() as session:
-        doc = (
-            await session.execute(
-                select(Document)
-                .where((Document.file_path == relative) | (Document.preview_path == relative))
-                .limit(1)
-            )
-        ).scalar_one_or_none()
-        if doc is not None:
-            from services.agreements.store import log_download
-
-            log_download(
-                session,
-                doc,
-                actor=f"user:{user_id}",
-                channel="web",
-                at=chat.runtime.clock.now(),
-                ip=ip[:64],
-            )
-    log.info("user %s downloaded %s", user_id, Path(relative).name)
-
-
-MAX_UPLOAD = 10 * 1024 * 1024
-#: Evidence a page may upload, recognised by its first bytes (never by name or header).
-UPLOAD_KINDS = (
-    (b"\x89PNG\r\n\x1a\n", "png", "image/png", "photo"),
-    (b"\xff\xd8\xff", "jpg", "image/jpeg", "photo"),
-    (b"%PDF-", "pdf", "application/pdf", "document"),
-)
-
-
-def _sniff(head: bytes) -> tuple[str, str, str] | None:
-    for magic, ext, mime, kind in UPLOAD_KINDS:
-        if head.startswith(magic):
-            return ext, mime, kind
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp", "image/webp", "photo"
-    return None
-
-
-async def upload(request: web.Request) -> web.Response:
-    """A photo or PDF for the evidence step (or the room): stored under DATA_DIR, per person;
-    the page then sends a ``file`` message naming it (services.webchat.channel checks that the
-    file is this person's)."""
-    chat = _chat(request)
-    user_id = chat.sessions.user_id(request)
-    language = await chat.language_of(user_id, request)
-    if user_id is None:
-        return _problem(chat, language, "err_login", 401)
-    if not chat.sessions.check_csrf(request):
-        return _problem(chat, language, "err_csrf", 403)
-    if not request.content_type.startswith("multipart/"):
-        return _problem(chat, language, "err_file", 415)
-    data = bytearray()
-    try:
-        reader = await request.multipart()
-        part = await reader.next()
-        if part is None or not isinstance(part, BodyPartReader) or part.name != "file":
-            return _problem(chat, language, "err_file", 400)
-        while chunk := await part.read_chunk(65536):
-            data += chunk
-            if len(data) > MAX_UPLOAD:
-                return _problem(chat, language, "err_file", 413)
-    except (ValueError, AssertionError, LookupError, HttpProcessingError):
-        return _problem(chat, language, "err_file", 400)
-    sniffed = _sniff(bytes(data[:16]))
-    if sniffed is None or not data:
-        return _problem(chat, language, "err_file", 415)
-    ext, mime, kind = sniffed
-    relative = f"files/web/{user_id}/{secrets.token_urlsafe(16)}.{ext}"
-    path = chat.runtime.settings.data_dir / relative
-    await asyncio.to_thread(_write, path, bytes(data))
-    name = Path(part.filename or f"file.{ext}").name[:120]
-    return web.json_response(
-        {
-            "ok": True,
-            "ref": f"web:{relative}",
-            "kind": kind,
-            "mime": mime,
-            "size": len(data),
-            "name": name,
-            "sha256": hashlib.sha256(data).hexdigest(),
-        },
-        headers=HEADERS,
-    )
-
-
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-
-
 def add_chat(app: web.Application, runtime: Runtime, gateway: SmsGateway | None = None) -> ChatApp:
     """Mount the chat at ``/chat``; ``gateway`` overrides ``SMS_GATEWAY`` (tests)."""
     name = runtime.settings.sms_gateway
@@ -487,11 +349,18 @@ def add_chat(app: web.Application, runtime: Runtime, gateway: SmsGateway | None 
     sub.router.add_post("/otp/request", otp_request)
     sub.router.add_post("/otp/verify", otp_verify)
     sub.router.add_post("/logout", logout)
-    sub.router.add_post("/upload", upload)
+    from web.chat import files
+
+    sub.router.add_post("/upload", files.upload)
     sub.router.add_get("/ws", websocket)
-    sub.router.add_get("/file/{seq}", download)
+    sub.router.add_get("/file/{seq}", files.download)
 
     async def lifecycle(_: web.Application) -> AsyncIterator[None]:
+        # Started after the runtime (features' start hooks), so the voice service exists:
+        # it reads the page's recordings from where the upload route stored them.
+        voice = runtime.extras.get("voice")
+        if voice is not None:
+            voice.register_fetcher("web", files.fetcher(runtime.settings.data_dir))
         await chat.channel.start()
         watcher = asyncio.create_task(chat.hub.watch(runtime.db), name="chat-mailbox-watch")
         yield

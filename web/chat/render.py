@@ -2,7 +2,8 @@
 
 Text and buttons pass through; a Mini App button becomes a same-origin link to the signing
 page (the browser session authenticates there); files become links to ``/chat/file/<seq>``
-(checked against the session); an invitation QR becomes a browser join link and its QR code.
+(checked against the session), and so does a recording a message carries (``audio_ref``,
+played in the page); an invitation QR becomes a browser join link and its QR code.
 Only this person's own mailbox rows are ever rendered, so nothing here can leak another
 person's identity beyond what the engine already chose to send them.
 """
@@ -78,6 +79,9 @@ def render_item(seq: int, payload: dict[str, Any], language: str, base: str) -> 
         caption = str(payload.get("caption") or "")
         return {"text": caption or translate(language, "webchat.file_unavailable")}
     item = {"text": str(payload.get("text", ""))}
+    audio_ref = payload.get("audio_ref")
+    if isinstance(audio_ref, str) and audio_ref.startswith("web:"):
+        item["audio"] = f"/chat/file/{seq}"  # a recording made in a page: playable here
     buttons = _buttons(payload.get("buttons"))
     if buttons:
         item["buttons"] = buttons

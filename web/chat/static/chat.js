@@ -146,18 +146,13 @@
       var file = $("file").files[0];
       $("file").value = "";
       if (!file) { return; }
-      var body = new FormData();
-      body.append("file", file, file.name);
-      fetch("/chat/upload", {
-        method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf }, body: body,
-      }).then(function (r) {
-        return r.json().catch(function () { return { ok: false, message: S.err_file }; });
-      }).then(function (r) {
-        if (!r.ok) { notice(r.message || S.err_file); return; }
-        queue({ type: "file", ref: r.ref, kind: r.kind, name: r.name, mime: r.mime, size: r.size },
-              "📎 " + r.name);
-      }, function () { notice(S.err_generic); });
+      upload(file, file.name, function (r) { return "📎 " + r.name; });
     });
+    $("record").textContent = S.record;
+    $("rec-state").textContent = S.rec_recording;
+    $("rec-cancel").textContent = S.rec_cancel;
+    $("record").addEventListener("click", function () { if (rec) { stopRecording(false); } else { startRecording(); } });
+    $("rec-cancel").addEventListener("click", function () { stopRecording(true); });
     $("contact-btn").addEventListener("click", function () {
       $("contact").hidden = true;
       queue({ type: "contact" }, S.share_phone);
@@ -170,6 +165,105 @@
       queue({ type: "join", code: cfg.join }, cfg.join);
     });
     connect();
+  }
+
+  /* Uploads go through /chat/upload (type sniffed and size checked there), then a "file"
+   * message names the stored file; a recording becomes a voice message (services.voice). */
+  function upload(blob, name, label, done) {
+    var body = new FormData();
+    body.append("file", blob, name);
+    fetch("/chat/upload", {
+      method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf }, body: body,
+    }).then(function (r) {
+      return r.json().catch(function () { return { ok: false, message: S.err_file }; });
+    }).then(function (r) {
+      if (done) { done(); }
+      if (!r.ok) { notice(r.message || S.err_file); return; }
+      queue({ type: "file", ref: r.ref, kind: r.kind, name: r.name, mime: r.mime, size: r.size },
+            label(r));
+    }, function () { if (done) { done(); } notice(S.err_generic); });
+  }
+
+  /* ------------------------------------------------------------------ voice recording
+   * Tap 🎤 to start, tap again to stop and send; 取消 discards. MediaRecorder records Opus in
+   * WebM (Chrome) or OGG (Firefox): whatever the browser supports first. */
+
+  var rec = null;
+  var MAX_SECONDS = 300;
+
+  function recordingType() {
+    var types = ["audio/webm;codecs=opus", "audio/webm", "audio/ogg;codecs=opus", "audio/ogg"];
+    for (var i = 0; i < types.length; i++) {
+      if (MediaRecorder.isTypeSupported && MediaRecorder.isTypeSupported(types[i])) { return types[i]; }
+    }
+    return "";
+  }
+
+  function clockText(seconds) {
+    var m = Math.floor(seconds / 60), s = seconds % 60;
+    return m + ":" + (s < 10 ? "0" : "") + s;
+  }
+
+  function startRecording() {
+    if (!window.MediaRecorder || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      notice(S.rec_unsupported); return;
+    }
+    $("record").disabled = true;
+    navigator.mediaDevices.getUserMedia({ audio: true }).then(function (stream) {
+      var type = recordingType(), recorder;
+      try {
+        recorder = type ? new MediaRecorder(stream, { mimeType: type }) : new MediaRecorder(stream);
+      } catch (e) {
+        stream.getTracks().forEach(function (t) { t.stop(); });
+        $("record").disabled = false; notice(S.rec_failed); return;
+      }
+      var r = { recorder: recorder, stream: stream, chunks: [], started: Date.now(), cancelled: false };
+      rec = r;
+      recorder.ondataavailable = function (e) { if (e.data && e.data.size) { r.chunks.push(e.data); } };
+      recorder.onstop = function () { finishRecording(r); };
+      recorder.start(1000);
+      r.tick = setInterval(function () {
+        var seconds = Math.floor((Date.now() - r.started) / 1000);
+        $("rec-timer").textContent = clockText(seconds);
+        if (seconds >= MAX_SECONDS) { stopRecording(false); }
+      }, 250);
+      $("rec-timer").textContent = "0:00";
+      $("recorder").hidden = false;
+      $("record").textContent = S.rec_stop;
+      $("record").classList.add("on");
+      $("record").disabled = false;
+    }, function (err) {
+      $("record").disabled = false;
+      var name = err && err.name;
+      notice(name === "NotAllowedError" || name === "SecurityError" || name === "PermissionDeniedError"
+        ? S.rec_denied : S.rec_failed);
+    });
+  }
+
+  function stopRecording(cancel) {
+    var r = rec;
+    if (!r) { return; }
+    rec = null;
+    r.cancelled = cancel;
+    r.seconds = Math.max(1, Math.round((Date.now() - r.started) / 1000));
+    clearInterval(r.tick);
+    $("recorder").hidden = true;
+    $("record").textContent = S.record;
+    $("record").classList.remove("on");
+    if (r.recorder.state !== "inactive") { r.recorder.stop(); } else { finishRecording(r); }
+  }
+
+  function finishRecording(r) {
+    r.stream.getTracks().forEach(function (t) { t.stop(); });
+    if (r.cancelled || r.finished) { return; }
+    r.finished = true;
+    var type = (r.recorder.mimeType || "audio/webm").split(";")[0];
+    var blob = new Blob(r.chunks, { type: type });
+    if (!blob.size) { notice(S.rec_empty); return; }
+    var name = "voice." + (type.indexOf("ogg") >= 0 ? "ogg" : "webm");
+    var label = S.rec_label.replace("{time}", clockText(r.seconds));
+    $("record").disabled = true;
+    upload(blob, name, function () { return label; }, function () { $("record").disabled = false; });
   }
 
   /* Actions a link asks for (a poster's unit, an invitation) happen once per page session. */
@@ -231,6 +325,12 @@
     if (item.text) {
       var t = document.createElement("div"); t.className = "text"; t.textContent = item.text;
       li.appendChild(t);
+    }
+    if (item.audio) {
+      var audio = document.createElement("audio");
+      audio.controls = true; audio.preload = "metadata"; audio.className = "voice";
+      audio.src = item.audio; audio.setAttribute("aria-label", S.play);
+      li.appendChild(audio);
     }
     if (item.qr) {
       var img = document.createElement("img"); img.src = item.qr; img.alt = S.qr_alt; img.className = "qr";

@@ -1,0 +1,183 @@
+"""Spoken answers in the intake (纠纷登记) through the stand-in Bot API, on SQLite and
+PostgreSQL: a voice message at "what happened" is kept, transcribed, confirmed by the speaker
+and becomes the facts; at the claims step the speaker corrects the transcript first; without
+a model the audio is kept and the party is asked to type."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.standin import StandinBotAPI
+from bot.standin.simulation import SimUser
+from speech.audio import encode_opus
+from storage.models import Case, Evidence
+from storage.voice_models import VoiceTranscript, VoiceTranscriptVersion
+from tests.conftest import PG_URL, reset_postgres
+from tests.e2e.harness import assert_quiet, running_service, texts
+from tests.voice.conftest import spoken_facts, voice_note
+from tests.voice.test_voice_room import voice_idle
+
+CLAIMS = "赔偿修窗户的钱五百元"
+
+
+def long_facts(tmp_path: Path) -> bytes:
+    return encode_opus(spoken_facts(tmp_path), tmp_path / "facts.ogg").read_bytes()
+
+
+async def to_facts(user: SimUser) -> None:
+    await user.send_command("/start")
+    await texts(user, 2)
+    await user.press("同意，开始登记")
+    await texts(user, 1)
+    await user.press("邻里纠纷")
+    assert "发生了什么" in (await texts(user, 1))[0]
+
+
+async def finish(user: SimUser) -> str:
+    """From the amount question to the filing."""
+    await user.press("跳过")
+    assert "哪里" in (await texts(user, 1))[0]
+    await user.send_text("九龙坡区杨家坪街道")
+    await texts(user, 1)
+    await user.send_text("张三")
+    await user.wait_for_messages(1)
+    await user.press("📱 分享我的手机号")
+    await texts(user, 2)
+    await user.press("跳过")
+    await texts(user, 1)
+    await user.send_text("李四")
+    await texts(user, 1)
+    await user.send_text("139 8765 4321")
+    summary = (await texts(user, 1))[0]
+    await user.press("✅ 确认提交")
+    created, _invite, _qr = await user.wait_for_messages(3)
+    assert "登记成功" in (created.text or "")
+    return summary
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest) -> str | None:
+    if request.param == "sqlite":
+        return None
+    await reset_postgres(PG_URL)
+    return PG_URL
+
+
+@pytest.mark.asr
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+async def test_spoken_facts_confirmed_and_claims_corrected(
+    tmp_path: Path, whisper_base: Path, database_url: str | None
+) -> None:
+    facts_ogg = long_facts(tmp_path)
+    claims_ogg = voice_note(tmp_path, "tomorrow").read_bytes()
+    async with StandinBotAPI() as standin:
+        async with running_service(
+            standin, tmp_path / "var", database_url, ASR_MODEL_DIR=str(whisper_base)
+        ) as runtime:
+            user = standin.user(1101, first_name="甲", phone="+8613812345678")
+            await to_facts(user)
+            await user.send_voice(facts_ogg, duration=5)
+            (notice,) = await texts(user, 1)
+            assert "正在转写…" in notice
+            (transcript,) = await user.wait_for_messages(1, timeout=600)
+            assert "请核对" in (transcript.text or "") and "回答当前问题" in (transcript.text or "")
+            assert [t for t, _ in transcript.buttons] == ["确认", "修改"]
+            machine = (transcript.text or "").split("\n\n")[1].strip()
+            assert "他把我家" in machine and "明天下午" in machine, machine
+            await user.press("确认", transcript)
+            done, evidence_prompt = await texts(user, 2)
+            assert "已确认" in done and "证据" in evidence_prompt
+            assert "共 1 份" in evidence_prompt or "1" in evidence_prompt
+            # A second press of the same button answers nothing again.
+            await user.press("确认", transcript)
+            again, prompt = await texts(user, 2)
+            assert "已经确认过" in again and "证据" in prompt
+
+            await user.press("下一步")
+            assert "申请事项" in (await texts(user, 1))[0]
+            await user.send_voice(claims_ogg, duration=3)
+            assert "正在转写…" in (await texts(user, 1))[0]
+            (second,) = await user.wait_for_messages(1, timeout=600)
+            spoken = (second.text or "").split("\n\n")[1].strip()
+            await user.press("修改", second)
+            (edit,) = await texts(user, 1)
+            assert "修改后的完整文字" in edit and spoken in edit
+            await user.send_text(CLAIMS)
+            done, amount = await texts(user, 2)
+            assert "已确认" in done and "金额" in amount
+            summary = await finish(user)
+            assert machine in summary and CLAIMS in summary
+            await assert_quiet(user)
+            await voice_idle(runtime)
+
+            async with runtime.db.read() as s:
+                case = (await s.execute(select(Case))).scalar_one()
+                evidence = (await s.execute(select(Evidence).order_by(Evidence.id))).scalars()
+                rows = (
+                    (await s.execute(select(VoiceTranscript).order_by(VoiceTranscript.id)))
+                    .scalars()
+                    .all()
+                )
+                versions = (
+                    await s.execute(
+                        select(
+                            VoiceTranscriptVersion.transcript_id, VoiceTranscriptVersion.source
+                        ).order_by(
+                            VoiceTranscriptVersion.transcript_id, VoiceTranscriptVersion.version
+                        )
+                    )
+                ).all()
+                kinds = [(e.kind, e.case_id, e.file_ref) for e in evidence]
+            # The confirmed transcript is the case's facts; the correction its claims.
+            assert case.facts == machine and case.claims == CLAIMS
+            # Both recordings are the filed case's evidence, kept under DATA_DIR.
+            assert [k for k, _, _ in kinds] == ["voice", "voice"]
+            assert {c for _, c, _ in kinds} == {case.id}
+            assert [r.file_ref for r in rows] == [ref for _, _, ref in kinds]
+            assert [(r.step, r.status) for r in rows] == [
+                ("facts", "confirmed"),
+                ("claims", "confirmed"),
+            ]
+            stored = Path(rows[0].stored_path or "")
+            assert stored.read_bytes() == facts_ogg  # noqa: ASYNC240
+            assert rows[0].sha256 == hashlib.sha256(facts_ogg).hexdigest()
+            assert rows[1].text == CLAIMS
+            assert versions == [
+                (rows[0].id, "asr"),
+                (rows[1].id, "asr"),
+                (rows[1].id, "speaker"),
+            ]
+
+
+async def test_without_a_model_the_answer_is_kept_and_typed(tmp_path: Path) -> None:
+    ogg = voice_note(tmp_path, "window").read_bytes()
+    async with StandinBotAPI() as standin:
+        async with running_service(standin, tmp_path / "var") as runtime:
+            user = standin.user(1102, first_name="乙", phone="+8613812345679")
+            await to_facts(user)
+            await user.send_voice(ogg, duration=3)
+            notice, prompt = await texts(user, 2)
+            assert "作为证据保存" in notice and "暂时无法把语音转成文字" in notice
+            assert "请用文字回答" in notice and "发生了什么" in prompt
+            await user.send_text("他把我家的窗户打破了，不肯赔偿玻璃钱。")
+            (evidence_prompt,) = await texts(user, 1)
+            assert "证据" in evidence_prompt
+            await voice_idle(runtime)
+            async with runtime.db.read() as s:
+                t = (await s.execute(select(VoiceTranscript))).scalar_one()
+            assert (t.status, t.step, t.user_id is not None) == ("unavailable", "facts", True)
+            assert Path(t.stored_path or "").read_bytes() == ogg  # noqa: ASYNC240
+            await user.press("下一步")
+            await user.send_text("赔偿玻璃钱")
+            await texts(user, 2)
+            await finish(user)
+            async with runtime.db.read() as s:
+                case = (await s.execute(select(Case))).scalar_one()
+                kinds = (await s.execute(select(Evidence.kind))).scalars().all()
+            assert case.facts == "他把我家的窗户打破了，不肯赔偿玻璃钱。"
+            assert list(kinds) == ["voice"]

@@ -1,0 +1,261 @@
+"""Recording a voice answer in the browser chat, in real headless Chromium.
+
+Chromium's fake microphone plays Mandarin speech made with espeak-ng
+(``--use-file-for-fake-audio-capture``) and auto-accepts the permission prompt
+(``--use-fake-ui-for-media-stream``). The page records with MediaRecorder (WebM/Opus), uploads
+the recording and sends it as a voice message: "正在转写…" with the recording playable in the
+page, then the transcript with 确认/修改; confirmed, it is the case's facts. Without a model the
+recording is kept and the party types instead; a browser without MediaRecorder is told so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import wave
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.standin import StandinBotAPI
+from storage.models import Case, Evidence
+from storage.voice_models import VoiceTranscript
+from tests.voice.conftest import spoken_facts
+from tests.voice.test_voice_room import voice_idle
+from tests.webchat.conftest import ARGS, CHROMIUM
+from tests.webchat.harness import PHONE_VIEWPORT, bubble, chat_service, login, press, say
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PHONE = "13800008001"
+OTHER_PHONE = "13800008002"
+EBML = b"\x1a\x45\xdf\xa3"
+
+
+@asynccontextmanager
+async def microphone_browser(wav: Path | None, *, allow: bool = True) -> AsyncIterator[Any]:
+    """Debian's Chromium whose (fake) microphone plays ``wav`` once; ``allow``: the
+    permission prompt is accepted, else it is refused as a person would."""
+    if not Path(CHROMIUM).exists():  # noqa: ASYNC240
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.async_api import async_playwright
+
+    args = [*ARGS, "--use-fake-device-for-media-stream"]
+    if allow:
+        args.append("--use-fake-ui-for-media-stream")
+    if wav is not None:
+        args.append(f"--use-file-for-fake-audio-capture={wav}%noloop")
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=args)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+def seconds_of(wav: Path) -> float:
+    with wave.open(str(wav)) as w:
+        return w.getnframes() / w.getframerate()
+
+
+async def to_facts(page: Any) -> None:
+    await page.locator("#menu button", has_text="登记纠纷").click()
+    await bubble(page, "自愿")
+    await press(page, "同意，开始登记")
+    await bubble(page, "纠纷类型")
+    await press(page, "邻里纠纷")
+    await bubble(page, "发生了什么")
+
+
+async def until(page: Any, script: str, arg: Any = None, timeout: float = 15.0) -> None:  # noqa: ASYNC109
+    """Poll ``script`` (a function of ``arg``) until true. Not ``wait_for_function``: that
+    evaluates a string in the page, which the page's CSP (no 'unsafe-eval') refuses."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await page.evaluate(script, arg):
+        if loop.time() > deadline:
+            raise TimeoutError(script)
+        await asyncio.sleep(0.1)
+
+
+async def record(page: Any, seconds: float) -> None:
+    """Tap 🎤, watch the timer run, tap again to stop and send."""
+    await page.click("#record")
+    await page.wait_for_selector("#recorder:not([hidden])")
+    await until(page, "() => document.getElementById('rec-timer').textContent !== '0:00'")
+    await asyncio.sleep(max(0.0, seconds - 1))
+    assert "停止" in await page.inner_text("#record")
+    await page.click("#record")
+    await page.wait_for_selector("#recorder", state="hidden")
+    await page.locator("li.me", has_text="🎤 语音").wait_for()
+
+
+async def finish_intake(page: Any) -> None:
+    await press(page, "下一步")
+    await bubble(page, "申请事项")
+    await say(page, "赔偿修窗户的钱")
+    await bubble(page, "金额")
+    await press(page, "跳过")
+    await bubble(page, "哪里")
+    await say(page, "九龙坡区杨家坪街道")
+    await bubble(page, "姓名")
+    await say(page, "张三")
+    await bubble(page, "手机号")
+    await page.click("#contact-btn")
+    await bubble(page, "手机号已保存")
+    await press(page, "跳过")
+    await bubble(page, "对方的姓名")
+    await say(page, "李四")
+    await bubble(page, "对方的手机号")
+    await say(page, "139 0000 8003")
+    await bubble(page, "确认提交")
+    await press(page, "✅ 确认提交")
+    await bubble(page, "登记成功")
+
+
+async def check_audio(page: Any, base: str, notice: Any) -> str:
+    """The recording plays in the page, served by /chat/file/<seq> with safe headers."""
+    audio = notice.locator("audio")
+    await audio.wait_for()
+    handle = await audio.element_handle()
+    await until(page, "a => a.readyState >= 1 && !a.error", handle)
+    src = str(await audio.get_attribute("src"))
+    assert src.startswith("/chat/file/")
+    response = await page.request.get(base + src)
+    assert response.status == 200
+    headers = response.headers
+    assert headers["content-type"] == "audio/webm"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert "sandbox" in headers["content-security-policy"]
+    assert (await response.body()).startswith(EBML)
+    return src
+
+
+@pytest.mark.asr
+@pytest.mark.timeout(900)
+async def test_recorded_answer_transcribed_confirmed_and_filed(
+    tmp_path: Path, whisper_base: Path
+) -> None:
+    wav = spoken_facts(tmp_path)
+    async with (
+        StandinBotAPI() as standin,
+        chat_service(standin, tmp_path / "var", ASR_MODEL_DIR=str(whisper_base)) as (
+            runtime,
+            base,
+            gateway,
+        ),
+        microphone_browser(wav) as browser,
+    ):
+        ctx = await browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
+        page = await ctx.new_page()
+        await login(page, base, PHONE, gateway)
+        await to_facts(page)
+        await record(page, seconds_of(wav) + 1.5)
+        notice = page.locator("li.them", has_text="正在转写…").last
+        await notice.wait_for(timeout=20_000)
+        src = await check_audio(page, base, notice)
+
+        transcript = page.locator("li.them", has_text="请核对").last
+        await transcript.wait_for(timeout=600_000)
+        text = str(await transcript.locator(".text").inner_text())
+        machine = text.split("\n\n")[1].strip()
+        assert "他把我家" in machine and "明天下午" in machine, machine
+        labels = await transcript.locator(".buttons button").all_inner_texts()
+        assert labels == ["确认", "修改"]
+        await press(page, "确认")
+        await bubble(page, "已确认")
+        await bubble(page, "证据")
+        await finish_intake(page)
+
+        # Someone else's session cannot fetch the recording.
+        other = await browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
+        other_page = await other.new_page()
+        await login(other_page, base, OTHER_PHONE, gateway)
+        assert (await other_page.request.get(base + src)).status == 404
+        assert (await (await browser.new_context()).request.get(base + src)).status == 401
+
+        await voice_idle(runtime)
+        async with runtime.db.read() as s:
+            case = (await s.execute(select(Case))).scalar_one()
+            evidence = (await s.execute(select(Evidence))).scalars().all()
+            t = (await s.execute(select(VoiceTranscript))).scalar_one()
+        # The confirmed transcript is the case's facts; the recording its evidence.
+        assert case.facts == machine
+        assert [(e.kind, e.channel, e.case_id) for e in evidence] == [("voice", "web", case.id)]
+        assert (t.status, t.channel, t.step, t.file_ref) == (
+            "confirmed",
+            "web",
+            "facts",
+            evidence[0].file_ref,
+        )
+        assert Path(t.stored_path or "").read_bytes().startswith(EBML)  # noqa: ASYNC240
+
+
+async def test_without_a_model_the_recording_is_kept_and_typed_instead(tmp_path: Path) -> None:
+    wav = spoken_facts(tmp_path)
+    async with (
+        StandinBotAPI() as standin,
+        chat_service(standin, tmp_path / "var") as (runtime, base, gateway),
+        microphone_browser(wav) as browser,
+    ):
+        ctx = await browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
+        page = await ctx.new_page()
+        await login(page, base, PHONE, gateway)
+        await to_facts(page)
+        # Cancel discards a recording: nothing is sent.
+        await page.click("#record")
+        await page.wait_for_selector("#recorder:not([hidden])")
+        await page.click("#rec-cancel")
+        await page.wait_for_selector("#recorder", state="hidden")
+        await asyncio.sleep(1)
+        assert await page.locator("li.me", has_text="🎤").count() == 0
+
+        await record(page, 3)
+        notice = page.locator("li.them", has_text="暂时无法把语音转成文字").last
+        await notice.wait_for(timeout=20_000)
+        await check_audio(page, base, notice)
+        await bubble(page, "发生了什么")
+        assert await page.locator("li.them", has_text="请核对").count() == 0
+        await say(page, "他把我家的窗户打破了，不肯赔偿玻璃钱。")
+        await bubble(page, "证据")
+        await finish_intake(page)
+
+        await voice_idle(runtime)
+        async with runtime.db.read() as s:
+            case = (await s.execute(select(Case))).scalar_one()
+            kinds = (await s.execute(select(Evidence.kind))).scalars().all()
+            t = (await s.execute(select(VoiceTranscript))).scalar_one()
+        assert case.facts == "他把我家的窗户打破了，不肯赔偿玻璃钱。"
+        assert list(kinds) == ["voice"]
+        assert (t.status, t.channel) == ("unavailable", "web")
+        assert Path(t.stored_path or "").read_bytes().startswith(EBML)  # noqa: ASYNC240
+
+
+async def test_recording_refusals_are_explained(tmp_path: Path) -> None:
+    """No MediaRecorder: "this browser cannot record"; microphone refused: how to allow it."""
+    async with (
+        StandinBotAPI() as standin,
+        chat_service(standin, tmp_path / "var") as (_runtime, base, gateway),
+        microphone_browser(None) as browser,
+    ):
+        ctx = await browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
+        await ctx.add_init_script("delete window.MediaRecorder;")
+        page = await ctx.new_page()
+        await login(page, base, PHONE, gateway)
+        await page.click("#record")
+        await page.locator("li.notice", has_text="这个浏览器不能录音").wait_for()
+
+    async with (
+        StandinBotAPI() as standin,
+        chat_service(standin, tmp_path / "var") as (_runtime, base, gateway),
+        microphone_browser(None, allow=False) as browser,
+    ):
+        ctx = await browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
+        page = await ctx.new_page()
+        await login(page, base, OTHER_PHONE, gateway)
+        await page.click("#record")
+        await page.locator("li.notice", has_text="没有麦克风权限").wait_for()
+        assert await page.locator("#recorder").is_hidden()

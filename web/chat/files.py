@@ -1,0 +1,214 @@
+"""Files of the browser chat: uploads (evidence and voice recordings) and downloads.
+
+- ``POST /chat/upload``: a photo, PDF or voice recording, recognised by its first bytes (never
+  by name or header), at most 10 MB, stored under DATA_DIR per person; the page then sends a
+  ``file`` message naming it (services.webchat.channel checks it is this person's). A WebM or
+  OGG recording becomes a voice message, which services.voice keeps and transcribes.
+- ``GET /chat/file/<seq>``: a file from this person's own mailbox: a generated document, or
+  the recording a message carries (``audio_ref``: the speaker's notice "正在转写…", or a
+  room member's voice message) — so only the speaker and the room members it was relayed to
+  can play it. Audio is served inline with its own type, ``nosniff`` and a sandboxing CSP.
+- :func:`fetcher`: how the voice pipeline reads a recording by its ``web:`` reference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from urllib.parse import quote
+
+from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
+from sqlalchemy import select
+
+from storage.webchat_models import WebMailboxMessage
+from web.chat import HEADERS, ChatApp, _chat, _client_ip, _problem
+
+log = logging.getLogger(__name__)
+
+#: Where the page's uploads live under DATA_DIR; their reference is ``web:`` + this path.
+UPLOAD_ROOT = "files/web"
+REF_PREFIX = "web:"
+AUDIO_TYPES = {".webm": "audio/webm", ".ogg": "audio/ogg"}
+
+
+def upload_path(data_dir: Path, ref: str) -> Path | None:
+    """The file an upload reference names, or None if it names anything else."""
+    if not ref.startswith(REF_PREFIX + UPLOAD_ROOT + "/"):
+        return None
+    root = (data_dir / UPLOAD_ROOT).resolve()
+    path = (data_dir / ref.removeprefix(REF_PREFIX)).resolve()
+    return path if path.is_relative_to(root) else None
+
+
+def fetcher(data_dir: Path) -> Callable[[str], Awaitable[bytes]]:
+    """For ``VoiceService.register_fetcher("web", …)``: the recording's bytes by reference."""
+
+    async def fetch(ref: str) -> bytes:
+        path = upload_path(data_dir, ref)
+        if path is None:
+            raise LookupError(f"not a browser upload: {ref[:40]}")
+        return await asyncio.to_thread(path.read_bytes)
+
+    return fetch
+
+
+async def download(request: web.Request) -> web.StreamResponse:
+    chat = _chat(request)
+    user_id = chat.sessions.user_id(request)
+    if user_id is None:
+        raise web.HTTPUnauthorized(text="log in first")
+    seq = request.match_info["seq"]
+    if not seq.isdigit():
+        raise web.HTTPNotFound()
+    async with chat.runtime.db.read() as session:
+        row = (
+            await session.execute(
+                select(WebMailboxMessage).where(
+                    WebMailboxMessage.user_id == user_id, WebMailboxMessage.seq == int(seq)
+                )
+            )
+        ).scalar_one_or_none()
+    payload = row.payload if row is not None else {}
+    audio_ref = payload.get("audio_ref")
+    if isinstance(audio_ref, str):
+        return _audio(chat, audio_ref)
+    kind = payload.get("kind")
+    name = str(payload.get("filename") or "file")
+    headers = {
+        **HEADERS,
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+        "Cache-Control": "private, no-store",
+    }
+    if kind == "document":
+        data = str(payload.get("text", "")).encode("utf-8")
+        return web.Response(
+            body=data, headers={**headers, "Content-Type": "text/plain; charset=utf-8"}
+        )
+    if kind != "file":
+        raise web.HTTPNotFound()
+    root = chat.runtime.settings.data_dir.resolve()
+    path = (root / str(payload.get("path", ""))).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise web.HTTPNotFound()
+    await _log_download(chat, user_id, str(payload.get("path", "")), _client_ip(request))
+    content_type = "application/pdf" if path.suffix == ".pdf" else "application/octet-stream"
+    return web.FileResponse(path, headers={**headers, "Content-Type": content_type})
+
+
+def _audio(chat: ChatApp, ref: str) -> web.StreamResponse:
+    """A recording to play in the page (the mailbox row was this person's: checked above)."""
+    path = upload_path(chat.runtime.settings.data_dir, ref)
+    if path is None or path.suffix not in AUDIO_TYPES or not path.is_file():
+        raise web.HTTPNotFound()
+    headers = {
+        **HEADERS,
+        "Content-Type": AUDIO_TYPES[path.suffix],
+        "Content-Disposition": f"inline; filename=voice{path.suffix}",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, no-store",
+    }
+    return web.FileResponse(path, headers=headers)
+
+
+async def _log_download(chat: ChatApp, user_id: int, relative: str, ip: str) -> None:
+    """A generated document that leaves the service is logged (``document_downloads``)."""
+    from storage.document_models import Document
+
+    async with chat.runtime.db.write() as session:
+        doc = (
+            await session.execute(
+                select(Document)
+                .where((Document.file_path == relative) | (Document.preview_path == relative))
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        if doc is not None:
+            from services.agreements.store import log_download
+
+            log_download(
+                session,
+                doc,
+                actor=f"user:{user_id}",
+                channel="web",
+                at=chat.runtime.clock.now(),
+                ip=ip[:64],
+            )
+    log.info("user %s downloaded %s", user_id, Path(relative).name)
+
+
+MAX_UPLOAD = 10 * 1024 * 1024
+#: Evidence a page may upload, recognised by its first bytes (never by name or header).
+#: WebM (EBML) and OGG are what MediaRecorder produces (Chrome, Firefox): voice messages.
+UPLOAD_KINDS = (
+    (b"\x89PNG\r\n\x1a\n", "png", "image/png", "photo"),
+    (b"\xff\xd8\xff", "jpg", "image/jpeg", "photo"),
+    (b"%PDF-", "pdf", "application/pdf", "document"),
+    (b"\x1a\x45\xdf\xa3", "webm", "audio/webm", "voice"),
+    (b"OggS", "ogg", "audio/ogg", "voice"),
+)
+
+
+def _sniff(head: bytes) -> tuple[str, str, str] | None:
+    for magic, ext, mime, kind in UPLOAD_KINDS:
+        if head.startswith(magic):
+            return ext, mime, kind
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp", "image/webp", "photo"
+    return None
+
+
+async def upload(request: web.Request) -> web.Response:
+    """A photo or PDF for the evidence step (or the room): stored under DATA_DIR, per person;
+    the page then sends a ``file`` message naming it (services.webchat.channel checks that the
+    file is this person's)."""
+    chat = _chat(request)
+    user_id = chat.sessions.user_id(request)
+    language = await chat.language_of(user_id, request)
+    if user_id is None:
+        return _problem(chat, language, "err_login", 401)
+    if not chat.sessions.check_csrf(request):
+        return _problem(chat, language, "err_csrf", 403)
+    if not request.content_type.startswith("multipart/"):
+        return _problem(chat, language, "err_file", 415)
+    data = bytearray()
+    try:
+        reader = await request.multipart()
+        part = await reader.next()
+        if part is None or not isinstance(part, BodyPartReader) or part.name != "file":
+            return _problem(chat, language, "err_file", 400)
+        while chunk := await part.read_chunk(65536):
+            data += chunk
+            if len(data) > MAX_UPLOAD:
+                return _problem(chat, language, "err_file", 413)
+    except (ValueError, AssertionError, LookupError, HttpProcessingError):
+        return _problem(chat, language, "err_file", 400)
+    sniffed = _sniff(bytes(data[:16]))
+    if sniffed is None or not data:
+        return _problem(chat, language, "err_file", 415)
+    ext, mime, kind = sniffed
+    relative = f"{UPLOAD_ROOT}/{user_id}/{secrets.token_urlsafe(16)}.{ext}"
+    path = chat.runtime.settings.data_dir / relative
+    await asyncio.to_thread(_write, path, bytes(data))
+    name = Path(part.filename or f"file.{ext}").name[:120]
+    return web.json_response(
+        {
+            "ok": True,
+            "ref": f"{REF_PREFIX}{relative}",
+            "kind": kind,
+            "mime": mime,
+            "size": len(data),
+            "name": name,
+            "sha256": hashlib.sha256(data).hexdigest(),
+        },
+        headers=HEADERS,
+    )
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
