@@ -46,8 +46,26 @@ def mask_address(address: str | None, keep: int = 6) -> str:
     return address[:keep] + "*" * min(8, len(address) - keep)
 
 
+#: Phone and ID numbers as people type them, in groups: ``138 1234 5678``, ``138-1234-5678``,
+#: ``+86 138 1234 5678``, ``110105 19491231 0021``.
+_GROUPED = re.compile(
+    r"(?<![\d+])(?:\+?86[ -]?)?1\d{2}[ -]\d{4}[ -]\d{4}(?!\d)"
+    r"|(?<!\d)\d{6}[ -]\d{8}[ -]\d{3}[\dXx](?!\d)"
+)
+
+
+def _hide(match: re.Match[str]) -> str:
+    value = match.group(0)
+    return value[:3] + "".join("*" if c.isalnum() else c for c in value[3:-2]) + value[-2:]
+
+
 def scrub_digits(text: str) -> str:
-    """Hide long digit runs (phones, ID numbers) in free text before it reaches a log."""
+    """Hide long digit runs (phones, ID numbers) in free text before it reaches a log.
+
+    Also the grouped spellings (spaces or hyphens between the groups), which a digit-run
+    pattern alone misses.
+    """
+    text = _GROUPED.sub(_hide, text)
     return re.sub(
         r"\d{7,}[\dXx]?",
         lambda m: m.group(0)[:3] + "*" * (len(m.group(0)) - 5) + m.group(0)[-2:],

@@ -222,7 +222,7 @@ async def _relay(s: AsyncSession, r: Report) -> None:
     )
     got: dict[int, set[tuple[str, str]]] = defaultdict(set)
     for message_id, channel, chat_id, kind, n in rows:
-        got[int(message_id)].add((channel, chat_id))
+        got[int(message_id or 0)].add((channel, chat_id))  # never None: filtered above
         if n > 1:
             r.add(
                 "relay_doubled",

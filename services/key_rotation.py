@@ -2,9 +2,11 @@
 
 Why: ``MultiFernet`` decrypts with any key of the ring and encrypts with the first, so adding a
 new key in front is safe at once, but an old key can only be dropped once no row needs it any
-more. This walks every :class:`storage.base.EncryptedText` column of every registered table
-(found from the metadata, so a new feature's columns are covered without a change here) in
-primary-key order, in batches of one transaction each.
+more. This walks every :class:`storage.base.EncryptedText` and
+:class:`storage.base.EncryptedJSON` column (inbox and outbox payloads, intake drafts, the web
+mailbox, documents) of every registered table (found from the metadata, so a new feature's
+columns are covered without a change here) in primary-key order, in batches of one transaction
+each. Both store a Fernet token as bytes, so one loop serves both.
 
 - Idempotent and resumable: a value that already decrypts with the first key alone is left as
   it is, so an interrupted run simply continues where it stopped when started again, and a
@@ -20,12 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import Column, LargeBinary, Table, inspect, select, tuple_, type_coerce, update
 
 from core import crypto
-from storage.base import EncryptedText
+from storage.base import EncryptedJSON, EncryptedText
 from storage.db import Database
 from storage.registry import metadata
 
@@ -42,11 +45,11 @@ class RotationReport:
     per_column: dict[str, int] = field(default_factory=dict)
 
 
-def encrypted_columns() -> list[tuple[Table, list[Column[str]]]]:
-    """Every table with EncryptedText columns, in a stable order."""
+def encrypted_columns() -> list[tuple[Table, list[Column[Any]]]]:
+    """Every table with encrypted (text or JSON) columns, in a stable order."""
     found = []
     for table in metadata().sorted_tables:
-        columns = [c for c in table.columns if isinstance(c.type, EncryptedText)]
+        columns = [c for c in table.columns if isinstance(c.type, EncryptedText | EncryptedJSON)]
         if columns:
             found.append((table, columns))
     return found
