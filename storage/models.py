@@ -343,3 +343,19 @@ class StaffLinkCode(Base):
     code_digest: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column()
     used_at: Mapped[datetime | None] = mapped_column()
+
+
+class RateHit(Base):
+    """One counted request of a rate limit shared by every replica (services.rate_limits).
+
+    ``key_hash`` is a keyed digest of the client address (or ``*`` for an overall limit): the
+    address itself is personal data and is never stored.
+    """
+
+    __tablename__ = "rate_hits"
+    __table_args__ = (Index("ix_rate_hits_bucket_key_at", "bucket", "key_hash", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bucket: Mapped[str] = mapped_column(String(32))
+    key_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column()

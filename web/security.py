@@ -14,16 +14,15 @@ and every response must carry the basic headers.
   callers; any other exception is logged (scrubbed by core.logs) and answered with a 500 page
   that says nothing about the internals.
 - Uploads to ``/verify/…`` (a PDF re-checked against the seal, which costs CPU) are limited per
-  client address and overall (:class:`RateLimiter`, in memory: one process serves the web), and
-  must be a PDF by their first bytes (``%PDF-``), not by their name.
+  client address and overall, counted in the database so that replicas share the limits
+  (:class:`services.rate_limits.SharedRateLimiter`), and must be a PDF by their first bytes
+  (``%PDF-``), not by their name.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -32,6 +31,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from sqlalchemy.exc import DBAPIError
 
 from i18n import normalise_language, translate
+from services.rate_limits import SharedRateLimiter
 
 if TYPE_CHECKING:
     from main import Runtime
@@ -68,34 +68,9 @@ _REASONS = {
 }
 
 
-class RateLimiter:
-    """Sliding-window counts per key (memory bounded: idle keys are dropped)."""
-
-    def __init__(
-        self, limit: int, window: float, *, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.limit, self.window, self.clock = limit, window, clock
-        self._hits: dict[str, deque[float]] = {}
-
-    def retry_after(self, key: str) -> float:
-        """0 when one more hit is allowed now (and counts it), else seconds to wait."""
-        now = self.clock()
-        hits = self._hits.setdefault(key, deque())
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        if len(hits) >= self.limit:
-            return hits[0] + self.window - now
-        hits.append(now)
-        if len(self._hits) > 10_000:
-            self._prune(now)
-        return 0.0
-
-    def _prune(self, now: float) -> None:
-        for key in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
-            del self._hits[key]
-
-
-LIMITS: web.AppKey[tuple[RateLimiter, RateLimiter]] = web.AppKey("security_limits", tuple)
+LIMITS: web.AppKey[tuple[SharedRateLimiter, SharedRateLimiter]] = web.AppKey(
+    "security_limits", tuple
+)
 
 
 def language_of(request: web.Request) -> str:
@@ -220,7 +195,7 @@ async def upload_middleware(request: web.Request, handler: Handler) -> web.Strea
     if request.method != "POST" or not request.path.startswith("/verify/"):
         return await handler(request)
     per_address, overall = request.app[LIMITS]
-    wait = max(per_address.retry_after(request.remote or "?"), overall.retry_after("*"))
+    wait = max(await per_address.retry_after(request.remote or "?"), await overall.retry_after("*"))
     if wait > 0:
         response = error_response(request, 429, "too_many", minutes=max(1, round(wait / 60)))
         response.headers["Retry-After"] = str(max(1, int(wait)))
@@ -247,7 +222,11 @@ async def add_headers(request: web.Request, response: web.StreamResponse) -> Non
 
 def setup(app: web.Application, runtime: Runtime) -> None:
     """``web.app.WEB_MODULES`` entry point: outermost middlewares and the header hook."""
-    app[LIMITS] = (RateLimiter(*VERIFY_PER_ADDRESS), RateLimiter(*VERIFY_OVERALL))
+    now = runtime.clock.now
+    app[LIMITS] = (
+        SharedRateLimiter(runtime.db, "verify.address", *VERIFY_PER_ADDRESS, now=now),
+        SharedRateLimiter(runtime.db, "verify.all", *VERIFY_OVERALL, now=now),
+    )
     app.middlewares.insert(0, form_middleware)
     app.middlewares.insert(0, upload_middleware)
     app.middlewares.insert(0, error_middleware)

@@ -17,7 +17,7 @@ from services.agreements.common import AGREEMENT
 from storage.document_models import Document
 from tests.conftest import fresh_database
 from tests.console.conftest import World, make_world
-from web.security import VERIFY_PER_ADDRESS, RateLimiter, is_pdf
+from web.security import VERIFY_PER_ADDRESS, is_pdf
 
 KEY = "the-verify-key"
 
@@ -136,16 +136,6 @@ async def test_verify_uploads_are_rate_limited_per_address(client: TestClient[An
     assert "操作过于频繁" in await last.text() and int(last.headers["Retry-After"]) > 0
     # Looking at a page is not limited (404: a wrong key, not 429).
     assert (await client.get("/verify/doc1?k=wrong")).status == 404
-
-
-def test_rate_limiter_window_slides() -> None:
-    now = [0.0]
-    limiter = RateLimiter(2, 60.0, clock=lambda: now[0])
-    assert limiter.retry_after("a") == 0 and limiter.retry_after("a") == 0
-    assert limiter.retry_after("a") == pytest.approx(60.0)
-    assert limiter.retry_after("b") == 0  # per key
-    now[0] = 61.0
-    assert limiter.retry_after("a") == 0
 
 
 def test_the_middlewares_are_mounted_by_web_modules() -> None:
