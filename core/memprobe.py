@@ -71,6 +71,19 @@ def _load(name: str) -> Any:
         return None
 
 
+_SQLITE = _load("sqlite3")
+if _SQLITE is not None:
+    _SQLITE.sqlite3_memory_used.restype = ctypes.c_int64
+    _SQLITE.sqlite3_memory_highwater.restype = ctypes.c_int64
+    _SQLITE.sqlite3_memory_highwater.argtypes = [ctypes.c_int]
+
+
+def sqlite_memory_used() -> int | None:
+    """Bytes SQLite holds in this process (all connections, page caches included), or None
+    when the sqlite3 module does not use a shared libsqlite3 we can ask."""
+    return int(_SQLITE.sqlite3_memory_used()) if _SQLITE is not None else None
+
+
 def proc_status() -> dict[str, float]:
     """VmRSS, RssAnon, RssFile in MB (Linux; empty elsewhere)."""
     out: dict[str, float] = {}
@@ -108,15 +121,11 @@ class MemoryProbe:
         self._first: tracemalloc.Snapshot | None = None
         self._prev: tracemalloc.Snapshot | None = None
         self._libc = _load("c")
-        self._sqlite = _load("sqlite3")
+        self._sqlite = _SQLITE
         if self._libc is not None and hasattr(self._libc, "mallinfo2"):
             self._libc.mallinfo2.restype = _MallInfo2
         else:
             self._libc = None
-        if self._sqlite is not None:
-            self._sqlite.sqlite3_memory_used.restype = ctypes.c_int64
-            self._sqlite.sqlite3_memory_highwater.restype = ctypes.c_int64
-            self._sqlite.sqlite3_memory_highwater.argtypes = [ctypes.c_int]
 
     async def start(self) -> None:
         if self.frames > 0 and not tracemalloc.is_tracing():

@@ -33,6 +33,13 @@ from storage import sqlite_inline
 #: How long a write waits for another process's SQLite write lock before giving up.
 WRITE_LOCK_WAIT = 15.0
 
+#: SQLite page cache per connection, in KiB. Why explicit: SQLite's caches live in C, out of
+#: tracemalloc's sight, and fill as the database grows; with SQLite's default (2,000 KiB) the
+#: service's 11 connections could hold ≈22 MB. At 1 MiB the ceiling is (1 writer + pool_size
+#: readers) × 1 MiB, 11 MiB by default; the soak measured no CPU difference down to 256 KiB
+#: (docs/reliability.md §3, "Memory over the 30-minute soak"), since the OS caches the file.
+PAGE_CACHE_KIB = 1024
+
 
 def insert_for(dialect: str) -> Callable[..., Any]:
     """``insert`` with ``on_conflict_do_…`` for the given dialect (SQLite and PostgreSQL share
@@ -68,6 +75,7 @@ def _install_sqlite_hooks(engine: AsyncEngine, *, immediate: bool, busy_ms: int)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cursor.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
