@@ -61,7 +61,7 @@ class SharedRateLimiter:
             count, oldest = (
                 await session.execute(select(func.count(), func.min(hits.c.at)).where(*mine))
             ).one()
-            if count >= self.limit and oldest is not None:
+            if count >= self.limit and isinstance(oldest, datetime):
                 return max(0.001, (oldest + self.window - now).total_seconds())
             await session.execute(insert(hits).values(bucket=self.bucket, key_hash=digest, at=now))
             if random.random() < SWEEP_CHANCE:
