@@ -16,6 +16,7 @@ from aiohttp import web
 from i18n import translate
 from mediation.case_state import CaseStatus
 from mediation.disputes import DisputeType
+from mediation.masking import scrub_digits
 from mediation.risk import RiskLevel
 from mediation.staff_permissions import Action
 from services.console import audit
@@ -137,8 +138,16 @@ async def _audit_export(request: web.Request, fmt: str, q: LedgerQuery) -> None:
             staff=staff,
             ip=client_ip(request),
             target=fmt,
-            data={"filters": query_params(q)},
+            data={"filters": _masked(query_params(q))},
         )
+
+
+def _masked(filters: dict[str, object]) -> dict[str, object]:
+    """The audit keeps what was searched, but a phone or ID number searched for only masked:
+    the audit log is append-only (its triggers refuse updates), so it must never hold one."""
+    if isinstance(filters.get("q"), str):
+        return {**filters, "q": scrub_digits(str(filters["q"]))}
+    return filters
 
 
 async def export_csv(request: web.Request) -> web.StreamResponse:
