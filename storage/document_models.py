@@ -97,7 +97,7 @@ class DocumentSignature(Base):
     typed_name: Mapped[str | None] = mapped_column(String(100))
     image_path: Mapped[str | None] = mapped_column(String(300))
     image_sha256: Mapped[str | None] = mapped_column(String(64))
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(EncryptedText)  # typed by the signer
     channel: Mapped[str] = mapped_column(String(16))  # telegram | webapp
     signed_at: Mapped[datetime] = mapped_column()
 
@@ -114,7 +114,7 @@ class DocumentComment(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("case_members.id"))
     version: Mapped[int] = mapped_column(Integer)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(EncryptedText)  # a party's comment on a draft
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

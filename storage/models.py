@@ -308,7 +308,7 @@ class Invitation(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     used_at: Mapped[datetime | None] = mapped_column()
     used_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    decline_reason: Mapped[str | None] = mapped_column(Text)
+    decline_reason: Mapped[str | None] = mapped_column(EncryptedText)  # typed by the party
 
 
 class CaseMessage(Base):
@@ -325,7 +325,8 @@ class CaseMessage(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     author_member_id: Mapped[int | None] = mapped_column(ForeignKey("case_members.id"))
     kind: Mapped[str] = mapped_column(String(16))
-    text: Mapped[str | None] = mapped_column(Text)
+    #: Encrypted: what people say in the room (phones, addresses, …); events hold i18n keys.
+    text: Mapped[str | None] = mapped_column(EncryptedText)
     file_ref: Mapped[str | None] = mapped_column(String(300))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     audience: Mapped[list[Any]] = mapped_column(default=list)

@@ -21,7 +21,6 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -77,7 +76,7 @@ class OfferResponse(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("case_members.id"))
     #: accept / reject / counter / withdraw / forward
     response: Mapped[str] = mapped_column(String(16))
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(EncryptedText)  # typed by the party
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -181,6 +180,7 @@ class FollowUp(Base):
     schedule_id: Mapped[int | None] = mapped_column(ForeignKey("payment_schedules.id"))
     visited_on: Mapped[date] = mapped_column(Date)
     method: Mapped[str] = mapped_column(String(32))
-    performance: Mapped[str] = mapped_column(Text)
-    satisfaction: Mapped[str | None] = mapped_column(Text)
+    # Encrypted: what the mediator noted from the parties' own words.
+    performance: Mapped[str] = mapped_column(EncryptedText)
+    satisfaction: Mapped[str | None] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,8 +1,9 @@
-"""The migration that encrypts payloads, on SQLite and PostgreSQL, both ways.
+"""The migrations that encrypt payloads and typed text, on SQLite and PostgreSQL, both ways.
 
 A database at the previous revision is given clear rows in every column the migration
 converts (a contact-share update in the inbox, the intake summary in the outbox, an intake
-draft, a mailbox row, a document's content, a case's place/facts/claims); after ``upgrade``
+draft, a mailbox row, a document's content, a case's place/facts/claims, a room message, a
+comment on a draft); after ``upgrade``
 the stored bytes are Fernet tokens holding none of the numbers and the models read back the
 same values; after ``downgrade`` the clear values are back, equal to what was written.
 """
@@ -21,9 +22,9 @@ from sqlalchemy import MetaData, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import Database
-from storage.document_models import Document
+from storage.document_models import Document, DocumentComment
 from storage.migrate import downgrade, upgrade
-from storage.models import Case, Conversation, InboxUpdate, OutboxMessage
+from storage.models import Case, CaseMessage, Conversation, InboxUpdate, OutboxMessage
 from storage.webchat_models import WebMailboxMessage
 from tests.conftest import PG_URL, reset_postgres
 
@@ -46,6 +47,8 @@ RELAY = {"text": "header", "cm": 41, "kind": "copy"}
 DRAFT = {"flow": "intake", "answers": {"phone": PHONE, "id_number": ID, "place": PLACE}}
 CONTENT = {"parties": [{"name": "张三", "id_number": ID, "address": PLACE}], "terms": ["付款"]}
 CASE_TEXT = {"place": PLACE, "facts": f"电话{PHONE}", "claims": f"身份证{ID}"}
+SAID = f"我住{PLACE}，电话{PHONE}"  # said in the room (revision 19a8a3932052)
+COMMENT = f"请把身份证号改成{ID}"
 
 #: (table, column, what was written) for every converted value.
 EXPECTED: list[tuple[str, str, Any]] = [
@@ -56,6 +59,8 @@ EXPECTED: list[tuple[str, str, Any]] = [
     ("webchat_messages", "payload", SUMMARY),
     ("documents", "content", CONTENT),
     *(("cases", column, value) for column, value in CASE_TEXT.items()),
+    ("case_messages", "text", SAID),
+    ("document_comments", "text", COMMENT),
 ]
 SECRETS = (PHONE, ID, PLACE, json.dumps(PLACE)[1:-1])
 
@@ -112,6 +117,9 @@ async def _seed(conn: AsyncConnection) -> None:
     await put("outbox", id=2, channel="telegram", chat_id="7001", payload=RELAY)
     await put("webchat_messages", id=1, user_id=1, seq=1, outbox_id=1, payload=SUMMARY)
     await put("documents", id=1, public_id="p1", case_id=1, kind="agreement", content=CONTENT)
+    await put("case_messages", id=1, case_id=1, kind="text", text=SAID, data={}, audience=[])
+    await put("case_messages", id=2, case_id=1, kind="file", text=None, data={}, audience=[])
+    await put("document_comments", id=1, document_id=1, case_id=1, version=1, text=COMMENT)
 
 
 async def _raw(conn: AsyncConnection) -> dict[tuple[str, str], list[Any]]:
@@ -143,6 +151,8 @@ async def _run(url: str) -> None:
             raw = await _raw(await session.connection())
             for (table, column), values in raw.items():
                 for value in values:
+                    if (table, column) == ("case_messages", "text") and value is None:
+                        continue  # NULL stays NULL
                     token = bytes(value)
                     assert token.startswith(b"gAAAAA"), (table, column)
                     assert not any(s.encode() in token for s in SECRETS), (table, column)
@@ -168,6 +178,10 @@ async def _run(url: str) -> None:
                 ),
             }
             case = (await session.execute(select(Case))).scalar_one()
+            said = list(
+                (await session.execute(select(CaseMessage.text).order_by(CaseMessage.id))).scalars()
+            )
+            comment = (await session.execute(select(DocumentComment.text))).scalar_one()
             fields = (
                 await session.execute(
                     select(OutboxMessage.case_message_id, OutboxMessage.kind).order_by(
@@ -181,6 +195,7 @@ async def _run(url: str) -> None:
         assert read[("webchat_messages", "payload")] == [SUMMARY]
         assert read[("documents", "content")] == [CONTENT]
         assert (case.place, case.facts, case.claims) == tuple(CASE_TEXT.values())
+        assert said == [SAID, None] and comment == COMMENT
         assert [tuple(f) for f in fields] == [(None, None), (41, "copy")]
 
         db = await _migrated(db, url, PREVIOUS, down=True)
@@ -200,7 +215,9 @@ async def _run(url: str) -> None:
         for table, column, value in EXPECTED:
             want.setdefault((table, column), []).append(value)
         for key, values in back.items():
-            if key[0] == "cases":
+            if key == ("case_messages", "text"):
+                assert values == [SAID, None]
+            elif key[0] in ("cases", "document_comments"):
                 assert values == [want[key][0]], key
             else:
                 decoded = [json.loads(v) if isinstance(v, str) else v for v in values]
