@@ -23,10 +23,12 @@ from sqlalchemy import select
 from bot.standin import StandinBotAPI
 from storage.models import Case, Evidence
 from storage.voice_models import VoiceTranscript
-from tests.voice.conftest import spoken_facts
+from tests.voice.conftest import spoken_facts, whisper_base
 from tests.voice.test_voice_room import voice_idle
 from tests.webchat.conftest import ARGS, CHROMIUM
 from tests.webchat.harness import PHONE_VIEWPORT, bubble, chat_service, login, press, say
+
+__all__ = ["whisper_base"]  # the model fixture of the voice tests
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -191,7 +193,7 @@ async def test_recorded_answer_transcribed_confirmed_and_filed(
             "facts",
             evidence[0].file_ref,
         )
-        assert Path(t.stored_path or "").read_bytes().startswith(EBML)  # noqa: ASYNC240
+        assert (await runtime.files.get(t.stored_path or "")).startswith(EBML)
 
 
 async def test_without_a_model_the_recording_is_kept_and_typed_instead(tmp_path: Path) -> None:
@@ -231,7 +233,7 @@ async def test_without_a_model_the_recording_is_kept_and_typed_instead(tmp_path:
         assert case.facts == "他把我家的窗户打破了，不肯赔偿玻璃钱。"
         assert list(kinds) == ["voice"]
         assert (t.status, t.channel) == ("unavailable", "web")
-        assert Path(t.stored_path or "").read_bytes().startswith(EBML)  # noqa: ASYNC240
+        assert (await runtime.files.get(t.stored_path or "")).startswith(EBML)
 
 
 async def test_recording_refusals_are_explained(tmp_path: Path) -> None:
