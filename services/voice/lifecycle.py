@@ -56,6 +56,7 @@ async def start(runtime: Any) -> None:
         SpeechWorker(spec, runtime.settings.asr_workers),
         runtime.deliver,
         runtime.clock,
+        files=runtime.files,
     )
     service.register_fetcher("telegram", telegram_fetcher(runtime))
     runtime.extras["voice"] = service

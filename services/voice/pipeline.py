@@ -33,12 +33,14 @@ there; others ignore the key.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,6 +54,7 @@ from speech.audio import extension_for
 from speech.backends import TranscriptionUnavailable
 from speech.worker import SpeechWorker
 from storage.db import Database
+from storage.files import BadKey, FileStore, LocalFileStore, key_of_legacy_path
 from storage.models import CaseMember, Evidence
 from storage.voice_models import VoiceTranscript, VoiceTranscriptVersion
 
@@ -117,24 +120,35 @@ def asr_language(language: str) -> str | None:
     return None if language == "en" else "zh"
 
 
-def evidence_path(data_dir: Path, ev: Evidence) -> Path:
-    return (
-        data_dir / "evidence" / str(ev.case_id) / f"{ev.id}{extension_for(ev.mime_type, ev.kind)}"
-    )
+def evidence_key(ev: Evidence) -> str:
+    """The recording's key in the file store (``stored_path`` keeps it)."""
+    return f"evidence/{ev.case_id}/{ev.id}{extension_for(ev.mime_type, ev.kind)}"
 
 
-def intake_audio_path(data_dir: Path, t: VoiceTranscript) -> Path:
+def intake_audio_key(t: VoiceTranscript) -> str:
     """An intake answer's audio, kept before any case exists."""
-    return data_dir / "evidence" / "intake" / f"t{t.id}{extension_for(t.mime_type, 'voice')}"
+    return f"evidence/intake/t{t.id}{extension_for(t.mime_type, 'voice')}"
 
 
-def write_file(path: Path, data: bytes) -> str:
-    """Write atomically; return the SHA-256 (kept with the evidence to show it is unchanged)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(path.suffix + ".part")
-    partial.write_bytes(data)
-    partial.replace(path)
+async def write_file(files: FileStore, key: str, data: bytes, mime: str | None) -> str:
+    """Store atomically; return the SHA-256 (kept with the evidence to show it is unchanged)."""
+    await files.put(key, data, content_type=mime or "application/octet-stream")
     return hashlib.sha256(data).hexdigest()
+
+
+@contextlib.asynccontextmanager
+async def local_copy(files: FileStore, key: str) -> AsyncIterator[Path]:
+    """A path the speech worker's processes can open: the file itself in a directory store,
+    a temporary copy (removed afterwards) when the store is a bucket."""
+    path = files.local_path(key)
+    if path is not None:
+        yield path
+        return
+    data = await files.get(key)
+    with tempfile.TemporaryDirectory(prefix="mediation-voice-") as tmp:
+        copy = Path(tmp) / PurePosixPath(key).name
+        await asyncio.to_thread(copy.write_bytes, data)
+        yield copy
 
 
 async def accept_audio(
@@ -169,9 +183,9 @@ async def accept_audio(
     session.add(ev)
     await session.flush()
     if audio.data is not None and service is not None:
-        path = evidence_path(service.data_dir, ev)
-        ev.sha256 = await asyncio.to_thread(write_file, path, audio.data)
-        ev.stored_path = str(path)
+        key = evidence_key(ev)
+        ev.sha256 = await write_file(service.files, key, audio.data, audio.mime_type)
+        ev.stored_path = key
     available = service is not None and service.worker.available
     too_big = (ev.size or 0) > MAX_AUDIO_BYTES
     status = _status(service, ev.size)
@@ -260,9 +274,12 @@ class VoiceService:
         worker: SpeechWorker,
         deliver: Deliver,
         clock: Clock,
+        files: FileStore | None = None,
     ) -> None:
         self.db = db
         self.data_dir = data_dir
+        #: Where recordings are kept (``runtime.files``); DATA_DIR when not given (tests).
+        self.files: FileStore = files if files is not None else LocalFileStore(data_dir)
         self.worker = worker
         self.fetchers: dict[str, Fetcher] = {}
         self.deliver = deliver
@@ -341,10 +358,13 @@ class VoiceService:
         if t is None or (ev is None and t.file_ref is None):
             return
         stored = ev.stored_path if ev is not None else t.stored_path
-        path = Path(stored) if stored else None
-        if path is None or not path.is_file():
+        try:
+            key = key_of_legacy_path(stored, self.data_dir) if stored else None
+        except BadKey:  # a row naming a file outside DATA_DIR: fetch the recording again
+            key = None
+        if key is None or not await self.files.exists(key):
             try:
-                path = await (self._store(ev) if ev is not None else self._store_intake(t))
+                key = await (self._store(ev) if ev is not None else self._store_intake(t))
             except Exception as exc:
                 log.warning("voice file of transcript %s not fetched: %s", t.id, exc)
                 if t.status == "pending":
@@ -353,7 +373,8 @@ class VoiceService:
         if t.status != "pending":
             return
         try:
-            result = await self.worker.transcribe(path, asr_language(t.language))
+            async with local_copy(self.files, key) as path:
+                result = await self.worker.transcribe(path, asr_language(t.language))
         except TranscriptionUnavailable as exc:
             await self._finish(transcript_id, "unavailable", error=str(exc))
             return
@@ -380,24 +401,24 @@ class VoiceService:
                 await asyncio.sleep(1 + attempt)
         raise AssertionError("unreachable")
 
-    async def _store_intake(self, t: VoiceTranscript) -> Path:
+    async def _store_intake(self, t: VoiceTranscript) -> str:
         assert t.file_ref is not None
         data = await self._fetch_retrying(t.channel, t.file_ref)
-        path = intake_audio_path(self.data_dir, t)
-        digest = await asyncio.to_thread(write_file, path, data)
+        key = intake_audio_key(t)
+        digest = await write_file(self.files, key, data, t.mime_type)
         async with self.db.write() as session:
             row = await session.get_one(VoiceTranscript, t.id)
-            row.stored_path, row.sha256 = str(path), digest
-        return path
+            row.stored_path, row.sha256 = key, digest
+        return key
 
-    async def _store(self, ev: Evidence) -> Path:
+    async def _store(self, ev: Evidence) -> str:
         data = await self._fetch_retrying(ev.channel, ev.file_ref)
-        path = evidence_path(self.data_dir, ev)
-        digest = await asyncio.to_thread(write_file, path, data)
+        key = evidence_key(ev)
+        digest = await write_file(self.files, key, data, ev.mime_type)
         async with self.db.write() as session:
             row = await session.get_one(Evidence, ev.id)
-            row.stored_path, row.sha256, row.size = str(path), digest, len(data)
-        return path
+            row.stored_path, row.sha256, row.size = key, digest, len(data)
+        return key
 
     async def _finish(
         self,

@@ -9,6 +9,7 @@ secret is refused as it would be by AWS, MinIO or Ceph.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import secrets
 import subprocess
@@ -132,7 +133,9 @@ def moto_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoS3]:
     try:
         _wait(port, proc, log)
         endpoint = f"http://127.0.0.1:{port}"
-        key_id, secret = asyncio.run(_bootstrap(endpoint))
+        # In a thread: this fixture may be set up from inside a running event loop.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            key_id, secret = pool.submit(asyncio.run, _bootstrap(endpoint)).result()
         yield MotoS3(endpoint, key_id, secret)
     finally:
         proc.terminate()

@@ -143,8 +143,7 @@ async def test_spoken_facts_confirmed_and_claims_corrected(
                 ("facts", "confirmed"),
                 ("claims", "confirmed"),
             ]
-            stored = Path(rows[0].stored_path or "")
-            assert stored.read_bytes() == facts_ogg  # noqa: ASYNC240
+            assert await runtime.files.get(rows[0].stored_path or "") == facts_ogg
             assert rows[0].sha256 == hashlib.sha256(facts_ogg).hexdigest()
             assert rows[1].text == CLAIMS
             assert versions == [
@@ -171,7 +170,7 @@ async def test_without_a_model_the_answer_is_kept_and_typed(tmp_path: Path) -> N
             async with runtime.db.read() as s:
                 t = (await s.execute(select(VoiceTranscript))).scalar_one()
             assert (t.status, t.step, t.user_id is not None) == ("unavailable", "facts", True)
-            assert Path(t.stored_path or "").read_bytes() == ogg  # noqa: ASYNC240
+            assert await runtime.files.get(t.stored_path or "") == ogg
             await user.press("下一步")
             await user.send_text("赔偿玻璃钱")
             await texts(user, 2)

@@ -87,7 +87,7 @@ async def test_browser_upload_without_model(db: Database, tmp_path: Path) -> Non
     async with db.read() as s:
         ev = (await s.execute(select(Evidence))).scalar_one()
     assert ev.stored_path and ev.stored_path.endswith(".webm")
-    assert Path(ev.stored_path).read_bytes() == WEBM  # noqa: ASYNC240
+    assert await service.files.get(ev.stored_path) == WEBM  # a key in the file store
     assert ev.sha256 == hashlib.sha256(WEBM).hexdigest() and ev.size == len(WEBM)
 
     # Pending from an earlier start with a model; the model has since been removed.

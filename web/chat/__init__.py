@@ -360,7 +360,7 @@ def add_chat(app: web.Application, runtime: Runtime, gateway: SmsGateway | None 
         # it reads the page's recordings from where the upload route stored them.
         voice = runtime.extras.get("voice")
         if voice is not None:
-            voice.register_fetcher("web", files.fetcher(runtime.settings.data_dir))
+            voice.register_fetcher("web", files.fetcher(runtime.files))
         await chat.channel.start()
         watcher = asyncio.create_task(chat.hub.watch(runtime.db), name="chat-mailbox-watch")
         yield

@@ -1,7 +1,7 @@
 """Files of the browser chat: uploads (evidence and voice recordings) and downloads.
 
 - ``POST /chat/upload``: a photo, PDF or voice recording, recognised by its first bytes (never
-  by name or header), at most 10 MB, stored under DATA_DIR per person; the page then sends a
+  by name or header), at most 10 MB, kept in the file store (storage.files) per person; the page then sends a
   ``file`` message naming it (services.webchat.channel checks it is this person's). A WebM or
   OGG recording becomes a voice message, which services.voice keeps and transcribes.
 - ``GET /chat/file/<seq>``: a file from this person's own mailbox: a generated document, or
@@ -13,20 +13,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 from sqlalchemy import select
 
+from storage.files import BadKey, FileStore, FileStoreError, check_key
 from storage.webchat_models import WebMailboxMessage
 from web.chat import HEADERS, ChatApp, _chat, _client_ip, _problem
+from web.files import serve
 
 log = logging.getLogger(__name__)
 
@@ -36,23 +37,24 @@ REF_PREFIX = "web:"
 AUDIO_TYPES = {".webm": "audio/webm", ".ogg": "audio/ogg"}
 
 
-def upload_path(data_dir: Path, ref: str) -> Path | None:
-    """The file an upload reference names, or None if it names anything else."""
+def upload_key(ref: str) -> str | None:
+    """The store key an upload reference names, or None if it names anything else."""
     if not ref.startswith(REF_PREFIX + UPLOAD_ROOT + "/"):
         return None
-    root = (data_dir / UPLOAD_ROOT).resolve()
-    path = (data_dir / ref.removeprefix(REF_PREFIX)).resolve()
-    return path if path.is_relative_to(root) else None
+    try:
+        return check_key(ref.removeprefix(REF_PREFIX))
+    except BadKey:
+        return None
 
 
-def fetcher(data_dir: Path) -> Callable[[str], Awaitable[bytes]]:
+def fetcher(files: FileStore) -> Callable[[str], Awaitable[bytes]]:
     """For ``VoiceService.register_fetcher("web", …)``: the recording's bytes by reference."""
 
     async def fetch(ref: str) -> bytes:
-        path = upload_path(data_dir, ref)
-        if path is None:
+        key = upload_key(ref)
+        if key is None:
             raise LookupError(f"not a browser upload: {ref[:40]}")
-        return await asyncio.to_thread(path.read_bytes)
+        return await files.get(key)
 
     return fetch
 
@@ -76,7 +78,7 @@ async def download(request: web.Request) -> web.StreamResponse:
     payload = row.payload if row is not None else {}
     audio_ref = payload.get("audio_ref")
     if isinstance(audio_ref, str):
-        return _audio(chat, audio_ref)
+        return await _audio(request, chat, audio_ref)
     kind = payload.get("kind")
     name = str(payload.get("filename") or "file")
     headers = {
@@ -91,28 +93,38 @@ async def download(request: web.Request) -> web.StreamResponse:
         )
     if kind != "file":
         raise web.HTTPNotFound()
-    root = chat.runtime.settings.data_dir.resolve()
-    path = (root / str(payload.get("path", ""))).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
+    key = str(payload.get("path", ""))
+    if not await _present(chat.runtime.files, key):
         raise web.HTTPNotFound()
-    await _log_download(chat, user_id, str(payload.get("path", "")), _client_ip(request))
-    content_type = "application/pdf" if path.suffix == ".pdf" else "application/octet-stream"
-    return web.FileResponse(path, headers={**headers, "Content-Type": content_type})
+    await _log_download(chat, user_id, key, _client_ip(request))
+    content_type = "application/pdf" if key.endswith(".pdf") else "application/octet-stream"
+    return await serve(request, chat.runtime.files, key, {**headers, "Content-Type": content_type})
 
 
-def _audio(chat: ChatApp, ref: str) -> web.StreamResponse:
+async def _present(files: FileStore, key: str) -> bool:
+    try:
+        return await files.exists(key)
+    except BadKey:
+        return False
+    except FileStoreError as exc:
+        log.error("file store unavailable: %s", exc)
+        raise web.HTTPServiceUnavailable(text="file store unavailable, try again") from exc
+
+
+async def _audio(request: web.Request, chat: ChatApp, ref: str) -> web.StreamResponse:
     """A recording to play in the page (the mailbox row was this person's: checked above)."""
-    path = upload_path(chat.runtime.settings.data_dir, ref)
-    if path is None or path.suffix not in AUDIO_TYPES or not path.is_file():
+    key = upload_key(ref)
+    suffix = PurePosixPath(key).suffix if key else ""
+    if key is None or suffix not in AUDIO_TYPES or not await _present(chat.runtime.files, key):
         raise web.HTTPNotFound()
     headers = {
         **HEADERS,
-        "Content-Type": AUDIO_TYPES[path.suffix],
-        "Content-Disposition": f"inline; filename=voice{path.suffix}",
+        "Content-Type": AUDIO_TYPES[suffix],
+        "Content-Disposition": f"inline; filename=voice{suffix}",
         "Content-Security-Policy": "default-src 'none'; sandbox",
         "Cache-Control": "private, no-store",
     }
-    return web.FileResponse(path, headers=headers)
+    return await serve(request, chat.runtime.files, key, headers)
 
 
 async def _log_download(chat: ChatApp, user_id: int, relative: str, ip: str) -> None:
@@ -192,8 +204,11 @@ async def upload(request: web.Request) -> web.Response:
         return _problem(chat, language, "err_file", 415)
     ext, mime, kind = sniffed
     relative = f"{UPLOAD_ROOT}/{user_id}/{secrets.token_urlsafe(16)}.{ext}"
-    path = chat.runtime.settings.data_dir / relative
-    await asyncio.to_thread(_write, path, bytes(data))
+    try:
+        await chat.runtime.files.put(relative, bytes(data), content_type=mime)
+    except FileStoreError:
+        log.exception("upload of user %s not stored", user_id)
+        return _problem(chat, language, "err_store", 503)
     name = Path(part.filename or f"file.{ext}").name[:120]
     return web.json_response(
         {
@@ -207,8 +222,3 @@ async def upload(request: web.Request) -> web.Response:
         },
         headers=HEADERS,
     )
-
-
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
