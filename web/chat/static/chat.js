@@ -209,7 +209,11 @@
       notice(S.rec_unsupported); return;
     }
     $("record").disabled = true;
-    navigator.mediaDevices.getUserMedia({ audio: true }).then(function (stream) {
+    /* A voice message is evidence and goes to speech recognition: recorded as spoken, without
+     * a phone call's echo cancelling, noise suppression and gain (which smear the speech the
+     * recogniser needs; tested with Mandarin through Chromium's capture). */
+    var constraints = { audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } };
+    navigator.mediaDevices.getUserMedia(constraints).then(function (stream) {
       var type = recordingType(), recorder;
       try {
         recorder = type ? new MediaRecorder(stream, { mimeType: type }) : new MediaRecorder(stream);
