@@ -108,3 +108,34 @@ def test_trim_returns_memory_freed_after_a_burst() -> None:
     freed_mb = (held - _rss_kib()) / 1024
     assert freed_mb > 30, f"only {freed_mb:.1f} MB returned"
     del keep
+
+
+async def test_memory_probe_writes_what_it_promises(tmp_path: Path) -> None:
+    """MEMORY_PROBE_FILE's records: RSS, malloc, SQLite, Python objects, gauges, tracemalloc."""
+    import asyncio
+    import json
+    import tracemalloc
+
+    from core.memprobe import MemoryProbe
+
+    chats: dict[int, int] = {}
+    probe = MemoryProbe(
+        tmp_path / "probe.jsonl", every=0.05, frames=2, gauges={"chats": chats.__len__}
+    )
+    was_tracing = tracemalloc.is_tracing()
+    await probe.start()
+    try:
+        for i in range(3):
+            chats[i] = i
+            await asyncio.sleep(0.06)
+        await probe.stop()
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()
+    records = [json.loads(line) for line in (tmp_path / "probe.jsonl").read_text().splitlines()]
+    assert len(records) >= 3
+    last = records[-1]
+    assert last["rss_mb"] > 0 and last["gauges"] == {"chats": 3}
+    assert last["py"]["gc_objects"] > 0 and last["py"]["top_types"]
+    assert "in_use_mb" in last["malloc"] and last["sqlite"]["used_mb"] >= 0
+    assert "since_prev" in last["tracemalloc"] and "since_first" in last["tracemalloc"]
