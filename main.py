@@ -214,8 +214,24 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         port=settings.web_port,
         print=None,
         access_log=None,
+        loop=new_event_loop(settings.event_loop),
     )
     return 0
+
+
+def new_event_loop(kind: str) -> asyncio.AbstractEventLoop:
+    """uvloop by default: the service is CPU-bound on one core under load, and uvloop's
+    transports and scheduling cost less per webhook call, Bot API call and task switch than
+    asyncio's (docs/benchmarks.md, "The path of an update"). ``EVENT_LOOP=asyncio`` for the
+    standard loop."""
+    if kind == "uvloop":
+        try:
+            import uvloop
+        except ImportError:  # not built for this platform: the standard loop works the same
+            log.warning("uvloop is not installed; using asyncio's event loop")
+        else:
+            return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
