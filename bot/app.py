@@ -231,10 +231,15 @@ class TelegramBot:
             await self.sender.api.close()
         await self.application.shutdown()
 
-    async def accept(self, raw: dict[str, Any]) -> bool:
-        """Store one raw update and queue it for handling; False for a duplicate."""
+    async def accept(self, raw: dict[str, Any], *, may_hold_nul: bool = True) -> bool:
+        """Store one raw update and queue it for handling; False for a duplicate.
+
+        ``may_hold_nul=False`` when the caller saw the JSON text and it has no ``\\u0000``
+        escape (the only way JSON carries a NUL): the walk over the whole update is skipped.
+        """
         update_id = raw["update_id"]
-        raw = replace_nul(raw)
+        if may_hold_nul:
+            raw = replace_nul(raw)
         if not await self.inbox.accept(update_id, raw_chat_key(raw), raw):
             return False
         crash_point("after_inbox_accept")

@@ -58,6 +58,7 @@ class Settings:
     telegram_rate_per_chat: float = 1.0
     max_concurrent_updates: int = 256
     log_level: str = "INFO"
+    event_loop: str = "uvloop"
     invite_ttl_days: float = 7.0
     mediation_period_days: float = 30.0
     party_reply_hours: float = 24.0
@@ -149,6 +150,9 @@ class Settings:
         log_level = (get("LOG_LEVEL") or "INFO").upper()
         if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ConfigError("LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")
+        event_loop = (get("EVENT_LOOP") or "uvloop").lower()
+        if event_loop not in ("uvloop", "asyncio"):
+            raise ConfigError("EVENT_LOOP", "must be uvloop or asyncio")
         asr_backend = (get("ASR_BACKEND") or "faster-whisper").lower()
         if asr_backend not in ("faster-whisper", "none"):
             raise ConfigError("ASR_BACKEND", "must be faster-whisper or none")
@@ -202,6 +206,7 @@ class Settings:
                 "MAX_CONCURRENT_UPDATES", get("MAX_CONCURRENT_UPDATES"), 256, int, 1, 100_000
             ),
             log_level=log_level,
+            event_loop=event_loop,
             invite_ttl_days=_number(
                 "INVITE_TTL_DAYS", get("INVITE_TTL_DAYS"), 7.0, float, 0.01, 365
             ),

@@ -52,7 +52,7 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(text="body is not JSON") from None
     if not isinstance(raw, dict) or type(raw.get("update_id")) is not int:
         raise web.HTTPBadRequest(text="not a Telegram update")
-    await runtime.telegram.accept(raw)
+    await runtime.telegram.accept(raw, may_hold_nul=b"\\u0000" in body)
     return web.Response(text="ok")
 
 
