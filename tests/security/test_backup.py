@@ -24,7 +24,7 @@ from sqlalchemy import LargeBinary, MetaData, Table, inspect, select, text
 
 from core import crypto
 from services.backup import BackupError, Manifest, backup, data_files, restore
-from storage.base import EncryptedText
+from storage.base import EncryptedJSON, EncryptedText
 from storage.db import Database
 from storage.registry import metadata
 from tests.conftest import PG_URL, fresh_database, postgres_unavailable
@@ -39,7 +39,7 @@ def raw_metadata() -> MetaData:
     for table in metadata().sorted_tables:
         copy = table.to_metadata(raw)
         for column in copy.columns:
-            if isinstance(column.type, EncryptedText):
+            if isinstance(column.type, EncryptedText | EncryptedJSON):
                 column.type = LargeBinary()
     return raw
 

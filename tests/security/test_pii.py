@@ -53,7 +53,7 @@ def run_intake(tmp_path: Path, key: str, secret: str) -> tuple[Path, str]:
             svc = ServiceProcess(env, tmp_path / "service.log")
             try:
                 svc.start()
-                await wait_healthy(port, svc)
+                await wait_healthy(port, svc, timeout=120)  # a busy shared host starts slowly
                 user = standin.user(7001, first_name="张三", phone="+86" + PHONE)
                 (created,) = await walk_intake(user)
                 assert "登记成功" in created

@@ -186,7 +186,7 @@ async def workload(tmp_path: Path, database_url: str | None) -> tuple[Path, str]
         svc = ServiceProcess(env, log)
         try:
             svc.start()
-            await wait_healthy(port, svc)
+            await wait_healthy(port, svc, timeout=120)  # a busy shared host starts slowly
             user = standin.user(7101, first_name="张三", phone="+86" + PHONE)
             await file_a_case(user)
             await browser_login(f"http://127.0.0.1:{port}", log)
