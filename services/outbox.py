@@ -59,7 +59,7 @@ async def enqueue(
             "chat_id": chat_id,
             "payload": p,
             "case_message_id": p.get("cm"),
-            "kind": p.get("kind"),
+            "kind": str(p["kind"])[:24] if p.get("kind") is not None else None,
             "status": "pending",
             "attempts": 0,
             "created_at": now,
