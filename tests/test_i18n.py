@@ -57,3 +57,12 @@ def test_language_codes() -> None:
     assert i18n.normalise_language("zh-hans") == "zh-CN"
     assert i18n.normalise_language("en-GB") == "en"
     assert i18n.normalise_language(None) == "zh-CN"
+
+
+def test_texts_every_channel_reads_do_not_name_telegram() -> None:
+    """A browser-chat party reads the consent, the invitation and the room's welcome too: no
+    "Telegram 名字/账号" there (neutral wording fits both channels)."""
+    for language in i18n.LANGUAGES:
+        table = i18n.catalog(language)
+        for key in ("intake.consent", "invite.summary", "room.welcome"):
+            assert "Telegram" not in table[key], (language, key)

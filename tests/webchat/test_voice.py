@@ -22,8 +22,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.standin import StandinBotAPI
-from storage.models import Case, Evidence
+from core import crypto
+from storage.models import Case, Evidence, StaffAccount, User
 from storage.voice_models import VoiceTranscript
+from tests.e2e.harness import add_room
 from tests.voice.conftest import spoken_facts, whisper_base
 from tests.voice.test_voice_room import voice_idle
 from tests.webchat.conftest import ARGS, CHROMIUM
@@ -116,6 +118,15 @@ async def until(page: Any, script: str, arg: Any = None, timeout: float = 15.0) 
         await asyncio.sleep(0.1)
 
 
+async def more_than(page: Any, locator: Any, count: int, seconds: float) -> None:
+    """Wait until ``locator`` matches more than ``count`` elements."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while await locator.count() <= count:
+        assert loop.time() < deadline, await incoming(page)
+        await asyncio.sleep(0.25)
+
+
 async def record(page: Any, seconds: float) -> None:
     """Tap 🎤, watch the timer run, tap again to stop and send."""
     await page.click("#record")
@@ -125,7 +136,7 @@ async def record(page: Any, seconds: float) -> None:
     assert "停止" in await page.inner_text("#record")
     await page.click("#record")
     await page.wait_for_selector("#recorder", state="hidden")
-    await page.locator("li.me", has_text="🎤 语音").wait_for()
+    await page.locator("li.me", has_text="🎤 语音").last.wait_for()
 
 
 async def finish_intake(page: Any) -> None:
@@ -188,18 +199,24 @@ async def test_recorded_answer_transcribed_confirmed_and_filed(
         page = await ctx.new_page()
         await login(page, base, PHONE, gateway)
         await to_facts(page)
-        await record(page, seconds_of(wav) + 1.5)
-        notice = page.locator("li.them", has_text="正在转写…").last
-        await notice.wait_for(timeout=20_000)
-        src = await check_audio(page, base, notice)
-
-        outcome = page.locator("li.them", has_text=re.compile("请核对|没有听清|无法转写")).last
-        await outcome.wait_for(timeout=600_000)
-        async with runtime.db.read() as s:
-            row = (await s.execute(select(VoiceTranscript))).scalar_one()
-        assert row.status == "ready", (row.status, row.error, await incoming(page))
-        transcript = page.locator("li.them", has_text="请核对").last
-        text = str(await transcript.locator(".text").inner_text())
+        # Chromium's fake microphone under a loaded machine sometimes garbles the synthetic
+        # voice; like a person the test then says it again (at most three times).
+        outcomes = page.locator("li.them", has_text=re.compile("请核对|没有听清|无法转写"))
+        heard: list[str] = []
+        notices = page.locator("li.them", has_text="正在转写…")
+        for _attempt in range(3):
+            before, noticed = await outcomes.count(), await notices.count()
+            await record(page, seconds_of(wav) + 1.5)
+            await more_than(page, notices, noticed, 20)
+            src = await check_audio(page, base, notices.last)
+            await more_than(page, outcomes, before, 600)
+            text = str(await outcomes.last.locator(".text").inner_text())
+            heard.append(text)
+            if "请核对" in text and "明天下午" in text:
+                break
+        else:
+            raise AssertionError(heard)
+        transcript = outcomes.last
         machine = text.split("\n\n")[1].strip()
         # The keyword of the sentence the base model hears best through the browser's
         # capture (tests/voice/test_speech.py: CHECKED); confirming also proves ≥ 10 characters.
@@ -221,16 +238,25 @@ async def test_recorded_answer_transcribed_confirmed_and_filed(
         await voice_idle(runtime)
         async with runtime.db.read() as s:
             case = (await s.execute(select(Case))).scalar_one()
-            evidence = (await s.execute(select(Evidence))).scalars().all()
-            t = (await s.execute(select(VoiceTranscript))).scalar_one()
-        # The confirmed transcript is the case's facts; the recording its evidence.
+            evidence = (await s.execute(select(Evidence).order_by(Evidence.id))).scalars().all()
+            rows = (
+                (await s.execute(select(VoiceTranscript).order_by(VoiceTranscript.id)))
+                .scalars()
+                .all()
+            )
+        # The confirmed transcript is the case's facts; every recording is its evidence.
         assert case.facts == machine
-        assert [(e.kind, e.channel, e.case_id) for e in evidence] == [("voice", "web", case.id)]
+        assert [(e.kind, e.channel, e.case_id) for e in evidence] == [
+            ("voice", "web", case.id)
+        ] * len(heard)
+        t = rows[-1]
+        # Recordings said again leave their transcripts unconfirmed.
+        assert all(r.status in ("ready", "empty") for r in rows[:-1]), rows
         assert (t.status, t.channel, t.step, t.file_ref) == (
             "confirmed",
             "web",
             "facts",
-            evidence[0].file_ref,
+            evidence[-1].file_ref,
         )
         assert (await runtime.files.get(t.stored_path or "")).startswith(EBML)
 
@@ -300,3 +326,52 @@ async def test_recording_refusals_are_explained(tmp_path: Path) -> None:
         await page.click("#record")
         await page.locator("li.notice", has_text="没有麦克风权限").wait_for()
         assert await page.locator("#recorder").is_hidden()
+
+
+async def test_a_recording_in_the_room_plays_for_the_room_members_only(tmp_path: Path) -> None:
+    """Two browser parties in one room: the applicant's recording is kept (no model here) and
+    the respondent's page plays it from their own mailbox; the speaker's page plays it too."""
+    wav = microphone_input(tmp_path)
+    async with (
+        StandinBotAPI() as standin,
+        chat_service(standin, tmp_path / "var") as (runtime, base, gateway),
+        microphone_browser(wav) as browser,
+    ):
+        async with runtime.db.write() as s:
+            applicant = User(phone=PHONE, phone_hash=crypto.blind_index(PHONE))
+            respondent = User(phone=OTHER_PHONE, phone_hash=crypto.blind_index(OTHER_PHONE))
+            staff = StaffAccount(
+                username="med_voice",
+                display_name="调解员",
+                password_hash="x",
+                role="mediator",
+                unit_code="default",
+                telegram_id=8200,
+            )
+            await add_room(s, applicant, respondent, staff, number="（2026）示调字第0002号")
+        standin.user(8200).register()
+        pages = []
+        for phone in (PHONE, OTHER_PHONE):
+            ctx = await browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
+            page = await ctx.new_page()
+            await login(page, base, phone, gateway)
+            pages.append(page)
+        speaker, listener = pages
+        await record(speaker, 3)
+        own = speaker.locator("li.them", has_text="暂时无法把语音转成文字").last
+        await own.wait_for(timeout=20_000)
+        src_own = await check_audio(speaker, base, own)
+        relayed = listener.locator("li.them", has_text="申请人").last
+        await relayed.wait_for(timeout=20_000)
+        src_relayed = await check_audio(listener, base, relayed)
+        assert "语音" in await relayed.inner_text()
+        # Someone outside the room has no such row in their mailbox.
+        outsider = await browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
+        page = await outsider.new_page()
+        await login(page, base, "13800008009", gateway)
+        for src in (src_own, src_relayed):
+            assert (await page.request.get(base + src)).status == 404
+        await voice_idle(runtime)
+        async with runtime.db.read() as s:
+            t = (await s.execute(select(VoiceTranscript))).scalar_one()
+        assert (t.status, t.channel, t.case_id is not None) == ("unavailable", "web", True)
