@@ -257,7 +257,8 @@ def _s3_settings(get: Callable[[str], str | None], *, required: bool) -> dict[st
     bucket = get("S3_BUCKET") or ""
     if bucket and not _BUCKET_RE.match(bucket):
         raise ConfigError(
-            "S3_BUCKET", "3-63 characters of a-z, 0-9, '.' and '-', starting and ending alphanumeric"
+            "S3_BUCKET",
+            "3-63 characters of a-z, 0-9, '.' and '-', starting and ending alphanumeric",
         )
     region = get("S3_REGION") or "us-east-1"
     if not _REGION_RE.match(region):
