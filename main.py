@@ -41,7 +41,6 @@ from storage.files import FileStore, FileStoreError, local_store, store_from_set
 if TYPE_CHECKING:
     from bot.app import TelegramBot
     from core.memprobe import MemoryProbe
-    from core.memtrim import MallocTrimmer
 
 log = logging.getLogger("main")
 
@@ -65,7 +64,6 @@ class Runtime:
             self.files = local_store(self.settings)
 
     probe: MemoryProbe | None = None  # MEMORY_PROBE_FILE (diagnostic)
-    trimmer: MallocTrimmer | None = None
 
     @property
     def extras(self) -> dict[str, Any]:
@@ -140,11 +138,6 @@ async def start_runtime(runtime: Runtime, *, timers: bool = True) -> None:
         await runtime.telegram.start()
     if timers and runtime.timers is not None:
         await runtime.timers.start()
-    from core.memtrim import MallocTrimmer
-
-    # Memory freed after a burst goes back to the OS (see core/memtrim.py).
-    runtime.trimmer = MallocTrimmer()
-    runtime.trimmer.start()
     settings = runtime.settings
     if settings.memory_probe_file is not None:
         from core.memprobe import MemoryProbe
@@ -161,8 +154,6 @@ async def start_runtime(runtime: Runtime, *, timers: bool = True) -> None:
 async def stop_runtime(runtime: Runtime) -> None:
     if runtime.probe is not None:
         await runtime.probe.stop()
-    if runtime.trimmer is not None:
-        await runtime.trimmer.stop()
     if runtime.timers is not None:
         await runtime.timers.stop()
     if runtime.telegram is not None:

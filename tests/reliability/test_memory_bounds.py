@@ -80,36 +80,6 @@ async def test_every_connection_keeps_its_page_cache_within_the_bound(big_db: Pa
         await db.dispose()
 
 
-def _rss_kib() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise AssertionError("no VmRSS")
-
-
-@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
-def test_trim_returns_memory_freed_after_a_burst() -> None:
-    """A burst's freed chunks stay in glibc's arenas (RSS keeps the high-water mark) until
-    core.memtrim.trim hands them back; the service runs it every TRIM_EVERY seconds."""
-    from core import memtrim
-
-    if memtrim._TRIM is None:
-        pytest.skip("no glibc malloc_trim")
-    memtrim.trim()
-    burst = [bytearray(3000) for _ in range(20_000)]  # ≈60 MB of malloc'd chunks
-    for chunk in burst:
-        chunk[::4096] = b"x" * len(chunk[::4096])  # touch every page
-    keep = bytearray(3000)  # allocated last: the heap cannot simply shrink from its top
-    peak = _rss_kib()
-    del burst
-    held = _rss_kib()
-    assert (peak - held) / 1024 < 10, "free() alone returned the burst (nothing to test)"
-    assert memtrim.trim()
-    freed_mb = (held - _rss_kib()) / 1024
-    assert freed_mb > 30, f"only {freed_mb:.1f} MB returned"
-    del keep
-
-
 async def test_memory_probe_writes_what_it_promises(tmp_path: Path) -> None:
     """MEMORY_PROBE_FILE's records: RSS, malloc, SQLite, Python objects, gauges, tracemalloc."""
     import asyncio
