@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 from collections.abc import Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -66,6 +67,7 @@ class RenderPool:
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=worker.init_worker,
+            initargs=(os.getpid(),),
             max_tasks_per_child=self._max_tasks,
         )
 

@@ -133,9 +133,16 @@ def _tune_stream_compression(level: int = STREAM_ZLIB_LEVEL) -> None:
         pydyf.zlib = _StreamZlib(level)
 
 
-def init_worker() -> None:
-    """Process-pool initializer: import WeasyPrint, parse CSS once, warm the fonts."""
+def init_worker(parent_pid: int | None = None) -> None:
+    """Process-pool initializer: import WeasyPrint, parse CSS once, warm the fonts.
+
+    ``parent_pid`` (given by the pool, not by in-process callers): end with that process.
+    """
     global _STATE
+    if parent_pid is not None:
+        from core.lifeline import die_with_parent
+
+        die_with_parent(parent_pid)
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 

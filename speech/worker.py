@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -20,8 +21,12 @@ _backend: Backend | None = None
 _problem: str | None = None
 
 
-def _init(spec: BackendSpec) -> None:
+def _init(spec: BackendSpec, parent_pid: int | None = None) -> None:
     global _backend, _problem
+    if parent_pid is not None:
+        from core.lifeline import die_with_parent
+
+        die_with_parent(parent_pid)
     try:
         _backend = build(spec)
     except TranscriptionUnavailable as exc:
@@ -52,7 +57,7 @@ class SpeechWorker:
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_init,
-                initargs=(self.spec,),
+                initargs=(self.spec, os.getpid()),
             )
         return self._pool
 
