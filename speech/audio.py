@@ -45,12 +45,24 @@ def duration_of(path: Path) -> float:
 def encode_opus(source: Path, target: Path, container: str = "ogg") -> Path:
     """Re-encode ``source`` (e.g. espeak-ng's WAV) as Opus in OGG or WebM at 48 kHz mono —
     what a Telegram voice note or a browser's MediaRecorder produces."""
+    return transcode(source, target, container=container, codec="libopus", bit_rate=32000)
+
+
+def transcode(
+    source: Path, target: Path, *, container: str, codec: str, bit_rate: int | None = None
+) -> Path:
+    """``source`` re-encoded as 48 kHz mono 16-bit ``codec`` in ``container`` (PyAV, no
+    ffmpeg binary)."""
     import av
+    from av.audio.stream import AudioStream
 
     with av.open(str(source)) as src, av.open(str(target), "w", format=container) as dst:
-        stream = dst.add_stream("libopus", rate=48000)
+        stream = dst.add_stream(codec, rate=48000)
+        if not isinstance(stream, AudioStream):
+            raise ValueError(f"{codec} is not an audio codec")
         stream.layout = "mono"
-        stream.bit_rate = 32000
+        if bit_rate is not None:
+            stream.bit_rate = bit_rate
         resampler = av.AudioResampler(format="s16", layout="mono", rate=48000)
         for frame in src.decode(audio=0):
             frame.pts = None

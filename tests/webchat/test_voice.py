@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from bot.standin import StandinBotAPI
 from core import crypto
+from speech.audio import transcode
 from speech.cer import cer
 from storage.models import Case, Evidence, StaffAccount, User
 from storage.voice_models import VoiceTranscript
@@ -80,25 +81,8 @@ async def microphone_browser(wav: Path | None, *, allow: bool = True) -> AsyncIt
 def microphone_input(tmp_path: Path) -> Path:
     """The facts sentence as Chromium's fake microphone plays it best: 48 kHz 16-bit PCM
     (espeak-ng writes 22.05 kHz, which Chromium's capture turns into hiss for the model)."""
-    import av
-
-    source = spoken_facts(tmp_path)
     target = tmp_path / "facts-48k.wav"
-    with av.open(str(source)) as src, av.open(str(target), "w", format="wav") as dst:
-        stream = dst.add_stream("pcm_s16le", rate=48000)
-        stream.layout = "mono"
-        resampler = av.AudioResampler(format="s16", layout="mono", rate=48000)
-        for frame in src.decode(audio=0):
-            frame.pts = None
-            for out in resampler.resample(frame):
-                for packet in stream.encode(out):
-                    dst.mux(packet)
-        for out in resampler.resample(None):
-            for packet in stream.encode(out):
-                dst.mux(packet)
-        for packet in stream.encode(None):
-            dst.mux(packet)
-    return target
+    return transcode(spoken_facts(tmp_path), target, container="wav", codec="pcm_s16le")
 
 
 def seconds_of(wav: Path) -> float:
