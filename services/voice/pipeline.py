@@ -186,17 +186,37 @@ async def accept_audio(
         key = evidence_key(ev)
         ev.sha256 = await write_file(service.files, key, audio.data, audio.mime_type)
         ev.stored_path = key
-    available = service is not None and service.worker.available
-    too_big = (ev.size or 0) > MAX_AUDIO_BYTES
-    status = _status(service, ev.size)
-    t = VoiceTranscript(
+    return await _queue_transcript(
+        session,
+        service,
+        size=ev.size,
+        notice_prefix="voice.",
         case_id=room.case.id,
         member_id=member.id,
         evidence_id=ev.id,
         audio_message_id=audio_message_id,
         channel=audio.channel,
         language=language,
-        status=status,
+        now=now,
+    )
+
+
+async def _queue_transcript(
+    session: AsyncSession,
+    service: VoiceService | None,
+    *,
+    size: int | None,
+    notice_prefix: str,
+    now: datetime,
+    **where: object,
+) -> tuple[VoiceTranscript, Reply]:
+    """The transcript row of one recording (pending, or unavailable/too large and why) and the
+    speaker's notice: the same for a room message and an intake answer (``where`` says which)."""
+    available = service is not None and service.worker.available
+    too_big = (size or 0) > MAX_AUDIO_BYTES
+    t = VoiceTranscript(
+        **where,
+        status="pending" if available and not too_big else "unavailable",
         backend=service.worker.spec.name if service is not None else "none",
         model=service.worker.spec.model if service is not None else "",
         error="too large" if too_big else None,
@@ -205,18 +225,11 @@ async def accept_audio(
     )
     session.add(t)
     await session.flush()
-    return t, _notice(t, available, too_big, prefix="voice.")
-
-
-def _status(service: VoiceService | None, size: int | None) -> str:
-    available = service is not None and service.worker.available
-    return "pending" if available and (size or 0) <= MAX_AUDIO_BYTES else "unavailable"
-
-
-def _notice(t: VoiceTranscript, available: bool, too_big: bool, *, prefix: str) -> Reply:
     if too_big:
-        return Reply(Msg(f"{prefix}too_long"))
-    return Reply(Msg(f"{prefix}transcribing" if available else f"{prefix}unavailable"))
+        return t, Reply(Msg(f"{notice_prefix}too_long"))
+    return t, Reply(
+        Msg(f"{notice_prefix}transcribing" if available else f"{notice_prefix}unavailable")
+    )
 
 
 async def accept_intake_audio(
@@ -237,9 +250,11 @@ async def accept_intake_audio(
     has it as an evidence row. Returns the notice for the speaker; after the commit call
     ``service.schedule(transcript.id)``.
     """
-    available = service is not None and service.worker.available
-    too_big = (audio.size or 0) > MAX_AUDIO_BYTES
-    t = VoiceTranscript(
+    return await _queue_transcript(
+        session,
+        service,
+        size=audio.size,
+        notice_prefix="voice.intake_",
         user_id=user_id,
         chat_id=chat_id,
         step=step,
@@ -247,16 +262,8 @@ async def accept_intake_audio(
         mime_type=audio.mime_type,
         channel=audio.channel,
         language=language,
-        status=_status(service, audio.size),
-        backend=service.worker.spec.name if service is not None else "none",
-        model=service.worker.spec.model if service is not None else "",
-        error="too large" if too_big else None,
-        created_at=now,
-        updated_at=now,
+        now=now,
     )
-    session.add(t)
-    await session.flush()
-    return t, _notice(t, available, too_big, prefix="voice.intake_")
 
 
 class VoiceService:
