@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from typing import Any
 
 from services import features
@@ -33,7 +34,12 @@ async def start_kb(runtime: Any) -> None:
     if runtime.settings.kb_dense:
         from legal_kb.dense import E5Encoder
 
-        encoder = E5Encoder(cache_dir=runtime.settings.data_dir / "kb" / "models")
+        # One core is left to the bot and the web while the dense index builds in the
+        # background on a first start (``main.py kb index`` uses them all).
+        encoder = E5Encoder(
+            workers=max(1, (os.cpu_count() or 2) - 1),
+            cache_dir=runtime.settings.data_dir / "kb" / "models",
+        )
 
     def progress(message: str) -> None:  # called from worker threads
         log.info("knowledge base: %s", message)
