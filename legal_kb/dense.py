@@ -1,6 +1,6 @@
 """Dense (embedding) side of the search: the encoder interface and a content-addressed vector cache.
 
-Why a content-addressed cache: embedding the ~24 k articles takes about 20 minutes on two cores,
+Why a content-addressed cache: embedding the ~24 k articles takes ≈ 8 minutes on two cores (15 on one),
 so vectors are keyed by a hash of (model, passage text) and saved in checkpointed chunks. A
 re-import that changes ten articles re-encodes ten articles; an interrupted build resumes where
 it stopped; the index for any KB version is assembled from the cache in well under a second.
