@@ -98,3 +98,45 @@ def test_import_cases_and_index(
     assert run(settings, "import-cases", str(path)) == 2
     assert "cases.yaml:1:" in capsys.readouterr().err
     assert run(settings, "index", "--no-dense") == 1  # nothing imported yet
+
+
+def test_search_into_a_closed_pipe_stops_quietly(settings: Settings) -> None:
+    """``main.py kb search … | head -1``: the reader leaves early; no traceback, exit 141."""
+    import contextlib
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    excerpt = ["--source", str(FIXTURES / "excerpt.txt"), "--meta", str(FIXTURES / "excerpt.toml")]
+    assert run(settings, "import", *excerpt) == 0
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "DATA_DIR": str(settings.data_dir),
+        "TELEGRAM_BOT_TOKEN": "",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, str(root / "main.py"), "kb", "search", "--json", "--no-dense"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=root,
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+
+    def feed() -> None:  # in a thread: the child's answers fill its stdout pipe meanwhile
+        with contextlib.suppress(BrokenPipeError):
+            proc.stdin.write("调解纠纷要收取费用吗\n".encode() * 20000)  # type: ignore[union-attr]
+            proc.stdin.close()  # type: ignore[union-attr]
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    assert json.loads(proc.stdout.readline())[0]["article_no"] == "第四条"
+    proc.stdout.close()  # the reader leaves while answers are still being written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err
+    feeder.join(timeout=10)
+    assert "Traceback" not in err
