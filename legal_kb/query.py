@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from legal_kb import segment
+from legal_kb import lexicon, segment
 
 _SPLIT_RE = re.compile(r"[？?。！!；;/\n]+|(?<=[吗呢])[，,]")
 _PAREN_RE = re.compile(r"[（(]([^（）()]{4,})[)）]")
@@ -47,20 +47,28 @@ def split_parts(question: str) -> list[str]:
     return parts[:MAX_PARTS]
 
 
-def weighted_terms(text: str, sub_word_weight: float = 0.5) -> dict[str, float]:
-    """Keyword terms of ``text``: whole words weigh 1, sub-words of a compound less."""
+def weighted_terms(
+    text: str, sub_word_weight: float = 0.5, expand: bool = True
+) -> dict[str, float]:
+    """Keyword terms of ``text``: whole words weigh 1, sub-words of a compound less; with
+    ``expand``, the statutes' words for its everyday terms (:mod:`legal_kb.lexicon`) too."""
     whole = set(segment.words(text))
     terms: dict[str, float] = {}
     for token in segment.tokens(text):
         weight = 1.0 if token in whole else sub_word_weight
         terms[token] = max(terms.get(token, 0.0), weight)
+    if expand:
+        for phrase, weight in lexicon.expansions(text).items():
+            for token in segment.words(phrase):
+                if len(token) >= 2:
+                    terms[token] = max(terms.get(token, 0.0), weight)
     return terms
 
 
-def parse(question: str, sub_word_weight: float = 0.5) -> ParsedQuery:
+def parse(question: str, sub_word_weight: float = 0.5, expand: bool = True) -> ParsedQuery:
     """Parse a question for ranking."""
     return ParsedQuery(
         text=question.strip(),
         parts=tuple(split_parts(question)),
-        terms=weighted_terms(question, sub_word_weight),
+        terms=weighted_terms(question, sub_word_weight, expand),
     )

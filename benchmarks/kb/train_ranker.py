@@ -71,7 +71,9 @@ def main() -> int:
     for q in questions:
         if not is_tuning(q):
             continue
-        cand, feats, _ = engine.candidates(query.parse(q.text))
+        # As the engine parses when the dense index is used: no lexicon expansion.
+        parsed = query.parse(q.text, engine.params.sub_word_weight, expand=False)
+        cand, feats, _ = engine.candidates(parsed)
         assert feats is not None, "the dense index must be ready"
         xs.append(feats)
         ys.append(np.array([int(c) in q.gold for c in cand], dtype=np.float64))

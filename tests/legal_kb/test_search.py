@@ -153,3 +153,26 @@ def test_query_parts_and_terms() -> None:
     assert query.split_parts("离婚后孩子归谁抚养") == []
     terms = query.weighted_terms("用人单位拖欠工资怎么办")
     assert terms["用人单位"] == 1.0 and terms["单位"] == 0.5 and "怎么办" not in terms
+
+
+def test_everyday_words_reach_the_statutes_words() -> None:
+    from legal_kb import lexicon, query
+
+    terms = query.weighted_terms("房东不退押金怎么办")
+    assert terms["出租人"] == lexicon.EXPANSION_WEIGHT and terms["房东"] == 1.0
+    assert "出租人" not in query.weighted_terms("房东不退押金怎么办", expand=False)
+    # a legal word the person already used is not added again at a lower weight
+    assert "用人单位" not in lexicon.expansions("老板是用人单位吗")
+    assert all(lay and legal for lay, legal in lexicon.LAY_TO_LEGAL.items())
+
+
+def test_lexicon_in_keyword_only_search(subset_engine: SearchEngine) -> None:
+    """家暴 is 家庭暴力 in the law: found only with the lexicon, which keyword-only mode uses."""
+    question = "老公家暴怎么办"
+    assert "《民法典》第一千零四十二条" in _cites(subset_engine, question, 3)
+    plain = replace(subset_engine.params, expand_terms=False)
+    try:
+        subset_engine.params = plain
+        assert "《民法典》第一千零四十二条" not in _cites(subset_engine, question, 3)
+    finally:
+        subset_engine.params = replace(plain, expand_terms=True)
