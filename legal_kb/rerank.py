@@ -11,9 +11,10 @@ rank fusion throws away, all general and cheap (≈250 candidates, numpy):
 - keyword coverage: the share of the question's (IDF-weighted) terms found in the text;
 - a prior for large, general laws (log of the law's number of articles — corpus structure).
 
-The weights are a logistic regression fitted by ``benchmarks/kb/train_ranker.py`` on a fixed
-half of the STARD dev questions (even ids) and stored in ``ranker.json``; the other half is
-reported as held-out. No feature looks at a particular question, law or article.
+The weights are a logistic regression fitted by ``benchmarks/kb/train_ranker.py`` on the STARD
+dev questions and stored in ``ranker.json``; ``benchmarks/kb/run.py`` reports its quality by
+5-fold cross-validation (each question ranked by weights fitted without it). No feature looks
+at a particular question, law or article.
 """
 
 from __future__ import annotations
