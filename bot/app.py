@@ -120,9 +120,30 @@ class TelegramBot:
         conversation.parsers[CHANNEL] = self._parse
         #: Updates queued in this process and not finished: the stale sweeper skips them.
         self._in_flight: set[int] = set()
+        self._saturated_logged = False
         self._sweeper: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self._poller: asyncio.Task[None] | None = None
+
+    @property
+    def saturated(self) -> bool:
+        """Too many accepted updates wait for handling in this process (``MAX_UPDATE_BACKLOG``).
+
+        Then the webhook answers 503 and the poller stops fetching: Telegram keeps the rest and
+        delivers them again later (webhook retries, or the unconfirmed getUpdates offset), so
+        a flood costs time, not unbounded memory. Reported once per episode in the log.
+        """
+        full = len(self._in_flight) >= self.settings.max_update_backlog
+        if full != self._saturated_logged:
+            self._saturated_logged = full
+            if full:
+                log.warning(
+                    "update backlog at %d: refusing new updates until it drains",
+                    len(self._in_flight),
+                )
+            else:
+                log.info("update backlog drained: accepting updates again")
+        return full
 
     @property
     def bot(self) -> Bot:
@@ -188,7 +209,8 @@ class TelegramBot:
         else:
             await self.bot.delete_webhook()
             self._poller = asyncio.create_task(
-                poll_updates(self.bot, self.accept, stop=self._stop), name="telegram-poll"
+                poll_updates(self.bot, self.accept, stop=self._stop, paused=lambda: self.saturated),
+                name="telegram-poll",
             )
         log.info(
             "Telegram bot @%s started (%s)",

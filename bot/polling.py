@@ -32,10 +32,16 @@ async def poll_updates(
     *,
     poll_seconds: int = 25,
     stop: asyncio.Event,
+    paused: Callable[[], bool] = lambda: False,
 ) -> None:
+    """Fetch, store and confirm updates until ``stop``; while ``paused()`` (the backlog is
+    full) fetch nothing: the updates stay with Telegram, unconfirmed, until there is room."""
     offset: int | None = None
     backoff = 0.5
     while not stop.is_set():
+        if paused():
+            await asyncio.sleep(0.1)
+            continue
         try:
             kwargs: dict[str, Any] = {"timeout": poll_seconds, "allowed_updates": []}
             if offset is not None:

@@ -57,6 +57,7 @@ class Settings:
     telegram_rate_global: float = 30.0
     telegram_rate_per_chat: float = 1.0
     max_concurrent_updates: int = 256
+    max_update_backlog: int = 5000
     log_level: str = "INFO"
     event_loop: str = "uvloop"
     invite_ttl_days: float = 7.0
@@ -204,6 +205,9 @@ class Settings:
             ),
             max_concurrent_updates=_number(
                 "MAX_CONCURRENT_UPDATES", get("MAX_CONCURRENT_UPDATES"), 256, int, 1, 100_000
+            ),
+            max_update_backlog=_number(
+                "MAX_UPDATE_BACKLOG", get("MAX_UPDATE_BACKLOG"), 5000, int, 1, 10_000_000
             ),
             log_level=log_level,
             event_loop=event_loop,

@@ -6,6 +6,8 @@ User-facing text never lives in handlers: the domain names a message by key
 
 from __future__ import annotations
 
+import logging
+import os
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -13,9 +15,14 @@ from typing import Any
 
 from mediation.replies import Msg
 
+log = logging.getLogger(__name__)
+
 LANGUAGES = ("zh-CN", "en")
 DEFAULT_LANGUAGE = "zh-CN"
 _DIR = Path(__file__).parent
+#: ``I18N_STRICT=1`` (the test suite sets it): a message whose placeholders cannot be filled
+#: raises instead of reaching a user as ``{name}``; in production it is logged and sent as is.
+STRICT = os.environ.get("I18N_STRICT") == "1"
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
@@ -51,7 +58,8 @@ def translate(language: str, msg: Msg | str, **params: object) -> str:
     """Render a message; ``Msg`` parameters are translated recursively.
 
     A missing key falls back to the default language and then to the key itself, so a gap in
-    a catalog degrades to something readable instead of an exception in front of a user.
+    a catalog degrades to something readable instead of an exception in front of a user; a
+    missing parameter is logged (raised under :data:`STRICT`).
     """
     if isinstance(msg, str):
         msg = Msg(msg, params)
@@ -59,7 +67,10 @@ def translate(language: str, msg: Msg | str, **params: object) -> str:
     values = {k: _value(language, v) for k, v in msg.params.items()}
     try:
         return template.format_map(values)
-    except (KeyError, IndexError, ValueError):
+    except (KeyError, IndexError, ValueError) as exc:
+        if STRICT:
+            raise ValueError(f"message {msg.key!r} cannot be filled: {exc!r}") from exc
+        log.error("message %r cannot be filled (%r): sent unfilled", msg.key, exc)
         return template
 
 

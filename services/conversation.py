@@ -307,7 +307,7 @@ class ConversationService:
         conv.state = state  # reassign: JSON columns track assignment, not mutation
 
     def _reprompt(self, draft: intake.IntakeDraft | None) -> list[Reply]:
-        return [intake.prompt(draft)] if draft is not None else []
+        return [self._with_retention(intake.prompt(draft))] if draft is not None else []
 
     async def _command(
         self,
@@ -393,12 +393,7 @@ class ConversationService:
     def _begin_intake(self, conv: ConversationState) -> list[Reply]:
         result = intake.start()
         self._save_draft(conv, result.draft)
-        first = result.replies[0]
-        # The consent text names how long files are kept.
-        consent = Reply(
-            Msg(first.text.key, {"retention_years": RETENTION_YEARS}), buttons=first.buttons
-        )
-        return [consent]
+        return [self._with_retention(result.replies[0])]
 
     async def _intake_step(
         self, turn: Turn, draft: intake.IntakeDraft, payload: intake.Input
@@ -469,6 +464,8 @@ class ConversationService:
         return []
 
     def _with_retention(self, r: Reply) -> Reply:
+        """The consent text names how long files are kept (asked first, and again after a
+        /help, an unknown command or a sticker at that step)."""
         if r.text.key == "intake.consent":
             return Reply(Msg(r.text.key, {"retention_years": RETENTION_YEARS}), buttons=r.buttons)
         return r

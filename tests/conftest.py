@@ -15,10 +15,16 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+import i18n
 from core import crypto
 from core.config import Settings
 from storage.db import Database
 from storage.registry import metadata
+
+# A message whose placeholders cannot be filled fails the test that sends it (in this process
+# and in the service processes tests start) instead of reaching a user as "{name}".
+os.environ["I18N_STRICT"] = "1"
+i18n.STRICT = True
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "")
 _pg_state: dict[str, str | None] = {}

@@ -41,6 +41,9 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     if not hmac.compare_digest(given.encode(), runtime.telegram.webhook_secret.encode()):
         log.warning("webhook call with a wrong secret from %s", request.remote)
         raise web.HTTPForbidden(text="wrong secret token")
+    if runtime.telegram.saturated:
+        # Telegram redelivers a refused update with backoff; nothing is stored twice or lost.
+        raise web.HTTPServiceUnavailable(text="busy", headers={"Retry-After": "1"})
     if request.content_length is not None and request.content_length > MAX_UPDATE_BYTES:
         raise web.HTTPRequestEntityTooLarge(MAX_UPDATE_BYTES, request.content_length)
     body = await request.content.read(MAX_UPDATE_BYTES + 1)

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -22,7 +23,7 @@ from web.app import create_app
 
 @asynccontextmanager
 async def webhook_service(
-    standin: StandinBotAPI, tmp_path: Path
+    standin: StandinBotAPI, tmp_path: Path, **extra: str
 ) -> AsyncIterator[tuple[Runtime, str]]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -31,6 +32,7 @@ async def webhook_service(
             **service_env(standin, tmp_path / "var"),
             "PUBLIC_URL": base,
             "WEBHOOK_SECRET": "s3cret_-X",
+            **extra,
         }
     )
     await asyncio.to_thread(upgrade, settings.database_url)
@@ -86,3 +88,39 @@ async def test_intake_over_webhook_with_duplicates_and_bad_requests(tmp_path: Pa
         async with runtime.db.read() as s:
             count = (await s.execute(select(func.count()).select_from(InboxUpdate))).scalar_one()
         assert count == 3  # /start (once, despite the redelivery), the odd update, the press
+
+
+async def test_a_full_backlog_refuses_updates_until_it_drains(tmp_path: Path) -> None:
+    """MAX_UPDATE_BACKLOG=2 and 30 parties sending two messages each at once: the webhook
+    answers 503 while updates wait, Telegram (the stand-in) redelivers, and every party is
+    answered once, in order."""
+    async with (
+        StandinBotAPI() as standin,
+        webhook_service(standin, tmp_path, MAX_UPDATE_BACKLOG="2") as (runtime, _),
+    ):
+        tg = runtime.telegram
+        assert tg is not None
+        handle = tg.conversation.handle
+
+        async def slow_handle(*args: Any) -> bool:  # a busy service: updates wait their turn
+            await asyncio.sleep(0.05)
+            return await handle(*args)
+
+        tg.conversation.handle = slow_handle  # type: ignore[method-assign,assignment]
+        users = [standin.user(7100 + i) for i in range(30)]
+        for user in users:  # the second message is delivered once the first is accepted
+            await user.send_command("/start")
+            await user.send_command("/help")
+        replies = await asyncio.gather(*(texts(u, 4) for u in users))
+        # The same answers in the same order for everyone: welcome and consent for /start,
+        # then help and the consent question again.
+        assert all(r == replies[0] for r in replies)
+        welcome, consent, help_text, again = replies[0]
+        assert "/cases" in help_text and again == consent != welcome and "{" not in consent
+        info = await tg.bot.get_webhook_info()
+        assert "503" in (info.last_error_message or ""), info
+        async with runtime.db.read() as session:
+            stored = await session.scalar(select(func.count()).select_from(InboxUpdate))
+        assert stored == 60
+        for user in users:
+            await assert_quiet(user)
