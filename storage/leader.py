@@ -112,3 +112,76 @@ async def cluster_lock(db: Database, name: str) -> AsyncIterator[None]:
             await conn.execute(text("SELECT pg_advisory_unlock(:space, hashtext(:role))"), params)
     finally:
         await conn.close()
+
+
+#: Advisory-lock namespace of work-item claims (``pg_try_advisory_lock(space, item)``).
+CLAIM_LOCK_SPACE = 0x636C
+
+
+class Claims:
+    """Work items (e.g. voice transcripts by id) worked on by one process among replicas.
+
+    Why: every replica resumes pending work at start and sweeps for work a dead replica left,
+    so two of them may reach the same item; the claim makes the second one skip it instead of
+    repeating seconds of transcription. PostgreSQL: session advisory locks, all on one
+    dedicated connection of this process, so a process that dies releases its claims at once
+    (no lease to wait out after a restart). SQLite: one process by construction, a set.
+    A lost connection drops the claims; the worst case is then one item worked on twice,
+    whose result is still recorded once (the caller checks the item's state under a lock).
+    """
+
+    def __init__(self, db: Database, space: int = CLAIM_LOCK_SPACE) -> None:
+        self.db = db
+        self.space = space
+        self._held: set[int] = set()
+        self._conn: AsyncConnection | None = None
+        self._lock = asyncio.Lock()
+
+    async def try_claim(self, item: int) -> bool:
+        """True when this process now holds ``item`` (and did not already)."""
+        if item in self._held:
+            return False
+        if self.db.dialect == "postgresql":
+            async with self._lock:
+                try:
+                    if self._conn is None:
+                        conn = await self.db.write_engine.connect()
+                        self._conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                    got = await self._conn.scalar(
+                        text("SELECT pg_try_advisory_lock(:space, :item)"),
+                        {"space": self.space, "item": item},
+                    )
+                except Exception:
+                    await self._drop()
+                    raise
+            if not got:
+                return False
+        self._held.add(item)
+        return True
+
+    async def release(self, item: int) -> None:
+        if item not in self._held:
+            return
+        self._held.discard(item)
+        if self.db.dialect == "postgresql" and self._conn is not None:
+            async with self._lock:
+                try:
+                    await self._conn.execute(
+                        text("SELECT pg_advisory_unlock(:space, :item)"),
+                        {"space": self.space, "item": item},
+                    )
+                except Exception as exc:
+                    log.warning("claims: unlock of %s failed (%s); reconnecting", item, exc)
+                    await self._drop()
+
+    async def _drop(self) -> None:
+        """Forget the connection (and with it every claim this process held)."""
+        conn, self._conn = self._conn, None
+        self._held.clear()
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._drop()

@@ -64,6 +64,7 @@ async def start(runtime: Any) -> None:
         await service.resume()
     except Exception as exc:  # e.g. a database not yet migrated to the voice tables
         log.warning("voice: pending transcripts not resumed: %s", exc)
+    service.start_sweeping()
 
 
 @features.on_stop

@@ -55,6 +55,7 @@ from speech.backends import TranscriptionUnavailable
 from speech.worker import SpeechWorker
 from storage.db import Database
 from storage.files import BadKey, FileStore, LocalFileStore, key_of_legacy_path
+from storage.leader import Claims
 from storage.models import CaseMember, Evidence
 from storage.voice_models import VoiceTranscript, VoiceTranscriptVersion
 
@@ -64,6 +65,8 @@ AUDIO_KINDS = frozenset({"voice", "audio"})
 #: Telegram's Bot API serves files up to 20 MB; a longer recording is kept but not transcribed.
 MAX_AUDIO_BYTES = 20 * 1024 * 1024
 MAX_TEXT = 4000
+#: How often every process looks for pending transcripts nobody works on (a replica died).
+SWEEP_SECONDS = 60.0
 
 #: file_ref → the file's bytes, one per channel (Telegram: getFile and download; see
 #: :meth:`VoiceService.register_fetcher`).
@@ -271,7 +274,10 @@ class VoiceService:
 
     Each voice message is one asyncio task; the CPU work happens in :class:`SpeechWorker`'s
     processes. A task interrupted by a restart leaves its transcript ``pending``;
-    :meth:`resume` picks it up again at the next start.
+    :meth:`resume` picks it up again at the next start, and :meth:`sweep` every
+    :data:`SWEEP_SECONDS` on every replica (one that died leaves its work to the others). A
+    transcript is worked on under a claim (:class:`storage.leader.Claims`), so replicas that
+    reach the same one do not both transcribe it.
     """
 
     def __init__(
@@ -291,7 +297,10 @@ class VoiceService:
         self.fetchers: dict[str, Fetcher] = {}
         self.deliver = deliver
         self.clock = clock
+        self.claims = Claims(db)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._scheduled: set[int] = set()
+        self._sweeper: asyncio.Task[None] | None = None
 
     def register_fetcher(self, channel: str, fetch: Fetcher) -> None:
         """How to get a file of ``channel`` by its ``file_ref`` when the bytes were not given to
@@ -305,9 +314,17 @@ class VoiceService:
         return await fetch(file_ref)
 
     def schedule(self, transcript_id: int) -> None:
+        if transcript_id in self._scheduled:  # already being worked on in this process
+            return
+        self._scheduled.add(transcript_id)
         task = asyncio.create_task(self._guarded(transcript_id))
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+
+        def done(t: asyncio.Task[None]) -> None:
+            self._tasks.discard(t)
+            self._scheduled.discard(transcript_id)
+
+        task.add_done_callback(done)
 
     def after_commit(self, transcript_id: int) -> Callable[[], Awaitable[list[QueuedMessage]]]:
         """For ``turn.after_commit``: start the work, deliver nothing now."""
@@ -323,11 +340,40 @@ class VoiceService:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    def start_sweeping(self, every: float = SWEEP_SECONDS) -> None:
+        """Look for abandoned pending transcripts every ``every`` seconds (see :meth:`sweep`)."""
+
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(every)
+                try:
+                    await self.sweep()
+                except Exception as exc:
+                    log.warning("voice: sweep for pending transcripts failed: %s", exc)
+
+        self._sweeper = asyncio.create_task(loop(), name="voice-sweep")
+
     async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.claims.close()
         await asyncio.to_thread(self.worker.close)
+
+    async def sweep(self) -> None:
+        """Schedule every pending transcript: those another process works on are skipped at
+        their claim, those whose process died are taken over."""
+        async with self.db.read() as session:
+            ids = await session.scalars(
+                select(VoiceTranscript.id).where(VoiceTranscript.status == "pending")
+            )
+            pending = list(ids)
+        for transcript_id in pending:
+            self.schedule(transcript_id)
 
     async def resume(self) -> None:
         """Transcripts left pending (or audio not yet stored) by a stop: start them again."""
@@ -352,11 +398,19 @@ class VoiceService:
 
     async def _guarded(self, transcript_id: int) -> None:
         try:
+            if not await self.claims.try_claim(transcript_id):
+                return  # another replica works on it
+        except Exception as exc:  # the database is unreachable: the next sweep tries again
+            log.warning("voice transcript %s not claimed: %s", transcript_id, exc)
+            return
+        try:
             await self.process(transcript_id)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("voice transcript %s failed", transcript_id)
+        finally:
+            await self.claims.release(transcript_id)
 
     async def process(self, transcript_id: int) -> None:
         async with self.db.read() as session:

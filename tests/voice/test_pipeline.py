@@ -4,6 +4,7 @@ resumed, marked unavailable and the speaker told; corrections are versioned and 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from services.outbox import QueuedMessage
 from services.room import load_room
 from services.voice.feature import correct
 from services.voice.pipeline import AudioIn, VoiceService, accept_audio
-from speech.backends import BackendSpec
+from speech.backends import BackendSpec, Transcript
 from speech.worker import SpeechWorker
 from storage.db import Database
 from storage.models import Case, CaseMember, CaseParty, Evidence, User
@@ -116,3 +117,75 @@ async def test_browser_upload_without_model(db: Database, tmp_path: Path) -> Non
         stored = [r if isinstance(r, bytes) else str(r).encode() for r in raw]
         assert stored and all("邻居".encode() not in r for r in stored)
     await service.stop()
+
+
+class CountingWorker:
+    """Stands in for the speech worker: counts transcriptions, each taking a moment."""
+
+    available = True
+    spec = BackendSpec("fake", None)
+
+    def __init__(self, calls: list[str]) -> None:
+        self.calls = calls
+
+    async def transcribe(self, path: Path, language: str | None) -> Transcript:
+        self.calls.append(path.name)
+        await asyncio.sleep(0.3)
+        return Transcript("我的邻居欠我五千元", language, 2.0, 0.3)
+
+    def close(self) -> None:
+        return None
+
+
+async def test_replicas_transcribe_a_pending_recording_once(db: Database, tmp_path: Path) -> None:
+    """Two services on one database both resume the same pending transcript (two replicas
+    starting, or a sweep meeting a live worker): it is transcribed once, answered once. On
+    SQLite (one process by construction) the same holds for repeated scheduling."""
+    from storage.models import Unit
+
+    async with db.write() as s:
+        s.add(Unit(code="default", name="示例", level="committee", case_prefix="示"))
+    case_id, member_id = await make_room(db)
+    clock = FakeClock()
+    calls: list[str] = []
+    delivered: list[QueuedMessage] = []
+    replicas = 2 if db.dialect == "postgresql" else 1
+    services = [
+        VoiceService(db, tmp_path, CountingWorker(calls), delivered.extend, clock)  # type: ignore[arg-type]
+        for _ in range(replicas)
+    ]
+    async with db.write() as s:
+        room = await load_room(s, case_id)
+        assert room is not None
+        member = room.by_id(member_id)
+        assert member is not None
+        t, _ = await accept_audio(
+            s,
+            services[0],
+            room,
+            member,
+            AudioIn("audio", "web", "upload:2", mime_type="audio/webm;codecs=opus", data=WEBM),
+            audio_message_id=None,
+            language="zh-CN",
+            now=clock.now(),
+        )
+        tid = t.id
+    for service in services:  # each replica: the start-up resume, then a sweep, twice over
+        await service.resume()
+        await service.sweep()
+        await service.sweep()
+    await asyncio.gather(*(service.idle() for service in services))
+    async with db.read() as s:
+        row = await s.get_one(VoiceTranscript, tid)
+    assert row.status == "ready" and row.text == "我的邻居欠我五千元"
+    assert len(calls) == 1, calls
+    assert len(delivered) == 1
+    # Claims are released once the work is done: a later sweep finds nothing to do.
+    for service in services:
+        await service.sweep()
+        await service.idle()
+        assert await service.claims.try_claim(tid)
+        await service.claims.release(tid)
+    assert len(calls) == 1
+    for service in services:
+        await service.stop()
