@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import tempfile
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, assume, given, settings
+from hypothesis import HealthCheck, Phase, assume, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 
@@ -31,6 +32,16 @@ FIGURE = st.integers(min_value=100_001, max_value=99_999_999).filter(lambda f: f
 def renderings(fen: int) -> list[str]:
     yuan = Decimal(fen) / 100
     return [f"{yuan:.2f}", format_amount(yuan), to_capital(yuan), str(fen)]
+
+
+#: What may not touch a figure's rendering for it to be that figure (and not the tail of a
+#: larger one: ¥99,999.99 is inside ¥999,999.99, 玖万… inside 玖拾玖万…).
+_NUMERAL = r"\d,.零壹贰叁肆伍陆柒捌玖拾佰仟万亿"
+
+
+def shows(needle: str, text: str) -> bool:
+    """``needle`` occurs in ``text`` as a whole amount."""
+    return re.search(rf"(?<![{_NUMERAL}]){re.escape(needle)}(?!\d)", text) is not None
 
 
 async def play(world: World, rounds: list[tuple[int, int]]) -> BlindBidding:
@@ -76,9 +87,9 @@ async def leaks(world: World, rounds: list[tuple[int, int]], settled: int | None
                 if row.chat_id == str(author) or fen in figures.get(int(row.chat_id), []):
                     continue  # their own figure (the same amount typed by both is theirs too)
                 text = str(row.payload)
-                found += [f"outbox→{row.chat_id}: {n}" for n in needles if n in text]
+                found += [f"outbox→{row.chat_id}: {n}" for n in needles if shows(n, text)]
             for place, items in (("event", events), ("record", records), ("timer", timers)):
-                found += [f"{place}: {n}" for item in items for n in needles if n in item]
+                found += [f"{place}: {n}" for item in items for n in needles if shows(n, item)]
     return found
 
 
@@ -102,12 +113,23 @@ rounds_strategy = st.lists(st.tuples(FIGURE, FIGURE), min_size=MAX_ROUNDS, max_s
 )
 
 
+def test_a_figure_inside_a_larger_one_is_not_a_leak() -> None:
+    # Found by the property below: the payer's own ¥999,999.99 echoed back to them is not the
+    # claimant's ¥99,999.99.
+    assert not shows("99,999.99", "您的报价 ¥999,999.99 已收到")
+    assert not shows(to_capital(Decimal("99999.99")), to_capital(Decimal("999999.99")))
+    assert not shows("9999999", "99999999")
+    assert shows("99,999.99", "对方报价 ¥99,999.99。")
+    assert shows(to_capital(Decimal("99999.99")), "（" + to_capital(Decimal("99999.99")) + "）")
+
+
 @settings(
     max_examples=12,
     deadline=None,
     phases=[Phase.explicit, Phase.generate],
     suppress_health_check=[HealthCheck.too_slow],
 )
+@example([(7154983, 9999999), (99999999, 296064), (99999999, 106469)])
 @given(rounds_strategy)
 def test_blind_bidding_property(rounds: list[tuple[int, int]]) -> None:
     first = next((i for i, (p, c) in enumerate(rounds) if p >= c), None)
