@@ -269,13 +269,9 @@ class SearchEngine:
         """The ``top`` articles for ``question``, best first."""
         filters = filters or SearchFilters()
         mask = self._mask(filters)
-        hits: list[Hit] = []
-        seen: set[int] = set()
-        for cited in extract_citations(question, self.resolver):
-            i = self._by_citation.get((cited.law or "", cited.number, cited.suffix))
-            if i is not None and i not in seen and (mask is None or mask[i]):
-                seen.add(i)
-                hits.append(self._hit(i, 1.0, (), "citation"))
+        cited = self.cited(question, mask)
+        hits = [self._hit(i, 1.0, (), "citation") for i in cited]
+        seen = set(cited)
         # The lexicon helps keyword ranking alone (R@5 0.391 → 0.408 on STARD dev) and is
         # neutral once dense vectors are used (0.565 → 0.562), so it serves the keyword-only
         # mode: before the dense index is built, or with KB_DENSE=0 (docs/benchmarks.md).
@@ -294,6 +290,16 @@ class SearchEngine:
             via = "keyword" if not ranking.dense_used else ("both" if in_kw else "dense")
             hits.append(self._hit(int(i), float(score), terms, via))
         return hits
+
+    def cited(self, question: str, mask: npt.NDArray[np.bool_] | None = None) -> list[int]:
+        """Positions of the articles ``question`` cites by number, in order, once each; a search
+        puts them first."""
+        found: list[int] = []
+        for cited in extract_citations(question, self.resolver):
+            i = self._by_citation.get((cited.law or "", cited.number, cited.suffix))
+            if i is not None and i not in found and (mask is None or mask[i]):
+                found.append(i)
+        return found
 
     def _hit(self, i: int, score: float, terms: Sequence[str], via: str) -> Hit:
         d = self.docs[i]

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import select, text
 
 from core.clock import FakeClock
+from mediation.replies import Reply
 from services.outbox import QueuedMessage
 from services.room import load_room
 from services.voice.feature import correct
@@ -52,6 +53,28 @@ async def no_fetch(ref: str) -> bytes:
     raise AssertionError("a browser upload is never fetched again")
 
 
+async def upload(
+    db: Database, service: VoiceService, case_id: int, member_id: int, ref: str, clock: FakeClock
+) -> tuple[VoiceTranscript, Reply, CaseMember]:
+    """A browser-style recording (bytes in hand) posted in the room by ``member_id``."""
+    async with db.write() as s:
+        room = await load_room(s, case_id)
+        assert room is not None
+        member = room.by_id(member_id)
+        assert member is not None
+        t, notice = await accept_audio(
+            s,
+            service,
+            room,
+            member,
+            AudioIn("audio", "web", ref, mime_type="audio/webm;codecs=opus", data=WEBM),
+            audio_message_id=None,
+            language="zh-CN",
+            now=clock.now(),
+        )
+    return t, notice, member
+
+
 async def test_browser_upload_without_model(db: Database, tmp_path: Path) -> None:
     from storage.models import Unit
 
@@ -68,23 +91,9 @@ async def test_browser_upload_without_model(db: Database, tmp_path: Path) -> Non
         clock,
     )
     service.register_fetcher("web", no_fetch)
-    async with db.write() as s:
-        room = await load_room(s, case_id)
-        assert room is not None
-        member = room.by_id(member_id)
-        assert member is not None
-        t, notice = await accept_audio(
-            s,
-            service,
-            room,
-            member,
-            AudioIn("audio", "web", "upload:1", mime_type="audio/webm;codecs=opus", data=WEBM),
-            audio_message_id=None,
-            language="zh-CN",
-            now=clock.now(),
-        )
-        assert notice.text.key == "voice.unavailable"
-        tid = t.id
+    t, notice, member = await upload(db, service, case_id, member_id, "upload:1", clock)
+    assert notice.text.key == "voice.unavailable"
+    tid = t.id
     async with db.read() as s:
         ev = (await s.execute(select(Evidence))).scalar_one()
     assert ev.stored_path and ev.stored_path.endswith(".webm")
@@ -154,22 +163,8 @@ async def test_replicas_transcribe_a_pending_recording_once(db: Database, tmp_pa
         VoiceService(db, tmp_path, CountingWorker(calls), delivered.extend, clock)  # type: ignore[arg-type]
         for _ in range(replicas)
     ]
-    async with db.write() as s:
-        room = await load_room(s, case_id)
-        assert room is not None
-        member = room.by_id(member_id)
-        assert member is not None
-        t, _ = await accept_audio(
-            s,
-            services[0],
-            room,
-            member,
-            AudioIn("audio", "web", "upload:2", mime_type="audio/webm;codecs=opus", data=WEBM),
-            audio_message_id=None,
-            language="zh-CN",
-            now=clock.now(),
-        )
-        tid = t.id
+    t, _, _ = await upload(db, services[0], case_id, member_id, "upload:2", clock)
+    tid = t.id
     for service in services:  # each replica: the start-up resume, then a sweep, twice over
         await service.resume()
         await service.sweep()
