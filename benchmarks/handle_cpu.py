@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app.runtime import build_runtime  # noqa: E402
 from core.config import Settings  # noqa: E402
-from main import build_runtime  # noqa: E402
 from mediation import intake  # noqa: E402
 from services import inbox  # noqa: E402
 from services.inbound import Inbound  # noqa: E402

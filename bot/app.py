@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from telegram import Bot, BotCommand, Update
@@ -149,6 +150,28 @@ class TelegramBot:
     def bot(self) -> Bot:
         bot: Bot = self.application.bot
         return bot
+
+    async def fetch_file(self, file_ref: str) -> bytes:
+        """A file's bytes by its Telegram file id (getFile, then the file URL): how the voice
+        pipeline reads this channel's recordings."""
+        file = await self.application.bot.get_file(file_ref)
+        return bytes(await file.download_as_bytearray())
+
+    def memory_gauges(self) -> dict[str, Callable[[], int]]:
+        """Sizes of this channel's per-chat structures, for the memory probe."""
+        app, sender, proc = self.application, self.sender, self.application.update_processor
+        return {
+            "ptb_chat_data": lambda: len(app.chat_data),
+            "ptb_user_data": lambda: len(app.user_data),
+            "ptb_update_queue": app.update_queue.qsize,
+            "processor_locks": lambda: len(getattr(proc, "_locks", ())),
+            "tg_in_flight": lambda: len(self._in_flight),
+            "sender_queues": lambda: len(sender._queues),
+            "sender_buckets": lambda: len(sender._buckets),
+            "sender_workers": lambda: len(sender._workers),
+            "sender_known": lambda: len(sender._known),
+            "sender_parts_sent": lambda: len(sender._parts_sent),
+        }
 
     def _parse(self, raw: dict[str, Any]) -> Inbound | None:
         return to_inbound(Update.de_json(raw, self.bot))

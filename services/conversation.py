@@ -32,6 +32,7 @@ from services.delivery import Address, Outgoing
 from services.inbound import Command, Inbound
 from services.legal_hints import suggest_law
 from services.outbox import QueuedMessage, enqueue, render
+from services.shared import SharedServices
 from services.turn import Turn
 from storage.db import Database
 from storage.models import Case, CaseParty, StaffAccount, User
@@ -52,6 +53,7 @@ class ConversationService:
         units: UnitDirectory,
         clock: Clock,
         notify: Notifier | None = None,
+        shared: SharedServices | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
@@ -65,7 +67,7 @@ class ConversationService:
         #: any replica can handle an update another replica stored (see _handle_earlier).
         self.parsers: dict[str, Callable[[dict[str, Any]], Inbound | None]] = {}
         #: Filled by feature start-up hooks (see services.features); shared with every turn.
-        self.extras: dict[str, Any] = {}
+        self.shared = shared if shared is not None else SharedServices()
 
     # ------------------------------------------------------------------ entry point
 
@@ -159,7 +161,7 @@ class ConversationService:
             self.settings,
             self.units,
             self.deep_link,
-            self.extras,
+            self.shared,
             later if later is not None else [],
         )
         replies = await self._dispatch(turn)
@@ -445,7 +447,7 @@ class ConversationService:
             functools.partial(
                 suggest_law,
                 self.db,
-                self.extras.get("kb"),
+                self.shared.kb,
                 turn.out.sender,
                 DisputeType(case.dispute_type).value,
                 f"{case.facts}\n{case.claims}",

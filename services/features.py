@@ -15,7 +15,6 @@ import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +22,7 @@ from mediation import intake
 from mediation.replies import Reply
 from services.inbound import Command
 from services.outbox import QueuedMessage
+from services.shared import LifeHook
 from services.turn import Turn
 from storage.models import StaffAccount, Timer
 
@@ -42,16 +42,15 @@ IntakeHook = Callable[
     [Turn, intake.IntakeDraft, intake.Input], Awaitable[intake.IntakeResult | None]
 ]
 
-LifeHook = Callable[[Any], Awaitable[None]]
 TimerHandler = Callable[[AsyncSession, Timer, datetime], Awaitable[list[QueuedMessage]]]
 
 COMMANDS: dict[str, CommandHandler] = {}
 ACTIONS: dict[str, ActionHandler] = {}
 MESSAGE_HOOKS: list[MessageHook] = []
 INTAKE_HOOKS: list[IntakeHook] = []
-#: Called with the ``main.Runtime`` at start and stop: features build what they need (a
-#: render pool, a sealer…) and put it in ``runtime.extras``, which handlers see as
-#: ``turn.extras``.
+#: Called with the runtime (as a :class:`~services.shared.FeatureHost`) at start and stop:
+#: features build what they need (a render pool, a sealer…) and put it in their attribute of
+#: ``host.shared``, which handlers see as ``turn.shared``.
 ON_START: list[LifeHook] = []
 ON_STOP: list[LifeHook] = []
 #: Durable timer kinds (see services.timers): registered on the TimerService at start.

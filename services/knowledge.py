@@ -1,5 +1,5 @@
 """The knowledge base's life in the service: import on first start, keyword search at once,
-the dense index built in the background; shared with every feature as ``extras["kb"]``.
+the dense index built in the background; shared with every feature as ``shared.kb``.
 
 Start-up never waits for the import or the indexes: the web server and the bot come up at
 once, and the search answers as soon as its keyword index is ready (seconds from the cache;
@@ -14,18 +14,15 @@ import asyncio
 import contextlib
 import logging
 import os
-from typing import Any
 
 from services import features
+from services.shared import FeatureHost
 
 log = logging.getLogger(__name__)
 
-KB_KEY = "kb"
-_TASK_KEY = "kb_start_task"
-
 
 @features.on_start
-async def start_kb(runtime: Any) -> None:
+async def start_kb(runtime: FeatureHost) -> None:
     if not runtime.settings.kb_enabled:
         return
     from legal_kb.service import KnowledgeBase
@@ -45,7 +42,7 @@ async def start_kb(runtime: Any) -> None:
         log.info("knowledge base: %s", message)
 
     kb = KnowledgeBase(runtime.db, runtime.settings.data_dir, encoder=encoder, progress=progress)
-    runtime.extras[KB_KEY] = kb
+    runtime.shared.kb = kb
 
     async def prepare() -> None:
         from legal_kb.imports import ensure_kb
@@ -57,16 +54,16 @@ async def start_kb(runtime: Any) -> None:
         except Exception:
             log.exception("knowledge base could not start; legal search is unavailable")
 
-    runtime.extras[_TASK_KEY] = asyncio.create_task(prepare(), name="kb-start")
+    runtime.shared.kb_start = asyncio.create_task(prepare(), name="kb-start")
 
 
 @features.on_stop
-async def stop_kb(runtime: Any) -> None:
-    task = runtime.extras.pop(_TASK_KEY, None)
+async def stop_kb(runtime: FeatureHost) -> None:
+    task, runtime.shared.kb_start = runtime.shared.kb_start, None
     if task is not None and not task.done():
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
-    kb = runtime.extras.pop(KB_KEY, None)
+    kb, runtime.shared.kb = runtime.shared.kb, None
     if kb is not None:
         await kb.close()

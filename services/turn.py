@@ -19,6 +19,7 @@ from services.delivery import Outgoing
 from services.inbound import Inbound
 from services.outbox import QueuedMessage
 from services.room import Content, Room, load_room
+from services.shared import SharedServices
 from storage.models import Case, CaseMember
 
 
@@ -32,8 +33,8 @@ class Turn:
     settings: Settings
     units: UnitDirectory
     deep_link: Callable[[str], str | None]
-    #: Services features built at start-up (render pool, sealer…): see services.features.
-    extras: dict[str, Any] = field(default_factory=dict)
+    #: Services features built at start-up (render pool, sealer…): see services.shared.
+    shared: SharedServices = field(default_factory=SharedServices)
     #: Work to do after this turn's transaction commits (slow lookups must not hold the write
     #: lock); each callable runs its own transactions and returns messages to deliver.
     after_commit: list[Callable[[], Awaitable[list[QueuedMessage]]]] = field(default_factory=list)

@@ -200,7 +200,7 @@ def local_store(settings: object) -> LocalFileStore:
 
 
 def store_from_settings(settings: object) -> FileStore:
-    """The store ``FILE_STORE`` names (the one composition point is ``main.build_runtime``)."""
+    """The store ``FILE_STORE`` names (the one composition point is ``app.runtime.build_runtime``)."""
     kind = getattr(settings, "file_store", "local")
     if kind == "s3":
         from storage.s3 import S3Config, S3FileStore

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from main import Runtime
+    from app.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ from i18n import normalise_language, translate
 from services.rate_limits import SharedRateLimiter
 
 if TYPE_CHECKING:
-    from main import Runtime
+    from app.runtime import Runtime
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -50,9 +50,10 @@ from services.delivery import Address, Outgoing
 from services.room import Room, label_of, load_room
 from storage.document_models import Document, WebAppLogin
 from storage.models import StaffAccount, User
+from web.chat import CHAT
 
 if TYPE_CHECKING:
-    from main import Runtime
+    from app.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ def _browser_user(request: web.Request, runtime: Runtime) -> int | None:
     """The browser chat's logged-in user (a party without Telegram), when no ``initData``
     came: the same page, authenticated by the chat's session cookie (web.chat.session).
     A cookie-authenticated POST must come from our own origin (no cross-site signing)."""
-    chat = runtime.extras.get("webchat")
+    chat = request.app.get(CHAT)
     if chat is None:
         return None
     if request.method == "POST" and (
@@ -287,7 +288,7 @@ async def submit(request: web.Request) -> web.Response:
     if png is None and typed is None:
         return _error(400, "empty", language)
     try:
-        services = services_of(runtime.extras)
+        services = services_of(runtime.shared)
     except RuntimeError:
         return _error(503, "unavailable", language)
     queued: list[Any] = []
@@ -338,7 +339,7 @@ async def submit(request: web.Request) -> web.Response:
             response = _error(400, "bad_image", language)
         else:
             if sealing:
-                wake_after_commit(session, runtime.extras)
+                wake_after_commit(session, runtime.shared)
             response = web.json_response(
                 {
                     "ok": True,
@@ -350,9 +351,6 @@ async def submit(request: web.Request) -> web.Response:
             )
         queued = await out.flush(session)
     runtime.deliver(queued)
-    chat = runtime.extras.get("webchat")
-    if chat is not None and queued:
-        chat.channel.dispatcher.wake()
     return response
 
 

@@ -31,7 +31,7 @@ from storage.document_models import Document
 from web.security import is_pdf
 
 if TYPE_CHECKING:
-    from main import Runtime
+    from app.runtime import Runtime
 
 MAX_UPLOAD = 20 * 1024 * 1024
 HEADERS = {
@@ -103,7 +103,7 @@ def _details(language: str, runtime: Runtime, doc: Document) -> str:
         ("parties", names),
         ("sealed_at", sealed),
         ("file_sha", doc.pdf_sha256 or ""),
-        ("certificate", services_of(runtime.extras).sealer.fingerprint),
+        ("certificate", services_of(runtime.shared).sealer.fingerprint),
     ]
     items = "".join(
         f"<dt>{_t(language, 'field_' + k)}</dt><dd><code>{html.escape(v)}</code></dd>"
@@ -169,7 +169,7 @@ async def check(request: web.Request) -> web.Response:
     if not is_pdf(pdf):  # by content, not by the file's name
         message = html.escape(translate(language, "security.unsupported_type"))
         return _render(language, f"<p>{message}</p>" + _form(language, request), 415)
-    sealer = services_of(runtime.extras).sealer
+    sealer = services_of(runtime.shared).sealer
     result = await verify_async(pdf, trusted=[sealer.certificate_pem])
     same = hmac.compare_digest(result.sha256, doc.pdf_sha256 or "")
     if result.ok and same:

@@ -1,6 +1,6 @@
 """Signing and sealing timings through the real service (stand-in Bot API, SQLite, render pool).
 
-Plays ``--cases`` whole mediations with ``services.agreements.demo`` in one running service and
+Plays ``--cases`` whole mediations with ``app.demo`` in one running service and
 reports, per step, p50 / p95 / max in milliseconds:
 
 - ``webapp_sign_http``: a Mini App signature POST (initData HMAC, replay check, PNG stored,
@@ -42,9 +42,9 @@ def summary(values: list[float]) -> dict[str, float | int]:
 
 
 async def main(cases: int) -> dict[str, object]:
+    from app.demo import DEMO_TOKEN, run_demo
     from documents.seal import Sealer
     from documents.verify import verify_async
-    from services.agreements.demo import DEMO_TOKEN, run_demo
     from services.agreements.initdata import check_init_data, sign_init_data
 
     timings: dict[str, list[float]] = {}

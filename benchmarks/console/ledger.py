@@ -388,7 +388,7 @@ async def run(args: argparse.Namespace) -> int:
         settings = Settings.from_env(
             {"DATA_DIR": str(tmp_path / "var"), "UNITS_FILE": str(units_file), "DATABASE_URL": url}
         )
-        from main import Runtime
+        from app.runtime import Runtime
         from services.conversation import ConversationService
         from web.app import create_app
         from web.console import add_console

@@ -29,7 +29,7 @@ from aiohttp import web  # noqa: E402
 from bot.standin import StandinBotAPI  # noqa: E402
 from core import crypto  # noqa: E402
 from storage.models import Case, CaseMember, CaseParty, User  # noqa: E402
-from tests.webchat.harness import chat_service  # noqa: E402
+from tests.webchat.harness import chat_of, chat_service  # noqa: E402
 from web.chat.session import COOKIE  # noqa: E402
 
 
@@ -118,7 +118,7 @@ async def main() -> None:
             _gateway,
         ):
             pairs = await seed(runtime, args.rooms)
-            chat = runtime.extras["webchat"]
+            chat = chat_of(runtime)
             latencies: list[float] = []
             cpu0, t0 = time.process_time(), time.perf_counter()
             async with aiohttp.ClientSession() as http:

@@ -20,6 +20,7 @@ from core.config import Settings
 from i18n import translate
 from mediation.replies import Msg, Reply, button
 from services.delivery import Address, Outgoing
+from services.shared import SharedServices
 from storage.files import FileStore, local_store
 
 if TYPE_CHECKING:
@@ -28,17 +29,13 @@ if TYPE_CHECKING:
     from documents.seal import Sealer
     from services.agreements.jobs import DocumentJobs
 
-EXTRAS_KEY = "agreements"
-#: Tests and the demo may put a shared pool / sealer here before start-up.
-POOL_KEY = "render_pool"
-SEALER_KEY = "sealer"
 AGREEMENT = "mediation_agreement"
 APPLICATION = "judicial_confirmation_application"
 
 
 @dataclass
 class AgreementServices:
-    """What the feature built at start-up (``runtime.extras["agreements"]``)."""
+    """What the feature built at start-up (``shared.agreements``)."""
 
     settings: Settings
     pool: RenderPool
@@ -68,11 +65,10 @@ class AgreementServices:
         return webapp_enabled(self.settings)
 
 
-def services_of(extras: dict[str, Any]) -> AgreementServices:
-    found = extras.get(EXTRAS_KEY)
-    if not isinstance(found, AgreementServices):
+def services_of(shared: SharedServices) -> AgreementServices:
+    if shared.agreements is None:
         raise RuntimeError("the agreements feature was not started (services.features.ON_START)")
-    return found
+    return shared.agreements
 
 
 def public_base(settings: Settings) -> str:
@@ -143,12 +139,11 @@ def send(out: Outgoing, address: Address, text: Msg, rows: Sequence[Sequence[Btn
     out.send_payload(address, text_payload(address, text, rows))
 
 
-def wake_after_commit(session: AsyncSession, extras: dict[str, Any]) -> None:
+def wake_after_commit(session: AsyncSession, shared: SharedServices) -> None:
     """Wake the render job once this transaction commits (it may not see the rows before)."""
-    found = extras.get(EXTRAS_KEY)
-    if not isinstance(found, AgreementServices):
+    if shared.agreements is None:
         return
-    jobs = found.jobs
+    jobs = shared.agreements.jobs
     event.listen(session.sync_session, "after_commit", lambda _s: jobs.wake(), once=True)
 
 

@@ -369,7 +369,7 @@ async def maybe_apply(turn: Turn, jc: JudicialConfirmation, room: Room) -> list[
     await turn.session.flush()
     jc.status, jc.court, jc.court_basis = "applied", court.court, court.basis.value
     jc.application_id, jc.updated_at = doc.id, turn.now
-    wake_after_commit(turn.session, turn.extras)
+    wake_after_commit(turn.session, turn.shared)
     return [reply("agreements.jc_generating", court=court.court)]
 
 

@@ -372,7 +372,7 @@ async def check_content(turn: Turn, content: dict[str, Any]) -> Msg | None:
     missing = missing_fields(spec, content)
     if missing:
         return Msg("agreements.err_missing_fields", {"fields": ", ".join(missing)})
-    renderer = services_of(turn.extras).pool.renderer
+    renderer = services_of(turn.shared).pool.renderer
     try:
         quoted = renderer.quoted_texts(spec)
         built = await asyncio.to_thread(renderer.build, AGREEMENT, content, "zh-CN", quoted)
@@ -461,7 +461,7 @@ async def send_version(
         author=room.of_staff(staff.id),
     )
     turn.set_state(STATE, None)
-    wake_after_commit(session, turn.extras)
+    wake_after_commit(session, turn.shared)
     return [reply("agreements.version_created", version=number, sha=sha)]
 
 

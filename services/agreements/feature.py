@@ -315,7 +315,7 @@ async def _retry(turn: Turn, who: features.Who, doc_id: int) -> list[Reply]:
     if room is None or who.staff is None or room.case.mediator_id != who.staff.id:
         return [reply("staff.not_allowed")]
     doc.render_status, doc.render_error = "pending", None
-    wake_after_commit(turn.session, turn.extras)
+    wake_after_commit(turn.session, turn.shared)
     return [reply("agreements.retrying")]
 
 
@@ -374,7 +374,7 @@ async def _sign_text(
             return [reply("agreements.declined_ok", version=doc.version)]
         sealing = await signing.sign(
             turn.session,
-            services_of(turn.extras),
+            services_of(turn.shared),
             doc,
             room,
             signer,
@@ -392,5 +392,5 @@ async def _sign_text(
         return [Reply(exc.msg)]
     turn.set_state(INPUT, None)
     if sealing:
-        wake_after_commit(turn.session, turn.extras)
+        wake_after_commit(turn.session, turn.shared)
     return []

@@ -3,11 +3,11 @@
 At start: this feature's tables (when the migrations predate them), the statute source, the
 render pool (spawned and warmed now, not on the first request), the committee's seal (a key and
 self-signed certificate are generated in ``DATA_DIR/keys`` on first start unless
-``MEDIATION_SEAL_KEY_FILE`` / ``MEDIATION_SEAL_CERT_FILE`` name existing PEM files), the Telegram
-sender's file root, and the render job. Everything lands in ``runtime.extras["agreements"]``.
+``MEDIATION_SEAL_KEY_FILE`` / ``MEDIATION_SEAL_CERT_FILE`` name existing PEM files) and the
+render job. Everything lands in ``shared.agreements``.
 
-Tests and the demo may put a running pool under ``extras["render_pool"]`` (and a sealer under
-``extras["sealer"]``) before start-up; a given pool is used and left open for its owner.
+Tests and the demo may set ``shared.render_pool`` (and ``shared.sealer``) before start-up; a
+given pool is used and left open for its owner.
 """
 
 from __future__ import annotations
@@ -15,22 +15,17 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-from typing import Any
 
 from core.config import ConfigError, Settings
 from documents.pool import RenderPool
 from documents.seal import Sealer
 from mediation.units import UnitDirectory
 from services import features
-from services.agreements.common import (
-    EXTRAS_KEY,
-    POOL_KEY,
-    SEALER_KEY,
-    AgreementServices,
-)
+from services.agreements.common import AgreementServices
 from services.agreements.jobs import DocumentJobs
 from services.agreements.statutes import LawsDbStatutes
 from services.agreements.store import ensure_tables
+from services.shared import FeatureHost
 
 #: Environment variables of this feature (``MEDIATION_*`` reach ``Settings.extra``).
 ENV_SEAL_KEY = "MEDIATION_SEAL_KEY_FILE"
@@ -63,45 +58,38 @@ def load_sealer(settings: Settings, units: UnitDirectory) -> Sealer:
 
 
 @features.on_start
-async def start(runtime: Any) -> None:
-    settings: Settings = runtime.settings
-    extras: dict[str, Any] = runtime.extras
-    await ensure_tables(runtime.db)
+async def start(host: FeatureHost) -> None:
+    settings = host.settings
+    await ensure_tables(host.db)
     statutes = LawsDbStatutes()
-    given = extras.get(POOL_KEY)
-    pool = given if isinstance(given, RenderPool) else None
+    given = host.shared.render_pool
+    pool = given
     if pool is None:
         pool = RenderPool(render_workers(settings), statutes=statutes, timeout=120)
         await pool.start()
-    given_sealer = extras.get(SEALER_KEY)
-    sealer = (
-        given_sealer
-        if isinstance(given_sealer, Sealer)
-        else await asyncio.to_thread(load_sealer, settings, runtime.units)
-    )
-    telegram = runtime.telegram
-    if telegram is not None and telegram.sender.files is None:
-        telegram.sender.files = runtime.files
+    sealer = host.shared.sealer
+    if sealer is None:
+        sealer = await asyncio.to_thread(load_sealer, settings, host.units)
     jobs = DocumentJobs(
-        db=runtime.db,
+        db=host.db,
         settings=settings,
-        units=runtime.units,
-        clock=runtime.clock,
+        units=host.units,
+        clock=host.clock,
         pool=pool,
         sealer=sealer,
-        deliver=runtime.deliver,
-        files=runtime.files,
+        deliver=host.deliver,
+        files=host.files,
     )
-    extras[EXTRAS_KEY] = AgreementServices(
-        settings, pool, sealer, statutes, jobs, owns_pool=given is None, files=runtime.files
+    host.shared.agreements = AgreementServices(
+        settings, pool, sealer, statutes, jobs, owns_pool=given is None, files=host.files
     )
     await jobs.start()
 
 
 @features.on_stop
-async def stop(runtime: Any) -> None:
-    services = runtime.extras.pop(EXTRAS_KEY, None)
-    if not isinstance(services, AgreementServices):
+async def stop(host: FeatureHost) -> None:
+    services, host.shared.agreements = host.shared.agreements, None
+    if services is None:
         return
     await services.jobs.stop()
     if services.owns_pool:

@@ -165,5 +165,5 @@ async def issue_records(turn: Turn, staff: StaffAccount, room: Room) -> list[Rep
             return [reply("agreements.err_missing_fields", fields=", ".join(missing))]
     for kind, content in forms:
         await queue_issued_document(turn, room, staff, kind, content)
-    wake_after_commit(turn.session, turn.extras)
+    wake_after_commit(turn.session, turn.shared)
     return [reply("agreements.records_generating", number=room.case.number)]

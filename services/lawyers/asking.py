@@ -65,7 +65,7 @@ async def answer(
     buttons: tuple[tuple[Button, ...], ...] = (),
 ) -> list[Reply]:
     """The assistant's answer now; the LLM's phrasing after commit, when configured."""
-    ctx = context_of(turn.extras)
+    ctx = context_of(turn.shared)
     if ctx is None or ctx.kb is None:
         return [reply("lawyers.assistant_unavailable")]
     try:
@@ -205,7 +205,7 @@ async def request_lawyer(turn: Turn, who: Who, text: str) -> list[Reply]:
         question = _question(text) if text.strip() else None
     except InvalidInput as exc:
         return [reply(exc.key, **exc.params)]
-    ctx = context_of(turn.extras)
+    ctx = context_of(turn.shared)
     settings = ctx.settings if ctx else LawyerSettings.from_settings(turn.settings)
     widen_after = timedelta(minutes=settings.widen_minutes)
     consultation: Consultation | None = None

@@ -63,7 +63,7 @@ async def _find(kb: KnowledgeBase, query: str) -> list[Card] | Reply:
 
 
 async def law(turn: Turn, who: Who, query: str) -> list[Reply]:
-    ctx = context_of(turn.extras)
+    ctx = context_of(turn.shared)
     if ctx is None or ctx.kb is None:
         return [reply("lawyers.assistant_unavailable")]
     query = query.strip()[:300]
@@ -90,7 +90,7 @@ async def law(turn: Turn, who: Who, query: str) -> list[Reply]:
 
 async def post(turn: Turn, who: Who, index: str) -> list[Reply]:
     """Post card ``index`` of the last ``/law`` into the room, to the current audience."""
-    ctx = context_of(turn.extras)
+    ctx = context_of(turn.shared)
     cited = turn.state("law_cards") or []
     if ctx is None or ctx.kb is None or not index.isdigit() or int(index) >= len(cited):
         return [reply("bot.stale_button")]

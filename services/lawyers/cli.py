@@ -60,7 +60,7 @@ def add_lawyer_commands(subparsers: Any) -> None:
 
 
 def _run(settings: Settings, work: Any) -> int:
-    from main import prepare
+    from core.startup import prepare
 
     prepare(settings)
 

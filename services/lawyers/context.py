@@ -4,7 +4,7 @@ Why: feature handlers get a :class:`~services.turn.Turn` (one event's session an
 but the assistant also needs the process-wide knowledge base, the LLM settings and a way to
 deliver messages produced after the turn (the LLM's phrasing arrives seconds later). The
 feature's start hook (``services.lawyers.handlers``) builds a :class:`LawyerContext` and puts it
-in ``runtime.extras`` under :data:`EXTRA_KEY`; handlers find it as ``turn.extras``.
+in ``shared.lawyers``; handlers find it as ``turn.shared.lawyers``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from legal_kb.service import KnowledgeBase
 from services.lawyers.settings import LawyerSettings
 from services.outbox import QueuedMessage
+from services.shared import SharedServices
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -72,12 +73,5 @@ class LawyerContext:
             await self.kb.close()
 
 
-#: Key of the context in ``runtime.extras`` / ``turn.extras``.
-EXTRA_KEY = "lawyers"
-#: Key of the shared knowledge base (made here when no other feature has made one).
-KB_KEY = "kb"
-
-
-def context_of(extras: dict[str, Any]) -> LawyerContext | None:
-    found = extras.get(EXTRA_KEY)
-    return found if isinstance(found, LawyerContext) else None
+def context_of(shared: SharedServices) -> LawyerContext | None:
+    return shared.lawyers

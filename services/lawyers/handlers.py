@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from legal_kb.service import KnowledgeBase
 from mediation import intake
@@ -22,8 +21,9 @@ from services import features
 from services.features import Who
 from services.inbound import Command
 from services.lawyers import asking, cards, dispatch, lawyer_side
-from services.lawyers.context import EXTRA_KEY, KB_KEY, LawyerContext
+from services.lawyers.context import LawyerContext
 from services.lawyers.settings import LawyerSettings
+from services.shared import FeatureHost
 from services.turn import Turn
 
 log = logging.getLogger(__name__)
@@ -128,15 +128,14 @@ features.timer(dispatch.TIMER_KIND)(dispatch.widen_due)
 
 
 @features.on_start
-async def start(runtime: Any) -> None:
+async def start(runtime: FeatureHost) -> None:
     """Build the feature's context: the shared knowledge base, LLM settings, delivery.
 
-    Uses the knowledge base another feature put in ``runtime.extras["kb"]``; otherwise makes a
+    Uses the knowledge base another feature put in ``shared.kb``; otherwise makes a
     keyword-only one over the service's database, shares it there and warms it up in the
     background (the first question waits for the index only if it comes before that ends).
     """
-    shared = runtime.extras.get(KB_KEY)
-    kb = shared if isinstance(shared, KnowledgeBase) else None
+    kb = runtime.shared.kb
     context = LawyerContext(
         db=runtime.db,
         kb=kb or KnowledgeBase(runtime.db, runtime.settings.data_dir),
@@ -146,9 +145,9 @@ async def start(runtime: Any) -> None:
         owns_kb=kb is None,
     )
     if context.owns_kb:
-        runtime.extras[KB_KEY] = context.kb
+        runtime.shared.kb = context.kb
         context.warm_up = asyncio.get_running_loop().create_task(_warm(context))
-    runtime.extras[EXTRA_KEY] = context
+    runtime.shared.lawyers = context
 
 
 async def _warm(context: LawyerContext) -> None:
@@ -160,9 +159,9 @@ async def _warm(context: LawyerContext) -> None:
 
 
 @features.on_stop
-async def stop(runtime: Any) -> None:
-    context = runtime.extras.pop(EXTRA_KEY, None)
-    if isinstance(context, LawyerContext):
-        if context.owns_kb and runtime.extras.get(KB_KEY) is context.kb:
-            runtime.extras.pop(KB_KEY, None)
+async def stop(runtime: FeatureHost) -> None:
+    context, runtime.shared.lawyers = runtime.shared.lawyers, None
+    if context is not None:
+        if context.owns_kb and runtime.shared.kb is context.kb:
+            runtime.shared.kb = None
         await context.close()

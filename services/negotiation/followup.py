@@ -133,5 +133,5 @@ async def issue(turn: Turn, staff: StaffAccount, room: Room) -> list[Reply]:
     if missing:
         return [reply("agreements.err_missing_fields", fields=", ".join(missing))]
     await queue_issued_document(turn, room, staff, FOLLOW_UP, content)
-    wake_after_commit(turn.session, turn.extras)
+    wake_after_commit(turn.session, turn.shared)
     return [reply("negotiation.followup_generating", number=room.case.number)]

@@ -18,6 +18,7 @@ from services import features
 from services.inbound import Command
 from services.negotiation import bidding, followup, offers, performance, reminders
 from services.negotiation.common import INPUT, ensure_tables, member_side
+from services.shared import FeatureHost
 from services.turn import Turn, active_room
 
 
@@ -178,7 +179,7 @@ async def payment_timer(session: Any, timer: Any, now: Any) -> Any:
 
 
 @features.on_start
-async def start(runtime: Any) -> None:
+async def start(runtime: FeatureHost) -> None:
     await ensure_tables(runtime.db)
 
 

@@ -42,8 +42,7 @@ RECORD_LANGUAGE = "zh-CN"
 
 
 def service_of(turn: Turn) -> VoiceService | None:
-    service: Any = turn.extras.get("voice")
-    return service if isinstance(service, VoiceService) else None
+    return turn.shared.voice
 
 
 @features.message_hook

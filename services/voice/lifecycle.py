@@ -1,4 +1,5 @@
-"""Start-up and shut-down of the voice feature: the worker pool, the file fetcher, resuming.
+"""Start-up and shut-down of the voice feature: the worker pool and resuming
+(each channel registers how its files are fetched: see ``app.runtime``).
 
 The worker processes start lazily on the first voice message, so a service that never gets
 one never loads a model. Without a usable model (``ASR_BACKEND=none``, ``ASR_MODEL_DIR`` unset
@@ -9,9 +10,10 @@ unavailable; the reason is logged once here.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
+from core.config import Settings
 from services import features
+from services.shared import FeatureHost
 from services.voice.pipeline import VoiceService
 from speech.backends import BackendSpec, model_problem
 from speech.worker import SpeechWorker
@@ -19,7 +21,7 @@ from speech.worker import SpeechWorker
 log = logging.getLogger(__name__)
 
 
-def spec_of(settings: Any) -> BackendSpec:
+def spec_of(settings: Settings) -> BackendSpec:
     return BackendSpec(
         name=settings.asr_backend,
         model_dir=settings.asr_model_dir,
@@ -27,21 +29,8 @@ def spec_of(settings: Any) -> BackendSpec:
     )
 
 
-def telegram_fetcher(runtime: Any) -> Any:
-    """Download a file by id through the Bot API (getFile, then the file URL)."""
-
-    async def fetch(file_ref: str) -> bytes:
-        bot = getattr(runtime, "telegram", None)
-        if bot is None:
-            raise LookupError("Telegram is not configured")
-        file = await bot.application.bot.get_file(file_ref)
-        return bytes(await file.download_as_bytearray())
-
-    return fetch
-
-
 @features.on_start
-async def start(runtime: Any) -> None:
+async def start(runtime: FeatureHost) -> None:
     spec = spec_of(runtime.settings)
     if spec.name == "none":
         log.info("speech-to-text is off (ASR_BACKEND=none): voice messages are kept untranscribed")
@@ -58,8 +47,7 @@ async def start(runtime: Any) -> None:
         runtime.clock,
         files=runtime.files,
     )
-    service.register_fetcher("telegram", telegram_fetcher(runtime))
-    runtime.extras["voice"] = service
+    runtime.shared.voice = service
     try:
         await service.resume()
     except Exception as exc:  # e.g. a database not yet migrated to the voice tables
@@ -68,7 +56,7 @@ async def start(runtime: Any) -> None:
 
 
 @features.on_stop
-async def stop(runtime: Any) -> None:
-    service = runtime.extras.pop("voice", None)
-    if isinstance(service, VoiceService):
+async def stop(runtime: FeatureHost) -> None:
+    service, runtime.shared.voice = runtime.shared.voice, None
+    if service is not None:
         await service.stop()

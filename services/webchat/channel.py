@@ -251,6 +251,12 @@ class MailboxDispatcher:
     def wake(self) -> None:
         self._wakeup.set()
 
+    def submit(self, messages: list[QueuedMessage]) -> None:
+        """Messages queued outside a turn (timers, the console, web routes): move any for the
+        browser now rather than at the next poll (``app.runtime.Sender``)."""
+        if any(m.channel == CHANNEL for m in messages):
+            self.wake()
+
     async def start(self) -> None:
         await self.leadership.start()
         self._task = asyncio.create_task(self._loop(), name="web-mailbox")

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import re
 
+from app.runtime import Runtime
 from bot.standin import StandinBotAPI
 from bot.standin.simulation import SimUser
-from main import Runtime
 from tests.agreements.harness import wait_text
 from tests.e2e.harness import texts
 from tests.e2e.test_intake import walk_intake

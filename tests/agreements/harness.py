@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import web
 
+from app.runtime import Runtime, build_runtime, start_runtime, stop_runtime
 from bot.standin import StandinBotAPI
 from bot.standin.models import SentMessage
 from bot.standin.simulation import SimUser
@@ -23,7 +24,6 @@ from core.clock import Clock
 from core.config import Settings
 from documents.pool import RenderPool
 from documents.seal import Sealer
-from main import Runtime, build_runtime, start_runtime, stop_runtime
 from tests.e2e.harness import TOKEN, free_port, service_env
 
 __all__ = ["TOKEN", "agreement_service", "sign_link", "wait_text"]
@@ -52,8 +52,8 @@ async def agreement_service(
     settings = Settings.from_env(env)
     await asyncio.to_thread(upgrade, settings.database_url)
     runtime = await build_runtime(settings, clock=clock)
-    runtime.extras["render_pool"] = pool
-    runtime.extras["sealer"] = sealer
+    runtime.shared.render_pool = pool
+    runtime.shared.sealer = sealer
     await start_runtime(runtime, timers=clock is None)
     runner = web.AppRunner(create_app(runtime), access_log=None)
     await runner.setup()

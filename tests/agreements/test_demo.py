@@ -6,9 +6,9 @@ import argparse
 import asyncio
 from pathlib import Path
 
+from app.demo import FILES, add_demo_command, run_demo
 from documents.pool import RenderPool
 from documents.seal import Sealer
-from services.agreements.demo import FILES, add_demo_command, run_demo
 from tests.documents.conftest import pdftotext, squash
 
 

@@ -31,8 +31,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from app.runtime import Runtime
 from core.clock import FakeClock
-from main import Runtime
 from mediation.intake import IntakeDraft
 from mediation.validation import id_check_digit
 from services.cases import create_from_intake

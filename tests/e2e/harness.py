@@ -15,11 +15,11 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.runtime import Runtime, build_runtime, start_runtime, stop_runtime
 from bot.standin import StandinBotAPI
 from bot.standin.simulation import SimUser
 from core.clock import Clock
 from core.config import Settings
-from main import Runtime, build_runtime, start_runtime, stop_runtime
 from storage.models import Case, CaseMember, CaseParty, StaffAccount, User
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,7 +67,7 @@ async def running_service(
     await start_runtime(runtime, timers=clock is None)
     # A knowledge base warming up in the background would make what the bot says after a
     # filing (the relevant articles) depend on timing: wait until it can answer.
-    kb = runtime.extras.get("kb")
+    kb = runtime.shared.kb
     if kb is not None:
         async with runtime.db.read() as session:
             laws = (await session.execute(text("SELECT 1 FROM kb_article LIMIT 1"))).first()

@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from app.runtime import Runtime
 from bot.standin import StandinBotAPI
 from bot.standin.simulation import SimUser
-from main import Runtime
 from services.mediators import create_link_code
 from services.staff import create_staff
 from tests.e2e.harness import running_service, texts

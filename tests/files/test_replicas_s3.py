@@ -15,7 +15,7 @@ from cryptography.fernet import Fernet
 
 from bot.standin import StandinBotAPI
 from core.config import Settings
-from main import prepare
+from core.startup import prepare
 from storage.db import Database
 from storage.s3 import S3FileStore
 from tests.conftest import PG_URL, reset_postgres

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from app.runtime import Runtime
 from bot.standin import StandinBotAPI
 from bot.standin.simulation import SimUser
 from core.config import Settings
@@ -23,7 +24,6 @@ from legal_kb import store
 from legal_kb.importers.lawsdb import default_path, read_laws_db
 from legal_kb.imports import LawBatch
 from legal_kb.records import CaseInput
-from main import Runtime
 from services.lawyers.profiles import ProfileInput, save_profile
 from services.mediators import create_link_code
 from services.staff import create_staff

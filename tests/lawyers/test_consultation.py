@@ -133,7 +133,7 @@ async def test_llm_made_up_citation_never_reaches_the_person(
         StandinBotAPI() as standin,
         running_service(standin, var, clock=FakeClock()) as runtime,
     ):
-        context = context_of(runtime.extras)
+        context = context_of(runtime.shared)
         assert context is not None
         context.settings = LawyerSettings(
             llm_base_url=url, llm_api_key="test-key", llm_model="stand-in"
@@ -159,7 +159,7 @@ async def test_llm_made_up_citation_never_reaches_the_person(
         request = seen[0]
         assert request["auth"] == "Bearer test-key" and request["model"] == "stand-in"
         prompt = json.dumps(request["messages"], ensure_ascii=False)
-        article = await runtime.extras["kb"].current_text("劳动合同法", "第三十条")
+        article = await runtime.shared.kb.current_text("劳动合同法", "第三十条")
         assert (
             article.text.replace("\n", "\\n") in prompt and "用人单位拖欠劳动报酬怎么办" in prompt
         )

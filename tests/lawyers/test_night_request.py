@@ -96,7 +96,7 @@ async def test_night_request_assistant_widening_and_morning_lawyer(
         assert "法律信息（不是法律意见）" in reply and "不构成法律意见" in reply
         cited = CITATION_RE.findall(reply)
         assert cited and all("劳动" in c for c in cited)
-        kb = runtime.extras["kb"]
+        kb = runtime.shared.kb
         for citation in cited:
             verdict = await kb.lookup(citation)
             assert verdict is not None and verdict.ok and verdict.in_force, citation

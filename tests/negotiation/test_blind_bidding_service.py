@@ -210,7 +210,7 @@ async def test_console_pages_show_no_figure(world: World) -> None:
     settlement only — and before settlement, nothing but "submitted"."""
     from aiohttp.test_utils import TestClient, TestServer
 
-    from main import Runtime
+    from app.runtime import Runtime
     from services.staff import create_staff
     from tests.console.conftest import login
     from web.app import create_app

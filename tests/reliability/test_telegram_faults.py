@@ -25,9 +25,9 @@ import pytest
 from sqlalchemy import func, select
 
 import bot.botapi
+from app.runtime import Runtime
 from bot.standin import StandinBotAPI
 from bot.standin.simulation import SimUser
-from main import Runtime
 from services.invariants import check
 from storage.models import InboxUpdate
 from tests.e2e.harness import running_service, seed_rooms, service_env, texts

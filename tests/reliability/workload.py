@@ -360,8 +360,8 @@ class Workload:
 
 async def seed_mediators(env: dict[str, str], telegram_ids: list[int]) -> None:
     """One linked mediator account per case (as ``/link`` would leave it)."""
+    from app.runtime import build_runtime
     from core.config import Settings
-    from main import build_runtime
     from storage.migrate import upgrade
 
     settings = Settings.from_env(env)

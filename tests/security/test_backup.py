@@ -72,7 +72,7 @@ def file_hashes(data_dir: Path, url: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A DATA_DIR after a whole mediation played by ``main.py demo`` (kept)."""
-    from services.agreements.demo import run_demo
+    from app.demo import run_demo
 
     saved = (crypto._cipher, crypto._index_key)
     lines: list[str] = []

@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select, text
 
+from app.runtime import Runtime
 from bot.standin import StandinBotAPI
-from main import Runtime
 from services.agreements.contexts import load_parties
 from services.agreements.records import record_form
 from services.room import load_room
@@ -31,7 +31,7 @@ async def seed(env: dict[str, str]) -> tuple[int, int, int]:
 
 
 async def voice_idle(runtime: Runtime) -> None:
-    service = runtime.extras["voice"]
+    service = runtime.shared.voice
     assert isinstance(service, VoiceService)
     await service.idle()
 

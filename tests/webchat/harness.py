@@ -14,14 +14,15 @@ from typing import Any
 
 from aiohttp import web
 
+from app.runtime import Runtime, build_runtime, start_runtime, stop_runtime
 from bot.standin import StandinBotAPI
 from core.clock import Clock
 from core.config import Settings
-from main import Runtime, build_runtime, start_runtime, stop_runtime
 from services.webchat.otp import MemorySmsGateway
 from storage.base import Base
 from storage.registry import metadata
 from tests.e2e.harness import free_port, service_env
+from web.chat import CHAT, ChatApp
 
 DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SHOTS = DOCS_SHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else Path(tempfile.mkdtemp())
@@ -36,6 +37,15 @@ async def create_webchat_tables(runtime: Runtime) -> None:
     async with runtime.db.write() as session:
         conn = await session.connection()
         await conn.run_sync(lambda c: Base.metadata.create_all(c, tables=tables))
+
+
+#: The browser chat mounted for each running harness runtime (see :func:`chat_of`).
+_chats: dict[int, ChatApp] = {}
+
+
+def chat_of(runtime: Runtime) -> ChatApp:
+    """The browser chat of a runtime started by :func:`chat_service`."""
+    return _chats[id(runtime)]
 
 
 @asynccontextmanager
@@ -64,13 +74,15 @@ async def chat_service(
     await asyncio.to_thread(upgrade, settings.database_url)
     runtime = await build_runtime(settings, clock=clock)
     if pool is not None:
-        runtime.extras["render_pool"] = pool
-        runtime.extras["sealer"] = sealer
+        runtime.shared.render_pool = pool
+        runtime.shared.sealer = sealer
     await create_webchat_tables(runtime)
     gateway = MemorySmsGateway()
-    runtime.extras["webchat.sms_gateway"] = gateway
+    runtime.shared.sms_gateway = gateway
     await start_runtime(runtime, timers=clock is None)
-    runner = web.AppRunner(create_app(runtime), access_log=None)
+    app = create_app(runtime)
+    _chats[id(runtime)] = app[CHAT]
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
@@ -78,6 +90,7 @@ async def chat_service(
     finally:
         await runner.cleanup()
         await stop_runtime(runtime)
+        _chats.pop(id(runtime), None)
 
 
 async def login(

@@ -18,14 +18,23 @@ from typing import Any
 import aiohttp
 import pytest
 
+from app.runtime import Runtime
 from bot.standin import StandinBotAPI
 from core import crypto
-from main import Runtime
 from storage.models import StaffAccount, User
 from tests.agreements.harness import wait_text
 from tests.conftest import PG_URL, reset_postgres
 from tests.e2e.harness import add_room, assert_quiet
-from tests.webchat.harness import PHONE_VIEWPORT, bubble, chat_service, incoming, login, say, shot
+from tests.webchat.harness import (
+    PHONE_VIEWPORT,
+    bubble,
+    chat_of,
+    chat_service,
+    incoming,
+    login,
+    say,
+    shot,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -68,7 +77,7 @@ async def test_a_dropped_connection_reconnects_with_nothing_lost_or_doubled(
             gateway,
         ):
             user_id = await seed_room(runtime)
-            chat = runtime.extras["webchat"]
+            chat = chat_of(runtime)
             respondent = standin.user(T_ID)
             ctx = await browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
             page = await ctx.new_page()

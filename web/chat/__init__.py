@@ -38,12 +38,11 @@ from web.chat.render import render_item
 from web.chat.session import ChatSessions
 
 if TYPE_CHECKING:
-    from main import Runtime
+    from app.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).with_name("static")
-EXTRAS_GATEWAY = "webchat.sms_gateway"
 WATCH_SECONDS = 1.0
 HEADERS = {
     "Content-Security-Policy": (
@@ -335,9 +334,9 @@ async def _push(chat: ChatApp, conn: Connection, language: str) -> None:
 def add_chat(app: web.Application, runtime: Runtime, gateway: SmsGateway | None = None) -> ChatApp:
     """Mount the chat at ``/chat``; ``gateway`` overrides ``SMS_GATEWAY`` (tests)."""
     name = runtime.settings.sms_gateway
-    gateway = gateway or runtime.extras.get(EXTRAS_GATEWAY) or make_gateway(name)
+    gateway = gateway or runtime.shared.sms_gateway or make_gateway(name)
     chat = ChatApp(runtime, gateway, dev_gateway=name == "log")
-    runtime.extras["webchat"] = chat
+    runtime.senders.append(chat.channel.dispatcher)
     if runtime.telegram is None:
         # No bot to link to: invitations carry the browser join link instead.
         runtime.conversation.deep_link = lambda token: f"{chat.base}/chat/join/{token}"
@@ -358,7 +357,7 @@ def add_chat(app: web.Application, runtime: Runtime, gateway: SmsGateway | None 
     async def lifecycle(_: web.Application) -> AsyncIterator[None]:
         # Started after the runtime (features' start hooks), so the voice service exists:
         # it reads the page's recordings from where the upload route stored them.
-        voice = runtime.extras.get("voice")
+        voice = runtime.shared.voice
         if voice is not None:
             voice.register_fetcher("web", files.fetcher(runtime.files))
         await chat.channel.start()

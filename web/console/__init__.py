@@ -47,7 +47,7 @@ from web.console.core import (
 from web.console.routes import ROUTES
 
 if TYPE_CHECKING:
-    from main import Runtime
+    from app.runtime import Runtime
 
 COOKIE_NAME = "console_session"
 HOUSEKEEPING_SECONDS = 3600.0

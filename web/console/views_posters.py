@@ -39,7 +39,8 @@ async def poster_pdf(request: web.Request) -> web.StreamResponse:
     if unit is None or code not in staff.visible_units:
         raise web.HTTPNotFound()
     runtime = _runtime(request)
-    pool = runtime.extras.get("render_pool")
+    agreements = runtime.shared.agreements
+    pool = agreements.pool if agreements is not None else runtime.shared.render_pool
     if pool is None:
         return web.Response(status=503, text=t(request, "webchat.poster.unavailable"))
     pdf = await render_poster(pool, unit, public_base(runtime.settings), "zh-CN")

@@ -26,8 +26,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
+
+if TYPE_CHECKING:
+    from aiohttp import ClientSession
+
+    from app.runtime import Runtime
+    from bot.standin import StandinBotAPI
+    from core.config import Settings
+    from documents.pool import RenderPool
+    from documents.seal import Sealer
 
 DEMO_TOKEN = "123456:DEMO-token_for-the-standin"
 FILES = {
@@ -51,7 +60,7 @@ def add_demo_command(subparsers: Any) -> None:
     p.set_defaults(func=cmd_demo)
 
 
-def cmd_demo(args: argparse.Namespace, settings: Any) -> int:
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     import logging
 
     logging.getLogger().setLevel(logging.WARNING)  # the narrative, not the service's log
@@ -90,7 +99,7 @@ def handwriting_png(seed: int, width: int = 480, height: int = 180) -> bytes:
 class _Script:
     """The simulated people and a narrator."""
 
-    def __init__(self, standin: Any, echo: Callable[[str], None]) -> None:
+    def __init__(self, standin: StandinBotAPI, echo: Callable[[str], None]) -> None:
         self.standin = standin
         self.echo = echo
 
@@ -117,8 +126,8 @@ class _Script:
 async def run_demo(
     out: Path,
     *,
-    pool: Any = None,
-    sealer: Any = None,
+    pool: RenderPool | None = None,
+    sealer: Sealer | None = None,
     echo: Callable[[str], None] = print,
     keep_data: bool = False,
     cases: int = 1,
@@ -131,10 +140,10 @@ async def run_demo(
     """
     from aiohttp import ClientSession, web
 
+    from app.runtime import build_runtime, start_runtime, stop_runtime
     from bot.standin import StandinBotAPI
     from core.config import Settings
-    from main import build_runtime, start_runtime, stop_runtime
-    from services.agreements.common import POOL_KEY, SEALER_KEY, services_of
+    from services.agreements.common import services_of
     from storage.migrate import upgrade
     from web.app import create_app
 
@@ -166,9 +175,9 @@ async def run_demo(
         await asyncio.to_thread(upgrade, settings.database_url)
         runtime = await build_runtime(settings)
         if pool is not None:
-            runtime.extras[POOL_KEY] = pool
+            runtime.shared.render_pool = pool
         if sealer is not None:
-            runtime.extras[SEALER_KEY] = sealer
+            runtime.shared.sealer = sealer
         echo("启动服务（PDF 渲染进程池、调解委员会印章、网页）… / starting the service …")
         await start_runtime(runtime)
         runner = web.AppRunner(create_app(runtime), access_log=None)
@@ -181,7 +190,7 @@ async def run_demo(
                     script, runtime, http, f"http://127.0.0.1:{port}", result, index, timings
                 )
             if timings is not None:
-                for what, seconds in services_of(runtime.extras).jobs.timings:
+                for what, seconds in services_of(runtime.shared).jobs.timings:
                     timings.setdefault(what, []).append(seconds)
         finally:
             await runner.cleanup()
@@ -198,8 +207,8 @@ async def run_demo(
 
 async def _play(
     s: _Script,
-    runtime: Any,
-    http: Any,
+    runtime: Runtime,
+    http: ClientSession,
     base: str,
     result: DemoResult,
     index: int = 0,
