@@ -1,7 +1,7 @@
 """``main.py demo [--out DIR]``: a whole mediation, played by simulated people, no token needed.
 
 The real service (conversation engine, database, outbox sender, render pool, seal, web server)
-runs against the stand-in Bot API shipped in ``bot/standin``; simulated Telegram users register
+runs against the stand-in Bot API shipped in ``standin``; simulated Telegram users register
 a dispute, join, talk, and a mediator drafts, revises and signs the agreement; one party signs
 on the Mini App page over HTTP (the demo signs its ``initData`` with the demo bot's token, as
 Telegram would), the other by typing the name; both apply for 司法确认. The PDFs the people
@@ -33,10 +33,10 @@ if TYPE_CHECKING:
     from aiohttp import ClientSession
 
     from app.runtime import Runtime
-    from bot.standin import StandinBotAPI
     from core.config import Settings
     from documents.pool import RenderPool
     from documents.seal import Sealer
+    from standin import StandinBotAPI
 
 DEMO_TOKEN = "123456:DEMO-token_for-the-standin"
 FILES = {
@@ -141,9 +141,9 @@ async def run_demo(
     from aiohttp import ClientSession, web
 
     from app.runtime import build_runtime, start_runtime, stop_runtime
-    from bot.standin import StandinBotAPI
     from core.config import Settings
     from services.agreements.common import services_of
+    from standin import StandinBotAPI
     from storage.migrate import upgrade
     from web.app import create_app
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.standin import StandinBotAPI
+from standin import StandinBotAPI
 from tests.e2e.harness import ServiceProcess
 
 

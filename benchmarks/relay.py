@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import cpu_seconds, rss_mb, wait_ready  # noqa: E402
-from bot.standin import StandinBotAPI  # noqa: E402
-from bot.standin.simulation import SimUser  # noqa: E402
+from standin import StandinBotAPI  # noqa: E402
+from standin.simulation import SimUser  # noqa: E402
 from tests.e2e.harness import ServiceProcess, free_port, seed_rooms, service_env  # noqa: E402
 
 

@@ -1,6 +1,6 @@
 """Measure how many sendMessage calls per second the stand-in Bot API serves.
 
-The server runs in its own process (``python -m bot.standin``), pinned to one
+The server runs in its own process (``python -m standin``), pinned to one
 CPU core when the OS allows, so the figure is "requests/s on one core" and is
 not distorted by the load generator.  Clients are concurrent aiohttp
 sessions sending form-encoded requests exactly like python-telegram-bot
@@ -26,7 +26,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.standin import StandinControl  # noqa: E402
+from standin import StandinControl  # noqa: E402
 
 TOKEN = "123456:benchmark-token"
 MARKUP = json.dumps({"inline_keyboard": [[{"text": "同意", "callback_data": "consent:yes"}]]})
@@ -135,7 +135,7 @@ async def run(args: argparse.Namespace) -> float:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.standin",
+        "standin",
         "--port",
         "0",
         "--no-record-calls",

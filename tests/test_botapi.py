@@ -7,7 +7,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.botapi import BotApiClient
 from bot.sender import retry_seconds
-from bot.standin import StandinBotAPI
+from standin import StandinBotAPI
 from tests.e2e.harness import free_port
 
 

@@ -14,8 +14,8 @@ from telegram import Bot
 
 from bot.http import AiohttpRequest
 from bot.sender import OutboxSender, qr_png
-from bot.standin import StandinBotAPI
 from services.outbox import enqueue
+from standin import StandinBotAPI
 from storage.db import Database
 from storage.models import OutboxMessage
 

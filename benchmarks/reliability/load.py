@@ -36,8 +36,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import cpu_seconds, rss_mb  # noqa: E402
-from bot.standin import StandinBotAPI  # noqa: E402
-from bot.standin.simulation import SimUser  # noqa: E402
+from standin import StandinBotAPI  # noqa: E402
+from standin.simulation import SimUser  # noqa: E402
 from tests.e2e.harness import ServiceProcess, free_port, seed_rooms, service_env  # noqa: E402
 
 # (action, argument, expected reply markers in order) — the intake, as bot_throughput walks it.

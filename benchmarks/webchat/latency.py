@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 
-from bot.standin import StandinBotAPI  # noqa: E402
 from core import crypto  # noqa: E402
+from standin import StandinBotAPI  # noqa: E402
 from storage.models import Case, CaseMember, CaseParty, User  # noqa: E402
 from tests.webchat.harness import chat_of, chat_service  # noqa: E402
 from web.chat.session import COOKIE  # noqa: E402

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 
 from app.runtime import Runtime
-from bot.standin import StandinBotAPI
-from bot.standin.simulation import SimUser
+from standin import StandinBotAPI
+from standin.simulation import SimUser
 from tests.agreements.harness import wait_text
 from tests.e2e.harness import texts
 from tests.e2e.test_intake import walk_intake

@@ -17,13 +17,13 @@ from urllib.parse import parse_qs, urlsplit
 from aiohttp import web
 
 from app.runtime import Runtime, build_runtime, start_runtime, stop_runtime
-from bot.standin import StandinBotAPI
-from bot.standin.models import SentMessage
-from bot.standin.simulation import SimUser
 from core.clock import Clock
 from core.config import Settings
 from documents.pool import RenderPool
 from documents.seal import Sealer
+from standin import StandinBotAPI
+from standin.models import SentMessage
+from standin.simulation import SimUser
 from tests.e2e.harness import TOKEN, free_port, service_env
 
 __all__ = ["TOKEN", "agreement_service", "sign_link", "wait_text"]

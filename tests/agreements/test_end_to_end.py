@@ -16,14 +16,14 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.standin import StandinBotAPI
-from bot.standin.media import make_png
 from core.clock import FakeClock
 from documents.pool import RenderPool
 from documents.seal import Sealer
 from documents.signing import version_hash
 from services.agreements.contexts import Mark, signed_context
 from services.agreements.initdata import sign_init_data
+from standin import StandinBotAPI
+from standin.media import make_png
 from storage.document_models import (
     ConfirmationConsent,
     Document,

@@ -12,11 +12,11 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.standin import StandinBotAPI
 from core.clock import FakeClock
 from documents.pool import RenderPool
 from documents.seal import Sealer
 from services.agreements.initdata import sign_init_data
+from standin import StandinBotAPI
 from storage.document_models import DocumentSignature
 from tests.agreements.flow import draft_first_version, open_room
 from tests.agreements.harness import TOKEN, agreement_service, sign_link, wait_file, wait_text

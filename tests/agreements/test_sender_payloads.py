@@ -10,8 +10,8 @@ from telegram import Bot
 
 from bot.http import AiohttpRequest
 from bot.sender import OutboxSender
-from bot.standin import StandinBotAPI
 from services.outbox import enqueue
+from standin import StandinBotAPI
 from storage.db import Database
 from storage.models import OutboxMessage
 

@@ -16,10 +16,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.runtime import Runtime, build_runtime, start_runtime, stop_runtime
-from bot.standin import StandinBotAPI
-from bot.standin.simulation import SimUser
 from core.clock import Clock
 from core.config import Settings
+from standin import StandinBotAPI
+from standin.simulation import SimUser
 from storage.models import Case, CaseMember, CaseParty, StaffAccount, User
 
 ROOT = Path(__file__).resolve().parents[2]

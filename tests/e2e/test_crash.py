@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from bot.standin import StandinBotAPI
+from standin import StandinBotAPI
 from storage.db import Database
 from storage.models import Case, InboxUpdate
 from tests.e2e.harness import ServiceProcess, assert_quiet, free_port, service_env, texts

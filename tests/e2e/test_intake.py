@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.standin import StandinBotAPI
-from bot.standin.simulation import SimUser
 from mediation.validation import id_check_digit
+from standin import StandinBotAPI
+from standin.simulation import SimUser
 from storage.models import Case, CaseParty, Evidence, InboxUpdate, OutboxMessage
 from tests.conftest import PG_URL, postgres_unavailable, reset_postgres
 from tests.e2e.harness import assert_quiet, running_service, texts

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.standin import StandinBotAPI
 from legal_kb.importers.lawsdb import default_path, read_laws_db
+from standin import StandinBotAPI
 from tests.e2e.harness import assert_quiet, running_service, texts
 from tests.e2e.test_intake import walk_intake
 from tests.lawyers.conftest import SUBSET, prepare_database

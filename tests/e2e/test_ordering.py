@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.standin import StandinBotAPI
+from standin import StandinBotAPI
 from tests.e2e.harness import running_service, seed_rooms, service_env
 
 

@@ -21,7 +21,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot.standin import StandinBotAPI
+from standin import StandinBotAPI
 from storage.base import utcnow
 from storage.db import Database
 from storage.models import Case, CaseEvent, InboxUpdate, Timer

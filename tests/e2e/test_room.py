@@ -8,10 +8,10 @@ import re
 from pathlib import Path
 
 from app.runtime import Runtime
-from bot.standin import StandinBotAPI
-from bot.standin.simulation import SimUser
 from services.mediators import create_link_code
 from services.staff import create_staff
+from standin import StandinBotAPI
+from standin.simulation import SimUser
 from tests.e2e.harness import running_service, texts
 from tests.e2e.test_intake import PNG, walk_intake
 

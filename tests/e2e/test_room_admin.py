@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.standin import StandinBotAPI
-from bot.standin.simulation import SimUser
+from standin import StandinBotAPI
+from standin.simulation import SimUser
 from tests.e2e.harness import running_service, texts
 from tests.e2e.test_intake import walk_intake
 from tests.e2e.test_room import make_mediator

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.standin import StandinBotAPI
 from core.clock import FakeClock
+from standin import StandinBotAPI
 from tests.e2e.harness import assert_quiet, running_service, texts
 from tests.e2e.test_intake import walk_intake
 from tests.e2e.test_room import make_mediator

@@ -13,8 +13,8 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from app.runtime import Runtime, build_runtime, start_runtime, stop_runtime
-from bot.standin import StandinBotAPI
 from core.config import Settings
+from standin import StandinBotAPI
 from storage.migrate import upgrade
 from storage.models import InboxUpdate
 from tests.e2e.harness import assert_quiet, free_port, service_env, texts

@@ -13,9 +13,9 @@ import aiohttp
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.standin import StandinBotAPI
 from core.config import Settings
 from core.startup import prepare
+from standin import StandinBotAPI
 from storage.db import Database
 from storage.s3 import S3FileStore
 from tests.conftest import PG_URL, reset_postgres

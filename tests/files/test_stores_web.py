@@ -11,7 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.standin import StandinBotAPI
+from standin import StandinBotAPI
 from storage.s3 import S3FileStore
 from tests.files import webflow
 from tests.files.conftest import MotoS3

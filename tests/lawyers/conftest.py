@@ -17,8 +17,6 @@ from pathlib import Path
 import pytest
 
 from app.runtime import Runtime
-from bot.standin import StandinBotAPI
-from bot.standin.simulation import SimUser
 from core.config import Settings
 from legal_kb import store
 from legal_kb.importers.lawsdb import default_path, read_laws_db
@@ -27,6 +25,8 @@ from legal_kb.records import CaseInput
 from services.lawyers.profiles import ProfileInput, save_profile
 from services.mediators import create_link_code
 from services.staff import create_staff
+from standin import StandinBotAPI
+from standin.simulation import SimUser
 from storage.base import Base
 from storage.db import Database
 from storage.lawyer_models import lawyer_tables

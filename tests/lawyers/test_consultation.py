@@ -21,12 +21,12 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.standin import StandinBotAPI
 from core.clock import FakeClock
 from legal_kb.imports import LawBatch
 from services.lawyers.consultations import counts
 from services.lawyers.context import context_of
 from services.lawyers.settings import LawyerSettings
+from standin import StandinBotAPI
 from storage.lawyer_models import AssistantQuestion, ConsultationMessage
 from tests.e2e.harness import assert_quiet, free_port, running_service, texts
 from tests.lawyers.conftest import make_lawyer, prepare_database

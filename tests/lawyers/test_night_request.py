@@ -11,9 +11,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.standin import StandinBotAPI
 from core.clock import FakeClock
 from legal_kb.imports import LawBatch
+from standin import StandinBotAPI
 from storage.lawyer_models import AssistantQuestion, LawyerOffer, LawyerRequest
 from storage.models import CaseMember, CaseMessage
 from tests.e2e.harness import assert_quiet, running_service, texts

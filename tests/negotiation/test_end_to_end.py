@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.standin import StandinBotAPI
 from core.clock import FakeClock
+from standin import StandinBotAPI
 from storage.negotiation_models import FollowUp, PaymentInstalment
 from tests.agreements.harness import wait_file, wait_text
 from tests.e2e.harness import assert_quiet, running_service, seed_rooms, service_env

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from sqlalchemy import delete, func, insert, select, update
 
-from bot.standin import StandinBotAPI
 from services.invariants import check
+from standin import StandinBotAPI
 from storage.base import utcnow
 from storage.document_models import Document, DocumentSignature
 from storage.models import Case, CaseEvent, CaseMessage, InboxUpdate, OutboxMessage

@@ -1,6 +1,6 @@
 """The real service through Telegram's faults, one at a time, against the stand-in Bot API.
 
-Each test injects one kind of fault (bot.standin: ``fail_next``, ``delay_next``,
+Each test injects one kind of fault (standin: ``fail_next``, ``delay_next``,
 ``timeout_next``, ``reset_next``, shuffled/repeated getUpdates batches, duplicate webhook
 deliveries) and then proves: every message reached its chat once, ``retry_after`` was honoured,
 5xx answers were retried with growing pauses, updates were handled once and in order per chat,
@@ -26,9 +26,9 @@ from sqlalchemy import func, select
 
 import bot.botapi
 from app.runtime import Runtime
-from bot.standin import StandinBotAPI
-from bot.standin.simulation import SimUser
 from services.invariants import check
+from standin import StandinBotAPI
+from standin.simulation import SimUser
 from storage.models import InboxUpdate
 from tests.e2e.harness import running_service, seed_rooms, service_env, texts
 

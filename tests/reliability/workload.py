@@ -39,10 +39,10 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import func, select
 
-from bot.standin import StandinBotAPI
-from bot.standin.models import SentMessage
-from bot.standin.simulation import SimUser
 from services.invariants import Report, check
+from standin import StandinBotAPI
+from standin.models import SentMessage
+from standin.simulation import SimUser
 from storage.db import Database
 from storage.document_models import Document
 from storage.models import InboxUpdate, OutboxMessage, StaffAccount

@@ -34,8 +34,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot.standin import StandinBotAPI
 from services import features
+from standin import StandinBotAPI
 from storage.models import Case, CaseEvent, CaseParty, InboxUpdate, OutboxMessage
 from tests.conftest import PG_URL, postgres_unavailable, reset_postgres
 from tests.e2e.harness import running_service, seed_rooms, service_env

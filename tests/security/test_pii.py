@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
 
-from bot.standin import StandinBotAPI
 from core import crypto
 from services.key_rotation import encrypted_columns, rotate
+from standin import StandinBotAPI
 from storage.db import Database
 from tests.e2e.harness import ServiceProcess, free_port, service_env
 from tests.e2e.test_crash import wait_healthy

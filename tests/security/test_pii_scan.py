@@ -22,8 +22,8 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
-from bot.standin import StandinBotAPI
-from bot.standin.simulation import SimUser
+from standin import StandinBotAPI
+from standin.simulation import SimUser
 from storage.db import Database
 from tests.conftest import PG_URL, postgres_unavailable, reset_postgres
 from tests.e2e.harness import ServiceProcess, free_port, service_env, texts

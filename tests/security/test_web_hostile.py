@@ -22,9 +22,9 @@ import pytest
 from aiohttp import ClientError
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.standin import StandinBotAPI
 from core.clock import FakeClock
 from services.staff import create_staff
+from standin import StandinBotAPI
 from tests.conftest import PG_URL, postgres_unavailable, reset_postgres
 from tests.console.conftest import PASSWORD, World, add_case, login
 from tests.e2e.harness import running_service

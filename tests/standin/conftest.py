@@ -8,7 +8,7 @@ import pytest
 import telegram
 from telegram.request import HTTPXRequest
 
-from bot.standin import StandinBotAPI
+from standin import StandinBotAPI
 
 TOKEN = "123456:TEST-token"
 

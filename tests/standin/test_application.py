@@ -21,7 +21,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.standin import StandinBotAPI
+from standin import StandinBotAPI
 
 from .conftest import TOKEN
 

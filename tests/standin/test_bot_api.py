@@ -16,7 +16,7 @@ from telegram import (
 )
 from telegram.error import BadRequest, Conflict, EndPointNotFound, Forbidden, InvalidToken
 
-from bot.standin import StandinBotAPI
+from standin import StandinBotAPI
 
 from .conftest import TOKEN, make_bot
 

@@ -12,7 +12,7 @@ import telegram
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import RetryAfter
 
-from bot.standin import StandinBotAPI, StandinControl, make_png
+from standin import StandinBotAPI, StandinControl, make_png
 
 from .conftest import TOKEN
 
@@ -78,7 +78,7 @@ async def test_cli_runs_a_standalone_server(tmp_path: Path) -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.standin",
+        "standin",
         "--port",
         "0",
         "--latency",

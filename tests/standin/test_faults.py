@@ -10,7 +10,7 @@ import pytest
 import telegram
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
-from bot.standin import RateLimits, StandinBotAPI
+from standin import RateLimits, StandinBotAPI
 
 from .conftest import make_bot
 

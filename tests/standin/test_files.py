@@ -8,7 +8,7 @@ import pytest
 import telegram
 from telegram.error import BadRequest
 
-from bot.standin import StandinBotAPI, make_png
+from standin import StandinBotAPI, make_png
 
 
 async def test_bot_photo_upload_is_downloadable(server: StandinBotAPI, bot: telegram.Bot) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.standin.formatting import parse_html, parse_markdown, parse_markdown_v2, utf16_len
-from bot.standin.models import ApiError
+from standin.formatting import parse_html, parse_markdown, parse_markdown_v2, utf16_len
+from standin.models import ApiError
 
 
 def test_html_entities_and_offsets_in_utf16() -> None:

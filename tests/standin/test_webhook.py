@@ -13,7 +13,7 @@ import telegram
 from aiohttp import web
 from telegram.error import Conflict
 
-from bot.standin import StandinBotAPI
+from standin import StandinBotAPI
 
 
 @dataclass

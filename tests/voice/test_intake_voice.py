@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.standin import StandinBotAPI
-from bot.standin.simulation import SimUser
 from speech.audio import encode_opus
 from speech.cer import cer
+from standin import StandinBotAPI
+from standin.simulation import SimUser
 from storage.models import Case, Evidence
 from storage.voice_models import VoiceTranscript, VoiceTranscriptVersion
 from tests.conftest import PG_URL, reset_postgres

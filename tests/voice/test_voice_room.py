@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import select, text
 
 from app.runtime import Runtime
-from bot.standin import StandinBotAPI
 from services.agreements.contexts import load_parties
 from services.agreements.records import record_form
 from services.room import load_room
 from services.voice.pipeline import VoiceService
+from standin import StandinBotAPI
 from storage.models import Case, CaseMessage, Evidence, StaffAccount
 from storage.voice_models import VoiceTranscript, VoiceTranscriptVersion
 from tests.conftest import PG_URL, reset_postgres

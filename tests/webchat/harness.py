@@ -15,10 +15,10 @@ from typing import Any
 from aiohttp import web
 
 from app.runtime import Runtime, build_runtime, start_runtime, stop_runtime
-from bot.standin import StandinBotAPI
 from core.clock import Clock
 from core.config import Settings
 from services.webchat.otp import MemorySmsGateway
+from standin import StandinBotAPI
 from storage.base import Base
 from storage.registry import metadata
 from tests.e2e.harness import free_port, service_env

@@ -10,8 +10,8 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.standin import StandinBotAPI
 from core.clock import FakeClock
+from standin import StandinBotAPI
 from storage.webchat_models import WebOtp
 from tests.webchat.harness import PHONE_VIEWPORT, chat_service, shot
 

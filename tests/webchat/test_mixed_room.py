@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.standin import StandinBotAPI
+from standin import StandinBotAPI
 from storage.document_models import DocumentDownload
 from tests.agreements.harness import wait_file, wait_text
 from tests.e2e.harness import texts

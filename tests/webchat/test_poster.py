@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.standin import StandinBotAPI
 from services.staff import create_staff
+from standin import StandinBotAPI
 from storage.models import Case, Evidence
 from tests.webchat.harness import PHONE_VIEWPORT, bubble, chat_service, login, shot
 from tests.webchat.test_mixed_room import PNG, browser_intake

@@ -19,8 +19,8 @@ import aiohttp
 import pytest
 
 from app.runtime import Runtime
-from bot.standin import StandinBotAPI
 from core import crypto
+from standin import StandinBotAPI
 from storage.models import StaffAccount, User
 from tests.agreements.harness import wait_text
 from tests.conftest import PG_URL, reset_postgres

@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.standin import StandinBotAPI
 from core import crypto
 from speech.audio import transcode
 from speech.cer import cer
+from standin import StandinBotAPI
 from storage.models import Case, Evidence, StaffAccount, User
 from storage.voice_models import VoiceTranscript
 from tests.e2e.harness import add_room

@@ -1,4 +1,4 @@
-"""``python -m bot.standin``: run the stand-in Bot API as a standalone server.
+"""``python -m standin``: run the stand-in Bot API as a standalone server.
 
 Used by benchmarks and ``main.py demo`` when the bot runs in a separate
 process; the control routes under ``/_standin/`` drive it from outside.
@@ -15,7 +15,7 @@ from .server import StandinBotAPI
 
 
 def _parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bot.standin", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m standin", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to each call")
