@@ -390,14 +390,14 @@ async def run(args: argparse.Namespace) -> int:
         )
         from app.runtime import Runtime
         from services.conversation import ConversationService
+        from storage.files import local_store
         from web.app import create_app
         from web.console import add_console
 
         units = load_units(units_file)
         clock = SystemClock()
-        runtime = Runtime(
-            settings, db, units, clock, ConversationService(db, settings, units, clock)
-        )
+        conversation = ConversationService(db, settings, units, clock)
+        runtime = Runtime(settings, db, units, clock, conversation, local_store(settings))
         app = create_app(runtime)
         add_console(app, runtime, sweep_interval=None)
         runner = web.AppRunner(app, access_log=None)

@@ -40,6 +40,7 @@ from services.conversation import ConversationService
 from services.staff import create_staff
 from services.units import load_units, sync_units
 from storage.db import Database
+from storage.files import local_store
 from storage.models import Case, StaffAccount, User
 from tests.conftest import make_settings
 
@@ -127,7 +128,8 @@ async def make_world(db: Database, tmp_path: Path) -> World:
     clock = FakeClock()
     async with db.write() as session:
         await sync_units(session, units)
-    runtime = Runtime(settings, db, units, clock, ConversationService(db, settings, units, clock))
+    conversation = ConversationService(db, settings, units, clock)
+    runtime = Runtime(settings, db, units, clock, conversation, local_store(settings))
     world = World(runtime, clock)
     for username, role, unit, name in STAFF:
         error = await create_staff(

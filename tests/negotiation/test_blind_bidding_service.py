@@ -20,6 +20,7 @@ from sqlalchemy import select, text
 from documents.amounts import format_amount, to_capital
 from mediation.blind_bidding import MAX_ROUNDS
 from storage.db import Database
+from storage.files import local_store
 from storage.models import CaseEvent, CaseMessage, Conversation, Timer
 from storage.negotiation_models import BlindBid, BlindBidding
 from tests.conftest import fresh_database
@@ -226,7 +227,14 @@ async def test_console_pages_show_no_figure(world: World) -> None:
         known_units=set(world.units.by_code),
     )
     assert error is None
-    runtime = Runtime(world.settings, world.db, world.units, world.clock, world.service)
+    runtime = Runtime(
+        world.settings,
+        world.db,
+        world.units,
+        world.clock,
+        world.service,
+        local_store(world.settings),
+    )
     app = create_app(runtime)
     add_console(app, runtime, sweep_interval=None)
     pages = (f"/staff/cases/{world.case_id}", "/staff/cases", "/staff/")
