@@ -81,6 +81,9 @@ async def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Ru
     clock = clock or SystemClock()
     features.load()
     conversation = ConversationService(db, settings, units, clock)
+    # The routing table is built now: two owners claiming one command or button stop the
+    # service here (services.routing.RouteConflict), not at some user's first press.
+    conversation.routes  # noqa: B018
     files = store_from_settings(settings)
     runtime = Runtime(settings, db, units, clock, conversation, files)
     log.info("files: %r", runtime.files)

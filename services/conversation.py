@@ -21,6 +21,7 @@ from core.clock import Clock
 from core.config import Settings
 from i18n import normalise_language, translate
 from mediation import intake
+from mediation import invitations as inv
 from mediation.case_state import CaseStatus
 from mediation.disputes import DisputeType
 from mediation.replies import Button, Msg, Reply, button, reply
@@ -32,6 +33,7 @@ from services.delivery import Address, Outgoing
 from services.inbound import Command, Inbound
 from services.legal_hints import suggest_law
 from services.outbox import QueuedMessage, enqueue, render
+from services.routing import ActionRoute, Audience, CommandRoute, RoutingTable
 from services.shared import SharedServices
 from services.turn import Turn
 from storage.db import Database
@@ -208,7 +210,7 @@ class ConversationService:
     # ------------------------------------------------------------------ dispatch
 
     async def _dispatch(self, turn: Turn) -> list[Reply]:
-        session, event, conv = turn.session, turn.event, turn.conv
+        event, conv = turn.event, turn.conv
         draft = self._draft(conv)
         payload = event.payload
         if event.chat_type != "private":
@@ -220,35 +222,27 @@ class ConversationService:
             return [reply("bot.forwarded_ignored"), *self._reprompt(draft)]
         staff = await self._staff(turn)
         who = features.Who(conv.user_id, staff)
+        first = await self._pre_route(turn, draft)
+        if first is not None:
+            return first
+        table = self.routes
         if isinstance(payload, Command):
-            if payload.name == "link":
-                return await self._link(turn, payload)
-            handled = await features.run_command(turn, who, payload)
+            audience = Audience.STAFF if staff is not None and draft is None else Audience.PARTY
+            route = table.command(payload.name, audience)
+            handled = await route.handler(turn, who, payload) if route is not None else None
             if handled is not None:
                 return handled
-            if staff is not None and draft is None:
-                handled = await staff_flow.command(turn, staff, payload)
-                if handled is not None:
-                    return handled
-            handled = await party_flow.command(turn, payload, conv.user_id)
-            if handled is not None:
-                return [*handled, *self._reprompt(draft)]
-            return await self._command(session, payload, conv, draft)
+            return await self._command(turn.session, payload, conv, draft)
         if isinstance(payload, intake.ActionInput):
-            handled = await features.run_action(turn, who, payload.action)
-            if handled is not None:
-                return handled
-            if staff is not None:
-                handled = await staff_flow.action(turn, staff, payload.action)
+            audience = Audience.STAFF if staff is not None else Audience.PARTY
+            for action_route in table.action_chain(payload.action, audience):
+                handled = await action_route.handler(turn, who, payload.action)
                 if handled is not None:
                     return handled
-            handled = await party_flow.action(turn, payload.action, conv.user_id)
-            if handled is not None:
-                return handled
             return await self._action(turn, payload.action, draft)
         if payload is None:
             return [reply("bot.unsupported_update"), *self._reprompt(draft)]
-        if draft is not None:
+        if draft is not None and not turn.state("join"):
             return await self._intake_step(turn, draft, payload)
         handled = await features.run_message_hooks(turn, who)
         if handled is not None:
@@ -256,6 +250,85 @@ class ConversationService:
         if staff is not None:
             return await staff_flow.message(turn, staff)
         return await party_flow.message(turn, conv.user_id)
+
+    async def _pre_route(self, turn: Turn, draft: intake.IntakeDraft | None) -> list[Reply] | None:
+        """What no state may swallow: an invitation (``/start inv_…``, or its code typed while
+        the intake is open) and ``/cancel`` of whatever input the chat is waiting for.
+
+        A code typed at the consent step (the first thing a person invited by word of mouth
+        sees after opening the bot) is a join attempt; later in the intake only a code that
+        finds an invitation is, since a typed answer could look like one (``ZHANGSAN``).
+        """
+        payload, user_id = turn.event.payload, turn.conv.user_id
+        if isinstance(payload, Command):
+            if payload.name == "start" and payload.args and inv.is_token(payload.args[0]):
+                return await self._join(turn, payload.args[0], draft)
+            if payload.name == "cancel" and draft is None:
+                return self._cancel_awaited(turn)
+            return None
+        if draft is None or not isinstance(payload, intake.TextInput):
+            return None
+        typed = payload.text.strip()
+        if not (inv.is_token(typed) or inv.normalise_code(typed)):
+            return None
+        if draft.step is intake.Step.CONSENT and not draft.answers:
+            return await self._join(turn, typed, draft)
+        invitation = await invites.find(turn.session, typed)
+        if invitation is None:
+            return None
+        return [*await party_flow.start_join(turn, typed, user_id), *self._reprompt(draft)]
+
+    async def _join(self, turn: Turn, secret: str, draft: intake.IntakeDraft | None) -> list[Reply]:
+        """Join by invitation; an intake not yet begun gives way (the person came to join)."""
+        replies = await party_flow.start_join(turn, secret, turn.conv.user_id)
+        if turn.state("join") and draft is not None and not draft.answers:
+            self._save_draft(turn.conv, None)
+            return replies
+        return [*replies, *self._reprompt(draft)]
+
+    def _cancel_awaited(self, turn: Turn) -> list[Reply] | None:
+        """``/cancel`` outside the intake ends any input a flow or feature is waiting for."""
+        pending = [key for key in self.routes.awaited_keys() if turn.state(key) is not None]
+        if not pending:
+            return None  # the core answers "nothing to cancel"
+        for key in pending:
+            turn.set_state(key, None)
+        return [reply("bot.input_cancelled")]
+
+    @functools.cached_property
+    def routes(self) -> RoutingTable:
+        """The routing table, built on first use from the core's, the flows' and the
+        registered features' declarations (``app.runtime`` builds it at start, so a
+        conflict stops the service there)."""
+        table = RoutingTable()
+        table.add_all(self._core_routes())
+        table.add_all(party_flow.routes(self._reprompt_of))
+        table.add_all(staff_flow.routes())
+        table.add_all(features.routes())
+        return table
+
+    def _reprompt_of(self, turn: Turn) -> list[Reply]:
+        return self._reprompt(self._draft(turn.conv))
+
+    def _core_routes(self) -> list[CommandRoute | ActionRoute]:
+        async def core_command(turn: Turn, who: features.Who, cmd: Command) -> list[Reply]:
+            return await self._command(turn.session, cmd, turn.conv, self._draft(turn.conv))
+
+        async def core_action(turn: Turn, who: features.Who, data: str) -> list[Reply]:
+            return await self._action(turn, data, self._draft(turn.conv))
+
+        owner = __name__
+        commands = [
+            CommandRoute(name, owner, core_command)
+            for name in ("help", "language", "cancel", "cases", "case")
+        ]
+        commands.append(CommandRoute("start", owner, core_command, Audience.PARTY))
+        commands.append(CommandRoute("link", owner, self._link_route))
+        actions = [ActionRoute(prefix, owner, core_action) for prefix in ("lang:", "c:", "i:")]
+        return [*commands, *actions]
+
+    async def _link_route(self, turn: Turn, who: features.Who, cmd: Command) -> list[Reply]:
+        return await self._link(turn, cmd)
 
     async def _staff(self, turn: Turn) -> StaffAccount | None:
         """The staff account speaking in this chat, if any.

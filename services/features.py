@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,18 +21,11 @@ from mediation import intake
 from mediation.replies import Reply
 from services.inbound import Command
 from services.outbox import QueuedMessage
+from services.routing import ActionRoute, AwaitedInput, CommandRoute
+from services.routing import Who as Who
 from services.shared import LifeHook
 from services.turn import Turn
-from storage.models import StaffAccount, Timer
-
-
-@dataclass(frozen=True)
-class Who:
-    """The person behind the event: always a user; also staff when linked."""
-
-    user_id: int
-    staff: StaffAccount | None = None
-
+from storage.models import Timer
 
 CommandHandler = Callable[[Turn, Who, Command], Awaitable[list[Reply] | None]]
 ActionHandler = Callable[[Turn, Who, str], Awaitable[list[Reply] | None]]
@@ -46,6 +38,11 @@ TimerHandler = Callable[[AsyncSession, Timer, datetime], Awaitable[list[QueuedMe
 
 COMMANDS: dict[str, CommandHandler] = {}
 ACTIONS: dict[str, ActionHandler] = {}
+#: Action prefixes that deliberately narrow a shorter prefix of another owner (see
+#: services.routing.ActionRoute.extends).
+ACTION_EXTENDS: dict[str, str] = {}
+#: Conversation-state keys that make a chat wait for a feature's next input (ended by /cancel).
+AWAITED: dict[str, str] = {}
 MESSAGE_HOOKS: list[MessageHook] = []
 INTAKE_HOOKS: list[IntakeHook] = []
 #: Called with the runtime (as a :class:`~services.shared.FeatureHost`) at start and stop:
@@ -76,16 +73,42 @@ def command(name: str) -> Callable[[CommandHandler], CommandHandler]:
     return register
 
 
-def action(prefix: str) -> Callable[[ActionHandler], ActionHandler]:
-    """Button actions starting with ``prefix`` (e.g. ``"d:"``) go to the handler."""
+def action(prefix: str, *, extends: str | None = None) -> Callable[[ActionHandler], ActionHandler]:
+    """Button actions starting with ``prefix`` (e.g. ``"d:"``) go to the handler. A prefix that
+    narrows another owner's (``"m:close"`` inside the staff panel's ``"m:"``) must say so with
+    ``extends``; its handler returns ``None`` to let the extended route answer."""
 
     def register(handler: ActionHandler) -> ActionHandler:
         if prefix in ACTIONS:
             raise ValueError(f"action prefix {prefix!r} registered twice")
         ACTIONS[prefix] = handler
+        if extends is not None:
+            ACTION_EXTENDS[prefix] = extends
         return handler
 
     return register
+
+
+def awaits(state_key: str, owner: str) -> None:
+    """Declare a conversation-state key with which ``owner`` waits for the chat's next input."""
+    if AWAITED.get(state_key, owner) != owner:
+        raise ValueError(
+            f"awaited input {state_key!r} declared by {AWAITED[state_key]} and {owner}"
+        )
+    AWAITED[state_key] = owner
+
+
+def routes() -> list[CommandRoute | ActionRoute | AwaitedInput]:
+    """The registered features' routes, for the routing table (services.routing)."""
+    found: list[CommandRoute | ActionRoute | AwaitedInput] = [
+        CommandRoute(name, handler.__module__, handler) for name, handler in COMMANDS.items()
+    ]
+    found += [
+        ActionRoute(prefix, handler.__module__, handler, extends=ACTION_EXTENDS.get(prefix))
+        for prefix, handler in ACTIONS.items()
+    ]
+    found += [AwaitedInput(key, owner) for key, owner in AWAITED.items()]
+    return found
 
 
 def message_hook(handler: MessageHook) -> MessageHook:
@@ -130,18 +153,6 @@ def timer(kind: str) -> Callable[[TimerHandler], TimerHandler]:
 def load() -> None:
     for name in FEATURE_MODULES:
         importlib.import_module(name)
-
-
-async def run_command(turn: Turn, who: Who, cmd: Command) -> list[Reply] | None:
-    handler = COMMANDS.get(cmd.name)
-    return await handler(turn, who, cmd) if handler is not None else None
-
-
-async def run_action(turn: Turn, who: Who, data: str) -> list[Reply] | None:
-    for prefix in sorted(ACTIONS, key=len, reverse=True):
-        if data.startswith(prefix):
-            return await ACTIONS[prefix](turn, who, data)
-    return None
 
 
 async def run_intake_hooks(

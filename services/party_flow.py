@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import select
 
 from core import crypto
@@ -16,6 +18,7 @@ from mediation.validation import InvalidInput, clean_text, normalise_phone
 from services import invites
 from services.inbound import Command
 from services.room import Room, record_lines, relay
+from services.routing import ActionRoute, Audience, AwaitedInput, CommandRoute, Who
 from services.timers import cancel_timers
 from services.turn import Turn, active_room, member_cases, switch_reply
 from storage.models import CaseMember, CaseParty, Invitation
@@ -27,6 +30,31 @@ def party_actor(member: CaseMember) -> Actor:
 
 def facts(room: Room) -> CaseFacts:
     return CaseFacts(CaseStatus(room.case.status), room.case.mediator_id is not None)
+
+
+def routes(
+    reprompt: Callable[[Turn], list[Reply]],
+) -> list[CommandRoute | ActionRoute | AwaitedInput]:
+    """This flow's entries in the routing table (services.routing). Commands are followed by
+    the intake's question again when one is open (``reprompt``)."""
+
+    async def on_command(turn: Turn, who: Who, cmd: Command) -> list[Reply] | None:
+        handled = await command(turn, cmd, who.user_id)
+        return None if handled is None else [*handled, *reprompt(turn)]
+
+    async def on_action(turn: Turn, who: Who, data: str) -> list[Reply] | None:
+        return await action(turn, data, who.user_id)
+
+    owner = __name__
+    return [
+        CommandRoute("join", owner, on_command),
+        CommandRoute("switch", owner, on_command, Audience.PARTY),
+        CommandRoute("record", owner, on_command, Audience.PARTY),
+        ActionRoute("s:", owner, on_action, Audience.PARTY),
+        ActionRoute("j:", owner, on_action),
+        AwaitedInput("join", owner),
+        AwaitedInput("held_note", owner),
+    ]
 
 
 async def command(turn: Turn, cmd: Command, user_id: int) -> list[Reply] | None:

@@ -15,6 +15,7 @@ from services import invites, mediators
 from services.inbound import Command
 from services.party_flow import facts, record_reply, switch_to
 from services.room import Content, Room, announce, label_of, load_room, relay
+from services.routing import ActionRoute, Audience, AwaitedInput, CommandRoute, Who
 from services.timers import cancel_timers, schedule
 from services.turn import (
     Turn,
@@ -36,6 +37,26 @@ OUTCOMES = {
 def _allowed(turn: Turn, staff: StaffAccount, room: Room, act: Action) -> bool:
     member = room.of_staff(staff.id)
     return can(mediators.staff_actor(staff, room.case, member, turn.units), act, facts(room))
+
+
+def routes() -> list[CommandRoute | ActionRoute | AwaitedInput]:
+    """This flow's entries in the routing table (services.routing): staff only."""
+
+    async def on_command(turn: Turn, who: Who, cmd: Command) -> list[Reply] | None:
+        return await command(turn, who.staff, cmd) if who.staff is not None else None
+
+    async def on_action(turn: Turn, who: Who, data: str) -> list[Reply] | None:
+        return await action(turn, who.staff, data) if who.staff is not None else None
+
+    owner, staff = __name__, Audience.STAFF
+    names = ("queue", "start", "switch", "room", "panel", "record", "note", "invite")
+    return [
+        *(CommandRoute(name, owner, on_command, staff) for name in names),
+        ActionRoute("s:", owner, on_action, staff),
+        ActionRoute("m:", owner, on_action, staff),
+        AwaitedInput("staff_input", owner),
+        AwaitedInput("held", owner),
+    ]
 
 
 async def command(turn: Turn, staff: StaffAccount, cmd: Command) -> list[Reply] | None:

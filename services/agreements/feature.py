@@ -36,6 +36,7 @@ from services.turn import Turn, active_room
 from storage.document_models import Document, DocumentComment
 
 INPUT = "ag_input"
+features.awaits(INPUT, __name__)
 _DRAFT_VERBS = frozenset({"use", "cl", "td", "tu", "tc", "cp", "ed", "send", "x"})
 
 
@@ -231,7 +232,7 @@ async def documents_command(turn: Turn, who: features.Who, cmd: Command) -> list
 # ---------------------------------------------------------------------------- buttons
 
 
-@features.action("m:close")
+@features.action("m:close", extends="m:")
 async def outcome_step(turn: Turn, who: features.Who, data: str) -> list[Reply] | None:
     """The core's outcome choice, plus "written agreement" while the case is being mediated
     (人民调解法 第二十八条: a written agreement, or an oral one the mediator records)."""

@@ -28,6 +28,9 @@ from services.turn import Turn
 
 log = logging.getLogger(__name__)
 
+#: The assistant waits for the next question of a case (/ask with no text).
+features.awaits("ask_next", __name__)
+
 
 def _is_lawyer(who: Who) -> bool:
     return who.staff is not None and who.staff.role == "lawyer"

@@ -36,6 +36,10 @@ async def _room_and_actor(turn: Turn, who: features.Who) -> tuple[Any, Any, Any]
     return room, actor[0], actor[1]
 
 
+#: An offer or bid being typed waits for its figure, terms or reason.
+features.awaits(INPUT, __name__)
+
+
 @features.command("offer")
 async def offer_command(turn: Turn, who: features.Who, cmd: Command) -> list[Reply] | None:
     found = await _room_and_actor(turn, who)

@@ -37,6 +37,7 @@ from storage.models import CaseMember, CaseMessage
 from storage.voice_models import VoiceTranscript, VoiceTranscriptVersion
 
 EDIT_STATE = "voice_edit"
+features.awaits(EDIT_STATE, __name__)
 #: The record is kept in Chinese (the 调解笔录 is a Chinese document): the marker is too.
 RECORD_LANGUAGE = "zh-CN"
 

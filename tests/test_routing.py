@@ -1,0 +1,152 @@
+"""The routing table: one owner per command, button prefix and awaited input; conflicts fail at
+start; invitations and /cancel reach their owner in every state."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.clock import FakeClock
+from mediation.replies import Reply, reply
+from services import features
+from services.conversation import ConversationService
+from services.routing import (
+    ActionRoute,
+    Audience,
+    AwaitedInput,
+    CommandRoute,
+    RouteConflict,
+    RoutingTable,
+    Who,
+)
+from services.turn import Turn
+from services.units import load_units
+from standin import StandinBotAPI
+from storage.db import Database
+from tests.conftest import make_settings
+from tests.e2e.harness import running_service, texts
+from tests.e2e.test_intake import walk_intake
+
+
+async def _nothing(turn: Turn, who: Who, data: object) -> list[Reply] | None:
+    return None
+
+
+def _service(tmp_path: Path, db: Database) -> ConversationService:
+    settings = make_settings(tmp_path)
+    return ConversationService(db, settings, load_units(settings.units_file), FakeClock())
+
+
+def test_the_real_table_has_one_owner_for_everything(sqlite_db: Database, tmp_path: Path) -> None:
+    features.load()
+    table = _service(tmp_path, sqlite_db).routes
+    staff, party = table.command_names(Audience.STAFF), table.command_names(Audience.PARTY)
+    assert {"queue", "note", "invite", "room", "help", "cancel", "link", "agreement"} <= set(staff)
+    assert {"start", "join", "cases", "help", "cancel", "ask", "offer"} <= set(party)
+    assert "queue" not in party
+    start = table.command("start", Audience.STAFF)
+    assert start is not None and start.owner == "services.staff_flow"
+    # The agreements' outcome step narrows the staff panel's buttons, and says so.
+    chain = table.action_chain("m:close", Audience.STAFF)
+    assert [r.owner for r in chain] == ["services.agreements.feature", "services.staff_flow"]
+    assert {"join", "ag_input", "ng_input", "voice_edit", "staff_input"} <= set(
+        table.awaited_keys()
+    )
+
+
+@pytest.fixture
+def clashing_feature() -> Iterator[None]:
+    """A feature that claims the staff flow's /note and the party flow's buttons."""
+    features.command("note")(_nothing)  # type: ignore[arg-type]
+    yield
+    del features.COMMANDS["note"]
+
+
+def test_a_feature_claiming_a_flows_command_fails_at_start(
+    clashing_feature: None, sqlite_db: Database, tmp_path: Path
+) -> None:
+    with pytest.raises(RouteConflict, match=r"/note .*services.staff_flow"):
+        _ = _service(tmp_path, sqlite_db).routes
+
+
+def test_conflicts_by_audience_prefix_and_awaited_input() -> None:
+    table = RoutingTable()
+    table.add(CommandRoute("switch", "party", _nothing, Audience.PARTY))
+    table.add(CommandRoute("switch", "staff", _nothing, Audience.STAFF))  # different people
+    with pytest.raises(RouteConflict):
+        table.add(CommandRoute("switch", "feature", _nothing))  # anyone overlaps both
+    table.add(ActionRoute("m:", "staff", _nothing, Audience.STAFF))
+    with pytest.raises(RouteConflict, match="extends"):
+        table.add(ActionRoute("m:x", "feature", _nothing))
+    table.add(ActionRoute("m:x", "feature", _nothing, extends="m:"))
+    with pytest.raises(RouteConflict):
+        table.add(ActionRoute("m:x", "other", _nothing, extends="m:"))
+    table.add(AwaitedInput("ask", "lawyers"))
+    with pytest.raises(RouteConflict):
+        table.add(AwaitedInput("ask", "other"))
+
+
+async def test_the_code_typed_at_the_consent_screen_joins(tmp_path: Path) -> None:
+    """Told "打开本机器人，输入邀请码", the other side opens the bot (/start shows the consent
+    question) and types the code as read over the phone: lower case, a space for the dash."""
+    async with StandinBotAPI() as standin:
+        async with running_service(standin, tmp_path / "var"):
+            applicant = standin.user(7301, first_name="甲", phone="+8613800007301")
+            await walk_intake(applicant)
+            invite_text = applicant.messages[-2].text or ""
+            found = re.search(r"邀请码：([A-Z0-9]{4})-([A-Z0-9]{4})", invite_text)
+            assert found
+            respondent = standin.user(7302, first_name="乙")
+            await respondent.send_command("/start")
+            await texts(respondent, 2)  # welcome and the consent question
+            await respondent.send_text(f"{found.group(1).lower()} {found.group(2).lower()}")
+            (summary,) = await texts(respondent, 1)
+            assert "您被邀请参加" in summary
+            await respondent.press("同意参加调解")
+            (welcome,) = await texts(respondent, 1)
+            assert "被申请人】" in welcome
+            # The unbegun intake gave way: their next words are not a consent answer.
+            await respondent.send_text("我同意调解")
+            (after,) = await texts(respondent, 1)
+            assert "调解会话尚未开始，您的消息已记录" in after
+
+
+async def test_a_wrong_code_at_consent_says_so(tmp_path: Path) -> None:
+    async with StandinBotAPI() as standin:
+        async with running_service(standin, tmp_path / "var"):
+            person = standin.user(7311)
+            await person.send_command("/start")
+            await texts(person, 2)
+            await person.send_text("ABCD-EFGH")
+            (answer,) = await texts(person, 1)
+            assert "邀请" in answer and "同意" not in answer
+
+
+async def test_cancel_ends_a_waiting_input_outside_the_intake(tmp_path: Path) -> None:
+    """Declining asks for a reason; /cancel ends that wait, and the next words are not taken
+    as the reason (the invitation stays open)."""
+    async with StandinBotAPI() as standin:
+        async with running_service(standin, tmp_path / "var"):
+            applicant = standin.user(7321, first_name="甲", phone="+8613800007321")
+            await walk_intake(applicant)
+            token = re.search(r"start=(inv_[A-Za-z0-9_-]+)", applicant.messages[-2].text or "")
+            assert token
+            respondent = standin.user(7322, first_name="乙")
+            await respondent.send_command("/start", token.group(1))
+            await texts(respondent, 1)
+            await respondent.press("不参加")
+            assert "原因" in (await texts(respondent, 1))[0]
+            await respondent.send_command("/cancel")
+            assert (await texts(respondent, 1))[0] == "已取消，不再等待您的输入。"
+            await respondent.send_text("太忙了")
+            (idle,) = await texts(respondent, 1)
+            assert "/start" in idle  # an ordinary idle answer, not "declined"
+            await respondent.send_command("/cancel")
+            assert "没有正在填写" in (await texts(respondent, 1))[0]
+
+
+def test_pre_route_reply_keys_exist() -> None:
+    assert reply("bot.input_cancelled").text.key == "bot.input_cancelled"
