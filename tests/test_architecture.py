@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 import re
 from pathlib import Path
 
+from sqlalchemy import select
+
+from core.clock import FakeClock
+from mediation import intake
 from mediation.case_state import TRANSITIONS, CaseStatus
+from services import features
+from services.conversation import ConversationService
+from services.inbound import Command, Inbound
+from services.routing import Audience
+from services.units import load_units, sync_units
+from storage.db import Database
+from storage.models import OutboxMessage
+from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {"telegram", "aiohttp", "sqlalchemy", "jinja2", "weasyprint", "alembic", "asyncpg"}
@@ -49,3 +62,170 @@ def test_state_diagram_equals_code() -> None:
     states, edges = _diagram()
     assert states == {s.value for s in CaseStatus}
     assert edges == {(s.value, e.value, t.value) for (s, e), t in TRANSITIONS.items()}
+
+
+# ------------------------------------------------------------------ the module map, enforced
+
+#: Top-level code that is not part of the layers (it may import anything of ours).
+OUTSIDE_THE_LAYERS = {"tests", "benchmarks", "scripts", "docs"}
+#: Modules outside storage/, services/ and legal_kb/ that still run SQL themselves. The list may
+#: only shrink: a module here that no longer imports sqlalchemy fails the test too.
+SQL_STILL_TO_MOVE = {
+    "bot/sender.py",
+    "web/chat/__init__.py",
+    "web/chat/files.py",
+    "web/console/views_lawyers.py",
+    "web/security.py",
+    "web/signing.py",
+    "web/verify.py",
+}
+SQL_LAYERS = ("storage/", "services/", "legal_kb/")
+
+
+def _map_rows() -> dict[str, tuple[set[str], set[str]]]:
+    text = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    section = text.split("## Module map", 1)[1].split("\n## ", 1)[0]
+    rows: dict[str, tuple[set[str], set[str]]] = {}
+    for line in section.splitlines():
+        m = re.match(r"\| `([\w.]+?)/?` \|.*\| (.*?) \| (.*?) \|$", line)
+        if m:
+            ours = set(re.findall(r"`([\w.]+)`", m.group(2)))
+            libraries = {x.strip() for x in m.group(3).split(",")} - {"—", ""}
+            rows[m.group(1).removesuffix(".py")] = (ours, libraries)
+    return rows
+
+
+def _units() -> dict[str, list[Path]]:
+    """Each top-level package (or module) of the product and its Python files."""
+    units: dict[str, list[Path]] = {}
+    for path in sorted(ROOT.iterdir()):
+        if (
+            path.is_dir()
+            and (path / "__init__.py").exists()
+            and path.name not in OUTSIDE_THE_LAYERS
+        ):
+            files = [p for p in path.rglob("*.py") if "migrations/versions" not in p.as_posix()]
+            units[path.name] = files
+        elif path.suffix == ".py" and path.name != "conftest.py":
+            units[path.stem] = [path]
+    return units
+
+
+def _imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+    return found
+
+
+def test_every_package_is_on_the_map() -> None:
+    assert set(_units()) == set(_map_rows())
+
+
+def test_imports_match_the_module_map() -> None:
+    import sys
+
+    rows, units = _map_rows(), _units()
+    problems: list[str] = []
+    for unit, files in units.items():
+        allowed, libraries = rows[unit]
+        ours: set[str] = set()
+        used: set[str] = set()
+        for path in files:
+            for name in _imports(path):
+                top = name.split(".")[0]
+                if top == unit or top in sys.stdlib_module_names or top == "__future__":
+                    continue
+                if top in units:
+                    ours.add(name)
+                else:
+                    used.add(top)
+        packages = {name.split(".")[0] for name in ours}
+        for name in sorted(ours):
+            top = name.split(".")[0]
+            if top not in allowed and not any(
+                name.startswith(a + ".") or name == a for a in allowed
+            ):
+                problems.append(f"{unit} imports {name}, not allowed by the map")
+        for entry in sorted(allowed):
+            if entry.split(".")[0] not in packages:
+                problems.append(f"{unit}: the map allows {entry}, which it no longer imports")
+        if used != libraries:
+            problems.append(
+                f"{unit}: libraries {sorted(used)} in the code, {sorted(libraries)} on the map"
+            )
+    assert problems == []
+
+
+def test_sql_stays_in_storage_and_the_use_cases() -> None:
+    running_sql = set()
+    for files in _units().values():
+        for path in files:
+            rel = path.relative_to(ROOT).as_posix()
+            if rel.startswith(SQL_LAYERS):
+                continue
+            if any(name.split(".")[0] == "sqlalchemy" for name in _imports(path)):
+                running_sql.add(rel)
+    assert running_sql == SQL_STILL_TO_MOVE
+
+
+def test_only_the_entry_point_and_the_root_build_the_runtime() -> None:
+    """Nothing imports ``main``; only ``app`` (and tests) call ``build_runtime``."""
+    offenders = []
+    for unit, files in _units().items():
+        for path in files:
+            names = _imports(path)
+            if "main" in names or any(n.startswith("main.") for n in names):
+                offenders.append(f"{path.relative_to(ROOT)} imports main")
+            if unit not in ("app",) and "app.runtime.build_runtime" in names:
+                offenders.append(f"{path.relative_to(ROOT)} builds a runtime")
+    assert offenders == []
+
+
+async def test_how_to_add_a_feature(sqlite_db: Database, tmp_path: Path) -> None:
+    """The page's example feature, loaded as written, answers through the real conversation:
+    its command, its awaited input, and /cancel ending that wait."""
+    text = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    code = text.split("<!-- example-feature -->\n```python\n", 1)[1].split("```", 1)[0]
+    module_path = tmp_path / "echo_feature_example.py"
+    module_path.write_text(code, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("echo_feature_example", module_path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    try:
+        settings = make_settings(tmp_path)
+        units = load_units(settings.units_file)
+        async with sqlite_db.write() as session:
+            await sync_units(session, units)
+        service = ConversationService(sqlite_db, settings, units, FakeClock())
+        assert service.routes.command("echo", Audience.PARTY) is not None
+        for payload in (
+            Command("echo", ("你好",)),
+            Command("echo", ()),
+            intake.TextInput("复述这句"),
+            Command("echo", ()),
+            Command("cancel", ()),
+            intake.TextInput("不再复述"),
+        ):
+            await service.handle(Inbound("telegram", "42", "42", payload))
+        async with sqlite_db.read() as session:
+            rows = (await session.execute(select(OutboxMessage.payload))).scalars()
+            texts = [p["text"] for p in rows if "text" in p]
+        assert texts[:6] == [
+            "你好",
+            "请输入要复述的内容",
+            "复述这句",
+            "请输入要复述的内容",
+            "已取消，不再等待您的输入。",
+            texts[5],
+        ]
+        assert texts[5] != "不再复述"
+    finally:
+        del features.COMMANDS["echo"]
+        features.MESSAGE_HOOKS.remove(module.echo_text)
+        features.AWAITED.pop(module.WAITING)
