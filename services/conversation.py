@@ -9,7 +9,6 @@ messages to the channel's sender.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -19,30 +18,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from core.config import Settings
-from i18n import normalise_language, translate
-from mediation import intake
-from mediation import invitations as inv
-from mediation.case_state import CaseStatus
-from mediation.disputes import DisputeType
-from mediation.replies import Button, Msg, Reply, button, reply
-from mediation.units import UnitDirectory, UnitInfo
-from services import cases as case_service
-from services import conversations, features, inbox, invites, mediators, party_flow, staff_flow
+from i18n import normalise_language
+from mediation.replies import reply
+from mediation.units import UnitDirectory
+from services import conversations, inbox
 from services.conversations import ConversationState
+from services.core_flow import CoreFlow
 from services.delivery import Address, Outgoing
-from services.inbound import Command, Inbound
-from services.legal_hints import suggest_law
+from services.dispatch import Dispatcher
+from services.inbound import Inbound
 from services.outbox import QueuedMessage, enqueue, render
-from services.routing import ActionRoute, Audience, CommandRoute, RoutingTable
+from services.routing import RoutingTable
 from services.shared import SharedServices
 from services.turn import Turn
 from storage.db import Database
-from storage.models import Case, CaseParty, StaffAccount, User
+from storage.models import User
 
 log = logging.getLogger(__name__)
-
-#: How long case files are kept after closing, as told to parties in the consent notice.
-RETENTION_YEARS = 5
 
 Notifier = Callable[[list[QueuedMessage]], Awaitable[None] | None]
 
@@ -68,6 +60,7 @@ class ConversationService:
         #: Raw stored update → event, per inbox source; set by each channel adapter so that
         #: any replica can handle an update another replica stored (see _handle_earlier).
         self.parsers: dict[str, Callable[[dict[str, Any]], Inbound | None]] = {}
+        self.dispatcher = Dispatcher(CoreFlow(db, settings, units))
         #: Filled by feature start-up hooks (see services.features); shared with every turn.
         self.shared = shared if shared is not None else SharedServices()
 
@@ -166,7 +159,7 @@ class ConversationService:
             self.shared,
             later if later is not None else [],
         )
-        replies = await self._dispatch(turn)
+        replies = await self.dispatcher.dispatch(turn)
         # The language may have changed during the turn: render the sender's replies now.
         out.sender = Address(event.channel, event.chat_id, conv.language)
         out.reply(*replies)
@@ -207,399 +200,7 @@ class ConversationService:
             )
         return conv
 
-    # ------------------------------------------------------------------ dispatch
-
-    async def _dispatch(self, turn: Turn) -> list[Reply]:
-        event, conv = turn.event, turn.conv
-        draft = self._draft(conv)
-        payload = event.payload
-        if event.chat_type != "private":
-            # Only answer commands in groups, so the bot never spams a group chat.
-            return [reply("bot.group_chat")] if isinstance(payload, Command) else []
-        if event.edited:
-            return [reply("bot.edited_ignored"), *self._reprompt(draft)]
-        if event.forwarded:
-            return [reply("bot.forwarded_ignored"), *self._reprompt(draft)]
-        staff = await self._staff(turn)
-        who = features.Who(conv.user_id, staff)
-        first = await self._pre_route(turn, draft)
-        if first is not None:
-            return first
-        table = self.routes
-        if isinstance(payload, Command):
-            audience = Audience.STAFF if staff is not None and draft is None else Audience.PARTY
-            route = table.command(payload.name, audience)
-            handled = await route.handler(turn, who, payload) if route is not None else None
-            if handled is not None:
-                return handled
-            return await self._command(turn.session, payload, conv, draft)
-        if isinstance(payload, intake.ActionInput):
-            audience = Audience.STAFF if staff is not None else Audience.PARTY
-            for action_route in table.action_chain(payload.action, audience):
-                handled = await action_route.handler(turn, who, payload.action)
-                if handled is not None:
-                    return handled
-            return await self._action(turn, payload.action, draft)
-        if payload is None:
-            return [reply("bot.unsupported_update"), *self._reprompt(draft)]
-        if draft is not None and not turn.state("join"):
-            return await self._intake_step(turn, draft, payload)
-        handled = await features.run_message_hooks(turn, who)
-        if handled is not None:
-            return handled
-        if staff is not None:
-            return await staff_flow.message(turn, staff)
-        return await party_flow.message(turn, conv.user_id)
-
-    async def _pre_route(self, turn: Turn, draft: intake.IntakeDraft | None) -> list[Reply] | None:
-        """What no state may swallow: an invitation (``/start inv_…``, or its code typed while
-        the intake is open) and ``/cancel`` of whatever input the chat is waiting for.
-
-        A code typed at the consent step (the first thing a person invited by word of mouth
-        sees after opening the bot) is a join attempt; later in the intake only a code that
-        finds an invitation is, since a typed answer could look like one (``ZHANGSAN``).
-        """
-        payload, user_id = turn.event.payload, turn.conv.user_id
-        if isinstance(payload, Command):
-            if payload.name == "start" and payload.args and inv.is_token(payload.args[0]):
-                return await self._join(turn, payload.args[0], draft)
-            if payload.name == "cancel" and draft is None:
-                return self._cancel_awaited(turn)
-            return None
-        if draft is None or not isinstance(payload, intake.TextInput):
-            return None
-        typed = payload.text.strip()
-        if not (inv.is_token(typed) or inv.normalise_code(typed)):
-            return None
-        if draft.step is intake.Step.CONSENT and not draft.answers:
-            return await self._join(turn, typed, draft)
-        invitation = await invites.find(turn.session, typed)
-        if invitation is None:
-            return None
-        return [*await party_flow.start_join(turn, typed, user_id), *self._reprompt(draft)]
-
-    async def _join(self, turn: Turn, secret: str, draft: intake.IntakeDraft | None) -> list[Reply]:
-        """Join by invitation; an intake not yet begun gives way (the person came to join)."""
-        replies = await party_flow.start_join(turn, secret, turn.conv.user_id)
-        if turn.state("join") and draft is not None and not draft.answers:
-            self._save_draft(turn.conv, None)
-            return replies
-        return [*replies, *self._reprompt(draft)]
-
-    def _cancel_awaited(self, turn: Turn) -> list[Reply] | None:
-        """``/cancel`` outside the intake ends any input a flow or feature is waiting for."""
-        pending = [key for key in self.routes.awaited_keys() if turn.state(key) is not None]
-        if not pending:
-            return None  # the core answers "nothing to cancel"
-        for key in pending:
-            turn.set_state(key, None)
-        return [reply("bot.input_cancelled")]
-
-    @functools.cached_property
+    @property
     def routes(self) -> RoutingTable:
-        """The routing table, built on first use from the core's, the flows' and the
-        registered features' declarations (``app.runtime`` builds it at start, so a
-        conflict stops the service there)."""
-        table = RoutingTable()
-        table.add_all(self._core_routes())
-        table.add_all(party_flow.routes(self._reprompt_of))
-        table.add_all(staff_flow.routes())
-        table.add_all(features.routes())
-        return table
-
-    def _reprompt_of(self, turn: Turn) -> list[Reply]:
-        return self._reprompt(self._draft(turn.conv))
-
-    def _core_routes(self) -> list[CommandRoute | ActionRoute]:
-        async def core_command(turn: Turn, who: features.Who, cmd: Command) -> list[Reply]:
-            return await self._command(turn.session, cmd, turn.conv, self._draft(turn.conv))
-
-        async def core_action(turn: Turn, who: features.Who, data: str) -> list[Reply]:
-            return await self._action(turn, data, self._draft(turn.conv))
-
-        owner = __name__
-        commands = [
-            CommandRoute(name, owner, core_command)
-            for name in ("help", "language", "cancel", "cases", "case")
-        ]
-        commands.append(CommandRoute("start", owner, core_command, Audience.PARTY))
-        commands.append(CommandRoute("link", owner, self._link_route))
-        actions = [ActionRoute(prefix, owner, core_action) for prefix in ("lang:", "c:", "i:")]
-        return [*commands, *actions]
-
-    async def _link_route(self, turn: Turn, who: features.Who, cmd: Command) -> list[Reply]:
-        return await self._link(turn, cmd)
-
-    async def _staff(self, turn: Turn) -> StaffAccount | None:
-        """The staff account speaking in this chat, if any.
-
-        Remembered in the conversation state (set by ``/link`` or when the chat is first seen)
-        so that parties' messages cost no extra query; checked against the account each time,
-        so a deactivated or re-linked account stops acting as staff at once.
-        """
-        if turn.event.channel != "telegram":
-            return None
-        staff_id = turn.state("staff_id")
-        if staff_id is None:
-            if turn.state("staff_checked"):
-                return None
-            staff = await mediators.staff_for_telegram(turn.session, int(turn.event.user_id))
-            turn.set_state("staff_checked", True)
-            if staff is not None:
-                turn.set_state("staff_id", staff.id)
-            return staff
-        staff = await turn.session.get(StaffAccount, staff_id)
-        if staff is None or not staff.active or staff.telegram_id != int(turn.event.user_id):
-            turn.set_state("staff_id", None)
-            return None
-        return staff
-
-    async def _link(self, turn: Turn, cmd: Command) -> list[Reply]:
-        """``/link CODE``: a staff member binds this Telegram account to their account."""
-        if not cmd.args:
-            return [reply("staff.link_usage")]
-        result = await mediators.link(
-            turn.session, "".join(cmd.args), int(turn.event.user_id), turn.now
-        )
-        if isinstance(result, str):
-            return [reply(result)]
-        turn.conv.language = result.language
-        turn.set_state("staff_id", result.id)
-        return [
-            reply("staff.linked", name=result.display_name, role=Msg(f"staff.role_{result.role}"))
-        ]
-
-    def _draft(self, conv: ConversationState) -> intake.IntakeDraft | None:
-        data = conv.state.get("intake")
-        return intake.IntakeDraft.from_json(data) if data else None
-
-    def _save_draft(self, conv: ConversationState, draft: intake.IntakeDraft | None) -> None:
-        state = dict(conv.state)
-        if draft is None:
-            state.pop("intake", None)
-        else:
-            state["intake"] = draft.to_json()
-        conv.state = state  # reassign: JSON columns track assignment, not mutation
-
-    def _reprompt(self, draft: intake.IntakeDraft | None) -> list[Reply]:
-        return [self._with_retention(intake.prompt(draft))] if draft is not None else []
-
-    async def _command(
-        self,
-        session: AsyncSession,
-        cmd: Command,
-        conv: ConversationState,
-        draft: intake.IntakeDraft | None,
-    ) -> list[Reply]:
-        name = cmd.name
-        if name == "start":
-            if draft is not None:
-                return [
-                    Reply(
-                        Msg("bot.intake_in_progress"),
-                        buttons=(
-                            (button("bot.btn_continue", "c:continue"),),
-                            (button("bot.btn_restart", "c:restart"),),
-                        ),
-                    )
-                ]
-            unit = self._start_unit(cmd.args)
-            if unit is not None:  # a unit's QR poster (一码解纠纷): the case goes to that unit
-                state = dict(conv.state)
-                state["unit"] = unit.code
-                conv.state = state
-                return [reply("bot.welcome", unit=unit.name), *self._begin_intake(conv)]
-            return [self._welcome(), *self._begin_intake(conv)]
-        if name == "help":
-            return [reply("bot.help"), *self._reprompt(draft)]
-        if name == "language":
-            return [
-                Reply(
-                    Msg("bot.language_prompt"),
-                    buttons=(
-                        (
-                            raw_button("中文", "lang:zh-CN"),
-                            raw_button("English", "lang:en"),
-                        ),
-                    ),
-                )
-            ]
-        if name == "cancel":
-            if draft is None:
-                return [reply("bot.nothing_to_cancel")]
-            result = intake.request_cancel(draft)
-            self._save_draft(conv, result.draft)
-            return result.replies
-        if name == "cases":
-            return [*await self._list_cases(session, conv.user_id), *self._reprompt(draft)]
-        if name == "case":
-            return [*await self._show_case(session, conv.user_id, cmd.args), *self._reprompt(draft)]
-        return [reply("bot.unknown_command", command="/" + name), *self._reprompt(draft)]
-
-    async def _action(
-        self, turn: Turn, action: str, draft: intake.IntakeDraft | None
-    ) -> list[Reply]:
-        session, conv = turn.session, turn.conv
-        if action.startswith("lang:"):
-            language = action.removeprefix("lang:")
-            if language in ("zh-CN", "en"):
-                user = await session.get_one(User, conv.user_id)
-                conv.language = user.language = language
-                return [reply("bot.language_set"), *self._reprompt(draft)]
-        if action == "c:continue" and draft is not None:
-            return [reply("bot.resume"), intake.prompt(draft)]
-        if action == "c:restart":
-            return [self._welcome(), *self._begin_intake(conv)]
-        if action.startswith("i:") and draft is not None:
-            return await self._intake_step(turn, draft, intake.ActionInput(action))
-        return [reply("bot.stale_button"), *self._reprompt(draft)]
-
-    # ------------------------------------------------------------------ intake
-
-    def _start_unit(self, args: tuple[str, ...]) -> UnitInfo | None:
-        """``/start unit-<code>``: the unit named by a poster's link, if it exists."""
-        if len(args) == 1 and args[0].startswith("unit-"):
-            return self.units.by_code.get(args[0].removeprefix("unit-"))
-        return None
-
-    def _welcome(self) -> Reply:
-        return reply("bot.welcome", unit=self.units.default.name)
-
-    def _begin_intake(self, conv: ConversationState) -> list[Reply]:
-        result = intake.start()
-        self._save_draft(conv, result.draft)
-        return [self._with_retention(result.replies[0])]
-
-    async def _intake_step(
-        self, turn: Turn, draft: intake.IntakeDraft, payload: intake.Input
-    ) -> list[Reply]:
-        session, conv, now = turn.session, turn.conv, turn.now
-        # Features may take the input first (a voice answer: kept, transcribed, confirmed).
-        result = await features.run_intake_hooks(turn, draft, payload)
-        if result is None:
-            result = intake.handle(draft, payload)
-        if not result.submitted:
-            self._save_draft(conv, result.draft)
-            return [self._with_retention(r) for r in result.replies]
-        assert result.draft is not None
-        user = await session.get_one(User, conv.user_id)
-        unit = self.units.by_code.get(str(turn.state("unit") or "")) or self.units.route(
-            result.draft.answers["place"], DisputeType(result.draft.answers["dispute_type"])
-        )
-        turn.set_state("unit", None)
-        case = await case_service.create_from_intake(
-            session,
-            user=user,
-            draft=result.draft,
-            unit=unit,
-            channel=conv.channel,
-            now=now,
-            local_year=now.astimezone(self.settings.tz).year,
-            language=conv.language,
-        )
-        self._save_draft(conv, None)
-        conv.active_case_id = case.id
-        ref = len(await case_service.cases_of_user(session, user.id))
-        log.info("case %s created in unit %s", case.number, unit.code)
-        replies = [
-            reply(
-                "bot.case_created",
-                number=case.number,
-                unit=unit.name,
-                status=Msg(f"status.{case.status}"),
-                ref=ref,
-            )
-        ]
-        respondent = next(p for p in case.parties if p.side == "respondent")
-        issued = await invites.issue(
-            session, case, respondent, created_by=f"user:{user.id}", now=now, ttl=turn.invite_ttl
-        )
-        link = self.deep_link(issued.token)
-        replies += invites.invite_replies(issued, link)
-        turn.after_commit.append(
-            functools.partial(
-                suggest_law,
-                self.db,
-                self.shared.kb,
-                turn.out.sender,
-                DisputeType(case.dispute_type).value,
-                f"{case.facts}\n{case.claims}",
-            )
-        )
-        turn.out.reply(*replies)
-        if link is not None:
-            turn.out.send_payload(
-                turn.out.sender,
-                {
-                    "kind": "qr",
-                    "data": link,
-                    "caption": translate(conv.language, "invite.qr_caption"),
-                },
-            )
-        return []
-
-    def _with_retention(self, r: Reply) -> Reply:
-        """The consent text names how long files are kept (asked first, and again after a
-        /help, an unknown command or a sticker at that step)."""
-        if r.text.key == "intake.consent":
-            return Reply(Msg(r.text.key, {"retention_years": RETENTION_YEARS}), buttons=r.buttons)
-        return r
-
-    # ------------------------------------------------------------------ case queries
-
-    async def _list_cases(self, session: AsyncSession, user_id: int) -> list[Reply]:
-        rows = await case_service.cases_of_user(session, user_id)
-        if not rows:
-            return [reply("bot.no_cases")]
-        lines = [Msg("bot.cases_header")]
-        for i, (case, _party) in enumerate(rows, 1):
-            lines.append(
-                Msg(
-                    "bot.case_line",
-                    {
-                        "ref": i,
-                        "number": case.number,
-                        "type": Msg(f"dispute.{case.dispute_type}"),
-                        "status": Msg(f"status.{case.status}"),
-                        "date": self._local_date(case),
-                    },
-                )
-            )
-        return [Reply(Msg("common.lines", {"lines": lines}))]
-
-    async def _show_case(
-        self, session: AsyncSession, user_id: int, args: tuple[str, ...]
-    ) -> list[Reply]:
-        if len(args) != 1:
-            return [reply("bot.case_usage")]
-        rows = await case_service.cases_of_user(session, user_id)
-        found: tuple[Case, CaseParty] | None = None
-        arg = args[0].strip()
-        if arg.isdigit() and 1 <= int(arg) <= len(rows):
-            found = rows[int(arg) - 1]
-        else:
-            found = next((r for r in rows if r[0].number == arg), None)
-        if found is None:
-            return [reply("bot.case_not_found")]
-        case, party = found
-        unit = self.units.by_code.get(case.unit_code)
-        return [
-            reply(
-                "bot.case_detail",
-                number=case.number,
-                type=Msg(f"dispute.{case.dispute_type}"),
-                unit=unit.name if unit else case.unit_code,
-                status=Msg(f"status.{CaseStatus(case.status).value}"),
-                date=self._local_date(case),
-                role=Msg(f"role.{party.side}"),
-                claims=case.claims,
-            )
-        ]
-
-    def _local_date(self, case: Case) -> str:
-        return case.created_at.astimezone(self.settings.tz).strftime("%Y-%m-%d")
-
-
-def raw_button(label: str, action: str) -> Button:
-    """A button whose label is the same in every language (e.g. language names)."""
-    return button("common.raw", action, text=label)
+        """The routing table (built on first use; ``app.runtime`` touches it at start)."""
+        return self.dispatcher.routes

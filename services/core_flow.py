@@ -1,0 +1,312 @@
+"""The core conversation: the intake dialogue (纠纷登记) up to filing the case and inviting the
+other side, ``/start``, ``/help``, ``/language``, ``/cancel``, ``/cases``, ``/case`` and a staff
+member's ``/link``; its routes go into the routing table like every feature's."""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.config import Settings
+from i18n import translate
+from mediation import intake
+from mediation.case_state import CaseStatus
+from mediation.disputes import DisputeType
+from mediation.replies import Button, Msg, Reply, button, reply
+from mediation.units import UnitDirectory, UnitInfo
+from services import cases as case_service
+from services import features, invites, mediators
+from services.conversations import ConversationState
+from services.inbound import Command
+from services.legal_hints import suggest_law
+from services.routing import ActionRoute, Audience, CommandRoute
+from services.turn import Turn
+from storage.db import Database
+from storage.models import Case, CaseParty, User
+
+log = logging.getLogger(__name__)
+
+#: How long case files are kept after closing, as told to parties in the consent notice.
+RETENTION_YEARS = 5
+
+
+class CoreFlow:
+    def __init__(self, db: Database, settings: Settings, units: UnitDirectory) -> None:
+        self.db = db
+        self.settings = settings
+        self.units = units
+
+    def draft(self, conv: ConversationState) -> intake.IntakeDraft | None:
+        data = conv.state.get("intake")
+        return intake.IntakeDraft.from_json(data) if data else None
+
+    def save_draft(self, conv: ConversationState, draft: intake.IntakeDraft | None) -> None:
+        state = dict(conv.state)
+        if draft is None:
+            state.pop("intake", None)
+        else:
+            state["intake"] = draft.to_json()
+        conv.state = state  # reassign: JSON columns track assignment, not mutation
+
+    def reprompt(self, draft: intake.IntakeDraft | None) -> list[Reply]:
+        return [self._with_retention(intake.prompt(draft))] if draft is not None else []
+
+    async def command(
+        self,
+        session: AsyncSession,
+        cmd: Command,
+        conv: ConversationState,
+        draft: intake.IntakeDraft | None,
+    ) -> list[Reply]:
+        name = cmd.name
+        if name == "start":
+            if draft is not None:
+                return [
+                    Reply(
+                        Msg("bot.intake_in_progress"),
+                        buttons=(
+                            (button("bot.btn_continue", "c:continue"),),
+                            (button("bot.btn_restart", "c:restart"),),
+                        ),
+                    )
+                ]
+            unit = self._start_unit(cmd.args)
+            if unit is not None:  # a unit's QR poster (一码解纠纷): the case goes to that unit
+                state = dict(conv.state)
+                state["unit"] = unit.code
+                conv.state = state
+                return [reply("bot.welcome", unit=unit.name), *self._begin_intake(conv)]
+            return [self._welcome(), *self._begin_intake(conv)]
+        if name == "help":
+            return [reply("bot.help"), *self.reprompt(draft)]
+        if name == "language":
+            return [
+                Reply(
+                    Msg("bot.language_prompt"),
+                    buttons=(
+                        (
+                            raw_button("中文", "lang:zh-CN"),
+                            raw_button("English", "lang:en"),
+                        ),
+                    ),
+                )
+            ]
+        if name == "cancel":
+            if draft is None:
+                return [reply("bot.nothing_to_cancel")]
+            result = intake.request_cancel(draft)
+            self.save_draft(conv, result.draft)
+            return result.replies
+        if name == "cases":
+            return [*await self._list_cases(session, conv.user_id), *self.reprompt(draft)]
+        if name == "case":
+            return [*await self._show_case(session, conv.user_id, cmd.args), *self.reprompt(draft)]
+        return [reply("bot.unknown_command", command="/" + name), *self.reprompt(draft)]
+
+    async def action(
+        self, turn: Turn, action: str, draft: intake.IntakeDraft | None
+    ) -> list[Reply]:
+        session, conv = turn.session, turn.conv
+        if action.startswith("lang:"):
+            language = action.removeprefix("lang:")
+            if language in ("zh-CN", "en"):
+                user = await session.get_one(User, conv.user_id)
+                conv.language = user.language = language
+                return [reply("bot.language_set"), *self.reprompt(draft)]
+        if action == "c:continue" and draft is not None:
+            return [reply("bot.resume"), intake.prompt(draft)]
+        if action == "c:restart":
+            return [self._welcome(), *self._begin_intake(conv)]
+        if action.startswith("i:") and draft is not None:
+            return await self.intake_step(turn, draft, intake.ActionInput(action))
+        return [reply("bot.stale_button"), *self.reprompt(draft)]
+
+    # ------------------------------------------------------------------ intake
+
+    def _start_unit(self, args: tuple[str, ...]) -> UnitInfo | None:
+        """``/start unit-<code>``: the unit named by a poster's link, if it exists."""
+        if len(args) == 1 and args[0].startswith("unit-"):
+            return self.units.by_code.get(args[0].removeprefix("unit-"))
+        return None
+
+    def _welcome(self) -> Reply:
+        return reply("bot.welcome", unit=self.units.default.name)
+
+    def _begin_intake(self, conv: ConversationState) -> list[Reply]:
+        result = intake.start()
+        self.save_draft(conv, result.draft)
+        return [self._with_retention(result.replies[0])]
+
+    async def intake_step(
+        self, turn: Turn, draft: intake.IntakeDraft, payload: intake.Input
+    ) -> list[Reply]:
+        session, conv, now = turn.session, turn.conv, turn.now
+        # Features may take the input first (a voice answer: kept, transcribed, confirmed).
+        result = await features.run_intake_hooks(turn, draft, payload)
+        if result is None:
+            result = intake.handle(draft, payload)
+        if not result.submitted:
+            self.save_draft(conv, result.draft)
+            return [self._with_retention(r) for r in result.replies]
+        assert result.draft is not None
+        user = await session.get_one(User, conv.user_id)
+        unit = self.units.by_code.get(str(turn.state("unit") or "")) or self.units.route(
+            result.draft.answers["place"], DisputeType(result.draft.answers["dispute_type"])
+        )
+        turn.set_state("unit", None)
+        case = await case_service.create_from_intake(
+            session,
+            user=user,
+            draft=result.draft,
+            unit=unit,
+            channel=conv.channel,
+            now=now,
+            local_year=now.astimezone(self.settings.tz).year,
+            language=conv.language,
+        )
+        self.save_draft(conv, None)
+        conv.active_case_id = case.id
+        ref = len(await case_service.cases_of_user(session, user.id))
+        log.info("case %s created in unit %s", case.number, unit.code)
+        replies = [
+            reply(
+                "bot.case_created",
+                number=case.number,
+                unit=unit.name,
+                status=Msg(f"status.{case.status}"),
+                ref=ref,
+            )
+        ]
+        respondent = next(p for p in case.parties if p.side == "respondent")
+        issued = await invites.issue(
+            session, case, respondent, created_by=f"user:{user.id}", now=now, ttl=turn.invite_ttl
+        )
+        link = turn.deep_link(issued.token)
+        replies += invites.invite_replies(issued, link)
+        turn.after_commit.append(
+            functools.partial(
+                suggest_law,
+                self.db,
+                turn.shared.kb,
+                turn.out.sender,
+                DisputeType(case.dispute_type).value,
+                f"{case.facts}\n{case.claims}",
+            )
+        )
+        turn.out.reply(*replies)
+        if link is not None:
+            turn.out.send_payload(
+                turn.out.sender,
+                {
+                    "kind": "qr",
+                    "data": link,
+                    "caption": translate(conv.language, "invite.qr_caption"),
+                },
+            )
+        return []
+
+    def _with_retention(self, r: Reply) -> Reply:
+        """The consent text names how long files are kept (asked first, and again after a
+        /help, an unknown command or a sticker at that step)."""
+        if r.text.key == "intake.consent":
+            return Reply(Msg(r.text.key, {"retention_years": RETENTION_YEARS}), buttons=r.buttons)
+        return r
+
+    # ------------------------------------------------------------------ case queries
+
+    async def _list_cases(self, session: AsyncSession, user_id: int) -> list[Reply]:
+        rows = await case_service.cases_of_user(session, user_id)
+        if not rows:
+            return [reply("bot.no_cases")]
+        lines = [Msg("bot.cases_header")]
+        for i, (case, _party) in enumerate(rows, 1):
+            lines.append(
+                Msg(
+                    "bot.case_line",
+                    {
+                        "ref": i,
+                        "number": case.number,
+                        "type": Msg(f"dispute.{case.dispute_type}"),
+                        "status": Msg(f"status.{case.status}"),
+                        "date": self._local_date(case),
+                    },
+                )
+            )
+        return [Reply(Msg("common.lines", {"lines": lines}))]
+
+    async def _show_case(
+        self, session: AsyncSession, user_id: int, args: tuple[str, ...]
+    ) -> list[Reply]:
+        if len(args) != 1:
+            return [reply("bot.case_usage")]
+        rows = await case_service.cases_of_user(session, user_id)
+        found: tuple[Case, CaseParty] | None = None
+        arg = args[0].strip()
+        if arg.isdigit() and 1 <= int(arg) <= len(rows):
+            found = rows[int(arg) - 1]
+        else:
+            found = next((r for r in rows if r[0].number == arg), None)
+        if found is None:
+            return [reply("bot.case_not_found")]
+        case, party = found
+        unit = self.units.by_code.get(case.unit_code)
+        return [
+            reply(
+                "bot.case_detail",
+                number=case.number,
+                type=Msg(f"dispute.{case.dispute_type}"),
+                unit=unit.name if unit else case.unit_code,
+                status=Msg(f"status.{CaseStatus(case.status).value}"),
+                date=self._local_date(case),
+                role=Msg(f"role.{party.side}"),
+                claims=case.claims,
+            )
+        ]
+
+    def _local_date(self, case: Case) -> str:
+        return case.created_at.astimezone(self.settings.tz).strftime("%Y-%m-%d")
+
+    def reprompt_of(self, turn: Turn) -> list[Reply]:
+        return self.reprompt(self.draft(turn.conv))
+
+    def routes(self) -> list[CommandRoute | ActionRoute]:
+        async def core_command(turn: Turn, who: features.Who, cmd: Command) -> list[Reply]:
+            return await self.command(turn.session, cmd, turn.conv, self.draft(turn.conv))
+
+        async def core_action(turn: Turn, who: features.Who, data: str) -> list[Reply]:
+            return await self.action(turn, data, self.draft(turn.conv))
+
+        owner = __name__
+        commands = [
+            CommandRoute(name, owner, core_command)
+            for name in ("help", "language", "cancel", "cases", "case")
+        ]
+        commands.append(CommandRoute("start", owner, core_command, Audience.PARTY))
+        commands.append(CommandRoute("link", owner, self._link_route))
+        actions = [ActionRoute(prefix, owner, core_action) for prefix in ("lang:", "c:", "i:")]
+        return [*commands, *actions]
+
+    async def _link_route(self, turn: Turn, who: features.Who, cmd: Command) -> list[Reply]:
+        return await self._link(turn, cmd)
+
+    async def _link(self, turn: Turn, cmd: Command) -> list[Reply]:
+        """``/link CODE``: a staff member binds this Telegram account to their account."""
+        if not cmd.args:
+            return [reply("staff.link_usage")]
+        result = await mediators.link(
+            turn.session, "".join(cmd.args), int(turn.event.user_id), turn.now
+        )
+        if isinstance(result, str):
+            return [reply(result)]
+        turn.conv.language = result.language
+        turn.set_state("staff_id", result.id)
+        return [
+            reply("staff.linked", name=result.display_name, role=Msg(f"staff.role_{result.role}"))
+        ]
+
+
+def raw_button(label: str, action: str) -> Button:
+    """A button whose label is the same in every language (e.g. language names)."""
+    return button("common.raw", action, text=label)

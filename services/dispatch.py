@@ -1,0 +1,145 @@
+"""Routing one event inside its turn: what no state may swallow first (invitations, ``/cancel``),
+then the one route the routing table has for a command or button, else the open intake, else
+the features' message hooks and the party or staff flow (see docs/ARCHITECTURE.md, "The path of
+one Telegram update")."""
+
+from __future__ import annotations
+
+import functools
+
+from mediation import intake
+from mediation import invitations as inv
+from mediation.replies import Reply, reply
+from services import features, invites, mediators, party_flow, staff_flow
+from services.core_flow import CoreFlow
+from services.inbound import Command
+from services.routing import Audience, RoutingTable
+from services.turn import Turn
+from storage.models import StaffAccount
+
+
+class Dispatcher:
+    def __init__(self, core: CoreFlow) -> None:
+        self.core = core
+
+    async def dispatch(self, turn: Turn) -> list[Reply]:
+        event, conv = turn.event, turn.conv
+        draft = self.core.draft(conv)
+        payload = event.payload
+        if event.chat_type != "private":
+            # Only answer commands in groups, so the bot never spams a group chat.
+            return [reply("bot.group_chat")] if isinstance(payload, Command) else []
+        if event.edited:
+            return [reply("bot.edited_ignored"), *self.core.reprompt(draft)]
+        if event.forwarded:
+            return [reply("bot.forwarded_ignored"), *self.core.reprompt(draft)]
+        staff = await self._staff(turn)
+        who = features.Who(conv.user_id, staff)
+        first = await self._pre_route(turn, draft)
+        if first is not None:
+            return first
+        table = self.routes
+        if isinstance(payload, Command):
+            audience = Audience.STAFF if staff is not None and draft is None else Audience.PARTY
+            route = table.command(payload.name, audience)
+            handled = await route.handler(turn, who, payload) if route is not None else None
+            if handled is not None:
+                return handled
+            return await self.core.command(turn.session, payload, conv, draft)
+        if isinstance(payload, intake.ActionInput):
+            audience = Audience.STAFF if staff is not None else Audience.PARTY
+            for action_route in table.action_chain(payload.action, audience):
+                handled = await action_route.handler(turn, who, payload.action)
+                if handled is not None:
+                    return handled
+            return await self.core.action(turn, payload.action, draft)
+        if payload is None:
+            return [reply("bot.unsupported_update"), *self.core.reprompt(draft)]
+        if draft is not None and not turn.state("join"):
+            return await self.core.intake_step(turn, draft, payload)
+        handled = await features.run_message_hooks(turn, who)
+        if handled is not None:
+            return handled
+        if staff is not None:
+            return await staff_flow.message(turn, staff)
+        return await party_flow.message(turn, conv.user_id)
+
+    async def _pre_route(self, turn: Turn, draft: intake.IntakeDraft | None) -> list[Reply] | None:
+        """What no state may swallow: an invitation (``/start inv_…``, or its code typed while
+        the intake is open) and ``/cancel`` of whatever input the chat is waiting for.
+
+        A code typed at the consent step (the first thing a person invited by word of mouth
+        sees after opening the bot) is a join attempt; later in the intake only a code that
+        finds an invitation is, since a typed answer could look like one (``ZHANGSAN``).
+        """
+        payload, user_id = turn.event.payload, turn.conv.user_id
+        if isinstance(payload, Command):
+            if payload.name == "start" and payload.args and inv.is_token(payload.args[0]):
+                return await self._join(turn, payload.args[0], draft)
+            if payload.name == "cancel" and draft is None:
+                return self._cancel_awaited(turn)
+            return None
+        if draft is None or not isinstance(payload, intake.TextInput):
+            return None
+        typed = payload.text.strip()
+        if not (inv.is_token(typed) or inv.normalise_code(typed)):
+            return None
+        if draft.step is intake.Step.CONSENT and not draft.answers:
+            return await self._join(turn, typed, draft)
+        invitation = await invites.find(turn.session, typed)
+        if invitation is None:
+            return None
+        return [*await party_flow.start_join(turn, typed, user_id), *self.core.reprompt(draft)]
+
+    async def _join(self, turn: Turn, secret: str, draft: intake.IntakeDraft | None) -> list[Reply]:
+        """Join by invitation; an intake not yet begun gives way (the person came to join)."""
+        replies = await party_flow.start_join(turn, secret, turn.conv.user_id)
+        if turn.state("join") and draft is not None and not draft.answers:
+            self.core.save_draft(turn.conv, None)
+            return replies
+        return [*replies, *self.core.reprompt(draft)]
+
+    def _cancel_awaited(self, turn: Turn) -> list[Reply] | None:
+        """``/cancel`` outside the intake ends any input a flow or feature is waiting for."""
+        pending = [key for key in self.routes.awaited_keys() if turn.state(key) is not None]
+        if not pending:
+            return None  # the core answers "nothing to cancel"
+        for key in pending:
+            turn.set_state(key, None)
+        return [reply("bot.input_cancelled")]
+
+    @functools.cached_property
+    def routes(self) -> RoutingTable:
+        """The routing table, built on first use from the core's, the flows' and the
+        registered features' declarations (``app.runtime`` builds it at start, so a
+        conflict stops the service there)."""
+        table = RoutingTable()
+        table.add_all(self.core.routes())
+        table.add_all(party_flow.routes(self.core.reprompt_of))
+        table.add_all(staff_flow.routes())
+        table.add_all(features.routes())
+        return table
+
+    async def _staff(self, turn: Turn) -> StaffAccount | None:
+        """The staff account speaking in this chat, if any.
+
+        Remembered in the conversation state (set by ``/link`` or when the chat is first seen)
+        so that parties' messages cost no extra query; checked against the account each time,
+        so a deactivated or re-linked account stops acting as staff at once.
+        """
+        if turn.event.channel != "telegram":
+            return None
+        staff_id = turn.state("staff_id")
+        if staff_id is None:
+            if turn.state("staff_checked"):
+                return None
+            staff = await mediators.staff_for_telegram(turn.session, int(turn.event.user_id))
+            turn.set_state("staff_checked", True)
+            if staff is not None:
+                turn.set_state("staff_id", staff.id)
+            return staff
+        staff = await turn.session.get(StaffAccount, staff_id)
+        if staff is None or not staff.active or staff.telegram_id != int(turn.event.user_id):
+            turn.set_state("staff_id", None)
+            return None
+        return staff
