@@ -33,6 +33,17 @@ from telegram.warnings import PTBUserWarning
 from bot.botapi import BotApiClient
 from core.faults import crash_point
 from services.outbox import QueuedMessage
+from services.outgoing import (
+    Button,
+    CallbackAnswer,
+    MalformedMessage,
+    OutgoingMessage,
+    QrCode,
+    RelayedFile,
+    StoredDocument,
+    TextDocument,
+    TextMessage,
+)
 from storage.base import table_of, utcnow
 from storage.db import Database
 from storage.files import BadKey, FileStore, FileStoreError, LocalFileStore, MissingFile
@@ -50,7 +61,7 @@ SAFETY = 0.9
 
 
 class UnsendableFileError(Exception):
-    """A ``file`` payload names no file in the sender's file store."""
+    """A stored document names no file in the sender's file store."""
 
 
 class TokenBucket:
@@ -240,8 +251,8 @@ class OutboxSender:
 
     # ------------------------------------------------------------------ delivery
 
-    async def _wait_turn(self, chat_id: str, payload: dict[str, Any]) -> None:
-        if payload.get("kind") == "answer_callback":
+    async def _wait_turn(self, chat_id: str, message: OutgoingMessage) -> None:
+        if isinstance(message, CallbackAnswer):
             # Not a message: no flood buckets. A retry_after Telegram gave still holds.
             pause = self._global_pause_until - time.monotonic()
             if pause > 0:
@@ -267,11 +278,16 @@ class OutboxSender:
     async def _deliver(self, message: QueuedMessage) -> tuple[str, str | None, str | None]:
         """Send until it succeeds or fails for good; returns (status, telegram id, error)."""
         backoff = 0.5
+        try:
+            outgoing = message.message
+        except MalformedMessage as exc:
+            log.error("outbox row %s holds no message: %s", message.id, exc)
+            return "failed", None, str(exc)
         while True:
-            await self._wait_turn(message.chat_id, message.payload)
+            await self._wait_turn(message.chat_id, outgoing)
             try:
                 crash_point("before_send")
-                external = await self._call(message.chat_id, message.payload, message.id)
+                external = await self._call(message.chat_id, outgoing, message.id)
                 crash_point("after_send_before_mark")
                 chat_bucket = self._buckets.get(message.chat_id)
                 if chat_bucket is not None:
@@ -283,7 +299,7 @@ class OutboxSender:
                 log.warning("Telegram asks to wait %.1fs (chat %s)", seconds, message.chat_id)
                 self._global_pause_until = max(self._global_pause_until, time.monotonic() + seconds)
             except (Forbidden, BadRequest, UnsendableFileError) as exc:
-                if message.payload.get("kind") == "answer_callback":
+                if isinstance(outgoing, CallbackAnswer):
                     return "sent", None, str(exc)  # an expired callback is harmless
                 log.warning("message %s to %s refused: %s", message.id, message.chat_id, exc)
                 return "failed", None, str(exc)
@@ -295,54 +311,54 @@ class OutboxSender:
                 backoff = min(MAX_BACKOFF, backoff * 2)
 
     async def _call(
-        self, chat_id: str, payload: dict[str, Any], message_id: int | None = None
+        self, chat_id: str, message: OutgoingMessage, message_id: int | None = None
     ) -> str | None:
-        kind = payload.get("kind")
-        if kind == "answer_callback":
-            answer: dict[str, Any] = {"callback_query_id": payload["callback_id"]}
-            if payload.get("text"):
-                answer["text"] = payload["text"]
+        if isinstance(message, CallbackAnswer):
+            answer: dict[str, Any] = {"callback_query_id": message.callback_id}
+            if message.text:
+                answer["text"] = message.text
             await self._api_call("answerCallbackQuery", answer)
             return None
-        if kind == "copy":
+        if isinstance(message, RelayedFile):
             # copyMessage carries no link to the original sender (unlike forwardMessage).
             copied = await self.bot.copy_message(
                 int(chat_id),
-                int(payload["from_chat_id"]),
-                int(payload["message_id"]),
-                caption=payload.get("caption"),
+                int(message.from_chat_id),
+                message.message_id,
+                caption=message.caption,
             )
             return str(copied.message_id)
-        if kind == "qr":
-            png = qr_png(payload["data"])
-            sent = await self.bot.send_photo(
-                int(chat_id), png, caption=payload.get("caption") or None
-            )
+        if isinstance(message, QrCode):
+            png = qr_png(message.data)
+            sent = await self.bot.send_photo(int(chat_id), png, caption=message.caption or None)
             return str(sent.message_id)
-        if kind == "document":
-            data = payload["text"].encode("utf-8")
+        if isinstance(message, TextDocument):
             sent = await self.bot.send_document(
                 int(chat_id),
-                InputFile(data, filename=payload.get("filename", "file.txt")),
-                caption=payload.get("caption"),
+                InputFile(message.text.encode("utf-8"), filename=message.filename),
+                caption=message.caption,
             )
             return str(sent.message_id)
-        if kind == "file":
-            # A generated file (a signed agreement PDF): the row holds its path, not its bytes.
-            key = str(payload.get("path", ""))
-            data = await self._file(key)
+        if isinstance(message, StoredDocument):
+            # A generated file (a signed agreement PDF): the row holds its key, not its bytes.
+            data = await self._file(message.path)
             sent = await self.bot.send_document(
                 int(chat_id),
-                InputFile(data, filename=payload.get("filename") or key.rsplit("/", 1)[-1]),
-                caption=payload.get("caption"),
+                InputFile(data, filename=message.filename or message.path.rsplit("/", 1)[-1]),
+                caption=message.caption,
             )
             return str(sent.message_id)
+        return await self._send_text(chat_id, message, message_id)
+
+    async def _send_text(
+        self, chat_id: str, message: TextMessage, message_id: int | None
+    ) -> str | None:
         # The plain Bot API call: PTB's send_message would build markup objects and parse the
         # whole returned Message, and we only need its id (measured: most of the send cost).
         # Telegram refuses texts over 4,096 UTF-16 units (a long statement relayed with its
         # header): send them in parts, the buttons with the last. ``done`` remembers the parts
         # already accepted, so a retry after a 429 or a timeout does not send them twice.
-        parts = split_text(str(payload["text"]))
+        parts = split_text(message.text)
         done = self._parts_sent.get(message_id, 0) if message_id is not None else 0
         for index in range(done, len(parts) - 1):
             await self._api_call("sendMessage", {"chat_id": int(chat_id), "text": parts[index]})
@@ -351,17 +367,17 @@ class OutboxSender:
         if message_id is not None:
             self._parts_sent.pop(message_id, None)
         params: dict[str, Any] = {"chat_id": int(chat_id), "text": parts[-1]}
-        if payload.get("buttons"):
+        if message.buttons:
             params["reply_markup"] = {
-                "inline_keyboard": [[_inline_button(b) for b in row] for row in payload["buttons"]]
+                "inline_keyboard": [[_inline_button(b) for b in row] for row in message.buttons]
             }
-        elif payload.get("contact_button"):
+        elif message.contact_button:
             params["reply_markup"] = {
-                "keyboard": [[{"text": payload["contact_button"], "request_contact": True}]],
+                "keyboard": [[{"text": message.contact_button, "request_contact": True}]],
                 "resize_keyboard": True,
                 "one_time_keyboard": True,
             }
-        elif payload.get("remove_keyboard"):
+        elif message.remove_keyboard:
             params["reply_markup"] = {"remove_keyboard": True}
         result = await self._api_call("sendMessage", params)
         return str(result["message_id"]) if isinstance(result, dict) else None
@@ -471,11 +487,11 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     return parts
 
 
-def _inline_button(b: dict[str, Any]) -> dict[str, Any]:
+def _inline_button(b: Button) -> dict[str, Any]:
     """A callback button, or a Mini App button (``web_app``: the page's https URL)."""
-    if b.get("web_app"):
-        return {"text": b["text"], "web_app": {"url": b["web_app"]}}
-    return {"text": b["text"], "callback_data": b["action"]}
+    if b.web_app:
+        return {"text": b.text, "web_app": {"url": b.web_app}}
+    return {"text": b.text, "callback_data": b.action}
 
 
 def qr_png(data: str) -> bytes:

@@ -28,6 +28,7 @@ from services.delivery import Address, Outgoing
 from services.dispatch import Dispatcher
 from services.inbound import Inbound
 from services.outbox import QueuedMessage, enqueue, render
+from services.outgoing import CallbackAnswer, OutgoingMessage
 from services.routing import RoutingTable
 from services.shared import SharedServices
 from services.turn import Turn
@@ -125,10 +126,10 @@ class ConversationService:
         """Tell the person something went wrong (their input so far is safe in the DB)."""
         async with self.db.write() as session:
             conv = await self._conversation(session, event)
-            payloads = [render(reply("bot.internal_error"), conv.language)]
+            messages: list[OutgoingMessage] = [render(reply("bot.internal_error"), conv.language)]
             if event.callback_id:
-                payloads.append({"kind": "answer_callback", "callback_id": event.callback_id})
-            queued = await enqueue(session, event.channel, event.chat_id, payloads)
+                messages.append(CallbackAnswer(event.callback_id))
+            queued = await enqueue(session, event.channel, event.chat_id, messages)
         if self.notify is not None:
             result = self.notify(queued)
             if result is not None:
@@ -144,9 +145,7 @@ class ConversationService:
         out = Outgoing(Address(event.channel, event.chat_id, conv.language))
         if event.callback_id:
             # Acknowledge the button press so the client stops its spinner.
-            out.send_payload(
-                out.sender, {"kind": "answer_callback", "callback_id": event.callback_id}
-            )
+            out.send_message(out.sender, CallbackAnswer(event.callback_id))
         turn = Turn(
             session,
             event,

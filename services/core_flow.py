@@ -21,6 +21,7 @@ from services import features, invites, mediators
 from services.conversations import ConversationState
 from services.inbound import Command
 from services.legal_hints import suggest_law
+from services.outgoing import QrCode
 from services.routing import ActionRoute, Audience, CommandRoute
 from services.turn import Turn
 from storage.db import Database
@@ -197,14 +198,8 @@ class CoreFlow:
         )
         turn.out.reply(*replies)
         if link is not None:
-            turn.out.send_payload(
-                turn.out.sender,
-                {
-                    "kind": "qr",
-                    "data": link,
-                    "caption": translate(conv.language, "invite.qr_caption"),
-                },
-            )
+            caption = translate(conv.language, "invite.qr_caption")
+            turn.out.send_message(turn.out.sender, QrCode(link, caption))
         return []
 
     def _with_retention(self, r: Reply) -> Reply:

@@ -8,13 +8,13 @@ written to the outbox in the same transaction as the state change.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediation.replies import Reply
 from services.outbox import QueuedMessage, enqueue, render
+from services.outgoing import OutgoingMessage
 from storage.models import CaseMember, StaffAccount, User
 
 
@@ -30,7 +30,7 @@ class Outgoing:
     """Messages produced while handling one event; ``sender`` is who caused it."""
 
     sender: Address
-    items: list[tuple[Address, dict[str, Any]]] = field(default_factory=list)
+    items: list[tuple[Address, OutgoingMessage]] = field(default_factory=list)
 
     def reply(self, *replies: Reply) -> None:
         for r in replies:
@@ -40,17 +40,18 @@ class Outgoing:
         for r in replies:
             self.items.append((to, render(r, to.language)))
 
-    def send_payload(self, to: Address, payload: dict[str, Any]) -> None:
-        self.items.append((to, payload))
+    def send_message(self, to: Address, message: OutgoingMessage) -> None:
+        """A message that is not a rendered reply: a file, a QR code, a copy, a button's answer."""
+        self.items.append((to, message))
 
     async def flush(self, session: AsyncSession) -> list[QueuedMessage]:
         """Queue everything, keeping the order within each recipient."""
         queued: list[QueuedMessage] = []
-        groups: dict[Address, list[dict[str, Any]]] = {}
-        for address, payload in self.items:
-            groups.setdefault(address, []).append(payload)
-        for address, payloads in groups.items():
-            queued += await enqueue(session, address.channel, address.chat_id, payloads)
+        groups: dict[Address, list[OutgoingMessage]] = {}
+        for address, message in self.items:
+            groups.setdefault(address, []).append(message)
+        for address, messages in groups.items():
+            queued += await enqueue(session, address.channel, address.chat_id, messages)
         self.items.clear()
         return queued
 

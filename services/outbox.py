@@ -16,6 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from i18n import translate
 from mediation.replies import Reply
+from services.outgoing import (
+    Button,
+    OutgoingMessage,
+    TextMessage,
+    from_payload,
+    to_payload,
+)
 from storage.base import table_of, utcnow
 from storage.models import OutboxMessage
 
@@ -25,28 +32,32 @@ class QueuedMessage:
     id: int
     channel: str
     chat_id: str
+    #: The row's JSON (services.outgoing.to_payload); channels read it as :attr:`message`.
     payload: dict[str, Any]
 
+    @property
+    def message(self) -> OutgoingMessage:
+        """The typed message (raises ``MalformedMessage`` for a row that holds none)."""
+        return from_payload(self.payload)
 
-def render(reply: Reply, language: str) -> dict[str, Any]:
-    """A channel-neutral payload: text, inline buttons, keyboard hints."""
-    payload: dict[str, Any] = {"text": translate(language, reply.text)}
-    if reply.buttons:
-        payload["buttons"] = [
-            [{"text": translate(language, b.label), "action": b.action} for b in row]
+
+def render(reply: Reply, language: str) -> TextMessage:
+    """A reply in the recipient's language: text, buttons, keyboard hints."""
+    return TextMessage(
+        text=translate(language, reply.text),
+        buttons=tuple(
+            tuple(Button(translate(language, b.label), b.action) for b in row)
             for row in reply.buttons
-        ]
-    if reply.ask_contact:
-        payload["contact_button"] = translate(language, "intake.share_contact")
-    if reply.remove_keyboard:
-        payload["remove_keyboard"] = True
-    return payload
+        ),
+        contact_button=translate(language, "intake.share_contact") if reply.ask_contact else None,
+        remove_keyboard=reply.remove_keyboard,
+    )
 
 
 async def enqueue(
-    session: AsyncSession, channel: str, chat_id: str, payloads: Iterable[dict[str, Any]]
+    session: AsyncSession, channel: str, chat_id: str, messages: Iterable[OutgoingMessage]
 ) -> list[QueuedMessage]:
-    items: list[dict[str, Any]] = list(payloads)
+    items: list[dict[str, Any]] = [to_payload(m) for m in messages]
     if not items:
         return []
     # Core, not ORM, DML: this runs for every message and the ORM bulk path costs more

@@ -17,6 +17,7 @@ from mediation.room import MemberStatus, RelayRefusal, Role
 from mediation.validation import InvalidInput, clean_text, normalise_phone
 from services import invites
 from services.inbound import Command
+from services.outgoing import TextDocument
 from services.room import Room, record_lines, relay
 from services.routing import ActionRoute, Audience, AwaitedInput, CommandRoute, Who
 from services.timers import cancel_timers
@@ -86,9 +87,8 @@ async def record_reply(turn: Turn, room: Room, member: CaseMember) -> list[Reply
     if len(text) <= 3500:
         return [Reply(Msg("common.lines", {"lines": [title, Msg("common.raw", {"text": text})]}))]
     turn.out.reply(reply("room.record_as_file", number=room.case.number))
-    turn.out.send_payload(
-        turn.out.sender,
-        {"kind": "document", "filename": f"record-{room.case.id}.txt", "text": text},
+    turn.out.send_message(
+        turn.out.sender, TextDocument(text, filename=f"record-{room.case.id}.txt")
     )
     return []
 

@@ -8,7 +8,7 @@ username or phone number ever crosses between parties.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -29,6 +29,7 @@ from mediation.room import (
 )
 from services.delivery import Address, Outgoing, member_addresses
 from services.outbox import render
+from services.outgoing import OutgoingMessage, RelayedFile, TextMessage
 from storage.models import Case, CaseMember, CaseMessage
 
 MEDIA_KINDS = frozenset({"photo", "document", "video", "audio", "voice"})
@@ -112,22 +113,21 @@ async def load_room(session: AsyncSession, case_id: int, *, lock: bool = False) 
     return Room(case, members, await member_addresses(session, members))
 
 
-def _relay_payloads(
-    room: Room, sender: CaseMember, content: Content, language: str
-) -> list[dict[str, object]]:
+def _relay_messages(
+    room: Room, sender: CaseMember, content: Content, language: str, record_id: int
+) -> list[OutgoingMessage]:
     header = translate(language, room.header(sender))
     if content.kind == "text":
-        return [{"text": f"{header}\n{content.text or ''}"}]
-    copy: dict[str, object] = {
-        "kind": "copy",
-        "from_chat_id": content.from_chat_id,
-        "message_id": content.message_id,
-    }
+        return [TextMessage(f"{header}\n{content.text or ''}", case_message=record_id)]
+    source = (str(content.from_chat_id), int(content.message_id or 0))
     if content.kind in MEDIA_KINDS:
         caption = header + (f"\n{content.text}" if content.text else "")
-        return [{**copy, "caption": caption[:1024]}]
+        return [RelayedFile(*source, caption=caption[:1024], case_message=record_id)]
     # Locations and the like take no caption: say who sent it first.
-    return [{"text": header}, copy]
+    return [
+        TextMessage(header, case_message=record_id),
+        RelayedFile(*source, case_message=record_id),
+    ]
 
 
 async def relay(
@@ -169,13 +169,17 @@ async def relay(
                 "room.file_in_record",
                 {"header": room.header(sender), "kind": Msg(f"room.kind_{content.kind}")},
             )
-            payload = {**render(Reply(notice), address.language), "cm": record.id}
-            if content.kind in ("voice", "audio") and content.file_ref:
-                payload["audio_ref"] = content.file_ref  # a channel that can play it does
-            out.send_payload(address, payload)
+            playable = content.kind in ("voice", "audio") and content.file_ref
+            notice_message = replace(
+                render(Reply(notice), address.language),
+                case_message=record.id,
+                # a channel that can play the recording does
+                audio_ref=content.file_ref if playable else None,
+            )
+            out.send_message(address, notice_message)
             continue
-        for payload in _relay_payloads(room, sender, content, address.language):
-            out.send_payload(address, {**payload, "cm": record.id})
+        for message in _relay_messages(room, sender, content, address.language, record.id):
+            out.send_message(address, message)
     return decision
 
 

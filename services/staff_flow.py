@@ -13,6 +13,7 @@ from mediation.room import Mode, RelayRefusal, Role
 from mediation.validation import InvalidInput, clean_name, clean_text, normalise_phone
 from services import invites, mediators
 from services.inbound import Command
+from services.outgoing import QrCode
 from services.party_flow import facts, record_reply, switch_to
 from services.room import Content, Room, announce, label_of, load_room, relay
 from services.routing import ActionRoute, Audience, AwaitedInput, CommandRoute, Who
@@ -479,7 +480,7 @@ async def invite_party(
     replies = invites.invite_replies(issued, link)
     if link:
         turn.out.reply(*replies)
-        turn.out.send_payload(turn.out.sender, {"kind": "qr", "data": link, "caption": ""})
+        turn.out.send_message(turn.out.sender, QrCode(link))
         return [reply("staff.invite_phone_note")]
     return [*replies, reply("staff.invite_phone_note")]
 

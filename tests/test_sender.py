@@ -15,6 +15,7 @@ from telegram import Bot
 from bot.http import AiohttpRequest
 from bot.sender import OutboxSender, qr_png
 from services.outbox import enqueue
+from services.outgoing import TextMessage
 from standin import StandinBotAPI
 from storage.db import Database
 from storage.models import OutboxMessage
@@ -22,7 +23,7 @@ from storage.models import OutboxMessage
 
 async def queue(db: Database, chat_id: int, texts: list[str]) -> list:  # type: ignore[type-arg]
     async with db.write() as s:
-        return await enqueue(s, "telegram", str(chat_id), [{"text": t} for t in texts])
+        return await enqueue(s, "telegram", str(chat_id), [TextMessage(t) for t in texts])
 
 
 async def test_limits_respected_bursts_delayed_not_dropped(

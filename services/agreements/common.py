@@ -20,6 +20,7 @@ from core.config import Settings
 from i18n import translate
 from mediation.replies import Msg, Reply, button
 from services.delivery import Address, Outgoing
+from services.outgoing import Button, StoredDocument, TextMessage
 from services.shared import SharedServices
 from storage.files import FileStore, local_store
 
@@ -101,42 +102,36 @@ def sign_url(base: str, public_id: str, sha: str) -> str:
 
 @dataclass(frozen=True)
 class Btn:
-    """A button for :func:`text_payload`: a callback ``action`` or a Mini App ``web_app`` URL."""
+    """A button for :func:`text_message`: a callback ``action`` or a Mini App ``web_app`` URL."""
 
     label: Msg
     action: str = ""
     web_app: str = ""
 
 
-def text_payload(address: Address, text: Msg, rows: Sequence[Sequence[Btn]] = ()) -> dict[str, Any]:
-    """A text message in the recipient's language, buttons included (sender: bot.sender)."""
-    payload: dict[str, Any] = {"text": translate(address.language, text)}
-    if rows:
-        payload["buttons"] = [
-            [
-                {"text": translate(address.language, b.label), "web_app": b.web_app}
-                if b.web_app
-                else {"text": translate(address.language, b.label), "action": b.action}
-                for b in row
-            ]
+def text_message(address: Address, text: Msg, rows: Sequence[Sequence[Btn]] = ()) -> TextMessage:
+    """A text message in the recipient's language, Mini App buttons included."""
+    language = address.language
+    return TextMessage(
+        translate(language, text),
+        buttons=tuple(
+            tuple(Button(translate(language, b.label), b.action, b.web_app) for b in row)
             for row in rows
             if row
-        ]
-    return payload
+        ),
+    )
 
 
-def file_payload(
+def file_message(
     address: Address, path: str, filename: str, caption: Msg | None = None
-) -> dict[str, Any]:
-    """A file under DATA_DIR sent as a document (``kind: file`` in bot.sender)."""
-    payload: dict[str, Any] = {"kind": "file", "path": path, "filename": filename}
-    if caption is not None:
-        payload["caption"] = translate(address.language, caption)[:1024]
-    return payload
+) -> StoredDocument:
+    """A file in the file store sent as a document."""
+    text = translate(address.language, caption)[:1024] if caption is not None else None
+    return StoredDocument(path, filename, text)
 
 
 def send(out: Outgoing, address: Address, text: Msg, rows: Sequence[Sequence[Btn]] = ()) -> None:
-    out.send_payload(address, text_payload(address, text, rows))
+    out.send_message(address, text_message(address, text, rows))
 
 
 def wake_after_commit(session: AsyncSession, shared: SharedServices) -> None:

@@ -21,7 +21,7 @@ from services.agreements import confirmation, drafting, records, signing
 from services.agreements.common import (
     AGREEMENT,
     Btn,
-    file_payload,
+    file_message,
     question,
     send,
     services_of,
@@ -64,7 +64,7 @@ async def agreement_command(turn: Turn, who: features.Who, cmd: Command) -> list
     if address is None:
         return []
     if doc.status == "effective" and doc.file_path:
-        turn.out.send_payload(address, file_payload(address, doc.file_path, filename_of(doc)))
+        turn.out.send_message(address, file_message(address, doc.file_path, filename_of(doc)))
         log_download(
             turn.session, doc, actor=f"member:{member.id}", channel=address.channel, at=turn.now
         )
@@ -129,8 +129,8 @@ def _resend(turn: Turn, room: Room, doc: Document, member_id: int) -> list[Reply
             "agreements.preview_caption",
             {"number": room.case.number, "version": doc.version, "sha": short_sha(doc.sha256)},
         )
-        turn.out.send_payload(
-            address, file_payload(address, doc.preview_path, filename_of(doc), caption)
+        turn.out.send_message(
+            address, file_message(address, doc.preview_path, filename_of(doc), caption)
         )
         log_download(
             turn.session, doc, actor=f"member:{member_id}", channel=address.channel, at=turn.now

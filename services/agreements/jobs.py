@@ -40,7 +40,7 @@ from services.agreements.common import (
     AGREEMENT,
     APPLICATION,
     Btn,
-    file_payload,
+    file_message,
     public_base,
     send,
     short_sha,
@@ -280,7 +280,7 @@ class DocumentJobs:
             address = room.addresses.get(member.id)
             if address is None:
                 continue
-            out.send_payload(address, file_payload(address, path, filename_of(doc), caption))
+            out.send_message(address, file_message(address, path, filename_of(doc), caption))
             log_download(
                 session,
                 doc,
@@ -350,7 +350,7 @@ class DocumentJobs:
             address = room.addresses.get(member.id)
             if address is None:
                 continue
-            out.send_payload(address, file_payload(address, path, filename_of(doc)))
+            out.send_message(address, file_message(address, path, filename_of(doc)))
             log_download(session, doc, actor=f"member:{member.id}", channel=address.channel, at=now)
             send(
                 out,
@@ -379,7 +379,7 @@ class DocumentJobs:
             if member is None or address is None:
                 continue
             caption = Msg("agreements.issued_caption", {"number": room.case.number})
-            out.send_payload(address, file_payload(address, path, filename_of(doc), caption))
+            out.send_message(address, file_message(address, path, filename_of(doc), caption))
             log_download(session, doc, actor=f"member:{member.id}", channel=address.channel, at=now)
             if doc.kind == APPLICATION:
                 send(out, address, application_notice(doc))

@@ -16,6 +16,7 @@ from i18n import translate
 from mediation.replies import Msg
 from services.console.risk import AlertHook, AlertNotice
 from services.outbox import QueuedMessage, enqueue
+from services.outgoing import TextMessage
 from storage.console_models import RiskRuleRow
 from storage.db import Database
 from storage.models import StaffAccount
@@ -69,7 +70,9 @@ def telegram_alert_hook(db: Database, deliver: Deliver, public_url: str | None) 
                         },
                     ),
                 )
-                queued += await enqueue(session, "telegram", str(r.telegram_id), [{"text": text}])
+                queued += await enqueue(
+                    session, "telegram", str(r.telegram_id), [TextMessage(text)]
+                )
         deliver(queued)
 
     return hook

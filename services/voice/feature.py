@@ -30,7 +30,7 @@ from services.voice.pipeline import (
     AudioIn,
     VoiceService,
     accept_audio,
-    notice_payload,
+    notice_message,
     transcript_reply,
 )
 from storage.models import CaseMember, CaseMessage
@@ -108,7 +108,7 @@ async def on_message(turn: Turn, who: Who) -> list[Reply] | None:
     if service is not None:
         turn.after_commit.append(service.after_commit(transcript.id))
     turn.out.reply(*replies)
-    turn.out.send_payload(turn.out.sender, notice_payload(notice, turn.conv.language, payload.ref))
+    turn.out.send_message(turn.out.sender, notice_message(notice, turn.conv.language, payload.ref))
     return []
 
 

@@ -20,7 +20,7 @@ from mediation.replies import reply
 from services import features
 from services.turn import Turn
 from services.voice.feature import service_of
-from services.voice.pipeline import AudioIn, accept_intake_audio, notice_payload
+from services.voice.pipeline import AudioIn, accept_intake_audio, notice_message
 from storage.voice_models import VoiceTranscript, VoiceTranscriptVersion
 
 #: Transcript id whose correction the next text message is (set by 修改).
@@ -69,7 +69,7 @@ async def _spoken(
         language=turn.conv.language,
         now=turn.now,
     )
-    turn.out.send_payload(turn.out.sender, notice_payload(notice, turn.conv.language, payload.ref))
+    turn.out.send_message(turn.out.sender, notice_message(notice, turn.conv.language, payload.ref))
     if service is not None:
         turn.after_commit.append(service.after_commit(t.id))
     if t.status == "pending":

@@ -38,7 +38,7 @@ import hashlib
 import logging
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
@@ -49,6 +49,7 @@ from core.clock import Clock
 from mediation.replies import Msg, Reply, button
 from services.delivery import Address, Outgoing
 from services.outbox import QueuedMessage, render
+from services.outgoing import TextMessage
 from services.room import Room, load_room
 from speech.audio import extension_for
 from speech.backends import TranscriptionUnavailable
@@ -113,9 +114,9 @@ def intake_transcript_reply(t: VoiceTranscript) -> Reply:
     )
 
 
-def notice_payload(notice: Reply, language: str, audio_ref: str) -> dict[str, object]:
+def notice_message(notice: Reply, language: str, audio_ref: str) -> TextMessage:
     """The speaker's notice ("正在转写…") with the recording's reference (see module doc)."""
-    return {**render(notice, language), "audio_ref": audio_ref}
+    return replace(render(notice, language), audio_ref=audio_ref)
 
 
 def asr_language(language: str) -> str | None:

@@ -11,6 +11,7 @@ from telegram import Bot
 from bot.http import AiohttpRequest
 from bot.sender import OutboxSender
 from services.outbox import enqueue
+from services.outgoing import StoredDocument, from_payload
 from standin import StandinBotAPI
 from storage.db import Database
 from storage.models import OutboxMessage
@@ -47,7 +48,7 @@ async def test_files_and_web_app_buttons(sqlite_db: Database, tmp_path: Path) ->
         sender = OutboxSender(bot, sqlite_db, rate_global=0, rate_per_chat=0, files_dir=data_dir)
         await sender.start()
         async with sqlite_db.write() as session:
-            queued = await enqueue(session, "telegram", "6100", payloads)
+            queued = await enqueue(session, "telegram", "6100", [from_payload(p) for p in payloads])
         sender.submit(queued)
         await sender.drain(within=10)
         await sender.stop()
@@ -78,9 +79,7 @@ async def test_without_a_files_directory_nothing_is_read(sqlite_db: Database) ->
         sender = OutboxSender(bot, sqlite_db, rate_global=0, rate_per_chat=0)
         await sender.start()
         async with sqlite_db.write() as session:
-            queued = await enqueue(
-                session, "telegram", "6101", [{"kind": "file", "path": "/etc/hostname"}]
-            )
+            queued = await enqueue(session, "telegram", "6101", [StoredDocument("/etc/hostname")])
         sender.submit(queued)
         await sender.drain(within=10)
         await sender.stop()

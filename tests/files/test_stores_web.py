@@ -82,6 +82,7 @@ async def test_upload_mailbox_download_and_telegram_file(
 
         # The Telegram sender reads file payloads from the same store.
         from services.outbox import enqueue
+        from services.outgoing import StoredDocument
 
         telegram_user = standin.user(7001)
         telegram_user.register()
@@ -91,7 +92,7 @@ async def test_upload_mailbox_download_and_telegram_file(
                 session,
                 "telegram",
                 "7001",
-                [{"kind": "file", "path": "documents/2/application.pdf", "filename": "a.pdf"}],
+                [StoredDocument("documents/2/application.pdf", "a.pdf")],
             )
         runtime.deliver(queued)
         assert runtime.telegram is not None

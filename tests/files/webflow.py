@@ -10,6 +10,7 @@ import aiohttp
 from sqlalchemy import select
 
 from services.outbox import enqueue
+from services.outgoing import StoredDocument
 from services.webchat.channel import chat_id_of
 from storage.db import Database
 from storage.webchat_models import WebMailboxMessage
@@ -61,7 +62,7 @@ async def deliver_file(db: Database, user_id: int, key: str, filename: str) -> i
             session,
             "web",
             chat_id_of(user_id),
-            [{"kind": "file", "path": key, "filename": filename}],
+            [StoredDocument(key, filename)],
         )
     for _ in range(200):
         async with db.read() as session:

@@ -24,6 +24,13 @@ from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 from sqlalchemy import select
 
+from services.outgoing import (
+    MalformedMessage,
+    StoredDocument,
+    TextDocument,
+    TextMessage,
+    from_payload,
+)
 from storage.files import BadKey, FileStore, FileStoreError, check_key
 from storage.webchat_models import WebMailboxMessage
 from web.chat import HEADERS, ChatApp, _chat, _client_ip, _problem
@@ -75,25 +82,26 @@ async def download(request: web.Request) -> web.StreamResponse:
                 )
             )
         ).scalar_one_or_none()
-    payload = row.payload if row is not None else {}
-    audio_ref = payload.get("audio_ref")
-    if isinstance(audio_ref, str):
-        return await _audio(request, chat, audio_ref)
-    kind = payload.get("kind")
-    name = str(payload.get("filename") or "file")
+    try:
+        message = from_payload(row.payload) if row is not None else None
+    except MalformedMessage:
+        message = None
+    if isinstance(message, TextMessage) and message.audio_ref is not None:
+        return await _audio(request, chat, message.audio_ref)
+    if not isinstance(message, TextDocument | StoredDocument):
+        raise web.HTTPNotFound()
+    name = message.filename or "file"
     headers = {
         **HEADERS,
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
         "Cache-Control": "private, no-store",
     }
-    if kind == "document":
-        data = str(payload.get("text", "")).encode("utf-8")
+    if isinstance(message, TextDocument):
+        data = message.text.encode("utf-8")
         return web.Response(
             body=data, headers={**headers, "Content-Type": "text/plain; charset=utf-8"}
         )
-    if kind != "file":
-        raise web.HTTPNotFound()
-    key = str(payload.get("path", ""))
+    key = message.path
     if not await _present(chat.runtime.files, key):
         raise web.HTTPNotFound()
     await _log_download(chat, user_id, key, _client_ip(request))

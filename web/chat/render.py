@@ -1,4 +1,4 @@
-"""Outbox payloads (written for any channel) → what the page shows.
+"""Outgoing messages (services.outgoing, written for any channel) → what the page shows.
 
 Text and buttons pass through; a Mini App button becomes a same-origin link to the signing
 page (the browser session authenticates there); files become links to ``/chat/file/<seq>``
@@ -14,6 +14,16 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from i18n import translate
+from services.outgoing import (
+    Button,
+    CallbackAnswer,
+    MalformedMessage,
+    QrCode,
+    RelayedFile,
+    StoredDocument,
+    TextDocument,
+    from_payload,
+)
 
 
 def _same_origin_path(url: str) -> str:
@@ -21,19 +31,15 @@ def _same_origin_path(url: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def _buttons(rows: Any) -> list[list[dict[str, str]]]:
+def _buttons(rows: tuple[tuple[Button, ...], ...]) -> list[list[dict[str, str]]]:
     out: list[list[dict[str, str]]] = []
-    for row in rows if isinstance(rows, list) else []:
+    for row in rows:
         cells: list[dict[str, str]] = []
-        for b in row if isinstance(row, list) else []:
-            if not isinstance(b, dict):
-                continue
-            if b.get("web_app"):
-                cells.append(
-                    {"text": str(b.get("text", "")), "url": _same_origin_path(b["web_app"])}
-                )
-            elif b.get("action"):
-                cells.append({"text": str(b.get("text", "")), "action": str(b["action"])})
+        for b in row:
+            if b.web_app:
+                cells.append({"text": b.text, "url": _same_origin_path(b.web_app)})
+            elif b.action:
+                cells.append({"text": b.text, "action": b.action})
         if cells:
             out.append(cells)
     return out
@@ -56,35 +62,32 @@ def qr_svg(data: str) -> str:
 
 
 def render_item(seq: int, payload: dict[str, Any], language: str, base: str) -> dict[str, Any]:
-    kind = payload.get("kind")
-    if kind in ("file", "document"):
-        name = str(payload.get("filename") or "file")
+    try:
+        message = from_payload(payload)
+    except MalformedMessage:
+        return {"text": ""}
+    if isinstance(message, StoredDocument | TextDocument):
         return {
-            "text": str(payload.get("caption") or ""),
-            "file": {"name": name, "url": f"/chat/file/{seq}"},
+            "text": message.caption or "",
+            "file": {"name": message.filename or "file", "url": f"/chat/file/{seq}"},
         }
-    if kind == "qr":
-        link = str(payload.get("data", ""))
-        token = invite_token(link)
-        join = f"{base}/chat/join/{token}" if token else link
-        item: dict[str, Any] = {
-            "text": str(payload.get("caption") or ""),
-            "join": join,
-            "qr": qr_svg(join),
-        }
-        if link != join and link.startswith("https://t.me/"):
-            item["telegram"] = link
+    if isinstance(message, QrCode):
+        token = invite_token(message.data)
+        join = f"{base}/chat/join/{token}" if token else message.data
+        item: dict[str, Any] = {"text": message.caption, "join": join, "qr": qr_svg(join)}
+        if message.data != join and message.data.startswith("https://t.me/"):
+            item["telegram"] = message.data
         return item
-    if kind == "copy":
-        caption = str(payload.get("caption") or "")
-        return {"text": caption or translate(language, "webchat.file_unavailable")}
-    item = {"text": str(payload.get("text", ""))}
-    audio_ref = payload.get("audio_ref")
-    if isinstance(audio_ref, str) and audio_ref.startswith("web:"):
+    if isinstance(message, RelayedFile):
+        return {"text": message.caption or translate(language, "webchat.file_unavailable")}
+    if isinstance(message, CallbackAnswer):
+        return {"text": message.text or ""}
+    item = {"text": message.text}
+    if message.audio_ref is not None and message.audio_ref.startswith("web:"):
         item["audio"] = f"/chat/file/{seq}"  # a recording made in a page: playable here
-    buttons = _buttons(payload.get("buttons"))
+    buttons = _buttons(message.buttons)
     if buttons:
         item["buttons"] = buttons
-    if payload.get("contact_button"):
+    if message.contact_button:
         item["contact"] = translate(language, "webchat.share_phone")
     return item
