@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediation import invitations as inv
 from mediation.case_state import CaseStatus
-from mediation.permissions import Actor, ActorKind
+from mediation.permissions import Action, Actor, ActorKind, can
 from mediation.room import MemberStatus, Role
 from mediation.units import UnitDirectory
+from services.room import Room, facts
 from storage.db import Database
 from storage.models import Case, CaseEvent, CaseMember, StaffAccount, StaffLinkCode
 
@@ -130,3 +131,9 @@ async def take(session: AsyncSession, case: Case, staff: StaffAccount, now: date
     )
     await session.flush()
     return member
+
+
+def may(staff: StaffAccount, room: Room, act: Action, units: UnitDirectory) -> bool:
+    """Whether this staff member may do ``act`` in the room (mediation.permissions)."""
+    member = room.of_staff(staff.id)
+    return can(staff_actor(staff, room.case, member, units), act, facts(room))

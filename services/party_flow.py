@@ -9,16 +9,15 @@ from sqlalchemy import select
 from core import crypto
 from mediation import intake
 from mediation import invitations as inv
-from mediation.case_state import CaseStatus
 from mediation.masking import scrub_digits
-from mediation.permissions import Action, Actor, ActorKind, CaseFacts, can
+from mediation.permissions import Action, Actor, ActorKind, can
 from mediation.replies import Msg, Reply, button, reply
 from mediation.room import MemberStatus, RelayRefusal, Role
 from mediation.validation import InvalidInput, clean_text, normalise_phone
 from services import invites
 from services.inbound import Command
 from services.outgoing import TextDocument
-from services.room import Room, record_lines, relay
+from services.room import Room, facts, record_lines, relay
 from services.routing import ActionRoute, Audience, AwaitedInput, CommandRoute, Who
 from services.timers import cancel_timers
 from services.turn import Turn, active_room, member_cases, switch_reply
@@ -27,10 +26,6 @@ from storage.models import CaseMember, CaseParty, Invitation
 
 def party_actor(member: CaseMember) -> Actor:
     return Actor(ActorKind.PARTY, Role(member.role), MemberStatus(member.status))
-
-
-def facts(room: Room) -> CaseFacts:
-    return CaseFacts(CaseStatus(room.case.status), room.case.mediator_id is not None)
 
 
 def routes(

@@ -15,6 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from i18n import translate
+from mediation.case_state import CaseStatus
+from mediation.permissions import CaseFacts
 from mediation.replies import Msg, Reply
 from mediation.room import (
     Member,
@@ -94,6 +96,11 @@ def domain_member(m: CaseMember) -> Member:
 def label_of(m: CaseMember) -> Msg:
     d = domain_member(m)
     return Msg(d.label_key, d.label_params)
+
+
+def facts(room: Room) -> CaseFacts:
+    """What the permission rules need to know of the room's case."""
+    return CaseFacts(CaseStatus(room.case.status), room.case.mediator_id is not None)
 
 
 async def load_room(session: AsyncSession, case_id: int, *, lock: bool = False) -> Room | None:

@@ -7,10 +7,12 @@ import re
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from mediation.staff_permissions import Role
 from storage.db import Database
 from storage.models import StaffAccount
 
-ROLES = ("admin", "mediator", "police", "lawyer", "viewer")
+#: The roles an account may have, from the permission rules (mediation.staff_permissions).
+ROLES = tuple(role.value for role in Role)
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 _hasher = PasswordHasher()
 

@@ -14,8 +14,8 @@ from mediation.validation import InvalidInput, clean_name, clean_text, normalise
 from services import invites, mediators
 from services.inbound import Command
 from services.outgoing import QrCode
-from services.party_flow import facts, record_reply, switch_to
-from services.room import Content, Room, announce, label_of, load_room, relay
+from services.party_flow import record_reply, switch_to
+from services.room import Content, Room, announce, facts, label_of, load_room, relay
 from services.routing import ActionRoute, Audience, AwaitedInput, CommandRoute, Who
 from services.timers import cancel_timers, schedule
 from services.turn import (
@@ -33,11 +33,6 @@ OUTCOMES = {
     "withdrawn": CaseEvent.WITHDRAW,
     "transferred": CaseEvent.TRANSFER,
 }
-
-
-def _allowed(turn: Turn, staff: StaffAccount, room: Room, act: Action) -> bool:
-    member = room.of_staff(staff.id)
-    return can(mediators.staff_actor(staff, room.case, member, turn.units), act, facts(room))
 
 
 def routes() -> list[CommandRoute | ActionRoute | AwaitedInput]:
@@ -84,7 +79,7 @@ async def command(turn: Turn, staff: StaffAccount, cmd: Command) -> list[Reply] 
         text = " ".join(cmd.args).strip()
         if not text:
             return [reply("staff.note_usage")]
-        if not _allowed(turn, staff, room, Action.WRITE_NOTE):
+        if not mediators.may(staff, room, Action.WRITE_NOTE, turn.units):
             return [reply("staff.not_allowed")]
         staff_members = [
             m for m in room.present() if m.role in (Role.MEDIATOR.value, Role.LAWYER.value)
@@ -101,7 +96,7 @@ async def command(turn: Turn, staff: StaffAccount, cmd: Command) -> list[Reply] 
         )
         return [reply("staff.note_saved")]
     if cmd.name == "invite":
-        if not _allowed(turn, staff, room, Action.INVITE):
+        if not mediators.may(staff, room, Action.INVITE, turn.units):
             return [reply("staff.not_allowed")]
         return [
             Reply(
@@ -248,7 +243,7 @@ async def action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] | No
     }.get(verb)
     if act is None:
         return [reply("bot.stale_button")]
-    if not _allowed(turn, staff, room, act):
+    if not mediators.may(staff, room, act, turn.units):
         return [reply("staff.not_allowed")]
     if verb == "session":
         return await set_session(turn, room, me, arg == "open")
@@ -364,7 +359,7 @@ async def message(turn: Turn, staff: StaffAccount) -> list[Reply]:
     content = turn.content()
     if content is None:
         return [reply("room.unsupported_content")]
-    if not _allowed(turn, staff, room, Action.SPEAK):
+    if not mediators.may(staff, room, Action.SPEAK, turn.units):
         return [reply("staff.not_allowed")]
     target = turn.state("target") or {}
     targets = (

@@ -184,14 +184,3 @@ class WebAppLogin(Base):
     hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     telegram_id: Mapped[int] = mapped_column(BigInteger)
     used_at: Mapped[datetime] = mapped_column()
-
-
-DOCUMENT_TABLES = (
-    "documents",
-    "document_signatures",
-    "document_comments",
-    "judicial_confirmations",
-    "confirmation_consents",
-    "document_downloads",
-    "webapp_logins",
-)

@@ -27,17 +27,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, EncryptedText, utcnow
 
-NEGOTIATION_TABLES = (
-    "offers",
-    "offer_responses",
-    "blind_biddings",
-    "blind_bids",
-    "payment_schedules",
-    "payment_instalments",
-    "payment_events",
-    "follow_ups",
-)
-
 
 class Offer(Base):
     """One version of an offer. A counter-offer is a new row with ``parent_id`` set and

@@ -46,8 +46,8 @@ from services.agreements.contexts import (
     terms_of,
 )
 from services.agreements.store import agreement_versions
-from services.party_flow import facts as case_facts
 from services.room import Room, announce, load_room
+from services.room import facts as case_facts
 from services.turn import Turn
 from storage.document_models import Document
 from storage.models import CaseEvent as CaseEventRow

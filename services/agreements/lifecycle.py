@@ -1,10 +1,10 @@
 """Start-up and shut-down of the agreements feature (``services.features`` life hooks).
 
-At start: this feature's tables (when the migrations predate them), the statute source, the
-render pool (spawned and warmed now, not on the first request), the committee's seal (a key and
-self-signed certificate are generated in ``DATA_DIR/keys`` on first start unless
-``MEDIATION_SEAL_KEY_FILE`` / ``MEDIATION_SEAL_CERT_FILE`` name existing PEM files) and the
-render job. Everything lands in ``shared.agreements``.
+At start: the statute source, the render pool (spawned and warmed now, not on the first
+request), the committee's seal (a key and self-signed certificate are generated in
+``DATA_DIR/keys`` on first start unless ``MEDIATION_SEAL_KEY_FILE`` /
+``MEDIATION_SEAL_CERT_FILE`` name existing PEM files) and the render job. The tables come from
+the Alembic migrations, like every other table. Everything lands in ``shared.agreements``.
 
 Tests and the demo may set ``shared.render_pool`` (and ``shared.sealer``) before start-up; a
 given pool is used and left open for its owner.
@@ -24,7 +24,6 @@ from services import features
 from services.agreements.common import AgreementServices
 from services.agreements.jobs import DocumentJobs
 from services.agreements.statutes import LawsDbStatutes
-from services.agreements.store import ensure_tables
 from services.shared import FeatureHost
 
 #: Environment variables of this feature (``MEDIATION_*`` reach ``Settings.extra``).
@@ -60,7 +59,6 @@ def load_sealer(settings: Settings, units: UnitDirectory) -> Sealer:
 @features.on_start
 async def start(host: FeatureHost) -> None:
     settings = host.settings
-    await ensure_tables(host.db)
     statutes = LawsDbStatutes()
     given = host.shared.render_pool
     pool = given

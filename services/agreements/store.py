@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.agreements.common import AGREEMENT
 from storage.db import Database
 from storage.document_models import (
-    DOCUMENT_TABLES,
     Document,
     DocumentDownload,
     DocumentSignature,
@@ -54,22 +53,6 @@ async def write_file(files: FileStore, relative: PurePosixPath | Path, data: byt
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-async def ensure_tables(db: Database) -> None:
-    """Create this feature's tables when missing (idempotent).
-
-    Alembic migrations are the source of truth for deployments; this keeps a service started on
-    a database migrated before these tables existed from failing on the first agreement.
-    """
-    from storage.base import Base
-
-    def create(sync: object) -> None:
-        tables = [Base.metadata.tables[name] for name in DOCUMENT_TABLES]
-        Base.metadata.create_all(sync, tables=tables)  # type: ignore[arg-type]
-
-    async with db.write_engine.begin() as conn:
-        await conn.run_sync(create)
 
 
 async def agreement_versions(session: AsyncSession, case_id: int) -> list[Document]:

@@ -15,10 +15,10 @@ from legal_kb.service import KnowledgeBase
 from mediation.permissions import Action
 from mediation.replies import Msg, Reply, button, reply
 from mediation.room import RelayRefusal, route_message
+from services import mediators
 from services.features import Who
 from services.lawyers import assistant
 from services.lawyers.context import context_of
-from services.lawyers.lawyer_side import allowed
 from services.room import Room
 from services.turn import Turn, active_room
 from storage.models import CaseMember, CaseMessage
@@ -42,7 +42,7 @@ async def _poster_room(turn: Turn, who: Who) -> tuple[Room, CaseMember] | None:
     if who.staff is None:
         return None
     found = await active_room(turn, staff_id=who.staff.id)
-    if found is None or not allowed(turn, who.staff, found[0], Action.SPEAK):
+    if found is None or not mediators.may(who.staff, found[0], Action.SPEAK, turn.units):
         return None
     return found
 

@@ -13,13 +13,12 @@ from sqlalchemy import select
 
 from mediation.case_state import ACTIVE, CaseStatus
 from mediation.lawyer_dispatch import format_week, next_start, response_stats
-from mediation.permissions import Action, can
+from mediation.permissions import Action
 from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.room import Role
 from services import mediators
 from services.lawyers import consultations, dispatch
 from services.lawyers.profiles import LawyerEntry, entry_of_staff, set_paused
-from services.party_flow import facts
 from services.room import Room, announce, label_of, load_room
 from services.turn import Turn, active_room
 from storage.lawyer_models import Consultation, LawyerOffer
@@ -27,11 +26,6 @@ from storage.models import CaseEvent, CaseMember, CaseMessage, StaffAccount
 
 PAUSE_WORDS = frozenset({"off", "pause", "stop", "关", "暂停"})
 RESUME_WORDS = frozenset({"on", "resume", "start", "开", "恢复"})
-
-
-def allowed(turn: Turn, staff: StaffAccount, room: Room, act: Action) -> bool:
-    member = room.of_staff(staff.id)
-    return can(mediators.staff_actor(staff, room.case, member, turn.units), act, facts(room))
 
 
 async def my_entry(turn: Turn, staff: StaffAccount) -> LawyerEntry | None:
@@ -272,7 +266,7 @@ async def review(turn: Turn, staff: StaffAccount, text: str) -> list[Reply]:
     if found is None:
         return [reply("room.no_active_case")]
     room, me = found
-    if not allowed(turn, staff, room, Action.WRITE_NOTE):
+    if not mediators.may(staff, room, Action.WRITE_NOTE, turn.units):
         return [reply("staff.not_allowed")]
     staff_members = [
         m for m in room.present() if m.role in (Role.MEDIATOR.value, Role.LAWYER.value)

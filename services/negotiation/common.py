@@ -8,7 +8,6 @@ same helper the agreement uses, so a figure reads the same in chat and on paper.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,11 +17,10 @@ from mediation.permissions import Action, can
 from mediation.replies import Msg, Reply, button
 from services import mediators
 from services.delivery import Address
-from services.party_flow import facts as case_facts
 from services.party_flow import party_actor
 from services.room import Room
+from services.room import facts as case_facts
 from services.turn import Turn
-from storage.db import Database
 from storage.models import CaseMember, StaffAccount
 
 INPUT = "ng_input"
@@ -132,20 +130,6 @@ def send_to(turn: Turn, room: Room, members: list[CaseMember], *replies: Reply) 
 def question(key: str, **params: object) -> Reply:
     """A question answered by the next text; the button takes it back."""
     return Reply(Msg(key, params), buttons=((button("negotiation.btn_input_cancel", "ng:ic"),),))
-
-
-async def ensure_tables(db: Database) -> None:
-    """Create this feature's tables when the migrations predate them (idempotent); Alembic
-    stays the source of truth for deployments."""
-    from storage.base import Base
-    from storage.negotiation_models import NEGOTIATION_TABLES
-
-    def create(sync: Any) -> None:
-        tables = [Base.metadata.tables[name] for name in NEGOTIATION_TABLES]
-        Base.metadata.create_all(sync, tables=tables)
-
-    async with db.write_engine.begin() as conn:
-        await conn.run_sync(create)
 
 
 async def lock_room(session: AsyncSession, case_id: int) -> Room | None:

@@ -17,8 +17,7 @@ from mediation.replies import Msg, Reply, reply
 from services import features
 from services.inbound import Command
 from services.negotiation import bidding, followup, offers, performance, reminders
-from services.negotiation.common import INPUT, ensure_tables, member_side
-from services.shared import FeatureHost
+from services.negotiation.common import INPUT, member_side
 from services.turn import Turn, active_room
 
 
@@ -180,11 +179,6 @@ async def on_message(turn: Turn, who: features.Who) -> list[Reply] | None:
 @features.timer(performance.TIMER_KIND)
 async def payment_timer(session: Any, timer: Any, now: Any) -> Any:
     return await reminders.on_timer(session, timer, now)
-
-
-@features.on_start
-async def start(runtime: FeatureHost) -> None:
-    await ensure_tables(runtime.db)
 
 
 __all__ = ["member_side"]

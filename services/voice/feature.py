@@ -22,7 +22,7 @@ from mediation.room import RelayRefusal
 from mediation.validation import InvalidInput, clean_text
 from services import features, party_flow
 from services.features import Who
-from services.room import Content, load_room, relay
+from services.room import Content, facts, load_room, relay
 from services.turn import Turn, active_room
 from services.voice.pipeline import (
     AUDIO_KINDS,
@@ -63,7 +63,7 @@ async def on_message(turn: Turn, who: Who) -> list[Reply] | None:
     if found is None:
         return None
     room, member = found
-    if not can(party_flow.party_actor(member), Action.SPEAK, party_flow.facts(room)):
+    if not can(party_flow.party_actor(member), Action.SPEAK, facts(room)):
         return None
     last = (
         await turn.session.execute(
@@ -145,7 +145,7 @@ async def _confirm(turn: Turn, t: VoiceTranscript) -> list[Reply]:
     member = room.by_id(t.member_id) if room is not None and t.member_id is not None else None
     if room is None or member is None:
         return [reply("voice.gone")]
-    if not can(party_flow.party_actor(member), Action.SPEAK, party_flow.facts(room)):
+    if not can(party_flow.party_actor(member), Action.SPEAK, facts(room)):
         return [reply("room.refused_muted" if member.status == "muted" else "room.refused_closed")]
     marked = translate(RECORD_LANGUAGE, Msg("voice.marker", {"text": t.text or ""}))
     decision = await relay(

@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from services.agreements.common import new_public_id
-from services.agreements.store import AgreementDocumentStore, downloads_of, ensure_tables
+from services.agreements.store import AgreementDocumentStore, downloads_of
 from storage.db import Database
 from storage.document_models import (
     ConfirmationConsent,
@@ -62,7 +62,6 @@ def _doc(case_id: int, version: int, **extra: object) -> Document:
 
 
 async def test_versions_logins_and_encryption(db: Database, tmp_path: Path) -> None:
-    await ensure_tables(db)  # idempotent on a database that already has them
     case_id, member_id = await _case(db)
     async with db.write() as s:
         s.add(_doc(case_id, 1))
