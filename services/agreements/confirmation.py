@@ -21,7 +21,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from documents.registry import get_spec, missing_fields
-from documents.signing import version_hash
 from mediation.agreement import (
     CourtBasis,
     CourtChoice,
@@ -33,6 +32,7 @@ from mediation.agreement import (
     reminder_days,
 )
 from mediation.replies import Msg, Reply, button, reply
+from mediation.signing import version_hash
 from mediation.units import UnitInfo
 from mediation.validation import InvalidInput, clean_text, normalise_phone
 from services import features

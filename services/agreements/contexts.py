@@ -171,7 +171,7 @@ def signed_context(
 ) -> dict[str, Any]:
     """The final 协议书: the approved content plus signatures, seal and verify link.
 
-    Only keys :data:`documents.signing.VOLATILE_KEYS` names are added, so the version hash of
+    Only keys :data:`mediation.signing.VOLATILE_KEYS` names are added, so the version hash of
     the result equals the hash the parties signed. The date printed with the seal stays the
     date of the approved text; each signature carries the day it was made, and the last of them
     is the day the agreement took effect (第二十九条).

@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from documents.clauses import clause, clauses_for, fill
 from documents.errors import CitationError, DocumentError, MissingFieldsError
 from documents.registry import get_spec, missing_fields
-from documents.signing import version_hash
 from mediation.agreement import (
     AgreementTerms,
     PartySeat,
@@ -36,6 +35,7 @@ from mediation.agreement import (
 from mediation.case_state import CaseEvent, CaseStatus, InvalidTransition, transition
 from mediation.permissions import Action, can
 from mediation.replies import Button, Msg, Reply, button, reply
+from mediation.signing import version_hash
 from mediation.validation import InvalidInput, clean_text, parse_amount
 from services import mediators
 from services.agreements.common import AGREEMENT, new_public_id, services_of, wake_after_commit

@@ -10,11 +10,11 @@ pending (``ag_draft`` for the mediator, ``ag_input`` for anyone).
 
 from __future__ import annotations
 
-from documents.signing import SignerRole
 from mediation import intake
 from mediation.case_state import CaseStatus
 from mediation.masking import mask_name
 from mediation.replies import Msg, Reply, button, reply
+from mediation.signing import SignerRole
 from mediation.validation import InvalidInput, clean_text
 from services import features, staff_flow
 from services.agreements import confirmation, drafting, records, signing

@@ -29,10 +29,10 @@ from core.clock import Clock
 from core.config import Settings
 from documents.pool import RenderPool
 from documents.seal import Sealer
-from documents.signing import SignerRole
 from documents.verify import make_verify_link
 from mediation.case_state import CaseEvent, CaseStatus, transition
 from mediation.replies import Msg
+from mediation.signing import SignerRole
 from mediation.units import UnitDirectory
 from services.agreements import confirmation
 from services.agreements.application import application_notice

@@ -17,12 +17,12 @@ from sqlalchemy import select
 
 from documents.clauses import dispute_label
 from documents.registry import get_spec, missing_fields
-from documents.signing import version_hash
 from i18n import translate
 from mediation.case_state import CaseStatus
 from mediation.disputes import OTHER_ROUTES, DisputeType
 from mediation.replies import Msg, Reply, reply
 from mediation.room import Role
+from mediation.signing import version_hash
 from services.agreements.common import new_public_id, wake_after_commit
 from services.agreements.contexts import PartyInfo, committee, load_parties, person
 from services.agreements.store import agreement_versions

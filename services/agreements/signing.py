@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.config import Settings
 from documents.images import png_data_uri
-from documents.signing import SignatureRecord, SignerRole, SignMethod, effectiveness
 from mediation.case_state import CaseStatus
 from mediation.replies import Msg
+from mediation.signing import SignatureRecord, SignerRole, SignMethod, effectiveness
 from services.agreements.common import (
     AgreementServices,
     Btn,

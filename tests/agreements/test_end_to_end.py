@@ -19,7 +19,7 @@ from sqlalchemy import select
 from core.clock import FakeClock
 from documents.pool import RenderPool
 from documents.seal import Sealer
-from documents.signing import version_hash
+from mediation.signing import version_hash
 from services.agreements.contexts import Mark, signed_context
 from services.agreements.initdata import sign_init_data
 from standin import StandinBotAPI

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from documents.registry import load_sample
-from documents.signing import (
+from mediation.signing import (
     SignatureRecord,
     SignerRole,
     SignMethod,
