@@ -25,13 +25,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
 from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBUserWarning
 
 from bot.botapi import BotApiClient
 from core.faults import crash_point
+from services import outbox
 from services.outbox import QueuedMessage
 from services.outgoing import (
     Button,
@@ -44,10 +44,8 @@ from services.outgoing import (
     TextDocument,
     TextMessage,
 )
-from storage.base import table_of, utcnow
 from storage.db import Database
 from storage.files import BadKey, FileStore, FileStoreError, LocalFileStore, MissingFile
-from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", message=".*Bot.send_?[mM]essage.*", category=PTBUserWarning)
@@ -141,7 +139,7 @@ class OutboxSender:
         self._buckets: dict[str, TokenBucket] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._known: set[int] = set()
-        self._done: list[tuple[int, str, str | None, str | None]] = []
+        self._done: list[outbox.Outcome] = []
         self._flush_wakeup = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
         self._global_pause_until = 0.0
@@ -158,26 +156,7 @@ class OutboxSender:
 
     async def load_pending(self) -> None:
         """Queue rows left pending by an earlier run (or another writer)."""
-        table = table_of(OutboxMessage)
-        async with self.db.read() as session:
-            ids = (
-                await session.execute(
-                    select(table.c.id)
-                    .where(table.c.status == "pending", table.c.channel == CHANNEL)
-                    .order_by(table.c.id)
-                    .limit(5000)
-                )
-            ).scalars()
-            new = [i for i in ids if i not in self._known]
-            if not new:
-                return
-            rows = await session.execute(
-                select(table.c.id, table.c.chat_id, table.c.payload)
-                .where(table.c.id.in_(new))
-                .order_by(table.c.id)
-            )
-            pending = [QueuedMessage(r.id, CHANNEL, r.chat_id, r.payload) for r in rows]
-        self._enqueue(pending)
+        self._enqueue(await outbox.pending(self.db, CHANNEL, skip=self._known))
 
     async def stop(self, grace: float = 5.0) -> None:
         """Let queued messages go out (up to ``grace`` seconds), then stop; the rest stay
@@ -429,27 +408,8 @@ class OutboxSender:
         if not self._done:
             return
         batch, self._done = self._done, []
-        now = utcnow()
-        table = table_of(OutboxMessage)
-        stmt = (
-            update(table)
-            .where(table.c.id == bindparam("row_id"))
-            .values(
-                status=bindparam("new_status"),
-                external_id=bindparam("external"),
-                error=bindparam("why"),
-                sent_at=bindparam("at"),
-            )
-        )
         try:
-            async with self.db.write() as session:
-                await session.execute(
-                    stmt,
-                    [
-                        {"row_id": i, "new_status": st, "external": ext, "why": err, "at": now}
-                        for i, st, ext, err in batch
-                    ],
-                )
+            await outbox.mark(self.db, batch)
         except BaseException:  # including cancellation: never forget what was sent
             self._done = batch + self._done
             raise

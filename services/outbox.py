@@ -7,11 +7,11 @@ change that was rolled back). Channel senders deliver the rows and mark them sen
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from i18n import translate
@@ -24,6 +24,7 @@ from services.outgoing import (
     to_payload,
 )
 from storage.base import table_of, utcnow
+from storage.db import Database
 from storage.models import OutboxMessage
 
 
@@ -82,3 +83,57 @@ async def enqueue(
     )
     ids = list(result.scalars())
     return [QueuedMessage(i, channel, chat_id, p) for i, p in zip(ids, items, strict=True)]
+
+
+async def pending(
+    db: Database, channel: str, *, skip: Container[int] = (), limit: int = 5000
+) -> list[QueuedMessage]:
+    """A channel's rows still to send, oldest first (left by an earlier run, or written by
+    another replica), except those in ``skip`` (already queued in this process)."""
+    table = table_of(OutboxMessage)
+    async with db.read() as session:
+        ids = (
+            await session.execute(
+                select(table.c.id)
+                .where(table.c.status == "pending", table.c.channel == channel)
+                .order_by(table.c.id)
+                .limit(limit)
+            )
+        ).scalars()
+        new = [i for i in ids if i not in skip]
+        if not new:
+            return []
+        rows = await session.execute(
+            select(table.c.id, table.c.chat_id, table.c.payload)
+            .where(table.c.id.in_(new))
+            .order_by(table.c.id)
+        )
+        return [QueuedMessage(r.id, channel, r.chat_id, r.payload) for r in rows]
+
+
+#: What became of one row: (outbox id, "sent" or "failed", the channel's message id, error).
+Outcome = tuple[int, str, str | None, str | None]
+
+
+async def mark(db: Database, outcomes: Sequence[Outcome]) -> None:
+    """Record how rows went, in one transaction (a sender batches them)."""
+    now = utcnow()
+    table = table_of(OutboxMessage)
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values(
+            status=bindparam("new_status"),
+            external_id=bindparam("external"),
+            error=bindparam("why"),
+            sent_at=bindparam("at"),
+        )
+    )
+    async with db.write() as session:
+        await session.execute(
+            stmt,
+            [
+                {"row_id": i, "new_status": st, "external": ext, "why": err, "at": now}
+                for i, st, ext, err in outcomes
+            ],
+        )
