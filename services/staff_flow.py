@@ -2,37 +2,25 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from mediation import intake
 from mediation.case_state import CaseEvent, CaseStatus, InvalidTransition, transition
-from mediation.disputes import OTHER_ROUTES, DisputeType
 from mediation.permissions import Action, can
 from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.room import Mode, RelayRefusal, Role
-from mediation.validation import InvalidInput, clean_name, clean_text, normalise_phone
-from services import invites, mediators
+from services import mediators
 from services.inbound import Command
-from services.outgoing import QrCode
 from services.party_flow import record_reply, switch_to
 from services.room import Content, Room, announce, facts, label_of, load_room, relay
 from services.routing import ActionRoute, Audience, AwaitedInput, CommandRoute, Who
-from services.timers import cancel_timers, schedule
+from services.staff_cases import OUTCOMES, finish_input
+from services.timers import schedule
 from services.turn import (
     Turn,
     active_room,
     member_cases,
     switch_reply,
 )
-from storage.models import CaseEvent as CaseEventRow
-from storage.models import CaseMember, CaseMessage, CaseParty, StaffAccount
-
-OUTCOMES = {
-    "success": CaseEvent.AGREE_ORALLY,
-    "failed": CaseEvent.MEDIATION_FAILS,
-    "withdrawn": CaseEvent.WITHDRAW,
-    "transferred": CaseEvent.TRANSFER,
-}
+from storage.models import CaseMember, CaseMessage, StaffAccount
 
 
 def routes() -> list[CommandRoute | ActionRoute | AwaitedInput]:
@@ -412,104 +400,3 @@ async def send_held(
     replies = await relay_staff(turn, room, me, Content(**held["content"]), (target_id,))
     target = room.by_id(target_id)
     return [*replies, reply("staff.sent_to", label=label_of(target) if target else "")]
-
-
-async def finish_input(
-    turn: Turn, staff: StaffAccount, pending: dict[str, str], text: str
-) -> list[Reply]:
-    room = await load_room(turn.session, int(pending["case"]), lock=True)
-    if room is None:
-        turn.set_state("staff_input", None)
-        return [reply("room.no_active_case")]
-    try:
-        if pending["await"] == "invite_name":
-            name = clean_name(text)
-            turn.set_state("staff_input", {**pending, "await": "invite_phone", "name": name})
-            return [reply("staff.invite_ask_phone")]
-        if pending["await"] == "invite_phone":
-            phone = normalise_phone(text)
-            turn.set_state("staff_input", None)
-            return await invite_party(turn, staff, room, pending["side"], pending["name"], phone)
-        if pending["await"] == "outcome_reason":
-            reason = clean_text(text, max_len=2000, min_len=2)
-            turn.set_state("staff_input", None)
-            return await close_case(turn, staff, room, pending["outcome"], reason)
-    except InvalidInput as exc:
-        return [reply(exc.key, **exc.params)]
-    turn.set_state("staff_input", None)
-    return [reply("bot.stale_button")]
-
-
-async def invite_party(
-    turn: Turn, staff: StaffAccount, room: Room, side: str, name: str, phone: str
-) -> list[Reply]:
-    from core import crypto
-
-    highest = await turn.session.execute(
-        select(func.max(CaseParty.ordinal)).where(
-            CaseParty.case_id == room.case.id, CaseParty.side == side
-        )
-    )
-    ordinal = 1 + (highest.scalar_one() or 0)
-    party = CaseParty(
-        case_id=room.case.id,
-        side=side,
-        ordinal=ordinal,
-        status="pending",
-        name=name,
-        phone=phone,
-        phone_hash=crypto.blind_index(phone),
-    )
-    turn.session.add(party)
-    await turn.session.flush()
-    issued = await invites.issue(
-        turn.session,
-        room.case,
-        party,
-        created_by=f"staff:{staff.id}",
-        now=turn.now,
-        ttl=turn.invite_ttl,
-        phone=phone,
-    )
-    link = turn.deep_link(issued.token)
-    replies = invites.invite_replies(issued, link)
-    if link:
-        turn.out.reply(*replies)
-        turn.out.send_message(turn.out.sender, QrCode(link))
-        return [reply("staff.invite_phone_note")]
-    return [*replies, reply("staff.invite_phone_note")]
-
-
-async def close_case(
-    turn: Turn, staff: StaffAccount, room: Room, outcome: str, reason: str
-) -> list[Reply]:
-    case = room.case
-    try:
-        case.status = transition(CaseStatus(case.status), OUTCOMES[outcome]).value
-    except InvalidTransition:
-        return [reply("staff.outcome_not_now", status=Msg(f"status.{case.status}"))]
-    case.outcome, case.outcome_reason = outcome, reason
-    case.session_open = False
-    case.updated_at = turn.now
-    if outcome != "success":
-        case.closed_at = turn.now
-    turn.session.add(
-        CaseEventRow(
-            case_id=case.id,
-            at=turn.now,
-            kind="outcome",
-            actor=f"staff:{staff.id}",
-            data={"outcome": outcome, "reason": reason},
-        )
-    )
-    await cancel_timers(turn.session, [f"deadline:{case.id}:{k}" for k in ("3d", "1d", "due")])
-    params: dict[str, object] = {"outcome": Msg(f"staff.outcome_{outcome}"), "reason": reason}
-    key = "room.closed_with_outcome"
-    if outcome == "failed":
-        key = "room.closed_failed"
-        params["routes"] = [Msg(f"route.{r}") for r in OTHER_ROUTES[DisputeType(case.dispute_type)]]
-    await announce(
-        turn.session, room, Msg(key, params), turn.out, turn.now, author=room.of_staff(staff.id)
-    )
-    turn.conv.active_case_id = None
-    return [reply("staff.closed", number=case.number)]

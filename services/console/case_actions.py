@@ -39,7 +39,7 @@ from storage.models import Case, CaseEvent, CaseMember, CaseParty, StaffAccount
 
 MAX_NOTE = 2000
 MAX_REASON = 500
-#: ``Case.outcome`` in the words the mediation room uses (services.staff_flow.OUTCOMES).
+#: ``Case.outcome`` in the words the mediation room uses (services.staff_cases.OUTCOMES).
 OUTCOME_OF: dict[CaseStatus, str] = {
     CaseStatus.AGREED: "success",
     CaseStatus.CLOSED: "success",
