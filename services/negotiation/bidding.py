@@ -295,6 +295,13 @@ async def on_figure(turn: Turn, user_id: int, pending: dict[str, Any], text: str
     )
     turn.set_state(INPUT, None)
     await turn.session.flush()
+    return await _after_figure(turn, room, bidding, member, side, fen)
+
+
+async def _after_figure(
+    turn: Turn, room: Room, bidding: BlindBidding, member: CaseMember, side: Side, fen: int
+) -> list[Reply]:
+    """The figure is stored: tell the others one came in, or close the round when both have."""
     # The figure is echoed only to the chat that typed it.
     receipt = reply("negotiation.bid_received", round=bidding.round, amount=money(fen))
     others = [m for m in room.present() if m.id != member.id]
@@ -319,61 +326,80 @@ async def on_figure(turn: Turn, user_id: int, pending: dict[str, Any], text: str
     figures = {Side(b.side): int(b.figure) for b in both}
     payer = Side(bidding.payer_side)
     result = close_round(bidding.round, figures[payer], figures[payer.other])
-    everyone = room.present()
     if result.settled and result.amount_fen is not None:
-        bidding.status, bidding.settled_fen = BiddingStatus.SETTLED.value, result.amount_fen
-        bidding.finished_at = turn.now
-        turn.session.add(
-            CaseEvent(
-                case_id=room.case.id,
-                at=turn.now,
-                kind="bidding_settled",
-                actor="rule",
-                data={
-                    "bidding": bidding.id,
-                    "round": result.round,
-                    "amount_fen": result.amount_fen,
-                },
-            )
-        )
-        settled = Reply(
-            Msg(
-                "negotiation.bid_settled",
-                {
-                    "number": room.case.number,
-                    "round": result.round,
-                    "amount": money(result.amount_fen),
-                    "capital": capital(result.amount_fen),
-                    "payer": side_label(payer),
-                    "payee": side_label(payer.other),
-                },
-            )
-        )
-        send_to(turn, room, [m for m in everyone if m.id != member.id], settled)
-        draft = Reply(
-            Msg("negotiation.bid_settled_mediator"),
-            buttons=((button("negotiation.btn_draft", "ag:new"),),),
-        )
-        send_to(turn, room, mediator_members(room), draft)
-        return [receipt, settled]
+        return [receipt, _settle(turn, room, bidding, member, result.round, result.amount_fen)]
     if result.final:
-        bidding.status, bidding.finished_at = BiddingStatus.NO_OVERLAP.value, turn.now
-        turn.session.add(
-            CaseEvent(
-                case_id=room.case.id,
-                at=turn.now,
-                kind="bidding_no_overlap",
-                actor="rule",
-                data={"bidding": bidding.id},
-            )
+        return [receipt, _no_overlap(turn, room, bidding, member)]
+    return [receipt, *_next_round(turn, room, bidding, member, side, result.round)]
+
+
+def _settle(
+    turn: Turn, room: Room, bidding: BlindBidding, member: CaseMember, round_no: int, fen: int
+) -> Reply:
+    """The ranges met: the midpoint is the settlement; the mediator is offered the draft."""
+    payer = Side(bidding.payer_side)
+    everyone = room.present()
+    bidding.status, bidding.settled_fen = BiddingStatus.SETTLED.value, fen
+    bidding.finished_at = turn.now
+    turn.session.add(
+        CaseEvent(
+            case_id=room.case.id,
+            at=turn.now,
+            kind="bidding_settled",
+            actor="rule",
+            data={
+                "bidding": bidding.id,
+                "round": round_no,
+                "amount_fen": fen,
+            },
         )
-        failed = reply("negotiation.bid_failed", number=room.case.number, rounds=MAX_ROUNDS)
-        send_to(turn, room, [m for m in everyone if m.id != member.id], failed)
-        return [receipt, failed]
-    bidding.round += 1
-    gap = reply(
-        "negotiation.bid_no_overlap", round=result.round, next=bidding.round, rounds=MAX_ROUNDS
     )
+    settled = Reply(
+        Msg(
+            "negotiation.bid_settled",
+            {
+                "number": room.case.number,
+                "round": round_no,
+                "amount": money(fen),
+                "capital": capital(fen),
+                "payer": side_label(payer),
+                "payee": side_label(payer.other),
+            },
+        )
+    )
+    send_to(turn, room, [m for m in everyone if m.id != member.id], settled)
+    draft = Reply(
+        Msg("negotiation.bid_settled_mediator"),
+        buttons=((button("negotiation.btn_draft", "ag:new"),),),
+    )
+    send_to(turn, room, mediator_members(room), draft)
+    return settled
+
+
+def _no_overlap(turn: Turn, room: Room, bidding: BlindBidding, member: CaseMember) -> Reply:
+    """The last round closed without the ranges meeting: bidding ends, mediation goes on."""
+    everyone = room.present()
+    bidding.status, bidding.finished_at = BiddingStatus.NO_OVERLAP.value, turn.now
+    turn.session.add(
+        CaseEvent(
+            case_id=room.case.id,
+            at=turn.now,
+            kind="bidding_no_overlap",
+            actor="rule",
+            data={"bidding": bidding.id},
+        )
+    )
+    failed = reply("negotiation.bid_failed", number=room.case.number, rounds=MAX_ROUNDS)
+    send_to(turn, room, [m for m in everyone if m.id != member.id], failed)
+    return failed
+
+
+def _next_round(
+    turn: Turn, room: Room, bidding: BlindBidding, member: CaseMember, side: Side, closed: int
+) -> list[Reply]:
+    """No overlap yet: everyone hears of the gap, and each party is asked for a new figure."""
+    bidding.round += 1
+    gap = reply("negotiation.bid_no_overlap", round=closed, next=bidding.round, rounds=MAX_ROUNDS)
     send_to(turn, room, staff_members(room), gap)
     for m in _parties(room):
         s = member_side(m)
@@ -381,7 +407,7 @@ async def on_figure(turn: Turn, user_id: int, pending: dict[str, Any], text: str
         if m.id != member.id:
             send_to(turn, room, [m], gap, _figure_prompt(bidding, s))
     turn.set_state(INPUT, {"kind": "bid", "bidding": bidding.id, "round": bidding.round})
-    return [receipt, gap, _figure_prompt(bidding, side)]
+    return [gap, _figure_prompt(bidding, side)]
 
 
 async def _scrub_inbox(turn: Turn, typed: str) -> None:
