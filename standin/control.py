@@ -73,28 +73,57 @@ async def _body(request: web.Request) -> JSONDict:
 
 def add_control_routes(app: web.Application, server: StandinBotAPI) -> None:
     """Mount the ``/_standin/`` routes for *server* on *app*."""
+    _ControlRoutes(app, server).mount()
 
-    def bot_id(request: web.Request, body: JSONDict | None = None) -> int | None:
+
+class _ControlRoutes:
+    """The handlers of the ``/_standin/`` routes for one server (see :func:`add_control_routes`)."""
+
+    def __init__(self, app: web.Application, server: StandinBotAPI) -> None:
+        self.app = app
+        self.server = server
+
+    def mount(self) -> None:
+        for method, path, handler in (
+            ("GET", "/", self._info),
+            ("POST", "/users/{id}/{action}", self._user_action),
+            ("POST", "/updates", self._inject),
+            ("POST", "/chats", self._register_chat),
+            ("GET", "/chats/{id}/messages", self._messages),
+            ("GET", "/chats/{id}/wait", self._wait),
+            ("GET", "/stats", self._stats),
+            ("GET", "/calls", self._calls),
+            ("GET", "/errors", self._errors),
+            ("POST", "/config", self._config),
+            ("POST", "/faults", self._faults),
+            ("POST", "/reset", self._reset),
+            ("POST", "/clear", self._clear),
+            ("POST", "/idle", self._idle),
+        ):
+            add = self.app.router.add_get if method == "GET" else self.app.router.add_post
+            add("/_standin" + path, handler)
+
+    def _bot_id(self, request: web.Request, body: JSONDict | None = None) -> int | None:
         value = (body or {}).get("bot_id", request.query.get("bot_id"))
         return int(value) if value not in (None, "") else None
 
-    async def info(request: web.Request) -> web.Response:
+    async def _info(self, request: web.Request) -> web.Response:
         return _json(
             {
-                "bot_api_url": server.bot_api_url,
-                "file_url": server.file_url,
+                "bot_api_url": self.server.bot_api_url,
+                "file_url": self.server.file_url,
                 "routes": sorted(
-                    {str(r.resource.canonical) for r in app.router.routes() if r.resource}
+                    {str(r.resource.canonical) for r in self.app.router.routes() if r.resource}
                 ),
             }
         )
 
-    async def user_action(request: web.Request) -> web.Response:
+    async def _user_action(self, request: web.Request) -> web.Response:
         body = await _body(request)
         action = _ACTIONS.get(request.match_info["action"])
         if action is None and request.match_info["action"] != "register":
             return _fail(f"unknown action {request.match_info['action']!r}", 404)
-        user = server.user(int(request.match_info["id"]), bot_id=bot_id(request, body))
+        user = self.server.user(int(request.match_info["id"]), bot_id=self._bot_id(request, body))
         for key in _PROFILE:
             if key in body:
                 setattr(user, key, body[key])
@@ -109,138 +138,124 @@ def add_control_routes(app: web.Application, server: StandinBotAPI) -> None:
             return _fail(str(exc), 404)
         return _json({"ok": True, "update": update})
 
-    async def inject(request: web.Request) -> web.Response:
+    async def _inject(self, request: web.Request) -> web.Response:
         body = await _body(request)
         update = body.get("update", body)
         if not isinstance(update, dict):
             return _fail("update must be an object")
-        result = server.inject_raw_update(
-            update, bot_id=bot_id(request, body), keep_id=bool(body.get("keep_id"))
+        result = self.server.inject_raw_update(
+            update, bot_id=self._bot_id(request, body), keep_id=bool(body.get("keep_id"))
         )
         return _json({"ok": True, "update": result})
 
-    async def register_chat(request: web.Request) -> web.Response:
+    async def _register_chat(self, request: web.Request) -> web.Response:
         body = await _body(request)
-        server.register_chat(
+        self.server.register_chat(
             int(body["chat_id"]),
             str(body.get("type", "private")),
             first_name=body.get("first_name"),
             title=body.get("title"),
             username=body.get("username"),
-            bot_id=bot_id(request, body),
+            bot_id=self._bot_id(request, body),
         )
         return _json({"ok": True})
 
-    def _after(request: web.Request) -> tuple[int, list[SentMessage]]:
+    def _after(self, request: web.Request) -> tuple[int, list[SentMessage]]:
         since = int(request.query.get("since", 0))
-        messages = server.sent_to(int(request.match_info["id"]), bot_id=bot_id(request))
+        messages = self.server.sent_to(int(request.match_info["id"]), bot_id=self._bot_id(request))
         return since, [m for m in messages if m.message_id > since]
 
-    async def messages(request: web.Request) -> web.Response:
-        _, found = _after(request)
+    async def _messages(self, request: web.Request) -> web.Response:
+        _, found = self._after(request)
         last = found[-1].message_id if found else int(request.query.get("since", 0))
         return _json({"messages": [m.to_json() for m in found], "last_message_id": last})
 
-    async def wait(request: web.Request) -> web.Response:
+    async def _wait(self, request: web.Request) -> web.Response:
         wanted = int(request.query.get("count", 1))
         timeout = float(request.query.get("timeout", 5))
 
         def check() -> list[SentMessage] | None:
-            found = _after(request)[1]
+            found = self._after(request)[1]
             return found if len(found) >= wanted else None
 
-        found = await server.message_signal.wait_until(check, timeout)
+        found = await self.server.message_signal.wait_until(check, timeout)
         if found is None:
             chat_id = int(request.match_info["id"])
-            report = server.timeout_report(chat_id, wanted, timeout, _after(request)[1])
+            report = self.server.timeout_report(chat_id, wanted, timeout, self._after(request)[1])
             return _fail(report, 408)
         return _json({"messages": [m.to_json() for m in found]})
 
-    async def stats(request: web.Request) -> web.Response:
-        return _json(server.stats())
+    async def _stats(self, request: web.Request) -> web.Response:
+        return _json(self.server.stats())
 
-    async def calls(request: web.Request) -> web.Response:
+    async def _calls(self, request: web.Request) -> web.Response:
         method = request.query.get("method")
         limit = int(request.query.get("limit", 1000))
-        found = server.calls_to(method) if method else list(server.calls)
+        found = self.server.calls_to(method) if method else list(self.server.calls)
         rows = [
             {"method": c.method, "params": describe_params(c.params), "time": c.time}
             for c in found[-limit:]
         ]
         return _json({"calls": rows})
 
-    async def errors(request: web.Request) -> web.Response:
-        rows = [e._replace(params=describe_params(e.params))._asdict() for e in server.errors]
+    async def _errors(self, request: web.Request) -> web.Response:
+        rows = [e._replace(params=describe_params(e.params))._asdict() for e in self.server.errors]
         return _json({"errors": rows})
 
-    async def config(request: web.Request) -> web.Response:
+    async def _config(self, request: web.Request) -> web.Response:
         body = await _body(request)
         if "latency" in body:
-            server.latency = float(body["latency"])
+            self.server.latency = float(body["latency"])
         if "enforce_rate_limits" in body:
-            server.enforce_rate_limits = bool(body["enforce_rate_limits"])
+            self.server.enforce_rate_limits = bool(body["enforce_rate_limits"])
         if "record_calls" in body:
-            server.record_calls = bool(body["record_calls"])
+            self.server.record_calls = bool(body["record_calls"])
         if isinstance(body.get("rate_limits"), dict):
-            server.rate_limits.update(body["rate_limits"])
-            server.limiter.reset()
+            self.server.rate_limits.update(body["rate_limits"])
+            self.server.limiter.reset()
         return _json(
             {
-                "latency": server.latency,
-                "enforce_rate_limits": server.enforce_rate_limits,
-                "record_calls": server.record_calls,
-                "rate_limits": vars(server.rate_limits),
+                "latency": self.server.latency,
+                "enforce_rate_limits": self.server.enforce_rate_limits,
+                "record_calls": self.server.record_calls,
+                "rate_limits": vars(self.server.rate_limits),
             }
         )
 
-    async def faults(request: web.Request) -> web.Response:
+    async def _faults(self, request: web.Request) -> web.Response:
         body = await _body(request)
         method = str(body.get("method", "*"))
         times = int(body.get("times", 1))
         if "timeout" in body:
-            server.timeout_next(method, float(body["timeout"]), times)
+            self.server.timeout_next(method, float(body["timeout"]), times)
         else:
             retry_after = body.get("retry_after", 1)
-            server.fail_next(
+            self.server.fail_next(
                 method,
                 int(body.get("status", 429)),
                 int(retry_after) if retry_after is not None else None,
                 times,
                 body.get("description"),
             )
-        return _json({"ok": True, "pending": len(server.faults.pending())})
+        return _json({"ok": True, "pending": len(self.server.faults.pending())})
 
-    async def reset(request: web.Request) -> web.Response:
-        await server.reset()
+    async def _reset(self, request: web.Request) -> web.Response:
+        await self.server.reset()
         return _json({"ok": True})
 
-    async def clear(request: web.Request) -> web.Response:
-        server.clear()
+    async def _clear(self, request: web.Request) -> web.Response:
+        self.server.clear()
         return _json({"ok": True})
 
-    async def idle(request: web.Request) -> web.Response:
+    async def _idle(self, request: web.Request) -> web.Response:
         body = await _body(request)
         try:
-            await server.wait_idle(float(body.get("timeout", 5)), bot_id=bot_id(request, body))
+            await self.server.wait_idle(
+                float(body.get("timeout", 5)), bot_id=self._bot_id(request, body)
+            )
         except AssertionError as exc:
             return _fail(str(exc), 408)
         return _json({"ok": True})
-
-    prefix = "/_standin"
-    app.router.add_get(prefix + "/", info)
-    app.router.add_post(prefix + "/users/{id}/{action}", user_action)
-    app.router.add_post(prefix + "/updates", inject)
-    app.router.add_post(prefix + "/chats", register_chat)
-    app.router.add_get(prefix + "/chats/{id}/messages", messages)
-    app.router.add_get(prefix + "/chats/{id}/wait", wait)
-    app.router.add_get(prefix + "/stats", stats)
-    app.router.add_get(prefix + "/calls", calls)
-    app.router.add_get(prefix + "/errors", errors)
-    app.router.add_post(prefix + "/config", config)
-    app.router.add_post(prefix + "/faults", faults)
-    app.router.add_post(prefix + "/reset", reset)
-    app.router.add_post(prefix + "/clear", clear)
-    app.router.add_post(prefix + "/idle", idle)
 
 
 class StandinControl:
