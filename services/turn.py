@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +14,7 @@ from core.config import Settings
 from mediation.case_state import ACTIVE
 from mediation.replies import Msg, Reply, button
 from mediation.units import UnitDirectory
+from services.chat_state import Slot
 from services.conversations import ConversationState
 from services.delivery import Outgoing
 from services.inbound import Inbound
@@ -21,6 +22,8 @@ from services.outbox import QueuedMessage
 from services.room import Content, Room, load_room
 from services.shared import SharedServices
 from storage.models import Case, CaseMember
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -50,6 +53,13 @@ class Turn:
     @property
     def party_reply_wait(self) -> timedelta:
         return timedelta(hours=self.settings.party_reply_hours)
+
+    def get(self, slot: Slot[T]) -> T | None:
+        """The typed value this chat holds in ``slot`` (None: nothing, or no longer readable)."""
+        return slot.read(self.conv.state)
+
+    def put(self, slot: Slot[T], value: T | None) -> None:
+        self.set_state(slot.key, None if value is None else slot.encode(value))
 
     def state(self, key: str) -> Any:
         return self.conv.state.get(key)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.config import Settings
 from i18n import translate
 from mediation.replies import Msg, Reply, button
+from services.chat_state import Slot, Variant, variant_slot
 from services.delivery import Address, Outgoing
 from services.outgoing import Button, StoredDocument, TextMessage
 from services.shared import SharedServices
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from documents.seal import Sealer
     from services.agreements.jobs import DocumentJobs
 
+#: The conversation-state key of what this feature waits for in a chat (see :data:`PENDING`).
+INPUT = "ag_input"
 AGREEMENT = "mediation_agreement"
 APPLICATION = "judicial_confirmation_application"
 
@@ -153,3 +156,76 @@ def question(key: str, *rows: tuple[Any, ...], **params: object) -> Reply:
     meant for the room is never swallowed as the answer."""
     cancel = (button("agreements.btn_input_cancel", "ag:ic"),)
     return Reply(Msg(key, params), buttons=(*rows, cancel))
+
+
+# ---------------------------------------------------------------------------- awaited input
+
+
+@dataclass(frozen=True)
+class AwaitComment(Variant):
+    """The next text is a party's comment on the draft (version ``doc``)."""
+
+    KIND: ClassVar[str] = "comment"
+    doc: int
+
+
+@dataclass(frozen=True)
+class AwaitTypedName(Variant):
+    """The next text is the signer's full name, signing version ``sha`` of ``doc``."""
+
+    KIND: ClassVar[str] = "typed"
+    doc: int
+    sha: str
+
+
+@dataclass(frozen=True)
+class AwaitDeclineReason(Variant):
+    """The next text is why the signer will not sign ``doc``."""
+
+    KIND: ClassVar[str] = "decline"
+    doc: int
+
+
+@dataclass(frozen=True)
+class AwaitServiceAddress(Variant):
+    """司法确认: the next text is this party's address for service (送达地址)."""
+
+    KIND: ClassVar[str] = "jc_address"
+    jc: int
+
+
+@dataclass(frozen=True)
+class AwaitPhone(Variant):
+    """司法确认: the next text is this party's phone number (none on file)."""
+
+    KIND: ClassVar[str] = "jc_phone"
+    jc: int
+
+
+@dataclass(frozen=True)
+class AwaitCourtName(Variant):
+    """司法确认: the next text is the court's name, chosen on ``basis`` (a CourtBasis value)."""
+
+    KIND: ClassVar[str] = "jc_court"
+    jc: int
+    basis: str
+
+
+AgreementInput = (
+    AwaitComment
+    | AwaitTypedName
+    | AwaitDeclineReason
+    | AwaitServiceAddress
+    | AwaitPhone
+    | AwaitCourtName
+)
+#: What the agreements feature waits for in this chat.
+PENDING: Slot[AgreementInput] = variant_slot(
+    INPUT,
+    AwaitComment,
+    AwaitTypedName,
+    AwaitDeclineReason,
+    AwaitServiceAddress,
+    AwaitPhone,
+    AwaitCourtName,
+)

@@ -39,6 +39,10 @@ from services import features
 from services.agreements.application import application_content
 from services.agreements.common import (
     APPLICATION,
+    PENDING,
+    AwaitCourtName,
+    AwaitPhone,
+    AwaitServiceAddress,
     Btn,
     new_public_id,
     question,
@@ -54,7 +58,6 @@ from services.turn import Turn
 from storage.document_models import ConfirmationConsent, Document, JudicialConfirmation
 from storage.models import CaseMember, CaseParty, Timer
 
-STATE = "ag_input"
 _SYSTEM = Address("system", "-", "zh-CN")
 REMINDER_HOUR = time(9, 0)
 
@@ -174,12 +177,12 @@ async def on_action(turn: Turn, who: features.Who, parts: list[str]) -> list[Rep
     jc, room, consent = found
     if verb == "y":
         consent.consent, consent.answered_at = True, turn.now
-        turn.set_state(STATE, {"kind": "jc_address", "jc": jc.id})
+        turn.put(PENDING, AwaitServiceAddress(jc.id))
         use = (button("agreements.btn_jc_use_address", f"ag:jc:ua:{jc.id}"),)
         return [question("agreements.jc_ask_address", use)]
     if verb == "n":
         consent.consent, consent.answered_at, consent.court = False, turn.now, None
-        turn.set_state(STATE, None)
+        turn.put(PENDING, None)
         member = room.by_id(consent.member_id)
         if member is not None:
             await announce(
@@ -215,7 +218,7 @@ async def _after_address(
 ) -> list[Reply]:
     party = await _party(turn.session, room, consent)
     if party is not None and not party.phone:
-        turn.set_state(STATE, {"kind": "jc_phone", "jc": jc.id})
+        turn.put(PENDING, AwaitPhone(jc.id))
         return [question("agreements.jc_ask_phone")]
     return await _ask_court(turn, jc, consent)
 
@@ -223,7 +226,7 @@ async def _after_address(
 async def _ask_court(
     turn: Turn, jc: JudicialConfirmation, consent: ConfirmationConsent
 ) -> list[Reply]:
-    turn.set_state(STATE, None)
+    turn.put(PENDING, None)
     others = [
         c.court
         for c in await _consents(turn.session, jc.id)
@@ -276,21 +279,26 @@ async def _courtbutton(
     basis = {"p": CourtBasis.PARTY_DOMICILE, "s": CourtBasis.SUBJECT_MATTER}.get(choice)
     if basis is None:
         return [reply("bot.stale_button")]
-    turn.set_state(STATE, {"kind": "jc_court", "jc": jc.id, "basis": basis.value})
+    turn.put(PENDING, AwaitCourtName(jc.id, basis.value))
     return [question("agreements.jc_ask_court_name", basis=Msg(f"agreements.basis_{basis.value}"))]
 
 
-async def on_text(turn: Turn, who: features.Who, pending: dict[str, Any], text: str) -> list[Reply]:
-    found = await _mine(turn, int(pending.get("jc", 0)), who.user_id)
+async def on_text(
+    turn: Turn,
+    who: features.Who,
+    pending: AwaitServiceAddress | AwaitPhone | AwaitCourtName,
+    text: str,
+) -> list[Reply]:
+    found = await _mine(turn, pending.jc, who.user_id)
     if isinstance(found, Reply):
-        turn.set_state(STATE, None)
+        turn.put(PENDING, None)
         return [found]
     jc, room, consent = found
     try:
-        if pending["kind"] == "jc_address":
+        if isinstance(pending, AwaitServiceAddress):
             consent.service_address = clean_text(text, max_len=200, min_len=4)
             return await _after_address(turn, jc, room, consent)
-        if pending["kind"] == "jc_phone":
+        if isinstance(pending, AwaitPhone):
             party = await _party(turn.session, room, consent)
             if party is not None:
                 from core import crypto
@@ -298,17 +306,17 @@ async def on_text(turn: Turn, who: features.Who, pending: dict[str, Any], text: 
                 party.phone = normalise_phone(text)
                 party.phone_hash = crypto.blind_index(party.phone)
             return await _ask_court(turn, jc, consent)
-        if pending["kind"] == "jc_court":
+        if isinstance(pending, AwaitCourtName):
             choice = check_court(
-                CourtChoice(text, CourtBasis(pending["basis"])),
+                CourtChoice(text, CourtBasis(pending.basis)),
                 referred_by_court=room.case.source == "court_referral",
             )
             consent.court, consent.court_basis = choice.court, choice.basis.value
-            turn.set_state(STATE, None)
+            turn.put(PENDING, None)
             return await maybe_apply(turn, jc, room)
     except InvalidInput as exc:
         return [reply(exc.key, **exc.params)]
-    turn.set_state(STATE, None)
+    turn.put(PENDING, None)
     return [reply("bot.stale_button")]
 
 

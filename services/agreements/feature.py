@@ -20,6 +20,14 @@ from services import features, staff_flow
 from services.agreements import confirmation, drafting, records, signing
 from services.agreements.common import (
     AGREEMENT,
+    INPUT,
+    PENDING,
+    AwaitComment,
+    AwaitCourtName,
+    AwaitDeclineReason,
+    AwaitPhone,
+    AwaitServiceAddress,
+    AwaitTypedName,
     Btn,
     file_message,
     question,
@@ -35,7 +43,6 @@ from services.room import Room, label_of, load_room
 from services.turn import Turn, active_room
 from storage.document_models import Document, DocumentComment
 
-INPUT = "ag_input"
 features.awaits(INPUT, __name__)
 _DRAFT_VERBS = frozenset({"use", "cl", "td", "tu", "tc", "cp", "ed", "send", "x"})
 
@@ -161,13 +168,13 @@ async def comment_command(turn: Turn, who: features.Who, cmd: Command) -> list[R
         return [reply("agreements.none_yet")]
     text = " ".join(cmd.args).strip()
     if not text:
-        turn.set_state(INPUT, {"kind": "comment", "doc": doc.id})
+        turn.put(PENDING, AwaitComment(doc.id))
         return [question("agreements.ask_comment", version=doc.version)]
     return await _comment(turn, who, doc.id, text)
 
 
 async def _comment(turn: Turn, who: features.Who, doc_id: int, text: str) -> list[Reply]:
-    turn.set_state(INPUT, None)
+    turn.put(PENDING, None)
     doc = await turn.session.get(Document, doc_id)
     room = await load_room(turn.session, doc.case_id) if doc else None
     member = room.of_user(who.user_id) if room else None
@@ -257,7 +264,7 @@ async def on_button(turn: Turn, who: features.Who, data: str) -> list[Reply] | N
     parts = data.split(":")[1:]
     verb, args = parts[0], parts[1:]
     if verb == "ic":
-        turn.set_state(INPUT, None)
+        turn.put(PENDING, None)
         return [reply("agreements.input_cancelled")]
     if verb == "jc":
         return await confirmation.on_action(turn, who, args)
@@ -294,16 +301,16 @@ async def on_button(turn: Turn, who: features.Who, data: str) -> list[Reply] | N
     except SignRefusedError as exc:
         return [Reply(exc.msg)]
     if verb == "ty":
-        turn.set_state(INPUT, {"kind": "typed", "doc": doc.id, "sha": doc.sha256})
+        turn.put(PENDING, AwaitTypedName(doc.id, doc.sha256))
         hint = mask_name(signer.expected_name)
         return [
             question("agreements.ask_typed_name", version=doc.version, sha=doc.sha256, hint=hint)
         ]
     if verb == "no":
-        turn.set_state(INPUT, {"kind": "decline", "doc": doc.id})
+        turn.put(PENDING, AwaitDeclineReason(doc.id))
         return [question("agreements.ask_decline_reason", version=doc.version)]
     if verb == "cm":
-        turn.set_state(INPUT, {"kind": "comment", "doc": doc.id})
+        turn.put(PENDING, AwaitComment(doc.id))
         return [question("agreements.ask_comment", version=doc.version)]
     return [reply("bot.stale_button")]
 
@@ -333,33 +340,31 @@ async def on_text(turn: Turn, who: features.Who) -> list[Reply] | None:
     draft = turn.state(drafting.STATE)
     if who.staff is not None and draft:
         return await drafting.on_text(turn, who.staff, draft, payload.text)
-    pending = turn.state(INPUT)
-    if not pending:
+    pending = turn.get(PENDING)
+    if pending is None:
+        if turn.state(INPUT) is not None:
+            turn.put(PENDING, None)  # a wait that no longer reads: over
         return None
-    kind = pending.get("kind", "")
-    if kind.startswith("jc_"):
+    if isinstance(pending, AwaitServiceAddress | AwaitPhone | AwaitCourtName):
         return await confirmation.on_text(turn, who, pending, payload.text)
-    if kind == "comment":
-        return await _comment(turn, who, int(pending["doc"]), payload.text)
-    if kind in ("typed", "decline"):
-        return await _sign_text(turn, who, pending, payload.text)
-    turn.set_state(INPUT, None)
-    return None
+    if isinstance(pending, AwaitComment):
+        return await _comment(turn, who, pending.doc, payload.text)
+    return await _sign_text(turn, who, pending, payload.text)
 
 
 async def _sign_text(
-    turn: Turn, who: features.Who, pending: dict[str, str], text: str
+    turn: Turn, who: features.Who, pending: AwaitTypedName | AwaitDeclineReason, text: str
 ) -> list[Reply]:
-    doc = await turn.session.get(Document, int(pending["doc"]), with_for_update=True)
+    doc = await turn.session.get(Document, pending.doc, with_for_update=True)
     room = await load_room(turn.session, doc.case_id, lock=True) if doc else None
     if doc is None or room is None:
-        turn.set_state(INPUT, None)
+        turn.put(PENDING, None)
         return [reply("bot.stale_button")]
     try:
         signer = await signing.resolve_signer(
             turn.session, doc, room, user_id=who.user_id, staff=who.staff
         )
-        if pending["kind"] == "decline":
+        if isinstance(pending, AwaitDeclineReason):
             reason = clean_text(text, max_len=1000, min_len=2)
             await signing.decline(
                 turn.session,
@@ -371,7 +376,7 @@ async def _sign_text(
                 out=turn.out,
                 channel="telegram",
             )
-            turn.set_state(INPUT, None)
+            turn.put(PENDING, None)
             return [reply("agreements.declined_ok", version=doc.version)]
         sealing = await signing.sign(
             turn.session,
@@ -379,7 +384,7 @@ async def _sign_text(
             doc,
             room,
             signer,
-            sha=pending["sha"],
+            sha=pending.sha,
             now=turn.now,
             out=turn.out,
             channel="telegram",
@@ -389,9 +394,9 @@ async def _sign_text(
         return [reply(exc.key, **exc.params)]
     except SignRefusedError as exc:
         if exc.key != "agreements.name_mismatch":
-            turn.set_state(INPUT, None)
+            turn.put(PENDING, None)
         return [Reply(exc.msg)]
-    turn.set_state(INPUT, None)
+    turn.put(PENDING, None)
     if sealing:
         wake_after_commit(turn.session, turn.shared)
     return []

@@ -17,7 +17,6 @@ Confidentiality is the whole point, so it is enforced here, in one place:
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from sqlalchemy import select
 
@@ -34,7 +33,8 @@ from mediation.offers import Side, yuan_to_fen
 from mediation.replies import Msg, Reply, button, reply
 from mediation.validation import InvalidInput, parse_amount
 from services.negotiation.common import (
-    INPUT,
+    PENDING,
+    AwaitFigure,
     capital,
     lock_room,
     mediator_members,
@@ -187,7 +187,7 @@ def _figure_prompt(bidding: BlindBidding, side: Side) -> Reply:
 
 
 def ask_figure(turn: Turn, bidding: BlindBidding, side: Side) -> Reply:
-    turn.set_state(INPUT, {"kind": "bid", "bidding": bidding.id, "round": bidding.round})
+    turn.put(PENDING, AwaitFigure(bidding.id, bidding.round))
     return _figure_prompt(bidding, side)
 
 
@@ -201,7 +201,7 @@ async def arm(turn: Turn, bidding_id: int, user_id: int) -> list[Reply]:
     side = member_side(member) if member else None
     if side is None:
         return [reply("room.refused_not_member")]
-    turn.set_state(INPUT, {"kind": "bid", "bidding": bidding.id, "round": bidding.round})
+    turn.put(PENDING, AwaitFigure(bidding.id, bidding.round))
     return [question_reply(bidding, side)]
 
 
@@ -240,24 +240,24 @@ async def bare_figure(turn: Turn, user_id: int, text: str) -> list[Reply] | None
     )
     if done is not None:
         return None
-    return await on_figure(turn, user_id, {"bidding": bidding.id, "round": bidding.round}, text)
+    return await on_figure(turn, user_id, AwaitFigure(bidding.id, bidding.round), text)
 
 
-async def on_figure(turn: Turn, user_id: int, pending: dict[str, Any], text: str) -> list[Reply]:
+async def on_figure(turn: Turn, user_id: int, pending: AwaitFigure, text: str) -> list[Reply]:
     """A figure typed in answer to our question. Never relayed; stored encrypted."""
     await _scrub_inbox(turn, text)
-    bidding = await turn.session.get(BlindBidding, int(pending["bidding"]), with_for_update=True)
+    bidding = await turn.session.get(BlindBidding, pending.bidding, with_for_update=True)
     room = await lock_room(turn.session, bidding.case_id) if bidding else None
     if bidding is None or room is None or bidding.status != BiddingStatus.OPEN.value:
-        turn.set_state(INPUT, None)
+        turn.put(PENDING, None)
         return [reply("negotiation.bid_over")]
     member = room.of_user(user_id)
     side = member_side(member) if member else None
     if member is None or side is None:
-        turn.set_state(INPUT, None)
+        turn.put(PENDING, None)
         return [reply("room.refused_not_member")]
     # Until a figure is accepted, the next text is the answer (not a room message).
-    turn.set_state(INPUT, {"kind": "bid", "bidding": bidding.id, "round": bidding.round})
+    turn.put(PENDING, AwaitFigure(bidding.id, bidding.round))
     try:
         fen = yuan_to_fen(parse_amount(text))
     except InvalidInput as exc:
@@ -272,7 +272,7 @@ async def on_figure(turn: Turn, user_id: int, pending: dict[str, Any], text: str
         ).scalars()
     )
     if any(b.round == bidding.round for b in mine):
-        turn.set_state(INPUT, None)
+        turn.put(PENDING, None)
         return [reply(f"negotiation.bid_err_{BidRefusal.ALREADY.value}", round=bidding.round)]
     role = role_of(side, Side(bidding.payer_side))
     previous = int(mine[-1].figure) if mine else None
@@ -293,7 +293,7 @@ async def on_figure(turn: Turn, user_id: int, pending: dict[str, Any], text: str
             at=turn.now,
         )
     )
-    turn.set_state(INPUT, None)
+    turn.put(PENDING, None)
     await turn.session.flush()
     return await _after_figure(turn, room, bidding, member, side, fen)
 
@@ -406,7 +406,7 @@ def _next_round(
         assert s is not None
         if m.id != member.id:
             send_to(turn, room, [m], gap, _figure_prompt(bidding, s))
-    turn.set_state(INPUT, {"kind": "bid", "bidding": bidding.id, "round": bidding.round})
+    turn.put(PENDING, AwaitFigure(bidding.id, bidding.round))
     return [gap, _figure_prompt(bidding, side)]
 
 

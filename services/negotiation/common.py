@@ -7,7 +7,9 @@ same helper the agreement uses, so a figure reads the same in chat and on paper.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +18,7 @@ from mediation.offers import OfferTerms, Side
 from mediation.permissions import Action, can
 from mediation.replies import Msg, Reply, button
 from services import mediators
+from services.chat_state import Slot, Variant, variant_slot
 from services.delivery import Address
 from services.party_flow import party_actor
 from services.room import Room
@@ -24,6 +27,49 @@ from services.turn import Turn
 from storage.models import CaseMember, StaffAccount
 
 INPUT = "ng_input"
+
+
+@dataclass(frozen=True)
+class AwaitTerms(Variant):
+    """The next text is an offer's terms (a counter-offer when ``parent`` is set)."""
+
+    KIND: ClassVar[str] = "terms"
+    case: int
+    parent: int | None = None
+
+
+@dataclass(frozen=True)
+class Previewing(Variant):
+    """Parsed terms shown for confirmation; the buttons send, edit or cancel them."""
+
+    KIND: ClassVar[str] = "preview"
+    case: int
+    terms: dict[str, Any]
+    parent: int | None = None
+
+
+@dataclass(frozen=True)
+class AwaitFigure(Variant):
+    """The next text is this party's secret figure for the bidding round."""
+
+    KIND: ClassVar[str] = "bid"
+    bidding: int
+    round: int
+
+
+@dataclass(frozen=True)
+class AwaitReceipt(Variant):
+    """The next photo or file is the transfer record of an instalment."""
+
+    KIND: ClassVar[str] = "receipt"
+    inst: int
+
+
+NegotiationInput = AwaitTerms | Previewing | AwaitFigure | AwaitReceipt
+#: What the negotiation feature waits for in this chat.
+PENDING: Slot[NegotiationInput] = variant_slot(
+    INPUT, AwaitTerms, Previewing, AwaitFigure, AwaitReceipt
+)
 
 
 def yuan(fen: int) -> Decimal:

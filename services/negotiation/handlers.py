@@ -17,7 +17,15 @@ from mediation.replies import Msg, Reply, reply
 from services import features
 from services.inbound import Command
 from services.negotiation import bidding, followup, offers, performance, reminders
-from services.negotiation.common import INPUT, member_side
+from services.negotiation.common import (
+    INPUT,
+    PENDING,
+    AwaitFigure,
+    AwaitReceipt,
+    AwaitTerms,
+    Previewing,
+    member_side,
+)
 from services.turn import Turn, active_room
 
 
@@ -50,7 +58,7 @@ async def offer_command(turn: Turn, who: features.Who, cmd: Command) -> list[Rep
     text = " ".join(cmd.args).strip()
     if not text:
         return [offers.ask_terms(turn, room.case.id, None)]
-    pending = {"kind": "terms", "case": room.case.id, "parent": None}
+    pending = AwaitTerms(room.case.id)
     return await offers.on_terms_text(turn, who.user_id, who.staff, pending, text)
 
 
@@ -110,15 +118,15 @@ _RESPONSES = {"a": Response.ACCEPT, "r": Response.REJECT, "c": Response.COUNTER}
 async def on_button(turn: Turn, who: features.Who, data: str) -> list[Reply] | None:
     verb, _, arg = data.removeprefix("ng:").partition(":")
     if verb == "ic":
-        turn.set_state(INPUT, None)
+        turn.put(PENDING, None)
         return [reply("negotiation.input_cancelled")]
     if verb == "send":
         return await offers.send_preview(turn, who.user_id, who.staff)
     if verb == "edit":
-        pending = turn.state(INPUT) or {}
-        if pending.get("kind") != "preview":
+        previewing = turn.get(PENDING)
+        if not isinstance(previewing, Previewing):
             return [reply("bot.stale_button")]
-        return [offers.ask_terms(turn, int(pending["case"]), pending.get("parent"))]
+        return [offers.ask_terms(turn, previewing.case, previewing.parent)]
     if not arg.isdigit():
         return [reply("bot.stale_button")]
     target = int(arg)
@@ -151,29 +159,27 @@ async def on_button(turn: Turn, who: features.Who, data: str) -> list[Reply] | N
 
 @features.message_hook
 async def on_message(turn: Turn, who: features.Who) -> list[Reply] | None:
-    pending = turn.state(INPUT)
+    pending = turn.get(PENDING)
     if turn.state("staff_input") or turn.state("join"):
         return None  # the core asked something first
-    if not pending:
+    if pending is None:
+        if turn.state(INPUT) is not None:
+            turn.put(PENDING, None)  # a wait that no longer reads: over
         if who.staff is None and isinstance(turn.event.payload, intake.TextInput):
             return await bidding.bare_figure(turn, who.user_id, turn.event.payload.text)
         return None
-    kind = pending.get("kind", "")
     payload = turn.event.payload
-    if kind == "receipt":
+    if isinstance(pending, AwaitReceipt):
         return await performance.on_receipt(turn, who.user_id, pending)
     if not isinstance(payload, intake.TextInput):
-        if kind == "bid":
+        if isinstance(pending, AwaitFigure):
             return [reply("negotiation.bid_need_text")]
         return None
-    if kind == "bid":
+    if isinstance(pending, AwaitFigure):
         return await bidding.on_figure(turn, who.user_id, pending, payload.text)
-    if kind == "terms":
+    if isinstance(pending, AwaitTerms):
         return await offers.on_terms_text(turn, who.user_id, who.staff, pending, payload.text)
-    if kind == "preview":
-        return None  # the preview waits for its buttons; text goes to the room
-    turn.set_state(INPUT, None)
-    return None
+    return None  # the preview waits for its buttons; text goes to the room
 
 
 @features.timer(performance.TIMER_KIND)

@@ -33,7 +33,9 @@ from mediation.room import Relay, RelayRefusal, Role, route_message
 from mediation.validation import InvalidInput
 from services.negotiation import performance
 from services.negotiation.common import (
-    INPUT,
+    PENDING,
+    AwaitTerms,
+    Previewing,
     lock_room,
     mediator_may_run,
     mediator_members,
@@ -100,7 +102,7 @@ def example(turn: Turn) -> str:
 
 
 def ask_terms(turn: Turn, case_id: int, parent_id: int | None) -> Reply:
-    turn.set_state(INPUT, {"kind": "terms", "case": case_id, "parent": parent_id})
+    turn.put(PENDING, AwaitTerms(case_id, parent_id))
     key = "negotiation.ask_counter" if parent_id else "negotiation.ask_terms"
     return Reply(
         Msg(key, {"example": example(turn)}),
@@ -109,10 +111,7 @@ def ask_terms(turn: Turn, case_id: int, parent_id: int | None) -> Reply:
 
 
 def preview(turn: Turn, room: Room, terms: OfferTerms, parent_id: int | None) -> Reply:
-    turn.set_state(
-        INPUT,
-        {"kind": "preview", "case": room.case.id, "parent": parent_id, "terms": terms.to_json()},
-    )
+    turn.put(PENDING, Previewing(room.case.id, terms.to_json(), parent_id))
     return Reply(
         Msg("negotiation.preview", {"number": room.case.number, "lines": terms_lines(terms)}),
         buttons=(
@@ -143,53 +142,53 @@ def actor_of(
 
 
 async def on_terms_text(
-    turn: Turn, user_id: int, staff: StaffAccount | None, pending: dict[str, Any], text: str
+    turn: Turn, user_id: int, staff: StaffAccount | None, pending: AwaitTerms, text: str
 ) -> list[Reply]:
-    room = await lock_room(turn.session, int(pending["case"]))
+    room = await lock_room(turn.session, pending.case)
     if room is None:
-        turn.set_state(INPUT, None)
+        turn.put(PENDING, None)
         return [reply("bot.stale_button")]
     try:
         terms = parse_terms(text, today(turn))
     except InvalidInput as exc:
         return [reply(exc.key, **exc.params), reply("negotiation.try_again")]
-    return [preview(turn, room, terms, pending.get("parent"))]
+    return [preview(turn, room, terms, pending.parent)]
 
 
 # ---------------------------------------------------------------------------- proposing
 
 
 async def send_preview(turn: Turn, user_id: int, staff: StaffAccount | None) -> list[Reply]:
-    pending = turn.state(INPUT) or {}
-    if pending.get("kind") != "preview":
+    pending = turn.get(PENDING)
+    if not isinstance(pending, Previewing):
         return [reply("bot.stale_button")]
-    room = await lock_room(turn.session, int(pending["case"]))
+    room = await lock_room(turn.session, pending.case)
     if room is None:
-        turn.set_state(INPUT, None)
+        turn.put(PENDING, None)
         return [reply("bot.stale_button")]
     found = actor_of(turn, room, user_id, staff)
     if isinstance(found, Reply):
-        turn.set_state(INPUT, None)
+        turn.put(PENDING, None)
         return [found]
     member, side = found
     if room.case.status != CaseStatus.MEDIATING.value:
-        turn.set_state(INPUT, None)
+        turn.put(PENDING, None)
         return [reply("negotiation.not_now", status=Msg(f"status.{room.case.status}"))]
     try:
-        terms = OfferTerms.from_json(pending["terms"]).validate(today(turn))
+        terms = OfferTerms.from_json(pending.terms).validate(today(turn))
     except InvalidInput as exc:
         return [reply(exc.key, **exc.params)]
     parent: Offer | None = None
-    if pending.get("parent"):
-        parent = await turn.session.get(Offer, int(pending["parent"]), with_for_update=True)
+    if pending.parent:
+        parent = await turn.session.get(Offer, pending.parent, with_for_update=True)
         if parent is None or parent.case_id != room.case.id:
-            turn.set_state(INPUT, None)
+            turn.put(PENDING, None)
             return [reply("bot.stale_button")]
         refused = respond(view_of(parent), side, Response.COUNTER)
         if isinstance(refused, OfferRefusal):
-            turn.set_state(INPUT, None)
+            turn.put(PENDING, None)
             return [reply(f"negotiation.refused_{refused.value}")]
-    turn.set_state(INPUT, None)
+    turn.put(PENDING, None)
     return await propose(turn, room, member, side, terms, parent)
 
 

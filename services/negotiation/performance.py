@@ -31,7 +31,8 @@ from mediation.performance import (
 )
 from mediation.replies import Msg, Reply, button, reply
 from services.negotiation.common import (
-    INPUT,
+    PENDING,
+    AwaitReceipt,
     lock_room,
     mediator_members,
     member_side,
@@ -364,14 +365,14 @@ async def dispute(turn: Turn, user_id: int, instalment_id: int) -> list[Reply]:
 
 
 def ask_receipt(turn: Turn, instalment_id: int) -> Reply:
-    turn.set_state(INPUT, {"kind": "receipt", "inst": instalment_id})
+    turn.put(PENDING, AwaitReceipt(instalment_id))
     return Reply(
         Msg("negotiation.ask_receipt"),
         buttons=((button("negotiation.btn_input_cancel", "ng:ic"),),),
     )
 
 
-async def on_receipt(turn: Turn, user_id: int, pending: dict[str, Any]) -> list[Reply]:
+async def on_receipt(turn: Turn, user_id: int, pending: AwaitReceipt) -> list[Reply]:
     """A photo or file sent after "upload transfer record": kept as evidence of the payment.
     From the payee it confirms receipt; from the payer it backs "I paid"."""
     from mediation import intake
@@ -379,8 +380,8 @@ async def on_receipt(turn: Turn, user_id: int, pending: dict[str, Any]) -> list[
     payload = turn.event.payload
     if not isinstance(payload, intake.FileInput):
         return [reply("negotiation.receipt_need_file")]
-    loaded = await _load(turn.session, int(pending["inst"]))
-    turn.set_state(INPUT, None)
+    loaded = await _load(turn.session, pending.inst)
+    turn.put(PENDING, None)
     if loaded is None:
         return [reply("bot.stale_button")]
     inst, sched, room = loaded

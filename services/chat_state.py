@@ -1,0 +1,67 @@
+"""Typed per-chat state: each key of a chat's conversation state with the type it holds.
+
+A chat's state is stored as JSON (the ``conversations`` table), so that any replica can take the
+next update. Handlers used to read and write it as loose dictionaries keyed by ``"kind"``; a
+:class:`Slot` names one key and the dataclasses it may hold, so a handler gets back the value it
+stored (``turn.get(SLOT)``) and a mistyped field is a type error, not a silent ``None``.
+
+Variant slots (a feature waiting for one of several inputs) hold one of several dataclasses, each
+with a ``KIND`` tag; a stored value that no longer decodes (an older shape, a field missing) reads
+as ``None``: the wait is over and the person is asked again, rather than a handler crashing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
+
+
+@dataclass(frozen=True)
+class Variant:
+    """Base of the dataclasses a variant slot holds; each subclass sets its ``KIND`` tag."""
+
+    KIND: ClassVar[str] = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.KIND, **dataclasses.asdict(self)}
+
+
+T = TypeVar("T")
+V = TypeVar("V", bound=Variant)
+
+
+@dataclass(frozen=True)
+class Slot(Generic[T]):
+    key: str
+    decode: Callable[[Any], T]
+    encode: Callable[[T], Any]
+
+    def read(self, state: Mapping[str, Any]) -> T | None:
+        raw = state.get(self.key)
+        if raw is None:
+            return None
+        try:
+            return self.decode(raw)
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+def variant_slot(key: str, *kinds: type[V]) -> Slot[V]:
+    """A slot holding one of ``kinds``, stored as ``{"kind": KIND, **fields}``: the shape the
+    state has always had."""
+    by_kind: dict[str, type[V]] = {}
+    for cls in kinds:
+        if not cls.KIND or cls.KIND in by_kind:
+            raise ValueError(f"{key}: kind {cls.KIND!r} missing or twice")
+        by_kind[cls.KIND] = cls
+
+    def decode(raw: Any) -> V:
+        if not isinstance(raw, Mapping):
+            raise TypeError(f"{key}: not an object")
+        cls = by_kind[str(raw["kind"])]
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in raw.items() if k in names})
+
+    return Slot(key, decode, lambda value: value.to_json())
