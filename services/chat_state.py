@@ -15,7 +15,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 @dataclass(frozen=True)
@@ -23,9 +26,11 @@ class Variant:
     """Base of the dataclasses a variant slot holds; each subclass sets its ``KIND`` tag."""
 
     KIND: ClassVar[str] = ""
+    #: The key that names the variant in the stored object.
+    TAG: ClassVar[str] = "kind"
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.KIND, **dataclasses.asdict(self)}
+        return {self.TAG: self.KIND, **dataclasses.asdict(self)}
 
 
 T = TypeVar("T")
@@ -52,6 +57,10 @@ def variant_slot(key: str, *kinds: type[V]) -> Slot[V]:
     """A slot holding one of ``kinds``, stored as ``{"kind": KIND, **fields}``: the shape the
     state has always had."""
     by_kind: dict[str, type[V]] = {}
+    tags = {cls.TAG for cls in kinds}
+    if len(tags) != 1:
+        raise ValueError(f"{key}: the variants name their kind under different keys {tags}")
+    (tag,) = tags
     for cls in kinds:
         if not cls.KIND or cls.KIND in by_kind:
             raise ValueError(f"{key}: kind {cls.KIND!r} missing or twice")
@@ -60,8 +69,25 @@ def variant_slot(key: str, *kinds: type[V]) -> Slot[V]:
     def decode(raw: Any) -> V:
         if not isinstance(raw, Mapping):
             raise TypeError(f"{key}: not an object")
-        cls = by_kind[str(raw["kind"])]
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in raw.items() if k in names})
+        return _build(by_kind[str(raw[tag])], raw)
 
     return Slot(key, decode, lambda value: value.to_json())
+
+
+R = TypeVar("R", bound="DataclassInstance")
+
+
+def record_slot(key: str, cls: type[R]) -> Slot[R]:
+    """A slot holding one dataclass, stored as its fields."""
+
+    def decode(raw: Any) -> R:
+        if not isinstance(raw, Mapping):
+            raise TypeError(f"{key}: not an object")
+        return _build(cls, raw)
+
+    return Slot(key, decode, dataclasses.asdict)
+
+
+def _build(cls: type[R], raw: Mapping[str, Any]) -> R:
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in raw.items() if k in names})

@@ -19,6 +19,7 @@ from services.inbound import Command
 from services.outgoing import TextDocument
 from services.room import Room, facts, record_lines, relay
 from services.routing import ActionRoute, Audience, AwaitedInput, CommandRoute, Who
+from services.slots import TARGET
 from services.timers import cancel_timers
 from services.turn import Turn, active_room, member_cases, switch_reply
 from storage.models import CaseMember, CaseParty, Invitation
@@ -133,7 +134,7 @@ async def switch_to(
     if chosen is None:
         return [reply("room.no_active_case")]
     turn.conv.active_case_id = chosen.id
-    turn.set_state("target", None)
+    turn.put(TARGET, None)
     return [reply("room.switched", number=chosen.number)]
 
 

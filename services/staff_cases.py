@@ -14,6 +14,7 @@ from mediation.validation import InvalidInput, clean_name, clean_text, normalise
 from services import invites
 from services.outgoing import QrCode
 from services.room import Room, announce, load_room
+from services.slots import STAFF_INPUT, InviteName, InvitePhone, StaffInput
 from services.timers import cancel_timers
 from services.turn import Turn
 from storage.models import CaseEvent as CaseEventRow
@@ -28,29 +29,26 @@ OUTCOMES = {
 
 
 async def finish_input(
-    turn: Turn, staff: StaffAccount, pending: dict[str, str], text: str
+    turn: Turn, staff: StaffAccount, pending: StaffInput, text: str
 ) -> list[Reply]:
-    room = await load_room(turn.session, int(pending["case"]), lock=True)
+    room = await load_room(turn.session, pending.case, lock=True)
     if room is None:
-        turn.set_state("staff_input", None)
+        turn.put(STAFF_INPUT, None)
         return [reply("room.no_active_case")]
     try:
-        if pending["await"] == "invite_name":
+        if isinstance(pending, InviteName):
             name = clean_name(text)
-            turn.set_state("staff_input", {**pending, "await": "invite_phone", "name": name})
+            turn.put(STAFF_INPUT, InvitePhone(pending.case, pending.side, name))
             return [reply("staff.invite_ask_phone")]
-        if pending["await"] == "invite_phone":
+        if isinstance(pending, InvitePhone):
             phone = normalise_phone(text)
-            turn.set_state("staff_input", None)
-            return await invite_party(turn, staff, room, pending["side"], pending["name"], phone)
-        if pending["await"] == "outcome_reason":
-            reason = clean_text(text, max_len=2000, min_len=2)
-            turn.set_state("staff_input", None)
-            return await close_case(turn, staff, room, pending["outcome"], reason)
+            turn.put(STAFF_INPUT, None)
+            return await invite_party(turn, staff, room, pending.side, pending.name, phone)
+        reason = clean_text(text, max_len=2000, min_len=2)
+        turn.put(STAFF_INPUT, None)
+        return await close_case(turn, staff, room, pending.outcome, reason)
     except InvalidInput as exc:
         return [reply(exc.key, **exc.params)]
-    turn.set_state("staff_input", None)
-    return [reply("bot.stale_button")]
 
 
 async def invite_party(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from mediation import intake
 from mediation.case_state import CaseEvent, CaseStatus, InvalidTransition, transition
 from mediation.permissions import Action, can
@@ -12,6 +14,16 @@ from services.inbound import Command
 from services.party_flow import record_reply, switch_to
 from services.room import Content, Room, announce, facts, label_of, load_room, relay
 from services.routing import ActionRoute, Audience, AwaitedInput, CommandRoute, Who
+from services.slots import (
+    HELD,
+    STAFF_INPUT,
+    TARGET,
+    Held,
+    InviteName,
+    OutcomeReason,
+    target_for,
+    target_label,
+)
 from services.staff_cases import OUTCOMES, finish_input
 from services.timers import schedule
 from services.turn import (
@@ -135,12 +147,6 @@ def panel(room: Room, turn: Turn) -> Reply:
         )
         for m in room.present()
     ]
-    target = turn.state("target") or {}
-    target_label: Msg = Msg("staff.target_all")
-    if target.get("case") == case.id and target.get("members"):
-        chosen = room.by_id(target["members"][0])
-        if chosen is not None:
-            target_label = label_of(chosen)
     rows: list[tuple[Button, ...]] = []
     if case.session_open:
         rows.append((button("staff.btn_close_session", "m:session:close"),))
@@ -181,7 +187,7 @@ def panel(room: Room, turn: Turn) -> Reply:
                 "session": Msg(
                     "staff.session_open" if case.session_open else "staff.session_closed"
                 ),
-                "target": target_label,
+                "target": target_label(turn.get(TARGET), room),
                 "members": members,
             },
         ),
@@ -205,19 +211,14 @@ async def action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] | No
     arg = parts[2] if len(parts) > 2 else ""
     target = room.by_id(int(arg)) if arg.isdigit() else None
     if verb == "to":
-        turn.set_state(
-            "target",
-            None
-            if arg == "all" or target is None
-            else {"case": room.case.id, "members": [target.id]},
-        )
+        turn.put(TARGET, target_for(room, None if arg == "all" or target is None else target.id))
         return [panel(room, turn)]
     if verb == "send" and target is not None:
         return await send_held(turn, staff, room, me, target.id)
     if verb == "invite":
         return await command(turn, staff, Command("invite"))
     if verb == "inv" and arg in ("applicant", "respondent"):
-        turn.set_state("staff_input", {"case": room.case.id, "await": "invite_name", "side": arg})
+        turn.put(STAFF_INPUT, InviteName(room.case.id, arg))
         return [reply("staff.invite_ask_name")]
     act = {
         "session": Action.OPEN_SESSION if arg == "open" else Action.CLOSE_SESSION,
@@ -237,7 +238,7 @@ async def action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] | No
         return await set_session(turn, room, me, arg == "open")
     if verb == "mode" and arg in (Mode.JOINT.value, Mode.SEPARATE.value):
         room.case.room_mode = arg
-        turn.set_state("target", None)
+        turn.put(TARGET, None)
         await announce(
             turn.session,
             room,
@@ -283,9 +284,7 @@ async def action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] | No
             transition(CaseStatus(room.case.status), OUTCOMES[arg])
         except InvalidTransition:
             return [reply("staff.outcome_not_now", status=Msg(f"status.{room.case.status}"))]
-        turn.set_state(
-            "staff_input", {"case": room.case.id, "await": "outcome_reason", "outcome": arg}
-        )
+        turn.put(STAFF_INPUT, OutcomeReason(room.case.id, arg))
         return [reply("staff.ask_outcome_reason", outcome=Msg(f"staff.outcome_{arg}"))]
     return [reply("bot.stale_button")]
 
@@ -336,9 +335,9 @@ async def set_session(turn: Turn, room: Room, me: object, open_: bool) -> list[R
 
 
 async def message(turn: Turn, staff: StaffAccount) -> list[Reply]:
-    pending = turn.state("staff_input")
+    pending = turn.get(STAFF_INPUT)
     payload = turn.event.payload
-    if pending and isinstance(payload, intake.TextInput):
+    if pending is not None and isinstance(payload, intake.TextInput):
         return await finish_input(turn, staff, pending, payload.text)
     found = await active_room(turn, staff_id=staff.id)
     if found is None:
@@ -349,12 +348,8 @@ async def message(turn: Turn, staff: StaffAccount) -> list[Reply]:
         return [reply("room.unsupported_content")]
     if not mediators.may(staff, room, Action.SPEAK, turn.units):
         return [reply("staff.not_allowed")]
-    target = turn.state("target") or {}
-    targets = (
-        tuple(target["members"])
-        if target.get("case") == room.case.id and target.get("members")
-        else None
-    )
+    target = turn.get(TARGET)
+    targets = target.members_in(room.case.id) if target is not None else None
     return await relay_staff(turn, room, me, content, targets)
 
 
@@ -364,7 +359,7 @@ async def relay_staff(
     assert isinstance(me, CaseMember)
     decision = await relay(turn.session, room, me, content, turn.out, turn.now, targets)
     if decision is RelayRefusal.NO_TARGET:
-        turn.set_state("held", {"case": room.case.id, "content": content.__dict__})
+        turn.put(HELD, Held(room.case.id, dataclasses.asdict(content)))
         parties = [
             m for m in room.present() if m.role in (Role.APPLICANT.value, Role.RESPONDENT.value)
         ]
@@ -392,11 +387,11 @@ async def relay_staff(
 async def send_held(
     turn: Turn, staff: StaffAccount, room: Room, me: object, target_id: int
 ) -> list[Reply]:
-    held = turn.state("held")
-    turn.set_state("target", {"case": room.case.id, "members": [target_id]})
-    if not held or held.get("case") != room.case.id:
+    held = turn.get(HELD)
+    turn.put(TARGET, target_for(room, target_id))
+    if held is None or held.case != room.case.id:
         return [panel(room, turn)]
-    turn.set_state("held", None)
-    replies = await relay_staff(turn, room, me, Content(**held["content"]), (target_id,))
+    turn.put(HELD, None)
+    replies = await relay_staff(turn, room, me, Content(**held.content), (target_id,))
     target = room.by_id(target_id)
     return [*replies, reply("staff.sent_to", label=label_of(target) if target else "")]

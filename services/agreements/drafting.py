@@ -48,6 +48,7 @@ from services.agreements.contexts import (
 from services.agreements.store import agreement_versions
 from services.room import Room, announce, load_room
 from services.room import facts as case_facts
+from services.slots import STAFF_INPUT
 from services.turn import Turn
 from storage.document_models import Document
 from storage.models import CaseEvent as CaseEventRow
@@ -95,7 +96,7 @@ async def start(turn: Turn, staff: StaffAccount, room: Room) -> list[Reply]:
         if terms.copies < minimum_copies(count):
             terms = AgreementTerms.from_json({**terms.to_json(), "copies": minimum_copies(count)})
         state = {"case": room.case.id, "await": "", "terms": terms.to_json()}
-    turn.set_state("staff_input", None)  # one pending question at a time
+    turn.put(STAFF_INPUT, None)  # one pending question at a time
     return await advance(turn, room, state, intro=True)
 
 
@@ -502,6 +503,6 @@ async def revise(turn: Turn, staff: StaffAccount, doc_id: int) -> list[Reply]:
         author=room.of_staff(staff.id),
     )
     turn.conv.active_case_id = room.case.id
-    turn.set_state("staff_input", None)
+    turn.put(STAFF_INPUT, None)
     state = {"case": room.case.id, "await": "", "terms": terms_of(doc.content).to_json()}
     return await advance(turn, room, state)

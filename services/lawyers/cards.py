@@ -20,6 +20,7 @@ from services.features import Who
 from services.lawyers import assistant
 from services.lawyers.context import context_of
 from services.room import Room
+from services.slots import TARGET
 from services.turn import Turn, active_room
 from storage.models import CaseMember, CaseMessage
 
@@ -102,12 +103,8 @@ async def post(turn: Turn, who: Who, index: str) -> list[Reply]:
     if check is None or not (check.ok and check.in_force) or check.article is None:
         return [reply("lawyers.cite_not_in_force", citation=cited[int(index)])]
     citation, article = check.citation.short, check.article
-    target = turn.state("target") or {}
-    targets = (
-        tuple(target["members"])
-        if target.get("case") == room.case.id and target.get("members")
-        else None
-    )
+    target = turn.get(TARGET)
+    targets = target.members_in(room.case.id) if target is not None else None
     decision = route_message(room.state, me.id, targets)
     if decision is RelayRefusal.NO_TARGET:
         return [reply("lawyers.choose_target_first")]

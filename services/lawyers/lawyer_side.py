@@ -20,6 +20,7 @@ from services import mediators
 from services.lawyers import consultations, dispatch
 from services.lawyers.profiles import LawyerEntry, entry_of_staff, set_paused
 from services.room import Room, announce, label_of, load_room
+from services.slots import TARGET, target_for, target_label
 from services.turn import Turn, active_room
 from storage.lawyer_models import Consultation, LawyerOffer
 from storage.models import CaseEvent, CaseMember, CaseMessage, StaffAccount
@@ -184,7 +185,7 @@ async def _join_room(
     me = fresh.by_id(member.id)
     await announce(session, fresh, Msg("lawyers.joined_room"), turn.out, turn.now, author=me)
     turn.conv.active_case_id = fresh.case.id
-    turn.set_state("target", None)
+    turn.put(TARGET, None)
     return [
         reply("lawyers.accepted_case", number=fresh.case.number, header=fresh.header(me)),
         panel(fresh, turn),
@@ -207,12 +208,6 @@ async def decline(turn: Turn, staff: StaffAccount, request_id: int) -> list[Repl
 
 def panel(room: Room, turn: Turn) -> Reply:
     """The lawyer's controls: whom their messages go to, and leaving."""
-    target = turn.state("target") or {}
-    target_label: Msg = Msg("staff.target_all")
-    if target.get("case") == room.case.id and target.get("members"):
-        chosen = room.by_id(target["members"][0])
-        if chosen is not None:
-            target_label = label_of(chosen)
     parties = [m for m in room.present() if m.role in (Role.APPLICANT.value, Role.RESPONDENT.value)]
     talk: list[Button] = [button("staff.btn_to_all", "l:to:all")]
     talk += [button("staff.btn_to", f"l:to:{m.id}", label=label_of(m)) for m in parties[:4]]
@@ -222,7 +217,7 @@ def panel(room: Room, turn: Turn) -> Reply:
             {
                 "number": room.case.number,
                 "mode": Msg(f"room.mode_{room.case.room_mode}"),
-                "target": target_label,
+                "target": target_label(turn.get(TARGET), room),
             },
         ),
         buttons=(tuple(talk), (button("lawyers.btn_leave", "l:leave"),)),
@@ -252,9 +247,7 @@ async def set_target(turn: Turn, staff: StaffAccount, arg: str) -> list[Reply]:
     target = room.by_id(int(arg)) if arg.isdigit() else None
     if arg != "all" and (target is None or target.status == "removed"):
         return [reply("bot.stale_button")]
-    turn.set_state(
-        "target", None if target is None else {"case": room.case.id, "members": [target.id]}
-    )
+    turn.put(TARGET, target_for(room, None if target is None else target.id))
     return [panel(room, turn)]
 
 
@@ -322,7 +315,7 @@ async def leave(turn: Turn, staff: StaffAccount) -> list[Reply]:
     )
     await announce(turn.session, room, Msg("lawyers.left_room"), turn.out, turn.now, author=me)
     turn.conv.active_case_id = None
-    turn.set_state("target", None)
+    turn.put(TARGET, None)
     return [reply("lawyers.you_left", number=room.case.number)]
 
 
