@@ -91,3 +91,25 @@ def record_slot(key: str, cls: type[R]) -> Slot[R]:
 def _build(cls: type[R], raw: Mapping[str, Any]) -> R:
     names = {f.name for f in dataclasses.fields(cls)}
     return cls(**{k: v for k, v in raw.items() if k in names})
+
+
+def id_slot(key: str) -> Slot[int]:
+    """A slot holding one row id (a transcript, a consultation)."""
+
+    def decode(raw: Any) -> int:
+        if isinstance(raw, bool) or not isinstance(raw, int | str):
+            raise TypeError(f"{key}: not an id")
+        return int(raw)
+
+    return Slot(key, decode, lambda value: value)
+
+
+def texts_slot(key: str) -> Slot[list[str]]:
+    """A slot holding a list of strings (the citations last shown, in order)."""
+
+    def decode(raw: Any) -> list[str]:
+        if not isinstance(raw, list):
+            raise TypeError(f"{key}: not a list")
+        return [str(item) for item in raw]
+
+    return Slot(key, decode, list)

@@ -23,7 +23,7 @@ from services import mediators
 from services.delivery import staff_address
 from services.features import Who
 from services.lawyers import assistant, consultations, dispatch, llm
-from services.lawyers.context import context_of
+from services.lawyers.context import ASK_NEXT, CONSULT, AskNext, context_of
 from services.lawyers.settings import LawyerSettings
 from services.room import Room, announce, label_of
 from services.turn import Turn, active_room, member_cases
@@ -119,7 +119,7 @@ async def ask(turn: Turn, who: Who, text: str) -> list[Reply]:
         if lawyer_present(room):
             return [reply("lawyers.lawyer_in_room")]
         if question is None:
-            turn.set_state("ask_next", {"case": room.case.id})
+            turn.put(ASK_NEXT, AskNext(room.case.id))
             return [reply("lawyers.ask_prompt_case", number=room.case.number)]
         return await answer(
             turn,
@@ -132,7 +132,7 @@ async def ask(turn: Turn, who: Who, text: str) -> list[Reply]:
         if question is None:
             return [reply("lawyers.ask_usage")]
         return await answer(turn, question, dispute_type=None)
-    consultation = await consultations.load_open(turn.session, turn.state("consult"), turn.now)
+    consultation = await consultations.load_open(turn.session, turn.get(CONSULT), turn.now)
     started = consultation is None
     if consultation is None:
         unit = turn.units.default
@@ -146,7 +146,7 @@ async def ask(turn: Turn, who: Who, text: str) -> list[Reply]:
             now=turn.now,
             local_year=turn.now.astimezone(turn.settings.tz).year,
         )
-    turn.set_state("consult", consultation.id)
+    turn.put(CONSULT, consultation.id)
     head = [reply("lawyers.consult_started", number=consultation.number)] if started else []
     if question is None:
         return head or [reply("lawyers.consult_prompt")]
@@ -172,14 +172,14 @@ async def ask_button(turn: Turn, who: Who) -> list[Reply]:
     if who.staff is None:
         found = await active_room(turn, user_id=who.user_id)
         if found is not None:
-            turn.set_state("ask_next", {"case": found[0].case.id})
+            turn.put(ASK_NEXT, AskNext(found[0].case.id))
             return [reply("lawyers.ask_prompt_case", number=found[0].case.number)]
     return await ask(turn, who, "")
 
 
 async def end_consultation(turn: Turn, who: Who) -> list[Reply] | None:
-    consultation = await consultations.load_open(turn.session, turn.state("consult"), turn.now)
-    turn.set_state("consult", None)
+    consultation = await consultations.load_open(turn.session, turn.get(CONSULT), turn.now)
+    turn.put(CONSULT, None)
     if consultation is None:
         return None
     found = await consultations.lawyer_of(turn.session, consultation)
@@ -225,9 +225,7 @@ async def request_lawyer(turn: Turn, who: Who, text: str) -> list[Reply]:
             room, member = found
             requested_by, role = f"user:{who.user_id}", member.role
         else:
-            consultation = await consultations.load_open(
-                turn.session, turn.state("consult"), turn.now
-            )
+            consultation = await consultations.load_open(turn.session, turn.get(CONSULT), turn.now)
             if consultation is None:
                 return [reply("lawyers.no_case_for_lawyer")]
             requested_by, role = f"user:{who.user_id}", "person"
@@ -307,13 +305,13 @@ async def person_message(turn: Turn, who: Who) -> list[Reply] | None:
     """Free text of a party who pressed "ask", or of a person in a consultation."""
     payload = turn.event.payload
     text = payload.text if isinstance(payload, intake.TextInput) else None
-    pending = turn.state("ask_next")
+    pending = turn.get(ASK_NEXT)
     if pending is not None:
-        turn.set_state("ask_next", None)
+        turn.put(ASK_NEXT, None)
         if text is None:
             return None
         found = await active_room(turn, user_id=who.user_id)
-        if found is None or found[0].case.id != pending.get("case"):
+        if found is None or found[0].case.id != pending.case:
             return None
         try:
             question = _question(text)
@@ -327,13 +325,13 @@ async def person_message(turn: Turn, who: Who) -> list[Reply] | None:
             case_id=room.case.id,
             buttons=((LAWYER_BUTTON,),),
         )
-    if turn.state("consult") is None:
+    if turn.get(CONSULT) is None:
         return None
     if text is not None and inv.normalise_code(text):
         return None  # an invitation code: joining a case goes first
-    consultation = await consultations.load_open(turn.session, turn.state("consult"), turn.now)
+    consultation = await consultations.load_open(turn.session, turn.get(CONSULT), turn.now)
     if consultation is None or await member_cases(turn.session, user_id=who.user_id):
-        turn.set_state("consult", None)
+        turn.put(CONSULT, None)
         return None
     if text is None:
         return [reply("lawyers.consult_text_only")]

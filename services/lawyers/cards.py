@@ -18,7 +18,7 @@ from mediation.room import RelayRefusal, route_message
 from services import mediators
 from services.features import Who
 from services.lawyers import assistant
-from services.lawyers.context import context_of
+from services.lawyers.context import LAW_CARDS, context_of
 from services.room import Room
 from services.slots import TARGET
 from services.turn import Turn, active_room
@@ -81,7 +81,7 @@ async def law(turn: Turn, who: Who, query: str) -> list[Reply]:
     if not cards:
         return [reply("lawyers.law_nothing")]
     room = await _poster_room(turn, who)
-    turn.set_state("law_cards", [c[0] for c in cards] if room else None)
+    turn.put(LAW_CARDS, [c[0] for c in cards] if room else None)
     replies = []
     for i, (citation, chapter, text) in enumerate(cards):
         post = ((button("lawyers.btn_post", f"l:card:{i}", citation=citation),),) if room else ()
@@ -92,7 +92,7 @@ async def law(turn: Turn, who: Who, query: str) -> list[Reply]:
 async def post(turn: Turn, who: Who, index: str) -> list[Reply]:
     """Post card ``index`` of the last ``/law`` into the room, to the current audience."""
     ctx = context_of(turn.shared)
-    cited = turn.state("law_cards") or []
+    cited = turn.get(LAW_CARDS) or []
     if ctx is None or ctx.kb is None or not index.isdigit() or int(index) >= len(cited):
         return [reply("bot.stale_button")]
     found = await _poster_room(turn, who)

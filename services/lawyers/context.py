@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from legal_kb.service import KnowledgeBase
+from services.chat_state import Slot, id_slot, record_slot, texts_slot
 from services.lawyers.settings import LawyerSettings
 from services.outbox import QueuedMessage
 from services.shared import SharedServices
@@ -71,6 +72,23 @@ class LawyerContext:
                 await task
         if self.owns_kb and self.kb is not None:
             await self.kb.close()
+
+
+@dataclass(frozen=True)
+class AskNext:
+    """The next text is a question for the assistant about ``case`` (/ask with no text)."""
+
+    case: int
+
+
+#: A party who pressed "ask" in a case: their next text is the question.
+ASK_NEXT: Slot[AskNext] = record_slot("ask_next", AskNext)
+#: A person without a case in a consultation with a volunteer lawyer.
+CONSULT = id_slot("consult")
+#: A lawyer answering a consultation.
+CONSULT_WITH = id_slot("consult_with")
+#: The citations the last /law showed, so a card can be posted into the room.
+LAW_CARDS = texts_slot("law_cards")
 
 
 def context_of(shared: SharedServices) -> LawyerContext | None:

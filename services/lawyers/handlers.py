@@ -21,7 +21,7 @@ from services import features
 from services.features import Who
 from services.inbound import Command
 from services.lawyers import asking, cards, dispatch, lawyer_side
-from services.lawyers.context import LawyerContext
+from services.lawyers.context import ASK_NEXT, CONSULT, CONSULT_WITH, LawyerContext
 from services.lawyers.settings import LawyerSettings
 from services.shared import FeatureHost
 from services.turn import Turn
@@ -29,7 +29,7 @@ from services.turn import Turn
 log = logging.getLogger(__name__)
 
 #: The assistant waits for the next question of a case (/ask with no text).
-features.awaits("ask_next", __name__)
+features.awaits(ASK_NEXT.key, __name__)
 
 
 def _is_lawyer(who: Who) -> bool:
@@ -68,7 +68,7 @@ async def duty_command(turn: Turn, who: Who, cmd: Command) -> list[Reply] | None
 async def leave_command(turn: Turn, who: Who, cmd: Command) -> list[Reply] | None:
     if who.staff is not None and _is_lawyer(who):
         return await lawyer_side.leave(turn, who.staff)
-    if who.staff is None and turn.state("consult") is not None:
+    if who.staff is None and turn.get(CONSULT) is not None:
         return await asking.end_consultation(turn, who)
     return None
 
@@ -117,12 +117,12 @@ async def lawyer_messages(turn: Turn, who: Who) -> list[Reply] | None:
     """
     state = turn.conv.state
     if who.staff is not None:
-        if _is_lawyer(who) and state.get("consult_with") is not None:
+        if _is_lawyer(who) and state.get(CONSULT_WITH.key) is not None:
             payload = turn.event.payload
             text = payload.text if isinstance(payload, intake.TextInput) else None
             return await lawyer_side.consult_message(turn, who.staff, text)
         return None
-    if state.get("ask_next") is None and state.get("consult") is None:
+    if state.get(ASK_NEXT.key) is None and state.get(CONSULT.key) is None:
         return None
     return await asking.person_message(turn, who)
 

@@ -18,6 +18,7 @@ from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.room import Role
 from services import mediators
 from services.lawyers import consultations, dispatch
+from services.lawyers.context import CONSULT_WITH
 from services.lawyers.profiles import LawyerEntry, entry_of_staff, set_paused
 from services.room import Room, announce, label_of, load_room
 from services.slots import TARGET, target_for, target_label
@@ -132,7 +133,8 @@ async def accept(turn: Turn, staff: StaffAccount, request_id: int) -> list[Reply
             return [reply("lawyers.request_closed")]
         await dispatch.mark_accepted(session, turn.out, request, offer, turn.now, room.case.number)
         return await _join_room(turn, staff, room, request.id, request.wait_seconds or 0)
-    busy = await session.get(Consultation, turn.state("consult_with") or 0)
+    busy_id = turn.get(CONSULT_WITH)
+    busy = await session.get(Consultation, busy_id) if busy_id is not None else None
     if busy is not None and busy.status == "open" and busy.lawyer_id == entry.profile.id:
         return [reply("lawyers.consult_busy", number=busy.number)]
     consultation = await session.get(Consultation, request.consultation_id, with_for_update=True)
@@ -141,7 +143,7 @@ async def accept(turn: Turn, staff: StaffAccount, request_id: int) -> list[Reply
         return [reply("lawyers.request_closed")]
     await dispatch.mark_accepted(session, turn.out, request, offer, turn.now, consultation.number)
     consultation.lawyer_id = entry.profile.id
-    turn.set_state("consult_with", consultation.id)
+    turn.put(CONSULT_WITH, consultation.id)
     await consultations.tell_person(
         session,
         turn.out,
@@ -291,9 +293,9 @@ async def leave(turn: Turn, staff: StaffAccount) -> list[Reply]:
     entry = await my_entry(turn, staff)
     if entry is None:
         return [reply("lawyers.no_profile")]
-    consult_id = turn.state("consult_with")
+    consult_id = turn.get(CONSULT_WITH)
     if consult_id is not None:
-        turn.set_state("consult_with", None)
+        turn.put(CONSULT_WITH, None)
         consultation = await turn.session.get(Consultation, consult_id, with_for_update=True)
         if consultation is not None and consultation.lawyer_id == entry.profile.id:
             return await _leave_consultation(turn, entry, consultation)
@@ -338,7 +340,7 @@ async def _leave_consultation(
 
 async def consult_message(turn: Turn, staff: StaffAccount, text: str | None) -> list[Reply] | None:
     """The lawyer's text while answering a consultation goes to the person."""
-    consult_id = turn.state("consult_with")
+    consult_id = turn.get(CONSULT_WITH)
     consultation = await turn.session.get(Consultation, consult_id, with_for_update=True)
     entry = await my_entry(turn, staff)
     if (
@@ -347,7 +349,7 @@ async def consult_message(turn: Turn, staff: StaffAccount, text: str | None) -> 
         or consultation.status != "open"
         or consultation.lawyer_id != entry.profile.id
     ):
-        turn.set_state("consult_with", None)
+        turn.put(CONSULT_WITH, None)
         return None
     if text is None:
         return [reply("lawyers.consult_text_only")]

@@ -21,6 +21,7 @@ from mediation.replies import Msg, Reply, reply
 from mediation.room import RelayRefusal
 from mediation.validation import InvalidInput, clean_text
 from services import features, party_flow
+from services.chat_state import id_slot
 from services.features import Who
 from services.room import Content, facts, load_room, relay
 from services.turn import Turn, active_room
@@ -37,6 +38,8 @@ from storage.models import CaseMember, CaseMessage
 from storage.voice_models import VoiceTranscript, VoiceTranscriptVersion
 
 EDIT_STATE = "voice_edit"
+#: The transcript whose correction the next text is.
+EDITING = id_slot(EDIT_STATE)
 features.awaits(EDIT_STATE, __name__)
 #: The record is kept in Chinese (the 调解笔录 is a Chinese document): the marker is too.
 RECORD_LANGUAGE = "zh-CN"
@@ -51,7 +54,7 @@ async def on_message(turn: Turn, who: Who) -> list[Reply] | None:
     payload = turn.event.payload
     if who.staff is not None:
         return None  # staff voice notes are relayed as before, not transcribed
-    if isinstance(payload, intake.TextInput) and turn.state(EDIT_STATE):
+    if isinstance(payload, intake.TextInput) and turn.get(EDITING) is not None:
         corrected = await _correction(turn, who, payload.text)
         if corrected is not None:
             return corrected
@@ -135,7 +138,7 @@ async def on_button(turn: Turn, who: Who, data: str) -> list[Reply] | None:
     if isinstance(found, Reply):
         return [found]
     if verb == "edit":
-        turn.set_state(EDIT_STATE, found.id)
+        turn.put(EDITING, found.id)
         return [reply("voice.edit_prompt", text=found.text or "")]
     return await _confirm(turn, found)
 
@@ -164,8 +167,8 @@ async def _confirm(turn: Turn, t: VoiceTranscript) -> list[Reply]:
     ).scalar_one()
     message.data = {**message.data, "voice_transcript_id": t.id}
     t.status, t.confirmed_at, t.updated_at = "confirmed", turn.now, turn.now
-    if turn.state(EDIT_STATE) == t.id:
-        turn.set_state(EDIT_STATE, None)
+    if turn.get(EDITING) == t.id:
+        turn.put(EDITING, None)
     t.text_message_id = message.id
     replies = [reply("voice.confirmed")]
     if decision.held_for_staff:
@@ -178,15 +181,17 @@ async def _confirm(turn: Turn, t: VoiceTranscript) -> list[Reply]:
 async def _correction(turn: Turn, who: Who, text: str) -> list[Reply] | None:
     """The corrected text; None when the transcript was meanwhile confirmed (then the text
     is an ordinary room message and the core relays it)."""
-    transcript_id = int(turn.state(EDIT_STATE))
-    turn.set_state(EDIT_STATE, None)
+    transcript_id = turn.get(EDITING)
+    turn.put(EDITING, None)
+    if transcript_id is None:
+        return None
     found = await _own_transcript(turn, who, transcript_id)
     if isinstance(found, Reply):
         return None
     try:
         cleaned = clean_text(text, max_len=MAX_TEXT)
     except InvalidInput as exc:
-        turn.set_state(EDIT_STATE, transcript_id)
+        turn.put(EDITING, transcript_id)
         return [reply(exc.key, **exc.params)]
     return [correct(turn.session, found, cleaned, turn.now)]
 

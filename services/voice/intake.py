@@ -18,6 +18,7 @@ from sqlalchemy import select
 from mediation import intake
 from mediation.replies import reply
 from services import features
+from services.chat_state import id_slot
 from services.turn import Turn
 from services.voice.feature import service_of
 from services.voice.pipeline import AudioIn, accept_intake_audio, notice_message
@@ -25,6 +26,8 @@ from storage.voice_models import VoiceTranscript, VoiceTranscriptVersion
 
 #: Transcript id whose correction the next text message is (set by 修改).
 EDIT_STATE = "voice_intake_edit"
+#: The transcript whose correction the next text is.
+EDITING = id_slot(EDIT_STATE)
 PREFIX = "i:v:"
 
 
@@ -34,7 +37,7 @@ async def on_intake(
 ) -> intake.IntakeResult | None:
     if isinstance(payload, intake.ActionInput) and payload.action.startswith(PREFIX):
         return await _button(turn, draft, payload.action.removeprefix(PREFIX))
-    if isinstance(payload, intake.TextInput) and turn.state(EDIT_STATE):
+    if isinstance(payload, intake.TextInput) and turn.get(EDITING) is not None:
         return await _correction(turn, draft, payload.text)
     if (
         isinstance(payload, intake.FileInput)
@@ -50,7 +53,7 @@ async def _spoken(
 ) -> intake.IntakeResult | None:
     if not intake.keep_voice(draft, payload):
         return None  # evidence list full: the domain says so and asks for text
-    turn.set_state(EDIT_STATE, None)
+    turn.put(EDITING, None)
     service = service_of(turn)
     t, notice = await accept_intake_audio(
         turn.session,
@@ -102,7 +105,7 @@ async def _button(turn: Turn, draft: intake.IntakeDraft, data: str) -> intake.In
     if draft.step.value != t.step:
         return intake.answer_spoken(draft, intake.Step(str(t.step)), "")  # step passed: says so
     if verb == "edit":
-        turn.set_state(EDIT_STATE, t.id)
+        turn.put(EDITING, t.id)
         return intake.IntakeResult(draft, [reply("voice.intake_edit_prompt", text=t.text or "")])
     result = intake.answer_spoken(draft, intake.Step(str(t.step)), t.text or "")
     if result.accepted:
@@ -115,8 +118,10 @@ async def _correction(
     turn: Turn, draft: intake.IntakeDraft, text: str
 ) -> intake.IntakeResult | None:
     """The corrected transcript, typed after 修改: the step's answer, kept as a new version."""
-    transcript_id = int(turn.state(EDIT_STATE))
-    turn.set_state(EDIT_STATE, None)
+    transcript_id = turn.get(EDITING)
+    turn.put(EDITING, None)
+    if transcript_id is None:
+        return None
     t = await _own(turn, transcript_id)
     if t is None or t.status != "ready" or not intake.takes_dictation(draft):
         return None  # an ordinary typed answer
@@ -124,7 +129,7 @@ async def _correction(
         return None
     result = intake.answer_spoken(draft, intake.Step(str(t.step)), text)
     if not result.accepted:
-        turn.set_state(EDIT_STATE, transcript_id)  # still correcting: the domain said why
+        turn.put(EDITING, transcript_id)  # still correcting: the domain said why
         return result
     corrected = str(draft.answers.get(t.step) or text)  # as the domain cleaned it
     t.version += 1
