@@ -113,3 +113,17 @@ def texts_slot(key: str) -> Slot[list[str]]:
         return [str(item) for item in raw]
 
     return Slot(key, decode, list)
+
+
+def text_slot(key: str) -> Slot[str]:
+    """A slot holding one string."""
+    return Slot(key, lambda raw: raw if isinstance(raw, str) else _refuse(key), lambda v: v)
+
+
+def flag_slot(key: str) -> Slot[bool]:
+    """A slot that is set (True) or absent."""
+    return Slot(key, lambda raw: raw is True or _refuse(key), lambda v: v)
+
+
+def _refuse(key: str) -> Any:
+    raise TypeError(f"{key}: not the stored type")

@@ -10,11 +10,12 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.chat_state import Slot
 from storage.base import table_of
 from storage.models import Conversation
 
@@ -33,6 +34,7 @@ _UPDATE = (
         updated_at=bindparam("at"),
     )
 )
+T = TypeVar("T")
 
 
 @dataclass
@@ -51,6 +53,18 @@ class ConversationState:
     @property
     def changed(self) -> bool:
         return (self.language, self.state, self.active_case_id) != self._loaded
+
+    def get(self, slot: Slot[T]) -> T | None:
+        """The typed value this chat holds in ``slot`` (None: nothing, or no longer readable)."""
+        return slot.read(self.state)
+
+    def put(self, slot: Slot[T], value: T | None) -> None:
+        state = dict(self.state)
+        if value is None:
+            state.pop(slot.key, None)
+        else:
+            state[slot.key] = slot.encode(value)
+        self.state = state  # reassign: JSON columns track assignment, not mutation
 
 
 async def load(session: AsyncSession, channel: str, chat_id: str) -> ConversationState | None:

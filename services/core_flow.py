@@ -18,16 +18,25 @@ from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.units import UnitDirectory, UnitInfo
 from services import cases as case_service
 from services import features, invites, mediators
+from services.chat_state import Slot, text_slot
 from services.conversations import ConversationState
 from services.inbound import Command
 from services.legal_hints import suggest_law
 from services.outgoing import QrCode
 from services.routing import ActionRoute, Audience, CommandRoute
+from services.slots import STAFF_ID
 from services.turn import Turn
 from storage.db import Database
 from storage.models import Case, CaseParty, User
 
 log = logging.getLogger(__name__)
+
+#: The intake dialogue (纠纷登记) while it is being filled in.
+INTAKE: Slot[intake.IntakeDraft] = Slot(
+    "intake", intake.IntakeDraft.from_json, intake.IntakeDraft.to_json
+)
+#: The unit whose QR poster the person came from (``/start unit-<code>``): the case goes there.
+POSTER_UNIT = text_slot("unit")
 
 #: How long case files are kept after closing, as told to parties in the consent notice.
 RETENTION_YEARS = 5
@@ -40,16 +49,10 @@ class CoreFlow:
         self.units = units
 
     def draft(self, conv: ConversationState) -> intake.IntakeDraft | None:
-        data = conv.state.get("intake")
-        return intake.IntakeDraft.from_json(data) if data else None
+        return conv.get(INTAKE)
 
     def save_draft(self, conv: ConversationState, draft: intake.IntakeDraft | None) -> None:
-        state = dict(conv.state)
-        if draft is None:
-            state.pop("intake", None)
-        else:
-            state["intake"] = draft.to_json()
-        conv.state = state  # reassign: JSON columns track assignment, not mutation
+        conv.put(INTAKE, draft)
 
     def reprompt(self, draft: intake.IntakeDraft | None) -> list[Reply]:
         return [self._with_retention(intake.prompt(draft))] if draft is not None else []
@@ -75,9 +78,7 @@ class CoreFlow:
                 ]
             unit = self._start_unit(cmd.args)
             if unit is not None:  # a unit's QR poster (一码解纠纷): the case goes to that unit
-                state = dict(conv.state)
-                state["unit"] = unit.code
-                conv.state = state
+                conv.put(POSTER_UNIT, unit.code)
                 return [reply("bot.welcome", unit=unit.name), *self._begin_intake(conv)]
             return [self._welcome(), *self._begin_intake(conv)]
         if name == "help":
@@ -153,10 +154,10 @@ class CoreFlow:
             return [self._with_retention(r) for r in result.replies]
         assert result.draft is not None
         user = await session.get_one(User, conv.user_id)
-        unit = self.units.by_code.get(str(turn.state("unit") or "")) or self.units.route(
+        unit = self.units.by_code.get(turn.get(POSTER_UNIT) or "") or self.units.route(
             result.draft.answers["place"], DisputeType(result.draft.answers["dispute_type"])
         )
-        turn.set_state("unit", None)
+        turn.put(POSTER_UNIT, None)
         case = await case_service.create_from_intake(
             session,
             user=user,
@@ -296,7 +297,7 @@ class CoreFlow:
         if isinstance(result, str):
             return [reply(result)]
         turn.conv.language = result.language
-        turn.set_state("staff_id", result.id)
+        turn.put(STAFF_ID, result.id)
         return [
             reply("staff.linked", name=result.display_name, role=Msg(f"staff.role_{result.role}"))
         ]

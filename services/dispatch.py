@@ -14,6 +14,7 @@ from services import features, invites, mediators, party_flow, staff_flow
 from services.core_flow import CoreFlow
 from services.inbound import Command
 from services.routing import Audience, RoutingTable
+from services.slots import STAFF_CHECKED, STAFF_ID
 from services.turn import Turn
 from storage.models import StaffAccount
 
@@ -129,17 +130,17 @@ class Dispatcher:
         """
         if turn.event.channel != "telegram":
             return None
-        staff_id = turn.state("staff_id")
+        staff_id = turn.get(STAFF_ID)
         if staff_id is None:
-            if turn.state("staff_checked"):
+            if turn.get(STAFF_CHECKED):
                 return None
             staff = await mediators.staff_for_telegram(turn.session, int(turn.event.user_id))
-            turn.set_state("staff_checked", True)
+            turn.put(STAFF_CHECKED, True)
             if staff is not None:
-                turn.set_state("staff_id", staff.id)
+                turn.put(STAFF_ID, staff.id)
             return staff
         staff = await turn.session.get(StaffAccount, staff_id)
         if staff is None or not staff.active or staff.telegram_id != int(turn.event.user_id):
-            turn.set_state("staff_id", None)
+            turn.put(STAFF_ID, None)
             return None
         return staff

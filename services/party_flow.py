@@ -15,6 +15,7 @@ from mediation.replies import Msg, Reply, button, reply
 from mediation.room import MemberStatus, RelayRefusal, Role
 from mediation.validation import InvalidInput, clean_text, normalise_phone
 from services import invites
+from services.chat_state import text_slot
 from services.inbound import Command
 from services.outgoing import TextDocument
 from services.room import Room, facts, record_lines, relay
@@ -27,6 +28,11 @@ from storage.models import CaseMember, CaseParty, Invitation
 
 def party_actor(member: CaseMember) -> Actor:
     return Actor(ActorKind.PARTY, Role(member.role), MemberStatus(member.status))
+
+
+#: The room's "held for the mediator" notice was given for this case and reason ("case:note"):
+#: said once, not after every message.
+HELD_NOTE = text_slot("held_note")
 
 
 def routes(
@@ -50,7 +56,6 @@ def routes(
         ActionRoute("s:", owner, on_action, Audience.PARTY),
         ActionRoute("j:", owner, on_action),
         AwaitedInput("join", owner),
-        AwaitedInput("held_note", owner),
     ]
 
 
@@ -201,11 +206,11 @@ async def message(turn: Turn, user_id: int) -> list[Reply]:
     await cancel_timers(turn.session, [f"reply:{room.case.id}:{member.id}"])
     if decision.held_for_staff:
         note = decision.note or "separate"
-        if turn.state("held_note") != f"{room.case.id}:{note}":
-            turn.set_state("held_note", f"{room.case.id}:{note}")
+        if turn.get(HELD_NOTE) != f"{room.case.id}:{note}":
+            turn.put(HELD_NOTE, f"{room.case.id}:{note}")
             return [reply(f"room.held_{note}", header=room.header(member))]
         return []
-    turn.set_state("held_note", None)
+    turn.put(HELD_NOTE, None)
     return []
 
 

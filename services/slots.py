@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from mediation.replies import Msg
-from services.chat_state import Slot, Variant, record_slot, variant_slot
+from services.chat_state import Slot, Variant, flag_slot, id_slot, record_slot, variant_slot
 from services.room import Room, label_of
 
 
@@ -83,3 +83,8 @@ def target_for(room: Room, member_id: int | None) -> Target | None:
 
 HELD: Slot[Held] = record_slot("held", Held)
 STAFF_INPUT: Slot[StaffInput] = variant_slot("staff_input", InviteName, InvitePhone, OutcomeReason)
+
+#: The staff account linked to this Telegram chat (checked against the account every turn).
+STAFF_ID = id_slot("staff_id")
+#: This chat was looked up once and belongs to no staff account (parties cost no query).
+STAFF_CHECKED = flag_slot("staff_checked")

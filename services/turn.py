@@ -56,10 +56,10 @@ class Turn:
 
     def get(self, slot: Slot[T]) -> T | None:
         """The typed value this chat holds in ``slot`` (None: nothing, or no longer readable)."""
-        return slot.read(self.conv.state)
+        return self.conv.get(slot)
 
     def put(self, slot: Slot[T], value: T | None) -> None:
-        self.set_state(slot.key, None if value is None else slot.encode(value))
+        self.conv.put(slot, value)
 
     def state(self, key: str) -> Any:
         return self.conv.state.get(key)
