@@ -15,6 +15,7 @@ The draft lives in the mediator's conversation state (the database), so a restar
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,6 +47,7 @@ from services.agreements.contexts import (
     terms_of,
 )
 from services.agreements.store import agreement_versions
+from services.chat_state import Slot
 from services.room import Room, announce, load_room
 from services.room import facts as case_facts
 from services.slots import STAFF_INPUT
@@ -54,7 +56,43 @@ from storage.document_models import Document
 from storage.models import CaseEvent as CaseEventRow
 from storage.models import CaseParty, StaffAccount
 
-STATE = "ag_draft"
+
+@dataclass(frozen=True)
+class Drafting:
+    """The mediator's draft in progress: the agreement's terms (as JSON), what the next text
+    answers (``waiting_for``: a Section, "address", "clause", "review" or nothing) and, for an
+    address or a clause template being filled in, whose or which."""
+
+    case: int
+    terms: dict[str, Any]
+    waiting_for: str = ""
+    party: int | None = None
+    clause: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = {"case": self.case, "await": self.waiting_for, "terms": self.terms}
+        if self.party is not None:
+            data["party"] = self.party
+        if self.clause is not None:
+            data["clause"] = self.clause
+        return data
+
+    @classmethod
+    def from_json(cls, raw: Any) -> Drafting:
+        if not isinstance(raw, dict):
+            raise TypeError("ag_draft: not an object")
+        party = raw.get("party")
+        return cls(
+            int(raw["case"]),
+            dict(raw["terms"]),
+            str(raw.get("await") or ""),
+            int(party) if party is not None else None,
+            raw.get("clause"),
+        )
+
+
+#: The draft lives in the mediator's conversation state, so a restart loses nothing.
+DRAFTING: Slot[Drafting] = Slot("ag_draft", Drafting.from_json, Drafting.to_json)
 
 
 def may_run(turn: Turn, staff: StaffAccount, room: Room) -> bool:
@@ -83,8 +121,8 @@ async def start(turn: Turn, staff: StaffAccount, room: Room) -> list[Reply]:
         required_party_signers(_seats(parties))
     except ValueError:
         return [reply("agreements.draft_need_parties")]
-    state = turn.state(STATE)
-    if not state or state.get("case") != room.case.id:
+    state = turn.get(DRAFTING)
+    if state is None or state.case != room.case.id:
         versions = await agreement_versions(turn.session, room.case.id)
         if versions:
             terms = terms_of(versions[-1].content)
@@ -95,27 +133,25 @@ async def start(turn: Turn, staff: StaffAccount, room: Room) -> list[Reply]:
         count = len(_seats(parties))
         if terms.copies < minimum_copies(count):
             terms = AgreementTerms.from_json({**terms.to_json(), "copies": minimum_copies(count)})
-        state = {"case": room.case.id, "await": "", "terms": terms.to_json()}
+        state = Drafting(room.case.id, terms.to_json())
     turn.put(STAFF_INPUT, None)  # one pending question at a time
     return await advance(turn, room, state, intro=True)
 
 
-async def advance(
-    turn: Turn, room: Room, state: dict[str, Any], *, intro: bool = False
-) -> list[Reply]:
+async def advance(turn: Turn, room: Room, state: Drafting, *, intro: bool = False) -> list[Reply]:
     """Ask for the first thing still missing, or show the review."""
     parties = await load_parties(turn.session, room)
     head = [reply("agreements.draft_intro", number=room.case.number)] if intro else []
     lacking = next((p for p in parties if p.member_id is not None and not p.address), None)
     if lacking is not None:
-        turn.set_state(STATE, {**state, "await": "address", "party": lacking.party_id})
+        turn.put(DRAFTING, replace(state, waiting_for="address", party=lacking.party_id))
         return [*head, _prompt_address(lacking)]
-    terms = AgreementTerms.from_json(state["terms"])
+    terms = AgreementTerms.from_json(state.terms)
     missing = terms.missing(len(_seats(parties)))
     if missing:
-        turn.set_state(STATE, {**state, "await": missing[0].value})
+        turn.put(DRAFTING, replace(state, waiting_for=missing[0].value))
         return [*head, _prompt(room, missing[0], terms, len(_seats(parties)))]
-    turn.set_state(STATE, {**state, "await": "review"})
+    turn.put(DRAFTING, replace(state, waiting_for="review"))
     return [*head, review(room, parties, terms)]
 
 
@@ -211,21 +247,21 @@ def review(room: Room, parties: list[PartyInfo], terms: AgreementTerms) -> Reply
 
 
 async def on_text(
-    turn: Turn, staff: StaffAccount, state: dict[str, Any], text: str
+    turn: Turn, staff: StaffAccount, state: Drafting, text: str
 ) -> list[Reply] | None:
     """The mediator's answer to the pending question (None: not for the draft)."""
-    step = state.get("await", "")
+    step = state.waiting_for
     if step == "review":
         return None  # free text goes to the room; the draft stays until sent or cancelled
-    room = await load_room(turn.session, int(state["case"]))
+    room = await load_room(turn.session, state.case)
     if room is None or not may_run(turn, staff, room) or room.case.status != "mediating":
-        turn.set_state(STATE, None)  # a draft the case has moved past: the text is not for it
+        turn.put(DRAFTING, None)  # a draft the case has moved past: the text is not for it
         return None
-    terms = AgreementTerms.from_json(state["terms"])
+    terms = AgreementTerms.from_json(state.terms)
     parties = len(_seats(await load_parties(turn.session, room)))
     try:
         if step == "address":
-            party = await turn.session.get(CaseParty, int(state.get("party", 0)))
+            party = await turn.session.get(CaseParty, state.party or 0)
             if party is None or party.case_id != room.case.id:
                 return await advance(turn, room, state)
             party.address = clean_text(text, max_len=200, min_len=4)
@@ -233,8 +269,8 @@ async def on_text(
             return await _clause_value(turn, room, state, text)
         elif step == Section.TERMS.value:
             terms = terms.add_term(text)
-            state = {**state, "terms": terms.to_json()}
-            turn.set_state(STATE, state)
+            state = replace(state, terms=terms.to_json())
+            turn.put(DRAFTING, state)
             return [
                 reply("agreements.term_added", n=len(terms.terms)),
                 _prompt(room, Section.TERMS, terms, parties),
@@ -248,12 +284,12 @@ async def on_text(
             return None
     except InvalidInput as exc:
         return [reply(exc.key, **exc.params)]
-    return await advance(turn, room, {**state, "terms": terms.to_json()})
+    return await advance(turn, room, replace(state, terms=terms.to_json()))
 
 
-async def _clause_value(turn: Turn, room: Room, state: dict[str, Any], text: str) -> list[Reply]:
+async def _clause_value(turn: Turn, room: Room, state: Drafting, text: str) -> list[Reply]:
     """One blank of a clause template; the filled clause becomes a term."""
-    pending = dict(state.get("clause") or {})
+    pending = dict(state.clause or {})
     item = clause(str(pending.get("code", "")))
     values: dict[str, str] = dict(pending.get("values", {}))
     name = item.fields[len(values)]
@@ -264,11 +300,11 @@ async def _clause_value(turn: Turn, room: Room, state: dict[str, Any], text: str
         value = iso_date_or_text(value)
     values[name] = value
     if len(values) < len(item.fields):
-        turn.set_state(STATE, {**state, "clause": {"code": item.code, "values": values}})
+        turn.put(DRAFTING, replace(state, clause={"code": item.code, "values": values}))
         return [_field_prompt(item.title, item.fields[len(values)])]
-    terms = AgreementTerms.from_json(state["terms"]).add_term(fill(item, values))
-    new_state = {**state, "await": Section.TERMS.value, "clause": None, "terms": terms.to_json()}
-    turn.set_state(STATE, new_state)
+    terms = AgreementTerms.from_json(state.terms).add_term(fill(item, values))
+    new_state = replace(state, waiting_for=Section.TERMS.value, clause=None, terms=terms.to_json())
+    turn.put(DRAFTING, new_state)
     parties = len(_seats(await load_parties(turn.session, room)))
     return [
         reply("agreements.term_added", n=len(terms.terms)),
@@ -288,17 +324,17 @@ def _field_prompt(title: str, name: str) -> Reply:
 
 async def on_action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] | None:
     """Buttons of the draft: ``ag:use|cl|td|tu|tc|cp|ed|send|x``."""
-    state = turn.state(STATE)
-    if not state:
+    state = turn.get(DRAFTING)
+    if state is None:
         return [reply("bot.stale_button")]
-    room = await load_room(turn.session, int(state["case"]))
+    room = await load_room(turn.session, state.case)
     if room is None or not may_run(turn, staff, room):
-        turn.set_state(STATE, None)
+        turn.put(DRAFTING, None)
         return [reply("staff.not_allowed")]
     verb, _, arg = data.removeprefix("ag:").partition(":")
-    terms = AgreementTerms.from_json(state["terms"])
+    terms = AgreementTerms.from_json(state.terms)
     if verb == "x":
-        turn.set_state(STATE, None)
+        turn.put(DRAFTING, None)
         return [reply("agreements.draft_cancelled")]
     if verb == "use":
         source = room.case.facts if arg == "facts" else room.case.claims
@@ -307,14 +343,14 @@ async def on_action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] |
             terms = terms.with_text(section, source[:3000])
         except InvalidInput as exc:
             return [reply(exc.key, **exc.params)]
-        return await advance(turn, room, {**state, "terms": terms.to_json()})
+        return await advance(turn, room, replace(state, terms=terms.to_json()))
     if verb == "cl":
         try:
             item = clause(arg)
         except KeyError:
             return [reply("bot.stale_button")]
-        turn.set_state(
-            STATE, {**state, "await": "clause", "clause": {"code": item.code, "values": {}}}
+        turn.put(
+            DRAFTING, replace(state, waiting_for="clause", clause={"code": item.code, "values": {}})
         )
         return [
             reply("agreements.clause_intro", text=item.text),
@@ -325,12 +361,12 @@ async def on_action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] |
             terms = terms.drop_last_term()
         elif verb == "tc":
             terms = AgreementTerms.from_json({**terms.to_json(), "terms": []})
-        state = {**state, "terms": terms.to_json()}
+        state = replace(state, terms=terms.to_json())
         if verb == "td":
             if not terms.terms:
                 return [reply("agreements.err_no_terms")]
-            return await advance(turn, room, {**state, "await": ""})
-        turn.set_state(STATE, {**state, "await": Section.TERMS.value})
+            return await advance(turn, room, replace(state, waiting_for=""))
+        turn.put(DRAFTING, replace(state, waiting_for=Section.TERMS.value))
         parties = len(_seats(await load_parties(turn.session, room)))
         return [_prompt(room, Section.TERMS, terms, parties)]
     if verb == "cp" and arg.isdigit():
@@ -339,7 +375,7 @@ async def on_action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] |
             terms = terms.with_copies(arg, parties)
         except InvalidInput as exc:
             return [reply(exc.key, **exc.params)]
-        return await advance(turn, room, {**state, "terms": terms.to_json()})
+        return await advance(turn, room, replace(state, terms=terms.to_json()))
     if verb == "ed":
         return await _edit(turn, room, state, arg)
     if verb == "send":
@@ -347,7 +383,7 @@ async def on_action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] |
     return [reply("bot.stale_button")]
 
 
-async def _edit(turn: Turn, room: Room, state: dict[str, Any], what: str) -> list[Reply]:
+async def _edit(turn: Turn, room: Room, state: Drafting, what: str) -> list[Reply]:
     parties = await load_parties(turn.session, room)
     if what == "address":
         first = next((p for p in parties if p.member_id is not None), None)
@@ -362,8 +398,8 @@ async def _edit(turn: Turn, room: Room, state: dict[str, Any], what: str) -> lis
     if what not in {s.value for s in Section}:
         return [reply("bot.stale_button")]
     section = Section(what)
-    turn.set_state(STATE, {**state, "await": section.value})
-    terms = AgreementTerms.from_json(state["terms"])
+    turn.put(DRAFTING, replace(state, waiting_for=section.value))
+    terms = AgreementTerms.from_json(state.terms)
     return [_prompt(room, section, terms, len(_seats(parties)))]
 
 
@@ -388,9 +424,7 @@ async def check_content(turn: Turn, content: dict[str, Any]) -> Msg | None:
     return None
 
 
-async def send_version(
-    turn: Turn, staff: StaffAccount, room: Room, state: dict[str, Any]
-) -> list[Reply]:
+async def send_version(turn: Turn, staff: StaffAccount, room: Room, state: Drafting) -> list[Reply]:
     """Create the next version and open it for signing (MEDIATING → SIGNING)."""
     session: AsyncSession = turn.session
     locked = await load_room(session, room.case.id, lock=True)
@@ -406,7 +440,7 @@ async def send_version(
         signers = required_party_signers(_seats(parties))
     except ValueError:
         return [reply("agreements.draft_need_parties")]
-    terms = AgreementTerms.from_json(state["terms"])
+    terms = AgreementTerms.from_json(state.terms)
     if terms.missing(len(_seats(parties))):
         return await advance(turn, room, state)
     unit = turn.units.by_code.get(room.case.unit_code, turn.units.default)
@@ -461,7 +495,7 @@ async def send_version(
         turn.now,
         author=room.of_staff(staff.id),
     )
-    turn.set_state(STATE, None)
+    turn.put(DRAFTING, None)
     wake_after_commit(session, turn.shared)
     return [reply("agreements.version_created", version=number, sha=sha)]
 
@@ -504,5 +538,5 @@ async def revise(turn: Turn, staff: StaffAccount, doc_id: int) -> list[Reply]:
     )
     turn.conv.active_case_id = room.case.id
     turn.put(STAFF_INPUT, None)
-    state = {"case": room.case.id, "await": "", "terms": terms_of(doc.content).to_json()}
+    state = Drafting(room.case.id, terms_of(doc.content).to_json())
     return await advance(turn, room, state)

@@ -337,7 +337,7 @@ async def on_text(turn: Turn, who: features.Who) -> list[Reply] | None:
         return None
     if turn.state("staff_input") or turn.state("join"):
         return None  # the core asked something first
-    draft = turn.state(drafting.STATE)
+    draft = turn.get(drafting.DRAFTING)
     if who.staff is not None and draft:
         return await drafting.on_text(turn, who.staff, draft, payload.text)
     pending = turn.get(PENDING)
