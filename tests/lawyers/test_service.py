@@ -13,19 +13,16 @@ import pytest
 from sqlalchemy import select, update
 
 import services.lawyers.handlers  # noqa: F401  (registers the feature)
+from app.runtime import assemble_runtime
 from core.clock import FakeClock
 from mediation import intake
 from mediation.intake import IntakeDraft
 from mediation.validation import InvalidInput
-from services import features
 from services.cases import create_from_intake
-from services.conversation import ConversationService
 from services.inbound import Command, Inbound
-from services.lawyers import dispatch
 from services.lawyers.profiles import ProfileInput, list_lawyers, save_profile, set_paused
 from services.lawyers.reports import request_report
 from services.staff import create_staff
-from services.timers import TimerService
 from services.units import load_units, sync_units
 from storage.db import Database
 from storage.lawyer_models import LawyerOffer, LawyerRequest
@@ -50,9 +47,10 @@ class World:
         self.settings = make_settings(tmp_path)
         self.units = load_units(self.settings.units_file)
         self.clock = FakeClock(MORNING)
-        self.service = ConversationService(db, self.settings, self.units, self.clock)
-        self.timers = TimerService(db, self.clock)
-        self.timers.register(dispatch.TIMER_KIND, features.TIMERS[dispatch.TIMER_KIND])
+        runtime = assemble_runtime(self.settings, db, self.units, self.clock)
+        assert runtime.timers is not None
+        self.service = runtime.conversation
+        self.timers = runtime.timers
 
     async def lawyer(self, username: str, telegram_id: int, licence: str, **over: Any) -> int:
         error = await create_staff(

@@ -210,7 +210,6 @@ async def test_console_pages_show_no_figure(world: World) -> None:
     settlement only — and before settlement, nothing but "submitted"."""
     from aiohttp.test_utils import TestClient, TestServer
 
-    from app.runtime import Runtime
     from services.staff import create_staff
     from tests.console.conftest import login
     from web.app import create_app
@@ -226,7 +225,7 @@ async def test_console_pages_show_no_figure(world: World) -> None:
         known_units=set(world.units.by_code),
     )
     assert error is None
-    runtime = Runtime(world.settings, world.db, world.units, world.clock, world.service)
+    runtime = world.runtime
     app = create_app(runtime)
     add_console(app, runtime, sweep_interval=None)
     pages = (f"/staff/cases/{world.case_id}", "/staff/cases", "/staff/")

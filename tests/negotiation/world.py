@@ -13,17 +13,15 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.runtime import assemble_runtime
 from core.clock import FakeClock
+from harness.seed import add_room
 from mediation import intake
-from services import features
-from services.conversation import ConversationService
 from services.inbound import Command, Inbound
-from services.timers import TimerService
 from services.units import load_units, sync_units
 from storage.db import Database
 from storage.models import OutboxMessage, StaffAccount, User
 from tests.conftest import make_settings
-from tests.e2e.harness import add_room
 
 #: Friday 27 November 2026, 10:00 in Asia/Shanghai.
 MORNING = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
@@ -33,15 +31,15 @@ NUMBER = "（2026）示调字第0001号"
 
 class World:
     def __init__(self, db: Database, tmp_path: Path) -> None:
-        features.load()
         self.db = db
         self.settings = make_settings(tmp_path)
         self.units = load_units(self.settings.units_file)
         self.clock = FakeClock(MORNING)
-        self.service = ConversationService(db, self.settings, self.units, self.clock)
-        self.timers = TimerService(db, self.clock)
-        for kind, handler in features.TIMERS.items():
-            self.timers.register(kind, handler)
+        runtime = assemble_runtime(self.settings, db, self.units, self.clock)
+        assert runtime.timers is not None
+        self.runtime = runtime
+        self.service = runtime.conversation
+        self.timers = runtime.timers
         self.case_id = 0
         self._seen: dict[int, int] = {}
         self._message_id = 0
