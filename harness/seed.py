@@ -16,7 +16,7 @@ async def add_room(
     s: AsyncSession,
     applicant: User,
     respondent: User,
-    mediator: StaffAccount,
+    mediator: StaffAccount | None,
     *,
     number: str,
     unit_code: str = "default",
@@ -26,8 +26,8 @@ async def add_room(
     room_mode: str = "joint",
     names: tuple[str, str] = ("甲方", "乙方"),
 ) -> Case:
-    """A case in mediation with its session open: applicant, respondent and mediator in the
-    room."""
+    """A case in mediation with its session open: applicant, respondent and (when given) the
+    mediator in the room."""
     case = Case(
         number=number,
         unit_code=unit_code,
@@ -39,9 +39,11 @@ async def add_room(
         room_mode=room_mode,
         session_open=True,
     )
-    s.add_all([applicant, respondent, mediator, case])
+    s.add_all([applicant, respondent, case])
+    if mediator is not None:
+        s.add(mediator)
     await s.flush()
-    case.mediator_id = mediator.id
+    case.mediator_id = mediator.id if mediator is not None else None
     pa = CaseParty(case_id=case.id, user_id=applicant.id, side="applicant", name=names[0])
     pr = CaseParty(case_id=case.id, user_id=respondent.id, side="respondent", name=names[1])
     s.add_all([pa, pr])
@@ -50,10 +52,24 @@ async def add_room(
         [
             CaseMember(case_id=case.id, role="applicant", party_id=pa.id, user_id=applicant.id),
             CaseMember(case_id=case.id, role="respondent", party_id=pr.id, user_id=respondent.id),
-            CaseMember(case_id=case.id, role="mediator", staff_id=mediator.id),
         ]
     )
+    if mediator is not None:
+        s.add(CaseMember(case_id=case.id, role="mediator", staff_id=mediator.id))
     return case
+
+
+def linked_mediator(username: str, telegram_id: int, display_name: str = "调解员") -> StaffAccount:
+    """A mediator account of the default unit as ``/link`` leaves it, with no usable password
+    (nobody logs in to the console as it)."""
+    return StaffAccount(
+        username=username,
+        display_name=display_name,
+        password_hash="x",
+        role="mediator",
+        unit_code="default",
+        telegram_id=telegram_id,
+    )
 
 
 async def seed_rooms(
@@ -66,19 +82,11 @@ async def seed_rooms(
     async with runtime.db.write() as s:
         for i in range(rooms):
             a, r, m = 200_000 + first_id + i, 300_000 + first_id + i, 400_000 + first_id + i
-            staff = StaffAccount(
-                username=f"mediator{first_id + i}",
-                display_name="调解员",
-                password_hash="x",
-                role="mediator",
-                unit_code="default",
-                telegram_id=m,
-            )
             await add_room(
                 s,
                 User(telegram_id=a),
                 User(telegram_id=r),
-                staff,
+                linked_mediator(f"mediator{first_id + i}", m),
                 number=f"（2026）示调字第{first_id + i + 1:04d}号",
             )
             ids.append((a, r, m))

@@ -26,13 +26,7 @@ async def open_room(
     await walk_intake(applicant)
     respondent = standin.user(base + 2, first_name="乙")
     mediator = await mediator_takes_case(
-        runtime,
-        standin,
-        applicant,
-        respondent,
-        number=NUMBER,
-        mediator_username=f"med{base}",
-        mediator_id=base + 100,
+        runtime, standin, applicant, respondent, number=NUMBER, mediator=(f"med{base}", base + 100)
     )
     await open_session(mediator, (applicant, respondent))
     await applicant.send_text("老板欠我三个月工资一万二千元，我要求全部付清。")

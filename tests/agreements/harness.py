@@ -1,6 +1,6 @@
 """The whole service with its web server, against the stand-in Bot API, for agreement tests.
 
-The shared :mod:`harness` brings it up: the session's render pool and seal key are handed to
+The shared :mod:`harness` brings it up (as for the browser chat's tests): the session's render pool and seal key are handed to
 the feature before start-up, and the aiohttp app (Mini App, verify page) listens on a free
 port given as WEB_PORT, with Mini App buttons allowed over http (the stand-in opens nothing).
 """
@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import harness
 from app.runtime import Runtime
 from core.clock import Clock
 from documents.pool import RenderPool
@@ -22,6 +21,7 @@ from harness import TOKEN
 from harness.steps import wait_file, wait_text
 from standin import StandinBotAPI
 from standin.models import SentMessage
+from tests.webchat.harness import chat_service
 
 __all__ = ["TOKEN", "agreement_service", "sign_link", "wait_file", "wait_text"]
 
@@ -36,18 +36,12 @@ async def agreement_service(
     database_url: str | None = None,
     clock: Clock | None = None,
 ) -> AsyncIterator[tuple[Runtime, str]]:
-    """Yields the runtime and the web server's base URL."""
-    async with harness.running_service(
-        data_dir,
-        standin=standin,
-        database_url=database_url,
-        clock=clock,
-        web_app=True,
-        render_pool=pool,
-        sealer=sealer,
-        kb_ready=False,
-    ) as service:
-        yield service.runtime, service.base_url
+    """Yields the runtime and the web server's base URL (the browser chat's service, whose
+    one-time codes these tests do not read)."""
+    async with chat_service(
+        standin, data_dir, database_url=database_url, pool=pool, sealer=sealer, clock=clock
+    ) as (runtime, base_url, _gateway):
+        yield runtime, base_url
 
 
 def sign_link(message: SentMessage) -> tuple[str, str, str]:

@@ -28,13 +28,7 @@ async def test_mediator_runs_the_room(tmp_path: Path) -> None:
             await walk_intake(applicant)
             respondent = standin.user(9502)
             mediator = await mediator_takes_case(
-                runtime,
-                standin,
-                applicant,
-                respondent,
-                number=NUMBER,
-                mediator_username="med95",
-                mediator_id=9600,
+                runtime, standin, applicant, respondent, number=NUMBER, mediator=("med95", 9600)
             )
 
             # Invite a second applicant by phone: only the right phone can join.

@@ -10,6 +10,8 @@ from standin import StandinBotAPI
 from tests.e2e.harness import assert_quiet, running_service, texts
 from tests.e2e.test_intake import walk_intake
 
+NUMBER = "（2026）示调字第0001号"
+
 
 async def test_reminders_fire_once_across_restarts(tmp_path: Path) -> None:
     clock = FakeClock()
@@ -21,13 +23,7 @@ async def test_reminders_fire_once_across_restarts(tmp_path: Path) -> None:
         async with running_service(standin, var, clock=clock) as runtime:
             await walk_intake(applicant)
             mediator = await mediator_takes_case(
-                runtime,
-                standin,
-                applicant,
-                respondent,
-                number="（2026）示调字第0001号",
-                mediator_username="med9",
-                mediator_id=9100,
+                runtime, standin, applicant, respondent, number=NUMBER, mediator=("med9", 9100)
             )
             await open_session(mediator, (applicant, respondent))
             await mediator.press("对被申请人说")

@@ -25,6 +25,8 @@ from tests.lawyers.conftest import make_lawyer, prepare_database
 NIGHT = datetime(2026, 11, 27, 19, 0, tzinfo=UTC)
 CITATION_RE = re.compile(r"《[^》]+》第[一二三四五六七八九十百千零]+条")
 
+NUMBER = "（2026）示调字第0001号"
+
 
 async def test_night_request_assistant_widening_and_morning_lawyer(
     tmp_path: Path, law_batch: LawBatch
@@ -67,13 +69,7 @@ async def test_night_request_assistant_widening_and_morning_lawyer(
         await walk_intake(applicant, hints=True)  # a wage dispute
         respondent = standin.user(7312, first_name="乙真名")
         mediator = await mediator_takes_case(
-            runtime,
-            standin,
-            applicant,
-            respondent,
-            number="（2026）示调字第0001号",
-            mediator_username="med_night",
-            mediator_id=7320,
+            runtime, standin, applicant, respondent, number=NUMBER, mediator=("med_night", 7320)
         )
 
         # 03:00: nobody on duty. The party is told when a lawyer is expected.

@@ -54,7 +54,6 @@ async def chat_service(
         render_pool=pool,
         sealer=sealer,
         sms_gateway=gateway,
-        kb_ready=False,
     ) as service:
         assert service.chat is not None
         _chats[id(service.runtime)] = service.chat
