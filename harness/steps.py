@@ -19,6 +19,26 @@ from standin.simulation import SimUser
 
 INVITATION = re.compile(r"start=(inv_[A-Za-z0-9_-]+)")
 
+#: A neighbour dispute filed by the shortest path, as (action, argument, the markers of the
+#: replies it gets, in order); action is "command", "press" or "text". The throughput and load
+#: benchmarks walk it, counting replies.
+NEIGHBOUR_INTAKE: list[tuple[str, str, list[str]]] = [
+    ("command", "/start", ["线上调解室", "自愿"]),
+    ("press", "同意，开始登记", ["纠纷类型"]),
+    ("press", "邻里纠纷", ["发生了什么"]),
+    ("text", "楼上邻居每天深夜装修，噪音很大，多次沟通无果。", ["证据"]),
+    ("press", "下一步", ["申请事项"]),
+    ("text", "停止夜间施工并赔礼道歉", ["金额"]),
+    ("text", "3000", ["哪里"]),
+    ("text", "九龙坡区杨家坪街道", ["姓名"]),
+    ("text", "张三", ["手机号"]),
+    ("text", "13800000000", ["手机号已保存", "身份证"]),
+    ("press", "跳过", ["对方的姓名"]),
+    ("text", "李四", ["对方的手机号"]),
+    ("press", "跳过", ["请核对"]),
+    ("press", "✅ 确认提交", ["登记成功", "邀请", ""]),
+]
+
 
 async def texts(user: SimUser, n: int, timeout: float = 10.0) -> list[str]:  # noqa: ASYNC109
     """The texts of the next ``n`` messages ``user`` receives."""
@@ -136,21 +156,13 @@ async def mediator_takes_case(
     respondent: SimUser,
     *,
     number: str,
-    mediator_username: str,
-    mediator_id: int,
-    display_name: str = "王调解",
-    first_name: str = "调解员真名",
+    mediator: tuple[str, int],
 ) -> SimUser:
-    """After the applicant's filing: the respondent joins by the invitation, a mediator links
-    Telegram and takes case ``number``, and both parties are told. Returns the mediator."""
+    """After the applicant's filing: the respondent joins by the invitation, a mediator
+    (account name, Telegram id) links Telegram and takes case ``number``, and both parties are
+    told. Returns the mediator's Telegram user."""
     await respondent_joins(respondent, invitation_token(applicant), applicant)
-    mediator = await link_staff(
-        runtime,
-        standin,
-        mediator_username,
-        mediator_id,
-        display_name=display_name,
-        first_name=first_name,
-    )
-    await take_case(mediator, number, (applicant, respondent))
-    return mediator
+    username, telegram_id = mediator
+    linked = await link_staff(runtime, standin, username, telegram_id)
+    await take_case(linked, number, (applicant, respondent))
+    return linked
