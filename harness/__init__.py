@@ -5,6 +5,7 @@
 - :class:`ServiceProcess`: ``main.py serve`` as a child process.
 - :mod:`harness.steps`: what people do through the stand-in (file, join, link, take a case).
 - :mod:`harness.seed`: rooms written straight into the database.
+- :class:`harness.engine.Engine`: the conversation engine alone on a given database.
 """
 
 from harness.env import TOKEN, free_port, service_env, standin_env

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select, update
 
 import services.lawyers.handlers  # noqa: F401  (registers the feature)
-from app.runtime import assemble_runtime
 from core.clock import FakeClock
+from harness.engine import Engine
 from mediation import intake
 from mediation.intake import IntakeDraft
 from mediation.validation import InvalidInput
@@ -23,7 +23,7 @@ from services.inbound import Command, Inbound
 from services.lawyers.profiles import ProfileInput, list_lawyers, save_profile, set_paused
 from services.lawyers.reports import request_report
 from services.staff import create_staff
-from services.units import load_units, sync_units
+from services.units import sync_units
 from storage.db import Database
 from storage.lawyer_models import LawyerOffer, LawyerRequest
 from storage.models import Case, CaseMember, OutboxMessage, StaffAccount, Timer, User
@@ -41,16 +41,9 @@ PROFILE = ProfileInput(
 )
 
 
-class World:
+class World(Engine):
     def __init__(self, db: Database, tmp_path: Path) -> None:
-        self.db = db
-        self.settings = make_settings(tmp_path)
-        self.units = load_units(self.settings.units_file)
-        self.clock = FakeClock(MORNING)
-        runtime = assemble_runtime(self.settings, db, self.units, self.clock)
-        assert runtime.timers is not None
-        self.service = runtime.conversation
-        self.timers = runtime.timers
+        super().__init__(db, make_settings(tmp_path), FakeClock(MORNING))
 
     async def lawyer(self, username: str, telegram_id: int, licence: str, **over: Any) -> int:
         error = await create_staff(

@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.runtime import assemble_runtime
 from core.clock import FakeClock
+from harness.engine import Engine
 from harness.seed import add_room
 from mediation import intake
 from services.inbound import Command, Inbound
-from services.units import load_units, sync_units
+from services.units import sync_units
 from storage.db import Database
 from storage.models import OutboxMessage, StaffAccount, User
 from tests.conftest import make_settings
@@ -29,17 +29,9 @@ APPLICANT, RESPONDENT, MEDIATOR = 7001, 7002, 7003
 NUMBER = "（2026）示调字第0001号"
 
 
-class World:
+class World(Engine):
     def __init__(self, db: Database, tmp_path: Path) -> None:
-        self.db = db
-        self.settings = make_settings(tmp_path)
-        self.units = load_units(self.settings.units_file)
-        self.clock = FakeClock(MORNING)
-        runtime = assemble_runtime(self.settings, db, self.units, self.clock)
-        assert runtime.timers is not None
-        self.runtime = runtime
-        self.service = runtime.conversation
-        self.timers = runtime.timers
+        super().__init__(db, make_settings(tmp_path), FakeClock(MORNING))
         self.case_id = 0
         self._seen: dict[int, int] = {}
         self._message_id = 0
