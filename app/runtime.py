@@ -33,7 +33,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Runtime", "Sender", "build_runtime", "prepare", "start_runtime", "stop_runtime"]
+__all__ = [
+    "Runtime",
+    "Sender",
+    "assemble_runtime",
+    "build_runtime",
+    "prepare",
+    "start_runtime",
+    "stop_runtime",
+]
 
 
 class Sender(Protocol):
@@ -78,20 +86,28 @@ async def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Ru
     units = load_units(settings.units_file)
     async with db.write() as session:
         await sync_units(session, units)
-    clock = clock or SystemClock()
+    runtime = assemble_runtime(settings, db, units, clock or SystemClock())
+    log.info("files: %r", runtime.files)
+    if settings.telegram_bot_token:
+        from bot.app import TelegramBot
+
+        runtime.telegram = TelegramBot(settings, db, runtime.conversation, runtime.files)
+        runtime.senders.append(runtime.telegram.sender)
+    return runtime
+
+
+def assemble_runtime(
+    settings: Settings, db: Database, units: UnitDirectory, clock: Clock
+) -> Runtime:
+    """The conversation engine and its timers around a given database, with no channel and no
+    side effect on start-up state (keys, units): what :func:`build_runtime` builds on, and what
+    a test that drives the engine turn by turn on its own database uses."""
     features.load()
     conversation = ConversationService(db, settings, units, clock)
     # The routing table is built now: two owners claiming one command or button stop the
     # service here (services.routing.RouteConflict), not at some user's first press.
     conversation.routes  # noqa: B018
-    files = store_from_settings(settings)
-    runtime = Runtime(settings, db, units, clock, conversation, files)
-    log.info("files: %r", runtime.files)
-    if settings.telegram_bot_token:
-        from bot.app import TelegramBot
-
-        runtime.telegram = TelegramBot(settings, db, conversation, runtime.files)
-        runtime.senders.append(runtime.telegram.sender)
+    runtime = Runtime(settings, db, units, clock, conversation, store_from_settings(settings))
     runtime.timers = TimerService(db, clock, notify=runtime.deliver)
     register_all(runtime.timers)
     for kind, handler in features.TIMERS.items():

@@ -26,28 +26,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import cpu_seconds, rss_mb, wait_ready  # noqa: E402
+from benchmarks.common import cpu_seconds, rss_mb  # noqa: E402
+from harness import free_port  # noqa: E402
+from harness.process import serving_process, webhook_env  # noqa: E402
+from harness.steps import NEIGHBOUR_INTAKE  # noqa: E402
 from standin import StandinBotAPI  # noqa: E402
 from standin.simulation import SimUser  # noqa: E402
-from tests.e2e.harness import ServiceProcess, free_port, service_env  # noqa: E402
 
-# (action, argument, expected reply markers in order)
-SCRIPT: list[tuple[str, str, list[str]]] = [
-    ("command", "/start", ["线上调解室", "自愿"]),
-    ("press", "同意，开始登记", ["纠纷类型"]),
-    ("press", "邻里纠纷", ["发生了什么"]),
-    ("text", "楼上邻居每天深夜装修，噪音很大，多次沟通无果。", ["证据"]),
-    ("press", "下一步", ["申请事项"]),
-    ("text", "停止夜间施工并赔礼道歉", ["金额"]),
-    ("text", "3000", ["哪里"]),
-    ("text", "九龙坡区杨家坪街道", ["姓名"]),
-    ("text", "张三", ["手机号"]),
-    ("text", "13800000000", ["手机号已保存", "身份证"]),
-    ("press", "跳过", ["对方的姓名"]),
-    ("text", "李四", ["对方的手机号"]),
-    ("press", "跳过", ["请核对"]),
-    ("press", "✅ 确认提交", ["登记成功", "邀请", ""]),
-]
+SCRIPT = NEIGHBOUR_INTAKE
 
 
 class Tally:
@@ -88,16 +74,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         async with StandinBotAPI() as standin:
-            env = {
-                **service_env(standin, Path(tmp) / "var", args.database),
-                "WEB_PORT": str(port),
-                "PUBLIC_URL": f"http://127.0.0.1:{port}",
-                "LOG_LEVEL": "WARNING",
-            }
-            svc = ServiceProcess(env, Path(tmp) / "service.log")
-            svc.start()
-            try:
-                await wait_ready(port, svc, standin)
+            env = webhook_env(standin, Path(tmp) / "var", port, args.database)
+            async with serving_process(env, Path(tmp) / "service.log", standin) as svc:
                 assert svc.proc is not None
                 standin.latency = args.latency
                 if args.warmup_chats:
@@ -123,8 +101,6 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 await asyncio.sleep(0.5)
                 extra = sum(len(u.messages) - u.seen for u in users)
                 rss = rss_mb(svc.proc.pid)
-            finally:
-                svc.stop()
     lat = sorted(tally.latencies)
 
     def pct(p: float) -> float:

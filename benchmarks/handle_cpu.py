@@ -18,18 +18,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.runtime import build_runtime  # noqa: E402
 from core.config import Settings  # noqa: E402
+from harness import migrated_runtime  # noqa: E402
 from mediation import intake  # noqa: E402
 from services import inbox  # noqa: E402
 from services.inbound import Inbound  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
 
 
 async def main() -> None:
     settings = Settings.from_env({"DATA_DIR": tempfile.mkdtemp(), "KB_ENABLED": "0"})
-    await asyncio.to_thread(upgrade, settings.database_url)
-    runtime = await build_runtime(settings)
+    runtime = await migrated_runtime(settings)
     writer = inbox.InboxWriter(runtime.db, "telegram")
     ids = itertools.count()
 

@@ -28,10 +28,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import cpu_seconds, rss_mb, wait_ready  # noqa: E402
+from benchmarks.common import cpu_seconds, rss_mb  # noqa: E402
+from harness import free_port  # noqa: E402
+from harness.process import serving_process, webhook_env  # noqa: E402
+from harness.seed import seed_rooms  # noqa: E402
 from standin import StandinBotAPI  # noqa: E402
 from standin.simulation import SimUser  # noqa: E402
-from tests.e2e.harness import ServiceProcess, free_port, seed_rooms, service_env  # noqa: E402
 
 
 async def room_talk(
@@ -66,20 +68,12 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     limits = args.limits == "telegram"
     with tempfile.TemporaryDirectory() as tmp:
         async with StandinBotAPI(enforce_rate_limits=limits) as standin:
-            env = {
-                **service_env(standin, Path(tmp) / "var"),
-                "WEB_PORT": str(port),
-                "PUBLIC_URL": f"http://127.0.0.1:{port}",
-                "LOG_LEVEL": "WARNING",
-            }
+            env = webhook_env(standin, Path(tmp) / "var", port)
             if limits:
                 env.pop("TELEGRAM_RATE_GLOBAL")
                 env.pop("TELEGRAM_RATE_PER_CHAT")
             ids = await seed_rooms(env, args.rooms)
-            svc = ServiceProcess(env, Path(tmp) / "service.log")
-            svc.start()
-            try:
-                await wait_ready(port, svc, standin)
+            async with serving_process(env, Path(tmp) / "service.log", standin) as svc:
                 assert svc.proc is not None
                 rooms = [tuple(standin.user(i) for i in trio) for trio in ids]
                 for room in rooms:
@@ -96,8 +90,6 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 cpu = cpu_seconds(svc.proc.pid) - cpu0
                 rss = rss_mb(svc.proc.pid)
                 violations = standin.rate_limit_violations
-            finally:
-                svc.stop()
     lat = sorted(latencies)
     relayed = len(latencies)
     return {

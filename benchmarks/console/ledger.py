@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import random
 import re
-import socket
 import statistics
 import sys
 import tempfile
@@ -37,13 +36,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 from cryptography.fernet import Fernet
 from sqlalchemy import Index, insert
 
 from core import crypto
 from core.clock import SystemClock
 from core.config import Settings
+from harness import serving
 from mediation.numbering import format_case_number
 from services.staff import hash_password
 from services.units import load_units, sync_units
@@ -388,28 +387,19 @@ async def run(args: argparse.Namespace) -> int:
         settings = Settings.from_env(
             {"DATA_DIR": str(tmp_path / "var"), "UNITS_FILE": str(units_file), "DATABASE_URL": url}
         )
-        from app.runtime import Runtime
-        from services.conversation import ConversationService
-        from storage.files import local_store
+        from app.runtime import assemble_runtime
         from web.app import create_app
         from web.console import add_console
 
         units = load_units(units_file)
         clock = SystemClock()
-        conversation = ConversationService(db, settings, units, clock)
-        runtime = Runtime(settings, db, units, clock, conversation, local_store(settings))
+        runtime = assemble_runtime(settings, db, units, clock)
         app = create_app(runtime)
         add_console(app, runtime, sweep_interval=None)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        await web.TCPSite(runner, "127.0.0.1", port).start()
         try:
-            results = await measure(f"http://127.0.0.1:{port}", facts, args.requests, args.seed)
+            async with serving(app) as base_url:
+                results = await measure(base_url, facts, args.requests, args.seed)
         finally:
-            await runner.cleanup()
             await db.dispose()
     worst = 0.0
     print(f"\n{'view':40} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}   (n={args.requests} each)")

@@ -36,27 +36,15 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import cpu_seconds, rss_mb  # noqa: E402
+from harness import free_port  # noqa: E402
+from harness.process import serving_process, webhook_env  # noqa: E402
+from harness.seed import seed_rooms  # noqa: E402
+from harness.steps import NEIGHBOUR_INTAKE  # noqa: E402
 from standin import StandinBotAPI  # noqa: E402
 from standin.simulation import SimUser  # noqa: E402
-from tests.e2e.harness import ServiceProcess, free_port, seed_rooms, service_env  # noqa: E402
 
-# (action, argument, expected reply markers in order) — the intake, as bot_throughput walks it.
-INTAKE: list[tuple[str, str, list[str]]] = [
-    ("command", "/start", ["线上调解室", "自愿"]),
-    ("press", "同意，开始登记", ["纠纷类型"]),
-    ("press", "邻里纠纷", ["发生了什么"]),
-    ("text", "楼上邻居每天深夜装修，噪音很大，多次沟通无果。", ["证据"]),
-    ("press", "下一步", ["申请事项"]),
-    ("text", "停止夜间施工并赔礼道歉", ["金额"]),
-    ("text", "3000", ["哪里"]),
-    ("text", "九龙坡区杨家坪街道", ["姓名"]),
-    ("text", "张三", ["手机号"]),
-    ("text", "13800000000", ["手机号已保存", "身份证"]),
-    ("press", "跳过", ["对方的姓名"]),
-    ("text", "李四", ["对方的手机号"]),
-    ("press", "跳过", ["请核对"]),
-    ("press", "✅ 确认提交", ["登记成功", "邀请", ""]),
-]
+#: The intake, as bot_throughput walks it.
+INTAKE = NEIGHBOUR_INTAKE
 COMMANDS = (("/help", "可用命令"), ("/cases", "您的案件"))
 
 
@@ -174,23 +162,6 @@ def slope_mb_per_min(samples: list[tuple[float, float]]) -> float:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den if den else 0.0
 
 
-async def wait_ready(port: int, svc: ServiceProcess, standin: StandinBotAPI) -> None:
-    """Up and webhook set (a loaded host can take a minute to start the service)."""
-    import aiohttp
-
-    async with aiohttp.ClientSession() as http:
-        for _ in range(1200):
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
-                    if resp.status == 200 and standin.method_counts.get("setWebhook"):
-                        return
-            except aiohttp.ClientError:
-                pass
-            assert svc.proc is not None and svc.proc.poll() is None, svc.log_path.read_text()
-            await asyncio.sleep(0.1)
-    raise SystemExit("service did not start:\n" + svc.log_path.read_text())
-
-
 async def run(args: argparse.Namespace) -> dict[str, object]:
     from services.invariants import check
     from storage.db import Database
@@ -201,68 +172,63 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     intake_n = args.users - 3 * rooms_n
     with tempfile.TemporaryDirectory() as tmp:
         async with StandinBotAPI(record_calls=False) as standin:
-            env = {
-                **service_env(standin, Path(tmp) / "var", args.database),
-                "WEB_PORT": str(port),
-                "PUBLIC_URL": f"http://127.0.0.1:{port}",
-                "LOG_LEVEL": "WARNING",
-            }
+            env = webhook_env(standin, Path(tmp) / "var", port, args.database)
             # Numbers far above the intake's own (seeded rows do not move the case counter).
             ids = await seed_rooms(env, rooms_n, first_id=50_000)
-            svc = ServiceProcess(env, Path(tmp) / "service.log")
-            svc.start()
+            log_path = Path(tmp) / "service.log"
             samples: list[tuple[float, float]] = []
             try:
-                await wait_ready(port, svc, standin)
-                assert svc.proc is not None
-                pid = svc.proc.pid
-                rooms = [tuple(standin.user(i) for i in trio) for trio in ids]
-                for room in rooms:
-                    for u in room:
-                        u.register()
-                intakers = [
-                    standin.user(100_000 + i, phone=f"+86138{i:08d}") for i in range(intake_n)
-                ]
-                tally = Tally()
-                loads: list[float] = []
-                if args.soak:
-                    tally.budget = 10**9
-                    tally.stop_at = time.monotonic() + args.soak
-                    # Each of the n actors sends one update per ``think`` s on average.
-                    actors = intake_n + rooms_n
-                    think = actors / args.rate
-                else:
-                    tally.budget = args.updates
-                    think = 0.0
-                sampler = asyncio.create_task(sample_rss(pid, samples, loads, args.sample_every))
-                cpu0 = cpu_seconds(pid)
-                load0 = os.getloadavg()
-                started = time.perf_counter()
-                await asyncio.gather(
-                    *(intake_user(u, tally, think, args.timeout) for u in intakers),
-                    *(room_users(r, tally, think, args.timeout) for r in rooms),  # type: ignore[arg-type]
-                )
-                elapsed = time.perf_counter() - started
-                sampler.cancel()
-                cpu = cpu_seconds(pid) - cpu0
-                await asyncio.sleep(1.0)
-                everyone = intakers + [u for r in rooms for u in r]
-                extra = sum(len(u.messages) - u.seen for u in everyone)
-                rss = rss_mb(pid)
-                load1 = os.getloadavg()
-                db = Database(
-                    env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{tmp}/var/mediation.db"
-                )
-                delivered = {u.chat_id: [m.message_id for m in u.messages] for u in everyone}
-                checked_at = datetime.now(UTC)
-                report = await check(
-                    db, grace=timedelta(seconds=0), delivered=delivered, now=checked_at
-                )
-                await db.dispose()
+                async with serving_process(env, log_path, standin, attempts=1200) as svc:
+                    assert svc.proc is not None
+                    pid = svc.proc.pid
+                    rooms = [tuple(standin.user(i) for i in trio) for trio in ids]
+                    for room in rooms:
+                        for u in room:
+                            u.register()
+                    intakers = [
+                        standin.user(100_000 + i, phone=f"+86138{i:08d}") for i in range(intake_n)
+                    ]
+                    tally = Tally()
+                    loads: list[float] = []
+                    if args.soak:
+                        tally.budget = 10**9
+                        tally.stop_at = time.monotonic() + args.soak
+                        # Each of the n actors sends one update per ``think`` s on average.
+                        actors = intake_n + rooms_n
+                        think = actors / args.rate
+                    else:
+                        tally.budget = args.updates
+                        think = 0.0
+                    sampler = asyncio.create_task(
+                        sample_rss(pid, samples, loads, args.sample_every)
+                    )
+                    cpu0 = cpu_seconds(pid)
+                    load0 = os.getloadavg()
+                    started = time.perf_counter()
+                    await asyncio.gather(
+                        *(intake_user(u, tally, think, args.timeout) for u in intakers),
+                        *(room_users(r, tally, think, args.timeout) for r in rooms),  # type: ignore[arg-type]
+                    )
+                    elapsed = time.perf_counter() - started
+                    sampler.cancel()
+                    cpu = cpu_seconds(pid) - cpu0
+                    await asyncio.sleep(1.0)
+                    everyone = intakers + [u for r in rooms for u in r]
+                    extra = sum(len(u.messages) - u.seen for u in everyone)
+                    rss = rss_mb(pid)
+                    load1 = os.getloadavg()
+                    db = Database(
+                        env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{tmp}/var/mediation.db"
+                    )
+                    delivered = {u.chat_id: [m.message_id for m in u.messages] for u in everyone}
+                    checked_at = datetime.now(UTC)
+                    report = await check(
+                        db, grace=timedelta(seconds=0), delivered=delivered, now=checked_at
+                    )
+                    await db.dispose()
             finally:
-                svc.stop()
                 if args.log_out:
-                    log_text = await asyncio.to_thread(svc.log_path.read_text)
+                    log_text = await asyncio.to_thread(log_path.read_text)
                     await asyncio.to_thread(Path(args.log_out).write_text, log_text)
     lat = sorted(tally.latencies)
 

@@ -27,39 +27,23 @@ import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 
 from core import crypto  # noqa: E402
+from harness import running_service  # noqa: E402
+from harness.seed import add_room  # noqa: E402
+from services.webchat.otp import MemorySmsGateway  # noqa: E402
 from standin import StandinBotAPI  # noqa: E402
-from storage.models import Case, CaseMember, CaseParty, User  # noqa: E402
-from tests.webchat.harness import chat_of, chat_service  # noqa: E402
+from storage.models import User  # noqa: E402
 from web.chat.session import COOKIE  # noqa: E402
 
 
 async def seed(runtime, rooms: int) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
+    """Rooms in session of two browser parties (no mediator): their user ids."""
     pairs = []
     async with runtime.db.write() as s:
         for i in range(rooms):
             a = User(phone=f"1380000{i:04d}", phone_hash=crypto.blind_index(f"1380000{i:04d}"))
             r = User(phone=f"1390000{i:04d}", phone_hash=crypto.blind_index(f"1390000{i:04d}"))
-            case = Case(
-                number=f"（2026）示调字第{i + 1:04d}号",
-                unit_code="default",
-                dispute_type="neighbour",
-                status="mediating",
-                facts="噪音",
-                claims="停止",
-                place="九龙坡区",
-                session_open=True,
-            )
-            s.add_all([a, r, case])
-            await s.flush()
-            pa = CaseParty(case_id=case.id, user_id=a.id, side="applicant", name="甲")
-            pr = CaseParty(case_id=case.id, user_id=r.id, side="respondent", name="乙")
-            s.add_all([pa, pr])
-            await s.flush()
-            s.add_all(
-                [
-                    CaseMember(case_id=case.id, role="applicant", party_id=pa.id, user_id=a.id),
-                    CaseMember(case_id=case.id, role="respondent", party_id=pr.id, user_id=r.id),
-                ]
+            await add_room(
+                s, a, r, None, number=f"（2026）示调字第{i + 1:04d}号", names=("甲", "乙")
             )
             pairs.append((a.id, r.id))
     return pairs
@@ -112,13 +96,16 @@ async def main() -> None:
     args = parser.parse_args()
     async with StandinBotAPI() as standin:
         data_dir = Path(tempfile.mkdtemp()) / "var"
-        async with chat_service(standin, data_dir, database_url=args.database_url) as (
-            runtime,
-            base,
-            _gateway,
-        ):
-            pairs = await seed(runtime, args.rooms)
-            chat = chat_of(runtime)
+        async with running_service(
+            data_dir,
+            standin=standin,
+            database_url=args.database_url,
+            web_app=True,
+            sms_gateway=MemorySmsGateway(),
+            kb_ready=False,
+        ) as service:
+            base, chat = service.base_url, service.chat
+            pairs = await seed(service.runtime, args.rooms)
             latencies: list[float] = []
             cpu0, t0 = time.process_time(), time.perf_counter()
             async with aiohttp.ClientSession() as http:

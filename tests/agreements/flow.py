@@ -8,12 +8,11 @@ from __future__ import annotations
 import re
 
 from app.runtime import Runtime
+from harness.steps import mediator_takes_case, open_session
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from tests.agreements.harness import wait_text
-from tests.e2e.harness import texts
 from tests.e2e.test_intake import walk_intake
-from tests.e2e.test_room import make_mediator
 
 NUMBER = "（2026）示调字第0001号"
 
@@ -25,24 +24,11 @@ async def open_room(
     opens the session, and both parties speak."""
     applicant = standin.user(base + 1, first_name="甲", phone=f"+86138000{base + 1:05d}")
     await walk_intake(applicant)
-    token = re.search(r"start=(inv_[\w-]+)", applicant.messages[-2].text or "")
-    assert token
     respondent = standin.user(base + 2, first_name="乙")
-    await respondent.send_command("/start", token.group(1))
-    await texts(respondent, 1)
-    await respondent.press("同意参加调解")
-    await texts(respondent, 1)
-    await texts(applicant, 1)
-    mediator = await make_mediator(runtime, standin, f"med{base}", base + 100)
-    await mediator.send_command("/queue")
-    await texts(mediator, 1)
-    await mediator.press(f"接手 {NUMBER}")
-    await texts(mediator, 2)
-    await mediator.press("▶ 开始调解会话")
-    await texts(mediator, 1)
-    for party in (applicant, respondent):
-        await wait_text(party, "调解员已接手")
-        await wait_text(party, "调解会话已开始")
+    mediator = await mediator_takes_case(
+        runtime, standin, applicant, respondent, number=NUMBER, mediator=(f"med{base}", base + 100)
+    )
+    await open_session(mediator, (applicant, respondent))
     await applicant.send_text("老板欠我三个月工资一万二千元，我要求全部付清。")
     await wait_text(respondent, "一万二千元")
     await wait_text(mediator, "一万二千元")

@@ -31,16 +31,14 @@ from aiohttp.test_utils import TestClient, TestServer
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from app.runtime import Runtime
+from app.runtime import Runtime, assemble_runtime
 from core.clock import FakeClock
 from mediation.intake import IntakeDraft
 from mediation.validation import id_check_digit
 from services.cases import create_from_intake
-from services.conversation import ConversationService
 from services.staff import create_staff
 from services.units import load_units, sync_units
 from storage.db import Database
-from storage.files import local_store
 from storage.models import Case, StaffAccount, User
 from tests.conftest import make_settings
 
@@ -128,8 +126,7 @@ async def make_world(db: Database, tmp_path: Path) -> World:
     clock = FakeClock()
     async with db.write() as session:
         await sync_units(session, units)
-    conversation = ConversationService(db, settings, units, clock)
-    runtime = Runtime(settings, db, units, clock, conversation, local_store(settings))
+    runtime = assemble_runtime(settings, db, units, clock)
     world = World(runtime, clock)
     for username, role, unit, name in STAFF:
         error = await create_staff(

@@ -8,8 +8,7 @@ import re
 from pathlib import Path
 
 from app.runtime import Runtime
-from services.mediators import create_link_code
-from services.staff import create_staff
+from harness.steps import link_staff
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from tests.e2e.harness import running_service, texts
@@ -23,22 +22,8 @@ MEDIATOR_SECRETS = ("调解员真名", "mediator_handle")
 async def make_mediator(
     runtime: Runtime, standin: StandinBotAPI, username: str, user_id: int
 ) -> SimUser:
-    error = await create_staff(
-        runtime.db,
-        username=username,
-        password="correct horse battery",
-        role="mediator",
-        unit_code="default",
-        display_name="王调解",
-        known_units=set(runtime.units.by_code),
-    )
-    assert error is None
-    code = await create_link_code(runtime.db, username, runtime.clock.now())
-    assert code is not None
-    mediator = standin.user(user_id, first_name="调解员真名", username="mediator_handle")
-    await mediator.send_command("/link", code)
-    assert "已关联" in (await texts(mediator, 1))[0]
-    return mediator
+    """A mediator account linked to Telegram user ``user_id`` (the harness's step)."""
+    return await link_staff(runtime, standin, username, user_id)
 
 
 def everything_sent_to(user: SimUser) -> str:

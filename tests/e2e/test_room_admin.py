@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from harness.steps import mediator_takes_case
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from tests.e2e.harness import running_service, texts
 from tests.e2e.test_intake import walk_intake
-from tests.e2e.test_room import make_mediator
+
+NUMBER = "（2026）示调字第0001号"
 
 
 async def join_by_link(user: SimUser, link_text: str) -> None:
@@ -25,18 +27,9 @@ async def test_mediator_runs_the_room(tmp_path: Path) -> None:
             applicant = standin.user(9501, phone="+8613800009501")
             await walk_intake(applicant)
             respondent = standin.user(9502)
-            await join_by_link(respondent, applicant.messages[-2].text or "")
-            await texts(respondent, 1)
-            await respondent.press("同意参加调解")
-            await texts(respondent, 1)
-            await texts(applicant, 1)
-            mediator = await make_mediator(runtime, standin, "med95", 9600)
-            await mediator.send_command("/queue")
-            await texts(mediator, 1)
-            await mediator.press("接手 （2026）示调字第0001号")
-            await texts(mediator, 2)
-            await texts(applicant, 1)
-            await texts(respondent, 1)
+            mediator = await mediator_takes_case(
+                runtime, standin, applicant, respondent, number=NUMBER, mediator=("med95", 9600)
+            )
 
             # Invite a second applicant by phone: only the right phone can join.
             await mediator.press("邀请当事人")

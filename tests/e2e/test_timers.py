@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from core.clock import FakeClock
+from harness.steps import mediator_takes_case, open_session
 from standin import StandinBotAPI
 from tests.e2e.harness import assert_quiet, running_service, texts
 from tests.e2e.test_intake import walk_intake
-from tests.e2e.test_room import make_mediator
+
+NUMBER = "（2026）示调字第0001号"
 
 
 async def test_reminders_fire_once_across_restarts(tmp_path: Path) -> None:
@@ -21,24 +22,10 @@ async def test_reminders_fire_once_across_restarts(tmp_path: Path) -> None:
         lonely = standin.user(9003, phone="+8613800009003")
         async with running_service(standin, var, clock=clock) as runtime:
             await walk_intake(applicant)
-            token = re.search(r"start=(inv_[\w-]+)", applicant.messages[-2].text or "")
-            assert token
-            await respondent.send_command("/start", token.group(1))
-            await texts(respondent, 1)
-            await respondent.press("同意参加调解")
-            await texts(respondent, 1)
-            await texts(applicant, 1)
-            mediator = await make_mediator(runtime, standin, "med9", 9100)
-            await mediator.send_command("/queue")
-            await texts(mediator, 1)
-            await mediator.press("接手 （2026）示调字第0001号")
-            await texts(mediator, 2)
-            await texts(applicant, 1)
-            await texts(respondent, 1)
-            await mediator.press("▶ 开始调解会话")
-            await texts(mediator, 1)
-            await texts(applicant, 1)
-            await texts(respondent, 1)
+            mediator = await mediator_takes_case(
+                runtime, standin, applicant, respondent, number=NUMBER, mediator=("med9", 9100)
+            )
+            await open_session(mediator, (applicant, respondent))
             await mediator.press("对被申请人说")
             await texts(mediator, 1)
             await mediator.send_text("请问您最多能付多少？")

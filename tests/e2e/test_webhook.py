@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 from sqlalchemy import func, select
 
-from app.runtime import Runtime, build_runtime, start_runtime, stop_runtime
+from app.runtime import Runtime, start_runtime, stop_runtime
 from core.config import Settings
+from harness import migrated_runtime, serving
 from standin import StandinBotAPI
-from storage.migrate import upgrade
 from storage.models import InboxUpdate
 from tests.e2e.harness import assert_quiet, free_port, service_env, texts
 from web.app import create_app
@@ -35,17 +34,14 @@ async def webhook_service(
             **extra,
         }
     )
-    await asyncio.to_thread(upgrade, settings.database_url)
-    runtime = await build_runtime(settings)
-    runner = web.AppRunner(create_app(runtime))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    await start_runtime(runtime)
-    try:
-        yield runtime, base
-    finally:
-        await stop_runtime(runtime)
-        await runner.cleanup()
+    runtime = await migrated_runtime(settings)
+    # The webhook route listens before the bot registers it with the stand-in.
+    async with serving(create_app(runtime), port):
+        await start_runtime(runtime)
+        try:
+            yield runtime, base
+        finally:
+            await stop_runtime(runtime)
 
 
 async def test_intake_over_webhook_with_duplicates_and_bad_requests(tmp_path: Path) -> None:

@@ -11,13 +11,13 @@ such a citation is never shown.
 from __future__ import annotations
 
 import asyncio
-import re
 from pathlib import Path
 
 import pytest
 
 from app.runtime import Runtime
 from core.config import Settings
+from harness.steps import invitation_token
 from legal_kb import store
 from legal_kb.importers.lawsdb import default_path, read_laws_db
 from legal_kb.imports import LawBatch
@@ -132,9 +132,4 @@ async def make_lawyer(
     return user
 
 
-def invite_token(applicant: SimUser) -> str:
-    for message in reversed(applicant.messages):
-        found = re.search(r"start=(inv_[A-Za-z0-9_-]+)", message.text or "")
-        if found:
-            return found.group(1)
-    raise AssertionError("no invitation link was sent")
+invite_token = invitation_token

@@ -22,13 +22,14 @@ from aiohttp import web
 from sqlalchemy import select
 
 from core.clock import FakeClock
+from harness import serving
 from legal_kb.imports import LawBatch
 from services.lawyers.consultations import counts
 from services.lawyers.context import context_of
 from services.lawyers.settings import LawyerSettings
 from standin import StandinBotAPI
 from storage.lawyer_models import AssistantQuestion, ConsultationMessage
-from tests.e2e.harness import assert_quiet, free_port, running_service, texts
+from tests.e2e.harness import assert_quiet, running_service, texts
 from tests.lawyers.conftest import make_lawyer, prepare_database
 
 MADE_UP = "《民法典》第九千条"
@@ -54,15 +55,8 @@ async def stand_in_llm(answers: list[Any]) -> AsyncIterator[tuple[str, list[dict
 
     app = web.Application()
     app.router.add_post("/v1/chat/completions", completions)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{port}/v1", seen
-    finally:
-        await runner.cleanup()
+    async with serving(app) as base_url:
+        yield f"{base_url}/v1", seen
 
 
 async def test_consultation_with_assistant_and_lawyer(tmp_path: Path, law_batch: LawBatch) -> None:

@@ -12,18 +12,20 @@ from pathlib import Path
 from sqlalchemy import select
 
 from core.clock import FakeClock
+from harness.steps import mediator_takes_case
 from legal_kb.imports import LawBatch
 from standin import StandinBotAPI
 from storage.lawyer_models import AssistantQuestion, LawyerOffer, LawyerRequest
 from storage.models import CaseMember, CaseMessage
 from tests.e2e.harness import assert_quiet, running_service, texts
 from tests.e2e.test_intake import walk_intake
-from tests.e2e.test_room import make_mediator
-from tests.lawyers.conftest import invite_token, make_lawyer, prepare_database
+from tests.lawyers.conftest import make_lawyer, prepare_database
 
 #: Saturday 28 November 2026, 03:00 in Asia/Shanghai.
 NIGHT = datetime(2026, 11, 27, 19, 0, tzinfo=UTC)
 CITATION_RE = re.compile(r"《[^》]+》第[一二三四五六七八九十百千零]+条")
+
+NUMBER = "（2026）示调字第0001号"
 
 
 async def test_night_request_assistant_widening_and_morning_lawyer(
@@ -66,18 +68,9 @@ async def test_night_request_assistant_widening_and_morning_lawyer(
         applicant = standin.user(7311, first_name="甲真名", phone="+8613800007311")
         await walk_intake(applicant, hints=True)  # a wage dispute
         respondent = standin.user(7312, first_name="乙真名")
-        await respondent.send_command("/start", invite_token(applicant))
-        await texts(respondent, 1)
-        await respondent.press("同意参加调解")
-        await texts(respondent, 1)
-        await texts(applicant, 1)
-        mediator = await make_mediator(runtime, standin, "med_night", 7320)
-        await mediator.send_command("/queue")
-        await texts(mediator, 1)
-        await mediator.press("接手 （2026）示调字第0001号")
-        await texts(mediator, 2)
-        await texts(applicant, 1)
-        await texts(respondent, 1)
+        mediator = await mediator_takes_case(
+            runtime, standin, applicant, respondent, number=NUMBER, mediator=("med_night", 7320)
+        )
 
         # 03:00: nobody on duty. The party is told when a lawyer is expected.
         await applicant.send_command("/lawyer")

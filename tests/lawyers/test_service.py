@@ -14,19 +14,16 @@ from sqlalchemy import select, update
 
 import services.lawyers.handlers  # noqa: F401  (registers the feature)
 from core.clock import FakeClock
+from harness.engine import Engine
 from mediation import intake
 from mediation.intake import IntakeDraft
 from mediation.validation import InvalidInput
-from services import features
 from services.cases import create_from_intake
-from services.conversation import ConversationService
 from services.inbound import Command, Inbound
-from services.lawyers import dispatch
 from services.lawyers.profiles import ProfileInput, list_lawyers, save_profile, set_paused
 from services.lawyers.reports import request_report
 from services.staff import create_staff
-from services.timers import TimerService
-from services.units import load_units, sync_units
+from services.units import sync_units
 from storage.db import Database
 from storage.lawyer_models import LawyerOffer, LawyerRequest
 from storage.models import Case, CaseMember, OutboxMessage, StaffAccount, Timer, User
@@ -44,15 +41,9 @@ PROFILE = ProfileInput(
 )
 
 
-class World:
+class World(Engine):
     def __init__(self, db: Database, tmp_path: Path) -> None:
-        self.db = db
-        self.settings = make_settings(tmp_path)
-        self.units = load_units(self.settings.units_file)
-        self.clock = FakeClock(MORNING)
-        self.service = ConversationService(db, self.settings, self.units, self.clock)
-        self.timers = TimerService(db, self.clock)
-        self.timers.register(dispatch.TIMER_KIND, features.TIMERS[dispatch.TIMER_KIND])
+        super().__init__(db, make_settings(tmp_path), FakeClock(MORNING))
 
     async def lawyer(self, username: str, telegram_id: int, licence: str, **over: Any) -> int:
         error = await create_staff(

@@ -20,7 +20,6 @@ from sqlalchemy import select, text
 from documents.amounts import format_amount, to_capital
 from mediation.blind_bidding import MAX_ROUNDS
 from storage.db import Database
-from storage.files import local_store
 from storage.models import CaseEvent, CaseMessage, Conversation, Timer
 from storage.negotiation_models import BlindBid, BlindBidding
 from tests.conftest import fresh_database
@@ -211,7 +210,6 @@ async def test_console_pages_show_no_figure(world: World) -> None:
     settlement only — and before settlement, nothing but "submitted"."""
     from aiohttp.test_utils import TestClient, TestServer
 
-    from app.runtime import Runtime
     from services.staff import create_staff
     from tests.console.conftest import login
     from web.app import create_app
@@ -227,14 +225,7 @@ async def test_console_pages_show_no_figure(world: World) -> None:
         known_units=set(world.units.by_code),
     )
     assert error is None
-    runtime = Runtime(
-        world.settings,
-        world.db,
-        world.units,
-        world.clock,
-        world.service,
-        local_store(world.settings),
-    )
+    runtime = world.runtime
     app = create_app(runtime)
     add_console(app, runtime, sweep_interval=None)
     pages = (f"/staff/cases/{world.case_id}", "/staff/cases", "/staff/")

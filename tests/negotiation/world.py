@@ -14,16 +14,14 @@ from typing import Any
 from sqlalchemy import select
 
 from core.clock import FakeClock
+from harness.engine import Engine
+from harness.seed import add_room
 from mediation import intake
-from services import features
-from services.conversation import ConversationService
 from services.inbound import Command, Inbound
-from services.timers import TimerService
-from services.units import load_units, sync_units
+from services.units import sync_units
 from storage.db import Database
 from storage.models import OutboxMessage, StaffAccount, User
 from tests.conftest import make_settings
-from tests.e2e.harness import add_room
 
 #: Friday 27 November 2026, 10:00 in Asia/Shanghai.
 MORNING = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
@@ -31,17 +29,9 @@ APPLICANT, RESPONDENT, MEDIATOR = 7001, 7002, 7003
 NUMBER = "（2026）示调字第0001号"
 
 
-class World:
+class World(Engine):
     def __init__(self, db: Database, tmp_path: Path) -> None:
-        features.load()
-        self.db = db
-        self.settings = make_settings(tmp_path)
-        self.units = load_units(self.settings.units_file)
-        self.clock = FakeClock(MORNING)
-        self.service = ConversationService(db, self.settings, self.units, self.clock)
-        self.timers = TimerService(db, self.clock)
-        for kind, handler in features.TIMERS.items():
-            self.timers.register(kind, handler)
+        super().__init__(db, make_settings(tmp_path), FakeClock(MORNING))
         self.case_id = 0
         self._seen: dict[int, int] = {}
         self._message_id = 0

@@ -45,7 +45,7 @@ from standin.models import SentMessage
 from standin.simulation import SimUser
 from storage.db import Database
 from storage.document_models import Document
-from storage.models import InboxUpdate, OutboxMessage, StaffAccount
+from storage.models import InboxUpdate, OutboxMessage
 from tests.e2e.harness import ROOT
 
 #: How long after a kill the stand-in may still process a request the dead process had sent.
@@ -360,26 +360,16 @@ class Workload:
 
 async def seed_mediators(env: dict[str, str], telegram_ids: list[int]) -> None:
     """One linked mediator account per case (as ``/link`` would leave it)."""
-    from app.runtime import build_runtime
     from core.config import Settings
-    from storage.migrate import upgrade
+    from harness import migrated_runtime
+    from harness.seed import linked_mediator
 
-    settings = Settings.from_env(env)
-    await asyncio.to_thread(upgrade, settings.database_url)
-    runtime = await build_runtime(settings)  # also writes the units the accounts belong to
+    # Building the runtime also writes the units the accounts belong to.
+    runtime = await migrated_runtime(Settings.from_env(env))
     try:
         async with runtime.db.write() as s:
             for tg in telegram_ids:
-                s.add(
-                    StaffAccount(
-                        username=f"kill9med{tg}",
-                        display_name="王调解",
-                        password_hash="x",
-                        role="mediator",
-                        unit_code="default",
-                        telegram_id=tg,
-                    )
-                )
+                s.add(linked_mediator(f"kill9med{tg}", tg, "王调解"))
     finally:
         await runtime.db.dispose()
 
@@ -499,7 +489,7 @@ async def run_kill9(
     database_url: str | None = None,
 ) -> dict[str, object]:
     """The whole run; returns its figures (and raises if a step never got its message)."""
-    from tests.e2e.harness import free_port, service_env
+    from harness import free_port, service_env
 
     rng = random.Random(seed)
     port = free_port()

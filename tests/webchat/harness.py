@@ -3,7 +3,6 @@ and what a person does in the chat page, as Playwright steps."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import tempfile
@@ -12,32 +11,16 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
-
-from app.runtime import Runtime, build_runtime, start_runtime, stop_runtime
+import harness
+from app.runtime import Runtime
 from core.clock import Clock
-from core.config import Settings
 from services.webchat.otp import MemorySmsGateway
 from standin import StandinBotAPI
-from storage.base import Base
-from storage.registry import metadata
-from tests.e2e.harness import free_port, service_env
-from web.chat import CHAT, ChatApp
+from web.chat import ChatApp
 
 DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SHOTS = DOCS_SHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else Path(tempfile.mkdtemp())
 PHONE_VIEWPORT = {"width": 390, "height": 780}
-WEBCHAT_TABLES = ("webchat_otp", "webchat_messages", "webchat_inbound")
-
-
-async def create_webchat_tables(runtime: Runtime) -> None:
-    """The chat's tables (no migration yet: the lead writes it from the models)."""
-    metadata()
-    tables = [Base.metadata.tables[name] for name in WEBCHAT_TABLES]
-    async with runtime.db.write() as session:
-        conn = await session.connection()
-        await conn.run_sync(lambda c: Base.metadata.create_all(c, tables=tables))
-
 
 #: The browser chat mounted for each running harness runtime (see :func:`chat_of`).
 _chats: dict[int, ChatApp] = {}
@@ -60,37 +43,24 @@ async def chat_service(
     **extra: str,
 ) -> AsyncIterator[tuple[Runtime, str, MemorySmsGateway]]:
     """Yields the runtime, the web server's base URL and the SMS gateway holding the codes."""
-    from storage.migrate import upgrade
-    from web.app import create_app
-
-    port = free_port()
-    env = {
-        **service_env(standin, data_dir, database_url),
-        "WEB_PORT": str(port),
-        "MEDIATION_WEBAPP_ALLOW_HTTP": "1",
-        **extra,
-    }
-    settings = Settings.from_env(env)
-    await asyncio.to_thread(upgrade, settings.database_url)
-    runtime = await build_runtime(settings, clock=clock)
-    if pool is not None:
-        runtime.shared.render_pool = pool
-        runtime.shared.sealer = sealer
-    await create_webchat_tables(runtime)
     gateway = MemorySmsGateway()
-    runtime.shared.sms_gateway = gateway
-    await start_runtime(runtime, timers=clock is None)
-    app = create_app(runtime)
-    _chats[id(runtime)] = app[CHAT]
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield runtime, f"http://127.0.0.1:{port}", gateway
-    finally:
-        await runner.cleanup()
-        await stop_runtime(runtime)
-        _chats.pop(id(runtime), None)
+    async with harness.running_service(
+        data_dir,
+        standin=standin,
+        database_url=database_url,
+        env=extra,
+        clock=clock,
+        web_app=True,
+        render_pool=pool,
+        sealer=sealer,
+        sms_gateway=gateway,
+    ) as service:
+        assert service.chat is not None
+        _chats[id(service.runtime)] = service.chat
+        try:
+            yield service.runtime, service.base_url, gateway
+        finally:
+            _chats.pop(id(service.runtime), None)
 
 
 async def login(

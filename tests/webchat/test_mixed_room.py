@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from harness.steps import take_case
 from standin import StandinBotAPI
 from storage.document_models import DocumentDownload
 from tests.agreements.harness import wait_file, wait_text
@@ -121,10 +122,7 @@ async def test_two_browser_parties_and_a_telegram_party(
 
             # A Telegram mediator takes the case and opens the session.
             mediator = await make_mediator(runtime, standin, "med1", 7100)
-            await mediator.send_command("/queue")
-            await texts(mediator, 1)
-            await mediator.press(f"接手 {NUMBER}")
-            await texts(mediator, 2)
+            await take_case(mediator, NUMBER)
             await bubble(page_a, "调解员已接手")
             await mediator.press("▶ 开始调解会话")
             await bubble(page_a, "调解会话已开始")

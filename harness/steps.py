@@ -1,0 +1,168 @@
+"""What people do in Telegram, as scripted steps through the stand-in Bot API: shared by the
+tests, the benchmarks and the demo, so that "a party files a case, the other joins, a mediator
+links Telegram and takes the case" is written once.
+
+Waits are by content (:func:`wait_text` skips other messages) or by count (:func:`texts`);
+a step ends when the last message it causes has arrived, so the next step starts clean.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Sequence
+
+from app.runtime import Runtime
+from standin import StandinBotAPI
+from standin.models import SentMessage
+from standin.simulation import SimUser
+
+INVITATION = re.compile(r"start=(inv_[A-Za-z0-9_-]+)")
+
+#: A neighbour dispute filed by the shortest path, as (action, argument, the markers of the
+#: replies it gets, in order); action is "command", "press" or "text". The throughput and load
+#: benchmarks walk it, counting replies.
+NEIGHBOUR_INTAKE: list[tuple[str, str, list[str]]] = [
+    ("command", "/start", ["线上调解室", "自愿"]),
+    ("press", "同意，开始登记", ["纠纷类型"]),
+    ("press", "邻里纠纷", ["发生了什么"]),
+    ("text", "楼上邻居每天深夜装修，噪音很大，多次沟通无果。", ["证据"]),
+    ("press", "下一步", ["申请事项"]),
+    ("text", "停止夜间施工并赔礼道歉", ["金额"]),
+    ("text", "3000", ["哪里"]),
+    ("text", "九龙坡区杨家坪街道", ["姓名"]),
+    ("text", "张三", ["手机号"]),
+    ("text", "13800000000", ["手机号已保存", "身份证"]),
+    ("press", "跳过", ["对方的姓名"]),
+    ("text", "李四", ["对方的手机号"]),
+    ("press", "跳过", ["请核对"]),
+    ("press", "✅ 确认提交", ["登记成功", "邀请", ""]),
+]
+
+
+async def texts(user: SimUser, n: int, timeout: float = 10.0) -> list[str]:  # noqa: ASYNC109
+    """The texts of the next ``n`` messages ``user`` receives."""
+    return [m.text or "" for m in await user.wait_for_messages(n, timeout=timeout)]
+
+
+async def wait_text(user: SimUser, needle: str, timeout: float = 20.0) -> SentMessage:  # noqa: ASYNC109
+    """The next message (skipping others) whose text contains ``needle``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    skipped: list[str] = []
+    while True:
+        left = deadline - loop.time()
+        if left <= 0:
+            raise AssertionError(f"no message with {needle!r}; skipped: {skipped}")
+        try:
+            (message,) = await user.wait_for_messages(1, timeout=left)
+        except AssertionError:
+            raise AssertionError(f"no message with {needle!r}; skipped: {skipped}") from None
+        if needle in (message.text or ""):
+            return message
+        skipped.append((message.text or message.method)[:80])
+
+
+async def wait_file(user: SimUser, timeout: float = 30.0) -> SentMessage:  # noqa: ASYNC109
+    """The next document ``user`` receives (skipping other messages)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        (message,) = await user.wait_for_messages(1, timeout=max(0.1, deadline - loop.time()))
+        if message.method == "sendDocument":
+            return message
+
+
+def invitation_token(applicant: SimUser) -> str:
+    """The deep-link token of the newest invitation the applicant was sent to forward."""
+    for message in reversed(applicant.messages):
+        found = INVITATION.search(message.text or "")
+        if found:
+            return found.group(1)
+    raise AssertionError("no invitation link was sent")
+
+
+async def respondent_joins(respondent: SimUser, token: str, applicant: SimUser) -> None:
+    """The respondent opens the invitation link and agrees; the applicant is told."""
+    await respondent.send_command("/start", token)
+    await wait_text(respondent, "邀请")
+    await respondent.press("同意参加调解")
+    await wait_text(respondent, "被申请人】")
+    await wait_text(applicant, "被申请人已加入调解")
+
+
+async def link_staff(
+    runtime: Runtime,
+    standin: StandinBotAPI,
+    username: str,
+    telegram_id: int,
+    *,
+    role: str = "mediator",
+    display_name: str = "王调解",
+    first_name: str = "调解员真名",
+    telegram_username: str | None = "mediator_handle",
+    password: str = "correct horse battery",
+) -> SimUser:
+    """A staff account created as the console would, linked to a simulated Telegram user by the
+    one-time ``/link`` code."""
+    from services.mediators import create_link_code
+    from services.staff import create_staff
+
+    error = await create_staff(
+        runtime.db,
+        username=username,
+        password=password,
+        role=role,
+        unit_code=runtime.units.default.code,
+        display_name=display_name,
+        known_units=set(runtime.units.by_code),
+    )
+    if error is not None:
+        raise AssertionError(f"staff account {username!r} refused: {error}")
+    code = await create_link_code(runtime.db, username, runtime.clock.now())
+    if code is None:
+        raise AssertionError(f"no link code for {username!r}")
+    user = standin.user(telegram_id, first_name=first_name, username=telegram_username)
+    await user.send_command("/link", code)
+    linked = await texts(user, 1)
+    if "已关联" not in linked[0]:
+        raise AssertionError(f"/link not confirmed: {linked}")
+    return user
+
+
+async def take_case(mediator: SimUser, number: str, parties: Sequence[SimUser] = ()) -> None:
+    """The mediator opens the queue and takes case ``number``; the parties are told."""
+    await mediator.send_command("/queue")
+    await wait_text(mediator, number)
+    await mediator.press(f"接手 {number}")
+    await wait_text(mediator, "已接手")
+    await wait_text(mediator, "调解方式")
+    for party in parties:
+        await wait_text(party, "调解员已接手")
+
+
+async def open_session(mediator: SimUser, parties: Sequence[SimUser] = ()) -> None:
+    """The mediator starts the joint session; the parties are told."""
+    await mediator.press("▶ 开始调解会话")
+    await wait_text(mediator, "调解方式")  # the room's panel, now with the session open
+    for party in parties:
+        await wait_text(party, "调解会话已开始")
+
+
+async def mediator_takes_case(
+    runtime: Runtime,
+    standin: StandinBotAPI,
+    applicant: SimUser,
+    respondent: SimUser,
+    *,
+    number: str,
+    mediator: tuple[str, int],
+) -> SimUser:
+    """After the applicant's filing: the respondent joins by the invitation, a mediator
+    (account name, Telegram id) links Telegram and takes case ``number``, and both parties are
+    told. Returns the mediator's Telegram user."""
+    await respondent_joins(respondent, invitation_token(applicant), applicant)
+    username, telegram_id = mediator
+    linked = await link_staff(runtime, standin, username, telegram_id)
+    await take_case(linked, number, (applicant, respondent))
+    return linked
