@@ -277,9 +277,12 @@ class CoreFlow:
         owner = __name__
         commands = [
             CommandRoute(name, owner, core_command)
-            for name in ("help", "language", "cancel", "cases", "case")
+            for name in ("language", "cancel", "cases", "case")
         ]
-        commands.append(CommandRoute("start", owner, core_command, Audience.PARTY))
+        # Staff have their own /start (the queue) and /help (services.staff_flow).
+        commands += [
+            CommandRoute(name, owner, core_command, Audience.PARTY) for name in ("start", "help")
+        ]
         commands.append(CommandRoute("link", owner, self._link_route))
         actions = [ActionRoute(prefix, owner, core_action) for prefix in ("lang:", "c:", "i:")]
         return [*commands, *actions]

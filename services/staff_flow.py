@@ -45,7 +45,7 @@ def routes() -> list[CommandRoute | ActionRoute | AwaitedInput]:
         return await action(turn, who.staff, data) if who.staff is not None else None
 
     owner, staff = __name__, Audience.STAFF
-    names = ("queue", "start", "switch", "room", "panel", "record", "note", "invite")
+    names = ("queue", "start", "help", "switch", "room", "panel", "record", "note", "invite")
     return [
         *(CommandRoute(name, owner, on_command, staff) for name in names),
         ActionRoute("s:", owner, on_action, staff),
@@ -56,6 +56,8 @@ def routes() -> list[CommandRoute | ActionRoute | AwaitedInput]:
 
 
 async def command(turn: Turn, staff: StaffAccount, cmd: Command) -> list[Reply] | None:
+    if cmd.name == "help":
+        return [reply("staff.help_lawyer" if staff.role == Role.LAWYER.value else "staff.help")]
     if cmd.name in ("queue", "start"):
         return await show_queue(turn, staff)
     if cmd.name == "switch":

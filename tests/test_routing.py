@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.clock import FakeClock
+from harness.steps import link_staff
 from mediation.replies import Reply, reply
 from services import features
 from services.conversation import ConversationService
@@ -150,3 +151,23 @@ async def test_cancel_ends_a_waiting_input_outside_the_intake(tmp_path: Path) ->
 
 def test_pre_route_reply_keys_exist() -> None:
     assert reply("bot.input_cancelled").text.key == "bot.input_cancelled"
+
+
+async def test_help_is_for_the_person_asking(tmp_path: Path) -> None:
+    """A party's /help lists the party's commands; a linked mediator's lists the staff tools
+    (/queue, /room, /note…), a lawyer's the lawyer's (/duty, /review…)."""
+    async with StandinBotAPI() as standin:
+        async with running_service(standin, tmp_path / "var") as runtime:
+            party = standin.user(7331)
+            await party.send_command("/help")
+            (text,) = await texts(party, 1)
+            assert "/start 登记新的纠纷" in text and "/queue" not in text
+            mediator = await link_staff(runtime, standin, "med_help", 7332)
+            await mediator.send_command("/help")
+            (text,) = await texts(mediator, 1)
+            assert "工作人员命令" in text
+            assert all(c in text for c in ("/queue", "/room", "/note", "/record", "/agreement"))
+            lawyer = await link_staff(runtime, standin, "law_help", 7333, role="lawyer")
+            await lawyer.send_command("/help")
+            (text,) = await texts(lawyer, 1)
+            assert "律师命令" in text and "/duty" in text and "/queue" not in text
