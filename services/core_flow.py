@@ -20,6 +20,7 @@ from services import cases as case_service
 from services import features, invites, mediators
 from services.chat_state import Slot, text_slot
 from services.conversations import ConversationState
+from services.delivery import staff_address
 from services.inbound import Command
 from services.legal_hints import suggest_law
 from services.outgoing import QrCode
@@ -201,7 +202,27 @@ class CoreFlow:
         if link is not None:
             caption = translate(conv.language, "invite.qr_caption")
             turn.out.send_message(turn.out.sender, QrCode(link, caption))
+        await self._alert_mediators(turn, case, unit)
         return []
+
+    async def _alert_mediators(self, turn: Turn, case: Case, unit: UnitInfo) -> None:
+        """Tell the unit's linked mediators a case came in, with a button to take it."""
+        notice = Reply(
+            Msg(
+                "staff.new_case",
+                {
+                    "number": case.number,
+                    "type": Msg(f"dispute.{case.dispute_type}"),
+                    "unit": unit.name,
+                    "place": case.place,
+                },
+            ),
+            buttons=((button("staff.btn_take", f"m:take:{case.id}", number=case.number),),),
+        )
+        for staff in await mediators.to_alert(turn.session, self.units, case):
+            address = staff_address(staff)
+            if address is not None:
+                turn.out.send(address, notice)
 
     def _with_retention(self, r: Reply) -> Reply:
         """The consent text names how long files are kept (asked first, and again after a

@@ -119,6 +119,27 @@ async def queue(session: AsyncSession, staff: StaffAccount, units: UnitDirectory
     return list(rows.scalars())
 
 
+async def to_alert(session: AsyncSession, units: UnitDirectory, case: Case) -> list[StaffAccount]:
+    """Who hears of a new case at once: the linked mediating staff of the case's unit, or, when
+    nobody there is linked to Telegram, of the nearest unit above (the one whose /queue shows it).
+    Without this, mediators found new cases only by polling /queue."""
+    levels = [case.unit_code, *(u.code for u in units.ancestors(case.unit_code))]
+    rows = await session.execute(
+        select(StaffAccount).where(
+            StaffAccount.active.is_(True),
+            StaffAccount.telegram_id.is_not(None),
+            StaffAccount.role.in_(sorted(MEDIATING_ROLES)),
+            StaffAccount.unit_code.in_(levels),
+        )
+    )
+    staff = list(rows.scalars())
+    for code in levels:
+        here = [s for s in staff if s.unit_code == code]
+        if here:
+            return sorted(here, key=lambda s: s.id)
+    return []
+
+
 async def take(session: AsyncSession, case: Case, staff: StaffAccount, now: datetime) -> CaseMember:
     case.mediator_id = staff.id
     case.updated_at = now

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from core.clock import FakeClock
 from harness.steps import link_staff
@@ -27,6 +28,7 @@ from services.turn import Turn
 from services.units import load_units
 from standin import StandinBotAPI
 from storage.db import Database
+from storage.models import OutboxMessage
 from tests.conftest import make_settings
 from tests.e2e.harness import running_service, texts
 from tests.e2e.test_intake import walk_intake
@@ -171,3 +173,23 @@ async def test_help_is_for_the_person_asking(tmp_path: Path) -> None:
             await lawyer.send_command("/help")
             (text,) = await texts(lawyer, 1)
             assert "律师命令" in text and "/duty" in text and "/queue" not in text
+
+
+async def test_a_new_case_reaches_the_units_mediators(tmp_path: Path) -> None:
+    """Filed in the chat, a case is announced to the unit's linked mediator with a take button;
+    a lawyer of the same unit is not told."""
+    async with StandinBotAPI() as standin:
+        async with running_service(standin, tmp_path / "var") as runtime:
+            mediator = await link_staff(runtime, standin, "med_alert", 7341)
+            lawyer = await link_staff(runtime, standin, "law_alert", 7342, role="lawyer")
+            applicant = standin.user(7343, first_name="甲", phone="+8613800007343")
+            await walk_intake(applicant)
+            (alert,) = await texts(mediator, 1)
+            assert alert.startswith("新案件待接手：（2026）示调字第0001号")
+            await mediator.press("接手 （2026）示调字第0001号")
+            assert "已接手" in (await texts(mediator, 2))[0]
+            async with runtime.db.read() as session:
+                rows = await session.execute(select(OutboxMessage.chat_id, OutboxMessage.payload))
+                alerted = {chat for chat, p in rows.all() if "新案件" in str(p.get("text", ""))}
+            assert alerted == {str(mediator.user_id)}  # not the lawyer
+            assert lawyer.user_id != mediator.user_id

@@ -32,6 +32,8 @@ async def test_reminders_fire_once_across_restarts(tmp_path: Path) -> None:
             assert "最多能付" in (await texts(respondent, 1))[0]
             # A second case whose invitation nobody answers.
             await walk_intake(lonely)
+            # The unit's linked mediator hears of it at once.
+            assert "新案件待接手" in (await texts(mediator, 1))[0]
 
         # Restart 25 hours later: the respondent is reminded once.
         clock.advance(hours=25)
