@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import logging
 from datetime import timedelta
 from pathlib import Path
@@ -32,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import jsonsafe
 from documents.errors import InvalidImageError
 from i18n import normalise_language, translate
 from mediation.masking import mask_name
@@ -265,7 +265,7 @@ async def submit(request: web.Request) -> web.Response:
     if body is None:
         return _error(413, "too_large", language)
     try:
-        data = json.loads(body)
+        data = jsonsafe.loads(body)
         if not isinstance(data, dict):
             raise ValueError
     except ValueError:

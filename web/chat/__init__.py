@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 from sqlalchemy import func, select
 
-from core import crypto
+from core import crypto, jsonsafe
 from i18n import catalog, normalise_language, translate
 from services.agreements.common import public_base
 from services.webchat.channel import WebChannel, mailbox_after
@@ -208,8 +208,8 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     if request.content_length is not None and request.content_length > 4096:
         raise web.HTTPRequestEntityTooLarge(4096, request.content_length)
     try:
-        data = await request.json()
-    except (ValueError, UnicodeDecodeError):
+        data = jsonsafe.loads(await request.read())
+    except ValueError:
         data = None
     return data if isinstance(data, dict) else {}
 
@@ -313,7 +313,7 @@ def _parse(message: Any) -> dict[str, Any] | None:
     if message.type != WSMsgType.TEXT:
         return None
     try:
-        data = json.loads(message.data)
+        data = jsonsafe.loads(message.data)
     except ValueError:
         return None
     return data if isinstance(data, dict) else None

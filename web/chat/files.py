@@ -65,7 +65,8 @@ async def download(request: web.Request) -> web.StreamResponse:
     if user_id is None:
         raise web.HTTPUnauthorized(text="log in first")
     seq = request.match_info["seq"]
-    if not seq.isdigit():
+    # ASCII digits that fit a 64-bit column: ``int("9" * 20)`` overflowed the driver (a 500).
+    if not (seq.isascii() and seq.isdigit() and len(seq) <= 18):
         raise web.HTTPNotFound()
     async with chat.runtime.db.read() as session:
         row = (
