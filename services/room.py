@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from i18n import translate
+from mediation.masking import scrub_digits
 from mediation.replies import Msg, Reply
 from mediation.room import (
     Member,
@@ -130,6 +131,13 @@ def _relay_payloads(
     return [{"text": header}, copy]
 
 
+def _scrubbed(payload: dict[str, object]) -> dict[str, object]:
+    return {
+        k: scrub_digits(v) if k in ("text", "caption") and isinstance(v, str) else v
+        for k, v in payload.items()
+    }
+
+
 async def relay(
     session: AsyncSession,
     room: Room,
@@ -174,7 +182,12 @@ async def relay(
                 payload["audio_ref"] = content.file_ref  # a channel that can play it does
             out.send_payload(address, payload)
             continue
+        recipient = room.by_id(member_id)
         for payload in _relay_payloads(room, sender, content, address.language):
+            if recipient is not None and recipient.role == Role.LAWYER.value:
+                # Volunteer lawyers advise without the parties' contact data (issue 21: a
+                # phone typed in the room reached them whole).
+                payload = _scrubbed(payload)
             out.send_payload(address, {**payload, "cm": record.id})
     return decision
 

@@ -385,3 +385,44 @@ async def test_admin_registers_a_lawyer_in_the_console(client: Client, world: Wo
     assert entry is not None
     assert entry.profile.specialties == ["labour_wages", "neighbour"]
     assert entry.profile.max_open_cases == 4 and entry.profile.paused
+
+
+async def test_phones_typed_in_the_room_are_masked_for_every_role(world: World) -> None:
+    """Issue 21: a phone number a party typed in the room reached staff whole on the case
+    page. Free text is scrubbed for every role (a mediator reveals a party's phone through
+    the logged reveal, not by reading the record)."""
+    from storage.models import CaseMember, CaseMessage, CaseParty
+
+    case_id = world.cases["wage"]
+    typed = ("13912345678", "139.8765.4321", "1 3 7 1 1 1 2 2 2 3 3")
+    async with world.runtime.db.write() as s:
+        party = (
+            (await s.execute(select(CaseParty).where(CaseParty.case_id == case_id)))
+            .scalars()
+            .first()
+        )
+        assert party is not None
+        member = CaseMember(case_id=case_id, role="applicant", party_id=party.id)
+        s.add(member)
+        await s.flush()
+        for i, phone in enumerate(typed):
+            s.add(
+                CaseMessage(
+                    case_id=case_id,
+                    author_member_id=member.id,
+                    kind="text",
+                    text=f"第{i}条：打我电话 {phone}",
+                    created_at=world.clock.now(),
+                )
+            )
+    for username in ("med_c1", "admin_city", "police_ps", "lawyer_c1", "viewer_c1"):
+        async with TestClient(TestServer(console_app(world))) as client:
+            await login(client, username)
+            resp = await client.get(f"/staff/cases/{case_id}")
+            if resp.status == 404:  # police_ps sees only its station's cases
+                continue
+            html = await resp.text()
+            assert "打我电话" in html, username
+            for phone in typed:
+                digits = "".join(c for c in phone if c.isdigit())
+                assert phone not in html and digits[3:9] not in html, (username, phone)
