@@ -281,6 +281,11 @@ class ConversationService:
 
     async def _link(self, turn: Turn, cmd: Command) -> list[Reply]:
         """``/link CODE``: a staff member binds this Telegram account to their account."""
+        if turn.event.channel != "telegram":
+            # The code binds a *Telegram* account: typed in the browser chat it stored the
+            # browser user's id as ``telegram_id``, and the Telegram user with that number
+            # then acted as staff (issue 21). The code stays unused.
+            return [reply("staff.link_telegram_only")]
         if not cmd.args:
             return [reply("staff.link_usage")]
         result = await mediators.link(
