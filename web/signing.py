@@ -206,6 +206,14 @@ async def info(request: web.Request) -> web.Response:
         except SignRefusedError as exc:
             state, message = exc.key.rsplit(".", 1)[1], translate(language, exc.msg)
     strings = {k: translate(language, f"agreements.web.{k}") for k in PAGE_STRINGS}
+    if signer is None:
+        # Not one of this version's signers: nothing about the case (its number, version
+        # and hash told a stranger which case a leaked link belongs to; issue 21).
+        return web.json_response(
+            {"ok": False, "error": state, "message": message, "strings": strings},
+            status=403,
+            headers=HEADERS,
+        )
     return web.json_response(
         {
             "ok": True,

@@ -67,6 +67,16 @@ async def test_decline_wrong_signers_and_a_failed_mediation(
             ) as response:
                 assert response.status == 403
                 assert (await response.json())["error"] == "not_a_signer"
+            # Issue 21: the page's info call tells a stranger nothing about the case either.
+            async with http.get(
+                f"{base}/webapp/sign/info",
+                params={"d": doc_id, "v": sha},
+                headers={"X-Telegram-Init-Data": stranger},
+            ) as response:
+                leaked = await response.text()
+                assert response.status == 403, leaked
+                body = await response.json()
+                assert sha not in leaked and not {"number", "version", "sha256"} & set(body)
 
             # Issue 21: a blank image (a 1×1 PNG, or an empty pad) is not a drawn signature.
             blanks = (make_png(1, 1, (255, 255, 255)), make_png(600, 200, (255, 255, 255)))
