@@ -6,8 +6,10 @@ process must not reset them. Limits: a code lives ``CODE_TTL``; ``MAX_ATTEMPTS``
 burn it; at most ``PER_PHONE_HOUR`` codes per phone and ``PER_IP_HOUR`` per client address an
 hour, and ``RESEND_AFTER`` between two codes to the same phone.
 
-Delivery is pluggable (:class:`SmsGateway`): ``SMS_GATEWAY=log`` (the default) writes the code
-to the log for development; a real deployment adds an adapter for its SMS provider.
+Delivery is pluggable (:class:`SmsGateway`): ``SMS_GATEWAY=aliyun`` or ``tencent`` send it through
+the provider (services.webchat.sms); ``log`` writes it to the log and runs only with
+``DEV_MODE=1`` (a code in a production log is a login for whoever reads it; issue 21);
+``none`` (the default without DEV_MODE) offers no login by phone.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import func, select
 
@@ -28,6 +30,9 @@ from mediation.validation import InvalidInput, normalise_phone
 from storage.db import Database
 from storage.models import User
 from storage.webchat_models import WebOtp
+
+if TYPE_CHECKING:
+    from core.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +67,46 @@ class MemorySmsGateway:
         self.sent[phone] = code
 
 
-GATEWAYS = {"log": LogSmsGateway}
+class NoSmsGateway:
+    """``SMS_GATEWAY=none``: no provider configured, so no code can be sent."""
+
+    async def send(self, phone: str, code: str, language: str) -> None:
+        from services.webchat.sms import SmsError
+
+        raise SmsError("no SMS gateway configured")
 
 
-def make_gateway(name: str) -> SmsGateway:
-    try:
-        return GATEWAYS[name]()
-    except KeyError:
-        raise ValueError(f"unknown SMS gateway {name!r}") from None
+def make_gateway(settings: Settings) -> SmsGateway:
+    """The gateway ``SMS_GATEWAY`` names (core.config checked the settings it needs)."""
+    from services.webchat.sms import AliyunSms, TencentSms
+
+    s = settings
+    if s.sms_gateway == "log":
+        if not s.dev_mode:
+            raise ValueError("SMS_GATEWAY=log runs only with DEV_MODE=1")
+        return LogSmsGateway()
+    if s.sms_gateway == "aliyun":
+        return AliyunSms(
+            s.sms_endpoint_url,
+            s.sms_access_key_id,
+            s.sms_access_key_secret,
+            s.sms_sign_name,
+            s.sms_template,
+            s.sms_region,
+        )
+    if s.sms_gateway == "tencent":
+        return TencentSms(
+            s.sms_endpoint_url,
+            s.sms_access_key_id,
+            s.sms_access_key_secret,
+            s.sms_app_id,
+            s.sms_sign_name,
+            s.sms_template,
+            s.sms_region,
+        )
+    if s.sms_gateway == "none":
+        return NoSmsGateway()
+    raise ValueError(f"unknown SMS gateway {s.sms_gateway!r}")
 
 
 @dataclass(frozen=True)
@@ -138,7 +175,12 @@ class OtpService:
                     expires_at=now + CODE_TTL,
                 )
             )
-        await self.gateway.send(phone, code, language)
+        from services.webchat.sms import SmsError
+
+        try:
+            await self.gateway.send(phone, code, language)
+        except SmsError:
+            return OtpResult("err_sms", retry_after=60)
         return OtpResult()
 
     async def verify(self, raw_phone: str, code: str, now: datetime, language: str) -> OtpResult:

@@ -232,7 +232,7 @@ async def otp_request(request: web.Request) -> web.Response:
         str(body.get("phone", "")), _client_ip(request), chat.runtime.clock.now(), language
     )
     if result.error:
-        status = 429 if result.error in ("err_wait", "err_rate") else 400
+        status = {"err_wait": 429, "err_rate": 429, "err_sms": 503}.get(result.error, 400)
         return _problem(chat, language, result.error, status, seconds=result.retry_after)
     return web.json_response({"ok": True}, headers=HEADERS)
 
@@ -335,7 +335,7 @@ async def _push(chat: ChatApp, conn: Connection, language: str) -> None:
 def add_chat(app: web.Application, runtime: Runtime, gateway: SmsGateway | None = None) -> ChatApp:
     """Mount the chat at ``/chat``; ``gateway`` overrides ``SMS_GATEWAY`` (tests)."""
     name = runtime.settings.sms_gateway
-    gateway = gateway or runtime.extras.get(EXTRAS_GATEWAY) or make_gateway(name)
+    gateway = gateway or runtime.extras.get(EXTRAS_GATEWAY) or make_gateway(runtime.settings)
     chat = ChatApp(runtime, gateway, dev_gateway=name == "log")
     runtime.extras["webchat"] = chat
     if runtime.telegram is None:
