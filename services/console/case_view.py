@@ -90,9 +90,12 @@ async def load_case(
     case = (await session.execute(query)).scalar_one_or_none()
     if case is None or not staff.sees(case.unit_code):
         raise NotFound()
-    if staff.role is Role.LAWYER and not (
-        await session.execute(assigned_cases(staff).where(CaseMember.case_id == case.id))
-    ).first():
+    if (
+        staff.role is Role.LAWYER
+        and not (
+            await session.execute(assigned_cases(staff).where(CaseMember.case_id == case.id))
+        ).first()
+    ):
         # A volunteer lawyer sees the cases they were assigned to, not the unit's others
         # (issue 21: a lawyer read every case of the unit).
         raise NotFound()
