@@ -16,6 +16,8 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from core.netaddr import parse_networks
+
 T = TypeVar("T")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +78,8 @@ class Settings:
     llm_api_key: str | None = None
     llm_model: str | None = None
     dev_mode: bool = False
+    #: Reverse proxies whose X-Forwarded-For / Forwarded name the client (core.netaddr).
+    trusted_proxies: tuple[str, ...] = ()
     sms_gateway: str = "none"
     sms_endpoint_url: str = ""
     sms_access_key_id: str = ""
@@ -177,6 +181,11 @@ class Settings:
         if llm_url and not get("LLM_MODEL"):
             raise ConfigError("LLM_MODEL", "required when LLM_BASE_URL is set")
         dev_mode = _flag("DEV_MODE", get("DEV_MODE"), False)
+        proxies = get("TRUSTED_PROXIES") or ""
+        try:
+            networks = parse_networks(proxies)
+        except ValueError as exc:
+            raise ConfigError("TRUSTED_PROXIES", str(exc)) from None
         sms = _sms_settings(get, dev_mode)
         file_store = (get("FILE_STORE") or "local").lower()
         if file_store not in ("local", "s3"):
@@ -242,6 +251,7 @@ class Settings:
             llm_api_key=get("LLM_API_KEY"),
             llm_model=get("LLM_MODEL"),
             dev_mode=dev_mode,
+            trusted_proxies=tuple(str(n) for n in networks),
             **sms,
             asr_backend=asr_backend,
             asr_model_dir=Path(asr_dir).expanduser().resolve() if asr_dir else None,

@@ -22,6 +22,7 @@ and every response must carry the basic headers.
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 from collections.abc import Awaitable, Callable
@@ -31,6 +32,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from sqlalchemy.exc import DBAPIError
 
+from core import netaddr
 from i18n import normalise_language, translate
 from services.rate_limits import SharedRateLimiter
 
@@ -193,8 +195,25 @@ async def form_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 
 def client_address(request: web.Request) -> str:
-    """The client's address as limits should count it."""
-    return request.remote or "?"
+    """The client's address as limits count it: the peer, or — when the peer is one of
+    ``TRUSTED_PROXIES`` — the address the proxies name (core.netaddr)."""
+    from web.app import RUNTIME
+
+    runtime = request.config_dict.get(RUNTIME)
+    proxies = runtime.settings.trusted_proxies if runtime is not None else ()
+    if not proxies:
+        return request.remote or "?"
+    return netaddr.client_address(
+        request.remote,
+        request.headers.get("Forwarded"),
+        request.headers.get("X-Forwarded-For"),
+        _networks(proxies),
+    )
+
+
+@functools.cache
+def _networks(proxies: tuple[str, ...]) -> tuple[netaddr.Network, ...]:
+    return netaddr.parse_networks(",".join(proxies))
 
 
 @web.middleware

@@ -3,8 +3,10 @@
 Why codes are hashed: a database copy must not let anyone log in as a party, so only a keyed
 HMAC of (phone index, code) is stored. Why limits live in the database: a restart or a second
 process must not reset them. Limits: a code lives ``CODE_TTL``; ``MAX_ATTEMPTS`` wrong tries
-burn it; at most ``PER_PHONE_HOUR`` codes per phone and ``PER_IP_HOUR`` per client address an
-hour, and ``RESEND_AFTER`` between two codes to the same phone.
+burn it; at most ``PER_IP_HOUR`` codes per client address an hour (``TRUSTED_PROXIES``: the
+client's, not the proxy's); to one phone, ``RESEND_AFTER`` between the first two codes, doubling
+with each further code of the hour up to ``RESEND_MAX`` — a growing wait, not a cap, so nobody
+who knows a number can keep its owner from getting a code (issue 21).
 
 Delivery is pluggable (:class:`SmsGateway`): ``SMS_GATEWAY=aliyun`` or ``tencent`` send it through
 the provider (services.webchat.sms); ``log`` writes it to the log and runs only with
@@ -38,9 +40,17 @@ log = logging.getLogger(__name__)
 
 CODE_TTL = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
-PER_PHONE_HOUR = 5
 PER_IP_HOUR = 20
 RESEND_AFTER = timedelta(seconds=60)
+#: The wait between codes to one phone doubles with each code of the past hour, up to this.
+RESEND_MAX = timedelta(minutes=15)
+
+
+def resend_gap(sent_last_hour: int) -> timedelta:
+    """How long after the previous code the next one may go to the same phone."""
+    if sent_last_hour <= 0:
+        return timedelta(0)
+    return min(RESEND_MAX, RESEND_AFTER * (1 << min(sent_last_hour - 1, 20)))
 CODE_DIGITS = 6
 
 
@@ -141,21 +151,19 @@ class OtpService:
         hour_ago = now - timedelta(hours=1)
         code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
         async with self.db.write() as session:
-            last = (
+            per_phone, last = (
                 await session.execute(
-                    select(func.max(WebOtp.created_at)).where(WebOtp.phone_hash == phone_hash)
+                    select(func.count(), func.max(WebOtp.created_at)).where(
+                        WebOtp.phone_hash == phone_hash, WebOtp.created_at > hour_ago
+                    )
                 )
-            ).scalar_one()
-            if last is not None and now - last < RESEND_AFTER:
-                wait = int((RESEND_AFTER - (now - last)).total_seconds()) + 1
+            ).one()
+            # Per phone, a growing wait instead of a cap: anyone who knows the number could
+            # use up a fixed hourly cap and keep its owner out (issue 21).
+            gap = resend_gap(int(per_phone))
+            if last is not None and now - last < gap:
+                wait = int((gap - (now - last)).total_seconds()) + 1
                 return OtpResult("err_wait", retry_after=wait)
-            per_phone = (
-                await session.execute(
-                    select(func.count())
-                    .select_from(WebOtp)
-                    .where(WebOtp.phone_hash == phone_hash, WebOtp.created_at > hour_ago)
-                )
-            ).scalar_one()
             per_ip = (
                 await session.execute(
                     select(func.count())
@@ -163,7 +171,7 @@ class OtpService:
                     .where(WebOtp.ip_hash == ip_hash, WebOtp.created_at > hour_ago)
                 )
             ).scalar_one()
-            if per_phone >= PER_PHONE_HOUR or per_ip >= PER_IP_HOUR:
+            if per_ip >= PER_IP_HOUR:
                 log.warning("login codes rate-limited for %s", mask_phone(phone))
                 return OtpResult("err_rate", retry_after=3600)
             session.add(

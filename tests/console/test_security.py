@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select, text
@@ -177,43 +179,80 @@ async def test_personal_data_never_in_html_for_roles_that_may_not_see_it(world: 
     assert [(r.actor, r.target) for r in reveals] == [("med_c1", "party:1:id_number")]
 
 
-async def _try(client: Client, username: str, password: str) -> int:
+async def _try(client: Client, username: str, password: str, via: str | None = None) -> int:
+    """A sign-in attempt; ``via``: the client address a trusted proxy names."""
+    headers = {"X-Forwarded-For": via} if via else {}
     token = await csrf_of(client)
     resp = await client.post(
         "/staff/login",
         data={"_csrf": token, "username": username, "password": password},
+        headers=headers,
         allow_redirects=False,
     )
     await resp.read()
     return resp.status
 
 
-async def test_password_guessing_is_limited_per_username_and_per_address(world: World) -> None:
+def _behind_proxy(world: World, proxies: tuple[str, ...] = ("127.0.0.1/32",)) -> None:
+    world.runtime.settings = dataclasses.replace(world.runtime.settings, trusted_proxies=proxies)
+
+
+ATTACKER, OWNER, OTHER = "203.0.113.7", "198.51.100.20", "192.0.2.44"
+
+
+async def test_password_guessing_backs_off_per_address_and_locks_nobody_out(
+    world: World,
+) -> None:
+    """Issue 21 #2: five wrong passwords from anywhere locked the username everywhere, and
+    behind the proxy every client counted as the proxy. Now the guesser's address backs off
+    (30 s, doubling, at most 15 min) and the owner, elsewhere, signs in."""
+    _behind_proxy(world)
     async with TestClient(TestServer(console_app(world))) as client:
         for _ in range(5):
-            assert await _try(client, "med_c1", "wrong-password") == 401
-        # Locked: even the right password is refused now.
-        assert await _try(client, "med_c1", PASSWORD) == 429
-        assert "15" in await (await client.get("/staff/login")).text()
-    # The limit lives in the database: a restarted service still refuses.
+            assert await _try(client, "med_c1", "wrong-password", ATTACKER) == 401
+        # The guesser waits, even with the right password…
+        assert await _try(client, "med_c1", PASSWORD, ATTACKER) == 429
+    # …and the owner, at another address behind the same proxy, is not locked out.
     async with TestClient(TestServer(console_app(world))) as client:
-        assert await _try(client, "med_c1", PASSWORD) == 429
-        # Other accounts are not locked by someone else's failures …
-        assert await _try(client, "admin_c1", PASSWORD) == 303
-    # … but one address guessing across many usernames is.
+        assert await _try(client, "med_c1", PASSWORD, OWNER) == 303
+    # The backoff lives in the database (a restarted service still refuses) and doubles.
     async with TestClient(TestServer(console_app(world))) as client:
-        for i in range(20 - 5):
-            assert await _try(client, f"ghost{i}", "guess") == 401
-        assert await _try(client, "viewer_c1", PASSWORD) == 429
+        assert await _try(client, "med_c1", PASSWORD, ATTACKER) == 429
+        world.clock.advance(seconds=31)
+        assert await _try(client, "med_c1", "wrong-again", ATTACKER) == 401
+        world.clock.advance(seconds=31)
+        assert await _try(client, "med_c1", "wrong-again", ATTACKER) == 429  # now 60 s
+        world.clock.advance(seconds=30)
+        assert await _try(client, "med_c1", "wrong-again", ATTACKER) == 401
+        page = await (await client.get("/staff/login")).text()
+        assert "分钟后再试" not in page  # the refusal said how long; a fresh page says nothing
+    # One address guessing across many usernames backs off too; other addresses do not.
+    async with TestClient(TestServer(console_app(world))) as client:
+        for i in range(20):
+            assert await _try(client, f"ghost{i}", "guess", OTHER) == 401
+        assert await _try(client, "viewer_c1", PASSWORD, OTHER) == 429
+    async with TestClient(TestServer(console_app(world))) as client:
+        assert await _try(client, "viewer_c1", PASSWORD, OWNER) == 303
     world.clock.advance(minutes=16)
     async with TestClient(TestServer(console_app(world))) as client:
-        assert await _try(client, "med_c1", PASSWORD) == 303  # the window has passed
+        assert await _try(client, "med_c1", PASSWORD, ATTACKER) == 303  # the window has passed
     async with world.runtime.db.read() as s:
-        failures = (
-            await s.execute(select(func.count()).where(LoginAttempt.success.is_(False)))
-        ).scalar_one()
         actions = set((await s.execute(select(AuditEntry.action))).scalars())
-    assert failures == 20 and {"login_failed", "login_locked", "login"} <= actions
+        ips = set((await s.execute(select(LoginAttempt.ip))).scalars())
+    assert {"login_failed", "login_locked", "login"} <= actions
+    assert ips == {ATTACKER, OWNER, OTHER}  # the clients, not the proxy
+
+
+async def test_a_forwarding_header_from_an_untrusted_peer_is_ignored(world: World) -> None:
+    """Without TRUSTED_PROXIES (or from a peer not in it) X-Forwarded-For names nothing: a
+    guesser cannot dodge the backoff by inventing addresses."""
+    for proxies in ((), ("10.0.0.0/8",)):
+        _behind_proxy(world, proxies)
+        async with TestClient(TestServer(console_app(world))) as client:
+            for i in range(5):
+                assert await _try(client, "med_c2x", "wrong", f"203.0.113.{i}") == 401
+            assert await _try(client, "med_c2x", "wrong", "203.0.113.99") == 429
+        world.clock.advance(minutes=16)
 
 
 async def test_audit_log_is_append_only(world: World, client: Client) -> None:

@@ -246,3 +246,47 @@ async def test_junk_verify_posts_do_not_block_a_genuine_upload(tmp_path: Path) -
             assert resp.status == 404, resp.status
         resp = await client.post(link, data=pdf_form(b"not a pdf at all"))
         assert resp.status == 415, (resp.status, await resp.text())
+
+
+# -- 2. Limits by the proxy's address; limits that lock a known person out ---------------------
+
+
+async def test_login_codes_count_the_client_behind_the_proxy_and_never_lock_a_phone(
+    tmp_path: Path,
+) -> None:
+    """Behind the proxy every client counted as the proxy (20 codes an hour for everyone);
+    and five codes an hour per phone let anyone who knew a number keep its owner out."""
+    async with service(tmp_path, TRUSTED_PROXIES="127.0.0.1") as svc, svc.client() as client:
+        assert (await client.get("/chat")).status == 200
+        csrf = client.session.cookie_jar.filter_cookies(client.make_url("/"))["chat_csrf"].value
+
+        async def ask(phone: str, via: str) -> int:
+            resp = await client.post(
+                "/chat/otp/request",
+                json={"phone": phone},
+                headers={"X-CSRF-Token": csrf, "X-Forwarded-For": via},
+            )
+            return resp.status
+
+        # 25 people behind the proxy, one code each: nobody is refused (the limit is 20 per
+        # client address, and each has its own).
+        for i in range(25):
+            assert await ask(f"1390000{i:04d}", f"198.51.100.{i}") == 200
+        # One address asking for many phones is stopped at 20.
+        statuses = [await ask(f"1370000{i:04d}", "203.0.113.9") for i in range(21)]
+        assert statuses[:20] == [200] * 20 and statuses[20] == 429
+        # Someone keeps asking for a victim's codes: the wait grows, but there is no cap —
+        # and every code goes to the victim's phone, the latest one logs them in.
+        victim = "13812340000"
+        sent = 0
+        for _ in range(12):
+            while await ask(victim, "192.0.2.77") == 429:
+                svc.runtime.clock.advance(seconds=30)  # type: ignore[attr-defined]
+            sent += 1
+        assert sent == 12
+        resp = await client.post(
+            "/chat/otp/verify",
+            json={"phone": victim, "code": svc.sms.sent[victim]},
+            headers={"X-CSRF-Token": csrf, "X-Forwarded-For": "198.51.100.250"},
+        )
+        assert resp.status == 200, await resp.text()

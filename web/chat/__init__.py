@@ -164,7 +164,9 @@ def strings(language: str) -> dict[str, str]:
 
 
 def _client_ip(request: web.Request) -> str:
-    return request.remote or "unknown"
+    from web.security import client_address
+
+    return client_address(request)
 
 
 async def page(request: web.Request) -> web.StreamResponse:
