@@ -51,6 +51,8 @@ def resend_gap(sent_last_hour: int) -> timedelta:
     if sent_last_hour <= 0:
         return timedelta(0)
     return min(RESEND_MAX, RESEND_AFTER * (1 << min(sent_last_hour - 1, 20)))
+
+
 CODE_DIGITS = 6
 
 
