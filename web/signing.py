@@ -116,7 +116,7 @@ def _user(request: web.Request, runtime: Runtime, raw: str | None = None) -> Web
     return check_init_data(data, token, now=runtime.clock.now(), max_age=_max_age(runtime))
 
 
-def _browser_user(request: web.Request, runtime: Runtime) -> int | None:
+async def _browser_user(request: web.Request, runtime: Runtime) -> int | None:
     """The browser chat's logged-in user (a party without Telegram), when no ``initData``
     came: the same page, authenticated by the chat's session cookie (web.chat.session).
     A cookie-authenticated POST must come from our own origin (no cross-site signing)."""
@@ -127,7 +127,7 @@ def _browser_user(request: web.Request, runtime: Runtime) -> int | None:
         "Origin" not in request.headers or not chat.sessions.same_origin(request)
     ):
         return None
-    user_id: int | None = chat.sessions.user_id(request)
+    user_id: int | None = await chat.sessions.user_id(request)
     return user_id
 
 
@@ -177,7 +177,7 @@ async def info(request: web.Request) -> web.Response:
     language = "zh-CN"
     browser = None
     if not request.headers.get("X-Telegram-Init-Data"):
-        browser = _browser_user(request, runtime)
+        browser = await _browser_user(request, runtime)
     try:
         user = _user(request, runtime) if browser is None else None
     except InitDataError as exc:
@@ -279,7 +279,7 @@ async def submit(request: web.Request) -> web.Response:
     except ValueError:
         return _error(400, "malformed", language)
     raw_init = request.headers.get("X-Telegram-Init-Data") or str(data.get("init_data", ""))
-    browser = _browser_user(request, runtime) if not raw_init else None
+    browser = await _browser_user(request, runtime) if not raw_init else None
     try:
         user = _user(request, runtime, raw_init) if browser is None else None
     except InitDataError as exc:

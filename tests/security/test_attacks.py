@@ -30,6 +30,7 @@ class Service:
     runtime: Runtime
     sms: MemorySmsGateway
     data_dir: Path
+    standin: StandinBotAPI
 
     def client(self) -> Client:
         from web.app import create_app
@@ -45,7 +46,7 @@ async def service(tmp_path: Path, **extra: str) -> AsyncIterator[Service]:
         ) as runtime:
             sms = MemorySmsGateway()
             runtime.extras["webchat.sms_gateway"] = sms
-            yield Service(runtime, sms, tmp_path / "var")
+            yield Service(runtime, sms, tmp_path / "var", standin)
 
 
 async def chat_login(client: Client, sms: MemorySmsGateway, phone: str) -> str:
@@ -290,3 +291,53 @@ async def test_login_codes_count_the_client_behind_the_proxy_and_never_lock_a_ph
             headers={"X-CSRF-Token": csrf, "X-Forwarded-For": "198.51.100.250"},
         )
         assert resp.status == 200, await resp.text()
+
+
+# -- 7. Browser-chat logout ended nothing -----------------------------------------------------
+
+
+async def test_a_browser_session_cookie_is_worthless_after_logout(tmp_path: Path) -> None:
+    """The 30-day cookie held only the user id: replayed after logout it still chatted,
+    joined cases and authorised signing. Now sessions live on the server."""
+    import aiohttp
+
+    async with service(tmp_path) as svc, svc.client() as client, svc.client() as phone:
+        csrf = await chat_login(client, svc.sms, "13800138001")
+        jar = client.session.cookie_jar.filter_cookies(client.make_url("/"))
+        stolen = jar["chat_session"].value
+        replay = {"Cookie": f"chat_session={stolen}"}
+
+        fresh = aiohttp.CookieJar(unsafe=True)
+        async with aiohttp.ClientSession(cookie_jar=fresh) as other:
+            ws = await other.ws_connect(client.make_url("/chat/ws"), headers=replay)
+            await ws.send_json({"type": "hello", "last": 0})
+            await ws.send_json({"type": "send", "cid": "c1", "msg": {"type": "text", "text": "hi"}})
+            while (await ws.receive_json(timeout=10)).get("type") != "ack":
+                pass
+            # Logging out revokes the session; the open socket is closed with it.
+            resp = await client.post("/chat/logout", json={}, headers={"X-CSRF-Token": csrf})
+            assert resp.status == 200
+            closed = await ws.receive(timeout=10)
+            assert closed.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+            with_cookie = await other.get(client.make_url("/chat/ws"), headers=replay)
+            assert with_cookie.status == 401
+            upload = await other.post(client.make_url("/chat/upload"), headers=replay)
+            assert upload.status == 401
+        # "Sign out everywhere" ends the person's other sessions too.
+        svc.runtime.clock.advance(minutes=5)  # type: ignore[attr-defined]
+        csrf_a = await chat_login(client, svc.sms, "13800138001")
+        svc.runtime.clock.advance(minutes=5)  # type: ignore[attr-defined]
+        csrf_b = await chat_login(phone, svc.sms, "13800138001")
+        assert csrf_a and csrf_b
+        resp = await phone.post(
+            "/chat/logout", json={"everywhere": True}, headers={"X-CSRF-Token": csrf_b}
+        )
+        assert resp.status == 200
+        resp = await client.post("/chat/upload", headers={"X-CSRF-Token": csrf_a})
+        assert resp.status == 401
+        # And a session ends by itself after a week unused.
+        csrf_c = await chat_login(client, svc.sms, "13800138002")
+        assert (await client.post("/chat/upload", headers={"X-CSRF-Token": csrf_c})).status == 415
+        svc.runtime.clock.advance(days=8)  # type: ignore[attr-defined]
+        assert (await client.post("/chat/upload", headers={"X-CSRF-Token": csrf_c})).status == 401
+

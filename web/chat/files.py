@@ -61,7 +61,7 @@ def fetcher(files: FileStore) -> Callable[[str], Awaitable[bytes]]:
 
 async def download(request: web.Request) -> web.StreamResponse:
     chat = _chat(request)
-    user_id = chat.sessions.user_id(request)
+    user_id = await chat.sessions.user_id(request)
     if user_id is None:
         raise web.HTTPUnauthorized(text="log in first")
     seq = request.match_info["seq"]
@@ -180,7 +180,7 @@ async def upload(request: web.Request) -> web.Response:
     the page then sends a ``file`` message naming it (services.webchat.channel checks that the
     file is this person's)."""
     chat = _chat(request)
-    user_id = chat.sessions.user_id(request)
+    user_id = await chat.sessions.user_id(request)
     language = await chat.language_of(user_id, request)
     if user_id is None:
         return _problem(chat, language, "err_login", 401)
