@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -32,6 +33,7 @@ from services.delivery import Address, Outgoing
 from services.inbound import Command, Inbound
 from services.legal_hints import suggest_law
 from services.outbox import QueuedMessage, enqueue, render
+from services.rate_limits import failures, record_failure
 from services.turn import Turn
 from storage.db import Database
 from storage.models import Case, CaseParty, StaffAccount, User
@@ -40,6 +42,8 @@ log = logging.getLogger(__name__)
 
 #: How long case files are kept after closing, as told to parties in the consent notice.
 RETENTION_YEARS = 5
+#: Wrong /link codes one Telegram account may send per hour.
+LINK_GUESSES = 5
 
 Notifier = Callable[[list[QueuedMessage]], Awaitable[None] | None]
 
@@ -288,10 +292,15 @@ class ConversationService:
             return [reply("staff.link_telegram_only")]
         if not cmd.args:
             return [reply("staff.link_usage")]
+        key = turn.event.user_id
+        window = timedelta(hours=1)
+        if await failures(turn.session, "link.tg", key, turn.now, window) >= LINK_GUESSES:
+            return [reply("staff.link_too_many")]  # guesses were unlimited (issue 21)
         result = await mediators.link(
             turn.session, "".join(cmd.args), int(turn.event.user_id), turn.now
         )
         if isinstance(result, str):
+            await record_failure(turn.session, "link.tg", key, turn.now)
             return [reply(result)]
         turn.conv.language = result.language
         turn.set_state("staff_id", result.id)
@@ -441,8 +450,16 @@ class ConversationService:
             )
         ]
         respondent = next(p for p in case.parties if p.side == "respondent")
+        # Bound to the respondent's number when the applicant gave one: joining then needs
+        # that phone, not only the code (issue 21).
         issued = await invites.issue(
-            session, case, respondent, created_by=f"user:{user.id}", now=now, ttl=turn.invite_ttl
+            session,
+            case,
+            respondent,
+            created_by=f"user:{user.id}",
+            now=now,
+            ttl=turn.invite_ttl,
+            phone=respondent.phone,
         )
         link = self.deep_link(issued.token)
         replies += invites.invite_replies(issued, link)

@@ -259,7 +259,10 @@ async def _play(
 
     s.say("被申请人李秀兰通过邀请链接加入 / the respondent joins by the invitation link")
     await respondent.send_command("/start", token)
-    await s.wait(respondent, "邀请")
+    # The invitation is bound to the number the applicant gave: she proves it is hers.
+    await s.wait(respondent, "分享您的手机号")
+    await respondent.press("📱 分享我的手机号")
+    await s.wait(respondent, "您被邀请参加")
     await respondent.press("同意参加调解")
     await s.wait(respondent, "您已加入案件")
 

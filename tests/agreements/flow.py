@@ -11,7 +11,7 @@ from bot.standin import StandinBotAPI
 from bot.standin.simulation import SimUser
 from main import Runtime
 from tests.agreements.harness import wait_text
-from tests.e2e.harness import texts
+from tests.e2e.harness import RESPONDENT_PHONE, join_invited, texts
 from tests.e2e.test_intake import walk_intake
 from tests.e2e.test_room import make_mediator
 
@@ -27,9 +27,8 @@ async def open_room(
     await walk_intake(applicant)
     token = re.search(r"start=(inv_[\w-]+)", applicant.messages[-2].text or "")
     assert token
-    respondent = standin.user(base + 2, first_name="乙")
-    await respondent.send_command("/start", token.group(1))
-    await texts(respondent, 1)
+    respondent = standin.user(base + 2, first_name="乙", phone=RESPONDENT_PHONE)
+    await join_invited(respondent, token.group(1))
     await respondent.press("同意参加调解")
     await texts(respondent, 1)
     await texts(applicant, 1)

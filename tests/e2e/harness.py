@@ -207,3 +207,18 @@ async def seed_rooms(
             ids.append((a, r, m))
     await runtime.db.dispose()
     return ids
+
+
+#: The other side's number ``tests.e2e.test_intake.walk_intake`` types: its invitation is bound
+#: to it, so the invited person must be this phone's owner.
+RESPONDENT_PHONE = "+8613987654321"
+
+
+async def join_invited(user: SimUser, token: str) -> str:
+    """``/start <token>`` as the invited person: the invitation is bound to the number the
+    applicant gave, so they share their own contact first; returns the invitation's summary."""
+    await user.send_command("/start", token)
+    (ask,) = await texts(user, 1)
+    assert "分享您的手机号" in ask, ask
+    await user.press("📱 分享我的手机号")
+    return (await texts(user, 2))[-1]

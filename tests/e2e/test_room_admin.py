@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.standin import StandinBotAPI
 from bot.standin.simulation import SimUser
-from tests.e2e.harness import running_service, texts
+from tests.e2e.harness import RESPONDENT_PHONE, join_invited, running_service, texts
 from tests.e2e.test_intake import walk_intake
 from tests.e2e.test_room import make_mediator
 
@@ -24,9 +24,10 @@ async def test_mediator_runs_the_room(tmp_path: Path) -> None:
         async with running_service(standin, tmp_path / "var") as runtime:
             applicant = standin.user(9501, phone="+8613800009501")
             await walk_intake(applicant)
-            respondent = standin.user(9502)
-            await join_by_link(respondent, applicant.messages[-2].text or "")
-            await texts(respondent, 1)
+            respondent = standin.user(9502, phone=RESPONDENT_PHONE)
+            token = re.search(r"start=(inv_[\w-]+)", applicant.messages[-2].text or "")
+            assert token
+            await join_invited(respondent, token.group(1))
             await respondent.press("同意参加调解")
             await texts(respondent, 1)
             await texts(applicant, 1)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.standin import StandinBotAPI
 from core.clock import FakeClock
-from tests.e2e.harness import assert_quiet, running_service, texts
+from tests.e2e.harness import RESPONDENT_PHONE, assert_quiet, join_invited, running_service, texts
 from tests.e2e.test_intake import walk_intake
 from tests.e2e.test_room import make_mediator
 
@@ -17,14 +17,13 @@ async def test_reminders_fire_once_across_restarts(tmp_path: Path) -> None:
     var = tmp_path / "var"
     async with StandinBotAPI() as standin:
         applicant = standin.user(9001, phone="+8613800009001")
-        respondent = standin.user(9002)
+        respondent = standin.user(9002, phone=RESPONDENT_PHONE)
         lonely = standin.user(9003, phone="+8613800009003")
         async with running_service(standin, var, clock=clock) as runtime:
             await walk_intake(applicant)
             token = re.search(r"start=(inv_[\w-]+)", applicant.messages[-2].text or "")
             assert token
-            await respondent.send_command("/start", token.group(1))
-            await texts(respondent, 1)
+            await join_invited(respondent, token.group(1))
             await respondent.press("同意参加调解")
             await texts(respondent, 1)
             await texts(applicant, 1)

@@ -16,7 +16,13 @@ from core.clock import FakeClock
 from legal_kb.imports import LawBatch
 from storage.lawyer_models import AssistantQuestion, LawyerOffer, LawyerRequest
 from storage.models import CaseMember, CaseMessage
-from tests.e2e.harness import assert_quiet, running_service, texts
+from tests.e2e.harness import (
+    RESPONDENT_PHONE,
+    assert_quiet,
+    join_invited,
+    running_service,
+    texts,
+)
 from tests.e2e.test_intake import walk_intake
 from tests.e2e.test_room import make_mediator
 from tests.lawyers.conftest import invite_token, make_lawyer, prepare_database
@@ -65,9 +71,8 @@ async def test_night_request_assistant_widening_and_morning_lawyer(
         )
         applicant = standin.user(7311, first_name="甲真名", phone="+8613800007311")
         await walk_intake(applicant, hints=True)  # a wage dispute
-        respondent = standin.user(7312, first_name="乙真名")
-        await respondent.send_command("/start", invite_token(applicant))
-        await texts(respondent, 1)
+        respondent = standin.user(7312, first_name="乙真名", phone=RESPONDENT_PHONE)
+        await join_invited(respondent, invite_token(applicant))
         await respondent.press("同意参加调解")
         await texts(respondent, 1)
         await texts(applicant, 1)

@@ -341,3 +341,72 @@ async def test_a_browser_session_cookie_is_worthless_after_logout(tmp_path: Path
         svc.runtime.clock.advance(days=8)  # type: ignore[attr-defined]
         assert (await client.post("/chat/upload", headers={"X-CSRF-Token": csrf_c})).status == 401
 
+
+# -- 8. Joining checked only the code; guesses were unlimited ---------------------------------
+
+
+async def test_joining_is_bound_to_the_invited_phone_and_guesses_are_limited(
+    tmp_path: Path,
+) -> None:
+    """The applicant could join their own case as the respondent from a second account (only
+    the code was checked), and /join and /link guesses were unlimited."""
+    import re
+
+    from services.mediators import create_link_code
+    from services.staff import create_staff
+    from tests.e2e.harness import RESPONDENT_PHONE, texts
+    from tests.e2e.test_intake import walk_intake
+
+    async with service(tmp_path) as svc:
+        applicant = svc.standin.user(7801, first_name="甲", phone="+8613800007801")
+        await walk_intake(applicant)
+        invite = applicant.messages[-2].text or ""
+        token = re.search(r"start=(inv_[\w-]+)", invite)
+        code = re.search(r"邀请码：([A-Z0-9]{4}-[A-Z0-9]{4})", invite)
+        assert token and code
+        # The applicant's second account, with its own phone: not the invited number.
+        second = svc.standin.user(7802, first_name="甲二", phone="+8613600007802")
+        await second.send_command("/start", token.group(1))
+        assert "分享您的手机号" in (await texts(second, 1))[0]
+        await second.press("📱 分享我的手机号")
+        assert "不一致" in (await texts(second, 1))[0]
+        await second.send_text(code.group(1))
+        assert "分享您的手机号" in (await texts(second, 1))[0]
+        await second.send_contact("+8613987654321", own=False)  # someone else's card
+        assert "分享您的手机号" in (await texts(second, 1))[0]
+        # Guessing codes from one account stops after ten wrong ones, the right one included.
+        guesser = svc.standin.user(7803, phone="+8613500007803")
+        for i in range(10):
+            await guesser.send_command("/join", f"ZZZZ-ZZ{i:02d}")
+            assert "无效" in (await texts(guesser, 1))[0]
+        await guesser.send_command("/join", code.group(1))
+        assert "尝试次数过多" in (await texts(guesser, 1))[0]
+        # The invited person joins.
+        respondent = svc.standin.user(7804, first_name="乙", phone=RESPONDENT_PHONE)
+        await respondent.send_command("/start", token.group(1))
+        await texts(respondent, 1)
+        await respondent.press("📱 分享我的手机号")
+        assert "您被邀请参加" in (await texts(respondent, 2))[-1]
+        await respondent.press("同意参加调解")
+        assert "被申请人】" in (await texts(respondent, 1))[0]
+
+        # /link: five wrong codes, then even the right one is refused for the hour.
+        error = await create_staff(
+            svc.runtime.db,
+            username="med_link",
+            password="correct horse battery",
+            role="mediator",
+            unit_code=svc.runtime.units.default.code,
+            display_name="调解员",
+            known_units=set(svc.runtime.units.by_code),
+        )
+        assert error is None
+        link = await create_link_code(svc.runtime.db, "med_link", svc.runtime.clock.now())
+        assert link is not None
+        staff_tg = svc.standin.user(7805)
+        for i in range(5):
+            await staff_tg.send_command("/link", f"QQQQ-QQ{i:02d}")
+            assert "无效" in (await texts(staff_tg, 1))[0]
+        await staff_tg.send_command("/link", link)
+        assert "次数过多" in (await texts(staff_tg, 1))[0]
+
