@@ -82,3 +82,25 @@ class WebSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class WebUpload(Base):
+    """A file the page uploaded (``/chat/upload``), until it is sent in a message.
+
+    Why: uploads had no quota and a file never sent stayed in the store for ever (issue 21).
+    The rows give the per-person quota (files waiting to be sent, bytes a day) and let the sweep
+    (web.chat.files.sweep) delete what was never attached to a message.
+    """
+
+    __tablename__ = "webchat_uploads"
+    __table_args__ = (
+        Index("ix_webchat_uploads_user_created", "user_id", "created_at"),
+        Index("ix_webchat_uploads_pending", "attached_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attached_at: Mapped[datetime | None] = mapped_column()

@@ -410,3 +410,53 @@ async def test_joining_is_bound_to_the_invited_phone_and_guesses_are_limited(
         await staff_tg.send_command("/link", link)
         assert "次数过多" in (await texts(staff_tg, 1))[0]
 
+
+# -- 10. /chat/upload had no quota; files never sent stayed for ever ------------------------
+
+
+async def test_uploads_have_a_quota_and_unsent_files_are_swept(tmp_path: Path) -> None:
+    import aiohttp
+    from aiohttp import FormData
+
+    from bot.standin.media import make_png
+    from web.chat.files import MAX_UNSENT, sweep
+
+    async with service(tmp_path) as svc, svc.client() as client:
+        csrf = await chat_login(client, svc.sms, "13800138010")
+        headers = {"X-CSRF-Token": csrf}
+
+        async def upload(i: int) -> Any:
+            form = FormData()
+            form.add_field("file", make_png(8, 8, (i, 0, 0)), filename="a.png")
+            resp = await client.post("/chat/upload", data=form, headers=headers)
+            return resp.status, await resp.json()
+
+        refs = []
+        for i in range(MAX_UNSENT):
+            status, body = await upload(i)
+            assert status == 200, body
+            refs.append(body["ref"])
+        status, body = await upload(99)
+        assert status == 429 and body["error"] == "err_quota"
+        # One is sent in a message: it no longer waits, so there is room for one more.
+        jar = client.session.cookie_jar.filter_cookies(client.make_url("/"))
+        cookie = {"Cookie": f"chat_session={jar['chat_session'].value}"}
+        async with aiohttp.ClientSession() as http:
+            ws = await http.ws_connect(client.make_url("/chat/ws"), headers=cookie)
+            await ws.send_json({"type": "hello", "last": 0})
+            msg = {"type": "file", "ref": refs[0], "kind": "photo", "name": "a.png"}
+            await ws.send_json({"type": "send", "cid": "f1", "msg": msg})
+            while (await ws.receive_json(timeout=10)).get("type") != "ack":
+                pass
+            await ws.close()
+        status, body = await upload(100)
+        assert status == 200, body
+        refs.append(body["ref"])
+        # An hour later the sweep deletes every file never sent, and only those.
+        files = svc.runtime.files
+        keys = [r.removeprefix("web:") for r in refs]
+        assert all([await files.exists(k) for k in keys])
+        svc.runtime.clock.advance(hours=2)  # type: ignore[attr-defined]
+        assert await sweep(svc.runtime.db, files, svc.runtime.clock.now()) == len(refs) - 1
+        assert [await files.exists(k) for k in keys] == [True] + [False] * (len(keys) - 1)
+        assert await sweep(svc.runtime.db, files, svc.runtime.clock.now()) == 0

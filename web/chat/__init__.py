@@ -386,10 +386,14 @@ def add_chat(app: web.Application, runtime: Runtime, gateway: SmsGateway | None 
             voice.register_fetcher("web", files.fetcher(runtime.files))
         await chat.channel.start()
         watcher = asyncio.create_task(chat.hub.watch(runtime.db), name="chat-mailbox-watch")
+        sweeper = asyncio.create_task(
+            files.run_sweeper(runtime.db, runtime.files, runtime.clock), name="chat-upload-sweep"
+        )
         yield
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
+        for task in (watcher, sweeper):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         for uid in list(chat.hub.connections):
             await chat.hub.disconnect(uid)
         await chat.channel.stop()
