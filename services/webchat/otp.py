@@ -3,10 +3,11 @@
 Why codes are hashed: a database copy must not let anyone log in as a party, so only a keyed
 HMAC of (phone index, code) is stored. Why limits live in the database: a restart or a second
 process must not reset them. Limits: a code lives ``CODE_TTL``; ``MAX_ATTEMPTS`` wrong tries
-burn it; at most ``PER_IP_HOUR`` codes per client address an hour (``TRUSTED_PROXIES``: the
-client's, not the proxy's); to one phone, ``RESEND_AFTER`` between the first two codes, doubling
-with each further code of the hour up to ``RESEND_MAX`` — a growing wait, not a cap, so nobody
-who knows a number can keep its owner from getting a code (issue 21).
+from one client address end that address's tries at it, ``MAX_ATTEMPTS_ALL`` from anywhere burn
+it; at most ``PER_IP_HOUR`` codes per client address an hour (``TRUSTED_PROXIES``: the client's,
+not the proxy's); to one phone, ``RESEND_AFTER`` between the first two codes, doubling with each
+further code of the hour up to ``RESEND_MAX`` — a growing wait, not a cap, so nobody who knows a
+number can keep its owner from getting a code (issue 21).
 
 Delivery is pluggable (:class:`SmsGateway`): ``SMS_GATEWAY=aliyun`` or ``tencent`` send it through
 the provider (services.webchat.sms); ``log`` writes it to the log and runs only with
@@ -29,6 +30,7 @@ from sqlalchemy import func, select
 from core import crypto
 from mediation.masking import mask_phone
 from mediation.validation import InvalidInput, normalise_phone
+from services.rate_limits import failures, record_failure
 from storage.db import Database
 from storage.models import User
 from storage.webchat_models import WebOtp
@@ -39,7 +41,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CODE_TTL = timedelta(minutes=5)
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 5  # wrong tries at one code from one client address
+MAX_ATTEMPTS_ALL = 20  # wrong tries at one code from anywhere: then it is burnt
 PER_IP_HOUR = 20
 RESEND_AFTER = timedelta(seconds=60)
 #: The wait between codes to one phone doubles with each code of the past hour, up to this.
@@ -193,8 +196,15 @@ class OtpService:
             return OtpResult("err_sms", retry_after=60)
         return OtpResult()
 
-    async def verify(self, raw_phone: str, code: str, now: datetime, language: str) -> OtpResult:
-        """Check the latest code for the phone; log in (find or create the user) if right."""
+    async def verify(
+        self, raw_phone: str, code: str, now: datetime, language: str, ip: str = "?"
+    ) -> OtpResult:
+        """Check the latest code for the phone; log in (find or create the user) if right.
+
+        Wrong tries count per code *and client address*: ``MAX_ATTEMPTS`` from one address end
+        that address's tries at this code, and ``MAX_ATTEMPTS_ALL`` from anywhere burn it. Five
+        wrong tries from anyone used to burn it, so whoever knew a number could keep its owner
+        from logging in (issue 21)."""
         try:
             phone = normalise_phone(raw_phone)
         except InvalidInput:
@@ -213,14 +223,17 @@ class OtpService:
             ).scalar_one_or_none()
             if row is None or row.used_at is not None:
                 return OtpResult("err_no_code")
-            if row.attempts >= MAX_ATTEMPTS:
+            mine = f"{row.id}:{self._ip_hash(ip)}"
+            mine_wrong = await failures(session, "otp.wrong", mine, now, CODE_TTL * 2)
+            if row.attempts >= MAX_ATTEMPTS_ALL or mine_wrong >= MAX_ATTEMPTS:
                 return OtpResult("err_too_many")
             if now >= row.expires_at:
                 return OtpResult("err_expired")
             if not hmac.compare_digest(row.code_hash, self._code_hash(phone_hash, code)):
                 row.attempts += 1
-                left = MAX_ATTEMPTS - row.attempts
-                return OtpResult("err_wrong" if left else "err_too_many", attempts_left=left)
+                await record_failure(session, "otp.wrong", mine, now)
+                left = min(MAX_ATTEMPTS - mine_wrong - 1, MAX_ATTEMPTS_ALL - row.attempts)
+                return OtpResult("err_wrong" if left > 0 else "err_too_many", attempts_left=left)
             row.used_at = now
             user = (
                 await session.execute(

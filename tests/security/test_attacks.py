@@ -285,6 +285,14 @@ async def test_login_codes_count_the_client_behind_the_proxy_and_never_lock_a_ph
                 svc.runtime.clock.advance(seconds=30)  # type: ignore[attr-defined]
             sent += 1
         assert sent == 12
+        # Five wrong codes from the guesser's address no longer burn the code for its owner.
+        for _ in range(6):
+            resp = await client.post(
+                "/chat/otp/verify",
+                json={"phone": victim, "code": "000000"},
+                headers={"X-CSRF-Token": csrf, "X-Forwarded-For": "203.0.113.66"},
+            )
+            assert resp.status in (400, 429)
         resp = await client.post(
             "/chat/otp/verify",
             json={"phone": victim, "code": svc.sms.sent[victim]},

@@ -255,7 +255,11 @@ async def otp_verify(request: web.Request) -> web.Response:
     if not chat.sessions.check_csrf(request):
         return _problem(chat, language, "err_csrf", 403)
     result = await chat.otp.verify(
-        str(body.get("phone", "")), str(body.get("code", "")), chat.runtime.clock.now(), language
+        str(body.get("phone", "")),
+        str(body.get("code", "")),
+        chat.runtime.clock.now(),
+        language,
+        _client_ip(request),
     )
     if result.error or result.user_id is None:
         key = result.error or "err_generic"
