@@ -4,6 +4,7 @@ a provider refusal is an error the person sees as "try again", never a code in t
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,7 +14,13 @@ import pytest
 from core.clock import FakeClock
 from core.config import Settings
 from services.webchat.otp import OtpService, make_gateway
-from services.webchat.sms import AliyunSms, SmsError, TencentSms
+from services.webchat.sms import (
+    AliyunSms,
+    SmsError,
+    TencentSms,
+    aliyun_signature,
+    tencent_authorization,
+)
 from storage.db import Database
 from tests.conftest import make_settings
 from tests.webchat.sms_standins import AliyunStandin, SmsStandin, TencentStandin
@@ -88,3 +95,45 @@ async def test_a_login_through_the_provider(standin: SmsStandin, tmp_path: Path)
         assert (await otp.request(PHONE, "10.0.0.1", clock.now(), "zh-CN")).error == "err_sms"
     finally:
         await db.dispose()
+
+
+def test_signatures_match_the_providers_own_sdks() -> None:
+    """Known answers computed with the providers' official libraries (alibabacloud-openapi-util
+    0.2.4 ``Client.get_rpcsignature``; tencentcloud-sdk-python-common 3.1.195
+    ``AbstractClient._get_tc3_signature``) for these exact inputs, so the stand-ins above are
+    not the only judge of the signing."""
+    params = {
+        "AccessKeyId": "testid",
+        "Action": "SendSms",
+        "Format": "JSON",
+        "PhoneNumbers": "13800138000",
+        "RegionId": "cn-hangzhou",
+        "SignName": "某某调解委员会",
+        "SignatureMethod": "HMAC-SHA1",
+        "SignatureNonce": "45e25e9b-0a6f-4070-8c85-2956eda1b466",
+        "SignatureVersion": "1.0",
+        "TemplateCode": "SMS_71390007",
+        "TemplateParam": '{"code":"204817"}',
+        "Timestamp": "2026-12-06T02:42:19Z",
+        "Version": "2017-05-25",
+    }
+    assert aliyun_signature(params, "testsecret") == "ck4pZwtnZsCIEVK90Hq6BFh5bKE="
+    payload = json.dumps(
+        {
+            "PhoneNumberSet": ["+8613800138000"],
+            "SmsSdkAppId": "1400000001",
+            "SignName": "某某调解委员会",
+            "TemplateId": "100001",
+            "TemplateParamSet": ["204817"],
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
+    header = tencent_authorization(
+        "AKIDtest", "the-secret-key", "sms.tencentcloudapi.com", payload, 1765000000
+    )
+    assert header == (
+        "TC3-HMAC-SHA256 Credential=AKIDtest/2025-12-06/sms/tc3_request, "
+        "SignedHeaders=content-type;host, "
+        "Signature=f4d767e6a4b379ed821d96fcd6aff418d2437d5fa007bfb3264091cca2a3fc11"
+    )
