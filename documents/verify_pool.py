@@ -116,21 +116,25 @@ class VerifyPool:
         self.max_waiting = max_waiting
         self._executor: ProcessPoolExecutor | None = None
         self._slots = asyncio.Semaphore(workers)
+        self._starting = asyncio.Lock()
         self._waiting = 0
 
     async def _live(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            executor = ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init,
-                initargs=(os.getpid(),),
-            )
-            # The first submit starts the processes, synchronously: do it (and wait for the
-            # workers to be ready) on a thread, not on the event loop.
-            await asyncio.to_thread(lambda: executor.submit(_ready).result())
-            self._executor = executor
-        return self._executor
+        async with self._starting:
+            return self._executor or await self._start()
+
+    async def _start(self) -> ProcessPoolExecutor:
+        executor = ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init,
+            initargs=(os.getpid(),),
+        )
+        # The first submit starts the processes, synchronously: do it (and wait for the
+        # workers to be ready) on a thread, not on the event loop.
+        await asyncio.to_thread(lambda: executor.submit(_ready).result())
+        self._executor = executor
+        return executor
 
     def _kill(self) -> None:
         """End the workers (one stuck past its budget) and start afresh on the next check."""
