@@ -16,6 +16,8 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from core.netaddr import parse_networks
+
 T = TypeVar("T")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -24,8 +26,14 @@ DEFAULT_UNITS_FILE = PROJECT_ROOT / "config" / "units.toml"
 _TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _LANGS = ("zh-CN", "en")
-#: Login-code delivery of the browser chat (services.webchat.otp); "log" is for development.
-_SMS_GATEWAYS = ("log",)
+#: Login-code delivery of the browser chat (services.webchat.sms): a provider's API, "none"
+#: (no login by phone), or "log" (codes in the log: development only, with DEV_MODE=1).
+_SMS_GATEWAYS = ("none", "log", "aliyun", "tencent")
+_SMS_ENDPOINTS = {
+    "aliyun": "https://dysmsapi.aliyuncs.com",
+    "tencent": "https://sms.tencentcloudapi.com",
+}
+_SMS_REGIONS = {"aliyun": "cn-hangzhou", "tencent": "ap-guangzhou"}
 
 
 class ConfigError(ValueError):
@@ -69,7 +77,17 @@ class Settings:
     llm_base_url: str | None = None
     llm_api_key: str | None = None
     llm_model: str | None = None
-    sms_gateway: str = "log"
+    dev_mode: bool = False
+    #: Reverse proxies whose X-Forwarded-For / Forwarded name the client (core.netaddr).
+    trusted_proxies: tuple[str, ...] = ()
+    sms_gateway: str = "none"
+    sms_endpoint_url: str = ""
+    sms_access_key_id: str = ""
+    sms_access_key_secret: str = field(default="", repr=False)
+    sms_sign_name: str = ""
+    sms_template: str = ""
+    sms_app_id: str = ""
+    sms_region: str = ""
     asr_backend: str = "faster-whisper"
     asr_model_dir: Path | None = None
     asr_workers: int = 1
@@ -162,9 +180,13 @@ class Settings:
         llm_url = get("LLM_BASE_URL")
         if llm_url and not get("LLM_MODEL"):
             raise ConfigError("LLM_MODEL", "required when LLM_BASE_URL is set")
-        sms_gateway = (get("SMS_GATEWAY") or "log").lower()
-        if sms_gateway not in _SMS_GATEWAYS:
-            raise ConfigError("SMS_GATEWAY", f"must be one of {', '.join(_SMS_GATEWAYS)}")
+        dev_mode = _flag("DEV_MODE", get("DEV_MODE"), False)
+        proxies = get("TRUSTED_PROXIES") or ""
+        try:
+            networks = parse_networks(proxies)
+        except ValueError as exc:
+            raise ConfigError("TRUSTED_PROXIES", str(exc)) from None
+        sms = _sms_settings(get, dev_mode)
         file_store = (get("FILE_STORE") or "local").lower()
         if file_store not in ("local", "s3"):
             raise ConfigError("FILE_STORE", "must be local or s3")
@@ -228,7 +250,9 @@ class Settings:
             llm_base_url=_http_url("LLM_BASE_URL", llm_url).rstrip("/") if llm_url else None,
             llm_api_key=get("LLM_API_KEY"),
             llm_model=get("LLM_MODEL"),
-            sms_gateway=sms_gateway,
+            dev_mode=dev_mode,
+            trusted_proxies=tuple(str(n) for n in networks),
+            **sms,
             asr_backend=asr_backend,
             asr_model_dir=Path(asr_dir).expanduser().resolve() if asr_dir else None,
             asr_workers=_number("ASR_WORKERS", get("ASR_WORKERS"), 1, int, 1, 64),
@@ -245,6 +269,44 @@ class Settings:
             **s3,
             extra={k: v for k, v in env.items() if k.startswith("MEDIATION_")},
         )
+
+
+def _flag(name: str, value: str | None, default: bool) -> bool:
+    if value is None:
+        return default
+    if value not in ("0", "1"):
+        raise ConfigError(name, "must be 0 or 1")
+    return value == "1"
+
+
+def _sms_settings(get: Callable[[str], str | None], dev_mode: bool) -> dict[str, str]:
+    """SMS_GATEWAY and the provider's SMS_* settings (services.webchat.sms)."""
+    gateway = (get("SMS_GATEWAY") or ("log" if dev_mode else "none")).lower()
+    if gateway not in _SMS_GATEWAYS:
+        raise ConfigError("SMS_GATEWAY", f"must be one of {', '.join(_SMS_GATEWAYS)}")
+    if gateway == "log" and not dev_mode:
+        # The log gateway writes every login code to the log in clear (issue 21).
+        raise ConfigError("SMS_GATEWAY", "log writes login codes to the log: only with DEV_MODE=1")
+    out = {
+        "sms_gateway": gateway,
+        "sms_endpoint_url": "",
+        "sms_access_key_id": get("SMS_ACCESS_KEY_ID") or "",
+        "sms_access_key_secret": get("SMS_ACCESS_KEY_SECRET") or "",
+        "sms_sign_name": get("SMS_SIGN_NAME") or "",
+        "sms_template": get("SMS_TEMPLATE") or "",
+        "sms_app_id": get("SMS_APP_ID") or "",
+        "sms_region": get("SMS_REGION") or _SMS_REGIONS.get(gateway, ""),
+    }
+    if gateway in _SMS_ENDPOINTS:
+        endpoint = get("SMS_ENDPOINT_URL") or _SMS_ENDPOINTS[gateway]
+        out["sms_endpoint_url"] = _http_url("SMS_ENDPOINT_URL", endpoint).rstrip("/")
+        required = ["SMS_ACCESS_KEY_ID", "SMS_ACCESS_KEY_SECRET", "SMS_SIGN_NAME", "SMS_TEMPLATE"]
+        if gateway == "tencent":
+            required.append("SMS_APP_ID")
+        for name in required:
+            if not out[name.lower()]:
+                raise ConfigError(name, f"required when SMS_GATEWAY={gateway}")
+    return out
 
 
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")

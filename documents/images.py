@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import io
 import math
 import struct
 import unicodedata
@@ -29,6 +30,7 @@ __all__ = [
     "qr_png",
     "seal_data_uri",
     "seal_svg",
+    "signature_ink",
 ]
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -52,6 +54,38 @@ def png_data_uri(data: bytes) -> str:
     if not (0 < width <= _MAX_SIDE and 0 < height <= _MAX_SIDE):
         raise InvalidImageError(f"signature image of {width}x{height} pixels is out of bounds")
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+#: A drawn signature needs at least this many dark pixels, spread over at least this box: a
+#: blank (or 1×1) PNG was accepted as a signature (issue 21).
+MIN_INK_PIXELS = 60
+MIN_INK_BOX = (16, 6)
+
+
+def signature_ink(data: bytes) -> int:
+    """Dark pixels of a drawn signature on a white or transparent ground (0 if it is too small
+    to be one). Raises :class:`InvalidImageError` for a file that is not a sane PNG.
+
+    A signature pad is small (tens of KB); the pixel bound of :func:`png_data_uri` caps the cost.
+    """
+    png_data_uri(data)
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format != "PNG":
+                raise InvalidImageError("signature image is not a PNG")
+            rgba = image.convert("RGBA")
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise InvalidImageError(f"signature image does not decode: {exc}") from None
+    ground = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    grey = Image.alpha_composite(ground, rgba).convert("L")
+    ink = grey.point(lambda v: 255 if v < 160 else 0)
+    box = ink.getbbox()
+    if box is None or box[2] - box[0] < MIN_INK_BOX[0] or box[3] - box[1] < MIN_INK_BOX[1]:
+        return 0
+    count = ink.histogram()[255]
+    return count if count >= MIN_INK_PIXELS else 0
 
 
 @functools.lru_cache(maxsize=512)

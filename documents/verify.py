@@ -7,7 +7,8 @@
 * ``modified`` – a seal is present but the bytes no longer match it (any changed byte, an
   appended revision, or a file too damaged to read);
 * ``not_signed_by_us`` – a valid signature by a certificate that is not ours;
-* ``unsigned`` – no signature at all.
+* ``unsigned`` – no signature at all;
+* ``too_complex`` – not checked: over the object or time budget (documents.verify_pool).
 
 A QR code printed inside a PDF cannot contain that PDF's hash (the hash would change the PDF),
 so it carries ``<public_url>/verify/<doc_id>?k=<random key>``: the key makes document ids
@@ -54,6 +55,8 @@ class VerifyStatus(enum.StrEnum):
     MODIFIED = "modified"
     FOREIGN = "not_signed_by_us"
     UNSIGNED = "unsigned"
+    #: Over the object or time budget of documents.verify_pool (a hostile file; issue 21).
+    TOO_COMPLEX = "too_complex"
 
 
 @dataclass(frozen=True, slots=True)

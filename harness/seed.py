@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.config import Settings
 from harness.service import migrated_runtime
+from mediation.numbering import format_case_number, parse_case_number
+from services.cases import next_sequence
 from storage.models import Case, CaseMember, CaseParty, StaffAccount, User
 
 
@@ -18,7 +20,7 @@ async def add_room(
     respondent: User,
     mediator: StaffAccount | None,
     *,
-    number: str,
+    number: str | None = None,
     unit_code: str = "default",
     dispute_type: str = "neighbour",
     facts: str = "噪音",
@@ -27,9 +29,21 @@ async def add_room(
     names: tuple[str, str] = ("甲方", "乙方"),
 ) -> Case:
     """A case in mediation with its session open: applicant, respondent and (when given) the
-    mediator in the room."""
+    mediator in the room.
+
+    The number comes from the case counter, as a filed case's does (``number``, when given,
+    must be the one it hands out): seeded cases that bypassed it collided with the next case
+    filed through the intake (``uq_cases_number``; issue 21)."""
+    year, prefix = 2026, "示调"
+    if number is not None:
+        parsed = parse_case_number(number)
+        assert parsed is not None, number
+        year, prefix = parsed[0], parsed[1].removesuffix("字")
+    serial = await next_sequence(s, unit_code, year)
+    allocated = format_case_number(year, prefix, serial)
+    assert number in (None, allocated), f"the case counter gives {allocated}, not {number}"
     case = Case(
-        number=number,
+        number=allocated,
         unit_code=unit_code,
         dispute_type=dispute_type,
         status="mediating",
@@ -87,7 +101,6 @@ async def seed_rooms(
                 User(telegram_id=a),
                 User(telegram_id=r),
                 linked_mediator(f"mediator{first_id + i}", m),
-                number=f"（2026）示调字第{first_id + i + 1:04d}号",
             )
             ids.append((a, r, m))
     await runtime.db.dispose()

@@ -82,10 +82,26 @@ def invitation_token(applicant: SimUser) -> str:
     raise AssertionError("no invitation link was sent")
 
 
+#: The other side's number ``tests.e2e.test_intake.walk_intake`` types: its invitation is bound
+#: to it, so the invited person must be this phone's owner (create them with this ``phone``).
+RESPONDENT_PHONE = "+8613987654321"
+
+
+async def join_invited(user: SimUser, token: str) -> str:
+    """``/start <token>`` as the invited person: the invitation is bound to the number the
+    applicant gave, so they share their own contact first; returns the invitation's summary."""
+    await user.send_command("/start", token)
+    (ask,) = await texts(user, 1)
+    if "分享您的手机号" not in ask:
+        raise AssertionError(f"the invitation did not ask for the phone: {ask}")
+    await user.press("📱 分享我的手机号")
+    return (await texts(user, 2))[-1]
+
+
 async def respondent_joins(respondent: SimUser, token: str, applicant: SimUser) -> None:
-    """The respondent opens the invitation link and agrees; the applicant is told."""
-    await respondent.send_command("/start", token)
-    await wait_text(respondent, "邀请")
+    """The respondent opens the invitation link, proves the invited phone and agrees; the
+    applicant is told."""
+    await join_invited(respondent, token)
     await respondent.press("同意参加调解")
     await wait_text(respondent, "被申请人】")
     await wait_text(applicant, "被申请人已加入调解")

@@ -48,9 +48,12 @@ def mask_address(address: str | None, keep: int = 6) -> str:
 
 #: Phone and ID numbers as people type them, in groups: ``138 1234 5678``, ``138-1234-5678``,
 #: ``+86 138 1234 5678``, ``110105 19491231 0021``.
+#: Also dots (``138.1234.5678``) and any single separator between digits
+#: (``1 3 8 1 2 3 4 5 6 7 8``): issue 21 found such spellings reaching staff whole.
 _GROUPED = re.compile(
-    r"(?<![\d+])(?:\+?86[ -]?)?1\d{2}[ -]\d{4}[ -]\d{4}(?!\d)"
-    r"|(?<!\d)\d{6}[ -]\d{8}[ -]\d{3}[\dXx](?!\d)"
+    r"(?<![\d+])(?:\+?86[ .-]?)?1\d{2}[ .-]\d{4}[ .-]\d{4}(?!\d)"
+    r"|(?<!\d)\d{6}[ .-]\d{8}[ .-]\d{3}[\dXx](?!\d)"
+    r"|(?<![\d+])\+?\d(?:[ .-]?\d){10,}(?![\d])"
 )
 
 

@@ -29,6 +29,9 @@ class Action(StrEnum):
     VIEW_NAMES = "view_names"  # parties' names in full (others see 张*)
     EXPORT = "export"
     REVEAL_PII = "reveal_pii"  # full phone, ID number, address — one field per logged request
+    #: A case's generated documents (申请书, 协议书…): full names, addresses and ID numbers in
+    #: them, so only roles that see those (a lawyer: assigned cases only; issue 21).
+    DOWNLOAD_DOCUMENTS = "download_documents"
     ASSIGN = "assign"
     SET_RISK = "set_risk"
     ESCALATE = "escalate"
@@ -52,6 +55,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.VIEW_NAMES,
             A.EXPORT,
             A.REVEAL_PII,
+            A.DOWNLOAD_DOCUMENTS,
             A.ASSIGN,
             A.SET_RISK,
             A.ESCALATE,
@@ -69,14 +73,18 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.VIEW_NAMES,
             A.EXPORT,
             A.REVEAL_PII,
+            A.DOWNLOAD_DOCUMENTS,
             A.SET_RISK,
             A.ESCALATE,
             A.ADD_NOTE,
             A.VIEW_ALERTS,
         }
     ),
-    # Volunteer lawyers advise on the case; contact details stay masked.
-    Role.LAWYER: frozenset({A.VIEW_LEDGER, A.VIEW_CASE, A.VIEW_NAMES, A.ADD_NOTE}),
+    # Volunteer lawyers advise on the cases they are assigned to (and see no others: see
+    # services.console.context); contact details stay masked.
+    Role.LAWYER: frozenset(
+        {A.VIEW_LEDGER, A.VIEW_CASE, A.VIEW_NAMES, A.ADD_NOTE, A.DOWNLOAD_DOCUMENTS}
+    ),
     # Supervisors and statisticians: numbers and the masked ledger only.
     Role.VIEWER: frozenset({A.VIEW_DASHBOARD, A.VIEW_LEDGER, A.VIEW_CASE}),
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +25,7 @@ from services.delivery import staff_address
 from services.inbound import Command
 from services.legal_hints import suggest_law
 from services.outgoing import QrCode
+from services.rate_limits import failures, record_failure
 from services.routing import ActionRoute, Audience, CommandRoute
 from services.slots import STAFF_ID
 from services.turn import Turn
@@ -41,6 +43,8 @@ POSTER_UNIT = text_slot("unit")
 
 #: How long case files are kept after closing, as told to parties in the consent notice.
 RETENTION_YEARS = 5
+#: Wrong /link codes one Telegram account may send per hour.
+LINK_GUESSES = 5
 
 
 class CoreFlow:
@@ -183,8 +187,16 @@ class CoreFlow:
             )
         ]
         respondent = next(p for p in case.parties if p.side == "respondent")
+        # Bound to the respondent's number when the applicant gave one: joining then needs
+        # that phone, not only the code (issue 21).
         issued = await invites.issue(
-            session, case, respondent, created_by=f"user:{user.id}", now=now, ttl=turn.invite_ttl
+            session,
+            case,
+            respondent,
+            created_by=f"user:{user.id}",
+            now=now,
+            ttl=turn.invite_ttl,
+            phone=respondent.phone,
         )
         link = turn.deep_link(issued.token)
         replies += invites.invite_replies(issued, link)
@@ -313,12 +325,22 @@ class CoreFlow:
 
     async def _link(self, turn: Turn, cmd: Command) -> list[Reply]:
         """``/link CODE``: a staff member binds this Telegram account to their account."""
+        if turn.event.channel != "telegram":
+            # The code binds a *Telegram* account: typed in the browser chat it stored the
+            # browser user's id as ``telegram_id``, and the Telegram user with that number
+            # then acted as staff (issue 21). The code stays unused.
+            return [reply("staff.link_telegram_only")]
         if not cmd.args:
             return [reply("staff.link_usage")]
+        key = turn.event.user_id
+        window = timedelta(hours=1)
+        if await failures(turn.session, "link.tg", key, turn.now, window) >= LINK_GUESSES:
+            return [reply("staff.link_too_many")]  # guesses were unlimited (issue 21)
         result = await mediators.link(
             turn.session, "".join(cmd.args), int(turn.event.user_id), turn.now
         )
         if isinstance(result, str):
+            await record_failure(turn.session, "link.tg", key, turn.now)
             return [reply(result)]
         turn.conv.language = result.language
         turn.put(STAFF_ID, result.id)

@@ -87,8 +87,13 @@ class Dispatcher:
             return None
         if draft.step is intake.Step.CONSENT and not draft.answers:
             return await self._join(turn, typed, draft)
+        # Counted like any join attempt, or the intake's answer would tell a guesser for free
+        # whether a code exists (issue 21).
+        if await party_flow.join_guesses_spent(turn, user_id):
+            return None
         invitation = await invites.find(turn.session, typed)
         if invitation is None:
+            await party_flow.count_join_guess(turn, user_id)
             return None
         return [*await party_flow.start_join(turn, typed, user_id), *self.core.reprompt(draft)]
 

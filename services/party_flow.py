@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -18,6 +19,7 @@ from services import invites
 from services.chat_state import text_slot
 from services.inbound import Command
 from services.outgoing import TextDocument
+from services.rate_limits import failures, record_failure
 from services.room import Room, facts, record_lines, relay
 from services.routing import ActionRoute, Audience, AwaitedInput, CommandRoute, Who
 from services.slots import TARGET
@@ -143,10 +145,31 @@ async def switch_to(
     return [reply("room.switched", number=chosen.number)]
 
 
+#: Wrong invitation codes one account may try, and phone checks one invitation may fail, per
+#: ``GUESS_WINDOW`` (issue 21: guesses were unlimited).
+JOIN_GUESSES = 10
+PHONE_TRIES = 5
+GUESS_WINDOW = timedelta(hours=1)
+
+
+async def join_guesses_spent(turn: Turn, user_id: int) -> bool:
+    """This account tried ``JOIN_GUESSES`` wrong codes within the window."""
+    spent = await failures(turn.session, "join.user", str(user_id), turn.now, GUESS_WINDOW)
+    return spent >= JOIN_GUESSES
+
+
+async def count_join_guess(turn: Turn, user_id: int) -> None:
+    await record_failure(turn.session, "join.user", str(user_id), turn.now)
+
+
 async def start_join(turn: Turn, secret: str, user_id: int) -> list[Reply]:
+    if await join_guesses_spent(turn, user_id):
+        return [reply("invite.too_many_attempts")]
     invitation = await invites.find(turn.session, secret)
     problem = invites.problem(invitation, turn.now)
     if problem or invitation is None:
+        if invitation is None:
+            await count_join_guess(turn, user_id)
         return [reply(problem or "invite.invalid")]
     mine = await turn.session.execute(
         select(CaseMember.id).where(
@@ -215,7 +238,11 @@ async def message(turn: Turn, user_id: int) -> list[Reply]:
 
 
 async def verify_contact(turn: Turn, user_id: int, pending: dict[str, int | str]) -> list[Reply]:
-    """Mediator invitations by phone: the invitee's own shared contact must match."""
+    """Invitations bound to a phone (the mediator's, or the respondent's number the applicant
+    gave): the invitee's own phone must match — a shared own contact in Telegram, the verified
+    login phone in the browser. Before, an applicant's invitation checked only the code, and
+    the applicant could join their own case as the respondent from a second account (issue
+    21)."""
     payload = turn.event.payload
     if not isinstance(payload, intake.ContactInput) or not payload.is_own:
         return [Reply(Msg("invite.verify_phone"), ask_contact=True)]
@@ -224,11 +251,16 @@ async def verify_contact(turn: Turn, user_id: int, pending: dict[str, int | str]
     if problem or invitation is None:
         turn.set_state("join", None)
         return [reply(problem or "invite.invalid")]
+    code_key = str(invitation.id)
+    if await failures(turn.session, "join.code", code_key, turn.now, GUESS_WINDOW) >= PHONE_TRIES:
+        turn.set_state("join", None)
+        return [reply("invite.too_many_attempts")]
     try:
         phone = normalise_phone(payload.phone)
     except InvalidInput:
         phone = ""
     if crypto.blind_index(phone) != invitation.phone_hash:
+        await record_failure(turn.session, "join.code", code_key, turn.now)
         turn.set_state("join", None)
         return [
             Reply(

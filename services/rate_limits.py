@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import crypto
 from storage.base import table_of
@@ -69,3 +70,29 @@ class SharedRateLimiter:
                     delete(hits).where(hits.c.bucket == self.bucket, hits.c.at <= start)
                 )
         return 0.0
+
+
+async def failures(
+    session: AsyncSession, bucket: str, key: str, now: datetime, window: timedelta
+) -> int:
+    """Failures recorded for ``key`` in ``bucket`` within ``window``, in the caller's own
+    transaction (a conversation turn already holds the write transaction: a second one would
+    wait for it on SQLite)."""
+    hits = table_of(RateHit)
+    digest = crypto.blind_index(f"rate:{bucket}:{key}")
+    count = await session.execute(
+        select(func.count()).where(
+            hits.c.bucket == bucket, hits.c.key_hash == digest, hits.c.at > now - window
+        )
+    )
+    return int(count.scalar_one())
+
+
+async def record_failure(session: AsyncSession, bucket: str, key: str, now: datetime) -> None:
+    hits = table_of(RateHit)
+    digest = crypto.blind_index(f"rate:{bucket}:{key}")
+    await session.execute(insert(hits).values(bucket=bucket, key_hash=digest, at=now))
+    if random.random() < SWEEP_CHANCE:
+        await session.execute(
+            delete(hits).where(hits.c.bucket == bucket, hits.c.at <= now - timedelta(days=1))
+        )

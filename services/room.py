@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from i18n import translate
 from mediation.case_state import CaseStatus
+from mediation.masking import scrub_digits
 from mediation.permissions import CaseFacts
 from mediation.replies import Msg, Reply
 from mediation.room import (
@@ -137,6 +138,14 @@ def _relay_messages(
     ]
 
 
+def _scrubbed(message: OutgoingMessage) -> OutgoingMessage:
+    if isinstance(message, TextMessage):
+        return replace(message, text=scrub_digits(message.text))
+    if isinstance(message, RelayedFile) and message.caption is not None:
+        return replace(message, caption=scrub_digits(message.caption))
+    return message
+
+
 async def relay(
     session: AsyncSession,
     room: Room,
@@ -185,7 +194,12 @@ async def relay(
             )
             out.send_message(address, notice_message)
             continue
+        recipient = room.by_id(member_id)
         for message in _relay_messages(room, sender, content, address.language, record.id):
+            if recipient is not None and recipient.role == Role.LAWYER.value:
+                # Volunteer lawyers advise without the parties' contact data (issue 21: a
+                # phone typed in the room reached them whole).
+                message = _scrubbed(message)
             out.send_message(address, message)
     return decision
 

@@ -11,6 +11,8 @@ On PostgreSQL both paths share one pool; code that read-modify-writes a row must
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -52,10 +54,24 @@ def session_dialect(session: AsyncSession) -> str:
 
 
 def ensure_sqlite_dir(url: str) -> None:
-    """Create the directory of a SQLite database file (a fresh DATA_DIR is empty)."""
+    """Create the directory of a SQLite database file (a fresh DATA_DIR is empty), and the
+    file itself readable by its owner only.
+
+    SQLite creates a missing file with the process umask (0644 under the usual 022: anyone on
+    the machine could read the ledger; issue 21) and gives its ``-wal`` and ``-shm`` files the
+    database file's mode, so creating the file 0600 first covers all three. An existing file
+    (made by an older version) loses its group and other bits.
+    """
     path = _sqlite_path(url) if url.startswith("sqlite") else None
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            mode = name.stat().st_mode & 0o777
+            if mode & 0o077:
+                name.chmod(mode & 0o700)
 
 
 def _sqlite_path(url: str) -> Path | None:

@@ -65,3 +65,42 @@ class WebInbound(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     client_id: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebSession(Base):
+    """A browser-chat login (web.chat.session): the cookie holds a random token, this row its
+    SHA-256. Revoking the row (logout, "sign out everywhere") ends the session on every
+    replica at once; a copied cookie replayed afterwards is worthless (issue 21)."""
+
+    __tablename__ = "webchat_sessions"
+    __table_args__ = (Index("ix_webchat_sessions_user", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class WebUpload(Base):
+    """A file the page uploaded (``/chat/upload``), until it is sent in a message.
+
+    Why: uploads had no quota and a file never sent stayed in the store for ever (issue 21).
+    The rows give the per-person quota (files waiting to be sent, bytes a day) and let the sweep
+    (web.chat.files.sweep) delete what was never attached to a message.
+    """
+
+    __tablename__ = "webchat_uploads"
+    __table_args__ = (
+        Index("ix_webchat_uploads_user_created", "user_id", "created_at"),
+        Index("ix_webchat_uploads_pending", "attached_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attached_at: Mapped[datetime | None] = mapped_column()

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from core.clock import FakeClock
-from harness.steps import link_staff
+from harness.steps import RESPONDENT_PHONE, join_invited, link_staff
 from mediation.replies import Reply, reply
 from services import features
 from services.conversation import ConversationService
@@ -102,11 +102,14 @@ async def test_the_code_typed_at_the_consent_screen_joins(tmp_path: Path) -> Non
             invite_text = applicant.messages[-2].text or ""
             found = re.search(r"邀请码：([A-Z0-9]{4})-([A-Z0-9]{4})", invite_text)
             assert found
-            respondent = standin.user(7302, first_name="乙")
+            respondent = standin.user(7302, first_name="乙", phone=RESPONDENT_PHONE)
             await respondent.send_command("/start")
             await texts(respondent, 2)  # welcome and the consent question
             await respondent.send_text(f"{found.group(1).lower()} {found.group(2).lower()}")
-            (summary,) = await texts(respondent, 1)
+            # The invitation is bound to the number the applicant gave: prove it, then join.
+            assert "分享您的手机号" in (await texts(respondent, 1))[0]
+            await respondent.press("📱 分享我的手机号")
+            summary = (await texts(respondent, 2))[-1]
             assert "您被邀请参加" in summary
             await respondent.press("同意参加调解")
             (welcome,) = await texts(respondent, 1)
@@ -137,9 +140,8 @@ async def test_cancel_ends_a_waiting_input_outside_the_intake(tmp_path: Path) ->
             await walk_intake(applicant)
             token = re.search(r"start=(inv_[A-Za-z0-9_-]+)", applicant.messages[-2].text or "")
             assert token
-            respondent = standin.user(7322, first_name="乙")
-            await respondent.send_command("/start", token.group(1))
-            await texts(respondent, 1)
+            respondent = standin.user(7322, first_name="乙", phone=RESPONDENT_PHONE)
+            await join_invited(respondent, token.group(1))
             await respondent.press("不参加")
             assert "原因" in (await texts(respondent, 1))[0]
             await respondent.send_command("/cancel")

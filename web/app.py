@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hmac
 import importlib
-import json
 import logging
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+
+from core import jsonsafe
 
 if TYPE_CHECKING:
     from app.runtime import Runtime
@@ -21,6 +22,9 @@ log = logging.getLogger(__name__)
 
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
 MAX_UPDATE_BYTES = 1 << 20
+#: Telegram's update ids are positive and far below this; larger ones fit no database column
+#: (an ``update_id`` of 10**24 was an OverflowError, a 500).
+MAX_UPDATE_ID = (1 << 53) - 1
 
 
 async def health(request: web.Request) -> web.Response:
@@ -50,11 +54,13 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     if len(body) > MAX_UPDATE_BYTES:
         raise web.HTTPRequestEntityTooLarge(MAX_UPDATE_BYTES, len(body))
     try:
-        raw = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        raw = jsonsafe.loads(body)
+    except ValueError:
         raise web.HTTPBadRequest(text="body is not JSON") from None
     if not isinstance(raw, dict) or type(raw.get("update_id")) is not int:
         raise web.HTTPBadRequest(text="not a Telegram update")
+    if not 0 <= raw["update_id"] <= MAX_UPDATE_ID:
+        raise web.HTTPBadRequest(text="update_id out of range")
     await runtime.telegram.accept(raw, may_hold_nul=b"\\u0000" in body)
     return web.Response(text="ok")
 

@@ -14,13 +14,15 @@ and every response must carry the basic headers.
   callers; any other exception is logged (scrubbed by core.logs) and answered with a 500 page
   that says nothing about the internals.
 - Uploads to ``/verify/…`` (a PDF re-checked against the seal, which costs CPU) are limited per
-  client address and overall, counted in the database so that replicas share the limits
+  client address and per document once the link is known to be right (web.verify), counted in
+  the database so that replicas share the limits
   (:class:`services.rate_limits.SharedRateLimiter`), and must be a PDF by their first bytes
   (``%PDF-``), not by their name.
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 from collections.abc import Awaitable, Callable
@@ -30,6 +32,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from sqlalchemy.exc import DBAPIError
 
+from core import netaddr
 from i18n import normalise_language, translate
 from services.rate_limits import SharedRateLimiter
 
@@ -43,9 +46,11 @@ DEFAULT_CSP = (
     "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
-#: Uploads of copies to /verify: per client address, and for everyone together.
+#: Uploads of copies to /verify (counted once the id and key are right: web.verify): per
+#: client address, and per document. The CPU they cost is bounded by the verify pool's
+#: workers and queue (documents.verify_pool), not by a limit everyone shares.
 VERIFY_PER_ADDRESS = (10, 600.0)  # 10 per 10 minutes
-VERIFY_OVERALL = (120, 600.0)
+VERIFY_PER_DOCUMENT = (30, 600.0)
 PDF_MAGIC = b"%PDF-"
 PAGE = """<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8">
@@ -189,17 +194,34 @@ async def form_middleware(request: web.Request, handler: Handler) -> web.StreamR
     return await handler(request)
 
 
+def client_address(request: web.Request) -> str:
+    """The client's address as limits count it: the peer, or — when the peer is one of
+    ``TRUSTED_PROXIES`` — the address the proxies name (core.netaddr)."""
+    from web.app import RUNTIME
+
+    runtime = request.config_dict.get(RUNTIME)
+    proxies = runtime.settings.trusted_proxies if runtime is not None else ()
+    if not proxies:
+        return request.remote or "?"
+    return netaddr.client_address(
+        request.remote,
+        request.headers.get("Forwarded"),
+        request.headers.get("X-Forwarded-For"),
+        _networks(proxies),
+    )
+
+
+@functools.cache
+def _networks(proxies: tuple[str, ...]) -> tuple[netaddr.Network, ...]:
+    return netaddr.parse_networks(",".join(proxies))
+
+
 @web.middleware
 async def upload_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Limits and type check for the public upload of /verify (before any parsing)."""
+    """Type check for the public upload of /verify (before any parsing); its limits are
+    counted by web.verify once the document is known."""
     if request.method != "POST" or not request.path.startswith("/verify/"):
         return await handler(request)
-    per_address, overall = request.app[LIMITS]
-    wait = max(await per_address.retry_after(request.remote or "?"), await overall.retry_after("*"))
-    if wait > 0:
-        response = error_response(request, 429, "too_many", minutes=max(1, round(wait / 60)))
-        response.headers["Retry-After"] = str(max(1, int(wait)))
-        return response
     if not request.content_type.startswith("multipart/"):
         return error_response(request, 415, "unsupported_type")
     return await handler(request)
@@ -225,7 +247,7 @@ def setup(app: web.Application, runtime: Runtime) -> None:
     now = runtime.clock.now
     app[LIMITS] = (
         SharedRateLimiter(runtime.db, "verify.address", *VERIFY_PER_ADDRESS, now=now),
-        SharedRateLimiter(runtime.db, "verify.all", *VERIFY_OVERALL, now=now),
+        SharedRateLimiter(runtime.db, "verify.document", *VERIFY_PER_DOCUMENT, now=now),
     )
     app.middlewares.insert(0, form_middleware)
     app.middlewares.insert(0, upload_middleware)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import logging
 from datetime import timedelta
 from pathlib import Path
@@ -32,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import jsonsafe
 from documents.errors import InvalidImageError
 from i18n import normalise_language, translate
 from mediation.masking import mask_name
@@ -117,7 +117,7 @@ def _user(request: web.Request, runtime: Runtime, raw: str | None = None) -> Web
     return check_init_data(data, token, now=runtime.clock.now(), max_age=_max_age(runtime))
 
 
-def _browser_user(request: web.Request, runtime: Runtime) -> int | None:
+async def _browser_user(request: web.Request, runtime: Runtime) -> int | None:
     """The browser chat's logged-in user (a party without Telegram), when no ``initData``
     came: the same page, authenticated by the chat's session cookie (web.chat.session).
     A cookie-authenticated POST must come from our own origin (no cross-site signing)."""
@@ -128,7 +128,7 @@ def _browser_user(request: web.Request, runtime: Runtime) -> int | None:
         "Origin" not in request.headers or not chat.sessions.same_origin(request)
     ):
         return None
-    user_id: int | None = chat.sessions.user_id(request)
+    user_id: int | None = await chat.sessions.user_id(request)
     return user_id
 
 
@@ -178,7 +178,7 @@ async def info(request: web.Request) -> web.Response:
     language = "zh-CN"
     browser = None
     if not request.headers.get("X-Telegram-Init-Data"):
-        browser = _browser_user(request, runtime)
+        browser = await _browser_user(request, runtime)
     try:
         user = _user(request, runtime) if browser is None else None
     except InitDataError as exc:
@@ -207,6 +207,14 @@ async def info(request: web.Request) -> web.Response:
         except SignRefusedError as exc:
             state, message = exc.key.rsplit(".", 1)[1], translate(language, exc.msg)
     strings = {k: translate(language, f"agreements.web.{k}") for k in PAGE_STRINGS}
+    if signer is None:
+        # Not one of this version's signers: nothing about the case (its number, version
+        # and hash told a stranger which case a leaked link belongs to; issue 21).
+        return web.json_response(
+            {"ok": False, "error": state, "message": message, "strings": strings},
+            status=403,
+            headers=HEADERS,
+        )
     return web.json_response(
         {
             "ok": True,
@@ -266,13 +274,13 @@ async def submit(request: web.Request) -> web.Response:
     if body is None:
         return _error(413, "too_large", language)
     try:
-        data = json.loads(body)
+        data = jsonsafe.loads(body)
         if not isinstance(data, dict):
             raise ValueError
     except ValueError:
         return _error(400, "malformed", language)
     raw_init = request.headers.get("X-Telegram-Init-Data") or str(data.get("init_data", ""))
-    browser = _browser_user(request, runtime) if not raw_init else None
+    browser = await _browser_user(request, runtime) if not raw_init else None
     try:
         user = _user(request, runtime, raw_init) if browser is None else None
     except InitDataError as exc:

@@ -21,19 +21,21 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from sqlalchemy import select
 
-from documents.verify import verify_async
+from documents.verify_pool import VerifyBusy, VerifyPool
 from i18n import normalise_language, translate
 from mediation.masking import mask_name
 from mediation.replies import Msg
 from services.agreements.common import services_of
 from services.agreements.store import KIND_TITLES
 from storage.document_models import Document
-from web.security import is_pdf
+from web.security import LIMITS, error_response, is_pdf
 
 if TYPE_CHECKING:
     from app.runtime import Runtime
 
-MAX_UPLOAD = 20 * 1024 * 1024
+#: A sealed agreement is a few hundred KB; 5 MB leaves room (it was 20 MB: issue 21).
+MAX_UPLOAD = 5 * 1024 * 1024
+POOL: web.AppKey[VerifyPool] = web.AppKey("verify_pool", VerifyPool)
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
     "Referrer-Policy": "no-referrer",
@@ -157,7 +159,14 @@ async def check(request: web.Request) -> web.Response:
     runtime = _runtime(request)
     doc = await _find(request)
     if doc is None:
+        # Counted against nothing: junk POSTs to made-up ids used up the limit everyone
+        # shared, and a genuine upload got 429 (issue 21).
         return _render(language, f"<p>{_t(language, 'not_found')}</p>", 404)
+    wait = await _limited(request, doc)
+    if wait > 0:
+        response = error_response(request, 429, "too_many", minutes=max(1, round(wait / 60)))
+        response.headers["Retry-After"] = str(max(1, int(wait)))
+        return response
     try:
         pdf = await _upload(request)
     except (ValueError, AssertionError):
@@ -170,7 +179,14 @@ async def check(request: web.Request) -> web.Response:
         message = html.escape(translate(language, "security.unsupported_type"))
         return _render(language, f"<p>{message}</p>" + _form(language, request), 415)
     sealer = services_of(runtime.shared).sealer
-    result = await verify_async(pdf, trusted=[sealer.certificate_pem])
+    try:
+        # In a worker process, within a time and object budget (documents.verify_pool): a
+        # hostile PDF froze the whole service for 15 s on the event loop (issue 21).
+        result = await request.app[POOL].verify(pdf, trusted=[sealer.certificate_pem])
+    except VerifyBusy:
+        response = error_response(request, 503, "unavailable")
+        response.headers["Retry-After"] = "5"
+        return response
     same = hmac.compare_digest(result.sha256, doc.pdf_sha256 or "")
     if result.ok and same:
         verdict = f'<p class="result ok">{_t(language, "match")}</p>'
@@ -184,7 +200,26 @@ async def check(request: web.Request) -> web.Response:
     )
 
 
+async def _limited(request: web.Request, doc: Document) -> float:
+    """Seconds to wait before this upload may be checked (0: counted, go ahead): per client
+    address, and per document (so one link's holder cannot block the others')."""
+    from web.security import client_address
+
+    per_address, per_document = request.app[LIMITS]
+    wait = await per_address.retry_after(client_address(request))
+    if wait > 0:
+        return wait
+    return await per_document.retry_after(doc.public_id)
+
+
 def setup(app: web.Application, runtime: Runtime) -> None:
     """``web.app.WEB_MODULES`` entry point."""
+    pool = VerifyPool()
+    app[POOL] = pool
+
+    async def close(_: web.Application) -> None:
+        await pool.close()
+
+    app.on_cleanup.append(close)
     app.router.add_get("/verify/{doc_id}", show)
     app.router.add_post("/verify/{doc_id}", check)

@@ -49,9 +49,9 @@ async def seed(runtime, rooms: int) -> list[tuple[int, int]]:  # type: ignore[no
     return pairs
 
 
-def cookie_for(chat, user_id: int) -> str:  # type: ignore[no-untyped-def]
+async def cookie_for(chat, user_id: int) -> str:  # type: ignore[no-untyped-def]
     response = web.Response()
-    chat.sessions.login(response, user_id)
+    await chat.sessions.login(response, user_id)
     return response.cookies[COOKIE].value
 
 
@@ -71,8 +71,8 @@ async def room(
     n: int,
     out: list[float],  # type: ignore[no-untyped-def]
 ) -> None:
-    sender = await connect(http, base, cookie_for(chat, pair[0]))
-    receiver = await connect(http, base, cookie_for(chat, pair[1]))
+    sender = await connect(http, base, await cookie_for(chat, pair[0]))
+    receiver = await connect(http, base, await cookie_for(chat, pair[1]))
     for i in range(n):
         tag = f"m{pair[0]}-{i}"
         start = time.perf_counter()

@@ -10,6 +10,7 @@ mediator has signed the version is ready for the committee's seal, which the ren
 
 from __future__ import annotations
 
+import asyncio
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.config import Settings
-from documents.images import png_data_uri
+from documents.errors import InvalidImageError
+from documents.images import signature_ink
 from mediation.case_state import CaseStatus
 from mediation.replies import Msg
 from mediation.signing import SignatureRecord, SignerRole, SignMethod, effectiveness
@@ -151,7 +153,9 @@ async def sign(
         raise SignRefusedError("agreements.mediator_waits", missing=len(state.missing_parties))
     image_path = image_sha = None
     if png is not None:
-        png_data_uri(png)  # raises InvalidImageError for anything but a sane PNG
+        # Raises InvalidImageError for anything but a sane PNG with a drawing on it.
+        if not await asyncio.to_thread(signature_ink, png):
+            raise InvalidImageError("signature image is blank")
         image_sha = sha256_hex(png)
         image_path = await write_file(
             services.store,

@@ -1,11 +1,16 @@
 """Staff sign-in: passwords (Argon2), optional TOTP, rate limits, server-side sessions.
 
-Rate limits count failed attempts stored in ``console_login_attempts``: at most
-``USERNAME_LIMIT`` failures per username and ``IP_LIMIT`` per address within ``WINDOW``. The
-decision is taken inside the write transaction that records the attempt, with the account row
-locked (``FOR UPDATE``; SQLite serialises writers anyway), so parallel guesses cannot slip past
-the limit on PostgreSQL. While a username is locked even the right password is refused, and
-the hash is not checked at all, so the lock also caps the CPU an attacker can make us burn.
+Rate limits count failed attempts stored in ``console_login_attempts``, keyed by the client
+address (``TRUSTED_PROXIES`` decides whether a proxy's ``X-Forwarded-For`` names it): after
+``PAIR_LIMIT`` failures for one username *from one address*, or ``IP_LIMIT`` from one address
+for any usernames, within ``WINDOW``, that address waits before its next try — 30 s, doubling
+with each further failure, at most 15 minutes (backoff, OWASP ASVS 2.2.1). There is no lock of a
+username everywhere: five wrong passwords from anywhere locked the account for its owner too,
+so anyone who knew a name kept that person out (issue 21). The decision is taken inside the
+write transaction that records the attempt, with the account row locked (``FOR UPDATE``;
+SQLite serialises writers anyway), so parallel guesses cannot slip past it on PostgreSQL. While
+an address waits even the right password is refused from it, and the hash is not checked, so
+the backoff also caps the CPU an attacker can make us burn.
 
 Unknown usernames are checked against a dummy hash so that response time does not tell which
 usernames exist.
@@ -34,8 +39,10 @@ from storage.db import Database
 from storage.models import StaffAccount
 
 WINDOW = timedelta(minutes=15)
-USERNAME_LIMIT = 5
-IP_LIMIT = 20
+PAIR_LIMIT = 5  # failures for one username from one address before backoff
+IP_LIMIT = 20  # failures from one address, any usernames, before backoff
+BACKOFF_FIRST = timedelta(seconds=30)
+BACKOFF_MAX = timedelta(minutes=15)
 IDLE_TIMEOUT = timedelta(hours=4)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
 #: ``last_seen_at`` is written at most this often, so browsing is not a stream of writes.
@@ -63,46 +70,56 @@ class LoginResult:
     outcome: Outcome
     staff_id: int | None = None
     token: str | None = None
+    retry_after: float = 0.0
 
 
 def token_id(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def _failures(
-    session: AsyncSession, now: datetime, username: str, ip: str
-) -> tuple[int, int]:
-    """Failures in the window: for the username (since its last success) and for the address."""
+def backoff(failures: int, limit: int) -> timedelta:
+    """How long to wait after the last failure, once ``failures`` reached ``limit``."""
+    if failures < limit:
+        return timedelta(0)
+    return min(BACKOFF_MAX, BACKOFF_FIRST * (1 << min(failures - limit, 20)))
+
+
+async def _wait(session: AsyncSession, now: datetime, username: str, ip: str) -> float:
+    """Seconds this address must wait before trying ``username`` again (0: go ahead)."""
     since = now - WINDOW
     last_ok = (
         await session.execute(
             select(func.max(LoginAttempt.at)).where(
-                LoginAttempt.username == username, LoginAttempt.success.is_(True)
+                LoginAttempt.username == username,
+                LoginAttempt.ip == ip,
+                LoginAttempt.success.is_(True),
             )
         )
     ).scalar()
-    user_since = max(since, last_ok) if last_ok is not None else since
-    by_user = (
+    pair_since = max(since, last_ok) if last_ok is not None else since
+    pair, pair_last = (
         await session.execute(
-            select(func.count()).where(
+            select(func.count(), func.max(LoginAttempt.at)).where(
                 LoginAttempt.username == username,
+                LoginAttempt.ip == ip,
                 LoginAttempt.success.is_(False),
-                LoginAttempt.at > user_since,
+                LoginAttempt.at > pair_since,
             )
         )
-    ).scalar_one()
-    by_ip = (
+    ).one()
+    by_ip, ip_last = (
         await session.execute(
-            select(func.count()).where(
+            select(func.count(), func.max(LoginAttempt.at)).where(
                 LoginAttempt.ip == ip, LoginAttempt.success.is_(False), LoginAttempt.at > since
             )
         )
-    ).scalar_one()
-    return int(by_user), int(by_ip)
-
-
-def _locked(counts: tuple[int, int]) -> bool:
-    return counts[0] >= USERNAME_LIMIT or counts[1] >= IP_LIMIT
+    ).one()
+    wait = timedelta(0)
+    if pair_last is not None:
+        wait = max(wait, pair_last + backoff(int(pair), PAIR_LIMIT) - now)
+    if ip_last is not None:
+        wait = max(wait, ip_last + backoff(int(by_ip), IP_LIMIT) - now)
+    return max(0.0, wait.total_seconds())
 
 
 class AuthService:
@@ -116,11 +133,11 @@ class AuthService:
         username = username.strip()[:64]
         now = self.clock.now()
         async with self.db.read() as session:
-            locked_early = _locked(await _failures(session, now, username, ip))
+            wait_early = await _wait(session, now, username, ip)
             account = (
                 await session.execute(select(StaffAccount).where(StaffAccount.username == username))
             ).scalar_one_or_none()
-        if locked_early:
+        if wait_early > 0:
             async with self.db.write() as session:
                 audit.record(
                     session,
@@ -130,7 +147,7 @@ class AuthService:
                     ip=ip,
                     unit_code=account.unit_code if account else None,
                 )
-            return LoginResult(Outcome.LOCKED)
+            return LoginResult(Outcome.LOCKED, retry_after=wait_early)
         stored = account.password_hash if account is not None else _dummy_hash()
         password_ok = await asyncio.to_thread(check_password, stored, password)
         ok = password_ok and account is not None and account.active
@@ -140,11 +157,12 @@ class AuthService:
                     select(StaffAccount.id).where(StaffAccount.id == account.id).with_for_update()
                 )
             unit = account.unit_code if account else None
-            if _locked(await _failures(session, now, username, ip)):
+            wait = await _wait(session, now, username, ip)
+            if wait > 0:
                 audit.record(
                     session, at=now, action="login_locked", actor=username, ip=ip, unit_code=unit
                 )
-                return LoginResult(Outcome.LOCKED)
+                return LoginResult(Outcome.LOCKED, retry_after=wait)
             if not ok or account is None:
                 session.add(LoginAttempt(at=now, username=username, ip=ip, success=False))
                 audit.record(
@@ -181,7 +199,8 @@ class AuthService:
             if account is None or not account.active:
                 return LoginResult(Outcome.INVALID)
             username = account.username
-            if _locked(await _failures(session, now, username, ip)):
+            wait = await _wait(session, now, username, ip)
+            if wait > 0:
                 audit.record(
                     session,
                     at=now,
@@ -190,7 +209,7 @@ class AuthService:
                     ip=ip,
                     unit_code=account.unit_code,
                 )
-                return LoginResult(Outcome.LOCKED)
+                return LoginResult(Outcome.LOCKED, retry_after=wait)
             security = await session.get(StaffSecurity, staff_id)
             step = self._accept_totp(security, code, now)
             if security is None or step is None:

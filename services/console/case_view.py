@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediation import masking
 from mediation.case_state import TERMINAL, CaseEvent, CaseStatus, allowed_events
 from mediation.risk import escalation_target
-from mediation.staff_permissions import Action, related_units
+from mediation.staff_permissions import Action, Role, related_units
 from mediation.units import UnitDirectory
 from services.console.context import NotFound, StaffContext
 from services.console.documents import DocumentItem, DocumentStore
@@ -90,7 +90,25 @@ async def load_case(
     case = (await session.execute(query)).scalar_one_or_none()
     if case is None or not staff.sees(case.unit_code):
         raise NotFound()
+    if (
+        staff.role is Role.LAWYER
+        and not (
+            await session.execute(assigned_cases(staff).where(CaseMember.case_id == case.id))
+        ).first()
+    ):
+        # A volunteer lawyer sees the cases they were assigned to, not the unit's others
+        # (issue 21: a lawyer read every case of the unit).
+        raise NotFound()
     return case
+
+
+def assigned_cases(staff: StaffContext) -> Select[int]:
+    """Ids of the cases a lawyer is assigned to (a lawyer member of the room, not removed)."""
+    return select(CaseMember.case_id).where(
+        CaseMember.staff_id == staff.id,
+        CaseMember.role == Role.LAWYER.value,
+        CaseMember.status != "removed",
+    )
 
 
 class CaseViewService:

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import crypto
 from mediation.numbering import format_case_number, parse_case_number
-from mediation.staff_permissions import Action, subtree
+from mediation.staff_permissions import Action, Role, subtree
 from mediation.units import UnitDirectory
 from mediation.validation import InvalidInput, normalise_phone
 from services.console.context import StaffContext
@@ -144,6 +144,10 @@ class LedgerService:
         scope = self.unit_scope(staff, q.unit)
         if scope is not None:
             conds.append(Case.unit_code.in_(sorted(scope)) if scope else Case.id < 0)
+        if staff.role is Role.LAWYER:
+            from services.console.case_view import assigned_cases
+
+            conds.append(Case.id.in_(assigned_cases(staff)))
         if q.statuses:
             conds.append(Case.status.in_(q.statuses))
         if q.dispute_types:

@@ -32,7 +32,7 @@ from mediation.risk import RiskAssessment, RiskLevel, RiskRule
 from mediation.staff_permissions import PERMISSIONS, Action
 from mediation.units import UnitDirectory
 from services.console import audit
-from services.console.context import NotFound, StaffContext
+from services.console.context import Forbidden, NotFound, StaffContext
 from storage.console_models import Alert, CaseRiskAssessment, RiskRuleRow
 from storage.db import Database, insert_for, session_dialect
 from storage.models import Case, CaseEvent, StaffAccount
@@ -141,8 +141,15 @@ class RiskService:
     async def save_rule(
         self, staff: StaffContext, rule_id: int | None, rule: RiskRule, ip: str
     ) -> list[str]:
-        """Create (``rule_id`` None) or update a rule; the problems as catalog-key suffixes."""
+        """Create (``rule_id`` None) or update a rule; the problems as catalog-key suffixes.
+
+        Rules are assessed on every unit's cases, so only an admin of a top unit (one that
+        sees every unit below it) changes them: a committee's admin disabled the city's
+        self-harm rule (issue 21).
+        """
         staff.require(Action.MANAGE_RULES)
+        if not staff.is_root:
+            raise Forbidden(Action.MANAGE_RULES.value)
         now = self.clock.now()
         async with self.db.write() as session:
             if rule_id is None:

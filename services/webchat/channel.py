@@ -34,7 +34,7 @@ from storage.base import table_of, utcnow
 from storage.db import Database, insert_for
 from storage.leader import Leadership
 from storage.models import InboxUpdate, OutboxMessage, User
-from storage.webchat_models import WebInbound, WebMailboxMessage
+from storage.webchat_models import WebInbound, WebMailboxMessage, WebUpload
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +181,18 @@ class WebChannel:
             ).scalar_one_or_none()
             if new_id is None:
                 return False
+            ref = msg.get("ref")
+            if msg.get("type") == "file" and isinstance(ref, str) and ref.startswith("web:"):
+                # Sent in a message: kept, and no longer counted as waiting (web.chat.files).
+                await session.execute(
+                    update(WebUpload)
+                    .where(
+                        WebUpload.user_id == user_id,
+                        WebUpload.key == ref.removeprefix("web:")[:300],
+                        WebUpload.attached_at.is_(None),
+                    )
+                    .values(attached_at=now)
+                )
             await session.execute(
                 insert(inbox_table).values(
                     source=CHANNEL,

@@ -3,11 +3,16 @@
 Why codes are hashed: a database copy must not let anyone log in as a party, so only a keyed
 HMAC of (phone index, code) is stored. Why limits live in the database: a restart or a second
 process must not reset them. Limits: a code lives ``CODE_TTL``; ``MAX_ATTEMPTS`` wrong tries
-burn it; at most ``PER_PHONE_HOUR`` codes per phone and ``PER_IP_HOUR`` per client address an
-hour, and ``RESEND_AFTER`` between two codes to the same phone.
+from one client address end that address's tries at it, ``MAX_ATTEMPTS_ALL`` from anywhere burn
+it; at most ``PER_IP_HOUR`` codes per client address an hour (``TRUSTED_PROXIES``: the client's,
+not the proxy's); to one phone, ``RESEND_AFTER`` between the first two codes, doubling with each
+further code of the hour up to ``RESEND_MAX`` — a growing wait, not a cap, so nobody who knows a
+number can keep its owner from getting a code (issue 21).
 
-Delivery is pluggable (:class:`SmsGateway`): ``SMS_GATEWAY=log`` (the default) writes the code
-to the log for development; a real deployment adds an adapter for its SMS provider.
+Delivery is pluggable (:class:`SmsGateway`): ``SMS_GATEWAY=aliyun`` or ``tencent`` send it through
+the provider (services.webchat.sms); ``log`` writes it to the log and runs only with
+``DEV_MODE=1`` (a code in a production log is a login for whoever reads it; issue 21);
+``none`` (the default without DEV_MODE) offers no login by phone.
 """
 
 from __future__ import annotations
@@ -18,24 +23,39 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import func, select
 
 from core import crypto
 from mediation.masking import mask_phone
 from mediation.validation import InvalidInput, normalise_phone
+from services.rate_limits import failures, record_failure
 from storage.db import Database
 from storage.models import User
 from storage.webchat_models import WebOtp
 
+if TYPE_CHECKING:
+    from core.config import Settings
+
 log = logging.getLogger(__name__)
 
 CODE_TTL = timedelta(minutes=5)
-MAX_ATTEMPTS = 5
-PER_PHONE_HOUR = 5
+MAX_ATTEMPTS = 5  # wrong tries at one code from one client address
+MAX_ATTEMPTS_ALL = 20  # wrong tries at one code from anywhere: then it is burnt
 PER_IP_HOUR = 20
 RESEND_AFTER = timedelta(seconds=60)
+#: The wait between codes to one phone doubles with each code of the past hour, up to this.
+RESEND_MAX = timedelta(minutes=15)
+
+
+def resend_gap(sent_last_hour: int) -> timedelta:
+    """How long after the previous code the next one may go to the same phone."""
+    if sent_last_hour <= 0:
+        return timedelta(0)
+    return min(RESEND_MAX, RESEND_AFTER * (1 << min(sent_last_hour - 1, 20)))
+
+
 CODE_DIGITS = 6
 
 
@@ -62,14 +82,46 @@ class MemorySmsGateway:
         self.sent[phone] = code
 
 
-GATEWAYS = {"log": LogSmsGateway}
+class NoSmsGateway:
+    """``SMS_GATEWAY=none``: no provider configured, so no code can be sent."""
+
+    async def send(self, phone: str, code: str, language: str) -> None:
+        from services.webchat.sms import SmsError
+
+        raise SmsError("no SMS gateway configured")
 
 
-def make_gateway(name: str) -> SmsGateway:
-    try:
-        return GATEWAYS[name]()
-    except KeyError:
-        raise ValueError(f"unknown SMS gateway {name!r}") from None
+def make_gateway(settings: Settings) -> SmsGateway:
+    """The gateway ``SMS_GATEWAY`` names (core.config checked the settings it needs)."""
+    from services.webchat.sms import AliyunSms, TencentSms
+
+    s = settings
+    if s.sms_gateway == "log":
+        if not s.dev_mode:
+            raise ValueError("SMS_GATEWAY=log runs only with DEV_MODE=1")
+        return LogSmsGateway()
+    if s.sms_gateway == "aliyun":
+        return AliyunSms(
+            s.sms_endpoint_url,
+            s.sms_access_key_id,
+            s.sms_access_key_secret,
+            s.sms_sign_name,
+            s.sms_template,
+            s.sms_region,
+        )
+    if s.sms_gateway == "tencent":
+        return TencentSms(
+            s.sms_endpoint_url,
+            s.sms_access_key_id,
+            s.sms_access_key_secret,
+            s.sms_app_id,
+            s.sms_sign_name,
+            s.sms_template,
+            s.sms_region,
+        )
+    if s.sms_gateway == "none":
+        return NoSmsGateway()
+    raise ValueError(f"unknown SMS gateway {s.sms_gateway!r}")
 
 
 @dataclass(frozen=True)
@@ -104,21 +156,19 @@ class OtpService:
         hour_ago = now - timedelta(hours=1)
         code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
         async with self.db.write() as session:
-            last = (
+            per_phone, last = (
                 await session.execute(
-                    select(func.max(WebOtp.created_at)).where(WebOtp.phone_hash == phone_hash)
+                    select(func.count(), func.max(WebOtp.created_at)).where(
+                        WebOtp.phone_hash == phone_hash, WebOtp.created_at > hour_ago
+                    )
                 )
-            ).scalar_one()
-            if last is not None and now - last < RESEND_AFTER:
-                wait = int((RESEND_AFTER - (now - last)).total_seconds()) + 1
+            ).one()
+            # Per phone, a growing wait instead of a cap: anyone who knows the number could
+            # use up a fixed hourly cap and keep its owner out (issue 21).
+            gap = resend_gap(int(per_phone))
+            if last is not None and now - last < gap:
+                wait = int((gap - (now - last)).total_seconds()) + 1
                 return OtpResult("err_wait", retry_after=wait)
-            per_phone = (
-                await session.execute(
-                    select(func.count())
-                    .select_from(WebOtp)
-                    .where(WebOtp.phone_hash == phone_hash, WebOtp.created_at > hour_ago)
-                )
-            ).scalar_one()
             per_ip = (
                 await session.execute(
                     select(func.count())
@@ -126,7 +176,7 @@ class OtpService:
                     .where(WebOtp.ip_hash == ip_hash, WebOtp.created_at > hour_ago)
                 )
             ).scalar_one()
-            if per_phone >= PER_PHONE_HOUR or per_ip >= PER_IP_HOUR:
+            if per_ip >= PER_IP_HOUR:
                 log.warning("login codes rate-limited for %s", mask_phone(phone))
                 return OtpResult("err_rate", retry_after=3600)
             session.add(
@@ -138,11 +188,23 @@ class OtpService:
                     expires_at=now + CODE_TTL,
                 )
             )
-        await self.gateway.send(phone, code, language)
+        from services.webchat.sms import SmsError
+
+        try:
+            await self.gateway.send(phone, code, language)
+        except SmsError:
+            return OtpResult("err_sms", retry_after=60)
         return OtpResult()
 
-    async def verify(self, raw_phone: str, code: str, now: datetime, language: str) -> OtpResult:
-        """Check the latest code for the phone; log in (find or create the user) if right."""
+    async def verify(
+        self, raw_phone: str, code: str, now: datetime, language: str, ip: str = "?"
+    ) -> OtpResult:
+        """Check the latest code for the phone; log in (find or create the user) if right.
+
+        Wrong tries count per code *and client address*: ``MAX_ATTEMPTS`` from one address end
+        that address's tries at this code, and ``MAX_ATTEMPTS_ALL`` from anywhere burn it. Five
+        wrong tries from anyone used to burn it, so whoever knew a number could keep its owner
+        from logging in (issue 21)."""
         try:
             phone = normalise_phone(raw_phone)
         except InvalidInput:
@@ -161,14 +223,17 @@ class OtpService:
             ).scalar_one_or_none()
             if row is None or row.used_at is not None:
                 return OtpResult("err_no_code")
-            if row.attempts >= MAX_ATTEMPTS:
+            mine = f"{row.id}:{self._ip_hash(ip)}"
+            mine_wrong = await failures(session, "otp.wrong", mine, now, CODE_TTL * 2)
+            if row.attempts >= MAX_ATTEMPTS_ALL or mine_wrong >= MAX_ATTEMPTS:
                 return OtpResult("err_too_many")
             if now >= row.expires_at:
                 return OtpResult("err_expired")
             if not hmac.compare_digest(row.code_hash, self._code_hash(phone_hash, code)):
                 row.attempts += 1
-                left = MAX_ATTEMPTS - row.attempts
-                return OtpResult("err_wrong" if left else "err_too_many", attempts_left=left)
+                await record_failure(session, "otp.wrong", mine, now)
+                left = min(MAX_ATTEMPTS - mine_wrong - 1, MAX_ATTEMPTS_ALL - row.attempts)
+                return OtpResult("err_wrong" if left > 0 else "err_too_many", attempts_left=left)
             row.used_at = now
             user = (
                 await session.execute(

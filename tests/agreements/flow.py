@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from app.runtime import Runtime
-from harness.steps import mediator_takes_case, open_session
+from harness.steps import RESPONDENT_PHONE, mediator_takes_case, open_session
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from tests.agreements.harness import wait_text
@@ -24,7 +24,7 @@ async def open_room(
     opens the session, and both parties speak."""
     applicant = standin.user(base + 1, first_name="甲", phone=f"+86138000{base + 1:05d}")
     await walk_intake(applicant)
-    respondent = standin.user(base + 2, first_name="乙")
+    respondent = standin.user(base + 2, first_name="乙", phone=RESPONDENT_PHONE)
     mediator = await mediator_takes_case(
         runtime, standin, applicant, respondent, number=NUMBER, mediator=(f"med{base}", base + 100)
     )

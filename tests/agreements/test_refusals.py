@@ -5,6 +5,7 @@ records the failure and the routes left (人民调解法 第二十六条)."""
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from documents.pool import RenderPool
 from documents.seal import Sealer
 from services.agreements.initdata import sign_init_data
 from standin import StandinBotAPI
+from standin.media import make_png
 from storage.document_models import DocumentSignature
 from tests.agreements.flow import draft_first_version, open_room
 from tests.agreements.harness import TOKEN, agreement_service, sign_link, wait_file, wait_text
@@ -65,6 +67,32 @@ async def test_decline_wrong_signers_and_a_failed_mediation(
             ) as response:
                 assert response.status == 403
                 assert (await response.json())["error"] == "not_a_signer"
+            # Issue 21: the page's info call tells a stranger nothing about the case either.
+            async with http.get(
+                f"{base}/webapp/sign/info",
+                params={"d": doc_id, "v": sha},
+                headers={"X-Telegram-Init-Data": stranger},
+            ) as response:
+                leaked = await response.text()
+                assert response.status == 403, leaked
+                body = await response.json()
+                assert sha not in leaked and not {"number", "version", "sha256"} & set(body)
+
+            # Issue 21: a blank image (a 1×1 PNG, or an empty pad) is not a drawn signature.
+            blanks = (make_png(1, 1, (255, 255, 255)), make_png(600, 200, (255, 255, 255)))
+            for i, blank in enumerate(blanks):
+                party = sign_init_data(
+                    TOKEN,
+                    {"id": applicant.user_id, "first_name": "x"},
+                    auth_date=int(START.timestamp()) - i,
+                )
+                async with http.post(
+                    f"{base}/webapp/sign",
+                    json={"doc": doc_id, "sha": sha, "png": base64.b64encode(blank).decode()},
+                    headers={"X-Telegram-Init-Data": party},
+                ) as response:
+                    assert response.status == 400, await response.text()
+                    assert (await response.json())["error"] == "bad_image"
 
             # A party declines with a reason; the others and the mediator are told.
             await respondent.press("✖️ 拒绝签署", prompts[respondent.user_id])

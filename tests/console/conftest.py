@@ -279,6 +279,19 @@ async def login(client: TestClient[Any, Any], username: str, password: str = PAS
     return await csrf_of(client, "/staff/account")
 
 
+async def assign_lawyer(world: World, case_id: int, lawyer: str = "lawyer_c1") -> None:
+    """Assign a lawyer to a case through the console, as an admin does (lawyers see only the
+    cases they are assigned to)."""
+    async with TestClient(TestServer(console_app(world))) as admin:
+        token = await login(admin, "admin_city")
+        resp = await admin.post(
+            f"/staff/cases/{case_id}/assign-lawyer",
+            data={"_csrf": token, "lawyer": str(world.staff[lawyer])},
+            allow_redirects=False,
+        )
+        assert resp.status == 303, await resp.text()
+
+
 async def case_by_number(db: Database, case_id: int) -> Case:
     async with db.read() as session:
         case = await session.get(Case, case_id)

@@ -131,7 +131,14 @@ EXPECTED = {
         Action.ASSIGN,
         Action.CHANGE_STATUS,
     },
-    Role.LAWYER: {Action.VIEW_LEDGER, Action.VIEW_CASE, Action.VIEW_NAMES, Action.ADD_NOTE},
+    # Lawyers: assigned cases only (services.console.case_view.load_case); issue 21.
+    Role.LAWYER: {
+        Action.VIEW_LEDGER,
+        Action.VIEW_CASE,
+        Action.VIEW_NAMES,
+        Action.ADD_NOTE,
+        Action.DOWNLOAD_DOCUMENTS,
+    },
     Role.VIEWER: {Action.VIEW_DASHBOARD, Action.VIEW_LEDGER, Action.VIEW_CASE},
 }
 

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from app.runtime import Runtime
-from harness.steps import link_staff
+from harness.steps import RESPONDENT_PHONE, join_invited, link_staff
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from tests.e2e.harness import running_service, texts
@@ -44,10 +44,9 @@ async def test_mediation_room_end_to_end(tmp_path: Path) -> None:
 
             # The respondent opens the deep link and agrees.
             respondent = standin.user(
-                7002, first_name="乙真名", username="respondent_handle", phone="+8613900007002"
+                7002, first_name="乙真名", username="respondent_handle", phone=RESPONDENT_PHONE
             )
-            await respondent.send_command("/start", token.group(1))
-            (summary,) = await texts(respondent, 1)
+            summary = await join_invited(respondent, token.group(1))
             assert "您被邀请参加" in summary and "张*" in summary and "支付拖欠的工资" in summary
             await respondent.press("同意参加调解")
             (welcome,) = await texts(respondent, 1)
@@ -159,9 +158,11 @@ async def test_decline_closes_the_case_and_lists_other_routes(tmp_path: Path) ->
                 r"邀请码：([A-Z0-9]{4}-[A-Z0-9]{4})", applicant.messages[-2].text or ""
             )
             assert code
-            respondent = standin.user(8002)
+            respondent = standin.user(8002, phone=RESPONDENT_PHONE)
             await respondent.send_command("/join", code.group(1))
             await texts(respondent, 1)
+            await respondent.press("📱 分享我的手机号")
+            await texts(respondent, 2)
             await respondent.press("不参加")
             assert "原因" in (await texts(respondent, 1))[0]
             await respondent.send_text("我不欠他钱")

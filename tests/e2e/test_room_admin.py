@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from harness.steps import mediator_takes_case
+from harness.steps import RESPONDENT_PHONE, mediator_takes_case
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from tests.e2e.harness import running_service, texts
@@ -26,7 +26,7 @@ async def test_mediator_runs_the_room(tmp_path: Path) -> None:
         async with running_service(standin, tmp_path / "var") as runtime:
             applicant = standin.user(9501, phone="+8613800009501")
             await walk_intake(applicant)
-            respondent = standin.user(9502)
+            respondent = standin.user(9502, phone=RESPONDENT_PHONE)
             mediator = await mediator_takes_case(
                 runtime, standin, applicant, respondent, number=NUMBER, mediator=("med95", 9600)
             )

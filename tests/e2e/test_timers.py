@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.clock import FakeClock
-from harness.steps import mediator_takes_case, open_session
+from harness.steps import RESPONDENT_PHONE, mediator_takes_case, open_session
 from standin import StandinBotAPI
 from tests.e2e.harness import assert_quiet, running_service, texts
 from tests.e2e.test_intake import walk_intake
@@ -18,7 +18,7 @@ async def test_reminders_fire_once_across_restarts(tmp_path: Path) -> None:
     var = tmp_path / "var"
     async with StandinBotAPI() as standin:
         applicant = standin.user(9001, phone="+8613800009001")
-        respondent = standin.user(9002)
+        respondent = standin.user(9002, phone=RESPONDENT_PHONE)
         lonely = standin.user(9003, phone="+8613800009003")
         async with running_service(standin, var, clock=clock) as runtime:
             await walk_intake(applicant)

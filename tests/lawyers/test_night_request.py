@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from core.clock import FakeClock
-from harness.steps import mediator_takes_case
+from harness.steps import RESPONDENT_PHONE, mediator_takes_case
 from legal_kb.imports import LawBatch
 from standin import StandinBotAPI
 from storage.lawyer_models import AssistantQuestion, LawyerOffer, LawyerRequest
@@ -67,7 +67,7 @@ async def test_night_request_assistant_widening_and_morning_lawyer(
         )
         applicant = standin.user(7311, first_name="甲真名", phone="+8613800007311")
         await walk_intake(applicant, hints=True)  # a wage dispute
-        respondent = standin.user(7312, first_name="乙真名")
+        respondent = standin.user(7312, first_name="乙真名", phone=RESPONDENT_PHONE)
         mediator = await mediator_takes_case(
             runtime, standin, applicant, respondent, number=NUMBER, mediator=("med_night", 7320)
         )

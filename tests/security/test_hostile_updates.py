@@ -259,6 +259,32 @@ def test_hostile_updates_in_every_state(tmp_path: Path, backend: str) -> None:
                 ]
             )
         )
+        # A room member's photo whose chat id was garbled: relayed as a copy from a chat that
+        # does not exist, which Telegram refuses ("Chat not found"). Found once by chance.
+        member = rooms[0][0]
+        runner.run(
+            play(
+                [
+                    {
+                        "update_id": next(_ids),
+                        "message": {
+                            "message_id": 7,
+                            "date": 0,
+                            "chat": {"id": 987654321, "type": "private"},
+                            "from": {"id": member, "is_bot": False, "first_name": "x"},
+                            "photo": [
+                                {
+                                    "file_id": "f",
+                                    "file_unique_id": "u",
+                                    "width": 1,
+                                    "height": 1,
+                                }
+                            ],
+                        },
+                    }
+                ]
+            )
+        )
         # A NUL character: PostgreSQL refuses it in text and in JSONB.
         runner.run(
             play(
@@ -333,15 +359,18 @@ async def check_aftermath(
     assert statuses.get("pending", 0) == 0
     assert len(sent) >= EXAMPLES
     # An update whose chat id was garbled (a random integer) is answered in a chat that does
-    # not exist, and a room relays a photo by copying a message id the generator invented:
-    # Telegram refuses both, rightly. Every other reply to a real chat must go through.
+    # not exist, and a room relays a photo by copying a message id the generator invented, or
+    # from the garbled chat ("Chat not found": this test failed by chance on PostgreSQL before
+    # the filter knew it; issue 21): Telegram refuses them, rightly. Every other reply to a
+    # real chat must go through.
     known = {str(c) for c in chats}
+    refused_copy = ("copy not found", "chat not found")
     failed = [
         (p, error)
         for status, p, chat, error in outbox
         if status != "sent"
         and chat in known
-        and not (p.get("kind") == "copy" and "copy not found" in (error or ""))
+        and not (p.get("kind") == "copy" and any(m in (error or "").lower() for m in refused_copy))
     ]
     assert not failed, failed[:5]
     texts = [str(p.get("text") or p.get("caption") or "") for _s, p, _c, _e in outbox]

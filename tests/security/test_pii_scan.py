@@ -182,6 +182,7 @@ async def workload(tmp_path: Path, database_url: str | None) -> tuple[Path, str]
             "PII_KEYS": Fernet.generate_key().decode(),
             "MEDIATION_WEBAPP_ALLOW_HTTP": "1",
             "SMS_GATEWAY": "log",
+            "DEV_MODE": "1",  # the log gateway runs only in development (issue 21)
         }
         svc = ServiceProcess(env, log)
         try:

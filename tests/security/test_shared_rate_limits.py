@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from core.clock import FakeClock
+from services.agreements.common import AGREEMENT
 from services.rate_limits import SharedRateLimiter
 from storage.db import Database
+from storage.document_models import Document
 from storage.models import RateHit
 from tests.conftest import PG_URL, fresh_database, postgres_unavailable
 from tests.console.conftest import make_world
@@ -99,6 +102,20 @@ async def test_the_verify_route_counts_uploads_across_two_apps(tmp_path: Path) -
     world = await make_world(db_a, tmp_path)
     # The second replica: its own pool on the same database, its own web app and limiters.
     replica = dataclasses.replace(world.runtime, db=db_b)
+    # Uploads count once the link is right (issue 21: junk to made-up ids counted before).
+    async with db_a.write() as session:
+        session.add(
+            Document(
+                public_id="doc1",
+                case_id=world.cases["wage"],
+                kind=AGREEMENT,
+                status="effective",
+                content={},
+                sha256="0" * 64,
+                verify_key_digest=hashlib.sha256(b"key").hexdigest(),
+                created_by="test",
+            )
+        )
     try:
         async with (
             TestClient(TestServer(create_app(world.runtime))) as a,
@@ -107,7 +124,7 @@ async def test_the_verify_route_counts_uploads_across_two_apps(tmp_path: Path) -
             statuses: list[int] = []
             for i in range(VERIFY_PER_ADDRESS[0] + 2):
                 client: TestClient[Any, Any] = (a, b)[i % 2]
-                resp = await client.post("/verify/nodoc?k=x", data=_pdf_form())
+                resp = await client.post("/verify/doc1?k=key", data=_pdf_form())
                 statuses.append(resp.status)
         limit = VERIFY_PER_ADDRESS[0]
         assert 429 not in statuses[:limit] and statuses[limit:] == [429, 429]

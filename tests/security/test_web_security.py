@@ -122,7 +122,7 @@ async def test_verify_upload_size_limit_has_a_clear_page(client: TestClient[Any,
         f"/verify/doc1?k={KEY}", data=_pdf_form(b"%PDF-1.7\n" + b"0" * (MAX_UPLOAD + 10))
     )
     body = await resp.text()
-    assert resp.status == 413 and "上传的内容太大" in body and "20 MB" in body
+    assert resp.status == 413 and "上传的内容太大" in body and "5 MB" in body
 
 
 async def test_verify_uploads_are_rate_limited_per_address(client: TestClient[Any, Any]) -> None:

@@ -114,7 +114,10 @@ async def test_two_browser_parties_and_a_telegram_party(
                 7002, first_name="乙真名", username="respondent_handle", phone="+8613900007002"
             )
             await respondent.send_command("/join", code)
-            (summary,) = await texts(respondent, 1)
+            # Bound to the number the applicant gave: the respondent proves it (issue 21).
+            assert "分享您的手机号" in (await texts(respondent, 1))[0]
+            await respondent.press("📱 分享我的手机号")
+            summary = (await texts(respondent, 2))[-1]
             assert "您被邀请参加" in summary and "张*" in summary
             await respondent.press("同意参加调解")
             await wait_text(respondent, NUMBER)
@@ -311,6 +314,8 @@ async def test_without_telegram_invitations_are_browser_links(tmp_path: Path, br
             other = await browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
             page_b = await other.new_page()
             await login(page_b, base, "13900007002", gateway, path=link.group(1)[len(base) :])
+            await bubble(page_b, "分享您的手机号")
+            await page_b.click("#contact-btn")
             await bubble(page_b, "您被邀请参加")
             await press(page_b, "同意参加调解")
             await bubble(page_b, NUMBER)

@@ -11,7 +11,7 @@ from core.config import ConfigError
 from mediation import intake
 from services.inbound import Command
 from services.webchat.channel import to_payload, user_of_chat
-from services.webchat.otp import LogSmsGateway, make_gateway
+from services.webchat.otp import LogSmsGateway, NoSmsGateway, make_gateway
 from tests.conftest import make_settings
 from web.chat.render import invite_token, render_item
 
@@ -79,7 +79,23 @@ def test_payloads_render_as_page_items() -> None:
 
 
 def test_sms_gateway_setting(tmp_path: Path) -> None:
-    assert make_settings(tmp_path).sms_gateway == "log"
-    assert isinstance(make_gateway("log"), LogSmsGateway)
+    # Issue 21 #11: codes in the log only in development; no gateway is "none".
+    assert make_settings(tmp_path).sms_gateway == "none"
+    assert isinstance(make_gateway(make_settings(tmp_path)), NoSmsGateway)
+    with pytest.raises(ConfigError, match="DEV_MODE"):
+        make_settings(tmp_path, SMS_GATEWAY="log")
+    dev = make_settings(tmp_path, DEV_MODE="1")
+    assert dev.sms_gateway == "log" and isinstance(make_gateway(dev), LogSmsGateway)
+    with pytest.raises(ConfigError, match="SMS_ACCESS_KEY_ID"):
+        make_settings(tmp_path, SMS_GATEWAY="aliyun")
+    with pytest.raises(ConfigError, match="SMS_APP_ID"):
+        make_settings(
+            tmp_path,
+            SMS_GATEWAY="tencent",
+            SMS_ACCESS_KEY_ID="id",
+            SMS_ACCESS_KEY_SECRET="key",
+            SMS_SIGN_NAME="调解",
+            SMS_TEMPLATE="1234",
+        )
     with pytest.raises(ConfigError, match="SMS_GATEWAY"):
         make_settings(tmp_path, SMS_GATEWAY="carrier-pigeon")

@@ -346,7 +346,7 @@ async def test_a_recording_in_the_room_plays_for_the_room_members_only(tmp_path:
                 unit_code="default",
                 telegram_id=8200,
             )
-            await add_room(s, applicant, respondent, staff, number="（2026）示调字第0002号")
+            await add_room(s, applicant, respondent, staff, number="（2026）示调字第0001号")
         standin.user(8200).register()
         pages = []
         for phone in (PHONE, OTHER_PHONE):

@@ -4,7 +4,8 @@ Routes (``setup`` mounts them; ``web.app.WEB_MODULES`` lists this module):
 
 - ``GET /chat`` (``?unit=<code>`` from a unit's QR poster), ``GET /chat/join/<code or token>``:
   the page (HTML/CSS/JS from ``web/chat/static``, nothing fetched from elsewhere);
-- ``POST /chat/otp/request``, ``POST /chat/otp/verify``, ``POST /chat/logout``: phone login;
+- ``POST /chat/otp/request``, ``POST /chat/otp/verify``, ``POST /chat/logout`` (``{"everywhere":
+  true}``: every session of the person): phone login, sessions on the server (web.chat.session);
 - ``GET /chat/ws``: the websocket — the page says ``hello`` with the last ``seq`` it has and
   gets every mailbox message after it, then live ones; it sends ``{"cid", "msg"}`` and gets an
   ``ack`` once the message is stored (see services.webchat.channel);
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 from sqlalchemy import func, select
 
-from core import crypto
+from core import crypto, jsonsafe
 from i18n import catalog, normalise_language, translate
 from services.agreements.common import public_base
 from services.webchat.channel import WebChannel, mailbox_after
@@ -100,18 +101,26 @@ class Hub:
             except Exception:
                 log.exception("checking the chat mailboxes failed")
 
-    async def disconnect(self, user_id: int) -> int:
-        """Close this person's sockets (logout; tests drop connections with it)."""
-        conns = list(self.connections.get(user_id, ()))
+    async def disconnect(self, user_id: int, session_id: int | None = None) -> int:
+        """Close this person's sockets (``session_id``: only those of one login session;
+        logout; tests drop connections with it)."""
+        conns = [
+            c
+            for c in self.connections.get(user_id, ())
+            if session_id is None or c.session_id == session_id
+        ]
         for conn in conns:
             await conn.ws.close(code=4000, message=b"closed by server")
         return len(conns)
 
 
 class Connection:
-    def __init__(self, ws: web.WebSocketResponse, user_id: int, last: int) -> None:
+    def __init__(
+        self, ws: web.WebSocketResponse, user_id: int, last: int, session_id: int = 0
+    ) -> None:
         self.ws = ws
         self.user_id = user_id
+        self.session_id = session_id
         self.last = last
         self.wakeup = asyncio.Event()
         self.lock = asyncio.Lock()
@@ -124,7 +133,7 @@ class Connection:
 class ChatApp:
     def __init__(self, runtime: Runtime, gateway: SmsGateway, dev_gateway: bool) -> None:
         self.runtime = runtime
-        self.sessions = ChatSessions(runtime.settings)
+        self.sessions = ChatSessions(runtime.settings, runtime.db, runtime.clock)
         settings = runtime.settings
         secret = crypto.load_or_create_secret(settings.secret_key, settings.data_dir)
         self.otp = OtpService(runtime.db, gateway, secret)
@@ -163,12 +172,14 @@ def strings(language: str) -> dict[str, str]:
 
 
 def _client_ip(request: web.Request) -> str:
-    return request.remote or "unknown"
+    from web.security import client_address
+
+    return client_address(request)
 
 
 async def page(request: web.Request) -> web.StreamResponse:
     chat = _chat(request)
-    user_id = chat.sessions.user_id(request)
+    user_id = await chat.sessions.user_id(request)
     language = await chat.language_of(user_id, request)
     unit_code = request.query.get("unit", "")
     unit = chat.runtime.units.by_code.get(unit_code)
@@ -207,8 +218,8 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     if request.content_length is not None and request.content_length > 4096:
         raise web.HTTPRequestEntityTooLarge(4096, request.content_length)
     try:
-        data = await request.json()
-    except (ValueError, UnicodeDecodeError):
+        data = jsonsafe.loads(await request.read())
+    except ValueError:
         data = None
     return data if isinstance(data, dict) else {}
 
@@ -231,7 +242,7 @@ async def otp_request(request: web.Request) -> web.Response:
         str(body.get("phone", "")), _client_ip(request), chat.runtime.clock.now(), language
     )
     if result.error:
-        status = 429 if result.error in ("err_wait", "err_rate") else 400
+        status = {"err_wait": 429, "err_rate": 429, "err_sms": 503}.get(result.error, 400)
         return _problem(chat, language, result.error, status, seconds=result.retry_after)
     return web.json_response({"ok": True}, headers=HEADERS)
 
@@ -243,14 +254,18 @@ async def otp_verify(request: web.Request) -> web.Response:
     if not chat.sessions.check_csrf(request):
         return _problem(chat, language, "err_csrf", 403)
     result = await chat.otp.verify(
-        str(body.get("phone", "")), str(body.get("code", "")), chat.runtime.clock.now(), language
+        str(body.get("phone", "")),
+        str(body.get("code", "")),
+        chat.runtime.clock.now(),
+        language,
+        _client_ip(request),
     )
     if result.error or result.user_id is None:
         key = result.error or "err_generic"
         status = 429 if key == "err_too_many" else 400
         return _problem(chat, language, key, status, left=result.attempts_left)
     response = web.json_response({"ok": True}, headers=HEADERS)
-    chat.sessions.login(response, result.user_id)
+    await chat.sessions.login(response, result.user_id)
     return response
 
 
@@ -258,11 +273,13 @@ async def logout(request: web.Request) -> web.Response:
     chat = _chat(request)
     if not chat.sessions.check_csrf(request):
         return _problem(chat, chat.runtime.settings.default_language, "err_csrf", 403)
-    user_id = chat.sessions.user_id(request)
+    body = await _json_body(request)
+    everywhere = body.get("everywhere") is True
     response = web.json_response({"ok": True}, headers=HEADERS)
-    chat.sessions.logout(response)
-    if user_id is not None:
-        await chat.hub.disconnect(user_id)
+    # Revoked on the server: a copy of the cookie is worthless from now on (issue 21).
+    login = await chat.sessions.logout(request, response, everywhere=everywhere)
+    if login is not None:
+        await chat.hub.disconnect(login.user_id, None if everywhere else login.session_id)
     return response
 
 
@@ -270,9 +287,10 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     chat = _chat(request)
     if not chat.sessions.same_origin(request):
         raise web.HTTPForbidden(text="cross-origin websocket refused")
-    user_id = chat.sessions.user_id(request)
-    if user_id is None:
+    login = await chat.sessions.current(request)
+    if login is None:
         raise web.HTTPUnauthorized(text="log in first")
+    user_id = login.user_id
     ws = web.WebSocketResponse(heartbeat=20, max_msg_size=64 * 1024)
     await ws.prepare(request)
     try:
@@ -285,7 +303,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         await ws.close(code=4400, message=b"hello expected")
         return ws
     last = hello.get("last")
-    conn = Connection(ws, user_id, last if isinstance(last, int) and last >= 0 else 0)
+    conn = Connection(
+        ws, user_id, last if isinstance(last, int) and last >= 0 else 0, login.session_id
+    )
     language = await chat.language_of(user_id, request)
     chat.hub.add(conn)
     pusher = asyncio.create_task(_push(chat, conn, language), name=f"chat-push-{user_id}")
@@ -298,6 +318,10 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                 cid, msg = data.get("cid"), data.get("msg")
                 if not isinstance(cid, str) or not cid or not isinstance(msg, dict):
                     continue
+                if not await chat.sessions.alive(login.session_id):
+                    # Revoked or expired while the socket was open (another replica's logout).
+                    await ws.close(code=4001, message=b"session ended")
+                    break
                 fresh = await chat.channel.accept(user_id, cid[:64], msg)
                 await conn.send({"type": "ack", "cid": cid, "dup": not fresh})
     finally:
@@ -312,7 +336,7 @@ def _parse(message: Any) -> dict[str, Any] | None:
     if message.type != WSMsgType.TEXT:
         return None
     try:
-        data = json.loads(message.data)
+        data = jsonsafe.loads(message.data)
     except ValueError:
         return None
     return data if isinstance(data, dict) else None
@@ -323,6 +347,9 @@ async def _push(chat: ChatApp, conn: Connection, language: str) -> None:
     while not conn.ws.closed:
         conn.wakeup.clear()
         rows = await mailbox_after(chat.runtime.db, conn.user_id, conn.last)
+        if rows and conn.session_id and not await chat.sessions.alive(conn.session_id):
+            await conn.ws.close(code=4001, message=b"session ended")  # logged out elsewhere
+            return
         for row in rows:
             item = render_item(row.seq, row.payload, language, chat.base)
             await conn.send({"type": "msg", "seq": row.seq, "item": item})
@@ -334,7 +361,7 @@ async def _push(chat: ChatApp, conn: Connection, language: str) -> None:
 def add_chat(app: web.Application, runtime: Runtime, gateway: SmsGateway | None = None) -> ChatApp:
     """Mount the chat at ``/chat``; ``gateway`` overrides ``SMS_GATEWAY`` (tests)."""
     name = runtime.settings.sms_gateway
-    gateway = gateway or runtime.shared.sms_gateway or make_gateway(name)
+    gateway = gateway or runtime.shared.sms_gateway or make_gateway(runtime.settings)
     chat = ChatApp(runtime, gateway, dev_gateway=name == "log")
     runtime.senders.append(chat.channel.dispatcher)
     if runtime.telegram is None:
@@ -362,10 +389,14 @@ def add_chat(app: web.Application, runtime: Runtime, gateway: SmsGateway | None 
             voice.register_fetcher("web", files.fetcher(runtime.files))
         await chat.channel.start()
         watcher = asyncio.create_task(chat.hub.watch(runtime.db), name="chat-mailbox-watch")
+        sweeper = asyncio.create_task(
+            files.run_sweeper(runtime.db, runtime.files, runtime.clock), name="chat-upload-sweep"
+        )
         yield
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
+        for task in (watcher, sweeper):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         for uid in list(chat.hub.connections):
             await chat.hub.disconnect(uid)
         await chat.channel.stop()

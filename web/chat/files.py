@@ -13,17 +13,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
+from core.clock import Clock
 from services.outgoing import (
     MalformedMessage,
     StoredDocument,
@@ -31,8 +34,9 @@ from services.outgoing import (
     TextMessage,
     from_payload,
 )
+from storage.db import Database
 from storage.files import BadKey, FileStore, FileStoreError, check_key
-from storage.webchat_models import WebMailboxMessage
+from storage.webchat_models import WebMailboxMessage, WebUpload
 from web.chat import HEADERS, ChatApp, _chat, _client_ip, _problem
 from web.files import serve
 
@@ -68,11 +72,12 @@ def fetcher(files: FileStore) -> Callable[[str], Awaitable[bytes]]:
 
 async def download(request: web.Request) -> web.StreamResponse:
     chat = _chat(request)
-    user_id = chat.sessions.user_id(request)
+    user_id = await chat.sessions.user_id(request)
     if user_id is None:
         raise web.HTTPUnauthorized(text="log in first")
     seq = request.match_info["seq"]
-    if not seq.isdigit():
+    # ASCII digits that fit a 64-bit column: ``int("9" * 20)`` overflowed the driver (a 500).
+    if not (seq.isascii() and seq.isdigit() and len(seq) <= 18):
         raise web.HTTPNotFound()
     async with chat.runtime.db.read() as session:
         row = (
@@ -162,6 +167,73 @@ async def _log_download(chat: ChatApp, user_id: int, relative: str, ip: str) -> 
 
 
 MAX_UPLOAD = 10 * 1024 * 1024
+#: Per person: files uploaded but not yet sent in a message, and bytes uploaded in a day.
+#: Files never sent are deleted after ``UNSENT_TTL`` (:func:`sweep`). Uploads had no quota and
+#: unsent files stayed for ever (issue 21).
+MAX_UNSENT = 10
+DAILY_BYTES = 100 * 1024 * 1024
+UNSENT_TTL = timedelta(hours=1)
+SWEEP_EVERY = 600.0
+
+
+async def over_quota(db: Database, user_id: int, size: int, now: datetime) -> bool:
+    """Whether one more upload of ``size`` bytes would exceed this person's quota."""
+    async with db.read() as session:
+        unsent, today = (
+            await session.execute(
+                select(
+                    func.count().filter(WebUpload.attached_at.is_(None)),
+                    func.coalesce(func.sum(WebUpload.size), 0),
+                ).where(
+                    WebUpload.user_id == user_id, WebUpload.created_at > now - timedelta(days=1)
+                )
+            )
+        ).one()
+    return int(unsent) >= MAX_UNSENT or int(today) + size > DAILY_BYTES
+
+
+async def sweep(db: Database, files: FileStore, now: datetime, limit: int = 200) -> int:
+    """Delete uploads never sent in a message, ``UNSENT_TTL`` after they came; how many.
+
+    Each row is removed in its own transaction, only if still unsent (a message naming it may
+    arrive meanwhile, or another replica may sweep the same row), and its file after that.
+    """
+    async with db.read() as session:
+        rows = (
+            await session.execute(
+                select(WebUpload.id, WebUpload.key)
+                .where(WebUpload.attached_at.is_(None), WebUpload.created_at < now - UNSENT_TTL)
+                .order_by(WebUpload.id)
+                .limit(limit)
+            )
+        ).all()
+    removed = 0
+    for row_id, key in rows:
+        async with db.write() as session:
+            gone = await session.execute(
+                delete(WebUpload).where(WebUpload.id == row_id, WebUpload.attached_at.is_(None))
+            )
+        if not gone.rowcount:  # type: ignore[attr-defined]
+            continue
+        try:
+            await files.delete(key)
+        except (BadKey, FileStoreError) as exc:
+            log.warning("unsent upload %s not deleted: %s", key[-40:], type(exc).__name__)
+        removed += 1
+    if removed:
+        log.info("deleted %s uploads never sent", removed)
+    return removed
+
+
+async def run_sweeper(db: Database, files: FileStore, clock: Clock) -> None:
+    while True:
+        await asyncio.sleep(SWEEP_EVERY)
+        try:
+            await sweep(db, files, clock.now())
+        except Exception:
+            log.exception("sweeping unsent uploads failed")
+
+
 #: Evidence a page may upload, recognised by its first bytes (never by name or header).
 #: WebM (EBML) and OGG are what MediaRecorder produces (Chrome, Firefox): voice messages.
 UPLOAD_KINDS = (
@@ -187,7 +259,7 @@ async def upload(request: web.Request) -> web.Response:
     the page then sends a ``file`` message naming it (services.webchat.channel checks that the
     file is this person's)."""
     chat = _chat(request)
-    user_id = chat.sessions.user_id(request)
+    user_id = await chat.sessions.user_id(request)
     language = await chat.language_of(user_id, request)
     if user_id is None:
         return _problem(chat, language, "err_login", 401)
@@ -211,12 +283,17 @@ async def upload(request: web.Request) -> web.Response:
     if sniffed is None or not data:
         return _problem(chat, language, "err_file", 415)
     ext, mime, kind = sniffed
+    now = chat.runtime.clock.now()
+    if await over_quota(chat.runtime.db, user_id, len(data), now):
+        return _problem(chat, language, "err_quota", 429)
     relative = f"{UPLOAD_ROOT}/{user_id}/{secrets.token_urlsafe(16)}.{ext}"
     try:
         await chat.runtime.files.put(relative, bytes(data), content_type=mime)
     except FileStoreError:
         log.exception("upload of user %s not stored", user_id)
         return _problem(chat, language, "err_store", 503)
+    async with chat.runtime.db.write() as session:
+        session.add(WebUpload(user_id=user_id, key=relative, size=len(data), created_at=now))
     name = Path(part.filename or f"file.{ext}").name[:120]
     return web.json_response(
         {

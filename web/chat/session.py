@@ -1,52 +1,108 @@
-"""The browser chat's login session: an encrypted, authenticated cookie, and CSRF.
+"""The browser chat's login session: a random token in a cookie, the session on the server.
 
-Why a Fernet cookie and no server-side session: it carries only the user id and is checked
-(authenticated encryption with a key derived from ``SECRET_KEY`` for this purpose alone, and
-an age limit) on every request, so any replica can serve any request. CSRF: the cookies are
-``SameSite``; state-changing requests are JSON with an ``X-CSRF-Token`` header equal to the
-``chat_csrf`` cookie (double submit, compared in constant time) and a same-origin ``Origin``;
-the websocket checks ``Origin`` too (no cross-site websocket hijacking).
+Why server-side: the cookie used to be a Fernet token holding only the user id, valid for 30
+days whatever happened — replayed after logout it still chatted, joined cases and authorised
+signing (issue 21). Now the cookie holds a random token and ``webchat_sessions`` its SHA-256,
+with an absolute expiry (``MAX_AGE``), an idle expiry (``IDLE``) and ``revoked_at``: logging out
+revokes this session, "sign out everywhere" every session of the person, on every replica at
+once (each request reads the row; ``last_seen_at`` is written at most every ``TOUCH_EVERY``).
+
+CSRF: the cookies are ``SameSite``; state-changing requests are JSON with an ``X-CSRF-Token``
+header equal to the ``chat_csrf`` cookie (double submit, compared in constant time) and a
+same-origin ``Origin``; the websocket checks ``Origin`` too (no cross-site websocket hijacking).
 """
 
 from __future__ import annotations
 
-import base64
+import hashlib
 import hmac
-import json
 import secrets
+from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import select, update
 
-from core import crypto
+from core.clock import Clock
 from core.config import Settings
+from storage.db import Database
+from storage.webchat_models import WebSession
 
 COOKIE = "chat_session"
 CSRF_COOKIE = "chat_csrf"
 MAX_AGE = 30 * 24 * 3600
+IDLE = timedelta(days=7)
+TOUCH_EVERY = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class ChatLogin:
+    session_id: int
+    user_id: int
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class ChatSessions:
-    def __init__(self, settings: Settings) -> None:
-        secret = crypto.load_or_create_secret(settings.secret_key, settings.data_dir)
-        self._fernet = Fernet(base64.urlsafe_b64encode(crypto.derive_key(secret, "chat-cookie")))
+    def __init__(self, settings: Settings, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
         self.secure = bool(settings.public_url and settings.public_url.startswith("https://"))
 
-    def user_id(self, request: web.Request) -> int | None:
-        """The logged-in user of this request, or None."""
-        raw = request.cookies.get(COOKIE)
-        if not raw:
+    async def current(self, request: web.Request) -> ChatLogin | None:
+        """This request's live session (not revoked, not expired, not idle too long)."""
+        token = request.cookies.get(COOKIE, "")
+        if not 20 <= len(token) <= 100:
             return None
-        try:
-            data = json.loads(self._fernet.decrypt(raw.encode(), ttl=MAX_AGE))
-        except (InvalidToken, ValueError):
+        now = self.clock.now()
+        async with self.db.read() as session:
+            row = (
+                await session.execute(
+                    select(WebSession).where(WebSession.token_hash == _digest(token))
+                )
+            ).scalar_one_or_none()
+        if (
+            row is None
+            or row.revoked_at is not None
+            or now >= row.expires_at
+            or now - row.last_seen_at >= IDLE
+        ):
             return None
-        uid = data.get("u") if isinstance(data, dict) else None
-        return uid if isinstance(uid, int) else None
+        if now - row.last_seen_at >= TOUCH_EVERY:
+            async with self.db.write() as session:
+                await session.execute(
+                    update(WebSession).where(WebSession.id == row.id).values(last_seen_at=now)
+                )
+        return ChatLogin(row.id, row.user_id)
 
-    def login(self, response: web.StreamResponse, user_id: int) -> None:
-        token = self._fernet.encrypt(json.dumps({"u": user_id}).encode()).decode()
+    async def user_id(self, request: web.Request) -> int | None:
+        """The logged-in user of this request, or None."""
+        login = await self.current(request)
+        return login.user_id if login is not None else None
+
+    async def alive(self, session_id: int) -> bool:
+        """Whether a session (an open websocket's) is still valid."""
+        now = self.clock.now()
+        async with self.db.read() as session:
+            row = await session.get(WebSession, session_id)
+        return row is not None and row.revoked_at is None and now < row.expires_at
+
+    async def login(self, response: web.StreamResponse, user_id: int) -> None:
+        token = secrets.token_urlsafe(32)
+        now = self.clock.now()
+        async with self.db.write() as session:
+            session.add(
+                WebSession(
+                    token_hash=_digest(token),
+                    user_id=user_id,
+                    created_at=now,
+                    last_seen_at=now,
+                    expires_at=now + timedelta(seconds=MAX_AGE),
+                )
+            )
         response.set_cookie(
             COOKIE,
             token,
@@ -59,8 +115,25 @@ class ChatSessions:
         # A new CSRF token with the new session (no fixation across the login).
         self.new_csrf(response)
 
-    def logout(self, response: web.StreamResponse) -> None:
+    async def logout(
+        self, request: web.Request, response: web.StreamResponse, *, everywhere: bool = False
+    ) -> ChatLogin | None:
+        """Revoke this session (``everywhere``: every session of its person); the cookie goes."""
+        login = await self.current(request)
         response.del_cookie(COOKIE, path="/")
+        if login is None:
+            return None
+        now = self.clock.now()
+        which = (
+            WebSession.user_id == login.user_id if everywhere else WebSession.id == login.session_id
+        )
+        async with self.db.write() as session:
+            await session.execute(
+                update(WebSession)
+                .where(which, WebSession.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+        return login
 
     def csrf(self, request: web.Request, response: web.StreamResponse | None = None) -> str:
         """The request's CSRF token; a fresh one is set on ``response`` when there is none."""

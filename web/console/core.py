@@ -101,8 +101,11 @@ def make_env() -> Environment:
 
 
 def client_ip(request: web.Request) -> str:
-    """The peer address (no X-Forwarded-For: trusting it would let anyone dodge the limits)."""
-    return request.remote or ""
+    """The client's address: the peer, or what a proxy in ``TRUSTED_PROXIES`` names (never a
+    forwarding header from anyone else: trusting it would let anyone dodge the limits)."""
+    from web.security import client_address
+
+    return client_address(request)
 
 
 def staff_of(request: web.Request) -> StaffContext:

@@ -47,7 +47,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", CASE + "/escalate", cases.escalate, A.ESCALATE),
     Route("POST", CASE + "/note", cases.add_note, A.ADD_NOTE),
     Route("POST", CASE + "/status", cases.change_status, A.CHANGE_STATUS),
-    Route("GET", CASE + "/documents/{doc_id}", cases.download_document, A.VIEW_CASE),
+    Route("GET", CASE + "/documents/{doc_id}", cases.download_document, A.DOWNLOAD_DOCUMENTS),
     Route("GET", "/alerts", admin.alerts, A.VIEW_ALERTS),
     Route("POST", r"/alerts/{alert_id:\d+}/ack", admin.acknowledge, A.VIEW_ALERTS),
     Route("GET", "/rules", admin.rules, A.MANAGE_RULES),

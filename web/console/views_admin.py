@@ -130,6 +130,7 @@ async def rules(request: web.Request) -> web.StreamResponse:
         request,
         "rules.html",
         rows=rows,
+        can_edit=staff_of(request).is_root,
         rule_names=await console.risk.rule_labels(lang_of(request)),
         levels=[lv.value for lv in RiskLevel],
         types=[d.value for d in DisputeType],

@@ -8,6 +8,7 @@ after five minutes.
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 
@@ -79,7 +80,12 @@ async def login(request: web.Request) -> web.StreamResponse:
         raise redirect(request, "/login/totp")
     key = "console.login.locked" if result.outcome is Outcome.LOCKED else "console.login.invalid"
     status = 429 if result.outcome is Outcome.LOCKED else 401
-    return await render(request, "login.html", status=status, next=target, error=t(request, key))
+    error = t(request, key, minutes=_minutes(result.retry_after))
+    return await render(request, "login.html", status=status, next=target, error=error)
+
+
+def _minutes(seconds: float) -> int:
+    return max(1, math.ceil(seconds / 60))
 
 
 def _pending(session: Session) -> tuple[int, str] | None:
@@ -119,7 +125,8 @@ async def totp_submit(request: web.Request) -> web.StreamResponse:
         "console.login.locked" if result.outcome is Outcome.LOCKED else "console.login.totp_invalid"
     )
     status = 429 if result.outcome is Outcome.LOCKED else 401
-    return await render(request, "totp.html", status=status, error=t(request, key))
+    error = t(request, key, minutes=_minutes(result.retry_after))
+    return await render(request, "totp.html", status=status, error=error)
 
 
 async def logout(request: web.Request) -> web.StreamResponse:

@@ -18,7 +18,6 @@ from mediation.case_state import CaseStatus
 from mediation.disputes import DisputeType
 from mediation.masking import scrub_digits
 from mediation.risk import RiskLevel
-from mediation.staff_permissions import Action
 from services.console import audit
 from services.console.case_actions import ActionError
 from services.console.ledger import SORTS, BadCursor, LedgerQuery, query_params
@@ -212,7 +211,10 @@ async def case_page(
         c=view.case,
         error=error,
         risks=RISKS,
-        scrub=not staff.can(Action.REVEAL_PII),
+        # Free text (room messages, notes, reasons) is scrubbed for every role: a phone typed
+        # in the room is as personal as the party's own field, which even a mediator sees
+        # only through a logged reveal (issue 21).
+        scrub=True,
         rule_names=await console.risk.rule_labels(lang_of(request)),
     )
 

@@ -122,6 +122,9 @@
         queue({ type: "action", action: cfg.lang === "en" ? "lang:zh-CN" : "lang:en" }, S.menu_language);
       }],
       [S.logout, function () { post("/chat/logout", {}).then(function () { location.href = "/chat"; }); }],
+      [S.logout_all, function () {
+        post("/chat/logout", { everywhere: true }).then(function () { location.href = "/chat"; });
+      }],
     ];
     menu.forEach(function (m) {
       var b = document.createElement("button");
