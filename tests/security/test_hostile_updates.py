@@ -149,12 +149,14 @@ def test_hostile_updates_in_every_state(tmp_path: Path, backend: str) -> None:
         standin = runner.run(stack.enter_async_context(StandinBotAPI()))
         rooms = runner.run(seed_rooms(service_env(standin, data_dir, url), 2))
         runtime = runner.run(stack.enter_async_context(running_service(standin, data_dir, url)))
-        chats = runner.run(seed_intake(standin, runtime))
-        print("\nseeded:", runner.run(describe(runtime)))
         for ids in rooms:
             for telegram_id in ids:
-                standin.user(telegram_id).register()  # a private chat the bot can write to
-                chats.append(telegram_id)
+                # A private chat the bot can write to (a linked mediator has talked to the bot:
+                # they hear of the cases seed_intake files).
+                standin.user(telegram_id).register()
+        chats = runner.run(seed_intake(standin, runtime))
+        chats += [telegram_id for ids in rooms for telegram_id in ids]
+        print("\nseeded:", runner.run(describe(runtime)))
         for fresh in range(3):
             fresh_user = standin.user(800_000 + fresh)
             fresh_user.register()

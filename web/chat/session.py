@@ -17,29 +17,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from sqlalchemy import select, update
 
 from core.clock import Clock
 from core.config import Settings
+from services.webchat.sessions import IDLE, TOUCH_EVERY, ChatLogin, SessionStore
 from storage.db import Database
-from storage.webchat_models import WebSession
+
+__all__ = ["COOKIE", "CSRF_COOKIE", "IDLE", "MAX_AGE", "TOUCH_EVERY", "ChatLogin", "ChatSessions"]
 
 COOKIE = "chat_session"
 CSRF_COOKIE = "chat_csrf"
 MAX_AGE = 30 * 24 * 3600
-IDLE = timedelta(days=7)
-TOUCH_EVERY = timedelta(minutes=5)
-
-
-@dataclass(frozen=True)
-class ChatLogin:
-    session_id: int
-    user_id: int
 
 
 def _digest(token: str) -> str:
@@ -48,7 +40,7 @@ def _digest(token: str) -> str:
 
 class ChatSessions:
     def __init__(self, settings: Settings, db: Database, clock: Clock) -> None:
-        self.db = db
+        self.store = SessionStore(db)
         self.clock = clock
         self.secure = bool(settings.public_url and settings.public_url.startswith("https://"))
 
@@ -57,26 +49,7 @@ class ChatSessions:
         token = request.cookies.get(COOKIE, "")
         if not 20 <= len(token) <= 100:
             return None
-        now = self.clock.now()
-        async with self.db.read() as session:
-            row = (
-                await session.execute(
-                    select(WebSession).where(WebSession.token_hash == _digest(token))
-                )
-            ).scalar_one_or_none()
-        if (
-            row is None
-            or row.revoked_at is not None
-            or now >= row.expires_at
-            or now - row.last_seen_at >= IDLE
-        ):
-            return None
-        if now - row.last_seen_at >= TOUCH_EVERY:
-            async with self.db.write() as session:
-                await session.execute(
-                    update(WebSession).where(WebSession.id == row.id).values(last_seen_at=now)
-                )
-        return ChatLogin(row.id, row.user_id)
+        return await self.store.find(_digest(token), self.clock.now())
 
     async def user_id(self, request: web.Request) -> int | None:
         """The logged-in user of this request, or None."""
@@ -85,24 +58,12 @@ class ChatSessions:
 
     async def alive(self, session_id: int) -> bool:
         """Whether a session (an open websocket's) is still valid."""
-        now = self.clock.now()
-        async with self.db.read() as session:
-            row = await session.get(WebSession, session_id)
-        return row is not None and row.revoked_at is None and now < row.expires_at
+        return await self.store.alive(session_id, self.clock.now())
 
     async def login(self, response: web.StreamResponse, user_id: int) -> None:
         token = secrets.token_urlsafe(32)
-        now = self.clock.now()
-        async with self.db.write() as session:
-            session.add(
-                WebSession(
-                    token_hash=_digest(token),
-                    user_id=user_id,
-                    created_at=now,
-                    last_seen_at=now,
-                    expires_at=now + timedelta(seconds=MAX_AGE),
-                )
-            )
+        lifetime = timedelta(seconds=MAX_AGE)
+        await self.store.create(_digest(token), user_id, self.clock.now(), lifetime)
         response.set_cookie(
             COOKIE,
             token,
@@ -123,16 +84,7 @@ class ChatSessions:
         response.del_cookie(COOKIE, path="/")
         if login is None:
             return None
-        now = self.clock.now()
-        which = (
-            WebSession.user_id == login.user_id if everywhere else WebSession.id == login.session_id
-        )
-        async with self.db.write() as session:
-            await session.execute(
-                update(WebSession)
-                .where(which, WebSession.revoked_at.is_(None))
-                .values(revoked_at=now)
-            )
+        await self.store.revoke(login, self.clock.now(), everywhere=everywhere)
         return login
 
     def csrf(self, request: web.Request, response: web.StreamResponse | None = None) -> str:
