@@ -229,3 +229,41 @@ PENDING: Slot[AgreementInput] = variant_slot(
     AwaitPhone,
     AwaitCourtName,
 )
+
+
+@dataclass(frozen=True)
+class Drafting:
+    """The mediator's draft in progress: the agreement's terms (as JSON), what the next text
+    answers (``waiting_for``: a Section, "address", "clause", "review" or nothing) and, for an
+    address or a clause template being filled in, whose or which."""
+
+    case: int
+    terms: dict[str, Any]
+    waiting_for: str = ""
+    party: int | None = None
+    clause: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = {"case": self.case, "await": self.waiting_for, "terms": self.terms}
+        if self.party is not None:
+            data["party"] = self.party
+        if self.clause is not None:
+            data["clause"] = self.clause
+        return data
+
+    @classmethod
+    def from_json(cls, raw: Any) -> Drafting:
+        if not isinstance(raw, dict):
+            raise TypeError("ag_draft: not an object")
+        party = raw.get("party")
+        return cls(
+            int(raw["case"]),
+            dict(raw["terms"]),
+            str(raw.get("await") or ""),
+            int(party) if party is not None else None,
+            raw.get("clause"),
+        )
+
+
+#: The draft lives in the mediator's conversation state, so a restart loses nothing.
+DRAFTING: Slot[Drafting] = Slot("ag_draft", Drafting.from_json, Drafting.to_json)

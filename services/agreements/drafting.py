@@ -15,7 +15,7 @@ The draft lives in the mediator's conversation state (the database), so a restar
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,7 +39,14 @@ from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.signing import version_hash
 from mediation.validation import InvalidInput, clean_text, parse_amount
 from services import mediators
-from services.agreements.common import AGREEMENT, new_public_id, services_of, wake_after_commit
+from services.agreements.common import (
+    AGREEMENT,
+    DRAFTING,
+    Drafting,
+    new_public_id,
+    services_of,
+    wake_after_commit,
+)
 from services.agreements.contexts import (
     PartyInfo,
     agreement_content,
@@ -47,7 +54,6 @@ from services.agreements.contexts import (
     terms_of,
 )
 from services.agreements.store import agreement_versions
-from services.chat_state import Slot
 from services.room import Room, announce, load_room
 from services.room import facts as case_facts
 from services.slots import STAFF_INPUT
@@ -55,44 +61,6 @@ from services.turn import Turn
 from storage.document_models import Document
 from storage.models import CaseEvent as CaseEventRow
 from storage.models import CaseParty, StaffAccount
-
-
-@dataclass(frozen=True)
-class Drafting:
-    """The mediator's draft in progress: the agreement's terms (as JSON), what the next text
-    answers (``waiting_for``: a Section, "address", "clause", "review" or nothing) and, for an
-    address or a clause template being filled in, whose or which."""
-
-    case: int
-    terms: dict[str, Any]
-    waiting_for: str = ""
-    party: int | None = None
-    clause: dict[str, Any] | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        data = {"case": self.case, "await": self.waiting_for, "terms": self.terms}
-        if self.party is not None:
-            data["party"] = self.party
-        if self.clause is not None:
-            data["clause"] = self.clause
-        return data
-
-    @classmethod
-    def from_json(cls, raw: Any) -> Drafting:
-        if not isinstance(raw, dict):
-            raise TypeError("ag_draft: not an object")
-        party = raw.get("party")
-        return cls(
-            int(raw["case"]),
-            dict(raw["terms"]),
-            str(raw.get("await") or ""),
-            int(party) if party is not None else None,
-            raw.get("clause"),
-        )
-
-
-#: The draft lives in the mediator's conversation state, so a restart loses nothing.
-DRAFTING: Slot[Drafting] = Slot("ag_draft", Drafting.from_json, Drafting.to_json)
 
 
 def may_run(turn: Turn, staff: StaffAccount, room: Room) -> bool:

@@ -20,6 +20,7 @@ from services import features, staff_flow
 from services.agreements import confirmation, drafting, records, signing
 from services.agreements.common import (
     AGREEMENT,
+    DRAFTING,
     INPUT,
     PENDING,
     AwaitComment,
@@ -337,7 +338,7 @@ async def on_text(turn: Turn, who: features.Who) -> list[Reply] | None:
         return None
     if turn.state("staff_input") or turn.state("join"):
         return None  # the core asked something first
-    draft = turn.get(drafting.DRAFTING)
+    draft = turn.get(DRAFTING)
     if who.staff is not None and draft:
         return await drafting.on_text(turn, who.staff, draft, payload.text)
     pending = turn.get(PENDING)
