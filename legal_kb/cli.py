@@ -20,9 +20,9 @@ from core.config import Settings
 from legal_kb.batch import open_engine
 from legal_kb.disputes import DISPUTE_TYPES
 from legal_kb.engine import SearchEngine, SearchFilters
-from legal_kb.importers import ImportFormatError
+from legal_kb.importers import ImportFormatError, corpus
 from legal_kb.importers.lawsdb import default_path
-from legal_kb.imports import import_cases, import_laws
+from legal_kb.imports import import_cases, import_corpus, import_laws
 from legal_kb.records import Hit
 from legal_kb.service import KnowledgeBase
 from storage.db import Database
@@ -52,7 +52,24 @@ def add_kb_commands(subparsers: Any) -> None:
     imp.add_argument("--status", help="现行有效 (default), 已被修改, 已废止, 历史版本, 尚未生效")
     imp.add_argument("--publish-date", help="YYYY-MM-DD")
     imp.add_argument("--effective-date", help="YYYY-MM-DD")
+    imp.add_argument(
+        "--corpus",
+        type=Path,
+        metavar="ARCHIVE|DIR",
+        help="the legal corpus to import (default: the shipped one, when --source is not given)",
+    )
+    imp.add_argument("--no-corpus", action="store_true", help="import laws.db only")
+    imp.add_argument(
+        "--force", action="store_true", help="re-read the corpus even if already imported"
+    )
     imp.set_defaults(func=cmd_import)
+
+    pack = sub.add_parser(
+        "pack-corpus", help="maintainers: pack a legal-corpus directory as the shipped archive"
+    )
+    pack.add_argument("directory", type=Path)
+    pack.add_argument("--out", type=Path, default=corpus.ARCHIVE)
+    pack.set_defaults(func=cmd_pack_corpus)
 
     cases = sub.add_parser("import-cases", help="import typical cases from JSON or YAML")
     cases.add_argument("file", type=Path)
@@ -81,6 +98,11 @@ def add_kb_commands(subparsers: Any) -> None:
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     sources: list[Path] = args.source or [default_path()]
+    corpus_source: Path | None = args.corpus
+    if corpus_source is None and not args.source:
+        corpus_source = corpus.ARCHIVE
+    if args.no_corpus:
+        corpus_source = None
     overrides = {
         "name": args.name,
         "kind": args.kind,
@@ -94,6 +116,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         db = Database(settings.database_url)
         try:
             await import_laws(db, sources, args.meta, overrides, progress=_say)
+            if corpus_source is not None:
+                await import_corpus(db, corpus_source, _say, force=args.force)
         finally:
             await db.dispose()
 
@@ -102,6 +126,12 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     except (ImportFormatError, ValueError) as exc:
         _say(f"error: {exc}")
         return 2
+    return 0
+
+
+def cmd_pack_corpus(args: argparse.Namespace, settings: Settings) -> int:
+    out = corpus.pack(args.directory, args.out)
+    _say(f"wrote {out} ({out.stat().st_size} bytes, sha256 {corpus.corpus_hash(out)})")
     return 0
 
 

@@ -150,3 +150,35 @@ def dispute_type(code: str) -> DisputeType:
         raise KeyError(
             f"unknown dispute type {code!r}; one of {', '.join(DISPUTE_TYPES)}"
         ) from None
+
+
+#: Words of a case's title (its 案由: "…纠纷案") or facts that say its dispute type, most
+#: specific first. General legal vocabulary, not fitted to any case or question.
+_TYPE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("private_lending", ("民间借贷", "借款合同", "借贷")),
+    ("traffic_accident", ("交通事故", "机动车")),
+    ("labour_wages", ("劳动争议", "劳动合同", "劳动者", "用人单位", "加班", "工资", "工伤")),
+    ("marriage_family", ("离婚", "婚姻", "继承", "遗嘱", "抚养", "赡养", "收养", "夫妻", "彩礼")),
+    ("property_lease", ("物业", "租赁", "出租", "承租")),
+    ("neighbour", ("相邻", "邻居", "噪音", "噪声")),
+    ("land_housing", ("土地", "宅基地", "房屋买卖", "商品房", "承包经营", "农村土地")),
+    (
+        "consumer",
+        ("消费者", "网络购物", "购物合同", "买卖合同", "服务合同", "预付", "经营者", "医美"),
+    ),
+    ("injury_damage", ("人身损害", "身体权", "健康权", "生命权", "财产损害", "侵权", "名誉")),
+)
+
+
+def guess_dispute_type(title: str, text: str = "", field: str = "") -> str:
+    """The dispute type of a typical case from its title (then its field and facts).
+
+    Administrative cases (a field such as 行政协议诉讼) are not disputes between residents: other.
+    """
+    if "行政" in field:
+        return "other"
+    for source in (title, field, text):
+        for code, words in _TYPE_WORDS:
+            if any(word in source for word in words):
+                return code
+    return "other"

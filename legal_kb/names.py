@@ -79,10 +79,11 @@ _SPACE_RE = re.compile(r"\s+")
 def normalise(name: str) -> str:
     """Canonical comparison form: no brackets, no spaces, no 中华人民共和国 prefix."""
     s = _SPACE_RE.sub("", name).strip("《》〈〉<>\"'“”‘’")
-    s = s.replace("（", "(").replace("）", ")")
+    s = s.replace("（", "(").replace("）", ")").replace("〈", "《").replace("〉", "》")
     if s.startswith(PRC_PREFIX) and len(s) > len(PRC_PREFIX):
         s = s[len(PRC_PREFIX) :]
-    return s
+    # 关于适用《中华人民共和国民事诉讼法》的解释 = 关于适用《民事诉讼法》的解释
+    return s.replace("《" + PRC_PREFIX, "《")
 
 
 def short_title(name: str) -> str:

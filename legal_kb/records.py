@@ -26,6 +26,10 @@ class LawRecord:
     publish_date: date | None = None
     effective_date: date | None = None
     version_date: date | None = None
+    #: The region whose local rules these are (地方性法规: "重庆"); ``None`` for national law.
+    region: str | None = None
+    #: Why the status is what it is, for people: "已被2022-04-10的版本取代", "已被《…》废止".
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,10 @@ class CaseInput:
     citations: tuple[str, ...] = ()
     source: str | None = None
     line: int | None = None
+    #: The court's reasoning (案例分析, 典型意义 …).
+    analysis: str = ""
+    #: Citations in the case that the knowledge base could not verify, with the reason.
+    unverified: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,8 @@ class Case:
     citations: tuple[str, ...] = ()
     source: str | None = None
     score: float = 0.0
+    analysis: str = ""
+    unverified: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +118,7 @@ class IndexDoc:
     section: str | None
     status: str
     text: str = field(repr=False, default="")
+    region: str | None = None
 
 
 @dataclass(frozen=True)
