@@ -272,5 +272,5 @@ async def ensure_kb(
             empty = not await store.has_articles(session)
         if empty:
             await import_laws(db, [default_path()], progress=progress)
-        if corpus_source is not None and corpus_source.exists():
+        if corpus_source is not None and await asyncio.to_thread(corpus_source.exists):
             await import_corpus(db, corpus_source, progress)

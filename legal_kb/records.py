@@ -61,6 +61,8 @@ class Article:
     text: str
     status: str
     effective_date: date | None = None
+    #: The law version's status note ("已被《…》废止"), when there is one.
+    note: str | None = None
 
     @property
     def in_force(self) -> bool:

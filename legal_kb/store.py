@@ -283,6 +283,7 @@ def _article(row: Any) -> Article:
         text=art.text,
         status=art.status,
         effective_date=row[3],
+        note=row[4],
     )
 
 
@@ -291,7 +292,7 @@ async def find_article_versions(
 ) -> list[Article]:
     """The article in every stored version of the law, current versions first."""
     rows = await session.execute(
-        select(KbArticle, KbLaw.name, KbLaw.kind, KbLaw.effective_date)
+        select(KbArticle, KbLaw.name, KbLaw.kind, KbLaw.effective_date, KbLaw.note)
         .join(KbLaw, KbLaw.id == KbArticle.law_id)
         .where(KbLaw.name == law_name, KbArticle.number == number, KbArticle.suffix == suffix)
         .order_by(KbLaw.version_date.desc(), KbArticle.seq)
@@ -305,7 +306,7 @@ async def articles_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Art
     if not ids:
         return []
     rows = await session.execute(
-        select(KbArticle, KbLaw.name, KbLaw.kind, KbLaw.effective_date)
+        select(KbArticle, KbLaw.name, KbLaw.kind, KbLaw.effective_date, KbLaw.note)
         .join(KbLaw, KbLaw.id == KbArticle.law_id)
         .where(KbArticle.id.in_(list(ids)))
     )
@@ -367,7 +368,7 @@ async def list_cases(session: AsyncSession, dispute_type: str | None = None) -> 
 async def articles_containing(session: AsyncSession, phrase: str) -> list[Article]:
     """Articles whose text contains ``phrase`` (e.g. "同时废止" to learn repeals)."""
     rows = await session.execute(
-        select(KbArticle, KbLaw.name, KbLaw.kind, KbLaw.effective_date)
+        select(KbArticle, KbLaw.name, KbLaw.kind, KbLaw.effective_date, KbLaw.note)
         .join(KbLaw, KbLaw.id == KbArticle.law_id)
         .where(KbArticle.text.contains(phrase))
     )

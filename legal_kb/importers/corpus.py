@@ -60,10 +60,14 @@ INFO_END = "<!-- INFO END -->"
 
 _EVENT_RE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _FILE_DATE_RE = re.compile(r"\((\d{4}-\d{2}-\d{2})\)$")
-_EFFECTIVE_IN_BODY_RE = re.compile(r"自\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*起\s*施行")
+_EFFECTIVE_IN_BODY_RE = re.compile(
+    r"自\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*起\s*施行"
+)
 _BODIES_RE = re.compile(r"(最高人民法院|最高人民检察院)[\s、]+(?=最高人民)")
 _CONGRESS_RE = re.compile(r"([\u4e00-\u9fff]{2,30}?人民代表大会(?:常务委员会)?)")
-_REPEAL_RE = re.compile(r"((?:《[^《》]{4,80}》(?:（[^（）]{0,30}）)?[、和及与，,]?)+)[^。；]{0,20}?同时废止")
+_REPEAL_RE = re.compile(
+    r"((?:《[^《》]{4,80}》(?:（[^（）]{0,30}）)?[、和及与，,]?)+)[^。；]{0,20}?同时废止"
+)
 _TITLE_IN_RE = re.compile(r"《([^《》]{4,80})》")
 _APPLIES_LAW_RE = re.compile(r"关于(?:适用|执行|贯彻执行)《([^《》]{2,40})》")
 
@@ -439,7 +443,7 @@ def assign_versions(docs: list[CorpusDoc]) -> tuple[list[CorpusDoc], int]:
         group[doc.law.version_date] = doc
     out: list[CorpusDoc] = []
     for versions in groups.values():
-        ordered = sorted(versions.values(), key=lambda d: (d.law.version_date or date.min))
+        ordered = sorted(versions.values(), key=lambda d: d.law.version_date or date.min)
         newest = ordered[-1]
         for doc in ordered[:-1]:
             when = newest.law.version_date.isoformat() if newest.law.version_date else "较新"
