@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from legal_kb import index, store
@@ -42,6 +42,7 @@ def open_engine(
     encoder: Encoder | None = None,
     progress: Progress | None = None,
     params: RankParams | None = None,
+    regions: Sequence[str] = (),
 ) -> SearchEngine | None:
     """The engine for the KB's current content, building missing indexes first.
 
@@ -58,6 +59,7 @@ def open_engine(
         _, docs = asyncio.run(_version_and_docs(database_url, need_docs=True))
         index.build(root, version, docs, say)
     engine = SearchEngine(index.index_dir(root, version), params or RankParams())
+    engine.set_regions(regions)
     if dense:
         enc = encoder or E5Encoder(cache_dir=root / "models")
 

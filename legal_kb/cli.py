@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import sys
+import tomllib
 from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
@@ -88,6 +89,12 @@ def add_kb_commands(subparsers: Any) -> None:
         "--type", choices=sorted(DISPUTE_TYPES), help="only law for this dispute type"
     )
     search.add_argument("--no-dense", action="store_true", help="keyword search only")
+    search.add_argument(
+        "--region",
+        action="append",
+        default=None,
+        help="search this region's local regulations too (default: the units' regions)",
+    )
     search.set_defaults(func=cmd_search)
 
     cite = sub.add_parser("cite", help="check every citation in TEXT (or stdin)")
@@ -191,8 +198,13 @@ def _print_readable(question: str, hits: list[Hit]) -> None:
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    regions = args.region if args.region is not None else unit_regions(settings)
     engine: SearchEngine | None = open_engine(
-        settings.database_url, settings.data_dir, dense=not args.no_dense, progress=_say
+        settings.database_url,
+        settings.data_dir,
+        dense=not args.no_dense,
+        progress=_say,
+        regions=regions,
     )
     if engine is None:
         _say("the knowledge base is empty: run `kb import` first")
@@ -207,6 +219,20 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         else:
             _print_readable(question, hits)
     return 0
+
+
+def unit_regions(settings: Settings) -> tuple[str, ...]:
+    """The regions named by the configured units (name, address, court, areas), read from
+    ``UNITS_FILE`` directly (the service validates that file; here only words are needed)."""
+    try:
+        data = tomllib.loads(settings.units_file.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return ()
+    texts: list[str] = []
+    for unit in data.get("unit", []):
+        texts += [str(unit.get(k, "")) for k in ("name", "address", "court")]
+        texts += [str(a) for a in unit.get("areas", [])]
+    return corpus.regions_in(texts)
 
 
 def cmd_cite(args: argparse.Namespace, settings: Settings) -> int:

@@ -11,6 +11,15 @@ from datetime import date
 
 from legal_kb.models import IN_FORCE_STATUSES
 
+#: Kinds cited without a label: national law, which people take to be "the law".
+NATIONAL_KINDS = frozenset({"宪法", "法律", "立法解释"})
+
+
+def kind_label(kind: str, status: str) -> str:
+    """ "（司法解释，现行有效）" after the citation of anything but national law, so that a
+    resident sees what kind of rule is quoted and that it applies; "" for national law."""
+    return "" if kind in NATIONAL_KINDS else f"（{kind}，{status}）"
+
 
 @dataclass(frozen=True)
 class LawRecord:
@@ -153,6 +162,12 @@ class Hit:
     def citation(self) -> str:
         """《民法典》第一千零八十四条."""
         return f"《{self.law_short}》{self.article_no}"
+
+    @property
+    def labelled_citation(self) -> str:
+        """The citation with the kind and status of anything but national law:
+        《民间借贷规定》第二十五条（司法解释，现行有效）."""
+        return self.citation + kind_label(self.law_kind, self.status)
 
     @property
     def in_force(self) -> bool:

@@ -44,7 +44,13 @@ async def start_kb(runtime: Any) -> None:
     def progress(message: str) -> None:  # called from worker threads
         log.info("knowledge base: %s", message)
 
-    kb = KnowledgeBase(runtime.db, runtime.settings.data_dir, encoder=encoder, progress=progress)
+    kb = KnowledgeBase(
+        runtime.db,
+        runtime.settings.data_dir,
+        encoder=encoder,
+        progress=progress,
+        regions=_unit_regions(runtime.settings.units_file),
+    )
     runtime.extras[KB_KEY] = kb
 
     async def prepare() -> None:
@@ -58,6 +64,15 @@ async def start_kb(runtime: Any) -> None:
             log.exception("knowledge base could not start; legal search is unavailable")
 
     runtime.extras[_TASK_KEY] = asyncio.create_task(prepare(), name="kb-start")
+
+
+def _unit_regions(units_file: Any) -> tuple[str, ...]:
+    """Regions whose local regulations the units may need (issue 22: 重庆 for a 重庆 unit)."""
+    from legal_kb.importers.corpus import regions_in
+    from services.units import load_units
+
+    units = load_units(units_file).units
+    return regions_in(t for u in units for t in (u.name, u.address, u.court, *u.areas))
 
 
 @features.on_stop

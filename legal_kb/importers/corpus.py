@@ -56,6 +56,15 @@ FOLDER_KINDS: dict[str, str] = {
 #: Top folder → the region whose local rules it holds.
 FOLDER_REGIONS: dict[str, str] = {"重庆地方性法规": "重庆"}
 CASES_FOLDER = "案例"
+
+
+def regions_in(texts: Iterable[str]) -> tuple[str, ...]:
+    """The regions the corpus has local regulations for that any of ``texts`` mentions (a
+    unit's name, address, court or areas: "重庆市渝中区…" → ("重庆",))."""
+    known = sorted(set(FOLDER_REGIONS.values()))
+    return tuple(r for r in known if any(r in t for t in texts))
+
+
 INFO_END = "<!-- INFO END -->"
 
 _EVENT_RE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
@@ -70,6 +79,10 @@ _REPEAL_RE = re.compile(
 )
 _TITLE_IN_RE = re.compile(r"《([^《》]{4,80})》")
 _APPLIES_LAW_RE = re.compile(r"关于(?:适用|执行|贯彻执行)《([^《》]{2,40})》")
+#: A document that only amends or repeals others ("最高人民法院关于修改《…》等二十七件…的决定",
+#: "国务院关于修改和废止部分行政法规的决定"): kept for the record, not searched, like laws.db's
+#: 修改决定.
+_AMENDING_RE = re.compile(r"关于(?:修改|废止|修改和废止|废止和修改)[^。]*的决定$")
 
 
 @dataclass(frozen=True)
@@ -286,6 +299,8 @@ def read_document_text(rel: str, text: str) -> CorpusDoc:
     if not titles:
         raise ImportFormatError(rel, 1, "no '# title' line")
     name = canonical_title(titles[0])
+    if _AMENDING_RE.search(name):
+        kind = "修改决定"
     lines = [(i, _strip_md(ln)) for i, ln in enumerate(body, start=1)]
     try:
         articles = split_articles(lines, Path(rel))
