@@ -179,7 +179,7 @@ async def import_corpus(
     ``force``; unchanged documents are not rewritten). Run after laws.db: the repeals it knows
     (民法典 repealing 婚姻法 …) decide the status of the interpretations of repealed laws."""
     say = progress or (lambda _message: None)
-    digest = await asyncio.to_thread(corpus.corpus_hash, source)
+    digest = await asyncio.to_thread(corpus.import_version, source)
     if not force:
         async with db.read() as session:
             if await store.get_meta(session, CORPUS_HASH) == digest:

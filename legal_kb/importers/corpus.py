@@ -45,6 +45,9 @@ ARCHIVE = Path(__file__).resolve().parents[1] / "data" / "legal-corpus.tar.xz"
 #: The collection's date (README: LawRefBook/Laws at 2f4c5c2, 2025-04-19): statuses are as of it.
 AS_OF = date(2025, 4, 19)
 SOURCE_PREFIX = "legal-corpus"
+#: Version of the reading rules below: part of the corpus version recorded at import, so that
+#: a release that reads the same archive differently imports it again on its first start.
+READER_VERSION = 2
 
 #: Top folder → document kind (the vocabulary of ``kb_law.kind``).
 FOLDER_KINDS: dict[str, str] = {
@@ -154,6 +157,11 @@ def iter_files(source: Path) -> Iterator[tuple[str, str]]:
                 yield PurePosixPath(*parts[1:]).as_posix(), text
     except (tarfile.TarError, lzma.LZMAError, EOFError) as exc:
         raise ImportFormatError(source, None, f"not a readable corpus archive: {exc}") from exc
+
+
+def import_version(source: Path) -> str:
+    """What an import of ``source`` by this code is: reader version and corpus hash."""
+    return f"r{READER_VERSION}-{corpus_hash(source)}"
 
 
 def corpus_hash(source: Path) -> str:
