@@ -91,3 +91,31 @@ async def test_local_rules_only_for_the_units_region(kb: KnowledgeBase) -> None:
     kb.set_regions(("重庆",))
     here = await kb.search(question, top=10, filters=SearchFilters(kinds=("地方性法规",)))
     assert here and all(h.law.startswith("重庆市") for h in here)
+
+
+async def test_intake_hints_quote_the_interpretation(
+    sqlite_db: Database, subset_batch: LawBatch, tmp_path: Path
+) -> None:
+    """After filing: the hint quotes the interest cap of 民间借贷规定 with its kind and status."""
+    from services.delivery import Address
+    from services.legal_hints import suggest_law
+
+    root = tmp_path / "legal-corpus"
+    files = dict(corpus.iter_files(corpus.ARCHIVE))
+    rel = FILES[0]
+    (root / rel).parent.mkdir(parents=True, exist_ok=True)
+    (root / rel).write_text(files[rel], encoding="utf-8")
+    async with sqlite_db.write() as session:
+        await store.upsert_laws(session, subset_batch)
+    await import_corpus(sqlite_db, root, today=TODAY)
+    service = KnowledgeBase(sqlite_db, tmp_path, today=lambda: TODAY)
+    await service.start()
+    try:
+        to = Address("telegram", "42", "zh-CN")
+        summary = "借给老乡三万元，约定月息两分，到期不还，利息能要多少"
+        queued = await suggest_law(sqlite_db, service, to, "private_lending", summary)
+    finally:
+        await service.close()
+    (message,) = queued
+    text = message.payload["text"]
+    assert "《民间借贷规定》" in text and "（司法解释，现行有效）" in text
