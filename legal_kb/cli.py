@@ -65,6 +65,13 @@ def add_kb_commands(subparsers: Any) -> None:
     )
     imp.set_defaults(func=cmd_import)
 
+    export = sub.add_parser(
+        "export-vectors",
+        help="maintainers: write the dense vectors of the current KB for shipping (legal_kb/data)",
+    )
+    export.add_argument("--out", type=Path, help="default: legal_kb/data/vectors-MODEL.npz")
+    export.set_defaults(func=cmd_export_vectors)
+
     pack = sub.add_parser(
         "pack-corpus", help="maintainers: pack a legal-corpus directory as the shipped archive"
     )
@@ -133,6 +140,27 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     except (ImportFormatError, ValueError) as exc:
         _say(f"error: {exc}")
         return 2
+    return 0
+
+
+def cmd_export_vectors(args: argparse.Namespace, settings: Settings) -> int:
+    from legal_kb.dense import E5Encoder, VectorCache, export_vectors, shipped_vectors_path
+
+    encoder = E5Encoder(cache_dir=settings.data_dir / "kb" / "models")
+    engine = open_engine(settings.database_url, settings.data_dir, encoder=encoder, progress=_say)
+    if engine is None:
+        _say("the knowledge base is empty: run `kb import` first")
+        return 1
+    out = args.out or shipped_vectors_path(encoder.model_id)
+    cache = VectorCache(settings.data_dir / "kb" / "dense" / encoder.model_id)
+    count = export_vectors(
+        engine.passages(),
+        encoder.model_id,
+        cache,
+        out,
+        corpus=corpus.import_version(corpus.ARCHIVE),
+    )
+    _say(f"wrote {count} vectors to {out} ({out.stat().st_size} bytes)")
     return 0
 
 
