@@ -188,6 +188,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--kind-prior-keyword", type=float, default=None, help="override kind_prior_keyword"
     )
+    parser.add_argument(
+        "--prior",
+        action="append",
+        default=[],
+        metavar="KIND=VALUE",
+        help="override one kind's prior (e.g. 司法解释=0); see legal_kb.engine.KIND_PRIOR",
+    )
     args = parser.parse_args(argv)
     db_name = "kb-bench-corpus.db" if args.corpus else "kb-bench.db"
     url = args.database_url or f"sqlite+aiosqlite:///{args.data_dir / db_name}"
@@ -231,6 +238,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         engine.params = replace(engine.params, kind_prior=args.kind_prior)
     if args.kind_prior_keyword is not None:
         engine.params = replace(engine.params, kind_prior_keyword=args.kind_prior_keyword)
+    for item in args.prior:
+        kind, value = item.split("=", 1)
+        for i, doc in enumerate(engine.docs):
+            if doc.law_kind == kind:
+                engine.kind_prior[i] = float(value)
     questions, stats = map_questions(engine, args.dev)
     print(
         f"{stats['mapped']} of {stats['questions']} questions have all relevant articles in the "

@@ -72,7 +72,8 @@ def _docs(batch: corpus.CorpusBatch, name: str) -> list[corpus.CorpusDoc]:
 
 def test_archive_holds_every_kind(shipped: corpus.CorpusBatch) -> None:
     kinds = Counter(d.law.kind for d in shipped.docs)
-    assert set(kinds) == {"司法解释", "行政法规", "部门规章", "地方性法规"}
+    # 修改决定: decisions that only amend other documents (kept, not searched).
+    assert set(kinds) == {"司法解释", "行政法规", "部门规章", "地方性法规", "修改决定"}
     assert kinds["司法解释"] > 400 and kinds["行政法规"] > 600 and kinds["地方性法规"] > 90
     assert len(shipped.cases) > 50
     # Only files without any body are left out, each with its reason.
