@@ -179,13 +179,15 @@ class SearchEngine:
         return self._dense is not None
 
     # -- filters -------------------------------------------------------------------------
-    def set_regions(self, regions: Sequence[str]) -> None:
+    def set_regions(self, regions: Sequence[str], kinds: Sequence[str] | None = None) -> None:
         """The regions whose local rules (地方性法规) may be found: the units' own. Local rules
-        of other regions are never returned; with no region, none are."""
+        of other regions are never returned; with no region, none are. ``kinds``: only these
+        kinds of document are searched at all (benchmark ablations; ``None``: every kind)."""
         self.regions = tuple(regions)
-        local = np.array([d.region is not None for d in self.docs], dtype=bool)
         allowed = np.array([d.region is None or d.region in self.regions for d in self.docs])
-        self._region_mask = None if not local.any() or allowed.all() else allowed
+        if kinds is not None:
+            allowed &= np.array([d.law_kind in kinds for d in self.docs], dtype=bool)
+        self._region_mask = None if allowed.all() else allowed
         self._mask_cache = {}
 
     @property

@@ -166,6 +166,25 @@ def _table(results: Sequence[dict[str, Any]], split: str) -> str:
     return "\n".join(lines)
 
 
+def attach_dense_for_kinds(engine: SearchEngine, data_dir: Path, kinds: Sequence[str]) -> None:
+    """Search only ``kinds``: dense vectors for their articles (from the cache, encoding what is
+    missing), zeros for the others, which are masked out of every ranking."""
+    import numpy as np
+
+    from legal_kb.dense import E5Encoder, VectorCache, build_matrix
+
+    engine.set_regions(REGIONS, kinds=kinds)
+    keep = [i for i, d in enumerate(engine.docs) if d.law_kind in kinds]
+    encoder = E5Encoder(cache_dir=data_dir / "kb" / "models")
+    passages = engine.passages()
+    cache = VectorCache(data_dir / "kb" / "dense" / encoder.model_id)
+    part = build_matrix([passages[i] for i in keep], encoder, cache)
+    assert part is not None
+    matrix = np.zeros((len(engine.docs), encoder.dim), dtype=np.float16)
+    matrix[keep] = part
+    engine.attach_dense(encoder, matrix)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=ROOT / "var")
@@ -187,6 +206,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--kind-prior-keyword", type=float, default=None, help="override kind_prior_keyword"
+    )
+    parser.add_argument(
+        "--only-kinds",
+        help="search only these kinds (e.g. 法律,宪法,立法解释,司法解释); dense vectors are "
+        "needed only for them (an ablation while the rest is not encoded)",
     )
     parser.add_argument(
         "--prior",
@@ -227,12 +251,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     engine = open_engine(
         url,
         args.data_dir,
-        dense=not args.keyword_only,
+        dense=not args.keyword_only and not args.only_kinds,
         progress=lambda m: print(m, file=sys.stderr),
         regions=REGIONS,
     )
-    timings["dense_s"] = time.perf_counter() - start
     assert engine is not None
+    if args.only_kinds:
+        attach_dense_for_kinds(engine, args.data_dir, args.only_kinds.split(","))
+    timings["dense_s"] = time.perf_counter() - start
     engine.params = replace(engine.params, encode_parts=args.parts)
     if args.kind_prior is not None:
         engine.params = replace(engine.params, kind_prior=args.kind_prior)
