@@ -10,7 +10,10 @@ Pipeline for a question (each step is a general method, none is tuned to particu
    a linear model over general features (score gaps, law- and chapter-level evidence,
    neighbouring articles, keyword coverage, a prior for large laws). Before the dense index is
    ready, the keyword ranking is used as it is.
-5. Highlights: spans of the article text that contain the question's terms.
+5. Kind prior and region (issue 22): the score of an article of a judicial interpretation,
+   regulation, ministry rule or local regulation is lowered by :data:`KIND_PRIOR` (the hierarchy
+   of norms), and local regulations outside the units' regions are never candidates.
+6. Highlights: spans of the article text that contain the question's terms.
 
 The service calls this from a worker thread (:mod:`legal_kb.service`); the CLI calls it
 directly. Numpy work releases the GIL; the dense encoder runs in C.
