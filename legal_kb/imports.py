@@ -251,6 +251,21 @@ async def import_corpus(
     return stats
 
 
+async def ensure_corpus(
+    db: Database, progress: Progress | None = None, source: Path = corpus.ARCHIVE
+) -> bool:
+    """Import the shipped corpus unless this version of it is already in (one replica at a
+    time); whether anything changed. The service calls it after keyword search is up on the
+    national laws, so that a first start answers at once and the corpus joins a minute later."""
+    from storage.leader import cluster_lock
+
+    if not await asyncio.to_thread(source.exists):
+        return False
+    async with cluster_lock(db, "kb-import"):
+        stats = await import_corpus(db, source, progress)
+    return not stats.unchanged_archive and (stats.laws.changed or stats.removed > 0)
+
+
 async def ensure_kb(
     db: Database,
     settings: Settings,

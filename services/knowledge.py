@@ -54,11 +54,13 @@ async def start_kb(runtime: Any) -> None:
     runtime.extras[KB_KEY] = kb
 
     async def prepare() -> None:
-        from legal_kb.imports import ensure_kb
+        from legal_kb.imports import ensure_corpus, ensure_kb
 
         try:
-            await ensure_kb(runtime.db, runtime.settings, progress)
-            await kb.start()
+            await ensure_kb(runtime.db, runtime.settings, progress, corpus_source=None)
+            await kb.start()  # keyword search on the national laws at once
+            if await ensure_corpus(runtime.db, progress):  # then the shipped corpus (issue 22)
+                await kb.refresh()
             log.info("knowledge base ready: %s", kb.status())
         except Exception:
             log.exception("knowledge base could not start; legal search is unavailable")

@@ -209,3 +209,12 @@ def test_archive_is_reproducible(tmp_path: Path) -> None:
     second = corpus.pack(root, tmp_path / "b.tar.xz")
     assert corpus.corpus_hash(first) == corpus.corpus_hash(second)
     assert dict(corpus.iter_files(first)) == dict(corpus.iter_files(corpus.ARCHIVE))
+
+
+async def test_ensure_corpus_once(sqlite_kb: Database, small_corpus: Path) -> None:
+    """The start-up step: imports once, then reports nothing to do."""
+    from legal_kb.imports import ensure_corpus
+
+    assert await ensure_corpus(sqlite_kb, source=small_corpus) is True
+    assert await ensure_corpus(sqlite_kb, source=small_corpus) is False
+    assert await ensure_corpus(sqlite_kb, source=small_corpus.parent / "missing") is False
