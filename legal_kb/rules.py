@@ -80,13 +80,8 @@ TOPICS: tuple[Topic, ...] = (
         ("诉讼时效规定", "民法典"),
         ("诉讼时效",),
     ),
-    Topic(
-        "lease",
-        ("property_lease",),
-        ("房东", "租客", "押金", "租金", "房租", "转租", "退租"),
-        ("城镇房屋租赁解释",),
-        ("租赁", "出租人", "承租人"),
-    ),
+    # Not a topic: leases in general (押金, 退租). 城镇房屋租赁解释 holds narrower rules (无效合同,
+    # 装饰装修, 转租), and a search inside it for "押金" quoted an article on decoration costs.
     Topic(
         "property_fee",
         ("property_lease",),
