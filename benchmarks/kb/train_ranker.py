@@ -112,9 +112,14 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=rerank.MODEL_FILE)
     parser.add_argument("--parts", action="store_true", help="also encode sub-questions")
     parser.add_argument("--half", choices=("all", "even"), default="all")
+    parser.add_argument(
+        "--region", action="append", default=[], help="search this region's local rules (重庆)"
+    )
     args = parser.parse_args()
     url = args.database_url or f"sqlite+aiosqlite:///{args.data_dir / 'kb-bench.db'}"
-    engine = open_engine(url, args.data_dir, progress=lambda m: print(m, file=sys.stderr))
+    engine = open_engine(
+        url, args.data_dir, progress=lambda m: print(m, file=sys.stderr), regions=args.region
+    )
     if engine is None:
         print("empty knowledge base: run benchmarks/kb/run.py first", file=sys.stderr)
         return 1
