@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from legal_kb import index, store
-from legal_kb.dense import E5Encoder, Encoder, VectorCache, build_matrix
+from legal_kb.dense import E5Encoder, Encoder, VectorCache, build_matrix, shipped_vectors_path
 from legal_kb.engine import RankParams, SearchEngine
 from legal_kb.records import IndexDoc
 from storage.db import Database
@@ -42,6 +42,7 @@ def open_engine(
     encoder: Encoder | None = None,
     progress: Progress | None = None,
     params: RankParams | None = None,
+    regions: Sequence[str] = (),
 ) -> SearchEngine | None:
     """The engine for the KB's current content, building missing indexes first.
 
@@ -58,6 +59,7 @@ def open_engine(
         _, docs = asyncio.run(_version_and_docs(database_url, need_docs=True))
         index.build(root, version, docs, say)
     engine = SearchEngine(index.index_dir(root, version), params or RankParams())
+    engine.set_regions(regions)
     if dense:
         enc = encoder or E5Encoder(cache_dir=root / "models")
 
@@ -65,9 +67,8 @@ def open_engine(
             if total:
                 say(f"dense index: {done}/{total} articles encoded")
 
-        matrix = build_matrix(
-            engine.passages(), enc, VectorCache(root / "dense" / enc.model_id), progress=report
-        )
+        cache = VectorCache(root / "dense" / enc.model_id, shipped_vectors_path(enc.model_id))
+        matrix = build_matrix(engine.passages(), enc, cache, progress=report)
         if matrix is not None:
             engine.attach_dense(enc, matrix)
     return engine

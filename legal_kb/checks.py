@@ -82,6 +82,19 @@ def find_repeals(articles: Sequence[Article]) -> dict[str, Repeal]:
     return found
 
 
+def _is_document(law: str | None) -> bool:
+    """Whether ``law`` names an interpretation or regulation rather than a 法."""
+    return law is not None and not normalise(law).endswith(("法", "法典"))
+
+
+def _doc(article: Article) -> str:
+    return "文件" if article.law_kind not in ("法律", "宪法") else "法律"
+
+
+def _why(article: Article) -> str:
+    return f"（{article.note}）" if article.note else ""
+
+
 def _paragraphs(text: str) -> int:
     return len([p for p in text.split("\n") if p.strip()])
 
@@ -125,7 +138,7 @@ def check(
             in_force=False,
             status=None,
             problem=NO_SUCH_ARTICLE,
-            message=f"{shown}：该法没有{citation.article_no}。",
+            message=f"{shown}：该{'文件' if _is_document(citation.law) else '法'}没有{citation.article_no}。",
         )
     current = versions[0]
     if current.status == STATUS_REPEALED:
@@ -135,7 +148,7 @@ def check(
             False,
             current.status,
             REPEALED,
-            f"{shown}：该条所在法律已废止。",
+            f"{shown}：该条所在{_doc(current)}已废止{_why(current)}。",
             current,
         )
     if current.status == STATUS_HISTORICAL:
@@ -145,7 +158,7 @@ def check(
             False,
             current.status,
             HISTORICAL,
-            f"{shown}：只见于已被新版本取代的历史文本，现行版本没有此条。",
+            f"{shown}：只见于已被新版本取代的历史文本{_why(current)}，现行版本没有此条。",
             current,
         )
     if current.effective_date is not None and current.effective_date > today:

@@ -24,6 +24,8 @@ _ARTICLE_RE = re.compile(
     rf"(?:\s*第\s*(?P<para>{_NUM})\s*款)?"
     rf"(?:\s*第\s*[（(]?\s*(?P<item>{_NUM})\s*[)）]?\s*项)?"
 )
+#: A parenthesised document number or version right after a title: （法释〔2020〕17号）, （2020年修正）.
+_DOC_NUMBER_RE = re.compile(r"(?<=》)\s*[（(][^（）()《》]{1,30}[)）]$")
 #: Characters a bare law name is made of (CJK, brackets used inside titles, middle dot).
 _NAME_RUN_RE = re.compile(r"[\u4e00-\u9fff（）()〈〉·]+$")
 #: What may stand between two citations of the same law: "第十条、第十一条和第十二条".
@@ -78,6 +80,8 @@ class Citation:
 def _bracketed_name(context: str) -> str | None:
     """The name in 《…》 that ``context`` ends with (allowing a trailing 的 or spaces)."""
     s = context.rstrip().removesuffix("的").rstrip()
+    # 《关于工资总额组成的规定》（国家统计局令第1号）第四条: the document number is no part of it.
+    s = _DOC_NUMBER_RE.sub("", s).rstrip()
     if not s.endswith("》"):
         return None
     open_at = s.rfind("《")

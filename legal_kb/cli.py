@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import sys
+import tomllib
 from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
@@ -20,9 +21,9 @@ from core.config import Settings
 from legal_kb.batch import open_engine
 from legal_kb.disputes import DISPUTE_TYPES
 from legal_kb.engine import SearchEngine, SearchFilters
-from legal_kb.importers import ImportFormatError
+from legal_kb.importers import ImportFormatError, corpus
 from legal_kb.importers.lawsdb import default_path
-from legal_kb.imports import import_cases, import_laws
+from legal_kb.imports import import_cases, import_corpus, import_laws
 from legal_kb.records import Hit
 from legal_kb.service import KnowledgeBase
 from storage.db import Database
@@ -52,7 +53,31 @@ def add_kb_commands(subparsers: Any) -> None:
     imp.add_argument("--status", help="现行有效 (default), 已被修改, 已废止, 历史版本, 尚未生效")
     imp.add_argument("--publish-date", help="YYYY-MM-DD")
     imp.add_argument("--effective-date", help="YYYY-MM-DD")
+    imp.add_argument(
+        "--corpus",
+        type=Path,
+        metavar="ARCHIVE|DIR",
+        help="the legal corpus to import (default: the shipped one, when --source is not given)",
+    )
+    imp.add_argument("--no-corpus", action="store_true", help="import laws.db only")
+    imp.add_argument(
+        "--force", action="store_true", help="re-read the corpus even if already imported"
+    )
     imp.set_defaults(func=cmd_import)
+
+    export = sub.add_parser(
+        "export-vectors",
+        help="maintainers: write the dense vectors of the current KB for shipping (legal_kb/data)",
+    )
+    export.add_argument("--out", type=Path, help="default: legal_kb/data/vectors-MODEL.npz")
+    export.set_defaults(func=cmd_export_vectors)
+
+    pack = sub.add_parser(
+        "pack-corpus", help="maintainers: pack a legal-corpus directory as the shipped archive"
+    )
+    pack.add_argument("directory", type=Path)
+    pack.add_argument("--out", type=Path, default=corpus.ARCHIVE)
+    pack.set_defaults(func=cmd_pack_corpus)
 
     cases = sub.add_parser("import-cases", help="import typical cases from JSON or YAML")
     cases.add_argument("file", type=Path)
@@ -71,6 +96,12 @@ def add_kb_commands(subparsers: Any) -> None:
         "--type", choices=sorted(DISPUTE_TYPES), help="only law for this dispute type"
     )
     search.add_argument("--no-dense", action="store_true", help="keyword search only")
+    search.add_argument(
+        "--region",
+        action="append",
+        default=None,
+        help="search this region's local regulations too (default: the units' regions)",
+    )
     search.set_defaults(func=cmd_search)
 
     cite = sub.add_parser("cite", help="check every citation in TEXT (or stdin)")
@@ -81,6 +112,11 @@ def add_kb_commands(subparsers: Any) -> None:
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     sources: list[Path] = args.source or [default_path()]
+    corpus_source: Path | None = args.corpus
+    if corpus_source is None and not args.source:
+        corpus_source = corpus.ARCHIVE
+    if args.no_corpus:
+        corpus_source = None
     overrides = {
         "name": args.name,
         "kind": args.kind,
@@ -94,6 +130,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         db = Database(settings.database_url)
         try:
             await import_laws(db, sources, args.meta, overrides, progress=_say)
+            if corpus_source is not None:
+                await import_corpus(db, corpus_source, _say, force=args.force)
         finally:
             await db.dispose()
 
@@ -102,6 +140,33 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     except (ImportFormatError, ValueError) as exc:
         _say(f"error: {exc}")
         return 2
+    return 0
+
+
+def cmd_export_vectors(args: argparse.Namespace, settings: Settings) -> int:
+    from legal_kb.dense import E5Encoder, VectorCache, export_vectors, shipped_vectors_path
+
+    encoder = E5Encoder(cache_dir=settings.data_dir / "kb" / "models")
+    engine = open_engine(settings.database_url, settings.data_dir, encoder=encoder, progress=_say)
+    if engine is None:
+        _say("the knowledge base is empty: run `kb import` first")
+        return 1
+    out = args.out or shipped_vectors_path(encoder.model_id)
+    cache = VectorCache(settings.data_dir / "kb" / "dense" / encoder.model_id)
+    count = export_vectors(
+        engine.passages(),
+        encoder.model_id,
+        cache,
+        out,
+        corpus=corpus.import_version(corpus.ARCHIVE),
+    )
+    _say(f"wrote {count} vectors to {out} ({out.stat().st_size} bytes)")
+    return 0
+
+
+def cmd_pack_corpus(args: argparse.Namespace, settings: Settings) -> int:
+    out = corpus.pack(args.directory, args.out)
+    _say(f"wrote {out} ({out.stat().st_size} bytes, sha256 {corpus.corpus_hash(out)})")
     return 0
 
 
@@ -161,8 +226,13 @@ def _print_readable(question: str, hits: list[Hit]) -> None:
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    regions = args.region if args.region is not None else unit_regions(settings)
     engine: SearchEngine | None = open_engine(
-        settings.database_url, settings.data_dir, dense=not args.no_dense, progress=_say
+        settings.database_url,
+        settings.data_dir,
+        dense=not args.no_dense,
+        progress=_say,
+        regions=regions,
     )
     if engine is None:
         _say("the knowledge base is empty: run `kb import` first")
@@ -177,6 +247,20 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         else:
             _print_readable(question, hits)
     return 0
+
+
+def unit_regions(settings: Settings) -> tuple[str, ...]:
+    """The regions named by the configured units (name, address, court, areas), read from
+    ``UNITS_FILE`` directly (the service validates that file; here only words are needed)."""
+    try:
+        data = tomllib.loads(settings.units_file.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return ()
+    texts: list[str] = []
+    for unit in data.get("unit", []):
+        texts += [str(unit.get(k, "")) for k in ("name", "address", "court")]
+        texts += [str(a) for a in unit.get("areas", [])]
+    return corpus.regions_in(texts)
 
 
 def cmd_cite(args: argparse.Namespace, settings: Settings) -> int:

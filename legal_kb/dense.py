@@ -14,6 +14,7 @@ never load the real model. The real one is multilingual-e5-small with the 4-bit 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 import time
@@ -103,11 +104,73 @@ def cache_key(model_id: str, passage: str) -> str:
     return hashlib.sha1(f"{model_id}\0{passage}".encode()).hexdigest()
 
 
-class VectorCache:
-    """Vectors saved as ``chunk-*.npz`` files (keys + float16 vectors) in one directory."""
+#: Where precomputed passage vectors ship with the product (``main.py kb export-vectors``).
+SHIPPED_DIR = Path(__file__).resolve().parent / "data"
 
-    def __init__(self, directory: Path) -> None:
+
+def shipped_vectors_path(model_id: str) -> Path:
+    """The shipped vectors file for ``model_id`` (it may not exist)."""
+    return SHIPPED_DIR / f"vectors-{model_id}.npz"
+
+
+def _digest(keys: npt.NDArray[np.generic], vecs: npt.NDArray[np.generic]) -> str:
+    return hashlib.sha256(keys.tobytes() + vecs.tobytes()).hexdigest()
+
+
+def load_shipped(path: Path, model_id: str) -> tuple[list[str], npt.NDArray[np.float16]] | None:
+    """Precomputed vectors from ``path`` when they are for ``model_id`` and intact, else ``None``.
+
+    Every key is a content address of (model, passage text), so a vector is only ever used for
+    the very passage and model it was computed from; the manifest's model id and checksum keep a
+    file for another model, or a damaged one, from being loaded at all.
+    """
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path) as data:
+            manifest = json.loads(str(data["manifest"]))
+            keys = np.asarray(data["keys"])
+            vecs = np.asarray(data["vecs"], dtype=np.float16)
+    except (OSError, ValueError, KeyError):
+        return None
+    if manifest.get("model_id") != model_id or manifest.get("sha256") != _digest(keys, vecs):
+        return None
+    return [str(k) for k in keys], vecs
+
+
+def export_vectors(
+    passages: Sequence[str], model_id: str, cache: VectorCache, out: Path, **info: str
+) -> int:
+    """Write the cached vectors of ``passages`` to ``out`` (for shipping); returns how many.
+
+    Passages without a cached vector are left out (they are encoded on first start)."""
+    rows, stored = cache.load()
+    seen: set[str] = set()
+    keys: list[str] = []
+    picked: list[int] = []
+    for passage in passages:
+        key = cache_key(model_id, passage)
+        if key in rows and key not in seen:
+            seen.add(key)
+            keys.append(key)
+            picked.append(rows[key])
+    key_arr = np.array(keys)
+    vecs = stored[picked] if picked else np.zeros((0, 0), dtype=np.float16)
+    manifest = {"model_id": model_id, "count": len(keys), "sha256": _digest(key_arr, vecs), **info}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp.npz")
+    np.savez_compressed(tmp, keys=key_arr, vecs=vecs, manifest=np.array(json.dumps(manifest)))
+    tmp.replace(out)
+    return len(keys)
+
+
+class VectorCache:
+    """Vectors saved as ``chunk-*.npz`` files (keys + float16 vectors) in one directory, over
+    an optional read-only layer of shipped vectors (:func:`load_shipped`)."""
+
+    def __init__(self, directory: Path, shipped: Path | None = None) -> None:
         self.directory = directory
+        self.shipped = shipped
 
     def load(self) -> tuple[dict[str, int], npt.NDArray[np.float16]]:
         """All cached vectors: row by key, and the rows as one array.
@@ -130,6 +193,12 @@ class VectorCache:
                     rows.setdefault(key, count + offset)
                 blocks.append(vecs)
                 count += len(keys)
+        if self.shipped is not None:
+            found = load_shipped(self.shipped, self.directory.name)
+            if found is not None and len(found[0]):
+                for offset, key in enumerate(found[0]):
+                    rows.setdefault(key, count + offset)
+                blocks.append(found[1])
         matrix = np.concatenate(blocks) if blocks else np.zeros((0, 0), dtype=np.float16)
         return rows, matrix
 

@@ -3,8 +3,9 @@
 Why ranges inside 民法典: the Civil Code holds most of the law for every type of dispute, so
 "relevant to a marriage dispute" must mean its 婚姻家庭 and 继承 parts, not all 1,260 articles.
 The ranges follow the chapter boundaries stored in laws.db (e.g. 第一千零四十条 starts 婚姻家庭,
-第一千一百一十九条 starts 继承). Laws are named by short title (without 中华人民共和国); a law
-missing from the KB is simply ignored by the filter.
+第一千一百一十九条 starts 继承). Laws are named by short title (without 中华人民共和国; a court
+interpretation by its usual short name, :func:`legal_kb.names.short_title`); a law missing from
+the KB is simply ignored by the filter.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ DISPUTE_TYPES: dict[str, DisputeType] = {
                 LawScope("未成年人保护法"),
                 LawScope("反家庭暴力法"),
                 LawScope("老年人权益保障法"),
+                LawScope("婚姻家庭编解释（一）"),
+                LawScope("婚姻家庭编解释（二）"),
+                LawScope("继承编解释（一）"),
             ),
         ),
         DisputeType(
@@ -73,13 +77,17 @@ DISPUTE_TYPES: dict[str, DisputeType] = {
                 LawScope("劳动争议调解仲裁法"),
                 LawScope("社会保险法"),
                 LawScope("就业促进法"),
+                LawScope("劳动争议解释（一）"),
+                LawScope("保障农民工工资支付条例"),
+                LawScope("劳动保障监察条例"),
+                LawScope("工伤保险条例"),
             ),
         ),
         DisputeType(
             "private_lending",
             "民间借贷",
             "Private lending",
-            (LawScope(_CIVIL, ((188, 199), (667, 702))),),
+            (LawScope(_CIVIL, ((188, 199), (667, 702))), LawScope("民间借贷规定")),
         ),
         DisputeType(
             "traffic_accident",
@@ -89,6 +97,9 @@ DISPUTE_TYPES: dict[str, DisputeType] = {
                 LawScope("道路交通安全法"),
                 LawScope(_CIVIL, ((1164, 1187), (1208, 1217))),
                 LawScope("保险法"),
+                LawScope("道路交通事故解释"),
+                LawScope("人身损害赔偿解释"),
+                LawScope("机动车交通事故责任强制保险条例"),
             ),
         ),
         DisputeType(
@@ -98,6 +109,9 @@ DISPUTE_TYPES: dict[str, DisputeType] = {
             (
                 LawScope(_CIVIL, ((271, 287), (703, 734), (937, 950))),
                 LawScope("城市房地产管理法"),
+                LawScope("城镇房屋租赁解释"),
+                LawScope("物业服务解释"),
+                LawScope("物业管理条例"),
             ),
         ),
         DisputeType(
@@ -110,6 +124,7 @@ DISPUTE_TYPES: dict[str, DisputeType] = {
                 LawScope("食品安全法"),
                 LawScope("电子商务法"),
                 LawScope(_CIVIL, ((595, 647), (1202, 1207))),
+                LawScope("网络消费规定（一）"),
             ),
         ),
         DisputeType(
@@ -119,6 +134,8 @@ DISPUTE_TYPES: dict[str, DisputeType] = {
             (
                 LawScope(_CIVIL, ((989, 1039), (1164, 1258))),
                 LawScope("治安管理处罚法"),
+                LawScope("人身损害赔偿解释"),
+                LawScope("精神损害赔偿解释"),
             ),
         ),
         DisputeType(
@@ -136,7 +153,7 @@ DISPUTE_TYPES: dict[str, DisputeType] = {
             "other",
             "其他",
             "Other",
-            (LawScope("人民调解法"), LawScope(_CIVIL)),
+            (LawScope("人民调解法"), LawScope(_CIVIL), LawScope("人民调解委员会组织条例")),
         ),
     )
 }
@@ -150,3 +167,35 @@ def dispute_type(code: str) -> DisputeType:
         raise KeyError(
             f"unknown dispute type {code!r}; one of {', '.join(DISPUTE_TYPES)}"
         ) from None
+
+
+#: Words of a case's title (its 案由: "…纠纷案") or facts that say its dispute type, most
+#: specific first. General legal vocabulary, not fitted to any case or question.
+_TYPE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("private_lending", ("民间借贷", "借款合同", "借贷")),
+    ("traffic_accident", ("交通事故", "机动车")),
+    ("labour_wages", ("劳动争议", "劳动合同", "劳动者", "用人单位", "加班", "工资", "工伤")),
+    ("marriage_family", ("离婚", "婚姻", "继承", "遗嘱", "抚养", "赡养", "收养", "夫妻", "彩礼")),
+    ("property_lease", ("物业", "租赁", "出租", "承租")),
+    ("neighbour", ("相邻", "邻居", "噪音", "噪声")),
+    ("land_housing", ("土地", "宅基地", "房屋买卖", "商品房", "承包经营", "农村土地")),
+    (
+        "consumer",
+        ("消费者", "网络购物", "购物合同", "买卖合同", "服务合同", "预付", "经营者", "医美"),
+    ),
+    ("injury_damage", ("人身损害", "身体权", "健康权", "生命权", "财产损害", "侵权", "名誉")),
+)
+
+
+def guess_dispute_type(title: str, text: str = "", field: str = "") -> str:
+    """The dispute type of a typical case from its title (then its field and facts).
+
+    Administrative cases (a field such as 行政协议诉讼) are not disputes between residents: other.
+    """
+    if "行政" in field:
+        return "other"
+    for source in (title, field, text):
+        for code, words in _TYPE_WORDS:
+            if any(word in source for word in words):
+                return code
+    return "other"

@@ -10,7 +10,10 @@ Pipeline for a question (each step is a general method, none is tuned to particu
    a linear model over general features (score gaps, law- and chapter-level evidence,
    neighbouring articles, keyword coverage, a prior for large laws). Before the dense index is
    ready, the keyword ranking is used as it is.
-5. Highlights: spans of the article text that contain the question's terms.
+5. Kind prior and region (issue 22): the score of an article of a judicial interpretation,
+   regulation, ministry rule or local regulation is lowered by :data:`KIND_PRIOR` (the hierarchy
+   of norms), and local regulations outside the units' regions are never candidates.
+6. Highlights: spans of the article text that contain the question's terms.
 
 The service calls this from a worker thread (:mod:`legal_kb.service`); the CLI calls it
 directly. Numpy work releases the GIL; the dense encoder runs in C.
@@ -41,6 +44,22 @@ IntArray = npt.NDArray[np.int64]
 #: A long description (an intake summary) is cut for the encoder: its cost grows with length.
 MAX_QUERY_CHARS = 256
 QUERY_CACHE_SIZE = 256
+
+#: Prior on an article's score by the kind of its document, following the hierarchy of norms
+#: (立法法): the law itself first, then the courts' interpretations, then State Council
+#: regulations, then ministry rules and local regulations. Added to the reranker's logit (a
+#: fixed structural prior, not fitted to any question); scaled by ``RankParams.kind_prior``.
+KIND_PRIOR: dict[str, float] = {
+    "宪法": 0.0,
+    "法律": 0.0,
+    "立法解释": 0.0,
+    "司法解释": -0.5,
+    "行政法规": -1.0,
+    "监察法规": -1.0,
+    "部门规章": -1.5,
+    "地方性法规": -1.5,
+}
+_OTHER_KIND_PRIOR = -1.5
 
 
 @dataclass(frozen=True)
@@ -74,6 +93,12 @@ class RankParams:
     #: Encode sub-questions too. Measured on STARD dev: no gain over the whole question once
     #: the reranker is used, for one more encoder pass per part; off by default.
     encode_parts: bool = False
+    #: Weight of :data:`KIND_PRIOR` (0: every kind ranked alike). In keyword-only ranking the
+    #: BM25 score is multiplied by ``exp(kind_prior_keyword × prior)`` instead.
+    #: Measured on STARD dev with laws and interpretations (docs/benchmarks.md, issue 22): 2.0
+    #: keeps the national-law questions where they were (R@5 0.552 → 0.549; 1.0: 0.539).
+    kind_prior: float = 2.0
+    kind_prior_keyword: float = 1.0
 
 
 @dataclass
@@ -128,8 +153,14 @@ class SearchEngine:
         self.resolver = NameResolver(self.laws)
         self.model = rerank.load_model()
         self._by_citation = {(d.law, d.number, d.suffix): i for i, d in enumerate(self.docs)}
+        self.kind_prior = np.array(
+            [KIND_PRIOR.get(d.law_kind, _OTHER_KIND_PRIOR) for d in self.docs], dtype=np.float32
+        )
+        self.regions: tuple[str, ...] = ()
+        self._region_mask: npt.NDArray[np.bool_] | None = None
+        self._mask_cache: dict[SearchFilters, npt.NDArray[np.bool_] | None] = {}
+        self.set_regions(())
         self._dense: _Dense | None = None
-        self._mask_cache: dict[SearchFilters, npt.NDArray[np.bool_]] = {}
         self._query_cache: OrderedDict[tuple[str, ...], FloatArray] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -153,14 +184,34 @@ class SearchEngine:
         return self._dense is not None
 
     # -- filters -------------------------------------------------------------------------
+    def set_regions(self, regions: Sequence[str], kinds: Sequence[str] | None = None) -> None:
+        """The regions whose local rules (地方性法规) may be found: the units' own. Local rules
+        of other regions are never returned; with no region, none are. ``kinds``: only these
+        kinds of document are searched at all (benchmark ablations; ``None``: every kind)."""
+        self.regions = tuple(regions)
+        allowed = np.array([d.region is None or d.region in self.regions for d in self.docs])
+        if kinds is not None:
+            allowed &= np.array([d.law_kind in kinds for d in self.docs], dtype=bool)
+        self._region_mask = None if allowed.all() else allowed
+        self._mask_cache = {}
+
+    @property
+    def region_mask(self) -> npt.NDArray[np.bool_] | None:
+        """Articles allowed by the regions alone (``None``: all)."""
+        return self._region_mask
+
     def _mask(self, filters: SearchFilters) -> npt.NDArray[np.bool_] | None:
         if filters.empty:
-            return None
+            return self._region_mask
         with self._lock:
             cached = self._mask_cache.get(filters)
         if cached is not None:
             return cached
-        mask = np.ones(len(self.docs), dtype=bool)
+        mask = (
+            np.ones(len(self.docs), dtype=bool)
+            if self._region_mask is None
+            else self._region_mask.copy()
+        )
         if filters.laws:
             names = {self.resolver.resolve(w) for w in filters.laws} - {None}
             mask &= np.array([d.law in names for d in self.docs])
@@ -223,10 +274,15 @@ class SearchEngine:
         candidates are the keyword ranking, best first.
         """
         kw = self.keyword.scores(parsed.terms, {"body": 1.0, "ctx": self.params.ctx_weight})
-        kw_top = rerank.top_of(np.where(kw > 0, kw, -np.inf).astype(np.float32), rerank.DEPTH, mask)
         dense = self._dense_scores(parsed)
         if dense is None:
+            if self.params.kind_prior_keyword:
+                kw = kw * np.exp(self.params.kind_prior_keyword * self.kind_prior)
+            kw_top = rerank.top_of(
+                np.where(kw > 0, kw, -np.inf).astype(np.float32), rerank.DEPTH, mask
+            )
             return kw_top, None, kw
+        kw_top = rerank.top_of(np.where(kw > 0, kw, -np.inf).astype(np.float32), rerank.DEPTH, mask)
         whole, part = dense
         dense_top = rerank.top_of(whole, rerank.DEPTH, mask)
         part_top = rerank.top_of(part, rerank.DEPTH, mask)
@@ -249,16 +305,23 @@ class SearchEngine:
         )
         return cand, feats, kw
 
+    def prior(self, cand: IntArray) -> FloatArray:
+        """The kind prior of candidates, as added to the reranker's score."""
+        out: FloatArray = (self.params.kind_prior * self.kind_prior[cand]).astype(np.float32)
+        return out
+
     def rank(self, parsed: query.ParsedQuery, mask: npt.NDArray[np.bool_] | None = None) -> Ranking:
         """Candidates for ``parsed``, best first."""
         cand, feats, kw = self.candidates(parsed, mask)
         if feats is None:
             return Ranking(cand, kw[cand], kw, dense_used=False)
         if self.model is not None and self.params.use_reranker:
-            scores = self.model.score(feats)
+            scores = self.model.score(feats) + self.prior(cand)
         else:
             names = rerank.FEATURES
             scores = feats[:, names.index("kw_rrf")] + feats[:, names.index("dense_rrf")]
+            # Rank fusion scores are ~1/60: the prior, on the logit scale, is scaled down.
+            scores = scores + self.prior(cand) / 600.0
         order = np.argsort(-scores, kind="stable")
         return Ranking(cand[order], scores[order], kw, dense_used=True)
 

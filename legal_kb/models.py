@@ -50,6 +50,10 @@ class KbLaw(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)
     #: Where it came from: "laws.db" or the imported file's name.
     source: Mapped[str] = mapped_column(String(300))
+    #: Region of a local regulation (地方性法规: "重庆"); NULL for national law.
+    region: Mapped[str | None] = mapped_column(String(40))
+    #: Why the status is what it is ("已被2022-04-10的版本取代", "已被《…》废止"), for people.
+    note: Mapped[str | None] = mapped_column(String(500))
     #: Hash of the metadata and articles as imported: an unchanged re-import writes nothing.
     content_hash: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -92,6 +96,10 @@ class KbCase(Base):
     outcome: Mapped[str] = mapped_column(Text)
     #: Citation strings as given (e.g. "《民法典》第一千零八十四条").
     citations: Mapped[list[Any]] = mapped_column(default=list)
+    #: The court's reasoning (案例分析, 典型意义 …); empty when the source has none.
+    analysis: Mapped[str] = mapped_column(Text, default="")
+    #: Citations found in the case that the knowledge base could not verify (with the reason).
+    unverified: Mapped[list[Any]] = mapped_column(default=list)
     source: Mapped[str | None] = mapped_column(String(300))
     content_hash: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -52,6 +52,78 @@ ABBREVIATIONS: dict[str, str] = {
     "质量法": "产品质量法",
 }
 
+_SPC = "最高人民法院关于"
+#: Usual short names of judicial interpretations and rules → their full titles (as the corpus
+#: writes them; without the 中华人民共和国 inside 《》, which :func:`normalise` drops). Names only:
+#: whether the document and the cited article exist is always checked against the base.
+INTERPRETATIONS: dict[str, str] = {
+    "民间借贷规定": _SPC + "审理民间借贷案件适用法律若干问题的规定",
+    "民间借贷司法解释": _SPC + "审理民间借贷案件适用法律若干问题的规定",
+    "民间借贷解释": _SPC + "审理民间借贷案件适用法律若干问题的规定",
+    "民诉法解释": _SPC + "适用《民事诉讼法》的解释",
+    "民事诉讼法解释": _SPC + "适用《民事诉讼法》的解释",
+    "民诉解释": _SPC + "适用《民事诉讼法》的解释",
+    "人身损害赔偿解释": _SPC + "审理人身损害赔偿案件适用法律若干问题的解释",
+    "人身损害赔偿司法解释": _SPC + "审理人身损害赔偿案件适用法律若干问题的解释",
+    "人损解释": _SPC + "审理人身损害赔偿案件适用法律若干问题的解释",
+    "道路交通事故解释": _SPC + "审理道路交通事故损害赔偿案件适用法律若干问题的解释",
+    "交通事故解释": _SPC + "审理道路交通事故损害赔偿案件适用法律若干问题的解释",
+    "道交事故解释": _SPC + "审理道路交通事故损害赔偿案件适用法律若干问题的解释",
+    "劳动争议解释（一）": _SPC + "审理劳动争议案件适用法律问题的解释（一）",
+    "劳动争议解释一": _SPC + "审理劳动争议案件适用法律问题的解释（一）",
+    "劳动争议司法解释（一）": _SPC + "审理劳动争议案件适用法律问题的解释（一）",
+    "物业服务解释": _SPC + "审理物业服务纠纷案件适用法律若干问题的解释",
+    "物业纠纷解释": _SPC + "审理物业服务纠纷案件适用法律若干问题的解释",
+    "城镇房屋租赁解释": _SPC + "审理城镇房屋租赁合同纠纷案件具体应用法律若干问题的解释",
+    "房屋租赁合同解释": _SPC + "审理城镇房屋租赁合同纠纷案件具体应用法律若干问题的解释",
+    "精神损害赔偿解释": _SPC + "确定民事侵权精神损害赔偿责任若干问题的解释",
+    "诉讼时效规定": _SPC + "审理民事案件适用诉讼时效制度若干问题的规定",
+    "民事证据规定": _SPC + "民事诉讼证据的若干规定",
+    "司法确认规定": _SPC + "人民调解协议司法确认程序的若干规定",
+    "特邀调解规定": _SPC + "人民法院特邀调解的规定",
+    "在线调解规则": "人民法院在线调解规则",
+    "民事调解规定": _SPC + "人民法院民事调解工作若干问题的规定",
+    "行政协议司法解释": _SPC + "审理行政协议案件若干问题的规定",
+    "行政协议规定": _SPC + "审理行政协议案件若干问题的规定",
+    "民法典时间效力规定": _SPC + "适用《民法典》时间效力的若干规定",
+    "时间效力规定": _SPC + "适用《民法典》时间效力的若干规定",
+    "婚姻家庭编解释（一）": _SPC + "适用《民法典》婚姻家庭编的解释（一）",
+    "婚姻家庭编解释（二）": _SPC + "适用《民法典》婚姻家庭编的解释（二）",
+    "继承编解释（一）": _SPC + "适用《民法典》继承编的解释（一）",
+    "担保制度解释": _SPC + "适用《民法典》有关担保制度的解释",
+    "合同编通则解释": _SPC + "适用《民法典》合同编通则若干问题的解释",
+    "总则编解释": _SPC + "适用《民法典》总则编若干问题的解释",
+    "侵权责任编解释（一）": _SPC + "适用《民法典》侵权责任编的解释（一）",
+    "网络消费规定（一）": _SPC + "审理网络消费纠纷案件适用法律若干问题的规定（一）",
+    "婚姻法解释（一）": _SPC + "适用《婚姻法》若干问题的解释（一）",
+    "婚姻法解释（二）": _SPC + "适用《婚姻法》若干问题的解释（二）",
+    "婚姻法解释（三）": _SPC + "适用《婚姻法》若干问题的解释（三）",
+    "担保法解释": _SPC + "适用《担保法》若干问题的解释",
+}
+#: The form shown for an interpretation (first usual name listed for it).
+_DISPLAY: dict[str, str] = {}
+for _short, _full in INTERPRETATIONS.items():
+    _DISPLAY.setdefault(_full, _short)
+
+_DERIVE_DROP = re.compile(
+    r"^(?:最高人民法院|最高人民检察院|、)+关于|审理|办理|案件|纠纷|具体应用法律|适用法律|若干问题的|问题的"
+)
+
+
+def derived_short_name(full: str) -> str | None:
+    """A generic short form of a court interpretation's title: 最高人民法院关于审理X案件适用法律
+    若干问题的解释 → X解释 (the way practitioners shorten them); ``None`` for other titles."""
+    s = full.replace(" ", "")
+    if not s.startswith(("最高人民法院", "最高人民检察院")) or "关于" not in s[:20]:
+        return None
+    if "《" in s:  # 关于适用《X》的解释: the explicit table above names the usual ones
+        return None
+    short = _DERIVE_DROP.sub("", s)
+    if not re.search(r"(?:解释|规定)(?:（[一二三四五六七八九十]+）)?$", short):
+        return None
+    return short if 4 <= len(short) < len(s) else None
+
+
 #: Words that end a law's title: a bare (unbracketed) name must end with one of these.
 _TITLE_ENDINGS = (
     "法",
@@ -79,15 +151,21 @@ _SPACE_RE = re.compile(r"\s+")
 def normalise(name: str) -> str:
     """Canonical comparison form: no brackets, no spaces, no 中华人民共和国 prefix."""
     s = _SPACE_RE.sub("", name).strip("《》〈〉<>\"'“”‘’")
-    s = s.replace("（", "(").replace("）", ")")
+    s = s.replace("（", "(").replace("）", ")").replace("〈", "《").replace("〉", "》")
     if s.startswith(PRC_PREFIX) and len(s) > len(PRC_PREFIX):
         s = s[len(PRC_PREFIX) :]
-    return s
+    # 关于适用《中华人民共和国民事诉讼法》的解释 = 关于适用《民事诉讼法》的解释
+    return s.replace("《" + PRC_PREFIX, "《")
 
 
 def short_title(name: str) -> str:
-    """The name as usually said: 中华人民共和国民法典 → 民法典."""
-    return normalise(name).replace("(", "（").replace(")", "）")
+    """The name as usually said: 中华人民共和国民法典 → 民法典; a court interpretation by its
+    usual short name (民间借贷规定, 民诉法解释) or the generic one (人身损害赔偿解释)."""
+    plain = normalise(name).replace("(", "（").replace(")", "）")
+    usual = _DISPLAY.get(plain)
+    if usual is not None:
+        return usual
+    return derived_short_name(plain) or plain
 
 
 def looks_like_title(name: str) -> bool:
@@ -102,10 +180,19 @@ class NameResolver:
         self._by_norm: dict[str, str] = {}
         for full in full_names:
             self._by_norm.setdefault(normalise(full), full)
-        for abbr, target in ABBREVIATIONS.items():
+        for abbr, target in (*ABBREVIATIONS.items(), *INTERPRETATIONS.items()):
             full_name = self._by_norm.get(normalise(target))
             if full_name is not None:
                 self._by_norm.setdefault(normalise(abbr), full_name)
+        # Generic short forms of court interpretations, unless two titles share one.
+        derived: dict[str, set[str]] = {}
+        for norm, full in list(self._by_norm.items()):
+            short = derived_short_name(norm)
+            if short is not None:
+                derived.setdefault(normalise(short), set()).add(full)
+        for short, fulls in derived.items():
+            if len(fulls) == 1:
+                self._by_norm.setdefault(short, next(iter(fulls)))
         self._max_len = max((len(k) for k in self._by_norm), default=0)
 
     @property

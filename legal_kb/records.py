@@ -11,6 +11,15 @@ from datetime import date
 
 from legal_kb.models import IN_FORCE_STATUSES
 
+#: Kinds cited without a label: national law, which people take to be "the law".
+NATIONAL_KINDS = frozenset({"宪法", "法律", "立法解释"})
+
+
+def kind_label(kind: str, status: str) -> str:
+    """ "（司法解释，现行有效）" after the citation of anything but national law, so that a
+    resident sees what kind of rule is quoted and that it applies; "" for national law."""
+    return "" if kind in NATIONAL_KINDS else f"（{kind}，{status}）"
+
 
 @dataclass(frozen=True)
 class LawRecord:
@@ -26,6 +35,10 @@ class LawRecord:
     publish_date: date | None = None
     effective_date: date | None = None
     version_date: date | None = None
+    #: The region whose local rules these are (地方性法规: "重庆"); ``None`` for national law.
+    region: str | None = None
+    #: Why the status is what it is, for people: "已被2022-04-10的版本取代", "已被《…》废止".
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,8 @@ class Article:
     text: str
     status: str
     effective_date: date | None = None
+    #: The law version's status note ("已被《…》废止"), when there is one.
+    note: str | None = None
 
     @property
     def in_force(self) -> bool:
@@ -76,6 +91,10 @@ class CaseInput:
     citations: tuple[str, ...] = ()
     source: str | None = None
     line: int | None = None
+    #: The court's reasoning (案例分析, 典型意义 …).
+    analysis: str = ""
+    #: Citations in the case that the knowledge base could not verify, with the reason.
+    unverified: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,6 +110,8 @@ class Case:
     citations: tuple[str, ...] = ()
     source: str | None = None
     score: float = 0.0
+    analysis: str = ""
+    unverified: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +129,7 @@ class IndexDoc:
     section: str | None
     status: str
     text: str = field(repr=False, default="")
+    region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +162,12 @@ class Hit:
     def citation(self) -> str:
         """《民法典》第一千零八十四条."""
         return f"《{self.law_short}》{self.article_no}"
+
+    @property
+    def labelled_citation(self) -> str:
+        """The citation with the kind and status of anything but national law:
+        《民间借贷规定》第二十五条（司法解释，现行有效）."""
+        return self.citation + kind_label(self.law_kind, self.status)
 
     @property
     def in_force(self) -> bool:

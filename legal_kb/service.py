@@ -14,6 +14,7 @@ worker thread, the database through :class:`storage.db.Database`)::
     await kb.check_citations(text)           -> list[CitationCheck]   # exists? in force? why not?
     await kb.current_text("劳动合同法", "第三十条") -> Article | None
     await kb.articles_for_dispute("labour_wages", summary, top=5) -> list[Hit]
+    await kb.key_rules(question, "private_lending") -> list[Hit]  # 利息上限 in 民间借贷规定 …
     await kb.similar_cases(summary, dispute_type=None, top=3) -> list[Case]
     await kb.add_cases([CaseInput(...)])    -> ImportStats
     kb.status()                              -> KbStatus  (sync; for health pages)
@@ -37,10 +38,10 @@ from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
-from legal_kb import checks, index, store
+from legal_kb import checks, index, rules, store
 from legal_kb.checks import CitationCheck
 from legal_kb.citations import Citation, extract_citations
-from legal_kb.dense import Encoder, VectorCache, build_matrix
+from legal_kb.dense import Encoder, VectorCache, build_matrix, shipped_vectors_path
 from legal_kb.engine import SearchEngine, SearchFilters
 from legal_kb.names import NameResolver
 from legal_kb.numerals import parse_article_no
@@ -73,7 +74,8 @@ class _Catalog:
 class KnowledgeBase:
     """Statutes, cases, search and citation checks for the service (see the module docstring).
 
-    ``encoder``: the dense model (``legal_kb.dense.E5Encoder()`` in production; ``None`` for
+    ``regions``: where the service's units are (e.g. ``("重庆",)``): only these regions' local
+    regulations are searched. ``encoder``: the dense model (``legal_kb.dense.E5Encoder()`` in production; ``None`` for
     keyword search only). ``progress`` receives human-readable progress lines; it is called
     from worker threads too, so it must be thread-safe (the default logs).
     """
@@ -87,6 +89,7 @@ class KnowledgeBase:
         progress: Progress | None = None,
         refresh_seconds: float = 30.0,
         today: Callable[[], date] = date.today,
+        regions: Sequence[str] = (),
     ) -> None:
         self.db = db
         self.root = data_dir / "kb"
@@ -94,6 +97,8 @@ class KnowledgeBase:
         self._progress = progress or (lambda message: log.info("%s", message))
         self._refresh_seconds = refresh_seconds
         self._today = today
+        #: Regions whose local regulations are searched (the units'); others' never are.
+        self.regions = tuple(regions)
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kb")
         self._engine: SearchEngine | None = None
         self._version: str | None = None
@@ -157,6 +162,7 @@ class KnowledgeBase:
                 docs = await store.index_docs(session)
             await self._run(index.build, self.root, version, docs, self._progress)
         engine = await self._run(SearchEngine, index.index_dir(self.root, version))
+        engine.set_regions(self.regions)
         self._engine, self._version = engine, version
         self._progress(f"keyword search ready ({len(engine.docs)} articles)")
         if self.encoder is not None:
@@ -179,7 +185,10 @@ class KnowledgeBase:
                 matrix = build_matrix(
                     engine.passages(),
                     encoder,
-                    VectorCache(self.root / "dense" / encoder.model_id),
+                    VectorCache(
+                        self.root / "dense" / encoder.model_id,
+                        shipped_vectors_path(encoder.model_id),
+                    ),
                     progress=report,
                     should_stop=stop.is_set,
                 )
@@ -191,6 +200,12 @@ class KnowledgeBase:
 
         self._dense_thread = threading.Thread(target=work, name="kb-dense", daemon=True)
         self._dense_thread.start()
+
+    def set_regions(self, regions: Sequence[str]) -> None:
+        """Search these regions' local regulations from now on (the units' regions)."""
+        self.regions = tuple(regions)
+        if self._engine is not None:
+            self._engine.set_regions(self.regions)
 
     def status(self) -> KbStatus:
         engine = self._engine
@@ -225,6 +240,29 @@ class KnowledgeBase:
         if engine is None or not question.strip():
             return []
         return await self._run(engine.search, question, top, filters)
+
+    async def key_rules(
+        self, text: str, dispute_type: str | None = None, top: int = 2
+    ) -> list[Hit]:
+        """The articles holding the rules ``text`` asks about (:mod:`legal_kb.rules`): the
+        interest cap, damages standards, time limits…, from the interpretation that holds them
+        (else the law named next), in force, best first; at most one per topic."""
+        out: list[Hit] = []
+        for topic in rules.topics_for(text, dispute_type):
+            for document in topic.documents:
+                query = f"{text} {' '.join(topic.terms)}"
+                hits = await self.search(query, 3, SearchFilters(laws=(document,)))
+                hit = next(
+                    (h for h in hits if h.in_force and any(t in h.text for t in topic.terms)),
+                    None,
+                )
+                if hit is not None:
+                    if all(h.id != hit.id for h in out):
+                        out.append(hit)
+                    break
+            if len(out) >= top:
+                break
+        return out
 
     async def articles_for_dispute(
         self, dispute_type: str, summary: str, top: int = 5

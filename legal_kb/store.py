@@ -62,6 +62,9 @@ class LawInfo:
     kind: str
     status: str
     effective_date: date | None
+    version_date: date | None = None
+    region: str | None = None
+    note: str | None = None
 
 
 def _hash(payload: Any) -> str:
@@ -72,7 +75,11 @@ def _hash(payload: Any) -> str:
 def law_hash(law: LawRecord, articles: Sequence[ArticleInput]) -> str:
     """Content hash of a law version (source line numbers excluded: moving text is no change)."""
     arts = [(a.article_no, a.number, a.suffix, a.chapter, a.section, a.text) for a in articles]
-    return _hash([asdict(law), arts])
+    meta = asdict(law)
+    for optional in ("region", "note"):  # absent before issue 22: unchanged laws keep their hash
+        if meta[optional] is None:
+            del meta[optional]
+    return _hash([meta, arts])
 
 
 async def get_content_version(session: AsyncSession) -> str | None:
@@ -166,6 +173,9 @@ def case_hash(case: CaseInput) -> str:
     """Content hash of a case (without its source line)."""
     payload = asdict(case)
     payload.pop("line", None)
+    for optional in ("analysis", "unverified"):  # absent before issue 22
+        if not payload[optional]:
+            del payload[optional]
     return _hash(payload)
 
 
@@ -187,6 +197,8 @@ async def upsert_cases(session: AsyncSession, cases: Sequence[CaseInput]) -> Imp
             "facts": case.facts,
             "outcome": case.outcome,
             "citations": list(case.citations),
+            "analysis": case.analysis,
+            "unverified": list(case.unverified),
             "source": case.source,
             "content_hash": digest,
             "updated_at": utcnow(),
@@ -206,6 +218,34 @@ async def upsert_cases(session: AsyncSession, cases: Sequence[CaseInput]) -> Imp
     return stats
 
 
+async def remove_laws_except(session: AsyncSession, prefix: str, keep: set[str]) -> int:
+    """Delete the law versions whose key starts with ``prefix`` and is not in ``keep`` (a
+    document the new corpus no longer holds); bumps the content version when any went."""
+    rows = await session.execute(select(KbLaw.id, KbLaw.key).where(KbLaw.key.startswith(prefix)))
+    gone = [law_id for law_id, key in rows if key not in keep]
+    for start in range(0, len(gone), 500):
+        ids = gone[start : start + 500]
+        await session.execute(delete(KbArticle).where(KbArticle.law_id.in_(ids)))
+        await session.execute(delete(KbLaw).where(KbLaw.id.in_(ids)))
+    if gone:
+        await bump_content_version(session)
+    return len(gone)
+
+
+async def get_meta(session: AsyncSession, key: str) -> str | None:
+    row = await session.get(KbMeta, key)
+    return None if row is None else row.value
+
+
+async def set_meta(session: AsyncSession, key: str, value: str) -> None:
+    row = await session.get(KbMeta, key)
+    if row is None:
+        session.add(KbMeta(key=key, value=value))
+    else:
+        row.value = value
+    await session.flush()
+
+
 async def has_articles(session: AsyncSession) -> bool:
     """Whether anything has been imported yet."""
     rows = await session.execute(select(KbArticle.id).limit(1))
@@ -215,7 +255,16 @@ async def has_articles(session: AsyncSession) -> bool:
 async def law_catalog(session: AsyncSession) -> list[LawInfo]:
     """Every law version, for name resolution and status checks."""
     rows = await session.execute(
-        select(KbLaw.id, KbLaw.name, KbLaw.kind, KbLaw.status, KbLaw.effective_date)
+        select(
+            KbLaw.id,
+            KbLaw.name,
+            KbLaw.kind,
+            KbLaw.status,
+            KbLaw.effective_date,
+            KbLaw.version_date,
+            KbLaw.region,
+            KbLaw.note,
+        )
     )
     return [LawInfo(*row) for row in rows]
 
@@ -234,6 +283,7 @@ def _article(row: Any) -> Article:
         text=art.text,
         status=art.status,
         effective_date=row[3],
+        note=row[4],
     )
 
 
@@ -242,7 +292,7 @@ async def find_article_versions(
 ) -> list[Article]:
     """The article in every stored version of the law, current versions first."""
     rows = await session.execute(
-        select(KbArticle, KbLaw.name, KbLaw.kind, KbLaw.effective_date)
+        select(KbArticle, KbLaw.name, KbLaw.kind, KbLaw.effective_date, KbLaw.note)
         .join(KbLaw, KbLaw.id == KbArticle.law_id)
         .where(KbLaw.name == law_name, KbArticle.number == number, KbArticle.suffix == suffix)
         .order_by(KbLaw.version_date.desc(), KbArticle.seq)
@@ -256,7 +306,7 @@ async def articles_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Art
     if not ids:
         return []
     rows = await session.execute(
-        select(KbArticle, KbLaw.name, KbLaw.kind, KbLaw.effective_date)
+        select(KbArticle, KbLaw.name, KbLaw.kind, KbLaw.effective_date, KbLaw.note)
         .join(KbLaw, KbLaw.id == KbArticle.law_id)
         .where(KbArticle.id.in_(list(ids)))
     )
@@ -279,6 +329,7 @@ async def index_docs(session: AsyncSession) -> list[IndexDoc]:
             KbArticle.section,
             KbArticle.status,
             KbArticle.text,
+            KbLaw.region,
         )
         .join(KbLaw, KbLaw.id == KbArticle.law_id)
         .where(
@@ -301,6 +352,8 @@ def _case(row: KbCase, score: float = 0.0) -> Case:
         citations=tuple(str(c) for c in row.citations),
         source=row.source,
         score=score,
+        analysis=row.analysis or "",
+        unverified=tuple(str(c) for c in row.unverified or ()),
     )
 
 
@@ -315,7 +368,7 @@ async def list_cases(session: AsyncSession, dispute_type: str | None = None) -> 
 async def articles_containing(session: AsyncSession, phrase: str) -> list[Article]:
     """Articles whose text contains ``phrase`` (e.g. "同时废止" to learn repeals)."""
     rows = await session.execute(
-        select(KbArticle, KbLaw.name, KbLaw.kind, KbLaw.effective_date)
+        select(KbArticle, KbLaw.name, KbLaw.kind, KbLaw.effective_date, KbLaw.note)
         .join(KbLaw, KbLaw.id == KbArticle.law_id)
         .where(KbArticle.text.contains(phrase))
     )

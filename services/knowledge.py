@@ -15,6 +15,7 @@ import contextlib
 import logging
 import os
 
+from mediation.units import UnitDirectory
 from services import features
 from services.shared import FeatureHost
 
@@ -41,20 +42,35 @@ async def start_kb(runtime: FeatureHost) -> None:
     def progress(message: str) -> None:  # called from worker threads
         log.info("knowledge base: %s", message)
 
-    kb = KnowledgeBase(runtime.db, runtime.settings.data_dir, encoder=encoder, progress=progress)
+    kb = KnowledgeBase(
+        runtime.db,
+        runtime.settings.data_dir,
+        encoder=encoder,
+        progress=progress,
+        regions=_unit_regions(runtime.units),
+    )
     runtime.shared.kb = kb
 
     async def prepare() -> None:
-        from legal_kb.imports import ensure_kb
+        from legal_kb.imports import ensure_corpus, ensure_kb
 
         try:
-            await ensure_kb(runtime.db, runtime.settings, progress)
-            await kb.start()
+            await ensure_kb(runtime.db, runtime.settings, progress, corpus_source=None)
+            await kb.start()  # keyword search on the national laws at once
+            if await ensure_corpus(runtime.db, progress):  # then the shipped corpus (issue 22)
+                await kb.refresh()
             log.info("knowledge base ready: %s", kb.status())
         except Exception:
             log.exception("knowledge base could not start; legal search is unavailable")
 
     runtime.shared.kb_start = asyncio.create_task(prepare(), name="kb-start")
+
+
+def _unit_regions(units: UnitDirectory) -> tuple[str, ...]:
+    """Regions whose local regulations the units may need (issue 22: 重庆 for a 重庆 unit)."""
+    from legal_kb.importers.corpus import regions_in
+
+    return regions_in(t for u in units.units for t in (u.name, u.address, u.court, *u.areas))
 
 
 @features.on_stop

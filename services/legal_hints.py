@@ -26,13 +26,16 @@ async def suggest_law(
     if kb is None or not kb.status().keyword_ready:
         return []
     hits = [h for h in await kb.articles_for_dispute(dispute_type, summary, top=5) if h.in_force]
+    # The interpretation holding the rule the summary asks about (利息上限, 赔偿标准…) first.
+    rules = await kb.key_rules(summary, dispute_type)
+    hits = rules + [h for h in hits if all(h.id != r.id for r in rules)]
     cases = await kb.similar_cases(summary, dispute_type=dispute_type, top=2)
     if not hits and not cases:
         return []
     lines: list[Msg] = [Msg("hints.articles_header")]
     for hit in hits[:3]:
         text = hit.text if len(hit.text) <= SNIPPET else hit.text[:SNIPPET] + "…"
-        lines.append(Msg("hints.article", {"citation": hit.citation, "text": text}))
+        lines.append(Msg("hints.article", {"citation": hit.labelled_citation, "text": text}))
     if cases:
         lines.append(Msg("hints.cases_header"))
         lines += [Msg("hints.case", {"title": c.title}) for c in cases]

@@ -51,9 +51,13 @@ from core.config import Settings  # noqa: E402
 from legal_kb import store  # noqa: E402
 from legal_kb.batch import open_engine  # noqa: E402
 from legal_kb.engine import SearchEngine  # noqa: E402
+from legal_kb.importers import corpus  # noqa: E402
 from legal_kb.imports import ensure_kb  # noqa: E402
 from legal_kb.names import normalise  # noqa: E402
 from storage.db import Database  # noqa: E402
+
+#: The benchmark searches as a unit in 重庆 would: its local rules are among the candidates.
+REGIONS = ("重庆",)
 
 
 def _rss_mb() -> tuple[float, float]:
@@ -88,21 +92,27 @@ def run_system(
     return result
 
 
-SPLITS = ("even ids", "odd ids", "all")
+SPLITS: dict[str, Callable[[Question], bool]] = {
+    "national-law questions": lambda q: q.national,
+    "questions citing an interpretation": lambda q: q.interpretation,
+    "even ids": is_tuning,
+    "odd ids": lambda q: not is_tuning(q),
+    "all": lambda q: True,
+}
 
 
 def scored(name: str, ranked: Sequence[list[int]], questions: Sequence[Question]) -> dict[str, Any]:
     """Metrics of ``ranked`` (one top-10 per question) on each split; no latency."""
     result: dict[str, Any] = {"system": name, "p50_ms": None, "p95_ms": None}
-    for split, keep in zip(SPLITS, (True, False, None), strict=True):
-        idx = [i for i, q in enumerate(questions) if keep is None or is_tuning(q) == keep]
+    for split, keep in SPLITS.items():
+        idx = [i for i, q in enumerate(questions) if keep(q)]
         result[split] = metrics([ranked[i] for i in idx], [questions[i] for i in idx])
     return result
 
 
 def cross_validated_system(engine: SearchEngine, questions: Sequence[Question]) -> dict[str, Any]:
     """Our ranking, each question reranked by a model that never saw it (5 folds by id)."""
-    cv = cross_validated(samples(engine, list(questions)))
+    cv = cross_validated(samples(engine, list(questions)), prior=engine.prior)
     ranked: list[list[int]] = []
     for q in questions:
         cited = engine.cited(q.text)
@@ -130,7 +140,7 @@ def keyword_ready_seconds(settings: Settings) -> float:
     code = (
         "import time; t = time.perf_counter()\n"
         "from legal_kb.batch import open_engine\n"
-        f"e = open_engine({settings.database_url!r}, __import__('pathlib').Path({str(settings.data_dir)!r}), dense=False)\n"
+        f"e = open_engine({settings.database_url!r}, __import__('pathlib').Path({str(settings.data_dir)!r}), dense=False, regions={REGIONS!r})\n"
         "e.search('老板拖欠工资三个月怎么办')\n"
         "print(time.perf_counter() - t)\n"
     )
@@ -156,6 +166,25 @@ def _table(results: Sequence[dict[str, Any]], split: str) -> str:
     return "\n".join(lines)
 
 
+def attach_dense_for_kinds(engine: SearchEngine, data_dir: Path, kinds: Sequence[str]) -> None:
+    """Search only ``kinds``: dense vectors for their articles (from the cache, encoding what is
+    missing), zeros for the others, which are masked out of every ranking."""
+    import numpy as np
+
+    from legal_kb.dense import E5Encoder, VectorCache, build_matrix
+
+    engine.set_regions(REGIONS, kinds=kinds)
+    keep = [i for i, d in enumerate(engine.docs) if d.law_kind in kinds]
+    encoder = E5Encoder(cache_dir=data_dir / "kb" / "models")
+    passages = engine.passages()
+    cache = VectorCache(data_dir / "kb" / "dense" / encoder.model_id)
+    part = build_matrix([passages[i] for i in keep], encoder, cache)
+    assert part is not None
+    matrix = np.zeros((len(engine.docs), encoder.dim), dtype=np.float16)
+    matrix[keep] = part
+    engine.attach_dense(encoder, matrix)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=ROOT / "var")
@@ -165,23 +194,81 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-ablations", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--parts", action="store_true", help="also encode sub-questions")
+    parser.add_argument(
+        "--corpus",
+        action="store_true",
+        help="with the shipped corpus (interpretations, regulations, 重庆 local rules) loaded; "
+        "own database file kb-bench-corpus.db",
+    )
+    parser.add_argument("--keyword-only", action="store_true", help="no dense index (KB_DENSE=0)")
+    parser.add_argument(
+        "--kind-prior", type=float, default=None, help="override RankParams.kind_prior"
+    )
+    parser.add_argument(
+        "--kind-prior-keyword", type=float, default=None, help="override kind_prior_keyword"
+    )
+    parser.add_argument(
+        "--only-kinds",
+        help="search only these kinds (e.g. 法律,宪法,立法解释,司法解释); dense vectors are "
+        "needed only for them (an ablation while the rest is not encoded)",
+    )
+    parser.add_argument(
+        "--prior",
+        action="append",
+        default=[],
+        metavar="KIND=VALUE",
+        help="override one kind's prior (e.g. 司法解释=0); see legal_kb.engine.KIND_PRIOR",
+    )
     args = parser.parse_args(argv)
-    url = args.database_url or f"sqlite+aiosqlite:///{args.data_dir / 'kb-bench.db'}"
+    db_name = "kb-bench-corpus.db" if args.corpus else "kb-bench.db"
+    url = args.database_url or f"sqlite+aiosqlite:///{args.data_dir / db_name}"
     settings = Settings(data_dir=args.data_dir, database_url=url)
+    timings: dict[str, float] = {}
 
     async def prepare() -> None:
         db = Database(url)
         try:
             await store.create_tables(db)
-            await ensure_kb(db, settings, lambda m: print(m, file=sys.stderr))
+            start = time.perf_counter()
+            await ensure_kb(
+                db,
+                settings,
+                lambda m: print(m, file=sys.stderr),
+                corpus_source=corpus.ARCHIVE if args.corpus else None,
+            )
+            timings["import_s"] = time.perf_counter() - start
         finally:
             await db.dispose()
 
     asyncio.run(prepare())
+    start = time.perf_counter()
+    probe = open_engine(url, args.data_dir, dense=False, regions=REGIONS)  # builds if missing
+    timings["keyword_index_s"] = time.perf_counter() - start
+    assert probe is not None
+    del probe
     ready_s = keyword_ready_seconds(settings)
-    engine = open_engine(url, args.data_dir, progress=lambda m: print(m, file=sys.stderr))
+    start = time.perf_counter()
+    engine = open_engine(
+        url,
+        args.data_dir,
+        dense=not args.keyword_only and not args.only_kinds,
+        progress=lambda m: print(m, file=sys.stderr),
+        regions=REGIONS,
+    )
     assert engine is not None
+    if args.only_kinds:
+        attach_dense_for_kinds(engine, args.data_dir, args.only_kinds.split(","))
+    timings["dense_s"] = time.perf_counter() - start
     engine.params = replace(engine.params, encode_parts=args.parts)
+    if args.kind_prior is not None:
+        engine.params = replace(engine.params, kind_prior=args.kind_prior)
+    if args.kind_prior_keyword is not None:
+        engine.params = replace(engine.params, kind_prior_keyword=args.kind_prior_keyword)
+    for item in args.prior:
+        kind, value = item.split("=", 1)
+        for i, doc in enumerate(engine.docs):
+            if doc.law_kind == kind:
+                engine.kind_prior[i] = float(value)
     questions, stats = map_questions(engine, args.dev)
     print(
         f"{stats['mapped']} of {stats['questions']} questions have all relevant articles in the "
@@ -194,16 +281,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return [pos[h.id] for h in engine.search(text, 10)]
 
     reset = engine.clear_query_cache
-    results = [run_system("ours (hybrid)", ours, questions, reset)]
+    label = "ours (keyword only)" if not engine.dense_ready else "ours (hybrid)"
+    results = [run_system(label, ours, questions, reset)]
     rss_now, rss_peak = _rss_mb()
     if engine.model is not None and engine.dense_ready:
         results.append(cross_validated_system(engine, questions))
     if not args.no_ablations:
         full = engine.params
-        engine.params = replace(full, use_dense=False)
-        results.append(run_system("ours, keyword only", ours, questions, reset))
-        engine.params = replace(full, use_reranker=False)
-        results.append(run_system("ours, keyword + dense by rank fusion", ours, questions, reset))
+        if engine.dense_ready:
+            engine.params = replace(full, use_dense=False)
+            results.append(run_system("ours, keyword only", ours, questions, reset))
+            engine.params = replace(full, use_reranker=False)
+            results.append(
+                run_system("ours, keyword + dense by rank fusion", ours, questions, reset)
+            )
+        if args.corpus:
+            engine.params = replace(full, kind_prior=0.0, kind_prior_keyword=0.0)
+            results.append(run_system("ours, no kind prior", ours, questions, reset))
         engine.params = full
     anchor_mb = None
     if not args.no_anchor:
@@ -213,6 +307,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "date": time.strftime("%Y-%m-%d"),
         "questions": stats,
         "keyword_ready_s": ready_s,
+        "corpus": args.corpus,
+        "articles_indexed": len(engine.docs),
+        "first_start": timings,
         "rss_mb_after_our_search": rss_now,
         "peak_rss_mb_before_anchor": rss_peak,
         "anchor_extra_mb": anchor_mb,
@@ -220,7 +317,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "results": results,
     }
     for split in SPLITS:
-        print(_table(results, split) + "\n")
+        if results and results[0][split]["n"]:
+            print(_table(results, split) + "\n")
     print(
         f"keyword search ready {ready_s:.2f} s after start; RSS {rss_now:.0f} MB "
         f"(peak {rss_peak:.0f} MB) with the hybrid engine loaded"

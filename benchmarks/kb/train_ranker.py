@@ -23,10 +23,12 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,7 +70,7 @@ def samples(engine: SearchEngine, questions: list[Question]) -> list[Sample]:
     for q in questions:
         # As the engine parses when the dense index is used: no lexicon expansion.
         parsed = query.parse(q.text, engine.params.sub_word_weight, expand=False)
-        cand, feats, _ = engine.candidates(parsed)
+        cand, feats, _ = engine.candidates(parsed, engine.region_mask)
         assert feats is not None, "the dense index must be ready"
         out.append((q, cand, feats, np.array([int(c) in q.gold for c in cand], dtype=np.float64)))
     return out
@@ -83,14 +85,21 @@ def fit_samples(data: list[Sample], l2: float = 1.0) -> rerank.LinearModel:
 
 
 def cross_validated(
-    data: list[Sample], folds: int = FOLDS, l2: float = 1.0
+    data: list[Sample],
+    folds: int = FOLDS,
+    l2: float = 1.0,
+    prior: Callable[[npt.NDArray[np.int64]], npt.NDArray[np.float32]] | None = None,
 ) -> dict[int, list[int]]:
-    """Top 10 of each question, ranked by a model fitted on the other folds (fold = id mod k)."""
+    """Top 10 of each question, ranked by a model fitted on the other folds (fold = id mod k);
+    ``prior`` (the engine's kind prior) is added to the scores as the search does."""
     ranked: dict[int, list[int]] = {}
     for k in range(folds):
         model = fit_samples([d for d in data if d[0].id % folds != k], l2)
         for q, cand, feats, _ in (d for d in data if d[0].id % folds == k):
-            order = np.argsort(-model.score(feats), kind="stable")
+            scores = model.score(feats)
+            if prior is not None:
+                scores = scores + prior(cand)
+            order = np.argsort(-scores, kind="stable")
             ranked[q.id] = [int(c) for c in cand[order][:10]]
     return ranked
 
@@ -103,9 +112,14 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=rerank.MODEL_FILE)
     parser.add_argument("--parts", action="store_true", help="also encode sub-questions")
     parser.add_argument("--half", choices=("all", "even"), default="all")
+    parser.add_argument(
+        "--region", action="append", default=[], help="search this region's local rules (重庆)"
+    )
     args = parser.parse_args()
     url = args.database_url or f"sqlite+aiosqlite:///{args.data_dir / 'kb-bench.db'}"
-    engine = open_engine(url, args.data_dir, progress=lambda m: print(m, file=sys.stderr))
+    engine = open_engine(
+        url, args.data_dir, progress=lambda m: print(m, file=sys.stderr), regions=args.region
+    )
     if engine is None:
         print("empty knowledge base: run benchmarks/kb/run.py first", file=sys.stderr)
         return 1

@@ -22,7 +22,7 @@ from legal_kb.checks import CitationCheck
 from legal_kb.disputes import DISPUTE_TYPES
 from legal_kb.engine import SearchFilters
 from legal_kb.records import Case as KbCase
-from legal_kb.records import Hit
+from legal_kb.records import Hit, kind_label
 from legal_kb.service import KnowledgeBase
 from mediation.disputes import OTHER_ROUTES, DisputeType
 from mediation.replies import Button, Msg, Reply
@@ -139,7 +139,8 @@ def _refs(hits: Sequence[Hit], checks: Sequence[CitationCheck]) -> list[ArticleR
         spans = hit.highlights if text == hit.text else ()
         out.append(
             ArticleRef(
-                citation=check.citation.short,
+                citation=check.citation.short
+                + kind_label(check.article.law_kind, check.article.status),
                 law=check.article.law,
                 number=check.article.number,
                 suffix=check.article.suffix,
@@ -198,6 +199,9 @@ async def answer(kb: KnowledgeBase, question: str, *, dispute_type: str | None =
     hits = await kb.search(question, top=TOP_ARTICLES * 2, filters=filters)
     hits = [h for h in hits if h.in_force]
     kind = dispute_type or guess_dispute_type(hits[:TOP_ARTICLES])
+    # The interpretation holding the rule asked about (利息上限, 赔偿标准, 时效) comes first.
+    rules = await kb.key_rules(question, kind)
+    hits = rules + [h for h in hits if all(h.id != r.id for r in rules)]
     similar = await kb.similar_cases(question, dispute_type=kind, top=TOP_CASES)
     articles, cases = await _check_together(kb, hits[:TOP_ARTICLES], similar)
     if len(articles) < TOP_ARTICLES and len(hits) > TOP_ARTICLES:

@@ -140,3 +140,40 @@ def test_search_into_a_closed_pipe_stops_quietly(settings: Settings) -> None:
     assert proc.wait(timeout=120) == 141, err
     feeder.join(timeout=10)
     assert "Traceback" not in err
+
+
+def test_import_corpus_pack_and_region(
+    settings: Settings, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``kb import --corpus``: idempotent with progress; ``kb pack-corpus`` makes the archive;
+    ``kb search --region`` lets a region's local regulations in."""
+    from legal_kb.importers import corpus
+
+    root = tmp_path / "legal-corpus"
+    files = dict(corpus.iter_files(corpus.ARCHIVE))
+    for rel in (
+        "司法解释/最高人民法院关于审理民间借贷案件适用法律若干问题的规定(2020-12-29).md",
+        "重庆地方性法规/重庆市合同格式条款监督条例(2010-07-30).md",
+    ):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(files[rel], encoding="utf-8")
+    archive = tmp_path / "corpus.tar.xz"
+    assert run(settings, "pack-corpus", str(root), "--out", str(archive)) == 0
+    excerpt = ["--source", str(FIXTURES / "excerpt.txt"), "--meta", str(FIXTURES / "excerpt.toml")]
+    assert run(settings, "import", *excerpt, "--corpus", str(archive)) == 0
+    err = capsys.readouterr().err
+    assert "corpus import done: documents: 2 added" in err
+    assert "articles" in err  # progress
+    assert run(settings, "import", *excerpt, "--corpus", str(archive)) == 0
+    assert "corpus unchanged" in capsys.readouterr().err
+
+    question = ["格式条款 监督 管理", "--json", "--top", "10", "--no-dense"]
+    assert run(settings, "search", *question, "--region", "四川") == 0
+    laws = {h["law"] for h in json.loads(capsys.readouterr().out)}
+    assert "重庆市合同格式条款监督条例" not in laws
+    assert run(settings, "search", *question, "--region", "重庆") == 0
+    laws = {h["law"] for h in json.loads(capsys.readouterr().out)}
+    assert "重庆市合同格式条款监督条例" in laws
+
+    assert run(settings, "cite", "民间借贷规定第二十五条") == 0
+    assert "现行有效" in capsys.readouterr().out

@@ -176,3 +176,34 @@ def test_lexicon_in_keyword_only_search(subset_engine: SearchEngine) -> None:
         assert "《民法典》第一千零四十二条" not in _cites(subset_engine, question, 3)
     finally:
         subset_engine.params = replace(plain, expand_terms=True)
+
+
+def test_shipped_vectors_spare_the_encoding(subset_engine: SearchEngine, tmp_path: Path) -> None:
+    """Vectors exported once (``kb export-vectors``) are used on a first start: only passages
+    they do not cover are encoded; a file for another model or a damaged one is ignored."""
+    from legal_kb.dense import export_vectors, load_shipped
+
+    encoder = BigramEncoder()
+    passages = subset_engine.passages()
+    built = VectorCache(tmp_path / "built" / encoder.model_id)
+    reference = build_matrix(passages, encoder, built)
+    assert reference is not None
+    shipped = tmp_path / "vectors-test-bigram.npz"
+    half = passages[: len(passages) // 2]
+    count = export_vectors(half, encoder.model_id, built, shipped, corpus="test")
+    assert count == len(set(half))
+
+    progress: list[tuple[int, int]] = []
+    fresh = VectorCache(tmp_path / "fresh" / encoder.model_id, shipped)
+    matrix = build_matrix(passages, encoder, fresh, progress=lambda d, t: progress.append((d, t)))
+    assert matrix is not None and np.array_equal(matrix, reference)
+    encoded = progress[-1][1]
+    assert encoded == len(set(passages) - set(half))
+
+    assert load_shipped(shipped, "another-model") is None
+    damaged = tmp_path / "damaged.npz"
+    with np.load(shipped) as data:
+        vecs = np.array(data["vecs"])
+        vecs[0, 0] += 1
+        np.savez(damaged, keys=data["keys"], vecs=vecs, manifest=data["manifest"])
+    assert load_shipped(damaged, encoder.model_id) is None

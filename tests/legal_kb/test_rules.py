@@ -1,0 +1,121 @@
+"""The rules people ask about are quoted from the interpretation that holds them (issue 22):
+the interest cap (民间借贷规定), damages standards (人身损害赔偿解释), time limits; with the kind
+of document and its status; in /ask answers and the intake's hints. Local regulations only for
+the units' region. Statute text comes from laws.db and the shipped archive only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from legal_kb import store
+from legal_kb.engine import SearchFilters
+from legal_kb.importers import corpus
+from legal_kb.imports import LawBatch, import_corpus
+from legal_kb.service import KnowledgeBase
+from services.lawyers.assistant import answer
+from storage.db import Database
+
+TODAY = date(2026, 12, 6)
+FILES = (
+    "司法解释/最高人民法院关于审理民间借贷案件适用法律若干问题的规定(2020-12-29).md",
+    "司法解释/最高人民法院关于审理人身损害赔偿案件适用法律若干问题的解释(2020-12-29).md",
+    "司法解释/最高人民法院关于审理人身损害赔偿案件适用法律若干问题的解释(2022-04-24).md",
+    "司法解释/最高人民法院关于审理劳动争议案件适用法律问题的解释（一）(2020-12-29).md",
+    "重庆地方性法规/重庆市合同格式条款监督条例(2010-07-30).md",
+)
+
+
+@pytest.fixture
+async def kb(
+    sqlite_kb: Database, subset_batch: LawBatch, tmp_path: Path
+) -> AsyncIterator[KnowledgeBase]:
+    root = tmp_path / "legal-corpus"
+    files = dict(corpus.iter_files(corpus.ARCHIVE))
+    for rel in FILES:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(files[rel], encoding="utf-8")
+    async with sqlite_kb.write() as session:
+        await store.upsert_laws(session, subset_batch)
+    await import_corpus(sqlite_kb, root, today=TODAY)
+    service = KnowledgeBase(sqlite_kb, tmp_path, today=lambda: TODAY)
+    await service.start()
+    yield service
+    await service.close()
+
+
+async def test_interest_cap_from_the_lending_rules(kb: KnowledgeBase) -> None:
+    hits = await kb.key_rules("借给朋友五万元，约定月息三分，利息最高能要多少？", "private_lending")
+    assert hits, "no rule found"
+    top = hits[0]
+    assert top.law_short == "民间借贷规定"
+    assert "利率" in top.text and top.in_force
+    assert top.labelled_citation == f"{top.citation}（司法解释，现行有效）"
+
+
+async def test_damages_standard_from_the_current_version(kb: KnowledgeBase) -> None:
+    hits = await kb.key_rules("被邻居打伤住院，医药费和误工费怎么赔？", "injury_damage")
+    assert hits and hits[0].law_short == "人身损害赔偿解释"
+    assert hits[0].status == "现行有效"  # the 2022 version, not the historical 2020 one
+    assert any(word in hits[0].text for word in ("医疗费", "误工费"))
+
+
+async def test_no_rule_without_the_topic(kb: KnowledgeBase) -> None:
+    assert await kb.key_rules("离婚后孩子归谁", "marriage_family") == []
+
+
+async def test_assistant_quotes_the_interpretation_with_status(kb: KnowledgeBase) -> None:
+    result = await answer(kb, "借钱给同事，借条上写的年利率30%，法院支持吗", dispute_type=None)
+    assert result.articles, "no article shown"
+    first = result.articles[0]
+    assert first.citation.startswith("《民间借贷规定》")
+    assert first.citation.endswith("（司法解释，现行有效）")
+
+
+async def test_dispute_scope_includes_its_interpretation(kb: KnowledgeBase) -> None:
+    # A cited article is found only inside the filter's scope.
+    inside = await kb.articles_for_dispute("private_lending", "民间借贷规定第二十五条", top=1)
+    assert [h.law_short for h in inside] == ["民间借贷规定"]
+    outside = await kb.articles_for_dispute("labour_wages", "民间借贷规定第二十五条", top=1)
+    assert all(h.law_short != "民间借贷规定" for h in outside)
+
+
+async def test_local_rules_only_for_the_units_region(kb: KnowledgeBase) -> None:
+    question = "格式条款 监督"
+    elsewhere = await kb.search(question, top=10, filters=SearchFilters(kinds=("地方性法规",)))
+    assert elsewhere == []  # no region configured: no local regulation at all
+    kb.set_regions(("重庆",))
+    here = await kb.search(question, top=10, filters=SearchFilters(kinds=("地方性法规",)))
+    assert here and all(h.law.startswith("重庆市") for h in here)
+
+
+async def test_intake_hints_quote_the_interpretation(
+    sqlite_db: Database, subset_batch: LawBatch, tmp_path: Path
+) -> None:
+    """After filing: the hint quotes the interest cap of 民间借贷规定 with its kind and status."""
+    from services.delivery import Address
+    from services.legal_hints import suggest_law
+
+    root = tmp_path / "legal-corpus"
+    files = dict(corpus.iter_files(corpus.ARCHIVE))
+    rel = FILES[0]
+    (root / rel).parent.mkdir(parents=True, exist_ok=True)
+    (root / rel).write_text(files[rel], encoding="utf-8")
+    async with sqlite_db.write() as session:
+        await store.upsert_laws(session, subset_batch)
+    await import_corpus(sqlite_db, root, today=TODAY)
+    service = KnowledgeBase(sqlite_db, tmp_path, today=lambda: TODAY)
+    await service.start()
+    try:
+        to = Address("telegram", "42", "zh-CN")
+        summary = "借给老乡三万元，约定月息两分，到期不还，利息能要多少"
+        queued = await suggest_law(sqlite_db, service, to, "private_lending", summary)
+    finally:
+        await service.close()
+    (message,) = queued
+    text = message.payload["text"]
+    assert "《民间借贷规定》" in text and "（司法解释，现行有效）" in text
