@@ -13,6 +13,7 @@ from mediation.replies import Reply, reply
 from services import features, invites, mediators, party_flow, staff_flow
 from services.core_flow import CoreFlow
 from services.inbound import Command
+from services.party_flow import JOINING
 from services.routing import Audience, RoutingTable
 from services.slots import STAFF_CHECKED, STAFF_ID
 from services.turn import Turn
@@ -56,7 +57,7 @@ class Dispatcher:
             return await self.core.action(turn, payload.action, draft)
         if payload is None:
             return [reply("bot.unsupported_update"), *self.core.reprompt(draft)]
-        if draft is not None and not turn.state("join"):
+        if draft is not None and not turn.get(JOINING):
             return await self.core.intake_step(turn, draft, payload)
         handled = await features.run_message_hooks(turn, who)
         if handled is not None:
@@ -100,7 +101,7 @@ class Dispatcher:
     async def _join(self, turn: Turn, secret: str, draft: intake.IntakeDraft | None) -> list[Reply]:
         """Join by invitation; an intake not yet begun gives way (the person came to join)."""
         replies = await party_flow.start_join(turn, secret, turn.conv.user_id)
-        if turn.state("join") and draft is not None and not draft.answers:
+        if turn.get(JOINING) and draft is not None and not draft.answers:
             self.core.save_draft(turn.conv, None)
             return replies
         return [*replies, *self.core.reprompt(draft)]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -16,7 +18,7 @@ from mediation.replies import Msg, Reply, button, reply
 from mediation.room import MemberStatus, RelayRefusal, Role
 from mediation.validation import InvalidInput, clean_text, normalise_phone
 from services import invites
-from services.chat_state import text_slot
+from services.chat_state import Slot, text_slot
 from services.inbound import Command
 from services.outgoing import TextDocument
 from services.rate_limits import failures, record_failure
@@ -31,6 +33,28 @@ from storage.models import CaseMember, CaseParty, Invitation
 def party_actor(member: CaseMember) -> Actor:
     return Actor(ActorKind.PARTY, Role(member.role), MemberStatus(member.status))
 
+
+@dataclass(frozen=True)
+class Joining:
+    """An invitation this person opened: what its next step waits for (``answer``: the
+    accept/decline buttons; ``contact``: proof of the invited phone; ``reason``: why they
+    decline)."""
+
+    invitation: int
+    waiting_for: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.invitation, "await": self.waiting_for}
+
+    @classmethod
+    def from_json(cls, raw: Any) -> Joining:
+        if not isinstance(raw, dict):
+            raise TypeError("join: not an object")
+        return cls(int(raw["id"]), str(raw["await"]))
+
+
+#: The invitation being answered (see :class:`Joining`).
+JOINING: Slot[Joining] = Slot("join", Joining.from_json, Joining.to_json)
 
 #: The room's "held for the mediator" notice was given for this case and reason ("case:note"):
 #: said once, not after every message.
@@ -57,7 +81,7 @@ def routes(
         CommandRoute("record", owner, on_command, Audience.PARTY),
         ActionRoute("s:", owner, on_action, Audience.PARTY),
         ActionRoute("j:", owner, on_action),
-        AwaitedInput("join", owner),
+        AwaitedInput(JOINING.key, owner),
     ]
 
 
@@ -101,28 +125,33 @@ async def action(turn: Turn, data: str, user_id: int) -> list[Reply] | None:
         return await switch_to(turn, data, user_id=user_id)
     if not data.startswith("j:"):
         return None
-    pending = turn.state("join") or {}
+    pending = turn.get(JOINING)
     parts = data.split(":")
-    if data == "j:reason_skip" and pending.get("await") == "reason":
+    if data == "j:reason_skip" and pending is not None and pending.waiting_for == "reason":
         return await finish_decline(turn, user_id, None)
-    if len(parts) != 3 or not parts[2].isdigit() or pending.get("id") != int(parts[2]):
+    if (
+        len(parts) != 3
+        or not parts[2].isdigit()
+        or pending is None
+        or pending.invitation != int(parts[2])
+    ):
         return [reply("bot.stale_button")]
     invitation = await turn.session.get(Invitation, int(parts[2]), with_for_update=True)
     problem = invites.problem(invitation, turn.now)
     if problem or invitation is None:
-        turn.set_state("join", None)
+        turn.put(JOINING, None)
         return [reply(problem or "invite.invalid")]
     if parts[1] == "accept":
         room = await invites.accept(
             turn.session, invitation, user_id, turn.out, turn.now, turn.mediation_period
         )
-        turn.set_state("join", None)
+        turn.put(JOINING, None)
         turn.conv.active_case_id = room.case.id
         member = room.of_user(user_id)
         assert member is not None
         return [reply("room.welcome", header=room.header(member), number=room.case.number)]
     if parts[1] == "decline":
-        turn.set_state("join", {"id": invitation.id, "await": "reason"})
+        turn.put(JOINING, Joining(invitation.id, "reason"))
         return [
             Reply(
                 Msg("invite.ask_reason"),
@@ -181,16 +210,20 @@ async def start_join(turn: Turn, secret: str, user_id: int) -> list[Reply]:
     if mine.first() is not None:
         return [reply("invite.already_member")]
     if invitation.phone_hash:
-        turn.set_state("join", {"id": invitation.id, "await": "contact"})
+        turn.put(JOINING, Joining(invitation.id, "contact"))
         return [Reply(Msg("invite.verify_phone"), ask_contact=True)]
-    turn.set_state("join", {"id": invitation.id, "await": "answer"})
+    turn.put(JOINING, Joining(invitation.id, "answer"))
     return [await invites.summary(turn.session, invitation)]
 
 
 async def finish_decline(turn: Turn, user_id: int, reason: str | None) -> list[Reply]:
-    pending = turn.state("join") or {}
-    invitation = await turn.session.get(Invitation, int(pending.get("id", 0)), with_for_update=True)
-    turn.set_state("join", None)
+    pending = turn.get(JOINING)
+    invitation = (
+        await turn.session.get(Invitation, pending.invitation, with_for_update=True)
+        if pending is not None
+        else None
+    )
+    turn.put(JOINING, None)
     problem = invites.problem(invitation, turn.now)
     if problem or invitation is None:
         return [reply(problem or "invite.invalid")]
@@ -201,14 +234,15 @@ async def finish_decline(turn: Turn, user_id: int, reason: str | None) -> list[R
 async def message(turn: Turn, user_id: int) -> list[Reply]:
     """A party's text, file or contact outside the intake."""
     payload = turn.event.payload
-    pending = turn.state("join")
-    if pending and pending.get("await") == "reason" and isinstance(payload, intake.TextInput):
+    pending = turn.get(JOINING)
+    waiting_for = pending.waiting_for if pending is not None else ""
+    if waiting_for == "reason" and isinstance(payload, intake.TextInput):
         try:
             reason = clean_text(payload.text, max_len=500)
         except InvalidInput as exc:
             return [reply(exc.key, **exc.params)]
         return await finish_decline(turn, user_id, reason)
-    if pending and pending.get("await") == "contact":
+    if pending is not None and waiting_for == "contact":
         return await verify_contact(turn, user_id, pending)
     if isinstance(payload, intake.TextInput) and inv.normalise_code(payload.text):
         joined = await start_join(turn, payload.text, user_id)
@@ -237,7 +271,7 @@ async def message(turn: Turn, user_id: int) -> list[Reply]:
     return []
 
 
-async def verify_contact(turn: Turn, user_id: int, pending: dict[str, int | str]) -> list[Reply]:
+async def verify_contact(turn: Turn, user_id: int, pending: Joining) -> list[Reply]:
     """Invitations bound to a phone (the mediator's, or the respondent's number the applicant
     gave): the invitee's own phone must match — a shared own contact in Telegram, the verified
     login phone in the browser. Before, an applicant's invitation checked only the code, and
@@ -246,14 +280,14 @@ async def verify_contact(turn: Turn, user_id: int, pending: dict[str, int | str]
     payload = turn.event.payload
     if not isinstance(payload, intake.ContactInput) or not payload.is_own:
         return [Reply(Msg("invite.verify_phone"), ask_contact=True)]
-    invitation = await turn.session.get(Invitation, int(pending["id"]), with_for_update=True)
+    invitation = await turn.session.get(Invitation, pending.invitation, with_for_update=True)
     problem = invites.problem(invitation, turn.now)
     if problem or invitation is None:
-        turn.set_state("join", None)
+        turn.put(JOINING, None)
         return [reply(problem or "invite.invalid")]
     code_key = str(invitation.id)
     if await failures(turn.session, "join.code", code_key, turn.now, GUESS_WINDOW) >= PHONE_TRIES:
-        turn.set_state("join", None)
+        turn.put(JOINING, None)
         return [reply("invite.too_many_attempts")]
     try:
         phone = normalise_phone(payload.phone)
@@ -261,7 +295,7 @@ async def verify_contact(turn: Turn, user_id: int, pending: dict[str, int | str]
         phone = ""
     if crypto.blind_index(phone) != invitation.phone_hash:
         await record_failure(turn.session, "join.code", code_key, turn.now)
-        turn.set_state("join", None)
+        turn.put(JOINING, None)
         return [
             Reply(
                 Msg("invite.phone_mismatch", {"phone": scrub_digits(phone)}), remove_keyboard=True
@@ -270,7 +304,7 @@ async def verify_contact(turn: Turn, user_id: int, pending: dict[str, int | str]
     party = await turn.session.get(CaseParty, invitation.party_id) if invitation.party_id else None
     if party is not None and party.phone is None:
         party.phone, party.phone_hash = phone, invitation.phone_hash
-    turn.set_state("join", {"id": invitation.id, "await": "answer"})
+    turn.put(JOINING, Joining(invitation.id, "answer"))
     return [
         Reply(Msg("intake.phone_saved"), remove_keyboard=True),
         await invites.summary(turn.session, invitation),

@@ -40,7 +40,9 @@ from services.agreements.common import (
 from services.agreements.signing import SignRefusedError, sign_rows, signing_prompt
 from services.agreements.store import filename_of, latest_agreement, log_download, signatures_of
 from services.inbound import Command
+from services.party_flow import JOINING
 from services.room import Room, label_of, load_room
+from services.slots import STAFF_INPUT
 from services.turn import Turn, active_room
 from storage.document_models import Document, DocumentComment
 
@@ -336,7 +338,7 @@ async def on_text(turn: Turn, who: features.Who) -> list[Reply] | None:
     payload = turn.event.payload
     if not isinstance(payload, intake.TextInput):
         return None
-    if turn.state("staff_input") or turn.state("join"):
+    if turn.get(STAFF_INPUT) or turn.get(JOINING):
         return None  # the core asked something first
     draft = turn.get(DRAFTING)
     if who.staff is not None and draft:

@@ -26,6 +26,8 @@ from services.negotiation.common import (
     Previewing,
     member_side,
 )
+from services.party_flow import JOINING
+from services.slots import STAFF_INPUT
 from services.turn import Turn, active_room
 
 
@@ -160,7 +162,7 @@ async def on_button(turn: Turn, who: features.Who, data: str) -> list[Reply] | N
 @features.message_hook
 async def on_message(turn: Turn, who: features.Who) -> list[Reply] | None:
     pending = turn.get(PENDING)
-    if turn.state("staff_input") or turn.state("join"):
+    if turn.get(STAFF_INPUT) or turn.get(JOINING):
         return None  # the core asked something first
     if pending is None:
         if turn.state(INPUT) is not None:

@@ -23,6 +23,7 @@ from mediation.validation import InvalidInput, clean_text
 from services import features, party_flow
 from services.chat_state import id_slot
 from services.features import Who
+from services.party_flow import JOINING
 from services.room import Content, facts, load_room, relay
 from services.turn import Turn, active_room
 from services.voice.pipeline import (
@@ -60,7 +61,7 @@ async def on_message(turn: Turn, who: Who) -> list[Reply] | None:
             return corrected
     if not isinstance(payload, intake.FileInput) or payload.kind not in AUDIO_KINDS:
         return None
-    if turn.state("join"):
+    if turn.get(JOINING):
         return None  # answering an invitation: the core explains what it waits for
     found = await active_room(turn, user_id=who.user_id)
     if found is None:
