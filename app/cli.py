@@ -138,8 +138,10 @@ def cmd_keys_generate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
+    from app.features import metadata
     from services.key_rotation import rotate
 
+    metadata()  # every feature's tables, so their encrypted columns are rotated too
     prepare(settings)
     keys = crypto.load_or_create_keys(settings.pii_keys, settings.data_dir)
 
@@ -260,8 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_keys_rotate)
 
     from app.demo import add_demo_command
+    from features.lawyers.cli import add_lawyer_commands
     from legal_kb.cli import add_kb_commands
-    from services.lawyers.cli import add_lawyer_commands
 
     add_kb_commands(sub)
     add_lawyer_commands(sub)

@@ -163,8 +163,8 @@ async def run_demo(
     """
     from aiohttp import ClientSession
 
+    from features.agreements.common import services_of
     from harness import running_service
-    from services.agreements.common import services_of
     from standin import StandinBotAPI
 
     started = time.monotonic()
@@ -398,7 +398,7 @@ async def _revise_to_second_version(
 async def _sign_in_mini_app(s: _Script, applicant: SimUser, prompt: SentMessage) -> None:
     """The applicant signs by hand on the Mini App page, its ``initData`` signed with the demo
     bot's token as Telegram would."""
-    from services.agreements.initdata import sign_init_data
+    from features.agreements.initdata import sign_init_data
 
     s.say("申请人在 Mini App 中手写签名 / the applicant signs on the Mini App page")
     url = next(t for _x, t in prompt.buttons if "/webapp/sign" in t)

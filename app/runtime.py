@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from app import features as feature_list
 from core.clock import Clock, SystemClock
 from core.config import Settings
 from core.startup import prepare
@@ -28,6 +29,7 @@ from storage.db import Database
 from storage.files import FileStore, store_from_settings
 
 if TYPE_CHECKING:
+    from app.features import WebSetup
     from bot.app import TelegramBot
     from core.memprobe import MemoryProbe
 
@@ -67,6 +69,8 @@ class Runtime:
     probe: MemoryProbe | None = None  # MEMORY_PROBE_FILE (diagnostic)
     #: Each channel's sender (the Telegram outbox sender, the browser chat's mailbox).
     senders: list[Sender] = field(default_factory=list)
+    #: Each feature's web part, in registration order (``app.features``); ``web.app`` mounts them.
+    web_setups: tuple[WebSetup, ...] = ()
 
     @property
     def shared(self) -> SharedServices:
@@ -102,12 +106,13 @@ def assemble_runtime(
     """The conversation engine and its timers around a given database, with no channel and no
     side effect on start-up state (keys, units): what :func:`build_runtime` builds on, and what
     a test that drives the engine turn by turn on its own database uses."""
-    features.load()
+    registered = feature_list.load()
     conversation = ConversationService(db, settings, units, clock)
     # The routing table is built now: two owners claiming one command or button stop the
     # service here (services.routing.RouteConflict), not at some user's first press.
     conversation.routes  # noqa: B018
     runtime = Runtime(settings, db, units, clock, conversation, store_from_settings(settings))
+    runtime.web_setups = tuple(registered.web_setups)
     runtime.timers = TimerService(db, clock, notify=runtime.deliver)
     register_all(runtime.timers)
     for kind, handler in features.TIMERS.items():

@@ -26,7 +26,7 @@ DEFAULT_UNITS_FILE = PROJECT_ROOT / "config" / "units.toml"
 _TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _LANGS = ("zh-CN", "en")
-#: Login-code delivery of the browser chat (services.webchat.sms): a provider's API, "none"
+#: Login-code delivery of the browser chat (features.webchat.sms): a provider's API, "none"
 #: (no login by phone), or "log" (codes in the log: development only, with DEV_MODE=1).
 _SMS_GATEWAYS = ("none", "log", "aliyun", "tencent")
 _SMS_ENDPOINTS = {
@@ -280,7 +280,7 @@ def _flag(name: str, value: str | None, default: bool) -> bool:
 
 
 def _sms_settings(get: Callable[[str], str | None], dev_mode: bool) -> dict[str, str]:
-    """SMS_GATEWAY and the provider's SMS_* settings (services.webchat.sms)."""
+    """SMS_GATEWAY and the provider's SMS_* settings (features.webchat.sms)."""
     gateway = (get("SMS_GATEWAY") or ("log" if dev_mode else "none")).lower()
     if gateway not in _SMS_GATEWAYS:
         raise ConfigError("SMS_GATEWAY", f"must be one of {', '.join(_SMS_GATEWAYS)}")
@@ -414,3 +414,11 @@ def _check_fernet_key(key: str) -> None:
         raise ConfigError("PII_KEYS", "each key must be a urlsafe-base64 Fernet key") from exc
     if len(raw) != 32:
         raise ConfigError("PII_KEYS", "each key must decode to 32 bytes (Fernet.generate_key())")
+
+
+def public_base(settings: Settings) -> str:
+    """Where people reach our web pages: ``PUBLIC_URL``, else ``http://WEB_HOST:WEB_PORT``."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    host = "127.0.0.1" if settings.web_host in ("0.0.0.0", "::", "") else settings.web_host
+    return f"http://{host}:{settings.web_port}"

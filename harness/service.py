@@ -24,8 +24,8 @@ from standin import StandinBotAPI
 if TYPE_CHECKING:
     from documents.pool import RenderPool
     from documents.seal import Sealer
-    from services.webchat.otp import SmsGateway
-    from web.chat import ChatApp
+    from features.webchat.otp import SmsGateway
+    from features.webchat.web import ChatApp
 
 #: How often to look (every 50 ms, so 30 s at most) for a knowledge base warming up.
 KB_READY_POLLS = 600
@@ -42,7 +42,7 @@ class RunningService:
     #: The aiohttp app and its address (``http://127.0.0.1:PORT``) when ``web`` was asked for.
     web_app: web.Application | None = None
     base_url: str = ""
-    #: The browser chat mounted on the web app (``web.chat``), when the web app runs.
+    #: The browser chat mounted on the web app (``features.webchat.web``), when the web app runs.
     chat: ChatApp | None = None
     #: The browser chat's one-time-code gateway, when one was given.
     sms_gateway: SmsGateway | None = None
@@ -144,8 +144,8 @@ async def running_service(
 
 @asynccontextmanager
 async def _with_web(service: RunningService, port: int) -> AsyncIterator[None]:
+    from features.webchat.web import CHAT
     from web.app import create_app
-    from web.chat import CHAT
 
     service.web_app = create_app(service.runtime)
     service.chat = service.web_app.get(CHAT)

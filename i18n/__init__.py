@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 LANGUAGES = ("zh-CN", "en")
 DEFAULT_LANGUAGE = "zh-CN"
 _DIR = Path(__file__).parent
+#: Each feature package keeps its own catalogue, ``features/<name>/messages.<language>.toml``,
+#: merged under ``<name>.``: found by place, so the catalogue needs no import of the feature.
+_FEATURES = _DIR.parent / "features"
 #: ``I18N_STRICT=1`` (the test suite sets it): a message whose placeholders cannot be filled
 #: raises instead of reaching a user as ``{name}``; in production it is logged and sent as is.
 STRICT = os.environ.get("I18N_STRICT") == "1"
@@ -38,12 +41,16 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
 
 @cache
 def catalog(language: str) -> dict[str, str]:
-    """The catalog, plus each ``<part>.<language>.toml`` merged under ``<part>.``."""
+    """The catalog, plus each ``<part>.<language>.toml`` merged under ``<part>.`` and each
+    feature's ``messages.<language>.toml`` under ``<feature>.``."""
     with (_DIR / f"{language}.toml").open("rb") as fh:
         out = _flatten(tomllib.load(fh))
     for extra in sorted(_DIR.glob(f"*.{language}.toml")):
         with extra.open("rb") as fh:
             out.update(_flatten(tomllib.load(fh), extra.name.removesuffix(f"{language}.toml")))
+    for part in sorted(_FEATURES.glob(f"*/messages.{language}.toml")):
+        with part.open("rb") as fh:
+            out.update(_flatten(tomllib.load(fh), f"{part.parent.name}."))
     return out
 
 

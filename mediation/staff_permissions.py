@@ -81,7 +81,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
         }
     ),
     # Volunteer lawyers advise on the cases they are assigned to (and see no others: see
-    # services.console.context); contact details stay masked.
+    # features.console.context); contact details stay masked.
     Role.LAWYER: frozenset(
         {A.VIEW_LEDGER, A.VIEW_CASE, A.VIEW_NAMES, A.ADD_NOTE, A.DOWNLOAD_DOCUMENTS}
     ),

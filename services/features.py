@@ -1,9 +1,9 @@
 """Extension points of the conversation: features register commands, button actions and text
 interceptors here instead of growing the conversation core.
 
-A feature module (documents and signing, lawyers, negotiation…) decorates its handlers with
-:func:`command`, :func:`action`, :func:`message_hook` or :func:`intake_hook` and is listed in
-``FEATURE_MODULES``.
+A feature package (``features/<name>``, listed once in ``app.features.FEATURES``) decorates its
+handlers with :func:`command`, :func:`action`, :func:`message_hook` or :func:`intake_hook`;
+importing the package declares them.
 Each handler gets the :class:`~services.turn.Turn` and :class:`Who` is speaking, and returns
 the replies to the sender — or ``None`` to say "not mine", letting the core handle the event.
 Handlers run inside the event's transaction; other recipients are reached via ``turn.out``.
@@ -11,7 +11,6 @@ Handlers run inside the event's transaction; other recipients are reached via ``
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -52,15 +51,6 @@ ON_START: list[LifeHook] = []
 ON_STOP: list[LifeHook] = []
 #: Durable timer kinds (see services.timers): registered on the TimerService at start.
 TIMERS: dict[str, TimerHandler] = {}
-
-#: Modules that register features; imported once by :func:`load`.
-FEATURE_MODULES: tuple[str, ...] = (
-    "services.knowledge",
-    "services.lawyers.handlers",
-    "services.agreements",
-    "services.negotiation",
-    "services.voice",
-)
 
 
 def command(name: str) -> Callable[[CommandHandler], CommandHandler]:
@@ -123,7 +113,7 @@ def intake_hook(handler: IntakeHook) -> IntakeHook:
     A hook that takes the input returns the :class:`~mediation.intake.IntakeResult` the core
     then stores and acts on exactly like the domain's own (save the draft, or file the case
     when ``submitted``) — normally one it got from a pure ``mediation.intake`` function, so the
-    dialogue's rules stay in the domain. Used by voice answers (services.voice.intake): a
+    dialogue's rules stay in the domain. Used by voice answers (features.voice.intake): a
     spoken answer is kept and transcribed, and the confirmed text is the step's answer.
     """
     INTAKE_HOOKS.append(handler)
@@ -148,11 +138,6 @@ def timer(kind: str) -> Callable[[TimerHandler], TimerHandler]:
         return handler
 
     return register
-
-
-def load() -> None:
-    for name in FEATURE_MODULES:
-        importlib.import_module(name)
 
 
 async def run_intake_hooks(

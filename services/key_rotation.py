@@ -28,9 +28,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import Column, LargeBinary, Table, inspect, select, tuple_, type_coerce, update
 
 from core import crypto
-from storage.base import EncryptedJSON, EncryptedText
+from storage.base import Base, EncryptedJSON, EncryptedText
 from storage.db import Database
-from storage.registry import metadata
 
 BATCH = 500
 
@@ -46,9 +45,13 @@ class RotationReport:
 
 
 def encrypted_columns() -> list[tuple[Table, list[Column[Any]]]]:
-    """Every table with encrypted (text or JSON) columns, in a stable order."""
+    """Every table with encrypted (text or JSON) columns, in a stable order.
+
+    The tables are those whose models are imported: the caller loads the features first
+    (``app.features.metadata()``; the command line does), so a new feature's columns are
+    rotated without being listed here."""
     found = []
-    for table in metadata().sorted_tables:
+    for table in Base.metadata.sorted_tables:
         columns = [c for c in table.columns if isinstance(c.type, EncryptedText | EncryptedJSON)]
         if columns:
             found.append((table, columns))

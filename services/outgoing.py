@@ -2,7 +2,7 @@
 
 A use case says *what* to send (a text with buttons, a QR code of a link, a stored PDF, a copy of
 a party's photo…); the Telegram sender (``bot.sender``) and the browser chat
-(``web.chat.render``) each decide *how*. The outbox stores a message as JSON
+(``features.webchat.web_render``) each decide *how*. The outbox stores a message as JSON
 (:func:`to_payload`) in the same transaction as the state change; channels read it back with
 :func:`from_payload`, so every kind is named once, here, and an unknown or malformed row is an
 error at the edge rather than a silently empty message.

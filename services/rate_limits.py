@@ -2,7 +2,7 @@
 
 Why not memory: behind a load balancer each replica would allow the full limit on its own
 (two replicas, twice the re-checks of a sealed PDF). Same mechanism as the browser chat's login
-limits (``services.webchat.otp``): one row per counted request, counted over a sliding window
+limits (``features.webchat.otp``): one row per counted request, counted over a sliding window
 in the request's own write transaction. On PostgreSQL a transaction-scoped advisory lock on the
 (bucket, key) makes count-then-insert exact across replicas; on SQLite the single writer
 already serialises it. Old rows of the key are deleted as it goes, and now and then every

@@ -20,13 +20,13 @@ if TYPE_CHECKING:
     from core.config import Settings
     from documents.pool import RenderPool
     from documents.seal import Sealer
+    from features.agreements.common import AgreementServices
+    from features.lawyers.context import LawyerContext
+    from features.voice.pipeline import VoiceService
+    from features.webchat.otp import SmsGateway
     from legal_kb.service import KnowledgeBase
     from mediation.units import UnitDirectory
-    from services.agreements.common import AgreementServices
-    from services.lawyers.context import LawyerContext
     from services.outbox import QueuedMessage
-    from services.voice.pipeline import VoiceService
-    from services.webchat.otp import SmsGateway
     from storage.db import Database
     from storage.files import FileStore
 
@@ -37,11 +37,11 @@ class SharedServices:
     kb: KnowledgeBase | None = None
     #: The knowledge base's import and index build, running in the background after start.
     kb_start: asyncio.Task[None] | None = None
-    #: Documents and signing: render pool, seal, statutes, render jobs (services.agreements).
+    #: Documents and signing: render pool, seal, statutes, render jobs (features.agreements).
     agreements: AgreementServices | None = None
-    #: Volunteer lawyers and the assistant (services.lawyers).
+    #: Volunteer lawyers and the assistant (features.lawyers).
     lawyers: LawyerContext | None = None
-    #: Voice notes → transcripts (services.voice).
+    #: Voice notes → transcripts (features.voice).
     voice: VoiceService | None = None
     #: Given by tests and the demo before start: a running render pool and a seal to reuse.
     render_pool: RenderPool | None = None

@@ -1,22 +1,22 @@
-"""Imports every module that defines tables, so ``Base.metadata`` is complete."""
+"""Imports the core's modules that define tables; each feature's tables come with its package
+(``app.features.metadata`` gives the whole schema)."""
 
 from __future__ import annotations
 
 import importlib
+from typing import TypeAlias
 
 from sqlalchemy import MetaData
 
 from storage.base import Base
 
+#: The schema's type, for callers above storage that hand it on (Alembic, the tests).
+Schema: TypeAlias = MetaData
+
 MODEL_MODULES = (
     "storage.models",
-    "storage.console_models",
     "legal_kb.models",
-    "storage.lawyer_models",
     "storage.document_models",
-    "storage.negotiation_models",
-    "storage.webchat_models",
-    "storage.voice_models",
 )
 
 

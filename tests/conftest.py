@@ -17,10 +17,10 @@ from cryptography.fernet import Fernet
 from hypothesis import settings as hypothesis_settings
 
 import i18n
+from app.features import metadata
 from core import crypto
 from core.config import Settings
 from storage.db import Database
-from storage.registry import metadata
 
 # A message whose placeholders cannot be filled fails the test that sends it (in this process
 # and in the service processes tests start) instead of reaching a user as "{name}".

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from services.agreements.common import PENDING as AGREEMENT_INPUT
-from services.agreements.common import AwaitCourtName, AwaitTypedName
+from features.agreements.common import PENDING as AGREEMENT_INPUT
+from features.agreements.common import AwaitCourtName, AwaitTypedName
+from features.negotiation.common import PENDING as NEGOTIATION_INPUT
+from features.negotiation.common import AwaitFigure, AwaitTerms, Previewing
 from services.chat_state import variant_slot
-from services.negotiation.common import PENDING as NEGOTIATION_INPUT
-from services.negotiation.common import AwaitFigure, AwaitTerms, Previewing
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ def test_every_key_used_in_code_exists() -> None:
     pattern = re.compile(
         r"""["']((?:bot|intake|error|common|role|status|dispute|route|room|invite|staff|hints)\.[a-z_]+)["']"""
     )
-    for package in ("mediation", "services", "bot", "web"):
+    for package in ("mediation", "services", "features", "bot", "web"):
         for path in (root / package).rglob("*.py"):
             found = pattern.findall(path.read_text(encoding="utf-8"))
             used |= {k for k in found if k.rsplit(".", 1)[1] not in FILE_SUFFIXES}

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from app.features import load as load_features
 from core.clock import FakeClock
 from harness.steps import RESPONDENT_PHONE, join_invited, link_staff
 from mediation.replies import Reply, reply
@@ -44,7 +45,7 @@ def _service(tmp_path: Path, db: Database) -> ConversationService:
 
 
 def test_the_real_table_has_one_owner_for_everything(sqlite_db: Database, tmp_path: Path) -> None:
-    features.load()
+    load_features()
     table = _service(tmp_path, sqlite_db).routes
     staff, party = table.command_names(Audience.STAFF), table.command_names(Audience.PARTY)
     assert {"queue", "note", "invite", "room", "help", "cancel", "link", "agreement"} <= set(staff)
@@ -54,7 +55,7 @@ def test_the_real_table_has_one_owner_for_everything(sqlite_db: Database, tmp_pa
     assert start is not None and start.owner == "services.staff_flow"
     # The agreements' outcome step narrows the staff panel's buttons, and says so.
     chain = table.action_chain("m:close", Audience.STAFF)
-    assert [r.owner for r in chain] == ["services.agreements.feature", "services.staff_flow"]
+    assert [r.owner for r in chain] == ["features.agreements.feature", "services.staff_flow"]
     assert {"join", "ag_input", "ng_input", "voice_edit", "staff_input"} <= set(
         table.awaited_keys()
     )

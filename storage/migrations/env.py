@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 
 from alembic import context
 from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from storage.registry import metadata
-
 config = context.config
-target_metadata = metadata()
+#: The whole schema, the core's tables and every feature's, read through the composition root by
+#: name: storage sits below the features whose tables it migrates.
+target_metadata = importlib.import_module("app.features").metadata()
 
 
 def _run(connection: Connection) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from documents.pool import RenderPool
 from documents.seal import Sealer
-from services.agreements.statutes import LawsDbStatutes
+from features.agreements.statutes import LawsDbStatutes
 
 
 @pytest.fixture(scope="session")

@@ -9,15 +9,15 @@ from pathlib import Path
 import i18n
 from documents.clauses import COMMON_CLAUSES, DISPUTE_TYPES, clauses_for
 from documents.verify import VerifyStatus
+from features.agreements.web import PAGE_STRINGS
 from mediation.agreement import ConfirmFlag, CourtBasis, Section
-from web.signing import PAGE_STRINGS
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [
-    *sorted((ROOT / "services" / "agreements").glob("*.py")),
+    *sorted((ROOT / "features" / "agreements").glob("*.py")),
     ROOT / "mediation" / "agreement.py",
-    ROOT / "web" / "signing.py",
-    ROOT / "web" / "verify.py",
+    ROOT / "features" / "agreements" / "web.py",
+    ROOT / "features" / "verify" / "web.py",
 ]
 
 

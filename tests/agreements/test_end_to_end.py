@@ -19,9 +19,9 @@ from sqlalchemy import select
 from core.clock import FakeClock
 from documents.pool import RenderPool
 from documents.seal import Sealer
+from features.agreements.contexts import Mark, signed_context
+from features.agreements.initdata import sign_init_data
 from mediation.signing import version_hash
-from services.agreements.contexts import Mark, signed_context
-from services.agreements.initdata import sign_init_data
 from standin import StandinBotAPI
 from standin.media import make_png
 from storage.document_models import (

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
-from services.agreements.initdata import InitDataError, check_init_data, sign_init_data
+from features.agreements.initdata import InitDataError, check_init_data, sign_init_data
 
 TOKEN = "123456:TEST-token"
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from core.clock import FakeClock
 from documents.pool import RenderPool
 from documents.seal import Sealer
-from services.agreements.initdata import sign_init_data
+from features.agreements.initdata import sign_init_data
 from standin import StandinBotAPI
 from standin.media import make_png
 from storage.document_models import DocumentSignature

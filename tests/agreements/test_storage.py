@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from services.agreements.common import new_public_id
-from services.agreements.store import AgreementDocumentStore, downloads_of
+from features.agreements.common import new_public_id
+from features.agreements.store import AgreementDocumentStore, downloads_of
+from features.agreements.web import _first_use
 from storage.db import Database
 from storage.document_models import (
     ConfirmationConsent,
@@ -21,7 +22,6 @@ from storage.document_models import (
     WebAppLogin,
 )
 from storage.models import Case, CaseMember, Unit
-from web.signing import _first_use
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 

@@ -1,7 +1,7 @@
 """The console's authorization, as one table: every route × every role × the unit of what it
 acts on (the staff member's own unit, the unit above, a sibling unit).
 
-Why a literal table: ``web.console.routes.ROUTES`` says which *action* a route needs, and
+Why a literal table: ``features.console.web.routes.ROUTES`` says which *action* a route needs, and
 ``mediation.staff_permissions.PERMISSIONS`` which roles hold it; what neither says is whose
 objects a role may touch. :data:`RULES` says it for every route, and
 ``tests/console/test_authorization.py`` checks (a) that every route in ``ROUTES`` has exactly
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from features.console.web.core import PUBLIC, SIGNED_IN
 from mediation.staff_permissions import Action, Role, can
-from web.console.core import PUBLIC, SIGNED_IN
 
 #: What a route acts on, which decides what "own unit / parent / sibling" means for it.
 #: ``none``: nothing of a unit (the signed-in person's own account, a list scoped by the query).

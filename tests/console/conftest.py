@@ -242,8 +242,8 @@ async def world(db: Database, tmp_path: Path) -> World:
 
 
 def console_app(world: World, **options: Any) -> web.Application:
+    from features.console.web import add_console
     from web.app import create_app
-    from web.console import add_console
 
     app = create_app(world.runtime)
     options.setdefault("sweep_interval", None)

@@ -139,8 +139,8 @@ async def test_language_toggle_is_remembered(client: Client) -> None:
 
 
 async def test_setup_mounts_the_console_as_a_web_module(world: World) -> None:
+    from features.console.web import setup
     from web.app import create_app
-    from web.console import setup
 
     app = create_app(world.runtime)
     setup(app, world.runtime)  # what web.app does for each entry of WEB_MODULES
@@ -155,8 +155,8 @@ async def test_setup_mounts_the_console_as_a_web_module(world: World) -> None:
 async def test_old_attempts_and_ended_sessions_are_pruned(world: World) -> None:
     from sqlalchemy import func, select
 
-    from services.console.auth import AuthService
-    from storage.console_models import ConsoleSession, LoginAttempt
+    from features.console.auth import AuthService
+    from features.console.models import ConsoleSession, LoginAttempt
 
     async with TestClient(TestServer(console_app(world))) as client:
         await login(client, "med_c1")

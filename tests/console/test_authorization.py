@@ -17,11 +17,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
+from features.agreements.common import AGREEMENT
+from features.agreements.store import AgreementDocumentStore
+from features.console.models import RiskRuleRow
+from features.console.web.core import PUBLIC
+from features.console.web.routes import ROUTES
 from mediation.staff_permissions import Role
-from services.agreements.common import AGREEMENT
-from services.agreements.store import AgreementDocumentStore
 from services.staff import create_staff
-from storage.console_models import RiskRuleRow
 from storage.document_models import Document
 from storage.models import StaffAccount
 from tests.console.authorization import RULES, SCOPES, expected, markdown
@@ -34,8 +36,6 @@ from tests.console.conftest import (
     csrf_of,
     login,
 )
-from web.console.core import PUBLIC
-from web.console.routes import ROUTES
 
 Client = TestClient[web.Request, web.Application]
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,7 +18,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from storage.console_models import AuditEntry
+from features.console.models import AuditEntry
 from storage.db import Database
 from storage.models import Case, CaseEvent
 from tests.console.conftest import APPLICANT_PHONE, PASSWORD, World, console_app, seed_history

@@ -6,12 +6,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from services.console.case_actions import ActionError, CaseActions
-from services.console.case_view import CaseViewService
-from services.console.context import Forbidden, NotFound
-from services.console.documents import NoDocuments
-from services.console.risk import AlertNotice, RiskService
-from storage.console_models import Alert, AuditEntry, CaseRiskAssessment
+from features.console.case_actions import ActionError, CaseActions
+from features.console.case_view import CaseViewService
+from features.console.context import Forbidden, NotFound
+from features.console.documents import NoDocuments
+from features.console.models import Alert, AuditEntry, CaseRiskAssessment
+from features.console.risk import AlertNotice, RiskService
 from storage.models import Case, CaseEvent, CaseMember, CaseMessage
 from tests.console.conftest import World, add_case, login
 from tests.console.test_ledger import staff
@@ -231,7 +231,7 @@ async def test_assign_note_and_status_through_the_state_machine(world: World) ->
 
 
 async def test_case_view_timeline_merges_sources_and_lists_no_fake_documents(world: World) -> None:
-    from services.console.timeline import TimelineItem
+    from features.console.timeline import TimelineItem
 
     case_id = world.cases["wage"]
 
@@ -317,7 +317,7 @@ async def test_escalate_over_http_redirects_out_of_sight(client: Client, world: 
 
 
 async def test_telegram_alert_goes_through_the_outbox_without_personal_data(world: World) -> None:
-    from services.console.notify import telegram_alert_hook
+    from features.console.notify import telegram_alert_hook
     from services.outbox import QueuedMessage
     from storage.models import OutboxMessage, StaffAccount
 

@@ -6,11 +6,11 @@ import re
 from pathlib import Path
 
 import i18n
+from features.console.audit import ACTIONS
+from features.console.export import COLUMNS
 from mediation.case_state import CaseEvent, CaseStatus
 from mediation.risk import DEFAULT_RULES, RiskLevel, RiskRule
 from mediation.staff_permissions import Role
-from services.console.audit import ACTIONS
-from services.console.export import COLUMNS
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = re.compile(r"""["'](console\.[a-z_.]+)["']""")
@@ -18,9 +18,9 @@ KEY = re.compile(r"""["'](console\.[a-z_.]+)["']""")
 
 def _sources() -> list[Path]:
     return [
-        *(ROOT / "web" / "console").rglob("*.py"),
-        *(ROOT / "web" / "console" / "templates").glob("*.html"),
-        *(ROOT / "services" / "console").rglob("*.py"),
+        *(ROOT / "features" / "console" / "web").rglob("*.py"),
+        *(ROOT / "features" / "console" / "web" / "templates").glob("*.html"),
+        *(ROOT / "features" / "console").rglob("*.py"),
     ]
 
 
@@ -85,6 +85,6 @@ def test_key_families_are_complete() -> None:
 def test_no_chinese_or_english_prose_hard_coded_in_templates() -> None:
     """User-facing words live in the catalogs; templates hold markup and symbols only."""
     cjk = re.compile(r"[\u4e00-\u9fff]")
-    for path in (ROOT / "web" / "console" / "templates").glob("*.html"):
+    for path in (ROOT / "features" / "console" / "web" / "templates").glob("*.html"):
         text = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "", path.read_text(encoding="utf-8"), flags=re.S)
         assert not cjk.search(text), path.name

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from services.console.dashboard import DashboardQuery, DashboardService
+from features.console.dashboard import DashboardQuery, DashboardService
 from storage.models import Case
 from tests.console.conftest import World, add_case, seed_history
 from tests.console.test_ledger import staff
@@ -58,7 +58,7 @@ async def test_figures_match_the_cases(world: World) -> None:
     assert d.avg_days is not None and abs(d.avg_days - statistics.mean(durations)) < 1e-3
     assert d.median_days is not None
     assert abs(d.median_days - durations[len(durations) // 2]) < 1e-3
-    # No payment confirmed in these cases (services.negotiation); consultations: not built
+    # No payment confirmed in these cases (features.negotiation); consultations: not built
     # here, shown as "not tracked", never as a made-up zero.
     assert d.amount_recovered == 0 and d.consultations is None
 
@@ -93,10 +93,10 @@ async def test_lawyer_figures_when_the_lawyers_tables_exist(world: World) -> Non
 
     import pytest
 
-    from services.console import lawyer_stats
+    from features.console import lawyer_stats
 
     try:
-        models = importlib.import_module("storage.lawyer_models")
+        models = importlib.import_module("features.lawyers.models")
     except ImportError:
         pytest.skip("the lawyers' tables are not in this checkout")
     consultations, wait = lawyer_stats.sources()

@@ -131,7 +131,7 @@ EXPECTED = {
         Action.ASSIGN,
         Action.CHANGE_STATUS,
     },
-    # Lawyers: assigned cases only (services.console.case_view.load_case); issue 21.
+    # Lawyers: assigned cases only (features.console.case_view.load_case); issue 21.
     Role.LAWYER: {
         Action.VIEW_LEDGER,
         Action.VIEW_CASE,

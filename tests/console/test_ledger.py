@@ -10,9 +10,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from services.console.context import StaffContext
-from services.console.export import Exporter, safe_cell
-from services.console.ledger import BadCursor, LedgerQuery, LedgerService
+from features.console.context import StaffContext
+from features.console.export import Exporter, safe_cell
+from features.console.ledger import BadCursor, LedgerQuery, LedgerService
 from storage.models import Case, StaffAccount
 from tests.console.conftest import APPLICANT_PHONE, RESPONDENT_PHONE, World, add_case, seed_history
 

@@ -16,7 +16,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select, text
 
-from storage.console_models import AuditEntry, LoginAttempt
+from features.console.models import AuditEntry, LoginAttempt
+from features.console.web import COOKIE_NAME
 from storage.models import CaseEvent
 from tests.console.conftest import (
     APPLICANT_PHONE,
@@ -30,7 +31,6 @@ from tests.console.conftest import (
     csrf_of,
     login,
 )
-from web.console import COOKIE_NAME
 
 Client = TestClient[web.Request, web.Application]
 
@@ -283,7 +283,7 @@ async def test_security_headers(client: Client) -> None:
 async def test_admin_registers_a_lawyer_in_the_console(client: Client, world: World) -> None:
     """The lawyer registry (issue 6): an admin fills in a lawyer's profile; bad input is
     explained, not stored."""
-    from services.lawyers.profiles import entry_of_staff
+    from features.lawyers.profiles import entry_of_staff
 
     token = await login(client, "admin_c1")
     page = await client.get("/staff/lawyers")

@@ -9,11 +9,11 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 from sqlalchemy import select
 
+from features.webchat.channel import chat_id_of
+from features.webchat.models import WebMailboxMessage
 from services.outbox import enqueue
 from services.outgoing import StoredDocument
-from services.webchat.channel import chat_id_of
 from storage.db import Database
-from storage.webchat_models import WebMailboxMessage
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
 PDF = b"%PDF-1.7\n" + b"sealed agreement " * 500

@@ -17,19 +17,19 @@ import pytest
 
 from app.runtime import Runtime
 from core.config import Settings
+from features.lawyers.models import lawyer_tables
+from features.lawyers.profiles import ProfileInput, save_profile
 from harness.steps import invitation_token
 from legal_kb import store
 from legal_kb.importers.lawsdb import default_path, read_laws_db
 from legal_kb.imports import LawBatch
 from legal_kb.records import CaseInput
-from services.lawyers.profiles import ProfileInput, save_profile
 from services.mediators import create_link_code
 from services.staff import create_staff
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.base import Base
 from storage.db import Database
-from storage.lawyer_models import lawyer_tables
 from storage.migrate import upgrade
 from tests.e2e.harness import service_env, texts
 

@@ -12,16 +12,16 @@ import pytest
 
 import i18n
 from core.config import Settings
+from features.lawyers.cli import add_lawyer_commands
+from features.lawyers.models import lawyer_tables
 from mediation.disputes import DisputeType
-from services.lawyers.cli import add_lawyer_commands
 from services.staff import create_staff
 from storage.base import Base
 from storage.db import Database
-from storage.lawyer_models import lawyer_tables
 from storage.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = [*(ROOT / "services" / "lawyers").glob("*.py"), ROOT / "mediation" / "lawyer_dispatch.py"]
+SOURCES = [*(ROOT / "features" / "lawyers").glob("*.py"), ROOT / "mediation" / "lawyer_dispatch.py"]
 DISPUTE_TYPES = [d.value for d in DisputeType]
 
 

@@ -22,13 +22,13 @@ from aiohttp import web
 from sqlalchemy import select
 
 from core.clock import FakeClock
+from features.lawyers.consultations import counts
+from features.lawyers.context import context_of
+from features.lawyers.models import AssistantQuestion, ConsultationMessage
+from features.lawyers.settings import LawyerSettings
 from harness import serving
 from legal_kb.imports import LawBatch
-from services.lawyers.consultations import counts
-from services.lawyers.context import context_of
-from services.lawyers.settings import LawyerSettings
 from standin import StandinBotAPI
-from storage.lawyer_models import AssistantQuestion, ConsultationMessage
 from tests.e2e.harness import assert_quiet, running_service, texts
 from tests.lawyers.conftest import make_lawyer, prepare_database
 
@@ -133,7 +133,7 @@ async def test_llm_made_up_citation_never_reaches_the_person(
             llm_base_url=url, llm_api_key="test-key", llm_model="stand-in"
         )
         person = standin.user(7421)
-        caplog.set_level(logging.WARNING, logger="services.lawyers.llm")
+        caplog.set_level(logging.WARNING, logger="features.lawyers.llm")
         await person.send_command("/ask", "用人单位拖欠劳动报酬怎么办")
         started, answer = await texts(person, 2)
         assert "已开始法律咨询" in started

@@ -12,10 +12,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from core.clock import FakeClock
+from features.lawyers.models import AssistantQuestion, LawyerOffer, LawyerRequest
 from harness.steps import RESPONDENT_PHONE, mediator_takes_case
 from legal_kb.imports import LawBatch
 from standin import StandinBotAPI
-from storage.lawyer_models import AssistantQuestion, LawyerOffer, LawyerRequest
 from storage.models import CaseMember, CaseMessage
 from tests.e2e.harness import assert_quiet, running_service, texts
 from tests.e2e.test_intake import walk_intake

@@ -12,20 +12,20 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-import services.lawyers.handlers  # noqa: F401  (registers the feature)
+import features.lawyers.handlers  # noqa: F401  (registers the feature)
 from core.clock import FakeClock
+from features.lawyers.models import LawyerOffer, LawyerRequest
+from features.lawyers.profiles import ProfileInput, list_lawyers, save_profile, set_paused
+from features.lawyers.reports import request_report
 from harness.engine import Engine
 from mediation import intake
 from mediation.intake import IntakeDraft
 from mediation.validation import InvalidInput
 from services.cases import create_from_intake
 from services.inbound import Command, Inbound
-from services.lawyers.profiles import ProfileInput, list_lawyers, save_profile, set_paused
-from services.lawyers.reports import request_report
 from services.staff import create_staff
 from services.units import sync_units
 from storage.db import Database
-from storage.lawyer_models import LawyerOffer, LawyerRequest
 from storage.models import Case, CaseMember, OutboxMessage, StaffAccount, Timer, User
 from tests.conftest import make_settings
 

@@ -30,6 +30,7 @@ SCANNED = (
     "bot",
     "core",
     "documents",
+    "features",
     "i18n",
     "legal_kb",
     "mediation",

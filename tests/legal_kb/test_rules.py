@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from features.lawyers.assistant import answer
 from legal_kb import store
 from legal_kb.engine import SearchFilters
 from legal_kb.importers import corpus
 from legal_kb.imports import LawBatch, import_corpus
 from legal_kb.service import KnowledgeBase
-from services.lawyers.assistant import answer
 from storage.db import Database
 
 TODAY = date(2026, 12, 6)

@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from documents.amounts import format_amount, to_capital
+from features.negotiation.models import BlindBid, BlindBidding
 from mediation.blind_bidding import MAX_ROUNDS
 from storage.db import Database
 from storage.models import CaseEvent, CaseMessage, Conversation, Timer
-from storage.negotiation_models import BlindBid, BlindBidding
 from tests.conftest import fresh_database
 from tests.negotiation.world import APPLICANT, MEDIATOR, RESPONDENT, World
 
@@ -210,10 +210,10 @@ async def test_console_pages_show_no_figure(world: World) -> None:
     settlement only — and before settlement, nothing but "submitted"."""
     from aiohttp.test_utils import TestClient, TestServer
 
+    from features.console.web import add_console
     from services.staff import create_staff
     from tests.console.conftest import login
     from web.app import create_app
-    from web.console import add_console
 
     error = await create_staff(
         world.db,

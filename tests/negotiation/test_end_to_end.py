@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from core.clock import FakeClock
+from features.negotiation.models import FollowUp, PaymentInstalment
 from standin import StandinBotAPI
-from storage.negotiation_models import FollowUp, PaymentInstalment
 from tests.agreements.harness import wait_file, wait_text
 from tests.e2e.harness import assert_quiet, running_service, seed_rooms, service_env
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from features.negotiation.models import Offer, OfferResponse, PaymentInstalment
 from storage.models import Conversation, Timer
-from storage.negotiation_models import Offer, OfferResponse, PaymentInstalment
 from tests.negotiation.world import APPLICANT, MEDIATOR, RESPONDENT, World
 
 TERMS = "12000\n2026-12-31 8000\n2027-01-31 4000\n道歉"

@@ -10,6 +10,10 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from documents.registry import get_spec, missing_fields
+from features.console.context import StaffContext
+from features.console.dashboard import DashboardQuery, DashboardService
+from features.negotiation.followup import follow_up_context
+from features.negotiation.models import FollowUp, PaymentEvent, PaymentInstalment
 from mediation.performance import (
     InstalmentStatus,
     TimerStep,
@@ -19,11 +23,7 @@ from mediation.performance import (
     recovered_fen,
     timeline,
 )
-from services.console.context import StaffContext
-from services.console.dashboard import DashboardQuery, DashboardService
-from services.negotiation.followup import follow_up_context
 from storage.models import Evidence, StaffAccount
-from storage.negotiation_models import FollowUp, PaymentEvent, PaymentInstalment
 from tests.negotiation.world import APPLICANT, MEDIATOR, RESPONDENT, World
 
 

@@ -338,7 +338,7 @@ class Workload:
         await wait_text(m, "第 1 版已生成", t)
         prompts = {}
         # The render job's PDFs: a kill while a layout runs leaves its claim to expire first
-        # (services/agreements/jobs.py STALE_CLAIM, 90 s) — late, never lost.
+        # (features/agreements/jobs.py STALE_CLAIM, 90 s) — late, never lost.
         tf = max(t, STALE_RENDER_WAIT)
         for person in (a, r, m):
             await wait_file(person, tf)

@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from app.runtime import Runtime
 from core.clock import FakeClock
-from services.webchat.otp import MemorySmsGateway
+from features.webchat.otp import MemorySmsGateway
 from standin import StandinBotAPI
 from tests.e2e.harness import running_service
 
@@ -111,7 +111,7 @@ async def verifiable_document(svc: Service) -> str:
     """A case with an issued document whose verify link is ``/verify/<id>?k=VERIFY_KEY``."""
     import hashlib
 
-    from services.agreements.common import AGREEMENT
+    from features.agreements.common import AGREEMENT
     from storage.document_models import Document
     from tests.console.conftest import World as ConsoleWorld
     from tests.console.conftest import add_case
@@ -426,8 +426,8 @@ async def test_uploads_have_a_quota_and_unsent_files_are_swept(tmp_path: Path) -
     import aiohttp
     from aiohttp import FormData
 
+    from features.webchat.web_files import MAX_UNSENT, sweep
     from standin.media import make_png
-    from web.chat.files import MAX_UNSENT, sweep
 
     async with service(tmp_path) as svc, svc.client() as client:
         csrf = await chat_login(client, svc.sms, "13800138010")

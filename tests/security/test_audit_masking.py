@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from storage.console_models import AuditEntry
+from features.console.models import AuditEntry
 from tests.console.conftest import World, _fast_argon2, client, login, world  # noqa: F401 (fixtures)
 
 PHONE = "13812345678"

@@ -22,11 +22,11 @@ from typing import Any
 import pytest
 from sqlalchemy import LargeBinary, MetaData, Table, inspect, select, text
 
+from app.features import metadata
 from core import crypto
 from services.backup import BackupError, Manifest, backup, data_files, restore
 from storage.base import EncryptedJSON, EncryptedText
 from storage.db import Database
-from storage.registry import metadata
 from tests.conftest import PG_URL, fresh_database, postgres_unavailable
 from tests.security.conftest import repo_root
 

@@ -21,11 +21,11 @@ import sqlalchemy as sa
 from sqlalchemy import MetaData, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from features.webchat.models import WebMailboxMessage
 from storage.db import Database
 from storage.document_models import Document, DocumentComment
 from storage.migrate import downgrade, upgrade
 from storage.models import Case, CaseMessage, Conversation, InboxUpdate, OutboxMessage
-from storage.webchat_models import WebMailboxMessage
 from tests.conftest import PG_URL, reset_postgres
 
 PREVIOUS = "5c491fa97b04"

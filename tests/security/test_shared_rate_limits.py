@@ -23,7 +23,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from core.clock import FakeClock
-from services.agreements.common import AGREEMENT
+from features.agreements.common import AGREEMENT
 from services.rate_limits import SharedRateLimiter
 from storage.db import Database
 from storage.document_models import Document

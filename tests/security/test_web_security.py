@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import FormData, web
+from aiohttp import FormData
 from aiohttp.test_utils import TestClient, TestServer
 
-from services.agreements.common import AGREEMENT
+from features.agreements.common import AGREEMENT
 from storage.document_models import Document
 from tests.conftest import fresh_database
 from tests.console.conftest import World, make_world
@@ -116,7 +116,7 @@ async def test_verify_upload_is_checked_by_content_not_by_name(
 
 
 async def test_verify_upload_size_limit_has_a_clear_page(client: TestClient[Any, Any]) -> None:
-    from web.verify import MAX_UPLOAD
+    from features.verify.web import MAX_UPLOAD
 
     resp = await client.post(
         f"/verify/doc1?k={KEY}", data=_pdf_form(b"%PDF-1.7\n" + b"0" * (MAX_UPLOAD + 10))
@@ -138,8 +138,20 @@ async def test_verify_uploads_are_rate_limited_per_address(client: TestClient[An
     assert (await client.get("/verify/doc1?k=wrong")).status == 404
 
 
-def test_the_middlewares_are_mounted_by_web_modules() -> None:
-    from web.app import WEB_MODULES
+async def test_the_security_layer_wraps_every_features_routes(world: World) -> None:
+    """``create_app`` mounts each registered feature's web part, then the security layer
+    outermost: its error page, upload and form checks see every route first."""
+    from web import security
+    from web.app import create_app
 
-    assert "web.security" in WEB_MODULES
-    assert isinstance(web.Application(), web.Application)
+    app = create_app(world.runtime)
+    assert world.runtime.web_setups, "no feature registered a web part"
+    assert list(app.middlewares[:3]) == [
+        security.error_middleware,
+        security.upload_middleware,
+        security.form_middleware,
+    ]
+    paths = {
+        r.get_info().get("path") or r.get_info().get("formatter") for r in app.router.resources()
+    }
+    assert {"/verify/{doc_id}", "/staff"} <= paths

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from features.voice.models import VoiceTranscript, VoiceTranscriptVersion
 from speech.audio import encode_opus
 from speech.cer import cer
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.models import Case, Evidence
-from storage.voice_models import VoiceTranscript, VoiceTranscriptVersion
 from tests.conftest import PG_URL, reset_postgres
 from tests.e2e.harness import assert_quiet, running_service, texts
 from tests.voice.conftest import sample, spoken_facts, voice_note

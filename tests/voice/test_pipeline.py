@@ -11,16 +11,16 @@ from pathlib import Path
 from sqlalchemy import select, text
 
 from core.clock import FakeClock
+from features.voice.feature import correct
+from features.voice.models import VoiceTranscript, VoiceTranscriptVersion
+from features.voice.pipeline import AudioIn, VoiceService, accept_audio
 from mediation.replies import Reply
 from services.outbox import QueuedMessage
 from services.room import load_room
-from services.voice.feature import correct
-from services.voice.pipeline import AudioIn, VoiceService, accept_audio
 from speech.backends import BackendSpec, Transcript
 from speech.worker import SpeechWorker
 from storage.db import Database
 from storage.models import Case, CaseMember, CaseParty, Evidence, User
-from storage.voice_models import VoiceTranscript, VoiceTranscriptVersion
 
 WEBM = b"\x1a\x45\xdf\xa3" + b"\x00" * 64  # the bytes are kept as they came, not decoded here
 

@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import select, text
 
 from app.runtime import Runtime
-from services.agreements.contexts import load_parties
-from services.agreements.records import record_form
+from features.agreements.contexts import load_parties
+from features.agreements.records import record_form
+from features.voice.models import VoiceTranscript, VoiceTranscriptVersion
+from features.voice.pipeline import VoiceService
 from services.room import load_room
-from services.voice.pipeline import VoiceService
 from standin import StandinBotAPI
 from storage.models import Case, CaseMessage, Evidence, StaffAccount
-from storage.voice_models import VoiceTranscript, VoiceTranscriptVersion
 from tests.conftest import PG_URL, reset_postgres
 from tests.e2e.harness import assert_quiet, running_service, seed_rooms, service_env, texts
 from tests.voice.conftest import voice_note

@@ -14,9 +14,9 @@ from typing import Any
 import harness
 from app.runtime import Runtime
 from core.clock import Clock
-from services.webchat.otp import MemorySmsGateway
+from features.webchat.otp import MemorySmsGateway
+from features.webchat.web import ChatApp
 from standin import StandinBotAPI
-from web.chat import ChatApp
 
 DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SHOTS = DOCS_SHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else Path(tempfile.mkdtemp())

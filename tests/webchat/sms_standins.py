@@ -1,7 +1,7 @@
 """Local stand-ins of Aliyun SMS and Tencent Cloud SMS that check request signatures.
 
 Written from the providers' published signing descriptions, independently of the adapters
-(services.webchat.sms): they recompute the signature from what arrived on the wire (the form
+(features.webchat.sms): they recompute the signature from what arrived on the wire (the form
 body as parsed, the raw JSON bytes, the ``Host`` header) and answer as the provider does —
 ``{"Code": "OK"}`` / ``SignatureDoesNotMatch`` for Aliyun, ``SendStatusSet`` /
 ``AuthFailure.SignatureFailure`` for Tencent. Accepted messages are kept in ``sent``.

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from core.clock import FakeClock
+from features.webchat.models import WebOtp
 from standin import StandinBotAPI
-from storage.webchat_models import WebOtp
 from tests.webchat.harness import PHONE_VIEWPORT, chat_service, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

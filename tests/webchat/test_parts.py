@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from core.config import ConfigError
+from features.webchat.channel import to_payload, user_of_chat
+from features.webchat.otp import LogSmsGateway, NoSmsGateway, make_gateway
+from features.webchat.web_render import invite_token, render_item
 from mediation import intake
 from services.inbound import Command
-from services.webchat.channel import to_payload, user_of_chat
-from services.webchat.otp import LogSmsGateway, NoSmsGateway, make_gateway
 from tests.conftest import make_settings
-from web.chat.render import invite_token, render_item
 
 BASE = "https://mediate.example"
 

@@ -13,8 +13,8 @@ import pytest
 
 from core.clock import FakeClock
 from core.config import Settings
-from services.webchat.otp import OtpService, make_gateway
-from services.webchat.sms import (
+from features.webchat.otp import OtpService, make_gateway
+from features.webchat.sms import (
     AliyunSms,
     SmsError,
     TencentSms,

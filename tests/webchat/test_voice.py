@@ -22,11 +22,11 @@ import pytest
 from sqlalchemy import select
 
 from core import crypto
+from features.voice.models import VoiceTranscript
 from speech.audio import transcode
 from speech.cer import cer
 from standin import StandinBotAPI
 from storage.models import Case, Evidence, StaffAccount, User
-from storage.voice_models import VoiceTranscript
 from tests.e2e.harness import add_room
 from tests.voice.conftest import sample, spoken_facts, whisper_base
 from tests.voice.test_voice_room import voice_idle

@@ -1,0 +1,33 @@
+"""Written agreements end to end: drafting in chat, numbered versions and PDF previews, signing
+from the phone (Telegram Mini App or typed name), the committee's seal and the verify page,
+delivery with a download log, and 司法确认.
+
+Listed once in ``app.features.FEATURES``; importing the package declares its commands, buttons,
+text hook, timers and life hooks, and :func:`register` its web routes (``web``: the signing
+page and its assets). Its documents are the core's (``storage.document_models``), shared with
+negotiation's receipts and the console. Modules:
+
+- ``drafting``: the mediator fills the terms, versions are created and revised;
+- ``signing``: signatures and refusals on a version (shared by chat and Mini App);
+- ``jobs``: the render job (previews, the sealed agreement, issued documents) and delivery;
+- ``confirmation``: the 司法确认 offer, consents, court, application, reminders;
+- ``records``: 申请书 and 笔录 from the case record;
+- ``initdata``: checking a Mini App's ``initData``;
+- ``store`` / ``contexts`` / ``common``: files, download log, document contexts, helpers;
+- ``lifecycle``: start-up (pool, seal, job) and shut-down;
+- ``demo``: ``main.py demo``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from features.agreements import confirmation, feature, lifecycle, web  # noqa: F401  (registers)
+
+if TYPE_CHECKING:
+    from app.features import FeatureRegistry
+
+
+def register(registry: FeatureRegistry) -> None:
+    registry.feature("agreements")
+    registry.web(web.setup)

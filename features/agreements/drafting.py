@@ -1,0 +1,510 @@
+"""Drafting the written agreement (人民调解协议书) in the mediator's chat, step by step.
+
+The mediator fills what 人民调解法 第二十九条 lists — the parties' addresses where the record
+lacks them, the main facts, the matters in dispute, each party's responsibility, the agreed
+terms (typed, or built from the clause templates of ``documents.clauses`` for the dispute type),
+the manner, place and deadline of performance and the number of copies — then reviews the
+whole and sends it. Sending creates a numbered version (MEDIATING → SIGNING,
+``draft_agreement``) whose PDF preview the render job sends to everyone in the room. A revision
+(SIGNING → MEDIATING, ``revise_agreement``) voids the version's signatures and reopens the
+draft at the review step with the same content, to edit rather than retype.
+
+The draft lives in the mediator's conversation state (the database), so a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from documents.clauses import clause, clauses_for, fill
+from documents.errors import CitationError, DocumentError, MissingFieldsError
+from documents.registry import get_spec, missing_fields
+from features.agreements.common import (
+    AGREEMENT,
+    DRAFTING,
+    Drafting,
+    new_public_id,
+    services_of,
+    wake_after_commit,
+)
+from features.agreements.contexts import (
+    PartyInfo,
+    agreement_content,
+    load_parties,
+    terms_of,
+)
+from features.agreements.store import agreement_versions
+from mediation.agreement import (
+    AgreementTerms,
+    PartySeat,
+    Section,
+    confirmability,
+    iso_date_or_text,
+    minimum_copies,
+    next_version,
+    required_party_signers,
+)
+from mediation.case_state import CaseEvent, CaseStatus, InvalidTransition, transition
+from mediation.permissions import Action, can
+from mediation.replies import Button, Msg, Reply, button, reply
+from mediation.signing import version_hash
+from mediation.validation import InvalidInput, clean_text, parse_amount
+from services import mediators
+from services.room import Room, announce, load_room
+from services.room import facts as case_facts
+from services.slots import STAFF_INPUT
+from services.turn import Turn
+from storage.document_models import Document
+from storage.models import CaseEvent as CaseEventRow
+from storage.models import CaseParty, StaffAccount
+
+
+def may_run(turn: Turn, staff: StaffAccount, room: Room) -> bool:
+    """Drafting concludes the mediation: the same right as closing the case (第二十二条)."""
+    member = room.of_staff(staff.id)
+    actor = mediators.staff_actor(staff, room.case, member, turn.units)
+    return can(actor, Action.CLOSE_CASE, case_facts(room))
+
+
+def _seats(parties: list[PartyInfo]) -> list[PartySeat]:
+    return [
+        PartySeat(p.member_id, p.side, True, p.representative)
+        for p in parties
+        if p.member_id is not None
+    ]
+
+
+async def start(turn: Turn, staff: StaffAccount, room: Room) -> list[Reply]:
+    """Begin (or resume) the draft of ``room``'s agreement."""
+    if not may_run(turn, staff, room):
+        return [reply("staff.not_allowed")]
+    if room.case.status != CaseStatus.MEDIATING.value:
+        return [reply("agreements.draft_not_now", status=Msg(f"status.{room.case.status}"))]
+    parties = await load_parties(turn.session, room)
+    try:
+        required_party_signers(_seats(parties))
+    except ValueError:
+        return [reply("agreements.draft_need_parties")]
+    state = turn.get(DRAFTING)
+    if state is None or state.case != room.case.id:
+        versions = await agreement_versions(turn.session, room.case.id)
+        if versions:
+            terms = terms_of(versions[-1].content)
+        else:  # the terms the parties accepted in negotiation, if any (features.negotiation)
+            from features.negotiation.drafting import negotiated_terms
+
+            terms = await negotiated_terms(turn.session, room.case.id) or AgreementTerms()
+        count = len(_seats(parties))
+        if terms.copies < minimum_copies(count):
+            terms = AgreementTerms.from_json({**terms.to_json(), "copies": minimum_copies(count)})
+        state = Drafting(room.case.id, terms.to_json())
+    turn.put(STAFF_INPUT, None)  # one pending question at a time
+    return await advance(turn, room, state, intro=True)
+
+
+async def advance(turn: Turn, room: Room, state: Drafting, *, intro: bool = False) -> list[Reply]:
+    """Ask for the first thing still missing, or show the review."""
+    parties = await load_parties(turn.session, room)
+    head = [reply("agreements.draft_intro", number=room.case.number)] if intro else []
+    lacking = next((p for p in parties if p.member_id is not None and not p.address), None)
+    if lacking is not None:
+        turn.put(DRAFTING, replace(state, waiting_for="address", party=lacking.party_id))
+        return [*head, _prompt_address(lacking)]
+    terms = AgreementTerms.from_json(state.terms)
+    missing = terms.missing(len(_seats(parties)))
+    if missing:
+        turn.put(DRAFTING, replace(state, waiting_for=missing[0].value))
+        return [*head, _prompt(room, missing[0], terms, len(_seats(parties)))]
+    turn.put(DRAFTING, replace(state, waiting_for="review"))
+    return [*head, review(room, parties, terms)]
+
+
+def _cancel_row() -> tuple[Button, ...]:
+    return (button("agreements.btn_cancel", "ag:x"),)
+
+
+def _prompt_address(p: PartyInfo) -> Reply:
+    return Reply(
+        Msg("agreements.ask_address", {"label": p.label, "name": p.name}), buttons=(_cancel_row(),)
+    )
+
+
+def _term_lines(terms: AgreementTerms) -> list[Msg] | str:
+    lines = [Msg("agreements.term_line", {"n": i, "text": t}) for i, t in enumerate(terms.terms, 1)]
+    return lines or ""
+
+
+def _prompt(room: Room, section: Section, terms: AgreementTerms, parties: int) -> Reply:
+    rows: list[tuple[Button, ...]] = []
+    params: dict[str, object] = {}
+    if section is Section.FACTS:
+        rows.append((button("agreements.btn_use_facts", "ag:use:facts"),))
+    elif section is Section.DISPUTES:
+        rows.append((button("agreements.btn_use_claims", "ag:use:claims"),))
+    elif section is Section.TERMS:
+        templates = clauses_for(room.case.dispute_type)
+        for i in range(0, len(templates), 2):
+            rows.append(
+                tuple(
+                    button("common.raw", f"ag:cl:{c.code}", text=c.title)
+                    for c in templates[i : i + 2]
+                )
+            )
+        rows.append(
+            (
+                button("agreements.btn_terms_done", "ag:td"),
+                button("agreements.btn_terms_undo", "ag:tu"),
+                button("agreements.btn_terms_clear", "ag:tc"),
+            )
+        )
+        params = {"terms": _term_lines(terms), "count": len(terms.terms)}
+    elif section is Section.COPIES:
+        n = minimum_copies(parties)
+        rows.append((button("agreements.btn_copies", f"ag:cp:{n}", n=n),))
+        params = {"min": n}
+    rows.append(_cancel_row())
+    return Reply(Msg(f"agreements.ask_{section.value}", params), buttons=tuple(rows))
+
+
+def review(room: Room, parties: list[PartyInfo], terms: AgreementTerms) -> Reply:
+    """Everything the version will contain, with a button per section to change it."""
+    flagged = confirmability(terms.terms)
+    flags: list[Msg] | str = [
+        Msg(
+            "agreements.flag_line",
+            {"n": i + 1, "why": Msg(f"agreements.flag_{flagged.flags[i][0].value}")},
+        )
+        for i in sorted(flagged.flags)
+    ] or ""
+    text = Msg(
+        "agreements.review",
+        {
+            "number": room.case.number,
+            "parties": [
+                Msg(
+                    "agreements.party_line",
+                    {"label": p.label, "name": p.name, "address": p.address or ""},
+                )
+                for p in parties
+                if p.member_id is not None
+            ],
+            "facts": terms.facts,
+            "disputes": terms.disputes,
+            "responsibilities": terms.responsibilities,
+            "terms": _term_lines(terms),
+            "method": terms.method,
+            "place": terms.place,
+            "deadline": terms.deadline,
+            "copies": terms.copies,
+            "flags": flags,
+        },
+    )
+    edit = [button(f"agreements.btn_edit_{s.value}", f"ag:ed:{s.value}") for s in Section]
+    rows = (
+        (button("agreements.btn_send", "ag:send"),),
+        tuple(edit[0:3]),
+        tuple(edit[3:6]),
+        (*edit[6:8], button("agreements.btn_edit_address", "ag:ed:address")),
+        _cancel_row(),
+    )
+    return Reply(text, buttons=rows)
+
+
+async def on_text(
+    turn: Turn, staff: StaffAccount, state: Drafting, text: str
+) -> list[Reply] | None:
+    """The mediator's answer to the pending question (None: not for the draft)."""
+    step = state.waiting_for
+    if step == "review":
+        return None  # free text goes to the room; the draft stays until sent or cancelled
+    room = await load_room(turn.session, state.case)
+    if room is None or not may_run(turn, staff, room) or room.case.status != "mediating":
+        turn.put(DRAFTING, None)  # a draft the case has moved past: the text is not for it
+        return None
+    terms = AgreementTerms.from_json(state.terms)
+    parties = len(_seats(await load_parties(turn.session, room)))
+    try:
+        if step == "address":
+            party = await turn.session.get(CaseParty, state.party or 0)
+            if party is None or party.case_id != room.case.id:
+                return await advance(turn, room, state)
+            party.address = clean_text(text, max_len=200, min_len=4)
+        elif step == "clause":
+            return await _clause_value(turn, room, state, text)
+        elif step == Section.TERMS.value:
+            terms = terms.add_term(text)
+            state = replace(state, terms=terms.to_json())
+            turn.put(DRAFTING, state)
+            return [
+                reply("agreements.term_added", n=len(terms.terms)),
+                _prompt(room, Section.TERMS, terms, parties),
+            ]
+        elif step == Section.COPIES.value:
+            terms = terms.with_copies(text, parties)
+        elif step in {s.value for s in Section}:
+            today = turn.now.astimezone(turn.settings.tz).date()
+            terms = terms.with_text(Section(step), text, today=today)
+        else:
+            return None
+    except InvalidInput as exc:
+        return [reply(exc.key, **exc.params)]
+    return await advance(turn, room, replace(state, terms=terms.to_json()))
+
+
+async def _clause_value(turn: Turn, room: Room, state: Drafting, text: str) -> list[Reply]:
+    """One blank of a clause template; the filled clause becomes a term."""
+    pending = dict(state.clause or {})
+    item = clause(str(pending.get("code", "")))
+    values: dict[str, str] = dict(pending.get("values", {}))
+    name = item.fields[len(values)]
+    value = clean_text(text, max_len=200)
+    if name.endswith("amount"):
+        value = str(parse_amount(value))
+    elif name.endswith("date"):
+        value = iso_date_or_text(value)
+    values[name] = value
+    if len(values) < len(item.fields):
+        turn.put(DRAFTING, replace(state, clause={"code": item.code, "values": values}))
+        return [_field_prompt(item.title, item.fields[len(values)])]
+    terms = AgreementTerms.from_json(state.terms).add_term(fill(item, values))
+    new_state = replace(state, waiting_for=Section.TERMS.value, clause=None, terms=terms.to_json())
+    turn.put(DRAFTING, new_state)
+    parties = len(_seats(await load_parties(turn.session, room)))
+    return [
+        reply("agreements.term_added", n=len(terms.terms)),
+        _prompt(room, Section.TERMS, terms, parties),
+    ]
+
+
+def _field_prompt(title: str, name: str) -> Reply:
+    return Reply(
+        Msg(
+            "agreements.ask_clause_field",
+            {"title": title, "field": Msg(f"agreements.field.{name}")},
+        ),
+        buttons=(_cancel_row(),),
+    )
+
+
+async def on_action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] | None:
+    """Buttons of the draft: ``ag:use|cl|td|tu|tc|cp|ed|send|x``."""
+    state = turn.get(DRAFTING)
+    if state is None:
+        return [reply("bot.stale_button")]
+    room = await load_room(turn.session, state.case)
+    if room is None or not may_run(turn, staff, room):
+        turn.put(DRAFTING, None)
+        return [reply("staff.not_allowed")]
+    verb, _, arg = data.removeprefix("ag:").partition(":")
+    terms = AgreementTerms.from_json(state.terms)
+    if verb == "x":
+        turn.put(DRAFTING, None)
+        return [reply("agreements.draft_cancelled")]
+    if verb == "use":
+        source = room.case.facts if arg == "facts" else room.case.claims
+        section = Section.FACTS if arg == "facts" else Section.DISPUTES
+        try:
+            terms = terms.with_text(section, source[:3000])
+        except InvalidInput as exc:
+            return [reply(exc.key, **exc.params)]
+        return await advance(turn, room, replace(state, terms=terms.to_json()))
+    if verb == "cl":
+        try:
+            item = clause(arg)
+        except KeyError:
+            return [reply("bot.stale_button")]
+        turn.put(
+            DRAFTING, replace(state, waiting_for="clause", clause={"code": item.code, "values": {}})
+        )
+        return [
+            reply("agreements.clause_intro", text=item.text),
+            _field_prompt(item.title, item.fields[0]),
+        ]
+    if verb in ("td", "tu", "tc"):
+        if verb == "tu":
+            terms = terms.drop_last_term()
+        elif verb == "tc":
+            terms = AgreementTerms.from_json({**terms.to_json(), "terms": []})
+        state = replace(state, terms=terms.to_json())
+        if verb == "td":
+            if not terms.terms:
+                return [reply("agreements.err_no_terms")]
+            return await advance(turn, room, replace(state, waiting_for=""))
+        turn.put(DRAFTING, replace(state, waiting_for=Section.TERMS.value))
+        parties = len(_seats(await load_parties(turn.session, room)))
+        return [_prompt(room, Section.TERMS, terms, parties)]
+    if verb == "cp" and arg.isdigit():
+        parties = len(_seats(await load_parties(turn.session, room)))
+        try:
+            terms = terms.with_copies(arg, parties)
+        except InvalidInput as exc:
+            return [reply(exc.key, **exc.params)]
+        return await advance(turn, room, replace(state, terms=terms.to_json()))
+    if verb == "ed":
+        return await _edit(turn, room, state, arg)
+    if verb == "send":
+        return await send_version(turn, staff, room, state)
+    return [reply("bot.stale_button")]
+
+
+async def _edit(turn: Turn, room: Room, state: Drafting, what: str) -> list[Reply]:
+    parties = await load_parties(turn.session, room)
+    if what == "address":
+        first = next((p for p in parties if p.member_id is not None), None)
+        if first is None:
+            return [reply("agreements.draft_need_parties")]
+        for p in parties:  # ask again for every address, in order
+            if p.member_id is not None:
+                row = await turn.session.get(CaseParty, p.party_id)
+                if row is not None:
+                    row.address = None
+        return await advance(turn, room, state)
+    if what not in {s.value for s in Section}:
+        return [reply("bot.stale_button")]
+    section = Section(what)
+    turn.put(DRAFTING, replace(state, waiting_for=section.value))
+    terms = AgreementTerms.from_json(state.terms)
+    return [_prompt(room, section, terms, len(_seats(parties)))]
+
+
+async def check_content(turn: Turn, content: dict[str, Any]) -> Msg | None:
+    """Everything the renderer would refuse, found before a version exists."""
+    spec = get_spec(AGREEMENT)
+    missing = missing_fields(spec, content)
+    if missing:
+        return Msg("agreements.err_missing_fields", {"fields": ", ".join(missing)})
+    renderer = services_of(turn.shared).pool.renderer
+    try:
+        quoted = renderer.quoted_texts(spec)
+        built = await asyncio.to_thread(renderer.build, AGREEMENT, content, "zh-CN", quoted)
+        renderer.check(built)
+    except CitationError as exc:
+        listed = "；".join(str(p) for p in exc.problems)
+        return Msg("agreements.err_citations", {"problems": listed})
+    except MissingFieldsError as exc:
+        return Msg("agreements.err_missing_fields", {"fields": ", ".join(exc.fields)})
+    except DocumentError as exc:
+        return Msg("agreements.err_document", {"error": str(exc)})
+    return None
+
+
+async def send_version(turn: Turn, staff: StaffAccount, room: Room, state: Drafting) -> list[Reply]:
+    """Create the next version and open it for signing (MEDIATING → SIGNING)."""
+    session: AsyncSession = turn.session
+    locked = await load_room(session, room.case.id, lock=True)
+    if locked is None or not may_run(turn, staff, locked):
+        return [reply("staff.not_allowed")]
+    room = locked
+    try:
+        status = transition(CaseStatus(room.case.status), CaseEvent.DRAFT_AGREEMENT)
+    except InvalidTransition:
+        return [reply("agreements.draft_not_now", status=Msg(f"status.{room.case.status}"))]
+    parties = await load_parties(session, room)
+    try:
+        signers = required_party_signers(_seats(parties))
+    except ValueError:
+        return [reply("agreements.draft_need_parties")]
+    terms = AgreementTerms.from_json(state.terms)
+    if terms.missing(len(_seats(parties))):
+        return await advance(turn, room, state)
+    unit = turn.units.by_code.get(room.case.unit_code, turn.units.default)
+    versions = await agreement_versions(session, room.case.id)
+    number = next_version(v.version for v in versions)
+    today = turn.now.astimezone(turn.settings.tz).date()
+    content = agreement_content(
+        case=room.case,
+        unit=unit,
+        parties=parties,
+        mediator=staff,
+        terms=terms,
+        version=number,
+        today=today,
+    )
+    problem = await check_content(turn, content)
+    if problem is not None:
+        return [Reply(problem)]
+    sha = version_hash(content)
+    session.add(
+        Document(
+            public_id=new_public_id(),
+            case_id=room.case.id,
+            kind=AGREEMENT,
+            version=number,
+            status="signing",
+            content=content,
+            sha256=sha,
+            signers=list(signers),
+            mediator_staff_id=staff.id,
+            render_status="pending",
+            created_by=f"staff:{staff.id}",
+            created_at=turn.now,
+        )
+    )
+    room.case.status = status.value
+    room.case.updated_at = turn.now
+    session.add(
+        CaseEventRow(
+            case_id=room.case.id,
+            at=turn.now,
+            kind="agreement_drafted",
+            actor=f"staff:{staff.id}",
+            data={"version": number, "sha256": sha},
+        )
+    )
+    await announce(
+        session,
+        room,
+        Msg("agreements.version_event", {"version": number}),
+        turn.out,
+        turn.now,
+        author=room.of_staff(staff.id),
+    )
+    turn.put(DRAFTING, None)
+    wake_after_commit(session, turn.shared)
+    return [reply("agreements.version_created", version=number, sha=sha)]
+
+
+async def revise(turn: Turn, staff: StaffAccount, doc_id: int) -> list[Reply]:
+    """Void the version being signed and reopen its content (SIGNING → MEDIATING)."""
+    doc = await turn.session.get(Document, doc_id, with_for_update=True)
+    room = await load_room(turn.session, doc.case_id, lock=True) if doc else None
+    if doc is None or room is None:
+        return [reply("bot.stale_button")]
+    if not may_run(turn, staff, room):
+        return [reply("staff.not_allowed")]
+    if doc.status in ("sealing", "effective"):
+        return [reply("agreements.already_complete", version=doc.version)]
+    if doc.status != "signing":
+        return [reply("agreements.version_not_open", version=doc.version)]
+    try:
+        status = transition(CaseStatus(room.case.status), CaseEvent.REVISE_AGREEMENT)
+    except InvalidTransition:
+        return [reply("agreements.draft_not_now", status=Msg(f"status.{room.case.status}"))]
+    room.case.status = status.value
+    room.case.updated_at = turn.now
+    doc.status = "superseded"
+    turn.session.add(
+        CaseEventRow(
+            case_id=room.case.id,
+            at=turn.now,
+            kind="agreement_revising",
+            actor=f"staff:{staff.id}",
+            data={"version": doc.version},
+        )
+    )
+    await announce(
+        turn.session,
+        room,
+        Msg("agreements.revising_event", {"version": doc.version}),
+        turn.out,
+        turn.now,
+        author=room.of_staff(staff.id),
+    )
+    turn.conv.active_case_id = room.case.id
+    turn.put(STAFF_INPUT, None)
+    state = Drafting(room.case.id, terms_of(doc.content).to_json())
+    return await advance(turn, room, state)

@@ -1,0 +1,169 @@
+"""The case file documents made from the record: 人民调解申请书 and 调解笔录.
+
+``/documents`` (the case's mediator) renders both from what the service already holds — the
+intake (facts, claims, parties), the room record (what each party said), the agreement (facts
+found, terms) or the failure reason and the other routes (人民调解法 第二十六条) — and sends them
+to the mediator for the case file. Nothing is invented: a field the record lacks (an address
+nobody gave) stops the command with a message naming it, instead of printing a placeholder.
+Signature blocks stay empty: the parties signed the agreement, not these forms.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from documents.clauses import dispute_label
+from documents.registry import get_spec, missing_fields
+from features.agreements.common import new_public_id, wake_after_commit
+from features.agreements.contexts import PartyInfo, committee, load_parties, person
+from features.agreements.store import agreement_versions
+from i18n import translate
+from mediation.case_state import CaseStatus
+from mediation.disputes import OTHER_ROUTES, DisputeType
+from mediation.replies import Msg, Reply, reply
+from mediation.room import Role
+from mediation.signing import version_hash
+from services.room import Room
+from services.turn import Turn
+from storage.document_models import Document
+from storage.models import CaseMessage, StaffAccount
+
+APPLICATION_FORM = "mediation_application"
+RECORD = "mediation_record"
+MAX_STATEMENT = 3000
+
+
+def _local(turn: Turn, at: datetime) -> datetime:
+    return at.astimezone(turn.settings.tz)
+
+
+def application_form(turn: Turn, room: Room, parties: list[PartyInfo]) -> dict[str, Any]:
+    """人民调解申请书 from the intake: the applicant's account and requests as given."""
+    filed = _local(turn, room.case.created_at).date()
+    unit = turn.units.by_code.get(room.case.unit_code, turn.units.default)
+    return {
+        "committee": committee(unit),
+        "parties": [
+            person(p, filed, role="申请人" if p.side == Role.APPLICANT.value else "被申请人")
+            for p in parties
+        ],
+        "summary": room.case.facts,
+        "requests": [line.strip() for line in room.case.claims.splitlines() if line.strip()],
+        "date": filed.isoformat(),
+    }
+
+
+async def record_form(
+    turn: Turn, room: Room, parties: list[PartyInfo], mediator: StaffAccount
+) -> dict[str, Any] | Msg:
+    """调解笔录 (notes: a structured record, not a transcript): each party's statements in the
+    room, the facts and terms of the agreement, or why mediation failed and what is left."""
+    case = room.case
+    rows = list(
+        (
+            await turn.session.execute(
+                select(CaseMessage).where(CaseMessage.case_id == case.id).order_by(CaseMessage.id)
+            )
+        ).scalars()
+    )
+    opened = next((r.created_at for r in rows if r.text == "room.session_opened"), case.created_at)
+    versions = await agreement_versions(turn.session, case.id)
+    agreement = next((v for v in reversed(versions) if v.status == "effective"), None)
+    ended = agreement.sealed_at if agreement and agreement.sealed_at else turn.now
+    statements = []
+    for p in parties:
+        said = [
+            r.text or ""
+            for r in rows
+            if r.kind == "text" and r.author_member_id == p.member_id and p.member_id
+        ]
+        text = "\n".join(s for s in said if s.strip())[:MAX_STATEMENT]
+        if text:
+            statements.append({"speaker": f"{p.label}{p.name}", "content": text})
+    today = _local(turn, turn.now).date()
+    label = dispute_label(case.dispute_type)
+    applicants = "、".join(p.name for p in parties if p.side == Role.APPLICANT.value)
+    respondents = "、".join(p.name for p in parties if p.side == Role.RESPONDENT.value)
+    unit = turn.units.by_code.get(case.unit_code, turn.units.default)
+    ctx: dict[str, Any] = {
+        "case_no": case.number,
+        "committee": committee(unit),
+        "started_at": _local(turn, opened).strftime("%Y-%m-%dT%H:%M"),
+        "ended_at": _local(turn, ended).strftime("%Y-%m-%dT%H:%M"),
+        "place": "线上",
+        "matter": f"{applicants}与{respondents}{label}",
+        "parties": [person(p, today) for p in parties if p.member_id is not None],
+        "mediators": [{"name": mediator.display_name}],
+        "recorder": {"name": mediator.display_name},
+        "statements": statements,
+    }
+    if agreement is not None:
+        ctx.update(
+            facts_found=agreement.content.get("facts", ""),
+            outcome="agreement",
+            terms=list(agreement.content.get("terms", [])),
+        )
+    elif case.status == CaseStatus.FAILED.value:
+        routes = OTHER_ROUTES[DisputeType(case.dispute_type)]
+        ctx.update(
+            facts_found=case.facts,
+            outcome="failed",
+            failure_reason=case.outcome_reason or "",
+            routes=[translate("zh-CN", f"route.{r}") for r in routes],
+        )
+    else:
+        return Msg("agreements.records_not_ready")
+    for p in ctx["parties"]:
+        p.pop("signer", None)
+    return ctx
+
+
+async def queue_issued_document(
+    turn: Turn, room: Room, staff: StaffAccount, kind: str, content: dict[str, Any]
+) -> None:
+    """Add the next version of a staff-requested document, pending render; the render job
+    sends it to that staff member (call ``wake_after_commit`` once after queueing)."""
+    existing = (
+        await turn.session.execute(
+            select(Document.version).where(Document.case_id == room.case.id, Document.kind == kind)
+        )
+    ).scalars()
+    me = room.of_staff(staff.id)
+    turn.session.add(
+        Document(
+            public_id=new_public_id(),
+            case_id=room.case.id,
+            kind=kind,
+            version=max(existing, default=0) + 1,
+            status="issued",
+            content=content,
+            sha256=version_hash(content),
+            deliver_to=[me.id] if me else [],
+            render_status="pending",
+            created_by=f"staff:{staff.id}",
+            created_at=turn.now,
+        )
+    )
+
+
+async def issue_records(turn: Turn, staff: StaffAccount, room: Room) -> list[Reply]:
+    """Queue the 申请书 and the 笔录 for rendering; the job sends them to the mediator."""
+    parties = await load_parties(turn.session, room)
+    lacking = [p for p in parties if not p.address]
+    if lacking:
+        return [reply("agreements.records_need_address", who="、".join(p.label for p in lacking))]
+    record = await record_form(turn, room, parties, staff)
+    if isinstance(record, Msg):
+        return [Reply(record)]
+    forms = ((APPLICATION_FORM, application_form(turn, room, parties)), (RECORD, record))
+    for kind, content in forms:
+        missing = missing_fields(get_spec(kind), content)
+        if missing:
+            return [reply("agreements.err_missing_fields", fields=", ".join(missing))]
+    for kind, content in forms:
+        await queue_issued_document(turn, room, staff, kind, content)
+    wake_after_commit(turn.session, turn.shared)
+    return [reply("agreements.records_generating", number=room.case.number)]

@@ -1,0 +1,305 @@
+"""Signing one version of an agreement, from the chat (typed full name) or the Mini App (drawn
+signature), and refusing to sign with a reason.
+
+Rules (人民调解法 第二十九条, see mediation.agreement): a signature approves the *version* whose
+SHA-256 the signer was shown — a button or page for an older version is refused as stale; each
+required party signs (a side's representative for the side), then the mediator; when the
+mediator has signed the version is ready for the committee's seal, which the render job applies
+(features.agreements.jobs), making the agreement effective.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.config import Settings, public_base
+from documents.errors import InvalidImageError
+from documents.images import signature_ink
+from features.agreements.common import (
+    AgreementServices,
+    Btn,
+    send,
+    short_sha,
+    sign_url,
+    webapp_enabled,
+)
+from features.agreements.store import case_dir, sha256_hex, signatures_of, write_file
+from mediation.case_state import CaseStatus
+from mediation.replies import Msg
+from mediation.signing import SignatureRecord, SignerRole, SignMethod, effectiveness
+from services.delivery import Outgoing
+from services.room import Room, announce, label_of
+from storage.document_models import Document, DocumentSignature
+from storage.models import CaseMember, CaseParty, StaffAccount
+
+
+class SignRefusedError(Exception):
+    """Why this person cannot sign (or decline) now: a catalog key and its parameters."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+    @property
+    def msg(self) -> Msg:
+        return Msg(self.key, self.params)
+
+
+@dataclass(frozen=True)
+class Signer:
+    signer_id: str
+    role: SignerRole
+    member: CaseMember
+    expected_name: str
+    staff_id: int | None = None
+
+
+def normalise_name(text: str) -> str:
+    """Names compare without width, case or spacing differences (王 建国 = 王建国)."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(folded.split()) if folded.isascii() else "".join(folded.split())
+
+
+async def resolve_signer(
+    session: AsyncSession,
+    doc: Document,
+    room: Room,
+    *,
+    user_id: int | None = None,
+    staff: StaffAccount | None = None,
+) -> Signer:
+    """The signer this person is for ``doc``; refuses anyone who is not one."""
+    if staff is not None and doc.mediator_staff_id == staff.id:
+        member = room.of_staff(staff.id)
+        if member is not None and room.case.mediator_id == staff.id:
+            return Signer(f"s{staff.id}", SignerRole.MEDIATOR, member, staff.display_name, staff.id)
+    if user_id is not None:
+        member = room.of_user(user_id)
+        if member is not None and f"m{member.id}" in doc.signers and member.party_id:
+            party = await session.get(CaseParty, member.party_id)
+            if party is not None:
+                return Signer(f"m{member.id}", SignerRole.PARTY, member, party.name)
+    raise SignRefusedError("agreements.not_a_signer")
+
+
+def check_open(doc: Document, room: Room, sha: str | None) -> None:
+    """The version is the one being signed now, and ``sha`` (when given) names it."""
+    if doc.status in ("sealing", "effective"):
+        raise SignRefusedError("agreements.already_complete", version=doc.version)
+    if doc.status != "signing" or room.case.status != CaseStatus.SIGNING.value:
+        raise SignRefusedError("agreements.version_not_open", version=doc.version)
+    if sha is not None and sha != doc.sha256 and not (len(sha) == 16 and doc.sha256[:16] == sha):
+        raise SignRefusedError("agreements.stale_version", version=doc.version)
+
+
+async def precheck(session: AsyncSession, doc: Document, signer: Signer) -> None:
+    """What :func:`sign` would refuse about the signer (not the version), asked early so a
+    button or page can say so before anyone types or draws."""
+    rows = await signatures_of(session, doc.id)
+    if any(r.signer_id == signer.signer_id and r.decision == "signed" for r in rows):
+        raise SignRefusedError("agreements.already_signed", version=doc.version)
+    if signer.role is SignerRole.MEDIATOR:
+        state = effectiveness(doc.sha256, [str(s) for s in doc.signers], records_of(rows, doc))
+        if not state.parties_signed:
+            raise SignRefusedError("agreements.mediator_waits", missing=len(state.missing_parties))
+
+
+def records_of(rows: list[DocumentSignature], doc: Document) -> list[SignatureRecord]:
+    return [
+        SignatureRecord(
+            signer_id=r.signer_id,
+            role=SignerRole(r.role),
+            version=r.version_sha,
+            method=SignMethod(r.method or "typed"),
+            evidence=r.image_sha256 or r.typed_name or "-",
+            signed_at=r.signed_at,
+        )
+        for r in rows
+        if r.decision == "signed"
+    ]
+
+
+async def sign(
+    session: AsyncSession,
+    services: AgreementServices,
+    doc: Document,
+    room: Room,
+    signer: Signer,
+    *,
+    sha: str,
+    now: datetime,
+    out: Outgoing,
+    channel: str,
+    typed_name: str | None = None,
+    png: bytes | None = None,
+) -> bool:
+    """Record ``signer``'s signature on ``doc``; True when the version is now ready for the
+    seal (the caller's transaction then wakes the render job)."""
+    check_open(doc, room, sha)
+    rows = await signatures_of(session, doc.id)
+    if any(r.signer_id == signer.signer_id and r.decision == "signed" for r in rows):
+        raise SignRefusedError("agreements.already_signed", version=doc.version)
+    party_ids = [str(s) for s in doc.signers]
+    state = effectiveness(doc.sha256, party_ids, records_of(rows, doc))
+    if signer.role is SignerRole.MEDIATOR and not state.parties_signed:
+        raise SignRefusedError("agreements.mediator_waits", missing=len(state.missing_parties))
+    image_path = image_sha = None
+    if png is not None:
+        # Raises InvalidImageError for anything but a sane PNG with a drawing on it.
+        if not await asyncio.to_thread(signature_ink, png):
+            raise InvalidImageError("signature image is blank")
+        image_sha = sha256_hex(png)
+        image_path = await write_file(
+            services.store,
+            case_dir(room.case.id) / f"sig-{doc.id}-{signer.signer_id}-{image_sha[:12]}.png",
+            png,
+        )
+    elif typed_name is None or normalise_name(typed_name) != normalise_name(signer.expected_name):
+        raise SignRefusedError("agreements.name_mismatch")
+    row = DocumentSignature(
+        document_id=doc.id,
+        case_id=room.case.id,
+        signer_id=signer.signer_id,
+        role=signer.role.value,
+        member_id=signer.member.id,
+        staff_id=signer.staff_id,
+        version_sha=doc.sha256,
+        decision="signed",
+        method=(SignMethod.CANVAS if png is not None else SignMethod.TYPED).value,
+        typed_name=signer.expected_name if png is None else None,
+        image_path=image_path,
+        image_sha256=image_sha,
+        channel=channel,
+        signed_at=now,
+    )
+    session.add(row)
+    state = effectiveness(doc.sha256, party_ids, records_of([*rows, row], doc))
+    me = room.addresses.get(signer.member.id)
+    if me is not None:
+        send(
+            out,
+            me,
+            Msg("agreements.you_signed", {"version": doc.version, "sha": short_sha(doc.sha256)}),
+        )
+    await announce(
+        session,
+        room,
+        Msg("agreements.signed_event", {"who": label_of(signer.member), "version": doc.version}),
+        out,
+        now,
+        author=signer.member,
+    )
+    if state.ready_for_seal:
+        doc.status, doc.render_status = "sealing", "pending"
+        await announce(
+            session,
+            room,
+            Msg("agreements.all_signed", {"version": doc.version}),
+            out,
+            now,
+            audience=room.present(),
+        )
+        return True
+    if signer.role is SignerRole.PARTY and state.parties_signed:
+        mediator = room.of_staff(doc.mediator_staff_id) if doc.mediator_staff_id else None
+        address = room.addresses.get(mediator.id) if mediator else None
+        if address is not None:
+            send(
+                out,
+                address,
+                Msg(
+                    "agreements.mediator_turn", {"version": doc.version, "number": room.case.number}
+                ),
+                sign_rows(services.settings, doc, SignerRole.MEDIATOR),
+            )
+    return False
+
+
+async def decline(
+    session: AsyncSession,
+    doc: Document,
+    room: Room,
+    signer: Signer,
+    reason: str,
+    *,
+    now: datetime,
+    out: Outgoing,
+    channel: str,
+) -> None:
+    """Record a refusal to sign this version; everyone in the room is told, with the reason."""
+    check_open(doc, room, None)
+    existing = list(
+        (
+            await session.execute(
+                select(DocumentSignature).where(
+                    DocumentSignature.document_id == doc.id,
+                    DocumentSignature.signer_id == signer.signer_id,
+                )
+            )
+        ).scalars()
+    )
+    if any(r.decision == "signed" for r in existing):
+        raise SignRefusedError("agreements.already_signed", version=doc.version)
+    earlier = next((r for r in existing if r.decision == "declined"), None)
+    if earlier is not None:  # a second refusal replaces the reason (one row per decision)
+        earlier.reason, earlier.signed_at, earlier.channel = reason, now, channel
+    else:
+        session.add(
+            DocumentSignature(
+                document_id=doc.id,
+                case_id=room.case.id,
+                signer_id=signer.signer_id,
+                role=signer.role.value,
+                member_id=signer.member.id,
+                staff_id=signer.staff_id,
+                version_sha=doc.sha256,
+                decision="declined",
+                reason=reason,
+                channel=channel,
+                signed_at=now,
+            )
+        )
+    await announce(
+        session,
+        room,
+        Msg(
+            "agreements.declined_event",
+            {"who": label_of(signer.member), "version": doc.version, "reason": reason},
+        ),
+        out,
+        now,
+        author=signer.member,
+    )
+
+
+def sign_rows(settings: Settings, doc: Document, role: SignerRole) -> list[list[Btn]]:
+    """The buttons under a version: draw (Mini App), type the name, and comment/decline or
+    revise. Callback data carries the first 16 hex digits of the version hash (64-byte limit)."""
+    rows: list[list[Btn]] = []
+    if webapp_enabled(settings):
+        url = sign_url(public_base(settings), doc.public_id, doc.sha256)
+        rows.append([Btn(Msg("agreements.btn_draw"), web_app=url)])
+    rows.append([Btn(Msg("agreements.btn_typed"), f"ag:ty:{doc.id}:{doc.sha256[:16]}")])
+    if role is SignerRole.MEDIATOR:
+        rows.append([Btn(Msg("agreements.btn_revise"), f"ag:rv:{doc.id}")])
+    else:
+        rows.append(
+            [
+                Btn(Msg("agreements.btn_comment"), f"ag:cm:{doc.id}"),
+                Btn(Msg("agreements.btn_decline"), f"ag:no:{doc.id}"),
+            ]
+        )
+    return rows
+
+
+def signing_prompt(doc: Document, number: str) -> Msg:
+    return Msg(
+        "agreements.sign_prompt", {"number": number, "version": doc.version, "sha": doc.sha256}
+    )

@@ -1,0 +1,370 @@
+"""The signing Mini App: a page Telegram opens from the "draw your signature" button.
+
+Routes (``setup`` adds them; the package registers it):
+
+- ``GET /webapp/sign?d=<doc>&v=<sha256>`` – the page (HTML, CSS and a vanilla-JS signature
+  pad from ``features/agreements/signing_assets``; nothing from a CDN, so the page works where Telegram's CDN
+  is slow and leaks no visit to third parties);
+- ``GET /webapp/sign/info`` – what the page shows: the document, the exact version's SHA-256,
+  who is signing, and the interface text in the signer's language;
+- ``POST /webapp/sign`` – the drawn PNG (or a typed full name) for that version.
+
+Both API calls carry Telegram's ``initData`` (header ``X-Telegram-Init-Data``), checked with
+the bot token's HMAC (features.agreements.initdata); a party of the browser chat (no Telegram)
+is authenticated instead by the chat's session cookie (same-origin requests only). A stale ``initData`` is refused; one whose
+``hash`` already signed is refused as a replay (the ``webapp_logins`` primary key decides, in
+the same transaction as the signature). The version hash in the request must still be the one
+being signed, or the request is refused as stale: nobody signs terms they were not shown.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import jsonsafe
+from documents.errors import InvalidImageError
+from features.agreements.common import AGREEMENT, services_of, wake_after_commit
+from features.agreements.initdata import InitDataError, WebAppUser, check_init_data
+from features.agreements.signing import (
+    Signer,
+    SignRefusedError,
+    check_open,
+    precheck,
+    resolve_signer,
+    sign,
+)
+from features.webchat.web import CHAT
+from i18n import normalise_language, translate
+from mediation.masking import mask_name
+from mediation.replies import Msg
+from services.delivery import Address, Outgoing
+from services.room import Room, label_of, load_room
+from storage.document_models import Document, WebAppLogin
+from storage.models import StaffAccount, User
+
+if TYPE_CHECKING:
+    from app.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+ASSETS = Path(__file__).with_name("signing_assets")
+#: A phone-canvas PNG is 10–60 KB; base64 and JSON add a third.
+MAX_BODY = 1_500_000
+DEFAULT_MAX_AGE = timedelta(hours=1)
+ENV_MAX_AGE = "MEDIATION_WEBAPP_MAX_AGE"
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'self' https://web.telegram.org"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+#: Interface text the page needs, sent by /info in the signer's language.
+PAGE_STRINGS = (
+    "title",
+    "intro",
+    "version",
+    "sha",
+    "signer",
+    "confirm",
+    "draw_hint",
+    "clear",
+    "submit",
+    "typed_label",
+    "typed_submit",
+    "sending",
+    "done",
+    "empty",
+    "failed",
+)
+
+
+def _runtime(request: web.Request) -> Runtime:
+    from web.app import RUNTIME
+
+    return request.app[RUNTIME]
+
+
+def _max_age(runtime: Runtime) -> timedelta:
+    raw = runtime.settings.extra.get(ENV_MAX_AGE, "").strip()
+    return timedelta(seconds=int(raw)) if raw.isdigit() and int(raw) > 0 else DEFAULT_MAX_AGE
+
+
+def _error(status: int, reason: str, language: str, **params: object) -> web.Response:
+    text = translate(language, Msg(f"agreements.web.err_{reason}", params))
+    return web.json_response(
+        {"ok": False, "error": reason, "message": text}, status=status, headers=HEADERS
+    )
+
+
+def _user(request: web.Request, runtime: Runtime, raw: str | None = None) -> WebAppUser:
+    token = runtime.settings.telegram_bot_token
+    if not token:
+        raise InitDataError("malformed")
+    data = raw if raw is not None else request.headers.get("X-Telegram-Init-Data", "")
+    return check_init_data(data, token, now=runtime.clock.now(), max_age=_max_age(runtime))
+
+
+async def _browser_user(request: web.Request, runtime: Runtime) -> int | None:
+    """The browser chat's logged-in user (a party without Telegram), when no ``initData``
+    came: the same page, authenticated by the chat's session cookie (features.webchat.web_session).
+    A cookie-authenticated POST must come from our own origin (no cross-site signing)."""
+    chat = request.app.get(CHAT)
+    if chat is None:
+        return None
+    if request.method == "POST" and (
+        "Origin" not in request.headers or not chat.sessions.same_origin(request)
+    ):
+        return None
+    user_id: int | None = await chat.sessions.user_id(request)
+    return user_id
+
+
+async def _identity(
+    session: AsyncSession, telegram_id: int
+) -> tuple[User | None, StaffAccount | None]:
+    user = (
+        await session.execute(select(User).where(User.telegram_id == telegram_id))
+    ).scalar_one_or_none()
+    staff = (
+        await session.execute(
+            select(StaffAccount).where(
+                StaffAccount.telegram_id == telegram_id, StaffAccount.active.is_(True)
+            )
+        )
+    ).scalar_one_or_none()
+    return user, staff
+
+
+async def _document(
+    session: AsyncSession, public_id: str, *, lock: bool = False
+) -> Document | None:
+    stmt = select(Document).where(Document.public_id == public_id[:32], Document.kind == AGREEMENT)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def page(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(
+        ASSETS / "sign.html", headers={**HEADERS, "Content-Type": "text/html; charset=utf-8"}
+    )
+
+
+async def asset(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["name"]
+    if name not in ("sign.js", "sign.css"):
+        raise web.HTTPNotFound()
+    kind = "text/javascript" if name.endswith(".js") else "text/css"
+    return web.FileResponse(
+        ASSETS / name, headers={**HEADERS, "Content-Type": f"{kind}; charset=utf-8"}
+    )
+
+
+async def info(request: web.Request) -> web.Response:
+    runtime = _runtime(request)
+    language = "zh-CN"
+    browser = None
+    if not request.headers.get("X-Telegram-Init-Data"):
+        browser = await _browser_user(request, runtime)
+    try:
+        user = _user(request, runtime) if browser is None else None
+    except InitDataError as exc:
+        return _error(403, exc.reason, language)
+    if user is not None:
+        language = normalise_language(user.language_code)
+    async with runtime.db.read() as session:
+        if user is not None:
+            app_user, staff = await _identity(session, user.telegram_id)
+        else:
+            app_user, staff = await session.get(User, browser), None
+        if app_user is not None:
+            language = app_user.language
+        doc = await _document(session, request.query.get("d", ""))
+        room = await load_room(session, doc.case_id) if doc else None
+        if doc is None or room is None:
+            return _error(404, "not_found", language)
+        state, message = "ready", ""
+        signer: Signer | None = None
+        try:
+            signer = await resolve_signer(
+                session, doc, room, user_id=app_user.id if app_user else None, staff=staff
+            )
+            check_open(doc, room, request.query.get("v") or None)
+            await precheck(session, doc, signer)
+        except SignRefusedError as exc:
+            state, message = exc.key.rsplit(".", 1)[1], translate(language, exc.msg)
+    strings = {k: translate(language, f"agreements.web.{k}") for k in PAGE_STRINGS}
+    if signer is None:
+        # Not one of this version's signers: nothing about the case (its number, version
+        # and hash told a stranger which case a leaked link belongs to; issue 21).
+        return web.json_response(
+            {"ok": False, "error": state, "message": message, "strings": strings},
+            status=403,
+            headers=HEADERS,
+        )
+    return web.json_response(
+        {
+            "ok": True,
+            "state": state,
+            "message": message,
+            "number": room.case.number,
+            "version": doc.version,
+            "sha256": doc.sha256,
+            "signer": translate(language, label_of(signer.member)) if signer else "",
+            "name_hint": mask_name(signer.expected_name) if signer else "",
+            "strings": strings,
+        },
+        headers=HEADERS,
+    )
+
+
+async def _read_body(request: web.Request) -> bytes | None:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(65536):
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _png(value: Any) -> bytes | None:
+    if not value:
+        return None
+    text = str(value)
+    if text.startswith("data:"):
+        text = text.split(",", 1)[-1]
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidImageError("not base64") from None
+
+
+async def _first_use(session: AsyncSession, user: WebAppUser, runtime: Runtime) -> bool:
+    """Record this ``initData`` hash; False when it was recorded before (a replay)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(WebAppLogin)
+        .values(hash=user.hash, telegram_id=user.telegram_id, used_at=runtime.clock.now())
+        .on_conflict_do_nothing(index_elements=["hash"])
+        .returning(WebAppLogin.hash)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def submit(request: web.Request) -> web.Response:
+    runtime = _runtime(request)
+    language = "zh-CN"
+    body = await _read_body(request)
+    if body is None:
+        return _error(413, "too_large", language)
+    try:
+        data = jsonsafe.loads(body)
+        if not isinstance(data, dict):
+            raise ValueError
+    except ValueError:
+        return _error(400, "malformed", language)
+    raw_init = request.headers.get("X-Telegram-Init-Data") or str(data.get("init_data", ""))
+    browser = await _browser_user(request, runtime) if not raw_init else None
+    try:
+        user = _user(request, runtime, raw_init) if browser is None else None
+    except InitDataError as exc:
+        log.warning("Mini App signature refused: %s initData from %s", exc.reason, request.remote)
+        return _error(403, exc.reason, language)
+    if user is not None:
+        language = normalise_language(user.language_code)
+    try:
+        png = _png(data.get("png"))
+    except InvalidImageError:
+        return _error(400, "bad_image", language)
+    typed = str(data["typed_name"]) if data.get("typed_name") and png is None else None
+    if png is None and typed is None:
+        return _error(400, "empty", language)
+    try:
+        services = services_of(runtime.shared)
+    except RuntimeError:
+        return _error(503, "unavailable", language)
+    queued: list[Any] = []
+    async with runtime.db.write() as session:
+        if user is not None:
+            if not await _first_use(session, user, runtime):
+                log.warning("replayed initData for Telegram user %s refused", user.telegram_id)
+                return _error(409, "replay", language)
+            app_user, staff = await _identity(session, user.telegram_id)
+        else:
+            app_user, staff = await session.get(User, browser), None
+        if app_user is not None:
+            language = app_user.language
+        doc = await _document(session, str(data.get("doc", "")), lock=True)
+        room: Room | None = await load_room(session, doc.case_id, lock=True) if doc else None
+        if doc is None or room is None:
+            return _error(404, "not_found", language)
+        if user is not None:
+            out = Outgoing(Address("telegram", str(user.telegram_id), language))
+        else:
+            out = Outgoing(Address("web", f"user:{browser}", language))
+        try:
+            signer = await resolve_signer(
+                session, doc, room, user_id=app_user.id if app_user else None, staff=staff
+            )
+            sealing = await sign(
+                session,
+                services,
+                doc,
+                room,
+                signer,
+                sha=str(data.get("sha", "")),
+                now=runtime.clock.now(),
+                out=out,
+                channel="webapp" if user is not None else "web",
+                typed_name=typed,
+                png=png,
+            )
+        except SignRefusedError as exc:
+            # Commit the used hash anyway: the same request must not work later either.
+            status = 409 if exc.key.endswith(("stale_version", "already_signed")) else 403
+            reason = exc.key.rsplit(".", 1)[1]
+            text = translate(language, exc.msg)
+            response = web.json_response(
+                {"ok": False, "error": reason, "message": text}, status=status, headers=HEADERS
+            )
+        except InvalidImageError:
+            response = _error(400, "bad_image", language)
+        else:
+            if sealing:
+                wake_after_commit(session, runtime.shared)
+            response = web.json_response(
+                {
+                    "ok": True,
+                    "state": "signed",
+                    "version": doc.version,
+                    "message": translate(language, "agreements.web.done"),
+                },
+                headers=HEADERS,
+            )
+        queued = await out.flush(session)
+    runtime.deliver(queued)
+    return response
+
+
+def setup(app: web.Application, runtime: Runtime) -> None:
+    """The feature's web part, registered once in its package's ``register``."""
+    app.router.add_get("/webapp/sign", page)
+    app.router.add_get("/webapp/sign/info", info)
+    app.router.add_post("/webapp/sign", submit)
+    app.router.add_get("/webapp/sign/assets/{name}", asset)

@@ -1,0 +1,21 @@
+"""Use cases of the staff console: sign-in, the ledger, case actions, risk, statistics, audit.
+
+Channel-neutral like the rest of ``services``: the aiohttp views in ``features.console.web`` only parse
+requests and render templates; every permission check that guards data happens here too (a
+view that forgot one still could not leak a case outside the staff member's units).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from features.console import models, web
+
+if TYPE_CHECKING:
+    from app.features import FeatureRegistry
+
+
+def register(registry: FeatureRegistry) -> None:
+    registry.feature("console")
+    registry.tables(models)
+    registry.web(web.setup)

@@ -1,0 +1,205 @@
+"""Staff accounts from the console: admins create and deactivate accounts of their own units;
+everyone changes their own password and turns TOTP on or off.
+
+Errors come back as catalog keys (``console.users.error.*``, ``console.account.error.*``) so the
+page explains them in the reader's language. Deactivating an account or changing a password
+ends the account's other sessions at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.clock import Clock
+from features.console import audit
+from features.console.auth import new_totp_secret, revoke_all, totp_step
+from features.console.context import Forbidden, NotFound, StaffContext
+from features.console.models import StaffSecurity
+from mediation.staff_permissions import Action, Role, parse_role
+from mediation.units import UnitDirectory
+from services.staff import check_password, create_staff, hash_password
+from storage.db import Database
+from storage.models import StaffAccount
+
+_USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+MIN_PASSWORD = 10
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    username: str
+    display_name: str
+    role: str
+    unit_code: str
+    password: str
+
+
+class AccountService:
+    def __init__(self, db: Database, units: UnitDirectory, clock: Clock) -> None:
+        self.db = db
+        self.units = units
+        self.clock = clock
+
+    async def list_staff(self, staff: StaffContext) -> Sequence[StaffAccount]:
+        staff.require(Action.MANAGE_USERS)
+        async with self.db.read() as session:
+            result = await session.execute(
+                select(StaffAccount)
+                .where(StaffAccount.unit_code.in_(sorted(staff.visible_units)))
+                .order_by(StaffAccount.unit_code, StaffAccount.username)
+            )
+            return list(result.scalars())
+
+    async def create(self, staff: StaffContext, new: NewAccount, ip: str) -> str | None:
+        """Create an account in one of the admin's units; a catalog key on bad input."""
+        staff.require(Action.MANAGE_USERS)
+        if not _USERNAME.match(new.username):
+            return "console.users.error.username"
+        if len(new.password) < MIN_PASSWORD:
+            return "console.users.error.password"
+        if parse_role(new.role) is None:
+            return "console.users.error.role"
+        if not staff.sees(new.unit_code):
+            return "console.users.error.unit"
+        if not new.display_name.strip() or len(new.display_name) > 100:
+            return "console.users.error.display_name"
+        error = await create_staff(
+            self.db,
+            username=new.username,
+            password=new.password,
+            role=new.role,
+            unit_code=new.unit_code,
+            display_name=new.display_name.strip(),
+            known_units=set(staff.visible_units),
+        )
+        if error is not None:
+            return "console.users.error.taken"
+        async with self.db.write() as session:
+            audit.record(
+                session,
+                at=self.clock.now(),
+                action="user_change",
+                staff=staff,
+                ip=ip,
+                target=new.username,
+                data={"created": True, "role": new.role, "unit": new.unit_code},
+            )
+        return None
+
+    async def set_active(self, staff: StaffContext, staff_id: int, active: bool, ip: str) -> None:
+        staff.require(Action.MANAGE_USERS)
+        if staff_id == staff.id:
+            raise Forbidden("cannot deactivate yourself")
+        now = self.clock.now()
+        async with self.db.write() as session:
+            account = await self._account(session, staff_id)
+            if not staff.sees(account.unit_code):
+                raise NotFound()
+            account.active = active
+            if not active:
+                await revoke_all(session, account.id, now)
+            audit.record(
+                session,
+                at=now,
+                action="user_change",
+                staff=staff,
+                ip=ip,
+                target=account.username,
+                data={"active": active},
+            )
+
+    async def change_password(
+        self, staff: StaffContext, current: str, new: str, ip: str
+    ) -> str | None:
+        if len(new) < MIN_PASSWORD:
+            return "console.account.error.password_short"
+        async with self.db.read() as session:
+            account = await self._account(session, staff.id)
+        if not await asyncio.to_thread(check_password, account.password_hash, current):
+            return "console.account.error.password_wrong"
+        new_hash = await asyncio.to_thread(hash_password, new)
+        now = self.clock.now()
+        async with self.db.write() as session:
+            account = await self._account(session, staff.id)
+            account.password_hash = new_hash
+            security = await self._security(session, staff.id)
+            security.password_changed_at = now
+            await revoke_all(session, staff.id, now)
+            audit.record(session, at=now, action="password_changed", staff=staff, ip=ip)
+        return None
+
+    # ------------------------------------------------------------------ TOTP
+
+    async def totp_status(self, staff: StaffContext) -> tuple[bool, str | None]:
+        """(enabled, pending secret): a secret is kept, unconfirmed, until a code proves it."""
+        async with self.db.read() as session:
+            security = await session.get(StaffSecurity, staff.id)
+        if security is None:
+            return False, None
+        return security.totp_enabled, None if security.totp_enabled else security.totp_secret
+
+    async def begin_totp(self, staff: StaffContext) -> str:
+        async with self.db.write() as session:
+            security = await self._security(session, staff.id)
+            if security.totp_enabled:
+                raise Forbidden("totp already enabled")
+            security.totp_secret = new_totp_secret()
+            return security.totp_secret
+
+    async def confirm_totp(self, staff: StaffContext, code: str, ip: str) -> str | None:
+        now = self.clock.now()
+        async with self.db.write() as session:
+            security = await self._security(session, staff.id)
+            if security.totp_enabled or not security.totp_secret:
+                return "console.account.error.totp_state"
+            step = totp_step(security.totp_secret, code, now, after=security.totp_last_step)
+            if step is None:
+                return "console.account.error.totp_code"
+            security.totp_enabled, security.totp_last_step = True, step
+            audit.record(session, at=now, action="totp_enabled", staff=staff, ip=ip)
+        return None
+
+    async def disable_totp(self, staff: StaffContext, code: str, ip: str) -> str | None:
+        now = self.clock.now()
+        async with self.db.write() as session:
+            security = await self._security(session, staff.id)
+            if not security.totp_enabled or not security.totp_secret:
+                return "console.account.error.totp_state"
+            step = totp_step(security.totp_secret, code, now, after=security.totp_last_step)
+            if step is None:
+                return "console.account.error.totp_code"
+            security.totp_enabled, security.totp_secret = False, None
+            security.totp_last_step = step
+            audit.record(session, at=now, action="totp_disabled", staff=staff, ip=ip)
+        return None
+
+    # ------------------------------------------------------------------ helpers
+
+    @staticmethod
+    async def _account(session: AsyncSession, staff_id: int) -> StaffAccount:
+        account = await session.get(StaffAccount, staff_id)
+        if account is None:
+            raise NotFound()
+        return account
+
+    @staticmethod
+    async def _security(session: AsyncSession, staff_id: int) -> StaffSecurity:
+        security = (
+            await session.execute(
+                select(StaffSecurity).where(StaffSecurity.staff_id == staff_id).with_for_update()
+            )
+        ).scalar_one_or_none()
+        if security is None:
+            security = StaffSecurity(staff_id=staff_id, totp_enabled=False, totp_last_step=0)
+            session.add(security)
+            await session.flush()
+        return security
+
+
+ROLES: tuple[Role, ...] = tuple(Role)

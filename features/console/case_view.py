@@ -1,0 +1,227 @@
+"""Everything the case page shows, already masked for the viewer's role.
+
+Why mask here and not in the template: a template that forgot a filter would leak a phone
+number. :class:`PartyView` never holds a full phone, ID number or address unless the caller
+passes the one field a logged reveal just disclosed, so the HTML cannot contain more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from features.console.context import NotFound, StaffContext
+from features.console.documents import DocumentItem, DocumentStore
+from features.console.models import CaseRiskAssessment
+from features.console.timeline import (
+    TimelineItem,
+    TimelineSource,
+    case_events,
+    merge,
+    room_messages,
+)
+from mediation import masking
+from mediation.case_state import TERMINAL, CaseEvent, CaseStatus, allowed_events
+from mediation.risk import escalation_target
+from mediation.staff_permissions import Action, Role, related_units
+from mediation.units import UnitDirectory
+from storage.db import Database
+from storage.models import Case, CaseMember, CaseParty, StaffAccount
+
+PII_FIELDS = ("phone", "id_number", "address")
+#: Events staff may record from the console (an expired invitation is the timer's to record).
+STAFF_EVENTS = frozenset(CaseEvent) - {CaseEvent.INVITATION_EXPIRES}
+
+
+@dataclass
+class PartyView:
+    id: int
+    side: str
+    ordinal: int
+    status: str
+    name: str
+    user_id: int | None
+    masked: dict[str, str]
+    revealed: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class CaseView:
+    case: Case
+    parties: list[PartyView]
+    timeline: list[TimelineItem]
+    documents: Sequence[DocumentItem]
+    actor_names: dict[str, str]
+    mediator_name: str
+    mediator_choices: list[tuple[int, str, str]]
+    lawyer_names: list[str]
+    lawyer_choices: list[tuple[int, str, str]]
+    status_events: list[str]
+    escalate_to: str | None
+    assessed_rules: list[str]
+    terminal: bool
+
+
+def party_view(party: CaseParty, staff: StaffContext, reveal: tuple[int, str] | None) -> PartyView:
+    name = party.name if staff.can(Action.VIEW_NAMES) else masking.mask_name(party.name)
+    masked = {
+        "phone": masking.mask_phone(party.phone),
+        "id_number": masking.mask_id_number(party.id_number),
+        "address": masking.mask_address(party.address),
+    }
+    view = PartyView(party.id, party.side, party.ordinal, party.status, name, party.user_id, masked)
+    if reveal is not None and reveal[0] == party.id and staff.can(Action.REVEAL_PII):
+        value = getattr(party, reveal[1]) if reveal[1] in PII_FIELDS else None
+        if value:
+            view.revealed[reveal[1]] = value
+    return view
+
+
+async def load_case(
+    session: AsyncSession, staff: StaffContext, case_id: int, *, lock: bool = False
+) -> Case:
+    """The case if it exists and lies in the staff member's units; ``NotFound`` otherwise."""
+    query = select(Case).where(Case.id == case_id)
+    if lock:
+        query = query.with_for_update()
+    case = (await session.execute(query)).scalar_one_or_none()
+    if case is None or not staff.sees(case.unit_code):
+        raise NotFound()
+    if (
+        staff.role is Role.LAWYER
+        and not (
+            await session.execute(assigned_cases(staff).where(CaseMember.case_id == case.id))
+        ).first()
+    ):
+        # A volunteer lawyer sees the cases they were assigned to, not the unit's others
+        # (issue 21: a lawyer read every case of the unit).
+        raise NotFound()
+    return case
+
+
+def assigned_cases(staff: StaffContext) -> Select[int]:
+    """Ids of the cases a lawyer is assigned to (a lawyer member of the room, not removed)."""
+    return select(CaseMember.case_id).where(
+        CaseMember.staff_id == staff.id,
+        CaseMember.role == Role.LAWYER.value,
+        CaseMember.status != "removed",
+    )
+
+
+class CaseViewService:
+    def __init__(
+        self,
+        db: Database,
+        units: UnitDirectory,
+        documents: DocumentStore,
+        sources: Sequence[TimelineSource] = (),
+    ) -> None:
+        self.db = db
+        self.units = units
+        self.documents = documents
+        self.sources: tuple[TimelineSource, ...] = (case_events, room_messages, *sources)
+
+    async def view(
+        self, staff: StaffContext, case_id: int, reveal: tuple[int, str] | None = None
+    ) -> CaseView:
+        staff.require(Action.VIEW_CASE)
+        async with self.db.read() as session:
+            case = await load_case(session, staff, case_id)
+            parties = list(
+                (
+                    await session.execute(
+                        select(CaseParty).where(CaseParty.case_id == case.id).order_by(CaseParty.id)
+                    )
+                ).scalars()
+            )
+            streams = [await source(session, case.id) for source in self.sources]
+            timeline = merge(streams)
+            actor_names = await self._actor_names(session, timeline, parties, staff)
+            choices = await self._mediator_choices(session, case)
+            lawyer_choices = await self._staff_choices(session, case, "lawyer")
+            lawyer_names = list(
+                (
+                    await session.execute(
+                        select(StaffAccount.display_name)
+                        .join(CaseMember, CaseMember.staff_id == StaffAccount.id)
+                        .where(
+                            CaseMember.case_id == case.id,
+                            CaseMember.role == "lawyer",
+                            CaseMember.status != "removed",
+                        )
+                    )
+                ).scalars()
+            )
+            assessment = await session.get(CaseRiskAssessment, case.id)
+            mediator = (
+                await session.get(StaffAccount, case.mediator_id) if case.mediator_id else None
+            )
+        status = CaseStatus(case.status)
+        mediator_name = mediator.display_name if mediator is not None else ""
+        return CaseView(
+            case=case,
+            parties=[party_view(p, staff, reveal) for p in parties],
+            timeline=timeline,
+            documents=await self.documents.list_for_case(case.id),
+            actor_names=actor_names,
+            mediator_name=mediator_name,
+            mediator_choices=choices,
+            lawyer_names=lawyer_names,
+            lawyer_choices=lawyer_choices,
+            status_events=[e.value for e in allowed_events(status) if e in STAFF_EVENTS],
+            escalate_to=escalation_target(self.units, case.unit_code),
+            assessed_rules=list(assessment.rules) if assessment else [],
+            terminal=status in TERMINAL,
+        )
+
+    async def _actor_names(
+        self,
+        session: AsyncSession,
+        timeline: Sequence[TimelineItem],
+        parties: Sequence[CaseParty],
+        staff: StaffContext,
+    ) -> dict[str, str]:
+        """Display names for actors: staff by name, parties by their side, the system."""
+        names: dict[str, str] = {}
+        staff_ids = {
+            int(a.split(":", 1)[1])
+            for a in {item.actor for item in timeline}
+            if a.startswith("staff:") and a.split(":", 1)[1].isdigit()
+        }
+        if staff_ids:
+            rows = await session.execute(
+                select(StaffAccount.id, StaffAccount.display_name).where(
+                    StaffAccount.id.in_(staff_ids)
+                )
+            )
+            names.update({f"staff:{i}": n for i, n in rows})
+        for p in parties:
+            if p.user_id is not None:
+                shown = p.name if staff.can(Action.VIEW_NAMES) else masking.mask_name(p.name)
+                names[f"user:{p.user_id}"] = shown
+        return names
+
+    async def _mediator_choices(
+        self, session: AsyncSession, case: Case
+    ) -> list[tuple[int, str, str]]:
+        """Active mediators of the case's unit and the units above and below it."""
+        return await self._staff_choices(session, case, "mediator")
+
+    async def _staff_choices(
+        self, session: AsyncSession, case: Case, role: str
+    ) -> list[tuple[int, str, str]]:
+        """Active staff with ``role`` in the case's unit and the units above and below it."""
+        units = sorted(related_units(self.units, case.unit_code))
+        rows = await session.execute(
+            select(StaffAccount.id, StaffAccount.display_name, StaffAccount.unit_code)
+            .where(
+                StaffAccount.role == role,
+                StaffAccount.active.is_(True),
+                StaffAccount.unit_code.in_(units),
+            )
+            .order_by(StaffAccount.display_name)
+        )
+        return [(i, n, u) for i, n, u in rows]

@@ -1,0 +1,377 @@
+"""The ledger, its exports, the case page and the case actions.
+
+Views only translate between HTTP and the services: parse the form, call one service method,
+render or redirect. A refused action (``ActionError``) re-renders the case page with the reason
+in the reader's language and a 4xx status, so neither a person nor a test has to guess.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import date
+from urllib.parse import quote
+
+from aiohttp import web
+
+from features.console import audit
+from features.console.case_actions import ActionError
+from features.console.ledger import SORTS, BadCursor, LedgerQuery, query_params
+from features.console.web.core import (
+    CONSOLE,
+    SECURITY_HEADERS,
+    client_ip,
+    flash,
+    form_int,
+    lang_of,
+    redirect,
+    render,
+    staff_of,
+    t,
+    unit_name,
+)
+from i18n import translate
+from mediation.case_state import CaseStatus
+from mediation.disputes import DisputeType
+from mediation.masking import scrub_digits
+from mediation.risk import RiskLevel
+from web.files import serve as serve_file
+
+STATUSES = tuple(s.value for s in CaseStatus)
+TYPES = tuple(d.value for d in DisputeType)
+RISKS = tuple(r.value for r in RiskLevel)
+_CONFLICTS = {
+    "console.case.error.transition",
+    "console.case.error.closed",
+    "console.case.error.top_unit",
+}
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def parse_query(request: web.Request) -> LedgerQuery:
+    qs = request.query
+    units = request.app[CONSOLE].units.by_code
+    mediator = qs.get("mediator") or None
+    if mediator and not (mediator == "none" or mediator.isdigit()):
+        mediator = None
+    sort = qs.get("sort", "created")
+    return LedgerQuery(
+        statuses=tuple(v for v in qs.getall("status", []) if v in STATUSES),
+        dispute_types=tuple(v for v in qs.getall("type", []) if v in TYPES),
+        risks=tuple(v for v in qs.getall("risk", []) if v in RISKS),
+        unit=qs.get("unit") if qs.get("unit") in units else None,
+        date_from=_date(qs.get("from")),
+        date_to=_date(qs.get("to")),
+        mediator=mediator,
+        q=qs.get("q", "").strip()[:100],
+        sort=sort if sort in SORTS else "created",
+        descending=qs.get("order") != "asc",
+        after=qs.get("after") or None,
+        before=qs.get("before") or None,
+    )
+
+
+async def ledger(request: web.Request) -> web.StreamResponse:
+    console = request.app[CONSOLE]
+    staff = staff_of(request)
+    q = parse_query(request)
+    try:
+        page = await console.ledger.page(staff, q)
+    except BadCursor:
+        raise redirect(request, "/cases", **query_params(q)) from None
+    lang = lang_of(request)
+    labels = {
+        "status": _Labels(lang, "status"),
+        "type": _Labels(lang, "dispute"),
+        "risk": _Labels(lang, "console.risk"),
+        "unit": functools.cache(functools.partial(unit_name, console.units, lang)),
+    }
+    return await render(
+        request,
+        "ledger.html",
+        labels=labels,
+        q=q,
+        params=query_params(q),
+        page=page,
+        statuses=STATUSES,
+        types=TYPES,
+        risks=RISKS,
+        visible_units=sorted(
+            staff.visible_units, key=lambda c: unit_name(console.units, "zh-CN", c)
+        ),
+        mediators=await console.ledger.mediators(staff),
+        sorts=SORTS,
+    )
+
+
+class _Labels(dict[str, str]):
+    """``labels[code]`` → the catalog text of ``<prefix>.<code>``, looked up once per page."""
+
+    def __init__(self, lang: str, prefix: str) -> None:
+        super().__init__()
+        self.lang, self.prefix = lang, prefix
+
+    def __missing__(self, code: str) -> str:
+        text = translate(self.lang, f"{self.prefix}.{code}")
+        self[code] = text
+        return text
+
+
+def _attachment(name: str) -> str:
+    return f"attachment; filename=\"{name.encode('ascii', 'ignore').decode() or 'export'}\"; filename*=UTF-8''{quote(name)}"
+
+
+async def _audit_export(request: web.Request, fmt: str, q: LedgerQuery) -> None:
+    console = request.app[CONSOLE]
+    staff = staff_of(request)
+    async with console.ledger.db.write() as session:
+        audit.record(
+            session,
+            at=console.auth.clock.now(),
+            action="export",
+            staff=staff,
+            ip=client_ip(request),
+            target=fmt,
+            data={"filters": _masked(query_params(q))},
+        )
+
+
+def _masked(filters: dict[str, object]) -> dict[str, object]:
+    """The audit keeps what was searched, but a phone or ID number searched for only masked:
+    the audit log is append-only (its triggers refuse updates), so it must never hold one."""
+    if isinstance(filters.get("q"), str):
+        return {**filters, "q": scrub_digits(str(filters["q"]))}
+    return filters
+
+
+async def export_csv(request: web.Request) -> web.StreamResponse:
+    console = request.app[CONSOLE]
+    staff = staff_of(request)
+    q = parse_query(request).without_cursor()
+    lang = lang_of(request)
+    await _audit_export(request, "csv", q)
+    name = translate(lang, "console.export.filename") + ".csv"
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": _attachment(name),
+            "Cache-Control": "no-store",
+            **SECURITY_HEADERS,
+        }
+    )
+    await response.prepare(request)
+    async for chunk in console.exporter.csv_chunks(staff, q, lang):
+        await response.write(chunk)
+    await response.write_eof()
+    return response
+
+
+async def export_xlsx(request: web.Request) -> web.StreamResponse:
+    console = request.app[CONSOLE]
+    staff = staff_of(request)
+    q = parse_query(request).without_cursor()
+    lang = lang_of(request)
+    await _audit_export(request, "xlsx", q)
+    data = await console.exporter.xlsx(staff, q, lang)
+    name = translate(lang, "console.export.filename") + ".xlsx"
+    return web.Response(
+        body=data,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": _attachment(name)},
+    )
+
+
+def _case_id(request: web.Request) -> int:
+    value = form_int(request.match_info["case_id"])
+    if value is None:
+        raise web.HTTPNotFound()
+    return value
+
+
+async def case_page(
+    request: web.Request,
+    *,
+    reveal: tuple[int, str] | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> web.StreamResponse:
+    console = request.app[CONSOLE]
+    staff = staff_of(request)
+    view = await console.cases.view(staff, _case_id(request), reveal=reveal)
+    return await render(
+        request,
+        "case.html",
+        status=status,
+        v=view,
+        c=view.case,
+        error=error,
+        risks=RISKS,
+        # Free text (room messages, notes, reasons) is scrubbed for every role: a phone typed
+        # in the room is as personal as the party's own field, which even a mediator sees
+        # only through a logged reveal (issue 21).
+        scrub=True,
+        rule_names=await console.risk.rule_labels(lang_of(request)),
+    )
+
+
+async def case_detail(request: web.Request) -> web.StreamResponse:
+    return await case_page(request)
+
+
+async def _refused(request: web.Request, exc: ActionError) -> web.StreamResponse:
+    text = translate(lang_of(request), exc.key, **exc.params)
+    return await case_page(request, error=text, status=409 if exc.key in _CONFLICTS else 400)
+
+
+async def reveal(request: web.Request) -> web.StreamResponse:
+    console = request.app[CONSOLE]
+    form = await request.post()
+    party_id = form_int(str(form.get("party", "")))
+    field_name = str(form.get("field", ""))
+    if party_id is None:
+        raise web.HTTPBadRequest()
+    try:
+        await console.actions.reveal(
+            staff_of(request), _case_id(request), party_id, field_name, client_ip(request)
+        )
+    except ActionError as exc:
+        return await _refused(request, exc)
+    return await case_page(request, reveal=(party_id, field_name))
+
+
+async def assign(request: web.Request) -> web.StreamResponse:
+    console = request.app[CONSOLE]
+    form = await request.post()
+    mediator = form_int(str(form.get("mediator", "")))
+    try:
+        await console.actions.assign(
+            staff_of(request), _case_id(request), mediator, client_ip(request)
+        )
+    except ActionError as exc:
+        return await _refused(request, exc)
+    await flash(request, t(request, "console.case.assigned"))
+    raise redirect(request, f"/cases/{_case_id(request)}")
+
+
+async def assign_lawyer(request: web.Request) -> web.StreamResponse:
+    console = request.app[CONSOLE]
+    form = await request.post()
+    lawyer = form_int(str(form.get("lawyer", "")))
+    try:
+        await console.actions.assign_lawyer(
+            staff_of(request), _case_id(request), lawyer, client_ip(request)
+        )
+    except ActionError as exc:
+        return await _refused(request, exc)
+    await flash(request, t(request, "console.case.lawyer_assigned"))
+    raise redirect(request, f"/cases/{_case_id(request)}")
+
+
+async def set_risk(request: web.Request) -> web.StreamResponse:
+    console = request.app[CONSOLE]
+    form = await request.post()
+    try:
+        await console.actions.set_risk(
+            staff_of(request),
+            _case_id(request),
+            str(form.get("level", "")),
+            str(form.get("reason", "")),
+            client_ip(request),
+        )
+    except ActionError as exc:
+        return await _refused(request, exc)
+    await flash(request, t(request, "console.case.risk_set"))
+    raise redirect(request, f"/cases/{_case_id(request)}")
+
+
+async def escalate(request: web.Request) -> web.StreamResponse:
+    console = request.app[CONSOLE]
+    form = await request.post()
+    staff = staff_of(request)
+    try:
+        target = await console.actions.escalate(
+            staff, _case_id(request), str(form.get("reason", "")), client_ip(request)
+        )
+    except ActionError as exc:
+        return await _refused(request, exc)
+    await flash(
+        request,
+        t(
+            request,
+            "console.case.escalated",
+            unit=unit_name(console.units, lang_of(request), target),
+        ),
+    )
+    if staff.sees(target):
+        raise redirect(request, f"/cases/{_case_id(request)}")
+    raise redirect(request, "/cases")
+
+
+async def add_note(request: web.Request) -> web.StreamResponse:
+    console = request.app[CONSOLE]
+    form = await request.post()
+    try:
+        await console.actions.add_note(
+            staff_of(request), _case_id(request), str(form.get("text", ""))
+        )
+    except ActionError as exc:
+        return await _refused(request, exc)
+    await flash(request, t(request, "console.case.note_added"))
+    raise redirect(request, f"/cases/{_case_id(request)}")
+
+
+async def change_status(request: web.Request) -> web.StreamResponse:
+    console = request.app[CONSOLE]
+    form = await request.post()
+    try:
+        status = await console.actions.change_status(
+            staff_of(request),
+            _case_id(request),
+            str(form.get("event", "")),
+            str(form.get("reason", "")),
+            client_ip(request),
+        )
+    except ActionError as exc:
+        return await _refused(request, exc)
+    await flash(
+        request, t(request, "console.case.status_changed", status=t(request, f"status.{status}"))
+    )
+    raise redirect(request, f"/cases/{_case_id(request)}")
+
+
+async def download_document(request: web.Request) -> web.StreamResponse:
+    """A case document, checked against the staff member's units and audited."""
+    console = request.app[CONSOLE]
+    staff = staff_of(request)
+    case_id = _case_id(request)
+    view = await console.cases.view(staff, case_id)  # NotFound outside the staff's units
+    doc = await console.cases.documents.open(
+        case_id, request.match_info["doc_id"], actor=f"staff:{staff.id}"
+    )
+    if doc is None:
+        raise web.HTTPNotFound()
+    async with console.ledger.db.write() as session:
+        audit.record(
+            session,
+            at=console.auth.clock.now(),
+            action="download",
+            staff=staff,
+            ip=client_ip(request),
+            case_id=case_id,
+            unit_code=view.case.unit_code,
+            target=request.match_info["doc_id"],
+        )
+    return await serve_file(
+        request,
+        doc.files,
+        doc.key,
+        {
+            "Content-Type": doc.content_type,
+            "Content-Disposition": _attachment(doc.filename),
+        },
+    )

@@ -1,0 +1,445 @@
+"""Performance tracking (履行监督, 回访): the payment schedule from the agreed terms, durable
+reminders before each due date, "I paid" / "received" / "not received", transfer records as
+evidence, missed-payment escalation, and the 回访记录 when everything is paid.
+
+Timers (``services.timers``) are rows: one per instalment and step, keyed
+``pay:<instalment>:<step>:<days>`` so re-scheduling is idempotent; each fires once, in the same
+transaction as the reminder it writes to the outbox. A handler re-reads the instalment, so a
+payment confirmed in the meantime silences the reminder (人民调解法 第三十一条: the committee
+urges performance; it does not nag someone who has paid).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from features.negotiation.common import (
+    PENDING,
+    AwaitReceipt,
+    lock_room,
+    mediator_members,
+    member_side,
+    money,
+    send_to,
+    side_label,
+    side_members,
+)
+from features.negotiation.models import (
+    FollowUp,
+    PaymentEvent,
+    PaymentInstalment,
+    PaymentSchedule,
+)
+from mediation.offers import OfferTerms, Side
+from mediation.performance import (
+    SETTLED,
+    InstalmentStatus,
+    TimerStep,
+    after_confirm,
+    after_dispute,
+    after_mark_paid,
+    complete,
+    timeline,
+)
+from mediation.replies import Msg, Reply, button, reply
+from services.room import Room, load_room
+from services.timers import cancel_timers, schedule
+from services.turn import Turn
+from storage.models import Evidence, Timer
+
+TIMER_KIND = "negotiation.pay"
+#: Case statuses in which reminders make sense (the terms stand).
+LIVE_STATUSES = frozenset({"mediating", "signing", "agreed"})
+
+
+def timer_key(instalment_id: int, step: TimerStep, days: int) -> str:
+    return f"pay:{instalment_id}:{step.value}:{days}"
+
+
+async def create_schedule(
+    session: AsyncSession,
+    room: Room,
+    terms: OfferTerms,
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    offer_id: int | None = None,
+    bidding_id: int | None = None,
+) -> PaymentSchedule | None:
+    """The schedule of the accepted terms (replacing an earlier one), with its timers."""
+    await replace_schedules(session, room.case.id)
+    plan = terms.schedule()
+    if not plan:
+        return None
+    sched = PaymentSchedule(
+        case_id=room.case.id,
+        offer_id=offer_id,
+        bidding_id=bidding_id,
+        payer_side=terms.payer.value,
+        total_fen=sum(i.fen for i in plan),
+        status="active",
+        created_at=now,
+    )
+    session.add(sched)
+    await session.flush()
+    for seq, item in enumerate(plan, 1):
+        inst = PaymentInstalment(
+            schedule_id=sched.id,
+            case_id=room.case.id,
+            seq=seq,
+            due_on=item.due,
+            amount_fen=item.fen,
+            status=InstalmentStatus.DUE.value,
+        )
+        session.add(inst)
+        await session.flush()
+        for step in timeline(item.due, tz, now):
+            await schedule(
+                session,
+                timer_key(inst.id, step.step, step.days_before),
+                TIMER_KIND,
+                step.at,
+                {"instalment": inst.id, "step": step.step.value, "days": step.days_before},
+            )
+    return sched
+
+
+async def replace_schedules(session: AsyncSession, case_id: int) -> None:
+    old = list(
+        (
+            await session.execute(
+                select(PaymentInstalment)
+                .join(PaymentSchedule, PaymentSchedule.id == PaymentInstalment.schedule_id)
+                .where(PaymentSchedule.case_id == case_id, PaymentSchedule.status == "active")
+            )
+        ).scalars()
+    )
+    await cancel_timers(session, await _timer_keys(session, [i.id for i in old]))
+    for inst in old:
+        if inst.status not in (InstalmentStatus.CONFIRMED.value,):
+            inst.status = InstalmentStatus.CANCELLED.value
+    await session.execute(
+        update(PaymentSchedule)
+        .where(PaymentSchedule.case_id == case_id, PaymentSchedule.status == "active")
+        .values(status="replaced")
+    )
+
+
+async def _timer_keys(session: AsyncSession, instalment_ids: list[int]) -> list[str]:
+    if not instalment_ids:
+        return []
+    keys: list[str] = []
+    for iid in instalment_ids:
+        rows = await session.execute(
+            select(Timer.key).where(Timer.key.like(f"pay:{iid}:%"), Timer.status == "pending")
+        )
+        keys += list(rows.scalars())
+    return keys
+
+
+# ---------------------------------------------------------------------------- messages
+
+
+def _inst_params(room: Room, inst: PaymentInstalment, sched: PaymentSchedule) -> dict[str, Any]:
+    return {
+        "number": room.case.number,
+        "n": inst.seq,
+        "amount": money(inst.amount_fen),
+        "date": inst.due_on.isoformat(),
+        "payer": side_label(sched.payer_side),
+        "payee": side_label(Side(sched.payer_side).other),
+    }
+
+
+def paid_button(inst: PaymentInstalment) -> tuple[Any, ...]:
+    return (
+        button("negotiation.btn_paid", f"ng:pd:{inst.id}"),
+        button("negotiation.btn_upload", f"ng:pu:{inst.id}"),
+    )
+
+
+def receipt_buttons(inst: PaymentInstalment) -> tuple[tuple[Any, ...], ...]:
+    return (
+        (
+            button("negotiation.btn_received", f"ng:pc:{inst.id}"),
+            button("negotiation.btn_not_received", f"ng:px:{inst.id}"),
+        ),
+        (button("negotiation.btn_upload", f"ng:pu:{inst.id}"),),
+    )
+
+
+async def _load(
+    session: AsyncSession, instalment_id: int, *, lock: bool = True
+) -> tuple[PaymentInstalment, PaymentSchedule, Room] | None:
+    inst = await session.get(PaymentInstalment, instalment_id, with_for_update=lock)
+    if inst is None:
+        return None
+    sched = await session.get_one(PaymentSchedule, inst.schedule_id)
+    room = await (lock_room(session, inst.case_id) if lock else load_room(session, inst.case_id))
+    if room is None:
+        return None
+    return inst, sched, room
+
+
+# ---------------------------------------------------------------------------- people
+
+
+async def open_instalments(
+    session: AsyncSession, case_id: int
+) -> list[tuple[PaymentInstalment, PaymentSchedule]]:
+    """The instalments of the case's current schedule (active, or completed when all is paid)."""
+    sched = (
+        await session.execute(
+            select(PaymentSchedule)
+            .where(
+                PaymentSchedule.case_id == case_id,
+                PaymentSchedule.status.in_(("active", "completed")),
+            )
+            .order_by(PaymentSchedule.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if sched is None:
+        return []
+    rows = await session.execute(
+        select(PaymentInstalment)
+        .where(PaymentInstalment.schedule_id == sched.id)
+        .order_by(PaymentInstalment.seq)
+    )
+    return [(i, sched) for i in rows.scalars()]
+
+
+async def paid_command(turn: Turn, room: Room, user_id: int) -> list[Reply]:
+    """``/paid``: the payer's next unsettled instalment is marked paid."""
+    member = room.of_user(user_id)
+    rows = await open_instalments(turn.session, room.case.id)
+    if not rows:
+        return [reply("negotiation.no_schedule", number=room.case.number)]
+    sched = rows[0][1]
+    if member is None or member_side(member) is not Side(sched.payer_side):
+        return [reply("negotiation.not_payer")]
+    pending = [
+        i
+        for i, _ in rows
+        if i.status not in {s.value for s in SETTLED}
+        and i.status != InstalmentStatus.MARKED_PAID.value
+    ]
+    if not pending:
+        return [reply("negotiation.nothing_due")]
+    return await mark_paid(turn, user_id, pending[0].id)
+
+
+async def mark_paid(turn: Turn, user_id: int, instalment_id: int) -> list[Reply]:
+    loaded = await _load(turn.session, instalment_id)
+    if loaded is None:
+        return [reply("bot.stale_button")]
+    inst, sched, room = loaded
+    member = room.of_user(user_id)
+    if member is None or member_side(member) is not Side(sched.payer_side):
+        return [reply("negotiation.not_payer")]
+    new = after_mark_paid(InstalmentStatus(inst.status))
+    params = _inst_params(room, inst, sched)
+    if new is None:
+        return [reply("negotiation.already_recorded", **params)]
+    inst.status, inst.marked_paid_at = new.value, turn.now
+    turn.session.add(
+        PaymentEvent(
+            instalment_id=inst.id, kind="marked_paid", actor=f"member:{member.id}", at=turn.now
+        )
+    )
+    payee = side_members(room, Side(sched.payer_side).other)
+    send_to(
+        turn,
+        room,
+        payee,
+        Reply(Msg("negotiation.payee_confirm", params), buttons=receipt_buttons(inst)),
+    )
+    send_to(turn, room, mediator_members(room), Reply(Msg("negotiation.marked_paid_staff", params)))
+    return [
+        Reply(
+            Msg("negotiation.marked_paid_ok", params),
+            buttons=((button("negotiation.btn_upload", f"ng:pu:{inst.id}"),),),
+        )
+    ]
+
+
+async def confirm(
+    turn: Turn, user_id: int, instalment_id: int, *, evidence_id: int | None = None
+) -> list[Reply]:
+    """The payee confirms receipt (or uploaded a transfer record)."""
+    loaded = await _load(turn.session, instalment_id)
+    if loaded is None:
+        return [reply("bot.stale_button")]
+    inst, sched, room = loaded
+    member = room.of_user(user_id)
+    if member is None or member_side(member) is not Side(sched.payer_side).other:
+        return [reply("negotiation.not_payee")]
+    params = _inst_params(room, inst, sched)
+    new = after_confirm(InstalmentStatus(inst.status))
+    if new is None:
+        return [reply("negotiation.already_recorded", **params)]
+    inst.status, inst.confirmed_at = new.value, turn.now
+    turn.session.add(
+        PaymentEvent(
+            instalment_id=inst.id,
+            kind="confirmed",
+            evidence_id=evidence_id,
+            actor=f"member:{member.id}",
+            at=turn.now,
+        )
+    )
+    await cancel_timers(turn.session, await _timer_keys(turn.session, [inst.id]))
+    payer = side_members(room, Side(sched.payer_side))
+    send_to(
+        turn,
+        room,
+        [*payer, *mediator_members(room)],
+        Reply(Msg("negotiation.confirmed_notice", params)),
+    )
+    replies = [reply("negotiation.confirmed_ok", **params)]
+    rows = await open_instalments(turn.session, room.case.id)
+    if complete(InstalmentStatus(i.status) for i, _ in rows):
+        replies += await _completed(turn, room, sched, rows)
+    return replies
+
+
+async def _completed(
+    turn: Turn, room: Room, sched: PaymentSchedule, rows: list[tuple[PaymentInstalment, Any]]
+) -> list[Reply]:
+    """Everything paid: the schedule is done and the 回访记录 is started (第三十一条)."""
+    sched.status, sched.completed_at = "completed", turn.now
+    lines = "；".join(
+        f"第{i.seq}期 {money(i.amount_fen)}（约定{i.due_on.isoformat()}）于"
+        f"{(i.confirmed_at or turn.now).astimezone(turn.settings.tz).date().isoformat()}确认收到"
+        for i, _ in rows
+        if i.status == InstalmentStatus.CONFIRMED.value
+    )
+    turn.session.add(
+        FollowUp(
+            case_id=room.case.id,
+            schedule_id=sched.id,
+            visited_on=turn.now.astimezone(turn.settings.tz).date(),
+            method="线上（履行跟踪）",
+            performance=f"已全部履行：合计{money(sched.total_fen)}。{lines}。",
+            created_at=turn.now,
+        )
+    )
+    params = {"number": room.case.number, "amount": money(sched.total_fen)}
+    send_to(turn, room, mediator_members(room), Reply(Msg("negotiation.complete_mediator", params)))
+    others = [m for m in room.present() if member_side(m) is not None]
+    send_to(turn, room, others, Reply(Msg("negotiation.complete_parties", params)))
+    return []
+
+
+async def dispute(turn: Turn, user_id: int, instalment_id: int) -> list[Reply]:
+    loaded = await _load(turn.session, instalment_id)
+    if loaded is None:
+        return [reply("bot.stale_button")]
+    inst, sched, room = loaded
+    member = room.of_user(user_id)
+    if member is None or member_side(member) is not Side(sched.payer_side).other:
+        return [reply("negotiation.not_payee")]
+    params = _inst_params(room, inst, sched)
+    new = after_dispute(InstalmentStatus(inst.status))
+    if new is None:
+        return [reply("negotiation.already_recorded", **params)]
+    inst.status = new.value
+    turn.session.add(
+        PaymentEvent(
+            instalment_id=inst.id, kind="disputed", actor=f"member:{member.id}", at=turn.now
+        )
+    )
+    payer = side_members(room, Side(sched.payer_side))
+    send_to(
+        turn,
+        room,
+        [*payer, *mediator_members(room)],
+        Reply(Msg("negotiation.disputed_notice", params)),
+    )
+    return [reply("negotiation.disputed_ok", **params)]
+
+
+def ask_receipt(turn: Turn, instalment_id: int) -> Reply:
+    turn.put(PENDING, AwaitReceipt(instalment_id))
+    return Reply(
+        Msg("negotiation.ask_receipt"),
+        buttons=((button("negotiation.btn_input_cancel", "ng:ic"),),),
+    )
+
+
+async def on_receipt(turn: Turn, user_id: int, pending: AwaitReceipt) -> list[Reply]:
+    """A photo or file sent after "upload transfer record": kept as evidence of the payment.
+    From the payee it confirms receipt; from the payer it backs "I paid"."""
+    from mediation import intake
+
+    payload = turn.event.payload
+    if not isinstance(payload, intake.FileInput):
+        return [reply("negotiation.receipt_need_file")]
+    loaded = await _load(turn.session, pending.inst)
+    turn.put(PENDING, None)
+    if loaded is None:
+        return [reply("bot.stale_button")]
+    inst, sched, room = loaded
+    member = room.of_user(user_id)
+    side = member_side(member) if member is not None else None
+    if member is None or side is None:
+        return [reply("room.refused_not_member")]
+    evidence = Evidence(
+        case_id=room.case.id,
+        party_id=member.party_id,
+        kind=payload.kind,
+        channel=turn.event.channel,
+        file_ref=payload.ref,
+        created_at=turn.now,
+    )
+    turn.session.add(evidence)
+    await turn.session.flush()
+    turn.session.add(
+        PaymentEvent(
+            instalment_id=inst.id,
+            kind="receipt",
+            evidence_id=evidence.id,
+            actor=f"member:{member.id}",
+            at=turn.now,
+        )
+    )
+    if side is Side(sched.payer_side).other:
+        return await confirm(turn, user_id, inst.id, evidence_id=evidence.id)
+    replies = [reply("negotiation.receipt_saved")]
+    if after_mark_paid(InstalmentStatus(inst.status)) is not None:
+        replies += await mark_paid(turn, user_id, inst.id)
+    return replies
+
+
+async def status_reply(turn: Turn, room: Room) -> list[Reply]:
+    """``/payments``: the schedule and where each instalment stands."""
+    rows = await open_instalments(turn.session, room.case.id)
+    if not rows:
+        return [reply("negotiation.no_schedule", number=room.case.number)]
+    lines = [
+        Msg(
+            "negotiation.schedule_line",
+            {
+                "n": i.seq,
+                "date": i.due_on.isoformat(),
+                "amount": money(i.amount_fen),
+                "status": Msg(f"negotiation.inst_{i.status}"),
+            },
+        )
+        for i, _ in rows
+    ]
+    sched = rows[0][1]
+    return [
+        reply(
+            "negotiation.schedule",
+            number=room.case.number,
+            lines=lines,
+            payer=side_label(sched.payer_side),
+            total=money(sched.total_fen),
+        )
+    ]

@@ -1,0 +1,209 @@
+"""Voice notes in a room, and the speaker's 确认/修改 of the transcript.
+
+A party's voice or audio message is relayed exactly as before (a copy of the file under their
+role label); in the same transaction it is kept as evidence and queued for transcription, and
+the speaker is told "正在转写…". The transcript comes back to the speaker alone with two
+buttons: 确认 relays it as text under the room's rules and keeps it in the record as their
+statement marked （语音转写）; 修改 asks for the corrected text, shown again for confirmation.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from features.voice.models import VoiceTranscript, VoiceTranscriptVersion
+from features.voice.pipeline import (
+    AUDIO_KINDS,
+    MAX_TEXT,
+    AudioIn,
+    VoiceService,
+    accept_audio,
+    notice_message,
+    transcript_reply,
+)
+from i18n import translate
+from mediation import intake
+from mediation.permissions import Action, can
+from mediation.replies import Msg, Reply, reply
+from mediation.room import RelayRefusal
+from mediation.validation import InvalidInput, clean_text
+from services import features, party_flow
+from services.chat_state import id_slot
+from services.features import Who
+from services.party_flow import JOINING
+from services.room import Content, facts, load_room, relay
+from services.turn import Turn, active_room
+from storage.models import CaseMember, CaseMessage
+
+EDIT_STATE = "voice_edit"
+#: The transcript whose correction the next text is.
+EDITING = id_slot(EDIT_STATE)
+features.awaits(EDIT_STATE, __name__)
+#: The record is kept in Chinese (the 调解笔录 is a Chinese document): the marker is too.
+RECORD_LANGUAGE = "zh-CN"
+
+
+def service_of(turn: Turn) -> VoiceService | None:
+    return turn.shared.voice
+
+
+@features.message_hook
+async def on_message(turn: Turn, who: Who) -> list[Reply] | None:
+    payload = turn.event.payload
+    if who.staff is not None:
+        return None  # staff voice notes are relayed as before, not transcribed
+    if isinstance(payload, intake.TextInput) and turn.get(EDITING) is not None:
+        corrected = await _correction(turn, who, payload.text)
+        if corrected is not None:
+            return corrected
+    if not isinstance(payload, intake.FileInput) or payload.kind not in AUDIO_KINDS:
+        return None
+    if turn.get(JOINING):
+        return None  # answering an invitation: the core explains what it waits for
+    found = await active_room(turn, user_id=who.user_id)
+    if found is None:
+        return None
+    room, member = found
+    if not can(party_flow.party_actor(member), Action.SPEAK, facts(room)):
+        return None
+    last = (
+        await turn.session.execute(
+            select(func.max(CaseMessage.id)).where(CaseMessage.case_id == room.case.id)
+        )
+    ).scalar_one_or_none() or 0
+    replies = await party_flow.message(turn, who.user_id)  # relays the audio as today
+    await turn.session.flush()
+    relayed = (
+        await turn.session.execute(
+            select(CaseMessage.id)
+            .where(
+                CaseMessage.case_id == room.case.id,
+                CaseMessage.id > last,
+                CaseMessage.author_member_id == member.id,
+                CaseMessage.file_ref == payload.ref,
+            )
+            .order_by(CaseMessage.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if relayed is None:
+        return replies  # refused by the room's rules: nothing to transcribe
+    service = service_of(turn)
+    transcript, notice = await accept_audio(
+        turn.session,
+        service,
+        room,
+        member,
+        AudioIn(
+            kind=payload.kind,
+            channel=turn.event.channel,
+            file_ref=payload.ref,
+            mime_type=payload.mime_type,
+            name=payload.name,
+            size=payload.size,
+        ),
+        audio_message_id=relayed,
+        language=turn.conv.language,
+        now=turn.now,
+    )
+    if service is not None:
+        turn.after_commit.append(service.after_commit(transcript.id))
+    turn.out.reply(*replies)
+    turn.out.send_message(turn.out.sender, notice_message(notice, turn.conv.language, payload.ref))
+    return []
+
+
+async def _own_transcript(turn: Turn, who: Who, transcript_id: int) -> VoiceTranscript | Reply:
+    t = await turn.session.get(VoiceTranscript, transcript_id, with_for_update=True)
+    if t is None or t.member_id is None:  # an intake answer has its own buttons
+        return reply("voice.gone")
+    member = await turn.session.get(CaseMember, t.member_id)
+    if member is None or member.user_id != who.user_id:
+        return reply("voice.not_yours")
+    if t.status == "confirmed":
+        return reply("voice.already_confirmed")
+    if t.status != "ready":
+        return reply("voice.gone")
+    return t
+
+
+@features.action("v:")
+async def on_button(turn: Turn, who: Who, data: str) -> list[Reply] | None:
+    verb, _, raw_id = data[2:].partition(":")
+    if verb not in ("ok", "edit") or not raw_id.isdigit():
+        return None
+    found = await _own_transcript(turn, who, int(raw_id))
+    if isinstance(found, Reply):
+        return [found]
+    if verb == "edit":
+        turn.put(EDITING, found.id)
+        return [reply("voice.edit_prompt", text=found.text or "")]
+    return await _confirm(turn, found)
+
+
+async def _confirm(turn: Turn, t: VoiceTranscript) -> list[Reply]:
+    room = await load_room(turn.session, t.case_id) if t.case_id is not None else None
+    member = room.by_id(t.member_id) if room is not None and t.member_id is not None else None
+    if room is None or member is None:
+        return [reply("voice.gone")]
+    if not can(party_flow.party_actor(member), Action.SPEAK, facts(room)):
+        return [reply("room.refused_muted" if member.status == "muted" else "room.refused_closed")]
+    marked = translate(RECORD_LANGUAGE, Msg("voice.marker", {"text": t.text or ""}))
+    decision = await relay(
+        turn.session, room, member, Content("text", text=marked), turn.out, turn.now
+    )
+    if isinstance(decision, RelayRefusal):
+        return [reply(f"room.refused_{decision.value}")]
+    await turn.session.flush()
+    message = (
+        await turn.session.execute(
+            select(CaseMessage)
+            .where(CaseMessage.case_id == room.case.id, CaseMessage.author_member_id == member.id)
+            .order_by(CaseMessage.id.desc())
+            .limit(1)
+        )
+    ).scalar_one()
+    message.data = {**message.data, "voice_transcript_id": t.id}
+    t.status, t.confirmed_at, t.updated_at = "confirmed", turn.now, turn.now
+    if turn.get(EDITING) == t.id:
+        turn.put(EDITING, None)
+    t.text_message_id = message.id
+    replies = [reply("voice.confirmed")]
+    if decision.held_for_staff:
+        replies.append(
+            reply(f"room.held_{decision.note or 'separate'}", header=room.header(member))
+        )
+    return replies
+
+
+async def _correction(turn: Turn, who: Who, text: str) -> list[Reply] | None:
+    """The corrected text; None when the transcript was meanwhile confirmed (then the text
+    is an ordinary room message and the core relays it)."""
+    transcript_id = turn.get(EDITING)
+    turn.put(EDITING, None)
+    if transcript_id is None:
+        return None
+    found = await _own_transcript(turn, who, transcript_id)
+    if isinstance(found, Reply):
+        return None
+    try:
+        cleaned = clean_text(text, max_len=MAX_TEXT)
+    except InvalidInput as exc:
+        turn.put(EDITING, transcript_id)
+        return [reply(exc.key, **exc.params)]
+    return [correct(turn.session, found, cleaned, turn.now)]
+
+
+def correct(session: Any, t: VoiceTranscript, text: str, now: datetime) -> Reply:
+    """A new version by the speaker; shown again with 确认/修改."""
+    t.version += 1
+    t.text, t.updated_at = text, now
+    session.add(
+        VoiceTranscriptVersion(
+            transcript_id=t.id, version=t.version, source="speaker", text=text, created_at=now
+        )
+    )
+    return transcript_reply(t)

@@ -1,0 +1,529 @@
+"""The channel-agnostic voice pipeline: keep the audio, transcribe it off the event loop, show
+the text to the speaker, and let only a confirmed text enter the record.
+
+Why the speaker confirms first: a machine transcript of a party's words is not their statement
+until they say it is; a wrong amount or name in the 调解笔录 could mislead the mediation. So the
+transcript goes to the speaker alone (with 确认/修改), and only the confirmed — possibly
+corrected — text is relayed under the room's rules and kept as their statement, marked
+（语音转写）.
+
+Wiring another channel (the browser chat): either
+
+- deliver the recording through the conversation service like any message, as
+  ``FileInput("voice", ref, mime_type="audio/webm")`` on an ``Inbound`` of that channel — the
+  feature's message hook relays it, keeps it and queues it — and at start register how to read
+  the bytes: ``shared.voice.register_fetcher("web", fetch)`` with
+  ``async def fetch(ref: str) -> bytes``; or
+- call :func:`accept_audio` yourself with ``AudioIn(..., data=bytes)`` inside your transaction
+  and ``service.schedule(transcript.id)`` after the commit.
+
+The speaker's 确认/修改 buttons are ordinary actions (``v:ok:<id>``, ``v:edit:<id>``) and the
+correction is an ordinary text message, so they work on any channel that renders buttons.
+
+During the intake (纠纷登记) there is no case yet: :func:`accept_intake_audio` keeps the audio on
+the transcript row itself (``file_ref``, later ``stored_path``) and the transcript comes back
+with intake buttons (``i:v:ok:<id>``, ``i:v:edit:<id>``) that features.voice.intake turns
+into the step's answer.
+
+The notice to the speaker carries ``audio_ref`` (the file's reference on its channel): a
+channel whose page does not show the person's own recording (the browser chat) plays it from
+there; others ignore the key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.clock import Clock
+from features.voice.models import VoiceTranscript, VoiceTranscriptVersion
+from mediation.replies import Msg, Reply, button
+from services.delivery import Address, Outgoing
+from services.outbox import QueuedMessage, render
+from services.outgoing import TextMessage
+from services.room import Room, load_room
+from speech.audio import extension_for
+from speech.backends import TranscriptionUnavailable
+from speech.worker import SpeechWorker
+from storage.db import Database
+from storage.files import BadKey, FileStore, LocalFileStore, key_of_legacy_path
+from storage.leader import Claims
+from storage.models import CaseMember, Evidence
+
+log = logging.getLogger(__name__)
+
+AUDIO_KINDS = frozenset({"voice", "audio"})
+#: Telegram's Bot API serves files up to 20 MB; a longer recording is kept but not transcribed.
+MAX_AUDIO_BYTES = 20 * 1024 * 1024
+MAX_TEXT = 4000
+#: How often every process looks for pending transcripts nobody works on (a replica died).
+SWEEP_SECONDS = 60.0
+
+#: file_ref → the file's bytes, one per channel (Telegram: getFile and download; see
+#: :meth:`VoiceService.register_fetcher`).
+Fetcher = Callable[[str], Awaitable[bytes]]
+Deliver = Callable[[list[QueuedMessage]], None]
+
+
+@dataclass(frozen=True)
+class AudioIn:
+    """A voice or audio message as any channel delivers it.
+
+    ``data`` is given when the channel already holds the bytes (a browser upload); otherwise
+    the file is fetched by ``file_ref`` from the channel after the transaction commits.
+    """
+
+    kind: str  # "voice" or "audio"
+    channel: str
+    file_ref: str
+    mime_type: str | None = None
+    name: str | None = None
+    size: int | None = None
+    data: bytes | None = None
+
+
+def transcript_reply(t: VoiceTranscript) -> Reply:
+    return Reply(
+        Msg("voice.transcript", {"text": t.text or ""}),
+        buttons=(
+            (button("voice.confirm", f"v:ok:{t.id}"), button("voice.edit", f"v:edit:{t.id}")),
+        ),
+    )
+
+
+def intake_transcript_reply(t: VoiceTranscript) -> Reply:
+    """An intake answer's transcript: confirming it answers the question it was spoken to."""
+    return Reply(
+        Msg("voice.intake_transcript", {"text": t.text or ""}),
+        buttons=(
+            (
+                button("voice.confirm", f"i:v:ok:{t.id}"),
+                button("voice.edit", f"i:v:edit:{t.id}"),
+            ),
+        ),
+    )
+
+
+def notice_message(notice: Reply, language: str, audio_ref: str) -> TextMessage:
+    """The speaker's notice ("正在转写…") with the recording's reference (see module doc)."""
+    return replace(render(notice, language), audio_ref=audio_ref)
+
+
+def asr_language(language: str) -> str | None:
+    """Mandarin unless the speaker chose English (then Whisper detects the language)."""
+    return None if language == "en" else "zh"
+
+
+def evidence_key(ev: Evidence) -> str:
+    """The recording's key in the file store (``stored_path`` keeps it)."""
+    return f"evidence/{ev.case_id}/{ev.id}{extension_for(ev.mime_type, ev.kind)}"
+
+
+def intake_audio_key(t: VoiceTranscript) -> str:
+    """An intake answer's audio, kept before any case exists."""
+    return f"evidence/intake/t{t.id}{extension_for(t.mime_type, 'voice')}"
+
+
+async def write_file(files: FileStore, key: str, data: bytes, mime: str | None) -> str:
+    """Store atomically; return the SHA-256 (kept with the evidence to show it is unchanged)."""
+    await files.put(key, data, content_type=mime or "application/octet-stream")
+    return hashlib.sha256(data).hexdigest()
+
+
+@contextlib.asynccontextmanager
+async def local_copy(files: FileStore, key: str) -> AsyncIterator[Path]:
+    """A path the speech worker's processes can open: the file itself in a directory store,
+    a temporary copy (removed afterwards) when the store is a bucket."""
+    path = files.local_path(key)
+    if path is not None:
+        yield path
+        return
+    data = await files.get(key)
+    with tempfile.TemporaryDirectory(prefix="mediation-voice-") as tmp:
+        copy = Path(tmp) / PurePosixPath(key).name
+        await asyncio.to_thread(copy.write_bytes, data)
+        yield copy
+
+
+async def accept_audio(
+    session: AsyncSession,
+    service: VoiceService | None,
+    room: Room,
+    member: CaseMember,
+    audio: AudioIn,
+    *,
+    audio_message_id: int | None,
+    language: str,
+    now: datetime,
+) -> tuple[VoiceTranscript, Reply]:
+    """Keep ``audio`` as the speaker's evidence in ``room``'s case and queue its transcription.
+
+    The entry point for every channel: the caller relays the audio itself as it does today
+    (its room message id goes in ``audio_message_id``), calls this in the same transaction, sends
+    the returned reply to the speaker ("正在转写…", or "transcription unavailable"), and after the
+    commit calls ``service.schedule(transcript.id)``.
+    """
+    ev = Evidence(
+        case_id=room.case.id,
+        party_id=member.party_id,
+        kind=audio.kind,
+        channel=audio.channel,
+        file_ref=audio.file_ref,
+        file_name=audio.name,
+        mime_type=audio.mime_type,
+        size=audio.size if audio.data is None else len(audio.data),
+        created_at=now,
+    )
+    session.add(ev)
+    await session.flush()
+    if audio.data is not None and service is not None:
+        key = evidence_key(ev)
+        ev.sha256 = await write_file(service.files, key, audio.data, audio.mime_type)
+        ev.stored_path = key
+    return await _queue_transcript(
+        session,
+        service,
+        size=ev.size,
+        notice_prefix="voice.",
+        case_id=room.case.id,
+        member_id=member.id,
+        evidence_id=ev.id,
+        audio_message_id=audio_message_id,
+        channel=audio.channel,
+        language=language,
+        now=now,
+    )
+
+
+async def _queue_transcript(
+    session: AsyncSession,
+    service: VoiceService | None,
+    *,
+    size: int | None,
+    notice_prefix: str,
+    now: datetime,
+    **where: object,
+) -> tuple[VoiceTranscript, Reply]:
+    """The transcript row of one recording (pending, or unavailable/too large and why) and the
+    speaker's notice: the same for a room message and an intake answer (``where`` says which)."""
+    available = service is not None and service.worker.available
+    too_big = (size or 0) > MAX_AUDIO_BYTES
+    t = VoiceTranscript(
+        **where,
+        status="pending" if available and not too_big else "unavailable",
+        backend=service.worker.spec.name if service is not None else "none",
+        model=service.worker.spec.model if service is not None else "",
+        error="too large" if too_big else None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(t)
+    await session.flush()
+    if too_big:
+        return t, Reply(Msg(f"{notice_prefix}too_long"))
+    return t, Reply(
+        Msg(f"{notice_prefix}transcribing" if available else f"{notice_prefix}unavailable")
+    )
+
+
+async def accept_intake_audio(
+    session: AsyncSession,
+    service: VoiceService | None,
+    *,
+    user_id: int,
+    chat_id: str,
+    audio: AudioIn,
+    step: str,
+    language: str,
+    now: datetime,
+) -> tuple[VoiceTranscript, Reply]:
+    """Keep a spoken intake answer (``step``: the question) and queue its transcription.
+
+    No case exists yet: the audio is kept on the transcript row (fetched and stored under
+    DATA_DIR after the commit) and the draft lists it among the evidence, so the filed case
+    has it as an evidence row. Returns the notice for the speaker; after the commit call
+    ``service.schedule(transcript.id)``.
+    """
+    return await _queue_transcript(
+        session,
+        service,
+        size=audio.size,
+        notice_prefix="voice.intake_",
+        user_id=user_id,
+        chat_id=chat_id,
+        step=step,
+        file_ref=audio.file_ref,
+        mime_type=audio.mime_type,
+        channel=audio.channel,
+        language=language,
+        now=now,
+    )
+
+
+class VoiceService:
+    """Background work after the commit: fetch and store the file, transcribe, tell the speaker.
+
+    Each voice message is one asyncio task; the CPU work happens in :class:`SpeechWorker`'s
+    processes. A task interrupted by a restart leaves its transcript ``pending``;
+    :meth:`resume` picks it up again at the next start, and :meth:`sweep` every
+    :data:`SWEEP_SECONDS` on every replica (one that died leaves its work to the others). A
+    transcript is worked on under a claim (:class:`storage.leader.Claims`), so replicas that
+    reach the same one do not both transcribe it.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        data_dir: Path,
+        worker: SpeechWorker,
+        deliver: Deliver,
+        clock: Clock,
+        files: FileStore | None = None,
+    ) -> None:
+        self.db = db
+        self.data_dir = data_dir
+        #: Where recordings are kept (``runtime.files``); DATA_DIR when not given (tests).
+        self.files: FileStore = files if files is not None else LocalFileStore(data_dir)
+        self.worker = worker
+        self.fetchers: dict[str, Fetcher] = {}
+        self.deliver = deliver
+        self.clock = clock
+        self.claims = Claims(db)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._scheduled: set[int] = set()
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def register_fetcher(self, channel: str, fetch: Fetcher) -> None:
+        """How to get a file of ``channel`` by its ``file_ref`` when the bytes were not given to
+        :func:`accept_audio` (Telegram sends only a file id)."""
+        self.fetchers[channel] = fetch
+
+    async def fetch(self, channel: str, file_ref: str) -> bytes:
+        fetch = self.fetchers.get(channel)
+        if fetch is None:
+            raise LookupError(f"no way to fetch a {channel} file")
+        return await fetch(file_ref)
+
+    def schedule(self, transcript_id: int) -> None:
+        if transcript_id in self._scheduled:  # already being worked on in this process
+            return
+        self._scheduled.add(transcript_id)
+        task = asyncio.create_task(self._guarded(transcript_id))
+        self._tasks.add(task)
+
+        def done(t: asyncio.Task[None]) -> None:
+            self._tasks.discard(t)
+            self._scheduled.discard(transcript_id)
+
+        task.add_done_callback(done)
+
+    def after_commit(self, transcript_id: int) -> Callable[[], Awaitable[list[QueuedMessage]]]:
+        """For ``turn.after_commit``: start the work, deliver nothing now."""
+
+        async def start() -> list[QueuedMessage]:
+            self.schedule(transcript_id)
+            return []
+
+        return start
+
+    async def idle(self) -> None:
+        """Wait until no voice message is being worked on (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def start_sweeping(self, every: float = SWEEP_SECONDS) -> None:
+        """Look for abandoned pending transcripts every ``every`` seconds (see :meth:`sweep`)."""
+
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(every)
+                try:
+                    await self.sweep()
+                except Exception as exc:
+                    log.warning("voice: sweep for pending transcripts failed: %s", exc)
+
+        self._sweeper = asyncio.create_task(loop(), name="voice-sweep")
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.claims.close()
+        await asyncio.to_thread(self.worker.close)
+
+    async def sweep(self) -> None:
+        """Schedule every pending transcript: those another process works on are skipped at
+        their claim, those whose process died are taken over."""
+        async with self.db.read() as session:
+            ids = await session.scalars(
+                select(VoiceTranscript.id).where(VoiceTranscript.status == "pending")
+            )
+            pending = list(ids)
+        for transcript_id in pending:
+            self.schedule(transcript_id)
+
+    async def resume(self) -> None:
+        """Transcripts left pending (or audio not yet stored) by a stop: start them again."""
+        async with self.db.read() as session:
+            rows = await session.execute(
+                select(
+                    VoiceTranscript.id,
+                    VoiceTranscript.status,
+                    Evidence.stored_path,
+                    VoiceTranscript.stored_path,
+                )
+                .outerjoin(Evidence, Evidence.id == VoiceTranscript.evidence_id)
+                .where(VoiceTranscript.status.in_(("pending", "unavailable")))
+            )
+            ids = [
+                i
+                for i, status, stored, own in rows.all()
+                if status == "pending" or (stored or own) is None
+            ]
+        for transcript_id in ids:
+            self.schedule(transcript_id)
+
+    async def _guarded(self, transcript_id: int) -> None:
+        try:
+            if not await self.claims.try_claim(transcript_id):
+                return  # another replica works on it
+        except Exception as exc:  # the database is unreachable: the next sweep tries again
+            log.warning("voice transcript %s not claimed: %s", transcript_id, exc)
+            return
+        try:
+            await self.process(transcript_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("voice transcript %s failed", transcript_id)
+        finally:
+            await self.claims.release(transcript_id)
+
+    async def process(self, transcript_id: int) -> None:
+        async with self.db.read() as session:
+            t = await session.get(VoiceTranscript, transcript_id)
+            ev = await session.get(Evidence, t.evidence_id) if t and t.evidence_id else None
+        if t is None or (ev is None and t.file_ref is None):
+            return
+        stored = ev.stored_path if ev is not None else t.stored_path
+        try:
+            key = key_of_legacy_path(stored, self.data_dir) if stored else None
+        except BadKey:  # a row naming a file outside DATA_DIR: fetch the recording again
+            key = None
+        if key is None or not await self.files.exists(key):
+            try:
+                key = await (self._store(ev) if ev is not None else self._store_intake(t))
+            except Exception as exc:
+                log.warning("voice file of transcript %s not fetched: %s", t.id, exc)
+                if t.status == "pending":
+                    await self._finish(transcript_id, "failed", error=f"fetch: {exc}")
+                return
+        if t.status != "pending":
+            return
+        try:
+            async with local_copy(self.files, key) as path:
+                result = await self.worker.transcribe(path, asr_language(t.language))
+        except TranscriptionUnavailable as exc:
+            await self._finish(transcript_id, "unavailable", error=str(exc))
+            return
+        except Exception as exc:
+            log.warning("transcription of %s failed: %r", transcript_id, exc)
+            await self._finish(transcript_id, "failed", error=repr(exc)[:500])
+            return
+        text = result.text.strip()[:MAX_TEXT]
+        await self._finish(
+            transcript_id,
+            "ready" if text else "empty",
+            text=text or None,
+            duration=result.duration,
+            seconds=result.seconds,
+        )
+
+    async def _fetch_retrying(self, channel: str, file_ref: str) -> bytes:
+        for attempt in range(3):
+            try:
+                return await self.fetch(channel, file_ref)
+            except Exception:
+                if attempt == 2:
+                    raise
+                await asyncio.sleep(1 + attempt)
+        raise AssertionError("unreachable")
+
+    async def _store_intake(self, t: VoiceTranscript) -> str:
+        assert t.file_ref is not None
+        data = await self._fetch_retrying(t.channel, t.file_ref)
+        key = intake_audio_key(t)
+        digest = await write_file(self.files, key, data, t.mime_type)
+        async with self.db.write() as session:
+            row = await session.get_one(VoiceTranscript, t.id)
+            row.stored_path, row.sha256 = key, digest
+        return key
+
+    async def _store(self, ev: Evidence) -> str:
+        data = await self._fetch_retrying(ev.channel, ev.file_ref)
+        key = evidence_key(ev)
+        digest = await write_file(self.files, key, data, ev.mime_type)
+        async with self.db.write() as session:
+            row = await session.get_one(Evidence, ev.id)
+            row.stored_path, row.sha256, row.size = key, digest, len(data)
+        return key
+
+    async def _finish(
+        self,
+        transcript_id: int,
+        status: str,
+        *,
+        text: str | None = None,
+        error: str | None = None,
+        duration: float | None = None,
+        seconds: float | None = None,
+    ) -> None:
+        now = self.clock.now()
+        async with self.db.write() as session:
+            t = await session.get_one(VoiceTranscript, transcript_id, with_for_update=True)
+            if t.status != "pending":
+                return  # done already (a resumed task raced a finished one)
+            t.status, t.error, t.updated_at = status, error, now
+            t.duration, t.seconds = duration, seconds
+            if text is not None:
+                t.text, t.version = text, 1
+                session.add(
+                    VoiceTranscriptVersion(
+                        transcript_id=t.id, version=1, source="asr", text=text, created_at=now
+                    )
+                )
+            address = await self._speaker(session, t)
+            if address is None:
+                return
+            out = Outgoing(address)
+            if status == "ready":
+                out.reply(transcript_reply(t) if t.member_id else intake_transcript_reply(t))
+            else:
+                out.reply(
+                    Reply(Msg(f"voice.{status}" if t.member_id else f"voice.intake_{status}"))
+                )
+            queued = await out.flush(session)
+        self.deliver(queued)
+
+    async def _speaker(self, session: AsyncSession, t: VoiceTranscript) -> Address | None:
+        """Where the speaker reads: their room address, or the chat they did the intake in."""
+        if t.member_id is None or t.case_id is None:
+            if t.chat_id is None:
+                return None
+            return Address(t.channel, t.chat_id, t.language)
+        room = await load_room(session, t.case_id)
+        return room.addresses.get(t.member_id) if room is not None else None

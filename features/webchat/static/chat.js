@@ -1,0 +1,424 @@
+/* Browser chat for parties without Telegram. Vanilla JS, no dependencies, nothing from a CDN.
+ *
+ * Delivery rules (see features/webchat/channel.py):
+ *  - what we send carries a client id (cid) and stays in "pending" (kept in sessionStorage)
+ *    until the server acknowledges that it is stored; after a reconnect every pending message
+ *    is sent again and the server handles a repeated cid only once;
+ *  - what we receive carries a per-person sequence number; on (re)connect we say the last one
+ *    we have and get everything after it; a number seen before is ignored, so a message is
+ *    never shown twice and none is lost while the connection was down.
+ * All interface text comes from the server's message catalogs (the JSON in #config). */
+(function () {
+  "use strict";
+
+  var cfg = JSON.parse(document.getElementById("config").textContent);
+  var S = cfg.strings;
+  var $ = function (id) { return document.getElementById(id); };
+  var csrf = $("csrf").value;
+
+  $("title").textContent = S.title;
+  $("subtitle").textContent = S.subtitle;
+  document.title = S.title;
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(body),
+    }).then(function (r) {
+      return r.json().catch(function () { return { ok: false, message: S.err_generic }; });
+    }, function () { return { ok: false, message: S.err_generic }; });
+  }
+
+  /* ------------------------------------------------------------------ login */
+
+  function showLogin() {
+    $("login").hidden = false;
+    $("login-intro").textContent = S.login_intro;
+    $("phone-label").textContent = S.phone_label;
+    $("phone").placeholder = S.phone_placeholder;
+    $("send-code").textContent = S.send_code;
+    $("code-label").textContent = S.code_label;
+    $("code").placeholder = S.code_placeholder;
+    $("login-btn").textContent = S.login;
+    if (cfg.unitName) { note($("unit-note"), S.unit_set.replace("{unit}", cfg.unitName)); }
+    if (cfg.dev) { note($("dev-note"), S.dev_notice); }
+    $("phone-form").addEventListener("submit", function (e) {
+      e.preventDefault();
+      var btn = $("send-code");
+      btn.disabled = true;
+      post("/chat/otp/request", { phone: $("phone").value, lang: cfg.lang }).then(function (r) {
+        btn.disabled = false;
+        loginMessage(r.ok ? S.code_sent : r.message, r.ok);
+        if (r.ok) { $("code-form").hidden = false; $("code").focus(); }
+      });
+    });
+    $("code-form").addEventListener("submit", function (e) {
+      e.preventDefault();
+      post("/chat/otp/verify", { phone: $("phone").value, code: $("code").value, lang: cfg.lang })
+        .then(function (r) {
+          if (r.ok) { location.reload(); return; }
+          loginMessage(r.message, false);
+        });
+    });
+  }
+
+  function note(el, text) { el.textContent = text; el.hidden = false; }
+
+  function loginMessage(text, ok) {
+    var el = $("login-msg");
+    el.textContent = text;
+    el.className = ok ? "msg ok" : "msg err";
+    el.hidden = false;
+  }
+
+  /* ------------------------------------------------------------------ chat */
+
+  var ws = null, lastSeq = 0, seen = {}, backoff = 500, timer = null, connected = false;
+  var pendingKey = "chat:" + cfg.user + ":pending";
+  var pending = [];
+  var reloadOnNext = false;
+  try { pending = JSON.parse(sessionStorage.getItem(pendingKey) || "[]"); } catch (e) { pending = []; }
+
+  function savePending() {
+    try { sessionStorage.setItem(pendingKey, JSON.stringify(pending)); } catch (e) { /* private mode */ }
+  }
+
+  function newId() {
+    if (window.crypto && crypto.getRandomValues) {
+      var a = new Uint32Array(4); crypto.getRandomValues(a);
+      return Array.prototype.map.call(a, function (x) { return x.toString(16); }).join("");
+    }
+    return String(Date.now()) + String(Math.random()).slice(2);
+  }
+
+  function setState(kind) {
+    var el = $("state");
+    el.hidden = false;
+    el.className = "state " + kind;
+    el.textContent = kind === "online" ? S.state_online
+      : kind === "offline" ? S.state_offline : S.state_connecting;
+    $("chat").setAttribute("data-state", kind);
+  }
+
+  function showChat() {
+    $("chat").hidden = false;
+    $("text").placeholder = S.input_placeholder;
+    $("send").textContent = S.send;
+    $("contact-btn").textContent = S.share_phone;
+    var menu = [
+      [S.menu_start, function () { queue({ type: "start", unit: cfg.unit || "" }, S.menu_start); }],
+      [S.menu_join, function () {
+        var code = window.prompt(S.join_prompt);
+        if (code) { queue({ type: "join", code: code.trim() }, code.trim()); }
+      }],
+      [S.menu_cases, function () { queue({ type: "text", text: "/cases" }, S.menu_cases); }],
+      [S.menu_agreement, function () { queue({ type: "text", text: "/agreement" }, S.menu_agreement); }],
+      [S.menu_record, function () { queue({ type: "text", text: "/record" }, S.menu_record); }],
+      [S.menu_help, function () { queue({ type: "text", text: "/help" }, S.menu_help); }],
+      [S.menu_language, function () {
+        reloadOnNext = true;
+        queue({ type: "action", action: cfg.lang === "en" ? "lang:zh-CN" : "lang:en" }, S.menu_language);
+      }],
+      [S.logout, function () { post("/chat/logout", {}).then(function () { location.href = "/chat"; }); }],
+      [S.logout_all, function () {
+        post("/chat/logout", { everywhere: true }).then(function () { location.href = "/chat"; });
+      }],
+    ];
+    menu.forEach(function (m) {
+      var b = document.createElement("button");
+      b.type = "button"; b.textContent = m[0];
+      b.addEventListener("click", m[1]);
+      $("menu").appendChild(b);
+    });
+    $("composer").addEventListener("submit", function (e) {
+      e.preventDefault();
+      var text = $("text").value;
+      if (!text.trim()) { return; }
+      $("text").value = "";
+      queue({ type: "text", text: text }, text);
+    });
+    $("text").addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault(); $("composer").requestSubmit();
+      }
+    });
+    $("attach-label").textContent = S.attach;
+    $("file").addEventListener("change", function () {
+      var file = $("file").files[0];
+      $("file").value = "";
+      if (!file) { return; }
+      upload(file, file.name, function (r) { return "📎 " + r.name; });
+    });
+    $("record").textContent = S.record;
+    $("rec-state").textContent = S.rec_recording;
+    $("rec-cancel").textContent = S.rec_cancel;
+    $("record").addEventListener("click", function () { if (rec) { stopRecording(false); } else { startRecording(); } });
+    $("rec-cancel").addEventListener("click", function () { stopRecording(true); });
+    $("contact-btn").addEventListener("click", function () {
+      $("contact").hidden = true;
+      queue({ type: "contact" }, S.share_phone);
+    });
+    pending.forEach(function (p) { mine(p.cid, p.label); });
+    once("unit:" + cfg.unit, cfg.unit && !cfg.join, function () {
+      queue({ type: "start", unit: cfg.unit }, S.menu_start);
+    });
+    once("join:" + cfg.join, !!cfg.join, function () {
+      queue({ type: "join", code: cfg.join }, cfg.join);
+    });
+    connect();
+  }
+
+  /* Uploads go through /chat/upload (type sniffed and size checked there), then a "file"
+   * message names the stored file; a recording becomes a voice message (features.voice). */
+  function upload(blob, name, label, done) {
+    var body = new FormData();
+    body.append("file", blob, name);
+    fetch("/chat/upload", {
+      method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf }, body: body,
+    }).then(function (r) {
+      return r.json().catch(function () { return { ok: false, message: S.err_file }; });
+    }).then(function (r) {
+      if (done) { done(); }
+      if (!r.ok) { notice(r.message || S.err_file); return; }
+      queue({ type: "file", ref: r.ref, kind: r.kind, name: r.name, mime: r.mime, size: r.size },
+            label(r));
+    }, function () { if (done) { done(); } notice(S.err_generic); });
+  }
+
+  /* ------------------------------------------------------------------ voice recording
+   * Tap 🎤 to start, tap again to stop and send; 取消 discards. MediaRecorder records Opus in
+   * WebM (Chrome) or OGG (Firefox): whatever the browser supports first. */
+
+  var rec = null;
+  var MAX_SECONDS = 300;
+
+  function recordingType() {
+    var types = ["audio/webm;codecs=opus", "audio/webm", "audio/ogg;codecs=opus", "audio/ogg"];
+    for (var i = 0; i < types.length; i++) {
+      if (MediaRecorder.isTypeSupported && MediaRecorder.isTypeSupported(types[i])) { return types[i]; }
+    }
+    return "";
+  }
+
+  function clockText(seconds) {
+    var m = Math.floor(seconds / 60), s = seconds % 60;
+    return m + ":" + (s < 10 ? "0" : "") + s;
+  }
+
+  function startRecording() {
+    if (!window.MediaRecorder || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      notice(S.rec_unsupported); return;
+    }
+    $("record").disabled = true;
+    /* A voice message is evidence and goes to speech recognition: recorded as spoken, without
+     * a phone call's echo cancelling, noise suppression and gain (which smear the speech the
+     * recogniser needs; tested with Mandarin through Chromium's capture). */
+    var constraints = { audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } };
+    navigator.mediaDevices.getUserMedia(constraints).then(function (stream) {
+      var type = recordingType(), recorder;
+      try {
+        recorder = type ? new MediaRecorder(stream, { mimeType: type }) : new MediaRecorder(stream);
+      } catch (e) {
+        stream.getTracks().forEach(function (t) { t.stop(); });
+        $("record").disabled = false; notice(S.rec_failed); return;
+      }
+      var r = { recorder: recorder, stream: stream, chunks: [], started: Date.now(), cancelled: false };
+      rec = r;
+      recorder.ondataavailable = function (e) { if (e.data && e.data.size) { r.chunks.push(e.data); } };
+      recorder.onstop = function () { finishRecording(r); };
+      recorder.start(1000);
+      r.tick = setInterval(function () {
+        var seconds = Math.floor((Date.now() - r.started) / 1000);
+        $("rec-timer").textContent = clockText(seconds);
+        if (seconds >= MAX_SECONDS) { stopRecording(false); }
+      }, 250);
+      $("rec-timer").textContent = "0:00";
+      $("recorder").hidden = false;
+      $("record").textContent = S.rec_stop;
+      $("record").classList.add("on");
+      $("record").disabled = false;
+    }, function (err) {
+      $("record").disabled = false;
+      var name = err && err.name;
+      notice(name === "NotAllowedError" || name === "SecurityError" || name === "PermissionDeniedError"
+        ? S.rec_denied : S.rec_failed);
+    });
+  }
+
+  function stopRecording(cancel) {
+    var r = rec;
+    if (!r) { return; }
+    rec = null;
+    r.cancelled = cancel;
+    r.seconds = Math.max(1, Math.round((Date.now() - r.started) / 1000));
+    clearInterval(r.tick);
+    $("recorder").hidden = true;
+    $("record").textContent = S.record;
+    $("record").classList.remove("on");
+    if (r.recorder.state !== "inactive") { r.recorder.stop(); } else { finishRecording(r); }
+  }
+
+  function finishRecording(r) {
+    r.stream.getTracks().forEach(function (t) { t.stop(); });
+    if (r.cancelled || r.finished) { return; }
+    r.finished = true;
+    var type = (r.recorder.mimeType || "audio/webm").split(";")[0];
+    var blob = new Blob(r.chunks, { type: type });
+    if (!blob.size) { notice(S.rec_empty); return; }
+    var name = "voice." + (type.indexOf("ogg") >= 0 ? "ogg" : "webm");
+    var label = S.rec_label.replace("{time}", clockText(r.seconds));
+    $("record").disabled = true;
+    upload(blob, name, function () { return label; }, function () { $("record").disabled = false; });
+  }
+
+  /* Actions a link asks for (a poster's unit, an invitation) happen once per page session. */
+  function once(key, wanted, fn) {
+    if (!wanted) { return; }
+    var k = "chat:" + cfg.user + ":once:" + key;
+    try { if (sessionStorage.getItem(k)) { return; } sessionStorage.setItem(k, "1"); } catch (e) { /* ok */ }
+    fn();
+  }
+
+  /* A local notice (upload refused…): shown in the log, not sent anywhere. */
+  function notice(text) {
+    var li = document.createElement("li");
+    li.className = "notice";
+    li.setAttribute("role", "alert");
+    li.textContent = text;
+    append(li);
+  }
+
+  function queue(msg, label) {
+    var item = { cid: newId(), msg: msg, label: label };
+    pending.push(item); savePending();
+    mine(item.cid, label);
+    if (connected) { ws.send(JSON.stringify({ type: "send", cid: item.cid, msg: msg })); }
+  }
+
+  function mine(cid, label) {
+    var li = document.createElement("li");
+    li.className = "me pending";
+    li.setAttribute("data-cid", cid);
+    var p = document.createElement("div"); p.className = "text"; p.textContent = label;
+    var s = document.createElement("span"); s.className = "tick"; s.textContent = S.pending;
+    li.appendChild(p); li.appendChild(s);
+    append(li);
+  }
+
+  function append(li) {
+    var log = $("log");
+    var empty = log.querySelector(".empty");
+    if (empty) { empty.remove(); }
+    log.appendChild(li);
+    li.scrollIntoView({ block: "end" });
+  }
+
+  function acked(cid) {
+    pending = pending.filter(function (p) { return p.cid !== cid; });
+    savePending();
+    var li = document.querySelector('li[data-cid="' + cid + '"]');
+    if (li) { li.classList.remove("pending"); var t = li.querySelector(".tick"); if (t) { t.remove(); } }
+  }
+
+  function receive(seq, item) {
+    if (seen[seq]) { return; }            /* never show a message twice */
+    seen[seq] = true;
+    if (seq > lastSeq) { lastSeq = seq; }
+    var li = document.createElement("li");
+    li.className = "them";
+    li.setAttribute("data-seq", String(seq));
+    if (item.text) {
+      var t = document.createElement("div"); t.className = "text"; t.textContent = item.text;
+      li.appendChild(t);
+    }
+    if (item.audio) {
+      var audio = document.createElement("audio");
+      audio.controls = true; audio.preload = "metadata"; audio.className = "voice";
+      audio.src = item.audio; audio.setAttribute("aria-label", S.play);
+      li.appendChild(audio);
+    }
+    if (item.qr) {
+      var img = document.createElement("img"); img.src = item.qr; img.alt = S.qr_alt; img.className = "qr";
+      li.appendChild(img);
+    }
+    if (item.join) { li.appendChild(linkLine(S.join_browser, item.join)); }
+    if (item.telegram) { li.appendChild(linkLine(S.join_telegram, item.telegram)); }
+    if (item.file) {
+      var a = document.createElement("a");
+      a.href = item.file.url; a.className = "file"; a.setAttribute("download", item.file.name);
+      a.textContent = "⬇ " + S.download + " " + item.file.name;
+      li.appendChild(a);
+    }
+    (item.buttons || []).forEach(function (row) {
+      var div = document.createElement("div"); div.className = "buttons";
+      row.forEach(function (b) {
+        var el;
+        if (b.url) {
+          el = document.createElement("a"); el.href = b.url; el.target = "_blank"; el.rel = "noopener";
+          el.className = "button"; el.textContent = b.text;
+        } else {
+          el = document.createElement("button"); el.type = "button"; el.textContent = b.text;
+          el.addEventListener("click", function () {
+            queue({ type: "action", action: b.action }, b.text);
+          });
+        }
+        div.appendChild(el);
+      });
+      li.appendChild(div);
+    });
+    $("contact").hidden = !item.contact;
+    append(li);
+    if (reloadOnNext) { reloadOnNext = false; setTimeout(function () { location.reload(); }, 300); }
+  }
+
+  function linkLine(label, url) {
+    var p = document.createElement("p"); p.className = "link";
+    p.appendChild(document.createTextNode(label + " "));
+    var a = document.createElement("a"); a.href = url; a.textContent = url; a.rel = "noopener";
+    p.appendChild(a);
+    return p;
+  }
+
+  function connect() {
+    clearTimeout(timer);
+    setState("connecting");
+    var proto = location.protocol === "https:" ? "wss:" : "ws:";
+    ws = new WebSocket(proto + "//" + location.host + "/chat/ws");
+    ws.onopen = function () {
+      connected = true; backoff = 500;
+      setState("online");
+      ws.send(JSON.stringify({ type: "hello", last: lastSeq }));
+      pending.forEach(function (p) {
+        ws.send(JSON.stringify({ type: "send", cid: p.cid, msg: p.msg }));
+      });
+      if (!pending.length && lastSeq === 0) {
+        setTimeout(function () {
+          if (lastSeq === 0 && !pending.length && !$("log").children.length) {
+            var li = document.createElement("li"); li.className = "empty"; li.textContent = S.empty;
+            $("log").appendChild(li);
+          }
+        }, 1500);
+      }
+    };
+    ws.onmessage = function (e) {
+      var data;
+      try { data = JSON.parse(e.data); } catch (err) { return; }
+      if (data.type === "msg") { receive(data.seq, data.item); }
+      else if (data.type === "ack") { acked(data.cid); }
+    };
+    ws.onclose = function () {
+      connected = false;
+      setState("offline");
+      var wait = backoff + Math.random() * backoff * 0.3;
+      backoff = Math.min(backoff * 2, 10000);
+      timer = setTimeout(connect, wait);
+    };
+    ws.onerror = function () { /* onclose follows */ };
+  }
+
+  window.addEventListener("online", function () { if (!connected) { backoff = 500; connect(); } });
+
+  if (cfg.loggedIn) { showChat(); } else { showLogin(); }
+})();

@@ -1,0 +1,309 @@
+"""Files of the browser chat: uploads (evidence and voice recordings) and downloads.
+
+- ``POST /chat/upload``: a photo, PDF or voice recording, recognised by its first bytes (never
+  by name or header), at most 10 MB, kept in the file store (storage.files) per person; the page then sends a
+  ``file`` message naming it (features.webchat.channel checks it is this person's). A WebM or
+  OGG recording becomes a voice message, which features.voice keeps and transcribes.
+- ``GET /chat/file/<seq>``: a file from this person's own mailbox: a generated document, or
+  the recording a message carries (``audio_ref``: the speaker's notice "正在转写…", or a
+  room member's voice message) — so only the speaker and the room members it was relayed to
+  can play it. Audio is served inline with its own type, ``nosniff`` and a sandboxing CSP.
+- :func:`fetcher`: how the voice pipeline reads a recording by its ``web:`` reference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from pathlib import Path, PurePosixPath
+from urllib.parse import quote
+
+from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
+from sqlalchemy import delete, func, select
+
+from core.clock import Clock
+from features.webchat.models import WebMailboxMessage, WebUpload
+from features.webchat.web import HEADERS, ChatApp, _chat, _client_ip, _problem
+from services.outgoing import (
+    MalformedMessage,
+    StoredDocument,
+    TextDocument,
+    TextMessage,
+    from_payload,
+)
+from storage.db import Database
+from storage.files import BadKey, FileStore, FileStoreError, check_key
+from web.files import serve
+
+log = logging.getLogger(__name__)
+
+#: Where the page's uploads live under DATA_DIR; their reference is ``web:`` + this path.
+UPLOAD_ROOT = "files/web"
+REF_PREFIX = "web:"
+AUDIO_TYPES = {".webm": "audio/webm", ".ogg": "audio/ogg"}
+
+
+def upload_key(ref: str) -> str | None:
+    """The store key an upload reference names, or None if it names anything else."""
+    if not ref.startswith(REF_PREFIX + UPLOAD_ROOT + "/"):
+        return None
+    try:
+        return check_key(ref.removeprefix(REF_PREFIX))
+    except BadKey:
+        return None
+
+
+def fetcher(files: FileStore) -> Callable[[str], Awaitable[bytes]]:
+    """For ``VoiceService.register_fetcher("web", …)``: the recording's bytes by reference."""
+
+    async def fetch(ref: str) -> bytes:
+        key = upload_key(ref)
+        if key is None:
+            raise LookupError(f"not a browser upload: {ref[:40]}")
+        return await files.get(key)
+
+    return fetch
+
+
+async def download(request: web.Request) -> web.StreamResponse:
+    chat = _chat(request)
+    user_id = await chat.sessions.user_id(request)
+    if user_id is None:
+        raise web.HTTPUnauthorized(text="log in first")
+    seq = request.match_info["seq"]
+    # ASCII digits that fit a 64-bit column: ``int("9" * 20)`` overflowed the driver (a 500).
+    if not (seq.isascii() and seq.isdigit() and len(seq) <= 18):
+        raise web.HTTPNotFound()
+    async with chat.runtime.db.read() as session:
+        row = (
+            await session.execute(
+                select(WebMailboxMessage).where(
+                    WebMailboxMessage.user_id == user_id, WebMailboxMessage.seq == int(seq)
+                )
+            )
+        ).scalar_one_or_none()
+    try:
+        message = from_payload(row.payload) if row is not None else None
+    except MalformedMessage:
+        message = None
+    if isinstance(message, TextMessage) and message.audio_ref is not None:
+        return await _audio(request, chat, message.audio_ref)
+    if not isinstance(message, TextDocument | StoredDocument):
+        raise web.HTTPNotFound()
+    name = message.filename or "file"
+    headers = {
+        **HEADERS,
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+        "Cache-Control": "private, no-store",
+    }
+    if isinstance(message, TextDocument):
+        data = message.text.encode("utf-8")
+        return web.Response(
+            body=data, headers={**headers, "Content-Type": "text/plain; charset=utf-8"}
+        )
+    key = message.path
+    if not await _present(chat.runtime.files, key):
+        raise web.HTTPNotFound()
+    await _log_download(chat, user_id, key, _client_ip(request))
+    content_type = "application/pdf" if key.endswith(".pdf") else "application/octet-stream"
+    return await serve(request, chat.runtime.files, key, {**headers, "Content-Type": content_type})
+
+
+async def _present(files: FileStore, key: str) -> bool:
+    try:
+        return await files.exists(key)
+    except BadKey:
+        return False
+    except FileStoreError as exc:
+        log.error("file store unavailable: %s", exc)
+        raise web.HTTPServiceUnavailable(text="file store unavailable, try again") from exc
+
+
+async def _audio(request: web.Request, chat: ChatApp, ref: str) -> web.StreamResponse:
+    """A recording to play in the page (the mailbox row was this person's: checked above)."""
+    key = upload_key(ref)
+    suffix = PurePosixPath(key).suffix if key else ""
+    if key is None or suffix not in AUDIO_TYPES or not await _present(chat.runtime.files, key):
+        raise web.HTTPNotFound()
+    headers = {
+        **HEADERS,
+        "Content-Type": AUDIO_TYPES[suffix],
+        "Content-Disposition": f"inline; filename=voice{suffix}",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, no-store",
+    }
+    return await serve(request, chat.runtime.files, key, headers)
+
+
+async def _log_download(chat: ChatApp, user_id: int, relative: str, ip: str) -> None:
+    """A generated document that leaves the service is logged (``document_downloads``)."""
+    from storage.document_models import Document
+
+    async with chat.runtime.db.write() as session:
+        doc = (
+            await session.execute(
+                select(Document)
+                .where((Document.file_path == relative) | (Document.preview_path == relative))
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        if doc is not None:
+            from features.agreements.store import log_download
+
+            log_download(
+                session,
+                doc,
+                actor=f"user:{user_id}",
+                channel="web",
+                at=chat.runtime.clock.now(),
+                ip=ip[:64],
+            )
+    log.info("user %s downloaded %s", user_id, Path(relative).name)
+
+
+MAX_UPLOAD = 10 * 1024 * 1024
+#: Per person: files uploaded but not yet sent in a message, and bytes uploaded in a day.
+#: Files never sent are deleted after ``UNSENT_TTL`` (:func:`sweep`). Uploads had no quota and
+#: unsent files stayed for ever (issue 21).
+MAX_UNSENT = 10
+DAILY_BYTES = 100 * 1024 * 1024
+UNSENT_TTL = timedelta(hours=1)
+SWEEP_EVERY = 600.0
+
+
+async def over_quota(db: Database, user_id: int, size: int, now: datetime) -> bool:
+    """Whether one more upload of ``size`` bytes would exceed this person's quota."""
+    async with db.read() as session:
+        unsent, today = (
+            await session.execute(
+                select(
+                    func.count().filter(WebUpload.attached_at.is_(None)),
+                    func.coalesce(func.sum(WebUpload.size), 0),
+                ).where(
+                    WebUpload.user_id == user_id, WebUpload.created_at > now - timedelta(days=1)
+                )
+            )
+        ).one()
+    return int(unsent) >= MAX_UNSENT or int(today) + size > DAILY_BYTES
+
+
+async def sweep(db: Database, files: FileStore, now: datetime, limit: int = 200) -> int:
+    """Delete uploads never sent in a message, ``UNSENT_TTL`` after they came; how many.
+
+    Each row is removed in its own transaction, only if still unsent (a message naming it may
+    arrive meanwhile, or another replica may sweep the same row), and its file after that.
+    """
+    async with db.read() as session:
+        rows = (
+            await session.execute(
+                select(WebUpload.id, WebUpload.key)
+                .where(WebUpload.attached_at.is_(None), WebUpload.created_at < now - UNSENT_TTL)
+                .order_by(WebUpload.id)
+                .limit(limit)
+            )
+        ).all()
+    removed = 0
+    for row_id, key in rows:
+        async with db.write() as session:
+            gone = await session.execute(
+                delete(WebUpload).where(WebUpload.id == row_id, WebUpload.attached_at.is_(None))
+            )
+        if not gone.rowcount:  # type: ignore[attr-defined]
+            continue
+        try:
+            await files.delete(key)
+        except (BadKey, FileStoreError) as exc:
+            log.warning("unsent upload %s not deleted: %s", key[-40:], type(exc).__name__)
+        removed += 1
+    if removed:
+        log.info("deleted %s uploads never sent", removed)
+    return removed
+
+
+async def run_sweeper(db: Database, files: FileStore, clock: Clock) -> None:
+    while True:
+        await asyncio.sleep(SWEEP_EVERY)
+        try:
+            await sweep(db, files, clock.now())
+        except Exception:
+            log.exception("sweeping unsent uploads failed")
+
+
+#: Evidence a page may upload, recognised by its first bytes (never by name or header).
+#: WebM (EBML) and OGG are what MediaRecorder produces (Chrome, Firefox): voice messages.
+UPLOAD_KINDS = (
+    (b"\x89PNG\r\n\x1a\n", "png", "image/png", "photo"),
+    (b"\xff\xd8\xff", "jpg", "image/jpeg", "photo"),
+    (b"%PDF-", "pdf", "application/pdf", "document"),
+    (b"\x1a\x45\xdf\xa3", "webm", "audio/webm", "voice"),
+    (b"OggS", "ogg", "audio/ogg", "voice"),
+)
+
+
+def _sniff(head: bytes) -> tuple[str, str, str] | None:
+    for magic, ext, mime, kind in UPLOAD_KINDS:
+        if head.startswith(magic):
+            return ext, mime, kind
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp", "image/webp", "photo"
+    return None
+
+
+async def upload(request: web.Request) -> web.Response:
+    """A photo or PDF for the evidence step (or the room): stored under DATA_DIR, per person;
+    the page then sends a ``file`` message naming it (features.webchat.channel checks that the
+    file is this person's)."""
+    chat = _chat(request)
+    user_id = await chat.sessions.user_id(request)
+    language = await chat.language_of(user_id, request)
+    if user_id is None:
+        return _problem(chat, language, "err_login", 401)
+    if not chat.sessions.check_csrf(request):
+        return _problem(chat, language, "err_csrf", 403)
+    if not request.content_type.startswith("multipart/"):
+        return _problem(chat, language, "err_file", 415)
+    data = bytearray()
+    try:
+        reader = await request.multipart()
+        part = await reader.next()
+        if part is None or not isinstance(part, BodyPartReader) or part.name != "file":
+            return _problem(chat, language, "err_file", 400)
+        while chunk := await part.read_chunk(65536):
+            data += chunk
+            if len(data) > MAX_UPLOAD:
+                return _problem(chat, language, "err_file", 413)
+    except (ValueError, AssertionError, LookupError, HttpProcessingError):
+        return _problem(chat, language, "err_file", 400)
+    sniffed = _sniff(bytes(data[:16]))
+    if sniffed is None or not data:
+        return _problem(chat, language, "err_file", 415)
+    ext, mime, kind = sniffed
+    now = chat.runtime.clock.now()
+    if await over_quota(chat.runtime.db, user_id, len(data), now):
+        return _problem(chat, language, "err_quota", 429)
+    relative = f"{UPLOAD_ROOT}/{user_id}/{secrets.token_urlsafe(16)}.{ext}"
+    try:
+        await chat.runtime.files.put(relative, bytes(data), content_type=mime)
+    except FileStoreError:
+        log.exception("upload of user %s not stored", user_id)
+        return _problem(chat, language, "err_store", 503)
+    async with chat.runtime.db.write() as session:
+        session.add(WebUpload(user_id=user_id, key=relative, size=len(data), created_at=now))
+    name = Path(part.filename or f"file.{ext}").name[:120]
+    return web.json_response(
+        {
+            "ok": True,
+            "ref": f"{REF_PREFIX}{relative}",
+            "kind": kind,
+            "mime": mime,
+            "size": len(data),
+            "name": name,
+            "sha256": hashlib.sha256(data).hexdigest(),
+        },
+        headers=HEADERS,
+    )
