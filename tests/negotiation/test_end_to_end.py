@@ -24,8 +24,8 @@ TERMS = "12000\n2026-12-31 8000\n2027-01-31 4000\n道歉"
 COUNTER = "10000\n2026-12-31 6000\n2027-01-31 4000\n道歉"
 
 
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 async def test_offer_to_draft_and_reminders_once_across_restarts(tmp_path: Path) -> None:
