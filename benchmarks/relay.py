@@ -75,7 +75,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             ids = await seed_rooms(env, args.rooms)
             async with serving_process(env, Path(tmp) / "service.log", standin) as svc:
                 assert svc.proc is not None
-                rooms = [tuple(standin.user(i) for i in trio) for trio in ids]
+                rooms = [(standin.user(a), standin.user(r), standin.user(m)) for a, r, m in ids]
                 for room in rooms:
                     for u in room:
                         u.register()
@@ -85,7 +85,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 started = time.perf_counter()
                 await asyncio.gather(
                     *(room_talk(r, args.messages, latencies, errors) for r in rooms)
-                )  # type: ignore[arg-type]
+                )
                 elapsed = time.perf_counter() - started
                 cpu = cpu_seconds(svc.proc.pid) - cpu0
                 rss = rss_mb(svc.proc.pid)

@@ -22,7 +22,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import String, and_, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -70,6 +70,10 @@ ANNOUNCED_EVENTS = {
 }
 #: How many findings of one kind are listed in full (the count is always exact).
 SAMPLES = 20
+#: A chat id in ``delivered``: as Telegram gives it (int) or as the outbox stores it (str).
+#: A type variable, not ``int | str``: a ``Mapping``'s key type is invariant, so
+#: ``dict[int, list[int]]`` is no ``Mapping[int | str, …]``.
+ChatId = TypeVar("ChatId", bound=int | str)
 
 
 @dataclass
@@ -103,7 +107,7 @@ async def check(
     db: Database,
     *,
     grace: timedelta = timedelta(seconds=60),
-    delivered: Mapping[int | str, Iterable[int]] | None = None,
+    delivered: Mapping[ChatId, Iterable[int]] | None = None,
     now: datetime | None = None,
 ) -> Report:
     """Run every check. Work younger than ``grace`` may still be in progress and is not
@@ -441,9 +445,7 @@ async def _timers(s: AsyncSession, r: Report) -> None:
 # ---------------------------------------------------------------------------- Telegram side
 
 
-async def _delivered(
-    s: AsyncSession, r: Report, delivered: Mapping[int | str, Iterable[int]]
-) -> None:
+async def _delivered(s: AsyncSession, r: Report, delivered: Mapping[ChatId, Iterable[int]]) -> None:
     """Every sent row's Telegram message exists; no message arrived that no row accounts for
     (which is what a duplicate send looks like from the chat)."""
     o = OutboxMessage

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from core.clock import FakeClock
 from mediation import intake
+from mediation.intake import Input
 from services.conversation import ConversationService
 from services.inbound import Command, Inbound
 from services.units import load_units, sync_units
@@ -60,7 +61,9 @@ def test_random_input_at_every_step_is_answered(tmp_path: Path) -> None:
                 ).scalar_one()
             )
 
-    async def play(events: list[object], edited: bool, forwarded: bool, chat_type: str) -> None:
+    async def play(
+        events: list[Input | Command | None], edited: bool, forwarded: bool, chat_type: str
+    ) -> None:
         chat = str(next(_ids))
         await service.handle(Inbound("telegram", chat, chat, Command("start")))
         for payload in events:
@@ -72,7 +75,7 @@ def test_random_input_at_every_step_is_answered(tmp_path: Path) -> None:
                 payload,
                 chat_type=chat_type,
                 edited=edited,
-                forwarded=forwarded,  # type: ignore[arg-type]
+                forwarded=forwarded,
             )
             assert await service.handle(event)
             if chat_type == "private" and payload is not None:
@@ -85,7 +88,9 @@ def test_random_input_at_every_step_is_answered(tmp_path: Path) -> None:
         st.booleans(),
         st.sampled_from(["private", "group", "supergroup"]),
     )
-    def scenario(events: list[object], edited: bool, forwarded: bool, chat_type: str) -> None:
+    def scenario(
+        events: list[Input | Command | None], edited: bool, forwarded: bool, chat_type: str
+    ) -> None:
         runner.run(play(events, edited, forwarded, chat_type))
 
     try:

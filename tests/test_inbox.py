@@ -16,7 +16,7 @@ async def test_group_commit_stores_each_update_once(db: Database) -> None:
     ids = [i % 60 for i in range(100)]  # 40 duplicate deliveries among them
     results = await asyncio.gather(*(writer.accept(i, f"c{i % 7}", {"update_id": i}) for i in ids))
     assert sum(results) == 60
-    firsts = {}
+    firsts: dict[int, bool] = {}
     for i, ok in zip(ids, results, strict=True):
         firsts.setdefault(i, ok)
     assert all(firsts.values())  # the first delivery of each id is the one accepted

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -40,7 +41,7 @@ def alive(pid: int) -> bool:
         return stat.read().split(") ")[1][0] != "Z"
 
 
-def worker_of_killed_parent(tmp_path, arm: bool) -> int:  # type: ignore[no-untyped-def]
+def worker_of_killed_parent(tmp_path: Path, arm: bool) -> int:
     script = tmp_path / "child.py"
     script.write_text(CHILD.format(root=os.getcwd(), arm=arm))
     child = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
@@ -53,7 +54,7 @@ def worker_of_killed_parent(tmp_path, arm: bool) -> int:  # type: ignore[no-unty
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux only")
-def test_a_worker_dies_with_its_killed_parent(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_worker_dies_with_its_killed_parent(tmp_path: Path) -> None:
     worker = worker_of_killed_parent(tmp_path, arm=True)
     deadline = time.monotonic() + 10
     while alive(worker) and time.monotonic() < deadline:
@@ -62,7 +63,7 @@ def test_a_worker_dies_with_its_killed_parent(tmp_path) -> None:  # type: ignore
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux only")
-def test_without_the_lifeline_the_worker_is_orphaned(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_without_the_lifeline_the_worker_is_orphaned(tmp_path: Path) -> None:
     """The control: the same pool without it outlives its parent (what the suite used to leave)."""
     worker = worker_of_killed_parent(tmp_path, arm=False)
     try:

@@ -64,7 +64,7 @@ def test_the_real_table_has_one_owner_for_everything(sqlite_db: Database, tmp_pa
 @pytest.fixture
 def clashing_feature() -> Iterator[None]:
     """A feature that claims the staff flow's /note and the party flow's buttons."""
-    features.command("note")(_nothing)  # type: ignore[arg-type]
+    features.command("note")(_nothing)
     yield
     del features.COMMANDS["note"]
 

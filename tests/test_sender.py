@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -14,14 +15,14 @@ from telegram import Bot
 
 from bot.http import AiohttpRequest
 from bot.sender import OutboxSender, qr_png
-from services.outbox import enqueue
+from services.outbox import QueuedMessage, enqueue
 from services.outgoing import TextMessage
 from standin import StandinBotAPI
 from storage.db import Database
 from storage.models import OutboxMessage
 
 
-async def queue(db: Database, chat_id: int, texts: list[str]) -> list:  # type: ignore[type-arg]
+async def queue(db: Database, chat_id: int, texts: list[str]) -> list[QueuedMessage]:
     async with db.write() as s:
         return await enqueue(s, "telegram", str(chat_id), [TextMessage(t) for t in texts])
 
@@ -125,7 +126,7 @@ async def test_long_text_goes_in_parts_once_each_despite_a_retry(sqlite_db: Data
         calls = 0
         real = sender._api_call
 
-        async def flaky(method: str, params: dict) -> object:  # type: ignore[type-arg]
+        async def flaky(method: str, params: dict[str, Any]) -> object:
             nonlocal calls
             calls += 1
             if calls == 2:

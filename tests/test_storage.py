@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -77,7 +78,7 @@ async def test_personal_data_is_encrypted_at_rest(db: Database) -> None:
     assert user.phone_hash == crypto.blind_index("13812345678")
 
 
-async def test_migrations_match_the_models(tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_migrations_match_the_models(tmp_path: Path) -> None:
     """`db upgrade` builds exactly the schema the models describe (no forgotten migration)."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext

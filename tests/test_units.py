@@ -1,9 +1,11 @@
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from core.config import ConfigError
 from mediation.disputes import DisputeType
+from mediation.units import UnitDirectory
 from services.units import load_units
 
 UNITS = """
@@ -45,7 +47,7 @@ dispute_types = ["labour_wages"]
 """
 
 
-def directory(tmp_path: Path, text: str = UNITS):  # type: ignore[no-untyped-def]
+def directory(tmp_path: Path, text: str = UNITS) -> UnitDirectory:
     path = tmp_path / "units.toml"
     path.write_text(text, encoding="utf-8")
     return load_units(path)
@@ -88,7 +90,9 @@ def test_the_shipped_default_file_works() -> None:
         ),
     ],
 )
-def test_bad_units_files_name_the_problem(tmp_path: Path, change, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_units_files_name_the_problem(
+    tmp_path: Path, change: Callable[[str], str], message: str
+) -> None:
     with pytest.raises(ConfigError) as err:
         directory(tmp_path, change(UNITS))
     assert err.value.variable == "UNITS_FILE"

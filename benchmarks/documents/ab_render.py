@@ -97,7 +97,7 @@ def main() -> dict[str, Any]:
             side = sides[name]
             render_module.qr_data_uri = side["qr"].qr_data_uri  # type: ignore[attr-defined]
             render_module.seal_data_uri = side["seal"].seal_data_uri  # type: ignore[attr-defined]
-            pydyf.zlib = side["zlib"]  # type: ignore[attr-defined]
+            pydyf.zlib = side["zlib"]
             side["qr"].qr_data_uri.cache_clear()  # a new document's first render makes its QR
             start = time.process_time()
             prepared = renderer.build(KEY, ctx, "zh-CN", quoted)

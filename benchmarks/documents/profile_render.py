@@ -62,13 +62,13 @@ class _TimedCompressor:
 
     def compress(self, data: bytes) -> bytes:
         start = time.process_time()
-        out = self._inner.compress(data)
+        out: bytes = self._inner.compress(data)
         _spent["  zlib (in PDF write)"] += time.process_time() - start
         return out
 
     def flush(self) -> bytes:
         start = time.process_time()
-        out = self._inner.flush()
+        out: bytes = self._inner.flush()
         _spent["  zlib (in PDF write)"] += time.process_time() - start
         return out
 
@@ -81,6 +81,7 @@ def instrument() -> None:
     import pydyf
     import weasyprint
     import weasyprint.document as document
+    import weasyprint.pdf as pdf_module
     import weasyprint.pdf.fonts as pdf_fonts
     import weasyprint.svg as svg
 
@@ -93,10 +94,8 @@ def instrument() -> None:
     document.generate_pdf = _timed("PDF objects (draw + fonts)", document.generate_pdf)
     document.Page.paint = _timed("  draw pages", document.Page.paint)
     svg.SVG.draw = _timed("    SVG images (QR, seal)", svg.SVG.draw)
-    pdf_module = sys.modules["weasyprint.pdf"]
-    pdf_module.build_fonts_dictionary = _timed(  # type: ignore[attr-defined]
-        "  fonts dictionary",
-        pdf_module.build_fonts_dictionary,  # type: ignore[attr-defined]
+    pdf_module.build_fonts_dictionary = _timed(
+        "  fonts dictionary", pdf_module.build_fonts_dictionary
     )
     pdf_fonts.Font.subset = _timed("    HarfBuzz subset", pdf_fonts.Font.subset)
     pydyf.PDF.write = _timed("PDF write (serialise)", pydyf.PDF.write)

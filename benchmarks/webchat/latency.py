@@ -26,8 +26,10 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 
+from app.runtime import Runtime  # noqa: E402
 from core import crypto  # noqa: E402
 from features.webchat.otp import MemorySmsGateway  # noqa: E402
+from features.webchat.web import ChatApp  # noqa: E402
 from features.webchat.web_session import COOKIE  # noqa: E402
 from harness import running_service  # noqa: E402
 from harness.seed import add_room  # noqa: E402
@@ -35,7 +37,7 @@ from standin import StandinBotAPI  # noqa: E402
 from storage.models import User  # noqa: E402
 
 
-async def seed(runtime, rooms: int) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
+async def seed(runtime: Runtime, rooms: int) -> list[tuple[int, int]]:
     """Rooms in session of two browser parties (no mediator): their user ids."""
     pairs = []
     async with runtime.db.write() as s:
@@ -49,7 +51,7 @@ async def seed(runtime, rooms: int) -> list[tuple[int, int]]:  # type: ignore[no
     return pairs
 
 
-async def cookie_for(chat, user_id: int) -> str:  # type: ignore[no-untyped-def]
+async def cookie_for(chat: ChatApp, user_id: int) -> str:
     response = web.Response()
     await chat.sessions.login(response, user_id)
     return response.cookies[COOKIE].value
@@ -66,10 +68,10 @@ async def connect(
 async def room(
     http: aiohttp.ClientSession,
     base: str,
-    chat,
+    chat: ChatApp,
     pair: tuple[int, int],
     n: int,
-    out: list[float],  # type: ignore[no-untyped-def]
+    out: list[float],
 ) -> None:
     sender = await connect(http, base, await cookie_for(chat, pair[0]))
     receiver = await connect(http, base, await cookie_for(chat, pair[1]))
@@ -105,6 +107,7 @@ async def main() -> None:
             kb_ready=False,
         ) as service:
             base, chat = service.base_url, service.chat
+            assert chat is not None  # web_app=True
             pairs = await seed(service.runtime, args.rooms)
             latencies: list[float] = []
             cpu0, t0 = time.process_time(), time.perf_counter()

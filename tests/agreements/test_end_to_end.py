@@ -22,7 +22,7 @@ from documents.seal import Sealer
 from features.agreements.contexts import Mark, signed_context
 from features.agreements.initdata import sign_init_data
 from mediation.signing import version_hash
-from standin import StandinBotAPI
+from standin import SentMessage, SimUser, StandinBotAPI
 from standin.media import make_png
 from storage.document_models import (
     ConfirmationConsent,
@@ -94,6 +94,7 @@ async def test_agreement_from_draft_to_judicial_confirmation(
                 prompt = await wait_text(person, "签署即表示")
                 assert "✍️ 手写签名" in prompt.button_texts
             _, v1_doc, v1_sha = sign_link(prompt)
+            assert preview.file is not None  # the last party's preview, checked in the loop
             text = squash(pdftotext(_save(tmp_path / "v1.pdf", preview.file)))
             assert "人民调解协议书" in text and "壹万贰仟元整" in text and "李四" in text
 
@@ -127,7 +128,7 @@ async def test_agreement_from_draft_to_judicial_confirmation(
 
             # Stale: version 1's button and version 1's hash are refused.
             await respondent.press("⌨️ 输入全名签署", prompt_of(respondent, 1))
-            assert "不在签署中" in (await wait_text(respondent, "版")).text
+            assert "不在签署中" in ((await wait_text(respondent, "版")).text or "")
             status, answer = await post_sign(
                 http,
                 base,
@@ -298,21 +299,21 @@ async def test_agreement_from_draft_to_judicial_confirmation(
             assert runtime.timers is not None
             assert await runtime.timers.run_due() == 1
             for party in (applicant, respondent):
-                assert "还剩 7 天" in (await wait_text(party, "提醒")).text
+                assert "还剩 7 天" in ((await wait_text(party, "提醒")).text or "")
 
             # 申请书 and 笔录 from the case record, for the mediator's file.
             await mediator.send_command("/documents")
             await wait_text(mediator, "正在生成")
             forms = [await wait_file(mediator, timeout=60) for _ in range(2)]
-            words = [
+            form_texts = [
                 squash(pdftotext(_save(tmp_path / f"form{i}.pdf", f.file or b"")))
                 for i, f in enumerate(forms)
             ]
-            assert any("人民调解申请书" in w and "张三" in w for w in words)
-            assert any("调解笔录" in w and "先付八千" in w for w in words)
+            assert any("人民调解申请书" in w and "张三" in w for w in form_texts)
+            assert any("调解笔录" in w and "先付八千" in w for w in form_texts)
 
 
-def prompt_of(user, version: int):  # type: ignore[no-untyped-def]
+def prompt_of(user: SimUser, version: int) -> SentMessage:
     return next(m for m in user.messages if f"第 {version} 版" in (m.text or "") and m.buttons)
 
 

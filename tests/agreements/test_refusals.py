@@ -53,7 +53,7 @@ async def test_decline_wrong_signers_and_a_failed_mediation(
 
             # The mediator signs last (人民调解法 第二十九条 lists parties, then the mediator).
             await mediator.press("⌨️ 输入全名签署", prompts[mediator.user_id])
-            assert "还有 2 位当事人未签署" in (await wait_text(mediator, "未签署")).text
+            assert "还有 2 位当事人未签署" in ((await wait_text(mediator, "未签署")).text or "")
 
             # Someone outside the case, with perfectly valid Telegram credentials.
             _, doc_id, sha = sign_link(prompts[applicant.user_id])

@@ -23,7 +23,7 @@ async def test_files_and_web_app_buttons(sqlite_db: Database, tmp_path: Path) ->
     pdf = b"%PDF-1.7\n" + bytes(range(256)) * 40
     (data_dir / "documents" / "7" / "a.pdf").write_bytes(pdf)
     (tmp_path / "secret.txt").write_text("not for Telegram")
-    payloads = [
+    payloads: list[dict[str, object]] = [
         {
             "kind": "file",
             "path": "documents/7/a.pdf",

@@ -23,6 +23,7 @@ def test_same_symbol_as_segno_for_every_version_used() -> None:
                 rng.choice(alphabet) for _ in range(length - 38)
             )
             reference = segno.make(url, error="m", micro=False)
+            assert isinstance(reference.version, int)  # a Micro QR version would be "M1".."M4"
             versions.add(reference.version)
             assert qr_matrix(url) == [bytes(row) for row in reference.matrix], url
     assert min(versions) <= 4 and max(versions) >= 14

@@ -113,7 +113,8 @@ async def test_whole_intake_through_the_bot_api(tmp_path: Path, backend: str) ->
             assert parties[1].phone == "13987654321" and parties[1].status == "pending"
             assert [e.kind for e in evidence] == ["photo"]
             assert inbox_states == {"done"}
-            await runtime.telegram.sender.drain()  # type: ignore[union-attr]
+            assert runtime.telegram is not None
+            await runtime.telegram.sender.drain()
             async with runtime.db.read() as s:
                 outbox_states = set((await s.execute(select(OutboxMessage.status))).scalars())
             assert outbox_states == {"sent"}

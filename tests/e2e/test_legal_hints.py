@@ -17,6 +17,7 @@ async def test_relevant_law_follows_the_new_case(tmp_path: Path) -> None:
     async with StandinBotAPI() as standin:
         async with running_service(standin, var) as runtime:
             kb = runtime.shared.kb
+            assert kb is not None
             assert kb.status().keyword_ready
             applicant = standin.user(9901, phone="+8613800009901")
             await walk_intake(applicant)  # a wage dispute

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -21,7 +21,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
-from standin import StandinBotAPI
+from standin import SentMessage, StandinBotAPI
 from storage.base import utcnow
 from storage.db import Database
 from storage.models import Case, CaseEvent, InboxUpdate, Timer
@@ -85,7 +85,9 @@ class RoundRobinProxy:
 @asynccontextmanager
 async def cluster(
     standin: StandinBotAPI, tmp_path: Path, rooms: int
-) -> AsyncIterator[tuple[list[ServiceProcess], list[int], RoundRobinProxy, list[tuple[int, ...]]]]:
+) -> AsyncIterator[
+    tuple[list[ServiceProcess], list[int], RoundRobinProxy, list[tuple[int, int, int]]]
+]:
     await reset_postgres(PG_URL)
     ports = [free_port(), free_port()]
     proxy = RoundRobinProxy(ports)
@@ -112,8 +114,8 @@ async def cluster(
                 svc.stop()
 
 
-def relayed(messages: list[object]) -> list[str]:
-    return [(getattr(m, "text", "") or "").split("\n", 1)[-1] for m in messages]
+def relayed(messages: Sequence[SentMessage]) -> list[str]:
+    return [(m.text or "").split("\n", 1)[-1] for m in messages]
 
 
 async def test_two_replicas_keep_order_send_once_and_fire_timers_once(tmp_path: Path) -> None:

@@ -38,30 +38,35 @@ async def test_reminders_fire_once_across_restarts(tmp_path: Path) -> None:
         # Restart 25 hours later: the respondent is reminded once.
         clock.advance(hours=25)
         async with running_service(standin, var, clock=clock) as runtime:
-            assert await runtime.timers.run_due() == 1  # type: ignore[union-attr]
+            assert runtime.timers is not None
+            assert await runtime.timers.run_due() == 1
             assert "等待您的回复" in (await texts(respondent, 1))[0]
-            assert await runtime.timers.run_due() == 0  # type: ignore[union-attr]
+            assert await runtime.timers.run_due() == 0
         async with running_service(standin, var, clock=clock) as runtime:
-            assert await runtime.timers.run_due() == 0  # type: ignore[union-attr]
+            assert runtime.timers is not None
+            assert await runtime.timers.run_due() == 0
         await assert_quiet(respondent)
 
         # Seven days after the invitations: the unanswered one expires, once.
         clock.advance(days=6)
         async with running_service(standin, var, clock=clock) as runtime:
-            assert await runtime.timers.run_due() == 1  # type: ignore[union-attr]
+            assert runtime.timers is not None
+            assert await runtime.timers.run_due() == 1
             (expired,) = await texts(lonely, 1)
             assert "不予受理" in expired and "劳动人事争议仲裁委员会" in expired
 
         # 27 days after acceptance: the mediator hears "3 days left", once; then "1 day", then "due".
         clock.advance(days=20)
         async with running_service(standin, var, clock=clock) as runtime:
-            assert await runtime.timers.run_due() == 1  # type: ignore[union-attr]
+            assert runtime.timers is not None
+            assert await runtime.timers.run_due() == 1
             assert "还有 3 天" in (await texts(mediator, 1))[0]
         clock.advance(days=3)
         async with running_service(standin, var, clock=clock) as runtime:
-            assert await runtime.timers.run_due() == 2  # type: ignore[union-attr]
+            assert runtime.timers is not None
+            assert await runtime.timers.run_due() == 2
             one_day, due = await texts(mediator, 2)
             assert "还有 1 天" in one_day and "期限已到" in due
-            assert await runtime.timers.run_due() == 0  # type: ignore[union-attr]
+            assert await runtime.timers.run_due() == 0
         await assert_quiet(mediator)
         await assert_quiet(applicant)

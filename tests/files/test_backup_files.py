@@ -31,7 +31,9 @@ def _data_dir(root: Path) -> tuple[Path, str]:
 
 def _members(archive: Path) -> tuple[set[str], dict[str, object]]:
     with tarfile.open(archive) as tar:
-        manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
+        member = tar.extractfile("manifest.json")
+        assert member is not None
+        manifest = json.loads(member.read())
         return set(tar.getnames()), manifest
 
 

@@ -40,7 +40,7 @@ async def test_upload_mailbox_download_and_telegram_file(
     data_dir = tmp_path / "var"
     async with (
         StandinBotAPI() as standin,
-        chat_service(standin, data_dir, **store_env) as (runtime, base, sms),
+        chat_service(standin, data_dir, env=store_env) as (runtime, base, sms),
         aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
     ):
         assert runtime.files.kind == ("s3" if "FILE_STORE" in store_env else "local")

@@ -153,7 +153,9 @@ async def test_llm_made_up_citation_never_reaches_the_person(
         request = seen[0]
         assert request["auth"] == "Bearer test-key" and request["model"] == "stand-in"
         prompt = json.dumps(request["messages"], ensure_ascii=False)
+        assert runtime.shared.kb is not None
         article = await runtime.shared.kb.current_text("劳动合同法", "第三十条")
+        assert article is not None
         assert (
             article.text.replace("\n", "\\n") in prompt and "用人单位拖欠劳动报酬怎么办" in prompt
         )

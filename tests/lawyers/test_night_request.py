@@ -90,6 +90,7 @@ async def test_night_request_assistant_widening_and_morning_lawyer(
         cited = CITATION_RE.findall(reply)
         assert cited and all("劳动" in c for c in cited)
         kb = runtime.shared.kb
+        assert kb is not None
         for citation in cited:
             verdict = await kb.lookup(citation)
             assert verdict is not None and verdict.ok and verdict.in_force, citation

@@ -126,11 +126,12 @@ def test_search_into_a_closed_pipe_stops_quietly(settings: Settings) -> None:
         cwd=root,
     )
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    stdin = proc.stdin
 
     def feed() -> None:  # in a thread: the child's answers fill its stdout pipe meanwhile
         with contextlib.suppress(BrokenPipeError):
-            proc.stdin.write("调解纠纷要收取费用吗\n".encode() * 20000)  # type: ignore[union-attr]
-            proc.stdin.close()  # type: ignore[union-attr]
+            stdin.write("调解纠纷要收取费用吗\n".encode() * 20000)
+            stdin.close()
 
     feeder = threading.Thread(target=feed)
     feeder.start()

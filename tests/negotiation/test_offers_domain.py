@@ -44,7 +44,8 @@ def as_text(terms: OfferTerms) -> str:
     if terms.instalments:
         lines += [f"{i.due.isoformat()} {Decimal(i.fen) / 100}" for i in terms.instalments]
     elif terms.amount_fen:
-        lines += [str(Decimal(terms.amount_fen) / 100), terms.deadline.isoformat()]  # type: ignore[union-attr]
+        assert terms.deadline is not None  # a single payment has its date
+        lines += [str(Decimal(terms.amount_fen) / 100), terms.deadline.isoformat()]
     for a in terms.actions:
         lines.append(
             " ".join(

@@ -56,11 +56,13 @@ async def assert_consistent(
 
 
 async def room(standin: StandinBotAPI, data_dir: Path) -> tuple[SimUser, SimUser, SimUser]:
-    (ids,) = await seed_rooms(service_env(standin, data_dir), 1, first_id=700)
-    people = tuple(standin.user(i) for i in ids)
+    ((applicant, respondent, mediator),) = await seed_rooms(
+        service_env(standin, data_dir), 1, first_id=700
+    )
+    people = (standin.user(applicant), standin.user(respondent), standin.user(mediator))
     for u in people:
         u.register()
-    return people  # type: ignore[return-value]
+    return people
 
 
 def sends_to(standin: StandinBotAPI, chat_id: int) -> list[float]:

@@ -102,7 +102,9 @@ def test_sqlite_backup_restores_every_row_and_file(demo_data: Path, tmp_path: Pa
     archive = backup(demo_data, url, tmp_path / "b.tar.gz", progress=said.append)
     assert oct(archive.stat().st_mode & 0o777) == "0o600"
     with tarfile.open(archive) as tar:
-        manifest = Manifest.from_json(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
+        member = tar.extractfile("manifest.json")
+        assert member is not None
+        manifest = Manifest.from_json(member.read())
     assert manifest.dialect == "sqlite" and manifest.revision == before["alembic_version"][0][0]
     assert set(manifest.files) == {"database/mediation.sqlite"} | {f"files/{n}" for n in files}
 

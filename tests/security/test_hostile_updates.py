@@ -166,11 +166,13 @@ def test_hostile_updates_in_every_state(tmp_path: Path, backend: str) -> None:
         assert len(features.COMMANDS) >= 5 and len(features.ACTIONS) >= 3
         problems: list[str] = []
         sent: list[int] = []
+        telegram = runtime.telegram
+        assert telegram is not None
 
         async def play(raws: list[dict[str, Any]]) -> None:
             for raw in raws:
                 sent.append(raw["update_id"])
-                await runtime.telegram.accept(raw)
+                await telegram.accept(raw)
             await settle(runtime)
             async with runtime.db.read() as s:
                 rows = await s.execute(

@@ -74,7 +74,7 @@ def _fill(table: sa.Table, values: dict[str, Any], pg: bool) -> dict[str, Any]:
             continue
         if column.primary_key and isinstance(column.type, sa.Integer):
             continue
-        python = column.type.python_type if _has_python_type(column.type) else dict
+        python: type[object] = column.type.python_type if _has_python_type(column.type) else dict
         if python is datetime:
             row[column.name] = now
         elif python is bool:

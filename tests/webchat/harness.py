@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,8 @@ from typing import Any
 import harness
 from app.runtime import Runtime
 from core.clock import Clock
+from documents.pool import RenderPool
+from documents.seal import Sealer
 from features.webchat.otp import MemorySmsGateway
 from standin import StandinBotAPI
 
@@ -28,19 +30,21 @@ async def chat_running(
     data_dir: Path,
     *,
     database_url: str | None = None,
-    pool: Any = None,
-    sealer: Any = None,
+    pool: RenderPool | None = None,
+    sealer: Sealer | None = None,
     clock: Clock | None = None,
+    env: Mapping[str, str] | None = None,
     **extra: str,
 ) -> AsyncIterator[tuple[harness.RunningService, MemorySmsGateway]]:
     """The whole service with the browser chat mounted (``service.chat``), and the SMS gateway
-    holding the codes it sent."""
+    holding the codes it sent. Settings: ``env``, then the keyword arguments ``extra``
+    (``UNITS_FILE="..."``) over it."""
     gateway = MemorySmsGateway()
     async with harness.running_service(
         data_dir,
         standin=standin,
         database_url=database_url,
-        env=extra,
+        env={**(env or {}), **extra},
         clock=clock,
         web_app=True,
         render_pool=pool,
@@ -57,9 +61,10 @@ async def chat_service(
     data_dir: Path,
     *,
     database_url: str | None = None,
-    pool: Any = None,
-    sealer: Any = None,
+    pool: RenderPool | None = None,
+    sealer: Sealer | None = None,
     clock: Clock | None = None,
+    env: Mapping[str, str] | None = None,
     **extra: str,
 ) -> AsyncIterator[tuple[Runtime, str, MemorySmsGateway]]:
     """Yields the runtime, the web server's base URL and the SMS gateway holding the codes."""
@@ -70,7 +75,7 @@ async def chat_service(
         pool=pool,
         sealer=sealer,
         clock=clock,
-        **extra,
+        env={**(env or {}), **extra},
     ) as (service, gateway):
         yield service.runtime, service.base_url, gateway
 

@@ -163,7 +163,7 @@ async def test_two_browser_parties_and_a_telegram_party(
             heard_b = await bubble(page_b, "先付八千")
             assert "被申请人】" in heard_a and "被申请人】" in heard_b
             await say(page_b, "我同意先付八千，其余月底前付清")
-            assert "申请人2】" in (await wait_text(respondent, "月底前付清")).text
+            assert "申请人2】" in ((await wait_text(respondent, "月底前付清")).text or "")
             await bubble(page_a, "月底前付清")
             await mediator.send_text("双方先冷静，我们逐项谈。")
             assert "｜调解员】" in await bubble(page_a, "逐项谈")

@@ -172,7 +172,7 @@ async def test_a_resent_client_id_is_handled_once(tmp_path: Path, backend: str) 
                         await ws.send_str(
                             json.dumps({"type": "send", "cid": "c-1", "msg": message})
                         )
-                    acks = []
+                    acks: list[bool] = []
                     while len(acks) < 2:
                         data = json.loads((await ws.receive(timeout=10)).data)
                         if data["type"] == "ack":

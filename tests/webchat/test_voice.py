@@ -86,7 +86,7 @@ def microphone_input(tmp_path: Path) -> Path:
 
 
 def seconds_of(wav: Path) -> float:
-    with wave.open(str(wav)) as w:
+    with wave.open(str(wav), "rb") as w:
         return w.getnframes() / w.getframerate()
 
 
