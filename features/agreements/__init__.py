@@ -22,7 +22,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from features.agreements import confirmation, feature, lifecycle, web  # noqa: F401  (registers)
+from features.agreements import (  # noqa: F401  (registers)
+    confirmation,
+    feature,
+    lifecycle,
+    referral,
+    web,
+)
 
 if TYPE_CHECKING:
     from app.features import FeatureRegistry

@@ -35,16 +35,17 @@ from features.agreements.common import (
     wake_after_commit,
 )
 from features.agreements.contexts import load_parties
+from features.agreements.terms import party_names, stored_flag_lines
 from mediation.agreement import (
     CourtBasis,
     CourtChoice,
     check_court,
-    confirmability,
     confirmation_deadline,
     default_court,
     joint_court,
     reminder_days,
 )
+from mediation.confirmability import confirmability
 from mediation.replies import Msg, Reply, button, reply
 from mediation.signing import version_hash
 from mediation.units import UnitInfo
@@ -72,20 +73,29 @@ def _buttons(jc: JudicialConfirmation) -> list[list[Btn]]:
 
 
 def _flag_lines(jc: JudicialConfirmation) -> list[Msg] | str:
-    return [
-        Msg("agreements.flag_line", {"n": int(i) + 1, "why": Msg(f"agreements.flag_{flags[0]}")})
-        for i, flags in sorted(jc.flags.items(), key=lambda kv: int(kv[0]))
-    ] or ""
+    return stored_flag_lines(jc.flags) or ""
 
 
 def offer_msg(jc: JudicialConfirmation) -> Msg:
-    key = (
-        "agreements.jc_not_confirmable" if jc.status == "not_confirmable" else "agreements.jc_offer"
-    )
+    key = {
+        "not_confirmable": "agreements.jc_not_confirmable",
+        "entrusted": "agreements.jc_entrusted",
+    }.get(jc.status, "agreements.jc_offer")
+    basis = CourtBasis.INVITING_COURT if _by_inviting_court(jc) else CourtBasis.ORGANISATION
     return Msg(
         key,
-        {"deadline": jc.deadline.isoformat(), "court": jc.default_court, "flags": _flag_lines(jc)},
+        {
+            "deadline": jc.deadline.isoformat(),
+            "court": jc.default_court,
+            "basis": Msg(f"agreements.offer_basis_{basis.value}"),
+            "flags": _flag_lines(jc),
+        },
     )
+
+
+def _by_inviting_court(jc: JudicialConfirmation) -> bool:
+    """A 委派 case: its offer names the court that invited the mediation (第二百零五条（一）)."""
+    return jc.court_basis == CourtBasis.INVITING_COURT.value and jc.status != "applied"
 
 
 async def offer(
@@ -99,17 +109,28 @@ async def offer(
 ) -> JudicialConfirmation:
     """Offer 司法确认 to every party of an agreement that just took effect."""
     effective_on = now.astimezone(tz).date()
-    check = confirmability([str(t) for t in doc.content.get("terms", [])])
-    referred = room.case.source == "court_referral"
-    # 第二百零五条（二）: by default the basic court where the organisation sits (units.toml).
-    court = "" if referred or not unit.court else default_court(unit.court).court
+    check = confirmability([str(t) for t in doc.content.get("terms", [])], party_names(doc.content))
+    case = room.case
+    referred = case.source == "court_referral" and bool(case.referring_court)
+    if referred:  # 第二百零五条（一）: the court that invited the mediation, and no other
+        court, basis = str(case.referring_court), CourtBasis.INVITING_COURT
+    else:  # 第二百零五条（二）: by default the basic court where the organisation sits
+        court = default_court(unit.court).court if unit.court else ""
+        basis = CourtBasis.ORGANISATION
+    if case.source == "court_entrusted":
+        # 特邀调解规定 第二十条: the court makes a 调解书 itself; 司法确认 is not the route.
+        status, court = "entrusted", str(case.referring_court or "")
+    else:
+        status = "offered" if check.anything_confirmable else "not_confirmable"
     jc = JudicialConfirmation(
-        case_id=room.case.id,
+        case_id=case.id,
         agreement_id=doc.id,
-        status="offered" if check.anything_confirmable else "not_confirmable",
+        status=status,
         effective_on=effective_on,
         deadline=confirmation_deadline(effective_on),
         default_court=court,
+        # Until both chose, the basis of the court offered; then the basis of the one chosen.
+        court_basis=basis.value,
         flags={str(i): [f.value for f in flags] for i, flags in check.flags.items()},
         created_at=now,
         updated_at=now,
@@ -245,12 +266,13 @@ async def _ask_court(
         rows.append(
             (button("agreements.btn_jc_same_court", f"ag:jc:c:{jc.id}:o", court=others[0]),)
         )
-    rows.append(
-        (
-            button("agreements.btn_jc_domicile", f"ag:jc:c:{jc.id}:p"),
-            button("agreements.btn_jc_subject", f"ag:jc:c:{jc.id}:s"),
+    if not _by_inviting_court(jc):
+        rows.append(
+            (
+                button("agreements.btn_jc_domicile", f"ag:jc:c:{jc.id}:p"),
+                button("agreements.btn_jc_subject", f"ag:jc:c:{jc.id}:s"),
+            )
         )
-    )
     return [
         Reply(
             Msg("agreements.jc_ask_court", {"deadline": jc.deadline.isoformat()}),
@@ -265,7 +287,8 @@ async def _courtbutton(
     if consent.consent is not True or not consent.service_address:
         return [reply("bot.stale_button")]
     if choice == "d" and jc.default_court:
-        consent.court, consent.court_basis = jc.default_court, CourtBasis.ORGANISATION.value
+        chosen = CourtBasis.INVITING_COURT if _by_inviting_court(jc) else CourtBasis.ORGANISATION
+        consent.court, consent.court_basis = jc.default_court, chosen.value
         return await maybe_apply(turn, jc, room)
     if choice == "o":
         other = next(
@@ -277,7 +300,7 @@ async def _courtbutton(
         consent.court, consent.court_basis = other.court, other.court_basis
         return await maybe_apply(turn, jc, room)
     basis = {"p": CourtBasis.PARTY_DOMICILE, "s": CourtBasis.SUBJECT_MATTER}.get(choice)
-    if basis is None:
+    if basis is None or _by_inviting_court(jc):
         return [reply("bot.stale_button")]
     turn.put(PENDING, AwaitCourtName(jc.id, basis.value))
     return [question("agreements.jc_ask_court_name", basis=Msg(f"agreements.basis_{basis.value}"))]

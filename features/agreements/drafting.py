@@ -38,17 +38,18 @@ from features.agreements.contexts import (
     terms_of,
 )
 from features.agreements.store import agreement_versions
+from features.agreements.terms import flag_lines
 from mediation.agreement import (
     AgreementTerms,
     PartySeat,
     Section,
-    confirmability,
     iso_date_or_text,
     minimum_copies,
     next_version,
     required_party_signers,
 )
 from mediation.case_state import CaseEvent, CaseStatus, InvalidTransition, transition
+from mediation.confirmability import confirmability
 from mediation.permissions import Action, can
 from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.signing import version_hash
@@ -172,14 +173,8 @@ def _prompt(room: Room, section: Section, terms: AgreementTerms, parties: int) -
 
 def review(room: Room, parties: list[PartyInfo], terms: AgreementTerms) -> Reply:
     """Everything the version will contain, with a button per section to change it."""
-    flagged = confirmability(terms.terms)
-    flags: list[Msg] | str = [
-        Msg(
-            "agreements.flag_line",
-            {"n": i + 1, "why": Msg(f"agreements.flag_{flagged.flags[i][0].value}")},
-        )
-        for i in sorted(flagged.flags)
-    ] or ""
+    names = [p.name for p in parties]
+    flags: list[Msg] | str = flag_lines(confirmability(terms.terms, names)) or ""
     text = Msg(
         "agreements.review",
         {

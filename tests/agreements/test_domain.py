@@ -8,14 +8,12 @@ import pytest
 
 from mediation.agreement import (
     AgreementTerms,
-    ConfirmFlag,
     CourtBasis,
     CourtChoice,
     PartySeat,
     Section,
     allowed_bases,
     check_court,
-    confirmability,
     confirmation_deadline,
     default_court,
     details_from_id,
@@ -115,22 +113,6 @@ def test_courts_of_article_205() -> None:
     assert joint_court({"m1": b, "m2": b}, ["m1", "m2"]) == b
     assert joint_court({"m1": a, "m2": b}, ["m1", "m2"]) is None
     assert joint_court({"m1": b, "m2": None}, ["m1", "m2"]) is None
-
-
-def test_terms_a_court_will_not_confirm_are_flagged() -> None:
-    divorce = confirmability(
-        [
-            "双方自愿解除婚姻关系。",
-            "婚生子由女方抚养，男方每月支付抚养费二千元。",
-            "位于示范区的房屋归女方所有，女方向男方支付折价款十万元。",
-        ]
-    )
-    assert divorce.flags == {0: (ConfirmFlag.IDENTITY,)}
-    assert len(divorce.confirmable_terms) == 2 and divorce.anything_confirmable
-    boundary = confirmability(["双方确认以水渠为界，界址以东归甲方使用。"])
-    assert boundary.all_flags == (ConfirmFlag.PROPERTY_RIGHT,)
-    assert not boundary.anything_confirmable
-    assert confirmability(["乙方于2026年12月31日前支付工资八千元。"]).flags == {}
 
 
 def test_gender_and_age_from_an_id_number() -> None:
