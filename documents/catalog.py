@@ -98,6 +98,7 @@ _SPECS: tuple[DocumentSpec, ...] = (
         ),
         conditional=(
             Condition("outcome", "agreement", ("terms[]",)),
+            Condition("outcome", "oral", ("terms[]", "confirmations[].name", "confirmations[].at")),
             Condition("outcome", "failed", ("failure_reason", "routes[]")),
         ),
         laws=_m("第二十二条", "第二十三条", "第二十四条", "第二十六条", "第二十七条"),

@@ -30,7 +30,7 @@ from core.config import Settings, public_base
 from documents.pool import RenderPool
 from documents.seal import Sealer
 from documents.verify import make_verify_link
-from features.agreements import confirmation
+from features.agreements import confirmation, record_check
 from features.agreements.application import application_notice
 from features.agreements.common import (
     AGREEMENT,
@@ -370,7 +370,8 @@ class DocumentJobs:
     async def _issued_done(
         self, session: Any, doc: Document, room: Room, out: Outgoing, path: str, pdf: bytes
     ) -> None:
-        doc.file_path, doc.pdf_sha256, doc.status = path, sha256_hex(pdf), "issued"
+        # A 笔录 awaiting the parties' check stays "checking"; one superseded meanwhile stays so.
+        doc.file_path, doc.pdf_sha256 = path, sha256_hex(pdf)
         now = self.clock.now()
         for member_id in doc.deliver_to:
             member = room.by_id(int(member_id))
@@ -382,6 +383,7 @@ class DocumentJobs:
             log_download(session, doc, actor=f"member:{member.id}", channel=address.channel, at=now)
             if doc.kind == APPLICATION:
                 send(out, address, application_notice(doc))
+        record_check.after_render(doc, room, out)
 
     async def _failed(self, doc_id: int, exc: Exception) -> None:
         async with self.db.write() as session:
