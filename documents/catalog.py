@@ -382,7 +382,12 @@ _SPECS: tuple[DocumentSpec, ...] = (
         ),
         laws=(
             *_law(LABOUR_CONTRACT, "第三十条"),
-            *_law(LABOUR_DISPUTE, "第十条", "第十四条", "第十六条"),
+            # Only an agreement reached by a 调解组织 (第十条) takes effect under 第十四条 and
+            # grounds a 支付令 under 第十六条; a settlement between the two alone does not.
+            *(
+                LawRef(LABOUR_DISPUTE, article, when="committee")
+                for article in ("第十条", "第十四条", "第十六条")
+            ),
         ),
         sample="wage_payment_agreement.json",
     ),

@@ -342,3 +342,30 @@ def details_from_id(id_number: str | None, today: date) -> IdDetails | None:
         return None
     age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
     return IdDetails("男" if int(id_number[16]) % 2 else "女", age)
+
+
+# ---------------------------------------------------------------------------- what to tell people
+
+
+class ConfirmationStage(StrEnum):
+    """Where an agreement stands on the way to court, as every text about 司法确认 must say it."""
+
+    OPEN = "open"  # the 30 days run: the parties may still apply jointly (第三十三条)
+    APPLIED = "applied"  # the application was made: the court decides, then enforcement
+    COURT = "court"  # referred after registration (委托): the court makes a 调解书 itself
+    CLOSED = "closed"  # window passed or nothing confirmable: 诉讼 (第三十二条) or 支付令
+    NONE = "none"  # no written agreement (an oral one): 诉讼 or 支付令 as well
+
+
+def confirmation_stage(status: str | None, deadline: date | None, today: date) -> ConfirmationStage:
+    """From the stored offer (``JudicialConfirmation.status``, its last day) and today: never an
+    open window after its last day, never an invitation to apply after the application."""
+    if status is None:
+        return ConfirmationStage.NONE
+    if status == "entrusted":
+        return ConfirmationStage.COURT
+    if status in ("applied", "submitted"):
+        return ConfirmationStage.APPLIED
+    if status == "offered" and deadline is not None and today <= deadline:
+        return ConfirmationStage.OPEN
+    return ConfirmationStage.CLOSED

@@ -85,6 +85,8 @@ def application_content(
             {"name": "当事人送达地址确认书", "copies": len(applicants)},
         ],
         "date": today.isoformat(),
+        # Not printed: the offer it answers (the parties' "submitted to the court" button).
+        "confirmation": jc.id,
     }
 
 

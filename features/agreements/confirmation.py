@@ -192,6 +192,8 @@ async def on_action(turn: Turn, who: features.Who, parts: list[str]) -> list[Rep
     if len(parts) < 2 or not parts[1].isdigit():
         return [reply("bot.stale_button")]
     verb, jc_id = parts[0], int(parts[1])
+    if verb == "s":
+        return await _submitted(turn, who, jc_id)
     found = await _mine(turn, jc_id, who.user_id)
     if isinstance(found, Reply):
         return [found]
@@ -225,6 +227,34 @@ async def on_action(turn: Turn, who: features.Who, parts: list[str]) -> list[Rep
     if verb == "c" and len(parts) == 3:
         return await _courtbutton(turn, jc, room, consent, parts[2])
     return [reply("bot.stale_button")]
+
+
+async def _submitted(turn: Turn, who: features.Who, jc_id: int) -> list[Reply]:
+    """A party says the application was handed to the court: the reminders to submit it stop
+    (no text promises a window for what is already done)."""
+    jc = await turn.session.get(JudicialConfirmation, jc_id, with_for_update=True)
+    room = await load_room(turn.session, jc.case_id) if jc else None
+    member = room.of_user(who.user_id) if room else None
+    if jc is None or room is None or member is None:
+        return [reply("bot.stale_button")]
+    if not any(c.member_id == member.id for c in await _consents(turn.session, jc.id)):
+        return [reply("agreements.jc_not_applicant")]
+    if jc.status != "applied":
+        return [reply(f"agreements.jc_status_{jc.status}", deadline=jc.deadline.isoformat())]
+    jc.status, jc.updated_at = "submitted", turn.now
+    await announce(
+        turn.session,
+        room,
+        Msg("agreements.jc_submitted_event", {"who": label_of(member), "court": jc.court or ""}),
+        turn.out,
+        turn.now,
+        author=member,
+    )
+    return [reply("agreements.jc_submitted_ok", court=jc.court or "")]
+
+
+def submitted_button(jc_id: int) -> list[list[Btn]]:
+    return [[Btn(Msg("agreements.btn_jc_submitted"), f"ag:jc:s:{jc_id}")]]
 
 
 async def _party(
@@ -455,7 +485,7 @@ async def reminder(session: AsyncSession, timer: Timer, now: datetime) -> list[Q
                 "agreements.jc_remind_submit",
                 {"days": days, "deadline": jc.deadline.isoformat(), "court": jc.court or ""},
             )
-            send(out, address, msg)
+            send(out, address, msg, submitted_button(jc.id))
     return await out.flush(session)
 
 

@@ -230,7 +230,9 @@ class DocumentJobs:
                 row.signed_at.astimezone(tz).date(), image_png=image, typed_name=row.typed_name
             )
         link = make_verify_link(public_base(self.settings), doc.public_id)
-        ctx = signed_context(doc.content, marks, verify_url=link.url)
+        # The day the seal makes it effective (第二十九条), printed in the seal block.
+        today = self.clock.now().astimezone(tz).date()
+        ctx = signed_context(doc.content, marks, verify_url=link.url, sealed_on=today)
         pdf = await self.pool.render(AGREEMENT, ctx)
         rendered = loop.time()
         committee = str(doc.content.get("committee", {}).get("name", ""))
@@ -382,7 +384,10 @@ class DocumentJobs:
             out.send_message(address, file_message(address, path, filename_of(doc), caption))
             log_download(session, doc, actor=f"member:{member.id}", channel=address.channel, at=now)
             if doc.kind == APPLICATION:
-                send(out, address, application_notice(doc))
+                jc_id = int(doc.content.get("confirmation", 0) or 0)
+                party = member.role in ("applicant", "respondent")
+                rows = confirmation.submitted_button(jc_id) if jc_id and party else []
+                send(out, address, application_notice(doc), rows)
         record_check.after_render(doc, room, out)
 
     async def _failed(self, doc_id: int, exc: Exception) -> None:

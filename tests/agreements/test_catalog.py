@@ -39,7 +39,15 @@ def _expected() -> set[str]:
     keys |= {f"agreements.state_{s}" for s in ("signed", "declined", "waiting")}
     keys |= {
         f"agreements.jc_status_{s}"
-        for s in ("offered", "applied", "declined", "expired", "not_confirmable", "entrusted")
+        for s in (
+            "offered",
+            "applied",
+            "declined",
+            "expired",
+            "not_confirmable",
+            "entrusted",
+            "submitted",
+        )
     }
     keys |= {f"agreements.web.{k}" for k in PAGE_STRINGS}
     keys |= {

@@ -78,11 +78,20 @@ async def test_court_referred_case_applies_to_its_court_for_the_confirmable_clau
                 await wait_text(person, "签署即表示")
                 await sign_typed(person, name)
                 await wait_text(person, "您已签署协议书第 1 版")
+            # The mediator signs two days after the draft: the seal block prints that day.
+            clock.advance(days=2)
             await wait_text(mediator, "请您签署")
             await sign_typed(mediator, "王调解")
+            signed = await wait_file(applicant, timeout=60)
             for person in (applicant, respondent):
-                await wait_file(person, timeout=60)
                 await wait_text(person, "已生效")
+            path = tmp_path / "signed.pdf"
+            path.write_bytes(signed.file or b"")
+            words = squash(pdftotext(path))
+            assert "即于2026年11月29日生效" in words
+            # The mediator's signature date, then the seal block's: both the day it took effect.
+            seal = words.split("人民调解员（签名）")[1].split("法律依据")[0]
+            assert seal == "日期：2026年11月29日2026年11月29日"
 
             # The offer names the referring court only, and warns about clause 2.
             offer = await wait_text(applicant, "司法确认")
@@ -122,8 +131,25 @@ async def test_court_referred_case_applies_to_its_court_for_the_confirmable_clau
                 )
             assert (case.source, case.referring_court) == ("court_referral", COURT)
             assert (jc.status, jc.court, jc.court_basis) == ("applied", COURT, "inviting_court")
+            assert jc.effective_on.isoformat() == "2026-11-29"
             assert jc.flags == {"1": ["property_right"]}
             assert events.count("court_referral") == 1
+
+            # The parties say they handed it in: no reminder of the window follows (item 7).
+            await wait_text(applicant, "申请书已生成")
+            await applicant.press("📮 已向法院提交")
+            assert COURT in (await wait_text(applicant, "不再提醒")).text
+            await wait_text(respondent, "已提交")
+            seen = len(applicant.messages)
+            clock.advance(days=31)
+            assert runtime.timers is not None
+            assert await runtime.timers.run_due() == 3  # 7 and 2 days before, the last day
+            await applicant.send_command("/confirm")
+            await wait_text(applicant, "已经提交人民法院")
+            assert not [m for m in applicant.messages[seen:] if "提醒" in (m.text or "")]
+            async with runtime.db.read() as session:
+                jc = (await session.execute(select(JudicialConfirmation))).scalar_one()
+            assert jc.status == "submitted"
 
             # After the offer the referral can no longer change.
             await mediator.send_text(f"/referral 委托 {COURT}")

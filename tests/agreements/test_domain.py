@@ -120,3 +120,19 @@ def test_gender_and_age_from_an_id_number() -> None:
     assert details is not None and details.gender == "女" and details.age == 76
     assert details_from_id(None, TODAY) is None
     assert details_from_id("110105194913310021", TODAY) is None
+
+
+def test_what_to_say_about_judicial_confirmation() -> None:
+    """Issue 18, item 7: the stage comes from the offer's real status and last day."""
+    from mediation.agreement import ConfirmationStage as S
+    from mediation.agreement import confirmation_stage
+
+    last = date(2026, 12, 27)
+    assert confirmation_stage("offered", last, date(2026, 12, 27)) is S.OPEN
+    assert confirmation_stage("offered", last, date(2026, 12, 28)) is S.CLOSED  # timer not run
+    assert confirmation_stage("expired", last, date(2026, 12, 28)) is S.CLOSED
+    assert confirmation_stage("not_confirmable", last, date(2026, 12, 1)) is S.CLOSED
+    assert confirmation_stage("applied", last, date(2026, 12, 1)) is S.APPLIED
+    assert confirmation_stage("submitted", last, date(2027, 3, 1)) is S.APPLIED
+    assert confirmation_stage("entrusted", last, date(2026, 12, 1)) is S.COURT
+    assert confirmation_stage(None, None, date(2026, 12, 1)) is S.NONE
