@@ -366,7 +366,10 @@ class DocumentJobs:
                     },
                 ),
             )
-        unit = self.units.by_code.get(room.case.unit_code, self.units.default)
+        # 第二百零五条（二）: the court where the mediation organisation (the issuing committee) sits.
+        unit = self.units.issuer(room.case.unit_code) or self.units.by_code.get(
+            room.case.unit_code, self.units.default
+        )
         await confirmation.offer(session, room, doc, unit, now, self.settings.tz, out)
 
     async def _issued_done(

@@ -87,7 +87,9 @@ async def record_form(
     label = dispute_label(case.dispute_type)
     applicants = "、".join(p.name for p in parties if p.side == Role.APPLICANT.value)
     respondents = "、".join(p.name for p in parties if p.side == Role.RESPONDENT.value)
-    unit = turn.units.by_code.get(case.unit_code, turn.units.default)
+    unit = turn.units.issuer(case.unit_code) or turn.units.by_code.get(
+        case.unit_code, turn.units.default
+    )
     ctx: dict[str, Any] = {
         "case_no": case.number,
         "committee": committee(unit),
