@@ -52,18 +52,17 @@ from mediation.units import UnitInfo
 from mediation.validation import InvalidInput, clean_text, normalise_phone
 from services import features
 from services.delivery import Address, Outgoing
-from services.outbox import QueuedMessage
 from services.room import Room, announce, label_of, load_room
 from services.timers import schedule
 from services.turn import Turn
 from storage.document_models import ConfirmationConsent, Document, JudicialConfirmation
-from storage.models import CaseMember, CaseParty, Timer
+from storage.models import CaseMember, CaseParty
 
-_SYSTEM = Address("system", "-", "zh-CN")
+SYSTEM = Address("system", "-", "zh-CN")
 REMINDER_HOUR = time(9, 0)
 
 
-def _buttons(jc: JudicialConfirmation) -> list[list[Btn]]:
+def buttons(jc: JudicialConfirmation) -> list[list[Btn]]:
     return [
         [
             Btn(Msg("agreements.btn_jc_yes"), f"ag:jc:y:{jc.id}"),
@@ -91,6 +90,12 @@ def offer_msg(jc: JudicialConfirmation) -> Msg:
             "flags": _flag_lines(jc),
         },
     )
+
+
+def status_reply(jc: JudicialConfirmation) -> Reply:
+    """Where the offer stands, in its own words (its status, last day and court)."""
+    court = jc.court or jc.default_court
+    return reply(f"agreements.jc_status_{jc.status}", deadline=jc.deadline.isoformat(), court=court)
 
 
 def _by_inviting_court(jc: JudicialConfirmation) -> bool:
@@ -146,7 +151,7 @@ async def offer(
         )
         address = room.addresses.get(member.id)
         if address is not None:
-            send(out, address, offer_msg(jc), _buttons(jc) if jc.status == "offered" else [])
+            send(out, address, offer_msg(jc), buttons(jc) if jc.status == "offered" else [])
     if jc.status == "offered":
         for days, day in reminder_days(effective_on, effective_on):
             due = datetime.combine(day, REMINDER_HOUR, tzinfo=tz)
@@ -158,7 +163,7 @@ async def offer(
     return jc
 
 
-async def _consents(session: AsyncSession, jc_id: int) -> list[ConfirmationConsent]:
+async def consents_of(session: AsyncSession, jc_id: int) -> list[ConfirmationConsent]:
     rows = await session.execute(
         select(ConfirmationConsent)
         .where(ConfirmationConsent.confirmation_id == jc_id)
@@ -176,12 +181,12 @@ async def _mine(
     if jc is None or room is None or member is None:
         return reply("bot.stale_button")
     consent = next(
-        (c for c in await _consents(turn.session, jc.id) if c.member_id == member.id), None
+        (c for c in await consents_of(turn.session, jc.id) if c.member_id == member.id), None
     )
     if consent is None:
         return reply("agreements.jc_not_applicant")
     if jc.status != "offered":
-        return reply(f"agreements.jc_status_{jc.status}", deadline=jc.deadline.isoformat())
+        return status_reply(jc)
     if turn.now.astimezone(turn.settings.tz).date() > jc.deadline:
         return reply("agreements.jc_status_expired", deadline=jc.deadline.isoformat())
     return jc, room, consent
@@ -237,10 +242,10 @@ async def _submitted(turn: Turn, who: features.Who, jc_id: int) -> list[Reply]:
     member = room.of_user(who.user_id) if room else None
     if jc is None or room is None or member is None:
         return [reply("bot.stale_button")]
-    if not any(c.member_id == member.id for c in await _consents(turn.session, jc.id)):
+    if not any(c.member_id == member.id for c in await consents_of(turn.session, jc.id)):
         return [reply("agreements.jc_not_applicant")]
     if jc.status != "applied":
-        return [reply(f"agreements.jc_status_{jc.status}", deadline=jc.deadline.isoformat())]
+        return [status_reply(jc)]
     jc.status, jc.updated_at = "submitted", turn.now
     await announce(
         turn.session,
@@ -280,7 +285,7 @@ async def _ask_court(
     turn.put(PENDING, None)
     others = [
         c.court
-        for c in await _consents(turn.session, jc.id)
+        for c in await consents_of(turn.session, jc.id)
         if c.id != consent.id and c.court and c.court != jc.default_court
     ]
     rows: list[tuple[Any, ...]] = []
@@ -322,7 +327,7 @@ async def _courtbutton(
         return await maybe_apply(turn, jc, room)
     if choice == "o":
         other = next(
-            (c for c in await _consents(turn.session, jc.id) if c.id != consent.id and c.court),
+            (c for c in await consents_of(turn.session, jc.id) if c.id != consent.id and c.court),
             None,
         )
         if other is None:
@@ -375,7 +380,7 @@ async def on_text(
 
 async def maybe_apply(turn: Turn, jc: JudicialConfirmation, room: Room) -> list[Reply]:
     """Generate the application once every party consented to the same court."""
-    consents = await _consents(turn.session, jc.id)
+    consents = await consents_of(turn.session, jc.id)
     choices = {
         c.signer_id: CourtChoice(c.court, CourtBasis(c.court_basis or "organisation"))
         if c.consent and c.court
@@ -451,61 +456,6 @@ async def resend_offer(turn: Turn, user_id: int) -> list[Reply]:
     if jc is None:
         return [reply("agreements.jc_none")]
     if jc.status != "offered":
-        return [reply(f"agreements.jc_status_{jc.status}", deadline=jc.deadline.isoformat())]
-    send(turn.out, turn.out.sender, offer_msg(jc), _buttons(jc))
+        return [status_reply(jc)]
+    send(turn.out, turn.out.sender, offer_msg(jc), buttons(jc))
     return []
-
-
-# ---------------------------------------------------------------------------- timers
-
-
-@features.timer("jc_reminder")
-async def reminder(session: AsyncSession, timer: Timer, now: datetime) -> list[QueuedMessage]:
-    """7 and 2 days before the last day: remind every applicant (joint application)."""
-    jc = await session.get(JudicialConfirmation, int(timer.payload["jc"]))
-    out = Outgoing(_SYSTEM)
-    if jc is None or jc.status not in ("offered", "applied"):
-        return []
-    room = await load_room(session, jc.case_id)
-    if room is None:
-        return []
-    days = int(timer.payload.get("days", 0))
-    for consent in await _consents(session, jc.id):
-        member = room.by_id(consent.member_id)
-        address = room.addresses.get(member.id) if member else None
-        if address is None:
-            continue
-        if jc.status == "offered":
-            msg = Msg(
-                "agreements.jc_remind_offer", {"days": days, "deadline": jc.deadline.isoformat()}
-            )
-            send(out, address, msg, _buttons(jc))
-        else:
-            msg = Msg(
-                "agreements.jc_remind_submit",
-                {"days": days, "deadline": jc.deadline.isoformat(), "court": jc.court or ""},
-            )
-            send(out, address, msg, submitted_button(jc.id))
-    return await out.flush(session)
-
-
-@features.timer("jc_deadline")
-async def deadline(session: AsyncSession, timer: Timer, now: datetime) -> list[QueuedMessage]:
-    """The 30 days are over: an offer nobody completed closes (第二百零五条)."""
-    jc = await session.get(JudicialConfirmation, int(timer.payload["jc"]), with_for_update=True)
-    if jc is None or jc.status != "offered":
-        return []
-    jc.status, jc.updated_at = "expired", now
-    room = await load_room(session, jc.case_id)
-    out = Outgoing(_SYSTEM)
-    if room is not None:
-        for consent in await _consents(session, jc.id):
-            member = room.by_id(consent.member_id)
-            address = room.addresses.get(member.id) if member else None
-            if address is not None:
-                send(
-                    out,
-                    address,
-                    Msg("agreements.jc_status_expired", {"deadline": jc.deadline.isoformat()}),
-                )
-    return await out.flush(session)

@@ -19,7 +19,7 @@ from documents.seal import Sealer
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.document_models import JudicialConfirmation
-from storage.models import Case, CaseEvent
+from storage.models import Case, CaseEvent, Timer
 from tests.agreements.flow import draft_first_version, open_room
 from tests.agreements.harness import agreement_service, wait_file, wait_text
 from tests.conftest import PG_URL, postgres_unavailable, reset_postgres
@@ -154,3 +154,35 @@ async def test_court_referred_case_applies_to_its_court_for_the_confirmable_clau
             # After the offer the referral can no longer change.
             await mediator.send_text(f"/referral 委托 {COURT}")
             await wait_text(mediator, "不能再更改")
+
+
+async def test_case_entrusted_after_registration_goes_back_to_the_court(
+    tmp_path: Path, render_pool: RenderPool, seal: Sealer
+) -> None:
+    """委托调解 (特邀调解规定 第二十条): the court makes a 调解书 itself; the parties are told so
+    and are offered no 司法确认, and no reminder of a window is scheduled."""
+    async with StandinBotAPI() as standin:
+        async with agreement_service(
+            standin, tmp_path / "var", render_pool, seal, clock=FakeClock(START)
+        ) as (runtime, _base):
+            applicant, respondent, mediator = await open_room(runtime, standin, 7600)
+            await mediator.send_text(f"/referral 委托 {COURT}")
+            await wait_text(mediator, "已记录")
+            await wait_text(applicant, "立案后委托调解")
+            await draft_first_version(mediator)
+            for person, name in ((applicant, "张三"), (respondent, "李四")):
+                await wait_text(person, "签署即表示")
+                await sign_typed(person, name)
+                await wait_text(person, "您已签署协议书第 1 版")
+            await wait_text(mediator, "请您签署")
+            await sign_typed(mediator, "王调解")
+            told = await wait_text(applicant, "制作调解书")
+            assert COURT in (told.text or "") and "第二十条" in (told.text or "")
+            assert not told.button_texts
+            await applicant.send_command("/confirm")
+            await wait_text(applicant, "无需申请司法确认")
+            async with runtime.db.read() as session:
+                jc = (await session.execute(select(JudicialConfirmation))).scalar_one()
+                timers = (await session.execute(select(Timer.key))).scalars().all()
+            assert (jc.status, jc.default_court) == ("entrusted", COURT)
+            assert not [t for t in timers if t.startswith("jc:")]
