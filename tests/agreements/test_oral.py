@@ -16,6 +16,7 @@ from sqlalchemy import select
 from core.clock import FakeClock
 from documents.pool import RenderPool
 from documents.seal import Sealer
+from services.invariants import check
 from standin import StandinBotAPI
 from standin.models import SentMessage
 from storage.document_models import Document, DocumentSignature, JudicialConfirmation
@@ -53,6 +54,8 @@ async def test_oral_agreement_confirmed_by_each_party_and_a_checked_record(
             standin, tmp_path / "var", render_pool, seal, database_url=url, clock=clock
         ) as (runtime, _base):
             applicant, respondent, mediator = await open_room(runtime, standin, 7700)
+            # Half an hour of talk (the history check orders same-instant events before messages).
+            clock.advance(minutes=30)
 
             await mediator.press("结案")
             await wait_text(mediator, "结果")
@@ -144,3 +147,6 @@ async def test_oral_agreement_confirmed_by_each_party_and_a_checked_record(
                 ["objected", "confirmed", "confirmed", "objected", "checked", "checked"]
             )
             assert offers == []  # no written agreement: nothing to take to court
+            # main.py check: the case's history, the confirmations and the checks are consistent.
+            report = await check(runtime.db, now=clock.now())
+            assert report.ok, report.findings
