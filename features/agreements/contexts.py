@@ -108,8 +108,12 @@ def agreement_content(
     version: int,
     today: date,
 ) -> dict[str, Any]:
-    """The content of one version of the 协议书: what the parties approve by signing."""
+    """The content of one version of the 协议书: what the parties approve by signing. A case a
+    court entrusted after registration names that court: the agreement goes to it for a 调解书,
+    so the 协议书 does not promise 司法确认 (features.agreements.referral)."""
+    entrusted = case.source == "court_entrusted" and case.referring_court
     return {
+        **({"entrusted_by": case.referring_court} if entrusted else {}),
         "case_no": case.number,
         "version": version,
         "committee": committee(unit),

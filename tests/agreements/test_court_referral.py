@@ -170,6 +170,12 @@ async def test_case_entrusted_after_registration_goes_back_to_the_court(
             await wait_text(mediator, "已记录")
             await wait_text(applicant, "立案后委托调解")
             await draft_first_version(mediator)
+            preview = await wait_file(applicant, timeout=60)
+            path = tmp_path / "entrusted.pdf"
+            path.write_bytes(preview.file or b"")
+            words = squash(pdftotext(path))
+            assert f"本案系{COURT}立案后委托调解的案件" in words and "制作调解书" in words
+            assert "申请司法确认" not in words
             for person, name in ((applicant, "张三"), (respondent, "李四")):
                 await wait_text(person, "签署即表示")
                 await sign_typed(person, name)
