@@ -262,11 +262,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_keys_rotate)
 
     from app.demo import add_demo_command
+    from features.agreements.terms import add_agreement_commands
     from features.lawyers.cli import add_lawyer_commands
     from legal_kb.cli import add_kb_commands
 
     add_kb_commands(sub)
     add_lawyer_commands(sub)
+    add_agreement_commands(sub)
     add_demo_command(sub)
     return parser
 

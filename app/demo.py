@@ -227,7 +227,7 @@ async def _play(s: _Script, result: DemoResult, index: int = 0) -> None:
         ok = page.status == 200
     s.say(f"核验页面 / verify page: {result.verify_url} ({'OK' if ok else page.status})")
     await _apply_for_judicial_confirmation(s, people, result)
-    await _collect_case_documents(s, people.mediator, result)
+    await _collect_case_documents(s, people, result)
 
 
 async def _open_room(s: _Script, index: int) -> _People:
@@ -460,14 +460,27 @@ async def _apply_for_judicial_confirmation(s: _Script, people: _People, result: 
     _write(result, "judicial_confirmation_application", application.file)
 
 
-async def _collect_case_documents(s: _Script, mediator: SimUser, result: DemoResult) -> None:
+async def _collect_case_documents(s: _Script, people: _People, result: DemoResult) -> None:
+    """/documents: the application form for the file, and the 笔录, which each party checks
+    before the version that says "经核对无误" is issued (issue 18)."""
     s.say("调解员生成申请书和调解笔录 / the mediator produces the application form and the record")
+    mediator = people.mediator
     await mediator.send_command("/documents")
-    while not {"mediation_application", "mediation_record"} <= set(result.files):
-        form = await s.file(mediator)
-        name = form.filename or ""
-        if name.startswith(("mediation-application", "mediation-record")):
-            _write(result, name.split("-")[0] + "_" + name.split("-")[1], form.file)
+    draft = False
+    while "mediation_application" not in result.files or not draft:
+        name = (form := await s.file(mediator)).filename or ""
+        if name.startswith("mediation-application"):
+            _write(result, "mediation_application", form.file)
+        draft = draft or name.startswith("mediation-record")
+    s.say("双方核对调解笔录 / both parties check the record")
+    for person in (people.applicant, people.respondent):
+        ask = await s.wait(person, "核对稿")
+        await person.press("✅ 核对无误", ask)
+        await s.wait(person, "核对")
+    while "mediation_record" not in result.files:
+        name = (form := await s.file(mediator)).filename or ""
+        if name.startswith("mediation-record"):
+            _write(result, "mediation_record", form.file)
 
 
 def _cn(iso: str) -> str:

@@ -98,6 +98,7 @@ _SPECS: tuple[DocumentSpec, ...] = (
         ),
         conditional=(
             Condition("outcome", "agreement", ("terms[]",)),
+            Condition("outcome", "oral", ("terms[]", "confirmations[].name", "confirmations[].at")),
             Condition("outcome", "failed", ("failure_reason", "routes[]")),
         ),
         laws=_m("第二十二条", "第二十三条", "第二十四条", "第二十六条", "第二十七条"),
@@ -381,7 +382,12 @@ _SPECS: tuple[DocumentSpec, ...] = (
         ),
         laws=(
             *_law(LABOUR_CONTRACT, "第三十条"),
-            *_law(LABOUR_DISPUTE, "第十条", "第十四条", "第十六条"),
+            # Only an agreement reached by a 调解组织 (第十条) takes effect under 第十四条 and
+            # grounds a 支付令 under 第十六条; a settlement between the two alone does not.
+            *(
+                LawRef(LABOUR_DISPUTE, article, when="committee")
+                for article in ("第十条", "第十四条", "第十六条")
+            ),
         ),
         sample="wage_payment_agreement.json",
     ),

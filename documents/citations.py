@@ -73,6 +73,9 @@ class LawRef:
     article_no: str
     in_base: bool = True
     note: str = ""
+    #: A context key that must be truthy for the article to apply (and be printed): e.g.
+    #: 劳动争议调解仲裁法 第十四条、第十六条 only for an agreement reached by a 调解组织.
+    when: str = ""
 
     def __str__(self) -> str:
         return f"《{self.law}》{self.article_no}"

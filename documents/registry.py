@@ -71,6 +71,10 @@ class DocumentSpec:
         """References that may appear in machine-checked text (those the base holds)."""
         return tuple(ref for ref in self.laws if ref.in_base)
 
+    def printed_for(self, context: Mapping[str, Any]) -> tuple[LawRef, ...]:
+        """The printed references that apply to this context (see ``LawRef.when``)."""
+        return tuple(r for r in self.printed_laws if not r.when or context.get(r.when))
+
     def all_required(self, context: Mapping[str, Any]) -> tuple[str, ...]:
         """Required paths for this context, including those of matching conditions."""
         paths = list(self.required)

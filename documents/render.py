@@ -204,7 +204,7 @@ class DocumentRenderer:
             "key": spec.key,
             "title": spec.title,
             "print_basis": spec.print_basis,
-            "basis": format_refs(spec.printed_laws),
+            "basis": format_refs(spec.printed_for(ctx)),
         }
         ctx["lang"] = lang
         derive = _DERIVED.get(spec.key)

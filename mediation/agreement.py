@@ -21,20 +21,15 @@ Legal anchors (texts read in laws.db unless marked otherwise):
 - 民事诉讼法 第八十五条: the day a period starts is not counted; a last day falling on a public
   holiday moves to the next working day (we do not know the holiday calendar, so the date we
   show is never later than the real one).
-- 最高人民法院关于人民调解协议司法确认程序的若干规定 (法释〔2011〕5号) 第四条, and the article of
-  最高人民法院关于适用《中华人民共和国民事诉讼法》的解释 on inadmissible 司法确认 applications
-  (第三百五十七条 in the 2015 text; renumbered since: check the current number before quoting)
-  — secondary sources, not in laws.db: courts do not accept applications to confirm 身份关系
-  (marriage, parentage, adoption: e.g. the divorce itself) or the ownership of property or
-  intellectual property rights (物权、知识产权确权). The property and child-support terms of a
-  divorce agreement remain confirmable.
+- Which clauses a court can confirm (民诉法解释 第三百五十五条、第三百五十八条): see
+  :mod:`mediation.confirmability`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
@@ -327,63 +322,6 @@ def joint_court(
     return first if all(c is not None and c.court == first.court for c in picked) else None
 
 
-class ConfirmFlag(StrEnum):
-    """Why a court would not confirm (part of) an agreement."""
-
-    IDENTITY = "identity"  # 身份关系: marriage, parentage, adoption
-    PROPERTY_RIGHT = "property_right"  # 物权、知识产权确权
-
-
-_IDENTITY = re.compile(
-    r"离婚|解除婚姻|婚姻关系|婚姻无效|撤销婚姻|亲子关系|收养|解除收养|抚养关系的确认|确认.{0,6}父子|确认.{0,6}母子"
-)
-_PROPERTY_RIGHT = re.compile(
-    r"确权|确认.{0,12}(?:所有权|使用权|物权|产权)|界址|著作权|专利权|商标权|知识产权"
-)
-
-
-@dataclass(frozen=True)
-class Confirmability:
-    """Which terms a court can confirm; ``flags`` maps a term's index to its problems."""
-
-    flags: Mapping[int, tuple[ConfirmFlag, ...]] = field(default_factory=dict)
-    terms: tuple[str, ...] = ()
-
-    @property
-    def confirmable_terms(self) -> tuple[str, ...]:
-        return tuple(t for i, t in enumerate(self.terms) if i not in self.flags)
-
-    @property
-    def anything_confirmable(self) -> bool:
-        return bool(self.confirmable_terms)
-
-    @property
-    def all_flags(self) -> tuple[ConfirmFlag, ...]:
-        seen: dict[ConfirmFlag, None] = {}
-        for flags in self.flags.values():
-            seen.update(dict.fromkeys(flags))
-        return tuple(seen)
-
-
-def confirmability(terms: Sequence[str]) -> Confirmability:
-    """Flag terms a court will not confirm (法释〔2011〕5号 第四条 and the 民诉法解释; see above).
-
-    Keyword matching is deliberately broad: a flagged term is shown to the parties and left out
-    of the application's summary, and the mediator can reword it; a missed one would only be
-    refused by the court later.
-    """
-    flags: dict[int, tuple[ConfirmFlag, ...]] = {}
-    for index, term in enumerate(terms):
-        found: list[ConfirmFlag] = []
-        if _IDENTITY.search(term):
-            found.append(ConfirmFlag.IDENTITY)
-        if _PROPERTY_RIGHT.search(term):
-            found.append(ConfirmFlag.PROPERTY_RIGHT)
-        if found:
-            flags[index] = tuple(found)
-    return Confirmability(flags, tuple(terms))
-
-
 # ---------------------------------------------------------------------------- party details
 
 
@@ -404,3 +342,30 @@ def details_from_id(id_number: str | None, today: date) -> IdDetails | None:
         return None
     age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
     return IdDetails("男" if int(id_number[16]) % 2 else "女", age)
+
+
+# ---------------------------------------------------------------------------- what to tell people
+
+
+class ConfirmationStage(StrEnum):
+    """Where an agreement stands on the way to court, as every text about 司法确认 must say it."""
+
+    OPEN = "open"  # the 30 days run: the parties may still apply jointly (第三十三条)
+    APPLIED = "applied"  # the application was made: the court decides, then enforcement
+    COURT = "court"  # referred after registration (委托): the court makes a 调解书 itself
+    CLOSED = "closed"  # window passed or nothing confirmable: 诉讼 (第三十二条) or 支付令
+    NONE = "none"  # no written agreement (an oral one): 诉讼 or 支付令 as well
+
+
+def confirmation_stage(status: str | None, deadline: date | None, today: date) -> ConfirmationStage:
+    """From the stored offer (``JudicialConfirmation.status``, its last day) and today: never an
+    open window after its last day, never an invitation to apply after the application."""
+    if status is None:
+        return ConfirmationStage.NONE
+    if status == "entrusted":
+        return ConfirmationStage.COURT
+    if status in ("applied", "submitted"):
+        return ConfirmationStage.APPLIED
+    if status == "offered" and deadline is not None and today <= deadline:
+        return ConfirmationStage.OPEN
+    return ConfirmationStage.CLOSED

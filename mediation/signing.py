@@ -31,7 +31,11 @@ __all__ = [
 ]
 
 #: Context keys that change while an agreement is signed and sealed, not its content.
-VOLATILE_KEYS = frozenset({"signature", "signatures", "sealed", "verify_url", "doc_id"})
+#: What sealing adds to the approved text (so the hash the parties signed still matches): the
+#: signatures, the seal, the verify link, and ``sealed_on``, the day the seal made it effective.
+VOLATILE_KEYS = frozenset(
+    {"signature", "signatures", "sealed", "verify_url", "doc_id", "sealed_on"}
+)
 
 
 class SignerRole(enum.StrEnum):

@@ -1,4 +1,11 @@
-"""Mediation units (调解组织) and how a new case is routed to one of them."""
+"""Mediation units (调解组织) and how a new case is routed to one of them.
+
+Who may issue a 人民调解协议书: only a 人民调解委员会 (人民调解法 第二条、第七条; the committee's seal
+makes it effective, 第二十九条). Another unit (a 派出所 hosting a 驻所调解室, a street office) issues
+through the committee its ``committee`` names in units.toml, or not at all. ``kind`` says which
+units are committees; left out, a unit is one when its level is ``committee`` or its name ends
+with 人民调解委员会.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +36,12 @@ class UnitInfo:
     areas: tuple[str, ...] = ()
     dispute_types: tuple[DisputeType, ...] = ()
     is_default: bool = False
+    #: For a unit that is not a committee: the code of the 人民调解委员会 that issues its
+    #: agreements (e.g. the committee of the 驻所调解室 at a 派出所).
+    committee_code: str | None = None
+    #: Whether the unit is a 人民调解委员会 (units.toml ``kind``; ``level`` is only its place in
+    #: the hierarchy: a street or district has its committee too).
+    is_committee: bool = True
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,13 @@ class UnitDirectory:
                 raise ValueError(f"unit {u.code}: unknown parent {u.parent_code}")
             if not u.case_prefix:
                 raise ValueError(f"unit {u.code}: case_prefix is required")
+            if u.committee_code is not None:
+                issuer = by_code.get(u.committee_code)
+                if issuer is None or not issuer.is_committee:
+                    raise ValueError(
+                        f"unit {u.code}: committee {u.committee_code} is not a configured "
+                        "unit of kind committee"
+                    )
         defaults = [u for u in self.units if u.is_default]
         if len(defaults) != 1:
             raise ValueError("exactly one unit must have default = true")
@@ -63,6 +83,14 @@ class UnitDirectory:
     @property
     def default(self) -> UnitInfo:
         return next(u for u in self.units if u.is_default)
+
+    def issuer(self, code: str) -> UnitInfo | None:
+        """The 人民调解委员会 that issues the unit's 人民调解协议书: the unit itself, the committee
+        it names, or None (it may not issue one)."""
+        unit = self.by_code.get(code, self.default)
+        if unit.is_committee:
+            return unit
+        return self.by_code.get(unit.committee_code) if unit.committee_code else None
 
     def ancestors(self, code: str) -> list[UnitInfo]:
         """The unit's parents, nearest first (escalation goes up this chain)."""

@@ -39,6 +39,8 @@ def load_units(path: Path) -> UnitDirectory:
                     areas=tuple(str(a) for a in e.get("areas", [])),
                     dispute_types=tuple(DisputeType(t) for t in e.get("dispute_types", [])),
                     is_default=bool(e.get("default", False)),
+                    committee_code=e.get("committee"),
+                    is_committee=_is_committee(e),
                 )
             )
         except KeyError as exc:
@@ -49,6 +51,21 @@ def load_units(path: Path) -> UnitDirectory:
         return UnitDirectory(tuple(units))
     except ValueError as exc:
         raise ConfigError("UNITS_FILE", f"{path}: {exc}") from exc
+
+
+KINDS = ("committee", "police", "office")
+
+
+def _is_committee(entry: dict[str, Any]) -> bool:
+    """``kind`` when given; else a unit of level committee, or named 人民调解委员会, is one."""
+    kind = entry.get("kind")
+    if kind is not None:
+        if kind not in KINDS:
+            raise ValueError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+        return bool(kind == "committee")
+    return entry.get("level", "committee") == "committee" or str(entry["name"]).endswith(
+        "人民调解委员会"
+    )
 
 
 async def sync_units(session: AsyncSession, directory: UnitDirectory) -> None:

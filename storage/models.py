@@ -129,6 +129,9 @@ class Case(Base):
     status: Mapped[str] = mapped_column(String(32), index=True)
     risk: Mapped[str] = mapped_column(String(16), default="normal")
     source: Mapped[str] = mapped_column(String(32), default="party")
+    #: The court that referred the case (source court_referral: 委派, court_entrusted: 委托);
+    #: 民事诉讼法 第二百零五条（一） sends a 委派 case's 司法确认 to it.
+    referring_court: Mapped[str | None] = mapped_column(String(200))
     # Encrypted: what the applicant typed (may name people, places, numbers).
     facts: Mapped[str] = mapped_column(EncryptedText)
     claims: Mapped[str] = mapped_column(EncryptedText)

@@ -97,3 +97,42 @@ def test_bad_units_files_name_the_problem(
         directory(tmp_path, change(UNITS))
     assert err.value.variable == "UNITS_FILE"
     assert message in str(err.value)
+
+
+def test_only_a_committee_issues_agreements(tmp_path: Path) -> None:
+    """Issue 18, item 6: a 派出所's 驻所调解室 issues through its committee, or not at all."""
+    police = """
+[[unit]]
+code = "yjp-police"
+name = "杨家坪派出所驻所调解室"
+level = "station"
+kind = "police"
+parent = "yjp"
+committee = "yjp"
+case_prefix = "杨警调"
+court = "重庆市九龙坡区人民法院"
+
+[[unit]]
+code = "xjw-police"
+name = "谢家湾派出所"
+level = "station"
+parent = "jlp"
+case_prefix = "谢警调"
+court = "重庆市九龙坡区人民法院"
+"""
+    units = directory(tmp_path, UNITS + police)
+
+    def issuer_code(code: str) -> str | None:
+        found = units.issuer(code)
+        return found.code if found is not None else None
+
+    assert issuer_code("yjp-police") == "yjp"
+    assert units.issuer("xjw-police") is None  # no committee named: no 协议书
+    assert issuer_code("yjp") == "yjp"  # a street's committee
+    assert issuer_code("yjp-labour") == "yjp-labour"
+    with pytest.raises(ConfigError) as err:
+        directory(tmp_path, UNITS + police.replace('committee = "yjp"', 'committee = "xjw-police"'))
+    assert "kind committee" in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        directory(tmp_path, UNITS + police.replace('kind = "police"', 'kind = "bank"'))
+    assert "bank" in str(err.value)

@@ -10,7 +10,10 @@ negotiation's receipts and the console. Modules:
 - ``drafting``: the mediator fills the terms, versions are created and revised;
 - ``signing``: signatures and refusals on a version (shared by chat and Mini App);
 - ``jobs``: the render job (previews, the sealed agreement, issued documents) and delivery;
-- ``confirmation``: the 司法确认 offer, consents, court, application, reminders;
+- ``confirmation``: the 司法确认 offer, consents, court, application (``confirmation_timers``:
+  its reminders and last day); ``referral``: court-referred cases;
+- ``oral`` / ``record_check``: oral agreements and the parties' check of the 笔录;
+- ``terms``: clause warnings and ``main.py agreement check-terms``;
 - ``records``: 申请书 and 笔录 from the case record;
 - ``initdata``: checking a Mini App's ``initData``;
 - ``store`` / ``contexts`` / ``common``: files, download log, document contexts, helpers;
@@ -22,7 +25,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from features.agreements import confirmation, feature, lifecycle  # noqa: F401  (registers)
+from features.agreements import (  # noqa: F401  (registers)
+    confirmation,
+    confirmation_timers,
+    feature,
+    lifecycle,
+    referral,
+)
 
 if TYPE_CHECKING:
     from app.features import FeatureRegistry

@@ -3,8 +3,10 @@
 Attachments follow 最高人民法院关于人民调解协议司法确认程序的若干规定 (法释〔2011〕5号) 第三条
 (secondary source: the agreement, identity documents, evidence of the property rights concerned,
 and both parties' service addresses and phone numbers). Terms a court will not confirm
-(mediation.agreement.confirmability) are left out of the summary and named in the facts, so the
-application never asks a court for what it cannot grant.
+(mediation.confirmability, as flagged when 司法确认 was offered) are left out: the request names
+the confirmable clauses by their numbers in the agreement, the facts name the others and why, and
+the declaration speaks of the clauses applied for, so the application never asks a court for what
+it cannot grant nor declares what the agreement contradicts.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from documents.clauses import dispute_label
 from features.agreements.contexts import PartyInfo, person
-from mediation.agreement import CourtChoice, confirmability, confirmation_deadline
+from mediation.agreement import CourtChoice, confirmation_deadline
+from mediation.confirmability import Category, clause_numbers
 from mediation.replies import Msg
 from storage.document_models import ConfirmationConsent, Document, JudicialConfirmation
 
@@ -46,16 +49,20 @@ def application_content(
         applicants.append(data)
     content = agreement.content
     terms = [str(t) for t in content.get("terms", [])]
-    check = confirmability(terms)
+    excluded = {int(i): str(g[0]) for i, g in jc.flags.items() if g}
+    confirmed = [n for n in range(1, len(terms) + 1) if n - 1 not in excluded]
     names = "、".join(a["name"] for a in applicants)
     committee = str(content.get("committee", {}).get("name", ""))
     facts = (
         f"申请人{names}因{dispute_label(room.case.dispute_type)}，"
         f"于{_cn(room.case.created_at.astimezone(turn.settings.tz).date())}向{committee}申请调解。"
     )
-    if check.flags:
-        left_out = "、".join(f"第{i + 1}条" for i in sorted(check.flags))
-        facts += f"调解协议{left_out}涉及身份关系或权属确认，不在本次申请确认的范围内。"
+    if room.case.source == "court_referral" and room.case.referring_court:
+        facts += f"本案系{room.case.referring_court}委派调解的案件。"
+    for index, ground in sorted(excluded.items()):
+        facts += (
+            f"调解协议第{index + 1}条{_WHY.get(ground, _WHY['other'])}，不在本次申请确认的范围内。"
+        )
     effective = jc.effective_on.isoformat()
     return {
         "court": court.court,
@@ -65,7 +72,10 @@ def application_content(
             "committee": committee,
             "signed_on": effective,
             "effective_on": effective,
-            "summary": "\n".join(check.confirmable_terms),
+            "summary": "\n".join(f"第{n}条　{terms[n - 1]}" for n in confirmed),
+            "clauses": [{"n": n, "text": terms[n - 1]} for n in confirmed],
+            # Empty when every clause is applied for: the request then names the agreement.
+            "confirm_numbers": clause_numbers(confirmed) if excluded else "",
         },
         "facts": facts,
         "attachments": [
@@ -75,7 +85,21 @@ def application_content(
             {"name": "当事人送达地址确认书", "copies": len(applicants)},
         ],
         "date": today.isoformat(),
+        # Not printed: the offer it answers (the parties' "submitted to the court" button).
+        "confirmation": jc.id,
     }
+
+
+#: Why a clause is left out, as the facts say it (the grounds of mediation.confirmability).
+_WHY = {
+    Category.IDENTITY.value: "涉及身份关系",
+    Category.PROPERTY_RIGHT.value: "涉及权属的确认",
+    Category.SPECIAL_PROCEDURE.value: "涉及特别程序、公示催告程序或者破产程序的事项",
+    Category.OUTSIDE_REMIT.value: "不属于人民法院受理民事案件的范围",
+    Category.NON_PARTY.value: "涉及调解协议当事人以外的人",
+    Category.UNCLEAR.value: "内容不够明确",
+    "other": "不属于司法确认的范围",
+}
 
 
 def _cn(day: date) -> str:

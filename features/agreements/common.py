@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 INPUT = "ag_input"
 AGREEMENT = "mediation_agreement"
 APPLICATION = "judicial_confirmation_application"
+#: An oral agreement (人民调解法 第二十八条、第三十条): its content and the parties' confirmations.
+ORAL = "oral_agreement"
+RECORD = "mediation_record"
 
 
 @dataclass
@@ -203,6 +206,25 @@ class AwaitCourtName(Variant):
     basis: str
 
 
+@dataclass(frozen=True)
+class AwaitOralTerms(Variant):
+    """The mediator's next text is the content of the oral agreement of ``case`` (one clause a
+    line; 人民调解法 第二十八条: the mediator records it)."""
+
+    KIND: ClassVar[str] = "oral_terms"
+    case: int
+    #: While set, the text is this party's (``CaseParty.id``) address for the 笔录 first.
+    party: int | None = None
+
+
+@dataclass(frozen=True)
+class AwaitObjection(Variant):
+    """A party's next text is why they object to ``doc`` (an oral agreement or a 笔录)."""
+
+    KIND: ClassVar[str] = "objection"
+    doc: int
+
+
 AgreementInput = (
     AwaitComment
     | AwaitTypedName
@@ -210,6 +232,8 @@ AgreementInput = (
     | AwaitServiceAddress
     | AwaitPhone
     | AwaitCourtName
+    | AwaitOralTerms
+    | AwaitObjection
 )
 #: What the agreements feature waits for in this chat.
 PENDING: Slot[AgreementInput] = variant_slot(
@@ -220,6 +244,8 @@ PENDING: Slot[AgreementInput] = variant_slot(
     AwaitServiceAddress,
     AwaitPhone,
     AwaitCourtName,
+    AwaitOralTerms,
+    AwaitObjection,
 )
 
 

@@ -35,34 +35,34 @@ from features.agreements.common import (
     wake_after_commit,
 )
 from features.agreements.contexts import load_parties
+from features.agreements.terms import party_names, stored_flag_lines
 from mediation.agreement import (
     CourtBasis,
     CourtChoice,
     check_court,
-    confirmability,
     confirmation_deadline,
     default_court,
     joint_court,
     reminder_days,
 )
+from mediation.confirmability import confirmability
 from mediation.replies import Msg, Reply, button, reply
 from mediation.signing import version_hash
 from mediation.units import UnitInfo
 from mediation.validation import InvalidInput, clean_text, normalise_phone
 from services import features
 from services.delivery import Address, Outgoing
-from services.outbox import QueuedMessage
 from services.room import Room, announce, label_of, load_room
 from services.timers import schedule
 from services.turn import Turn
 from storage.document_models import ConfirmationConsent, Document, JudicialConfirmation
-from storage.models import CaseMember, CaseParty, Timer
+from storage.models import CaseMember, CaseParty
 
-_SYSTEM = Address("system", "-", "zh-CN")
+SYSTEM = Address("system", "-", "zh-CN")
 REMINDER_HOUR = time(9, 0)
 
 
-def _buttons(jc: JudicialConfirmation) -> list[list[Btn]]:
+def buttons(jc: JudicialConfirmation) -> list[list[Btn]]:
     return [
         [
             Btn(Msg("agreements.btn_jc_yes"), f"ag:jc:y:{jc.id}"),
@@ -72,20 +72,35 @@ def _buttons(jc: JudicialConfirmation) -> list[list[Btn]]:
 
 
 def _flag_lines(jc: JudicialConfirmation) -> list[Msg] | str:
-    return [
-        Msg("agreements.flag_line", {"n": int(i) + 1, "why": Msg(f"agreements.flag_{flags[0]}")})
-        for i, flags in sorted(jc.flags.items(), key=lambda kv: int(kv[0]))
-    ] or ""
+    return stored_flag_lines(jc.flags) or ""
 
 
 def offer_msg(jc: JudicialConfirmation) -> Msg:
-    key = (
-        "agreements.jc_not_confirmable" if jc.status == "not_confirmable" else "agreements.jc_offer"
-    )
+    key = {
+        "not_confirmable": "agreements.jc_not_confirmable",
+        "entrusted": "agreements.jc_entrusted",
+    }.get(jc.status, "agreements.jc_offer")
+    basis = CourtBasis.INVITING_COURT if _by_inviting_court(jc) else CourtBasis.ORGANISATION
     return Msg(
         key,
-        {"deadline": jc.deadline.isoformat(), "court": jc.default_court, "flags": _flag_lines(jc)},
+        {
+            "deadline": jc.deadline.isoformat(),
+            "court": jc.default_court,
+            "basis": Msg(f"agreements.offer_basis_{basis.value}"),
+            "flags": _flag_lines(jc),
+        },
     )
+
+
+def status_reply(jc: JudicialConfirmation) -> Reply:
+    """Where the offer stands, in its own words (its status, last day and court)."""
+    court = jc.court or jc.default_court
+    return reply(f"agreements.jc_status_{jc.status}", deadline=jc.deadline.isoformat(), court=court)
+
+
+def _by_inviting_court(jc: JudicialConfirmation) -> bool:
+    """A 委派 case: its offer names the court that invited the mediation (第二百零五条（一）)."""
+    return jc.court_basis == CourtBasis.INVITING_COURT.value and jc.status != "applied"
 
 
 async def offer(
@@ -99,17 +114,28 @@ async def offer(
 ) -> JudicialConfirmation:
     """Offer 司法确认 to every party of an agreement that just took effect."""
     effective_on = now.astimezone(tz).date()
-    check = confirmability([str(t) for t in doc.content.get("terms", [])])
-    referred = room.case.source == "court_referral"
-    # 第二百零五条（二）: by default the basic court where the organisation sits (units.toml).
-    court = "" if referred or not unit.court else default_court(unit.court).court
+    check = confirmability([str(t) for t in doc.content.get("terms", [])], party_names(doc.content))
+    case = room.case
+    referred = case.source == "court_referral" and bool(case.referring_court)
+    if referred:  # 第二百零五条（一）: the court that invited the mediation, and no other
+        court, basis = str(case.referring_court), CourtBasis.INVITING_COURT
+    else:  # 第二百零五条（二）: by default the basic court where the organisation sits
+        court = default_court(unit.court).court if unit.court else ""
+        basis = CourtBasis.ORGANISATION
+    if case.source == "court_entrusted":
+        # 特邀调解规定 第二十条: the court makes a 调解书 itself; 司法确认 is not the route.
+        status, court = "entrusted", str(case.referring_court or "")
+    else:
+        status = "offered" if check.anything_confirmable else "not_confirmable"
     jc = JudicialConfirmation(
-        case_id=room.case.id,
+        case_id=case.id,
         agreement_id=doc.id,
-        status="offered" if check.anything_confirmable else "not_confirmable",
+        status=status,
         effective_on=effective_on,
         deadline=confirmation_deadline(effective_on),
         default_court=court,
+        # Until both chose, the basis of the court offered; then the basis of the one chosen.
+        court_basis=basis.value,
         flags={str(i): [f.value for f in flags] for i, flags in check.flags.items()},
         created_at=now,
         updated_at=now,
@@ -125,7 +151,7 @@ async def offer(
         )
         address = room.addresses.get(member.id)
         if address is not None:
-            send(out, address, offer_msg(jc), _buttons(jc) if jc.status == "offered" else [])
+            send(out, address, offer_msg(jc), buttons(jc) if jc.status == "offered" else [])
     if jc.status == "offered":
         for days, day in reminder_days(effective_on, effective_on):
             due = datetime.combine(day, REMINDER_HOUR, tzinfo=tz)
@@ -137,7 +163,7 @@ async def offer(
     return jc
 
 
-async def _consents(session: AsyncSession, jc_id: int) -> list[ConfirmationConsent]:
+async def consents_of(session: AsyncSession, jc_id: int) -> list[ConfirmationConsent]:
     rows = await session.execute(
         select(ConfirmationConsent)
         .where(ConfirmationConsent.confirmation_id == jc_id)
@@ -155,12 +181,12 @@ async def _mine(
     if jc is None or room is None or member is None:
         return reply("bot.stale_button")
     consent = next(
-        (c for c in await _consents(turn.session, jc.id) if c.member_id == member.id), None
+        (c for c in await consents_of(turn.session, jc.id) if c.member_id == member.id), None
     )
     if consent is None:
         return reply("agreements.jc_not_applicant")
     if jc.status != "offered":
-        return reply(f"agreements.jc_status_{jc.status}", deadline=jc.deadline.isoformat())
+        return status_reply(jc)
     if turn.now.astimezone(turn.settings.tz).date() > jc.deadline:
         return reply("agreements.jc_status_expired", deadline=jc.deadline.isoformat())
     return jc, room, consent
@@ -171,6 +197,8 @@ async def on_action(turn: Turn, who: features.Who, parts: list[str]) -> list[Rep
     if len(parts) < 2 or not parts[1].isdigit():
         return [reply("bot.stale_button")]
     verb, jc_id = parts[0], int(parts[1])
+    if verb == "s":
+        return await _submitted(turn, who, jc_id)
     found = await _mine(turn, jc_id, who.user_id)
     if isinstance(found, Reply):
         return [found]
@@ -206,6 +234,34 @@ async def on_action(turn: Turn, who: features.Who, parts: list[str]) -> list[Rep
     return [reply("bot.stale_button")]
 
 
+async def _submitted(turn: Turn, who: features.Who, jc_id: int) -> list[Reply]:
+    """A party says the application was handed to the court: the reminders to submit it stop
+    (no text promises a window for what is already done)."""
+    jc = await turn.session.get(JudicialConfirmation, jc_id, with_for_update=True)
+    room = await load_room(turn.session, jc.case_id) if jc else None
+    member = room.of_user(who.user_id) if room else None
+    if jc is None or room is None or member is None:
+        return [reply("bot.stale_button")]
+    if not any(c.member_id == member.id for c in await consents_of(turn.session, jc.id)):
+        return [reply("agreements.jc_not_applicant")]
+    if jc.status != "applied":
+        return [status_reply(jc)]
+    jc.status, jc.updated_at = "submitted", turn.now
+    await announce(
+        turn.session,
+        room,
+        Msg("agreements.jc_submitted_event", {"who": label_of(member), "court": jc.court or ""}),
+        turn.out,
+        turn.now,
+        author=member,
+    )
+    return [reply("agreements.jc_submitted_ok", court=jc.court or "")]
+
+
+def submitted_button(jc_id: int) -> list[list[Btn]]:
+    return [[Btn(Msg("agreements.btn_jc_submitted"), f"ag:jc:s:{jc_id}")]]
+
+
 async def _party(
     session: AsyncSession, room: Room, consent: ConfirmationConsent
 ) -> CaseParty | None:
@@ -229,7 +285,7 @@ async def _ask_court(
     turn.put(PENDING, None)
     others = [
         c.court
-        for c in await _consents(turn.session, jc.id)
+        for c in await consents_of(turn.session, jc.id)
         if c.id != consent.id and c.court and c.court != jc.default_court
     ]
     rows: list[tuple[Any, ...]] = []
@@ -245,12 +301,13 @@ async def _ask_court(
         rows.append(
             (button("agreements.btn_jc_same_court", f"ag:jc:c:{jc.id}:o", court=others[0]),)
         )
-    rows.append(
-        (
-            button("agreements.btn_jc_domicile", f"ag:jc:c:{jc.id}:p"),
-            button("agreements.btn_jc_subject", f"ag:jc:c:{jc.id}:s"),
+    if not _by_inviting_court(jc):
+        rows.append(
+            (
+                button("agreements.btn_jc_domicile", f"ag:jc:c:{jc.id}:p"),
+                button("agreements.btn_jc_subject", f"ag:jc:c:{jc.id}:s"),
+            )
         )
-    )
     return [
         Reply(
             Msg("agreements.jc_ask_court", {"deadline": jc.deadline.isoformat()}),
@@ -265,11 +322,12 @@ async def _courtbutton(
     if consent.consent is not True or not consent.service_address:
         return [reply("bot.stale_button")]
     if choice == "d" and jc.default_court:
-        consent.court, consent.court_basis = jc.default_court, CourtBasis.ORGANISATION.value
+        chosen = CourtBasis.INVITING_COURT if _by_inviting_court(jc) else CourtBasis.ORGANISATION
+        consent.court, consent.court_basis = jc.default_court, chosen.value
         return await maybe_apply(turn, jc, room)
     if choice == "o":
         other = next(
-            (c for c in await _consents(turn.session, jc.id) if c.id != consent.id and c.court),
+            (c for c in await consents_of(turn.session, jc.id) if c.id != consent.id and c.court),
             None,
         )
         if other is None:
@@ -277,7 +335,7 @@ async def _courtbutton(
         consent.court, consent.court_basis = other.court, other.court_basis
         return await maybe_apply(turn, jc, room)
     basis = {"p": CourtBasis.PARTY_DOMICILE, "s": CourtBasis.SUBJECT_MATTER}.get(choice)
-    if basis is None:
+    if basis is None or _by_inviting_court(jc):
         return [reply("bot.stale_button")]
     turn.put(PENDING, AwaitCourtName(jc.id, basis.value))
     return [question("agreements.jc_ask_court_name", basis=Msg(f"agreements.basis_{basis.value}"))]
@@ -322,7 +380,7 @@ async def on_text(
 
 async def maybe_apply(turn: Turn, jc: JudicialConfirmation, room: Room) -> list[Reply]:
     """Generate the application once every party consented to the same court."""
-    consents = await _consents(turn.session, jc.id)
+    consents = await consents_of(turn.session, jc.id)
     choices = {
         c.signer_id: CourtChoice(c.court, CourtBasis(c.court_basis or "organisation"))
         if c.consent and c.court
@@ -398,61 +456,6 @@ async def resend_offer(turn: Turn, user_id: int) -> list[Reply]:
     if jc is None:
         return [reply("agreements.jc_none")]
     if jc.status != "offered":
-        return [reply(f"agreements.jc_status_{jc.status}", deadline=jc.deadline.isoformat())]
-    send(turn.out, turn.out.sender, offer_msg(jc), _buttons(jc))
+        return [status_reply(jc)]
+    send(turn.out, turn.out.sender, offer_msg(jc), buttons(jc))
     return []
-
-
-# ---------------------------------------------------------------------------- timers
-
-
-@features.timer("jc_reminder")
-async def reminder(session: AsyncSession, timer: Timer, now: datetime) -> list[QueuedMessage]:
-    """7 and 2 days before the last day: remind every applicant (joint application)."""
-    jc = await session.get(JudicialConfirmation, int(timer.payload["jc"]))
-    out = Outgoing(_SYSTEM)
-    if jc is None or jc.status not in ("offered", "applied"):
-        return []
-    room = await load_room(session, jc.case_id)
-    if room is None:
-        return []
-    days = int(timer.payload.get("days", 0))
-    for consent in await _consents(session, jc.id):
-        member = room.by_id(consent.member_id)
-        address = room.addresses.get(member.id) if member else None
-        if address is None:
-            continue
-        if jc.status == "offered":
-            msg = Msg(
-                "agreements.jc_remind_offer", {"days": days, "deadline": jc.deadline.isoformat()}
-            )
-            send(out, address, msg, _buttons(jc))
-        else:
-            msg = Msg(
-                "agreements.jc_remind_submit",
-                {"days": days, "deadline": jc.deadline.isoformat(), "court": jc.court or ""},
-            )
-            send(out, address, msg)
-    return await out.flush(session)
-
-
-@features.timer("jc_deadline")
-async def deadline(session: AsyncSession, timer: Timer, now: datetime) -> list[QueuedMessage]:
-    """The 30 days are over: an offer nobody completed closes (第二百零五条)."""
-    jc = await session.get(JudicialConfirmation, int(timer.payload["jc"]), with_for_update=True)
-    if jc is None or jc.status != "offered":
-        return []
-    jc.status, jc.updated_at = "expired", now
-    room = await load_room(session, jc.case_id)
-    out = Outgoing(_SYSTEM)
-    if room is not None:
-        for consent in await _consents(session, jc.id):
-            member = room.by_id(consent.member_id)
-            address = room.addresses.get(member.id) if member else None
-            if address is not None:
-                send(
-                    out,
-                    address,
-                    Msg("agreements.jc_status_expired", {"deadline": jc.deadline.isoformat()}),
-                )
-    return await out.flush(session)

@@ -108,8 +108,12 @@ def agreement_content(
     version: int,
     today: date,
 ) -> dict[str, Any]:
-    """The content of one version of the 协议书: what the parties approve by signing."""
+    """The content of one version of the 协议书: what the parties approve by signing. A case a
+    court entrusted after registration names that court: the agreement goes to it for a 调解书,
+    so the 协议书 does not promise 司法确认 (features.agreements.referral)."""
+    entrusted = case.source == "court_entrusted" and case.referring_court
     return {
+        **({"entrusted_by": case.referring_court} if entrusted else {}),
         "case_no": case.number,
         "version": version,
         "committee": committee(unit),
@@ -168,13 +172,14 @@ def signed_context(
     marks: Mapping[str, Mark],
     *,
     verify_url: str,
+    sealed_on: date | None = None,
 ) -> dict[str, Any]:
     """The final 协议书: the approved content plus signatures, seal and verify link.
 
     Only keys :data:`mediation.signing.VOLATILE_KEYS` names are added, so the version hash of
-    the result equals the hash the parties signed. The date printed with the seal stays the
-    date of the approved text; each signature carries the day it was made, and the last of them
-    is the day the agreement took effect (第二十九条).
+    the result equals the hash the parties signed. The seal block prints ``sealed_on``: the day
+    the seal was affixed, which is the day the agreement took effect (第二十九条) and the day
+    the 30 days for 司法确认 count from; the approved text's own date stays in the content.
     """
     ctx = dict(content)
     ctx["parties"] = [
@@ -187,4 +192,6 @@ def signed_context(
     ]
     ctx["sealed"] = True
     ctx["verify_url"] = verify_url
+    if sealed_on is not None:
+        ctx["sealed_on"] = sealed_on.isoformat()
     return ctx

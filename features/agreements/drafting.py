@@ -38,17 +38,18 @@ from features.agreements.contexts import (
     terms_of,
 )
 from features.agreements.store import agreement_versions
+from features.agreements.terms import flag_lines
 from mediation.agreement import (
     AgreementTerms,
     PartySeat,
     Section,
-    confirmability,
     iso_date_or_text,
     minimum_copies,
     next_version,
     required_party_signers,
 )
 from mediation.case_state import CaseEvent, CaseStatus, InvalidTransition, transition
+from mediation.confirmability import confirmability
 from mediation.permissions import Action, can
 from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.signing import version_hash
@@ -78,12 +79,20 @@ def _seats(parties: list[PartyInfo]) -> list[PartySeat]:
     ]
 
 
+def _not_a_committee(turn: Turn, room: Room) -> Reply:
+    """Only a 人民调解委员会 issues a 人民调解协议书 (mediation.units)."""
+    unit = turn.units.by_code.get(room.case.unit_code, turn.units.default)
+    return reply("agreements.err_not_committee", unit=unit.name)
+
+
 async def start(turn: Turn, staff: StaffAccount, room: Room) -> list[Reply]:
     """Begin (or resume) the draft of ``room``'s agreement."""
     if not may_run(turn, staff, room):
         return [reply("staff.not_allowed")]
     if room.case.status != CaseStatus.MEDIATING.value:
         return [reply("agreements.draft_not_now", status=Msg(f"status.{room.case.status}"))]
+    if turn.units.issuer(room.case.unit_code) is None:
+        return [_not_a_committee(turn, room)]
     parties = await load_parties(turn.session, room)
     try:
         required_party_signers(_seats(parties))
@@ -172,14 +181,8 @@ def _prompt(room: Room, section: Section, terms: AgreementTerms, parties: int) -
 
 def review(room: Room, parties: list[PartyInfo], terms: AgreementTerms) -> Reply:
     """Everything the version will contain, with a button per section to change it."""
-    flagged = confirmability(terms.terms)
-    flags: list[Msg] | str = [
-        Msg(
-            "agreements.flag_line",
-            {"n": i + 1, "why": Msg(f"agreements.flag_{flagged.flags[i][0].value}")},
-        )
-        for i in sorted(flagged.flags)
-    ] or ""
+    names = [p.name for p in parties]
+    flags: list[Msg] | str = flag_lines(confirmability(terms.terms, names)) or ""
     text = Msg(
         "agreements.review",
         {
@@ -411,7 +414,9 @@ async def send_version(turn: Turn, staff: StaffAccount, room: Room, state: Draft
     terms = AgreementTerms.from_json(state.terms)
     if terms.missing(len(_seats(parties))):
         return await advance(turn, room, state)
-    unit = turn.units.by_code.get(room.case.unit_code, turn.units.default)
+    unit = turn.units.issuer(room.case.unit_code)  # the committee that issues it
+    if unit is None:
+        return [_not_a_committee(turn, room)]
     versions = await agreement_versions(session, room.case.id)
     number = next_version(v.version for v in versions)
     today = turn.now.astimezone(turn.settings.tz).date()

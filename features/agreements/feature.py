@@ -10,7 +10,7 @@ pending (``ag_draft`` for the mediator, ``ag_input`` for anyone).
 
 from __future__ import annotations
 
-from features.agreements import confirmation, drafting, records, signing
+from features.agreements import confirmation, drafting, oral, record_check, records, signing
 from features.agreements.common import (
     AGREEMENT,
     DRAFTING,
@@ -19,6 +19,8 @@ from features.agreements.common import (
     AwaitComment,
     AwaitCourtName,
     AwaitDeclineReason,
+    AwaitObjection,
+    AwaitOralTerms,
     AwaitPhone,
     AwaitServiceAddress,
     AwaitTypedName,
@@ -271,6 +273,11 @@ async def on_button(turn: Turn, who: features.Who, data: str) -> list[Reply] | N
         return [reply("agreements.input_cancelled")]
     if verb == "jc":
         return await confirmation.on_action(turn, who, args)
+    if verb in ("oc", "rc"):
+        if len(args) != 2 or args[0] not in ("y", "n") or not args[1].isdigit():
+            return [reply("bot.stale_button")]
+        handler = oral.on_action if verb == "oc" else record_check.on_action
+        return await handler(turn, who, args[0], int(args[1]))
     if verb in _DRAFT_VERBS or verb in ("new", "rv", "rt"):
         if who.staff is None:
             return [reply("staff.not_allowed")]
@@ -350,6 +357,13 @@ async def on_text(turn: Turn, who: features.Who) -> list[Reply] | None:
         return None
     if isinstance(pending, AwaitServiceAddress | AwaitPhone | AwaitCourtName):
         return await confirmation.on_text(turn, who, pending, payload.text)
+    if isinstance(pending, AwaitOralTerms):
+        if who.staff is None:
+            turn.put(PENDING, None)
+            return None
+        return await oral.record_terms(turn, who.staff, pending, payload.text)
+    if isinstance(pending, AwaitObjection):
+        return await oral.objection(turn, who, pending.doc, payload.text)
     if isinstance(pending, AwaitComment):
         return await _comment(turn, who, pending.doc, payload.text)
     return await _sign_text(turn, who, pending, payload.text)

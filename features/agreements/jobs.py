@@ -30,7 +30,7 @@ from core.config import Settings, public_base
 from documents.pool import RenderPool
 from documents.seal import Sealer
 from documents.verify import make_verify_link
-from features.agreements import confirmation
+from features.agreements import confirmation, record_check
 from features.agreements.application import application_notice
 from features.agreements.common import (
     AGREEMENT,
@@ -230,7 +230,9 @@ class DocumentJobs:
                 row.signed_at.astimezone(tz).date(), image_png=image, typed_name=row.typed_name
             )
         link = make_verify_link(public_base(self.settings), doc.public_id)
-        ctx = signed_context(doc.content, marks, verify_url=link.url)
+        # The day the seal makes it effective (第二十九条), printed in the seal block.
+        today = self.clock.now().astimezone(tz).date()
+        ctx = signed_context(doc.content, marks, verify_url=link.url, sealed_on=today)
         pdf = await self.pool.render(AGREEMENT, ctx)
         rendered = loop.time()
         committee = str(doc.content.get("committee", {}).get("name", ""))
@@ -364,13 +366,17 @@ class DocumentJobs:
                     },
                 ),
             )
-        unit = self.units.by_code.get(room.case.unit_code, self.units.default)
+        # 第二百零五条（二）: the court where the mediation organisation (the issuing committee) sits.
+        unit = self.units.issuer(room.case.unit_code) or self.units.by_code.get(
+            room.case.unit_code, self.units.default
+        )
         await confirmation.offer(session, room, doc, unit, now, self.settings.tz, out)
 
     async def _issued_done(
         self, session: Any, doc: Document, room: Room, out: Outgoing, path: str, pdf: bytes
     ) -> None:
-        doc.file_path, doc.pdf_sha256, doc.status = path, sha256_hex(pdf), "issued"
+        # A 笔录 awaiting the parties' check stays "checking"; one superseded meanwhile stays so.
+        doc.file_path, doc.pdf_sha256 = path, sha256_hex(pdf)
         now = self.clock.now()
         for member_id in doc.deliver_to:
             member = room.by_id(int(member_id))
@@ -381,7 +387,11 @@ class DocumentJobs:
             out.send_message(address, file_message(address, path, filename_of(doc), caption))
             log_download(session, doc, actor=f"member:{member.id}", channel=address.channel, at=now)
             if doc.kind == APPLICATION:
-                send(out, address, application_notice(doc))
+                jc_id = int(doc.content.get("confirmation", 0) or 0)
+                party = member.role in ("applicant", "respondent")
+                rows = confirmation.submitted_button(jc_id) if jc_id and party else []
+                send(out, address, application_notice(doc), rows)
+        record_check.after_render(doc, room, out)
 
     async def _failed(self, doc_id: int, exc: Exception) -> None:
         async with self.db.write() as session:

@@ -17,8 +17,9 @@ from sqlalchemy import select
 
 from documents.clauses import dispute_label
 from documents.registry import get_spec, missing_fields
-from features.agreements.common import new_public_id, wake_after_commit
+from features.agreements.common import ORAL, RECORD, new_public_id, wake_after_commit
 from features.agreements.contexts import PartyInfo, committee, load_parties, person
+from features.agreements.record_check import issue_for_check
 from features.agreements.store import agreement_versions
 from i18n import translate
 from mediation.case_state import CaseStatus
@@ -28,11 +29,10 @@ from mediation.room import Role
 from mediation.signing import version_hash
 from services.room import Room
 from services.turn import Turn
-from storage.document_models import Document
+from storage.document_models import Document, DocumentSignature
 from storage.models import CaseMessage, StaffAccount
 
 APPLICATION_FORM = "mediation_application"
-RECORD = "mediation_record"
 MAX_STATEMENT = 3000
 
 
@@ -87,7 +87,9 @@ async def record_form(
     label = dispute_label(case.dispute_type)
     applicants = "、".join(p.name for p in parties if p.side == Role.APPLICANT.value)
     respondents = "、".join(p.name for p in parties if p.side == Role.RESPONDENT.value)
-    unit = turn.units.by_code.get(case.unit_code, turn.units.default)
+    unit = turn.units.issuer(case.unit_code) or turn.units.by_code.get(
+        case.unit_code, turn.units.default
+    )
     ctx: dict[str, Any] = {
         "case_no": case.number,
         "committee": committee(unit),
@@ -100,11 +102,36 @@ async def record_form(
         "recorder": {"name": mediator.display_name},
         "statements": statements,
     }
+    oral = await _effective_oral(turn, case.id)
     if agreement is not None:
         ctx.update(
             facts_found=agreement.content.get("facts", ""),
             outcome="agreement",
             terms=list(agreement.content.get("terms", [])),
+        )
+    elif oral is not None:
+        names = {p.member_id: f"{p.label}{p.name}" for p in parties if p.member_id is not None}
+        confirmations = (
+            await turn.session.execute(
+                select(DocumentSignature)
+                .where(
+                    DocumentSignature.document_id == oral.id,
+                    DocumentSignature.decision == "confirmed",
+                )
+                .order_by(DocumentSignature.signed_at, DocumentSignature.id)
+            )
+        ).scalars()
+        ctx.update(
+            facts_found=case.facts,
+            outcome="oral",
+            terms=list(oral.content.get("terms", [])),
+            confirmations=[
+                {
+                    "name": names.get(c.member_id or 0, ""),
+                    "at": _local(turn, c.signed_at).strftime("%Y-%m-%dT%H:%M"),
+                }
+                for c in confirmations
+            ],
         )
     elif case.status == CaseStatus.FAILED.value:
         routes = OTHER_ROUTES[DisputeType(case.dispute_type)]
@@ -119,6 +146,16 @@ async def record_form(
     for p in ctx["parties"]:
         p.pop("signer", None)
     return ctx
+
+
+async def _effective_oral(turn: Turn, case_id: int) -> Document | None:
+    """The oral agreement every party confirmed (features.agreements.oral), if any."""
+    rows = await turn.session.execute(
+        select(Document).where(
+            Document.case_id == case_id, Document.kind == ORAL, Document.status == "effective"
+        )
+    )
+    return rows.scalars().first()
 
 
 async def queue_issued_document(
@@ -158,12 +195,15 @@ async def issue_records(turn: Turn, staff: StaffAccount, room: Room) -> list[Rep
     record = await record_form(turn, room, parties, staff)
     if isinstance(record, Msg):
         return [Reply(record)]
-    forms = ((APPLICATION_FORM, application_form(turn, room, parties)), (RECORD, record))
-    for kind, content in forms:
+    form = application_form(turn, room, parties)
+    for kind, content in ((APPLICATION_FORM, form), (RECORD, record)):
         missing = missing_fields(get_spec(kind), content)
         if missing:
             return [reply("agreements.err_missing_fields", fields=", ".join(missing))]
-    for kind, content in forms:
-        await queue_issued_document(turn, room, staff, kind, content)
+    await queue_issued_document(turn, room, staff, APPLICATION_FORM, form)
+    # The 笔录 goes to the parties to check before any version says they checked it.
+    refused = await issue_for_check(turn, room, staff)
+    if refused is not None:
+        return [refused]
     wake_after_commit(turn.session, turn.shared)
     return [reply("agreements.records_generating", number=room.case.number)]

@@ -24,6 +24,7 @@ from features.negotiation.performance import (
     paid_button,
     receipt_buttons,
 )
+from mediation.agreement import confirmation_stage
 from mediation.offers import Side
 from mediation.performance import (
     InstalmentStatus,
@@ -36,6 +37,7 @@ from mediation.replies import Msg, Reply
 from services.delivery import Outgoing
 from services.outbox import QueuedMessage
 from services.room import Room
+from storage.document_models import JudicialConfirmation
 from storage.models import Timer
 
 
@@ -115,22 +117,32 @@ async def on_timer(session: AsyncSession, timer: Timer, now: datetime) -> list[Q
                 )
             ),
         )
+        route = await _route(session, room, now, enforcement_deadline(last).isoformat())
         _send(
-            out,
-            room,
-            payee,
-            Reply(
-                Msg(
-                    "negotiation.escalate_payee",
-                    {**params, "until": enforcement_deadline(last).isoformat()},
-                )
-            ),
+            out, room, payee, Reply(Msg("negotiation.escalate_payee", {**params, "route": route}))
         )
         kind = "escalated"
     if not kind:
         return []
     session.add(PaymentEvent(instalment_id=inst.id, kind=kind, actor="timer", at=now))
     return await out.flush(session)
+
+
+async def _route(session: AsyncSession, room: Room, now: datetime, until: str) -> Msg:
+    """What the payee can still do, read from the 司法确认 offer's real status and last day: the
+    joint application only while its 30 days run; after an application, enforcement; otherwise
+    a lawsuit (人民调解法 第三十二条) or, the debt being money, a 支付令 (民事诉讼法 第二百二十五条)."""
+    jc = (
+        await session.execute(
+            select(JudicialConfirmation).where(JudicialConfirmation.case_id == room.case.id)
+        )
+    ).scalar_one_or_none()
+    stage = confirmation_stage(jc.status if jc else None, jc.deadline if jc else None, now.date())
+    court = (jc.court or jc.default_court) if jc else ""
+    deadline = jc.deadline.isoformat() if jc else ""
+    return Msg(
+        f"negotiation.route_{stage.value}", {"deadline": deadline, "court": court, "until": until}
+    )
 
 
 def _nobody() -> Any:

@@ -6,6 +6,7 @@ Shared by the end-to-end tests of this directory; each step asserts what the per
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from app.runtime import Runtime
 from harness.steps import RESPONDENT_PHONE, mediator_takes_case, open_session
@@ -38,8 +39,9 @@ async def open_room(
     return applicant, respondent, mediator
 
 
-async def draft_first_version(mediator: SimUser) -> None:
-    """From the outcome step to version 1, step by step, one term from a clause template."""
+async def draft_first_version(mediator: SimUser, extra_terms: Sequence[str] = ()) -> str:
+    """From the outcome step to version 1, step by step, one term from a clause template and
+    ``extra_terms`` typed after it; returns the review's text."""
     await mediator.press("结案")
     outcome = await wait_text(mediator, "结果")
     assert "📝 制作书面协议书" in outcome.button_texts and "调解成功" in outcome.button_texts
@@ -69,6 +71,9 @@ async def draft_first_version(mediator: SimUser) -> None:
         await mediator.send_text(value)
     added = await wait_text(mediator, "已有 1 条")
     assert "12,000.00元（大写：壹万贰仟元整）" in (added.text or "")
+    for n, term in enumerate(extra_terms, start=2):
+        await mediator.send_text(term)
+        await wait_text(mediator, f"已添加第 {n} 条")
     await mediator.press("完成条款 ✓")
     await wait_text(mediator, "履行方式")
     await mediator.send_text("银行转账")
@@ -81,3 +86,4 @@ async def draft_first_version(mediator: SimUser) -> None:
     await mediator.press("✅ 生成并发送")
     created = await wait_text(mediator, "第 1 版已生成")
     assert re.search(r"[0-9a-f]{64}", created.text or "")
+    return review.text or ""

@@ -35,11 +35,18 @@ async def agreement_service(
     *,
     database_url: str | None = None,
     clock: Clock | None = None,
+    **extra: str,
 ) -> AsyncIterator[tuple[Runtime, str]]:
     """Yields the runtime and the web server's base URL (the browser chat's service, whose
-    one-time codes these tests do not read)."""
+    one-time codes these tests do not read); ``extra`` are environment settings."""
     async with chat_service(
-        standin, data_dir, database_url=database_url, pool=pool, sealer=sealer, clock=clock
+        standin,
+        data_dir,
+        database_url=database_url,
+        pool=pool,
+        sealer=sealer,
+        clock=clock,
+        env=extra,
     ) as (runtime, base_url, _gateway):
         yield runtime, base_url
 

@@ -10,12 +10,14 @@ import i18n
 from documents.clauses import COMMON_CLAUSES, DISPUTE_TYPES, clauses_for
 from documents.verify import VerifyStatus
 from features.agreements.web import PAGE_STRINGS
-from mediation.agreement import ConfirmFlag, CourtBasis, Section
+from mediation.agreement import CourtBasis, Section
+from mediation.confirmability import NOT_CONFIRMABLE, Category
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [
     *sorted((ROOT / "features" / "agreements").glob("*.py")),
     ROOT / "mediation" / "agreement.py",
+    ROOT / "mediation" / "confirmability.py",
     ROOT / "features" / "agreements" / "web.py",
     ROOT / "features" / "verify" / "web.py",
 ]
@@ -29,12 +31,23 @@ def _expected() -> set[str]:
                 keys.add(key)
     keys |= {f"agreements.ask_{s.value}" for s in Section}
     keys |= {f"agreements.btn_edit_{s.value}" for s in Section}
-    keys |= {f"agreements.flag_{f.value}" for f in ConfirmFlag}
+    keys |= {f"agreements.flag_{c.value}" for c in NOT_CONFIRMABLE}
+    keys |= {f"agreements.terms.suggest_{c.value}" for c in Category}
+    keys |= {f"agreements.offer_basis_{b}" for b in ("organisation", "inviting_court")}
+    keys |= {f"agreements.referral_{s}" for s in ("court_referral", "court_entrusted")}
     keys |= {f"agreements.basis_{b.value}" for b in CourtBasis}
     keys |= {f"agreements.state_{s}" for s in ("signed", "declined", "waiting")}
     keys |= {
         f"agreements.jc_status_{s}"
-        for s in ("offered", "applied", "declined", "expired", "not_confirmable")
+        for s in (
+            "offered",
+            "applied",
+            "declined",
+            "expired",
+            "not_confirmable",
+            "entrusted",
+            "submitted",
+        )
     }
     keys |= {f"agreements.web.{k}" for k in PAGE_STRINGS}
     keys |= {

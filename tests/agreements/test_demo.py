@@ -32,6 +32,9 @@ async def test_demo_writes_four_pdfs(tmp_path: Path, render_pool: RenderPool, se
         and "王建国" in text["mediation_application"]
     )
     assert "调解笔录" in text["mediation_record"] and "愿意分期" in text["mediation_record"]
+    # The record the parties checked, saying so (issue 18), and the application's clauses.
+    assert "经核对无误" in text["mediation_record"] and "尚待" not in text["mediation_record"]
+    assert "第1条" in text["judicial_confirmation_application"]
     assert "人民调解协议书" in text["mediation_agreement"]
     assert "李秀兰（电子签名）" in text["mediation_agreement"]
     assert "司法确认申请书" in text["judicial_confirmation_application"]

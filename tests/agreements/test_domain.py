@@ -8,14 +8,12 @@ import pytest
 
 from mediation.agreement import (
     AgreementTerms,
-    ConfirmFlag,
     CourtBasis,
     CourtChoice,
     PartySeat,
     Section,
     allowed_bases,
     check_court,
-    confirmability,
     confirmation_deadline,
     default_court,
     details_from_id,
@@ -117,24 +115,24 @@ def test_courts_of_article_205() -> None:
     assert joint_court({"m1": b, "m2": None}, ["m1", "m2"]) is None
 
 
-def test_terms_a_court_will_not_confirm_are_flagged() -> None:
-    divorce = confirmability(
-        [
-            "双方自愿解除婚姻关系。",
-            "婚生子由女方抚养，男方每月支付抚养费二千元。",
-            "位于示范区的房屋归女方所有，女方向男方支付折价款十万元。",
-        ]
-    )
-    assert divorce.flags == {0: (ConfirmFlag.IDENTITY,)}
-    assert len(divorce.confirmable_terms) == 2 and divorce.anything_confirmable
-    boundary = confirmability(["双方确认以水渠为界，界址以东归甲方使用。"])
-    assert boundary.all_flags == (ConfirmFlag.PROPERTY_RIGHT,)
-    assert not boundary.anything_confirmable
-    assert confirmability(["乙方于2026年12月31日前支付工资八千元。"]).flags == {}
-
-
 def test_gender_and_age_from_an_id_number() -> None:
     details = details_from_id("11010519491231002X", TODAY)
     assert details is not None and details.gender == "女" and details.age == 76
     assert details_from_id(None, TODAY) is None
     assert details_from_id("110105194913310021", TODAY) is None
+
+
+def test_what_to_say_about_judicial_confirmation() -> None:
+    """Issue 18, item 7: the stage comes from the offer's real status and last day."""
+    from mediation.agreement import ConfirmationStage as S
+    from mediation.agreement import confirmation_stage
+
+    last = date(2026, 12, 27)
+    assert confirmation_stage("offered", last, date(2026, 12, 27)) is S.OPEN
+    assert confirmation_stage("offered", last, date(2026, 12, 28)) is S.CLOSED  # timer not run
+    assert confirmation_stage("expired", last, date(2026, 12, 28)) is S.CLOSED
+    assert confirmation_stage("not_confirmable", last, date(2026, 12, 1)) is S.CLOSED
+    assert confirmation_stage("applied", last, date(2026, 12, 1)) is S.APPLIED
+    assert confirmation_stage("submitted", last, date(2027, 3, 1)) is S.APPLIED
+    assert confirmation_stage("entrusted", last, date(2026, 12, 1)) is S.COURT
+    assert confirmation_stage(None, None, date(2026, 12, 1)) is S.NONE

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from app.runtime import Runtime
-from harness.steps import RESPONDENT_PHONE, join_invited, link_staff
+from harness.steps import RESPONDENT_PHONE, join_invited, link_staff, wait_file, wait_text
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from tests.e2e.harness import running_service, texts
@@ -114,15 +114,27 @@ async def test_mediation_room_end_to_end(tmp_path: Path) -> None:
             await mediator.send_command("/note", "双方底线已重合，可以促成。")
             assert "内部备注已保存" in (await texts(mediator, 1))[0]
 
-            # The mediator closes the case with an outcome and a reason.
+            # The mediator records the oral agreement; each party confirms it (issue 18).
             await mediator.press("结案")
             await texts(mediator, 1)
             await mediator.press("调解成功")
-            await texts(mediator, 1)
+            await wait_text(mediator, "申请人（张三）的住址")
+            await mediator.send_text("重庆市九龙坡区杨家坪街道西郊路1号")
+            await wait_text(mediator, "被申请人（李四）的住址")
+            await mediator.send_text("重庆市九龙坡区谢家湾正街8号")
+            await wait_text(mediator, "每行一条")
             await mediator.send_text("被申请人于本月底前一次性支付申请人工资八千元。")
-            assert "已结案" in (await texts(mediator, 1))[0]
+            assert "第 1 版" in (await texts(mediator, 1))[0]
+            asked = await wait_text(applicant, "一次性支付申请人工资八千元")
+            await applicant.press("✅ 确认，这是我同意的内容", asked)
+            await wait_text(applicant, "确认了口头协议")
+            asked = await wait_text(respondent, "一次性支付申请人工资八千元")
+            await respondent.press("✅ 确认，这是我同意的内容", asked)
             for party in (applicant, respondent):
-                assert "调解结束：调解成功" in (await texts(party, 1))[0]
+                await wait_text(party, "核对稿")  # the 笔录 to check, last (tests/agreements)
+                said = [m.text or "" for m in party.messages]
+                assert any("各方当事人均已确认口头协议" in t for t in said)
+            await wait_file(mediator, timeout=60)  # the mediator's copy, after the notices
 
             # Each party's record: their own words and what was addressed to them, nothing else.
             await applicant.send_command("/record")

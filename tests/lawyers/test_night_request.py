@@ -122,6 +122,8 @@ async def test_night_request_assistant_widening_and_morning_lawyer(
         await weekend.press("接受")
         accepted, panel = await texts(weekend, 2)
         assert "以“律师”身份加入案件" in accepted and "｜律师】" in accepted
+        # Information for everyone, representation for no one (律师法 第三十九条; issue 18).
+        assert "不担任任何一方的代理人" in accepted and "第三十九条" in accepted
         assert "发言对象：全体" in panel
         assert [b for b, _ in weekend.messages[-1].buttons][:3] == [
             "对全体说",
@@ -129,7 +131,8 @@ async def test_night_request_assistant_widening_and_morning_lawyer(
             "对被申请人说",
         ]
         for person in (applicant, respondent, mediator):
-            assert "律师已加入调解室" in (await texts(person, 1))[0]
+            joined = (await texts(person, 1))[0]
+            assert "律师已加入调解室" in joined and "不代理任何一方" in joined
         (taken,) = await texts(duty, 1)
         assert "已由其他律师接受" in taken
         await duty.press("接受")

@@ -132,8 +132,11 @@ async def test_offer_to_draft_and_reminders_once_across_restarts(tmp_path: Path)
         await step(at(2027, 2, 3, 2, 0), 1)
         alert = await wait_text(mediator, "履行异常")
         assert "第2期 ¥4,000.00" in (alert.text or "")
-        told = await wait_text(applicant, "司法确认")
-        assert "申请强制执行" in (told.text or "") and "第三十三条" in (told.text or "")
+        # No agreement took effect here, so no 司法确认 is promised (issue 18): a lawsuit, or a
+        # payment order for the money owed.
+        told = await wait_text(applicant, "支付令")
+        assert "第三十二条" in (told.text or "") and "第二百二十五条" in (told.text or "")
+        assert "司法确认" not in (told.text or "")
         await step(at(2027, 2, 4, 2, 0), 0)
         await assert_quiet(applicant)
         await assert_quiet(respondent)

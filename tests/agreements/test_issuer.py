@@ -1,0 +1,87 @@
+"""Who may issue a 人民调解协议书 (issue 18, item 6), through the stand-in Bot API: a 派出所's
+驻所调解室 issues through the 人民调解委员会 its configuration names (the preview PDF, checked by its
+text, is that committee's), and a station that names none cannot draft one at all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from documents.pool import RenderPool
+from documents.seal import Sealer
+from standin import StandinBotAPI
+from tests.agreements.flow import draft_first_version, open_room
+from tests.agreements.harness import agreement_service, wait_file, wait_text
+from tests.conftest import PG_URL, postgres_unavailable, reset_postgres
+from tests.documents.conftest import pdftotext, squash
+
+UNITS = """
+[[unit]]
+code = "station"
+name = "示范派出所驻所调解室"
+level = "station"
+kind = "police"
+{committee}
+address = "示范派出所"
+case_prefix = "示调"
+court = "示范区人民法院"
+default = true
+
+[[unit]]
+code = "committee"
+name = "示范街道人民调解委员会"
+level = "street"
+address = "示范街道1号"
+case_prefix = "示街调"
+court = "示范区人民法院"
+"""
+
+
+def _units(tmp_path: Path, committee: str) -> str:
+    path = tmp_path / "units.toml"
+    path.write_text(UNITS.format(committee=committee), encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+async def test_a_police_station_issues_through_its_committee(
+    tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
+) -> None:
+    url = None
+    if backend == "postgres":
+        if postgres_unavailable():
+            pytest.skip(str(postgres_unavailable()))
+        await reset_postgres(PG_URL)
+        url = PG_URL
+    units = _units(tmp_path, 'committee = "committee"')
+    async with StandinBotAPI() as standin:
+        async with agreement_service(
+            standin, tmp_path / "var", render_pool, seal, database_url=url, UNITS_FILE=units
+        ) as (runtime, _base):
+            applicant, _respondent, mediator = await open_room(runtime, standin, 7900)
+            await draft_first_version(mediator)
+            preview = await wait_file(applicant, timeout=60)
+            path = tmp_path / "preview.pdf"
+            path.write_bytes(preview.file or b"")
+            words = squash(pdftotext(path))
+            assert "示范街道人民调解委员会（印章）" in words
+            assert "派出所" not in words
+
+
+async def test_a_station_without_a_committee_cannot_draft(
+    tmp_path: Path, render_pool: RenderPool, seal: Sealer
+) -> None:
+    units = _units(tmp_path, "")
+    async with StandinBotAPI() as standin:
+        async with agreement_service(
+            standin, tmp_path / "var", render_pool, seal, UNITS_FILE=units
+        ) as (runtime, _base):
+            _applicant, _respondent, mediator = await open_room(runtime, standin, 7950)
+            await mediator.press("结案")
+            await wait_text(mediator, "结果")
+            await mediator.press("📝 制作书面协议书")
+            refused = await wait_text(mediator, "不是人民调解委员会")
+            assert "示范派出所驻所调解室" in (refused.text or "")
