@@ -48,6 +48,17 @@ _REPEAL_VERB_RE = re.compile(r"(?:同时|即行|予以|一并|均|都同时)?废
 _TITLE_RE = re.compile(r"《([^《》]{4,80})》")
 #: After a title, words that restrict the repeal to a part of the document.
 _PARTIAL_RE = re.compile(r"第[一二三四五六七八九十百千零〇\d]+条|中有关|中的")
+#: In a repeal decision: a numbered entry of a list ("1.", "（一）", "一、"), and its text.
+_ENTRY_RE = re.compile(
+    r"^(?:\d+[.．、]|[（(][一二三四五六七八九十百]+[）)]|[一二三四五六七八九十百]+、)\s*(.+)$"
+)
+_INLINE_REPEAL_RE = re.compile(r"废止《([^《》]{4,80})》")
+#: An entry's title written without 《》: up to its document number or the end of the line.
+_BARE_TITLE_RE = re.compile(
+    r"^([^，,：:（(。；《》]{4,80}?"
+    r"(?:解释|规定|批复|通知|意见|决定|办法|条例|答复|纪要|规则|解答|复函|细则))"
+    r"(?:[（(][^）)]*[）)])*[。；]?$"
+)
 _APPLIES_LAW_RE = re.compile(r"关于(?:适用|执行|贯彻执行)《([^《》]{2,40})》")
 _AMENDED_ITEM_RE = re.compile(r"^[一二三四五六七八九十百]+、\s*修改《(.+)》\s*$")
 _AMENDED_TITLE_RE = re.compile(r"关于修改《(.+)》的决定$")
@@ -101,15 +112,44 @@ def repealed_titles(text: str) -> list[str]:
     return out
 
 
+def listed_for_repeal(text: str) -> list[str]:
+    """The titles a repeal decision lists ("关于废止部分司法解释…的决定", "国务院关于修改和废止
+    部分行政法规的决定"): after a heading or sentence that repeals ("二、废止下列行政法规：",
+    "决定废止《…》等…件"), each numbered entry ("1.《…》（法释〔…〕号）", or the title
+    without 《》) until a heading that amends; "废止《…》" anywhere."""
+    out: list[str] = []
+    repealing = False
+    for raw in text.split("\n"):
+        line = raw.strip()
+        out += [m.group(1) for m in _INLINE_REPEAL_RE.finditer(line)]
+        if "《" not in line and ("修改" in line or "废止" in line):
+            repealing = "废止" in line  # a heading: what the entries below it undergo
+            continue
+        entry = _ENTRY_RE.match(line)
+        if entry is None or not repealing:
+            continue
+        titles = _TITLE_RE.findall(entry.group(1))
+        if titles:
+            out += [t for t in titles if t not in out]
+        elif (bare := _BARE_TITLE_RE.match(entry.group(1))) is not None:
+            out.append(bare.group(1))
+    return out
+
+
 def find_repeals(docs: Iterable[CorpusDoc]) -> dict[str, Repeal]:
-    """Titles (as :func:`title_key`) that a current corpus document repeals."""
+    """Titles (as :func:`title_key`) that a current corpus document repeals: by a repeal
+    sentence in any document, or listed by a repeal decision."""
     found: dict[str, Repeal] = {}
     for doc in docs:
         if doc.law.status != STATUS_IN_FORCE:
             continue
         when = doc.law.effective_date or doc.law.version_date
+        decision = doc.law.kind == "修改决定" and "废止" in doc.law.name
         for art in doc.articles:
-            for title in repealed_titles(art.text):
+            titles = repealed_titles(art.text)
+            if decision:
+                titles += listed_for_repeal(art.text)
+            for title in titles:
                 found.setdefault(title_key(title), Repeal(title, doc.law.name, when))
     return found
 

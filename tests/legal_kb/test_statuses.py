@@ -172,3 +172,33 @@ async def test_imported_statuses_hold_in_the_base_and_in_search(
     # A replaced interpretation is never a search result (only text in force is searched).
     assert hits and all(h.law != LABOUR_2 for h in hits)
     assert any(h.law == LABOUR_1 for h in hits)
+
+
+def test_a_repeal_decision_added_to_the_corpus_is_followed(tmp_path: Path) -> None:
+    """The court's repeal decisions (e.g. of 2020-12-29) are not in the collection; when a
+    maintainer adds one (``kb pack-corpus``), its list decides. The decision below is a
+    stand-in in the collection's format, naming two real documents of the archive: one
+    with 《》 and its document number, one bare, as such lists are printed."""
+    files = dict(corpus.iter_files(corpus.ARCHIVE))
+    root = tmp_path / "legal-corpus"
+    kept = "司法解释/最高人民法院关于审理名誉权案件若干问题的解释(1998-08-31).md"
+    other = "司法解释/最高人民法院关于审理名誉权案件若干问题的解答(1993-08-07).md"
+    for rel in (kept, other):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(files[rel], encoding="utf-8")
+    (root / "司法解释" / "最高人民法院关于废止部分司法解释的决定.md").write_text(
+        "# 最高人民法院关于废止部分司法解释的决定\n\n"
+        "2020年12月23日 最高人民法院审判委员会通过\n\n2021年1月1日 施行\n\n"
+        "<!-- INFO END -->\n\n"
+        "决定废止下列司法解释：\n\n"
+        "1.《最高人民法院关于审理名誉权案件若干问题的解答》（法发〔1993〕15号）\n\n"
+        "2.最高人民法院关于审理名誉权案件若干问题的解释（法释〔1998〕26号）\n\n"
+        "本决定自2021年1月1日起施行。\n",
+        encoding="utf-8",
+    )
+    docs = corpus.apply_repeals(corpus.read_corpus(root).docs, {})
+    statuses_by_name = {d.law.name: (d.law.status, d.law.note) for d in docs}
+    for name in (SPC + "审理名誉权案件若干问题的解答", SPC + "审理名誉权案件若干问题的解释"):
+        status, note = statuses_by_name[name]
+        assert status == "已废止"
+        assert note == "已被《最高人民法院关于废止部分司法解释的决定》废止（自2021-01-01起）"
