@@ -201,7 +201,10 @@ def check(
             f"{shown}没有第{int_to_cn(citation.paragraph)}款。",
             current,
         )
-    note = "（该法其后有修改，请核对最新文本。）" if current.status == STATUS_AMENDED else ""
+    note = ""
+    if current.status == STATUS_AMENDED:
+        # The corpus's note names the amending decision (修改后的文本未收录).
+        note = f"（{current.note}。）" if current.note else "（该法其后有修改，请核对最新文本。）"
     return CitationCheck(
         citation, True, True, current.status, None, f"{shown}：现行有效。{note}", current
     )

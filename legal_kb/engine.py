@@ -33,6 +33,7 @@ import numpy.typing as npt
 from legal_kb import index, query, rerank, segment
 from legal_kb.citations import extract_citations
 from legal_kb.dense import Encoder, passage_text
+from legal_kb.dense_scan import REFINE, DenseMatrix
 from legal_kb.disputes import dispute_type
 from legal_kb.keyword import KeywordIndex
 from legal_kb.names import NameResolver, short_title
@@ -104,7 +105,22 @@ class RankParams:
 @dataclass
 class _Dense:
     encoder: Encoder
-    matrix: FloatArray
+    matrix: DenseMatrix
+
+
+@dataclass(frozen=True)
+class DenseScores:
+    """Similarity of every article to the whole question and to its best sub-question (the
+    same array without sub-questions): exact where the ranking reads it (see
+    :mod:`legal_kb.dense_scan`); :meth:`refine` makes more rows exact."""
+
+    whole: FloatArray
+    part: FloatArray
+    vectors: FloatArray
+    matrix: DenseMatrix
+
+    def refine(self, rows: IntArray) -> None:
+        self.matrix.refine(self.vectors[0], self.whole, rows)
 
 
 @dataclass(frozen=True)
@@ -169,11 +185,14 @@ class SearchEngine:
         """The texts the dense index embeds, in index order."""
         return [passage_text(d.text) for d in self.docs]
 
-    def attach_dense(self, encoder: Encoder, matrix: npt.NDArray[np.generic]) -> None:
-        """Start using dense vectors (``matrix`` rows in index order)."""
+    def attach_dense(
+        self, encoder: Encoder, matrix: npt.NDArray[np.generic], refine: int = REFINE
+    ) -> None:
+        """Start using dense vectors (``matrix`` rows in index order); ``refine``: how many of
+        the int8 scan's best scores are made exact (:mod:`legal_kb.dense_scan`)."""
         if matrix.shape != (len(self.docs), encoder.dim):
             raise ValueError(f"dense matrix shape {matrix.shape} does not fit the index")
-        self._dense = _Dense(encoder, np.ascontiguousarray(matrix, dtype=np.float32))
+        self._dense = _Dense(encoder, DenseMatrix(matrix, refine))
 
     def detach_dense(self) -> None:
         """Stop using dense vectors (keyword search only)."""
@@ -230,20 +249,26 @@ class SearchEngine:
         return mask
 
     # -- ranking -------------------------------------------------------------------------
-    def _dense_scores(self, parsed: query.ParsedQuery) -> tuple[FloatArray, FloatArray] | None:
+    def _dense_scores(
+        self, parsed: query.ParsedQuery, mask: npt.NDArray[np.bool_] | None
+    ) -> DenseScores | None:
         """Similarity of every article to the whole question, and to its best sub-question."""
         dense = self._dense
         if dense is None or not self.params.use_dense:
             return None
         parts = list(parsed.parts) if self.params.encode_parts else []
         vecs = self._query_vectors(dense.encoder, [parsed.text[:MAX_QUERY_CHARS], *parts])
-        sims: FloatArray = dense.matrix @ vecs.T
-        whole = np.ascontiguousarray(sims[:, 0])
-        if sims.shape[1] == 1:
-            return whole, whole
+        matrix = dense.matrix
+        whole = matrix.similarities(vecs[0], mask)
+        if len(vecs) == 1:
+            return DenseScores(whole, whole, vecs, matrix)
+        # Sub-questions (off by default): every score exact, as before the int8 scan.
+        everything = np.arange(matrix.rows, dtype=np.int64)
+        matrix.refine(vecs[0], whole, everything)
+        sims = matrix.exact.astype(np.float32) @ vecs[1:].T
         w = self.params.part_weight
-        part = ((1 - w) * whole + w * sims[:, 1:].max(axis=1)).astype(np.float32)
-        return whole, part
+        part = ((1 - w) * whole + w * sims.max(axis=1)).astype(np.float32)
+        return DenseScores(whole, part, vecs, matrix)
 
     def _query_vectors(self, encoder: Encoder, texts: list[str]) -> FloatArray:
         """Encoded question texts, from a small LRU cache ("more results" asks again)."""
@@ -274,7 +299,7 @@ class SearchEngine:
         candidates are the keyword ranking, best first.
         """
         kw = self.keyword.scores(parsed.terms, {"body": 1.0, "ctx": self.params.ctx_weight})
-        dense = self._dense_scores(parsed)
+        dense = self._dense_scores(parsed, mask)
         if dense is None:
             if self.params.kind_prior_keyword:
                 kw = kw * np.exp(self.params.kind_prior_keyword * self.kind_prior)
@@ -283,13 +308,21 @@ class SearchEngine:
             )
             return kw_top, None, kw
         kw_top = rerank.top_of(np.where(kw > 0, kw, -np.inf).astype(np.float32), rerank.DEPTH, mask)
-        whole, part = dense
+        whole, part = dense.whole, dense.part
         dense_top = rerank.top_of(whole, rerank.DEPTH, mask)
-        part_top = rerank.top_of(part, rerank.DEPTH, mask)
+        # Without sub-questions the "part" score is the whole one: its ranking is the same.
+        part_top = dense_top if part is whole else rerank.top_of(part, rerank.DEPTH, mask)
         cand = np.unique(np.concatenate([kw_top, dense_top, part_top]))
+        if part is whole:  # the features read the candidates' and their neighbours' scores
+            near = np.concatenate([cand, cand - 1, cand + 1])
+            dense.refine(np.unique(near[(near >= 0) & (near < len(whole))]))
         idf = {t: w * self.keyword.idf(t) for t, w in parsed.terms.items()}
-        named = np.array(
-            [len(n) >= 2 and n in parsed.text for n in self._law_names], dtype=np.float32
+        # Whether the question names the law, for the candidates' laws only (a few dozen of
+        # the thousands of laws: this was ~2 ms a search over all of them).
+        laws, inverse = np.unique(self.context.law_of_doc[cand], return_inverse=True)
+        named_law = np.array(
+            [len(n) >= 2 and n in parsed.text for n in (self._law_names[i] for i in laws)],
+            dtype=np.float32,
         )
         feats = rerank.features(
             self.context,
@@ -301,7 +334,7 @@ class SearchEngine:
             part,
             part_top,
             rerank.coverage([self.docs[i].text for i in cand], idf),
-            named[self.context.law_of_doc[cand]],
+            named_law[inverse.reshape(-1)],
         )
         return cand, feats, kw
 

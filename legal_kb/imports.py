@@ -26,7 +26,7 @@ from legal_kb.importers.documents import read_document
 from legal_kb.importers.lawsdb import default_path, read_laws_db
 from legal_kb.models import STATUS_REPEALED
 from legal_kb.names import NameResolver, normalise, short_title
-from legal_kb.records import ArticleInput, CaseInput, LawRecord
+from legal_kb.records import Article, ArticleInput, CaseInput, LawRecord
 from storage.db import Database
 
 Progress = Callable[[str], None]
@@ -90,6 +90,8 @@ async def import_cases(
 
 
 CORPUS_HASH = "corpus_hash"
+#: Kinds only the corpus brings (laws.db holds 宪法, 法律, 立法解释 and their amendments).
+CORPUS_KINDS = frozenset(corpus.FOLDER_KINDS.values())
 CORPUS_KEY_PREFIX = "corpus:"
 CASE_KEY_PREFIX = "corpus-case:"
 
@@ -142,6 +144,34 @@ def repealed_national_laws(
     return out
 
 
+def repealed_laws_of(records: LawBatch) -> dict[str, str]:
+    """:func:`repealed_national_laws` from laws as read (not yet stored): what an import of
+    ``records`` followed by the corpus would decide, for checks that run without a database."""
+    catalog = [
+        store.LawInfo(i, law.name, law.kind, law.status, law.effective_date, law.version_date)
+        for i, (law, _) in enumerate(records)
+    ]
+    repeal_articles = [
+        Article(
+            id=i,
+            law=law.name,
+            law_kind=law.kind,
+            article_no=art.article_no,
+            number=art.number,
+            suffix=art.suffix,
+            chapter=art.chapter,
+            section=art.section,
+            text=art.text,
+            status=law.status,
+            effective_date=law.effective_date,
+        )
+        for i, (law, arts) in enumerate(records)
+        for art in arts
+        if "同时废止" in art.text
+    ]
+    return repealed_national_laws(catalog, repeal_articles)
+
+
 async def verify_case_citations(
     session: AsyncSession, text: str, resolver: NameResolver, today: date
 ) -> tuple[list[str], list[str]]:
@@ -192,7 +222,11 @@ async def import_corpus(
     async with db.read() as session:
         catalog = await store.law_catalog(session)
         repeal_text = await store.articles_containing(session, "同时废止")
-    docs = corpus.apply_repeals(batch.docs, repealed_national_laws(catalog, repeal_text))
+    # The national laws only: the corpus's own statuses (from an earlier import) must not feed
+    # back into this one, or a re-import would not reproduce the first.
+    national = [law for law in catalog if law.kind not in CORPUS_KINDS]
+    national_text = [a for a in repeal_text if a.law_kind not in CORPUS_KINDS]
+    docs = corpus.apply_repeals(batch.docs, repealed_national_laws(national, national_text))
     laws = [(d.law, list(d.articles)) for d in docs]
     say(
         f"writing {len(laws)} documents, {sum(len(a) for _, a in laws)} articles "

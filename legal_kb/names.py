@@ -119,7 +119,8 @@ def derived_short_name(full: str) -> str | None:
     if "《" in s:  # 关于适用《X》的解释: the explicit table above names the usual ones
         return None
     short = _DERIVE_DROP.sub("", s)
-    if not re.search(r"(?:解释|规定)(?:（[一二三四五六七八九十]+）)?$", short):
+    # The series number as written (（二）) or as normalised ((二)).
+    if not re.search(r"(?:解释|规定)(?:[（(][一二三四五六七八九十]+[）)])?$", short):
         return None
     return short if 4 <= len(short) < len(s) else None
 

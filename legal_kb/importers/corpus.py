@@ -12,9 +12,10 @@ Why the header lines and not the file name decide the version: the same version 
 two file dates (a re-publication), and a file without a date in its name still has its history.
 A version is identified by its latest dated event other than 施行; within one title the newest
 version is current (现行有效) and the others are 历史版本 with a note naming the version that
-replaced them. A document repealed by a later one ("《…》同时废止" in the later document), or an
-interpretation of a law the base knows to be repealed, is 已废止 with a note saying by what: that
-is done by :func:`apply_repeals`, once the national laws are in the base.
+replaced them. Whether a current version is still law (repealed by a later document, an
+interpretation of a repealed law, replaced by a new series, amended) is decided by
+:func:`apply_repeals` (:mod:`legal_kb.importers.statuses`), once the national laws are in the
+base.
 
 Typical cases (``案例/FIELD/*.md``) are split into facts (基本案情, with the claims), outcome
 (裁判结果), analysis (案例分析, 典型意义 …) and the articles they cite; the citations are checked
@@ -35,9 +36,9 @@ from datetime import date
 from pathlib import Path, PurePosixPath
 
 from legal_kb.importers import ImportFormatError
+from legal_kb.importers.statuses import apply_statuses, canonical_title, title_key
 from legal_kb.importers.structure import split_articles
-from legal_kb.models import STATUS_HISTORICAL, STATUS_IN_FORCE, STATUS_REPEALED
-from legal_kb.names import normalise
+from legal_kb.models import STATUS_HISTORICAL, STATUS_IN_FORCE
 from legal_kb.records import ArticleInput, LawRecord
 
 #: The corpus as the product ships it (built by :func:`pack` from ``../shared/legal-corpus``).
@@ -47,7 +48,7 @@ AS_OF = date(2025, 4, 19)
 SOURCE_PREFIX = "legal-corpus"
 #: Version of the reading rules below: part of the corpus version recorded at import, so that
 #: a release that reads the same archive differently imports it again on its first start.
-READER_VERSION = 2
+READER_VERSION = 3
 
 #: Top folder → document kind (the vocabulary of ``kb_law.kind``).
 FOLDER_KINDS: dict[str, str] = {
@@ -75,13 +76,7 @@ _FILE_DATE_RE = re.compile(r"\((\d{4}-\d{2}-\d{2})\)$")
 _EFFECTIVE_IN_BODY_RE = re.compile(
     r"自\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*起\s*施行"
 )
-_BODIES_RE = re.compile(r"(最高人民法院|最高人民检察院)[\s、]+(?=最高人民)")
 _CONGRESS_RE = re.compile(r"([\u4e00-\u9fff]{2,30}?人民代表大会(?:常务委员会)?)")
-_REPEAL_RE = re.compile(
-    r"((?:《[^《》]{4,80}》(?:（[^（）]{0,30}）)?[、和及与，,]?)+)[^。；]{0,20}?同时废止"
-)
-_TITLE_IN_RE = re.compile(r"《([^《》]{4,80})》")
-_APPLIES_LAW_RE = re.compile(r"关于(?:适用|执行|贯彻执行)《([^《》]{2,40})》")
 #: A document that only amends or repeals others ("最高人民法院关于修改《…》等二十七件…的决定",
 #: "国务院关于修改和废止部分行政法规的决定"): kept for the record, not searched, like laws.db's
 #: 修改决定.
@@ -231,21 +226,6 @@ def parse_events(history: Iterable[str]) -> list[Event]:
                 continue
             events.append(Event(when, line[match.end() : end].strip(" ，,。（）()")))
     return events
-
-
-def canonical_title(title: str) -> str:
-    """One spelling per title: "最高人民法院 最高人民检察院关于…" → "最高人民法院、最高人民检察院关于…"."""
-    s = _BODIES_RE.sub(r"\1、", title.strip())
-    return re.sub(r"\s+", "", s)
-
-
-def title_key(title: str) -> str:
-    """Comparison form of a document title, as other documents write it when they repeal it:
-    without the issuing courts, 〈〉 as 《》 and no 中华人民共和国 inside quoted names."""
-    s = normalise(canonical_title(title)).replace("〈", "《").replace("〉", "》")
-    s = s.replace("中华人民共和国", "")
-    s = re.sub(r"^(?:最高人民法院|最高人民检察院|、)+", "", s)
-    return s
 
 
 def _issuing_body(kind: str, folder_parts: tuple[str, ...], history: str, title: str) -> str | None:
@@ -452,16 +432,22 @@ def assign_versions(docs: list[CorpusDoc]) -> tuple[list[CorpusDoc], int]:
     """One document per (title, version); the newest version current, the others historical.
 
     Two files of the same version (same title and version date) are one version: the one with
-    more articles is kept (a re-publication sometimes lacks its structure).
+    more articles is kept (a re-publication sometimes lacks its structure), then the one whose
+    title names the issuing court (a title is sometimes filed without it: "关于审理使用人脸识别
+    技术…的规定" beside "最高人民法院关于审理使用人脸识别技术…的规定").
     """
     groups: dict[tuple[str, str], dict[date | None, CorpusDoc]] = defaultdict(dict)
     duplicates = 0
+
+    def rank(d: CorpusDoc) -> tuple[int, int, str]:
+        return len(d.articles), len(d.law.name), d.path
+
     for doc in docs:
-        group = groups[(doc.law.kind, doc.law.name)]
+        group = groups[(doc.law.kind, title_key(doc.law.name))]
         other = group.get(doc.law.version_date)
         if other is not None:
             duplicates += 1
-            if (len(other.articles), other.path) >= (len(doc.articles), doc.path):
+            if rank(other) >= rank(doc):
                 continue
         group[doc.law.version_date] = doc
     out: list[CorpusDoc] = []
@@ -477,49 +463,12 @@ def assign_versions(docs: list[CorpusDoc]) -> tuple[list[CorpusDoc], int]:
     return out, duplicates
 
 
-def find_corpus_repeals(docs: Iterable[CorpusDoc]) -> dict[str, tuple[CorpusDoc, date | None]]:
-    """Titles (as :func:`title_key`) that a current corpus document repeals, with the repealer
-    and the date the repeal took effect."""
-    found: dict[str, tuple[CorpusDoc, date | None]] = {}
-    for doc in docs:
-        if doc.law.status != STATUS_IN_FORCE:
-            continue
-        for art in doc.articles:
-            for match in _REPEAL_RE.finditer(art.text):
-                for title in _TITLE_IN_RE.findall(match.group(1)):
-                    when = doc.law.effective_date or doc.law.version_date
-                    found.setdefault(title_key(title), (doc, when))
-    return found
-
-
 def apply_repeals(
     docs: list[CorpusDoc], repealed_laws: Mapping[str, str] | None = None
 ) -> list[CorpusDoc]:
-    """Mark repealed documents 已废止, with a note naming what repealed them.
+    """Each current document's status as the corpus and the national laws establish it
+    (repealed, replaced by a new series, amended): see :mod:`legal_kb.importers.statuses`.
 
-    - A current document repealed by a *different* corpus document ("《…》同时废止") that took
-      effect after the repealed version.
-    - An interpretation of a law (关于适用《X》…) that the base knows to be repealed:
-      ``repealed_laws`` maps a law's normalised name to a note ("已于…被《民法典》废止").
+    ``repealed_laws`` maps a national law's normalised name to a note ("已于…被《民法典》废止").
     """
-    repeals = find_corpus_repeals(docs)
-    out: list[CorpusDoc] = []
-    for doc in docs:
-        law = doc.law
-        if law.status == STATUS_IN_FORCE:
-            hit = repeals.get(title_key(law.name))
-            if hit is not None:
-                by, when = hit
-                newer = when is None or law.version_date is None or law.version_date < when
-                if by.law.name != law.name and newer:
-                    since = f"自{when.isoformat()}起" if when else ""
-                    note = f"已被《{by.law.name}》废止（{since}）".replace("（）", "")
-                    law = replace(law, status=STATUS_REPEALED, note=note)
-            applied = _APPLIES_LAW_RE.search(law.name)
-            if law.status == STATUS_IN_FORCE and applied and repealed_laws:
-                why = repealed_laws.get(normalise(applied.group(1)))
-                if why is not None:
-                    note = f"所解释的《{applied.group(1)}》{why}，本解释随之失效"
-                    law = replace(law, status=STATUS_REPEALED, note=note)
-        out.append(doc if law is doc.law else replace(doc, law=law))
-    return out
+    return apply_statuses(docs, repealed_laws)

@@ -20,6 +20,7 @@ from legal_kb import checks
 from legal_kb.citations import extract_citations
 from legal_kb.importers import corpus
 from legal_kb.importers.lawsdb import default_path, read_laws_db
+from legal_kb.imports import repealed_laws_of
 from legal_kb.models import STATUS_IN_FORCE
 from legal_kb.names import NameResolver
 from legal_kb.records import Article
@@ -61,9 +62,8 @@ def base() -> Base:
     """What the knowledge base holds: laws.db and the shipped corpus, statuses as imported."""
     records = read_laws_db(default_path())
     batch = corpus.read_corpus()
-    repealed = {
-        "婚姻法": "已废止"
-    }  # only affects interpretations; the real list comes from laws.db
+    # The repeals laws.db states (民法典 第一千二百六十条 …), as the import computes them.
+    repealed = repealed_laws_of(records)
     records += [(d.law, list(d.articles)) for d in corpus.apply_repeals(batch.docs, repealed)]
     versions: dict[tuple[str, int, int], list[Article]] = defaultdict(list)
     for i, (law, articles) in enumerate(records):

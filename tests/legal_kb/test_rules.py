@@ -16,6 +16,7 @@ from features.lawyers.assistant import answer
 from legal_kb import store
 from legal_kb.engine import SearchFilters
 from legal_kb.importers import corpus
+from legal_kb.importers.lawsdb import default_path, read_laws_db
 from legal_kb.imports import LawBatch, import_corpus
 from legal_kb.service import KnowledgeBase
 from storage.db import Database
@@ -30,9 +31,18 @@ FILES = (
 )
 
 
+#: The law holding the labour arbitration time limit (not in the shared subset).
+ARBITRATION_LAW = "中华人民共和国劳动争议调解仲裁法"
+
+
+@pytest.fixture(scope="module")
+def arbitration_law() -> LawBatch:
+    return read_laws_db(default_path(), (ARBITRATION_LAW,))
+
+
 @pytest.fixture
 async def kb(
-    sqlite_kb: Database, subset_batch: LawBatch, tmp_path: Path
+    sqlite_kb: Database, subset_batch: LawBatch, arbitration_law: LawBatch, tmp_path: Path
 ) -> AsyncIterator[KnowledgeBase]:
     root = tmp_path / "legal-corpus"
     files = dict(corpus.iter_files(corpus.ARCHIVE))
@@ -40,7 +50,7 @@ async def kb(
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(files[rel], encoding="utf-8")
     async with sqlite_kb.write() as session:
-        await store.upsert_laws(session, subset_batch)
+        await store.upsert_laws(session, [*subset_batch, *arbitration_law])
     await import_corpus(sqlite_kb, root, today=TODAY)
     service = KnowledgeBase(sqlite_kb, tmp_path, today=lambda: TODAY)
     await service.start()
@@ -74,6 +84,26 @@ async def test_assistant_quotes_the_interpretation_with_status(kb: KnowledgeBase
     first = result.articles[0]
     assert first.citation.startswith("《民间借贷规定》")
     assert first.citation.endswith("（司法解释，现行有效）")
+
+
+async def test_assistant_quotes_the_damages_standard_with_status(kb: KnowledgeBase) -> None:
+    result = await answer(kb, "被邻居打伤住院，医药费和误工费怎么赔？", dispute_type=None)
+    assert result.articles, "no article shown"
+    first = result.articles[0]
+    assert first.citation.startswith("《人身损害赔偿解释》第")
+    assert first.citation.endswith("（司法解释，现行有效）")
+    assert any(word in first.text for word in ("医疗费", "误工费"))
+
+
+async def test_arbitration_time_limit_from_the_law_that_holds_it(kb: KnowledgeBase) -> None:
+    """劳动争议解释（一） is searched first; it has no article on the time limit, so the rule is
+    quoted from the arbitration law, checked and in force (national law: no kind label)."""
+    question = "公司拖欠我工资，已经离职一年多了，还能申请劳动仲裁吗？仲裁时效是多久"
+    (rule,) = await kb.key_rules(question, "labour_wages")
+    assert rule.law == ARBITRATION_LAW and "仲裁时效" in rule.text and rule.in_force
+    result = await answer(kb, question, dispute_type="labour_wages")
+    assert result.articles[0].citation == rule.citation
+    assert "仲裁时效" in result.articles[0].text
 
 
 async def test_dispute_scope_includes_its_interpretation(kb: KnowledgeBase) -> None:
@@ -119,3 +149,31 @@ async def test_intake_hints_quote_the_interpretation(
     (message,) = queued
     text = message.payload["text"]
     assert "《民间借贷规定》" in text and "（司法解释，现行有效）" in text
+
+
+async def test_intake_hints_quote_the_damages_standard(
+    sqlite_db: Database, subset_batch: LawBatch, tmp_path: Path
+) -> None:
+    """After filing an injury dispute: 人身损害赔偿解释 in its current version, with status."""
+    from services.delivery import Address
+    from services.legal_hints import suggest_law
+
+    root = tmp_path / "legal-corpus"
+    files = dict(corpus.iter_files(corpus.ARCHIVE))
+    for rel in FILES[1:3]:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(files[rel], encoding="utf-8")
+    async with sqlite_db.write() as session:
+        await store.upsert_laws(session, subset_batch)
+    await import_corpus(sqlite_db, root, today=TODAY)
+    service = KnowledgeBase(sqlite_db, tmp_path, today=lambda: TODAY)
+    await service.start()
+    try:
+        to = Address("telegram", "42", "zh-CN")
+        summary = "在小区被邻居家的狗咬伤，打了疫苗花了医疗费，误工三天，对方不肯赔"
+        queued = await suggest_law(sqlite_db, service, to, "injury_damage", summary)
+    finally:
+        await service.close()
+    (message,) = queued
+    text = message.payload["text"]
+    assert "《人身损害赔偿解释》第" in text and "（司法解释，现行有效）" in text

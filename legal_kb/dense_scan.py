@@ -1,0 +1,134 @@
+"""The dense product over every article: an int8 scan, then exact scores where they matter.
+
+Why: with the corpus the base holds ~62,000 passages; one float32 matrix-vector product
+reads 96 MB per question and was a third of a search's CPU time (≈ 8–11 ms, memory-bound).
+Here the scan runs on int8 vectors (one scale per passage) through ONNX Runtime's
+``DynamicQuantizeMatMul`` (MLAS integer GEMM: a quarter of the bytes, ≈ 2 ms), and every
+score the ranking actually uses — the best ``REFINE`` of the scan, the candidates and their
+neighbours — is recomputed exactly from the float16 vectors the index is built from. The
+ranking is then the exact one unless an article of the true dense top 100 falls outside the
+scan's best ``REFINE`` (measured in ``docs/benchmarks.md``: top-10 results identical on the 308
+STARD dev questions; on real e5 vectors the scan errs by ≤ 0.00175 and rank 100 and rank
+1,000 are ≥ 0.006 apart). Memory for 62,000 passages: the float16 vectors (48 MB) and the scan's
+int8 weights in ONNX Runtime (≈ 33 MB) instead of a float32 matrix (96 MB).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int64]
+
+#: Scan results rescored exactly: ten times the depth the ranking takes from the dense list (real
+#: e5 scores are close together: rank 100 and rank 300 can be 0.0006 apart, under the scan's
+#: error; measured with `benchmarks/kb/scan_error.py`, see docs/benchmarks.md).
+REFINE = 1000
+_BLOCK = 4096
+
+
+class DenseMatrix:
+    """Passage vectors (rows in index order) for the question-passage similarity."""
+
+    def __init__(self, matrix: npt.NDArray[np.generic], refine: int = REFINE) -> None:
+        self.exact: npt.NDArray[np.float16] = np.ascontiguousarray(matrix, dtype=np.float16)
+        #: How many of the scan's best scores are recomputed exactly (all rows: no scan error).
+        self.refine_depth = refine
+        self.rows, self.dim = self.exact.shape
+        self._session = _scan_session(self.exact) if self.rows else None
+        _return_freed_memory()
+
+    def scan(self, vec: FloatArray) -> FloatArray:
+        """Approximate similarity of every passage to ``vec`` (int8, |error| ≲ 0.003)."""
+        if self._session is None:
+            return np.zeros(0, dtype=np.float32)
+        query = np.asarray(vec, dtype=np.float32).reshape(1, self.dim)
+        out = self._session.run(None, {"q": query})[0]
+        scores: FloatArray = np.ascontiguousarray(out[0], dtype=np.float32)
+        return scores
+
+    def refine(self, vec: FloatArray, scores: FloatArray, rows: IntArray) -> None:
+        """Replace ``scores[rows]`` by the exact similarities (in place)."""
+        if len(rows):
+            exact = self.exact[rows].astype(np.float32) @ np.asarray(vec, dtype=np.float32)
+            scores[rows] = exact
+
+    def similarities(self, vec: FloatArray, mask: npt.NDArray[np.bool_] | None) -> FloatArray:
+        """Scores of every passage: the scan's, exact for its best ``refine_depth`` (allowed by
+        ``mask``)."""
+        scores = self.scan(vec)
+        if len(scores):
+            pool = scores if mask is None else np.where(mask, scores, -np.inf)
+            n = min(self.refine_depth, len(pool))
+            best = np.argpartition(-pool, n - 1)[:n]
+            self.refine(vec, scores, best.astype(np.int64))
+        return scores
+
+
+def _scan_session(matrix: npt.NDArray[np.float16]) -> Any:
+    """An ONNX Runtime session computing ``q · Bᵀ`` with B as int8 and one scale per row."""
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    rows, dim = matrix.shape
+    # Quantized in blocks of rows, straight into the transposed layout the operator takes:
+    # no float32 copy of the whole matrix (96 MB at 62,000 rows) at any time.
+    scale = np.empty(rows, dtype=np.float32)
+    quantized_t = np.empty((dim, rows), dtype=np.int8)
+    for start in range(0, rows, _BLOCK):
+        block = matrix[start : start + _BLOCK].astype(np.float32)
+        top = np.abs(block).max(axis=1) / 127.0
+        top[top == 0] = 1.0
+        scale[start : start + _BLOCK] = top
+        quantized_t[:, start : start + _BLOCK] = np.clip(np.rint(block / top[:, None]), -127, 127).T
+    graph = helper.make_graph(
+        [
+            helper.make_node(
+                "DynamicQuantizeMatMul", ["q", "b", "scale", "zero"], ["y"], domain="com.microsoft"
+            )
+        ],
+        "dense_scan",
+        [helper.make_tensor_value_info("q", TensorProto.FLOAT, [1, dim])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, rows])],
+        [
+            numpy_helper.from_array(quantized_t, "b"),
+            numpy_helper.from_array(scale, "scale"),
+            numpy_helper.from_array(np.zeros(rows, dtype=np.int8), "zero"),
+        ],
+    )
+    del quantized_t
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)],
+    )
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # Loaded from a file, not from bytes: a session made from bytes keeps them referenced for
+    # its lifetime (onnxruntime's Python wrapper), another copy of the int8 matrix.
+    with tempfile.TemporaryDirectory(prefix="kb-dense-scan-") as tmp:
+        path = Path(tmp) / "scan.onnx"
+        path.write_bytes(model.SerializeToString())
+        del model
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _return_freed_memory() -> None:
+    """Give the build's transient copies (the int8 matrix, the graph, ORT's loading buffers)
+    back to the system: glibc keeps freed heap memory of that size in the process, where it
+    counts as the search's RSS for good. Measured building 62,308 rows alone: 125 MB over the
+    float16 vectors without this, 33 MB with it. No-op off glibc."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    trim = getattr(libc, "malloc_trim", None)
+    if trim is not None:
+        trim(0)
