@@ -8,7 +8,7 @@ from mediation import intake
 from mediation.case_state import CaseEvent, CaseStatus, InvalidTransition, transition
 from mediation.permissions import Action, can
 from mediation.replies import Button, Msg, Reply, button, reply
-from mediation.room import Mode, RelayRefusal, Role
+from mediation.room import Mode, RelayRefusal, Role, may_address_everyone
 from services import mediators, menus, staff_case_view
 from services.inbound import Command
 from services.party_flow import record_reply, switch_to
@@ -174,10 +174,11 @@ def panel(room: Room, turn: Turn) -> Reply:
     else:
         rows.append((button("staff.btn_mode_joint", "m:mode:joint"),))
     parties = [m for m in room.present() if m.role in (Role.APPLICANT.value, Role.RESPONDENT.value)]
+    everyone = (button("staff.btn_to_all", "m:to:all"),)
     rows.append(
         (
-            button("staff.btn_to_all", "m:to:all"),
-            *[button("staff.btn_to", f"m:to:{m.id}", label=label_of(m)) for m in parties[:3]],
+            *(everyone if may_address_everyone(Mode(case.room_mode)) else ()),
+            *[button("staff.btn_to", f"m:to:{m.id}", label=label_of(m)) for m in parties[:4]],
         )
     )
     for m in parties[:6]:
