@@ -18,7 +18,7 @@ from mediation.disputes import DisputeType
 from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.units import UnitDirectory, UnitInfo
 from services import cases as case_service
-from services import features, invites, mediators, menus
+from services import features, invites, mediators, menus, staff_alerts
 from services.chat_state import Slot, text_slot
 from services.conversations import ConversationState
 from services.delivery import staff_address
@@ -232,7 +232,13 @@ class CoreFlow:
             ),
             buttons=((button("staff.btn_take", f"m:take:{case.id}", number=case.number),),),
         )
-        for staff in await mediators.to_alert(turn.session, self.units, case):
+        alerted = await mediators.to_alert(turn.session, self.units, case)
+        ids = [s.id for s in alerted if s.telegram_id is not None]
+        if await staff_alerts.new_case_at_night(
+            turn.session, self.settings, ids, case.id, turn.now
+        ):
+            return  # in the morning's batch (services.staff_alerts)
+        for staff in alerted:
             address = staff_address(staff)
             if address is not None:
                 turn.out.send(address, notice)

@@ -44,6 +44,14 @@ async def show(turn: Turn, staff: StaffAccount, args: tuple[str, ...]) -> list[R
     return [await card(turn, staff, room)]
 
 
+async def show_id(turn: Turn, staff: StaffAccount, case_id: int) -> list[Reply]:
+    """The card of one case by id (an alert's "详情" button)."""
+    room = await load_room(turn.session, case_id)
+    if room is None or not may_see(staff, room, turn):
+        return [reply("staff_case.not_found")]
+    return [await card(turn, staff, room)]
+
+
 async def _find(turn: Turn, staff: StaffAccount, arg: str) -> Room | None:
     if not arg:
         found = await active_room(turn, staff_id=staff.id, include_closed=True)

@@ -223,6 +223,8 @@ async def action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] | No
         return await take(turn, staff, int(parts[2]))
     if parts[1] in ("open", "rec") and len(parts) == 3 and parts[2].isdigit():
         return await open_case(turn, staff, int(parts[2]), parts[1])
+    if parts[1] == "card" and len(parts) == 3 and parts[2].isdigit():
+        return await staff_case_view.show_id(turn, staff, int(parts[2]))
     found = await active_room(turn, staff_id=staff.id)
     if found is None:
         return [reply("room.no_active_case")]
