@@ -89,8 +89,8 @@ def merge(held: list[Item], new: Item) -> list[Item]:
 
 
 def by_case(items: list[Item]) -> dict[int, list[Item]]:
-    """The batch grouped by case, in the order cases first appeared; within a case, new before
-    deadline before away."""
+    """The batch grouped by case, in the batch's order (a case's newest item moves it back);
+    within a case, new before deadline before away."""
     grouped: dict[int, list[Item]] = {}
     for item in items:
         grouped.setdefault(item.case, []).append(item)

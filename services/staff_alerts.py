@@ -30,6 +30,7 @@ from services.delivery import Address, Outgoing, staff_address
 from services.outbox import QueuedMessage
 from services.room import Room, label_of, load_room
 from services.timers import schedule
+from storage.db import insert_for, session_dialect
 from storage.models import CaseEvent, CaseMessage, StaffAccount, Timer
 
 TIMER_KIND = "staff_alert"
@@ -69,7 +70,19 @@ def timer_key(staff_id: int) -> str:
 
 
 async def arm(session: AsyncSession, staff_id: int, item: Item, due: datetime) -> None:
-    """Put ``item`` in the staff member's pending batch, due no later than ``due``."""
+    """Put ``item`` in the staff member's pending batch, due no later than ``due``.
+
+    The row is made first if missing (a no-op when it exists), then locked: two turns adding to
+    one staff member's batch at once take turns instead of one overwriting the other's item.
+    """
+    insert = insert_for(session_dialect(session))
+    await session.execute(
+        insert(Timer)
+        .values(
+            key=timer_key(staff_id), kind=TIMER_KIND, due_at=due, payload={}, status="cancelled"
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
     timer = (
         await session.execute(
             select(Timer).where(Timer.key == timer_key(staff_id)).with_for_update()

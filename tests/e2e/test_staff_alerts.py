@@ -11,7 +11,7 @@ import pytest
 
 from core.clock import FakeClock
 from harness.steps import RESPONDENT_PHONE, mediator_takes_case, open_session, wait_text
-from mediation.staff_alerts import QuietHours
+from mediation.staff_alerts import Item, QuietHours, by_case, merge
 from standin import StandinBotAPI
 from tests.conftest import PG_URL, postgres_unavailable, reset_postgres
 from tests.e2e.harness import assert_quiet, running_service, texts
@@ -37,6 +37,31 @@ def test_quiet_hours_span_midnight() -> None:
             QuietHours.parse(bad)
 
 
+def test_a_batch_holds_each_thing_once() -> None:
+    """A second message in a case adds nothing; the nearer deadline mark replaces the farther;
+    each case's lines come new, deadline, unanswered."""
+    batch: list[Item] = []
+    for item in (
+        Item("away", 1),
+        Item("deadline", 2, 1),
+        Item("away", 1),
+        Item("deadline", 2, 0),
+        Item("new", 3),
+        Item("deadline", 1, 3),
+    ):
+        batch = merge(batch, item)
+    assert sorted(batch, key=lambda i: (i.case, i.kind)) == [
+        Item("away", 1),
+        Item("deadline", 1, 3),
+        Item("deadline", 2, 0),
+        Item("new", 3),
+    ]
+    assert by_case(batch)[1] == [Item("deadline", 1, 3), Item("away", 1)]
+    assert list(by_case(batch)) == [1, 2, 3]
+    assert Item.from_json(Item("deadline", 2, 1).to_json()) == Item("deadline", 2, 1)
+    assert Item.from_json({"kind": "party", "case": 1}) is None
+
+
 @pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
@@ -52,7 +77,9 @@ async def test_unanswered_messages_and_night_cases_reach_the_mediator(
     clock = FakeClock(MORNING)
     async with (
         StandinBotAPI() as standin,
-        running_service(standin, tmp_path / "var", url, clock=clock) as runtime,
+        running_service(
+            standin, tmp_path / "var", url, clock=clock, STAFF_QUIET_HOURS="22:00-08:00"
+        ) as runtime,
     ):
         timers = runtime.timers
         assert timers is not None

@@ -24,7 +24,12 @@ from tests.test_routing import _service
 
 NUMBER = "（2026）示调字第0001号"
 PARTY_MENU = [c for c, _ in COMMANDS["zh-CN"]]
-HEADERS = {"mediator": "工作人员命令", "admin": "工作人员命令", "lawyer": "律师命令"}
+HEADERS = {
+    "mediator": "工作人员命令",
+    "admin": "工作人员命令",
+    "lawyer": "律师命令",
+    "viewer": "查看者命令",
+}
 
 
 async def _url(backend: str) -> str | None:
@@ -60,16 +65,16 @@ def test_every_menu_command_is_routed_for_staff(tmp_path: Path, sqlite_db: Datab
 
 @BACKENDS
 async def test_each_role_sees_its_menu_and_help(tmp_path: Path, backend: str) -> None:
-    """Linked, a mediator, an admin and a lawyer each see their role's menu behind "/" and the
-    same commands in /help; every one of them answers (none is "unknown"). Unlinked, the chat
-    is a party's again: the default menu and the parties' /help."""
+    """Linked, a mediator, an admin, a lawyer and a viewer each see their role's menu behind "/"
+    and the same commands in /help; every one of them answers (none is "unknown"). Unlinked,
+    the chat is a party's again: the default menu and the parties' /help."""
     url = await _url(backend)
     async with StandinBotAPI() as standin:
         async with running_service(standin, tmp_path / "var", url) as runtime:
             party = standin.user(7401)
             assert await party.wait_for_menu(lambda m: m == PARTY_MENU)
             people = {}
-            for n, role in enumerate(("mediator", "admin", "lawyer")):
+            for n, role in enumerate(HEADERS):
                 user = await link_staff(runtime, standin, f"{role}_m", 7410 + n, role=role)
                 assert user.menu == list(menus.MENUS[role])  # set before "已关联" arrived
                 people[role] = user
