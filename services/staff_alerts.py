@@ -72,21 +72,27 @@ def timer_key(staff_id: int) -> str:
 async def arm(session: AsyncSession, staff_id: int, item: Item, due: datetime) -> None:
     """Put ``item`` in the staff member's pending batch, due no later than ``due``.
 
-    The row is made first if missing (a no-op when it exists), then locked: two turns adding to
-    one staff member's batch at once take turns instead of one overwriting the other's item.
+    Usually the item is there already (a party's second message): one read. Otherwise the row
+    is made if missing (a no-op when it exists), then locked: two turns adding to one staff
+    member's batch at once take turns instead of one overwriting the other's item.
     """
+    key = timer_key(staff_id)
+    found = (
+        await session.execute(
+            select(Timer.status, Timer.due_at, Timer.payload).where(Timer.key == key)
+        )
+    ).first()
+    batched = found is not None and found.status == "pending" and found.due_at <= due
+    if batched and found is not None and item.to_json() in found.payload.get("items", []):
+        return  # already in a batch due as soon: the usual case, one read per message
     insert = insert_for(session_dialect(session))
     await session.execute(
         insert(Timer)
-        .values(
-            key=timer_key(staff_id), kind=TIMER_KIND, due_at=due, payload={}, status="cancelled"
-        )
+        .values(key=key, kind=TIMER_KIND, due_at=due, payload={}, status="cancelled")
         .on_conflict_do_nothing(index_elements=["key"])
     )
     timer = (
-        await session.execute(
-            select(Timer).where(Timer.key == timer_key(staff_id)).with_for_update()
-        )
+        await session.execute(select(Timer).where(Timer.key == key).with_for_update())
     ).scalar_one_or_none()
     held: list[Item] = []
     if timer is not None and timer.status == "pending":
@@ -94,7 +100,7 @@ async def arm(session: AsyncSession, staff_id: int, item: Item, due: datetime) -
         due = min(due, timer.due_at)
     items = merge(held, item)
     payload = {"staff_id": staff_id, "items": [i.to_json() for i in items]}
-    await schedule(session, timer_key(staff_id), TIMER_KIND, due, payload)
+    await schedule(session, key, TIMER_KIND, due, payload)
 
 
 async def note_party_message(
