@@ -114,7 +114,7 @@ def assemble_runtime(
     runtime = Runtime(settings, db, units, clock, conversation, store_from_settings(settings))
     runtime.web_setups = tuple(registered.web_setups)
     runtime.timers = TimerService(db, clock, notify=runtime.deliver)
-    register_all(runtime.timers)
+    register_all(runtime.timers, settings)
     for kind, handler in features.TIMERS.items():
         runtime.timers.register(kind, handler)
     return runtime

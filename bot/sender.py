@@ -25,7 +25,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from telegram import Bot, InputFile
+from telegram import Bot, BotCommand, BotCommandScopeChat, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBUserWarning
 
@@ -36,6 +36,7 @@ from services.outbox import QueuedMessage
 from services.outgoing import (
     Button,
     CallbackAnswer,
+    CommandMenu,
     MalformedMessage,
     OutgoingMessage,
     QrCode,
@@ -231,7 +232,7 @@ class OutboxSender:
     # ------------------------------------------------------------------ delivery
 
     async def _wait_turn(self, chat_id: str, message: OutgoingMessage) -> None:
-        if isinstance(message, CallbackAnswer):
+        if isinstance(message, CallbackAnswer | CommandMenu):
             # Not a message: no flood buckets. A retry_after Telegram gave still holds.
             pause = self._global_pause_until - time.monotonic()
             if pause > 0:
@@ -297,6 +298,15 @@ class OutboxSender:
             if message.text:
                 answer["text"] = message.text
             await self._api_call("answerCallbackQuery", answer)
+            return None
+        if isinstance(message, CommandMenu):
+            # The chat's own menu (a staff member's role); without commands, back to the default.
+            scope = BotCommandScopeChat(int(chat_id))
+            if message.commands:
+                commands = [BotCommand(c, d) for c, d in message.commands]
+                await self.bot.set_my_commands(commands, scope=scope)
+            else:
+                await self.bot.delete_my_commands(scope=scope)
             return None
         if isinstance(message, RelayedFile):
             # copyMessage carries no link to the original sender (unlike forwardMessage).

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.netaddr import parse_networks
+from mediation.staff_alerts import QuietHours
 
 T = TypeVar("T")
 
@@ -74,6 +75,10 @@ class Settings:
     kb_enabled: bool = True
     kb_dense: bool = True
     lawyer_widen_minutes: float = 10.0
+    #: Staff alerts in the chat wait for the end of this local window (mediation.staff_alerts).
+    staff_quiet_hours: str = "22:00-08:00"
+    #: A party's message still unanswered after this long is brought to the mediator again.
+    staff_away_minutes: float = 15.0
     llm_base_url: str | None = None
     llm_api_key: str | None = None
     llm_model: str | None = None
@@ -244,6 +249,10 @@ class Settings:
             ),
             kb_enabled=_boolean("KB_ENABLED", get("KB_ENABLED"), True),
             kb_dense=_boolean("KB_DENSE", get("KB_DENSE"), True),
+            staff_quiet_hours=_quiet_hours(get("STAFF_QUIET_HOURS")),
+            staff_away_minutes=_number(
+                "STAFF_AWAY_MINUTES", get("STAFF_AWAY_MINUTES"), 15.0, float, 1, 1440
+            ),
             lawyer_widen_minutes=_number(
                 "LAWYER_WIDEN_MINUTES", get("LAWYER_WIDEN_MINUTES"), 10.0, float, 0.5, 1440
             ),
@@ -391,6 +400,16 @@ def _number(
     if not low <= value <= high:  # type: ignore[operator]
         raise ConfigError(variable, f"must be between {low:g} and {high:g}")
     return value
+
+
+def _quiet_hours(raw: str | None) -> str:
+    if raw is None:
+        return "22:00-08:00"
+    try:
+        QuietHours.parse(raw)
+    except ValueError as exc:
+        raise ConfigError("STAFF_QUIET_HOURS", f"{exc} (or 'off')") from exc
+    return raw.strip()
 
 
 def _boolean(variable: str, raw: str | None, default: bool) -> bool:

@@ -39,8 +39,14 @@ def service_env(
 ) -> dict[str, str]:
     """The environment of a service under test: its data in ``data_dir``, Telegram at the
     stand-in, and no statutes imported per start (the tests and benchmarks are about the
-    conversation, not the laws)."""
-    env = {"DATA_DIR": str(data_dir), **standin_env(standin), "KB_ENABLED": "0"}
+    conversation, not the laws). Staff alerts have no quiet hours: a run at any hour of the
+    day sees the same messages (a test of the quiet hours sets ``STAFF_QUIET_HOURS``)."""
+    env = {
+        "DATA_DIR": str(data_dir),
+        **standin_env(standin),
+        "KB_ENABLED": "0",
+        "STAFF_QUIET_HOURS": "off",
+    }
     if database_url:
         env["DATABASE_URL"] = database_url
     return env

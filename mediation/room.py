@@ -143,6 +143,14 @@ def route_message(
     return Relay(tuple(m.id for m in others))
 
 
+def may_address_everyone(mode: Mode) -> bool:
+    """Whether staff may talk to the whole room at once: not in back-to-back mode (背对背),
+    where :func:`route_message` refuses a staff message without a chosen recipient. Panels
+    offer "对全体说" only when this holds (the lawyer's panel offered it and the room then
+    refused it; issue 20)."""
+    return mode is not Mode.SEPARATE
+
+
 def may_read(
     room: RoomState, reader_id: int, audience: tuple[int, ...], author_id: int | None
 ) -> bool:

@@ -18,7 +18,7 @@ from mediation.disputes import DisputeType
 from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.units import UnitDirectory, UnitInfo
 from services import cases as case_service
-from services import features, invites, mediators
+from services import features, invites, mediators, menus, staff_alerts
 from services.chat_state import Slot, text_slot
 from services.conversations import ConversationState
 from services.delivery import staff_address
@@ -30,7 +30,7 @@ from services.routing import ActionRoute, Audience, CommandRoute
 from services.slots import STAFF_ID
 from services.turn import Turn
 from storage.db import Database
-from storage.models import Case, CaseParty, User
+from storage.models import Case, CaseParty, StaffAccount, User
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +121,7 @@ class CoreFlow:
             if language in ("zh-CN", "en"):
                 user = await session.get_one(User, conv.user_id)
                 conv.language = user.language = language
+                await self._staff_language(turn, language)
                 return [reply("bot.language_set"), *self.reprompt(draft)]
         if action == "c:continue" and draft is not None:
             return [reply("bot.resume"), intake.prompt(draft)]
@@ -231,10 +232,25 @@ class CoreFlow:
             ),
             buttons=((button("staff.btn_take", f"m:take:{case.id}", number=case.number),),),
         )
-        for staff in await mediators.to_alert(turn.session, self.units, case):
+        alerted = await mediators.to_alert(turn.session, self.units, case)
+        ids = [s.id for s in alerted if s.telegram_id is not None]
+        if await staff_alerts.new_case_at_night(
+            turn.session, self.settings, ids, case.id, turn.now
+        ):
+            return  # in the morning's batch (services.staff_alerts)
+        for staff in alerted:
             address = staff_address(staff)
             if address is not None:
                 turn.out.send(address, notice)
+
+    async def _staff_language(self, turn: Turn, language: str) -> None:
+        """A staff member who switches language gets their menu in it, and keeps it for the
+        messages the service sends them (alerts, requests)."""
+        staff_id = turn.get(STAFF_ID)
+        staff = await turn.session.get(StaffAccount, staff_id) if staff_id is not None else None
+        if staff is not None and staff.telegram_id == int(turn.event.user_id):
+            staff.language = language
+            turn.out.send_message(turn.out.sender, menus.menu(staff, language))
 
     def _with_retention(self, r: Reply) -> Reply:
         """The consent text names how long files are kept (asked first, and again after a
@@ -309,12 +325,12 @@ class CoreFlow:
 
         owner = __name__
         commands = [
-            CommandRoute(name, owner, core_command)
-            for name in ("language", "cancel", "cases", "case")
+            CommandRoute(name, owner, core_command) for name in ("language", "cancel", "cases")
         ]
-        # Staff have their own /start (the queue) and /help (services.staff_flow).
+        # Staff have their own /start (the queue), /help and /case (services.staff_flow).
         commands += [
-            CommandRoute(name, owner, core_command, Audience.PARTY) for name in ("start", "help")
+            CommandRoute(name, owner, core_command, Audience.PARTY)
+            for name in ("start", "help", "case")
         ]
         commands.append(CommandRoute("link", owner, self._link_route))
         actions = [ActionRoute(prefix, owner, core_action) for prefix in ("lang:", "c:", "i:")]
@@ -344,8 +360,15 @@ class CoreFlow:
             return [reply(result)]
         turn.conv.language = result.language
         turn.put(STAFF_ID, result.id)
+        # The chat's menu becomes the role's (services.menus), before the confirmation.
+        turn.out.send_message(turn.out.sender, menus.menu(result, result.language))
+        linked = {"lawyer": "staff.linked_lawyer", "viewer": "staff.linked_viewer"}
         return [
-            reply("staff.linked", name=result.display_name, role=Msg(f"staff.role_{result.role}"))
+            reply(
+                linked.get(result.role, "staff.linked"),
+                name=result.display_name,
+                role=Msg(f"staff.role_{result.role}"),
+            )
         ]
 
 

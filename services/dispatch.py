@@ -10,7 +10,7 @@ import functools
 from mediation import intake
 from mediation import invitations as inv
 from mediation.replies import Reply, reply
-from services import features, invites, mediators, party_flow, staff_flow
+from services import features, invites, mediators, menus, party_flow, staff_flow
 from services.core_flow import CoreFlow
 from services.inbound import Command
 from services.party_flow import JOINING
@@ -149,5 +149,7 @@ class Dispatcher:
         staff = await turn.session.get(StaffAccount, staff_id)
         if staff is None or not staff.active or staff.telegram_id != int(turn.event.user_id):
             turn.put(STAFF_ID, None)
+            # Deactivated or linked to another Telegram account: the staff menu goes too.
+            turn.out.send_message(turn.out.sender, menus.DEFAULT_MENU)
             return None
         return staff

@@ -85,8 +85,23 @@ class StoredDocument:
     caption: str | None = None
 
 
+@dataclass(frozen=True)
+class CommandMenu:
+    """The chat's own command menu (the ``/`` button), as (command, description) pairs; empty:
+    the chat goes back to the bot's default menu. Not a message in the chat: a staff member's
+    menu follows their role, set when they link and reset when they unlink (issue 20)."""
+
+    commands: tuple[tuple[str, str], ...] = ()
+
+
 OutgoingMessage = (
-    TextMessage | CallbackAnswer | RelayedFile | QrCode | TextDocument | StoredDocument
+    TextMessage
+    | CallbackAnswer
+    | RelayedFile
+    | QrCode
+    | TextDocument
+    | StoredDocument
+    | CommandMenu
 )
 
 
@@ -123,6 +138,8 @@ def to_payload(message: OutgoingMessage) -> dict[str, Any]:
         return _with_case_message(payload, message.case_message)
     if isinstance(message, QrCode):
         return {"kind": "qr", "data": message.data, "caption": message.caption}
+    if isinstance(message, CommandMenu):
+        return {"kind": "menu", "commands": [list(pair) for pair in message.commands]}
     if isinstance(message, TextDocument):
         payload = {"kind": "document", "filename": message.filename, "text": message.text}
         return _optional(payload, "caption", message.caption)
@@ -163,6 +180,8 @@ def _parse(p: Mapping[str, Any]) -> OutgoingMessage:
         )
     if kind == "qr":
         return QrCode(str(p["data"]), caption or "")
+    if kind == "menu":
+        return CommandMenu(tuple((str(c), str(d)) for c, d in p["commands"]))
     if kind == "document":
         return TextDocument(str(p["text"]), str(p.get("filename") or "file.txt"), caption)
     if kind == "file":

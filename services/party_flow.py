@@ -17,7 +17,7 @@ from mediation.permissions import Action, Actor, ActorKind, can
 from mediation.replies import Msg, Reply, button, reply
 from mediation.room import MemberStatus, RelayRefusal, Role
 from mediation.validation import InvalidInput, clean_text, normalise_phone
-from services import invites
+from services import invites, staff_alerts
 from services.chat_state import Slot, text_slot
 from services.inbound import Command
 from services.outgoing import TextDocument
@@ -266,6 +266,7 @@ async def message(turn: Turn, user_id: int) -> list[Reply]:
     if isinstance(decision, RelayRefusal):
         return [reply(f"room.refused_{decision.value}")]
     await cancel_timers(turn.session, [f"reply:{room.case.id}:{member.id}"])
+    await staff_alerts.note_party_message(turn.session, turn.settings, room, turn.now)
     if decision.held_for_staff:
         note = decision.note or "separate"
         if turn.get(HELD_NOTE) != f"{room.case.id}:{note}":

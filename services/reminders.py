@@ -6,12 +6,13 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.config import Settings
 from mediation.case_state import ACTIVE, CaseStatus
 from mediation.replies import Msg, Reply
-from services import invites
+from services import invites, staff_alerts
 from services.delivery import Address, Outgoing
 from services.outbox import QueuedMessage
-from services.room import announce, load_room
+from services.room import load_room
 from services.timers import TimerService
 from storage.models import CaseEvent, Invitation, Timer
 
@@ -25,37 +26,6 @@ async def invite_expiry(session: AsyncSession, timer: Timer, now: datetime) -> l
     out = Outgoing(_SYSTEM)
     if invitation is not None and invitation.status == "pending":
         await invites.decline(session, invitation, None, None, out, now, expired=True)
-    return await out.flush(session)
-
-
-async def deadline_reminder(
-    session: AsyncSession, timer: Timer, now: datetime
-) -> list[QueuedMessage]:
-    """Tell the mediator how long is left of the mediation period (or that it has ended)."""
-    room = await load_room(session, int(timer.payload["case_id"]))
-    out = Outgoing(_SYSTEM)
-    if room is None or CaseStatus(room.case.status) not in ACTIVE:
-        return []
-    days = int(timer.payload["days"])
-    staff = [m for m in room.present() if m.role == "mediator"]
-    key = "room.deadline_soon" if days else "room.deadline_passed"
-    session.add(
-        CaseEvent(
-            case_id=room.case.id,
-            at=now,
-            kind="deadline_reminder",
-            actor="system",
-            data={"days": days},
-        )
-    )
-    await announce(
-        session,
-        room,
-        Msg(key, {"days": days, "number": room.case.number}),
-        out,
-        now,
-        audience=staff,
-    )
     return await out.flush(session)
 
 
@@ -87,7 +57,9 @@ async def party_reminder(session: AsyncSession, timer: Timer, now: datetime) -> 
     return await out.flush(session)
 
 
-def register_all(timers: TimerService) -> None:
+def register_all(timers: TimerService, settings: Settings) -> None:
     timers.register("invite_expiry", invite_expiry)
-    timers.register("deadline_reminder", deadline_reminder)
     timers.register("party_reminder", party_reminder)
+    # The mediation period's marks and the staff alerts they join (batched, quiet hours).
+    for kind, handler in staff_alerts.handlers(settings).items():
+        timers.register(kind, handler)

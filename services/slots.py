@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from mediation.replies import Msg
+from mediation.room import Mode, may_address_everyone
 from services.chat_state import Slot, Variant, flag_slot, id_slot, record_slot, variant_slot
 from services.room import Room, label_of
 
@@ -70,10 +71,14 @@ TARGET: Slot[Target] = record_slot("target", Target)
 
 
 def target_label(target: Target | None, room: Room) -> Msg:
-    """The room panel's "talking to": the chosen member's role label, or everyone."""
+    """The room panel's "talking to": the chosen member's role label, or everyone — except in
+    back-to-back mode, where nobody is chosen until the staff member chooses."""
     chosen = target.members_in(room.case.id) if target is not None else None
     member = room.by_id(chosen[0]) if chosen else None
-    return label_of(member) if member is not None else Msg("staff.target_all")
+    if member is not None:
+        return label_of(member)
+    everyone = may_address_everyone(Mode(room.case.room_mode))
+    return Msg("staff.target_all" if everyone else "staff.target_choose")
 
 
 def target_for(room: Room, member_id: int | None) -> Target | None:

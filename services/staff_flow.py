@@ -8,8 +8,8 @@ from mediation import intake
 from mediation.case_state import CaseEvent, CaseStatus, InvalidTransition, transition
 from mediation.permissions import Action, can
 from mediation.replies import Button, Msg, Reply, button, reply
-from mediation.room import Mode, RelayRefusal, Role
-from services import mediators
+from mediation.room import Mode, RelayRefusal, Role, may_address_everyone
+from services import mediators, menus, staff_case_view
 from services.inbound import Command
 from services.party_flow import record_reply, switch_to
 from services.room import Content, Room, announce, facts, label_of, load_room, relay
@@ -45,7 +45,18 @@ def routes() -> list[CommandRoute | ActionRoute | AwaitedInput]:
         return await action(turn, who.staff, data) if who.staff is not None else None
 
     owner, staff = __name__, Audience.STAFF
-    names = ("queue", "start", "help", "switch", "room", "panel", "record", "note", "invite")
+    names: tuple[str, ...] = (
+        "queue",
+        "start",
+        "help",
+        "switch",
+        "room",
+        "panel",
+        "record",
+        "note",
+        "invite",
+    )
+    names += ("case", "unlink")
     return [
         *(CommandRoute(name, owner, on_command, staff) for name in names),
         ActionRoute("s:", owner, on_action, staff),
@@ -57,7 +68,11 @@ def routes() -> list[CommandRoute | ActionRoute | AwaitedInput]:
 
 async def command(turn: Turn, staff: StaffAccount, cmd: Command) -> list[Reply] | None:
     if cmd.name == "help":
-        return [reply("staff.help_lawyer" if staff.role == Role.LAWYER.value else "staff.help")]
+        return [menus.help_reply(staff)]
+    if cmd.name == "case":
+        return await staff_case_view.show(turn, staff, cmd.args)
+    if cmd.name == "unlink":
+        return menus.unlink(turn, staff)
     if cmd.name in ("queue", "start"):
         return await show_queue(turn, staff)
     if cmd.name == "switch":
@@ -159,10 +174,11 @@ def panel(room: Room, turn: Turn) -> Reply:
     else:
         rows.append((button("staff.btn_mode_joint", "m:mode:joint"),))
     parties = [m for m in room.present() if m.role in (Role.APPLICANT.value, Role.RESPONDENT.value)]
+    everyone = (button("staff.btn_to_all", "m:to:all"),)
     rows.append(
         (
-            button("staff.btn_to_all", "m:to:all"),
-            *[button("staff.btn_to", f"m:to:{m.id}", label=label_of(m)) for m in parties[:3]],
+            *(everyone if may_address_everyone(Mode(case.room_mode)) else ()),
+            *[button("staff.btn_to", f"m:to:{m.id}", label=label_of(m)) for m in parties[:4]],
         )
     )
     for m in parties[:6]:
@@ -205,6 +221,10 @@ async def action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] | No
     parts = data.split(":")
     if parts[1] == "take" and len(parts) == 3 and parts[2].isdigit():
         return await take(turn, staff, int(parts[2]))
+    if parts[1] in ("open", "rec") and len(parts) == 3 and parts[2].isdigit():
+        return await open_case(turn, staff, int(parts[2]), parts[1])
+    if parts[1] == "card" and len(parts) == 3 and parts[2].isdigit():
+        return await staff_case_view.show_id(turn, staff, int(parts[2]))
     found = await active_room(turn, staff_id=staff.id)
     if found is None:
         return [reply("room.no_active_case")]
@@ -291,6 +311,20 @@ async def action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] | No
     return [reply("bot.stale_button")]
 
 
+async def open_case(turn: Turn, staff: StaffAccount, case_id: int, what: str) -> list[Reply]:
+    """A /case card's buttons: make the case current, then its panel or its record."""
+    mine = await member_cases(turn.session, staff_id=staff.id, include_closed=True)
+    if not any(case.id == case_id for case, _ in mine):
+        return [reply("room.no_active_case")]
+    turn.conv.active_case_id = case_id
+    turn.put(TARGET, None)
+    found = await active_room(turn, staff_id=staff.id, include_closed=True)
+    assert found is not None
+    if what == "rec":
+        return await record_reply(turn, *found)
+    return [reply("room.switched", number=found[0].case.number), panel(found[0], turn)]
+
+
 async def take(turn: Turn, staff: StaffAccount, case_id: int) -> list[Reply]:
     room = await load_room(turn.session, case_id, lock=True)
     if room is None:
@@ -343,7 +377,8 @@ async def message(turn: Turn, staff: StaffAccount) -> list[Reply]:
         return await finish_input(turn, staff, pending, payload.text)
     found = await active_room(turn, staff_id=staff.id)
     if found is None:
-        return [reply("staff.no_case_hint")]
+        hint = {Role.LAWYER.value: "_lawyer", "viewer": "_viewer"}.get(staff.role, "")
+        return [reply(f"staff.no_case_hint{hint}")]
     room, me = found
     content = turn.content()
     if content is None:

@@ -224,6 +224,20 @@ class Engine:
 
         return list(self.bot_state(bot_id).commands.get(scope_key(scope, language_code), []))
 
+    def menu_for(
+        self, chat_id: int, language_code: str | None = None, *, bot_id: int | None = None
+    ) -> list[str]:
+        """The command names a private chat sees in its menu (the ``/`` button), resolved as
+        Telegram does: the chat's own scope first, then all private chats, then the default,
+        each in the user's language before any language."""
+        from .methods import menu_keys
+
+        commands = self.bot_state(bot_id).commands
+        for key in menu_keys(chat_id, language_code):
+            if commands.get(key):
+                return [str(c["command"]) for c in commands[key]]
+        return []
+
     def calls_to(self, method: str) -> list[Call]:
         """Recorded calls of one method (case-insensitive)."""
         wanted = method.lower()

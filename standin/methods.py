@@ -42,11 +42,52 @@ _CHAT_ACTIONS = frozenset(
 )
 
 
+_SCOPES = frozenset(
+    {
+        "default",
+        "all_private_chats",
+        "all_group_chats",
+        "all_chat_administrators",
+        "chat",
+        "chat_administrators",
+        "chat_member",
+    }
+)
+
+
 def scope_key(scope: Any, language_code: str | None) -> tuple[str, str]:
-    """Commands are stored per (scope, language) like Telegram."""
+    """Commands are stored per (scope, language) like Telegram.
+
+    The scope is checked as Telegram does (a known type; ``chat_id`` for the per-chat scopes)
+    and stored in one canonical form, so ``{"type": "chat", "chat_id": "42"}`` and
+    ``{"chat_id": 42, "type": "chat"}`` name the same menu."""
     if not scope:
         scope = {"type": "default"}
-    return dumps(scope).decode(), language_code or ""
+    if not isinstance(scope, dict) or scope.get("type") not in _SCOPES:
+        raise bad_request("can't parse BotCommandScope")
+    canonical: JSONDict = {"type": scope["type"]}
+    if scope["type"].startswith("chat"):
+        chat_id = scope.get("chat_id")
+        if chat_id is None or str(chat_id).strip() == "":
+            raise bad_request("chat_id is empty")
+        text = str(chat_id)
+        canonical["chat_id"] = int(text) if text.lstrip("-").isdigit() else text
+    if scope["type"] == "chat_member":
+        canonical["user_id"] = int(scope.get("user_id") or 0)
+    return dumps(canonical).decode(), language_code or ""
+
+
+def menu_keys(chat_id: int, language_code: str | None) -> list[tuple[str, str]]:
+    """The (scope, language) keys a private chat's menu is looked up by, in Telegram's order:
+    this chat in the user's language, this chat, all private chats (language, then any), the
+    default (language, then any). The first that holds commands is what the user sees."""
+    scopes = [{"type": "chat", "chat_id": chat_id}, {"type": "all_private_chats"}, None]
+    keys: list[tuple[str, str]] = []
+    for scope in scopes:
+        if language_code:
+            keys.append(scope_key(scope, language_code))
+        keys.append(scope_key(scope, None))
+    return keys
 
 
 async def get_me(engine: Engine, bot: BotState, params: JSONDict) -> JSONDict:
@@ -165,6 +206,7 @@ async def set_my_commands(engine: Engine, bot: BotState, params: JSONDict) -> bo
         cleaned.append({"command": name, "description": description})
     key = scope_key(get_json(params, "scope"), get_str(params, "language_code"))
     bot.commands[key] = cleaned
+    engine.message_signal.notify()
     return True
 
 
@@ -178,6 +220,7 @@ async def delete_my_commands(engine: Engine, bot: BotState, params: JSONDict) ->
     """deleteMyCommands."""
     key = scope_key(get_json(params, "scope"), get_str(params, "language_code"))
     bot.commands.pop(key, None)
+    engine.message_signal.notify()
     return True
 
 

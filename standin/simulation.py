@@ -9,6 +9,7 @@ handlers are exercised on realistic input rather than hand-written dicts.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from itertools import count
 from typing import TYPE_CHECKING
 
@@ -311,6 +312,26 @@ class SimUser:
     def last_message(self) -> SentMessage | None:
         """The newest bot message that was not deleted."""
         return next((m for m in reversed(self.messages) if not m.deleted), None)
+
+    @property
+    def menu(self) -> list[str]:
+        """The command names this user's chat shows behind the ``/`` button (its own menu set
+        with a chat scope, else the bot's default), in the user's language."""
+        return self.engine.menu_for(self.user_id, self.language_code, bot_id=self.bot.bot_id)
+
+    async def wait_for_menu(
+        self,
+        check: Callable[[list[str]], bool],
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> list[str]:
+        """The chat's menu once ``check`` holds for it (menus are set after the messages that
+        announce them, by the bot's own sender)."""
+        found = await self.engine.message_signal.wait_until(
+            lambda: self.menu if check(self.menu) else None, timeout
+        )
+        if found is None:
+            raise AssertionError(f"the menu of chat {self.user_id} stayed {self.menu}")
+        return found
 
     async def wait_for_messages(self, n: int = 1, timeout: float = 5.0) -> list[SentMessage]:  # noqa: ASYNC109
         """The next *n* bot messages this user has not been handed yet.

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from services.outgoing import (
     Button,
     CallbackAnswer,
+    CommandMenu,
     MalformedMessage,
     OutgoingMessage,
     QrCode,
@@ -42,6 +43,7 @@ messages: st.SearchStrategy[OutgoingMessage] = st.one_of(
     st.builds(QrCode, texts, texts),
     st.builds(TextDocument, texts, texts.filter(bool), optional_texts),
     st.builds(StoredDocument, texts, optional_texts, optional_texts),
+    st.builds(CommandMenu, st.lists(st.tuples(texts, texts), max_size=4).map(tuple)),
 )
 
 

@@ -21,6 +21,7 @@ from features.lawyers.models import Consultation, LawyerOffer, LawyerRequest
 from features.lawyers.profiles import LawyerEntry, list_lawyers
 from mediation.case_state import ACTIVE, CaseStatus
 from mediation.lawyer_dispatch import Candidate, Stage, duty_wave, expected_at, widen
+from mediation.masking import scrub_digits
 from mediation.replies import Msg, Reply, button
 from services.delivery import Address, Outgoing, staff_address, user_address
 from services.outbox import QueuedMessage
@@ -96,7 +97,24 @@ async def requester_address(session: AsyncSession, request: LawyerRequest) -> Ad
     return staff_address(staff) if staff is not None else None
 
 
-def offer_reply(request: LawyerRequest, number: str) -> Reply:
+async def case_details(session: AsyncSession, request: LawyerRequest) -> Msg | str:
+    """What a lawyer needs to decide on a case request: the claims, the amount and how the
+    room is run (the request showed only the number and the type; issue 20). Digits that could
+    be a phone are hidden, as in everything a lawyer reads from the room."""
+    case = await session.get(Case, request.case_id) if request.case_id is not None else None
+    if case is None:
+        return ""
+    return Msg(
+        "lawyers.offer_details",
+        {
+            "claims": scrub_digits(case.claims),
+            "amount": f"¥{case.amount:,.2f}" if case.amount is not None else Msg("lawyers.none"),
+            "mode": Msg(f"room.mode_{case.room_mode}"),
+        },
+    )
+
+
+def offer_reply(request: LawyerRequest, number: str, details: Msg | str = "") -> Reply:
     question = Msg("lawyers.offer_question", {"text": request.question}) if request.question else ""
     key = "lawyers.offer_case" if request.case_id is not None else "lawyers.offer_consultation"
     who = (
@@ -112,6 +130,7 @@ def offer_reply(request: LawyerRequest, number: str) -> Reply:
                 "type": Msg(f"dispute.{request.dispute_type}"),
                 "who": who,
                 "question": question,
+                "details": details,
             },
         ),
         buttons=(
@@ -133,6 +152,7 @@ async def _offer(
     now: datetime,
     number: str,
 ) -> None:
+    details = await case_details(session, request) if ids else ""
     for lawyer_id in ids:
         entry = entries[lawyer_id]
         session.add(
@@ -140,7 +160,7 @@ async def _offer(
         )
         address = staff_address(entry.staff)
         if address is not None:
-            out.send(address, offer_reply(request, number))
+            out.send(address, offer_reply(request, number, details))
 
 
 @dataclass(frozen=True)

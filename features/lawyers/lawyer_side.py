@@ -19,7 +19,7 @@ from mediation.case_state import ACTIVE, CaseStatus
 from mediation.lawyer_dispatch import format_week, next_start, response_stats
 from mediation.permissions import Action
 from mediation.replies import Button, Msg, Reply, button, reply
-from mediation.room import Role
+from mediation.room import Mode, Role, may_address_everyone
 from services import mediators
 from services.room import Room, announce, label_of, load_room
 from services.slots import TARGET, target_for, target_label
@@ -211,7 +211,8 @@ async def decline(turn: Turn, staff: StaffAccount, request_id: int) -> list[Repl
 def panel(room: Room, turn: Turn) -> Reply:
     """The lawyer's controls: whom their messages go to, and leaving."""
     parties = [m for m in room.present() if m.role in (Role.APPLICANT.value, Role.RESPONDENT.value)]
-    talk: list[Button] = [button("staff.btn_to_all", "l:to:all")]
+    everyone = may_address_everyone(Mode(room.case.room_mode))
+    talk: list[Button] = [button("staff.btn_to_all", "l:to:all")] if everyone else []
     talk += [button("staff.btn_to", f"l:to:{m.id}", label=label_of(m)) for m in parties[:4]]
     return Reply(
         Msg(
@@ -249,6 +250,8 @@ async def set_target(turn: Turn, staff: StaffAccount, arg: str) -> list[Reply]:
     target = room.by_id(int(arg)) if arg.isdigit() else None
     if arg != "all" and (target is None or target.status == "removed"):
         return [reply("bot.stale_button")]
+    if target is None and not may_address_everyone(Mode(room.case.room_mode)):
+        return [reply("lawyers.choose_target_first"), panel(room, turn)]
     turn.put(TARGET, target_for(room, None if target is None else target.id))
     return [panel(room, turn)]
 

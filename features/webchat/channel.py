@@ -339,8 +339,8 @@ class MailboxDispatcher:
                 if user_id is None:
                     failed.append(row.id)
                     continue
-                if (row.payload or {}).get("kind") == "answer_callback":
-                    continue  # a Telegram notion: nothing to show in a page
+                if (row.payload or {}).get("kind") in ("answer_callback", "menu"):
+                    continue  # Telegram notions: nothing to show in a page
                 seq = last.get(user_id, 0) + 1
                 last[user_id] = seq
                 touched.add(user_id)

@@ -17,6 +17,7 @@ from i18n import translate
 from services.outgoing import (
     Button,
     CallbackAnswer,
+    CommandMenu,
     MalformedMessage,
     QrCode,
     RelayedFile,
@@ -82,6 +83,8 @@ def render_item(seq: int, payload: dict[str, Any], language: str, base: str) -> 
         return {"text": message.caption or translate(language, "webchat.file_unavailable")}
     if isinstance(message, CallbackAnswer):
         return {"text": message.text or ""}
+    if isinstance(message, CommandMenu):
+        return {"text": ""}  # a Telegram menu: staff link in Telegram only
     item = {"text": message.text}
     if message.audio_ref is not None and message.audio_ref.startswith("web:"):
         item["audio"] = f"/chat/file/{seq}"  # a recording made in a page: playable here

@@ -297,7 +297,9 @@ async def test_agreement_from_draft_to_judicial_confirmation(
             ]
             clock.advance(days=23, hours=2)
             assert runtime.timers is not None
-            assert await runtime.timers.run_due() == 1
+            # The 7-day reminder, and the mediator's staff alert about the respondent's message
+            # at the draft, due since (services.staff_alerts: it checks the case when it fires).
+            assert await runtime.timers.run_due() == 2
             for party in (applicant, respondent):
                 assert "还剩 7 天" in ((await wait_text(party, "提醒")).text or "")
 

@@ -55,18 +55,26 @@ async def test_reminders_fire_once_across_restarts(tmp_path: Path) -> None:
             (expired,) = await texts(lonely, 1)
             assert "不予受理" in expired and "劳动人事争议仲裁委员会" in expired
 
-        # 27 days after acceptance: the mediator hears "3 days left", once; then "1 day", then "due".
+        # 27 days after acceptance: the mediator hears "3 days left", once, in an alert with the
+        # case's buttons (batched: alerts raised within a minute go out together).
         clock.advance(days=20)
         async with running_service(standin, var, clock=clock) as runtime:
-            assert runtime.timers is not None
-            assert await runtime.timers.run_due() == 1
-            assert "还有 3 天" in (await texts(mediator, 1))[0]
+            assert runtime.timers is not None and await runtime.timers.run_due() == 1
+            clock.advance(minutes=1)
+            assert runtime.timers is not None and await runtime.timers.run_due() == 1
+            (alert,) = await mediator.wait_for_messages(1)
+            assert "需要您处理的案件（1 件）" in (alert.text or "") and "还有 3 天" in (
+                alert.text or ""
+            )
+            assert [b for b, _ in alert.buttons] == [f"进入 {NUMBER}", "案件详情"]
+        # "1 day" and "due" fire together (the service was down): one alert, the nearer mark.
         clock.advance(days=3)
         async with running_service(standin, var, clock=clock) as runtime:
-            assert runtime.timers is not None
-            assert await runtime.timers.run_due() == 2
-            one_day, due = await texts(mediator, 2)
-            assert "还有 1 天" in one_day and "期限已到" in due
-            assert await runtime.timers.run_due() == 0
+            assert runtime.timers is not None and await runtime.timers.run_due() == 2
+            clock.advance(minutes=1)
+            assert runtime.timers is not None and await runtime.timers.run_due() == 1
+            (due,) = await texts(mediator, 1)
+            assert "期限已到" in due and "还有 1 天" not in due
+            assert runtime.timers is not None and await runtime.timers.run_due() == 0
         await assert_quiet(mediator)
         await assert_quiet(applicant)

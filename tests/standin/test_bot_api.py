@@ -276,6 +276,44 @@ async def test_commands_menu_and_get_chat(server: StandinBotAPI, bot: telegram.B
     assert await bot.get_my_commands() == ()
     assert await bot.set_chat_menu_button(menu_button=telegram.MenuButtonCommands())
     assert isinstance(await bot.get_chat_menu_button(), telegram.MenuButtonCommands)
+
+
+@pytest.mark.filterwarnings("ignore:Please use 'Bot.setMyCommands'")
+async def test_a_chat_sees_its_own_menu_before_the_default(
+    server: StandinBotAPI, bot: telegram.Bot
+) -> None:
+    """Telegram's order for a private chat: the chat's scope (its language, then any), all
+    private chats, the default; deleting the chat's menu brings the default back."""
+    staff = server.user(1002, language_code="en")
+    party = server.user(1003, language_code="zh-hans")
+    await bot.set_my_commands([("start", "开始"), ("help", "帮助")])
+    await bot.set_my_commands([("start", "Start")], language_code="en")
+    assert staff.menu == ["start"] and party.menu == ["start", "help"]
+    scope = telegram.BotCommandScopeChat(1002)
+    await bot.set_my_commands([("queue", "待接手"), ("help", "帮助")], scope=scope)
+    assert staff.menu == ["queue", "help"] and party.menu == ["start", "help"]
+    await bot.set_my_commands([("queue", "Queue")], scope=scope, language_code="en")
+    assert staff.menu == ["queue"]
+    assert [c.command for c in await bot.get_my_commands(scope=scope)] == ["queue", "help"]
+    await bot.delete_my_commands(scope=scope, language_code="en")
+    await bot.delete_my_commands(scope=scope)
+    assert staff.menu == ["start"]
+    await bot.set_my_commands([("case", "案件")], scope=telegram.BotCommandScopeAllPrivateChats())
+    assert party.menu == ["case"]
+    for scope_json in ({"type": "chat"}, {"type": "galaxy"}):
+        with pytest.raises(BadRequest):
+            await bot.do_api_request(
+                "setMyCommands",
+                api_kwargs={
+                    "commands": [{"command": "x", "description": "y"}],
+                    "scope": scope_json,
+                },
+            )
+
+
+async def test_menu_button_and_get_chat(server: StandinBotAPI, bot: telegram.Bot) -> None:
+    assert await bot.set_chat_menu_button(menu_button=telegram.MenuButtonCommands())
+    assert isinstance(await bot.get_chat_menu_button(), telegram.MenuButtonCommands)
     user = server.user(1001, username="zhangsan")
     user.register()
     chat = await bot.get_chat(1001)
