@@ -143,7 +143,8 @@ async def test_court_referred_case_applies_to_its_court_for_the_confirmable_clau
             seen = len(applicant.messages)
             clock.advance(days=31)
             assert runtime.timers is not None
-            assert await runtime.timers.run_due() == 3  # 7 and 2 days before, the last day
+            # 7 and 2 days before, the last day (and the mediator's alert of the mediation period)
+            assert await runtime.timers.run_due() == 4
             await applicant.send_command("/confirm")
             await wait_text(applicant, "已经提交人民法院")
             assert not [m for m in applicant.messages[seen:] if "提醒" in (m.text or "")]
