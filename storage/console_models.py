@@ -116,6 +116,8 @@ class RiskRuleRow(Base):
     dispute_types: Mapped[list[Any]] = mapped_column(default=list)
     min_people: Mapped[int] = mapped_column(Integer, default=0)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The room's safety notice when the rule matches (``mediation.risk.NOTICES``; "" none).
+    notice: Mapped[str] = mapped_column(String(16), default="", server_default="")
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(64), default="system")
