@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from documents.clauses import clause, clauses_for, fill
 from documents.errors import CitationError, DocumentError, MissingFieldsError
 from documents.registry import get_spec, missing_fields
+from mediation.agreed_amount import agreed_fen
 from mediation.agreement import (
     AgreementTerms,
     PartySeat,
@@ -437,6 +438,7 @@ async def send_version(turn: Turn, staff: StaffAccount, room: Room, state: Draft
             status="signing",
             content=content,
             sha256=sha,
+            agreed_fen=agreed_fen(terms.terms),
             signers=list(signers),
             mediator_staff_id=staff.id,
             render_status="pending",
