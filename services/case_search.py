@@ -5,7 +5,7 @@ and decrypting every case to answer one search is what a ledger of 100,000 cases
 (issue 20: "装修" found nothing because facts were not searched at all). When a case is filed
 its text's terms (``mediation.search_terms``: character pairs and words) are stored as keyed
 64-bit tokens (``core.crypto.search_token``) in ``case_search_tokens``; a query's terms are
-tokenised the same way and a case matches when it has all of them — one indexed look-up per
+tokenised the same way and a case matches when it has all of them — one indexed range per
 term, nothing decrypted.
 
 What it costs in secrecy: someone with the database but not ``SECRET_KEY`` learns how many
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, and_, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import crypto
@@ -91,10 +91,11 @@ def matching(query: str) -> ColumnElement[bool] | None:
     wanted = sorted({crypto.search_token(t) for t in query_terms(query)})
     if not wanted:
         return None
-    having = (
-        select(CaseSearchToken.case_id)
-        .where(CaseSearchToken.token.in_(wanted))
-        .group_by(CaseSearchToken.case_id)
-        .having(func.count() == len(wanted))
+    # One indexed range of the (token, case_id) key per term, intersected: cheaper than a
+    # GROUP BY over every row of the common terms (measured: docs/benchmarks.md).
+    return and_(
+        *(
+            Case.id.in_(select(CaseSearchToken.case_id).where(CaseSearchToken.token == t))
+            for t in wanted
+        )
     )
-    return Case.id.in_(having)
