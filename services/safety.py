@@ -28,9 +28,11 @@ What a match does:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from i18n import translate
 from mediation import risk as domain
@@ -38,9 +40,10 @@ from mediation.masking import scrub_digits
 from mediation.replies import Msg, Reply
 from mediation.risk import RiskAssessment, RiskLevel, RiskRule
 from mediation.room import PARTY_ROLES, Role
+from mediation.units import UnitDirectory
 from services.console.alerts import AlertNotice, write_alerts
 from services.console.risk import RiskService
-from services.delivery import Address
+from services.delivery import Address, Outgoing
 from services.room import Room, announce, label_of
 from services.turn import Turn
 from storage.console_models import Alert, CaseRiskAssessment
@@ -53,9 +56,28 @@ NOTICE_EVERY = timedelta(hours=24)
 _PARTIES = frozenset(r.value for r in PARTY_ROLES)
 
 
+@dataclass(frozen=True)
+class Scene:
+    """Where the words were assessed: the transaction, its time, the units, the messages to
+    send with it and the console's address (a conversation turn, or the voice pipeline when a
+    transcript comes back)."""
+
+    session: AsyncSession
+    now: datetime
+    units: UnitDirectory
+    out: Outgoing
+    public_url: str | None
+
+
+def _scene(turn: Turn) -> Scene:
+    return Scene(turn.session, turn.now, turn.units, turn.out, turn.settings.public_url)
+
+
 async def watch_case(turn: Turn, case: Case) -> RiskAssessment:
     """A case just filed: its facts and claims (and type and head count) against the rules."""
-    return await _watch(turn, case, [case.facts or "", case.claims or ""], "intake", None, None)
+    return await _watch(
+        _scene(turn), case, [case.facts or "", case.claims or ""], "intake", None, None
+    )
 
 
 async def watch_room(
@@ -64,18 +86,28 @@ async def watch_room(
     """A party's words in the room (``source``: room, caption or voice)."""
     if member.role not in _PARTIES or not (text or "").strip():
         return None
-    return await _watch(turn, room.case, [text or ""], source, room, member)
+    return await _watch(_scene(turn), room.case, [text or ""], source, room, member)
+
+
+async def watch_transcript(
+    scene: Scene, room: Room, member: CaseMember, text: str
+) -> RiskAssessment | None:
+    """A party's voice message in the room as soon as its transcript is ready, before the
+    speaker confirms it (a threat said aloud must not wait for a button press)."""
+    if member.role not in _PARTIES or not text.strip():
+        return None
+    return await _watch(scene, room.case, [text], "voice", room, member)
 
 
 async def _watch(
-    turn: Turn,
+    scene: Scene,
     case: Case,
     texts: Sequence[str],
     source: str,
     room: Room | None,
     author: CaseMember | None,
 ) -> RiskAssessment:
-    session = turn.session
+    session = scene.session
     rules = await RiskService.rules(session)
     result = domain.assess(case.dispute_type, texts, rules)
     if not result.matches and source != "intake":
@@ -89,7 +121,7 @@ async def _watch(
     )
     case = locked.scalar_one()
     codes = [m.code for m in result.matches]
-    await _remember(turn, case.id, result, codes)
+    await _remember(scene, case.id, result, codes)
     if not result.matches:
         return result
     current = domain.parse_level(case.risk)
@@ -99,7 +131,7 @@ async def _watch(
     session.add(
         CaseEvent(
             case_id=case.id,
-            at=turn.now,
+            at=scene.now,
             kind="risk",
             actor=_actor(author, case),
             data={
@@ -113,27 +145,27 @@ async def _watch(
         )
     )
     raised = domain.RANK[level] > domain.RANK[current]
-    if domain.needs_alert(result.level) and (raised or not await _open_alert(turn, case, level)):
+    if domain.needs_alert(result.level) and (raised or not await _open_alert(scene, case, level)):
         data = {"source": source, "words": words}
         notice = await write_alerts(
-            session, turn.units, case, level, "risk", tuple(codes), turn.now, data=data
+            session, scene.units, case, level, "risk", tuple(codes), scene.now, data=data
         )
-        await _tell_staff(turn, notice, rules, words, author, source)
-    await _safety_notices(turn, case, result, rules, room, author)
+        await _tell_staff(scene, notice, rules, words, author, source)
+    await _safety_notices(scene, case, result, rules, room, author)
     return result
 
 
-async def _remember(turn: Turn, case_id: int, result: RiskAssessment, codes: list[str]) -> None:
+async def _remember(scene: Scene, case_id: int, result: RiskAssessment, codes: list[str]) -> None:
     """The assessment record the console's sweep reads ("assessed already")."""
-    record = await turn.session.get(CaseRiskAssessment, case_id)
+    record = await scene.session.get(CaseRiskAssessment, case_id)
     if record is None:
-        turn.session.add(
+        scene.session.add(
             CaseRiskAssessment(
-                case_id=case_id, assessed_at=turn.now, level=result.level.value, rules=codes
+                case_id=case_id, assessed_at=scene.now, level=result.level.value, rules=codes
             )
         )
         return
-    record.assessed_at = turn.now
+    record.assessed_at = scene.now
     record.rules = list(dict.fromkeys([*record.rules, *codes]))
     record.level = domain.higher(domain.parse_level(record.level), result.level).value
 
@@ -150,10 +182,10 @@ def _actor(author: CaseMember | None, case: Case) -> str:
     return f"user:{case.created_by_user_id}" if case.created_by_user_id else "system"
 
 
-async def _open_alert(turn: Turn, case: Case, level: RiskLevel) -> bool:
+async def _open_alert(scene: Scene, case: Case, level: RiskLevel) -> bool:
     """Whether a risk alert of this level or above is still waiting for staff on the case."""
     levels = [lv.value for lv in RiskLevel if domain.RANK[lv] >= domain.RANK[level]]
-    found = await turn.session.execute(
+    found = await scene.session.execute(
         select(Alert.id)
         .where(
             Alert.case_id == case.id,
@@ -171,7 +203,7 @@ def _rule_name(rule: RiskRule, language: str) -> str:
 
 
 async def _tell_staff(
-    turn: Turn,
+    scene: Scene,
     notice: AlertNotice,
     rules: Sequence[RiskRule],
     words: list[str],
@@ -183,14 +215,14 @@ async def _tell_staff(
     linked = [r for r in notice.recipients if r.telegram_id is not None]
     if not linked:
         return
-    rows = await turn.session.execute(
+    rows = await scene.session.execute(
         select(StaffAccount.id, StaffAccount.language).where(
             StaffAccount.id.in_([r.staff_id for r in linked])
         )
     )
     languages = {staff_id: language for staff_id, language in rows}
     by_code = {r.code: r for r in rules}
-    base = turn.settings.public_url
+    base = scene.public_url
     link = f"{base.rstrip('/')}/staff/cases/{notice.case_id}" if base else ""
     who = label_of(author) if author is not None else Msg("role.applicant")
     for r in linked:
@@ -208,11 +240,11 @@ async def _tell_staff(
                 "link": link,
             },
         )
-        turn.out.send(Address("telegram", str(r.telegram_id), language), Reply(message))
+        scene.out.send(Address("telegram", str(r.telegram_id), language), Reply(message))
 
 
 async def _safety_notices(
-    turn: Turn,
+    scene: Scene,
     case: Case,
     result: RiskAssessment,
     rules: Sequence[RiskRule],
@@ -224,13 +256,13 @@ async def _safety_notices(
     for kind in kinds:
         message = Msg(f"risk.notice.{kind}")
         if room is None:  # the intake: the person who filed is the one reading
-            turn.out.reply(Reply(message))
+            scene.out.reply(Reply(message))
             continue
         personal = kind in domain.NOTICE_TO_SPEAKER_ONLY and author is not None
         audience = [author] if personal and author is not None else _in_room(room)
-        if await _noticed_lately(turn, case, message.key, [m.id for m in audience]):
+        if await _noticed_lately(scene, case, message.key, [m.id for m in audience]):
             continue
-        await announce(turn.session, room, message, turn.out, turn.now, audience=audience)
+        await announce(scene.session, room, message, scene.out, scene.now, audience=audience)
 
 
 def _in_room(room: Room) -> list[CaseMember]:
@@ -238,14 +270,14 @@ def _in_room(room: Room) -> list[CaseMember]:
     return [m for m in room.present() if m.role != Role.LAWYER.value]
 
 
-async def _noticed_lately(turn: Turn, case: Case, key: str, member_ids: list[int]) -> bool:
+async def _noticed_lately(scene: Scene, case: Case, key: str, member_ids: list[int]) -> bool:
     """Whether these people were all given this notice in the last day (the record's text is
     encrypted, so the day's few room events are compared here, not in SQL)."""
-    rows = await turn.session.execute(
+    rows = await scene.session.execute(
         select(CaseMessage.text, CaseMessage.audience).where(
             CaseMessage.case_id == case.id,
             CaseMessage.kind == "event",
-            CaseMessage.created_at >= turn.now - NOTICE_EVERY,
+            CaseMessage.created_at >= scene.now - NOTICE_EVERY,
         )
     )
     told = {int(i) for text, audience in rows if text == key for i in audience}

@@ -155,7 +155,8 @@ async def _confirm(turn: Turn, t: VoiceTranscript) -> list[Reply]:
     decision = await relay(
         turn.session, room, member, Content("text", text=marked), turn.out, turn.now
     )
-    await safety.watch_room(turn, room, member, t.text, "voice")
+    if t.version > 1:  # the speaker's correction; the recognised text was assessed when ready
+        await safety.watch_room(turn, room, member, t.text, "voice")
     if isinstance(decision, RelayRefusal):
         return [reply(f"room.refused_{decision.value}")]
     await turn.session.flush()
