@@ -21,8 +21,8 @@ What a match does:
   level is still open for the case (so a second threat after staff handled the first alerts
   again, and a flurry of messages alerts once).
 * The rule's safety notice (110 / 120 / 12338 / 12355 / 12348, ``risk.notice.*``) goes into
-  the room — to everyone, or only to the writer for self-harm and domestic violence — at most
-  once a day per case and kind.
+  the room — to everyone, only to the writer for self-harm and domestic violence, to the
+  writer and the mediator in a back-to-back room — at most once a day per case and kind.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from mediation import risk as domain
 from mediation.masking import scrub_digits
 from mediation.replies import Msg, Reply
 from mediation.risk import RiskAssessment, RiskLevel, RiskRule
-from mediation.room import PARTY_ROLES, Role
+from mediation.room import PARTY_ROLES, Mode, Role
 from mediation.units import UnitDirectory
 from services.console.alerts import AlertNotice, write_alerts
 from services.console.risk import RiskService
@@ -258,16 +258,22 @@ async def _safety_notices(
         if room is None:  # the intake: the person who filed is the one reading
             scene.out.reply(Reply(message))
             continue
-        personal = kind in domain.NOTICE_TO_SPEAKER_ONLY and author is not None
-        audience = [author] if personal and author is not None else _in_room(room)
+        audience = _audience(room, kind, author)
         if await _noticed_lately(scene, case, message.key, [m.id for m in audience]):
             continue
         await announce(scene.session, room, message, scene.out, scene.now, audience=audience)
 
 
-def _in_room(room: Room) -> list[CaseMember]:
-    """Everyone present who is not a volunteer lawyer (the mediator sees what parties see)."""
-    return [m for m in room.present() if m.role != Role.LAWYER.value]
+def _audience(room: Room, kind: str, author: CaseMember | None) -> list[CaseMember]:
+    """Who reads the notice: the writer alone for self-harm and domestic violence; in a
+    back-to-back room (the other side did not see the words) the writer and the mediator;
+    otherwise everyone present but volunteer lawyers (the mediator sees what parties see)."""
+    if author is not None and kind in domain.NOTICE_TO_SPEAKER_ONLY:
+        return [author]
+    present = [m for m in room.present() if m.role != Role.LAWYER.value]
+    if author is not None and room.case.room_mode != Mode.JOINT.value:
+        return [m for m in present if m.id == author.id or m.role == Role.MEDIATOR.value]
+    return present
 
 
 async def _noticed_lately(scene: Scene, case: Case, key: str, member_ids: list[int]) -> bool:

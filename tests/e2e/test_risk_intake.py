@@ -84,3 +84,30 @@ async def test_a_threat_in_a_caption_raises_the_case(tmp_path: Path) -> None:
                     await s.execute(select(CaseEvent).where(CaseEvent.kind == "risk"))
                 ).scalars()
             assert raised.risk == "critical" and event.data["source"] == "caption"
+
+
+async def test_back_to_back_the_other_side_is_not_told(tmp_path: Path) -> None:
+    """In a back-to-back room the other party never saw the words: the notice goes to the
+    writer and the mediator, not to them."""
+    async with StandinBotAPI() as standin:
+        async with running_service(standin, tmp_path / "var") as runtime:
+            async with runtime.db.write() as s:
+                await add_room(
+                    s,
+                    User(telegram_id=3001),
+                    User(telegram_id=3002),
+                    linked_mediator("med_b2b", 3100),
+                    room_mode="separate",
+                )
+            applicant, respondent = standin.user(3001), standin.user(3002)
+            mediator = standin.user(3100)
+            for user in (respondent, mediator):
+                await user.send_command("/help")
+                await wait_text(user, "")
+            await applicant.send_text("他再不给钱，我就去他家门口堵他")
+            assert "110" in ((await wait_text(applicant, "安全提示")).text or "")
+            await wait_text(mediator, "风险预警")
+            await wait_text(mediator, "安全提示")
+            await applicant.send_text("好的，我等调解员的消息")  # a later, ordinary message
+            await wait_text(mediator, "等调解员的消息")
+            assert not [m for m in respondent.messages if "安全提示" in (m.text or "")]
