@@ -149,6 +149,10 @@ def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
         db = Database(settings.database_url)
         try:
             report = await rotate(db, keys, reindex=args.reindex, batch=args.batch)
+            if args.reindex:  # the ledger's search tokens are keyed with SECRET_KEY too
+                from services.case_search import reindex_all
+
+                print(f"search tokens rebuilt for {await reindex_all(db)} cases")
         finally:
             await db.dispose()
         print(

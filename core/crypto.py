@@ -21,6 +21,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 _cipher: MultiFernet | None = None
 _index_key: bytes | None = None
+_token_key: bytes | None = None
 
 __all__ = [
     "InvalidToken",
@@ -89,17 +90,29 @@ def configure(keys: tuple[str, ...], secret: str) -> None:
     The blind-index key comes from ``SECRET_KEY``, not from the PII keys, so rotating the PII
     keys leaves every index valid.
     """
-    global _cipher, _index_key
+    global _cipher, _index_key, _token_key
     if not keys:
         raise ValueError("at least one PII key is required")
     _cipher = MultiFernet([Fernet(k.encode()) for k in keys])
     _index_key = derive_key(secret, "blind-index")
+    _token_key = derive_key(secret, "search-token")
 
 
 def pii_cipher() -> MultiFernet:
     if _cipher is None:
         raise RuntimeError("core.crypto.configure() was not called at start-up")
     return _cipher
+
+
+def search_token(term: str) -> int:
+    """A keyed 64-bit token of one search term (a character pair of a case's facts or claims):
+    stored instead of the words, so the ledger finds 装修 without decrypting every case, and
+    the table reveals no words to someone without ``SECRET_KEY`` (only how often each token
+    occurs). Signed, to fit a BIGINT column."""
+    if _token_key is None:
+        raise RuntimeError("core.crypto.configure() was not called at start-up")
+    digest = hmac.new(_token_key, term.encode("utf-8"), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def blind_index(value: str) -> str:

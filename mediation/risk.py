@@ -8,8 +8,11 @@ dozens of workers gathering outside a site is a 群体性 risk, the same dispute
 not.
 
 Automatic assessment only ever *raises* a case's level: a human lowers it, with a reason. Words
-are matched as plain substrings after Unicode normalisation, so negations ("没有威胁") still
-match; that errs on the side of a staff member taking a look, which is the point.
+are phrase patterns (``mediation.phrases``: 门口*堵*(你|我|他) covers 门口堵我 and 楼下堵他) matched
+after Unicode normalisation, so negations ("没有威胁") still match; that errs on the side of a
+staff member taking a look, which is the point. Each rule also names the safety notice the room
+gets when it matches (``notice``: 110 for violence, 12338 for domestic violence, 12355 where a
+child is at risk; see ``NOTICES``).
 
 Levels also decide who is told: 较大 and above alert the staff of the case's unit and of the
 units above it up to the level that handles such risks (较大 → street, 重大 → district).
@@ -23,6 +26,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from mediation import phrases
+from mediation import risk_families as F
 from mediation.disputes import DisputeType
 from mediation.units import UnitDirectory, UnitLevel
 
@@ -73,9 +78,11 @@ def needs_alert(level: RiskLevel) -> bool:
 class RiskRule:
     """One rule. All given conditions must hold; empty conditions are not checked.
 
-    ``keywords``: any one of them appears; ``also``: and any one of these too (so
-    "wage arrears" AND "gathering" is two lists); ``dispute_types``: the case is of one of these
-    types; ``min_people``: some sentence mentions at least this many people.
+    ``keywords``: any one of these phrase patterns matches (``mediation.phrases``); ``also``:
+    and any one of these too (so "wage arrears" AND "gathering" is two lists);
+    ``dispute_types``: the case is of one of these types; ``min_people``: some sentence
+    mentions at least this many people. ``notice``: the safety notice the room gets (one of
+    ``NOTICES``, or empty for none).
     """
 
     code: str
@@ -86,6 +93,7 @@ class RiskRule:
     min_people: int = 0
     name: str = ""
     enabled: bool = True
+    notice: str = ""
 
     def problems(self) -> list[str]:
         """Why this rule cannot be saved (catalog keys under ``console.rules.error``)."""
@@ -100,6 +108,10 @@ class RiskRule:
             out.append("dispute_type")
         if self.min_people < 0 or self.min_people > 100_000:
             out.append("min_people")
+        if not all(phrases.valid(normalise(w)) for w in (*self.keywords, *self.also)):
+            out.append("phrase")
+        if self.notice and self.notice not in NOTICES:
+            out.append("notice")
         return out
 
 
@@ -117,124 +129,38 @@ class RiskAssessment:
 
 
 _TYPES = frozenset(d.value for d in DisputeType)
-_GATHER = (
-    "聚集",
-    "围堵",
-    "堵门",
-    "堵路",
-    "拉横幅",
-    "集体讨薪",
-    "集体上访",
-    "上访",
-    "讨薪",
-    "静坐",
-    "闹事",
-)
+#: What each safety notice is for (catalog ``risk.notice.<kind>``): who gets it in the room is
+#: decided by ``NOTICE_TO_SPEAKER_ONLY`` (self-harm and domestic violence are told to the person
+#: who wrote, not to the other side).
+NOTICES = ("violence", "self_harm", "domestic", "minor", "gathering")
+NOTICE_TO_SPEAKER_ONLY = frozenset({"self_harm", "domestic"})
 
+_WAGES = (DisputeType.LABOUR_WAGES.value,)
 DEFAULT_RULES: tuple[RiskRule, ...] = (
     RiskRule(
-        "wage_gathering",
-        RiskLevel.MAJOR,
-        keywords=_GATHER,
-        dispute_types=(DisputeType.LABOUR_WAGES.value,),
-        min_people=10,
+        "wage_gathering", RiskLevel.MAJOR, F.WAGE_GATHERING, (), _WAGES, 10, notice="gathering"
     ),
     RiskRule(
         "wage_mass_gathering",
         RiskLevel.CRITICAL,
-        keywords=_GATHER,
-        dispute_types=(DisputeType.LABOUR_WAGES.value,),
-        min_people=50,
+        F.WAGE_GATHERING,
+        (),
+        _WAGES,
+        50,
+        notice="gathering",
     ),
-    RiskRule(
-        "wage_many_workers",
-        RiskLevel.MAJOR,
-        dispute_types=(DisputeType.LABOUR_WAGES.value,),
-        min_people=30,
-    ),
-    RiskRule(
-        "violence_threat",
-        RiskLevel.MAJOR,
-        keywords=(
-            "威胁",
-            "恐吓",
-            "报复",
-            "动手",
-            "打人",
-            "打架",
-            "扬言",
-            "要他好看",
-            "不放过",
-            "threaten",
-        ),
-    ),
-    RiskRule(
-        "violence_lethal",
-        RiskLevel.CRITICAL,
-        keywords=(
-            "杀了",
-            "杀人",
-            "杀死",
-            "弄死",
-            "打死",
-            "砍死",
-            "捅死",
-            "同归于尽",
-            "放火",
-            "炸了",
-            "拿刀",
-            "持刀",
-            "动刀",
-            "泼汽油",
-            "kill you",
-        ),
-    ),
-    RiskRule(
-        "self_harm",
-        RiskLevel.CRITICAL,
-        keywords=(
-            "自杀",
-            "跳楼",
-            "跳河",
-            "轻生",
-            "寻死",
-            "不想活",
-            "活不下去",
-            "一死了之",
-            "喝农药",
-            "割腕",
-            "上吊",
-            "suicide",
-            "kill myself",
-        ),
-    ),
-    RiskRule(
-        "criminal_escalation",
-        RiskLevel.MAJOR,
-        keywords=(
-            "积怨",
-            "矛盾激化",
-            "多次冲突",
-            "反复冲突",
-            "多次报警",
-            "打伤",
-            "伤人",
-            "受伤住院",
-            "上门闹",
-            "砸东西",
-            "砸坏",
-        ),
-    ),
-    RiskRule(
-        "domestic_violence",
-        RiskLevel.MAJOR,
-        keywords=("家暴", "家庭暴力", "殴打", "打我", "被打"),
-        dispute_types=(DisputeType.MARRIAGE_FAMILY.value,),
-    ),
+    RiskRule("wage_many_workers", RiskLevel.MAJOR, dispute_types=_WAGES, min_people=30),
+    RiskRule("petition_gathering", RiskLevel.MAJOR, F.GATHERING, notice="gathering"),
+    RiskRule("violence_threat", RiskLevel.MAJOR, F.THREAT, notice="violence"),
+    RiskRule("violence_lethal", RiskLevel.CRITICAL, F.LETHAL, notice="violence"),
+    RiskRule("self_harm", RiskLevel.CRITICAL, F.SELF_HARM, notice="self_harm"),
+    RiskRule("criminal_escalation", RiskLevel.MAJOR, F.ESCALATION, notice="violence"),
+    RiskRule("domestic_violence", RiskLevel.MAJOR, F.DOMESTIC, notice="domestic"),
+    RiskRule("minor_at_risk", RiskLevel.MAJOR, F.MINOR, notice="minor"),
     RiskRule(
         "fatal_accident",
         RiskLevel.CRITICAL,
-        keywords=("死亡", "身亡", "去世", "重伤"),
+        F.FATAL,
         dispute_types=(DisputeType.TRAFFIC_ACCIDENT.value,),
     ),
 )
@@ -301,10 +227,11 @@ def match_rule(rule: RiskRule, dispute_type: str, texts: Sequence[str]) -> RuleM
     for words in (rule.keywords, rule.also):
         if not words:
             continue
-        found = [w for w in words if w and normalise(w) in joined]
-        if not found:
+        found = [phrases.find(normalise(w), joined) for w in words if w]
+        hits = [f for f in found if f]
+        if not hits:
             return None
-        evidence.extend(found)
+        evidence.extend(dict.fromkeys(hits))
     if rule.min_people > 0:
         people = count_people(joined)
         if people < rule.min_people:

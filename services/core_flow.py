@@ -18,7 +18,7 @@ from mediation.disputes import DisputeType
 from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.units import UnitDirectory, UnitInfo
 from services import cases as case_service
-from services import features, invites, mediators, menus, staff_alerts
+from services import features, invites, mediators, menus, safety, staff_alerts
 from services.chat_state import Slot, text_slot
 from services.conversations import ConversationState
 from services.delivery import staff_address
@@ -216,6 +216,9 @@ class CoreFlow:
             caption = translate(conv.language, "invite.qr_caption")
             turn.out.send_message(turn.out.sender, QrCode(link, caption))
         await self._alert_mediators(turn, case, unit)
+        # Threats, self-harm, gatherings in what was just filed alert staff now, not at the
+        # console's next sweep (issue 20).
+        await safety.watch_case(turn, case)
         return []
 
     async def _alert_mediators(self, turn: Turn, case: Case, unit: UnitInfo) -> None:

@@ -17,7 +17,7 @@ from mediation.permissions import Action, Actor, ActorKind, can
 from mediation.replies import Msg, Reply, button, reply
 from mediation.room import MemberStatus, RelayRefusal, Role
 from mediation.validation import InvalidInput, clean_text, normalise_phone
-from services import invites, staff_alerts
+from services import invites, safety, staff_alerts
 from services.chat_state import Slot, text_slot
 from services.inbound import Command
 from services.outgoing import TextDocument
@@ -260,9 +260,13 @@ async def message(turn: Turn, user_id: int) -> list[Reply]:
     content = turn.content()
     if content is None:
         return [reply("room.unsupported_content")]
+    # Every party's words are assessed, relayed or not (a muted party's threat is still one).
+    source = "room" if content.kind == "text" else "caption"
     if not can(party_actor(member), Action.SPEAK, facts(room)):
+        await safety.watch_room(turn, room, member, content.text, source)
         return [reply("room.refused_muted" if member.status == "muted" else "room.refused_closed")]
     decision = await relay(turn.session, room, member, content, turn.out, turn.now)
+    await safety.watch_room(turn, room, member, content.text, source)
     if isinstance(decision, RelayRefusal):
         return [reply(f"room.refused_{decision.value}")]
     await cancel_timers(turn.session, [f"reply:{room.case.id}:{member.id}"])

@@ -56,6 +56,10 @@ class Document(Base):
     #: Encrypted: the rendered context names the parties with their ID numbers and addresses.
     content: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     sha256: Mapped[str] = mapped_column(String(64))
+    #: An agreement's payments in fen, read from its terms when the version is drafted
+    #: (``mediation.agreed_amount``): plain, so the dashboard sums it without decrypting
+    #: ``content``. ``None`` for other documents and versions drafted before it existed.
+    agreed_fen: Mapped[int | None] = mapped_column(BigInteger)
     #: Signer ids who must sign this version (parties' member ids; the mediator signs too).
     signers: Mapped[list[Any]] = mapped_column(default=list)
     mediator_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))

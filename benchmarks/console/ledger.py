@@ -43,13 +43,42 @@ from app.features import metadata
 from core import crypto
 from core.clock import SystemClock
 from core.config import Settings
+from features.console.models import CaseSearchToken
 from harness import serving
 from mediation.numbering import format_case_number
+from services import case_search
 from services.staff import hash_password
 from services.units import load_units, sync_units
 from storage.base import table_of
 from storage.db import Database
 from storage.models import Case, CaseEvent, CaseParty, StaffAccount
+
+#: Facts and claims the cases cycle through (the text search's tokens are bulk-inserted with
+#: them, as filing a case writes them), and the words the text search is timed with.
+FACTS = (
+    "楼上邻居每天深夜装修，电钻噪音很大，多次沟通无果。",
+    "老板拖欠我们三个月工资共三万六千元，多次催要都说没钱。",
+    "房东不退押金，说墙面有污渍要扣两千元。",
+    "楼上卫生间漏水，把我家天花板泡坏了，物业不管。",
+    "对方驾驶电动车撞伤我的腿，医药费花了八千元。",
+    "借给朋友五万元，约定去年年底归还，至今未还。",
+    "买的冰箱用了一个月就坏了，商家拒绝退货。",
+    "邻居在楼道堆放杂物，堵住了消防通道。",
+    "离婚后孩子的抚养费对方半年没有给。",
+    "装修公司工期拖延两个月，墙面开裂。",
+    "宅基地边界有争议，对方的围墙占了半米地。",
+    "小区门口的烧烤店油烟很大，晚上吵到十二点。",
+)
+CLAIMS = (
+    "请求对方停止侵害并赔偿损失",
+    "支付拖欠的工资",
+    "退还押金",
+    "赔偿医药费和误工费",
+    "归还借款本金",
+    "赔礼道歉",
+    "退货退款",
+)
+TEXT_QUERIES = ("装修", "拖欠工资", "押金", "漏水", "噪音", "抚养费", "赔偿损失")
 
 
 def recommended_indexes() -> tuple[Index, ...]:
@@ -176,10 +205,13 @@ async def build(db: Database, units_file: Path, n_cases: int, seed: int) -> dict
     phones: list[str] = []
     names: list[str] = []
     numbers: list[str] = []
+    token_sets: dict[tuple[str, str], list[int]] = {}
+    n_tokens = 0
     t0 = time.perf_counter()
     batch = 2000
     for start in range(0, n_cases, batch):
         cases, parties, events = [], [], []
+        tokens: list[dict[str, int]] = []
         for i in range(start, min(start + batch, n_cases)):
             unit = rng.choice(leaves)
             counters[unit] = counters.get(unit, 0) + 1
@@ -209,8 +241,8 @@ async def build(db: Database, units_file: Path, n_cases: int, seed: int) -> dict
                     "status": status,
                     "risk": rng.choice(("normal",) * 17 + ("major", "major", "critical")),
                     "source": "party",
-                    "facts": "双方因琐事发生纠纷，申请人请求调解。",
-                    "claims": "请求对方赔偿损失",
+                    "facts": FACTS[i % len(FACTS)],
+                    "claims": CLAIMS[i % len(CLAIMS)],
                     "amount": Decimal(rng.randint(500, 200000)),
                     "place": "示范市",
                     "language": "zh-CN",
@@ -246,6 +278,10 @@ async def build(db: Database, units_file: Path, n_cases: int, seed: int) -> dict
                     names.append(name)
             if i % 997 == 0:
                 numbers.append(number)
+            pair = (FACTS[i % len(FACTS)], CLAIMS[i % len(CLAIMS)])
+            if pair not in token_sets:
+                token_sets[pair] = sorted(case_search.tokens(pair))
+            tokens.extend({"token": t, "case_id": case_id} for t in token_sets[pair])
             events.append(
                 {
                     "case_id": case_id,
@@ -259,6 +295,8 @@ async def build(db: Database, units_file: Path, n_cases: int, seed: int) -> dict
             await session.execute(insert(Case), cases)
             await session.execute(insert(CaseParty), parties)
             await session.execute(insert(CaseEvent), events)
+            await session.execute(insert(CaseSearchToken), tokens)
+        n_tokens += len(tokens)
     load_s = time.perf_counter() - t0
     async with db.write_engine.begin() as conn:
         if db.dialect == "postgresql":
@@ -272,7 +310,13 @@ async def build(db: Database, units_file: Path, n_cases: int, seed: int) -> dict
         else:
             await conn.exec_driver_sql("ANALYZE")
             await conn.commit()
-    return {"phones": phones, "names": names, "numbers": numbers, "load_s": load_s}
+    return {
+        "phones": phones,
+        "names": names,
+        "numbers": numbers,
+        "load_s": load_s,
+        "tokens_per_case": n_tokens / max(1, n_cases),
+    }
 
 
 async def login(http: aiohttp.ClientSession, base: str, username: str) -> None:
@@ -346,6 +390,10 @@ async def measure(base: str, facts: dict[str, Any], n: int, seed: int) -> dict[s
                 base + "/staff/cases?q=" + rng.choice(facts["numbers"]),
             ),
             "search serial digits": lambda: (root, base + f"/staff/cases?q={rng.randint(1, 1500)}"),
+            "search facts/claims (tokens)": lambda: (
+                root,
+                base + "/staff/cases?q=" + rng.choice(TEXT_QUERIES),
+            ),
         }
         for name, make in views.items():
             session, first = make()
@@ -384,6 +432,7 @@ async def run(args: argparse.Namespace) -> int:
         print(f"building {args.cases:,} cases on {db.dialect} …", flush=True)
         facts = await build(db, units_file, args.cases, args.seed)
         print(f"  bulk insert took {facts['load_s']:.1f} s", flush=True)
+        print(f"  {facts['tokens_per_case']:.1f} search tokens per case", flush=True)
         settings = Settings.from_env(
             {"DATA_DIR": str(tmp_path / "var"), "UNITS_FILE": str(units_file), "DATABASE_URL": url}
         )

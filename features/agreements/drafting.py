@@ -39,6 +39,7 @@ from features.agreements.contexts import (
 )
 from features.agreements.store import agreement_versions
 from features.agreements.terms import flag_lines
+from mediation.agreed_amount import agreed_fen
 from mediation.agreement import (
     AgreementTerms,
     PartySeat,
@@ -442,6 +443,7 @@ async def send_version(turn: Turn, staff: StaffAccount, room: Room, state: Draft
             status="signing",
             content=content,
             sha256=sha,
+            agreed_fen=agreed_fen(terms.terms),
             signers=list(signers),
             mediator_staff_id=staff.id,
             render_status="pending",

@@ -7,13 +7,19 @@ Definitions (shown on the page too, so nobody has to guess):
   ÷ cases whose mediation is over (``agreed`` plus every terminal status).
 * Time to resolution: from registration (``created_at``) to ``closed_at``, for cases that
   have one.
-* Amount agreed: ``Case.amount`` of ``agreed`` and ``closed`` cases (the amount claimed, until
-  agreements record their own figure).
+* Amount agreed: the payments the terms of the cases' *effective* (signed and sealed)
+  agreements oblige (``Document.agreed_fen``, read from the terms by
+  ``mediation.agreed_amount``); not the amount claimed, which is what the page showed before
+  (issue 20: ¥8,600 of claims where the agreement said ¥1,500). Oral agreements carry no
+  figure and add nothing.
 * Amount recovered: instalments of the payment schedules (``features.negotiation``) whose
   payee confirmed receipt (or uploaded a transfer record), for the cases in scope.
-* Consultations and lawyers' response times come from the lawyers' tables
-  (``features.console.lawyer_stats``) when they exist. A figure without a source is ``None``
-  and the page says "not tracked yet" instead of showing a 0 that would read as a measurement.
+* Consultations: the assistant's answers plus requests for a lawyer, from their logs, and
+  lawyers' response times (``features.console.lawyer_stats``) when the tables exist. A figure
+  without a source is ``None`` and the page says "not tracked yet" instead of showing a 0 that
+  would read as a measurement.
+
+Each figure's definition (口径) is printed under it on the page (``console.dashboard.def.*``).
 
 Every figure is limited to the staff member's units and the chosen period (by registration
 date, in the service's time zone) and unit. Figures are cached for a minute per scope (the
@@ -37,11 +43,16 @@ from features.console.context import StaffContext
 from features.console.lawyer_stats import CountSource, WaitSource
 from features.console.ledger import local_day_start
 from features.negotiation.models import PaymentInstalment
+from mediation.agreed_amount import agreed_fen
 from mediation.case_state import TERMINAL, CaseStatus
 from mediation.staff_permissions import Action, subtree
 from mediation.units import UnitDirectory
 from storage.db import Database
+from storage.document_models import Document
 from storage.models import Case
+
+#: ``Document.kind`` of a mediation agreement (features.agreements.common.AGREEMENT).
+AGREEMENT = "mediation_agreement"
 
 SUCCESS = (CaseStatus.AGREED.value, CaseStatus.CLOSED.value)
 #: Figures are reused this long for the same scope and period (the page says when they were
@@ -74,6 +85,8 @@ class Dashboard:
     amount_recovered: Decimal | None
     consultations: int | None
     computed_at: datetime
+    assistant_answers: int | None = None
+    lawyer_asked: int | None = None
     lawyer_requests: int | None = None
     lawyer_wait_seconds: float | None = None
 
@@ -123,6 +136,30 @@ class DashboardService:
             .where(*conds, PaymentInstalment.status == "confirmed")
         )
 
+    async def _read_old_agreements(self) -> None:
+        """Effective agreements drafted before ``agreed_fen`` existed: read their terms once
+        and keep the figure (only those rows are decrypted, and only the first time)."""
+        async with self.db.read() as session:
+            ids = list(
+                (
+                    await session.execute(
+                        select(Document.id).where(
+                            Document.kind == AGREEMENT,
+                            Document.status == "effective",
+                            Document.agreed_fen.is_(None),
+                        )
+                    )
+                ).scalars()
+            )
+        if not ids:
+            return
+        async with self.db.write() as session:
+            for doc in (
+                await session.execute(select(Document).where(Document.id.in_(ids)))
+            ).scalars():
+                terms = doc.content.get("terms", []) if isinstance(doc.content, dict) else []
+                doc.agreed_fen = agreed_fen([str(t) for t in terms])
+
     async def build(self, staff: StaffContext, q: DashboardQuery) -> Dashboard:
         """The figures, computed at most once per ``CACHE_SECONDS`` for the same scope."""
         staff.require(Action.VIEW_DASHBOARD)
@@ -161,8 +198,11 @@ class DashboardService:
         def grouped(column: Any) -> Any:
             return select(column, func.count()).where(*conds).group_by(column).order_by(column)
 
-        amount_q = select(func.coalesce(func.sum(Case.amount), 0)).where(
-            *conds, Case.status.in_(SUCCESS)
+        await self._read_old_agreements()
+        amount_q = (
+            select(func.coalesce(func.sum(Document.agreed_fen), 0))
+            .join(Case, Case.id == Document.case_id)
+            .where(*conds, Document.kind == AGREEMENT, Document.status == "effective")
         )
         results = await asyncio.gather(
             rows(grouped(Case.status)),
@@ -187,11 +227,13 @@ class DashboardService:
                     select(days).where(*closed).order_by(days).offset(n_closed // 2).limit(1)
                 )
             )[0][0]
-        consultations = None
+        asked: tuple[int, int] | None = None
         lawyer: tuple[int | None, float | None] = (None, None)
         async with self.db.read() as session:
             if self.consultations is not None:
-                consultations = await self.consultations(session, start, end, units)
+                asked = await self.consultations(
+                    session, start, end, units, self.units.default.code
+                )
             if self.lawyer_wait is not None:
                 lawyer = await self.lawyer_wait(session, start, end, units)
         counts = dict(by_status)
@@ -207,10 +249,12 @@ class DashboardService:
             concluded=sum(counts.get(s, 0) for s in CONCLUDED),
             avg_days=float(avg_days) if avg_days is not None else None,
             median_days=float(median) if median is not None else None,
-            amount_agreed=Decimal(amount or 0),
+            amount_agreed=Decimal(int(amount or 0)) / 100,
             amount_recovered=recovered,
-            consultations=consultations,
+            consultations=sum(asked) if asked is not None else None,
             computed_at=datetime.now(UTC),
+            assistant_answers=asked[0] if asked is not None else None,
+            lawyer_asked=asked[1] if asked is not None else None,
             lawyer_requests=lawyer[0],
             lawyer_wait_seconds=lawyer[1],
         )

@@ -1,5 +1,11 @@
 """Dashboard figures that come from the lawyers' tables: consultations and response times.
 
+法律咨询 (issue 20: "0" after two /ask questions, because only consultation sessions were
+counted) is what the logs show was asked: the assistant's answers (``assistant_questions``)
+plus the requests for a lawyer (``lawyer_requests``), in the period. Each belongs to the unit
+of its case or consultation; a question asked outside both (a bare ``/ask``) belongs to the
+default unit, which takes what nothing routes elsewhere.
+
 Why a separate module, imported only when those tables exist: the lawyer and assistant
 features are built alongside the console; until ``features.lawyers.models`` is present the
 dashboard says "not tracked yet" instead of showing zeros. :func:`sources` returns ``None``
@@ -13,14 +19,15 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal, null, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Case
 
-#: (session, start, end, unit codes) → a count.
+#: (session, start, end, unit codes, the default unit) → (assistant answers, lawyer requests).
 CountSource = Callable[
-    [AsyncSession, datetime | None, datetime | None, frozenset[str]], Awaitable[int]
+    [AsyncSession, datetime | None, datetime | None, frozenset[str], str],
+    Awaitable[tuple[int, int]],
 ]
 #: (session, start, end, unit codes) → (accepted requests, mean seconds to acceptance or None).
 WaitSource = Callable[
@@ -46,14 +53,41 @@ def sources() -> tuple[CountSource | None, WaitSource | None]:
     consultation = models.Consultation
     request = models.LawyerRequest
 
+    question = models.AssistantQuestion
+
     async def consultations(
-        session: AsyncSession, start: datetime | None, end: datetime | None, units: frozenset[str]
-    ) -> int:
-        query = select(func.count()).where(
-            consultation.unit_code.in_(sorted(units)),
-            *_period(consultation.created_at, start, end),
+        session: AsyncSession,
+        start: datetime | None,
+        end: datetime | None,
+        units: frozenset[str],
+        default_unit: str,
+    ) -> tuple[int, int]:
+        in_units = sorted(units)
+        unit = func.coalesce(
+            Case.unit_code,
+            consultation.unit_code,
+            literal(default_unit) if default_unit in units else null(),
         )
-        return int((await session.execute(query)).scalar_one())
+        answers = (
+            select(func.count())
+            .select_from(question)
+            .outerjoin(Case, Case.id == question.case_id)
+            .outerjoin(consultation, consultation.id == question.consultation_id)
+            .where(unit.in_(in_units), *_period(question.created_at, start, end))
+        )
+        asked = (
+            select(func.count())
+            .select_from(request)
+            .outerjoin(Case, Case.id == request.case_id)
+            .outerjoin(consultation, consultation.id == request.consultation_id)
+            .where(
+                or_(Case.unit_code.in_(in_units), consultation.unit_code.in_(in_units)),
+                *_period(request.created_at, start, end),
+            )
+        )
+        a = int((await session.execute(answers)).scalar_one())
+        b = int((await session.execute(asked)).scalar_one())
+        return a, b
 
     async def lawyer_wait(
         session: AsyncSession, start: datetime | None, end: datetime | None, units: frozenset[str]

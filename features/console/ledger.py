@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, select, tuple_
+from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import crypto
@@ -35,6 +35,7 @@ from mediation.numbering import format_case_number, parse_case_number
 from mediation.staff_permissions import Action, Role, subtree
 from mediation.units import UnitDirectory
 from mediation.validation import InvalidInput, normalise_phone
+from services import case_search
 from storage.db import Database
 from storage.models import Case, CaseParty, StaffAccount
 
@@ -188,7 +189,10 @@ class LedgerService:
         else:  # any collation; indexed with varchar_pattern_ops
             escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             name_prefix = CaseParty.name.like(escaped + "%", escape="\\")
-        return Case.id.in_(select(CaseParty.case_id).where(name_prefix))
+        by_name = Case.id.in_(select(CaseParty.case_id).where(name_prefix))
+        # Facts and claims are encrypted: searched through their keyed tokens (issue 20).
+        by_text = case_search.matching(text)
+        return by_name if by_text is None else or_(by_name, by_text)
 
     def candidate_numbers(self, text: str, years: range) -> list[str] | None:
         """Case numbers a partial number can stand for, or ``None`` if it is not one.

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import (
     DDL,
+    BigInteger,
     Boolean,
     ForeignKey,
     Index,
@@ -116,6 +117,8 @@ class RiskRuleRow(Base):
     dispute_types: Mapped[list[Any]] = mapped_column(default=list)
     min_people: Mapped[int] = mapped_column(Integer, default=0)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The room's safety notice when the rule matches (``mediation.risk.NOTICES``; "" none).
+    notice: Mapped[str] = mapped_column(String(16), default="", server_default="")
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(64), default="system")
@@ -180,3 +183,17 @@ for _dialect, _statements in AUDIT_APPEND_ONLY_DDL.items():
     for _sql in _statements:
         ddl = DDL(_sql).execute_if(dialect=_dialect)  # type: ignore[no-untyped-call]
         event.listen(AuditEntry.__table__, "after_create", ddl)
+
+
+class CaseSearchToken(Base):
+    """One keyed token of a term in a case's facts or claims (``core.crypto.search_token`` of a
+    ``mediation.search_terms`` term): the ledger's full-text search without decrypting the
+    cases (issue 20). The primary key leads with the token, so a look-up is one index range."""
+
+    __tablename__ = "case_search_tokens"
+    __table_args__ = (Index("ix_case_search_tokens_case", "case_id"),)
+
+    token: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )

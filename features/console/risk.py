@@ -2,9 +2,9 @@
 
 Rules live in ``console_risk_rules`` (edited in the console) and are seeded from
 ``mediation.risk.DEFAULT_RULES``; a default that an admin changed or disabled stays as edited.
-New cases are assessed by :meth:`RiskService.sweep`, which the console runs every few seconds
-(it needs no hook in the intake path; the lead may also call :meth:`assess_case` right after an
-intake commits, and the mediation room will call :meth:`assess_text` for each message).
+New cases are assessed in the intake's own transaction and every party's message in the room
+by ``services.safety`` (issue 20); :meth:`RiskService.sweep`, which the console runs every few
+seconds, catches any case that path did not assess (filed before, or by another route).
 
 An assessment only raises a case's level. When the level reaches 较大 or 重大, an alert row is
 written for each responsible unit (``mediation.risk.alert_units``) and for the assigned
@@ -18,7 +18,6 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -27,41 +26,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from features.console import audit
+from features.console.alerts import AlertNotice, AlertRecipient, write_alerts
 from features.console.context import Forbidden, NotFound, StaffContext
 from features.console.models import Alert, CaseRiskAssessment, RiskRuleRow
 from i18n import translate
 from mediation import risk as domain
 from mediation.risk import RiskAssessment, RiskLevel, RiskRule
-from mediation.staff_permissions import PERMISSIONS, Action
+from mediation.staff_permissions import Action
 from mediation.units import UnitDirectory
 from storage.db import Database, insert_for, session_dialect
-from storage.models import Case, CaseEvent, StaffAccount
+from storage.models import Case, CaseEvent
 
 log = logging.getLogger(__name__)
+__all__ = ["AlertHook", "AlertNotice", "AlertRecipient", "RiskService", "row_to_rule"]
 
 SWEEP_WINDOW = timedelta(days=7)
-_ALERTED_ROLES = sorted(r.value for r, acts in PERMISSIONS.items() if Action.VIEW_ALERTS in acts)
-
-
-@dataclass(frozen=True)
-class AlertRecipient:
-    staff_id: int
-    username: str
-    display_name: str
-    telegram_id: int | None
-
-
-@dataclass(frozen=True)
-class AlertNotice:
-    """What the Telegram hook gets: enough to write "case X is now 重大, because …"."""
-
-    case_id: int
-    case_number: str
-    kind: str  # "risk" or "escalated"
-    level: RiskLevel
-    unit_code: str
-    reasons: tuple[str, ...]
-    recipients: tuple[AlertRecipient, ...]
 
 
 AlertHook = Callable[[AlertNotice], Awaitable[None]]
@@ -77,6 +56,7 @@ def row_to_rule(row: RiskRuleRow) -> RiskRule:
         min_people=row.min_people,
         name=row.name,
         enabled=row.enabled,
+        notice=row.notice,
     )
 
 
@@ -92,12 +72,14 @@ class RiskService:
     # ------------------------------------------------------------------ rules
 
     async def ensure_defaults(self) -> None:
-        """Insert each default rule whose code is not in the table yet."""
+        """Insert each default rule whose code is not in the table yet, and bring the defaults
+        nobody edited (``updated_by`` still ``system``) up to the code's phrase families, so a
+        deployment gets the new wordings (issue 20) while an admin's edits stay as they are."""
         async with self.db.write() as session:
-            have = set((await session.execute(select(RiskRuleRow.code))).scalars())
-            rows = [
-                {
-                    "code": rule.code,
+            have = {row.code: row for row in (await session.execute(select(RiskRuleRow))).scalars()}
+            rows = []
+            for rule in domain.DEFAULT_RULES:
+                fields = {
                     "name": rule.name,
                     "level": rule.level.value,
                     "keywords": list(rule.keywords),
@@ -105,12 +87,22 @@ class RiskService:
                     "dispute_types": list(rule.dispute_types),
                     "min_people": rule.min_people,
                     "enabled": rule.enabled,
-                    "is_default": True,
-                    "updated_at": self.clock.now(),
+                    "notice": rule.notice,
                 }
-                for rule in domain.DEFAULT_RULES
-                if rule.code not in have
-            ]
+                row = have.get(rule.code)
+                if row is None:
+                    rows.append(
+                        {
+                            "code": rule.code,
+                            **fields,
+                            "is_default": True,
+                            "updated_at": self.clock.now(),
+                        }
+                    )
+                elif row.is_default and row.updated_by == "system":
+                    for k, v in fields.items():
+                        if getattr(row, k) != v:
+                            setattr(row, k, v)
             if rows:
                 # Replicas start together: whichever inserts a rule first wins, quietly.
                 stmt = insert_for(session_dialect(session))(RiskRuleRow)
@@ -170,6 +162,7 @@ class RiskService:
                 min_people=rule.min_people,
                 name=rule.name.strip()[:200],
                 enabled=rule.enabled,
+                notice=rule.notice,
             )
             problems = candidate.problems()
             if problems:
@@ -179,6 +172,7 @@ class RiskService:
             row.keywords, row.also = list(candidate.keywords), list(candidate.also)
             row.dispute_types, row.min_people = list(candidate.dispute_types), candidate.min_people
             row.enabled, row.updated_at, row.updated_by = candidate.enabled, now, staff.username
+            row.notice = candidate.notice
             if rule_id is None:
                 session.add(row)
             audit.record(
@@ -310,50 +304,9 @@ class RiskService:
         data: dict[str, Any] | None = None,
     ) -> AlertNotice:
         """Write the alert rows (in the caller's transaction) and return what to send."""
-        now = self.clock.now()
-        targets = (
-            tuple(units)
-            if units is not None
-            else domain.alert_units(self.units, case.unit_code, level)
+        return await write_alerts(
+            session, self.units, case, level, kind, reasons, self.clock.now(), units, data
         )
-        payload = {"reasons": list(reasons), **(data or {})}
-        for code in targets:
-            session.add(
-                Alert(
-                    case_id=case.id,
-                    unit_code=code,
-                    kind=kind,
-                    level=level.value,
-                    data=payload,
-                    created_at=now,
-                )
-            )
-        if case.mediator_id is not None:
-            session.add(
-                Alert(
-                    case_id=case.id,
-                    staff_id=case.mediator_id,
-                    kind=kind,
-                    level=level.value,
-                    data=payload,
-                    created_at=now,
-                )
-            )
-        conds = [and_(StaffAccount.unit_code.in_(targets), StaffAccount.role.in_(_ALERTED_ROLES))]
-        if case.mediator_id is not None:
-            conds.append(StaffAccount.id == case.mediator_id)
-        staff_rows = await session.execute(
-            select(
-                StaffAccount.id,
-                StaffAccount.username,
-                StaffAccount.display_name,
-                StaffAccount.telegram_id,
-            )
-            .where(StaffAccount.active.is_(True), or_(*conds))
-            .order_by(StaffAccount.id)
-        )
-        recipients = tuple(AlertRecipient(*r) for r in staff_rows)
-        return AlertNotice(case.id, case.number, kind, level, case.unit_code, reasons, recipients)
 
     async def _notify(self, notices: Sequence[AlertNotice]) -> None:
         if self.hook is None:

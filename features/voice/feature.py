@@ -30,7 +30,7 @@ from mediation.permissions import Action, can
 from mediation.replies import Msg, Reply, reply
 from mediation.room import RelayRefusal
 from mediation.validation import InvalidInput, clean_text
-from services import features, party_flow
+from services import features, party_flow, safety
 from services.chat_state import id_slot
 from services.features import Who
 from services.party_flow import JOINING
@@ -155,6 +155,8 @@ async def _confirm(turn: Turn, t: VoiceTranscript) -> list[Reply]:
     decision = await relay(
         turn.session, room, member, Content("text", text=marked), turn.out, turn.now
     )
+    if t.version > 1:  # the speaker's correction; the recognised text was assessed when ready
+        await safety.watch_room(turn, room, member, t.text, "voice")
     if isinstance(decision, RelayRefusal):
         return [reply(f"room.refused_{decision.value}")]
     await turn.session.flush()

@@ -46,6 +46,8 @@ async def start(runtime: FeatureHost) -> None:
         runtime.deliver,
         runtime.clock,
         files=runtime.files,
+        units=runtime.units,
+        public_url=runtime.settings.public_url,
     )
     runtime.shared.voice = service
     try:

@@ -48,6 +48,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clock import Clock
 from features.voice.models import VoiceTranscript, VoiceTranscriptVersion
 from mediation.replies import Msg, Reply, button
+from mediation.units import UnitDirectory
+from services import safety
 from services.delivery import Address, Outgoing
 from services.outbox import QueuedMessage, render
 from services.outgoing import TextMessage
@@ -289,8 +291,14 @@ class VoiceService:
         deliver: Deliver,
         clock: Clock,
         files: FileStore | None = None,
+        units: UnitDirectory | None = None,
+        public_url: str | None = None,
     ) -> None:
         self.db = db
+        #: With the units, a room transcript is assessed for risk as soon as it is ready
+        #: (services.safety); the console's address goes into the staff's alert.
+        self.units = units
+        self.public_url = public_url
         self.data_dir = data_dir
         #: Where recordings are kept (``runtime.files``); DATA_DIR when not given (tests).
         self.files: FileStore = files if files is not None else LocalFileStore(data_dir)
@@ -512,12 +520,27 @@ class VoiceService:
             out = Outgoing(address)
             if status == "ready":
                 out.reply(transcript_reply(t) if t.member_id else intake_transcript_reply(t))
+                await self._watch(session, t, out, now)
             else:
                 out.reply(
                     Reply(Msg(f"voice.{status}" if t.member_id else f"voice.intake_{status}"))
                 )
             queued = await out.flush(session)
         self.deliver(queued)
+
+    async def _watch(
+        self, session: AsyncSession, t: VoiceTranscript, out: Outgoing, now: datetime
+    ) -> None:
+        """A threat said aloud in the room raises the case when its text is ready, not when
+        (or whether) the speaker confirms it (issue 20)."""
+        if self.units is None or t.case_id is None or t.member_id is None or not t.text:
+            return
+        room = await load_room(session, t.case_id)
+        member = room.by_id(t.member_id) if room is not None else None
+        if room is None or member is None:
+            return
+        scene = safety.Scene(session, now, self.units, out, self.public_url)
+        await safety.watch_transcript(scene, room, member, t.text)
 
     async def _speaker(self, session: AsyncSession, t: VoiceTranscript) -> Address | None:
         """Where the speaker reads: their room address, or the chat they did the intake in."""

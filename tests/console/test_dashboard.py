@@ -50,8 +50,8 @@ async def test_figures_match_the_cases(world: World) -> None:
     )
     assert (d.successful, d.concluded) == (ok, ended) and ended > 0
     assert d.resolution_rate == ok / ended
-    agreed = sum((c.amount or Decimal(0)) for c in cases if c.status in ("agreed", "closed"))
-    assert d.amount_agreed == agreed
+    # No agreement took effect in this history: the claimed amounts are not agreed ones.
+    assert d.amount_agreed == Decimal(0)
     durations = sorted(
         (c.closed_at - c.created_at).total_seconds() / 86400 for c in cases if c.closed_at
     )
@@ -79,13 +79,13 @@ async def test_period_and_unit_filters_and_scope(world: World) -> None:
 
 
 async def test_consultations_source_when_wired(world: World) -> None:
-    async def count(*_: object) -> int:
-        return 7
+    async def count(*_: object) -> tuple[int, int]:
+        return 5, 2
 
     rt = world.runtime
     svc = DashboardService(rt.db, rt.units, rt.settings.tz, consultations=count)
     d = await svc.build(await staff(world, "viewer_c1"), DashboardQuery())
-    assert d.consultations == 7
+    assert (d.consultations, d.assistant_answers, d.lawyer_asked) == (7, 5, 2)
 
 
 async def test_lawyer_figures_when_the_lawyers_tables_exist(world: World) -> None:
@@ -132,4 +132,6 @@ async def test_lawyer_figures_when_the_lawyers_tables_exist(world: World) -> Non
         )
     svc = DashboardService(rt.db, rt.units, rt.settings.tz, consultations, wait)
     d = await svc.build(await staff(world, "med_c1"), DashboardQuery())
-    assert d.consultations == 2 and d.lawyer_requests == 1 and d.lawyer_wait_seconds == 600
+    # Consultation sessions are not counted by themselves: what was asked is (here the one
+    # lawyer request of the unit; the assistant answered nothing).
+    assert d.consultations == 1 and d.lawyer_requests == 1 and d.lawyer_wait_seconds == 600

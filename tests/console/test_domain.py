@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mediation import risk
+from mediation import phrases, risk
 from mediation.risk import DEFAULT_RULES, RiskLevel, RiskRule, assess, count_people
 from mediation.staff_permissions import (
     PERMISSIONS,
@@ -50,7 +50,21 @@ def test_count_people(text: str, people: int) -> None:
         ("marriage_family", "我真的不想活了", "critical", "self_harm"),
         ("neighbour", "两家积怨多年，上周已经打伤了人", "major", "criminal_escalation"),
         ("marriage_family", "他经常家暴", "major", "domestic_violence"),
-        ("neighbour", "他经常家暴", "normal", None),  # type-limited rule
+        # Domestic violence is told in any dispute (a lending dispute between spouses…).
+        ("private_lending", "老公喝醉了把我打了一顿", "major", "domestic_violence"),
+        # Issue 20: the wordings that passed the old single-string lists.
+        ("neighbour", "再来我就拿刀砍他", "critical", "violence_lethal"),
+        ("private_lending", "说不给钱就去我家门口堵我", "major", "violence_threat"),
+        ("neighbour", "我去堵你家，让你没法过日子", "major", "violence_threat"),
+        ("neighbour", "逼急了我就从楼上跳下去", "critical", "self_harm"),
+        ("land_housing", "不解决我们就集体去上访", "major", "petition_gathering"),
+        ("neighbour", "他说要去学校找我儿子", "major", "minor_at_risk"),
+        # The same words in ordinary complaints raise nothing.
+        ("consumer", "对方砍价砍得太狠了", "normal", None),
+        ("neighbour", "他把院子边上的树砍了，说挡了他家的光", "normal", None),
+        ("property_lease", "早上小区门口堵车很严重", "normal", None),
+        ("marriage_family", "学校老师打电话说孩子在学校发烧了", "normal", None),
+        ("neighbour", "我真是被气死了", "normal", None),
         ("traffic_accident", "事故造成一人死亡", "critical", "fatal_accident"),
         ("neighbour", "I will KILL YOU", "critical", "violence_lethal"),  # case-insensitive
         ("consumer", "商家拒绝退货", "normal", None),
@@ -87,6 +101,32 @@ def test_rule_validation() -> None:
     assert "code" in RiskRule("Bad Code!", RiskLevel.MAJOR, keywords=("a",)).problems()
     for rule in DEFAULT_RULES:
         assert rule.problems() == [], rule.code
+
+
+@pytest.mark.parametrize(
+    ("phrase", "text", "found"),
+    [
+        ("门口*堵*(你|我)", "去我家门口堵我", "门口堵我"),
+        ("门口*堵*(你|我)", "在门口等了大半天结果也没堵到我", None),  # more than the gap allows
+        ("拿*刀", "他拿着一把菜刀", "拿着一把菜刀"),
+        ("拿*刀", "他拿走了钥匙。刀还在桌上", None),  # gaps stay within a sentence
+        ("(老公|丈夫)*打我", "丈夫昨晚又打我", "丈夫昨晚又打我"),
+        ("拿刀", "拿刀", "拿刀"),
+    ],
+)
+def test_phrase_patterns(phrase: str, text: str, found: str | None) -> None:
+    assert phrases.find(phrase, text) == found
+
+
+@pytest.mark.parametrize("phrase", ["(a|b", "a|b", "(a|)", "*a", "a**b", "a*", "()", " "])
+def test_malformed_phrases_are_refused(phrase: str) -> None:
+    assert not phrases.valid(phrase)
+    assert "phrase" in RiskRule("ok_code", RiskLevel.MAJOR, keywords=(phrase,)).problems()
+
+
+def test_a_rule_names_a_known_notice() -> None:
+    assert "notice" in RiskRule("ok_code", RiskLevel.MAJOR, ("a",), notice="x").problems()
+    assert {r.notice for r in DEFAULT_RULES} - {""} == set(risk.NOTICES)
 
 
 def test_keywords_are_split_as_people_type_them() -> None:

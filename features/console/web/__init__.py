@@ -45,6 +45,7 @@ from features.console.web.core import (
     static_versions,
 )
 from features.console.web.routes import ROUTES
+from services import case_search
 
 if TYPE_CHECKING:
     from app.runtime import Runtime
@@ -116,9 +117,21 @@ def build_console(
                 log.exception("pruning login attempts and sessions failed")
             await asyncio.sleep(HOUSEKEEPING_SECONDS)
 
+    async def index_old_cases() -> None:
+        try:
+            indexed = await case_search.index_missing(db)
+        except Exception:
+            log.exception("indexing older cases for the ledger's search failed")
+        else:
+            if indexed:
+                log.info("ledger search: indexed %d older cases", indexed)
+
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await risk.ensure_defaults()
-        tasks = [asyncio.create_task(housekeeping(), name="console-housekeeping")]
+        tasks = [
+            asyncio.create_task(housekeeping(), name="console-housekeeping"),
+            asyncio.create_task(index_old_cases(), name="console-search-index"),
+        ]
         if sweep_interval is not None:
             sweeper = risk.run_sweeper(sweep_interval)
             tasks.append(asyncio.create_task(sweeper, name="console-risk-sweep"))

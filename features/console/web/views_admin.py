@@ -25,7 +25,7 @@ from features.console.web.core import (
 )
 from mediation.case_state import CaseStatus
 from mediation.disputes import DisputeType
-from mediation.risk import RiskLevel, RiskRule, parse_keywords
+from mediation.risk import NOTICES, RiskLevel, RiskRule, parse_keywords
 from mediation.staff_permissions import Role
 
 
@@ -134,6 +134,7 @@ async def rules(request: web.Request) -> web.StreamResponse:
         rule_names=await console.risk.rule_labels(lang_of(request)),
         levels=[lv.value for lv in RiskLevel],
         types=[d.value for d in DisputeType],
+        notices=NOTICES,
     )
 
 
@@ -158,6 +159,7 @@ async def save_rule(request: web.Request) -> web.StreamResponse:
         min_people=min_people if min_people is not None else -1,
         name=str(form.get("name", "")),
         enabled=form.get("enabled") == "on",
+        notice=str(form.get("notice", "")),
     )
     problems = await console.risk.save_rule(staff_of(request), rule_id, rule, client_ip(request))
     if problems:
