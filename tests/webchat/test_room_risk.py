@@ -158,7 +158,7 @@ async def test_a_threat_in_the_room_alerts_the_mediator_and_the_console_and_calm
                 # The room gets the calm notice, on both channels.
                 notice = await page_text(page, "110")
                 assert "安全提示" in notice
-                assert "110" in ((await wait_text(respondent, "安全提示")).text or "")  # type: ignore[operator]
+                assert "110" in ((await wait_text(respondent, "安全提示")).text or "")
 
             async with runtime.db.read() as s:
                 case = await s.get_one(Case, case_id)
