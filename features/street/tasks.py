@@ -38,7 +38,7 @@ from services.delivery import Address, Outgoing, staff_address
 from services.mediators import MEDIATING_ROLES
 from services.outbox import QueuedMessage
 from services.timers import cancel_timers, schedule
-from storage.models import Case, CaseEvent, StaffAccount, Timer
+from storage.models import Case, CaseEvent, CaseParty, StaffAccount, Timer
 
 TIMER_KIND = "street.task_due"
 _SYSTEM = Address("system", "-", "zh-CN")
@@ -412,3 +412,26 @@ async def lead_desk_name(session: AsyncSession, street: StreetDirectory, case_id
     ).scalar_one_or_none()
     desk = street.by_code.get(code) if code else None
     return desk.name if desk is not None else (code or "")
+
+
+async def tasks_of_case(session: AsyncSession, case_id: int) -> list[StreetTask]:
+    rows = await session.execute(
+        select(StreetTask).where(StreetTask.case_id == case_id).order_by(StreetTask.id)
+    )
+    return list(rows.scalars())
+
+
+async def party_counts(
+    session: AsyncSession, case_ids: Sequence[int]
+) -> dict[int, tuple[int, int]]:
+    """Per case: parties who confirmed (joined) and parties in all — what is still pending."""
+    if not case_ids:
+        return {}
+    rows = await session.execute(
+        select(CaseParty.case_id, CaseParty.status).where(CaseParty.case_id.in_(list(case_ids)))
+    )
+    counts: dict[int, tuple[int, int]] = {}
+    for case_id, status in rows.all():
+        joined, total = counts.get(case_id, (0, 0))
+        counts[case_id] = (joined + (status == "joined"), total + 1)
+    return counts
