@@ -53,6 +53,9 @@ class EvidenceIn:
     name: str | None = None
     mime_type: str | None = None
     size: int | None = None
+    #: The file store's key, when the bytes are already kept (console uploads); chat files
+    #: are fetched from their channel later, as an intake's evidence is.
+    stored: str | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,7 @@ async def register(
                 file_name=item.name,
                 mime_type=item.mime_type,
                 size=item.size,
+                stored_path=item.stored,
                 created_at=now,
             )
         )

@@ -8,6 +8,7 @@ upward alert) to the channels after the commit, as the console's case actions do
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -208,10 +209,10 @@ class StreetService:
             await self.files.put(key, upload.data, content_type=mime)
             evidence.append(
                 registration.EvidenceIn(
-                    kind, f"console:{key}", upload.name[:120], mime, len(upload.data)
+                    kind, f"console:{key}", upload.name[:120], mime, len(upload.data), key
                 )
             )
-        report = registration.ReportIn(**{**report.__dict__, "evidence": tuple(evidence)})
+        report = dataclasses.replace(report, evidence=tuple(evidence))
         out = Outgoing(Address("console", "-", "zh-CN"))
         async with self.db.write() as session:
             reporter = await session.get_one(StaffAccount, staff_id)
