@@ -225,7 +225,7 @@ def party_name(text: str) -> str | None:
     return clean_name(_CJK_SPACES.sub("", unicodedata.normalize("NFKC", text).strip()))
 
 
-_POLICE_REF = re.compile(r"^[A-Z0-9][A-Z0-9-]{5,39}$")
+_POLICE_REF = re.compile(r"^[A-Z0-9][A-Z0-9-]{4,38}[A-Z0-9]$")
 
 
 def police_ref(text: str) -> str:
