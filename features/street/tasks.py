@@ -60,6 +60,11 @@ async def desk_staff(session: AsyncSession, desk: Desk) -> list[StaffAccount]:
     return list(rows.scalars())
 
 
+def desk_name(street: StreetDirectory, code: str) -> str:
+    desk = street.by_code.get(code)
+    return desk.name if desk is not None else code
+
+
 def local_time(value: datetime, tz: ZoneInfo) -> str:
     return value.astimezone(tz).strftime("%m-%d %H:%M")
 
@@ -164,6 +169,9 @@ async def dispatch_case(
                 "lead": found.lead.code,
                 "assist": [d.code for d in found.assist],
                 "tasks": [t.id for t, _ in created],
+                # Names as they were then, for the timeline (a renamed post keeps its history).
+                "lead_name": found.lead.name,
+                "assist_names": [d.name for d in found.assist],
             },
         )
     )
@@ -242,7 +250,13 @@ async def respond(
             at=now,
             kind=f"task_{new.value}",
             actor=f"staff:{staff.id}",
-            data={"task": task.id, "desk": task.desk_code, "role": task.role, "from": old},
+            data={
+                "task": task.id,
+                "desk": task.desk_code,
+                "desk_name": desk_name(street, task.desk_code),
+                "role": task.role,
+                "from": old,
+            },
         )
     )
     if new in (TaskStatus.RETURNED, TaskStatus.DONE):
@@ -252,7 +266,6 @@ async def respond(
             await session.execute(select(Timer).where(Timer.key == timer_key(task.id)))
         ).scalar_one_or_none()
         up = list(timer.payload.get("up", [])) if timer is not None else []
-        desk = street.by_code.get(task.desk_code)
         case = await session.get_one(Case, task.case_id)
         await alert_upward(
             session,
@@ -261,7 +274,7 @@ async def respond(
                 Msg(
                     "street.alert_returned",
                     {
-                        "desk": desk.name if desk else task.desk_code,
+                        "desk": desk_name(street, task.desk_code),
                         "role": Msg(f"street.role_{task.role}"),
                         "number": case.number,
                         "reason": reason or Msg("street.no_reason"),
@@ -292,7 +305,11 @@ async def add_note(
             at=now,
             kind="task_note",
             actor=f"staff:{staff.id}",
-            data={"task": task.id, "desk": task.desk_code},
+            data={
+                "task": task.id,
+                "desk": task.desk_code,
+                "desk_name": desk_name(street, task.desk_code),
+            },
         )
     )
     await session.flush()
@@ -341,7 +358,13 @@ async def on_due(session: AsyncSession, timer: Timer, now: datetime) -> list[Que
             at=now,
             kind="task_overdue",
             actor="system",
-            data={"task": task.id, "desk": task.desk_code, "status": task.status},
+            data={
+                "task": task.id,
+                "desk": task.desk_code,
+                "desk_name": str(timer.payload.get("desk", task.desk_code)),
+                "role": task.role,
+                "status": task.status,
+            },
         )
     )
     out = Outgoing(_SYSTEM)

@@ -162,6 +162,19 @@ async def test_register_and_work_tasks_on_a_phone(tmp_path: Path) -> None:
                     await page.click("button[value=return]")
                     await page.wait_for_selector(".task-returned")
                     assert "应由区人社局" in await page.locator("[data-testid=task]").inner_text()
+
+                    # The case's history shows who held it when.
+                    await page.goto(base + "/staff/cases")
+                    await page.click("text=（2026）悦来调字第0001号")
+                    history = await page.locator("main").inner_text()
+                    for line in (
+                        "派单：市政建管岗牵头，协办：政务劳保岗",
+                        "市政建管岗（牵头）接单",
+                        "市政建管岗记录处置情况",
+                        "市政建管岗（牵头）办结",
+                        "政务劳保岗（协办）退回任务",
+                    ):
+                        assert line in history, line
                 finally:
                     await browser.close()
 
