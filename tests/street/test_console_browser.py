@@ -1,7 +1,7 @@
 """The street pages on a phone (390×844) in real headless Chromium, against the whole service.
 
 A grid worker signs in on the phone, registers the 悦来 dispute in the form (a name typed with
-spaces, a name not known, a 110 number, a photo) and gets one QR code per party; the lead
+spaces, a name not known, a 110 number, a 3.5 MB camera photo the page scales down) and gets one QR code per party; the lead
 post's member, linked to Telegram, hears of the task at once and works it on the console
 (accept, record, finish); the helper post returns its task with a reason. Screenshots go to
 docs/screenshots/street-*.png with UPDATE_SCREENSHOTS=1.
@@ -9,11 +9,13 @@ docs/screenshots/street-*.png with UPDATE_SCREENSHOTS=1.
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from pathlib import Path
 
 import pytest
+from PIL import Image, ImageFilter
 from sqlalchemy import select
 
 from core.clock import FakeClock
@@ -22,7 +24,6 @@ from harness import running_service
 from harness.steps import link_staff, wait_text
 from services.staff import create_staff
 from standin import StandinBotAPI
-from standin.media import make_png
 from storage.models import Case, CaseParty, Evidence
 
 HERE = Path(__file__).parent
@@ -31,6 +32,17 @@ SHOTS = DOCS_SHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else Path(temp
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 PASSWORD = "correct horse battery"
+
+
+def phone_photo() -> bytes:
+    """A photo as a phone camera takes it: 3000×2000, several MB (over the form's 1 MB)."""
+    noise = Image.effect_noise((3000, 2000), 60).filter(ImageFilter.GaussianBlur(1))
+    out = io.BytesIO()
+    noise.convert("RGB").save(out, "JPEG", quality=98)
+    return out.getvalue()
+
+
+PHOTO = phone_photo()
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
@@ -111,13 +123,7 @@ async def test_register_and_work_tasks_on_a_phone(tmp_path: Path) -> None:
                     await page.select_option("select[name=side2]", "respondent")
                     await page.set_input_files(
                         "input[name=files]",
-                        files=[
-                            {
-                                "name": "gate.png",
-                                "mimeType": "image/png",
-                                "buffer": make_png(64, 48),
-                            }
-                        ],
+                        files=[{"name": "gate.jpg", "mimeType": "image/jpeg", "buffer": PHOTO}],
                     )
                     await page.screenshot(path=str(SHOTS / "street-register.png"), full_page=True)
                     await page.click("form.street-form button[type=submit]")
@@ -197,7 +203,10 @@ async def test_register_and_work_tasks_on_a_phone(tmp_path: Path) -> None:
                 assert (report.police_ref, report.channel) == ("J50011220261206001", "console")
                 (photo,) = (await session.execute(select(Evidence))).scalars()
                 assert photo.kind == "photo" and photo.stored_path is not None
-                assert await runtime.files.get(photo.stored_path) == make_png(64, 48)
+                kept = await runtime.files.get(photo.stored_path)
+                assert kept[:3] == b"\xff\xd8\xff" and len(kept) < 1024 * 1024
+                with Image.open(io.BytesIO(kept)) as image:
+                    assert image.size == (1600, 1067)  # scaled down in the page
                 statuses = {
                     t.desk_code: t.status
                     for t in (await session.execute(select(StreetTask))).scalars()
