@@ -12,6 +12,7 @@ for them until they confirm too.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from app.runtime import Runtime
 from core.clock import FakeClock
 from features.street.models import StreetReport, StreetTask, StreetTaskNote
 from harness.steps import link_staff, report_in_street, wait_text
+from services.invariants import check
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.models import Case, CaseEvent, CaseParty, Evidence, Timer
@@ -227,3 +229,8 @@ async def test_yuelai_report_dispatch_tasks_and_confirmations(tmp_path: Path, ba
             async with runtime.db.read() as session:
                 case = (await session.execute(select(Case))).scalar_one()
                 assert case.status == "accepted"
+            # The invariant checker replays the history to the same state (main.py check):
+            # submitted while one side had not consented, accepted once both had.
+            report = await check(runtime.db, grace=timedelta(0), now=clock.now())
+            assert report.ok, report.render()
+            assert report.stats["cases_replayed"] == 1
