@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from features.street import tasks
+from features.street import queries, tasks
 from features.street.config import street_directory
 from features.street.models import StreetTask
 from mediation import intake
@@ -57,7 +57,7 @@ async def list_tasks(turn: Turn, who: Who, cmd: Command) -> list[Reply] | None:
     desks = street.desks_of(who.staff.username)
     if not desks:
         return [reply("street.no_desks")]
-    rows = await tasks.tasks_of_desks(turn.session, [d.code for d in desks], open_only=True)
+    rows = await queries.tasks_of_desks(turn.session, [d.code for d in desks], open_only=True)
     if not rows:
         return [reply("street.no_tasks", desks="、".join(d.name for d in desks))]
     out: list[Reply] = [reply("street.tasks_header", count=len(rows))]
@@ -69,7 +69,7 @@ async def list_tasks(turn: Turn, who: Who, cmd: Command) -> list[Reply] | None:
 
 async def _card(turn: Turn, street: StreetDirectory, task_id: int, case: Case, desk: str) -> Reply:
     task = await turn.session.get_one(StreetTask, task_id)
-    lead = await tasks.lead_desk_name(turn.session, street, case.id)
+    lead = await queries.lead_desk_name(turn.session, street, case.id)
     return tasks.task_card(task, case, desk, lead_name=lead, tz=turn.settings.tz)
 
 

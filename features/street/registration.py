@@ -106,39 +106,8 @@ async def register(
     if report.missing_side() is not None:
         raise ValueError("a party on each side is required")
     unit = unit_for(units, report, reporter)
-    number = format_case_number(
-        local_year, unit.case_prefix, await next_sequence(session, unit.code, local_year)
-    )
-    case = Case(
-        number=number,
-        unit_code=unit.code,
-        dispute_type=report.dispute_type.value,
-        status=CaseStatus.SUBMITTED.value,
-        source=SOURCE,
-        facts=report.facts,
-        claims="",
-        place=report.place,
-        language="zh-CN",
-        created_at=now,
-        updated_at=now,
-    )
-    ordinals = dict.fromkeys(SIDES, 0)
-    parties = []
-    for p in report.parties:
-        ordinals[p.side] += 1
-        parties.append(
-            CaseParty(
-                side=p.side,
-                ordinal=ordinals[p.side],
-                status="pending",
-                name=p.name or "",
-                phone=p.phone,
-                phone_hash=crypto.blind_index(p.phone) if p.phone else None,
-            )
-        )
-    case.parties = parties
-    session.add(case)
-    await session.flush()
+    case = await _new_case(session, report, unit, now, local_year)
+    parties = list(case.parties)
     actor = f"staff:{reporter.id}"
     session.add(
         StreetReport(
@@ -198,3 +167,43 @@ async def register(
         session, case, units=units, street=street, out=out, now=now, actor=actor, tz=tz
     )
     return registered
+
+
+async def _new_case(
+    session: AsyncSession, report: ReportIn, unit: UnitInfo, now: datetime, local_year: int
+) -> Case:
+    """The case with its next number, and every party as recorded, each one still pending."""
+    number = format_case_number(
+        local_year, unit.case_prefix, await next_sequence(session, unit.code, local_year)
+    )
+    case = Case(
+        number=number,
+        unit_code=unit.code,
+        dispute_type=report.dispute_type.value,
+        status=CaseStatus.SUBMITTED.value,
+        source=SOURCE,
+        facts=report.facts,
+        claims="",
+        place=report.place,
+        language="zh-CN",
+        created_at=now,
+        updated_at=now,
+    )
+    ordinals = dict.fromkeys(SIDES, 0)
+    parties = []
+    for p in report.parties:
+        ordinals[p.side] += 1
+        parties.append(
+            CaseParty(
+                side=p.side,
+                ordinal=ordinals[p.side],
+                status="pending",
+                name=p.name or "",
+                phone=p.phone,
+                phone_hash=crypto.blind_index(p.phone) if p.phone else None,
+            )
+        )
+    case.parties = parties
+    session.add(case)
+    await session.flush()
+    return case

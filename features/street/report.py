@@ -17,10 +17,11 @@ from features.street import registration
 from features.street.config import street_directory
 from i18n import translate
 from mediation import intake
+from mediation import invitations as inv
 from mediation.disputes import DisputeType
 from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.staff_permissions import Action, can
-from mediation.street import party_name, police_ref
+from mediation.street import is_unknown, party_name, police_ref
 from mediation.validation import InvalidInput, clean_text, normalise_phone
 from services import features, invites
 from services.chat_state import record_slot
@@ -232,8 +233,6 @@ def _answer(turn: Turn, draft: Draft, text: str) -> list[Reply]:
         return _advance(turn, replace(draft, police_ref=police_ref(text), step="side"))
     if step == "name":
         return _advance(turn, replace(draft, name=party_name(text), step="phone"))
-    from mediation.street import is_unknown
-
     return _add_party(turn, draft, None if is_unknown(text) else normalise_phone(text))
 
 
@@ -293,6 +292,4 @@ async def _submit(turn: Turn, who: Who, draft: Draft) -> list[Reply]:
 
 
 def invite_params(issued: invites.IssuedInvite) -> dict[str, object]:
-    from mediation import invitations as inv
-
     return {"code": inv.format_code(issued.code)}

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from core.clock import Clock
 from core.config import Settings
-from features.street import registration, tasks
+from features.street import queries, registration, tasks
 from features.street.config import street_directory
 from features.street.models import StreetTask, StreetTaskNote
 from mediation.disputes import DisputeType
@@ -229,7 +229,7 @@ class StreetService:
                 invite_ttl=timedelta(days=self.settings.invite_ttl_days),
                 tz=self.settings.tz,
             )
-            dispatched = await tasks.tasks_of_case(session, done.case.id)
+            dispatched = await queries.tasks_of_case(session, done.case.id)
             queued = await out.flush(session)
             view = RegisteredView(
                 case_id=done.case.id,
@@ -269,9 +269,9 @@ class StreetService:
         desks = street.desks_of(username)
         now = self.clock.now()
         async with self.db.read() as session:
-            rows = await tasks.tasks_of_desks(session, [d.code for d in desks])
-            notes = await tasks.notes_of(session, [t.id for t, _ in rows])
-            counts = await tasks.party_counts(session, [c.id for _, c in rows])
+            rows = await queries.tasks_of_desks(session, [d.code for d in desks])
+            notes = await queries.notes_of(session, [t.id for t, _ in rows])
+            counts = await queries.party_counts(session, [c.id for _, c in rows])
             views = []
             for task, case in rows:
                 views.append(
@@ -279,7 +279,7 @@ class StreetService:
                         task=task,
                         case=case,
                         desk=street.by_code[task.desk_code],
-                        lead=await tasks.lead_desk_name(session, street, case.id),
+                        lead=await queries.lead_desk_name(session, street, case.id),
                         overdue=task.overdue_at is not None
                         or is_overdue(TaskStatus(task.status), task.deadline_at, now),
                         notes=tuple(notes.get(task.id, [])),

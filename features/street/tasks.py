@@ -1,5 +1,6 @@
 """Tasks dispatched to posts and departments: created by a rule, accepted or returned with a
-reason, worked (what the desk did is recorded), finished; overdue ones alert upward.
+reason, worked (what the desk did is recorded), finished; overdue ones alert upward
+(``features.street.alerts``; what pages read is ``features.street.queries``).
 
 Why durable timers: a task's deadline must fire once even if the service restarts in between
 (``services.timers``, claimed in the same transaction as the alert). The timer's payload
@@ -12,7 +13,6 @@ mediators, police): for a street's post, the district's operations centre.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -20,28 +20,27 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from features.street.alerts import alert_upward
 from features.street.models import StreetReport, StreetTask, StreetTaskNote
 from mediation.disputes import DisputeType
 from mediation.replies import Button, Msg, Reply, button
 from mediation.risk import parse_level
 from mediation.street import (
     Desk,
+    Dispatch,
     StreetDirectory,
     TaskEvent,
+    TaskRefused,
     TaskRole,
     TaskStatus,
-    is_overdue,
     task_transition,
 )
 from mediation.units import UnitDirectory
-from services.delivery import Address, Outgoing, staff_address
-from services.mediators import MEDIATING_ROLES
-from services.outbox import QueuedMessage
+from services.delivery import Outgoing, staff_address
 from services.timers import cancel_timers, schedule
-from storage.models import Case, CaseEvent, CaseParty, StaffAccount, Timer
+from storage.models import Case, CaseEvent, StaffAccount, Timer
 
 TIMER_KIND = "street.task_due"
-_SYSTEM = Address("system", "-", "zh-CN")
 
 
 def timer_key(task_id: int) -> str:
@@ -144,20 +143,7 @@ async def dispatch_case(
     ).scalar_one_or_none()
     if report is not None:
         report.rule = found.rule
-    deadline = now + found.deadline
-    created: list[tuple[StreetTask, Desk]] = []
-    for desk, role in ((found.lead, TaskRole.LEAD), *((d, TaskRole.ASSIST) for d in found.assist)):
-        task = StreetTask(
-            case_id=case.id,
-            desk_code=desk.code,
-            role=role.value,
-            status=TaskStatus.ASSIGNED.value,
-            created_at=now,
-            deadline_at=deadline,
-        )
-        session.add(task)
-        created.append((task, desk))
-    await session.flush()
+    created = await _create_tasks(session, case, found, now)
     session.add(
         CaseEvent(
             case_id=case.id,
@@ -175,26 +161,61 @@ async def dispatch_case(
             },
         )
     )
-    up = [u.code for u in units.ancestors(found.lead.unit_code)]
     for task, desk in created:
-        await schedule(
-            session,
-            timer_key(task.id),
-            TIMER_KIND,
-            task.deadline_at,
-            {
-                "task": task.id,
-                "desk": desk.name,
-                "deadline": local_time(task.deadline_at, tz),
-                "up": [u.code for u in units.ancestors(desk.unit_code)] or up,
-            },
-        )
-        card = task_card(task, case, desk.name, lead_name=found.lead.name, tz=tz)
-        for member in await desk_staff(session, desk):
-            address = staff_address(member)
-            if address is not None:
-                out.send(address, card)
+        await _schedule_and_alert(session, task, desk, case, found, units, out, tz)
     return DispatchResult(found.rule, tuple(t for t, _ in created))
+
+
+async def _create_tasks(
+    session: AsyncSession, case: Case, found: Dispatch, now: datetime
+) -> list[tuple[StreetTask, Desk]]:
+    deadline = now + found.deadline
+    created: list[tuple[StreetTask, Desk]] = []
+    for desk, role in ((found.lead, TaskRole.LEAD), *((d, TaskRole.ASSIST) for d in found.assist)):
+        task = StreetTask(
+            case_id=case.id,
+            desk_code=desk.code,
+            role=role.value,
+            status=TaskStatus.ASSIGNED.value,
+            created_at=now,
+            deadline_at=deadline,
+        )
+        session.add(task)
+        created.append((task, desk))
+    await session.flush()
+    return created
+
+
+async def _schedule_and_alert(
+    session: AsyncSession,
+    task: StreetTask,
+    desk: Desk,
+    case: Case,
+    found: Dispatch,
+    units: UnitDirectory,
+    out: Outgoing,
+    tz: ZoneInfo,
+) -> None:
+    """The task's deadline timer (its payload names the desk and the units above it, for the
+    alert), and the task card to each of the desk's linked members."""
+    up = [u.code for u in units.ancestors(desk.unit_code)]
+    await schedule(
+        session,
+        timer_key(task.id),
+        TIMER_KIND,
+        task.deadline_at,
+        {
+            "task": task.id,
+            "desk": desk.name,
+            "deadline": local_time(task.deadline_at, tz),
+            "up": up,
+        },
+    )
+    card = task_card(task, case, desk.name, lead_name=found.lead.name, tz=tz)
+    for member in await desk_staff(session, desk):
+        address = staff_address(member)
+        if address is not None:
+            out.send(address, card)
 
 
 # ---------------------------------------------------------------------- a desk's answers
@@ -235,8 +256,8 @@ async def respond(
     task = await my_task(session, street, staff, task_id)
     try:
         new = task_transition(TaskStatus(task.status), event)
-    except Exception as exc:
-        raise TaskError(getattr(exc, "key", "street.task_refused")) from exc
+    except TaskRefused as exc:
+        raise TaskError(exc.key) from exc
     old, task.status = task.status, new.value
     if event is TaskEvent.FINISH:
         task.done_at = now
@@ -314,147 +335,3 @@ async def add_note(
     )
     await session.flush()
     return note
-
-
-async def alert_upward(
-    session: AsyncSession, up: Sequence[str], notice: Reply, out: Outgoing
-) -> list[StaffAccount]:
-    """Tell the nearest unit above that has linked case-running staff (none: nobody is told,
-    and the console's task list still shows it)."""
-    if not up:
-        return []
-    rows = await session.execute(
-        select(StaffAccount).where(
-            StaffAccount.active.is_(True),
-            StaffAccount.telegram_id.is_not(None),
-            StaffAccount.role.in_(sorted(MEDIATING_ROLES)),
-            StaffAccount.unit_code.in_(list(up)),
-        )
-    )
-    staff = list(rows.scalars())
-    for code in up:
-        here = sorted((s for s in staff if s.unit_code == code), key=lambda s: s.id)
-        if here:
-            for s in here:
-                address = staff_address(s)
-                if address is not None:
-                    out.send(address, notice)
-            return here
-    return []
-
-
-async def on_due(session: AsyncSession, timer: Timer, now: datetime) -> list[QueuedMessage]:
-    """The deadline came: a task still owed is overdue, recorded once and reported upward."""
-    task = await session.get(StreetTask, int(timer.payload["task"]), with_for_update=True)
-    if task is None or not is_overdue(TaskStatus(task.status), task.deadline_at, now):
-        return []
-    if task.overdue_at is not None:
-        return []
-    task.overdue_at = now
-    case = await session.get_one(Case, task.case_id)
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=now,
-            kind="task_overdue",
-            actor="system",
-            data={
-                "task": task.id,
-                "desk": task.desk_code,
-                "desk_name": str(timer.payload.get("desk", task.desk_code)),
-                "role": task.role,
-                "status": task.status,
-            },
-        )
-    )
-    out = Outgoing(_SYSTEM)
-    await alert_upward(
-        session,
-        list(timer.payload.get("up", [])),
-        Reply(
-            Msg(
-                "street.alert_overdue",
-                {
-                    "desk": str(timer.payload.get("desk", task.desk_code)),
-                    "role": Msg(f"street.role_{task.role}"),
-                    "number": case.number,
-                    "status": Msg(f"street.status_{task.status}"),
-                    "deadline": str(timer.payload.get("deadline", "")),
-                },
-            )
-        ),
-        out,
-    )
-    return await out.flush(session)
-
-
-async def tasks_of_desks(
-    session: AsyncSession, desk_codes: Sequence[str], *, open_only: bool = False
-) -> list[tuple[StreetTask, Case]]:
-    """Tasks of the given desks, those owed first, then by deadline."""
-    if not desk_codes:
-        return []
-    stmt = (
-        select(StreetTask, Case)
-        .join(Case, Case.id == StreetTask.case_id)
-        .where(StreetTask.desk_code.in_(list(desk_codes)))
-        .order_by(StreetTask.deadline_at, StreetTask.id)
-    )
-    if open_only:
-        stmt = stmt.where(StreetTask.status.in_(["assigned", "accepted"]))
-    rows = [(t, c) for t, c in (await session.execute(stmt)).all()]
-    owed = {"assigned", "accepted"}
-    return sorted(rows, key=lambda r: r[0].status not in owed)
-
-
-async def notes_of(
-    session: AsyncSession, task_ids: Sequence[int]
-) -> dict[int, list[StreetTaskNote]]:
-    if not task_ids:
-        return {}
-    rows = await session.execute(
-        select(StreetTaskNote)
-        .where(StreetTaskNote.task_id.in_(list(task_ids)))
-        .order_by(StreetTaskNote.at, StreetTaskNote.id)
-    )
-    found: dict[int, list[StreetTaskNote]] = {}
-    for note in rows.scalars():
-        found.setdefault(note.task_id, []).append(note)
-    return found
-
-
-async def lead_desk_name(session: AsyncSession, street: StreetDirectory, case_id: int) -> str:
-    """The name of the desk leading the case (the newest lead task)."""
-    code = (
-        await session.execute(
-            select(StreetTask.desk_code)
-            .where(StreetTask.case_id == case_id, StreetTask.role == TaskRole.LEAD.value)
-            .order_by(StreetTask.id.desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-    desk = street.by_code.get(code) if code else None
-    return desk.name if desk is not None else (code or "")
-
-
-async def tasks_of_case(session: AsyncSession, case_id: int) -> list[StreetTask]:
-    rows = await session.execute(
-        select(StreetTask).where(StreetTask.case_id == case_id).order_by(StreetTask.id)
-    )
-    return list(rows.scalars())
-
-
-async def party_counts(
-    session: AsyncSession, case_ids: Sequence[int]
-) -> dict[int, tuple[int, int]]:
-    """Per case: parties who confirmed (joined) and parties in all — what is still pending."""
-    if not case_ids:
-        return {}
-    rows = await session.execute(
-        select(CaseParty.case_id, CaseParty.status).where(CaseParty.case_id.in_(list(case_ids)))
-    )
-    counts: dict[int, tuple[int, int]] = {}
-    for case_id, status in rows.all():
-        joined, total = counts.get(case_id, (0, 0))
-        counts[case_id] = (joined + (status == "joined"), total + 1)
-    return counts

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from features.street import tasks
+from features.street import alerts, tasks
 from services import features
 from services.outbox import QueuedMessage
 from services.shared import FeatureHost
@@ -15,7 +15,7 @@ from storage.models import Timer
 
 @features.timer(tasks.TIMER_KIND)
 async def task_due(session: AsyncSession, timer: Timer, now: datetime) -> list[QueuedMessage]:
-    return await tasks.on_due(session, timer, now)
+    return await alerts.on_due(session, timer, now)
 
 
 @features.on_start
