@@ -9,7 +9,7 @@ whole upload: an 8.5 MB PDF with 100,000 ``/FT /Sig`` fields took 15 s on the ev
   signature fields than a document of ours carries — byte counts in C, a few milliseconds;
 - the check runs in a spawned worker process (:class:`VerifyPool`), at most ``workers`` at a
   time with a short queue (a full queue is :class:`VerifyBusy`: the page says "try again");
-- inside the worker a timer stops a check after ``budget`` seconds (``TOO_COMPLEX``), and the
+- inside the worker a timer stops a check after ``budget`` seconds of its CPU time (``TOO_COMPLEX``), and the
   parent kills and replaces a worker that does not answer within the budget plus a grace.
 """
 
@@ -77,7 +77,7 @@ def _init(parent_pid: int) -> None:
     from core.lifeline import die_with_parent
 
     die_with_parent(parent_pid)
-    signal.signal(signal.SIGALRM, _expire)
+    signal.signal(signal.SIGPROF, _expire)
     import logging
 
     import pyhanko.pdf_utils.reader  # noqa: F401  (imported once, not per check)
@@ -92,17 +92,20 @@ def _ready() -> bool:
 
 
 def _check(pdf: bytes, trusted: list[bytes], budget: float) -> VerifyResult:
-    """In the worker: :func:`documents.verify.verify` under a timer."""
+    """In the worker: :func:`documents.verify.verify` under a timer of the worker's own CPU time
+    (``ITIMER_PROF``), so a check is judged by the work the file costs, not by how busy the host
+    is (a wall-clock timer refused ordinary files on a loaded machine). The parent's wall-clock
+    wait (budget plus ``GRACE``) still ends a worker that stops answering."""
     import hashlib
 
-    signal.setitimer(signal.ITIMER_REAL, budget)
+    signal.setitimer(signal.ITIMER_PROF, budget)
     try:
         return verify(pdf, trusted=trusted)
     except _Expired:
         digest = hashlib.sha256(pdf).hexdigest()
         return VerifyResult(VerifyStatus.TOO_COMPLEX, digest, detail="time budget exceeded")
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.setitimer(signal.ITIMER_PROF, 0)
 
 
 class VerifyPool:

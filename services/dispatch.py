@@ -96,7 +96,8 @@ class Dispatcher:
         if invitation is None:
             await party_flow.count_join_guess(turn, user_id)
             return None
-        return [*await party_flow.start_join(turn, typed, user_id), *self.core.reprompt(draft)]
+        answer = await party_flow.answer_invitation(turn, invitation, user_id)
+        return [*answer, *self.core.reprompt(draft)]
 
     async def _join(self, turn: Turn, secret: str, draft: intake.IntakeDraft | None) -> list[Reply]:
         """Join by invitation; an intake not yet begun gives way (the person came to join)."""

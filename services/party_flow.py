@@ -194,7 +194,12 @@ async def count_join_guess(turn: Turn, user_id: int) -> None:
 async def start_join(turn: Turn, secret: str, user_id: int) -> list[Reply]:
     if await join_guesses_spent(turn, user_id):
         return [reply("invite.too_many_attempts")]
-    invitation = await invites.find(turn.session, secret)
+    return await answer_invitation(turn, await invites.find(turn.session, secret), user_id)
+
+
+async def answer_invitation(turn: Turn, invitation: Invitation | None, user_id: int) -> list[Reply]:
+    """What a person who typed or opened this invitation (or none that exists) hears next;
+    a code that finds nothing counts as a guess."""
     problem = invites.problem(invitation, turn.now)
     if problem or invitation is None:
         if invitation is None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -187,3 +187,13 @@ class Database:
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()
+
+
+def is_refused_value(exc: BaseException) -> bool:
+    """A database error of SQLSTATE class 22 ("data exception"): a value the database cannot
+    hold (a NUL character in PostgreSQL text, a number out of range). The web layer answers it
+    as the caller's bad request, not as our failure, without knowing the driver's exceptions."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    code = getattr(exc.orig, "pgcode", None) or getattr(exc.orig, "sqlstate", None)
+    return isinstance(code, str) and code.startswith("22")

@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
-from sqlalchemy.exc import DBAPIError
 
 from core import netaddr
 from i18n import normalise_language, translate
 from services.rate_limits import SharedRateLimiter
+from storage.db import is_refused_value
 
 if TYPE_CHECKING:
     from app.runtime import Runtime
@@ -144,22 +144,14 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             if name in exc.headers:
                 response.headers[name] = exc.headers[name]
         return response
-    except DBAPIError as exc:
-        if not _is_bad_value(exc):
-            log.exception("unhandled error in %s %s", request.method, request.path)
-            return error_response(request, 500, "error")
-        # SQLSTATE class 22 ("data exception"): a value from the request the database cannot
-        # hold (a NUL character, a number out of range). The request is at fault, not us.
-        log.warning("refused a value the database cannot hold: %s", request.path)
-        return error_response(request, 400, "bad_request")
-    except Exception:
+    except Exception as exc:
+        if is_refused_value(exc):
+            # A value from the request the database cannot hold (a NUL character, a number out
+            # of range): the request is at fault, not us.
+            log.warning("refused a value the database cannot hold: %s", request.path)
+            return error_response(request, 400, "bad_request")
         log.exception("unhandled error in %s %s", request.method, request.path)
         return error_response(request, 500, "error")
-
-
-def _is_bad_value(exc: DBAPIError) -> bool:
-    code = getattr(exc.orig, "pgcode", None) or getattr(exc.orig, "sqlstate", None)
-    return isinstance(code, str) and code.startswith("22")
 
 
 def has_nul(request: web.Request) -> bool:

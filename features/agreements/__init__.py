@@ -22,12 +22,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from features.agreements import confirmation, feature, lifecycle, web  # noqa: F401  (registers)
+from features.agreements import confirmation, feature, lifecycle  # noqa: F401  (registers)
 
 if TYPE_CHECKING:
     from app.features import FeatureRegistry
 
 
 def register(registry: FeatureRegistry) -> None:
+    # Imported here, not at the top: a module that needs one of this feature's use cases
+    # (``features.agreements.<module>``) does not pull in its web part and tables with it.
+    from features.agreements import web
+
     registry.feature("agreements")
     registry.web(web.setup)

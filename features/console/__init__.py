@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from features.console import models, web
-
 if TYPE_CHECKING:
     from app.features import FeatureRegistry
 
 
 def register(registry: FeatureRegistry) -> None:
+    # Imported here, not at the top: a module that needs one of this feature's use cases
+    # (``features.console.<module>``) does not pull in its web part and tables with it.
+    from features.console import models, web
+
     registry.feature("console")
     registry.tables(models)
     registry.web(web.setup)

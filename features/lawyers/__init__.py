@@ -15,12 +15,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from features.lawyers import handlers, models  # noqa: F401  (handlers: registers)
+from features.lawyers import handlers  # noqa: F401  (registers)
 
 if TYPE_CHECKING:
     from app.features import FeatureRegistry
 
 
 def register(registry: FeatureRegistry) -> None:
+    # Imported here, not at the top: a module that needs one of this feature's use cases
+    # (``features.lawyers.<module>``) does not pull in its web part and tables with it.
+    from features.lawyers import models
+
     registry.feature("lawyers")
     registry.tables(models)

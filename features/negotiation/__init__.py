@@ -20,15 +20,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from features.negotiation import (
-    handlers,  # noqa: F401  (registers)
-    models,
-)
+from features.negotiation import handlers  # noqa: F401  (registers)
 
 if TYPE_CHECKING:
     from app.features import FeatureRegistry
 
 
 def register(registry: FeatureRegistry) -> None:
+    # Imported here, not at the top: a module that needs one of this feature's use cases
+    # (``features.negotiation.<module>``) does not pull in its web part and tables with it.
+    from features.negotiation import models
+
     registry.feature("negotiation")
     registry.tables(models)

@@ -17,12 +17,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from features.street import chat_tasks, models, report, timers  # noqa: F401  (registers)
+from features.street import chat_tasks, report, timers  # noqa: F401  (registers)
 
 if TYPE_CHECKING:
     from app.features import FeatureRegistry
 
 
 def register(registry: FeatureRegistry) -> None:
+    # Imported here, not at the top, as the other features do (their web part and tables are
+    # not pulled in by a module that needs one use case).
+    from features.street import models
+
     registry.feature("street")
     registry.tables(models)

@@ -13,17 +13,16 @@ unknown id get the same "not found" answer.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import html
 from typing import TYPE_CHECKING
 
 from aiohttp import web
-from sqlalchemy import select
 
 from documents.verify_pool import VerifyBusy, VerifyPool
 from features.agreements.common import services_of
 from features.agreements.store import KIND_TITLES
+from features.verify.lookup import find_document
 from i18n import normalise_language, translate
 from mediation.masking import mask_name
 from mediation.replies import Msg
@@ -70,18 +69,9 @@ def _t(language: str, key: str, **params: object) -> str:
 
 
 async def _find(request: web.Request) -> Document | None:
-    runtime = _runtime(request)
-    key = request.query.get("k", "")
-    async with runtime.db.read() as session:
-        doc = (
-            await session.execute(
-                select(Document).where(Document.public_id == request.match_info["doc_id"][:32])
-            )
-        ).scalar_one_or_none()
-    if doc is None or not doc.verify_key_digest or not key:
-        return None
-    given = hashlib.sha256(key.encode()).hexdigest()
-    return doc if hmac.compare_digest(given, doc.verify_key_digest) else None
+    return await find_document(
+        _runtime(request).db, request.match_info["doc_id"], request.query.get("k", "")
+    )
 
 
 def _render(language: str, body: str, status: int = 200) -> web.Response:

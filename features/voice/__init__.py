@@ -18,12 +18,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from features.voice import feature, intake, lifecycle, models  # noqa: F401  (registers)
+from features.voice import feature, intake, lifecycle  # noqa: F401  (registers)
 
 if TYPE_CHECKING:
     from app.features import FeatureRegistry
 
 
 def register(registry: FeatureRegistry) -> None:
+    # Imported here, not at the top: a module that needs one of this feature's use cases
+    # (``features.voice.<module>``) does not pull in its web part and tables with it.
+    from features.voice import models
+
     registry.feature("voice")
     registry.tables(models)

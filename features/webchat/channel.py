@@ -183,7 +183,7 @@ class WebChannel:
                 return False
             ref = msg.get("ref")
             if msg.get("type") == "file" and isinstance(ref, str) and ref.startswith("web:"):
-                # Sent in a message: kept, and no longer counted as waiting (features.webchat.web_files).
+                # Sent in a message: kept, and no longer counted as waiting (features.webchat.uploads).
                 await session.execute(
                     update(WebUpload)
                     .where(
@@ -382,3 +382,21 @@ async def mailbox_after(
             .limit(limit)
         )
         return list(rows.scalars())
+
+
+async def latest_seqs(db: Database, user_ids: list[int]) -> dict[int, int]:
+    """Each person's newest mailbox sequence number (people with an empty mailbox are absent):
+    one query for many, so a replica can tell which open pages have something new."""
+    async with db.read() as session:
+        rows = await session.execute(
+            select(WebMailboxMessage.user_id, func.max(WebMailboxMessage.seq))
+            .where(WebMailboxMessage.user_id.in_(user_ids))
+            .group_by(WebMailboxMessage.user_id)
+        )
+        return {u: int(s) for u, s in rows.all()}
+
+
+async def user_language(db: Database, user_id: int) -> str | None:
+    async with db.read() as session:
+        user = await session.get(User, user_id)
+        return user.language if user is not None else None

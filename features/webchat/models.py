@@ -89,7 +89,7 @@ class WebUpload(Base):
 
     Why: uploads had no quota and a file never sent stayed in the store for ever (issue 21).
     The rows give the per-person quota (files waiting to be sent, bytes a day) and let the sweep
-    (features.webchat.web_files.sweep) delete what was never attached to a message.
+    (features.webchat.uploads.sweep) delete what was never attached to a message.
     """
 
     __tablename__ = "webchat_uploads"

@@ -25,18 +25,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
-from sqlalchemy import func, select
 
 from core import crypto, jsonsafe
 from core.config import public_base
-from features.webchat.channel import WebChannel, mailbox_after
-from features.webchat.models import WebMailboxMessage
+from features.webchat.channel import WebChannel, latest_seqs, mailbox_after, user_language
 from features.webchat.otp import OtpService, SmsGateway, make_gateway
 from features.webchat.web_render import render_item
 from features.webchat.web_session import ChatSessions
 from i18n import catalog, normalise_language, translate
 from storage.db import Database
-from storage.models import User
 
 if TYPE_CHECKING:
     from app.runtime import Runtime
@@ -87,13 +84,7 @@ class Hub:
                 users = list(self.connections)
                 for i in range(0, len(users), 500):
                     chunk = users[i : i + 500]
-                    async with db.read() as session:
-                        rows = await session.execute(
-                            select(WebMailboxMessage.user_id, func.max(WebMailboxMessage.seq))
-                            .where(WebMailboxMessage.user_id.in_(chunk))
-                            .group_by(WebMailboxMessage.user_id)
-                        )
-                        latest: dict[int, int] = {u: int(s) for u, s in rows.all()}
+                    latest = await latest_seqs(db, chunk)
                     for uid in chunk:
                         for conn in self.connections.get(uid, ()):
                             if latest.get(uid, 0) > conn.last:
@@ -145,10 +136,9 @@ class ChatApp:
 
     async def language_of(self, user_id: int | None, request: web.Request) -> str:
         if user_id is not None:
-            async with self.runtime.db.read() as session:
-                user = await session.get(User, user_id)
-                if user is not None:
-                    return user.language
+            known = await user_language(self.runtime.db, user_id)
+            if known is not None:
+                return known
         wanted = request.query.get("lang")
         if wanted:
             return normalise_language(wanted)
@@ -375,6 +365,7 @@ def add_chat(app: web.Application, runtime: Runtime, gateway: SmsGateway | None 
     sub.router.add_post("/otp/request", otp_request)
     sub.router.add_post("/otp/verify", otp_verify)
     sub.router.add_post("/logout", logout)
+    from features.webchat import uploads
     from features.webchat import web_files as files
 
     sub.router.add_post("/upload", files.upload)
@@ -390,7 +381,7 @@ def add_chat(app: web.Application, runtime: Runtime, gateway: SmsGateway | None 
         await chat.channel.start()
         watcher = asyncio.create_task(chat.hub.watch(runtime.db), name="chat-mailbox-watch")
         sweeper = asyncio.create_task(
-            files.run_sweeper(runtime.db, runtime.files, runtime.clock), name="chat-upload-sweep"
+            uploads.run_sweeper(runtime.db, runtime.files, runtime.clock), name="chat-upload-sweep"
         )
         yield
         for task in (watcher, sweeper):

@@ -13,21 +13,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
-from sqlalchemy import delete, func, select
 
-from core.clock import Clock
-from features.webchat.models import WebMailboxMessage, WebUpload
+from features.webchat.uploads import (
+    log_document_download,
+    mailbox_payload,
+    over_quota,
+    record_upload,
+)
 from features.webchat.web import HEADERS, ChatApp, _chat, _client_ip, _problem
 from services.outgoing import (
     MalformedMessage,
@@ -36,7 +37,6 @@ from services.outgoing import (
     TextMessage,
     from_payload,
 )
-from storage.db import Database
 from storage.files import BadKey, FileStore, FileStoreError, check_key
 from web.files import serve
 
@@ -79,16 +79,9 @@ async def download(request: web.Request) -> web.StreamResponse:
     # ASCII digits that fit a 64-bit column: ``int("9" * 20)`` overflowed the driver (a 500).
     if not (seq.isascii() and seq.isdigit() and len(seq) <= 18):
         raise web.HTTPNotFound()
-    async with chat.runtime.db.read() as session:
-        row = (
-            await session.execute(
-                select(WebMailboxMessage).where(
-                    WebMailboxMessage.user_id == user_id, WebMailboxMessage.seq == int(seq)
-                )
-            )
-        ).scalar_one_or_none()
+    payload = await mailbox_payload(chat.runtime.db, user_id, int(seq))
     try:
-        message = from_payload(row.payload) if row is not None else None
+        message = from_payload(payload) if payload is not None else None
     except MalformedMessage:
         message = None
     if isinstance(message, TextMessage) and message.audio_ref is not None:
@@ -141,97 +134,13 @@ async def _audio(request: web.Request, chat: ChatApp, ref: str) -> web.StreamRes
 
 
 async def _log_download(chat: ChatApp, user_id: int, relative: str, ip: str) -> None:
-    """A generated document that leaves the service is logged (``document_downloads``)."""
-    from storage.document_models import Document
-
-    async with chat.runtime.db.write() as session:
-        doc = (
-            await session.execute(
-                select(Document)
-                .where((Document.file_path == relative) | (Document.preview_path == relative))
-                .limit(1)
-            )
-        ).scalar_one_or_none()
-        if doc is not None:
-            from features.agreements.store import log_download
-
-            log_download(
-                session,
-                doc,
-                actor=f"user:{user_id}",
-                channel="web",
-                at=chat.runtime.clock.now(),
-                ip=ip[:64],
-            )
+    await log_document_download(
+        chat.runtime.db, relative, actor=f"user:{user_id}", at=chat.runtime.clock.now(), ip=ip
+    )
     log.info("user %s downloaded %s", user_id, Path(relative).name)
 
 
 MAX_UPLOAD = 10 * 1024 * 1024
-#: Per person: files uploaded but not yet sent in a message, and bytes uploaded in a day.
-#: Files never sent are deleted after ``UNSENT_TTL`` (:func:`sweep`). Uploads had no quota and
-#: unsent files stayed for ever (issue 21).
-MAX_UNSENT = 10
-DAILY_BYTES = 100 * 1024 * 1024
-UNSENT_TTL = timedelta(hours=1)
-SWEEP_EVERY = 600.0
-
-
-async def over_quota(db: Database, user_id: int, size: int, now: datetime) -> bool:
-    """Whether one more upload of ``size`` bytes would exceed this person's quota."""
-    async with db.read() as session:
-        unsent, today = (
-            await session.execute(
-                select(
-                    func.count().filter(WebUpload.attached_at.is_(None)),
-                    func.coalesce(func.sum(WebUpload.size), 0),
-                ).where(
-                    WebUpload.user_id == user_id, WebUpload.created_at > now - timedelta(days=1)
-                )
-            )
-        ).one()
-    return int(unsent) >= MAX_UNSENT or int(today) + size > DAILY_BYTES
-
-
-async def sweep(db: Database, files: FileStore, now: datetime, limit: int = 200) -> int:
-    """Delete uploads never sent in a message, ``UNSENT_TTL`` after they came; how many.
-
-    Each row is removed in its own transaction, only if still unsent (a message naming it may
-    arrive meanwhile, or another replica may sweep the same row), and its file after that.
-    """
-    async with db.read() as session:
-        rows = (
-            await session.execute(
-                select(WebUpload.id, WebUpload.key)
-                .where(WebUpload.attached_at.is_(None), WebUpload.created_at < now - UNSENT_TTL)
-                .order_by(WebUpload.id)
-                .limit(limit)
-            )
-        ).all()
-    removed = 0
-    for row_id, key in rows:
-        async with db.write() as session:
-            gone = await session.execute(
-                delete(WebUpload).where(WebUpload.id == row_id, WebUpload.attached_at.is_(None))
-            )
-        if not gone.rowcount:  # type: ignore[attr-defined]
-            continue
-        try:
-            await files.delete(key)
-        except (BadKey, FileStoreError) as exc:
-            log.warning("unsent upload %s not deleted: %s", key[-40:], type(exc).__name__)
-        removed += 1
-    if removed:
-        log.info("deleted %s uploads never sent", removed)
-    return removed
-
-
-async def run_sweeper(db: Database, files: FileStore, clock: Clock) -> None:
-    while True:
-        await asyncio.sleep(SWEEP_EVERY)
-        try:
-            await sweep(db, files, clock.now())
-        except Exception:
-            log.exception("sweeping unsent uploads failed")
 
 
 #: Evidence a page may upload, recognised by its first bytes (never by name or header).
@@ -292,8 +201,7 @@ async def upload(request: web.Request) -> web.Response:
     except FileStoreError:
         log.exception("upload of user %s not stored", user_id)
         return _problem(chat, language, "err_store", 503)
-    async with chat.runtime.db.write() as session:
-        session.add(WebUpload(user_id=user_id, key=relative, size=len(data), created_at=now))
+    await record_upload(chat.runtime.db, user_id, relative, len(data), now)
     name = Path(part.filename or f"file.{ext}").name[:120]
     return web.json_response(
         {

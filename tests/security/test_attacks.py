@@ -426,7 +426,7 @@ async def test_uploads_have_a_quota_and_unsent_files_are_swept(tmp_path: Path) -
     import aiohttp
     from aiohttp import FormData
 
-    from features.webchat.web_files import MAX_UNSENT, sweep
+    from features.webchat.uploads import MAX_UNSENT, sweep
     from standin.media import make_png
 
     async with service(tmp_path) as svc, svc.client() as client:

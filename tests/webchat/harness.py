@@ -15,20 +15,40 @@ import harness
 from app.runtime import Runtime
 from core.clock import Clock
 from features.webchat.otp import MemorySmsGateway
-from features.webchat.web import ChatApp
 from standin import StandinBotAPI
 
 DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SHOTS = DOCS_SHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else Path(tempfile.mkdtemp())
 PHONE_VIEWPORT = {"width": 390, "height": 780}
 
-#: The browser chat mounted for each running harness runtime (see :func:`chat_of`).
-_chats: dict[int, ChatApp] = {}
 
-
-def chat_of(runtime: Runtime) -> ChatApp:
-    """The browser chat of a runtime started by :func:`chat_service`."""
-    return _chats[id(runtime)]
+@asynccontextmanager
+async def chat_running(
+    standin: StandinBotAPI,
+    data_dir: Path,
+    *,
+    database_url: str | None = None,
+    pool: Any = None,
+    sealer: Any = None,
+    clock: Clock | None = None,
+    **extra: str,
+) -> AsyncIterator[tuple[harness.RunningService, MemorySmsGateway]]:
+    """The whole service with the browser chat mounted (``service.chat``), and the SMS gateway
+    holding the codes it sent."""
+    gateway = MemorySmsGateway()
+    async with harness.running_service(
+        data_dir,
+        standin=standin,
+        database_url=database_url,
+        env=extra,
+        clock=clock,
+        web_app=True,
+        render_pool=pool,
+        sealer=sealer,
+        sms_gateway=gateway,
+    ) as service:
+        assert service.chat is not None
+        yield service, gateway
 
 
 @asynccontextmanager
@@ -43,24 +63,16 @@ async def chat_service(
     **extra: str,
 ) -> AsyncIterator[tuple[Runtime, str, MemorySmsGateway]]:
     """Yields the runtime, the web server's base URL and the SMS gateway holding the codes."""
-    gateway = MemorySmsGateway()
-    async with harness.running_service(
+    async with chat_running(
+        standin,
         data_dir,
-        standin=standin,
         database_url=database_url,
-        env=extra,
-        clock=clock,
-        web_app=True,
-        render_pool=pool,
+        pool=pool,
         sealer=sealer,
-        sms_gateway=gateway,
-    ) as service:
-        assert service.chat is not None
-        _chats[id(service.runtime)] = service.chat
-        try:
-            yield service.runtime, service.base_url, gateway
-        finally:
-            _chats.pop(id(service.runtime), None)
+        clock=clock,
+        **extra,
+    ) as (service, gateway):
+        yield service.runtime, service.base_url, gateway
 
 
 async def login(

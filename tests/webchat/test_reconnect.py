@@ -28,7 +28,7 @@ from tests.e2e.harness import add_room, assert_quiet
 from tests.webchat.harness import (
     PHONE_VIEWPORT,
     bubble,
-    chat_of,
+    chat_running,
     chat_service,
     incoming,
     login,
@@ -71,13 +71,13 @@ async def test_a_dropped_connection_reconnects_with_nothing_lost_or_doubled(
         await reset_postgres(PG_URL)
         url = PG_URL
     async with StandinBotAPI() as standin:
-        async with chat_service(standin, tmp_path / "var", database_url=url) as (
-            runtime,
-            base,
+        async with chat_running(standin, tmp_path / "var", database_url=url) as (
+            service,
             gateway,
         ):
+            runtime, base, chat = service.runtime, service.base_url, service.chat
+            assert chat is not None
             user_id = await seed_room(runtime)
-            chat = chat_of(runtime)
             respondent = standin.user(T_ID)
             ctx = await browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
             page = await ctx.new_page()
