@@ -65,6 +65,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", CASE + "/documents/{doc_id}"): R(A.DOWNLOAD_DOCUMENTS, "case", 200),
     ("GET", "/street/register"): R(A.REGISTER_CASE, "none", 200),
     ("POST", "/street/register"): R(A.REGISTER_CASE, "none", 400, "an empty form: shown again"),
+    ("GET", "/street/registered"): R(A.REGISTER_CASE, "none", 303, "nothing registered: the form"),
     ("GET", "/street/tasks"): R(A.HANDLE_TASKS, "none", 200, "the tasks of one's own posts"),
     ("POST", "/street/tasks/{task_id}"): R(A.HANDLE_TASKS, "none", 400, "only one's own posts'"),
     ("GET", "/alerts"): R(A.VIEW_ALERTS, "none", 200),

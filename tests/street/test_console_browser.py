@@ -137,6 +137,9 @@ async def test_register_and_work_tasks_on_a_phone(tmp_path: Path) -> None:
                     body = await page.locator("main").inner_text()
                     assert "市政建管岗牵头" in body and "政务劳保岗协办" in body
                     await page.screenshot(path=str(SHOTS / "street-registered.png"), full_page=True)
+                    # A refresh shows the form again: the dispute is not registered twice.
+                    await page.reload()
+                    await page.wait_for_selector("form.street-form")
 
                     # The lead post's member hears of it in Telegram at once…
                     card = await wait_text(jianguan, "市政建管岗（牵头")

@@ -51,6 +51,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", CASE + "/documents/{doc_id}", cases.download_document, A.DOWNLOAD_DOCUMENTS),
     Route("GET", "/street/register", street.register_form, A.REGISTER_CASE),
     Route("POST", "/street/register", street.register, A.REGISTER_CASE),
+    Route("GET", "/street/registered", street.registered, A.REGISTER_CASE),
     Route("GET", "/street/tasks", street.task_list, A.HANDLE_TASKS),
     Route("POST", r"/street/tasks/{task_id:\d+}", street.task_action, A.HANDLE_TASKS),
     Route("GET", "/alerts", admin.alerts, A.VIEW_ALERTS),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import segno
 from aiohttp import web
+from aiohttp_session import get_session
 
 from features.console.web.core import flash, form_int, redirect, render, staff_of, svg, t
 from features.street.service import FormErrors, FormIn, StreetService, Upload
@@ -24,6 +25,8 @@ from mediation.street import TaskEvent
 from mediation.validation import InvalidInput, clean_text
 
 STREET: web.AppKey[StreetService] = web.AppKey("street", StreetService)
+#: The session key holding a registration's invitations until the result page shows them.
+RESULT = "street_registered"
 
 #: Party rows the form offers (the first on each side pre-selected; more rows on demand are a
 #: later step: ten workers are item 5's group roster).
@@ -87,18 +90,38 @@ async def register(request: web.Request) -> web.StreamResponse:
         values = {k: v for k, v in form.items() if isinstance(v, str) and k != "_csrf"}
         messages = [t(request, key, **params) for key, params in exc.errors]
         return await _form_page(request, values, messages, status=400)
+    # Post/redirect/get: a refresh of the result page must not register the dispute again.
+    # The invitations (their secrets exist only now) ride once in the encrypted session cookie.
+    session = await get_session(request)
+    session[RESULT] = {
+        "case_id": done.case_id,
+        "number": done.number,
+        "unit_code": done.unit_code,
+        "lead": done.lead,
+        "assist": list(done.assist),
+        "invites": [
+            {"side": i.side, "name": i.name, "status": i.status, "link": i.link, "code": i.code}
+            for i in done.invitations
+        ],
+    }
+    raise redirect(request, "/street/registered")
+
+
+async def registered(request: web.Request) -> web.StreamResponse:
+    """The invitations of the dispute just registered, shown once (then the form again)."""
+    session = await get_session(request)
+    done = session.pop(RESULT, None)
+    if not isinstance(done, dict):
+        raise redirect(request, "/street/register")
     invites = [
         {
-            "side": i.side,
-            "name": i.name,
-            "status": i.status,
-            "link": i.link,
-            "code": i.code[:4] + "-" + i.code[4:],
-            "qr": svg(segno.make(i.link, error="m").svg_inline(scale=3, dark="#0f172a"))
-            if i.link
+            **i,
+            "code": i["code"][:4] + "-" + i["code"][4:],
+            "qr": svg(segno.make(i["link"], error="m").svg_inline(scale=3, dark="#0f172a"))
+            if i["link"]
             else None,
         }
-        for i in done.invitations
+        for i in done["invites"]
     ]
     return await render(request, "street_registered.html", done=done, invites=invites)
 
