@@ -21,6 +21,7 @@ import features.agreements
 import features.console
 import features.lawyers
 import features.negotiation
+import features.street
 import features.verify
 import features.voice
 import features.webchat
@@ -70,6 +71,7 @@ FEATURES: tuple[FeaturePackage, ...] = (
     features.negotiation,
     features.voice,
     features.webchat,
+    features.street,
     features.console,
     features.verify,
 )

@@ -40,6 +40,51 @@ NEIGHBOUR_INTAKE: list[tuple[str, str, list[str]]] = [
 ]
 
 
+#: A grid worker registers the 悦来 wage dispute from the phone (features.street, ``/report``):
+#: (action, argument, a marker of the reply it gets). Parties as far as known: the workers'
+#: representative by name and phone, another worker and the builder by no name at all.
+STREET_REPORT: list[tuple[str, str, str]] = [
+    ("command", "/report", "纠纷类型"),
+    ("press", "劳动争议/欠薪", "发生在哪里"),
+    ("text", "渝北区悦来街道 某建筑工地大门", "发生了什么"),
+    ("text", "约十名工人聚集在工地大门，反映被拖欠三个月工资，情绪激动。", "涉及哪些人"),
+    ("text", "约十名工人、项目经理、施工单位", "警情号"),
+    ("press", "跳过", "哪一方"),
+    ("press", "申请方", "姓名"),
+    ("text", "张 秀 英", "手机号"),
+    ("text", "138 0000 1111", "哪一方"),
+    ("press", "申请方", "姓名"),
+    ("text", "不知道", "手机号"),
+    ("text", "不知道", "哪一方"),
+    ("press", "被申请方", "姓名"),
+    ("text", "不知道", "手机号"),
+    ("press", "跳过", "哪一方"),
+    ("press", "当事人登记完毕", "现场照片"),
+    ("photo", "", "已保存为证据"),
+    ("voice", "", "已保存为证据"),
+    ("press", "下一步", "请核对登记内容"),
+    ("press", "✅ 确认登记", "登记成功"),
+]
+
+
+async def report_in_street(reporter: SimUser) -> list[str]:
+    """Walk :data:`STREET_REPORT`; returns each step's awaited reply."""
+    got = []
+    for action, argument, marker in STREET_REPORT:
+        if action == "command":
+            await reporter.send_command(argument)
+        elif action == "press":
+            await reporter.press(argument)
+        elif action == "photo":
+            await reporter.send_photo(caption=None)
+        elif action == "voice":
+            await reporter.send_voice()
+        else:
+            await reporter.send_text(argument)
+        got.append((await wait_text(reporter, marker)).text or "")
+    return got
+
+
 async def texts(user: SimUser, n: int, timeout: float = 10.0) -> list[str]:  # noqa: ASYNC109
     """The texts of the next ``n`` messages ``user`` receives."""
     return [m.text or "" for m in await user.wait_for_messages(n, timeout=timeout)]
@@ -118,9 +163,10 @@ async def link_staff(
     first_name: str = "调解员真名",
     telegram_username: str | None = "mediator_handle",
     password: str = "correct horse battery",
+    unit_code: str | None = None,
 ) -> SimUser:
-    """A staff account created as the console would, linked to a simulated Telegram user by the
-    one-time ``/link`` code."""
+    """A staff account created as the console would (in ``unit_code``, else the default unit),
+    linked to a simulated Telegram user by the one-time ``/link`` code."""
     from services.mediators import create_link_code
     from services.staff import create_staff
 
@@ -129,7 +175,7 @@ async def link_staff(
         username=username,
         password=password,
         role=role,
-        unit_code=runtime.units.default.code,
+        unit_code=unit_code or runtime.units.default.code,
         display_name=display_name,
         known_units=set(runtime.units.by_code),
     )

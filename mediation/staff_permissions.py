@@ -20,6 +20,9 @@ class Role(StrEnum):
     POLICE = "police"  # 民警
     LAWYER = "lawyer"  # 律师
     VIEWER = "viewer"  # 只读（统计、督导）
+    #: 网格员: meets disputes on the street and registers them for the people involved; works
+    #: the tasks of the posts they belong to. Names stay masked for them in the console.
+    GRID = "grid"
 
 
 class Action(StrEnum):
@@ -41,6 +44,10 @@ class Action(StrEnum):
     MANAGE_RULES = "manage_rules"
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
+    #: Register a dispute for someone met on the street (issue 24).
+    REGISTER_CASE = "register_case"
+    #: Work the tasks dispatched to one's posts and departments: accept, return, record, finish.
+    HANDLE_TASKS = "handle_tasks"
 
 
 A = Action
@@ -62,6 +69,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.ADD_NOTE,
             A.CHANGE_STATUS,
             A.VIEW_ALERTS,
+            A.REGISTER_CASE,
+            A.HANDLE_TASKS,
         }
     ),
     # 警调对接: police see who is involved and raise risk, but mediators run the mediation.
@@ -78,6 +87,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.ESCALATE,
             A.ADD_NOTE,
             A.VIEW_ALERTS,
+            A.REGISTER_CASE,
+            A.HANDLE_TASKS,
         }
     ),
     # Volunteer lawyers advise on the cases they are assigned to (and see no others: see
@@ -87,6 +98,9 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     ),
     # Supervisors and statisticians: numbers and the masked ledger only.
     Role.VIEWER: frozenset({A.VIEW_DASHBOARD, A.VIEW_LEDGER, A.VIEW_CASE}),
+    # 网格员: register what they meet and work their posts' tasks; the masked ledger of their
+    # units, no personal data in full, no case decisions.
+    Role.GRID: frozenset({A.VIEW_LEDGER, A.VIEW_CASE, A.ADD_NOTE, A.REGISTER_CASE, A.HANDLE_TASKS}),
 }
 
 

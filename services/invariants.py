@@ -285,9 +285,11 @@ async def _events(s: AsyncSession, r: Report) -> None:
         data: dict[str, Any] = raw if isinstance(raw, dict) else {}
         step: E | str | None = None
         if kind == "created":
-            step = "created"
-        elif kind == "joined" and data.get("role") == "respondent":
-            step = "respondent_joined"
+            # A case staff registered for the parties (features.street) starts with nobody
+            # consenting; one a party filed starts with the applicant's consent.
+            step = "created_for_parties" if data.get("source") == "street" else "created"
+        elif kind == "joined" and data.get("role") in ("applicant", "respondent"):
+            step = f"{data['role']}_joined"
         elif kind == "outcome":
             step = OUTCOME_EVENTS.get(str(data.get("outcome")))
         elif kind == "status":
@@ -322,7 +324,7 @@ async def _events(s: AsyncSession, r: Report) -> None:
             r.add("case_status_unknown", f"case {case_id}: {status!r}")
             continue
         steps = sorted(history.get(case_id, []), key=lambda x: (x[0], x[1], x[2]))
-        if not steps or steps[0][3] != "created":
+        if not steps or steps[0][3] not in ("created", "created_for_parties"):
             skipped += 1  # made outside the conversation (seeded, imported): no full history
             continue
         replayed += 1
@@ -337,14 +339,20 @@ async def _events(s: AsyncSession, r: Report) -> None:
 
 
 def _replay(case_id: int, steps: list[E | str], r: Report) -> CaseStatus | None:
+    """The status the history gives: accepted (受理) once someone on each side consented
+    (services.invites.accept), and so on through the case's transitions."""
     status = CaseStatus.SUBMITTED
+    consented: set[str] = set()
     for i, step in enumerate(steps):
-        if step == "created":
+        if step in ("created", "created_for_parties"):
             if i:
                 r.add("case_created_twice", f"case {case_id}")
+            if step == "created":
+                consented.add("applicant")
             continue
-        if step == "respondent_joined":
-            if status == CaseStatus.SUBMITTED:
+        if step in ("applicant_joined", "respondent_joined"):
+            consented.add(str(step).removesuffix("_joined"))
+            if status == CaseStatus.SUBMITTED and consented == {"applicant", "respondent"}:
                 status = transition(status, E.RESPONDENT_ACCEPTS)
             continue
         if step == "session_opened":

@@ -120,6 +120,8 @@ async def summary(session: AsyncSession, invitation: Invitation) -> Reply:
         .scalars()
         .first()
     )
+    if case.source == "street":
+        return await _recorded_summary(session, case, invitation)
     return Reply(
         Msg(
             "invite.summary",
@@ -133,6 +135,30 @@ async def summary(session: AsyncSession, invitation: Invitation) -> Reply:
         ),
         buttons=(
             (button("invite.btn_accept", f"j:accept:{invitation.id}"),),
+            (button("invite.btn_decline", f"j:decline:{invitation.id}"),),
+        ),
+    )
+
+
+async def _recorded_summary(session: AsyncSession, case: Case, invitation: Invitation) -> Reply:
+    """A case staff registered for the parties (features.street): nobody consented yet, so the
+    invitee sees the record as it was written down about them and confirms it (and consents to
+    mediation) or declines; nothing is presumed (人民调解法 第十七条)."""
+    party = await session.get(CaseParty, invitation.party_id) if invitation.party_id else None
+    return Reply(
+        Msg(
+            "invite.summary_recorded",
+            {
+                "number": case.number,
+                "type": Msg(f"dispute.{case.dispute_type}"),
+                "place": case.place,
+                "facts": case.facts,
+                "name": (party.name if party is not None else "") or Msg("invite.name_unknown"),
+                "role": Msg(f"role.{invitation.role}"),
+            },
+        ),
+        buttons=(
+            (button("invite.btn_confirm_record", f"j:accept:{invitation.id}"),),
             (button("invite.btn_decline", f"j:decline:{invitation.id}"),),
         ),
     )
@@ -176,7 +202,7 @@ async def accept(
             data={"role": party.side, "ordinal": party.ordinal},
         )
     )
-    if case.status == CaseStatus.SUBMITTED.value:
+    if case.status == CaseStatus.SUBMITTED.value and _each_side_joined(room):
         case.status = transition(CaseStatus(case.status), CaseEvent.RESPONDENT_ACCEPTS).value
         case.updated_at = now
         # The mediation period starts when the case is accepted (受理).
@@ -200,6 +226,14 @@ async def accept(
         audience=others,
     )
     return room
+
+
+def _each_side_joined(room: Room) -> bool:
+    """The case is accepted (受理) once someone on each side has consented: at once for a case a
+    party filed (the applicant consented by filing), and only then for one staff registered
+    for the parties."""
+    present = {m.role for m in room.present()}
+    return {"applicant", "respondent"} <= present
 
 
 async def schedule_deadline(session: AsyncSession, case: Case) -> None:

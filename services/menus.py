@@ -22,6 +22,8 @@ from storage.models import StaffAccount
 #: Mediators, police staff and admins run cases; the order is the menu's.
 MEDIATING = (
     "queue",
+    "report",
+    "tasks",
     "case",
     "room",
     "switch",
@@ -55,6 +57,8 @@ LAWYER = (
     "help",
     "unlink",
 )
+#: Grid workers (网格员) register disputes met on the street and work their posts' tasks.
+GRID = ("report", "tasks", "case", "note", "cancel", "language", "help", "unlink")
 #: Viewers read cases (the console is their tool).
 VIEWER = ("case", "language", "help", "unlink")
 
@@ -63,6 +67,7 @@ MENUS: dict[str, tuple[str, ...]] = {
     "mediator": MEDIATING,
     "police": MEDIATING,
     "lawyer": LAWYER,
+    "grid": GRID,
     "viewer": VIEWER,
 }
 

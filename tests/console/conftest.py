@@ -57,6 +57,7 @@ STAFF = (
     ("police_ps", "police", "yjp_ps", "刘警官"),
     ("lawyer_c1", "lawyer", "yjp_c1", "陈律师"),
     ("viewer_c1", "viewer", "yjp_c1", "孙督导"),
+    ("grid_c1", "grid", "yjp_c1", "钱网格"),
 )
 ROLE_USER = {
     "admin": "admin_c1",
@@ -64,6 +65,7 @@ ROLE_USER = {
     "police": "police_ps",
     "lawyer": "lawyer_c1",
     "viewer": "viewer_c1",
+    "grid": "grid_c1",
 }
 
 

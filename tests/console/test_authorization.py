@@ -57,6 +57,8 @@ HARMLESS_FORMS: dict[str, dict[str, str]] = {
     "/rules/{rule_id}": {"level": "bogus"},
     "/users": {"username": "x"},
     "/users/{staff_id}/active": {"active": "1"},
+    "/street/register": {},
+    "/street/tasks/{task_id}": {"do": "bogus"},
 }
 
 
@@ -193,6 +195,7 @@ async def test_every_route_every_role_every_scope(world: World) -> None:
                     "case_id": case_id,
                     "doc_id": docs[case_id],
                     "alert_id": 999999,
+                    "task_id": 999999,
                     "rule_id": rule_id,
                     "staff_id": staff[scope],
                     "name": "console.css",

@@ -180,6 +180,14 @@ EXPECTED = {
         Action.DOWNLOAD_DOCUMENTS,
     },
     Role.VIEWER: {Action.VIEW_DASHBOARD, Action.VIEW_LEDGER, Action.VIEW_CASE},
+    # 网格员 register what they meet and work their posts' tasks; names stay masked for them.
+    Role.GRID: {
+        Action.VIEW_LEDGER,
+        Action.VIEW_CASE,
+        Action.ADD_NOTE,
+        Action.REGISTER_CASE,
+        Action.HANDLE_TASKS,
+    },
 }
 
 

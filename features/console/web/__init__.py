@@ -45,6 +45,8 @@ from features.console.web.core import (
     static_versions,
 )
 from features.console.web.routes import ROUTES
+from features.console.web.views_street import STREET
+from features.street.service import StreetService
 from services import case_search
 
 if TYPE_CHECKING:
@@ -102,6 +104,15 @@ def build_console(
     )
     app = web.Application(middlewares=[session_middleware(storage), console_middleware])
     app[CONSOLE] = console
+    app[STREET] = StreetService(
+        db,
+        units,
+        clock,
+        settings,
+        runtime.files,
+        deep_link=lambda token: runtime.conversation.deep_link(token),
+        deliver=runtime.deliver,
+    )
     actions: dict[Handler, str] = {}
     for route in ROUTES:
         if actions.setdefault(route.handler, route.action) != route.action:

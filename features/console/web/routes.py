@@ -10,6 +10,7 @@ from features.console.web import views_auth as auth
 from features.console.web import views_cases as cases
 from features.console.web import views_lawyers as lawyers
 from features.console.web import views_posters as posters
+from features.console.web import views_street as street
 from features.console.web.core import PUBLIC, SIGNED_IN, Handler
 from mediation.staff_permissions import Action
 
@@ -48,6 +49,11 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", CASE + "/note", cases.add_note, A.ADD_NOTE),
     Route("POST", CASE + "/status", cases.change_status, A.CHANGE_STATUS),
     Route("GET", CASE + "/documents/{doc_id}", cases.download_document, A.DOWNLOAD_DOCUMENTS),
+    Route("GET", "/street/register", street.register_form, A.REGISTER_CASE),
+    Route("POST", "/street/register", street.register, A.REGISTER_CASE),
+    Route("GET", "/street/registered", street.registered, A.REGISTER_CASE),
+    Route("GET", "/street/tasks", street.task_list, A.HANDLE_TASKS),
+    Route("POST", r"/street/tasks/{task_id:\d+}", street.task_action, A.HANDLE_TASKS),
     Route("GET", "/alerts", admin.alerts, A.VIEW_ALERTS),
     Route("POST", r"/alerts/{alert_id:\d+}/ack", admin.acknowledge, A.VIEW_ALERTS),
     Route("GET", "/rules", admin.rules, A.MANAGE_RULES),

@@ -1,0 +1,32 @@
+"""From the street (issue 24): staff register disputes for the people involved, and cases are
+dispatched to posts (岗位) and departments (部门) that accept, return and work their tasks.
+
+Listed once in ``app.features.FEATURES``; importing the package declares its chat routes
+(``/report``, ``/tasks``, the ``rp:`` and ``tk:`` buttons), its awaited inputs and the
+deadline timer; :func:`register` adds its tables.
+
+- ``registration``: the use case both channels call (case, pending parties, invitations);
+- ``tasks``: dispatch by rule, a desk's answers, deadlines and upward alerts;
+- ``report`` / ``chat_tasks``: the chat dialogue and task cards;
+- ``config``: posts, departments and rules from the units file;
+- the console's pages (phone-width form, a desk's task list) are
+  ``features.console.web.views_street``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from features.street import chat_tasks, report, timers  # noqa: F401  (registers)
+
+if TYPE_CHECKING:
+    from app.features import FeatureRegistry
+
+
+def register(registry: FeatureRegistry) -> None:
+    # Imported here, not at the top, as the other features do (their web part and tables are
+    # not pulled in by a module that needs one use case).
+    from features.street import models
+
+    registry.feature("street")
+    registry.tables(models)

@@ -1,0 +1,295 @@
+"""``/report``: a grid worker, officer or mediator registers a dispute from the phone, in the chat.
+
+A guided dialogue, one question at a time, each answerable with what is known on the spot: the
+type (buttons), the place, what happened, who is involved, the 110 警情 number (跳过 when the
+police did not refer it), then the parties one by one — side, name (不知道 is an answer), phone
+(不知道 / 跳过) — photos and voice notes (accepted at any step, kept as evidence), a summary and
+确认提交. On submission each party's invitation is shown at once as a link, a code and a QR
+code the party can scan from the reporter's screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from features.street import registration
+from features.street.config import street_directory
+from i18n import translate
+from mediation import intake
+from mediation import invitations as inv
+from mediation.disputes import DisputeType
+from mediation.replies import Button, Msg, Reply, button, reply
+from mediation.staff_permissions import Action, can
+from mediation.street import is_unknown, party_name, police_ref
+from mediation.validation import InvalidInput, clean_text, normalise_phone
+from services import features, invites
+from services.chat_state import record_slot
+from services.features import Who
+from services.inbound import Command
+from services.outgoing import QrCode
+from services.turn import Turn
+
+STATE = "street_report"
+features.awaits(STATE, __name__)
+
+MAX_PARTIES = 20
+MAX_EVIDENCE = 20
+
+
+@dataclass(frozen=True)
+class Draft:
+    step: str = "type"
+    dispute_type: str = ""
+    place: str = ""
+    facts: str = ""
+    involved: str | None = None
+    police_ref: str | None = None
+    parties: list[dict[str, Any]] = field(default_factory=list)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    side: str = ""
+    name: str | None = None
+
+
+DRAFT = record_slot(STATE, Draft)
+
+TEXT_STEPS = ("place", "facts", "involved", "police", "name", "phone")
+
+
+def question(draft: Draft) -> Reply:
+    """The question of the step the draft stands at."""
+    step = draft.step
+    if step == "type":
+        types = tuple((button(f"dispute.{t.value}", f"rp:type:{t.value}"),) for t in DisputeType)
+        return Reply(Msg("street.ask_type"), buttons=types)
+    if step in ("involved", "police", "evidence"):
+        key = {"involved": "btn_skip", "police": "btn_skip", "evidence": "btn_next"}[step]
+        return Reply(Msg(f"street.ask_{step}"), buttons=((button(f"street.{key}", "rp:next"),),))
+    if step == "side":
+        rows: list[tuple[Button, ...]] = [
+            (
+                button("street.btn_applicant", "rp:side:applicant"),
+                button("street.btn_respondent", "rp:side:respondent"),
+            )
+        ]
+        if draft.parties:
+            rows.append((button("street.btn_parties_done", "rp:parties_done"),))
+        return Reply(Msg("street.ask_side", {"count": len(draft.parties)}), buttons=tuple(rows))
+    if step == "name":
+        return Reply(Msg("street.ask_name", {"side": Msg(f"role.{draft.side}")}))
+    if step == "phone":
+        return Reply(Msg("street.ask_phone"), buttons=((button("street.btn_skip", "rp:next"),),))
+    if step == "confirm":
+        return summary(draft)
+    return Reply(Msg(f"street.ask_{step}"))
+
+
+def _party_line(p: dict[str, Any]) -> Msg:
+    return Msg(
+        "street.party_line",
+        {
+            "side": Msg(f"role.{p['side']}"),
+            "name": p["name"] or Msg("street.name_unknown"),
+            "phone": p["phone"] or Msg("street.phone_unknown"),
+        },
+    )
+
+
+def summary(draft: Draft) -> Reply:
+    return Reply(
+        Msg(
+            "street.summary",
+            {
+                "type": Msg(f"dispute.{draft.dispute_type}"),
+                "place": draft.place,
+                "facts": draft.facts,
+                "involved": draft.involved or Msg("street.not_given"),
+                "police": draft.police_ref or Msg("street.not_given"),
+                "parties": [_party_line(p) for p in draft.parties],
+                "evidence": len(draft.evidence),
+            },
+        ),
+        buttons=(
+            (button("street.btn_submit", "rp:submit"),),
+            (button("street.btn_cancel", "rp:cancel"),),
+        ),
+    )
+
+
+def _may_report(who: Who) -> bool:
+    return who.staff is not None and can(who.staff.role, Action.REGISTER_CASE)
+
+
+@features.command("report")
+async def start(turn: Turn, who: Who, cmd: Command) -> list[Reply] | None:
+    if who.staff is None:
+        return None  # parties: the core answers an unknown command
+    if not _may_report(who):
+        return [reply("street.not_allowed")]
+    draft = Draft()
+    turn.put(DRAFT, draft)
+    return [reply("street.report_intro"), question(draft)]
+
+
+@features.action("rp:")
+async def on_button(turn: Turn, who: Who, data: str) -> list[Reply] | None:
+    draft = turn.get(DRAFT)
+    if draft is None or not _may_report(who):
+        return [reply("bot.stale_button")]
+    parts = data.split(":")
+    if parts[1] == "cancel":
+        turn.put(DRAFT, None)
+        return [reply("street.report_cancelled")]
+    if parts[1] == "type" and draft.step == "type" and len(parts) == 3:
+        try:
+            kind = DisputeType(parts[2])
+        except ValueError:
+            return [reply("bot.stale_button")]
+        return _advance(turn, replace(draft, dispute_type=kind.value, step="place"))
+    if parts[1] == "next" and draft.step in ("involved", "police", "phone", "evidence"):
+        return _skip(turn, draft)
+    if parts[1] == "side" and draft.step == "side" and len(parts) == 3:
+        if parts[2] not in registration.SIDES:
+            return [reply("bot.stale_button")]
+        if len(draft.parties) >= MAX_PARTIES:
+            return [reply("street.too_many_parties", max=MAX_PARTIES), question(draft)]
+        return _advance(turn, replace(draft, side=parts[2], step="name"))
+    if parts[1] == "parties_done" and draft.step == "side":
+        missing = registration.ReportIn(
+            DisputeType(draft.dispute_type), "", "", tuple(_parties(draft))
+        ).missing_side()
+        if missing is not None:
+            return [reply("street.need_side", side=Msg(f"role.{missing}")), question(draft)]
+        return _advance(turn, replace(draft, step="evidence"))
+    if parts[1] == "submit" and draft.step == "confirm":
+        return await _submit(turn, who, draft)
+    return [reply("bot.stale_button"), question(draft)]
+
+
+def _advance(turn: Turn, draft: Draft) -> list[Reply]:
+    turn.put(DRAFT, draft)
+    return [question(draft)]
+
+
+def _skip(turn: Turn, draft: Draft) -> list[Reply]:
+    if draft.step == "involved":
+        return _advance(turn, replace(draft, involved=None, step="police"))
+    if draft.step == "police":
+        return _advance(turn, replace(draft, police_ref=None, step="side"))
+    if draft.step == "phone":
+        return _add_party(turn, draft, None)
+    return _advance(turn, replace(draft, step="confirm"))
+
+
+def _add_party(turn: Turn, draft: Draft, phone: str | None) -> list[Reply]:
+    party = {"side": draft.side, "name": draft.name, "phone": phone}
+    added = replace(draft, parties=[*draft.parties, party], side="", name=None, step="side")
+    turn.put(DRAFT, added)
+    return [reply("street.party_added", line=_party_line(party)), question(added)]
+
+
+def _parties(draft: Draft) -> list[registration.PartyIn]:
+    return [registration.PartyIn(p["side"], p["name"], p["phone"]) for p in draft.parties]
+
+
+@features.message_hook
+async def on_message(turn: Turn, who: Who) -> list[Reply] | None:
+    draft = turn.get(DRAFT)
+    if draft is None or who.staff is None:
+        return None
+    payload = turn.event.payload
+    if isinstance(payload, intake.FileInput):
+        if len(draft.evidence) >= MAX_EVIDENCE:
+            return [reply("street.too_much_evidence", max=MAX_EVIDENCE), question(draft)]
+        item = {
+            "kind": payload.kind,
+            "ref": payload.ref,
+            "name": payload.name,
+            "mime_type": payload.mime_type,
+            "size": payload.size,
+        }
+        kept = replace(draft, evidence=[*draft.evidence, item])
+        turn.put(DRAFT, kept)
+        return [reply("street.evidence_kept", count=len(kept.evidence)), question(kept)]
+    if not isinstance(payload, intake.TextInput) or draft.step not in TEXT_STEPS:
+        return [reply("street.use_buttons"), question(draft)]
+    try:
+        return _answer(turn, draft, payload.text)
+    except InvalidInput as exc:
+        return [reply(exc.key, **exc.params), question(draft)]
+
+
+def _answer(turn: Turn, draft: Draft, text: str) -> list[Reply]:
+    step = draft.step
+    if step == "place":
+        return _advance(turn, replace(draft, place=clean_text(text, max_len=200), step="facts"))
+    if step == "facts":
+        facts = clean_text(text, max_len=2000, min_len=4)
+        return _advance(turn, replace(draft, facts=facts, step="involved"))
+    if step == "involved":
+        involved = clean_text(text, max_len=500)
+        return _advance(turn, replace(draft, involved=involved, step="police"))
+    if step == "police":
+        return _advance(turn, replace(draft, police_ref=police_ref(text), step="side"))
+    if step == "name":
+        return _advance(turn, replace(draft, name=party_name(text), step="phone"))
+    return _add_party(turn, draft, None if is_unknown(text) else normalise_phone(text))
+
+
+async def _submit(turn: Turn, who: Who, draft: Draft) -> list[Reply]:
+    assert who.staff is not None
+    report = registration.ReportIn(
+        dispute_type=DisputeType(draft.dispute_type),
+        place=draft.place,
+        facts=draft.facts,
+        parties=tuple(_parties(draft)),
+        involved=draft.involved,
+        police_ref=draft.police_ref,
+        evidence=tuple(
+            registration.EvidenceIn(
+                str(e["kind"]), str(e["ref"]), e.get("name"), e.get("mime_type"), e.get("size")
+            )
+            for e in draft.evidence
+        ),
+    )
+    settings = turn.settings
+    done = await registration.register(
+        turn.session,
+        report,
+        reporter=who.staff,
+        channel=turn.event.channel,
+        units=turn.units,
+        street=street_directory(settings.units_file, turn.units),
+        out=turn.out,
+        now=turn.now,
+        local_year=turn.now.astimezone(settings.tz).year,
+        invite_ttl=turn.invite_ttl,
+        tz=settings.tz,
+    )
+    turn.put(DRAFT, None)
+    case = done.case
+    turn.out.reply(
+        reply(
+            "street.registered",
+            number=case.number,
+            unit=turn.units.by_code[case.unit_code].name,
+            count=len(done.invitations),
+        )
+    )
+    for party, issued in done.invitations:
+        link = turn.deep_link(issued.token)
+        who_line = _party_line(
+            {"side": party.side, "name": party.name or None, "phone": party.phone}
+        )
+        params = {"who": who_line, **invite_params(issued)}
+        if link is None:
+            turn.out.reply(Reply(Msg("street.invite_code_only", params)))
+            continue
+        turn.out.reply(Reply(Msg("street.invite_party", {**params, "link": link})))
+        caption = translate(turn.conv.language, Msg("street.qr_caption", {"who": who_line}))
+        turn.out.send_message(turn.out.sender, QrCode(link, caption))
+    return []
+
+
+def invite_params(issued: invites.IssuedInvite) -> dict[str, object]:
+    return {"code": inv.format_code(issued.code)}

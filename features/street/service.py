@@ -1,0 +1,319 @@
+"""The street feature's use cases for the console: the phone-width registration form and a
+desk's task list (the views are ``features.console.web.views_street``; the chat has its own
+handlers calling the same ``registration`` and ``tasks`` functions inside its turn).
+
+Each method runs one transaction and hands the messages it queued (the desks' alerts, an
+upward alert) to the channels after the commit, as the console's case actions do.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from core.clock import Clock
+from core.config import Settings
+from features.street import queries, registration, tasks
+from features.street.config import street_directory
+from features.street.models import StreetTask, StreetTaskNote
+from mediation.disputes import DisputeType
+from mediation.street import (
+    Desk,
+    StreetDirectory,
+    TaskEvent,
+    TaskStatus,
+    is_overdue,
+    is_unknown,
+    party_name,
+    police_ref,
+)
+from mediation.units import UnitDirectory
+from mediation.validation import InvalidInput, clean_text, normalise_phone
+from services.delivery import Address, Outgoing
+from services.outbox import QueuedMessage
+from storage.db import Database
+from storage.files import FileStore
+from storage.models import Case, StaffAccount
+
+MAX_FILE = 10 * 1024 * 1024
+MAX_FILES = 10
+#: What the form keeps, recognised by its first bytes (never by name or header).
+FILE_KINDS = (
+    (b"\x89PNG\r\n\x1a\n", "png", "image/png", "photo"),
+    (b"\xff\xd8\xff", "jpg", "image/jpeg", "photo"),
+    (b"%PDF-", "pdf", "application/pdf", "document"),
+    (b"\x1a\x45\xdf\xa3", "webm", "audio/webm", "voice"),
+    (b"OggS", "ogg", "audio/ogg", "voice"),
+)
+
+
+def sniff(head: bytes) -> tuple[str, str, str] | None:
+    for magic, ext, mime, kind in FILE_KINDS:
+        if head.startswith(magic):
+            return ext, mime, kind
+    if head[4:8] == b"ftyp":
+        return "m4a", "audio/mp4", "voice"
+    return None
+
+
+@dataclass(frozen=True)
+class Upload:
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class FormIn:
+    """The form as typed: every value a string, parties as (side, name, phone) rows."""
+
+    dispute_type: str
+    place: str
+    facts: str
+    involved: str
+    police_ref: str
+    parties: Sequence[tuple[str, str, str]]
+    uploads: Sequence[Upload] = ()
+
+
+@dataclass
+class FormErrors(Exception):
+    """Catalogue messages (key, params) to show above the form, which keeps what was typed."""
+
+    errors: list[tuple[str, dict[str, object]]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class InviteView:
+    side: str
+    name: str
+    status: str
+    link: str | None
+    code: str
+
+
+@dataclass(frozen=True)
+class RegisteredView:
+    case_id: int
+    number: str
+    unit_code: str
+    invitations: tuple[InviteView, ...]
+    lead: str | None
+    assist: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TaskView:
+    task: StreetTask
+    case: Case
+    desk: Desk
+    lead: str
+    overdue: bool
+    notes: tuple[StreetTaskNote, ...]
+    confirmed: int
+    parties: int
+
+
+class StreetService:
+    def __init__(
+        self,
+        db: Database,
+        units: UnitDirectory,
+        clock: Clock,
+        settings: Settings,
+        files: FileStore,
+        *,
+        deep_link: Callable[[str], str | None],
+        deliver: Callable[[list[QueuedMessage]], None] | None = None,
+    ) -> None:
+        self.db, self.units, self.clock, self.settings, self.files = (
+            db,
+            units,
+            clock,
+            settings,
+            files,
+        )
+        self.deep_link = deep_link
+        self.deliver = deliver
+
+    @property
+    def street(self) -> StreetDirectory:
+        return street_directory(self.settings.units_file, self.units)
+
+    # ------------------------------------------------------------------ the form
+
+    def parse(self, form: FormIn) -> registration.ReportIn:
+        """The form's values checked one by one; every problem is reported at once."""
+        errors: list[tuple[str, dict[str, object]]] = []
+
+        def check(fn: Callable[[], object], key: str | None = None) -> object:
+            try:
+                return fn()
+            except InvalidInput as exc:
+                errors.append((key or exc.key, {} if key else exc.params))
+                return None
+
+        try:
+            kind = DisputeType(form.dispute_type)
+        except ValueError:
+            kind = DisputeType.OTHER
+        place = check(lambda: clean_text(form.place, max_len=200), "street.console.error_place")
+        facts = check(
+            lambda: clean_text(form.facts, max_len=2000, min_len=4), "street.console.error_facts"
+        )
+        involved = check(lambda: clean_text(form.involved, max_len=500)) if form.involved else None
+        ref = check(lambda: police_ref(form.police_ref)) if form.police_ref.strip() else None
+        parties = []
+        for side, name, phone in form.parties:
+            if side not in registration.SIDES:
+                continue
+            known: str | None = None
+            number: str | None = None
+            try:
+                known = party_name(name) if name.strip() else None
+                if phone.strip() and not is_unknown(phone):
+                    number = normalise_phone(phone)
+            except InvalidInput as exc:
+                errors.append((exc.key, exc.params))
+            parties.append(registration.PartyIn(side, known, number))
+        report = registration.ReportIn(
+            dispute_type=kind,
+            place=str(place or ""),
+            facts=str(facts or ""),
+            parties=tuple(parties),
+            involved=str(involved) if involved else None,
+            police_ref=str(ref) if ref else None,
+        )
+        if report.missing_side() is not None:
+            errors.append(("street.console.error_side", {}))
+        if errors:
+            raise FormErrors(errors)
+        return report
+
+    async def register(self, staff_id: int, form: FormIn) -> RegisteredView:
+        """Check the form, keep the files, file the case and dispatch it (FormErrors: nothing
+        is kept)."""
+        report = self.parse(form)
+        kept = []
+        for upload in form.uploads[:MAX_FILES]:
+            sniffed = sniff(upload.data[:16])
+            if sniffed is None or len(upload.data) > MAX_FILE:
+                raise FormErrors([("street.console.error_file", {"name": upload.name[:60]})])
+            kept.append((upload, *sniffed))
+        now = self.clock.now()
+        evidence = []
+        for upload, ext, mime, kind in kept:
+            key = f"evidence/street/{now:%Y%m}/{secrets.token_urlsafe(16)}.{ext}"
+            await self.files.put(key, upload.data, content_type=mime)
+            evidence.append(
+                registration.EvidenceIn(
+                    kind, f"console:{key}", upload.name[:120], mime, len(upload.data), key
+                )
+            )
+        report = dataclasses.replace(report, evidence=tuple(evidence))
+        out = Outgoing(Address("console", "-", "zh-CN"))
+        async with self.db.write() as session:
+            reporter = await session.get_one(StaffAccount, staff_id)
+            done = await registration.register(
+                session,
+                report,
+                reporter=reporter,
+                channel="console",
+                units=self.units,
+                street=self.street,
+                out=out,
+                now=now,
+                local_year=now.astimezone(self.settings.tz).year,
+                invite_ttl=timedelta(days=self.settings.invite_ttl_days),
+                tz=self.settings.tz,
+            )
+            dispatched = await queries.tasks_of_case(session, done.case.id)
+            queued = await out.flush(session)
+            view = RegisteredView(
+                case_id=done.case.id,
+                number=done.case.number,
+                unit_code=done.case.unit_code,
+                invitations=tuple(
+                    InviteView(
+                        party.side,
+                        party.name,
+                        party.status,
+                        self.deep_link(issued.token),
+                        issued.code,
+                    )
+                    for party, issued in done.invitations
+                ),
+                lead=next(
+                    (self._desk_name(t.desk_code) for t in dispatched if t.role == "lead"), None
+                ),
+                assist=tuple(
+                    self._desk_name(t.desk_code) for t in dispatched if t.role == "assist"
+                ),
+            )
+        self._send(queued)
+        return view
+
+    def _desk_name(self, code: str) -> str:
+        desk = self.street.by_code.get(code)
+        return desk.name if desk is not None else code
+
+    # ------------------------------------------------------------------ a desk's tasks
+
+    def desks_of(self, username: str) -> tuple[Desk, ...]:
+        return self.street.desks_of(username)
+
+    async def task_list(self, username: str) -> list[TaskView]:
+        street = self.street
+        desks = street.desks_of(username)
+        now = self.clock.now()
+        async with self.db.read() as session:
+            rows = await queries.tasks_of_desks(session, [d.code for d in desks])
+            notes = await queries.notes_of(session, [t.id for t, _ in rows])
+            counts = await queries.party_counts(session, [c.id for _, c in rows])
+            views = []
+            for task, case in rows:
+                views.append(
+                    TaskView(
+                        task=task,
+                        case=case,
+                        desk=street.by_code[task.desk_code],
+                        lead=await queries.lead_desk_name(session, street, case.id),
+                        overdue=task.overdue_at is not None
+                        or is_overdue(TaskStatus(task.status), task.deadline_at, now),
+                        notes=tuple(notes.get(task.id, [])),
+                        confirmed=counts.get(case.id, (0, 0))[0],
+                        parties=counts.get(case.id, (0, 0))[1],
+                    )
+                )
+        return views
+
+    async def respond(
+        self, staff_id: int, task_id: int, event: TaskEvent, reason: str | None = None
+    ) -> StreetTask:
+        out = Outgoing(Address("console", "-", "zh-CN"))
+        async with self.db.write() as session:
+            staff = await session.get_one(StaffAccount, staff_id)
+            task = await tasks.respond(
+                session,
+                self.street,
+                staff,
+                task_id,
+                event,
+                now=self.clock.now(),
+                out=out,
+                reason=reason,
+            )
+            queued = await out.flush(session)
+        self._send(queued)
+        return task
+
+    async def add_note(self, staff_id: int, task_id: int, text: str) -> None:
+        async with self.db.write() as session:
+            staff = await session.get_one(StaffAccount, staff_id)
+            await tasks.add_note(session, self.street, staff, task_id, text, self.clock.now())
+
+    def _send(self, queued: list[QueuedMessage]) -> None:
+        if self.deliver is not None and queued:
+            self.deliver(queued)

@@ -1,0 +1,337 @@
+"""Tasks dispatched to posts and departments: created by a rule, accepted or returned with a
+reason, worked (what the desk did is recorded), finished; overdue ones alert upward
+(``features.street.alerts``; what pages read is ``features.street.queries``).
+
+Why durable timers: a task's deadline must fire once even if the service restarts in between
+(``services.timers``, claimed in the same transaction as the alert). The timer's payload
+carries what the alert needs (the desk's name, the units above it), so firing it needs no
+configuration at hand.
+
+"Upward" is the nearest unit above the desk's unit with linked staff who run cases (admins,
+mediators, police): for a street's post, the district's operations centre.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from features.street.alerts import alert_upward
+from features.street.models import StreetReport, StreetTask, StreetTaskNote
+from mediation.disputes import DisputeType
+from mediation.replies import Button, Msg, Reply, button
+from mediation.risk import parse_level
+from mediation.street import (
+    Desk,
+    Dispatch,
+    StreetDirectory,
+    TaskEvent,
+    TaskRefused,
+    TaskRole,
+    TaskStatus,
+    task_transition,
+)
+from mediation.units import UnitDirectory
+from services.delivery import Outgoing, staff_address
+from services.timers import cancel_timers, schedule
+from storage.models import Case, CaseEvent, StaffAccount, Timer
+
+TIMER_KIND = "street.task_due"
+
+
+def timer_key(task_id: int) -> str:
+    return f"street-task:{task_id}"
+
+
+async def desk_staff(session: AsyncSession, desk: Desk) -> list[StaffAccount]:
+    """The desk's active members (by username, as configured)."""
+    if not desk.members:
+        return []
+    rows = await session.execute(
+        select(StaffAccount)
+        .where(StaffAccount.username.in_(desk.members), StaffAccount.active.is_(True))
+        .order_by(StaffAccount.id)
+    )
+    return list(rows.scalars())
+
+
+def desk_name(street: StreetDirectory, code: str) -> str:
+    desk = street.by_code.get(code)
+    return desk.name if desk is not None else code
+
+
+def local_time(value: datetime, tz: ZoneInfo) -> str:
+    return value.astimezone(tz).strftime("%m-%d %H:%M")
+
+
+def task_card(
+    task: StreetTask, case: Case, desk_name: str, *, lead_name: str, tz: ZoneInfo
+) -> Reply:
+    """What a desk's member sees of a task: the case, their role, the deadline, the buttons."""
+    status = TaskStatus(task.status)
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if status is TaskStatus.ASSIGNED:
+        buttons = (
+            (
+                button("street.btn_accept", f"tk:acc:{task.id}"),
+                button("street.btn_return", f"tk:ret:{task.id}"),
+            ),
+        )
+    elif status is TaskStatus.ACCEPTED:
+        buttons = (
+            (
+                button("street.btn_note", f"tk:note:{task.id}"),
+                button("street.btn_done", f"tk:done:{task.id}"),
+            ),
+            (button("street.btn_return", f"tk:ret:{task.id}"),),
+        )
+    return Reply(
+        Msg(
+            "street.task_card",
+            {
+                "desk": desk_name,
+                "role": Msg(f"street.role_{task.role}"),
+                "lead": lead_name,
+                "number": case.number,
+                "type": Msg(f"dispute.{case.dispute_type}"),
+                "place": case.place,
+                "facts": case.facts,
+                "deadline": local_time(task.deadline_at, tz),
+                "status": Msg(f"street.status_{task.status}"),
+            },
+        ),
+        buttons=buttons,
+    )
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    rule: str | None
+    tasks: tuple[StreetTask, ...]
+
+
+async def dispatch_case(
+    session: AsyncSession,
+    case: Case,
+    *,
+    units: UnitDirectory,
+    street: StreetDirectory,
+    out: Outgoing,
+    now: datetime,
+    actor: str,
+    tz: ZoneInfo,
+) -> DispatchResult:
+    """Apply the most specific rule: a lead task and helper tasks, each with its deadline timer;
+    each desk's linked members are alerted at once. No rule: nothing is dispatched and the
+    case waits in its unit's queue as any other."""
+    found = street.dispatch(
+        units,
+        case_unit=case.unit_code,
+        place=case.place,
+        dispute_type=DisputeType(case.dispute_type),
+        risk=parse_level(case.risk),
+    )
+    if found is None:
+        session.add(CaseEvent(case_id=case.id, at=now, kind="dispatch_none", actor=actor, data={}))
+        return DispatchResult(None, ())
+    report = (
+        await session.execute(select(StreetReport).where(StreetReport.case_id == case.id))
+    ).scalar_one_or_none()
+    if report is not None:
+        report.rule = found.rule
+    created = await _create_tasks(session, case, found, now)
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            at=now,
+            kind="dispatched",
+            actor=actor,
+            data={
+                "rule": found.rule,
+                "lead": found.lead.code,
+                "assist": [d.code for d in found.assist],
+                "tasks": [t.id for t, _ in created],
+                # Names as they were then, for the timeline (a renamed post keeps its history).
+                "lead_name": found.lead.name,
+                "assist_names": [d.name for d in found.assist],
+            },
+        )
+    )
+    for task, desk in created:
+        await _schedule_and_alert(session, task, desk, case, found, units, out, tz)
+    return DispatchResult(found.rule, tuple(t for t, _ in created))
+
+
+async def _create_tasks(
+    session: AsyncSession, case: Case, found: Dispatch, now: datetime
+) -> list[tuple[StreetTask, Desk]]:
+    deadline = now + found.deadline
+    created: list[tuple[StreetTask, Desk]] = []
+    for desk, role in ((found.lead, TaskRole.LEAD), *((d, TaskRole.ASSIST) for d in found.assist)):
+        task = StreetTask(
+            case_id=case.id,
+            desk_code=desk.code,
+            role=role.value,
+            status=TaskStatus.ASSIGNED.value,
+            created_at=now,
+            deadline_at=deadline,
+        )
+        session.add(task)
+        created.append((task, desk))
+    await session.flush()
+    return created
+
+
+async def _schedule_and_alert(
+    session: AsyncSession,
+    task: StreetTask,
+    desk: Desk,
+    case: Case,
+    found: Dispatch,
+    units: UnitDirectory,
+    out: Outgoing,
+    tz: ZoneInfo,
+) -> None:
+    """The task's deadline timer (its payload names the desk and the units above it, for the
+    alert), and the task card to each of the desk's linked members."""
+    up = [u.code for u in units.ancestors(desk.unit_code)]
+    await schedule(
+        session,
+        timer_key(task.id),
+        TIMER_KIND,
+        task.deadline_at,
+        {
+            "task": task.id,
+            "desk": desk.name,
+            "deadline": local_time(task.deadline_at, tz),
+            "up": up,
+        },
+    )
+    card = task_card(task, case, desk.name, lead_name=found.lead.name, tz=tz)
+    for member in await desk_staff(session, desk):
+        address = staff_address(member)
+        if address is not None:
+            out.send(address, card)
+
+
+# ---------------------------------------------------------------------- a desk's answers
+
+
+class TaskError(Exception):
+    """Refused (catalogue key): not this person's task, or not from where it stands."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+async def my_task(
+    session: AsyncSession, street: StreetDirectory, staff: StaffAccount, task_id: int
+) -> StreetTask:
+    """The task, locked, if it belongs to one of the staff member's desks."""
+    task = await session.get(StreetTask, task_id, with_for_update=True)
+    if task is None or task.desk_code not in {d.code for d in street.desks_of(staff.username)}:
+        raise TaskError("street.task_not_yours")
+    return task
+
+
+async def respond(
+    session: AsyncSession,
+    street: StreetDirectory,
+    staff: StaffAccount,
+    task_id: int,
+    event: TaskEvent,
+    *,
+    now: datetime,
+    out: Outgoing,
+    reason: str | None = None,
+) -> StreetTask:
+    """Accept, return (with a reason) or finish a task; a return alerts upward at once (the
+    case needs someone else), and any answer ends the deadline's timer when the task is no
+    longer owed."""
+    task = await my_task(session, street, staff, task_id)
+    try:
+        new = task_transition(TaskStatus(task.status), event)
+    except TaskRefused as exc:
+        raise TaskError(exc.key) from exc
+    old, task.status = task.status, new.value
+    if event is TaskEvent.FINISH:
+        task.done_at = now
+    else:
+        task.responded_at, task.responded_by = now, staff.id
+    if event is TaskEvent.RETURN:
+        task.reason = reason
+    session.add(
+        CaseEvent(
+            case_id=task.case_id,
+            at=now,
+            kind=f"task_{new.value}",
+            actor=f"staff:{staff.id}",
+            data={
+                "task": task.id,
+                "desk": task.desk_code,
+                "desk_name": desk_name(street, task.desk_code),
+                "role": task.role,
+                "from": old,
+            },
+        )
+    )
+    if new in (TaskStatus.RETURNED, TaskStatus.DONE):
+        await cancel_timers(session, [timer_key(task.id)])
+    if new is TaskStatus.RETURNED:
+        timer = (
+            await session.execute(select(Timer).where(Timer.key == timer_key(task.id)))
+        ).scalar_one_or_none()
+        up = list(timer.payload.get("up", [])) if timer is not None else []
+        case = await session.get_one(Case, task.case_id)
+        await alert_upward(
+            session,
+            up,
+            Reply(
+                Msg(
+                    "street.alert_returned",
+                    {
+                        "desk": desk_name(street, task.desk_code),
+                        "role": Msg(f"street.role_{task.role}"),
+                        "number": case.number,
+                        "reason": reason or Msg("street.no_reason"),
+                    },
+                )
+            ),
+            out,
+        )
+    return task
+
+
+async def add_note(
+    session: AsyncSession,
+    street: StreetDirectory,
+    staff: StaffAccount,
+    task_id: int,
+    text: str,
+    now: datetime,
+) -> StreetTaskNote:
+    task = await my_task(session, street, staff, task_id)
+    if task.status != TaskStatus.ACCEPTED.value:
+        raise TaskError(f"street.task_not_{task.status}")
+    note = StreetTaskNote(task_id=task.id, staff_id=staff.id, at=now, text=text)
+    session.add(note)
+    session.add(
+        CaseEvent(
+            case_id=task.case_id,
+            at=now,
+            kind="task_note",
+            actor=f"staff:{staff.id}",
+            data={
+                "task": task.id,
+                "desk": task.desk_code,
+                "desk_name": desk_name(street, task.desk_code),
+            },
+        )
+    )
+    await session.flush()
+    return note

@@ -1,0 +1,118 @@
+"""What goes wrong on the street, from people's side: a party or a lawyer trying /report, a
+wrong 110 number, a bad name, a registration missing a side, /cancel halfway, an old button;
+and a dispute no rule covers (nothing dispatched, nobody alerted)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from features.street.models import StreetReport, StreetTask
+from harness.steps import link_staff, wait_text
+from standin import StandinBotAPI
+from storage.models import Case, CaseEvent
+from tests.e2e.harness import assert_quiet, running_service
+from tests.street.test_yuelai import UNITS, database_url
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+async def test_refusals_and_a_dispute_no_rule_covers(tmp_path: Path, backend: str) -> None:
+    url = await database_url(backend)
+    async with StandinBotAPI() as standin:
+        async with running_service(
+            standin, tmp_path / "var", url, UNITS_FILE=str(UNITS)
+        ) as runtime:
+            party = standin.user(7301, first_name="路人")
+            await party.send_command("/report")
+            await wait_text(party, "不认识这个命令")
+            lawyer = await link_staff(
+                runtime, standin, "lvshi", 7302, role="lawyer", unit_code="yuelai"
+            )
+            await lawyer.send_command("/report")
+            await wait_text(lawyer, "不能使用这个功能")
+            jianguan = await link_staff(
+                runtime, standin, "jianguan", 7303, unit_code="yuelai", telegram_username=None
+            )
+            grid = await link_staff(
+                runtime,
+                standin,
+                "wangge",
+                7304,
+                role="grid",
+                unit_code="yuelai-sq",
+                telegram_username=None,
+            )
+
+            # Halfway, /cancel: nothing is kept, and the old buttons are dead.
+            await grid.send_command("/report")
+            await wait_text(grid, "纠纷类型")
+            await grid.press("邻里纠纷")
+            await wait_text(grid, "发生在哪里")
+            await grid.send_command("/cancel")
+            await wait_text(grid, "已取消")
+            await grid.press("邻里纠纷")
+            await wait_text(grid, "按钮已失效")
+
+            # A neighbour dispute in the community: no rule covers it.
+            await grid.send_command("/report")
+            await grid.press("邻里纠纷")
+            await wait_text(grid, "发生在哪里")
+            await grid.send_text("渝北区悦来社区 3 栋")
+            await wait_text(grid, "发生了什么")
+            await grid.send_text("吵")
+            await wait_text(grid, "太短")
+            await grid.send_text("楼上漏水，两家在楼道争吵。")
+            await wait_text(grid, "涉及哪些人")
+            await grid.send_sticker()
+            await wait_text(grid, "请按提示回答")
+            await grid.press("跳过")
+            await wait_text(grid, "警情号")
+            await grid.send_text("12")
+            await wait_text(grid, "警情号格式不对")
+            await grid.send_text("J50011220261206001")
+            await wait_text(grid, "哪一方")
+            await grid.press("被申请方")
+            await wait_text(grid, "姓名")
+            await grid.send_text("张3")
+            await wait_text(grid, "姓名格式不对")
+            await grid.send_text("楼上住户")
+            await wait_text(grid, "手机号")
+            await grid.send_text("12345")
+            await wait_text(grid, "手机号")
+            await grid.send_text("不知道")
+            await wait_text(grid, "已登记")
+            await wait_text(grid, "哪一方")
+            await grid.press("当事人登记完毕")
+            await wait_text(grid, "还没有登记申请人")
+            await wait_text(grid, "哪一方")
+            await grid.press("申请方")
+            await wait_text(grid, "姓名")
+            await grid.send_text("李 四")
+            await wait_text(grid, "手机号")
+            await grid.press("跳过")
+            await wait_text(grid, "哪一方")
+            await grid.press("当事人登记完毕")
+            await wait_text(grid, "现场照片")
+            await grid.press("下一步")
+            summary = await wait_text(grid, "请核对登记内容")
+            assert "J50011220261206001" in (summary.text or "")
+            await grid.press("✅ 确认登记")
+            await wait_text(grid, "登记成功")
+            await grid.wait_for_messages(4)  # two invitations, two QR codes
+
+            # Nobody was dispatched; the post hears nothing; its /tasks is empty.
+            await jianguan.send_command("/tasks")
+            await wait_text(jianguan, "目前没有待办任务")
+            await assert_quiet(jianguan)
+            async with runtime.db.read() as session:
+                case = (await session.execute(select(Case))).scalar_one()
+                assert case.unit_code == "yuelai-sq" and case.status == "submitted"
+                report = (await session.execute(select(StreetReport))).scalar_one()
+                assert report.rule is None and report.police_ref == "J50011220261206001"
+                assert (await session.execute(select(StreetTask))).first() is None
+                kinds = [e for (e,) in await session.execute(select(CaseEvent.kind))]
+                assert kinds == ["created", "dispatch_none"]
