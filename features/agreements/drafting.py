@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import crypto
 from documents.clauses import clause, clauses_for, fill
 from documents.errors import CitationError, DocumentError, MissingFieldsError
 from documents.registry import get_spec, missing_fields
+from features.agreements import party_setup
 from features.agreements.common import (
     AGREEMENT,
     DRAFTING,
@@ -35,24 +38,30 @@ from features.agreements.contexts import (
     PartyInfo,
     agreement_content,
     load_parties,
+    signing_plan,
     terms_of,
 )
 from features.agreements.store import agreement_versions
 from mediation.agreement import (
     AgreementTerms,
-    PartySeat,
     Section,
     confirmability,
     iso_date_or_text,
     minimum_copies,
     next_version,
-    required_party_signers,
 )
 from mediation.case_state import CaseEvent, CaseStatus, InvalidTransition, transition
+from mediation.parties import SigningPlan
 from mediation.permissions import Action, can
 from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.signing import version_hash
-from mediation.validation import InvalidInput, clean_text, parse_amount
+from mediation.validation import (
+    InvalidInput,
+    clean_text,
+    normalise_phone,
+    parse_amount,
+    validate_id_number,
+)
 from services import mediators
 from services.room import Room, announce, load_room
 from services.room import facts as case_facts
@@ -70,12 +79,31 @@ def may_run(turn: Turn, staff: StaffAccount, room: Room) -> bool:
     return can(actor, Action.CLOSE_CASE, case_facts(room))
 
 
-def _seats(parties: list[PartyInfo]) -> list[PartySeat]:
-    return [
-        PartySeat(p.member_id, p.side, True, p.representative)
-        for p in parties
-        if p.member_id is not None
-    ]
+def _today(turn: Turn) -> date:
+    return turn.now.astimezone(turn.settings.tz).date()
+
+
+async def _plan(turn: Turn, room: Room) -> tuple[list[PartyInfo], SigningPlan]:
+    """Every party of the case and who signs for each (mediation.parties)."""
+    parties = await load_parties(turn.session, room)
+    return parties, signing_plan(parties, _today(turn))
+
+
+def _bound(parties: list[PartyInfo], plan: SigningPlan) -> list[PartyInfo]:
+    return [p for p in parties if plan.seat_of(p.party_id) is not None]
+
+
+#: What the court-facing papers print for each party (民诉法解释 第三百五十四条), asked in order.
+PERSON_FIELDS = ("id_number", "ethnicity", "address", "phone")
+ORG_FIELDS = ("address", "phone")
+
+
+def _lacking(parties: list[PartyInfo], plan: SigningPlan) -> tuple[PartyInfo, str] | None:
+    for p in _bound(parties, plan):
+        for name in ORG_FIELDS if p.is_org else PERSON_FIELDS:
+            if not getattr(p, name):
+                return p, name
+    return None
 
 
 async def start(turn: Turn, staff: StaffAccount, room: Room) -> list[Reply]:
@@ -84,11 +112,7 @@ async def start(turn: Turn, staff: StaffAccount, room: Room) -> list[Reply]:
         return [reply("staff.not_allowed")]
     if room.case.status != CaseStatus.MEDIATING.value:
         return [reply("agreements.draft_not_now", status=Msg(f"status.{room.case.status}"))]
-    parties = await load_parties(turn.session, room)
-    try:
-        required_party_signers(_seats(parties))
-    except ValueError:
-        return [reply("agreements.draft_need_parties")]
+    _, plan = await _plan(turn, room)
     state = turn.get(DRAFTING)
     if state is None or state.case != room.case.id:
         versions = await agreement_versions(turn.session, room.case.id)
@@ -98,7 +122,7 @@ async def start(turn: Turn, staff: StaffAccount, room: Room) -> list[Reply]:
             from features.negotiation.drafting import negotiated_terms
 
             terms = await negotiated_terms(turn.session, room.case.id) or AgreementTerms()
-        count = len(_seats(parties))
+        count = len(plan.seats)
         if terms.copies < minimum_copies(count):
             terms = AgreementTerms.from_json({**terms.to_json(), "copies": minimum_copies(count)})
         state = Drafting(room.case.id, terms.to_json())
@@ -108,29 +132,59 @@ async def start(turn: Turn, staff: StaffAccount, room: Room) -> list[Reply]:
 
 async def advance(turn: Turn, room: Room, state: Drafting, *, intro: bool = False) -> list[Reply]:
     """Ask for the first thing still missing, or show the review."""
-    parties = await load_parties(turn.session, room)
+    parties, plan = await _plan(turn, room)
     head = [reply("agreements.draft_intro", number=room.case.number)] if intro else []
-    lacking = next((p for p in parties if p.member_id is not None and not p.address), None)
+    if not plan.ready:  # 人民调解法 第二十九条: every party signs, or is recorded as absent
+        turn.put(DRAFTING, replace(state, waiting_for="parties", party=None))
+        return [*head, party_setup.panel(room, parties, plan)]
+    lacking = _lacking(parties, plan)
     if lacking is not None:
-        turn.put(DRAFTING, replace(state, waiting_for="address", party=lacking.party_id))
-        return [*head, _prompt_address(lacking)]
+        p, name = lacking
+        turn.put(DRAFTING, replace(state, waiting_for=f"id:{name}", party=p.party_id))
+        return [*head, _prompt_identity(p, name)]
     terms = AgreementTerms.from_json(state.terms)
-    missing = terms.missing(len(_seats(parties)))
+    count = len(plan.seats)
+    missing = terms.missing(count)
     if missing:
         turn.put(DRAFTING, replace(state, waiting_for=missing[0].value))
-        return [*head, _prompt(room, missing[0], terms, len(_seats(parties)))]
+        return [*head, _prompt(room, missing[0], terms, count)]
     turn.put(DRAFTING, replace(state, waiting_for="review"))
-    return [*head, review(room, parties, terms)]
+    return [*head, review(room, parties, plan, terms)]
+
+
+async def resume(turn: Turn, staff: StaffAccount, case_id: int, head: list[Reply]) -> list[Reply]:
+    """Back to the draft after a party's details changed outside a text answer (a file)."""
+    room = await load_room(turn.session, case_id)
+    state = turn.get(DRAFTING)
+    if room is None or state is None or not may_run(turn, staff, room):
+        return head
+    return [*head, *await advance(turn, room, state)]
 
 
 def _cancel_row() -> tuple[Button, ...]:
     return (button("agreements.btn_cancel", "ag:x"),)
 
 
-def _prompt_address(p: PartyInfo) -> Reply:
-    return Reply(
-        Msg("agreements.ask_address", {"label": p.label, "name": p.name}), buttons=(_cancel_row(),)
-    )
+def _prompt_identity(p: PartyInfo, name: str) -> Reply:
+    key = "agreements.ask_address" if name == "address" else f"agreements.ask_party_{name}"
+    return Reply(Msg(key, {"label": p.label, "name": p.name}), buttons=(_cancel_row(),))
+
+
+def _set_identity(party: CaseParty, name: str, text: str, today: date) -> None:
+    """One identity field as typed, validated; the ID number gives sex and birth date."""
+    if name == "id_number":
+        party.id_number = validate_id_number(text, today=today)
+        party.gender = "男" if int(party.id_number[16]) % 2 else "女"
+        party.birth_date = (
+            f"{party.id_number[6:10]}-{party.id_number[10:12]}-{party.id_number[12:14]}"
+        )
+    elif name == "ethnicity":
+        party.ethnicity = clean_text(text, max_len=12, min_len=2)
+    elif name == "phone":
+        party.phone = normalise_phone(text)
+        party.phone_hash = party.phone_hash or crypto.blind_index(party.phone)
+    else:
+        party.address = clean_text(text, max_len=200, min_len=4)
 
 
 def _term_lines(terms: AgreementTerms) -> list[Msg] | str:
@@ -170,7 +224,7 @@ def _prompt(room: Room, section: Section, terms: AgreementTerms, parties: int) -
     return Reply(Msg(f"agreements.ask_{section.value}", params), buttons=tuple(rows))
 
 
-def review(room: Room, parties: list[PartyInfo], terms: AgreementTerms) -> Reply:
+def review(room: Room, parties: list[PartyInfo], plan: SigningPlan, terms: AgreementTerms) -> Reply:
     """Everything the version will contain, with a button per section to change it."""
     flagged = confirmability(terms.terms)
     flags: list[Msg] | str = [
@@ -189,8 +243,12 @@ def review(room: Room, parties: list[PartyInfo], terms: AgreementTerms) -> Reply
                     "agreements.party_line",
                     {"label": p.label, "name": p.name, "address": p.address or ""},
                 )
+                for p in _bound(parties, plan)
+            ]
+            + [
+                Msg("agreements.party_absent_line", {"label": p.label, "name": p.name})
                 for p in parties
-                if p.member_id is not None
+                if p.party_id in dict(plan.absent)
             ],
             "facts": terms.facts,
             "disputes": terms.disputes,
@@ -209,6 +267,7 @@ def review(room: Room, parties: list[PartyInfo], terms: AgreementTerms) -> Reply
         tuple(edit[0:3]),
         tuple(edit[3:6]),
         (*edit[6:8], button("agreements.btn_edit_address", "ag:ed:address")),
+        (button("agreements.btn_pt_parties", "ag:pt:go"),),
         _cancel_row(),
     )
     return Reply(text, buttons=rows)
@@ -225,14 +284,19 @@ async def on_text(
     if room is None or not may_run(turn, staff, room) or room.case.status != "mediating":
         turn.put(DRAFTING, None)  # a draft the case has moved past: the text is not for it
         return None
+    if step == "parties":
+        return None  # the parties panel waits for buttons; text goes to the room
+    if step.startswith("pt:"):
+        answered = await party_setup.on_text(turn, staff, state, text)
+        return answered if answered is not None else await advance(turn, room, _now(turn, state))
     terms = AgreementTerms.from_json(state.terms)
-    parties = len(_seats(await load_parties(turn.session, room)))
+    parties = len((await _plan(turn, room))[1].seats)
     try:
-        if step == "address":
+        if step == "address" or step.startswith("id:"):
             party = await turn.session.get(CaseParty, state.party or 0)
             if party is None or party.case_id != room.case.id:
                 return await advance(turn, room, state)
-            party.address = clean_text(text, max_len=200, min_len=4)
+            _set_identity(party, step.removeprefix("id:"), text, _today(turn))
         elif step == "clause":
             return await _clause_value(turn, room, state, text)
         elif step == Section.TERMS.value:
@@ -273,7 +337,7 @@ async def _clause_value(turn: Turn, room: Room, state: Drafting, text: str) -> l
     terms = AgreementTerms.from_json(state.terms).add_term(fill(item, values))
     new_state = replace(state, waiting_for=Section.TERMS.value, clause=None, terms=terms.to_json())
     turn.put(DRAFTING, new_state)
-    parties = len(_seats(await load_parties(turn.session, room)))
+    parties = len((await _plan(turn, room))[1].seats)
     return [
         reply("agreements.term_added", n=len(terms.terms)),
         _prompt(room, Section.TERMS, terms, parties),
@@ -304,6 +368,10 @@ async def on_action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] |
     if verb == "x":
         turn.put(DRAFTING, None)
         return [reply("agreements.draft_cancelled")]
+    if verb == "pt":
+        args = data.split(":")[2:]
+        answered = await party_setup.on_action(turn, staff, room, state, args)
+        return answered if answered is not None else await advance(turn, room, _now(turn, state))
     if verb == "use":
         source = room.case.facts if arg == "facts" else room.case.claims
         section = Section.FACTS if arg == "facts" else Section.DISPUTES
@@ -335,10 +403,10 @@ async def on_action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] |
                 return [reply("agreements.err_no_terms")]
             return await advance(turn, room, replace(state, waiting_for=""))
         turn.put(DRAFTING, replace(state, waiting_for=Section.TERMS.value))
-        parties = len(_seats(await load_parties(turn.session, room)))
+        parties = len((await _plan(turn, room))[1].seats)
         return [_prompt(room, Section.TERMS, terms, parties)]
     if verb == "cp" and arg.isdigit():
-        parties = len(_seats(await load_parties(turn.session, room)))
+        parties = len((await _plan(turn, room))[1].seats)
         try:
             terms = terms.with_copies(arg, parties)
         except InvalidInput as exc:
@@ -352,23 +420,24 @@ async def on_action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] |
 
 
 async def _edit(turn: Turn, room: Room, state: Drafting, what: str) -> list[Reply]:
-    parties = await load_parties(turn.session, room)
+    parties, plan = await _plan(turn, room)
     if what == "address":
-        first = next((p for p in parties if p.member_id is not None), None)
-        if first is None:
-            return [reply("agreements.draft_need_parties")]
-        for p in parties:  # ask again for every address, in order
-            if p.member_id is not None:
-                row = await turn.session.get(CaseParty, p.party_id)
-                if row is not None:
-                    row.address = None
+        for p in _bound(parties, plan):  # ask again for every address, in order
+            row = await turn.session.get(CaseParty, p.party_id)
+            if row is not None:
+                row.address = None
         return await advance(turn, room, state)
     if what not in {s.value for s in Section}:
         return [reply("bot.stale_button")]
     section = Section(what)
     turn.put(DRAFTING, replace(state, waiting_for=section.value))
     terms = AgreementTerms.from_json(state.terms)
-    return [_prompt(room, section, terms, len(_seats(parties)))]
+    return [_prompt(room, section, terms, len(plan.seats))]
+
+
+def _now(turn: Turn, state: Drafting) -> Drafting:
+    """The draft as a party step left it (the step stores its own next wait)."""
+    return turn.get(DRAFTING) or state
 
 
 async def check_content(turn: Turn, content: dict[str, Any]) -> Msg | None:
@@ -403,13 +472,12 @@ async def send_version(turn: Turn, staff: StaffAccount, room: Room, state: Draft
         status = transition(CaseStatus(room.case.status), CaseEvent.DRAFT_AGREEMENT)
     except InvalidTransition:
         return [reply("agreements.draft_not_now", status=Msg(f"status.{room.case.status}"))]
-    parties = await load_parties(session, room)
-    try:
-        signers = required_party_signers(_seats(parties))
-    except ValueError:
-        return [reply("agreements.draft_need_parties")]
+    parties, plan = await _plan(turn, room)
+    if not plan.ready or _lacking(parties, plan) is not None:
+        return await advance(turn, room, state)  # a party changed since the review
+    signers = plan.signer_ids
     terms = AgreementTerms.from_json(state.terms)
-    if terms.missing(len(_seats(parties))):
+    if terms.missing(len(plan.seats)):
         return await advance(turn, room, state)
     unit = turn.units.by_code.get(room.case.unit_code, turn.units.default)
     versions = await agreement_versions(session, room.case.id)
@@ -419,6 +487,7 @@ async def send_version(turn: Turn, staff: StaffAccount, room: Room, state: Draft
         case=room.case,
         unit=unit,
         parties=parties,
+        plan=plan,
         mediator=staff,
         terms=terms,
         version=number,
@@ -452,7 +521,12 @@ async def send_version(turn: Turn, staff: StaffAccount, room: Room, state: Draft
             at=turn.now,
             kind="agreement_drafted",
             actor=f"staff:{staff.id}",
-            data={"version": number, "sha256": sha},
+            data={
+                "version": number,
+                "sha256": sha,
+                "signers": list(signers),
+                "absent": [pid for pid, _ in plan.absent],
+            },
         )
     )
     await announce(
