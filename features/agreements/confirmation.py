@@ -117,6 +117,7 @@ async def offer(
     )
     session.add(jc)
     await session.flush()
+    asked: set[int] = set()
     for signer in doc.signers:
         member_id = parse_signer_id(str(signer))[1]
         member = room.by_id(member_id) if member_id is not None else None
@@ -126,7 +127,8 @@ async def offer(
             ConfirmationConsent(confirmation_id=jc.id, signer_id=signer, member_id=member.id)
         )
         address = room.addresses.get(member.id)
-        if address is not None:
+        if address is not None and member.id not in asked:  # an agent answers once for all
+            asked.add(member.id)
             send(out, address, offer_msg(jc), _buttons(jc) if jc.status == "offered" else [])
     if jc.status == "offered":
         for days, day in reminder_days(effective_on, effective_on):

@@ -287,8 +287,10 @@ async def on_text(
     if step == "parties":
         return None  # the parties panel waits for buttons; text goes to the room
     if step.startswith("pt:"):
-        answered = await party_setup.on_text(turn, staff, state, text)
-        return answered if answered is not None else await advance(turn, room, _now(turn, state))
+        replies, goes_on = await party_setup.on_text(turn, staff, state, text)
+        if not goes_on:
+            return replies
+        return [*replies, *await advance(turn, room, _now(turn, state))]
     terms = AgreementTerms.from_json(state.terms)
     parties = len((await _plan(turn, room))[1].seats)
     try:
@@ -370,8 +372,10 @@ async def on_action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] |
         return [reply("agreements.draft_cancelled")]
     if verb == "pt":
         args = data.split(":")[2:]
-        answered = await party_setup.on_action(turn, staff, room, state, args)
-        return answered if answered is not None else await advance(turn, room, _now(turn, state))
+        replies, goes_on = await party_setup.on_action(turn, staff, room, state, args)
+        if not goes_on:
+            return replies
+        return [*replies, *await advance(turn, room, _now(turn, state))]
     if verb == "use":
         source = room.case.facts if arg == "facts" else room.case.claims
         section = Section.FACTS if arg == "facts" else Section.DISPUTES

@@ -23,7 +23,6 @@ from features.agreements.contexts import PartyInfo
 from mediation import intake
 from mediation.parties import AgentKind, Authority, Capacity, PartyKind, Problem, SigningPlan
 from mediation.replies import Button, Msg, Reply, button, reply
-from mediation.room import Role
 from mediation.validation import InvalidInput, clean_name, clean_text, validate_credit_code
 from services import features
 from services.room import Room, label_of
@@ -103,12 +102,12 @@ def _menu(p: PartyInfo) -> Reply:
 
 
 def _members_to_choose(room: Room, verb: str, p: PartyInfo, *, own: bool) -> Reply:
-    """Room members who may act for ``p`` (its own seat only for a guardian holding it)."""
+    """Room members of ``p``'s own side who may act for it (never the other side's: one person
+    cannot bind both sides), its own seat only for a guardian holding it."""
     rows = tuple(
         (button("agreements.btn_pt_member", f"ag:pt:{verb}:{p.party_id}:{m.id}", who=label_of(m)),)
         for m in room.present()
-        if m.role in (Role.APPLICANT.value, Role.RESPONDENT.value)
-        and (own or m.party_id != p.party_id)
+        if m.role == p.side and (own or m.party_id != p.party_id)
     )
     if not rows:
         return reply("agreements.pt_no_member")
@@ -119,32 +118,36 @@ def _wait(turn: Turn, state: Drafting, step: str, party: int) -> None:
     turn.put(DRAFTING, replace(state, waiting_for=step, party=party))
 
 
+#: What a step answers, and whether the draft goes on after it (the panel, the next question).
+Step = tuple[list[Reply], bool]
+
+
 async def on_action(
     turn: Turn, staff: StaffAccount, room: Room, state: Drafting, args: list[str]
-) -> list[Reply] | None:
-    """``ag:pt:…`` buttons; None means "show the draft again" (the caller advances)."""
+) -> Step:
+    """``ag:pt:…`` buttons."""
     from features.agreements.contexts import load_parties
 
     verb = args[0] if args else ""
     if verb == "go" or len(args) < 2 or not args[1].isdigit():
         turn.put(DRAFTING, replace(state, waiting_for="", party=None))
-        return None
+        return [], True
     parties = {p.party_id: p for p in await load_parties(turn.session, room)}
     p = parties.get(int(args[1]))
     if p is None:
-        return [reply("bot.stale_button")]
+        return [reply("bot.stale_button")], False
     row = await turn.session.get_one(CaseParty, p.party_id)
     arg = args[2] if len(args) > 2 else ""
     if verb == "m":
-        return [_menu(p)]
+        return [_menu(p)], False
     if verb == "ag":
-        return [_members_to_choose(room, "am", p, own=False)]
+        return [_members_to_choose(room, "am", p, own=False)], False
     if verb == "gd":
-        return [_members_to_choose(room, "gm", p, own=True)]
+        return [_members_to_choose(room, "gm", p, own=True)], False
     if verb in ("am", "gm") and arg.isdigit():
         member = room.by_id(int(arg))
         if member is None or member not in room.present():
-            return [reply("bot.stale_button")]
+            return [reply("bot.stale_button")], False
         kind = AgentKind.ENTRUSTED if verb == "am" else AgentKind.LEGAL
         agent = await _agent_row(turn, row, kind)
         agent.case_id, agent.member_id = room.case.id, member.id
@@ -153,29 +156,31 @@ async def on_action(
             own = await turn.session.get(CaseParty, member.party_id) if member.party_id else None
             agent.name = own.name if own is not None else ""
             _wait(turn, state, "pt:authority", p.party_id)
-            return [reply("agreements.pt_ask_authority", label=p.label, name=p.name)]
+            return [reply("agreements.pt_ask_authority", label=p.label, name=p.name)], False
         _wait(turn, state, "pt:guardian_name", p.party_id)
-        return [reply("agreements.pt_ask_guardian_name", label=p.label, name=p.name)]
+        return [reply("agreements.pt_ask_guardian_name", label=p.label, name=p.name)], False
     if verb in ("sp", "gn", "ss", "sg"):
         kind = AgentKind.SIGNATORY if verb in ("ss", "sg") else AgentKind.ENTRUSTED
         agent = await _agent_row(turn, row, kind)
         if agent.authority_evidence_id is None:
-            return [reply("bot.stale_button")]
+            return [reply("bot.stale_button")], False
         special = verb in ("sp", "ss")
         agent.authority = (Authority.SPECIAL if special else Authority.GENERAL).value
         agent.checked_at, agent.checked_by_staff_id = turn.now, staff.id
         if kind is AgentKind.SIGNATORY and special:
             _wait(turn, state, "pt:seal", p.party_id)
-            return [reply("agreements.pt_ask_seal", name=p.name)]
+            return [reply("agreements.pt_ask_seal", name=p.name)], False
         turn.put(DRAFTING, replace(state, waiting_for="", party=None))
-        return [reply("agreements.pt_authority_recorded" if special else "agreements.pt_general")]
+        return [
+            reply("agreements.pt_authority_recorded" if special else "agreements.pt_general")
+        ], True
     if verb == "cp" and arg in {c.value for c in Capacity}:
         row.capacity = arg
         turn.put(DRAFTING, replace(state, waiting_for="", party=None))
-        return None
+        return [], True
     if verb == "og":
         _wait(turn, state, "pt:org_name", p.party_id)
-        return [reply("agreements.pt_ask_org_name", label=p.label)]
+        return [reply("agreements.pt_ask_org_name", label=p.label)], False
     if verb in ("sl", "so"):
         agent = await _agent_row(turn, row, AgentKind.SIGNATORY)
         agent.case_id, agent.member_id = room.case.id, p.member_id
@@ -184,39 +189,37 @@ async def on_action(
             agent.authority, agent.checked_at = Authority.LEGAL_REP.value, turn.now
             agent.checked_by_staff_id = staff.id
             _wait(turn, state, "pt:seal", p.party_id)
-            return [reply("agreements.pt_ask_seal", name=p.name)]
+            return [reply("agreements.pt_ask_seal", name=p.name)], False
         agent.authority, agent.checked_at = None, None
         _wait(turn, state, "pt:signatory_name", p.party_id)
-        return [reply("agreements.pt_ask_signatory_name", name=p.name)]
+        return [reply("agreements.pt_ask_signatory_name", name=p.name)], False
     if verb == "ab":
         _wait(turn, state, "pt:absent", p.party_id)
-        return [reply("agreements.pt_ask_absent", label=p.label, name=p.name)]
+        return [reply("agreements.pt_ask_absent", label=p.label, name=p.name)], False
     if verb == "ra":
         row.absent_reason = None
         turn.put(DRAFTING, replace(state, waiting_for="", party=None))
-        return None
-    return [reply("bot.stale_button")]
+        return [], True
+    return [reply("bot.stale_button")], False
 
 
-async def on_text(
-    turn: Turn, staff: StaffAccount, state: Drafting, text: str
-) -> list[Reply] | None:
-    """A typed answer to a ``pt:`` step; None: the step is done, show the draft again."""
+async def on_text(turn: Turn, staff: StaffAccount, state: Drafting, text: str) -> Step:
+    """A typed answer to a ``pt:`` step."""
     row = await turn.session.get(CaseParty, state.party or 0)
     if row is None or row.case_id != state.case:
         turn.put(DRAFTING, replace(state, waiting_for="", party=None))
-        return None
+        return [], True
     step = state.waiting_for.removeprefix("pt:")
     try:
         if step in FILE_STEPS or state.waiting_for in FILE_STEPS:
-            return [reply("agreements.pt_need_file")]
+            return [reply("agreements.pt_need_file")], False
         if step == "absent":
             row.absent_reason = clean_text(text, max_len=300, min_len=4)
         elif step == "guardian_name":
             agent = await _agent_row(turn, row, AgentKind.LEGAL)
             agent.name = clean_name(text)
             _wait(turn, state, "pt:guardian_relation", row.id)
-            return [reply("agreements.pt_ask_guardian_relation", name=agent.name)]
+            return [reply("agreements.pt_ask_guardian_relation", name=agent.name)], False
         elif step == "guardian_relation":
             agent = await _agent_row(turn, row, AgentKind.LEGAL)
             agent.relation = clean_text(text, max_len=20, min_len=1)
@@ -226,42 +229,41 @@ async def on_text(
             row.name = clean_text(text, max_len=100, min_len=2)
             row.kind = PartyKind.ORGANISATION.value
             _wait(turn, state, "pt:credit_code", row.id)
-            return [reply("agreements.pt_ask_credit_code", name=row.name)]
+            return [reply("agreements.pt_ask_credit_code", name=row.name)], False
         elif step == "credit_code":
             row.credit_code = validate_credit_code(text)
             _wait(turn, state, "pt:legal_rep", row.id)
-            return [reply("agreements.pt_ask_legal_rep", name=row.name)]
+            return [reply("agreements.pt_ask_legal_rep", name=row.name)], False
         elif step == "legal_rep":
             row.legal_rep = clean_name(text)
             _wait(turn, state, "pt:legal_rep_title", row.id)
-            return [reply("agreements.pt_ask_legal_rep_title", who=row.legal_rep)]
+            return [reply("agreements.pt_ask_legal_rep_title", who=row.legal_rep)], False
         elif step == "legal_rep_title":
             row.legal_rep_title = clean_text(text, max_len=20, min_len=2)
-            return [
-                Reply(
-                    Msg("agreements.pt_ask_signatory", {"name": row.name}),
-                    buttons=(
-                        (button("agreements.btn_pt_sign_legal_rep", f"ag:pt:sl:{row.id}"),),
-                        (button("agreements.btn_pt_sign_other", f"ag:pt:so:{row.id}"),),
-                    ),
-                )
-            ]
+            ask = Reply(
+                Msg("agreements.pt_ask_signatory", {"name": row.name}),
+                buttons=(
+                    (button("agreements.btn_pt_sign_legal_rep", f"ag:pt:sl:{row.id}"),),
+                    (button("agreements.btn_pt_sign_other", f"ag:pt:so:{row.id}"),),
+                ),
+            )
+            return [ask], False
         elif step == "signatory_name":
             agent = await _agent_row(turn, row, AgentKind.SIGNATORY)
             agent.name = clean_name(text)
             _wait(turn, state, "pt:signatory_title", row.id)
-            return [reply("agreements.pt_ask_signatory_title", who=agent.name)]
+            return [reply("agreements.pt_ask_signatory_title", who=agent.name)], False
         elif step == "signatory_title":
             agent = await _agent_row(turn, row, AgentKind.SIGNATORY)
             agent.relation = clean_text(text, max_len=20, min_len=2)
             _wait(turn, state, "pt:sig_authority", row.id)
-            return [reply("agreements.pt_ask_sig_authority", who=agent.name, name=row.name)]
+            return [reply("agreements.pt_ask_sig_authority", who=agent.name, name=row.name)], False
         else:
-            return None
+            return [], True
     except InvalidInput as exc:
-        return [reply(exc.key, **exc.params)]
+        return [reply(exc.key, **exc.params)], False
     turn.put(DRAFTING, replace(state, waiting_for="", party=None))
-    return None
+    return [], True
 
 
 async def _agent_row(turn: Turn, row: CaseParty, kind: AgentKind) -> PartyAgent:
