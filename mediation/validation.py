@@ -170,3 +170,14 @@ def validate_credit_code(text: str) -> str:
     if credit_code_check(value[:17]) != value[17]:
         raise InvalidInput("error.bad_credit_code_checksum")
     return value
+
+
+def parse_age(text: str) -> int:
+    """An age as stated ("16", "16岁"; digits only), 0–130: used to tell a
+    minor (民法典 第十七条) when no ID number is known."""
+    raw = (
+        unicodedata.normalize("NFKC", text).strip().removesuffix("周岁").removesuffix("岁").strip()
+    )
+    if not raw.isdigit() or not 0 <= int(raw) <= 130:
+        raise InvalidInput("error.bad_age")
+    return int(raw)

@@ -247,6 +247,11 @@ def person(
         if kind is AgentKind.ENTRUSTED:
             line += "，特别授权" if agent.authority == Authority.SPECIAL.value else "，一般授权"
         data.setdefault("agents", []).append(line)
+    signatory = p.agent(AgentKind.SIGNATORY) if p.is_org else None
+    if signatory is not None and signatory.name:
+        basis = "法定代表人" if signatory.authority == Authority.LEGAL_REP.value else "授权委托书"
+        title = f"（{signatory.relation}）" if signatory.relation else ""
+        data.setdefault("agents", []).append(f"签署人：{signatory.name}{title}，依据：{basis}")
     if seat is not None:
         data["signer"] = seat.signer_id
         if seat.acting is not Acting.SELF:

@@ -23,7 +23,13 @@ from features.agreements.contexts import PartyInfo
 from mediation import intake
 from mediation.parties import AgentKind, Authority, Capacity, PartyKind, Problem, SigningPlan
 from mediation.replies import Button, Msg, Reply, button, reply
-from mediation.validation import InvalidInput, clean_name, clean_text, validate_credit_code
+from mediation.validation import (
+    InvalidInput,
+    clean_name,
+    clean_text,
+    parse_age,
+    validate_credit_code,
+)
 from services import features
 from services.room import Room, label_of
 from services.turn import Turn
@@ -88,6 +94,7 @@ def _menu(p: PartyInfo) -> Reply:
             button(f"agreements.btn_pt_capacity_{c.value}", f"ag:pt:cp:{pid}:{c.value}")
             for c in Capacity
         ),
+        (button("agreements.btn_pt_age", f"ag:pt:sa:{pid}"),),
         (button("agreements.btn_pt_org", f"ag:pt:og:{pid}"),),
         (
             (
@@ -178,6 +185,9 @@ async def on_action(
         row.capacity = arg
         turn.put(DRAFTING, replace(state, waiting_for="", party=None))
         return [], True
+    if verb == "sa":
+        _wait(turn, state, "pt:age", p.party_id)
+        return [reply("agreements.pt_ask_age", label=p.label, name=p.name)], False
     if verb == "og":
         _wait(turn, state, "pt:org_name", p.party_id)
         return [reply("agreements.pt_ask_org_name", label=p.label)], False
@@ -215,6 +225,8 @@ async def on_text(turn: Turn, staff: StaffAccount, state: Drafting, text: str) -
             return [reply("agreements.pt_need_file")], False
         if step == "absent":
             row.absent_reason = clean_text(text, max_len=300, min_len=4)
+        elif step == "age":
+            row.stated_age = parse_age(text)
         elif step == "guardian_name":
             agent = await _agent_row(turn, row, AgentKind.LEGAL)
             agent.name = clean_name(text)

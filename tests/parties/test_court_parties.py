@@ -212,6 +212,11 @@ async def test_every_party_bound_by_themselves(
             await invite(mediator, "赵六", "13700000022")
             await invite(mediator, "孙七", "13700000023")
 
+            # A speaking representative (发言代表) speaks for the side; signs for nobody.
+            await mediator.press("设申请人为发言代表")
+            await wait_text(mediator, "申请人★")
+            told = await wait_text(zhang, "发言代表")
+            assert "仍由每位当事人本人签署" in (told.text or "")
             # Drafting stops: 赵六 and 孙七 are not in the room, and nobody signs for them.
             await mediator.press("结案")
             await wait_text(mediator, "结果")
@@ -255,6 +260,7 @@ async def test_every_party_bound_by_themselves(
                 "法定代理人：陈红（母亲）",
                 f"统一社会信用代码：{CREDIT_CODE}",
                 "法定代表人（负责人）：李四（执行董事）",
+                "签署人：李四（执行董事），依据：法定代表人",
                 "申请人四孙七未参加本协议（原因：已另行申请劳动仲裁），本协议对其不发生效力",
                 "申请人三赵六（委托代理人张三代为签署）",
                 "申请人二王小五（法定代理人陈红代为签署）",

@@ -21,7 +21,12 @@ from mediation.parties import (
     party_signer_id,
     plan_signing,
 )
-from mediation.validation import InvalidInput, credit_code_check, validate_credit_code
+from mediation.validation import (
+    InvalidInput,
+    credit_code_check,
+    parse_age,
+    validate_credit_code,
+)
 
 TODAY = date(2026, 12, 6)
 
@@ -188,3 +193,11 @@ def test_unified_social_credit_code_checksum() -> None:
         assert bad.value.key == "error.bad_credit_code_format"
     # Every check value 0–30 is reachable and maps back (31 − 0 wraps to 0).
     assert credit_code_check("00000000000000000") == "0"
+
+
+def test_a_stated_age_as_people_type_it() -> None:
+    assert parse_age("16") == 16 and parse_age(" 16岁 ") == 16 and parse_age("１７周岁") == 17
+    for wrong in ("十六", "-1", "131", "", "16.5"):
+        with pytest.raises(InvalidInput) as bad:
+            parse_age(wrong)
+        assert bad.value.key == "error.bad_age"
