@@ -21,11 +21,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import crypto
 from documents.clauses import clause, clauses_for, fill
 from documents.errors import CitationError, DocumentError, MissingFieldsError
 from documents.registry import get_spec, missing_fields
-from features.agreements import party_setup
+from features.agreements import identity, party_setup
 from features.agreements.common import (
     AGREEMENT,
     DRAFTING,
@@ -58,9 +57,7 @@ from mediation.signing import version_hash
 from mediation.validation import (
     InvalidInput,
     clean_text,
-    normalise_phone,
     parse_amount,
-    validate_id_number,
 )
 from services import mediators
 from services.room import Room, announce, load_room
@@ -87,23 +84,6 @@ async def _plan(turn: Turn, room: Room) -> tuple[list[PartyInfo], SigningPlan]:
     """Every party of the case and who signs for each (mediation.parties)."""
     parties = await load_parties(turn.session, room)
     return parties, signing_plan(parties, _today(turn))
-
-
-def _bound(parties: list[PartyInfo], plan: SigningPlan) -> list[PartyInfo]:
-    return [p for p in parties if plan.seat_of(p.party_id) is not None]
-
-
-#: What the court-facing papers print for each party (民诉法解释 第三百五十四条), asked in order.
-PERSON_FIELDS = ("id_number", "ethnicity", "address", "phone")
-ORG_FIELDS = ("address", "phone")
-
-
-def _lacking(parties: list[PartyInfo], plan: SigningPlan) -> tuple[PartyInfo, str] | None:
-    for p in _bound(parties, plan):
-        for name in ORG_FIELDS if p.is_org else PERSON_FIELDS:
-            if not getattr(p, name):
-                return p, name
-    return None
 
 
 async def start(turn: Turn, staff: StaffAccount, room: Room) -> list[Reply]:
@@ -137,11 +117,11 @@ async def advance(turn: Turn, room: Room, state: Drafting, *, intro: bool = Fals
     if not plan.ready:  # 人民调解法 第二十九条: every party signs, or is recorded as absent
         turn.put(DRAFTING, replace(state, waiting_for="parties", party=None))
         return [*head, party_setup.panel(room, parties, plan)]
-    lacking = _lacking(parties, plan)
+    lacking = identity.lacking(parties, plan)
     if lacking is not None:
         p, name = lacking
         turn.put(DRAFTING, replace(state, waiting_for=f"id:{name}", party=p.party_id))
-        return [*head, _prompt_identity(p, name)]
+        return [*head, identity.prompt(p, name, _cancel_row())]
     terms = AgreementTerms.from_json(state.terms)
     count = len(plan.seats)
     missing = terms.missing(count)
@@ -163,28 +143,6 @@ async def resume(turn: Turn, staff: StaffAccount, case_id: int, head: list[Reply
 
 def _cancel_row() -> tuple[Button, ...]:
     return (button("agreements.btn_cancel", "ag:x"),)
-
-
-def _prompt_identity(p: PartyInfo, name: str) -> Reply:
-    key = "agreements.ask_address" if name == "address" else f"agreements.ask_party_{name}"
-    return Reply(Msg(key, {"label": p.label, "name": p.name}), buttons=(_cancel_row(),))
-
-
-def _set_identity(party: CaseParty, name: str, text: str, today: date) -> None:
-    """One identity field as typed, validated; the ID number gives sex and birth date."""
-    if name == "id_number":
-        party.id_number = validate_id_number(text, today=today)
-        party.gender = "男" if int(party.id_number[16]) % 2 else "女"
-        party.birth_date = (
-            f"{party.id_number[6:10]}-{party.id_number[10:12]}-{party.id_number[12:14]}"
-        )
-    elif name == "ethnicity":
-        party.ethnicity = clean_text(text, max_len=12, min_len=2)
-    elif name == "phone":
-        party.phone = normalise_phone(text)
-        party.phone_hash = party.phone_hash or crypto.blind_index(party.phone)
-    else:
-        party.address = clean_text(text, max_len=200, min_len=4)
 
 
 def _term_lines(terms: AgreementTerms) -> list[Msg] | str:
@@ -243,7 +201,7 @@ def review(room: Room, parties: list[PartyInfo], plan: SigningPlan, terms: Agree
                     "agreements.party_line",
                     {"label": p.label, "name": p.name, "address": p.address or ""},
                 )
-                for p in _bound(parties, plan)
+                for p in identity.bound(parties, plan)
             ]
             + [
                 Msg("agreements.party_absent_line", {"label": p.label, "name": p.name})
@@ -298,7 +256,7 @@ async def on_text(
             party = await turn.session.get(CaseParty, state.party or 0)
             if party is None or party.case_id != room.case.id:
                 return await advance(turn, room, state)
-            _set_identity(party, step.removeprefix("id:"), text, _today(turn))
+            identity.set_field(party, step.removeprefix("id:"), text, _today(turn))
         elif step == "clause":
             return await _clause_value(turn, room, state, text)
         elif step == Section.TERMS.value:
@@ -426,7 +384,7 @@ async def on_action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] |
 async def _edit(turn: Turn, room: Room, state: Drafting, what: str) -> list[Reply]:
     parties, plan = await _plan(turn, room)
     if what == "address":
-        for p in _bound(parties, plan):  # ask again for every address, in order
+        for p in identity.bound(parties, plan):  # ask again for every address, in order
             row = await turn.session.get(CaseParty, p.party_id)
             if row is not None:
                 row.address = None
@@ -477,7 +435,7 @@ async def send_version(turn: Turn, staff: StaffAccount, room: Room, state: Draft
     except InvalidTransition:
         return [reply("agreements.draft_not_now", status=Msg(f"status.{room.case.status}"))]
     parties, plan = await _plan(turn, room)
-    if not plan.ready or _lacking(parties, plan) is not None:
+    if not plan.ready or identity.lacking(parties, plan) is not None:
         return await advance(turn, room, state)  # a party changed since the review
     signers = plan.signer_ids
     terms = AgreementTerms.from_json(state.terms)
