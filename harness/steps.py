@@ -74,11 +74,14 @@ def id_number(born: str = "19850315", seq: int = 1, *, male: bool = True) -> str
 #: domicile, contacts), by the words of the question.
 IDENTITY_FIELDS = {
     "公民身份号码": "id",
+    "性别": "gender",
     "民族": "ethnicity",
     "住址": "address",
     "联系电话": "phone",
 }
-_ASKED = re.compile(r"（([^（）]+)）的(公民身份号码|民族|住址|联系电话)")
+_ASKED = re.compile(
+    r"（([^（）]+)）(?:的|尚无身份证号：请输入)(公民身份号码|性别|民族|住址|联系电话)"
+)
 
 
 async def answer_identities(
@@ -108,6 +111,7 @@ async def answer_identities(
         given = (answers or {}).get(name, {})
         default = {
             "id": id_number(seq=seq),
+            "gender": "男",
             "ethnicity": "汉族",
             "address": f"重庆市九龙坡区杨家坪街道西郊路{seq}号",
             "phone": f"139{seq:08d}",

@@ -181,3 +181,12 @@ def parse_age(text: str) -> int:
     if not raw.isdigit() or not 0 <= int(raw) <= 130:
         raise InvalidInput("error.bad_age")
     return int(raw)
+
+
+def parse_gender(text: str) -> str:
+    """性别 as documents print it: 男 or 女 (also typed 男性/女性, M/F, male/female)."""
+    raw = unicodedata.normalize("NFKC", text).strip().casefold().removesuffix("性")
+    found = {"男": "男", "m": "男", "male": "男", "女": "女", "f": "女", "female": "女"}.get(raw)
+    if found is None:
+        raise InvalidInput("error.bad_gender")
+    return found

@@ -233,10 +233,13 @@ def person(
         if court:
             born = p.born()
             data["birth_date"] = born.isoformat() if born else ""
+            if born is None and p.stated_age is not None:
+                data["age"] = p.stated_age  # no ID number yet (under sixteen): the stated age
             data["ethnicity"] = p.ethnicity or ""
             data["id_number"] = p.id_number or ""
             data["phone"] = p.phone or ""
-            data.pop("age", None)
+            if born is not None:
+                data.pop("age", None)
     for kind, title in ((AgentKind.LEGAL, "法定代理人"), (AgentKind.ENTRUSTED, "委托代理人")):
         agent = p.agent(kind)
         if agent is None:

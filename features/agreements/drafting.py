@@ -121,7 +121,7 @@ async def advance(turn: Turn, room: Room, state: Drafting, *, intro: bool = Fals
     if lacking is not None:
         p, name = lacking
         turn.put(DRAFTING, replace(state, waiting_for=f"id:{name}", party=p.party_id))
-        return [*head, identity.prompt(p, name, _cancel_row())]
+        return [*head, identity.prompt(p, name, _parties_row())]
     terms = AgreementTerms.from_json(state.terms)
     count = len(plan.seats)
     missing = terms.missing(count)
@@ -139,6 +139,11 @@ async def resume(turn: Turn, staff: StaffAccount, case_id: int, head: list[Reply
     if room is None or state is None or not may_run(turn, staff, room):
         return head
     return [*head, *await advance(turn, room, state)]
+
+
+def _parties_row() -> tuple[Button, ...]:
+    """Under an identity question: the parties panel (an agent, a guardian…) or cancel."""
+    return (button("agreements.btn_pt_parties", "ag:pt:ls"), *_cancel_row())
 
 
 def _cancel_row() -> tuple[Button, ...]:
@@ -225,7 +230,7 @@ def review(room: Room, parties: list[PartyInfo], plan: SigningPlan, terms: Agree
         tuple(edit[0:3]),
         tuple(edit[3:6]),
         (*edit[6:8], button("agreements.btn_edit_address", "ag:ed:address")),
-        (button("agreements.btn_pt_parties", "ag:pt:go"),),
+        (button("agreements.btn_pt_parties", "ag:pt:ls"),),
         _cancel_row(),
     )
     return Reply(text, buttons=rows)

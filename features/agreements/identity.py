@@ -16,7 +16,7 @@ from core import crypto
 from features.agreements.contexts import PartyInfo
 from mediation.parties import SigningPlan
 from mediation.replies import Button, Msg, Reply
-from mediation.validation import clean_text, normalise_phone, validate_id_number
+from mediation.validation import clean_text, normalise_phone, parse_gender, validate_id_number
 from storage.models import CaseParty
 
 
@@ -34,9 +34,23 @@ def lacking(parties: list[PartyInfo], plan: SigningPlan) -> tuple[PartyInfo, str
     """The first bound party and field still empty, in the order the papers print them."""
     for p in bound(parties, plan):
         for name in ORG_FIELDS if p.is_org else PERSON_FIELDS:
+            if name == "id_number" and no_id_yet(p):
+                if not p.gender:  # otherwise the number gives it
+                    return p, "gender"
+                continue
             if not getattr(p, name):
                 return p, name
     return None
+
+
+def no_id_yet(p: PartyInfo) -> bool:
+    """居民身份证法 第二条: a citizen under sixteen *may* have an ID card, so a child whose age was
+    stated (and is under sixteen) may be identified without a number: the papers print the age."""
+    return not p.id_number and p.stated_age is not None and p.stated_age < ID_CARD_AGE
+
+
+#: 居民身份证法 第二条: from sixteen a citizen must apply for an ID card.
+ID_CARD_AGE = 16
 
 
 def prompt(p: PartyInfo, name: str, cancel: tuple[Button, ...]) -> Reply:
@@ -52,6 +66,8 @@ def set_field(party: CaseParty, name: str, text: str, today: date) -> None:
         party.birth_date = (
             f"{party.id_number[6:10]}-{party.id_number[10:12]}-{party.id_number[12:14]}"
         )
+    elif name == "gender":
+        party.gender = parse_gender(text)
     elif name == "ethnicity":
         party.ethnicity = clean_text(text, max_len=12, min_len=2)
     elif name == "phone":

@@ -133,9 +133,14 @@ async def on_action(
     turn: Turn, staff: StaffAccount, room: Room, state: Drafting, args: list[str]
 ) -> Step:
     """``ag:pt:…`` buttons."""
-    from features.agreements.contexts import load_parties
+    from features.agreements.contexts import load_parties, signing_plan
 
     verb = args[0] if args else ""
+    if verb == "ls":  # the panel, asked for from the draft
+        listed = await load_parties(turn.session, room)
+        plan = signing_plan(listed, turn.now.astimezone(turn.settings.tz).date())
+        turn.put(DRAFTING, replace(state, waiting_for="parties", party=None))
+        return [panel(room, listed, plan)], False
     if verb == "go" or len(args) < 2 or not args[1].isdigit():
         turn.put(DRAFTING, replace(state, waiting_for="", party=None))
         return [], True

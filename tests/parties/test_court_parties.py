@@ -82,7 +82,9 @@ async def record_agent(mediator: SimUser) -> None:
     panel = await wait_text(mediator, "当事人（")
     assert "没有经核对的特别授权" in (panel.text or "")  # a general authority signs nothing
     await mediator.press("✏️ 登记 申请人三 赵六")
+    await wait_text(mediator, "申请人三 赵六：请选择")
     await mediator.press("登记委托代理人（授权委托书）")
+    await wait_text(mediator, "谁代理申请人三")
     await mediator.press("由申请人代理")
     await wait_text(mediator, "授权委托书（照片或文件）")
     await mediator.send_photo(make_png(300, 420, (250, 250, 250)))
@@ -134,7 +136,7 @@ async def add_guardian(mediator: SimUser) -> None:
     await mediator.send_text("母亲")
 
 
-async def write_terms(mediator: SimUser) -> None:
+async def write_terms(mediator: SimUser, *, copies: int | None = 5) -> None:
     await mediator.press("使用登记时的陈述")
     await wait_text(mediator, "争议事项")
     await mediator.press("使用申请事项")
@@ -152,13 +154,12 @@ async def write_terms(mediator: SimUser) -> None:
     await mediator.send_text("申请人住所地")
     await wait_text(mediator, "履行期限")
     await mediator.send_text("2026-12-31")
-    # Four parties bound now (two when the draft began): one copy each and one kept (第二十九条).
-    await wait_text(mediator, "至少 5 份")
-    await mediator.press("5 份")
+    if copies is not None:
+        # More parties bound than when the draft began: one copy each and one kept (第二十九条).
+        await wait_text(mediator, f"至少 {copies} 份")
+        await mediator.press(f"{copies} 份")
     review = await wait_text(mediator, "协议书草稿")
     text = review.text or ""
-    assert "份数：5" in text
-    assert "孙七（未参加本协议" in text
     assert not any(full in text for full in FULL_IDS)
     await mediator.press("✅ 生成并发送")
     await wait_text(mediator, "第 1 版已生成")
@@ -248,6 +249,10 @@ async def test_every_party_bound_by_themselves(
                 "重庆某某餐饮有限公司:address",
             ]
             await write_terms(mediator)
+            review = next(
+                m.text or "" for m in reversed(mediator.messages) if "草稿" in (m.text or "")
+            )
+            assert "份数：5" in review and "孙七（未参加本协议" in review
 
             preview = await wait_file(zhang)
             words = squash(pdftotext(_save(tmp_path / "v1.pdf", preview.file or b"")))
@@ -342,6 +347,111 @@ async def test_every_party_bound_by_themselves(
                 assert full not in log.getvalue(), full
             assert "13700000021" not in page
             assert "INFO app.runtime" in log.getvalue()  # the service logged meanwhile
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+async def test_a_child_without_an_id_number_and_an_employer_signing_through_its_manager(
+    tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
+) -> None:
+    """A stated age of fifteen (no ID number yet: 居民身份证法 第二条) makes 王小五 a minor; the
+    employer signs through its manager, whose written authority the mediator checked."""
+    url = None
+    if backend == "postgres":
+        if postgres_unavailable():
+            pytest.skip(str(postgres_unavailable()))
+        await reset_postgres(PG_URL)
+        url = PG_URL
+    async with StandinBotAPI() as standin:
+        async with agreement_service(
+            standin, tmp_path / "var", render_pool, seal, database_url=url, clock=FakeClock(START)
+        ) as (runtime, _base):
+            zhang, li, mediator = await open_room(runtime, standin, 8600)
+            token = await invite(mediator, "王小五", "13700000031")
+            mother = standin.user(8631, first_name="红", phone="+8613700000031")
+            await join_invited(mother, token)
+            await mother.press("同意参加调解")
+            await wait_text(mediator, "已加入调解")
+            await mediator.press("结案")
+            await wait_text(mediator, "结果")
+            await mediator.press("📝 制作书面协议书")
+            # Everyone is in the room, so the draft asks for identities; the panel is a button.
+            question = await wait_text(mediator, "（张三）的民族")
+            await mediator.press("👥 当事人与代理人", question)
+            panel = (await wait_text(mediator, "当事人（")).text or ""
+            assert "申请人2" not in panel and "申请人二 王小五：✅ 本人签署" in panel
+            await mediator.press("✏️ 登记 申请人二 王小五")
+            await wait_text(mediator, "请选择要登记的事项")
+            await mediator.press("登记年龄（尚无身份证号时）")
+            await wait_text(mediator, "年龄（周岁")
+            await mediator.send_text("十五")
+            await wait_text(mediator, "0 到 130")
+            await mediator.send_text("15岁")
+            await wait_text(mediator, "须由法定代理人代理")
+            await add_guardian(mediator)
+            question = await wait_text(mediator, "（张三）的民族")
+            await mediator.press("👥 当事人与代理人", question)
+            await wait_text(mediator, "当事人（")
+            await mediator.press("✏️ 登记 被申请人 李四")
+            await wait_text(mediator, "被申请人 李四：请选择")
+            await mediator.press("设为单位（法人或其他组织）")
+            await wait_text(mediator, "单位全称")
+            await mediator.send_text("重庆某某物业服务有限公司")
+            await wait_text(mediator, "统一社会信用代码")
+            await mediator.send_text(CREDIT_CODE)
+            await wait_text(mediator, "法定代表人（负责人）姓名")
+            await mediator.send_text("周建国")
+            await wait_text(mediator, "职务")
+            await mediator.send_text("总经理")
+            await wait_text(mediator, "由谁代表")
+            await mediator.press("其他人员（凭授权委托书）")
+            await wait_text(mediator, "签署的人员姓名")
+            await mediator.send_text("李四")
+            await wait_text(mediator, "职务")
+            await mediator.send_text("项目经理")
+            await wait_text(mediator, "授权委托书（照片或文件")
+            await mediator.send_document(b"%PDF-1.4 authority", "授权委托书.pdf")
+            await wait_text(mediator, "请核对")
+            await mediator.press("✅ 已核对：有特别授权")
+            await wait_text(mediator, "单位印章图片")
+            await mediator.send_photo(SEAL)
+            await wait_text(mediator, "已收到单位印章图片")
+            asked = await answer_identities(mediator, {"王小五": {"gender": "男性"}})
+            assert asked == [
+                "张三:ethnicity",
+                "张三:address",
+                "王小五:gender",  # no ID number: sex asked, the stated age printed
+                "王小五:ethnicity",
+                "王小五:address",
+                "重庆某某物业服务有限公司:address",
+            ], asked
+            await write_terms(mediator, copies=None)  # three parties from the start
+
+            preview = await wait_file(zhang)
+            words = squash(pdftotext(_save(tmp_path / "v1.pdf", preview.file or b"")))
+            for expected in (
+                "王小五，男，15岁，汉族",
+                "法定代理人：陈红（母亲）",
+                "法定代表人（负责人）：周建国（总经理）",
+                "签署人：李四（项目经理），依据：授权委托书",
+                "被申请人重庆某某物业服务有限公司（签署人李四代为签署）",
+            ):
+                assert expected in words, expected
+            await sign_typed(zhang, "张三")
+            await sign_typed(mother, "陈红")
+            await sign_typed(li, "李四")
+            await wait_text(mediator, "请您签署")
+            await mediator.press("⌨️ 输入全名签署", mediator.messages[-1])
+            await mediator.send_text("王调解")
+            signed = await wait_file(zhang, timeout=60)
+            _save(tmp_path / "signed.pdf", signed.file or b"")
+            assert _image_sizes(tmp_path / "signed.pdf").count((150, 150)) == 1
+            await apply_jointly([zhang, mother, li])
+            application = await wait_file(zhang, timeout=60)
+            words = squash(pdftotext(_save(tmp_path / "jc.pdf", application.file or b"")))
+            assert "授权委托书（重庆某某物业服务有限公司）" in words
+            assert "法定代理人身份及监护关系证明（王小五）" in words
 
 
 @asynccontextmanager

@@ -25,6 +25,7 @@ from mediation.validation import (
     InvalidInput,
     credit_code_check,
     parse_age,
+    parse_gender,
     validate_credit_code,
 )
 
@@ -201,3 +202,11 @@ def test_a_stated_age_as_people_type_it() -> None:
         with pytest.raises(InvalidInput) as bad:
             parse_age(wrong)
         assert bad.value.key == "error.bad_age"
+
+
+def test_sex_as_people_type_it() -> None:
+    for typed, sex in (("男", "男"), ("女性", "女"), ("M", "男"), ("female", "女"), (" 男 ", "男")):
+        assert parse_gender(typed) == sex
+    with pytest.raises(InvalidInput) as bad:
+        parse_gender("未知")
+    assert bad.value.key == "error.bad_gender"
