@@ -27,6 +27,7 @@ from sqlalchemy import select, update
 
 from core.clock import Clock
 from core.config import Settings, public_base
+from documents.images import seal_png
 from documents.pool import RenderPool
 from documents.seal import Sealer
 from documents.verify import make_verify_link
@@ -259,9 +260,9 @@ class DocumentJobs:
             if not ref or key in out or self.fetch is None:
                 continue
             try:
-                out[key] = await self.fetch(channel, ref)
+                out[key] = await asyncio.to_thread(seal_png, await self.fetch(channel, ref))
             except Exception:
-                log.exception("seal image of %s could not be read", entry.get("name"))
+                log.exception("seal image of %s could not be read", entry.get("role"))
         return out
 
     async def _write(self, doc: Document, pdf: bytes, suffix: str) -> str:

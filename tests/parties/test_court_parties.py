@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from core.clock import FakeClock
 from core.logs import QUIET, configure_logging
+from documents.images import SEAL_SIDE
 from documents.pool import RenderPool
 from documents.seal import Sealer
 from harness.steps import answer_identities, id_number, join_invited
@@ -39,13 +40,14 @@ from tests.agreements.flow import open_room
 from tests.agreements.harness import agreement_service, verify_link, wait_file, wait_text
 from tests.conftest import PG_URL, postgres_unavailable, reset_postgres
 from tests.documents.conftest import pdftotext, squash
+from tests.parties.test_seal_image import stamp_photo
 
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 MINOR_ID = id_number("20100501", 21)  # sixteen on START
 ZHAO_ID = id_number("19900808", 22)
 LI_ID = id_number("19790620", 12, male=False)
 CREDIT_CODE = "91350100M000100Y43"
-SEAL = make_png(150, 150, (220, 0, 0))
+SEAL = stamp_photo()  # a JPEG photo, as phones send it; printed at SEAL_SIDE pixels
 FULL_IDS = (MINOR_ID, ZHAO_ID, LI_ID)
 
 
@@ -290,7 +292,7 @@ async def test_every_party_bound_by_themselves(
             assert words.count("张三（电子签名）") == 2 and "陈红（电子签名）" in words
             assert "李四（电子签名）" in words
             # The organisation's seal image is printed with its signatory's signature.
-            assert _image_sizes(tmp_path / "signed.pdf").count((150, 150)) == 1
+            assert _image_sizes(tmp_path / "signed.pdf").count((SEAL_SIDE, SEAL_SIDE)) == 1
 
             async with runtime.db.read() as session:
                 doc = (
@@ -446,7 +448,7 @@ async def test_a_child_without_an_id_number_and_an_employer_signing_through_its_
             await mediator.send_text("王调解")
             signed = await wait_file(zhang, timeout=60)
             _save(tmp_path / "signed.pdf", signed.file or b"")
-            assert _image_sizes(tmp_path / "signed.pdf").count((150, 150)) == 1
+            assert _image_sizes(tmp_path / "signed.pdf").count((SEAL_SIDE, SEAL_SIDE)) == 1
             await apply_jointly([zhang, mother, li])
             application = await wait_file(zhang, timeout=60)
             words = squash(pdftotext(_save(tmp_path / "jc.pdf", application.file or b"")))
@@ -474,10 +476,11 @@ def _save(path: Path, data: bytes) -> Path:
 
 
 def _image_sizes(pdf: Path) -> list[tuple[int, int]]:
-    """(width, height) of each image in the PDF (``pdfimages -list``, poppler-utils)."""
+    """(width, height) of each image in the PDF, masks aside (``pdfimages -list``)."""
     import subprocess
 
     listing = subprocess.run(
         ["pdfimages", "-list", str(pdf)], check=True, capture_output=True, text=True
     ).stdout.splitlines()[2:]
-    return [(int(line.split()[3]), int(line.split()[4])) for line in listing if line.strip()]
+    rows = [line.split() for line in listing if line.strip()]
+    return [(int(r[3]), int(r[4])) for r in rows if r[2] == "image"]
