@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from harness.steps import (
+    answer_identities,
+    id_number,
     invitation_token,
     link_staff,
     open_session,
@@ -314,13 +316,20 @@ async def _draft_first_version(s: _Script, mediator: SimUser, due: str) -> None:
     await mediator.press("结案")
     await s.wait(mediator, "结果")
     await mediator.press("📝 制作书面协议书")
-    for needle, answer in (
-        ("申请人（王建国）的住址", "示范市示范区和平街道幸福里小区3栋2单元501室"),
-        ("被申请人（李秀兰）的住址", "示范市示范区和平街道光明路18号院6号楼302室"),
-    ):
-        await s.wait(mediator, needle)
-        await mediator.send_text(answer)
-    await s.wait(mediator, "纠纷的主要事实")
+    s.say("当事人身份信息写入协议书 / each party's identity for the court-facing papers")
+    await answer_identities(
+        mediator,
+        {
+            "王建国": {
+                "id": id_number("19740312", 31),
+                "address": "示范市示范区和平街道幸福里小区3栋2单元501室",
+            },
+            "李秀兰": {
+                "id": id_number("19790620", 32, male=False),
+                "address": "示范市示范区和平街道光明路18号院6号楼302室",
+            },
+        },
+    )
     await mediator.press("使用登记时的陈述")
     await s.wait(mediator, "争议事项")
     await mediator.press("使用申请事项")

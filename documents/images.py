@@ -56,6 +56,38 @@ def png_data_uri(data: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
+#: An organisation's seal as printed: at most this many pixels a side (a 40 mm seal at 300 dpi
+#: is about 470), from a photo of at most :data:`MAX_SEAL_BYTES` and :data:`MAX_SEAL_PIXELS`.
+SEAL_SIDE = 480
+MAX_SEAL_BYTES = 10 * 1024 * 1024
+MAX_SEAL_PIXELS = 40_000_000
+
+
+def seal_png(data: bytes) -> bytes:
+    """An organisation's seal as a person sent it (a JPEG photo of the stamp on paper, or a PNG
+    scan) as a PNG the renderer takes: bounded in size, the white paper made transparent so the
+    seal lies over the signature like ink. Raises :class:`InvalidImageError` for anything that
+    is not a reasonable image (checked by size before decoding: no decompression bombs)."""
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    if len(data) > MAX_SEAL_BYTES:
+        raise InvalidImageError(f"seal image is {len(data)} bytes, over {MAX_SEAL_BYTES}")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > MAX_SEAL_PIXELS:
+                raise InvalidImageError("seal image has too many pixels")
+            image.thumbnail((SEAL_SIDE, SEAL_SIDE))
+            pixels = np.array(image.convert("RGBA"))
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise InvalidImageError(f"seal image cannot be read: {exc}") from None
+    paper = (pixels[..., :3] > 225).all(axis=-1)
+    pixels[paper, 3] = 0
+    out = io.BytesIO()
+    Image.fromarray(pixels, "RGBA").save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
 #: A drawn signature needs at least this many dark pixels, spread over at least this box: a
 #: blank (or 1×1) PNG was accepted as a signature (issue 21).
 MIN_INK_PIXELS = 60

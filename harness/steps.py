@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from app.runtime import Runtime
+from mediation.validation import id_check_digit
 from standin import StandinBotAPI
 from standin.models import SentMessage
 from standin.simulation import SimUser
@@ -106,6 +107,61 @@ async def wait_text(user: SimUser, needle: str, timeout: float = 20.0) -> SentMe
         if needle in (message.text or ""):
             return message
         skipped.append((message.text or message.method)[:80])
+
+
+def id_number(born: str = "19850315", seq: int = 1, *, male: bool = True) -> str:
+    """A valid 18-character 居民身份证号码 (Chongqing, Jiulongpo) for a test person."""
+    first = f"500107{born}{seq % 100:02d}{(seq % 4) * 2 + (1 if male else 2)}"
+    return first + id_check_digit(first)
+
+
+#: What the draft asks of each party before the terms (民诉法解释 第三百五十四条: identity,
+#: domicile, contacts), by the words of the question.
+IDENTITY_FIELDS = {
+    "公民身份号码": "id",
+    "性别": "gender",
+    "民族": "ethnicity",
+    "住址": "address",
+    "联系电话": "phone",
+}
+_ASKED = re.compile(
+    r"（([^（）]+)）(?:的|尚无身份证号：请输入)(公民身份号码|性别|民族|住址|联系电话)"
+)
+
+
+async def answer_identities(
+    mediator: SimUser,
+    answers: Mapping[str, Mapping[str, str]] | None = None,
+    *,
+    until: str = "纠纷的主要事实：",
+    timeout: float = 20.0,  # noqa: ASYNC109
+) -> list[str]:
+    """Answer the draft's identity questions, party by party, until ``until`` is asked.
+
+    ``answers`` maps a party's name to its fields (``id``, ``ethnicity``, ``address``,
+    ``phone``); a field not given gets a plausible value. Returns the questions, in order."""
+    asked: list[str] = []
+    seq = 0
+    while True:
+        message = await wait_text(mediator, "", timeout)
+        text = message.text or ""
+        if until in text:
+            return asked
+        found = _ASKED.search(text)
+        if found is None:
+            continue
+        name, field = found[1], IDENTITY_FIELDS[found[2]]
+        asked.append(f"{name}:{field}")
+        seq += 1
+        given = (answers or {}).get(name, {})
+        default = {
+            "id": id_number(seq=seq),
+            "gender": "男",
+            "ethnicity": "汉族",
+            "address": f"重庆市九龙坡区杨家坪街道西郊路{seq}号",
+            "phone": f"139{seq:08d}",
+        }[field]
+        await mediator.send_text(given.get(field, default))
 
 
 async def wait_file(user: SimUser, timeout: float = 30.0) -> SentMessage:  # noqa: ASYNC109

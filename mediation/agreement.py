@@ -209,38 +209,8 @@ def next_version(existing: Iterable[int]) -> int:
 
 
 # ---------------------------------------------------------------------------- who signs
-
-
-@dataclass(frozen=True)
-class PartySeat:
-    """A party member of the room, as far as signing is concerned."""
-
-    member_id: int
-    side: str  # "applicant" | "respondent"
-    present: bool = True
-    representative: bool = False
-
-
-def signer_id_of_member(member_id: int) -> str:
-    return f"m{member_id}"
-
-
-def required_party_signers(seats: Sequence[PartySeat]) -> tuple[str, ...]:
-    """Signer ids of the parties who must sign (人民调解法 第二十九条: every party).
-
-    A side that appointed a representative (代表人, e.g. twenty workers owed wages) signs through
-    that representative; otherwise every present member of the side signs. Each side must be
-    represented: an agreement with one side alone binds nobody.
-    """
-    out: list[str] = []
-    for side in ("applicant", "respondent"):
-        present = [s for s in seats if s.side == side and s.present]
-        if not present:
-            raise ValueError(f"no present {side}: nobody can sign for that side")
-        reps = [s for s in present if s.representative]
-        chosen = reps[:1] if reps else present
-        out += [signer_id_of_member(s.member_id) for s in chosen]
-    return tuple(out)
+# Every party of the case, each bound only by themselves or by someone with authority to bind
+# them: mediation.parties (a side's "代表" no longer signs for the others).
 
 
 # ---------------------------------------------------------------------------- 司法确认

@@ -175,8 +175,49 @@ class CaseParty(Base):
     id_number: Mapped[str | None] = mapped_column(EncryptedText)
     address: Mapped[str | None] = mapped_column(EncryptedText)
     joined_at: Mapped[datetime | None] = mapped_column()
+    #: Court-facing identity (民诉法解释 第三百五十四条), encrypted like the ID number.
+    kind: Mapped[str] = mapped_column(String(16), default="person", server_default="person")
+    gender: Mapped[str | None] = mapped_column(EncryptedText)
+    birth_date: Mapped[str | None] = mapped_column(EncryptedText)  # ISO date
+    ethnicity: Mapped[str | None] = mapped_column(EncryptedText)
+    stated_age: Mapped[int | None] = mapped_column(Integer)
+    capacity: Mapped[str] = mapped_column(String(16), default="full", server_default="full")
+    #: Why the party is not part of the agreement (recorded by the mediator; binds them in nothing).
+    absent_reason: Mapped[str | None] = mapped_column(EncryptedText)
+    #: Organisations: 统一社会信用代码 (public register data), 法定代表人/负责人 and title, and the
+    #: seal image's key in the file store.
+    credit_code: Mapped[str | None] = mapped_column(String(18))
+    legal_rep: Mapped[str | None] = mapped_column(String(100))
+    legal_rep_title: Mapped[str | None] = mapped_column(String(50))
+    seal_path: Mapped[str | None] = mapped_column(String(300))
 
     case: Mapped[Case] = relationship(back_populates="parties")
+
+
+class PartyAgent(Base):
+    """Someone acting for a party: a 委托代理人 (with the 授权委托书 and whether it grants 特别授权,
+    checked by the mediator), a 法定代理人 (guardian), or the person signing for an organisation.
+    ``member_id`` is the room seat from which they act and sign."""
+
+    __tablename__ = "party_agents"
+    __table_args__ = (
+        UniqueConstraint("party_id", "kind"),
+        Index("ix_party_agents_case", "case_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    party_id: Mapped[int] = mapped_column(ForeignKey("case_parties.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # mediation.parties.AgentKind
+    name: Mapped[str] = mapped_column(String(100))
+    id_number: Mapped[str | None] = mapped_column(EncryptedText)
+    relation: Mapped[str | None] = mapped_column(String(50))  # 父亲, 监护人, 经理…
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("case_members.id"))
+    authority: Mapped[str | None] = mapped_column(String(16))  # mediation.parties.Authority
+    authority_evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))
+    checked_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
+    checked_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class CaseEvent(Base):

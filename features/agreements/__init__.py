@@ -8,6 +8,8 @@ page and its assets). Its documents are the core's (``storage.document_models``)
 negotiation's receipts and the console. Modules:
 
 - ``drafting``: the mediator fills the terms, versions are created and revised;
+- ``party_setup`` / ``identity``: who may bind each party (agents, guardians, organisations,
+  absences; mediation.parties) and each party's identity for the court-facing papers;
 - ``signing``: signatures and refusals on a version (shared by chat and Mini App);
 - ``jobs``: the render job (previews, the sealed agreement, issued documents) and delivery;
 - ``confirmation``: the 司法确认 offer, consents, court, application (``confirmation_timers``:

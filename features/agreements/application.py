@@ -18,6 +18,7 @@ from documents.clauses import dispute_label
 from features.agreements.contexts import PartyInfo, person
 from mediation.agreement import CourtChoice, confirmation_deadline
 from mediation.confirmability import Category, clause_numbers
+from mediation.parties import parse_signer_id
 from mediation.replies import Msg
 from storage.document_models import ConfirmationConsent, Document, JudicialConfirmation
 
@@ -32,20 +33,30 @@ def application_content(
     jc: JudicialConfirmation,
     agreement: Document,
     consents: list[ConfirmationConsent],
-    parties: dict[int | None, PartyInfo],
+    parties: list[PartyInfo],
     court: CourtChoice,
 ) -> dict[str, Any]:
     """The 司法确认申请书 (民事诉讼法 第二百零五条; attachments per 法释〔2011〕5号 第三条)."""
     today = turn.now.astimezone(turn.settings.tz).date()
+    named = {str(e.get("signer")): e for e in agreement.content.get("parties", [])}
+    by_member = {p.member_id: p for p in parties if p.member_id is not None}
+    by_party = {p.party_id: p for p in parties}
     applicants = []
     for c in consents:
-        p = parties.get(c.member_id)
-        if p is None:
+        entry = named.get(c.signer_id)
+        party_id, _ = parse_signer_id(c.signer_id)
+        p = by_party.get(party_id) if party_id is not None else by_member.get(c.member_id)
+        if entry is not None and party_id is not None:
+            # The party exactly as the agreement names them (full identity, who signed).
+            data = {k: v for k, v in entry.items() if k not in ("signer", "seal_key")}
+            data["role"] = "申请人"
+        elif p is not None:
+            data = person(p, today, role="申请人", court=True)
+        else:
             continue
-        data = person(p, today, role="申请人")
         data.pop("signer", None)
-        data["phone"] = p.phone or ""
-        data["service_address"] = c.service_address or p.address or ""
+        data["phone"] = data.get("phone") or (p.phone if p else "") or ""
+        data["service_address"] = c.service_address or data.get("address") or ""
         applicants.append(data)
     content = agreement.content
     terms = [str(t) for t in content.get("terms", [])]
@@ -81,6 +92,7 @@ def application_content(
         "attachments": [
             {"name": f"人民调解协议书（{content.get('case_no', '')}）", "copies": 1},
             {"name": "申请人身份证明", "copies": len(applicants)},
+            *authorities(applicants),
             {"name": "与调解协议相关的财产权利证明等证明材料", "copies": 1},
             {"name": "当事人送达地址确认书", "copies": len(applicants)},
         ],
@@ -100,6 +112,26 @@ _WHY = {
     Category.UNCLEAR.value: "内容不够明确",
     "other": "不属于司法确认的范围",
 }
+
+
+def authorities(applicants: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What shows that whoever signed for a party could (民诉法解释 第三百五十一条: an agent
+    applies under 民事诉讼法 第六十一条, and 第六十二条 asks for the signed 授权委托书)."""
+    out: list[dict[str, Any]] = []
+    for a in applicants:
+        signed_by = str(a.get("signed_by", ""))
+        if signed_by.startswith("委托代理人"):
+            name = f"授权委托书（{a['name']}委托{signed_by.removeprefix('委托代理人').strip()}，特别授权）"
+            out.append({"name": name, "copies": 1})
+        elif signed_by.startswith("法定代理人"):
+            out.append({"name": f"法定代理人身份及监护关系证明（{a['name']}）", "copies": 1})
+        if a.get("kind") == "org":
+            out.append(
+                {"name": f"营业执照（副本）及法定代表人身份证明书（{a['name']}）", "copies": 1}
+            )
+            if signed_by.startswith("签署人"):
+                out.append({"name": f"授权委托书（{a['name']}）", "copies": 1})
+    return out
 
 
 def _cn(day: date) -> str:

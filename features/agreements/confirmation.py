@@ -46,6 +46,7 @@ from mediation.agreement import (
     reminder_days,
 )
 from mediation.confirmability import confirmability
+from mediation.parties import parse_signer_id
 from mediation.replies import Msg, Reply, button, reply
 from mediation.signing import version_hash
 from mediation.units import UnitInfo
@@ -142,15 +143,18 @@ async def offer(
     )
     session.add(jc)
     await session.flush()
+    asked: set[int] = set()
     for signer in doc.signers:
-        member = room.by_id(int(str(signer)[1:]))
+        member_id = parse_signer_id(str(signer))[1]
+        member = room.by_id(member_id) if member_id is not None else None
         if member is None:
             continue
         session.add(
             ConfirmationConsent(confirmation_id=jc.id, signer_id=signer, member_id=member.id)
         )
         address = room.addresses.get(member.id)
-        if address is not None:
+        if address is not None and member.id not in asked:  # an agent answers once for all
+            asked.add(member.id)
             send(out, address, offer_msg(jc), buttons(jc) if jc.status == "offered" else [])
     if jc.status == "offered":
         for days, day in reminder_days(effective_on, effective_on):
@@ -378,9 +382,25 @@ async def on_text(
     return [reply("bot.stale_button")]
 
 
+def _as_agent(consents: list[ConfirmationConsent]) -> list[ConfirmationConsent]:
+    """Someone who signed for several parties (an agent, a guardian) answers once for all of
+    them: their answer is copied to the other parties' consents they hold."""
+    answered: dict[int, ConfirmationConsent] = {}
+    for c in consents:
+        if c.consent is not None and c.member_id not in answered:
+            answered[c.member_id] = c
+    for c in consents:
+        first = answered.get(c.member_id)
+        if first is not None and first is not c:
+            c.consent, c.answered_at = first.consent, first.answered_at
+            c.court, c.court_basis = first.court, first.court_basis
+            c.service_address = c.service_address or first.service_address
+    return consents
+
+
 async def maybe_apply(turn: Turn, jc: JudicialConfirmation, room: Room) -> list[Reply]:
     """Generate the application once every party consented to the same court."""
-    consents = await consents_of(turn.session, jc.id)
+    consents = _as_agent(await consents_of(turn.session, jc.id))
     choices = {
         c.signer_id: CourtChoice(c.court, CourtBasis(c.court_basis or "organisation"))
         if c.consent and c.court
@@ -404,7 +424,7 @@ async def maybe_apply(turn: Turn, jc: JudicialConfirmation, room: Room) -> list[
                     )
             return []
         return [reply("agreements.jc_recorded")]
-    parties = {p.member_id: p for p in await load_parties(turn.session, room)}
+    parties = await load_parties(turn.session, room)
     agreement = await turn.session.get_one(Document, jc.agreement_id)
     content = application_content(turn, room, jc, agreement, consents, parties, court)
     missing = missing_fields(get_spec(APPLICATION), content)

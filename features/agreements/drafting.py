@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from documents.clauses import clause, clauses_for, fill
 from documents.errors import CitationError, DocumentError, MissingFieldsError
 from documents.registry import get_spec, missing_fields
+from features.agreements import identity, party_setup
 from features.agreements.common import (
     AGREEMENT,
     DRAFTING,
@@ -35,6 +37,7 @@ from features.agreements.contexts import (
     PartyInfo,
     agreement_content,
     load_parties,
+    signing_plan,
     terms_of,
 )
 from features.agreements.store import agreement_versions
@@ -42,19 +45,22 @@ from features.agreements.terms import flag_lines
 from mediation.agreed_amount import agreed_fen
 from mediation.agreement import (
     AgreementTerms,
-    PartySeat,
     Section,
     iso_date_or_text,
     minimum_copies,
     next_version,
-    required_party_signers,
 )
 from mediation.case_state import CaseEvent, CaseStatus, InvalidTransition, transition
 from mediation.confirmability import confirmability
+from mediation.parties import SigningPlan
 from mediation.permissions import Action, can
 from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.signing import version_hash
-from mediation.validation import InvalidInput, clean_text, parse_amount
+from mediation.validation import (
+    InvalidInput,
+    clean_text,
+    parse_amount,
+)
 from services import mediators
 from services.room import Room, announce, load_room
 from services.room import facts as case_facts
@@ -72,12 +78,14 @@ def may_run(turn: Turn, staff: StaffAccount, room: Room) -> bool:
     return can(actor, Action.CLOSE_CASE, case_facts(room))
 
 
-def _seats(parties: list[PartyInfo]) -> list[PartySeat]:
-    return [
-        PartySeat(p.member_id, p.side, True, p.representative)
-        for p in parties
-        if p.member_id is not None
-    ]
+def _today(turn: Turn) -> date:
+    return turn.now.astimezone(turn.settings.tz).date()
+
+
+async def _plan(turn: Turn, room: Room) -> tuple[list[PartyInfo], SigningPlan]:
+    """Every party of the case and who signs for each (mediation.parties)."""
+    parties = await load_parties(turn.session, room)
+    return parties, signing_plan(parties, _today(turn))
 
 
 def _not_a_committee(turn: Turn, room: Room) -> Reply:
@@ -94,11 +102,7 @@ async def start(turn: Turn, staff: StaffAccount, room: Room) -> list[Reply]:
         return [reply("agreements.draft_not_now", status=Msg(f"status.{room.case.status}"))]
     if turn.units.issuer(room.case.unit_code) is None:
         return [_not_a_committee(turn, room)]
-    parties = await load_parties(turn.session, room)
-    try:
-        required_party_signers(_seats(parties))
-    except ValueError:
-        return [reply("agreements.draft_need_parties")]
+    _, plan = await _plan(turn, room)
     state = turn.get(DRAFTING)
     if state is None or state.case != room.case.id:
         versions = await agreement_versions(turn.session, room.case.id)
@@ -108,7 +112,7 @@ async def start(turn: Turn, staff: StaffAccount, room: Room) -> list[Reply]:
             from features.negotiation.drafting import negotiated_terms
 
             terms = await negotiated_terms(turn.session, room.case.id) or AgreementTerms()
-        count = len(_seats(parties))
+        count = len(plan.seats)
         if terms.copies < minimum_copies(count):
             terms = AgreementTerms.from_json({**terms.to_json(), "copies": minimum_copies(count)})
         state = Drafting(room.case.id, terms.to_json())
@@ -118,29 +122,42 @@ async def start(turn: Turn, staff: StaffAccount, room: Room) -> list[Reply]:
 
 async def advance(turn: Turn, room: Room, state: Drafting, *, intro: bool = False) -> list[Reply]:
     """Ask for the first thing still missing, or show the review."""
-    parties = await load_parties(turn.session, room)
+    parties, plan = await _plan(turn, room)
     head = [reply("agreements.draft_intro", number=room.case.number)] if intro else []
-    lacking = next((p for p in parties if p.member_id is not None and not p.address), None)
+    if not plan.ready:  # 人民调解法 第二十九条: every party signs, or is recorded as absent
+        turn.put(DRAFTING, replace(state, waiting_for="parties", party=None))
+        return [*head, party_setup.panel(room, parties, plan)]
+    lacking = identity.lacking(parties, plan)
     if lacking is not None:
-        turn.put(DRAFTING, replace(state, waiting_for="address", party=lacking.party_id))
-        return [*head, _prompt_address(lacking)]
+        p, name = lacking
+        turn.put(DRAFTING, replace(state, waiting_for=f"id:{name}", party=p.party_id))
+        return [*head, identity.prompt(p, name, _parties_row())]
     terms = AgreementTerms.from_json(state.terms)
-    missing = terms.missing(len(_seats(parties)))
+    count = len(plan.seats)
+    missing = terms.missing(count)
     if missing:
         turn.put(DRAFTING, replace(state, waiting_for=missing[0].value))
-        return [*head, _prompt(room, missing[0], terms, len(_seats(parties)))]
+        return [*head, _prompt(room, missing[0], terms, count)]
     turn.put(DRAFTING, replace(state, waiting_for="review"))
-    return [*head, review(room, parties, terms)]
+    return [*head, review(room, parties, plan, terms)]
+
+
+async def resume(turn: Turn, staff: StaffAccount, case_id: int, head: list[Reply]) -> list[Reply]:
+    """Back to the draft after a party's details changed outside a text answer (a file)."""
+    room = await load_room(turn.session, case_id)
+    state = turn.get(DRAFTING)
+    if room is None or state is None or not may_run(turn, staff, room):
+        return head
+    return [*head, *await advance(turn, room, state)]
+
+
+def _parties_row() -> tuple[Button, ...]:
+    """Under an identity question: the parties panel (an agent, a guardian…) or cancel."""
+    return (button("agreements.btn_pt_parties", "ag:pt:ls"), *_cancel_row())
 
 
 def _cancel_row() -> tuple[Button, ...]:
     return (button("agreements.btn_cancel", "ag:x"),)
-
-
-def _prompt_address(p: PartyInfo) -> Reply:
-    return Reply(
-        Msg("agreements.ask_address", {"label": p.label, "name": p.name}), buttons=(_cancel_row(),)
-    )
 
 
 def _term_lines(terms: AgreementTerms) -> list[Msg] | str:
@@ -180,7 +197,7 @@ def _prompt(room: Room, section: Section, terms: AgreementTerms, parties: int) -
     return Reply(Msg(f"agreements.ask_{section.value}", params), buttons=tuple(rows))
 
 
-def review(room: Room, parties: list[PartyInfo], terms: AgreementTerms) -> Reply:
+def review(room: Room, parties: list[PartyInfo], plan: SigningPlan, terms: AgreementTerms) -> Reply:
     """Everything the version will contain, with a button per section to change it."""
     names = [p.name for p in parties]
     flags: list[Msg] | str = flag_lines(confirmability(terms.terms, names)) or ""
@@ -193,8 +210,12 @@ def review(room: Room, parties: list[PartyInfo], terms: AgreementTerms) -> Reply
                     "agreements.party_line",
                     {"label": p.label, "name": p.name, "address": p.address or ""},
                 )
+                for p in identity.bound(parties, plan)
+            ]
+            + [
+                Msg("agreements.party_absent_line", {"label": p.label, "name": p.name})
                 for p in parties
-                if p.member_id is not None
+                if p.party_id in dict(plan.absent)
             ],
             "facts": terms.facts,
             "disputes": terms.disputes,
@@ -213,6 +234,7 @@ def review(room: Room, parties: list[PartyInfo], terms: AgreementTerms) -> Reply
         tuple(edit[0:3]),
         tuple(edit[3:6]),
         (*edit[6:8], button("agreements.btn_edit_address", "ag:ed:address")),
+        (button("agreements.btn_pt_parties", "ag:pt:ls"),),
         _cancel_row(),
     )
     return Reply(text, buttons=rows)
@@ -229,14 +251,21 @@ async def on_text(
     if room is None or not may_run(turn, staff, room) or room.case.status != "mediating":
         turn.put(DRAFTING, None)  # a draft the case has moved past: the text is not for it
         return None
+    if step == "parties":
+        return None  # the parties panel waits for buttons; text goes to the room
+    if step.startswith("pt:"):
+        replies, goes_on = await party_setup.on_text(turn, staff, state, text)
+        if not goes_on:
+            return replies
+        return [*replies, *await advance(turn, room, _now(turn, state))]
     terms = AgreementTerms.from_json(state.terms)
-    parties = len(_seats(await load_parties(turn.session, room)))
+    parties = len((await _plan(turn, room))[1].seats)
     try:
-        if step == "address":
+        if step == "address" or step.startswith("id:"):
             party = await turn.session.get(CaseParty, state.party or 0)
             if party is None or party.case_id != room.case.id:
                 return await advance(turn, room, state)
-            party.address = clean_text(text, max_len=200, min_len=4)
+            identity.set_field(party, step.removeprefix("id:"), text, _today(turn))
         elif step == "clause":
             return await _clause_value(turn, room, state, text)
         elif step == Section.TERMS.value:
@@ -277,7 +306,7 @@ async def _clause_value(turn: Turn, room: Room, state: Drafting, text: str) -> l
     terms = AgreementTerms.from_json(state.terms).add_term(fill(item, values))
     new_state = replace(state, waiting_for=Section.TERMS.value, clause=None, terms=terms.to_json())
     turn.put(DRAFTING, new_state)
-    parties = len(_seats(await load_parties(turn.session, room)))
+    parties = len((await _plan(turn, room))[1].seats)
     return [
         reply("agreements.term_added", n=len(terms.terms)),
         _prompt(room, Section.TERMS, terms, parties),
@@ -308,6 +337,12 @@ async def on_action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] |
     if verb == "x":
         turn.put(DRAFTING, None)
         return [reply("agreements.draft_cancelled")]
+    if verb == "pt":
+        args = data.split(":")[2:]
+        replies, goes_on = await party_setup.on_action(turn, staff, room, state, args)
+        if not goes_on:
+            return replies
+        return [*replies, *await advance(turn, room, _now(turn, state))]
     if verb == "use":
         source = room.case.facts if arg == "facts" else room.case.claims
         section = Section.FACTS if arg == "facts" else Section.DISPUTES
@@ -339,10 +374,10 @@ async def on_action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] |
                 return [reply("agreements.err_no_terms")]
             return await advance(turn, room, replace(state, waiting_for=""))
         turn.put(DRAFTING, replace(state, waiting_for=Section.TERMS.value))
-        parties = len(_seats(await load_parties(turn.session, room)))
+        parties = len((await _plan(turn, room))[1].seats)
         return [_prompt(room, Section.TERMS, terms, parties)]
     if verb == "cp" and arg.isdigit():
-        parties = len(_seats(await load_parties(turn.session, room)))
+        parties = len((await _plan(turn, room))[1].seats)
         try:
             terms = terms.with_copies(arg, parties)
         except InvalidInput as exc:
@@ -356,23 +391,24 @@ async def on_action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] |
 
 
 async def _edit(turn: Turn, room: Room, state: Drafting, what: str) -> list[Reply]:
-    parties = await load_parties(turn.session, room)
+    parties, plan = await _plan(turn, room)
     if what == "address":
-        first = next((p for p in parties if p.member_id is not None), None)
-        if first is None:
-            return [reply("agreements.draft_need_parties")]
-        for p in parties:  # ask again for every address, in order
-            if p.member_id is not None:
-                row = await turn.session.get(CaseParty, p.party_id)
-                if row is not None:
-                    row.address = None
+        for p in identity.bound(parties, plan):  # ask again for every address, in order
+            row = await turn.session.get(CaseParty, p.party_id)
+            if row is not None:
+                row.address = None
         return await advance(turn, room, state)
     if what not in {s.value for s in Section}:
         return [reply("bot.stale_button")]
     section = Section(what)
     turn.put(DRAFTING, replace(state, waiting_for=section.value))
     terms = AgreementTerms.from_json(state.terms)
-    return [_prompt(room, section, terms, len(_seats(parties)))]
+    return [_prompt(room, section, terms, len(plan.seats))]
+
+
+def _now(turn: Turn, state: Drafting) -> Drafting:
+    """The draft as a party step left it (the step stores its own next wait)."""
+    return turn.get(DRAFTING) or state
 
 
 async def check_content(turn: Turn, content: dict[str, Any]) -> Msg | None:
@@ -407,13 +443,12 @@ async def send_version(turn: Turn, staff: StaffAccount, room: Room, state: Draft
         status = transition(CaseStatus(room.case.status), CaseEvent.DRAFT_AGREEMENT)
     except InvalidTransition:
         return [reply("agreements.draft_not_now", status=Msg(f"status.{room.case.status}"))]
-    parties = await load_parties(session, room)
-    try:
-        signers = required_party_signers(_seats(parties))
-    except ValueError:
-        return [reply("agreements.draft_need_parties")]
+    parties, plan = await _plan(turn, room)
+    if not plan.ready or identity.lacking(parties, plan) is not None:
+        return await advance(turn, room, state)  # a party changed since the review
+    signers = plan.signer_ids
     terms = AgreementTerms.from_json(state.terms)
-    if terms.missing(len(_seats(parties))):
+    if terms.missing(len(plan.seats)):
         return await advance(turn, room, state)
     unit = turn.units.issuer(room.case.unit_code)  # the committee that issues it
     if unit is None:
@@ -425,6 +460,7 @@ async def send_version(turn: Turn, staff: StaffAccount, room: Room, state: Draft
         case=room.case,
         unit=unit,
         parties=parties,
+        plan=plan,
         mediator=staff,
         terms=terms,
         version=number,
@@ -459,7 +495,12 @@ async def send_version(turn: Turn, staff: StaffAccount, room: Room, state: Draft
             at=turn.now,
             kind="agreement_drafted",
             actor=f"staff:{staff.id}",
-            data={"version": number, "sha256": sha},
+            data={
+                "version": number,
+                "sha256": sha,
+                "signers": list(signers),
+                "absent": [pid for pid, _ in plan.absent],
+            },
         )
     )
     await announce(

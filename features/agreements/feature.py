@@ -37,6 +37,7 @@ from features.agreements.store import filename_of, latest_agreement, log_downloa
 from mediation import intake
 from mediation.case_state import CaseStatus
 from mediation.masking import mask_name
+from mediation.parties import parse_signer_id
 from mediation.replies import Msg, Reply, button, reply
 from mediation.signing import SignerRole
 from mediation.validation import InvalidInput, clean_text
@@ -49,7 +50,7 @@ from services.turn import Turn, active_room
 from storage.document_models import Document, DocumentComment
 
 features.awaits(INPUT, __name__)
-_DRAFT_VERBS = frozenset({"use", "cl", "td", "tu", "tc", "cp", "ed", "send", "x"})
+_DRAFT_VERBS = frozenset({"use", "cl", "td", "tu", "tc", "cp", "ed", "send", "x", "pt"})
 
 
 # ---------------------------------------------------------------------------- commands
@@ -90,15 +91,23 @@ async def _status(turn: Turn, room: Room) -> list[Reply]:
     if doc is None:
         return [reply("agreements.none_yet")]
     rows = [r for r in await signatures_of(turn.session, doc.id) if r.version_sha == doc.sha256]
+    named: dict[int | None, Msg | str] = {
+        parse_signer_id(str(e.get("signer", "")))[0]: str(e.get("role", ""))
+        for e in doc.content.get("parties", [])
+    }
     lines = []
     for signer in [*doc.signers, f"s{doc.mediator_staff_id}"]:
+        party_id, member_id = parse_signer_id(signer)
         member = (
             room.of_staff(int(signer[1:]))
             if signer.startswith("s")
-            else room.by_id(int(signer[1:]))
+            else room.by_id(member_id)
+            if member_id is not None
+            else None
         )
         if member is None:
             continue
+        label = named.get(party_id, label_of(member)) if party_id is not None else label_of(member)
         mine = [r for r in rows if r.signer_id == signer]
         state = (
             "signed"
@@ -108,7 +117,7 @@ async def _status(turn: Turn, room: Room) -> list[Reply]:
         lines.append(
             Msg(
                 "agreements.status_line",
-                {"who": label_of(member), "state": Msg(f"agreements.state_{state}")},
+                {"who": label, "state": Msg(f"agreements.state_{state}")},
             )
         )
     buttons = [(button("agreements.btn_revise", f"ag:rv:{doc.id}"),)]
@@ -149,7 +158,7 @@ def _resend(turn: Turn, room: Room, doc: Document, member_id: int) -> list[Reply
         )
     member = room.by_id(member_id)
     role = None
-    if f"m{member_id}" in doc.signers:
+    if signing.seats_of_member(doc, member_id):
         role = SignerRole.PARTY
     elif member is not None and member.staff_id == doc.mediator_staff_id:
         role = SignerRole.MEDIATOR

@@ -19,7 +19,7 @@ import contextlib
 import hashlib
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,6 +27,7 @@ from sqlalchemy import select, update
 
 from core.clock import Clock
 from core.config import Settings, public_base
+from documents.images import seal_png
 from documents.pool import RenderPool
 from documents.seal import Sealer
 from documents.verify import make_verify_link
@@ -41,7 +42,7 @@ from features.agreements.common import (
     short_sha,
 )
 from features.agreements.contexts import Mark, signed_context
-from features.agreements.signing import sign_rows, signing_prompt
+from features.agreements.signing import seats_of_member, sign_rows, signing_prompt
 from features.agreements.store import (
     case_dir,
     filename_of,
@@ -87,8 +88,11 @@ class DocumentJobs:
         sealer: Sealer,
         deliver: Callable[[list[QueuedMessage]], None],
         files: FileStore | None = None,
+        fetch: Callable[[str, str], Awaitable[bytes]] | None = None,
     ) -> None:
         self.db = db
+        #: Reads a file a person sent on a channel (an organisation's seal image) by reference.
+        self.fetch = fetch
         self.settings = settings
         self.files = files or local_store(settings)
         self.units = units
@@ -232,7 +236,8 @@ class DocumentJobs:
         link = make_verify_link(public_base(self.settings), doc.public_id)
         # The day the seal makes it effective (第二十九条), printed in the seal block.
         today = self.clock.now().astimezone(tz).date()
-        ctx = signed_context(doc.content, marks, verify_url=link.url, sealed_on=today)
+        seals = await self._seal_images(doc)
+        ctx = signed_context(doc.content, marks, verify_url=link.url, sealed_on=today, seals=seals)
         pdf = await self.pool.render(AGREEMENT, ctx)
         rendered = loop.time()
         committee = str(doc.content.get("committee", {}).get("name", ""))
@@ -245,6 +250,22 @@ class DocumentJobs:
         self.timings.append(("seal", loop.time() - rendered))
         path = await self._write(doc, sealed, "signed")
         await self._finish(doc.id, self._sealed_done, path, sealed, key_digest(link.key), link.url)
+
+    async def _seal_images(self, doc: Document) -> dict[str, bytes]:
+        """Organisations' seal images named in the version (``channel:file_ref`` as sent in
+        the chat, read back from the channel here, outside any transaction). One that cannot
+        be read leaves the seal line printed without the image, and is logged."""
+        out: dict[str, bytes] = {}
+        for entry in doc.content.get("parties", []):
+            key = str(entry.get("seal_key") or "")
+            channel, _, ref = key.partition(":")
+            if not ref or key in out or self.fetch is None:
+                continue
+            try:
+                out[key] = await asyncio.to_thread(seal_png, await self.fetch(channel, ref))
+            except Exception:
+                log.exception("seal image of %s could not be read", entry.get("role"))
+        return out
 
     async def _write(self, doc: Document, pdf: bytes, suffix: str) -> str:
         name = f"{doc.kind}-{doc.public_id}-v{doc.version}-{suffix}.pdf"
@@ -290,7 +311,7 @@ class DocumentJobs:
                 at=self.clock.now(),
             )
             role = None
-            if f"m{member.id}" in doc.signers:
+            if seats_of_member(doc, member.id):
                 role = SignerRole.PARTY
             elif member.staff_id is not None and member.staff_id == doc.mediator_staff_id:
                 role = SignerRole.MEDIATOR

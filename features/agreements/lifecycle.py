@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from core.config import ConfigError, Settings
@@ -77,6 +78,7 @@ async def start(host: FeatureHost) -> None:
         sealer=sealer,
         deliver=host.deliver,
         files=host.files,
+        fetch=_channel_files(host),
     )
     host.shared.agreements = AgreementServices(
         settings, pool, sealer, statutes, jobs, owns_pool=given is None, files=host.files
@@ -94,3 +96,16 @@ async def stop(host: FeatureHost) -> None:
         await services.pool.close()
     if isinstance(services.statutes, LawsDbStatutes):
         services.statutes.close()
+
+
+def _channel_files(host: FeatureHost) -> Callable[[str, str], Awaitable[bytes]]:
+    """A file a person sent, read back from its channel through the fetchers the composition
+    root registered (the voice feature's; looked up at call time, as it may start later)."""
+
+    async def fetch(channel: str, ref: str) -> bytes:
+        voice = host.shared.voice
+        if voice is None:
+            raise LookupError("no channel file fetcher is running")
+        return await voice.fetch(channel, ref)
+
+    return fetch

@@ -29,8 +29,9 @@ from features.agreements.common import (
 )
 from features.agreements.contexts import PartyInfo, load_parties
 from features.agreements.drafting import may_run
-from mediation.agreement import AgreementTerms, signer_id_of_member
+from mediation.agreement import AgreementTerms
 from mediation.case_state import CaseEvent, CaseStatus, transition
+from mediation.parties import member_confirmation_id
 from mediation.replies import Msg, Reply, reply
 from mediation.signing import version_hash
 from mediation.validation import InvalidInput, clean_text
@@ -117,7 +118,7 @@ async def record_terms(
         status="confirming",
         content=content,
         sha256=version_hash(content),
-        signers=[signer_id_of_member(int(p.member_id or 0)) for p in parties],
+        signers=[member_confirmation_id(int(p.member_id or 0)) for p in parties],
         mediator_staff_id=staff.id,
         deliver_to=[p.member_id for p in parties],
         render_status="none",  # no PDF: the 笔录 carries it

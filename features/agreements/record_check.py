@@ -28,7 +28,7 @@ from features.agreements.common import (
     wake_after_commit,
 )
 from features.agreements.contexts import load_parties
-from mediation.agreement import signer_id_of_member
+from mediation.parties import member_confirmation_id
 from mediation.replies import Msg, Reply, reply
 from mediation.room import Role
 from mediation.signing import version_hash
@@ -56,14 +56,14 @@ async def party_of(
     if doc is None or room is None or doc.kind != kind:
         return reply("bot.stale_button")
     member = room.of_user(who.user_id)
-    if member is None or signer_id_of_member(member.id) not in doc.signers:
+    if member is None or member_confirmation_id(member.id) not in doc.signers:
         return reply("agreements.answer_not_party")
     if doc.status != state:
         return reply("agreements.answer_closed", version=doc.version)
     answered = await turn.session.execute(
         select(DocumentSignature.decision).where(
             DocumentSignature.document_id == doc.id,
-            DocumentSignature.signer_id == signer_id_of_member(member.id),
+            DocumentSignature.signer_id == member_confirmation_id(member.id),
         )
     )
     if answered.first() is not None:
@@ -76,7 +76,7 @@ def answer(turn: Turn, doc: Document, member_id: int, decision: str, reason: str
         DocumentSignature(
             document_id=doc.id,
             case_id=doc.case_id,
-            signer_id=signer_id_of_member(member_id),
+            signer_id=member_confirmation_id(member_id),
             role="party",
             member_id=member_id,
             version_sha=doc.sha256,
@@ -142,7 +142,7 @@ def _queue(
         status="checking" if checking else "issued",
         content=content,
         sha256=version_hash(content),
-        signers=[signer_id_of_member(m) for m in party_members] if checking else [],
+        signers=[member_confirmation_id(m) for m in party_members] if checking else [],
         deliver_to=party_members + ([mediator.id] if mediator else []),
         render_status="pending",
         created_by=by,
@@ -206,7 +206,7 @@ def after_render(doc: Document, room: Room, out: Outgoing) -> None:
         address = room.addresses.get(member.id) if member else None
         if member is None or address is None:
             continue
-        if signer_id_of_member(member.id) in doc.signers:
+        if member_confirmation_id(member.id) in doc.signers:
             send(
                 out,
                 address,
@@ -248,7 +248,7 @@ async def _checked(turn: Turn, doc: Document, room: Room) -> None:
         if member_id is not None
     ]
     earlier = await _records(turn, room.case.id)
-    parties = [int(m) for m in doc.deliver_to if signer_id_of_member(int(m)) in doc.signers]
+    parties = [int(m) for m in doc.deliver_to if member_confirmation_id(int(m)) in doc.signers]
     mediator = room.of_staff(room.case.mediator_id) if room.case.mediator_id else None
     _queue(turn, room, earlier, content, parties, mediator, "system")
     wake_after_commit(turn.session, turn.shared)

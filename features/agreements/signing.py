@@ -3,7 +3,8 @@ signature), and refusing to sign with a reason.
 
 Rules (人民调解法 第二十九条, see mediation.agreement): a signature approves the *version* whose
 SHA-256 the signer was shown — a button or page for an older version is refused as stale; each
-required party signs (a side's representative for the side), then the mediator; when the
+party of the case signs (in person, or through the agent or guardian recorded for them:
+mediation.parties), then the mediator; when the
 mediator has signed the version is ready for the committee's seal, which the render job applies
 (features.agreements.jobs), making the agreement effective.
 """
@@ -31,6 +32,7 @@ from features.agreements.common import (
 )
 from features.agreements.store import case_dir, sha256_hex, signatures_of, write_file
 from mediation.case_state import CaseStatus
+from mediation.parties import parse_signer_id
 from mediation.replies import Msg
 from mediation.signing import SignatureRecord, SignerRole, SignMethod, effectiveness
 from services.delivery import Outgoing
@@ -54,11 +56,33 @@ class SignRefusedError(Exception):
 
 @dataclass(frozen=True)
 class Signer:
+    """Who is signing: ``signer_id`` and, for an agent or guardian signing for several parties
+    of the version, the others in ``also`` — one act, one signature row per party bound."""
+
     signer_id: str
     role: SignerRole
     member: CaseMember
     expected_name: str
     staff_id: int | None = None
+    also: tuple[str, ...] = ()
+
+    @property
+    def signer_ids(self) -> tuple[str, ...]:
+        return (self.signer_id, *self.also)
+
+
+def seats_of_member(doc: Document, member_id: int) -> list[str]:
+    """The signer ids of ``doc`` this room member signs (their own, and as agent or guardian)."""
+    return [str(s) for s in doc.signers if parse_signer_id(str(s))[1] == member_id]
+
+
+def _signatory_name(doc: Document, signer_id: str) -> str | None:
+    """The name the version prints for whoever signs ``signer_id`` (the party or their agent)."""
+    for entry in doc.content.get("parties", []):
+        if entry.get("signer") == signer_id:
+            name = entry.get("signatory") or entry.get("name")
+            return str(name) if name else None
+    return None
 
 
 def normalise_name(text: str) -> str:
@@ -82,10 +106,17 @@ async def resolve_signer(
             return Signer(f"s{staff.id}", SignerRole.MEDIATOR, member, staff.display_name, staff.id)
     if user_id is not None:
         member = room.of_user(user_id)
-        if member is not None and f"m{member.id}" in doc.signers and member.party_id:
-            party = await session.get(CaseParty, member.party_id)
-            if party is not None:
-                return Signer(f"m{member.id}", SignerRole.PARTY, member, party.name)
+        mine = seats_of_member(doc, member.id) if member is not None else []
+        if member is not None and mine:
+            name = _signatory_name(doc, mine[0])
+            if name is None and member.party_id:  # a version made before per-party signers
+                party = await session.get(CaseParty, member.party_id)
+                name = party.name if party is not None else None
+            if name is not None:
+                rows = await signatures_of(session, doc.id)
+                done = {r.signer_id for r in rows if r.decision == "signed"}
+                todo = [s for s in mine if s not in done] or mine
+                return Signer(todo[0], SignerRole.PARTY, member, name, None, tuple(todo[1:]))
     raise SignRefusedError("agreements.not_a_signer")
 
 
@@ -163,24 +194,29 @@ async def sign(
         )
     elif typed_name is None or normalise_name(typed_name) != normalise_name(signer.expected_name):
         raise SignRefusedError("agreements.name_mismatch")
-    row = DocumentSignature(
-        document_id=doc.id,
-        case_id=room.case.id,
-        signer_id=signer.signer_id,
-        role=signer.role.value,
-        member_id=signer.member.id,
-        staff_id=signer.staff_id,
-        version_sha=doc.sha256,
-        decision="signed",
-        method=(SignMethod.CANVAS if png is not None else SignMethod.TYPED).value,
-        typed_name=signer.expected_name if png is None else None,
-        image_path=image_path,
-        image_sha256=image_sha,
-        channel=channel,
-        signed_at=now,
-    )
-    session.add(row)
-    state = effectiveness(doc.sha256, party_ids, records_of([*rows, row], doc))
+    done = {r.signer_id for r in rows if r.decision == "signed"}
+    new_rows = [
+        DocumentSignature(
+            document_id=doc.id,
+            case_id=room.case.id,
+            signer_id=signer_id,
+            role=signer.role.value,
+            member_id=signer.member.id,
+            staff_id=signer.staff_id,
+            version_sha=doc.sha256,
+            decision="signed",
+            method=(SignMethod.CANVAS if png is not None else SignMethod.TYPED).value,
+            typed_name=signer.expected_name if png is None else None,
+            image_path=image_path,
+            image_sha256=image_sha,
+            channel=channel,
+            signed_at=now,
+        )
+        for signer_id in signer.signer_ids
+        if signer_id not in done
+    ]
+    session.add_all(new_rows)
+    state = effectiveness(doc.sha256, party_ids, records_of([*rows, *new_rows], doc))
     me = room.addresses.get(signer.member.id)
     if me is not None:
         send(

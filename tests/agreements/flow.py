@@ -9,13 +9,20 @@ import re
 from collections.abc import Sequence
 
 from app.runtime import Runtime
-from harness.steps import RESPONDENT_PHONE, mediator_takes_case, open_session
+from harness.steps import (
+    RESPONDENT_PHONE,
+    answer_identities,
+    id_number,
+    mediator_takes_case,
+    open_session,
+)
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from tests.agreements.harness import wait_text
 from tests.e2e.test_intake import walk_intake
 
 NUMBER = "（2026）示调字第0001号"
+LI_ID = id_number("19790620", 12, male=False)
 
 
 async def open_room(
@@ -47,11 +54,21 @@ async def draft_first_version(mediator: SimUser, extra_terms: Sequence[str] = ()
     assert "📝 制作书面协议书" in outcome.button_texts and "调解成功" in outcome.button_texts
     await mediator.press("📝 制作书面协议书")
     await wait_text(mediator, "制作书面调解协议书")
-    await wait_text(mediator, "申请人（张三）的住址")
-    await mediator.send_text("重庆市九龙坡区杨家坪街道西郊路1号")
-    await wait_text(mediator, "被申请人（李四）的住址")
-    await mediator.send_text("重庆市九龙坡区谢家湾正街8号")
-    await wait_text(mediator, "纠纷的主要事实")
+    asked = await answer_identities(
+        mediator,
+        {
+            "张三": {"address": "重庆市九龙坡区杨家坪街道西郊路1号"},
+            "李四": {"id": LI_ID, "ethnicity": "土家族", "address": "重庆市九龙坡区谢家湾正街8号"},
+        },
+    )
+    # Every party's identity for the court (民诉法解释 第三百五十四条), phones from the intake.
+    assert asked == [  # 张三 gave the ID number when filing
+        "张三:ethnicity",
+        "张三:address",
+        "李四:id",
+        "李四:ethnicity",
+        "李四:address",
+    ], asked
     await mediator.press("使用登记时的陈述")
     await wait_text(mediator, "争议事项")
     await mediator.press("使用申请事项")

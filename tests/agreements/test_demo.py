@@ -38,6 +38,14 @@ async def test_demo_writes_four_pdfs(tmp_path: Path, render_pool: RenderPool, se
     assert "人民调解协议书" in text["mediation_agreement"]
     assert "李秀兰（电子签名）" in text["mediation_agreement"]
     assert "司法确认申请书" in text["judicial_confirmation_application"]
+    # The court-facing papers identify each person in full (民诉法解释 第三百五十四条).
+    for court_paper in ("mediation_agreement", "judicial_confirmation_application"):
+        for person in (
+            "王建国，男，1974年3月12日出生，汉族，公民身份号码：",
+            "李秀兰，女，1979年6月20日出生",
+        ):
+            assert person in text[court_paper], (court_paper, person)
+    assert "公民身份号码" not in text["mediation_application"]  # other papers do not
     assert result.files["mediation_agreement"].read_bytes().count(b"/ByteRange") == 1
     assert any("核验页面" in line and "OK" in line for line in lines)
     temporary = next(line.split(": ", 1)[1] for line in lines if "temporary data directory" in line)

@@ -10,7 +10,6 @@ from mediation.agreement import (
     AgreementTerms,
     CourtBasis,
     CourtChoice,
-    PartySeat,
     Section,
     allowed_bases,
     check_court,
@@ -23,7 +22,6 @@ from mediation.agreement import (
     next_version,
     parse_deadline,
     reminder_days,
-    required_party_signers,
 )
 from mediation.validation import InvalidInput
 
@@ -74,19 +72,6 @@ def test_clause_blanks_keep_text_that_is_not_a_date() -> None:
 def test_versions_are_numbered_without_reuse() -> None:
     assert next_version([]) == 1
     assert next_version([1, 2, 3]) == 4
-
-
-def test_every_party_signs_or_the_sides_representative() -> None:
-    seats = [
-        PartySeat(10, "applicant"),
-        PartySeat(11, "applicant"),
-        PartySeat(12, "respondent"),
-    ]
-    assert required_party_signers(seats) == ("m10", "m11", "m12")
-    seats[1] = PartySeat(11, "applicant", representative=True)
-    assert required_party_signers(seats) == ("m11", "m12")
-    with pytest.raises(ValueError):
-        required_party_signers([PartySeat(10, "applicant"), PartySeat(12, "respondent", False)])
 
 
 def test_thirty_days_from_the_day_after_taking_effect() -> None:

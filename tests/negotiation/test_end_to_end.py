@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from core.clock import FakeClock
 from features.negotiation.models import FollowUp, PaymentInstalment
+from harness.steps import answer_identities
 from standin import StandinBotAPI
 from tests.agreements.harness import wait_file, wait_text
 from tests.e2e.harness import assert_quiet, running_service, seed_rooms, service_env
@@ -69,10 +70,7 @@ async def test_offer_to_draft_and_reminders_once_across_restarts(tmp_path: Path)
             # The agreement draft opens with the agreed terms already in it.
             await mediator.press("📝 起草协议书")
             await wait_text(mediator, "制作书面调解协议书")
-            await mediator.send_text("重庆市九龙坡区杨家坪正街1号")
-            await wait_text(mediator, "住址")
-            await mediator.send_text("重庆市九龙坡区谢家湾正街2号")
-            await wait_text(mediator, "纠纷的主要事实")
+            await answer_identities(mediator)
             await mediator.press("使用登记时的陈述")
             await wait_text(mediator, "争议事项")
             await mediator.press("使用申请事项")

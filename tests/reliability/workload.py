@@ -39,6 +39,7 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import func, select
 
+from harness.steps import answer_identities
 from services.invariants import Report, check
 from standin import StandinBotAPI
 from standin.models import SentMessage
@@ -303,11 +304,7 @@ class Workload:
         await press(m, "结案", t)
         await wait_text(m, "结果", t)
         await press(m, "📝 制作书面协议书", t)
-        await wait_text(m, "申请人（张三）的住址", t)
-        await m.send_text("重庆市九龙坡区杨家坪街道西郊路1号")
-        await wait_text(m, "被申请人（李四）的住址", t)
-        await m.send_text("重庆市九龙坡区谢家湾正街8号")
-        await wait_text(m, "纠纷的主要事实", t)
+        await answer_identities(m, timeout=t)
         await press(m, "使用登记时的陈述", t)
         await wait_text(m, "争议事项", t)
         await press(m, "使用申请事项", t)

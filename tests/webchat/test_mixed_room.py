@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from harness.steps import take_case
+from harness.steps import answer_identities, take_case
 from standin import StandinBotAPI
 from storage.document_models import DocumentDownload
 from tests.agreements.harness import wait_file, wait_text
@@ -265,14 +265,7 @@ async def draft_agreement(mediator: Any) -> None:
     await wait_text(mediator, "结果")
     await mediator.press("📝 制作书面协议书")
     await wait_text(mediator, "制作书面调解协议书")
-    addresses = iter(["重庆市九龙坡区杨家坪街道西郊路1号", "重庆市九龙坡区谢家湾正街8号"] * 2)
-    while True:
-        (message,) = await mediator.wait_for_messages(1, timeout=20)
-        text = message.text or ""
-        if "住址" in text:
-            await mediator.send_text(next(addresses))
-        elif "纠纷的主要事实" in text:
-            break
+    await answer_identities(mediator)
     await mediator.press("使用登记时的陈述")
     await wait_text(mediator, "争议事项")
     await mediator.press("使用申请事项")
