@@ -269,7 +269,13 @@ async def respond(
         CaseEvent(
             case_id=task.case_id,
             at=now,
-            kind=f"task_{new.value}",
+            kind=(
+                "task_accepted"
+                if new is TaskStatus.ACCEPTED
+                else "task_returned"
+                if new is TaskStatus.RETURNED
+                else "task_done"
+            ),
             actor=f"staff:{staff.id}",
             data={
                 "task": task.id,

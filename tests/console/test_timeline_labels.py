@@ -21,7 +21,7 @@ from storage.models import CaseEvent
 from tests.console.conftest import World, login
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("services", "bot", "web", "app", "mediation", "harness")
+PACKAGES = ("services", "features", "bot", "web", "app", "mediation", "harness")
 
 
 def _literals(node: ast.expr) -> list[str] | None:
