@@ -65,11 +65,12 @@ async def test_mediator_runs_the_room(tmp_path: Path) -> None:
             for member in (applicant, respondent, second):
                 await texts(member, 1)
 
-            # The first applicant represents the side: the second's words go to the mediator.
-            await mediator.press("设申请人为代表")
+            # The first applicant speaks for the side (发言代表; each party still signs for
+            # themselves): the second's words go to the mediator.
+            await mediator.press("设申请人为发言代表")
             await texts(mediator, 1)
             for member in (applicant, respondent, second):
-                assert "代表本方" in (await texts(member, 1))[0]
+                assert "本方发言代表" in (await texts(member, 1))[0]
             await second.send_text("我也有话说")
             assert "已指定代表" in (await texts(second, 1))[0]
             assert "我也有话说" in (await texts(mediator, 1))[0]
