@@ -14,7 +14,19 @@ from pathlib import Path
 
 from tests.security.conftest import repo_root
 
-PACKAGES = ("bot", "core", "documents", "legal_kb", "mediation", "services", "storage", "web")
+PACKAGES = (
+    "app",
+    "bot",
+    "core",
+    "documents",
+    "features",
+    "harness",
+    "legal_kb",
+    "mediation",
+    "services",
+    "storage",
+    "web",
+)
 SQL_CALLS = frozenset({"text", "exec_driver_sql", "execute", "executemany", "executescript"})
 
 #: "path:function" → why the built string is safe.

@@ -37,7 +37,7 @@ DEFAULT_SIDES = ("applicant", "respondent", "", "")
 async def _form_in(request: web.Request) -> FormIn:
     form = await request.post()  # parsed (and size-checked) once by web.security
 
-    def text(name: str) -> str:
+    def field(name: str) -> str:
         value = form.get(name, "")
         return value if isinstance(value, str) else ""
 
@@ -48,13 +48,13 @@ async def _form_in(request: web.Request) -> FormIn:
             if data:
                 uploads.append(Upload(value.filename, data))
     return FormIn(
-        dispute_type=text("dispute_type"),
-        place=text("place"),
-        facts=text("facts"),
-        involved=text("involved"),
-        police_ref=text("police_ref"),
+        dispute_type=field("dispute_type"),
+        place=field("place"),
+        facts=field("facts"),
+        involved=field("involved"),
+        police_ref=field("police_ref"),
         parties=[
-            (text(f"side{i}"), text(f"name{i}"), text(f"phone{i}")) for i in range(PARTY_ROWS)
+            (field(f"side{i}"), field(f"name{i}"), field(f"phone{i}")) for i in range(PARTY_ROWS)
         ],
         uploads=uploads,
     )
