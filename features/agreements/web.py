@@ -27,30 +27,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import jsonsafe
 from documents.errors import InvalidImageError
-from features.agreements.common import AGREEMENT, services_of, wake_after_commit
+from features.agreements import page_signing
+from features.agreements.common import services_of
 from features.agreements.initdata import InitDataError, WebAppUser, check_init_data
-from features.agreements.signing import (
-    Signer,
-    SignRefusedError,
-    check_open,
-    precheck,
-    resolve_signer,
-    sign,
-)
 from features.webchat.web import CHAT
 from i18n import normalise_language, translate
 from mediation.masking import mask_name
 from mediation.replies import Msg
-from services.delivery import Address, Outgoing
-from services.room import Room, label_of, load_room
-from storage.document_models import Document, WebAppLogin
-from storage.models import StaffAccount, User
+from services.room import label_of
 
 if TYPE_CHECKING:
     from app.runtime import Runtime
@@ -132,31 +119,6 @@ async def _browser_user(request: web.Request, runtime: Runtime) -> int | None:
     return user_id
 
 
-async def _identity(
-    session: AsyncSession, telegram_id: int
-) -> tuple[User | None, StaffAccount | None]:
-    user = (
-        await session.execute(select(User).where(User.telegram_id == telegram_id))
-    ).scalar_one_or_none()
-    staff = (
-        await session.execute(
-            select(StaffAccount).where(
-                StaffAccount.telegram_id == telegram_id, StaffAccount.active.is_(True)
-            )
-        )
-    ).scalar_one_or_none()
-    return user, staff
-
-
-async def _document(
-    session: AsyncSession, public_id: str, *, lock: bool = False
-) -> Document | None:
-    stmt = select(Document).where(Document.public_id == public_id[:32], Document.kind == AGREEMENT)
-    if lock:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
 async def page(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(
         ASSETS / "sign.html", headers={**HEADERS, "Content-Type": "text/html; charset=utf-8"}
@@ -185,46 +147,35 @@ async def info(request: web.Request) -> web.Response:
         return _error(403, exc.reason, language)
     if user is not None:
         language = normalise_language(user.language_code)
-    async with runtime.db.read() as session:
-        if user is not None:
-            app_user, staff = await _identity(session, user.telegram_id)
-        else:
-            app_user, staff = await session.get(User, browser), None
-        if app_user is not None:
-            language = app_user.language
-        doc = await _document(session, request.query.get("d", ""))
-        room = await load_room(session, doc.case_id) if doc else None
-        if doc is None or room is None:
-            return _error(404, "not_found", language)
-        state, message = "ready", ""
-        signer: Signer | None = None
-        try:
-            signer = await resolve_signer(
-                session, doc, room, user_id=app_user.id if app_user else None, staff=staff
-            )
-            check_open(doc, room, request.query.get("v") or None)
-            await precheck(session, doc, signer)
-        except SignRefusedError as exc:
-            state, message = exc.key.rsplit(".", 1)[1], translate(language, exc.msg)
+    page = await page_signing.view(
+        runtime.db,
+        page_signing.Caller(user, browser),
+        language,
+        request.query.get("d", ""),
+        request.query.get("v"),
+    )
+    language = page.language
+    if not page.found:
+        return _error(404, "not_found", language)
     strings = {k: translate(language, f"agreements.web.{k}") for k in PAGE_STRINGS}
-    if signer is None:
+    if page.signer is None:
         # Not one of this version's signers: nothing about the case (its number, version
         # and hash told a stranger which case a leaked link belongs to; issue 21).
         return web.json_response(
-            {"ok": False, "error": state, "message": message, "strings": strings},
+            {"ok": False, "error": page.state, "message": page.message, "strings": strings},
             status=403,
             headers=HEADERS,
         )
     return web.json_response(
         {
             "ok": True,
-            "state": state,
-            "message": message,
-            "number": room.case.number,
-            "version": doc.version,
-            "sha256": doc.sha256,
-            "signer": translate(language, label_of(signer.member)) if signer else "",
-            "name_hint": mask_name(signer.expected_name) if signer else "",
+            "state": page.state,
+            "message": page.message,
+            "number": page.number,
+            "version": page.version,
+            "sha256": page.sha256,
+            "signer": translate(language, label_of(page.signer.member)),
+            "name_hint": mask_name(page.signer.expected_name),
             "strings": strings,
         },
         headers=HEADERS,
@@ -252,19 +203,6 @@ def _png(value: Any) -> bytes | None:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise InvalidImageError("not base64") from None
-
-
-async def _first_use(session: AsyncSession, user: WebAppUser, runtime: Runtime) -> bool:
-    """Record this ``initData`` hash; False when it was recorded before (a replay)."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(WebAppLogin)
-        .values(hash=user.hash, telegram_id=user.telegram_id, used_at=runtime.clock.now())
-        .on_conflict_do_nothing(index_elements=["hash"])
-        .returning(WebAppLogin.hash)
-    )
-    return (await session.execute(stmt)).first() is not None
 
 
 async def submit(request: web.Request) -> web.Response:
@@ -299,67 +237,44 @@ async def submit(request: web.Request) -> web.Response:
         services = services_of(runtime.shared)
     except RuntimeError:
         return _error(503, "unavailable", language)
-    queued: list[Any] = []
-    async with runtime.db.write() as session:
-        if user is not None:
-            if not await _first_use(session, user, runtime):
-                log.warning("replayed initData for Telegram user %s refused", user.telegram_id)
-                return _error(409, "replay", language)
-            app_user, staff = await _identity(session, user.telegram_id)
-        else:
-            app_user, staff = await session.get(User, browser), None
-        if app_user is not None:
-            language = app_user.language
-        doc = await _document(session, str(data.get("doc", "")), lock=True)
-        room: Room | None = await load_room(session, doc.case_id, lock=True) if doc else None
-        if doc is None or room is None:
-            return _error(404, "not_found", language)
-        if user is not None:
-            out = Outgoing(Address("telegram", str(user.telegram_id), language))
-        else:
-            out = Outgoing(Address("web", f"user:{browser}", language))
-        try:
-            signer = await resolve_signer(
-                session, doc, room, user_id=app_user.id if app_user else None, staff=staff
-            )
-            sealing = await sign(
-                session,
-                services,
-                doc,
-                room,
-                signer,
-                sha=str(data.get("sha", "")),
-                now=runtime.clock.now(),
-                out=out,
-                channel="webapp" if user is not None else "web",
-                typed_name=typed,
-                png=png,
-            )
-        except SignRefusedError as exc:
-            # Commit the used hash anyway: the same request must not work later either.
-            status = 409 if exc.key.endswith(("stale_version", "already_signed")) else 403
-            reason = exc.key.rsplit(".", 1)[1]
-            text = translate(language, exc.msg)
-            response = web.json_response(
-                {"ok": False, "error": reason, "message": text}, status=status, headers=HEADERS
-            )
-        except InvalidImageError:
-            response = _error(400, "bad_image", language)
-        else:
-            if sealing:
-                wake_after_commit(session, runtime.shared)
-            response = web.json_response(
-                {
-                    "ok": True,
-                    "state": "signed",
-                    "version": doc.version,
-                    "message": translate(language, "agreements.web.done"),
-                },
-                headers=HEADERS,
-            )
-        queued = await out.flush(session)
-    runtime.deliver(queued)
-    return response
+    result = await page_signing.submit(
+        runtime.db,
+        services,
+        runtime.shared,
+        page_signing.Caller(user, browser),
+        language,
+        public_id=str(data.get("doc", "")),
+        sha=str(data.get("sha", "")),
+        typed_name=typed,
+        png=png,
+        now=runtime.clock.now(),
+    )
+    runtime.deliver(result.queued)
+    language = result.language
+    if result.outcome == "replay":
+        assert user is not None
+        log.warning("replayed initData for Telegram user %s refused", user.telegram_id)
+        return _error(409, "replay", language)
+    if result.outcome == "not_found":
+        return _error(404, "not_found", language)
+    if result.outcome == "bad_image":
+        return _error(400, "bad_image", language)
+    if result.outcome == "refused":
+        status = 409 if result.reason in ("stale_version", "already_signed") else 403
+        return web.json_response(
+            {"ok": False, "error": result.reason, "message": result.message},
+            status=status,
+            headers=HEADERS,
+        )
+    return web.json_response(
+        {
+            "ok": True,
+            "state": "signed",
+            "version": result.version,
+            "message": translate(language, "agreements.web.done"),
+        },
+        headers=HEADERS,
+    )
 
 
 def setup(app: web.Application, runtime: Runtime) -> None:

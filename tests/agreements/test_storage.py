@@ -12,8 +12,9 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from features.agreements.common import new_public_id
+from features.agreements.initdata import WebAppUser
+from features.agreements.page_signing import _first_use
 from features.agreements.store import AgreementDocumentStore, downloads_of
-from features.agreements.web import _first_use
 from storage.db import Database
 from storage.document_models import (
     ConfirmationConsent,
@@ -69,19 +70,11 @@ async def test_versions_logins_and_encryption(db: Database, tmp_path: Path) -> N
         async with db.write() as s:
             s.add(_doc(case_id, 1))
 
-    class _User:
-        hash, telegram_id = "ab" * 32, 42
-
-    class _Runtime:
-        class clock:
-            @staticmethod
-            def now() -> datetime:
-                return NOW
-
+    user = WebAppUser(telegram_id=42, language_code="zh-CN", hash="ab" * 32, auth_date=NOW)
     async with db.write() as s:
-        assert await _first_use(s, _User(), _Runtime())  # type: ignore[arg-type]
+        assert await _first_use(s, user, NOW)
     async with db.write() as s:
-        assert not await _first_use(s, _User(), _Runtime())  # type: ignore[arg-type]
+        assert not await _first_use(s, user, NOW)
     async with db.read() as s:
         assert len((await s.execute(select(WebAppLogin))).scalars().all()) == 1
 
