@@ -25,7 +25,7 @@ import features.street
 import features.verify
 import features.voice
 import features.webchat
-import services.knowledge
+import services.knowledge  # noqa: F401  (declares the knowledge base's start and stop hooks)
 from storage import registry as core_tables
 from storage.registry import Schema
 
@@ -64,7 +64,8 @@ class FeaturePackage(Protocol):
 
 
 #: Every capability, in the order their web routes are mounted. The knowledge base's life
-#: (``services.knowledge``) is a shared service, started like a feature but without a package.
+#: (``services.knowledge``, imported above) is a shared service, started like a feature but
+#: without a package.
 FEATURES: tuple[FeaturePackage, ...] = (
     features.lawyers,
     features.agreements,
@@ -75,7 +76,6 @@ FEATURES: tuple[FeaturePackage, ...] = (
     features.console,
     features.verify,
 )
-_SHARED_SERVICES_STARTED = (services.knowledge,)
 
 
 @cache

@@ -102,6 +102,18 @@ async def reset_postgres(url: str) -> None:
     await db.dispose()
 
 
+async def backend_url(backend: str) -> str | None:
+    """The database a test parametrized over ``backend`` runs on: ``None`` (the service's own
+    SQLite file) or the PostgreSQL test database, emptied first; skipped without that server."""
+    if backend != "postgres":
+        return None
+    why = postgres_unavailable()
+    if why is not None:
+        pytest.skip(why)
+    await reset_postgres(PG_URL)
+    return PG_URL
+
+
 async def fresh_database(url: str) -> Database:
     """A database with the current schema and no rows."""
     if url.startswith("postgresql"):

@@ -22,7 +22,7 @@ from storage.document_models import JudicialConfirmation
 from storage.models import Case, CaseEvent, Timer
 from tests.agreements.flow import draft_first_version, open_room
 from tests.agreements.harness import agreement_service, wait_file, wait_text
-from tests.conftest import PG_URL, postgres_unavailable, reset_postgres
+from tests.conftest import backend_url
 from tests.documents.conftest import pdftotext, squash
 
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -46,12 +46,7 @@ async def sign_typed(person: SimUser, name: str, version: int = 1) -> None:
 async def test_court_referred_case_applies_to_its_court_for_the_confirmable_clause(
     tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
 ) -> None:
-    url = None
-    if backend == "postgres":
-        if postgres_unavailable():
-            pytest.skip(str(postgres_unavailable()))
-        await reset_postgres(PG_URL)
-        url = PG_URL
+    url = await backend_url(backend)
     clock = FakeClock(START)
     async with StandinBotAPI() as standin:
         async with agreement_service(

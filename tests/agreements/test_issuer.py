@@ -13,7 +13,7 @@ from documents.seal import Sealer
 from standin import StandinBotAPI
 from tests.agreements.flow import draft_first_version, open_room
 from tests.agreements.harness import agreement_service, wait_file, wait_text
-from tests.conftest import PG_URL, postgres_unavailable, reset_postgres
+from tests.conftest import backend_url
 from tests.documents.conftest import pdftotext, squash
 
 UNITS = """
@@ -50,12 +50,7 @@ def _units(tmp_path: Path, committee: str) -> str:
 async def test_a_police_station_issues_through_its_committee(
     tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
 ) -> None:
-    url = None
-    if backend == "postgres":
-        if postgres_unavailable():
-            pytest.skip(str(postgres_unavailable()))
-        await reset_postgres(PG_URL)
-        url = PG_URL
+    url = await backend_url(backend)
     units = _units(tmp_path, 'committee = "committee"')
     async with StandinBotAPI() as standin:
         async with agreement_service(

@@ -23,7 +23,7 @@ from storage.document_models import Document, DocumentSignature, JudicialConfirm
 from storage.models import Case, CaseEvent
 from tests.agreements.flow import open_room
 from tests.agreements.harness import agreement_service, wait_file, wait_text
-from tests.conftest import PG_URL, postgres_unavailable, reset_postgres
+from tests.conftest import backend_url
 from tests.documents.conftest import pdftotext, squash
 
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -42,12 +42,7 @@ def _text(path: Path, message: SentMessage) -> str:
 async def test_oral_agreement_confirmed_by_each_party_and_a_checked_record(
     tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
 ) -> None:
-    url = None
-    if backend == "postgres":
-        if postgres_unavailable():
-            pytest.skip(str(postgres_unavailable()))
-        await reset_postgres(PG_URL)
-        url = PG_URL
+    url = await backend_url(backend)
     clock = FakeClock(START)
     async with StandinBotAPI() as standin:
         async with agreement_service(

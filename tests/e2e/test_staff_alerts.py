@@ -13,7 +13,7 @@ from core.clock import FakeClock
 from harness.steps import RESPONDENT_PHONE, mediator_takes_case, open_session, wait_text
 from mediation.staff_alerts import Item, QuietHours, by_case, merge
 from standin import StandinBotAPI
-from tests.conftest import PG_URL, postgres_unavailable, reset_postgres
+from tests.conftest import backend_url
 from tests.e2e.harness import assert_quiet, running_service, texts
 from tests.e2e.test_intake import walk_intake
 
@@ -68,12 +68,7 @@ def test_a_batch_holds_each_thing_once() -> None:
 async def test_unanswered_messages_and_night_cases_reach_the_mediator(
     tmp_path: Path, backend: str
 ) -> None:
-    url = None
-    if backend == "postgres":
-        if postgres_unavailable():
-            pytest.skip(str(postgres_unavailable()))
-        await reset_postgres(PG_URL)
-        url = PG_URL
+    url = await backend_url(backend)
     clock = FakeClock(MORNING)
     async with (
         StandinBotAPI() as standin,

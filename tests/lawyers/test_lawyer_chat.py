@@ -13,7 +13,7 @@ import pytest
 from core.clock import FakeClock
 from harness.steps import RESPONDENT_PHONE, mediator_takes_case, wait_text
 from standin import StandinBotAPI
-from tests.conftest import PG_URL, postgres_unavailable, reset_postgres
+from tests.conftest import backend_url
 from tests.e2e.harness import assert_quiet, running_service, texts
 from tests.e2e.test_intake import walk_intake
 from tests.lawyers.conftest import make_lawyer
@@ -30,12 +30,7 @@ QUESTION = "对方说工资已经发过了，没有书面记录怎么办？"
 async def test_a_lawyer_is_told_what_they_can_do_and_sees_the_case(
     tmp_path: Path, backend: str
 ) -> None:
-    url = None
-    if backend == "postgres":
-        if postgres_unavailable():
-            pytest.skip(str(postgres_unavailable()))
-        await reset_postgres(PG_URL)
-        url = PG_URL
+    url = await backend_url(backend)
     clock = FakeClock(MORNING)
     async with (
         StandinBotAPI() as standin,

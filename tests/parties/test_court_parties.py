@@ -38,7 +38,7 @@ from storage.document_models import Document, DocumentSignature
 from storage.models import CaseParty, PartyAgent
 from tests.agreements.flow import open_room
 from tests.agreements.harness import agreement_service, verify_link, wait_file, wait_text
-from tests.conftest import PG_URL, postgres_unavailable, reset_postgres
+from tests.conftest import backend_url
 from tests.documents.conftest import pdftotext, squash
 from tests.parties.test_seal_image import stamp_photo
 
@@ -194,12 +194,7 @@ async def test_every_party_bound_by_themselves(
     seal: Sealer,
     backend: str,
 ) -> None:
-    url = None
-    if backend == "postgres":
-        if postgres_unavailable():
-            pytest.skip(str(postgres_unavailable()))
-        await reset_postgres(PG_URL)
-        url = PG_URL
+    url = await backend_url(backend)
     log = io.StringIO()
     async with service_logging(log), StandinBotAPI() as standin, aiohttp.ClientSession() as http:
         async with agreement_service(
@@ -359,12 +354,7 @@ async def test_a_child_without_an_id_number_and_an_employer_signing_through_its_
 ) -> None:
     """A stated age of fifteen (no ID number yet: 居民身份证法 第二条) makes 王小五 a minor; the
     employer signs through its manager, whose written authority the mediator checked."""
-    url = None
-    if backend == "postgres":
-        if postgres_unavailable():
-            pytest.skip(str(postgres_unavailable()))
-        await reset_postgres(PG_URL)
-        url = PG_URL
+    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
         async with agreement_service(
             standin, tmp_path / "var", render_pool, seal, database_url=url, clock=FakeClock(START)
