@@ -150,7 +150,7 @@ def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
         try:
             report = await rotate(db, keys, reindex=args.reindex, batch=args.batch)
             if args.reindex:  # the ledger's search tokens are keyed with SECRET_KEY too
-                from services.case_search import reindex_all
+                from features.console.search_index import reindex_all
 
                 print(f"search tokens rebuilt for {await reindex_all(db)} cases")
         finally:

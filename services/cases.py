@@ -16,7 +16,7 @@ from mediation.disputes import DisputeType
 from mediation.intake import IntakeDraft
 from mediation.numbering import format_case_number
 from mediation.units import UnitInfo
-from services import case_search
+from services import case_watch
 from storage.db import insert_for, session_dialect
 from storage.models import (
     Case,
@@ -99,7 +99,7 @@ async def create_from_intake(
     case.parties = [applicant, respondent]
     session.add(case)
     await session.flush()
-    await case_search.index_case(session, case.id, [case.facts, case.claims])
+    await case_watch.case_stored(session, case)
     session.add(
         CaseMember(
             case_id=case.id,

@@ -17,8 +17,8 @@ from mediation.case_state import CaseStatus
 from mediation.disputes import DisputeType
 from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.units import UnitDirectory, UnitInfo
+from services import case_watch, features, invites, mediators, menus, staff_alerts
 from services import cases as case_service
-from services import features, invites, mediators, menus, safety, staff_alerts
 from services.chat_state import Slot, text_slot
 from services.conversations import ConversationState
 from services.delivery import staff_address
@@ -218,7 +218,7 @@ class CoreFlow:
         await self._alert_mediators(turn, case, unit)
         # Threats, self-harm, gatherings in what was just filed alert staff now, not at the
         # console's next sweep (issue 20).
-        await safety.watch_case(turn, case)
+        await case_watch.case_filed(turn, case)
         return []
 
     async def _alert_mediators(self, turn: Turn, case: Case, unit: UnitInfo) -> None:

@@ -17,7 +17,8 @@ from mediation.permissions import Action, Actor, ActorKind, can
 from mediation.replies import Msg, Reply, button, reply
 from mediation.room import MemberStatus, RelayRefusal, Role
 from mediation.validation import InvalidInput, clean_text, normalise_phone
-from services import invites, safety, staff_alerts
+from services import case_watch, invites, staff_alerts
+from services.case_watch import scene_of
 from services.chat_state import Slot, text_slot
 from services.inbound import Command
 from services.outgoing import TextDocument
@@ -263,10 +264,10 @@ async def message(turn: Turn, user_id: int) -> list[Reply]:
     # Every party's words are assessed, relayed or not (a muted party's threat is still one).
     source = "room" if content.kind == "text" else "caption"
     if not can(party_actor(member), Action.SPEAK, facts(room)):
-        await safety.watch_room(turn, room, member, content.text, source)
+        await case_watch.party_words(scene_of(turn), room, member, content.text, source)
         return [reply("room.refused_muted" if member.status == "muted" else "room.refused_closed")]
     decision = await relay(turn.session, room, member, content, turn.out, turn.now)
-    await safety.watch_room(turn, room, member, content.text, source)
+    await case_watch.party_words(scene_of(turn), room, member, content.text, source)
     if isinstance(decision, RelayRefusal):
         return [reply(f"room.refused_{decision.value}")]
     await cancel_timers(turn.session, [f"reply:{room.case.id}:{member.id}"])

@@ -43,10 +43,10 @@ from app.features import metadata
 from core import crypto
 from core.clock import SystemClock
 from core.config import Settings
+from features.console import search_index
 from features.console.models import CaseSearchToken
 from harness import serving
 from mediation.numbering import format_case_number
-from services import case_search
 from services.staff import hash_password
 from services.units import load_units, sync_units
 from storage.base import table_of
@@ -280,7 +280,7 @@ async def build(db: Database, units_file: Path, n_cases: int, seed: int) -> dict
                 numbers.append(number)
             pair = (FACTS[i % len(FACTS)], CLAIMS[i % len(CLAIMS)])
             if pair not in token_sets:
-                token_sets[pair] = sorted(case_search.tokens(pair))
+                token_sets[pair] = sorted(search_index.tokens(pair))
             tokens.extend({"token": t, "case_id": case_id} for t in token_sets[pair])
             events.append(
                 {

@@ -7,7 +7,7 @@ with whoever else runs; timing the query the search adds, in one process and alt
 two ways of writing it, separates the query's cost from the host's noise. It builds
 ``--cases`` cases cycling through the ledger benchmark's facts and claims, with their tokens,
 then times the ledger's query shape (matching cases, newest first, 50 rows) for each query
-word, written as one indexed range per term intersected (what ``services.case_search`` does)
+word, written as one indexed range per term intersected (what ``features.console.search_index`` does)
 and as a GROUP BY … HAVING count (the first version).
 """
 
@@ -26,9 +26,9 @@ from sqlalchemy import ColumnElement, and_, func, insert, select
 
 from benchmarks.console.ledger import CLAIMS, FACTS, TEXT_QUERIES, recommended_indexes
 from core import crypto
+from features.console import search_index
 from features.console.models import CaseSearchToken
 from mediation.search_terms import query_terms
-from services import case_search
 from storage.base import table_of
 from storage.db import Database
 from storage.models import Case, Unit
@@ -68,7 +68,7 @@ async def build(db: Database, n: int) -> float:
         for i in range(start, min(n, start + 5000)):
             pair = (FACTS[i % len(FACTS)], CLAIMS[i % len(CLAIMS)])
             if pair not in token_sets:
-                token_sets[pair] = sorted(case_search.tokens(pair))
+                token_sets[pair] = sorted(search_index.tokens(pair))
             cases.append(
                 {
                     "id": i + 1,

@@ -1,6 +1,6 @@
 """Alert rows and who they reach: shared by the console's assessment and staff actions
 (``features.console.risk``, ``case_actions``) and by the room's watch on every message
-(``services.safety``), so an alert looks the same whichever path raised it."""
+(``features.console.safety``), so an alert looks the same whichever path raised it."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ async def write_alerts(
     """Alert rows for the units the level reaches (``mediation.risk.alert_units``: the unit's
     chain up to the level that handles such a risk) and for the case's mediator, in the
     caller's transaction; returns who is to be told. Used by the console's assessment and
-    staff actions and by the room's watch on every message (``services.safety``)."""
+    staff actions and by the room's watch on every message (``features.console.safety``)."""
     targets = (
         tuple(units) if units is not None else domain.alert_units(directory, case.unit_code, level)
     )

@@ -30,12 +30,12 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import crypto
+from features.console import search_index
 from features.console.context import StaffContext
 from mediation.numbering import format_case_number, parse_case_number
 from mediation.staff_permissions import Action, Role, subtree
 from mediation.units import UnitDirectory
 from mediation.validation import InvalidInput, normalise_phone
-from services import case_search
 from storage.db import Database
 from storage.models import Case, CaseParty, StaffAccount
 
@@ -191,7 +191,7 @@ class LedgerService:
             name_prefix = CaseParty.name.like(escaped + "%", escape="\\")
         by_name = Case.id.in_(select(CaseParty.case_id).where(name_prefix))
         # Facts and claims are encrypted: searched through their keyed tokens (issue 20).
-        by_text = case_search.matching(text)
+        by_text = search_index.matching(text)
         return by_name if by_text is None else or_(by_name, by_text)
 
     def candidate_numbers(self, text: str, years: range) -> list[str] | None:

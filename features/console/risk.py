@@ -3,7 +3,7 @@
 Rules live in ``console_risk_rules`` (edited in the console) and are seeded from
 ``mediation.risk.DEFAULT_RULES``; a default that an admin changed or disabled stays as edited.
 New cases are assessed in the intake's own transaction and every party's message in the room
-by ``services.safety`` (issue 20); :meth:`RiskService.sweep`, which the console runs every few
+by ``features.console.safety`` (issue 20); :meth:`RiskService.sweep`, which the console runs every few
 seconds, catches any case that path did not assess (filed before, or by another route).
 
 An assessment only raises a case's level. When the level reaches 较大 or 重大, an alert row is

@@ -28,7 +28,7 @@ from mediation.disputes import DisputeType
 from mediation.numbering import format_case_number
 from mediation.street import StreetDirectory
 from mediation.units import UnitDirectory, UnitInfo
-from services import invites
+from services import case_watch, invites
 from services.cases import next_sequence
 from services.delivery import Outgoing
 from storage.models import Case, CaseEvent, CaseParty, Evidence, StaffAccount
@@ -206,4 +206,5 @@ async def _new_case(
     case.parties = parties
     session.add(case)
     await session.flush()
+    await case_watch.case_stored(session, case)  # searchable in the ledger at once
     return case

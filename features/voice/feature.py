@@ -30,7 +30,8 @@ from mediation.permissions import Action, can
 from mediation.replies import Msg, Reply, reply
 from mediation.room import RelayRefusal
 from mediation.validation import InvalidInput, clean_text
-from services import features, party_flow, safety
+from services import case_watch, features, party_flow
+from services.case_watch import scene_of
 from services.chat_state import id_slot
 from services.features import Who
 from services.party_flow import JOINING
@@ -156,7 +157,7 @@ async def _confirm(turn: Turn, t: VoiceTranscript) -> list[Reply]:
         turn.session, room, member, Content("text", text=marked), turn.out, turn.now
     )
     if t.version > 1:  # the speaker's correction; the recognised text was assessed when ready
-        await safety.watch_room(turn, room, member, t.text, "voice")
+        await case_watch.party_words(scene_of(turn), room, member, t.text, "voice")
     if isinstance(decision, RelayRefusal):
         return [reply(f"room.refused_{decision.value}")]
     await turn.session.flush()

@@ -49,7 +49,7 @@ from core.clock import Clock
 from features.voice.models import VoiceTranscript, VoiceTranscriptVersion
 from mediation.replies import Msg, Reply, button
 from mediation.units import UnitDirectory
-from services import safety
+from services import case_watch
 from services.delivery import Address, Outgoing
 from services.outbox import QueuedMessage, render
 from services.outgoing import TextMessage
@@ -296,7 +296,7 @@ class VoiceService:
     ) -> None:
         self.db = db
         #: With the units, a room transcript is assessed for risk as soon as it is ready
-        #: (services.safety); the console's address goes into the staff's alert.
+        #: (features.console.safety); the console's address goes into the staff's alert.
         self.units = units
         self.public_url = public_url
         self.data_dir = data_dir
@@ -539,8 +539,8 @@ class VoiceService:
         member = room.by_id(t.member_id) if room is not None else None
         if room is None or member is None:
             return
-        scene = safety.Scene(session, now, self.units, out, self.public_url)
-        await safety.watch_transcript(scene, room, member, t.text)
+        scene = case_watch.Scene(session, now, self.units, out, self.public_url)
+        await case_watch.party_words(scene, room, member, t.text, "voice")
 
     async def _speaker(self, session: AsyncSession, t: VoiceTranscript) -> Address | None:
         """Where the speaker reads: their room address, or the chat they did the intake in."""

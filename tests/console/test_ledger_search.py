@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy import delete, func, select, update
 
+from features.console import search_index
 from features.console.models import CaseSearchToken
-from services import case_search
 from storage.models import Case
 from tests.console.conftest import World
 from tests.console.test_ledger import ids
@@ -43,8 +43,8 @@ async def test_cases_filed_before_the_index_are_indexed_once(world: World) -> No
     async with world.runtime.db.write() as s:
         await s.execute(delete(CaseSearchToken).where(CaseSearchToken.case_id == wage))
     assert await ids(world, "admin_city", q="拖欠工资") == set()
-    assert await case_search.index_missing(world.runtime.db) == 1
-    assert await case_search.index_missing(world.runtime.db) == 0  # each case once
+    assert await search_index.index_missing(world.runtime.db) == 1
+    assert await search_index.index_missing(world.runtime.db) == 0  # each case once
     assert await ids(world, "admin_city", q="拖欠工资") == {wage}
     async with world.runtime.db.read() as s:
         per_case = (

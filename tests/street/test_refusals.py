@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from features.console import search_index
 from features.street.models import StreetReport, StreetTask
 from harness.steps import link_staff, wait_text
 from standin import StandinBotAPI
@@ -116,3 +117,8 @@ async def test_refusals_and_a_dispute_no_rule_covers(tmp_path: Path, backend: st
                 assert (await session.execute(select(StreetTask))).first() is None
                 kinds = [e for (e,) in await session.execute(select(CaseEvent.kind))]
                 assert kinds == ["created", "dispatch_none"]
+                # A case registered on the street is found by the ledger's text search at once.
+                condition = search_index.matching("楼道争吵")
+                assert condition is not None
+                hits = await session.execute(select(Case.id).where(condition))
+                assert hits.scalars().all() == [case.id]

@@ -23,7 +23,7 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
 
 from core import crypto
-from features.console import lawyer_stats
+from features.console import lawyer_stats, search_index
 from features.console.accounts import AccountService
 from features.console.auth import ABSOLUTE_TIMEOUT, AuthService
 from features.console.case_actions import CaseActions
@@ -47,7 +47,6 @@ from features.console.web.core import (
 from features.console.web.routes import ROUTES
 from features.console.web.views_street import STREET
 from features.street.service import StreetService
-from services import case_search
 
 if TYPE_CHECKING:
     from app.runtime import Runtime
@@ -130,7 +129,7 @@ def build_console(
 
     async def index_old_cases() -> None:
         try:
-            indexed = await case_search.index_missing(db)
+            indexed = await search_index.index_missing(db)
         except Exception:
             log.exception("indexing older cases for the ledger's search failed")
         else:

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import crypto
 from features.console.models import CaseSearchToken
 from mediation.search_terms import query_terms, terms
+from services.case_watch import on_case_stored
 from storage.db import Database, insert_for, session_dialect
 from storage.models import Case
 
@@ -49,6 +50,12 @@ async def index_case(session: AsyncSession, case_id: int, texts: Iterable[str]) 
     rows = [{"token": t, "case_id": case_id} for t in sorted(found)]
     stmt = insert_for(session_dialect(session))(CaseSearchToken)
     await session.execute(stmt.on_conflict_do_nothing(), rows)
+
+
+@on_case_stored
+async def index_stored(session: AsyncSession, case: Case) -> None:
+    """Every case is searchable from the moment it is stored, whichever route filed it."""
+    await index_case(session, case.id, [case.facts, case.claims])
 
 
 async def index_missing(db: Database, batch: int = BATCH) -> int:

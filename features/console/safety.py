@@ -1,5 +1,9 @@
 """Risk on every message: what parties write is assessed as they write it (issue 20).
 
+The core announces a filed case and every party's words (``services.case_watch``); this module
+listens (:func:`watch_filed`, :func:`watch_words`), so the console's rules, alerts and risk
+tables stay in the console.
+
 Why in the turn's own transaction: the case's level, the timeline entry saying which words
 matched which rule, the console's alert rows, the mediator's chat message and the room's safety
 notice are written together with the message itself — a threat is never stored without its
@@ -28,11 +32,9 @@ What a match does:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from features.console.alerts import AlertNotice, write_alerts
 from features.console.models import Alert, CaseRiskAssessment
@@ -43,10 +45,9 @@ from mediation.masking import scrub_digits
 from mediation.replies import Msg, Reply
 from mediation.risk import RiskAssessment, RiskLevel, RiskRule
 from mediation.room import PARTY_ROLES, Mode, Role
-from mediation.units import UnitDirectory
-from services.delivery import Address, Outgoing
+from services.case_watch import Scene, on_case_filed, on_party_words
+from services.delivery import Address
 from services.room import Room, announce, label_of
-from services.turn import Turn
 from storage.models import Case, CaseEvent, CaseMember, CaseMessage, StaffAccount
 
 #: Where the words were written (catalog ``risk.source.*``).
@@ -56,47 +57,19 @@ NOTICE_EVERY = timedelta(hours=24)
 _PARTIES = frozenset(r.value for r in PARTY_ROLES)
 
 
-@dataclass(frozen=True)
-class Scene:
-    """Where the words were assessed: the transaction, its time, the units, the messages to
-    send with it and the console's address (a conversation turn, or the voice pipeline when a
-    transcript comes back)."""
-
-    session: AsyncSession
-    now: datetime
-    units: UnitDirectory
-    out: Outgoing
-    public_url: str | None
-
-
-def _scene(turn: Turn) -> Scene:
-    return Scene(turn.session, turn.now, turn.units, turn.out, turn.settings.public_url)
-
-
-async def watch_case(turn: Turn, case: Case) -> RiskAssessment:
+@on_case_filed
+async def watch_filed(scene: Scene, case: Case) -> None:
     """A case just filed: its facts and claims (and type and head count) against the rules."""
-    return await _watch(
-        _scene(turn), case, [case.facts or "", case.claims or ""], "intake", None, None
-    )
+    await _watch(scene, case, [case.facts or "", case.claims or ""], "intake", None, None)
 
 
-async def watch_room(
-    turn: Turn, room: Room, member: CaseMember, text: str | None, source: str
-) -> RiskAssessment | None:
-    """A party's words in the room (``source``: room, caption or voice)."""
-    if member.role not in _PARTIES or not (text or "").strip():
-        return None
-    return await _watch(_scene(turn), room.case, [text or ""], source, room, member)
-
-
-async def watch_transcript(
-    scene: Scene, room: Room, member: CaseMember, text: str
-) -> RiskAssessment | None:
-    """A party's voice message in the room as soon as its transcript is ready, before the
-    speaker confirms it (a threat said aloud must not wait for a button press)."""
-    if member.role not in _PARTIES or not text.strip():
-        return None
-    return await _watch(scene, room.case, [text], "voice", room, member)
+@on_party_words
+async def watch_words(scene: Scene, room: Room, member: CaseMember, text: str, source: str) -> None:
+    """A party's words in the room (``source``: room, caption or voice — a voice message as
+    soon as its transcript is ready, before the speaker confirms it: a threat said aloud must
+    not wait for a button press). Staff messages are not assessed."""
+    if member.role in _PARTIES and text.strip():
+        await _watch(scene, room.case, [text], source, room, member)
 
 
 async def _watch(

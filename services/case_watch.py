@@ -1,0 +1,88 @@
+"""Watchers of what the core stores: a case filed, a party's words in the room.
+
+Why a hook and not a call: the core files cases and relays words, while what is done with them
+(risk assessment and alerts, the ledger's search tokens) belongs to the staff console
+(``features.console.watch``). The core announces; a feature that registered listens, inside the
+same transaction, so a watcher's rows are written with the message or the case or not at all.
+Like the routing table's handlers, watchers are declared when their package is imported
+(``app.features`` imports every feature), in the order of import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mediation.units import UnitDirectory
+from services.delivery import Outgoing
+from services.room import Room
+from services.turn import Turn
+from storage.models import Case, CaseMember
+
+
+@dataclass(frozen=True)
+class Scene:
+    """Where words are watched: the transaction, its time, the units, the messages to send with
+    it and the console's address (a conversation turn, or the voice pipeline when a transcript
+    comes back outside any turn)."""
+
+    session: AsyncSession
+    now: datetime
+    units: UnitDirectory
+    out: Outgoing
+    public_url: str | None
+
+
+def scene_of(turn: Turn) -> Scene:
+    return Scene(turn.session, turn.now, turn.units, turn.out, turn.settings.public_url)
+
+
+#: A case row was just written (any route: intake, street registration…): its id is set.
+CaseStored = Callable[[AsyncSession, Case], Awaitable[None]]
+#: A party filed a case in the intake dialogue (the person reading is the one who filed).
+CaseFiled = Callable[[Scene, Case], Awaitable[None]]
+#: A party's words in the room; ``source`` is room, caption or voice.
+PartyWords = Callable[[Scene, Room, CaseMember, str, str], Awaitable[None]]
+
+CASE_STORED: list[CaseStored] = []
+CASE_FILED: list[CaseFiled] = []
+PARTY_WORDS: list[PartyWords] = []
+
+
+def on_case_stored(watcher: CaseStored) -> CaseStored:
+    CASE_STORED.append(watcher)
+    return watcher
+
+
+def on_case_filed(watcher: CaseFiled) -> CaseFiled:
+    CASE_FILED.append(watcher)
+    return watcher
+
+
+def on_party_words(watcher: PartyWords) -> PartyWords:
+    PARTY_WORDS.append(watcher)
+    return watcher
+
+
+async def case_stored(session: AsyncSession, case: Case) -> None:
+    for watcher in CASE_STORED:
+        await watcher(session, case)
+
+
+async def case_filed(turn: Turn, case: Case) -> None:
+    scene = scene_of(turn)
+    for watcher in CASE_FILED:
+        await watcher(scene, case)
+
+
+async def party_words(
+    scene: Scene, room: Room, member: CaseMember, text: str | None, source: str
+) -> None:
+    """Every party's words, relayed or not (a muted party's threat is still one)."""
+    if not (text or "").strip():
+        return
+    for watcher in PARTY_WORDS:
+        await watcher(scene, room, member, text or "", source)
