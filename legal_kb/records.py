@@ -17,8 +17,12 @@ NATIONAL_KINDS = frozenset({"宪法", "法律", "立法解释"})
 
 def kind_label(kind: str, status: str) -> str:
     """ "（司法解释，现行有效）" after the citation of anything but national law, so that a
-    resident sees what kind of rule is quoted and that it applies; "" for national law."""
-    return "" if kind in NATIONAL_KINDS else f"（{kind}，{status}）"
+    resident sees what kind of rule is quoted and that it applies; for national law only a
+    status other than 现行有效 ("（已被修改）": the text quoted may differ from the law now),
+    since people take a bare law's name to be the law in force."""
+    if kind in NATIONAL_KINDS:
+        return "" if status == "现行有效" else f"（{status}）"
+    return f"（{kind}，{status}）"
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,8 @@ class ArticleRef:
     chapter: str | None
     excerpt: str
     text: str
+    #: The knowledge base's status (现行有效, or 已被修改: the card says which).
+    status: str = "现行有效"
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,7 @@ def _refs(hits: Sequence[Hit], checks: Sequence[CitationCheck]) -> list[ArticleR
                 chapter=check.article.chapter,
                 excerpt=excerpt(text, spans),
                 text=text,
+                status=check.article.status,
             )
         )
     return out
@@ -256,12 +259,17 @@ def to_reply(result: Answer, buttons: tuple[tuple[Button, ...], ...] = ()) -> Re
 
 
 def card_reply(
-    citation: str, chapter: str | None, text: str, buttons: tuple[tuple[Button, ...], ...] = ()
+    citation: str,
+    chapter: str | None,
+    text: str,
+    status: str,
+    buttons: tuple[tuple[Button, ...], ...] = (),
 ) -> Reply:
-    """An article card: the verified citation and the KB's text (long articles clipped)."""
+    """An article card: the verified citation, the KB's text (long articles clipped) and the
+    status the knowledge base gives it (an amended law is not called 现行有效)."""
     return Reply(
         Msg(
-            "lawyers.card",
+            "lawyers.card" if status == "现行有效" else "lawyers.card_amended",
             {
                 "citation": citation,
                 "chapter": chapter or "",

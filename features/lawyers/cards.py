@@ -48,7 +48,7 @@ async def _poster_room(turn: Turn, who: Who) -> tuple[Room, CaseMember] | None:
     return found
 
 
-Card = tuple[str, str | None, str]  # citation, chapter, text
+Card = tuple[str, str | None, str, str]  # citation, chapter, text, status
 
 
 async def _find(kb: KnowledgeBase, query: str) -> list[Card] | Reply:
@@ -58,9 +58,11 @@ async def _find(kb: KnowledgeBase, query: str) -> list[Card] | Reply:
         if not (check.ok and check.in_force) or check.article is None:
             problem = check.problem if check.problem in PROBLEM_KEYS else "not_in_force"
             return reply(f"lawyers.cite_{problem}", citation=check.citation.short)
-        return [(check.citation.short, check.article.chapter, check.article.text)]
+        return [
+            (check.citation.short, check.article.chapter, check.article.text, check.article.status)
+        ]
     hits = [h for h in await kb.search(query, top=assistant.TOP_ARTICLES) if h.in_force]
-    return [(r.citation, r.chapter, r.text) for r in await assistant.verified(kb, hits)]
+    return [(r.citation, r.chapter, r.text, r.status) for r in await assistant.verified(kb, hits)]
 
 
 async def law(turn: Turn, who: Who, query: str) -> list[Reply]:
@@ -83,9 +85,9 @@ async def law(turn: Turn, who: Who, query: str) -> list[Reply]:
     room = await _poster_room(turn, who)
     turn.put(LAW_CARDS, [c[0] for c in cards] if room else None)
     replies = []
-    for i, (citation, chapter, text) in enumerate(cards):
+    for i, (citation, chapter, text, status) in enumerate(cards):
         post = ((button("lawyers.btn_post", f"l:card:{i}", citation=citation),),) if room else ()
-        replies.append(assistant.card_reply(citation, chapter, text, post))
+        replies.append(assistant.card_reply(citation, chapter, text, status, post))
     return replies
 
 
@@ -122,7 +124,7 @@ async def post(turn: Turn, who: Who, index: str) -> list[Reply]:
             created_at=turn.now,
         )
     )
-    card = assistant.card_reply(citation, article.chapter, article.text)
+    card = assistant.card_reply(citation, article.chapter, article.text, article.status)
     for member_id in decision.recipients:
         address = room.addresses.get(member_id)
         if address is not None:

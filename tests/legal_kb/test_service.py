@@ -179,3 +179,30 @@ async def test_dense_built_in_background_and_work_off_the_loop(
     assert hits and {h.via for h in hits} <= {"both", "dense", "citation"}
     assert threads and threads[0].startswith("kb")
     await service.close()
+
+
+async def test_an_amended_law_is_never_called_in_force(kb: KnowledgeBase) -> None:
+    """/law and /ask quote what the knowledge base says of a rule: an article of a law amended
+    since (刑法 in the subset is 已被修改) is marked so, and its card does not say 现行有效."""
+    from features.lawyers.assistant import card_reply
+    from i18n import translate
+    from legal_kb.records import kind_label
+
+    verdict = await kb.lookup("刑法第二百八十七条之二")
+    assert verdict is not None and verdict.article is not None
+    article = verdict.article
+    assert article.status == "已被修改"
+    assert kind_label(article.law_kind, article.status) == "（已被修改）"
+    assert kind_label("法律", "现行有效") == ""
+    for language, amended, in_force in (
+        ("zh-CN", "已被修改", "现行有效"),
+        ("en", "since been amended", "checked: in force"),
+    ):
+        card = translate(
+            language, card_reply("刑法第二百八十七条之二", None, article.text, article.status).text
+        )
+        assert amended in card and in_force not in card
+        current = translate(
+            language, card_reply("民法典第一千零八十四条", None, "……", "现行有效").text
+        )
+        assert in_force in current and amended not in current
