@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -21,8 +21,12 @@ from features.console import audit
 from features.console.auth import new_totp_secret, revoke_all, totp_step
 from features.console.context import Forbidden, NotFound, StaffContext
 from features.console.models import StaffSecurity
+from i18n import translate
 from mediation.staff_permissions import Action, Role, parse_role
 from mediation.units import UnitDirectory
+from services.menus import DEFAULT_MENU
+from services.outbox import QueuedMessage, enqueue
+from services.outgoing import TextMessage
 from services.staff import check_password, create_staff, hash_password
 from storage.db import Database
 from storage.models import StaffAccount
@@ -41,10 +45,18 @@ class NewAccount:
 
 
 class AccountService:
-    def __init__(self, db: Database, units: UnitDirectory, clock: Clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        units: UnitDirectory,
+        clock: Clock,
+        deliver: Callable[[list[QueuedMessage]], None] | None = None,
+    ) -> None:
         self.db = db
         self.units = units
         self.clock = clock
+        #: Hands queued chat messages to the channels' senders (the runtime's ``deliver``).
+        self.deliver = deliver
 
     async def list_staff(self, staff: StaffContext) -> Sequence[StaffAccount]:
         staff.require(Action.MANAGE_USERS)
@@ -97,13 +109,16 @@ class AccountService:
         if staff_id == staff.id:
             raise Forbidden("cannot deactivate yourself")
         now = self.clock.now()
+        queued: list[QueuedMessage] = []
         async with self.db.write() as session:
             account = await self._account(session, staff_id)
             if not staff.sees(account.unit_code):
                 raise NotFound()
-            account.active = active
+            was_active, account.active = account.active, active
             if not active:
                 await revoke_all(session, account.id, now)
+            if was_active and not active and account.telegram_id is not None:
+                queued = await self._stand_down(session, account)
             audit.record(
                 session,
                 at=now,
@@ -113,6 +128,17 @@ class AccountService:
                 target=account.username,
                 data={"active": active},
             )
+        if queued and self.deliver is not None:
+            self.deliver(queued)
+
+    @staticmethod
+    async def _stand_down(session: AsyncSession, account: StaffAccount) -> list[QueuedMessage]:
+        """The linked chat hears at once that it no longer acts as staff, and its command menu
+        goes back to the parties' (before, both waited for the person's next message)."""
+        notice = translate(account.language or "zh-CN", "console.account.deactivated_chat")
+        return await enqueue(
+            session, "telegram", str(account.telegram_id), [TextMessage(notice), DEFAULT_MENU]
+        )
 
     async def change_password(
         self, staff: StaffContext, current: str, new: str, ip: str

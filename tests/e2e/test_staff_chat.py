@@ -7,10 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select
 
 from app.features import load as load_features
 from bot.app import COMMANDS
+from features.console.accounts import AccountService
+from features.console.context import StaffContext
 from harness.steps import link_staff, wait_text
 from services import menus
 from services.routing import Audience
@@ -104,8 +106,9 @@ async def test_each_role_sees_its_menu_and_help(tmp_path: Path, backend: str) ->
 
 @BACKENDS
 async def test_a_deactivated_account_loses_its_menu(tmp_path: Path, backend: str) -> None:
-    """An account switched off in the console stops acting as staff at its next message, and
-    its chat's menu goes back to the parties' (the new language's menu follows /language)."""
+    """An account switched off in the console hears it at once in its chat, in its language,
+    and the chat's menu goes back to the parties' right away — not at its next message; the
+    next message no longer acts as staff."""
     url = await _url(backend)
     async with StandinBotAPI() as standin:
         async with running_service(standin, tmp_path / "var", url) as runtime:
@@ -119,16 +122,26 @@ async def test_a_deactivated_account_loses_its_menu(tmp_path: Path, backend: str
                 standin.commands({"type": "chat", "chat_id": mediator.user_id})[0]["description"]
                 == "Cases waiting"
             )
-            async with runtime.db.write() as session:  # the console's "deactivate"
-                await session.execute(
-                    update(StaffAccount)
-                    .where(StaffAccount.username == "med_off")
-                    .values(active=False)
-                )
+            await link_staff(runtime, standin, "admin_off", 7422, role="admin")
+            async with runtime.db.read() as session:
+                accounts = {
+                    a.username: a for a in (await session.execute(select(StaffAccount))).scalars()
+                }
+            accounts_service = AccountService(
+                runtime.db, runtime.units, runtime.clock, deliver=runtime.deliver
+            )
+            await accounts_service.set_active(
+                StaffContext.of(accounts["admin_off"], runtime.units),
+                accounts["med_off"].id,
+                False,
+                "127.0.0.1",
+            )
+            (told,) = await texts(mediator, 1)
+            assert "deactivated" in told and "administrator" in told
+            await mediator.wait_for_menu(lambda m: m == PARTY_MENU)
             await mediator.send_command("/help")
             (text,) = await texts(mediator, 1)
             assert "/queue" not in text
-            await mediator.wait_for_menu(lambda m: m == PARTY_MENU)
 
 
 @BACKENDS

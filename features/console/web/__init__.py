@@ -91,7 +91,7 @@ def build_console(
         tz=tz,
         default_language=settings.default_language,
         auth=AuthService(db, clock),
-        accounts=AccountService(db, units, clock),
+        accounts=AccountService(db, units, clock, deliver=runtime.deliver),
         ledger=ledger,
         exporter=Exporter(ledger, units, tz),
         cases=CaseViewService(db, units, documents or NoDocuments(), timeline_sources),
