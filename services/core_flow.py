@@ -236,15 +236,15 @@ class CoreFlow:
             buttons=((button("staff.btn_take", f"m:take:{case.id}", number=case.number),),),
         )
         alerted = await mediators.to_alert(turn.session, self.units, case)
-        ids = [s.id for s in alerted if s.telegram_id is not None]
-        if await staff_alerts.new_case_at_night(
-            turn.session, self.settings, ids, case.id, turn.now
-        ):
-            return  # in the morning's batch (services.staff_alerts)
         for staff in alerted:
             address = staff_address(staff)
-            if address is not None:
-                turn.out.send(address, notice)
+            if address is None:
+                continue
+            if await staff_alerts.new_case_waits(
+                turn.session, self.settings, staff, case.id, turn.now
+            ):
+                continue  # their quiet hours: in the morning's batch (services.staff_alerts)
+            turn.out.send(address, notice)
 
     async def _staff_language(self, turn: Turn, language: str) -> None:
         """A staff member who switches language gets their menu in it, and keeps it for the

@@ -6,7 +6,8 @@ announced at once, ``core_flow``), a party's messages left unanswered for
 ``STAFF_AWAY_MINUTES``, and the mediation period running out (3 days, 1 day, due). Each becomes
 an :class:`~mediation.staff_alerts.Item` in the staff member's one pending ``staff_alert`` timer
 (``staff_alert:<staff id>``): a second item joins the batch and can only bring it forward, and a
-due time inside ``STAFF_QUIET_HOURS`` moves to the window's end. When the timer fires, each item
+due time inside the staff member's quiet hours (their own, set on the console's account page,
+else ``STAFF_QUIET_HOURS``) moves to the window's end. When the timer fires, each item
 is checked again against the case — taken meanwhile, answered meanwhile, closed — so the alert
 says only what is still true, in one message with a row of buttons per case.
 """
@@ -14,7 +15,7 @@ says only what is still true, in one message with a row of buttons per case.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -50,12 +51,23 @@ class Policy:
     away: timedelta
 
     @classmethod
-    def of(cls, settings: Settings) -> Policy:
-        return cls(
+    def of(cls, settings: Settings, staff: StaffAccount | None = None) -> Policy:
+        """The service's policy, with ``staff``'s own quiet hours when they set some."""
+        service = cls(
             QuietHours.parse(settings.staff_quiet_hours),
             settings.tz,
             timedelta(minutes=settings.staff_away_minutes),
         )
+        return service.own(staff)
+
+    def own(self, staff: StaffAccount | None) -> Policy:
+        """This policy with ``staff``'s own quiet hours when they set some."""
+        if staff is None or staff.quiet_hours is None:
+            return self
+        try:
+            return replace(self, quiet=QuietHours.parse(staff.quiet_hours))
+        except ValueError:
+            return self
 
     def due(self, at: datetime) -> datetime:
         """``at``, or the end of the quiet hours it falls in (UTC)."""
@@ -113,20 +125,19 @@ async def note_party_message(
     mediator = room.of_staff(staff_id) if staff_id is not None else None
     if staff_id is None or mediator is None or mediator.id not in room.addresses:
         return
-    policy = Policy.of(settings)
+    policy = Policy.of(settings, await session.get(StaffAccount, staff_id))
     await arm(session, staff_id, Item("away", room.case.id), policy.due(now + policy.away))
 
 
-async def new_case_at_night(
-    session: AsyncSession, settings: Settings, staff_ids: list[int], case_id: int, now: datetime
+async def new_case_waits(
+    session: AsyncSession, settings: Settings, staff: StaffAccount, case_id: int, now: datetime
 ) -> bool:
-    """During quiet hours a new case waits in the batch for the morning; False by day (the
-    caller announces it at once)."""
-    policy = Policy.of(settings)
+    """During the staff member's quiet hours a new case waits in their batch for the morning;
+    False outside them (the caller announces it at once)."""
+    policy = Policy.of(settings, staff)
     if not policy.quiet_now(now):
         return False
-    for staff_id in staff_ids:
-        await arm(session, staff_id, Item("new", case_id), policy.due(now))
+    await arm(session, staff.id, Item("new", case_id), policy.due(now))
     return True
 
 
@@ -164,7 +175,8 @@ async def deadline_due(
     )
     if room.case.mediator_id is not None:
         item = Item("deadline", room.case.id, days)
-        await arm(session, room.case.mediator_id, item, policy.due(now + BATCH))
+        mediator = await session.get(StaffAccount, room.case.mediator_id)
+        await arm(session, room.case.mediator_id, item, policy.own(mediator).due(now + BATCH))
     return []
 
 

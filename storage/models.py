@@ -72,6 +72,9 @@ class StaffAccount(Base):
     language: Mapped[str] = mapped_column(String(8), default="zh-CN")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The staff member's own quiet hours for chat alerts ("22:00-07:00", or "off"); ``None``:
+    #: the service's ``STAFF_QUIET_HOURS`` (a night-shift officer and a day mediator differ).
+    quiet_hours: Mapped[str | None] = mapped_column(String(16))
 
 
 class Conversation(Base):

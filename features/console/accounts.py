@@ -22,6 +22,7 @@ from features.console.auth import new_totp_secret, revoke_all, totp_step
 from features.console.context import Forbidden, NotFound, StaffContext
 from features.console.models import StaffSecurity
 from i18n import translate
+from mediation.staff_alerts import QuietHours
 from mediation.staff_permissions import Action, Role, parse_role
 from mediation.units import UnitDirectory
 from services.menus import DEFAULT_MENU
@@ -44,6 +45,24 @@ class NewAccount:
     password: str
 
 
+_DASHES = str.maketrans({"：": ":", "－": "-", "—": "-", "–": "-", "~": "-", "～": "-"})
+
+
+def _quiet_value(text: str) -> str | None:
+    """What to store for a typed quiet-hours setting: "" (the service's default), "off", a
+    window "HH:MM-HH:MM"; ``None`` when it is not one of these."""
+    raw = text.strip().translate(_DASHES).replace("至", "-").replace("到", "-").replace(" ", "")
+    if raw in ("", "默认"):
+        return ""
+    if raw.lower() in ("off", "关闭", "不设", "无"):
+        return "off"
+    try:
+        window = QuietHours.parse(raw)
+    except ValueError:
+        return None
+    return f"{window.start:%H:%M}-{window.end:%H:%M}" if window is not None else "off"
+
+
 class AccountService:
     def __init__(
         self,
@@ -51,8 +70,11 @@ class AccountService:
         units: UnitDirectory,
         clock: Clock,
         deliver: Callable[[list[QueuedMessage]], None] | None = None,
+        service_quiet_hours: str = "22:00-08:00",
     ) -> None:
         self.db = db
+        #: ``STAFF_QUIET_HOURS``: what a staff member who set none gets (shown on the page).
+        self.service_quiet_hours = service_quiet_hours
         self.units = units
         self.clock = clock
         #: Hands queued chat messages to the channels' senders (the runtime's ``deliver``).
@@ -158,6 +180,34 @@ class AccountService:
             security.password_changed_at = now
             await revoke_all(session, staff.id, now)
             audit.record(session, at=now, action="password_changed", staff=staff, ip=ip)
+        return None
+
+    # ------------------------------------------------------------ quiet hours
+
+    async def quiet_hours(self, staff: StaffContext) -> str | None:
+        """The staff member's own quiet hours as stored (``None``: the service's)."""
+        async with self.db.read() as session:
+            return (await self._account(session, staff.id)).quiet_hours
+
+    async def set_quiet_hours(self, staff: StaffContext, text: str, ip: str) -> str | None:
+        """Set one's own quiet hours for chat alerts: a window ("22:00-07:00", also typed as
+        "22：00—07：00" or "22:00至7:00"), 关闭/off for none, or empty for the service's.
+        A catalog key when the text is none of these."""
+        value = _quiet_value(text)
+        if value is None:
+            return "console.account.error.quiet_hours"
+        async with self.db.write() as session:
+            account = await self._account(session, staff.id)
+            account.quiet_hours = value or None
+            audit.record(
+                session,
+                at=self.clock.now(),
+                action="user_change",
+                staff=staff,
+                ip=ip,
+                target=account.username,
+                data={"quiet_hours": value or "default"},
+            )
         return None
 
     # ------------------------------------------------------------------ TOTP

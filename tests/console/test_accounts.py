@@ -168,3 +168,22 @@ async def test_old_attempts_and_ended_sessions_are_pruned(world: World) -> None:
     async with world.runtime.db.read() as s:
         for model in (LoginAttempt, ConsoleSession):
             assert (await s.execute(select(func.count()).select_from(model))).scalar_one() == 0
+
+
+async def test_own_quiet_hours_as_people_type_them(world: World) -> None:
+    """A night-shift officer turns quiet hours off, a mediator types "22：00至7:00" with a
+    full-width colon; "晚上十点" is refused with what to type; empty goes back to the default."""
+    async with TestClient(TestServer(console_app(world))) as client:
+        await login(client, "med_c1")
+        page = await (await client.get("/staff/account")).text()
+        assert "当前：使用默认时段 22:00-08:00" in page
+        await _post(client, "/staff/account/quiet", quiet_hours="22：00至7:00")
+        page = await (await client.get("/staff/account")).text()
+        assert "免打扰时段已保存" in page and "当前：22:00-07:00" in page
+        await _post(client, "/staff/account/quiet", quiet_hours="晚上十点")
+        page = await (await client.get("/staff/account")).text()
+        assert "格式不对：请填写如 22:00-07:00" in page and "当前：22:00-07:00" in page
+        await _post(client, "/staff/account/quiet", quiet_hours="关闭")
+        assert "当前：已关闭，随时提醒" in await (await client.get("/staff/account")).text()
+        await _post(client, "/staff/account/quiet", quiet_hours="")
+        assert "当前：使用默认时段" in await (await client.get("/staff/account")).text()

@@ -8,11 +8,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from core.clock import FakeClock
-from harness.steps import RESPONDENT_PHONE, mediator_takes_case, open_session, wait_text
+from features.console.accounts import AccountService
+from features.console.context import StaffContext
+from harness.steps import (
+    RESPONDENT_PHONE,
+    link_staff,
+    mediator_takes_case,
+    open_session,
+    wait_text,
+)
 from mediation.staff_alerts import Item, QuietHours, by_case, merge
 from standin import StandinBotAPI
+from storage.models import StaffAccount
 from tests.conftest import backend_url
 from tests.e2e.harness import assert_quiet, running_service, texts
 from tests.e2e.test_intake import walk_intake
@@ -141,3 +151,42 @@ async def test_unanswered_messages_and_night_cases_reach_the_mediator(
         ]
         await mediator.press(f"接手 {SECOND}")
         await wait_text(mediator, "已接手")
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+async def test_each_staff_member_keeps_their_own_quiet_hours(tmp_path: Path, backend: str) -> None:
+    """A case filed at 23:00: the officer on night shift (quiet hours off, set on the console's
+    account page) hears of it at once; the day mediator (the service's 22:00–08:00) at 08:00."""
+    url = await backend_url(backend)
+    clock = FakeClock(MORNING.replace(hour=15))  # 23:00 in Chongqing
+    async with (
+        StandinBotAPI() as standin,
+        running_service(
+            standin, tmp_path / "var", url, clock=clock, STAFF_QUIET_HOURS="22:00-08:00"
+        ) as runtime,
+    ):
+        timers = runtime.timers
+        assert timers is not None
+        day = await link_staff(runtime, standin, "med_day", 7621)
+        night = await link_staff(runtime, standin, "police_night", 7622, role="police")
+        async with runtime.db.read() as session:
+            officer = (
+                await session.execute(
+                    select(StaffAccount).where(StaffAccount.username == "police_night")
+                )
+            ).scalar_one()
+        accounts = AccountService(runtime.db, runtime.units, runtime.clock)
+        me = StaffContext.of(officer, runtime.units)
+        assert await accounts.set_quiet_hours(me, "关闭", "127.0.0.1") is None
+
+        await walk_intake(standin.user(7623, first_name="丙", phone="+8613800007623"))
+        await wait_text(night, "新案件待接手")
+        assert await timers.run_due() == 0
+        await assert_quiet(day)
+        clock.advance(hours=9)  # 08:00
+        assert await timers.run_due() == 1
+        (morning,) = await day.wait_for_messages(1)
+        assert "新案件待接手" in (morning.text or "")
+        await assert_quiet(night)  # told once, at 23:00

@@ -36,6 +36,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/account", auth.account, SIGNED_IN),
     Route("POST", "/account/password", auth.change_password, SIGNED_IN),
     Route("POST", "/account/totp", auth.totp_change, SIGNED_IN),
+    Route("POST", "/account/quiet", auth.quiet_hours_change, SIGNED_IN),
     Route("GET", "/", admin.dashboard, A.VIEW_DASHBOARD),
     Route("GET", "/cases", cases.ledger, A.VIEW_LEDGER),
     Route("GET", "/cases/export.csv", cases.export_csv, A.EXPORT),

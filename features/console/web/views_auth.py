@@ -158,8 +158,30 @@ async def account(request: web.Request) -> web.StreamResponse:
         uri = provisioning_uri(pending, staff.username)
         qr = svg(segno.make(uri, error="m").svg_inline(scale=4, dark="#0f172a"))
     return await render(
-        request, "account.html", totp_enabled=enabled, totp_secret=pending, totp_uri=uri, totp_qr=qr
+        request,
+        "account.html",
+        totp_enabled=enabled,
+        totp_secret=pending,
+        totp_uri=uri,
+        totp_qr=qr,
+        quiet_hours=await console.accounts.quiet_hours(staff),
+        service_quiet_hours=console.accounts.service_quiet_hours,
     )
+
+
+async def quiet_hours_change(request: web.Request) -> web.StreamResponse:
+    """One's own quiet hours for the chat's alerts (a night-shift officer, a day mediator)."""
+    console = request.app[CONSOLE]
+    form = await request.post()
+    error = await console.accounts.set_quiet_hours(
+        staff_of(request), str(form.get("quiet_hours", "")), client_ip(request)
+    )
+    await flash(
+        request,
+        t(request, error or "console.account.quiet_saved"),
+        "error" if error else "info",
+    )
+    raise redirect(request, "/account")
 
 
 async def change_password(request: web.Request) -> web.StreamResponse:
