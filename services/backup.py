@@ -141,20 +141,7 @@ def schema_revision(database_url: str) -> str | None:
             except sqlite3.OperationalError:
                 return None
         return str(row[0]) if row else None
-    out = _run(
-        [
-            "psql",
-            "-X",
-            "-q",
-            "-t",
-            "-A",
-            "-d",
-            libpq_url(database_url),
-            "-c",
-            "SELECT version_num FROM alembic_version",
-        ],
-        check=False,
-    )
+    out = _psql_value(database_url, "SELECT version_num FROM alembic_version", check=False)
     if out.returncode != 0:
         return None
     return out.stdout.strip() or None
@@ -180,6 +167,15 @@ def _run(args: list[str], *, check: bool = True) -> subprocess.CompletedProcess[
     if check and result.returncode != 0:
         raise BackupError(f"{args[0]} failed: {result.stderr.strip()[:2000]}")
     return result
+
+
+def _psql_value(
+    database_url: str, sql: str, *, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """One value of one query by ``psql`` (unaligned, tuples only, no ~/.psqlrc)."""
+    return _run(
+        ["psql", "-X", "-q", "-t", "-A", "-d", libpq_url(database_url), "-c", sql], check=check
+    )
 
 
 # ---------------------------------------------------------------------- backup
@@ -427,18 +423,8 @@ def _conflicts(work: Path, manifest: Manifest, data_dir: Path, database_url: str
             if tables:
                 found.append(f"database {path} has {tables} tables")
     else:
-        out = _run(
-            [
-                "psql",
-                "-X",
-                "-q",
-                "-t",
-                "-A",
-                "-d",
-                libpq_url(database_url),
-                "-c",
-                "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
-            ]
+        out = _psql_value(
+            database_url, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
         )
         tables = int(out.stdout.strip() or 0)
         if tables:

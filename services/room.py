@@ -293,3 +293,29 @@ async def record_lines(
             )
         lines.append(f"[{when}] {who}：{body}")
     return lines
+
+
+def staff_note(
+    session: AsyncSession,
+    room: Room,
+    author: CaseMember,
+    text: str,
+    now: datetime,
+    data: dict[str, object] | None = None,
+) -> list[CaseMember]:
+    """An internal note (``/note``, a lawyer's comment on the draft): recorded for the staff
+    present — mediators and lawyers — and never relayed to the parties; returns who may read
+    it."""
+    readers = [m for m in room.present() if m.role in (Role.MEDIATOR.value, Role.LAWYER.value)]
+    session.add(
+        CaseMessage(
+            case_id=room.case.id,
+            author_member_id=author.id,
+            kind="note",
+            text=text[:2000],
+            data=data or {},
+            audience=[m.id for m in readers],
+            created_at=now,
+        )
+    )
+    return readers

@@ -12,7 +12,16 @@ from mediation.room import Mode, RelayRefusal, Role, may_address_everyone
 from services import mediators, menus, staff_case_view
 from services.inbound import Command
 from services.party_flow import record_reply, switch_to
-from services.room import Content, Room, announce, facts, label_of, load_room, relay
+from services.room import (
+    Content,
+    Room,
+    announce,
+    facts,
+    label_of,
+    load_room,
+    relay,
+    staff_note,
+)
 from services.routing import ActionRoute, Audience, AwaitedInput, CommandRoute, Who
 from services.slots import (
     HELD,
@@ -32,7 +41,7 @@ from services.turn import (
     member_cases,
     switch_reply,
 )
-from storage.models import CaseMember, CaseMessage, StaffAccount
+from storage.models import CaseMember, StaffAccount
 
 
 def routes() -> list[CommandRoute | ActionRoute | AwaitedInput]:
@@ -98,19 +107,7 @@ async def command(turn: Turn, staff: StaffAccount, cmd: Command) -> list[Reply] 
             return [reply("staff.note_usage")]
         if not mediators.may(staff, room, Action.WRITE_NOTE, turn.units):
             return [reply("staff.not_allowed")]
-        staff_members = [
-            m for m in room.present() if m.role in (Role.MEDIATOR.value, Role.LAWYER.value)
-        ]
-        turn.session.add(
-            CaseMessage(
-                case_id=room.case.id,
-                author_member_id=member.id,
-                kind="note",
-                text=text[:2000],
-                audience=[m.id for m in staff_members],
-                created_at=turn.now,
-            )
-        )
+        staff_note(turn.session, room, member, text, turn.now)
         return [reply("staff.note_saved")]
     if cmd.name == "invite":
         if not mediators.may(staff, room, Action.INVITE, turn.units):

@@ -21,10 +21,10 @@ from mediation.permissions import Action
 from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.room import Mode, Role, may_address_everyone
 from services import mediators
-from services.room import Room, announce, label_of, load_room
+from services.room import Room, announce, label_of, load_room, staff_note
 from services.slots import TARGET, target_for, target_label
 from services.turn import Turn, active_room
-from storage.models import CaseEvent, CaseMember, CaseMessage, StaffAccount
+from storage.models import CaseEvent, CaseMember, StaffAccount
 
 PAUSE_WORDS = frozenset({"off", "pause", "stop", "关", "暂停"})
 RESUME_WORDS = frozenset({"on", "resume", "start", "开", "恢复"})
@@ -266,21 +266,8 @@ async def review(turn: Turn, staff: StaffAccount, text: str) -> list[Reply]:
     room, me = found
     if not mediators.may(staff, room, Action.WRITE_NOTE, turn.units):
         return [reply("staff.not_allowed")]
-    staff_members = [
-        m for m in room.present() if m.role in (Role.MEDIATOR.value, Role.LAWYER.value)
-    ]
-    turn.session.add(
-        CaseMessage(
-            case_id=room.case.id,
-            author_member_id=me.id,
-            kind="note",
-            text=text[:2000],
-            data={"about": "agreement_draft"},
-            audience=[m.id for m in staff_members],
-            created_at=turn.now,
-        )
-    )
-    mediators_present = [m for m in staff_members if m.role == Role.MEDIATOR.value]
+    readers = staff_note(turn.session, room, me, text, turn.now, {"about": "agreement_draft"})
+    mediators_present = [m for m in readers if m.role == Role.MEDIATOR.value]
     for m in mediators_present:
         address = room.addresses.get(m.id)
         if address is not None:
