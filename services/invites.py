@@ -307,7 +307,18 @@ async def decline(
         )
         return
     event = CaseEvent.INVITATION_EXPIRES if expired else CaseEvent.RESPONDENT_DECLINES
+    before = case.status
     case.status = transition(CaseStatus(case.status), event).value
+    # The status change in the case's own history (``main.py check`` replays it in order).
+    session.add(
+        CaseEventRow(
+            case_id=case.id,
+            at=now,
+            kind="status",
+            actor=f"user:{user_id}" if user_id else "system",
+            data={"from": before, "to": case.status, "event": event.value},
+        )
+    )
     case.outcome = "rejected"
     case.outcome_reason = reason or ("invitation expired" if expired else "declined")
     case.closed_at = case.updated_at = now

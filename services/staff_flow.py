@@ -41,6 +41,7 @@ from services.turn import (
     member_cases,
     switch_reply,
 )
+from storage.models import CaseEvent as CaseEventRow
 from storage.models import CaseMember, StaffAccount
 
 
@@ -351,6 +352,20 @@ async def set_session(turn: Turn, room: Room, me: object, open_: bool) -> list[R
     case = room.case
     if open_ and case.status == CaseStatus.ACCEPTED.value:
         case.status = transition(CaseStatus.ACCEPTED, CaseEvent.OPEN_SESSION).value
+        # In the case's own history, so ``main.py check`` replays it in order with the rest.
+        turn.session.add(
+            CaseEventRow(
+                case_id=case.id,
+                at=turn.now,
+                kind="status",
+                actor=f"staff:{room.case.mediator_id}" if room.case.mediator_id else "system",
+                data={
+                    "from": CaseStatus.ACCEPTED.value,
+                    "to": case.status,
+                    "event": CaseEvent.OPEN_SESSION.value,
+                },
+            )
+        )
     elif open_ and case.status != CaseStatus.MEDIATING.value:
         return [reply("staff.session_not_now", status=Msg(f"status.{case.status}"))]
     case.session_open = open_

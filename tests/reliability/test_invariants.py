@@ -10,11 +10,13 @@ twice — and the checker names each one. A checker that cannot fail would prove
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, func, insert, select, update
 
+from core.clock import FakeClock
+from harness.steps import RESPONDENT_PHONE, mediator_takes_case, open_session
 from services.invariants import check
 from standin import StandinBotAPI
 from storage.base import utcnow
@@ -197,3 +199,38 @@ async def test_check_cli_exit_status(tmp_path: Path) -> None:
     await db.dispose()
     code, out = await run()
     assert code == 1 and "update_not_handled: 1" in out, out
+
+
+async def test_a_whole_case_at_one_instant_replays_in_order(tmp_path: Path) -> None:
+    """Under a frozen clock every step of a case shares one instant: filed, joined, taken,
+    the session opened, an agreement drafted. The checker orders the history by the case's own
+    event sequence, so it finds nothing (it put the session's opening, recorded only as a room
+    announcement in another table, after the draft and reported an impossible transition)."""
+    clock = FakeClock(datetime(2026, 11, 27, 2, 0, tzinfo=UTC))
+    async with StandinBotAPI() as standin:
+        async with running_service(standin, tmp_path / "var", clock=clock) as runtime:
+            applicant = standin.user(8121, first_name="甲", phone="+8613800008121")
+            respondent = standin.user(8122, first_name="乙", phone=RESPONDENT_PHONE)
+            await walk_intake(applicant)
+            mediator = await mediator_takes_case(
+                runtime,
+                standin,
+                applicant,
+                respondent,
+                number="（2026）示调字第0001号",
+                mediator=("med_instant", 8123),
+            )
+            await open_session(mediator, (applicant, respondent))
+            async with runtime.db.write() as s:  # the draft, as /agreement records it
+                case = (await s.execute(select(Case))).scalar_one()
+                case.status = "signing"
+                s.add(
+                    CaseEvent(
+                        case_id=case.id, at=clock.now(), kind="agreement_drafted", actor="system"
+                    )
+                )
+            assert runtime.telegram is not None
+            await runtime.telegram.sender.drain()
+            report = await check(runtime.db, grace=NO_GRACE)
+            assert report.stats["cases_replayed"] == 1
+            assert report.ok, report.render()
