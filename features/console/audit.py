@@ -28,6 +28,7 @@ ACTIONS = (
     "totp_disabled",
     "password_changed",
     "reveal",
+    "share_pii",
     "export",
     "download",
     "status_change",
