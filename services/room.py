@@ -172,15 +172,21 @@ async def relay(
     target_ids: tuple[int, ...] | None = None,
     *,
     full_of: int | None = None,
+    within: tuple[int, ...] | None = None,
 ) -> Relay | RelayRefusal:
     """Store the message in the record and queue a copy for each recipient.
 
     The record keeps the text as typed (encrypted); recipients get mobile, ID and bank card
     numbers masked, and the sender is told so, with a button to send it in full
-    (``full_of``: the record id of the masked message being sent in full now, unmasked)."""
+    (``full_of``: the record id of the masked message being sent in full now, unmasked, to
+    no one beyond ``within``, the members the masked copy went to)."""
     decision = route_message(room.state, sender.id, target_ids)
     if isinstance(decision, RelayRefusal):
         return decision
+    if within is not None:
+        decision = replace(
+            decision, recipients=tuple(r for r in decision.recipients if r in within)
+        )
     data: dict[str, object] = {"note": decision.note} if decision.note else {}
     shown = content
     if full_of is not None:

@@ -2,7 +2,7 @@
 
 The relay (services.room) masks mobile, ID and bank card numbers for everyone but the sender
 and offers the sender a button: "仍要发送完整号码". Pressing it relays the text as typed to
-whoever the room's rules reach now, as a record entry of its own (``shared_full_of``), once per
+those the masked copy reached (and the room's rules still reach), as a record entry of its own (``shared_full_of``), once per
 message, and writes the act to the audit log in the same transaction: who chose to disclose
 which message, so the console can tell a shared number from a leaked one.
 """
@@ -56,10 +56,19 @@ async def share_full(turn: Turn, who: Who, data: str) -> list[Reply]:
     row, room, author = found
     if row.data.get("shared"):
         return [reply("room.pii_already_shared")]
-    targets = tuple(int(a) for a in row.audience or []) if author.staff_id is not None else None
+    audience = tuple(int(a) for a in row.audience or [])
+    targets = audience if author.staff_id is not None else None
     content = Content("text", text=row.text or "")
     decision = await relay(
-        turn.session, room, author, content, turn.out, turn.now, targets, full_of=row.id
+        turn.session,
+        room,
+        author,
+        content,
+        turn.out,
+        turn.now,
+        targets,
+        full_of=row.id,
+        within=audience,
     )
     if isinstance(decision, RelayRefusal):
         return [reply(f"room.refused_{decision.value}")]

@@ -25,6 +25,7 @@ from standin import StandinBotAPI
 from storage.document_models import DocumentDownload, DocumentSignature
 from tests.agreements.flow import LI_ID, draft_first_version, open_room
 from tests.agreements.harness import TOKEN, agreement_service, sign_link, wait_text
+from tests.conftest import backend_url
 from tests.webchat.conftest import browser
 
 __all__ = ["browser"]
@@ -52,25 +53,32 @@ async def draw(page: Any) -> None:
     await page.mouse.up()
 
 
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 async def test_a_party_reads_the_agreement_and_signs_it_on_a_phone(
-    tmp_path: Path, browser: Any, render_pool: RenderPool, seal: Sealer
+    tmp_path: Path, browser: Any, render_pool: RenderPool, seal: Sealer, backend: str
 ) -> None:
+    url = await backend_url(backend)
+    shots = backend == "sqlite"  # the screenshots in docs/ come from one run
     async with StandinBotAPI() as standin, aiohttp.ClientSession() as http:
-        async with agreement_service(standin, tmp_path / "var", render_pool, seal) as (
+        async with agreement_service(
+            standin, tmp_path / "var", render_pool, seal, database_url=url
+        ) as (
             runtime,
             base,
         ):
             applicant, respondent, mediator = await open_room(runtime, standin, 7600)
             await draft_first_version(mediator)
             prompt = await wait_text(applicant, "签署即表示", timeout=60)
-            url, doc_id, sha = sign_link(prompt)
+            link, doc_id, sha = sign_link(prompt)
             now = int(runtime.clock.now().timestamp())
 
             ctx = await browser.new_context(
                 viewport=VIEWPORT, locale="zh-CN", accept_downloads=True
             )
             page = await ctx.new_page()
-            await page.goto(f"{url}#tgWebAppData={quote(init_data(applicant.user_id, now))}")
+            await page.goto(f"{link}#tgWebAppData={quote(init_data(applicant.user_id, now))}")
             await page.wait_for_selector("#form:not([hidden])")
 
             # What she reads: her own name in full, the agreement's text, the other side masked.
@@ -87,7 +95,8 @@ async def test_a_party_reads_the_agreement_and_signs_it_on_a_phone(
             assert not await page.is_visible("#sha")
             assert await page.inner_text("#l-tech") == "技术信息"
             assert await page.inner_text("#l-confirm") == "我已阅读并同意以上协议内容"
-            await page.screenshot(path=str(SHOTS / "signing-after.png"), full_page=True)
+            if shots:
+                await page.screenshot(path=str(SHOTS / "signing-after.png"), full_page=True)
 
             # The PDF opens from the page (fetched with her Telegram credentials).
             async with page.expect_download() as download_info:
@@ -103,7 +112,8 @@ async def test_a_party_reads_the_agreement_and_signs_it_on_a_phone(
             await page.click("#submit")
             assert await page.inner_text("#error") == MUST_CONFIRM
             assert await page.is_visible("#error")
-            await page.screenshot(path=str(SHOTS / "signing-after-unticked.png"))
+            if shots:
+                await page.screenshot(path=str(SHOTS / "signing-after-unticked.png"))
             async with runtime.db.read() as s:
                 assert (await s.execute(select(DocumentSignature))).first() is None
 

@@ -107,6 +107,11 @@ async def test_numbers_typed_in_the_room_are_masked_until_shared_on_purpose(
                 shown = re.search(r'data-testid="revealed-message">([^<]*)<', revealed)
                 assert shown and shown.group(1) == TYPED
 
+                # Nobody else can send his message in full: the applicant forges his button.
+                forged = {"type": "action", "action": f"pii:{row.id}"}
+                await page.send_str(json.dumps({"type": "send", "cid": "f-1", "msg": forged}))
+                assert "按钮已失效" in await page_text(page, "按钮已失效")
+
                 # The respondent chooses to send it in full: the others get it whole, once.
                 await respondent.press("仍要发送完整号码", told)
                 await wait_text(respondent, "已按您的选择发送完整号码")
