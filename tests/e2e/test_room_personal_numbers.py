@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from features.console.models import AuditEntry
+from services.invariants import check
 from standin import StandinBotAPI
 from storage.models import CaseMessage
 from tests.agreements.harness import wait_text
@@ -127,6 +128,10 @@ async def test_numbers_typed_in_the_room_are_masked_until_shared_on_purpose(
                 assert "12000元" in relayed and "6222 0212" not in relayed
                 assert "仍要发送完整号码" in await page_text(page, "已对其他人隐藏")
 
+            # Each relayed copy (masked, then in full) reached each recipient exactly once.
+            report = await check(runtime.db)
+            assert not {"relay_lost", "relay_doubled"} & set(report.counts), report.render()
+            assert report.stats["relayed_messages"] >= 3
             async with runtime.db.read() as s:
                 audit = list((await s.execute(select(AuditEntry))).scalars())
             shares = [a for a in audit if a.action == "share_pii"]
