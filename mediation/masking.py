@@ -93,7 +93,9 @@ _RUN = re.compile(r"(?<![0-9A-Za-z.])\+?\d(?:[ \-]?\d)*[Xx]?(?![0-9A-Za-z]|\.\d)
 #: 1[3-9]x-xxxx-xxxx, optionally after +86 / 86: the shape of a mainland mobile number.
 #: A mobile written with dots (138.1234.5678): dots only in this shape, never in a run (a
 #: decimal like 3.1415926535897932 is no number of a person).
-_DOTTED_MOBILE = re.compile(r"(?<![0-9A-Za-z.+])(?:\+?86[ .]?)?1[3-9]\d\.\d{4}\.\d{4}(?![0-9A-Za-z]|\.\d)")
+_DOTTED_MOBILE = re.compile(
+    r"(?<![0-9A-Za-z.+])(?:\+?86[ .]?)?1[3-9]\d\.\d{4}\.\d{4}(?![0-9A-Za-z]|\.\d)"
+)
 _GROUP = re.compile(r"\+?\d+[Xx]?")
 _MOBILE = re.compile(r"(?:\+?86)?(1[3-9]\d{9})")
 
