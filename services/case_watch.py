@@ -1,8 +1,9 @@
 """Watchers of what the core stores: a case filed, a party's words in the room.
 
 Why a hook and not a call: the core files cases and relays words, while what is done with them
-(risk assessment and alerts, the ledger's search tokens) belongs to the staff console
-(``features.console.watch``). The core announces; a feature that registered listens, inside the
+(risk assessment and alerts, the ledger's search tokens, the audit of a number shared on
+purpose) belongs to the staff console
+(``features.console.safety``, ``search_index`` and ``audit``). The core announces; a feature that registered listens, inside the
 same transaction, so a watcher's rows are written with the message or the case or not at all.
 Like the routing table's handlers, watchers are declared when their package is imported
 (``app.features`` imports every feature), in the order of import.
@@ -40,6 +41,23 @@ def scene_of(turn: Turn) -> Scene:
     return Scene(turn.session, turn.now, turn.units, turn.out, turn.settings.public_url)
 
 
+@dataclass(frozen=True)
+class Disclosure:
+    """A person chose to send what the service had masked (a phone or ID number in the room):
+    who, in which case, which record entry, to whom — for the console's audit log, so a shared
+    number can be told from a leaked one."""
+
+    at: datetime
+    case_id: int
+    case_number: str
+    unit_code: str | None
+    target: str
+    recipients: tuple[int, ...]
+    staff_id: int | None
+    actor: str
+    role: str
+
+
 #: A case row was just written (any route: intake, street registration…): its id is set.
 CaseStored = Callable[[AsyncSession, Case], Awaitable[None]]
 #: A party filed a case in the intake dialogue (the person reading is the one who filed).
@@ -47,7 +65,11 @@ CaseFiled = Callable[[Scene, Case], Awaitable[None]]
 #: A party's words in the room; ``source`` is room, caption or voice.
 PartyWords = Callable[[Scene, Room, CaseMember, str, str], Awaitable[None]]
 
+#: Someone disclosed on purpose what was masked.
+Disclosed = Callable[[AsyncSession, Disclosure], Awaitable[None]]
+
 CASE_STORED: list[CaseStored] = []
+DISCLOSED: list[Disclosed] = []
 CASE_FILED: list[CaseFiled] = []
 PARTY_WORDS: list[PartyWords] = []
 
@@ -65,6 +87,16 @@ def on_case_filed(watcher: CaseFiled) -> CaseFiled:
 def on_party_words(watcher: PartyWords) -> PartyWords:
     PARTY_WORDS.append(watcher)
     return watcher
+
+
+def on_disclosure(watcher: Disclosed) -> Disclosed:
+    DISCLOSED.append(watcher)
+    return watcher
+
+
+async def disclosed(session: AsyncSession, disclosure: Disclosure) -> None:
+    for watcher in DISCLOSED:
+        await watcher(session, disclosure)
 
 
 async def case_stored(session: AsyncSession, case: Case) -> None:

@@ -10,7 +10,7 @@ import functools
 from mediation import intake
 from mediation import invitations as inv
 from mediation.replies import Reply, reply
-from services import features, invites, mediators, menus, party_flow, staff_flow
+from services import features, invites, mediators, menus, party_flow, room_share, staff_flow
 from services.core_flow import CoreFlow
 from services.inbound import Command
 from services.party_flow import JOINING
@@ -125,6 +125,7 @@ class Dispatcher:
         table.add_all(self.core.routes())
         table.add_all(party_flow.routes(self.core.reprompt_of))
         table.add_all(staff_flow.routes())
+        table.add_all(room_share.routes())
         table.add_all(features.routes())
         return table
 

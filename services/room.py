@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from i18n import translate
 from mediation.case_state import CaseStatus
-from mediation.masking import scrub_digits
+from mediation.masking import mask_personal_numbers, scrub_digits
 from mediation.permissions import CaseFacts
-from mediation.replies import Msg, Reply
+from mediation.replies import Msg, Reply, button
 from mediation.room import (
     Member,
     MemberStatus,
@@ -121,6 +121,22 @@ async def load_room(session: AsyncSession, case_id: int, *, lock: bool = False) 
     return Room(case, members, await member_addresses(session, members))
 
 
+#: The button that sends a masked message again in full (services.room_share).
+SHARE_FULL = "pii:"
+
+
+def shown_text(row: CaseMessage, reader_id: int | None) -> str:
+    """A record entry's text as ``reader_id`` may see it: the author reads what they typed,
+    anyone else reads mobile, ID and bank card numbers masked (mediation.masking) unless the
+    author chose to send that message in full (issue 19)."""
+    text = row.text or ""
+    if reader_id is not None and reader_id == row.author_member_id:
+        return text
+    if (row.data or {}).get("shared_full_of"):
+        return text
+    return mask_personal_numbers(text)
+
+
 def _relay_messages(
     room: Room, sender: CaseMember, content: Content, language: str, record_id: int
 ) -> list[OutgoingMessage]:
@@ -154,18 +170,37 @@ async def relay(
     out: Outgoing,
     now: datetime,
     target_ids: tuple[int, ...] | None = None,
+    *,
+    full_of: int | None = None,
+    within: tuple[int, ...] | None = None,
 ) -> Relay | RelayRefusal:
-    """Store the message in the record and queue a copy for each recipient."""
+    """Store the message in the record and queue a copy for each recipient.
+
+    The record keeps the text as typed (encrypted); recipients get mobile, ID and bank card
+    numbers masked, and the sender is told so, with a button to send it in full
+    (``full_of``: the record id of the masked message being sent in full now, unmasked, to
+    no one beyond ``within``, the members the masked copy went to)."""
     decision = route_message(room.state, sender.id, target_ids)
     if isinstance(decision, RelayRefusal):
         return decision
+    if within is not None:
+        decision = replace(
+            decision, recipients=tuple(r for r in decision.recipients if r in within)
+        )
+    data: dict[str, object] = {"note": decision.note} if decision.note else {}
+    shown = content
+    if full_of is not None:
+        data["shared_full_of"] = full_of
+    elif content.text and (masked := mask_personal_numbers(content.text)) != content.text:
+        data["masked"] = True
+        shown = replace(content, text=masked)
     record = CaseMessage(
         case_id=room.case.id,
         author_member_id=sender.id,
         kind=content.kind,
         text=content.text,
         file_ref=content.file_ref,
-        data={"note": decision.note} if decision.note else {},
+        data=data,
         audience=list(decision.recipients),
         channel=out.sender.channel,
         created_at=now,
@@ -195,12 +230,15 @@ async def relay(
             out.send_message(address, notice_message)
             continue
         recipient = room.by_id(member_id)
-        for message in _relay_messages(room, sender, content, address.language, record.id):
+        for message in _relay_messages(room, sender, shown, address.language, record.id):
             if recipient is not None and recipient.role == Role.LAWYER.value:
                 # Volunteer lawyers advise without the parties' contact data (issue 21: a
                 # phone typed in the room reached them whole).
                 message = _scrubbed(message)
             out.send_message(address, message)
+    if shown is not content and decision.recipients:
+        share = button("room.btn_share_full", f"{SHARE_FULL}{record.id}")
+        out.reply(Reply(Msg("room.pii_masked", {"text": shown.text}), buttons=((share,),)))
     return decision
 
 
@@ -280,7 +318,7 @@ async def record_lines(
             params = {k: _unplain(v) for k, v in dict(row.data.get("params", {})).items()}
             body = translate(language, Msg(row.text or "", params))
         elif row.kind == "text":
-            body = row.text or ""
+            body = shown_text(row, reader.id)
         elif row.kind == "note":
             body = translate(language, Msg("room.note_prefix", {"text": row.text or ""}))
         else:
@@ -288,7 +326,7 @@ async def record_lines(
                 language,
                 Msg(
                     "room.file_entry",
-                    {"kind": Msg(f"room.kind_{row.kind}"), "text": row.text or ""},
+                    {"kind": Msg(f"room.kind_{row.kind}"), "text": shown_text(row, reader.id)},
                 ),
             )
         lines.append(f"[{when}] {who}：{body}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from documents.errors import InvalidImageError
 from features.agreements.common import AGREEMENT, AgreementServices, wake_after_commit
 from features.agreements.initdata import WebAppUser
+from features.agreements.reading import agreement_view
 from features.agreements.signing import (
     Signer,
     SignRefusedError,
@@ -28,6 +29,7 @@ from features.agreements.signing import (
     resolve_signer,
     sign,
 )
+from features.agreements.store import filename_of, log_download
 from i18n import translate
 from services.delivery import Address, Outgoing
 from services.outbox import QueuedMessage
@@ -60,6 +62,10 @@ class PageView:
     number: str = ""
     version: int = 0
     sha256: str = ""
+    #: The version's text for this signer (features.agreements.reading); the PDF to open.
+    agreement: dict[str, Any] = field(default_factory=dict)
+    has_pdf: bool = False
+    public_id: str = ""
 
 
 Outcome = Literal["signed", "replay", "not_found", "refused", "bad_image"]
@@ -133,12 +139,52 @@ async def view(
             page.signer = await resolve_signer(
                 session, doc, room, user_id=app_user.id if app_user else None, staff=staff
             )
+            page.agreement = agreement_view(doc.content, page.signer.signer_ids)
+            page.has_pdf = bool(doc.preview_path or doc.file_path)
+            page.public_id = doc.public_id
             check_open(doc, room, version or None)
             await precheck(session, doc, page.signer)
         except SignRefusedError as exc:
             page.state, page.message = exc.key.rsplit(".", 1)[1], translate(language, exc.msg)
         page.number, page.version, page.sha256 = room.case.number, doc.version, doc.sha256
         return page
+
+
+@dataclass(frozen=True)
+class PdfFile:
+    """The version's PDF a signer opens from the page: its key in the file store."""
+
+    key: str
+    filename: str
+
+
+async def pdf(
+    db: Database, caller: Caller, public_id: str, *, now: datetime, ip: str | None
+) -> PdfFile | None:
+    """The PDF of this version (the preview, or the sealed copy once there is one) for one of
+    its signers; None for anyone else. Each opening is logged like a download from the chat."""
+    async with db.write() as session:
+        app_user, staff = await _identity(session, caller)
+        doc = await _document(session, public_id)
+        room = await load_room(session, doc.case_id) if doc else None
+        key = doc and (doc.file_path or doc.preview_path)
+        if doc is None or room is None or not key:
+            return None
+        try:
+            signer = await resolve_signer(
+                session, doc, room, user_id=app_user.id if app_user else None, staff=staff
+            )
+        except SignRefusedError:
+            return None
+        log_download(
+            session,
+            doc,
+            actor=f"member:{signer.member.id}",
+            channel="webapp" if caller.telegram is not None else "web",
+            at=now,
+            ip=ip,
+        )
+        return PdfFile(key, filename_of(doc))
 
 
 async def submit(

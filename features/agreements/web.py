@@ -5,8 +5,11 @@ Routes (``setup`` adds them; the package registers it):
 - ``GET /webapp/sign?d=<doc>&v=<sha256>`` – the page (HTML, CSS and a vanilla-JS signature
   pad from ``features/agreements/signing_assets``; nothing from a CDN, so the page works where Telegram's CDN
   is slow and leaks no visit to third parties);
-- ``GET /webapp/sign/info`` – what the page shows: the document, the exact version's SHA-256,
-  who is signing, and the interface text in the signer's language;
+- ``GET /webapp/sign/info`` – what the page shows: the agreement's text for this signer
+  (features.agreements.reading: their own name and details in full, the others masked), who is
+  signing, the exact version's SHA-256 (under 技术信息), and the interface text in the
+  signer's language;
+- ``GET /webapp/sign/pdf?d=<doc>`` – the version's PDF, for its signers only (logged);
 - ``POST /webapp/sign`` – the drawn PNG (or a typed full name) for that version.
 
 Both API calls carry Telegram's ``initData`` (header ``X-Telegram-Init-Data``), checked with
@@ -35,9 +38,9 @@ from features.agreements.common import services_of
 from features.agreements.initdata import InitDataError, WebAppUser, check_init_data
 from features.webchat.web import CHAT
 from i18n import normalise_language, translate
-from mediation.masking import mask_name
 from mediation.replies import Msg
 from services.room import label_of
+from web.files import serve
 
 if TYPE_CHECKING:
     from app.runtime import Runtime
@@ -64,17 +67,38 @@ PAGE_STRINGS = (
     "intro",
     "version",
     "sha",
+    "tech",
+    "tech_hint",
     "signer",
+    "text_title",
+    "text_hint",
+    "pdf",
+    "pdf_telegram",
+    "parties",
+    "h_facts",
+    "h_disputes",
+    "h_responsibilities",
+    "h_terms",
+    "h_performance",
+    "f_method",
+    "f_place",
+    "f_deadline",
+    "f_copies",
+    "f_date",
+    "committee",
     "confirm",
+    "must_confirm",
     "draw_hint",
     "clear",
     "submit",
     "typed_label",
     "typed_submit",
+    "typed_empty",
     "sending",
     "done",
     "empty",
     "failed",
+    "pdf_failed",
 )
 
 
@@ -175,11 +199,43 @@ async def info(request: web.Request) -> web.Response:
             "version": page.version,
             "sha256": page.sha256,
             "signer": translate(language, label_of(page.signer.member)),
-            "name_hint": mask_name(page.signer.expected_name),
+            "name": page.signer.expected_name,
+            "agreement": page.agreement,
+            "pdf": f"/webapp/sign/pdf?d={page.public_id}" if page.has_pdf else "",
             "strings": strings,
         },
         headers=HEADERS,
     )
+
+
+async def pdf(request: web.Request) -> web.StreamResponse:
+    """The version's PDF for one of its signers: Telegram's ``initData`` in the header (the
+    page fetches it), or the browser chat's session (a plain link)."""
+    runtime = _runtime(request)
+    browser = None
+    if not request.headers.get("X-Telegram-Init-Data"):
+        browser = await _browser_user(request, runtime)
+    try:
+        user = _user(request, runtime) if browser is None else None
+    except InitDataError as exc:
+        return _error(403, exc.reason, "zh-CN")
+    found = await page_signing.pdf(
+        runtime.db,
+        page_signing.Caller(user, browser),
+        request.query.get("d", ""),
+        now=runtime.clock.now(),
+        ip=request.remote,
+    )
+    if found is None:
+        return _error(404, "not_found", normalise_language(user.language_code if user else None))
+    headers = {
+        "Content-Type": "application/pdf",
+        "Content-Disposition": f'attachment; filename="{found.filename}"',
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+    }
+    return await serve(request, runtime.files, found.key, headers)
 
 
 async def _read_body(request: web.Request) -> bytes | None:
@@ -281,5 +337,6 @@ def setup(app: web.Application, runtime: Runtime) -> None:
     """The feature's web part, registered once in its package's ``register``."""
     app.router.add_get("/webapp/sign", page)
     app.router.add_get("/webapp/sign/info", info)
+    app.router.add_get("/webapp/sign/pdf", pdf)
     app.router.add_post("/webapp/sign", submit)
     app.router.add_get("/webapp/sign/assets/{name}", asset)

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 # Declares the console's watchers of the core (services.case_watch): risk on every party's
-# words and the ledger's search tokens for every stored case.
-from features.console import safety, search_index  # noqa: F401  (registers)
+# words, the ledger's search tokens for every stored case, and the audit of a masked number
+# shared on purpose.
+from features.console import audit, safety, search_index  # noqa: F401  (registers)
 
 if TYPE_CHECKING:
     from app.features import FeatureRegistry

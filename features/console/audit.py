@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from features.console.context import Forbidden, StaffContext
 from features.console.models import AuditEntry
+from services.case_watch import Disclosure, on_disclosure
 from storage.db import Database
 
 ACTIONS = (
@@ -28,6 +29,7 @@ ACTIONS = (
     "totp_disabled",
     "password_changed",
     "reveal",
+    "share_pii",
     "export",
     "download",
     "status_change",
@@ -39,6 +41,24 @@ ACTIONS = (
     "user_change",
 )
 PAGE_SIZE = 50
+
+
+@on_disclosure
+async def record_disclosure(session: AsyncSession, d: Disclosure) -> None:
+    """A number the room masked, sent in full on purpose by the person who wrote it."""
+    session.add(
+        AuditEntry(
+            at=d.at,
+            actor_id=d.staff_id,
+            actor=d.actor[:64],
+            role=d.role,
+            unit_code=d.unit_code,
+            action="share_pii",
+            case_id=d.case_id,
+            target=d.target[:200],
+            data={"case": d.case_number, "to": list(d.recipients)},
+        )
+    )
 
 
 def record(

@@ -35,7 +35,7 @@ from services.outbox import QueuedMessage
 from services.room import announce, load_room
 from services.timers import cancel_timers
 from storage.db import Database
-from storage.models import Case, CaseEvent, CaseMember, CaseParty, StaffAccount
+from storage.models import Case, CaseEvent, CaseMember, CaseMessage, CaseParty, StaffAccount
 
 MAX_NOTE = 2000
 MAX_REASON = 500
@@ -141,6 +141,28 @@ class CaseActions:
                 case_id=case.id,
                 target=f"party:{party.id}:{field_name}",
                 data={"case": case.number, "side": party.side},
+            )
+
+    async def reveal_message(
+        self, staff: StaffContext, case_id: int, message_id: int, ip: str
+    ) -> None:
+        """Record that the staff member is about to see one room message as typed (its
+        phone, ID or bank card numbers unmasked; the page shows it)."""
+        staff.require(Action.REVEAL_PII)
+        async with self.db.write() as session:
+            case = await load_case(session, staff, case_id)
+            row = await session.get(CaseMessage, message_id)
+            if row is None or row.case_id != case.id or row.kind == "event":
+                raise NotFound()
+            audit.record(
+                session,
+                at=self.clock.now(),
+                action="reveal",
+                staff=staff,
+                ip=ip,
+                case_id=case.id,
+                target=f"message:{row.id}",
+                data={"case": case.number},
             )
 
     async def assign(

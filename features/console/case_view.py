@@ -8,7 +8,7 @@ passes the one field a logged reveal just disclosed, so the HTML cannot contain 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,7 +29,7 @@ from mediation.risk import escalation_target
 from mediation.staff_permissions import Action, Role, related_units
 from mediation.units import UnitDirectory
 from storage.db import Database
-from storage.models import Case, CaseMember, CaseParty, StaffAccount
+from storage.models import Case, CaseMember, CaseMessage, CaseParty, StaffAccount
 
 PII_FIELDS = ("phone", "id_number", "address")
 #: Events staff may record from the console (an expired invitation is the timer's to record).
@@ -80,6 +80,21 @@ def party_view(party: CaseParty, staff: StaffContext, reveal: tuple[int, str] | 
     return view
 
 
+async def _revealed(
+    session: AsyncSession, case_id: int, timeline: list[TimelineItem], message_id: int
+) -> list[TimelineItem]:
+    """The timeline with one room message's text as typed (the masked text stays beside it)."""
+    row = await session.get(CaseMessage, message_id)
+    if row is None or row.case_id != case_id or row.kind == "event":
+        return timeline
+    return [
+        replace(item, data={**item.data, "revealed": row.text or ""})
+        if item.source == "message" and item.order == message_id
+        else item
+        for item in timeline
+    ]
+
+
 async def load_case(
     session: AsyncSession, staff: StaffContext, case_id: int, *, lock: bool = False
 ) -> Case:
@@ -125,8 +140,14 @@ class CaseViewService:
         self.sources: tuple[TimelineSource, ...] = (case_events, room_messages, *sources)
 
     async def view(
-        self, staff: StaffContext, case_id: int, reveal: tuple[int, str] | None = None
+        self,
+        staff: StaffContext,
+        case_id: int,
+        reveal: tuple[int, str] | None = None,
+        reveal_message: int | None = None,
     ) -> CaseView:
+        """The case page. ``reveal``/``reveal_message``: the one party field or room message
+        a logged reveal just disclosed (``case_actions``), shown in full."""
         staff.require(Action.VIEW_CASE)
         async with self.db.read() as session:
             case = await load_case(session, staff, case_id)
@@ -139,6 +160,8 @@ class CaseViewService:
             )
             streams = [await source(session, case.id) for source in self.sources]
             timeline = merge(streams)
+            if reveal_message is not None and staff.can(Action.REVEAL_PII):
+                timeline = await _revealed(session, case.id, timeline, reveal_message)
             actor_names = await self._actor_names(session, timeline, parties, staff)
             choices = await self._mediator_choices(session, case)
             lawyer_choices = await self._staff_choices(session, case, "lawyer")

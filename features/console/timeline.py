@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mediation.masking import mask_personal_numbers
 from storage.models import CaseEvent, CaseMember, CaseMessage
 
 
@@ -47,6 +48,9 @@ async def room_messages(session: AsyncSession, case_id: int) -> Sequence[Timelin
 
     Room events store a catalog key and plain parameters (``services.room.announce``); they
     are handed on as ``key``/``params`` for the page to translate in the reader's language.
+    Mobile, ID and bank card numbers in what people typed are masked here (``masked``: there
+    was one), so the page never holds them: staff see one in full only through the audited
+    reveal (``features.console.case_view``; issue 19).
     """
     rows = await session.execute(
         select(CaseMessage, CaseMember)
@@ -57,7 +61,11 @@ async def room_messages(session: AsyncSession, case_id: int) -> Sequence[Timelin
     items: list[TimelineItem] = []
     for message, member in rows:
         actor = "system"
-        data: dict[str, Any] = {"text": message.text or ""}
+        typed = message.text or ""
+        data: dict[str, Any] = {"text": typed}
+        if message.kind != "event":
+            data["text"] = mask_personal_numbers(typed)
+            data["masked"] = data["text"] != typed
         if member is not None:
             if member.staff_id is not None:
                 actor = f"staff:{member.staff_id}"

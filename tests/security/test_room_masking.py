@@ -1,9 +1,10 @@
 """Issue 21, finding 12: a phone number a party types in the room reached staff whole.
 
 A volunteer lawyer in the room (who advises without contact data) gets the relayed text with
-phone and ID numbers scrubbed, in every spelling the attacker used; the parties and the
-mediator get the message as typed (they are talking to each other). The console shows room
-text scrubbed to every role (tests/console/test_security.py).
+phone and ID numbers scrubbed, in every spelling the attacker used. Since issue 19 the other
+party and the mediator get mobile numbers masked too (the sender may send one in full on
+purpose: tests/e2e/test_room_personal_numbers.py). The console shows room text scrubbed to
+every role (tests/console/test_security.py).
 """
 
 from __future__ import annotations
@@ -41,4 +42,6 @@ async def test_phones_typed_in_the_room_reach_a_lawyer_masked(db: Database, tmp_
         digits = "".join(c for c in spelling if c.isdigit())
         assert digits[3:9] not in "".join(c for c in seen if c.isdigit()), (spelling, seen)
         for who in (RESPONDENT, MEDIATOR):
-            assert any(spelling in t for t in await world.new(who)), who
+            heard = "\n".join(await world.new(who))
+            assert "我的电话是" in heard and spelling not in heard, (who, heard)
+            assert f"{digits[-11:-8]}****{digits[-4:]}" in heard, (who, heard)

@@ -1,9 +1,10 @@
-/* Signature pad for the agreement-signing Mini App. Vanilla JS, no dependencies.
+/* The agreement-signing page (Telegram Mini App, or the browser chat's page). Vanilla JS.
  *
  * Telegram passes initData in the URL fragment (tgWebAppData=…); we read it there instead of
  * loading telegram-web-app.js from Telegram's CDN, and send it with every API call so the
- * server can check it with the bot token's HMAC. All text shown comes from /info, translated
- * by the server into the signer's language. */
+ * server can check it with the bot token's HMAC. All text shown comes from /info: the
+ * agreement's own text for this signer and the interface text in the signer's language. Text
+ * is put into the page with textContent only, never as HTML. */
 (function () {
   "use strict";
 
@@ -30,12 +31,14 @@
     else if (window.parent !== window) { window.parent.postMessage(data, "*"); }
   }
 
-  function notice(text, ok) {
-    var el = $("notice");
-    el.textContent = text;
+  function show(id, text, ok) {
+    var el = $(id);
+    el.textContent = text || "";
     el.className = ok ? "notice ok" : "notice";
     el.hidden = !text;
   }
+  /* Errors while signing show beside the buttons, where the person is looking. */
+  function notice(text, ok) { show("error", text, ok); }
 
   function call(method, url, body) {
     return fetch(url, {
@@ -86,13 +89,20 @@
   }
 
   function send(body) {
-    if (!$("confirm").checked) { notice(strings.confirm, false); return; }
+    if (!$("confirm").checked) {
+      notice(strings.must_confirm, false);
+      $("confirm-box").classList.add("attention");
+      $("confirm-box").scrollIntoView({ block: "center" });
+      $("confirm").focus();
+      return;
+    }
     busy(true); notice(strings.sending, true);
     body.doc = docId; body.sha = sha;
     call("POST", "/webapp/sign", body).then(function (res) {
       if (res.ok) {
-        notice(res.message || strings.done, true);
+        show("notice", res.message || strings.done, true);
         $("form").hidden = true;
+        $("notice").scrollIntoView({ block: "center" });
         setTimeout(function () { postEvent("web_app_close"); }, 1500);
       } else { notice(res.message || strings.failed, false); busy(false); }
     }).catch(function () { notice(strings.failed, false); busy(false); });
@@ -105,11 +115,75 @@
     if (strokes === 0) { notice(strings.empty, false); return; }
     send({ png: canvas.toDataURL("image/png") });
   });
+  $("confirm").addEventListener("change", function () {
+    if ($("confirm").checked) { $("confirm-box").classList.remove("attention"); notice(""); }
+  });
   $("typed-submit").addEventListener("click", function () {
     var name = $("typed").value.trim();
-    if (!name) { notice(strings.empty, false); return; }
+    if (!name) { notice(strings.typed_empty, false); return; }
     send({ typed_name: name });
   });
+
+  /* ---- the agreement's text ---- */
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) { node.className = cls; }
+    if (text !== undefined) { node.textContent = text; }
+    return node;
+  }
+
+  function renderAgreement(a) {
+    var box = $("text");
+    box.textContent = "";
+    if (a.committee) {
+      var c = el("dl");
+      c.appendChild(el("dt", "", strings.committee)); c.appendChild(el("dd", "", a.committee));
+      box.appendChild(c);
+    }
+    box.appendChild(el("h3", "", strings.parties));
+    (a.parties || []).forEach(function (p) {
+      box.appendChild(el("p", p.own ? "party own" : "party", p.role + "：" + p.text));
+    });
+    (a.sections || []).forEach(function (section) {
+      box.appendChild(el("h3", "", strings["h_" + section.key] || ""));
+      if (section.items) {
+        var list = el("ol", "terms");
+        section.items.forEach(function (t) { list.appendChild(el("li", "", t)); });
+        box.appendChild(list);
+      } else if (section.rows) {
+        var rows = el("dl");
+        section.rows.forEach(function (r) {
+          rows.appendChild(el("dt", "", strings["f_" + r[0]] || r[0]));
+          rows.appendChild(el("dd", "", r[1]));
+        });
+        box.appendChild(rows);
+      } else {
+        (section.paragraphs || []).forEach(function (t) { box.appendChild(el("p", "", t)); });
+      }
+    });
+    var tail = el("dl");
+    if (a.copies) {
+      tail.appendChild(el("dt", "", strings.f_copies)); tail.appendChild(el("dd", "", String(a.copies)));
+    }
+    if (a.date) { tail.appendChild(el("dt", "", strings.f_date)); tail.appendChild(el("dd", "", a.date)); }
+    box.appendChild(tail);
+  }
+
+  /* In Telegram the PDF is fetched with initData (no cookie there) and handed over as a
+   * file; in the browser the plain link works with the chat's session. */
+  function openPdf(e) {
+    if (!initData()) { return; }
+    e.preventDefault();
+    fetch($("pdf").getAttribute("href"), { headers: { "X-Telegram-Init-Data": initData() } })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.blob(); })
+      .then(function (blob) {
+        var a = document.createElement("a");
+        a.href = URL.createObjectURL(blob);
+        a.download = "agreement.pdf";
+        document.body.appendChild(a); a.click(); a.remove();
+      })
+      .catch(function () { show("notice", strings.pdf_failed, false); });
+  }
 
   /* ---- load the document and the interface text ---- */
   postEvent("web_app_ready");
@@ -120,16 +194,25 @@
     var set = function (id, key) { $(id).textContent = strings[key] || ""; };
     set("title", "title"); set("intro", "intro"); set("l-version", "version");
     set("l-signer", "signer"); set("l-sha", "sha"); set("l-confirm", "confirm");
+    set("l-tech", "tech"); set("tech-hint", "tech_hint");
+    set("l-text", "text_title"); set("text-hint", "text_hint"); set("pdf", "pdf");
     set("draw-hint", "draw_hint"); set("clear", "clear"); set("submit", "submit");
     set("l-typed", "typed_label"); set("typed-submit", "typed_submit");
-    if (!res.ok) { notice(res.message, false); return; }
+    if (!res.ok) { show("notice", res.message, false); return; }
     $("version").textContent = res.number + " · v" + res.version;
-    $("signer").textContent = res.signer + (res.name_hint ? "（" + res.name_hint + "）" : "");
+    $("signer").textContent = res.signer + (res.name ? " " + res.name : "");
     $("sha").textContent = res.sha256;
-    if (res.state !== "ready") { notice(res.message, false); return; }
+    $("tech").hidden = false;
+    if (res.agreement) { renderAgreement(res.agreement); $("agreement").hidden = false; }
+    if (res.pdf) {
+      $("pdf").setAttribute("href", res.pdf); $("pdf").hidden = false;
+      $("pdf").addEventListener("click", openPdf);
+      if (initData()) { set("pdf-note", "pdf_telegram"); $("pdf-note").hidden = false; }
+    }
+    if (res.state !== "ready") { show("notice", res.message, false); return; }
     sha = res.sha256;
     $("form").hidden = false;
     resize();
-  }).catch(function () { notice("⚠", false); });
+  }).catch(function () { show("notice", "⚠", false); });
   window.addEventListener("resize", function () { if (strokes === 0) { resize(); } });
 })();

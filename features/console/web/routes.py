@@ -43,6 +43,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/cases/export.xlsx", cases.export_xlsx, A.EXPORT),
     Route("GET", CASE, cases.case_detail, A.VIEW_CASE),
     Route("POST", CASE + "/reveal", cases.reveal, A.REVEAL_PII),
+    Route("POST", CASE + "/reveal-message", cases.reveal_message, A.REVEAL_PII),
     Route("POST", CASE + "/assign", cases.assign, A.ASSIGN),
     Route("POST", CASE + "/assign-lawyer", cases.assign_lawyer, A.ASSIGN),
     Route("POST", CASE + "/risk", cases.set_risk, A.SET_RISK),

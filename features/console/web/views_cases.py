@@ -197,12 +197,15 @@ async def case_page(
     request: web.Request,
     *,
     reveal: tuple[int, str] | None = None,
+    reveal_message: int | None = None,
     error: str | None = None,
     status: int = 200,
 ) -> web.StreamResponse:
     console = request.app[CONSOLE]
     staff = staff_of(request)
-    view = await console.cases.view(staff, _case_id(request), reveal=reveal)
+    view = await console.cases.view(
+        staff, _case_id(request), reveal=reveal, reveal_message=reveal_message
+    )
     return await render(
         request,
         "case.html",
@@ -242,6 +245,19 @@ async def reveal(request: web.Request) -> web.StreamResponse:
     except ActionError as exc:
         return await _refused(request, exc)
     return await case_page(request, reveal=(party_id, field_name))
+
+
+async def reveal_message(request: web.Request) -> web.StreamResponse:
+    """One room message as typed (its masked numbers in full), after an audit entry."""
+    console = request.app[CONSOLE]
+    form = await request.post()
+    message_id = form_int(str(form.get("message", "")))
+    if message_id is None:
+        raise web.HTTPBadRequest()
+    await console.actions.reveal_message(
+        staff_of(request), _case_id(request), message_id, client_ip(request)
+    )
+    return await case_page(request, reveal_message=message_id)
 
 
 async def assign(request: web.Request) -> web.StreamResponse:
