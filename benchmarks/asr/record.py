@@ -36,12 +36,14 @@ def espeak_version() -> str:
 
 def main() -> None:
     HERE.mkdir(exist_ok=True)
-    clips = []
+    clips: list[dict[str, object]] = []
+    total = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         for sample in SENTENCES:
             for name, variant, speed in VOICES:
                 wav = speak(sample, Path(tmp) / f"{sample.key}.wav", speed=speed, variant=variant)
                 ogg = encode_opus(wav, HERE / f"{sample.key}-{name}.ogg")
+                total += duration_of(ogg)
                 clips.append(
                     {
                         "file": ogg.name,
@@ -61,7 +63,7 @@ def main() -> None:
         "clips": clips,
     }
     (HERE / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
-    print(f"{len(clips)} clips, {sum(c['seconds'] for c in clips):.0f} s in {HERE}")
+    print(f"{len(clips)} clips, {total:.0f} s in {HERE}")
 
 
 if __name__ == "__main__":

@@ -13,8 +13,8 @@ Wiring another channel (the browser chat): either
 
 - deliver the recording through the conversation service like any message, as
   ``FileInput("voice", ref, mime_type="audio/webm")`` on an ``Inbound`` of that channel — the
-  feature's message hook relays it, keeps it and queues it — and at start register how to read
-  the bytes: ``shared.voice.register_fetcher("web", fetch)`` with
+  feature's message hook keeps it and queues it (relayed only when the speaker agrees) — and
+  at start register how to read the bytes: ``shared.voice.register_fetcher("web", fetch)`` with
   ``async def fetch(ref: str) -> bytes``; or
 - call :func:`accept_audio` yourself with ``AudioIn(..., data=bytes)`` inside your transaction
   and ``service.schedule(transcript.id)`` after the commit.
