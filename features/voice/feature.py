@@ -34,11 +34,12 @@ from mediation.permissions import Action, can
 from mediation.replies import Msg, Reply, reply
 from mediation.room import Relay, RelayRefusal
 from mediation.validation import InvalidInput, clean_text
-from services import features, party_flow, safety
+from services import features, party_flow, safety, staff_alerts
 from services.chat_state import id_slot
 from services.features import Who
 from services.party_flow import JOINING
 from services.room import Content, Room, facts, load_room, relay
+from services.timers import cancel_timers
 from services.turn import Turn, active_room
 from storage.models import CaseMember, CaseMessage, Evidence
 
@@ -198,7 +199,15 @@ async def _send_audio_only(turn: Turn, who: Who, transcript_id: int) -> list[Rep
     decision = await _relay_audio(turn, room, member, t)
     if isinstance(decision, RelayRefusal):
         return [reply(f"room.refused_{decision.value}")]
+    await _spoke(turn, room, member)
     return [reply("voice.audio_sent")]
+
+
+async def _spoke(turn: Turn, room: Room, member: CaseMember) -> None:
+    """The party's words reached the room (now, not when the recording arrived): the reminder
+    to answer is off, and the mediator's "away" alert armed, as for a typed message."""
+    await cancel_timers(turn.session, [f"reply:{room.case.id}:{member.id}"])
+    await staff_alerts.note_party_message(turn.session, turn.settings, room, turn.now)
 
 
 async def _confirm(turn: Turn, t: VoiceTranscript, *, with_audio: bool) -> list[Reply]:
@@ -220,6 +229,7 @@ async def _confirm(turn: Turn, t: VoiceTranscript, *, with_audio: bool) -> list[
         await safety.watch_room(turn, room, member, t.text, "voice")
     if isinstance(decision, RelayRefusal):
         return [reply(f"room.refused_{decision.value}")]
+    await _spoke(turn, room, member)
     message = await _last_message(turn, room, member)
     message.data = {**message.data, "voice_transcript_id": t.id}
     t.status, t.confirmed_at, t.updated_at = "confirmed", turn.now, turn.now
