@@ -12,21 +12,21 @@ from alembic import op
 
 import storage.base
 
-revision = '7c1e5a9d3b20'
-down_revision = '1dd25534d2b5'
+revision = "7c1e5a9d3b20"
+down_revision = "1dd25534d2b5"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('voice_transcripts', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('message_id', sa.BigInteger(), nullable=True))
-        batch_op.add_column(sa.Column('caption', storage.base.EncryptedText(), nullable=True))
-        batch_op.add_column(sa.Column('confidence', sa.Float(), nullable=True))
+    with op.batch_alter_table("voice_transcripts", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("message_id", sa.BigInteger(), nullable=True))
+        batch_op.add_column(sa.Column("caption", storage.base.EncryptedText(), nullable=True))
+        batch_op.add_column(sa.Column("confidence", sa.Float(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('voice_transcripts', schema=None) as batch_op:
-        batch_op.drop_column('confidence')
-        batch_op.drop_column('caption')
-        batch_op.drop_column('message_id')
+    with op.batch_alter_table("voice_transcripts", schema=None) as batch_op:
+        batch_op.drop_column("confidence")
+        batch_op.drop_column("caption")
+        batch_op.drop_column("message_id")
