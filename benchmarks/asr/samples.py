@@ -45,6 +45,12 @@ SENTENCES: tuple[Sample, ...] = (
     Sample("plan", "我同意这个方案", "wo3 tong2 yi4 zhe4 ge4 fang1 an4"),
     Sample("dog", "他的狗咬伤了我的孩子", "ta1 de5 gou3 yao3 shang1 le5 wo3 de5 hai2 zi5"),
     Sample("tomorrow", "我们明天下午再谈", "wo3 men5 ming2 tian1 xia4 wu3 zai4 tan2"),
+    # Issue 23: amounts and dates as parties say them (a blindly confirmed "反共不对我两千块
+    # 亚金…" entered a record).
+    Sample("owed", "他欠我两千块押金", "ta1 qian4 wo3 liang3 qian1 kuai4 ya1 jin1"),
+    Sample("payday", "工资每个月十五号发", "gong1 zi1 mei3 ge4 yue4 shi2 wu3 hao4 fa1"),
+    Sample("amount", "我不同意这个赔偿金额", "wo3 bu4 tong2 yi4 zhe4 ge4 pei2 chang2 jin1 e2"),
+    Sample("month_end", "请在月底之前付清", "qing3 zai4 yue4 di3 zhi1 qian2 fu4 qing1"),
 )
 
 
@@ -52,10 +58,12 @@ def espeak_available() -> bool:
     return shutil.which("espeak-ng") is not None
 
 
-def speak(sample: Sample, wav: Path, *, speed: int = SPEED) -> Path:
-    """Write ``sample`` as a 22.05 kHz mono WAV file with espeak-ng."""
+def speak(sample: Sample, wav: Path, *, speed: int = SPEED, variant: str = "") -> Path:
+    """Write ``sample`` as a 22.05 kHz mono WAV file with espeak-ng (``variant``: one of
+    espeak's voice variants, e.g. ``f3``, a higher voice)."""
+    voice = f"{VOICE}+{variant}" if variant else VOICE
     subprocess.run(
-        ["espeak-ng", "-v", VOICE, "-s", str(speed), "-w", str(wav), sample.pinyin],
+        ["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(wav), sample.pinyin],
         check=True,
         capture_output=True,
         timeout=60,

@@ -6,11 +6,18 @@
   ``pending`` (waiting for the worker) → ``ready`` (shown to the speaker) → ``confirmed`` (the
   speaker accepted it, possibly corrected: only then it enters the case record and is relayed),
   or ``unavailable`` (no model installed: the audio is kept) / ``failed`` (decoding or the model
-  failed; ``error`` says why) / ``empty`` (no speech heard).
+  failed; ``error`` says why) / ``empty`` (no speech heard) / ``discarded`` (the decoder's
+  answers were all refused — its prompt, a loop, silence; ``error`` says which).
 - Intake voice answers (纠纷登记, before a case exists): ``case_id``/``member_id``/``evidence_id``
   are empty; the row names the speaker (``user_id``), their chat (``chat_id`` on ``channel``),
   the question answered (``step``) and the audio itself (``file_ref``, ``mime_type``, and once
   fetched ``stored_path``/``sha256``). The filed case's evidence row has the same ``file_ref``.
+- Issue 23: ``confidence`` is the decoder's certainty shown to the speaker (speech.screen);
+  ``problem`` says why a decoder answer was refused (``discarded``: the prompt echoed, a loop,
+  silence, another language). A room recording is not relayed when it arrives: the speaker
+  chooses at confirmation whether the audio goes with the text, so the row keeps what is
+  needed to relay it then (``chat_id``/``message_id`` of the original message on its channel,
+  and its ``caption``).
 - ``voice_transcript_versions``: every text the transcript had — the machine's, then each
   correction by the speaker — so the record shows what was said and what was changed.
 
@@ -21,7 +28,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, EncryptedText, utcnow
@@ -38,7 +45,12 @@ class VoiceTranscript(Base):
     evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))
     #: Intake answers only (no case yet): who spoke, where to answer, which question.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    #: The chat the recording came from (intake: also where the transcript is answered).
     chat_id: Mapped[str | None] = mapped_column(String(64))
+    #: Room recordings: the original message on its channel (copied to the room only if the
+    #: speaker agrees) and the caption sent with it.
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    caption: Mapped[str | None] = mapped_column(EncryptedText)
     step: Mapped[str | None] = mapped_column(String(16))
     file_ref: Mapped[str | None] = mapped_column(String(300))
     mime_type: Mapped[str | None] = mapped_column(String(100))
@@ -55,6 +67,8 @@ class VoiceTranscript(Base):
     duration: Mapped[float | None] = mapped_column(Float)
     seconds: Mapped[float | None] = mapped_column(Float)
     text: Mapped[str | None] = mapped_column(EncryptedText)
+    #: The decoder's certainty (0–1) of the machine text; None without one.
+    confidence: Mapped[float | None] = mapped_column(Float)
     version: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

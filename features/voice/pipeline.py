@@ -3,16 +3,18 @@ the text to the speaker, and let only a confirmed text enter the record.
 
 Why the speaker confirms first: a machine transcript of a party's words is not their statement
 until they say it is; a wrong amount or name in the 调解笔录 could mislead the mediation. So the
-transcript goes to the speaker alone (with 确认/修改), and only the confirmed — possibly
-corrected — text is relayed under the room's rules and kept as their statement, marked
-（语音转写）.
+transcript goes to the speaker alone (with its confidence, and 确认/确认并发送语音/修改), and only
+the confirmed — possibly corrected — text is relayed under the room's rules and kept as their
+statement, marked （语音转写） (or, when the speaker typed it, as their own text). The recording
+itself reaches the other side only if the speaker agrees (issue 23: it used to be relayed
+before the speaker had seen the transcript).
 
 Wiring another channel (the browser chat): either
 
 - deliver the recording through the conversation service like any message, as
   ``FileInput("voice", ref, mime_type="audio/webm")`` on an ``Inbound`` of that channel — the
-  feature's message hook relays it, keeps it and queues it — and at start register how to read
-  the bytes: ``shared.voice.register_fetcher("web", fetch)`` with
+  feature's message hook keeps it and queues it (relayed only when the speaker agrees) — and
+  at start register how to read the bytes: ``shared.voice.register_fetcher("web", fetch)`` with
   ``async def fetch(ref: str) -> bytes``; or
 - call :func:`accept_audio` yourself with ``AudioIn(..., data=bytes)`` inside your transaction
   and ``service.schedule(transcript.id)`` after the commit.
@@ -47,7 +49,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from features.voice.models import VoiceTranscript, VoiceTranscriptVersion
-from mediation.replies import Msg, Reply, button
+from features.voice.replies import intake_transcript_reply, no_text_reply, transcript_reply
+from mediation.replies import Msg, Reply
 from mediation.units import UnitDirectory
 from services import case_watch
 from services.delivery import Address, Outgoing
@@ -92,28 +95,11 @@ class AudioIn:
     name: str | None = None
     size: int | None = None
     data: bytes | None = None
-
-
-def transcript_reply(t: VoiceTranscript) -> Reply:
-    return Reply(
-        Msg("voice.transcript", {"text": t.text or ""}),
-        buttons=(
-            (button("voice.confirm", f"v:ok:{t.id}"), button("voice.edit", f"v:edit:{t.id}")),
-        ),
-    )
-
-
-def intake_transcript_reply(t: VoiceTranscript) -> Reply:
-    """An intake answer's transcript: confirming it answers the question it was spoken to."""
-    return Reply(
-        Msg("voice.intake_transcript", {"text": t.text or ""}),
-        buttons=(
-            (
-                button("voice.confirm", f"i:v:ok:{t.id}"),
-                button("voice.edit", f"i:v:edit:{t.id}"),
-            ),
-        ),
-    )
+    #: Where the recording was sent (to copy it to the room later, if the speaker agrees),
+    #: and the caption sent with it.
+    chat_id: str | None = None
+    message_id: int | None = None
+    caption: str | None = None
 
 
 def notice_message(notice: Reply, language: str, audio_ref: str) -> TextMessage:
@@ -170,10 +156,11 @@ async def accept_audio(
 ) -> tuple[VoiceTranscript, Reply]:
     """Keep ``audio`` as the speaker's evidence in ``room``'s case and queue its transcription.
 
-    The entry point for every channel: the caller relays the audio itself as it does today
-    (its room message id goes in ``audio_message_id``), calls this in the same transaction, sends
-    the returned reply to the speaker ("正在转写…", or "transcription unavailable"), and after the
-    commit calls ``service.schedule(transcript.id)``.
+    The entry point for every channel: the caller does not relay the audio (the speaker decides
+    at confirmation whether it goes to the other side; give ``chat_id``/``message_id`` so it
+    can be copied then — ``audio_message_id`` only for a recording already in the room), calls
+    this in the same transaction, sends the returned reply to the speaker ("正在转写…", or
+    "transcription unavailable"), and after the commit calls ``service.schedule(transcript.id)``.
     """
     ev = Evidence(
         case_id=room.case.id,
@@ -201,6 +188,9 @@ async def accept_audio(
         member_id=member.id,
         evidence_id=ev.id,
         audio_message_id=audio_message_id,
+        chat_id=audio.chat_id,
+        message_id=audio.message_id,
+        caption=audio.caption,
         channel=audio.channel,
         language=language,
         now=now,
@@ -231,11 +221,14 @@ async def _queue_transcript(
     )
     session.add(t)
     await session.flush()
+    room = t.member_id is not None
     if too_big:
-        return t, Reply(Msg(f"{notice_prefix}too_long"))
-    return t, Reply(
-        Msg(f"{notice_prefix}transcribing" if available else f"{notice_prefix}unavailable")
-    )
+        key = f"{notice_prefix}too_long"
+    elif available:
+        return t, Reply(Msg(f"{notice_prefix}transcribing"))
+    else:
+        key = f"{notice_prefix}unavailable"
+    return t, (no_text_reply(key, t) if room else Reply(Msg(key)))
 
 
 async def accept_intake_audio(
@@ -453,12 +446,18 @@ class VoiceService:
             await self._finish(transcript_id, "failed", error=repr(exc)[:500])
             return
         text = result.text.strip()[:MAX_TEXT]
+        if result.problem is not None:  # the decoder's answers were refused (speech.screen)
+            status, error = "discarded", f"refused: {result.problem}"
+        else:
+            status, error = ("ready" if text else "empty"), None
         await self._finish(
             transcript_id,
-            "ready" if text else "empty",
+            status,
             text=text or None,
+            error=error,
             duration=result.duration,
             seconds=result.seconds,
+            confidence=result.confidence,
         )
 
     async def _fetch_retrying(self, channel: str, file_ref: str) -> bytes:
@@ -499,6 +498,7 @@ class VoiceService:
         error: str | None = None,
         duration: float | None = None,
         seconds: float | None = None,
+        confidence: float | None = None,
     ) -> None:
         now = self.clock.now()
         async with self.db.write() as session:
@@ -507,6 +507,7 @@ class VoiceService:
                 return  # done already (a resumed task raced a finished one)
             t.status, t.error, t.updated_at = status, error, now
             t.duration, t.seconds = duration, seconds
+            t.confidence = confidence if text is not None else None
             if text is not None:
                 t.text, t.version = text, 1
                 session.add(
@@ -521,10 +522,10 @@ class VoiceService:
             if status == "ready":
                 out.reply(transcript_reply(t) if t.member_id else intake_transcript_reply(t))
                 await self._watch(session, t, out, now)
+            elif t.member_id:
+                out.reply(no_text_reply(f"voice.{status}", t))
             else:
-                out.reply(
-                    Reply(Msg(f"voice.{status}" if t.member_id else f"voice.intake_{status}"))
-                )
+                out.reply(Reply(Msg(f"voice.intake_{status}")))
             queued = await out.flush(session)
         self.deliver(queued)
 

@@ -3,13 +3,16 @@ run, into pytest's temporary directory) and Mandarin speech made with espeak-ng.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from benchmarks.asr.samples import SENTENCES, Sample, espeak_available, speak
 from speech import bundled
 from speech.audio import encode_opus
+from speech.backends import BackendSpec, FasterWhisperBackend, Transcript
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +47,58 @@ def spoken_facts(tmp_path: Path) -> Path:
     a, b = sample("window"), sample("tomorrow")
     both = Sample("facts", a.text + b.text, f"{a.pinyin}. {b.pinyin}.")
     return speak(both, tmp_path / "facts.wav")
+
+
+@dataclass
+class Seg:
+    """One decoder segment as faster-whisper gives it (the fields speech.screen reads)."""
+
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+
+
+@dataclass
+class Info:
+    language: str = "zh"
+    duration: float = 3.0
+
+
+class ScriptedDecoder:
+    """Stands in for the CTranslate2 model inside the real backend: replays decoder answers
+    (real outputs of Whisper base, see docs/benchmarks.md) in order and records how each was
+    asked for, so the backend's retries and screening run as in production."""
+
+    def __init__(self, answers: list[list[Seg]]) -> None:
+        self.answers = answers
+        self.calls: list[dict[str, Any]] = []
+
+    def transcribe(self, path: str, **options: Any) -> tuple[list[Seg], Info]:
+        self.calls.append(options)
+        return self.answers[min(len(self.calls), len(self.answers)) - 1], Info()
+
+
+def scripted_backend(decoder: ScriptedDecoder) -> FasterWhisperBackend:
+    backend = FasterWhisperBackend.__new__(FasterWhisperBackend)
+    backend.model = "whisper-base"
+    backend._model = decoder
+    return backend
+
+
+class ReplayWorker:
+    """The speech worker with the real backend over a :class:`ScriptedDecoder` per recording,
+    in-process: for room and intake flows whose subject is what people see and press, not what
+    the model hears (that is the ``asr`` tests' and the benchmark's)."""
+
+    available = True
+    spec = BackendSpec("faster-whisper", None)
+
+    def __init__(self, *answers: list[list[Seg]]) -> None:
+        self.answers = list(answers)
+
+    async def transcribe(self, path: Path, language: str | None) -> Transcript:
+        decoder = ScriptedDecoder(self.answers.pop(0))
+        return scripted_backend(decoder).transcribe(path, language)
+
+    def close(self) -> None:
+        return None

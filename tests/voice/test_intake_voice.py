@@ -11,24 +11,33 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from benchmarks.asr.samples import Sample, espeak_available, speak
 from features.voice.models import VoiceTranscript, VoiceTranscriptVersion
+from features.voice.pipeline import VoiceService
 from speech.audio import encode_opus
 from speech.cer import cer
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.models import Case, Evidence
-from tests.conftest import PG_URL, reset_postgres
+from tests.conftest import PG_URL, backend_url, reset_postgres
 from tests.e2e.harness import assert_quiet, running_service, texts
-from tests.voice.conftest import sample, spoken_facts, voice_note
+from tests.voice.conftest import ReplayWorker, Seg, sample, voice_note
 from tests.voice.test_voice_room import voice_idle
 
 CLAIMS = "赔偿修窗户的钱五百元"
-#: What :func:`spoken_facts` says: 他把我家的窗户打破了 + 我们明天下午再谈.
-FACTS_SPOKEN = sample("window").text + sample("tomorrow").text
+#: What the facts message says: 他的狗咬伤了我的孩子 + 我们明天下午再谈. Not
+#: :func:`spoken_facts` (窗户 + 明天): sent as Telegram's OGG/Opus, the base model loops on that
+#: pair with and without its prompt ("他把我家银行,他把我家银行,…"), which is now refused as a
+#: transcript (speech.screen, issue 23); this pair comes through (CER 0.33, 2026-12-06).
+FACTS_SPOKEN = sample("dog").text + sample("tomorrow").text
 
 
 def long_facts(tmp_path: Path) -> bytes:
-    return encode_opus(spoken_facts(tmp_path), tmp_path / "facts.ogg").read_bytes()
+    if not espeak_available():
+        pytest.skip("espeak-ng is not installed (scripts/setup.sh installs it)")
+    a, b = sample("dog"), sample("tomorrow")
+    both = Sample("facts", FACTS_SPOKEN, f"{a.pinyin}. {b.pinyin}.")
+    return encode_opus(speak(both, tmp_path / "facts.wav"), tmp_path / "facts.ogg").read_bytes()
 
 
 async def to_facts(user: SimUser) -> None:
@@ -94,7 +103,7 @@ async def test_spoken_facts_confirmed_and_claims_corrected(
             # The transcript of espeak's Mandarin differs per CPU (see test_speech.CHECKED):
             # both keywords on an AMD host; "…我门闭天下…" (CER 0.39) on an Intel one. Asked:
             # one keyword and CER ≤ 0.6 (garbage or another language gives ≥ 0.9).
-            assert "他把我家" in machine or "明天下午" in machine, machine
+            assert "我的孩子" in machine or "明天下午" in machine, machine
             assert cer(FACTS_SPOKEN, machine) <= 0.6, machine
             await user.press("确认", transcript)
             done, evidence_prompt = await texts(user, 2)
@@ -187,3 +196,58 @@ async def test_without_a_model_the_answer_is_kept_and_typed(tmp_path: Path) -> N
                 kinds = (await s.execute(select(Evidence.kind))).scalars().all()
             assert case.facts == "他把我家的窗户打破了，不肯赔偿玻璃钱。"
             assert list(kinds) == ["voice"]
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+async def test_a_prompt_echo_is_no_answer_and_traditional_text_is_simplified(
+    tmp_path: Path, backend: str
+) -> None:
+    """Issue 23 in the intake: the decoder answered with its prompt (three times) — the speaker
+    is told nothing reliable was heard, and the facts stay unanswered; the next recording,
+    heard in traditional characters and unsure, is shown simplified and flagged, and once
+    confirmed is the facts in simplified characters. (Decoder answers replayed: see
+    tests.voice.conftest.ReplayWorker.)"""
+    url = await backend_url(backend)
+    async with StandinBotAPI() as standin:
+        async with running_service(standin, tmp_path / "var", url) as runtime:
+            service = runtime.shared.voice
+            assert isinstance(service, VoiceService)
+            service.worker = ReplayWorker(  # type: ignore[assignment]
+                [[Seg("以下是普通话的句子。", -0.4, 0.1)]],
+                [[Seg("他把我家的窗戶打破了，不肯賠償玻璃錢。", -0.8, 0.05)]],
+            )
+            user = standin.user(1103, first_name="丙", phone="+8613812345670")
+            await to_facts(user)
+            await user.send_voice()
+            assert "正在转写" in (await texts(user, 1))[0]
+            (refused,) = await texts(user, 1)
+            assert "没能可靠地转成文字" in refused and "以下是" not in refused
+            await user.send_voice()
+            assert "正在转写" in (await texts(user, 1))[0]
+            (shown,) = await user.wait_for_messages(1)
+            text = shown.text or ""
+            assert "他把我家的窗户打破了，不肯赔偿玻璃钱。" in text
+            assert "识别可能不准确，请核对或直接打字" in text
+            await user.press("确认", shown)
+            done, evidence_prompt = await texts(user, 2)
+            assert "已确认" in done and "证据" in evidence_prompt
+            await service.idle()
+            async with runtime.db.read() as s:
+                rows = (
+                    (await s.execute(select(VoiceTranscript).order_by(VoiceTranscript.id)))
+                    .scalars()
+                    .all()
+                )
+            assert [(r.status, r.text) for r in rows] == [
+                ("discarded", None),
+                ("confirmed", "他把我家的窗户打破了，不肯赔偿玻璃钱。"),
+            ]
+            await user.press("下一步")
+            await user.send_text("赔偿玻璃钱")
+            await texts(user, 2)
+            await finish(user)
+            async with runtime.db.read() as s:
+                case = (await s.execute(select(Case))).scalar_one()
+            assert case.facts == "他把我家的窗户打破了，不肯赔偿玻璃钱。"

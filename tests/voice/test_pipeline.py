@@ -118,7 +118,12 @@ async def test_browser_upload_without_model(db: Database, tmp_path: Path) -> Non
         row.status, row.text, row.version = "ready", "我的邻居欠我五千元", 1
         reply = correct(s, row, "我的邻居欠我五千元，三月借的", clock.now())
         assert reply.text.params["text"] == "我的邻居欠我五千元，三月借的"
-        assert [b.action for b in reply.buttons[0]] == [f"v:ok:{tid}", f"v:edit:{tid}"]
+        assert [b.action for row in reply.buttons for b in row] == [
+            f"v:ok:{tid}",
+            f"v:oka:{tid}",
+            f"v:edit:{tid}",
+        ]
+        assert reply.text.key == "voice.corrected"  # the speaker's own text, no confidence
     async with db.read() as s:
         versions = (await s.execute(select(VoiceTranscriptVersion))).scalars().all()
         raw = (await s.execute(text("SELECT text FROM voice_transcript_versions"))).scalars()

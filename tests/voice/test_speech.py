@@ -145,3 +145,33 @@ async def test_a_dead_worker_is_replaced(tmp_path: Path, whisper_base: Path) -> 
             await worker.transcribe(tmp_path / "none.ogg", "zh")
     finally:
         worker.close()
+
+
+#: Recorded clips (benchmarks/asr/testset) on which Whisper base loops, answers in English or
+#: writes traditional characters when asked for Mandarin (docs/benchmarks.md, issue 23).
+TROUBLESOME = ("help-m.ogg", "debt-f.ogg", "wages-m.ogg")
+
+
+@pytest.mark.asr
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+async def test_the_real_decoder_never_shows_a_loop_the_prompt_or_traditional_text(
+    whisper_base: Path,
+) -> None:
+    from benchmarks.asr.run import TESTSET
+    from speech.backends import PROMPTS
+    from speech.screen import looping, prompt_echo, simplified
+
+    worker = SpeechWorker(BackendSpec("faster-whisper", whisper_base, threads=1))
+    try:
+        for clip in TROUBLESOME:
+            result = await worker.transcribe(TESTSET / clip, "zh")
+            print(f"{clip}: {result.text!r} problem={result.problem} conf={result.confidence}")
+            if result.problem is not None:
+                assert result.text == "" and result.confidence is None
+                continue
+            assert not looping(result.text) and not prompt_echo(result.text, PROMPTS["zh"])
+            assert simplified(result.text) == result.text
+            assert result.confidence is not None and 0 < result.confidence <= 1
+    finally:
+        worker.close()

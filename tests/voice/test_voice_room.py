@@ -45,12 +45,18 @@ async def test_without_a_model_the_audio_is_kept_and_the_speaker_told(tmp_path: 
             applicant, respondent = standin.user(a), standin.user(r)
             respondent.register(), standin.user(m).register()
             await applicant.send_voice(ogg, duration=3)
-            (notice,) = await texts(applicant, 1)
-            assert "作为证据保存" in notice and "暂时无法把语音转成文字" in notice
-            # The audio itself still reaches the other side, under the role label.
+            (notice,) = await applicant.wait_for_messages(1)
+            assert "作为证据保存" in (notice.text or "")
+            assert "暂时无法把语音转成文字" in (notice.text or "")
+            assert "还没有发给对方" in (notice.text or "")
+            await voice_idle(runtime)
+            assert respondent.messages == []  # kept, not relayed: the speaker decides
+            # The speaker chooses to let the other side hear it, under the role label.
+            await applicant.press("发送语音", notice)
+            assert "原语音已发给对方" in (await texts(applicant, 1))[0]
             (copy,) = await respondent.wait_for_messages(1)
             assert "voice" in copy.message and "申请人" in (copy.message.get("caption") or "")
-            await voice_idle(runtime)
+            await standin.user(m).wait_for_messages(1)
             async with runtime.db.read() as s:
                 ev = (await s.execute(select(Evidence))).scalar_one()
                 t = (await s.execute(select(VoiceTranscript))).scalar_one()
@@ -116,16 +122,14 @@ async def test_voice_message_transcribed_corrected_confirmed(
             await applicant.send_voice(ogg, duration=3)
             (notice,) = await texts(applicant, 1)
             assert "正在转写…" in notice
-            (copy,) = await respondent.wait_for_messages(1)
-            assert "voice" in copy.message
             (transcript,) = await applicant.wait_for_messages(1, timeout=600)
-            assert "请核对" in (transcript.text or "")
-            assert [t for t, _ in transcript.buttons] == ["确认", "修改"]
+            assert "请核对" in (transcript.text or "") and "识别可信度" in (transcript.text or "")
+            assert transcript.button_texts == ["确认", "确认并发送语音", "修改"]
             machine = (transcript.text or "").split("\n\n")[1]
             # The words themselves are checked in test_speech (CER); here: Chinese text came back.
             assert machine.strip() and any("\u4e00" <= ch <= "\u9fff" for ch in machine)
-            # Nothing of the transcript has reached the other side yet.
-            await assert_quiet(respondent)
+            # Neither the recording nor its transcript has reached the other side.
+            assert respondent.messages == []
 
             await applicant.press("修改")
             (prompt,) = await texts(applicant, 1)
@@ -133,12 +137,15 @@ async def test_voice_message_transcribed_corrected_confirmed(
             await applicant.send_text("他把我家的窗户打破了，玻璃钱要他赔")
             (again,) = await applicant.wait_for_messages(1)
             assert "他把我家的窗户打破了，玻璃钱要他赔" in (again.text or "")
-            await applicant.press("确认", again)
+            await applicant.press("确认并发送语音", again)
             (done,) = await texts(applicant, 1)
             assert "已确认" in done
-            (relayed,) = await texts(respondent, 1)
+            copy, statement = await respondent.wait_for_messages(2)
+            assert "voice" in copy.message  # the recording, now that the speaker agreed
+            relayed = statement.text or ""
             assert "申请人" in relayed
-            assert "（语音转写）他把我家的窗户打破了，玻璃钱要他赔" in relayed
+            # Typed by the speaker: labelled as theirs, not as a machine transcript.
+            assert "（本人输入）他把我家的窗户打破了，玻璃钱要他赔" in relayed
             # The mediator receives both copies too (joint session).
             await mediator.wait_for_messages(2)
             # A second press changes nothing.
@@ -163,7 +170,7 @@ async def test_voice_message_transcribed_corrected_confirmed(
                 ("speaker", "他把我家的窗户打破了，玻璃钱要他赔"),
             ]
             assert record.kind == "text" and record.data["voice_transcript_id"] == t.id
-            assert record.text == "（语音转写）他把我家的窗户打破了，玻璃钱要他赔"
+            assert record.text == "（本人输入）他把我家的窗户打破了，玻璃钱要他赔"
             stored = raw if isinstance(raw, bytes) else str(raw).encode()
             assert "窗户".encode() not in stored  # personal data is encrypted at rest
 
@@ -176,16 +183,16 @@ async def test_voice_message_transcribed_corrected_confirmed(
             await applicant.press("确认", second)
             assert "已确认" in (await texts(applicant, 1))[0]
             await applicant.send_text("明天下午三点可以吗")
-            relayed_now = await texts(respondent, 3)  # the audio, the statement, the text
-            assert "（语音转写）我们明天下午" in relayed_now[1]
-            assert "明天下午三点可以吗" in relayed_now[2]
-            await mediator.wait_for_messages(3)
+            relayed_now = await texts(respondent, 2)  # the statement (no audio), the text
+            assert "（语音转写）我们明天下午" in relayed_now[0]
+            assert "明天下午三点可以吗" in relayed_now[1]
+            await mediator.wait_for_messages(2)
 
             # The respondent's view of the record: the audio, then the confirmed statement.
             await respondent.send_command("/record")
             (lines,) = await texts(respondent, 1)
-            assert "（语音转写）他把我家的窗户打破了，玻璃钱要他赔" in lines
-            assert lines.index("语音") < lines.index("（语音转写）")
+            assert "（本人输入）他把我家的窗户打破了，玻璃钱要他赔" in lines
+            assert lines.index("语音") < lines.index("（本人输入）")
 
             # The 调解笔录 built from the record has it as the applicant's statement.
             async with runtime.db.write() as s:
@@ -205,4 +212,4 @@ async def test_voice_message_transcribed_corrected_confirmed(
                 await s.rollback()
             assert isinstance(form, dict)
             said = {st["speaker"]: st["content"] for st in form["statements"]}
-            assert said["申请人甲方"].startswith("（语音转写）他把我家的窗户打破了，玻璃钱要他赔\n")
+            assert said["申请人甲方"].startswith("（本人输入）他把我家的窗户打破了，玻璃钱要他赔\n")

@@ -200,7 +200,7 @@ async def test_recorded_answer_transcribed_confirmed_and_filed(
         # person the test then says it again, at most three times, until most of it came
         # through (CER ≤ MAX_CER, or the keyword heard; garbled attempts measured 0.9–1.0 and
         # carried neither, good ones 0.2–0.8).
-        outcomes = page.locator("li.them", has_text=re.compile("请核对|没有听清|无法转写"))
+        outcomes = page.locator("li.them", has_text=re.compile("请核对|没有听清|无法转写|没能可靠"))
         heard: list[str] = []
         notices = page.locator("li.them", has_text="正在转写…")
         for _attempt in range(3):
@@ -330,8 +330,9 @@ async def test_recording_refusals_are_explained(tmp_path: Path) -> None:
 
 
 async def test_a_recording_in_the_room_plays_for_the_room_members_only(tmp_path: Path) -> None:
-    """Two browser parties in one room: the applicant's recording is kept (no model here) and
-    the respondent's page plays it from their own mailbox; the speaker's page plays it too."""
+    """Two browser parties in one room: the applicant's recording is kept (no model here), sent
+    when the applicant presses 发送语音, and the respondent's page plays it from their own
+    mailbox; the speaker's page plays it too."""
     wav = microphone_input(tmp_path)
     async with (
         StandinBotAPI() as standin,
@@ -362,6 +363,10 @@ async def test_a_recording_in_the_room_plays_for_the_room_members_only(tmp_path:
         own = speaker.locator("li.them", has_text="暂时无法把语音转成文字").last
         await own.wait_for(timeout=20_000)
         src_own = await check_audio(speaker, base, own)
+        # Kept, not relayed, until the speaker chooses to send it (issue 23).
+        assert await listener.locator("li.them", has_text="申请人").count() == 0
+        await press(speaker, "发送语音")
+        await speaker.locator("li.them", has_text="原语音已发给对方").wait_for(timeout=20_000)
         relayed = listener.locator("li.them", has_text="申请人").last
         await relayed.wait_for(timeout=20_000)
         src_relayed = await check_audio(listener, base, relayed)
