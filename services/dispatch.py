@@ -10,7 +10,7 @@ import functools
 from mediation import intake
 from mediation import invitations as inv
 from mediation.replies import Reply, reply
-from services import features, invites, mediators, menus, party_flow, staff_flow
+from services import aftercare, features, invites, mediators, menus, party_flow, staff_flow
 from services.core_flow import CoreFlow
 from services.inbound import Command
 from services.party_flow import JOINING
@@ -60,6 +60,10 @@ class Dispatcher:
             # An invitation shown mid-intake waits for its buttons; words still answer the
             # intake's question (asked again under the invitation).
             return await self.core.intake_step(turn, draft, payload)
+        if staff is not None:
+            handled = await aftercare.staff_message(turn, staff)
+            if handled is not None:
+                return handled
         handled = await features.run_message_hooks(turn, who)
         if handled is not None:
             return handled
@@ -153,6 +157,7 @@ class Dispatcher:
         table.add_all(self.core.routes())
         table.add_all(party_flow.routes(self.core.reprompt_of))
         table.add_all(staff_flow.routes())
+        table.add_all(aftercare.routes())
         table.add_all(features.routes())
         table.add(ActionRoute(COMMAND_BUTTON, __name__, self._command_button))
         return table

@@ -17,7 +17,7 @@ from mediation.permissions import Action, Actor, ActorKind, can
 from mediation.replies import Msg, Reply, button, reply
 from mediation.room import MemberStatus, RelayRefusal, Role
 from mediation.validation import InvalidInput, clean_text, normalise_phone
-from services import invites, party_name, safety, staff_alerts
+from services import aftercare, invites, party_name, safety, staff_alerts
 from services.chat_state import Slot, text_slot
 from services.core_flow import INTAKE, PARKED
 from services.inbound import Command
@@ -288,7 +288,8 @@ async def message(turn: Turn, user_id: int) -> list[Reply]:
         return replies
     found = await active_room(turn, user_id=user_id)
     if found is None:
-        return [reply("bot.idle_text")]
+        # After the agreement the case's mediator hears it (performance, 回访), not intake.
+        return await aftercare.party_message(turn, user_id) or [reply("bot.idle_text")]
     room, member = found
     content = turn.content()
     if content is None:
