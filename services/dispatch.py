@@ -121,6 +121,8 @@ class Dispatcher:
         # Counted like any join attempt, or the answer would tell a guesser for free whether
         # a code exists (issue 21).
         if await party_flow.join_guesses_spent(turn, user_id):
+            if draft is None and await party_flow.speaks_nowhere(turn, user_id):
+                return [reply("invite.too_many_attempts")]
             return None
         invitation = await invites.find(turn.session, secret)
         if invitation is None:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from harness.steps import NEIGHBOUR_INTAKE, texts, wait_text
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.models import CaseParty
+from tests.conftest import backend_url
 from tests.e2e.harness import running_service
 
 CODE = re.compile(r"邀请码：([A-Z0-9]{4})-([A-Z0-9]{4})")
@@ -44,9 +46,18 @@ async def file_case(user: SimUser, other_name: str = "李四") -> tuple[str, str
     return found.group(1), found.group(2), invitation
 
 
-async def test_the_code_joins_at_consent_mid_intake_idle_and_as_a_link(tmp_path: Path) -> None:
+BACKENDS = pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+
+
+@BACKENDS
+async def test_the_code_joins_at_consent_mid_intake_idle_and_as_a_link(
+    tmp_path: Path, backend: str
+) -> None:
+    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
-        async with running_service(standin, tmp_path / "var") as runtime:
+        async with running_service(standin, tmp_path / "var", url) as runtime:
             # At the consent screen, the code as printed, after /start twice.
             first, second, _ = await file_case(standin.user(7401, phone="+8613800007401"))
             contractor = standin.user(7402)
@@ -116,9 +127,13 @@ async def test_the_code_joins_at_consent_mid_intake_idle_and_as_a_link(tmp_path:
             assert "李四" in names
 
 
-async def test_the_invited_party_corrects_the_name_the_applicant_typed(tmp_path: Path) -> None:
+@BACKENDS
+async def test_the_invited_party_corrects_the_name_the_applicant_typed(
+    tmp_path: Path, backend: str
+) -> None:
+    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
-        async with running_service(standin, tmp_path / "var") as runtime:
+        async with running_service(standin, tmp_path / "var", url) as runtime:
             first, second, _ = await file_case(
                 standin.user(7411, phone="+8613800007411"), other_name="李志刚"
             )

@@ -29,6 +29,7 @@ from standin import StandinBotAPI
 from standin.simulation import SimUser
 from tests.conftest import backend_url
 from tests.e2e.harness import running_service
+from tests.parties.test_joining import file_case
 
 NUMBER = "（2026）示调字第0001号"
 FACTS = (
@@ -191,3 +192,10 @@ async def test_renovation_dispute_on_telegram(tmp_path: Path, backend: str) -> N
             assert "返修卫生间防水" in (shown.text or "")
             # The contractor never saw any of it.
             assert not any("下周验收" in (m.text or "") for m in contractor.messages)
+
+            # With his case agreed, a code he is given for another dispute still joins it
+            # (it is not taken as a message for the old case's mediator).
+            first, second, _ = await file_case(standin.user(7503, phone="+8613800007503"))
+            await contractor.send_text(f"{first}{second}")
+            (summary,) = await texts(contractor, 1)
+            assert "您被邀请参加一次人民调解" in summary and "（2026）示调字第0002号" in summary
