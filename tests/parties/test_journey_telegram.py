@@ -25,6 +25,7 @@ from harness.steps import (
     texts,
     wait_text,
 )
+from services.invariants import check
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from tests.conftest import backend_url
@@ -197,5 +198,9 @@ async def test_renovation_dispute_on_telegram(tmp_path: Path, backend: str) -> N
             # (it is not taken as a message for the old case's mediator).
             first, second, _ = await file_case(standin.user(7503, phone="+8613800007503"))
             await contractor.send_text(f"{first}{second}")
-            (summary,) = await texts(contractor, 1)
-            assert "您被邀请参加一次人民调解" in summary and "（2026）示调字第0002号" in summary
+            summary = (await wait_text(contractor, "您被邀请参加一次人民调解")).text or ""
+            assert "（2026）示调字第0002号" in summary
+
+            # main.py check: every message after the agreement reached whom it was for, once.
+            report = await check(runtime.db, now=runtime.clock.now())
+            assert report.ok, report.findings
