@@ -4,7 +4,8 @@ the name the applicant typed for them (issue 19, items 1 and 7).
 The invitation says "对方也可以打开本机器人，直接发送邀请码": these tests do that at each step a
 person may be at — the consent screen right after opening the bot, the middle of their own
 intake, idle, with a pasted link — and as ``/join`` (the browser chat's join sends that same
-command through the same core path).
+command through the same core path). After a case is agreed: tests/parties/test_journey_telegram
+(which also has the name corrected and the agreement's draft naming the corrected name).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from harness.steps import NEIGHBOUR_INTAKE, texts, wait_text
+from harness.steps import NEIGHBOUR_INTAKE, texts
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.models import CaseParty
@@ -125,34 +126,3 @@ async def test_the_code_joins_at_consent_mid_intake_idle_and_as_a_link(
             async with runtime.db.read() as session:
                 names = (await session.execute(select(CaseParty.name))).scalars().all()
             assert "李四" in names
-
-
-@BACKENDS
-async def test_the_invited_party_corrects_the_name_the_applicant_typed(
-    tmp_path: Path, backend: str
-) -> None:
-    url = await backend_url(backend)
-    async with StandinBotAPI() as standin:
-        async with running_service(standin, tmp_path / "var", url) as runtime:
-            first, second, _ = await file_case(
-                standin.user(7411, phone="+8613800007411"), other_name="李志刚"
-            )
-            contractor = standin.user(7412)
-            await contractor.send_text(f"{first} {second}")
-            await texts(contractor, 1)
-            await contractor.press("同意参加调解")
-            (welcome,) = await texts(contractor, 1)
-            assert "申请人填写您的姓名为「李志刚」，是否正确？" in welcome
-            await contractor.press("✏️ 修改")
-            assert "请输入您的真实姓名" in (await texts(contractor, 1))[0]
-            await contractor.send_text("12345")  # not a name: said, asked again
-            error, again = await texts(contractor, 2)
-            assert "请输入您的真实姓名" in again and error != again
-            await contractor.send_text("李志强")
-            assert "已更正：调解协议将写明您的姓名「李志强」" in (await texts(contractor, 1))[0]
-            await contractor.send_text("请问什么时候开始？")  # the wait is over: room talk
-            await wait_text(contractor, "调解会话尚未开始")
-            async with runtime.db.read() as session:
-                rows = await session.execute(select(CaseParty.side, CaseParty.name))
-                side = {row.side: row.name for row in rows}
-            assert side["respondent"] == "李志强"

@@ -89,6 +89,9 @@ async def contractor_joins_at_consent(contractor: SimUser, code: str) -> None:
     assert "申请人填写您的姓名为「李志刚」，是否正确？" in welcome
     await contractor.press("✏️ 修改")
     await wait_text(contractor, "请输入您的真实姓名")
+    await contractor.send_text("18000")  # not a name: said, and asked again
+    error, again = await texts(contractor, 2)
+    assert "请输入您的真实姓名" in again and error != again
     await contractor.send_text("李志强")
     (done,) = await texts(contractor, 1)
     assert "已更正：调解协议将写明您的姓名「李志强」" in done
