@@ -194,6 +194,10 @@ async def test_renovation_dispute_on_telegram(tmp_path: Path, backend: str) -> N
             await applicant.press("📄 查看协议", told)
             shown = await wait_text(applicant, "口头协议（已生效）")
             assert "返修卫生间防水" in (shown.text or "")
+            await applicant.press("💰 履行情况", told)
+            await wait_text(applicant, "还没有付款安排")  # the oral terms set no instalments
+            await applicant.press("💬 联系调解员", told)
+            await wait_text(applicant, "请直接发送您要对本案")
             # The contractor never saw any of it.
             assert not any("下周验收" in (m.text or "") for m in contractor.messages)
 
