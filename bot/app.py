@@ -43,6 +43,7 @@ WEBHOOK_PATH = "/telegram/webhook"
 COMMANDS = {
     "zh-CN": [
         ("start", "登记纠纷"),
+        ("join", "用邀请码加入调解"),
         ("cases", "我的案件"),
         ("case", "查看案件"),
         ("agreement", "调解协议"),
@@ -58,6 +59,7 @@ COMMANDS = {
     ],
     "en": [
         ("start", "Report a dispute"),
+        ("join", "Join by invitation code"),
         ("cases", "My cases"),
         ("case", "Show a case"),
         ("agreement", "Mediation agreement"),

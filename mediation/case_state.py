@@ -80,6 +80,10 @@ TERMINAL: frozenset[CaseStatus] = frozenset(
     {S.CLOSED, S.FAILED, S.REJECTED, S.WITHDRAWN, S.TRANSFERRED}
 )
 
+#: After the agreement took effect: performance and the follow-up visit (人民调解法 第三十一条).
+#: A party's words then go to the case's mediator, not to a new intake.
+AFTER_AGREEMENT: frozenset[CaseStatus] = frozenset({S.AGREED, S.CLOSED})
+
 #: States in which parties are still talking (the room is open).
 ACTIVE: frozenset[CaseStatus] = frozenset({S.SUBMITTED, S.ACCEPTED, S.MEDIATING, S.SIGNING})
 

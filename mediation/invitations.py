@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -61,6 +62,32 @@ def normalise_code(typed: str) -> str | None:
 
 def is_token(payload: str) -> bool:
     return payload.startswith(TOKEN_PREFIX) and 8 < len(payload) <= 64
+
+
+#: A link token anywhere in a pasted message (``t.me/<bot>?start=inv_…``, ``…/chat/join/inv_…``).
+_TOKEN_IN_TEXT = re.compile(rf"(?<![A-Za-z0-9_-]){TOKEN_PREFIX}[A-Za-z0-9_-]{{5,60}}")
+#: What people put around a code they were told to send: a label, quotes, a full stop.
+_CODE_LABEL = re.compile(r"^(?:邀请码|邀请|code|invitation code|invite code)\s*[:：]?\s*", re.I)
+_CODE_TRIM = "\"'“”‘’「」『』《》()（）[]【】.。,，!！?？;；"
+#: Dashes a phone keyboard or an input method may give for the one in ``XXXX-XXXX``.
+_DASHES = re.compile(r"[\s\-_‐‑‒–—―－﹣−·.]")
+
+
+def secret_in(typed: str) -> str | None:
+    """The invitation secret in what a person typed or pasted, or None.
+
+    Told "直接发送邀请码", people send the code as they read it: ``J96E-LXG2``, ``j96e lxg2``,
+    in full-width letters from a Chinese input method, with a long dash, after "邀请码：", or
+    paste the whole invitation link. A token is returned as is, a code normalised."""
+    text = unicodedata.normalize("NFKC", typed).strip()
+    if len(text) > 300:
+        return None
+    token = _TOKEN_IN_TEXT.search(text)
+    if token is not None and is_token(token.group(0)):
+        return token.group(0)
+    bare = _CODE_LABEL.sub("", text).strip(_CODE_TRIM + " ")
+    candidate = _DASHES.sub("", bare).upper()
+    return candidate if _CODE_RE.match(candidate) else None
 
 
 def usable(status: InvitationStatus, expires_at: datetime, now: datetime) -> bool:

@@ -143,6 +143,21 @@ def route_message(
     return Relay(tuple(m.id for m in others))
 
 
+def route_after_agreement(room: RoomState, sender_id: int) -> Relay | RelayRefusal:
+    """After the agreement (performance, the follow-up visit: 人民调解法 第三十一条) a party's
+    message goes to the case's staff only, whatever the room's mode was: the talk between the
+    parties ended with the agreement, and what is said now (a payment made, a question, a
+    complaint that the other side does not perform) is for the committee to act on. A muted
+    party may write too (the mute was for the session)."""
+    sender = room.member(sender_id)
+    if sender is None:
+        return RelayRefusal.NOT_MEMBER
+    if sender.status is MemberStatus.REMOVED:
+        return RelayRefusal.REMOVED
+    staff = tuple(m.id for m in room.present_members() if m.is_staff and m.id != sender_id)
+    return Relay(staff, held_for_staff=True, note="after_agreement")
+
+
 def may_address_everyone(mode: Mode) -> bool:
     """Whether staff may talk to the whole room at once: not in back-to-back mode (背对背),
     where :func:`route_message` refuses a staff message without a chosen recipient. Panels

@@ -38,6 +38,11 @@ log = logging.getLogger(__name__)
 INTAKE: Slot[intake.IntakeDraft] = Slot(
     "intake", intake.IntakeDraft.from_json, intake.IntakeDraft.to_json
 )
+#: An unfinished intake put aside when its writer joined a case by invitation (their words go
+#: to the room now); ``/start`` offers to continue it.
+PARKED: Slot[intake.IntakeDraft] = Slot(
+    "intake_parked", intake.IntakeDraft.from_json, intake.IntakeDraft.to_json
+)
 #: The unit whose QR poster the person came from (``/start unit-<code>``): the case goes there.
 POSTER_UNIT = text_slot("unit")
 
@@ -71,6 +76,10 @@ class CoreFlow:
     ) -> list[Reply]:
         name = cmd.name
         if name == "start":
+            if draft is None and conv.get(PARKED) is not None:
+                draft = conv.get(PARKED)
+                conv.put(PARKED, None)
+                self.save_draft(conv, draft)
             if draft is not None:
                 return [
                     Reply(

@@ -10,14 +10,26 @@ import functools
 from mediation import intake
 from mediation import invitations as inv
 from mediation.replies import Reply, reply
-from services import features, invites, mediators, menus, party_flow, room_share, staff_flow
+from services import (
+    aftercare,
+    features,
+    invites,
+    mediators,
+    menus,
+    party_flow,
+    room_share,
+    staff_flow,
+)
 from services.core_flow import CoreFlow
 from services.inbound import Command
 from services.party_flow import JOINING
-from services.routing import Audience, RoutingTable
+from services.routing import ActionRoute, Audience, RoutingTable
 from services.slots import STAFF_CHECKED, STAFF_ID
 from services.turn import Turn
 from storage.models import StaffAccount
+
+#: Buttons that stand for a command (see ``Dispatcher._command_button``).
+COMMAND_BUTTON = "do:"
 
 
 class Dispatcher:
@@ -37,17 +49,12 @@ class Dispatcher:
             return [reply("bot.forwarded_ignored"), *self.core.reprompt(draft)]
         staff = await self._staff(turn)
         who = features.Who(conv.user_id, staff)
-        first = await self._pre_route(turn, draft)
+        first = await self._pre_route(turn, draft, staff)
         if first is not None:
             return first
         table = self.routes
         if isinstance(payload, Command):
-            audience = Audience.STAFF if staff is not None and draft is None else Audience.PARTY
-            route = table.command(payload.name, audience)
-            handled = await route.handler(turn, who, payload) if route is not None else None
-            if handled is not None:
-                return handled
-            return await self.core.command(turn.session, payload, conv, draft)
+            return await self._command(turn, who, draft, payload)
         if isinstance(payload, intake.ActionInput):
             audience = Audience.STAFF if staff is not None else Audience.PARTY
             for action_route in table.action_chain(payload.action, audience):
@@ -57,8 +64,15 @@ class Dispatcher:
             return await self.core.action(turn, payload.action, draft)
         if payload is None:
             return [reply("bot.unsupported_update"), *self.core.reprompt(draft)]
-        if draft is not None and not turn.get(JOINING):
+        joining = turn.get(JOINING)
+        if draft is not None and (joining is None or joining.waiting_for == "answer"):
+            # An invitation shown mid-intake waits for its buttons; words still answer the
+            # intake's question (asked again under the invitation).
             return await self.core.intake_step(turn, draft, payload)
+        if staff is not None:
+            handled = await aftercare.staff_message(turn, staff)
+            if handled is not None:
+                return handled
         handled = await features.run_message_hooks(turn, who)
         if handled is not None:
             return handled
@@ -66,35 +80,64 @@ class Dispatcher:
             return await staff_flow.message(turn, staff)
         return await party_flow.message(turn, conv.user_id)
 
-    async def _pre_route(self, turn: Turn, draft: intake.IntakeDraft | None) -> list[Reply] | None:
-        """What no state may swallow: an invitation (``/start inv_…``, or its code typed while
-        the intake is open) and ``/cancel`` of whatever input the chat is waiting for.
+    async def _command(
+        self, turn: Turn, who: features.Who, draft: intake.IntakeDraft | None, cmd: Command
+    ) -> list[Reply]:
+        """The one route of the command's name for the speaker's audience, else the core's."""
+        audience = Audience.STAFF if who.staff is not None and draft is None else Audience.PARTY
+        route = self.routes.command(cmd.name, audience)
+        handled = await route.handler(turn, who, cmd) if route is not None else None
+        if handled is not None:
+            return handled
+        return await self.core.command(turn.session, cmd, turn.conv, draft)
 
-        A code typed at the consent step (the first thing a person invited by word of mouth
-        sees after opening the bot) is a join attempt; later in the intake only a code that
-        finds an invitation is, since a typed answer could look like one (``ZHANGSAN``).
+    async def _command_button(self, turn: Turn, who: features.Who, data: str) -> list[Reply]:
+        """A button that does what typing its command does (``do:agreement`` is /agreement):
+        menus offer buttons, not slash commands to remember (issue 19). It can do nothing the
+        person could not type."""
+        name = data.removeprefix(COMMAND_BUTTON)
+        return await self._command(turn, who, self.core.draft(turn.conv), Command(name))
+
+    async def _pre_route(
+        self, turn: Turn, draft: intake.IntakeDraft | None, staff: StaffAccount | None
+    ) -> list[Reply] | None:
+        """What no state may swallow: an invitation (``/start inv_…``, ``/join CODE``, or the
+        code or link typed or pasted at any step) and ``/cancel`` of whatever input the chat is
+        waiting for.
+
+        The invitation says "打开本机器人，直接发送邀请码", so a code is a join attempt wherever
+        it is typed: at the consent step (the first thing a person sees after opening the
+        bot), in the middle of an intake, while a feature waits for an answer, idle, or long
+        after a case closed (issue 19). Past the consent step only a code that finds an
+        invitation is taken, since a typed answer could look like one (``ZHANGSAN``).
         """
         payload, user_id = turn.event.payload, turn.conv.user_id
         if isinstance(payload, Command):
             if payload.name == "start" and payload.args and inv.is_token(payload.args[0]):
                 return await self._join(turn, payload.args[0], draft)
+            if payload.name == "join" and payload.args and staff is None:
+                return await self._join(turn, "".join(payload.args), draft)
             if payload.name == "cancel" and draft is None:
                 return self._cancel_awaited(turn)
             return None
-        if draft is None or not isinstance(payload, intake.TextInput):
+        if not isinstance(payload, intake.TextInput) or (staff is not None and draft is None):
             return None
-        typed = payload.text.strip()
-        if not (inv.is_token(typed) or inv.normalise_code(typed)):
+        secret = inv.secret_in(payload.text)
+        if secret is None:
             return None
-        if draft.step is intake.Step.CONSENT and not draft.answers:
-            return await self._join(turn, typed, draft)
-        # Counted like any join attempt, or the intake's answer would tell a guesser for free
-        # whether a code exists (issue 21).
+        if draft is not None and draft.step is intake.Step.CONSENT and not draft.answers:
+            return await self._join(turn, secret, draft)
+        # Counted like any join attempt, or the answer would tell a guesser for free whether
+        # a code exists (issue 21).
         if await party_flow.join_guesses_spent(turn, user_id):
+            if draft is None and await party_flow.speaks_nowhere(turn, user_id):
+                return [reply("invite.too_many_attempts")]
             return None
-        invitation = await invites.find(turn.session, typed)
+        invitation = await invites.find(turn.session, secret)
         if invitation is None:
             await party_flow.count_join_guess(turn, user_id)
+            if draft is None and await party_flow.speaks_nowhere(turn, user_id):
+                return [reply("invite.invalid")]
             return None
         answer = await party_flow.answer_invitation(turn, invitation, user_id)
         return [*answer, *self.core.reprompt(draft)]
@@ -126,7 +169,9 @@ class Dispatcher:
         table.add_all(party_flow.routes(self.core.reprompt_of))
         table.add_all(staff_flow.routes())
         table.add_all(room_share.routes())
+        table.add_all(aftercare.routes())
         table.add_all(features.routes())
+        table.add(ActionRoute(COMMAND_BUTTON, __name__, self._command_button))
         return table
 
     async def _staff(self, turn: Turn) -> StaffAccount | None:

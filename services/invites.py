@@ -82,7 +82,8 @@ def invite_replies(issued: IssuedInvite, link: str | None) -> list[Reply]:
 
 
 async def find(session: AsyncSession, secret: str) -> Invitation | None:
-    """By deep-link token or by short code (as typed)."""
+    """By deep-link token or by short code (as typed or pasted: see ``secret_in``)."""
+    secret = inv.secret_in(secret) or secret
     if inv.is_token(secret):
         digest = inv.digest(secret)
         stmt = select(Invitation).where(Invitation.token_digest == digest)

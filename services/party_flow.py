@@ -17,9 +17,10 @@ from mediation.permissions import Action, Actor, ActorKind, can
 from mediation.replies import Msg, Reply, button, reply
 from mediation.room import MemberStatus, RelayRefusal, Role
 from mediation.validation import InvalidInput, clean_text, normalise_phone
-from services import case_watch, invites, staff_alerts
+from services import aftercare, case_watch, invites, party_name, staff_alerts
 from services.case_watch import scene_of
 from services.chat_state import Slot, text_slot
+from services.core_flow import INTAKE, PARKED
 from services.inbound import Command
 from services.outgoing import TextDocument
 from services.rate_limits import failures, record_failure
@@ -39,7 +40,7 @@ def party_actor(member: CaseMember) -> Actor:
 class Joining:
     """An invitation this person opened: what its next step waits for (``answer``: the
     accept/decline buttons; ``contact``: proof of the invited phone; ``reason``: why they
-    decline)."""
+    decline; ``name``: their own name, correcting the inviter's, after joining)."""
 
     invitation: int
     waiting_for: str
@@ -126,6 +127,8 @@ async def action(turn: Turn, data: str, user_id: int) -> list[Reply] | None:
         return await switch_to(turn, data, user_id=user_id)
     if not data.startswith("j:"):
         return None
+    if data.startswith(party_name.PREFIX):
+        return await name_action(turn, data, user_id)
     pending = turn.get(JOINING)
     parts = data.split(":")
     if data == "j:reason_skip" and pending is not None and pending.waiting_for == "reason":
@@ -150,7 +153,7 @@ async def action(turn: Turn, data: str, user_id: int) -> list[Reply] | None:
         turn.conv.active_case_id = room.case.id
         member = room.of_user(user_id)
         assert member is not None
-        return [reply("room.welcome", header=room.header(member), number=room.case.number)]
+        return [await party_name.welcome(turn, room, member, invitation), *park_intake(turn)]
     if parts[1] == "decline":
         turn.put(JOINING, Joining(invitation.id, "reason"))
         return [
@@ -160,6 +163,28 @@ async def action(turn: Turn, data: str, user_id: int) -> list[Reply] | None:
             )
         ]
     return [reply("bot.stale_button")]
+
+
+def park_intake(turn: Turn) -> list[Reply]:
+    """Joining a case mid-intake: the person's words go to the room from now on, so the
+    unfinished intake is put aside (``/start`` continues it); one not yet begun is dropped."""
+    draft = turn.get(INTAKE)
+    if draft is None:
+        return []
+    turn.put(INTAKE, None)
+    if not set(draft.answers) - {"consent"}:
+        return []
+    turn.put(PARKED, draft)
+    return [reply("bot.intake_parked")]
+
+
+async def name_action(turn: Turn, data: str, user_id: int) -> list[Reply]:
+    """正确 / 修改 under the welcome: 修改 makes the next text the name."""
+    replies, ask = await party_name.action(turn, data, user_id)
+    invitation = data.rpartition(":")[2]
+    if ask and invitation.isdigit():
+        turn.put(JOINING, Joining(int(invitation), "name"))
+    return replies
 
 
 async def switch_to(
@@ -190,6 +215,11 @@ async def join_guesses_spent(turn: Turn, user_id: int) -> bool:
 
 async def count_join_guess(turn: Turn, user_id: int) -> None:
     await record_failure(turn.session, "join.user", str(user_id), turn.now)
+
+
+async def speaks_nowhere(turn: Turn, user_id: int) -> bool:
+    """The person is in no open room: a code-like text of theirs cannot be room talk."""
+    return not await member_cases(turn.session, user_id=user_id)
 
 
 async def start_join(turn: Turn, secret: str, user_id: int) -> list[Reply]:
@@ -250,13 +280,17 @@ async def message(turn: Turn, user_id: int) -> list[Reply]:
         return await finish_decline(turn, user_id, reason)
     if pending is not None and waiting_for == "contact":
         return await verify_contact(turn, user_id, pending)
-    if isinstance(payload, intake.TextInput) and inv.normalise_code(payload.text):
-        joined = await start_join(turn, payload.text, user_id)
-        if joined != [reply("invite.invalid")]:
-            return joined
+    if pending is not None and waiting_for == "name":
+        if not isinstance(payload, intake.TextInput):
+            return [reply("party_name.ask_new")]
+        replies, done = await party_name.take(turn, pending.invitation, user_id, payload.text)
+        if done:
+            turn.put(JOINING, None)
+        return replies
     found = await active_room(turn, user_id=user_id)
     if found is None:
-        return [reply("bot.idle_text")]
+        # After the agreement the case's mediator hears it (performance, 回访), not intake.
+        return await aftercare.party_message(turn, user_id) or [reply("bot.idle_text")]
     room, member = found
     content = turn.content()
     if content is None:

@@ -72,7 +72,7 @@ async def agreement_command(turn: Turn, who: features.Who, cmd: Command) -> list
     room, member = found
     doc = await latest_agreement(turn.session, room.case.id)
     if doc is None or doc.status in ("superseded", "void"):
-        return [reply("agreements.none_yet")]
+        return await oral.effective_view(turn, room) or [reply("agreements.none_yet")]
     address = room.addresses.get(member.id)
     if address is None:
         return []

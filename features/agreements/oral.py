@@ -243,3 +243,25 @@ async def objection(turn: Turn, who: features.Who, doc_id: int, text: str) -> li
             author=member,
         )
     return [reply("agreements.objection_sent")]
+
+
+async def effective_view(turn: Turn, room: Room) -> list[Reply] | None:
+    """A party's 查看协议 when the agreement was oral: its content as confirmed (there is no
+    written agreement to send, and "no agreement yet" would be wrong)."""
+    doc = (
+        await turn.session.execute(
+            select(Document)
+            .where(
+                Document.case_id == room.case.id,
+                Document.kind == ORAL,
+                Document.status == "effective",
+            )
+            .order_by(Document.version.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if doc is None:
+        return None
+    terms = [str(t) for t in doc.content.get("terms", [])]
+    lines = [Msg("agreements.term_line", {"n": i, "text": t}) for i, t in enumerate(terms, 1)]
+    return [reply("agreements.oral_view", number=room.case.number, terms=lines)]
