@@ -7,7 +7,7 @@ index is not built)::
     nice -n 19 .venv/bin/python benchmarks/intake_hints.py            # the hints as shipped
     nice -n 19 .venv/bin/python benchmarks/intake_hints.py --dump     # + every candidate
     # before issue 19: the same script run in an export of the earlier tree
-    git archive f36422e | tar -x -C /tmp/before && cd /tmp/before && \\
+    mkdir -p /tmp/before && git archive f36422e | tar -x -C /tmp/before && cd /tmp/before && \\
         nice -n 19 /work/h19input/.venv/bin/python /work/h19input/benchmarks/intake_hints.py \\
         --before --data-dir /work/h19input/var
 
