@@ -279,8 +279,12 @@ def _digits_with_unit(raw: str) -> Decimal | None:
 
 
 def parse_amount(text: str) -> Decimal:
-    """The amount of :func:`read_amount`, for callers that need only the figure."""
-    return read_amount(text).value
+    """An exact amount (an agreement's term, an offer, a bid): as :func:`read_amount`, but
+    大概/左右 is refused — an estimate is fine at intake, not in what a party commits to."""
+    reading = read_amount(text)
+    if reading.approximate:
+        raise InvalidInput("error.amount_not_exact")
+    return reading.value
 
 
 #: GB 32100-2015 统一社会信用代码: the 31 characters it uses (no I, O, S, V, Z) and the weights

@@ -126,3 +126,18 @@ def test_case_numbers_round_trip() -> None:
     assert parse_case_number("nonsense") is None
     with pytest.raises(ValueError):
         format_case_number(2026, "九调", 0)
+
+
+def test_an_estimate_is_read_at_intake_but_refused_where_a_party_commits() -> None:
+    """Issue 19: 大概四千八 is 4,800 (approximate) at intake; an offer or a term needs a figure."""
+    from mediation.validation import read_amount
+
+    reading = read_amount("大概四千八")
+    assert reading.value == Decimal("4800.00") and reading.approximate and not reading.plain
+    assert read_amount("¥4,800").plain and read_amount("4800块").plain
+    assert read_amount("4.8千").value == Decimal("4800.00")
+    assert read_amount("四千八百元整").value == Decimal("4800.00")
+    with pytest.raises(InvalidInput) as refused:
+        parse_amount("4800左右")
+    assert refused.value.key == "error.amount_not_exact"
+    assert parse_amount("四千八") == Decimal("4800.00")
