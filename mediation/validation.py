@@ -97,11 +97,18 @@ def clean_party_name(text: str) -> PartyName:
     return PartyName(clean_name(raw))
 
 
-#: What people type when they do not know a detail of the other side.
+#: What people type when they do not know a detail of the other side. Words no name starts
+#: with (不知道, 不清楚…) say so wherever they stand; short ones (无, 没有, 跳过) only alone or
+#: before what is not known, so 无锡某某公司 stays a name.
+_UNKNOWN_STRONG = r"(?:不知道|不清楚|不晓得|不认识|不详|说不清|没有问|没问过?|忘了|记不得)"
+_UNKNOWN_WEAK = r"(?:无|没有|跳过|未知)"
+_UNKNOWN_WHAT = (
+    r"(?:他|她|对方|对面|人家)?(?:的)?(?:叫什么|叫啥|姓什么|姓啥|名字|姓名|电话|号码|手机号?|住址|地址|住哪)"
+    r"(?:名字|号码|里)?"
+)
 _UNKNOWN_RE = re.compile(
-    r"^(?:我)?(?:也)?(?:不知道|不清楚|不晓得|不认识|不详|未知|没有问|没问过?|说不清|跳过|无|没有)"
-    r"(?P<what>(?:他|她|对方|对面)?(?:的)?(?:叫什么|姓什么|名字|姓名|电话|号码|手机号?|住址|地址|住哪)"
-    r"(?:名字|号码)?)?(?P<sep>[，,。.!！;；\s]+|$)?"
+    rf"^(?:我)?(?:也)?(?:(?P<strong>{_UNKNOWN_STRONG})|{_UNKNOWN_WEAK})"
+    rf"(?P<what>{_UNKNOWN_WHAT})?(?P<sep>[，,。.!！;；\s]+|$)?"
 )
 _UNKNOWN_THEN = ("就是", "应该是", "好像是", "是", "住", "在")
 _UNKNOWN_WORDS_EN = ("unknown", "don't know", "dont know", "skip", "not sure", "n/a")
@@ -109,10 +116,7 @@ _UNKNOWN_WORDS_EN = ("unknown", "don't know", "dont know", "skip", "not sure", "
 
 def unknown_detail(text: str) -> str | None:
     """``None`` unless the answer says the detail is not known ("不知道", "不清楚", "跳过",
-    "不知道叫什么 就是1202的"); then what else was said, kept for the mediator (may be empty).
-
-    The words must stand on their own (followed by nothing, a pause, or what is not known):
-    无锡某某公司 is a name, not "无"."""
+    "不知道叫什么 就是1202的"); then what else was said, kept for the mediator (may be empty)."""
     raw = unicodedata.normalize("NFKC", text).strip()
     lowered = raw.casefold()
     for word in _UNKNOWN_WORDS_EN:
@@ -122,7 +126,7 @@ def unknown_detail(text: str) -> str | None:
     if found is None:
         return None
     rest = raw[found.end() :].strip(" ，,。.;；:：-")
-    alone = found.group("what") is not None or found.group("sep") is not None
+    alone = any(found.group(g) is not None for g in ("strong", "what", "sep"))
     if not alone and not rest.startswith(_UNKNOWN_THEN):
         return None
     return rest
