@@ -83,10 +83,10 @@ async def suggest_law(
     if kb is None or not kb.status().keyword_ready:
         return []
     hits = await select_articles(kb, dispute_type, summary)
-    cases = await kb.similar_cases(summary, dispute_type=dispute_type, top=2) if hits else []
-    if not hits:
+    if not hits:  # typical cases alone are not sent either: they were chosen as loosely
         log.info("no statute hint confident enough for a %s case", dispute_type)
         return []
+    cases = await kb.similar_cases(summary, dispute_type=dispute_type, top=2)
     lines: list[Msg] = [Msg("hints.articles_header")]
     for hit in hits:
         text = hit.text if len(hit.text) <= SNIPPET else hit.text[:SNIPPET] + "…"
