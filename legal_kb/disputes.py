@@ -94,9 +94,8 @@ DISPUTE_TYPES: dict[str, DisputeType] = {
             "装修/承揽",
             "Renovation and work contracts",
             (
-                LawScope(_CIVIL, ((463, 594), (770, 808))),
+                LawScope(_CIVIL, ((770, 808),)),
                 LawScope("建设工程施工合同解释（一）"),
-                LawScope("合同编通则解释"),
                 LawScope("建设工程质量管理条例"),
             ),
         ),
@@ -109,7 +108,7 @@ DISPUTE_TYPES: dict[str, DisputeType] = {
                 LawScope("产品质量法"),
                 LawScope("食品安全法"),
                 LawScope("电子商务法"),
-                LawScope(_CIVIL, ((577, 647), (1202, 1207))),
+                LawScope(_CIVIL, ((595, 647), (1202, 1207))),
                 LawScope("买卖合同解释"),
                 LawScope("网络消费规定（一）"),
                 LawScope("预付式消费民事解释"),
@@ -188,6 +187,12 @@ DISPUTE_TYPES: dict[str, DisputeType] = {
         ),
     )
 }
+
+
+# The general part of contract law (第四百六十三条–第五百九十四条) is in the scope of 合同纠纷 only:
+# a type's scope also names the type of a question asked without a case
+# (features.lawyers.assistant.guess_dispute_type, ties to the type listed first), so a breach
+# question must not read as 装修 or 买卖. The hints add it where it applies (HINT_FIELDS).
 
 
 def dispute_type(code: str) -> DisputeType:
