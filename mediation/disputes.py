@@ -54,7 +54,7 @@ OTHER_ROUTES: dict[DisputeType, tuple[str, ...]] = {
 #: type first: the first type with a word in the text is proposed, and the person confirms it
 #: (a guess is never filed without a press). Everyday words, not legal terms of art.
 TYPE_WORDS: tuple[tuple[DisputeType, tuple[str, ...]], ...] = (
-    (DisputeType.RENOVATION, ("装修", "装潢", "承揽", "施工队", "包工", "定作", "维修", "翻新")),
+    (DisputeType.RENOVATION, ("装修", "装潢", "承揽", "施工队", "包工", "定作", "翻新")),
     (DisputeType.PROPERTY_MANAGEMENT, ("物业", "业委会", "停车费", "电梯")),
     (DisputeType.PROPERTY_LEASE, ("租房", "租赁", "房租", "押金", "房东", "租客", "退租")),
     (DisputeType.TRAFFIC_ACCIDENT, ("交通", "车祸", "撞车", "追尾", "剐蹭", "电动车", "撞了")),

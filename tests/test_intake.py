@@ -294,3 +294,24 @@ def test_a_type_typed_in_words_is_proposed_with_a_button() -> None:
     taken = intake.handle(draft, ActionInput(guess.buttons[0][0].action))
     assert draft.answers["dispute_type"] == "renovation"
     assert keys(taken) == ["intake.ask_facts"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("装修纠纷", "renovation"),
+        ("物业费", "property_management"),
+        ("房东不退押金", "property_lease"),
+        ("老板欠我工钱", "labour_wages"),
+        ("借钱不还", "private_lending"),
+        ("楼上噪音", "neighbour"),
+        ("网购退货", "consumer"),
+        ("合伙做生意散伙", "contract"),
+        ("其他", "other"),
+    ],
+)
+def test_a_type_in_everyday_words(typed: str, code: str) -> None:
+    from mediation.disputes import type_from_text
+
+    found = type_from_text(typed)
+    assert found is not None and found.value == code
