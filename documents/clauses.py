@@ -34,10 +34,13 @@ DISPUTE_TYPES: Mapping[str, str] = {
     "neighbour": "邻里纠纷",
     "labour_wages": "劳动争议（欠薪）纠纷",
     "private_lending": "民间借贷纠纷",
+    "renovation": "装修、承揽纠纷",
+    "consumer": "买卖、消费纠纷",
+    "property_management": "物业服务纠纷",
+    "property_lease": "房屋租赁纠纷",
+    "contract": "合同纠纷",
     "traffic_accident": "交通事故纠纷",
-    "property_lease": "物业、租赁纠纷",
-    "consumer": "消费纠纷",
-    "injury_damage": "人身、财产损害纠纷",
+    "injury_damage": "侵权损害赔偿纠纷",
     "land_housing": "土地、房屋纠纷",
     "other": "其他纠纷",
 }
@@ -159,7 +162,47 @@ _CLAUSES: tuple[Clause, ...] = (
         "车辆维修",
         "{party}承担车牌号为{plate}的车辆维修费用{amount}，维修于{due_date}前完成。",
     ),
-    # 物业/租赁
+    # 装修/承揽
+    _c(
+        "renovation",
+        "rn_rework",
+        "返工修复",
+        "{party}于{fix_date}前对{premises}的{repair}进行返工修复，费用由{party}承担，修复后由{other}验收。",
+    ),
+    _c(
+        "renovation",
+        "rn_pay",
+        "支付工程款",
+        "{payer}于{due_date}前向{payee}支付{premises}的装修（承揽）工程款{amount}。",
+    ),
+    _c(
+        "renovation",
+        "rn_reduce",
+        "减少价款",
+        "因{matter}，{payee}同意减收工程款{amount}，{payer}于{due_date}前付清其余款项。",
+    ),
+    # 合同
+    _c("contract", "ct_perform", "继续履行", "{party}于{due_date}前履行{matter}。"),
+    _c(
+        "contract",
+        "ct_terminate",
+        "解除合同并返还",
+        "双方同意解除{matter}，{payer}于{due_date}前向{payee}返还{amount}。",
+    ),
+    # 物业服务
+    _c(
+        "property_management",
+        "pm_service",
+        "物业服务整改",
+        "{company}于{fix_date}前完成{repair}，并在{place}公示处理结果。",
+    ),
+    # 房屋租赁
+    _c(
+        "property_lease",
+        "pl_repair",
+        "房屋维修",
+        "{lessor}于{fix_date}前完成{premises}的{repair}。",
+    ),
     _c(
         "property_lease",
         "pl_rent",
@@ -173,7 +216,7 @@ _CLAUSES: tuple[Clause, ...] = (
         "{lessee}于{move_date}前搬离{premises}并交还钥匙，{lessor}于交房当日退还押金{deposit_amount}。",
     ),
     _c(
-        "property_lease",
+        "property_management",
         "pl_fee",
         "物业费",
         "{owner}于{due_date}前向{company}缴纳{period}物业服务费{amount}，{company}于{fix_date}前完成{repair}。",

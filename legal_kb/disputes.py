@@ -90,6 +90,61 @@ DISPUTE_TYPES: dict[str, DisputeType] = {
             (LawScope(_CIVIL, ((188, 199), (667, 702))), LawScope("民间借贷规定")),
         ),
         DisputeType(
+            "renovation",
+            "装修/承揽",
+            "Renovation and work contracts",
+            (
+                LawScope(_CIVIL, ((770, 808),)),
+                LawScope("建设工程施工合同解释（一）"),
+                LawScope("建设工程质量管理条例"),
+            ),
+        ),
+        DisputeType(
+            "consumer",
+            "买卖/消费",
+            "Sales and consumer disputes",
+            (
+                LawScope("消费者权益保护法"),
+                LawScope("产品质量法"),
+                LawScope("食品安全法"),
+                LawScope("电子商务法"),
+                LawScope(_CIVIL, ((595, 647), (1202, 1207))),
+                LawScope("买卖合同解释"),
+                LawScope("网络消费规定（一）"),
+                LawScope("预付式消费民事解释"),
+            ),
+        ),
+        DisputeType(
+            "property_management",
+            "物业服务",
+            "Property management",
+            (
+                LawScope(_CIVIL, ((271, 287), (937, 950))),
+                LawScope("物业服务解释"),
+                LawScope("物业管理条例"),
+            ),
+        ),
+        DisputeType(
+            "property_lease",
+            "房屋租赁",
+            "Leases",
+            (
+                LawScope(_CIVIL, ((703, 734),)),
+                LawScope("城市房地产管理法"),
+                LawScope("城镇房屋租赁解释"),
+            ),
+        ),
+        DisputeType(
+            "contract",
+            "合同纠纷",
+            "Contracts",
+            (
+                LawScope(_CIVIL, ((463, 978),)),
+                LawScope("合同编通则解释"),
+                LawScope("买卖合同解释"),
+            ),
+        ),
+        DisputeType(
             "traffic_accident",
             "交通事故",
             "Traffic accident",
@@ -103,34 +158,9 @@ DISPUTE_TYPES: dict[str, DisputeType] = {
             ),
         ),
         DisputeType(
-            "property_lease",
-            "物业/租赁",
-            "Property management and leases",
-            (
-                LawScope(_CIVIL, ((271, 287), (703, 734), (937, 950))),
-                LawScope("城市房地产管理法"),
-                LawScope("城镇房屋租赁解释"),
-                LawScope("物业服务解释"),
-                LawScope("物业管理条例"),
-            ),
-        ),
-        DisputeType(
-            "consumer",
-            "消费纠纷",
-            "Consumer dispute",
-            (
-                LawScope("消费者权益保护法"),
-                LawScope("产品质量法"),
-                LawScope("食品安全法"),
-                LawScope("电子商务法"),
-                LawScope(_CIVIL, ((595, 647), (1202, 1207))),
-                LawScope("网络消费规定（一）"),
-            ),
-        ),
-        DisputeType(
             "injury_damage",
-            "人身/财产损害",
-            "Personal injury or damage to property",
+            "侵权/损害赔偿",
+            "Torts: injury or damage to property",
             (
                 LawScope(_CIVIL, ((989, 1039), (1164, 1258))),
                 LawScope("治安管理处罚法"),
@@ -159,6 +189,12 @@ DISPUTE_TYPES: dict[str, DisputeType] = {
 }
 
 
+# The general part of contract law (第四百六十三条–第五百九十四条) is in the scope of 合同纠纷 only:
+# a type's scope also names the type of a question asked without a case
+# (features.lawyers.assistant.guess_dispute_type, ties to the type listed first), so a breach
+# question must not read as 装修 or 买卖. The hints add it where it applies (HINT_FIELDS).
+
+
 def dispute_type(code: str) -> DisputeType:
     """The dispute type for ``code``; ``KeyError`` names the valid codes."""
     try:
@@ -176,7 +212,9 @@ _TYPE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("traffic_accident", ("交通事故", "机动车")),
     ("labour_wages", ("劳动争议", "劳动合同", "劳动者", "用人单位", "加班", "工资", "工伤")),
     ("marriage_family", ("离婚", "婚姻", "继承", "遗嘱", "抚养", "赡养", "收养", "夫妻", "彩礼")),
-    ("property_lease", ("物业", "租赁", "出租", "承租")),
+    ("renovation", ("装饰装修", "装修", "承揽", "建设工程", "施工合同")),
+    ("property_management", ("物业",)),
+    ("property_lease", ("租赁", "出租", "承租")),
     ("neighbour", ("相邻", "邻居", "噪音", "噪声")),
     ("land_housing", ("土地", "宅基地", "房屋买卖", "商品房", "承包经营", "农村土地")),
     (
@@ -199,3 +237,78 @@ def guess_dispute_type(title: str, text: str = "", field: str = "") -> str:
             if any(word in source for word in words):
                 return code
     return "other"
+
+
+#: Where an automatic hint after filing may come from, per dispute type: the dispute's own field
+#: of law, narrower than the search scope above (a 装修 dispute is about 承揽/建设工程 and breach,
+#: not 合伙 or 共有, though both are in the Civil Code's contract and property books). Ranges are
+#: chapter boundaries in laws.db (民法典: 第五百零九条–第五百一十一条 履行, 第五百六十三条–第五百六十六条
+#: 解除, 第五百七十七条–第五百九十四条 违约责任, 第七百七十条–第八百零八条 承揽/建设工程合同…).
+#: "Other" has no field: no article is suggested for it.
+HINT_FIELDS: dict[str, tuple[LawScope, ...]] = {
+    "marriage_family": (
+        LawScope(_CIVIL, ((1040, 1163),)),
+        LawScope("婚姻家庭编解释（一）"),
+        LawScope("婚姻家庭编解释（二）"),
+        LawScope("继承编解释（一）"),
+        LawScope("老年人权益保障法"),
+        LawScope("反家庭暴力法"),
+        LawScope("未成年人保护法"),
+    ),
+    "neighbour": (
+        LawScope(_CIVIL, ((236, 238), (271, 296), (1254, 1254))),
+        LawScope("噪声污染防治法"),
+    ),
+    "labour_wages": (
+        LawScope("劳动法"),
+        LawScope("劳动合同法"),
+        LawScope("劳动争议调解仲裁法"),
+        LawScope("劳动争议解释（一）"),
+        LawScope("保障农民工工资支付条例"),
+        LawScope("工伤保险条例"),
+        LawScope("社会保险法"),
+    ),
+    "private_lending": (LawScope(_CIVIL, ((667, 680),)), LawScope("民间借贷规定")),
+    "renovation": (
+        LawScope(_CIVIL, ((509, 511), (563, 566), (577, 594), (770, 808))),
+        LawScope("建设工程施工合同解释（一）"),
+    ),
+    "consumer": (
+        LawScope("消费者权益保护法"),
+        LawScope("产品质量法"),
+        LawScope("食品安全法"),
+        LawScope("电子商务法"),
+        LawScope(_CIVIL, ((577, 647), (1202, 1207))),
+        LawScope("买卖合同解释"),
+        LawScope("网络消费规定（一）"),
+        LawScope("预付式消费民事解释"),
+    ),
+    "property_management": (
+        LawScope(_CIVIL, ((271, 287), (937, 950))),
+        LawScope("物业服务解释"),
+        LawScope("物业管理条例"),
+    ),
+    "property_lease": (LawScope(_CIVIL, ((703, 734),)), LawScope("城镇房屋租赁解释")),
+    "contract": (
+        LawScope(_CIVIL, ((509, 511), (563, 566), (577, 978))),
+        LawScope("合同编通则解释"),
+    ),
+    "traffic_accident": (
+        LawScope("道路交通安全法"),
+        LawScope(_CIVIL, ((1179, 1184), (1208, 1217))),
+        LawScope("道路交通事故解释"),
+        LawScope("人身损害赔偿解释"),
+        LawScope("机动车交通事故责任强制保险条例"),
+    ),
+    "injury_damage": (
+        LawScope(_CIVIL, ((990, 1039), (1164, 1258))),
+        LawScope("人身损害赔偿解释"),
+        LawScope("精神损害赔偿解释"),
+    ),
+    "land_housing": (
+        LawScope("土地管理法"),
+        LawScope("农村土地承包法"),
+        LawScope(_CIVIL, ((205, 243), (297, 310), (330, 365))),
+    ),
+    "other": (),
+}

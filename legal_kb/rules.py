@@ -84,7 +84,10 @@ TOPICS: tuple[Topic, ...] = (
     # 装饰装修, 转租), and a search inside it for "押金" quoted an article on decoration costs.
     Topic(
         "property_fee",
-        ("property_lease",),
+        (
+            "property_management",
+            "property_lease",
+        ),  # 物业 was part of property_lease before issue 19
         ("物业费", "物业公司", "物业服务"),
         ("物业服务解释",),
         ("物业",),

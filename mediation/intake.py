@@ -8,150 +8,64 @@ what the applicant asks for, then the parties' details (see shared legal notes, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from decimal import Decimal
-from enum import StrEnum
-from typing import Any
-
-from mediation.disputes import DisputeType
+from mediation.disputes import DisputeType, type_from_text
+from mediation.intake_state import (
+    EDITABLE,
+    MAX_EVIDENCE,
+    OPTIONAL,
+    ORDER,
+    TEXT_LIMITS,
+    ActionInput,
+    ContactInput,
+    FileInput,
+    Input,
+    IntakeDraft,
+    IntakeResult,
+    OtherInput,
+    Step,
+    TextInput,
+)
 from mediation.masking import mask_id_number
 from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.validation import (
     InvalidInput,
-    clean_name,
+    clean_party_name,
+    clean_place,
     clean_text,
     normalise_phone,
-    parse_amount,
+    read_amount,
+    unknown_detail,
     validate_id_number,
 )
 
+__all__ = [
+    "EDITABLE",
+    "MAX_EVIDENCE",
+    "OPTIONAL",
+    "ORDER",
+    "PHONE_SAVED",
+    "TEXT_LIMITS",
+    "ActionInput",
+    "ContactInput",
+    "FileInput",
+    "Input",
+    "IntakeDraft",
+    "IntakeResult",
+    "OtherInput",
+    "Step",
+    "TextInput",
+    "answer_spoken",
+    "handle",
+    "keep_voice",
+    "prompt",
+    "request_cancel",
+    "start",
+    "summary",
+    "takes_dictation",
+]
 
-class Step(StrEnum):
-    CONSENT = "consent"
-    DISPUTE_TYPE = "dispute_type"
-    FACTS = "facts"
-    EVIDENCE = "evidence"
-    CLAIMS = "claims"
-    AMOUNT = "amount"
-    PLACE = "place"
-    NAME = "name"
-    PHONE = "phone"
-    ID_NUMBER = "id_number"
-    OTHER_NAME = "other_name"
-    OTHER_PHONE = "other_phone"
-    CONFIRM = "confirm"
-
-
-ORDER: tuple[Step, ...] = tuple(Step)
-OPTIONAL: frozenset[Step] = frozenset({Step.AMOUNT, Step.ID_NUMBER, Step.OTHER_PHONE})
-EDITABLE: tuple[Step, ...] = (
-    Step.DISPUTE_TYPE,
-    Step.FACTS,
-    Step.EVIDENCE,
-    Step.CLAIMS,
-    Step.AMOUNT,
-    Step.PLACE,
-    Step.NAME,
-    Step.PHONE,
-    Step.ID_NUMBER,
-    Step.OTHER_NAME,
-    Step.OTHER_PHONE,
-)
-MAX_EVIDENCE = 20
 #: Confirms the phone number and takes the "share contact" keyboard away again.
 PHONE_SAVED = Reply(Msg("intake.phone_saved"), remove_keyboard=True)
-TEXT_LIMITS: dict[Step, tuple[int, int]] = {
-    Step.FACTS: (10, 2000),
-    Step.CLAIMS: (2, 1000),
-    Step.PLACE: (2, 200),
-}
-
-# ---------------------------------------------------------------------------------- inputs
-
-
-@dataclass(frozen=True)
-class TextInput:
-    text: str
-
-
-@dataclass(frozen=True)
-class ActionInput:
-    """A button press; ``action`` is the button's action string."""
-
-    action: str
-
-
-@dataclass(frozen=True)
-class ContactInput:
-    phone: str
-    is_own: bool
-
-
-@dataclass(frozen=True)
-class FileInput:
-    """A photo, document, video or voice message; ``ref`` identifies it on its channel."""
-
-    kind: str
-    ref: str
-    name: str | None = None
-    mime_type: str | None = None
-    size: int | None = None
-
-
-@dataclass(frozen=True)
-class OtherInput:
-    """Anything else (sticker, location, poll…): ``kind`` names it for the error message."""
-
-    kind: str
-
-
-Input = TextInput | ActionInput | ContactInput | FileInput | OtherInput
-
-# ---------------------------------------------------------------------------------- state
-
-
-@dataclass
-class IntakeDraft:
-    step: Step = Step.CONSENT
-    answers: dict[str, Any] = field(default_factory=dict)
-    evidence: list[dict[str, Any]] = field(default_factory=list)
-    editing: bool = False
-    confirming_cancel: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "step": self.step.value,
-            "answers": dict(self.answers),
-            "evidence": list(self.evidence),
-            "editing": self.editing,
-            "confirming_cancel": self.confirming_cancel,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> IntakeDraft:
-        return cls(
-            step=Step(data.get("step", Step.CONSENT.value)),
-            answers=dict(data.get("answers", {})),
-            evidence=list(data.get("evidence", [])),
-            editing=bool(data.get("editing", False)),
-            confirming_cancel=bool(data.get("confirming_cancel", False)),
-        )
-
-    @property
-    def amount(self) -> Decimal | None:
-        raw = self.answers.get("amount")
-        return Decimal(raw) if raw else None
-
-
-@dataclass
-class IntakeResult:
-    """``draft`` is None when the party cancelled; ``submitted`` asks the service to file it."""
-
-    draft: IntakeDraft | None
-    replies: list[Reply]
-    submitted: bool = False
-    #: :func:`answer_spoken` only: the text was taken as the step's answer.
-    accepted: bool = False
 
 
 # ---------------------------------------------------------------------------------- prompts
@@ -187,6 +101,11 @@ def prompt(draft: IntakeDraft) -> Reply:
         return Reply(Msg("intake.ask_phone"), ask_contact=True)
     if step is Step.CONFIRM:
         return summary(draft)
+    if step is Step.OTHER_NAME:
+        return Reply(
+            Msg("intake.ask_other_name"),
+            buttons=((button("intake.btn_unknown_name", "i:unknown"),),),
+        )
     key = f"intake.ask_{step.value}"
     params: dict[str, object] = {}
     if step in TEXT_LIMITS:
@@ -197,22 +116,44 @@ def prompt(draft: IntakeDraft) -> Reply:
     return Reply(Msg(key, params), buttons=buttons)
 
 
+def _amount_shown(draft: IntakeDraft) -> Msg | None:
+    amount = draft.amount
+    if amount is None:
+        return None
+    key = (
+        "intake.amount_approx_value"
+        if draft.answers.get("amount_approx")
+        else "intake.amount_value"
+    )
+    return Msg(key, {"amount": f"{amount:,.2f}"})
+
+
+def _party_shown(draft: IntakeDraft, prefix: str) -> Msg | str:
+    """A party's name as the summary shows it: the name, its note in brackets, or "not known"
+    with what the applicant said about them."""
+    name, note = draft.answers.get(prefix, ""), draft.answers.get(f"{prefix}_note", "")
+    if not name:
+        return Msg(
+            "intake.name_unknown_with_note" if note else "intake.name_unknown", {"note": note}
+        )
+    return Msg("intake.name_with_note", {"name": name, "note": note}) if note else name
+
+
 def summary(draft: IntakeDraft) -> Reply:
     a = draft.answers
     none = Msg("intake.not_given")
-    amount = draft.amount
     params: dict[str, object] = {
         "type": Msg(f"dispute.{a.get('dispute_type', 'other')}"),
         "facts": a.get("facts", ""),
         "evidence": len(draft.evidence),
         "claims": a.get("claims", ""),
-        "amount": Msg("intake.amount_value", {"amount": f"{amount:,.2f}"}) if amount else none,
+        "amount": _amount_shown(draft) or none,
         "place": a.get("place", ""),
-        "name": a.get("name", ""),
+        "name": _party_shown(draft, "name"),
         "phone": a.get("phone", ""),
         "id_number": mask_id_number(a.get("id_number")) or none,
-        "other_name": a.get("other_name", ""),
-        "other_phone": a.get("other_phone") or none,
+        "other_name": _party_shown(draft, "other_name"),
+        "other_phone": a.get("other_phone") or Msg("intake.not_known"),
     }
     edit_buttons = [button(f"intake.field_{s.value}", f"i:edit:{s.value}") for s in EDITABLE]
     rows: list[tuple[Button, ...]] = [(button("intake.btn_submit", "i:submit"),)]
@@ -283,6 +224,14 @@ def _handle_action(draft: IntakeDraft, action: str) -> IntakeResult:
         return IntakeResult(_advance(draft), [prompt(draft)])
     if step is Step.CONSENT and action == "i:decline":
         return IntakeResult(None, [reply("intake.declined")])
+    if step is Step.AMOUNT and action == "i:amount_ok" and "amount_pending" in draft.answers:
+        draft.answers["amount"] = draft.answers.pop("amount_pending")
+        return IntakeResult(_advance(draft), [prompt(draft)])
+    if step is Step.AMOUNT and action == "i:amount_redo":
+        draft.answers.pop("amount_pending", None)
+        return IntakeResult(draft, [prompt(draft)])
+    if step is Step.OTHER_NAME and action == "i:unknown":
+        return _other_unknown(draft, "")
     if step is Step.DISPUTE_TYPE and action.startswith("i:type:"):
         code = action.removeprefix("i:type:")
         if code in DisputeType._value2member_map_:
@@ -292,6 +241,7 @@ def _handle_action(draft: IntakeDraft, action: str) -> IntakeResult:
         return IntakeResult(_advance(draft), [prompt(draft)])
     if step in OPTIONAL and action == "i:skip":
         draft.answers[step.value] = None
+        draft.answers.pop("amount_pending", None)
         return IntakeResult(_advance(draft), [prompt(draft)])
     if step is Step.CONFIRM and action.startswith("i:edit:"):
         target = action.removeprefix("i:edit:")
@@ -318,17 +268,28 @@ def _handle_input(draft: IntakeDraft, event: Input) -> IntakeResult:
         return _take_contact(draft, event)
     assert isinstance(event, TextInput)
     text = event.text
-    if step in (Step.CONSENT, Step.DISPUTE_TYPE, Step.CONFIRM):
+    if step is Step.DISPUTE_TYPE:
+        return _type_from_text(draft, text)
+    if step in (Step.CONSENT, Step.CONFIRM):
         return IntakeResult(draft, [reply("intake.press_a_button"), prompt(draft)])
     if step is Step.EVIDENCE:
         return IntakeResult(draft, [reply("intake.evidence_expected"), prompt(draft)])
-    if step in TEXT_LIMITS:
+    unknown = unknown_detail(text) if step in _MAY_BE_UNKNOWN else None
+    if unknown is not None:
+        return _skip_typed(draft, unknown)
+    if step is Step.AMOUNT:
+        return _take_amount(draft, text)
+    if step is Step.PLACE:
+        low, high = TEXT_LIMITS[step]
+        draft.answers["place"] = clean_place(text, min_len=low, max_len=high)
+    elif step in TEXT_LIMITS:
         low, high = TEXT_LIMITS[step]
         draft.answers[step.value] = clean_text(text, min_len=low, max_len=high)
-    elif step is Step.AMOUNT:
-        draft.answers["amount"] = str(parse_amount(text))
     elif step in (Step.NAME, Step.OTHER_NAME):
-        draft.answers[step.value] = clean_name(text)
+        party = clean_party_name(text)
+        draft.answers[step.value] = party.name
+        draft.answers[f"{step.value}_note"] = party.note
+        draft.answers[f"{step.value}_kind"] = party.kind
     elif step is Step.PHONE:
         draft.answers["phone"] = normalise_phone(text)
     elif step is Step.OTHER_PHONE:
@@ -338,6 +299,66 @@ def _handle_input(draft: IntakeDraft, event: Input) -> IntakeResult:
     replies = [PHONE_SAVED] if step is Step.PHONE else []
     _advance(draft)
     return IntakeResult(draft, [*replies, prompt(draft)])
+
+
+#: Steps where "不知道", "不清楚", "跳过" typed is an answer: the optional ones and every
+#: detail of the other side (the mediator completes it later).
+_MAY_BE_UNKNOWN = frozenset({*OPTIONAL, Step.OTHER_NAME})
+
+
+def _skip_typed(draft: IntakeDraft, said: str) -> IntakeResult:
+    """The detail is not known: left empty (with what else was said, for the other side's
+    name), as if 跳过 was pressed."""
+    if draft.step is Step.OTHER_NAME:
+        return _other_unknown(draft, said)
+    draft.answers[draft.step.value] = None
+    draft.answers.pop("amount_pending", None)
+    note = reply("intake.detail_unknown") if draft.step is Step.OTHER_PHONE else None
+    _advance(draft)
+    return IntakeResult(draft, [*([note] if note else []), prompt(draft)])
+
+
+def _other_unknown(draft: IntakeDraft, said: str) -> IntakeResult:
+    draft.answers["other_name"] = ""
+    draft.answers["other_name_note"] = said
+    draft.answers["other_name_kind"] = "person"
+    _advance(draft)
+    return IntakeResult(draft, [reply("intake.other_name_unknown"), prompt(draft)])
+
+
+def _take_amount(draft: IntakeDraft, text: str) -> IntakeResult:
+    """Digits are taken as typed; anything read (大概四千八, 1.2万, 四千八百元整) is shown back
+    as a figure and taken only once the person confirms it."""
+    reading = read_amount(text)
+    draft.answers["amount_approx"] = reading.approximate
+    if reading.plain:
+        draft.answers.pop("amount_pending", None)
+        draft.answers["amount"] = str(reading.value)
+        return IntakeResult(_advance(draft), [prompt(draft)])
+    draft.answers["amount_pending"] = str(reading.value)
+    key = "intake.amount_check_approx" if reading.approximate else "intake.amount_check"
+    check = Reply(
+        Msg(key, {"amount": f"{reading.value:,.2f}", "typed": text.strip()}),
+        buttons=(
+            (button("intake.btn_amount_ok", "i:amount_ok"),),
+            (button("intake.btn_amount_redo", "i:amount_redo"),),
+        ),
+    )
+    return IntakeResult(draft, [check])
+
+
+def _type_from_text(draft: IntakeDraft, text: str) -> IntakeResult:
+    """A type typed in words ("装修纠纷"): proposed with a button to confirm it, above the list
+    (a guess is never taken without a press)."""
+    kind = type_from_text(text)
+    if kind is None:
+        return IntakeResult(draft, [reply("intake.type_not_understood"), prompt(draft)])
+    label = Msg(f"dispute.{kind.value}")
+    confirm = (button("intake.btn_type_yes", f"i:type:{kind.value}", type=label),)
+    return IntakeResult(
+        draft,
+        [Reply(Msg("intake.type_guess", {"type": label}), buttons=(confirm, *_type_buttons()))],
+    )
 
 
 # ---------------------------------------------------------------------------------- dictation

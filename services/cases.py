@@ -82,6 +82,8 @@ async def create_from_intake(
         ordinal=1,
         status="joined",
         name=a["name"],
+        note=a.get("name_note") or None,
+        kind=a.get("name_kind") or "person",
         phone=a["phone"],
         phone_hash=crypto.blind_index(a["phone"]),
         id_number=a.get("id_number"),
@@ -93,6 +95,8 @@ async def create_from_intake(
         ordinal=1,
         status="pending",
         name=a["other_name"],
+        note=a.get("other_name_note") or None,
+        kind=a.get("other_name_kind") or "person",
         phone=other_phone,
         phone_hash=crypto.blind_index(other_phone) if other_phone else None,
     )

@@ -309,10 +309,13 @@ async def record_lines(
             continue
         if row.kind == "note" and reader.role not in (Role.MEDIATOR.value, Role.LAWYER.value):
             continue
+        # An event (someone joined, the session opened, a reminder) is the service's line, not
+        # what its actor said: labelled 系统 even when a mediator's action caused it (issue 19).
         author = room.by_id(row.author_member_id) if row.author_member_id else None
-        who = (
-            translate(language, label_of(author)) if author else translate(language, "room.system")
-        )
+        if author is None or row.kind == "event":
+            who = translate(language, "room.system")
+        else:
+            who = translate(language, label_of(author))
         when = row.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")  # type: ignore[arg-type]
         if row.kind == "event":
             params = {k: _unplain(v) for k, v in dict(row.data.get("params", {})).items()}

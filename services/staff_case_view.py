@@ -109,7 +109,8 @@ async def card(turn: Turn, staff: StaffAccount, room: Room) -> Reply:
             "staff_case.party",
             {
                 "side": Msg(f"role.{p.side}"),
-                "name": masking.mask_name(p.name),
+                # A party the applicant could not name (issue 19) reads as such, not blank.
+                "name": masking.mask_name(p.name) or Msg("invite.name_unknown"),
                 "phone": masking.mask_phone(p.phone) or Msg("staff_case.none"),
                 "status": Msg(f"staff_case.party_{p.status}")
                 if p.status in ("invited", "joined", "declined", "left")

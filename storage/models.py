@@ -177,6 +177,9 @@ class CaseParty(Base):
     phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     id_number: Mapped[str | None] = mapped_column(EncryptedText)
     address: Mapped[str | None] = mapped_column(EncryptedText)
+    #: What the applicant said about the party beyond a name, for the mediator: a role
+    #: (装修队老板) or, when the name is not known, how to find them (就是1202的) (issue 19).
+    note: Mapped[str | None] = mapped_column(EncryptedText)
     joined_at: Mapped[datetime | None] = mapped_column()
     #: Court-facing identity (民诉法解释 第三百五十四条), encrypted like the ID number.
     kind: Mapped[str] = mapped_column(String(16), default="person", server_default="person")

@@ -14,6 +14,7 @@ from mediation.intake import (
     Step,
     TextInput,
 )
+from mediation.replies import Msg
 from mediation.validation import id_check_digit
 
 ID = "11010519491231002" + id_check_digit("11010519491231002")
@@ -38,7 +39,7 @@ HAPPY: list[intake.Input] = [
     FileInput("photo", "photo-1"),
     ActionInput("i:next"),
     TextInput("支付拖欠的工资"),
-    TextInput("1.2万"),
+    TextInput("12000"),
     TextInput("九龙坡区杨家坪街道"),
     TextInput("张三"),
     ContactInput("+86 138 1234 5678", is_own=True),
@@ -85,7 +86,7 @@ def test_state_survives_json_round_trip_at_every_step() -> None:
         (10, TextInput("110105194912310021"), "error.bad_id_checksum"),
         (12, TextInput("13812345678"), "intake.same_phone"),
         (2, OtherInput("sticker"), "intake.unsupported_input"),
-        (1, TextInput("劳动争议"), "intake.press_a_button"),
+        (1, TextInput("好的"), "intake.type_not_understood"),
         (0, TextInput("好的"), "intake.press_a_button"),
         (4, TextInput("没有证据"), "intake.evidence_expected"),
     ],
@@ -189,3 +190,128 @@ def test_every_button_action_fits_telegram() -> None:
         for row in intake.prompt(draft).buttons:
             for b in row:
                 assert len(b.action.encode()) <= 64
+
+
+# ---------------------------------------------------------------- input as people type it (issue 19)
+
+
+def _at(step: Step) -> IntakeDraft:
+    """A draft walked along the happy path up to ``step``."""
+    draft = IntakeDraft()
+    for event in HAPPY:
+        if draft.step is step:
+            return draft
+        result = intake.handle(draft, event)
+        assert result.draft is not None
+        draft = result.draft
+    raise AssertionError(step)
+
+
+@pytest.mark.parametrize(
+    ("typed", "figure", "approximate"),
+    [
+        ("大概四千八", "4800.00", True),
+        ("4.8千", "4800.00", False),
+        ("四千八百元整", "4800.00", False),
+        ("一万二", "12000.00", False),
+        ("1.2万", "12000.00", False),
+        ("5000左右", "5000.00", True),
+        ("差不多三千块", "3000.00", True),
+    ],
+)
+def test_an_amount_in_words_is_shown_back_and_taken_once_confirmed(
+    typed: str, figure: str, approximate: bool
+) -> None:
+    draft = _at(Step.AMOUNT)
+    shown = intake.handle(draft, TextInput(typed))
+    assert draft.step is Step.AMOUNT and "amount" not in draft.answers
+    (check,) = shown.replies
+    assert check.text.params["amount"] == f"{float(figure):,.2f}"
+    assert check.text.key.endswith("_approx") is approximate
+    assert [b.action for row in check.buttons for b in row] == ["i:amount_ok", "i:amount_redo"]
+    taken = intake.handle(draft, ActionInput("i:amount_ok"))
+    assert keys(taken) == ["intake.ask_place"]
+    assert draft.answers["amount"] == figure and draft.answers["amount_approx"] is approximate
+
+
+def test_an_amount_read_wrongly_is_typed_again() -> None:
+    draft = _at(Step.AMOUNT)
+    intake.handle(draft, TextInput("四千八"))
+    again = intake.handle(draft, ActionInput("i:amount_redo"))
+    assert keys(again) == ["intake.ask_amount"] and "amount" not in draft.answers
+    plain = intake.handle(draft, TextInput("¥4,800"))  # digits: nothing to read, taken at once
+    assert keys(plain) == ["intake.ask_place"] and draft.answers["amount"] == "4800.00"
+
+
+def test_an_amount_is_not_a_place() -> None:
+    draft = _at(Step.PLACE)
+    refused = intake.handle(draft, TextInput("8,600"))
+    assert keys(refused) == ["error.place_not_a_place", "intake.ask_place"]
+    assert "place" not in draft.answers
+
+
+def test_names_with_spaces_and_a_role_in_brackets() -> None:
+    draft = _at(Step.NAME)
+    intake.handle(draft, TextInput("张 秀 英"))
+    assert draft.answers["name"] == "张秀英"
+    draft = _at(Step.OTHER_NAME)
+    intake.handle(draft, TextInput("李志强（装修队老板）"))
+    assert draft.answers["other_name"] == "李志强"
+    assert draft.answers["other_name_note"] == "装修队老板"
+    draft = _at(Step.OTHER_NAME)
+    intake.handle(draft, TextInput("重庆某某装饰工程有限公司"))
+    assert draft.answers["other_name_kind"] == "organisation"
+
+
+def test_the_other_side_unknown_keeps_what_was_said() -> None:
+    draft = _at(Step.OTHER_NAME)
+    result = intake.handle(draft, TextInput("不知道叫什么 就是1202的"))
+    assert keys(result) == ["intake.other_name_unknown", "intake.ask_other_phone"]
+    assert draft.answers["other_name"] == "" and draft.answers["other_name_note"] == "就是1202的"
+    result = intake.handle(draft, TextInput("不清楚"))
+    assert keys(result) == ["intake.detail_unknown", "intake.summary"]
+    assert draft.answers["other_phone"] is None
+    assert result.replies[-1].text.params["other_name"] == Msg(
+        "intake.name_unknown_with_note", {"note": "就是1202的"}
+    )
+
+
+def test_the_other_sides_name_has_a_dont_know_button() -> None:
+    draft = _at(Step.OTHER_NAME)
+    (asked,) = intake.handle(_at(Step.ID_NUMBER), TextInput(ID)).replies
+    assert [b.action for row in asked.buttons for b in row] == ["i:unknown"]
+    result = intake.handle(draft, ActionInput("i:unknown"))
+    assert draft.step is Step.OTHER_PHONE and draft.answers["other_name"] == ""
+    assert keys(result)[0] == "intake.other_name_unknown"
+
+
+def test_a_type_typed_in_words_is_proposed_with_a_button() -> None:
+    draft = _at(Step.DISPUTE_TYPE)
+    (guess,) = intake.handle(draft, TextInput("装修纠纷")).replies
+    assert guess.text.key == "intake.type_guess"
+    assert guess.buttons[0][0].action == "i:type:renovation"
+    assert draft.step is Step.DISPUTE_TYPE  # nothing taken without a press
+    taken = intake.handle(draft, ActionInput(guess.buttons[0][0].action))
+    assert draft.answers["dispute_type"] == "renovation"
+    assert keys(taken) == ["intake.ask_facts"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("装修纠纷", "renovation"),
+        ("物业费", "property_management"),
+        ("房东不退押金", "property_lease"),
+        ("老板欠我工钱", "labour_wages"),
+        ("借钱不还", "private_lending"),
+        ("楼上噪音", "neighbour"),
+        ("网购退货", "consumer"),
+        ("合伙做生意散伙", "contract"),
+        ("其他", "other"),
+    ],
+)
+def test_a_type_in_everyday_words(typed: str, code: str) -> None:
+    from mediation.disputes import type_from_text
+
+    found = type_from_text(typed)
+    assert found is not None and found.value == code

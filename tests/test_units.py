@@ -44,6 +44,16 @@ case_prefix = "杨劳调"
 court = "重庆市九龙坡区人民法院"
 areas = ["杨家坪"]
 dispute_types = ["labour_wages"]
+
+[[unit]]
+code = "yjp-home"
+name = "杨家坪家装和物业纠纷调解室"
+level = "committee"
+parent = "yjp"
+case_prefix = "杨家调"
+court = "重庆市九龙坡区人民法院"
+areas = ["杨家坪"]
+dispute_types = ["renovation", "property_management"]
 """
 
 
@@ -57,6 +67,10 @@ def test_routing_by_area_and_type(tmp_path: Path) -> None:
     units = directory(tmp_path)
     assert units.route("九龙坡区杨家坪街道", DisputeType.NEIGHBOUR).code == "yjp"
     assert units.route("九龙坡区杨家坪街道", DisputeType.LABOUR_WAGES).code == "yjp-labour"
+    # The types added in issue 19 route like any other.
+    assert units.route("九龙坡区杨家坪街道", DisputeType.RENOVATION).code == "yjp-home"
+    assert units.route("杨家坪", DisputeType.PROPERTY_MANAGEMENT).code == "yjp-home"
+    assert units.route("九龙坡区杨家坪街道", DisputeType.CONTRACT).code == "yjp"
     assert units.route("九龙坡区谢家湾", DisputeType.NEIGHBOUR).code == "jlp"
     assert units.route("渝中区解放碑", DisputeType.NEIGHBOUR).code == "jlp"  # the default
     assert [u.code for u in units.ancestors("yjp-labour")] == ["yjp", "jlp", "city"]

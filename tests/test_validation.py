@@ -126,3 +126,65 @@ def test_case_numbers_round_trip() -> None:
     assert parse_case_number("nonsense") is None
     with pytest.raises(ValueError):
         format_case_number(2026, "九调", 0)
+
+
+def test_an_estimate_is_read_at_intake_but_refused_where_a_party_commits() -> None:
+    """Issue 19: 大概四千八 is 4,800 (approximate) at intake; an offer or a term needs a figure."""
+    from mediation.validation import read_amount
+
+    reading = read_amount("大概四千八")
+    assert reading.value == Decimal("4800.00") and reading.approximate and not reading.plain
+    assert read_amount("¥4,800").plain and read_amount("4800块").plain
+    assert read_amount("4.8千").value == Decimal("4800.00")
+    assert read_amount("四千八百元整").value == Decimal("4800.00")
+    with pytest.raises(InvalidInput) as refused:
+        parse_amount("4800左右")
+    assert refused.value.key == "error.amount_not_exact"
+    assert parse_amount("四千八") == Decimal("4800.00")
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("不知道叫什么 就是1202的", "就是1202的"),
+        ("不知道他叫啥，住楼上", "住楼上"),
+        ("不认识，是楼下开店的", "是楼下开店的"),
+        ("不清楚", ""),
+        ("跳过", ""),
+        ("没有", ""),
+        ("无锡某某装饰公司", None),  # a name starting with 无, not "无"
+        ("张三", None),
+    ],
+)
+def test_dont_know_is_an_answer_and_what_else_was_said_is_kept(
+    typed: str, kept: str | None
+) -> None:
+    from mediation.validation import unknown_detail
+
+    assert unknown_detail(typed) == kept
+
+
+@pytest.mark.parametrize(
+    ("typed", "name", "note", "kind"),
+    [
+        ("张 秀 英", "张秀英", "", "person"),
+        ("李志强（装修队老板）", "李志强", "装修队老板", "person"),
+        ("王芳 (房东)", "王芳", "房东", "person"),
+        ("重庆某某装饰工程有限公司", "重庆某某装饰工程有限公司", "", "organisation"),
+        ("某某物业服务中心（小区物业）", "某某物业服务中心", "小区物业", "organisation"),
+    ],
+)
+def test_a_party_named_as_people_write_it(typed: str, name: str, note: str, kind: str) -> None:
+    from mediation.validation import PartyName, clean_party_name
+
+    assert clean_party_name(typed) == PartyName(name, note, kind)
+
+
+@pytest.mark.parametrize("typed", ["8,600", "8600元", "¥4800", "12345"])
+def test_an_amount_or_a_bare_number_is_not_a_place(typed: str) -> None:
+    from mediation.validation import clean_place
+
+    with pytest.raises(InvalidInput) as refused:
+        clean_place(typed, min_len=2, max_len=200)
+    assert refused.value.key == "error.place_not_a_place"
+    assert clean_place("杨家坪 1202室", min_len=2, max_len=200) == "杨家坪 1202室"

@@ -42,6 +42,7 @@ from features.agreements.contexts import (
 )
 from features.agreements.store import agreement_versions
 from features.agreements.terms import flag_lines
+from i18n import translate
 from mediation.agreed_amount import agreed_fen
 from mediation.agreement import (
     AgreementTerms,
@@ -313,6 +314,17 @@ async def _clause_value(turn: Turn, room: Room, state: Drafting, text: str) -> l
     ]
 
 
+def _with_blanks(item: Any, language: str) -> str:
+    """The clause as the mediator reads it before filling it in: each blank named in brackets
+    (【付款人】于【履行期限】前…), never its raw placeholder ({payer}, issue 19)."""
+    return str(item.text).format_map(
+        {
+            name: "【" + translate(language, f"agreements.field.{name}") + "】"
+            for name in item.fields
+        }
+    )
+
+
 def _field_prompt(title: str, name: str) -> Reply:
     return Reply(
         Msg(
@@ -360,7 +372,7 @@ async def on_action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] |
             DRAFTING, replace(state, waiting_for="clause", clause={"code": item.code, "values": {}})
         )
         return [
-            reply("agreements.clause_intro", text=item.text),
+            reply("agreements.clause_intro", text=_with_blanks(item, turn.conv.language)),
             _field_prompt(item.title, item.fields[0]),
         ]
     if verb in ("td", "tu", "tc"):

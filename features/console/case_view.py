@@ -46,6 +46,9 @@ class PartyView:
     user_id: int | None
     masked: dict[str, str]
     revealed: dict[str, str] = field(default_factory=dict)
+    #: What the applicant said about the party beyond a name (装修队老板, 就是1202的): shown to
+    #: staff who see names, for the mediator to complete an unknown name (issue 19).
+    note: str = ""
 
 
 @dataclass
@@ -73,6 +76,8 @@ def party_view(party: CaseParty, staff: StaffContext, reveal: tuple[int, str] | 
         "address": masking.mask_address(party.address),
     }
     view = PartyView(party.id, party.side, party.ordinal, party.status, name, party.user_id, masked)
+    if staff.can(Action.VIEW_NAMES):
+        view.note = party.note or ""
     if reveal is not None and reveal[0] == party.id and staff.can(Action.REVEAL_PII):
         value = getattr(party, reveal[1]) if reveal[1] in PII_FIELDS else None
         if value:

@@ -76,6 +76,8 @@ async def draft_first_version(mediator: SimUser, extra_terms: Sequence[str] = ()
     await mediator.send_text("被申请人未按时足额支付劳动报酬，应当承担支付责任。")
     await wait_text(mediator, "协议内容")
     await mediator.press("支付欠付工资")
+    intro = (await wait_text(mediator, "模板：")).text or ""
+    assert "【用人单位】" in intro and "{" not in intro  # its blanks named, no raw placeholder
     for field, value in (
         ("用人单位", "李四"),
         ("劳动者", "张三"),

@@ -144,6 +144,9 @@ async def test_mediation_room_end_to_end(tmp_path: Path) -> None:
             await mediator.send_command("/record")
             (m_record,) = await texts(mediator, 1)
             assert "最低八千" in a_record and "最低八千" not in r_record
+            # The service's lines are the system's, even when a mediator's action caused them.
+            assert "系统：调解会话已开始" in a_record and "调解员：调解会话已开始" not in a_record
+            assert "系统：调解方式已切换" in a_record and "调解员：双方先冷静" in a_record
             assert "如果是八千元" in r_record and "如果是八千元" not in a_record
             assert "双方底线已重合" in m_record
             assert "双方底线已重合" not in a_record + r_record

@@ -81,7 +81,7 @@ async def record_agent(mediator: SimUser) -> None:
     assert "赵六 委托 张三" in (check.text or "")
     await mediator.press("仅一般授权（不能代为签署）")
     await wait_text(mediator, "一般授权")
-    panel = await wait_text(mediator, "当事人（")
+    panel = await wait_text(mediator, "👥 当事人")
     assert "没有经核对的特别授权" in (panel.text or "")  # a general authority signs nothing
     await mediator.press("✏️ 登记 申请人三 赵六")
     await wait_text(mediator, "申请人三 赵六：请选择")
@@ -371,7 +371,7 @@ async def test_a_child_without_an_id_number_and_an_employer_signing_through_its_
             # Everyone is in the room, so the draft asks for identities; the panel is a button.
             question = await wait_text(mediator, "（张三）的民族")
             await mediator.press("👥 当事人与代理人", question)
-            panel = (await wait_text(mediator, "当事人（")).text or ""
+            panel = (await wait_text(mediator, "👥 当事人")).text or ""
             assert "申请人2" not in panel and "申请人二 王小五：✅ 本人签署" in panel
             await mediator.press("✏️ 登记 申请人二 王小五")
             await wait_text(mediator, "请选择要登记的事项")
@@ -384,7 +384,7 @@ async def test_a_child_without_an_id_number_and_an_employer_signing_through_its_
             await add_guardian(mediator)
             question = await wait_text(mediator, "（张三）的民族")
             await mediator.press("👥 当事人与代理人", question)
-            await wait_text(mediator, "当事人（")
+            await wait_text(mediator, "👥 当事人")
             await mediator.press("✏️ 登记 被申请人 李四")
             await wait_text(mediator, "被申请人 李四：请选择")
             await mediator.press("设为单位（法人或其他组织）")

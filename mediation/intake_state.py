@@ -1,0 +1,138 @@
+"""The intake dialogue's state and inputs: its steps, what a person can send, and the draft
+that is stored between messages (JSON in the conversation row). The dialogue itself is
+:mod:`mediation.intake`; kept apart so that the rules of each answer read on their own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from mediation.replies import Reply
+
+
+class Step(StrEnum):
+    CONSENT = "consent"
+    DISPUTE_TYPE = "dispute_type"
+    FACTS = "facts"
+    EVIDENCE = "evidence"
+    CLAIMS = "claims"
+    AMOUNT = "amount"
+    PLACE = "place"
+    NAME = "name"
+    PHONE = "phone"
+    ID_NUMBER = "id_number"
+    OTHER_NAME = "other_name"
+    OTHER_PHONE = "other_phone"
+    CONFIRM = "confirm"
+
+
+ORDER: tuple[Step, ...] = tuple(Step)
+OPTIONAL: frozenset[Step] = frozenset({Step.AMOUNT, Step.ID_NUMBER, Step.OTHER_PHONE})
+EDITABLE: tuple[Step, ...] = (
+    Step.DISPUTE_TYPE,
+    Step.FACTS,
+    Step.EVIDENCE,
+    Step.CLAIMS,
+    Step.AMOUNT,
+    Step.PLACE,
+    Step.NAME,
+    Step.PHONE,
+    Step.ID_NUMBER,
+    Step.OTHER_NAME,
+    Step.OTHER_PHONE,
+)
+MAX_EVIDENCE = 20
+TEXT_LIMITS: dict[Step, tuple[int, int]] = {
+    Step.FACTS: (10, 2000),
+    Step.CLAIMS: (2, 1000),
+    Step.PLACE: (2, 200),
+}
+
+# ---------------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class TextInput:
+    text: str
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    """A button press; ``action`` is the button's action string."""
+
+    action: str
+
+
+@dataclass(frozen=True)
+class ContactInput:
+    phone: str
+    is_own: bool
+
+
+@dataclass(frozen=True)
+class FileInput:
+    """A photo, document, video or voice message; ``ref`` identifies it on its channel."""
+
+    kind: str
+    ref: str
+    name: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class OtherInput:
+    """Anything else (sticker, location, poll…): ``kind`` names it for the error message."""
+
+    kind: str
+
+
+Input = TextInput | ActionInput | ContactInput | FileInput | OtherInput
+
+# ---------------------------------------------------------------------------------- state
+
+
+@dataclass
+class IntakeDraft:
+    step: Step = Step.CONSENT
+    answers: dict[str, Any] = field(default_factory=dict)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    editing: bool = False
+    confirming_cancel: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "step": self.step.value,
+            "answers": dict(self.answers),
+            "evidence": list(self.evidence),
+            "editing": self.editing,
+            "confirming_cancel": self.confirming_cancel,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> IntakeDraft:
+        return cls(
+            step=Step(data.get("step", Step.CONSENT.value)),
+            answers=dict(data.get("answers", {})),
+            evidence=list(data.get("evidence", [])),
+            editing=bool(data.get("editing", False)),
+            confirming_cancel=bool(data.get("confirming_cancel", False)),
+        )
+
+    @property
+    def amount(self) -> Decimal | None:
+        raw = self.answers.get("amount")
+        return Decimal(raw) if raw else None
+
+
+@dataclass
+class IntakeResult:
+    """``draft`` is None when the party cancelled; ``submitted`` asks the service to file it."""
+
+    draft: IntakeDraft | None
+    replies: list[Reply]
+    submitted: bool = False
+    #: :func:`answer_spoken` only: the text was taken as the step's answer.
+    accepted: bool = False

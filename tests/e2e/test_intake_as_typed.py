@@ -1,0 +1,79 @@
+"""An elderly applicant files a 装修 dispute typing as people do (issue 19): the type in words,
+大概四千八, her name with spaces, a place that is really the amount, and a neighbour whose name
+she does not know. Through the stand-in Bot API, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from standin import StandinBotAPI
+from storage.models import Case, CaseParty
+from tests.conftest import backend_url
+from tests.e2e.harness import assert_quiet, running_service, texts
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+async def test_a_renovation_dispute_typed_as_people_type(tmp_path: Path, backend: str) -> None:
+    url = await backend_url(backend)
+    async with StandinBotAPI() as standin:
+        async with running_service(standin, tmp_path / "var", url) as runtime:
+            user = standin.user(1901, phone="+8613800001901")
+            await user.send_command("/start")
+            await texts(user, 2)
+            await user.press("同意，开始登记")
+            assert "也可以直接输入" in (await texts(user, 1))[0]
+            await user.send_text("装修纠纷")
+            (guess,) = await user.wait_for_messages(1)
+            assert "装修/承揽" in (guess.text or "") and "请点击下方的按钮选择" not in (
+                guess.text or ""
+            )
+            await user.press("✅ 是，装修/承揽")
+            assert "发生了什么" in (await texts(user, 1))[0]
+            await user.send_text("请楼下的装修队给我家装修，完工后卫生间漏水，老板一直不来返工。")
+            await texts(user, 1)
+            await user.press("下一步")
+            await texts(user, 1)
+            await user.send_text("返工修好漏水，退还部分装修款")
+            await texts(user, 1)
+            await user.send_text("大概四千八")
+            (check,) = await texts(user, 1)
+            assert "4,800.00" in check and "大概" in check
+            await user.press("对，就是这个金额")
+            assert "哪里" in (await texts(user, 1))[0]
+            await user.send_text("8,600")
+            refused, again = await texts(user, 2)
+            assert "不是地点" in refused and "哪里" in again
+            await user.send_text("九龙坡区杨家坪街道某小区")
+            await texts(user, 1)
+            await user.send_text("张 秀 英")
+            await texts(user, 1)
+            await user.send_text("13800001901")
+            await texts(user, 2)
+            await user.press("跳过")
+            asked = (await texts(user, 1))[0]
+            assert "不知道" in asked
+            await user.send_text("不知道叫什么 就是1202的")
+            noted, ask_phone = await texts(user, 2)
+            assert "不详" in noted and "对方的手机号" in ask_phone
+            await user.send_text("不知道")
+            _, summary = await texts(user, 2)
+            assert "纠纷类型：装修/承揽" in summary and "约 4,800.00 元" in summary
+            assert "您的姓名：张秀英" in summary and "就是1202的" in summary
+            await user.press("✅ 确认提交")
+            created = (await user.wait_for_messages(3))[0]
+            assert "登记成功" in (created.text or "")
+            await assert_quiet(user)
+            async with runtime.db.read() as s:
+                case = (await s.execute(select(Case))).scalar_one()
+                parties = (
+                    (await s.execute(select(CaseParty).order_by(CaseParty.id))).scalars().all()
+                )
+            assert case.dispute_type == "renovation" and str(case.amount) == "4800.00"
+            assert parties[0].name == "张秀英"
+            assert parties[1].name == "" and parties[1].note == "就是1202的"
+            assert parties[1].phone is None
