@@ -12,7 +12,7 @@ from mediation import invitations as inv
 from mediation.replies import Reply, reply
 from services import features, invites, mediators, menus, party_flow, staff_flow
 from services.core_flow import CoreFlow
-from services.inbound import Command
+from services.inbound import Command, command_of_action
 from services.party_flow import JOINING
 from services.routing import Audience, RoutingTable
 from services.slots import STAFF_CHECKED, STAFF_ID
@@ -41,6 +41,9 @@ class Dispatcher:
         if first is not None:
             return first
         table = self.routes
+        if isinstance(payload, intake.ActionInput):
+            # A command offered as a button (services.inbound.command_action) is the command.
+            payload = command_of_action(payload.action) or payload
         if isinstance(payload, Command):
             audience = Audience.STAFF if staff is not None and draft is None else Audience.PARTY
             route = table.command(payload.name, audience)

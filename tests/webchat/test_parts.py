@@ -63,7 +63,7 @@ def test_payloads_render_as_page_items() -> None:
         [{"text": "✍️ 手写签名", "url": "/webapp/sign?d=abc&v=123"}],  # same origin
         [{"text": "⌨️ 输入全名签署", "action": "ag:ty:1:abc"}],
     ]
-    assert text["contact"] == "📱 使用登录手机号"
+    assert text["contact"] == "📱 用登录手机号"
     pdf = render_item(
         7, {"kind": "file", "path": "docs/a.pdf", "filename": "协议.pdf"}, "zh-CN", BASE
     )
