@@ -85,7 +85,7 @@ def translate_for(channel: str | None, language: str, msg: Msg | str, **params: 
     """
     if isinstance(msg, str):
         msg = Msg(msg, params)
-    template = _template(channel, language, msg.key)
+    template = template_for(channel, language, msg.key)
     values = {k: _value(language, v, channel) for k, v in msg.params.items()}
     try:
         return template.format_map(values)
@@ -96,7 +96,8 @@ def translate_for(channel: str | None, language: str, msg: Msg | str, **params: 
         return template
 
 
-def _template(channel: str | None, language: str, key: str) -> str:
+def template_for(channel: str | None, language: str, key: str) -> str:
+    """The unfilled text of ``key`` on ``channel`` (its own rendering, else the shared one)."""
     if channel in CHANNELS:
         own = f"{channel}.{key}"
         found = catalog(language).get(own)

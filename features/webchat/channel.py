@@ -13,6 +13,10 @@ other. :class:`MailboxDispatcher` (the browser counterpart of ``bot.sender``) mo
 in one transaction; it is woken after each turn and also polls, so rows written by timers, the
 console or another process are delivered too. Pages are then told to fetch what follows the
 last ``seq`` they have.
+
+Own messages: ``accept`` also writes what the person sent, as she sees it (:func:`own_message`),
+as an outbox row of kind ``mine`` for her, in the same transaction: it takes its ``seq`` before
+the replies it causes, so a reload or another device shows both sides, in order.
 """
 
 from __future__ import annotations

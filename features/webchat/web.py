@@ -314,7 +314,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         ws, user_id, last if isinstance(last, int) and last >= 0 else 0, login.session_id
     )
     language = await chat.language_of(user_id, request)
-    phone = mask_phone((await login_phone(chat.runtime.db, user_id) or "").removeprefix("+86")) or None
+    phone = (
+        mask_phone((await login_phone(chat.runtime.db, user_id) or "").removeprefix("+86")) or None
+    )
     chat.hub.add(conn)
     pusher = asyncio.create_task(_push(chat, conn, language, phone), name=f"chat-push-{user_id}")
     try:

@@ -72,6 +72,14 @@ async def test_a_resident_answers_an_invitation_in_the_browser(
 
             context = await browser.new_context(viewport=VIEW, locale="zh-CN")
             page = await context.new_page()
+            # Before login only the login shows: [hidden] hides the chat's boxes and the code
+            # field (a display:flex rule used to show them).
+            await page.goto(f"{base}/chat")
+            await page.wait_for_selector("#login:not([hidden])")
+            assert await page.locator("#phone").is_visible()
+            for hidden in ("#chat", "#code", "#text", "#send", "#record", "#invite"):
+                assert not await page.locator(hidden).is_visible(), hidden
+            await shot(page, "webchat-after-login.png")
             await page.goto(f"{base}/chat/join/{token}")
             await page.wait_for_selector("#login:not([hidden])")
             # Who invited whom to what, before the login; nothing of the chat shows yet.
