@@ -120,8 +120,9 @@ def own_message(msg: dict[str, Any], client_id: str, language: str) -> dict[str,
     text = label if isinstance(label, str) and label.strip() else None
     if kind == "text":
         text = text or str(msg.get("text", ""))
-    elif kind == "join":
-        text = translate(language, "webchat.mine_join")  # not the token or code itself
+    elif kind == "join":  # never the link's token or the code itself
+        link = str(msg.get("code", "")).startswith("inv_")
+        text = translate(language, "webchat.mine_join" if link else "webchat.mine_join_code")
     elif kind == "contact":
         text = translate(language, "webchat.mine_contact")
     elif kind == "file":

@@ -114,6 +114,8 @@ def test_own_messages_show_what_was_typed_or_pressed_never_a_secret() -> None:
     token = "inv_" + "x" * 43
     joined = own_message({"type": "join", "code": token, "label": token}, "c3", "zh-CN")
     assert joined is not None and joined["text"] == "📩 我打开了调解邀请"
+    typed_code = own_message({"type": "join", "code": "ABCD-EFGH"}, "c6", "zh-CN")
+    assert typed_code is not None and typed_code["text"] == "🔑 我输入了邀请码"
     contact = own_message({"type": "contact"}, "c4", "en")
     assert contact is not None and contact["text"] == "📱 Use my login number"
     assert own_message({"type": "action", "action": "x"}, "c5", "zh-CN") is None  # unnamed

@@ -123,7 +123,7 @@
       [S.menu_start, function () { queue({ type: "start", unit: cfg.unit || "" }, S.menu_start); }],
       [S.menu_join, function () {
         var code = window.prompt(S.join_prompt);
-        if (code) { queue({ type: "join", code: code.trim() }, S.menu_join + "：" + code.trim()); }
+        if (code) { queue({ type: "join", code: code.trim() }, S.mine_join_code); }
       }],
       /* A command as a button press (services.inbound.command_action): nothing to type. */
       [S.menu_cases, function () { command("cases", S.menu_cases); }],
