@@ -55,7 +55,9 @@ async def mine(page: Any) -> list[str]:
     return [str(t) for t in await page.locator("li.me .text").all_inner_texts()]
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 async def test_a_resident_answers_an_invitation_in_the_browser(
     backend: str, tmp_path: Path, browser: Any
 ) -> None:
