@@ -26,6 +26,9 @@ _FEATURES = _DIR.parent / "features"
 #: ``I18N_STRICT=1`` (the test suite sets it): a message whose placeholders cannot be filled
 #: raises instead of reaching a user as ``{name}``; in production it is logged and sent as is.
 STRICT = os.environ.get("I18N_STRICT") == "1"
+#: Channels with their own renderings of some keys (:func:`translate_for`): the browser chat
+#: has no slash commands, no "bot" to open and other buttons than Telegram.
+CHANNELS = ("web",)
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
@@ -68,10 +71,22 @@ def translate(language: str, msg: Msg | str, **params: object) -> str:
     a catalog degrades to something readable instead of an exception in front of a user; a
     missing parameter is logged (raised under :data:`STRICT`).
     """
+    return translate_for(None, language, msg, **params)
+
+
+def translate_for(channel: str | None, language: str, msg: Msg | str, **params: object) -> str:
+    """:func:`translate` for a reader on ``channel``: its rendering of a key when it has one.
+
+    One message key, one rendering per channel: the text is written for Telegram (slash
+    commands, "打开本机器人", Telegram's buttons); a channel listed in :data:`CHANNELS` may give
+    the same key its own wording in ``i18n/<channel>.<language>.toml``, read as
+    ``<channel>.<key>`` (``web.bot.help``). A key without one is the same on every channel.
+    Nested ``Msg`` parameters follow the same rule.
+    """
     if isinstance(msg, str):
         msg = Msg(msg, params)
-    template = catalog(language).get(msg.key) or catalog(DEFAULT_LANGUAGE).get(msg.key, msg.key)
-    values = {k: _value(language, v) for k, v in msg.params.items()}
+    template = template_for(channel, language, msg.key)
+    values = {k: _value(language, v, channel) for k, v in msg.params.items()}
     try:
         return template.format_map(values)
     except (KeyError, IndexError, ValueError) as exc:
@@ -81,9 +96,19 @@ def translate(language: str, msg: Msg | str, **params: object) -> str:
         return template
 
 
-def _value(language: str, value: object) -> object:
+def template_for(channel: str | None, language: str, key: str) -> str:
+    """The unfilled text of ``key`` on ``channel`` (its own rendering, else the shared one)."""
+    if channel in CHANNELS:
+        own = f"{channel}.{key}"
+        found = catalog(language).get(own)
+        if found is not None:
+            return found
+    return catalog(language).get(key) or catalog(DEFAULT_LANGUAGE).get(key, key)
+
+
+def _value(language: str, value: object, channel: str | None = None) -> object:
     if isinstance(value, Msg):
-        return translate(language, value)
+        return translate_for(channel, language, value)
     if isinstance(value, list | tuple) and value and all(isinstance(v, Msg) for v in value):
-        return "\n".join(translate(language, v) for v in value)
+        return "\n".join(translate_for(channel, language, v) for v in value)
     return value

@@ -21,6 +21,7 @@ from mediation.room import RelayRefusal, Role, route_after_agreement
 from services import staff_alerts
 from services.chat_state import record_slot, text_slot
 from services.delivery import Address
+from services.inbound import command_action
 from services.outbox import render
 from services.outgoing import OutgoingMessage, RelayedFile
 from services.room import MEDIA_KINDS, Content, Room, label_of, load_room
@@ -55,12 +56,12 @@ def menu(case_id: int) -> tuple[tuple[Button, ...], ...]:
     """What a party may want once the agreement stands."""
     return (
         (
-            button("aftercare.btn_agreement", "do:agreement"),
-            button("aftercare.btn_payments", "do:payments"),
+            button("aftercare.btn_agreement", command_action("agreement")),
+            button("aftercare.btn_payments", command_action("payments")),
         ),
         (
             button("aftercare.btn_contact", f"{PREFIX}c:{case_id}"),
-            button("aftercare.btn_new", "do:start"),
+            button("aftercare.btn_new", command_action("start")),
         ),
     )
 

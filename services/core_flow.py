@@ -22,7 +22,7 @@ from services import cases as case_service
 from services.chat_state import Slot, text_slot
 from services.conversations import ConversationState
 from services.delivery import staff_address
-from services.inbound import Command
+from services.inbound import Command, command_action
 from services.legal_hints import suggest_law
 from services.outgoing import QrCode
 from services.rate_limits import failures, record_failure
@@ -45,6 +45,14 @@ PARKED: Slot[intake.IntakeDraft] = Slot(
 )
 #: The unit whose QR poster the person came from (``/start unit-<code>``): the case goes there.
 POSTER_UNIT = text_slot("unit")
+
+#: What the help and an empty case list offer as buttons (the browser chat has no ``/`` to type).
+START_BUTTONS = (
+    (
+        button("bot.btn_report", command_action("start")),
+        button("bot.btn_cases", command_action("cases")),
+    ),
+)
 
 #: How long case files are kept after closing, as told to parties in the consent notice.
 RETENTION_YEARS = 5
@@ -96,7 +104,7 @@ class CoreFlow:
                 return [reply("bot.welcome", unit=unit.name), *self._begin_intake(conv)]
             return [self._welcome(), *self._begin_intake(conv)]
         if name == "help":
-            return [reply("bot.help"), *self.reprompt(draft)]
+            return [Reply(Msg("bot.help"), buttons=START_BUTTONS), *self.reprompt(draft)]
         if name == "language":
             return [
                 Reply(
@@ -276,7 +284,7 @@ class CoreFlow:
     async def _list_cases(self, session: AsyncSession, user_id: int) -> list[Reply]:
         rows = await case_service.cases_of_user(session, user_id)
         if not rows:
-            return [reply("bot.no_cases")]
+            return [Reply(Msg("bot.no_cases"), buttons=(START_BUTTONS[0][:1],))]
         lines = [Msg("bot.cases_header")]
         for i, (case, _party) in enumerate(rows, 1):
             lines.append(
@@ -291,7 +299,12 @@ class CoreFlow:
                     },
                 )
             )
-        return [Reply(Msg("common.lines", {"lines": lines}))]
+        # One button per case (newest ten): its progress is a tap away, on both channels.
+        views = tuple(
+            (button("bot.btn_view_case", command_action("case", str(i)), number=case.number),)
+            for i, (case, _party) in enumerate(rows, 1)
+        )
+        return [Reply(Msg("common.lines", {"lines": lines}), buttons=views[-10:])]
 
     async def _show_case(
         self, session: AsyncSession, user_id: int, args: tuple[str, ...]

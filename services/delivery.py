@@ -34,11 +34,11 @@ class Outgoing:
 
     def reply(self, *replies: Reply) -> None:
         for r in replies:
-            self.items.append((self.sender, render(r, self.sender.language)))
+            self.items.append((self.sender, render(r, self.sender.language, self.sender.channel)))
 
     def send(self, to: Address, *replies: Reply) -> None:
         for r in replies:
-            self.items.append((to, render(r, to.language)))
+            self.items.append((to, render(r, to.language, to.channel)))
 
     def send_message(self, to: Address, message: OutgoingMessage) -> None:
         """A message that is not a rendered reply: a file, a QR code, a copy, a button's answer."""

@@ -21,15 +21,12 @@ from services import (
     staff_flow,
 )
 from services.core_flow import CoreFlow
-from services.inbound import Command
+from services.inbound import Command, command_of_action
 from services.party_flow import JOINING
-from services.routing import ActionRoute, Audience, RoutingTable
+from services.routing import Audience, RoutingTable
 from services.slots import STAFF_CHECKED, STAFF_ID
 from services.turn import Turn
 from storage.models import StaffAccount
-
-#: Buttons that stand for a command (see ``Dispatcher._command_button``).
-COMMAND_BUTTON = "do:"
 
 
 class Dispatcher:
@@ -53,6 +50,9 @@ class Dispatcher:
         if first is not None:
             return first
         table = self.routes
+        if isinstance(payload, intake.ActionInput):
+            # A command offered as a button (services.inbound.command_action) is the command.
+            payload = command_of_action(payload.action) or payload
         if isinstance(payload, Command):
             return await self._command(turn, who, draft, payload)
         if isinstance(payload, intake.ActionInput):
@@ -90,13 +90,6 @@ class Dispatcher:
         if handled is not None:
             return handled
         return await self.core.command(turn.session, cmd, turn.conv, draft)
-
-    async def _command_button(self, turn: Turn, who: features.Who, data: str) -> list[Reply]:
-        """A button that does what typing its command does (``do:agreement`` is /agreement):
-        menus offer buttons, not slash commands to remember (issue 19). It can do nothing the
-        person could not type."""
-        name = data.removeprefix(COMMAND_BUTTON)
-        return await self._command(turn, who, self.core.draft(turn.conv), Command(name))
 
     async def _pre_route(
         self, turn: Turn, draft: intake.IntakeDraft | None, staff: StaffAccount | None
@@ -171,7 +164,6 @@ class Dispatcher:
         table.add_all(room_share.routes())
         table.add_all(aftercare.routes())
         table.add_all(features.routes())
-        table.add(ActionRoute(COMMAND_BUTTON, __name__, self._command_button))
         return table
 
     async def _staff(self, turn: Turn) -> StaffAccount | None:

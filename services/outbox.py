@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from i18n import translate
+from i18n import translate_for
 from mediation.replies import Reply
 from services.outgoing import (
     Button,
@@ -42,15 +42,18 @@ class QueuedMessage:
         return from_payload(self.payload)
 
 
-def render(reply: Reply, language: str) -> TextMessage:
-    """A reply in the recipient's language: text, buttons, keyboard hints."""
+def render(reply: Reply, language: str, channel: str | None = None) -> TextMessage:
+    """A reply in the recipient's language, in their channel's wording when it has its own
+    (``i18n.translate_for``): text, buttons, keyboard hints."""
     return TextMessage(
-        text=translate(language, reply.text),
+        text=translate_for(channel, language, reply.text),
         buttons=tuple(
-            tuple(Button(translate(language, b.label), b.action) for b in row)
+            tuple(Button(translate_for(channel, language, b.label), b.action) for b in row)
             for row in reply.buttons
         ),
-        contact_button=translate(language, "intake.share_contact") if reply.ask_contact else None,
+        contact_button=translate_for(channel, language, "intake.share_contact")
+        if reply.ask_contact
+        else None,
         remove_keyboard=reply.remove_keyboard,
     )
 

@@ -13,6 +13,10 @@ other. :class:`MailboxDispatcher` (the browser counterpart of ``bot.sender``) mo
 in one transaction; it is woken after each turn and also polls, so rows written by timers, the
 console or another process are delivered too. Pages are then told to fetch what follows the
 last ``seq`` they have.
+
+Own messages: ``accept`` also writes what the person sent, as she sees it (:func:`own_message`),
+as an outbox row of kind ``mine`` for her, in the same transaction: it takes its ``seq`` before
+the replies it causes, so a reload or another device shows both sides, in order.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 
 from features.webchat.models import WebInbound, WebMailboxMessage, WebUpload
+from i18n import translate
 from mediation import intake
 from services import inbox
 from services.conversation import ConversationService
@@ -103,6 +108,30 @@ def to_payload(
     return None
 
 
+#: The outbox/mailbox kind of a person's own message (never sent anywhere: shown to them).
+OWN = "mine"
+
+
+def own_message(msg: dict[str, Any], client_id: str, language: str) -> dict[str, Any] | None:
+    """What a page message looks like in its sender's history: the words they typed, the
+    button they pressed (the page names it, ``label``), never an invitation's secret."""
+    kind = msg.get("type")
+    label = msg.get("label")
+    text = label if isinstance(label, str) and label.strip() else None
+    if kind == "text":
+        text = text or str(msg.get("text", ""))
+    elif kind == "join":  # never the link's token or the code itself
+        link = str(msg.get("code", "")).startswith("inv_")
+        text = translate(language, "webchat.mine_join" if link else "webchat.mine_join_code")
+    elif kind == "contact":
+        text = translate(language, "webchat.mine_contact")
+    elif kind == "file":
+        text = text or str(msg.get("name") or "")
+    if not text or not text.strip():
+        return None
+    return {"kind": OWN, "text": text[:MAX_TEXT], "cid": client_id[:64]}
+
+
 def to_inbound(raw: dict[str, Any]) -> Inbound:
     """A stored page message → the event the conversation service handles."""
     user_id = int(raw["user_id"])
@@ -160,15 +189,20 @@ class WebChannel:
         await self.dispatcher.stop()
 
     async def accept(self, user_id: int, client_id: str, msg: dict[str, Any]) -> bool:
-        """Store one page message and queue it; False when this client id was seen before."""
+        """Store one page message and queue it; False when this client id was seen before.
+
+        The person's own words go into their mailbox too (:func:`own_message`, through the
+        outbox like every reply, so they take the next ``seq`` before the replies they cause):
+        a page that reloads, or another device, shows both sides of the conversation.
+        """
         raw: dict[str, Any] = {"user_id": user_id, "cid": client_id, "msg": msg}
         inbound, inbox_table = table_of(WebInbound), table_of(InboxUpdate)
         dialect_insert = insert_for(self.db.dialect)
         async with self.db.write() as session:
+            user = await session.get(User, user_id)
             if msg.get("type") == "contact":
                 # Like a Telegram contact update, the stored event carries the number: the
                 # one this person logged in with (verified by the one-time code).
-                user = await session.get(User, user_id)
                 raw["phone"] = user.phone if user is not None else None
             now = utcnow()
             new_id = (
@@ -193,6 +227,19 @@ class WebChannel:
                     )
                     .values(attached_at=now)
                 )
+            echo = own_message(msg, client_id, user.language if user is not None else "zh-CN")
+            if echo is not None:
+                await session.execute(
+                    insert(table_of(OutboxMessage)).values(
+                        channel=CHANNEL,
+                        chat_id=chat_id_of(user_id),
+                        payload=echo,
+                        kind=OWN,
+                        status="pending",
+                        attempts=0,
+                        created_at=now,
+                    )
+                )
             await session.execute(
                 insert(inbox_table).values(
                     source=CHANNEL,
@@ -204,6 +251,7 @@ class WebChannel:
                 )
             )
         self._queue(int(new_id), raw)
+        self.dispatcher.wake()
         return True
 
     def _queue(self, update_id: int, raw: dict[str, Any]) -> None:
@@ -400,3 +448,10 @@ async def user_language(db: Database, user_id: int) -> str | None:
     async with db.read() as session:
         user = await session.get(User, user_id)
         return user.language if user is not None else None
+
+
+async def login_phone(db: Database, user_id: int) -> str | None:
+    """The number this person logged in with (verified by the one-time code)."""
+    async with db.read() as session:
+        user = await session.get(User, user_id)
+        return user.phone if user is not None else None

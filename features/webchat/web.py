@@ -28,11 +28,19 @@ from aiohttp import WSMsgType, web
 
 from core import crypto, jsonsafe
 from core.config import public_base
-from features.webchat.channel import WebChannel, latest_seqs, mailbox_after, user_language
+from features.webchat.channel import (
+    WebChannel,
+    latest_seqs,
+    login_phone,
+    mailbox_after,
+    user_language,
+)
+from features.webchat.invitation import preview
 from features.webchat.otp import OtpService, SmsGateway, make_gateway
 from features.webchat.web_render import render_item
 from features.webchat.web_session import ChatSessions
 from i18n import catalog, normalise_language, translate
+from mediation.masking import mask_phone
 from storage.db import Database
 
 if TYPE_CHECKING:
@@ -184,6 +192,15 @@ async def page(request: web.Request) -> web.StreamResponse:
         "dev": chat.dev_gateway,
         "strings": ui,
     }
+    if user_id is None and config["join"]:
+        # Who invited her, to what, before she is asked for her phone (issue 19).
+        invited = await preview(chat.runtime.db, config["join"], chat.runtime.clock.now(), language)
+        if invited is not None:
+            config["invite"] = {
+                "text": invited.text,
+                "number": invited.number,
+                "usable": invited.usable,
+            }
     html = (STATIC / "chat.html").read_text(encoding="utf-8")
     payload = json.dumps(config, ensure_ascii=False).replace("<", "\\u003c")
     html = html.replace("{{LANG}}", language).replace("{{CONFIG}}", payload)
@@ -297,8 +314,11 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         ws, user_id, last if isinstance(last, int) and last >= 0 else 0, login.session_id
     )
     language = await chat.language_of(user_id, request)
+    phone = (
+        mask_phone((await login_phone(chat.runtime.db, user_id) or "").removeprefix("+86")) or None
+    )
     chat.hub.add(conn)
-    pusher = asyncio.create_task(_push(chat, conn, language), name=f"chat-push-{user_id}")
+    pusher = asyncio.create_task(_push(chat, conn, language, phone), name=f"chat-push-{user_id}")
     try:
         async for message in ws:
             data = _parse(message)
@@ -332,7 +352,7 @@ def _parse(message: Any) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-async def _push(chat: ChatApp, conn: Connection, language: str) -> None:
+async def _push(chat: ChatApp, conn: Connection, language: str, phone: str | None) -> None:
     """Everything after the page's last ``seq``, then each new row as it is delivered."""
     while not conn.ws.closed:
         conn.wakeup.clear()
@@ -341,7 +361,7 @@ async def _push(chat: ChatApp, conn: Connection, language: str) -> None:
             await conn.ws.close(code=4001, message=b"session ended")  # logged out elsewhere
             return
         for row in rows:
-            item = render_item(row.seq, row.payload, language, chat.base)
+            item = render_item(row.seq, row.payload, language, chat.base, phone)
             await conn.send({"type": "msg", "seq": row.seq, "item": item})
             conn.last = row.seq
         if not rows:

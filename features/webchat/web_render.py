@@ -1,6 +1,8 @@
 """Outgoing messages (services.outgoing, written for any channel) → what the page shows.
 
-Text and buttons pass through; a Mini App button becomes a same-origin link to the signing
+Text and buttons pass through (already in the web's wording: services.delivery renders a
+reply for its reader's channel, ``i18n.translate_for``); the person's own messages (kind
+``mine``) come back as their side of the conversation; a Mini App button becomes a same-origin link to the signing
 page (the browser session authenticates there); files become links to ``/chat/file/<seq>``
 (checked against the session), and so does a recording a message carries (``audio_ref``,
 played in the page); an invitation QR becomes a browser join link and its QR code.
@@ -13,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from features.webchat.channel import OWN
 from i18n import translate
 from services.outgoing import (
     Button,
@@ -62,7 +65,13 @@ def qr_svg(data: str) -> str:
     return str(segno.make(data, error="m").svg_data_uri(scale=5, border=2))
 
 
-def render_item(seq: int, payload: dict[str, Any], language: str, base: str) -> dict[str, Any]:
+def render_item(
+    seq: int, payload: dict[str, Any], language: str, base: str, phone: str | None = None
+) -> dict[str, Any]:
+    """One mailbox row as the page shows it; ``phone``: the login number, masked, which the
+    one-tap phone button names (the page asks for no number it already has)."""
+    if payload.get("kind") == OWN:  # the person's own message (features.webchat.channel)
+        return {"mine": True, "text": str(payload.get("text") or ""), "cid": payload.get("cid")}
     try:
         message = from_payload(payload)
     except MalformedMessage:
@@ -92,5 +101,9 @@ def render_item(seq: int, payload: dict[str, Any], language: str, base: str) -> 
     if buttons:
         item["buttons"] = buttons
     if message.contact_button:
-        item["contact"] = translate(language, "webchat.share_phone")
+        item["contact"] = (
+            translate(language, "webchat.share_phone_as", phone=phone)
+            if phone
+            else translate(language, "webchat.share_phone")
+        )
     return item

@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 
 from core.config import ConfigError
-from features.webchat.channel import to_payload, user_of_chat
+from features.webchat.channel import own_message, to_payload, user_of_chat
+from features.webchat.invitation import preview
 from features.webchat.otp import LogSmsGateway, NoSmsGateway, make_gateway
 from features.webchat.web_render import invite_token, render_item
 from mediation import intake
 from services.inbound import Command
+from storage.db import Database
 from tests.conftest import make_settings
 
 BASE = "https://mediate.example"
@@ -63,7 +65,7 @@ def test_payloads_render_as_page_items() -> None:
         [{"text": "✍️ 手写签名", "url": "/webapp/sign?d=abc&v=123"}],  # same origin
         [{"text": "⌨️ 输入全名签署", "action": "ag:ty:1:abc"}],
     ]
-    assert text["contact"] == "📱 使用登录手机号"
+    assert text["contact"] == "📱 用登录手机号"
     pdf = render_item(
         7, {"kind": "file", "path": "docs/a.pdf", "filename": "协议.pdf"}, "zh-CN", BASE
     )
@@ -99,3 +101,36 @@ def test_sms_gateway_setting(tmp_path: Path) -> None:
         )
     with pytest.raises(ConfigError, match="SMS_GATEWAY"):
         make_settings(tmp_path, SMS_GATEWAY="carrier-pigeon")
+
+
+def test_own_messages_show_what_was_typed_or_pressed_never_a_secret() -> None:
+    """A page message as its sender sees it again after a reload (issue 19)."""
+    typed = own_message({"type": "text", "text": "您好"}, "c1", "zh-CN")
+    assert typed == {"kind": "mine", "text": "您好", "cid": "c1"}
+    pressed = own_message(
+        {"type": "action", "action": "cmd:cases", "label": "我的案件"}, "c2", "en"
+    )
+    assert pressed is not None and pressed["text"] == "我的案件"
+    token = "inv_" + "x" * 43
+    joined = own_message({"type": "join", "code": token, "label": token}, "c3", "zh-CN")
+    assert joined is not None and joined["text"] == "📩 我打开了调解邀请"
+    typed_code = own_message({"type": "join", "code": "ABCD-EFGH"}, "c6", "zh-CN")
+    assert typed_code is not None and typed_code["text"] == "🔑 我输入了邀请码"
+    contact = own_message({"type": "contact"}, "c4", "en")
+    assert contact is not None and contact["text"] == "📱 Use my login number"
+    assert own_message({"type": "action", "action": "x"}, "c5", "zh-CN") is None  # unnamed
+    assert render_item(4, typed, "zh-CN", BASE) == {"mine": True, "text": "您好", "cid": "c1"}
+
+
+def test_the_phone_button_names_the_login_number() -> None:
+    item = render_item(5, {"text": "…", "contact_button": "x"}, "zh-CN", BASE, "139****1234")
+    assert item["contact"] == "📱 用登录手机号 139****1234"
+
+
+async def test_a_typed_code_gets_no_preview_before_login(sqlite_db: Database) -> None:
+    """Only a link's long token is previewed: a short code could be guessed (issue 21)."""
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    assert await preview(sqlite_db, "ABCD-EFGH", now, "zh-CN") is None
+    assert await preview(sqlite_db, "inv_" + "a" * 43, now, "zh-CN") is None  # no such link

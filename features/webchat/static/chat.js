@@ -6,7 +6,9 @@
  *    is sent again and the server handles a repeated cid only once;
  *  - what we receive carries a per-person sequence number; on (re)connect we say the last one
  *    we have and get everything after it; a number seen before is ignored, so a message is
- *    never shown twice and none is lost while the connection was down.
+ *    never shown twice and none is lost while the connection was down;
+ *  - the person's own messages come back in the mailbox too (kind "mine", with the cid they
+ *    were sent with), so a reload or another device shows both sides of the conversation.
  * All interface text comes from the server's message catalogs (the JSON in #config). */
 (function () {
   "use strict";
@@ -36,6 +38,13 @@
   function showLogin() {
     $("login").hidden = false;
     $("login-intro").textContent = S.login_intro;
+    if (cfg.invite) {
+      /* The join link: who invited her, to what, before the phone login (issue 19). */
+      $("invite").hidden = false;
+      $("invite-text").textContent = cfg.invite.text;
+      if (cfg.invite.number) { note($("invite-number"), S.invited_number.replace("{number}", cfg.invite.number)); }
+      $("login-intro").textContent = cfg.invite.usable ? S.invited_login : S.invited_unusable;
+    }
     $("phone-label").textContent = S.phone_label;
     $("phone").placeholder = S.phone_placeholder;
     $("send-code").textContent = S.send_code;
@@ -105,18 +114,22 @@
   function showChat() {
     $("chat").hidden = false;
     $("text").placeholder = S.input_placeholder;
+    $("text-label").textContent = S.message_label;
+    $("menu-label").textContent = S.menu_label;
+    $("file").setAttribute("aria-label", S.file_label);
     $("send").textContent = S.send;
     $("contact-btn").textContent = S.share_phone;
     var menu = [
       [S.menu_start, function () { queue({ type: "start", unit: cfg.unit || "" }, S.menu_start); }],
       [S.menu_join, function () {
         var code = window.prompt(S.join_prompt);
-        if (code) { queue({ type: "join", code: code.trim() }, code.trim()); }
+        if (code) { queue({ type: "join", code: code.trim() }, S.mine_join_code); }
       }],
-      [S.menu_cases, function () { queue({ type: "text", text: "/cases" }, S.menu_cases); }],
-      [S.menu_agreement, function () { queue({ type: "text", text: "/agreement" }, S.menu_agreement); }],
-      [S.menu_record, function () { queue({ type: "text", text: "/record" }, S.menu_record); }],
-      [S.menu_help, function () { queue({ type: "text", text: "/help" }, S.menu_help); }],
+      /* A command as a button press (services.inbound.command_action): nothing to type. */
+      [S.menu_cases, function () { command("cases", S.menu_cases); }],
+      [S.menu_agreement, function () { command("agreement", S.menu_agreement); }],
+      [S.menu_record, function () { command("record", S.menu_record); }],
+      [S.menu_help, function () { command("help", S.menu_help); }],
       [S.menu_language, function () {
         reloadOnNext = true;
         queue({ type: "action", action: cfg.lang === "en" ? "lang:zh-CN" : "lang:en" }, S.menu_language);
@@ -165,7 +178,7 @@
       queue({ type: "start", unit: cfg.unit }, S.menu_start);
     });
     once("join:" + cfg.join, !!cfg.join, function () {
-      queue({ type: "join", code: cfg.join }, cfg.join);
+      queue({ type: "join", code: cfg.join }, S.mine_join);  /* never the token itself */
     });
     connect();
   }
@@ -290,7 +303,11 @@
     append(li);
   }
 
+  function command(name, label) { queue({ type: "action", action: "cmd:" + name }, label); }
+
   function queue(msg, label) {
+    /* The label is how the message shows in the sender's own history (the button's name). */
+    if (label && label !== msg.text) { msg.label = label; }
     var item = { cid: newId(), msg: msg, label: label };
     pending.push(item); savePending();
     mine(item.cid, label);
@@ -318,7 +335,7 @@
   function acked(cid) {
     pending = pending.filter(function (p) { return p.cid !== cid; });
     savePending();
-    var li = document.querySelector('li[data-cid="' + cid + '"]');
+    var li = document.querySelector('li[data-cid="' + CSS.escape(cid) + '"]');
     if (li) { li.classList.remove("pending"); var t = li.querySelector(".tick"); if (t) { t.remove(); } }
   }
 
@@ -326,6 +343,7 @@
     if (seen[seq]) { return; }            /* never show a message twice */
     seen[seq] = true;
     if (seq > lastSeq) { lastSeq = seq; }
+    if (item.mine) { own(seq, item); return; }
     var li = document.createElement("li");
     li.className = "them";
     li.setAttribute("data-seq", String(seq));
@@ -369,8 +387,26 @@
       li.appendChild(div);
     });
     $("contact").hidden = !item.contact;
+    if (item.contact) { $("contact-btn").textContent = item.contact; }
     append(li);
     if (reloadOnNext) { reloadOnNext = false; setTimeout(function () { location.reload(); }, 300); }
+  }
+
+  /* One of this person's own messages from the mailbox, in its place in the conversation:
+   * stored, so no longer pending; the bubble shown when it was sent (same cid) gives way. */
+  function own(seq, item) {
+    if (item.cid) {
+      acked(item.cid);
+      var shown = document.querySelector('li.me[data-cid="' + CSS.escape(item.cid) + '"]');
+      if (shown) { shown.remove(); }
+    }
+    var li = document.createElement("li");
+    li.className = "me";
+    li.setAttribute("data-seq", String(seq));
+    if (item.cid) { li.setAttribute("data-cid", item.cid); }
+    var p = document.createElement("div"); p.className = "text"; p.textContent = item.text;
+    li.appendChild(p);
+    append(li);
   }
 
   function linkLine(label, url) {

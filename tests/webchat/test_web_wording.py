@@ -1,0 +1,130 @@
+"""The browser chat's wording (issue 19): one message key, a Telegram and a web rendering.
+
+A person in the browser has no ``/`` to type, no bot to open and other buttons than Telegram's;
+``i18n.translate_for("web", …)`` gives her the key's web rendering (``i18n/web.*.toml``) where
+it has one. These tests read every text a party can receive as the browser renders it.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+
+import i18n
+from mediation.replies import Msg, Reply, button
+from services.inbound import Command, command_action, command_of_action
+from services.outbox import render
+
+#: What only makes sense in Telegram: a slash command ("/help", "发送 /case 1"), the bot,
+#: Telegram's phone button. A path inside a word ("照片/文件", "street/town") is not one.
+TELEGRAM_ONLY = re.compile(
+    r"(?<![\w/:.])/[a-z]{2,}|打开本机器人|本机器人|发送 /|分享我的手机号"
+    r"|\bthis bot\b|\bthe bot\b|Share my phone",
+    re.IGNORECASE,
+)
+#: Texts that go only to staff (mediators, lawyers, grid workers, admins), who work in Telegram
+#: and the console, never in the browser chat.
+STAFF_ONLY_PREFIXES = (
+    "staff.",
+    "staff_help.",
+    "staff_menu.",
+    "staff_case.",
+    "staff_alert.",
+    "console.",
+    "street.",
+)
+STAFF_ONLY_KEYS = {
+    "agreements.draft_intro",
+    "agreements.referral_usage",
+    "agreements.record_objected",
+    "lawyers.offer_case",
+    "lawyers.offer_consultation",
+    "lawyers.consult_busy",
+    "lawyers.accepted_consultation",
+    "lawyers.panel",
+    "lawyers.choose_target_first",
+    "lawyers.review_usage",
+    "lawyers.review_only_lawyers",
+    "lawyers.duty_only_lawyers",
+    "lawyers.duty_usage",
+    #: The mediator's prompt for a reply to a party after the agreement (services.aftercare).
+    "aftercare.ask_reply",
+    #: A link for the people she forwards an invitation to who do use Telegram.
+    "webchat.join_telegram",
+}
+
+
+def _fields(template: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(template) if f}
+
+
+def _party_keys(language: str) -> list[str]:
+    return [
+        key
+        for key in i18n.catalog(language)
+        if not key.startswith((*STAFF_ONLY_PREFIXES, "web."))
+        and key not in STAFF_ONLY_KEYS
+        and not key.startswith("webchat.poster.")
+    ]
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_no_text_in_the_browser_names_a_command_or_the_bot(language: str) -> None:
+    wrong = {}
+    for key in _party_keys(language):
+        text = i18n.template_for("web", language, key)
+        found = TELEGRAM_ONLY.findall(text)
+        if found:
+            wrong[key] = found
+    assert wrong == {}, "give these keys a web rendering in i18n/web.*.toml"
+
+
+def test_the_check_catches_what_telegram_says() -> None:
+    """Without the web renderings the same texts fail: the check above can fail."""
+    for key in ("bot.help", "bot.idle_text", "invite.link", "intake.ask_phone"):
+        assert TELEGRAM_ONLY.search(i18n.template_for("telegram", "zh-CN", key)), key
+        assert not TELEGRAM_ONLY.search(i18n.template_for("web", "zh-CN", key)), key
+
+
+def test_each_web_rendering_is_of_a_key_with_its_placeholders() -> None:
+    """A web rendering renders an existing key and uses only placeholders the key is given."""
+    for language in i18n.LANGUAGES:
+        table = i18n.catalog(language)
+        for key, text in table.items():
+            if not key.startswith("web."):
+                continue
+            base = key.removeprefix("web.")
+            assert base in table, key
+            assert _fields(text) <= _fields(table[base]), key
+
+
+def test_telegram_keeps_its_wording_and_nested_messages_follow_the_channel() -> None:
+    assert i18n.translate_for("telegram", "zh-CN", "bot.help") == i18n.translate(
+        "zh-CN", "bot.help"
+    )
+    assert "/help" in i18n.translate_for("telegram", "zh-CN", "bot.idle_text")
+    nested = Msg("common.lines", {"lines": [Msg("bot.no_cases")]})
+    assert "/start" in i18n.translate("zh-CN", nested)
+    assert "「登记纠纷」" in i18n.translate_for("web", "zh-CN", nested)
+
+
+def test_a_reply_renders_for_its_readers_channel() -> None:
+    reply = Reply(
+        Msg("intake.ask_phone"),
+        buttons=((button("bot.btn_cases", command_action("cases")),),),
+        ask_contact=True,
+    )
+    web, telegram = render(reply, "zh-CN", "web"), render(reply, "zh-CN", "telegram")
+    assert "「用登录手机号」" in web.text and web.contact_button == "📱 用登录手机号"
+    assert "分享我的手机号" in telegram.text and telegram.contact_button == "📱 分享我的手机号"
+    assert web.buttons[0][0].action == telegram.buttons[0][0].action == "cmd:cases"
+
+
+def test_a_command_button_is_the_command() -> None:
+    assert command_of_action(command_action("case", "2")) == Command("case", ("2",))
+    assert command_of_action("cmd:help") == Command("help")
+    assert command_of_action("cmd:") is None
+    assert command_of_action("cmd:../x") is None
+    assert command_of_action("j:accept:3") is None
