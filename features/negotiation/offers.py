@@ -24,6 +24,7 @@ from features.negotiation.common import (
     mediator_may_run,
     mediator_members,
     member_side,
+    money,
     party_may_speak,
     send_to,
     side_label,
@@ -31,7 +32,8 @@ from features.negotiation.common import (
     staff_members,
     terms_lines,
 )
-from features.negotiation.models import Offer, OfferResponse
+from features.negotiation.models import BlindBidding, Offer, OfferResponse
+from mediation.blind_bidding import BiddingStatus
 from mediation.case_state import CaseStatus
 from mediation.offers import (
     OfferRefusal,
@@ -201,12 +203,16 @@ async def propose(
     parent: Offer | None,
 ) -> list[Reply]:
     held = False
+    settled = await settled_amount(turn, room.case.id)
+    # After a bidding settled, both sides can work out each other's figure: a party's offer of
+    # another amount (the other side's figure, say) goes through the mediator first.
+    departs = settled is not None and side is not None and terms.amount_fen != settled
     if side is not None:
         decision = route_message(room.state, member.id)
         if isinstance(decision, RelayRefusal):
             return [reply(f"room.refused_{decision.value}")]
         assert isinstance(decision, Relay)
-        held = decision.held_for_staff
+        held = decision.held_for_staff or departs
         if held and not mediator_members(room):
             return [reply("negotiation.no_mediator_yet")]
     if parent is not None:
@@ -248,6 +254,9 @@ async def propose(
     )
     ref = f"{thread}-{version}"
     if held:
+        notes = []
+        if departs and settled is not None:
+            notes.append(reply("negotiation.held_settled_staff", amount=money(settled)))
         send_to(
             turn,
             room,
@@ -256,10 +265,26 @@ async def propose(
                 card(room, offer, "negotiation.card_held"),
                 buttons=((button("negotiation.btn_forward", f"ng:fw:{offer.id}"),),),
             ),
+            *notes,
         )
+        if departs and settled is not None:
+            return [reply("negotiation.sent_held_settled", ref=ref, amount=money(settled))]
         return [reply("negotiation.sent_to_mediator", ref=ref)]
     deliver(turn, room, offer, exclude=member.id)
     return [reply("negotiation.sent", ref=ref)]
+
+
+async def settled_amount(turn: Turn, case_id: int) -> int | None:
+    """The amount a blind bidding of the case settled at, if one did."""
+    return await turn.session.scalar(
+        select(BlindBidding.settled_fen)
+        .where(
+            BlindBidding.case_id == case_id,
+            BlindBidding.status == BiddingStatus.SETTLED.value,
+        )
+        .order_by(BlindBidding.id.desc())
+        .limit(1)
+    )
 
 
 def deliver(turn: Turn, room: Room, offer: Offer, *, exclude: int | None = None) -> None:
