@@ -35,6 +35,7 @@ from features.negotiation.common import (
 from features.negotiation.models import BlindBidding, Offer, OfferResponse
 from mediation.blind_bidding import BiddingStatus
 from mediation.case_state import CaseStatus
+from mediation.offer_text import parse_terms
 from mediation.offers import (
     OfferRefusal,
     OfferStatus,
@@ -42,9 +43,9 @@ from mediation.offers import (
     OfferView,
     Response,
     Side,
+    TermsInvalid,
     addressees,
     may_withdraw,
-    parse_terms,
     respond,
 )
 from mediation.replies import Msg, Reply, button, reply
@@ -153,8 +154,20 @@ async def on_terms_text(
     try:
         terms = parse_terms(text, today(turn))
     except InvalidInput as exc:
-        return [reply(exc.key, **exc.params), reply("negotiation.try_again")]
+        return [*problem_replies(exc), reply("negotiation.try_again")]
     return [preview(turn, room, terms, pending.parent)]
+
+
+def problem_replies(exc: InvalidInput) -> list[Reply]:
+    """Every problem of the typed terms in one message, each on its line."""
+    found = exc.problems if isinstance(exc, TermsInvalid) else (exc,)
+    if len(found) == 1:
+        return [reply(found[0].key, **found[0].params)]
+    lines = [
+        Msg("negotiation.problem_line", {"n": n, "text": Msg(p.key, p.params)})
+        for n, p in enumerate(found, 1)
+    ]
+    return [reply("negotiation.problems", count=len(found), lines=lines)]
 
 
 # ---------------------------------------------------------------------------- proposing
@@ -179,7 +192,7 @@ async def send_preview(turn: Turn, user_id: int, staff: StaffAccount | None) -> 
     try:
         terms = OfferTerms.from_json(pending.terms).validate(today(turn))
     except InvalidInput as exc:
-        return [reply(exc.key, **exc.params)]
+        return problem_replies(exc)
     parent: Offer | None = None
     if pending.parent:
         parent = await turn.session.get(Offer, pending.parent, with_for_update=True)
