@@ -51,6 +51,7 @@ from features.agreements.store import (
     signatures_of,
     write_file,
 )
+from features.negotiation.effect import on_agreement_effective
 from mediation.case_state import CaseEvent, CaseStatus, transition
 from mediation.replies import Msg
 from mediation.signing import SignerRole
@@ -368,6 +369,8 @@ class DocumentJobs:
             now,
             audience=[],
         )
+        # A payment plan the parties accepted by offer is tracked from today (第二十九条).
+        await on_agreement_effective(session, room, now, self.settings.tz, out)
         for member in room.present():
             address = room.addresses.get(member.id)
             if address is None:

@@ -29,6 +29,7 @@ from features.agreements.common import (
 )
 from features.agreements.contexts import PartyInfo, load_parties
 from features.agreements.drafting import may_run
+from features.negotiation.effect import on_agreement_effective
 from mediation.agreement import AgreementTerms
 from mediation.case_state import CaseEvent, CaseStatus, transition
 from mediation.parties import member_confirmation_id
@@ -210,6 +211,8 @@ async def _effective(turn: Turn, doc: Document, room: Room) -> None:
         turn.out,
         turn.now,
     )
+    # A payment plan the parties accepted by offer is tracked from today (第三十条).
+    await on_agreement_effective(turn.session, room, turn.now, turn.settings.tz, turn.out)
     mediator = await turn.session.get(StaffAccount, case.mediator_id) if case.mediator_id else None
     if mediator is not None:
         await record_check.issue_for_check(turn, room, mediator)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from features.negotiation import bidding, followup, offers, performance, reminders
+from features.negotiation import bidding, effect, followup, offers, performance, reminders
 from features.negotiation.common import (
     INPUT,
     PENDING,
@@ -184,7 +184,7 @@ async def on_message(turn: Turn, who: features.Who) -> list[Reply] | None:
     return None  # the preview waits for its buttons; text goes to the room
 
 
-@features.timer(performance.TIMER_KIND)
+@features.timer(effect.TIMER_KIND)
 async def payment_timer(session: Any, timer: Any, now: Any) -> Any:
     return await reminders.on_timer(session, timer, now)
 

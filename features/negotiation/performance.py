@@ -1,5 +1,6 @@
-"""Performance tracking (履行监督, 回访): the payment schedule from the agreed terms, durable
-reminders before each due date, "I paid" / "received" / "not received", transfer records as
+"""Performance tracking (履行监督, 回访): the payment schedule from the agreed terms (tracked
+once an agreement is effective, ``features.negotiation.effect``), durable reminders before each
+due date, "I paid" / "received" / "not received", transfer records as
 evidence, missed-payment escalation, and the 回访记录 when everything is paid.
 
 Timers (``services.timers``) are rows: one per instalment and step, keyed
@@ -29,6 +30,8 @@ from features.negotiation.common import (
     side_label,
     side_members,
 )
+from features.negotiation.effect import ACTIVE as ACTIVE_SCHEDULE
+from features.negotiation.effect import PENDING as PENDING_SCHEDULE
 from features.negotiation.models import (
     FollowUp,
     PaymentEvent,
@@ -39,26 +42,20 @@ from mediation.offers import OfferTerms, Side
 from mediation.performance import (
     SETTLED,
     InstalmentStatus,
-    TimerStep,
     after_confirm,
     after_dispute,
     after_mark_paid,
     complete,
-    timeline,
 )
 from mediation.replies import Msg, Reply, button, reply
 from services.room import Room, load_room
-from services.timers import cancel_timers, schedule
+from services.timers import cancel_timers
 from services.turn import Turn
 from storage.models import Evidence, Timer
 
-TIMER_KIND = "negotiation.pay"
-#: Case statuses in which reminders make sense (the terms stand).
-LIVE_STATUSES = frozenset({"mediating", "signing", "agreed"})
-
-
-def timer_key(instalment_id: int, step: TimerStep, days: int) -> str:
-    return f"pay:{instalment_id}:{step.value}:{days}"
+#: Case statuses in which reminders make sense: the agreement is in effect and not yet
+#: performed (``closed`` follows performance).
+LIVE_STATUSES = frozenset({"agreed"})
 
 
 async def create_schedule(
@@ -71,7 +68,9 @@ async def create_schedule(
     offer_id: int | None = None,
     bidding_id: int | None = None,
 ) -> PaymentSchedule | None:
-    """The schedule of the accepted terms (replacing an earlier one), with its timers."""
+    """The schedule of the accepted terms (replacing an earlier one). It waits for an effective
+    agreement (``effect.on_agreement_effective`` sets its timers): accepting an offer binds
+    nobody yet (人民调解法 第二十九条、第三十条)."""
     await replace_schedules(session, room.case.id)
     plan = terms.schedule()
     if not plan:
@@ -82,7 +81,7 @@ async def create_schedule(
         bidding_id=bidding_id,
         payer_side=terms.payer.value,
         total_fen=sum(i.fen for i in plan),
-        status="active",
+        status=PENDING_SCHEDULE,
         created_at=now,
     )
     session.add(sched)
@@ -97,15 +96,7 @@ async def create_schedule(
             status=InstalmentStatus.DUE.value,
         )
         session.add(inst)
-        await session.flush()
-        for step in timeline(item.due, tz, now):
-            await schedule(
-                session,
-                timer_key(inst.id, step.step, step.days_before),
-                TIMER_KIND,
-                step.at,
-                {"instalment": inst.id, "step": step.step.value, "days": step.days_before},
-            )
+    await session.flush()
     return sched
 
 
@@ -115,7 +106,10 @@ async def replace_schedules(session: AsyncSession, case_id: int) -> None:
             await session.execute(
                 select(PaymentInstalment)
                 .join(PaymentSchedule, PaymentSchedule.id == PaymentInstalment.schedule_id)
-                .where(PaymentSchedule.case_id == case_id, PaymentSchedule.status == "active")
+                .where(
+                    PaymentSchedule.case_id == case_id,
+                    PaymentSchedule.status.in_((ACTIVE_SCHEDULE, PENDING_SCHEDULE)),
+                )
             )
         ).scalars()
     )
@@ -125,7 +119,10 @@ async def replace_schedules(session: AsyncSession, case_id: int) -> None:
             inst.status = InstalmentStatus.CANCELLED.value
     await session.execute(
         update(PaymentSchedule)
-        .where(PaymentSchedule.case_id == case_id, PaymentSchedule.status == "active")
+        .where(
+            PaymentSchedule.case_id == case_id,
+            PaymentSchedule.status.in_((ACTIVE_SCHEDULE, PENDING_SCHEDULE)),
+        )
         .values(status="replaced")
     )
 
@@ -198,7 +195,7 @@ async def open_instalments(
             select(PaymentSchedule)
             .where(
                 PaymentSchedule.case_id == case_id,
-                PaymentSchedule.status.in_(("active", "completed")),
+                PaymentSchedule.status.in_((PENDING_SCHEDULE, ACTIVE_SCHEDULE, "completed")),
             )
             .order_by(PaymentSchedule.id.desc())
             .limit(1)
@@ -223,6 +220,8 @@ async def paid_command(turn: Turn, room: Room, user_id: int) -> list[Reply]:
     sched = rows[0][1]
     if member is None or member_side(member) is not Side(sched.payer_side):
         return [reply("negotiation.not_payer")]
+    if sched.status == PENDING_SCHEDULE:
+        return [reply("negotiation.not_effective", number=room.case.number)]
     pending = [
         i
         for i, _ in rows
@@ -242,6 +241,8 @@ async def mark_paid(turn: Turn, user_id: int, instalment_id: int) -> list[Reply]
     member = room.of_user(user_id)
     if member is None or member_side(member) is not Side(sched.payer_side):
         return [reply("negotiation.not_payer")]
+    if sched.status == PENDING_SCHEDULE:
+        return [reply("negotiation.not_effective", number=room.case.number)]
     new = after_mark_paid(InstalmentStatus(inst.status))
     params = _inst_params(room, inst, sched)
     if new is None:
@@ -279,6 +280,8 @@ async def confirm(
     member = room.of_user(user_id)
     if member is None or member_side(member) is not Side(sched.payer_side).other:
         return [reply("negotiation.not_payee")]
+    if sched.status == PENDING_SCHEDULE:
+        return [reply("negotiation.not_effective", number=room.case.number)]
     params = _inst_params(room, inst, sched)
     new = after_confirm(InstalmentStatus(inst.status))
     if new is None:
@@ -434,12 +437,16 @@ async def status_reply(turn: Turn, room: Room) -> list[Reply]:
         for i, _ in rows
     ]
     sched = rows[0][1]
+    head = []
+    if sched.status == PENDING_SCHEDULE:
+        head = [reply("negotiation.not_effective", number=room.case.number)]
     return [
+        *head,
         reply(
             "negotiation.schedule",
             number=room.case.number,
             lines=lines,
             payer=side_label(sched.payer_side),
             total=money(sched.total_fen),
-        )
+        ),
     ]

@@ -1,7 +1,8 @@
 """The payment timers of ``features.negotiation.performance``: a reminder before each due date,
 the missed-payment notice the morning after, and the escalation three days later (人民调解法
-第三十一条: the committee supervises performance and urges the parties to perform; 第三十三条 and
-民事诉讼法 第二百五十条 for what the payee is told).
+第三十一条: the committee supervises performance and urges the parties to perform). They run
+only while an agreement is in effect; what the payee is told is chosen from the case's state
+(``features.negotiation.effect.remedy_lines``).
 
 Each runs inside the transaction that claims its timer row (``services.timers``), re-reads the
 instalment, and says nothing when the payment was confirmed in the meantime.
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from features.negotiation.common import mediator_members, side_members
+from features.negotiation.effect import ACTIVE, effective_agreement, remedy_lines
 from features.negotiation.models import PaymentEvent, PaymentInstalment
 from features.negotiation.performance import (
     LIVE_STATUSES,
@@ -24,7 +26,6 @@ from features.negotiation.performance import (
     paid_button,
     receipt_buttons,
 )
-from mediation.agreement import confirmation_stage
 from mediation.offers import Side
 from mediation.performance import (
     InstalmentStatus,
@@ -37,7 +38,6 @@ from mediation.replies import Msg, Reply
 from services.delivery import Outgoing
 from services.outbox import QueuedMessage
 from services.room import Room
-from storage.document_models import JudicialConfirmation
 from storage.models import Timer
 
 
@@ -47,8 +47,10 @@ async def on_timer(session: AsyncSession, timer: Timer, now: datetime) -> list[Q
     if loaded is None:
         return []
     inst, sched, room = loaded
-    if sched.status != "active" or room.case.status not in LIVE_STATUSES:
+    if sched.status != ACTIVE or room.case.status not in LIVE_STATUSES:
         return []
+    if await effective_agreement(session, room.case.id) is None:
+        return []  # nothing binds anyone to pay (人民调解法 第二十九条、第三十条)
     status = InstalmentStatus(inst.status)
     step = TimerStep(timer.payload["step"])
     out = Outgoing(sender=_nobody())
@@ -117,7 +119,7 @@ async def on_timer(session: AsyncSession, timer: Timer, now: datetime) -> list[Q
                 )
             ),
         )
-        route = await _route(session, room, now, enforcement_deadline(last).isoformat())
+        route = await remedy_lines(session, room, now, enforcement_deadline(last).isoformat())
         _send(
             out, room, payee, Reply(Msg("negotiation.escalate_payee", {**params, "route": route}))
         )
@@ -126,23 +128,6 @@ async def on_timer(session: AsyncSession, timer: Timer, now: datetime) -> list[Q
         return []
     session.add(PaymentEvent(instalment_id=inst.id, kind=kind, actor="timer", at=now))
     return await out.flush(session)
-
-
-async def _route(session: AsyncSession, room: Room, now: datetime, until: str) -> Msg:
-    """What the payee can still do, read from the 司法确认 offer's real status and last day: the
-    joint application only while its 30 days run; after an application, enforcement; otherwise
-    a lawsuit (人民调解法 第三十二条) or, the debt being money, a 支付令 (民事诉讼法 第二百二十五条)."""
-    jc = (
-        await session.execute(
-            select(JudicialConfirmation).where(JudicialConfirmation.case_id == room.case.id)
-        )
-    ).scalar_one_or_none()
-    stage = confirmation_stage(jc.status if jc else None, jc.deadline if jc else None, now.date())
-    court = (jc.court or jc.default_court) if jc else ""
-    deadline = jc.deadline.isoformat() if jc else ""
-    return Msg(
-        f"negotiation.route_{stage.value}", {"deadline": deadline, "court": court, "until": until}
-    )
 
 
 def _nobody() -> Any:

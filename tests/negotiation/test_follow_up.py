@@ -1,0 +1,143 @@
+"""Follow-up as the worker owed ¥12,000 and the employer live it (issue 23, items 2 and 3):
+tracking starts only with an effective agreement; what the worker is told after a missed
+payment is chosen from the case's real state (司法确认 stage, dispute type, written or oral)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from features.negotiation.models import PaymentSchedule
+from mediation.performance import CONFIRMED, Remedy, remedies
+from storage.document_models import Document, JudicialConfirmation
+from storage.models import Case, Timer
+from tests.negotiation.world import APPLICANT, MEDIATOR, RESPONDENT, World
+
+WORKER, EMPLOYER = APPLICANT, RESPONDENT
+PLAN = "12000，12月31日前付清"
+
+
+async def accept(world: World, terms: str = PLAN) -> None:
+    await world.command(EMPLOYER, "offer")
+    await world.text(EMPLOYER, terms)
+    await world.press(EMPLOYER, "📨 发送方案")
+    await world.press(WORKER, "✅ 接受")
+    await world.drain()
+
+
+async def pay_timers(world: World) -> list[str]:
+    async with world.db.read() as s:
+        return list((await s.execute(select(Timer.key).where(Timer.key.like("pay:%")))).scalars())
+
+
+async def test_no_tracking_without_an_effective_agreement(world: World) -> None:
+    await accept(world)
+    # Still 调解中: nothing binds anyone to pay, so nothing is tracked or claimed.
+    (refused,) = await world.command(EMPLOYER, "paid")
+    assert "尚未生效" in refused and "第二十九条" in refused
+    shown = await world.command(WORKER, "payments")
+    assert "尚未生效" in shown[0] and "¥12,000.00" in shown[1]
+    assert await pay_timers(world) == []
+    world.clock.advance(days=40)  # past the due date: no reminder, no 法律约束力, no 司法确认
+    await world.timers.run_due()
+    for who in (WORKER, EMPLOYER):
+        said = " ".join(await world.new(who))
+        assert "法律约束力" not in said and "司法确认" not in said and "履行提醒" not in said
+
+
+async def test_tracking_starts_when_the_oral_agreement_takes_effect(world: World) -> None:
+    await accept(world)
+    await world.oral_agreement("被申请人于2026年12月31日前支付申请人工资12000元。")
+    told = [t for who in (WORKER, EMPLOYER) for t in await world.payloads(who) if "text" in t]
+    assert sum("开始履行跟踪" in t["text"] for t in told) == 2
+    assert len(await pay_timers(world)) == 4  # 3 and 1 days before, missed, escalation
+    async with world.db.read() as s:
+        assert (await s.execute(select(PaymentSchedule.status))).scalar_one() == "active"
+    (marked,) = await world.command(EMPLOYER, "paid")
+    assert "已付款" in marked
+
+
+def _jc(status: str, deadline: date, doc_id: int, case_id: int) -> JudicialConfirmation:
+    return JudicialConfirmation(
+        case_id=case_id,
+        agreement_id=doc_id,
+        status=status,
+        effective_on=deadline - timedelta(days=30),
+        deadline=deadline,
+        default_court="重庆市九龙坡区人民法院",
+        court="重庆市九龙坡区人民法院" if status in ("applied", CONFIRMED) else None,
+    )
+
+
+#: (dispute type, the 司法确认 offer's status or None, what must be said, what must not).
+STATES = [
+    (
+        "labour_wages",
+        None,
+        ("第十五条", "第二百二十五条", "第五十一条", "劳动争议仲裁委员会"),
+        ("司法确认", "二年", "第十六条"),  # oral: 第十六条 needs a 调解协议书
+    ),
+    (
+        "labour_wages",
+        "declined",
+        ("第十五条", "支付令", "三十日期限已过"),
+        ("前向人民法院申请司法确认", "二年", "强制执行（"),
+    ),
+    ("neighbour", "offered", ("共同在", "申请司法确认", "第三十二条"), ("支付令", "二年")),
+    ("private_lending", "offered-late", ("第三十二条", "第二百二十五条"), ("共同在", "二年")),
+    ("labour_wages", "applied", ("正在等待人民法院审查", "第二百零六条"), ("二年", "共同在")),
+    ("private_lending", CONFIRMED, ("申请强制执行", "二年", "第二百五十条"), ("支付令", "共同在")),
+]
+
+
+@pytest.mark.parametrize(("dispute", "jc_status", "said", "unsaid"), STATES)
+async def test_escalation_advice_fits_the_case(
+    world: World,
+    dispute: str,
+    jc_status: str | None,
+    said: tuple[str, ...],
+    unsaid: tuple[str, ...],
+) -> None:
+    await accept(world)
+    await world.oral_agreement("被申请人于2026年12月31日前支付申请人12000元。")
+    async with world.db.write() as s:
+        await s.execute(update(Case).where(Case.id == world.case_id).values(dispute_type=dispute))
+        doc = (
+            await s.execute(select(Document.id).where(Document.status == "effective"))
+        ).scalar_one()
+        if jc_status is not None:
+            late = jc_status == "offered-late"
+            status = "offered" if late else jc_status
+            last = date(2026, 12, 1) if late or status == "declined" else date(2027, 1, 31)
+            s.add(_jc(status, last, doc, world.case_id))
+    world.clock.advance(days=40)  # 2027-01-06: the payment is missed, then escalated
+    await world.timers.run_due()
+    told = " ".join(await world.new(WORKER))
+    assert "仍未收到" in told
+    for words in said:
+        assert words in told, (words, told)
+    for words in unsaid:
+        assert words not in told, (words, told)
+    assert any("履行异常" in t for t in await world.new(MEDIATOR))
+
+
+def test_remedies_per_state() -> None:
+    labour, lending, other = "labour_wages", "private_lending", "neighbour"
+    assert remedies(CONFIRMED, labour, written=True) == (Remedy.ENFORCE,)
+    assert remedies("applied", other, written=True) == (Remedy.AWAIT_COURT,)
+    assert remedies("court", lending, written=True) == (Remedy.COURT,)
+    assert remedies("open", labour, written=True) == (
+        Remedy.CONFIRM_JOINTLY,
+        Remedy.LABOUR_ARBITRATION,
+        Remedy.LABOUR_PAYMENT_ORDER,
+        Remedy.SUE_WAGES,
+    )
+    assert remedies("none", labour, written=False)[1] is Remedy.PAYMENT_ORDER
+    assert remedies("closed", lending, written=True) == (Remedy.SUE, Remedy.PAYMENT_ORDER)
+    assert remedies("closed", other, written=True) == (Remedy.SUE,)
+    # Enforcement and its two-year period belong to a confirmed agreement only.
+    for stage in ("open", "applied", "closed", "none"):
+        for kind in (labour, lending, other):
+            assert Remedy.ENFORCE not in remedies(stage, kind, written=True)
