@@ -45,6 +45,9 @@ MISSED_AFTER_DAYS = 1
 #: This many days after the due date, still unpaid: the mediator is alerted and the payee is
 #: told about 司法确认 (第三十三条) and 申请执行.
 ESCALATE_AFTER_DAYS = 3
+#: This many days after the payer said "paid" with no answer from the payee: the payer is told
+#: the payee has not confirmed, and the mediator is asked to check (silence is not receipt).
+SILENCE_DAYS = 3
 #: 民事诉讼法 第二百五十条: two years to apply for enforcement.
 ENFORCEMENT_YEARS = 2
 
@@ -65,6 +68,7 @@ class TimerStep(StrEnum):
     REMIND = "remind"
     MISSED = "missed"
     ESCALATE = "escalate"
+    SILENCE = "silence"  # the payee has not answered "paid" for SILENCE_DAYS days
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from services.delivery import Outgoing
 from services.room import Room
 from services.timers import schedule
 from storage.document_models import Document, JudicialConfirmation
+from storage.models import CaseEvent
 
 TIMER_KIND = "negotiation.pay"
 #: Schedule statuses: waiting for an effective agreement, tracked, all paid, replaced.
@@ -96,6 +97,15 @@ async def on_agreement_effective(
     )
     for inst in rows:
         await schedule_timers(session, inst, tz, now)
+    session.add(
+        CaseEvent(
+            case_id=room.case.id,
+            at=now,
+            kind="payment_tracking_started",
+            actor="system",
+            data={"amount": money(sched.total_fen), "n": len(rows)},
+        )
+    )
     lines = [
         Msg(
             "negotiation.schedule_line",

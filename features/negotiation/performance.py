@@ -12,7 +12,7 @@ urges performance; it does not nag someone who has paid).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,16 +32,20 @@ from features.negotiation.common import (
 )
 from features.negotiation.effect import ACTIVE as ACTIVE_SCHEDULE
 from features.negotiation.effect import PENDING as PENDING_SCHEDULE
+from features.negotiation.effect import TIMER_KIND, timer_key
 from features.negotiation.models import (
     FollowUp,
     PaymentEvent,
     PaymentInstalment,
     PaymentSchedule,
 )
+from features.negotiation.trail import payment_event, show_receipt
 from mediation.offers import OfferTerms, Side
 from mediation.performance import (
     SETTLED,
+    SILENCE_DAYS,
     InstalmentStatus,
+    TimerStep,
     after_confirm,
     after_dispute,
     after_mark_paid,
@@ -49,7 +53,7 @@ from mediation.performance import (
 )
 from mediation.replies import Msg, Reply, button, reply
 from services.room import Room, load_room
-from services.timers import cancel_timers
+from services.timers import cancel_timers, schedule
 from services.turn import Turn
 from storage.models import Evidence, Timer
 
@@ -248,10 +252,20 @@ async def mark_paid(turn: Turn, user_id: int, instalment_id: int) -> list[Reply]
     if new is None:
         return [reply("negotiation.already_recorded", **params)]
     inst.status, inst.marked_paid_at = new.value, turn.now
+    actor = f"member:{member.id}"
     turn.session.add(
-        PaymentEvent(
-            instalment_id=inst.id, kind="marked_paid", actor=f"member:{member.id}", at=turn.now
-        )
+        PaymentEvent(instalment_id=inst.id, kind="marked_paid", actor=actor, at=turn.now)
+    )
+    payment_event(
+        turn.session, room.case.id, inst, kind="payment_marked_paid", actor=actor, at=turn.now
+    )
+    # If the payee stays silent, the payer is told and the mediator asked to check.
+    await schedule(
+        turn.session,
+        timer_key(inst.id, TimerStep.SILENCE.value, SILENCE_DAYS),
+        TIMER_KIND,
+        turn.now + timedelta(days=SILENCE_DAYS),
+        {"instalment": inst.id, "step": TimerStep.SILENCE.value, "days": SILENCE_DAYS},
     )
     payee = side_members(room, Side(sched.payer_side).other)
     send_to(
@@ -295,6 +309,14 @@ async def confirm(
             actor=f"member:{member.id}",
             at=turn.now,
         )
+    )
+    payment_event(
+        turn.session,
+        room.case.id,
+        inst,
+        kind="payment_confirmed",
+        actor=f"member:{member.id}",
+        at=turn.now,
     )
     await cancel_timers(turn.session, await _timer_keys(turn.session, [inst.id]))
     payer = side_members(room, Side(sched.payer_side))
@@ -352,10 +374,10 @@ async def dispute(turn: Turn, user_id: int, instalment_id: int) -> list[Reply]:
     if new is None:
         return [reply("negotiation.already_recorded", **params)]
     inst.status = new.value
-    turn.session.add(
-        PaymentEvent(
-            instalment_id=inst.id, kind="disputed", actor=f"member:{member.id}", at=turn.now
-        )
+    actor = f"member:{member.id}"
+    turn.session.add(PaymentEvent(instalment_id=inst.id, kind="disputed", actor=actor, at=turn.now))
+    payment_event(
+        turn.session, room.case.id, inst, kind="payment_disputed", actor=actor, at=turn.now
     )
     payer = side_members(room, Side(sched.payer_side))
     send_to(
@@ -411,11 +433,37 @@ async def on_receipt(turn: Turn, user_id: int, pending: AwaitReceipt) -> list[Re
             at=turn.now,
         )
     )
+    payment_event(
+        turn.session,
+        room.case.id,
+        inst,
+        kind="payment_receipt",
+        actor=f"member:{member.id}",
+        at=turn.now,
+    )
     if side is Side(sched.payer_side).other:
         return await confirm(turn, user_id, inst.id, evidence_id=evidence.id)
+    # The payer's transfer record: the payee sees it when asked to confirm, the mediator too.
+    payee = side_members(room, Side(sched.payer_side).other)
+    show_receipt(
+        turn.out,
+        room,
+        [*payee, *mediator_members(room)],
+        inst,
+        turn.event.chat_id,
+        turn.event.message_id,
+    )
     replies = [reply("negotiation.receipt_saved")]
     if after_mark_paid(InstalmentStatus(inst.status)) is not None:
         replies += await mark_paid(turn, user_id, inst.id)
+    elif inst.status == InstalmentStatus.MARKED_PAID.value:
+        params = _inst_params(room, inst, sched)
+        send_to(
+            turn,
+            room,
+            payee,
+            Reply(Msg("negotiation.payee_confirm", params), buttons=receipt_buttons(inst)),
+        )
     return replies
 
 

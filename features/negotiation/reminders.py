@@ -26,6 +26,7 @@ from features.negotiation.performance import (
     paid_button,
     receipt_buttons,
 )
+from features.negotiation.trail import alert_unit, payment_event
 from mediation.offers import Side
 from mediation.performance import (
     InstalmentStatus,
@@ -74,6 +75,7 @@ async def on_timer(session: AsyncSession, timer: Timer, now: datetime) -> list[Q
             ),
         )
         kind = "reminded"
+        payment_event(session, room.case.id, inst, kind="payment_reminded", actor="system", at=now)
     elif step is TimerStep.MISSED:
         new = on_missed(status)
         if new is not None:
@@ -91,6 +93,9 @@ async def on_timer(session: AsyncSession, timer: Timer, now: datetime) -> list[Q
                 Reply(Msg("negotiation.missed_payee", params), buttons=receipt_buttons(inst)),
             )
             kind = "missed"
+            payment_event(
+                session, room.case.id, inst, kind="payment_missed", actor="system", at=now
+            )
         elif status is InstalmentStatus.MARKED_PAID:
             _send(
                 out,
@@ -99,6 +104,23 @@ async def on_timer(session: AsyncSession, timer: Timer, now: datetime) -> list[Q
                 Reply(Msg("negotiation.confirm_again", params), buttons=receipt_buttons(inst)),
             )
             kind = "asked_payee"
+            payment_event(
+                session, room.case.id, inst, kind="payment_asked_payee", actor="system", at=now
+            )
+    elif step is TimerStep.SILENCE and status is InstalmentStatus.MARKED_PAID:
+        _send(out, room, payer, Reply(Msg("negotiation.silence_payer", params)))
+        _send(
+            out,
+            room,
+            payee,
+            Reply(Msg("negotiation.confirm_again", params), buttons=receipt_buttons(inst)),
+        )
+        _send(out, room, mediator_members(room), Reply(Msg("negotiation.silence_mediator", params)))
+        alert_unit(session, room.case, inst, kind="payment_check", at=now)
+        kind = "unanswered"
+        payment_event(
+            session, room.case.id, inst, kind="payment_unanswered", actor="system", at=now
+        )
     elif step is TimerStep.ESCALATE and needs_escalation(status):
         last = max(
             i.due_on
@@ -119,11 +141,13 @@ async def on_timer(session: AsyncSession, timer: Timer, now: datetime) -> list[Q
                 )
             ),
         )
+        alert_unit(session, room.case, inst, kind="payment", at=now)
         route = await remedy_lines(session, room, now, enforcement_deadline(last).isoformat())
         _send(
             out, room, payee, Reply(Msg("negotiation.escalate_payee", {**params, "route": route}))
         )
         kind = "escalated"
+        payment_event(session, room.case.id, inst, kind="payment_escalated", actor="system", at=now)
     if not kind:
         return []
     session.add(PaymentEvent(instalment_id=inst.id, kind=kind, actor="timer", at=now))
