@@ -56,7 +56,12 @@ def alert_unit(
     session: AsyncSession, case: Case, inst: PaymentInstalment, *, kind: str, at: datetime
 ) -> None:
     """An alert in the console for the case's unit and for its mediator (acknowledged there)."""
-    data = {"reason": f"#{inst.seq} {money(inst.amount_fen)} {inst.due_on.isoformat()}"}
+    # Shown by the alerts page as a label (free text there is scrubbed of digit runs).
+    data = {
+        "instalment": inst.seq,
+        "amount": money(inst.amount_fen),
+        "date": inst.due_on.isoformat(),
+    }
     level = RiskLevel.NORMAL.value
     session.add(
         Alert(

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select, update
 
+from features.console.models import Alert
 from features.negotiation.models import PaymentSchedule
 from mediation.performance import CONFIRMED, Remedy, remedies
 from storage.document_models import Document, JudicialConfirmation
@@ -141,3 +142,80 @@ def test_remedies_per_state() -> None:
     for stage in ("open", "applied", "closed", "none"):
         for kind in (labour, lending, other):
             assert Remedy.ENFORCE not in remedies(stage, kind, written=True)
+
+
+async def effective(world: World, terms: str = PLAN) -> None:
+    await accept(world, terms)
+    await world.oral_agreement("被申请人于2026年12月31日前支付申请人工资12000元。")
+
+
+async def test_the_transfer_record_reaches_the_payee_and_the_mediator(world: World) -> None:
+    await effective(world)
+    await world.command(EMPLOYER, "paid")
+    await world.drain()
+    await world.press(EMPLOYER, "📎 上传转账记录")
+    (saved,) = await world.file(EMPLOYER)
+    assert "转账记录已保存" in saved
+    for who in (WORKER, MEDIATOR):
+        copies = [p for p in await world.payloads(who) if p.get("kind") == "copy"]
+        assert len(copies) == 1 and copies[0]["from_chat_id"] == str(EMPLOYER), who
+        assert "付款方上传的第1期 ¥12,000.00 转账记录" in copies[0]["caption"]
+    # With the record in front of them, the worker is asked again and confirms.
+    asked = await world.new(WORKER)
+    assert any("表示已支付第1期" in t for t in asked)
+    done = await world.press(WORKER, "✅ 已收到")
+    assert any("已确认收到第1期" in t for t in done)
+
+
+async def test_a_silent_payee_is_noticed(world: World) -> None:
+    await effective(world)
+    await world.command(EMPLOYER, "paid")
+    await world.drain()
+    world.clock.advance(days=3)
+    await world.timers.run_due()
+    assert any("至今没有确认" in t for t in await world.new(EMPLOYER))
+    assert any("请与双方核实" in t for t in await world.new(MEDIATOR))
+    assert any("请确认是否收到" in t for t in await world.new(WORKER))
+    async with world.db.read() as s:
+        alerts = list((await s.execute(select(Alert))).scalars())
+    assert {(a.kind, a.unit_code is not None, a.staff_id is not None) for a in alerts} == {
+        ("payment_check", True, False),
+        ("payment_check", False, True),
+    }
+    await world.timers.run_due()  # fires once
+    assert await world.new(EMPLOYER) == []
+
+
+async def test_console_shows_payments_and_alerts(world: World) -> None:
+    """The unit's console: the payments on the case's timeline and the overdue alert."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from features.console.web import add_console
+    from services.staff import create_staff
+    from tests.console.conftest import login
+    from web.app import create_app
+
+    await effective(world)
+    world.clock.advance(days=40)
+    await world.timers.run_due()
+    error = await create_staff(
+        world.db,
+        username="admin1",
+        password="correct horse battery staple",
+        role="admin",
+        unit_code=world.units.default.code,
+        display_name="管理员",
+        known_units=set(world.units.by_code),
+    )
+    assert error is None
+    app = create_app(world.runtime)
+    add_console(app, world.runtime, sweep_interval=None)
+    async with TestClient(TestServer(app)) as client:
+        await login(client, "admin1", "correct horse battery staple")
+        page = await (await client.get(f"/staff/cases/{world.case_id}")).text()
+        timeline = page.split('data-testid="timeline"', 1)[1].split("</ol>", 1)[0]
+        for label in ("开始履行跟踪", "逾期未确认收到", "履行异常：第1期 ¥12,000.00"):
+            assert label in timeline, label
+        alerts = await (await client.get("/staff/alerts")).text()
+        body = alerts.split("<main", 1)[1]
+        assert "履行逾期" in body and "第1期 ¥12,000.00（2026-12-31到期）" in body, body
