@@ -37,6 +37,7 @@ ACTIONS = (
     "escalate",
     "rule_change",
     "user_change",
+    "payment_correct",
 )
 PAGE_SIZE = 50
 

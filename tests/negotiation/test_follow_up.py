@@ -4,13 +4,17 @@ payment is chosen from the case's real state (司法确认 stage, dispute type, 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select, update
 
-from features.console.models import Alert
-from features.negotiation.models import PaymentSchedule
+from features.console.models import Alert, AuditEntry
+from features.negotiation.models import FollowUp, PaymentInstalment, PaymentSchedule
 from mediation.performance import CONFIRMED, Remedy, remedies
 from storage.document_models import Document, JudicialConfirmation
 from storage.models import Case, Timer
@@ -186,18 +190,14 @@ async def test_a_silent_payee_is_noticed(world: World) -> None:
     assert await world.new(EMPLOYER) == []
 
 
-async def test_console_shows_payments_and_alerts(world: World) -> None:
-    """The unit's console: the payments on the case's timeline and the overdue alert."""
-    from aiohttp.test_utils import TestClient, TestServer
-
+@asynccontextmanager
+async def console(world: World) -> AsyncIterator[tuple[TestClient[Any, Any], str]]:
+    """The unit's console, signed in as its administrator; yields the client and CSRF token."""
     from features.console.web import add_console
     from services.staff import create_staff
     from tests.console.conftest import login
     from web.app import create_app
 
-    await effective(world)
-    world.clock.advance(days=40)
-    await world.timers.run_due()
     error = await create_staff(
         world.db,
         username="admin1",
@@ -211,11 +211,62 @@ async def test_console_shows_payments_and_alerts(world: World) -> None:
     app = create_app(world.runtime)
     add_console(app, world.runtime, sweep_interval=None)
     async with TestClient(TestServer(app)) as client:
-        await login(client, "admin1", "correct horse battery staple")
+        token = await login(client, "admin1", "correct horse battery staple")
+        yield client, token
+
+
+async def test_console_shows_payments_and_alerts(world: World) -> None:
+    """The unit's console: the payments on the case's timeline and the overdue alert."""
+    await effective(world)
+    world.clock.advance(days=40)
+    await world.timers.run_due()
+    async with console(world) as (client, _):
         page = await (await client.get(f"/staff/cases/{world.case_id}")).text()
         timeline = page.split('data-testid="timeline"', 1)[1].split("</ol>", 1)[0]
         for label in ("开始履行跟踪", "逾期未确认收到", "履行异常：第1期 ¥12,000.00"):
             assert label in timeline, label
+        assert "逾期" in page.split('data-testid="payments"', 1)[1].split("</section>", 1)[0]
         alerts = await (await client.get("/staff/alerts")).text()
         body = alerts.split("<main", 1)[1]
         assert "履行逾期" in body and "第1期 ¥12,000.00（2026-12-31到期）" in body, body
+
+
+async def test_staff_correct_a_mistaken_confirmation_with_a_reason(world: World) -> None:
+    await effective(world)
+    await world.command(EMPLOYER, "paid")
+    await world.press(WORKER, "✅ 已收到")  # by mistake: nothing has arrived
+    await world.drain()
+    async with world.db.read() as s:
+        inst = (await s.execute(select(PaymentInstalment))).scalar_one()
+        assert (await s.execute(select(FollowUp))).scalar_one()
+    path = f"/staff/cases/{world.case_id}/payments/correct"
+    async with console(world) as (client, token):
+        page = await (await client.get(f"/staff/cases/{world.case_id}")).text()
+        assert 'data-testid="payment-correct"' in page
+        empty = await client.post(path, data={"_csrf": token, "instalment": str(inst.id)})
+        assert empty.status == 400
+        reason = "收款方误点已收到，银行流水未见到账"
+        done = await client.post(
+            path,
+            data={"_csrf": token, "instalment": str(inst.id), "reason": reason},
+            allow_redirects=False,
+        )
+        assert done.status in (302, 303), await done.text()
+        page = await (await client.get(f"/staff/cases/{world.case_id}")).text()
+        assert "工作人员更正第1期 ¥12,000.00 的收款确认" in page
+        again = await client.post(
+            path, data={"_csrf": token, "instalment": str(inst.id), "reason": reason}
+        )
+        assert again.status == 400  # nothing confirmed to correct any more
+    told = await world.new(WORKER)
+    assert any("更正" in t and reason in t for t in told)
+    assert "✅ 已收到" in [b["text"] for b in (await world.payloads(WORKER))[-1]["buttons"][0]]
+    assert any("更正" in t for t in await world.new(EMPLOYER))
+    async with world.db.read() as s:
+        inst = (await s.execute(select(PaymentInstalment))).scalar_one()
+        sched = (await s.execute(select(PaymentSchedule))).scalar_one()
+        audits = list((await s.execute(select(AuditEntry))).scalars())
+        follow = list((await s.execute(select(FollowUp))).scalars())
+    assert (inst.status, sched.status, follow) == ("marked_paid", "active", [])
+    (entry,) = [a for a in audits if a.action == "payment_correct"]
+    assert entry.case_id == world.case_id and entry.actor == "admin1"
