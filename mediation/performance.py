@@ -188,3 +188,41 @@ def remedies(stage: str, dispute_type: str, *, written: bool) -> tuple[Remedy, .
     if dispute_type == DisputeType.PRIVATE_LENDING.value:
         return (*first, Remedy.SUE, Remedy.PAYMENT_ORDER)
     return (*first, Remedy.SUE)
+
+
+# ---------------------------------------------------------------------------- undertakings
+
+
+class ObligationStatus(StrEnum):
+    """A non-money undertaking (修复、搬离、道歉…) of the accepted terms."""
+
+    WAITING = "waiting"  # accepted, but no agreement is effective yet: nothing is tracked
+    DUE = "due"
+    DONE = "done"  # the obliged side says it is done; the other side has not confirmed
+    CONFIRMED = "confirmed"
+    OVERDUE = "overdue"  # its day passed without a confirmation
+    CANCELLED = "cancelled"  # other terms were accepted
+
+
+def obligation_done(status: ObligationStatus) -> ObligationStatus | None:
+    """The obliged side says it is done."""
+    if status in (ObligationStatus.DUE, ObligationStatus.OVERDUE):
+        return ObligationStatus.DONE
+    return None
+
+
+def obligation_answer(
+    status: ObligationStatus, *, confirmed: bool, late: bool
+) -> ObligationStatus | None:
+    """The other side confirms it is done, or says it is not (back to due, or overdue)."""
+    if status is not ObligationStatus.DONE:
+        return None
+    if confirmed:
+        return ObligationStatus.CONFIRMED
+    return ObligationStatus.OVERDUE if late else ObligationStatus.DUE
+
+
+def obligation_timeline(due: date, tz: ZoneInfo, now: datetime) -> list[Step]:
+    """Reminders before its day and the overdue check the morning after (no escalation step:
+    the overdue check alerts the mediator and the unit at once)."""
+    return [s for s in timeline(due, tz, now) if s.step is not TimerStep.ESCALATE]

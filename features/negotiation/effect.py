@@ -73,8 +73,12 @@ async def schedule_timers(
 async def on_agreement_effective(
     session: AsyncSession, room: Room, now: datetime, tz: ZoneInfo, out: Outgoing
 ) -> None:
-    """The case's agreement just took effect: the waiting schedule (if the parties agreed one
-    by offer) is tracked from now — its timers are set, and the parties are told."""
+    """The case's agreement just took effect: the waiting schedule and undertakings (if the
+    parties agreed them by offer) are tracked from now — their timers are set, and the parties
+    are told."""
+    from features.negotiation import obligations
+
+    await obligations.activate(session, room, now, tz, out)
     sched = (
         await session.execute(
             select(PaymentSchedule)

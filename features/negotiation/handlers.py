@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from features.negotiation import bidding, effect, followup, offers, performance, reminders
+from features.negotiation import (
+    bidding,
+    effect,
+    followup,
+    obligations,
+    offers,
+    performance,
+    reminders,
+)
 from features.negotiation.common import (
     INPUT,
     PENDING,
@@ -100,7 +108,14 @@ async def payments_command(turn: Turn, who: features.Who, cmd: Command) -> list[
         found = await active_room(turn, user_id=who.user_id, include_closed=True)
     if found is None:
         return [reply("room.no_active_case")]
-    return await performance.status_reply(turn, found[0])
+    room = found[0]
+    replies = await performance.status_reply(turn, room)
+    lines = await obligations.status_lines(turn.session, room.case.id)
+    if lines:
+        if len(replies) == 1 and replies[0].text.key == "negotiation.no_schedule":
+            replies = []
+        replies.append(reply("negotiation.obligations", number=room.case.number, lines=lines))
+    return replies
 
 
 @features.command("followup")
@@ -140,7 +155,18 @@ async def on_button(turn: Turn, who: features.Who, data: str) -> list[Reply] | N
         if who.staff is None:
             return [reply("staff.not_allowed")]
         return await offers.forward(turn, who.staff, target)
-    if who.staff is not None and verb in ("bo", "bn", "bb", "pd", "pc", "px", "pu"):
+    if who.staff is not None and verb in (
+        "bo",
+        "bn",
+        "bb",
+        "pd",
+        "pc",
+        "px",
+        "pu",
+        "od",
+        "oc",
+        "ox",
+    ):
         return [reply("staff.not_allowed")]
     if verb == "bo":
         return await bidding.opt_in(turn, target, who.user_id)
@@ -156,6 +182,10 @@ async def on_button(turn: Turn, who: features.Who, data: str) -> list[Reply] | N
         return await performance.dispute(turn, who.user_id, target)
     if verb == "pu":
         return [performance.ask_receipt(turn, target)]
+    if verb == "od":
+        return await obligations.mark_done(turn, who.user_id, target)
+    if verb in ("oc", "ox"):
+        return await obligations.answer(turn, who.user_id, target, confirmed=verb == "oc")
     return [reply("bot.stale_button")]
 
 
@@ -187,6 +217,11 @@ async def on_message(turn: Turn, who: features.Who) -> list[Reply] | None:
 @features.timer(effect.TIMER_KIND)
 async def payment_timer(session: Any, timer: Any, now: Any) -> Any:
     return await reminders.on_timer(session, timer, now)
+
+
+@features.timer(obligations.TIMER_KIND)
+async def obligation_timer(session: Any, timer: Any, now: Any) -> Any:
+    return await obligations.on_timer(session, timer, now)
 
 
 __all__ = ["member_side"]

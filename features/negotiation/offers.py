@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from features.negotiation import performance
+from features.negotiation import obligations, performance
 from features.negotiation.common import (
     PENDING,
     AwaitTerms,
@@ -418,6 +418,7 @@ async def on_accepted(turn: Turn, room: Room, offer: Offer, actor: CaseMember) -
     await performance.create_schedule(
         turn.session, room, terms, turn.now, turn.settings.tz, offer_id=offer.id
     )
+    await obligations.create(turn.session, room.case.id, terms, turn.now, offer.id)
     agreed = Reply(card(room, offer, "negotiation.agreed"))
     parties = [m for m in room.present() if member_side(m) is not None]
     send_to(turn, room, parties, agreed)

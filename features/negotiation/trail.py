@@ -55,13 +55,28 @@ def payment_event(
 def alert_unit(
     session: AsyncSession, case: Case, inst: PaymentInstalment, *, kind: str, at: datetime
 ) -> None:
-    """An alert in the console for the case's unit and for its mediator (acknowledged there)."""
+    """An alert about an instalment in the console, for the case's unit and its mediator."""
     # Shown by the alerts page as a label (free text there is scrubbed of digit runs).
     data = {
         "instalment": inst.seq,
         "amount": money(inst.amount_fen),
         "date": inst.due_on.isoformat(),
     }
+    _alerts(session, case, kind, data, at)
+
+
+def alert_obligation(
+    session: AsyncSession, case: Case, data: dict[str, Any], *, at: datetime
+) -> None:
+    """An overdue undertaking (``kind``, ``detail``, ``date``) as a console alert."""
+    _alerts(session, case, "obligation", {"obligation": data.get("kind", "other"), **data}, at)
+
+
+def _alerts(
+    session: AsyncSession, case: Case, kind: str, data: dict[str, Any], at: datetime
+) -> None:
+    """One alert for the unit's staff on duty and one for the case's mediator (acknowledged
+    in the console's alerts page)."""
     level = RiskLevel.NORMAL.value
     session.add(
         Alert(

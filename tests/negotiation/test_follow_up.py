@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,10 +14,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select, update
 
 from features.console.models import Alert, AuditEntry
-from features.negotiation.models import FollowUp, PaymentInstalment, PaymentSchedule
+from features.negotiation.models import FollowUp, Obligation, PaymentInstalment, PaymentSchedule
 from mediation.performance import CONFIRMED, Remedy, remedies
 from storage.document_models import Document, JudicialConfirmation
-from storage.models import Case, Timer
+from storage.models import Case, CaseEvent, Timer
 from tests.negotiation.world import APPLICANT, MEDIATOR, RESPONDENT, World
 
 WORKER, EMPLOYER = APPLICANT, RESPONDENT
@@ -270,3 +270,51 @@ async def test_staff_correct_a_mistaken_confirmation_with_a_reason(world: World)
     assert (inst.status, sched.status, follow) == ("marked_paid", "active", [])
     (entry,) = [a for a in audits if a.action == "payment_correct"]
     assert entry.case_id == world.case_id and entry.actor == "admin1"
+
+
+async def until(world: World, moment: datetime) -> None:
+    world.clock.advance(seconds=(moment - world.clock.now()).total_seconds())
+    await world.timers.run_due()
+
+
+async def test_a_repair_is_tracked_with_its_own_reminders(world: World) -> None:
+    """The employer also undertook "修复天花板 2027-03-20": reminded before, overdue after,
+    done only when the worker confirms it."""
+    await accept(world, "修复天花板 2027-03-20，道歉")
+    assert any("协议生效后开始跟踪" in t for t in await world.command(WORKER, "payments"))
+    await world.oral_agreement("被申请人于2027年3月20日前修复天花板，并向申请人赔礼道歉。")
+    texts = [p.get("text", "") for p in await world.payloads(EMPLOYER)]
+    started = [t for t in texts if t.startswith("📌") and "请按约定履行" in t]
+    assert len(started) == 2 and any(
+        "修复（恢复原状）（天花板），2027-03-20前完成" in t for t in started
+    )
+    # 09:00 Shanghai three days before, then the morning after the day.
+    await until(world, datetime(2027, 3, 17, 1, 0, tzinfo=UTC))
+    (remind,) = await world.new(EMPLOYER)
+    assert "还有 3 天" in remind and "天花板" in remind
+    await until(world, datetime(2027, 3, 21, 1, 0, tzinfo=UTC))
+    assert any("期限已过" in t for t in await world.new(EMPLOYER))
+    assert any("期限已过" in t for t in await world.new(WORKER))
+    assert any("履行异常" in t and "天花板" in t for t in await world.new(MEDIATOR))
+    async with world.db.read() as s:
+        kinds = {a.kind for a in (await s.execute(select(Alert))).scalars()}
+        events = [e.kind for e in (await s.execute(select(CaseEvent))).scalars()]
+    assert kinds == {"obligation"}
+    assert events.count("obligation_tracking_started") == 2
+    assert {"obligation_reminded", "obligation_overdue"} <= set(events)
+    # Done? The worker says not yet; then it is, and the worker confirms.
+    await world.press(EMPLOYER, "✅ 已完成")
+    (asked,) = await world.new(WORKER)
+    assert "对方表示已完成" in asked and "天花板" in asked
+    await world.press(WORKER, "❌ 尚未完成")
+    assert any("尚未完成" in t for t in await world.new(EMPLOYER))
+    await world.press(EMPLOYER, "✅ 已完成")
+    await world.press(WORKER, "✅ 确认已完成")
+    assert any("对方确认已完成" in t for t in await world.new(EMPLOYER))
+    shown = " ".join(await world.command(WORKER, "payments"))
+    assert "已确认完成" in shown
+    # The worker cannot mark the employer's undertaking done.
+    async with world.db.read() as s:
+        ob = (await s.execute(select(Obligation).where(Obligation.seq == 2))).scalar_one()
+    (refused,) = await world.action(WORKER, f"ng:od:{ob.id}")
+    assert "只有负有这项义务的一方" in refused
