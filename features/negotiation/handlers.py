@@ -16,8 +16,11 @@ from features.negotiation import (
     effect,
     followup,
     obligations,
+    offer_history,
+    offer_input,
     offers,
     performance,
+    receipts,
     reminders,
 )
 from features.negotiation.common import (
@@ -67,9 +70,9 @@ async def offer_command(turn: Turn, who: features.Who, cmd: Command) -> list[Rep
         return [reply("negotiation.not_now", status=Msg(f"status.{room.case.status}"))]
     text = " ".join(cmd.args).strip()
     if not text:
-        return [offers.ask_terms(turn, room.case.id, None)]
+        return [offer_input.ask_terms(turn, room.case.id, None)]
     pending = AwaitTerms(room.case.id)
-    return await offers.on_terms_text(turn, who.user_id, who.staff, pending, text)
+    return await offer_input.on_terms_text(turn, who.user_id, who.staff, pending, text)
 
 
 @features.command("offers")
@@ -78,7 +81,7 @@ async def offers_command(turn: Turn, who: features.Who, cmd: Command) -> list[Re
     if isinstance(found, Reply):
         return [found]
     room, member, side = found
-    return await offers.history(turn, room, member, side)
+    return await offer_history.history(turn, room, member, side)
 
 
 @features.command("bid")
@@ -143,7 +146,7 @@ async def on_button(turn: Turn, who: features.Who, data: str) -> list[Reply] | N
         previewing = turn.get(PENDING)
         if not isinstance(previewing, Previewing):
             return [reply("bot.stale_button")]
-        return [offers.ask_terms(turn, previewing.case, previewing.parent)]
+        return [offer_input.ask_terms(turn, previewing.case, previewing.parent)]
     if not arg.isdigit():
         return [reply("bot.stale_button")]
     target = int(arg)
@@ -181,7 +184,7 @@ async def on_button(turn: Turn, who: features.Who, data: str) -> list[Reply] | N
     if verb == "px":
         return await performance.dispute(turn, who.user_id, target)
     if verb == "pu":
-        return [performance.ask_receipt(turn, target)]
+        return [receipts.ask_receipt(turn, target)]
     if verb == "od":
         return await obligations.mark_done(turn, who.user_id, target)
     if verb in ("oc", "ox"):
@@ -202,7 +205,7 @@ async def on_message(turn: Turn, who: features.Who) -> list[Reply] | None:
         return None
     payload = turn.event.payload
     if isinstance(pending, AwaitReceipt):
-        return await performance.on_receipt(turn, who.user_id, pending)
+        return await receipts.on_receipt(turn, who.user_id, pending)
     if not isinstance(payload, intake.TextInput):
         if isinstance(pending, AwaitFigure):
             return [reply("negotiation.bid_need_text")]
@@ -210,7 +213,7 @@ async def on_message(turn: Turn, who: features.Who) -> list[Reply] | None:
     if isinstance(pending, AwaitFigure):
         return await bidding.on_figure(turn, who.user_id, pending, payload.text)
     if isinstance(pending, AwaitTerms):
-        return await offers.on_terms_text(turn, who.user_id, who.staff, pending, payload.text)
+        return await offer_input.on_terms_text(turn, who.user_id, who.staff, pending, payload.text)
     return None  # the preview waits for its buttons; text goes to the room
 
 

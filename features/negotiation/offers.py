@@ -10,15 +10,13 @@ goes to both parties, and both must accept it.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select, update
 
-from features.negotiation import obligations, performance
+from features.negotiation import obligations, schedules
 from features.negotiation.common import (
     PENDING,
-    AwaitTerms,
     Previewing,
     lock_room,
     mediator_may_run,
@@ -33,9 +31,9 @@ from features.negotiation.common import (
     terms_lines,
 )
 from features.negotiation.models import BlindBidding, Offer, OfferResponse
+from features.negotiation.offer_input import ask_terms, problem_replies, today
 from mediation.blind_bidding import BiddingStatus
 from mediation.case_state import CaseStatus
-from mediation.offer_text import parse_terms
 from mediation.offers import (
     OfferRefusal,
     OfferStatus,
@@ -43,7 +41,6 @@ from mediation.offers import (
     OfferView,
     Response,
     Side,
-    TermsInvalid,
     addressees,
     may_withdraw,
     respond,
@@ -54,10 +51,6 @@ from mediation.validation import InvalidInput
 from services.room import Room, label_of
 from services.turn import Turn
 from storage.models import CaseEvent, CaseMember, StaffAccount
-
-
-def today(turn: Turn) -> date:
-    return turn.now.astimezone(turn.settings.tz).date()
 
 
 def view_of(offer: Offer) -> OfferView:
@@ -96,37 +89,6 @@ def answer_buttons(offer: Offer) -> tuple[tuple[Any, ...], ...]:
 # ---------------------------------------------------------------------------- drafting an offer
 
 
-def example(turn: Turn) -> str:
-    """A worked example with real future dates, so copying it works."""
-    d = today(turn)
-    first = date(d.year + (d.month // 12), d.month % 12 + 1, 1)
-    second = date(first.year + (first.month // 12), first.month % 12 + 1, 1)
-    return f"12000\n{first.isoformat()} 8000\n{second.isoformat()} 4000\n道歉"
-
-
-def ask_terms(turn: Turn, case_id: int, parent_id: int | None) -> Reply:
-    turn.put(PENDING, AwaitTerms(case_id, parent_id))
-    key = "negotiation.ask_counter" if parent_id else "negotiation.ask_terms"
-    return Reply(
-        Msg(key, {"example": example(turn)}),
-        buttons=((button("negotiation.btn_input_cancel", "ng:ic"),),),
-    )
-
-
-def preview(turn: Turn, room: Room, terms: OfferTerms, parent_id: int | None) -> Reply:
-    turn.put(PENDING, Previewing(room.case.id, terms.to_json(), parent_id))
-    return Reply(
-        Msg("negotiation.preview", {"number": room.case.number, "lines": terms_lines(terms)}),
-        buttons=(
-            (button("negotiation.btn_send", "ng:send"),),
-            (
-                button("negotiation.btn_edit", "ng:edit"),
-                button("negotiation.btn_input_cancel", "ng:ic"),
-            ),
-        ),
-    )
-
-
 def actor_of(
     turn: Turn, room: Room, user_id: int, staff: StaffAccount | None
 ) -> tuple[CaseMember, Side | None] | Reply:
@@ -142,32 +104,6 @@ def actor_of(
     if not party_may_speak(room, member):
         return reply("room.refused_muted" if member.status == "muted" else "staff.not_allowed")
     return member, member_side(member)
-
-
-async def on_terms_text(
-    turn: Turn, user_id: int, staff: StaffAccount | None, pending: AwaitTerms, text: str
-) -> list[Reply]:
-    room = await lock_room(turn.session, pending.case)
-    if room is None:
-        turn.put(PENDING, None)
-        return [reply("bot.stale_button")]
-    try:
-        terms = parse_terms(text, today(turn))
-    except InvalidInput as exc:
-        return [*problem_replies(exc), reply("negotiation.try_again")]
-    return [preview(turn, room, terms, pending.parent)]
-
-
-def problem_replies(exc: InvalidInput) -> list[Reply]:
-    """Every problem of the typed terms in one message, each on its line."""
-    found = exc.problems if isinstance(exc, TermsInvalid) else (exc,)
-    if len(found) == 1:
-        return [reply(found[0].key, **found[0].params)]
-    lines = [
-        Msg("negotiation.problem_line", {"n": n, "text": Msg(p.key, p.params)})
-        for n, p in enumerate(found, 1)
-    ]
-    return [reply("negotiation.problems", count=len(found), lines=lines)]
 
 
 # ---------------------------------------------------------------------------- proposing
@@ -415,7 +351,7 @@ async def on_accepted(turn: Turn, room: Room, offer: Offer, actor: CaseMember) -
         )
     )
     terms = OfferTerms.from_json(offer.terms)
-    await performance.create_schedule(
+    await schedules.create_schedule(
         turn.session, room, terms, turn.now, turn.settings.tz, offer_id=offer.id
     )
     await obligations.create(turn.session, room.case.id, terms, turn.now, offer.id)
@@ -454,48 +390,3 @@ async def withdraw(
             targets += side_members(room, Side(s))
     send_to(turn, room, [m for m in targets if m.id != member.id], notice)
     return [reply("negotiation.withdrawn_ok", ref=ref)]
-
-
-# ---------------------------------------------------------------------------- history
-
-
-async def history(turn: Turn, room: Room, member: CaseMember, side: Side | None) -> list[Reply]:
-    """``/offers``: the case's offers as this person may see them, newest last."""
-    rows = list(
-        (
-            await turn.session.execute(
-                select(Offer).where(Offer.case_id == room.case.id).order_by(Offer.id)
-            )
-        ).scalars()
-    )
-    visible = [
-        o
-        for o in rows
-        if side is None or o.proposer_side == side.value or (not o.held and side.value in o.needs)
-    ]
-    if not visible:
-        return [reply("negotiation.no_offers", number=room.case.number)]
-    lines = [
-        Msg(
-            "negotiation.history_line",
-            {
-                "ref": f"{o.thread}-{o.version}",
-                "who": side_label(o.proposer_side),
-                "status": Msg(f"negotiation.status_{o.status}"),
-                "date": o.created_at.astimezone(turn.settings.tz).strftime("%Y-%m-%d %H:%M"),
-            },
-        )
-        for o in visible[-20:]
-    ]
-    replies = [reply("negotiation.history", number=room.case.number, lines=lines)]
-    open_ = [o for o in visible if o.status == OfferStatus.PROPOSED.value]
-    for o in open_[-3:]:
-        buttons: list[tuple[Any, ...]] = []
-        if side is not None and side.value in o.needs and not o.held:
-            buttons += list(answer_buttons(o))
-        if may_withdraw(view_of(o), side, side is None):
-            buttons.append((button("negotiation.btn_withdraw", f"ng:w:{o.id}"),))
-        if side is None and o.held:
-            buttons.append((button("negotiation.btn_forward", f"ng:fw:{o.id}"),))
-        replies.append(Reply(card(room, o), buttons=tuple(buttons)))
-    return replies

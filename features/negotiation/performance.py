@@ -12,16 +12,13 @@ urges performance; it does not nag someone who has paid).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from features.negotiation.common import (
-    PENDING,
-    AwaitReceipt,
     lock_room,
     mediator_members,
     member_side,
@@ -39,8 +36,9 @@ from features.negotiation.models import (
     PaymentInstalment,
     PaymentSchedule,
 )
-from features.negotiation.trail import payment_event, show_receipt
-from mediation.offers import OfferTerms, Side
+from features.negotiation.schedules import timer_keys
+from features.negotiation.trail import payment_event
+from mediation.offers import Side
 from mediation.performance import (
     SETTLED,
     SILENCE_DAYS,
@@ -55,92 +53,10 @@ from mediation.replies import Msg, Reply, button, reply
 from services.room import Room, load_room
 from services.timers import cancel_timers, schedule
 from services.turn import Turn
-from storage.models import Evidence, Timer
 
 #: Case statuses in which reminders make sense: the agreement is in effect and not yet
 #: performed (``closed`` follows performance).
 LIVE_STATUSES = frozenset({"agreed"})
-
-
-async def create_schedule(
-    session: AsyncSession,
-    room: Room,
-    terms: OfferTerms,
-    now: datetime,
-    tz: ZoneInfo,
-    *,
-    offer_id: int | None = None,
-    bidding_id: int | None = None,
-) -> PaymentSchedule | None:
-    """The schedule of the accepted terms (replacing an earlier one). It waits for an effective
-    agreement (``effect.on_agreement_effective`` sets its timers): accepting an offer binds
-    nobody yet (人民调解法 第二十九条、第三十条)."""
-    await replace_schedules(session, room.case.id)
-    plan = terms.schedule()
-    if not plan:
-        return None
-    sched = PaymentSchedule(
-        case_id=room.case.id,
-        offer_id=offer_id,
-        bidding_id=bidding_id,
-        payer_side=terms.payer.value,
-        total_fen=sum(i.fen for i in plan),
-        status=PENDING_SCHEDULE,
-        created_at=now,
-    )
-    session.add(sched)
-    await session.flush()
-    for seq, item in enumerate(plan, 1):
-        inst = PaymentInstalment(
-            schedule_id=sched.id,
-            case_id=room.case.id,
-            seq=seq,
-            due_on=item.due,
-            amount_fen=item.fen,
-            status=InstalmentStatus.DUE.value,
-        )
-        session.add(inst)
-    await session.flush()
-    return sched
-
-
-async def replace_schedules(session: AsyncSession, case_id: int) -> None:
-    old = list(
-        (
-            await session.execute(
-                select(PaymentInstalment)
-                .join(PaymentSchedule, PaymentSchedule.id == PaymentInstalment.schedule_id)
-                .where(
-                    PaymentSchedule.case_id == case_id,
-                    PaymentSchedule.status.in_((ACTIVE_SCHEDULE, PENDING_SCHEDULE)),
-                )
-            )
-        ).scalars()
-    )
-    await cancel_timers(session, await _timer_keys(session, [i.id for i in old]))
-    for inst in old:
-        if inst.status not in (InstalmentStatus.CONFIRMED.value,):
-            inst.status = InstalmentStatus.CANCELLED.value
-    await session.execute(
-        update(PaymentSchedule)
-        .where(
-            PaymentSchedule.case_id == case_id,
-            PaymentSchedule.status.in_((ACTIVE_SCHEDULE, PENDING_SCHEDULE)),
-        )
-        .values(status="replaced")
-    )
-
-
-async def _timer_keys(session: AsyncSession, instalment_ids: list[int]) -> list[str]:
-    if not instalment_ids:
-        return []
-    keys: list[str] = []
-    for iid in instalment_ids:
-        rows = await session.execute(
-            select(Timer.key).where(Timer.key.like(f"pay:{iid}:%"), Timer.status == "pending")
-        )
-        keys += list(rows.scalars())
-    return keys
 
 
 # ---------------------------------------------------------------------------- messages
@@ -318,7 +234,7 @@ async def confirm(
         actor=f"member:{member.id}",
         at=turn.now,
     )
-    await cancel_timers(turn.session, await _timer_keys(turn.session, [inst.id]))
+    await cancel_timers(turn.session, await timer_keys(turn.session, [inst.id]))
     payer = side_members(room, Side(sched.payer_side))
     send_to(
         turn,
@@ -387,84 +303,6 @@ async def dispute(turn: Turn, user_id: int, instalment_id: int) -> list[Reply]:
         Reply(Msg("negotiation.disputed_notice", params)),
     )
     return [reply("negotiation.disputed_ok", **params)]
-
-
-def ask_receipt(turn: Turn, instalment_id: int) -> Reply:
-    turn.put(PENDING, AwaitReceipt(instalment_id))
-    return Reply(
-        Msg("negotiation.ask_receipt"),
-        buttons=((button("negotiation.btn_input_cancel", "ng:ic"),),),
-    )
-
-
-async def on_receipt(turn: Turn, user_id: int, pending: AwaitReceipt) -> list[Reply]:
-    """A photo or file sent after "upload transfer record": kept as evidence of the payment.
-    From the payee it confirms receipt; from the payer it backs "I paid"."""
-    from mediation import intake
-
-    payload = turn.event.payload
-    if not isinstance(payload, intake.FileInput):
-        return [reply("negotiation.receipt_need_file")]
-    loaded = await _load(turn.session, pending.inst)
-    turn.put(PENDING, None)
-    if loaded is None:
-        return [reply("bot.stale_button")]
-    inst, sched, room = loaded
-    member = room.of_user(user_id)
-    side = member_side(member) if member is not None else None
-    if member is None or side is None:
-        return [reply("room.refused_not_member")]
-    evidence = Evidence(
-        case_id=room.case.id,
-        party_id=member.party_id,
-        kind=payload.kind,
-        channel=turn.event.channel,
-        file_ref=payload.ref,
-        created_at=turn.now,
-    )
-    turn.session.add(evidence)
-    await turn.session.flush()
-    turn.session.add(
-        PaymentEvent(
-            instalment_id=inst.id,
-            kind="receipt",
-            evidence_id=evidence.id,
-            actor=f"member:{member.id}",
-            at=turn.now,
-        )
-    )
-    payment_event(
-        turn.session,
-        room.case.id,
-        inst,
-        kind="payment_receipt",
-        actor=f"member:{member.id}",
-        at=turn.now,
-    )
-    if side is Side(sched.payer_side).other:
-        return await confirm(turn, user_id, inst.id, evidence_id=evidence.id)
-    # The payer's transfer record: the payee sees it when asked to confirm, the mediator too.
-    payee = side_members(room, Side(sched.payer_side).other)
-    show_receipt(
-        turn.out,
-        room,
-        [*payee, *mediator_members(room)],
-        inst,
-        turn.event.chat_id,
-        turn.event.message_id,
-    )
-    replies = [reply("negotiation.receipt_saved")]
-    if after_mark_paid(InstalmentStatus(inst.status)) is not None:
-        replies += await mark_paid(turn, user_id, inst.id)
-    elif inst.status == InstalmentStatus.MARKED_PAID.value:
-        params = _inst_params(room, inst, sched)
-        send_to(
-            turn,
-            room,
-            payee,
-            Reply(Msg("negotiation.payee_confirm", params), buttons=receipt_buttons(inst)),
-        )
-    return replies
 
 
 async def status_reply(turn: Turn, room: Room) -> list[Reply]:
