@@ -51,7 +51,6 @@ from features.agreements.store import (
     signatures_of,
     write_file,
 )
-from features.negotiation.effect import on_agreement_effective
 from mediation.case_state import CaseEvent, CaseStatus, transition
 from mediation.replies import Msg
 from mediation.signing import SignerRole
@@ -370,6 +369,9 @@ class DocumentJobs:
             audience=[],
         )
         # A payment plan the parties accepted by offer is tracked from today (第二十九条).
+        # Imported here: the negotiation feature imports this package's modules at its import.
+        from features.negotiation.effect import on_agreement_effective
+
         await on_agreement_effective(session, room, now, self.settings.tz, out)
         for member in room.present():
             address = room.addresses.get(member.id)

@@ -29,7 +29,6 @@ from features.agreements.common import (
 )
 from features.agreements.contexts import PartyInfo, load_parties
 from features.agreements.drafting import may_run
-from features.negotiation.effect import on_agreement_effective
 from mediation.agreement import AgreementTerms
 from mediation.case_state import CaseEvent, CaseStatus, transition
 from mediation.parties import member_confirmation_id
@@ -211,7 +210,10 @@ async def _effective(turn: Turn, doc: Document, room: Room) -> None:
         turn.out,
         turn.now,
     )
-    # A payment plan the parties accepted by offer is tracked from today (第三十条).
+    # A payment plan the parties accepted by offer is tracked from today (第三十条). Imported
+    # here: the negotiation feature imports this package's modules at its own import.
+    from features.negotiation.effect import on_agreement_effective
+
     await on_agreement_effective(turn.session, room, turn.now, turn.settings.tz, turn.out)
     mediator = await turn.session.get(StaffAccount, case.mediator_id) if case.mediator_id else None
     if mediator is not None:

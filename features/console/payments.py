@@ -41,10 +41,10 @@ async def correct_confirmation(
 ) -> None:
     """Undo a payee's "received" on one instalment; a reason is required (audited)."""
     staff.require(Action.CHANGE_STATUS)
-    why = _reason(reason, required=True)
     now = actions.clock.now()
     async with actions.db.write() as session:
         case = await load_case(session, staff, case_id, lock=True)
+        why = _reason(reason, required=True)
         room = await load_room(session, case.id, lock=True)
         if room is None or instalment_id is None:
             raise ActionError("console.case.error.payment_not_confirmed")
