@@ -24,6 +24,7 @@ async def open_round(world: World) -> str:
 
 
 async def test_a_second_amount_while_a_figure_is_in_never_reaches_the_room(world: World) -> None:
+    await world.text(WORKER, "三个月工资一共一万二，请尽快解决。")  # a room message, recorded
     await open_round(world)
     (receipt,) = await world.text(EMPLOYER, "8000")
     assert "¥8,000.00" in receipt
@@ -41,6 +42,13 @@ async def test_a_second_amount_while_a_figure_is_in_never_reaches_the_room(world
     for place in (record, events):
         assert not [x for x in place if "9000" in x or "9,000" in x], place
     assert not [u for u in inbox if "9000" in u]
+    # /record, as the worker and the mediator ask for it.
+    for who in (WORKER, MEDIATOR):
+        await world.command(who, "record")
+        shown = " ".join(str(p) for p in await world.payloads(who))
+        assert "请尽快解决" in shown  # the record (and the room) carry what was said
+        assert "9000" not in shown and "9,000" not in shown, who
+    await world.drain()
     # The round still closes on the figure that was in.
     await world.text(WORKER, "7000")
     settled = " ".join(await world.new(MEDIATOR))
