@@ -21,8 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from features.agreements.common import AGREEMENT, ORAL
-from features.negotiation.common import money, side_label
+from features.negotiation.common import mediator_members, money, side_label
 from features.negotiation.models import PaymentInstalment, PaymentSchedule
+from mediation.agreed_amount import agreed_fen
 from mediation.agreement import confirmation_stage
 from mediation.performance import CONFIRMED, remedies, timeline
 from mediation.replies import Msg, Reply
@@ -89,6 +90,23 @@ async def on_agreement_effective(
     ).scalar_one_or_none()
     if sched is None:
         return
+    agreed = await _agreed_amount(session, room.case.id)
+    if agreed and agreed != sched.total_fen:
+        # The agreement says another sum than the accepted offer: tracking the offer's plan
+        # would hold the payer to terms nobody signed. The mediator sets it right.
+        notice = Msg(
+            "negotiation.tracking_mismatch",
+            {
+                "number": room.case.number,
+                "agreed": money(agreed),
+                "offered": money(sched.total_fen),
+            },
+        )
+        for member in mediator_members(room):
+            address = room.addresses.get(member.id)
+            if address is not None:
+                out.send(address, Reply(notice))
+        return
     sched.status = ACTIVE
     rows = list(
         (
@@ -135,6 +153,16 @@ async def on_agreement_effective(
         address = room.addresses.get(member.id)
         if address is not None:
             out.send(address, Reply(notice))
+
+
+async def _agreed_amount(session: AsyncSession, case_id: int) -> int:
+    """The payments the effective agreement's own terms oblige (0: none read from them)."""
+    doc = await effective_agreement(session, case_id)
+    if doc is None:
+        return 0
+    if doc.agreed_fen is not None:
+        return doc.agreed_fen
+    return agreed_fen([str(t) for t in doc.content.get("terms", [])])
 
 
 async def remedy_lines(session: AsyncSession, room: Room, now: datetime, until: str) -> list[Msg]:

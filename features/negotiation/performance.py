@@ -29,7 +29,7 @@ from features.negotiation.common import (
 )
 from features.negotiation.effect import ACTIVE as ACTIVE_SCHEDULE
 from features.negotiation.effect import PENDING as PENDING_SCHEDULE
-from features.negotiation.effect import TIMER_KIND, timer_key
+from features.negotiation.effect import TIMER_KIND, effective_agreement, timer_key
 from features.negotiation.models import (
     FollowUp,
     PaymentEvent,
@@ -106,6 +106,14 @@ async def _load(
 # ---------------------------------------------------------------------------- people
 
 
+async def not_tracked(turn: Turn, room: Room) -> Reply:
+    """Why a waiting schedule is not tracked: no agreement in effect yet, or one that states
+    other payments than the accepted offer (``effect.on_agreement_effective``)."""
+    if await effective_agreement(turn.session, room.case.id) is not None:
+        return reply("negotiation.plan_not_in_agreement", number=room.case.number)
+    return reply("negotiation.not_effective", number=room.case.number)
+
+
 async def open_instalments(
     session: AsyncSession, case_id: int
 ) -> list[tuple[PaymentInstalment, PaymentSchedule]]:
@@ -141,7 +149,7 @@ async def paid_command(turn: Turn, room: Room, user_id: int) -> list[Reply]:
     if member is None or member_side(member) is not Side(sched.payer_side):
         return [reply("negotiation.not_payer")]
     if sched.status == PENDING_SCHEDULE:
-        return [reply("negotiation.not_effective", number=room.case.number)]
+        return [await not_tracked(turn, room)]
     pending = [
         i
         for i, _ in rows
@@ -162,7 +170,7 @@ async def mark_paid(turn: Turn, user_id: int, instalment_id: int) -> list[Reply]
     if member is None or member_side(member) is not Side(sched.payer_side):
         return [reply("negotiation.not_payer")]
     if sched.status == PENDING_SCHEDULE:
-        return [reply("negotiation.not_effective", number=room.case.number)]
+        return [await not_tracked(turn, room)]
     new = after_mark_paid(InstalmentStatus(inst.status))
     params = _inst_params(room, inst, sched)
     if new is None:
@@ -211,7 +219,7 @@ async def confirm(
     if member is None or member_side(member) is not Side(sched.payer_side).other:
         return [reply("negotiation.not_payee")]
     if sched.status == PENDING_SCHEDULE:
-        return [reply("negotiation.not_effective", number=room.case.number)]
+        return [await not_tracked(turn, room)]
     params = _inst_params(room, inst, sched)
     new = after_confirm(InstalmentStatus(inst.status))
     if new is None:
@@ -325,7 +333,7 @@ async def status_reply(turn: Turn, room: Room) -> list[Reply]:
     sched = rows[0][1]
     head = []
     if sched.status == PENDING_SCHEDULE:
-        head = [reply("negotiation.not_effective", number=room.case.number)]
+        head = [await not_tracked(turn, room)]
     return [
         *head,
         reply(

@@ -318,3 +318,15 @@ async def test_a_repair_is_tracked_with_its_own_reminders(world: World) -> None:
         ob = (await s.execute(select(Obligation).where(Obligation.seq == 2))).scalar_one()
     (refused,) = await world.action(WORKER, f"ng:od:{ob.id}")
     assert "只有负有这项义务的一方" in refused
+
+
+async def test_no_tracking_of_an_offer_the_agreement_does_not_state(world: World) -> None:
+    """The oral agreement says ¥10,000, the accepted offer ¥12,000: the offer's plan is not
+    held against the employer; the mediator is told."""
+    await accept(world)
+    await world.oral_agreement("被申请人于2026年12月31日前支付申请人工资10000元。")
+    assert await pay_timers(world) == []
+    told = [p.get("text", "") for p in await world.payloads(MEDIATOR)]
+    assert any("¥10,000.00" in t and "¥12,000.00" in t and "没有自动开始" in t for t in told)
+    (refused,) = await world.command(EMPLOYER, "paid")
+    assert "协议写明的付款与双方此前接受的方案不一致" in refused
