@@ -51,7 +51,7 @@ COMMANDS = {
         ("ask", "法律助手"),
         ("lawyer", "请律师"),
         ("offer", "提出调解方案"),
-        ("bid", "背对背报价"),
+        ("bid", "双盲报价"),
         ("payments", "履行情况"),
         ("cancel", "取消登记"),
         ("language", "切换语言 / Language"),

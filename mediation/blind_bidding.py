@@ -15,7 +15,14 @@ Rules, all here and all pure:
 - the midpoint of two figures whose sum is odd is rounded down to the fen (the half fen goes to
   the payer; stated to both before they opt in);
 - figures are never part of any result except the settlement amount: :class:`RoundResult`
-  carries only ``settled`` and ``amount_fen``.
+  carries only ``settled`` and ``amount_fen``;
+- the settlement is the midpoint, so it tells each side the other's figure exactly (twice the
+  midpoint minus one's own): the invitation says so before anyone opts in;
+- a case has at most ``MAX_BIDDINGS`` biddings that reached a round (:func:`may_start`), and
+  after a settlement a party cannot start another one: only the mediator can. Why: every
+  "no overlap" tells a bidder that the other figure lies beyond theirs, and a settlement tells
+  them the other figure; unlimited replays would turn the procedure into a probe of the other
+  side's limit — the opposite of a confidential figure named once per round.
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ from enum import StrEnum
 from mediation.offers import MAX_FEN, Side
 
 MAX_ROUNDS = 3
+#: Biddings per case that opened a round (a declined invitation does not count).
+MAX_BIDDINGS = 2
 
 
 class BidRole(StrEnum):
@@ -49,6 +58,26 @@ class BidRefusal(StrEnum):
     CLAIMANT_RAISED = "claimant_raised"
     NOT_OPEN = "not_open"
     ALREADY = "already"
+
+
+class StartRefusal(StrEnum):
+    """Why a new bidding may not start; catalog keys under ``negotiation.bid_refused_``."""
+
+    SETTLED = "settled"  # the case settled by bidding: only the mediator may start another
+    LIMIT = "limit"  # MAX_BIDDINGS already ran
+
+
+def may_start(
+    earlier: list[tuple[BiddingStatus, int]], *, by_mediator: bool
+) -> StartRefusal | None:
+    """Whether a new bidding may start after the case's ``earlier`` ones, each given as its
+    status and the round it reached (0: never opened, so it revealed nothing)."""
+    ran = [status for status, reached in earlier if reached >= 1]
+    if len(ran) >= MAX_BIDDINGS:
+        return StartRefusal.LIMIT
+    if BiddingStatus.SETTLED in ran and not by_mediator:
+        return StartRefusal.SETTLED
+    return None
 
 
 def role_of(side: Side, payer: Side) -> BidRole:

@@ -1,5 +1,4 @@
-"""Structured offers (调解方案 / 报价): terms, validation, parsing what people type, and the
-life of an offer (proposed → accepted, rejected, countered or withdrawn).
+"""Structured offers (调解方案 / 报价): terms, validation, and the life of an offer (proposed → accepted, rejected, countered or withdrawn).
 
 Why structured: a party who receives "¥8,000 now and ¥4,000 by 31 January, plus an apology"
 as a card with 接受 / 拒绝 / 还价 buttons answers faster, and more calmly, than one who reads it
@@ -14,13 +13,12 @@ Legal anchors (texts read in the knowledge base, laws.db):
 - 人民调解法 第二十九条: the agreement states the terms and the manner and deadline of
   performance — hence amount, instalments with dates, actions with deadlines.
 
-Money is an integer number of fen (分) everywhere: no float ever touches a sum.
+Money is an integer number of fen (分) everywhere: no float ever touches a sum. What people
+type becomes terms in ``mediation.offer_text``.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -29,7 +27,7 @@ from enum import StrEnum
 from itertools import pairwise
 from typing import Any
 
-from mediation.validation import InvalidInput, clean_text, parse_amount
+from mediation.validation import InvalidInput
 
 MAX_INSTALMENTS = 36
 MAX_ACTIONS = 10
@@ -113,28 +111,37 @@ class OfferTerms:
         return max(dates) if dates else None
 
     def validate(self, today: date) -> OfferTerms:
-        """The terms, or :class:`InvalidInput` naming the first problem (catalog keys)."""
+        """The terms, or :class:`TermsInvalid` naming every problem (catalog keys)."""
+        found = self.problems(today)
+        if found:
+            raise TermsInvalid(found)
+        return self
+
+    def problems(self, today: date) -> list[InvalidInput]:
+        """Every problem of these terms, in the order a person fixes them."""
+        out: list[InvalidInput] = []
         if self.amount_fen < 0 or self.amount_fen > MAX_FEN:
-            raise InvalidInput("negotiation.err_amount")
+            out.append(InvalidInput("negotiation.err_amount"))
         if not self.amount_fen and not self.actions:
-            raise InvalidInput("negotiation.err_empty")
+            out.append(InvalidInput("negotiation.err_empty"))
         if len(self.instalments) > MAX_INSTALMENTS:
-            raise InvalidInput("negotiation.err_too_many_instalments", {"max": MAX_INSTALMENTS})
+            out.append(
+                InvalidInput("negotiation.err_too_many_instalments", {"max": MAX_INSTALMENTS})
+            )
         if len(self.actions) > MAX_ACTIONS:
-            raise InvalidInput("negotiation.err_too_many_actions", {"max": MAX_ACTIONS})
+            out.append(InvalidInput("negotiation.err_too_many_actions", {"max": MAX_ACTIONS}))
         if self.amount_fen and not self.instalments and self.deadline is None:
-            raise InvalidInput("negotiation.err_no_date")
+            out.append(InvalidInput("negotiation.err_no_date"))
         if self.instalments:
             if sum(i.fen for i in self.instalments) != self.amount_fen:
-                raise InvalidInput("negotiation.err_instalment_sum")
+                out.append(InvalidInput("negotiation.err_instalment_sum"))
             if any(i.fen <= 0 for i in self.instalments):
-                raise InvalidInput("negotiation.err_amount")
+                out.append(InvalidInput("negotiation.err_amount"))
             dates = [i.due for i in self.instalments]
             if any(b <= a for a, b in pairwise(dates)):
-                raise InvalidInput("negotiation.err_instalment_order")
-        for day in self._dates():
-            check_date(day, today)
-        return self
+                out.append(InvalidInput("negotiation.err_instalment_order"))
+        out += date_problems(self._dates(), today)
+        return unique(out)
 
     def _dates(self) -> list[date]:
         days = [i.due for i in self.instalments]
@@ -181,110 +188,35 @@ class OfferTerms:
         )
 
 
-def check_date(day: date, today: date) -> None:
-    if day < today:
-        raise InvalidInput("negotiation.err_date_past", {"date": day.isoformat()})
-    if day > today + timedelta(days=366 * MAX_YEARS_AHEAD):
-        raise InvalidInput("negotiation.err_date_far", {"date": day.isoformat()})
+class TermsInvalid(InvalidInput):
+    """Terms with one or more problems: ``problems`` lists them all (people fix everything
+    at once); ``key`` and ``params`` are the first, for callers that show one."""
+
+    def __init__(self, problems: list[InvalidInput]) -> None:
+        super().__init__(problems[0].key, problems[0].params)
+        self.problems = tuple(problems)
+
+
+def unique(problems: list[InvalidInput]) -> list[InvalidInput]:
+    out: list[InvalidInput] = []
+    for p in problems:
+        if not any(p.key == q.key and p.params == q.params for q in out):
+            out.append(p)
+    return out
+
+
+def date_problems(days: list[date], today: date) -> list[InvalidInput]:
+    out: list[InvalidInput] = []
+    for day in days:
+        if day < today:
+            out.append(InvalidInput("negotiation.err_date_past", {"date": day.isoformat()}))
+        elif day > today + timedelta(days=366 * MAX_YEARS_AHEAD):
+            out.append(InvalidInput("negotiation.err_date_far", {"date": day.isoformat()}))
+    return out
 
 
 def yuan_to_fen(value: Decimal) -> int:
     return int((value * 100).to_integral_value())
-
-
-# ---------------------------------------------------------------------------- parsing
-
-_SEGMENT_SPLIT = re.compile(r"[;；\n]+")
-_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:前|之前)?")
-_PAYER_APPLICANT = ("申请人支付", "申请人付", "applicant pays")
-_PAYER_RESPONDENT = ("被申请人支付", "被申请人付", "respondent pays")
-
-
-def _date_in(text: str) -> tuple[date | None, str]:
-    """The first date in ``text`` and the text without it."""
-    match = _DATE.search(text)
-    if match is None:
-        return None, text
-    try:
-        day = date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError:
-        raise InvalidInput("negotiation.err_date_format") from None
-    return day, (text[: match.start()] + " " + text[match.end() :]).strip()
-
-
-def _action(segment: str, day: date | None) -> OfferAction | None:
-    lowered = segment.lower()
-    for kind, words in ACTION_WORDS.items():
-        for word in words:
-            if lowered.startswith(word):
-                detail = segment[len(word) :].strip(" ：:，,")
-                detail = clean_text(detail, max_len=200) if detail else ""
-                return OfferAction(kind, detail, day)
-    return None
-
-
-def parse_terms(text: str, today: date) -> OfferTerms:
-    """Terms as people type them, one item per line or separated by ；:
-
-    ``12000`` (the total), ``2027-01-31 8000`` (an instalment: date and amount),
-    ``2027-01-31`` (the deadline of a single payment), ``道歉`` / ``修复 墙面 2027-01-15`` /
-    ``搬离 2027-03-01`` (actions, optionally with details and a deadline),
-    ``申请人支付`` (who pays; the respondent by default), ``备注 …``.
-    A total may be left out when instalments are given: it is their sum.
-    """
-    raw = unicodedata.normalize("NFKC", text)
-    total: int | None = None
-    payer = Side.RESPONDENT
-    instalments: list[Instalment] = []
-    actions: list[OfferAction] = []
-    deadline: date | None = None
-    note = ""
-    for segment in (s.strip() for s in _SEGMENT_SPLIT.split(raw)):
-        if not segment:
-            continue
-        for words, side in (
-            (_PAYER_RESPONDENT, Side.RESPONDENT),
-            (_PAYER_APPLICANT, Side.APPLICANT),
-        ):
-            word = next((w for w in words if segment.lower().startswith(w)), None)
-            if word is not None:
-                payer = side
-                segment = segment[len(word) :].strip(" ：:，,")
-                break
-        if not segment:
-            continue
-        if segment.startswith(("备注", "note")):
-            note = clean_text(
-                segment.removeprefix("备注").removeprefix("note").strip(" ：:"), max_len=300
-            )
-            continue
-        day, rest = _date_in(segment)
-        action = _action(rest.strip(), day)
-        if action is not None:
-            actions.append(action)
-            continue
-        rest = rest.strip(" ：:，,")
-        if not rest:
-            if day is None:
-                continue
-            deadline = day
-            continue
-        try:
-            fen = yuan_to_fen(parse_amount(rest))
-        except InvalidInput as exc:
-            raise InvalidInput("negotiation.err_segment", {"segment": segment[:40]}) from exc
-        if day is not None:
-            instalments.append(Instalment(day, fen))
-        elif total is None:
-            total = fen
-        else:
-            raise InvalidInput("negotiation.err_two_totals")
-    instalments.sort(key=lambda i: i.due)
-    amount = total if total is not None else sum(i.fen for i in instalments)
-    terms = OfferTerms(amount, payer, tuple(instalments), deadline, tuple(actions), note)
-    if instalments and deadline is None:
-        terms = replace(terms, deadline=instalments[-1].due)
-    return terms.validate(today)
 
 
 # ---------------------------------------------------------------------------- the offer's life

@@ -368,6 +368,11 @@ class DocumentJobs:
             now,
             audience=[],
         )
+        # A payment plan the parties accepted by offer is tracked from today (第二十九条).
+        # Imported here: the negotiation feature imports this package's modules at its import.
+        from features.negotiation.effect import on_agreement_effective
+
+        await on_agreement_effective(session, room, now, self.settings.tz, out)
         for member in room.present():
             address = room.addresses.get(member.id)
             if address is None:

@@ -210,6 +210,11 @@ async def _effective(turn: Turn, doc: Document, room: Room) -> None:
         turn.out,
         turn.now,
     )
+    # A payment plan the parties accepted by offer is tracked from today (第三十条). Imported
+    # here: the negotiation feature imports this package's modules at its own import.
+    from features.negotiation.effect import on_agreement_effective
+
+    await on_agreement_effective(turn.session, room, turn.now, turn.settings.tz, turn.out)
     mediator = await turn.session.get(StaffAccount, case.mediator_id) if case.mediator_id else None
     if mediator is not None:
         await record_check.issue_for_check(turn, room, mediator)

@@ -39,6 +39,7 @@ ACTIONS = (
     "escalate",
     "rule_change",
     "user_change",
+    "payment_correct",
 )
 PAGE_SIZE = 50
 

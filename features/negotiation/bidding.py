@@ -34,11 +34,13 @@ from features.negotiation.common import (
 )
 from features.negotiation.models import BlindBid, BlindBidding
 from mediation.blind_bidding import (
+    MAX_BIDDINGS,
     MAX_ROUNDS,
     BiddingStatus,
     BidRefusal,
     check_figure,
     close_round,
+    may_start,
     role_of,
 )
 from mediation.case_state import CaseStatus
@@ -84,6 +86,19 @@ async def start(turn: Turn, room: Room, member: CaseMember, side: Side | None) -
         ):
             return await opt_in(turn, found.id, member.user_id or 0)
         return [reply("negotiation.bid_running")]
+    earlier = (
+        await turn.session.execute(
+            select(BlindBidding.status, BlindBidding.round).where(
+                BlindBidding.case_id == room.case.id
+            )
+        )
+    ).all()
+    refused = may_start(
+        [(BiddingStatus(status), reached) for status, reached in earlier],
+        by_mediator=side is None,
+    )
+    if refused is not None:
+        return [reply(f"negotiation.bid_refused_{refused.value}", limit=MAX_BIDDINGS)]
     bidding = BlindBidding(
         case_id=room.case.id,
         payer_side=Side.RESPONDENT.value,
@@ -214,9 +229,11 @@ def question_reply(bidding: BlindBidding, side: Side) -> Reply:
 
 
 async def bare_figure(turn: Turn, user_id: int, text: str) -> list[Reply] | None:
-    """A bare amount typed by a party while a round waits for their figure is their figure,
-    never a room message: the prompt asked for it, and relaying it would reveal it. Costs a
-    query only for texts that parse as an amount."""
+    """A bare amount typed by a party while a round is open never reaches the room: relaying
+    it would reveal a figure (the one just typed, or a revision of it). While the round waits
+    for the party's figure, it is their figure; once it is in, it is refused with a message
+    (figures cannot be changed within a round; the next round may move towards the other
+    side). Costs a query only for texts that parse as an amount."""
     try:
         parse_amount(text)
     except InvalidInput:
@@ -239,7 +256,8 @@ async def bare_figure(turn: Turn, user_id: int, text: str) -> list[Reply] | None
         )
     )
     if done is not None:
-        return None
+        await _scrub_inbox(turn, text)
+        return [reply("negotiation.bid_bare_refused", round=bidding.round, rounds=MAX_ROUNDS)]
     return await on_figure(turn, user_id, AwaitFigure(bidding.id, bidding.round), text)
 
 

@@ -52,8 +52,8 @@ def term_texts(terms: OfferTerms) -> list[str]:
         when = f"于{cn_date(action.deadline)}前" if action.deadline else ""
         detail = f"：{action.detail}" if action.detail else ""
         out.append(f"{payer}{when}{verb}{detail}。")
-    if terms.note:
-        out.append(terms.note if terms.note.endswith("。") else terms.note + "。")
+    # A 备注 is what the proposer wanted to say about the offer ("按双盲报价成交价"), not an
+    # obligation anyone accepted as a clause: it stays on the offer's card, out of the terms.
     return [t[:MAX_TERM_CHARS] for t in out]
 
 

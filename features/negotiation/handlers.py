@@ -11,7 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from features.negotiation import bidding, followup, offers, performance, reminders
+from features.negotiation import (
+    bidding,
+    effect,
+    followup,
+    obligations,
+    offer_history,
+    offer_input,
+    offers,
+    performance,
+    receipts,
+    reminders,
+)
 from features.negotiation.common import (
     INPUT,
     PENDING,
@@ -59,9 +70,9 @@ async def offer_command(turn: Turn, who: features.Who, cmd: Command) -> list[Rep
         return [reply("negotiation.not_now", status=Msg(f"status.{room.case.status}"))]
     text = " ".join(cmd.args).strip()
     if not text:
-        return [offers.ask_terms(turn, room.case.id, None)]
+        return [offer_input.ask_terms(turn, room.case.id, None)]
     pending = AwaitTerms(room.case.id)
-    return await offers.on_terms_text(turn, who.user_id, who.staff, pending, text)
+    return await offer_input.on_terms_text(turn, who.user_id, who.staff, pending, text)
 
 
 @features.command("offers")
@@ -70,7 +81,7 @@ async def offers_command(turn: Turn, who: features.Who, cmd: Command) -> list[Re
     if isinstance(found, Reply):
         return [found]
     room, member, side = found
-    return await offers.history(turn, room, member, side)
+    return await offer_history.history(turn, room, member, side)
 
 
 @features.command("bid")
@@ -100,7 +111,14 @@ async def payments_command(turn: Turn, who: features.Who, cmd: Command) -> list[
         found = await active_room(turn, user_id=who.user_id, include_closed=True)
     if found is None:
         return [reply("room.no_active_case")]
-    return await performance.status_reply(turn, found[0])
+    room = found[0]
+    replies = await performance.status_reply(turn, room)
+    lines = await obligations.status_lines(turn.session, room.case.id)
+    if lines:
+        if len(replies) == 1 and replies[0].text.key == "negotiation.no_schedule":
+            replies = []
+        replies.append(reply("negotiation.obligations", number=room.case.number, lines=lines))
+    return replies
 
 
 @features.command("followup")
@@ -128,7 +146,7 @@ async def on_button(turn: Turn, who: features.Who, data: str) -> list[Reply] | N
         previewing = turn.get(PENDING)
         if not isinstance(previewing, Previewing):
             return [reply("bot.stale_button")]
-        return [offers.ask_terms(turn, previewing.case, previewing.parent)]
+        return [offer_input.ask_terms(turn, previewing.case, previewing.parent)]
     if not arg.isdigit():
         return [reply("bot.stale_button")]
     target = int(arg)
@@ -140,7 +158,18 @@ async def on_button(turn: Turn, who: features.Who, data: str) -> list[Reply] | N
         if who.staff is None:
             return [reply("staff.not_allowed")]
         return await offers.forward(turn, who.staff, target)
-    if who.staff is not None and verb in ("bo", "bn", "bb", "pd", "pc", "px", "pu"):
+    if who.staff is not None and verb in (
+        "bo",
+        "bn",
+        "bb",
+        "pd",
+        "pc",
+        "px",
+        "pu",
+        "od",
+        "oc",
+        "ox",
+    ):
         return [reply("staff.not_allowed")]
     if verb == "bo":
         return await bidding.opt_in(turn, target, who.user_id)
@@ -155,7 +184,11 @@ async def on_button(turn: Turn, who: features.Who, data: str) -> list[Reply] | N
     if verb == "px":
         return await performance.dispute(turn, who.user_id, target)
     if verb == "pu":
-        return [performance.ask_receipt(turn, target)]
+        return [receipts.ask_receipt(turn, target)]
+    if verb == "od":
+        return await obligations.mark_done(turn, who.user_id, target)
+    if verb in ("oc", "ox"):
+        return await obligations.answer(turn, who.user_id, target, confirmed=verb == "oc")
     return [reply("bot.stale_button")]
 
 
@@ -172,7 +205,7 @@ async def on_message(turn: Turn, who: features.Who) -> list[Reply] | None:
         return None
     payload = turn.event.payload
     if isinstance(pending, AwaitReceipt):
-        return await performance.on_receipt(turn, who.user_id, pending)
+        return await receipts.on_receipt(turn, who.user_id, pending)
     if not isinstance(payload, intake.TextInput):
         if isinstance(pending, AwaitFigure):
             return [reply("negotiation.bid_need_text")]
@@ -180,13 +213,18 @@ async def on_message(turn: Turn, who: features.Who) -> list[Reply] | None:
     if isinstance(pending, AwaitFigure):
         return await bidding.on_figure(turn, who.user_id, pending, payload.text)
     if isinstance(pending, AwaitTerms):
-        return await offers.on_terms_text(turn, who.user_id, who.staff, pending, payload.text)
+        return await offer_input.on_terms_text(turn, who.user_id, who.staff, pending, payload.text)
     return None  # the preview waits for its buttons; text goes to the room
 
 
-@features.timer(performance.TIMER_KIND)
+@features.timer(effect.TIMER_KIND)
 async def payment_timer(session: Any, timer: Any, now: Any) -> Any:
     return await reminders.on_timer(session, timer, now)
+
+
+@features.timer(obligations.TIMER_KIND)
+async def obligation_timer(session: Any, timer: Any, now: Any) -> Any:
+    return await obligations.on_timer(session, timer, now)
 
 
 __all__ = ["member_side"]

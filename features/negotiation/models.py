@@ -173,3 +173,28 @@ class FollowUp(Base):
     performance: Mapped[str] = mapped_column(EncryptedText)
     satisfaction: Mapped[str | None] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Obligation(Base):
+    """A non-money undertaking of the accepted terms ("修复 天花板 2027-03-20"), tracked like a
+    payment once an agreement is effective: reminders before its day, the obliged side says it
+    is done, the other side confirms, an overdue one alerts the unit."""
+
+    __tablename__ = "obligations"
+    __table_args__ = (Index("ix_obligations_case", "case_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    #: mediation.offers.ActionKind
+    kind: Mapped[str] = mapped_column(String(16))
+    #: As typed in the offer (a place, a person's belongings…).
+    detail: Mapped[str] = mapped_column(EncryptedText)
+    obliged_side: Mapped[str] = mapped_column(String(16))
+    due_on: Mapped[date | None] = mapped_column(Date)
+    #: mediation.performance.ObligationStatus
+    status: Mapped[str] = mapped_column(String(16))
+    done_at: Mapped[datetime | None] = mapped_column()
+    confirmed_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

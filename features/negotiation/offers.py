@@ -10,20 +10,19 @@ goes to both parties, and both must accept it.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select, update
 
-from features.negotiation import performance
+from features.negotiation import obligations, schedules
 from features.negotiation.common import (
     PENDING,
-    AwaitTerms,
     Previewing,
     lock_room,
     mediator_may_run,
     mediator_members,
     member_side,
+    money,
     party_may_speak,
     send_to,
     side_label,
@@ -31,7 +30,9 @@ from features.negotiation.common import (
     staff_members,
     terms_lines,
 )
-from features.negotiation.models import Offer, OfferResponse
+from features.negotiation.models import BlindBidding, Offer, OfferResponse
+from features.negotiation.offer_input import ask_terms, problem_replies, today
+from mediation.blind_bidding import BiddingStatus
 from mediation.case_state import CaseStatus
 from mediation.offers import (
     OfferRefusal,
@@ -42,7 +43,6 @@ from mediation.offers import (
     Side,
     addressees,
     may_withdraw,
-    parse_terms,
     respond,
 )
 from mediation.replies import Msg, Reply, button, reply
@@ -51,10 +51,6 @@ from mediation.validation import InvalidInput
 from services.room import Room, label_of
 from services.turn import Turn
 from storage.models import CaseEvent, CaseMember, StaffAccount
-
-
-def today(turn: Turn) -> date:
-    return turn.now.astimezone(turn.settings.tz).date()
 
 
 def view_of(offer: Offer) -> OfferView:
@@ -93,37 +89,6 @@ def answer_buttons(offer: Offer) -> tuple[tuple[Any, ...], ...]:
 # ---------------------------------------------------------------------------- drafting an offer
 
 
-def example(turn: Turn) -> str:
-    """A worked example with real future dates, so copying it works."""
-    d = today(turn)
-    first = date(d.year + (d.month // 12), d.month % 12 + 1, 1)
-    second = date(first.year + (first.month // 12), first.month % 12 + 1, 1)
-    return f"12000\n{first.isoformat()} 8000\n{second.isoformat()} 4000\n道歉"
-
-
-def ask_terms(turn: Turn, case_id: int, parent_id: int | None) -> Reply:
-    turn.put(PENDING, AwaitTerms(case_id, parent_id))
-    key = "negotiation.ask_counter" if parent_id else "negotiation.ask_terms"
-    return Reply(
-        Msg(key, {"example": example(turn)}),
-        buttons=((button("negotiation.btn_input_cancel", "ng:ic"),),),
-    )
-
-
-def preview(turn: Turn, room: Room, terms: OfferTerms, parent_id: int | None) -> Reply:
-    turn.put(PENDING, Previewing(room.case.id, terms.to_json(), parent_id))
-    return Reply(
-        Msg("negotiation.preview", {"number": room.case.number, "lines": terms_lines(terms)}),
-        buttons=(
-            (button("negotiation.btn_send", "ng:send"),),
-            (
-                button("negotiation.btn_edit", "ng:edit"),
-                button("negotiation.btn_input_cancel", "ng:ic"),
-            ),
-        ),
-    )
-
-
 def actor_of(
     turn: Turn, room: Room, user_id: int, staff: StaffAccount | None
 ) -> tuple[CaseMember, Side | None] | Reply:
@@ -139,20 +104,6 @@ def actor_of(
     if not party_may_speak(room, member):
         return reply("room.refused_muted" if member.status == "muted" else "staff.not_allowed")
     return member, member_side(member)
-
-
-async def on_terms_text(
-    turn: Turn, user_id: int, staff: StaffAccount | None, pending: AwaitTerms, text: str
-) -> list[Reply]:
-    room = await lock_room(turn.session, pending.case)
-    if room is None:
-        turn.put(PENDING, None)
-        return [reply("bot.stale_button")]
-    try:
-        terms = parse_terms(text, today(turn))
-    except InvalidInput as exc:
-        return [reply(exc.key, **exc.params), reply("negotiation.try_again")]
-    return [preview(turn, room, terms, pending.parent)]
 
 
 # ---------------------------------------------------------------------------- proposing
@@ -177,7 +128,7 @@ async def send_preview(turn: Turn, user_id: int, staff: StaffAccount | None) -> 
     try:
         terms = OfferTerms.from_json(pending.terms).validate(today(turn))
     except InvalidInput as exc:
-        return [reply(exc.key, **exc.params)]
+        return problem_replies(exc)
     parent: Offer | None = None
     if pending.parent:
         parent = await turn.session.get(Offer, pending.parent, with_for_update=True)
@@ -201,12 +152,16 @@ async def propose(
     parent: Offer | None,
 ) -> list[Reply]:
     held = False
+    settled = await settled_amount(turn, room.case.id)
+    # After a bidding settled, both sides can work out each other's figure: a party's offer of
+    # another amount (the other side's figure, say) goes through the mediator first.
+    departs = settled is not None and side is not None and terms.amount_fen != settled
     if side is not None:
         decision = route_message(room.state, member.id)
         if isinstance(decision, RelayRefusal):
             return [reply(f"room.refused_{decision.value}")]
         assert isinstance(decision, Relay)
-        held = decision.held_for_staff
+        held = decision.held_for_staff or departs
         if held and not mediator_members(room):
             return [reply("negotiation.no_mediator_yet")]
     if parent is not None:
@@ -248,6 +203,9 @@ async def propose(
     )
     ref = f"{thread}-{version}"
     if held:
+        notes = []
+        if departs and settled is not None:
+            notes.append(reply("negotiation.held_settled_staff", amount=money(settled)))
         send_to(
             turn,
             room,
@@ -256,10 +214,26 @@ async def propose(
                 card(room, offer, "negotiation.card_held"),
                 buttons=((button("negotiation.btn_forward", f"ng:fw:{offer.id}"),),),
             ),
+            *notes,
         )
+        if departs and settled is not None:
+            return [reply("negotiation.sent_held_settled", ref=ref, amount=money(settled))]
         return [reply("negotiation.sent_to_mediator", ref=ref)]
     deliver(turn, room, offer, exclude=member.id)
     return [reply("negotiation.sent", ref=ref)]
+
+
+async def settled_amount(turn: Turn, case_id: int) -> int | None:
+    """The amount a blind bidding of the case settled at, if one did."""
+    return await turn.session.scalar(
+        select(BlindBidding.settled_fen)
+        .where(
+            BlindBidding.case_id == case_id,
+            BlindBidding.status == BiddingStatus.SETTLED.value,
+        )
+        .order_by(BlindBidding.id.desc())
+        .limit(1)
+    )
 
 
 def deliver(turn: Turn, room: Room, offer: Offer, *, exclude: int | None = None) -> None:
@@ -377,9 +351,10 @@ async def on_accepted(turn: Turn, room: Room, offer: Offer, actor: CaseMember) -
         )
     )
     terms = OfferTerms.from_json(offer.terms)
-    await performance.create_schedule(
+    await schedules.create_schedule(
         turn.session, room, terms, turn.now, turn.settings.tz, offer_id=offer.id
     )
+    await obligations.create(turn.session, room.case.id, terms, turn.now, offer.id)
     agreed = Reply(card(room, offer, "negotiation.agreed"))
     parties = [m for m in room.present() if member_side(m) is not None]
     send_to(turn, room, parties, agreed)
@@ -415,48 +390,3 @@ async def withdraw(
             targets += side_members(room, Side(s))
     send_to(turn, room, [m for m in targets if m.id != member.id], notice)
     return [reply("negotiation.withdrawn_ok", ref=ref)]
-
-
-# ---------------------------------------------------------------------------- history
-
-
-async def history(turn: Turn, room: Room, member: CaseMember, side: Side | None) -> list[Reply]:
-    """``/offers``: the case's offers as this person may see them, newest last."""
-    rows = list(
-        (
-            await turn.session.execute(
-                select(Offer).where(Offer.case_id == room.case.id).order_by(Offer.id)
-            )
-        ).scalars()
-    )
-    visible = [
-        o
-        for o in rows
-        if side is None or o.proposer_side == side.value or (not o.held and side.value in o.needs)
-    ]
-    if not visible:
-        return [reply("negotiation.no_offers", number=room.case.number)]
-    lines = [
-        Msg(
-            "negotiation.history_line",
-            {
-                "ref": f"{o.thread}-{o.version}",
-                "who": side_label(o.proposer_side),
-                "status": Msg(f"negotiation.status_{o.status}"),
-                "date": o.created_at.astimezone(turn.settings.tz).strftime("%Y-%m-%d %H:%M"),
-            },
-        )
-        for o in visible[-20:]
-    ]
-    replies = [reply("negotiation.history", number=room.case.number, lines=lines)]
-    open_ = [o for o in visible if o.status == OfferStatus.PROPOSED.value]
-    for o in open_[-3:]:
-        buttons: list[tuple[Any, ...]] = []
-        if side is not None and side.value in o.needs and not o.held:
-            buttons += list(answer_buttons(o))
-        if may_withdraw(view_of(o), side, side is None):
-            buttons.append((button("negotiation.btn_withdraw", f"ng:w:{o.id}"),))
-        if side is None and o.held:
-            buttons.append((button("negotiation.btn_forward", f"ng:fw:{o.id}"),))
-        replies.append(Reply(card(room, o), buttons=tuple(buttons)))
-    return replies

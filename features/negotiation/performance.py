@@ -1,5 +1,6 @@
-"""Performance tracking (履行监督, 回访): the payment schedule from the agreed terms, durable
-reminders before each due date, "I paid" / "received" / "not received", transfer records as
+"""Performance tracking (履行监督, 回访): the payment schedule from the agreed terms (tracked
+once an agreement is effective, ``features.negotiation.effect``), durable reminders before each
+due date, "I paid" / "received" / "not received", transfer records as
 evidence, missed-payment escalation, and the 回访记录 when everything is paid.
 
 Timers (``services.timers``) are rows: one per instalment and step, keyed
@@ -11,16 +12,13 @@ urges performance; it does not nag someone who has paid).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from features.negotiation.common import (
-    PENDING,
-    AwaitReceipt,
     lock_room,
     mediator_members,
     member_side,
@@ -29,117 +27,36 @@ from features.negotiation.common import (
     side_label,
     side_members,
 )
+from features.negotiation.effect import ACTIVE as ACTIVE_SCHEDULE
+from features.negotiation.effect import PENDING as PENDING_SCHEDULE
+from features.negotiation.effect import TIMER_KIND, effective_agreement, timer_key
 from features.negotiation.models import (
     FollowUp,
     PaymentEvent,
     PaymentInstalment,
     PaymentSchedule,
 )
-from mediation.offers import OfferTerms, Side
+from features.negotiation.schedules import timer_keys
+from features.negotiation.trail import payment_event
+from mediation.offers import Side
 from mediation.performance import (
     SETTLED,
+    SILENCE_DAYS,
     InstalmentStatus,
     TimerStep,
     after_confirm,
     after_dispute,
     after_mark_paid,
     complete,
-    timeline,
 )
 from mediation.replies import Msg, Reply, button, reply
 from services.room import Room, load_room
 from services.timers import cancel_timers, schedule
 from services.turn import Turn
-from storage.models import Evidence, Timer
 
-TIMER_KIND = "negotiation.pay"
-#: Case statuses in which reminders make sense (the terms stand).
-LIVE_STATUSES = frozenset({"mediating", "signing", "agreed"})
-
-
-def timer_key(instalment_id: int, step: TimerStep, days: int) -> str:
-    return f"pay:{instalment_id}:{step.value}:{days}"
-
-
-async def create_schedule(
-    session: AsyncSession,
-    room: Room,
-    terms: OfferTerms,
-    now: datetime,
-    tz: ZoneInfo,
-    *,
-    offer_id: int | None = None,
-    bidding_id: int | None = None,
-) -> PaymentSchedule | None:
-    """The schedule of the accepted terms (replacing an earlier one), with its timers."""
-    await replace_schedules(session, room.case.id)
-    plan = terms.schedule()
-    if not plan:
-        return None
-    sched = PaymentSchedule(
-        case_id=room.case.id,
-        offer_id=offer_id,
-        bidding_id=bidding_id,
-        payer_side=terms.payer.value,
-        total_fen=sum(i.fen for i in plan),
-        status="active",
-        created_at=now,
-    )
-    session.add(sched)
-    await session.flush()
-    for seq, item in enumerate(plan, 1):
-        inst = PaymentInstalment(
-            schedule_id=sched.id,
-            case_id=room.case.id,
-            seq=seq,
-            due_on=item.due,
-            amount_fen=item.fen,
-            status=InstalmentStatus.DUE.value,
-        )
-        session.add(inst)
-        await session.flush()
-        for step in timeline(item.due, tz, now):
-            await schedule(
-                session,
-                timer_key(inst.id, step.step, step.days_before),
-                TIMER_KIND,
-                step.at,
-                {"instalment": inst.id, "step": step.step.value, "days": step.days_before},
-            )
-    return sched
-
-
-async def replace_schedules(session: AsyncSession, case_id: int) -> None:
-    old = list(
-        (
-            await session.execute(
-                select(PaymentInstalment)
-                .join(PaymentSchedule, PaymentSchedule.id == PaymentInstalment.schedule_id)
-                .where(PaymentSchedule.case_id == case_id, PaymentSchedule.status == "active")
-            )
-        ).scalars()
-    )
-    await cancel_timers(session, await _timer_keys(session, [i.id for i in old]))
-    for inst in old:
-        if inst.status not in (InstalmentStatus.CONFIRMED.value,):
-            inst.status = InstalmentStatus.CANCELLED.value
-    await session.execute(
-        update(PaymentSchedule)
-        .where(PaymentSchedule.case_id == case_id, PaymentSchedule.status == "active")
-        .values(status="replaced")
-    )
-
-
-async def _timer_keys(session: AsyncSession, instalment_ids: list[int]) -> list[str]:
-    if not instalment_ids:
-        return []
-    keys: list[str] = []
-    for iid in instalment_ids:
-        rows = await session.execute(
-            select(Timer.key).where(Timer.key.like(f"pay:{iid}:%"), Timer.status == "pending")
-        )
-        keys += list(rows.scalars())
-    return keys
+#: Case statuses in which reminders make sense: the agreement is in effect and not yet
+#: performed (``closed`` follows performance).
+LIVE_STATUSES = frozenset({"agreed"})
 
 
 # ---------------------------------------------------------------------------- messages
@@ -189,6 +106,14 @@ async def _load(
 # ---------------------------------------------------------------------------- people
 
 
+async def not_tracked(turn: Turn, room: Room) -> Reply:
+    """Why a waiting schedule is not tracked: no agreement in effect yet, or one that states
+    other payments than the accepted offer (``effect.on_agreement_effective``)."""
+    if await effective_agreement(turn.session, room.case.id) is not None:
+        return reply("negotiation.plan_not_in_agreement", number=room.case.number)
+    return reply("negotiation.not_effective", number=room.case.number)
+
+
 async def open_instalments(
     session: AsyncSession, case_id: int
 ) -> list[tuple[PaymentInstalment, PaymentSchedule]]:
@@ -198,7 +123,7 @@ async def open_instalments(
             select(PaymentSchedule)
             .where(
                 PaymentSchedule.case_id == case_id,
-                PaymentSchedule.status.in_(("active", "completed")),
+                PaymentSchedule.status.in_((PENDING_SCHEDULE, ACTIVE_SCHEDULE, "completed")),
             )
             .order_by(PaymentSchedule.id.desc())
             .limit(1)
@@ -223,6 +148,8 @@ async def paid_command(turn: Turn, room: Room, user_id: int) -> list[Reply]:
     sched = rows[0][1]
     if member is None or member_side(member) is not Side(sched.payer_side):
         return [reply("negotiation.not_payer")]
+    if sched.status == PENDING_SCHEDULE:
+        return [await not_tracked(turn, room)]
     pending = [
         i
         for i, _ in rows
@@ -242,15 +169,27 @@ async def mark_paid(turn: Turn, user_id: int, instalment_id: int) -> list[Reply]
     member = room.of_user(user_id)
     if member is None or member_side(member) is not Side(sched.payer_side):
         return [reply("negotiation.not_payer")]
+    if sched.status == PENDING_SCHEDULE:
+        return [await not_tracked(turn, room)]
     new = after_mark_paid(InstalmentStatus(inst.status))
     params = _inst_params(room, inst, sched)
     if new is None:
         return [reply("negotiation.already_recorded", **params)]
     inst.status, inst.marked_paid_at = new.value, turn.now
+    actor = f"member:{member.id}"
     turn.session.add(
-        PaymentEvent(
-            instalment_id=inst.id, kind="marked_paid", actor=f"member:{member.id}", at=turn.now
-        )
+        PaymentEvent(instalment_id=inst.id, kind="marked_paid", actor=actor, at=turn.now)
+    )
+    payment_event(
+        turn.session, room.case.id, inst, kind="payment_marked_paid", actor=actor, at=turn.now
+    )
+    # If the payee stays silent, the payer is told and the mediator asked to check.
+    await schedule(
+        turn.session,
+        timer_key(inst.id, TimerStep.SILENCE.value, SILENCE_DAYS),
+        TIMER_KIND,
+        turn.now + timedelta(days=SILENCE_DAYS),
+        {"instalment": inst.id, "step": TimerStep.SILENCE.value, "days": SILENCE_DAYS},
     )
     payee = side_members(room, Side(sched.payer_side).other)
     send_to(
@@ -279,6 +218,8 @@ async def confirm(
     member = room.of_user(user_id)
     if member is None or member_side(member) is not Side(sched.payer_side).other:
         return [reply("negotiation.not_payee")]
+    if sched.status == PENDING_SCHEDULE:
+        return [await not_tracked(turn, room)]
     params = _inst_params(room, inst, sched)
     new = after_confirm(InstalmentStatus(inst.status))
     if new is None:
@@ -293,7 +234,15 @@ async def confirm(
             at=turn.now,
         )
     )
-    await cancel_timers(turn.session, await _timer_keys(turn.session, [inst.id]))
+    payment_event(
+        turn.session,
+        room.case.id,
+        inst,
+        kind="payment_confirmed",
+        actor=f"member:{member.id}",
+        at=turn.now,
+    )
+    await cancel_timers(turn.session, await timer_keys(turn.session, [inst.id]))
     payer = side_members(room, Side(sched.payer_side))
     send_to(
         turn,
@@ -349,10 +298,10 @@ async def dispute(turn: Turn, user_id: int, instalment_id: int) -> list[Reply]:
     if new is None:
         return [reply("negotiation.already_recorded", **params)]
     inst.status = new.value
-    turn.session.add(
-        PaymentEvent(
-            instalment_id=inst.id, kind="disputed", actor=f"member:{member.id}", at=turn.now
-        )
+    actor = f"member:{member.id}"
+    turn.session.add(PaymentEvent(instalment_id=inst.id, kind="disputed", actor=actor, at=turn.now))
+    payment_event(
+        turn.session, room.case.id, inst, kind="payment_disputed", actor=actor, at=turn.now
     )
     payer = side_members(room, Side(sched.payer_side))
     send_to(
@@ -362,58 +311,6 @@ async def dispute(turn: Turn, user_id: int, instalment_id: int) -> list[Reply]:
         Reply(Msg("negotiation.disputed_notice", params)),
     )
     return [reply("negotiation.disputed_ok", **params)]
-
-
-def ask_receipt(turn: Turn, instalment_id: int) -> Reply:
-    turn.put(PENDING, AwaitReceipt(instalment_id))
-    return Reply(
-        Msg("negotiation.ask_receipt"),
-        buttons=((button("negotiation.btn_input_cancel", "ng:ic"),),),
-    )
-
-
-async def on_receipt(turn: Turn, user_id: int, pending: AwaitReceipt) -> list[Reply]:
-    """A photo or file sent after "upload transfer record": kept as evidence of the payment.
-    From the payee it confirms receipt; from the payer it backs "I paid"."""
-    from mediation import intake
-
-    payload = turn.event.payload
-    if not isinstance(payload, intake.FileInput):
-        return [reply("negotiation.receipt_need_file")]
-    loaded = await _load(turn.session, pending.inst)
-    turn.put(PENDING, None)
-    if loaded is None:
-        return [reply("bot.stale_button")]
-    inst, sched, room = loaded
-    member = room.of_user(user_id)
-    side = member_side(member) if member is not None else None
-    if member is None or side is None:
-        return [reply("room.refused_not_member")]
-    evidence = Evidence(
-        case_id=room.case.id,
-        party_id=member.party_id,
-        kind=payload.kind,
-        channel=turn.event.channel,
-        file_ref=payload.ref,
-        created_at=turn.now,
-    )
-    turn.session.add(evidence)
-    await turn.session.flush()
-    turn.session.add(
-        PaymentEvent(
-            instalment_id=inst.id,
-            kind="receipt",
-            evidence_id=evidence.id,
-            actor=f"member:{member.id}",
-            at=turn.now,
-        )
-    )
-    if side is Side(sched.payer_side).other:
-        return await confirm(turn, user_id, inst.id, evidence_id=evidence.id)
-    replies = [reply("negotiation.receipt_saved")]
-    if after_mark_paid(InstalmentStatus(inst.status)) is not None:
-        replies += await mark_paid(turn, user_id, inst.id)
-    return replies
 
 
 async def status_reply(turn: Turn, room: Room) -> list[Reply]:
@@ -434,12 +331,16 @@ async def status_reply(turn: Turn, room: Room) -> list[Reply]:
         for i, _ in rows
     ]
     sched = rows[0][1]
+    head = []
+    if sched.status == PENDING_SCHEDULE:
+        head = [await not_tracked(turn, room)]
     return [
+        *head,
         reply(
             "negotiation.schedule",
             number=room.case.number,
             lines=lines,
             payer=side_label(sched.payer_side),
             total=money(sched.total_fen),
-        )
+        ),
     ]

@@ -1,7 +1,8 @@
 """The payment timers of ``features.negotiation.performance``: a reminder before each due date,
 the missed-payment notice the morning after, and the escalation three days later (人民调解法
-第三十一条: the committee supervises performance and urges the parties to perform; 第三十三条 and
-民事诉讼法 第二百五十条 for what the payee is told).
+第三十一条: the committee supervises performance and urges the parties to perform). They run
+only while an agreement is in effect; what the payee is told is chosen from the case's state
+(``features.negotiation.effect.remedy_lines``).
 
 Each runs inside the transaction that claims its timer row (``services.timers``), re-reads the
 instalment, and says nothing when the payment was confirmed in the meantime.
@@ -9,6 +10,7 @@ instalment, and says nothing when the payment was confirmed in the meantime.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from features.negotiation.common import mediator_members, side_members
-from features.negotiation.models import PaymentEvent, PaymentInstalment
+from features.negotiation.effect import ACTIVE, effective_agreement, remedy_lines
+from features.negotiation.models import PaymentEvent, PaymentInstalment, PaymentSchedule
 from features.negotiation.performance import (
     LIVE_STATUSES,
     _inst_params,
@@ -24,7 +27,7 @@ from features.negotiation.performance import (
     paid_button,
     receipt_buttons,
 )
-from mediation.agreement import confirmation_stage
+from features.negotiation.trail import alert_unit, payment_event
 from mediation.offers import Side
 from mediation.performance import (
     InstalmentStatus,
@@ -37,112 +40,181 @@ from mediation.replies import Msg, Reply
 from services.delivery import Outgoing
 from services.outbox import QueuedMessage
 from services.room import Room
-from storage.document_models import JudicialConfirmation
 from storage.models import Timer
 
 
+@dataclass
+class _Step:
+    """One timer's moment: the instalment, its room, and who is who."""
+
+    session: AsyncSession
+    inst: PaymentInstalment
+    sched: PaymentSchedule
+    room: Room
+    now: datetime
+    out: Outgoing
+    params: dict[str, Any]
+    payer: list[Any]
+    payee: list[Any]
+
+    def send(self, members: list[Any], reply_: Reply) -> None:
+        _send(self.out, self.room, members, reply_)
+
+    def event(self, kind: str) -> None:
+        """The payment's own history (``PaymentEvent``: the 回访记录 reads it)."""
+        self.session.add(
+            PaymentEvent(instalment_id=self.inst.id, kind=kind, actor="timer", at=self.now)
+        )
+
+
 async def on_timer(session: AsyncSession, timer: Timer, now: datetime) -> list[QueuedMessage]:
-    """One reminder, missed-payment notice or escalation; nothing when it no longer applies."""
+    """One reminder, missed-payment notice, silence check or escalation; nothing when it no
+    longer applies."""
     loaded = await _load(session, int(timer.payload["instalment"]))
     if loaded is None:
         return []
     inst, sched, room = loaded
-    if sched.status != "active" or room.case.status not in LIVE_STATUSES:
+    if sched.status != ACTIVE or room.case.status not in LIVE_STATUSES:
         return []
-    status = InstalmentStatus(inst.status)
-    step = TimerStep(timer.payload["step"])
-    out = Outgoing(sender=_nobody())
-    params = _inst_params(room, inst, sched)
-    payer = side_members(room, Side(sched.payer_side))
-    payee = side_members(room, Side(sched.payer_side).other)
-    kind = ""
-    late = now.date() > inst.due_on  # a reminder found after the due date says nothing useful
-    if (
-        step is TimerStep.REMIND
-        and not late
-        and status in (InstalmentStatus.DUE, InstalmentStatus.DISPUTED)
-    ):
-        days = int(timer.payload.get("days", 0))
-        _send(
-            out,
-            room,
-            payer,
-            Reply(
-                Msg("negotiation.remind", {**params, "days": days}), buttons=(paid_button(inst),)
-            ),
-        )
-        kind = "reminded"
-    elif step is TimerStep.MISSED:
-        new = on_missed(status)
-        if new is not None:
-            inst.status = new.value
-            _send(
-                out,
-                room,
-                payer,
-                Reply(Msg("negotiation.missed_payer", params), buttons=(paid_button(inst),)),
-            )
-            _send(
-                out,
-                room,
-                payee,
-                Reply(Msg("negotiation.missed_payee", params), buttons=receipt_buttons(inst)),
-            )
-            kind = "missed"
-        elif status is InstalmentStatus.MARKED_PAID:
-            _send(
-                out,
-                room,
-                payee,
-                Reply(Msg("negotiation.confirm_again", params), buttons=receipt_buttons(inst)),
-            )
-            kind = "asked_payee"
-    elif step is TimerStep.ESCALATE and needs_escalation(status):
-        last = max(
-            i.due_on
-            for i in (
-                await session.execute(
-                    select(PaymentInstalment).where(PaymentInstalment.schedule_id == sched.id)
-                )
-            ).scalars()
-        )
-        _send(
-            out,
-            room,
-            mediator_members(room),
-            Reply(
-                Msg(
-                    "negotiation.escalate_mediator",
-                    {**params, "status": Msg(f"negotiation.inst_{inst.status}")},
-                )
-            ),
-        )
-        route = await _route(session, room, now, enforcement_deadline(last).isoformat())
-        _send(
-            out, room, payee, Reply(Msg("negotiation.escalate_payee", {**params, "route": route}))
-        )
-        kind = "escalated"
-    if not kind:
-        return []
-    session.add(PaymentEvent(instalment_id=inst.id, kind=kind, actor="timer", at=now))
-    return await out.flush(session)
-
-
-async def _route(session: AsyncSession, room: Room, now: datetime, until: str) -> Msg:
-    """What the payee can still do, read from the 司法确认 offer's real status and last day: the
-    joint application only while its 30 days run; after an application, enforcement; otherwise
-    a lawsuit (人民调解法 第三十二条) or, the debt being money, a 支付令 (民事诉讼法 第二百二十五条)."""
-    jc = (
-        await session.execute(
-            select(JudicialConfirmation).where(JudicialConfirmation.case_id == room.case.id)
-        )
-    ).scalar_one_or_none()
-    stage = confirmation_stage(jc.status if jc else None, jc.deadline if jc else None, now.date())
-    court = (jc.court or jc.default_court) if jc else ""
-    deadline = jc.deadline.isoformat() if jc else ""
-    return Msg(
-        f"negotiation.route_{stage.value}", {"deadline": deadline, "court": court, "until": until}
+    if await effective_agreement(session, room.case.id) is None:
+        return []  # nothing binds anyone to pay (人民调解法 第二十九条、第三十条)
+    step = _Step(
+        session,
+        inst,
+        sched,
+        room,
+        now,
+        Outgoing(sender=_nobody()),
+        _inst_params(room, inst, sched),
+        side_members(room, Side(sched.payer_side)),
+        side_members(room, Side(sched.payer_side).other),
     )
+    status = InstalmentStatus(inst.status)
+    kind = TimerStep(timer.payload["step"])
+    if kind is TimerStep.REMIND:
+        done = _remind(step, status, int(timer.payload.get("days", 0)))
+    elif kind is TimerStep.MISSED:
+        done = _missed(step, status)
+    elif kind is TimerStep.SILENCE:
+        done = _silence(step, status)
+    else:
+        done = await _escalate(step, status)
+    return await step.out.flush(session) if done else []
+
+
+def _remind(step: _Step, status: InstalmentStatus, days: int) -> bool:
+    late = step.now.date() > step.inst.due_on  # after the due date a reminder says nothing
+    if late or status not in (InstalmentStatus.DUE, InstalmentStatus.DISPUTED):
+        return False
+    params = {**step.params, "days": days}
+    step.send(
+        step.payer, Reply(Msg("negotiation.remind", params), buttons=(paid_button(step.inst),))
+    )
+    step.event("reminded")
+    payment_event(
+        step.session,
+        step.room.case.id,
+        step.inst,
+        kind="payment_reminded",
+        actor="system",
+        at=step.now,
+    )
+    return True
+
+
+def _missed(step: _Step, status: InstalmentStatus) -> bool:
+    """The morning after: an unconfirmed payment is missed; one the payer marked as paid
+    makes the payee be asked again."""
+    inst, params = step.inst, step.params
+    new = on_missed(status)
+    if new is not None:
+        inst.status = new.value
+        step.send(
+            step.payer,
+            Reply(Msg("negotiation.missed_payer", params), buttons=(paid_button(inst),)),
+        )
+        step.send(
+            step.payee,
+            Reply(Msg("negotiation.missed_payee", params), buttons=receipt_buttons(inst)),
+        )
+        step.event("missed")
+        payment_event(
+            step.session,
+            step.room.case.id,
+            inst,
+            kind="payment_missed",
+            actor="system",
+            at=step.now,
+        )
+        return True
+    if status is InstalmentStatus.MARKED_PAID:
+        step.send(
+            step.payee,
+            Reply(Msg("negotiation.confirm_again", params), buttons=receipt_buttons(inst)),
+        )
+        step.event("asked_payee")
+        payment_event(
+            step.session,
+            step.room.case.id,
+            inst,
+            kind="payment_asked_payee",
+            actor="system",
+            at=step.now,
+        )
+        return True
+    return False
+
+
+def _silence(step: _Step, status: InstalmentStatus) -> bool:
+    """The payee has not answered "paid" for days: the payer is told, the payee asked
+    again, the mediator (and the unit's console) asked to check."""
+    if status is not InstalmentStatus.MARKED_PAID:
+        return False
+    inst, params = step.inst, step.params
+    step.send(step.payer, Reply(Msg("negotiation.silence_payer", params)))
+    step.send(
+        step.payee,
+        Reply(Msg("negotiation.confirm_again", params), buttons=receipt_buttons(inst)),
+    )
+    step.send(mediator_members(step.room), Reply(Msg("negotiation.silence_mediator", params)))
+    alert_unit(step.session, step.room.case, inst, kind="payment_check", at=step.now)
+    step.event("unanswered")
+    payment_event(
+        step.session,
+        step.room.case.id,
+        inst,
+        kind="payment_unanswered",
+        actor="system",
+        at=step.now,
+    )
+    return True
+
+
+async def _escalate(step: _Step, status: InstalmentStatus) -> bool:
+    """Still not confirmed days after the due date: the mediator and the unit are alerted;
+    the payee is told what they can do, from the case's state."""
+    if not needs_escalation(status):
+        return False
+    inst, params, session = step.inst, step.params, step.session
+    last = max(
+        i.due_on
+        for i in (
+            await session.execute(
+                select(PaymentInstalment).where(PaymentInstalment.schedule_id == step.sched.id)
+            )
+        ).scalars()
+    )
+    state = {**params, "status": Msg(f"negotiation.inst_{inst.status}")}
+    step.send(mediator_members(step.room), Reply(Msg("negotiation.escalate_mediator", state)))
+    alert_unit(session, step.room.case, inst, kind="payment", at=step.now)
+    until = enforcement_deadline(last).isoformat()
+    route = await remedy_lines(session, step.room, step.now, until)
+    step.send(step.payee, Reply(Msg("negotiation.escalate_payee", {**params, "route": route})))
+    step.event("escalated")
+    payment_event(
+        session, step.room.case.id, inst, kind="payment_escalated", actor="system", at=step.now
+    )
+    return True
 
 
 def _nobody() -> Any:

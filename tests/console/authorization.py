@@ -62,6 +62,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", CASE + "/escalate"): R(A.ESCALATE, "case", 400),
     ("POST", CASE + "/note"): R(A.ADD_NOTE, "case", 400),
     ("POST", CASE + "/status"): R(A.CHANGE_STATUS, "case", 400),
+    ("POST", CASE + "/payments/correct"): R(A.CHANGE_STATUS, "case", 400, "no reason given"),
     ("GET", CASE + "/documents/{doc_id}"): R(A.DOWNLOAD_DOCUMENTS, "case", 200),
     ("GET", "/street/register"): R(A.REGISTER_CASE, "none", 200),
     ("POST", "/street/register"): R(A.REGISTER_CASE, "none", 400, "an empty form: shown again"),

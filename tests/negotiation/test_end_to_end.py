@@ -87,6 +87,23 @@ async def test_offer_to_draft_and_reminders_once_across_restarts(tmp_path: Path)
             await assert_quiet(applicant)
             await assert_quiet(respondent)
 
+            # Accepted terms bind nobody yet: tracking starts when the agreement takes effect,
+            # here an oral one every party confirms (人民调解法 第三十条).
+            await mediator.press("取消草稿")
+            await wait_text(mediator, "已取消协议书草稿")
+            await mediator.send_command("/panel")
+            await wait_text(mediator, "调解室成员")
+            await mediator.press("结案")
+            await wait_text(mediator, "结果")
+            await mediator.press("调解成功")
+            await wait_text(mediator, "每行一条")  # the addresses came with the draft
+            await mediator.send_text("被申请人按约定分两期支付申请人工资10000元，并赔礼道歉。")
+            for party in (applicant, respondent):
+                asked = await wait_text(party, "调解员记录的口头协议")
+                await party.press("✅ 确认，这是我同意的内容", asked)
+            await wait_text(respondent, "开始履行跟踪")
+            await wait_text(applicant, "开始履行跟踪")
+
         async def step(hours_from: datetime, fired: int) -> None:
             clock.advance(seconds=(hours_from - clock.now()).total_seconds())
             async with running_service(standin, var, clock=clock, **extra) as runtime:
@@ -130,11 +147,12 @@ async def test_offer_to_draft_and_reminders_once_across_restarts(tmp_path: Path)
         await step(at(2027, 2, 3, 2, 0), 1)
         alert = await wait_text(mediator, "履行异常")
         assert "第2期 ¥4,000.00" in (alert.text or "")
-        # No agreement took effect here, so no 司法确认 is promised (issue 18): a lawsuit, or a
-        # payment order for the money owed.
-        told = await wait_text(applicant, "支付令")
-        assert "第三十二条" in (told.text or "") and "第二百二十五条" in (told.text or "")
-        assert "司法确认" not in (told.text or "")
+        # An oral agreement cannot be confirmed by a court, so no 司法确认 is promised (issue
+        # 18); a neighbours' dispute: a lawsuit on the agreement (issue 23: 支付令 is for wages
+        # and debts).
+        told = await wait_text(applicant, "仍未收到")
+        assert "第三十二条" in (told.text or "") and "支付令" not in (told.text or "")
+        assert "司法确认" not in (told.text or "") and "二年" not in (told.text or "")
         await step(at(2027, 2, 4, 2, 0), 0)
         await assert_quiet(applicant)
         await assert_quiet(respondent)

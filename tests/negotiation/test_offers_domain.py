@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mediation.offer_text import parse_terms
 from mediation.offers import (
     ActionKind,
     Instalment,
@@ -20,9 +21,9 @@ from mediation.offers import (
     OfferView,
     Response,
     Side,
+    TermsInvalid,
     addressees,
     may_withdraw,
-    parse_terms,
     respond,
 )
 from mediation.validation import InvalidInput
@@ -105,6 +106,49 @@ def test_bad_terms_name_the_problem(text: str, key: str) -> None:
     with pytest.raises(InvalidInput) as exc:
         parse_terms(text, TODAY)
     assert exc.value.key == key
+
+
+def test_people_type_terms_as_they_would_on_a_phone() -> None:
+    """Issue 23, item 4: Chinese punctuation, dates without a year, 月底/年底, 前付清, a note."""
+    t = parse_terms("12000，12月31日前付清，道歉", TODAY)
+    assert t.amount_fen == 1_200_000 and t.deadline == date(2026, 12, 31)
+    assert [a.kind for a in t.actions] == [ActionKind.APOLOGY]
+    assert parse_terms("12000、2026年12月31日前付清", TODAY).deadline == date(2026, 12, 31)
+    assert parse_terms("一次性支付12000元，月底", TODAY).deadline == date(2026, 11, 30)
+    assert parse_terms("12000，下月底前还清", TODAY).deadline == date(2026, 12, 31)
+    assert parse_terms("12000；年底", TODAY).deadline == date(2026, 12, 31)
+    # A day already past this year is next year's.
+    assert parse_terms("8000，3月1日", TODAY).deadline == date(2027, 3, 1)
+    assert parse_terms("8000，11月27日", TODAY).deadline == date(2026, 11, 27)
+    plan = parse_terms("12月31日 8000，1月31日 4000", TODAY)
+    assert [(i.due, i.fen) for i in plan.instalments] == [
+        (date(2026, 12, 31), 800_000),
+        (date(2027, 1, 31), 400_000),
+    ]
+    # An ASCII thousands comma stays an amount; a note keeps its commas and is not a clause.
+    t = parse_terms("12,000，12月31日前付清，备注：按双盲报价成交价，尽快", TODAY)
+    assert t.amount_fen == 1_200_000 and t.note == "按双盲报价成交价，尽快"
+    # A non-money undertaking with its own date, and one continued after a 、.
+    t = parse_terms("修复天花板 2027-03-20", TODAY)
+    assert t.actions == (OfferAction(ActionKind.REPAIR, "天花板", date(2027, 3, 20)),)
+    t = parse_terms("修复 墙面、天花板 2027-03-20", TODAY)
+    assert t.actions == (OfferAction(ActionKind.REPAIR, "墙面、天花板", date(2027, 3, 20)),)
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    with pytest.raises(TermsInvalid) as exc:
+        parse_terms("12000，很多钱，2月30日，2020-01-01 3000", TODAY)
+    assert [(p.key, p.params) for p in exc.value.problems] == [
+        ("negotiation.err_segment", {"segment": "很多钱"}),
+        ("negotiation.err_date_format", {"date": "2月30日"}),
+        ("negotiation.err_date_past", {"date": "2020-01-01"}),
+    ]
+    with pytest.raises(TermsInvalid) as exc:
+        parse_terms("12000\n2026-12-31 8000\n2026-12-31 3000", TODAY)
+    assert {p.key for p in exc.value.problems} == {
+        "negotiation.err_instalment_sum",
+        "negotiation.err_instalment_order",
+    }
 
 
 def test_people_type_terms_in_many_ways() -> None:

@@ -61,7 +61,7 @@ async def test_offer_counter_accept(world: World) -> None:
             ("2027-01-31", 400_000),
         ]
         keys = list(await s.execute(select(Timer.key).where(Timer.kind == "negotiation.pay")))
-        assert len(keys) == 8  # two reminders, missed, escalation per instalment
+        assert keys == []  # accepted terms bind nobody yet: tracked once an agreement is in effect
 
     # The mediator's draft opens with the accepted terms filled in.
     await world.press(MEDIATOR, "📝 起草协议书")
@@ -203,3 +203,25 @@ async def test_a_side_with_a_representative_answers_through_them(world: World) -
     await world.press(APPLICANT, "✅ 接受")
     async with world.db.read() as s:
         assert (await s.execute(select(Offer.status))).scalar_one() == "accepted"
+
+
+async def test_terms_typed_as_a_worker_would(world: World) -> None:
+    """Issue 23, item 4: every problem at once; Chinese punctuation and a date without a year;
+    a 备注 shown on the card but never written into the agreement."""
+    await world.command(APPLICANT, "offer")
+    (problems, again) = await world.text(APPLICANT, "12000，很多钱，2月30日，2020-01-01 3000")
+    assert "3 处需要修改" in problems and "请修改后重新发送" in again
+    for part in ("很多钱", "2月30日", "2020-01-01"):
+        assert part in problems, part
+    (preview,) = await world.text(APPLICANT, "12000，12月31日前付清，道歉，备注：按双盲报价成交价")
+    assert "一次付清：2026-12-31前" in preview and "备注：按双盲报价成交价" in preview
+    await world.press(APPLICANT, "📨 发送方案")
+    await world.press(RESPONDENT, "✅ 接受")
+    await world.press(MEDIATOR, "📝 起草协议书")
+    async with world.db.read() as s:
+        conv = (
+            await s.execute(select(Conversation).where(Conversation.chat_id == str(MEDIATOR)))
+        ).scalar_one()
+    terms = conv.state["ag_draft"]["terms"]["terms"]
+    assert terms[0].startswith("被申请人于2026年12月31日前一次性向申请人支付人民币12,000.00元")
+    assert not [t for t in terms if "成交价" in t]

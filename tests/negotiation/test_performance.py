@@ -28,11 +28,13 @@ from tests.negotiation.world import APPLICANT, MEDIATOR, RESPONDENT, World
 
 
 async def agree(world: World, terms: str) -> None:
+    """The terms accepted by offer, then made effective as an oral agreement."""
     await world.command(RESPONDENT, "offer")
     await world.text(RESPONDENT, terms)
     await world.press(RESPONDENT, "📨 发送方案")
     await world.press(APPLICANT, "✅ 接受")
     await world.drain()
+    await world.oral_agreement("被申请人按约定分期支付申请人工资。")
 
 
 async def test_payments_receipts_and_completion(world: World) -> None:

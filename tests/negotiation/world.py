@@ -127,6 +127,23 @@ class World(Engine):
         self._seen[who] = len(texts)
         return texts[start:]
 
+    async def oral_agreement(self, content: str) -> None:
+        """The mediator records the oral agreement (调解成功) and each party confirms it: the
+        agreement is effective (人民调解法 第三十条)."""
+        asked = await self.action(MEDIATOR, "m:outcome:success")
+        for n, address in enumerate(
+            ("重庆市九龙坡区杨家坪街道西郊路1号", "重庆市九龙坡区谢家湾8号")
+        ):
+            if not any("住址" in t for t in asked):
+                break
+            asked = await self.text(MEDIATOR, address)
+            assert n < 2, asked
+        assert any("每行一条" in t for t in asked), asked
+        await self.text(MEDIATOR, content)
+        for who in (APPLICANT, RESPONDENT):
+            await self.press(who, "✅ 确认，这是我同意的内容")
+        await self.drain()
+
     async def drain(self) -> None:
         for who in (APPLICANT, RESPONDENT, MEDIATOR):
             await self.new(who)

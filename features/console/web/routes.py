@@ -50,6 +50,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", CASE + "/escalate", cases.escalate, A.ESCALATE),
     Route("POST", CASE + "/note", cases.add_note, A.ADD_NOTE),
     Route("POST", CASE + "/status", cases.change_status, A.CHANGE_STATUS),
+    Route("POST", CASE + "/payments/correct", cases.correct_payment, A.CHANGE_STATUS),
     Route("GET", CASE + "/documents/{doc_id}", cases.download_document, A.DOWNLOAD_DOCUMENTS),
     Route("GET", "/street/register", street.register_form, A.REGISTER_CASE),
     Route("POST", "/street/register", street.register, A.REGISTER_CASE),

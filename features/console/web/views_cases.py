@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from features.console import audit
+from features.console import audit, payments
 from features.console.case_actions import ActionError
 from features.console.ledger import SORTS, BadCursor, LedgerQuery, query_params
 from features.console.web.core import (
@@ -219,6 +219,7 @@ async def case_page(
         # only through a logged reveal (issue 21).
         scrub=True,
         rule_names=await console.risk.rule_labels(lang_of(request)),
+        payments=await payments.payment_plan(console.actions, staff, _case_id(request)),
     )
 
 
@@ -357,6 +358,26 @@ async def change_status(request: web.Request) -> web.StreamResponse:
     await flash(
         request, t(request, "console.case.status_changed", status=t(request, f"status.{status}"))
     )
+    raise redirect(request, f"/cases/{_case_id(request)}")
+
+
+async def correct_payment(request: web.Request) -> web.StreamResponse:
+    """Undo a payee's confirmation of one instalment, with a reason (audited)."""
+    console = request.app[CONSOLE]
+    form = await request.post()
+    try:
+        await payments.correct_confirmation(
+            console.actions,
+            staff_of(request),
+            _case_id(request),
+            form_int(str(form.get("instalment", ""))),
+            str(form.get("reason", "")),
+            client_ip(request),
+            console.tz,
+        )
+    except ActionError as exc:
+        return await _refused(request, exc)
+    await flash(request, t(request, "console.case.payment_corrected"))
     raise redirect(request, f"/cases/{_case_id(request)}")
 
 
