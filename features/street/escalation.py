@@ -120,24 +120,37 @@ async def raise_risk(
     rule: str | None = None,
     shown_reason: Msg | None = None,
 ) -> str | None:
-    """Set a higher level; a raise to 较大/重大 escalates to the next centre (its code is
-    returned; None when the level only changed, or there is no unit above)."""
+    """Set the level; 较大/重大 escalates to the next centre (its code is returned; None when
+    only the level changed, or there is no unit above).
+
+    A case already at 较大 (the risk rules' sweep raised it on the words of the report) that is
+    still held where it was dispatched escalates when staff confirm the level: the rules warn,
+    the street's centre decides to hand it up.
+    """
     before = parse_level(case.risk)
-    if level == before:
-        return None
-    case.risk, case.updated_at = level.value, now
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=now,
-            kind="risk",
-            actor=actor,
-            data={"from": before.value, "to": level.value, "reason": reason, "rule": rule or ""},
-        )
-    )
-    if not escalates(before, level):
-        return None
     held = await holder_of(session, case)
+    unescalated = held.kind in ("reported", "dispatched")
+    if level == before and not (unescalated and escalates(RiskLevel.NORMAL, level)):
+        return None
+    if level != before:
+        case.risk = level.value
+        session.add(
+            CaseEvent(
+                case_id=case.id,
+                at=now,
+                kind="risk",
+                actor=actor,
+                data={
+                    "from": before.value,
+                    "to": level.value,
+                    "reason": reason,
+                    "rule": rule or "",
+                },
+            )
+        )
+    case.updated_at = now
+    if not (escalates(before, level) or (level == before and unescalated)):
+        return None
     target = escalation_centre(units, held.unit_code)
     if target is None:
         return None

@@ -120,10 +120,11 @@ async def _tell_desks(
     *,
     skip: int | None = None,
 ) -> None:
-    """Every member of every desk with a live task on the case (not the one who acted)."""
+    """Every member of every desk on the case (one that returned its task is off it; a lead
+    that handed it over still hears), not the one who acted."""
     told: set[int] = set()
     for task in await queries.tasks_of_case(session, case.id):
-        if task.status in (TaskStatus.RETURNED.value, TaskStatus.HANDED.value):
+        if task.status == TaskStatus.RETURNED.value:
             continue
         desk = street.by_code.get(task.desk_code)
         if desk is None:
