@@ -148,7 +148,9 @@ class MemberIn:
     amount_cents: int
 
 
-_LINE_SPLIT = re.compile(r"[\s,，;；、]+")
+#: Between a member's fields: spaces, 、, semicolons, commas — but not a thousands separator
+#: (8,600 is one amount). Lines are NFKC-normalised first, so ， is a comma here.
+_LINE_SPLIT = re.compile(r"(?:[\s;、]|,(?!\d{3}(?!\d)))+")
 _PHONE_LIKE = re.compile(r"^\+?\d[\d-]{6,}$")
 MAX_AMOUNT_CENTS = 100_000_000_00  # one hundred million yuan: beyond is a typing slip
 
