@@ -158,7 +158,7 @@ async def _the_example(
 
     # Each role's view: the grid worker has no task on it; the helper sees names, not phones.
     status, text = await web["grid"].get(page)
-    assert status == 403 and "没有任务" in text
+    assert status == 404 and "没有任务" in text
     status, text = await web["laobao"].get(page)
     assert status == 200 and "协办岗位" in text and "流转记录" in text
     assert "13800001111" not in text and "138****1111" in text

@@ -53,7 +53,10 @@ async def case_page(request: web.Request) -> web.StreamResponse:
     try:
         view = await service.view(staff.id, case_id)
     except TaskError as exc:
-        return await render(request, "error.html", status=403, message=t(request, exc.key))
+        # No role on the case: as the ledger does for a case out of one's units, it is not
+        # there for them (404), which also says nothing of whether it exists.
+        status = 404 if exc.key == "street.joint.not_on_case" else 403
+        return await render(request, "error.html", status=status, message=t(request, exc.key))
     return await render(
         request,
         "street_case.html",
