@@ -219,6 +219,8 @@ async def wall(request: web.Request) -> web.StreamResponse:
         figures=figures,
         now=service.clock.now(),
         type_names=[d.value for d in DisputeType],
+        # How often the screen reads its figures (seconds; ?every= for a test or a busy room).
+        every=min(max(form_int(request.query.get("every")) or 30, 5), 300),
     )
 
 
