@@ -47,7 +47,7 @@ pytestmark = [
 
 
 async def test_escalate_dispatch_roster_and_the_wall_screen(tmp_path: Path) -> None:
-    from playwright.async_api import Page, ViewportSize, async_playwright
+    from playwright.async_api import Page, ViewportSize, async_playwright, expect
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     async with running_service(
@@ -149,9 +149,9 @@ async def test_escalate_dispatch_roster_and_the_wall_screen(tmp_path: Path) -> N
                 assert "处置结果已记录" in await page.locator(".flash").inner_text()
 
                 # The wall shows it by itself, without a reload.
-                await wall.wait_for_function(
-                    f"document.querySelector('{rate}').textContent === '100.0%'", timeout=20000
-                )
+                # (Playwright's locator assertion polls without eval: the console's CSP
+                # forbids it.)
+                await expect(wall.locator(rate)).to_have_text("100.0%", timeout=30000)
                 assert await wall.evaluate("window.__notReloaded === true")
                 assert (
                     await wall.locator("[data-unit=yubei] [data-k=high_risk]").inner_text() == "1"
