@@ -154,6 +154,39 @@ async def raise_risk(
     target = escalation_centre(units, held.unit_code)
     if target is None:
         return None
+    await _escalate(
+        session,
+        case,
+        level,
+        held.unit_code,
+        target,
+        units=units,
+        out=out,
+        now=now,
+        actor=actor,
+        reason=reason,
+        by=by,
+        shown=shown_reason or reason,
+    )
+    return target
+
+
+async def _escalate(
+    session: AsyncSession,
+    case: Case,
+    level: RiskLevel,
+    source: str,
+    target: str,
+    *,
+    units: UnitDirectory,
+    out: Outgoing,
+    now: datetime,
+    actor: str,
+    reason: str,
+    by: int | None,
+    shown: Msg | str,
+) -> None:
+    """The hand-up itself: the 流转记录 row, the event, the target centre's alert."""
     record(session, case, "escalated", target, now, by=by, reason=reason)
     session.add(
         CaseEvent(
@@ -161,28 +194,17 @@ async def raise_risk(
             at=now,
             kind="street_escalated",
             actor=actor,
-            data={"from": held.unit_code, "to": target, "level": level.value, "reason": reason},
+            data={"from": source, "to": target, "level": level.value, "reason": reason},
         )
     )
-    await alert_upward(
-        session,
-        [target],
-        Reply(
-            Msg(
-                "street.alert_escalated",
-                {
-                    "number": case.number,
-                    "level": Msg(f"console.risk.{level.value}"),
-                    "from": units.by_code[held.unit_code].name
-                    if held.unit_code in units.by_code
-                    else held.unit_code,
-                    "reason": shown_reason or reason,
-                },
-            )
-        ),
-        out,
-    )
-    return target
+    unit = units.by_code.get(source)
+    notice = {
+        "number": case.number,
+        "level": Msg(f"console.risk.{level.value}"),
+        "from": unit.name if unit is not None else source,
+        "reason": shown,
+    }
+    await alert_upward(session, [target], Reply(Msg("street.alert_escalated", notice)), out)
 
 
 async def escalated_to(session: AsyncSession, unit_code: str) -> list[Case]:
@@ -242,25 +264,7 @@ async def hand_over(
     if lead in assist:
         raise TaskError("street.joint.lead_assists")
     actor = f"staff:{staff.id}"
-    for task in await queries.tasks_of_case(session, case.id):
-        if task.role == "lead" and TaskStatus(task.status) in OPEN_TASKS:
-            task.status = task_transition(TaskStatus(task.status), TaskEvent.HAND_OVER).value
-            task.done_at = now
-            await cancel_timers(session, [timer_key(task.id)])
-            old = street.by_code.get(task.desk_code)
-            if old is not None:
-                for member in await desk_staff(session, old):
-                    address = staff_address(member)
-                    if address is not None:
-                        out.send(
-                            address,
-                            Reply(
-                                Msg(
-                                    "street.alert_handed_over",
-                                    {"number": case.number, "desk": lead.name},
-                                )
-                            ),
-                        )
+    await _end_lead(session, street, case, lead, out, now)
     found = Dispatch(
         rule="", lead=lead, assist=assist, deadline=timedelta(hours=max(1, min(hours, 720)))
     )
@@ -283,6 +287,29 @@ async def hand_over(
         )
     )
     return created
+
+
+async def _end_lead(
+    session: AsyncSession,
+    street: StreetDirectory,
+    case: Case,
+    lead: Desk,
+    out: Outgoing,
+    now: datetime,
+) -> None:
+    """The old lead's open task ends as 已移交, its timer too; its members are told who leads."""
+    notice = Reply(Msg("street.alert_handed_over", {"number": case.number, "desk": lead.name}))
+    for task in await queries.tasks_of_case(session, case.id):
+        if task.role != "lead" or TaskStatus(task.status) not in OPEN_TASKS:
+            continue
+        task.status = task_transition(TaskStatus(task.status), TaskEvent.HAND_OVER).value
+        task.done_at = now
+        await cancel_timers(session, [timer_key(task.id)])
+        old = street.by_code.get(task.desk_code)
+        for member in await desk_staff(session, old) if old is not None else []:
+            address = staff_address(member)
+            if address is not None:
+                out.send(address, notice)
 
 
 def holder_name(street: StreetDirectory, units: UnitDirectory, row: StreetHandover) -> str:

@@ -85,6 +85,30 @@ async def add_members(
         raise TaskError("street.joint.not_on_case")
     if representative:
         report.representative = representative
+    count = await _append(session, case, members, now)
+    before = parse_level(case.risk)
+    level = group_risk(count, (case.facts, case.place), before)
+    if level == before:
+        return None
+    return await raise_risk(
+        session,
+        case,
+        level,
+        units=units,
+        out=out,
+        now=now,
+        actor="system",
+        reason=f"street_group:{count}",
+        by=None,
+        rule="street_group",
+        shown_reason=Msg("street.group.rule_reason", {"count": count}),
+    )
+
+
+async def _append(
+    session: AsyncSession, case: Case, members: Sequence[MemberIn], now: datetime
+) -> int:
+    """The members after those already on the roster; the roster's size now."""
     start = (
         await session.execute(
             select(func.coalesce(func.max(StreetMember.ordinal), 0)).where(
@@ -109,23 +133,7 @@ async def add_members(
             select(func.count()).select_from(StreetMember).where(StreetMember.case_id == case.id)
         )
     ).scalar_one()
-    before = parse_level(case.risk)
-    level = group_risk(count, (case.facts, case.place), before)
-    if level == before:
-        return None
-    return await raise_risk(
-        session,
-        case,
-        level,
-        units=units,
-        out=out,
-        now=now,
-        actor="system",
-        reason=f"street_group:{count}",
-        by=None,
-        rule="street_group",
-        shown_reason=Msg("street.group.rule_reason", {"count": count}),
-    )
+    return int(count)
 
 
 async def set_authority(

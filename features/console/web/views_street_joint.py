@@ -155,30 +155,32 @@ async def _step(
         await service.conclude(staff_id, case_id, _text(form, "outcome"), text("text"))
         return t(request, "street.joint.outcome_recorded")
     if step == "roster":
-        rep = _text(form, "representative").strip()
-        added, errors, target = await service.add_roster(
-            staff_id, case_id, _text(form, "members"), clean_name(rep) if rep else None
-        )
-        if errors:
-            raise InvalidInput(
-                "street.group.error_lines",
-                {"lines": "、".join(str(n) for n, _ in errors)},
-            )
-        if not added:
-            raise InvalidInput("street.group.error_empty")
-        if target is not None:
-            return t(
-                request,
-                "street.group.added_escalated",
-                count=added,
-                unit=service.units.by_code[target].name,
-            )
-        return t(request, "street.group.added", count=added)
+        return await _roster(request, service, staff_id, case_id, form)
     if step == "authority":
         member_id = form_int(_text(form, "member")) or 0
         await service.authority(staff_id, case_id, member_id, _text(form, "authority"))
         return t(request, "street.group.authority_kept")
     raise web.HTTPBadRequest()
+
+
+async def _roster(
+    request: web.Request, service: JointService, staff_id: int, case_id: int, form: Any
+) -> str:
+    """Members typed one a line; any wrong line changes nothing and is named."""
+    rep = _text(form, "representative").strip()
+    added, errors, target = await service.add_roster(
+        staff_id, case_id, _text(form, "members"), clean_name(rep) if rep else None
+    )
+    if errors:
+        raise InvalidInput(
+            "street.group.error_lines", {"lines": "、".join(str(n) for n, _ in errors)}
+        )
+    if not added:
+        raise InvalidInput("street.group.error_empty")
+    if target is not None:
+        unit = service.units.by_code[target].name
+        return t(request, "street.group.added_escalated", count=added, unit=unit)
+    return t(request, "street.group.added", count=added)
 
 
 async def dispatch_page(request: web.Request) -> web.StreamResponse:
