@@ -276,8 +276,13 @@ async def _the_example(
         page, {"do": "authority", "member": str(members[1].id), "authority": "special"}
     )
     assert "授权已记录" in said
+    said = await web["renshe"].post(
+        page, {"do": "authority", "member": str(members[2].id), "authority": "general"}
+    )
+    assert "授权已记录" in said
     status, text = await web["renshe"].get(page)
     assert "诉求合计 85,100.00 元" in text and "1 人已出具经核实的特别授权" in text
+    assert text.count("特别授权（可代为和解）") == 1 and text.count("一般授权（只能代为陈述）") == 1
     status, text = await web["laobao"].get(page)
     assert "李强" in text and "诉求合计" not in text and "13800002001" not in text
 
