@@ -81,6 +81,16 @@ async def load(
     access = await access_of(session, street, units, staff, case)
     if not access.roles or (need is not None and not access.may(need)):
         raise TaskError("street.joint.not_on_case" if not access.roles else "street.joint.not_role")
+    if need in (Do.SESSION, Do.ROSTER, Do.RAISE):
+        # After the one outcome the case is closed to new steps (the outcome's own check says
+        # why a second one is refused).
+        outcome = (
+            await session.execute(
+                select(StreetReport.outcome).where(StreetReport.case_id == case.id)
+            )
+        ).scalar_one_or_none()
+        if outcome is not None:
+            raise TaskError("street.joint.concluded")
     return case, access
 
 

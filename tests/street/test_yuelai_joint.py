@@ -331,6 +331,8 @@ async def _the_example(
         assert number in (done.text or "")
     said = await web["street"].post(page, {"do": "outcome", "outcome": "unsettled", "text": "重复"})
     assert "一个案件只有一个结果" in said
+    said = await web["renshe"].post(page, {"do": "roster", "members": "孙七 9000"})
+    assert "不能再做这一步" in said
 
     # The 流转记录: who held it when.
     status, text = await web["district"].get(page)
