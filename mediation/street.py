@@ -47,12 +47,15 @@ class TaskStatus(StrEnum):
     ACCEPTED = "accepted"  # 已接单
     RETURNED = "returned"  # 已退回
     DONE = "done"  # 已办结
+    HANDED = "handed"  # 已移交 (the case went to another desk above)
 
 
 class TaskEvent(StrEnum):
     ACCEPT = "accept"
     RETURN = "return"
     FINISH = "finish"
+    HAND_OVER = "hand_over"  # the holding centre gave the case to another lead
+    CLOSE = "close"  # the case's one outcome was recorded: every open task ends
 
 
 TASK_TRANSITIONS: dict[tuple[TaskStatus, TaskEvent], TaskStatus] = {
@@ -60,6 +63,10 @@ TASK_TRANSITIONS: dict[tuple[TaskStatus, TaskEvent], TaskStatus] = {
     (TaskStatus.ASSIGNED, TaskEvent.RETURN): TaskStatus.RETURNED,
     (TaskStatus.ACCEPTED, TaskEvent.RETURN): TaskStatus.RETURNED,
     (TaskStatus.ACCEPTED, TaskEvent.FINISH): TaskStatus.DONE,
+    (TaskStatus.ASSIGNED, TaskEvent.HAND_OVER): TaskStatus.HANDED,
+    (TaskStatus.ACCEPTED, TaskEvent.HAND_OVER): TaskStatus.HANDED,
+    (TaskStatus.ASSIGNED, TaskEvent.CLOSE): TaskStatus.DONE,
+    (TaskStatus.ACCEPTED, TaskEvent.CLOSE): TaskStatus.DONE,
 }
 
 #: Tasks still owed: these go overdue at their deadline.

@@ -8,6 +8,12 @@
 - ``street_tasks``: a desk's (post's or department's) share of a case, lead or assist, with its
   deadline; accepted or returned with a reason, then done; ``overdue_at`` once it alerted upward.
 - ``street_task_notes``: what the desk did (on site with the police, called the employer…).
+- ``street_handovers``: the 流转记录, who held the case from when (reported, dispatched,
+  escalated to a centre, handed to a department, concluded).
+- ``street_sessions``: joint sessions (on site or in the room): scheduled, who attended, what
+  happened; the case's one outcome is on ``street_reports``.
+- ``street_members``: a group dispute's roster: each member's amount and the authority the
+  representative holds from them.
 
 What people typed (reasons, notes, who was involved) is personal data: encrypted at rest.
 """
@@ -16,7 +22,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, EncryptedText, utcnow
@@ -35,6 +41,13 @@ class StreetReport(Base):
     involved: Mapped[str | None] = mapped_column(EncryptedText)
     rule: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The case's one outcome, however many bodies worked on it (mediation.street_joint.Outcome).
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    outcome_at: Mapped[datetime | None] = mapped_column()
+    outcome_by: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
+    outcome_text: Mapped[str | None] = mapped_column(EncryptedText)
+    # A group dispute's representative (their name and the side they speak for).
+    representative: Mapped[str | None] = mapped_column(EncryptedText)
 
 
 class StreetTask(Base):
@@ -65,3 +78,55 @@ class StreetTaskNote(Base):
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     text: Mapped[str] = mapped_column(EncryptedText)
+
+
+class StreetHandover(Base):
+    """One row per change of holder: the holder is ``unit_code`` (and ``desk_code`` once a desk
+    leads) from ``at`` until the next row."""
+
+    __tablename__ = "street_handovers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column()
+    kind: Mapped[str] = mapped_column(String(16))  # reported|dispatched|escalated|handed|concluded
+    unit_code: Mapped[str] = mapped_column(String(64))
+    desk_code: Mapped[str | None] = mapped_column(String(64))
+    risk: Mapped[str] = mapped_column(String(16))
+    by_staff: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
+    reason: Mapped[str | None] = mapped_column(EncryptedText)
+
+
+class StreetSession(Base):
+    __tablename__ = "street_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # site | room
+    scheduled_at: Mapped[datetime] = mapped_column()
+    place: Mapped[str] = mapped_column(EncryptedText)
+    created_by: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"))
+    held_at: Mapped[datetime | None] = mapped_column()
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
+    # Desk codes present, comma-separated; others (the builder, the community) as typed.
+    desks: Mapped[str | None] = mapped_column(String(500))
+    others: Mapped[str | None] = mapped_column(EncryptedText)
+    summary: Mapped[str | None] = mapped_column(EncryptedText)
+    result: Mapped[str | None] = mapped_column(String(16))  # agreed | no_agreement
+
+
+class StreetMember(Base):
+    __tablename__ = "street_members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    ordinal: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(EncryptedText)
+    phone: Mapped[str | None] = mapped_column(EncryptedText)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    # The representative's authority from this member (mediation.parties.Authority) and
+    # whether the written authority was checked by staff.
+    authority: Mapped[str | None] = mapped_column(String(16))
+    checked_by: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
+    checked_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

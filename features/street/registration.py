@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import crypto
-from features.street.models import StreetReport
+from features.street.models import StreetHandover, StreetReport
 from features.street.tasks import dispatch_case
 from mediation.case_state import CaseStatus
 from mediation.disputes import DisputeType
@@ -149,6 +149,16 @@ async def register(
                     {"side": p.side, "name_known": p.name is not None} for p in report.parties
                 ],
             },
+        )
+    )
+    session.add(
+        StreetHandover(
+            case_id=case.id,
+            at=now,
+            kind="reported",
+            unit_code=unit.code,
+            risk=case.risk or "normal",
+            by_staff=reporter.id,
         )
     )
     registered = Registered(case)

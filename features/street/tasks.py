@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from features.street.alerts import alert_upward
-from features.street.models import StreetReport, StreetTask, StreetTaskNote
+from features.street.models import StreetHandover, StreetReport, StreetTask, StreetTaskNote
 from mediation.disputes import DisputeType
 from mediation.replies import Button, Msg, Reply, button
 from mediation.risk import parse_level
@@ -163,7 +163,33 @@ async def dispatch_case(
     )
     for task, desk in created:
         await _schedule_and_alert(session, task, desk, case, found, units, out, tz)
+    session.add(
+        StreetHandover(
+            case_id=case.id,
+            at=now,
+            kind="dispatched",
+            unit_code=found.lead.unit_code,
+            desk_code=found.lead.code,
+            risk=parse_level(case.risk).value,
+        )
+    )
     return DispatchResult(found.rule, tuple(t for t, _ in created))
+
+
+async def create_and_alert(
+    session: AsyncSession,
+    case: Case,
+    found: Dispatch,
+    units: UnitDirectory,
+    out: Outgoing,
+    now: datetime,
+    tz: ZoneInfo,
+) -> list[StreetTask]:
+    """Tasks for a dispatch decided by hand (the centre's hand-over), as a rule's are."""
+    created = await _create_tasks(session, case, found, now)
+    for task, desk in created:
+        await _schedule_and_alert(session, task, desk, case, found, units, out, tz)
+    return [t for t, _ in created]
 
 
 async def _create_tasks(

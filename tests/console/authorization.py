@@ -24,7 +24,9 @@ from mediation.staff_permissions import Action, Role, can
 #: ``staff``/``lawyer``: an account (a lawyer's account for the lawyer routes).
 #: ``rules``: the city-wide risk rules — only an admin of the top unit changes them.
 #: ``alert``: an alert (none exists: a permitted request is a 404, a refused one a 403).
-TARGETS = ("none", "case", "staff", "lawyer", "rules", "alert")
+#: ``joint``: a street case's joint page: only whoever has a role on it (a task of their post
+#: or department, or an admin above the case: the centre); none of these cases has tasks.
+TARGETS = ("none", "case", "staff", "lawyer", "rules", "alert", "joint")
 SCOPES = ("own", "parent", "sibling")
 
 
@@ -50,12 +52,14 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/account"): R(SIGNED_IN, "none", 200),
     ("POST", "/account/password"): R(SIGNED_IN, "none", 303),
     ("POST", "/account/totp"): R(SIGNED_IN, "none", 303),
+    ("POST", "/account/quiet"): R(SIGNED_IN, "none", 303),
     ("GET", "/"): R(A.VIEW_DASHBOARD, "none", 200, "figures of the staff member's units"),
     ("GET", "/cases"): R(A.VIEW_LEDGER, "none", 200, "cases of the staff member's units"),
     ("GET", "/cases/export.csv"): R(A.EXPORT, "none", 200),
     ("GET", "/cases/export.xlsx"): R(A.EXPORT, "none", 200),
     ("GET", CASE): R(A.VIEW_CASE, "case", 200),
     ("POST", CASE + "/reveal"): R(A.REVEAL_PII, "case", 404, "party 0: none such"),
+    ("POST", CASE + "/reveal-message"): R(A.REVEAL_PII, "case", 404, "message 0: none such"),
     ("POST", CASE + "/assign"): R(A.ASSIGN, "case", 400),
     ("POST", CASE + "/assign-lawyer"): R(A.ASSIGN, "case", 400),
     ("POST", CASE + "/risk"): R(A.SET_RISK, "case", 400),
@@ -69,6 +73,16 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/street/registered"): R(A.REGISTER_CASE, "none", 303, "nothing registered: the form"),
     ("GET", "/street/tasks"): R(A.HANDLE_TASKS, "none", 200, "the tasks of one's own posts"),
     ("POST", "/street/tasks/{task_id}"): R(A.HANDLE_TASKS, "none", 400, "only one's own posts'"),
+    ("GET", "/street/cases/{case_id}"): R(A.HANDLE_TASKS, "joint", 200, "a role on the case"),
+    ("POST", "/street/cases/{case_id}"): R(
+        A.HANDLE_TASKS, "none", 400, "no such step; each step checks the role on the case"
+    ),
+    ("GET", "/street/dispatch"): R(A.ASSIGN, "none", 200, "cases escalated to one's unit"),
+    ("POST", "/street/dispatch/{case_id}"): R(
+        A.ASSIGN, "none", 303, "no lead chosen; only the holding centre hands over"
+    ),
+    ("GET", "/street/wall"): R(A.VIEW_DASHBOARD, "none", 200, "figures of one's units"),
+    ("GET", "/street/wall.json"): R(A.VIEW_DASHBOARD, "none", 200),
     ("GET", "/alerts"): R(A.VIEW_ALERTS, "none", 200),
     ("POST", "/alerts/{alert_id}/ack"): R(A.VIEW_ALERTS, "alert", 404),
     ("GET", "/rules"): R(A.MANAGE_RULES, "none", 200, "read-only below the top unit"),
@@ -95,6 +109,8 @@ def expected(rule: Rule, role: Role | None, scope: str, *, root: bool = False) -
         return 403
     if rule.target == "rules":
         return rule.ok if root else 403
+    if rule.target == "joint":
+        return rule.ok if role is Role.ADMIN and (scope == "own" or root) else 404
     if rule.target in ("case", "staff", "lawyer") and scope != "own":
         return 404
     return rule.ok
@@ -107,6 +123,8 @@ def cell(rule: Rule, role: Role) -> str:
         return "—"
     if rule.target == "rules":
         return "top unit only"
+    if rule.target == "joint":
+        return "own unit and below" if role is Role.ADMIN else "cases with a task"
     if rule.target in ("case", "staff", "lawyer"):
         own = "assigned cases" if role is Role.LAWYER and rule.target == "case" else "own unit"
         return f"{own} and below"

@@ -59,6 +59,8 @@ HARMLESS_FORMS: dict[str, dict[str, str]] = {
     "/users/{staff_id}/active": {"active": "1"},
     "/street/register": {},
     "/street/tasks/{task_id}": {"do": "bogus"},
+    "/street/cases/{case_id}": {"do": "bogus"},
+    "/street/dispatch/{case_id}": {},
 }
 
 

@@ -46,6 +46,8 @@ from features.console.web.core import (
 )
 from features.console.web.routes import ROUTES
 from features.console.web.views_street import STREET
+from features.console.web.views_street_joint import JOINT
+from features.street.joint_service import JointService
 from features.street.service import StreetService
 
 if TYPE_CHECKING:
@@ -118,6 +120,7 @@ def build_console(
         deep_link=lambda token: runtime.conversation.deep_link(token),
         deliver=runtime.deliver,
     )
+    app[JOINT] = JointService(db, units, clock, settings, deliver=runtime.deliver)
     actions: dict[Handler, str] = {}
     for route in ROUTES:
         if actions.setdefault(route.handler, route.action) != route.action:

@@ -11,6 +11,7 @@ from features.console.web import views_cases as cases
 from features.console.web import views_lawyers as lawyers
 from features.console.web import views_posters as posters
 from features.console.web import views_street as street
+from features.console.web import views_street_joint as joint
 from features.console.web.core import PUBLIC, SIGNED_IN, Handler
 from mediation.staff_permissions import Action
 
@@ -57,6 +58,12 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/street/registered", street.registered, A.REGISTER_CASE),
     Route("GET", "/street/tasks", street.task_list, A.HANDLE_TASKS),
     Route("POST", r"/street/tasks/{task_id:\d+}", street.task_action, A.HANDLE_TASKS),
+    Route("GET", r"/street/cases/{case_id:\d+}", joint.case_page, A.HANDLE_TASKS),
+    Route("POST", r"/street/cases/{case_id:\d+}", joint.case_action, A.HANDLE_TASKS),
+    Route("GET", "/street/dispatch", joint.dispatch_page, A.ASSIGN),
+    Route("POST", r"/street/dispatch/{case_id:\d+}", joint.dispatch_action, A.ASSIGN),
+    Route("GET", "/street/wall", joint.wall, A.VIEW_DASHBOARD),
+    Route("GET", "/street/wall.json", joint.wall_json, A.VIEW_DASHBOARD),
     Route("GET", "/alerts", admin.alerts, A.VIEW_ALERTS),
     Route("POST", r"/alerts/{alert_id:\d+}/ack", admin.acknowledge, A.VIEW_ALERTS),
     Route("GET", "/rules", admin.rules, A.MANAGE_RULES),

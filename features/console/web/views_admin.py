@@ -23,6 +23,7 @@ from features.console.web.core import (
     t,
     unit_name,
 )
+from features.console.web.views_street_joint import JOINT
 from mediation.case_state import CaseStatus
 from mediation.disputes import DisputeType
 from mediation.risk import NOTICES, RiskLevel, RiskRule, parse_keywords
@@ -92,6 +93,7 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
         q=q,
         charts={k: svg(v) for k, v in chart.items()},
         visible_units=sorted(staff.visible_units),
+        street_picture=await request.app[JOINT].picture(staff.id),
     )
 
 

@@ -1,0 +1,236 @@
+"""The console's joint-handling pages (issue 24, items 3-6), at phone width like the others:
+
+- 联合处置 (``/street/cases/{id}``): one case as the person's role allows (lead, assisting post,
+  assisting department, centre): the 流转记录, tasks, joint sessions (schedule, record who came
+  and what happened), the group's roster (added in bulk), raising the risk, the one outcome;
+- 派单 (``/street/dispatch``): the centre's queue of cases escalated to it, handed to a
+  department;
+- 大屏 (``/street/wall``): the operations picture, dark and large, refreshing its figures from
+  ``/street/wall.json`` by itself (``static/street-wall.js``; no CDN, no inline script).
+
+Use cases: ``features.street.joint_service``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from features.console.web.core import (
+    CONSOLE,
+    flash,
+    form_int,
+    lang_of,
+    redirect,
+    render,
+    staff_of,
+    t,
+)
+from features.street.joint_service import JointService
+from features.street.tasks import TaskError
+from i18n import catalog, translate
+from mediation.disputes import DisputeType
+from mediation.street_joint import GROUP_WAGES_SOURCE, Do, See, yuan
+from mediation.validation import InvalidInput, clean_name, clean_text
+from storage.models import CaseEvent
+
+JOINT: web.AppKey[JointService] = web.AppKey("street_joint", JointService)
+
+
+def _text(form: Any, name: str) -> str:
+    value = form.get(name, "")
+    return value if isinstance(value, str) else ""
+
+
+async def case_page(request: web.Request) -> web.StreamResponse:
+    service = request.app[JOINT]
+    staff = staff_of(request)
+    case_id = form_int(request.match_info["case_id"])
+    if case_id is None:
+        raise web.HTTPNotFound()
+    try:
+        view = await service.view(staff.id, case_id)
+    except TaskError as exc:
+        # No role on the case: as the ledger does for a case out of one's units, it is not
+        # there for them (404), which also says nothing of whether it exists.
+        status = 404 if exc.key == "street.joint.not_on_case" else 403
+        return await render(request, "error.html", status=status, message=t(request, exc.key))
+    return await render(
+        request,
+        "street_case.html",
+        v=view,
+        See=See,
+        Do=Do,
+        yuan=yuan,
+        kinds=("site", "room"),
+        events=[(e.at, _label(request, e)) for e in view.events],
+    )
+
+
+def _label(request: web.Request, event: CaseEvent) -> str:
+    """The console's timeline label of an event (those with parameters filled from its data:
+    a risk change names both levels; others with parameters read as their plain kind)."""
+    lang = lang_of(request)
+    key = f"console.timeline.{event.kind}"
+    template = catalog(lang).get(key)
+    if event.kind == "risk":
+        return translate(
+            lang,
+            key,
+            old=translate(lang, f"console.risk.{event.data.get('from', 'normal')}"),
+            new=translate(lang, f"console.risk.{event.data.get('to', 'normal')}"),
+        )
+    if template is None or "{" in template:
+        return translate(lang, "console.timeline.other", kind=event.kind)
+    return template
+
+
+def _local(request: web.Request, value: str) -> datetime:
+    tz = request.app[CONSOLE].tz
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=tz)
+    except ValueError:
+        raise InvalidInput("street.joint.error_time") from None
+
+
+async def case_action(request: web.Request) -> web.StreamResponse:
+    """One form per step, its ``do`` naming it: risk, session, record, outcome, roster,
+    authority."""
+    service = request.app[JOINT]
+    staff = staff_of(request)
+    case_id = form_int(request.match_info["case_id"])
+    if case_id is None:
+        raise web.HTTPNotFound()
+    back = f"/street/cases/{case_id}"
+    form = await request.post()
+    step = _text(form, "do")
+    try:
+        message = await _step(request, service, staff.id, case_id, step, form)
+    except InvalidInput as exc:
+        await flash(request, t(request, exc.key, **exc.params), "error")
+    except TaskError as exc:
+        await flash(request, t(request, exc.key), "error")
+    else:
+        await flash(request, message)
+    raise redirect(request, back)
+
+
+async def _step(
+    request: web.Request,
+    service: JointService,
+    staff_id: int,
+    case_id: int,
+    step: str,
+    form: Any,
+) -> str:
+    def text(name: str, *, min_len: int = 2, max_len: int = 1000) -> str:
+        return clean_text(_text(form, name), max_len=max_len, min_len=min_len)
+
+    if step == "risk":
+        target = await service.raise_risk(staff_id, case_id, _text(form, "level"), text("reason"))
+        if target is None:
+            return t(request, "street.joint.risk_set")
+        return t(request, "street.joint.escalated", unit=service.units.by_code[target].name)
+    if step == "session":
+        at = _local(request, _text(form, "at"))
+        await service.schedule(staff_id, case_id, _text(form, "kind"), at, text("place"))
+        return t(request, "street.joint.session_scheduled")
+    if step == "record":
+        session_id = form_int(_text(form, "session")) or 0
+        desks = [v for v in form.getall("desks", []) if isinstance(v, str)]
+        others = _text(form, "others").strip()
+        await service.record(
+            staff_id,
+            case_id,
+            session_id,
+            desks=desks,
+            others=clean_text(others, max_len=500) if others else None,
+            summary=text("summary"),
+            result=_text(form, "result"),
+        )
+        return t(request, "street.joint.session_recorded_ok")
+    if step == "outcome":
+        await service.conclude(staff_id, case_id, _text(form, "outcome"), text("text"))
+        return t(request, "street.joint.outcome_recorded")
+    if step == "roster":
+        return await _roster(request, service, staff_id, case_id, form)
+    if step == "authority":
+        member_id = form_int(_text(form, "member")) or 0
+        await service.authority(staff_id, case_id, member_id, _text(form, "authority"))
+        return t(request, "street.group.authority_kept")
+    raise web.HTTPBadRequest()
+
+
+async def _roster(
+    request: web.Request, service: JointService, staff_id: int, case_id: int, form: Any
+) -> str:
+    """Members typed one a line; any wrong line changes nothing and is named."""
+    rep = _text(form, "representative").strip()
+    added, errors, target = await service.add_roster(
+        staff_id, case_id, _text(form, "members"), clean_name(rep) if rep else None
+    )
+    if errors:
+        raise InvalidInput(
+            "street.group.error_lines", {"lines": "、".join(str(n) for n, _ in errors)}
+        )
+    if not added:
+        raise InvalidInput("street.group.error_empty")
+    if target is not None:
+        unit = service.units.by_code[target].name
+        return t(request, "street.group.added_escalated", count=added, unit=unit)
+    return t(request, "street.group.added", count=added)
+
+
+async def dispatch_page(request: web.Request) -> web.StreamResponse:
+    service = request.app[JOINT]
+    staff = staff_of(request)
+    items, desks = await service.queue(staff.id)
+    return await render(
+        request, "street_dispatch.html", items=items, desks=desks, group_source=GROUP_WAGES_SOURCE
+    )
+
+
+async def dispatch_action(request: web.Request) -> web.StreamResponse:
+    service = request.app[JOINT]
+    staff = staff_of(request)
+    case_id = form_int(request.match_info["case_id"])
+    if case_id is None:
+        raise web.HTTPNotFound()
+    form = await request.post()
+    lead = _text(form, "lead")
+    assist = [v for v in form.getall("assist", []) if isinstance(v, str)]
+    hours = form_int(_text(form, "hours")) or 24
+    try:
+        created = await service.hand_over(staff.id, case_id, lead, assist, hours)
+    except TaskError as exc:
+        await flash(request, t(request, exc.key), "error")
+    else:
+        await flash(request, t(request, "street.joint.handed", count=len(created)))
+    raise redirect(request, "/street/dispatch")
+
+
+async def wall(request: web.Request) -> web.StreamResponse:
+    service = request.app[JOINT]
+    staff = staff_of(request)
+    figures = await service.picture(staff.id)
+    return await render(
+        request,
+        "street_wall.html",
+        figures=figures,
+        now=service.clock.now(),
+        type_names=[d.value for d in DisputeType],
+        # How often the screen reads its figures (seconds; ?every= for a test or a busy room).
+        every=min(max(form_int(request.query.get("every")) or 30, 5), 300),
+    )
+
+
+async def wall_json(request: web.Request) -> web.StreamResponse:
+    service = request.app[JOINT]
+    staff = staff_of(request)
+    figures = await service.picture(staff.id)
+    now = service.clock.now().astimezone(request.app[CONSOLE].tz)
+    return web.json_response(
+        {"at": now.strftime("%Y-%m-%d %H:%M:%S"), "units": [f.as_json() for f in figures]}
+    )

@@ -1,0 +1,325 @@
+"""The console's use cases for joint handling, escalation, group rosters, the centre's dispatch
+page and the operations picture (views: ``features.console.web.views_street_joint``). Each
+method is one transaction; the alerts it queued go to the channels after the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from core.clock import Clock
+from core.config import Settings
+from features.street import escalation, group, joint, picture
+from features.street.config import street_directory
+from features.street.models import StreetHandover, StreetSession, StreetTask
+from features.street.tasks import TaskError
+from mediation.risk import RiskLevel
+from mediation.staff_permissions import subtree
+from mediation.street import Desk, DeskKind, Dispatch, StreetDirectory
+from mediation.street_joint import Access, Do, Outcome, See, parse_roster
+from mediation.units import UnitDirectory
+from mediation.validation import InvalidInput
+from services.delivery import Address, Outgoing
+from services.outbox import QueuedMessage
+from storage.db import Database
+from storage.models import Case, CaseEvent, CaseParty, StaffAccount
+
+
+@dataclass(frozen=True)
+class HolderRow:
+    row: StreetHandover
+    holder: str
+    until: datetime | None
+
+
+@dataclass(frozen=True)
+class JointView:
+    case: Case
+    access: Access
+    holder: str
+    holding_kind: str
+    handovers: list[HolderRow]
+    tasks: list[tuple[StreetTask, Desk | None]]
+    sessions: list[StreetSession]
+    events: list[CaseEvent]
+    parties: list[CaseParty]
+    roster: group.Roster | None
+    outcome: str | None
+    outcome_text: str | None
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    case: Case
+    suggested: Dispatch | None
+    reason: str | None
+
+
+class JointService:
+    def __init__(
+        self,
+        db: Database,
+        units: UnitDirectory,
+        clock: Clock,
+        settings: Settings,
+        *,
+        deliver: Callable[[list[QueuedMessage]], None] | None = None,
+    ) -> None:
+        self.db, self.units, self.clock, self.settings = db, units, clock, settings
+        self.deliver = deliver
+
+    @property
+    def street(self) -> StreetDirectory:
+        return street_directory(self.settings.units_file, self.units)
+
+    def _send(self, queued: list[QueuedMessage]) -> None:
+        if self.deliver is not None and queued:
+            self.deliver(queued)
+
+    # ------------------------------------------------------------------ reading
+
+    async def view(self, staff_id: int, case_id: int) -> JointView:
+        street = self.street
+        async with self.db.read() as session:
+            staff = await session.get_one(StaffAccount, staff_id)
+            case, access = await joint.load(session, street, self.units, staff, case_id)
+            page = await joint.case_page(session, case)
+            rows = await escalation.handovers(session, case.id)
+            events = await session.execute(
+                select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+            )
+            parties = await session.execute(
+                select(CaseParty).where(CaseParty.case_id == case.id).order_by(CaseParty.id)
+            )
+            roster = await group.roster(session, case.id) if access.may_see(See.ROSTER) else None
+            holder = next(
+                (escalation.holder_name(street, self.units, r) for r in reversed(rows)),
+                self.units.by_code[case.unit_code].name
+                if case.unit_code in self.units.by_code
+                else case.unit_code,
+            )
+            return JointView(
+                case=case,
+                access=access,
+                holder=holder,
+                holding_kind=page.holder.kind,
+                handovers=[
+                    HolderRow(
+                        r,
+                        escalation.holder_name(street, self.units, r),
+                        rows[i + 1].at if i + 1 < len(rows) else None,
+                    )
+                    for i, r in enumerate(rows)
+                ],
+                tasks=[(t, street.by_code.get(t.desk_code)) for t in page.tasks],
+                sessions=page.sessions,
+                events=list(events.scalars()),
+                parties=list(parties.scalars()),
+                roster=roster,
+                outcome=page.report.outcome if page.report else None,
+                outcome_text=page.report.outcome_text if page.report else None,
+            )
+
+    async def queue(self, staff_id: int) -> tuple[list[QueueItem], list[Desk]]:
+        """The centre's dispatch page: cases escalated to the staff member's unit, each with
+        the rule's suggestion, and the desks it may hand them to (its unit and below)."""
+        street = self.street
+        async with self.db.read() as session:
+            staff = await session.get_one(StaffAccount, staff_id)
+            cases = await escalation.escalated_to(session, staff.unit_code)
+            items = []
+            for case in cases:
+                rows = await escalation.handovers(session, case.id)
+                items.append(
+                    QueueItem(
+                        case,
+                        escalation.suggestion(street, self.units, case, staff.unit_code),
+                        rows[-1].reason if rows else None,
+                    )
+                )
+        below = subtree(self.units, staff.unit_code)
+        desks = sorted(
+            (d for d in street.desks if d.unit_code in below),
+            key=lambda d: (d.kind is not DeskKind.DEPARTMENT, d.unit_code != staff.unit_code),
+        )
+        return items, desks
+
+    async def picture(self, staff_id: int) -> list[picture.Figures]:
+        async with self.db.read() as session:
+            staff = await session.get_one(StaffAccount, staff_id)
+            return await picture.picture(
+                session, self.units, subtree(self.units, staff.unit_code), self.clock.now()
+            )
+
+    # ------------------------------------------------------------------ acting
+
+    async def raise_risk(self, staff_id: int, case_id: int, level: str, reason: str) -> str | None:
+        try:
+            parsed = RiskLevel(level)
+        except ValueError:
+            raise TaskError("street.joint.bad_level") from None
+        out, now = Outgoing(Address("console", "-", "zh-CN")), self.clock.now()
+        async with self.db.write() as session:
+            staff = await session.get_one(StaffAccount, staff_id)
+            case, _ = await joint.load(
+                session, self.street, self.units, staff, case_id, need=Do.RAISE, lock=True
+            )
+            target = await escalation.raise_risk(
+                session,
+                case,
+                parsed,
+                units=self.units,
+                out=out,
+                now=now,
+                actor=f"staff:{staff.id}",
+                reason=reason,
+                by=staff.id,
+            )
+            queued = await out.flush(session)
+        self._send(queued)
+        return target
+
+    async def hand_over(
+        self, staff_id: int, case_id: int, lead: str, assist: Sequence[str], hours: int
+    ) -> list[StreetTask]:
+        street = self.street
+        if lead not in street.by_code or any(a not in street.by_code for a in assist):
+            raise TaskError("street.joint.bad_desk")
+        out, now = Outgoing(Address("console", "-", "zh-CN")), self.clock.now()
+        async with self.db.write() as session:
+            staff = await session.get_one(StaffAccount, staff_id)
+            case, _ = await joint.load(
+                session, street, self.units, staff, case_id, need=Do.DISPATCH, lock=True
+            )
+            created = await escalation.hand_over(
+                session,
+                case,
+                street=street,
+                units=self.units,
+                staff=staff,
+                lead=street.by_code[lead],
+                assist=tuple(street.by_code[a] for a in dict.fromkeys(assist) if a != lead),
+                hours=hours,
+                out=out,
+                now=now,
+                tz=self.settings.tz,
+            )
+            queued = await out.flush(session)
+        self._send(queued)
+        return created
+
+    async def schedule(
+        self, staff_id: int, case_id: int, kind: str, at: datetime, place: str
+    ) -> None:
+        out, now = Outgoing(Address("console", "-", "zh-CN")), self.clock.now()
+        async with self.db.write() as session:
+            staff = await session.get_one(StaffAccount, staff_id)
+            case, _ = await joint.load(
+                session, self.street, self.units, staff, case_id, need=Do.SESSION
+            )
+            await joint.schedule_session(
+                session,
+                self.street,
+                case,
+                staff,
+                kind=kind,
+                at=at,
+                place=place,
+                out=out,
+                now=now,
+                tz=self.settings.tz,
+            )
+            queued = await out.flush(session)
+        self._send(queued)
+
+    async def record(
+        self,
+        staff_id: int,
+        case_id: int,
+        session_id: int,
+        *,
+        desks: Sequence[str],
+        others: str | None,
+        summary: str,
+        result: str,
+    ) -> None:
+        async with self.db.write() as session:
+            staff = await session.get_one(StaffAccount, staff_id)
+            case, _ = await joint.load(
+                session, self.street, self.units, staff, case_id, need=Do.SESSION
+            )
+            await joint.record_session(
+                session,
+                case,
+                staff,
+                session_id,
+                desks=desks,
+                others=others,
+                summary=summary,
+                result=result,
+                now=self.clock.now(),
+            )
+
+    async def conclude(self, staff_id: int, case_id: int, outcome: str, text: str) -> None:
+        try:
+            parsed = Outcome(outcome)
+        except ValueError:
+            raise TaskError("street.joint.bad_outcome") from None
+        out = Outgoing(Address("console", "-", "zh-CN"))
+        async with self.db.write() as session:
+            staff = await session.get_one(StaffAccount, staff_id)
+            case, _ = await joint.load(
+                session, self.street, self.units, staff, case_id, need=Do.OUTCOME, lock=True
+            )
+            await joint.record_outcome(
+                session,
+                self.street,
+                case,
+                staff,
+                outcome=parsed,
+                text=text,
+                out=out,
+                now=self.clock.now(),
+            )
+            queued = await out.flush(session)
+        self._send(queued)
+
+    async def add_roster(
+        self, staff_id: int, case_id: int, text: str, representative: str | None
+    ) -> tuple[int, list[tuple[int, InvalidInput]], str | None]:
+        """Members typed one per line: how many were added, the refused lines (nothing is
+        added when a line is wrong: the page shows them to fix), the centre escalated to."""
+        members, errors = parse_roster(text)
+        if errors or not members:
+            return 0, errors, None
+        out = Outgoing(Address("console", "-", "zh-CN"))
+        async with self.db.write() as session:
+            staff = await session.get_one(StaffAccount, staff_id)
+            case, _ = await joint.load(
+                session, self.street, self.units, staff, case_id, need=Do.ROSTER, lock=True
+            )
+            target = await group.add_members(
+                session,
+                case,
+                staff,
+                members,
+                representative=representative,
+                units=self.units,
+                out=out,
+                now=self.clock.now(),
+            )
+            queued = await out.flush(session)
+        self._send(queued)
+        return len(members), [], target
+
+    async def authority(self, staff_id: int, case_id: int, member_id: int, value: str) -> None:
+        async with self.db.write() as session:
+            staff = await session.get_one(StaffAccount, staff_id)
+            case, _ = await joint.load(
+                session, self.street, self.units, staff, case_id, need=Do.ROSTER
+            )
+            await group.set_authority(session, case, staff, member_id, value, self.clock.now())

@@ -1,0 +1,107 @@
+"""The group rule escalates by itself (issue 24, items 4 and 5), on both databases.
+
+A wage dispute registered at 一般 (no gathering in the record); the lead post records the
+workers' roster from the phone: at the tenth claimant the rule raises the case to 较大 and it
+goes to the district's operations centre, which is alerted in the chat and finds it on its
+dispatch page — nobody had to raise it by hand. Nine claimants would not have.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from core.clock import FakeClock
+from harness import running_service
+from harness.steps import link_staff, wait_text
+from standin import StandinBotAPI
+from storage.models import Case, CaseEvent
+from tests.conftest import backend_url
+from tests.e2e.harness import assert_quiet
+from tests.street.test_yuelai_joint import signed_in
+
+HERE = Path(__file__).parent
+NAMES = ["张秀英", "李强", "王伟", "刘洋", "陈杰", "杨勇", "赵磊", "黄军", "周涛", "吴斌"]
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+async def test_the_tenth_claimant_escalates_the_case(tmp_path: Path, backend: str) -> None:
+    url = await backend_url(backend)
+    async with StandinBotAPI() as standin:
+        async with running_service(
+            tmp_path / "var",
+            standin=standin,
+            database_url=url,
+            clock=FakeClock(),
+            web_app=True,
+            env={"UNITS_FILE": str(HERE / "units_joint.toml")},
+        ) as service:
+            runtime, base = service.runtime, service.base_url
+            people = {}
+            for username, tid, role, unit in (
+                ("wangge", 7301, "grid", "yuelai-sq"),
+                ("jianguan", 7302, "mediator", "yuelai"),
+                ("yb-centre", 7303, "admin", "yubei"),
+            ):
+                people[username] = await link_staff(
+                    runtime,
+                    standin,
+                    username,
+                    tid,
+                    role=role,
+                    unit_code=unit,
+                    display_name=username,
+                    telegram_username=None,
+                )
+            grid, lead, district = (
+                await signed_in(base, "wangge"),
+                await signed_in(base, "jianguan"),
+                await signed_in(base, "yb-centre"),
+            )
+            try:
+                await grid.get("/street/register")
+                await grid.post(
+                    "/street/register",
+                    {
+                        "dispute_type": "labour_wages",
+                        "place": "渝北区悦来街道 某建筑工地",
+                        "facts": "工人反映被拖欠三个月工资，已多次找项目经理。",
+                        "side0": "applicant",
+                        "name0": "张秀英",
+                        "side1": "respondent",
+                    },
+                )
+                await wait_text(people["jianguan"], "市政建管岗（牵头")
+                async with runtime.db.read() as session:
+                    case = (await session.execute(select(Case))).scalar_one()
+                assert case.risk == "normal"
+                page = f"/street/cases/{case.id}"
+                await lead.get(page)
+                rows = [f"{n} {8000 + i}" for i, n in enumerate(NAMES)]
+                said = await lead.post(
+                    page,
+                    {"do": "roster", "representative": "张秀英", "members": "\n".join(rows[:9])},
+                )
+                assert "已添加 9 人。" in said
+                async with runtime.db.read() as session:
+                    again = await session.get_one(Case, case.id)
+                assert again.risk == "normal", "nine claimants: not yet a group by the rule"
+                said = await lead.post(page, {"do": "roster", "members": rows[9]})
+                assert "风险升为较大，已上报渝北区矛盾纠纷调处中心" in said
+                alert = await wait_text(people["yb-centre"], "【升级上报】")
+                assert "群体纠纷规则：10 名申请人" in (alert.text or "")
+                status, text = await district.get("/street/dispatch")
+                assert status == 200 and case.number in text
+                async with runtime.db.read() as session:
+                    raised = (
+                        await session.execute(select(CaseEvent).where(CaseEvent.kind == "risk"))
+                    ).scalar_one()
+                assert raised.actor == "system" and raised.data["rule"] == "street_group"
+                await assert_quiet(people["yb-centre"])
+            finally:
+                for c in (grid, lead, district):
+                    await c.http.close()
