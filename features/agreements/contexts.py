@@ -247,6 +247,10 @@ def person(
         line = f"{title}：{agent.name}"
         if agent.relation:
             line += f"（{agent.relation}）"
+        if (
+            court and agent.id_number
+        ):  # the court identifies the agent too (民诉法解释 第三百五十四条)
+            line += f"，公民身份号码：{agent.id_number}"
         if kind is AgentKind.ENTRUSTED:
             line += "，特别授权" if agent.authority == Authority.SPECIAL.value else "，一般授权"
         data.setdefault("agents", []).append(line)
@@ -254,7 +258,10 @@ def person(
     if signatory is not None and signatory.name:
         basis = "法定代表人" if signatory.authority == Authority.LEGAL_REP.value else "授权委托书"
         title = f"（{signatory.relation}）" if signatory.relation else ""
-        data.setdefault("agents", []).append(f"签署人：{signatory.name}{title}，依据：{basis}")
+        ident = f"，公民身份号码：{signatory.id_number}" if court and signatory.id_number else ""
+        data.setdefault("agents", []).append(
+            f"签署人：{signatory.name}{title}{ident}，依据：{basis}"
+        )
     if seat is not None:
         data["signer"] = seat.signer_id
         if seat.acting is not Acting.SELF:
