@@ -34,7 +34,7 @@ __all__ = [
 #: What sealing adds to the approved text (so the hash the parties signed still matches): the
 #: signatures, the seal, the verify link, and ``sealed_on``, the day the seal made it effective.
 VOLATILE_KEYS = frozenset(
-    {"signature", "signatures", "sealed", "verify_url", "doc_id", "sealed_on"}
+    {"signature", "signatures", "sealed", "verify_url", "doc_id", "sealed_on", "sign_evidence"}
 )
 
 
@@ -46,6 +46,9 @@ class SignerRole(enum.StrEnum):
 class SignMethod(enum.StrEnum):
     CANVAS = "canvas"  # drawn on a phone canvas; ``evidence`` is the PNG's SHA-256
     TYPED = "typed"  # typed name after identity check; ``evidence`` is the typed name
+    #: Signed by hand on the printed version; the scan, checked by the mediator against the
+    #: version, is kept whole (``evidence`` is the scan's SHA-256).
+    HANDWRITTEN = "handwritten"
 
 
 def sha256_hex(data: bytes) -> str:

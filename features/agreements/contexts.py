@@ -345,8 +345,17 @@ class Mark:
     signed_on: date
     image_png: bytes | None = None
     typed_name: str | None = None
+    #: Signed by hand on the printed version (the scan is kept with the case file).
+    on_paper: bool = False
 
     def as_context(self) -> dict[str, Any]:
+        if self.on_paper:
+            return {
+                "method": "handwritten",
+                "typed_name": self.typed_name or "",
+                "on_paper": True,
+                "signed_at": self.signed_on.isoformat(),
+            }
         if self.image_png is not None:
             return {
                 "method": "canvas",

@@ -33,6 +33,7 @@ from features.console.documents import DocumentStore, NoDocuments
 from features.console.export import Exporter
 from features.console.ledger import LedgerService
 from features.console.notify import telegram_alert_hook
+from features.console.procedures import ProcedureActions
 from features.console.risk import AlertHook, RiskService
 from features.console.timeline import TimelineSource
 from features.console.web.core import (
@@ -45,6 +46,7 @@ from features.console.web.core import (
     static_versions,
 )
 from features.console.web.routes import ROUTES
+from features.console.web.views_cases import PROCEDURES
 from features.console.web.views_street import STREET
 from features.street.service import StreetService
 from services import case_search
@@ -112,6 +114,9 @@ def build_console(
         runtime.files,
         deep_link=lambda token: runtime.conversation.deep_link(token),
         deliver=runtime.deliver,
+    )
+    app[PROCEDURES] = ProcedureActions(
+        db, units, clock, tz, runtime.files, runtime.shared, deliver=runtime.deliver
     )
     actions: dict[Handler, str] = {}
     for route in ROUTES:
