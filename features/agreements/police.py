@@ -12,6 +12,7 @@ agreements' document job like every other document.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
@@ -36,7 +37,7 @@ from services.delivery import Outgoing
 from services.room import announce, load_room
 from storage.document_models import Document, DocumentSignature
 from storage.files import FileStore
-from storage.models import Case, StaffAccount
+from storage.models import Case, CaseParty, StaffAccount
 from storage.models import CaseEvent as CaseEventRow
 
 POLICE_AGREEMENT = "police_agreement"
@@ -151,13 +152,26 @@ async def draft(
     deadline: date,
     now: datetime,
     tz: tzinfo,
+    addresses: Mapping[int, str] | None = None,
 ) -> Document:
     """The 治安调解协议书 for printing: both parties sign it by hand in the mediation room
-    (程序规定 第一百八十四条). A new draft replaces one not yet signed."""
+    (程序规定 第一百八十四条). A new draft replaces one not yet signed. ``addresses``: a party's
+    住址 as the officer records it, where the case has none (the 协议书 states each party's
+    basic details)."""
     row = await _row(session, case, rules.PoliceStatus.MEDIATING)
     clauses = [clean_text(t, max_len=1000, min_len=2) for t in terms if t.strip()]
     if not clauses:
         raise PoliceError("police_no_terms")
+    for party_id in (row.offender_party_id, row.injured_party_id):
+        party = await session.get_one(CaseParty, party_id)
+        given = (addresses or {}).get(party_id, "").strip()
+        if given:
+            try:
+                party.address = clean_text(given, max_len=200, min_len=4)
+            except InvalidInput as exc:
+                raise PoliceError("police_need_address", name=party.name) from exc
+        elif not party.address:
+            raise PoliceError("police_need_address", name=party.name)
     if row.document_id is not None:
         old = await session.get(Document, row.document_id)
         if old is not None and old.status == "signing":

@@ -37,6 +37,8 @@ ACTIONS = (
     "escalate",
     "rule_change",
     "user_change",
+    "police_mediation",
+    "paper_signature",
 )
 PAGE_SIZE = 50
 

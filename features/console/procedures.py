@@ -50,6 +50,7 @@ class PolicePanel:
     recording_ref: str
     document: Document | None
     parties: list[tuple[int, str]]  # (party id, label) to choose the two sides from
+    sides: tuple[int, ...] = ()  # the 违法嫌疑人's and the 被侵害人's party ids
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class ProcedureActions:
             recording_ref=(row.recording_ref or "") if row else "",
             document=document,
             parties=parties,
+            sides=(row.offender_party_id, row.injured_party_id) if row else (),
         )
         return Panels(signing, panel)
 
@@ -181,6 +183,11 @@ class ProcedureActions:
                         deadline=_date(form.get("deadline", "")),
                         now=now,
                         tz=self.tz,
+                        addresses={
+                            int(k.removeprefix("address_")): v
+                            for k, v in form.items()
+                            if k.startswith("address_") and k.removeprefix("address_").isdigit()
+                        },
                     )
                     wake = True
                 elif step == "signed":
