@@ -143,6 +143,13 @@ async def load_parties(session: AsyncSession, room: Room) -> list[PartyInfo]:
     )
     members = {m.party_id: m for m in room.present() if m.party_id is not None}
     present = {m.id for m in room.present()}
+    parties = list(rows.scalars())
+    # An agent who is a party of the case themselves is identified by their own record.
+    own_ids = {
+        (members[p.id].id, p.name): p.id_number
+        for p in parties
+        if p.id in members and p.id_number
+    }
     agent_rows = await session.execute(
         select(PartyAgent).where(PartyAgent.case_id == room.case.id).order_by(PartyAgent.id)
     )
@@ -156,11 +163,11 @@ async def load_parties(session: AsyncSession, room: Room) -> list[PartyInfo]:
                 authority=a.authority,
                 checked=a.checked_at is not None,
                 relation=a.relation or "",
-                id_number=a.id_number,
+                id_number=a.id_number or own_ids.get((a.member_id or 0, a.name)),
             )
         )
     out = []
-    for party in rows.scalars():
+    for party in parties:
         member = members.get(party.id)
         out.append(
             PartyInfo(
