@@ -146,9 +146,7 @@ async def load_parties(session: AsyncSession, room: Room) -> list[PartyInfo]:
     parties = list(rows.scalars())
     # An agent who is a party of the case themselves is identified by their own record.
     own_ids = {
-        (members[p.id].id, p.name): p.id_number
-        for p in parties
-        if p.id in members and p.id_number
+        (members[p.id].id, p.name): p.id_number for p in parties if p.id in members and p.id_number
     }
     agent_rows = await session.execute(
         select(PartyAgent).where(PartyAgent.case_id == room.case.id).order_by(PartyAgent.id)

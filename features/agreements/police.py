@@ -74,11 +74,20 @@ async def current(session: AsyncSession, case_id: int) -> PoliceMediation | None
 
 
 async def open_mediation(
-    session: AsyncSession, case: Case, officer: StaffAccount, form: Opening, now: datetime
+    session: AsyncSession,
+    case: Case,
+    officer: StaffAccount,
+    units: UnitDirectory,
+    form: Opening,
+    now: datetime,
 ) -> PoliceMediation:
-    """Mark the case 治安调解, if the law allows it (``mediation.police.problems``)."""
+    """Mark the case 治安调解, if the law allows it (``mediation.police.problems``). The officer's
+    own unit hosts it and issues its 协议书, so it must be a police unit (第九条: 公安机关)."""
     if await current(session, case.id) is not None:
         raise PoliceError("police_already")
+    host = units.by_code.get(officer.unit_code)
+    if host is None or not host.is_police:
+        raise PoliceError("police_not_police_unit")
     status = CaseStatus(case.status)
     if status not in (CaseStatus.ACCEPTED, CaseStatus.MEDIATING):
         raise PoliceError("police_case_status", status=Msg(f"status.{status.value}"))

@@ -17,9 +17,9 @@ from datetime import date, tzinfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.clock import Clock
 import features.agreements.paper as paper
 import features.agreements.police as police
+from core.clock import Clock
 from features.agreements.common import wake_after_commit
 from features.agreements.signing import SignRefusedError
 from features.console.case_actions import ActionError, _trace
@@ -170,7 +170,7 @@ class ProcedureActions:
             try:
                 if step == "open":
                     await police.open_mediation(
-                        session, case, officer, _opening(form, exclusions), now
+                        session, case, officer, self.units, _opening(form, exclusions), now
                     )
                 elif step == "draft":
                     await police.draft(

@@ -93,6 +93,14 @@ async def test_police_open_a_police_mediation_from_the_case_page(world: World) -
             .all()
         }
     async with TestClient(TestServer(console_app(world))) as client:
+        # An admin of the city may act on any case, but a 治安调解 is the police's (第九条).
+        await login(client, "admin_city")
+        token = await csrf_of(client, f"/staff/cases/{case_id}")
+        resp = await client.post(
+            f"/staff/cases/{case_id}/police", data={"_csrf": token, "step": "open"}
+        )
+        assert resp.status == 400 and "不是公安机关" in await resp.text()
+    async with TestClient(TestServer(console_app(world))) as client:
         await login(client, "police_ps")
         page = await client.get(f"/staff/cases/{case_id}")
         html = await page.text()
