@@ -32,9 +32,19 @@ __all__ = [
 
 #: Context keys that change while an agreement is signed and sealed, not its content.
 #: What sealing adds to the approved text (so the hash the parties signed still matches): the
-#: signatures, the seal, the verify link, and ``sealed_on``, the day the seal made it effective.
+#: signatures, the seal, the verify link, ``sealed_on`` (the day the seal made it effective), the
+#: 签署存证 page's rows and the host's signature on a 治安调解协议书.
 VOLATILE_KEYS = frozenset(
-    {"signature", "signatures", "sealed", "verify_url", "doc_id", "sealed_on", "sign_evidence"}
+    {
+        "signature",
+        "signatures",
+        "sealed",
+        "verify_url",
+        "doc_id",
+        "sealed_on",
+        "sign_evidence",
+        "host_signature",
+    }
 )
 
 

@@ -301,6 +301,8 @@ async def signed_on_paper(
         "parties": [
             {**p, "signature": mark[p["signer"]].as_context()} for p in doc.content["parties"]
         ],
+        # The host signs the printed copy with the parties (the scan shows all three).
+        "host_signature": Mark(day, typed_name=officer.display_name, on_paper=True).as_context(),
         "sealed": True,
         "sealed_on": day.isoformat(),
         "sign_evidence": evidence.page_rows(doc.content, rows, doc.sha256, tz),
