@@ -7,8 +7,10 @@ the police. The parties in the room read each step; PDFs are checked by their te
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Coroutine
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -88,9 +90,9 @@ async def _rendered(runtime: object, doc_id: int, status: str) -> Document:
     raise AssertionError(f"document {doc_id} was not rendered")
 
 
-async def _refused(step: object, key: str) -> None:
+async def _refused(step: Awaitable[object], key: str) -> None:
     try:
-        await step  # type: ignore[misc]
+        await step
     except ActionError as exc:
         assert exc.key == key, exc.key
     else:
@@ -145,7 +147,7 @@ async def test_police_mediation_signed_on_paper_then_broken(
                 **INCIDENT,
             }
 
-            def step(name: str, **changes: str) -> object:
+            def step(name: str, **changes: str) -> Coroutine[Any, Any, str]:
                 return procedures.police_step(
                     officer, case.id, name, {**form, **changes}, ip="198.51.100.9"
                 )
