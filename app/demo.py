@@ -48,10 +48,13 @@ if TYPE_CHECKING:
     from core.config import Settings
     from documents.pool import RenderPool
     from documents.seal import Sealer
+    from features.console.context import StaffContext
+    from features.console.procedures import ProcedureActions
     from harness import RunningService
     from standin import StandinBotAPI
     from standin.models import SentMessage
     from standin.simulation import SimUser
+    from storage.document_models import Document
 
 DEMO_TOKEN = "123456:DEMO-token_for-the-standin"
 #: The demo's settings over the harness's: its own bot token, the statutes loaded as in
@@ -63,7 +66,31 @@ FILES = {
     "mediation_record": "2-mediation_record-笔录.pdf",
     "mediation_agreement": "3-mediation_agreement_signed-协议书.pdf",
     "judicial_confirmation_application": "4-judicial_confirmation_application-司法确认申请书.pdf",
+    "police_agreement": "5-police_agreement_signed-治安调解协议书.pdf",
 }
+#: The demo's units: the committee (default, as in config/units.toml) hosted by a 派出所, whose
+#: officers run a 治安调解 on the committee's cases and issue its 协议书 in the station's name.
+DEMO_UNITS = """
+[[unit]]
+code = "default"
+name = "示范人民调解委员会"
+level = "committee"
+parent = "station"
+address = "线上调解室"
+case_prefix = "示调"
+court = "示范区人民法院"
+default = true
+
+[[unit]]
+code = "station"
+name = "示范市公安局示范区分局示范派出所"
+level = "station"
+kind = "police"
+committee = "default"
+address = "示范区和平路1号"
+case_prefix = "示警调"
+court = "示范区人民法院"
+"""
 
 
 def add_demo_command(subparsers: Any) -> None:
@@ -177,10 +204,12 @@ async def run_demo(
         echo(f"本地 Telegram 替身服务器 / stand-in Bot API: {standin.base_url}")
         echo(f"临时数据目录 / temporary data directory: {data_dir}")
         echo("启动服务（PDF 渲染进程池、调解委员会印章、网页）… / starting the service …")
+        units = data_dir / "units.toml"
+        await asyncio.to_thread(units.write_text, DEMO_UNITS, encoding="utf-8")
         async with running_service(
             data_dir,
             standin=standin,
-            env=DEMO_ENV,
+            env={**DEMO_ENV, "UNITS_FILE": str(units)},
             web_app=True,
             render_pool=pool,
             sealer=sealer,
@@ -230,6 +259,7 @@ async def _play(s: _Script, result: DemoResult, index: int = 0) -> None:
     s.say(f"核验页面 / verify page: {result.verify_url} ({'OK' if ok else page.status})")
     await _apply_for_judicial_confirmation(s, people, result)
     await _collect_case_documents(s, people, result)
+    await _police_mediation(s, result)
 
 
 async def _open_room(s: _Script, index: int) -> _People:
@@ -490,6 +520,107 @@ async def _collect_case_documents(s: _Script, people: _People, result: DemoResul
         name = (form := await s.file(mediator)).filename or ""
         if name.startswith("mediation-record"):
             _write(result, "mediation_record", form.file)
+
+
+async def _police_mediation(s: _Script, result: DemoResult) -> None:
+    """治安调解 on a second case (治安管理处罚法 第九条): a police officer signs in to the console,
+    opens it, prints the 治安调解协议书, both parties sign it by hand and the officer uploads the
+    scan; the sealed 协议书 carries the 签署存证 page. The agreement is performed: no punishment."""
+    from features.console.auth import AuthService
+    from features.console.context import StaffContext
+    from features.console.ledger import LedgerQuery, LedgerService
+    from features.console.procedures import ProcedureActions
+    from services.staff import create_staff
+
+    rt = s.runtime
+    s.say("第二个案件：民警按治安调解处理 / a second case, mediated by the police (治安调解)")
+    await _open_room(s, 1)
+    password = "demo password 2026"
+    error = await create_staff(
+        rt.db,
+        username="chenjing",
+        password=password,
+        role="police",
+        unit_code="station",
+        display_name="陈警官",
+        known_units=set(rt.units.by_code),
+    )
+    if error is not None:
+        raise RuntimeError(error)
+    auth = AuthService(rt.db, rt.clock)
+    login = await auth.login("chenjing", password, "127.0.0.1", "demo")
+    account = await auth.resolve(login.token or "")
+    if account is None:
+        raise RuntimeError("the officer could not sign in")
+    officer = StaffContext.of(account, rt.units)
+    ledger = await LedgerService(rt.db, rt.units, rt.settings.tz).page(officer, LedgerQuery())
+    case_id = max(row.id for row in ledger.rows)
+    actions = ProcedureActions(
+        rt.db, rt.units, rt.clock, rt.settings.tz, rt.files, rt.shared, rt.deliver
+    )
+    sides = [pid for pid, _label in (await actions.panels(officer, case_id)).police.parties]
+    applicant, respondent = sides[0], sides[1]
+    await actions.police_step(
+        officer,
+        case_id,
+        "open",
+        {
+            "violation": "property_damage",
+            "civil": "yes",
+            "minor": "yes",
+            "officers": "1",
+            "recording_ref": "SF-TJ-0001",
+            "offender": str(respondent),
+            "injured": str(applicant),
+            "time": "催款当日晚8时许",
+            "place": "杨家坪街道幸福里小区门口",
+            "cause": "催要借款发生争吵",
+            "course": "李秀兰推倒王建国的电动车",
+            "result": "电动车后视镜损坏",
+        },
+        ip="127.0.0.1",
+    )
+    await actions.police_step(
+        officer,
+        case_id,
+        "draft",
+        {
+            "terms": "李秀兰向王建国赔礼道歉。\n李秀兰于三日内赔偿王建国后视镜损失人民币150元。",
+            "method": "微信转账，当面道歉",
+            "deadline": (rt.clock.now().date() + timedelta(days=3)).isoformat(),
+            f"address_{applicant}": "示范市示范区和平街道幸福里小区3栋501室",
+            f"address_{respondent}": "示范市示范区光明路18号院6号楼302室",
+        },
+        ip="127.0.0.1",
+    )
+    printed = await _police_document(actions, officer, case_id, "signing")
+    s.say("双方在打印的治安调解协议书上手写签名，民警上传扫描件 / signed on paper, scan uploaded")
+    await actions.police_step(
+        officer,
+        case_id,
+        "signed",
+        {"sha": printed.sha256, "confirm": "yes"},
+        scan=handwriting_png(7),
+        ip="127.0.0.1",
+    )
+    sealed = await _police_document(actions, officer, case_id, "effective")
+    _write(result, "police_agreement", await rt.files.get(sealed.file_path or ""))
+    await actions.police_step(officer, case_id, "performed", {}, ip="127.0.0.1")
+    s.say("协议已履行，不予处罚 / performed: no punishment (治安管理处罚法 第九条)")
+
+
+async def _police_document(
+    actions: ProcedureActions, officer: StaffContext, case_id: int, status: str
+) -> Document:
+    """The case's 治安调解协议书 once the render job has written it in ``status``."""
+    for _ in range(600):
+        doc = (await actions.panels(officer, case_id)).police.document
+        if doc is not None and doc.status == status and doc.render_status == "done":
+            return doc
+        if doc is not None and doc.render_status == "failed":
+            raise RuntimeError(doc.render_error)
+        await asyncio.sleep(0.1)
+    raise RuntimeError("the 治安调解协议书 was not rendered")
 
 
 def _cn(iso: str) -> str:

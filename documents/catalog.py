@@ -23,6 +23,7 @@ CIVIL_PROCEDURE = "中华人民共和国民事诉讼法"
 LABOUR_CONTRACT = "中华人民共和国劳动合同法"
 LABOUR_DISPUTE = "中华人民共和国劳动争议调解仲裁法"
 ROAD_TRAFFIC = "中华人民共和国道路交通安全法"
+PUBLIC_ORDER = "中华人民共和国治安管理处罚法"
 # 法释〔2011〕5号: not in laws.db; read in secondary reproductions (legal-requirements.md).
 SPC_CONFIRMATION = "最高人民法院关于人民调解协议司法确认程序的若干规定"
 
@@ -130,6 +131,34 @@ _SPECS: tuple[DocumentSpec, ...] = (
             *_law(CIVIL_PROCEDURE, "第二百零五条"),
         ),
         sample="mediation_agreement.json",
+    ),
+    DocumentSpec(
+        # 治安调解 (mediation.police): issued by the police unit, not a 人民调解委员会. Fields:
+        # 公安机关办理行政案件程序规定 第一百八十四条 (the body, the host, both parties, the facts,
+        # the terms, the manner and time of performance; both parties sign).
+        key="police_agreement",
+        title="治安调解协议书",
+        title_en="Police Mediation Agreement",
+        required=(
+            "case_no",
+            "police_unit.name",
+            "host",
+            *_PARTY_BASICS,
+            "incident.time",
+            "incident.place",
+            "incident.cause",
+            "incident.course",
+            "incident.result",
+            "violation",
+            "terms[]",
+            "performance.method",
+            "performance.deadline",
+            "copies",
+            "date",
+        ),
+        min_items=(("parties", 2),),
+        laws=_law(PUBLIC_ORDER, "第九条", "第一百零八条"),
+        sample="police_agreement.json",
     ),
     DocumentSpec(
         key="judicial_confirmation_application",

@@ -196,7 +196,8 @@ class DocumentRenderer:
         ctx = dict(_embed_images(ctx))
         if ctx.get("verify_url"):
             ctx["qr_uri"] = qr_data_uri(str(ctx["verify_url"]))
-        committee = ctx.get("committee")
+        # The issuer's seal: the 人民调解委员会's, or the police unit's on a 治安调解协议书.
+        committee = ctx.get("committee") or ctx.get("police_unit")
         if ctx.get("sealed") and isinstance(committee, dict) and committee.get("name"):
             ctx["seal_uri"] = seal_data_uri(str(committee["name"]))
         ctx["statutes"] = dict(statutes)

@@ -16,6 +16,9 @@ Legal anchors:
   mediator records it and it takes effect that day (``mediating`` → ``agreed``).
 - 人民调解法 第三十一条: the committee supervises performance (``agreed`` → ``closed`` after the
   follow-up visit).
+- 治安管理处罚法 第九条 (治安调解, ``mediation.police``): an agreement both parties signed before the
+  police makes the case ``agreed``; no agreement, or one not performed, returns it to the police
+  to be dealt with under the law (``transferred``).
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ class CaseEvent(StrEnum):
     WITHDRAW = "withdraw"
     TRANSFER = "transfer"
     PERFORMANCE_COMPLETE = "performance_complete"
+    POLICE_AGREEMENT = "police_agreement"
+    RETURN_TO_POLICE = "return_to_police"
 
 
 S, E = CaseStatus, CaseEvent
@@ -73,6 +78,9 @@ TRANSITIONS: dict[tuple[CaseStatus, CaseEvent], CaseStatus] = {
     (S.SIGNING, E.MEDIATION_FAILS): S.FAILED,
     (S.SIGNING, E.WITHDRAW): S.WITHDRAWN,
     (S.AGREED, E.PERFORMANCE_COMPLETE): S.CLOSED,  # 人民调解法 第三十一条
+    (S.MEDIATING, E.POLICE_AGREEMENT): S.AGREED,  # 治安管理处罚法 第九条
+    (S.MEDIATING, E.RETURN_TO_POLICE): S.TRANSFERRED,  # 第九条: 未达成协议
+    (S.AGREED, E.RETURN_TO_POLICE): S.TRANSFERRED,  # 第九条: 达成协议后不履行
 }
 
 #: States from which nothing more happens to the case.

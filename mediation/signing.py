@@ -32,9 +32,19 @@ __all__ = [
 
 #: Context keys that change while an agreement is signed and sealed, not its content.
 #: What sealing adds to the approved text (so the hash the parties signed still matches): the
-#: signatures, the seal, the verify link, and ``sealed_on``, the day the seal made it effective.
+#: signatures, the seal, the verify link, ``sealed_on`` (the day the seal made it effective), the
+#: 签署存证 page's rows and the host's signature on a 治安调解协议书.
 VOLATILE_KEYS = frozenset(
-    {"signature", "signatures", "sealed", "verify_url", "doc_id", "sealed_on"}
+    {
+        "signature",
+        "signatures",
+        "sealed",
+        "verify_url",
+        "doc_id",
+        "sealed_on",
+        "sign_evidence",
+        "host_signature",
+    }
 )
 
 
@@ -46,6 +56,9 @@ class SignerRole(enum.StrEnum):
 class SignMethod(enum.StrEnum):
     CANVAS = "canvas"  # drawn on a phone canvas; ``evidence`` is the PNG's SHA-256
     TYPED = "typed"  # typed name after identity check; ``evidence`` is the typed name
+    #: Signed by hand on the printed version; the scan, checked by the mediator against the
+    #: version, is kept whole (``evidence`` is the scan's SHA-256).
+    HANDWRITTEN = "handwritten"
 
 
 def sha256_hex(data: bytes) -> str:

@@ -48,6 +48,12 @@ class Action(StrEnum):
     REGISTER_CASE = "register_case"
     #: Work the tasks dispatched to one's posts and departments: accept, return, record, finish.
     HANDLE_TASKS = "handle_tasks"
+    #: 治安调解 (治安管理处罚法 第九条): open it, record the agreement signed on paper, performed or
+    #: returned to the police — police officers (and admins) only (mediation.police).
+    POLICE_MEDIATE = "police_mediate"
+    #: Record a party's signature on paper: the case's mediator checks the scan against the
+    #: version (features.agreements.paper).
+    SIGN_ON_PAPER = "sign_on_paper"
 
 
 A = Action
@@ -71,9 +77,11 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.VIEW_ALERTS,
             A.REGISTER_CASE,
             A.HANDLE_TASKS,
+            A.SIGN_ON_PAPER,
         }
     ),
-    # 警调对接: police see who is involved and raise risk, but mediators run the mediation.
+    # 警调对接: police see who is involved and raise risk, but mediators run the people's
+    # mediation; a 治安调解 is the police's own (治安管理处罚法 第九条).
     Role.POLICE: frozenset(
         {
             A.VIEW_DASHBOARD,
@@ -89,6 +97,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.VIEW_ALERTS,
             A.REGISTER_CASE,
             A.HANDLE_TASKS,
+            A.POLICE_MEDIATE,
         }
     ),
     # Volunteer lawyers advise on the cases they are assigned to (and see no others: see

@@ -42,6 +42,9 @@ class UnitInfo:
     #: Whether the unit is a 人民调解委员会 (units.toml ``kind``; ``level`` is only its place in
     #: the hierarchy: a street or district has its committee too).
     is_committee: bool = True
+    #: A police unit (units.toml ``kind = "police"``; left out: a ``station``): it may host a
+    #: 治安调解 and issue its 治安调解协议书 (治安管理处罚法 第九条, mediation.police).
+    is_police: bool = False
 
 
 @dataclass(frozen=True)

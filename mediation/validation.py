@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from mediation import ethnicity
+
 
 @dataclass
 class InvalidInput(Exception):
@@ -324,6 +326,15 @@ def parse_age(text: str) -> int:
     if not raw.isdigit() or not 0 <= int(raw) <= 130:
         raise InvalidInput("error.bad_age")
     return int(raw)
+
+
+def parse_ethnicity(text: str) -> str:
+    """民族 as one of the 56 standard names (GB/T 3304, ``mediation.ethnicity``); free text
+    that names none of them is refused rather than printed on a court-facing paper."""
+    found = ethnicity.match(text)
+    if found is None:
+        raise InvalidInput("error.bad_ethnicity")
+    return found
 
 
 def parse_gender(text: str) -> str:

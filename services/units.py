@@ -41,6 +41,8 @@ def load_units(path: Path) -> UnitDirectory:
                     is_default=bool(e.get("default", False)),
                     committee_code=e.get("committee"),
                     is_committee=_is_committee(e),
+                    is_police=e.get("kind", "police" if e.get("level") == "station" else "")
+                    == "police",
                 )
             )
         except KeyError as exc:

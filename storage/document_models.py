@@ -102,8 +102,13 @@ class DocumentSignature(Base):
     image_path: Mapped[str | None] = mapped_column(String(300))
     image_sha256: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(EncryptedText)  # typed by the signer
-    channel: Mapped[str] = mapped_column(String(16))  # telegram | webapp
+    channel: Mapped[str] = mapped_column(String(16))  # telegram | webapp | web | paper
     signed_at: Mapped[datetime] = mapped_column()
+    #: 签署存证: the signer's identity as verified (Telegram user, phone login, staff account,
+    #: a paper scan checked by the mediator), the IP address or the Mini App's initData hash,
+    #: a paper scan's key and hash (features.agreements.evidence). Encrypted: it holds an IP
+    #: address and a phone number. None for signatures recorded before it existed.
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON)
 
 
 class DocumentComment(Base):

@@ -15,6 +15,9 @@ negotiation's receipts and the console. Modules:
 - ``confirmation``: the 司法确认 offer, consents, court, application (``confirmation_timers``:
   its reminders and last day); ``referral``: court-referred cases;
 - ``oral`` / ``record_check``: oral agreements and the parties' check of the 笔录;
+- ``police``: 治安调解, the police's own procedure and its 治安调解协议书 (``models``: its table);
+- ``paper`` / ``evidence``: a signature on paper (a scan the mediator checks against the
+  version) and what each signature keeps as evidence, printed on the 签署存证 page;
 - ``terms``: clause warnings and ``main.py agreement check-terms``;
 - ``records``: 申请书 and 笔录 from the case record;
 - ``initdata``: checking a Mini App's ``initData``;
@@ -42,7 +45,8 @@ if TYPE_CHECKING:
 def register(registry: FeatureRegistry) -> None:
     # Imported here, not at the top: a module that needs one of this feature's use cases
     # (``features.agreements.<module>``) does not pull in its web part and tables with it.
-    from features.agreements import web
+    from features.agreements import models, web
 
     registry.feature("agreements")
+    registry.tables(models)
     registry.web(web.setup)

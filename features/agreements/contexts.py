@@ -143,6 +143,11 @@ async def load_parties(session: AsyncSession, room: Room) -> list[PartyInfo]:
     )
     members = {m.party_id: m for m in room.present() if m.party_id is not None}
     present = {m.id for m in room.present()}
+    parties = list(rows.scalars())
+    # An agent who is a party of the case themselves is identified by their own record.
+    own_ids = {
+        (members[p.id].id, p.name): p.id_number for p in parties if p.id in members and p.id_number
+    }
     agent_rows = await session.execute(
         select(PartyAgent).where(PartyAgent.case_id == room.case.id).order_by(PartyAgent.id)
     )
@@ -156,11 +161,11 @@ async def load_parties(session: AsyncSession, room: Room) -> list[PartyInfo]:
                 authority=a.authority,
                 checked=a.checked_at is not None,
                 relation=a.relation or "",
-                id_number=a.id_number,
+                id_number=a.id_number or own_ids.get((a.member_id or 0, a.name)),
             )
         )
     out = []
-    for party in rows.scalars():
+    for party in parties:
         member = members.get(party.id)
         out.append(
             PartyInfo(
@@ -247,6 +252,10 @@ def person(
         line = f"{title}：{agent.name}"
         if agent.relation:
             line += f"（{agent.relation}）"
+        if (
+            court and agent.id_number
+        ):  # the court identifies the agent too (民诉法解释 第三百五十四条)
+            line += f"，公民身份号码：{agent.id_number}"
         if kind is AgentKind.ENTRUSTED:
             line += "，特别授权" if agent.authority == Authority.SPECIAL.value else "，一般授权"
         data.setdefault("agents", []).append(line)
@@ -254,7 +263,10 @@ def person(
     if signatory is not None and signatory.name:
         basis = "法定代表人" if signatory.authority == Authority.LEGAL_REP.value else "授权委托书"
         title = f"（{signatory.relation}）" if signatory.relation else ""
-        data.setdefault("agents", []).append(f"签署人：{signatory.name}{title}，依据：{basis}")
+        ident = f"，公民身份号码：{signatory.id_number}" if court and signatory.id_number else ""
+        data.setdefault("agents", []).append(
+            f"签署人：{signatory.name}{title}{ident}，依据：{basis}"
+        )
     if seat is not None:
         data["signer"] = seat.signer_id
         if seat.acting is not Acting.SELF:
@@ -338,8 +350,17 @@ class Mark:
     signed_on: date
     image_png: bytes | None = None
     typed_name: str | None = None
+    #: Signed by hand on the printed version (the scan is kept with the case file).
+    on_paper: bool = False
 
     def as_context(self) -> dict[str, Any]:
+        if self.on_paper:
+            return {
+                "method": "handwritten",
+                "typed_name": self.typed_name or "",
+                "on_paper": True,
+                "signed_at": self.signed_on.isoformat(),
+            }
         if self.image_png is not None:
             return {
                 "method": "canvas",

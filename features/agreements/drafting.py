@@ -266,7 +266,11 @@ async def on_text(
             party = await turn.session.get(CaseParty, state.party or 0)
             if party is None or party.case_id != room.case.id:
                 return await advance(turn, room, state)
-            identity.set_field(party, step.removeprefix("id:"), text, _today(turn))
+            field = step.removeprefix("id:")
+            if field.startswith(identity.AGENT_FIELD):
+                await identity.set_agent_id(turn.session, party, field, text, _today(turn))
+            else:
+                identity.set_field(party, field, text, _today(turn))
         elif step == "clause":
             return await _clause_value(turn, room, state, text)
         elif step == Section.TERMS.value:

@@ -10,7 +10,15 @@ pending (``ag_draft`` for the mediator, ``ag_input`` for anyone).
 
 from __future__ import annotations
 
-from features.agreements import confirmation, drafting, oral, record_check, records, signing
+from features.agreements import (
+    confirmation,
+    drafting,
+    evidence,
+    oral,
+    record_check,
+    records,
+    signing,
+)
 from features.agreements.common import (
     AGREEMENT,
     DRAFTING,
@@ -48,6 +56,7 @@ from services.room import Room, label_of, load_room
 from services.slots import STAFF_INPUT
 from services.turn import Turn, active_room
 from storage.document_models import Document, DocumentComment
+from storage.models import User
 
 features.awaits(INPUT, __name__)
 _DRAFT_VERBS = frozenset({"use", "cl", "td", "tu", "tc", "cp", "ed", "send", "x", "pt"})
@@ -415,6 +424,9 @@ async def _sign_text(
             out=turn.out,
             channel="telegram",
             typed_name=text,
+            evidence=evidence.of_chat(
+                turn.event, await turn.session.get(User, who.user_id), who.staff
+            ),
         )
     except InvalidInput as exc:
         return [reply(exc.key, **exc.params)]

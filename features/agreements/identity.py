@@ -12,12 +12,21 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from core import crypto
 from features.agreements.contexts import PartyInfo
-from mediation.parties import SigningPlan
+from mediation.parties import AgentKind, SigningPlan
 from mediation.replies import Button, Msg, Reply
-from mediation.validation import clean_text, normalise_phone, parse_gender, validate_id_number
-from storage.models import CaseParty
+from mediation.validation import (
+    clean_text,
+    normalise_phone,
+    parse_ethnicity,
+    parse_gender,
+    validate_id_number,
+)
+from storage.models import CaseParty, PartyAgent
 
 
 def bound(parties: list[PartyInfo], plan: SigningPlan) -> list[PartyInfo]:
@@ -40,7 +49,21 @@ def lacking(parties: list[PartyInfo], plan: SigningPlan) -> tuple[PartyInfo, str
                 continue
             if not getattr(p, name):
                 return p, name
+        for agent in p.agents:  # whoever acts for the party is identified too (第三百五十四条)
+            if agent.kind in AGENT_KINDS and agent.name and not agent.id_number:
+                return p, f"{AGENT_FIELD}{agent.kind}"
     return None
+
+
+#: Agents the court-facing papers identify in full: 法定代理人, 委托代理人, an organisation's 签署人.
+AGENT_KINDS = (AgentKind.LEGAL.value, AgentKind.ENTRUSTED.value, AgentKind.SIGNATORY.value)
+#: The field name of an agent's ID number: ``agent_id:<kind>``.
+AGENT_FIELD = "agent_id:"
+_AGENT_TITLE = {
+    AgentKind.LEGAL.value: "法定代理人",
+    AgentKind.ENTRUSTED.value: "委托代理人",
+    AgentKind.SIGNATORY.value: "签署人",
+}
 
 
 def no_id_yet(p: PartyInfo) -> bool:
@@ -54,8 +77,30 @@ ID_CARD_AGE = 16
 
 
 def prompt(p: PartyInfo, name: str, cancel: tuple[Button, ...]) -> Reply:
+    if name.startswith(AGENT_FIELD):
+        kind = name.removeprefix(AGENT_FIELD)
+        agent = next(a for a in p.agents if a.kind == kind)
+        params = {"label": p.label, "name": p.name, "title": _AGENT_TITLE[kind]}
+        return Reply(
+            Msg("agreements.ask_agent_id_number", {**params, "agent": agent.name}),
+            buttons=(cancel,),
+        )
     key = "agreements.ask_address" if name == "address" else f"agreements.ask_party_{name}"
     return Reply(Msg(key, {"label": p.label, "name": p.name}), buttons=(cancel,))
+
+
+async def set_agent_id(
+    session: AsyncSession, party: CaseParty, name: str, text: str, today: date
+) -> None:
+    """An agent's 公民身份号码 as typed (validated), on the party's agent of that kind."""
+    found = await session.execute(
+        select(PartyAgent).where(
+            PartyAgent.party_id == party.id, PartyAgent.kind == name.removeprefix(AGENT_FIELD)
+        )
+    )
+    agent = found.scalar_one_or_none()
+    if agent is not None:
+        agent.id_number = validate_id_number(text, today=today)
 
 
 def set_field(party: CaseParty, name: str, text: str, today: date) -> None:
@@ -69,7 +114,7 @@ def set_field(party: CaseParty, name: str, text: str, today: date) -> None:
     elif name == "gender":
         party.gender = parse_gender(text)
     elif name == "ethnicity":
-        party.ethnicity = clean_text(text, max_len=12, min_len=2)
+        party.ethnicity = parse_ethnicity(text)
     elif name == "phone":
         party.phone = normalise_phone(text)
         party.phone_hash = party.phone_hash or crypto.blind_index(party.phone)

@@ -31,7 +31,7 @@ from documents.images import seal_png
 from documents.pool import RenderPool
 from documents.seal import Sealer
 from documents.verify import make_verify_link
-from features.agreements import confirmation, record_check
+from features.agreements import confirmation, evidence, record_check
 from features.agreements.application import application_notice
 from features.agreements.common import (
     AGREEMENT,
@@ -42,6 +42,7 @@ from features.agreements.common import (
     short_sha,
 )
 from features.agreements.contexts import Mark, signed_context
+from features.agreements.police import POLICE_AGREEMENT
 from features.agreements.signing import seats_of_member, sign_rows, signing_prompt
 from features.agreements.store import (
     case_dir,
@@ -53,7 +54,7 @@ from features.agreements.store import (
 )
 from mediation.case_state import CaseEvent, CaseStatus, transition
 from mediation.replies import Msg
-from mediation.signing import SignerRole
+from mediation.signing import SignerRole, SignMethod
 from mediation.units import UnitDirectory
 from services.delivery import Address, Outgoing
 from services.outbox import QueuedMessage
@@ -214,7 +215,14 @@ class DocumentJobs:
             else:
                 pdf = await self.pool.render(doc.kind, doc.content)
                 self.timings.append((doc.kind, loop.time() - started))
-                path = await self._write(doc, pdf, "issued")
+                suffix = "issued"
+                if doc.kind == POLICE_AGREEMENT and doc.status == "effective":
+                    # Signed by both parties: sealed in the police unit's name (not a committee's).
+                    unit = str(doc.content.get("police_unit", {}).get("name", ""))
+                    reason = f"治安调解协议书 {doc.content.get('case_no', '')}"
+                    pdf = await self.sealer.seal(pdf, reason=reason, location=unit or "线上")
+                    suffix = "signed"
+                path = await self._write(doc, pdf, suffix)
                 await self._finish(doc_id, self._issued_done, path, pdf)
         except Exception as exc:
             log.exception("rendering document %s (%s) failed", doc_id, doc.kind)
@@ -231,13 +239,18 @@ class DocumentJobs:
             if row.image_path:
                 image = await self.files.get(row.image_path)
             marks[row.signer_id] = Mark(
-                row.signed_at.astimezone(tz).date(), image_png=image, typed_name=row.typed_name
+                row.signed_at.astimezone(tz).date(),
+                image_png=image,
+                typed_name=row.typed_name,
+                on_paper=row.method == SignMethod.HANDWRITTEN.value,
             )
         link = make_verify_link(public_base(self.settings), doc.public_id)
         # The day the seal makes it effective (第二十九条), printed in the seal block.
         today = self.clock.now().astimezone(tz).date()
         seals = await self._seal_images(doc)
         ctx = signed_context(doc.content, marks, verify_url=link.url, sealed_on=today, seals=seals)
+        # 签署存证: appended before the seal, so the seal covers it as well.
+        ctx["sign_evidence"] = evidence.page_rows(doc.content, signatures, doc.sha256, tz)
         pdf = await self.pool.render(AGREEMENT, ctx)
         rendered = loop.time()
         committee = str(doc.content.get("committee", {}).get("name", ""))
@@ -404,6 +417,8 @@ class DocumentJobs:
         # A 笔录 awaiting the parties' check stays "checking"; one superseded meanwhile stays so.
         doc.file_path, doc.pdf_sha256 = path, sha256_hex(pdf)
         now = self.clock.now()
+        if doc.kind == POLICE_AGREEMENT and doc.status == "effective":
+            doc.sealed, doc.sealed_at = True, now
         for member_id in doc.deliver_to:
             member = room.by_id(int(member_id))
             address = room.addresses.get(member.id) if member else None

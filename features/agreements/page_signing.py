@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from documents.errors import InvalidImageError
+from features.agreements import evidence
 from features.agreements.common import AGREEMENT, AgreementServices, wake_after_commit
 from features.agreements.initdata import WebAppUser
 from features.agreements.reading import agreement_view
@@ -47,6 +48,8 @@ class Caller:
 
     telegram: WebAppUser | None
     browser_user: int | None
+    #: The caller's address, kept with a signature as evidence (features.agreements.evidence).
+    ip: str = ""
 
 
 @dataclass
@@ -232,6 +235,13 @@ async def submit(
                 channel="webapp" if caller.telegram is not None else "web",
                 typed_name=typed_name,
                 png=png,
+                evidence=evidence.of_page(
+                    telegram_id=caller.telegram.telegram_id if caller.telegram else None,
+                    initdata_hash=caller.telegram.hash if caller.telegram else None,
+                    user=app_user,
+                    staff=staff,
+                    ip=caller.ip,
+                ),
             )
         except SignRefusedError as exc:
             # Committed anyway: the used initData hash must not sign later either.

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,6 +41,14 @@ from services.delivery import Outgoing
 from services.room import Room, announce, label_of
 from storage.document_models import Document, DocumentSignature
 from storage.models import CaseMember, CaseParty, StaffAccount
+
+
+@dataclass(frozen=True)
+class PaperScan:
+    """A scan of the version printed and signed by hand: its key in the file store and hash."""
+
+    key: str
+    sha256: str
 
 
 class SignRefusedError(Exception):
@@ -170,9 +180,13 @@ async def sign(
     channel: str,
     typed_name: str | None = None,
     png: bytes | None = None,
+    evidence: Mapping[str, Any] | None = None,
+    paper: PaperScan | None = None,
 ) -> bool:
     """Record ``signer``'s signature on ``doc``; True when the version is now ready for the
-    seal (the caller's transaction then wakes the render job)."""
+    seal (the caller's transaction then wakes the render job). ``evidence``: how the signer
+    was identified (features.agreements.evidence); ``paper``: a signature on paper, its scan
+    checked by the mediator against this version (features.agreements.paper)."""
     check_open(doc, room, sha)
     rows = await signatures_of(session, doc.id)
     if any(r.signer_id == signer.signer_id and r.decision == "signed" for r in rows):
@@ -182,7 +196,9 @@ async def sign(
     if signer.role is SignerRole.MEDIATOR and not state.parties_signed:
         raise SignRefusedError("agreements.mediator_waits", missing=len(state.missing_parties))
     image_path = image_sha = None
-    if png is not None:
+    if paper is not None:
+        image_sha = paper.sha256  # the scan is kept whole, not printed as a signature image
+    elif png is not None:
         # Raises InvalidImageError for anything but a sane PNG with a drawing on it.
         if not await asyncio.to_thread(signature_ink, png):
             raise InvalidImageError("signature image is blank")
@@ -205,12 +221,13 @@ async def sign(
             staff_id=signer.staff_id,
             version_sha=doc.sha256,
             decision="signed",
-            method=(SignMethod.CANVAS if png is not None else SignMethod.TYPED).value,
+            method=_method(png, paper).value,
             typed_name=signer.expected_name if png is None else None,
             image_path=image_path,
             image_sha256=image_sha,
             channel=channel,
             signed_at=now,
+            evidence=dict(evidence) if evidence is not None else None,
         )
         for signer_id in signer.signer_ids
         if signer_id not in done
@@ -256,6 +273,12 @@ async def sign(
                 sign_rows(services.settings, doc, SignerRole.MEDIATOR),
             )
     return False
+
+
+def _method(png: bytes | None, paper: PaperScan | None) -> SignMethod:
+    if paper is not None:
+        return SignMethod.HANDWRITTEN
+    return SignMethod.CANVAS if png is not None else SignMethod.TYPED
 
 
 async def decline(

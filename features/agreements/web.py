@@ -41,6 +41,7 @@ from i18n import normalise_language, translate
 from mediation.replies import Msg
 from services.room import label_of
 from web.files import serve
+from web.security import client_address
 
 if TYPE_CHECKING:
     from app.runtime import Runtime
@@ -297,7 +298,7 @@ async def submit(request: web.Request) -> web.Response:
         runtime.db,
         services,
         runtime.shared,
-        page_signing.Caller(user, browser),
+        page_signing.Caller(user, browser, client_address(request)),
         language,
         public_id=str(data.get("doc", "")),
         sha=str(data.get("sha", "")),

@@ -40,6 +40,8 @@ ACTIONS = (
     "rule_change",
     "user_change",
     "payment_correct",
+    "police_mediation",
+    "paper_signature",
 )
 PAGE_SIZE = 50
 

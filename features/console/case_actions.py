@@ -35,6 +35,7 @@ from services.outbox import QueuedMessage
 from services.room import announce, load_room
 from services.timers import cancel_timers
 from storage.db import Database
+from storage.document_models import Document
 from storage.models import Case, CaseEvent, CaseMember, CaseMessage, CaseParty, StaffAccount
 
 MAX_NOTE = 2000
@@ -58,6 +59,25 @@ class ActionError(Exception):
 
     key: str
     params: dict[str, object] = field(default_factory=dict)
+
+
+#: Documents that record the parties' own assent: a 协议书 every party signed (人民调解法
+#: 第二十九条), an oral agreement each confirmed in the chat (第二十八条、第三十条), a 治安调解协议书
+#: both signed (治安管理处罚法 第九条; 公安机关办理行政案件程序规定 第一百八十四条).
+ASSENT_KINDS = ("mediation_agreement", "oral_agreement", "police_agreement")
+
+
+async def _parties_confirmed(session: AsyncSession, case_id: int) -> bool:
+    """Whether the case has an agreement in force that its parties signed or confirmed: staff
+    cannot mark a case agreed on their own word, the parties' assent is what binds them."""
+    found = await session.execute(
+        select(Document.id).where(
+            Document.case_id == case_id,
+            Document.kind.in_(ASSENT_KINDS),
+            Document.status == "effective",
+        )
+    )
+    return found.first() is not None
 
 
 def _reason(text: str, *, required: bool) -> str:
@@ -320,6 +340,8 @@ class CaseActions:
                         "event": Msg(f"console.event.{event.value}"),
                     },
                 ) from None
+            if after is CaseStatus.AGREED and not await _parties_confirmed(session, case.id):
+                raise ActionError("console.case.error.agreed_needs_parties")
             why = _reason(reason, required=after in TERMINAL)
             case.status, case.updated_at = after.value, now
             if after in OUTCOME_OF:

@@ -29,11 +29,30 @@ from mediation.risk import escalation_target
 from mediation.staff_permissions import Action, Role, related_units
 from mediation.units import UnitDirectory
 from storage.db import Database
-from storage.models import Case, CaseMember, CaseMessage, CaseParty, StaffAccount
+from storage.models import Case, CaseMember, CaseMessage, CaseParty, PartyAgent, StaffAccount
 
 PII_FIELDS = ("phone", "id_number", "address")
 #: Events staff may record from the console (an expired invitation is the timer's to record).
-STAFF_EVENTS = frozenset(CaseEvent) - {CaseEvent.INVITATION_EXPIRES}
+#: What the status form offers. The 治安调解's own steps (``mediation.police``) are taken on its
+#: card, where the signed 协议书 or the return to the police is recorded with them.
+STAFF_EVENTS = frozenset(CaseEvent) - {
+    CaseEvent.INVITATION_EXPIRES,
+    CaseEvent.POLICE_AGREEMENT,
+    CaseEvent.RETURN_TO_POLICE,
+}
+
+
+@dataclass
+class AgentView:
+    """Who acts for a party: a 法定代理人, a 委托代理人 and their authority (特别授权 or not,
+    checked by the mediator or not), or the person who signs for an organisation."""
+
+    kind: str  # mediation.parties.AgentKind
+    name: str
+    relation: str
+    authority: str  # mediation.parties.Authority, "" when none recorded
+    checked: bool
+    id_number: str  # masked
 
 
 @dataclass
@@ -49,6 +68,13 @@ class PartyView:
     #: What the applicant said about the party beyond a name (装修队老板, 就是1202的): shown to
     #: staff who see names, for the mediator to complete an unknown name (issue 19).
     note: str = ""
+    kind: str = "person"
+    #: Organisations: 统一社会信用代码 (public register data), 法定代表人/负责人 and title.
+    credit_code: str = ""
+    legal_rep: str = ""
+    legal_rep_title: str = ""
+    agents: list[AgentView] = field(default_factory=list)
+    absent_reason: str = ""
 
 
 @dataclass
@@ -68,8 +94,26 @@ class CaseView:
     terminal: bool
 
 
-def party_view(party: CaseParty, staff: StaffContext, reveal: tuple[int, str] | None) -> PartyView:
-    name = party.name if staff.can(Action.VIEW_NAMES) else masking.mask_name(party.name)
+def agent_view(agent: PartyAgent, staff: StaffContext) -> AgentView:
+    full = staff.can(Action.VIEW_NAMES)
+    return AgentView(
+        kind=agent.kind,
+        name=agent.name if full else masking.mask_name(agent.name),
+        relation=agent.relation or "",
+        authority=agent.authority or "",
+        checked=agent.checked_at is not None,
+        id_number=masking.mask_id_number(agent.id_number),
+    )
+
+
+def party_view(
+    party: CaseParty,
+    staff: StaffContext,
+    reveal: tuple[int, str] | None,
+    agents: Sequence[PartyAgent] = (),
+) -> PartyView:
+    full = staff.can(Action.VIEW_NAMES)
+    name = party.name if full else masking.mask_name(party.name)
     masked = {
         "phone": masking.mask_phone(party.phone),
         "id_number": masking.mask_id_number(party.id_number),
@@ -78,6 +122,13 @@ def party_view(party: CaseParty, staff: StaffContext, reveal: tuple[int, str] | 
     view = PartyView(party.id, party.side, party.ordinal, party.status, name, party.user_id, masked)
     if staff.can(Action.VIEW_NAMES):
         view.note = party.note or ""
+    view.kind = party.kind
+    if party.kind == "organisation":  # an organisation's register data is public
+        view.credit_code = party.credit_code or ""
+        view.legal_rep = (party.legal_rep or "") if full else masking.mask_name(party.legal_rep)
+        view.legal_rep_title = party.legal_rep_title or ""
+    view.agents = [agent_view(a, staff) for a in agents]
+    view.absent_reason = (party.absent_reason or "") if full else ""
     if reveal is not None and reveal[0] == party.id and staff.can(Action.REVEAL_PII):
         value = getattr(party, reveal[1]) if reveal[1] in PII_FIELDS else None
         if value:
@@ -163,6 +214,12 @@ class CaseViewService:
                     )
                 ).scalars()
             )
+            agent_rows = await session.execute(
+                select(PartyAgent).where(PartyAgent.case_id == case.id).order_by(PartyAgent.id)
+            )
+            agents: dict[int, list[PartyAgent]] = {}
+            for agent in agent_rows.scalars():
+                agents.setdefault(agent.party_id, []).append(agent)
             streams = [await source(session, case.id) for source in self.sources]
             timeline = merge(streams)
             if reveal_message is not None and staff.can(Action.REVEAL_PII):
@@ -191,7 +248,7 @@ class CaseViewService:
         mediator_name = mediator.display_name if mediator is not None else ""
         return CaseView(
             case=case,
-            parties=[party_view(p, staff, reveal) for p in parties],
+            parties=[party_view(p, staff, reveal, agents.get(p.id, ())) for p in parties],
             timeline=timeline,
             documents=await self.documents.list_for_case(case.id),
             actor_names=actor_names,

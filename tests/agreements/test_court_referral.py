@@ -85,8 +85,8 @@ async def test_court_referred_case_applies_to_its_court_for_the_confirmable_clau
             words = squash(pdftotext(path))
             assert "即于2026年11月29日生效" in words
             # The mediator's signature date, then the seal block's: both the day it took effect.
-            seal_block = words.split("人民调解员（签名）")[1].split("法律依据")[0]
-            assert seal_block == "日期：2026年11月29日2026年11月29日"
+            seal_block = words.split("人民调解员（签名）")[1].split("签署存证")[0]
+            assert seal_block.startswith("日期：2026年11月29日2026年11月29日张三（电子签名）")
 
             # The offer names the referring court only, and warns about clause 2.
             offer = await wait_text(applicant, "司法确认")

@@ -232,6 +232,13 @@ async def test_agreement_from_draft_to_judicial_confirmation(
                 ("mediator", "typed", "telegram"),
             }
             assert all(r.version_sha == sha for r in rows)
+            # 签署存证: the Mini App signature keeps the initData's hash and the caller's address.
+            (drawn,) = [r for r in rows if r.channel == "webapp"]
+            assert drawn.evidence is not None and drawn.evidence["via"] == "telegram"
+            assert drawn.evidence["telegram_id"] == str(applicant.user_id)
+            assert (
+                drawn.evidence["ip"] == "127.0.0.1" and len(drawn.evidence["initdata_hash"]) == 64
+            )
             assert [c.version for c in comments] == [1]
             # previews (3) and signed copies (3) were each logged as they left the service
             assert len(downloads) == 6 and {d.channel for d in downloads} == {"telegram"}

@@ -68,6 +68,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", CASE + "/status"): R(A.CHANGE_STATUS, "case", 400),
     ("POST", CASE + "/payments/correct"): R(A.CHANGE_STATUS, "case", 400, "no reason given"),
     ("GET", CASE + "/documents/{doc_id}"): R(A.DOWNLOAD_DOCUMENTS, "case", 200),
+    ("POST", CASE + "/paper-signature"): R(A.SIGN_ON_PAPER, "case", 400, "nothing being signed"),
+    ("POST", CASE + "/police"): R(A.POLICE_MEDIATE, "case", 400, "no step given"),
     ("GET", "/street/register"): R(A.REGISTER_CASE, "none", 200),
     ("POST", "/street/register"): R(A.REGISTER_CASE, "none", 400, "an empty form: shown again"),
     ("GET", "/street/registered"): R(A.REGISTER_CASE, "none", 303, "nothing registered: the form"),

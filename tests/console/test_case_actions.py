@@ -12,6 +12,7 @@ from features.console.context import Forbidden, NotFound
 from features.console.documents import NoDocuments
 from features.console.models import Alert, AuditEntry, CaseRiskAssessment
 from features.console.risk import AlertNotice, RiskService
+from i18n import translate
 from storage.models import Case, CaseEvent, CaseMember, CaseMessage
 from tests.console.conftest import World, add_case, login
 from tests.console.test_ledger import staff
@@ -190,13 +191,23 @@ async def test_assign_note_and_status_through_the_state_machine(world: World) ->
         assert exc.key == "console.case.error.transition"
     else:
         raise AssertionError("closed a case that was only submitted")
-    for event in ("respondent_accepts", "open_session", "draft_agreement", "all_signed"):
+    for event in ("respondent_accepts", "open_session", "draft_agreement"):
         await actions.change_status(me, case_id, event, "", "127.0.0.1")
+    # No one is bound on staff's word: "all signed" needs every party's signature (第二十九条).
+    try:
+        await actions.change_status(me, case_id, "all_signed", "当事人都同意了", "127.0.0.1")
+    except ActionError as exc:
+        assert exc.key == "console.case.error.agreed_needs_parties"
+        text = translate("zh-CN", exc.key, **exc.params)
+        assert "须各方当事人签署协议书" in text and "第二十八条至第三十条" in text
+    else:
+        raise AssertionError("marked a case agreed without the parties")
+    assert (await get_case(world, case_id)).status == "signing"
     try:  # ending a case needs a reason
-        await actions.change_status(me, case_id, "performance_complete", "", "127.0.0.1")
+        await actions.change_status(me, case_id, "mediation_fails", "", "127.0.0.1")
     except ActionError as exc:
         assert exc.key == "console.case.error.reason_required"
-    await actions.change_status(me, case_id, "performance_complete", "回访确认已付清", "127.0.0.1")
+    await actions.change_status(me, case_id, "mediation_fails", "被申请人拒绝签字", "127.0.0.1")
     # The room is told of each change made from the console.
     told: list[object] = []
     rt = world.runtime
@@ -206,10 +217,10 @@ async def test_assign_note_and_status_through_the_state_machine(world: World) ->
     texts = [getattr(q, "payload", {}).get("text", "") for q in told]
     assert any("已撤回" in t and "申请人撤回" in t for t in texts), texts
     case = await get_case(world, case_id)
-    assert case.status == "closed" and case.outcome == "success" and not case.session_open
-    assert case.closed_at == world.clock.now() and case.outcome_reason == "回访确认已付清"
+    assert case.status == "failed" and case.outcome == "failed" and not case.session_open
+    assert case.closed_at == world.clock.now() and case.outcome_reason == "被申请人拒绝签字"
     kinds = [e.kind for e in await events(world, case_id)]
-    assert kinds == ["created", "assigned", "assigned", "note", *["status"] * 5]
+    assert kinds == ["created", "assigned", "assigned", "note", *["status"] * 4]
     try:
         await actions.escalate(me, case_id, "结案后上报", "127.0.0.1")
     except ActionError as exc:
@@ -220,7 +231,7 @@ async def test_assign_note_and_status_through_the_state_machine(world: World) ->
                 await s.execute(select(AuditEntry.action).where(AuditEntry.case_id == case_id))
             ).scalars()
         )
-    assert audited == ["assign", "assign", *["status_change"] * 5]
+    assert audited == ["assign", "assign", *["status_change"] * 4]
     # Police may not change status; the service refuses even if a view forgot to check.
     try:
         await actions.change_status(await staff(world, "police_ps"), case_id, "withdraw", "x", "")

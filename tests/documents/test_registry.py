@@ -21,6 +21,7 @@ from documents.registry import (
 from tests.documents.lawsdb import LawsDbStatuteSource
 
 REQUIRED_DOCUMENTS = {
+    "police_agreement": "治安调解协议书",
     "mediation_application": "人民调解申请书",
     "acceptance_register": "人民调解受理登记表",
     "rights_notice": "当事人权利义务告知书",

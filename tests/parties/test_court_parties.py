@@ -240,11 +240,13 @@ async def test_every_party_bound_by_themselves(
             assert asked == [
                 "王小五:ethnicity",
                 "王小五:address",
+                "陈红:id",  # the guardian is identified too (民诉法解释 第三百五十四条)
                 "赵六:id",
                 "赵六:ethnicity",
-                "赵六:address",
+                "赵六:address",  # 赵六's agent 张三 is a party: identified by his own record
                 "重庆某某餐饮有限公司:address",
-            ]
+                "李四:id",  # who signs for the employer
+            ], asked
             await write_terms(mediator)
             review = next(
                 m.text or "" for m in reversed(mediator.messages) if "草稿" in (m.text or "")
@@ -258,11 +260,12 @@ async def test_every_party_bound_by_themselves(
                 f"公民身份号码：{MINOR_ID}",
                 "2010年5月1日出生",
                 "土家族",
-                "委托代理人：张三，特别授权",
+                "委托代理人：张三，公民身份号码：11010519491231002X，特别授权",
                 "法定代理人：陈红（母亲）",
                 f"统一社会信用代码：{CREDIT_CODE}",
                 "法定代表人（负责人）：李四（执行董事）",
-                "签署人：李四（执行董事），依据：法定代表人",
+                "签署人：李四（执行董事），公民身份号码：",
+                "，依据：法定代表人",
                 "申请人四孙七未参加本协议（原因：已另行申请劳动仲裁），本协议对其不发生效力",
                 "申请人三赵六（委托代理人张三代为签署）",
                 "申请人二王小五（法定代理人陈红代为签署）",
@@ -416,7 +419,9 @@ async def test_a_child_without_an_id_number_and_an_employer_signing_through_its_
                 "王小五:gender",  # no ID number: sex asked, the stated age printed
                 "王小五:ethnicity",
                 "王小五:address",
+                "陈红:id",
                 "重庆某某物业服务有限公司:address",
+                "李四:id",
             ], asked
             await write_terms(mediator, copies=None)  # three parties from the start
 
@@ -426,7 +431,8 @@ async def test_a_child_without_an_id_number_and_an_employer_signing_through_its_
                 "王小五，男，15岁，汉族",
                 "法定代理人：陈红（母亲）",
                 "法定代表人（负责人）：周建国（总经理）",
-                "签署人：李四（项目经理），依据：授权委托书",
+                "签署人：李四（项目经理），公民身份号码：",
+                "，依据：授权委托书",
                 "被申请人重庆某某物业服务有限公司（签署人李四代为签署）",
             ):
                 assert expected in words, expected

@@ -33,6 +33,7 @@ from features.console.documents import DocumentStore, NoDocuments
 from features.console.export import Exporter
 from features.console.ledger import LedgerService
 from features.console.notify import telegram_alert_hook
+from features.console.procedures import ProcedureActions
 from features.console.risk import AlertHook, RiskService
 from features.console.timeline import TimelineSource
 from features.console.web.core import (
@@ -45,6 +46,7 @@ from features.console.web.core import (
     static_versions,
 )
 from features.console.web.routes import ROUTES
+from features.console.web.views_cases import PROCEDURES
 from features.console.web.views_street import STREET
 from features.console.web.views_street_joint import JOINT
 from features.street.joint_service import JointService
@@ -121,6 +123,9 @@ def build_console(
         deliver=runtime.deliver,
     )
     app[JOINT] = JointService(db, units, clock, settings, deliver=runtime.deliver)
+    app[PROCEDURES] = ProcedureActions(
+        db, units, clock, tz, runtime.files, runtime.shared, deliver=runtime.deliver
+    )
     actions: dict[Handler, str] = {}
     for route in ROUTES:
         if actions.setdefault(route.handler, route.action) != route.action:

@@ -10,6 +10,7 @@ from features.console.web import views_auth as auth
 from features.console.web import views_cases as cases
 from features.console.web import views_lawyers as lawyers
 from features.console.web import views_posters as posters
+from features.console.web import views_procedures as procedures
 from features.console.web import views_street as street
 from features.console.web import views_street_joint as joint
 from features.console.web.core import PUBLIC, SIGNED_IN, Handler
@@ -53,6 +54,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", CASE + "/status", cases.change_status, A.CHANGE_STATUS),
     Route("POST", CASE + "/payments/correct", cases.correct_payment, A.CHANGE_STATUS),
     Route("GET", CASE + "/documents/{doc_id}", cases.download_document, A.DOWNLOAD_DOCUMENTS),
+    Route("POST", CASE + "/paper-signature", procedures.paper_signature, A.SIGN_ON_PAPER),
+    Route("POST", CASE + "/police", procedures.police_step, A.POLICE_MEDIATE),
     Route("GET", "/street/register", street.register_form, A.REGISTER_CASE),
     Route("POST", "/street/register", street.register, A.REGISTER_CASE),
     Route("GET", "/street/registered", street.registered, A.REGISTER_CASE),

@@ -16,6 +16,7 @@ from aiohttp import web
 from features.console import audit, payments
 from features.console.case_actions import ActionError
 from features.console.ledger import SORTS, BadCursor, LedgerQuery, query_params
+from features.console.procedures import ProcedureActions
 from features.console.web.core import (
     CONSOLE,
     SECURITY_HEADERS,
@@ -30,6 +31,7 @@ from features.console.web.core import (
     unit_name,
 )
 from i18n import translate
+from mediation import police as police_rules
 from mediation.case_state import CaseStatus
 from mediation.disputes import DisputeType
 from mediation.masking import scrub_digits
@@ -186,6 +188,10 @@ async def export_xlsx(request: web.Request) -> web.StreamResponse:
     )
 
 
+#: The paper-signature and 治安调解 steps (views_procedures); their cards are on the case page.
+PROCEDURES: web.AppKey[ProcedureActions] = web.AppKey("procedures", ProcedureActions)
+
+
 def _case_id(request: web.Request) -> int:
     value = form_int(request.match_info["case_id"])
     if value is None:
@@ -206,12 +212,17 @@ async def case_page(
     view = await console.cases.view(
         staff, _case_id(request), reveal=reveal, reveal_message=reveal_message
     )
+    procedures = request.app.get(PROCEDURES)
+    panels = await procedures.panels(staff, view.case.id) if procedures is not None else None
     return await render(
         request,
         "case.html",
         status=status,
         v=view,
         c=view.case,
+        panels=panels,
+        violations=list(police_rules.Violation),
+        exclusions=list(police_rules.Exclusion),
         error=error,
         risks=RISKS,
         # Free text (room messages, notes, reasons) is scrubbed for every role: a phone typed

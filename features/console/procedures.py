@@ -1,0 +1,283 @@
+"""Two procedures staff run from the case page: a 治安调解 (the police's own mediation,
+``features.agreements.police``) and a signature on paper (a scan checked by the mediator,
+``features.agreements.paper``).
+
+Each step is one write transaction like the other case actions: the role and the unit are
+checked (``load_case``), the agreements' use case does the work, and the step leaves an event
+on the timeline and an audit entry (who, from where). A refusal a person can fix is an
+:class:`~features.console.case_actions.ActionError` carrying the feature's catalogue key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, tzinfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import features.agreements.paper as paper
+import features.agreements.police as police
+from core.clock import Clock
+from features.agreements.common import wake_after_commit
+from features.agreements.signing import SignRefusedError
+from features.console.case_actions import ActionError, _trace
+from features.console.case_view import load_case
+from features.console.context import StaffContext
+from mediation import masking
+from mediation import police as rules
+from mediation.staff_permissions import Action
+from mediation.units import UnitDirectory
+from services.delivery import Address, Outgoing
+from services.outbox import QueuedMessage
+from services.shared import SharedServices
+from storage.db import Database
+from storage.document_models import Document
+from storage.files import FileStore
+from storage.models import CaseParty, StaffAccount
+
+_CONSOLE = Address("console", "-", "zh-CN")
+
+
+@dataclass(frozen=True)
+class PolicePanel:
+    """What the case page's 治安调解 card shows."""
+
+    status: str  # mediation.police.PoliceStatus, "" when the case is not one
+    violation: str
+    officers: int
+    recording_ref: str
+    document: Document | None
+    parties: list[tuple[int, str]]  # (party id, label) to choose the two sides from
+    sides: tuple[int, ...] = ()  # the 违法嫌疑人's and the 被侵害人's party ids
+
+
+@dataclass(frozen=True)
+class Panels:
+    paper: paper.PaperSigning | None
+    police: PolicePanel
+
+
+class ProcedureActions:
+    def __init__(
+        self,
+        db: Database,
+        units: UnitDirectory,
+        clock: Clock,
+        tz: tzinfo,
+        files: FileStore,
+        shared: SharedServices,
+        deliver: Callable[[list[QueuedMessage]], None] | None = None,
+    ) -> None:
+        self.db, self.units, self.clock, self.tz = db, units, clock, tz
+        self.files, self.shared, self.deliver = files, shared, deliver
+
+    async def panels(self, staff: StaffContext, case_id: int) -> Panels:
+        async with self.db.read() as session:
+            case = await load_case(session, staff, case_id)
+            signing = await paper.signing_now(session, case.id)
+            row = await police.current(session, case.id)
+            document = (
+                await session.get(Document, row.document_id) if row and row.document_id else None
+            )
+            parties = await _parties(session, case.id, staff)
+        panel = PolicePanel(
+            status=row.status if row else "",
+            violation=row.violation if row else "",
+            officers=row.officers if row else 0,
+            recording_ref=(row.recording_ref or "") if row else "",
+            document=document,
+            parties=parties,
+            sides=(row.offender_party_id, row.injured_party_id) if row else (),
+        )
+        return Panels(signing, panel)
+
+    async def record_paper(
+        self,
+        staff: StaffContext,
+        case_id: int,
+        *,
+        signer_id: str,
+        sha: str,
+        confirmed: bool,
+        scan: bytes,
+        ip: str,
+    ) -> None:
+        """The mediator records a party's signature on paper from its scan."""
+        staff.require(Action.SIGN_ON_PAPER)
+        services = self.shared.agreements
+        if services is None:
+            raise ActionError("agreements.paper_nothing_to_sign")
+        now = self.clock.now()
+        async with self.db.write() as session:
+            case = await load_case(session, staff, case_id, lock=True)
+            account = await session.get_one(StaffAccount, staff.id)
+            out = Outgoing(_CONSOLE)
+            try:
+                doc, sealing = await paper.record(
+                    session,
+                    services,
+                    case.id,
+                    account,
+                    signer_id=signer_id,
+                    sha=sha,
+                    confirmed=confirmed,
+                    scan=scan,
+                    uploaded_by="mediator",
+                    ip=ip,
+                    now=now,
+                    out=out,
+                )
+            except SignRefusedError as exc:
+                raise ActionError(exc.key, dict(exc.params)) from None
+            data = {"signer": signer_id, "version": doc.version}
+            _trace(
+                session,
+                case,
+                staff,
+                ip,
+                now,
+                kind="paper_signature",
+                event_data=data,
+                action="paper_signature",
+                audit_data=data,
+            )
+            if sealing:
+                wake_after_commit(session, self.shared)
+            queued = await out.flush(session)
+        self._send(queued)
+
+    async def police_step(
+        self,
+        staff: StaffContext,
+        case_id: int,
+        step: str,
+        form: Mapping[str, str],
+        *,
+        exclusions: tuple[str, ...] = (),
+        scan: bytes = b"",
+        ip: str,
+    ) -> str:
+        """One step of a 治安调解: open, draft, signed, performed, broken, failed."""
+        staff.require(Action.POLICE_MEDIATE)
+        now = self.clock.now()
+        async with self.db.write() as session:
+            case = await load_case(session, staff, case_id, lock=True)
+            officer = await session.get_one(StaffAccount, staff.id)
+            out = Outgoing(_CONSOLE)
+            wake = False
+            try:
+                if step == "open":
+                    await police.open_mediation(
+                        session, case, officer, self.units, _opening(form, exclusions), now
+                    )
+                elif step == "draft":
+                    await police.draft(
+                        session,
+                        case,
+                        officer,
+                        self.units,
+                        terms=form.get("terms", "").splitlines(),
+                        method=form.get("method", ""),
+                        deadline=_date(form.get("deadline", "")),
+                        now=now,
+                        tz=self.tz,
+                        addresses={
+                            int(k.removeprefix("address_")): v
+                            for k, v in form.items()
+                            if k.startswith("address_") and k.removeprefix("address_").isdigit()
+                        },
+                    )
+                    wake = True
+                elif step == "signed":
+                    await police.signed_on_paper(
+                        session,
+                        self.files,
+                        case,
+                        officer,
+                        sha=form.get("sha", ""),
+                        confirmed=form.get("confirm") == "yes",
+                        scan=scan,
+                        ip=ip,
+                        now=now,
+                        tz=self.tz,
+                        out=out,
+                    )
+                    wake = True
+                elif step in ("performed", "broken", "failed"):
+                    await police.end(
+                        session,
+                        case,
+                        officer,
+                        rules.PoliceEvent(step),
+                        form.get("reason", ""),
+                        now,
+                        out,
+                    )
+                else:
+                    raise ActionError("console.case.error.bad_event")
+            except police.PoliceError as exc:
+                raise ActionError(exc.key, dict(exc.params)) from None
+            except ValueError:
+                raise ActionError("agreements.police_problem_violation") from None
+            data = {"step": step}
+            _trace(
+                session,
+                case,
+                staff,
+                ip,
+                now,
+                kind="police_mediation",
+                event_data=data,
+                action="police_mediation",
+                audit_data=data,
+            )
+            if wake:
+                wake_after_commit(session, self.shared)
+            queued = await out.flush(session)
+        self._send(queued)
+        return step
+
+    def _send(self, queued: list[QueuedMessage]) -> None:
+        if self.deliver is not None and queued:
+            self.deliver(queued)
+
+
+def _opening(form: Mapping[str, str], exclusions: tuple[str, ...]) -> police.Opening:
+    def number(name: str) -> int | None:
+        value = form.get(name, "").strip()
+        return int(value) if value.isdigit() else None
+
+    return police.Opening(
+        violation=form.get("violation", ""),
+        from_civil_dispute=form.get("civil") == "yes",
+        minor_circumstances=form.get("minor") == "yes",
+        exclusions=exclusions,
+        officers=number("officers") or 0,
+        recording_ref=form.get("recording_ref", ""),
+        offender_party_id=number("offender"),
+        injured_party_id=number("injured"),
+        incident={k: form.get(k, "") for k in police.INCIDENT_FIELDS},
+    )
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ActionError("agreements.police_bad_deadline") from None
+
+
+async def _parties(
+    session: AsyncSession, case_id: int, staff: StaffContext
+) -> list[tuple[int, str]]:
+    rows = await session.execute(
+        select(CaseParty).where(CaseParty.case_id == case_id).order_by(CaseParty.id)
+    )
+    side = {"applicant": "申请人", "respondent": "被申请人"}
+    full = staff.can(Action.VIEW_NAMES)
+    return [
+        (p.id, f"{side.get(p.side, p.side)} {p.name if full else masking.mask_name(p.name)}")
+        for p in rows.scalars()
+    ]

@@ -1,0 +1,263 @@
+"""治安调解 end to end (issue 18, item 6): a police officer marks a case from the 派出所 as police
+mediation, the rules refuse what the law rules out, the 治安调解协议书 is printed (by the police
+unit, no 人民调解委员会 on it), both parties sign it on paper, the scan is checked against the
+version, the sealed 协议书 carries its 签署存证 page — and the broken agreement returns the case to
+the police. The parties in the room read each step; PDFs are checked by their text."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Coroutine
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from documents.pool import RenderPool
+from documents.seal import Sealer
+from features.agreements.models import PoliceMediation
+from features.console.case_actions import ActionError, CaseActions
+from features.console.context import Forbidden, StaffContext
+from features.console.procedures import ProcedureActions
+from features.console.risk import RiskService
+from mediation.signing import sha256_hex
+from services.staff import create_staff
+from standin import StandinBotAPI
+from standin.media import make_png
+from storage.document_models import Document, DocumentSignature
+from storage.models import Case, CaseParty, StaffAccount
+from tests.agreements.flow import open_room
+from tests.agreements.harness import agreement_service, wait_text
+from tests.conftest import backend_url
+from tests.documents.conftest import pdftotext, squash
+
+STATION = "示范市公安局示范区分局杨家坪派出所"
+UNITS = f"""
+[[unit]]
+code = "station"
+name = "{STATION}"
+level = "station"
+kind = "police"
+committee = "committee"
+address = "杨家坪正街12号"
+case_prefix = "示调"
+court = "示范区人民法院"
+default = true
+
+[[unit]]
+code = "committee"
+name = "示范街道人民调解委员会"
+level = "street"
+address = "示范街道1号"
+case_prefix = "示街调"
+court = "示范区人民法院"
+"""
+INCIDENT = {
+    "time": "2026年12月5日20时许",
+    "place": "西郊路8号楼下",
+    "cause": "欠薪争执",
+    "course": "李四推搡张三",
+    "circumstances": "双方系同事",
+    "result": "张三眼镜损坏",
+}
+
+
+async def _staff(runtime: object, username: str) -> StaffContext:
+    from app.runtime import Runtime
+
+    assert isinstance(runtime, Runtime)
+    async with runtime.db.read() as s:
+        account = (
+            await s.execute(select(StaffAccount).where(StaffAccount.username == username))
+        ).scalar_one()
+    return StaffContext.of(account, runtime.units)
+
+
+async def _rendered(runtime: object, doc_id: int, status: str) -> Document:
+    """The document once the render job has written its file (polled, bounded)."""
+    from app.runtime import Runtime
+
+    assert isinstance(runtime, Runtime)
+    for _ in range(300):
+        async with runtime.db.read() as s:
+            doc = await s.get_one(Document, doc_id)
+        if doc.status == status and doc.render_status == "done" and doc.file_path:
+            return doc
+        assert doc.render_status != "failed", doc.render_error
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"document {doc_id} was not rendered")
+
+
+async def _refused(step: Awaitable[object], key: str) -> None:
+    try:
+        await step
+    except ActionError as exc:
+        assert exc.key == key, exc.key
+    else:
+        raise AssertionError(f"not refused: {key}")
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+async def test_police_mediation_signed_on_paper_then_broken(
+    tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
+) -> None:
+    url = await backend_url(backend)
+    units = tmp_path / "units.toml"
+    units.write_text(UNITS, encoding="utf-8")
+    async with StandinBotAPI() as standin:
+        async with agreement_service(
+            standin, tmp_path / "var", render_pool, seal, database_url=url, UNITS_FILE=str(units)
+        ) as (rt, _base):
+            zhang, li, _mediator = await open_room(rt, standin, 9100)
+            error = await create_staff(
+                rt.db,
+                username="police9100",
+                password="correct horse battery",
+                role="police",
+                unit_code="station",
+                display_name="陈警官",
+                known_units=set(rt.units.by_code),
+            )
+            assert error is None
+            officer = await _staff(rt, "police9100")
+            mediator = await _staff(rt, "med9100")
+            procedures = ProcedureActions(
+                rt.db, rt.units, rt.clock, rt.settings.tz, rt.files, rt.shared, rt.deliver
+            )
+            async with rt.db.read() as s:
+                case = (await s.execute(select(Case))).scalar_one()
+                parties = {
+                    p.name: p.id
+                    for p in (
+                        await s.execute(select(CaseParty).where(CaseParty.case_id == case.id))
+                    ).scalars()
+                }
+            form = {
+                "violation": "assault",
+                "civil": "yes",
+                "minor": "yes",
+                "officers": "1",
+                "recording_ref": "",
+                "offender": str(parties["李四"]),
+                "injured": str(parties["张三"]),
+                **INCIDENT,
+            }
+
+            def step(name: str, **changes: str) -> Coroutine[Any, Any, str]:
+                return procedures.police_step(
+                    officer, case.id, name, {**form, **changes}, ip="198.51.100.9"
+                )
+
+            # A mediator cannot run the police's procedure; the law's limits are refused.
+            with pytest.raises(Forbidden, match="police_mediate"):
+                await procedures.police_step(mediator, case.id, "open", form, ip="-")
+            await _refused(step("open"), "agreements.police_problem_recording")  # 第一百零八条
+            await _refused(step("open", minor=""), "agreements.police_problem_not_minor")
+            await _refused(
+                procedures.police_step(
+                    officer, case.id, "open", {**form, "recording_ref": "X"}, exclusions=("gang",),
+                    ip="-",
+                ),
+                "agreements.police_problem_excluded",
+            )  # fmt: skip
+            await step("open", recording_ref="YJP-TJ-20261205-03")
+            # Staff cannot mark the case agreed on their own word (the parties must assent).
+            actions = CaseActions(rt.db, rt.units, rt.clock, RiskService(rt.db, rt.units, rt.clock))
+            await _refused(
+                actions.change_status(mediator, case.id, "agree_orally", "", "-"),
+                "console.case.error.agreed_needs_parties",
+            )
+
+            await _refused(
+                step("draft", terms="赔礼道歉。", method="当面", deadline="2026-12-31"),
+                "agreements.police_need_address",
+            )
+            await step(
+                "draft",
+                **{f"address_{parties['李四']}": "重庆市九龙坡区谢家湾正街8号"},
+                terms="李四向张三赔礼道歉。\n李四于2026年12月31日前赔偿张三眼镜损失人民币800元。",
+                method="微信转账，当面道歉",
+                deadline=date(2026, 12, 31).isoformat(),
+                **{f"address_{parties['张三']}": "重庆市九龙坡区西郊路1号"},
+            )
+            async with rt.db.read() as s:
+                row = (await s.execute(select(PoliceMediation))).scalar_one()
+            assert row.document_id is not None
+            printed = await _rendered(rt, row.document_id, "signing")
+            pdf = tmp_path / "print.pdf"
+            pdf.write_bytes(await rt.files.get(printed.file_path or ""))
+            words = squash(pdftotext(pdf))
+            for expected in (
+                "治安调解协议书",
+                f"调解机关{STATION}",
+                "主持人陈警官（人民警察）",
+                "由一名人民警察在执法办案场所主持调解，全程同步录音录像（录音录像编号：YJP-TJ-20261205-03）",
+                "违法嫌疑人：李四",
+                "被侵害人：张三",
+                "本案违反治安管理行为：殴打他人",
+                "经公安机关调解，当事人达成协议的，不予处罚。",
+                "中华人民共和国治安管理处罚法》第九条",
+            ):
+                assert expected in words, expected
+            assert "人民调解委员会" not in words  # issued by the police unit, not a committee
+            assert "签署存证" not in words  # nobody has signed the print copy yet
+
+            scan = make_png(40, 60)
+            await _refused(step("signed", sha="0" * 64, confirm="yes"), "agreements.police_stale")
+            await _refused(
+                step("signed", sha=printed.sha256, confirm=""), "agreements.police_not_confirmed"
+            )
+            await procedures.police_step(
+                officer,
+                case.id,
+                "signed",
+                {"sha": printed.sha256, "confirm": "yes"},
+                scan=scan,
+                ip="198.51.100.9",
+            )
+            await wait_text(zhang, "双方当事人已在治安调解协议书上签名")
+            await wait_text(li, "履行后公安机关不予处罚")
+            sealed = await _rendered(rt, printed.id, "effective")
+            assert sealed.sealed and sealed.sha256 == printed.sha256
+            pdf = tmp_path / "sealed.pdf"
+            pdf.write_bytes(await rt.files.get(sealed.file_path or ""))
+            words = squash(pdftotext(pdf))
+            for expected in (
+                "签署存证",
+                "违法嫌疑人李四",
+                "手写签名（纸质原件，扫描件存档）",
+                "纸质原件，扫描件经陈警官核对与本版本一致",
+                f"扫描件SHA-256{sha256_hex(scan)}",
+                f"版本{printed.sha256}",
+                "IP198.51.100.9",
+                f"{STATION}（印章）",
+            ):
+                assert expected in words, expected
+            async with rt.db.read() as s:
+                signatures = list(
+                    (
+                        await s.execute(
+                            select(DocumentSignature).where(
+                                DocumentSignature.document_id == printed.id
+                            )
+                        )
+                    ).scalars()
+                )
+                case_now = await s.get_one(Case, case.id)
+            assert {r.method for r in signatures} == {"handwritten"} and len(signatures) == 2
+            assert case_now.status == "agreed"
+
+            # Broken: the case goes back to the police (第九条第三款); performing it is over.
+            await _refused(step("broken", reason=""), "agreements.police_reason_required")
+            await step("broken", reason="李四逾期未赔偿")
+            await wait_text(zhang, "案件交回公安机关依法处理")
+            await _refused(step("performed"), "agreements.police_bad_step")
+            async with rt.db.read() as s:
+                row = (await s.execute(select(PoliceMediation))).scalar_one()
+                case_now = await s.get_one(Case, case.id)
+            assert row.status == "returned" and case_now.status == "transferred"
+            assert case_now.outcome == "transferred"
