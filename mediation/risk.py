@@ -251,7 +251,9 @@ def assess(dispute_type: str, texts: Sequence[str], rules: Iterable[RiskRule]) -
 
 def alert_units(directory: UnitDirectory, unit_code: str, level: RiskLevel) -> tuple[str, ...]:
     """The units whose staff are alerted: the case's unit and those above it, up to the first
-    unit at or above the level that handles this risk (all the way up if none is that high)."""
+    unit at or above the level that handles this risk (all the way up if none is that high),
+    and the units those units' own rules add at this level or below (units.toml
+    ``[unit.risk_alerts]``: a committee that has its 派出所 told of every 较大 risk)."""
     if unit_code not in directory.by_code:
         return ()
     target = LEVEL_HEIGHT[HANDLING_LEVEL[level]]
@@ -261,6 +263,11 @@ def alert_units(directory: UnitDirectory, unit_code: str, level: RiskLevel) -> t
         out.append(unit.code)
         if LEVEL_HEIGHT[unit.level] >= target:
             break
+    reached = [directory.by_code[code] for code in out]
+    for unit in reached:
+        for name, codes in unit.risk_alerts:
+            if RANK[RiskLevel(name)] <= RANK[level]:
+                out += [c for c in codes if c not in out]
     return tuple(out)
 
 

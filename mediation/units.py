@@ -45,6 +45,11 @@ class UnitInfo:
     #: A police unit (units.toml ``kind = "police"``; left out: a ``station``): it may host a
     #: 治安调解 and issue its 治安调解协议书 (治安管理处罚法 第九条, mediation.police).
     is_police: bool = False
+    #: The unit's own escalation rules for risk (units.toml ``[unit.risk_alerts]``): at a risk
+    #: level ("major" 较大, "critical" 重大), which other units' staff are alerted besides the
+    #: chain above the case (a community committee that wants its 派出所 told of every 较大
+    #: risk). A level's list also applies to the levels above it.
+    risk_alerts: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,12 @@ class UnitDirectory:
                     raise ValueError(
                         f"unit {u.code}: committee {u.committee_code} is not a configured "
                         "unit of kind committee"
+                    )
+            for level, codes in u.risk_alerts:
+                unknown = [c for c in codes if c not in by_code]
+                if unknown:
+                    raise ValueError(
+                        f"unit {u.code}: risk_alerts.{level} names unknown units {unknown}"
                     )
         defaults = [u for u in self.units if u.is_default]
         if len(defaults) != 1:

@@ -43,6 +43,7 @@ def load_units(path: Path) -> UnitDirectory:
                     is_committee=_is_committee(e),
                     is_police=e.get("kind", "police" if e.get("level") == "station" else "")
                     == "police",
+                    risk_alerts=_risk_alerts(e.get("risk_alerts", {})),
                 )
             )
         except KeyError as exc:
@@ -56,6 +57,22 @@ def load_units(path: Path) -> UnitDirectory:
 
 
 KINDS = ("committee", "police", "office")
+#: The risk levels a unit's ``[unit.risk_alerts]`` may name (mediation.risk.RiskLevel above 一般).
+RISK_ALERT_LEVELS = ("major", "critical")
+
+
+def _risk_alerts(table: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``[unit.risk_alerts]``: ``major = ["yjp_ps"]``, ``critical = ["yjp_ps", "jlp"]``."""
+    if not isinstance(table, dict):
+        raise ValueError('risk_alerts must be a table such as { major = ["yjp_ps"] }')
+    out = []
+    for level, codes in table.items():
+        if level not in RISK_ALERT_LEVELS:
+            raise ValueError(f"risk_alerts.{level}: the levels are {', '.join(RISK_ALERT_LEVELS)}")
+        if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+            raise ValueError(f"risk_alerts.{level} must be a list of unit codes")
+        out.append((str(level), tuple(codes)))
+    return tuple(out)
 
 
 def _is_committee(entry: dict[str, Any]) -> bool:

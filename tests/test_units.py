@@ -113,6 +113,46 @@ def test_bad_units_files_name_the_problem(
     assert message in str(err.value)
 
 
+LABOUR_ROOM = 'dispute_types = ["labour_wages"]\n'
+
+
+def with_risk_alerts(text: str, table: str) -> str:
+    """The labour room with its own escalation rules (a sub-table of its ``[[unit]]``)."""
+    return text.replace(LABOUR_ROOM, LABOUR_ROOM + "\n[unit.risk_alerts]\n" + table + "\n", 1)
+
+
+def test_a_units_own_rules_add_who_hears_of_a_risk(tmp_path: Path) -> None:
+    """The labour room has the district told of every 较大 risk (wage protests move fast) and
+    the city of every 重大 one; its siblings keep the chain's default."""
+    from mediation import risk
+    from mediation.risk import RiskLevel
+
+    units = directory(tmp_path, with_risk_alerts(UNITS, 'major = ["jlp"]\ncritical = ["city"]'))
+    assert risk.alert_units(units, "yjp-labour", RiskLevel.NORMAL) == ("yjp-labour",)
+    assert risk.alert_units(units, "yjp-labour", RiskLevel.MAJOR) == ("yjp-labour", "yjp", "jlp")
+    assert risk.alert_units(units, "yjp-labour", RiskLevel.CRITICAL) == (
+        "yjp-labour",
+        "yjp",
+        "jlp",
+        "city",
+    )
+    assert risk.alert_units(units, "yjp-home", RiskLevel.MAJOR) == ("yjp-home", "yjp")
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('major = ["nowhere"]', "risk_alerts.major names unknown units ['nowhere']"),
+        ('serious = ["jlp"]', "risk_alerts.serious: the levels are major, critical"),
+        ('major = "jlp"', "risk_alerts.major must be a list of unit codes"),
+    ],
+)
+def test_bad_risk_alert_rules_name_the_problem(tmp_path: Path, table: str, message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        directory(tmp_path, with_risk_alerts(UNITS, table))
+    assert err.value.variable == "UNITS_FILE" and message in str(err.value)
+
+
 def test_only_a_committee_issues_agreements(tmp_path: Path) -> None:
     """Issue 18, item 6: a 派出所's 驻所调解室 issues through its committee, or not at all."""
     police = """
