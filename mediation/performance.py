@@ -165,11 +165,15 @@ class Remedy(StrEnum):
     LABOUR_ARBITRATION = "labour_arbitration"  # 劳动争议调解仲裁法 第十五条
     LABOUR_PAYMENT_ORDER = "labour_payment_order"  # 劳动争议调解仲裁法 第十六条
     PAYMENT_ORDER = "payment_order"  # 民事诉讼法 第二百二十五条
+    MEDIATE_OR_SUE = "mediate_or_sue"  # ruled invalid: 人民调解法 第三十三条第三款
 
 
 #: ``stage``: ``mediation.agreement.ConfirmationStage`` values, and ``confirmed`` once a court
 #: has ruled the agreement valid.
 CONFIRMED = "confirmed"
+#: ``stage`` once a court has ruled the agreement invalid (人民调解法 第三十三条第三款): nothing
+#: rests on the agreement any more — a new mediation, or the claim itself in arbitration or court.
+INVALID = "invalid"
 
 
 def remedies(stage: str, dispute_type: str, *, written: bool) -> tuple[Remedy, ...]:
@@ -177,6 +181,8 @@ def remedies(stage: str, dispute_type: str, *, written: bool) -> tuple[Remedy, .
     the dispute type, and whether the agreement is written (第十六条 needs 调解协议书)."""
     if stage == CONFIRMED:
         return (Remedy.ENFORCE,)
+    if stage == INVALID:
+        return (Remedy.MEDIATE_OR_SUE,)
     if stage == "court":
         return (Remedy.COURT,)
     if stage == "applied":

@@ -36,7 +36,7 @@ RULES = "公安机关办理行政案件程序规定"
 
 
 class Violation(StrEnum):
-    """The acts a 治安调解 may cover (程序规定 第一百七十八条; 治安管理处罚法 第九条 names
+    """The acts a 治安调解 may cover (公安机关办理行政案件程序规定 第一百七十八条; 治安管理处罚法 第九条 names
     打架斗殴 and 损毁他人财物 among them)."""
 
     ASSAULT = "assault"  # 殴打他人 / 打架斗殴
@@ -64,7 +64,7 @@ VIOLATION_LABEL: dict[Violation, str] = {
 
 
 class Exclusion(StrEnum):
-    """程序规定 第一百七十九条: any of these rules the mediation out."""
+    """公安机关办理行政案件程序规定 第一百七十九条: any of these rules the mediation out."""
 
     HIRED = "hired"  # （一）雇凶伤害他人
     GANG = "gang"  # （二）结伙斗殴或者其他寻衅滋事
@@ -90,7 +90,7 @@ class PoliceEvent(StrEnum):
 
 P, PE = PoliceStatus, PoliceEvent
 
-#: 治安管理处罚法 第九条; 程序规定 第一百八十四条、第一百八十五条.
+#: 治安管理处罚法 第九条; 公安机关办理行政案件程序规定 第一百八十四条、第一百八十五条.
 TRANSITIONS: dict[tuple[PoliceStatus, PoliceEvent], PoliceStatus] = {
     (P.MEDIATING, PE.AGREEMENT_SIGNED): P.AGREED,
     (P.MEDIATING, PE.FAILED): P.RETURNED,
@@ -144,13 +144,13 @@ def problems(intake: Intake) -> list[str]:
     the catalogue explains with the article."""
     out: list[str] = []
     if intake.violation is None:
-        out.append("violation")  # 第九条; 程序规定 第一百七十八条
+        out.append("violation")  # 第九条; 公安机关办理行政案件程序规定 第一百七十八条
     if not intake.from_civil_dispute:
         out.append("not_civil")  # 第九条: 因民间纠纷引起
     if not intake.minor_circumstances:
         out.append("not_minor")  # 第九条: 情节较轻
     if intake.exclusions:
-        out.append("excluded")  # 程序规定 第一百七十九条
+        out.append("excluded")  # 公安机关办理行政案件程序规定 第一百七十九条
     if intake.officers < 1:
         out.append("officers")
     elif intake.officers == 1 and not intake.recording_ref.strip():
@@ -159,9 +159,9 @@ def problems(intake: Intake) -> list[str]:
     if None in sides or len(sides) != 2:
         out.append("sides")  # 违法嫌疑人 and 被侵害人 are two different parties
     if intake.offender_has_agent:
-        out.append("offender_agent")  # 程序规定 第一百八十一条第二款
+        out.append("offender_agent")  # 公安机关办理行政案件程序规定 第一百八十一条第二款
     if intake.minors_without_guardian:
-        out.append("guardian")  # 程序规定 第一百八十一条第一款
+        out.append("guardian")  # 公安机关办理行政案件程序规定 第一百八十一条第一款
     return out
 
 

@@ -47,7 +47,7 @@ from mediation.agreement import (
 )
 from mediation.confirmability import confirmability
 from mediation.parties import parse_signer_id
-from mediation.replies import Msg, Reply, button, reply
+from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.signing import version_hash
 from mediation.units import UnitInfo
 from mediation.validation import InvalidInput, clean_text, normalise_phone
@@ -203,6 +203,8 @@ async def on_action(turn: Turn, who: features.Who, parts: list[str]) -> list[Rep
     verb, jc_id = parts[0], int(parts[1])
     if verb == "s":
         return await _submitted(turn, who, jc_id)
+    if verb == "r" and len(parts) == 3 and parts[2] in ("y", "n"):
+        return await _ruling(turn, who, jc_id, valid=parts[2] == "y")
     found = await _mine(turn, jc_id, who.user_id)
     if isinstance(found, Reply):
         return [found]
@@ -259,7 +261,47 @@ async def _submitted(turn: Turn, who: features.Who, jc_id: int) -> list[Reply]:
         turn.now,
         author=member,
     )
-    return [reply("agreements.jc_submitted_ok", court=jc.court or "")]
+    return [
+        Reply(
+            Msg("agreements.jc_submitted_ok", {"court": jc.court or ""}),
+            buttons=ruling_buttons(jc.id),
+        )
+    ]
+
+
+def ruling_buttons(jc_id: int) -> tuple[tuple[Button, ...], ...]:
+    """For when the court has ruled: the parties say which way, so what the service says next
+    (enforcement, or a new mediation or a suit) follows the ruling (人民调解法 第三十三条)."""
+    return (
+        (button("agreements.btn_jc_ruled_valid", f"ag:jc:r:{jc_id}:y"),),
+        (button("agreements.btn_jc_ruled_invalid", f"ag:jc:r:{jc_id}:n"),),
+    )
+
+
+async def _ruling(turn: Turn, who: features.Who, jc_id: int, *, valid: bool) -> list[Reply]:
+    """An applicant records the court's ruling on the application: confirmed valid (a refusal
+    to perform can then be enforced) or not (a new mediation or a suit). Only once, and only
+    after the application was handed in; the room is told."""
+    jc = await turn.session.get(JudicialConfirmation, jc_id, with_for_update=True)
+    room = await load_room(turn.session, jc.case_id) if jc else None
+    member = room.of_user(who.user_id) if room else None
+    if jc is None or room is None or member is None:
+        return [reply("bot.stale_button")]
+    if not any(c.member_id == member.id for c in await consents_of(turn.session, jc.id)):
+        return [reply("agreements.jc_not_applicant")]
+    if jc.status != "submitted":
+        return [status_reply(jc)]
+    jc.status, jc.updated_at = ("confirmed" if valid else "invalid"), turn.now
+    court = jc.court or jc.default_court
+    await announce(
+        turn.session,
+        room,
+        Msg(f"agreements.jc_ruled_{jc.status}_event", {"who": label_of(member), "court": court}),
+        turn.out,
+        turn.now,
+        author=member,
+    )
+    return [status_reply(jc)]
 
 
 def submitted_button(jc_id: int) -> list[list[Btn]]:

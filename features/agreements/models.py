@@ -36,7 +36,7 @@ class PoliceMediation(Base):
     host_staff_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"))
     offender_party_id: Mapped[int] = mapped_column(ForeignKey("case_parties.id"))
     injured_party_id: Mapped[int] = mapped_column(ForeignKey("case_parties.id"))
-    #: 时间、地点、起因、经过、情节、结果 (程序规定 第一百八十四条), as the officer recorded them.
+    #: 时间、地点、起因、经过、情节、结果 (公安机关办理行政案件程序规定 第一百八十四条), as the officer recorded them.
     incident: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
     deadline: Mapped[date | None] = mapped_column(Date)

@@ -164,7 +164,7 @@ async def draft(
     addresses: Mapping[int, str] | None = None,
 ) -> Document:
     """The 治安调解协议书 for printing: both parties sign it by hand in the mediation room
-    (程序规定 第一百八十四条). A new draft replaces one not yet signed. ``addresses``: a party's
+    (公安机关办理行政案件程序规定 第一百八十四条). A new draft replaces one not yet signed. ``addresses``: a party's
     住址 as the officer records it, where the case has none (the 协议书 states each party's
     basic details)."""
     row = await _row(session, case, rules.PoliceStatus.MEDIATING)

@@ -25,7 +25,7 @@ from features.negotiation.common import mediator_members, money, side_label
 from features.negotiation.models import PaymentInstalment, PaymentSchedule
 from mediation.agreed_amount import agreed_fen
 from mediation.agreement import confirmation_stage
-from mediation.performance import CONFIRMED, remedies, timeline
+from mediation.performance import CONFIRMED, INVALID, remedies, timeline
 from mediation.replies import Msg, Reply
 from services.delivery import Outgoing
 from services.room import Room
@@ -172,8 +172,8 @@ async def remedy_lines(session: AsyncSession, room: Room, now: datetime, until: 
             select(JudicialConfirmation).where(JudicialConfirmation.case_id == room.case.id)
         )
     ).scalar_one_or_none()
-    if jc is not None and jc.status == CONFIRMED:
-        stage = CONFIRMED
+    if jc is not None and jc.status in (CONFIRMED, INVALID):
+        stage = jc.status  # the court has ruled (features.agreements.confirmation._ruling)
     else:
         today = now.date()
         stage = confirmation_stage(jc.status if jc else None, jc.deadline if jc else None, today)

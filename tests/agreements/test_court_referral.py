@@ -147,6 +147,20 @@ async def test_court_referred_case_applies_to_its_court_for_the_confirmable_clau
                 jc = (await session.execute(select(JudicialConfirmation))).scalar_one()
             assert jc.status == "submitted"
 
+            # The court rules: the applicant says so; the room hears it, and from then on the
+            # service speaks of enforcement (人民调解法 第三十三条), never of the window.
+            await applicant.press("📜 法院已裁定协议有效")
+            told = await wait_text(applicant, "申请强制执行")
+            assert COURT in (told.text or "") and "第三十三条" in (told.text or "")
+            await wait_text(respondent, "已裁定确认调解协议有效")
+            await applicant.press("法院裁定协议无效")  # pressed late: the ruling stands
+            await wait_text(applicant, "已裁定确认调解协议有效")
+            await applicant.send_command("/confirm")
+            await wait_text(applicant, "申请强制执行")
+            async with runtime.db.read() as session:
+                jc = (await session.execute(select(JudicialConfirmation))).scalar_one()
+            assert jc.status == "confirmed"
+
             # After the offer the referral can no longer change.
             await mediator.send_text(f"/referral 委托 {COURT}")
             await wait_text(mediator, "不能再更改")

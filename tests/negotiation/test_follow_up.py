@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from features.console.models import Alert, AuditEntry
 from features.negotiation.models import FollowUp, Obligation, PaymentInstalment, PaymentSchedule
-from mediation.performance import CONFIRMED, Remedy, remedies
+from mediation.performance import CONFIRMED, INVALID, Remedy, remedies
 from storage.document_models import Document, JudicialConfirmation
 from storage.models import Case, CaseEvent, Timer
 from tests.negotiation.world import APPLICANT, MEDIATOR, RESPONDENT, World
@@ -131,6 +131,9 @@ async def test_escalation_advice_fits_the_case(
 def test_remedies_per_state() -> None:
     labour, lending, other = "labour_wages", "private_lending", "neighbour"
     assert remedies(CONFIRMED, labour, written=True) == (Remedy.ENFORCE,)
+    # Ruled invalid: nothing rests on the agreement (no 支付令 on it, no enforcement).
+    for kind in (labour, lending, other):
+        assert remedies(INVALID, kind, written=True) == (Remedy.MEDIATE_OR_SUE,)
     assert remedies("applied", other, written=True) == (Remedy.AWAIT_COURT,)
     assert remedies("court", lending, written=True) == (Remedy.COURT,)
     assert remedies("open", labour, written=True) == (
