@@ -3,8 +3,9 @@
 Listed once in ``app.features.FEATURES``; importing the package declares its message hook,
 buttons and life hooks, and :func:`register` its tables (``models``).
 
-- ``pipeline``: the channel-agnostic part — :func:`~features.voice.pipeline.accept_audio`
-  keeps an audio file as evidence and queues it for transcription;
+- ``audio_in``: :func:`~features.voice.audio_in.accept_audio` keeps an audio file as evidence
+  and queues it for transcription, inside the turn's transaction;
+- ``pipeline``: the channel-agnostic part after the commit —
   :class:`~features.voice.pipeline.VoiceService` fetches/stores the file, transcribes it in the
   worker processes of :mod:`speech` and shows the text to the speaker;
 - ``feature``: a voice note in a room and the 确认/修改 buttons;

@@ -18,15 +18,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from features.voice.audio_in import AUDIO_KINDS, MAX_TEXT, AudioIn, accept_audio, notice_message
 from features.voice.models import VoiceTranscript, VoiceTranscriptVersion
-from features.voice.pipeline import (
-    AUDIO_KINDS,
-    MAX_TEXT,
-    AudioIn,
-    VoiceService,
-    accept_audio,
-    notice_message,
-)
+from features.voice.pipeline import VoiceService
 from features.voice.replies import NO_TEXT, transcript_reply
 from i18n import translate
 from mediation import intake

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from features.voice.audio_in import AudioIn, accept_intake_audio, notice_message
 from features.voice.feature import service_of
 from features.voice.models import VoiceTranscript, VoiceTranscriptVersion
-from features.voice.pipeline import AudioIn, accept_intake_audio, notice_message
 from mediation import intake
 from mediation.replies import reply
 from services import features

@@ -11,9 +11,10 @@ from pathlib import Path
 from sqlalchemy import select, text
 
 from core.clock import FakeClock
+from features.voice.audio_in import AudioIn, accept_audio
 from features.voice.feature import correct
 from features.voice.models import VoiceTranscript, VoiceTranscriptVersion
-from features.voice.pipeline import AudioIn, VoiceService, accept_audio
+from features.voice.pipeline import VoiceService
 from mediation.replies import Reply
 from services.outbox import QueuedMessage
 from services.room import load_room
