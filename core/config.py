@@ -91,6 +91,8 @@ class Settings:
     sms_access_key_secret: str = field(default="", repr=False)
     sms_sign_name: str = ""
     sms_template: str = ""
+    #: The provider's approved template of mediation invitations (unit, code); "": none.
+    sms_invite_template: str = ""
     sms_app_id: str = ""
     sms_region: str = ""
     asr_backend: str = "faster-whisper"
@@ -303,6 +305,7 @@ def _sms_settings(get: Callable[[str], str | None], dev_mode: bool) -> dict[str,
         "sms_access_key_secret": get("SMS_ACCESS_KEY_SECRET") or "",
         "sms_sign_name": get("SMS_SIGN_NAME") or "",
         "sms_template": get("SMS_TEMPLATE") or "",
+        "sms_invite_template": get("SMS_INVITE_TEMPLATE") or "",
         "sms_app_id": get("SMS_APP_ID") or "",
         "sms_region": get("SMS_REGION") or _SMS_REGIONS.get(gateway, ""),
     }

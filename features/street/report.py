@@ -13,12 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from features.street import registration
+from features.street import registration, sms
 from features.street.config import street_directory
 from i18n import translate
 from mediation import intake
 from mediation import invitations as inv
 from mediation.disputes import DisputeType
+from mediation.masking import mask_phone
 from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.staff_permissions import Action, can
 from mediation.street import is_unknown, party_name, police_ref
@@ -268,15 +269,15 @@ async def _submit(turn: Turn, who: Who, draft: Draft) -> list[Reply]:
     )
     turn.put(DRAFT, None)
     case = done.case
+    unit_name = turn.units.by_code[case.unit_code].name
     turn.out.reply(
-        reply(
-            "street.registered",
-            number=case.number,
-            unit=turn.units.by_code[case.unit_code].name,
-            count=len(done.invitations),
-        )
+        reply("street.registered", number=case.number, unit=unit_name, count=len(done.invitations))
     )
+    gateway = sms.usable(turn.shared.sms_gateway)
+    texts: list[sms.SmsInvite] = []
     for party, issued in done.invitations:
+        if gateway is not None and party.phone:
+            texts.append(sms.SmsInvite(party.phone, unit_name, issued.code))
         link = turn.deep_link(issued.token)
         who_line = _party_line(
             {"side": party.side, "name": party.name or None, "phone": party.phone}
@@ -288,6 +289,10 @@ async def _submit(turn: Turn, who: Who, draft: Draft) -> list[Reply]:
         turn.out.reply(Reply(Msg("street.invite_party", {**params, "link": link})))
         caption = translate(turn.conv.language, Msg("street.qr_caption", {"who": who_line}))
         turn.out.send_message(turn.out.sender, QrCode(link, caption))
+    if gateway is not None and texts:
+        phones = "、".join(mask_phone(t.phone) for t in texts)
+        turn.out.reply(reply("street.sms_sent", phones=phones))
+        turn.after_commit.append(sms.after_commit(gateway, texts))
     return []
 
 

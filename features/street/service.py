@@ -13,13 +13,15 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from core.clock import Clock
 from core.config import Settings
-from features.street import queries, registration, tasks
+from features.street import queries, registration, sms, tasks
 from features.street.config import street_directory
 from features.street.models import StreetTask, StreetTaskNote
 from mediation.disputes import DisputeType
+from mediation.masking import mask_phone
 from mediation.street import (
     Desk,
     StreetDirectory,
@@ -37,6 +39,9 @@ from services.outbox import QueuedMessage
 from storage.db import Database
 from storage.files import FileStore
 from storage.models import Case, StaffAccount
+
+if TYPE_CHECKING:
+    from features.webchat.otp import SmsGateway
 
 MAX_FILE = 10 * 1024 * 1024
 MAX_FILES = 10
@@ -92,6 +97,8 @@ class InviteView:
     status: str
     link: str | None
     code: str
+    #: The party's phone (masked) an SMS invitation went to; "" when none was sent.
+    sms_to: str = ""
 
 
 @dataclass(frozen=True)
@@ -127,7 +134,10 @@ class StreetService:
         *,
         deep_link: Callable[[str], str | None],
         deliver: Callable[[list[QueuedMessage]], None] | None = None,
+        sms_gateway: Callable[[], SmsGateway | None] = lambda: None,
     ) -> None:
+        #: The service's SMS gateway when there is one (the browser chat builds it at start).
+        self.sms_gateway = sms_gateway
         self.db, self.units, self.clock, self.settings, self.files = (
             db,
             units,
@@ -253,7 +263,27 @@ class StreetService:
                 ),
             )
         self._send(queued)
-        return view
+        return await self._text_invitations(view, done)
+
+    async def _text_invitations(
+        self, view: RegisteredView, done: registration.Registered
+    ) -> RegisteredView:
+        """Each party with a phone gets the invitation by SMS too, after the commit (the code
+        on the page works whether or not it arrives); the page says who got one."""
+        gateway = sms.usable(self.sms_gateway())
+        if gateway is None:
+            return view
+        unit = self.units.by_code[view.unit_code].name
+        wanted = [(i, p.phone) for i, (p, _) in enumerate(done.invitations) if p.phone]
+        sent = await sms.send_all(
+            gateway,
+            [sms.SmsInvite(phone, unit, done.invitations[i][1].code) for i, phone in wanted],
+        )
+        shown = list(view.invitations)
+        for (i, phone), ok in zip(wanted, sent, strict=True):
+            if ok:
+                shown[i] = dataclasses.replace(shown[i], sms_to=mask_phone(phone))
+        return dataclasses.replace(view, invitations=tuple(shown))
 
     def _desk_name(self, code: str) -> str:
         desk = self.street.by_code.get(code)

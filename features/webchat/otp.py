@@ -60,35 +60,65 @@ CODE_DIGITS = 6
 
 
 class SmsGateway(Protocol):
-    """Sends a login code to a phone. ``language`` picks the text of the SMS."""
+    """Sends a login code to a phone, or an invitation to mediation. ``language`` picks the
+    text of the SMS. Both raise ``features.webchat.sms.SmsError`` when nothing was sent."""
+
+    #: Whether :meth:`send_invitation` can send anything (a provider with an invitation
+    #: template, the development log, the tests' memory).
+    invites: bool
 
     async def send(self, phone: str, code: str, language: str) -> None: ...
+
+    async def send_invitation(self, phone: str, unit: str, code: str, language: str) -> None:
+        """An invitation to a case's mediation: the unit inviting and the invitation code
+        (the provider's approved template — ``SMS_INVITE_TEMPLATE`` — holds the rest of the
+        text, e.g. where to enter the code)."""
+        ...
 
 
 class LogSmsGateway:
     """Development adapter: no SMS, the code goes to the log (the phone masked)."""
 
+    invites = True
+
     async def send(self, phone: str, code: str, language: str) -> None:
         log.warning("[DEV SMS_GATEWAY=log] login code for %s: %s", mask_phone(phone), code)
+
+    async def send_invitation(self, phone: str, unit: str, code: str, language: str) -> None:
+        log.warning(
+            "[DEV SMS_GATEWAY=log] invitation for %s from %s: %s", mask_phone(phone), unit, code
+        )
 
 
 class MemorySmsGateway:
     """Keeps the last code per phone in memory (tests drive the login with it)."""
 
+    invites = True
+
     def __init__(self) -> None:
         self.sent: dict[str, str] = {}
+        #: (phone, unit, invitation code), in the order sent.
+        self.invitations: list[tuple[str, str, str]] = []
 
     async def send(self, phone: str, code: str, language: str) -> None:
         self.sent[phone] = code
+
+    async def send_invitation(self, phone: str, unit: str, code: str, language: str) -> None:
+        self.invitations.append((phone, unit, code))
 
 
 class NoSmsGateway:
     """``SMS_GATEWAY=none``: no provider configured, so no code can be sent."""
 
+    invites = False
+
     async def send(self, phone: str, code: str, language: str) -> None:
         from features.webchat.sms import SmsError
 
         raise SmsError("no SMS gateway configured")
+
+    async def send_invitation(self, phone: str, unit: str, code: str, language: str) -> None:
+        await self.send(phone, code, language)
 
 
 def make_gateway(settings: Settings) -> SmsGateway:
@@ -108,6 +138,7 @@ def make_gateway(settings: Settings) -> SmsGateway:
             s.sms_sign_name,
             s.sms_template,
             s.sms_region,
+            invite_template=s.sms_invite_template,
         )
     if s.sms_gateway == "tencent":
         return TencentSms(
@@ -118,6 +149,7 @@ def make_gateway(settings: Settings) -> SmsGateway:
             s.sms_sign_name,
             s.sms_template,
             s.sms_region,
+            invite_template=s.sms_invite_template,
         )
     if s.sms_gateway == "none":
         return NoSmsGateway()

@@ -71,6 +71,8 @@ class AliyunSms:
         sign_name: str,
         template: str,
         region: str = "cn-hangzhou",
+        *,
+        invite_template: str = "",
     ) -> None:
         self.endpoint = endpoint.rstrip("/") + "/"
         self.access_key_id = access_key_id
@@ -78,8 +80,23 @@ class AliyunSms:
         self.sign_name = sign_name
         self.template = template
         self.region = region
+        #: The approved template of invitations (``${unit}``, ``${code}``); "" when none.
+        self.invite_template = invite_template
+        self.invites = bool(invite_template)
 
-    def params(self, phone: str, code: str, now: datetime, nonce: str) -> dict[str, str]:
+    def params(
+        self,
+        phone: str,
+        code: str,
+        now: datetime,
+        nonce: str,
+        *,
+        template: str | None = None,
+        values: Mapping[str, str] | None = None,
+    ) -> dict[str, str]:
+        """The signed request: the login template with ``code``, or ``template`` with
+        ``values`` (an invitation)."""
+        filled = values if values is not None else {"code": code}
         params = {
             "AccessKeyId": self.access_key_id,
             "Action": "SendSms",
@@ -90,8 +107,8 @@ class AliyunSms:
             "SignatureMethod": "HMAC-SHA1",
             "SignatureNonce": nonce,
             "SignatureVersion": "1.0",
-            "TemplateCode": self.template,
-            "TemplateParam": json.dumps({"code": code}, separators=(",", ":")),
+            "TemplateCode": template or self.template,
+            "TemplateParam": json.dumps(filled, ensure_ascii=False, separators=(",", ":")),
             "Timestamp": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "Version": "2017-05-25",
         }
@@ -103,6 +120,22 @@ class AliyunSms:
         data = await _post(self.endpoint, data=params, provider="aliyun")
         if data.get("Code") != "OK":
             log.error("Aliyun SMS refused the login code: %s", str(data.get("Code"))[:80])
+            raise SmsError(str(data.get("Code")))
+
+    async def send_invitation(self, phone: str, unit: str, code: str, language: str) -> None:
+        if not self.invite_template:
+            raise SmsError("SMS_INVITE_TEMPLATE is not set")
+        params = self.params(
+            phone,
+            code,
+            _now(),
+            secrets.token_hex(16),
+            template=self.invite_template,
+            values={"unit": unit, "code": code},
+        )
+        data = await _post(self.endpoint, data=params, provider="aliyun")
+        if data.get("Code") != "OK":
+            log.error("Aliyun SMS refused an invitation: %s", str(data.get("Code"))[:80])
             raise SmsError(str(data.get("Code")))
 
 
@@ -160,6 +193,8 @@ class TencentSms:
         sign_name: str,
         template: str,
         region: str = "ap-guangzhou",
+        *,
+        invite_template: str = "",
     ) -> None:
         self.endpoint = endpoint.rstrip("/") + "/"
         self.host = self.endpoint.split("://", 1)[1].rstrip("/")
@@ -169,15 +204,28 @@ class TencentSms:
         self.sign_name = sign_name
         self.template = template
         self.region = region
+        #: The approved template of invitations ({1}: the unit, {2}: the code); "" when none.
+        self.invite_template = invite_template
+        self.invites = bool(invite_template)
 
-    def request(self, phone: str, code: str, timestamp: int) -> tuple[bytes, dict[str, str]]:
+    def request(
+        self,
+        phone: str,
+        code: str,
+        timestamp: int,
+        *,
+        template: str | None = None,
+        values: list[str] | None = None,
+    ) -> tuple[bytes, dict[str, str]]:
+        """The signed request: the login template with ``code``, or ``template`` with
+        ``values`` in order (an invitation)."""
         payload = json.dumps(
             {
                 "PhoneNumberSet": [f"+86{phone}"],
                 "SmsSdkAppId": self.app_id,
                 "SignName": self.sign_name,
-                "TemplateId": self.template,
-                "TemplateParamSet": [code],
+                "TemplateId": template or self.template,
+                "TemplateParamSet": values if values is not None else [code],
             },
             ensure_ascii=False,
             separators=(",", ":"),
@@ -197,6 +245,21 @@ class TencentSms:
 
     async def send(self, phone: str, code: str, language: str) -> None:
         payload, headers = self.request(phone, code, int(_now().timestamp()))
+        await self._send(payload, headers, "the login code")
+
+    async def send_invitation(self, phone: str, unit: str, code: str, language: str) -> None:
+        if not self.invite_template:
+            raise SmsError("SMS_INVITE_TEMPLATE is not set")
+        payload, headers = self.request(
+            phone,
+            code,
+            int(_now().timestamp()),
+            template=self.invite_template,
+            values=[unit, code],
+        )
+        await self._send(payload, headers, "an invitation")
+
+    async def _send(self, payload: bytes, headers: dict[str, str], what: str) -> None:
         data = await _post(self.endpoint, data=payload, headers=headers, provider="tencent")
         response = data.get("Response")
         response = response if isinstance(response, dict) else {}
@@ -204,9 +267,9 @@ class TencentSms:
         statuses = response.get("SendStatusSet")
         first = statuses[0] if isinstance(statuses, list) and statuses else {}
         if error or not isinstance(first, dict) or first.get("Code") != "Ok":
-            what = error.get("Code") if isinstance(error, dict) else first.get("Code")
-            log.error("Tencent Cloud SMS refused the login code: %s", str(what)[:80])
-            raise SmsError(str(what))
+            code = error.get("Code") if isinstance(error, dict) else first.get("Code")
+            log.error("Tencent Cloud SMS refused %s: %s", what, str(code)[:80])
+            raise SmsError(str(code))
 
 
 async def _post(

@@ -372,6 +372,8 @@ def add_chat(app: web.Application, runtime: Runtime, gateway: SmsGateway | None 
     """Mount the chat at ``/chat``; ``gateway`` overrides ``SMS_GATEWAY`` (tests)."""
     name = runtime.settings.sms_gateway
     gateway = gateway or runtime.shared.sms_gateway or make_gateway(runtime.settings)
+    # The one gateway of the service: street registrations send their invitations through it.
+    runtime.shared.sms_gateway = gateway
     chat = ChatApp(runtime, gateway, dev_gateway=name == "log")
     runtime.senders.append(chat.channel.dispatcher)
     if runtime.telegram is None:

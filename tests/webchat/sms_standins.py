@@ -28,6 +28,8 @@ class SmsStandin:
     key_id: str
     secret: str
     sent: list[tuple[str, str]] = field(default_factory=list)
+    #: Every accepted message as (phone, template, its parameters in the provider's form).
+    messages: list[tuple[str, str, object]] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     url: str = ""
     _runner: web.AppRunner | None = None
@@ -84,8 +86,9 @@ class AliyunStandin(SmsStandin):
                 {"Code": "SignatureDoesNotMatch", "Message": "Specified signature is not matched"},
                 status=400,
             )
-        code = json.loads(params["TemplateParam"])["code"]
-        self.sent.append((params["PhoneNumbers"], code))
+        filled = json.loads(params["TemplateParam"])
+        self.sent.append((params["PhoneNumbers"], filled["code"]))
+        self.messages.append((params["PhoneNumbers"], params["TemplateCode"], filled))
         return web.json_response({"Code": "OK", "Message": "OK", "BizId": "1", "RequestId": "r"})
 
 
@@ -132,6 +135,7 @@ class TencentStandin(SmsStandin):
         data = json.loads(body)
         phone = data["PhoneNumberSet"][0].removeprefix("+86")
         self.sent.append((phone, data["TemplateParamSet"][0]))
+        self.messages.append((phone, data["TemplateId"], data["TemplateParamSet"]))
         return web.json_response(
             {"Response": {"SendStatusSet": [{"Code": "Ok", "Message": "send success"}]}}
         )

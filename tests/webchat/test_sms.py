@@ -37,7 +37,9 @@ async def standin(request: pytest.FixtureRequest) -> AsyncIterator[SmsStandin]:
     await server.stop()
 
 
-def gateway_settings(standin: SmsStandin, tmp_path: Path, secret: str = "the-secret") -> Settings:
+def gateway_settings(
+    standin: SmsStandin, tmp_path: Path, secret: str = "the-secret", **extra: str
+) -> Settings:
     provider = "aliyun" if isinstance(standin, AliyunStandin) else "tencent"
     return make_settings(
         tmp_path,
@@ -48,6 +50,7 @@ def gateway_settings(standin: SmsStandin, tmp_path: Path, secret: str = "the-sec
         SMS_SIGN_NAME="某某调解委员会",
         SMS_TEMPLATE="SMS_000001" if provider == "aliyun" else "100001",
         SMS_APP_ID="1400000001",
+        **extra,
     )
 
 
@@ -63,6 +66,31 @@ async def test_the_gateway_signs_requests_the_provider_accepts(
     assert standin.sent == [(PHONE, "204817"), ("13900139000", "000042")]
     assert standin.refused == []
     assert "204817" not in caplog.text and "000042" not in caplog.text
+
+
+async def test_an_invitation_goes_by_its_own_template(
+    standin: SmsStandin, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A party registered on the street gets the unit and the invitation code through the
+    provider's second approved template; without one, nothing is sent and the gateway says
+    it cannot invite (the code shown on the spot is the way then)."""
+    aliyun = isinstance(standin, AliyunStandin)
+    template = "SMS_000002" if aliyun else "100002"
+    plain = make_gateway(gateway_settings(standin, tmp_path))
+    assert not plain.invites
+    with pytest.raises(SmsError):
+        await plain.send_invitation(PHONE, "悦来街道人民调解委员会", "J96ELXG2", "zh-CN")
+    assert standin.messages == []
+    gateway = make_gateway(gateway_settings(standin, tmp_path, SMS_INVITE_TEMPLATE=template))
+    assert gateway.invites
+    await gateway.send_invitation(PHONE, "悦来街道人民调解委员会", "J96ELXG2", "zh-CN")
+    params = (
+        {"unit": "悦来街道人民调解委员会", "code": "J96ELXG2"}
+        if aliyun
+        else ["悦来街道人民调解委员会", "J96ELXG2"]
+    )
+    assert standin.messages == [(PHONE, template, params)] and standin.refused == []
+    assert "J96ELXG2" not in caplog.text
 
 
 async def test_a_wrong_secret_is_refused_by_the_provider(

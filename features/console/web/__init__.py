@@ -121,6 +121,7 @@ def build_console(
         runtime.files,
         deep_link=lambda token: runtime.conversation.deep_link(token),
         deliver=runtime.deliver,
+        sms_gateway=lambda: runtime.shared.sms_gateway,
     )
     app[JOINT] = JointService(db, units, clock, settings, deliver=runtime.deliver)
     app[PROCEDURES] = ProcedureActions(

@@ -100,7 +100,14 @@ async def register(request: web.Request) -> web.StreamResponse:
         "lead": done.lead,
         "assist": list(done.assist),
         "invites": [
-            {"side": i.side, "name": i.name, "status": i.status, "link": i.link, "code": i.code}
+            {
+                "side": i.side,
+                "name": i.name,
+                "status": i.status,
+                "link": i.link,
+                "code": i.code,
+                "sms_to": i.sms_to,
+            }
             for i in done.invitations
         ],
     }
