@@ -14,7 +14,6 @@ from pathlib import Path
 import harness
 from app.runtime import Runtime
 from core.clock import Clock
-from features.webchat.otp import SmsGateway
 from harness import TOKEN, ServiceProcess, free_port, service_env
 from harness.process import ROOT
 from harness.seed import add_room, seed_rooms
@@ -43,7 +42,6 @@ async def running_service(
     database_url: str | None = None,
     *,
     clock: Clock | None = None,
-    sms_gateway: SmsGateway | None = None,
     **extra: str,
 ) -> AsyncIterator[Runtime]:
     """The whole service (minus the HTTP server) in this process, in long-polling mode.
@@ -52,12 +50,7 @@ async def running_service(
     with ``runtime.timers.run_due()`` after moving the clock.
     """
     async with harness.running_service(
-        data_dir,
-        standin=standin,
-        database_url=database_url,
-        env=extra,
-        clock=clock,
-        sms_gateway=sms_gateway,
+        data_dir, standin=standin, database_url=database_url, env=extra, clock=clock
     ) as service:
         yield service.runtime
 

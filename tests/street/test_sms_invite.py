@@ -13,7 +13,6 @@ from features.webchat.otp import MemorySmsGateway
 from harness.steps import link_staff, report_in_street, wait_text
 from mediation.invitations import format_code
 from standin import StandinBotAPI
-from tests.e2e.harness import running_service
 from tests.street.test_yuelai import UNITS, staff
 from tests.street.test_yuelai_joint import signed_in
 
@@ -23,10 +22,10 @@ HERE = Path(__file__).parent
 async def test_the_parties_with_a_phone_get_the_invitation_by_sms(tmp_path: Path) -> None:
     gateway = MemorySmsGateway()
     async with StandinBotAPI() as standin:
-        async with running_service(
-            standin, tmp_path / "var", sms_gateway=gateway, UNITS_FILE=str(UNITS)
-        ) as runtime:
-            grid = (await staff(runtime, standin))["grid"]
+        async with harness.running_service(
+            tmp_path / "var", standin=standin, sms_gateway=gateway, env={"UNITS_FILE": str(UNITS)}
+        ) as service:
+            grid = (await staff(service.runtime, standin))["grid"]
             await report_in_street(grid)
             told = await wait_text(grid, "短信邀请")
             assert "138****1111" in (told.text or "") and "二维码" in (told.text or "")
