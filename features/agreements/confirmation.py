@@ -240,18 +240,30 @@ async def on_action(turn: Turn, who: features.Who, parts: list[str]) -> list[Rep
     return [reply("bot.stale_button")]
 
 
-async def _submitted(turn: Turn, who: features.Who, jc_id: int) -> list[Reply]:
-    """A party says the application was handed to the court: the reminders to submit it stop
-    (no text promises a window for what is already done)."""
+async def _applicant_at(
+    turn: Turn, who: features.Who, jc_id: int, status: str
+) -> tuple[JudicialConfirmation, Room, CaseMember] | Reply:
+    """The offer (locked), its room and the presser, when the presser is one of its applicants
+    and the offer stands at ``status``; else what to tell them."""
     jc = await turn.session.get(JudicialConfirmation, jc_id, with_for_update=True)
     room = await load_room(turn.session, jc.case_id) if jc else None
     member = room.of_user(who.user_id) if room else None
     if jc is None or room is None or member is None:
-        return [reply("bot.stale_button")]
+        return reply("bot.stale_button")
     if not any(c.member_id == member.id for c in await consents_of(turn.session, jc.id)):
-        return [reply("agreements.jc_not_applicant")]
-    if jc.status != "applied":
-        return [status_reply(jc)]
+        return reply("agreements.jc_not_applicant")
+    if jc.status != status:
+        return status_reply(jc)
+    return jc, room, member
+
+
+async def _submitted(turn: Turn, who: features.Who, jc_id: int) -> list[Reply]:
+    """A party says the application was handed to the court: the reminders to submit it stop
+    (no text promises a window for what is already done)."""
+    found = await _applicant_at(turn, who, jc_id, "applied")
+    if isinstance(found, Reply):
+        return [found]
+    jc, room, member = found
     jc.status, jc.updated_at = "submitted", turn.now
     await announce(
         turn.session,
@@ -282,15 +294,10 @@ async def _ruling(turn: Turn, who: features.Who, jc_id: int, *, valid: bool) -> 
     """An applicant records the court's ruling on the application: confirmed valid (a refusal
     to perform can then be enforced) or not (a new mediation or a suit). Only once, and only
     after the application was handed in; the room is told."""
-    jc = await turn.session.get(JudicialConfirmation, jc_id, with_for_update=True)
-    room = await load_room(turn.session, jc.case_id) if jc else None
-    member = room.of_user(who.user_id) if room else None
-    if jc is None or room is None or member is None:
-        return [reply("bot.stale_button")]
-    if not any(c.member_id == member.id for c in await consents_of(turn.session, jc.id)):
-        return [reply("agreements.jc_not_applicant")]
-    if jc.status != "submitted":
-        return [status_reply(jc)]
+    found = await _applicant_at(turn, who, jc_id, "submitted")
+    if isinstance(found, Reply):
+        return [found]
+    jc, room, member = found
     jc.status, jc.updated_at = ("confirmed" if valid else "invalid"), turn.now
     court = jc.court or jc.default_court
     await announce(
