@@ -124,7 +124,7 @@ class CaseActions:
             )
             session.add(member)
             await session.flush()
-            _trace(
+            trace_act(
                 session,
                 case,
                 staff,
@@ -201,7 +201,7 @@ class CaseActions:
             before = case.mediator_id
             case.mediator_id, case.updated_at = mediator_id, now
             await _seat_mediator(session, case.id, before, mediator_id, now)
-            _trace(
+            trace_act(
                 session,
                 case,
                 staff,
@@ -231,7 +231,7 @@ class CaseActions:
             if before == level:
                 return
             case.risk, case.updated_at = level.value, now
-            _trace(
+            trace_act(
                 session,
                 case,
                 staff,
@@ -269,7 +269,7 @@ class CaseActions:
                 raise ActionError("console.case.error.top_unit")
             before = case.unit_code
             case.unit_code, case.updated_at = target, now
-            _trace(
+            trace_act(
                 session,
                 case,
                 staff,
@@ -350,7 +350,7 @@ class CaseActions:
                 case.closed_at, case.session_open = now, False
                 await cancel_timers(session, [f"deadline:{case.id}:{k}" for k in DEADLINES])
             change = {"from": before.value, "to": after.value, "event": event.value}
-            _trace(
+            trace_act(
                 session,
                 case,
                 staff,
@@ -429,7 +429,7 @@ async def _seat_mediator(
         )
 
 
-def _trace(
+def trace_act(
     session: AsyncSession,
     case: Case,
     staff: StaffContext,

@@ -22,7 +22,7 @@ import features.agreements.police as police
 from core.clock import Clock
 from features.agreements.common import wake_after_commit
 from features.agreements.signing import SignRefusedError
-from features.console.case_actions import ActionError, _trace
+from features.console.case_actions import ActionError, trace_act
 from features.console.case_view import load_case
 from features.console.context import StaffContext
 from mediation import masking
@@ -132,7 +132,7 @@ class ProcedureActions:
             except SignRefusedError as exc:
                 raise ActionError(exc.key, dict(exc.params)) from None
             data = {"signer": signer_id, "version": doc.version}
-            _trace(
+            trace_act(
                 session,
                 case,
                 staff,
@@ -222,7 +222,7 @@ class ProcedureActions:
             except ValueError:
                 raise ActionError("agreements.police_problem_violation") from None
             data = {"step": step}
-            _trace(
+            trace_act(
                 session,
                 case,
                 staff,
