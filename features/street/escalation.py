@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from features.console.alerts import write_alerts
 from features.street import queries
 from features.street.alerts import alert_upward
 from features.street.models import StreetHandover, StreetTask
@@ -30,6 +31,7 @@ from features.street.tasks import (
     desk_staff,
     timer_key,
 )
+from i18n import DEFAULT_LANGUAGE, translate
 from mediation.disputes import DisputeType
 from mediation.replies import Msg, Reply
 from mediation.risk import RiskLevel, parse_level
@@ -205,6 +207,11 @@ async def _escalate(
         "reason": shown,
     }
     await alert_upward(session, [target], Reply(Msg("street.alert_escalated", notice)), out)
+    # And on the console's alert list of the centre's staff (not every desk links Telegram).
+    why = translate(DEFAULT_LANGUAGE, shown) if isinstance(shown, Msg) else shown
+    await write_alerts(
+        session, units, case, level, "escalated", (), now, units=[target], data={"reason": why}
+    )
 
 
 async def escalated_to(session: AsyncSession, unit_code: str) -> list[Case]:

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from core.clock import FakeClock
+from features.console.models import Alert
 from harness import running_service
 from harness.steps import link_staff, wait_text
 from standin import StandinBotAPI
@@ -101,6 +102,19 @@ async def test_the_tenth_claimant_escalates_the_case(tmp_path: Path, backend: st
                         await session.execute(select(CaseEvent).where(CaseEvent.kind == "risk"))
                     ).scalar_one()
                 assert raised.actor == "system" and raised.data["rule"] == "street_group"
+                # The centre's staff also find it on the console's alert list (not every desk
+                # links Telegram): one open "下级上报" alert for the district's unit.
+                async with runtime.db.read() as session:
+                    alerts = (
+                        (await session.execute(select(Alert).where(Alert.kind == "escalated")))
+                        .scalars()
+                        .all()
+                    )
+                assert [(a.unit_code, a.level, a.case_id) for a in alerts] == [
+                    ("yubei", "major", case.id)
+                ]
+                status, listed = await district.get("/alerts")
+                assert status == 200 and "下级上报" in listed and case.number in listed
                 await assert_quiet(people["yb-centre"])
             finally:
                 for c in (grid, lead, district):
