@@ -14,7 +14,7 @@ and whether the agreement is written.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -67,7 +67,12 @@ async def schedule_timers(
             timer_key(inst.id, step.step.value, step.days_before),
             TIMER_KIND,
             step.at,
-            {"instalment": inst.id, "step": step.step.value, "days": step.days_before},
+            {
+                "instalment": inst.id,
+                "step": step.step.value,
+                "days": step.days_before,
+                "tz": tz.key,  # the handler's "today" is the parties' date, not UTC's
+            },
         )
 
 
@@ -165,8 +170,9 @@ async def _agreed_amount(session: AsyncSession, case_id: int) -> int:
     return agreed_fen([str(t) for t in doc.content.get("terms", [])])
 
 
-async def remedy_lines(session: AsyncSession, room: Room, now: datetime, until: str) -> list[Msg]:
-    """The payee's options after a missed payment, numbered, each with its article."""
+async def remedy_lines(session: AsyncSession, room: Room, today: date, until: str) -> list[Msg]:
+    """The payee's options after a missed payment, numbered, each with its article; ``today``
+    is the parties' local date (whether the 司法确认 window is still open)."""
     jc = (
         await session.execute(
             select(JudicialConfirmation).where(JudicialConfirmation.case_id == room.case.id)
@@ -175,7 +181,6 @@ async def remedy_lines(session: AsyncSession, room: Room, now: datetime, until: 
     if jc is not None and jc.status in (CONFIRMED, INVALID):
         stage = jc.status  # the court has ruled (features.agreements.confirmation._ruling)
     else:
-        today = now.date()
         stage = confirmation_stage(jc.status if jc else None, jc.deadline if jc else None, today)
     agreement = await effective_agreement(session, room.case.id)
     written = agreement is not None and agreement.kind == AGREEMENT

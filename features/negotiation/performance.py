@@ -189,7 +189,12 @@ async def mark_paid(turn: Turn, user_id: int, instalment_id: int) -> list[Reply]
         timer_key(inst.id, TimerStep.SILENCE.value, SILENCE_DAYS),
         TIMER_KIND,
         turn.now + timedelta(days=SILENCE_DAYS),
-        {"instalment": inst.id, "step": TimerStep.SILENCE.value, "days": SILENCE_DAYS},
+        {
+            "instalment": inst.id,
+            "step": TimerStep.SILENCE.value,
+            "days": SILENCE_DAYS,
+            "tz": turn.settings.tz.key,
+        },
     )
     payee = side_members(room, Side(sched.payer_side).other)
     send_to(

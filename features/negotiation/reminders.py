@@ -11,8 +11,9 @@ instalment, and says nothing when the payment was confirmed in the meantime.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,6 +53,8 @@ class _Step:
     sched: PaymentSchedule
     room: Room
     now: datetime
+    #: The parties' date at ``now`` (the timer's zone; UTC for timers set before it was kept).
+    today: date
     out: Outgoing
     params: dict[str, Any]
     payer: list[Any]
@@ -84,6 +87,7 @@ async def on_timer(session: AsyncSession, timer: Timer, now: datetime) -> list[Q
         sched,
         room,
         now,
+        now.astimezone(ZoneInfo(str(timer.payload.get("tz") or "UTC"))).date(),
         Outgoing(sender=_nobody()),
         _inst_params(room, inst, sched),
         side_members(room, Side(sched.payer_side)),
@@ -103,7 +107,7 @@ async def on_timer(session: AsyncSession, timer: Timer, now: datetime) -> list[Q
 
 
 def _remind(step: _Step, status: InstalmentStatus, days: int) -> bool:
-    late = step.now.date() > step.inst.due_on  # after the due date a reminder says nothing
+    late = step.today > step.inst.due_on  # after the due date a reminder says nothing
     if late or status not in (InstalmentStatus.DUE, InstalmentStatus.DISPUTED):
         return False
     params = {**step.params, "days": days}
@@ -208,7 +212,7 @@ async def _escalate(step: _Step, status: InstalmentStatus) -> bool:
     step.send(mediator_members(step.room), Reply(Msg("negotiation.escalate_mediator", state)))
     alert_unit(session, step.room.case, inst, kind="payment", at=step.now)
     until = enforcement_deadline(last).isoformat()
-    route = await remedy_lines(session, step.room, step.now, until)
+    route = await remedy_lines(session, step.room, step.today, until)
     step.send(step.payee, Reply(Msg("negotiation.escalate_payee", {**params, "route": route})))
     step.event("escalated")
     payment_event(

@@ -72,7 +72,7 @@ def _jc(status: str, deadline: date, doc_id: int, case_id: int) -> JudicialConfi
         effective_on=deadline - timedelta(days=30),
         deadline=deadline,
         default_court="重庆市九龙坡区人民法院",
-        court="重庆市九龙坡区人民法院" if status in ("applied", CONFIRMED) else None,
+        court="重庆市九龙坡区人民法院" if status in ("applied", CONFIRMED, INVALID) else None,
     )
 
 
@@ -94,6 +94,13 @@ STATES = [
     ("private_lending", "offered-late", ("第三十二条", "第二百二十五条"), ("共同在", "二年")),
     ("labour_wages", "applied", ("正在等待人民法院审查", "第二百零六条"), ("二年", "共同在")),
     ("private_lending", CONFIRMED, ("申请强制执行", "二年", "第二百五十条"), ("支付令", "共同在")),
+    # Ruled invalid: a new mediation or a suit; nothing that rests on the agreement.
+    (
+        "private_lending",
+        INVALID,
+        ("确认调解协议无效", "第三十三条"),
+        ("支付令", "强制执行", "共同在"),
+    ),
 ]
 
 
