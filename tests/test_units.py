@@ -4,7 +4,9 @@ from pathlib import Path
 import pytest
 
 from core.config import ConfigError
+from mediation import risk
 from mediation.disputes import DisputeType
+from mediation.risk import RiskLevel
 from mediation.units import UnitDirectory
 from services.units import load_units
 
@@ -124,9 +126,6 @@ def with_risk_alerts(text: str, table: str) -> str:
 def test_a_units_own_rules_add_who_hears_of_a_risk(tmp_path: Path) -> None:
     """The labour room has the district told of every 较大 risk (wage protests move fast) and
     the city of every 重大 one; its siblings keep the chain's default."""
-    from mediation import risk
-    from mediation.risk import RiskLevel
-
     units = directory(tmp_path, with_risk_alerts(UNITS, 'major = ["jlp"]\ncritical = ["city"]'))
     assert risk.alert_units(units, "yjp-labour", RiskLevel.NORMAL) == ("yjp-labour",)
     assert risk.alert_units(units, "yjp-labour", RiskLevel.MAJOR) == ("yjp-labour", "yjp", "jlp")
