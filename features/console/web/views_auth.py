@@ -29,6 +29,7 @@ from features.console.web.core import (
     svg,
     t,
 )
+from mediation.staff_alerts import QuietHours
 
 TOTP_PENDING_SECONDS = 300
 
@@ -165,7 +166,12 @@ async def account(request: web.Request) -> web.StreamResponse:
         totp_uri=uri,
         totp_qr=qr,
         quiet_hours=await console.accounts.quiet_hours(staff),
-        service_quiet_hours=console.accounts.service_quiet_hours,
+        # The service's default as words: "off" (no quiet hours) is not a window to show.
+        service_quiet_hours=(
+            console.accounts.service_quiet_hours
+            if QuietHours.parse(console.accounts.service_quiet_hours) is not None
+            else t(request, "console.account.quiet_none")
+        ),
     )
 
 
