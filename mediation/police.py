@@ -18,6 +18,8 @@ mediation chapter, 第十章 治安调解; it predates the 2025 revision and cit
 - 第一百七十九条: when it is not allowed (雇凶伤害, 结伙斗殴或寻衅滋事, 多次实施, a party refuses,
   a party offends again during the mediation, the suspect flees).
 - 第一百八十一条: a minor's parents or guardian are called; 违法嫌疑人不得委托他人参加调解.
+- 第一百八十三条: 调解一般为一次; when one fails and the police find it necessary or a party applies,
+  it may be held once more, and that second mediation 应当在第一次调解后的七个工作日内完成.
 - 第一百八十四条: the 调解协议书 names the police unit, the host, both parties and others present,
   the facts (时间、地点、人员、起因、经过、情节、结果), the terms and the manner and time of
   performance; both parties sign it.
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from enum import StrEnum
 
 LAW = "中华人民共和国治安管理处罚法"
@@ -76,6 +79,8 @@ class Exclusion(StrEnum):
 
 class PoliceStatus(StrEnum):
     MEDIATING = "mediating"  # 治安调解中
+    FAILED_ONCE = "failed_once"  # 第一次调解未达成协议：可在七个工作日内再次调解（第一百八十三条）
+    AGAIN = "again"  # 再次调解中
     AGREED = "agreed"  # 已达成协议（双方已签名），待履行
     PERFORMED = "performed"  # 已履行：不予处罚
     RETURNED = "returned"  # 未达成协议或不履行：交回公安机关依法处理
@@ -85,15 +90,26 @@ class PoliceEvent(StrEnum):
     AGREEMENT_SIGNED = "agreement_signed"
     PERFORMED = "performed"
     BROKEN = "broken"  # 达成协议后不履行
-    FAILED = "failed"  # 调解未达成协议（或出现第一百七十九条的情形）
+    FAILED = "failed"  # 调解未达成协议
+    EXCLUDED = "excluded"  # 调解中出现第一百七十九条的情形（又实施违法行为、违法嫌疑人逃跑…）
+    AGAIN = "again"  # 第一次不成，公安机关认为有必要或者当事人申请：再次调解（第一百八十三条）
+    GIVE_UP = "give_up"  # 第一次不成，不再调解
 
 
 P, PE = PoliceStatus, PoliceEvent
 
-#: 治安管理处罚法 第九条; 公安机关办理行政案件程序规定 第一百八十四条、第一百八十五条.
+#: 治安管理处罚法 第九条; 公安机关办理行政案件程序规定 第一百八十三条至第一百八十五条: a first
+#: mediation that fails may be followed by one more; a second that fails, or a 第一百七十九条
+#: situation arising in either, returns the case to the police.
 TRANSITIONS: dict[tuple[PoliceStatus, PoliceEvent], PoliceStatus] = {
     (P.MEDIATING, PE.AGREEMENT_SIGNED): P.AGREED,
-    (P.MEDIATING, PE.FAILED): P.RETURNED,
+    (P.MEDIATING, PE.FAILED): P.FAILED_ONCE,
+    (P.MEDIATING, PE.EXCLUDED): P.RETURNED,
+    (P.FAILED_ONCE, PE.AGAIN): P.AGAIN,
+    (P.FAILED_ONCE, PE.GIVE_UP): P.RETURNED,
+    (P.AGAIN, PE.AGREEMENT_SIGNED): P.AGREED,
+    (P.AGAIN, PE.FAILED): P.RETURNED,
+    (P.AGAIN, PE.EXCLUDED): P.RETURNED,
     (P.AGREED, PE.PERFORMED): P.PERFORMED,
     (P.AGREED, PE.BROKEN): P.RETURNED,
 }
@@ -116,6 +132,38 @@ def transition(status: PoliceStatus, event: PoliceEvent) -> PoliceStatus:
         return TRANSITIONS[(status, event)]
     except KeyError:
         raise PoliceTransitionError(status, event) from None
+
+
+#: The states in which the officer is mediating (a 协议书 may be drafted and signed).
+MEDIATING_STATES = frozenset({P.MEDIATING, P.AGAIN})
+
+#: 公安机关办理行政案件程序规定 第一百八十三条: 再次调解 … 应当在第一次调解后的七个工作日内完成.
+AGAIN_WORKING_DAYS = 7
+
+
+class AgainGround(StrEnum):
+    """Why a second mediation is held (第一百八十三条): one of the two the rule allows."""
+
+    NECESSARY = "necessary"  # 公安机关认为有必要
+    REQUESTED = "requested"  # 当事人申请
+
+
+def again_deadline(first: date) -> date:
+    """The last day a second mediation may be completed: the seventh working day after the
+    first mediation's day (that day itself not counted). Working days are counted Monday to
+    Friday: the holiday calendar (法定节假日, 调休) is not known here, so the console says the
+    date is counted that way and the officer checks it against the year's calendar."""
+    day, left = first, AGAIN_WORKING_DAYS
+    while left:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            left -= 1
+    return day
+
+
+def again_open(deadline: date | None, today: date) -> bool:
+    """A second mediation may still be started or completed today."""
+    return deadline is not None and today <= deadline
 
 
 def returned_to_police(status: PoliceStatus) -> bool:

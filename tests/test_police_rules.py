@@ -60,11 +60,48 @@ def test_performed_means_no_punishment_broken_or_none_returns_to_the_police() ->
     assert p.PUNISHMENT[performed] == "不予处罚" and not p.returned_to_police(performed)
     broken = p.transition(agreed, p.PoliceEvent.BROKEN)
     assert p.returned_to_police(broken) and p.PUNISHMENT[broken] == "依法作出处理"
-    assert p.returned_to_police(p.transition(p.PoliceStatus.MEDIATING, p.PoliceEvent.FAILED))
+    # A 第一百七十九条 situation arising during the mediation ends it at once.
+    assert p.returned_to_police(p.transition(p.PoliceStatus.MEDIATING, p.PoliceEvent.EXCLUDED))
     with pytest.raises(p.PoliceTransitionError):
         p.transition(p.PoliceStatus.RETURNED, p.PoliceEvent.PERFORMED)
     with pytest.raises(p.PoliceTransitionError):  # performed before any agreement
         p.transition(p.PoliceStatus.MEDIATING, p.PoliceEvent.PERFORMED)
+
+
+def test_a_first_failure_allows_one_second_mediation_only() -> None:
+    """公安机关办理行政案件程序规定 第一百八十三条: 调解一般为一次; once more when necessary or a party
+    applies; a second failure returns the case to the police."""
+    once = p.transition(p.PoliceStatus.MEDIATING, p.PoliceEvent.FAILED)
+    assert once is p.PoliceStatus.FAILED_ONCE and not p.returned_to_police(once)
+    again = p.transition(once, p.PoliceEvent.AGAIN)
+    assert again in p.MEDIATING_STATES
+    assert p.transition(again, p.PoliceEvent.AGREEMENT_SIGNED) is p.PoliceStatus.AGREED
+    assert p.returned_to_police(p.transition(again, p.PoliceEvent.FAILED))
+    assert p.returned_to_police(p.transition(again, p.PoliceEvent.EXCLUDED))
+    assert p.returned_to_police(p.transition(once, p.PoliceEvent.GIVE_UP))
+    with pytest.raises(p.PoliceTransitionError):  # no third mediation
+        p.transition(again, p.PoliceEvent.AGAIN)
+    with pytest.raises(p.PoliceTransitionError):  # nothing to sign after a failure
+        p.transition(once, p.PoliceEvent.AGREEMENT_SIGNED)
+
+
+@pytest.mark.parametrize(
+    ("first", "deadline"),
+    [
+        ("2026-12-07", "2026-12-16"),  # a Monday: seven working days end on the next Wednesday
+        ("2026-12-11", "2026-12-22"),  # a Friday: the weekend is not counted
+        ("2026-12-12", "2026-12-22"),  # a Saturday: the count starts on Monday
+    ],
+)
+def test_the_second_mediation_deadline_counts_seven_working_days(first: str, deadline: str) -> None:
+    from datetime import date
+
+    last = p.again_deadline(date.fromisoformat(first))
+    assert last.isoformat() == deadline
+    assert p.again_open(last, last) and not p.again_open(
+        last, date.fromordinal(last.toordinal() + 1)
+    )
+    assert not p.again_open(None, last)
 
 
 def test_the_case_follows_the_police_procedure() -> None:

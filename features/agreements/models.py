@@ -40,6 +40,13 @@ class PoliceMediation(Base):
     incident: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
     deadline: Mapped[date | None] = mapped_column(Date)
+    #: A first mediation that failed (公安机关办理行政案件程序规定 第一百八十三条): when, the last
+    #: day a second one may be completed, and why it was held (``mediation.police.AgainGround``;
+    #: the party who applied for it, when one did).
+    first_failed_at: Mapped[datetime | None] = mapped_column()
+    again_deadline: Mapped[date | None] = mapped_column(Date)
+    again_ground: Mapped[str | None] = mapped_column(String(16))
+    again_requested_by: Mapped[int | None] = mapped_column(ForeignKey("case_parties.id"))
     end_reason: Mapped[str | None] = mapped_column(EncryptedText)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     agreed_at: Mapped[datetime | None] = mapped_column()

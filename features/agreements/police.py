@@ -1,8 +1,10 @@
 """治安调解 use cases: a police officer opens it on a case, records the agreement as a
 治安调解协议书 (printed, signed by both parties in the mediation room, the scan uploaded and
 checked against the version), then records that it was performed (不予处罚) or broken — or that
-no agreement was reached — which returns the case to the police (rules: ``mediation.police``,
-治安管理处罚法 第九条、第一百零八条; 公安机关办理行政案件程序规定 第一百七十八条至第一百八十五条).
+no agreement was reached: after a first failure the officer may mediate once more within seven
+working days (第一百八十三条), and a second failure, a 第一百七十九条 situation or giving up
+returns the case to the police (rules: ``mediation.police``, 治安管理处罚法 第九条、第一百零八条;
+公安机关办理行政案件程序规定 第一百七十八条至第一百八十五条).
 
 Called by the console (``features.console.procedures``) inside its write transaction, after it
 checked the officer's role and that the case lies in their units. The 协议书 is issued by the
@@ -167,7 +169,7 @@ async def draft(
     (公安机关办理行政案件程序规定 第一百八十四条). A new draft replaces one not yet signed. ``addresses``: a party's
     住址 as the officer records it, where the case has none (the 协议书 states each party's
     basic details)."""
-    row = await _row(session, case, rules.PoliceStatus.MEDIATING)
+    row = await _mediating(session, case, now.astimezone(tz).date())
     clauses = [clean_text(t, max_len=1000, min_len=2) for t in terms if t.strip()]
     if not clauses:
         raise PoliceError("police_no_terms")
@@ -255,7 +257,7 @@ async def signed_on_paper(
     """Both parties signed the printed version: the officer uploads the scan and confirms it is
     that version. The agreement is reached (第九条: 不予处罚 once performed); the case is agreed
     and the sealed 协议书, with its 签署存证 page, is rendered for the file."""
-    row = await _row(session, case, rules.PoliceStatus.MEDIATING)
+    row = await _mediating(session, case, now.astimezone(tz).date())
     doc = await session.get(Document, row.document_id or 0)
     if doc is None or doc.status != "signing":
         raise PoliceError("police_no_draft")
@@ -325,10 +327,13 @@ async def end(
     event: rules.PoliceEvent,
     reason: str,
     now: datetime,
+    tz: tzinfo,
     out: Outgoing,
 ) -> rules.PoliceStatus:
-    """Performed (不予处罚), broken, or no agreement: the last two return the case to the
-    police to be dealt with under the law (第九条第三款)."""
+    """Performed (不予处罚), broken, no agreement, a 第一百七十九条 situation, or no second
+    mediation after a first that failed. A first failure leaves the case with the police's
+    mediation, open for a second one until the deadline (第一百八十三条); every other end but
+    performance returns the case to the police to be dealt with under the law (第九条第三款)."""
     row = await current(session, case.id)
     if row is None:
         raise PoliceError("police_none")
@@ -341,6 +346,21 @@ async def end(
     why = clean_text(reason, max_len=500, min_len=0)
     if after is not rules.PoliceStatus.PERFORMED and len(why) < 2:
         raise PoliceError("police_reason_required")
+    if after is rules.PoliceStatus.FAILED_ONCE:
+        first = now.astimezone(tz).date()
+        row.status, row.first_failed_at = after.value, now
+        row.again_deadline = rules.again_deadline(first)
+        await _tell(
+            session,
+            case,
+            Msg(
+                "agreements.police_failed_once",
+                {"number": case.number, "deadline": row.again_deadline.isoformat()},
+            ),
+            now,
+            out,
+        )
+        return after
     row.status, row.ended_at, row.end_reason = after.value, now, why or None
     if after is rules.PoliceStatus.PERFORMED:
         _move(session, case, CaseEvent.PERFORMANCE_COMPLETE, officer, now)
@@ -355,12 +375,62 @@ async def end(
     return after
 
 
-async def _row(session: AsyncSession, case: Case, status: rules.PoliceStatus) -> PoliceMediation:
+async def mediate_again(
+    session: AsyncSession,
+    case: Case,
+    officer: StaffAccount,
+    *,
+    ground: str,
+    requested_by: int | None,
+    now: datetime,
+    tz: tzinfo,
+    out: Outgoing,
+) -> date:
+    """A second mediation after a first that failed: only when the police find it necessary or
+    a party applies, and only within seven working days of the first (第一百八十三条). Returns
+    the day by which it must be completed."""
     row = await current(session, case.id)
     if row is None:
         raise PoliceError("police_none")
-    if row.status != status.value:
+    if row.status != rules.PoliceStatus.FAILED_ONCE.value:
         raise PoliceError("police_bad_step", status=Msg(f"agreements.police_status_{row.status}"))
+    try:
+        why = rules.AgainGround(ground)
+    except ValueError:
+        raise PoliceError("police_again_ground") from None
+    if why is rules.AgainGround.REQUESTED and requested_by not in (
+        row.offender_party_id,
+        row.injured_party_id,
+    ):
+        raise PoliceError("police_again_who")
+    deadline = row.again_deadline
+    if deadline is None or not rules.again_open(deadline, now.astimezone(tz).date()):
+        raise PoliceError("police_again_expired", deadline=deadline.isoformat() if deadline else "")
+    row.status = rules.transition(rules.PoliceStatus.FAILED_ONCE, rules.PoliceEvent.AGAIN).value
+    row.again_ground = why.value
+    row.again_requested_by = requested_by if why is rules.AgainGround.REQUESTED else None
+    await _tell(
+        session,
+        case,
+        Msg("agreements.police_again", {"number": case.number, "deadline": deadline.isoformat()}),
+        now,
+        out,
+    )
+    return deadline
+
+
+async def _mediating(session: AsyncSession, case: Case, today: date) -> PoliceMediation:
+    """The case's 治安调解 while the officer mediates (the first time, or the second within its
+    seven working days: 第一百八十三条 says it 应当…完成 by then)."""
+    row = await current(session, case.id)
+    if row is None:
+        raise PoliceError("police_none")
+    status = rules.PoliceStatus(row.status)
+    if status not in rules.MEDIATING_STATES:
+        raise PoliceError("police_bad_step", status=Msg(f"agreements.police_status_{row.status}"))
+    if status is rules.PoliceStatus.AGAIN and not rules.again_open(row.again_deadline, today):
+        deadline = row.again_deadline.isoformat() if row.again_deadline else ""
+        raise PoliceError("police_again_expired", deadline=deadline)
     return row
 
 

@@ -51,6 +51,10 @@ class PolicePanel:
     document: Document | None
     parties: list[tuple[int, str]]  # (party id, label) to choose the two sides from
     sides: tuple[int, ...] = ()  # the 违法嫌疑人's and the 被侵害人's party ids
+    #: After a first mediation failed: the last day of a second one (第一百八十三条), and
+    #: whether that day has not passed.
+    again_deadline: date | None = None
+    again_open: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,13 @@ class ProcedureActions:
             document=document,
             parties=parties,
             sides=(row.offender_party_id, row.injured_party_id) if row else (),
+            again_deadline=row.again_deadline if row else None,
+            again_open=bool(
+                row
+                and rules.again_open(
+                    row.again_deadline, self.clock.now().astimezone(self.tz).date()
+                )
+            ),
         )
         return Panels(signing, panel)
 
@@ -159,7 +170,9 @@ class ProcedureActions:
         scan: bytes = b"",
         ip: str,
     ) -> str:
-        """One step of a 治安调解: open, draft, signed, performed, broken, failed."""
+        """One step of a 治安调解: open, draft, signed, performed, broken, failed (the first
+        time: ``failed_once``, returned as such), excluded, again, give_up. Returns what was done,
+        for the flash message."""
         staff.require(Action.POLICE_MEDIATE)
         now = self.clock.now()
         async with self.db.write() as session:
@@ -205,15 +218,30 @@ class ProcedureActions:
                         out=out,
                     )
                     wake = True
-                elif step in ("performed", "broken", "failed"):
-                    await police.end(
+                elif step in ("performed", "broken", "failed", "excluded", "give_up"):
+                    after = await police.end(
                         session,
                         case,
                         officer,
                         rules.PoliceEvent(step),
                         form.get("reason", ""),
                         now,
+                        self.tz,
                         out,
+                    )
+                    if after is rules.PoliceStatus.FAILED_ONCE:
+                        step = "failed_once"
+                elif step == "again":
+                    requested_by = form.get("requested_by", "").strip()
+                    await police.mediate_again(
+                        session,
+                        case,
+                        officer,
+                        ground=form.get("ground", ""),
+                        requested_by=int(requested_by) if requested_by.isdigit() else None,
+                        now=now,
+                        tz=self.tz,
+                        out=out,
                     )
                 else:
                     raise ActionError("console.case.error.bad_event")

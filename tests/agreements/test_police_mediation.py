@@ -261,3 +261,124 @@ async def test_police_mediation_signed_on_paper_then_broken(
                 case_now = await s.get_one(Case, case.id)
             assert row.status == "returned" and case_now.status == "transferred"
             assert case_now.outcome == "transferred"
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+async def test_a_failed_police_mediation_may_be_held_once_more_within_seven_working_days(
+    tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
+) -> None:
+    """公安机关办理行政案件程序规定 第一百八十三条: 调解一般为一次; after a first failure the police may
+    mediate once more, when they find it necessary or a party applies, completed within seven
+    working days of the first. The parties read each step; past the deadline the second
+    mediation cannot be signed, and its failure returns the case to the police."""
+    from datetime import UTC, datetime
+
+    from core.clock import FakeClock
+
+    clock = FakeClock(datetime(2026, 12, 7, 2, 0, tzinfo=UTC))  # Monday 10:00 in 重庆
+    url = await backend_url(backend)
+    units = tmp_path / "units.toml"
+    units.write_text(UNITS, encoding="utf-8")
+    async with StandinBotAPI() as standin:
+        async with agreement_service(
+            standin,
+            tmp_path / "var",
+            render_pool,
+            seal,
+            database_url=url,
+            clock=clock,
+            UNITS_FILE=str(units),
+        ) as (rt, _base):
+            zhang, li, _mediator = await open_room(rt, standin, 9200)
+            assert (
+                await create_staff(
+                    rt.db,
+                    username="police9200",
+                    password="correct horse battery",
+                    role="police",
+                    unit_code="station",
+                    display_name="陈警官",
+                    known_units=set(rt.units.by_code),
+                )
+                is None
+            )
+            officer = await _staff(rt, "police9200")
+            procedures = ProcedureActions(
+                rt.db, rt.units, rt.clock, rt.settings.tz, rt.files, rt.shared, rt.deliver
+            )
+            async with rt.db.read() as s:
+                case = (await s.execute(select(Case))).scalar_one()
+                parties = {
+                    p.name: p.id
+                    for p in (
+                        await s.execute(select(CaseParty).where(CaseParty.case_id == case.id))
+                    ).scalars()
+                }
+            form = {
+                "violation": "assault",
+                "civil": "yes",
+                "minor": "yes",
+                "officers": "2",
+                "offender": str(parties["李四"]),
+                "injured": str(parties["张三"]),
+                **INCIDENT,
+            }
+
+            def step(name: str, **changes: str) -> Coroutine[Any, Any, str]:
+                return procedures.police_step(
+                    officer, case.id, name, {**form, **changes}, ip="198.51.100.9"
+                )
+
+            await step("open")
+            # The first mediation fails: the case stays with the police's mediation.
+            assert await step("failed", reason="双方对赔偿金额分歧较大") == "failed_once"
+            told = await wait_text(zhang, "第一次治安调解未达成协议")
+            text = told.text or ""
+            assert "2026-12-16 前完成" in text and "第一百八十三条" in text
+            await wait_text(li, "可以再次调解")
+            panel = (await procedures.panels(officer, case.id)).police
+            assert panel.status == "failed_once" and panel.again_open
+            assert panel.again_deadline == date(2026, 12, 16)
+            async with rt.db.read() as s:
+                assert (await s.get_one(Case, case.id)).status == "mediating"
+            # Nothing to sign after a failure; a second mediation needs one of the two grounds.
+            await _refused(
+                step("draft", terms="赔礼道歉。", method="当面", deadline="2026-12-31"),
+                "agreements.police_bad_step",
+            )
+            await _refused(step("again"), "agreements.police_again_ground")
+            await _refused(step("again", ground="requested"), "agreements.police_again_who")
+            assert await step("again", ground="requested", requested_by=str(parties["张三"]))
+            await wait_text(li, "公安机关再次进行治安调解，应当在 2026-12-16 前完成")
+            await _refused(step("again", ground="necessary"), "agreements.police_bad_step")
+            async with rt.db.read() as s:
+                row = (await s.execute(select(PoliceMediation))).scalar_one()
+            assert (row.status, row.again_ground, row.again_requested_by) == (
+                "again",
+                "requested",
+                parties["张三"],
+            )
+
+            # Past the seventh working day the second mediation can no longer be completed.
+            clock.advance(days=10)  # Thursday 2026-12-17
+            await _refused(
+                step(
+                    "draft",
+                    terms="李四向张三赔礼道歉。",
+                    method="当面",
+                    deadline="2026-12-31",
+                    **{f"address_{parties['李四']}": "重庆市九龙坡区谢家湾正街8号"},
+                    **{f"address_{parties['张三']}": "重庆市九龙坡区西郊路1号"},
+                ),
+                "agreements.police_again_expired",
+            )
+            panel = (await procedures.panels(officer, case.id)).police
+            assert panel.status == "again" and not panel.again_open
+            assert await step("failed", reason="再次调解仍未达成协议") == "failed"
+            await wait_text(zhang, "案件交回公安机关依法处理")
+            async with rt.db.read() as s:
+                row = (await s.execute(select(PoliceMediation))).scalar_one()
+                case_now = await s.get_one(Case, case.id)
+            assert row.status == "returned" and case_now.status == "transferred"
