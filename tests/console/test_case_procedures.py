@@ -130,8 +130,19 @@ async def test_police_open_a_police_mediation_from_the_case_page(world: World) -
         assert done.status == 200  # redirected back to the case page
         html = _plain(await done.text())
         assert "已按治安调解处理" in html and "调解中·故意损毁财物·1名民警主持" in html
+        # The first mediation fails: the page offers one more, with its deadline and grounds.
+        token = await csrf_of(client, f"/staff/cases/{case_id}")
+        failed = await client.post(
+            f"/staff/cases/{case_id}/police",
+            data={"_csrf": token, "step": "failed", "reason": "双方分歧较大"},
+        )
+        html = _plain(await failed.text())
+        assert "已记录第一次调解未达成协议" in html and "第一次调解未达成协议·" in html
+        assert "七个工作日内完成" in html and "公安机关认为有必要" in html
+        assert 'data-testid="police-again"' in await failed.text()
+        assert "不再调解：交回公安机关依法处理" in html
     async with world.runtime.db.read() as s:
         row = (await s.execute(select(PoliceMediation))).scalar_one()
         case = await s.get_one(Case, case_id)
-    assert row.status == "mediating" and row.recording_ref == "PS-0001"
+    assert row.status == "failed_once" and row.recording_ref == "PS-0001"
     assert case.status == "mediating"  # the session opened with the police mediation
