@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from features.agreements import evidence
 from features.agreements.common import new_public_id
 from features.agreements.contexts import Mark, load_parties, person
+from features.agreements.identity import set_field
 from features.agreements.models import PoliceMediation
 from features.agreements.paper import scan_type
 from features.agreements.store import case_dir, sha256_hex
@@ -164,32 +165,32 @@ async def draft(
     now: datetime,
     tz: tzinfo,
     addresses: Mapping[int, str] | None = None,
+    id_numbers: Mapping[int, str] | None = None,
 ) -> Document:
     """The 治安调解协议书 for printing: both parties sign it by hand in the mediation room
-    (公安机关办理行政案件程序规定 第一百八十四条). A new draft replaces one not yet signed. ``addresses``: a party's
-    住址 as the officer records it, where the case has none (the 协议书 states each party's
-    basic details)."""
+    (公安机关办理行政案件程序规定 第一百八十四条: it states 双方当事人…的基本情况). A new draft replaces
+    one not yet signed. ``addresses`` and ``id_numbers``: a party's 住址 and 公民身份号码 as the
+    officer records them where the case has none (the number, checked, also gives sex and birth
+    date); an address is required, a number is printed when known."""
     row = await _mediating(session, case, now.astimezone(tz).date())
     clauses = [clean_text(t, max_len=1000, min_len=2) for t in terms if t.strip()]
     if not clauses:
         raise PoliceError("police_no_terms")
+    today = now.astimezone(tz).date()
     for party_id in (row.offender_party_id, row.injured_party_id):
         party = await session.get_one(CaseParty, party_id)
-        given = (addresses or {}).get(party_id, "").strip()
-        if given:
-            try:
-                party.address = clean_text(given, max_len=200, min_len=4)
-            except InvalidInput as exc:
-                raise PoliceError("police_need_address", name=party.name) from exc
-        elif not party.address:
-            raise PoliceError("police_need_address", name=party.name)
+        await _basic_details(
+            party,
+            (addresses or {}).get(party_id, "").strip(),
+            (id_numbers or {}).get(party_id, "").strip(),
+            today,
+        )
     if row.document_id is not None:
         old = await session.get(Document, row.document_id)
         if old is not None and old.status == "signing":
             old.status = "superseded"
     room = await load_room(session, case.id)
     parties = {p.party_id: p for p in (await load_parties(session, room) if room else [])}
-    today = now.astimezone(tz).date()
     unit = units.by_code.get(row.unit_code, units.default)
     sides = ((row.offender_party_id, ROLE_OFFENDER), (row.injured_party_id, ROLE_INJURED))
     content: dict[str, Any] = {
@@ -417,6 +418,22 @@ async def mediate_again(
         out,
     )
     return deadline
+
+
+async def _basic_details(party: CaseParty, address: str, id_number: str, today: date) -> None:
+    """What the officer typed for a party the case lacks, checked like any identity field."""
+    if id_number and party.kind == "person":
+        try:
+            set_field(party, "id_number", id_number, today)
+        except InvalidInput as exc:
+            raise PoliceError("police_bad_id_number", name=party.name) from exc
+    if address:
+        try:
+            set_field(party, "address", address, today)
+        except InvalidInput as exc:
+            raise PoliceError("police_need_address", name=party.name) from exc
+    elif not party.address:
+        raise PoliceError("police_need_address", name=party.name)
 
 
 async def _mediating(session: AsyncSession, case: Case, today: date) -> PoliceMediation:

@@ -196,11 +196,8 @@ class ProcedureActions:
                         deadline=_date(form.get("deadline", "")),
                         now=now,
                         tz=self.tz,
-                        addresses={
-                            int(k.removeprefix("address_")): v
-                            for k, v in form.items()
-                            if k.startswith("address_") and k.removeprefix("address_").isdigit()
-                        },
+                        addresses=_per_party(form, "address_"),
+                        id_numbers=_per_party(form, "id_number_"),
                     )
                     wake = True
                 elif step == "signed":
@@ -288,6 +285,15 @@ def _opening(form: Mapping[str, str], exclusions: tuple[str, ...]) -> police.Ope
         injured_party_id=number("injured"),
         incident={k: form.get(k, "") for k in police.INCIDENT_FIELDS},
     )
+
+
+def _per_party(form: Mapping[str, str], prefix: str) -> dict[int, str]:
+    """The form's ``<prefix><party id>`` fields by party id."""
+    return {
+        int(k.removeprefix(prefix)): v
+        for k, v in form.items()
+        if k.startswith(prefix) and k.removeprefix(prefix).isdigit()
+    }
 
 
 def _date(value: str) -> date:

@@ -176,9 +176,22 @@ async def test_police_mediation_signed_on_paper_then_broken(
                 step("draft", terms="赔礼道歉。", method="当面", deadline="2026-12-31"),
                 "agreements.police_need_address",
             )
+            await _refused(
+                step(
+                    "draft",
+                    **{f"address_{parties['李四']}": "重庆市九龙坡区谢家湾正街8号"},
+                    **{f"address_{parties['张三']}": "重庆市九龙坡区西郊路1号"},
+                    **{f"id_number_{parties['李四']}": "110105194912310021"},  # checksum off
+                    terms="李四向张三赔礼道歉。",
+                    method="当面",
+                    deadline="2026-12-31",
+                ),
+                "agreements.police_bad_id_number",
+            )
             await step(
                 "draft",
                 **{f"address_{parties['李四']}": "重庆市九龙坡区谢家湾正街8号"},
+                **{f"id_number_{parties['李四']}": "11010519491231002x"},  # typed in lower case
                 terms="李四向张三赔礼道歉。\n李四于2026年12月31日前赔偿张三眼镜损失人民币800元。",
                 method="微信转账，当面道歉",
                 deadline=date(2026, 12, 31).isoformat(),
@@ -197,6 +210,7 @@ async def test_police_mediation_signed_on_paper_then_broken(
                 "主持人陈警官（人民警察）",
                 "由一名人民警察在执法办案场所主持调解，全程同步录音录像（录音录像编号：YJP-TJ-20261205-03）",
                 "违法嫌疑人：李四",
+                "11010519491231002X",  # the number the officer typed, checked and printed
                 "被侵害人：张三",
                 "本案违反治安管理行为：殴打他人",
                 "经公安机关调解，当事人达成协议的，不予处罚。",
