@@ -101,9 +101,11 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
         }
     ),
     # Volunteer lawyers advise on the cases they are assigned to (and see no others: see
-    # features.console.context); contact details stay masked.
+    # features.console.context); contact details stay masked. The station's lawyer (驻所律师)
+    # also works the tasks dispatched to the 司法所 they sit in (issue 24's joint mediation):
+    # a street case shows them only what their desk's role on it allows.
     Role.LAWYER: frozenset(
-        {A.VIEW_LEDGER, A.VIEW_CASE, A.VIEW_NAMES, A.ADD_NOTE, A.DOWNLOAD_DOCUMENTS}
+        {A.VIEW_LEDGER, A.VIEW_CASE, A.VIEW_NAMES, A.ADD_NOTE, A.DOWNLOAD_DOCUMENTS, A.HANDLE_TASKS}
     ),
     # Supervisors and statisticians: numbers and the masked ledger only.
     Role.VIEWER: frozenset({A.VIEW_DASHBOARD, A.VIEW_LEDGER, A.VIEW_CASE}),

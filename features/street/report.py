@@ -6,6 +6,12 @@ police did not refer it), then the parties one by one — side, name (不知道 
 (不知道 / 跳过) — photos and voice notes (accepted at any step, kept as evidence), a summary and
 确认提交. On submission each party's invitation is shown at once as a link, a code and a QR
 code the party can scan from the reporter's screen.
+
+A voice note goes through the voice feature's pipeline (``features.voice.dictation``, as the
+intake's spoken answers do): the recording is kept as evidence, its transcript comes back to the
+reporter alone with its confidence (a doubtful one flagged) and 确认/修改, and only the
+confirmed — or corrected — text joins the facts, marked （语音转写） (or （本人输入） when
+corrected). Spoken at "what happened", it answers that question.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import features.voice.dictation as dictation
 from features.street import registration, sms
 from features.street.config import street_directory
 from i18n import translate
@@ -36,6 +43,8 @@ features.awaits(STATE, __name__)
 
 MAX_PARTIES = 20
 MAX_EVIDENCE = 20
+#: Voice notes in /report: transcripts whose 确认/修改 buttons are ``rv:ok:<id>``/``rv:edit:<id>``.
+REPORT = dictation.declare(dictation.Dictation("report", "rv:", "street.voice_"))
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,15 @@ class Draft:
     evidence: list[dict[str, Any]] = field(default_factory=list)
     side: str = ""
     name: str | None = None
+    #: Transcripts of this report's voice notes; the confirmed ones' texts as the facts keep
+    #: them (marked); the transcript whose correction the next text is.
+    voices: list[int] = field(default_factory=list)
+    spoken: list[str] = field(default_factory=list)
+    editing: int | None = None
+
+    def all_facts(self) -> str:
+        """What happened, as typed and as spoken (each confirmed transcript on its own line)."""
+        return "\n".join(part for part in (self.facts, *self.spoken) if part)
 
 
 DRAFT = record_slot(STATE, Draft)
@@ -103,7 +121,7 @@ def summary(draft: Draft) -> Reply:
             {
                 "type": Msg(f"dispute.{draft.dispute_type}"),
                 "place": draft.place,
-                "facts": draft.facts,
+                "facts": draft.all_facts(),
                 "involved": draft.involved or Msg("street.not_given"),
                 "police": draft.police_ref or Msg("street.not_given"),
                 "parties": [_party_line(p) for p in draft.parties],
@@ -137,6 +155,8 @@ async def on_button(turn: Turn, who: Who, data: str) -> list[Reply] | None:
     draft = turn.get(DRAFT)
     if draft is None or not _may_report(who):
         return [reply("bot.stale_button")]
+    if draft.editing is not None:  # a button instead of the correction: 修改 is let go
+        draft = replace(draft, editing=None)
     parts = data.split(":")
     if parts[1] == "cancel":
         turn.put(DRAFT, None)
@@ -210,14 +230,69 @@ async def on_message(turn: Turn, who: Who) -> list[Reply] | None:
             "size": payload.size,
         }
         kept = replace(draft, evidence=[*draft.evidence, item])
+        if payload.kind == "voice":  # kept, and transcribed: the notice says so
+            t = await dictation.accept(turn, REPORT, draft.step, payload)
+            kept = replace(kept, voices=[*kept.voices, t.id])
+            turn.put(DRAFT, kept)
+            return [question(kept)]
         turn.put(DRAFT, kept)
         return [reply("street.evidence_kept", count=len(kept.evidence)), question(kept)]
+    if isinstance(payload, intake.TextInput) and draft.editing is not None:
+        corrected = await _correction(turn, draft, payload.text)
+        if corrected is not None:
+            return corrected
+        draft = replace(draft, editing=None)
     if not isinstance(payload, intake.TextInput) or draft.step not in TEXT_STEPS:
         return [reply("street.use_buttons"), question(draft)]
     try:
         return _answer(turn, draft, payload.text)
     except InvalidInput as exc:
         return [reply(exc.key, **exc.params), question(draft)]
+
+
+@features.action("rv:")
+async def on_voice_button(turn: Turn, who: Who, data: str) -> list[Reply] | None:
+    """确认/修改 under a voice note's transcript (``rv:ok:<id>``, ``rv:edit:<id>``)."""
+    draft = turn.get(DRAFT)
+    verb, _, raw_id = data.removeprefix("rv:").partition(":")
+    if draft is None or not _may_report(who) or verb not in ("ok", "edit") or not raw_id.isdigit():
+        return [reply("voice.gone")]
+    t = await dictation.own(turn, REPORT, int(raw_id))
+    if t is None or t.id not in draft.voices:
+        return [reply("voice.gone"), question(draft)]
+    if t.status == "confirmed":
+        return [reply("voice.already_confirmed"), question(draft)]
+    if t.status != "ready":
+        return [reply("voice.gone"), question(draft)]
+    if verb == "edit":
+        turn.put(DRAFT, replace(draft, editing=t.id))
+        return [reply("street.voice_edit_prompt", text=t.text or "")]
+    dictation.confirm(turn, t)
+    return _spoken(turn, draft, dictation.record_text(t))
+
+
+async def _correction(turn: Turn, draft: Draft, text: str) -> list[Reply] | None:
+    """The corrected transcript typed after 修改; None when it is no longer open (the text is
+    then an ordinary answer)."""
+    assert draft.editing is not None
+    t = await dictation.own(turn, REPORT, draft.editing)
+    if t is None or t.status != "ready" or t.id not in draft.voices:
+        return None
+    try:
+        cleaned = clean_text(text, max_len=2000, min_len=2)
+    except InvalidInput as exc:
+        return [reply(exc.key, **exc.params)]  # still correcting
+    dictation.correct(turn, t, cleaned)
+    return _spoken(turn, replace(draft, editing=None), dictation.record_text(t))
+
+
+def _spoken(turn: Turn, draft: Draft, marked: str) -> list[Reply]:
+    """A confirmed transcript joins the facts; spoken at "what happened", it answers it."""
+    added = replace(draft, spoken=[*draft.spoken, marked])
+    if added.step == "facts":
+        added = replace(added, step="involved")
+    turn.put(DRAFT, added)
+    return [reply("street.voice_confirmed"), question(added)]
 
 
 def _answer(turn: Turn, draft: Draft, text: str) -> list[Reply]:
@@ -239,16 +314,22 @@ def _answer(turn: Turn, draft: Draft, text: str) -> list[Reply]:
 
 async def _submit(turn: Turn, who: Who, draft: Draft) -> list[Reply]:
     assert who.staff is not None
+    recordings = await dictation.kept(turn.session, draft.voices)
     report = registration.ReportIn(
         dispute_type=DisputeType(draft.dispute_type),
         place=draft.place,
-        facts=draft.facts,
+        facts=draft.all_facts(),
         parties=tuple(_parties(draft)),
         involved=draft.involved,
         police_ref=draft.police_ref,
         evidence=tuple(
             registration.EvidenceIn(
-                str(e["kind"]), str(e["ref"]), e.get("name"), e.get("mime_type"), e.get("size")
+                str(e["kind"]),
+                str(e["ref"]),
+                e.get("name"),
+                e.get("mime_type"),
+                e.get("size"),
+                stored=recordings.get(str(e["ref"])),
             )
             for e in draft.evidence
         ),
@@ -269,6 +350,7 @@ async def _submit(turn: Turn, who: Who, draft: Draft) -> list[Reply]:
     )
     turn.put(DRAFT, None)
     case = done.case
+    await dictation.attach(turn.session, draft.voices, case.id)
     unit_name = turn.units.by_code[case.unit_code].name
     turn.out.reply(
         reply("street.registered", number=case.number, unit=unit_name, count=len(done.invitations))

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from features.voice.models import VoiceTranscript
-from features.voice.replies import no_text_reply
+from features.voice.replies import dictation_of, no_text_reply
 from mediation.replies import Msg, Reply
 from services.outbox import render
 from services.outgoing import TextMessage
@@ -206,13 +206,14 @@ async def accept_intake_audio(
     No case exists yet: the audio is kept on the transcript row (fetched and stored under
     DATA_DIR after the commit) and the draft lists it among the evidence, so the filed case
     has it as an evidence row. Returns the notice for the speaker; after the commit call
-    ``service.schedule(transcript.id)``.
+    ``service.schedule(transcript.id)``. Another dialogue's answer (``/report``) names it in
+    ``step`` (:meth:`~features.voice.replies.Dictation.step`) and reads its own notices.
     """
     return await _queue_transcript(
         session,
         service,
         size=audio.size,
-        notice_prefix="voice.intake_",
+        notice_prefix=dictation_of(step).messages,
         user_id=user_id,
         chat_id=chat_id,
         step=step,

@@ -19,13 +19,13 @@ from typing import Any
 from sqlalchemy import select
 
 from features.voice.audio_in import AUDIO_KINDS, MAX_TEXT, AudioIn, accept_audio, notice_message
+from features.voice.dictation import record_text
 from features.voice.models import VoiceTranscript, VoiceTranscriptVersion
 from features.voice.pipeline import VoiceService
 from features.voice.replies import NO_TEXT, transcript_reply
-from i18n import translate
 from mediation import intake
 from mediation.permissions import Action, can
-from mediation.replies import Msg, Reply, reply
+from mediation.replies import Reply, reply
 from mediation.room import Relay, RelayRefusal
 from mediation.validation import InvalidInput, clean_text
 from services import case_watch, features, party_flow, staff_alerts
@@ -42,8 +42,6 @@ EDIT_STATE = "voice_edit"
 #: The transcript whose correction the next text is.
 EDITING = id_slot(EDIT_STATE)
 features.awaits(EDIT_STATE, __name__)
-#: The record is kept in Chinese (the 调解笔录 is a Chinese document): the marker is too.
-RECORD_LANGUAGE = "zh-CN"
 
 
 def service_of(turn: Turn) -> VoiceService | None:
@@ -215,8 +213,7 @@ async def _confirm(turn: Turn, t: VoiceTranscript, *, with_audio: bool) -> list[
         if isinstance(sent, RelayRefusal):
             return [reply(f"room.refused_{sent.value}")]
     typed = t.version > 1  # the speaker's own words, typed after 修改
-    marker = "voice.marker_typed" if typed else "voice.marker"
-    marked = translate(RECORD_LANGUAGE, Msg(marker, {"text": t.text or ""}))
+    marked = record_text(t)
     decision = await relay(
         turn.session, room, member, Content("text", text=marked), turn.out, turn.now
     )

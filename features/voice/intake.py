@@ -18,6 +18,7 @@ from sqlalchemy import select
 from features.voice.audio_in import AudioIn, accept_intake_audio, notice_message
 from features.voice.feature import service_of
 from features.voice.models import VoiceTranscript, VoiceTranscriptVersion
+from features.voice.replies import INTAKE, dictation_of
 from mediation import intake
 from mediation.replies import reply
 from services import features
@@ -88,6 +89,8 @@ async def _own(turn: Turn, transcript_id: int) -> VoiceTranscript | None:
     ).scalar_one_or_none()
     if t is None or t.user_id != turn.conv.user_id or t.step is None:
         return None
+    if dictation_of(t.step) is not INTAKE:
+        return None  # spoken in another dialogue (/report): not an intake answer
     return t
 
 

@@ -54,7 +54,12 @@ from features.voice.audio_in import (
     write_file,
 )
 from features.voice.models import VoiceTranscript, VoiceTranscriptVersion
-from features.voice.replies import intake_transcript_reply, no_text_reply, transcript_reply
+from features.voice.replies import (
+    dictation_of,
+    intake_transcript_reply,
+    no_text_reply,
+    transcript_reply,
+)
 from mediation.replies import Msg, Reply
 from mediation.units import UnitDirectory
 from services import case_watch
@@ -339,7 +344,7 @@ class VoiceService:
             elif t.member_id:
                 out.reply(no_text_reply(f"voice.{status}", t))
             else:
-                out.reply(Reply(Msg(f"voice.intake_{status}")))
+                out.reply(Reply(Msg(f"{dictation_of(t.step).messages}{status}")))
             queued = await out.flush(session)
         self.deliver(queued)
 

@@ -9,6 +9,8 @@ speaker says so (确认并发送语音, or 发送语音 when there is no text to
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from features.voice.models import VoiceTranscript
 from mediation.replies import Msg, Reply, button
 from speech.screen import LOW_CONFIDENCE
@@ -46,17 +48,54 @@ def transcript_reply(t: VoiceTranscript) -> Reply:
     )
 
 
+@dataclass(frozen=True)
+class Dictation:
+    """A dialogue without a case whose questions take spoken answers (the intake, a staff
+    member's ``/report``): what its speaker reads about a recording and which buttons answer.
+
+    Why declared rather than coded here: the pipeline tells the speaker about a transcript
+    after the commit, long after the dialogue's turn; the transcript's ``step`` names the
+    dialogue (``"<name>:<question>"``; the intake's own steps have no colon), and this says
+    which catalogue keys (``<messages>transcribing``, ``…transcript``, ``…empty``…) and which
+    button prefix (``<buttons>ok:<id>``, ``<buttons>edit:<id>``) are that dialogue's."""
+
+    name: str
+    buttons: str
+    messages: str
+
+    def step(self, question: str) -> str:
+        return f"{self.name}:{question}" if self.name else question
+
+
+INTAKE = Dictation("", "i:v:", "voice.intake_")
+_DICTATIONS: dict[str, Dictation] = {}
+
+
+def declare(dictation: Dictation) -> Dictation:
+    """A feature's dialogue that takes spoken answers (at import, like its routes)."""
+    _DICTATIONS[dictation.name] = dictation
+    return dictation
+
+
+def dictation_of(step: str | None) -> Dictation:
+    """The dialogue a transcript without a case was spoken in (the intake unless declared)."""
+    name, colon, _ = (step or "").partition(":")
+    return _DICTATIONS.get(name, INTAKE) if colon else INTAKE
+
+
 def intake_transcript_reply(t: VoiceTranscript) -> Reply:
-    """An intake answer's transcript: confirming it answers the question it was spoken to."""
+    """A transcript spoken in a dialogue (the intake, ``/report``): confirming it answers the
+    question it was spoken to, as that dialogue says (its own wording and buttons)."""
+    d = dictation_of(t.step)
     return Reply(
         Msg(
-            "voice.intake_transcript",
+            f"{d.messages}transcript",
             {"text": t.text or "", "confidence": confidence_line(t.confidence)},
         ),
         buttons=(
             (
-                button("voice.confirm", f"i:v:ok:{t.id}"),
-                button("voice.edit", f"i:v:edit:{t.id}"),
+                button("voice.confirm", f"{d.buttons}ok:{t.id}"),
+                button("voice.edit", f"{d.buttons}edit:{t.id}"),
             ),
         ),
     )

@@ -37,6 +37,7 @@ class Rule:
     ok: int  # the status of a permitted request with the harmless form
     note: str = ""
     anonymous: int = 0  # a public route's status for an anonymous visitor, if not ``ok``
+    refused: int = 403  # the status for a role without the action
 
 
 R = Rule
@@ -53,7 +54,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/account/password"): R(SIGNED_IN, "none", 303),
     ("POST", "/account/totp"): R(SIGNED_IN, "none", 303),
     ("POST", "/account/quiet"): R(SIGNED_IN, "none", 303),
-    ("GET", "/"): R(A.VIEW_DASHBOARD, "none", 200, "figures of the staff member's units"),
+    ("GET", "/"): R(
+        A.VIEW_DASHBOARD,
+        "none",
+        200,
+        "figures of the staff member's units; without them, to one's start page (tasks, ledger)",
+        refused=303,
+    ),
     ("GET", "/cases"): R(A.VIEW_LEDGER, "none", 200, "cases of the staff member's units"),
     ("GET", "/cases/export.csv"): R(A.EXPORT, "none", 200),
     ("GET", "/cases/export.xlsx"): R(A.EXPORT, "none", 200),
@@ -108,7 +115,7 @@ def expected(rule: Rule, role: Role | None, scope: str, *, root: bool = False) -
     if role is None:
         return 0  # 303 to the sign-in page for a GET, 401 for a POST: see the test
     if rule.action != SIGNED_IN and not can(role, Action(rule.action)):
-        return 403
+        return rule.refused
     if rule.target == "rules":
         return rule.ok if root else 403
     if rule.target == "joint":
@@ -122,7 +129,7 @@ def cell(rule: Rule, role: Role) -> str:
     if rule.action == PUBLIC:
         return "public"
     if rule.action != SIGNED_IN and not can(role, Action(rule.action)):
-        return "—"
+        return "→ start page" if rule.refused == 303 else "—"
     if rule.target == "rules":
         return "top unit only"
     if rule.target == "joint":

@@ -174,13 +174,15 @@ EXPECTED = {
         Action.ASSIGN,
         Action.CHANGE_STATUS,
     },
-    # Lawyers: assigned cases only (features.console.case_view.load_case); issue 21.
+    # Lawyers: assigned cases only (features.console.case_view.load_case); issue 21. The
+    # station's lawyer works the tasks of their 司法所 (issue 24).
     Role.LAWYER: {
         Action.VIEW_LEDGER,
         Action.VIEW_CASE,
         Action.VIEW_NAMES,
         Action.ADD_NOTE,
         Action.DOWNLOAD_DOCUMENTS,
+        Action.HANDLE_TASKS,
     },
     Role.VIEWER: {Action.VIEW_DASHBOARD, Action.VIEW_LEDGER, Action.VIEW_CASE},
     # 网格员 register what they meet and work their posts' tasks; names stay masked for them.

@@ -138,6 +138,14 @@ def redirect(request: web.Request, path: str, **params: Any) -> web.HTTPSeeOther
     return web.HTTPSeeOther(url(request, path, **params))
 
 
+def home_of(staff: StaffContext) -> str:
+    """Where a staff member without the dashboard starts (the sign-in lands on ``/staff/``):
+    a lawyer or grid worker on their posts' tasks, others on the ledger or their account."""
+    if staff.can(Action.HANDLE_TASKS):
+        return "/street/tasks"
+    return "/cases" if staff.can(Action.VIEW_LEDGER) else "/account"
+
+
 #: The largest value of an INTEGER column on PostgreSQL: a larger id cannot exist, and passing
 #: it to the driver fails (OverflowError on SQLite, DataError on asyncpg) instead of "not found".
 MAX_ID = 2**31 - 1
@@ -312,6 +320,8 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
             request, "error.html", status=401, message=t(request, "console.error.signed_out")
         )
     if action != SIGNED_IN and not staff.can(Action(action)):
+        if request.method == "GET" and request.path == "/staff/":
+            raise redirect(request, home_of(staff))  # the start page after sign-in
         return await render(
             request, "error.html", status=403, message=t(request, "console.error.forbidden")
         )
