@@ -26,7 +26,7 @@ from services.party_flow import JOINING
 from services.routing import Audience, RoutingTable
 from services.slots import STAFF_CHECKED, STAFF_ID
 from services.turn import Turn
-from storage.models import StaffAccount
+from storage.models import StaffAccount, User
 
 
 class Dispatcher:
@@ -173,6 +173,8 @@ class Dispatcher:
         so that parties' messages cost no extra query; checked against the account each time,
         so a deactivated or re-linked account stops acting as staff at once.
         """
+        if turn.event.channel == "web":
+            return await self._web_staff(turn)
         if turn.event.channel != "telegram":
             return None
         staff_id = turn.get(STAFF_ID)
@@ -191,3 +193,18 @@ class Dispatcher:
             turn.out.send_message(turn.out.sender, menus.DEFAULT_MENU)
             return None
         return staff
+
+    @staticmethod
+    async def _web_staff(turn: Turn) -> StaffAccount | None:
+        """The staff account whose registered phone the browser chat's person logged in with.
+
+        A browser user's number is the one the one-time code verified (``features.webchat.otp``
+        creates the user with it, and no other path sets it for a user without Telegram), so it
+        proves the person as ``/link`` does in Telegram. Looked up each turn: a deactivated
+        account, or a number an admin moved to another account, stops acting at once. A party's
+        number is no staff account's, so a party never gets staff powers.
+        """
+        user = await turn.session.get(User, turn.conv.user_id)
+        if user is None or user.telegram_id is not None or not user.phone:
+            return None
+        return await mediators.staff_for_phone(turn.session, user.phone)
