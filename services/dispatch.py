@@ -46,13 +46,14 @@ class Dispatcher:
             return [reply("bot.forwarded_ignored"), *self.core.reprompt(draft)]
         staff = await self._staff(turn)
         who = features.Who(conv.user_id, staff)
-        first = await self._pre_route(turn, draft, staff)
+        if isinstance(payload, intake.ActionInput):
+            # A command offered as a button (services.inbound.command_action) is the command,
+            # here too: the browser's 取消 button ends a pending input as typing /cancel does.
+            payload = command_of_action(payload.action) or payload
+        first = await self._pre_route(turn, payload, draft, staff)
         if first is not None:
             return first
         table = self.routes
-        if isinstance(payload, intake.ActionInput):
-            # A command offered as a button (services.inbound.command_action) is the command.
-            payload = command_of_action(payload.action) or payload
         if isinstance(payload, Command):
             return await self._command(turn, who, draft, payload)
         if isinstance(payload, intake.ActionInput):
@@ -92,7 +93,11 @@ class Dispatcher:
         return await self.core.command(turn.session, cmd, turn.conv, draft)
 
     async def _pre_route(
-        self, turn: Turn, draft: intake.IntakeDraft | None, staff: StaffAccount | None
+        self,
+        turn: Turn,
+        payload: intake.Input | Command | None,
+        draft: intake.IntakeDraft | None,
+        staff: StaffAccount | None,
     ) -> list[Reply] | None:
         """What no state may swallow: an invitation (``/start inv_…``, ``/join CODE``, or the
         code or link typed or pasted at any step) and ``/cancel`` of whatever input the chat is
@@ -104,7 +109,7 @@ class Dispatcher:
         after a case closed (issue 19). Past the consent step only a code that finds an
         invitation is taken, since a typed answer could look like one (``ZHANGSAN``).
         """
-        payload, user_id = turn.event.payload, turn.conv.user_id
+        user_id = turn.conv.user_id
         if isinstance(payload, Command):
             if payload.name == "start" and payload.args and inv.is_token(payload.args[0]):
                 return await self._join(turn, payload.args[0], draft)
