@@ -6,6 +6,7 @@ import re
 
 from argon2 import PasswordHasher
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import crypto
 from mediation.staff_permissions import Role
@@ -87,15 +88,26 @@ async def set_phone(db: Database, username: str, phone: str | None) -> str | Non
         ).scalar_one_or_none()
         if staff is None:
             return f"no staff account {username!r}"
-        index = crypto.blind_index(number) if number is not None else None
-        if index is not None:
-            other = await session.execute(
-                select(StaffAccount.username).where(
-                    StaffAccount.phone_hash == index, StaffAccount.id != staff.id
-                )
+        taken = await store_phone(session, staff, number)
+        if taken is not None:
+            return f"this number is already registered for {taken!r}"
+    return None
+
+
+async def store_phone(
+    session: AsyncSession, account: StaffAccount, number: str | None
+) -> str | None:
+    """Set the account's (normalised) number, or clear it; the username of another account
+    that already holds the number instead (nothing is changed then)."""
+    index = crypto.blind_index(number) if number is not None else None
+    if index is not None:
+        other = await session.execute(
+            select(StaffAccount.username).where(
+                StaffAccount.phone_hash == index, StaffAccount.id != account.id
             )
-            taken = other.scalar_one_or_none()
-            if taken is not None:
-                return f"this number is already registered for {taken!r}"
-        staff.phone, staff.phone_hash = number, index
+        )
+        taken = other.scalar_one_or_none()
+        if taken is not None:
+            return taken
+    account.phone, account.phone_hash = number, index
     return None
