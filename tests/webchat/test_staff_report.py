@@ -133,7 +133,7 @@ async def test_a_grid_worker_registers_a_dispute_in_the_browser(
             await bubble(page, "请当事人扫码确认：被申请人")
             qr = page.locator("img.qr")
             assert await qr.count() == 2
-            shown = await page.locator("li.them", has_text="邀请链接").all_inner_texts()
+            shown = await page.locator("li.them", has_text="邀请码：").all_inner_texts()
             assert len(shown) == 2
             invitation = next(t for t in shown if "申请人：张秀英" in t)
             code = CODE.search(invitation)
@@ -142,7 +142,9 @@ async def test_a_grid_worker_registers_a_dispute_in_the_browser(
             scans = await page.locator("li.them", has=qr).all_inner_texts()
             assert all("/chat/join/inv_" in t for t in scans), scans
             await bubble(page, "正在向 138****1111 发送短信邀请")
-            await qr.last.scroll_into_view_if_needed()
+            # What she shows the party: the registration, then the first invitation and its QR.
+            done = page.locator("li.them", has_text="登记成功")
+            await done.evaluate("li => li.scrollIntoView({block: 'start'})")
             await shot(page, "webchat-staff-report-done.png")
             said = await page.inner_text("#log")
             assert not TELEGRAM_ONLY.search(said), TELEGRAM_ONLY.findall(said)
