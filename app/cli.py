@@ -104,8 +104,10 @@ def cmd_admin_set_phone(args: argparse.Namespace, settings: Settings) -> int:
         if error:
             print(error, file=sys.stderr)
             return 1
-        done = "cleared" if args.clear else "registered"
-        print(f"phone {done} for {args.username!r}: the browser chat's login by it is staff")
+        if args.clear:
+            print(f"phone removed for {args.username!r}: no browser-chat login is this account")
+        else:
+            print(f"phone registered for {args.username!r}: its browser-chat login is this staff")
         return 0
 
     if not args.clear and not args.phone:
