@@ -10,8 +10,10 @@ buttons only to staff.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+import pytest
 from sqlalchemy import update
 
 import i18n
@@ -22,6 +24,7 @@ from harness import RunningService
 from services.staff import create_staff, set_phone
 from standin import StandinBotAPI
 from storage.models import StaffAccount
+from tests.conftest import backend_url
 from tests.webchat.harness import chat_running
 
 GRID = "13700007001"
@@ -49,18 +52,34 @@ class Page:
         self.sent += 1
         assert await self.chat.channel.accept(self.user_id, f"c{self.sent}", msg)
         await self.chat.channel.drain()
-        await self.chat.channel.dispatcher.run_once()
-        rows = await mailbox_after(self.chat.runtime.db, self.user_id, self.seen)
+        # Every message answers with something; a turn's replies reach the mailbox together (the
+        # dispatcher's loop may be moving them while this one finds none: wait for them).
+        for _ in range(400):
+            await self.chat.channel.dispatcher.run_once()
+            rows = await mailbox_after(self.chat.runtime.db, self.user_id, self.seen)
+            replies = [r for r in rows if r.payload.get("kind") != "mine"]
+            if replies:
+                break
+            await asyncio.sleep(0.025)
         self.seen = rows[-1].seq if rows else self.seen
-        return [str(r.payload.get("text") or "") for r in rows if r.payload.get("kind") != "mine"]
+        return [str(r.payload.get("text") or "") for r in replies]
 
     async def press(self, command: str) -> list[str]:
         return await self.send({"type": "action", "action": f"cmd:{command}"})
 
 
-async def test_only_the_registered_staff_phone_is_staff_in_the_browser(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+async def test_only_the_registered_staff_phone_is_staff_in_the_browser(
+    backend: str, tmp_path: Path
+) -> None:
+    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
-        async with chat_running(standin, tmp_path / "var") as (service, gateway):
+        async with chat_running(standin, tmp_path / "var", database_url=url) as (
+            service,
+            gateway,
+        ):
             runtime, chat = service.runtime, service.chat
             assert chat is not None
             db = runtime.db
