@@ -92,6 +92,30 @@ def cmd_admin_link_telegram(args: argparse.Namespace, settings: Settings) -> int
     return asyncio.run(run())
 
 
+def cmd_admin_set_phone(args: argparse.Namespace, settings: Settings) -> int:
+    from services.staff import set_phone
+
+    async def run() -> int:
+        runtime = await build_runtime(settings)
+        try:
+            error = await set_phone(runtime.db, args.username, None if args.clear else args.phone)
+        finally:
+            await runtime.db.dispose()
+        if error:
+            print(error, file=sys.stderr)
+            return 1
+        if args.clear:
+            print(f"phone removed for {args.username!r}: no browser-chat login is this account")
+        else:
+            print(f"phone registered for {args.username!r}: its browser-chat login is this staff")
+        return 0
+
+    if not args.clear and not args.phone:
+        print("give the phone number, or --clear", file=sys.stderr)
+        return 2
+    return asyncio.run(run())
+
+
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
@@ -241,6 +265,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("username")
     p.set_defaults(func=cmd_admin_link_telegram)
+    p = admin.add_parser(
+        "set-phone",
+        help="the staff member's own mobile number: logging in to the browser chat with it "
+        "(verified by SMS code) gives their staff menu there",
+    )
+    p.add_argument("username")
+    p.add_argument("phone", nargs="?")
+    p.add_argument("--clear", action="store_true", help="remove the registered number")
+    p.set_defaults(func=cmd_admin_set_phone)
 
     p = sub.add_parser("backup", help="one archive with the database and the data files")
     p.add_argument("--out", help="archive path (default DATA_DIR/backups/backup-<time>.tar.gz)")

@@ -26,7 +26,7 @@ from services.party_flow import JOINING
 from services.routing import Audience, RoutingTable
 from services.slots import STAFF_CHECKED, STAFF_ID
 from services.turn import Turn
-from storage.models import StaffAccount
+from storage.models import StaffAccount, User
 
 
 class Dispatcher:
@@ -46,13 +46,14 @@ class Dispatcher:
             return [reply("bot.forwarded_ignored"), *self.core.reprompt(draft)]
         staff = await self._staff(turn)
         who = features.Who(conv.user_id, staff)
-        first = await self._pre_route(turn, draft, staff)
+        if isinstance(payload, intake.ActionInput):
+            # A command offered as a button (services.inbound.command_action) is the command,
+            # here too: the browser's 取消 button ends a pending input as typing /cancel does.
+            payload = command_of_action(payload.action) or payload
+        first = await self._pre_route(turn, payload, draft, staff)
         if first is not None:
             return first
         table = self.routes
-        if isinstance(payload, intake.ActionInput):
-            # A command offered as a button (services.inbound.command_action) is the command.
-            payload = command_of_action(payload.action) or payload
         if isinstance(payload, Command):
             return await self._command(turn, who, draft, payload)
         if isinstance(payload, intake.ActionInput):
@@ -92,7 +93,11 @@ class Dispatcher:
         return await self.core.command(turn.session, cmd, turn.conv, draft)
 
     async def _pre_route(
-        self, turn: Turn, draft: intake.IntakeDraft | None, staff: StaffAccount | None
+        self,
+        turn: Turn,
+        payload: intake.Input | Command | None,
+        draft: intake.IntakeDraft | None,
+        staff: StaffAccount | None,
     ) -> list[Reply] | None:
         """What no state may swallow: an invitation (``/start inv_…``, ``/join CODE``, or the
         code or link typed or pasted at any step) and ``/cancel`` of whatever input the chat is
@@ -104,7 +109,7 @@ class Dispatcher:
         after a case closed (issue 19). Past the consent step only a code that finds an
         invitation is taken, since a typed answer could look like one (``ZHANGSAN``).
         """
-        payload, user_id = turn.event.payload, turn.conv.user_id
+        user_id = turn.conv.user_id
         if isinstance(payload, Command):
             if payload.name == "start" and payload.args and inv.is_token(payload.args[0]):
                 return await self._join(turn, payload.args[0], draft)
@@ -173,6 +178,8 @@ class Dispatcher:
         so that parties' messages cost no extra query; checked against the account each time,
         so a deactivated or re-linked account stops acting as staff at once.
         """
+        if turn.event.channel == "web":
+            return await self._web_staff(turn)
         if turn.event.channel != "telegram":
             return None
         staff_id = turn.get(STAFF_ID)
@@ -191,3 +198,18 @@ class Dispatcher:
             turn.out.send_message(turn.out.sender, menus.DEFAULT_MENU)
             return None
         return staff
+
+    @staticmethod
+    async def _web_staff(turn: Turn) -> StaffAccount | None:
+        """The staff account whose registered phone the browser chat's person logged in with.
+
+        A browser user's number is the one the one-time code verified (``features.webchat.otp``
+        creates the user with it, and no other path sets it for a user without Telegram), so it
+        proves the person as ``/link`` does in Telegram. Looked up each turn: a deactivated
+        account, or a number an admin moved to another account, stops acting at once. A party's
+        number is no staff account's, so a party never gets staff powers.
+        """
+        user = await turn.session.get(User, turn.conv.user_id)
+        if user is None or user.telegram_id is not None or not user.phone:
+            return None
+        return await mediators.staff_for_phone(turn.session, user.phone)

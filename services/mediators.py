@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import crypto
 from mediation import invitations as inv
 from mediation.case_state import CaseStatus
 from mediation.permissions import Action, Actor, ActorKind, can
@@ -71,6 +72,19 @@ async def staff_for_telegram(session: AsyncSession, telegram_id: int) -> StaffAc
         await session.execute(
             select(StaffAccount).where(
                 StaffAccount.telegram_id == telegram_id, StaffAccount.active.is_(True)
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def staff_for_phone(session: AsyncSession, phone: str) -> StaffAccount | None:
+    """The active staff account whose registered phone this is (``services.staff.set_phone``);
+    the caller vouches that ``phone`` was verified (the browser chat's one-time code)."""
+    return (
+        await session.execute(
+            select(StaffAccount).where(
+                StaffAccount.phone_hash == crypto.blind_index(phone),
+                StaffAccount.active.is_(True),
             )
         )
     ).scalar_one_or_none()

@@ -6,8 +6,11 @@ import re
 
 from argon2 import PasswordHasher
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import crypto
 from mediation.staff_permissions import Role
+from mediation.validation import InvalidInput, normalise_phone
 from storage.db import Database
 from storage.models import StaffAccount
 
@@ -62,4 +65,49 @@ async def create_staff(
                 unit_code=unit_code,
             )
         )
+    return None
+
+
+async def set_phone(db: Database, username: str, phone: str | None) -> str | None:
+    """Register (or with ``None`` clear) the staff member's own mobile number.
+
+    Why an admin does it and not the staff member: whoever logs in to the browser chat with this
+    number (verified by the one-time code) gets the account's staff menu there, so the number
+    must be the person's own, as an admin checks at hand-over. One account per number. Returns
+    an error message instead of raising for bad input.
+    """
+    number: str | None = None
+    if phone is not None:
+        try:
+            number = normalise_phone(phone)
+        except InvalidInput:
+            return "phone: a mainland mobile number (11 digits) or +country…"
+    async with db.write() as session:
+        staff = (
+            await session.execute(select(StaffAccount).where(StaffAccount.username == username))
+        ).scalar_one_or_none()
+        if staff is None:
+            return f"no staff account {username!r}"
+        taken = await store_phone(session, staff, number)
+        if taken is not None:
+            return f"this number is already registered for {taken!r}"
+    return None
+
+
+async def store_phone(
+    session: AsyncSession, account: StaffAccount, number: str | None
+) -> str | None:
+    """Set the account's (normalised) number, or clear it; the username of another account
+    that already holds the number instead (nothing is changed then)."""
+    index = crypto.blind_index(number) if number is not None else None
+    if index is not None:
+        other = await session.execute(
+            select(StaffAccount.username).where(
+                StaffAccount.phone_hash == index, StaffAccount.id != account.id
+            )
+        )
+        taken = other.scalar_one_or_none()
+        if taken is not None:
+            return taken
+    account.phone, account.phone_hash = number, index
     return None

@@ -69,6 +69,12 @@ class StaffAccount(Base):
     role: Mapped[str] = mapped_column(String(16))
     unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    #: The staff member's own mobile number, registered by an admin (``admin set-phone``):
+    #: logging in to the browser chat with it (verified by the one-time code) gives them their
+    #: staff menu there, as linking Telegram does (``services.dispatch``). Encrypted; found by
+    #: its blind index, one account per number.
+    phone: Mapped[str | None] = mapped_column(EncryptedText)
+    phone_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     language: Mapped[str] = mapped_column(String(8), default="zh-CN")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -25,15 +25,18 @@ from i18n import translate
 from mediation.staff_alerts import QuietHours
 from mediation.staff_permissions import Action, Role, parse_role
 from mediation.units import UnitDirectory
+from mediation.validation import InvalidInput, normalise_phone
 from services.menus import DEFAULT_MENU
 from services.outbox import QueuedMessage, enqueue
 from services.outgoing import TextMessage
-from services.staff import check_password, create_staff, hash_password
+from services.staff import check_password, create_staff, hash_password, store_phone
 from storage.db import Database
 from storage.models import StaffAccount
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 MIN_PASSWORD = 10
+#: What an admin types to remove an account's registered phone.
+REMOVE_PHONE = frozenset({"无", "none", "-"})
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,34 @@ class AccountService:
             )
         if queued and self.deliver is not None:
             self.deliver(queued)
+
+    async def set_phone(self, staff: StaffContext, staff_id: int, text: str, ip: str) -> str | None:
+        """Register the account holder's own mobile number ("无": remove it); a catalog key
+        on bad input. Logging in to the browser chat with it gives them their staff menu there
+        (``features.webchat.staff_menu``), so only an admin of the account's unit sets it."""
+        staff.require(Action.MANAGE_USERS)
+        async with self.db.write() as session:
+            account = await self._account(session, staff_id)
+            if not staff.sees(account.unit_code):
+                raise NotFound()
+            number: str | None = None
+            if text.strip().lower() not in REMOVE_PHONE:  # an empty box is a slip, not "none"
+                try:
+                    number = normalise_phone(text)
+                except InvalidInput:
+                    return "console.users.error.phone"
+            if await store_phone(session, account, number) is not None:
+                return "console.users.error.phone_taken"
+            audit.record(
+                session,
+                at=self.clock.now(),
+                action="user_change",
+                staff=staff,
+                ip=ip,
+                target=account.username,
+                data={"phone": "set" if number else "removed"},
+            )
+        return None
 
     @staticmethod
     async def _stand_down(session: AsyncSession, account: StaffAccount) -> list[QueuedMessage]:

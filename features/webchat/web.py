@@ -37,6 +37,7 @@ from features.webchat.channel import (
 )
 from features.webchat.invitation import preview
 from features.webchat.otp import OtpService, SmsGateway, make_gateway
+from features.webchat.staff_menu import staff_buttons
 from features.webchat.web_render import render_item
 from features.webchat.web_session import ChatSessions
 from i18n import catalog, normalise_language, translate
@@ -192,6 +193,9 @@ async def page(request: web.Request) -> web.StreamResponse:
         "dev": chat.dev_gateway,
         "strings": ui,
     }
+    if user_id is not None:
+        # A staff member logged in with their account's phone: their work's buttons.
+        config["staff"] = await staff_buttons(chat.runtime.db, user_id, language)
     if user_id is None and config["join"]:
         # Who invited her, to what, before she is asked for her phone (issue 19).
         invited = await preview(chat.runtime.db, config["join"], chat.runtime.clock.now(), language)

@@ -105,6 +105,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/lawyers/{staff_id}"): R(A.MANAGE_USERS, "lawyer", 303),
     ("POST", "/users"): R(A.MANAGE_USERS, "none", 303),
     ("POST", "/users/{staff_id}/active"): R(A.MANAGE_USERS, "staff", 303),
+    ("POST", "/users/{staff_id}/phone"): R(A.MANAGE_USERS, "staff", 303, "empty: refused"),
 }
 
 

@@ -187,3 +187,46 @@ async def test_own_quiet_hours_as_people_type_them(world: World) -> None:
         assert "当前：已关闭，随时提醒" in await (await client.get("/staff/account")).text()
         await _post(client, "/staff/account/quiet", quiet_hours="")
         assert "当前：使用默认时段" in await (await client.get("/staff/account")).text()
+
+
+async def test_admins_register_a_staff_members_own_phone_for_the_browser_chat(
+    world: World,
+) -> None:
+    """The number logging in to the browser chat as this staff member (issue 24): typed as
+    people type it, refused when it is no number or another account's, removed by "无"; only
+    for the accounts of the admin's own units."""
+    from sqlalchemy import select
+
+    from storage.models import StaffAccount
+
+    async def phone_of(username: str) -> tuple[str | None, str | None]:
+        async with world.runtime.db.read() as session:
+            account = (
+                await session.execute(select(StaffAccount).where(StaffAccount.username == username))
+            ).scalar_one()
+            return account.phone, account.phone_hash
+
+    async with TestClient(TestServer(console_app(world))) as admin:
+        await login(admin, "admin_c1")
+        med = world.staff["med_c1"]
+        await _post(admin, f"/staff/users/{med}/phone", phone="137 0000 7001")
+        page = await (await admin.get("/staff/users")).text()
+        assert "账号已更新" in page and "137****7001" in page
+        assert (await phone_of("med_c1"))[0] == "13700007001"
+        for typed, refusal in (
+            ("", "手机号格式不对"),
+            ("大概四千八", "手机号格式不对"),
+        ):
+            await _post(admin, f"/staff/users/{med}/phone", phone=typed)
+            assert refusal in await (await admin.get("/staff/users")).text()
+        assert (await phone_of("med_c1"))[0] == "13700007001"
+        other = world.staff["admin_c1"]
+        await _post(admin, f"/staff/users/{other}/phone", phone="+86 13700007001")
+        assert "已登记给另一个账号" in await (await admin.get("/staff/users")).text()
+        await _post(admin, f"/staff/users/{med}/phone", phone="无")
+        assert await phone_of("med_c1") == (None, None)
+        # The street's account, above the admin's unit: as if it did not exist.
+        resp = await _post(
+            admin, f"/staff/users/{world.staff['med_street']}/phone", phone="13700007002"
+        )
+        assert resp.status == 404 and await phone_of("med_street") == (None, None)

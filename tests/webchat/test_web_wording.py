@@ -24,8 +24,8 @@ TELEGRAM_ONLY = re.compile(
     r"|\bthis bot\b|\bthe bot\b|Share my phone",
     re.IGNORECASE,
 )
-#: Texts that go only to staff (mediators, lawyers, grid workers, admins), who work in Telegram
-#: and the console, never in the browser chat.
+#: Texts that go only to staff in Telegram and the console (mediators, lawyers, admins, grid
+#: workers); the browser chat's staff (features.webchat.staff_menu) read :data:`BROWSER_STAFF`.
 STAFF_ONLY_PREFIXES = (
     "staff.",
     "staff_help.",
@@ -33,7 +33,18 @@ STAFF_ONLY_PREFIXES = (
     "staff_case.",
     "staff_alert.",
     "console.",
-    "street.",
+    "street.console.",
+)
+#: What a staff member logged in to the browser chat with their account's phone can receive
+#: there (issue 24): registering for someone and the posts' tasks (every ``street.`` chat text),
+#: the help of their role and the hint when they type with no case.
+BROWSER_STAFF = (
+    "staff.help_staff",
+    "staff.help_lawyer",
+    "staff.help_viewer",
+    "staff.no_case_hint",
+    "staff.no_case_hint_lawyer",
+    "staff.no_case_hint_viewer",
 )
 STAFF_ONLY_KEYS = {
     "agreements.draft_intro",
@@ -64,9 +75,12 @@ def _party_keys(language: str) -> list[str]:
     return [
         key
         for key in i18n.catalog(language)
-        if not key.startswith((*STAFF_ONLY_PREFIXES, "web."))
-        and key not in STAFF_ONLY_KEYS
-        and not key.startswith("webchat.poster.")
+        if key in BROWSER_STAFF
+        or (
+            not key.startswith((*STAFF_ONLY_PREFIXES, "web."))
+            and key not in STAFF_ONLY_KEYS
+            and not key.startswith("webchat.poster.")
+        )
     ]
 
 
@@ -83,7 +97,9 @@ def test_no_text_in_the_browser_names_a_command_or_the_bot(language: str) -> Non
 
 def test_the_check_catches_what_telegram_says() -> None:
     """Without the web renderings the same texts fail: the check above can fail."""
-    for key in ("bot.help", "bot.idle_text", "invite.link", "intake.ask_phone"):
+    keys = ("bot.help", "bot.idle_text", "invite.link", "intake.ask_phone")
+    browser_staff = ("staff.no_case_hint", "street.report_intro", "street.invite_code_only")
+    for key in (*keys, *browser_staff):
         assert TELEGRAM_ONLY.search(i18n.template_for("telegram", "zh-CN", key)), key
         assert not TELEGRAM_ONLY.search(i18n.template_for("web", "zh-CN", key)), key
 

@@ -80,4 +80,5 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", r"/lawyers/{staff_id:\d+}", lawyers.save_lawyer, A.MANAGE_USERS),
     Route("POST", "/users", admin.create_user, A.MANAGE_USERS),
     Route("POST", r"/users/{staff_id:\d+}/active", admin.set_user_active, A.MANAGE_USERS),
+    Route("POST", r"/users/{staff_id:\d+}/phone", admin.set_user_phone, A.MANAGE_USERS),
 )

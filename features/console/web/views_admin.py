@@ -236,3 +236,19 @@ async def set_user_active(request: web.Request) -> web.StreamResponse:
     )
     await flash(request, t(request, "console.users.updated"))
     raise redirect(request, "/users")
+
+
+async def set_user_phone(request: web.Request) -> web.StreamResponse:
+    console = request.app[CONSOLE]
+    form = await request.post()
+    staff_id = form_int(request.match_info["staff_id"])
+    if staff_id is None:
+        raise web.HTTPNotFound()
+    error = await console.accounts.set_phone(
+        staff_of(request), staff_id, str(form.get("phone", ""))[:40], client_ip(request)
+    )
+    if error:
+        await flash(request, t(request, error), "error")
+    else:
+        await flash(request, t(request, "console.users.updated"))
+    raise redirect(request, "/users")

@@ -139,6 +139,13 @@
         post("/chat/logout", { everywhere: true }).then(function () { location.href = "/chat"; });
       }],
     ];
+    if (cfg.staff) {
+      /* A staff member logged in with their account's phone (features.webchat.staff_menu):
+       * the buttons of their work instead of a party's; the rest of the menu stays. */
+      menu = cfg.staff.map(function (item) {
+        return [item[0], function () { command(item[1], item[0]); }];
+      }).concat(menu.slice(-3));
+    }
     menu.forEach(function (m) {
       var b = document.createElement("button");
       b.type = "button"; b.textContent = m[0];
