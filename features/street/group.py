@@ -21,6 +21,7 @@ from features.street import group_parties
 from features.street.escalation import raise_risk
 from features.street.models import StreetMember, StreetReport
 from features.street.tasks import TaskError
+from mediation.case_state import CaseStatus
 from mediation.parties import Authority
 from mediation.replies import Msg
 from mediation.risk import parse_level
@@ -95,6 +96,10 @@ async def add_members(
     ).scalar_one_or_none()
     if report is None:
         raise TaskError("street.joint.not_on_case")
+    if case.status == CaseStatus.SIGNING.value:
+        # A version being signed names its signers; a claimant added now would not be bound
+        # by it, so the mediator revises the agreement first (it then includes them).
+        raise TaskError("street.group.while_signing")
     if representative:
         report.representative = representative
     rows, count = await _append(session, case, members, now)

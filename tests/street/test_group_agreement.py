@@ -38,7 +38,7 @@ from harness.steps import (
 from mediation.invitations import format_code
 from standin import StandinBotAPI
 from standin.simulation import SimUser
-from storage.document_models import Document
+from storage.document_models import Document, DocumentSignature
 from storage.models import Case
 from tests.conftest import backend_url
 from tests.documents.conftest import pdftotext, squash
@@ -245,6 +245,10 @@ async def _journey(
     assert "9/10" in line[:300] and f"尚未签署：{LATE}" in line[:300]
     assert text.count("代表人 张秀英 已依特别授权代为签署") == 2
     assert "待本人签署" in text and text.count("本人已签署") == 7
+    said = await lead.post(page, {"do": "roster", "members": "孙七 9000"})
+    assert "协议书正在签署中" in said, "a claimant added now would not be bound by version 1"
+    _status, ledger = await lead.get(f"/cases/{case.id}")  # the ledger's case page says it too
+    assert f"尚未签署：申请人十 {LATE}" in ledger and "当事人已签署 10/11" in ledger
     async with db.read() as session:
         doc = (await session.execute(select(Document))).scalar_one()
     assert doc.status == "signing", "a worker who has not signed keeps it from taking effect"
@@ -270,5 +274,17 @@ async def _journey(
         assert re.search(rf"{name}\S{{0,40}}{amount:,}\.00", flat), name
     assert "85,100.00" in flat and "捌万伍仟壹佰元整" in flat
     assert flat.count("由代表人张秀英依特别授权代为签署") == 2
-    assert "李强、王伟" in flat and "刘洋" in flat
+    assert "代为和解并签署本协议：李强、王伟。" in flat
+    assert "代表人只能代为陈述，不得代为签署，须由本人签署：刘洋。" in flat
+    # One act of 张秀英's, one signature row for each party she binds.
+    async with db.read() as session:
+        rows = (
+            (await session.execute(select(DocumentSignature).order_by(DocumentSignature.id)))
+            .scalars()
+            .all()
+        )
+        mine = {r.signer_id for r in rows if r.member_id == rows[0].member_id}
+    parties = {m.party_id for n, m in members.items() if n in ("张秀英", *SIGNED_FOR)}
+    assert {int(s[1:].split("m")[0]) for s in mine} == parties
+    assert len(rows) == 12, "ten workers, the boss, the mediator"
     assert ids["李强"][:6] + "********" in flat or ids["李强"] in flat
