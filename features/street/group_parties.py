@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import crypto
 from features.street.models import StreetMember, StreetReport
-from mediation.group_signing import ClaimantSeat, Cover, cover
+from mediation.group_signing import ClaimantSeat, Cover, cover, signed_for
 from mediation.masking import mask_id_number
 from mediation.parties import Acting, AgentKind, SigningPlan
 from mediation.street_joint import member_agent
@@ -205,28 +205,24 @@ async def agreement_group(
         await session.execute(select(StreetReport).where(StreetReport.case_id == case_id))
     ).scalar_one_or_none()
     rep = (report.representative or "") if report is not None else ""
-    rows = []
-    for n, (m, s) in enumerate(zip(members, seats(members, plan, rep), strict=True), 1):
-        rows.append(
-            {
-                "no": n,
-                "party_id": m.party_id,
-                "name": m.name,
-                "id_masked": mask_id_number(id_numbers.get(m.party_id or 0)) or "",
-                "amount": _yuan(m.amount_cents),
-                "signer": s.signer_id or "",
-                "acting": s.acting.value,
-                "signatory": s.signatory,
-                "authority": m.authority or "",
-            }
-        )
-    special = [
-        m.name
-        for m in members
-        if member_agent(rep, m.authority, True).may_sign
-        and m.checked_at is not None
-        and not _same_name(m.name, rep)
+    planned = seats(members, plan, rep)
+    rows = [
+        {
+            "no": n,
+            "party_id": m.party_id,
+            "name": m.name,
+            "id_masked": mask_id_number(id_numbers.get(m.party_id or 0)) or "",
+            "amount": _yuan(m.amount_cents),
+            "signer": s.signer_id or "",
+            "acting": s.acting.value,
+            "signatory": s.signatory,
+            "authority": m.authority or "",
+        }
+        for n, (m, s) in enumerate(zip(members, planned, strict=True), 1)
     ]
+    # Those the representative signs for on this version (a member with special authority who
+    # came to sign in person is bound by their own hand), and those who gave a general one.
+    special = signed_for(planned).get(rep, [])
     general = [m.name for m in members if m.authority == "general" and not _same_name(m.name, rep)]
     return {
         "members": rows,
