@@ -133,6 +133,4 @@ class StreetMember(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The member as a party of the case (a claimant the written agreement binds): their own
     # invitation, room seat and signature, or the representative's as their agent.
-    party_id: Mapped[int | None] = mapped_column(
-        ForeignKey("case_parties.id", ondelete="SET NULL")
-    )
+    party_id: Mapped[int | None] = mapped_column(ForeignKey("case_parties.id", ondelete="SET NULL"))
