@@ -225,6 +225,11 @@ class PartyAgent(Base):
     id_number: Mapped[str | None] = mapped_column(EncryptedText)
     relation: Mapped[str | None] = mapped_column(String(50))  # 父亲, 监护人, 经理…
     member_id: Mapped[int | None] = mapped_column(ForeignKey("case_members.id"))
+    # An agent who is a party of the case themselves (a group's representative, one of the
+    # claimants): they act and sign from their own party's seat whenever they are present.
+    agent_party_id: Mapped[int | None] = mapped_column(
+        ForeignKey("case_parties.id", ondelete="SET NULL")
+    )
     authority: Mapped[str | None] = mapped_column(String(16))  # mediation.parties.Authority
     authority_evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))
     checked_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))

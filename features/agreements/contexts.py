@@ -153,15 +153,19 @@ async def load_parties(session: AsyncSession, room: Room) -> list[PartyInfo]:
     )
     agents: dict[int, list[AgentInfo]] = {}
     for a in agent_rows.scalars():
+        seat = a.member_id if a.member_id in present else None
+        if seat is None and a.agent_party_id in members:
+            # A party acting for others (a group's representative) acts from their own seat.
+            seat = members[a.agent_party_id].id
         agents.setdefault(a.party_id, []).append(
             AgentInfo(
                 kind=a.kind,
                 name=a.name,
-                member_id=a.member_id if a.member_id in present else None,
+                member_id=seat,
                 authority=a.authority,
                 checked=a.checked_at is not None,
                 relation=a.relation or "",
-                id_number=a.id_number or own_ids.get((a.member_id or 0, a.name)),
+                id_number=a.id_number or own_ids.get((seat or 0, a.name)),
             )
         )
     out = []

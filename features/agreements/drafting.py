@@ -42,6 +42,7 @@ from features.agreements.contexts import (
 )
 from features.agreements.store import agreement_versions
 from features.agreements.terms import flag_lines
+from features.street.group_parties import agreement_group
 from i18n import translate
 from mediation.agreed_amount import agreed_fen
 from mediation.agreement import (
@@ -482,6 +483,11 @@ async def send_version(turn: Turn, staff: StaffAccount, room: Room, state: Draft
         version=number,
         today=today,
     )
+    group = await agreement_group(
+        session, room.case.id, plan, {p.party_id: p.id_number for p in parties}
+    )
+    if group is not None:  # a group's claimants, amounts and who signs for whom (issue 24)
+        content["group"] = group
     problem = await check_content(turn, content)
     if problem is not None:
         return [Reply(problem)]

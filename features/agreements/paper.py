@@ -12,8 +12,10 @@ version refused — is :func:`features.agreements.signing.sign`'s, as for any si
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -70,6 +72,13 @@ def scan_type(data: bytes) -> tuple[str, str]:
     raise SignRefusedError("agreements.paper_bad_file")
 
 
+def _label(entry: Mapping[str, Any]) -> str:
+    """``申请人二 李强（张秀英代签）``: the party bound and, when another signs, who signs."""
+    name, signatory = str(entry.get("name", "")), str(entry.get("signatory") or "")
+    who = f"{name}（{signatory}代签）" if signatory and signatory != name else name
+    return f"{entry.get('role', '')} {who}"
+
+
 async def signing_now(session: AsyncSession, case_id: int) -> PaperSigning | None:
     """The agreement version open for signing, with each party signer and whether they have."""
     doc = await latest_agreement(session, case_id)
@@ -77,11 +86,7 @@ async def signing_now(session: AsyncSession, case_id: int) -> PaperSigning | Non
         return None
     done = {r.signer_id for r in await signatures_of(session, doc.id) if r.decision == "signed"}
     signers = tuple(
-        PaperSigner(
-            str(p["signer"]),
-            f"{p.get('role', '')} {p.get('signatory') or p.get('name', '')}",
-            str(p["signer"]) in done,
-        )
+        PaperSigner(str(p["signer"]), _label(p), str(p["signer"]) in done)
         for p in doc.content.get("parties", [])
         if p.get("signer")
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -149,7 +149,34 @@ async def precheck(session: AsyncSession, doc: Document, signer: Signer) -> None
     if signer.role is SignerRole.MEDIATOR:
         state = effectiveness(doc.sha256, [str(s) for s in doc.signers], records_of(rows, doc))
         if not state.parties_signed:
-            raise SignRefusedError("agreements.mediator_waits", missing=len(state.missing_parties))
+            raise SignRefusedError(
+                "agreements.mediator_waits",
+                missing=len(state.missing_parties),
+                names=missing_names(doc, state.missing_parties),
+            )
+
+
+def missing_names(doc: Document, missing: Sequence[str]) -> str:
+    """Who has not signed, by the names the version prints: the party, and for one an agent
+    signs for, who is to sign (a group's members are named one by one)."""
+    names = []
+    for entry in doc.content.get("parties", []):
+        if entry.get("signer") not in missing:
+            continue
+        name = str(entry.get("name") or "")
+        signatory = str(entry.get("signatory") or "")
+        names.append(f"{name}（{signatory}）" if signatory and signatory != name else name)
+    return "、".join(names) or "—"
+
+
+def _group_progress(doc: Document, missing: Sequence[str]) -> Msg | None:
+    """For a group's agreement: the mediator is told after each signature who is missing."""
+    if not doc.content.get("group") or not missing:
+        return None
+    return Msg(
+        "agreements.group_missing",
+        {"version": doc.version, "count": len(missing), "names": missing_names(doc, missing)},
+    )
 
 
 def records_of(rows: list[DocumentSignature], doc: Document) -> list[SignatureRecord]:
@@ -194,7 +221,11 @@ async def sign(
     party_ids = [str(s) for s in doc.signers]
     state = effectiveness(doc.sha256, party_ids, records_of(rows, doc))
     if signer.role is SignerRole.MEDIATOR and not state.parties_signed:
-        raise SignRefusedError("agreements.mediator_waits", missing=len(state.missing_parties))
+        raise SignRefusedError(
+            "agreements.mediator_waits",
+            missing=len(state.missing_parties),
+            names=missing_names(doc, state.missing_parties),
+        )
     image_path = image_sha = None
     if paper is not None:
         image_sha = paper.sha256  # the scan is kept whole, not printed as a signature image
@@ -260,6 +291,12 @@ async def sign(
             audience=room.present(),
         )
         return True
+    progress = _group_progress(doc, state.missing_parties)
+    if signer.role is SignerRole.PARTY and progress is not None:
+        mediator = room.of_staff(doc.mediator_staff_id) if doc.mediator_staff_id else None
+        address = room.addresses.get(mediator.id) if mediator else None
+        if address is not None:
+            send(out, address, progress)
     if signer.role is SignerRole.PARTY and state.parties_signed:
         mediator = room.of_staff(doc.mediator_staff_id) if doc.mediator_staff_id else None
         address = room.addresses.get(mediator.id) if mediator else None

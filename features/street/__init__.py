@@ -9,6 +9,8 @@ deadline timer; :func:`register` adds its tables.
 - ``tasks``: dispatch by rule, a desk's answers, deadlines and upward alerts;
 - ``report`` / ``chat_tasks``: the chat dialogue and task cards;
 - ``config``: posts, departments and rules from the units file;
+- ``group`` / ``group_parties``: a group's roster; each member a party of the case, invited and
+  bound by the written agreement by their own signature or the representative's;
 - the console's pages (phone-width form, a desk's task list) are
   ``features.console.web.views_street``.
 """

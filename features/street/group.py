@@ -11,20 +11,23 @@ to 较大 escalates as a raise by staff would (``features.street.escalation``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from features.street import group_parties
 from features.street.escalation import raise_risk
 from features.street.models import StreetMember, StreetReport
 from features.street.tasks import TaskError
+from mediation.case_state import CaseStatus
 from mediation.parties import Authority
 from mediation.replies import Msg
 from mediation.risk import parse_level
 from mediation.street_joint import MemberIn, group_risk, member_agent
 from mediation.units import UnitDirectory
+from services import invites
 from services.delivery import Outgoing
 from storage.models import Case, StaffAccount
 
@@ -41,6 +44,15 @@ class Roster:
     members: list[MemberView]
     total_cents: int
     authorised: int
+
+
+@dataclass
+class Added:
+    """What adding members did: the centre the group rule escalated the case to (if it did) and
+    each new claimant's invitation (shown on the spot, sent by SMS when there is a gateway)."""
+
+    escalated_to: str | None = None
+    invited: list[tuple[StreetMember, invites.IssuedInvite]] = field(default_factory=list)
 
 
 async def roster(session: AsyncSession, case_id: int) -> Roster:
@@ -73,9 +85,10 @@ async def add_members(
     units: UnitDirectory,
     out: Outgoing,
     now: datetime,
-) -> str | None:
-    """Add members (and name the representative); returns the centre the group rule escalated
-    the case to, if it did."""
+    invite_ttl: timedelta,
+) -> Added:
+    """Add members (and name the representative): each becomes a party of the claimants' side
+    and is invited (``group_parties``); the group rule may raise the risk."""
     report = (
         await session.execute(
             select(StreetReport).where(StreetReport.case_id == case.id).with_for_update()
@@ -83,14 +96,22 @@ async def add_members(
     ).scalar_one_or_none()
     if report is None:
         raise TaskError("street.joint.not_on_case")
+    if case.status == CaseStatus.SIGNING.value:
+        # A version being signed names its signers; a claimant added now would not be bound
+        # by it, so the mediator revises the agreement first (it then includes them).
+        raise TaskError("street.group.while_signing")
     if representative:
         report.representative = representative
-    count = await _append(session, case, members, now)
+    rows, count = await _append(session, case, members, now)
+    added = Added()
+    added.invited = await group_parties.enlist(
+        session, case, rows, actor=f"staff:{staff.id}", now=now, ttl=invite_ttl
+    )
     before = parse_level(case.risk)
     level = group_risk(count, (case.facts, case.place), before)
     if level == before:
-        return None
-    return await raise_risk(
+        return added
+    added.escalated_to = await raise_risk(
         session,
         case,
         level,
@@ -103,12 +124,13 @@ async def add_members(
         rule="street_group",
         shown_reason=Msg("street.group.rule_reason", {"count": count}),
     )
+    return added
 
 
 async def _append(
     session: AsyncSession, case: Case, members: Sequence[MemberIn], now: datetime
-) -> int:
-    """The members after those already on the roster; the roster's size now."""
+) -> tuple[list[StreetMember], int]:
+    """The members after those already on the roster: the new rows and the roster's size."""
     start = (
         await session.execute(
             select(func.coalesce(func.max(StreetMember.ordinal), 0)).where(
@@ -116,24 +138,25 @@ async def _append(
             )
         )
     ).scalar_one()
-    for i, m in enumerate(members, 1):
-        session.add(
-            StreetMember(
-                case_id=case.id,
-                ordinal=start + i,
-                name=m.name,
-                phone=m.phone,
-                amount_cents=m.amount_cents,
-                created_at=now,
-            )
+    rows = [
+        StreetMember(
+            case_id=case.id,
+            ordinal=start + i,
+            name=m.name,
+            phone=m.phone,
+            amount_cents=m.amount_cents,
+            created_at=now,
         )
+        for i, m in enumerate(members, 1)
+    ]
+    session.add_all(rows)
     await session.flush()
     count = (
         await session.execute(
             select(func.count()).select_from(StreetMember).where(StreetMember.case_id == case.id)
         )
     ).scalar_one()
-    return int(count)
+    return rows, int(count)
 
 
 async def set_authority(
@@ -145,11 +168,12 @@ async def set_authority(
     now: datetime,
 ) -> StreetMember:
     """The authority the representative holds from one member, checked by this staff member
-    (the written 授权委托书 seen)."""
+    (the written 授权委托书 seen); kept as that party's agent for the written agreement."""
     member = await session.get(StreetMember, member_id, with_for_update=True)
     if member is None or member.case_id != case.id:
         raise TaskError("street.group.no_member")
     if authority not in (Authority.SPECIAL.value, Authority.GENERAL.value):
         raise TaskError("street.group.bad_authority")
     member.authority, member.checked_by, member.checked_at = authority, staff.id, now
+    await group_parties.authorise(session, case, member, staff=staff, now=now)
     return member

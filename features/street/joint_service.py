@@ -7,16 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from core.clock import Clock
 from core.config import Settings
-from features.street import escalation, group, joint, picture
+from features.street import escalation, group, group_parties, joint, picture, sms
 from features.street.config import street_directory
 from features.street.models import StreetHandover, StreetSession, StreetTask
 from features.street.tasks import TaskError
+from mediation.masking import mask_phone
 from mediation.risk import RiskLevel
 from mediation.staff_permissions import subtree
 from mediation.street import Desk, DeskKind, Dispatch, StreetDirectory
@@ -27,6 +29,9 @@ from services.delivery import Address, Outgoing
 from services.outbox import QueuedMessage
 from storage.db import Database
 from storage.models import Case, CaseEvent, CaseParty, StaffAccount
+
+if TYPE_CHECKING:
+    from features.webchat.otp import SmsGateway
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,18 @@ class JointView:
     roster: group.Roster | None
     outcome: str | None
     outcome_text: str | None
+    #: Each member's standing on the written agreement being signed (None: no such version).
+    signing: group_parties.GroupSigning | None = None
+
+
+@dataclass(frozen=True)
+class MemberInvite:
+    """A new claimant's invitation as the page shows it on the spot."""
+
+    name: str
+    link: str | None
+    code: str
+    sms_to: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,9 +85,12 @@ class JointService:
         settings: Settings,
         *,
         deliver: Callable[[list[QueuedMessage]], None] | None = None,
+        deep_link: Callable[[str], str | None] = lambda token: None,
+        sms_gateway: Callable[[], SmsGateway | None] = lambda: None,
     ) -> None:
         self.db, self.units, self.clock, self.settings = db, units, clock, settings
         self.deliver = deliver
+        self.deep_link, self.sms_gateway = deep_link, sms_gateway
 
     @property
     def street(self) -> StreetDirectory:
@@ -96,6 +116,9 @@ class JointService:
                 select(CaseParty).where(CaseParty.case_id == case.id).order_by(CaseParty.id)
             )
             roster = await group.roster(session, case.id) if access.may_see(See.ROSTER) else None
+            signing = (
+                await group_parties.signing_status(session, case.id) if roster is not None else None
+            )
             holder = next(
                 (escalation.holder_name(street, self.units, r) for r in reversed(rows)),
                 self.units.by_code[case.unit_code].name
@@ -122,6 +145,7 @@ class JointService:
                 roster=roster,
                 outcome=page.report.outcome if page.report else None,
                 outcome_text=page.report.outcome_text if page.report else None,
+                signing=signing,
             )
 
     async def queue(self, staff_id: int) -> tuple[list[QueueItem], list[Desk]]:
@@ -290,19 +314,20 @@ class JointService:
 
     async def add_roster(
         self, staff_id: int, case_id: int, text: str, representative: str | None
-    ) -> tuple[int, list[tuple[int, InvalidInput]], str | None]:
+    ) -> tuple[int, list[tuple[int, InvalidInput]], str | None, list[MemberInvite]]:
         """Members typed one per line: how many were added, the refused lines (nothing is
-        added when a line is wrong: the page shows them to fix), the centre escalated to."""
+        added when a line is wrong: the page shows them to fix), the centre escalated to, and
+        each new claimant's invitation (texted after the commit when a gateway can)."""
         members, errors = parse_roster(text)
         if errors or not members:
-            return 0, errors, None
+            return 0, errors, None, []
         out = Outgoing(Address("console", "-", "zh-CN"))
         async with self.db.write() as session:
             staff = await session.get_one(StaffAccount, staff_id)
             case, _ = await joint.load(
                 session, self.street, self.units, staff, case_id, need=Do.ROSTER, lock=True
             )
-            target = await group.add_members(
+            added = await group.add_members(
                 session,
                 case,
                 staff,
@@ -311,10 +336,33 @@ class JointService:
                 units=self.units,
                 out=out,
                 now=self.clock.now(),
+                invite_ttl=timedelta(days=self.settings.invite_ttl_days),
             )
+            unit = self.units.by_code[case.unit_code].name
             queued = await out.flush(session)
         self._send(queued)
-        return len(members), [], target
+        shown = [MemberInvite(m.name, self.deep_link(i.token), i.code) for m, i in added.invited]
+        return len(members), [], added.escalated_to, await self._text(shown, added, unit)
+
+    async def _text(
+        self, shown: list[MemberInvite], added: group.Added, unit: str
+    ) -> list[MemberInvite]:
+        """Each new claimant with a phone gets the invitation by SMS (as a registered party
+        does: ``features.street.sms``); the page says who got one."""
+        gateway = sms.usable(self.sms_gateway())
+        wanted = [(n, m.phone) for n, (m, _) in enumerate(added.invited) if m.phone]
+        if gateway is None or not wanted:
+            return shown
+        sent = await sms.send_all(
+            gateway,
+            [sms.SmsInvite(phone, unit, added.invited[n][1].code) for n, phone in wanted],
+        )
+        for (n, phone), ok in zip(wanted, sent, strict=True):
+            if ok:
+                shown[n] = MemberInvite(
+                    shown[n].name, shown[n].link, shown[n].code, mask_phone(phone)
+                )
+        return shown
 
     async def authority(self, staff_id: int, case_id: int, member_id: int, value: str) -> None:
         async with self.db.write() as session:

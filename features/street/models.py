@@ -13,7 +13,8 @@
 - ``street_sessions``: joint sessions (on site or in the room): scheduled, who attended, what
   happened; the case's one outcome is on ``street_reports``.
 - ``street_members``: a group dispute's roster: each member's amount and the authority the
-  representative holds from them.
+  representative holds from them; each member is a party of the case (``party_id``), so a
+  written agreement binds and is signed by each of them or by the representative for them.
 
 What people typed (reasons, notes, who was involved) is personal data: encrypted at rest.
 """
@@ -130,3 +131,6 @@ class StreetMember(Base):
     checked_by: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
     checked_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The member as a party of the case (a claimant the written agreement binds): their own
+    # invitation, room seat and signature, or the representative's as their agent.
+    party_id: Mapped[int | None] = mapped_column(ForeignKey("case_parties.id", ondelete="SET NULL"))

@@ -123,7 +123,15 @@ def build_console(
         deliver=runtime.deliver,
         sms_gateway=lambda: runtime.shared.sms_gateway,
     )
-    app[JOINT] = JointService(db, units, clock, settings, deliver=runtime.deliver)
+    app[JOINT] = JointService(
+        db,
+        units,
+        clock,
+        settings,
+        deliver=runtime.deliver,
+        deep_link=lambda token: runtime.conversation.deep_link(token),
+        sms_gateway=lambda: runtime.shared.sms_gateway,
+    )
     app[PROCEDURES] = ProcedureActions(
         db, units, clock, tz, runtime.files, runtime.shared, deliver=runtime.deliver
     )

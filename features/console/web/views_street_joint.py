@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
+from aiohttp_session import get_session
 
 from features.console.web.core import (
     CONSOLE,
@@ -32,6 +33,7 @@ from features.street.joint_service import JointService
 from features.street.tasks import TaskError
 from i18n import catalog, translate
 from mediation.disputes import DisputeType
+from mediation.invitations import format_code
 from mediation.street_joint import GROUP_WAGES_SOURCE, Do, See, yuan
 from mediation.validation import InvalidInput, clean_name, clean_text
 from storage.models import CaseEvent
@@ -57,10 +59,14 @@ async def case_page(request: web.Request) -> web.StreamResponse:
         # there for them (404), which also says nothing of whether it exists.
         status = 404 if exc.key == "street.joint.not_on_case" else 403
         return await render(request, "error.html", status=status, message=t(request, exc.key))
+    session = await get_session(request)
+    invites = session.pop("street_invites", None) or []
     return await render(
         request,
         "street_case.html",
         v=view,
+        invites=invites,
+        covers={s.member.id: s for s in view.signing.members} if view.signing else {},
         See=See,
         Do=Do,
         yuan=yuan,
@@ -168,9 +174,14 @@ async def _roster(
 ) -> str:
     """Members typed one a line; any wrong line changes nothing and is named."""
     rep = _text(form, "representative").strip()
-    added, errors, target = await service.add_roster(
+    added, errors, target, invited = await service.add_roster(
         staff_id, case_id, _text(form, "members"), clean_name(rep) if rep else None
     )
+    if invited:  # shown once, on the page the form returns to: the codes work on the spot
+        session = await get_session(request)
+        session["street_invites"] = [
+            [i.name, i.link or "", format_code(i.code), i.sms_to] for i in invited
+        ]
     if errors:
         raise InvalidInput(
             "street.group.error_lines", {"lines": "、".join(str(n) for n, _ in errors)}
