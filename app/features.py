@@ -2,9 +2,9 @@
 
 Each feature package (``features/<name>/``) owns its chat handlers, web routes, use cases,
 models, templates and message catalogue, and exposes ``register(registry)``: it declares its web
-routes and its tables there, and importing the package declares its commands, buttons,
-awaited inputs, hooks and timers in the routing table (:mod:`services.features`, where a second
-owner fails at start). Adding a feature is one package and one line in :data:`FEATURES`;
+routes, its pages in the staff console and its tables there, and importing the package
+declares its commands, buttons, awaited inputs, hooks and timers in the routing table
+(:mod:`services.features`, where a second owner fails at start). Adding a feature is one package and one line in :data:`FEATURES`;
 nothing else lists it (the web app, the Alembic metadata and the conversation read the
 registry). The catalogue ``messages.<language>.toml`` is found by place (:mod:`i18n`).
 """
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from app.runtime import Runtime
+    from features.console.web.pages import ConsolePages
 
 #: A feature's web part: adds its routes or sub-application to the service's aiohttp app.
 WebSetup = Callable[["web.Application", "Runtime"], None]
@@ -45,6 +46,7 @@ class FeatureRegistry:
     names: list[str] = field(default_factory=list)
     web_setups: list[WebSetup] = field(default_factory=list)
     table_modules: list[ModuleType] = field(default_factory=list)
+    console_pages: list[ConsolePages] = field(default_factory=list)
 
     def feature(self, name: str) -> None:
         if name in self.names:
@@ -53,6 +55,11 @@ class FeatureRegistry:
 
     def web(self, setup: WebSetup) -> None:
         self.web_setups.append(setup)
+
+    def console(self, pages: ConsolePages) -> None:
+        """Pages in the staff console (``/staff``), behind its sign-in and role checks, in its
+        layout and menu (``features.console.web.pages``)."""
+        self.console_pages.append(pages)
 
     def tables(self, module: ModuleType) -> None:
         """A module of SQLAlchemy models: imported, so its tables are in the metadata."""

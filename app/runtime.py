@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from app.features import WebSetup
     from bot.app import TelegramBot
     from core.memprobe import MemoryProbe
+    from features.console.web.pages import ConsolePages
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,8 @@ class Runtime:
     senders: list[Sender] = field(default_factory=list)
     #: Each feature's web part, in registration order (``app.features``); ``web.app`` mounts them.
     web_setups: tuple[WebSetup, ...] = ()
+    #: What features add to the staff console (``app.features``); the console mounts them.
+    console_pages: tuple[ConsolePages, ...] = ()
 
     @property
     def shared(self) -> SharedServices:
@@ -113,6 +116,7 @@ def assemble_runtime(
     conversation.routes  # noqa: B018
     runtime = Runtime(settings, db, units, clock, conversation, store_from_settings(settings))
     runtime.web_setups = tuple(registered.web_setups)
+    runtime.console_pages = tuple(registered.console_pages)
     runtime.timers = TimerService(db, clock, notify=runtime.deliver)
     register_all(runtime.timers, settings)
     for kind, handler in features.TIMERS.items():

@@ -17,7 +17,7 @@ from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBUserWarning
 
-from bot.sender import retry_seconds
+from bot.limits import retry_seconds
 
 log = logging.getLogger(__name__)
 

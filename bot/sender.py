@@ -15,13 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import struct
 import time
 import warnings
-import zlib
 from collections import deque
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +27,8 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from telegram.warnings import PTBUserWarning
 
 from bot.botapi import BotApiClient
+from bot.limits import TokenBucket, retry_seconds, split_text
+from bot.qr import qr_png
 from core.faults import crash_point
 from services import outbox
 from services.outbox import QueuedMessage
@@ -61,44 +60,6 @@ SAFETY = 0.9
 
 class UnsendableFileError(Exception):
     """A stored document names no file in the sender's file store."""
-
-
-class TokenBucket:
-    """A token bucket (``rate`` 0 disables it).
-
-    Callers ask how long until a token is free (:meth:`wait_time`) and take it only when every
-    bucket that applies has one at the same moment (:meth:`take`): consuming tokens ahead of
-    the real send time would let delayed sends bunch up beyond the limit. No awaits between
-    checking and taking, so it is safe across asyncio tasks without a lock.
-    """
-
-    def __init__(self, rate: float, burst: float) -> None:
-        self.rate = rate
-        self.burst = max(1.0, burst)
-        self.tokens = self.burst
-        self.stamp = time.monotonic()
-
-    def wait_time(self) -> float:
-        if self.rate <= 0:
-            return 0.0
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
-
-    def take(self) -> None:
-        if self.rate > 0:
-            self.tokens -= 1
-
-    def settle(self) -> None:
-        """Restart the refill clock now (after a send completed).
-
-        A request can spend a long time in flight; counting refill only from its completion
-        guarantees the server sees at least the intended spacing between two messages.
-        """
-        if self.rate > 0:
-            self.tokens = min(self.burst, self.tokens)
-            self.stamp = time.monotonic()
 
 
 class OutboxSender:
@@ -427,85 +388,8 @@ class OutboxSender:
             self._known.discard(i)
 
 
-#: Telegram's limit for one message's text, in UTF-16 code units.
-TEXT_LIMIT = 4096
-
-
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """``text`` in parts Telegram accepts, cut at a line break where one is near the end."""
-    parts: list[str] = []
-    rest = text
-    while _utf16_len(rest) > limit:
-        low, high = 1, len(rest)
-        while low < high:  # the longest prefix within the limit (code points never split)
-            middle = (low + high + 1) // 2
-            if _utf16_len(rest[:middle]) <= limit:
-                low = middle
-            else:
-                high = middle - 1
-        cut = low
-        newline = rest.rfind("\n", 0, cut)
-        if newline > cut // 2:
-            cut = newline + 1
-        parts.append(rest[:cut])
-        rest = rest[cut:]
-    parts.append(rest)
-    return parts
-
-
 def _inline_button(b: Button) -> dict[str, Any]:
     """A callback button, or a Mini App button (``web_app``: the page's https URL)."""
     if b.web_app:
         return {"text": b.text, "web_app": {"url": b.web_app}}
     return {"text": b.text, "callback_data": b.action}
-
-
-def qr_png(data: str) -> bytes:
-    """The QR code of an invitation link, drawn when it is sent (nothing big in the DB).
-
-    Written as a 1-bit PNG by hand rather than with segno's writer: at 8 pixels per module each
-    module is exactly one byte of a scanline, so a row is one ``bytes.translate``. That costs
-    ~0.3 ms against segno's ~3.5 ms, on the path that files a case (zlib level 6 is both smaller
-    and 5x faster than 9 on these images).
-    """
-    import segno
-
-    # A fixed mask: choosing the "best" one costs ~6 ms of CPU per code for no practical gain
-    # in readability at this size.
-    matrix = segno.make(data, error="m", mask=0).matrix
-    side = (len(matrix) + 2 * _QR_BORDER) * 8
-    quiet = b"\x00" + b"\xff" * (side // 8)
-    edge = b"\xff" * _QR_BORDER
-    lines = [quiet] * (_QR_BORDER * 8)
-    for row in matrix:
-        lines.extend([b"\x00" + edge + bytes(row).translate(_DARK_TO_BLACK) + edge] * 8)
-    lines.extend([quiet] * (_QR_BORDER * 8))
-    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)  # 1-bit grayscale
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + _png_chunk(b"IHDR", header)
-        + _png_chunk(b"IDAT", zlib.compress(b"".join(lines), 6))
-        + _png_chunk(b"IEND", b"")
-    )
-
-
-_QR_BORDER = 2  # modules of quiet zone (the standard asks 4; 2 scans fine in chat images)
-#: segno's matrix holds 1 for a dark module; in 1-bit grayscale 0 is black, so 1 → 0x00.
-_DARK_TO_BLACK = bytes([0xFF, 0x00]) + bytes(254)
-
-
-def _png_chunk(kind: bytes, body: bytes) -> bytes:
-    return (
-        struct.pack(">I", len(body))
-        + kind
-        + body
-        + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-    )
-
-
-def retry_seconds(value: int | float | timedelta) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)

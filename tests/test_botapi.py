@@ -6,7 +6,7 @@ import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.botapi import BotApiClient
-from bot.sender import retry_seconds
+from bot.limits import retry_seconds
 from standin import StandinBotAPI
 from tests.e2e.harness import free_port
 

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from telegram import Bot
 
 from bot.http import AiohttpRequest
-from bot.sender import OutboxSender, qr_png
+from bot.qr import qr_png
+from bot.sender import OutboxSender
 from services.outbox import QueuedMessage, enqueue
 from services.outgoing import TextMessage
 from standin import StandinBotAPI
@@ -111,7 +112,7 @@ async def test_long_text_goes_in_parts_once_each_despite_a_retry(sqlite_db: Data
     parts (cut at line breaks), and a network error on the second part resends only it."""
     from telegram.error import NetworkError
 
-    from bot.sender import TEXT_LIMIT, split_text
+    from bot.limits import TEXT_LIMIT, split_text
 
     text = "\n".join(f"第{i}行：楼上漏水把我家天花板泡坏了😀" for i in range(400))
     parts = split_text(text)

@@ -7,69 +7,54 @@ the manner, place and deadline of performance and the number of copies — then 
 whole and sends it. Sending creates a numbered version (MEDIATING → SIGNING,
 ``draft_agreement``) whose PDF preview the render job sends to everyone in the room. A revision
 (SIGNING → MEDIATING, ``revise_agreement``) voids the version's signatures and reopens the
-draft at the review step with the same content, to edit rather than retype.
+draft at the review step with the same content, to edit rather than retype. Both are in
+:mod:`features.agreements.versions`; this module is the dialogue.
 
 The draft lives in the mediator's conversation state (the database), so a restart loses nothing.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from documents.clauses import clause, clauses_for, fill
-from documents.errors import CitationError, DocumentError, MissingFieldsError
-from documents.registry import get_spec, missing_fields
 from features.agreements import identity, party_setup
 from features.agreements.common import (
-    AGREEMENT,
     DRAFTING,
     Drafting,
-    new_public_id,
-    services_of,
-    wake_after_commit,
 )
 from features.agreements.contexts import (
     PartyInfo,
-    agreement_content,
     load_parties,
     signing_plan,
     terms_of,
 )
 from features.agreements.store import agreement_versions
 from features.agreements.terms import flag_lines
-from features.street.group_parties import agreement_group
 from i18n import translate
-from mediation.agreed_amount import agreed_fen
 from mediation.agreement import (
     AgreementTerms,
     Section,
     iso_date_or_text,
     minimum_copies,
-    next_version,
 )
-from mediation.case_state import CaseEvent, CaseStatus, InvalidTransition, transition
+from mediation.case_state import CaseStatus
 from mediation.confirmability import confirmability
 from mediation.parties import SigningPlan
 from mediation.permissions import Action, can
 from mediation.replies import Button, Msg, Reply, button, reply
-from mediation.signing import version_hash
 from mediation.validation import (
     InvalidInput,
     clean_text,
     parse_amount,
 )
 from services import mediators
-from services.room import Room, announce, load_room
+from services.room import Room, load_room
 from services.room import facts as case_facts
 from services.slots import STAFF_INPUT
 from services.turn import Turn
-from storage.document_models import Document
-from storage.models import CaseEvent as CaseEventRow
 from storage.models import CaseParty, StaffAccount
 
 
@@ -84,13 +69,13 @@ def _today(turn: Turn) -> date:
     return turn.now.astimezone(turn.settings.tz).date()
 
 
-async def _plan(turn: Turn, room: Room) -> tuple[list[PartyInfo], SigningPlan]:
+async def plan_of(turn: Turn, room: Room) -> tuple[list[PartyInfo], SigningPlan]:
     """Every party of the case and who signs for each (mediation.parties)."""
     parties = await load_parties(turn.session, room)
     return parties, signing_plan(parties, _today(turn))
 
 
-def _not_a_committee(turn: Turn, room: Room) -> Reply:
+def not_a_committee(turn: Turn, room: Room) -> Reply:
     """Only a 人民调解委员会 issues a 人民调解协议书 (mediation.units)."""
     unit = turn.units.by_code.get(room.case.unit_code, turn.units.default)
     return reply("agreements.err_not_committee", unit=unit.name)
@@ -103,8 +88,8 @@ async def start(turn: Turn, staff: StaffAccount, room: Room) -> list[Reply]:
     if room.case.status != CaseStatus.MEDIATING.value:
         return [reply("agreements.draft_not_now", status=Msg(f"status.{room.case.status}"))]
     if turn.units.issuer(room.case.unit_code) is None:
-        return [_not_a_committee(turn, room)]
-    _, plan = await _plan(turn, room)
+        return [not_a_committee(turn, room)]
+    _, plan = await plan_of(turn, room)
     state = turn.get(DRAFTING)
     if state is None or state.case != room.case.id:
         versions = await agreement_versions(turn.session, room.case.id)
@@ -124,7 +109,7 @@ async def start(turn: Turn, staff: StaffAccount, room: Room) -> list[Reply]:
 
 async def advance(turn: Turn, room: Room, state: Drafting, *, intro: bool = False) -> list[Reply]:
     """Ask for the first thing still missing, or show the review."""
-    parties, plan = await _plan(turn, room)
+    parties, plan = await plan_of(turn, room)
     head = [reply("agreements.draft_intro", number=room.case.number)] if intro else []
     if not plan.ready:  # 人民调解法 第二十九条: every party signs, or is recorded as absent
         turn.put(DRAFTING, replace(state, waiting_for="parties", party=None))
@@ -261,7 +246,7 @@ async def on_text(
             return replies
         return [*replies, *await advance(turn, room, _now(turn, state))]
     terms = AgreementTerms.from_json(state.terms)
-    parties = len((await _plan(turn, room))[1].seats)
+    parties = len((await plan_of(turn, room))[1].seats)
     try:
         if step == "address" or step.startswith("id:"):
             party = await turn.session.get(CaseParty, state.party or 0)
@@ -312,7 +297,7 @@ async def _clause_value(turn: Turn, room: Room, state: Drafting, text: str) -> l
     terms = AgreementTerms.from_json(state.terms).add_term(fill(item, values))
     new_state = replace(state, waiting_for=Section.TERMS.value, clause=None, terms=terms.to_json())
     turn.put(DRAFTING, new_state)
-    parties = len((await _plan(turn, room))[1].seats)
+    parties = len((await plan_of(turn, room))[1].seats)
     return [
         reply("agreements.term_added", n=len(terms.terms)),
         _prompt(room, Section.TERMS, terms, parties),
@@ -381,20 +366,9 @@ async def on_action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] |
             _field_prompt(item.title, item.fields[0]),
         ]
     if verb in ("td", "tu", "tc"):
-        if verb == "tu":
-            terms = terms.drop_last_term()
-        elif verb == "tc":
-            terms = AgreementTerms.from_json({**terms.to_json(), "terms": []})
-        state = replace(state, terms=terms.to_json())
-        if verb == "td":
-            if not terms.terms:
-                return [reply("agreements.err_no_terms")]
-            return await advance(turn, room, replace(state, waiting_for=""))
-        turn.put(DRAFTING, replace(state, waiting_for=Section.TERMS.value))
-        parties = len((await _plan(turn, room))[1].seats)
-        return [_prompt(room, Section.TERMS, terms, parties)]
+        return await _terms_done_or_undone(turn, room, state, terms, verb)
     if verb == "cp" and arg.isdigit():
-        parties = len((await _plan(turn, room))[1].seats)
+        parties = len((await plan_of(turn, room))[1].seats)
         try:
             terms = terms.with_copies(arg, parties)
         except InvalidInput as exc:
@@ -403,12 +377,32 @@ async def on_action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] |
     if verb == "ed":
         return await _edit(turn, room, state, arg)
     if verb == "send":
+        from features.agreements.versions import send_version  # (it resumes this dialogue)
+
         return await send_version(turn, staff, room, state)
     return [reply("bot.stale_button")]
 
 
+async def _terms_done_or_undone(
+    turn: Turn, room: Room, state: Drafting, terms: AgreementTerms, verb: str
+) -> list[Reply]:
+    """The terms' buttons: done (``td``), take back the last (``tu``), start over (``tc``)."""
+    if verb == "tu":
+        terms = terms.drop_last_term()
+    elif verb == "tc":
+        terms = AgreementTerms.from_json({**terms.to_json(), "terms": []})
+    state = replace(state, terms=terms.to_json())
+    if verb == "td":
+        if not terms.terms:
+            return [reply("agreements.err_no_terms")]
+        return await advance(turn, room, replace(state, waiting_for=""))
+    turn.put(DRAFTING, replace(state, waiting_for=Section.TERMS.value))
+    parties = len((await plan_of(turn, room))[1].seats)
+    return [_prompt(room, Section.TERMS, terms, parties)]
+
+
 async def _edit(turn: Turn, room: Room, state: Drafting, what: str) -> list[Reply]:
-    parties, plan = await _plan(turn, room)
+    parties, plan = await plan_of(turn, room)
     if what == "address":
         for p in identity.bound(parties, plan):  # ask again for every address, in order
             row = await turn.session.get(CaseParty, p.party_id)
@@ -426,155 +420,3 @@ async def _edit(turn: Turn, room: Room, state: Drafting, what: str) -> list[Repl
 def _now(turn: Turn, state: Drafting) -> Drafting:
     """The draft as a party step left it (the step stores its own next wait)."""
     return turn.get(DRAFTING) or state
-
-
-async def check_content(turn: Turn, content: dict[str, Any]) -> Msg | None:
-    """Everything the renderer would refuse, found before a version exists."""
-    spec = get_spec(AGREEMENT)
-    missing = missing_fields(spec, content)
-    if missing:
-        return Msg("agreements.err_missing_fields", {"fields": ", ".join(missing)})
-    renderer = services_of(turn.shared).pool.renderer
-    try:
-        quoted = renderer.quoted_texts(spec)
-        built = await asyncio.to_thread(renderer.build, AGREEMENT, content, "zh-CN", quoted)
-        renderer.check(built)
-    except CitationError as exc:
-        listed = "；".join(str(p) for p in exc.problems)
-        return Msg("agreements.err_citations", {"problems": listed})
-    except MissingFieldsError as exc:
-        return Msg("agreements.err_missing_fields", {"fields": ", ".join(exc.fields)})
-    except DocumentError as exc:
-        return Msg("agreements.err_document", {"error": str(exc)})
-    return None
-
-
-async def send_version(turn: Turn, staff: StaffAccount, room: Room, state: Drafting) -> list[Reply]:
-    """Create the next version and open it for signing (MEDIATING → SIGNING)."""
-    session: AsyncSession = turn.session
-    locked = await load_room(session, room.case.id, lock=True)
-    if locked is None or not may_run(turn, staff, locked):
-        return [reply("staff.not_allowed")]
-    room = locked
-    try:
-        status = transition(CaseStatus(room.case.status), CaseEvent.DRAFT_AGREEMENT)
-    except InvalidTransition:
-        return [reply("agreements.draft_not_now", status=Msg(f"status.{room.case.status}"))]
-    parties, plan = await _plan(turn, room)
-    if not plan.ready or identity.lacking(parties, plan) is not None:
-        return await advance(turn, room, state)  # a party changed since the review
-    signers = plan.signer_ids
-    terms = AgreementTerms.from_json(state.terms)
-    if terms.missing(len(plan.seats)):
-        return await advance(turn, room, state)
-    unit = turn.units.issuer(room.case.unit_code)  # the committee that issues it
-    if unit is None:
-        return [_not_a_committee(turn, room)]
-    versions = await agreement_versions(session, room.case.id)
-    number = next_version(v.version for v in versions)
-    today = turn.now.astimezone(turn.settings.tz).date()
-    content = agreement_content(
-        case=room.case,
-        unit=unit,
-        parties=parties,
-        plan=plan,
-        mediator=staff,
-        terms=terms,
-        version=number,
-        today=today,
-    )
-    group = await agreement_group(
-        session, room.case.id, plan, {p.party_id: p.id_number for p in parties}
-    )
-    if group is not None:  # a group's claimants, amounts and who signs for whom (issue 24)
-        content["group"] = group
-    problem = await check_content(turn, content)
-    if problem is not None:
-        return [Reply(problem)]
-    sha = version_hash(content)
-    session.add(
-        Document(
-            public_id=new_public_id(),
-            case_id=room.case.id,
-            kind=AGREEMENT,
-            version=number,
-            status="signing",
-            content=content,
-            sha256=sha,
-            agreed_fen=agreed_fen(terms.terms),
-            signers=list(signers),
-            mediator_staff_id=staff.id,
-            render_status="pending",
-            created_by=f"staff:{staff.id}",
-            created_at=turn.now,
-        )
-    )
-    room.case.status = status.value
-    room.case.updated_at = turn.now
-    session.add(
-        CaseEventRow(
-            case_id=room.case.id,
-            at=turn.now,
-            kind="agreement_drafted",
-            actor=f"staff:{staff.id}",
-            data={
-                "version": number,
-                "sha256": sha,
-                "signers": list(signers),
-                "absent": [pid for pid, _ in plan.absent],
-            },
-        )
-    )
-    await announce(
-        session,
-        room,
-        Msg("agreements.version_event", {"version": number}),
-        turn.out,
-        turn.now,
-        author=room.of_staff(staff.id),
-    )
-    turn.put(DRAFTING, None)
-    wake_after_commit(session, turn.shared)
-    return [reply("agreements.version_created", version=number, sha=sha)]
-
-
-async def revise(turn: Turn, staff: StaffAccount, doc_id: int) -> list[Reply]:
-    """Void the version being signed and reopen its content (SIGNING → MEDIATING)."""
-    doc = await turn.session.get(Document, doc_id, with_for_update=True)
-    room = await load_room(turn.session, doc.case_id, lock=True) if doc else None
-    if doc is None or room is None:
-        return [reply("bot.stale_button")]
-    if not may_run(turn, staff, room):
-        return [reply("staff.not_allowed")]
-    if doc.status in ("sealing", "effective"):
-        return [reply("agreements.already_complete", version=doc.version)]
-    if doc.status != "signing":
-        return [reply("agreements.version_not_open", version=doc.version)]
-    try:
-        status = transition(CaseStatus(room.case.status), CaseEvent.REVISE_AGREEMENT)
-    except InvalidTransition:
-        return [reply("agreements.draft_not_now", status=Msg(f"status.{room.case.status}"))]
-    room.case.status = status.value
-    room.case.updated_at = turn.now
-    doc.status = "superseded"
-    turn.session.add(
-        CaseEventRow(
-            case_id=room.case.id,
-            at=turn.now,
-            kind="agreement_revising",
-            actor=f"staff:{staff.id}",
-            data={"version": doc.version},
-        )
-    )
-    await announce(
-        turn.session,
-        room,
-        Msg("agreements.revising_event", {"version": doc.version}),
-        turn.out,
-        turn.now,
-        author=room.of_staff(staff.id),
-    )
-    turn.conv.active_case_id = room.case.id
-    turn.put(STAFF_INPUT, None)
-    state = Drafting(room.case.id, terms_of(doc.content).to_json())
-    return await advance(turn, room, state)

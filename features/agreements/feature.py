@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from features.agreements import (
     confirmation,
+    confirmation_answers,
     drafting,
     evidence,
     oral,
     record_check,
     records,
     signing,
+    versions,
 )
 from features.agreements.common import (
     AGREEMENT,
@@ -290,7 +292,7 @@ async def on_button(turn: Turn, who: features.Who, data: str) -> list[Reply] | N
         turn.put(PENDING, None)
         return [reply("agreements.input_cancelled")]
     if verb == "jc":
-        return await confirmation.on_action(turn, who, args)
+        return await confirmation_answers.on_action(turn, who, args)
     if verb in ("oc", "rc"):
         if len(args) != 2 or args[0] not in ("y", "n") or not args[1].isdigit():
             return [reply("bot.stale_button")]
@@ -309,7 +311,7 @@ async def on_button(turn: Turn, who: features.Who, data: str) -> list[Reply] | N
         if not args or not args[0].isdigit():
             return [reply("bot.stale_button")]
         if verb == "rv":
-            return await drafting.revise(turn, who.staff, int(args[0]))
+            return await versions.revise(turn, who.staff, int(args[0]))
         return await _retry(turn, who, int(args[0]))
     if not args or not args[0].isdigit():
         return [reply("bot.stale_button")]
@@ -374,7 +376,7 @@ async def on_text(turn: Turn, who: features.Who) -> list[Reply] | None:
             turn.put(PENDING, None)  # a wait that no longer reads: over
         return None
     if isinstance(pending, AwaitServiceAddress | AwaitPhone | AwaitCourtName):
-        return await confirmation.on_text(turn, who, pending, payload.text)
+        return await confirmation_answers.on_text(turn, who, pending, payload.text)
     if isinstance(pending, AwaitOralTerms):
         if who.staff is None:
             turn.put(PENDING, None)

@@ -179,7 +179,7 @@ async def remedy_lines(session: AsyncSession, room: Room, today: date, until: st
         )
     ).scalar_one_or_none()
     if jc is not None and jc.status in (CONFIRMED, INVALID):
-        stage = jc.status  # the court has ruled (features.agreements.confirmation._ruling)
+        stage = jc.status  # the court has ruled (features.agreements.confirmation.record_ruling)
     else:
         stage = confirmation_stage(jc.status if jc else None, jc.deadline if jc else None, today)
     agreement = await effective_agreement(session, room.case.id)

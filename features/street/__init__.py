@@ -11,8 +11,8 @@ deadline timer; :func:`register` adds its tables.
 - ``config``: posts, departments and rules from the units file;
 - ``group`` / ``group_parties``: a group's roster; each member a party of the case, invited and
   bound by the written agreement by their own signature or the representative's;
-- the console's pages (phone-width form, a desk's task list) are
-  ``features.console.web.views_street``.
+- ``web``: its pages in the staff console (phone-width form, a desk's task list, joint
+  handling, dispatch, the wall screen), registered through the console's page hook.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 def register(registry: FeatureRegistry) -> None:
     # Imported here, not at the top, as the other features do (their web part and tables are
     # not pulled in by a module that needs one use case).
-    from features.street import models
+    from features.street import models, web
 
     registry.feature("street")
     registry.tables(models)
+    registry.console(web.PAGES)

@@ -1,5 +1,5 @@
 """The console's use cases for joint handling, escalation, group rosters, the centre's dispatch
-page and the operations picture (views: ``features.console.web.views_street_joint``). Each
+page and the operations picture (views: ``features.street.web.views_joint``). Each
 method is one transaction; the alerts it queued go to the channels after the commit.
 """
 

@@ -2,7 +2,7 @@
 
 One use case for both channels: the staff member's guided dialogue in the chat
 (``features.street.report``) and the phone-width form in the console
-(``features.console.web.views_street``) build a :class:`ReportIn` and call :func:`register`
+(``features.street.web.views``) build a :class:`ReportIn` and call :func:`register`
 inside their transaction.
 
 Nothing is presumed for a party: every party row starts ``pending``, the applicants' as much as

@@ -1,5 +1,5 @@
 """The street feature's use cases for the console: the phone-width registration form and a
-desk's task list (the views are ``features.console.web.views_street``; the chat has its own
+desk's task list (the views are ``features.street.web.views``; the chat has its own
 handlers calling the same ``registration`` and ``tasks`` functions inside its turn).
 
 Each method runs one transaction and hands the messages it queued (the desks' alerts, an

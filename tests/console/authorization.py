@@ -1,10 +1,11 @@
 """The console's authorization, as one table: every route × every role × the unit of what it
 acts on (the staff member's own unit, the unit above, a sibling unit).
 
-Why a literal table: ``features.console.web.routes.ROUTES`` says which *action* a route needs, and
+Why a literal table: ``features.console.web.routes.ROUTES`` and the pages features contribute
+(``features.console.web.pages``, the street's) say which *action* a route needs, and
 ``mediation.staff_permissions.PERMISSIONS`` which roles hold it; what neither says is whose
 objects a role may touch. :data:`RULES` says it for every route, and
-``tests/console/test_authorization.py`` checks (a) that every route in ``ROUTES`` has exactly
+``tests/console/test_authorization.py`` checks (a) that every route the console mounts has exactly
 one rule (a new route without one fails), (b) that the server answers as the rule says for each
 role and scope, over real HTTP, and (c) that docs/security.md holds the table
 :func:`markdown` generates from it.

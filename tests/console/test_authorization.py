@@ -17,11 +17,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
+from app.features import load as load_features
 from features.agreements.common import AGREEMENT
 from features.agreements.store import AgreementDocumentStore
 from features.console.models import RiskRuleRow
 from features.console.web.core import PUBLIC
-from features.console.web.routes import ROUTES
+from features.console.web.routes import every_route
 from mediation.staff_permissions import Role
 from services.staff import create_staff
 from storage.document_models import Document
@@ -38,6 +39,8 @@ from tests.console.conftest import (
 )
 
 Client = TestClient[web.Request, web.Application]
+#: The console's routes and the pages features contribute (the street's), as the console mounts them.
+ROUTES = every_route(load_features().console_pages)
 ROOT = Path(__file__).resolve().parents[2]
 
 #: Form data that reaches each POST handler without changing anything the next request needs.

@@ -5,7 +5,9 @@ tests and benchmarks call :func:`add_console` with their own options. Optional
 collaborators are passed in, never imported from here: ``alert_hook`` (the Telegram bot sends
 risk alerts to staff), ``documents`` (the documents package's store; until then the case page
 honestly lists none) and ``timeline_sources`` (more records to merge into a case's timeline;
-case events and the mediation room's messages are built in).
+case events and the mediation room's messages are built in). Features add their own pages
+(routes, templates, static files, menu links, dashboard panels) through
+:mod:`features.console.web.pages`, mounted here behind the same checks (``runtime.console_pages``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import asyncio
 import base64
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -36,24 +38,24 @@ from features.console.notify import telegram_alert_hook
 from features.console.procedures import ProcedureActions
 from features.console.risk import AlertHook, RiskService
 from features.console.timeline import TimelineSource
+from features.console.web import pages as feature_pages
 from features.console.web.core import (
     CONSOLE,
+    HERE,
     ROUTE_ACTIONS,
+    STATIC,
     Console,
     Handler,
     console_middleware,
     make_env,
     static_versions,
 )
-from features.console.web.routes import ROUTES
+from features.console.web.routes import every_route
 from features.console.web.views_cases import PROCEDURES
-from features.console.web.views_street import STREET
-from features.console.web.views_street_joint import JOINT
-from features.street.joint_service import JointService
-from features.street.service import StreetService
 
 if TYPE_CHECKING:
     from app.runtime import Runtime
+    from storage.db import Database
 
 COOKIE_NAME = "console_session"
 HOUSEKEEPING_SECONDS = 3600.0
@@ -75,21 +77,12 @@ def build_console(
     the lawyers' tables exist (``features.console.lawyer_stats``).
     """
     settings, db, units, clock = runtime.settings, runtime.db, runtime.units, runtime.clock
-    secret = crypto.load_or_create_secret(settings.secret_key, settings.data_dir)
-    key = base64.urlsafe_b64encode(crypto.derive_key(secret, "console-cookie"))
-    storage = EncryptedCookieStorage(
-        Fernet(key),
-        cookie_name=COOKIE_NAME,
-        path="/staff",
-        httponly=True,
-        samesite="Lax",
-        secure=bool(settings.public_url and settings.public_url.startswith("https://")),
-        max_age=int(ABSOLUTE_TIMEOUT.total_seconds()),
-    )
     tz = settings.tz
     figures = lawyer_stats.sources() if lawyer_figures else (None, None)
     risk = RiskService(db, units, clock, alert_hook)
     ledger = LedgerService(db, units, tz)
+    pages = runtime.console_pages  # what features contribute (features.console.web.pages)
+    static_files = feature_pages.static_files(STATIC, pages)
     console = Console(
         units=units,
         tz=tz,
@@ -108,39 +101,51 @@ def build_console(
         actions=CaseActions(db, units, clock, risk, deliver=runtime.deliver),
         risk=risk,
         dashboard=DashboardService(db, units, tz, *figures),
-        env=make_env(),
-        static_versions=static_versions(),
+        env=make_env(feature_pages.template_dirs(HERE / "templates", pages)),
+        static_versions=static_versions(static_files),
+        static_files=static_files,
+        pages=pages,
     )
-    app = web.Application(middlewares=[session_middleware(storage), console_middleware])
+    app = web.Application(middlewares=[session_middleware(_cookies(runtime)), console_middleware])
     app[CONSOLE] = console
-    app[STREET] = StreetService(
-        db,
-        units,
-        clock,
-        settings,
-        runtime.files,
-        deep_link=lambda token: runtime.conversation.deep_link(token),
-        deliver=runtime.deliver,
-        sms_gateway=lambda: runtime.shared.sms_gateway,
-    )
-    app[JOINT] = JointService(
-        db,
-        units,
-        clock,
-        settings,
-        deliver=runtime.deliver,
-        deep_link=lambda token: runtime.conversation.deep_link(token),
-        sms_gateway=lambda: runtime.shared.sms_gateway,
-    )
     app[PROCEDURES] = ProcedureActions(
         db, units, clock, tz, runtime.files, runtime.shared, deliver=runtime.deliver
     )
+    for page in pages:
+        if page.setup is not None:
+            page.setup(app, runtime)
     actions: dict[Handler, str] = {}
-    for route in ROUTES:
+    for route in every_route(pages):
         if actions.setdefault(route.handler, route.action) != route.action:
             raise RuntimeError(f"{route.path}: one handler, two different actions")
         app.router.add_route(route.method, route.path, route.handler)
     app[ROUTE_ACTIONS] = actions
+    app.cleanup_ctx.append(_background(console, risk, db, sweep_interval))
+    return app
+
+
+def _cookies(runtime: Runtime) -> EncryptedCookieStorage:
+    """The session cookie: encrypted with a key derived from the service's secret, scoped to
+    ``/staff``, lasting no longer than a session may."""
+    settings = runtime.settings
+    secret = crypto.load_or_create_secret(settings.secret_key, settings.data_dir)
+    key = base64.urlsafe_b64encode(crypto.derive_key(secret, "console-cookie"))
+    return EncryptedCookieStorage(
+        Fernet(key),
+        cookie_name=COOKIE_NAME,
+        path="/staff",
+        httponly=True,
+        samesite="Lax",
+        secure=bool(settings.public_url and settings.public_url.startswith("https://")),
+        max_age=int(ABSOLUTE_TIMEOUT.total_seconds()),
+    )
+
+
+def _background(
+    console: Console, risk: RiskService, db: Database, sweep_interval: float | None
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The console's tasks while the app runs: pruning sign-in records, indexing older cases
+    for the ledger's search, and the risk sweeper."""
 
     async def housekeeping() -> None:
         while True:
@@ -174,8 +179,7 @@ def build_console(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    app.cleanup_ctx.append(lifecycle)
-    return app
+    return lifecycle
 
 
 async def _to_console(request: web.Request) -> web.StreamResponse:

@@ -19,7 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -42,6 +42,9 @@ from mediation import masking
 from mediation.replies import Msg
 from mediation.staff_permissions import Action
 from mediation.units import UnitDirectory
+
+if TYPE_CHECKING:
+    from features.console.web.pages import ConsolePages, NavLink
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -66,6 +69,14 @@ class Console:
     dashboard: DashboardService
     env: Environment
     static_versions: dict[str, str] = field(default_factory=dict)
+    #: Every file ``/staff/static/{name}`` serves: the console's and the features' (by name).
+    static_files: dict[str, Path] = field(default_factory=dict)
+    #: What features contribute (``features.console.web.pages``): routes, menu, dashboard.
+    pages: tuple[ConsolePages, ...] = ()
+
+    @property
+    def nav(self) -> list[NavLink]:
+        return [link for page in self.pages for link in page.nav]
 
 
 CONSOLE: web.AppKey[Console] = web.AppKey("console", Console)
@@ -74,18 +85,19 @@ STAFF: web.RequestKey[StaffContext] = web.RequestKey("console_staff", StaffConte
 LANG: web.RequestKey[str] = web.RequestKey("console_lang", str)
 
 
-def static_versions() -> dict[str, str]:
-    """Content hashes for cache-busting ``?v=`` (files are served with a long max-age)."""
-    return {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest()[:10]
-        for p in STATIC.iterdir()
-        if p.is_file()
-    }
+def static_versions(files: dict[str, Path] | None = None) -> dict[str, str]:
+    """Content hashes for cache-busting ``?v=`` (files are served with a long max-age); the
+    console's own ``static/`` unless given every file served."""
+    if files is None:
+        files = {p.name: p for p in STATIC.iterdir() if p.is_file()}
+    return {name: hashlib.sha256(p.read_bytes()).hexdigest()[:10] for name, p in files.items()}
 
 
-def make_env() -> Environment:
+def make_env(template_dirs: list[Path] | None = None) -> Environment:
+    """The console's templates, and after them each contributing feature's (which extend the
+    console's ``base.html``)."""
     env = Environment(
-        loader=FileSystemLoader(HERE / "templates"),
+        loader=FileSystemLoader(template_dirs or [HERE / "templates"]),
         autoescape=select_autoescape(["html", "svg"]),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -201,6 +213,7 @@ async def render(
         url=partial(url, request),
         room_text=partial(room_text, lang),
         path=request.path,
+        feature_nav=console.nav,
         **context,
     )
     return web.Response(text=html, content_type="text/html", status=status)

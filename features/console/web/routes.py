@@ -3,7 +3,7 @@ and the security tests walk (every role × every route)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
 
 from features.console.web import views_admin as admin
 from features.console.web import views_auth as auth
@@ -11,21 +11,12 @@ from features.console.web import views_cases as cases
 from features.console.web import views_lawyers as lawyers
 from features.console.web import views_posters as posters
 from features.console.web import views_procedures as procedures
-from features.console.web import views_street as street
-from features.console.web import views_street_joint as joint
-from features.console.web.core import PUBLIC, SIGNED_IN, Handler
+from features.console.web.core import PUBLIC, SIGNED_IN
+from features.console.web.pages import ConsolePages, Route
 from mediation.staff_permissions import Action
 
 A = Action
 CASE = r"/cases/{case_id:\d+}"
-
-
-@dataclass(frozen=True)
-class Route:
-    method: str
-    path: str  # under /staff
-    handler: Handler
-    action: str  # an Action value, SIGNED_IN or PUBLIC
 
 
 ROUTES: tuple[Route, ...] = (
@@ -56,17 +47,6 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", CASE + "/documents/{doc_id}", cases.download_document, A.DOWNLOAD_DOCUMENTS),
     Route("POST", CASE + "/paper-signature", procedures.paper_signature, A.SIGN_ON_PAPER),
     Route("POST", CASE + "/police", procedures.police_step, A.POLICE_MEDIATE),
-    Route("GET", "/street/register", street.register_form, A.REGISTER_CASE),
-    Route("POST", "/street/register", street.register, A.REGISTER_CASE),
-    Route("GET", "/street/registered", street.registered, A.REGISTER_CASE),
-    Route("GET", "/street/tasks", street.task_list, A.HANDLE_TASKS),
-    Route("POST", r"/street/tasks/{task_id:\d+}", street.task_action, A.HANDLE_TASKS),
-    Route("GET", r"/street/cases/{case_id:\d+}", joint.case_page, A.HANDLE_TASKS),
-    Route("POST", r"/street/cases/{case_id:\d+}", joint.case_action, A.HANDLE_TASKS),
-    Route("GET", "/street/dispatch", joint.dispatch_page, A.ASSIGN),
-    Route("POST", r"/street/dispatch/{case_id:\d+}", joint.dispatch_action, A.ASSIGN),
-    Route("GET", "/street/wall", joint.wall, A.VIEW_DASHBOARD),
-    Route("GET", "/street/wall.json", joint.wall_json, A.VIEW_DASHBOARD),
     Route("GET", "/alerts", admin.alerts, A.VIEW_ALERTS),
     Route("POST", r"/alerts/{alert_id:\d+}/ack", admin.acknowledge, A.VIEW_ALERTS),
     Route("GET", "/rules", admin.rules, A.MANAGE_RULES),
@@ -82,3 +62,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", r"/users/{staff_id:\d+}/active", admin.set_user_active, A.MANAGE_USERS),
     Route("POST", r"/users/{staff_id:\d+}/phone", admin.set_user_phone, A.MANAGE_USERS),
 )
+
+
+def every_route(pages: Iterable[ConsolePages]) -> tuple[Route, ...]:
+    """The console's routes and those the features contribute (``features.console.web.pages``)."""
+    return ROUTES + tuple(route for page in pages for route in page.routes)

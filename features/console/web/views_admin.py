@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from aiohttp import web
 
 from features.console.accounts import NewAccount
 from features.console.audit import ACTIONS, AuditFilter, list_entries
+from features.console.context import StaffContext
 from features.console.dashboard import DashboardQuery
 from features.console.web import charts
 from features.console.web.core import (
@@ -23,7 +25,6 @@ from features.console.web.core import (
     t,
     unit_name,
 )
-from features.console.web.views_street_joint import JOINT
 from mediation.case_state import CaseStatus
 from mediation.disputes import DisputeType
 from mediation.risk import NOTICES, RiskLevel, RiskRule, parse_keywords
@@ -93,8 +94,19 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
         q=q,
         charts={k: svg(v) for k, v in chart.items()},
         visible_units=sorted(staff.visible_units),
-        street_picture=await request.app[JOINT].picture(staff.id),
+        **await _panels(request, staff),
     )
+
+
+async def _panels(request: web.Request, staff: StaffContext) -> dict[str, Any]:
+    """The sections features add to the dashboard (``features.console.web.pages``): the
+    templates to include, in order, and what they show."""
+    context: dict[str, Any] = {"panels": []}
+    for page in request.app[CONSOLE].pages:
+        for panel in page.dashboard:
+            context.update(await panel.context(request, staff))
+            context["panels"].append(panel.template)
+    return context
 
 
 # ---------------------------------------------------------------------- alerts

@@ -20,7 +20,6 @@ from features.console.auth import Outcome, provisioning_uri
 from features.console.web.core import (
     CONSOLE,
     STAFF,
-    STATIC,
     client_ip,
     flash,
     redirect,
@@ -231,9 +230,9 @@ async def totp_change(request: web.Request) -> web.StreamResponse:
 
 async def static_file(request: web.Request) -> web.StreamResponse:
     """Only the files shipped in ``static/`` (no directory walking)."""
-    name = request.match_info["name"]
-    if name not in request.app[CONSOLE].static_versions:
+    path = request.app[CONSOLE].static_files.get(request.match_info["name"])
+    if path is None:
         raise web.HTTPNotFound()
-    response = web.FileResponse(STATIC / name)
+    response = web.FileResponse(path)
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     return response
