@@ -145,12 +145,12 @@ def read(path: Path, model_id: str, model_sha256: Callable[[], str]) -> Vectors 
     try:
         with np.load(path, allow_pickle=False) as data:
             manifest = json.loads(str(data["manifest"]))
+            if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+                log.warning("shipped vectors %s refused: not format %d", path, FORMAT)
+                return None
             arrays = {name: np.asarray(data[name]) for name in ("keys", "mean", "codes", "scale")}
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         log.warning("shipped vectors %s refused: unreadable (%s); passages are encoded", path, exc)
-        return None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        log.warning("shipped vectors %s refused: not format %d; passages are encoded", path, FORMAT)
         return None
     rows = len(arrays["keys"])
     shapes_ok = arrays["codes"].shape[1:] == (rows,) and arrays["scale"].shape == (rows,)

@@ -254,6 +254,14 @@ def test_shipped_vectors_of_another_model_or_damaged_are_refused(
     members["codes"][0, 0] ^= 1  # one code, one bit
     np.savez(damaged, **members)  # type: ignore[arg-type]
     _refused(damaged, encoder, caplog, "checksum mismatch")
+    older = tmp_path / "float16.npz"  # the layout before int8 codes (never shipped)
+    np.savez(
+        older,
+        keys=np.array(["0" * 40]),
+        vecs=np.zeros((1, 64), np.float16),
+        manifest=np.array("{}"),
+    )
+    _refused(older, encoder, caplog, "not format 2")
     cut = tmp_path / "cut.npz"
     cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     _refused(cut, encoder, caplog, "unreadable")
