@@ -300,3 +300,18 @@ def test_shipped_vectors_of_another_corpus_serve_unchanged_passages(
     assert matrix is not None
     assert "exported for corpus r1-an-older-corpus" in caplog.text
     assert progress[-1][1] == len(set(passages) - set(changed))
+
+
+def test_shipped_files_are_package_data() -> None:
+    """The corpus archive and the vectors file (once exported there) go into the package."""
+    import fnmatch
+    import tomllib
+
+    from legal_kb.dense import E5Encoder, shipped_vectors_path
+
+    root = Path(__file__).resolve().parents[2]
+    config = tomllib.loads((root / "pyproject.toml").read_text("utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["legal_kb"]
+    vectors = shipped_vectors_path(E5Encoder.model_id).relative_to(root / "legal_kb")
+    for name in ("data/legal-corpus.tar.xz", str(vectors)):
+        assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), name
