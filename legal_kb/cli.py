@@ -144,7 +144,13 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export_vectors(args: argparse.Namespace, settings: Settings) -> int:
-    from legal_kb.dense import E5Encoder, VectorCache, export_vectors, shipped_vectors_path
+    from legal_kb.dense import (
+        E5Encoder,
+        ShippedVectors,
+        VectorCache,
+        export_vectors,
+        shipped_vectors_path,
+    )
 
     encoder = E5Encoder(cache_dir=settings.data_dir / "kb" / "models")
     # Only what the cache holds is written (`kb index` builds it first): exporting a partial
@@ -154,7 +160,12 @@ def cmd_export_vectors(args: argparse.Namespace, settings: Settings) -> int:
         _say("the knowledge base is empty: run `kb import` first")
         return 1
     out = args.out or shipped_vectors_path(encoder.model_id)
-    cache = VectorCache(settings.data_dir / "kb" / "dense" / encoder.model_id)
+    # Over the package's file too: where a first start took vectors from it, the local cache
+    # holds only the passages it lacked, and a new export must keep the others (the encoded
+    # float16 vectors win where both have one).
+    cache = VectorCache(
+        settings.data_dir / "kb" / "dense" / encoder.model_id, ShippedVectors.for_encoder(encoder)
+    )
     count = export_vectors(
         engine.passages(),
         encoder,
