@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from legal_kb import index, store
-from legal_kb.dense import E5Encoder, Encoder, VectorCache, build_matrix, shipped_vectors_path
+from legal_kb.dense import E5Encoder, Encoder, ShippedVectors, VectorCache, build_matrix
 from legal_kb.engine import RankParams, SearchEngine
 from legal_kb.records import IndexDoc
 from storage.db import Database
@@ -67,7 +67,7 @@ def open_engine(
             if total:
                 say(f"dense index: {done}/{total} articles encoded")
 
-        cache = VectorCache(root / "dense" / enc.model_id, shipped_vectors_path(enc.model_id))
+        cache = VectorCache(root / "dense" / enc.model_id, ShippedVectors.for_encoder(enc))
         matrix = build_matrix(engine.passages(), enc, cache, progress=report)
         if matrix is not None:
             engine.attach_dense(enc, matrix)

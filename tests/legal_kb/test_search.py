@@ -7,6 +7,7 @@ injected through the :class:`legal_kb.dense.Encoder` interface: tests never load
 from __future__ import annotations
 
 import itertools
+import logging
 import zlib
 from collections.abc import Sequence
 from dataclasses import replace
@@ -66,6 +67,7 @@ class BigramEncoder:
 
     model_id = "test-bigram"
     dim = 64
+    weights_sha256 = "0" * 64  # no weights: a fixed stand-in for the model file's hash
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -180,8 +182,8 @@ def test_lexicon_in_keyword_only_search(subset_engine: SearchEngine) -> None:
 
 def test_shipped_vectors_spare_the_encoding(subset_engine: SearchEngine, tmp_path: Path) -> None:
     """Vectors exported once (``kb export-vectors``) are used on a first start: only passages
-    they do not cover are encoded; a file for another model or a damaged one is ignored."""
-    from legal_kb.dense import export_vectors, load_shipped
+    they do not cover are encoded, and the stored int8 codes come back within their error."""
+    from legal_kb.dense import ShippedVectors, export_vectors
 
     encoder = BigramEncoder()
     passages = subset_engine.passages()
@@ -190,20 +192,126 @@ def test_shipped_vectors_spare_the_encoding(subset_engine: SearchEngine, tmp_pat
     assert reference is not None
     shipped = tmp_path / "vectors-test-bigram.npz"
     half = passages[: len(passages) // 2]
-    count = export_vectors(half, encoder.model_id, built, shipped, corpus="test")
+    count = export_vectors(half, encoder, built, shipped, corpus="test")
     assert count == len(set(half))
+    with np.load(shipped) as data:  # one int8 code per number, one scale per vector
+        assert data["codes"].dtype == np.int8 and data["codes"].shape == (encoder.dim, count)
+        assert data["scale"].shape == (count,) and data["keys"].shape == (count, 20)
 
     progress: list[tuple[int, int]] = []
-    fresh = VectorCache(tmp_path / "fresh" / encoder.model_id, shipped)
+    fresh = VectorCache(tmp_path / "fresh" / encoder.model_id, ShippedVectors(shipped, encoder))
     matrix = build_matrix(passages, encoder, fresh, progress=lambda d, t: progress.append((d, t)))
-    assert matrix is not None and np.array_equal(matrix, reference)
+    assert matrix is not None and matrix.shape == reference.shape
     encoded = progress[-1][1]
     assert encoded == len(set(passages) - set(half))
+    in_file = set(half)
+    covered = [row for row, p in enumerate(passages) if p in in_file]
+    rest = [row for row, p in enumerate(passages) if p not in in_file]
+    assert np.array_equal(matrix[rest], reference[rest])  # encoded here
+    error = np.abs(matrix[covered].astype(np.float32) - reference[covered].astype(np.float32))
+    assert 0 < error.max() < 0.01  # quantized (not the float16 values), within a step
+    assert not np.array_equal(matrix[covered], reference[covered])
 
-    assert load_shipped(shipped, "another-model") is None
+
+def _refused(
+    path: Path, encoder: BigramEncoder, caplog: pytest.LogCaptureFixture, reason: str
+) -> None:
+    from legal_kb.dense import ShippedVectors
+
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="legal_kb.shipped"):
+        assert ShippedVectors(path, encoder).load() is None
+    assert any("refused" in r.getMessage() and reason in r.getMessage() for r in caplog.records), (
+        caplog.text
+    )
+
+
+def test_shipped_vectors_of_another_model_or_damaged_are_refused(
+    subset_engine: SearchEngine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A file made by other weights (same model id), for another model, damaged or cut short
+    is refused with a log line saying why, and the first start encodes every passage instead."""
+    from legal_kb.dense import ShippedVectors, export_vectors
+
+    encoder = BigramEncoder()
+    passages = subset_engine.passages()
+    built = VectorCache(tmp_path / "built" / encoder.model_id)
+    reference = build_matrix(passages, encoder, built)
+    assert reference is not None
+    good = tmp_path / "good.npz"
+    export_vectors(passages, encoder, built, good, corpus="test")
+
+    retrained = BigramEncoder()
+    retrained.weights_sha256 = "1" * 64
+    _refused(good, retrained, caplog, "made by model test-bigram (weights 000000000000)")
+    renamed = BigramEncoder()
+    renamed.model_id = "another-model"
+    _refused(good, renamed, caplog, "this is another-model")
+
     damaged = tmp_path / "damaged.npz"
-    with np.load(shipped) as data:
-        vecs = np.array(data["vecs"])
-        vecs[0, 0] += 1
-        np.savez(damaged, keys=data["keys"], vecs=vecs, manifest=data["manifest"])
-    assert load_shipped(damaged, encoder.model_id) is None
+    with np.load(good) as data:
+        members = {name: np.array(data[name]) for name in data.files}
+    members["codes"][0, 0] ^= 1  # one code, one bit
+    np.savez(damaged, **members)  # type: ignore[arg-type]
+    _refused(damaged, encoder, caplog, "checksum mismatch")
+    older = tmp_path / "float16.npz"  # the layout before int8 codes (never shipped)
+    np.savez(
+        older,
+        keys=np.array(["0" * 40]),
+        vecs=np.zeros((1, 64), np.float16),
+        manifest=np.array("{}"),
+    )
+    _refused(older, encoder, caplog, "not format 2")
+    cut = tmp_path / "cut.npz"
+    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    _refused(cut, encoder, caplog, "unreadable")
+
+    progress: list[tuple[int, int]] = []
+    fallback = VectorCache(tmp_path / "fresh" / encoder.model_id, ShippedVectors(damaged, encoder))
+    matrix = build_matrix(
+        passages, encoder, fallback, progress=lambda d, t: progress.append((d, t))
+    )
+    assert matrix is not None and np.array_equal(matrix, reference)
+    assert progress[-1] == (len(set(passages)), len(set(passages)))
+
+
+def test_shipped_vectors_of_another_corpus_serve_unchanged_passages(
+    subset_engine: SearchEngine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Exported for another corpus version: the log names both versions; vectors are keyed by
+    passage text, so the passages that did not change use them and only the rest is encoded."""
+    from legal_kb.dense import ShippedVectors, export_vectors
+
+    encoder = BigramEncoder()
+    passages = subset_engine.passages()
+    built = VectorCache(tmp_path / "built" / encoder.model_id)
+    assert build_matrix(passages, encoder, built) is not None
+    older = tmp_path / "older.npz"
+    changed = [p + "（已修改）" if row % 3 == 0 else p for row, p in enumerate(passages)]
+    assert build_matrix(changed, encoder, built) is not None
+    export_vectors(changed, encoder, built, older, corpus="r1-an-older-corpus")
+
+    progress: list[tuple[int, int]] = []
+    with caplog.at_level(logging.WARNING, logger="legal_kb.dense"):
+        fresh = VectorCache(tmp_path / "fresh" / encoder.model_id, ShippedVectors(older, encoder))
+        matrix = build_matrix(
+            passages, encoder, fresh, progress=lambda d, t: progress.append((d, t))
+        )
+    assert matrix is not None
+    assert "exported for corpus r1-an-older-corpus" in caplog.text
+    assert progress[-1][1] == len(set(passages) - set(changed))
+
+
+def test_shipped_files_are_package_data() -> None:
+    """The corpus archive and the vectors file (once exported there) go into the package."""
+    import fnmatch
+    import tomllib
+
+    from legal_kb.dense import E5Encoder, shipped_vectors_path
+
+    root = Path(__file__).resolve().parents[2]
+    config = tomllib.loads((root / "pyproject.toml").read_text("utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["legal_kb"]
+    vectors = shipped_vectors_path(E5Encoder.model_id).relative_to(root / "legal_kb")
+    for name in ("data/legal-corpus.tar.xz", str(vectors)):
+        assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), name
