@@ -18,7 +18,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from legal_kb.citations import Citation
-from legal_kb.models import STATUS_AMENDED, STATUS_HISTORICAL, STATUS_REPEALED
+from legal_kb.models import (
+    STATUS_AMENDED,
+    STATUS_HISTORICAL,
+    STATUS_REPEALED,
+    STATUS_UNVERIFIED,
+)
 from legal_kb.names import normalise, short_title
 from legal_kb.numerals import int_to_cn
 from legal_kb.records import Article
@@ -200,6 +205,12 @@ def check(
             NO_SUCH_PARAGRAPH,
             f"{shown}没有第{int_to_cn(citation.paragraph)}款。",
             current,
+        )
+    if current.status == STATUS_UNVERIFIED:
+        # Not known repealed; the note says why the base doubts it (statuses.py, rule 5).
+        why = f"（{current.note}。）" if current.note else ""
+        return CitationCheck(
+            citation, True, True, current.status, None, f"{shown}：效力待核实。{why}", current
         )
     note = ""
     if current.status == STATUS_AMENDED:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from core.config import Settings
+from legal_kb import store
 from legal_kb.batch import open_engine
 from legal_kb.disputes import DISPUTE_TYPES
 from legal_kb.engine import SearchEngine, SearchFilters
@@ -31,6 +32,33 @@ from storage.db import Database
 
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+NOT_MIGRATED = (
+    "数据库尚未初始化（缺少知识库的表 {tables}），请先运行 `main.py db upgrade` / "
+    "the database has not been migrated (missing tables {tables}): run `main.py db upgrade` first"
+)
+
+
+def schema_ready(database_url: str) -> bool:
+    """Whether the KB tables exist; if not, say which command creates them.
+
+    Every ``kb`` command reads or writes them, and a database never migrated (a fresh
+    ``DATABASE_URL``) would otherwise end in a traceback from the first query. The service
+    itself migrates at start-up; a command line tool does not change the schema unasked.
+    """
+
+    async def check() -> list[str]:
+        db = Database(database_url)
+        try:
+            return await store.missing_tables(db)
+        finally:
+            await db.dispose()
+
+    missing = asyncio.run(check())
+    if missing:
+        _say(NOT_MIGRATED.format(tables=", ".join(missing)))
+    return not missing
 
 
 def add_kb_commands(subparsers: Any) -> None:
@@ -111,6 +139,8 @@ def add_kb_commands(subparsers: Any) -> None:
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    if not schema_ready(settings.database_url):
+        return 2
     sources: list[Path] = args.source or [default_path()]
     corpus_source: Path | None = args.corpus
     if corpus_source is None and not args.source:
@@ -144,6 +174,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export_vectors(args: argparse.Namespace, settings: Settings) -> int:
+    if not schema_ready(settings.database_url):
+        return 2
     from legal_kb.dense import (
         E5Encoder,
         ShippedVectors,
@@ -185,6 +217,9 @@ def cmd_pack_corpus(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_import_cases(args: argparse.Namespace, settings: Settings) -> int:
+    if not schema_ready(settings.database_url):
+        return 2
+
     async def run() -> None:
         db = Database(settings.database_url)
         try:
@@ -201,6 +236,8 @@ def cmd_import_cases(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    if not schema_ready(settings.database_url):
+        return 2
     engine = open_engine(
         settings.database_url, settings.data_dir, dense=not args.no_dense, progress=_say
     )
@@ -240,6 +277,8 @@ def _print_readable(question: str, hits: list[Hit]) -> None:
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    if not schema_ready(settings.database_url):
+        return 2
     regions = args.region if args.region is not None else unit_regions(settings)
     engine: SearchEngine | None = open_engine(
         settings.database_url,
@@ -278,6 +317,8 @@ def unit_regions(settings: Settings) -> tuple[str, ...]:
 
 
 def cmd_cite(args: argparse.Namespace, settings: Settings) -> int:
+    if not schema_ready(settings.database_url):
+        return 2
     text = args.text if args.text is not None else sys.stdin.read()
 
     async def run() -> list[Any]:

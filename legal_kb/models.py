@@ -28,8 +28,13 @@ STATUS_AMENDED = "已被修改"
 STATUS_REPEALED = "已废止"
 STATUS_HISTORICAL = "历史版本"
 STATUS_NOT_YET = "尚未生效"
-#: Statuses under which an article is the law that applies (已被修改: in force, later amended).
-IN_FORCE_STATUSES = frozenset({STATUS_IN_FORCE, STATUS_AMENDED})
+#: Not known to be repealed, but the base has reason to doubt it (an interpretation of 2020 or
+#: earlier that rests only on laws the 民法典 repealed, while the court's repeal decision of
+#: 2020-12-29 is not in the corpus): quoted with this status and a note, never as plain 现行有效.
+STATUS_UNVERIFIED = "效力待核实"
+#: Statuses under which an article is the law that applies (已被修改: in force, later amended;
+#: 效力待核实: applies as far as the base knows, shown with its doubt).
+IN_FORCE_STATUSES = frozenset({STATUS_IN_FORCE, STATUS_AMENDED, STATUS_UNVERIFIED})
 
 
 class KbLaw(Base):

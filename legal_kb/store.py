@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, delete, insert, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from legal_kb.models import IN_FORCE_STATUSES, KbArticle, KbCase, KbLaw, KbMeta
@@ -378,6 +378,15 @@ async def articles_containing(session: AsyncSession, phrase: str) -> list[Articl
 def kb_tables() -> list[Table]:
     """The knowledge base's tables (for tests and standalone tools; production uses Alembic)."""
     return [m.__table__ for m in (KbLaw, KbArticle, KbCase, KbMeta)]  # type: ignore[misc]
+
+
+async def missing_tables(db: Database) -> list[str]:
+    """The KB tables the database lacks: a database never migrated has none of them, and a
+    command reading or writing the KB should say so instead of failing on the first query."""
+    wanted = [t.name for t in kb_tables()]
+    async with db.write_engine.connect() as conn:
+        present = await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+    return [name for name in wanted if name not in present]
 
 
 async def create_tables(db: Database) -> None:

@@ -266,10 +266,12 @@ def card_reply(
     buttons: tuple[tuple[Button, ...], ...] = (),
 ) -> Reply:
     """An article card: the verified citation, the KB's text (long articles clipped) and the
-    status the knowledge base gives it (an amended law is not called 现行有效)."""
+    status the knowledge base gives it (an amended law is not called 现行有效, nor is one whose
+    validity the base doubts: 效力待核实)."""
+    key = {"现行有效": "lawyers.card", "效力待核实": "lawyers.card_unverified"}
     return Reply(
         Msg(
-            "lawyers.card" if status == "现行有效" else "lawyers.card_amended",
+            key.get(status, "lawyers.card_amended"),
             {
                 "citation": citation,
                 "chapter": chapter or "",

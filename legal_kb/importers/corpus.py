@@ -48,7 +48,7 @@ AS_OF = date(2025, 4, 19)
 SOURCE_PREFIX = "legal-corpus"
 #: Version of the reading rules below: part of the corpus version recorded at import, so that
 #: a release that reads the same archive differently imports it again on its first start.
-READER_VERSION = 3
+READER_VERSION = 4  # 4: statuses rule 5 (效力待核实)
 
 #: Top folder → document kind (the vocabulary of ``kb_law.kind``).
 FOLDER_KINDS: dict[str, str] = {
@@ -83,6 +83,12 @@ _CONGRESS_RE = re.compile(r"([\u4e00-\u9fff]{2,30}?人民代表大会(?:常务�
 _AMENDING_RE = re.compile(r"关于(?:修改|废止|修改和废止|废止和修改)[^。]*的决定$")
 
 
+#: Where a preamble ends: the first article, or a numbered part ("一、问：…") of a 解答.
+_PREAMBLE_END_RE = re.compile(
+    r"\s*(?:第[一二三四五六七八九十百千零〇\d]+条|[一二三四五六七八九十]+、)"
+)
+
+
 @dataclass(frozen=True)
 class Event:
     """One dated line of a document's history."""
@@ -102,6 +108,9 @@ class CorpusDoc:
     path: str
     law: LawRecord
     articles: tuple[ArticleInput, ...]
+    #: The text between the header and the first article or heading ("为正确审理…，根据《…》
+    #: …，制定本解释。"): the basis the document states, read by the status rules.
+    preamble: str = ""
 
 
 @dataclass(frozen=True)
@@ -318,7 +327,17 @@ def read_document_text(rel: str, text: str) -> CorpusDoc:
         version_date=version,
         region=FOLDER_REGIONS.get(parts[0]),
     )
-    return CorpusDoc(rel, law, tuple(articles))
+    return CorpusDoc(rel, law, tuple(articles), _preamble(body))
+
+
+def _preamble(body: Iterable[str]) -> str:
+    """The body's text before its first article or heading (see :attr:`CorpusDoc.preamble`)."""
+    out: list[str] = []
+    for text in body:
+        if text.startswith("#") or _PREAMBLE_END_RE.match(text):
+            break
+        out.append(text.strip())
+    return "".join(out)
 
 
 def _strip_md(line: str) -> str:

@@ -20,10 +20,16 @@ people that names the document it relies on.
    is 已被修改 and its note says by which decision; citation checks pass that on ("修改后的文本
    未收录，请核对").
 
-What the corpus cannot tell is not guessed: the Supreme People's Court's repeal decisions
-published as separate documents (e.g. 2020-12-29) are not in the collection, so an
-interpretation repealed only by such a decision still reads as in force here (see
-``docs/benchmarks.md`` and the issue for the list of what remains).
+5. **Doubtful**, only while the corpus lacks the court's repeal decision of the 民法典 clean-up
+   (2020; the shipped archive holds it since 2026-12-07). An interpretation of 2020-12-22 or earlier (not among those the court amended
+   and re-issued on 2020-12-23 for the 民法典) whose preamble states as its basis ("根据《…》")
+   only laws that the base knows the 民法典 repealed: 效力待核实, with a note saying so. It is
+   not called repealed (the corpus does not say so) and not plain 现行有效 either.
+
+What the corpus cannot tell is not guessed: of the Supreme People's Court's repeal decisions
+published as separate documents, the collection holds only the 民法典 clean-up's (法释〔2020〕16号,
+added from another copy of the national database; see the archive's README), so an
+interpretation repealed only by another such decision still reads as in force here.
 """
 
 from __future__ import annotations
@@ -35,7 +41,12 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
-from legal_kb.models import STATUS_AMENDED, STATUS_IN_FORCE, STATUS_REPEALED
+from legal_kb.models import (
+    STATUS_AMENDED,
+    STATUS_IN_FORCE,
+    STATUS_REPEALED,
+    STATUS_UNVERIFIED,
+)
 from legal_kb.names import normalise, short_title
 from legal_kb.numerals import cn_to_int
 
@@ -53,6 +64,10 @@ _ENTRY_RE = re.compile(
     r"^(?:\d+[.．、]|[（(][一二三四五六七八九十百]+[）)]|[一二三四五六七八九十百]+、)\s*(.+)$"
 )
 _INLINE_REPEAL_RE = re.compile(r"废止《([^《》]{4,80})》")
+#: A row of a list printed as a Markdown table ("| 11 |最高人民法院关于…的规定 |2004年11月22日 …|"):
+#: the title cell, which may name attachments ("…的通知 附：…意见 附二：…").
+_TABLE_ROW_RE = re.compile(r"^\|\s*\d+\s*\|\s*([^|]+?)\s*\|")
+_ATTACHMENT_RE = re.compile(r"\s+附[一二三四五六七八九十]*[：:]\s*|\s+")
 #: An entry's title written without 《》: up to its document number or the end of the line.
 _BARE_TITLE_RE = re.compile(
     r"^([^，,：:（(。；《》]{4,80}?"
@@ -63,6 +78,11 @@ _APPLIES_LAW_RE = re.compile(r"关于(?:适用|执行|贯彻执行)《([^《》]
 _AMENDED_ITEM_RE = re.compile(r"^[一二三四五六七八九十百]+、\s*修改《(.+)》\s*$")
 _AMENDED_TITLE_RE = re.compile(r"关于修改《(.+)》的决定$")
 _SERIES_NO_RE = re.compile(r"\(([一二三四五六七八九十]+)\)$")
+#: A preamble's stated basis: the titles right after 根据 ("根据《A》《B》和《C》的规定").
+_BASIS_RE = re.compile(r"根据((?:《[^《》]+》[、和及与]*)+)")
+#: The date the corpus gives the interpretations the court amended and re-issued for the
+#: 民法典 (e.g. 工会法解释, 环境民事公益诉讼解释): a version of that day or later was reviewed.
+CIVIL_CODE_REVIEW = date(2020, 12, 23)
 
 
 @dataclass(frozen=True)
@@ -87,7 +107,7 @@ def title_key(title: str) -> str:
     """Comparison form of a document title, as other documents write it when they repeal or
     amend it: without the issuing courts, 〈〉 as 《》 and no 中华人民共和国 inside quoted names."""
     s = normalise(canonical_title(title)).replace("〈", "《").replace("〉", "》")
-    s = s.replace("中华人民共和国", "")
+    s = s.replace("中华人民共和国", "").replace("帐", "账")  # 帐户 and 账户 are both printed
     s = re.sub(r"^(?:最高人民法院|最高人民检察院|、)+", "", s)
     return s
 
@@ -116,7 +136,7 @@ def listed_for_repeal(text: str) -> list[str]:
     """The titles a repeal decision lists ("关于废止部分司法解释…的决定", "国务院关于修改和废止
     部分行政法规的决定"): after a heading or sentence that repeals ("二、废止下列行政法规：",
     "决定废止《…》等…件"), each numbered entry ("1.《…》（法释〔…〕号）", or the title
-    without 《》) until a heading that amends; "废止《…》" anywhere."""
+    without 《》, or a Markdown table's row) until a heading that amends; "废止《…》" anywhere."""
     out: list[str] = []
     repealing = False
     for raw in text.split("\n"):
@@ -124,6 +144,12 @@ def listed_for_repeal(text: str) -> list[str]:
         out += [m.group(1) for m in _INLINE_REPEAL_RE.finditer(line)]
         if "《" not in line and ("修改" in line or "废止" in line):
             repealing = "废止" in line  # a heading: what the entries below it undergo
+            continue
+        row = _TABLE_ROW_RE.match(line)
+        if row is not None and repealing:
+            # The cell is the title itself (no 《》 around it), then any attachments.
+            cells = [c for c in _ATTACHMENT_RE.split(row.group(1)) if len(c) >= 6]
+            out += [c for c in cells if c not in out]
             continue
         entry = _ENTRY_RE.match(line)
         if entry is None or not repealing:
@@ -218,6 +244,40 @@ def find_new_series(docs: Iterable[CorpusDoc]) -> dict[str, CorpusDoc]:
     return out
 
 
+def stated_basis(preamble: str) -> list[str]:
+    """The laws a preamble names as its basis (``[]`` when it names none)."""
+    match = _BASIS_RE.search(preamble)
+    return _TITLE_RE.findall(match.group(1)) if match else []
+
+
+def holds_civil_code_review(docs: Iterable[CorpusDoc]) -> bool:
+    """Whether the corpus holds the court's repeal decision of the 民法典 clean-up (a 最高人民法院
+    decision repealing 司法解释, adopted on :data:`CIVIL_CODE_REVIEW` or later). With it, rule 5
+    has nothing to doubt: what that decision does not list was kept or amended."""
+    return any(
+        d.law.kind == "修改决定"
+        and d.law.name.startswith("最高人民法院")
+        and "废止" in d.law.name
+        and "司法解释" in d.law.name
+        and (d.law.version_date or date.min) >= CIVIL_CODE_REVIEW
+        for d in docs
+    )
+
+
+def doubtful_basis(doc: CorpusDoc, repealed_laws: Mapping[str, str]) -> list[str] | None:
+    """The stated basis of ``doc`` when it is rule 5's case (see the module docstring): an
+    interpretation older than :data:`CIVIL_CODE_REVIEW` resting only on laws the 民法典
+    repealed (``repealed_laws``' notes name the repealing law); else ``None``."""
+    version = doc.law.version_date
+    if doc.law.kind != "司法解释" or version is None or version >= CIVIL_CODE_REVIEW:
+        return None
+    basis = stated_basis(doc.preamble)
+    by_code = [repealed_laws.get(normalise(title), "") for title in basis]
+    if basis and all("民法典" in note for note in by_code):
+        return basis
+    return None
+
+
 def _quoted(title: str) -> str:
     """《title》, with the title's own 《》 as 〈〉 so the brackets nest as in print."""
     return "《" + title.replace("《", "〈").replace("》", "〉") + "》"
@@ -227,6 +287,17 @@ def _since(when: date | None) -> str:
     return f"（自{when.isoformat()}起）" if when else ""
 
 
+@dataclass(frozen=True)
+class _Evidence:
+    """What the whole corpus says, read once for every document's decision."""
+
+    repeals: dict[str, Repeal]
+    amendments: dict[str, Amendment]
+    series: dict[str, CorpusDoc]
+    laws: Mapping[str, str]
+    doubt: bool
+
+
 def apply_statuses(
     docs: list[CorpusDoc], repealed_laws: Mapping[str, str] | None = None
 ) -> list[CorpusDoc]:
@@ -234,43 +305,61 @@ def apply_statuses(
 
     ``repealed_laws`` maps a national law's normalised name to a note ("已于…被《民法典》废止").
     """
-    repeals = find_repeals(docs)
-    amendments = find_amendments(docs)
-    series = find_new_series(docs)
-    laws = repealed_laws or {}
+    evidence = _Evidence(
+        find_repeals(docs),
+        find_amendments(docs),
+        find_new_series(docs),
+        repealed_laws or {},
+        not holds_civil_code_review(docs),
+    )
     out: list[CorpusDoc] = []
     for doc in docs:
         law = doc.law
         if law.status != STATUS_IN_FORCE or law.kind == "修改决定":
             out.append(doc)
             continue
-        version = law.version_date or date.min
-        status, note = law.status, law.note
-        key = title_key(law.name)
-        repeal = repeals.get(key)
-        applied = _APPLIES_LAW_RE.search(law.name)
-        basis = laws.get(normalise(applied.group(1))) if applied else None
-        same_name = laws.get(normalise(law.name))
-        amended = amendments.get(key)
-        if repeal and repeal.by != law.name and (repeal.when is None or version < repeal.when):
-            status, note = STATUS_REPEALED, f"已被{_quoted(repeal.by)}废止{_since(repeal.when)}"
-        elif applied and basis is not None:
-            status, note = STATUS_REPEALED, f"所解释的《{applied.group(1)}》{basis}，本解释随之失效"
-        elif same_name is not None:
-            status, note = STATUS_REPEALED, same_name
-        elif law.key in series:
-            new = series[law.key].law
-            when = new.effective_date or new.version_date
-            status = STATUS_REPEALED
-            note = f"已被重新编号的{_quoted(short_title(new.name))}取代{_since(when)}"
-        elif amended and amended.made and version < amended.made:
-            status = STATUS_AMENDED
-            note = (
-                f"已被{_quoted(amended.by)}修改{_since(amended.when)}，"
-                "修改后的文本未收录，请核对最新文本"
-            )
+        status, note = _decide(doc, evidence)
         if status == law.status:
             out.append(doc)
         else:
             out.append(replace(doc, law=replace(law, status=status, note=note)))
     return out
+
+
+def _decide(doc: CorpusDoc, ev: _Evidence) -> tuple[str, str | None]:
+    """``(status, note)`` of one document in force as read, by the rules, most specific first."""
+    law = doc.law
+    version = law.version_date or date.min
+    key = title_key(law.name)
+    repeal = ev.repeals.get(key)
+    applied = _APPLIES_LAW_RE.search(law.name)
+    basis = ev.laws.get(normalise(applied.group(1))) if applied else None
+    same_name = ev.laws.get(normalise(law.name))
+    amended = ev.amendments.get(key)
+    if repeal and repeal.by != law.name and (repeal.when is None or version < repeal.when):
+        note = f"已被{_quoted(repeal.by)}废止{_since(repeal.when)}"
+        if law.key in ev.series:  # and replaced by a new series: say where the rule is now
+            note += f"，现行规定见{_quoted(short_title(ev.series[law.key].law.name))}"
+        elif applied and basis is not None:  # and why: the law it interpreted is gone
+            note += f"（所解释的《{applied.group(1)}》{basis}）"
+        return STATUS_REPEALED, note
+    if applied and basis is not None:
+        return STATUS_REPEALED, f"所解释的《{applied.group(1)}》{basis}，本解释随之失效"
+    if same_name is not None:
+        return STATUS_REPEALED, same_name
+    if law.key in ev.series:
+        new = ev.series[law.key].law
+        when = new.effective_date or new.version_date
+        return STATUS_REPEALED, f"已被重新编号的{_quoted(short_title(new.name))}取代{_since(when)}"
+    if ev.doubt and (basis_laws := doubtful_basis(doc, ev.laws)) is not None:
+        named = "".join(f"《{short_title(t)}》" for t in basis_laws)
+        return STATUS_UNVERIFIED, (
+            f"所依据的{named}已被《民法典》废止，知识库中没有本解释此后修改或重新发布的版本；"
+            "最高人民法院2020年12月29日的司法解释清理决定未收录，是否仍然有效请核实"
+        )
+    if amended and amended.made and version < amended.made:
+        return STATUS_AMENDED, (
+            f"已被{_quoted(amended.by)}修改{_since(amended.when)}，"
+            "修改后的文本未收录，请核对最新文本"
+        )
+    return law.status, law.note

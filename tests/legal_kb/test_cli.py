@@ -178,3 +178,24 @@ def test_import_corpus_pack_and_region(
 
     assert run(settings, "cite", "民间借贷规定第二十五条") == 0
     assert "现行有效" in capsys.readouterr().out
+
+
+def test_a_database_never_migrated_gets_told_to_upgrade(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`kb import` on a fresh DATABASE_URL said `no such table: kb_law` in a traceback; now every
+    kb command names the command that creates the tables, and following that advice works."""
+    from storage.migrate import upgrade
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+    settings = Settings(data_dir=tmp_path / "var", database_url=url)
+    excerpt = ["--source", str(FIXTURES / "excerpt.txt"), "--meta", str(FIXTURES / "excerpt.toml")]
+    for argv in (["import", *excerpt], ["search", "调解要收费吗", "--no-dense"], ["cite", "x"]):
+        assert run(settings, *argv) == 2
+        err = capsys.readouterr().err
+        assert "数据库尚未初始化" in err and "main.py db upgrade" in err and "kb_law" in err
+        assert "Traceback" not in err
+
+    upgrade(url)
+    assert run(settings, "import", *excerpt) == 0
+    assert "1 added" in capsys.readouterr().err

@@ -42,7 +42,7 @@ async def test_first_start_imports_everything(sqlite_kb: Database, tmp_path: Pat
     kinds = {d.law_kind for d in docs}
     assert sum(d.law_kind in ("法律", "宪法", "立法解释") for d in docs) == 23721
     assert {"司法解释", "行政法规", "部门规章", "地方性法规"} <= kinds
-    assert all(d.status in ("现行有效", "已被修改") for d in docs)
+    assert all(d.status in ("现行有效", "已被修改", "效力待核实") for d in docs)
     kb = KnowledgeBase(sqlite_kb, tmp_path)
     await kb.start()
     hits = await kb.search("离婚后孩子由谁抚养", top=5)

@@ -206,3 +206,8 @@ async def test_an_amended_law_is_never_called_in_force(kb: KnowledgeBase) -> Non
             language, card_reply("民法典第一千零八十四条", None, "……", "现行有效").text
         )
         assert in_force in current and amended not in current
+    for language, doubt in (("zh-CN", "效力待核实"), ("en", "validity to be checked")):
+        card = translate(
+            language, card_reply("出口退税托管帐户规定第一条", None, "……", "效力待核实").text
+        )
+        assert doubt in card and "现行有效" not in card and "checked: in force" not in card

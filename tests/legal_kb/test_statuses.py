@@ -6,6 +6,7 @@ repeals come from laws.db, as the import computes them; this file holds no statu
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -50,11 +51,21 @@ def test_an_old_series_is_replaced_by_the_new_one_numbered_one(
     decided: dict[str, corpus.CorpusDoc],
 ) -> None:
     assert decided[LABOUR_1].law.status == "现行有效"
+    # The 2020 decision in the archive names them too, and a named repeal comes first; the
+    # series rule is what decides without it.
+    without = [d for d in decided.values() if "关于废止部分司法解释" not in d.law.name]
+    replaced = {d.law.name: new.law.name for d in without if (new := series(without, d))}
     for old in (LABOUR_OLD, LABOUR_2, LABOUR_4, BUILDING_2):
-        law = decided[old].law
-        assert law.status == "已废止", old
-        assert law.note is not None and "重新编号" in law.note and "（一）" in law.note
+        assert decided[old].law.status == "已废止", old
+        assert replaced[old] in (LABOUR_1, BUILDING_1)
     assert decided[BUILDING_1].law.status == "现行有效"
+
+
+def series(docs: list[corpus.CorpusDoc], doc: corpus.CorpusDoc) -> corpus.CorpusDoc | None:
+    """The new （一） that replaces ``doc`` by the series rule alone (statuses as read)."""
+    fresh = [replace(d, law=replace(d.law, status="现行有效", note=None)) for d in docs]
+    found = statuses.find_new_series(fresh)
+    return found.get(doc.law.key)
 
 
 def test_amended_by_a_decision_in_the_corpus(decided: dict[str, corpus.CorpusDoc]) -> None:
@@ -124,6 +135,9 @@ def test_decided_statuses_in_citation_checks(
     assert "劳动争议解释（一）" in labour.message
     company = verdict("《最高人民法院关于适用〈中华人民共和国公司法〉若干问题的规定（二）》第一条")
     assert company.ok and "修改后的文本未收录" in company.message
+    rebate = verdict("《最高人民法院关于审理出口退税托管帐户质押贷款案件有关问题的规定》第一条")
+    assert rebate.problem == checks.REPEALED and not rebate.in_force
+    assert "关于废止部分司法解释及相关规范性文件的决定" in rebate.message
 
 
 #: Files of the archive for the database test (the replaced series, the new one, an amended one).
@@ -202,3 +216,70 @@ def test_a_repeal_decision_added_to_the_corpus_is_followed(tmp_path: Path) -> No
         status, note = statuses_by_name[name]
         assert status == "已废止"
         assert note == "已被《最高人民法院关于废止部分司法解释的决定》废止（自2021-01-01起）"
+
+
+EXPORT_REBATE = SPC + "审理出口退税托管帐户质押贷款案件有关问题的规定"
+PRESERVATION = SPC + "当事人申请财产保全错误造成案外人损失应否承担赔偿责任问题的解释"
+SPOUSE_DEBTS = SPC + "审理涉及夫妻债务纠纷案件适用法律有关问题的解释"
+UNION = SPC + "在民事审判工作中适用《中华人民共和国工会法》若干问题的解释"
+CLEAN_UP = "司法解释/最高人民法院关于废止部分司法解释及相关规范性文件的决定(2020-12-29).md"
+
+
+def test_the_civil_code_clean_up_decision_is_followed(
+    decided: dict[str, corpus.CorpusDoc],
+) -> None:
+    """The archive holds the court's 2020 repeal decision (法释〔2020〕16号, a Markdown table of
+    116 documents): those of its list the corpus holds are 已废止 from 2021-01-01 with a note
+    naming it — 帐户 in the corpus's title, 账户 in the decision's list."""
+    for name in (EXPORT_REBATE, SPOUSE_DEBTS, SPC + "审理名誉权案件若干问题的解释", LABOUR_OLD):
+        law = decided[name].law
+        assert law.status == "已废止", name
+        assert law.note is not None and "关于废止部分司法解释及相关规范性文件的决定" in law.note
+        assert "2021-01-01" in law.note
+    # Not on the list: kept in force (and nothing is left "to be verified" by rule 5).
+    assert decided[PRESERVATION].law.status == "现行有效"
+    assert decided[UNION].law.status == "现行有效"
+    assert not [d for d in decided.values() if d.law.status == "效力待核实"]
+
+
+def test_without_the_decision_an_interpretation_resting_on_repealed_laws_is_doubted(
+    repealed_laws: dict[str, str],
+) -> None:
+    """A corpus without the 2020 decision (the collection as LawRefBook/Laws ships it): an
+    interpretation of before the 民法典 review whose stated basis is only 民法通则/合同法/担保法
+    is shown 效力待核实 with why — not plain 现行有效, and not 已废止, which it cannot know."""
+    from legal_kb.citations import extract_citations
+    from legal_kb.names import NameResolver
+    from legal_kb.records import Article
+
+    docs = [d for d in corpus.read_corpus().docs if d.path != CLEAN_UP]
+    decided = {
+        d.law.name: d
+        for d in corpus.apply_repeals(docs, repealed_laws)
+        if d.law.status != "历史版本"
+    }
+    rebate = decided[EXPORT_REBATE]
+    assert statuses.stated_basis(rebate.preamble)[0] == "中华人民共和国民法通则"
+    assert rebate.law.status == "效力待核实"
+    assert rebate.law.note is not None
+    assert "《民法通则》《合同法》《担保法》已被《民法典》废止" in rebate.law.note
+    assert "是否仍然有效请核实" in rebate.law.note
+    assert decided[PRESERVATION].law.status == "效力待核实"
+    # A basis that also names a law still in force (民事诉讼法) is not doubted by this rule,
+    # nor is a text the court re-issued for the 民法典 (dated 2020-12-23), nor a newer one.
+    assert decided[SPOUSE_DEBTS].law.status == "现行有效"
+    assert decided[UNION].law.status == "现行有效"
+    assert decided[LENDING].law.status == "现行有效"
+    assert len([d for d in decided.values() if d.law.status == "效力待核实"]) == 2
+
+    (cited,) = extract_citations(f"《{EXPORT_REBATE}》第一条", NameResolver(decided))
+    art = next(a for a in rebate.articles if a.number == 1)
+    law = rebate.law
+    stored = Article(
+        0, law.name, law.kind, art.article_no, art.number, 0, None, None, art.text,
+        law.status, law.effective_date, law.note,
+    )  # fmt: skip
+    verdict = checks.check(cited, [stored], {}, TODAY)
+    assert verdict.ok and verdict.status == "效力待核实"
+    assert "效力待核实" in verdict.message and "现行有效" not in verdict.message
+    assert "已被《民法典》废止" in verdict.message
