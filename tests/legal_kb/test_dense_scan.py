@@ -40,7 +40,9 @@ def test_scan_is_close_and_the_refined_scores_are_exact(vectors: np.ndarray) -> 
         vec = BigramEncoder().encode_queries([question])[0]
         exact = exact_matrix @ vec
         scan = dense.scan(vec)
-        assert np.abs(scan - exact).max() < 0.01
+        # 7-bit weights and a uint8 question: ≈ 0.01 at most on these sparse stand-in vectors;
+        # saturating int16 sums (8-bit weights on an AVX2-only host) gave 0.067.
+        assert np.abs(scan - exact).max() < 0.02
         scores = dense.similarities(vec, None)
         refined = np.argsort(-scan, kind="stable")[:REFINE]
         np.testing.assert_allclose(scores[refined], exact[refined], rtol=0, atol=1e-6)
