@@ -8,8 +8,8 @@ score the ranking actually uses — the best ``REFINE`` of the scan, the candida
 neighbours — is recomputed exactly from the float16 vectors the index is built from. The
 ranking is then the exact one unless an article of the true dense top 100 falls outside the
 scan's best ``REFINE`` (measured in ``docs/benchmarks.md``: top-10 results identical on the 308
-STARD dev questions; on real e5 vectors the scan errs by ≤ 0.00175 and rank 100 and rank
-1,000 are ≥ 0.006 apart). Memory for 62,000 passages: the float16 vectors (48 MB) and the scan's
+STARD dev questions; on real e5 vectors the 7-bit scan errs by ≤ 0.0031 and rank 100 and
+rank 1,000 are ≥ 0.0052 apart). Memory for 62,000 passages: the float16 vectors (48 MB) and the scan's
 int8 weights in ONNX Runtime (≈ 33 MB) instead of a float32 matrix (96 MB).
 """
 
