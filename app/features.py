@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import features.agreements
 import features.console
+import features.intake
 import features.lawyers
 import features.negotiation
 import features.street
@@ -67,6 +68,7 @@ class FeaturePackage(Protocol):
 #: (``services.knowledge``, imported above) is a shared service, started like a feature but
 #: without a package.
 FEATURES: tuple[FeaturePackage, ...] = (
+    features.intake,
     features.lawyers,
     features.agreements,
     features.negotiation,

@@ -12,6 +12,7 @@ from mediation import invitations as inv
 from mediation.replies import Reply, reply
 from services import (
     aftercare,
+    basics,
     features,
     invites,
     mediators,
@@ -20,7 +21,7 @@ from services import (
     room_share,
     staff_flow,
 )
-from services.core_flow import CoreFlow
+from services.dialogue import Dialogue
 from services.inbound import Command, command_of_action
 from services.party_flow import JOINING
 from services.routing import Audience, RoutingTable
@@ -30,8 +31,9 @@ from storage.models import StaffAccount
 
 
 class Dispatcher:
-    def __init__(self, core: CoreFlow) -> None:
-        self.core = core
+    def __init__(self, dialogue: Dialogue) -> None:
+        #: The open dialogue (the intake, declared by its feature; services.dialogue).
+        self.core = dialogue
 
     async def dispatch(self, turn: Turn) -> list[Reply]:
         event, conv = turn.event, turn.conv
@@ -61,7 +63,7 @@ class Dispatcher:
                 handled = await action_route.handler(turn, who, payload.action)
                 if handled is not None:
                     return handled
-            return await self.core.action(turn, payload.action, draft)
+            return [reply("bot.stale_button"), *self.core.reprompt(draft)]
         if payload is None:
             return [reply("bot.unsupported_update"), *self.core.reprompt(draft)]
         joining = turn.get(JOINING)
@@ -83,13 +85,13 @@ class Dispatcher:
     async def _command(
         self, turn: Turn, who: features.Who, draft: intake.IntakeDraft | None, cmd: Command
     ) -> list[Reply]:
-        """The one route of the command's name for the speaker's audience, else the core's."""
+        """The one route of the command's name for the speaker's audience, else "unknown"."""
         audience = Audience.STAFF if who.staff is not None and draft is None else Audience.PARTY
         route = self.routes.command(cmd.name, audience)
         handled = await route.handler(turn, who, cmd) if route is not None else None
         if handled is not None:
             return handled
-        return await self.core.command(turn.session, cmd, turn.conv, draft)
+        return [reply("bot.unknown_command", command="/" + cmd.name), *self.core.reprompt(draft)]
 
     async def _pre_route(
         self, turn: Turn, draft: intake.IntakeDraft | None, staff: StaffAccount | None
@@ -154,12 +156,13 @@ class Dispatcher:
 
     @functools.cached_property
     def routes(self) -> RoutingTable:
-        """The routing table, built on first use from the core's, the flows' and the
-        registered features' declarations (``app.runtime`` builds it at start, so a
+        """The routing table, built on first use from the core's, the open dialogue's, the
+        flows' and the registered features' declarations (``app.runtime`` builds it at start, so a
         conflict stops the service there)."""
         table = RoutingTable()
         table.add_all(self.core.routes())
-        table.add_all(party_flow.routes(self.core.reprompt_of))
+        table.add_all(basics.routes())
+        table.add_all(party_flow.routes())
         table.add_all(staff_flow.routes())
         table.add_all(room_share.routes())
         table.add_all(aftercare.routes())

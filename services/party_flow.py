@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -20,7 +19,6 @@ from mediation.validation import InvalidInput, clean_text, normalise_phone
 from services import aftercare, case_watch, invites, party_name, staff_alerts
 from services.case_watch import scene_of
 from services.chat_state import Slot, text_slot
-from services.core_flow import INTAKE, PARKED
 from services.inbound import Command
 from services.outgoing import TextDocument
 from services.rate_limits import failures, record_failure
@@ -63,15 +61,13 @@ JOINING: Slot[Joining] = Slot("join", Joining.from_json, Joining.to_json)
 HELD_NOTE = text_slot("held_note")
 
 
-def routes(
-    reprompt: Callable[[Turn], list[Reply]],
-) -> list[CommandRoute | ActionRoute | AwaitedInput]:
+def routes() -> list[CommandRoute | ActionRoute | AwaitedInput]:
     """This flow's entries in the routing table (services.routing). Commands are followed by
-    the intake's question again when one is open (``reprompt``)."""
+    the intake's question again when one is open (``turn.reprompt``)."""
 
     async def on_command(turn: Turn, who: Who, cmd: Command) -> list[Reply] | None:
         handled = await command(turn, cmd, who.user_id)
-        return None if handled is None else [*handled, *reprompt(turn)]
+        return None if handled is None else [*handled, *turn.reprompt()]
 
     async def on_action(turn: Turn, who: Who, data: str) -> list[Reply] | None:
         return await action(turn, data, who.user_id)
@@ -153,7 +149,8 @@ async def action(turn: Turn, data: str, user_id: int) -> list[Reply] | None:
         turn.conv.active_case_id = room.case.id
         member = room.of_user(user_id)
         assert member is not None
-        return [await party_name.welcome(turn, room, member, invitation), *park_intake(turn)]
+        welcome = await party_name.welcome(turn, room, member, invitation)
+        return [welcome, *turn.dialogue.park(turn)]
     if parts[1] == "decline":
         turn.put(JOINING, Joining(invitation.id, "reason"))
         return [
@@ -163,19 +160,6 @@ async def action(turn: Turn, data: str, user_id: int) -> list[Reply] | None:
             )
         ]
     return [reply("bot.stale_button")]
-
-
-def park_intake(turn: Turn) -> list[Reply]:
-    """Joining a case mid-intake: the person's words go to the room from now on, so the
-    unfinished intake is put aside (``/start`` continues it); one not yet begun is dropped."""
-    draft = turn.get(INTAKE)
-    if draft is None:
-        return []
-    turn.put(INTAKE, None)
-    if not set(draft.answers) - {"consent"}:
-        return []
-    turn.put(PARKED, draft)
-    return [reply("bot.intake_parked")]
 
 
 async def name_action(turn: Turn, data: str, user_id: int) -> list[Reply]:
