@@ -22,6 +22,7 @@ import features.console
 import features.intake
 import features.lawyers
 import features.negotiation
+import features.room
 import features.street
 import features.verify
 import features.voice
@@ -69,6 +70,7 @@ class FeaturePackage(Protocol):
 #: without a package.
 FEATURES: tuple[FeaturePackage, ...] = (
     features.intake,
+    features.room,
     features.lawyers,
     features.agreements,
     features.negotiation,

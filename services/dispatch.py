@@ -1,6 +1,7 @@
 """Routing one event inside its turn: what no state may swallow first (invitations, ``/cancel``),
 then the one route the routing table has for a command or button, else the open intake, else
-the features' message hooks and the party or staff flow (see docs/ARCHITECTURE.md, "The path of
+the features' message hooks (a mediator's reply first, the room's last) and an invitation's
+questions (see docs/ARCHITECTURE.md, "The path of
 one Telegram update")."""
 
 from __future__ import annotations
@@ -10,17 +11,7 @@ import functools
 from mediation import intake
 from mediation import invitations as inv
 from mediation.replies import Reply, reply
-from services import (
-    aftercare,
-    basics,
-    features,
-    invites,
-    mediators,
-    menus,
-    party_flow,
-    room_share,
-    staff_flow,
-)
+from services import basics, features, invites, mediators, menus, party_flow
 from services.dialogue import Dialogue
 from services.inbound import Command, command_of_action
 from services.party_flow import JOINING
@@ -71,16 +62,17 @@ class Dispatcher:
             # An invitation shown mid-intake waits for its buttons; words still answer the
             # intake's question (asked again under the invitation).
             return await self.core.intake_step(turn, draft, payload)
-        if staff is not None:
-            handled = await aftercare.staff_message(turn, staff)
+        for stage in (features.Stage.FIRST, features.Stage.FEATURE):
+            handled = await features.run_message_hooks(turn, who, stage)
             if handled is not None:
                 return handled
-        handled = await features.run_message_hooks(turn, who)
-        if handled is not None:
-            return handled
-        if staff is not None:
-            return await staff_flow.message(turn, staff)
-        return await party_flow.message(turn, conv.user_id)
+        if staff is None:
+            handled = await party_flow.message(turn, conv.user_id)
+            if handled is not None:
+                return handled
+        # The room's (features.room.chat): words nobody else took go to the speaker's room.
+        handled = await features.run_message_hooks(turn, who, features.Stage.LAST)
+        return handled if handled is not None else [reply("bot.idle_text")]
 
     async def _command(
         self, turn: Turn, who: features.Who, draft: intake.IntakeDraft | None, cmd: Command
@@ -163,9 +155,6 @@ class Dispatcher:
         table.add_all(self.core.routes())
         table.add_all(basics.routes())
         table.add_all(party_flow.routes())
-        table.add_all(staff_flow.routes())
-        table.add_all(room_share.routes())
-        table.add_all(aftercare.routes())
         table.add_all(features.routes())
         return table
 
