@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Protocol
 
 import features.agreements
 import features.console
+import features.intake
 import features.lawyers
 import features.negotiation
+import features.room
 import features.street
 import features.verify
 import features.voice
@@ -74,6 +76,8 @@ class FeaturePackage(Protocol):
 #: (``services.knowledge``, imported above) is a shared service, started like a feature but
 #: without a package.
 FEATURES: tuple[FeaturePackage, ...] = (
+    features.intake,
+    features.room,
     features.lawyers,
     features.agreements,
     features.negotiation,

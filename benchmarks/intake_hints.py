@@ -58,7 +58,7 @@ def accepted(case: IntakeFacts, hit: Hit) -> bool:
 
 
 async def before(kb: KnowledgeBase, case: IntakeFacts) -> list[Hit]:
-    """The selection of ``services.legal_hints.suggest_law`` before issue 19."""
+    """The selection of ``features.intake.hints.suggest_law`` before issue 19."""
     summary = f"{case.facts}\n{case.claims}"
     hits = [h for h in await kb.articles_for_dispute(case.old_kind, summary, top=5) if h.in_force]
     rules = await kb.key_rules(summary, case.old_kind)
@@ -67,14 +67,14 @@ async def before(kb: KnowledgeBase, case: IntakeFacts) -> list[Hit]:
 
 
 async def after(kb: KnowledgeBase, case: IntakeFacts) -> list[Hit]:
-    from services.legal_hints import select_articles
+    from features.intake.hints import select_articles
 
     return await select_articles(kb, case.kind, f"{case.facts}\n{case.claims}")
 
 
 async def candidates(kb: KnowledgeBase, case: IntakeFacts) -> list[dict[str, Any]]:
     """Every hit the search gives the case's type, with what a confidence could be made of."""
-    from services.legal_hints import confidence, in_field
+    from features.intake.hints import confidence, in_field
 
     summary = f"{case.facts}\n{case.claims}"
     hits = [h for h in await kb.articles_for_dispute(case.kind, summary, top=10) if h.in_force]

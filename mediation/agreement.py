@@ -8,7 +8,7 @@ confirm this term?"), and those answers come from statute, not from any adapter.
 Legal anchors (texts read in laws.db unless marked otherwise):
 
 - 人民调解法 第二十八条: an agreement reached in mediation *may* be written as a 调解协议书 (the
-  oral alternative stays in ``services.staff_flow``).
+  oral alternative stays in ``features.room.staff``).
 - 人民调解法 第二十九条: the 协议书 states (一) the parties' basic details; (二) the main facts,
   the matters in dispute and each party's responsibility; (三) the agreed terms and the manner
   and time limit of performance. It takes effect when every party has signed (sealed or put a

@@ -21,9 +21,8 @@ from core.config import Settings
 from i18n import normalise_language
 from mediation.replies import reply
 from mediation.units import UnitDirectory
-from services import conversations, inbox
+from services import conversations, features, inbox
 from services.conversations import ConversationState
-from services.core_flow import CoreFlow
 from services.delivery import Address, Outgoing
 from services.dispatch import Dispatcher
 from services.inbound import Inbound
@@ -61,7 +60,8 @@ class ConversationService:
         #: Raw stored update → event, per inbox source; set by each channel adapter so that
         #: any replica can handle an update another replica stored (see _handle_earlier).
         self.parsers: dict[str, Callable[[dict[str, Any]], Inbound | None]] = {}
-        self.dispatcher = Dispatcher(CoreFlow(db, settings, units))
+        #: The intake, when its feature declared it (services.dialogue), else none.
+        self.dispatcher = Dispatcher(features.open_dialogue(db, settings, units))
         #: Filled by feature start-up hooks (see services.features); shared with every turn.
         self.shared = shared if shared is not None else SharedServices()
 
@@ -157,6 +157,7 @@ class ConversationService:
             self.deep_link,
             self.shared,
             later if later is not None else [],
+            self.dispatcher.core,
         )
         replies = await self.dispatcher.dispatch(turn)
         # The language may have changed during the turn: render the sender's replies now.

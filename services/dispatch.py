@@ -1,6 +1,7 @@
 """Routing one event inside its turn: what no state may swallow first (invitations, ``/cancel``),
 then the one route the routing table has for a command or button, else the open intake, else
-the features' message hooks and the party or staff flow (see docs/ARCHITECTURE.md, "The path of
+the features' message hooks (a mediator's reply first, the room's last) and an invitation's
+questions (see docs/ARCHITECTURE.md, "The path of
 one Telegram update")."""
 
 from __future__ import annotations
@@ -10,17 +11,8 @@ import functools
 from mediation import intake
 from mediation import invitations as inv
 from mediation.replies import Reply, reply
-from services import (
-    aftercare,
-    features,
-    invites,
-    mediators,
-    menus,
-    party_flow,
-    room_share,
-    staff_flow,
-)
-from services.core_flow import CoreFlow
+from services import basics, features, invites, mediators, menus, party_flow
+from services.dialogue import Dialogue
 from services.inbound import Command, command_of_action
 from services.party_flow import JOINING
 from services.routing import Audience, RoutingTable
@@ -30,8 +22,9 @@ from storage.models import StaffAccount, User
 
 
 class Dispatcher:
-    def __init__(self, core: CoreFlow) -> None:
-        self.core = core
+    def __init__(self, dialogue: Dialogue) -> None:
+        #: The open dialogue (the intake, declared by its feature; services.dialogue).
+        self.core = dialogue
 
     async def dispatch(self, turn: Turn) -> list[Reply]:
         event, conv = turn.event, turn.conv
@@ -62,7 +55,7 @@ class Dispatcher:
                 handled = await action_route.handler(turn, who, payload.action)
                 if handled is not None:
                     return handled
-            return await self.core.action(turn, payload.action, draft)
+            return [reply("bot.stale_button"), *self.core.reprompt(draft)]
         if payload is None:
             return [reply("bot.unsupported_update"), *self.core.reprompt(draft)]
         joining = turn.get(JOINING)
@@ -70,27 +63,28 @@ class Dispatcher:
             # An invitation shown mid-intake waits for its buttons; words still answer the
             # intake's question (asked again under the invitation).
             return await self.core.intake_step(turn, draft, payload)
-        if staff is not None:
-            handled = await aftercare.staff_message(turn, staff)
+        for stage in (features.Stage.FIRST, features.Stage.FEATURE):
+            handled = await features.run_message_hooks(turn, who, stage)
             if handled is not None:
                 return handled
-        handled = await features.run_message_hooks(turn, who)
-        if handled is not None:
-            return handled
-        if staff is not None:
-            return await staff_flow.message(turn, staff)
-        return await party_flow.message(turn, conv.user_id)
+        if staff is None:
+            handled = await party_flow.message(turn, conv.user_id)
+            if handled is not None:
+                return handled
+        # The room's (features.room.chat): words nobody else took go to the speaker's room.
+        handled = await features.run_message_hooks(turn, who, features.Stage.LAST)
+        return handled if handled is not None else [reply("bot.idle_text")]
 
     async def _command(
         self, turn: Turn, who: features.Who, draft: intake.IntakeDraft | None, cmd: Command
     ) -> list[Reply]:
-        """The one route of the command's name for the speaker's audience, else the core's."""
+        """The one route of the command's name for the speaker's audience, else "unknown"."""
         audience = Audience.STAFF if who.staff is not None and draft is None else Audience.PARTY
         route = self.routes.command(cmd.name, audience)
         handled = await route.handler(turn, who, cmd) if route is not None else None
         if handled is not None:
             return handled
-        return await self.core.command(turn.session, cmd, turn.conv, draft)
+        return [reply("bot.unknown_command", command="/" + cmd.name), *self.core.reprompt(draft)]
 
     async def _pre_route(
         self,
@@ -159,15 +153,13 @@ class Dispatcher:
 
     @functools.cached_property
     def routes(self) -> RoutingTable:
-        """The routing table, built on first use from the core's, the flows' and the
-        registered features' declarations (``app.runtime`` builds it at start, so a
+        """The routing table, built on first use from the core's, the open dialogue's, the
+        flows' and the registered features' declarations (``app.runtime`` builds it at start, so a
         conflict stops the service there)."""
         table = RoutingTable()
         table.add_all(self.core.routes())
-        table.add_all(party_flow.routes(self.core.reprompt_of))
-        table.add_all(staff_flow.routes())
-        table.add_all(room_share.routes())
-        table.add_all(aftercare.routes())
+        table.add_all(basics.routes())
+        table.add_all(party_flow.routes())
         table.add_all(features.routes())
         return table
 

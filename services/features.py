@@ -13,17 +13,22 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from enum import IntEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.config import Settings
 from mediation import intake
 from mediation.replies import Reply
+from mediation.units import UnitDirectory
+from services.dialogue import Dialogue, NoDialogue
 from services.inbound import Command
 from services.outbox import QueuedMessage
 from services.routing import ActionRoute, AwaitedInput, CommandRoute
 from services.routing import Who as Who
 from services.shared import LifeHook
 from services.turn import Turn
+from storage.db import Database
 from storage.models import Timer
 
 CommandHandler = Callable[[Turn, Who, Command], Awaitable[list[Reply] | None]]
@@ -34,6 +39,21 @@ IntakeHook = Callable[
 ]
 
 TimerHandler = Callable[[AsyncSession, Timer, datetime], Awaitable[list[QueuedMessage]]]
+Route = CommandRoute | ActionRoute | AwaitedInput
+#: Builds the open dialogue (the intake) for a conversation service.
+DialogueFactory = Callable[[Database, Settings, UnitDirectory], Dialogue]
+
+
+class Stage(IntEnum):
+    """When a message hook sees free text or a file, relative to the other features' hooks."""
+
+    #: Before every feature: an answer a staff member chose to write (after the agreement).
+    FIRST = 0
+    #: The features' awaited inputs (a figure, a typed name, an edited transcript…).
+    FEATURE = 1
+    #: What nobody else took: the words go to the person's room.
+    LAST = 2
+
 
 COMMANDS: dict[str, CommandHandler] = {}
 ACTIONS: dict[str, ActionHandler] = {}
@@ -43,6 +63,13 @@ ACTION_EXTENDS: dict[str, str] = {}
 #: Conversation-state keys that make a chat wait for a feature's next input (ended by /cancel).
 AWAITED: dict[str, str] = {}
 MESSAGE_HOOKS: list[MessageHook] = []
+#: Hooks that see a message before or after the features' own (see :class:`Stage`).
+STAGED_HOOKS: dict[Stage, list[MessageHook]] = {Stage.FIRST: [], Stage.LAST: []}
+#: Routes declared whole, with their audience (a party's /record and a staff member's are
+#: different routes): see :func:`declare`.
+DECLARED: list[Route] = []
+#: The open dialogue's factory (at most one: the intake).
+DIALOGUES: list[DialogueFactory] = []
 INTAKE_HOOKS: list[IntakeHook] = []
 #: Called with the runtime (as a :class:`~services.shared.FeatureHost`) at start and stop:
 #: features build what they need (a render pool, a sealer…) and put it in their attribute of
@@ -88,11 +115,30 @@ def awaits(state_key: str, owner: str) -> None:
     AWAITED[state_key] = owner
 
 
-def routes() -> list[CommandRoute | ActionRoute | AwaitedInput]:
+def declare(*routes: Route) -> None:
+    """Routes with an audience or an owner's own handler objects, as the routing table takes
+    them (conflicts are found when the table is built at start)."""
+    DECLARED.extend(routes)
+
+
+def dialogue(factory: DialogueFactory) -> DialogueFactory:
+    """Declare the open dialogue (the intake): the core asks it for the chat's draft, its
+    question again and each answer (:class:`services.dialogue.Dialogue`)."""
+    if DIALOGUES:
+        raise ValueError(f"a second open dialogue: {DIALOGUES[0]} and {factory}")
+    DIALOGUES.append(factory)
+    return factory
+
+
+def open_dialogue(db: Database, settings: Settings, units: UnitDirectory) -> Dialogue:
+    """The declared dialogue built for one conversation service, or none."""
+    return DIALOGUES[0](db, settings, units) if DIALOGUES else NoDialogue()
+
+
+def routes() -> list[Route]:
     """The registered features' routes, for the routing table (services.routing)."""
-    found: list[CommandRoute | ActionRoute | AwaitedInput] = [
-        CommandRoute(name, handler.__module__, handler) for name, handler in COMMANDS.items()
-    ]
+    found: list[Route] = [*DECLARED]
+    found += [CommandRoute(name, handler.__module__, handler) for name, handler in COMMANDS.items()]
     found += [
         ActionRoute(prefix, handler.__module__, handler, extends=ACTION_EXTENDS.get(prefix))
         for prefix, handler in ACTIONS.items()
@@ -105,6 +151,16 @@ def message_hook(handler: MessageHook) -> MessageHook:
     """Sees free text/files outside the intake before the room relay does."""
     MESSAGE_HOOKS.append(handler)
     return handler
+
+
+def staged_hook(stage: Stage) -> Callable[[MessageHook], MessageHook]:
+    """A message hook that runs before (``FIRST``) or after (``LAST``) the features' own."""
+
+    def register(handler: MessageHook) -> MessageHook:
+        STAGED_HOOKS[stage].append(handler)
+        return handler
+
+    return register
 
 
 def intake_hook(handler: IntakeHook) -> IntakeHook:
@@ -150,8 +206,10 @@ async def run_intake_hooks(
     return None
 
 
-async def run_message_hooks(turn: Turn, who: Who) -> list[Reply] | None:
-    for hook in MESSAGE_HOOKS:
+async def run_message_hooks(
+    turn: Turn, who: Who, stage: Stage = Stage.FEATURE
+) -> list[Reply] | None:
+    for hook in MESSAGE_HOOKS if stage is Stage.FEATURE else STAGED_HOOKS[stage]:
         result = await hook(turn, who)
         if result is not None:
             return result

@@ -213,7 +213,7 @@ async def _addresses(s: AsyncSession) -> dict[int, tuple[str, str]]:
 async def _relay(s: AsyncSession, r: Report) -> None:
     """Each relayed room message reached each intended recipient exactly once.
 
-    Relay copies carry the record's id (``cm`` in the outbox payload, services.room.relay,
+    Relay copies carry the record's id (``cm`` in the outbox payload, features.room.relay.relay,
     copied to the plain ``case_message_id`` column since the payload is encrypted): one row
     per (message, recipient, payload kind) — a location is a header text plus a copy.
     """

@@ -1,8 +1,9 @@
-"""What a party can do outside the intake: join by invitation, talk in the room, see the record."""
+"""Joining a case by invitation: the code or link, proof of the invited phone, accepting or
+declining with a reason, and the joining party's own name (talking in the room is
+``features.room.party``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -13,27 +14,15 @@ from core import crypto
 from mediation import intake
 from mediation import invitations as inv
 from mediation.masking import scrub_digits
-from mediation.permissions import Action, Actor, ActorKind, can
 from mediation.replies import Msg, Reply, button, reply
-from mediation.room import MemberStatus, RelayRefusal, Role
 from mediation.validation import InvalidInput, clean_text, normalise_phone
-from services import aftercare, case_watch, invites, party_name, staff_alerts
-from services.case_watch import scene_of
-from services.chat_state import Slot, text_slot
-from services.core_flow import INTAKE, PARKED
+from services import invites, party_name
+from services.chat_state import Slot
 from services.inbound import Command
-from services.outgoing import TextDocument
 from services.rate_limits import failures, record_failure
-from services.room import Room, facts, record_lines, relay
-from services.routing import ActionRoute, Audience, AwaitedInput, CommandRoute, Who
-from services.slots import TARGET
-from services.timers import cancel_timers
-from services.turn import Turn, active_room, member_cases, switch_reply
+from services.routing import ActionRoute, AwaitedInput, CommandRoute, Who
+from services.turn import Turn, member_cases
 from storage.models import CaseMember, CaseParty, Invitation
-
-
-def party_actor(member: CaseMember) -> Actor:
-    return Actor(ActorKind.PARTY, Role(member.role), MemberStatus(member.status))
 
 
 @dataclass(frozen=True)
@@ -58,20 +47,14 @@ class Joining:
 #: The invitation being answered (see :class:`Joining`).
 JOINING: Slot[Joining] = Slot("join", Joining.from_json, Joining.to_json)
 
-#: The room's "held for the mediator" notice was given for this case and reason ("case:note"):
-#: said once, not after every message.
-HELD_NOTE = text_slot("held_note")
 
-
-def routes(
-    reprompt: Callable[[Turn], list[Reply]],
-) -> list[CommandRoute | ActionRoute | AwaitedInput]:
+def routes() -> list[CommandRoute | ActionRoute | AwaitedInput]:
     """This flow's entries in the routing table (services.routing). Commands are followed by
-    the intake's question again when one is open (``reprompt``)."""
+    the intake's question again when one is open (``turn.reprompt``)."""
 
     async def on_command(turn: Turn, who: Who, cmd: Command) -> list[Reply] | None:
         handled = await command(turn, cmd, who.user_id)
-        return None if handled is None else [*handled, *reprompt(turn)]
+        return None if handled is None else [*handled, *turn.reprompt()]
 
     async def on_action(turn: Turn, who: Who, data: str) -> list[Reply] | None:
         return await action(turn, data, who.user_id)
@@ -79,9 +62,6 @@ def routes(
     owner = __name__
     return [
         CommandRoute("join", owner, on_command),
-        CommandRoute("switch", owner, on_command, Audience.PARTY),
-        CommandRoute("record", owner, on_command, Audience.PARTY),
-        ActionRoute("s:", owner, on_action, Audience.PARTY),
         ActionRoute("j:", owner, on_action),
         AwaitedInput(JOINING.key, owner),
     ]
@@ -94,37 +74,10 @@ async def command(turn: Turn, cmd: Command, user_id: int) -> list[Reply] | None:
         if not cmd.args:
             return [reply("invite.join_usage")]
         return await start_join(turn, "".join(cmd.args), user_id)
-    if cmd.name == "switch":
-        cases = await member_cases(turn.session, user_id=user_id)
-        if not cases:
-            return [reply("room.no_active_case")]
-        return [switch_reply(cases, turn.conv.active_case_id)]
-    if cmd.name == "record":
-        found = await active_room(turn, user_id=user_id, include_closed=True)
-        if found is None:
-            return [reply("room.no_active_case")]
-        return await record_reply(turn, *found)
     return None
 
 
-async def record_reply(turn: Turn, room: Room, member: CaseMember) -> list[Reply]:
-    lines = await record_lines(turn.session, room, member, turn.conv.language, turn.settings.tz)
-    if not lines:
-        return [reply("room.record_empty", number=room.case.number)]
-    text = "\n".join(lines)
-    title = Msg("room.record_title", {"number": room.case.number})
-    if len(text) <= 3500:
-        return [Reply(Msg("common.lines", {"lines": [title, Msg("common.raw", {"text": text})]}))]
-    turn.out.reply(reply("room.record_as_file", number=room.case.number))
-    turn.out.send_message(
-        turn.out.sender, TextDocument(text, filename=f"record-{room.case.id}.txt")
-    )
-    return []
-
-
 async def action(turn: Turn, data: str, user_id: int) -> list[Reply] | None:
-    if data.startswith("s:"):
-        return await switch_to(turn, data, user_id=user_id)
     if not data.startswith("j:"):
         return None
     if data.startswith(party_name.PREFIX):
@@ -153,7 +106,8 @@ async def action(turn: Turn, data: str, user_id: int) -> list[Reply] | None:
         turn.conv.active_case_id = room.case.id
         member = room.of_user(user_id)
         assert member is not None
-        return [await party_name.welcome(turn, room, member, invitation), *park_intake(turn)]
+        welcome = await party_name.welcome(turn, room, member, invitation)
+        return [welcome, *turn.dialogue.park(turn)]
     if parts[1] == "decline":
         turn.put(JOINING, Joining(invitation.id, "reason"))
         return [
@@ -165,19 +119,6 @@ async def action(turn: Turn, data: str, user_id: int) -> list[Reply] | None:
     return [reply("bot.stale_button")]
 
 
-def park_intake(turn: Turn) -> list[Reply]:
-    """Joining a case mid-intake: the person's words go to the room from now on, so the
-    unfinished intake is put aside (``/start`` continues it); one not yet begun is dropped."""
-    draft = turn.get(INTAKE)
-    if draft is None:
-        return []
-    turn.put(INTAKE, None)
-    if not set(draft.answers) - {"consent"}:
-        return []
-    turn.put(PARKED, draft)
-    return [reply("bot.intake_parked")]
-
-
 async def name_action(turn: Turn, data: str, user_id: int) -> list[Reply]:
     """正确 / 修改 under the welcome: 修改 makes the next text the name."""
     replies, ask = await party_name.action(turn, data, user_id)
@@ -185,19 +126,6 @@ async def name_action(turn: Turn, data: str, user_id: int) -> list[Reply]:
     if ask and invitation.isdigit():
         turn.put(JOINING, Joining(int(invitation), "name"))
     return replies
-
-
-async def switch_to(
-    turn: Turn, data: str, *, user_id: int | None = None, staff_id: int | None = None
-) -> list[Reply]:
-    case_id = data.removeprefix("s:")
-    cases = await member_cases(turn.session, user_id=user_id, staff_id=staff_id)
-    chosen = next((c for c, _ in cases if str(c.id) == case_id), None)
-    if chosen is None:
-        return [reply("room.no_active_case")]
-    turn.conv.active_case_id = chosen.id
-    turn.put(TARGET, None)
-    return [reply("room.switched", number=chosen.number)]
 
 
 #: Wrong invitation codes one account may try, and phone checks one invitation may fail, per
@@ -267,8 +195,9 @@ async def finish_decline(turn: Turn, user_id: int, reason: str | None) -> list[R
     return [reply("invite.declined_ok")]
 
 
-async def message(turn: Turn, user_id: int) -> list[Reply]:
-    """A party's text, file or contact outside the intake."""
+async def message(turn: Turn, user_id: int) -> list[Reply] | None:
+    """A party's text, file or contact while an invitation waits for it (a reason to decline,
+    proof of the invited phone, their own name); None otherwise (the room's, then)."""
     payload = turn.event.payload
     pending = turn.get(JOINING)
     waiting_for = pending.waiting_for if pending is not None else ""
@@ -287,33 +216,7 @@ async def message(turn: Turn, user_id: int) -> list[Reply]:
         if done:
             turn.put(JOINING, None)
         return replies
-    found = await active_room(turn, user_id=user_id)
-    if found is None:
-        # After the agreement the case's mediator hears it (performance, 回访), not intake.
-        return await aftercare.party_message(turn, user_id) or [reply("bot.idle_text")]
-    room, member = found
-    content = turn.content()
-    if content is None:
-        return [reply("room.unsupported_content")]
-    # Every party's words are assessed, relayed or not (a muted party's threat is still one).
-    source = "room" if content.kind == "text" else "caption"
-    if not can(party_actor(member), Action.SPEAK, facts(room)):
-        await case_watch.party_words(scene_of(turn), room, member, content.text, source)
-        return [reply("room.refused_muted" if member.status == "muted" else "room.refused_closed")]
-    decision = await relay(turn.session, room, member, content, turn.out, turn.now)
-    await case_watch.party_words(scene_of(turn), room, member, content.text, source)
-    if isinstance(decision, RelayRefusal):
-        return [reply(f"room.refused_{decision.value}")]
-    await cancel_timers(turn.session, [f"reply:{room.case.id}:{member.id}"])
-    await staff_alerts.note_party_message(turn.session, turn.settings, room, turn.now)
-    if decision.held_for_staff:
-        note = decision.note or "separate"
-        if turn.get(HELD_NOTE) != f"{room.case.id}:{note}":
-            turn.put(HELD_NOTE, f"{room.case.id}:{note}")
-            return [reply(f"room.held_{note}", header=room.header(member))]
-        return []
-    turn.put(HELD_NOTE, None)
-    return []
+    return None
 
 
 async def verify_contact(turn: Turn, user_id: int, pending: Joining) -> list[Reply]:

@@ -2,7 +2,7 @@
 buttons (issue 20).
 
 Three things need a mediator who is not looking: a new case while it is night (by day it is
-announced at once, ``core_flow``), a party's messages left unanswered for
+announced at once, ``features.intake.flow``), a party's messages left unanswered for
 ``STAFF_AWAY_MINUTES``, and the mediation period running out (3 days, 1 day, due). Each becomes
 an :class:`~mediation.staff_alerts.Item` in the staff member's one pending ``staff_alert`` timer
 (``staff_alert:<staff id>``): a second item joins the batch and can only bring it forward, and a

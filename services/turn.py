@@ -17,6 +17,7 @@ from mediation.units import UnitDirectory
 from services.chat_state import Slot
 from services.conversations import ConversationState
 from services.delivery import Outgoing
+from services.dialogue import Dialogue, NoDialogue
 from services.inbound import Inbound
 from services.outbox import QueuedMessage
 from services.room import Content, Room, load_room
@@ -41,6 +42,12 @@ class Turn:
     #: Work to do after this turn's transaction commits (slow lookups must not hold the write
     #: lock); each callable runs its own transactions and returns messages to deliver.
     after_commit: list[Callable[[], Awaitable[list[QueuedMessage]]]] = field(default_factory=list)
+    #: The intake the chat may be filling in (services.dialogue; declared by features.intake).
+    dialogue: Dialogue = field(default_factory=NoDialogue)
+
+    def reprompt(self) -> list[Reply]:
+        """The open intake's question again, after an answer to something else."""
+        return self.dialogue.reprompt(self.dialogue.draft(self.conv))
 
     @property
     def invite_ttl(self) -> timedelta:

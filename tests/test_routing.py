@@ -52,10 +52,10 @@ def test_the_real_table_has_one_owner_for_everything(sqlite_db: Database, tmp_pa
     assert {"start", "join", "cases", "help", "cancel", "ask", "offer"} <= set(party)
     assert "queue" not in party
     start = table.command("start", Audience.STAFF)
-    assert start is not None and start.owner == "services.staff_flow"
+    assert start is not None and start.owner == "features.room.staff"
     # The agreements' outcome step narrows the staff panel's buttons, and says so.
     chain = table.action_chain("m:close", Audience.STAFF)
-    assert [r.owner for r in chain] == ["features.agreements.feature", "services.staff_flow"]
+    assert [r.owner for r in chain] == ["features.agreements.feature", "features.room.staff"]
     assert {"join", "ag_input", "ng_input", "voice_edit", "staff_input"} <= set(
         table.awaited_keys()
     )
@@ -72,7 +72,7 @@ def clashing_feature() -> Iterator[None]:
 def test_a_feature_claiming_a_flows_command_fails_at_start(
     clashing_feature: None, sqlite_db: Database, tmp_path: Path
 ) -> None:
-    with pytest.raises(RouteConflict, match=r"/note .*services.staff_flow"):
+    with pytest.raises(RouteConflict, match=r"/note .*features.room.staff"):
         _ = _service(tmp_path, sqlite_db).routes
 
 

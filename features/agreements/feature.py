@@ -44,6 +44,7 @@ from features.agreements.common import (
 )
 from features.agreements.signing import SignRefusedError, sign_rows, signing_prompt
 from features.agreements.store import filename_of, latest_agreement, log_download, signatures_of
+from features.room.staff import action as room_action
 from mediation import intake
 from mediation.case_state import CaseStatus
 from mediation.masking import mask_name
@@ -51,7 +52,7 @@ from mediation.parties import parse_signer_id
 from mediation.replies import Msg, Reply, button, reply
 from mediation.signing import SignerRole
 from mediation.validation import InvalidInput, clean_text
-from services import features, staff_flow
+from services import features
 from services.inbound import Command
 from services.party_flow import JOINING
 from services.room import Room, label_of, load_room
@@ -270,7 +271,7 @@ async def outcome_step(turn: Turn, who: features.Who, data: str) -> list[Reply] 
     (人民调解法 第二十八条: a written agreement, or an oral one the mediator records)."""
     if who.staff is None or data != "m:close":
         return None
-    replies = await staff_flow.action(turn, who.staff, data) or []
+    replies = await room_action(turn, who.staff, data) or []
     found = await active_room(turn, staff_id=who.staff.id)
     if (
         found is not None

@@ -357,7 +357,7 @@ class DocumentJobs:
         room.case.updated_at = now
         room.case.outcome = "success"
         room.case.session_open = False
-        # The mediation period is over: its reminders would only say so (staff_flow does the same).
+        # The mediation period is over: its reminders would only say so (features.room.staff does the same).
         await cancel_timers(session, [f"deadline:{room.case.id}:{k}" for k in ("3d", "1d", "due")])
         session.add(
             CaseEventRow(

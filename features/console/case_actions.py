@@ -40,7 +40,7 @@ from storage.models import Case, CaseEvent, CaseMember, CaseMessage, CaseParty, 
 
 MAX_NOTE = 2000
 MAX_REASON = 500
-#: ``Case.outcome`` in the words the mediation room uses (services.staff_cases.OUTCOMES).
+#: ``Case.outcome`` in the words the mediation room uses (features.room.staff_cases.OUTCOMES).
 OUTCOME_OF: dict[CaseStatus, str] = {
     CaseStatus.AGREED: "success",
     CaseStatus.CLOSED: "success",
@@ -49,7 +49,7 @@ OUTCOME_OF: dict[CaseStatus, str] = {
     CaseStatus.TRANSFERRED: "transferred",
     CaseStatus.REJECTED: "rejected",
 }
-#: The room's deadline reminders, cancelled when a case ends (as services.staff_flow does).
+#: The room's deadline reminders, cancelled when a case ends (as features.room.staff does).
 DEADLINES = ("3d", "1d", "due")
 
 

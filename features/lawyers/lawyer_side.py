@@ -1,7 +1,7 @@
 """What a volunteer lawyer does in Telegram: duty status, accepting offers, the room, leaving.
 
 A lawyer is a staff account with role "lawyer"; in a room they are a CaseMember labelled 律师.
-Their free text is relayed by the core staff flow (``services.staff_flow.message``), which asks
+Their free text is relayed by the room's staff flow (``features.room.staff.message``), which asks
 :func:`mediation.permissions.can` — a lawyer may speak and write notes, not run the room. This
 module adds what is theirs: choosing whom to talk to, comments on the agreement draft (``/review``), leaving, and the
 consultations they accepted.
@@ -15,13 +15,14 @@ from features.lawyers import consultations, dispatch
 from features.lawyers.context import CONSULT_WITH
 from features.lawyers.models import Consultation, LawyerOffer
 from features.lawyers.profiles import LawyerEntry, entry_of_staff, set_paused
+from features.room.relay import staff_note
 from mediation.case_state import ACTIVE, CaseStatus
 from mediation.lawyer_dispatch import format_week, next_start, response_stats
 from mediation.permissions import Action
 from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.room import Mode, Role, may_address_everyone
 from services import mediators
-from services.room import Room, announce, label_of, load_room, staff_note
+from services.room import Room, announce, label_of, load_room
 from services.slots import TARGET, target_for, target_label
 from services.turn import Turn, active_room
 from storage.models import CaseEvent, CaseMember, StaffAccount

@@ -20,8 +20,7 @@ from mediation.replies import Msg, Reply, button
 from services import mediators
 from services.chat_state import Slot, Variant, variant_slot
 from services.delivery import Address
-from services.party_flow import party_actor
-from services.room import Room
+from services.room import Room, party_actor
 from services.room import facts as case_facts
 from services.turn import Turn
 from storage.models import CaseMember, StaffAccount

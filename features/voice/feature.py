@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from features.room.relay import relay
 from features.voice.audio_in import AUDIO_KINDS, MAX_TEXT, AudioIn, accept_audio, notice_message
 from features.voice.dictation import record_text
 from features.voice.models import VoiceTranscript, VoiceTranscriptVersion
@@ -28,12 +29,12 @@ from mediation.permissions import Action, can
 from mediation.replies import Reply, reply
 from mediation.room import Relay, RelayRefusal
 from mediation.validation import InvalidInput, clean_text
-from services import case_watch, features, party_flow, staff_alerts
+from services import case_watch, features, staff_alerts
 from services.case_watch import scene_of
 from services.chat_state import id_slot
 from services.features import Who
 from services.party_flow import JOINING
-from services.room import Content, Room, facts, load_room, relay
+from services.room import Content, Room, facts, load_room, party_actor
 from services.timers import cancel_timers
 from services.turn import Turn, active_room
 from storage.models import CaseMember, CaseMessage, Evidence
@@ -65,7 +66,7 @@ async def on_message(turn: Turn, who: Who) -> list[Reply] | None:
     if found is None:
         return None
     room, member = found
-    if not can(party_flow.party_actor(member), Action.SPEAK, facts(room)):
+    if not can(party_actor(member), Action.SPEAK, facts(room)):
         return None  # the core says why (muted, closed) and assesses the caption
     caption = turn.event.caption
     if caption:  # a party's words, assessed when they arrive like any caption
@@ -143,7 +144,7 @@ async def _speaking_room(turn: Turn, t: VoiceTranscript) -> tuple[Room, CaseMemb
     member = room.by_id(t.member_id) if room is not None and t.member_id is not None else None
     if room is None or member is None:
         return reply("voice.gone")
-    if not can(party_flow.party_actor(member), Action.SPEAK, facts(room)):
+    if not can(party_actor(member), Action.SPEAK, facts(room)):
         return reply("room.refused_muted" if member.status == "muted" else "room.refused_closed")
     return room, member
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from features.intake.hints import in_field, select_articles, suggest_law
 from legal_kb import store
 from legal_kb.imports import LawBatch
 from legal_kb.service import KnowledgeBase
 from services.delivery import Address
-from services.legal_hints import in_field, select_articles, suggest_law
 from storage.db import Database
 
 TODAY = date(2026, 12, 6)

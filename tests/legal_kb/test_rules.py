@@ -127,8 +127,8 @@ async def test_intake_hints_quote_the_interpretation(
     sqlite_db: Database, subset_batch: LawBatch, tmp_path: Path
 ) -> None:
     """After filing: the hint quotes the interest cap of 民间借贷规定 with its kind and status."""
+    from features.intake.hints import suggest_law
     from services.delivery import Address
-    from services.legal_hints import suggest_law
 
     root = tmp_path / "legal-corpus"
     files = dict(corpus.iter_files(corpus.ARCHIVE))
@@ -155,8 +155,8 @@ async def test_intake_hints_quote_the_damages_standard(
     sqlite_db: Database, subset_batch: LawBatch, tmp_path: Path
 ) -> None:
     """After filing an injury dispute: 人身损害赔偿解释 in its current version, with status."""
+    from features.intake.hints import suggest_law
     from services.delivery import Address
-    from services.legal_hints import suggest_law
 
     root = tmp_path / "legal-corpus"
     files = dict(corpus.iter_files(corpus.ARCHIVE))

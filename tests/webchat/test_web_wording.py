@@ -60,7 +60,7 @@ STAFF_ONLY_KEYS = {
     "lawyers.review_only_lawyers",
     "lawyers.duty_only_lawyers",
     "lawyers.duty_usage",
-    #: The mediator's prompt for a reply to a party after the agreement (services.aftercare).
+    #: The mediator's prompt for a reply to a party after the agreement (features.room.aftercare).
     "aftercare.ask_reply",
     #: A link for the people she forwards an invitation to who do use Telegram.
     "webchat.join_telegram",

@@ -1,6 +1,6 @@
 """Sending a masked room message in full, on purpose (issue 19).
 
-The relay (services.room) masks mobile, ID and bank card numbers for everyone but the sender
+The relay (features.room.relay) masks mobile, ID and bank card numbers for everyone but the sender
 and offers the sender a button: "仍要发送完整号码". Pressing it relays the text as typed to
 those the masked copy reached (and the room's rules still reach), as a record entry of its own (``shared_full_of``), once per
 message, and announces the act (``services.case_watch``: the console writes it to its audit log) in the same transaction: who chose to disclose
@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from features.room.relay import SHARE_FULL, relay
 from mediation.replies import Msg, Reply, reply
 from mediation.room import RelayRefusal
-from services import case_watch
-from services.room import SHARE_FULL, Content, Room, load_room, relay
+from services import case_watch, features
+from services.room import Content, Room, load_room
 from services.routing import ActionRoute, Who
 from services.turn import Turn
 from storage.models import CaseMember, CaseMessage
@@ -25,6 +26,9 @@ def routes() -> list[ActionRoute]:
         return await share_full(turn, who, data)
 
     return [ActionRoute(SHARE_FULL, __name__, on_action)]
+
+
+features.declare(*routes())
 
 
 async def _own_message(

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from mediation.case_state import AFTER_AGREEMENT, CaseStatus
 from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.room import RelayRefusal, Role, route_after_agreement
-from services import staff_alerts
+from services import features, staff_alerts
 from services.chat_state import record_slot, text_slot
 from services.delivery import Address
 from services.inbound import command_action
@@ -50,6 +50,9 @@ def routes() -> list[ActionRoute | AwaitedInput]:
         return await action(turn, who, data)
 
     return [ActionRoute(PREFIX, __name__, on_action), AwaitedInput(REPLY_TO.key, __name__)]
+
+
+features.declare(*routes())
 
 
 def menu(case_id: int) -> tuple[tuple[Button, ...], ...]:
@@ -190,10 +193,13 @@ async def _start_reply(turn: Turn, staff: StaffAccount, party_member_id: int) ->
     return [reply("aftercare.ask_reply", label=label_of(party), number=room.case.number)]
 
 
-async def staff_message(turn: Turn, staff: StaffAccount) -> list[Reply] | None:
-    """The mediator's answer after 回复: to that party alone, kept in the record."""
+@features.staged_hook(features.Stage.FIRST)
+async def staff_message(turn: Turn, who: Who) -> list[Reply] | None:
+    """The mediator's answer after 回复: to that party alone, kept in the record (before any
+    feature's hook: the mediator chose to write it)."""
+    staff = who.staff
     pending = turn.get(REPLY_TO)
-    if pending is None:
+    if staff is None or pending is None:
         return None
     turn.put(REPLY_TO, None)
     content = turn.content()

@@ -1,27 +1,23 @@
-"""What a mediator does in Telegram: the queue, taking a case, running the room, closing it."""
+"""What a mediator does in the chat: the queue, taking a case, running the room (the panel:
+session, mode, whom to address, mute, remove, representative), closing it."""
 
 from __future__ import annotations
 
 import dataclasses
 
+from features.room import staff_case_view
+from features.room.panel import panel, show_queue
+from features.room.party import record_reply, switch_to
+from features.room.relay import relay, staff_note
+from features.room.staff_cases import OUTCOMES, finish_input
 from mediation import intake
 from mediation.case_state import CaseEvent, CaseStatus, InvalidTransition, transition
 from mediation.permissions import Action, can
-from mediation.replies import Button, Msg, Reply, button, reply
-from mediation.room import Mode, RelayRefusal, Role, may_address_everyone
-from services import mediators, menus, staff_case_view
+from mediation.replies import Msg, Reply, button, reply
+from mediation.room import Mode, RelayRefusal, Role
+from services import features, mediators, menus
 from services.inbound import Command
-from services.party_flow import record_reply, switch_to
-from services.room import (
-    Content,
-    Room,
-    announce,
-    facts,
-    label_of,
-    load_room,
-    relay,
-    staff_note,
-)
+from services.room import Content, Room, announce, facts, label_of, load_room
 from services.routing import ActionRoute, Audience, AwaitedInput, CommandRoute, Who
 from services.slots import (
     HELD,
@@ -31,9 +27,7 @@ from services.slots import (
     InviteName,
     OutcomeReason,
     target_for,
-    target_label,
 )
-from services.staff_cases import OUTCOMES, finish_input
 from services.timers import schedule
 from services.turn import (
     Turn,
@@ -46,7 +40,8 @@ from storage.models import CaseMember, StaffAccount
 
 
 def routes() -> list[CommandRoute | ActionRoute | AwaitedInput]:
-    """This flow's entries in the routing table (services.routing): staff only."""
+    """This flow's entries in the routing table (services.routing): staff only (declared
+    below)."""
 
     async def on_command(turn: Turn, who: Who, cmd: Command) -> list[Reply] | None:
         return await command(turn, who.staff, cmd) if who.staff is not None else None
@@ -74,6 +69,9 @@ def routes() -> list[CommandRoute | ActionRoute | AwaitedInput]:
         AwaitedInput("staff_input", owner),
         AwaitedInput("held", owner),
     ]
+
+
+features.declare(*routes())
 
 
 async def command(turn: Turn, staff: StaffAccount, cmd: Command) -> list[Reply] | None:
@@ -125,90 +123,6 @@ async def command(turn: Turn, staff: StaffAccount, cmd: Command) -> list[Reply] 
             )
         ]
     return None
-
-
-async def show_queue(turn: Turn, staff: StaffAccount) -> list[Reply]:
-    cases = await mediators.queue(turn.session, staff, turn.units)
-    if not cases:
-        return [reply("staff.queue_empty")]
-    rows: list[tuple[Button, ...]] = []
-    lines = [Msg("staff.queue_header")]
-    for case in cases:
-        lines.append(
-            Msg(
-                "staff.queue_line",
-                {
-                    "number": case.number,
-                    "type": Msg(f"dispute.{case.dispute_type}"),
-                    "status": Msg(f"status.{case.status}"),
-                    "place": case.place,
-                },
-            )
-        )
-        rows.append((button("staff.btn_take", f"m:take:{case.id}", number=case.number),))
-    return [Reply(Msg("common.lines", {"lines": lines}), buttons=tuple(rows))]
-
-
-def panel(room: Room, turn: Turn) -> Reply:
-    case = room.case
-    members = [
-        Msg(
-            "staff.panel_member",
-            {
-                "label": label_of(m),
-                "status": Msg(f"staff.member_{m.status}"),
-                "rep": "★" if m.is_representative else "",
-            },
-        )
-        for m in room.present()
-    ]
-    rows: list[tuple[Button, ...]] = []
-    if case.session_open:
-        rows.append((button("staff.btn_close_session", "m:session:close"),))
-    else:
-        rows.append((button("staff.btn_open_session", "m:session:open"),))
-    if case.room_mode == Mode.JOINT.value:
-        rows.append((button("staff.btn_mode_separate", "m:mode:separate"),))
-    else:
-        rows.append((button("staff.btn_mode_joint", "m:mode:joint"),))
-    parties = [m for m in room.present() if m.role in (Role.APPLICANT.value, Role.RESPONDENT.value)]
-    everyone = (button("staff.btn_to_all", "m:to:all"),)
-    rows.append(
-        (
-            *(everyone if may_address_everyone(Mode(case.room_mode)) else ()),
-            *[button("staff.btn_to", f"m:to:{m.id}", label=label_of(m)) for m in parties[:4]],
-        )
-    )
-    for m in parties[:6]:
-        mute = (
-            ("staff.btn_unmute", f"m:unmute:{m.id}")
-            if m.status == "muted"
-            else ("staff.btn_mute", f"m:mute:{m.id}")
-        )
-        rows.append(
-            (
-                button(mute[0], mute[1], label=label_of(m)),
-                button("staff.btn_remove", f"m:remove:{m.id}", label=label_of(m)),
-                button("staff.btn_rep", f"m:rep:{m.id}", label=label_of(m)),
-            )
-        )
-    rows.append((button("staff.btn_invite", "m:invite"), button("staff.btn_close_case", "m:close")))
-    return Reply(
-        Msg(
-            "staff.panel",
-            {
-                "number": case.number,
-                "status": Msg(f"status.{case.status}"),
-                "mode": Msg(f"room.mode_{case.room_mode}"),
-                "session": Msg(
-                    "staff.session_open" if case.session_open else "staff.session_closed"
-                ),
-                "target": target_label(turn.get(TARGET), room),
-                "members": members,
-            },
-        ),
-        buttons=tuple(rows),
-    )
 
 
 async def action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] | None:
