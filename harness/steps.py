@@ -284,3 +284,28 @@ async def mediator_takes_case(
     linked = await link_staff(runtime, standin, username, telegram_id)
     await take_case(linked, number, (applicant, respondent))
     return linked
+
+
+async def first_term(mediator: SimUser, responsibility: str, term: str) -> None:
+    """The written agreement's draft begins from the registration (the facts and the claims
+    as filed); the mediator types the parties' responsibility and the first term."""
+    await mediator.press("使用登记时的陈述")
+    await wait_text(mediator, "争议事项")
+    await mediator.press("使用申请事项")
+    await wait_text(mediator, "各方当事人的责任")
+    await mediator.send_text(responsibility)
+    await wait_text(mediator, "协议内容")
+    await mediator.send_text(term)
+    await wait_text(mediator, "已添加第 1 条")
+
+
+async def finish_terms(mediator: SimUser, deadline: str = "2026-12-31") -> None:
+    """The mediator ends the terms and says how, where and by when they are performed (by bank
+    transfer, at the applicant's home); the draft's next question or review follows."""
+    await mediator.press("完成条款 ✓")
+    await wait_text(mediator, "履行方式")
+    await mediator.send_text("银行转账")
+    await wait_text(mediator, "履行地点")
+    await mediator.send_text("申请人住所地")
+    await wait_text(mediator, "履行期限")
+    await mediator.send_text(deadline)

@@ -14,9 +14,10 @@ from mediation.case_state import CaseStatus
 from mediation.permissions import Action, Actor, ActorKind, can
 from mediation.room import MemberStatus, Role
 from mediation.units import UnitDirectory
+from services.cases import add_event
 from services.room import Room, facts
 from storage.db import Database
-from storage.models import Case, CaseEvent, CaseMember, StaffAccount, StaffLinkCode
+from storage.models import Case, CaseMember, StaffAccount, StaffLinkCode
 
 MEDIATING_ROLES = frozenset({"admin", "mediator", "police"})
 LINK_CODE_TTL = timedelta(hours=24)
@@ -159,11 +160,7 @@ async def take(session: AsyncSession, case: Case, staff: StaffAccount, now: date
     case.updated_at = now
     member = CaseMember(case_id=case.id, role=Role.MEDIATOR.value, staff_id=staff.id, joined_at=now)
     session.add(member)
-    session.add(
-        CaseEvent(
-            case_id=case.id, at=now, kind="mediator_assigned", actor=f"staff:{staff.id}", data={}
-        )
-    )
+    add_event(session, case.id, now, f"staff:{staff.id}", kind="mediator_assigned", data={})
     await session.flush()
     return member
 

@@ -17,9 +17,10 @@ from mediation.case_state import CaseStatus
 from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.room import Role
 from mediation.validation import InvalidInput, clean_name
+from services.cases import add_event
 from services.room import Room, announce, label_of, load_room
 from services.turn import Turn
-from storage.models import Case, CaseEvent, CaseMember, CaseParty, Invitation
+from storage.models import Case, CaseMember, CaseParty, Invitation
 
 #: While no agreement is out for signing, a party's own name may still change.
 CHANGEABLE = frozenset({CaseStatus.SUBMITTED, CaseStatus.ACCEPTED, CaseStatus.MEDIATING})
@@ -114,12 +115,11 @@ async def take(turn: Turn, invitation_id: int, user_id: int, text: str) -> tuple
 
 
 def _record(turn: Turn, party: CaseParty, *, corrected: bool) -> None:
-    turn.session.add(
-        CaseEvent(
-            case_id=party.case_id,
-            at=turn.now,
-            kind="party_name",
-            actor=f"user:{party.user_id}",
-            data={"side": party.side, "ordinal": party.ordinal, "corrected": corrected},
-        )
+    add_event(
+        turn.session,
+        party.case_id,
+        turn.now,
+        f"user:{party.user_id}",
+        kind="party_name",
+        data={"side": party.side, "ordinal": party.ordinal, "corrected": corrected},
     )

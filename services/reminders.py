@@ -10,11 +10,12 @@ from core.config import Settings
 from mediation.case_state import ACTIVE, CaseStatus
 from mediation.replies import Msg, Reply
 from services import invites, staff_alerts
+from services.cases import add_event
 from services.delivery import Address, Outgoing
 from services.outbox import QueuedMessage
 from services.room import load_room
 from services.timers import TimerService
-from storage.models import CaseEvent, Invitation, Timer
+from storage.models import Invitation, Timer
 
 _SYSTEM = Address("system", "-", "zh-CN")
 
@@ -45,14 +46,8 @@ async def party_reminder(session: AsyncSession, timer: Timer, now: datetime) -> 
             Msg("room.reply_reminder", {"header": room.header(None), "number": room.case.number})
         ),
     )
-    session.add(
-        CaseEvent(
-            case_id=room.case.id,
-            at=now,
-            kind="party_reminded",
-            actor="system",
-            data={"member": member.id},
-        )
+    add_event(
+        session, room.case.id, now, "system", kind="party_reminded", data={"member": member.id}
     )
     return await out.flush(session)
 

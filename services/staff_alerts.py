@@ -27,12 +27,13 @@ from mediation.case_state import ACTIVE, CaseStatus
 from mediation.replies import Button, Msg, Reply, button
 from mediation.room import Role
 from mediation.staff_alerts import Item, QuietHours, allowed_at, by_case, merge
+from services.cases import add_event
 from services.delivery import Address, Outgoing, staff_address
 from services.outbox import QueuedMessage
 from services.room import Room, label_of, load_room
 from services.timers import schedule
 from storage.db import insert_for, session_dialect
-from storage.models import CaseEvent, CaseMessage, StaffAccount, Timer
+from storage.models import CaseMessage, StaffAccount, Timer
 
 TIMER_KIND = "staff_alert"
 #: Alerts raised together (deadlines of several cases falling due at once) go out as one.
@@ -164,15 +165,7 @@ async def deadline_due(
     if room is None or CaseStatus(room.case.status) not in ACTIVE:
         return []
     days = int(timer.payload["days"])
-    session.add(
-        CaseEvent(
-            case_id=room.case.id,
-            at=now,
-            kind="deadline_reminder",
-            actor="system",
-            data={"days": days},
-        )
-    )
+    add_event(session, room.case.id, now, "system", kind="deadline_reminder", data={"days": days})
     if room.case.mediator_id is not None:
         item = Item("deadline", room.case.id, days)
         mediator = await session.get(StaffAccount, room.case.mediator_id)

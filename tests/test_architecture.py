@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import importlib.util
 import re
+import sys
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
+import i18n
+from app.features import FEATURES, FeatureRegistry
+from app.runtime import Runtime
 from core.clock import FakeClock
 from mediation import intake
 from mediation.case_state import TRANSITIONS, CaseStatus
 from services import features
 from services.conversation import ConversationService
 from services.inbound import Command, Inbound
-from services.routing import Audience
+from services.routing import Audience, RouteConflict
 from services.units import load_units, sync_units
+from storage.base import Base
 from storage.db import Database
 from storage.models import OutboxMessage
 from tests.conftest import make_settings
@@ -205,26 +216,61 @@ def test_only_the_entry_point_and_the_root_build_the_runtime() -> None:
     assert offenders == []
 
 
-async def test_how_to_add_a_feature(sqlite_db: Database, tmp_path: Path) -> None:
-    """The page's example feature, loaded as written, answers through the real conversation:
-    its command, its awaited input, and /cancel ending that wait."""
+EXAMPLE_FILE = re.compile(r"<!-- example-feature: (\S+) -->\n```\w+\n(.*?)```", re.S)
+
+
+def _example_package(root: Path) -> Path:
+    """The page's example feature, its files as the page shows them, as package ``echo``."""
     text = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
-    code = text.split("<!-- example-feature -->\n```python\n", 1)[1].split("```", 1)[0]
-    module_path = tmp_path / "echo_feature_example.py"
-    module_path.write_text(code, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("echo_feature_example", module_path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    files = dict(EXAMPLE_FILE.findall(text))
+    assert set(files) == {
+        "__init__.py",
+        "chat.py",
+        "models.py",
+        "web.py",
+        "messages.zh-CN.toml",
+        "messages.en.toml",
+    }
+    package = root / "echo"
+    package.mkdir(parents=True)
+    for name, body in files.items():
+        (package / name).write_text(body, encoding="utf-8")
+    return package
+
+
+async def test_how_to_add_a_feature(sqlite_db: Database, tmp_path: Path) -> None:
+    """The page's steps, followed: its example package is written as the page shows it into a
+    scratch features folder and registered beside the real features. Its command and button
+    answer from its own catalogue through the real conversation, /cancel ends its wait, its
+    table keeps each line and its page counts them; a second owner of /echo, or a feature
+    claiming a command the staff flow owns, stops the service at start."""
+    scratch = tmp_path / "features"
+    _example_package(scratch)
+    real_features, i18n._FEATURES = i18n._FEATURES, scratch  # the catalogue found by place
+    i18n.catalog.cache_clear()
+    sys.path.insert(0, str(scratch))
+    declared = (dict(features.COMMANDS), dict(features.ACTIONS), dict(features.AWAITED))
+    hooks = list(features.MESSAGE_HOOKS)
     try:
+        echo = importlib.import_module("echo")
+        registry = FeatureRegistry()
+        for package in (*FEATURES, echo):
+            package.register(registry)
+        assert registry.names[-1] == "echo" and registry.table_modules[-1] is echo.models
+        table = Base.metadata.tables["echo_lines"]  # in the schema Alembic compares against
+        async with sqlite_db.write_engine.begin() as conn:
+            await conn.run_sync(table.create)
+
         settings = make_settings(tmp_path)
         units = load_units(settings.units_file)
         async with sqlite_db.write() as session:
             await sync_units(session, units)
         service = ConversationService(sqlite_db, settings, units, FakeClock())
-        assert service.routes.command("echo", Audience.PARTY) is not None
+        route = service.routes.command("echo", Audience.PARTY)
+        assert route is not None and route.owner == "echo.chat"
         for payload in (
             Command("echo", ("你好",)),
+            intake.ActionInput("echo:你好"),
             Command("echo", ()),
             intake.TextInput("复述这句"),
             Command("echo", ()),
@@ -234,17 +280,42 @@ async def test_how_to_add_a_feature(sqlite_db: Database, tmp_path: Path) -> None
             await service.handle(Inbound("telegram", "42", "42", payload))
         async with sqlite_db.read() as session:
             rows = (await session.execute(select(OutboxMessage.payload))).scalars()
-            texts = [p["text"] for p in rows if "text" in p]
+            sent = [p for p in rows if "text" in p]
+        texts = [p["text"] for p in sent]
         assert texts[:6] == [
+            "你好",
             "你好",
             "请输入要复述的内容",
             "复述这句",
             "请输入要复述的内容",
             "已取消，不再等待您的输入。",
-            texts[5],
         ]
-        assert texts[5] != "不再复述"
+        assert "再说一遍" in str(sent[0]) and texts[6] != "不再复述"
+
+        app = web.Application()
+        registry.web_setups[-1](app, cast(Runtime, SimpleNamespace(db=sqlite_db)))
+        async with TestClient(TestServer(app)) as client:
+            page = await client.get("/echo")
+            assert page.status == 200 and await page.text() == "已复述 3 句"
+
+        with pytest.raises(ValueError, match="registered twice"):
+            features.command("echo")(echo.chat.echo)  # a second owner, at import
+        features.command("queue")(echo.chat.echo)  # the staff flow's command
+        with pytest.raises(RouteConflict, match="/queue"):
+            _ = ConversationService(sqlite_db, settings, units, FakeClock()).routes
     finally:
-        del features.COMMANDS["echo"]
-        features.MESSAGE_HOOKS.remove(module.echo_text)
-        features.AWAITED.pop(module.WAITING)
+        commands, actions, awaited = declared
+        features.COMMANDS.clear()
+        features.COMMANDS.update(commands)
+        features.ACTIONS.clear()
+        features.ACTIONS.update(actions)
+        features.AWAITED.clear()
+        features.AWAITED.update(awaited)
+        features.MESSAGE_HOOKS[:] = hooks
+        if "echo_lines" in Base.metadata.tables:
+            Base.metadata.remove(Base.metadata.tables["echo_lines"])
+        for name in [m for m in sys.modules if m == "echo" or m.startswith("echo.")]:
+            del sys.modules[name]
+        sys.path.remove(str(scratch))
+        i18n._FEATURES = real_features
+        i18n.catalog.cache_clear()

@@ -21,11 +21,11 @@ from mediation.agreement import CourtBasis, CourtChoice, check_court
 from mediation.replies import Msg, Reply, reply
 from mediation.validation import InvalidInput
 from services import features
+from services.cases import add_event
 from services.inbound import Command
 from services.room import announce
 from services.turn import Turn, active_room
 from storage.document_models import JudicialConfirmation
-from storage.models import CaseEvent
 
 #: What the mediator types → ``Case.source``.
 MODES = {
@@ -64,14 +64,13 @@ async def referral_command(turn: Turn, who: features.Who, cmd: Command) -> list[
     except InvalidInput as exc:
         return [reply(exc.key, **exc.params)]
     case.source, case.referring_court, case.updated_at = MODES[cmd.args[0]], court, turn.now
-    turn.session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=turn.now,
-            kind="court_referral",
-            actor=f"staff:{who.staff.id}",
-            data={"source": case.source, "court": court},
-        )
+    add_event(
+        turn.session,
+        case.id,
+        turn.now,
+        f"staff:{who.staff.id}",
+        kind="court_referral",
+        data={"source": case.source, "court": court},
     )
     note = Msg(f"agreements.referral_{case.source}", {"court": court})
     await announce(turn.session, room, note, turn.out, turn.now, author=room.of_staff(who.staff.id))

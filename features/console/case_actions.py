@@ -10,7 +10,8 @@ page explains them in the reader's language; status changes go through
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,7 @@ from mediation.replies import Msg
 from mediation.room import MemberStatus, Role
 from mediation.staff_permissions import Action, related_units
 from mediation.units import UnitDirectory
+from services.cases import add_event
 from services.delivery import Address, Outgoing
 from services.outbox import QueuedMessage
 from services.room import announce, load_room
@@ -110,10 +112,8 @@ class CaseActions:
     ) -> None:
         """Seat a volunteer lawyer in the case's room (labelled 律师); the room is told."""
         staff.require(Action.ASSIGN)
-        now = self.clock.now()
-        async with self.db.write() as session:
-            case = await load_case(session, staff, case_id, lock=True)
-            self._open(case.status)
+        async with acting(self.db, self.clock, staff, case_id, ip, open_only=True) as act:
+            session, case, now = act.session, act.case, act.now
             lawyer = await self._eligible(session, case, lawyer_id, "lawyer")
             room = await load_room(session, case.id)
             assert room is not None
@@ -124,12 +124,7 @@ class CaseActions:
             )
             session.add(member)
             await session.flush()
-            trace_act(
-                session,
-                case,
-                staff,
-                ip,
-                now,
+            act.trace(
                 kind="lawyer_assigned",
                 event_data={"to": lawyer.id, "to_name": lawyer.display_name},
                 action="assign_lawyer",
@@ -189,10 +184,8 @@ class CaseActions:
         self, staff: StaffContext, case_id: int, mediator_id: int | None, ip: str
     ) -> None:
         staff.require(Action.ASSIGN)
-        now = self.clock.now()
-        async with self.db.write() as session:
-            case = await load_case(session, staff, case_id, lock=True)
-            self._open(case.status)
+        async with acting(self.db, self.clock, staff, case_id, ip, open_only=True) as act:
+            session, case, now = act.session, act.case, act.now
             name = ""
             if mediator_id is not None:
                 name = (await self._eligible(session, case, mediator_id, "mediator")).display_name
@@ -201,12 +194,7 @@ class CaseActions:
             before = case.mediator_id
             case.mediator_id, case.updated_at = mediator_id, now
             await _seat_mediator(session, case.id, before, mediator_id, now)
-            trace_act(
-                session,
-                case,
-                staff,
-                ip,
-                now,
+            act.trace(
                 kind="assigned",
                 event_data={"from": before, "to": mediator_id, "to_name": name},
                 action="assign",
@@ -222,21 +210,14 @@ class CaseActions:
         except ValueError:
             raise ActionError("console.case.error.bad_level") from None
         why = _reason(reason, required=True)
-        now = self.clock.now()
         notices: list[AlertNotice] = []
-        async with self.db.write() as session:
-            case = await load_case(session, staff, case_id, lock=True)
-            self._open(case.status)
+        async with acting(self.db, self.clock, staff, case_id, ip, open_only=True) as act:
+            session, case, now = act.session, act.case, act.now
             before = domain.parse_level(case.risk)
             if before == level:
                 return
             case.risk, case.updated_at = level.value, now
-            trace_act(
-                session,
-                case,
-                staff,
-                ip,
-                now,
+            act.trace(
                 kind="risk",
                 event_data={"from": before.value, "to": level.value, "reason": why},
                 action="risk_change",
@@ -259,22 +240,15 @@ class CaseActions:
         """Move the case to the parent unit; returns the new unit's code."""
         staff.require(Action.ESCALATE)
         why = _reason(reason, required=True)
-        now = self.clock.now()
         notices: list[AlertNotice] = []
-        async with self.db.write() as session:
-            case = await load_case(session, staff, case_id, lock=True)
-            self._open(case.status)
+        async with acting(self.db, self.clock, staff, case_id, ip, open_only=True) as act:
+            session, case, now = act.session, act.case, act.now
             target = domain.escalation_target(self.units, case.unit_code)
             if target is None:
                 raise ActionError("console.case.error.top_unit")
             before = case.unit_code
             case.unit_code, case.updated_at = target, now
-            trace_act(
-                session,
-                case,
-                staff,
-                ip,
-                now,
+            act.trace(
                 kind="escalated",
                 event_data={"from": before, "to": target, "reason": why},
                 action="escalate",
@@ -305,14 +279,13 @@ class CaseActions:
             raise ActionError("console.case.error.too_long", {"max": MAX_NOTE})
         async with self.db.write() as session:
             case = await load_case(session, staff, case_id)
-            session.add(
-                CaseEvent(
-                    case_id=case.id,
-                    at=self.clock.now(),
-                    kind="note",
-                    actor=staff.actor,
-                    data={"text": text, "staff_only": True},
-                )
+            add_event(
+                session,
+                case.id,
+                self.clock.now(),
+                staff.actor,
+                kind="note",
+                data={"text": text, "staff_only": True},
             )
 
     async def change_status(
@@ -326,9 +299,8 @@ class CaseActions:
             raise ActionError("console.case.error.bad_event") from None
         if event not in STAFF_EVENTS:
             raise ActionError("console.case.error.bad_event")
-        now = self.clock.now()
-        async with self.db.write() as session:
-            case = await load_case(session, staff, case_id, lock=True)
+        async with acting(self.db, self.clock, staff, case_id, ip, open_only=False) as act:
+            session, case, now = act.session, act.case, act.now
             before = CaseStatus(case.status)
             try:
                 after = transition(before, event)
@@ -350,12 +322,7 @@ class CaseActions:
                 case.closed_at, case.session_open = now, False
                 await cancel_timers(session, [f"deadline:{case.id}:{k}" for k in DEADLINES])
             change = {"from": before.value, "to": after.value, "event": event.value}
-            trace_act(
-                session,
-                case,
-                staff,
-                ip,
-                now,
+            act.trace(
                 kind="status",
                 event_data={**change, "reason": why},
                 action="status_change",
@@ -398,11 +365,6 @@ class CaseActions:
         if self.deliver is not None and queued:
             self.deliver(queued)
 
-    @staticmethod
-    def _open(status: str) -> None:
-        if CaseStatus(status) in TERMINAL:
-            raise ActionError("console.case.error.closed")
-
 
 async def _seat_mediator(
     session: AsyncSession, case_id: int, before: int | None, after: int | None, now: datetime
@@ -429,33 +391,61 @@ async def _seat_mediator(
         )
 
 
-def trace_act(
-    session: AsyncSession,
-    case: Case,
-    staff: StaffContext,
-    ip: str,
-    now: datetime,
-    *,
-    kind: str,
-    event_data: dict[str, Any],
-    action: str,
-    audit_data: dict[str, Any],
-    unit_code: str | None = None,
-) -> None:
-    """A staff action leaves two traces: an event on the case's timeline (what happened, for
-    everyone working the case) and an audit entry (who did it from where, for admins)."""
-    session.add(CaseEvent(case_id=case.id, at=now, kind=kind, actor=staff.actor, data=event_data))
-    audit.record(
-        session,
-        at=now,
-        action=action,
-        staff=staff,
-        ip=ip,
-        case_id=case.id,
-        unit_code=unit_code or case.unit_code,
-        target=case.number,
-        data=audit_data,
-    )
+@dataclass(frozen=True)
+class StaffAct:
+    """One staff action on one case, inside its write transaction with the case row locked:
+    what the action's traces need, gathered once instead of passed to every call."""
+
+    session: AsyncSession
+    case: Case
+    staff: StaffContext
+    ip: str
+    now: datetime
+
+    def trace(
+        self,
+        *,
+        kind: str,
+        event_data: dict[str, Any],
+        action: str,
+        audit_data: dict[str, Any],
+        unit_code: str | None = None,
+    ) -> None:
+        """A staff action leaves two traces: an event on the case's timeline (what happened,
+        for everyone working the case) and an audit entry (who did it from where, for
+        admins). ``kind`` is written literally at each call (the timeline labels test reads
+        it there)."""
+        case = self.case
+        self.session.add(
+            CaseEvent(
+                case_id=case.id, at=self.now, kind=kind, actor=self.staff.actor, data=event_data
+            )
+        )
+        audit.record(
+            self.session,
+            at=self.now,
+            action=action,
+            staff=self.staff,
+            ip=self.ip,
+            case_id=case.id,
+            unit_code=unit_code or case.unit_code,
+            target=case.number,
+            data=audit_data,
+        )
+
+
+@asynccontextmanager
+async def acting(
+    db: Database, clock: Clock, staff: StaffContext, case_id: int, ip: str, *, open_only: bool
+) -> AsyncIterator[StaffAct]:
+    """The write transaction of one staff action: the case locked and in the staff member's
+    scope (a case out of reach is :class:`NotFound`), and with ``open_only`` still open."""
+    now = clock.now()
+    async with db.write() as session:
+        case = await load_case(session, staff, case_id, lock=True)
+        if open_only and CaseStatus(case.status) in TERMINAL:
+            raise ActionError("console.case.error.closed")
+        yield StaffAct(session, case, staff, ip, now)
 
 
 async def staff_names(db: Database, ids: set[int]) -> dict[int, str]:

@@ -22,7 +22,7 @@ import features.agreements.police as police
 from core.clock import Clock
 from features.agreements.common import wake_after_commit
 from features.agreements.signing import SignRefusedError
-from features.console.case_actions import ActionError, trace_act
+from features.console.case_actions import ActionError, acting
 from features.console.case_view import load_case
 from features.console.context import StaffContext
 from mediation import masking
@@ -120,9 +120,8 @@ class ProcedureActions:
         services = self.shared.agreements
         if services is None:
             raise ActionError("agreements.paper_nothing_to_sign")
-        now = self.clock.now()
-        async with self.db.write() as session:
-            case = await load_case(session, staff, case_id, lock=True)
+        async with acting(self.db, self.clock, staff, case_id, ip, open_only=False) as act:
+            session, case, now = act.session, act.case, act.now
             account = await session.get_one(StaffAccount, staff.id)
             out = Outgoing(_CONSOLE)
             try:
@@ -143,12 +142,7 @@ class ProcedureActions:
             except SignRefusedError as exc:
                 raise ActionError(exc.key, dict(exc.params)) from None
             data = {"signer": signer_id, "version": doc.version}
-            trace_act(
-                session,
-                case,
-                staff,
-                ip,
-                now,
+            act.trace(
                 kind="paper_signature",
                 event_data=data,
                 action="paper_signature",
@@ -174,9 +168,8 @@ class ProcedureActions:
         time: ``failed_once``, returned as such), excluded, again, give_up. Returns what was done,
         for the flash message."""
         staff.require(Action.POLICE_MEDIATE)
-        now = self.clock.now()
-        async with self.db.write() as session:
-            case = await load_case(session, staff, case_id, lock=True)
+        async with acting(self.db, self.clock, staff, case_id, ip, open_only=False) as act:
+            session, case, now = act.session, act.case, act.now
             officer = await session.get_one(StaffAccount, staff.id)
             out = Outgoing(_CONSOLE)
             wake = False
@@ -247,12 +240,7 @@ class ProcedureActions:
             except ValueError:
                 raise ActionError("agreements.police_problem_violation") from None
             data = {"step": step}
-            trace_act(
-                session,
-                case,
-                staff,
-                ip,
-                now,
+            act.trace(
                 kind="police_mediation",
                 event_data=data,
                 action="police_mediation",

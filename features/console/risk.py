@@ -34,8 +34,9 @@ from mediation import risk as domain
 from mediation.risk import RiskAssessment, RiskLevel, RiskRule
 from mediation.staff_permissions import Action
 from mediation.units import UnitDirectory
+from services.cases import add_event
 from storage.db import Database, insert_for, session_dialect
-from storage.models import Case, CaseEvent
+from storage.models import Case
 
 log = logging.getLogger(__name__)
 __all__ = ["AlertHook", "AlertNotice", "AlertRecipient", "RiskService", "row_to_rule"]
@@ -239,19 +240,18 @@ class RiskService:
         current = domain.parse_level(case.risk)
         if domain.RANK[fresh] > domain.RANK[current]:
             case.risk = fresh.value
-            session.add(
-                CaseEvent(
-                    case_id=case.id,
-                    at=now,
-                    kind="risk",
-                    actor="system",
-                    data={
-                        "from": current.value,
-                        "to": fresh.value,
-                        "rules": codes,
-                        "evidence": [list(m.evidence) for m in result.matches],
-                    },
-                )
+            add_event(
+                session,
+                case.id,
+                now,
+                "system",
+                kind="risk",
+                data={
+                    "from": current.value,
+                    "to": fresh.value,
+                    "rules": codes,
+                    "evidence": [list(m.evidence) for m in result.matches],
+                },
             )
             if domain.needs_alert(fresh):
                 notices.append(await self.raise_alerts(session, case, fresh, "risk", tuple(codes)))

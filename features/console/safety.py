@@ -46,9 +46,10 @@ from mediation.replies import Msg, Reply
 from mediation.risk import RiskAssessment, RiskLevel, RiskRule
 from mediation.room import PARTY_ROLES, Mode, Role
 from services.case_watch import Scene, on_case_filed, on_party_words
+from services.cases import add_event
 from services.delivery import Address
 from services.room import Room, announce, label_of
-from storage.models import Case, CaseEvent, CaseMember, CaseMessage, StaffAccount
+from storage.models import Case, CaseMember, CaseMessage, StaffAccount
 
 #: Where the words were written (catalog ``risk.source.*``).
 SOURCES = ("intake", "room", "caption", "voice")
@@ -101,21 +102,20 @@ async def _watch(
     level = domain.higher(current, result.level)
     words = _words(result)
     case.risk = level.value
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=scene.now,
-            kind="risk",
-            actor=_actor(author, case),
-            data={
-                "from": current.value,
-                "to": level.value,
-                "rules": codes,
-                "evidence": [list(m.evidence) for m in result.matches],
-                "source": source,
-                "role": author.role if author is not None else "applicant",
-            },
-        )
+    add_event(
+        session,
+        case.id,
+        scene.now,
+        _actor(author, case),
+        kind="risk",
+        data={
+            "from": current.value,
+            "to": level.value,
+            "rules": codes,
+            "evidence": [list(m.evidence) for m in result.matches],
+            "source": source,
+            "role": author.role if author is not None else "applicant",
+        },
     )
     raised = domain.RANK[level] > domain.RANK[current]
     if domain.needs_alert(result.level) and (raised or not await _open_alert(scene, case, level)):

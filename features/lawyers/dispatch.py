@@ -23,10 +23,11 @@ from mediation.case_state import ACTIVE, CaseStatus
 from mediation.lawyer_dispatch import Candidate, Stage, duty_wave, expected_at, widen
 from mediation.masking import scrub_digits
 from mediation.replies import Msg, Reply, button
+from services.cases import add_event
 from services.delivery import Address, Outgoing, staff_address, user_address
 from services.outbox import QueuedMessage
 from services.timers import cancel_timers, schedule
-from storage.models import Case, CaseEvent, StaffAccount, Timer, User
+from storage.models import Case, StaffAccount, Timer, User
 
 log = logging.getLogger(__name__)
 
@@ -210,14 +211,13 @@ async def create_request(
         session, timer_key(request.id), TIMER_KIND, now + widen_after, _payload(request, tz)
     )
     if case_id is not None:
-        session.add(
-            CaseEvent(
-                case_id=case_id,
-                at=now,
-                kind="lawyer_requested",
-                actor=requested_by,
-                data={"request": request.id, "offered": len(wave)},
-            )
+        add_event(
+            session,
+            case_id,
+            now,
+            requested_by,
+            kind="lawyer_requested",
+            data={"request": request.id, "offered": len(wave)},
         )
     log.info("lawyer request %s: offered to %d on duty", request.id, len(wave))
     return Created(request, len(wave), expected_at(candidates, local))

@@ -22,10 +22,11 @@ from mediation.permissions import Action
 from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.room import Mode, Role, may_address_everyone
 from services import mediators
+from services.cases import add_event
 from services.room import Room, announce, label_of, load_room
 from services.slots import TARGET, target_for, target_label
 from services.turn import Turn, active_room
-from storage.models import CaseEvent, CaseMember, StaffAccount
+from storage.models import CaseMember, StaffAccount
 
 PAUSE_WORDS = frozenset({"off", "pause", "stop", "关", "暂停"})
 RESUME_WORDS = frozenset({"on", "resume", "start", "开", "恢复"})
@@ -174,14 +175,13 @@ async def _join_room(
         )
         session.add(member)
         await session.flush()
-    session.add(
-        CaseEvent(
-            case_id=room.case.id,
-            at=turn.now,
-            kind="lawyer_joined",
-            actor=f"staff:{staff.id}",
-            data={"request": request_id, "wait_seconds": waited},
-        )
+    add_event(
+        session,
+        room.case.id,
+        turn.now,
+        f"staff:{staff.id}",
+        kind="lawyer_joined",
+        data={"request": request_id, "wait_seconds": waited},
     )
     fresh = await load_room(session, room.case.id)
     assert fresh is not None
@@ -297,14 +297,8 @@ async def leave(turn: Turn, staff: StaffAccount) -> list[Reply]:
     me.status = "removed"
     me.left_at = turn.now
     await dispatch.finish_request(turn.session, turn.now, entry.profile.id, case_id=room.case.id)
-    turn.session.add(
-        CaseEvent(
-            case_id=room.case.id,
-            at=turn.now,
-            kind="lawyer_left",
-            actor=f"staff:{staff.id}",
-            data={},
-        )
+    add_event(
+        turn.session, room.case.id, turn.now, f"staff:{staff.id}", kind="lawyer_left", data={}
     )
     await announce(turn.session, room, Msg("lawyers.left_room"), turn.out, turn.now, author=me)
     turn.conv.active_case_id = None

@@ -47,9 +47,10 @@ from mediation.case_state import CaseStatus
 from mediation.offers import Side, yuan_to_fen
 from mediation.replies import Msg, Reply, button, reply
 from mediation.validation import InvalidInput, parse_amount
+from services.cases import add_event
 from services.room import Room, label_of
 from services.turn import Turn, active_room
-from storage.models import CaseEvent, CaseMember, InboxUpdate
+from storage.models import CaseMember, InboxUpdate
 
 log = logging.getLogger(__name__)
 ACTIVE = (BiddingStatus.OPT_IN.value, BiddingStatus.OPEN.value)
@@ -110,14 +111,13 @@ async def start(turn: Turn, room: Room, member: CaseMember, side: Side | None) -
     )
     turn.session.add(bidding)
     await turn.session.flush()
-    turn.session.add(
-        CaseEvent(
-            case_id=room.case.id,
-            at=turn.now,
-            kind="bidding_proposed",
-            actor=f"member:{member.id}",
-            data={"bidding": bidding.id},
-        )
+    add_event(
+        turn.session,
+        room.case.id,
+        turn.now,
+        f"member:{member.id}",
+        kind="bidding_proposed",
+        data={"bidding": bidding.id},
     )
     invite = Reply(
         Msg(
@@ -359,18 +359,17 @@ def _settle(
     everyone = room.present()
     bidding.status, bidding.settled_fen = BiddingStatus.SETTLED.value, fen
     bidding.finished_at = turn.now
-    turn.session.add(
-        CaseEvent(
-            case_id=room.case.id,
-            at=turn.now,
-            kind="bidding_settled",
-            actor="rule",
-            data={
-                "bidding": bidding.id,
-                "round": round_no,
-                "amount_fen": fen,
-            },
-        )
+    add_event(
+        turn.session,
+        room.case.id,
+        turn.now,
+        "rule",
+        kind="bidding_settled",
+        data={
+            "bidding": bidding.id,
+            "round": round_no,
+            "amount_fen": fen,
+        },
     )
     settled = Reply(
         Msg(
@@ -398,14 +397,13 @@ def _no_overlap(turn: Turn, room: Room, bidding: BlindBidding, member: CaseMembe
     """The last round closed without the ranges meeting: bidding ends, mediation goes on."""
     everyone = room.present()
     bidding.status, bidding.finished_at = BiddingStatus.NO_OVERLAP.value, turn.now
-    turn.session.add(
-        CaseEvent(
-            case_id=room.case.id,
-            at=turn.now,
-            kind="bidding_no_overlap",
-            actor="rule",
-            data={"bidding": bidding.id},
-        )
+    add_event(
+        turn.session,
+        room.case.id,
+        turn.now,
+        "rule",
+        kind="bidding_no_overlap",
+        data={"bidding": bidding.id},
     )
     failed = reply("negotiation.bid_failed", number=room.case.number, rounds=MAX_ROUNDS)
     send_to(turn, room, [m for m in everyone if m.id != member.id], failed)

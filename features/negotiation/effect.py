@@ -27,11 +27,11 @@ from mediation.agreed_amount import agreed_fen
 from mediation.agreement import confirmation_stage
 from mediation.performance import CONFIRMED, INVALID, remedies, timeline
 from mediation.replies import Msg, Reply
+from services.cases import add_event
 from services.delivery import Outgoing
 from services.room import Room
 from services.timers import schedule
 from storage.document_models import Document, JudicialConfirmation
-from storage.models import CaseEvent
 
 TIMER_KIND = "negotiation.pay"
 #: Schedule statuses: waiting for an effective agreement, tracked, all paid, replaced.
@@ -124,14 +124,13 @@ async def on_agreement_effective(
     )
     for inst in rows:
         await schedule_timers(session, inst, tz, now)
-    session.add(
-        CaseEvent(
-            case_id=room.case.id,
-            at=now,
-            kind="payment_tracking_started",
-            actor="system",
-            data={"amount": money(sched.total_fen), "n": len(rows)},
-        )
+    add_event(
+        session,
+        room.case.id,
+        now,
+        "system",
+        kind="payment_tracking_started",
+        data={"amount": money(sched.total_fen), "n": len(rows)},
     )
     lines = [
         Msg(

@@ -48,9 +48,10 @@ from mediation.offers import (
 from mediation.replies import Msg, Reply, button, reply
 from mediation.room import Relay, RelayRefusal, Role, route_message
 from mediation.validation import InvalidInput
+from services.cases import add_event
 from services.room import Room, label_of
 from services.turn import Turn
-from storage.models import CaseEvent, CaseMember, StaffAccount
+from storage.models import CaseMember, StaffAccount
 
 
 def view_of(offer: Offer) -> OfferView:
@@ -192,14 +193,13 @@ async def propose(
     )
     turn.session.add(offer)
     await turn.session.flush()
-    turn.session.add(
-        CaseEvent(
-            case_id=room.case.id,
-            at=turn.now,
-            kind="offer_countered" if parent else "offer_proposed",
-            actor=f"member:{member.id}",
-            data={"offer": offer.id, "ref": f"{thread}-{version}", "held": held},
-        )
+    add_event(
+        turn.session,
+        room.case.id,
+        turn.now,
+        f"member:{member.id}",
+        kind="offer_countered" if parent else "offer_proposed",
+        data={"offer": offer.id, "ref": f"{thread}-{version}", "held": held},
     )
     ref = f"{thread}-{version}"
     if held:
@@ -341,14 +341,13 @@ async def on_accepted(turn: Turn, room: Room, offer: Offer, actor: CaseMember) -
         )
         .values(status=OfferStatus.SUPERSEDED.value, decided_at=turn.now)
     )
-    turn.session.add(
-        CaseEvent(
-            case_id=room.case.id,
-            at=turn.now,
-            kind="offer_accepted",
-            actor=f"member:{actor.id}",
-            data={"offer": offer.id, "ref": f"{offer.thread}-{offer.version}"},
-        )
+    add_event(
+        turn.session,
+        room.case.id,
+        turn.now,
+        f"member:{actor.id}",
+        kind="offer_accepted",
+        data={"offer": offer.id, "ref": f"{offer.thread}-{offer.version}"},
     )
     terms = OfferTerms.from_json(offer.terms)
     await schedules.create_schedule(

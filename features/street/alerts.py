@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from features.street.models import StreetTask
 from mediation.replies import Msg, Reply
 from mediation.street import TaskStatus, is_overdue
+from services.cases import add_event
 from services.delivery import Address, Outgoing, staff_address
 from services.mediators import MEDIATING_ROLES
 from services.outbox import QueuedMessage
-from storage.models import Case, CaseEvent, StaffAccount, Timer
+from storage.models import Case, StaffAccount, Timer
 
 _SYSTEM = Address("system", "-", "zh-CN")
 
@@ -58,20 +59,19 @@ async def on_due(session: AsyncSession, timer: Timer, now: datetime) -> list[Que
         return []
     task.overdue_at = now
     case = await session.get_one(Case, task.case_id)
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=now,
-            kind="task_overdue",
-            actor="system",
-            data={
-                "task": task.id,
-                "desk": task.desk_code,
-                "desk_name": str(timer.payload.get("desk", task.desk_code)),
-                "role": task.role,
-                "status": task.status,
-            },
-        )
+    add_event(
+        session,
+        case.id,
+        now,
+        "system",
+        kind="task_overdue",
+        data={
+            "task": task.id,
+            "desk": task.desk_code,
+            "desk_name": str(timer.payload.get("desk", task.desk_code)),
+            "role": task.role,
+            "status": task.status,
+        },
     )
     out = Outgoing(_SYSTEM)
     await alert_upward(

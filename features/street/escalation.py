@@ -46,9 +46,10 @@ from mediation.street import (
 )
 from mediation.street_joint import escalates, escalation_centre
 from mediation.units import UnitDirectory
+from services.cases import add_event
 from services.delivery import Outgoing, staff_address
 from services.timers import cancel_timers
-from storage.models import Case, CaseEvent, StaffAccount
+from storage.models import Case, StaffAccount
 
 
 @dataclass(frozen=True)
@@ -136,19 +137,18 @@ async def raise_risk(
         return None
     if level != before:
         case.risk = level.value
-        session.add(
-            CaseEvent(
-                case_id=case.id,
-                at=now,
-                kind="risk",
-                actor=actor,
-                data={
-                    "from": before.value,
-                    "to": level.value,
-                    "reason": reason,
-                    "rule": rule or "",
-                },
-            )
+        add_event(
+            session,
+            case.id,
+            now,
+            actor,
+            kind="risk",
+            data={
+                "from": before.value,
+                "to": level.value,
+                "reason": reason,
+                "rule": rule or "",
+            },
         )
     case.updated_at = now
     if not (escalates(before, level) or (level == before and unescalated)):
@@ -190,14 +190,13 @@ async def _escalate(
 ) -> None:
     """The hand-up itself: the 流转记录 row, the event, the target centre's alert."""
     record(session, case, "escalated", target, now, by=by, reason=reason)
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=now,
-            kind="street_escalated",
-            actor=actor,
-            data={"from": source, "to": target, "level": level.value, "reason": reason},
-        )
+    add_event(
+        session,
+        case.id,
+        now,
+        actor,
+        kind="street_escalated",
+        data={"from": source, "to": target, "level": level.value, "reason": reason},
     )
     unit = units.by_code.get(source)
     notice = {
@@ -277,21 +276,20 @@ async def hand_over(
     )
     created = await create_and_alert(session, case, found, units, out, now, tz)
     record(session, case, "handed", lead.unit_code, now, desk=lead.code, by=staff.id)
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=now,
-            kind="street_handed",
-            actor=actor,
-            data={
-                "lead": lead.code,
-                "lead_name": lead.name,
-                "assist": [d.code for d in assist],
-                "assist_names": [d.name for d in assist],
-                "tasks": [t.id for t in created],
-                "centre": staff.unit_code,
-            },
-        )
+    add_event(
+        session,
+        case.id,
+        now,
+        actor,
+        kind="street_handed",
+        data={
+            "lead": lead.code,
+            "lead_name": lead.name,
+            "assist": [d.code for d in assist],
+            "assist_names": [d.name for d in assist],
+            "tasks": [t.id for t in created],
+            "centre": staff.unit_code,
+        },
     )
     return created
 

@@ -33,9 +33,10 @@ from mediation.street import (
 )
 from mediation.street_joint import Access, Do, JointRole, Outcome, task_role
 from mediation.units import UnitDirectory
+from services.cases import add_event
 from services.delivery import Outgoing, staff_address
 from services.timers import cancel_timers
-from storage.models import Case, CaseEvent, StaffAccount
+from storage.models import Case, StaffAccount
 
 SESSION_KINDS = ("site", "room")
 SESSION_RESULTS = ("agreed", "no_agreement")
@@ -168,14 +169,13 @@ async def schedule_session(
     )
     session.add(row)
     await session.flush()
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=now,
-            kind="street_session_scheduled",
-            actor=f"staff:{staff.id}",
-            data={"session": row.id, "kind": kind, "at": at.isoformat()},
-        )
+    add_event(
+        session,
+        case.id,
+        now,
+        f"staff:{staff.id}",
+        kind="street_session_scheduled",
+        data={"session": row.id, "kind": kind, "at": at.isoformat()},
     )
     await _tell_desks(
         session,
@@ -222,14 +222,13 @@ async def record_session(
     present = [d for d in dict.fromkeys(desks) if d in on_case]
     row.held_at, row.recorded_by = now, staff.id
     row.desks, row.others, row.summary, row.result = ",".join(present), others, summary, result
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=now,
-            kind="street_session_held",
-            actor=f"staff:{staff.id}",
-            data={"session": row.id, "kind": row.kind, "desks": present, "result": result},
-        )
+    add_event(
+        session,
+        case.id,
+        now,
+        f"staff:{staff.id}",
+        kind="street_session_held",
+        data={"session": row.id, "kind": row.kind, "desks": present, "result": result},
     )
     return row
 
@@ -272,14 +271,13 @@ async def record_outcome(
     held = await holder_of(session, case)
     record(session, case, "concluded", held.unit_code, now, desk=held.desk_code, by=staff.id)
     case.updated_at = now
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=now,
-            kind="street_outcome",
-            actor=f"staff:{staff.id}",
-            data={"outcome": outcome.value, "tasks_closed": len(ended)},
-        )
+    add_event(
+        session,
+        case.id,
+        now,
+        f"staff:{staff.id}",
+        kind="street_outcome",
+        data={"outcome": outcome.value, "tasks_closed": len(ended)},
     )
     await _tell_desks(
         session,

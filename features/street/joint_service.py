@@ -5,12 +5,14 @@ method is one transaction; the alerts it queued go to the channels after the com
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from core.config import Settings
@@ -67,6 +69,17 @@ class MemberInvite:
     link: str | None
     code: str
     sms_to: str = ""
+
+
+@dataclass(frozen=True)
+class _Act:
+    """What one console action on a joint case works with, inside its transaction."""
+
+    session: AsyncSession
+    staff: StaffAccount
+    case: Case
+    out: Outgoing
+    now: datetime
 
 
 @dataclass(frozen=True)
@@ -181,31 +194,40 @@ class JointService:
 
     # ------------------------------------------------------------------ acting
 
+    @asynccontextmanager
+    async def _acting(
+        self, staff_id: int, case_id: int, need: Do, *, lock: bool = False
+    ) -> AsyncIterator[_Act]:
+        """One action's transaction: the staff member, the case as far as their role on it
+        allows ``need`` (else :class:`TaskError`); what the action queued goes out after the
+        commit."""
+        out, now = Outgoing(Address("console", "-", "zh-CN")), self.clock.now()
+        async with self.db.write() as session:
+            staff = await session.get_one(StaffAccount, staff_id)
+            case, _ = await joint.load(
+                session, self.street, self.units, staff, case_id, need=need, lock=lock
+            )
+            yield _Act(session, staff, case, out, now)
+            queued = await out.flush(session)
+        self._send(queued)
+
     async def raise_risk(self, staff_id: int, case_id: int, level: str, reason: str) -> str | None:
         try:
             parsed = RiskLevel(level)
         except ValueError:
             raise TaskError("street.joint.bad_level") from None
-        out, now = Outgoing(Address("console", "-", "zh-CN")), self.clock.now()
-        async with self.db.write() as session:
-            staff = await session.get_one(StaffAccount, staff_id)
-            case, _ = await joint.load(
-                session, self.street, self.units, staff, case_id, need=Do.RAISE, lock=True
-            )
-            target = await escalation.raise_risk(
-                session,
-                case,
+        async with self._acting(staff_id, case_id, Do.RAISE, lock=True) as act:
+            return await escalation.raise_risk(
+                act.session,
+                act.case,
                 parsed,
                 units=self.units,
-                out=out,
-                now=now,
-                actor=f"staff:{staff.id}",
+                out=act.out,
+                now=act.now,
+                actor=f"staff:{act.staff.id}",
                 reason=reason,
-                by=staff.id,
+                by=act.staff.id,
             )
-            queued = await out.flush(session)
-        self._send(queued)
-        return target
 
     async def hand_over(
         self, staff_id: int, case_id: int, lead: str, assist: Sequence[str], hours: int
@@ -213,52 +235,37 @@ class JointService:
         street = self.street
         if lead not in street.by_code or any(a not in street.by_code for a in assist):
             raise TaskError("street.joint.bad_desk")
-        out, now = Outgoing(Address("console", "-", "zh-CN")), self.clock.now()
-        async with self.db.write() as session:
-            staff = await session.get_one(StaffAccount, staff_id)
-            case, _ = await joint.load(
-                session, street, self.units, staff, case_id, need=Do.DISPATCH, lock=True
-            )
-            created = await escalation.hand_over(
-                session,
-                case,
+        async with self._acting(staff_id, case_id, Do.DISPATCH, lock=True) as act:
+            return await escalation.hand_over(
+                act.session,
+                act.case,
                 street=street,
                 units=self.units,
-                staff=staff,
+                staff=act.staff,
                 lead=street.by_code[lead],
                 assist=tuple(street.by_code[a] for a in dict.fromkeys(assist) if a != lead),
                 hours=hours,
-                out=out,
-                now=now,
+                out=act.out,
+                now=act.now,
                 tz=self.settings.tz,
             )
-            queued = await out.flush(session)
-        self._send(queued)
-        return created
 
     async def schedule(
         self, staff_id: int, case_id: int, kind: str, at: datetime, place: str
     ) -> None:
-        out, now = Outgoing(Address("console", "-", "zh-CN")), self.clock.now()
-        async with self.db.write() as session:
-            staff = await session.get_one(StaffAccount, staff_id)
-            case, _ = await joint.load(
-                session, self.street, self.units, staff, case_id, need=Do.SESSION
-            )
+        async with self._acting(staff_id, case_id, Do.SESSION) as act:
             await joint.schedule_session(
-                session,
+                act.session,
                 self.street,
-                case,
-                staff,
+                act.case,
+                act.staff,
                 kind=kind,
                 at=at,
                 place=place,
-                out=out,
-                now=now,
+                out=act.out,
+                now=act.now,
                 tz=self.settings.tz,
             )
-            queued = await out.flush(session)
-        self._send(queued)
 
     async def record(
         self,
@@ -271,21 +278,17 @@ class JointService:
         summary: str,
         result: str,
     ) -> None:
-        async with self.db.write() as session:
-            staff = await session.get_one(StaffAccount, staff_id)
-            case, _ = await joint.load(
-                session, self.street, self.units, staff, case_id, need=Do.SESSION
-            )
+        async with self._acting(staff_id, case_id, Do.SESSION) as act:
             await joint.record_session(
-                session,
-                case,
-                staff,
+                act.session,
+                act.case,
+                act.staff,
                 session_id,
                 desks=desks,
                 others=others,
                 summary=summary,
                 result=result,
-                now=self.clock.now(),
+                now=act.now,
             )
 
     async def conclude(self, staff_id: int, case_id: int, outcome: str, text: str) -> None:
@@ -293,24 +296,17 @@ class JointService:
             parsed = Outcome(outcome)
         except ValueError:
             raise TaskError("street.joint.bad_outcome") from None
-        out = Outgoing(Address("console", "-", "zh-CN"))
-        async with self.db.write() as session:
-            staff = await session.get_one(StaffAccount, staff_id)
-            case, _ = await joint.load(
-                session, self.street, self.units, staff, case_id, need=Do.OUTCOME, lock=True
-            )
+        async with self._acting(staff_id, case_id, Do.OUTCOME, lock=True) as act:
             await joint.record_outcome(
-                session,
+                act.session,
                 self.street,
-                case,
-                staff,
+                act.case,
+                act.staff,
                 outcome=parsed,
                 text=text,
-                out=out,
-                now=self.clock.now(),
+                out=act.out,
+                now=act.now,
             )
-            queued = await out.flush(session)
-        self._send(queued)
 
     async def add_roster(
         self, staff_id: int, case_id: int, text: str, representative: str | None
@@ -321,26 +317,19 @@ class JointService:
         members, errors = parse_roster(text)
         if errors or not members:
             return 0, errors, None, []
-        out = Outgoing(Address("console", "-", "zh-CN"))
-        async with self.db.write() as session:
-            staff = await session.get_one(StaffAccount, staff_id)
-            case, _ = await joint.load(
-                session, self.street, self.units, staff, case_id, need=Do.ROSTER, lock=True
-            )
+        async with self._acting(staff_id, case_id, Do.ROSTER, lock=True) as act:
             added = await group.add_members(
-                session,
-                case,
-                staff,
+                act.session,
+                act.case,
+                act.staff,
                 members,
                 representative=representative,
                 units=self.units,
-                out=out,
-                now=self.clock.now(),
+                out=act.out,
+                now=act.now,
                 invite_ttl=timedelta(days=self.settings.invite_ttl_days),
             )
-            unit = self.units.by_code[case.unit_code].name
-            queued = await out.flush(session)
-        self._send(queued)
+            unit = self.units.by_code[act.case.unit_code].name
         shown = [MemberInvite(m.name, self.deep_link(i.token), i.code) for m, i in added.invited]
         return len(members), [], added.escalated_to, await self._text(shown, added, unit)
 
@@ -365,9 +354,5 @@ class JointService:
         return shown
 
     async def authority(self, staff_id: int, case_id: int, member_id: int, value: str) -> None:
-        async with self.db.write() as session:
-            staff = await session.get_one(StaffAccount, staff_id)
-            case, _ = await joint.load(
-                session, self.street, self.units, staff, case_id, need=Do.ROSTER
-            )
-            await group.set_authority(session, case, staff, member_id, value, self.clock.now())
+        async with self._acting(staff_id, case_id, Do.ROSTER) as act:
+            await group.set_authority(act.session, act.case, act.staff, member_id, value, act.now)

@@ -29,9 +29,9 @@ from mediation.numbering import format_case_number
 from mediation.street import StreetDirectory
 from mediation.units import UnitDirectory, UnitInfo
 from services import case_watch, invites
-from services.cases import next_sequence
+from services.cases import add_event, next_sequence
 from services.delivery import Outgoing
-from storage.models import Case, CaseEvent, CaseParty, Evidence, StaffAccount
+from storage.models import Case, CaseParty, Evidence, StaffAccount
 
 SIDES = ("applicant", "respondent")
 SOURCE = "street"
@@ -133,23 +133,20 @@ async def register(
                 created_at=now,
             )
         )
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=now,
-            kind="created",
-            actor=actor,
-            data={
-                "channel": channel,
-                "unit": unit.code,
-                "source": SOURCE,
-                "evidence": len(report.evidence),
-                "police_ref": report.police_ref or "",
-                "parties": [
-                    {"side": p.side, "name_known": p.name is not None} for p in report.parties
-                ],
-            },
-        )
+    add_event(
+        session,
+        case.id,
+        now,
+        actor,
+        kind="created",
+        data={
+            "channel": channel,
+            "unit": unit.code,
+            "source": SOURCE,
+            "evidence": len(report.evidence),
+            "police_ref": report.police_ref or "",
+            "parties": [{"side": p.side, "name_known": p.name is not None} for p in report.parties],
+        },
     )
     session.add(
         StreetHandover(

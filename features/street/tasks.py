@@ -36,9 +36,10 @@ from mediation.street import (
     task_transition,
 )
 from mediation.units import UnitDirectory
+from services.cases import add_event
 from services.delivery import Outgoing, staff_address
 from services.timers import cancel_timers, schedule
-from storage.models import Case, CaseEvent, StaffAccount, Timer
+from storage.models import Case, StaffAccount, Timer
 
 TIMER_KIND = "street.task_due"
 
@@ -136,7 +137,7 @@ async def dispatch_case(
         risk=parse_level(case.risk),
     )
     if found is None:
-        session.add(CaseEvent(case_id=case.id, at=now, kind="dispatch_none", actor=actor, data={}))
+        add_event(session, case.id, now, actor, kind="dispatch_none", data={})
         return DispatchResult(None, ())
     report = (
         await session.execute(select(StreetReport).where(StreetReport.case_id == case.id))
@@ -144,22 +145,21 @@ async def dispatch_case(
     if report is not None:
         report.rule = found.rule
     created = await _create_tasks(session, case, found, now)
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=now,
-            kind="dispatched",
-            actor=actor,
-            data={
-                "rule": found.rule,
-                "lead": found.lead.code,
-                "assist": [d.code for d in found.assist],
-                "tasks": [t.id for t, _ in created],
-                # Names as they were then, for the timeline (a renamed post keeps its history).
-                "lead_name": found.lead.name,
-                "assist_names": [d.name for d in found.assist],
-            },
-        )
+    add_event(
+        session,
+        case.id,
+        now,
+        actor,
+        kind="dispatched",
+        data={
+            "rule": found.rule,
+            "lead": found.lead.code,
+            "assist": [d.code for d in found.assist],
+            "tasks": [t.id for t, _ in created],
+            # Names as they were then, for the timeline (a renamed post keeps its history).
+            "lead_name": found.lead.name,
+            "assist_names": [d.name for d in found.assist],
+        },
     )
     for task, desk in created:
         await _schedule_and_alert(session, task, desk, case, found, units, out, tz)
@@ -291,26 +291,23 @@ async def respond(
         task.responded_at, task.responded_by = now, staff.id
     if event is TaskEvent.RETURN:
         task.reason = reason
-    session.add(
-        CaseEvent(
-            case_id=task.case_id,
-            at=now,
-            kind=(
-                "task_accepted"
-                if new is TaskStatus.ACCEPTED
-                else "task_returned"
-                if new is TaskStatus.RETURNED
-                else "task_done"
-            ),
-            actor=f"staff:{staff.id}",
-            data={
-                "task": task.id,
-                "desk": task.desk_code,
-                "desk_name": desk_name(street, task.desk_code),
-                "role": task.role,
-                "from": old,
-            },
-        )
+    add_event(
+        session,
+        task.case_id,
+        now,
+        f"staff:{staff.id}",
+        kind="task_accepted"
+        if new is TaskStatus.ACCEPTED
+        else "task_returned"
+        if new is TaskStatus.RETURNED
+        else "task_done",
+        data={
+            "task": task.id,
+            "desk": task.desk_code,
+            "desk_name": desk_name(street, task.desk_code),
+            "role": task.role,
+            "from": old,
+        },
     )
     if new in (TaskStatus.RETURNED, TaskStatus.DONE):
         await cancel_timers(session, [timer_key(task.id)])
@@ -352,18 +349,17 @@ async def add_note(
         raise TaskError(f"street.task_not_{task.status}")
     note = StreetTaskNote(task_id=task.id, staff_id=staff.id, at=now, text=text)
     session.add(note)
-    session.add(
-        CaseEvent(
-            case_id=task.case_id,
-            at=now,
-            kind="task_note",
-            actor=f"staff:{staff.id}",
-            data={
-                "task": task.id,
-                "desk": task.desk_code,
-                "desk_name": desk_name(street, task.desk_code),
-            },
-        )
+    add_event(
+        session,
+        task.case_id,
+        now,
+        f"staff:{staff.id}",
+        kind="task_note",
+        data={
+            "task": task.id,
+            "desk": task.desk_code,
+            "desk_name": desk_name(street, task.desk_code),
+        },
     )
     await session.flush()
     return note

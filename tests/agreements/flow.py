@@ -12,6 +12,7 @@ from app.runtime import Runtime
 from harness.steps import (
     RESPONDENT_PHONE,
     answer_identities,
+    finish_terms,
     id_number,
     mediator_takes_case,
     open_session,
@@ -93,13 +94,7 @@ async def draft_first_version(mediator: SimUser, extra_terms: Sequence[str] = ()
     for n, term in enumerate(extra_terms, start=2):
         await mediator.send_text(term)
         await wait_text(mediator, f"已添加第 {n} 条")
-    await mediator.press("完成条款 ✓")
-    await wait_text(mediator, "履行方式")
-    await mediator.send_text("银行转账")
-    await wait_text(mediator, "履行地点")
-    await mediator.send_text("申请人住所地")
-    await wait_text(mediator, "履行期限")
-    await mediator.send_text("2026-12-31")
+    await finish_terms(mediator)
     review = await wait_text(mediator, "协议书草稿")  # copies default to parties + 1 (第二十九条)
     assert "2026-12-31" in (review.text or "") and "份数：3" in (review.text or "")
     await mediator.press("✅ 生成并发送")

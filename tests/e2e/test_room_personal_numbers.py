@@ -14,7 +14,6 @@ import json
 import re
 from pathlib import Path
 
-import aiohttp
 import pytest
 from sqlalchemy import select
 
@@ -28,9 +27,9 @@ from tests.webchat.harness import chat_service
 from tests.webchat.test_room_risk import (
     CSRF,
     MEDIATOR_TG,
-    PASSWORD,
     T_ID,
     browser_party,
+    console_http,
     page_text,
     seed_room,
 )
@@ -43,13 +42,7 @@ SECRETS = ("13912345678", "500101199001011234")
 async def console_case(base: str, case_id: int, reveal: int | None = None) -> str:
     """The mediator signs in to the console and opens the case page; with ``reveal``, presses
     查看完整 on that room message."""
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-        async with http.get(f"{base}/staff/login") as resp:
-            found = CSRF.search(await resp.text())
-        assert found
-        form = {"_csrf": found.group(1), "username": "med_risk", "password": PASSWORD}
-        async with http.post(f"{base}/staff/login", data=form) as resp:
-            assert resp.status == 200, await resp.text()
+    async with console_http(base) as http:
         async with http.get(f"{base}/staff/cases/{case_id}") as resp:
             page = await resp.text()
         if reveal is None:

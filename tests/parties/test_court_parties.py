@@ -30,7 +30,7 @@ from core.logs import QUIET, configure_logging
 from documents.images import SEAL_SIDE
 from documents.pool import RenderPool
 from documents.seal import Sealer
-from harness.steps import answer_identities, id_number, join_invited
+from harness.steps import answer_identities, finish_terms, first_term, id_number, join_invited
 from standin import StandinBotAPI
 from standin.media import make_png
 from standin.simulation import SimUser
@@ -139,23 +139,12 @@ async def add_guardian(mediator: SimUser) -> None:
 
 
 async def write_terms(mediator: SimUser, *, copies: int | None = 5) -> None:
-    await mediator.press("使用登记时的陈述")
-    await wait_text(mediator, "争议事项")
-    await mediator.press("使用申请事项")
-    await wait_text(mediator, "各方当事人的责任")
-    await mediator.send_text("被申请人未按时足额支付劳动报酬，应当承担支付责任。")
-    await wait_text(mediator, "协议内容")
-    await mediator.send_text(
-        "被申请人于2026年12月31日前向申请人张三、王小五、赵六各支付工资四千元。"
+    await first_term(
+        mediator,
+        "被申请人未按时足额支付劳动报酬，应当承担支付责任。",
+        "被申请人于2026年12月31日前向申请人张三、王小五、赵六各支付工资四千元。",
     )
-    await wait_text(mediator, "已添加第 1 条")
-    await mediator.press("完成条款 ✓")
-    await wait_text(mediator, "履行方式")
-    await mediator.send_text("银行转账")
-    await wait_text(mediator, "履行地点")
-    await mediator.send_text("申请人住所地")
-    await wait_text(mediator, "履行期限")
-    await mediator.send_text("2026-12-31")
+    await finish_terms(mediator)
     if copies is not None:
         # More parties bound than when the draft began: one copy each and one kept (第二十九条).
         await wait_text(mediator, f"至少 {copies} 份")

@@ -19,6 +19,8 @@ import pytest
 from harness.steps import (
     RESPONDENT_PHONE,
     answer_identities,
+    finish_terms,
+    first_term,
     link_staff,
     open_session,
     take_case,
@@ -106,21 +108,12 @@ async def draft_shows_confirmed_names(mediator: SimUser) -> None:
     asked = await answer_identities(mediator)
     assert any(a.startswith("李志强:") for a in asked), asked
     assert not any("李志刚" in a for a in asked), asked
-    await mediator.press("使用登记时的陈述")
-    await wait_text(mediator, "争议事项")
-    await mediator.press("使用申请事项")
-    await wait_text(mediator, "各方当事人的责任")
-    await mediator.send_text("被申请人施工质量不合格，应当返修；申请人应在返修合格后付清尾款。")
-    await wait_text(mediator, "协议内容")
-    await mediator.send_text("被申请人于2026年12月20日前返修卫生间防水，经申请人验收合格。")
-    await wait_text(mediator, "已添加第 1 条")
-    await mediator.press("完成条款 ✓")
-    await wait_text(mediator, "履行方式")
-    await mediator.send_text("银行转账")
-    await wait_text(mediator, "履行地点")
-    await mediator.send_text("申请人住所地")
-    await wait_text(mediator, "履行期限")
-    await mediator.send_text("2026-12-31")
+    await first_term(
+        mediator,
+        "被申请人施工质量不合格，应当返修；申请人应在返修合格后付清尾款。",
+        "被申请人于2026年12月20日前返修卫生间防水，经申请人验收合格。",
+    )
+    await finish_terms(mediator)
     review = (await wait_text(mediator, "协议书草稿")).text or ""
     assert "被申请人：李志强" in review and "李志刚" not in review, review
     assert "申请人：王芳" in review

@@ -9,9 +9,8 @@ docs/screenshots/street-*.png with UPDATE_SCREENSHOTS=1.
 
 from __future__ import annotations
 
+import functools
 import io
-import os
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,16 +21,12 @@ from core.clock import FakeClock
 from features.street.models import StreetReport, StreetTask, StreetTaskNote
 from harness import running_service
 from harness.steps import link_staff, wait_text
-from services.staff import create_staff
 from standin import StandinBotAPI
 from storage.models import Case, CaseParty, Evidence
+from tests.street.browser import ARGS, CHROMIUM, SHOTS, add_staff
+from tests.street.browser import signed_in as phone_signed_in
 
 HERE = Path(__file__).parent
-DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-SHOTS = DOCS_SHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else Path(tempfile.mkdtemp())
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
-PASSWORD = "correct horse battery"
 
 
 def phone_photo() -> bytes:
@@ -50,7 +45,7 @@ pytestmark = [
 
 
 async def test_register_and_work_tasks_on_a_phone(tmp_path: Path) -> None:
-    from playwright.async_api import FilePayload, Page, ViewportSize, async_playwright
+    from playwright.async_api import FilePayload, async_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     async with StandinBotAPI() as standin:
@@ -62,39 +57,20 @@ async def test_register_and_work_tasks_on_a_phone(tmp_path: Path) -> None:
             env={"UNITS_FILE": str(HERE / "units.toml")},
         ) as service:
             runtime, base = service.runtime, service.base_url
-            for username, role, unit in (
-                ("wangge", "grid", "yuelai-sq"),
-                ("laobao", "mediator", "yuelai"),
-            ):
-                error = await create_staff(
-                    runtime.db,
-                    username=username,
-                    password=PASSWORD,
-                    role=role,
-                    unit_code=unit,
-                    display_name=username,
-                    known_units=set(runtime.units.by_code),
-                )
-                assert error is None, error
+            await add_staff(
+                runtime,
+                (
+                    ("wangge", "grid", "yuelai-sq"),
+                    ("laobao", "mediator", "yuelai"),
+                ),
+            )
             jianguan = await link_staff(
                 runtime, standin, "jianguan", 7202, unit_code="yuelai", display_name="赵建管"
             )
             async with async_playwright() as pw:
                 browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
                 try:
-                    phone = ViewportSize(width=390, height=844)
-
-                    async def signed_in(username: str) -> Page:
-                        context = await browser.new_context(
-                            viewport=phone, locale="zh-CN", is_mobile=True, has_touch=True
-                        )
-                        page = await context.new_page()
-                        await page.goto(base + "/staff/login")
-                        await page.fill("input[name=username]", username)
-                        await page.fill("input[name=password]", PASSWORD)
-                        await page.click("button[type=submit].primary")
-                        await page.wait_for_load_state()
-                        return page
+                    signed_in = functools.partial(phone_signed_in, browser, base)
 
                     # The grid worker: an empty form is refused with a clear message.
                     page = await signed_in("wangge")

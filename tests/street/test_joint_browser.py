@@ -9,8 +9,7 @@ UPDATE_SCREENSHOTS=1.
 
 from __future__ import annotations
 
-import os
-import tempfile
+import functools
 from pathlib import Path
 
 import pytest
@@ -19,15 +18,11 @@ from sqlalchemy import select
 from core.clock import FakeClock
 from features.street.models import StreetMember
 from harness import running_service
-from services.staff import create_staff
 from storage.models import Case
+from tests.street.browser import ARGS, CHROMIUM, SHOTS, add_staff
+from tests.street.browser import signed_in as phone_signed_in
 
 HERE = Path(__file__).parent
-DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-SHOTS = DOCS_SHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else Path(tempfile.mkdtemp())
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
-PASSWORD = "correct horse battery"
 PEOPLE = (
     ("wangge", "grid", "yuelai-sq"),
     ("yl-centre", "admin", "yuelai"),
@@ -47,7 +42,7 @@ pytestmark = [
 
 
 async def test_escalate_dispatch_roster_and_the_wall_screen(tmp_path: Path) -> None:
-    from playwright.async_api import Page, ViewportSize, async_playwright, expect
+    from playwright.async_api import async_playwright, expect
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     async with running_service(
@@ -57,33 +52,11 @@ async def test_escalate_dispatch_roster_and_the_wall_screen(tmp_path: Path) -> N
         env={"UNITS_FILE": str(HERE / "units_joint.toml")},
     ) as service:
         runtime, base = service.runtime, service.base_url
-        for username, role, unit in PEOPLE:
-            error = await create_staff(
-                runtime.db,
-                username=username,
-                password=PASSWORD,
-                role=role,
-                unit_code=unit,
-                display_name=username,
-                known_units=set(runtime.units.by_code),
-            )
-            assert error is None, error
+        await add_staff(runtime, PEOPLE)
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             try:
-                phone = ViewportSize(width=390, height=844)
-
-                async def signed_in(username: str) -> Page:
-                    context = await browser.new_context(
-                        viewport=phone, locale="zh-CN", is_mobile=True, has_touch=True
-                    )
-                    page = await context.new_page()
-                    await page.goto(base + "/staff/login")
-                    await page.fill("input[name=username]", username)
-                    await page.fill("input[name=password]", PASSWORD)
-                    await page.click("button[type=submit].primary")
-                    await page.wait_for_load_state()
-                    return page
+                signed_in = functools.partial(phone_signed_in, browser, base)
 
                 # The grid worker registers it (the form as in the registration test).
                 page = await signed_in("wangge")

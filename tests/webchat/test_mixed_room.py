@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from harness.steps import answer_identities, take_case
+from harness.steps import answer_identities, finish_terms, first_term, take_case
 from standin import StandinBotAPI
 from storage.document_models import DocumentDownload
 from tests.agreements.harness import wait_file, wait_text
@@ -266,21 +266,12 @@ async def draft_agreement(mediator: Any) -> None:
     await mediator.press("📝 制作书面协议书")
     await wait_text(mediator, "制作书面调解协议书")
     await answer_identities(mediator)
-    await mediator.press("使用登记时的陈述")
-    await wait_text(mediator, "争议事项")
-    await mediator.press("使用申请事项")
-    await wait_text(mediator, "各方当事人的责任")
-    await mediator.send_text("被申请人未按时足额支付劳动报酬，应当承担支付责任。")
-    await wait_text(mediator, "协议内容")
-    await mediator.send_text("被申请人于2026年12月31日前向申请人支付工资八千元。")
-    await wait_text(mediator, "已添加第 1 条")
-    await mediator.press("完成条款 ✓")
-    await wait_text(mediator, "履行方式")
-    await mediator.send_text("银行转账")
-    await wait_text(mediator, "履行地点")
-    await mediator.send_text("申请人住所地")
-    await wait_text(mediator, "履行期限")
-    await mediator.send_text("2026-12-31")
+    await first_term(
+        mediator,
+        "被申请人未按时足额支付劳动报酬，应当承担支付责任。",
+        "被申请人于2026年12月31日前向申请人支付工资八千元。",
+    )
+    await finish_terms(mediator)
     await wait_text(mediator, "协议书草稿")
     await mediator.press("✅ 生成并发送")
     await wait_text(mediator, "第 1 版已生成", timeout=60)

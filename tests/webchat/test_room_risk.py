@@ -94,8 +94,9 @@ async def page_text(ws: aiohttp.ClientWebSocketResponse, needle: str) -> str:
         assert len(seen) < 50, seen
 
 
-async def console_pages(base: str, case_id: int) -> tuple[str, str]:
-    """The mediator signs in to the console: the alerts page and the case page."""
+@asynccontextmanager
+async def console_http(base: str) -> AsyncIterator[aiohttp.ClientSession]:
+    """The mediator (med_risk) signed in to the console over HTTP, as the login form asks."""
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         async with http.get(f"{base}/staff/login") as resp:
             found = CSRF.search(await resp.text())
@@ -103,6 +104,12 @@ async def console_pages(base: str, case_id: int) -> tuple[str, str]:
         form = {"_csrf": found.group(1), "username": "med_risk", "password": PASSWORD}
         async with http.post(f"{base}/staff/login", data=form) as resp:
             assert resp.status == 200, await resp.text()
+        yield http
+
+
+async def console_pages(base: str, case_id: int) -> tuple[str, str]:
+    """The mediator signs in to the console: the alerts page and the case page."""
+    async with console_http(base) as http:
         async with http.get(f"{base}/staff/alerts") as resp:
             alerts = await resp.text()
         async with http.get(f"{base}/staff/cases/{case_id}") as resp:

@@ -8,7 +8,9 @@ in the reader's language and a 4xx status, so neither a person nor a test has to
 from __future__ import annotations
 
 import functools
+from collections.abc import Awaitable, Callable
 from datetime import date
+from typing import TypeVar
 from urllib.parse import quote
 
 from aiohttp import web
@@ -41,6 +43,7 @@ from web.files import serve as serve_file
 STATUSES = tuple(s.value for s in CaseStatus)
 TYPES = tuple(d.value for d in DisputeType)
 RISKS = tuple(r.value for r in RiskLevel)
+T = TypeVar("T")
 _CONFLICTS = {
     "console.case.error.transition",
     "console.case.error.closed",
@@ -272,52 +275,67 @@ async def reveal_message(request: web.Request) -> web.StreamResponse:
     return await case_page(request, reveal_message=message_id)
 
 
-async def assign(request: web.Request) -> web.StreamResponse:
-    console = request.app[CONSOLE]
+async def _acted(
+    request: web.Request,
+    act: Callable[[Callable[[str], str]], Awaitable[T]],
+    done: Callable[[T], str],
+) -> web.StreamResponse:
+    """The shape of every case action: call one use case (``act``, given the form's fields as
+    text); a refusal re-renders the case page with its reason, success flashes
+    ``done(result)`` and goes back to the case."""
     form = await request.post()
-    mediator = form_int(str(form.get("mediator", "")))
     try:
-        await console.actions.assign(
-            staff_of(request), _case_id(request), mediator, client_ip(request)
-        )
+        result = await act(lambda name: str(form.get(name, "")))
     except ActionError as exc:
         return await _refused(request, exc)
-    await flash(request, t(request, "console.case.assigned"))
+    await flash(request, done(result))
     raise redirect(request, f"/cases/{_case_id(request)}")
+
+
+def _said(request: web.Request, key: str) -> Callable[[object], str]:
+    return lambda _: t(request, key)
+
+
+async def assign(request: web.Request) -> web.StreamResponse:
+    actions, staff, case_id = request.app[CONSOLE].actions, staff_of(request), _case_id(request)
+    return await _acted(
+        request,
+        lambda field: actions.assign(
+            staff, case_id, form_int(field("mediator")), client_ip(request)
+        ),
+        _said(request, "console.case.assigned"),
+    )
 
 
 async def assign_lawyer(request: web.Request) -> web.StreamResponse:
-    console = request.app[CONSOLE]
-    form = await request.post()
-    lawyer = form_int(str(form.get("lawyer", "")))
-    try:
-        await console.actions.assign_lawyer(
-            staff_of(request), _case_id(request), lawyer, client_ip(request)
-        )
-    except ActionError as exc:
-        return await _refused(request, exc)
-    await flash(request, t(request, "console.case.lawyer_assigned"))
-    raise redirect(request, f"/cases/{_case_id(request)}")
+    actions, staff, case_id = request.app[CONSOLE].actions, staff_of(request), _case_id(request)
+    return await _acted(
+        request,
+        lambda field: actions.assign_lawyer(
+            staff, case_id, form_int(field("lawyer")), client_ip(request)
+        ),
+        _said(request, "console.case.lawyer_assigned"),
+    )
 
 
 async def set_risk(request: web.Request) -> web.StreamResponse:
-    console = request.app[CONSOLE]
-    form = await request.post()
-    try:
-        await console.actions.set_risk(
-            staff_of(request),
-            _case_id(request),
-            str(form.get("level", "")),
-            str(form.get("reason", "")),
+    actions, staff, case_id = request.app[CONSOLE].actions, staff_of(request), _case_id(request)
+    return await _acted(
+        request,
+        lambda field: actions.set_risk(
+            staff,
+            case_id,
+            field("level"),
+            field("reason"),
             client_ip(request),
-        )
-    except ActionError as exc:
-        return await _refused(request, exc)
-    await flash(request, t(request, "console.case.risk_set"))
-    raise redirect(request, f"/cases/{_case_id(request)}")
+        ),
+        _said(request, "console.case.risk_set"),
+    )
 
 
 async def escalate(request: web.Request) -> web.StreamResponse:
+    """Like the other actions, but the case may leave the staff member's sight: then back to
+    the ledger."""
     console = request.app[CONSOLE]
     form = await request.post()
     staff = staff_of(request)
@@ -327,69 +345,55 @@ async def escalate(request: web.Request) -> web.StreamResponse:
         )
     except ActionError as exc:
         return await _refused(request, exc)
-    await flash(
-        request,
-        t(
-            request,
-            "console.case.escalated",
-            unit=unit_name(console.units, lang_of(request), target),
-        ),
-    )
+    unit = unit_name(console.units, lang_of(request), target)
+    await flash(request, t(request, "console.case.escalated", unit=unit))
     if staff.sees(target):
         raise redirect(request, f"/cases/{_case_id(request)}")
     raise redirect(request, "/cases")
 
 
 async def add_note(request: web.Request) -> web.StreamResponse:
-    console = request.app[CONSOLE]
-    form = await request.post()
-    try:
-        await console.actions.add_note(
-            staff_of(request), _case_id(request), str(form.get("text", ""))
-        )
-    except ActionError as exc:
-        return await _refused(request, exc)
-    await flash(request, t(request, "console.case.note_added"))
-    raise redirect(request, f"/cases/{_case_id(request)}")
+    actions, staff, case_id = request.app[CONSOLE].actions, staff_of(request), _case_id(request)
+    return await _acted(
+        request,
+        lambda field: actions.add_note(staff, case_id, field("text")),
+        _said(request, "console.case.note_added"),
+    )
 
 
 async def change_status(request: web.Request) -> web.StreamResponse:
-    console = request.app[CONSOLE]
-    form = await request.post()
-    try:
-        status = await console.actions.change_status(
-            staff_of(request),
-            _case_id(request),
-            str(form.get("event", "")),
-            str(form.get("reason", "")),
+    actions, staff, case_id = request.app[CONSOLE].actions, staff_of(request), _case_id(request)
+    return await _acted(
+        request,
+        lambda field: actions.change_status(
+            staff,
+            case_id,
+            field("event"),
+            field("reason"),
             client_ip(request),
-        )
-    except ActionError as exc:
-        return await _refused(request, exc)
-    await flash(
-        request, t(request, "console.case.status_changed", status=t(request, f"status.{status}"))
+        ),
+        lambda status: t(
+            request, "console.case.status_changed", status=t(request, f"status.{status}")
+        ),
     )
-    raise redirect(request, f"/cases/{_case_id(request)}")
 
 
 async def correct_payment(request: web.Request) -> web.StreamResponse:
     """Undo a payee's confirmation of one instalment, with a reason (audited)."""
-    console = request.app[CONSOLE]
-    form = await request.post()
-    try:
-        await payments.correct_confirmation(
+    console, staff, case_id = request.app[CONSOLE], staff_of(request), _case_id(request)
+    return await _acted(
+        request,
+        lambda field: payments.correct_confirmation(
             console.actions,
-            staff_of(request),
-            _case_id(request),
-            form_int(str(form.get("instalment", ""))),
-            str(form.get("reason", "")),
+            staff,
+            case_id,
+            form_int(field("instalment")),
+            field("reason"),
             client_ip(request),
             console.tz,
-        )
-    except ActionError as exc:
-        return await _refused(request, exc)
-    await flash(request, t(request, "console.case.payment_corrected"))
-    raise redirect(request, f"/cases/{_case_id(request)}")
+        ),
+        _said(request, "console.case.payment_corrected"),
+    )
 
 
 async def download_document(request: web.Request) -> web.StreamResponse:

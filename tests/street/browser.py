@@ -1,0 +1,51 @@
+"""What the street's browser tests share: Chromium at phone width, staff accounts made with one
+password, and signing in on the console's login page as a person does."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from app.runtime import Runtime
+from services.staff import create_staff
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, Page
+
+DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SHOTS = DOCS_SHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else Path(tempfile.mkdtemp())
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
+PASSWORD = "correct horse battery"
+
+
+async def add_staff(runtime: Runtime, people: Iterable[tuple[str, str, str]]) -> None:
+    """Console accounts (username, role, unit), each named as its username."""
+    for username, role, unit in people:
+        error = await create_staff(
+            runtime.db,
+            username=username,
+            password=PASSWORD,
+            role=role,
+            unit_code=unit,
+            display_name=username,
+            known_units=set(runtime.units.by_code),
+        )
+        assert error is None, error
+
+
+async def signed_in(browser: Browser, base: str, username: str) -> Page:
+    """A new phone (390×844, zh-CN, touch) signed in to the console as ``username``."""
+    context = await browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True
+    )
+    page = await context.new_page()
+    await page.goto(base + "/staff/login")
+    await page.fill("input[name=username]", username)
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit].primary")
+    await page.wait_for_load_state()
+    return page
