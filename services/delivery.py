@@ -7,6 +7,7 @@ written to the outbox in the same transaction as the state change.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -59,13 +60,50 @@ class Outgoing:
 def user_address(user: User) -> Address:
     if user.telegram_id is not None:
         return Address("telegram", str(user.telegram_id), user.language)
-    return Address("web", f"user:{user.id}", user.language)
+    return web_address(user.id, user.language)
+
+
+def web_address(user_id: int, language: str) -> Address:
+    """The browser chat's mailbox of one person (``features.webchat.channel`` delivers it)."""
+    return Address("web", f"user:{user_id}", language)
 
 
 def staff_address(staff: StaffAccount) -> Address | None:
+    """The staff member's linked Telegram chat (see :func:`staff_addresses` for the browser)."""
     if staff.telegram_id is None:
         return None  # not linked: reaches them in the console only
     return Address("telegram", str(staff.telegram_id), staff.language)
+
+
+async def staff_addresses(
+    session: AsyncSession, staff: Iterable[StaffAccount]
+) -> dict[int, Address]:
+    """Where the chat reaches each active staff member, by account id: the Telegram chat they
+    linked, else the browser chat they logged in to with the phone number on their account.
+
+    Why the browser counts: that login is the staff member (``services.dispatch`` gives it
+    their staff menu; the number was verified by the one-time code, and the login's user is
+    the one ``features.webchat.otp`` finds for the number: no Telegram, the oldest). Why
+    Telegram first: one person with both channels is told once, where they linked, as
+    :func:`user_address` does for a party. Only for texts the browser has words for (the
+    street's: tests/webchat/test_web_wording.py); absent: reached in the console only. One
+    query whatever the count.
+    """
+    people = [s for s in staff if s.active]
+    out = {s.id: a for s in people if (a := staff_address(s)) is not None}
+    wanted = {s.phone_hash: s for s in people if s.id not in out and s.phone_hash}
+    if not wanted:
+        return out
+    rows = await session.execute(
+        select(User.id, User.phone_hash, User.language)
+        .where(User.phone_hash.in_(sorted(wanted)), User.telegram_id.is_(None))
+        .order_by(User.id)
+    )
+    for user_id, phone_hash, language in rows:
+        member = wanted.pop(phone_hash or "", None)
+        if member is not None:
+            out[member.id] = web_address(user_id, language)
+    return out
 
 
 async def member_addresses(session: AsyncSession, members: list[CaseMember]) -> dict[int, Address]:

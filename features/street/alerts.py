@@ -1,6 +1,8 @@
 """Alerts upward: a returned task, and a task still owed at its deadline (the durable timer's
-handler), reach the nearest unit above the desk with linked staff who run cases (admins,
-mediators, police) — for a street's post, the district's operations centre. An overdue task is
+handler), reach the nearest unit above the desk with staff who run cases (admins, mediators,
+police) that the chat reaches — linked in Telegram or logged in to the browser chat with their
+account's phone (``services.delivery.staff_addresses``) — for a street's post, the district's
+operations centre. An overdue task is
 recorded and reported once: the timer is claimed in the same transaction as the alert."""
 
 from __future__ import annotations
@@ -8,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from features.street.models import StreetTask
 from mediation.replies import Msg, Reply
 from mediation.street import TaskStatus, is_overdue
 from services.cases import add_event
-from services.delivery import Address, Outgoing, staff_address
+from services.delivery import Address, Outgoing, staff_addresses
 from services.mediators import MEDIATING_ROLES
 from services.outbox import QueuedMessage
 from storage.models import Case, StaffAccount, Timer
@@ -26,26 +28,27 @@ _SYSTEM = Address("system", "-", "zh-CN")
 async def alert_upward(
     session: AsyncSession, up: Sequence[str], notice: Reply, out: Outgoing
 ) -> list[StaffAccount]:
-    """Tell the nearest unit above that has linked case-running staff (none: nobody is told,
-    and the console's task list still shows it)."""
+    """Tell the nearest unit above that has case-running staff the chat reaches (none: nobody
+    is told, and the console's task list still shows it)."""
     if not up:
         return []
     rows = await session.execute(
-        select(StaffAccount).where(
+        select(StaffAccount)
+        .where(
             StaffAccount.active.is_(True),
-            StaffAccount.telegram_id.is_not(None),
+            or_(StaffAccount.telegram_id.is_not(None), StaffAccount.phone_hash.is_not(None)),
             StaffAccount.role.in_(sorted(MEDIATING_ROLES)),
             StaffAccount.unit_code.in_(list(up)),
         )
+        .order_by(StaffAccount.id)
     )
     staff = list(rows.scalars())
+    addresses = await staff_addresses(session, staff)
     for code in up:
-        here = sorted((s for s in staff if s.unit_code == code), key=lambda s: s.id)
+        here = [s for s in staff if s.unit_code == code and s.id in addresses]
         if here:
             for s in here:
-                address = staff_address(s)
-                if address is not None:
-                    out.send(address, notice)
+                out.send(addresses[s.id], notice)
             return here
     return []
 

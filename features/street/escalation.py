@@ -47,7 +47,7 @@ from mediation.street import (
 from mediation.street_joint import escalates, escalation_centre
 from mediation.units import UnitDirectory
 from services.cases import add_event
-from services.delivery import Outgoing, staff_address
+from services.delivery import Outgoing, staff_addresses
 from services.timers import cancel_timers
 from storage.models import Case, StaffAccount
 
@@ -206,7 +206,7 @@ async def _escalate(
         "reason": shown,
     }
     await alert_upward(session, [target], Reply(Msg("street.alert_escalated", notice)), out)
-    # And on the console's alert list of the centre's staff (not every desk links Telegram).
+    # And on the console's alert list of the centre's staff (not every desk uses the chat).
     why = translate(DEFAULT_LANGUAGE, shown) if isinstance(shown, Msg) else shown
     await write_alerts(
         session, units, case, level, "escalated", (), now, units=[target], data={"reason": why}
@@ -311,10 +311,9 @@ async def _end_lead(
         task.done_at = now
         await cancel_timers(session, [timer_key(task.id)])
         old = street.by_code.get(task.desk_code)
-        for member in await desk_staff(session, old) if old is not None else []:
-            address = staff_address(member)
-            if address is not None:
-                out.send(address, notice)
+        members = await desk_staff(session, old) if old is not None else []
+        for address in (await staff_addresses(session, members)).values():
+            out.send(address, notice)
 
 
 def holder_name(street: StreetDirectory, units: UnitDirectory, row: StreetHandover) -> str:

@@ -34,7 +34,7 @@ from mediation.street import (
 from mediation.street_joint import Access, Do, JointRole, Outcome, task_role
 from mediation.units import UnitDirectory
 from services.cases import add_event
-from services.delivery import Outgoing, staff_address
+from services.delivery import Outgoing, staff_addresses
 from services.timers import cancel_timers
 from storage.models import Case, StaffAccount
 
@@ -133,7 +133,7 @@ async def _tell_desks(
 ) -> None:
     """Every member of every desk on the case (one that returned its task is off it; a lead
     that handed it over still hears), not the one who acted."""
-    told: set[int] = set()
+    told: dict[int, StaffAccount] = {}
     for task in await queries.tasks_of_case(session, case.id):
         if task.status == TaskStatus.RETURNED.value:
             continue
@@ -141,12 +141,12 @@ async def _tell_desks(
         if desk is None:
             continue
         for member in await desk_staff(session, desk):
-            if member.id in told or member.id == skip:
-                continue
-            told.add(member.id)
-            address = staff_address(member)
-            if address is not None:
-                out.send(address, notice)
+            if member.id != skip:
+                told.setdefault(member.id, member)
+    addresses = await staff_addresses(session, told.values())
+    for member_id in told:
+        if member_id in addresses:
+            out.send(addresses[member_id], notice)
 
 
 async def schedule_session(

@@ -7,8 +7,8 @@ Why durable timers: a task's deadline must fire once even if the service restart
 carries what the alert needs (the desk's name, the units above it), so firing it needs no
 configuration at hand.
 
-"Upward" is the nearest unit above the desk's unit with linked staff who run cases (admins,
-mediators, police): for a street's post, the district's operations centre.
+"Upward" is the nearest unit above the desk's unit with staff who run cases (admins,
+mediators, police) that the chat reaches: for a street's post, the district's operations centre.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from mediation.street import (
 )
 from mediation.units import UnitDirectory
 from services.cases import add_event
-from services.delivery import Outgoing, staff_address
+from services.delivery import Outgoing, staff_addresses
 from services.timers import cancel_timers, schedule
 from storage.models import Case, StaffAccount, Timer
 
@@ -127,7 +127,7 @@ async def dispatch_case(
     tz: ZoneInfo,
 ) -> DispatchResult:
     """Apply the most specific rule: a lead task and helper tasks, each with its deadline timer;
-    each desk's linked members are alerted at once. No rule: nothing is dispatched and the
+    each desk's members the chat reaches are alerted at once. No rule: nothing is dispatched and the
     case waits in its unit's queue as any other."""
     found = street.dispatch(
         units,
@@ -223,7 +223,8 @@ async def _schedule_and_alert(
     tz: ZoneInfo,
 ) -> None:
     """The task's deadline timer (its payload names the desk and the units above it, for the
-    alert), and the task card to each of the desk's linked members."""
+    alert), and the task card to each of the desk's members the chat reaches (Telegram, else
+    the browser chat: ``services.delivery.staff_addresses``)."""
     up = [u.code for u in units.ancestors(desk.unit_code)]
     await schedule(
         session,
@@ -238,10 +239,8 @@ async def _schedule_and_alert(
         },
     )
     card = task_card(task, case, desk.name, lead_name=found.lead.name, tz=tz)
-    for member in await desk_staff(session, desk):
-        address = staff_address(member)
-        if address is not None:
-            out.send(address, card)
+    for address in (await staff_addresses(session, await desk_staff(session, desk))).values():
+        out.send(address, card)
 
 
 # ---------------------------------------------------------------------- a desk's answers
