@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from features.voice.models import VoiceTranscript
 from features.voice.replies import dictation_of, no_text_reply
+from mediation.intake import FileInput
 from mediation.replies import Msg, Reply
 from services.outbox import render
 from services.outgoing import TextMessage
@@ -59,6 +60,18 @@ class AudioIn:
     chat_id: str | None = None
     message_id: int | None = None
     caption: str | None = None
+
+    @classmethod
+    def of_answer(cls, channel: str, payload: FileInput) -> AudioIn:
+        """A recording sent as a dialogue's answer (intake, ``/report``)."""
+        return cls(
+            kind=payload.kind,
+            channel=channel,
+            file_ref=payload.ref,
+            mime_type=payload.mime_type,
+            name=payload.name,
+            size=payload.size,
+        )
 
 
 def notice_message(notice: Reply, language: str, audio_ref: str) -> TextMessage:

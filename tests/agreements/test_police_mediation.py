@@ -75,6 +75,39 @@ async def _staff(runtime: object, username: str) -> StaffContext:
     return StaffContext.of(account, runtime.units)
 
 
+async def _police_case(
+    rt: object, standin: StandinBotAPI, base: int
+) -> tuple[Any, Any, StaffContext, ProcedureActions, Case, dict[str, int]]:
+    """A room with 张三 (applicant) and 李四, and a police officer of the station's."""
+    from app.runtime import Runtime
+
+    assert isinstance(rt, Runtime)
+    zhang, li, _mediator = await open_room(rt, standin, base)
+    error = await create_staff(
+        rt.db,
+        username=f"police{base}",
+        password="correct horse battery",
+        role="police",
+        unit_code="station",
+        display_name="陈警官",
+        known_units=set(rt.units.by_code),
+    )
+    assert error is None
+    officer = await _staff(rt, f"police{base}")
+    procedures = ProcedureActions(
+        rt.db, rt.units, rt.clock, rt.settings.tz, rt.files, rt.shared, rt.deliver
+    )
+    async with rt.db.read() as s:
+        case = (await s.execute(select(Case))).scalar_one()
+        parties = {
+            p.name: p.id
+            for p in (
+                await s.execute(select(CaseParty).where(CaseParty.case_id == case.id))
+            ).scalars()
+        }
+    return zhang, li, officer, procedures, case, parties
+
+
 async def _rendered(runtime: object, doc_id: int, status: str) -> Document:
     """The document once the render job has written its file (polled, bounded)."""
     from app.runtime import Runtime
@@ -112,30 +145,8 @@ async def test_police_mediation_signed_on_paper_then_broken(
         async with agreement_service(
             standin, tmp_path / "var", render_pool, seal, database_url=url, UNITS_FILE=str(units)
         ) as (rt, _base):
-            zhang, li, _mediator = await open_room(rt, standin, 9100)
-            error = await create_staff(
-                rt.db,
-                username="police9100",
-                password="correct horse battery",
-                role="police",
-                unit_code="station",
-                display_name="陈警官",
-                known_units=set(rt.units.by_code),
-            )
-            assert error is None
-            officer = await _staff(rt, "police9100")
+            zhang, li, officer, procedures, case, parties = await _police_case(rt, standin, 9100)
             mediator = await _staff(rt, "med9100")
-            procedures = ProcedureActions(
-                rt.db, rt.units, rt.clock, rt.settings.tz, rt.files, rt.shared, rt.deliver
-            )
-            async with rt.db.read() as s:
-                case = (await s.execute(select(Case))).scalar_one()
-                parties = {
-                    p.name: p.id
-                    for p in (
-                        await s.execute(select(CaseParty).where(CaseParty.case_id == case.id))
-                    ).scalars()
-                }
             form = {
                 "violation": "assault",
                 "civil": "yes",
@@ -305,31 +316,7 @@ async def test_a_failed_police_mediation_may_be_held_once_more_within_seven_work
             clock=clock,
             UNITS_FILE=str(units),
         ) as (rt, _base):
-            zhang, li, _mediator = await open_room(rt, standin, 9200)
-            assert (
-                await create_staff(
-                    rt.db,
-                    username="police9200",
-                    password="correct horse battery",
-                    role="police",
-                    unit_code="station",
-                    display_name="陈警官",
-                    known_units=set(rt.units.by_code),
-                )
-                is None
-            )
-            officer = await _staff(rt, "police9200")
-            procedures = ProcedureActions(
-                rt.db, rt.units, rt.clock, rt.settings.tz, rt.files, rt.shared, rt.deliver
-            )
-            async with rt.db.read() as s:
-                case = (await s.execute(select(Case))).scalar_one()
-                parties = {
-                    p.name: p.id
-                    for p in (
-                        await s.execute(select(CaseParty).where(CaseParty.case_id == case.id))
-                    ).scalars()
-                }
+            zhang, li, officer, procedures, case, parties = await _police_case(rt, standin, 9200)
             form = {
                 "violation": "assault",
                 "civil": "yes",
