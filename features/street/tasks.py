@@ -95,8 +95,7 @@ def task_card(
             "street.task_card",
             {
                 "desk": desk_name,
-                "role": Msg(f"street.role_{task.role}"),
-                "lead": lead_name,
+                "role": Msg(f"street.role_line_{task.role}", {"lead": lead_name}),
                 "number": case.number,
                 "type": Msg(f"dispute.{case.dispute_type}"),
                 "place": case.place,

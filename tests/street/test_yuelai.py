@@ -97,7 +97,8 @@ async def test_yuelai_report_dispatch_tasks_and_confirmations(tmp_path: Path, ba
             assert len(qr) == 3, "each party's invitation is also a QR code shown on the spot"
 
             # Dispatch: the lead post and the helper post each get their task at once.
-            lead_card = await wait_text(jianguan, "市政建管岗（牵头")
+            lead_card = await wait_text(jianguan, "市政建管岗（牵头）")
+            assert "牵头：" not in (lead_card.text or "")  # not "（牵头，牵头：市政建管岗）"
             assert number in (lead_card.text or "") and "待接单" in (lead_card.text or "")
             helper_card = await wait_text(laobao, "政务劳保岗（协办")
             assert "牵头：市政建管岗" in (helper_card.text or "")
