@@ -203,7 +203,7 @@ async def test_recorded_answer_transcribed_confirmed_and_filed(
         outcomes = page.locator("li.them", has_text=re.compile("请核对|没有听清|无法转写|没能可靠"))
         heard: list[str] = []
         notices = page.locator("li.them", has_text="正在转写…")
-        for _attempt in range(3):
+        for attempt in range(6):
             before, noticed = await outcomes.count(), await notices.count()
             await record(page, seconds_of(wav) + 1.5)
             await more_than(page, notices, noticed, 20)
@@ -211,13 +211,17 @@ async def test_recorded_answer_transcribed_confirmed_and_filed(
             await more_than(page, outcomes, before, 600)
             text = str(await outcomes.last.locator(".text").inner_text())
             heard.append(text)
-            if "请核对" in text and heard_enough(text.split("\n\n")[1]):
+            shown = "请核对" in text
+            if shown and heard_enough(text.split("\n\n")[1]):
                 break
-        else:
-            # Three garbled hearings (seen once on a loaded host: the same noise three times):
-            # the flow under test — transcript shown, confirmed, filed — goes on with the last
-            # one; how well the model hears is measured in benchmarks/asr, not here.
-            assert "请核对" in heard[-1], heard
+            # After three garbled hearings (seen on loaded hosts: the same noise again and
+            # again) the flow under test — transcript shown, confirmed, filed — goes on with a
+            # shown one; a hearing the screen discarded (nothing shown to confirm) is said
+            # again, as a person would. How well the model hears is measured in
+            # benchmarks/asr, not here.
+            if shown and attempt >= 2:
+                break
+        assert "请核对" in heard[-1], heard
         transcript = outcomes.last
         machine = text.split("\n\n")[1].strip()
         print(f"browser recording: {REFERENCE} → {machine} (CER {cer(REFERENCE, machine):.2f})")
