@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,8 +22,13 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 PASSWORD = "correct horse battery"
 
 
-async def add_staff(runtime: Runtime, people: Iterable[tuple[str, str, str]]) -> None:
-    """Console accounts (username, role, unit), each named as its username."""
+async def add_staff(
+    runtime: Runtime,
+    people: Iterable[tuple[str, str, str]],
+    names: Mapping[str, str] | None = None,
+) -> None:
+    """Console accounts (username, role, unit), each named as its username unless ``names``
+    gives its display name."""
     for username, role, unit in people:
         error = await create_staff(
             runtime.db,
@@ -31,7 +36,7 @@ async def add_staff(runtime: Runtime, people: Iterable[tuple[str, str, str]]) ->
             password=PASSWORD,
             role=role,
             unit_code=unit,
-            display_name=username,
+            display_name=(names or {}).get(username, username),
             known_units=set(runtime.units.by_code),
         )
         assert error is None, error

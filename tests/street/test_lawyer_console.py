@@ -26,10 +26,10 @@ from sqlalchemy import select
 from core.clock import FakeClock
 from features.street.models import StreetTask, StreetTaskNote
 from harness import running_service
-from services.staff import create_staff
 from standin import StandinBotAPI
 from storage.models import CaseEvent, StaffAccount
 from tests.conftest import backend_url
+from tests.street.browser import add_staff
 from tests.street.test_yuelai_joint import PASSWORD, Console, signed_in
 
 HERE = Path(__file__).parent
@@ -123,21 +123,14 @@ async def test_the_station_lawyer_works_tasks_on_the_console(tmp_path: Path, bac
             env={"UNITS_FILE": str(HERE / "units_lawyer.toml")},
         ) as service:
             runtime, base = service.runtime, service.base_url
-            for username, role, unit in (
-                ("yl-admin", "admin", "yuelai"),
-                ("wangge", "grid", "yuelai-sq"),
-                ("jianguan", "mediator", "yuelai"),
-            ):
-                error = await create_staff(
-                    runtime.db,
-                    username=username,
-                    password=PASSWORD,
-                    role=role,
-                    unit_code=unit,
-                    display_name=username,
-                    known_units=set(runtime.units.by_code),
-                )
-                assert error is None, error
+            await add_staff(
+                runtime,
+                (
+                    ("yl-admin", "admin", "yuelai"),
+                    ("wangge", "grid", "yuelai-sq"),
+                    ("jianguan", "mediator", "yuelai"),
+                ),
+            )
             people: list[Console] = []
             try:
                 admin = await signed_in(base, "yl-admin")
@@ -301,20 +294,11 @@ async def test_the_lawyers_tasks_on_a_phone(tmp_path: Path) -> None:
             env={"UNITS_FILE": str(HERE / "units_lawyer.toml")},
         ) as service:
             runtime, base = service.runtime, service.base_url
-            for username, role, unit in (
-                ("wangge", "grid", "yuelai-sq"),
-                ("lvshi", "lawyer", "yuelai"),
-            ):
-                error = await create_staff(
-                    runtime.db,
-                    username=username,
-                    password=PASSWORD,
-                    role=role,
-                    unit_code=unit,
-                    display_name="刘律师" if role == "lawyer" else username,
-                    known_units=set(runtime.units.by_code),
-                )
-                assert error is None, error
+            await add_staff(
+                runtime,
+                (("wangge", "grid", "yuelai-sq"), ("lvshi", "lawyer", "yuelai")),
+                names={"lvshi": "刘律师"},
+            )
             grid = await signed_in(base, "wangge")
             try:
                 await _register(grid)
