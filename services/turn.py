@@ -96,6 +96,9 @@ class Turn:
         return None
 
 
+_ACTIVE_VALUES = sorted(s.value for s in ACTIVE)
+
+
 async def member_cases(
     session: AsyncSession,
     *,
@@ -113,7 +116,7 @@ async def member_cases(
         .order_by(Case.id.desc())
     )
     if not include_closed:
-        stmt = stmt.where(Case.status.in_([s.value for s in ACTIVE]))
+        stmt = stmt.where(Case.status.in_(_ACTIVE_VALUES))
     rows = await session.execute(stmt)
     return [(c, m) for c, m in rows.all()]
 
@@ -129,6 +132,20 @@ async def active_room(
     cases = await member_cases(
         turn.session, user_id=user_id, staff_id=staff_id, include_closed=include_closed
     )
+    return await room_among(turn, cases)
+
+
+def active_only(cases: list[tuple[Case, CaseMember]]) -> list[tuple[Case, CaseMember]]:
+    """Of :func:`member_cases` with ``include_closed``, what it returns without: the same rows
+    in the same order (the query's ``Case.status IN ACTIVE`` on the loaded rows)."""
+    return [(c, m) for c, m in cases if c.status in _ACTIVE_VALUES]
+
+
+async def room_among(
+    turn: Turn, cases: list[tuple[Case, CaseMember]]
+) -> tuple[Room, CaseMember] | None:
+    """:func:`active_room` on cases already read (newest first): the chosen one, else the
+    newest; ``turn.conv.active_case_id`` follows."""
     if not cases:
         return None
     chosen = next((c for c in cases if c[0].id == turn.conv.active_case_id), cases[0])

@@ -27,7 +27,7 @@ from services.outgoing import OutgoingMessage, RelayedFile
 from services.room import MEDIA_KINDS, Content, Room, label_of, load_room
 from services.routing import ActionRoute, AwaitedInput, Who
 from services.turn import Turn, member_cases
-from storage.models import CaseMember, CaseMessage, StaffAccount
+from storage.models import Case, CaseMember, CaseMessage, StaffAccount
 
 PREFIX = "pa:"
 
@@ -69,13 +69,14 @@ def menu(case_id: int) -> tuple[tuple[Button, ...], ...]:
     )
 
 
-async def agreed_room(turn: Turn, user_id: int) -> tuple[Room, CaseMember] | None:
-    """The party's agreed or closed case: the one this chat chose, else the newest."""
-    cases = [
-        (case, member)
-        for case, member in await member_cases(turn.session, user_id=user_id, include_closed=True)
-        if CaseStatus(case.status) in AFTER_AGREEMENT
-    ]
+async def agreed_room(
+    turn: Turn, user_id: int, cases: list[tuple[Case, CaseMember]] | None = None
+) -> tuple[Room, CaseMember] | None:
+    """The party's agreed or closed case: the one this chat chose, else the newest. ``cases``:
+    their :func:`~services.turn.member_cases` with closed ones, if the caller has read them."""
+    if cases is None:
+        cases = await member_cases(turn.session, user_id=user_id, include_closed=True)
+    cases = [(case, member) for case, member in cases if CaseStatus(case.status) in AFTER_AGREEMENT]
     if not cases:
         return None
     case, member = next((c for c in cases if c[0].id == turn.conv.active_case_id), cases[0])
@@ -87,10 +88,13 @@ async def agreed_room(turn: Turn, user_id: int) -> tuple[Room, CaseMember] | Non
     return room, chosen
 
 
-async def party_message(turn: Turn, user_id: int) -> list[Reply] | None:
+async def party_message(
+    turn: Turn, user_id: int, cases: list[tuple[Case, CaseMember]] | None = None
+) -> list[Reply] | None:
     """A party's text or file when no room is open for them: to their agreed case's mediator;
-    None when they have no such case (the idle greeting then)."""
-    found = await agreed_room(turn, user_id)
+    None when they have no such case (the idle greeting then). ``cases`` as for
+    :func:`agreed_room`."""
+    found = await agreed_room(turn, user_id, cases)
     if found is None:
         return None
     room, member = found

@@ -18,7 +18,14 @@ from services.room import Room, facts, party_actor
 from services.routing import ActionRoute, Audience, CommandRoute, Who
 from services.slots import TARGET
 from services.timers import cancel_timers
-from services.turn import Turn, active_room, member_cases, switch_reply
+from services.turn import (
+    Turn,
+    active_only,
+    active_room,
+    member_cases,
+    room_among,
+    switch_reply,
+)
 from storage.models import CaseMember
 
 #: The room's "held for the mediator" notice was given for this case and reason ("case:note"):
@@ -86,11 +93,15 @@ async def switch_to(
 
 
 async def message(turn: Turn, user_id: int) -> list[Reply]:
-    """A party's text or file outside the intake that no feature and no invitation took."""
-    found = await active_room(turn, user_id=user_id)
+    """A party's text or file outside the intake that no feature and no invitation took.
+
+    The party's cases are read once, closed ones included: the open room is among them, and
+    without one the agreed case is too (two queries before, for every idle text)."""
+    cases = await member_cases(turn.session, user_id=user_id, include_closed=True)
+    found = await room_among(turn, active_only(cases))
     if found is None:
         # After the agreement the case's mediator hears it (performance, 回访), not intake.
-        return await aftercare.party_message(turn, user_id) or [reply("bot.idle_text")]
+        return await aftercare.party_message(turn, user_id, cases) or [reply("bot.idle_text")]
     room, member = found
     content = turn.content()
     if content is None:
