@@ -36,11 +36,11 @@ from mediation.replies import Msg, Reply, reply
 from mediation.signing import version_hash
 from mediation.validation import InvalidInput, clean_text
 from services import features
+from services.cases import add_event
 from services.room import Room, announce, label_of, load_room
 from services.timers import cancel_timers
 from services.turn import Turn, active_room
 from storage.document_models import Document
-from storage.models import CaseEvent as CaseEventRow
 from storage.models import CaseParty, StaffAccount
 
 
@@ -192,14 +192,13 @@ async def _effective(turn: Turn, doc: Document, room: Room) -> None:
     case.status = transition(CaseStatus(case.status), CaseEvent.AGREE_ORALLY).value
     case.outcome, case.outcome_reason = "success", "\n".join(doc.content.get("terms", []))
     case.session_open, case.updated_at = False, turn.now
-    turn.session.add(
-        CaseEventRow(
-            case_id=case.id,
-            at=turn.now,
-            kind="outcome",
-            actor="system",
-            data={"outcome": "success", "oral_agreement": doc.version},
-        )
+    add_event(
+        turn.session,
+        case.id,
+        turn.now,
+        "system",
+        kind="outcome",
+        data={"outcome": "success", "oral_agreement": doc.version},
     )
     await cancel_timers(turn.session, [f"deadline:{case.id}:{k}" for k in ("3d", "1d", "due")])
     day = turn.now.astimezone(turn.settings.tz).date().isoformat()
