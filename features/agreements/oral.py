@@ -20,7 +20,6 @@ from features.agreements import record_check
 from features.agreements.common import (
     ORAL,
     PENDING,
-    AwaitObjection,
     AwaitOralTerms,
     Btn,
     new_public_id,
@@ -101,7 +100,7 @@ async def record_terms(
     except InvalidInput as exc:
         return [reply(exc.key, **exc.params)]
     parties = [p for p in await load_parties(turn.session, room) if p.member_id is not None]
-    earlier = await _versions(turn, room.case.id)
+    earlier = await record_check.versions(turn, room.case.id, ORAL)
     for old in earlier:
         if old.status == "confirming":
             old.status = "superseded"
@@ -146,27 +145,14 @@ async def record_terms(
     return [reply("agreements.oral_sent", count=len(parties), version=doc.version)]
 
 
-async def _versions(turn: Turn, case_id: int) -> list[Document]:
-    rows = await turn.session.execute(
-        select(Document)
-        .where(Document.case_id == case_id, Document.kind == ORAL)
-        .order_by(Document.version)
-        .with_for_update()
-    )
-    return list(rows.scalars())
-
-
 async def on_action(turn: Turn, who: features.Who, verb: str, doc_id: int) -> list[Reply]:
     """``ag:oc:<y|n>:<doc>``: a party confirms the oral agreement, or objects to it."""
-    found = await record_check.party_of(turn, who, doc_id, ORAL, "confirming")
-    if isinstance(found, Reply):
-        return [found]
+    found = await record_check.agree_or_object(
+        turn, who, doc_id, ORAL, "confirming", verb, "confirmed"
+    )
+    if isinstance(found, list):
+        return found
     doc, room, member = found
-    if verb == "n":
-        turn.put(PENDING, AwaitObjection(doc.id))
-        return [question("agreements.ask_objection")]
-    record_check.answer(turn, doc, member.id, "confirmed")
-    await turn.session.flush()
     at = record_check.local(turn, turn.now)
     mediator = room.of_staff(room.case.mediator_id) if room.case.mediator_id else None
     if mediator is not None:
