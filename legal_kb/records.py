@@ -60,8 +60,9 @@ class ArticleInput:
 
 
 @dataclass(frozen=True)
-class Article:
-    """An article as stored, with its law's name and status: what search and lookup return."""
+class StoredArticle:
+    """An article as stored, with its law's name and status: what a lookup and a search hit
+    both say of it."""
 
     id: int
     law: str
@@ -73,9 +74,6 @@ class Article:
     section: str | None
     text: str
     status: str
-    effective_date: date | None = None
-    #: The law version's status note ("已被《…》废止"), when there is one.
-    note: str | None = None
 
     @property
     def in_force(self) -> bool:
@@ -84,8 +82,17 @@ class Article:
 
 
 @dataclass(frozen=True)
-class CaseInput:
-    """A typical case as imported."""
+class Article(StoredArticle):
+    """What search and lookup return: a stored article and when its law version took effect."""
+
+    effective_date: date | None = None
+    #: The law version's status note ("已被《…》废止"), when there is one.
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseText:
+    """What a typical case says, as imported and as stored."""
 
     key: str
     title: str
@@ -94,7 +101,6 @@ class CaseInput:
     outcome: str
     citations: tuple[str, ...] = ()
     source: str | None = None
-    line: int | None = None
     #: The court's reasoning (案例分析, 典型意义 …).
     analysis: str = ""
     #: Citations in the case that the knowledge base could not verify, with the reason.
@@ -102,20 +108,19 @@ class CaseInput:
 
 
 @dataclass(frozen=True)
-class Case:
+class CaseInput(CaseText):
+    """A typical case as imported."""
+
+    #: Source line, for error messages.
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Case(CaseText):
     """A typical case as stored, with a similarity score when it comes from a search."""
 
-    id: int
-    key: str
-    title: str
-    dispute_type: str
-    facts: str
-    outcome: str
-    citations: tuple[str, ...] = ()
-    source: str | None = None
+    id: int = field(kw_only=True)
     score: float = 0.0
-    analysis: str = ""
-    unverified: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +142,7 @@ class IndexDoc:
 
 
 @dataclass(frozen=True)
-class Hit:
+class Hit(StoredArticle):
     """One search result.
 
     ``score``: higher is better, comparable only within one search (a reranker logit, or
@@ -147,17 +152,7 @@ class Hit:
     question itself cited the article).
     """
 
-    id: int
-    law: str
     law_short: str
-    law_kind: str
-    article_no: str
-    number: int | None
-    suffix: int
-    chapter: str | None
-    section: str | None
-    text: str
-    status: str
     score: float
     highlights: tuple[tuple[int, int], ...] = ()
     via: str = "keyword"
@@ -172,7 +167,3 @@ class Hit:
         """The citation with the kind and status of anything but national law:
         《民间借贷规定》第二十五条（司法解释，现行有效）."""
         return self.citation + kind_label(self.law_kind, self.status)
-
-    @property
-    def in_force(self) -> bool:
-        return self.status in IN_FORCE_STATUSES

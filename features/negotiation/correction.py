@@ -99,9 +99,7 @@ async def undo_confirmation(
     if sched.status == "completed":
         sched.status, sched.completed_at = ACTIVE, None
         await session.execute(delete(FollowUp).where(FollowUp.schedule_id == sched.id))
-    payment_step(
-        session, room.case.id, inst, kind="payment_corrected", actor=actor, at=now, reason=reason
-    )
+    payment_step(session, inst, kind="payment_corrected", actor=actor, at=now, reason=reason)
     await schedule_timers(session, inst, tz, now)
     params = {
         "number": room.case.number,

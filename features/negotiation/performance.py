@@ -191,7 +191,6 @@ async def mark_paid(turn: Turn, user_id: int, instalment_id: int) -> list[Reply]
     inst.status, inst.marked_paid_at = new.value, turn.now
     payment_step(
         turn.session,
-        room.case.id,
         inst,
         kind="payment_marked_paid",
         actor=f"member:{member.id}",
@@ -243,7 +242,6 @@ async def confirm(
     inst.status, inst.confirmed_at = new.value, turn.now
     payment_step(
         turn.session,
-        room.case.id,
         inst,
         kind="payment_confirmed",
         actor=f"member:{member.id}",
@@ -305,7 +303,6 @@ async def dispute(turn: Turn, user_id: int, instalment_id: int) -> list[Reply]:
     inst.status = new.value
     payment_step(
         turn.session,
-        room.case.id,
         inst,
         kind="payment_disputed",
         actor=f"member:{member.id}",

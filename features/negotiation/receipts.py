@@ -64,7 +64,6 @@ async def on_receipt(turn: Turn, user_id: int, pending: AwaitReceipt) -> list[Re
     await turn.session.flush()
     payment_step(
         turn.session,
-        room.case.id,
         inst,
         kind="payment_receipt",
         actor=f"member:{member.id}",

@@ -53,7 +53,6 @@ def payment_event(
 
 def payment_step(
     session: AsyncSession,
-    case_id: int,
     inst: PaymentInstalment,
     *,
     kind: str,
@@ -74,7 +73,7 @@ def payment_step(
             at=at,
         )
     )
-    payment_event(session, case_id, inst, kind=kind, actor=actor, at=at, **extra)
+    payment_event(session, inst.case_id, inst, kind=kind, actor=actor, at=at, **extra)
 
 
 def alert_unit(
