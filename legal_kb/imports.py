@@ -152,16 +152,11 @@ def repealed_laws_of(records: LawBatch) -> dict[str, str]:
         for i, (law, _) in enumerate(records)
     ]
     repeal_articles = [
-        Article(
+        Article.of(
+            art,
             id=i,
             law=law.name,
             law_kind=law.kind,
-            article_no=art.article_no,
-            number=art.number,
-            suffix=art.suffix,
-            chapter=art.chapter,
-            section=art.section,
-            text=art.text,
             status=law.status,
             effective_date=law.effective_date,
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 
 from legal_kb.models import IN_FORCE_STATUSES
 
@@ -81,6 +82,23 @@ class StoredArticle:
         return self.status in IN_FORCE_STATUSES
 
 
+class ArticlePlace(Protocol):
+    """An article's number and place in its law, and its text: as imported or as stored."""
+
+    @property
+    def article_no(self) -> str: ...
+    @property
+    def number(self) -> int | None: ...
+    @property
+    def suffix(self) -> int: ...
+    @property
+    def chapter(self) -> str | None: ...
+    @property
+    def section(self) -> str | None: ...
+    @property
+    def text(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class Article(StoredArticle):
     """What search and lookup return: a stored article and when its law version took effect."""
@@ -88,6 +106,34 @@ class Article(StoredArticle):
     effective_date: date | None = None
     #: The law version's status note ("已被《…》废止"), when there is one.
     note: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        art: ArticlePlace,
+        *,
+        id: int,
+        law: str,
+        law_kind: str,
+        status: str,
+        effective_date: date | None,
+        note: str | None = None,
+    ) -> Article:
+        """``art`` in the law version named, as the knowledge base returns it."""
+        return cls(
+            id=id,
+            law=law,
+            law_kind=law_kind,
+            article_no=art.article_no,
+            number=art.number,
+            suffix=art.suffix,
+            chapter=art.chapter,
+            section=art.section,
+            text=art.text,
+            status=status,
+            effective_date=effective_date,
+            note=note,
+        )
 
 
 @dataclass(frozen=True)
