@@ -71,16 +71,11 @@ def base() -> Base:
             if art.number is None:
                 continue
             versions[(law.name, art.number, art.suffix)].append(
-                Article(
+                Article.of(
+                    art,
                     id=i,
                     law=law.name,
                     law_kind=law.kind,
-                    article_no=art.article_no,
-                    number=art.number,
-                    suffix=art.suffix,
-                    chapter=art.chapter,
-                    section=art.section,
-                    text=art.text,
                     status=law.status,
                     effective_date=law.effective_date,
                     note=law.note,
