@@ -120,20 +120,8 @@ class Article(StoredArticle):
         note: str | None = None,
     ) -> Article:
         """``art`` in the law version named, as the knowledge base returns it."""
-        return cls(
-            id=id,
-            law=law,
-            law_kind=law_kind,
-            article_no=art.article_no,
-            number=art.number,
-            suffix=art.suffix,
-            chapter=art.chapter,
-            section=art.section,
-            text=art.text,
-            status=status,
-            effective_date=effective_date,
-            note=note,
-        )
+        place = (art.article_no, art.number, art.suffix, art.chapter, art.section, art.text)
+        return cls(id, law, law_kind, *place, status, effective_date, note)
 
 
 @dataclass(frozen=True)
