@@ -38,6 +38,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from core.tasks import cancel_and_wait
+
 log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
@@ -135,11 +137,8 @@ class MemoryProbe:
         log.warning("memory probe writing to %s every %.0f s", self.path, self.every)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
         self._write(self.sample())
 
     async def _loop(self) -> None:

@@ -249,8 +249,9 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:
-    """A hit as the CLI prints it (``law`` is the full name)."""
-    out = asdict(hit)
+    """A hit as the CLI prints it (``law`` is the full name, ``law_short`` next to it)."""
+    out: dict[str, Any] = {"id": hit.id, "law": hit.law, "law_short": hit.law_short}
+    out.update(asdict(hit))
     out["highlights"] = [list(span) for span in hit.highlights]
     return out
 

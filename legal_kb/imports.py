@@ -8,7 +8,7 @@ the single write transaction starts. An error from the database rolls that trans
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -151,25 +151,24 @@ def repealed_laws_of(records: LawBatch) -> dict[str, str]:
         store.LawInfo(i, law.name, law.kind, law.status, law.effective_date, law.version_date)
         for i, (law, _) in enumerate(records)
     ]
-    repeal_articles = [
-        Article(
-            id=i,
-            law=law.name,
-            law_kind=law.kind,
-            article_no=art.article_no,
-            number=art.number,
-            suffix=art.suffix,
-            chapter=art.chapter,
-            section=art.section,
-            text=art.text,
-            status=law.status,
-            effective_date=law.effective_date,
-        )
-        for i, (law, arts) in enumerate(records)
-        for art in arts
-        if "同时废止" in art.text
-    ]
+    repeal_articles = [a for a in articles_as_stored(records) if "同时废止" in a.text]
     return repealed_national_laws(catalog, repeal_articles)
+
+
+def articles_as_stored(records: LawBatch) -> Iterator[Article]:
+    """Every article of laws as read (not yet stored) as the store would return it, each law's
+    place in ``records`` standing for its id: for checks that run without a database."""
+    for i, (law, arts) in enumerate(records):
+        for art in arts:
+            yield Article.of(
+                art,
+                id=i,
+                law=law.name,
+                law_kind=law.kind,
+                status=law.status,
+                effective_date=law.effective_date,
+                note=law.note,
+            )
 
 
 async def verify_case_citations(

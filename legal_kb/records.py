@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 
 from legal_kb.models import IN_FORCE_STATUSES
 
@@ -60,8 +61,9 @@ class ArticleInput:
 
 
 @dataclass(frozen=True)
-class Article:
-    """An article as stored, with its law's name and status: what search and lookup return."""
+class StoredArticle:
+    """An article as stored, with its law's name and status: what a lookup and a search hit
+    both say of it."""
 
     id: int
     law: str
@@ -73,9 +75,6 @@ class Article:
     section: str | None
     text: str
     status: str
-    effective_date: date | None = None
-    #: The law version's status note ("已被《…》废止"), when there is one.
-    note: str | None = None
 
     @property
     def in_force(self) -> bool:
@@ -83,9 +82,51 @@ class Article:
         return self.status in IN_FORCE_STATUSES
 
 
+class ArticlePlace(Protocol):
+    """An article's number and place in its law, and its text: as imported or as stored."""
+
+    @property
+    def article_no(self) -> str: ...
+    @property
+    def number(self) -> int | None: ...
+    @property
+    def suffix(self) -> int: ...
+    @property
+    def chapter(self) -> str | None: ...
+    @property
+    def section(self) -> str | None: ...
+    @property
+    def text(self) -> str: ...
+
+
 @dataclass(frozen=True)
-class CaseInput:
-    """A typical case as imported."""
+class Article(StoredArticle):
+    """What search and lookup return: a stored article and when its law version took effect."""
+
+    effective_date: date | None = None
+    #: The law version's status note ("已被《…》废止"), when there is one.
+    note: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        art: ArticlePlace,
+        *,
+        id: int,
+        law: str,
+        law_kind: str,
+        status: str,
+        effective_date: date | None,
+        note: str | None = None,
+    ) -> Article:
+        """``art`` in the law version named, as the knowledge base returns it."""
+        place = (art.article_no, art.number, art.suffix, art.chapter, art.section, art.text)
+        return cls(id, law, law_kind, *place, status, effective_date, note)
+
+
+@dataclass(frozen=True)
+class CaseText:
+    """What a typical case says, as imported and as stored."""
 
     key: str
     title: str
@@ -94,7 +135,6 @@ class CaseInput:
     outcome: str
     citations: tuple[str, ...] = ()
     source: str | None = None
-    line: int | None = None
     #: The court's reasoning (案例分析, 典型意义 …).
     analysis: str = ""
     #: Citations in the case that the knowledge base could not verify, with the reason.
@@ -102,20 +142,19 @@ class CaseInput:
 
 
 @dataclass(frozen=True)
-class Case:
+class CaseInput(CaseText):
+    """A typical case as imported."""
+
+    #: Source line, for error messages.
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Case(CaseText):
     """A typical case as stored, with a similarity score when it comes from a search."""
 
-    id: int
-    key: str
-    title: str
-    dispute_type: str
-    facts: str
-    outcome: str
-    citations: tuple[str, ...] = ()
-    source: str | None = None
+    id: int = field(kw_only=True)
     score: float = 0.0
-    analysis: str = ""
-    unverified: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +176,7 @@ class IndexDoc:
 
 
 @dataclass(frozen=True)
-class Hit:
+class Hit(StoredArticle):
     """One search result.
 
     ``score``: higher is better, comparable only within one search (a reranker logit, or
@@ -147,17 +186,7 @@ class Hit:
     question itself cited the article).
     """
 
-    id: int
-    law: str
     law_short: str
-    law_kind: str
-    article_no: str
-    number: int | None
-    suffix: int
-    chapter: str | None
-    section: str | None
-    text: str
-    status: str
     score: float
     highlights: tuple[tuple[int, int], ...] = ()
     via: str = "keyword"
@@ -172,7 +201,3 @@ class Hit:
         """The citation with the kind and status of anything but national law:
         《民间借贷规定》第二十五条（司法解释，现行有效）."""
         return self.citation + kind_label(self.law_kind, self.status)
-
-    @property
-    def in_force(self) -> bool:
-        return self.status in IN_FORCE_STATUSES

@@ -271,16 +271,11 @@ async def law_catalog(session: AsyncSession) -> list[LawInfo]:
 
 def _article(row: Any) -> Article:
     art: KbArticle = row[0]
-    return Article(
+    return Article.of(
+        art,
         id=art.id,
         law=row[1],
         law_kind=row[2],
-        article_no=art.article_no,
-        number=art.number,
-        suffix=art.suffix,
-        chapter=art.chapter,
-        section=art.section,
-        text=art.text,
         status=art.status,
         effective_date=row[3],
         note=row[4],

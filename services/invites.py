@@ -19,11 +19,11 @@ from mediation.case_state import CaseEvent, CaseStatus, transition
 from mediation.disputes import OTHER_ROUTES, DisputeType
 from mediation.masking import mask_name
 from mediation.replies import Msg, Reply, button
+from services.cases import add_event
 from services.delivery import Outgoing
 from services.room import Room, announce, load_room
 from services.timers import cancel_timers, schedule
 from storage.models import Case, CaseMember, CaseParty, Invitation
-from storage.models import CaseEvent as CaseEventRow
 
 
 @dataclass(frozen=True)
@@ -194,14 +194,13 @@ async def accept(
     room = await load_room(session, invitation.case_id)
     assert room is not None
     case = room.case
-    session.add(
-        CaseEventRow(
-            case_id=case.id,
-            at=now,
-            kind="joined",
-            actor=f"user:{user_id}",
-            data={"role": party.side, "ordinal": party.ordinal},
-        )
+    add_event(
+        session,
+        case.id,
+        now,
+        f"user:{user_id}",
+        kind="joined",
+        data={"role": party.side, "ordinal": party.ordinal},
     )
     if case.status == CaseStatus.SUBMITTED.value and _each_side_joined(room):
         case.status = transition(CaseStatus(case.status), CaseEvent.RESPONDENT_ACCEPTS).value
@@ -276,14 +275,13 @@ async def decline(
     room = await load_room(session, invitation.case_id, lock=True)
     assert room is not None
     case = room.case
-    session.add(
-        CaseEventRow(
-            case_id=case.id,
-            at=now,
-            kind="invite_expired" if expired else "declined",
-            actor=f"user:{user_id}" if user_id else "system",
-            data={"reason": reason or ""},
-        )
+    add_event(
+        session,
+        case.id,
+        now,
+        f"user:{user_id}" if user_id else "system",
+        kind="invite_expired" if expired else "declined",
+        data={"reason": reason or ""},
     )
     still_waiting = (
         await session.execute(
@@ -311,14 +309,13 @@ async def decline(
     before = case.status
     case.status = transition(CaseStatus(case.status), event).value
     # The status change in the case's own history (``main.py check`` replays it in order).
-    session.add(
-        CaseEventRow(
-            case_id=case.id,
-            at=now,
-            kind="status",
-            actor=f"user:{user_id}" if user_id else "system",
-            data={"from": before, "to": case.status, "event": event.value},
-        )
+    add_event(
+        session,
+        case.id,
+        now,
+        f"user:{user_id}" if user_id else "system",
+        kind="status",
+        data={"from": before, "to": case.status, "event": event.value},
     )
     case.outcome = "rejected"
     case.outcome_reason = reason or ("invitation expired" if expired else "declined")

@@ -10,7 +10,6 @@ tests move time instead of sleeping.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
@@ -20,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
+from core.tasks import cancel_and_wait
 from services.outbox import QueuedMessage
 from storage.db import Database, insert_for, session_dialect
 from storage.models import Timer
@@ -136,7 +136,4 @@ class TimerService:
             await asyncio.sleep(self.interval)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Awaitable, Callable
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -269,12 +268,7 @@ class StandinControl:
     async def __aenter__(self) -> StandinControl:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
     async def close(self) -> None:

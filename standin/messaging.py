@@ -75,6 +75,20 @@ def _parsed(
     return raw, plain, entities
 
 
+def _text(params: JSONDict) -> tuple[str | None, str, list[JSONDict]]:
+    """(raw, plain, entities) of a message's ``text``, which must not be empty."""
+    return _parsed(
+        params, "text", "entities", MAX_TEXT, "message text is empty", "message is too long"
+    )
+
+
+def _caption(params: JSONDict) -> tuple[str | None, str, list[JSONDict]]:
+    """(raw, plain, entities) of a media message's ``caption``, which may be absent."""
+    return _parsed(
+        params, "caption", "caption_entities", MAX_CAPTION, None, "message caption is too long"
+    )
+
+
 def _reply_target(chat: Chat, params: JSONDict) -> JSONDict | None:
     reply = get_json(params, "reply_parameters")
     allow = get_bool(params, "allow_sending_without_reply")
@@ -159,9 +173,7 @@ def _with_caption(content: JSONDict, plain: str, entities: list[JSONDict]) -> JS
 async def send_message(engine: Engine, bot: BotState, params: JSONDict) -> JSONDict:
     """sendMessage."""
     chat = target_chat(bot, params)
-    raw, plain, entities = _parsed(
-        params, "text", "entities", MAX_TEXT, "message text is empty", "message is too long"
-    )
+    raw, plain, entities = _text(params)
     content: JSONDict = {"text": plain}
     if entities:
         content["entities"] = entities
@@ -184,14 +196,7 @@ def _send_media(kind: str, method: str) -> Any:
     async def handler(engine: Engine, bot: BotState, params: JSONDict) -> JSONDict:
         chat = target_chat(bot, params)
         stored, _ = engine.files.resolve_input(params.get(kind), params, kind, kind)
-        raw, plain, entities = _parsed(
-            params,
-            "caption",
-            "caption_entities",
-            MAX_CAPTION,
-            None,
-            "message caption is too long",
-        )
+        raw, plain, entities = _caption(params)
         if kind == "photo":
             media: Any = engine.files.photo_sizes(stored)
         else:
@@ -268,14 +273,7 @@ async def copy_message(engine: Engine, bot: BotState, params: JSONDict) -> JSOND
     original, _ = _source_message(bot, params, "copy")
     content = {key: original[key] for key in _COPY_KEYS if key in original}
     if "caption" in params:
-        _, plain, entities = _parsed(
-            params,
-            "caption",
-            "caption_entities",
-            MAX_CAPTION,
-            None,
-            "message caption is too long",
-        )
+        _, plain, entities = _caption(params)
         content.pop("caption", None)
         content.pop("caption_entities", None)
         _with_caption(content, plain, entities)
@@ -372,9 +370,7 @@ def _apply_edit(
 async def edit_message_text(engine: Engine, bot: BotState, params: JSONDict) -> JSONDict:
     """editMessageText; omitting reply_markup removes the inline keyboard, as in Telegram."""
     _, message, sent = _editable(bot, params)
-    raw, plain, entities = _parsed(
-        params, "text", "entities", MAX_TEXT, "message text is empty", "message is too long"
-    )
+    raw, plain, entities = _text(params)
     markup = _inline_markup(params)
     if "text" not in message:
         raise bad_request("there is no text in the message to edit")
@@ -393,9 +389,7 @@ async def edit_message_text(engine: Engine, bot: BotState, params: JSONDict) -> 
 async def edit_message_caption(engine: Engine, bot: BotState, params: JSONDict) -> JSONDict:
     """editMessageCaption (only messages with media have a caption)."""
     _, message, sent = _editable(bot, params)
-    raw, plain, entities = _parsed(
-        params, "caption", "caption_entities", MAX_CAPTION, None, "message caption is too long"
-    )
+    raw, plain, entities = _caption(params)
     markup = _inline_markup(params)
     if not any(key in message for key in _MEDIA_KEYS):
         raise bad_request("there is no caption in the message to edit")

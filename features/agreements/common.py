@@ -18,11 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.config import Settings, public_base
 from i18n import translate
-from mediation.replies import Msg, Reply, button
+from mediation.replies import Msg, Reply, button, reply
 from services.chat_state import Slot, Variant, variant_slot
 from services.delivery import Address, Outgoing
 from services.outgoing import Button, StoredDocument, TextMessage
+from services.room import Room
 from services.shared import SharedServices
+from services.turn import Turn, active_room
 from storage.files import FileStore, local_store
 
 if TYPE_CHECKING:
@@ -285,3 +287,16 @@ class Drafting:
 
 #: The draft lives in the mediator's conversation state, so a restart loses nothing.
 DRAFTING: Slot[Drafting] = Slot("ag_draft", Drafting.from_json, Drafting.to_json)
+
+
+async def mediated_room(turn: Turn, staff_id: int) -> Room | Reply:
+    """The room of the chat's case (the chosen one, else the newest; closed cases too) when
+    ``staff_id`` mediates it, else the reply that says why not: the commands about a case's
+    papers (``/documents``, ``/referral``) are its own mediator's."""
+    found = await active_room(turn, staff_id=staff_id, include_closed=True)
+    if found is None:
+        return reply("room.no_active_case")
+    room = found[0]
+    if room.case.mediator_id != staff_id:
+        return reply("staff.not_allowed")
+    return room

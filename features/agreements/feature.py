@@ -36,6 +36,7 @@ from features.agreements.common import (
     AwaitTypedName,
     Btn,
     file_message,
+    mediated_room,
     question,
     send,
     services_of,
@@ -253,12 +254,9 @@ async def confirm_command(turn: Turn, who: features.Who, cmd: Command) -> list[R
 async def documents_command(turn: Turn, who: features.Who, cmd: Command) -> list[Reply] | None:
     if who.staff is None:
         return None
-    found = await active_room(turn, staff_id=who.staff.id, include_closed=True)
-    if found is None:
-        return [reply("room.no_active_case")]
-    room = found[0]
-    if room.case.mediator_id != who.staff.id:
-        return [reply("staff.not_allowed")]
+    room = await mediated_room(turn, who.staff.id)
+    if isinstance(room, Reply):
+        return [room]
     return await records.issue_records(turn, who.staff, room)
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import select, update
 
 from core.clock import Clock
 from core.config import Settings, public_base
+from core.tasks import cancel_and_wait
 from documents.images import seal_png
 from documents.pool import RenderPool
 from documents.seal import Sealer
@@ -56,6 +57,7 @@ from mediation.case_state import CaseEvent, CaseStatus, transition
 from mediation.replies import Msg
 from mediation.signing import SignerRole, SignMethod
 from mediation.units import UnitDirectory
+from services.cases import add_event
 from services.delivery import Address, Outgoing
 from services.outbox import QueuedMessage
 from services.room import Room, announce, load_room
@@ -64,7 +66,6 @@ from storage.base import utcnow
 from storage.db import Database
 from storage.document_models import Document
 from storage.files import FileStore, local_store
-from storage.models import CaseEvent as CaseEventRow
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +83,9 @@ class DocumentJobs:
         self,
         *,
         db: Database,
+        clock: Clock,
         settings: Settings,
         units: UnitDirectory,
-        clock: Clock,
         pool: RenderPool,
         sealer: Sealer,
         deliver: Callable[[list[QueuedMessage]], None],
@@ -116,11 +117,8 @@ class DocumentJobs:
         self._wake.set()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
 
     async def _loop(self) -> None:
         while True:
@@ -178,9 +176,7 @@ class DocumentJobs:
         try:
             await self._run_claimed(doc_id)
         finally:
-            heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
+            await cancel_and_wait(heartbeat)
 
     async def _heartbeat(self, doc_id: int) -> None:
         """Keep this process's claim fresh while it works, so only a dead one's goes stale."""
@@ -359,19 +355,18 @@ class DocumentJobs:
         room.case.session_open = False
         # The mediation period is over: its reminders would only say so (features.room.staff does the same).
         await cancel_timers(session, [f"deadline:{room.case.id}:{k}" for k in ("3d", "1d", "due")])
-        session.add(
-            CaseEventRow(
-                case_id=room.case.id,
-                at=now,
-                kind="agreement_effective",
-                actor="system",
-                data={
-                    "version": doc.version,
-                    "sha256": doc.sha256,
-                    "pdf_sha256": doc.pdf_sha256,
-                    "document": doc.public_id,
-                },
-            )
+        add_event(
+            session,
+            room.case.id,
+            now,
+            "system",
+            kind="agreement_effective",
+            data={
+                "version": doc.version,
+                "sha256": doc.sha256,
+                "pdf_sha256": doc.pdf_sha256,
+                "document": doc.public_id,
+            },
         )
         await announce(
             session,

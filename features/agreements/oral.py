@@ -20,7 +20,6 @@ from features.agreements import record_check
 from features.agreements.common import (
     ORAL,
     PENDING,
-    AwaitObjection,
     AwaitOralTerms,
     Btn,
     new_public_id,
@@ -36,11 +35,11 @@ from mediation.replies import Msg, Reply, reply
 from mediation.signing import version_hash
 from mediation.validation import InvalidInput, clean_text
 from services import features
+from services.cases import add_event
 from services.room import Room, announce, label_of, load_room
 from services.timers import cancel_timers
 from services.turn import Turn, active_room
 from storage.document_models import Document
-from storage.models import CaseEvent as CaseEventRow
 from storage.models import CaseParty, StaffAccount
 
 
@@ -101,7 +100,7 @@ async def record_terms(
     except InvalidInput as exc:
         return [reply(exc.key, **exc.params)]
     parties = [p for p in await load_parties(turn.session, room) if p.member_id is not None]
-    earlier = await _versions(turn, room.case.id)
+    earlier = await record_check.versions(turn, room.case.id, ORAL)
     for old in earlier:
         if old.status == "confirming":
             old.status = "superseded"
@@ -146,27 +145,14 @@ async def record_terms(
     return [reply("agreements.oral_sent", count=len(parties), version=doc.version)]
 
 
-async def _versions(turn: Turn, case_id: int) -> list[Document]:
-    rows = await turn.session.execute(
-        select(Document)
-        .where(Document.case_id == case_id, Document.kind == ORAL)
-        .order_by(Document.version)
-        .with_for_update()
-    )
-    return list(rows.scalars())
-
-
 async def on_action(turn: Turn, who: features.Who, verb: str, doc_id: int) -> list[Reply]:
     """``ag:oc:<y|n>:<doc>``: a party confirms the oral agreement, or objects to it."""
-    found = await record_check.party_of(turn, who, doc_id, ORAL, "confirming")
-    if isinstance(found, Reply):
-        return [found]
+    found = await record_check.agree_or_object(
+        turn, who, doc_id, ORAL, "confirming", verb, "confirmed"
+    )
+    if isinstance(found, list):
+        return found
     doc, room, member = found
-    if verb == "n":
-        turn.put(PENDING, AwaitObjection(doc.id))
-        return [question("agreements.ask_objection")]
-    record_check.answer(turn, doc, member.id, "confirmed")
-    await turn.session.flush()
     at = record_check.local(turn, turn.now)
     mediator = room.of_staff(room.case.mediator_id) if room.case.mediator_id else None
     if mediator is not None:
@@ -192,14 +178,13 @@ async def _effective(turn: Turn, doc: Document, room: Room) -> None:
     case.status = transition(CaseStatus(case.status), CaseEvent.AGREE_ORALLY).value
     case.outcome, case.outcome_reason = "success", "\n".join(doc.content.get("terms", []))
     case.session_open, case.updated_at = False, turn.now
-    turn.session.add(
-        CaseEventRow(
-            case_id=case.id,
-            at=turn.now,
-            kind="outcome",
-            actor="system",
-            data={"outcome": "success", "oral_agreement": doc.version},
-        )
+    add_event(
+        turn.session,
+        case.id,
+        turn.now,
+        "system",
+        kind="outcome",
+        data={"outcome": "success", "oral_agreement": doc.version},
     )
     await cancel_timers(turn.session, [f"deadline:{case.id}:{k}" for k in ("3d", "1d", "due")])
     day = turn.now.astimezone(turn.settings.tz).date().isoformat()

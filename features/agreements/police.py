@@ -36,12 +36,12 @@ from mediation.replies import Msg
 from mediation.signing import SignerRole, SignMethod, version_hash
 from mediation.units import UnitDirectory
 from mediation.validation import InvalidInput, clean_text
+from services.cases import add_event
 from services.delivery import Outgoing
 from services.room import announce, load_room
 from storage.document_models import Document, DocumentSignature
 from storage.files import FileStore
 from storage.models import Case, CaseParty, StaffAccount
-from storage.models import CaseEvent as CaseEventRow
 
 POLICE_AGREEMENT = "police_agreement"
 ROLE_OFFENDER, ROLE_INJURED = "违法嫌疑人", "被侵害人"
@@ -141,14 +141,13 @@ async def open_mediation(
         started_at=now,
     )
     session.add(row)
-    session.add(
-        CaseEventRow(
-            case_id=case.id,
-            at=now,
-            kind="police_mediation",
-            actor=f"staff:{officer.id}",
-            data={"step": "opened", "violation": form.violation, "officers": form.officers},
-        )
+    add_event(
+        session,
+        case.id,
+        now,
+        f"staff:{officer.id}",
+        kind="police_mediation",
+        data={"step": "opened", "violation": form.violation, "officers": form.officers},
     )
     return row
 
@@ -458,14 +457,13 @@ def _move(
     before = CaseStatus(case.status)
     after = transition(before, event)
     case.status, case.updated_at = after.value, now
-    session.add(
-        CaseEventRow(
-            case_id=case.id,
-            at=now,
-            kind="status",
-            actor=f"staff:{officer.id}",
-            data={"from": before.value, "to": after.value, "event": event.value},
-        )
+    add_event(
+        session,
+        case.id,
+        now,
+        f"staff:{officer.id}",
+        kind="status",
+        data={"from": before.value, "to": after.value, "event": event.value},
     )
 
 

@@ -71,6 +71,24 @@ async def party_of(
     return doc, room, member
 
 
+async def agree_or_object(
+    turn: Turn, who: features.Who, doc_id: int, kind: str, state: str, verb: str, decision: str
+) -> tuple[Document, Room, CaseMember] | list[Reply]:
+    """A party's button on a version put to them (``verb`` ``n``: they object, and are asked
+    why; else their ``decision`` is recorded): the document, room and party to go on with,
+    or the replies that end the turn."""
+    found = await party_of(turn, who, doc_id, kind, state)
+    if isinstance(found, Reply):
+        return [found]
+    doc, _, member = found
+    if verb == "n":
+        turn.put(PENDING, AwaitObjection(doc.id))
+        return [question("agreements.ask_objection")]
+    answer(turn, doc, member.id, decision)
+    await turn.session.flush()
+    return found
+
+
 def answer(turn: Turn, doc: Document, member_id: int, decision: str, reason: str = "") -> None:
     turn.session.add(
         DocumentSignature(
@@ -112,7 +130,7 @@ async def issue_for_check(turn: Turn, room: Room, mediator: StaffAccount) -> Rep
     if isinstance(content, Msg):
         return Reply(content)
     members = [m for m in room.present() if m.role in PARTY_ROLES]
-    earlier = await _records(turn, room.case.id)
+    earlier = await versions(turn, room.case.id, RECORD)
     content["check"] = "pending"
     content["objections"] = await _objections(turn, room, earlier)
     for old in earlier:
@@ -152,10 +170,11 @@ def _queue(
     return doc
 
 
-async def _records(turn: Turn, case_id: int) -> list[Document]:
+async def versions(turn: Turn, case_id: int, kind: str) -> list[Document]:
+    """The case's versions of a document of ``kind`` (笔录, oral agreement), oldest first, locked."""
     rows = await turn.session.execute(
         select(Document)
-        .where(Document.case_id == case_id, Document.kind == RECORD)
+        .where(Document.case_id == case_id, Document.kind == kind)
         .order_by(Document.version)
         .with_for_update()
     )
@@ -217,15 +236,10 @@ def after_render(doc: Document, room: Room, out: Outgoing) -> None:
 
 async def on_action(turn: Turn, who: features.Who, verb: str, doc_id: int) -> list[Reply]:
     """``ag:rc:<y|n>:<doc>``: a party checked the 笔录, or objects to it."""
-    found = await party_of(turn, who, doc_id, RECORD, "checking")
-    if isinstance(found, Reply):
-        return [found]
-    doc, room, member = found
-    if verb == "n":
-        turn.put(PENDING, AwaitObjection(doc.id))
-        return [question("agreements.ask_objection")]
-    answer(turn, doc, member.id, "checked")
-    await turn.session.flush()
+    found = await agree_or_object(turn, who, doc_id, RECORD, "checking", verb, "checked")
+    if isinstance(found, list):
+        return found
+    doc, room, _ = found
     if await all_answered(turn, doc, "checked"):
         await _checked(turn, doc, room)
         return [reply("agreements.record_checked_all", number=room.case.number)]
@@ -247,7 +261,7 @@ async def _checked(turn: Turn, doc: Document, room: Room) -> None:
         for member_id, a in by_member.items()
         if member_id is not None
     ]
-    earlier = await _records(turn, room.case.id)
+    earlier = await versions(turn, room.case.id, RECORD)
     parties = [int(m) for m in doc.deliver_to if member_confirmation_id(int(m)) in doc.signers]
     mediator = room.of_staff(room.case.mediator_id) if room.case.mediator_id else None
     _queue(turn, room, earlier, content, parties, mediator, "system")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from features.agreements.common import mediated_room
 from mediation.agreement import CourtBasis, CourtChoice, check_court
 from mediation.replies import Msg, Reply, reply
 from mediation.validation import InvalidInput
@@ -24,7 +25,7 @@ from services import features
 from services.cases import add_event
 from services.inbound import Command
 from services.room import announce
-from services.turn import Turn, active_room
+from services.turn import Turn
 from storage.document_models import JudicialConfirmation
 
 #: What the mediator types → ``Case.source``.
@@ -41,13 +42,10 @@ REFERRED = frozenset(MODES.values())
 async def referral_command(turn: Turn, who: features.Who, cmd: Command) -> list[Reply] | None:
     if who.staff is None:
         return None
-    found = await active_room(turn, staff_id=who.staff.id, include_closed=True)
-    if found is None:
-        return [reply("room.no_active_case")]
-    room = found[0]
+    room = await mediated_room(turn, who.staff.id)
+    if isinstance(room, Reply):
+        return [room]
     case = room.case
-    if case.mediator_id != who.staff.id:
-        return [reply("staff.not_allowed")]
     if len(cmd.args) < 2 or cmd.args[0] not in MODES:
         return [
             reply("agreements.referral_usage", current=_current(case.source, case.referring_court))

@@ -35,11 +35,11 @@ from mediation.case_state import CaseEvent, CaseStatus, InvalidTransition, trans
 from mediation.parties import SigningPlan
 from mediation.replies import Msg, Reply, reply
 from mediation.signing import version_hash
+from services.cases import add_event
 from services.room import Room, announce, load_room
 from services.slots import STAFF_INPUT
 from services.turn import Turn
 from storage.document_models import Document
-from storage.models import CaseEvent as CaseEventRow
 from storage.models import StaffAccount
 
 
@@ -149,19 +149,18 @@ def _store_version(
             created_at=turn.now,
         )
     )
-    turn.session.add(
-        CaseEventRow(
-            case_id=room.case.id,
-            at=turn.now,
-            kind="agreement_drafted",
-            actor=f"staff:{staff.id}",
-            data={
-                "version": number,
-                "sha256": sha,
-                "signers": list(plan.signer_ids),
-                "absent": [pid for pid, _ in plan.absent],
-            },
-        )
+    add_event(
+        turn.session,
+        room.case.id,
+        turn.now,
+        f"staff:{staff.id}",
+        kind="agreement_drafted",
+        data={
+            "version": number,
+            "sha256": sha,
+            "signers": list(plan.signer_ids),
+            "absent": [pid for pid, _ in plan.absent],
+        },
     )
     return sha
 
@@ -185,14 +184,13 @@ async def revise(turn: Turn, staff: StaffAccount, doc_id: int) -> list[Reply]:
     room.case.status = status.value
     room.case.updated_at = turn.now
     doc.status = "superseded"
-    turn.session.add(
-        CaseEventRow(
-            case_id=room.case.id,
-            at=turn.now,
-            kind="agreement_revising",
-            actor=f"staff:{staff.id}",
-            data={"version": doc.version},
-        )
+    add_event(
+        turn.session,
+        room.case.id,
+        turn.now,
+        f"staff:{staff.id}",
+        kind="agreement_revising",
+        data={"version": doc.version},
     )
     await announce(
         turn.session,

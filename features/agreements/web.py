@@ -144,6 +144,15 @@ async def _browser_user(request: web.Request, runtime: Runtime) -> int | None:
     return user_id
 
 
+async def _caller(request: web.Request, runtime: Runtime) -> page_signing.Caller:
+    """Who asks for the page or its PDF: Telegram's ``initData`` in the header, else the browser
+    chat's session. Raises ``InitDataError`` when ``initData`` does not check out."""
+    browser = None
+    if not request.headers.get("X-Telegram-Init-Data"):
+        browser = await _browser_user(request, runtime)
+    return page_signing.Caller(_user(request, runtime) if browser is None else None, browser)
+
+
 async def page(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(
         ASSETS / "sign.html", headers={**HEADERS, "Content-Type": "text/html; charset=utf-8"}
@@ -163,18 +172,15 @@ async def asset(request: web.Request) -> web.StreamResponse:
 async def info(request: web.Request) -> web.Response:
     runtime = _runtime(request)
     language = "zh-CN"
-    browser = None
-    if not request.headers.get("X-Telegram-Init-Data"):
-        browser = await _browser_user(request, runtime)
     try:
-        user = _user(request, runtime) if browser is None else None
+        caller = await _caller(request, runtime)
     except InitDataError as exc:
         return _error(403, exc.reason, language)
-    if user is not None:
-        language = normalise_language(user.language_code)
+    if caller.telegram is not None:
+        language = normalise_language(caller.telegram.language_code)
     page = await page_signing.view(
         runtime.db,
-        page_signing.Caller(user, browser),
+        caller,
         language,
         request.query.get("d", ""),
         request.query.get("v"),
@@ -213,16 +219,14 @@ async def pdf(request: web.Request) -> web.StreamResponse:
     """The version's PDF for one of its signers: Telegram's ``initData`` in the header (the
     page fetches it), or the browser chat's session (a plain link)."""
     runtime = _runtime(request)
-    browser = None
-    if not request.headers.get("X-Telegram-Init-Data"):
-        browser = await _browser_user(request, runtime)
     try:
-        user = _user(request, runtime) if browser is None else None
+        caller = await _caller(request, runtime)
     except InitDataError as exc:
         return _error(403, exc.reason, "zh-CN")
+    user = caller.telegram
     found = await page_signing.pdf(
         runtime.db,
-        page_signing.Caller(user, browser),
+        caller,
         request.query.get("d", ""),
         now=runtime.clock.now(),
         ip=request.remote,

@@ -43,6 +43,35 @@ class AlertNotice:
     recipients: tuple[AlertRecipient, ...]
 
 
+def add_alerts(
+    session: AsyncSession,
+    case: Case,
+    units: Sequence[str],
+    *,
+    kind: str,
+    level: str,
+    data: dict[str, Any],
+    at: datetime,
+) -> None:
+    """The alert rows, in the caller's transaction: one for each unit's staff on duty and one
+    for the case's mediator, each acknowledged in the console's alerts page."""
+    for code in units:
+        session.add(
+            Alert(case_id=case.id, unit_code=code, kind=kind, level=level, data=data, created_at=at)
+        )
+    if case.mediator_id is not None:
+        session.add(
+            Alert(
+                case_id=case.id,
+                staff_id=case.mediator_id,
+                kind=kind,
+                level=level,
+                data=data,
+                created_at=at,
+            )
+        )
+
+
 async def write_alerts(
     session: AsyncSession,
     directory: UnitDirectory,
@@ -62,28 +91,7 @@ async def write_alerts(
         tuple(units) if units is not None else domain.alert_units(directory, case.unit_code, level)
     )
     payload = {"reasons": list(reasons), **(data or {})}
-    for code in targets:
-        session.add(
-            Alert(
-                case_id=case.id,
-                unit_code=code,
-                kind=kind,
-                level=level.value,
-                data=payload,
-                created_at=now,
-            )
-        )
-    if case.mediator_id is not None:
-        session.add(
-            Alert(
-                case_id=case.id,
-                staff_id=case.mediator_id,
-                kind=kind,
-                level=level.value,
-                data=payload,
-                created_at=now,
-            )
-        )
+    add_alerts(session, case, targets, kind=kind, level=level.value, data=payload, at=now)
     conds = [and_(StaffAccount.unit_code.in_(targets), StaffAccount.role.in_(_ALERTED_ROLES))]
     if case.mediator_id is not None:
         conds.append(StaffAccount.id == case.mediator_id)

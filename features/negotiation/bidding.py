@@ -28,6 +28,7 @@ from features.negotiation.common import (
     mediator_members,
     member_side,
     money,
+    room_event,
     send_to,
     side_label,
     staff_members,
@@ -47,7 +48,6 @@ from mediation.case_state import CaseStatus
 from mediation.offers import Side, yuan_to_fen
 from mediation.replies import Msg, Reply, button, reply
 from mediation.validation import InvalidInput, parse_amount
-from services.cases import add_event
 from services.room import Room, label_of
 from services.turn import Turn, active_room
 from storage.models import CaseMember, InboxUpdate
@@ -111,10 +111,9 @@ async def start(turn: Turn, room: Room, member: CaseMember, side: Side | None) -
     )
     turn.session.add(bidding)
     await turn.session.flush()
-    add_event(
-        turn.session,
-        room.case.id,
-        turn.now,
+    room_event(
+        turn,
+        room,
         f"member:{member.id}",
         kind="bidding_proposed",
         data={"bidding": bidding.id},
@@ -359,10 +358,9 @@ def _settle(
     everyone = room.present()
     bidding.status, bidding.settled_fen = BiddingStatus.SETTLED.value, fen
     bidding.finished_at = turn.now
-    add_event(
-        turn.session,
-        room.case.id,
-        turn.now,
+    room_event(
+        turn,
+        room,
         "rule",
         kind="bidding_settled",
         data={
@@ -397,10 +395,9 @@ def _no_overlap(turn: Turn, room: Room, bidding: BlindBidding, member: CaseMembe
     """The last round closed without the ranges meeting: bidding ends, mediation goes on."""
     everyone = room.present()
     bidding.status, bidding.finished_at = BiddingStatus.NO_OVERLAP.value, turn.now
-    add_event(
-        turn.session,
-        room.case.id,
-        turn.now,
+    room_event(
+        turn,
+        room,
         "rule",
         kind="bidding_no_overlap",
         data={"bidding": bidding.id},

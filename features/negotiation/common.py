@@ -18,6 +18,7 @@ from mediation.offers import OfferTerms, Side
 from mediation.permissions import Action, can
 from mediation.replies import Msg, Reply, button
 from services import mediators
+from services.cases import add_event
 from services.chat_state import Slot, Variant, variant_slot
 from services.delivery import Address
 from services.room import Room, party_actor
@@ -170,6 +171,11 @@ def send_to(turn: Turn, room: Room, members: list[CaseMember], *replies: Reply) 
         address = room.addresses.get(m.id)
         if address is not None:
             turn.out.send(address, *replies)
+
+
+def room_event(turn: Turn, room: Room, actor: str, *, kind: str, data: dict[str, Any]) -> None:
+    """One entry on the timeline of the room's case, at this turn's time."""
+    add_event(turn.session, room.case.id, turn.now, actor, kind=kind, data=data)
 
 
 def question(key: str, **params: object) -> Reply:

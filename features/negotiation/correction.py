@@ -22,9 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from features.negotiation.common import money, side_members
 from features.negotiation.effect import ACTIVE, schedule_timers
-from features.negotiation.models import FollowUp, PaymentEvent, PaymentInstalment, PaymentSchedule
+from features.negotiation.models import FollowUp, PaymentInstalment, PaymentSchedule
 from features.negotiation.performance import receipt_buttons
-from features.negotiation.trail import payment_event
+from features.negotiation.trail import payment_step
 from mediation.offers import Side
 from mediation.performance import InstalmentStatus
 from mediation.replies import Msg, Reply
@@ -99,10 +99,7 @@ async def undo_confirmation(
     if sched.status == "completed":
         sched.status, sched.completed_at = ACTIVE, None
         await session.execute(delete(FollowUp).where(FollowUp.schedule_id == sched.id))
-    session.add(PaymentEvent(instalment_id=inst.id, kind="corrected", actor=actor, at=now))
-    payment_event(
-        session, room.case.id, inst, kind="payment_corrected", actor=actor, at=now, reason=reason
-    )
+    payment_step(session, inst, kind="payment_corrected", actor=actor, at=now, reason=reason)
     await schedule_timers(session, inst, tz, now)
     params = {
         "number": room.case.number,

@@ -14,6 +14,7 @@ and whether the agreement is written.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -132,18 +133,7 @@ async def on_agreement_effective(
         kind="payment_tracking_started",
         data={"amount": money(sched.total_fen), "n": len(rows)},
     )
-    lines = [
-        Msg(
-            "negotiation.schedule_line",
-            {
-                "n": i.seq,
-                "date": i.due_on.isoformat(),
-                "amount": money(i.amount_fen),
-                "status": Msg(f"negotiation.inst_{i.status}"),
-            },
-        )
-        for i in rows
-    ]
+    lines = schedule_lines(rows)
     notice = Msg(
         "negotiation.tracking_started",
         {
@@ -195,3 +185,19 @@ async def remedy_lines(session: AsyncSession, room: Room, today: date, until: st
     if stage == "closed":
         lines.append(Msg("negotiation.remedy_note_closed"))
     return lines
+
+
+def schedule_lines(instalments: Iterable[PaymentInstalment]) -> list[Msg]:
+    """One line per instalment: its number, due date, amount and where it stands."""
+    return [
+        Msg(
+            "negotiation.schedule_line",
+            {
+                "n": i.seq,
+                "date": i.due_on.isoformat(),
+                "amount": money(i.amount_fen),
+                "status": Msg(f"negotiation.inst_{i.status}"),
+            },
+        )
+        for i in instalments
+    ]

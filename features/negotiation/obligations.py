@@ -29,12 +29,13 @@ from mediation.performance import (
     obligation_timeline,
 )
 from mediation.replies import Msg, Reply, button, reply
+from services.cases import add_event
 from services.delivery import Address, Outgoing
 from services.outbox import QueuedMessage
 from services.room import Room, load_room
 from services.timers import cancel_timers, schedule
 from services.turn import Turn
-from storage.models import CaseEvent, Timer
+from storage.models import Timer
 
 TIMER_KIND = "negotiation.obligation"
 OPEN = (ObligationStatus.WAITING.value, ObligationStatus.DUE.value, ObligationStatus.DONE.value)
@@ -55,7 +56,7 @@ def _data(ob: Obligation) -> dict[str, Any]:
 
 
 def _event(session: AsyncSession, ob: Obligation, *, kind: str, actor: str, at: datetime) -> None:
-    session.add(CaseEvent(case_id=ob.case_id, at=at, kind=kind, actor=actor, data=_data(ob)))
+    add_event(session, ob.case_id, at, actor, kind=kind, data=_data(ob))
 
 
 def _what(ob: Obligation) -> Msg:

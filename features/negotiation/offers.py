@@ -24,6 +24,7 @@ from features.negotiation.common import (
     member_side,
     money,
     party_may_speak,
+    room_event,
     send_to,
     side_label,
     side_members,
@@ -48,7 +49,6 @@ from mediation.offers import (
 from mediation.replies import Msg, Reply, button, reply
 from mediation.room import Relay, RelayRefusal, Role, route_message
 from mediation.validation import InvalidInput
-from services.cases import add_event
 from services.room import Room, label_of
 from services.turn import Turn
 from storage.models import CaseMember, StaffAccount
@@ -193,10 +193,9 @@ async def propose(
     )
     turn.session.add(offer)
     await turn.session.flush()
-    add_event(
-        turn.session,
-        room.case.id,
-        turn.now,
+    room_event(
+        turn,
+        room,
         f"member:{member.id}",
         kind="offer_countered" if parent else "offer_proposed",
         data={"offer": offer.id, "ref": f"{thread}-{version}", "held": held},
@@ -341,10 +340,9 @@ async def on_accepted(turn: Turn, room: Room, offer: Offer, actor: CaseMember) -
         )
         .values(status=OfferStatus.SUPERSEDED.value, decided_at=turn.now)
     )
-    add_event(
-        turn.session,
-        room.case.id,
-        turn.now,
+    room_event(
+        turn,
+        room,
         f"member:{actor.id}",
         kind="offer_accepted",
         data={"offer": offer.id, "ref": f"{offer.thread}-{offer.version}"},

@@ -29,15 +29,14 @@ from features.negotiation.common import (
 )
 from features.negotiation.effect import ACTIVE as ACTIVE_SCHEDULE
 from features.negotiation.effect import PENDING as PENDING_SCHEDULE
-from features.negotiation.effect import TIMER_KIND, effective_agreement, timer_key
+from features.negotiation.effect import TIMER_KIND, effective_agreement, schedule_lines, timer_key
 from features.negotiation.models import (
     FollowUp,
-    PaymentEvent,
     PaymentInstalment,
     PaymentSchedule,
 )
 from features.negotiation.schedules import timer_keys
-from features.negotiation.trail import payment_event
+from features.negotiation.trail import payment_step
 from mediation.offers import Side
 from mediation.performance import (
     SETTLED,
@@ -53,6 +52,7 @@ from mediation.replies import Msg, Reply, button, reply
 from services.room import Room, load_room
 from services.timers import cancel_timers, schedule
 from services.turn import Turn
+from storage.models import CaseMember
 
 #: Case statuses in which reminders make sense: the agreement is in effect and not yet
 #: performed (``closed`` follows performance).
@@ -101,6 +101,22 @@ async def _load(
     if room is None:
         return None
     return inst, sched, room
+
+
+async def _pressed_by(
+    turn: Turn, user_id: int, instalment_id: int, *, payer: bool
+) -> tuple[PaymentInstalment, PaymentSchedule, Room, CaseMember] | Reply:
+    """The instalment, its schedule and room, and the member pressing its button, who must be
+    on the paying side (``payer``) or the receiving one; else the reply that says why not."""
+    loaded = await _load(turn.session, instalment_id)
+    if loaded is None:
+        return reply("bot.stale_button")
+    inst, sched, room = loaded
+    member = room.of_user(user_id)
+    payer_side = Side(sched.payer_side)
+    if member is None or member_side(member) is not (payer_side if payer else payer_side.other):
+        return reply("negotiation.not_payer" if payer else "negotiation.not_payee")
+    return inst, sched, room, member
 
 
 # ---------------------------------------------------------------------------- people
@@ -162,13 +178,10 @@ async def paid_command(turn: Turn, room: Room, user_id: int) -> list[Reply]:
 
 
 async def mark_paid(turn: Turn, user_id: int, instalment_id: int) -> list[Reply]:
-    loaded = await _load(turn.session, instalment_id)
-    if loaded is None:
-        return [reply("bot.stale_button")]
-    inst, sched, room = loaded
-    member = room.of_user(user_id)
-    if member is None or member_side(member) is not Side(sched.payer_side):
-        return [reply("negotiation.not_payer")]
+    found = await _pressed_by(turn, user_id, instalment_id, payer=True)
+    if isinstance(found, Reply):
+        return [found]
+    inst, sched, room, member = found
     if sched.status == PENDING_SCHEDULE:
         return [await not_tracked(turn, room)]
     new = after_mark_paid(InstalmentStatus(inst.status))
@@ -176,12 +189,12 @@ async def mark_paid(turn: Turn, user_id: int, instalment_id: int) -> list[Reply]
     if new is None:
         return [reply("negotiation.already_recorded", **params)]
     inst.status, inst.marked_paid_at = new.value, turn.now
-    actor = f"member:{member.id}"
-    turn.session.add(
-        PaymentEvent(instalment_id=inst.id, kind="marked_paid", actor=actor, at=turn.now)
-    )
-    payment_event(
-        turn.session, room.case.id, inst, kind="payment_marked_paid", actor=actor, at=turn.now
+    payment_step(
+        turn.session,
+        inst,
+        kind="payment_marked_paid",
+        actor=f"member:{member.id}",
+        at=turn.now,
     )
     # If the payee stays silent, the payer is told and the mediator asked to check.
     await schedule(
@@ -216,13 +229,10 @@ async def confirm(
     turn: Turn, user_id: int, instalment_id: int, *, evidence_id: int | None = None
 ) -> list[Reply]:
     """The payee confirms receipt (or uploaded a transfer record)."""
-    loaded = await _load(turn.session, instalment_id)
-    if loaded is None:
-        return [reply("bot.stale_button")]
-    inst, sched, room = loaded
-    member = room.of_user(user_id)
-    if member is None or member_side(member) is not Side(sched.payer_side).other:
-        return [reply("negotiation.not_payee")]
+    found = await _pressed_by(turn, user_id, instalment_id, payer=False)
+    if isinstance(found, Reply):
+        return [found]
+    inst, sched, room, member = found
     if sched.status == PENDING_SCHEDULE:
         return [await not_tracked(turn, room)]
     params = _inst_params(room, inst, sched)
@@ -230,22 +240,13 @@ async def confirm(
     if new is None:
         return [reply("negotiation.already_recorded", **params)]
     inst.status, inst.confirmed_at = new.value, turn.now
-    turn.session.add(
-        PaymentEvent(
-            instalment_id=inst.id,
-            kind="confirmed",
-            evidence_id=evidence_id,
-            actor=f"member:{member.id}",
-            at=turn.now,
-        )
-    )
-    payment_event(
+    payment_step(
         turn.session,
-        room.case.id,
         inst,
         kind="payment_confirmed",
         actor=f"member:{member.id}",
         at=turn.now,
+        evidence_id=evidence_id,
     )
     await cancel_timers(turn.session, await timer_keys(turn.session, [inst.id]))
     payer = side_members(room, Side(sched.payer_side))
@@ -291,22 +292,21 @@ async def _completed(
 
 
 async def dispute(turn: Turn, user_id: int, instalment_id: int) -> list[Reply]:
-    loaded = await _load(turn.session, instalment_id)
-    if loaded is None:
-        return [reply("bot.stale_button")]
-    inst, sched, room = loaded
-    member = room.of_user(user_id)
-    if member is None or member_side(member) is not Side(sched.payer_side).other:
-        return [reply("negotiation.not_payee")]
+    found = await _pressed_by(turn, user_id, instalment_id, payer=False)
+    if isinstance(found, Reply):
+        return [found]
+    inst, sched, room, member = found
     params = _inst_params(room, inst, sched)
     new = after_dispute(InstalmentStatus(inst.status))
     if new is None:
         return [reply("negotiation.already_recorded", **params)]
     inst.status = new.value
-    actor = f"member:{member.id}"
-    turn.session.add(PaymentEvent(instalment_id=inst.id, kind="disputed", actor=actor, at=turn.now))
-    payment_event(
-        turn.session, room.case.id, inst, kind="payment_disputed", actor=actor, at=turn.now
+    payment_step(
+        turn.session,
+        inst,
+        kind="payment_disputed",
+        actor=f"member:{member.id}",
+        at=turn.now,
     )
     payer = side_members(room, Side(sched.payer_side))
     send_to(
@@ -323,18 +323,7 @@ async def status_reply(turn: Turn, room: Room) -> list[Reply]:
     rows = await open_instalments(turn.session, room.case.id)
     if not rows:
         return [reply("negotiation.no_schedule", number=room.case.number)]
-    lines = [
-        Msg(
-            "negotiation.schedule_line",
-            {
-                "n": i.seq,
-                "date": i.due_on.isoformat(),
-                "amount": money(i.amount_fen),
-                "status": Msg(f"negotiation.inst_{i.status}"),
-            },
-        )
-        for i, _ in rows
-    ]
+    lines = schedule_lines(i for i, _ in rows)
     sched = rows[0][1]
     head = []
     if sched.status == PENDING_SCHEDULE:

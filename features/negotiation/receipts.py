@@ -12,7 +12,6 @@ from features.negotiation.common import (
     send_to,
     side_members,
 )
-from features.negotiation.models import PaymentEvent
 from features.negotiation.performance import (
     _inst_params,
     _load,
@@ -20,7 +19,7 @@ from features.negotiation.performance import (
     mark_paid,
     receipt_buttons,
 )
-from features.negotiation.trail import payment_event, show_receipt
+from features.negotiation.trail import payment_step, show_receipt
 from mediation.offers import Side
 from mediation.performance import InstalmentStatus, after_mark_paid
 from mediation.replies import Msg, Reply, button, reply
@@ -63,22 +62,13 @@ async def on_receipt(turn: Turn, user_id: int, pending: AwaitReceipt) -> list[Re
     )
     turn.session.add(evidence)
     await turn.session.flush()
-    turn.session.add(
-        PaymentEvent(
-            instalment_id=inst.id,
-            kind="receipt",
-            evidence_id=evidence.id,
-            actor=f"member:{member.id}",
-            at=turn.now,
-        )
-    )
-    payment_event(
+    payment_step(
         turn.session,
-        room.case.id,
         inst,
         kind="payment_receipt",
         actor=f"member:{member.id}",
         at=turn.now,
+        evidence_id=evidence.id,
     )
     if side is Side(sched.payer_side).other:
         return await confirm(turn, user_id, inst.id, evidence_id=evidence.id)

@@ -63,10 +63,20 @@ class _Step:
     def send(self, members: list[Any], reply_: Reply) -> None:
         _send(self.out, self.room, members, reply_)
 
-    def event(self, kind: str) -> None:
-        """The payment's own history (``PaymentEvent``: the 回访记录 reads it)."""
+    def event(self, *, kind: str) -> None:
+        """The step in both histories: the payment's own (``PaymentEvent`` by the timer, the
+        step ``kind`` names without ``payment_``: the 回访记录 reads it) and the case's timeline
+        (``kind``, by the system)."""
         self.session.add(
-            PaymentEvent(instalment_id=self.inst.id, kind=kind, actor="timer", at=self.now)
+            PaymentEvent(
+                instalment_id=self.inst.id,
+                kind=kind.removeprefix("payment_"),
+                actor="timer",
+                at=self.now,
+            )
+        )
+        payment_event(
+            self.session, self.room.case.id, self.inst, kind=kind, actor="system", at=self.now
         )
 
 
@@ -114,15 +124,7 @@ def _remind(step: _Step, status: InstalmentStatus, days: int) -> bool:
     step.send(
         step.payer, Reply(Msg("negotiation.remind", params), buttons=(paid_button(step.inst),))
     )
-    step.event("reminded")
-    payment_event(
-        step.session,
-        step.room.case.id,
-        step.inst,
-        kind="payment_reminded",
-        actor="system",
-        at=step.now,
-    )
+    step.event(kind="payment_reminded")
     return True
 
 
@@ -141,30 +143,14 @@ def _missed(step: _Step, status: InstalmentStatus) -> bool:
             step.payee,
             Reply(Msg("negotiation.missed_payee", params), buttons=receipt_buttons(inst)),
         )
-        step.event("missed")
-        payment_event(
-            step.session,
-            step.room.case.id,
-            inst,
-            kind="payment_missed",
-            actor="system",
-            at=step.now,
-        )
+        step.event(kind="payment_missed")
         return True
     if status is InstalmentStatus.MARKED_PAID:
         step.send(
             step.payee,
             Reply(Msg("negotiation.confirm_again", params), buttons=receipt_buttons(inst)),
         )
-        step.event("asked_payee")
-        payment_event(
-            step.session,
-            step.room.case.id,
-            inst,
-            kind="payment_asked_payee",
-            actor="system",
-            at=step.now,
-        )
+        step.event(kind="payment_asked_payee")
         return True
     return False
 
@@ -182,15 +168,7 @@ def _silence(step: _Step, status: InstalmentStatus) -> bool:
     )
     step.send(mediator_members(step.room), Reply(Msg("negotiation.silence_mediator", params)))
     alert_unit(step.session, step.room.case, inst, kind="payment_check", at=step.now)
-    step.event("unanswered")
-    payment_event(
-        step.session,
-        step.room.case.id,
-        inst,
-        kind="payment_unanswered",
-        actor="system",
-        at=step.now,
-    )
+    step.event(kind="payment_unanswered")
     return True
 
 
@@ -214,10 +192,7 @@ async def _escalate(step: _Step, status: InstalmentStatus) -> bool:
     until = enforcement_deadline(last).isoformat()
     route = await remedy_lines(session, step.room, step.today, until)
     step.send(step.payee, Reply(Msg("negotiation.escalate_payee", {**params, "route": route})))
-    step.event("escalated")
-    payment_event(
-        session, step.room.case.id, inst, kind="payment_escalated", actor="system", at=step.now
-    )
+    step.event(kind="payment_escalated")
     return True
 
 

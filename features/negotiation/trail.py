@@ -15,16 +15,17 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from features.console.models import Alert
+from features.console.alerts import add_alerts
 from features.negotiation.common import money
-from features.negotiation.models import PaymentInstalment
+from features.negotiation.models import PaymentEvent, PaymentInstalment
 from mediation.replies import Msg, Reply
 from mediation.risk import RiskLevel
+from services.cases import add_event
 from services.delivery import Outgoing
 from services.outbox import render
 from services.outgoing import RelayedFile
 from services.room import Room
-from storage.models import Case, CaseEvent, CaseMember
+from storage.models import Case, CaseMember
 
 
 def payment_data(inst: PaymentInstalment, **extra: Any) -> dict[str, Any]:
@@ -47,9 +48,32 @@ def payment_event(
     at: datetime,
     **extra: Any,
 ) -> None:
+    add_event(session, case_id, at, actor, kind=kind, data=payment_data(inst, **extra))
+
+
+def payment_step(
+    session: AsyncSession,
+    inst: PaymentInstalment,
+    *,
+    kind: str,
+    actor: str,
+    at: datetime,
+    evidence_id: int | None = None,
+    **extra: Any,
+) -> None:
+    """A step a person takes on an instalment, in both its histories: the instalment's own
+    (``PaymentEvent``, which the 回访记录 reads: the step, ``kind`` without ``payment_``) and
+    the case's timeline (``kind``, with ``extra`` in its data)."""
     session.add(
-        CaseEvent(case_id=case_id, at=at, kind=kind, actor=actor, data=payment_data(inst, **extra))
+        PaymentEvent(
+            instalment_id=inst.id,
+            kind=kind.removeprefix("payment_"),
+            evidence_id=evidence_id,
+            actor=actor,
+            at=at,
+        )
     )
+    payment_event(session, inst.case_id, inst, kind=kind, actor=actor, at=at, **extra)
 
 
 def alert_unit(
@@ -77,28 +101,9 @@ def _alerts(
 ) -> None:
     """One alert for the unit's staff on duty and one for the case's mediator (acknowledged
     in the console's alerts page)."""
-    level = RiskLevel.NORMAL.value
-    session.add(
-        Alert(
-            case_id=case.id,
-            unit_code=case.unit_code,
-            kind=kind,
-            level=level,
-            data=data,
-            created_at=at,
-        )
+    add_alerts(
+        session, case, (case.unit_code,), kind=kind, level=RiskLevel.NORMAL.value, data=data, at=at
     )
-    if case.mediator_id is not None:
-        session.add(
-            Alert(
-                case_id=case.id,
-                staff_id=case.mediator_id,
-                kind=kind,
-                level=level,
-                data=data,
-                created_at=at,
-            )
-        )
 
 
 def show_receipt(

@@ -20,7 +20,7 @@ from legal_kb import checks
 from legal_kb.citations import extract_citations
 from legal_kb.importers import corpus
 from legal_kb.importers.lawsdb import default_path, read_laws_db
-from legal_kb.imports import repealed_laws_of
+from legal_kb.imports import articles_as_stored, repealed_laws_of
 from legal_kb.models import STATUS_IN_FORCE
 from legal_kb.names import NameResolver
 from legal_kb.records import Article
@@ -66,26 +66,9 @@ def base() -> Base:
     repealed = repealed_laws_of(records)
     records += [(d.law, list(d.articles)) for d in corpus.apply_repeals(batch.docs, repealed)]
     versions: dict[tuple[str, int, int], list[Article]] = defaultdict(list)
-    for i, (law, articles) in enumerate(records):
-        for art in articles:
-            if art.number is None:
-                continue
-            versions[(law.name, art.number, art.suffix)].append(
-                Article(
-                    id=i,
-                    law=law.name,
-                    law_kind=law.kind,
-                    article_no=art.article_no,
-                    number=art.number,
-                    suffix=art.suffix,
-                    chapter=art.chapter,
-                    section=art.section,
-                    text=art.text,
-                    status=law.status,
-                    effective_date=law.effective_date,
-                    note=law.note,
-                )
-            )
+    for art in articles_as_stored(records):
+        if art.number is not None:
+            versions[(art.law, art.number, art.suffix)].append(art)
     for found in versions.values():
         found.sort(key=lambda a: a.status not in (STATUS_IN_FORCE, "已被修改"))
     return Base(NameResolver({law.name for law, _ in records}), dict(versions))
