@@ -43,6 +43,43 @@ class AlertNotice:
     recipients: tuple[AlertRecipient, ...]
 
 
+def add_alert_rows(
+    session: AsyncSession,
+    case: Case,
+    kind: str,
+    level: RiskLevel,
+    data: dict[str, Any],
+    now: datetime,
+    units: Sequence[str],
+) -> None:
+    """The rows alone: one alert for each unit's staff on duty and one for the case's own
+    mediator (each acknowledged on the console's alerts page), in the caller's transaction.
+    For a feature whose alerts are its own business (e.g. an overdue undertaking) and tell
+    nobody at once; ``write_alerts`` also chooses the units and says who is to be told."""
+    for code in units:
+        session.add(
+            Alert(
+                case_id=case.id,
+                unit_code=code,
+                kind=kind,
+                level=level.value,
+                data=data,
+                created_at=now,
+            )
+        )
+    if case.mediator_id is not None:
+        session.add(
+            Alert(
+                case_id=case.id,
+                staff_id=case.mediator_id,
+                kind=kind,
+                level=level.value,
+                data=data,
+                created_at=now,
+            )
+        )
+
+
 async def write_alerts(
     session: AsyncSession,
     directory: UnitDirectory,
@@ -62,28 +99,7 @@ async def write_alerts(
         tuple(units) if units is not None else domain.alert_units(directory, case.unit_code, level)
     )
     payload = {"reasons": list(reasons), **(data or {})}
-    for code in targets:
-        session.add(
-            Alert(
-                case_id=case.id,
-                unit_code=code,
-                kind=kind,
-                level=level.value,
-                data=payload,
-                created_at=now,
-            )
-        )
-    if case.mediator_id is not None:
-        session.add(
-            Alert(
-                case_id=case.id,
-                staff_id=case.mediator_id,
-                kind=kind,
-                level=level.value,
-                data=payload,
-                created_at=now,
-            )
-        )
+    add_alert_rows(session, case, kind, level, payload, now, targets)
     conds = [and_(StaffAccount.unit_code.in_(targets), StaffAccount.role.in_(_ALERTED_ROLES))]
     if case.mediator_id is not None:
         conds.append(StaffAccount.id == case.mediator_id)

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from features.street import queries
 from features.street.escalation import Holder, holder_of, record
 from features.street.models import StreetReport, StreetSession, StreetTask
-from features.street.tasks import TaskError, desk_staff, local_time, timer_key
+from features.street.tasks import TaskError, desk_staff, local_time, locked_report, timer_key
 from mediation.replies import Msg, Reply
 from mediation.staff_permissions import subtree
 from mediation.street import (
@@ -246,13 +246,7 @@ async def record_outcome(
 ) -> None:
     """The case's one outcome: every open task ends (its timer too), the desks are told, the
     流转记录 closes."""
-    report = (
-        await session.execute(
-            select(StreetReport).where(StreetReport.case_id == case.id).with_for_update()
-        )
-    ).scalar_one_or_none()
-    if report is None:
-        raise TaskError("street.joint.not_on_case")
+    report = await locked_report(session, case)
     if report.outcome is not None:
         raise TaskError("street.joint.outcome_exists")
     report.outcome, report.outcome_at, report.outcome_by, report.outcome_text = (
