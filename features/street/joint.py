@@ -126,7 +126,7 @@ async def _tell_desks(
     session: AsyncSession,
     street: StreetDirectory,
     case: Case,
-    notice: Reply,
+    notice: Msg,
     out: Outgoing,
     *,
     skip: int | None = None,
@@ -146,7 +146,7 @@ async def _tell_desks(
     addresses = await staff_addresses(session, told.values())
     for member_id in told:
         if member_id in addresses:
-            out.send(addresses[member_id], notice)
+            out.send(addresses[member_id], Reply(notice))
 
 
 async def schedule_session(
@@ -181,16 +181,14 @@ async def schedule_session(
         session,
         street,
         case,
-        Reply(
-            Msg(
-                "street.alert_session",
-                {
-                    "number": case.number,
-                    "kind": Msg(f"street.joint.kind_{kind}"),
-                    "at": local_time(at, tz),
-                    "place": place,
-                },
-            )
+        Msg(
+            "street.alert_session",
+            {
+                "number": case.number,
+                "kind": Msg(f"street.joint.kind_{kind}"),
+                "at": local_time(at, tz),
+                "place": place,
+            },
         ),
         out,
         skip=staff.id,
@@ -277,11 +275,9 @@ async def record_outcome(
         session,
         street,
         case,
-        Reply(
-            Msg(
-                "street.alert_outcome",
-                {"number": case.number, "outcome": Msg(f"street.joint.outcome_{outcome.value}")},
-            )
+        Msg(
+            "street.alert_outcome",
+            {"number": case.number, "outcome": Msg(f"street.joint.outcome_{outcome.value}")},
         ),
         out,
         skip=staff.id,
