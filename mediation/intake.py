@@ -370,20 +370,23 @@ def takes_dictation(draft: IntakeDraft) -> bool:
     return draft.step in TEXT_LIMITS and not draft.confirming_cancel
 
 
+def _evidence(event: FileInput) -> dict[str, object]:
+    """A file as the draft lists it among the evidence (the file itself stays in the store)."""
+    return {
+        "kind": event.kind,
+        "ref": event.ref,
+        "name": event.name,
+        "mime_type": event.mime_type,
+        "size": event.size,
+    }
+
+
 def keep_voice(draft: IntakeDraft, event: FileInput) -> bool:
     """Keep a spoken answer among the evidence (the audio stays part of the file whatever
     the transcript says); False when the evidence list is full."""
     if len(draft.evidence) >= MAX_EVIDENCE:
         return False
-    draft.evidence.append(
-        {
-            "kind": event.kind,
-            "ref": event.ref,
-            "name": event.name,
-            "mime_type": event.mime_type,
-            "size": event.size,
-        }
-    )
+    draft.evidence.append(_evidence(event))
     return True
 
 
@@ -424,15 +427,7 @@ def _take_contact(draft: IntakeDraft, event: ContactInput) -> IntakeResult:
 def _take_evidence(draft: IntakeDraft, event: FileInput) -> IntakeResult:
     if len(draft.evidence) >= MAX_EVIDENCE:
         return IntakeResult(draft, [reply("intake.evidence_full", max=MAX_EVIDENCE), prompt(draft)])
-    draft.evidence.append(
-        {
-            "kind": event.kind,
-            "ref": event.ref,
-            "name": event.name,
-            "mime_type": event.mime_type,
-            "size": event.size,
-        }
-    )
+    draft.evidence.append(_evidence(event))
     note = reply("intake.evidence_received", count=len(draft.evidence))
     if draft.step is Step.EVIDENCE:
         return IntakeResult(draft, [note])

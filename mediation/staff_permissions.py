@@ -58,48 +58,33 @@ class Action(StrEnum):
 
 A = Action
 
+#: What mediators and police both do on the cases of their units: the ledger and each case
+#: with names (numbers in full on request, audited), exports and documents, risk, escalation,
+#: notes and alerts, and the street's registration and tasks (issue 24).
+_CASEWORK = frozenset(
+    {
+        A.VIEW_DASHBOARD,
+        A.VIEW_LEDGER,
+        A.VIEW_CASE,
+        A.VIEW_NAMES,
+        A.EXPORT,
+        A.REVEAL_PII,
+        A.DOWNLOAD_DOCUMENTS,
+        A.SET_RISK,
+        A.ESCALATE,
+        A.ADD_NOTE,
+        A.VIEW_ALERTS,
+        A.REGISTER_CASE,
+        A.HANDLE_TASKS,
+    }
+)
+
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),
-    Role.MEDIATOR: frozenset(
-        {
-            A.VIEW_DASHBOARD,
-            A.VIEW_LEDGER,
-            A.VIEW_CASE,
-            A.VIEW_NAMES,
-            A.EXPORT,
-            A.REVEAL_PII,
-            A.DOWNLOAD_DOCUMENTS,
-            A.ASSIGN,
-            A.SET_RISK,
-            A.ESCALATE,
-            A.ADD_NOTE,
-            A.CHANGE_STATUS,
-            A.VIEW_ALERTS,
-            A.REGISTER_CASE,
-            A.HANDLE_TASKS,
-            A.SIGN_ON_PAPER,
-        }
-    ),
+    Role.MEDIATOR: _CASEWORK | {A.ASSIGN, A.CHANGE_STATUS, A.SIGN_ON_PAPER},
     # 警调对接: police see who is involved and raise risk, but mediators run the people's
     # mediation; a 治安调解 is the police's own (治安管理处罚法 第九条).
-    Role.POLICE: frozenset(
-        {
-            A.VIEW_DASHBOARD,
-            A.VIEW_LEDGER,
-            A.VIEW_CASE,
-            A.VIEW_NAMES,
-            A.EXPORT,
-            A.REVEAL_PII,
-            A.DOWNLOAD_DOCUMENTS,
-            A.SET_RISK,
-            A.ESCALATE,
-            A.ADD_NOTE,
-            A.VIEW_ALERTS,
-            A.REGISTER_CASE,
-            A.HANDLE_TASKS,
-            A.POLICE_MEDIATE,
-        }
-    ),
+    Role.POLICE: _CASEWORK | {A.POLICE_MEDIATE},
     # Volunteer lawyers advise on the cases they are assigned to (and see no others: see
     # features.console.context); contact details stay masked. The station's lawyer (驻所律师)
     # also works the tasks dispatched to the 司法所 they sit in (issue 24's joint mediation):

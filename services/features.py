@@ -78,6 +78,8 @@ ON_START: list[LifeHook] = []
 ON_STOP: list[LifeHook] = []
 #: Durable timer kinds (see services.timers): registered on the TimerService at start.
 TIMERS: dict[str, TimerHandler] = {}
+#: Case event kinds a feature labels in its own catalogue: kind → the label's key.
+TIMELINE_LABELS: dict[str, str] = {}
 
 
 def command(name: str) -> Callable[[CommandHandler], CommandHandler]:
@@ -194,6 +196,21 @@ def timer(kind: str) -> Callable[[TimerHandler], TimerHandler]:
         return handler
 
     return register
+
+
+def timeline_labels(feature: str, *kinds: str) -> None:
+    """Case events a feature writes, labelled in its own catalogue as ``<feature>.event.<kind>``
+    (its wording stays with it; whoever shows a timeline asks :func:`timeline_label`)."""
+    for kind in kinds:
+        if kind in TIMELINE_LABELS:
+            raise ValueError(f"timeline label of {kind!r} declared twice")
+        TIMELINE_LABELS[kind] = f"{feature}.event.{kind}"
+
+
+def timeline_label(kind: str) -> str:
+    """The catalogue key of a case event's label on a timeline (the console's case page, a
+    feature's own page, the chat's case card): the declaring feature's, else the console's."""
+    return TIMELINE_LABELS.get(kind, f"console.timeline.{kind}")
 
 
 async def run_intake_hooks(

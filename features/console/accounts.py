@@ -118,15 +118,8 @@ class AccountService:
         if error is not None:
             return "console.users.error.taken"
         async with self.db.write() as session:
-            audit.record(
-                session,
-                at=self.clock.now(),
-                action="user_change",
-                staff=staff,
-                ip=ip,
-                target=new.username,
-                data={"created": True, "role": new.role, "unit": new.unit_code},
-            )
+            change = {"created": True, "role": new.role, "unit": new.unit_code}
+            audit.user_change(session, staff, ip, self.clock.now(), new.username, change)
         return None
 
     async def set_active(self, staff: StaffContext, staff_id: int, active: bool, ip: str) -> None:
@@ -144,15 +137,7 @@ class AccountService:
                 await revoke_all(session, account.id, now)
             if was_active and not active and account.telegram_id is not None:
                 queued = await self._stand_down(session, account)
-            audit.record(
-                session,
-                at=now,
-                action="user_change",
-                staff=staff,
-                ip=ip,
-                target=account.username,
-                data={"active": active},
-            )
+            audit.user_change(session, staff, ip, now, account.username, {"active": active})
         if queued and self.deliver is not None:
             self.deliver(queued)
 
@@ -173,15 +158,8 @@ class AccountService:
                     return "console.users.error.phone"
             if await store_phone(session, account, number) is not None:
                 return "console.users.error.phone_taken"
-            audit.record(
-                session,
-                at=self.clock.now(),
-                action="user_change",
-                staff=staff,
-                ip=ip,
-                target=account.username,
-                data={"phone": "set" if number else "removed"},
-            )
+            change = {"phone": "set" if number else "removed"}
+            audit.user_change(session, staff, ip, self.clock.now(), account.username, change)
         return None
 
     @staticmethod
@@ -230,15 +208,8 @@ class AccountService:
         async with self.db.write() as session:
             account = await self._account(session, staff.id)
             account.quiet_hours = value or None
-            audit.record(
-                session,
-                at=self.clock.now(),
-                action="user_change",
-                staff=staff,
-                ip=ip,
-                target=account.username,
-                data={"quiet_hours": value or "default"},
-            )
+            change = {"quiet_hours": value or "default"}
+            audit.user_change(session, staff, ip, self.clock.now(), account.username, change)
         return None
 
     # ------------------------------------------------------------------ TOTP

@@ -138,3 +138,27 @@ async def list_entries(db: Database, staff: StaffContext, flt: AuditFilter) -> A
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     return AuditPage(rows, rows[-1].id if more and rows else None)
+
+
+def user_change(
+    session: AsyncSession,
+    staff: StaffContext,
+    ip: str,
+    at: datetime,
+    username: str,
+    data: dict[str, Any],
+    *,
+    unit_code: str | None = None,
+) -> None:
+    """An admin's change to a staff account (created, (de)activated, phone, quiet hours, a
+    lawyer's profile): one action, with the account's username as its target."""
+    record(
+        session,
+        at=at,
+        action="user_change",
+        staff=staff,
+        ip=ip,
+        unit_code=unit_code,
+        target=username,
+        data=data,
+    )

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
+from typing import Any
 
 import pyotp
 from sqlalchemy import delete, func, select, update
@@ -122,6 +123,22 @@ async def _wait(session: AsyncSession, now: datetime, username: str, ip: str) ->
     return max(0.0, wait.total_seconds())
 
 
+def _audit_sign_in(
+    session: AsyncSession,
+    now: datetime,
+    action: str,
+    username: str,
+    ip: str,
+    unit_code: str | None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """A sign-in step in the audit log under the name as typed (there may be no such account,
+    and a locked or failed attempt has no signed-in staff member to name)."""
+    audit.record(
+        session, at=now, action=action, actor=username, ip=ip, unit_code=unit_code, data=data
+    )
+
+
 class AuthService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
@@ -139,14 +156,8 @@ class AuthService:
             ).scalar_one_or_none()
         if wait_early > 0:
             async with self.db.write() as session:
-                audit.record(
-                    session,
-                    at=now,
-                    action="login_locked",
-                    actor=username,
-                    ip=ip,
-                    unit_code=account.unit_code if account else None,
-                )
+                unit = account.unit_code if account else None
+                _audit_sign_in(session, now, "login_locked", username, ip, unit)
             return LoginResult(Outcome.LOCKED, retry_after=wait_early)
         stored = account.password_hash if account is not None else _dummy_hash()
         password_ok = await asyncio.to_thread(check_password, stored, password)
@@ -159,15 +170,11 @@ class AuthService:
             unit = account.unit_code if account else None
             wait = await _wait(session, now, username, ip)
             if wait > 0:
-                audit.record(
-                    session, at=now, action="login_locked", actor=username, ip=ip, unit_code=unit
-                )
+                _audit_sign_in(session, now, "login_locked", username, ip, unit)
                 return LoginResult(Outcome.LOCKED, retry_after=wait)
             if not ok or account is None:
                 session.add(LoginAttempt(at=now, username=username, ip=ip, success=False))
-                audit.record(
-                    session, at=now, action="login_failed", actor=username, ip=ip, unit_code=unit
-                )
+                _audit_sign_in(session, now, "login_failed", username, ip, unit)
                 return LoginResult(Outcome.INVALID)
             security = await session.get(StaffSecurity, account.id)
             if security is not None and security.totp_enabled:
@@ -175,15 +182,7 @@ class AuthService:
                 return LoginResult(Outcome.TOTP_REQUIRED, staff_id=account.id)
             session.add(LoginAttempt(at=now, username=username, ip=ip, success=True))
             token = await self._new_session(session, account.id, now, ip, user_agent)
-            audit.record(
-                session,
-                at=now,
-                action="login",
-                actor=username,
-                ip=ip,
-                unit_code=unit,
-                data={"totp": False},
-            )
+            _audit_sign_in(session, now, "login", username, ip, unit, {"totp": False})
         return LoginResult(Outcome.OK, staff_id=account.id, token=token)
 
     # ------------------------------------------------------------------ TOTP step
@@ -201,40 +200,19 @@ class AuthService:
             username = account.username
             wait = await _wait(session, now, username, ip)
             if wait > 0:
-                audit.record(
-                    session,
-                    at=now,
-                    action="login_locked",
-                    actor=username,
-                    ip=ip,
-                    unit_code=account.unit_code,
-                )
+                _audit_sign_in(session, now, "login_locked", username, ip, account.unit_code)
                 return LoginResult(Outcome.LOCKED, retry_after=wait)
             security = await session.get(StaffSecurity, staff_id)
             step = self._accept_totp(security, code, now)
             if security is None or step is None:
                 session.add(LoginAttempt(at=now, username=username, ip=ip, success=False))
-                audit.record(
-                    session,
-                    at=now,
-                    action="totp_failed",
-                    actor=username,
-                    ip=ip,
-                    unit_code=account.unit_code,
-                )
+                _audit_sign_in(session, now, "totp_failed", username, ip, account.unit_code)
                 return LoginResult(Outcome.INVALID)
             security.totp_last_step = step
             session.add(LoginAttempt(at=now, username=username, ip=ip, success=True))
             token = await self._new_session(session, staff_id, now, ip, user_agent)
-            audit.record(
-                session,
-                at=now,
-                action="login",
-                actor=username,
-                ip=ip,
-                unit_code=account.unit_code,
-                data={"totp": True},
-            )
+            unit = account.unit_code
+            _audit_sign_in(session, now, "login", username, ip, unit, {"totp": True})
         return LoginResult(Outcome.OK, staff_id=staff_id, token=token)
 
     @staticmethod
@@ -300,14 +278,7 @@ class AuthService:
                 .where(ConsoleSession.id == token_id(token), ConsoleSession.revoked_at.is_(None))
                 .values(revoked_at=now)
             )
-            audit.record(
-                session,
-                at=now,
-                action="logout",
-                actor=username,
-                ip=ip,
-                unit_code=unit_code,
-            )
+            _audit_sign_in(session, now, "logout", username, ip, unit_code)
 
     async def prune(self) -> int:
         """Forget attempts and sessions nobody needs any more (the audit log keeps history)."""

@@ -38,7 +38,7 @@ from services.room import announce, load_room
 from services.timers import cancel_timers
 from storage.db import Database
 from storage.document_models import Document
-from storage.models import Case, CaseEvent, CaseMember, CaseMessage, CaseParty, StaffAccount
+from storage.models import Case, CaseMember, CaseMessage, CaseParty, StaffAccount
 
 MAX_NOTE = 2000
 MAX_REASON = 500
@@ -147,16 +147,8 @@ class CaseActions:
             party = await session.get(CaseParty, party_id)
             if party is None or party.case_id != case.id:
                 raise NotFound()
-            audit.record(
-                session,
-                at=self.clock.now(),
-                action="reveal",
-                staff=staff,
-                ip=ip,
-                case_id=case.id,
-                target=f"party:{party.id}:{field_name}",
-                data={"case": case.number, "side": party.side},
-            )
+            target, data = f"party:{party.id}:{field_name}", {"side": party.side}
+            self._audit_reveal(session, staff, case, ip, target, data)
 
     async def reveal_message(
         self, staff: StaffContext, case_id: int, message_id: int, ip: str
@@ -169,16 +161,28 @@ class CaseActions:
             row = await session.get(CaseMessage, message_id)
             if row is None or row.case_id != case.id or row.kind == "event":
                 raise NotFound()
-            audit.record(
-                session,
-                at=self.clock.now(),
-                action="reveal",
-                staff=staff,
-                ip=ip,
-                case_id=case.id,
-                target=f"message:{row.id}",
-                data={"case": case.number},
-            )
+            self._audit_reveal(session, staff, case, ip, f"message:{row.id}")
+
+    def _audit_reveal(
+        self,
+        session: AsyncSession,
+        staff: StaffContext,
+        case: Case,
+        ip: str,
+        target: str,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        """Who saw what in full, and when: the audit entry a reveal leaves (in its transaction)."""
+        audit.record(
+            session,
+            at=self.clock.now(),
+            action="reveal",
+            staff=staff,
+            ip=ip,
+            case_id=case.id,
+            target=target,
+            data={"case": case.number, **(data or {})},
+        )
 
     async def assign(
         self, staff: StaffContext, case_id: int, mediator_id: int | None, ip: str
@@ -416,11 +420,7 @@ class StaffAct:
         admins). ``kind`` is written literally at each call (the timeline labels test reads
         it there)."""
         case = self.case
-        self.session.add(
-            CaseEvent(
-                case_id=case.id, at=self.now, kind=kind, actor=self.staff.actor, data=event_data
-            )
-        )
+        add_event(self.session, case.id, self.now, self.staff.actor, kind=kind, data=event_data)
         audit.record(
             self.session,
             at=self.now,

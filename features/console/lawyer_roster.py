@@ -70,14 +70,8 @@ async def update_lawyer(
         profile = await save_profile(session, account.username, data, now)
         if paused != profile.paused:
             await set_paused(session, profile, paused, now)
-        audit.record(
-            session,
-            at=now,
-            action="user_change",
-            staff=staff,
-            ip=ip,
-            unit_code=account.unit_code,
-            target=account.username,
-            data={"lawyer_profile": True, "paused": paused},
+        change = {"lawyer_profile": True, "paused": paused}
+        audit.user_change(
+            session, staff, ip, now, account.username, change, unit_code=account.unit_code
         )
     return account

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, tzinfo
+from datetime import date, datetime, tzinfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,7 +35,7 @@ from services.shared import SharedServices
 from storage.db import Database
 from storage.document_models import Document
 from storage.files import FileStore
-from storage.models import CaseParty, StaffAccount
+from storage.models import Case, CaseParty, StaffAccount
 
 _CONSOLE = Address("console", "-", "zh-CN")
 
@@ -172,69 +172,10 @@ class ProcedureActions:
             session, case, now = act.session, act.case, act.now
             officer = await session.get_one(StaffAccount, staff.id)
             out = Outgoing(_CONSOLE)
-            wake = False
             try:
-                if step == "open":
-                    await police.open_mediation(
-                        session, case, officer, self.units, _opening(form, exclusions), now
-                    )
-                elif step == "draft":
-                    await police.draft(
-                        session,
-                        case,
-                        officer,
-                        self.units,
-                        terms=form.get("terms", "").splitlines(),
-                        method=form.get("method", ""),
-                        deadline=_date(form.get("deadline", "")),
-                        now=now,
-                        tz=self.tz,
-                        addresses=_per_party(form, "address_"),
-                        id_numbers=_per_party(form, "id_number_"),
-                    )
-                    wake = True
-                elif step == "signed":
-                    await police.signed_on_paper(
-                        session,
-                        self.files,
-                        case,
-                        officer,
-                        sha=form.get("sha", ""),
-                        confirmed=form.get("confirm") == "yes",
-                        scan=scan,
-                        ip=ip,
-                        now=now,
-                        tz=self.tz,
-                        out=out,
-                    )
-                    wake = True
-                elif step in ("performed", "broken", "failed", "excluded", "give_up"):
-                    after = await police.end(
-                        session,
-                        case,
-                        officer,
-                        rules.PoliceEvent(step),
-                        form.get("reason", ""),
-                        now,
-                        self.tz,
-                        out,
-                    )
-                    if after is rules.PoliceStatus.FAILED_ONCE:
-                        step = "failed_once"
-                elif step == "again":
-                    requested_by = form.get("requested_by", "").strip()
-                    await police.mediate_again(
-                        session,
-                        case,
-                        officer,
-                        ground=form.get("ground", ""),
-                        requested_by=int(requested_by) if requested_by.isdigit() else None,
-                        now=now,
-                        tz=self.tz,
-                        out=out,
-                    )
-                else:
-                    raise ActionError("console.case.error.bad_event")
+                step, wake = await self._take_police_step(
+                    _PoliceStep(session, case, officer, now, out), step, form, exclusions, scan, ip
+                )
             except police.PoliceError as exc:
                 raise ActionError(exc.key, dict(exc.params)) from None
             except ValueError:
@@ -252,9 +193,109 @@ class ProcedureActions:
         self._send(queued)
         return step
 
+    async def _take_police_step(
+        self,
+        at: _PoliceStep,
+        step: str,
+        form: Mapping[str, str],
+        exclusions: tuple[str, ...],
+        scan: bytes,
+        ip: str,
+    ) -> tuple[str, bool]:
+        """The step itself (``police_step``), in its transaction: what was done (a second
+        failure reads ``failed_once``) and whether a document waits for the workers."""
+        session, case, officer, now, out = at.session, at.case, at.officer, at.now, at.out
+        wake = False
+        if step == "open":
+            await police.open_mediation(
+                session, case, officer, self.units, _opening(form, exclusions), now
+            )
+        elif step == "draft":
+            await self._draft(at, form)
+            wake = True
+        elif step == "signed":
+            await self._signed_on_paper(at, form, scan, ip)
+            wake = True
+        elif step in ("performed", "broken", "failed", "excluded", "give_up"):
+            after = await police.end(
+                session,
+                case,
+                officer,
+                rules.PoliceEvent(step),
+                form.get("reason", ""),
+                now,
+                self.tz,
+                out,
+            )
+            if after is rules.PoliceStatus.FAILED_ONCE:
+                step = "failed_once"
+        elif step == "again":
+            requested_by = form.get("requested_by", "").strip()
+            await police.mediate_again(
+                session,
+                case,
+                officer,
+                ground=form.get("ground", ""),
+                requested_by=int(requested_by) if requested_by.isdigit() else None,
+                now=now,
+                tz=self.tz,
+                out=out,
+            )
+        else:
+            raise ActionError("console.case.error.bad_event")
+        return step, wake
+
+    async def _draft(self, at: _PoliceStep, form: Mapping[str, str]) -> None:
+        """The 治安调解协议书's terms as the officer typed them, with each party's particulars."""
+        session, case, officer, now = at.session, at.case, at.officer, at.now
+        await police.draft(
+            session,
+            case,
+            officer,
+            self.units,
+            terms=form.get("terms", "").splitlines(),
+            method=form.get("method", ""),
+            deadline=_date(form.get("deadline", "")),
+            now=now,
+            tz=self.tz,
+            addresses=_per_party(form, "address_"),
+            id_numbers=_per_party(form, "id_number_"),
+        )
+
+    async def _signed_on_paper(
+        self, at: _PoliceStep, form: Mapping[str, str], scan: bytes, ip: str
+    ) -> None:
+        """The agreement the parties signed on paper, recorded with its scan."""
+        session, case, officer, now, out = at.session, at.case, at.officer, at.now, at.out
+        await police.signed_on_paper(
+            session,
+            self.files,
+            case,
+            officer,
+            sha=form.get("sha", ""),
+            confirmed=form.get("confirm") == "yes",
+            scan=scan,
+            ip=ip,
+            now=now,
+            tz=self.tz,
+            out=out,
+        )
+
     def _send(self, queued: list[QueuedMessage]) -> None:
         if self.deliver is not None and queued:
             self.deliver(queued)
+
+
+@dataclass(frozen=True)
+class _PoliceStep:
+    """Where a 治安调解's step is taken: the transaction, its case, the officer, the time and
+    the messages it queues."""
+
+    session: AsyncSession
+    case: Case
+    officer: StaffAccount
+    now: datetime
+    out: Outgoing
 
 
 def _opening(form: Mapping[str, str], exclusions: tuple[str, ...]) -> police.Opening:

@@ -28,6 +28,7 @@ from services.delivery import staff_address
 from services.features import Who
 from services.room import Room, announce, label_of
 from services.turn import Turn, active_room, member_cases
+from storage.models import CaseMember
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,18 @@ async def answer(
     return [assistant.to_reply(result, buttons)]
 
 
+async def _answer_in_room(turn: Turn, question: str, room: Room) -> list[Reply]:
+    """A question asked from a case's room: answered for its dispute, with the button that
+    asks for a lawyer to join."""
+    return await answer(
+        turn,
+        question,
+        dispute_type=room.case.dispute_type,
+        case_id=room.case.id,
+        buttons=((LAWYER_BUTTON,),),
+    )
+
+
 async def ask(turn: Turn, who: Who, text: str) -> list[Reply]:
     """``/ask [question]``."""
     try:
@@ -121,13 +134,7 @@ async def ask(turn: Turn, who: Who, text: str) -> list[Reply]:
         if question is None:
             turn.put(ASK_NEXT, AskNext(room.case.id))
             return [reply("lawyers.ask_prompt_case", number=room.case.number)]
-        return await answer(
-            turn,
-            question,
-            dispute_type=room.case.dispute_type,
-            case_id=room.case.id,
-            buttons=((LAWYER_BUTTON,),),
-        )
+        return await _answer_in_room(turn, question, room)
     if turn.state("intake"):
         if question is None:
             return [reply("lawyers.ask_usage")]
@@ -259,6 +266,26 @@ async def request_lawyer(turn: Turn, who: Who, text: str) -> list[Reply]:
         case_id=room.case.id if room else None,
         consultation_id=consultation.id if consultation else None,
     )
+    replies = _requested(turn, created, settings, question)
+    if room is not None and member is not None:
+        await _tell_mediators(turn, room, member)
+    if question is not None and not created.offered:
+        if room is not None:
+            replies += await answer(
+                turn, question, dispute_type=room.case.dispute_type, case_id=room.case.id
+            )
+        elif consultation is not None:
+            replies += await answer(
+                turn, question, dispute_type=consultation.dispute_type, consultation=consultation
+            )
+    return replies
+
+
+def _requested(
+    turn: Turn, created: dispatch.Created, settings: LawyerSettings, question: str | None
+) -> list[Reply]:
+    """What the requester reads: how many lawyers on duty were asked, or when one is expected
+    (with the ask button, unless a question came with the request)."""
     minutes = f"{settings.widen_minutes:g}"
     if created.offered:
         replies = [reply("lawyers.requested", count=created.offered, minutes=minutes)]
@@ -276,29 +303,23 @@ async def request_lawyer(turn: Turn, who: Who, text: str) -> list[Reply]:
                 buttons=((ASK_BUTTON,),) if question is None else (),
             )
         ]
-    if room is not None and member is not None:
-        me = room.by_id(member.id)
-        staff = [m for m in room.present() if m.role == Role.MEDIATOR.value and m is not me]
-        if staff and me is not None:
-            await announce(
-                turn.session,
-                room,
-                Msg("lawyers.requested_event", {"who": label_of(me)}),
-                turn.out,
-                turn.now,
-                audience=staff,
-                author=me,
-            )
-    if question is not None and not created.offered:
-        if room is not None:
-            replies += await answer(
-                turn, question, dispute_type=room.case.dispute_type, case_id=room.case.id
-            )
-        elif consultation is not None:
-            replies += await answer(
-                turn, question, dispute_type=consultation.dispute_type, consultation=consultation
-            )
     return replies
+
+
+async def _tell_mediators(turn: Turn, room: Room, member: CaseMember) -> None:
+    """The room's mediators hear that a lawyer was asked for, and by whom."""
+    me = room.by_id(member.id)
+    staff = [m for m in room.present() if m.role == Role.MEDIATOR.value and m is not me]
+    if staff and me is not None:
+        await announce(
+            turn.session,
+            room,
+            Msg("lawyers.requested_event", {"who": label_of(me)}),
+            turn.out,
+            turn.now,
+            audience=staff,
+            author=me,
+        )
 
 
 async def person_message(turn: Turn, who: Who) -> list[Reply] | None:
@@ -318,13 +339,7 @@ async def person_message(turn: Turn, who: Who) -> list[Reply] | None:
         except InvalidInput as exc:
             return [reply(exc.key, **exc.params)]
         room = found[0]
-        return await answer(
-            turn,
-            question,
-            dispute_type=room.case.dispute_type,
-            case_id=room.case.id,
-            buttons=((LAWYER_BUTTON,),),
-        )
+        return await _answer_in_room(turn, question, room)
     if turn.get(CONSULT) is None:
         return None
     if text is not None and inv.normalise_code(text):

@@ -16,6 +16,7 @@ from mediation.permissions import Action, can
 from mediation.replies import Msg, Reply, button, reply
 from mediation.room import Mode, RelayRefusal, Role
 from services import features, mediators, menus
+from services.cases import add_event
 from services.inbound import Command
 from services.room import Content, Room, announce, facts, label_of, load_room
 from services.routing import ActionRoute, Audience, AwaitedInput, CommandRoute, Who
@@ -35,7 +36,6 @@ from services.turn import (
     member_cases,
     switch_reply,
 )
-from storage.models import CaseEvent as CaseEventRow
 from storage.models import CaseMember, StaffAccount
 
 
@@ -140,9 +140,26 @@ async def action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] | No
     found = await active_room(turn, staff_id=staff.id)
     if found is None:
         return [reply("room.no_active_case")]
-    room, me = found
-    verb = parts[1]
-    arg = parts[2] if len(parts) > 2 else ""
+    return await _room_button(turn, staff, *found, parts[1], parts[2] if len(parts) > 2 else "")
+
+
+#: The room panel's buttons that change the room, and the permission each needs.
+_ROOM_ACTS = {
+    "mode": Action.CHANGE_MODE,
+    "mute": Action.MUTE,
+    "unmute": Action.MUTE,
+    "remove": Action.REMOVE,
+    "rep": Action.APPOINT_REPRESENTATIVE,
+    "close": Action.CLOSE_CASE,
+    "outcome": Action.CLOSE_CASE,
+}
+
+
+async def _room_button(
+    turn: Turn, staff: StaffAccount, room: Room, me: CaseMember, verb: str, arg: str
+) -> list[Reply] | None:
+    """A button of the current room's panel (``m:<verb>:<arg>``): choosing whom to address
+    and inviting need no permission of their own; what changes the room is checked first."""
     target = room.by_id(int(arg)) if arg.isdigit() else None
     if verb == "to":
         turn.put(TARGET, target_for(room, None if arg == "all" or target is None else target.id))
@@ -154,16 +171,10 @@ async def action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] | No
     if verb == "inv" and arg in ("applicant", "respondent"):
         turn.put(STAFF_INPUT, InviteName(room.case.id, arg))
         return [reply("staff.invite_ask_name")]
-    act = {
-        "session": Action.OPEN_SESSION if arg == "open" else Action.CLOSE_SESSION,
-        "mode": Action.CHANGE_MODE,
-        "mute": Action.MUTE,
-        "unmute": Action.MUTE,
-        "remove": Action.REMOVE,
-        "rep": Action.APPOINT_REPRESENTATIVE,
-        "close": Action.CLOSE_CASE,
-        "outcome": Action.CLOSE_CASE,
-    }.get(verb)
+    if verb == "session":
+        act: Action | None = Action.OPEN_SESSION if arg == "open" else Action.CLOSE_SESSION
+    else:
+        act = _ROOM_ACTS.get(verb)
     if act is None:
         return [reply("bot.stale_button")]
     if not mediators.may(staff, room, act, turn.units):
@@ -171,56 +182,73 @@ async def action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] | No
     if verb == "session":
         return await set_session(turn, room, me, arg == "open")
     if verb == "mode" and arg in (Mode.JOINT.value, Mode.SEPARATE.value):
-        room.case.room_mode = arg
-        turn.put(TARGET, None)
-        await announce(
-            turn.session,
-            room,
-            Msg("room.mode_changed", {"mode": Msg(f"room.mode_{arg}")}),
-            turn.out,
-            turn.now,
-            author=me,
-        )
-        return [panel(room, turn)]
+        return await _set_mode(turn, room, me, arg)
     if (
         verb in ("mute", "unmute", "remove", "rep")
         and target is not None
         and target.role in (Role.APPLICANT.value, Role.RESPONDENT.value)
     ):
-        # Everyone present hears of it — including a removed person, told as they leave.
-        audience = [m for m in room.present() if m.id != me.id]
-        if verb == "rep":
-            for m in room.members:
-                if m.role == target.role:
-                    m.is_representative = m.id == target.id
-            key = "room.representative"
-        else:
-            target.status = {"mute": "muted", "unmute": "active", "remove": "removed"}[verb]
-            if verb == "remove":
-                target.left_at = turn.now
-            key = f"room.member_{verb}d" if verb != "remove" else "room.member_removed"
-        await announce(
-            turn.session,
-            room,
-            Msg(key, {"who": label_of(target)}),
-            turn.out,
-            turn.now,
-            audience=audience,
-            author=me,
-        )
-        room = await load_room(turn.session, room.case.id) or room
-        return [panel(room, turn)]
+        return await _change_member(turn, room, me, verb, target)
     if verb == "close":
         rows = tuple((button(f"staff.outcome_{o}", f"m:outcome:{o}"),) for o in OUTCOMES)
         return [Reply(Msg("staff.choose_outcome"), buttons=rows)]
     if verb == "outcome" and arg in OUTCOMES:
-        try:
-            transition(CaseStatus(room.case.status), OUTCOMES[arg])
-        except InvalidTransition:
-            return [reply("staff.outcome_not_now", status=Msg(f"status.{room.case.status}"))]
-        turn.put(STAFF_INPUT, OutcomeReason(room.case.id, arg))
-        return [reply("staff.ask_outcome_reason", outcome=Msg(f"staff.outcome_{arg}"))]
+        return _ask_outcome_reason(turn, room, arg)
     return [reply("bot.stale_button")]
+
+
+async def _set_mode(turn: Turn, room: Room, me: CaseMember, mode: str) -> list[Reply]:
+    """Joint or separate: everyone hears of it, and the mediator addresses everyone again."""
+    room.case.room_mode = mode
+    turn.put(TARGET, None)
+    await announce(
+        turn.session,
+        room,
+        Msg("room.mode_changed", {"mode": Msg(f"room.mode_{mode}")}),
+        turn.out,
+        turn.now,
+        author=me,
+    )
+    return [panel(room, turn)]
+
+
+async def _change_member(
+    turn: Turn, room: Room, me: CaseMember, verb: str, target: CaseMember
+) -> list[Reply]:
+    """Mute, unmute or remove a party, or make them their side's representative."""
+    # Everyone present hears of it — including a removed person, told as they leave.
+    audience = [m for m in room.present() if m.id != me.id]
+    if verb == "rep":
+        for m in room.members:
+            if m.role == target.role:
+                m.is_representative = m.id == target.id
+        key = "room.representative"
+    else:
+        target.status = {"mute": "muted", "unmute": "active", "remove": "removed"}[verb]
+        if verb == "remove":
+            target.left_at = turn.now
+        key = f"room.member_{verb}d" if verb != "remove" else "room.member_removed"
+    await announce(
+        turn.session,
+        room,
+        Msg(key, {"who": label_of(target)}),
+        turn.out,
+        turn.now,
+        audience=audience,
+        author=me,
+    )
+    room = await load_room(turn.session, room.case.id) or room
+    return [panel(room, turn)]
+
+
+def _ask_outcome_reason(turn: Turn, room: Room, outcome: str) -> list[Reply]:
+    """Closing with an outcome the case's state allows: the reason is asked next."""
+    try:
+        transition(CaseStatus(room.case.status), OUTCOMES[outcome])
+    except InvalidTransition:
+        return [reply("staff.outcome_not_now", status=Msg(f"status.{room.case.status}"))]
+    turn.put(STAFF_INPUT, OutcomeReason(room.case.id, outcome))
+    return [reply("staff.ask_outcome_reason", outcome=Msg(f"staff.outcome_{outcome}"))]
 
 
 async def open_case(turn: Turn, staff: StaffAccount, case_id: int, what: str) -> list[Reply]:
@@ -267,18 +295,17 @@ async def set_session(turn: Turn, room: Room, me: object, open_: bool) -> list[R
     if open_ and case.status == CaseStatus.ACCEPTED.value:
         case.status = transition(CaseStatus.ACCEPTED, CaseEvent.OPEN_SESSION).value
         # In the case's own history, so ``main.py check`` replays it in order with the rest.
-        turn.session.add(
-            CaseEventRow(
-                case_id=case.id,
-                at=turn.now,
-                kind="status",
-                actor=f"staff:{room.case.mediator_id}" if room.case.mediator_id else "system",
-                data={
-                    "from": CaseStatus.ACCEPTED.value,
-                    "to": case.status,
-                    "event": CaseEvent.OPEN_SESSION.value,
-                },
-            )
+        add_event(
+            turn.session,
+            case.id,
+            turn.now,
+            f"staff:{room.case.mediator_id}" if room.case.mediator_id else "system",
+            kind="status",
+            data={
+                "from": CaseStatus.ACCEPTED.value,
+                "to": case.status,
+                "event": CaseEvent.OPEN_SESSION.value,
+            },
         )
     elif open_ and case.status != CaseStatus.MEDIATING.value:
         return [reply("staff.session_not_now", status=Msg(f"status.{case.status}"))]

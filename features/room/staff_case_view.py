@@ -23,6 +23,7 @@ from mediation import masking
 from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.room import Role
 from services import mediators
+from services.features import timeline_label
 from services.room import Room, load_room
 from services.turn import Turn, active_room
 from storage.document_models import Document
@@ -197,7 +198,7 @@ def event_label(event: CaseEvent) -> Msg:
         params["role"] = Msg(f"role.{data.get('role', 'applicant')}")
     if event.kind in ("assigned", "lawyer_assigned"):
         params["name"] = str(data.get("to_name") or "")
-    key = f"console.timeline.{event.kind}"
+    key = timeline_label(event.kind)
     template = i18n.catalog("zh-CN").get(key)
     if template is not None and _fields(template) <= set(params):
         return Msg(key, {f: params[f] for f in _fields(template)})

@@ -12,12 +12,12 @@ from mediation.disputes import OTHER_ROUTES, DisputeType
 from mediation.replies import Msg, Reply, reply
 from mediation.validation import InvalidInput, clean_name, clean_text, normalise_phone
 from services import invites
+from services.cases import add_event
 from services.outgoing import QrCode
 from services.room import Room, announce, load_room
 from services.slots import STAFF_INPUT, InviteName, InvitePhone, StaffInput
 from services.timers import cancel_timers
 from services.turn import Turn
-from storage.models import CaseEvent as CaseEventRow
 from storage.models import CaseParty, StaffAccount
 
 OUTCOMES = {
@@ -102,14 +102,13 @@ async def close_case(
     case.updated_at = turn.now
     if outcome != "success":
         case.closed_at = turn.now
-    turn.session.add(
-        CaseEventRow(
-            case_id=case.id,
-            at=turn.now,
-            kind="outcome",
-            actor=f"staff:{staff.id}",
-            data={"outcome": outcome, "reason": reason},
-        )
+    add_event(
+        turn.session,
+        case.id,
+        turn.now,
+        f"staff:{staff.id}",
+        kind="outcome",
+        data={"outcome": outcome, "reason": reason},
     )
     await cancel_timers(turn.session, [f"deadline:{case.id}:{k}" for k in ("3d", "1d", "due")])
     params: dict[str, object] = {"outcome": Msg(f"staff.outcome_{outcome}"), "reason": reason}

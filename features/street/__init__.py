@@ -20,6 +20,24 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from features.street import chat_tasks, report, timers  # noqa: F401  (registers)
+from services import features
+
+#: The street's case events, named on every timeline from its own catalogue (``[event]``).
+features.timeline_labels(
+    "street",
+    "street_escalated",
+    "street_handed",
+    "street_session_scheduled",
+    "street_session_held",
+    "street_outcome",
+    "dispatched",
+    "dispatch_none",
+    "task_accepted",
+    "task_returned",
+    "task_done",
+    "task_note",
+    "task_overdue",
+)
 
 if TYPE_CHECKING:
     from app.features import FeatureRegistry

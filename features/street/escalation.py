@@ -29,10 +29,10 @@ from features.street.tasks import (
     create_and_alert,
     desk_name,
     desk_staff,
+    dispatch_rule,
     timer_key,
 )
 from i18n import DEFAULT_LANGUAGE, translate
-from mediation.disputes import DisputeType
 from mediation.replies import Msg, Reply
 from mediation.risk import RiskLevel, parse_level
 from mediation.street import (
@@ -236,13 +236,7 @@ def suggestion(
 ) -> Dispatch | None:
     """The dispatch rule for the case at its level, if it names a desk of the centre's
     subtree (the page pre-selects it; staff decide)."""
-    found = street.dispatch(
-        units,
-        case_unit=case.unit_code,
-        place=case.place,
-        dispute_type=DisputeType(case.dispute_type),
-        risk=parse_level(case.risk),
-    )
+    found = dispatch_rule(street, units, case)
     if found is None or found.lead.unit_code != centre:
         return None
     return found

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from features.street import group_parties
 from features.street.escalation import raise_risk
 from features.street.models import StreetMember, StreetReport
-from features.street.tasks import TaskError
+from features.street.tasks import TaskError, locked_report
 from mediation.case_state import CaseStatus
 from mediation.parties import Authority
 from mediation.replies import Msg
@@ -89,13 +89,7 @@ async def add_members(
 ) -> Added:
     """Add members (and name the representative): each becomes a party of the claimants' side
     and is invited (``group_parties``); the group rule may raise the risk."""
-    report = (
-        await session.execute(
-            select(StreetReport).where(StreetReport.case_id == case.id).with_for_update()
-        )
-    ).scalar_one_or_none()
-    if report is None:
-        raise TaskError("street.joint.not_on_case")
+    report = await locked_report(session, case)
     if case.status == CaseStatus.SIGNING.value:
         # A version being signed names its signers; a claimant added now would not be bound
         # by it, so the mediator revises the agreement first (it then includes them).

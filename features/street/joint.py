@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from features.street import queries
 from features.street.escalation import Holder, holder_of, record
 from features.street.models import StreetReport, StreetSession, StreetTask
-from features.street.tasks import TaskError, desk_staff, local_time, timer_key
+from features.street.tasks import TaskError, desk_staff, local_time, locked_report, timer_key
 from mediation.replies import Msg, Reply
 from mediation.staff_permissions import subtree
 from mediation.street import (
@@ -126,7 +126,7 @@ async def _tell_desks(
     session: AsyncSession,
     street: StreetDirectory,
     case: Case,
-    notice: Reply,
+    notice: Msg,
     out: Outgoing,
     *,
     skip: int | None = None,
@@ -146,7 +146,7 @@ async def _tell_desks(
     addresses = await staff_addresses(session, told.values())
     for member_id in told:
         if member_id in addresses:
-            out.send(addresses[member_id], notice)
+            out.send(addresses[member_id], Reply(notice))
 
 
 async def schedule_session(
@@ -181,16 +181,14 @@ async def schedule_session(
         session,
         street,
         case,
-        Reply(
-            Msg(
-                "street.alert_session",
-                {
-                    "number": case.number,
-                    "kind": Msg(f"street.joint.kind_{kind}"),
-                    "at": local_time(at, tz),
-                    "place": place,
-                },
-            )
+        Msg(
+            "street.alert_session",
+            {
+                "number": case.number,
+                "kind": Msg(f"street.joint.kind_{kind}"),
+                "at": local_time(at, tz),
+                "place": place,
+            },
         ),
         out,
         skip=staff.id,
@@ -246,13 +244,7 @@ async def record_outcome(
 ) -> None:
     """The case's one outcome: every open task ends (its timer too), the desks are told, the
     流转记录 closes."""
-    report = (
-        await session.execute(
-            select(StreetReport).where(StreetReport.case_id == case.id).with_for_update()
-        )
-    ).scalar_one_or_none()
-    if report is None:
-        raise TaskError("street.joint.not_on_case")
+    report = await locked_report(session, case)
     if report.outcome is not None:
         raise TaskError("street.joint.outcome_exists")
     report.outcome, report.outcome_at, report.outcome_by, report.outcome_text = (
@@ -283,11 +275,9 @@ async def record_outcome(
         session,
         street,
         case,
-        Reply(
-            Msg(
-                "street.alert_outcome",
-                {"number": case.number, "outcome": Msg(f"street.joint.outcome_{outcome.value}")},
-            )
+        Msg(
+            "street.alert_outcome",
+            {"number": case.number, "outcome": Msg(f"street.joint.outcome_{outcome.value}")},
         ),
         out,
         skip=staff.id,

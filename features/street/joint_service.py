@@ -5,35 +5,26 @@ method is one transaction; the alerts it queued go to the channels after the com
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.clock import Clock
-from core.config import Settings
 from features.street import escalation, group, group_parties, joint, picture, sms
-from features.street.config import street_directory
 from features.street.models import StreetHandover, StreetSession, StreetTask
+from features.street.service import StreetUseCases
 from features.street.tasks import TaskError
 from mediation.masking import mask_phone
 from mediation.risk import RiskLevel
 from mediation.staff_permissions import subtree
-from mediation.street import Desk, DeskKind, Dispatch, StreetDirectory
+from mediation.street import Desk, DeskKind, Dispatch
 from mediation.street_joint import Access, Do, Outcome, See, parse_roster
-from mediation.units import UnitDirectory
 from mediation.validation import InvalidInput
 from services.delivery import Address, Outgoing
-from services.outbox import QueuedMessage
-from storage.db import Database
 from storage.models import Case, CaseEvent, CaseParty, StaffAccount
-
-if TYPE_CHECKING:
-    from features.webchat.otp import SmsGateway
 
 
 @dataclass(frozen=True)
@@ -89,29 +80,8 @@ class QueueItem:
     reason: str | None
 
 
-class JointService:
-    def __init__(
-        self,
-        db: Database,
-        units: UnitDirectory,
-        clock: Clock,
-        settings: Settings,
-        *,
-        deliver: Callable[[list[QueuedMessage]], None] | None = None,
-        deep_link: Callable[[str], str | None] = lambda token: None,
-        sms_gateway: Callable[[], SmsGateway | None] = lambda: None,
-    ) -> None:
-        self.db, self.units, self.clock, self.settings = db, units, clock, settings
-        self.deliver = deliver
-        self.deep_link, self.sms_gateway = deep_link, sms_gateway
-
-    @property
-    def street(self) -> StreetDirectory:
-        return street_directory(self.settings.units_file, self.units)
-
-    def _send(self, queued: list[QueuedMessage]) -> None:
-        if self.deliver is not None and queued:
-            self.deliver(queued)
+class JointService(StreetUseCases):
+    """Joint handling, escalation and rosters on the console (the wiring is ``Wiring``)."""
 
     # ------------------------------------------------------------------ reading
 

@@ -123,34 +123,44 @@ class TaskView:
     parties: int
 
 
-class StreetService:
-    def __init__(
-        self,
-        db: Database,
-        units: UnitDirectory,
-        clock: Clock,
-        settings: Settings,
-        files: FileStore,
-        *,
-        deep_link: Callable[[str], str | None],
-        deliver: Callable[[list[QueuedMessage]], None] | None = None,
-        sms_gateway: Callable[[], SmsGateway | None] = lambda: None,
-    ) -> None:
-        #: The service's SMS gateway when there is one (the browser chat builds it at start).
-        self.sms_gateway = sms_gateway
-        self.db, self.units, self.clock, self.settings, self.files = (
-            db,
-            units,
-            clock,
-            settings,
-            files,
-        )
-        self.deep_link = deep_link
-        self.deliver = deliver
+@dataclass(frozen=True)
+class Wiring:
+    """The runtime's parts the street's console use cases are built from (``web.setup``)."""
+
+    db: Database
+    units: UnitDirectory
+    clock: Clock
+    settings: Settings
+    #: An invitation's link in the chat (``None``: no bot to link to).
+    deep_link: Callable[[str], str | None]
+    #: Hands queued chat messages to the channels' senders (the runtime's ``deliver``).
+    deliver: Callable[[list[QueuedMessage]], None] | None = None
+    #: The service's SMS gateway when there is one (the browser chat builds it at start).
+    sms_gateway: Callable[[], SmsGateway | None] = lambda: None
+
+
+class StreetUseCases:
+    """What the street's console services share: their wiring, the street's directory (from
+    the units file) and handing the queued messages to the channels after the commit."""
+
+    def __init__(self, wiring: Wiring) -> None:
+        self.db, self.units, self.clock = wiring.db, wiring.units, wiring.clock
+        self.settings, self.deep_link = wiring.settings, wiring.deep_link
+        self.deliver, self.sms_gateway = wiring.deliver, wiring.sms_gateway
 
     @property
     def street(self) -> StreetDirectory:
         return street_directory(self.settings.units_file, self.units)
+
+    def _send(self, queued: list[QueuedMessage]) -> None:
+        if self.deliver is not None and queued:
+            self.deliver(queued)
+
+
+class StreetService(StreetUseCases):
+    def __init__(self, wiring: Wiring, files: FileStore) -> None:
+        super().__init__(wiring)
+        self.files = files
 
     # ------------------------------------------------------------------ the form
 
@@ -343,7 +353,3 @@ class StreetService:
         async with self.db.write() as session:
             staff = await session.get_one(StaffAccount, staff_id)
             await tasks.add_note(session, self.street, staff, task_id, text, self.clock.now())
-
-    def _send(self, queued: list[QueuedMessage]) -> None:
-        if self.deliver is not None and queued:
-            self.deliver(queued)

@@ -114,6 +114,31 @@ class DispatchResult:
     tasks: tuple[StreetTask, ...]
 
 
+def dispatch_rule(street: StreetDirectory, units: UnitDirectory, case: Case) -> Dispatch | None:
+    """The most specific dispatch rule for the case as it now stands (its unit, place, type and
+    risk), if any."""
+    return street.dispatch(
+        units,
+        case_unit=case.unit_code,
+        place=case.place,
+        dispute_type=DisputeType(case.dispute_type),
+        risk=parse_level(case.risk),
+    )
+
+
+async def locked_report(session: AsyncSession, case: Case) -> StreetReport:
+    """The case's street record, locked for this transaction's change (PostgreSQL); a case not
+    registered from the street has none."""
+    report = (
+        await session.execute(
+            select(StreetReport).where(StreetReport.case_id == case.id).with_for_update()
+        )
+    ).scalar_one_or_none()
+    if report is None:
+        raise TaskError("street.joint.not_on_case")
+    return report
+
+
 async def dispatch_case(
     session: AsyncSession,
     case: Case,
@@ -128,13 +153,7 @@ async def dispatch_case(
     """Apply the most specific rule: a lead task and helper tasks, each with its deadline timer;
     each desk's members the chat reaches are alerted at once. No rule: nothing is dispatched and the
     case waits in its unit's queue as any other."""
-    found = street.dispatch(
-        units,
-        case_unit=case.unit_code,
-        place=case.place,
-        dispute_type=DisputeType(case.dispute_type),
-        risk=parse_level(case.risk),
-    )
+    found = dispatch_rule(street, units, case)
     if found is None:
         add_event(session, case.id, now, actor, kind="dispatch_none", data={})
         return DispatchResult(None, ())

@@ -19,7 +19,7 @@ from aiohttp import web
 from features.console.context import StaffContext
 from features.console.web.pages import ConsolePages, DashboardPanel, NavLink, Route
 from features.street.joint_service import JointService
-from features.street.service import StreetService
+from features.street.service import StreetService, Wiring
 from features.street.web import views, views_joint
 from features.street.web.views import STREET
 from features.street.web.views_joint import JOINT
@@ -33,26 +33,17 @@ HERE = Path(__file__).parent
 
 def setup(app: web.Application, runtime: Runtime) -> None:
     """The street's use cases in the console's sub-application."""
-    settings, db, units, clock = runtime.settings, runtime.db, runtime.units, runtime.clock
-    app[STREET] = StreetService(
-        db,
-        units,
-        clock,
-        settings,
-        runtime.files,
+    wiring = Wiring(
+        runtime.db,
+        runtime.units,
+        runtime.clock,
+        runtime.settings,
         deep_link=lambda token: runtime.conversation.deep_link(token),
         deliver=runtime.deliver,
         sms_gateway=lambda: runtime.shared.sms_gateway,
     )
-    app[JOINT] = JointService(
-        db,
-        units,
-        clock,
-        settings,
-        deliver=runtime.deliver,
-        deep_link=lambda token: runtime.conversation.deep_link(token),
-        sms_gateway=lambda: runtime.shared.sms_gateway,
-    )
+    app[STREET] = StreetService(wiring, runtime.files)
+    app[JOINT] = JointService(wiring)
 
 
 async def _picture(request: web.Request, staff: StaffContext) -> dict[str, Any]:

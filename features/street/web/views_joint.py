@@ -36,6 +36,7 @@ from mediation.disputes import DisputeType
 from mediation.invitations import format_code
 from mediation.street_joint import GROUP_WAGES_SOURCE, Do, See, yuan
 from mediation.validation import InvalidInput, clean_name, clean_text
+from services.features import timeline_label
 from storage.models import CaseEvent
 
 JOINT: web.AppKey[JointService] = web.AppKey("street_joint", JointService)
@@ -79,7 +80,7 @@ def _label(request: web.Request, event: CaseEvent) -> str:
     """The console's timeline label of an event (those with parameters filled from its data:
     a risk change names both levels; others with parameters read as their plain kind)."""
     lang = lang_of(request)
-    key = f"console.timeline.{event.kind}"
+    key = timeline_label(event.kind)
     template = catalog(lang).get(key)
     if event.kind == "risk":
         return translate(
