@@ -26,6 +26,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from harness.process import standin_cli  # noqa: E402
 from standin import StandinControl  # noqa: E402
 
 TOKEN = "123456:benchmark-token"
@@ -132,20 +133,8 @@ async def run(args: argparse.Namespace) -> float:
     i.e. the rate one fully busy core would sustain; it is the honest figure
     when the load generators (sharing the machine) cannot saturate the server.
     """
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "standin",
-        "--port",
-        "0",
-        "--no-record-calls",
-        stdout=asyncio.subprocess.PIPE,
-        cwd=ROOT,
-    )
+    process, base = await standin_cli("--no-record-calls")
     try:
-        assert process.stdout is not None
-        line = (await asyncio.wait_for(process.stdout.readline(), 15)).decode()
-        base = line.strip().rsplit(" ", 1)[-1]
         pinned = _pin(process.pid, 0)
         async with StandinControl(base) as control:
             for chat in range(args.chats):

@@ -8,7 +8,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -98,3 +98,33 @@ async def serving_process(
         yield svc
     finally:
         svc.stop()
+
+
+async def standin_cli(
+    *options: str,
+    cwd: Path = ROOT,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 15.0,  # noqa: ASYNC109
+) -> tuple[asyncio.subprocess.Process, str]:
+    """``python -m standin --port 0 <options>`` as a child process (its stdout piped), and the
+    base URL it prints once it listens; the caller terminates it. A server that does not say
+    where it listens within ``timeout`` seconds is terminated and the wait's error raised."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "standin",
+        "--port",
+        "0",
+        *options,
+        stdout=asyncio.subprocess.PIPE,
+        env=None if env is None else dict(env),
+        cwd=cwd,
+    )
+    try:
+        assert process.stdout is not None
+        line = (await asyncio.wait_for(process.stdout.readline(), timeout)).decode()
+    except BaseException:
+        process.terminate()
+        await process.wait()
+        raise
+    return process, line.strip().rsplit(" ", 1)[-1]

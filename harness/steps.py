@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from app.runtime import Runtime
 from mediation.validation import id_check_digit
@@ -309,3 +309,24 @@ async def finish_terms(mediator: SimUser, deadline: str = "2026-12-31") -> None:
     await mediator.send_text("申请人住所地")
     await wait_text(mediator, "履行期限")
     await mediator.send_text(deadline)
+
+
+async def link_unit_staff(
+    runtime: Runtime, standin: StandinBotAPI, people: Iterable[tuple[str, int, str, str]]
+) -> dict[str, SimUser]:
+    """Staff of the street's units, (username, Telegram id, role, unit) each, linked to Telegram
+    under their usernames as display names and with no Telegram username (a post's member is
+    known by the account, not the handle); keyed by username."""
+    linked = {}
+    for username, telegram_id, role, unit in people:
+        linked[username] = await link_staff(
+            runtime,
+            standin,
+            username,
+            telegram_id,
+            role=role,
+            unit_code=unit,
+            display_name=username,
+            telegram_username=None,
+        )
+    return linked

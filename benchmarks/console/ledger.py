@@ -167,6 +167,18 @@ def write_units(path: Path) -> None:
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
+async def analyse(db: Database) -> None:
+    """Statistics for the planner, as a running service has them (PostgreSQL's autovacuum;
+    SQLite's ANALYZE / PRAGMA optimize, which the lead may run at start-up)."""
+    async with db.write_engine.connect() as conn:
+        if db.dialect == "postgresql":
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await auto.exec_driver_sql("VACUUM ANALYZE")
+        else:
+            await conn.exec_driver_sql("ANALYZE")
+            await conn.commit()
+
+
 async def build(db: Database, units_file: Path, n_cases: int, seed: int) -> dict[str, Any]:
     """Schema, indexes, units, staff and ``n_cases`` cases; returns facts for the requests."""
     rng = random.Random(seed)
@@ -301,15 +313,7 @@ async def build(db: Database, units_file: Path, n_cases: int, seed: int) -> dict
     async with db.write_engine.begin() as conn:
         if db.dialect == "postgresql":
             await conn.exec_driver_sql("SELECT setval('cases_id_seq', (SELECT max(id) FROM cases))")
-    # Statistics for the planner, as a running service has them (PostgreSQL's autovacuum;
-    # SQLite's ANALYZE / PRAGMA optimize, which the lead may run at start-up).
-    async with db.write_engine.connect() as conn:
-        if db.dialect == "postgresql":
-            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await auto.exec_driver_sql("VACUUM ANALYZE")
-        else:
-            await conn.exec_driver_sql("ANALYZE")
-            await conn.commit()
+    await analyse(db)
     return {
         "phones": phones,
         "names": names,

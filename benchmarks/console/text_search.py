@@ -24,7 +24,13 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from sqlalchemy import ColumnElement, and_, func, insert, select
 
-from benchmarks.console.ledger import CLAIMS, FACTS, TEXT_QUERIES, recommended_indexes
+from benchmarks.console.ledger import (
+    CLAIMS,
+    FACTS,
+    TEXT_QUERIES,
+    analyse,
+    recommended_indexes,
+)
 from core import crypto
 from features.console import search_index
 from features.console.models import CaseSearchToken
@@ -93,13 +99,7 @@ async def build(db: Database, n: int) -> float:
             await session.execute(insert(Case), cases)
             await session.execute(insert(CaseSearchToken), tokens)
         rows += len(tokens)
-    async with db.write_engine.connect() as conn:
-        if db.dialect == "postgresql":
-            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await auto.exec_driver_sql("VACUUM ANALYZE")
-        else:
-            await conn.exec_driver_sql("ANALYZE")
-            await conn.commit()
+    await analyse(db)
     return rows / n
 
 

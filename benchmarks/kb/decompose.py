@@ -24,9 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.kb.stard import DEV, Question, map_questions, metrics  # noqa: E402
+from benchmarks.kb.stard import Question, add_kb_arguments, metrics, open_dev  # noqa: E402
 from legal_kb import query  # noqa: E402
-from legal_kb.batch import open_engine  # noqa: E402
 from legal_kb.engine import SearchEngine  # noqa: E402
 
 DEPTH = 50
@@ -88,15 +87,12 @@ def evaluate(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", type=Path, default=ROOT / "var")
-    parser.add_argument("--database-url", required=True)
-    parser.add_argument("--region", action="append", default=["重庆"])
+    add_kb_arguments(parser)
     args = parser.parse_args(argv)
-    engine = open_engine(args.database_url, args.data_dir, dense=False, regions=args.region)
-    if engine is None:
-        print("the knowledge base is empty")
+    opened = open_dev(args)
+    if opened is None:
         return 1
-    questions, _ = map_questions(engine, DEV)
+    engine, questions = opened
     systems: list[tuple[str, Callable[[str], list[int]]]] = [
         ("whole question (shipped)", lambda t: ranking(engine, t)),
         ("RRF whole + parts × 0.5", lambda t: rrf(engine, t, 0.5)),

@@ -40,9 +40,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.kb.stard import DEV, Question, is_tuning, map_questions, metrics  # noqa: E402
+from benchmarks.kb.stard import (  # noqa: E402
+    Question,
+    add_kb_arguments,
+    is_tuning,
+    metrics,
+    open_dev,
+)
 from legal_kb import lexicon, query, segment  # noqa: E402
-from legal_kb.batch import open_engine  # noqa: E402
 from legal_kb.engine import SearchEngine  # noqa: E402
 from legal_kb.importers import corpus  # noqa: E402
 
@@ -264,16 +269,13 @@ def _round(m: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", type=Path, default=ROOT / "var")
-    parser.add_argument("--database-url", required=True)
-    parser.add_argument("--region", action="append", default=["重庆"])
+    add_kb_arguments(parser)
     parser.add_argument("--only", help="comma-separated lever names")
     args = parser.parse_args(argv)
-    engine = open_engine(args.database_url, args.data_dir, dense=False, regions=args.region)
-    if engine is None:
-        print("the knowledge base is empty")
+    opened = open_dev(args)
+    if opened is None:
         return 1
-    questions, _ = map_questions(engine, DEV)
+    engine, questions = opened
     base = score(engine, lambda _q, t, _s: t, {}, questions)
     print(json.dumps({"lever": "shipped", "all": _round(base)}, ensure_ascii=False), flush=True)
     levers: dict[str, tuple[Lever, dict[str, Sequence[float]]]] = {

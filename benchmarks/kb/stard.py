@@ -6,6 +6,7 @@ tuning half). The dev file is read in place; nothing of it is copied into the pr
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import json
 import re
@@ -104,3 +105,24 @@ def metrics(ranked: Sequence[Sequence[int]], questions: Sequence[Question]) -> d
 def is_tuning(question: Question) -> bool:
     """The fixed tuning half: even ids (the odd half is held out)."""
     return question.id % 2 == 0
+
+
+def add_kb_arguments(parser: argparse.ArgumentParser) -> None:
+    """The KB a dev-set study reads: ``--data-dir``, ``--database-url`` and ``--region`` (重庆
+    by default, repeatable), as :func:`open_dev` takes them."""
+    parser.add_argument("--data-dir", type=Path, default=ROOT / "var")
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--region", action="append", default=["重庆"])
+
+
+def open_dev(args: argparse.Namespace) -> tuple[SearchEngine, list[Question]] | None:
+    """The keyword engine over the KB of :func:`add_kb_arguments` and the dev questions mapped
+    onto its articles; ``None`` (and said) when nothing has been imported."""
+    from legal_kb.batch import open_engine
+
+    engine = open_engine(args.database_url, args.data_dir, dense=False, regions=args.region)
+    if engine is None:
+        print("the knowledge base is empty")
+        return None
+    questions, _ = map_questions(engine, DEV)
+    return engine, questions

@@ -87,18 +87,6 @@ QUESTIONS: tuple[tuple[str, str | None], ...] = (
     ("调解协议有法律效力吗", "other"),
 )
 
-TYPES = (
-    "marriage_family",
-    "neighbour",
-    "labour_wages",
-    "private_lending",
-    "traffic_accident",
-    "property_lease",
-    "consumer",
-    "injury_damage",
-    "land_housing",
-    "other",
-)
 CASE_TOPICS = {
     "marriage_family": ("离婚财产分割", "子女抚养费", "老人赡养", "彩礼返还"),
     "neighbour": ("楼上漏水", "装修噪音", "通道堆物", "采光遮挡"),
@@ -111,6 +99,8 @@ CASE_TOPICS = {
     "land_housing": ("宅基地占用", "土地承包", "延期交房", "房屋买卖"),
     "other": ("合同履行", "名誉纠纷", "物品遗失", "服务纠纷"),
 }
+#: The dispute types the synthetic cases are spread over, in turn.
+TYPES = tuple(CASE_TOPICS)
 
 
 def synthetic_cases(n: int = 200) -> list[CaseInput]:

@@ -30,21 +30,17 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from harness import running_service  # noqa: E402
+from benchmarks.street.common import street_service, summary  # noqa: E402
 from harness.steps import STREET_REPORT, link_staff, wait_text  # noqa: E402
-from standin import StandinBotAPI  # noqa: E402
 from standin.simulation import SimUser  # noqa: E402
 
-UNITS = ROOT / "tests" / "street" / "units.toml"
 SUBMIT = "✅ 确认登记"
 
 
@@ -76,20 +72,6 @@ def number_of(n: int) -> str:
     return f"（2026）悦来调字第{n:04d}号"
 
 
-def summary(samples: list[float]) -> dict[str, float]:
-    ms = sorted(s * 1000 for s in samples)
-
-    def pct(p: float) -> float:
-        return round(ms[min(len(ms) - 1, int(p * len(ms)))], 1)
-
-    return {
-        "n": len(ms),
-        "p50_ms": round(statistics.median(ms), 1),
-        "p95_ms": pct(0.95),
-        "max_ms": round(ms[-1], 1),
-    }
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reports", type=int, default=30, help="sequential reports")
@@ -98,62 +80,49 @@ async def main() -> None:
     parser.add_argument("--production-limits", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    with tempfile.TemporaryDirectory() as tmp:
-        async with StandinBotAPI() as standin:
-            async with running_service(
-                Path(tmp) / "var",
-                standin=standin,
-                database_url=args.database_url,
-                env={
-                    "UNITS_FILE": str(UNITS),
-                    "KB_ENABLED": "0",
-                    **(
-                        {"TELEGRAM_RATE_GLOBAL": "30", "TELEGRAM_RATE_PER_CHAT": "1"}
-                        if args.production_limits
-                        else {}
-                    ),
-                },
-                kb_ready=False,
-            ) as service:
-                runtime = service.runtime
-                lead = await link_staff(
-                    runtime, standin, "jianguan", 8000, unit_code="yuelai", display_name="赵建管"
-                )
-                workers = [
-                    await link_staff(
-                        runtime,
-                        standin,
-                        f"wangge{i}",
-                        8100 + i,
-                        role="grid",
-                        unit_code="yuelai-sq",
-                        telegram_username=None,
-                    )
-                    for i in range(max(1, args.burst))
-                ]
-                filed = 0
-                sequential = []
-                for _ in range(args.reports):
-                    await up_to_summary(workers[0])
-                    filed += 1
-                    sequential.append(await timed_submit(workers[0], lead, number_of(filed)))
-                    await asyncio.sleep(1.1)  # the lead's chat back under its per-chat limit
-                await asyncio.gather(*(up_to_summary(w) for w in workers))
-                await asyncio.sleep(3.5)  # the lead's per-chat budget refilled
-                start = time.perf_counter()
-                arrived: list[float] = []
+    limits = {"TELEGRAM_RATE_GLOBAL": "30", "TELEGRAM_RATE_PER_CHAT": "1"}
+    async with street_service(
+        "units.toml", args.database_url, env=limits if args.production_limits else None
+    ) as (standin, service):
+        runtime = service.runtime
+        lead = await link_staff(
+            runtime, standin, "jianguan", 8000, unit_code="yuelai", display_name="赵建管"
+        )
+        workers = [
+            await link_staff(
+                runtime,
+                standin,
+                f"wangge{i}",
+                8100 + i,
+                role="grid",
+                unit_code="yuelai-sq",
+                telegram_username=None,
+            )
+            for i in range(max(1, args.burst))
+        ]
+        filed = 0
+        sequential = []
+        for _ in range(args.reports):
+            await up_to_summary(workers[0])
+            filed += 1
+            sequential.append(await timed_submit(workers[0], lead, number_of(filed)))
+            await asyncio.sleep(1.1)  # the lead's chat back under its per-chat limit
+        await asyncio.gather(*(up_to_summary(w) for w in workers))
+        await asyncio.sleep(3.5)  # the lead's per-chat budget refilled
+        start = time.perf_counter()
+        arrived: list[float] = []
 
-                async def one(worker: SimUser) -> None:
-                    await worker.press(SUBMIT)
+        async def one(worker: SimUser) -> None:
+            await worker.press(SUBMIT)
 
-                await asyncio.gather(*(one(w) for w in workers))
-                wanted = {number_of(filed + i + 1) for i in range(len(workers))}
-                while wanted:
-                    message = await wait_text(lead, "悦来调字第", timeout=120)
-                    hit = next((n for n in wanted if n in (message.text or "")), None)
-                    if hit is not None:
-                        wanted.discard(hit)
-                        arrived.append(time.perf_counter() - start)
+        await asyncio.gather(*(one(w) for w in workers))
+        wanted = {number_of(filed + i + 1) for i in range(len(workers))}
+        while wanted:
+            message = await wait_text(lead, "悦来调字第", timeout=120)
+            hit = next((n for n in wanted if n in (message.text or "")), None)
+            if hit is not None:
+                wanted.discard(hit)
+                arrived.append(time.perf_counter() - start)
     print(
         json.dumps(
             {

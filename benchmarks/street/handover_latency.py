@@ -24,9 +24,7 @@ import asyncio
 import json
 import os
 import re
-import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -35,11 +33,9 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from harness import running_service  # noqa: E402
-from harness.steps import link_staff, wait_text  # noqa: E402
-from standin import StandinBotAPI  # noqa: E402
+from benchmarks.street.common import street_service, summary  # noqa: E402
+from harness.steps import link_unit_staff, wait_text  # noqa: E402
 
-UNITS = ROOT / "tests" / "street" / "units_joint.toml"
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
 
@@ -69,16 +65,6 @@ class Browser:
         await self.get("/account")
 
 
-def summary(samples: list[float]) -> dict[str, float]:
-    ms = sorted(s * 1000 for s in samples)
-    return {
-        "n": len(ms),
-        "p50_ms": round(statistics.median(ms), 1),
-        "p95_ms": round(ms[min(len(ms) - 1, int(0.95 * len(ms)))], 1),
-        "max_ms": round(ms[-1], 1),
-    }
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--cases", type=int, default=20)
@@ -87,75 +73,63 @@ async def main() -> None:
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     raises: list[float] = []
     handovers: list[float] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        async with StandinBotAPI() as standin:
-            async with running_service(
-                Path(tmp) / "var",
-                standin=standin,
-                database_url=args.database_url,
-                web_app=True,
-                env={"UNITS_FILE": str(UNITS), "KB_ENABLED": "0"},
-                kb_ready=False,
-            ) as service:
-                runtime, base = service.runtime, service.base_url
-                people = {}
-                for username, tid, role, unit in (
-                    ("wangge", 9001, "grid", "yuelai-sq"),
-                    ("yl-centre", 9002, "admin", "yuelai"),
-                    ("yb-centre", 9003, "admin", "yubei"),
-                    ("renshe", 9004, "mediator", "yubei"),
-                ):
-                    people[username] = await link_staff(
-                        runtime,
-                        standin,
-                        username,
-                        tid,
-                        role=role,
-                        unit_code=unit,
-                        telegram_username=None,
-                    )
-                grid, street, district = Browser(base), Browser(base), Browser(base)
-                try:
-                    await grid.login("wangge")
-                    await street.login("yl-centre")
-                    await district.login("yb-centre")
-                    for n in range(1, args.cases + 1):
-                        await grid.get("/street/register")
-                        await grid.post(
-                            "/street/register",
-                            [
-                                ("dispute_type", "labour_wages"),
-                                ("place", "渝北区悦来街道 某建筑工地大门"),
-                                ("facts", f"第{n}处工地约十名工人反映被拖欠工资。"),
-                                ("side0", "applicant"),
-                                ("name0", "张秀英"),
-                                ("side1", "respondent"),
-                            ],
-                        )
-                        await grid.get("/street/registered")
-                        number = f"（2026）悦来调字第{n:04d}号"
-                        page = f"/street/cases/{n}"
-                        await street.get(page)
-                        start = time.perf_counter()
-                        await street.post(
-                            page, [("do", "risk"), ("level", "major"), ("reason", "现场未果")]
-                        )
-                        await wait_text(people["yb-centre"], number, timeout=120)
-                        raises.append(time.perf_counter() - start)
-                        await district.get("/street/dispatch")
-                        start = time.perf_counter()
-                        await district.post(
-                            f"/street/dispatch/{n}",
-                            [("lead", "yb-renshe"), ("assist", "yl-sifasuo"), ("hours", "24")],
-                        )
-                        # Not the escalation alert (it reached the centre's staff, 人社局's
-                        # member among them): the task card.
-                        card = await wait_text(people["renshe"], "渝北区人社局（牵头", timeout=120)
-                        handovers.append(time.perf_counter() - start)
-                        assert number in (card.text or ""), card.text
-                finally:
-                    for b in (grid, street, district):
-                        await b.http.close()
+    async with street_service("units_joint.toml", args.database_url, web_app=True) as (
+        standin,
+        service,
+    ):
+        runtime, base = service.runtime, service.base_url
+        people = await link_unit_staff(
+            runtime,
+            standin,
+            (
+                ("wangge", 9001, "grid", "yuelai-sq"),
+                ("yl-centre", 9002, "admin", "yuelai"),
+                ("yb-centre", 9003, "admin", "yubei"),
+                ("renshe", 9004, "mediator", "yubei"),
+            ),
+        )
+        grid, street, district = Browser(base), Browser(base), Browser(base)
+        try:
+            await grid.login("wangge")
+            await street.login("yl-centre")
+            await district.login("yb-centre")
+            for n in range(1, args.cases + 1):
+                await grid.get("/street/register")
+                await grid.post(
+                    "/street/register",
+                    [
+                        ("dispute_type", "labour_wages"),
+                        ("place", "渝北区悦来街道 某建筑工地大门"),
+                        ("facts", f"第{n}处工地约十名工人反映被拖欠工资。"),
+                        ("side0", "applicant"),
+                        ("name0", "张秀英"),
+                        ("side1", "respondent"),
+                    ],
+                )
+                await grid.get("/street/registered")
+                number = f"（2026）悦来调字第{n:04d}号"
+                page = f"/street/cases/{n}"
+                await street.get(page)
+                start = time.perf_counter()
+                await street.post(
+                    page, [("do", "risk"), ("level", "major"), ("reason", "现场未果")]
+                )
+                await wait_text(people["yb-centre"], number, timeout=120)
+                raises.append(time.perf_counter() - start)
+                await district.get("/street/dispatch")
+                start = time.perf_counter()
+                await district.post(
+                    f"/street/dispatch/{n}",
+                    [("lead", "yb-renshe"), ("assist", "yl-sifasuo"), ("hours", "24")],
+                )
+                # Not the escalation alert (it reached the centre's staff, 人社局's
+                # member among them): the task card.
+                card = await wait_text(people["renshe"], "渝北区人社局（牵头", timeout=120)
+                handovers.append(time.perf_counter() - start)
+                assert number in (card.text or ""), card.text
+        finally:
+            for b in (grid, street, district):
+                await b.http.close()
     print(
         json.dumps(
             {

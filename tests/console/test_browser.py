@@ -22,20 +22,12 @@ from features.console.models import AuditEntry
 from storage.db import Database
 from storage.models import Case, CaseEvent
 from tests.console.conftest import APPLICANT_PHONE, PASSWORD, World, console_app, seed_history
+from tests.webchat.conftest import ARGS, CHROMIUM
 
 # The committed screenshots are refreshed on purpose (UPDATE_SCREENSHOTS=1); an ordinary test
 # run writes its screenshots under the test's temporary directory and leaves the tree clean.
 DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SHOTS = DOCS_SHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else Path(tempfile.mkdtemp())
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),

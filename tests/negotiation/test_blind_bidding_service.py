@@ -23,7 +23,7 @@ from mediation.blind_bidding import MAX_ROUNDS
 from storage.db import Database
 from storage.models import CaseEvent, CaseMessage, Conversation, Timer
 from tests.conftest import fresh_database
-from tests.negotiation.world import APPLICANT, MEDIATOR, RESPONDENT, World
+from tests.negotiation.world import APPLICANT, MEDIATOR, RESPONDENT, World, admin_console
 
 # Figures with cents, from ¥1,000.01 to ¥999,999.99: distinctive in any rendering.
 FIGURE = st.integers(min_value=100_001, max_value=99_999_999).filter(lambda f: f % 100 != 0)
@@ -208,26 +208,8 @@ async def test_declining_cancels(world: World, db: Database) -> None:
 async def test_console_pages_show_no_figure(world: World) -> None:
     """The mediator's console (case page with its timeline, ledger, dashboard) shows the
     settlement only — and before settlement, nothing but "submitted"."""
-    from aiohttp.test_utils import TestClient, TestServer
+    from aiohttp.test_utils import TestClient
 
-    from features.console.web import add_console
-    from services.staff import create_staff
-    from tests.console.conftest import login
-    from web.app import create_app
-
-    error = await create_staff(
-        world.db,
-        username="admin1",
-        password="correct horse battery staple",
-        role="admin",
-        unit_code=world.units.default.code,
-        display_name="管理员",
-        known_units=set(world.units.by_code),
-    )
-    assert error is None
-    runtime = world.runtime
-    app = create_app(runtime)
-    add_console(app, runtime, sweep_interval=None)
     pages = (f"/staff/cases/{world.case_id}", "/staff/cases", "/staff/")
 
     async def scan(client: TestClient, figures: list[int]) -> None:  # type: ignore[type-arg]
@@ -239,8 +221,7 @@ async def test_console_pages_show_no_figure(world: World) -> None:
                 for needle in renderings(fen):
                     assert needle not in html, (path, needle)
 
-    async with TestClient(TestServer(app)) as client:
-        await login(client, "admin1", "correct horse battery staple")
+    async with admin_console(world) as (client, _token):
         await play(world, [(500_012, 900_034)])
         await world.text(RESPONDENT, "6000.56")  # round 2: only the payer so far
         await scan(client, [500_012, 900_034, 600_056])

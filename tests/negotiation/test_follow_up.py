@@ -4,13 +4,9 @@ payment is chosen from the case's real state (司法确认 stage, dispute type, 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select, update
 
 from features.console.models import Alert, AuditEntry
@@ -18,7 +14,7 @@ from features.negotiation.models import FollowUp, Obligation, PaymentInstalment,
 from mediation.performance import CONFIRMED, INVALID, Remedy, remedies
 from storage.document_models import Document, JudicialConfirmation
 from storage.models import Case, CaseEvent, Timer
-from tests.negotiation.world import APPLICANT, MEDIATOR, RESPONDENT, World
+from tests.negotiation.world import APPLICANT, MEDIATOR, RESPONDENT, World, admin_console
 
 WORKER, EMPLOYER = APPLICANT, RESPONDENT
 PLAN = "12000，12月31日前付清"
@@ -200,37 +196,12 @@ async def test_a_silent_payee_is_noticed(world: World) -> None:
     assert await world.new(EMPLOYER) == []
 
 
-@asynccontextmanager
-async def console(world: World) -> AsyncIterator[tuple[TestClient[Any, Any], str]]:
-    """The unit's console, signed in as its administrator; yields the client and CSRF token."""
-    from features.console.web import add_console
-    from services.staff import create_staff
-    from tests.console.conftest import login
-    from web.app import create_app
-
-    error = await create_staff(
-        world.db,
-        username="admin1",
-        password="correct horse battery staple",
-        role="admin",
-        unit_code=world.units.default.code,
-        display_name="管理员",
-        known_units=set(world.units.by_code),
-    )
-    assert error is None
-    app = create_app(world.runtime)
-    add_console(app, world.runtime, sweep_interval=None)
-    async with TestClient(TestServer(app)) as client:
-        token = await login(client, "admin1", "correct horse battery staple")
-        yield client, token
-
-
 async def test_console_shows_payments_and_alerts(world: World) -> None:
     """The unit's console: the payments on the case's timeline and the overdue alert."""
     await effective(world)
     world.clock.advance(days=40)
     await world.timers.run_due()
-    async with console(world) as (client, _):
+    async with admin_console(world) as (client, _):
         page = await (await client.get(f"/staff/cases/{world.case_id}")).text()
         timeline = page.split('data-testid="timeline"', 1)[1].split("</ol>", 1)[0]
         for label in ("开始履行跟踪", "逾期未确认收到", "履行异常：第1期 ¥12,000.00"):
@@ -250,7 +221,7 @@ async def test_staff_correct_a_mistaken_confirmation_with_a_reason(world: World)
         inst = (await s.execute(select(PaymentInstalment))).scalar_one()
         assert (await s.execute(select(FollowUp))).scalar_one()
     path = f"/staff/cases/{world.case_id}/payments/correct"
-    async with console(world) as (client, token):
+    async with admin_console(world) as (client, token):
         page = await (await client.get(f"/staff/cases/{world.case_id}")).text()
         assert 'data-testid="payment-correct"' in page
         empty = await client.post(path, data={"_csrf": token, "instalment": str(inst.id)})

@@ -7,9 +7,11 @@ person's chat that has one — as a person would.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -22,6 +24,9 @@ from services.units import sync_units
 from storage.db import Database
 from storage.models import OutboxMessage, StaffAccount, User
 from tests.conftest import make_settings
+
+if TYPE_CHECKING:
+    from aiohttp.test_utils import TestClient
 
 #: Friday 27 November 2026, 10:00 in Asia/Shanghai.
 MORNING = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
@@ -147,3 +152,30 @@ class World(Engine):
     async def drain(self) -> None:
         for who in (APPLICANT, RESPONDENT, MEDIATOR):
             await self.new(who)
+
+
+@asynccontextmanager
+async def admin_console(world: World) -> AsyncIterator[tuple[TestClient[Any, Any], str]]:
+    """The unit's console, signed in as its administrator; yields the client and CSRF token."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from features.console.web import add_console
+    from services.staff import create_staff
+    from tests.console.conftest import login
+    from web.app import create_app
+
+    error = await create_staff(
+        world.db,
+        username="admin1",
+        password="correct horse battery staple",
+        role="admin",
+        unit_code=world.units.default.code,
+        display_name="管理员",
+        known_units=set(world.units.by_code),
+    )
+    assert error is None
+    app = create_app(world.runtime)
+    add_console(app, world.runtime, sweep_interval=None)
+    async with TestClient(TestServer(app)) as client:
+        token = await login(client, "admin1", "correct horse battery staple")
+        yield client, token

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import telegram
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import RetryAfter
 
+from harness.process import standin_cli
 from standin import StandinBotAPI, StandinControl, make_png
 
 from .conftest import TOKEN
@@ -75,22 +75,8 @@ async def test_control_config_faults_and_reset(server: StandinBotAPI, bot: teleg
 
 async def test_cli_runs_a_standalone_server(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "standin",
-        "--port",
-        "0",
-        "--latency",
-        "0.01",
-        stdout=asyncio.subprocess.PIPE,
-        env=env,
-        cwd=tmp_path,
-    )
+    process, base = await standin_cli("--latency", "0.01", cwd=tmp_path, env=env, timeout=10)
     try:
-        assert process.stdout is not None
-        line = (await asyncio.wait_for(process.stdout.readline(), 10)).decode()
-        base = line.strip().rsplit(" ", 1)[-1]
         assert base.startswith("http://127.0.0.1:")
         async with (
             telegram.Bot(TOKEN, base_url=base + "/bot", base_file_url=base + "/file/bot") as bot,

@@ -3,9 +3,11 @@ password, and signing in on the console's login page as a person does."""
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,3 +56,17 @@ async def signed_in(browser: Browser, base: str, username: str) -> Page:
     await page.click("button[type=submit].primary")
     await page.wait_for_load_state()
     return page
+
+
+@asynccontextmanager
+async def phones(base: str) -> AsyncIterator[Callable[[str], Awaitable[Page]]]:
+    """Chromium, started for the test and closed after it: gives ``signed_in(username)``, a new
+    phone signed in to the console at ``base`` (:func:`signed_in`)."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield functools.partial(signed_in, browser, base)
+        finally:
+            await browser.close()

@@ -25,11 +25,10 @@ from documents.pool import RenderPool
 from documents.seal import Sealer
 from features.street.models import StreetMember
 from features.webchat.otp import MemorySmsGateway
-from harness import running_service
 from harness.steps import (
     answer_identities,
     id_number,
-    link_staff,
+    link_unit_staff,
     open_session,
     take_case,
     wait_file,
@@ -42,9 +41,9 @@ from storage.document_models import Document, DocumentSignature
 from storage.models import Case
 from tests.conftest import backend_url
 from tests.documents.conftest import pdftotext, squash
+from tests.street.service import street_service
 from tests.street.test_yuelai_joint import CSRF, Console, signed_in
 
-HERE = Path(__file__).parent
 #: (name, phone, amount in yuan); 张秀英 is the representative registered at the site.
 WORKERS = [
     ("张秀英", "13800001111", 8600),
@@ -103,32 +102,21 @@ async def test_every_worker_signs_or_is_signed_for(
     url = await backend_url(backend)
     gateway = MemorySmsGateway()
     async with StandinBotAPI() as standin:
-        async with running_service(
-            tmp_path / "var",
+        async with street_service(
+            tmp_path,
+            "units_joint.toml",
             standin=standin,
             database_url=url,
-            web_app=True,
             render_pool=render_pool,
             sealer=seal,
             sms_gateway=gateway,
-            env={"UNITS_FILE": str(HERE / "units_joint.toml")},
         ) as service:
             runtime, base = service.runtime, service.base_url
-            staff = {}
-            for username, tid, role, unit in (
-                ("wangge", 7401, "grid", "yuelai-sq"),
-                ("jianguan", 7402, "mediator", "yuelai"),
-            ):
-                staff[username] = await link_staff(
-                    runtime,
-                    standin,
-                    username,
-                    tid,
-                    role=role,
-                    unit_code=unit,
-                    display_name=username,
-                    telegram_username=None,
-                )
+            staff = await link_unit_staff(
+                runtime,
+                standin,
+                (("wangge", 7401, "grid", "yuelai-sq"), ("jianguan", 7402, "mediator", "yuelai")),
+            )
             grid, lead = await signed_in(base, "wangge"), await signed_in(base, "jianguan")
             try:
                 await _journey(runtime, standin, gateway, staff["jianguan"], grid, lead, tmp_path)

@@ -15,15 +15,14 @@ from sqlalchemy import select
 
 from core.clock import FakeClock
 from features.console.models import Alert
-from harness import running_service
-from harness.steps import link_staff, wait_text
+from harness.steps import link_unit_staff, wait_text
 from standin import StandinBotAPI
 from storage.models import Case, CaseEvent
 from tests.conftest import backend_url
 from tests.e2e.harness import assert_quiet
+from tests.street.service import street_service
 from tests.street.test_yuelai_joint import signed_in
 
-HERE = Path(__file__).parent
 NAMES = ["张秀英", "李强", "王伟", "刘洋", "陈杰", "杨勇", "赵磊", "黄军", "周涛", "吴斌"]
 
 
@@ -33,31 +32,19 @@ NAMES = ["张秀英", "李强", "王伟", "刘洋", "陈杰", "杨勇", "赵磊"
 async def test_the_tenth_claimant_escalates_the_case(tmp_path: Path, backend: str) -> None:
     url = await backend_url(backend)
     async with StandinBotAPI() as standin:
-        async with running_service(
-            tmp_path / "var",
-            standin=standin,
-            database_url=url,
-            clock=FakeClock(),
-            web_app=True,
-            env={"UNITS_FILE": str(HERE / "units_joint.toml")},
+        async with street_service(
+            tmp_path, "units_joint.toml", standin=standin, database_url=url, clock=FakeClock()
         ) as service:
             runtime, base = service.runtime, service.base_url
-            people = {}
-            for username, tid, role, unit in (
-                ("wangge", 7301, "grid", "yuelai-sq"),
-                ("jianguan", 7302, "mediator", "yuelai"),
-                ("yb-centre", 7303, "admin", "yubei"),
-            ):
-                people[username] = await link_staff(
-                    runtime,
-                    standin,
-                    username,
-                    tid,
-                    role=role,
-                    unit_code=unit,
-                    display_name=username,
-                    telegram_username=None,
-                )
+            people = await link_unit_staff(
+                runtime,
+                standin,
+                (
+                    ("wangge", 7301, "grid", "yuelai-sq"),
+                    ("jianguan", 7302, "mediator", "yuelai"),
+                    ("yb-centre", 7303, "admin", "yubei"),
+                ),
+            )
             grid, lead, district = (
                 await signed_in(base, "wangge"),
                 await signed_in(base, "jianguan"),

@@ -9,7 +9,6 @@ UPDATE_SCREENSHOTS=1.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import pytest
@@ -17,12 +16,10 @@ from sqlalchemy import select
 
 from core.clock import FakeClock
 from features.street.models import StreetMember
-from harness import running_service
 from storage.models import Case
-from tests.street.browser import ARGS, CHROMIUM, SHOTS, add_staff
-from tests.street.browser import signed_in as phone_signed_in
+from tests.street.browser import CHROMIUM, SHOTS, add_staff, phones
+from tests.street.service import street_service
 
-HERE = Path(__file__).parent
 PEOPLE = (
     ("wangge", "grid", "yuelai-sq"),
     ("yl-centre", "admin", "yuelai"),
@@ -42,93 +39,78 @@ pytestmark = [
 
 
 async def test_escalate_dispatch_roster_and_the_wall_screen(tmp_path: Path) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     SHOTS.mkdir(parents=True, exist_ok=True)
-    async with running_service(
-        tmp_path / "var",
-        clock=FakeClock(),
-        web_app=True,
-        env={"UNITS_FILE": str(HERE / "units_joint.toml")},
-    ) as service:
+    async with street_service(tmp_path, "units_joint.toml", clock=FakeClock()) as service:
         runtime, base = service.runtime, service.base_url
         await add_staff(runtime, PEOPLE)
-        async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            try:
-                signed_in = functools.partial(phone_signed_in, browser, base)
+        async with phones(base) as signed_in:
+            # The grid worker registers it (the form as in the registration test).
+            page = await signed_in("wangge")
+            await page.goto(base + "/staff/street/register")
+            await page.select_option("select[name=dispute_type]", "labour_wages")
+            await page.fill("input[name=place]", "渝北区悦来街道 某建筑工地大门")
+            await page.fill("textarea[name=facts]", "约十名工人在工地大门反映被拖欠三个月工资。")
+            await page.select_option("select[name=side0]", "applicant")
+            await page.fill("input[name=name0]", "张秀英")
+            await page.select_option("select[name=side1]", "respondent")
+            await page.click("form.street-form button[type=submit]")
+            await page.wait_for_selector("[data-testid=registered]")
+            async with runtime.db.read() as session:
+                case_id = (await session.execute(select(Case.id))).scalar_one()
+            joint = f"{base}/staff/street/cases/{case_id}"
 
-                # The grid worker registers it (the form as in the registration test).
-                page = await signed_in("wangge")
-                await page.goto(base + "/staff/street/register")
-                await page.select_option("select[name=dispute_type]", "labour_wages")
-                await page.fill("input[name=place]", "渝北区悦来街道 某建筑工地大门")
-                await page.fill(
-                    "textarea[name=facts]", "约十名工人在工地大门反映被拖欠三个月工资。"
-                )
-                await page.select_option("select[name=side0]", "applicant")
-                await page.fill("input[name=name0]", "张秀英")
-                await page.select_option("select[name=side1]", "respondent")
-                await page.click("form.street-form button[type=submit]")
-                await page.wait_for_selector("[data-testid=registered]")
-                async with runtime.db.read() as session:
-                    case_id = (await session.execute(select(Case.id))).scalar_one()
-                joint = f"{base}/staff/street/cases/{case_id}"
+            # The wall screen, left open in the district's command room.
+            wall = await signed_in("yb-centre")
+            await wall.goto(base + "/staff/street/wall?every=5")
+            rate = "[data-unit=yubei] [data-k=rate]"
+            assert await wall.locator(rate).inner_text() == "—"
+            await wall.evaluate("window.__notReloaded = true")
 
-                # The wall screen, left open in the district's command room.
-                wall = await signed_in("yb-centre")
-                await wall.goto(base + "/staff/street/wall?every=5")
-                rate = "[data-unit=yubei] [data-k=rate]"
-                assert await wall.locator(rate).inner_text() == "—"
-                await wall.evaluate("window.__notReloaded = true")
+            # The street's centre raises it to 较大: escalated to the district's centre.
+            page = await signed_in("yl-centre")
+            await page.goto(joint)
+            await page.select_option("select[name=level]", "major")
+            await page.fill("input[name=reason]", "现场协商未果，工人仍在大门聚集。")
+            await page.click("button.warn")
+            flash = await page.locator(".flash").inner_text()
+            assert "已升级上报至渝北区矛盾纠纷调处中心" in flash
 
-                # The street's centre raises it to 较大: escalated to the district's centre.
-                page = await signed_in("yl-centre")
-                await page.goto(joint)
-                await page.select_option("select[name=level]", "major")
-                await page.fill("input[name=reason]", "现场协商未果，工人仍在大门聚集。")
-                await page.click("button.warn")
-                flash = await page.locator(".flash").inner_text()
-                assert "已升级上报至渝北区矛盾纠纷调处中心" in flash
+            # The district centre's dispatch page, on the phone.
+            page = await signed_in("yb-centre")
+            await page.goto(base + "/staff/street/dispatch")
+            card = page.locator("[data-testid=to-dispatch]")
+            assert await card.count() == 1
+            suggested = await page.locator("[data-testid=suggested]").inner_text()
+            assert "渝北区人社局 牵头" in suggested
+            await page.screenshot(path=str(SHOTS / "street-dispatch.png"), full_page=True)
+            await page.click("[data-testid=to-dispatch] button.primary")
+            assert "已移交" in await page.locator(".flash").inner_text()
+            assert await page.locator("[data-testid=dispatch-empty]").count() == 1
 
-                # The district centre's dispatch page, on the phone.
-                page = await signed_in("yb-centre")
-                await page.goto(base + "/staff/street/dispatch")
-                card = page.locator("[data-testid=to-dispatch]")
-                assert await card.count() == 1
-                suggested = await page.locator("[data-testid=suggested]").inner_text()
-                assert "渝北区人社局 牵头" in suggested
-                await page.screenshot(path=str(SHOTS / "street-dispatch.png"), full_page=True)
-                await page.click("[data-testid=to-dispatch] button.primary")
-                assert "已移交" in await page.locator(".flash").inner_text()
-                assert await page.locator("[data-testid=dispatch-empty]").count() == 1
+            # The department adds the ten workers in one go, and settles it.
+            page = await signed_in("renshe")
+            await page.goto(joint)
+            await page.fill("input[name=representative]", "张秀英")
+            await page.fill("textarea[name=members]", ROSTER)
+            await page.click("[data-testid=roster] button[type=submit]:not([name])")
+            assert "已添加 10 人" in await page.locator(".flash").inner_text()
+            total = await page.locator("[data-testid=total]").inner_text()
+            assert total == "诉求合计 84,500.00 元"
+            async with runtime.db.read() as session:
+                count = len((await session.execute(select(StreetMember))).all())
+            assert count == 10
+            await page.select_option("select[name=outcome]", "settled")
+            await page.fill("textarea[name=text]", "总包单位三日内垫付欠薪。")
+            await page.screenshot(path=str(SHOTS / "street-joint-case.png"), full_page=True)
+            await page.click("select[name=outcome] >> xpath=../.. >> button.primary")
+            assert "处置结果已记录" in await page.locator(".flash").inner_text()
 
-                # The department adds the ten workers in one go, and settles it.
-                page = await signed_in("renshe")
-                await page.goto(joint)
-                await page.fill("input[name=representative]", "张秀英")
-                await page.fill("textarea[name=members]", ROSTER)
-                await page.click("[data-testid=roster] button[type=submit]:not([name])")
-                assert "已添加 10 人" in await page.locator(".flash").inner_text()
-                total = await page.locator("[data-testid=total]").inner_text()
-                assert total == "诉求合计 84,500.00 元"
-                async with runtime.db.read() as session:
-                    count = len((await session.execute(select(StreetMember))).all())
-                assert count == 10
-                await page.select_option("select[name=outcome]", "settled")
-                await page.fill("textarea[name=text]", "总包单位三日内垫付欠薪。")
-                await page.screenshot(path=str(SHOTS / "street-joint-case.png"), full_page=True)
-                await page.click("select[name=outcome] >> xpath=../.. >> button.primary")
-                assert "处置结果已记录" in await page.locator(".flash").inner_text()
-
-                # The wall shows it by itself, without a reload.
-                # (Playwright's locator assertion polls without eval: the console's CSP
-                # forbids it.)
-                await expect(wall.locator(rate)).to_have_text("100.0%", timeout=30000)
-                assert await wall.evaluate("window.__notReloaded === true")
-                assert (
-                    await wall.locator("[data-unit=yubei] [data-k=high_risk]").inner_text() == "1"
-                )
-                await wall.screenshot(path=str(SHOTS / "street-wall.png"), full_page=True)
-            finally:
-                await browser.close()
+            # The wall shows it by itself, without a reload.
+            # (Playwright's locator assertion polls without eval: the console's CSP
+            # forbids it.)
+            await expect(wall.locator(rate)).to_have_text("100.0%", timeout=30000)
+            assert await wall.evaluate("window.__notReloaded === true")
+            assert await wall.locator("[data-unit=yubei] [data-k=high_risk]").inner_text() == "1"
+            await wall.screenshot(path=str(SHOTS / "street-wall.png"), full_page=True)

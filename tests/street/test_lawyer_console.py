@@ -14,9 +14,7 @@ lawyer's steps on the case's timeline.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import pyotp
@@ -25,14 +23,13 @@ from sqlalchemy import select
 
 from core.clock import FakeClock
 from features.street.models import StreetTask, StreetTaskNote
-from harness import running_service
 from standin import StandinBotAPI
 from storage.models import CaseEvent, StaffAccount
 from tests.conftest import backend_url
-from tests.street.browser import add_staff
+from tests.street.browser import CHROMIUM, SHOTS, add_staff, phones
+from tests.street.service import street_service
 from tests.street.test_yuelai_joint import PASSWORD, Console, signed_in
 
-HERE = Path(__file__).parent
 TASK_FORM = re.compile(r'action="/staff/street/tasks/(\d+)"')
 JOINT_LINK = re.compile(r'href="/staff/street/cases/(\d+)"')
 SECRET = re.compile(r'data-testid="totp-secret">([A-Z2-7]+)<')
@@ -114,13 +111,8 @@ async def test_the_station_lawyer_works_tasks_on_the_console(tmp_path: Path, bac
     clock = FakeClock()
     url = await backend_url(backend)
     async with StandinBotAPI() as standin:
-        async with running_service(
-            tmp_path / "var",
-            standin=standin,
-            database_url=url,
-            clock=clock,
-            web_app=True,
-            env={"UNITS_FILE": str(HERE / "units_lawyer.toml")},
+        async with street_service(
+            tmp_path, "units_lawyer.toml", standin=standin, database_url=url, clock=clock
         ) as service:
             runtime, base = service.runtime, service.base_url
             await add_staff(
@@ -221,27 +213,22 @@ async def _the_lawyers_day(lawyer: Console, lead: Console, clock: FakeClock) -> 
     case_a, case_b = (int(i) for i in JOINT_LINK.findall(text))
     assert "13800001111" not in text
 
-    # The first: accepted, what was done recorded, finished.
-    said = await lawyer.post(f"/street/tasks/{first}", {"do": "accept"})
-    assert "ok:已接单" in said, said
-    said = await lawyer.post(f"/street/tasks/{first}", {"do": "note", "text": "  "})
-    assert "请写下做了什么" in said
-    said = await lawyer.post(
-        f"/street/tasks/{first}",
-        {"do": "note", "text": "到现场向双方讲解相邻关系的规定，双方同意先修漏水点。"},
-    )
-    assert "处置情况已记录" in said
-    said = await lawyer.post(f"/street/tasks/{first}", {"do": "done"})
-    assert "ok:已办结" in said, said
-
-    # The second: returned — not without a reason.
-    said = await lawyer.post(f"/street/tasks/{second}", {"do": "return", "text": ""})
-    assert "请写明退回原因" in said
-    said = await lawyer.post(
-        f"/street/tasks/{second}",
-        {"do": "return", "text": "物业纠纷应由物业公司和社区先行处理。"},
-    )
-    assert "ok:已退回" in said, said
+    # The first: accepted, what was done recorded (not a blank), finished; the second:
+    # returned — not without a reason.
+    for task, form, answer in (
+        (first, {"do": "accept"}, "ok:已接单"),
+        (first, {"do": "note", "text": "  "}, "请写下做了什么"),
+        (
+            first,
+            {"do": "note", "text": "到现场向双方讲解相邻关系的规定，双方同意先修漏水点。"},
+            "处置情况已记录",
+        ),
+        (first, {"do": "done"}, "ok:已办结"),
+        (second, {"do": "return", "text": ""}, "请写明退回原因"),
+        (second, {"do": "return", "text": "物业纠纷应由物业公司和社区先行处理。"}, "ok:已退回"),
+    ):
+        said = await lawyer.post(f"/street/tasks/{task}", form)
+        assert answer in said, (form, said)
     status, text = await lawyer.get("/street/tasks")
     assert "已办结" in text and "已退回" in text and "双方同意先修漏水点" in text
     assert text.count('data-testid="joint-link"') == 1  # the returned case is no longer theirs
@@ -272,26 +259,14 @@ async def _the_lawyers_day(lawyer: Console, lead: Console, clock: FakeClock) -> 
         assert label in timeline, label
 
 
-CHROMIUM = "/usr/bin/chromium"
-DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-#: Screenshots replace the documented ones with UPDATE_SCREENSHOTS=1 (as the other street tests).
-SHOTS = DOCS_SHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else Path(tempfile.mkdtemp())
-
-
 @pytest.mark.browser
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 async def test_the_lawyers_tasks_on_a_phone(tmp_path: Path) -> None:
     """The same at 390×844 in Chromium: signed in, the lawyer is on the tasks, accepts one and
     records what was done (docs/screenshots/street-lawyer-tasks.png)."""
-    from playwright.async_api import ViewportSize, async_playwright
-
     async with StandinBotAPI() as standin:
-        async with running_service(
-            tmp_path / "var",
-            standin=standin,
-            clock=FakeClock(),
-            web_app=True,
-            env={"UNITS_FILE": str(HERE / "units_lawyer.toml")},
+        async with street_service(
+            tmp_path, "units_lawyer.toml", standin=standin, clock=FakeClock()
         ) as service:
             runtime, base = service.runtime, service.base_url
             await add_staff(
@@ -304,42 +279,23 @@ async def test_the_lawyers_tasks_on_a_phone(tmp_path: Path) -> None:
                 await _register(grid)
             finally:
                 await grid.http.close()
-            async with async_playwright() as pw:
-                browser = await pw.chromium.launch(
-                    executable_path=CHROMIUM,
-                    args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"],
+            async with phones(base) as signed_in_phone:
+                page = await signed_in_phone("lvshi")
+                await page.wait_for_selector("[data-testid=task]")
+                assert page.url.endswith("/staff/street/tasks")
+                first = page.locator("[data-testid=task]").first
+                await first.locator("button[value=accept]").click()
+                await page.wait_for_selector(".task-accepted")
+                accepted = page.locator(".task-accepted")
+                await accepted.locator("textarea[name=text]").fill(
+                    "到现场向双方讲解相邻关系的规定，双方同意先修漏水点。"
                 )
-                try:
-                    context = await browser.new_context(
-                        viewport=ViewportSize(width=390, height=844),
-                        locale="zh-CN",
-                        is_mobile=True,
-                        has_touch=True,
-                    )
-                    page = await context.new_page()
-                    await page.goto(base + "/staff/login")
-                    await page.fill("input[name=username]", "lvshi")
-                    await page.fill("input[name=password]", PASSWORD)
-                    await page.click("button[type=submit].primary")
-                    await page.wait_for_selector("[data-testid=task]")
-                    assert page.url.endswith("/staff/street/tasks")
-                    first = page.locator("[data-testid=task]").first
-                    await first.locator("button[value=accept]").click()
-                    await page.wait_for_selector(".task-accepted")
-                    accepted = page.locator(".task-accepted")
-                    await accepted.locator("textarea[name=text]").fill(
-                        "到现场向双方讲解相邻关系的规定，双方同意先修漏水点。"
-                    )
-                    await accepted.locator("button[value=note]").click()
-                    await page.wait_for_selector("text=双方同意先修漏水点")
-                    width = await page.evaluate("document.documentElement.scrollWidth")
-                    assert width <= 390, f"the page scrolls sideways on a phone: {width}px"
-                    SHOTS.mkdir(parents=True, exist_ok=True)
-                    await page.screenshot(
-                        path=str(SHOTS / "street-lawyer-tasks.png"), full_page=True
-                    )
-                    await page.locator(".task-accepted [data-testid=joint-link]").click()
-                    await page.wait_for_selector("[data-testid=roles]")
-                    assert "协办部门" in await page.locator("[data-testid=roles]").inner_text()
-                finally:
-                    await browser.close()
+                await accepted.locator("button[value=note]").click()
+                await page.wait_for_selector("text=双方同意先修漏水点")
+                width = await page.evaluate("document.documentElement.scrollWidth")
+                assert width <= 390, f"the page scrolls sideways on a phone: {width}px"
+                SHOTS.mkdir(parents=True, exist_ok=True)
+                await page.screenshot(path=str(SHOTS / "street-lawyer-tasks.png"), full_page=True)
+                await page.locator(".task-accepted [data-testid=joint-link]").click()
+                await page.wait_for_selector("[data-testid=roles]")
+                assert "协办部门" in await page.locator("[data-testid=roles]").inner_text()

@@ -21,12 +21,12 @@ from sqlalchemy import select
 from app.runtime import Runtime
 from core.clock import FakeClock
 from features.street.models import StreetReport, StreetTask, StreetTaskNote
-from harness.steps import link_staff, report_in_street, wait_text
+from harness.steps import link_unit_staff, report_in_street, wait_text
 from services.invariants import check
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.models import Case, CaseEvent, CaseParty, Evidence, Timer
-from tests.conftest import PG_URL, postgres_unavailable, reset_postgres
+from tests.conftest import backend_url
 from tests.e2e.harness import assert_quiet, running_service
 
 HERE = Path(__file__).parent
@@ -42,29 +42,8 @@ async def staff(runtime: Runtime, standin: StandinBotAPI) -> dict[str, SimUser]:
         "laobao": ("laobao", 7003, "mediator", "yuelai"),
         "centre": ("yb-centre", 7004, "admin", "yubei"),
     }
-    linked = {}
-    for key, (username, telegram_id, role, unit) in people.items():
-        linked[key] = await link_staff(
-            runtime,
-            standin,
-            username,
-            telegram_id,
-            role=role,
-            unit_code=unit,
-            display_name=username,
-            telegram_username=None,
-        )
-    return linked
-
-
-async def database_url(backend: str) -> str | None:
-    if backend == "sqlite":
-        return None
-    reason = postgres_unavailable()
-    if reason:
-        pytest.skip(reason)
-    await reset_postgres(PG_URL)
-    return PG_URL
+    linked = await link_unit_staff(runtime, standin, people.values())
+    return {key: linked[person[0]] for key, person in people.items()}
 
 
 @pytest.mark.parametrize(
@@ -72,7 +51,7 @@ async def database_url(backend: str) -> str | None:
 )
 async def test_yuelai_report_dispatch_tasks_and_confirmations(tmp_path: Path, backend: str) -> None:
     clock = FakeClock()
-    url = await database_url(backend)
+    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
         async with running_service(
             standin, tmp_path / "var", url, clock=clock, UNITS_FILE=str(UNITS)

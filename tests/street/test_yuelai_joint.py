@@ -25,15 +25,14 @@ from sqlalchemy import select
 
 from core.clock import FakeClock
 from features.street.models import StreetHandover, StreetMember, StreetSession, StreetTask
-from harness import running_service
-from harness.steps import link_staff, report_in_street, wait_text
+from harness.steps import link_unit_staff, report_in_street, wait_text
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.models import Case
 from tests.conftest import backend_url
 from tests.e2e.harness import assert_quiet
+from tests.street.service import street_service
 
-HERE = Path(__file__).parent
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
 FLASH = re.compile(r'<div class="flash (\w+)" role="status">([^<]*)</div>')
@@ -107,27 +106,12 @@ async def test_yuelai_joint_escalation_and_settlement(tmp_path: Path, backend: s
     clock = FakeClock()
     url = await backend_url(backend)
     async with StandinBotAPI() as standin:
-        async with running_service(
-            tmp_path / "var",
-            standin=standin,
-            database_url=url,
-            clock=clock,
-            web_app=True,
-            env={"UNITS_FILE": str(HERE / "units_joint.toml")},
+        async with street_service(
+            tmp_path, "units_joint.toml", standin=standin, database_url=url, clock=clock
         ) as service:
             runtime, base = service.runtime, service.base_url
-            tg: dict[str, SimUser] = {}
-            for key, (username, telegram_id, role, unit) in PEOPLE.items():
-                tg[key] = await link_staff(
-                    runtime,
-                    standin,
-                    username,
-                    telegram_id,
-                    role=role,
-                    unit_code=unit,
-                    display_name=username,
-                    telegram_username=None,
-                )
+            linked = await link_unit_staff(runtime, standin, PEOPLE.values())
+            tg = {key: linked[person[0]] for key, person in PEOPLE.items()}
             consoles = {k: await signed_in(base, PEOPLE[k][0]) for k in PEOPLE if k != "lawyer"}
             try:
                 await _the_example(runtime, clock, tg, consoles)

@@ -19,7 +19,7 @@ from speech.cer import cer
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.models import Case, Evidence
-from tests.conftest import PG_URL, backend_url, reset_postgres
+from tests.conftest import backend_url
 from tests.e2e.harness import assert_quiet, running_service, texts
 from tests.voice.conftest import ReplayWorker, Seg, sample, voice_note
 from tests.voice.test_voice_room import voice_idle
@@ -69,14 +69,6 @@ async def finish(user: SimUser) -> str:
     created, _invite, _qr = await user.wait_for_messages(3)
     assert "登记成功" in (created.text or "")
     return summary
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def database_url(request: pytest.FixtureRequest) -> str | None:
-    if request.param == "sqlite":
-        return None
-    await reset_postgres(PG_URL)
-    return PG_URL
 
 
 @pytest.mark.asr

@@ -19,7 +19,6 @@ from features.voice.pipeline import VoiceService
 from services.room import load_room
 from standin import StandinBotAPI
 from storage.models import Case, CaseMessage, Evidence, StaffAccount
-from tests.conftest import PG_URL, reset_postgres
 from tests.e2e.harness import assert_quiet, running_service, seed_rooms, service_env, texts
 from tests.voice.conftest import voice_note
 
@@ -94,15 +93,6 @@ async def test_with_none_backend_as_configured(tmp_path: Path, whisper_base: Pat
             async with runtime.db.read() as s:
                 t = (await s.execute(select(VoiceTranscript))).scalar_one()
             assert (t.status, t.backend) == ("unavailable", "none")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def database_url(request: pytest.FixtureRequest) -> str | None:
-    """None: the service's own SQLite file under DATA_DIR; else an emptied PostgreSQL."""
-    if request.param == "sqlite":
-        return None
-    await reset_postgres(PG_URL)
-    return PG_URL
 
 
 @pytest.mark.asr

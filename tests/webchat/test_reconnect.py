@@ -23,7 +23,7 @@ from core import crypto
 from standin import StandinBotAPI
 from storage.models import StaffAccount, User
 from tests.agreements.harness import wait_text
-from tests.conftest import PG_URL, reset_postgres
+from tests.conftest import backend_url
 from tests.e2e.harness import add_room, assert_quiet
 from tests.webchat.harness import (
     PHONE_VIEWPORT,
@@ -66,10 +66,7 @@ async def seed_room(runtime: Runtime) -> int:
 async def test_a_dropped_connection_reconnects_with_nothing_lost_or_doubled(
     tmp_path: Path, browser: Any, backend: str
 ) -> None:
-    url = None
-    if backend == "postgres":
-        await reset_postgres(PG_URL)
-        url = PG_URL
+    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
         async with chat_running(standin, tmp_path / "var", database_url=url) as (
             service,
@@ -135,10 +132,7 @@ async def test_a_dropped_connection_reconnects_with_nothing_lost_or_doubled(
 )
 async def test_a_resent_client_id_is_handled_once(tmp_path: Path, backend: str) -> None:
     """The raw protocol: the same message twice (as after a lost ack) → one relay."""
-    url = None
-    if backend == "postgres":
-        await reset_postgres(PG_URL)
-        url = PG_URL
+    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
         async with chat_service(standin, tmp_path / "var", database_url=url) as (
             runtime,

@@ -28,7 +28,7 @@ from services.staff import hash_password
 from standin import StandinBotAPI
 from storage.models import Case, CaseEvent, StaffAccount, User
 from tests.agreements.harness import wait_text
-from tests.conftest import PG_URL, reset_postgres
+from tests.conftest import backend_url
 from tests.webchat.harness import chat_service
 
 A_PHONE = "13800009001"
@@ -130,10 +130,7 @@ async def console_pages(base: str, case_id: int) -> tuple[str, str]:
 async def test_a_threat_in_the_room_alerts_the_mediator_and_the_console_and_calms_the_room(
     tmp_path: Path, backend: str, channel: str, threat: str, words: str, level: str
 ) -> None:
-    url = None
-    if backend == "postgres":
-        await reset_postgres(PG_URL)
-        url = PG_URL
+    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
         async with chat_service(standin, tmp_path / "var", database_url=url) as (
             runtime,
