@@ -211,30 +211,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--full-cv", action="store_true", help="5-fold CV on all, every setting")
     parser.add_argument("--shipped-model", action="store_true", help="also ranker.json as is")
-    parser.add_argument(
-        "--stand-in", action="store_true", help="random dense vectors (a dry run: cost only)"
-    )
-    parser.add_argument("--limit", type=int, default=0, help="first N questions (dry run)")
+    parser.add_argument("--limit", type=int, default=0, help="first N questions (a dry run)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     engine = open_engine(
         args.database_url,
         args.data_dir,
-        dense=not args.stand_in,
+        dense=True,
         regions=args.region,
         progress=lambda m: print(m, file=sys.stderr),
     )
     if engine is None:
         print("the knowledge base is empty")
         return 1
-    if args.stand_in:
-        from legal_kb.dense import E5Encoder
-
-        rng = np.random.default_rng(0)
-        vectors = rng.standard_normal((len(engine.docs), 384)).astype(np.float32)
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        engine.attach_dense(E5Encoder(), vectors.astype(np.float16))
-        del vectors
     questions, stats = map_questions(engine, DEV)
     if args.limit:
         questions = questions[: args.limit]
