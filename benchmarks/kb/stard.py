@@ -115,12 +115,15 @@ def add_kb_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", action="append", default=["重庆"])
 
 
-def open_dev(args: argparse.Namespace) -> tuple[SearchEngine, list[Question]] | None:
-    """The keyword engine over the KB of :func:`add_kb_arguments` and the dev questions mapped
-    onto its articles; ``None`` (and said) when nothing has been imported."""
+def open_dev(
+    args: argparse.Namespace, *, dense: bool = False
+) -> tuple[SearchEngine, list[Question]] | None:
+    """The engine over the KB of :func:`add_kb_arguments` (keyword only unless ``dense``) and
+    the dev questions mapped onto its articles; ``None`` (and said) when nothing has been
+    imported."""
     from legal_kb.batch import open_engine
 
-    engine = open_engine(args.database_url, args.data_dir, dense=False, regions=args.region)
+    engine = open_engine(args.database_url, args.data_dir, dense=dense, regions=args.region)
     if engine is None:
         print("the knowledge base is empty")
         return None
