@@ -6,6 +6,8 @@ process or as ``main.py serve``) point it at the stand-in the same way.
 
 from __future__ import annotations
 
+import os
+import random
 import socket
 from pathlib import Path
 
@@ -15,8 +17,26 @@ from standin import StandinBotAPI
 TOKEN = "123456:TEST-token_for-the-standin"
 
 
+#: ``HARNESS_PORTS=LOW-HIGH``: take :func:`free_port`'s ports from this range. The test suite
+#: gives each of its parallel workers its own range below the kernel's ephemeral ports, so that
+#: a port one worker picked cannot be handed to the other worker (or to any outgoing
+#: connection) before the service it was picked for binds it.
+PORTS_ENV = "HARNESS_PORTS"
+
+
 def free_port() -> int:
     """A TCP port nothing listens on now, for a web server or a second stand-in."""
+    span = os.environ.get(PORTS_ENV, "")
+    if span:
+        low, high = (int(part) for part in span.split("-", 1))
+        for _ in range(200):
+            port = random.randint(low, high)
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue  # in use, or lingering from an earlier test: another one
+                return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])

@@ -36,8 +36,30 @@ hypothesis_settings.register_profile("deterministic", derandomize=True, database
 hypothesis_settings.register_profile("explore", derandomize=False)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
-PG_URL = os.environ.get("TEST_POSTGRES_URL", "")
+# Parallel workers (pytest-xdist, ``scripts/test.sh`` runs two): each has its own PostgreSQL
+# database (the given one's name + ``_gw0``…, created on first use; tests empty it at will) and
+# its own range of ports for ``harness.env.free_port``, so that two tests running at once never
+# share a database or pick the same port.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+BASE_PG_URL = os.environ.get("TEST_POSTGRES_URL", "")
+PG_URL = f"{BASE_PG_URL}_{WORKER}" if BASE_PG_URL and WORKER else BASE_PG_URL
+if WORKER.startswith("gw") and WORKER[2:].isdigit():
+    _low = 20000 + 1500 * int(WORKER[2:])  # below Linux's ephemeral ports (32768 and up)
+    os.environ.setdefault("HARNESS_PORTS", f"{_low}-{_low + 1499}")
 _pg_state: dict[str, str | None] = {}
+
+
+async def _create_worker_database() -> None:
+    """``PG_URL``'s database, made from the given one's server if it is not there yet."""
+    import asyncpg
+
+    name = PG_URL.rsplit("/", 1)[1]
+    conn = await asyncpg.connect(BASE_PG_URL.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
 
 
 def postgres_unavailable() -> str | None:
@@ -51,6 +73,8 @@ def postgres_unavailable() -> str | None:
         import asyncpg
 
         async def probe() -> None:
+            if PG_URL != BASE_PG_URL:
+                await _create_worker_database()
             conn = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg", "postgresql"))
             await conn.close()
 

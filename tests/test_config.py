@@ -70,6 +70,8 @@ def test_every_variable_is_documented_in_the_readme() -> None:
     assert variables - documented == set(), "document these in README.md's table"
     assert documented - variables <= {
         "TEST_POSTGRES_URL",
+        "TEST_WORKERS",
+        "HARNESS_PORTS",
         "LLM_BASE_URL",
         "LLM_API_KEY",
         "LLM_MODEL",
