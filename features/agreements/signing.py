@@ -36,7 +36,13 @@ from features.agreements.store import case_dir, sha256_hex, signatures_of, write
 from mediation.case_state import CaseStatus
 from mediation.parties import parse_signer_id
 from mediation.replies import Msg
-from mediation.signing import SignatureRecord, SignerRole, SignMethod, effectiveness
+from mediation.signing import (
+    Effectiveness,
+    SignatureRecord,
+    SignerRole,
+    SignMethod,
+    effectiveness,
+)
 from services.delivery import Outgoing
 from services.room import Room, announce, label_of
 from storage.document_models import Document, DocumentSignature
@@ -226,21 +232,9 @@ async def sign(
             missing=len(state.missing_parties),
             names=missing_names(doc, state.missing_parties),
         )
-    image_path = image_sha = None
-    if paper is not None:
-        image_sha = paper.sha256  # the scan is kept whole, not printed as a signature image
-    elif png is not None:
-        # Raises InvalidImageError for anything but a sane PNG with a drawing on it.
-        if not await asyncio.to_thread(signature_ink, png):
-            raise InvalidImageError("signature image is blank")
-        image_sha = sha256_hex(png)
-        image_path = await write_file(
-            services.store,
-            case_dir(room.case.id) / f"sig-{doc.id}-{signer.signer_id}-{image_sha[:12]}.png",
-            png,
-        )
-    elif typed_name is None or normalise_name(typed_name) != normalise_name(signer.expected_name):
-        raise SignRefusedError("agreements.name_mismatch")
+    image_path, image_sha = await _signature_mark(
+        services, doc, room, signer, typed_name=typed_name, png=png, paper=paper
+    )
     done = {r.signer_id for r in rows if r.decision == "signed"}
     new_rows = [
         DocumentSignature(
@@ -265,6 +259,54 @@ async def sign(
     ]
     session.add_all(new_rows)
     state = effectiveness(doc.sha256, party_ids, records_of([*rows, *new_rows], doc))
+    return await _after_signing(session, services, doc, room, signer, state, out=out, now=now)
+
+
+async def _signature_mark(
+    services: AgreementServices,
+    doc: Document,
+    room: Room,
+    signer: Signer,
+    *,
+    typed_name: str | None,
+    png: bytes | None,
+    paper: PaperScan | None,
+) -> tuple[str | None, str | None]:
+    """The signature's mark as stored: ``(image_path, image_sha256)``. A drawn signature is
+    checked for ink and kept as a file; a paper scan is kept whole by its own record (only its
+    hash here); a typed name must be the signer's own (refused otherwise)."""
+    if paper is not None:
+        return None, paper.sha256  # the scan is kept whole, not printed as a signature image
+    if png is not None:
+        # Raises InvalidImageError for anything but a sane PNG with a drawing on it.
+        if not await asyncio.to_thread(signature_ink, png):
+            raise InvalidImageError("signature image is blank")
+        image_sha = sha256_hex(png)
+        image_path = await write_file(
+            services.store,
+            case_dir(room.case.id) / f"sig-{doc.id}-{signer.signer_id}-{image_sha[:12]}.png",
+            png,
+        )
+        return image_path, image_sha
+    if typed_name is None or normalise_name(typed_name) != normalise_name(signer.expected_name):
+        raise SignRefusedError("agreements.name_mismatch")
+    return None, None
+
+
+async def _after_signing(
+    session: AsyncSession,
+    services: AgreementServices,
+    doc: Document,
+    room: Room,
+    signer: Signer,
+    state: Effectiveness,
+    *,
+    out: Outgoing,
+    now: datetime,
+) -> bool:
+    """Who is told what once a signature is recorded: the signer, the room, and — when every
+    party has signed, or a group's roster moved — the mediator; True when the version is now
+    ready for the seal."""
     me = room.addresses.get(signer.member.id)
     if me is not None:
         send(
@@ -291,24 +333,20 @@ async def sign(
             audience=room.present(),
         )
         return True
+    if signer.role is not SignerRole.PARTY:
+        return False
+    mediator = room.of_staff(doc.mediator_staff_id) if doc.mediator_staff_id else None
+    address = room.addresses.get(mediator.id) if mediator else None
     progress = _group_progress(doc, state.missing_parties)
-    if signer.role is SignerRole.PARTY and progress is not None:
-        mediator = room.of_staff(doc.mediator_staff_id) if doc.mediator_staff_id else None
-        address = room.addresses.get(mediator.id) if mediator else None
-        if address is not None:
-            send(out, address, progress)
-    if signer.role is SignerRole.PARTY and state.parties_signed:
-        mediator = room.of_staff(doc.mediator_staff_id) if doc.mediator_staff_id else None
-        address = room.addresses.get(mediator.id) if mediator else None
-        if address is not None:
-            send(
-                out,
-                address,
-                Msg(
-                    "agreements.mediator_turn", {"version": doc.version, "number": room.case.number}
-                ),
-                sign_rows(services.settings, doc, SignerRole.MEDIATOR),
-            )
+    if progress is not None and address is not None:
+        send(out, address, progress)
+    if state.parties_signed and address is not None:
+        send(
+            out,
+            address,
+            Msg("agreements.mediator_turn", {"version": doc.version, "number": room.case.number}),
+            sign_rows(services.settings, doc, SignerRole.MEDIATOR),
+        )
     return False
 
 
