@@ -26,7 +26,7 @@ from legal_kb.importers.documents import read_document
 from legal_kb.importers.lawsdb import default_path, read_laws_db
 from legal_kb.models import STATUS_REPEALED
 from legal_kb.names import NameResolver, normalise, short_title
-from legal_kb.records import Article, ArticleInput, CaseInput, LawRecord
+from legal_kb.records import ArticleInput, CaseInput, LawRecord, article_as_read
 from storage.db import Database
 
 Progress = Callable[[str], None]
@@ -152,19 +152,7 @@ def repealed_laws_of(records: LawBatch) -> dict[str, str]:
         for i, (law, _) in enumerate(records)
     ]
     repeal_articles = [
-        Article(
-            id=i,
-            law=law.name,
-            law_kind=law.kind,
-            article_no=art.article_no,
-            number=art.number,
-            suffix=art.suffix,
-            chapter=art.chapter,
-            section=art.section,
-            text=art.text,
-            status=law.status,
-            effective_date=law.effective_date,
-        )
+        article_as_read(i, law, art)
         for i, (law, arts) in enumerate(records)
         for art in arts
         if "同时废止" in art.text

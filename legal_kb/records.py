@@ -83,6 +83,26 @@ class Article:
         return self.status in IN_FORCE_STATUSES
 
 
+def article_as_read(id: int, law: LawRecord, art: ArticleInput) -> Article:
+    """An article as read (not yet stored) in the form lookup returns, for checks that run
+    without a database: its law's name, kind, status, date and note, ``id`` as the caller
+    numbers them."""
+    return Article(
+        id=id,
+        law=law.name,
+        law_kind=law.kind,
+        article_no=art.article_no,
+        number=art.number,
+        suffix=art.suffix,
+        chapter=art.chapter,
+        section=art.section,
+        text=art.text,
+        status=law.status,
+        effective_date=law.effective_date,
+        note=law.note,
+    )
+
+
 @dataclass(frozen=True)
 class CaseInput:
     """A typical case as imported."""

@@ -23,7 +23,7 @@ from legal_kb.importers.lawsdb import default_path, read_laws_db
 from legal_kb.imports import repealed_laws_of
 from legal_kb.models import STATUS_IN_FORCE
 from legal_kb.names import NameResolver
-from legal_kb.records import Article
+from legal_kb.records import Article, article_as_read
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Product code (tests hold deliberately wrong citations; benchmarks quote questions).
@@ -70,22 +70,7 @@ def base() -> Base:
         for art in articles:
             if art.number is None:
                 continue
-            versions[(law.name, art.number, art.suffix)].append(
-                Article(
-                    id=i,
-                    law=law.name,
-                    law_kind=law.kind,
-                    article_no=art.article_no,
-                    number=art.number,
-                    suffix=art.suffix,
-                    chapter=art.chapter,
-                    section=art.section,
-                    text=art.text,
-                    status=law.status,
-                    effective_date=law.effective_date,
-                    note=law.note,
-                )
-            )
+            versions[(law.name, art.number, art.suffix)].append(article_as_read(i, law, art))
     for found in versions.values():
         found.sort(key=lambda a: a.status not in (STATUS_IN_FORCE, "已被修改"))
     return Base(NameResolver({law.name for law, _ in records}), dict(versions))
