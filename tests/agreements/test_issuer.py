@@ -12,36 +12,11 @@ from documents.pool import RenderPool
 from documents.seal import Sealer
 from standin import StandinBotAPI
 from tests.agreements.flow import draft_first_version, open_room
-from tests.agreements.harness import agreement_service, wait_file, wait_text
+from tests.agreements.harness import agreement_service, police_units_file, wait_file, wait_text
 from tests.conftest import backend_url
 from tests.documents.conftest import pdftotext, squash
 
-UNITS = """
-[[unit]]
-code = "station"
-name = "示范派出所驻所调解室"
-level = "station"
-kind = "police"
-{committee}
-address = "示范派出所"
-case_prefix = "示调"
-court = "示范区人民法院"
-default = true
-
-[[unit]]
-code = "committee"
-name = "示范街道人民调解委员会"
-level = "street"
-address = "示范街道1号"
-case_prefix = "示街调"
-court = "示范区人民法院"
-"""
-
-
-def _units(tmp_path: Path, committee: str) -> str:
-    path = tmp_path / "units.toml"
-    path.write_text(UNITS.format(committee=committee), encoding="utf-8")
-    return str(path)
+STATION = "示范派出所驻所调解室"
 
 
 @pytest.mark.parametrize(
@@ -51,7 +26,7 @@ async def test_a_police_station_issues_through_its_committee(
     tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
 ) -> None:
     url = await backend_url(backend)
-    units = _units(tmp_path, 'committee = "committee"')
+    units = police_units_file(tmp_path, STATION, "示范派出所", committee=True)
     async with StandinBotAPI() as standin:
         async with agreement_service(
             standin, tmp_path / "var", render_pool, seal, database_url=url, UNITS_FILE=units
@@ -69,7 +44,7 @@ async def test_a_police_station_issues_through_its_committee(
 async def test_a_station_without_a_committee_cannot_draft(
     tmp_path: Path, render_pool: RenderPool, seal: Sealer
 ) -> None:
-    units = _units(tmp_path, "")
+    units = police_units_file(tmp_path, STATION, "示范派出所", committee=False)
     async with StandinBotAPI() as standin:
         async with agreement_service(
             standin, tmp_path / "var", render_pool, seal, UNITS_FILE=units
