@@ -109,6 +109,27 @@ async def wait_text(user: SimUser, needle: str, timeout: float = 20.0) -> SentMe
         skipped.append((message.text or message.method)[:80])
 
 
+async def take_step(user: SimUser, action: str, argument: str) -> None:
+    """One step of a script as the person takes it: a ``command`` sent, a button pressed
+    (``press``), or anything else typed as text."""
+    if action == "command":
+        await user.send_command(argument)
+    elif action == "press":
+        await user.press(argument)
+    else:
+        await user.send_text(argument)
+
+
+async def walk_steps(user: SimUser, steps: Sequence[tuple[str, str, Sequence[str]]]) -> None:
+    """Each ``(action, argument, markers)`` step taken in turn (:func:`take_step`), its replies
+    read as they come and each checked to contain its marker, in order."""
+    for action, argument, markers in steps:
+        await take_step(user, action, argument)
+        got = await texts(user, len(markers))
+        for marker, text in zip(markers, got, strict=True):
+            assert marker in text, (argument, marker, text)
+
+
 def id_number(born: str = "19850315", seq: int = 1, *, male: bool = True) -> str:
     """A valid 18-character 居民身份证号码 (Chongqing, Jiulongpo) for a test person."""
     first = f"500107{born}{seq % 100:02d}{(seq % 4) * 2 + (1 if male else 2)}"

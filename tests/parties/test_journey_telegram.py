@@ -26,6 +26,7 @@ from harness.steps import (
     take_case,
     texts,
     wait_text,
+    walk_steps,
 )
 from services.invariants import check
 from standin import StandinBotAPI
@@ -60,16 +61,7 @@ RENOVATION_INTAKE: list[tuple[str, str, list[str]]] = [
 
 async def file_renovation_case(applicant: SimUser) -> str:
     """The intake as 王芳 does it; returns the invitation she is asked to pass on."""
-    for action, argument, markers in RENOVATION_INTAKE:
-        if action == "command":
-            await applicant.send_command(argument)
-        elif action == "press":
-            await applicant.press(argument)
-        else:
-            await applicant.send_text(argument)
-        got = await texts(applicant, len(markers))
-        for marker, text in zip(markers, got, strict=True):
-            assert marker in text, (marker, text)
+    await walk_steps(applicant, RENOVATION_INTAKE)
     return next(m.text or "" for m in applicant.messages if "邀请码" in (m.text or ""))
 
 
