@@ -130,6 +130,24 @@ async def walk_steps(user: SimUser, steps: Sequence[tuple[str, str, Sequence[str
             assert marker in text, (argument, marker, text)
 
 
+async def choose_outcome(mediator: SimUser, outcome: str) -> None:
+    """The mediator ends the session (结案) and presses ``outcome`` among the results offered
+    (调解成功, 📝 制作书面协议书, 调解不成 …)."""
+    await mediator.press("结案")
+    await wait_text(mediator, "结果")
+    await mediator.press(outcome)
+
+
+async def sign_by_typing(person: SimUser, name: str, timeout: float = 20.0) -> None:  # noqa: ASYNC109
+    """Version 1 signed by typing the full name, as someone without the Mini App does: the
+    signing prompt (签署即表示…) within ``timeout``, 输入全名签署, the name, the confirmation."""
+    prompt = await wait_text(person, "签署即表示", timeout=timeout)
+    await person.press("⌨️ 输入全名签署", prompt)
+    await wait_text(person, "全名")
+    await person.send_text(name)
+    await wait_text(person, "您已签署协议书第 1 版")
+
+
 def id_number(born: str = "19850315", seq: int = 1, *, male: bool = True) -> str:
     """A valid 18-character 居民身份证号码 (Chongqing, Jiulongpo) for a test person."""
     first = f"500107{born}{seq % 100:02d}{(seq % 4) * 2 + (1 if male else 2)}"

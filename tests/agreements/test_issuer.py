@@ -10,6 +10,7 @@ import pytest
 
 from documents.pool import RenderPool
 from documents.seal import Sealer
+from harness.steps import choose_outcome
 from standin import StandinBotAPI
 from tests.agreements.flow import draft_first_version, open_room
 from tests.agreements.harness import agreement_service, police_units_file, wait_file, wait_text
@@ -50,8 +51,6 @@ async def test_a_station_without_a_committee_cannot_draft(
             standin, tmp_path / "var", render_pool, seal, UNITS_FILE=units
         ) as (runtime, _base):
             _applicant, _respondent, mediator = await open_room(runtime, standin, 7950)
-            await mediator.press("结案")
-            await wait_text(mediator, "结果")
-            await mediator.press("📝 制作书面协议书")
+            await choose_outcome(mediator, "📝 制作书面协议书")
             refused = await wait_text(mediator, "不是人民调解委员会")
             assert "示范派出所驻所调解室" in (refused.text or "")

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from core.clock import FakeClock
 from documents.pool import RenderPool
 from documents.seal import Sealer
+from harness.steps import choose_outcome
 from services.invariants import check
 from standin import StandinBotAPI
 from standin.models import SentMessage
@@ -52,9 +53,7 @@ async def test_oral_agreement_confirmed_by_each_party_and_a_checked_record(
             # Half an hour of talk (the history check orders same-instant events before messages).
             clock.advance(minutes=30)
 
-            await mediator.press("结案")
-            await wait_text(mediator, "结果")
-            await mediator.press("调解成功")
+            await choose_outcome(mediator, "调解成功")
             await wait_text(mediator, "申请人（张三）的住址")
             await mediator.send_text("重庆市九龙坡区杨家坪街道西郊路1号")
             await wait_text(mediator, "被申请人（李四）的住址")
@@ -73,9 +72,7 @@ async def test_oral_agreement_confirmed_by_each_party_and_a_checked_record(
             assert "先付八千" in ((await wait_text(mediator, "有异议")).text or "")
 
             # Version 2: recorded again; version 1 can no longer be confirmed.
-            await mediator.press("结案")
-            await wait_text(mediator, "结果")
-            await mediator.press("调解成功")
+            await choose_outcome(mediator, "调解成功")
             await wait_text(mediator, "每行一条")
             await mediator.send_text(TERMS)
             await wait_text(mediator, "第 2 版")
