@@ -68,6 +68,18 @@ STREET_REPORT: list[tuple[str, str, str]] = [
 ]
 
 
+#: The blanks of the clause template 支付欠付工资 and what the mediator types in each, in the
+#: order they are asked (张三's unpaid wages from 李四).
+WAGE_CLAUSE: tuple[tuple[str, str], ...] = (
+    ("用人单位", "李四"),
+    ("劳动者", "张三"),
+    ("期间", "2026年8月至10月"),
+    ("金额", "一万二千"),
+    ("履行期限", "2026年12月31日"),
+    ("支付方式", "银行转账"),
+)
+
+
 async def report_in_street(reporter: SimUser) -> list[str]:
     """Walk :data:`STREET_REPORT`; returns each step's awaited reply."""
     got = []
@@ -146,6 +158,17 @@ async def sign_by_typing(person: SimUser, name: str, timeout: float = 20.0) -> N
     await wait_text(person, "全名")
     await person.send_text(name)
     await wait_text(person, "您已签署协议书第 1 版")
+
+
+async def record_oral_agreement(mediator: SimUser, terms: str) -> None:
+    """After 调解成功 in 张三 v 李四: the parties' addresses the 笔录 needs, then the oral
+    agreement's ``terms`` (one a line) typed for the record."""
+    await wait_text(mediator, "申请人（张三）的住址")
+    await mediator.send_text("重庆市九龙坡区杨家坪街道西郊路1号")
+    await wait_text(mediator, "被申请人（李四）的住址")
+    await mediator.send_text("重庆市九龙坡区谢家湾正街8号")
+    await wait_text(mediator, "每行一条")
+    await mediator.send_text(terms)
 
 
 def id_number(born: str = "19850315", seq: int = 1, *, male: bool = True) -> str:

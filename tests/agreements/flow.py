@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from app.runtime import Runtime
 from harness.steps import (
     RESPONDENT_PHONE,
+    WAGE_CLAUSE,
     answer_identities,
     finish_terms,
     id_number,
@@ -79,14 +80,7 @@ async def draft_first_version(mediator: SimUser, extra_terms: Sequence[str] = ()
     await mediator.press("支付欠付工资")
     intro = (await wait_text(mediator, "模板：")).text or ""
     assert "【用人单位】" in intro and "{" not in intro  # its blanks named, no raw placeholder
-    for field, value in (
-        ("用人单位", "李四"),
-        ("劳动者", "张三"),
-        ("期间", "2026年8月至10月"),
-        ("金额", "一万二千"),
-        ("履行期限", "2026年12月31日"),
-        ("支付方式", "银行转账"),
-    ):
+    for field, value in WAGE_CLAUSE:
         await wait_text(mediator, f"「{field}")
         await mediator.send_text(value)
     added = await wait_text(mediator, "已有 1 条")

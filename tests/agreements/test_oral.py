@@ -16,7 +16,7 @@ from sqlalchemy import select
 from core.clock import FakeClock
 from documents.pool import RenderPool
 from documents.seal import Sealer
-from harness.steps import choose_outcome
+from harness.steps import choose_outcome, record_oral_agreement
 from services.invariants import check
 from standin import StandinBotAPI
 from standin.models import SentMessage
@@ -54,12 +54,7 @@ async def test_oral_agreement_confirmed_by_each_party_and_a_checked_record(
             clock.advance(minutes=30)
 
             await choose_outcome(mediator, "调解成功")
-            await wait_text(mediator, "申请人（张三）的住址")
-            await mediator.send_text("重庆市九龙坡区杨家坪街道西郊路1号")
-            await wait_text(mediator, "被申请人（李四）的住址")
-            await mediator.send_text("重庆市九龙坡区谢家湾正街8号")
-            await wait_text(mediator, "每行一条")
-            await mediator.send_text(FIRST)
+            await record_oral_agreement(mediator, FIRST)
             await wait_text(mediator, "第 1 版")
 
             # Version 1: the respondent objects; the mediator hears why.

@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
+from harness.process import answers_health
 from standin import StandinBotAPI
 from storage.db import Database
 from storage.models import Case, InboxUpdate
@@ -28,12 +29,8 @@ async def wait_healthy(port: int, proc: ServiceProcess, timeout: float = 30) -> 
     async with aiohttp.ClientSession() as http:
         while True:
             assert proc.proc is not None and proc.proc.poll() is None, proc.log_path.read_text()
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
+            if await answers_health(http, port):
+                return
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError("service did not come up:\n" + proc.log_path.read_text())
             await asyncio.sleep(0.1)

@@ -26,11 +26,13 @@ def repo_root() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
-def verifiable_agreement(case_id: int, key: str, **fields: Any) -> Document:
-    """An effective agreement ``doc1`` of ``case_id`` as the /verify page finds it: its link's
-    ``key`` stored as a digest; ``fields`` (its content, the PDF's hash) as a test needs."""
+def verifiable_agreement(
+    case_id: int, key: str, public_id: str = "doc1", **fields: Any
+) -> Document:
+    """An effective agreement of ``case_id`` as the /verify page finds it: its link's ``key``
+    stored as a digest; ``fields`` (its content, the PDF's hash) as a test needs."""
     return Document(
-        public_id="doc1",
+        public_id=public_id,
         case_id=case_id,
         kind=AGREEMENT,
         status="effective",
