@@ -103,6 +103,14 @@ def _police_form(parties: dict[str, int], *, officers: str, **extra: str) -> dic
     }
 
 
+def _addresses(parties: dict[str, int]) -> dict[str, str]:
+    """The parties' addresses as the officer types them into the draft's form."""
+    return {
+        f"address_{parties['李四']}": "重庆市九龙坡区谢家湾正街8号",
+        f"address_{parties['张三']}": "重庆市九龙坡区西郊路1号",
+    }
+
+
 def _officer_steps(
     procedures: ProcedureActions, officer: StaffContext, case_id: int, form: dict[str, str]
 ) -> Callable[..., Coroutine[Any, Any, str]]:
@@ -185,8 +193,7 @@ async def test_police_mediation_signed_on_paper_then_broken(
             await _refused(
                 step(
                     "draft",
-                    **{f"address_{parties['李四']}": "重庆市九龙坡区谢家湾正街8号"},
-                    **{f"address_{parties['张三']}": "重庆市九龙坡区西郊路1号"},
+                    **_addresses(parties),
                     **{f"id_number_{parties['李四']}": "110105194912310021"},  # checksum off
                     terms="李四向张三赔礼道歉。",
                     method="当面",
@@ -196,12 +203,11 @@ async def test_police_mediation_signed_on_paper_then_broken(
             )
             await step(
                 "draft",
-                **{f"address_{parties['李四']}": "重庆市九龙坡区谢家湾正街8号"},
+                **_addresses(parties),
                 **{f"id_number_{parties['李四']}": "11010519491231002x"},  # typed in lower case
                 terms="李四向张三赔礼道歉。\n李四于2026年12月31日前赔偿张三眼镜损失人民币800元。",
                 method="微信转账，当面道歉",
                 deadline=date(2026, 12, 31).isoformat(),
-                **{f"address_{parties['张三']}": "重庆市九龙坡区西郊路1号"},
             )
             async with rt.db.read() as s:
                 row = (await s.execute(select(PoliceMediation))).scalar_one()
@@ -352,8 +358,7 @@ async def test_a_failed_police_mediation_may_be_held_once_more_within_seven_work
                     terms="李四向张三赔礼道歉。",
                     method="当面",
                     deadline="2026-12-31",
-                    **{f"address_{parties['李四']}": "重庆市九龙坡区谢家湾正街8号"},
-                    **{f"address_{parties['张三']}": "重庆市九龙坡区西郊路1号"},
+                    **_addresses(parties),
                 ),
                 "agreements.police_again_expired",
             )

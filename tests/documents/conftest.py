@@ -14,13 +14,10 @@ from documents.pool import RenderPool
 from documents.registry import document_keys, load_sample
 from documents.seal import Sealer
 from features.agreements.statutes import LawsDbStatutes
+from tests.agreements.conftest import statutes
 
-
-@pytest.fixture(scope="session")
-def statutes() -> Iterator[LawsDbStatutes]:
-    source = LawsDbStatutes()
-    yield source
-    source.close()
+#: The session's statute source is the agreements' (one laws.db connection for the whole run).
+__all__ = ["statutes"]
 
 
 @pytest.fixture(scope="session")
