@@ -6,9 +6,14 @@ Shared by the end-to-end tests of this directory; each step asserts what the per
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 from app.runtime import Runtime
+from core.clock import Clock
+from documents.pool import RenderPool
+from documents.seal import Sealer
 from harness.steps import (
     RESPONDENT_PHONE,
     WAGE_CLAUSE,
@@ -20,7 +25,8 @@ from harness.steps import (
 )
 from standin import StandinBotAPI
 from standin.simulation import SimUser
-from tests.agreements.harness import wait_text
+from tests.agreements.harness import agreement_service, wait_text
+from tests.conftest import backend_url
 from tests.e2e.test_intake import walk_intake
 
 NUMBER = "（2026）示调字第0001号"
@@ -46,6 +52,31 @@ async def open_room(
     await wait_text(applicant, "先付八千")
     await wait_text(mediator, "先付八千")
     return applicant, respondent, mediator
+
+
+@asynccontextmanager
+async def agreement_room(
+    backend: str,
+    tmp_path: Path,
+    pool: RenderPool,
+    sealer: Sealer,
+    base: int,
+    *,
+    clock: Clock | None = None,
+    **env: str,
+) -> AsyncIterator[tuple[Runtime, SimUser, SimUser, SimUser]]:
+    """The agreements' service on ``backend``'s database (data under ``tmp_path``; ``env``
+    its settings) with a session open (:func:`open_room`): yields the runtime, the applicant,
+    the respondent and the mediator."""
+    url = await backend_url(backend)
+    async with (
+        StandinBotAPI() as standin,
+        agreement_service(
+            standin, tmp_path / "var", pool, sealer, database_url=url, clock=clock, **env
+        ) as (runtime, _base),
+    ):
+        applicant, respondent, mediator = await open_room(runtime, standin, base)
+        yield runtime, applicant, respondent, mediator
 
 
 async def draft_first_version(mediator: SimUser, extra_terms: Sequence[str] = ()) -> str:
