@@ -111,6 +111,16 @@ def _addresses(parties: dict[str, int]) -> dict[str, str]:
     }
 
 
+def _apology(parties: dict[str, int]) -> dict[str, str]:
+    """A draft of 李四's apology to 张三, their addresses given: nothing in it to refuse."""
+    return {
+        **_addresses(parties),
+        "terms": "李四向张三赔礼道歉。",
+        "method": "当面",
+        "deadline": "2026-12-31",
+    }
+
+
 def _officer_steps(
     procedures: ProcedureActions, officer: StaffContext, case_id: int, form: dict[str, str]
 ) -> Callable[..., Coroutine[Any, Any, str]]:
@@ -193,11 +203,8 @@ async def test_police_mediation_signed_on_paper_then_broken(
             await _refused(
                 step(
                     "draft",
-                    **_addresses(parties),
+                    **_apology(parties),
                     **{f"id_number_{parties['李四']}": "110105194912310021"},  # checksum off
-                    terms="李四向张三赔礼道歉。",
-                    method="当面",
-                    deadline="2026-12-31",
                 ),
                 "agreements.police_bad_id_number",
             )
@@ -353,13 +360,7 @@ async def test_a_failed_police_mediation_may_be_held_once_more_within_seven_work
             # Past the seventh working day the second mediation can no longer be completed.
             clock.advance(days=10)  # Thursday 2026-12-17
             await _refused(
-                step(
-                    "draft",
-                    terms="李四向张三赔礼道歉。",
-                    method="当面",
-                    deadline="2026-12-31",
-                    **_addresses(parties),
-                ),
+                step("draft", **_apology(parties)),
                 "agreements.police_again_expired",
             )
             panel = (await procedures.panels(officer, case.id)).police
