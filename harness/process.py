@@ -11,9 +11,13 @@ import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.env import service_env
 from standin import StandinBotAPI
+
+if TYPE_CHECKING:
+    import aiohttp
 
 #: The checkout: ``main.py`` lives here.
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,3 +132,15 @@ async def standin_cli(
         await process.wait()
         raise
     return process, line.strip().rsplit(" ", 1)[-1]
+
+
+async def answers_health(http: aiohttp.ClientSession, port: int) -> bool:
+    """Whether the service on ``port`` answers ``/healthz`` with 200 now (a refused or broken
+    connection: not up yet), for callers that wait for it in their own way."""
+    import aiohttp
+
+    try:
+        async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
+            return resp.status == 200
+    except aiohttp.ClientError:
+        return False

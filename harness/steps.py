@@ -68,6 +68,18 @@ STREET_REPORT: list[tuple[str, str, str]] = [
 ]
 
 
+#: The blanks of the clause template 支付欠付工资 and what the mediator types in each, in the
+#: order they are asked (张三's unpaid wages from 李四).
+WAGE_CLAUSE: tuple[tuple[str, str], ...] = (
+    ("用人单位", "李四"),
+    ("劳动者", "张三"),
+    ("期间", "2026年8月至10月"),
+    ("金额", "一万二千"),
+    ("履行期限", "2026年12月31日"),
+    ("支付方式", "银行转账"),
+)
+
+
 async def report_in_street(reporter: SimUser) -> list[str]:
     """Walk :data:`STREET_REPORT`; returns each step's awaited reply."""
     got = []
@@ -107,6 +119,56 @@ async def wait_text(user: SimUser, needle: str, timeout: float = 20.0) -> SentMe
         if needle in (message.text or ""):
             return message
         skipped.append((message.text or message.method)[:80])
+
+
+async def take_step(user: SimUser, action: str, argument: str) -> None:
+    """One step of a script as the person takes it: a ``command`` sent, a button pressed
+    (``press``), or anything else typed as text."""
+    if action == "command":
+        await user.send_command(argument)
+    elif action == "press":
+        await user.press(argument)
+    else:
+        await user.send_text(argument)
+
+
+async def walk_steps(user: SimUser, steps: Sequence[tuple[str, str, Sequence[str]]]) -> None:
+    """Each ``(action, argument, markers)`` step taken in turn (:func:`take_step`), its replies
+    read as they come and each checked to contain its marker, in order."""
+    for action, argument, markers in steps:
+        await take_step(user, action, argument)
+        got = await texts(user, len(markers))
+        for marker, text in zip(markers, got, strict=True):
+            assert marker in text, (argument, marker, text)
+
+
+async def choose_outcome(mediator: SimUser, outcome: str) -> None:
+    """The mediator ends the session (结案) and presses ``outcome`` among the results offered
+    (调解成功, 📝 制作书面协议书, 调解不成 …)."""
+    await mediator.press("结案")
+    await wait_text(mediator, "结果")
+    await mediator.press(outcome)
+
+
+async def sign_by_typing(person: SimUser, name: str, timeout: float = 20.0) -> None:  # noqa: ASYNC109
+    """Version 1 signed by typing the full name, as someone without the Mini App does: the
+    signing prompt (签署即表示…) within ``timeout``, 输入全名签署, the name, the confirmation."""
+    prompt = await wait_text(person, "签署即表示", timeout=timeout)
+    await person.press("⌨️ 输入全名签署", prompt)
+    await wait_text(person, "全名")
+    await person.send_text(name)
+    await wait_text(person, "您已签署协议书第 1 版")
+
+
+async def record_oral_agreement(mediator: SimUser, terms: str) -> None:
+    """After 调解成功 in 张三 v 李四: the parties' addresses the 笔录 needs, then the oral
+    agreement's ``terms`` (one a line) typed for the record."""
+    await wait_text(mediator, "申请人（张三）的住址")
+    await mediator.send_text("重庆市九龙坡区杨家坪街道西郊路1号")
+    await wait_text(mediator, "被申请人（李四）的住址")
+    await mediator.send_text("重庆市九龙坡区谢家湾正街8号")
+    await wait_text(mediator, "每行一条")
+    await mediator.send_text(terms)
 
 
 def id_number(born: str = "19850315", seq: int = 1, *, male: bool = True) -> str:

@@ -6,11 +6,17 @@ Shared by the end-to-end tests of this directory; each step asserts what the per
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 from app.runtime import Runtime
+from core.clock import Clock
+from documents.pool import RenderPool
+from documents.seal import Sealer
 from harness.steps import (
     RESPONDENT_PHONE,
+    WAGE_CLAUSE,
     answer_identities,
     finish_terms,
     id_number,
@@ -19,7 +25,8 @@ from harness.steps import (
 )
 from standin import StandinBotAPI
 from standin.simulation import SimUser
-from tests.agreements.harness import wait_text
+from tests.agreements.harness import agreement_service, wait_text
+from tests.conftest import backend_url
 from tests.e2e.test_intake import walk_intake
 
 NUMBER = "（2026）示调字第0001号"
@@ -45,6 +52,31 @@ async def open_room(
     await wait_text(applicant, "先付八千")
     await wait_text(mediator, "先付八千")
     return applicant, respondent, mediator
+
+
+@asynccontextmanager
+async def agreement_room(
+    backend: str,
+    tmp_path: Path,
+    pool: RenderPool,
+    sealer: Sealer,
+    base: int,
+    *,
+    clock: Clock | None = None,
+    **env: str,
+) -> AsyncIterator[tuple[Runtime, SimUser, SimUser, SimUser]]:
+    """The agreements' service on ``backend``'s database (data under ``tmp_path``; ``env``
+    its settings) with a session open (:func:`open_room`): yields the runtime, the applicant,
+    the respondent and the mediator."""
+    url = await backend_url(backend)
+    async with (
+        StandinBotAPI() as standin,
+        agreement_service(
+            standin, tmp_path / "var", pool, sealer, database_url=url, clock=clock, **env
+        ) as (runtime, _base),
+    ):
+        applicant, respondent, mediator = await open_room(runtime, standin, base)
+        yield runtime, applicant, respondent, mediator
 
 
 async def draft_first_version(mediator: SimUser, extra_terms: Sequence[str] = ()) -> str:
@@ -79,14 +111,7 @@ async def draft_first_version(mediator: SimUser, extra_terms: Sequence[str] = ()
     await mediator.press("支付欠付工资")
     intro = (await wait_text(mediator, "模板：")).text or ""
     assert "【用人单位】" in intro and "{" not in intro  # its blanks named, no raw placeholder
-    for field, value in (
-        ("用人单位", "李四"),
-        ("劳动者", "张三"),
-        ("期间", "2026年8月至10月"),
-        ("金额", "一万二千"),
-        ("履行期限", "2026年12月31日"),
-        ("支付方式", "银行转账"),
-    ):
+    for field, value in WAGE_CLAUSE:
         await wait_text(mediator, f"「{field}")
         await mediator.send_text(value)
     added = await wait_text(mediator, "已有 1 条")

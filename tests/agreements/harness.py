@@ -23,7 +23,14 @@ from standin import StandinBotAPI
 from standin.models import SentMessage
 from tests.webchat.harness import chat_service
 
-__all__ = ["TOKEN", "agreement_service", "sign_link", "wait_file", "wait_text"]
+__all__ = [
+    "TOKEN",
+    "agreement_service",
+    "police_units_file",
+    "sign_link",
+    "wait_file",
+    "wait_text",
+]
 
 
 @asynccontextmanager
@@ -62,3 +69,34 @@ def verify_link(text: str) -> str:
     found = re.search(r"https?://\S+/verify/\S+", text)
     assert found, text
     return found.group(0)
+
+
+def police_units_file(directory: Path, station: str, address: str, *, committee: bool) -> str:
+    """A units file (its path, for UNITS_FILE) of a 派出所 named ``station``, the default unit,
+    and the street's 人民调解委员会; with ``committee`` the station issues its 人民调解协议书
+    through that committee, without it the station names none (issue 18, item 6)."""
+    issuer = 'committee = "committee"\n' if committee else ""
+    path = directory / "units.toml"
+    path.write_text(
+        f"""
+[[unit]]
+code = "station"
+name = "{station}"
+level = "station"
+kind = "police"
+{issuer}address = "{address}"
+case_prefix = "示调"
+court = "示范区人民法院"
+default = true
+
+[[unit]]
+code = "committee"
+name = "示范街道人民调解委员会"
+level = "street"
+address = "示范街道1号"
+case_prefix = "示街调"
+court = "示范区人民法院"
+""",
+        encoding="utf-8",
+    )
+    return str(path)

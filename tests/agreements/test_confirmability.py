@@ -76,31 +76,28 @@ def test_the_labelled_sets(name: str) -> None:
     assert figures.accuracy >= 0.95, figures.misses
 
 
-def test_check_terms_on_the_command_line(tmp_path: Path) -> None:
-    env = {**os.environ, "DATA_DIR": str(tmp_path), "KB_ENABLED": "0"}
+def _check_terms(tmp_path: Path, terms: str, *options: str) -> str:
+    """What ``main.py agreement check-terms`` prints for ``terms`` typed on its input."""
     done = subprocess.run(
-        [sys.executable, "main.py", "agreement", "check-terms", "--json", "--party", "张三"],
-        input="子女离婚后由女方直接抚养。\n\n房屋归女方所有。\n王五替张三还款1000元。\n",
+        [sys.executable, "main.py", "agreement", "check-terms", *options],
+        input=terms,
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env=env,
+        env={**os.environ, "DATA_DIR": str(tmp_path), "KB_ENABLED": "0"},
         timeout=120,
         check=True,
     )
-    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    return done.stdout
+
+
+def test_check_terms_on_the_command_line(tmp_path: Path) -> None:
+    typed = "子女离婚后由女方直接抚养。\n\n房屋归女方所有。\n王五替张三还款1000元。\n"
+    printed = _check_terms(tmp_path, typed, "--json", "--party", "张三")
+    rows = [json.loads(line) for line in printed.splitlines()]
     assert [r["confirmable"] for r in rows] == [True, False, False]
     assert [r["category"] for r in rows] == ["children", "property_right", "non_party"]
     assert rows[1]["basis"] == "民诉法解释 第三百五十五条第一款第（五）项"
     assert "协助" in rows[1]["suggestion"] and "王五" in rows[2]["suggestion"]
-    english = subprocess.run(
-        [sys.executable, "main.py", "agreement", "check-terms", "--lang", "en"],
-        input="乙方尽快还款。\n",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-        check=True,
-    )
-    assert "unclear" in english.stdout and "State the amount" in english.stdout
+    english = _check_terms(tmp_path, "乙方尽快还款。\n", "--lang", "en")
+    assert "unclear" in english and "State the amount" in english

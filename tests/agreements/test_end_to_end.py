@@ -42,7 +42,7 @@ from tests.agreements.harness import (
     wait_file,
     wait_text,
 )
-from tests.conftest import PG_URL, postgres_unavailable, reset_postgres
+from tests.conftest import backend_url
 from tests.documents.conftest import pdftotext, squash
 
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -72,12 +72,7 @@ async def post_sign(
 async def test_agreement_from_draft_to_judicial_confirmation(
     tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
 ) -> None:
-    url = None
-    if backend == "postgres":
-        if postgres_unavailable():
-            pytest.skip(str(postgres_unavailable()))
-        await reset_postgres(PG_URL)
-        url = PG_URL
+    url = await backend_url(backend)
     clock = FakeClock(START)
     async with StandinBotAPI() as standin, aiohttp.ClientSession() as http:
         async with agreement_service(

@@ -10,38 +10,12 @@ import pytest
 
 from documents.pool import RenderPool
 from documents.seal import Sealer
-from standin import StandinBotAPI
-from tests.agreements.flow import draft_first_version, open_room
-from tests.agreements.harness import agreement_service, wait_file, wait_text
-from tests.conftest import backend_url
+from harness.steps import choose_outcome
+from tests.agreements.flow import agreement_room, draft_first_version
+from tests.agreements.harness import police_units_file, wait_file, wait_text
 from tests.documents.conftest import pdftotext, squash
 
-UNITS = """
-[[unit]]
-code = "station"
-name = "示范派出所驻所调解室"
-level = "station"
-kind = "police"
-{committee}
-address = "示范派出所"
-case_prefix = "示调"
-court = "示范区人民法院"
-default = true
-
-[[unit]]
-code = "committee"
-name = "示范街道人民调解委员会"
-level = "street"
-address = "示范街道1号"
-case_prefix = "示街调"
-court = "示范区人民法院"
-"""
-
-
-def _units(tmp_path: Path, committee: str) -> str:
-    path = tmp_path / "units.toml"
-    path.write_text(UNITS.format(committee=committee), encoding="utf-8")
-    return str(path)
+STATION = "示范派出所驻所调解室"
 
 
 @pytest.mark.parametrize(
@@ -50,33 +24,24 @@ def _units(tmp_path: Path, committee: str) -> str:
 async def test_a_police_station_issues_through_its_committee(
     tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
 ) -> None:
-    url = await backend_url(backend)
-    units = _units(tmp_path, 'committee = "committee"')
-    async with StandinBotAPI() as standin:
-        async with agreement_service(
-            standin, tmp_path / "var", render_pool, seal, database_url=url, UNITS_FILE=units
-        ) as (runtime, _base):
-            applicant, _respondent, mediator = await open_room(runtime, standin, 7900)
-            await draft_first_version(mediator)
-            preview = await wait_file(applicant, timeout=60)
-            path = tmp_path / "preview.pdf"
-            path.write_bytes(preview.file or b"")
-            words = squash(pdftotext(path))
-            assert "示范街道人民调解委员会（印章）" in words
-            assert "派出所" not in words
+    units = police_units_file(tmp_path, STATION, "示范派出所", committee=True)
+    room = agreement_room(backend, tmp_path, render_pool, seal, 7900, UNITS_FILE=units)
+    async with room as (_runtime, applicant, _respondent, mediator):
+        await draft_first_version(mediator)
+        preview = await wait_file(applicant, timeout=60)
+        path = tmp_path / "preview.pdf"
+        path.write_bytes(preview.file or b"")
+        words = squash(pdftotext(path))
+        assert "示范街道人民调解委员会（印章）" in words
+        assert "派出所" not in words
 
 
 async def test_a_station_without_a_committee_cannot_draft(
     tmp_path: Path, render_pool: RenderPool, seal: Sealer
 ) -> None:
-    units = _units(tmp_path, "")
-    async with StandinBotAPI() as standin:
-        async with agreement_service(
-            standin, tmp_path / "var", render_pool, seal, UNITS_FILE=units
-        ) as (runtime, _base):
-            _applicant, _respondent, mediator = await open_room(runtime, standin, 7950)
-            await mediator.press("结案")
-            await wait_text(mediator, "结果")
-            await mediator.press("📝 制作书面协议书")
-            refused = await wait_text(mediator, "不是人民调解委员会")
-            assert "示范派出所驻所调解室" in (refused.text or "")
+    units = police_units_file(tmp_path, STATION, "示范派出所", committee=False)
+    room = agreement_room("sqlite", tmp_path, render_pool, seal, 7950, UNITS_FILE=units)
+    async with room as (_runtime, _applicant, _respondent, mediator):
+        await choose_outcome(mediator, "📝 制作书面协议书")
+        refused = await wait_text(mediator, "不是人民调解委员会")
+        assert "示范派出所驻所调解室" in (refused.text or "")

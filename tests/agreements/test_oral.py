@@ -16,14 +16,13 @@ from sqlalchemy import select
 from core.clock import FakeClock
 from documents.pool import RenderPool
 from documents.seal import Sealer
+from harness.steps import choose_outcome, record_oral_agreement
 from services.invariants import check
-from standin import StandinBotAPI
 from standin.models import SentMessage
 from storage.document_models import Document, DocumentSignature, JudicialConfirmation
 from storage.models import Case, CaseEvent
-from tests.agreements.flow import open_room
-from tests.agreements.harness import agreement_service, wait_file, wait_text
-from tests.conftest import backend_url
+from tests.agreements.flow import agreement_room
+from tests.agreements.harness import wait_file, wait_text
 from tests.documents.conftest import pdftotext, squash
 
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -42,106 +41,91 @@ def _text(path: Path, message: SentMessage) -> str:
 async def test_oral_agreement_confirmed_by_each_party_and_a_checked_record(
     tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
 ) -> None:
-    url = await backend_url(backend)
     clock = FakeClock(START)
-    async with StandinBotAPI() as standin:
-        async with agreement_service(
-            standin, tmp_path / "var", render_pool, seal, database_url=url, clock=clock
-        ) as (runtime, _base):
-            applicant, respondent, mediator = await open_room(runtime, standin, 7700)
-            # Half an hour of talk (the history check orders same-instant events before messages).
-            clock.advance(minutes=30)
+    room = agreement_room(backend, tmp_path, render_pool, seal, 7700, clock=clock)
+    async with room as (runtime, applicant, respondent, mediator):
+        # Half an hour of talk (the history check orders same-instant events before messages).
+        clock.advance(minutes=30)
 
-            await mediator.press("结案")
-            await wait_text(mediator, "结果")
-            await mediator.press("调解成功")
-            await wait_text(mediator, "申请人（张三）的住址")
-            await mediator.send_text("重庆市九龙坡区杨家坪街道西郊路1号")
-            await wait_text(mediator, "被申请人（李四）的住址")
-            await mediator.send_text("重庆市九龙坡区谢家湾正街8号")
-            await wait_text(mediator, "每行一条")
-            await mediator.send_text(FIRST)
-            await wait_text(mediator, "第 1 版")
+        await choose_outcome(mediator, "调解成功")
+        await record_oral_agreement(mediator, FIRST)
+        await wait_text(mediator, "第 1 版")
 
-            # Version 1: the respondent objects; the mediator hears why.
-            asked = await wait_text(respondent, "调解员记录的口头协议")
-            assert FIRST in (asked.text or "")
-            await respondent.press("✋ 有异议", asked)
-            await wait_text(respondent, "异议")
-            await respondent.send_text("说好的是先付八千，月底前付清余款。")
-            await wait_text(respondent, "已转给调解员")
-            assert "先付八千" in ((await wait_text(mediator, "有异议")).text or "")
+        # Version 1: the respondent objects; the mediator hears why.
+        asked = await wait_text(respondent, "调解员记录的口头协议")
+        assert FIRST in (asked.text or "")
+        await respondent.press("✋ 有异议", asked)
+        await wait_text(respondent, "异议")
+        await respondent.send_text("说好的是先付八千，月底前付清余款。")
+        await wait_text(respondent, "已转给调解员")
+        assert "先付八千" in ((await wait_text(mediator, "有异议")).text or "")
 
-            # Version 2: recorded again; version 1 can no longer be confirmed.
-            await mediator.press("结案")
-            await wait_text(mediator, "结果")
-            await mediator.press("调解成功")
-            await wait_text(mediator, "每行一条")
-            await mediator.send_text(TERMS)
-            await wait_text(mediator, "第 2 版")
-            current = {p.user_id: await wait_text(p, "余款四千元") for p in (applicant, respondent)}
-            old = next(m for m in applicant.messages if FIRST in (m.text or ""))
-            await applicant.press("✅ 确认，这是我同意的内容", old)
-            await wait_text(applicant, "第 1 版已不在确认中")
-            for party in (applicant, respondent):  # one after the other, as people do
-                await party.press("✅ 确认，这是我同意的内容", current[party.user_id])
-                await wait_text(party, "确认了口头协议")
-            await wait_text(mediator, "确认口头协议")
-            effective = await wait_text(applicant, "协议自 2026-11-27 起生效")
-            assert "第三百五十四条" in (effective.text or "")
+        # Version 2: recorded again; version 1 can no longer be confirmed.
+        await choose_outcome(mediator, "调解成功")
+        await wait_text(mediator, "每行一条")
+        await mediator.send_text(TERMS)
+        await wait_text(mediator, "第 2 版")
+        current = {p.user_id: await wait_text(p, "余款四千元") for p in (applicant, respondent)}
+        old = next(m for m in applicant.messages if FIRST in (m.text or ""))
+        await applicant.press("✅ 确认，这是我同意的内容", old)
+        await wait_text(applicant, "第 1 版已不在确认中")
+        for party in (applicant, respondent):  # one after the other, as people do
+            await party.press("✅ 确认，这是我同意的内容", current[party.user_id])
+            await wait_text(party, "确认了口头协议")
+        await wait_text(mediator, "确认口头协议")
+        effective = await wait_text(applicant, "协议自 2026-11-27 起生效")
+        assert "第三百五十四条" in (effective.text or "")
 
-            # The 核对稿: sent to the parties and the mediator; it claims no check yet.
-            draft = await wait_file(applicant, timeout=60)
-            await wait_text(applicant, "核对稿")
-            words = _text(tmp_path / "draft.pdf", draft)
-            assert "调解结果：口头协议" in words and "余款四千元" in words
-            assert "申请人张三于2026年11月27日" in words and "在线确认" in words
-            assert "经核对无误" not in words and "尚待各方当事人确认" in words
-            await wait_file(mediator, timeout=60)
-            ask = await wait_text(respondent, "核对稿")
-            await respondent.press("✋ 有异议", ask)
-            await wait_text(respondent, "异议")
-            await respondent.send_text("笔录应写明我方同意先付八千元。")
-            await wait_text(mediator, "调解笔录有异议")
+        # The 核对稿: sent to the parties and the mediator; it claims no check yet.
+        draft = await wait_file(applicant, timeout=60)
+        await wait_text(applicant, "核对稿")
+        words = _text(tmp_path / "draft.pdf", draft)
+        assert "调解结果：口头协议" in words and "余款四千元" in words
+        assert "申请人张三于2026年11月27日" in words and "在线确认" in words
+        assert "经核对无误" not in words and "尚待各方当事人确认" in words
+        await wait_file(mediator, timeout=60)
+        ask = await wait_text(respondent, "核对稿")
+        await respondent.press("✋ 有异议", ask)
+        await wait_text(respondent, "异议")
+        await respondent.send_text("笔录应写明我方同意先付八千元。")
+        await wait_text(mediator, "调解笔录有异议")
 
-            # The mediator makes it again; the objection is in it; both check it.
-            await mediator.send_command("/documents")
-            await wait_text(mediator, "正在生成")
-            second = await wait_file(respondent, timeout=60)
-            words = _text(tmp_path / "second.pdf", second)
-            assert "当事人对笔录的意见" in words and "同意先付八千元" in words
-            assert "经核对无误" not in words
-            await wait_file(applicant, timeout=60)
-            for party, answer in ((applicant, "等待其他当事人"), (respondent, "均已核对")):
-                ask = await wait_text(party, "核对稿")
-                await party.press("✅ 核对无误", ask)
-                await wait_text(party, answer)
-            final = await wait_file(applicant, timeout=60)
-            words = _text(tmp_path / "final.pdf", final)
-            assert "经核对无误" in words and "被申请人李四于2026年11月27日" in words
-            assert "尚待" not in words
+        # The mediator makes it again; the objection is in it; both check it.
+        await mediator.send_command("/documents")
+        await wait_text(mediator, "正在生成")
+        second = await wait_file(respondent, timeout=60)
+        words = _text(tmp_path / "second.pdf", second)
+        assert "当事人对笔录的意见" in words and "同意先付八千元" in words
+        assert "经核对无误" not in words
+        await wait_file(applicant, timeout=60)
+        for party, answer in ((applicant, "等待其他当事人"), (respondent, "均已核对")):
+            ask = await wait_text(party, "核对稿")
+            await party.press("✅ 核对无误", ask)
+            await wait_text(party, answer)
+        final = await wait_file(applicant, timeout=60)
+        words = _text(tmp_path / "final.pdf", final)
+        assert "经核对无误" in words and "被申请人李四于2026年11月27日" in words
+        assert "尚待" not in words
 
-            async with runtime.db.read() as session:
-                case = (await session.execute(select(Case))).scalar_one()
-                docs = (await session.execute(select(Document).order_by(Document.id))).scalars()
-                kinds = [(d.kind, d.version, d.status) for d in docs]
-                answers = (
-                    (await session.execute(select(DocumentSignature.decision))).scalars().all()
-                )
-                outcome = (
-                    await session.execute(select(CaseEvent).where(CaseEvent.kind == "outcome"))
-                ).scalar_one()
-                offers = (await session.execute(select(JudicialConfirmation))).scalars().all()
-            assert case.status == "agreed" and case.outcome == "success"
-            assert outcome.data["oral_agreement"] == 2
-            assert ("oral_agreement", 1, "superseded") in kinds
-            assert ("oral_agreement", 2, "effective") in kinds
-            records = [k for k in kinds if k[0] == "mediation_record"]
-            assert [s for _, _, s in records] == ["superseded", "checked", "issued"]
-            assert sorted(answers) == sorted(
-                ["objected", "confirmed", "confirmed", "objected", "checked", "checked"]
-            )
-            assert offers == []  # no written agreement: nothing to take to court
-            # main.py check: the case's history, the confirmations and the checks are consistent.
-            report = await check(runtime.db, now=clock.now())
-            assert report.ok, report.findings
+        async with runtime.db.read() as session:
+            case = (await session.execute(select(Case))).scalar_one()
+            docs = (await session.execute(select(Document).order_by(Document.id))).scalars()
+            kinds = [(d.kind, d.version, d.status) for d in docs]
+            answers = (await session.execute(select(DocumentSignature.decision))).scalars().all()
+            outcome = (
+                await session.execute(select(CaseEvent).where(CaseEvent.kind == "outcome"))
+            ).scalar_one()
+            offers = (await session.execute(select(JudicialConfirmation))).scalars().all()
+        assert case.status == "agreed" and case.outcome == "success"
+        assert outcome.data["oral_agreement"] == 2
+        assert ("oral_agreement", 1, "superseded") in kinds
+        assert ("oral_agreement", 2, "effective") in kinds
+        records = [k for k in kinds if k[0] == "mediation_record"]
+        assert [s for _, _, s in records] == ["superseded", "checked", "issued"]
+        assert sorted(answers) == sorted(
+            ["objected", "confirmed", "confirmed", "objected", "checked", "checked"]
+        )
+        assert offers == []  # no written agreement: nothing to take to court
+        # main.py check: the case's history, the confirmations and the checks are consistent.
+        report = await check(runtime.db, now=clock.now())
+        assert report.ok, report.findings

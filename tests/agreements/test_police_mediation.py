@@ -7,7 +7,7 @@ the police. The parties in the room read each step; PDFs are checked by their te
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -29,31 +29,11 @@ from standin.media import make_png
 from storage.document_models import Document, DocumentSignature
 from storage.models import Case, CaseParty, StaffAccount
 from tests.agreements.flow import open_room
-from tests.agreements.harness import agreement_service, wait_text
+from tests.agreements.harness import agreement_service, police_units_file, wait_text
 from tests.conftest import backend_url
 from tests.documents.conftest import pdftotext, squash
 
 STATION = "示范市公安局示范区分局杨家坪派出所"
-UNITS = f"""
-[[unit]]
-code = "station"
-name = "{STATION}"
-level = "station"
-kind = "police"
-committee = "committee"
-address = "杨家坪正街12号"
-case_prefix = "示调"
-court = "示范区人民法院"
-default = true
-
-[[unit]]
-code = "committee"
-name = "示范街道人民调解委员会"
-level = "street"
-address = "示范街道1号"
-case_prefix = "示街调"
-court = "示范区人民法院"
-"""
 INCIDENT = {
     "time": "2026年12月5日20时许",
     "place": "西郊路8号楼下",
@@ -108,6 +88,53 @@ async def _police_case(
     return zhang, li, officer, procedures, case, parties
 
 
+def _police_form(parties: dict[str, int], *, officers: str, **extra: str) -> dict[str, str]:
+    """The officer's 治安调解 form: 李四 pushed 张三 (INCIDENT), a minor assault with a civil
+    claim, handled by ``officers``; ``extra`` fields as the test fills them in."""
+    return {
+        "violation": "assault",
+        "civil": "yes",
+        "minor": "yes",
+        "officers": officers,
+        **extra,
+        "offender": str(parties["李四"]),
+        "injured": str(parties["张三"]),
+        **INCIDENT,
+    }
+
+
+def _addresses(parties: dict[str, int]) -> dict[str, str]:
+    """The parties' addresses as the officer types them into the draft's form."""
+    return {
+        f"address_{parties['李四']}": "重庆市九龙坡区谢家湾正街8号",
+        f"address_{parties['张三']}": "重庆市九龙坡区西郊路1号",
+    }
+
+
+def _apology(parties: dict[str, int]) -> dict[str, str]:
+    """A draft of 李四's apology to 张三, their addresses given: nothing in it to refuse."""
+    return {
+        **_addresses(parties),
+        "terms": "李四向张三赔礼道歉。",
+        "method": "当面",
+        "deadline": "2026-12-31",
+    }
+
+
+def _officer_steps(
+    procedures: ProcedureActions, officer: StaffContext, case_id: int, form: dict[str, str]
+) -> Callable[..., Coroutine[Any, Any, str]]:
+    """``step(name, **changes)``: the officer takes the procedure's step ``name`` with ``form``,
+    ``changes`` overriding its fields for that step only."""
+
+    def step(name: str, **changes: str) -> Coroutine[Any, Any, str]:
+        return procedures.police_step(
+            officer, case_id, name, {**form, **changes}, ip="198.51.100.9"
+        )
+
+    return step
+
+
 async def _rendered(runtime: object, doc_id: int, status: str) -> Document:
     """The document once the render job has written its file (polled, bounded)."""
     from app.runtime import Runtime
@@ -139,29 +166,15 @@ async def test_police_mediation_signed_on_paper_then_broken(
     tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
 ) -> None:
     url = await backend_url(backend)
-    units = tmp_path / "units.toml"
-    units.write_text(UNITS, encoding="utf-8")
+    units = police_units_file(tmp_path, STATION, "杨家坪正街12号", committee=True)
     async with StandinBotAPI() as standin:
         async with agreement_service(
-            standin, tmp_path / "var", render_pool, seal, database_url=url, UNITS_FILE=str(units)
+            standin, tmp_path / "var", render_pool, seal, database_url=url, UNITS_FILE=units
         ) as (rt, _base):
             zhang, li, officer, procedures, case, parties = await _police_case(rt, standin, 9100)
             mediator = await _staff(rt, "med9100")
-            form = {
-                "violation": "assault",
-                "civil": "yes",
-                "minor": "yes",
-                "officers": "1",
-                "recording_ref": "",
-                "offender": str(parties["李四"]),
-                "injured": str(parties["张三"]),
-                **INCIDENT,
-            }
-
-            def step(name: str, **changes: str) -> Coroutine[Any, Any, str]:
-                return procedures.police_step(
-                    officer, case.id, name, {**form, **changes}, ip="198.51.100.9"
-                )
+            form = _police_form(parties, officers="1", recording_ref="")
+            step = _officer_steps(procedures, officer, case.id, form)
 
             # A mediator cannot run the police's procedure; the law's limits are refused.
             with pytest.raises(Forbidden, match="police_mediate"):
@@ -190,23 +203,18 @@ async def test_police_mediation_signed_on_paper_then_broken(
             await _refused(
                 step(
                     "draft",
-                    **{f"address_{parties['李四']}": "重庆市九龙坡区谢家湾正街8号"},
-                    **{f"address_{parties['张三']}": "重庆市九龙坡区西郊路1号"},
+                    **_apology(parties),
                     **{f"id_number_{parties['李四']}": "110105194912310021"},  # checksum off
-                    terms="李四向张三赔礼道歉。",
-                    method="当面",
-                    deadline="2026-12-31",
                 ),
                 "agreements.police_bad_id_number",
             )
             await step(
                 "draft",
-                **{f"address_{parties['李四']}": "重庆市九龙坡区谢家湾正街8号"},
+                **_addresses(parties),
                 **{f"id_number_{parties['李四']}": "11010519491231002x"},  # typed in lower case
                 terms="李四向张三赔礼道歉。\n李四于2026年12月31日前赔偿张三眼镜损失人民币800元。",
                 method="微信转账，当面道歉",
                 deadline=date(2026, 12, 31).isoformat(),
-                **{f"address_{parties['张三']}": "重庆市九龙坡区西郊路1号"},
             )
             async with rt.db.read() as s:
                 row = (await s.execute(select(PoliceMediation))).scalar_one()
@@ -304,8 +312,7 @@ async def test_a_failed_police_mediation_may_be_held_once_more_within_seven_work
 
     clock = FakeClock(datetime(2026, 12, 7, 2, 0, tzinfo=UTC))  # Monday 10:00 in 重庆
     url = await backend_url(backend)
-    units = tmp_path / "units.toml"
-    units.write_text(UNITS, encoding="utf-8")
+    units = police_units_file(tmp_path, STATION, "杨家坪正街12号", committee=True)
     async with StandinBotAPI() as standin:
         async with agreement_service(
             standin,
@@ -314,23 +321,11 @@ async def test_a_failed_police_mediation_may_be_held_once_more_within_seven_work
             seal,
             database_url=url,
             clock=clock,
-            UNITS_FILE=str(units),
+            UNITS_FILE=units,
         ) as (rt, _base):
             zhang, li, officer, procedures, case, parties = await _police_case(rt, standin, 9200)
-            form = {
-                "violation": "assault",
-                "civil": "yes",
-                "minor": "yes",
-                "officers": "2",
-                "offender": str(parties["李四"]),
-                "injured": str(parties["张三"]),
-                **INCIDENT,
-            }
-
-            def step(name: str, **changes: str) -> Coroutine[Any, Any, str]:
-                return procedures.police_step(
-                    officer, case.id, name, {**form, **changes}, ip="198.51.100.9"
-                )
+            form = _police_form(parties, officers="2")
+            step = _officer_steps(procedures, officer, case.id, form)
 
             await step("open")
             # The first mediation fails: the case stays with the police's mediation.
@@ -365,14 +360,7 @@ async def test_a_failed_police_mediation_may_be_held_once_more_within_seven_work
             # Past the seventh working day the second mediation can no longer be completed.
             clock.advance(days=10)  # Thursday 2026-12-17
             await _refused(
-                step(
-                    "draft",
-                    terms="李四向张三赔礼道歉。",
-                    method="当面",
-                    deadline="2026-12-31",
-                    **{f"address_{parties['李四']}": "重庆市九龙坡区谢家湾正街8号"},
-                    **{f"address_{parties['张三']}": "重庆市九龙坡区西郊路1号"},
-                ),
+                step("draft", **_apology(parties)),
                 "agreements.police_again_expired",
             )
             panel = (await procedures.panels(officer, case.id)).police

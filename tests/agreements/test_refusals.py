@@ -22,7 +22,7 @@ from standin.media import make_png
 from storage.document_models import DocumentSignature
 from tests.agreements.flow import draft_first_version, open_room
 from tests.agreements.harness import TOKEN, agreement_service, sign_link, wait_file, wait_text
-from tests.conftest import PG_URL, postgres_unavailable, reset_postgres
+from tests.conftest import backend_url
 from tests.documents.conftest import pdftotext, squash
 
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -34,12 +34,7 @@ START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 async def test_decline_wrong_signers_and_a_failed_mediation(
     tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
 ) -> None:
-    url = None
-    if backend == "postgres":
-        if postgres_unavailable():
-            pytest.skip(str(postgres_unavailable()))
-        await reset_postgres(PG_URL)
-        url = PG_URL
+    url = await backend_url(backend)
     async with StandinBotAPI() as standin, aiohttp.ClientSession() as http:
         async with agreement_service(
             standin, tmp_path / "var", render_pool, seal, database_url=url, clock=FakeClock(START)

@@ -13,18 +13,15 @@ import pytest
 from documents.pool import RenderPool
 from documents.registry import document_keys, load_sample
 from documents.seal import Sealer
-from tests.documents.lawsdb import LawsDbStatuteSource
+from features.agreements.statutes import LawsDbStatutes
+from tests.agreements.conftest import statutes
+
+#: The session's statute source is the agreements' (one laws.db connection for the whole run).
+__all__ = ["statutes"]
 
 
 @pytest.fixture(scope="session")
-def statutes() -> Iterator[LawsDbStatuteSource]:
-    source = LawsDbStatuteSource()
-    yield source
-    source.close()
-
-
-@pytest.fixture(scope="session")
-def pool(statutes: LawsDbStatuteSource) -> Iterator[RenderPool]:
+def pool(statutes: LawsDbStatutes) -> Iterator[RenderPool]:
     """A 2-worker pool shared by every test; workers start on first use.
 
     The pool holds no event-loop state, so function-scoped test loops can all await it.

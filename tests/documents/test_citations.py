@@ -19,7 +19,7 @@ from documents.citations import (
 from documents.errors import CitationError, StatuteUnavailableError
 from documents.registry import document_keys, get_spec, load_sample
 from documents.render import DocumentRenderer
-from tests.documents.lawsdb import LawsDbStatuteSource
+from features.agreements.statutes import LawsDbStatutes
 
 MED = "中华人民共和国人民调解法"
 
@@ -60,7 +60,7 @@ def test_format_refs_groups_by_law() -> None:
     assert format_refs(refs) == f"《{MED}》第二十八条、第二十九条；《B法》第一条"
 
 
-def test_checker_against_laws_db(statutes: LawsDbStatuteSource) -> None:
+def test_checker_against_laws_db(statutes: LawsDbStatutes) -> None:
     checker = StatuteCitationChecker(statutes)
     assert checker.check(f"《{MED}》第二十九条") == []
     problems = checker.check(f"《{MED}》第九十九条；《{SPC_CONFIRMATION}》第三条")
@@ -72,7 +72,7 @@ def test_checker_against_laws_db(statutes: LawsDbStatuteSource) -> None:
 
 @pytest.mark.parametrize("key", document_keys())
 def test_every_sample_passes_the_check_and_cites_its_basis(
-    key: str, statutes: LawsDbStatuteSource
+    key: str, statutes: LawsDbStatutes
 ) -> None:
     renderer = DocumentRenderer(statutes)
     prepared = renderer.prepare(key, load_sample(key))
@@ -83,7 +83,7 @@ def test_every_sample_passes_the_check_and_cites_its_basis(
     assert SPC_CONFIRMATION not in prepared.text
 
 
-def test_unverifiable_citation_in_user_text_stops_rendering(statutes: LawsDbStatuteSource) -> None:
+def test_unverifiable_citation_in_user_text_stops_rendering(statutes: LawsDbStatutes) -> None:
     ctx = copy.deepcopy(load_sample("mediation_agreement"))
     ctx["facts"] += f"甲方称依据《{MED}》第九十九条应当赔偿。"
     with pytest.raises(CitationError) as info:
@@ -91,7 +91,7 @@ def test_unverifiable_citation_in_user_text_stops_rendering(statutes: LawsDbStat
     assert info.value.problems == (CitationProblem(MED, "第九十九条", "not in the statute base"),)
 
 
-def test_custom_checker_sees_final_text(statutes: LawsDbStatuteSource) -> None:
+def test_custom_checker_sees_final_text(statutes: LawsDbStatutes) -> None:
     seen: list[str] = []
 
     class Recorder:
@@ -103,7 +103,7 @@ def test_custom_checker_sees_final_text(statutes: LawsDbStatuteSource) -> None:
     assert "借条" in seen[0] and "陈晓东" in seen[0] and "<" not in seen[0]
 
 
-def test_quoted_statute_text_comes_from_the_source(statutes: LawsDbStatuteSource) -> None:
+def test_quoted_statute_text_comes_from_the_source(statutes: LawsDbStatutes) -> None:
     prepared = DocumentRenderer(statutes).prepare("rights_notice", load_sample("rights_notice"))
     for article in ("第三条", "第二十三条", "第二十四条"):
         quoted = statutes.article_text(MED, article)

@@ -8,13 +8,13 @@ import copy
 
 from documents.registry import load_sample
 from documents.render import DocumentRenderer
-from tests.documents.lawsdb import LawsDbStatuteSource
+from features.agreements.statutes import LawsDbStatutes
 
 LABOUR = "《中华人民共和国劳动争议调解仲裁法》"
 
 
 def test_labour_mediation_articles_only_with_a_mediation_organisation(
-    statutes: LawsDbStatuteSource,
+    statutes: LawsDbStatutes,
 ) -> None:
     renderer = DocumentRenderer(statutes)
     mediated = renderer.prepare("wage_payment_agreement", load_sample("wage_payment_agreement"))

@@ -10,12 +10,12 @@ import pytest
 from documents.pool import RenderPool, RenderTimeoutError
 from documents.registry import load_sample
 from documents.worker import worker_rss_kb
-from tests.documents.lawsdb import LawsDbStatuteSource
+from features.agreements.statutes import LawsDbStatutes
 
 pytestmark = pytest.mark.pdf
 
 
-async def test_dead_worker_and_timeout_recovery(statutes: LawsDbStatuteSource) -> None:
+async def test_dead_worker_and_timeout_recovery(statutes: LawsDbStatutes) -> None:
     pool = RenderPool(1, statutes=statutes, timeout=0.01)
     try:
         # The first render also spawns and warms the worker: far over 10 ms.

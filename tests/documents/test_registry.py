@@ -18,7 +18,7 @@ from documents.registry import (
     resolve,
     validate,
 )
-from tests.documents.lawsdb import LawsDbStatuteSource
+from features.agreements.statutes import LawsDbStatutes
 
 REQUIRED_DOCUMENTS = {
     "police_agreement": "治安调解协议书",
@@ -57,7 +57,7 @@ def test_template_and_sample_exist_and_sample_is_complete(key: str) -> None:
 
 
 @pytest.mark.parametrize("key", document_keys())
-def test_every_in_base_reference_is_in_laws_db(key: str, statutes: LawsDbStatuteSource) -> None:
+def test_every_in_base_reference_is_in_laws_db(key: str, statutes: LawsDbStatutes) -> None:
     spec = get_spec(key)
     for ref in spec.laws:
         text = statutes.article_text(ref.law, ref.article_no)

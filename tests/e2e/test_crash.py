@@ -8,12 +8,14 @@ between handling it and sending the reply (``core.faults``).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
 import pytest
 from sqlalchemy import func, select
 
+from harness.process import answers_health
 from standin import StandinBotAPI
 from storage.db import Database
 from storage.models import Case, InboxUpdate
@@ -27,12 +29,8 @@ async def wait_healthy(port: int, proc: ServiceProcess, timeout: float = 30) -> 
     async with aiohttp.ClientSession() as http:
         while True:
             assert proc.proc is not None and proc.proc.poll() is None, proc.log_path.read_text()
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
+            if await answers_health(http, port):
+                return
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError("service did not come up:\n" + proc.log_path.read_text())
             await asyncio.sleep(0.1)
@@ -49,6 +47,19 @@ async def restart(svc: ServiceProcess, port: int, fault: str | None = None) -> N
 async def wait_exit(svc: ServiceProcess) -> int:
     assert svc.proc is not None
     return await asyncio.to_thread(svc.proc.wait, 20)
+
+
+async def crash_while(
+    svc: ServiceProcess, port: int, fault: str, step: Callable[[], Awaitable[object]]
+) -> None:
+    """The service, killed and started again with ``fault`` armed, dies at that point (exit
+    137) while handling ``step``, the person's next update; then it starts again cleanly."""
+    await asyncio.sleep(0.3)
+    svc.kill()
+    await restart(svc, port, fault=fault)
+    await step()
+    assert await wait_exit(svc) == 137
+    await restart(svc, port)
 
 
 async def test_sigkill_mid_intake_loses_nothing(tmp_path: Path) -> None:
@@ -72,21 +83,12 @@ async def test_sigkill_mid_intake_loses_nothing(tmp_path: Path) -> None:
             assert "发生了什么" in (await texts(user, 1))[0]
 
             # 2. Crash right after the update is stored in the inbox, before it is handled.
-            await asyncio.sleep(0.3)
-            svc.kill()
-            await restart(svc, port, fault="after_inbox_accept")
-            await user.send_text("老板拖欠我三个月工资共一万二千元，多次催要都说没钱。")
-            assert await wait_exit(svc) == 137
-            await restart(svc, port)
+            facts = "老板拖欠我三个月工资共一万二千元，多次催要都说没钱。"
+            await crash_while(svc, port, "after_inbox_accept", lambda: user.send_text(facts))
             assert "证据" in (await texts(user, 1))[0]
 
             # 3. Crash after the state change is committed, before the reply is sent.
-            await asyncio.sleep(0.3)
-            svc.kill()
-            await restart(svc, port, fault="before_send")
-            await user.press("下一步")
-            assert await wait_exit(svc) == 137
-            await restart(svc, port)
+            await crash_while(svc, port, "before_send", lambda: user.press("下一步"))
             assert "申请事项" in (await texts(user, 1))[0]
 
             # The party finishes normally.

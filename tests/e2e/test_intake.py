@@ -11,7 +11,7 @@ from mediation.validation import id_check_digit
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.models import Case, CaseParty, Evidence, InboxUpdate, OutboxMessage
-from tests.conftest import PG_URL, postgres_unavailable, reset_postgres
+from tests.conftest import backend_url
 from tests.e2e.harness import assert_quiet, running_service, texts
 
 ID17 = "11010519491231002"
@@ -78,12 +78,7 @@ async def walk_intake(user: SimUser, *, hints: bool = False) -> list[str]:
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 async def test_whole_intake_through_the_bot_api(tmp_path: Path, backend: str) -> None:
-    url = None
-    if backend == "postgres":
-        if postgres_unavailable():
-            pytest.skip(str(postgres_unavailable()))
-        await reset_postgres(PG_URL)
-        url = PG_URL
+    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
         async with running_service(standin, tmp_path / "var", url) as runtime:
             user = standin.user(

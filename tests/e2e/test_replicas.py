@@ -22,6 +22,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from standin import SentMessage, StandinBotAPI
+from standin.simulation import SimUser
 from storage.base import utcnow
 from storage.db import Database
 from storage.models import Case, CaseEvent, InboxUpdate, Timer
@@ -118,6 +119,18 @@ def relayed(messages: Sequence[SentMessage]) -> list[str]:
     return [(m.text or "").split("\n", 1)[-1] for m in messages]
 
 
+def registered(
+    standin: StandinBotAPI, seeded: Sequence[tuple[int, int, int]]
+) -> list[tuple[SimUser, SimUser, SimUser]]:
+    """Each seeded room's applicant, respondent and mediator, each with a private chat the bot
+    can write to."""
+    people = [(standin.user(a), standin.user(r), standin.user(m)) for a, r, m in seeded]
+    for trio in people:
+        for user in trio:
+            user.register()
+    return people
+
+
 async def test_two_replicas_keep_order_send_once_and_fire_timers_once(tmp_path: Path) -> None:
     async with (
         StandinBotAPI() as standin,
@@ -128,10 +141,7 @@ async def test_two_replicas_keep_order_send_once_and_fire_timers_once(tmp_path: 
             seeded,
         ),
     ):
-        people = [tuple(standin.user(i) for i in trio) for trio in seeded]
-        for trio in people:
-            for user in trio:
-                user.register()
+        people = registered(standin, seeded)
         db = Database(PG_URL)
         try:
             # A deadline reminder per case, due now: both replicas' timer loops see it.
@@ -192,10 +202,7 @@ async def test_killing_the_sending_replica_loses_nothing(tmp_path: Path) -> None
             seeded,
         ),
     ):
-        people = [tuple(standin.user(i) for i in trio) for trio in seeded]
-        for trio in people:
-            for user in trio:
-                user.register()
+        people = registered(standin, seeded)
         for applicant, _r, _m in people:
             await applicant.send_text("开始")
         for _a, respondent, _m in people:

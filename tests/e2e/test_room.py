@@ -8,7 +8,14 @@ import re
 from pathlib import Path
 
 from app.runtime import Runtime
-from harness.steps import RESPONDENT_PHONE, join_invited, link_staff, wait_file, wait_text
+from harness.steps import (
+    RESPONDENT_PHONE,
+    join_invited,
+    link_staff,
+    record_oral_agreement,
+    wait_file,
+    wait_text,
+)
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from tests.e2e.harness import running_service, texts
@@ -118,12 +125,7 @@ async def test_mediation_room_end_to_end(tmp_path: Path) -> None:
             await mediator.press("结案")
             await texts(mediator, 1)
             await mediator.press("调解成功")
-            await wait_text(mediator, "申请人（张三）的住址")
-            await mediator.send_text("重庆市九龙坡区杨家坪街道西郊路1号")
-            await wait_text(mediator, "被申请人（李四）的住址")
-            await mediator.send_text("重庆市九龙坡区谢家湾正街8号")
-            await wait_text(mediator, "每行一条")
-            await mediator.send_text("被申请人于本月底前一次性支付申请人工资八千元。")
+            await record_oral_agreement(mediator, "被申请人于本月底前一次性支付申请人工资八千元。")
             assert "第 1 版" in (await texts(mediator, 1))[0]
             asked = await wait_text(applicant, "一次性支付申请人工资八千元")
             await applicant.press("✅ 确认，这是我同意的内容", asked)

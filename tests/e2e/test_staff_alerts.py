@@ -4,12 +4,15 @@ stand-in Bot API on an injected clock, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from app.runtime import Runtime
 from core.clock import FakeClock
 from features.console.accounts import AccountService
 from features.console.context import StaffContext
@@ -21,6 +24,7 @@ from harness.steps import (
     wait_text,
 )
 from mediation.staff_alerts import Item, QuietHours, by_case, merge
+from services.timers import TimerService
 from standin import StandinBotAPI
 from storage.models import StaffAccount
 from tests.conftest import backend_url
@@ -30,6 +34,23 @@ from tests.e2e.test_intake import walk_intake
 #: Friday 27 November 2026, 10:00 in Asia/Shanghai.
 MORNING = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 FIRST, SECOND = "（2026）示调字第0001号", "（2026）示调字第0002号"
+
+
+@asynccontextmanager
+async def alerting_service(
+    tmp_path: Path, backend: str, clock: FakeClock
+) -> AsyncIterator[tuple[StandinBotAPI, Runtime, TimerService]]:
+    """The service on ``backend`` with the staff's quiet hours 22:00–08:00, on ``clock``: the
+    test moves the clock and fires the due timers (the alerts) itself."""
+    url = await backend_url(backend)
+    async with (
+        StandinBotAPI() as standin,
+        running_service(
+            standin, tmp_path / "var", url, clock=clock, STAFF_QUIET_HOURS="22:00-08:00"
+        ) as runtime,
+    ):
+        assert runtime.timers is not None
+        yield standin, runtime, runtime.timers
 
 
 def test_quiet_hours_span_midnight() -> None:
@@ -78,16 +99,8 @@ def test_a_batch_holds_each_thing_once() -> None:
 async def test_unanswered_messages_and_night_cases_reach_the_mediator(
     tmp_path: Path, backend: str
 ) -> None:
-    url = await backend_url(backend)
     clock = FakeClock(MORNING)
-    async with (
-        StandinBotAPI() as standin,
-        running_service(
-            standin, tmp_path / "var", url, clock=clock, STAFF_QUIET_HOURS="22:00-08:00"
-        ) as runtime,
-    ):
-        timers = runtime.timers
-        assert timers is not None
+    async with alerting_service(tmp_path, backend, clock) as (standin, runtime, timers):
         applicant = standin.user(7601, first_name="甲", phone="+8613800007601")
         respondent = standin.user(7602, first_name="乙", phone=RESPONDENT_PHONE)
         await walk_intake(applicant)
@@ -159,16 +172,8 @@ async def test_unanswered_messages_and_night_cases_reach_the_mediator(
 async def test_each_staff_member_keeps_their_own_quiet_hours(tmp_path: Path, backend: str) -> None:
     """A case filed at 23:00: the officer on night shift (quiet hours off, set on the console's
     account page) hears of it at once; the day mediator (the service's 22:00–08:00) at 08:00."""
-    url = await backend_url(backend)
     clock = FakeClock(MORNING.replace(hour=15))  # 23:00 in Chongqing
-    async with (
-        StandinBotAPI() as standin,
-        running_service(
-            standin, tmp_path / "var", url, clock=clock, STAFF_QUIET_HOURS="22:00-08:00"
-        ) as runtime,
-    ):
-        timers = runtime.timers
-        assert timers is not None
+    async with alerting_service(tmp_path, backend, clock) as (standin, runtime, timers):
         day = await link_staff(runtime, standin, "med_day", 7621)
         night = await link_staff(runtime, standin, "police_night", 7622, role="police")
         async with runtime.db.read() as session:

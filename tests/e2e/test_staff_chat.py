@@ -20,7 +20,7 @@ from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.db import Database
 from storage.models import StaffAccount
-from tests.conftest import PG_URL, postgres_unavailable, reset_postgres
+from tests.conftest import backend_url
 from tests.e2e.harness import running_service, texts
 from tests.e2e.test_intake import walk_intake
 from tests.test_routing import _service
@@ -33,15 +33,6 @@ HEADERS = {
     "lawyer": "律师命令",
     "viewer": "查看者命令",
 }
-
-
-async def _url(backend: str) -> str | None:
-    if backend == "sqlite":
-        return None
-    if postgres_unavailable():
-        pytest.skip(str(postgres_unavailable()))
-    await reset_postgres(PG_URL)
-    return PG_URL
 
 
 BACKENDS = pytest.mark.parametrize(
@@ -71,7 +62,7 @@ async def test_each_role_sees_its_menu_and_help(tmp_path: Path, backend: str) ->
     """Linked, a mediator, an admin, a lawyer and a viewer each see their role's menu behind "/"
     and the same commands in /help; every one of them answers (none is "unknown"). Unlinked,
     the chat is a party's again: the default menu and the parties' /help."""
-    url = await _url(backend)
+    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
         async with running_service(standin, tmp_path / "var", url) as runtime:
             party = standin.user(7401)
@@ -109,7 +100,7 @@ async def test_a_deactivated_account_loses_its_menu(tmp_path: Path, backend: str
     """An account switched off in the console hears it at once in its chat, in its language,
     and the chat's menu goes back to the parties' right away — not at its next message; the
     next message no longer acts as staff."""
-    url = await _url(backend)
+    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
         async with running_service(standin, tmp_path / "var", url) as runtime:
             mediator = await link_staff(runtime, standin, "med_off", 7421)
@@ -148,7 +139,7 @@ async def test_a_deactivated_account_loses_its_menu(tmp_path: Path, backend: str
 async def test_case_shows_a_mediator_the_case(tmp_path: Path, backend: str) -> None:
     """/case 1 answered a mediator "没有找到这个案件"; now it shows the facts, claims, amount,
     masked parties, documents and progress, with a take button, then the room's buttons."""
-    url = await _url(backend)
+    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
         async with running_service(standin, tmp_path / "var", url) as runtime:
             mediator = await link_staff(runtime, standin, "med_case", 7431)

@@ -7,6 +7,7 @@ the units' region. Statute text comes from laws.db and the shipped archive only.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 
@@ -40,22 +41,35 @@ def arbitration_law() -> LawBatch:
     return read_laws_db(default_path(), (ARBITRATION_LAW,))
 
 
+@asynccontextmanager
+async def knowledge_base(
+    db: Database, laws: LawBatch, tmp_path: Path, files: tuple[str, ...]
+) -> AsyncIterator[KnowledgeBase]:
+    """A started knowledge base over `laws` and these files of the shipped archive, imported
+    on TODAY: each test names the interpretations its rule lives in, nothing else is there."""
+    root = tmp_path / "legal-corpus"
+    archive = dict(corpus.iter_files(corpus.ARCHIVE))
+    for rel in files:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(archive[rel], encoding="utf-8")
+    async with db.write() as session:
+        await store.upsert_laws(session, laws)
+    await import_corpus(db, root, today=TODAY)
+    service = KnowledgeBase(db, tmp_path, today=lambda: TODAY)
+    await service.start()
+    try:
+        yield service
+    finally:
+        await service.close()
+
+
 @pytest.fixture
 async def kb(
     sqlite_kb: Database, subset_batch: LawBatch, arbitration_law: LawBatch, tmp_path: Path
 ) -> AsyncIterator[KnowledgeBase]:
-    root = tmp_path / "legal-corpus"
-    files = dict(corpus.iter_files(corpus.ARCHIVE))
-    for rel in FILES:
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(files[rel], encoding="utf-8")
-    async with sqlite_kb.write() as session:
-        await store.upsert_laws(session, [*subset_batch, *arbitration_law])
-    await import_corpus(sqlite_kb, root, today=TODAY)
-    service = KnowledgeBase(sqlite_kb, tmp_path, today=lambda: TODAY)
-    await service.start()
-    yield service
-    await service.close()
+    laws = [*subset_batch, *arbitration_law]
+    async with knowledge_base(sqlite_kb, laws, tmp_path, FILES) as service:
+        yield service
 
 
 async def test_interest_cap_from_the_lending_rules(kb: KnowledgeBase) -> None:
@@ -123,57 +137,42 @@ async def test_local_rules_only_for_the_units_region(kb: KnowledgeBase) -> None:
     assert here and all(h.law.startswith("重庆市") for h in here)
 
 
+@pytest.mark.parametrize(
+    ("files", "kind", "summary", "quoted"),
+    [
+        pytest.param(
+            FILES[0:1],
+            "private_lending",
+            "借给老乡三万元，约定月息两分，到期不还，利息能要多少",
+            "《民间借贷规定》",
+            id="interest-cap",
+        ),
+        pytest.param(
+            FILES[1:3],
+            "injury_damage",
+            "在小区被邻居家的狗咬伤，打了疫苗花了医疗费，误工三天，对方不肯赔",
+            "《人身损害赔偿解释》第",
+            id="damages-standard-current-version",
+        ),
+    ],
+)
 async def test_intake_hints_quote_the_interpretation(
-    sqlite_db: Database, subset_batch: LawBatch, tmp_path: Path
+    sqlite_db: Database,
+    subset_batch: LawBatch,
+    tmp_path: Path,
+    files: tuple[str, ...],
+    kind: str,
+    summary: str,
+    quoted: str,
 ) -> None:
-    """After filing: the hint quotes the interest cap of 民间借贷规定 with its kind and status."""
+    """After filing: the hint quotes the interpretation that holds the rule (the interest cap of
+    民间借贷规定; 人身损害赔偿解释 in its current version) with its kind and status."""
     from features.intake.hints import suggest_law
     from services.delivery import Address
 
-    root = tmp_path / "legal-corpus"
-    files = dict(corpus.iter_files(corpus.ARCHIVE))
-    rel = FILES[0]
-    (root / rel).parent.mkdir(parents=True, exist_ok=True)
-    (root / rel).write_text(files[rel], encoding="utf-8")
-    async with sqlite_db.write() as session:
-        await store.upsert_laws(session, subset_batch)
-    await import_corpus(sqlite_db, root, today=TODAY)
-    service = KnowledgeBase(sqlite_db, tmp_path, today=lambda: TODAY)
-    await service.start()
-    try:
+    async with knowledge_base(sqlite_db, subset_batch, tmp_path, files) as service:
         to = Address("telegram", "42", "zh-CN")
-        summary = "借给老乡三万元，约定月息两分，到期不还，利息能要多少"
-        queued = await suggest_law(sqlite_db, service, to, "private_lending", summary)
-    finally:
-        await service.close()
+        queued = await suggest_law(sqlite_db, service, to, kind, summary)
     (message,) = queued
     text = message.payload["text"]
-    assert "《民间借贷规定》" in text and "（司法解释，现行有效）" in text
-
-
-async def test_intake_hints_quote_the_damages_standard(
-    sqlite_db: Database, subset_batch: LawBatch, tmp_path: Path
-) -> None:
-    """After filing an injury dispute: 人身损害赔偿解释 in its current version, with status."""
-    from features.intake.hints import suggest_law
-    from services.delivery import Address
-
-    root = tmp_path / "legal-corpus"
-    files = dict(corpus.iter_files(corpus.ARCHIVE))
-    for rel in FILES[1:3]:
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(files[rel], encoding="utf-8")
-    async with sqlite_db.write() as session:
-        await store.upsert_laws(session, subset_batch)
-    await import_corpus(sqlite_db, root, today=TODAY)
-    service = KnowledgeBase(sqlite_db, tmp_path, today=lambda: TODAY)
-    await service.start()
-    try:
-        to = Address("telegram", "42", "zh-CN")
-        summary = "在小区被邻居家的狗咬伤，打了疫苗花了医疗费，误工三天，对方不肯赔"
-        queued = await suggest_law(sqlite_db, service, to, "injury_damage", summary)
-    finally:
-        await service.close()
-    (message,) = queued
-    text = message.payload["text"]
-    assert "《人身损害赔偿解释》第" in text and "（司法解释，现行有效）" in text
+    assert quoted in text and "（司法解释，现行有效）" in text

@@ -30,7 +30,15 @@ from core.logs import QUIET, configure_logging
 from documents.images import SEAL_SIDE
 from documents.pool import RenderPool
 from documents.seal import Sealer
-from harness.steps import answer_identities, finish_terms, first_term, id_number, join_invited
+from harness.steps import (
+    answer_identities,
+    choose_outcome,
+    finish_terms,
+    first_term,
+    id_number,
+    join_invited,
+    sign_by_typing,
+)
 from standin import StandinBotAPI
 from standin.media import make_png
 from standin.simulation import SimUser
@@ -64,6 +72,19 @@ async def invite(mediator: SimUser, name: str, phone: str) -> str:
     token = re.search(r"start=(inv_[\w-]+)", invited.text or "")
     assert token, invited.text
     return token.group(1)
+
+
+async def mother_joins_for_her_son(
+    standin: StandinBotAPI, mediator: SimUser, user_id: int, phone: str
+) -> SimUser:
+    """王小五's invitation goes to his mother's phone; she joins and holds his seat. Returns
+    her."""
+    token = await invite(mediator, "王小五", phone)
+    mother = standin.user(user_id, first_name="红", phone=f"+86{phone}")
+    await join_invited(mother, token)
+    await mother.press("同意参加调解")
+    await wait_text(mediator, "已加入调解")
+    return mother
 
 
 async def record_agent(mediator: SimUser) -> None:
@@ -156,14 +177,6 @@ async def write_terms(mediator: SimUser, *, copies: int | None = 5) -> None:
     await wait_text(mediator, "第 1 版已生成")
 
 
-async def sign_typed(person: SimUser, name: str) -> None:
-    prompt = await wait_text(person, "签署即表示")
-    await person.press("⌨️ 输入全名签署", prompt)
-    await wait_text(person, "全名")
-    await person.send_text(name)
-    await wait_text(person, "您已签署协议书第 1 版")
-
-
 async def apply_jointly(people: list[SimUser]) -> None:
     for person in people:
         await wait_text(person, "司法确认")
@@ -190,12 +203,7 @@ async def test_every_party_bound_by_themselves(
             standin, tmp_path / "var", render_pool, seal, database_url=url, clock=FakeClock(START)
         ) as (runtime, _base):
             zhang, li, mediator = await open_room(runtime, standin, 8400)
-            # 王小五's invitation goes to his mother's phone; she joins and holds his seat.
-            token = await invite(mediator, "王小五", "13700000021")
-            mother = standin.user(8421, first_name="红", phone="+8613700000021")
-            await join_invited(mother, token)
-            await mother.press("同意参加调解")
-            await wait_text(mediator, "已加入调解")
+            mother = await mother_joins_for_her_son(standin, mediator, 8421, "13700000021")
             await invite(mediator, "赵六", "13700000022")
             await invite(mediator, "孙七", "13700000023")
 
@@ -205,9 +213,7 @@ async def test_every_party_bound_by_themselves(
             told = await wait_text(zhang, "发言代表")
             assert "仍由每位当事人本人签署" in (told.text or "")
             # Drafting stops: 赵六 and 孙七 are not in the room, and nobody signs for them.
-            await mediator.press("结案")
-            await wait_text(mediator, "结果")
-            await mediator.press("📝 制作书面协议书")
+            await choose_outcome(mediator, "📝 制作书面协议书")
             panel = (await wait_text(mediator, "尚不能签署")).text or ""
             assert panel.count("未在调解室") == 2 and "申请人 张三：✅ 本人签署" in panel
             await record_agent(mediator)
@@ -265,9 +271,9 @@ async def test_every_party_bound_by_themselves(
 
             # 张三 signs once, for himself and as 赵六's agent; 陈红 for her son; 李四 for the
             # company; then the mediator. Nobody signs for a whole side.
-            await sign_typed(zhang, "张三")
-            await sign_typed(mother, "陈红")
-            await sign_typed(li, "李四")
+            await sign_by_typing(zhang, "张三")
+            await sign_by_typing(mother, "陈红")
+            await sign_by_typing(li, "李四")
             await wait_text(mediator, "请您签署")
             await mediator.press("⌨️ 输入全名签署", mediator.messages[-1])
             await wait_text(mediator, "全名")
@@ -352,14 +358,8 @@ async def test_a_child_without_an_id_number_and_an_employer_signing_through_its_
             standin, tmp_path / "var", render_pool, seal, database_url=url, clock=FakeClock(START)
         ) as (runtime, _base):
             zhang, li, mediator = await open_room(runtime, standin, 8600)
-            token = await invite(mediator, "王小五", "13700000031")
-            mother = standin.user(8631, first_name="红", phone="+8613700000031")
-            await join_invited(mother, token)
-            await mother.press("同意参加调解")
-            await wait_text(mediator, "已加入调解")
-            await mediator.press("结案")
-            await wait_text(mediator, "结果")
-            await mediator.press("📝 制作书面协议书")
+            mother = await mother_joins_for_her_son(standin, mediator, 8631, "13700000031")
+            await choose_outcome(mediator, "📝 制作书面协议书")
             # Everyone is in the room, so the draft asks for identities; the panel is a button.
             question = await wait_text(mediator, "（张三）的民族")
             await mediator.press("👥 当事人与代理人", question)
@@ -425,9 +425,9 @@ async def test_a_child_without_an_id_number_and_an_employer_signing_through_its_
                 "被申请人重庆某某物业服务有限公司（签署人李四代为签署）",
             ):
                 assert expected in words, expected
-            await sign_typed(zhang, "张三")
-            await sign_typed(mother, "陈红")
-            await sign_typed(li, "李四")
+            await sign_by_typing(zhang, "张三")
+            await sign_by_typing(mother, "陈红")
+            await sign_by_typing(li, "李四")
             await wait_text(mediator, "请您签署")
             await mediator.press("⌨️ 输入全名签署", mediator.messages[-1])
             await mediator.send_text("王调解")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from harness.steps import NEIGHBOUR_INTAKE, texts
+from harness.steps import NEIGHBOUR_INTAKE, texts, walk_steps
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.models import CaseParty
@@ -30,16 +30,11 @@ LINK = re.compile(r"https?://\S*start=inv_[A-Za-z0-9_-]+")
 async def file_case(user: SimUser, other_name: str = "李四") -> tuple[str, str, str]:
     """The applicant files a neighbour dispute naming the other side ``other_name`` (no phone,
     so the invitation is not bound to one); returns the code's halves and the invitation."""
-    for action, argument, markers in NEIGHBOUR_INTAKE:
-        if action == "command":
-            await user.send_command(argument)
-        elif action == "press":
-            await user.press(argument)
-        else:
-            await user.send_text(other_name if argument == "李四" else argument)
-        got = await texts(user, len(markers))
-        for marker, text in zip(markers, got, strict=True):
-            assert marker in text, (marker, text)
+    steps = [
+        (action, other_name if (action, argument) == ("text", "李四") else argument, markers)
+        for action, argument, markers in NEIGHBOUR_INTAKE
+    ]
+    await walk_steps(user, steps)
     invitation = next(m.text or "" for m in reversed(user.messages) if "邀请码" in (m.text or ""))
     assert "直接发送邀请码" in invitation  # the way that works, named where it is read
     found = CODE.search(invitation)

@@ -19,6 +19,7 @@ import pytest
 from harness.steps import (
     RESPONDENT_PHONE,
     answer_identities,
+    choose_outcome,
     finish_terms,
     first_term,
     link_staff,
@@ -26,6 +27,7 @@ from harness.steps import (
     take_case,
     texts,
     wait_text,
+    walk_steps,
 )
 from services.invariants import check
 from standin import StandinBotAPI
@@ -60,16 +62,7 @@ RENOVATION_INTAKE: list[tuple[str, str, list[str]]] = [
 
 async def file_renovation_case(applicant: SimUser) -> str:
     """The intake as 王芳 does it; returns the invitation she is asked to pass on."""
-    for action, argument, markers in RENOVATION_INTAKE:
-        if action == "command":
-            await applicant.send_command(argument)
-        elif action == "press":
-            await applicant.press(argument)
-        else:
-            await applicant.send_text(argument)
-        got = await texts(applicant, len(markers))
-        for marker, text in zip(markers, got, strict=True):
-            assert marker in text, (marker, text)
+    await walk_steps(applicant, RENOVATION_INTAKE)
     return next(m.text or "" for m in applicant.messages if "邀请码" in (m.text or ""))
 
 
@@ -102,9 +95,7 @@ async def contractor_joins_at_consent(contractor: SimUser, code: str) -> None:
 async def draft_shows_confirmed_names(mediator: SimUser) -> None:
     """The mediator drafts the written agreement up to its review: the parties are named as
     each confirmed (王芳 in her intake, 李志强 on joining); then the draft is put aside."""
-    await mediator.press("结案")
-    await wait_text(mediator, "结果")
-    await mediator.press("📝 制作书面协议书")
+    await choose_outcome(mediator, "📝 制作书面协议书")
     asked = await answer_identities(mediator)
     assert any(a.startswith("李志强:") for a in asked), asked
     assert not any("李志刚" in a for a in asked), asked
@@ -122,9 +113,7 @@ async def draft_shows_confirmed_names(mediator: SimUser) -> None:
 
 
 async def agree_orally(mediator: SimUser, parties: tuple[SimUser, SimUser]) -> None:
-    await mediator.press("结案")
-    await wait_text(mediator, "结果")
-    await mediator.press("调解成功")
+    await choose_outcome(mediator, "调解成功")
     while True:  # the addresses the draft did not keep are asked again
         text = (await wait_text(mediator, "")).text or ""
         if "每行一条" in text:

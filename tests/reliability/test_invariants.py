@@ -13,7 +13,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Insert, delete, func, insert, select, update
 
 from core.clock import FakeClock
 from harness.steps import RESPONDENT_PHONE, mediator_takes_case, open_session
@@ -27,6 +27,18 @@ from tests.e2e.test_intake import walk_intake
 
 NO_GRACE = timedelta(0)
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def never_handled(update_id: int) -> Insert:
+    """An update stored five minutes ago and never handled: what the check must find."""
+    return insert(InboxUpdate).values(
+        source="telegram",
+        update_id=update_id,
+        chat_key="1",
+        payload={},
+        status="pending",
+        received_at=utcnow() - timedelta(minutes=5),
+    )
 
 
 async def test_healthy_run_has_no_findings_and_damage_is_found(tmp_path: Path) -> None:
@@ -58,16 +70,7 @@ async def test_healthy_run_has_no_findings_and_damage_is_found(tmp_path: Path) -
 
             async with db.write() as s:
                 # 1. an update stored and never handled
-                await s.execute(
-                    insert(InboxUpdate).values(
-                        source="telegram",
-                        update_id=999_999,
-                        chat_key="1",
-                        payload={},
-                        status="pending",
-                        received_at=utcnow() - timedelta(minutes=5),
-                    )
-                )
+                await s.execute(never_handled(999_999))
                 # 2. one relay copy doubled, 3. another lost
                 rows = (
                     await s.execute(
@@ -186,16 +189,7 @@ async def test_check_cli_exit_status(tmp_path: Path) -> None:
     assert code == 0 and "0 findings" in out, out
     db = Database(url)
     async with db.write() as s:
-        await s.execute(
-            insert(InboxUpdate).values(
-                source="telegram",
-                update_id=1,
-                chat_key="1",
-                payload={},
-                status="pending",
-                received_at=utcnow() - timedelta(minutes=5),
-            )
-        )
+        await s.execute(never_handled(1))
     await db.dispose()
     code, out = await run()
     assert code == 1 and "update_not_handled: 1" in out, out

@@ -39,7 +39,8 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import func, select
 
-from harness.steps import answer_identities
+from harness.process import answers_health
+from harness.steps import WAGE_CLAUSE, answer_identities
 from services.invariants import Report, check
 from standin import StandinBotAPI
 from standin.models import SentMessage
@@ -130,12 +131,8 @@ async def wait_up(port: int, svc: ServiceGroup, timeout: float = 180) -> None:  
         while time.monotonic() < deadline:
             if not svc.alive():
                 return  # died (a crash point); the killer notices and restarts it
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
+            if await answers_health(http, port):
+                return
             await asyncio.sleep(0.1)
     raise AssertionError("service did not come up:\n" + svc.log_path.read_text()[-3000:])
 
@@ -312,14 +309,7 @@ class Workload:
         await m.send_text("被申请人未按时足额支付劳动报酬，应当承担支付责任。")
         await wait_text(m, "协议内容", t)
         await press(m, "支付欠付工资", t)
-        for name, value in (
-            ("用人单位", "李四"),
-            ("劳动者", "张三"),
-            ("期间", "2026年8月至10月"),
-            ("金额", "一万二千"),
-            ("履行期限", "2026年12月31日"),
-            ("支付方式", "银行转账"),
-        ):
+        for name, value in WAGE_CLAUSE:
             await wait_text(m, f"「{name}", t)
             await m.send_text(value)
         await wait_text(m, "已有 1 条", t)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from core import crypto
+from features.agreements.common import AGREEMENT
+from storage.document_models import Document
 
 
 @pytest.fixture
@@ -20,3 +24,20 @@ def keep_crypto() -> Iterator[None]:
 
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[2]
+
+
+def verifiable_agreement(
+    case_id: int, key: str, public_id: str = "doc1", **fields: Any
+) -> Document:
+    """An effective agreement of ``case_id`` as the /verify page finds it: its link's ``key``
+    stored as a digest; ``fields`` (its content, the PDF's hash) as a test needs."""
+    return Document(
+        public_id=public_id,
+        case_id=case_id,
+        kind=AGREEMENT,
+        status="effective",
+        sha256="0" * 64,
+        verify_key_digest=hashlib.sha256(key.encode()).hexdigest(),
+        created_by="test",
+        **{"content": {}, **fields},
+    )

@@ -109,27 +109,20 @@ VERIFY_KEY = "the-verify-key"
 
 async def verifiable_document(svc: Service) -> str:
     """A case with an issued document whose verify link is ``/verify/<id>?k=VERIFY_KEY``."""
-    import hashlib
-
-    from features.agreements.common import AGREEMENT
-    from storage.document_models import Document
     from tests.console.conftest import World as ConsoleWorld
     from tests.console.conftest import add_case
+    from tests.security.conftest import verifiable_agreement
 
     world = ConsoleWorld(svc.runtime, svc.runtime.clock)  # type: ignore[arg-type]
     case_id = await add_case(world, svc.runtime.units.default.code, 4242)
     async with svc.runtime.db.write() as session:
         session.add(
-            Document(
-                public_id="docv",
-                case_id=case_id,
-                kind=AGREEMENT,
-                status="effective",
+            verifiable_agreement(
+                case_id,
+                VERIFY_KEY,
+                "docv",
                 content={"parties": [{"name": "张三"}]},
-                sha256="0" * 64,
                 pdf_sha256="1" * 64,
-                verify_key_digest=hashlib.sha256(VERIFY_KEY.encode()).hexdigest(),
-                created_by="test",
             )
         )
     return f"/verify/docv?k={VERIFY_KEY}"

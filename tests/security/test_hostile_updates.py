@@ -37,7 +37,7 @@ from sqlalchemy import func, select
 from services import features
 from standin import StandinBotAPI
 from storage.models import Case, CaseEvent, CaseParty, InboxUpdate, OutboxMessage
-from tests.conftest import PG_URL, postgres_unavailable, reset_postgres
+from tests.conftest import backend_url
 from tests.e2e.harness import running_service, seed_rooms, service_env
 from tests.e2e.test_intake import ID
 from tests.security.update_strategies import BUILTIN_ACTIONS, BUILTIN_COMMANDS, raw_update
@@ -64,6 +64,28 @@ ANSWERS = (
     ("确认", "press", "✅ 确认提交"),
 )
 _ids = itertools.count(10**9)
+
+
+def _message(
+    chat: object,
+    sender: object,
+    content: dict[str, object],
+    *,
+    message_id: int = 1,
+    **sender_fields: object,
+) -> dict[str, Any]:
+    """A private chat's message update with the next update id: ``chat`` and ``sender`` as
+    given (garbled ids too), the sender ``x`` unless ``sender_fields`` say otherwise."""
+    return {
+        "update_id": next(_ids),
+        "message": {
+            "message_id": message_id,
+            "date": 0,
+            "chat": {"id": chat, "type": "private"},
+            "from": {"id": sender, "is_bot": False, "first_name": "x", **sender_fields},
+            **content,
+        },
+    }
 
 
 async def settle(runtime: Any, timeout: float = 30.0) -> None:  # noqa: ASYNC109
@@ -136,12 +158,7 @@ async def seed_intake(standin: StandinBotAPI, runtime: Any) -> list[int]:
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 def test_hostile_updates_in_every_state(tmp_path: Path, backend: str) -> None:
-    url = None
-    if backend == "postgres":
-        if postgres_unavailable():
-            pytest.skip(str(postgres_unavailable()))
-        asyncio.run(reset_postgres(PG_URL))
-        url = PG_URL
+    url = asyncio.run(backend_url(backend))
     runner = asyncio.Runner()
     stack = AsyncExitStack()
     data_dir = tmp_path / "var"
@@ -203,49 +220,12 @@ def test_hostile_updates_in_every_state(tmp_path: Path, backend: str) -> None:
         # Regressions found by this test, replayed every run.
         chat = chats[0]
         runner.run(
-            play(
-                [
-                    {
-                        "update_id": next(_ids),
-                        "message": {
-                            "message_id": 1,
-                            "date": 0,
-                            "chat": {"id": chat, "type": "private"},
-                            "from": {"id": [chat], "is_bot": False, "first_name": "x"},
-                            "text": "hi",
-                        },
-                    },
-                    {
-                        "update_id": next(_ids),
-                        "message": {
-                            "message_id": 1,
-                            "date": 0,
-                            "chat": {"id": {"a": 1}, "type": "private"},
-                            "from": {"id": chat, "is_bot": False, "first_name": "x"},
-                            "text": "hi",
-                        },
-                    },
-                ]
-            )
+            play([_message(chat, [chat], {"text": "hi"}), _message({"a": 1}, chat, {"text": "hi"})])
         )
         runner.run(
             play(
                 [
-                    {
-                        "update_id": next(_ids),
-                        "message": {
-                            "message_id": 1,
-                            "date": 0,
-                            "chat": {"id": chat, "type": "private"},
-                            "from": {
-                                "id": chat,
-                                "is_bot": False,
-                                "first_name": "x",
-                                "language_code": 7,
-                            },
-                            "text": "hi",
-                        },
-                    },
+                    _message(chat, chat, {"text": "hi"}, language_code=7),
                     {
                         "update_id": next(_ids),
                         "callback_query": {
@@ -266,46 +246,10 @@ def test_hostile_updates_in_every_state(tmp_path: Path, backend: str) -> None:
         # A room member's photo whose chat id was garbled: relayed as a copy from a chat that
         # does not exist, which Telegram refuses ("Chat not found"). Found once by chance.
         member = rooms[0][0]
-        runner.run(
-            play(
-                [
-                    {
-                        "update_id": next(_ids),
-                        "message": {
-                            "message_id": 7,
-                            "date": 0,
-                            "chat": {"id": 987654321, "type": "private"},
-                            "from": {"id": member, "is_bot": False, "first_name": "x"},
-                            "photo": [
-                                {
-                                    "file_id": "f",
-                                    "file_unique_id": "u",
-                                    "width": 1,
-                                    "height": 1,
-                                }
-                            ],
-                        },
-                    }
-                ]
-            )
-        )
+        photo = [{"file_id": "f", "file_unique_id": "u", "width": 1, "height": 1}]
+        runner.run(play([_message(987654321, member, {"photo": photo}, message_id=7)]))
         # A NUL character: PostgreSQL refuses it in text and in JSONB.
-        runner.run(
-            play(
-                [
-                    {
-                        "update_id": next(_ids),
-                        "message": {
-                            "message_id": 1,
-                            "date": 0,
-                            "chat": {"id": chat, "type": "private"},
-                            "from": {"id": chat, "is_bot": False, "first_name": "x\x00"},
-                            "text": "a\x00b",
-                        },
-                    }
-                ]
-            )
-        )
+        runner.run(play([_message(chat, chat, {"text": "a\x00b"}, first_name="x\x00")]))
         assert not problems, problems
         scenario()
         runner.run(check_aftermath(runtime, sent, seeded_cases=len(rooms), chats=chats))

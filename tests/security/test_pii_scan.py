@@ -25,7 +25,7 @@ from sqlalchemy import text
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.db import Database
-from tests.conftest import PG_URL, postgres_unavailable, reset_postgres
+from tests.conftest import backend_url
 from tests.e2e.harness import ServiceProcess, free_port, service_env, texts
 from tests.e2e.test_crash import wait_healthy
 from tests.e2e.test_intake import ID, PNG
@@ -203,12 +203,7 @@ async def workload(tmp_path: Path, database_url: str | None) -> tuple[Path, str]
 async def test_no_table_and_no_log_line_holds_personal_data_in_clear(
     tmp_path: Path, backend: str
 ) -> None:
-    url = None
-    if backend == "postgres":
-        if postgres_unavailable():
-            pytest.skip(str(postgres_unavailable()))
-        await reset_postgres(PG_URL)
-        url = PG_URL
+    url = await backend_url(backend)
     path, log = await workload(tmp_path, url)
     hits, columns = await scan_postgres(url) if url else scan_sqlite(path)
     assert columns > 300  # every table of every feature was read

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -23,13 +22,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from core.clock import FakeClock
-from features.agreements.common import AGREEMENT
 from services.rate_limits import SharedRateLimiter
 from storage.db import Database
-from storage.document_models import Document
 from storage.models import RateHit
 from tests.conftest import PG_URL, fresh_database, postgres_unavailable
 from tests.console.conftest import make_world
+from tests.security.conftest import verifiable_agreement
 from web.security import VERIFY_PER_ADDRESS
 
 
@@ -104,18 +102,7 @@ async def test_the_verify_route_counts_uploads_across_two_apps(tmp_path: Path) -
     replica = dataclasses.replace(world.runtime, db=db_b)
     # Uploads count once the link is right (issue 21: junk to made-up ids counted before).
     async with db_a.write() as session:
-        session.add(
-            Document(
-                public_id="doc1",
-                case_id=world.cases["wage"],
-                kind=AGREEMENT,
-                status="effective",
-                content={},
-                sha256="0" * 64,
-                verify_key_digest=hashlib.sha256(b"key").hexdigest(),
-                created_by="test",
-            )
-        )
+        session.add(verifiable_agreement(world.cases["wage"], "key"))
     try:
         async with (
             TestClient(TestServer(create_app(world.runtime))) as a,

@@ -25,7 +25,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from core.clock import FakeClock
 from services.staff import create_staff
 from standin import StandinBotAPI
-from tests.conftest import PG_URL, postgres_unavailable, reset_postgres
+from tests.conftest import backend_url
 from tests.console.conftest import PASSWORD, World, add_case, login
 from tests.e2e.harness import running_service
 from tests.security.web_fuzz import Generator, Route, all_routes
@@ -105,12 +105,7 @@ async def test_every_route_survives_hostile_requests(
 ) -> None:
     from web.app import create_app
 
-    url = None
-    if backend == "postgres":
-        if postgres_unavailable():
-            pytest.skip(str(postgres_unavailable()))
-        await reset_postgres(PG_URL)
-        url = PG_URL
+    url = await backend_url(backend)
 
     stats: Counter[str] = Counter()
     problems: list[str] = []

@@ -4,7 +4,6 @@ clear page in the person's language each time."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,10 +12,9 @@ import pytest
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient, TestServer
 
-from features.agreements.common import AGREEMENT
-from storage.document_models import Document
 from tests.conftest import fresh_database
 from tests.console.conftest import World, make_world
+from tests.security.conftest import verifiable_agreement
 from web.security import VERIFY_PER_ADDRESS, is_pdf
 
 KEY = "the-verify-key"
@@ -28,16 +26,11 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     world = await make_world(db, tmp_path)
     async with db.write() as session:
         session.add(
-            Document(
-                public_id="doc1",
-                case_id=world.cases["wage"],
-                kind=AGREEMENT,
-                status="effective",
+            verifiable_agreement(
+                world.cases["wage"],
+                KEY,
                 content={"parties": [{"name": "张三"}]},
-                sha256="0" * 64,
                 pdf_sha256="1" * 64,
-                verify_key_digest=hashlib.sha256(KEY.encode()).hexdigest(),
-                created_by="test",
             )
         )
     yield world
