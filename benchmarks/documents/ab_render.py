@@ -37,7 +37,7 @@ import documents.render as render_module  # noqa: E402
 from documents import images, worker  # noqa: E402
 from documents.registry import get_spec, load_sample  # noqa: E402
 from documents.render import DocumentRenderer  # noqa: E402
-from tests.documents.lawsdb import LawsDbStatuteSource  # noqa: E402
+from features.agreements.statutes import LawsDbStatutes  # noqa: E402
 
 KEY = "mediation_agreement"
 #: The last commit before the warm-render work of 2026-11-28.
@@ -82,7 +82,7 @@ def main() -> dict[str, Any]:
         "+ seal one <text>": {"qr": baseline, "seal": images, "zlib": zlib},
         "current (all)": {"qr": images, "seal": images, "zlib": tuned},
     }
-    renderer = DocumentRenderer(LawsDbStatuteSource())
+    renderer = DocumentRenderer(LawsDbStatutes())
     quoted = renderer.quoted_texts(get_spec(KEY))
     results: dict[str, dict[str, list[float]]] = {
         name: {"build": [], "layout": [], "total": []} for name in sides

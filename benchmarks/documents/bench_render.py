@@ -32,7 +32,7 @@ from documents.registry import load_sample  # noqa: E402
 from documents.render import DocumentRenderer  # noqa: E402
 from documents.seal import Sealer  # noqa: E402
 from documents.worker import worker_rss_kb  # noqa: E402
-from tests.documents.lawsdb import LawsDbStatuteSource  # noqa: E402
+from features.agreements.statutes import LawsDbStatutes  # noqa: E402
 
 KEY = "mediation_agreement"
 
@@ -42,8 +42,8 @@ sys.path.insert(0, {root!r})
 from documents.render import DocumentRenderer
 from documents.registry import load_sample
 from documents import worker
-from tests.documents.lawsdb import LawsDbStatuteSource
-prepared = DocumentRenderer(LawsDbStatuteSource()).prepare({key!r}, load_sample({key!r}))
+from features.agreements.statutes import LawsDbStatutes
+prepared = DocumentRenderer(LawsDbStatutes()).prepare({key!r}, load_sample({key!r}))
 pdf = worker.render_pdf(prepared.html, prepared.stylesheets)
 print(time.time(), len(pdf))
 """
@@ -53,10 +53,10 @@ import asyncio, sys, time
 sys.path.insert(0, {root!r})
 from documents.pool import RenderPool
 from documents.registry import load_sample
-from tests.documents.lawsdb import LawsDbStatuteSource
+from features.agreements.statutes import LawsDbStatutes
 
 async def main():
-    pool = RenderPool(1, statutes=LawsDbStatuteSource())
+    pool = RenderPool(1, statutes=LawsDbStatutes())
     pdf = await pool.render({key!r}, load_sample({key!r}))
     print(time.time(), len(pdf), flush=True)
     await pool.close()
@@ -111,7 +111,7 @@ async def latency(pool: RenderPool, n: int, sealer: Sealer | None) -> list[float
 
 
 async def main(quick: bool) -> dict[str, object]:
-    statutes = LawsDbStatuteSource()
+    statutes = LawsDbStatutes()
     results: dict[str, object] = {
         "date": time.strftime("%Y-%m-%d"),
         "cpus": os.cpu_count(),

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from documents.pool import RenderPool  # noqa: E402
 from documents.registry import document_keys, load_sample  # noqa: E402
-from tests.documents.lawsdb import LawsDbStatuteSource  # noqa: E402
+from features.agreements.statutes import LawsDbStatutes  # noqa: E402
 
 
 def page_png(pdf: Path, out_png: Path, *, page: int = 1, dpi: int = 60) -> None:
@@ -45,7 +45,7 @@ def page_png(pdf: Path, out_png: Path, *, page: int = 1, dpi: int = 60) -> None:
 
 
 async def render_all(out: Path, pdf_dir: Path) -> None:
-    async with RenderPool(2, statutes=LawsDbStatuteSource()) as pool:
+    async with RenderPool(2, statutes=LawsDbStatutes()) as pool:
         keys = document_keys()
         pdfs = await asyncio.gather(*(pool.render(key, load_sample(key)) for key in keys))
     for key, pdf in zip(keys, pdfs, strict=True):
