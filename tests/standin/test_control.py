@@ -75,7 +75,7 @@ async def test_control_config_faults_and_reset(server: StandinBotAPI, bot: teleg
 
 async def test_cli_runs_a_standalone_server(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process, base = await standin_cli("--latency", "0.01", cwd=tmp_path, env=env, timeout=10)
+    process, base = await standin_cli("--latency", "0.01", cwd=tmp_path, env=env, timeout=60)
     try:
         assert base.startswith("http://127.0.0.1:")
         async with (
