@@ -24,7 +24,7 @@ from tests.e2e.harness import ServiceProcess, assert_quiet, free_port, service_e
 pytestmark = pytest.mark.slow
 
 
-async def wait_healthy(port: int, proc: ServiceProcess, timeout: float = 30) -> None:  # noqa: ASYNC109
+async def wait_healthy(port: int, proc: ServiceProcess, timeout: float = 120) -> None:  # noqa: ASYNC109
     deadline = asyncio.get_running_loop().time() + timeout
     async with aiohttp.ClientSession() as http:
         while True:
@@ -46,7 +46,7 @@ async def restart(svc: ServiceProcess, port: int, fault: str | None = None) -> N
 
 async def wait_exit(svc: ServiceProcess) -> int:
     assert svc.proc is not None
-    return await asyncio.to_thread(svc.proc.wait, 20)
+    return await asyncio.to_thread(svc.proc.wait, 60)
 
 
 async def crash_while(
