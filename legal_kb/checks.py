@@ -113,29 +113,7 @@ def check(
     """The verdict for ``citation`` given the stored versions of the cited article."""
     shown = citation.short
     if citation.law is None:
-        repeal = repeals.get(normalise(citation.law_written))
-        if repeal is not None:
-            when = f"{repeal.effective.isoformat()}起" if repeal.effective else ""
-            return CitationCheck(
-                citation,
-                exists=False,
-                in_force=False,
-                status=STATUS_REPEALED,
-                problem=REPEALED,
-                message=(
-                    f"{shown}：《{short_title(repeal.repealed)}》已废止（{when}依"
-                    f"《{short_title(repeal.by_law)}》{repeal.by_article_no}）。"
-                ),
-                repeal=repeal,
-            )
-        return CitationCheck(
-            citation,
-            exists=False,
-            in_force=False,
-            status=None,
-            problem=UNKNOWN_LAW,
-            message=f"{shown}：知识库中没有名为《{citation.law_written}》的法律文件。",
-        )
+        return _unknown_law(citation, repeals)
     if not versions:
         return CitationCheck(
             citation,
@@ -167,35 +145,7 @@ def check(
             current,
         )
     if current.effective_date is not None and current.effective_date > today:
-        earlier = next(
-            (
-                v
-                for v in versions[1:]
-                if v.status == STATUS_HISTORICAL
-                and (v.effective_date is None or v.effective_date <= today)
-            ),
-            None,
-        )
-        if earlier is not None:
-            # The new text is not in effect yet: the previous version still applies today.
-            return CitationCheck(
-                citation,
-                True,
-                True,
-                earlier.status,
-                None,
-                f"{shown}：现行有效；修订后的文本自{current.effective_date.isoformat()}起施行。",
-                earlier,
-            )
-        return CitationCheck(
-            citation,
-            True,
-            False,
-            current.status,
-            NOT_YET_EFFECTIVE,
-            f"{shown}：现行文本自{current.effective_date.isoformat()}起施行，尚未生效。",
-            current,
-        )
+        return _not_yet_effective(citation, versions, current.effective_date, today)
     if citation.paragraph is not None and citation.paragraph > _paragraphs(current.text):
         return CitationCheck(
             citation,
@@ -218,4 +168,68 @@ def check(
         note = f"（{current.note}。）" if current.note else "（该法其后有修改，请核对最新文本。）"
     return CitationCheck(
         citation, True, True, current.status, None, f"{shown}：现行有效。{note}", current
+    )
+
+
+def _unknown_law(citation: Citation, repeals: dict[str, Repeal]) -> CitationCheck:
+    """A law name the base does not hold: a law it knows was repealed (and by what), or none."""
+    shown = citation.short
+    repeal = repeals.get(normalise(citation.law_written))
+    if repeal is not None:
+        when = f"{repeal.effective.isoformat()}起" if repeal.effective else ""
+        return CitationCheck(
+            citation,
+            exists=False,
+            in_force=False,
+            status=STATUS_REPEALED,
+            problem=REPEALED,
+            message=(
+                f"{shown}：《{short_title(repeal.repealed)}》已废止（{when}依"
+                f"《{short_title(repeal.by_law)}》{repeal.by_article_no}）。"
+            ),
+            repeal=repeal,
+        )
+    return CitationCheck(
+        citation,
+        exists=False,
+        in_force=False,
+        status=None,
+        problem=UNKNOWN_LAW,
+        message=f"{shown}：知识库中没有名为《{citation.law_written}》的法律文件。",
+    )
+
+
+def _not_yet_effective(
+    citation: Citation, versions: Sequence[Article], starts: date, today: date
+) -> CitationCheck:
+    """The newest text takes effect on ``starts``, after ``today``: the version before it still
+    applies (in force, the change announced), or, with none, the article is not in force yet."""
+    shown, current = citation.short, versions[0]
+    earlier = next(
+        (
+            v
+            for v in versions[1:]
+            if v.status == STATUS_HISTORICAL
+            and (v.effective_date is None or v.effective_date <= today)
+        ),
+        None,
+    )
+    if earlier is not None:
+        return CitationCheck(
+            citation,
+            True,
+            True,
+            earlier.status,
+            None,
+            f"{shown}：现行有效；修订后的文本自{starts.isoformat()}起施行。",
+            earlier,
+        )
+    return CitationCheck(
+        citation,
+        True,
+        False,
+        current.status,
+        NOT_YET_EFFECTIVE,
+        f"{shown}：现行文本自{starts.isoformat()}起施行，尚未生效。",
+        current,
     )
