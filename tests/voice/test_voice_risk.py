@@ -11,11 +11,12 @@ from sqlalchemy import select
 from core.clock import FakeClock
 from features.console.models import Alert
 from features.voice.pipeline import VoiceService
+from harness.seed import linked_mediator
 from services.outbox import QueuedMessage
 from services.units import load_units
 from speech.backends import BackendSpec, Transcript
 from storage.db import Database
-from storage.models import Case, CaseEvent, CaseMember, StaffAccount, Unit
+from storage.models import Case, CaseEvent, CaseMember, Unit
 from tests.voice.test_pipeline import make_room, upload
 
 UNITS = Path(__file__).resolve().parents[2] / "config" / "units.toml"
@@ -44,14 +45,7 @@ async def test_a_spoken_threat_alerts_when_its_transcript_is_ready(
         s.add(Unit(code="default", name="示例", level="committee", case_prefix="示"))
     case_id, member_id = await make_room(db)
     async with db.write() as s:
-        staff = StaffAccount(
-            username="med_voice",
-            display_name="调解员",
-            password_hash="x",
-            role="mediator",
-            unit_code="default",
-            telegram_id=4242,
-        )
+        staff = linked_mediator("med_voice", 4242)
         s.add(staff)
         await s.flush()
         (await s.get_one(Case, case_id)).mediator_id = staff.id

@@ -5,6 +5,7 @@ relayed and kept as evidence, "正在转写…", the transcript comes back to th
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -33,6 +34,20 @@ async def voice_idle(runtime: Runtime) -> None:
     service = runtime.shared.voice
     assert isinstance(service, VoiceService)
     await service.idle()
+
+
+async def case_and_recordings(
+    runtime: Runtime,
+) -> tuple[Case, Sequence[Evidence], Sequence[VoiceTranscript]]:
+    """The one case filed, its evidence and the voice transcripts, each in the order made:
+    what a voice-filed case keeps on record."""
+    async with runtime.db.read() as s:
+        case = (await s.execute(select(Case))).scalar_one()
+        evidence = (await s.execute(select(Evidence).order_by(Evidence.id))).scalars().all()
+        rows = (
+            (await s.execute(select(VoiceTranscript).order_by(VoiceTranscript.id))).scalars().all()
+        )
+    return case, evidence, rows
 
 
 async def test_without_a_model_the_audio_is_kept_and_the_speaker_told(tmp_path: Path) -> None:

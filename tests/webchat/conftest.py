@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.agreements.conftest import render_pool, seal, statutes
+from tests.conftest import backend_url
 
 __all__ = ["render_pool", "seal", "statutes"]
 
@@ -36,3 +37,10 @@ async def browser() -> AsyncIterator[Any]:
             yield chromium
         finally:
             await chromium.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest) -> str | None:
+    """The database a whole-service test runs on, once each: None (the service's own SQLite
+    file under DATA_DIR) or an emptied PostgreSQL. (The voice tests import it too.)"""
+    return await backend_url(request.param)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec
 
 import harness
 from app.runtime import Runtime
@@ -55,29 +55,28 @@ async def chat_running(
         yield service, gateway
 
 
-@asynccontextmanager
-async def chat_service(
-    standin: StandinBotAPI,
-    data_dir: Path,
-    *,
-    database_url: str | None = None,
-    pool: RenderPool | None = None,
-    sealer: Sealer | None = None,
-    clock: Clock | None = None,
-    env: Mapping[str, str] | None = None,
-    **extra: str,
-) -> AsyncIterator[tuple[Runtime, str, MemorySmsGateway]]:
-    """Yields the runtime, the web server's base URL and the SMS gateway holding the codes."""
-    async with chat_running(
-        standin,
-        data_dir,
-        database_url=database_url,
-        pool=pool,
-        sealer=sealer,
-        clock=clock,
-        env={**(env or {}), **extra},
-    ) as (service, gateway):
-        yield service.runtime, service.base_url, gateway
+_P = ParamSpec("_P")
+
+
+def _runtime_view(
+    running: Callable[
+        _P, AbstractAsyncContextManager[tuple[harness.RunningService, MemorySmsGateway]]
+    ],
+) -> Callable[_P, AbstractAsyncContextManager[tuple[Runtime, str, MemorySmsGateway]]]:
+    """``running`` (:func:`chat_running`) with the same arguments, seen as most tests use it:
+    the runtime, the web server's base URL and the SMS gateway."""
+
+    @asynccontextmanager
+    async def opened(
+        *args: _P.args, **kwargs: _P.kwargs
+    ) -> AsyncIterator[tuple[Runtime, str, MemorySmsGateway]]:
+        async with running(*args, **kwargs) as (service, gateway):
+            yield service.runtime, service.base_url, gateway
+
+    return opened
+
+
+chat_service = _runtime_view(chat_running)
 
 
 async def login(
@@ -109,6 +108,23 @@ async def press(page: Any, label: str) -> None:
 async def say(page: Any, text: str) -> None:
     await page.fill("#text", text)
     await page.click("#send")
+
+
+async def place_and_names(page: Any) -> None:
+    """The intake's questions from the place to the respondent's name, as the browser tests'
+    applicant answers them: 杨家坪, 张三 with the phone she signed in with, no address, against
+    李四; it stops when the respondent's number is asked for."""
+    await bubble(page, "哪里")
+    await say(page, "九龙坡区杨家坪街道")
+    await bubble(page, "姓名")
+    await say(page, "张三")
+    await bubble(page, "手机号")
+    await page.click("#contact-btn")
+    await bubble(page, "手机号已保存")
+    await press(page, "跳过")
+    await bubble(page, "对方的姓名")
+    await say(page, "李四")
+    await bubble(page, "对方的手机号")
 
 
 async def incoming(page: Any) -> list[tuple[int, str]]:

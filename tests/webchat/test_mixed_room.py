@@ -27,6 +27,7 @@ from tests.webchat.harness import (
     bubble,
     chat_service,
     login,
+    place_and_names,
     press,
     say,
     shot,
@@ -67,17 +68,7 @@ async def browser_intake(page: Any, *, start: bool = True, evidence: bool = Fals
     await say(page, "支付拖欠的工资一万二千元")
     await bubble(page, "金额")
     await say(page, "12000")
-    await bubble(page, "哪里")
-    await say(page, "九龙坡区杨家坪街道")
-    await bubble(page, "姓名")
-    await say(page, "张三")
-    await bubble(page, "手机号")
-    await page.click("#contact-btn")
-    await bubble(page, "手机号已保存")
-    await press(page, "跳过")
-    await bubble(page, "对方的姓名")
-    await say(page, "李四")
-    await bubble(page, "对方的手机号")
+    await place_and_names(page)
     await say(page, "139 0000 7002")
     summary = await bubble(page, "确认")
     assert "九龙坡区杨家坪街道" in summary and "12,000.00 元" in summary

@@ -20,10 +20,10 @@ import pytest
 
 from app.runtime import Runtime
 from core import crypto
+from harness.seed import linked_mediator
 from standin import StandinBotAPI
-from storage.models import StaffAccount, User
+from storage.models import User
 from tests.agreements.harness import wait_text
-from tests.conftest import backend_url
 from tests.e2e.harness import add_room, assert_quiet
 from tests.webchat.harness import (
     PHONE_VIEWPORT,
@@ -48,27 +48,16 @@ async def seed_room(runtime: Runtime) -> int:
     async with runtime.db.write() as s:
         web_user = User(phone=A_PHONE, phone_hash=crypto.blind_index(A_PHONE))
         tg_user = User(telegram_id=T_ID)
-        staff = StaffAccount(
-            username="med_rc",
-            display_name="调解员",
-            password_hash="x",
-            role="mediator",
-            unit_code="default",
-            telegram_id=8100,
-        )
+        staff = linked_mediator("med_rc", 8100)
         await add_room(s, web_user, tg_user, staff, number=NUMBER)
         return web_user.id
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
 async def test_a_dropped_connection_reconnects_with_nothing_lost_or_doubled(
-    tmp_path: Path, browser: Any, backend: str
+    tmp_path: Path, browser: Any, database_url: str | None
 ) -> None:
-    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
-        async with chat_running(standin, tmp_path / "var", database_url=url) as (
+        async with chat_running(standin, tmp_path / "var", database_url=database_url) as (
             service,
             gateway,
         ):
@@ -127,14 +116,10 @@ async def test_a_dropped_connection_reconnects_with_nothing_lost_or_doubled(
             await ctx.close()
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-async def test_a_resent_client_id_is_handled_once(tmp_path: Path, backend: str) -> None:
+async def test_a_resent_client_id_is_handled_once(tmp_path: Path, database_url: str | None) -> None:
     """The raw protocol: the same message twice (as after a lost ack) → one relay."""
-    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
-        async with chat_service(standin, tmp_path / "var", database_url=url) as (
+        async with chat_service(standin, tmp_path / "var", database_url=database_url) as (
             runtime,
             base,
             gateway,

@@ -18,7 +18,6 @@ import pytest
 
 from harness.steps import NEIGHBOUR_INTAKE, invitation_token, take_case, texts, wait_text
 from standin import StandinBotAPI
-from tests.conftest import backend_url
 from tests.e2e.test_room import make_mediator
 from tests.webchat.harness import SHOTS, bubble, chat_service, press, say
 
@@ -55,15 +54,11 @@ async def mine(page: Any) -> list[str]:
     return [str(t) for t in await page.locator("li.me .text").all_inner_texts()]
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
 async def test_a_resident_answers_an_invitation_in_the_browser(
-    backend: str, tmp_path: Path, browser: Any
+    database_url: str | None, tmp_path: Path, browser: Any
 ) -> None:
-    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
-        async with chat_service(standin, tmp_path / "var", database_url=url) as (
+        async with chat_service(standin, tmp_path / "var", database_url=database_url) as (
             runtime,
             base,
             gateway,

@@ -15,6 +15,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import aiohttp
 import pytest
@@ -23,12 +24,13 @@ from sqlalchemy import select
 from app.runtime import Runtime
 from core import crypto
 from features.console.models import Alert
+from features.webchat.otp import MemorySmsGateway
 from harness.seed import add_room
 from services.staff import hash_password
 from standin import StandinBotAPI
+from standin.simulation import SimUser
 from storage.models import Case, CaseEvent, StaffAccount, User
 from tests.agreements.harness import wait_text
-from tests.conftest import backend_url
 from tests.webchat.harness import chat_service
 
 A_PHONE = "13800009001"
@@ -56,6 +58,32 @@ async def seed_room(runtime: Runtime) -> int:
         case = await add_room(s, web_user, tg_user, staff, number=NUMBER)
         await s.flush()
         return case.id
+
+
+class OpenRoom(NamedTuple):
+    runtime: Runtime
+    base: str
+    gateway: MemorySmsGateway
+    case_id: int
+    respondent: SimUser
+    mediator: SimUser
+
+
+@asynccontextmanager
+async def room_open(data_dir: Path, database_url: str | None) -> AsyncIterator[OpenRoom]:
+    """The whole service with :func:`seed_room`'s session, the respondent's and the mediator's
+    Telegram; the mediator has written once, so the stand-in knows his chat."""
+    async with StandinBotAPI() as standin:
+        async with chat_service(standin, data_dir, database_url=database_url) as (
+            runtime,
+            base,
+            gateway,
+        ):
+            case_id = await seed_room(runtime)
+            mediator = standin.user(MEDIATOR_TG)
+            await mediator.send_command("/help")
+            await wait_text(mediator, "")
+            yield OpenRoom(runtime, base, gateway, case_id, standin.user(T_ID), mediator)
 
 
 @asynccontextmanager
@@ -118,9 +146,6 @@ async def console_pages(base: str, case_id: int) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-@pytest.mark.parametrize(
     ("channel", "threat", "words", "level"),
     [
         ("telegram", "再来我就拿刀砍他", "拿刀", "重大"),
@@ -128,62 +153,52 @@ async def console_pages(base: str, case_id: int) -> tuple[str, str]:
     ],
 )
 async def test_a_threat_in_the_room_alerts_the_mediator_and_the_console_and_calms_the_room(
-    tmp_path: Path, backend: str, channel: str, threat: str, words: str, level: str
+    tmp_path: Path, database_url: str | None, channel: str, threat: str, words: str, level: str
 ) -> None:
-    url = await backend_url(backend)
-    async with StandinBotAPI() as standin:
-        async with chat_service(standin, tmp_path / "var", database_url=url) as (
-            runtime,
-            base,
-            gateway,
-        ):
-            case_id = await seed_room(runtime)
-            respondent = standin.user(T_ID)
-            mediator = standin.user(MEDIATOR_TG)
-            await mediator.send_command("/help")  # the stand-in knows chats that wrote
-            await wait_text(mediator, "")
-            async with browser_party(base, gateway) as page:
-                # An ordinary message first: relayed, nothing raised.
-                await respondent.send_text("我同意分期还款，但希望减免利息")
-                await page_text(page, "减免利息")
-                await wait_text(mediator, "减免利息")
+    async with room_open(tmp_path / "var", database_url) as room:
+        runtime, base, gateway, case_id, respondent, mediator = room
+        async with browser_party(base, gateway) as page:
+            # An ordinary message first: relayed, nothing raised.
+            await respondent.send_text("我同意分期还款，但希望减免利息")
+            await page_text(page, "减免利息")
+            await wait_text(mediator, "减免利息")
 
-                if channel == "telegram":
-                    await respondent.send_text(threat)
-                    await page_text(page, threat)
-                else:
-                    message = {"type": "text", "text": threat}
-                    await page.send_str(json.dumps({"type": "send", "cid": "t-1", "msg": message}))
-                    await wait_text(respondent, threat)
+            if channel == "telegram":
+                await respondent.send_text(threat)
+                await page_text(page, threat)
+            else:
+                message = {"type": "text", "text": threat}
+                await page.send_str(json.dumps({"type": "send", "cid": "t-1", "msg": message}))
+                await wait_text(respondent, threat)
 
-                # The mediator is told in the chat: the case, the level, the words, the rule.
-                alert = (await wait_text(mediator, "风险预警")).text or ""
-                assert NUMBER in alert and words in alert and level in alert, alert
-                # The room gets the calm notice, on both channels.
-                notice = await page_text(page, "110")
-                assert "安全提示" in notice
-                assert "110" in ((await wait_text(respondent, "安全提示")).text or "")
+            # The mediator is told in the chat: the case, the level, the words, the rule.
+            alert = (await wait_text(mediator, "风险预警")).text or ""
+            assert NUMBER in alert and words in alert and level in alert, alert
+            # The room gets the calm notice, on both channels.
+            notice = await page_text(page, "110")
+            assert "安全提示" in notice
+            assert "110" in ((await wait_text(respondent, "安全提示")).text or "")
 
-            async with runtime.db.read() as s:
-                case = await s.get_one(Case, case_id)
-                alerts = list((await s.execute(select(Alert))).scalars())
-                events = list(
-                    (
-                        await s.execute(
-                            select(CaseEvent).where(
-                                CaseEvent.case_id == case_id, CaseEvent.kind == "risk"
-                            )
+        async with runtime.db.read() as s:
+            case = await s.get_one(Case, case_id)
+            alerts = list((await s.execute(select(Alert))).scalars())
+            events = list(
+                (
+                    await s.execute(
+                        select(CaseEvent).where(
+                            CaseEvent.case_id == case_id, CaseEvent.kind == "risk"
                         )
-                    ).scalars()
-                )
-            assert case.risk == ("critical" if level == "重大" else "major")
-            assert {a.unit_code for a in alerts if a.unit_code} == {"default"}
-            assert any(a.staff_id is not None for a in alerts)
-            (event,) = events  # the ordinary message raised nothing
-            assert event.data["source"] == "room"
-            assert any(words in w for ws in event.data["evidence"] for w in ws)
+                    )
+                ).scalars()
+            )
+        assert case.risk == ("critical" if level == "重大" else "major")
+        assert {a.unit_code for a in alerts if a.unit_code} == {"default"}
+        assert any(a.staff_id is not None for a in alerts)
+        (event,) = events  # the ordinary message raised nothing
+        assert event.data["source"] == "room"
+        assert any(words in w for ws in event.data["evidence"] for w in ws)
 
-            # The console, as the mediator sees it: the alert and the explained raise.
-            alerts_page, case_page = await console_pages(base, case_id)
-            assert NUMBER in alerts_page
-            assert words in case_page and "调解室消息" in case_page
+        # The console, as the mediator sees it: the alert and the explained raise.
+        alerts_page, case_page = await console_pages(base, case_id)
+        assert NUMBER in alerts_page
+        assert words in case_page and "调解室消息" in case_page

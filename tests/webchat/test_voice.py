@@ -23,13 +23,14 @@ from sqlalchemy import select
 
 from core import crypto
 from features.voice.models import VoiceTranscript
+from harness.seed import linked_mediator
 from speech.audio import transcode
 from speech.cer import cer
 from standin import StandinBotAPI
-from storage.models import Case, Evidence, StaffAccount, User
+from storage.models import Case, Evidence, User
 from tests.e2e.harness import add_room
 from tests.voice.conftest import sample, spoken_facts, whisper_base
-from tests.voice.test_voice_room import voice_idle
+from tests.voice.test_voice_room import case_and_recordings, voice_idle
 from tests.webchat.conftest import ARGS, CHROMIUM
 from tests.webchat.harness import (
     PHONE_VIEWPORT,
@@ -37,6 +38,7 @@ from tests.webchat.harness import (
     chat_service,
     incoming,
     login,
+    place_and_names,
     press,
     say,
 )
@@ -137,17 +139,7 @@ async def finish_intake(page: Any) -> None:
     await say(page, "赔偿修窗户的钱")
     await bubble(page, "金额")
     await press(page, "跳过")
-    await bubble(page, "哪里")
-    await say(page, "九龙坡区杨家坪街道")
-    await bubble(page, "姓名")
-    await say(page, "张三")
-    await bubble(page, "手机号")
-    await page.click("#contact-btn")
-    await bubble(page, "手机号已保存")
-    await press(page, "跳过")
-    await bubble(page, "对方的姓名")
-    await say(page, "李四")
-    await bubble(page, "对方的手机号")
+    await place_and_names(page)
     await say(page, "139 0000 8003")
     await bubble(page, "确认提交")
     await press(page, "✅ 确认提交")
@@ -241,14 +233,7 @@ async def test_recorded_answer_transcribed_confirmed_and_filed(
         assert (await (await browser.new_context()).request.get(base + src)).status == 401
 
         await voice_idle(runtime)
-        async with runtime.db.read() as s:
-            case = (await s.execute(select(Case))).scalar_one()
-            evidence = (await s.execute(select(Evidence).order_by(Evidence.id))).scalars().all()
-            rows = (
-                (await s.execute(select(VoiceTranscript).order_by(VoiceTranscript.id)))
-                .scalars()
-                .all()
-            )
+        case, evidence, rows = await case_and_recordings(runtime)
         # The confirmed transcript is the case's facts; every recording is its evidence.
         assert case.facts == machine
         assert [(e.kind, e.channel, e.case_id) for e in evidence] == [
@@ -346,14 +331,7 @@ async def test_a_recording_in_the_room_plays_for_the_room_members_only(tmp_path:
         async with runtime.db.write() as s:
             applicant = User(phone=PHONE, phone_hash=crypto.blind_index(PHONE))
             respondent = User(phone=OTHER_PHONE, phone_hash=crypto.blind_index(OTHER_PHONE))
-            staff = StaffAccount(
-                username="med_voice",
-                display_name="调解员",
-                password_hash="x",
-                role="mediator",
-                unit_code="default",
-                telegram_id=8200,
-            )
+            staff = linked_mediator("med_voice", 8200)
             await add_room(s, applicant, respondent, staff, number="（2026）示调字第0001号")
         standin.user(8200).register()
         pages = []
