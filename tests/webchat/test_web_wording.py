@@ -46,8 +46,8 @@ BROWSER_STAFF = (
     "staff.no_case_hint_lawyer",
     "staff.no_case_hint_viewer",
     #: A new case for their unit, its 接手 button and what pressing it answers (the room's
-    #: panel follows), and the quiet hours' morning batch of held ones (features.intake.flow,
-    #: services.staff_alerts).
+    #: panel follows), and the alert batch: held new cases, deadlines, unanswered messages
+    #: (features.intake.flow, services.staff_alerts).
     "staff.new_case",
     "staff.btn_take",
     "staff.taken",
@@ -57,6 +57,7 @@ BROWSER_STAFF = (
     "staff_alert.digest",
     "staff_alert.case",
     "staff_alert.new",
+    "staff_alert.away",
     "staff_alert.btn_open",
     "staff_alert.btn_card",
 )
