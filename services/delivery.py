@@ -86,7 +86,8 @@ async def staff_addresses(
     the one ``features.webchat.otp`` finds for the number: no Telegram, the oldest). Why
     Telegram first: one person with both channels is told once, where they linked, as
     :func:`user_address` does for a party. Only for texts the browser has words for (the
-    street's: tests/webchat/test_web_wording.py); absent: reached in the console only. One
+    street's, the new-case alerts: tests/webchat/test_web_wording.py); absent: reached in the
+    console only. One
     query whatever the count.
     """
     people = [s for s in staff if s.active]

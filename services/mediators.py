@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import crypto
@@ -15,6 +15,7 @@ from mediation.permissions import Action, Actor, ActorKind, can
 from mediation.room import MemberStatus, Role
 from mediation.units import UnitDirectory
 from services.cases import add_event
+from services.delivery import Address, staff_addresses
 from services.room import Room, facts
 from storage.db import Database
 from storage.models import Case, CaseMember, StaffAccount, StaffLinkCode
@@ -134,24 +135,29 @@ async def queue(session: AsyncSession, staff: StaffAccount, units: UnitDirectory
     return list(rows.scalars())
 
 
-async def to_alert(session: AsyncSession, units: UnitDirectory, case: Case) -> list[StaffAccount]:
-    """Who hears of a new case at once: the linked mediating staff of the case's unit, or, when
-    nobody there is linked to Telegram, of the nearest unit above (the one whose /queue shows it).
-    Without this, mediators found new cases only by polling /queue."""
+async def to_alert(
+    session: AsyncSession, units: UnitDirectory, case: Case
+) -> list[tuple[StaffAccount, Address]]:
+    """Who hears of a new case at once, and where: the mediating staff of the case's unit whom
+    the chat reaches (their linked Telegram, else the browser chat of their account's phone:
+    :func:`services.delivery.staff_addresses`), or, when nobody there is reachable, of the
+    nearest unit above (the one whose /queue shows it). Without this, mediators found new
+    cases only by polling /queue, and a browser-only mediator never heard of one."""
     levels = [case.unit_code, *(u.code for u in units.ancestors(case.unit_code))]
     rows = await session.execute(
         select(StaffAccount).where(
             StaffAccount.active.is_(True),
-            StaffAccount.telegram_id.is_not(None),
+            or_(StaffAccount.telegram_id.is_not(None), StaffAccount.phone_hash.is_not(None)),
             StaffAccount.role.in_(sorted(MEDIATING_ROLES)),
             StaffAccount.unit_code.in_(levels),
         )
     )
     staff = list(rows.scalars())
+    addresses = await staff_addresses(session, staff)
     for code in levels:
-        here = [s for s in staff if s.unit_code == code]
+        here = [(s, addresses[s.id]) for s in staff if s.unit_code == code and s.id in addresses]
         if here:
-            return sorted(here, key=lambda s: s.id)
+            return sorted(here, key=lambda pair: pair[0].id)
     return []
 
 

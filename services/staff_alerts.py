@@ -28,7 +28,7 @@ from mediation.replies import Button, Msg, Reply, button
 from mediation.room import Role
 from mediation.staff_alerts import Item, QuietHours, allowed_at, by_case, merge
 from services.cases import add_event
-from services.delivery import Address, Outgoing, staff_address
+from services.delivery import Address, Outgoing, staff_addresses
 from services.outbox import QueuedMessage
 from services.room import Room, label_of, load_room
 from services.timers import schedule
@@ -178,9 +178,10 @@ async def digest_due(
 ) -> list[QueuedMessage]:
     """One message with what is still true of the batch, and each case's buttons."""
     staff = await session.get(StaffAccount, int(timer.payload["staff_id"]))
-    address = staff_address(staff) if staff is not None and staff.active else None
+    # Linked Telegram, else the browser chat of the account's phone (services.delivery).
+    address = (await staff_addresses(session, [staff])).get(staff.id) if staff else None
     if staff is None or address is None:
-        return []  # not linked: the console shows the same cases
+        return []  # neither: the console shows the same cases
     items = [i for raw in timer.payload.get("items", []) if (i := Item.from_json(raw))]
     cases: list[Msg] = []
     rows: list[tuple[Button, ...]] = []

@@ -18,7 +18,6 @@ from services import case_watch, features, invites, mediators, staff_alerts
 from services import cases as case_service
 from services.chat_state import Slot, text_slot
 from services.conversations import ConversationState
-from services.delivery import staff_address
 from services.inbound import Command
 from services.outgoing import QrCode
 from services.routing import ActionRoute, Audience, AwaitedInput, CommandRoute, Who
@@ -217,11 +216,9 @@ class IntakeFlow:
             ),
             buttons=((button("staff.btn_take", f"m:take:{case.id}", number=case.number),),),
         )
-        alerted = await mediators.to_alert(turn.session, self.units, case)
-        for staff in alerted:
-            address = staff_address(staff)
-            if address is None:
-                continue
+        # Each where the chat reaches them: linked Telegram, else the browser chat of their
+        # account's phone (a browser-only mediator is told too, once).
+        for staff, address in await mediators.to_alert(turn.session, self.units, case):
             if await staff_alerts.new_case_waits(
                 turn.session, self.settings, staff, case.id, turn.now
             ):

@@ -45,6 +45,21 @@ BROWSER_STAFF = (
     "staff.no_case_hint",
     "staff.no_case_hint_lawyer",
     "staff.no_case_hint_viewer",
+    #: A new case for their unit, its 接手 button and what pressing it answers (the room's
+    #: panel follows), and the alert batch: held new cases, deadlines, unanswered messages
+    #: (features.intake.flow, services.staff_alerts).
+    "staff.new_case",
+    "staff.btn_take",
+    "staff.taken",
+    "staff.cannot_take",
+    "staff.panel",
+    "staff.panel_member",
+    "staff_alert.digest",
+    "staff_alert.case",
+    "staff_alert.new",
+    "staff_alert.away",
+    "staff_alert.btn_open",
+    "staff_alert.btn_card",
 )
 STAFF_ONLY_KEYS = {
     "agreements.draft_intro",
