@@ -11,6 +11,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from cryptography.fernet import Fernet
@@ -21,6 +22,9 @@ from app.features import metadata
 from core import crypto
 from core.config import Settings
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from services.conversation import ConversationService
 
 # A message whose placeholders cannot be filled fails the test that sends it (in this process
 # and in the service processes tests start) instead of reaching a user as "{name}".
@@ -115,6 +119,20 @@ def make_settings(tmp_path: Path, database_url: str | None = None, **env: str) -
     if database_url:
         environ["DATABASE_URL"] = database_url
     return Settings.from_env(environ)
+
+
+async def conversation_core(db: Database, tmp_path: Path) -> ConversationService:
+    """The conversation core alone on ``db`` (the default units synced, a fake clock): for tests
+    of what one turn does, without the web app, Telegram or the timers."""
+    from core.clock import FakeClock
+    from services.conversation import ConversationService
+    from services.units import load_units, sync_units
+
+    settings = make_settings(tmp_path)
+    units = load_units(settings.units_file)
+    async with db.write() as session:
+        await sync_units(session, units)
+    return ConversationService(db, settings, units, FakeClock())
 
 
 async def reset_postgres(url: str) -> None:

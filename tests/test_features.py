@@ -8,17 +8,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from core.clock import FakeClock
 from mediation import intake
 from mediation.replies import Reply, reply
 from services import features
-from services.conversation import ConversationService
 from services.inbound import Command, Inbound
 from services.turn import Turn
-from services.units import load_units, sync_units
 from storage.db import Database
 from storage.models import OutboxMessage
-from tests.conftest import make_settings
+from tests.conftest import conversation_core
 
 
 @pytest.fixture
@@ -46,11 +43,7 @@ def registered() -> Iterator[None]:
 async def test_features_take_precedence(
     registered: None, sqlite_db: Database, tmp_path: Path
 ) -> None:
-    s = make_settings(tmp_path)
-    units = load_units(s.units_file)
-    async with sqlite_db.write() as session:
-        await sync_units(session, units)
-    service = ConversationService(sqlite_db, s, units, FakeClock())
+    service = await conversation_core(sqlite_db, tmp_path)
     for payload in (
         Command("ping", ("a",)),
         intake.ActionInput("x:1"),

@@ -15,14 +15,11 @@ from typing import Any
 from sqlalchemy import event, select
 
 import app.features  # noqa: F401  (the features' hooks: the room's and the after-agreement one)
-from core.clock import FakeClock
 from mediation import intake
-from services.conversation import ConversationService
 from services.inbound import Inbound
-from services.units import load_units, sync_units
 from storage.db import Database
 from storage.models import OutboxMessage
-from tests.conftest import make_settings
+from tests.conftest import conversation_core
 
 
 @contextmanager
@@ -43,11 +40,7 @@ def statements(db: Database) -> Iterator[list[str]]:
 async def test_an_idle_text_reads_the_partys_cases_once(
     sqlite_db: Database, tmp_path: Path
 ) -> None:
-    s = make_settings(tmp_path)
-    units = load_units(s.units_file)
-    async with sqlite_db.write() as session:
-        await sync_units(session, units)
-    service = ConversationService(sqlite_db, s, units, FakeClock())
+    service = await conversation_core(sqlite_db, tmp_path)
     await service.handle(Inbound("telegram", "42", "42", intake.TextInput("你好")))
     with statements(sqlite_db) as seen:
         await service.handle(Inbound("telegram", "42", "42", intake.TextInput("在吗")))
