@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 from cryptography.fernet import Fernet
 from hypothesis import settings as hypothesis_settings
+from sqlalchemy.engine import make_url
 
 import i18n
 from app.features import metadata
@@ -46,7 +47,10 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "determini
 # share a database or pick the same port.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 BASE_PG_URL = os.environ.get("TEST_POSTGRES_URL", "")
-PG_URL = f"{BASE_PG_URL}_{WORKER}" if BASE_PG_URL and WORKER else BASE_PG_URL
+PG_URL = BASE_PG_URL
+if BASE_PG_URL and WORKER:
+    _base = make_url(BASE_PG_URL)
+    PG_URL = _base.set(database=f"{_base.database}_{WORKER}").render_as_string(hide_password=False)
 if WORKER.startswith("gw") and WORKER[2:].isdigit():
     _low = 20000 + 1500 * int(WORKER[2:])  # below Linux's ephemeral ports (32768 and up)
     os.environ.setdefault("HARNESS_PORTS", f"{_low}-{_low + 1499}")
@@ -57,7 +61,7 @@ async def _create_worker_database() -> None:
     """``PG_URL``'s database, made from the given one's server if it is not there yet."""
     import asyncpg
 
-    name = PG_URL.rsplit("/", 1)[1]
+    name = make_url(PG_URL).database
     conn = await asyncpg.connect(BASE_PG_URL.replace("postgresql+asyncpg", "postgresql"))
     try:
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
