@@ -32,7 +32,6 @@ from documents.registry import load_sample  # noqa: E402
 from documents.render import DocumentRenderer  # noqa: E402
 from documents.seal import Sealer  # noqa: E402
 from documents.worker import worker_rss_kb  # noqa: E402
-from features.agreements.statutes import LawsDbStatutes  # noqa: E402
 
 KEY = "mediation_agreement"
 
@@ -111,6 +110,11 @@ async def latency(pool: RenderPool, n: int, sealer: Sealer | None) -> list[float
 
 
 async def main(quick: bool) -> dict[str, object]:
+    # Imported here, not at the top: the pool's workers are spawned and import this script
+    # again; at the top they would load the agreements feature they never use, which the
+    # service's workers do not (main.py imports the app only when run).
+    from features.agreements.statutes import LawsDbStatutes
+
     statutes = LawsDbStatutes()
     results: dict[str, object] = {
         "date": time.strftime("%Y-%m-%d"),
