@@ -19,16 +19,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp_session import get_session
 
-from features.console.web.core import (
-    CONSOLE,
-    flash,
-    form_int,
-    lang_of,
-    redirect,
-    render,
-    staff_of,
-    t,
-)
+from features.console.web.core import flash, form_int, lang_of, redirect, render, staff_of, t
 from features.street.joint_service import JointService
 from features.street.tasks import TaskError
 from i18n import catalog, translate
@@ -95,7 +86,7 @@ def _label(request: web.Request, event: CaseEvent) -> str:
 
 
 def _local(request: web.Request, value: str) -> datetime:
-    tz = request.app[CONSOLE].tz
+    tz = request.app[JOINT].settings.tz
     try:
         return datetime.fromisoformat(value).replace(tzinfo=tz)
     except ValueError:
@@ -242,7 +233,7 @@ async def wall_json(request: web.Request) -> web.StreamResponse:
     service = request.app[JOINT]
     staff = staff_of(request)
     figures = await service.picture(staff.id)
-    now = service.clock.now().astimezone(request.app[CONSOLE].tz)
+    now = service.clock.now().astimezone(service.settings.tz)
     return web.json_response(
         {"at": now.strftime("%Y-%m-%d %H:%M:%S"), "units": [f.as_json() for f in figures]}
     )
