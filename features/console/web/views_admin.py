@@ -230,37 +230,38 @@ async def create_user(request: web.Request) -> web.StreamResponse:
         ),
         client_ip(request),
     )
-    if error:
-        await flash(request, t(request, error), "error")
-    else:
-        await flash(request, t(request, "console.users.created"))
-    raise redirect(request, "/users")
+    return await _back_to_users(request, error, "console.users.created")
 
 
 async def set_user_active(request: web.Request) -> web.StreamResponse:
-    console = request.app[CONSOLE]
+    console, staff_id = request.app[CONSOLE], _staff_id(request)
     form = await request.post()
-    staff_id = form_int(request.match_info["staff_id"])
-    if staff_id is None:
-        raise web.HTTPNotFound()
     await console.accounts.set_active(
         staff_of(request), staff_id, form.get("active") == "1", client_ip(request)
     )
-    await flash(request, t(request, "console.users.updated"))
-    raise redirect(request, "/users")
+    return await _back_to_users(request, None, "console.users.updated")
 
 
 async def set_user_phone(request: web.Request) -> web.StreamResponse:
-    console = request.app[CONSOLE]
+    console, staff_id = request.app[CONSOLE], _staff_id(request)
     form = await request.post()
-    staff_id = form_int(request.match_info["staff_id"])
-    if staff_id is None:
-        raise web.HTTPNotFound()
     error = await console.accounts.set_phone(
         staff_of(request), staff_id, str(form.get("phone", ""))[:40], client_ip(request)
     )
+    return await _back_to_users(request, error, "console.users.updated")
+
+
+def _staff_id(request: web.Request) -> int:
+    staff_id = form_int(request.match_info["staff_id"])
+    if staff_id is None:
+        raise web.HTTPNotFound()
+    return staff_id
+
+
+async def _back_to_users(request: web.Request, error: str | None, done: str) -> web.StreamResponse:
+    """The staff list again, headed by the refusal's reason or by ``done``."""
     if error:
         await flash(request, t(request, error), "error")
     else:
-        await flash(request, t(request, "console.users.updated"))
+        await flash(request, t(request, done))
     raise redirect(request, "/users")
