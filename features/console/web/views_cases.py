@@ -24,6 +24,7 @@ from features.console.web.core import (
     client_ip,
     form_int,
     lang_of,
+    path_id,
     redirect,
     render,
     staff_of,
@@ -151,13 +152,18 @@ def _masked(filters: dict[str, object]) -> dict[str, object]:
     return filters
 
 
-async def export_csv(request: web.Request) -> web.StreamResponse:
-    console = request.app[CONSOLE]
-    staff = staff_of(request)
+async def _exporting(request: web.Request, fmt: str) -> tuple[LedgerQuery, str, str]:
+    """An export's query (the ledger's filters, all pages), the reader's language and the file's
+    name; the export audited before a byte is sent."""
     q = parse_query(request).without_cursor()
     lang = lang_of(request)
-    await _audit_export(request, "csv", q)
-    name = translate(lang, "console.export.filename") + ".csv"
+    await _audit_export(request, fmt, q)
+    return q, lang, f"{translate(lang, 'console.export.filename')}.{fmt}"
+
+
+async def export_csv(request: web.Request) -> web.StreamResponse:
+    console, staff = request.app[CONSOLE], staff_of(request)
+    q, lang, name = await _exporting(request, "csv")
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/csv; charset=utf-8",
@@ -174,13 +180,9 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
 
 
 async def export_xlsx(request: web.Request) -> web.StreamResponse:
-    console = request.app[CONSOLE]
-    staff = staff_of(request)
-    q = parse_query(request).without_cursor()
-    lang = lang_of(request)
-    await _audit_export(request, "xlsx", q)
+    console, staff = request.app[CONSOLE], staff_of(request)
+    q, lang, name = await _exporting(request, "xlsx")
     data = await console.exporter.xlsx(staff, q, lang)
-    name = translate(lang, "console.export.filename") + ".xlsx"
     return web.Response(
         body=data,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -193,10 +195,7 @@ PROCEDURES: web.AppKey[ProcedureActions] = web.AppKey("procedures", ProcedureAct
 
 
 def case_id_of(request: web.Request) -> int:
-    value = form_int(request.match_info["case_id"])
-    if value is None:
-        raise web.HTTPNotFound()
-    return value
+    return path_id(request, "case_id")
 
 
 async def case_page(
