@@ -181,6 +181,11 @@ def path_id(request: web.Request, name: str) -> int:
     return value
 
 
+def case_id_of(request: web.Request) -> int:
+    """The case a page is about (``{case_id}`` in the console's and the street's case routes)."""
+    return path_id(request, "case_id")
+
+
 # ---------------------------------------------------------------------- rendering
 
 

@@ -17,6 +17,7 @@ from features.console.context import StaffContext
 from features.console.web.core import (
     CONSOLE,
     Console,
+    case_id_of,
     client_ip,
     flash,
     form_int,
@@ -26,7 +27,7 @@ from features.console.web.core import (
     t,
     unit_name,
 )
-from features.console.web.views_cases import case_id_of, refused
+from features.console.web.views_cases import refused
 
 T = TypeVar("T")
 

@@ -21,10 +21,10 @@ from features.console.procedures import ProcedureActions
 from features.console.web.core import (
     CONSOLE,
     SECURITY_HEADERS,
+    case_id_of,
     client_ip,
     form_int,
     lang_of,
-    path_id,
     redirect,
     render,
     staff_of,
@@ -192,10 +192,6 @@ async def export_xlsx(request: web.Request) -> web.StreamResponse:
 
 #: The paper-signature and 治安调解 steps (views_procedures); their cards are on the case page.
 PROCEDURES: web.AppKey[ProcedureActions] = web.AppKey("procedures", ProcedureActions)
-
-
-def case_id_of(request: web.Request) -> int:
-    return path_id(request, "case_id")
 
 
 async def case_page(

@@ -41,7 +41,7 @@ def _text(form: Any, name: str) -> str:
 async def case_page(request: web.Request) -> web.StreamResponse:
     service = request.app[JOINT]
     staff = console.staff_of(request)
-    case_id = console.path_id(request, "case_id")
+    case_id = console.case_id_of(request)
     try:
         view = await service.view(staff.id, case_id)
     except TaskError as exc:
@@ -98,7 +98,7 @@ async def case_action(request: web.Request) -> web.StreamResponse:
     authority."""
     service = request.app[JOINT]
     staff = console.staff_of(request)
-    case_id = console.path_id(request, "case_id")
+    case_id = console.case_id_of(request)
     back = f"/street/cases/{case_id}"
     form = await request.post()
     step = _text(form, "do")
@@ -196,7 +196,7 @@ async def dispatch_page(request: web.Request) -> web.StreamResponse:
 async def dispatch_action(request: web.Request) -> web.StreamResponse:
     service = request.app[JOINT]
     staff = console.staff_of(request)
-    case_id = console.path_id(request, "case_id")
+    case_id = console.case_id_of(request)
     form = await request.post()
     lead = _text(form, "lead")
     assist = [v for v in form.getall("assist", []) if isinstance(v, str)]
