@@ -12,10 +12,10 @@ import asyncio
 import json
 import sys
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from core.config import Settings
 from legal_kb import store
@@ -29,6 +29,8 @@ from legal_kb.records import Hit
 from legal_kb.service import KnowledgeBase
 from storage.db import Database
 
+T = TypeVar("T")
+
 
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
@@ -40,6 +42,33 @@ NOT_MIGRATED = (
 )
 
 
+def _with_database(database_url: str, work: Callable[[Database], Awaitable[T]]) -> T:
+    """``work`` done on the database, its connections closed after (a command runs once)."""
+
+    async def run() -> T:
+        db = Database(database_url)
+        try:
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
+
+
+def _importing(
+    settings: Settings,
+    work: Callable[[Database], Awaitable[None]],
+    refusals: tuple[type[Exception], ...] = (ImportFormatError,),
+) -> int:
+    """An import's exit code: 0 when done, 2 with the reason when the input is refused."""
+    try:
+        _with_database(settings.database_url, work)
+    except refusals as exc:
+        _say(f"error: {exc}")
+        return 2
+    return 0
+
+
 def schema_ready(database_url: str) -> bool:
     """Whether the KB tables exist; if not, say which command creates them.
 
@@ -48,14 +77,7 @@ def schema_ready(database_url: str) -> bool:
     itself migrates at start-up; a command line tool does not change the schema unasked.
     """
 
-    async def check() -> list[str]:
-        db = Database(database_url)
-        try:
-            return await store.missing_tables(db)
-        finally:
-            await db.dispose()
-
-    missing = asyncio.run(check())
+    missing = _with_database(database_url, store.missing_tables)
     if missing:
         _say(NOT_MIGRATED.format(tables=", ".join(missing)))
     return not missing
@@ -156,21 +178,12 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         "effective_date": args.effective_date,
     }
 
-    async def run() -> None:
-        db = Database(settings.database_url)
-        try:
-            await import_laws(db, sources, args.meta, overrides, progress=_say)
-            if corpus_source is not None:
-                await import_corpus(db, corpus_source, _say, force=args.force)
-        finally:
-            await db.dispose()
+    async def run(db: Database) -> None:
+        await import_laws(db, sources, args.meta, overrides, progress=_say)
+        if corpus_source is not None:
+            await import_corpus(db, corpus_source, _say, force=args.force)
 
-    try:
-        asyncio.run(run())
-    except (ImportFormatError, ValueError) as exc:
-        _say(f"error: {exc}")
-        return 2
-    return 0
+    return _importing(settings, run, (ImportFormatError, ValueError))
 
 
 def cmd_export_vectors(args: argparse.Namespace, settings: Settings) -> int:
@@ -220,19 +233,10 @@ def cmd_import_cases(args: argparse.Namespace, settings: Settings) -> int:
     if not schema_ready(settings.database_url):
         return 2
 
-    async def run() -> None:
-        db = Database(settings.database_url)
-        try:
-            await import_cases(db, args.file, progress=_say)
-        finally:
-            await db.dispose()
+    async def run(db: Database) -> None:
+        await import_cases(db, args.file, progress=_say)
 
-    try:
-        asyncio.run(run())
-    except ImportFormatError as exc:
-        _say(f"error: {exc}")
-        return 2
-    return 0
+    return _importing(settings, run)
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:

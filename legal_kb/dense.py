@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from core.crypto import file_sha256
 from legal_kb import shipped
-from legal_kb.shipped import file_sha256
 
 if TYPE_CHECKING:
     from legal_kb.e5onnx import E5OnnxEncoder

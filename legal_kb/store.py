@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, inspect, select, update
+from sqlalchemy import Select, Table, delete, insert, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from legal_kb.models import IN_FORCE_STATUSES, KbArticle, KbCase, KbLaw, KbMeta
@@ -269,6 +269,13 @@ async def law_catalog(session: AsyncSession) -> list[LawInfo]:
     return [LawInfo(*row) for row in rows]
 
 
+def _articles_with_law() -> Select[KbArticle, str, str, date | None, str | None]:
+    """Articles with the columns of their law that :func:`_article` reads, in its order."""
+    return select(KbArticle, KbLaw.name, KbLaw.kind, KbLaw.effective_date, KbLaw.note).join(
+        KbLaw, KbLaw.id == KbArticle.law_id
+    )
+
+
 def _article(row: Any) -> Article:
     art: KbArticle = row[0]
     return Article.of(
@@ -287,8 +294,7 @@ async def find_article_versions(
 ) -> list[Article]:
     """The article in every stored version of the law, current versions first."""
     rows = await session.execute(
-        select(KbArticle, KbLaw.name, KbLaw.kind, KbLaw.effective_date, KbLaw.note)
-        .join(KbLaw, KbLaw.id == KbArticle.law_id)
+        _articles_with_law()
         .where(KbLaw.name == law_name, KbArticle.number == number, KbArticle.suffix == suffix)
         .order_by(KbLaw.version_date.desc(), KbArticle.seq)
     )
@@ -300,11 +306,7 @@ async def articles_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Art
     """Articles by id, in the order of ``ids`` (missing ids are skipped)."""
     if not ids:
         return []
-    rows = await session.execute(
-        select(KbArticle, KbLaw.name, KbLaw.kind, KbLaw.effective_date, KbLaw.note)
-        .join(KbLaw, KbLaw.id == KbArticle.law_id)
-        .where(KbArticle.id.in_(list(ids)))
-    )
+    rows = await session.execute(_articles_with_law().where(KbArticle.id.in_(list(ids))))
     by_id = {a.id: a for a in (_article(row) for row in rows)}
     return [by_id[i] for i in ids if i in by_id]
 
@@ -362,11 +364,7 @@ async def list_cases(session: AsyncSession, dispute_type: str | None = None) -> 
 
 async def articles_containing(session: AsyncSession, phrase: str) -> list[Article]:
     """Articles whose text contains ``phrase`` (e.g. "同时废止" to learn repeals)."""
-    rows = await session.execute(
-        select(KbArticle, KbLaw.name, KbLaw.kind, KbLaw.effective_date, KbLaw.note)
-        .join(KbLaw, KbLaw.id == KbArticle.law_id)
-        .where(KbArticle.text.contains(phrase))
-    )
+    rows = await session.execute(_articles_with_law().where(KbArticle.text.contains(phrase)))
     return [_article(row) for row in rows]
 
 

@@ -23,7 +23,6 @@ manifest and copied only when asked (``--with-objects``).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -39,6 +38,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
+from core.crypto import file_sha256
 from services import backup_files
 
 if TYPE_CHECKING:
@@ -102,14 +102,6 @@ def libpq_url(url: str) -> str:
     """``postgresql+asyncpg://…`` → ``postgresql://…`` for pg_dump/pg_restore (no query)."""
     parts = urlsplit(url)
     return urlunsplit(("postgresql", parts.netloc, parts.path, "", ""))
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def data_files(data_dir: Path, database_url: str) -> Iterator[Path]:
@@ -220,11 +212,11 @@ def backup(
             )
         revision = schema_revision(database_url)
         manifest = Manifest(now.isoformat(), dialect, revision, member)
-        manifest.files[member] = sha256_file(dump)
+        manifest.files[member] = file_sha256(dump)
         copies = _objects(files, data_dir, manifest, work, with_objects, progress)
         paths = list(data_files(data_dir, database_url))
         for path in paths:
-            manifest.files["files/" + path.relative_to(data_dir).as_posix()] = sha256_file(path)
+            manifest.files["files/" + path.relative_to(data_dir).as_posix()] = file_sha256(path)
         progress(f"写入归档 / writing {out} ({len(paths)} files, {len(copies)} objects) …")
         partial = out.with_name(f".{out.name}.{os.getpid()}.tmp")
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -273,7 +265,7 @@ def _objects(
     into.mkdir()
     copies = backup_files.export(files, [o.key for o in objects], into)
     for key, path in copies.items():
-        manifest.files[backup_files.OBJECTS + key] = sha256_file(path)
+        manifest.files[backup_files.OBJECTS + key] = file_sha256(path)
     return copies
 
 
@@ -317,7 +309,7 @@ def read_archive(archive: Path, into: Path) -> Manifest:
     if present != set(manifest.files):
         raise BackupError("the archive's members do not match its manifest")
     for name, digest in manifest.files.items():
-        if sha256_file(into / name) != digest:
+        if file_sha256(into / name) != digest:
             raise BackupError(f"checksum mismatch: {name} (the archive is damaged)")
     return manifest
 
@@ -432,7 +424,7 @@ def _conflicts(work: Path, manifest: Manifest, data_dir: Path, database_url: str
     for name in manifest.files:
         if name.startswith("files/"):
             target = data_dir / name.removeprefix("files/")
-            if target.exists() and sha256_file(target) != manifest.files[name]:
+            if target.exists() and file_sha256(target) != manifest.files[name]:
                 found.append(f"{target} differs")
     return found
 

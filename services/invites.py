@@ -179,8 +179,7 @@ async def accept(
     await cancel_timers(session, [f"invite:{invitation.id}"])
     party = await session.get_one(CaseParty, invitation.party_id)
     party.user_id, party.status, party.joined_at = user_id, "joined", now
-    room = await load_room(session, invitation.case_id, lock=True)
-    assert room is not None
+    room = await _room_of(session, invitation, lock=True)
     member = CaseMember(
         case_id=room.case.id,
         role=party.side,
@@ -191,8 +190,7 @@ async def accept(
     )
     session.add(member)
     await session.flush()
-    room = await load_room(session, invitation.case_id)
-    assert room is not None
+    room = await _room_of(session, invitation)
     case = room.case
     add_event(
         session,
@@ -272,8 +270,7 @@ async def decline(
     invitation.used_at, invitation.used_by_user_id = now, user_id
     invitation.decline_reason = reason
     await cancel_timers(session, [f"invite:{invitation.id}"])
-    room = await load_room(session, invitation.case_id, lock=True)
-    assert room is not None
+    room = await _room_of(session, invitation, lock=True)
     case = room.case
     add_event(
         session,
@@ -329,3 +326,10 @@ async def decline(
         out,
         now,
     )
+
+
+async def _room_of(session: AsyncSession, invitation: Invitation, *, lock: bool = False) -> Room:
+    """The room of the case the invitation was made for (the case outlives its invitations)."""
+    room = await load_room(session, invitation.case_id, lock=lock)
+    assert room is not None
+    return room

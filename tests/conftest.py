@@ -22,6 +22,7 @@ import i18n
 from app.features import metadata
 from core import crypto
 from core.config import Settings
+from harness.service import reset_postgres
 from storage.db import Database
 
 if TYPE_CHECKING:
@@ -137,15 +138,6 @@ async def conversation_core(db: Database, tmp_path: Path) -> ConversationService
     async with db.write() as session:
         await sync_units(session, units)
     return ConversationService(db, settings, units, FakeClock())
-
-
-async def reset_postgres(url: str) -> None:
-    """An empty database: every table (including Alembic's version table) dropped."""
-    db = Database(url)
-    async with db.write_engine.begin() as conn:
-        await conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-        await conn.exec_driver_sql("CREATE SCHEMA public")
-    await db.dispose()
 
 
 async def backend_url(backend: str) -> str | None:

@@ -21,12 +21,13 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
+from harness.service import reset_postgres
 from standin import SentMessage, StandinBotAPI
 from standin.simulation import SimUser
 from storage.base import utcnow
 from storage.db import Database
 from storage.models import Case, CaseEvent, InboxUpdate, Timer
-from tests.conftest import PG_URL, reset_postgres
+from tests.conftest import PG_URL
 from tests.e2e.harness import ServiceProcess, free_port, seed_rooms, service_env
 from tests.e2e.test_crash import wait_healthy
 

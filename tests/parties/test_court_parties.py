@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -36,6 +35,7 @@ from harness.steps import (
     finish_terms,
     first_term,
     id_number,
+    invite_applicant,
     join_invited,
     sign_by_typing,
 )
@@ -59,27 +59,12 @@ SEAL = stamp_photo()  # a JPEG photo, as phones send it; printed at SEAL_SIDE pi
 FULL_IDS = (MINOR_ID, ZHAO_ID, LI_ID)
 
 
-async def invite(mediator: SimUser, name: str, phone: str) -> str:
-    """The mediator invites another applicant by name and phone; returns the link's token."""
-    await mediator.press("邀请当事人")
-    await wait_text(mediator, "哪一方")
-    await mediator.press("申请人")
-    await wait_text(mediator, "姓名")
-    await mediator.send_text(name)
-    await wait_text(mediator, "手机号")
-    await mediator.send_text(phone)
-    invited = await wait_text(mediator, "邀请码")
-    token = re.search(r"start=(inv_[\w-]+)", invited.text or "")
-    assert token, invited.text
-    return token.group(1)
-
-
 async def mother_joins_for_her_son(
     standin: StandinBotAPI, mediator: SimUser, user_id: int, phone: str
 ) -> SimUser:
     """王小五's invitation goes to his mother's phone; she joins and holds his seat. Returns
     her."""
-    token = await invite(mediator, "王小五", phone)
+    token = await invite_applicant(mediator, "王小五", phone)
     mother = standin.user(user_id, first_name="红", phone=f"+86{phone}")
     await join_invited(mother, token)
     await mother.press("同意参加调解")
@@ -204,8 +189,8 @@ async def test_every_party_bound_by_themselves(
         ) as (runtime, _base):
             zhang, li, mediator = await open_room(runtime, standin, 8400)
             mother = await mother_joins_for_her_son(standin, mediator, 8421, "13700000021")
-            await invite(mediator, "赵六", "13700000022")
-            await invite(mediator, "孙七", "13700000023")
+            await invite_applicant(mediator, "赵六", "13700000022")
+            await invite_applicant(mediator, "孙七", "13700000023")
 
             # A speaking representative (发言代表) speaks for the side; signs for nobody.
             await mediator.press("设申请人为发言代表")

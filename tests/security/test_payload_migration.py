@@ -22,11 +22,12 @@ from sqlalchemy import MetaData, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from features.webchat.models import WebMailboxMessage
+from harness.service import reset_postgres
 from storage.db import Database
 from storage.document_models import Document, DocumentComment
 from storage.migrate import downgrade, upgrade
 from storage.models import Case, CaseMessage, Conversation, InboxUpdate, OutboxMessage
-from tests.conftest import PG_URL, reset_postgres
+from tests.conftest import PG_URL
 
 PREVIOUS = "5c491fa97b04"
 PHONE, ID, PLACE = "13812345678", "110105194912310021", "九龙坡区杨家坪街道西郊路88号"

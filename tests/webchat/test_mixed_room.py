@@ -16,7 +16,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from harness.steps import answer_identities, finish_terms, first_term, take_case
+from harness.steps import (
+    answer_identities,
+    finish_terms,
+    first_term,
+    invite_applicant,
+    take_case,
+)
 from standin import StandinBotAPI
 from storage.document_models import DocumentDownload
 from tests.agreements.harness import wait_file, wait_text
@@ -123,19 +129,10 @@ async def test_two_browser_parties_and_a_telegram_party(
             await wait_text(respondent, "调解会话已开始")
 
             # The mediator invites a second applicant by phone; she logs in with that phone.
-            await mediator.press("邀请当事人")
-            await wait_text(mediator, "哪一方")
-            await mediator.press("申请人")
-            await wait_text(mediator, "姓名")
-            await mediator.send_text("王五")
-            await wait_text(mediator, "手机号")
-            await mediator.send_text(B_PHONE)
-            invited = await wait_text(mediator, "邀请码")
-            token = re.search(r"start=(inv_[\w-]+)", invited.text or "")
-            assert token
+            token = await invite_applicant(mediator, "王五", B_PHONE)
             ctx_b = await browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
             page_b = await ctx_b.new_page()
-            await login(page_b, base, B_PHONE, gateway, path=f"/chat/join/{token.group(1)}")
+            await login(page_b, base, B_PHONE, gateway, path=f"/chat/join/{token}")
             await bubble(page_b, "「用登录手机号」")
             await page_b.click("#contact-btn")
             await bubble(page_b, "您被邀请参加")

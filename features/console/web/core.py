@@ -173,6 +173,19 @@ def form_int(value: str | None) -> int | None:
     return number if number <= MAX_ID else None
 
 
+def path_id(request: web.Request, name: str) -> int:
+    """The id in the route's ``{name}``; a page that cannot exist (404) for anything else."""
+    value = form_int(request.match_info[name])
+    if value is None:
+        raise web.HTTPNotFound()
+    return value
+
+
+def case_id_of(request: web.Request) -> int:
+    """The case a page is about (``{case_id}`` in the console's and the street's case routes)."""
+    return path_id(request, "case_id")
+
+
 # ---------------------------------------------------------------------- rendering
 
 
