@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from core.clock import FakeClock
@@ -21,6 +20,7 @@ from storage.document_models import JudicialConfirmation
 from storage.models import Case, CaseEvent, Timer
 from tests.agreements.flow import agreement_room, draft_first_version
 from tests.agreements.harness import wait_file, wait_text
+from tests.backends import on_each_backend
 from tests.documents.conftest import pdftotext, squash
 
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -38,9 +38,7 @@ async def sign_typed(person: SimUser, name: str, version: int = 1) -> None:
     await person.send_text(name)
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 async def test_court_referred_case_applies_to_its_court_for_the_confirmable_clause(
     tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
 ) -> None:

@@ -13,7 +13,6 @@ from io import BytesIO
 from pathlib import Path
 
 import aiohttp
-import pytest
 from sqlalchemy import select
 
 from core.clock import FakeClock
@@ -42,6 +41,7 @@ from tests.agreements.harness import (
     wait_file,
     wait_text,
 )
+from tests.backends import on_each_backend
 from tests.conftest import backend_url
 from tests.documents.conftest import pdftotext, squash
 
@@ -66,9 +66,7 @@ async def post_sign(
         return response.status, await response.json()
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 async def test_agreement_from_draft_to_judicial_confirmation(
     tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
 ) -> None:

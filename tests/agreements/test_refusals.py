@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
-import pytest
 from sqlalchemy import select
 
 from core.clock import FakeClock
@@ -22,15 +21,14 @@ from standin.media import make_png
 from storage.document_models import DocumentSignature
 from tests.agreements.flow import draft_first_version, open_room
 from tests.agreements.harness import TOKEN, agreement_service, sign_link, wait_file, wait_text
+from tests.backends import on_each_backend
 from tests.conftest import backend_url
 from tests.documents.conftest import pdftotext, squash
 
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 async def test_decline_wrong_signers_and_a_failed_mediation(
     tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
 ) -> None:

@@ -25,6 +25,7 @@ from standin import StandinBotAPI
 from storage.document_models import DocumentDownload, DocumentSignature
 from tests.agreements.flow import LI_ID, draft_first_version, open_room
 from tests.agreements.harness import TOKEN, agreement_service, sign_link, wait_text
+from tests.backends import on_each_backend
 from tests.conftest import backend_url
 from tests.webchat.conftest import browser
 
@@ -53,9 +54,7 @@ async def draw(page: Any) -> None:
     await page.mouse.up()
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 async def test_a_party_reads_the_agreement_and_signs_it_on_a_phone(
     tmp_path: Path, browser: Any, render_pool: RenderPool, seal: Sealer, backend: str
 ) -> None:

@@ -24,6 +24,7 @@ from services.units import sync_units
 from storage.db import Database
 from storage.models import OutboxMessage, StaffAccount, User
 from tests.conftest import make_settings
+from tests.staff_accounts import PASSWORD, add_account
 
 if TYPE_CHECKING:
     from aiohttp.test_utils import TestClient
@@ -160,22 +161,12 @@ async def admin_console(world: World) -> AsyncIterator[tuple[TestClient[Any, Any
     from aiohttp.test_utils import TestClient, TestServer
 
     from features.console.web import add_console
-    from services.staff import create_staff
     from tests.console.conftest import login
     from web.app import create_app
 
-    error = await create_staff(
-        world.db,
-        username="admin1",
-        password="correct horse battery staple",
-        role="admin",
-        unit_code=world.units.default.code,
-        display_name="管理员",
-        known_units=set(world.units.by_code),
-    )
-    assert error is None
+    await add_account(world.db, world.units, "admin1", "admin", name="管理员")
     app = create_app(world.runtime)
     add_console(app, world.runtime, sweep_interval=None)
     async with TestClient(TestServer(app)) as client:
-        token = await login(client, "admin1", "correct horse battery staple")
+        token = await login(client, "admin1", PASSWORD)
         yield client, token

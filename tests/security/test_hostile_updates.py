@@ -37,6 +37,7 @@ from sqlalchemy import func, select
 from services import features
 from standin import StandinBotAPI
 from storage.models import Case, CaseEvent, CaseParty, InboxUpdate, OutboxMessage
+from tests.backends import on_each_backend
 from tests.conftest import backend_url
 from tests.e2e.harness import running_service, seed_rooms, service_env
 from tests.e2e.test_intake import ID
@@ -154,9 +155,7 @@ async def seed_intake(standin: StandinBotAPI, runtime: Any) -> list[int]:
     return chats
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 def test_hostile_updates_in_every_state(tmp_path: Path, backend: str) -> None:
     url = asyncio.run(backend_url(backend))
     runner = asyncio.Runner()

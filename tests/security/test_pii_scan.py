@@ -25,6 +25,7 @@ from sqlalchemy import text
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.db import Database
+from tests.backends import on_each_backend
 from tests.conftest import backend_url
 from tests.e2e.harness import ServiceProcess, free_port, service_env, texts
 from tests.e2e.test_crash import wait_healthy
@@ -197,9 +198,7 @@ async def workload(tmp_path: Path, database_url: str | None) -> tuple[Path, str]
     return data_dir / "mediation.db", log.read_text()
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 async def test_no_table_and_no_log_line_holds_personal_data_in_clear(
     tmp_path: Path, backend: str
 ) -> None:

@@ -20,6 +20,7 @@ from speech.cer import cer
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.models import Case, Evidence
+from tests.backends import on_each_backend
 from tests.conftest import backend_url
 from tests.e2e.harness import assert_quiet, running_service, texts
 from tests.voice.conftest import ReplayWorker, Seg, sample, voice_note
@@ -187,9 +188,7 @@ async def test_without_a_model_the_answer_is_kept_and_typed(tmp_path: Path) -> N
             assert list(kinds) == ["voice"]
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 async def test_a_prompt_echo_is_no_answer_and_traditional_text_is_simplified(
     tmp_path: Path, backend: str
 ) -> None:

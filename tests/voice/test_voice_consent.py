@@ -22,12 +22,11 @@ from features.voice.models import VoiceTranscript
 from features.voice.pipeline import VoiceService
 from standin import StandinBotAPI
 from storage.models import CaseMessage
+from tests.backends import on_each_backend
 from tests.conftest import backend_url
 from tests.e2e.harness import running_service, seed_rooms, service_env, texts
 from tests.voice.conftest import ReplayWorker, Seg
 from tests.voice.test_screen import HELP_LOOP
-
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 def replay(runtime: Runtime, worker: ReplayWorker) -> VoiceService:
@@ -45,7 +44,7 @@ async def room_kinds(runtime: Runtime) -> list[str]:
         return [k for (k,) in rows]
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@on_each_backend
 async def test_the_speaker_decides_what_the_other_side_gets(tmp_path: Path, backend: str) -> None:
     url = await backend_url(backend)
     async with StandinBotAPI() as standin:

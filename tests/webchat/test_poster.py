@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from services.staff import create_staff
 from standin import StandinBotAPI
 from storage.models import Case, Evidence
+from tests.staff_accounts import PASSWORD, add_account
 from tests.webchat.harness import PHONE_VIEWPORT, bubble, chat_service, login, shot
 from tests.webchat.test_mixed_room import PNG, browser_intake
 
@@ -66,21 +66,14 @@ async def test_poster_pdf_and_its_qr_open_intake_for_the_unit(
         async with chat_service(
             standin, tmp_path / "var", pool=render_pool, sealer=seal, UNITS_FILE=str(UNITS_FILE)
         ) as (runtime, base, gateway):
-            error = await create_staff(
-                runtime.db,
-                username="admin_city",
-                password="correct-horse-battery",
-                role="admin",
-                unit_code="cq",
-                display_name="市管理员",
-                known_units=set(runtime.units.by_code),
+            await add_account(
+                runtime.db, runtime.units, "admin_city", "admin", unit="cq", name="市管理员"
             )
-            assert error is None
             ctx = await browser.new_context(locale="zh-CN", accept_downloads=True)
             page = await ctx.new_page()
             await page.goto(base + "/staff/login")
             await page.fill("input[name=username]", "admin_city")
-            await page.fill("input[name=password]", "correct-horse-battery")
+            await page.fill("input[name=password]", PASSWORD)
             await page.click("button[type=submit]")
             await page.click("a[href='/staff/posters']")
             row = page.locator(f"[data-testid=poster-{UNIT}]")

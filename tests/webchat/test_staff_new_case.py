@@ -21,6 +21,7 @@ from harness.steps import link_staff, wait_text
 from services.staff import set_phone
 from standin import StandinBotAPI
 from storage.models import Case, StaffAccount
+from tests.backends import on_each_backend
 from tests.conftest import backend_url
 from tests.e2e.test_intake import walk_intake
 from tests.webchat.harness import bubble, chat_service, login, shot
@@ -33,9 +34,7 @@ WANG_PHONE = "13700007102"
 
 @pytest.mark.browser
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 async def test_a_browser_only_mediator_is_told_of_new_cases_and_takes_them(
     backend: str, tmp_path: Path, browser: Any
 ) -> None:

@@ -24,10 +24,12 @@ from sqlalchemy import select
 
 from app.runtime import Runtime
 from features.street.models import StreetReport
-from services.staff import create_staff, set_phone
+from services.staff import set_phone
 from standin import StandinBotAPI
 from storage.models import Case, CaseParty, Evidence
+from tests.backends import on_each_backend
 from tests.conftest import backend_url
+from tests.staff_accounts import add_account
 from tests.webchat.harness import bubble, chat_service, login, say, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -43,16 +45,9 @@ CODE = re.compile(r"邀请码：([A-Z0-9]{4}-[A-Z0-9]{4})")
 
 async def grid_worker(runtime: Runtime) -> None:
     """The community's grid worker, as an admin sets her up: an account and her own number."""
-    error = await create_staff(
-        runtime.db,
-        username="wangge",
-        password="correct horse battery",
-        role="grid",
-        unit_code="yuelai-sq",
-        display_name="网格员小王",
-        known_units=set(runtime.units.by_code),
+    await add_account(
+        runtime.db, runtime.units, "wangge", "grid", unit="yuelai-sq", name="网格员小王"
     )
-    assert error is None
     assert await set_phone(runtime.db, "wangge", "137 0000 7001") is None
 
 
@@ -72,9 +67,7 @@ async def answer(page: Any, text: str, then: str) -> str:
     return await bubble(page, then)
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 async def test_a_grid_worker_registers_a_dispute_in_the_browser(
     backend: str, tmp_path: Path, browser: Any
 ) -> None:

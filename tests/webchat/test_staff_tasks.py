@@ -25,10 +25,12 @@ from app.runtime import Runtime
 from core.clock import FakeClock
 from features.street.models import StreetTask
 from harness.steps import link_staff, report_in_street, wait_text
-from services.staff import create_staff, set_phone
+from services.staff import set_phone
 from standin import StandinBotAPI
 from storage.models import OutboxMessage, StaffAccount, User
+from tests.backends import on_each_backend
 from tests.conftest import backend_url
+from tests.staff_accounts import add_account
 from tests.webchat.harness import bubble, chat_service, login, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -46,16 +48,7 @@ async def browser_staff(
     runtime: Runtime, username: str, role: str, unit: str, phone: str | None
 ) -> None:
     """An account as an admin makes it, with the number its holder logs in to the browser with."""
-    error = await create_staff(
-        runtime.db,
-        username=username,
-        password="correct horse battery",
-        role=role,
-        unit_code=unit,
-        display_name=username,
-        known_units=set(runtime.units.by_code),
-    )
-    assert error is None
+    await add_account(runtime.db, runtime.units, username, role, unit=unit)
     if phone is not None:
         assert await set_phone(runtime.db, username, phone) is None
 
@@ -84,9 +77,7 @@ async def browser_texts(session: AsyncSession, username: str) -> list[str]:
     return [str(payload.get("text", "")) for payload in rows.scalars()]
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 async def test_a_browser_only_post_member_gets_her_task_and_accepts_it(
     backend: str, tmp_path: Path, browser: Any
 ) -> None:

@@ -31,7 +31,7 @@ from storage.models import Case, Evidence, User
 from tests.e2e.harness import add_room
 from tests.voice.conftest import sample, spoken_facts, whisper_base
 from tests.voice.test_voice_room import case_and_recordings, voice_idle
-from tests.webchat.conftest import ARGS, CHROMIUM
+from tests.webchat.conftest import chromium
 from tests.webchat.harness import (
     PHONE_VIEWPORT,
     bubble,
@@ -63,21 +63,13 @@ KEYWORD = "明天下午"
 async def microphone_browser(wav: Path | None, *, allow: bool = True) -> AsyncIterator[Any]:
     """Debian's Chromium whose (fake) microphone plays ``wav`` once; ``allow``: the
     permission prompt is accepted, else it is refused as a person would."""
-    if not Path(CHROMIUM).exists():  # noqa: ASYNC240
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.async_api import async_playwright
-
-    args = [*ARGS, "--use-fake-device-for-media-stream"]
+    args = ["--use-fake-device-for-media-stream"]
     if allow:
         args.append("--use-fake-ui-for-media-stream")
     if wav is not None:
         args.append(f"--use-file-for-fake-audio-capture={wav}%noloop")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=args)
-        try:
-            yield browser
-        finally:
-            await browser.close()
+    async with chromium(args) as browser:
+        yield browser
 
 
 def microphone_input(tmp_path: Path) -> Path:
