@@ -32,7 +32,7 @@ from storage.document_models import (
     JudicialConfirmation,
 )
 from storage.models import Case, Timer
-from tests.agreements.flow import NUMBER, draft_first_version, open_room
+from tests.agreements.flow import NUMBER, apply_for_confirmation, draft_first_version, open_room
 from tests.agreements.harness import (
     TOKEN,
     agreement_service,
@@ -257,18 +257,10 @@ async def test_agreement_from_draft_to_judicial_confirmation(
             # 司法确认: both consent, give service addresses, choose the default court.
             offer = await wait_text(applicant, "司法确认")
             assert "2026-12-27" in (offer.text or "") and "示范区人民法院" in (offer.text or "")
-            await applicant.press("同意申请司法确认")
-            await wait_text(applicant, "送达地址")
-            await applicant.press("使用协议书上的住址")
-            await wait_text(applicant, "受理法院")
-            await applicant.press("向示范区人民法院申请")
+            await apply_for_confirmation(applicant)
             await wait_text(applicant, "等待对方")
             await wait_text(respondent, "司法确认")
-            await respondent.press("同意申请司法确认")
-            await wait_text(respondent, "送达地址")
-            await respondent.send_text("重庆市九龙坡区谢家湾正街8号2单元")
-            await wait_text(respondent, "受理法院")
-            await respondent.press("向示范区人民法院申请")
+            await apply_for_confirmation(respondent, "重庆市九龙坡区谢家湾正街8号2单元")
             await wait_text(respondent, "正在生成")
             application = await wait_file(applicant, timeout=60)
             await wait_text(applicant, "申请书已生成")

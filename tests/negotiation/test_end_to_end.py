@@ -15,7 +15,7 @@ from sqlalchemy import select
 from core.clock import FakeClock
 from features.negotiation.models import FollowUp, PaymentInstalment
 from harness.steps import answer_identities
-from standin import StandinBotAPI
+from standin import SentMessage, SimUser, StandinBotAPI
 from tests.agreements.harness import wait_file, wait_text
 from tests.e2e.harness import assert_quiet, running_service, seed_rooms, service_env
 
@@ -27,6 +27,16 @@ COUNTER = "10000\n2026-12-31 6000\n2027-01-31 4000\n道歉"
 
 def at(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+async def send_terms(party: SimUser, terms: str) -> SentMessage:
+    """``party``, asked for the terms of an offer or a counter-offer, types ``terms`` and sends
+    the offer from its preview; returns the preview."""
+    await party.send_text(terms)
+    preview = await wait_text(party, "方案预览")
+    await party.press("📨 发送方案")
+    await wait_text(party, "已发送")
+    return preview
 
 
 async def test_offer_to_draft_and_reminders_once_across_restarts(tmp_path: Path) -> None:
@@ -42,21 +52,15 @@ async def test_offer_to_draft_and_reminders_once_across_restarts(tmp_path: Path)
         async with running_service(standin, var, clock=clock, **extra):
             await applicant.send_command("/offer")
             await wait_text(applicant, "提出调解方案")
-            await applicant.send_text(TERMS)
-            preview = await wait_text(applicant, "方案预览")
+            preview = await send_terms(applicant, TERMS)
             assert "¥12,000.00" in (preview.text or "") and "壹万贰仟元整" in (preview.text or "")
-            await applicant.press("📨 发送方案")
-            await wait_text(applicant, "已发送")
             card = await wait_text(respondent, "调解方案 #1-1")
             assert {"✅ 接受", "❌ 拒绝", "↩️ 还价"} <= set(card.button_texts)
             await wait_text(mediator, "#1-1")
 
             await respondent.press("↩️ 还价")
             await wait_text(respondent, "还价")
-            await respondent.send_text(COUNTER)
-            await wait_text(respondent, "方案预览")
-            await respondent.press("📨 发送方案")
-            await wait_text(respondent, "已发送")
+            await send_terms(respondent, COUNTER)
             await wait_text(applicant, "调解方案 #1-2")
             await wait_text(mediator, "#1-2")
 
