@@ -24,13 +24,16 @@ from tests.e2e.harness import texts
 from tests.e2e.test_room import make_mediator
 from tests.webchat.harness import (
     PHONE_VIEWPORT,
+    PLACE_AND_NAMES,
+    answer_to_facts,
     bubble,
     chat_service,
     login,
-    place_and_names,
     press,
     say,
     shot,
+    to_facts,
+    walk_page,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -48,12 +51,9 @@ async def browser_intake(page: Any, *, start: bool = True, evidence: bool = Fals
     """The whole intake in the page; returns the invitation code. ``evidence``: upload a
     photo at the evidence step (a text file first, which is refused)."""
     if start:
-        await page.locator("#menu button", has_text="登记纠纷").click()
-    await bubble(page, "自愿")
-    await press(page, "同意，开始登记")
-    await bubble(page, "纠纷类型")
-    await press(page, "劳动争议/欠薪")
-    await bubble(page, "发生了什么")
+        await to_facts(page, "劳动争议/欠薪")
+    else:
+        await answer_to_facts(page, "劳动争议/欠薪")
     await say(page, "老板拖欠我三个月工资共一万二千元，多次催要都说没钱。")
     await bubble(page, "证据")
     if evidence:
@@ -63,12 +63,15 @@ async def browser_intake(page: Any, *, start: bool = True, evidence: bool = Fals
         photo = {"name": "现场.png", "mimeType": "image/png", "buffer": PNG}
         await page.set_input_files("#file", files=[photo])
         await bubble(page, "已收到证据（共 1 份）")
-    await press(page, "下一步")
-    await bubble(page, "申请事项")
-    await say(page, "支付拖欠的工资一万二千元")
-    await bubble(page, "金额")
-    await say(page, "12000")
-    await place_and_names(page)
+    await walk_page(
+        page,
+        [
+            ("press", "下一步", "申请事项"),
+            ("text", "支付拖欠的工资一万二千元", "金额"),
+            ("text", "12000", "哪里"),
+            *PLACE_AND_NAMES,
+        ],
+    )
     await say(page, "139 0000 7002")
     summary = await bubble(page, "确认")
     assert "九龙坡区杨家坪街道" in summary and "12,000.00 元" in summary

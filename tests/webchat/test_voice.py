@@ -34,13 +34,15 @@ from tests.voice.test_voice_room import case_and_recordings, voice_idle
 from tests.webchat.conftest import chromium
 from tests.webchat.harness import (
     PHONE_VIEWPORT,
+    PLACE_AND_NAMES,
     bubble,
     chat_service,
     incoming,
     login,
-    place_and_names,
     press,
     say,
+    to_facts,
+    walk_page,
 )
 
 __all__ = ["whisper_base"]  # the model fixture of the voice tests
@@ -84,15 +86,6 @@ def seconds_of(wav: Path) -> float:
         return w.getnframes() / w.getframerate()
 
 
-async def to_facts(page: Any) -> None:
-    await page.locator("#menu button", has_text="登记纠纷").click()
-    await bubble(page, "自愿")
-    await press(page, "同意，开始登记")
-    await bubble(page, "纠纷类型")
-    await press(page, "邻里纠纷")
-    await bubble(page, "发生了什么")
-
-
 async def until(page: Any, script: str, arg: Any = None, timeout: float = 15.0) -> None:  # noqa: ASYNC109
     """Poll ``script`` (a function of ``arg``) until true. Not ``wait_for_function``: that
     evaluates a string in the page, which the page's CSP (no 'unsafe-eval') refuses."""
@@ -126,16 +119,17 @@ async def record(page: Any, seconds: float) -> None:
 
 
 async def finish_intake(page: Any) -> None:
-    await press(page, "下一步")
-    await bubble(page, "申请事项")
-    await say(page, "赔偿修窗户的钱")
-    await bubble(page, "金额")
-    await press(page, "跳过")
-    await place_and_names(page)
-    await say(page, "139 0000 8003")
-    await bubble(page, "确认提交")
-    await press(page, "✅ 确认提交")
-    await bubble(page, "登记成功")
+    await walk_page(
+        page,
+        [
+            ("press", "下一步", "申请事项"),
+            ("text", "赔偿修窗户的钱", "金额"),
+            ("press", "跳过", "哪里"),
+            *PLACE_AND_NAMES,
+            ("text", "139 0000 8003", "确认提交"),
+            ("press", "✅ 确认提交", "登记成功"),
+        ],
+    )
 
 
 def heard_enough(machine: str) -> bool:
@@ -178,7 +172,7 @@ async def test_recorded_answer_transcribed_confirmed_and_filed(
         ctx = await browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
         page = await ctx.new_page()
         await login(page, base, PHONE, gateway)
-        await to_facts(page)
+        await to_facts(page, "邻里纠纷")
         # Chromium's fake microphone under a loaded machine sometimes garbles the synthetic
         # voice (and the base model hears espeak's Mandarin less well on some CPUs); like a
         # person the test then says it again, at most three times, until most of it came
@@ -253,7 +247,7 @@ async def test_without_a_model_the_recording_is_kept_and_typed_instead(tmp_path:
         ctx = await browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
         page = await ctx.new_page()
         await login(page, base, PHONE, gateway)
-        await to_facts(page)
+        await to_facts(page, "邻里纠纷")
         # Cancel discards a recording: nothing is sent.
         await page.click("#record")
         await page.wait_for_selector("#recorder:not([hidden])")
