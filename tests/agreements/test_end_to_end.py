@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
@@ -36,6 +37,7 @@ from tests.agreements.flow import NUMBER, apply_for_confirmation, draft_first_ve
 from tests.agreements.harness import (
     TOKEN,
     agreement_service,
+    sign_info,
     sign_link,
     verify_link,
     wait_file,
@@ -151,12 +153,7 @@ async def test_agreement_from_draft_to_judicial_confirmation(
             fresh = init_data(applicant.user_id, at=START.replace(minute=1))
             async with http.get(url) as page:
                 assert page.status == 200 and "sign.js" in await page.text()
-            async with http.get(
-                f"{base}/webapp/sign/info",
-                params={"d": doc_id, "v": sha},
-                headers={"X-Telegram-Init-Data": fresh},
-            ) as response:
-                info = await response.json()
+            info = json.loads((await sign_info(http, base, doc_id, sha, fresh))[1])
             assert info["state"] == "ready" and info["sha256"] == sha and info["signer"] == "申请人"
             png = _png()
             status, answer = await post_sign(

@@ -151,6 +151,17 @@ PLACE_AND_NAMES = [
 ]
 
 
+async def draw_signature(page: Any) -> None:
+    """A signature drawn with a finger (a mouse stroke across the signing page's pad)."""
+    box = await page.locator("#pad").bounding_box()
+    assert box is not None
+    await page.mouse.move(box["x"] + 20, box["y"] + 40)
+    await page.mouse.down()
+    for i in range(1, 12):
+        await page.mouse.move(box["x"] + 20 + i * 18, box["y"] + 40 + (i % 3) * 25)
+    await page.mouse.up()
+
+
 async def incoming(page: Any) -> list[tuple[int, str]]:
     """Every incoming message on the page: (seq, text), in page order."""
     items = await page.eval_on_selector_all(

@@ -28,6 +28,7 @@ from tests.webchat.harness import (
     answer_to_facts,
     bubble,
     chat_service,
+    draw_signature,
     login,
     press,
     say,
@@ -45,6 +46,16 @@ NUMBER = "（2026）示调字第0001号"
 
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+async def joins_with_login_phone(page: Any) -> None:
+    """An invited party, signed in through the invitation, confirms the phone she signed in
+    with and agrees to take part: the case's number is shown."""
+    await bubble(page, "「用登录手机号」")
+    await page.click("#contact-btn")
+    await bubble(page, "您被邀请参加")
+    await press(page, "同意参加调解")
+    await bubble(page, NUMBER)
 
 
 async def browser_intake(page: Any, *, start: bool = True, evidence: bool = False) -> str:
@@ -139,11 +150,7 @@ async def test_two_browser_parties_and_a_telegram_party(
             ctx_b = await browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
             page_b = await ctx_b.new_page()
             await login(page_b, base, B_PHONE, gateway, path=f"/chat/join/{token.group(1)}")
-            await bubble(page_b, "「用登录手机号」")
-            await page_b.click("#contact-btn")
-            await bubble(page_b, "您被邀请参加")
-            await press(page_b, "同意参加调解")
-            await bubble(page_b, NUMBER)
+            await joins_with_login_phone(page_b)
             await bubble(page_a, "申请人2已加入调解")
 
             # Talk across the channels, by role label only.
@@ -196,13 +203,7 @@ async def test_two_browser_parties_and_a_telegram_party(
             await signing.wait_for_selector("#form:not([hidden])")
             assert (await signing.inner_text("#signer")).startswith("申请人")
             await signing.check("#confirm")
-            box = await signing.locator("#pad").bounding_box()
-            assert box is not None
-            await signing.mouse.move(box["x"] + 20, box["y"] + 40)
-            await signing.mouse.down()
-            for i in range(1, 12):
-                await signing.mouse.move(box["x"] + 20 + i * 18, box["y"] + 40 + (i % 3) * 25)
-            await signing.mouse.up()
+            await draw_signature(signing)
             await signing.click("#submit")
             await signing.wait_for_selector("#notice.ok")
             await shot(signing, "chat-sign-phone.png")
@@ -292,11 +293,7 @@ async def test_without_telegram_invitations_are_browser_links(tmp_path: Path, br
             other = await browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
             page_b = await other.new_page()
             await login(page_b, base, "13900007002", gateway, path=link.group(1)[len(base) :])
-            await bubble(page_b, "「用登录手机号」")
-            await page_b.click("#contact-btn")
-            await bubble(page_b, "您被邀请参加")
-            await press(page_b, "同意参加调解")
-            await bubble(page_b, NUMBER)
+            await joins_with_login_phone(page_b)
             await bubble(page_a, "被申请人已加入调解")
             await ctx.close()
             await other.close()
