@@ -13,7 +13,6 @@ command.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -31,32 +30,37 @@ from storage.models import OutboxMessage, StaffAccount, User
 from tests.backends import on_each_backend
 from tests.conftest import backend_url
 from tests.staff_accounts import add_account
-from tests.webchat.harness import bubble, chat_service, login, shot
+from tests.webchat.harness import (
+    STREET_UNITS,
+    TALL_PHONE_VIEWPORT,
+    TELEGRAM_ONLY,
+    bubble,
+    chat_service,
+    login,
+    press_exactly,
+    shot,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-UNITS = Path(__file__).resolve().parents[1] / "street" / "units.toml"
-VIEW = {"width": 390, "height": 844}
 NUMBER = "（2026）悦来调字第0001号"
 LEAD_PHONE = "13700007002"
 HELPER_PHONE = "13700007003"
 CENTRE_PHONE = "13700007004"
-TELEGRAM_ONLY = re.compile(r"(?<![\w/:.])/[a-z]{2,}|打开本机器人|本机器人|发送 /|分享我的手机号")
 
 
 async def browser_staff(
-    runtime: Runtime, username: str, role: str, unit: str, phone: str | None
+    runtime: Runtime,
+    username: str,
+    role: str,
+    unit: str,
+    phone: str | None,
+    name: str | None = None,
 ) -> None:
     """An account as an admin makes it, with the number its holder logs in to the browser with."""
-    await add_account(runtime.db, runtime.units, username, role, unit=unit)
+    await add_account(runtime.db, runtime.units, username, role, unit=unit, name=name)
     if phone is not None:
         assert await set_phone(runtime.db, username, phone) is None
-
-
-async def press(page: Any, label: str) -> None:
-    """The newest message's button of exactly this label."""
-    buttons = page.locator("li.them .buttons button")
-    await buttons.filter(has_text=re.compile(f"^{re.escape(label)}$")).last.click()
 
 
 async def browser_texts(session: AsyncSession, username: str) -> list[str]:
@@ -85,7 +89,7 @@ async def test_a_browser_only_post_member_gets_her_task_and_accepts_it(
     clock = FakeClock()
     async with StandinBotAPI() as standin:
         async with chat_service(
-            standin, tmp_path / "var", database_url=url, clock=clock, UNITS_FILE=str(UNITS)
+            standin, tmp_path / "var", database_url=url, clock=clock, UNITS_FILE=str(STREET_UNITS)
         ) as (runtime, base, gateway):
             grid = await link_staff(
                 runtime, standin, "wangge", 7001, role="grid", unit_code="yuelai-sq"
@@ -99,7 +103,7 @@ async def test_a_browser_only_post_member_gets_her_task_and_accepts_it(
 
             pages = {}
             for phone in (LEAD_PHONE, HELPER_PHONE, CENTRE_PHONE):
-                context = await browser.new_context(viewport=VIEW, locale="zh-CN")
+                context = await browser.new_context(viewport=TALL_PHONE_VIEWPORT, locale="zh-CN")
                 pages[phone] = await context.new_page()
                 await login(pages[phone], base, phone, gateway)
             lead, centre = pages[LEAD_PHONE], pages[CENTRE_PHONE]
@@ -115,7 +119,7 @@ async def test_a_browser_only_post_member_gets_her_task_and_accepts_it(
                 "li => li.scrollIntoView({block: 'start'})"
             )
             await shot(lead, "webchat-staff-task-card.png")
-            await press(lead, "接单")
+            await press_exactly(lead, "接单")
             accepted = await bubble(lead, "已接单：")
             assert NUMBER in accepted
             await bubble(lead, "【已接单】")  # the card again, with the next buttons
