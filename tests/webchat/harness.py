@@ -23,9 +23,7 @@ DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SHOTS = DOCS_SHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else Path(tempfile.mkdtemp())
 PHONE_VIEWPORT = {"width": 390, "height": 780}
 #: A taller phone (390×844), the screen of the staff and resident journeys.
-TALL_PHONE_VIEWPORT = {"width": 390, "height": 844}
-#: The units of the street's tests (悦来, 渝北区): posts, departments and dispatch rules.
-STREET_UNITS = Path(__file__).resolve().parents[1] / "street" / "units.toml"
+TALL_PHONE = {"width": 390, "height": 844}
 #: What a browser-chat text must never say: a slash command, the bot, Telegram's phone button
 #: (tests/webchat/test_web_wording.py checks the catalogue; the journeys check what actually
 #: reached the page).
@@ -111,12 +109,6 @@ async def bubble(page: Any, needle: str, timeout: float = 20_000) -> str:  # noq
 
 async def press(page: Any, label: str) -> None:
     await page.locator("li.them .buttons button", has_text=label).last.click()
-
-
-async def press_exactly(page: Any, label: str) -> None:
-    """The newest message's button of exactly this label (申请方 is not 被申请方)."""
-    buttons = page.locator("li.them .buttons button")
-    await buttons.filter(has_text=re.compile(f"^{re.escape(label)}$")).last.click()
 
 
 async def say(page: Any, text: str) -> None:

@@ -22,6 +22,7 @@ from storage.document_models import DocumentDownload
 from tests.agreements.harness import wait_file, wait_text
 from tests.e2e.harness import texts
 from tests.e2e.test_room import make_mediator
+from tests.parties.test_court_parties import invite
 from tests.webchat.harness import (
     PHONE_VIEWPORT,
     PLACE_AND_NAMES,
@@ -137,19 +138,10 @@ async def test_two_browser_parties_and_a_telegram_party(
             await wait_text(respondent, "调解会话已开始")
 
             # The mediator invites a second applicant by phone; she logs in with that phone.
-            await mediator.press("邀请当事人")
-            await wait_text(mediator, "哪一方")
-            await mediator.press("申请人")
-            await wait_text(mediator, "姓名")
-            await mediator.send_text("王五")
-            await wait_text(mediator, "手机号")
-            await mediator.send_text(B_PHONE)
-            invited = await wait_text(mediator, "邀请码")
-            token = re.search(r"start=(inv_[\w-]+)", invited.text or "")
-            assert token
+            token = await invite(mediator, "王五", B_PHONE)
             ctx_b = await browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
             page_b = await ctx_b.new_page()
-            await login(page_b, base, B_PHONE, gateway, path=f"/chat/join/{token.group(1)}")
+            await login(page_b, base, B_PHONE, gateway, path=f"/chat/join/{token}")
             await joins_with_login_phone(page_b)
             await bubble(page_a, "申请人2已加入调解")
 

@@ -19,7 +19,7 @@ from harness.steps import NEIGHBOUR_INTAKE, invitation_token, take_case, texts, 
 from standin import StandinBotAPI
 from tests.e2e.test_room import make_mediator
 from tests.webchat.harness import (
-    TALL_PHONE_VIEWPORT,
+    TALL_PHONE,
     TELEGRAM_ONLY,
     bubble,
     chat_service,
@@ -65,7 +65,7 @@ async def test_a_resident_answers_an_invitation_in_the_browser(
             await file_case_for(neighbour, PHONE)
             token = invitation_token(neighbour)
 
-            context = await browser.new_context(viewport=TALL_PHONE_VIEWPORT, locale="zh-CN")
+            context = await browser.new_context(viewport=TALL_PHONE, locale="zh-CN")
             page = await context.new_page()
             # Before login only the login shows: [hidden] hides the chat's boxes and the code
             # field (a display:flex rule used to show them).

@@ -24,16 +24,8 @@ from storage.models import Case, StaffAccount
 from tests.backends import on_each_backend
 from tests.conftest import backend_url
 from tests.e2e.test_intake import walk_intake
-from tests.webchat.harness import (
-    TALL_PHONE_VIEWPORT,
-    TELEGRAM_ONLY,
-    bubble,
-    chat_service,
-    login,
-    press_exactly,
-    shot,
-)
-from tests.webchat.test_staff_tasks import browser_staff, browser_texts
+from tests.webchat.harness import TALL_PHONE, TELEGRAM_ONLY, bubble, chat_service, login, shot
+from tests.webchat.staff import browser_staff, browser_texts, press_exactly
 
 FIRST, SECOND = "（2026）示调字第0001号", "（2026）示调字第0002号"
 LIU_PHONE = "13700007101"
@@ -63,7 +55,7 @@ async def test_a_browser_only_mediator_is_told_of_new_cases_and_takes_them(
 
             pages = {}
             for phone in (LIU_PHONE, WANG_PHONE):
-                context = await browser.new_context(viewport=TALL_PHONE_VIEWPORT, locale="zh-CN")
+                context = await browser.new_context(viewport=TALL_PHONE, locale="zh-CN")
                 pages[phone] = await context.new_page()
                 await login(pages[phone], base, phone, gateway)
             liu = pages[LIU_PHONE]

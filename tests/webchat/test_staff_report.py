@@ -28,18 +28,8 @@ from standin import StandinBotAPI
 from storage.models import Case, CaseParty, Evidence
 from tests.backends import on_each_backend
 from tests.conftest import backend_url
-from tests.webchat.harness import (
-    STREET_UNITS,
-    TALL_PHONE_VIEWPORT,
-    TELEGRAM_ONLY,
-    bubble,
-    chat_service,
-    login,
-    press_exactly,
-    say,
-    shot,
-)
-from tests.webchat.test_staff_tasks import browser_staff
+from tests.webchat.harness import TALL_PHONE, TELEGRAM_ONLY, bubble, chat_service, login, say, shot
+from tests.webchat.staff import STREET_UNITS, browser_staff, press_exactly
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -76,7 +66,7 @@ async def test_a_grid_worker_registers_a_dispute_in_the_browser(
             standin, tmp_path / "var", database_url=url, UNITS_FILE=str(STREET_UNITS)
         ) as (runtime, base, gateway):
             await grid_worker(runtime)
-            context = await browser.new_context(viewport=TALL_PHONE_VIEWPORT, locale="zh-CN")
+            context = await browser.new_context(viewport=TALL_PHONE, locale="zh-CN")
             page = await context.new_page()
             await login(page, base, GRID_PHONE, gateway)
             buttons = await menu(page)
@@ -142,7 +132,7 @@ async def test_a_grid_worker_registers_a_dispute_in_the_browser(
 
             # 张秀英 logs in with her own number and answers with the code.
             worker = await (
-                await browser.new_context(viewport=TALL_PHONE_VIEWPORT, locale="zh-CN")
+                await browser.new_context(viewport=TALL_PHONE, locale="zh-CN")
             ).new_page()
             await login(worker, base, WORKER_PHONE, gateway)
             assert "代为登记纠纷" not in await menu(worker)  # a party gets no staff powers

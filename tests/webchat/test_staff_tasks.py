@@ -18,28 +18,17 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.runtime import Runtime
 from core.clock import FakeClock
 from features.street.models import StreetTask
 from harness.steps import link_staff, report_in_street, wait_text
 from services.staff import set_phone
 from standin import StandinBotAPI
-from storage.models import OutboxMessage, StaffAccount, User
+from storage.models import StaffAccount
 from tests.backends import on_each_backend
 from tests.conftest import backend_url
-from tests.staff_accounts import add_account
-from tests.webchat.harness import (
-    STREET_UNITS,
-    TALL_PHONE_VIEWPORT,
-    TELEGRAM_ONLY,
-    bubble,
-    chat_service,
-    login,
-    press_exactly,
-    shot,
-)
+from tests.webchat.harness import TALL_PHONE, TELEGRAM_ONLY, bubble, chat_service, login, shot
+from tests.webchat.staff import STREET_UNITS, browser_staff, browser_texts, press_exactly
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -47,38 +36,6 @@ NUMBER = "（2026）悦来调字第0001号"
 LEAD_PHONE = "13700007002"
 HELPER_PHONE = "13700007003"
 CENTRE_PHONE = "13700007004"
-
-
-async def browser_staff(
-    runtime: Runtime,
-    username: str,
-    role: str,
-    unit: str,
-    phone: str | None,
-    name: str | None = None,
-) -> None:
-    """An account as an admin makes it, with the number its holder logs in to the browser with."""
-    await add_account(runtime.db, runtime.units, username, role, unit=unit, name=name)
-    if phone is not None:
-        assert await set_phone(runtime.db, username, phone) is None
-
-
-async def browser_texts(session: AsyncSession, username: str) -> list[str]:
-    """What the service wrote to the browser chat of the staff member's login (the outbox)."""
-    phone_hash = (
-        await session.execute(
-            select(StaffAccount.phone_hash).where(StaffAccount.username == username)
-        )
-    ).scalar_one()
-    user_id = (
-        await session.execute(select(User.id).where(User.phone_hash == phone_hash))
-    ).scalar_one()
-    rows = await session.execute(
-        select(OutboxMessage.payload).where(
-            OutboxMessage.channel == "web", OutboxMessage.chat_id == f"user:{user_id}"
-        )
-    )
-    return [str(payload.get("text", "")) for payload in rows.scalars()]
 
 
 @on_each_backend
@@ -103,7 +60,7 @@ async def test_a_browser_only_post_member_gets_her_task_and_accepts_it(
 
             pages = {}
             for phone in (LEAD_PHONE, HELPER_PHONE, CENTRE_PHONE):
-                context = await browser.new_context(viewport=TALL_PHONE_VIEWPORT, locale="zh-CN")
+                context = await browser.new_context(viewport=TALL_PHONE, locale="zh-CN")
                 pages[phone] = await context.new_page()
                 await login(pages[phone], base, phone, gateway)
             lead, centre = pages[LEAD_PHONE], pages[CENTRE_PHONE]
