@@ -351,11 +351,7 @@ async def mediator_takes_case(
 async def first_term(mediator: SimUser, responsibility: str, term: str) -> None:
     """The written agreement's draft begins from the registration (the facts and the claims
     as filed); the mediator types the parties' responsibility and the first term."""
-    await mediator.press("使用登记时的陈述")
-    await wait_text(mediator, "争议事项")
-    await mediator.press("使用申请事项")
-    await wait_text(mediator, "各方当事人的责任")
-    await mediator.send_text(responsibility)
+    await draft_from_registration(mediator, responsibility)
     await wait_text(mediator, "协议内容")
     await mediator.send_text(term)
     await wait_text(mediator, "已添加第 1 条")
@@ -392,3 +388,13 @@ async def link_unit_staff(
             telegram_username=None,
         )
     return linked
+
+
+async def draft_from_registration(mediator: SimUser, responsibility: str) -> None:
+    """The agreement draft's facts and matters in dispute taken from the registration (as
+    filed), then the parties' ``responsibility`` typed; the draft's next question follows."""
+    await mediator.press("使用登记时的陈述")
+    await wait_text(mediator, "争议事项")
+    await mediator.press("使用申请事项")
+    await wait_text(mediator, "各方当事人的责任")
+    await mediator.send_text(responsibility)

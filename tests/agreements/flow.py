@@ -18,6 +18,7 @@ from harness.steps import (
     RESPONDENT_PHONE,
     WAGE_CLAUSE,
     answer_identities,
+    draft_from_registration,
     finish_terms,
     id_number,
     mediator_takes_case,
@@ -123,11 +124,7 @@ async def draft_first_version(mediator: SimUser, extra_terms: Sequence[str] = ()
         "李四:ethnicity",
         "李四:address",
     ], asked
-    await mediator.press("使用登记时的陈述")
-    await wait_text(mediator, "争议事项")
-    await mediator.press("使用申请事项")
-    await wait_text(mediator, "各方当事人的责任")
-    await mediator.send_text("被申请人未按时足额支付劳动报酬，应当承担支付责任。")
+    await draft_from_registration(mediator, "被申请人未按时足额支付劳动报酬，应当承担支付责任。")
     await wait_text(mediator, "协议内容")
     await mediator.press("支付欠付工资")
     intro = (await wait_text(mediator, "模板：")).text or ""

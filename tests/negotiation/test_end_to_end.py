@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from core.clock import FakeClock
 from features.negotiation.models import FollowUp, PaymentInstalment
-from harness.steps import answer_identities
+from harness.steps import answer_identities, choose_outcome, draft_from_registration
 from standin import SentMessage, SimUser, StandinBotAPI
 from tests.agreements.harness import wait_file, wait_text
 from tests.e2e.harness import assert_quiet, running_service, seed_rooms, service_env
@@ -75,11 +75,7 @@ async def test_offer_to_draft_and_reminders_once_across_restarts(tmp_path: Path)
             await mediator.press("📝 起草协议书")
             await wait_text(mediator, "制作书面调解协议书")
             await answer_identities(mediator)
-            await mediator.press("使用登记时的陈述")
-            await wait_text(mediator, "争议事项")
-            await mediator.press("使用申请事项")
-            await wait_text(mediator, "各方当事人的责任")
-            await mediator.send_text("被申请人应当支付拖欠的工资。")
+            await draft_from_registration(mediator, "被申请人应当支付拖欠的工资。")
             await wait_text(mediator, "履行地点")
             await mediator.send_text("线上转账")
             review = await wait_text(mediator, "协议书草稿")
@@ -97,9 +93,7 @@ async def test_offer_to_draft_and_reminders_once_across_restarts(tmp_path: Path)
             await wait_text(mediator, "已取消协议书草稿")
             await mediator.send_command("/panel")
             await wait_text(mediator, "调解室成员")
-            await mediator.press("结案")
-            await wait_text(mediator, "结果")
-            await mediator.press("调解成功")
+            await choose_outcome(mediator, "调解成功")
             await wait_text(mediator, "每行一条")  # the addresses came with the draft
             await mediator.send_text("被申请人按约定分两期支付申请人工资10000元，并赔礼道歉。")
             for party in (applicant, respondent):

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from harness.steps import answer_identities, finish_terms, first_term, take_case
+from harness.steps import answer_identities, choose_outcome, finish_terms, first_term, take_case
 from standin import StandinBotAPI
 from storage.document_models import DocumentDownload
 from tests.agreements.harness import wait_file, wait_text
@@ -248,9 +248,7 @@ async def test_two_browser_parties_and_a_telegram_party(
 
 async def draft_agreement(mediator: Any) -> None:
     """The mediator's drafting steps (as in tests/agreements/flow.py), with three parties."""
-    await mediator.press("结案")
-    await wait_text(mediator, "结果")
-    await mediator.press("📝 制作书面协议书")
+    await choose_outcome(mediator, "📝 制作书面协议书")
     await wait_text(mediator, "制作书面调解协议书")
     await answer_identities(mediator)
     await first_term(
