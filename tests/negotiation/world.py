@@ -17,12 +17,12 @@ from sqlalchemy import select
 
 from core.clock import FakeClock
 from harness.engine import Engine
-from harness.seed import add_room
+from harness.seed import add_room, linked_mediator
 from mediation import intake
 from services.inbound import Command, Inbound
 from services.units import sync_units
 from storage.db import Database
-from storage.models import OutboxMessage, StaffAccount, User
+from storage.models import OutboxMessage, User
 from tests.conftest import make_settings
 from tests.staff_accounts import PASSWORD, add_account
 
@@ -46,14 +46,7 @@ class World(Engine):
         async with self.db.write() as s:
             await sync_units(s, self.units)
             ua, ur = User(telegram_id=APPLICANT), User(telegram_id=RESPONDENT)
-            staff = StaffAccount(
-                username="med",
-                display_name="王调解员",
-                password_hash="x",
-                role="mediator",
-                unit_code=self.units.default.code,
-                telegram_id=MEDIATOR,
-            )
+            staff = linked_mediator("med", MEDIATOR, "王调解员")
             case = await add_room(
                 s,
                 ua,
