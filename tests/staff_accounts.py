@@ -4,33 +4,38 @@ real accounts follow (known unit, password length), and a refusal fails the test
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from mediation.units import UnitDirectory
 from services.staff import create_staff
 from storage.db import Database
+from tests.console.conftest import PASSWORD
 
-#: The password of the tests' accounts, for the ones that sign in on the console.
-PASSWORD = "correct horse battery"
+__all__ = ["PASSWORD", "Service", "add_account"]
+
+
+class Service(Protocol):
+    """Where accounts are opened: a runtime, or a test's world, with its database and units."""
+
+    @property
+    def db(self) -> Database: ...
+
+    @property
+    def units(self) -> UnitDirectory: ...
 
 
 async def add_account(
-    db: Database,
-    units: UnitDirectory,
-    username: str,
-    role: str,
-    *,
-    unit: str | None = None,
-    name: str | None = None,
-    password: str = PASSWORD,
+    where: Service, username: str, role: str, *, unit: str | None = None, name: str | None = None
 ) -> None:
     """A ``role`` account ``username`` in ``unit`` (the default unit if none), shown as
-    ``name`` (its username if none), with ``password``."""
+    ``name`` (its username if none); its password is the console tests' :data:`PASSWORD`."""
     error = await create_staff(
-        db,
+        where.db,
         username=username,
-        password=password,
+        password=PASSWORD,
         role=role,
-        unit_code=unit or units.default.code,
+        unit_code=unit or where.units.default.code,
         display_name=name or username,
-        known_units=set(units.by_code),
+        known_units=set(where.units.by_code),
     )
     assert error is None, error

@@ -64,7 +64,7 @@ async def _police_case(
 
     assert isinstance(rt, Runtime)
     zhang, li, _mediator = await open_room(rt, standin, base)
-    await add_account(rt.db, rt.units, f"police{base}", "police", unit="station", name="陈警官")
+    await add_account(rt, f"police{base}", "police", unit="station", name="陈警官")
     officer = await _staff(rt, f"police{base}")
     procedures = ProcedureActions(
         rt.db, rt.units, rt.clock, rt.settings.tz, rt.files, rt.shared, rt.deliver

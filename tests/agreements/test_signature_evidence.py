@@ -109,7 +109,7 @@ async def test_signed_in_chat_and_on_paper_with_the_evidence_page(
                     await upload(**change)
                 assert refused.value.key == key
             # Only the case's own mediator checks a scan against the version.
-            await add_account(rt.db, rt.units, "other9300", "mediator", name="另一调解员")
+            await add_account(rt, "other9300", "mediator", name="另一调解员")
             with pytest.raises(ActionError) as refused:
                 await upload(await _staff(rt, "other9300"))
             assert refused.value.key == "agreements.paper_not_mediator"

@@ -157,7 +157,7 @@ async def admin_console(world: World) -> AsyncIterator[tuple[TestClient[Any, Any
     from tests.console.conftest import login
     from web.app import create_app
 
-    await add_account(world.db, world.units, "admin1", "admin", name="管理员")
+    await add_account(world, "admin1", "admin", name="管理员")
     app = create_app(world.runtime)
     add_console(app, world.runtime, sweep_interval=None)
     async with TestClient(TestServer(app)) as client:

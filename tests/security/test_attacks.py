@@ -392,7 +392,7 @@ async def test_joining_is_bound_to_the_invited_phone_and_guesses_are_limited(
         assert "被申请人】" in (await texts(respondent, 1))[0]
 
         # /link: five wrong codes, then even the right one is refused for the hour.
-        await add_account(svc.runtime.db, svc.runtime.units, "med_link", "mediator", name="调解员")
+        await add_account(svc.runtime, "med_link", "mediator", name="调解员")
         link = await create_link_code(svc.runtime.db, "med_link", svc.runtime.clock.now())
         assert link is not None
         staff_tg = svc.standin.user(7805)

@@ -37,7 +37,7 @@ async def test_a_link_code_typed_in_the_browser_chat_binds_nothing(
 ) -> None:
     world = World(db, tmp_path)
     await world.room()  # units synced
-    await add_account(db, world.units, "mediator2", "mediator", name="调解员二")
+    await add_account(world, "mediator2", "mediator", name="调解员二")
     code = await create_link_code(db, "mediator2", world.clock.now())
     assert code is not None
     async with db.write() as s:

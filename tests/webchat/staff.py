@@ -29,7 +29,7 @@ async def browser_staff(
     name: str | None = None,
 ) -> None:
     """An account as an admin makes it, with the number its holder logs in to the browser with."""
-    await add_account(runtime.db, runtime.units, username, role, unit=unit, name=name)
+    await add_account(runtime, username, role, unit=unit, name=name)
     if phone is not None:
         assert await set_phone(runtime.db, username, phone) is None
 

@@ -43,9 +43,7 @@ async def test_poster_pdf_and_its_qr_open_intake_for_the_unit(
         async with chat_service(
             standin, tmp_path / "var", pool=render_pool, sealer=seal, UNITS_FILE=str(UNITS_FILE)
         ) as (runtime, base, gateway):
-            await add_account(
-                runtime.db, runtime.units, "admin_city", "admin", unit="cq", name="市管理员"
-            )
+            await add_account(runtime, "admin_city", "admin", unit="cq", name="市管理员")
             ctx = await browser.new_context(locale="zh-CN", accept_downloads=True)
             page = await ctx.new_page()
             await page.goto(base + "/staff/login")

@@ -82,7 +82,7 @@ async def test_only_the_registered_staff_phone_is_staff_in_the_browser(
             runtime, chat = service.runtime, service.chat
             assert chat is not None
             db = runtime.db
-            await add_account(db, runtime.units, "wangge", "grid", name="网格员小王")
+            await add_account(runtime, "wangge", "grid", name="网格员小王")
             # Refusals in words: a number that is no phone, an account that does not exist.
             assert await set_phone(db, "wangge", "12345") is not None
             assert await set_phone(db, "nobody", GRID) is not None
