@@ -280,25 +280,16 @@ async def link_staff(
     display_name: str = "王调解",
     first_name: str = "调解员真名",
     telegram_username: str | None = "mediator_handle",
-    password: str = "correct horse battery",
+    password: str = "",
     unit_code: str | None = None,
 ) -> SimUser:
-    """A staff account created as the console would (in ``unit_code``, else the default unit),
-    linked to a simulated Telegram user by the one-time ``/link`` code."""
+    """A staff account created as the console would (in ``unit_code``, else the default unit;
+    :func:`harness.accounts.add_account`), linked to a simulated Telegram user by the one-time
+    ``/link`` code."""
+    from harness.accounts import add_account
     from services.mediators import create_link_code
-    from services.staff import create_staff
 
-    error = await create_staff(
-        runtime.db,
-        username=username,
-        password=password,
-        role=role,
-        unit_code=unit_code or runtime.units.default.code,
-        display_name=display_name,
-        known_units=set(runtime.units.by_code),
-    )
-    if error is not None:
-        raise AssertionError(f"staff account {username!r} refused: {error}")
+    await add_account(runtime, username, role, unit_code or "", display_name, password)
     code = await create_link_code(runtime.db, username, runtime.clock.now())
     if code is None:
         raise AssertionError(f"no link code for {username!r}")

@@ -22,6 +22,7 @@ from features.console.case_actions import ActionError, CaseActions
 from features.console.context import Forbidden, StaffContext
 from features.console.procedures import ProcedureActions
 from features.console.risk import RiskService
+from harness.accounts import add_account
 from mediation.signing import sha256_hex
 from standin import StandinBotAPI
 from standin.media import make_png
@@ -32,7 +33,6 @@ from tests.agreements.harness import agreement_service, police_units_file, wait_
 from tests.backends import on_each_backend
 from tests.conftest import backend_url
 from tests.documents.conftest import pdftotext, squash
-from tests.staff_accounts import add_account
 
 STATION = "示范市公安局示范区分局杨家坪派出所"
 INCIDENT = {

@@ -18,6 +18,7 @@ from documents.seal import Sealer
 from features.console.case_actions import ActionError
 from features.console.context import StaffContext
 from features.console.procedures import ProcedureActions
+from harness.accounts import add_account
 from mediation.signing import sha256_hex
 from standin import StandinBotAPI
 from standin.media import make_png
@@ -29,7 +30,6 @@ from tests.agreements.harness import agreement_service, wait_file, wait_text
 from tests.backends import on_each_backend
 from tests.conftest import backend_url
 from tests.documents.conftest import pdftotext, squash
-from tests.staff_accounts import add_account
 
 IP = "203.0.113.7"
 

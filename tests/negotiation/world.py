@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from core.clock import FakeClock
+from harness.accounts import PASSWORD, add_account
 from harness.engine import Engine
 from harness.seed import add_room, linked_mediator
 from mediation import intake
@@ -24,7 +25,6 @@ from services.units import sync_units
 from storage.db import Database
 from storage.models import OutboxMessage, User
 from tests.conftest import make_settings
-from tests.staff_accounts import PASSWORD, add_account
 
 if TYPE_CHECKING:
     from aiohttp.test_utils import TestClient

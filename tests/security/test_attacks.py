@@ -19,9 +19,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from app.runtime import Runtime
 from core.clock import FakeClock
 from features.webchat.otp import MemorySmsGateway
+from harness.accounts import add_account
 from standin import StandinBotAPI
 from tests.e2e.harness import running_service
-from tests.staff_accounts import add_account
 
 Client = TestClient[Any, Any]
 

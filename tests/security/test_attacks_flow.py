@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from harness.accounts import add_account
 from services.inbound import Command, Inbound
 from services.mediators import create_link_code
 from storage.db import Database
 from storage.models import OutboxMessage, StaffAccount, User
 from tests.negotiation.world import World
-from tests.staff_accounts import add_account
 
 
 async def said(db: Database, chat_id: str) -> list[str]:

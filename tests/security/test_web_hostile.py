@@ -23,13 +23,13 @@ from aiohttp import ClientError
 from aiohttp.test_utils import TestClient, TestServer
 
 from core.clock import FakeClock
+from harness.accounts import add_account
 from standin import StandinBotAPI
 from tests.backends import on_each_backend
 from tests.conftest import backend_url
-from tests.console.conftest import World, add_case, login
+from tests.console.conftest import PASSWORD, World, add_case, login
 from tests.e2e.harness import running_service
 from tests.security.web_fuzz import Generator, Route, all_routes
-from tests.staff_accounts import add_account
 
 pytestmark = pytest.mark.slow
 
@@ -113,7 +113,7 @@ async def test_every_route_survives_hostile_requests(
             standin, tmp_path / "var", url, clock=FakeClock(), MEDIATION_WEBAPP_ALLOW_HTTP="1"
         ) as runtime:
             world = World(runtime, runtime.clock)  # type: ignore[arg-type]
-            await add_account(runtime, "fuzz_admin", "admin", name="管理员")
+            await add_account(runtime, "fuzz_admin", "admin", name="管理员", password=PASSWORD)
             for i in range(3):
                 await add_case(world, runtime.units.default.code, 9000 + i)
             app = create_app(runtime)

@@ -12,21 +12,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.runtime import Runtime
+from harness.accounts import add_account
 from services.staff import set_phone
 from storage.models import OutboxMessage, StaffAccount, User
-from tests.staff_accounts import add_account
 
 #: The units of the street's tests (悦来, 渝北区): posts, departments and dispatch rules.
 STREET_UNITS = Path(__file__).resolve().parents[1] / "street" / "units.toml"
 
 
 async def browser_staff(
-    runtime: Runtime,
-    username: str,
-    role: str,
-    unit: str,
-    phone: str | None,
-    name: str | None = None,
+    runtime: Runtime, username: str, role: str, unit: str, phone: str | None, name: str = ""
 ) -> None:
     """An account as an admin makes it, with the number its holder logs in to the browser with."""
     await add_account(runtime, username, role, unit=unit, name=name)

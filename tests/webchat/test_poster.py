@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from harness.accounts import PASSWORD, add_account
 from standin import StandinBotAPI
 from storage.models import Case, Evidence
 from tests.qr_codes import first_page_png, needs_zbar, qr_codes
-from tests.staff_accounts import PASSWORD, add_account
 from tests.webchat.harness import PHONE_VIEWPORT, bubble, chat_service, login, shot
 from tests.webchat.test_mixed_room import PNG, browser_intake
 

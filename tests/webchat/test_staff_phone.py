@@ -20,12 +20,12 @@ from features.webchat.channel import mailbox_after
 from features.webchat.staff_menu import staff_buttons
 from features.webchat.web import ChatApp
 from harness import RunningService
+from harness.accounts import add_account
 from services.staff import set_phone
 from standin import StandinBotAPI
 from storage.models import StaffAccount
 from tests.backends import on_each_backend
 from tests.conftest import backend_url
-from tests.staff_accounts import add_account
 from tests.webchat.harness import chat_running
 
 GRID = "13700007001"
