@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from mediation.validation import id_check_digit
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.models import Case, CaseParty, Evidence, InboxUpdate, OutboxMessage
-from tests.conftest import backend_url
 from tests.e2e.harness import assert_quiet, running_service, texts
 
 ID17 = "11010519491231002"
@@ -74,13 +72,9 @@ async def walk_intake(user: SimUser, *, hints: bool = False) -> list[str]:
     return [created.text or ""]
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-async def test_whole_intake_through_the_bot_api(tmp_path: Path, backend: str) -> None:
-    url = await backend_url(backend)
+async def test_whole_intake_through_the_bot_api(tmp_path: Path, database_url: str | None) -> None:
     async with StandinBotAPI() as standin:
-        async with running_service(standin, tmp_path / "var", url) as runtime:
+        async with running_service(standin, tmp_path / "var", database_url) as runtime:
             user = standin.user(
                 1001, first_name="真名不外传", username="secret_handle", phone="+8613812345678"
             )

@@ -6,22 +6,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from standin import StandinBotAPI
 from storage.models import Case, CaseParty
-from tests.conftest import backend_url
 from tests.e2e.harness import assert_quiet, running_service, texts
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-async def test_a_renovation_dispute_typed_as_people_type(tmp_path: Path, backend: str) -> None:
-    url = await backend_url(backend)
+async def test_a_renovation_dispute_typed_as_people_type(
+    tmp_path: Path, database_url: str | None
+) -> None:
     async with StandinBotAPI() as standin:
-        async with running_service(standin, tmp_path / "var", url) as runtime:
+        async with running_service(standin, tmp_path / "var", database_url) as runtime:
             user = standin.user(1901, phone="+8613800001901")
             await user.send_command("/start")
             await texts(user, 2)

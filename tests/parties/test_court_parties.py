@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
-import pytest
 from sqlalchemy import select
 
 from core.clock import FakeClock
@@ -46,7 +45,6 @@ from storage.document_models import Document, DocumentSignature
 from storage.models import CaseParty, PartyAgent
 from tests.agreements.flow import open_room
 from tests.agreements.harness import agreement_service, verify_link, wait_file, wait_text
-from tests.conftest import backend_url
 from tests.documents.conftest import pdftotext, squash
 from tests.parties.test_seal_image import stamp_photo
 
@@ -187,20 +185,21 @@ async def apply_jointly(people: list[SimUser]) -> None:
         await person.press("向示范区人民法院申请")
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
 async def test_every_party_bound_by_themselves(
     tmp_path: Path,
     render_pool: RenderPool,
     seal: Sealer,
-    backend: str,
+    database_url: str | None,
 ) -> None:
-    url = await backend_url(backend)
     log = io.StringIO()
     async with service_logging(log), StandinBotAPI() as standin, aiohttp.ClientSession() as http:
         async with agreement_service(
-            standin, tmp_path / "var", render_pool, seal, database_url=url, clock=FakeClock(START)
+            standin,
+            tmp_path / "var",
+            render_pool,
+            seal,
+            database_url=database_url,
+            clock=FakeClock(START),
         ) as (runtime, _base):
             zhang, li, mediator = await open_room(runtime, standin, 8400)
             mother = await mother_joins_for_her_son(standin, mediator, 8421, "13700000021")
@@ -344,18 +343,19 @@ async def test_every_party_bound_by_themselves(
             assert "INFO app.runtime" in log.getvalue()  # the service logged meanwhile
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
 async def test_a_child_without_an_id_number_and_an_employer_signing_through_its_manager(
-    tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
+    tmp_path: Path, render_pool: RenderPool, seal: Sealer, database_url: str | None
 ) -> None:
     """A stated age of fifteen (no ID number yet: 居民身份证法 第二条) makes 王小五 a minor; the
     employer signs through its manager, whose written authority the mediator checked."""
-    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
         async with agreement_service(
-            standin, tmp_path / "var", render_pool, seal, database_url=url, clock=FakeClock(START)
+            standin,
+            tmp_path / "var",
+            render_pool,
+            seal,
+            database_url=database_url,
+            clock=FakeClock(START),
         ) as (runtime, _base):
             zhang, li, mediator = await open_room(runtime, standin, 8600)
             mother = await mother_joins_for_her_son(standin, mediator, 8631, "13700000031")

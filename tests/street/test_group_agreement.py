@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from documents.pool import RenderPool
@@ -39,7 +38,6 @@ from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.document_models import Document, DocumentSignature
 from storage.models import Case
-from tests.conftest import backend_url
 from tests.documents.conftest import pdftotext, squash
 from tests.street.service import street_service
 from tests.street.test_yuelai_joint import CSRF, Console, signed_in
@@ -93,20 +91,16 @@ async def sign_typed(person: SimUser, name: str) -> None:
     await wait_text(person, "您已签署协议书第 1 版")
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
 async def test_every_worker_signs_or_is_signed_for(
-    tmp_path: Path, backend: str, render_pool: RenderPool, seal: Sealer
+    tmp_path: Path, database_url: str | None, render_pool: RenderPool, seal: Sealer
 ) -> None:
-    url = await backend_url(backend)
     gateway = MemorySmsGateway()
     async with StandinBotAPI() as standin:
         async with street_service(
             tmp_path,
             "units_joint.toml",
             standin=standin,
-            database_url=url,
+            database_url=database_url,
             render_pool=render_pool,
             sealer=seal,
             sms_gateway=gateway,

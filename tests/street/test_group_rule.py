@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from core.clock import FakeClock
@@ -18,7 +17,6 @@ from features.console.models import Alert
 from harness.steps import link_unit_staff, wait_text
 from standin import StandinBotAPI
 from storage.models import Case, CaseEvent
-from tests.conftest import backend_url
 from tests.e2e.harness import assert_quiet
 from tests.street.service import street_service
 from tests.street.test_yuelai_joint import signed_in
@@ -26,14 +24,16 @@ from tests.street.test_yuelai_joint import signed_in
 NAMES = ["张秀英", "李强", "王伟", "刘洋", "陈杰", "杨勇", "赵磊", "黄军", "周涛", "吴斌"]
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-async def test_the_tenth_claimant_escalates_the_case(tmp_path: Path, backend: str) -> None:
-    url = await backend_url(backend)
+async def test_the_tenth_claimant_escalates_the_case(
+    tmp_path: Path, database_url: str | None
+) -> None:
     async with StandinBotAPI() as standin:
         async with street_service(
-            tmp_path, "units_joint.toml", standin=standin, database_url=url, clock=FakeClock()
+            tmp_path,
+            "units_joint.toml",
+            standin=standin,
+            database_url=database_url,
+            clock=FakeClock(),
         ) as service:
             runtime, base = service.runtime, service.base_url
             people = await link_unit_staff(

@@ -25,7 +25,6 @@ from core.clock import FakeClock
 from features.street.models import StreetTask, StreetTaskNote
 from standin import StandinBotAPI
 from storage.models import CaseEvent, StaffAccount
-from tests.conftest import backend_url
 from tests.street.browser import CHROMIUM, SHOTS, add_staff, phones
 from tests.street.service import street_service
 from tests.street.test_yuelai_joint import PASSWORD, Console, signed_in
@@ -104,15 +103,13 @@ async def _totp_sign_in(lawyer: Console, secret: str, clock: FakeClock) -> str:
         return str(resp.url.path)
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-async def test_the_station_lawyer_works_tasks_on_the_console(tmp_path: Path, backend: str) -> None:
+async def test_the_station_lawyer_works_tasks_on_the_console(
+    tmp_path: Path, database_url: str | None
+) -> None:
     clock = FakeClock()
-    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
         async with street_service(
-            tmp_path, "units_lawyer.toml", standin=standin, database_url=url, clock=clock
+            tmp_path, "units_lawyer.toml", standin=standin, database_url=database_url, clock=clock
         ) as service:
             runtime, base = service.runtime, service.base_url
             await add_staff(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from features.console import search_index
@@ -14,19 +13,16 @@ from features.street.models import StreetReport, StreetTask
 from harness.steps import link_staff, wait_text
 from standin import StandinBotAPI
 from storage.models import Case, CaseEvent
-from tests.conftest import backend_url
 from tests.e2e.harness import assert_quiet, running_service
 from tests.street.test_yuelai import UNITS
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-async def test_refusals_and_a_dispute_no_rule_covers(tmp_path: Path, backend: str) -> None:
-    url = await backend_url(backend)
+async def test_refusals_and_a_dispute_no_rule_covers(
+    tmp_path: Path, database_url: str | None
+) -> None:
     async with StandinBotAPI() as standin:
         async with running_service(
-            standin, tmp_path / "var", url, UNITS_FILE=str(UNITS)
+            standin, tmp_path / "var", database_url, UNITS_FILE=str(UNITS)
         ) as runtime:
             party = standin.user(7301, first_name="路人")
             await party.send_command("/report")

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 from sqlalchemy import select
 
 from core.clock import FakeClock
@@ -29,7 +28,6 @@ from harness.steps import link_unit_staff, report_in_street, wait_text
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.models import Case
-from tests.conftest import backend_url
 from tests.e2e.harness import assert_quiet
 from tests.street.service import street_service
 
@@ -99,15 +97,13 @@ async def next_day(web: dict[str, Console]) -> None:
         await console.login()
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-async def test_yuelai_joint_escalation_and_settlement(tmp_path: Path, backend: str) -> None:
+async def test_yuelai_joint_escalation_and_settlement(
+    tmp_path: Path, database_url: str | None
+) -> None:
     clock = FakeClock()
-    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
         async with street_service(
-            tmp_path, "units_joint.toml", standin=standin, database_url=url, clock=clock
+            tmp_path, "units_joint.toml", standin=standin, database_url=database_url, clock=clock
         ) as service:
             runtime, base = service.runtime, service.base_url
             linked = await link_unit_staff(runtime, standin, PEOPLE.values())
