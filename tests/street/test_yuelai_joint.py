@@ -25,11 +25,10 @@ from sqlalchemy import select
 from core.clock import FakeClock
 from features.street.models import StreetHandover, StreetMember, StreetSession, StreetTask
 from harness.steps import link_unit_staff, report_in_street, wait_text
-from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.models import Case
 from tests.e2e.harness import assert_quiet
-from tests.street.service import street_service
+from tests.street.service import street_with_bot
 
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
@@ -101,19 +100,17 @@ async def test_yuelai_joint_escalation_and_settlement(
     tmp_path: Path, database_url: str | None
 ) -> None:
     clock = FakeClock()
-    async with StandinBotAPI() as standin:
-        async with street_service(
-            tmp_path, "units_joint.toml", standin=standin, database_url=database_url, clock=clock
-        ) as service:
-            runtime, base = service.runtime, service.base_url
-            linked = await link_unit_staff(runtime, standin, PEOPLE.values())
-            tg = {key: linked[person[0]] for key, person in PEOPLE.items()}
-            consoles = {k: await signed_in(base, PEOPLE[k][0]) for k in PEOPLE if k != "lawyer"}
-            try:
-                await _the_example(runtime, clock, tg, consoles)
-            finally:
-                for c in consoles.values():
-                    await c.http.close()
+    async with street_with_bot(
+        tmp_path, "units_joint.toml", database_url=database_url, clock=clock
+    ) as (standin, runtime, base):
+        linked = await link_unit_staff(runtime, standin, PEOPLE.values())
+        tg = {key: linked[person[0]] for key, person in PEOPLE.items()}
+        consoles = {k: await signed_in(base, PEOPLE[k][0]) for k in PEOPLE if k != "lawyer"}
+        try:
+            await _the_example(runtime, clock, tg, consoles)
+        finally:
+            for c in consoles.values():
+                await c.http.close()
 
 
 async def _the_example(
