@@ -20,7 +20,7 @@ from core.clock import FakeClock
 from features.street.models import StreetReport, StreetTask, StreetTaskNote
 from harness.steps import link_staff, wait_text
 from storage.models import Case, CaseParty, Evidence
-from tests.street.browser import CHROMIUM, SHOTS, add_staff, phones
+from tests.street.browser import CHROMIUM, SHOTS, add_staff, fill_form, phones
 from tests.street.service import street_with_bot
 
 
@@ -60,28 +60,38 @@ async def test_register_and_work_tasks_on_a_phone(tmp_path: Path) -> None:
             # The grid worker: an empty form is refused with a clear message.
             page = await signed_in("wangge")
             await page.goto(base + "/staff/street/register")
-            await page.select_option("select[name=side0]", "")
-            await page.select_option("select[name=side1]", "")
-            await page.fill("input[name=place]", "渝北区悦来街道")
-            await page.fill("textarea[name=facts]", "工人讨薪")
+            await fill_form(
+                page,
+                [
+                    ("select[name=side0]", ""),
+                    ("select[name=side1]", ""),
+                    ("input[name=place]", "渝北区悦来街道"),
+                    ("textarea[name=facts]", "工人讨薪"),
+                ],
+            )
             await page.click("form.street-form button[type=submit]")
             assert "每一方至少登记一人" in await page.locator(".flash.error").inner_text()
             await page.goto(base + "/staff/street/register")
 
-            await page.select_option("select[name=dispute_type]", "labour_wages")
-            await page.fill("input[name=place]", "渝北区悦来街道 某建筑工地大门")
-            await page.fill(
-                "textarea[name=facts]",
-                "约十名工人聚集在工地大门，反映被拖欠三个月工资，情绪激动。",
+            await fill_form(
+                page,
+                [
+                    ("select[name=dispute_type]", "labour_wages"),
+                    ("input[name=place]", "渝北区悦来街道 某建筑工地大门"),
+                    (
+                        "textarea[name=facts]",
+                        "约十名工人聚集在工地大门，反映被拖欠三个月工资，情绪激动。",
+                    ),
+                    ("input[name=involved]", "约十名工人、项目经理、施工单位"),
+                    ("input[name=police_ref]", "j500112 20261206001"),
+                    ("select[name=side0]", "applicant"),
+                    ("input[name=name0]", "张 秀 英"),
+                    ("input[name=phone0]", "138 0000 1111"),
+                    ("select[name=side1]", "applicant"),
+                    ("input[name=name1]", "不知道"),
+                    ("select[name=side2]", "respondent"),
+                ],
             )
-            await page.fill("input[name=involved]", "约十名工人、项目经理、施工单位")
-            await page.fill("input[name=police_ref]", "j500112 20261206001")
-            await page.select_option("select[name=side0]", "applicant")
-            await page.fill("input[name=name0]", "张 秀 英")
-            await page.fill("input[name=phone0]", "138 0000 1111")
-            await page.select_option("select[name=side1]", "applicant")
-            await page.fill("input[name=name1]", "不知道")
-            await page.select_option("select[name=side2]", "respondent")
             await page.set_input_files(
                 "input[name=files]",
                 files=[FilePayload(name="gate.jpg", mimeType="image/jpeg", buffer=PHOTO)],
