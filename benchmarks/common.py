@@ -3,8 +3,12 @@ is harness.process.serving_process)."""
 
 from __future__ import annotations
 
+import json
 import os
+import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 
 def rss_mb(pid: int) -> float:
@@ -17,3 +21,11 @@ def rss_mb(pid: int) -> float:
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def report(result: Mapping[str, Any], *failures: str) -> None:
+    """``result`` printed as one line of JSON; the process exits 1 when any of the counts named
+    in ``failures`` (wrong replies, errors …) is not zero, so a script can tell a failed run."""
+    print(json.dumps(result, ensure_ascii=False))
+    if any(result[key] for key in failures):
+        sys.exit(1)
