@@ -11,6 +11,7 @@ from mediation.validation import id_check_digit
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.models import Case, CaseParty, Evidence, InboxUpdate, OutboxMessage
+from tests.dialogue import begin_neighbour_intake
 from tests.e2e.harness import assert_quiet, running_service, texts
 
 ID17 = "11010519491231002"
@@ -113,12 +114,7 @@ async def test_state_is_in_the_database_across_a_restart(tmp_path: Path) -> None
     async with StandinBotAPI() as standin:
         user = standin.user(2002, phone="+8613800000002")
         async with running_service(standin, tmp_path / "var"):
-            await user.send_command("/start")
-            await texts(user, 2)
-            await user.press("同意，开始登记")
-            await texts(user, 1)
-            await user.press("邻里纠纷")
-            await texts(user, 1)
+            await begin_neighbour_intake(user)
         async with running_service(standin, tmp_path / "var"):
             await user.send_text("楼上邻居每天深夜装修，噪音很大，沟通无果。")
             assert "证据" in (await texts(user, 1))[0]

@@ -19,6 +19,7 @@ from harness.steps import NEIGHBOUR_INTAKE, texts, walk_steps
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.models import CaseParty
+from tests.dialogue import begin_neighbour_intake
 from tests.e2e.harness import running_service
 
 CODE = re.compile(r"邀请码：([A-Z0-9]{4})-([A-Z0-9]{4})")
@@ -63,12 +64,7 @@ async def test_the_code_joins_at_consent_mid_intake_idle_and_as_a_link(
             # full-width letters and a long dash, after "邀请码：".
             first, second, _ = await file_case(standin.user(7403, phone="+8613800007403"))
             neighbour = standin.user(7404)
-            await neighbour.send_command("/start")
-            await texts(neighbour, 2)
-            await neighbour.press("同意，开始登记")
-            await texts(neighbour, 1)
-            await neighbour.press("邻里纠纷")
-            await texts(neighbour, 1)
+            await begin_neighbour_intake(neighbour)
             wide = "".join(chr(ord(c) + 0xFEE0) for c in f"{first}{second}".lower())
             await neighbour.send_text(f"邀请码：{wide[:4]}—{wide[4:]}")
             summary, again = await texts(neighbour, 2)
