@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,3 +30,14 @@ def report(result: Mapping[str, Any], *failures: str) -> None:
     print(json.dumps(result, ensure_ascii=False))
     if any(result[key] for key in failures):
         sys.exit(1)
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    """Count, median, 95th percentile and maximum of ``samples`` (seconds), in ms."""
+    ms = sorted(s * 1000 for s in samples)
+    return {
+        "n": len(ms),
+        "p50_ms": round(statistics.median(ms), 1),
+        "p95_ms": round(ms[min(len(ms) - 1, int(0.95 * len(ms)))], 1),
+        "max_ms": round(ms[-1], 1),
+    }
