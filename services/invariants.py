@@ -253,8 +253,20 @@ async def _relay(s: AsyncSession, r: Report) -> None:
 # ---------------------------------------------------------------------------- case state
 
 
+#: Per case: (time, 0 for an event / 1 for a room announcement, id, step), sorted to replay.
+_History = dict[int, list[tuple[datetime, int, int, E | str]]]
+
+
 async def _events(s: AsyncSession, r: Report) -> None:
     """No event doubled; every case's status is what replaying its history gives."""
+    await _doubled_events(s, r)
+    history: _History = defaultdict(list)
+    await _recorded_steps(s, history)
+    await _announced_steps(s, history)
+    await _replay_cases(s, r, history)
+
+
+async def _doubled_events(s: AsyncSession, r: Report) -> None:
     ev = CaseEvent
     doubled = await s.execute(
         select(ev.case_id, ev.kind, ev.actor, cast(ev.data, String), func.count())
@@ -265,7 +277,10 @@ async def _events(s: AsyncSession, r: Report) -> None:
     for case_id, kind, actor, data_text, n in doubled:
         r.add("event_doubled", f"case {case_id}: {kind} by {actor} {data_text} recorded {n}×")
 
-    history: dict[int, list[tuple[datetime, int, int, E | str]]] = defaultdict(list)
+
+async def _recorded_steps(s: AsyncSession, history: _History) -> None:
+    """The steps the case events record."""
+    ev = CaseEvent
     rows = await s.execute(
         select(ev.case_id, ev.at, ev.id, ev.kind, ev.data).where(
             ev.kind.in_(
@@ -282,26 +297,34 @@ async def _events(s: AsyncSession, r: Report) -> None:
         )
     )
     for case_id, at, event_id, kind, raw in rows:
-        data: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        step: E | str | None = None
-        if kind == "created":
-            # A case staff registered for the parties (features.street) starts with nobody
-            # consenting; one a party filed starts with the applicant's consent.
-            step = "created_for_parties" if data.get("source") == "street" else "created"
-        elif kind == "joined" and data.get("role") in ("applicant", "respondent"):
-            step = f"{data['role']}_joined"
-        elif kind == "outcome":
-            step = OUTCOME_EVENTS.get(str(data.get("outcome")))
-        elif kind == "status":
-            step = E(data["event"]) if data.get("event") in E.__members__.values() else None
-        elif kind == "agreement_drafted":
-            step = E.DRAFT_AGREEMENT
-        elif kind == "agreement_revising":
-            step = E.REVISE_AGREEMENT
-        elif kind == "agreement_effective":
-            step = E.ALL_SIGNED
+        step = _step(kind, raw if isinstance(raw, dict) else {})
         if step is not None:
             history[case_id].append((at, 0, event_id, step))
+
+
+def _step(kind: str, data: dict[str, Any]) -> E | str | None:
+    """The replayed step a case event stands for; ``None`` for one that moves nothing."""
+    if kind == "created":
+        # A case staff registered for the parties (features.street) starts with nobody
+        # consenting; one a party filed starts with the applicant's consent.
+        return "created_for_parties" if data.get("source") == "street" else "created"
+    if kind == "joined" and data.get("role") in ("applicant", "respondent"):
+        return f"{data['role']}_joined"
+    if kind == "outcome":
+        return OUTCOME_EVENTS.get(str(data.get("outcome")))
+    if kind == "status":
+        return E(data["event"]) if data.get("event") in E.__members__.values() else None
+    if kind == "agreement_drafted":
+        return E.DRAFT_AGREEMENT
+    if kind == "agreement_revising":
+        return E.REVISE_AGREEMENT
+    if kind == "agreement_effective":
+        return E.ALL_SIGNED
+    return None
+
+
+async def _announced_steps(s: AsyncSession, history: _History) -> None:
+    """The steps announced in the room and not recorded as a status event too."""
     m = CaseMessage
     # The text is encrypted (it is what people say in the room), so the event keys are
     # picked out here rather than in SQL.
@@ -321,6 +344,8 @@ async def _events(s: AsyncSession, r: Report) -> None:
             continue
         history[case_id].append((at, 1, message_id, announced_step))
 
+
+async def _replay_cases(s: AsyncSession, r: Report, history: _History) -> None:
     statuses = await s.execute(select(Case.id, Case.status))
     replayed = skipped = 0
     for case_id, status in statuses:
@@ -378,6 +403,24 @@ def _replay(case_id: int, steps: list[E | str], r: Report) -> CaseStatus | None:
 
 
 async def _signatures(s: AsyncSession, r: Report) -> None:
+    """Each signature on the version signed, once, never also declined; agreements' states
+    agree with their signatures, their seal and their case."""
+    await _signature_conflicts(s, r)
+    sig = DocumentSignature
+    signed: dict[int, set[str]] = defaultdict(set)
+    mediator_signed: set[int] = set()
+    for doc_id, signer, role in await s.execute(
+        select(sig.document_id, sig.signer_id, sig.role).where(sig.decision == "signed")
+    ):
+        signed[doc_id].add(signer)
+        if role == "mediator":
+            mediator_signed.add(doc_id)
+    await _agreement_states(s, r, signed, mediator_signed)
+    r.stats["signatures"] = sum(len(v) for v in signed.values())
+
+
+async def _signature_conflicts(s: AsyncSession, r: Report) -> None:
+    """A signature on another version, one signed twice, one both signed and declined."""
     d, sig = Document, DocumentSignature
     wrong = await s.execute(
         select(sig.id, sig.document_id, sig.signer_id)
@@ -402,14 +445,11 @@ async def _signatures(s: AsyncSession, r: Report) -> None:
     for doc_id, signer in both:
         r.add("signature_and_refusal", f"document {doc_id}: {signer} both signed and declined")
 
-    signed: dict[int, set[str]] = defaultdict(set)
-    mediator_signed: set[int] = set()
-    for doc_id, signer, role in await s.execute(
-        select(sig.document_id, sig.signer_id, sig.role).where(sig.decision == "signed")
-    ):
-        signed[doc_id].add(signer)
-        if role == "mediator":
-            mediator_signed.add(doc_id)
+
+async def _agreement_states(
+    s: AsyncSession, r: Report, signed: dict[int, set[str]], mediator_signed: set[int]
+) -> None:
+    d = Document
     docs = await s.execute(
         select(d.id, d.case_id, d.status, d.signers, d.sealed, Case.status)
         .join(Case, Case.id == d.case_id)
@@ -437,7 +477,6 @@ async def _signatures(s: AsyncSession, r: Report) -> None:
         if n > 1:
             r.add("agreement_versions_open", f"case {case_id} has {n} live versions")
     r.stats["agreements_effective"] = effective
-    r.stats["signatures"] = sum(len(v) for v in signed.values())
 
 
 # ---------------------------------------------------------------------------- timers
