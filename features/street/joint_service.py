@@ -24,6 +24,7 @@ from mediation.street import Desk, DeskKind, Dispatch
 from mediation.street_joint import Access, Do, Outcome, See, parse_roster
 from mediation.validation import InvalidInput
 from services.delivery import Address, Outgoing
+from services.staff_alerts import Policy
 from storage.models import Case, CaseEvent, CaseParty, StaffAccount
 
 
@@ -218,6 +219,7 @@ class JointService(StreetUseCases):
                 out=act.out,
                 now=act.now,
                 tz=self.settings.tz,
+                quiet=Policy.of(self.settings),
             )
 
     async def schedule(
@@ -235,6 +237,7 @@ class JointService(StreetUseCases):
                 out=act.out,
                 now=act.now,
                 tz=self.settings.tz,
+                quiet=Policy.of(self.settings),
             )
 
     async def record(
@@ -276,6 +279,7 @@ class JointService(StreetUseCases):
                 text=text,
                 out=act.out,
                 now=act.now,
+                quiet=Policy.of(self.settings),
             )
 
     async def add_roster(

@@ -36,6 +36,7 @@ from mediation.units import UnitDirectory
 from mediation.validation import InvalidInput, clean_text, normalise_phone
 from services.delivery import Address, Outgoing
 from services.outbox import QueuedMessage
+from services.staff_alerts import Policy
 from storage.db import Database
 from storage.files import FileStore
 from storage.models import Case, StaffAccount
@@ -248,6 +249,7 @@ class StreetService(StreetUseCases):
                 local_year=now.astimezone(self.settings.tz).year,
                 invite_ttl=timedelta(days=self.settings.invite_ttl_days),
                 tz=self.settings.tz,
+                quiet=Policy.of(self.settings),
             )
             dispatched = await queries.tasks_of_case(session, done.case.id)
             queued = await out.flush(session)
@@ -344,6 +346,7 @@ class StreetService(StreetUseCases):
                 now=self.clock.now(),
                 out=out,
                 reason=reason,
+                quiet=Policy.of(self.settings),
             )
             queued = await out.flush(session)
         self._send(queued)
