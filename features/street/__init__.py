@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from features.street import chat_tasks, report, timeline, timers  # noqa: F401  (registers)
+from features.street import chat_tasks, held, report, timeline, timers  # noqa: F401  (registers)
 from services import features
 
 #: The street's case events, named on every timeline from its own catalogue (``[event]``).
