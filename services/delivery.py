@@ -86,9 +86,9 @@ async def staff_addresses(
     the one ``features.webchat.otp`` finds for the number: no Telegram, the oldest). Why
     Telegram first: one person with both channels is told once, where they linked, as
     :func:`user_address` does for a party. Only for texts the browser has words for (the
-    street's, the new-case alerts: tests/webchat/test_web_wording.py); absent: reached in the
-    console only. One
-    query whatever the count.
+    street's, the new-case alerts, a lawyer's offers and panel, risk alerts, the room:
+    tests/webchat/test_web_wording.py, test_lawyer_offer.py); absent: reached in the console
+    only. One query whatever the count.
     """
     people = [s for s in staff if s.active]
     out = {s.id: a for s in people if (a := staff_address(s)) is not None}
