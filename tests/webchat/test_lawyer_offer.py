@@ -2,11 +2,12 @@
 
 赵律师 has no Telegram: an admin registered her mobile number on her lawyer account and she logs
 in to the browser chat with it. 钱律师 is on duty too, linked in Telegram and logged in to the
-browser as well. A mediator (Telegram) asks for a lawyer in a wage case; the offer comes to
-赵律师's browser chat with its 接受 button, and to 钱律师 once, in Telegram. 赵律师 presses 接受
-in the browser (the same ``l:acc`` route as Telegram): she is in the room, her panel's buttons
-choose whom she talks to, what she types reaches the parties and what a party writes reaches
-her page; 钱律师 is told in Telegram that another lawyer took it. Nothing 赵律师 reads names a
+browser as well; 孙律师, on duty too, uses only the browser like 赵律师. A mediator (Telegram)
+asks for a lawyer in a wage case; the offer comes to 赵律师's and 孙律师's browser chats with
+its 接受 button, and to 钱律师 once, in Telegram. 赵律师 presses 接受 in the browser (the same
+``l:acc`` route as Telegram): she is in the room, her panel's buttons choose whom she talks
+to, what she types reaches the parties and what a party writes reaches her page; 钱律师 is told
+in Telegram and 孙律师 in her browser that another lawyer took it, and 孙律师's late 接受 says so. Nothing 赵律师 reads names a
 slash command, the bot or a Telegram account.
 """
 
@@ -39,6 +40,7 @@ NUMBER = "（2026）示调字第0001号"
 QUESTION = "没有书面劳动合同，工资怎么证明？"
 ZHAO_PHONE = "13700007201"
 QIAN_PHONE = "13700007202"
+SUN_PHONE = "13700007203"
 QIAN_TG = 7202
 
 
@@ -78,17 +80,19 @@ async def test_a_browser_only_lawyer_is_offered_the_request_accepts_and_is_in_th
             await lawyer_profile(runtime, "zhao", "11101201810000701")
             await browser_staff(runtime, "qian", "lawyer", unit, QIAN_PHONE)
             await lawyer_profile(runtime, "qian", "11101201810000702")
+            await browser_staff(runtime, "sun", "lawyer", unit, SUN_PHONE)
+            await lawyer_profile(runtime, "sun", "11101201810000703")
             code = await create_link_code(runtime.db, "qian", runtime.clock.now())
             qian = standin.user(QIAN_TG, first_name="钱真名")
             await qian.send_command("/link", code or "")
             await wait_text(qian, "已关联")
 
             pages = {}
-            for phone in (ZHAO_PHONE, QIAN_PHONE):
+            for phone in (ZHAO_PHONE, QIAN_PHONE, SUN_PHONE):
                 context = await browser.new_context(viewport=VIEW, locale="zh-CN")
                 pages[phone] = await context.new_page()
                 await login(pages[phone], base, phone, gateway)
-            zhao = pages[ZHAO_PHONE]
+            zhao, sun = pages[ZHAO_PHONE], pages[SUN_PHONE]
 
             applicant = standin.user(7211, first_name="甲真名", phone="+8613800007211")
             await walk_intake(applicant)
@@ -97,7 +101,7 @@ async def test_a_browser_only_lawyer_is_offered_the_request_accepts_and_is_in_th
                 runtime, standin, applicant, respondent, number=NUMBER, mediator=("med_l", 7220)
             )
             await mediator.send_command("/lawyer", QUESTION)
-            assert "2 位值班律师" in (await texts(mediator, 1))[0]
+            assert "3 位值班律师" in (await texts(mediator, 1))[0]
 
             offer = await bubble(zhao, "法律协助请求")
             assert f"案件 {NUMBER}" in offer and "纠纷类型：劳动争议/欠薪" in offer
@@ -117,6 +121,9 @@ async def test_a_browser_only_lawyer_is_offered_the_request_accepts_and_is_in_th
                 await wait_text(person, "律师已加入调解室")
             taken = await wait_text(qian, "已由其他律师接受")
             assert NUMBER in (taken.text or "")
+            assert NUMBER in await bubble(sun, "已由其他律师接受")
+            await press(sun, "接受")  # the offer still on her page
+            await bubble(sun, "这个请求已由其他律师接受了")
 
             await press(zhao, "对全体说")
             await bubble(zhao, "发言对象：全体")
@@ -148,14 +155,18 @@ async def test_a_browser_only_lawyer_is_offered_the_request_accepts_and_is_in_th
                 )
                 to_zhao = await browser_texts(session, "zhao")
                 to_qian = await browser_texts(session, "qian")
+                to_sun = await browser_texts(session, "sun")
             assert request.status == "accepted"
-            assert sorted(offers.values()) == ["accepted", "taken"]
+            assert sorted(offers.values()) == ["accepted", "taken", "taken"]
             assert [m.role for m in members] == ["lawyer"]
             # Each told once: 赵律师 in her browser chat, 钱律师 only in Telegram.
             assert sum("法律协助请求" in t for t in to_zhao) == 1
+            assert sum("法律协助请求" in t for t in to_sun) == 1
+            assert sum("已由其他律师接受，无需处理" in t for t in to_sun) == 1
             assert not [t for t in to_qian if "法律协助请求" in t or "其他律师" in t], to_qian
             assert sum("法律协助请求" in (m.text or "") for m in qian.messages) == 1
 
-            log = await zhao.inner_text("#log")
-            assert not TELEGRAM_ONLY.search(log), TELEGRAM_ONLY.findall(log)
-            assert not re.search("Telegram|机器人", log), log
+            for page in (zhao, sun):
+                log = await page.inner_text("#log")
+                assert not TELEGRAM_ONLY.search(log), TELEGRAM_ONLY.findall(log)
+                assert not re.search("Telegram|机器人", log), log
