@@ -31,8 +31,8 @@ from storage.models import CaseMember, StaffAccount
 from tests.conftest import backend_url
 from tests.e2e.harness import texts
 from tests.e2e.test_intake import walk_intake
-from tests.webchat.harness import bubble, chat_service, login, say, shot
-from tests.webchat.test_staff_tasks import TELEGRAM_ONLY, VIEW, browser_staff, browser_texts, press
+from tests.webchat.harness import TALL_PHONE, TELEGRAM_ONLY, bubble, chat_service, login, say, shot
+from tests.webchat.staff import browser_staff, browser_texts, press_exactly
 
 #: Friday 27 November 2026, 10:00 in Asia/Shanghai: both lawyers are on duty.
 MORNING = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
@@ -89,7 +89,7 @@ async def test_a_browser_only_lawyer_is_offered_the_request_accepts_and_is_in_th
 
             pages = {}
             for phone in (ZHAO_PHONE, QIAN_PHONE, SUN_PHONE):
-                context = await browser.new_context(viewport=VIEW, locale="zh-CN")
+                context = await browser.new_context(viewport=TALL_PHONE, locale="zh-CN")
                 pages[phone] = await context.new_page()
                 await login(pages[phone], base, phone, gateway)
             zhao, sun = pages[ZHAO_PHONE], pages[SUN_PHONE]
@@ -112,7 +112,7 @@ async def test_a_browser_only_lawyer_is_offered_the_request_accepts_and_is_in_th
             assert NUMBER in (told.text or "")
             await shot(zhao, "webchat-lawyer-offer.png")
 
-            await press(zhao, "接受")
+            await press_exactly(zhao, "接受")
             accepted = await bubble(zhao, "以“律师”身份加入案件")
             assert NUMBER in accepted
             panel = await bubble(zhao, "发言对象")
@@ -122,10 +122,10 @@ async def test_a_browser_only_lawyer_is_offered_the_request_accepts_and_is_in_th
             taken = await wait_text(qian, "已由其他律师接受")
             assert NUMBER in (taken.text or "")
             assert NUMBER in await bubble(sun, "已由其他律师接受")
-            await press(sun, "接受")  # the offer still on her page
+            await press_exactly(sun, "接受")  # the offer still on her page
             await bubble(sun, "这个请求已由其他律师接受了")
 
-            await press(zhao, "对全体说")
+            await press_exactly(zhao, "对全体说")
             await bubble(zhao, "发言对象：全体")
             await say(zhao, "请先把工资条和考勤记录整理好。")
             for person in (applicant, respondent, mediator):

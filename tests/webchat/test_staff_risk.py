@@ -22,8 +22,8 @@ from services.staff import set_phone
 from standin import StandinBotAPI
 from storage.models import StaffAccount, User
 from tests.conftest import backend_url
-from tests.webchat.harness import bubble, chat_service, login, shot
-from tests.webchat.test_staff_tasks import TELEGRAM_ONLY, VIEW, browser_staff, browser_texts
+from tests.webchat.harness import TALL_PHONE, TELEGRAM_ONLY, bubble, chat_service, login, shot
+from tests.webchat.staff import browser_staff, browser_texts
 
 NUMBER = "（2026）示调字第0001号"
 LIU_PHONE = "13700007311"
@@ -64,7 +64,7 @@ async def test_a_browser_only_mediator_gets_the_room_and_its_risk_alert(
 
             pages = {}
             for phone in (LIU_PHONE, WANG_PHONE):
-                context = await browser.new_context(viewport=VIEW, locale="zh-CN")
+                context = await browser.new_context(viewport=TALL_PHONE, locale="zh-CN")
                 pages[phone] = await context.new_page()
                 await login(pages[phone], base, phone, gateway)
             liu = pages[LIU_PHONE]
