@@ -179,3 +179,15 @@ async def incoming(page: Any) -> list[tuple[int, str]]:
 async def shot(page: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SHOTS / name), full_page=False)
+
+
+async def phones_logged_in(
+    browser: Any, base: str, gateway: MemorySmsGateway, phones: tuple[str, ...]
+) -> dict[str, Any]:
+    """One phone-sized page (390×844, zh-CN) per number, each logged in to the browser chat."""
+    pages = {}
+    for phone in phones:
+        context = await browser.new_context(viewport=TALL_PHONE, locale="zh-CN")
+        pages[phone] = await context.new_page()
+        await login(pages[phone], base, phone, gateway)
+    return pages

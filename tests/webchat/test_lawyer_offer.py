@@ -23,75 +23,51 @@ from sqlalchemy import select
 
 from core.clock import FakeClock
 from features.lawyers.models import LawyerOffer, LawyerRequest
-from features.lawyers.profiles import ProfileInput, save_profile
 from harness.steps import RESPONDENT_PHONE, mediator_takes_case, wait_text
 from services.mediators import create_link_code
 from standin import StandinBotAPI
 from storage.models import CaseMember, StaffAccount
-from tests.conftest import backend_url
 from tests.e2e.harness import texts
 from tests.e2e.test_intake import walk_intake
-from tests.webchat.harness import TALL_PHONE, TELEGRAM_ONLY, bubble, chat_service, login, say, shot
+from tests.lawyers.conftest import lawyer_profile
+from tests.webchat.harness import TELEGRAM_ONLY, bubble, chat_service, phones_logged_in, say, shot
 from tests.webchat.staff import browser_staff, browser_texts, press_exactly
 
 #: Friday 27 November 2026, 10:00 in Asia/Shanghai: both lawyers are on duty.
 MORNING = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 NUMBER = "（2026）示调字第0001号"
 QUESTION = "没有书面劳动合同，工资怎么证明？"
+ROTA = "mon-fri 09:00-18:00"
 ZHAO_PHONE = "13700007201"
 QIAN_PHONE = "13700007202"
 SUN_PHONE = "13700007203"
 QIAN_TG = 7202
 
 
-async def lawyer_profile(runtime: Any, username: str, licence: str) -> None:
-    """The lawyer's profile as the console saves it: wages, on duty on weekdays."""
-    async with runtime.db.write() as session:
-        await save_profile(
-            session,
-            username,
-            ProfileInput(
-                firm="示例律师事务所",
-                licence_no=licence,
-                specialties=("labour_wages",),
-                languages=("zh-CN",),
-                availability="",
-                rota="mon-fri 09:00-18:00",
-            ),
-            runtime.clock.now(),
-        )
-
-
 @pytest.mark.browser
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
 async def test_a_browser_only_lawyer_is_offered_the_request_accepts_and_is_in_the_room(
-    backend: str, tmp_path: Path, browser: Any
+    database_url: str | None, tmp_path: Path, browser: Any
 ) -> None:
-    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
         async with chat_service(
-            standin, tmp_path / "var", database_url=url, clock=FakeClock(MORNING)
+            standin, tmp_path / "var", database_url=database_url, clock=FakeClock(MORNING)
         ) as (runtime, base, gateway):
             unit = runtime.units.default.code
             await browser_staff(runtime, "zhao", "lawyer", unit, ZHAO_PHONE)
-            await lawyer_profile(runtime, "zhao", "11101201810000701")
+            await lawyer_profile(runtime, "zhao", licence="11101201810000701", rota=ROTA)
             await browser_staff(runtime, "qian", "lawyer", unit, QIAN_PHONE)
-            await lawyer_profile(runtime, "qian", "11101201810000702")
+            await lawyer_profile(runtime, "qian", licence="11101201810000702", rota=ROTA)
             await browser_staff(runtime, "sun", "lawyer", unit, SUN_PHONE)
-            await lawyer_profile(runtime, "sun", "11101201810000703")
+            await lawyer_profile(runtime, "sun", licence="11101201810000703", rota=ROTA)
             code = await create_link_code(runtime.db, "qian", runtime.clock.now())
             qian = standin.user(QIAN_TG, first_name="钱真名")
             await qian.send_command("/link", code or "")
             await wait_text(qian, "已关联")
 
-            pages = {}
-            for phone in (ZHAO_PHONE, QIAN_PHONE, SUN_PHONE):
-                context = await browser.new_context(viewport=TALL_PHONE, locale="zh-CN")
-                pages[phone] = await context.new_page()
-                await login(pages[phone], base, phone, gateway)
+            pages = await phones_logged_in(
+                browser, base, gateway, (ZHAO_PHONE, QIAN_PHONE, SUN_PHONE)
+            )
             zhao, sun = pages[ZHAO_PHONE], pages[SUN_PHONE]
 
             applicant = standin.user(7211, first_name="甲真名", phone="+8613800007211")

@@ -21,8 +21,7 @@ from harness.steps import link_staff, wait_text
 from services.staff import set_phone
 from standin import StandinBotAPI
 from storage.models import StaffAccount, User
-from tests.conftest import backend_url
-from tests.webchat.harness import TALL_PHONE, TELEGRAM_ONLY, bubble, chat_service, login, shot
+from tests.webchat.harness import TELEGRAM_ONLY, bubble, chat_service, phones_logged_in, shot
 from tests.webchat.staff import browser_staff, browser_texts
 
 NUMBER = "（2026）示调字第0001号"
@@ -33,15 +32,11 @@ APPLICANT_TG, RESPONDENT_TG, WANG_TG = 7321, 7322, 7320
 
 @pytest.mark.browser
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
 async def test_a_browser_only_mediator_gets_the_room_and_its_risk_alert(
-    backend: str, tmp_path: Path, browser: Any
+    database_url: str | None, tmp_path: Path, browser: Any
 ) -> None:
-    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
-        async with chat_service(standin, tmp_path / "var", database_url=url) as (
+        async with chat_service(standin, tmp_path / "var", database_url=database_url) as (
             runtime,
             base,
             gateway,
@@ -62,11 +57,7 @@ async def test_a_browser_only_mediator_gets_the_room_and_its_risk_alert(
                     number=NUMBER,
                 )
 
-            pages = {}
-            for phone in (LIU_PHONE, WANG_PHONE):
-                context = await browser.new_context(viewport=TALL_PHONE, locale="zh-CN")
-                pages[phone] = await context.new_page()
-                await login(pages[phone], base, phone, gateway)
+            pages = await phones_logged_in(browser, base, gateway, (LIU_PHONE, WANG_PHONE))
             liu = pages[LIU_PHONE]
             respondent = standin.user(RESPONDENT_TG)
 
