@@ -30,15 +30,9 @@ features.timeline_labels(
     "street_session_scheduled",
     "street_session_held",
     "street_outcome",
-    "dispatched",
-    "dispatch_none",
-    "task_accepted",
-    "task_returned",
-    "task_done",
-    "task_note",
-    "task_overdue",
+    *timeline.DETAILED_KINDS,
 )
-features.timeline_details(timeline.detail, "dispatched", *timeline.TASK_KINDS)
+features.timeline_details(timeline.detail, *timeline.DETAILED_KINDS)
 
 if TYPE_CHECKING:
     from app.features import FeatureRegistry
