@@ -74,9 +74,9 @@ class Settings:
     party_reply_hours: float = 24.0
     kb_enabled: bool = True
     kb_dense: bool = True
-    #: Questions encoded on the int8 query graph (legal_kb.e5onnx): ≈ 2.2 × faster encoding,
-    #: a fraction of a question of STARD dev recall lost (docs/benchmarks.md, issue 22).
-    kb_query_int8: bool = False
+    #: Questions encoded on the int8 query graph (legal_kb.e5int8): the encoder ≈ 1.8 × faster,
+    #: STARD dev recall unchanged (docs/benchmarks.md, issue 22); off: the exact 4-bit graph.
+    kb_query_int8: bool = True
     lawyer_widen_minutes: float = 10.0
     #: Staff alerts in the chat wait for the end of this local window (mediation.staff_alerts).
     staff_quiet_hours: str = "22:00-08:00"
@@ -254,7 +254,7 @@ class Settings:
             ),
             kb_enabled=_boolean("KB_ENABLED", get("KB_ENABLED"), True),
             kb_dense=_boolean("KB_DENSE", get("KB_DENSE"), True),
-            kb_query_int8=_boolean("KB_QUERY_INT8", get("KB_QUERY_INT8"), False),
+            kb_query_int8=_boolean("KB_QUERY_INT8", get("KB_QUERY_INT8"), True),
             staff_quiet_hours=_quiet_hours(get("STAFF_QUIET_HOURS")),
             staff_away_minutes=_number(
                 "STAFF_AWAY_MINUTES", get("STAFF_AWAY_MINUTES"), 15.0, float, 1, 1440

@@ -83,11 +83,11 @@ class E5Encoder:
     dim = 384
 
     def __init__(
-        self, *, workers: int | None = None, cache_dir: Path | None = None, query_int8: bool = False
+        self, *, workers: int | None = None, cache_dir: Path | None = None, query_int8: bool = True
     ) -> None:
         """``cache_dir``: where the built ONNX graphs are kept between starts (a temporary
-        directory when ``None``); ``query_int8``: queries on the int8 graph (faster, less exact;
-        :mod:`legal_kb.e5onnx`)."""
+        directory when ``None``); ``query_int8``: queries on the int8 graph
+        (:mod:`legal_kb.e5int8`; off: the exact one)."""
         self._model: E5OnnxEncoder | None = None
         self._workers = workers
         self._cache_dir = cache_dir

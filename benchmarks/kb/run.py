@@ -221,9 +221,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="override one kind's prior (e.g. 司法解释=0); see legal_kb.engine.KIND_PRIOR",
     )
     parser.add_argument(
-        "--int8-query",
+        "--exact-query",
         action="store_true",
-        help="questions on the int8 query graph (legal_kb.e5onnx, query_int8)",
+        help="questions on the exact 4-bit graph (KB_QUERY_INT8=0)",
     )
     args = parser.parse_args(argv)
     db_name = "kb-bench-corpus.db" if args.corpus else "kb-bench.db"
@@ -258,7 +258,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         url,
         args.data_dir,
         dense=not args.keyword_only and not args.only_kinds,
-        encoder=E5Encoder(cache_dir=args.data_dir / "kb" / "models", query_int8=args.int8_query),
+        encoder=E5Encoder(
+            cache_dir=args.data_dir / "kb" / "models", query_int8=not args.exact_query
+        ),
         progress=lambda m: print(m, file=sys.stderr),
         regions=REGIONS,
     )

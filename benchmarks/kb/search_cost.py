@@ -59,13 +59,13 @@ def main(argv: list[str] | None = None) -> int:
         "the questions whose top 10 (ids and scores) are identical",
     )
     parser.add_argument(
-        "--int8-query",
+        "--exact-query",
         action="store_true",
-        help="questions on the int8 query graph (legal_kb.e5onnx, query_int8) instead of the exact one",
+        help="questions on the exact 4-bit graph instead of the int8 query graph (KB_QUERY_INT8=0)",
     )
     args = parser.parse_args(argv)
     url = args.database_url or f"sqlite+aiosqlite:///{args.data_dir / 'kb-bench.db'}"
-    encoder = E5Encoder(cache_dir=args.data_dir / "kb" / "models", query_int8=args.int8_query)
+    encoder = E5Encoder(cache_dir=args.data_dir / "kb" / "models", query_int8=not args.exact_query)
     engine = open_engine(
         url, args.data_dir, dense=not args.stand_in, encoder=encoder, regions=args.region
     )
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         json.dumps(
             {
-                "encoder": "onnx, int8 queries" if args.int8_query else "onnx",
+                "encoder": "onnx, exact queries" if args.exact_query else "onnx, int8 queries",
                 "dense": "random stand-in" if args.stand_in else "real index",
                 "articles": len(engine.docs),
                 "rss_peak_mb": mb("VmHWM"),

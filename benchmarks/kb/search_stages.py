@@ -3,7 +3,7 @@
 Usage (from the project root, with the keyword and dense indexes built under ``--data-dir``)::
 
     nice -n 10 .venv/bin/python benchmarks/kb/search_stages.py --data-dir DIR \\
-        --database-url sqlite+aiosqlite:///DIR/../mediation.db [--int8-query]
+        --database-url sqlite+aiosqlite:///DIR/../mediation.db [--exact-query]
 
 Why thread CPU time (``time.thread_time``) and not wall: the host is shared and loaded, and
 wall time then measures the neighbours; a stage's CPU on the calling thread is what the search
@@ -56,9 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=ROOT / "var")
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--region", action="append", default=["重庆"])
-    parser.add_argument("--int8-query", action="store_true", help="the int8 query graph")
+    parser.add_argument(
+        "--exact-query", action="store_true", help="the exact 4-bit query graph (KB_QUERY_INT8=0)"
+    )
     args = parser.parse_args(argv)
-    encoder = E5Encoder(cache_dir=args.data_dir / "kb" / "models", query_int8=args.int8_query)
+    encoder = E5Encoder(cache_dir=args.data_dir / "kb" / "models", query_int8=not args.exact_query)
     engine = open_engine(args.database_url, args.data_dir, encoder=encoder, regions=args.region)
     if engine is None or engine._dense is None:
         print("no dense index under --data-dir: build it first (main.py kb index)")
@@ -105,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         json.dumps(
             {
-                "encoder": "int8 queries" if args.int8_query else "exact (4-bit) queries",
+                "encoder": "exact (4-bit) queries" if args.exact_query else "int8 queries",
                 "questions": n,
                 "thread_cpu_p50_ms": round(statistics.median(totals), 2),
                 "thread_cpu_p95_ms": round(totals[int(0.95 * (n - 1))], 2),

@@ -33,7 +33,8 @@ DEV = ROOT.parent / "shared" / "eval" / "stard" / "dev.jsonl"
 
 @pytest.fixture(scope="module")
 def fast() -> E5OnnxEncoder:
-    return E5OnnxEncoder()
+    """The exact graph on both sides (the int8 query graph is tested against it below)."""
+    return E5OnnxEncoder(query_int8=False)
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +107,7 @@ def test_concurrent_threads_get_the_same_vectors(fast: E5OnnxEncoder) -> None:
 
 
 def test_e5_encoder_runs_on_onnx_for_both_sides(fast: E5OnnxEncoder, reference: object) -> None:
-    enc = E5Encoder(workers=2)
+    enc = E5Encoder(workers=2, query_int8=False)
     out = enc.encode_queries(["老板拖欠工资三个月怎么办", "交通事故对方全责"])
     assert out.shape == (2, enc.dim) and out.dtype == np.float32
     np.testing.assert_allclose(out[0], fast.encode("老板拖欠工资三个月怎么办"), atol=1e-5)
@@ -121,18 +122,20 @@ def test_e5_encoder_runs_on_onnx_for_both_sides(fast: E5OnnxEncoder, reference: 
 def test_int8_query_graph_stays_close_and_leaves_passages_exact(
     fast: E5OnnxEncoder, tmp_path: Path
 ) -> None:
-    """The optional int8 query graph (``query_int8``): its question vectors stay within cosine
-    0.99 of the exact ones on real questions (≈ 0.995 worst, 0.997 mean measured), unit norm;
-    passages still go through the exact graph, bit for bit the default encoder's; both graphs
-    are cached side by side under their own names."""
-    int8 = E5OnnxEncoder(cache_dir=tmp_path, query_int8=True)
+    """The int8 query graph (the default, :mod:`legal_kb.e5int8`): its question vectors stay
+    within cosine 0.998 of the exact ones on real questions and their parts (≈ 0.9994 worst,
+    0.9996 mean measured on the questions), unit norm; passages still go through the exact graph,
+    the default encoder's bit for bit; both graphs are cached side by side under their own
+    names."""
+    int8 = E5OnnxEncoder(cache_dir=tmp_path)
+    assert int8.query_int8
     cosines = []
     for text in _stard_questions(300):
         ours = int8.encode(text)
         assert abs(float(np.linalg.norm(ours)) - 1.0) < 1e-4
         cosines.append(float(ours @ fast.encode(text)))
-    assert min(cosines) >= 0.99, min(cosines)
-    assert float(np.mean(cosines)) >= 0.995, float(np.mean(cosines))
+    assert min(cosines) >= 0.998, min(cosines)
+    assert float(np.mean(cosines)) >= 0.9993, float(np.mean(cosines))
     assert max(cosines) < 0.99999  # the int8 graph did run
     passages = _stard_questions(5)
     np.testing.assert_allclose(
