@@ -23,6 +23,8 @@ import pytest
 
 from legal_kb import store
 from legal_kb.dense import E5Encoder, passage_text
+from legal_kb.e5int8 import int8_split
+from legal_kb.e5model import E5ModelFile, dequantize
 from legal_kb.e5onnx import E5OnnxEncoder
 from legal_kb.importers.lawsdb import default_path, read_laws_db
 from storage.db import Database
@@ -144,6 +146,22 @@ def test_int8_query_graph_stays_close_and_leaves_passages_exact(
         atol=1e-6,
     )
     assert len(list(tmp_path.glob("*.onnx"))) == 2
+
+
+def test_int8_weights_keep_the_outlier_channels_exact() -> None:
+    """The int8 product's weights: the chosen input channels' rows are zero in the codes and
+    kept exactly in float; every other weight is within half its column's step."""
+    model = E5ModelFile()
+    h = model.dim
+    idx = np.array([3, 100, 383], np.int64)
+    codes, scale, kept = int8_split(model, ["l0.ao.w"], h, h, idx)
+    exact = dequantize(model.q4_blocks("l0.ao.w", h, h), h, h).T  # (K, N)
+    assert codes.shape == (h, h) and codes.dtype == np.int8 and int(np.abs(codes).max()) <= 63
+    assert not codes[idx].any()
+    np.testing.assert_array_equal(kept, exact[idx])
+    approx = codes.astype(np.float32) * scale
+    approx[idx] = kept
+    assert (np.abs(approx - exact) <= scale / 2 + 1e-7).all()
 
 
 def test_search_process_memory() -> None:
