@@ -138,7 +138,8 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
-    from services.backup import BackupError, restore
+    from services.backup import BackupError
+    from services.restore import restore
 
     try:
         restore(

@@ -22,7 +22,8 @@ from sqlalchemy import LargeBinary, MetaData, Table, inspect, select, text
 
 from app.features import metadata
 from core import crypto
-from services.backup import BackupError, Manifest, backup, data_files, restore
+from services.backup import BackupError, Manifest, backup, data_files
+from services.restore import restore
 from storage.base import EncryptedJSON, EncryptedText
 from storage.db import Database
 from tests.conftest import PG_URL, fresh_database, postgres_unavailable
