@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from features.street import chat_tasks, report, timers  # noqa: F401  (registers)
+from features.street import chat_tasks, report, timeline, timers  # noqa: F401  (registers)
 from services import features
 
 #: The street's case events, named on every timeline from its own catalogue (``[event]``).
@@ -38,6 +38,7 @@ features.timeline_labels(
     "task_note",
     "task_overdue",
 )
+features.timeline_details(timeline.detail, "dispatched", *timeline.TASK_KINDS)
 
 if TYPE_CHECKING:
     from app.features import FeatureRegistry

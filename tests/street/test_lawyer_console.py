@@ -252,11 +252,16 @@ async def _the_lawyers_day(lawyer: Console, lead: Console, clock: FakeClock) -> 
     status, _ = await lawyer.get("/street/dispatch")
     assert status == 403
 
-    # The lead post sees the lawyer's steps on the shared timeline.
+    # The lead post sees the lawyer's steps on the shared timeline, each naming the desk.
     status, text = await lead.get(f"/street/cases/{case_a}")
     timeline = text[text.index('data-testid="timeline"') :]
-    for label in ("岗位接单", "岗位记录处置情况", "岗位办结任务"):
-        assert label in timeline, label
+    for line in (
+        "派单：市政建管岗牵头，协办：悦来司法所",
+        "悦来司法所（协办）接单",
+        "悦来司法所记录处置情况",
+        "悦来司法所（协办）办结",
+    ):
+        assert line in timeline, line
 
 
 @pytest.mark.browser

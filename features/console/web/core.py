@@ -42,7 +42,7 @@ from mediation import masking
 from mediation.replies import Msg
 from mediation.staff_permissions import Action
 from mediation.units import UnitDirectory
-from services.features import timeline_label
+from services.features import timeline_message
 
 if TYPE_CHECKING:
     from features.console.web.pages import ConsolePages, NavLink
@@ -228,7 +228,7 @@ async def render(
         room_text=partial(room_text, lang),
         path=request.path,
         feature_nav=console.nav,
-        timeline_label=timeline_label,
+        timeline_message=timeline_message,
         **context,
     )
     return web.Response(text=html, content_type="text/html", status=status)

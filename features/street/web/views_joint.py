@@ -27,7 +27,7 @@ from mediation.disputes import DisputeType
 from mediation.invitations import format_code
 from mediation.street_joint import GROUP_WAGES_SOURCE, Do, See, yuan
 from mediation.validation import InvalidInput, clean_name, clean_text
-from services.features import timeline_label
+from services.features import timeline_message
 from storage.models import CaseEvent
 
 JOINT: web.AppKey[JointService] = web.AppKey("street_joint", JointService)
@@ -68,21 +68,22 @@ async def case_page(request: web.Request) -> web.StreamResponse:
 
 
 def _label(request: web.Request, event: CaseEvent) -> str:
-    """The console's timeline label of an event (those with parameters filled from its data:
-    a risk change names both levels; others with parameters read as their plain kind)."""
+    """The console's timeline line of an event: a risk change names both levels, a feature's
+    detailed line (a dispatch, a desk's step) is filled from the event's data; any other label
+    with parameters reads as its plain kind."""
     lang = console.lang_of(request)
-    key = timeline_label(event.kind)
-    template = catalog(lang).get(key)
+    line = timeline_message(event.kind, event.data or {})
+    template = catalog(lang).get(line.key)
     if event.kind == "risk":
         return translate(
             lang,
-            key,
+            line.key,
             old=translate(lang, f"console.risk.{event.data.get('from', 'normal')}"),
             new=translate(lang, f"console.risk.{event.data.get('to', 'normal')}"),
         )
-    if template is None or "{" in template:
+    if template is None or ("{" in template and not line.params):
         return translate(lang, "console.timeline.other", kind=event.kind)
-    return template
+    return translate(lang, line)
 
 
 def _local(request: web.Request, value: str) -> datetime:
