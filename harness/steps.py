@@ -299,25 +299,16 @@ async def link_staff(
     display_name: str = "王调解",
     first_name: str = "调解员真名",
     telegram_username: str | None = "mediator_handle",
-    password: str = "correct horse battery",
+    password: str = "",
     unit_code: str | None = None,
 ) -> SimUser:
-    """A staff account created as the console would (in ``unit_code``, else the default unit),
-    linked to a simulated Telegram user by the one-time ``/link`` code."""
+    """A staff account created as the console would (in ``unit_code``, else the default unit;
+    :func:`harness.accounts.add_account`), linked to a simulated Telegram user by the one-time
+    ``/link`` code."""
+    from harness.accounts import add_account
     from services.mediators import create_link_code
-    from services.staff import create_staff
 
-    error = await create_staff(
-        runtime.db,
-        username=username,
-        password=password,
-        role=role,
-        unit_code=unit_code or runtime.units.default.code,
-        display_name=display_name,
-        known_units=set(runtime.units.by_code),
-    )
-    if error is not None:
-        raise AssertionError(f"staff account {username!r} refused: {error}")
+    await add_account(runtime, username, role, unit_code or "", display_name, password)
     code = await create_link_code(runtime.db, username, runtime.clock.now())
     if code is None:
         raise AssertionError(f"no link code for {username!r}")
@@ -370,10 +361,8 @@ async def mediator_takes_case(
 async def first_term(mediator: SimUser, responsibility: str, term: str) -> None:
     """The written agreement's draft begins from the registration (the facts and the claims
     as filed); the mediator types the parties' responsibility and the first term."""
-    await mediator.press("使用登记时的陈述")
-    await wait_text(mediator, "争议事项")
-    await mediator.press("使用申请事项")
-    await answer_prompts(mediator, [("各方当事人的责任", responsibility), ("协议内容", term)])
+    await draft_from_registration(mediator, responsibility)
+    await answer_prompts(mediator, [("协议内容", term)])
     await wait_text(mediator, "已添加第 1 条")
 
 
@@ -405,3 +394,13 @@ async def link_unit_staff(
             telegram_username=None,
         )
     return linked
+
+
+async def draft_from_registration(mediator: SimUser, responsibility: str) -> None:
+    """The agreement draft's facts and matters in dispute taken from the registration (as
+    filed), then the parties' ``responsibility`` typed; the draft's next question follows."""
+    await mediator.press("使用登记时的陈述")
+    await wait_text(mediator, "争议事项")
+    await mediator.press("使用申请事项")
+    await wait_text(mediator, "各方当事人的责任")
+    await mediator.send_text(responsibility)

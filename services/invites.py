@@ -201,11 +201,7 @@ async def accept(
         data={"role": party.side, "ordinal": party.ordinal},
     )
     if case.status == CaseStatus.SUBMITTED.value and _each_side_joined(room):
-        case.status = transition(CaseStatus(case.status), CaseEvent.RESPONDENT_ACCEPTS).value
-        case.updated_at = now
-        # The mediation period starts when the case is accepted (受理).
-        case.deadline_at = now + mediation_period
-        await schedule_deadline(session, case)
+        await _accept_case(session, case, now, mediation_period)
     others = [m for m in room.present() if m.id != member.id]
     await announce(
         session,
@@ -224,6 +220,16 @@ async def accept(
         audience=others,
     )
     return room
+
+
+async def _accept_case(
+    session: AsyncSession, case: Case, now: datetime, mediation_period: timedelta
+) -> None:
+    """受理: the mediation period starts when the case is accepted."""
+    case.status = transition(CaseStatus(case.status), CaseEvent.RESPONDENT_ACCEPTS).value
+    case.updated_at = now
+    case.deadline_at = now + mediation_period
+    await schedule_deadline(session, case)
 
 
 def _each_side_joined(room: Room) -> bool:
@@ -280,19 +286,9 @@ async def decline(
         kind="invite_expired" if expired else "declined",
         data={"reason": reason or ""},
     )
-    still_waiting = (
-        await session.execute(
-            select(func.count())
-            .select_from(Invitation)
-            .where(
-                Invitation.case_id == case.id,
-                Invitation.status == "pending",
-                Invitation.role == invitation.role,
-            )
-        )
-    ).scalar_one()
-    joined_on_side = any(m.role == invitation.role for m in room.present())
-    if case.status != CaseStatus.SUBMITTED.value or still_waiting or joined_on_side:
+    if case.status != CaseStatus.SUBMITTED.value or await _side_still_open(
+        session, room, invitation
+    ):
         await announce(
             session,
             room,
@@ -302,6 +298,39 @@ async def decline(
             audience=[m for m in room.present() if m.role in ("applicant", "mediator")],
         )
         return
+    await _reject_case(session, room, user_id, reason, out, now, expired=expired)
+
+
+async def _side_still_open(session: AsyncSession, room: Room, invitation: Invitation) -> bool:
+    """Someone on the invitation's side has joined, or another invitation to it is pending."""
+    if any(m.role == invitation.role for m in room.present()):
+        return True
+    still_waiting = (
+        await session.execute(
+            select(func.count())
+            .select_from(Invitation)
+            .where(
+                Invitation.case_id == room.case.id,
+                Invitation.status == "pending",
+                Invitation.role == invitation.role,
+            )
+        )
+    ).scalar_one()
+    return bool(still_waiting)
+
+
+async def _reject_case(
+    session: AsyncSession,
+    room: Room,
+    user_id: int | None,
+    reason: str | None,
+    out: Outgoing,
+    now: datetime,
+    *,
+    expired: bool,
+) -> None:
+    """不予受理: nobody on the side invited joined; the parties are told where else to go."""
+    case = room.case
     event = CaseEvent.INVITATION_EXPIRES if expired else CaseEvent.RESPONDENT_DECLINES
     before = case.status
     case.status = transition(CaseStatus(case.status), event).value

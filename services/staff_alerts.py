@@ -10,6 +10,10 @@ due time inside the staff member's quiet hours (their own, set on the console's 
 else ``STAFF_QUIET_HOURS``) moves to the window's end. When the timer fires, each item
 is checked again against the case — taken meanwhile, answered meanwhile, closed — so the alert
 says only what is still true, in one message with a row of buttons per case.
+
+A feature's own notices to staff join the same batch (``services.staff_notices``: routine ones
+held during the recipient's quiet hours); the feature says what each still means when the batch
+fires (:func:`held_line`), so one digest holds the morning's whole picture.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from core.config import Settings
 from mediation.case_state import ACTIVE, CaseStatus
 from mediation.replies import Button, Msg, Reply, button
 from mediation.room import Role
-from mediation.staff_alerts import Item, QuietHours, allowed_at, by_case, merge
+from mediation.staff_alerts import KINDS, Item, QuietHours, allowed_at, by_case, is_kind, merge
 from services.cases import add_event
 from services.delivery import Address, Outgoing, staff_addresses
 from services.outbox import QueuedMessage
@@ -43,6 +47,32 @@ MAX_CASES = 8
 _SYSTEM = Address("system", "-", "zh-CN")
 
 TimerHandler = Callable[[AsyncSession, Timer, datetime], Awaitable[list[QueuedMessage]]]
+
+
+@dataclass(frozen=True)
+class Held:
+    """What a feature's held notice says in the digest, and its case's buttons (if any)."""
+
+    text: Msg
+    buttons: tuple[Button, ...] = ()
+
+
+#: A feature's held notice as it stands when the batch fires (None: no longer true).
+HeldLine = Callable[[AsyncSession, Settings, Room, StaffAccount, Item], Awaitable[Held | None]]
+#: Item kind (``<feature>.<what>``) → its line, declared by the feature (:func:`held_line`).
+HELD_LINES: dict[str, HeldLine] = {}
+
+
+def held_line(kind: str) -> Callable[[HeldLine], HeldLine]:
+    """Declare what the digest says of a feature's held notices of ``kind``."""
+
+    def register(line: HeldLine) -> HeldLine:
+        if kind in HELD_LINES or not is_kind(kind) or "." not in kind:
+            raise ValueError(f"held notice kind {kind!r}: taken or not <feature>.<what>")
+        HELD_LINES[kind] = line
+        return line
+
+    return register
 
 
 @dataclass(frozen=True)
@@ -151,7 +181,7 @@ def handlers(settings: Settings) -> dict[str, TimerHandler]:
         return await deadline_due(session, timer, now, policy)
 
     async def digest(session: AsyncSession, timer: Timer, now: datetime) -> list[QueuedMessage]:
-        return await digest_due(session, timer, now, policy)
+        return await digest_due(session, timer, now, policy, settings)
 
     return {"deadline_reminder": deadline, TIMER_KIND: digest}
 
@@ -174,7 +204,11 @@ async def deadline_due(
 
 
 async def digest_due(
-    session: AsyncSession, timer: Timer, now: datetime, policy: Policy
+    session: AsyncSession,
+    timer: Timer,
+    now: datetime,
+    policy: Policy,
+    settings: Settings | None = None,
 ) -> list[QueuedMessage]:
     """One message with what is still true of the batch, and each case's buttons."""
     staff = await session.get(StaffAccount, int(timer.payload["staff_id"]))
@@ -184,12 +218,21 @@ async def digest_due(
         return []  # neither: the console shows the same cases
     items = [i for raw in timer.payload.get("items", []) if (i := Item.from_json(raw))]
     cases: list[Msg] = []
-    rows: list[tuple[Button, ...]] = []
+    rows: list[list[tuple[Button, ...]]] = []
     for case_id, case_items in by_case(items).items():
         room = await load_room(session, case_id)
         if room is None:
             continue
-        lines = [line for i in case_items if (line := await _line(session, room, staff, i, policy))]
+        lines: list[Msg] = []
+        case_rows: list[tuple[Button, ...]] = []
+        for item in case_items:
+            if item.kind in KINDS:
+                line = await _line(session, room, staff, item, policy)
+                lines += [line] if line is not None else []
+            elif settings is not None and (say := HELD_LINES.get(item.kind)) is not None:
+                held = await say(session, settings, room, staff, item)
+                lines += [held.text] if held is not None else []
+                case_rows += [held.buttons] if held is not None and held.buttons else []
         if not lines:
             continue
         case = room.case
@@ -203,12 +246,13 @@ async def digest_due(
                 },
             )
         )
-        rows.append(_buttons(room, staff, case_items))
+        core = [i for i in case_items if i.kind in KINDS]
+        rows.append([_buttons(room, staff, core), *case_rows] if core else case_rows)
     if not cases:
         return []
     out = Outgoing(_SYSTEM)
     text = Msg("staff_alert.digest", {"count": len(cases), "cases": cases[:MAX_CASES]})
-    out.send(address, Reply(text, buttons=tuple(rows[:MAX_CASES])))
+    out.send(address, Reply(text, buttons=tuple(r for case in rows[:MAX_CASES] for r in case)))
     return await out.flush(session)
 
 

@@ -188,3 +188,10 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
         database = await fresh_database(PG_URL)
     yield database
     await database.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest) -> str | None:
+    """A whole-service test once per backend: None (the service's own SQLite) or an emptied
+    PostgreSQL; the parametrised header each such test had, written once."""
+    return await backend_url(request.param)

@@ -30,14 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.kb import stard  # noqa: E402
 from benchmarks.kb.generalise import memoise_dense  # noqa: E402
-from benchmarks.kb.stard import (  # noqa: E402
-    Question,
-    add_kb_arguments,
-    is_tuning,
-    metrics,
-    open_dev,
-)
 from legal_kb import query  # noqa: E402
 from legal_kb.engine import SearchEngine, SearchFilters  # noqa: E402
 
@@ -106,7 +100,7 @@ def guess_type(text: str) -> str | None:
 
 
 def fused(
-    engine: SearchEngine, q: Question, w: float, depth: int = 10, pool: int = 60
+    engine: SearchEngine, q: stard.Question, w: float, depth: int = 10, pool: int = 60
 ) -> list[int]:
     """The shipped order (cited articles first), fused with the type-scoped order at ``w``."""
     expand = engine.params.expand_terms and not (engine.dense_ready and engine.params.use_dense)
@@ -130,14 +124,16 @@ def fused(
     return (cited + [i for i in full if i not in cited])[:depth]
 
 
-def evaluate(engine: SearchEngine, qs: Sequence[Question], w: float) -> dict[str, dict[str, float]]:
+def evaluate(
+    engine: SearchEngine, qs: Sequence[stard.Question], w: float
+) -> dict[str, dict[str, float]]:
     ranked = [fused(engine, q, w) for q in qs]
     out: dict[str, dict[str, float]] = {}
     for split in ("national", "interpretation"):
         idx = [i for i, q in enumerate(qs) if getattr(q, split)]
         out[split] = {
             k: round(v, 3)
-            for k, v in metrics([ranked[i] for i in idx], [qs[i] for i in idx]).items()
+            for k, v in stard.metrics([ranked[i] for i in idx], [qs[i] for i in idx]).items()
         }
     return out
 
@@ -148,11 +144,11 @@ def _key(m: dict[str, dict[str, float]]) -> tuple[float, float]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_kb_arguments(parser)
+    stard.add_kb_arguments(parser)
     parser.add_argument("--keyword-only", action="store_true", help="KB_DENSE=0 ranking")
     parser.add_argument("--weights", default="0,0.25,0.5,1,2")
     args = parser.parse_args(argv)
-    opened = open_dev(args, dense=not args.keyword_only)
+    opened = stard.open_dev(args, dense=not args.keyword_only)
     if opened is None:
         return 1
     engine, questions = opened
@@ -174,8 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     weights = [float(x) for x in args.weights.split(",")]
     halves = {
-        "even": [q for q in questions if is_tuning(q)],
-        "odd": [q for q in questions if not is_tuning(q)],
+        "even": [q for q in questions if stard.is_tuning(q)],
+        "odd": [q for q in questions if not stard.is_tuning(q)],
     }
     table = {h: {w: evaluate(engine, qs, w) for w in weights} for h, qs in halves.items()}
     chosen = {h: max(weights, key=lambda w: _key(table[h][w])) for h in halves}
@@ -188,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         idx = [i for i, q in enumerate(questions) if getattr(q, split)]
         oof[split] = {
             k: round(v, 3)
-            for k, v in metrics([ranked[i] for i in idx], [questions[i] for i in idx]).items()
+            for k, v in stard.metrics([ranked[i] for i in idx], [questions[i] for i in idx]).items()
         }
     every = {w: evaluate(engine, questions, w) for w in weights}
     print(

@@ -24,7 +24,6 @@ from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.room import Role
 from mediation.validation import InvalidInput, clean_text
 from services import mediators
-from services.delivery import staff_address
 from services.features import Who
 from services.room import Room, tell_mediators
 from services.turn import Turn, active_room, member_cases
@@ -195,7 +194,7 @@ async def end_consultation(turn: Turn, who: Who) -> list[Reply] | None:
         await dispatch.finish_request(
             turn.session, turn.now, found[0].id, consultation_id=consultation.id
         )
-        address = staff_address(found[1])
+        address = await dispatch.staff_chat(turn.session, found[1])
         if address is not None:
             turn.out.send(
                 address, reply("lawyers.consult_ended_by_person", number=consultation.number)

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from features.street.held import routine
 from features.street.models import StreetTask
 from mediation.replies import Msg, Reply
 from mediation.street import TaskStatus, is_overdue
@@ -20,16 +21,22 @@ from services.cases import add_event
 from services.delivery import Address, Outgoing, staff_addresses
 from services.mediators import MEDIATING_ROLES
 from services.outbox import QueuedMessage
+from services.staff_notices import Hold, policy_of, tell
 from storage.models import Case, StaffAccount, Timer
 
 _SYSTEM = Address("system", "-", "zh-CN")
 
 
 async def alert_upward(
-    session: AsyncSession, up: Sequence[str], notice: Reply, out: Outgoing
+    session: AsyncSession,
+    up: Sequence[str],
+    notice: Reply,
+    out: Outgoing,
+    hold: Hold | None = None,
 ) -> list[StaffAccount]:
     """Tell the nearest unit above that has case-running staff the chat reaches (none: nobody
-    is told, and the console's task list still shows it)."""
+    is told, and the console's task list still shows it); a routine notice (``hold``) waits
+    for each one's morning during their quiet hours (``services.staff_notices``)."""
     if not up:
         return []
     rows = await session.execute(
@@ -47,9 +54,7 @@ async def alert_upward(
     for code in up:
         here = [s for s in staff if s.unit_code == code and s.id in addresses]
         if here:
-            for s in here:
-                out.send(addresses[s.id], notice)
-            return here
+            return await tell(session, here, notice, out, hold)
     return []
 
 
@@ -93,5 +98,6 @@ async def on_due(session: AsyncSession, timer: Timer, now: datetime) -> list[Que
             )
         ),
         out,
+        routine(policy_of(timer.payload), case, "overdue", now, ref=task.id),
     )
     return await out.flush(session)

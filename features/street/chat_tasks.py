@@ -21,6 +21,7 @@ from services import features
 from services.chat_state import record_slot
 from services.features import Who
 from services.inbound import Command
+from services.staff_alerts import Policy
 from services.turn import Turn
 from storage.models import Case
 
@@ -119,6 +120,7 @@ async def _respond(
             now=turn.now,
             out=turn.out,
             reason=reason,
+            quiet=Policy.of(turn.settings),
         )
     except tasks.TaskError as exc:
         return [reply(exc.key)]

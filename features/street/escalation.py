@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from features.console.alerts import write_alerts
 from features.street import queries
 from features.street.alerts import alert_upward
+from features.street.held import routine
 from features.street.models import StreetHandover, StreetTask
 from features.street.tasks import (
     TaskError,
@@ -47,7 +48,9 @@ from mediation.street import (
 from mediation.street_joint import escalates, escalation_centre
 from mediation.units import UnitDirectory
 from services.cases import add_event
-from services.delivery import Outgoing, staff_addresses
+from services.delivery import Outgoing
+from services.staff_alerts import Policy
+from services.staff_notices import tell
 from services.timers import cancel_timers
 from storage.models import Case, StaffAccount
 
@@ -252,20 +255,22 @@ async def hand_over(
     out: Outgoing,
     now: datetime,
     tz: ZoneInfo,
+    quiet: Policy | None = None,
 ) -> list[StreetTask]:
     """The holding centre gives the case to a lead desk (a department) and helpers: the old
-    lead's open task ends as 已移交 (its members are told), new tasks are dispatched."""
+    lead's open task ends as 已移交 (its members are told), new tasks are dispatched (with
+    ``quiet``, routine notices wait for the morning: ``features.street.held``)."""
     held = await holder_of(session, case)
     if held.kind != "escalated" or held.unit_code != staff.unit_code:
         raise TaskError("street.joint.not_holding")
     if lead in assist:
         raise TaskError("street.joint.lead_assists")
     actor = f"staff:{staff.id}"
-    await _end_lead(session, street, case, lead, out, now)
+    await _end_lead(session, street, case, lead, out, now, quiet)
     found = Dispatch(
         rule="", lead=lead, assist=assist, deadline=timedelta(hours=max(1, min(hours, 720)))
     )
-    created = await create_and_alert(session, case, found, units, out, now, tz)
+    created = await create_and_alert(session, case, found, units, out, now, tz, quiet)
     record(session, case, "handed", lead.unit_code, now, desk=lead.code, by=staff.id)
     add_event(
         session,
@@ -292,6 +297,7 @@ async def _end_lead(
     lead: Desk,
     out: Outgoing,
     now: datetime,
+    quiet: Policy | None = None,
 ) -> None:
     """The old lead's open task ends as 已移交, its timer too; its members are told who leads."""
     notice = Reply(Msg("street.alert_handed_over", {"number": case.number, "desk": lead.name}))
@@ -303,8 +309,7 @@ async def _end_lead(
         await cancel_timers(session, [timer_key(task.id)])
         old = street.by_code.get(task.desk_code)
         members = await desk_staff(session, old) if old is not None else []
-        for address in (await staff_addresses(session, members)).values():
-            out.send(address, notice)
+        await tell(session, members, notice, out, routine(quiet, case, "handed", now))
 
 
 def holder_name(street: StreetDirectory, units: UnitDirectory, row: StreetHandover) -> str:

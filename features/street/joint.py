@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from features.street import queries
 from features.street.escalation import Holder, holder_of, record
+from features.street.held import routine
 from features.street.models import StreetReport, StreetSession, StreetTask
 from features.street.tasks import TaskError, desk_staff, local_time, locked_report, timer_key
 from mediation.replies import Msg, Reply
@@ -34,7 +35,9 @@ from mediation.street import (
 from mediation.street_joint import Access, Do, JointRole, Outcome, task_role
 from mediation.units import UnitDirectory
 from services.cases import add_event
-from services.delivery import Outgoing, staff_addresses
+from services.delivery import Outgoing
+from services.staff_alerts import Policy
+from services.staff_notices import Hold, tell
 from services.timers import cancel_timers
 from storage.models import Case, StaffAccount
 
@@ -130,9 +133,11 @@ async def _tell_desks(
     out: Outgoing,
     *,
     skip: int | None = None,
+    hold: Hold | None = None,
 ) -> None:
     """Every member of every desk on the case (one that returned its task is off it; a lead
-    that handed it over still hears), not the one who acted."""
+    that handed it over still hears), not the one who acted; a routine notice (``hold``)
+    waits for each one's morning during their quiet hours."""
     told: dict[int, StaffAccount] = {}
     for task in await queries.tasks_of_case(session, case.id):
         if task.status == TaskStatus.RETURNED.value:
@@ -143,10 +148,7 @@ async def _tell_desks(
         for member in await desk_staff(session, desk):
             if member.id != skip:
                 told.setdefault(member.id, member)
-    addresses = await staff_addresses(session, told.values())
-    for member_id in told:
-        if member_id in addresses:
-            out.send(addresses[member_id], Reply(notice))
+    await tell(session, told.values(), Reply(notice), out, hold)
 
 
 async def schedule_session(
@@ -161,6 +163,7 @@ async def schedule_session(
     out: Outgoing,
     now: datetime,
     tz: ZoneInfo,
+    quiet: Policy | None = None,
 ) -> StreetSession:
     if kind not in SESSION_KINDS:
         raise TaskError("street.joint.bad_kind")
@@ -192,6 +195,7 @@ async def schedule_session(
         ),
         out,
         skip=staff.id,
+        hold=routine(quiet, case, "session", now, ref=row.id, by=at),
     )
     return row
 
@@ -241,6 +245,7 @@ async def record_outcome(
     text: str,
     out: Outgoing,
     now: datetime,
+    quiet: Policy | None = None,
 ) -> None:
     """The case's one outcome: every open task ends (its timer too), the desks are told, the
     流转记录 closes."""
@@ -281,4 +286,5 @@ async def record_outcome(
         ),
         out,
         skip=staff.id,
+        hold=routine(quiet, case, "outcome", now),
     )

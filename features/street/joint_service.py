@@ -24,6 +24,7 @@ from mediation.street import Desk, DeskKind, Dispatch
 from mediation.street_joint import Access, Do, Outcome, See, parse_roster
 from mediation.validation import InvalidInput
 from services.delivery import Address, Outgoing
+from services.staff_alerts import Policy
 from storage.models import Case, CaseEvent, CaseParty, StaffAccount
 
 
@@ -211,6 +212,7 @@ class JointService(StreetUseCases):
                 out=act.out,
                 now=act.now,
                 tz=self.settings.tz,
+                quiet=Policy.of(self.settings),
             )
 
     async def schedule(
@@ -228,6 +230,7 @@ class JointService(StreetUseCases):
                 out=act.out,
                 now=act.now,
                 tz=self.settings.tz,
+                quiet=Policy.of(self.settings),
             )
 
     async def record(
@@ -269,6 +272,7 @@ class JointService(StreetUseCases):
                 text=text,
                 out=act.out,
                 now=act.now,
+                quiet=Policy.of(self.settings),
             )
 
     async def add_roster(

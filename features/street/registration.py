@@ -31,6 +31,7 @@ from mediation.units import UnitDirectory, UnitInfo
 from services import case_watch, invites
 from services.cases import add_event, next_sequence
 from services.delivery import Outgoing
+from services.staff_alerts import Policy
 from storage.models import Case, CaseParty, Evidence, StaffAccount
 
 SIDES = ("applicant", "respondent")
@@ -101,6 +102,7 @@ async def register(
     local_year: int,
     invite_ttl: timedelta,
     tz: ZoneInfo,
+    quiet: Policy | None = None,
 ) -> Registered:
     """File the case, invite each party, dispatch it to its posts (alerts go to ``out``)."""
     if report.missing_side() is not None:
@@ -171,7 +173,15 @@ async def register(
         )
         registered.invitations.append((party, issued))
     await dispatch_case(
-        session, case, units=units, street=street, out=out, now=now, actor=actor, tz=tz
+        session,
+        case,
+        units=units,
+        street=street,
+        out=out,
+        now=now,
+        actor=actor,
+        tz=tz,
+        quiet=quiet,
     )
     return registered
 

@@ -36,6 +36,7 @@ from services.chat_state import record_slot
 from services.features import Who
 from services.inbound import Command
 from services.outgoing import QrCode
+from services.staff_alerts import Policy
 from services.turn import Turn
 
 STATE = "street_report"
@@ -347,6 +348,7 @@ async def _submit(turn: Turn, who: Who, draft: Draft) -> list[Reply]:
         local_year=turn.now.astimezone(settings.tz).year,
         invite_ttl=turn.invite_ttl,
         tz=settings.tz,
+        quiet=Policy.of(settings),
     )
     turn.put(DRAFT, None)
     case = done.case

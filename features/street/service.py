@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from core.clock import Clock
 from core.config import Settings
-from features.street import queries, registration, sms, tasks
+from features.street import queries, registration, sms, tasks, voice_form
 from features.street.config import street_directory
 from features.street.models import StreetTask, StreetTaskNote
 from mediation.disputes import DisputeType
@@ -37,6 +37,8 @@ from mediation.units import UnitDirectory
 from mediation.validation import InvalidInput, clean_text, normalise_phone
 from services.delivery import Address, Outgoing
 from services.outbox import QueuedMessage
+from services.shared import SharedServices
+from services.staff_alerts import Policy
 from storage.db import Database
 from storage.files import FileStore
 from storage.models import Case, StaffAccount
@@ -93,6 +95,8 @@ class RegisteredView:
     invitations: tuple[InviteView, ...]
     lead: str | None
     assist: tuple[str, ...]
+    #: The form's recordings and what was heard of each (``features.street.voice_form``).
+    voices: tuple[voice_form.HeardUpload, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,8 @@ class Wiring:
     deliver: Callable[[list[QueuedMessage]], None] | None = None
     #: The service's SMS gateway when there is one (the browser chat builds it at start).
     sms_gateway: Callable[[], SmsGateway | None] = lambda: None
+    #: The shared services at call time (the voice pipeline is built at start).
+    shared: Callable[[], SharedServices] = SharedServices
 
 
 class StreetUseCases:
@@ -131,6 +137,7 @@ class StreetUseCases:
         self.db, self.units, self.clock = wiring.db, wiring.units, wiring.clock
         self.settings, self.deep_link = wiring.settings, wiring.deep_link
         self.deliver, self.sms_gateway = wiring.deliver, wiring.sms_gateway
+        self.shared = wiring.shared
 
     @property
     def street(self) -> StreetDirectory:
@@ -217,6 +224,10 @@ class StreetService(StreetUseCases):
                 )
             )
         report = dataclasses.replace(report, evidence=tuple(evidence))
+        voice = self.shared().voice
+        heard = await voice_form.hear_uploads(voice, report.evidence)
+        report = voice_form.with_text(report, heard)
+        now = self.clock.now()  # after hearing: the case is filed when it is
         out = Outgoing(Address("console", "-", "zh-CN"))
         async with self.db.write() as session:
             reporter = await session.get_one(StaffAccount, staff_id)
@@ -232,7 +243,9 @@ class StreetService(StreetUseCases):
                 local_year=now.astimezone(self.settings.tz).year,
                 invite_ttl=timedelta(days=self.settings.invite_ttl_days),
                 tz=self.settings.tz,
+                quiet=Policy.of(self.settings),
             )
+            await voice_form.keep_transcripts(session, voice, done.case.id, heard, now)
             dispatched = await queries.tasks_of_case(session, done.case.id)
             queued = await out.flush(session)
             view = RegisteredView(
@@ -255,6 +268,7 @@ class StreetService(StreetUseCases):
                 assist=tuple(
                     self._desk_name(t.desk_code) for t in dispatched if t.role == "assist"
                 ),
+                voices=tuple(heard),
             )
         self._send(queued)
         return await self._text_invitations(view, done)
@@ -328,6 +342,7 @@ class StreetService(StreetUseCases):
                 now=self.clock.now(),
                 out=out,
                 reason=reason,
+                quiet=Policy.of(self.settings),
             )
             queued = await out.flush(session)
         self._send(queued)

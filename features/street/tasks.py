@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from features.street.alerts import alert_upward
+from features.street.held import routine
 from features.street.models import StreetHandover, StreetReport, StreetTask, StreetTaskNote
 from mediation.disputes import DisputeType
 from mediation.replies import Button, Msg, Reply, button
@@ -37,7 +38,9 @@ from mediation.street import (
 )
 from mediation.units import UnitDirectory
 from services.cases import add_event
-from services.delivery import Outgoing, staff_addresses
+from services.delivery import Outgoing
+from services.staff_alerts import Policy
+from services.staff_notices import policy_payload, tell
 from services.timers import cancel_timers, schedule
 from storage.models import Case, StaffAccount, Timer
 
@@ -149,10 +152,12 @@ async def dispatch_case(
     now: datetime,
     actor: str,
     tz: ZoneInfo,
+    quiet: Policy | None = None,
 ) -> DispatchResult:
     """Apply the most specific rule: a lead task and helper tasks, each with its deadline timer;
-    each desk's members the chat reaches are alerted at once. No rule: nothing is dispatched and the
-    case waits in its unit's queue as any other."""
+    each desk's members the chat reaches are alerted at once (with ``quiet``, the service's
+    quiet hours, a routine task waits for their morning: ``features.street.held``). No rule:
+    nothing is dispatched and the case waits in its unit's queue as any other."""
     found = dispatch_rule(street, units, case)
     if found is None:
         add_event(session, case.id, now, actor, kind="dispatch_none", data={})
@@ -180,7 +185,7 @@ async def dispatch_case(
         },
     )
     for task, desk in created:
-        await _schedule_and_alert(session, task, desk, case, found, units, out, tz)
+        await _schedule_and_alert(session, task, desk, case, found, units, out, tz, quiet, now)
     session.add(
         StreetHandover(
             case_id=case.id,
@@ -202,11 +207,12 @@ async def create_and_alert(
     out: Outgoing,
     now: datetime,
     tz: ZoneInfo,
+    quiet: Policy | None = None,
 ) -> list[StreetTask]:
     """Tasks for a dispatch decided by hand (the centre's hand-over), as a rule's are."""
     created = await _create_tasks(session, case, found, now)
     for task, desk in created:
-        await _schedule_and_alert(session, task, desk, case, found, units, out, tz)
+        await _schedule_and_alert(session, task, desk, case, found, units, out, tz, quiet, now)
     return [t for t, _ in created]
 
 
@@ -239,10 +245,13 @@ async def _schedule_and_alert(
     units: UnitDirectory,
     out: Outgoing,
     tz: ZoneInfo,
+    quiet: Policy | None,
+    now: datetime,
 ) -> None:
-    """The task's deadline timer (its payload names the desk and the units above it, for the
-    alert), and the task card to each of the desk's members the chat reaches (Telegram, else
-    the browser chat: ``services.delivery.staff_addresses``)."""
+    """The task's deadline timer (its payload names the desk and the units above it, and the
+    quiet hours, for the alert), and the task card to each of the desk's members the chat
+    reaches (Telegram, else the browser chat: ``services.delivery.staff_addresses``) — held
+    for their morning when routine and the deadline allows (``features.street.held``)."""
     up = [u.code for u in units.ancestors(desk.unit_code)]
     await schedule(
         session,
@@ -254,11 +263,12 @@ async def _schedule_and_alert(
             "desk": desk.name,
             "deadline": local_time(task.deadline_at, tz),
             "up": up,
+            **policy_payload(quiet),
         },
     )
     card = task_card(task, case, desk.name, lead_name=found.lead.name, tz=tz)
-    for address in (await staff_addresses(session, await desk_staff(session, desk))).values():
-        out.send(address, card)
+    wait = routine(quiet, case, "task", now, ref=task.id, by=task.deadline_at)
+    await tell(session, await desk_staff(session, desk), card, out, wait)
 
 
 # ---------------------------------------------------------------------- a desk's answers
@@ -292,6 +302,7 @@ async def respond(
     now: datetime,
     out: Outgoing,
     reason: str | None = None,
+    quiet: Policy | None = None,
 ) -> StreetTask:
     """Accept, return (with a reason) or finish a task; a return alerts upward at once (the
     case needs someone else), and any answer ends the deadline's timer when the task is no
@@ -349,6 +360,7 @@ async def respond(
                 )
             ),
             out,
+            routine(quiet, case, "returned", now, ref=task.id),
         )
     return task
 

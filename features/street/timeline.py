@@ -12,8 +12,9 @@ from collections.abc import Mapping
 
 from mediation.replies import Msg
 
-#: Task steps: a desk (the post or department) and its part in the task.
-TASK_KINDS = (
+#: The events whose line names the desks: the dispatch, and each desk's step in its task.
+DETAILED_KINDS = (
+    "dispatched",
     "dispatch_none",
     "task_accepted",
     "task_returned",

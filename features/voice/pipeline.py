@@ -38,6 +38,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -82,6 +83,20 @@ SWEEP_SECONDS = 60.0
 #: :meth:`VoiceService.register_fetcher`).
 Fetcher = Callable[[str], Awaitable[bytes]]
 Deliver = Callable[[list[QueuedMessage]], None]
+
+
+@dataclass(frozen=True)
+class Heard:
+    """What the pipeline made of one recording: ``ready`` (``text``), ``empty`` (no speech),
+    ``discarded`` (the decoder's answers refused), ``unavailable`` (no model) or ``failed``
+    (``error`` says why)."""
+
+    status: str
+    text: str | None = None
+    error: str | None = None
+    duration: float | None = None
+    seconds: float | None = None
+    confidence: float | None = None
 
 
 class VoiceService:
@@ -254,29 +269,36 @@ class VoiceService:
                 return
         if t.status != "pending":
             return
+        heard = await self.hear(key, asr_language(t.language))
+        await self._finish(
+            transcript_id,
+            heard.status,
+            text=heard.text,
+            error=heard.error,
+            duration=heard.duration,
+            seconds=heard.seconds,
+            confidence=heard.confidence,
+        )
+
+    async def hear(self, key: str, language: str | None) -> Heard:
+        """A stored recording transcribed off the event loop and screened (``speech.screen``):
+        what every recording goes through, a chat's voice note or a form's upload
+        (``features.voice.recordings``)."""
         try:
             async with local_copy(self.files, key) as path:
-                result = await self.worker.transcribe(path, asr_language(t.language))
+                result = await self.worker.transcribe(path, language)
         except TranscriptionUnavailable as exc:
-            await self._finish(transcript_id, "unavailable", error=str(exc))
-            return
+            return Heard("unavailable", error=str(exc))
         except Exception as exc:
-            log.warning("transcription of %s failed: %r", transcript_id, exc)
-            await self._finish(transcript_id, "failed", error=repr(exc)[:500])
-            return
+            log.warning("transcription of %s failed: %r", key, exc)
+            return Heard("failed", error=repr(exc)[:500])
         text = result.text.strip()[:MAX_TEXT]
         if result.problem is not None:  # the decoder's answers were refused (speech.screen)
             status, error = "discarded", f"refused: {result.problem}"
         else:
             status, error = ("ready" if text else "empty"), None
-        await self._finish(
-            transcript_id,
-            status,
-            text=text or None,
-            error=error,
-            duration=result.duration,
-            seconds=result.seconds,
-            confidence=result.confidence,
+        return Heard(
+            status, text or None, error, result.duration, result.seconds, result.confidence
         )
 
     async def _fetch_retrying(self, channel: str, file_ref: str) -> bytes:

@@ -135,12 +135,7 @@ def registered(
 async def test_two_replicas_keep_order_send_once_and_fire_timers_once(tmp_path: Path) -> None:
     async with (
         StandinBotAPI() as standin,
-        cluster(standin, tmp_path, rooms=8) as (
-            _replicas,
-            _ports,
-            proxy,
-            seeded,
-        ),
+        cluster(standin, tmp_path, rooms=8) as (_replicas, _ports, proxy, seeded),
     ):
         people = registered(standin, seeded)
         db = Database(PG_URL)
@@ -196,12 +191,7 @@ async def test_two_replicas_keep_order_send_once_and_fire_timers_once(tmp_path: 
 async def test_killing_the_sending_replica_loses_nothing(tmp_path: Path) -> None:
     async with (
         StandinBotAPI() as standin,
-        cluster(standin, tmp_path, rooms=4) as (
-            replicas,
-            ports,
-            proxy,
-            seeded,
-        ),
+        cluster(standin, tmp_path, rooms=4) as (replicas, ports, proxy, seeded),
     ):
         people = registered(standin, seeded)
         for applicant, _r, _m in people:

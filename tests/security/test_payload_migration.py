@@ -16,7 +16,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy import MetaData, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -27,6 +26,7 @@ from storage.db import Database
 from storage.document_models import Document, DocumentComment
 from storage.migrate import downgrade, upgrade
 from storage.models import Case, CaseMessage, Conversation, InboxUpdate, OutboxMessage
+from tests.backends import on_each_backend
 from tests.conftest import PG_URL
 
 PREVIOUS = "5c491fa97b04"
@@ -232,9 +232,7 @@ async def _run(url: str) -> None:
         await db.dispose()
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 async def test_upgrade_encrypts_and_downgrade_restores(tmp_path: Any, backend: str) -> None:
     url = PG_URL if backend == "postgres" else f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
     await _run(url)

@@ -41,6 +41,7 @@ def setup(app: web.Application, runtime: Runtime) -> None:
         deep_link=lambda token: runtime.conversation.deep_link(token),
         deliver=runtime.deliver,
         sms_gateway=lambda: runtime.shared.sms_gateway,
+        shared=lambda: runtime.shared,
     )
     app[STREET] = StreetService(wiring, runtime.files)
     app[JOINT] = JointService(wiring)

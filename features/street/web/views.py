@@ -90,6 +90,13 @@ async def register(request: web.Request) -> web.StreamResponse:
         values = {k: v for k, v in form.items() if isinstance(v, str) and k != "_csrf"}
         messages = [t(request, key, **params) for key, params in exc.errors]
         return await _form_page(request, values, messages, status=400)
+    for v in done.voices:  # what became of each recording, above the invitations
+        if v.transcribed:
+            await flash(request, t(request, "street.console.voice_heard", name=v.name))
+        else:
+            why = t(request, f"street.console.voice_{v.heard.status}")
+            said = t(request, "street.console.voice_not_heard", name=v.name, why=why)
+            await flash(request, said, "error")
     # Post/redirect/get: a refresh of the result page must not register the dispute again.
     # The invitations (their secrets exist only now) ride once in the encrypted session cookie.
     session = await get_session(request)

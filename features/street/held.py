@@ -1,0 +1,171 @@
+"""Which of the street's notices to staff wait for the morning, and what the morning's digest
+says of them (the hold and the digest are ``services.staff_notices`` and
+``services.staff_alerts``: the same batch as the new-case alerts).
+
+What a city's night desk does: a dispute at 较大 or 重大 (a dangerous one, or one escalated
+for that) reaches people at once, day or night — its task cards, a returned or overdue task, the
+hand-over, the escalation itself (``features.street.escalation`` never holds it). Everything
+else is routine and, during the recipient's quiet hours, waits for the window's end: a task
+dispatched (unless its deadline comes first: then the desk hears now), an overdue or returned
+task, the end of a lead's task, a joint session (unless it starts first), an outcome. When the
+batch fires each line is checked again: a task a colleague accepted overnight is not shown.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.config import Settings
+from features.street import queries
+from features.street.config import load_street
+from features.street.models import StreetReport, StreetSession, StreetTask
+from mediation.replies import Msg, button
+from mediation.risk import RANK, RiskLevel, parse_level
+from mediation.staff_alerts import Item
+from mediation.street import OPEN_TASKS, TaskStatus
+from services.room import Room
+from services.staff_alerts import Held, Policy, held_line
+from services.staff_notices import Hold
+from storage.models import Case, StaffAccount
+
+#: At this level and above a notice never waits (the rules' 较大 hands a case upward too).
+URGENT = RiskLevel.MAJOR
+
+
+def urgent(case: Case) -> bool:
+    return RANK[parse_level(case.risk)] >= RANK[URGENT]
+
+
+def routine(
+    policy: Policy | None,
+    case: Case,
+    what: str,
+    now: datetime,
+    *,
+    ref: int = 0,
+    by: datetime | None = None,
+) -> Hold | None:
+    """How a routine notice of ``case`` may wait (``what``: one of this module's kinds, as
+    ``street.<what>``); None — send it now — for an urgent case or when no policy is given."""
+    if policy is None or urgent(case):
+        return None
+    return Hold(policy, Item(f"street.{what}", case.id, ref=ref), now, by)
+
+
+def _desk(settings: Settings, code: str) -> str:
+    desk = load_street(settings.units_file).by_code.get(code)
+    return desk.name if desk is not None else code
+
+
+async def _task(session: AsyncSession, room: Room, item: Item) -> StreetTask | None:
+    task = await session.get(StreetTask, item.ref)
+    return task if task is not None and task.case_id == room.case.id else None
+
+
+@held_line("street.task")
+async def _dispatched(
+    session: AsyncSession, settings: Settings, room: Room, staff: StaffAccount, item: Item
+) -> Held | None:
+    """Still waiting for someone of the desk to accept it: the line and its 接单/退回."""
+    task = await _task(session, room, item)
+    if task is None or task.status != TaskStatus.ASSIGNED.value:
+        return None
+    lead = await queries.lead_desk_name(session, load_street(settings.units_file), room.case.id)
+    text = Msg(
+        "street.held_task",
+        {
+            "desk": _desk(settings, task.desk_code),
+            "role": Msg(f"street.role_line_{task.role}", {"lead": lead}),
+            "deadline": task.deadline_at.astimezone(settings.tz).strftime("%m-%d %H:%M"),
+        },
+    )
+    return Held(
+        text,
+        (
+            button("street.btn_accept", f"tk:acc:{task.id}"),
+            button("street.btn_return", f"tk:ret:{task.id}"),
+        ),
+    )
+
+
+@held_line("street.overdue")
+async def _overdue(
+    session: AsyncSession, settings: Settings, room: Room, staff: StaffAccount, item: Item
+) -> Held | None:
+    task = await _task(session, room, item)
+    if task is None or TaskStatus(task.status) not in OPEN_TASKS:
+        return None  # done or handed on overnight
+    return Held(
+        Msg(
+            "street.held_overdue",
+            {
+                "desk": _desk(settings, task.desk_code),
+                "role": Msg(f"street.role_{task.role}"),
+                "deadline": task.deadline_at.astimezone(settings.tz).strftime("%m-%d %H:%M"),
+                "status": Msg(f"street.status_{task.status}"),
+            },
+        )
+    )
+
+
+@held_line("street.returned")
+async def _returned(
+    session: AsyncSession, settings: Settings, room: Room, staff: StaffAccount, item: Item
+) -> Held | None:
+    task = await _task(session, room, item)
+    if task is None or task.status != TaskStatus.RETURNED.value:
+        return None
+    return Held(
+        Msg(
+            "street.held_returned",
+            {
+                "desk": _desk(settings, task.desk_code),
+                "role": Msg(f"street.role_{task.role}"),
+                "reason": task.reason or Msg("street.no_reason"),
+            },
+        )
+    )
+
+
+@held_line("street.handed")
+async def _handed(
+    session: AsyncSession, settings: Settings, room: Room, staff: StaffAccount, item: Item
+) -> Held | None:
+    lead = await queries.lead_desk_name(session, load_street(settings.units_file), room.case.id)
+    return Held(Msg("street.held_handed", {"desk": lead}))
+
+
+@held_line("street.session")
+async def _session(
+    session: AsyncSession, settings: Settings, room: Room, staff: StaffAccount, item: Item
+) -> Held | None:
+    row = await session.get(StreetSession, item.ref)
+    if row is None or row.case_id != room.case.id or row.held_at is not None:
+        return None
+    return Held(
+        Msg(
+            "street.held_session",
+            {
+                "kind": Msg(f"street.joint.kind_{row.kind}"),
+                "at": row.scheduled_at.astimezone(settings.tz).strftime("%m-%d %H:%M"),
+                "place": row.place,
+            },
+        )
+    )
+
+
+@held_line("street.outcome")
+async def _outcome(
+    session: AsyncSession, settings: Settings, room: Room, staff: StaffAccount, item: Item
+) -> Held | None:
+    report = (
+        await session.execute(select(StreetReport).where(StreetReport.case_id == room.case.id))
+    ).scalar_one_or_none()
+    if report is None or report.outcome is None:
+        return None
+    return Held(
+        Msg("street.held_outcome", {"outcome": Msg(f"street.joint.outcome_{report.outcome}")})
+    )
