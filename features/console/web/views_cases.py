@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from aiohttp import web
@@ -129,17 +129,10 @@ def _attachment(name: str) -> str:
     return f"attachment; filename=\"{name.encode('ascii', 'ignore').decode() or 'export'}\"; filename*=UTF-8''{quote(name)}"
 
 
-async def _audited(
-    request: web.Request,
-    action: str,
-    *,
-    target: str,
-    data: dict[str, object] | None = None,
-    case_id: int | None = None,
-    unit_code: str | None = None,
-) -> None:
+async def _audited(request: web.Request, action: str, **entry: Any) -> None:
     """An audit entry of what the staff member reading did (from their address), in its own
-    transaction: an export or a download leaves no other trace."""
+    transaction: an export or a download leaves no other trace. ``entry``: the rest of
+    :func:`features.console.audit.record`'s fields (target, data, case and unit)."""
     console = request.app[CONSOLE]
     async with console.ledger.db.write() as session:
         audit.record(
@@ -148,10 +141,7 @@ async def _audited(
             action=action,
             staff=staff_of(request),
             ip=client_ip(request),
-            case_id=case_id,
-            unit_code=unit_code,
-            target=target,
-            data=data,
+            **entry,
         )
 
 
