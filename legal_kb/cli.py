@@ -294,11 +294,16 @@ def _print_readable(question: str, hits: list[Hit]) -> None:
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     if not schema_ready(settings.database_url):
         return 2
+    from legal_kb.dense import E5Encoder
+
     regions = args.region if args.region is not None else unit_regions(settings)
     engine: SearchEngine | None = open_engine(
         settings.database_url,
         settings.data_dir,
         dense=not args.no_dense,
+        encoder=E5Encoder(
+            cache_dir=settings.data_dir / "kb" / "models", query_int8=settings.kb_query_int8
+        ),
         progress=_say,
         regions=regions,
     )

@@ -60,7 +60,7 @@ def _f32(x: float) -> float:
     return value
 
 
-def _dequantize(blocks: npt.NDArray[np.void], rows: int, cols: int) -> FloatMatrix:
+def dequantize(blocks: npt.NDArray[np.void], rows: int, cols: int) -> FloatMatrix:
     """Q4_0 blocks (rows × cols/32) → float32 ``(rows, cols)``."""
     b = blocks.reshape(rows, cols // _QK)
     qs = b["qs"]
@@ -211,7 +211,7 @@ class E5ModelFile:
             for i in ids
         )
         blocks = np.frombuffer(rows, dtype=_Q4).reshape(n, self.dim // _QK)
-        out = _dequantize(blocks, n, self.dim)
+        out = dequantize(blocks, n, self.dim)
         out += self._pos_type[:n]
         return out
 

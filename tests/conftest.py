@@ -24,6 +24,7 @@ from core import crypto
 from core.config import Settings
 from harness.service import reset_postgres
 from storage.db import Database
+from tests.backends import BACKENDS
 
 if TYPE_CHECKING:
     from services.conversation import ConversationService
@@ -190,7 +191,7 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
     await database.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 async def database_url(request: pytest.FixtureRequest) -> str | None:
     """A whole-service test once per backend: None (the service's own SQLite) or an emptied
     PostgreSQL; the parametrised header each such test had, written once."""

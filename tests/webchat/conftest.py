@@ -11,8 +11,6 @@ from typing import Any
 import pytest
 
 from tests.agreements.conftest import render_pool, seal, statutes
-from tests.backends import BACKENDS
-from tests.conftest import backend_url
 
 __all__ = ["render_pool", "seal", "statutes"]
 
@@ -47,10 +45,3 @@ async def chromium(extra_args: Sequence[str] = ()) -> AsyncIterator[Any]:
 async def browser() -> AsyncIterator[Any]:
     async with chromium() as launched:
         yield launched
-
-
-@pytest.fixture(params=BACKENDS)
-async def database_url(request: pytest.FixtureRequest) -> str | None:
-    """The database a whole-service test runs on, once each: None (the service's own SQLite
-    file under DATA_DIR) or an emptied PostgreSQL. (The voice tests import it too.)"""
-    return await backend_url(request.param)
