@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from aiohttp import web
@@ -129,19 +129,24 @@ def _attachment(name: str) -> str:
     return f"attachment; filename=\"{name.encode('ascii', 'ignore').decode() or 'export'}\"; filename*=UTF-8''{quote(name)}"
 
 
-async def _audit_export(request: web.Request, fmt: str, q: LedgerQuery) -> None:
+async def _audited(request: web.Request, action: str, **entry: Any) -> None:
+    """An audit entry of what the staff member reading did (from their address), in its own
+    transaction: an export or a download leaves no other trace. ``entry``: the rest of
+    :func:`features.console.audit.record`'s fields (target, data, case and unit)."""
     console = request.app[CONSOLE]
-    staff = staff_of(request)
     async with console.ledger.db.write() as session:
         audit.record(
             session,
             at=console.auth.clock.now(),
-            action="export",
-            staff=staff,
+            action=action,
+            staff=staff_of(request),
             ip=client_ip(request),
-            target=fmt,
-            data={"filters": _masked(query_params(q))},
+            **entry,
         )
+
+
+async def _audit_export(request: web.Request, fmt: str, q: LedgerQuery) -> None:
+    await _audited(request, "export", target=fmt, data={"filters": _masked(query_params(q))})
 
 
 def _masked(filters: dict[str, object]) -> dict[str, object]:
@@ -271,24 +276,14 @@ async def download_document(request: web.Request) -> web.StreamResponse:
     """A case document, checked against the staff member's units and audited."""
     console = request.app[CONSOLE]
     staff = staff_of(request)
-    case_id = case_id_of(request)
+    case_id, doc_id = case_id_of(request), request.match_info["doc_id"]
     view = await console.cases.view(staff, case_id)  # NotFound outside the staff's units
-    doc = await console.cases.documents.open(
-        case_id, request.match_info["doc_id"], actor=f"staff:{staff.id}"
-    )
+    doc = await console.cases.documents.open(case_id, doc_id, actor=f"staff:{staff.id}")
     if doc is None:
         raise web.HTTPNotFound()
-    async with console.ledger.db.write() as session:
-        audit.record(
-            session,
-            at=console.auth.clock.now(),
-            action="download",
-            staff=staff,
-            ip=client_ip(request),
-            case_id=case_id,
-            unit_code=view.case.unit_code,
-            target=request.match_info["doc_id"],
-        )
+    await _audited(
+        request, "download", target=doc_id, case_id=case_id, unit_code=view.case.unit_code
+    )
     return await serve_file(
         request,
         doc.files,
