@@ -122,49 +122,58 @@ async def _pressed_by(
 
 
 @dataclass(frozen=True)
-class _Recorded:
-    """A person's step on an instalment, recorded: what their replies are made of."""
+class _ButtonStep:
+    """What an instalment's button does: who may press it (the payer, or the payee), the rule
+    that moves the instalment on, the step's name in both histories, and whether it needs a
+    schedule that is tracked."""
 
-    inst: PaymentInstalment
-    sched: PaymentSchedule
-    room: Room
-    params: dict[str, Any]
+    payer: bool
+    rule: Callable[[InstalmentStatus], InstalmentStatus | None]
+    kind: str
+    tracked_only: bool = True
+
+
+_MARK_PAID = _ButtonStep(payer=True, rule=after_mark_paid, kind="payment_marked_paid")
+_CONFIRM = _ButtonStep(payer=False, rule=after_confirm, kind="payment_confirmed")
+#: "Not received" is heard even while the schedule is not tracked.
+_DISPUTE = _ButtonStep(payer=False, rule=after_dispute, kind="payment_disputed", tracked_only=False)
 
 
 async def _record_step(
-    turn: Turn,
-    user_id: int,
-    instalment_id: int,
-    *,
-    payer: bool,
-    rule: Callable[[InstalmentStatus], InstalmentStatus | None],
-    kind: str,
-    tracked_only: bool = True,
-    evidence_id: int | None = None,
-) -> _Recorded | list[Reply]:
-    """The button's presser checked (``_pressed_by``), the instalment moved on by ``rule`` and
-    the step written to both histories (``payment_step``, as ``kind``); else the replies that
-    say why not (an untracked schedule when ``tracked_only``, a step already recorded)."""
-    found = await _pressed_by(turn, user_id, instalment_id, payer=payer)
+    turn: Turn, user_id: int, instalment_id: int, step: _ButtonStep, evidence_id: int | None = None
+) -> tuple[PaymentInstalment, PaymentSchedule, Room, dict[str, Any]] | list[Reply]:
+    """The button's presser checked (``_pressed_by``), the instalment moved on by the step's
+    rule and the step written to both histories (``payment_step``): the instalment, its
+    schedule and room, and the replies' parameters; else the replies that say why not (an
+    untracked schedule, when the step needs one; a step already recorded)."""
+    found = await _pressed_by(turn, user_id, instalment_id, payer=step.payer)
     if isinstance(found, Reply):
         return [found]
     inst, sched, room, member = found
-    if tracked_only and sched.status == PENDING_SCHEDULE:
+    if step.tracked_only and sched.status == PENDING_SCHEDULE:
         return [await not_tracked(turn, room)]
     params = _inst_params(room, inst, sched)
-    new = rule(InstalmentStatus(inst.status))
+    new = step.rule(InstalmentStatus(inst.status))
     if new is None:
         return [reply("negotiation.already_recorded", **params)]
     inst.status = new.value
     payment_step(
         turn.session,
         inst,
-        kind=kind,
+        kind=step.kind,
         actor=f"member:{member.id}",
         at=turn.now,
         evidence_id=evidence_id,
     )
-    return _Recorded(inst, sched, room, params)
+    return inst, sched, room, params
+
+
+def _tell_payer_side(
+    turn: Turn, room: Room, sched: PaymentSchedule, key: str, params: dict[str, Any]
+) -> None:
+    """The payee's answer (received, not received) told to the payer and the mediator."""
+    payer = side_members(room, Side(sched.payer_side))
+    send_to(turn, room, [*payer, *mediator_members(room)], Reply(Msg(key, params)))
 
 
 # ---------------------------------------------------------------------------- people
@@ -226,12 +235,10 @@ async def paid_command(turn: Turn, room: Room, user_id: int) -> list[Reply]:
 
 
 async def mark_paid(turn: Turn, user_id: int, instalment_id: int) -> list[Reply]:
-    done = await _record_step(
-        turn, user_id, instalment_id, payer=True, rule=after_mark_paid, kind="payment_marked_paid"
-    )
+    done = await _record_step(turn, user_id, instalment_id, _MARK_PAID)
     if isinstance(done, list):
         return done
-    inst, sched, room, params = done.inst, done.sched, done.room, done.params
+    inst, sched, room, params = done
     inst.marked_paid_at = turn.now
     # If the payee stays silent, the payer is told and the mediator asked to check.
     await schedule(
@@ -266,27 +273,13 @@ async def confirm(
     turn: Turn, user_id: int, instalment_id: int, *, evidence_id: int | None = None
 ) -> list[Reply]:
     """The payee confirms receipt (or uploaded a transfer record)."""
-    done = await _record_step(
-        turn,
-        user_id,
-        instalment_id,
-        payer=False,
-        rule=after_confirm,
-        kind="payment_confirmed",
-        evidence_id=evidence_id,
-    )
+    done = await _record_step(turn, user_id, instalment_id, _CONFIRM, evidence_id)
     if isinstance(done, list):
         return done
-    inst, sched, room, params = done.inst, done.sched, done.room, done.params
+    inst, sched, room, params = done
     inst.confirmed_at = turn.now
     await cancel_pending(turn.session, "pay", [inst.id])
-    payer = side_members(room, Side(sched.payer_side))
-    send_to(
-        turn,
-        room,
-        [*payer, *mediator_members(room)],
-        Reply(Msg("negotiation.confirmed_notice", params)),
-    )
+    _tell_payer_side(turn, room, sched, "negotiation.confirmed_notice", params)
     replies = [reply("negotiation.confirmed_ok", **params)]
     rows = await open_instalments(turn.session, room.case.id)
     if complete(InstalmentStatus(i.status) for i, _ in rows):
@@ -323,25 +316,11 @@ async def _completed(
 
 
 async def dispute(turn: Turn, user_id: int, instalment_id: int) -> list[Reply]:
-    done = await _record_step(
-        turn,
-        user_id,
-        instalment_id,
-        payer=False,
-        rule=after_dispute,
-        kind="payment_disputed",
-        tracked_only=False,  # as before: "not received" is heard whatever the schedule
-    )
+    done = await _record_step(turn, user_id, instalment_id, _DISPUTE)
     if isinstance(done, list):
         return done
-    sched, room, params = done.sched, done.room, done.params
-    payer = side_members(room, Side(sched.payer_side))
-    send_to(
-        turn,
-        room,
-        [*payer, *mediator_members(room)],
-        Reply(Msg("negotiation.disputed_notice", params)),
-    )
+    _inst, sched, room, params = done
+    _tell_payer_side(turn, room, sched, "negotiation.disputed_notice", params)
     return [reply("negotiation.disputed_ok", **params)]
 
 

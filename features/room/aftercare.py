@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from features.room.relay import record_message
 from mediation.case_state import AFTER_AGREEMENT, CaseStatus
 from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.room import RelayRefusal, Role, route_after_agreement
@@ -104,18 +105,16 @@ async def party_message(
     decision = route_after_agreement(room.state, member.id)
     if isinstance(decision, RelayRefusal):
         return [reply(f"room.refused_{decision.value}")]
-    record = CaseMessage(
-        case_id=room.case.id,
-        author_member_id=member.id,
-        kind=content.kind,
-        text=content.text,
-        file_ref=content.file_ref,
+    record = record_message(
+        turn.session,
+        room,
+        member,
+        content,
         data={"note": decision.note},
-        audience=list(decision.recipients),
+        audience=decision.recipients,
         channel=turn.out.sender.channel,
-        created_at=turn.now,
+        now=turn.now,
     )
-    turn.session.add(record)
     await turn.session.flush()
     reached = 0
     for member_id in decision.recipients:

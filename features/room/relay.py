@@ -65,6 +65,34 @@ def _scrubbed(message: OutgoingMessage) -> OutgoingMessage:
     return message
 
 
+def record_message(
+    session: AsyncSession,
+    room: Room,
+    author: CaseMember,
+    content: Content,
+    *,
+    data: dict[str, object],
+    audience: tuple[int, ...],
+    channel: str,
+    now: datetime,
+) -> CaseMessage:
+    """A member's message as the case record keeps it: as typed (the record is encrypted, never
+    masked), with the members it was meant for (flush before a copy names its id)."""
+    record = CaseMessage(
+        case_id=room.case.id,
+        author_member_id=author.id,
+        kind=content.kind,
+        text=content.text,
+        file_ref=content.file_ref,
+        data=data,
+        audience=list(audience),
+        channel=channel,
+        created_at=now,
+    )
+    session.add(record)
+    return record
+
+
 async def relay(
     session: AsyncSession,
     room: Room,
@@ -97,18 +125,16 @@ async def relay(
     elif content.text and (masked := mask_personal_numbers(content.text)) != content.text:
         data["masked"] = True
         shown = replace(content, text=masked)
-    record = CaseMessage(
-        case_id=room.case.id,
-        author_member_id=sender.id,
-        kind=content.kind,
-        text=content.text,
-        file_ref=content.file_ref,
+    record = record_message(
+        session,
+        room,
+        sender,
+        content,
         data=data,
-        audience=list(decision.recipients),
+        audience=decision.recipients,
         channel=out.sender.channel,
-        created_at=now,
+        now=now,
     )
-    session.add(record)
     # Each copy names the record it carries (``cm``): services.invariants proves from the
     # database alone that every recipient got it once. Channels ignore the key.
     await session.flush()

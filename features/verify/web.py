@@ -122,11 +122,15 @@ def _form(language: str, request: web.Request) -> str:
 
 async def show(request: web.Request) -> web.Response:
     language = _language(request)
-    runtime = _runtime(request)
     doc = await _find(request)
     if doc is None:
-        return _render(language, f"<p>{_t(language, 'not_found')}</p>", 404)
-    return _render(language, _details(language, runtime, doc) + _form(language, request))
+        return _not_found(language)
+    details = _details(language, _runtime(request), doc)
+    return _render(language, details + _form(language, request))
+
+
+def _not_found(language: str) -> web.Response:
+    return _render(language, f"<p>{_t(language, 'not_found')}</p>", 404)
 
 
 async def _upload(request: web.Request) -> bytes | None:
@@ -151,7 +155,7 @@ async def check(request: web.Request) -> web.Response:
     if doc is None:
         # Counted against nothing: junk POSTs to made-up ids used up the limit everyone
         # shared, and a genuine upload got 429 (issue 21).
-        return _render(language, f"<p>{_t(language, 'not_found')}</p>", 404)
+        return _not_found(language)
     wait = await _limited(request, doc)
     if wait > 0:
         response = error_response(request, 429, "too_many", minutes=max(1, round(wait / 60)))

@@ -63,7 +63,7 @@ class AudioIn:
 
     @classmethod
     def of_answer(cls, channel: str, payload: FileInput) -> AudioIn:
-        """A recording sent as a dialogue's answer (intake, ``/report``)."""
+        """A recording sent as a dialogue's answer (intake, ``/report``), or to a room."""
         return cls(
             kind=payload.kind,
             channel=channel,

@@ -13,6 +13,7 @@ speaker did not agree to send (issue 23).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -79,13 +80,8 @@ async def on_message(turn: Turn, who: Who) -> list[Reply] | None:
         service,
         room,
         member,
-        AudioIn(
-            kind=payload.kind,
-            channel=turn.event.channel,
-            file_ref=payload.ref,
-            mime_type=payload.mime_type,
-            name=payload.name,
-            size=payload.size,
+        replace(  # where it was sent: copied to the room later, if the speaker agrees
+            AudioIn.of_answer(turn.event.channel, payload),
             chat_id=turn.event.chat_id,
             message_id=turn.event.message_id,
             caption=caption,
