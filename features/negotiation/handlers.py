@@ -9,6 +9,7 @@ Buttons: ``ng:…``. Free text and files are taken only while one of our questio
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from features.negotiation import (
@@ -33,13 +34,15 @@ from features.negotiation.common import (
     member_side,
 )
 from mediation import intake
-from mediation.offers import Response
+from mediation.offers import Response, Side
 from mediation.replies import Msg, Reply, reply
 from services import features
 from services.inbound import Command
 from services.party_flow import JOINING
+from services.room import Room
 from services.slots import STAFF_INPUT
 from services.turn import Turn, active_room
+from storage.models import CaseMember
 
 
 async def _room_and_actor(turn: Turn, who: features.Who) -> tuple[Any, Any, Any] | Reply:
@@ -54,6 +57,19 @@ async def _room_and_actor(turn: Turn, who: features.Who) -> tuple[Any, Any, Any]
     if isinstance(actor, Reply):
         return actor
     return room, actor[0], actor[1]
+
+
+async def _in_room(
+    turn: Turn,
+    who: features.Who,
+    use_case: Callable[[Turn, Room, CaseMember, Side | None], Awaitable[list[Reply]]],
+) -> list[Reply]:
+    """A command on the room of the chat's case: ``use_case`` with the room, the acting member
+    and their side, or the reply that says why not."""
+    found = await _room_and_actor(turn, who)
+    if isinstance(found, Reply):
+        return [found]
+    return await use_case(turn, *found)
 
 
 #: An offer or bid being typed waits for its figure, terms or reason.
@@ -77,20 +93,12 @@ async def offer_command(turn: Turn, who: features.Who, cmd: Command) -> list[Rep
 
 @features.command("offers")
 async def offers_command(turn: Turn, who: features.Who, cmd: Command) -> list[Reply] | None:
-    found = await _room_and_actor(turn, who)
-    if isinstance(found, Reply):
-        return [found]
-    room, member, side = found
-    return await offer_history.history(turn, room, member, side)
+    return await _in_room(turn, who, offer_history.history)
 
 
 @features.command("bid")
 async def bid_command(turn: Turn, who: features.Who, cmd: Command) -> list[Reply] | None:
-    found = await _room_and_actor(turn, who)
-    if isinstance(found, Reply):
-        return [found]
-    room, member, side = found
-    return await bidding.start(turn, room, member, side)
+    return await _in_room(turn, who, bidding.start)
 
 
 @features.command("paid")
