@@ -35,6 +35,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.runtime import Runtime
 from services import features
 from standin import StandinBotAPI
 from storage.models import Case, CaseEvent, CaseParty, InboxUpdate, OutboxMessage
@@ -96,7 +97,7 @@ async def pending_rows(session: AsyncSession, table: type[InboxUpdate | OutboxMe
     return (await session.execute(waiting)).scalar_one()
 
 
-async def settle(runtime: Any, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+async def settle(runtime: Runtime, timeout: float = 30.0) -> None:  # noqa: ASYNC109
     """Until every stored update is handled and every reply delivered (on PostgreSQL the
     sender polls the outbox, so drain() alone does not mean sent)."""
     deadline = asyncio.get_running_loop().time() + timeout
@@ -107,11 +108,12 @@ async def settle(runtime: Any, timeout: float = 30.0) -> None:  # noqa: ASYNC109
         if not pending and not unsent:
             break
         assert asyncio.get_running_loop().time() < deadline, f"{pending} updates stuck"
+        assert runtime.telegram is not None
         await runtime.telegram.sender.drain()
         await asyncio.sleep(0.02)
 
 
-async def seed_intake(standin: StandinBotAPI, runtime: Any) -> list[int]:
+async def seed_intake(standin: StandinBotAPI, runtime: Runtime) -> list[int]:
     """Chats stopped after 1, 2, … steps of the intake (and one past submission)."""
     chats = []
     for k in range(1, 16):  # 1: just /start … 14: the confirmation page, 15: submitted
@@ -253,7 +255,7 @@ def test_hostile_updates_in_every_state(tmp_path: Path, backend: str) -> None:
         runner.close()
 
 
-async def describe(runtime: Any) -> dict[str, str]:
+async def describe(runtime: Runtime) -> dict[str, str]:
     """Where each chat stands (intake step or room), for the report."""
     from storage.models import Conversation
 
@@ -266,7 +268,7 @@ async def describe(runtime: Any) -> dict[str, str]:
 
 
 async def check_aftermath(
-    runtime: Any, sent: list[int], *, seeded_cases: int, chats: list[int]
+    runtime: Runtime, sent: list[int], *, seeded_cases: int, chats: list[int]
 ) -> None:
     async with runtime.db.read() as s:
         statuses = dict(
@@ -322,7 +324,7 @@ async def check_aftermath(
 
 
 async def webhook_garbage(
-    runtime: Any, chats: list[int], commands: tuple[str, ...], actions: tuple[str, ...]
+    runtime: Runtime, chats: list[int], commands: tuple[str, ...], actions: tuple[str, ...]
 ) -> None:
     """Random bytes and random updates POSTed to the webhook with the right secret."""
     import random
@@ -331,6 +333,7 @@ async def webhook_garbage(
 
     r = random.Random(4)
     statuses: dict[int, int] = {}
+    assert runtime.telegram is not None
     secret = runtime.telegram.webhook_secret
     async with TestClient(TestServer(create_app(runtime))) as client:
         bodies: list[bytes] = [r.randbytes(r.randint(0, 5000)) for _ in range(150)]

@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 from sqlalchemy import select
 
+from app.runtime import Runtime
 from core.clock import FakeClock
 from features.street.models import StreetHandover, StreetMember, StreetSession, StreetTask
 from harness.steps import link_unit_staff, report_in_street, wait_text
@@ -114,7 +115,7 @@ async def test_yuelai_joint_escalation_and_settlement(
 
 
 async def _the_example(
-    runtime: Any, clock: FakeClock, tg: dict[str, SimUser], web: dict[str, Console]
+    runtime: Runtime, clock: FakeClock, tg: dict[str, SimUser], web: dict[str, Console]
 ) -> None:
     grid, jianguan, laobao = tg["grid"], tg["jianguan"], tg["laobao"]
     district, renshe, police, lawyer = tg["district"], tg["renshe"], tg["police"], tg["lawyer"]
@@ -170,6 +171,7 @@ async def _the_example(
 
     # The lead's four hours pass: overdue, the district's centre hears of it (once).
     clock.advance(hours=2)
+    assert runtime.timers is not None
     assert await runtime.timers.run_due() == 2  # both tasks were still owed
     overdue = await wait_text(district, "任务超期")
     assert number in (overdue.text or "")
