@@ -211,6 +211,33 @@ async def test_a_task_due_before_the_morning_reaches_its_desk_at_night(
             assert all(p["quiet_hours"] == "22:00-08:00" for p in payloads), payloads
 
 
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+async def test_a_night_shift_members_own_quiet_hours_count(tmp_path: Path, backend: str) -> None:
+    """市政建管岗's member works nights: on the console's account page he set his quiet hours to
+    00:00–06:00, so the 23:00 task card reaches him at once; his colleague's waits."""
+    clock = FakeClock(datetime(2026, 11, 27, 15, 0, tzinfo=ZoneInfo("UTC")))  # 23:00 local
+    url = await backend_url(backend)
+    env = {"UNITS_FILE": str(units_file(tmp_path, 12)), "STAFF_QUIET_HOURS": "22:00-08:00"}
+    async with StandinBotAPI() as standin:
+        async with running_service(
+            tmp_path / "var", standin=standin, database_url=url, clock=clock, web_app=True, env=env
+        ) as service:
+            linked = await link_unit_staff(service.runtime, standin, PEOPLE.values())
+            console = await signed_in(service.base_url, "jianguan")
+            try:
+                said = await console.post("/account/quiet", {"quiet_hours": "00:00-06:00"})
+            finally:
+                await console.http.close()
+            assert "免打扰时段已保存" in said, said
+            await report_calmly(linked["wangge"])
+            card = await wait_text(linked["jianguan"], "市政建管岗（牵头）")
+            assert FIRST in (card.text or "")
+            to_laobao = await queued_to(service.runtime.db, PEOPLE["laobao"][1])
+            assert not [t for t in to_laobao if FIRST in t], to_laobao
+
+
 def test_a_features_held_item_and_the_policy_a_timer_carries() -> None:
     task = Item("street.task", 1, ref=7)
     assert Item.from_json(task.to_json()) == task
