@@ -138,7 +138,8 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
-    from services.backup import BackupError, restore
+    from services.backup import BackupError
+    from services.restore import restore
 
     try:
         restore(
@@ -228,16 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the web server, and the Telegram bot if configured")
     p.set_defaults(func=cmd_serve)
 
-    db = sub.add_parser("db", help="database migrations").add_subparsers(
-        dest="db_command", metavar="DB_COMMAND", required=True
-    )
-    p = db.add_parser("upgrade", help="apply migrations (idempotent)")
-    p.add_argument("revision", nargs="?", default="head")
-    p.set_defaults(func=cmd_db_upgrade)
-    p = db.add_parser("revision", help="autogenerate a migration from the models (developers)")
-    p.add_argument("-m", "--message", required=True)
-    p.set_defaults(func=cmd_db_revision)
-
+    _add_db_commands(sub)
     p = sub.add_parser(
         "check", help="check the database's invariants (lost, doubled, inconsistent); 1 = findings"
     )
@@ -249,6 +241,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_check)
 
+    _add_admin_commands(sub)
+    _add_backup_commands(sub)
+    _add_keys_commands(sub)
+
+    from app.demo import add_demo_command
+    from features.agreements.terms import add_agreement_commands
+    from features.lawyers.cli import add_lawyer_commands
+    from legal_kb.cli import add_kb_commands
+
+    add_kb_commands(sub)
+    add_lawyer_commands(sub)
+    add_agreement_commands(sub)
+    add_demo_command(sub)
+    return parser
+
+
+def _add_db_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``db upgrade`` and ``db revision`` (alembic)."""
+    db = sub.add_parser("db", help="database migrations").add_subparsers(
+        dest="db_command", metavar="DB_COMMAND", required=True
+    )
+    p = db.add_parser("upgrade", help="apply migrations (idempotent)")
+    p.add_argument("revision", nargs="?", default="head")
+    p.set_defaults(func=cmd_db_upgrade)
+    p = db.add_parser("revision", help="autogenerate a migration from the models (developers)")
+    p.add_argument("-m", "--message", required=True)
+    p.set_defaults(func=cmd_db_revision)
+
+
+def _add_admin_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``admin``: staff accounts (create, link to Telegram, register a phone)."""
     admin = sub.add_parser("admin", help="administration").add_subparsers(
         dest="admin_command", metavar="ADMIN_COMMAND", required=True
     )
@@ -275,6 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clear", action="store_true", help="remove the registered number")
     p.set_defaults(func=cmd_admin_set_phone)
 
+
+def _add_backup_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``backup`` and ``restore`` of the database and the data files."""
     p = sub.add_parser("backup", help="one archive with the database and the data files")
     p.add_argument("--out", help="archive path (default DATA_DIR/backups/backup-<time>.tar.gz)")
     p.add_argument(
@@ -288,6 +314,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite a non-empty database/files")
     p.set_defaults(func=cmd_restore)
 
+
+def _add_keys_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``keys``: personal-data encryption keys (generate, rotate)."""
     keys = sub.add_parser("keys", help="personal-data encryption keys").add_subparsers(
         dest="keys_command", metavar="KEYS_COMMAND", required=True
     )
@@ -297,17 +326,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reindex", action="store_true", help="recompute blind indexes (SECRET_KEY)")
     p.add_argument("--batch", type=int, default=500, help="rows per transaction")
     p.set_defaults(func=cmd_keys_rotate)
-
-    from app.demo import add_demo_command
-    from features.agreements.terms import add_agreement_commands
-    from features.lawyers.cli import add_lawyer_commands
-    from legal_kb.cli import add_kb_commands
-
-    add_kb_commands(sub)
-    add_lawyer_commands(sub)
-    add_agreement_commands(sub)
-    add_demo_command(sub)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
 import sys
@@ -26,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import cpu_seconds, rss_mb  # noqa: E402
+from benchmarks.common import cpu_seconds, report, rss_mb  # noqa: E402
 from harness import free_port  # noqa: E402
 from harness.process import serving_process, webhook_env  # noqa: E402
 from harness.steps import NEIGHBOUR_INTAKE  # noqa: E402
@@ -143,10 +142,7 @@ def main() -> None:
         default=0,
         help="parties that walk one intake before the measured ones (not counted)",
     )
-    result = asyncio.run(run(parser.parse_args()))
-    print(json.dumps(result, ensure_ascii=False))
-    if result["wrong_or_missing_replies"] or result["extra_replies"]:
-        sys.exit(1)
+    report(asyncio.run(run(parser.parse_args())), "wrong_or_missing_replies", "extra_replies")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
 import sys
@@ -28,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import cpu_seconds, rss_mb  # noqa: E402
+from benchmarks.common import cpu_seconds, report, rss_mb  # noqa: E402
 from harness import free_port  # noqa: E402
 from harness.process import serving_process, webhook_env  # noqa: E402
 from harness.seed import seed_rooms  # noqa: E402
@@ -117,10 +116,7 @@ def main() -> None:
     parser.add_argument("--rooms", type=int, default=100)
     parser.add_argument("--messages", type=int, default=5, help="messages per room")
     parser.add_argument("--limits", choices=["off", "telegram"], default="off")
-    result = asyncio.run(run(parser.parse_args()))
-    print(json.dumps(result, ensure_ascii=False))
-    if result["errors"] or result["rate_limit_violations"]:
-        sys.exit(1)
+    report(asyncio.run(run(parser.parse_args())), "errors", "rate_limit_violations")
 
 
 if __name__ == "__main__":

@@ -12,12 +12,22 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from core.config_values import ConfigError as ConfigError  # callers import it from here
+from core.config_values import (
+    boolean,
+    check_fernet_key,
+    choice,
+    flag,
+    http_url,
+    number,
+    optional_path,
+    quiet_hours,
+)
 from core.netaddr import parse_networks
-from mediation.staff_alerts import QuietHours
 
 T = TypeVar("T")
 
@@ -35,14 +45,6 @@ _SMS_ENDPOINTS = {
     "tencent": "https://sms.tencentcloudapi.com",
 }
 _SMS_REGIONS = {"aliyun": "cn-hangzhou", "tencent": "ap-guangzhou"}
-
-
-class ConfigError(ValueError):
-    """A configuration value is missing or invalid; ``variable`` names it."""
-
-    def __init__(self, variable: str, message: str) -> None:
-        super().__init__(f"{variable}: {message}")
-        self.variable = variable
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,9 @@ class Settings:
     party_reply_hours: float = 24.0
     kb_enabled: bool = True
     kb_dense: bool = True
+    #: Questions encoded on the int8 query graph (legal_kb.e5int8): the encoder ≈ 1.8 × faster,
+    #: STARD dev recall unchanged (docs/benchmarks.md, issue 22); off: the exact 4-bit graph.
+    kb_query_int8: bool = True
     lawyer_widen_minutes: float = 10.0
     #: Staff alerts in the chat wait for the end of this local window (mediation.staff_alerts).
     staff_quiet_hours: str = "22:00-08:00"
@@ -132,162 +137,181 @@ class Settings:
     ) -> Settings:
         """Read settings from ``environ`` (default ``os.environ``) plus an optional ``.env``.
 
-        Values in the real environment win over the ``.env`` file, as with most tools.
+        Values in the real environment win over the ``.env`` file, as with most tools. Each
+        concern reads its own variables below, so a new setting goes next to its neighbours.
         """
-        env: dict[str, str] = {}
+        env = _Env.load(environ, dotenv)
+        runtime = _runtime(env)
+        fields: dict[str, Any] = {
+            **_database(env),
+            **_telegram(env),
+            **_web(env),
+            **runtime,
+            **_privacy(env),
+            **_mediation(env),
+            **_knowledge(env),
+            **_sms_settings(env.get, runtime["dev_mode"]),
+            **_speech(env),
+            **_files(env),
+        }
+        return cls(
+            **fields, extra={k: v for k, v in env.values.items() if k.startswith("MEDIATION_")}
+        )
+
+
+class _Env:
+    """The merged environment; a blank value reads as unset."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None, dotenv: Path | None) -> _Env:
+        values: dict[str, str] = {}
         if dotenv is None and environ is None:
             dotenv = PROJECT_ROOT / ".env"
         if dotenv is not None and dotenv.is_file():
             from dotenv import dotenv_values
 
-            env.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
-        env.update(os.environ if environ is None else environ)
+            values.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+        return cls(values)
 
-        def get(name: str) -> str | None:
-            value = env.get(name)
-            if value is None:
-                return None
-            value = value.strip()
-            return value or None
+    def get(self, name: str) -> str | None:
+        value = self.values.get(name)
+        if value is None:
+            return None
+        return value.strip() or None
 
-        data_dir = Path(get("DATA_DIR") or "./var").expanduser().resolve()
-        token = get("TELEGRAM_BOT_TOKEN")
-        if token is not None and not _TOKEN_RE.match(token):
-            raise ConfigError(
-                "TELEGRAM_BOT_TOKEN", "expected the form 123456:ABC-DEF… given by @BotFather"
-            )
-        public_url = get("PUBLIC_URL")
-        if public_url is not None:
-            public_url = _http_url("PUBLIC_URL", public_url).rstrip("/")
-        secret = get("WEBHOOK_SECRET")
-        if secret is not None and not _SECRET_RE.match(secret):
-            raise ConfigError("WEBHOOK_SECRET", "use 1-256 characters of A-Z, a-z, 0-9, _ and -")
-        language = get("DEFAULT_LANGUAGE") or "zh-CN"
-        if language not in _LANGS:
-            raise ConfigError("DEFAULT_LANGUAGE", f"must be one of {', '.join(_LANGS)}")
-        timezone = get("TIMEZONE") or "Asia/Shanghai"
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ConfigError("TIMEZONE", f"unknown time zone {timezone!r}") from exc
-        units_file = Path(get("UNITS_FILE") or DEFAULT_UNITS_FILE)
-        if not units_file.is_file():
-            raise ConfigError("UNITS_FILE", f"no such file: {units_file}")
-        log_level = (get("LOG_LEVEL") or "INFO").upper()
-        if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-            raise ConfigError("LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")
-        event_loop = (get("EVENT_LOOP") or "uvloop").lower()
-        if event_loop not in ("uvloop", "asyncio"):
-            raise ConfigError("EVENT_LOOP", "must be uvloop or asyncio")
-        asr_backend = (get("ASR_BACKEND") or "faster-whisper").lower()
-        if asr_backend not in ("faster-whisper", "none"):
-            raise ConfigError("ASR_BACKEND", "must be faster-whisper or none")
-        asr_dir = get("ASR_MODEL_DIR")
-        probe = get("MEMORY_PROBE_FILE")
-        llm_url = get("LLM_BASE_URL")
-        if llm_url and not get("LLM_MODEL"):
-            raise ConfigError("LLM_MODEL", "required when LLM_BASE_URL is set")
-        dev_mode = _flag("DEV_MODE", get("DEV_MODE"), False)
-        proxies = get("TRUSTED_PROXIES") or ""
-        try:
-            networks = parse_networks(proxies)
-        except ValueError as exc:
-            raise ConfigError("TRUSTED_PROXIES", str(exc)) from None
-        sms = _sms_settings(get, dev_mode)
-        file_store = (get("FILE_STORE") or "local").lower()
-        if file_store not in ("local", "s3"):
-            raise ConfigError("FILE_STORE", "must be local or s3")
-        files_dir = get("FILES_DIR")
-        s3 = _s3_settings(get, required=file_store == "s3")
-        pii = tuple(k.strip() for k in (get("PII_KEYS") or "").split(",") if k.strip())
-        for key in pii:
-            _check_fernet_key(key)
+    def number(self, name: str, default: T, kind: Callable[[str], T], low: float, high: float) -> T:
+        return number(name, self.get(name), default, kind, low, high)
 
-        return cls(
-            data_dir=data_dir,
-            database_url=normalise_database_url(
-                get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'mediation.db'}"
-            ),
-            telegram_bot_token=token,
-            telegram_api_base_url=_http_url(
-                "TELEGRAM_API_BASE_URL",
-                get("TELEGRAM_API_BASE_URL") or "https://api.telegram.org/bot",
-            ),
-            telegram_api_file_url=_http_url(
-                "TELEGRAM_API_FILE_URL",
-                get("TELEGRAM_API_FILE_URL") or "https://api.telegram.org/file/bot",
-            ),
-            web_host=get("WEB_HOST") or "127.0.0.1",
-            web_port=_number("WEB_PORT", get("WEB_PORT"), 8080, int, 0, 65535),
-            public_url=public_url,
-            webhook_secret=secret,
-            units_file=units_file,
-            default_language=language,
-            timezone=timezone,
-            pii_keys=pii,
-            secret_key=get("SECRET_KEY"),
-            telegram_rate_global=_number(
-                "TELEGRAM_RATE_GLOBAL", get("TELEGRAM_RATE_GLOBAL"), 30.0, float, 0, 100_000
-            ),
-            telegram_rate_per_chat=_number(
-                "TELEGRAM_RATE_PER_CHAT", get("TELEGRAM_RATE_PER_CHAT"), 1.0, float, 0, 100_000
-            ),
-            max_concurrent_updates=_number(
-                "MAX_CONCURRENT_UPDATES", get("MAX_CONCURRENT_UPDATES"), 256, int, 1, 100_000
-            ),
-            max_update_backlog=_number(
-                "MAX_UPDATE_BACKLOG", get("MAX_UPDATE_BACKLOG"), 5000, int, 1, 10_000_000
-            ),
-            log_level=log_level,
-            event_loop=event_loop,
-            invite_ttl_days=_number(
-                "INVITE_TTL_DAYS", get("INVITE_TTL_DAYS"), 7.0, float, 0.01, 365
-            ),
-            mediation_period_days=_number(
-                "MEDIATION_PERIOD_DAYS", get("MEDIATION_PERIOD_DAYS"), 30.0, float, 1, 365
-            ),
-            party_reply_hours=_number(
-                "PARTY_REPLY_HOURS", get("PARTY_REPLY_HOURS"), 24.0, float, 0.1, 720
-            ),
-            kb_enabled=_boolean("KB_ENABLED", get("KB_ENABLED"), True),
-            kb_dense=_boolean("KB_DENSE", get("KB_DENSE"), True),
-            staff_quiet_hours=_quiet_hours(get("STAFF_QUIET_HOURS")),
-            staff_away_minutes=_number(
-                "STAFF_AWAY_MINUTES", get("STAFF_AWAY_MINUTES"), 15.0, float, 1, 1440
-            ),
-            lawyer_widen_minutes=_number(
-                "LAWYER_WIDEN_MINUTES", get("LAWYER_WIDEN_MINUTES"), 10.0, float, 0.5, 1440
-            ),
-            llm_base_url=_http_url("LLM_BASE_URL", llm_url).rstrip("/") if llm_url else None,
-            llm_api_key=get("LLM_API_KEY"),
-            llm_model=get("LLM_MODEL"),
-            dev_mode=dev_mode,
-            trusted_proxies=tuple(str(n) for n in networks),
-            **sms,
-            asr_backend=asr_backend,
-            asr_model_dir=Path(asr_dir).expanduser().resolve() if asr_dir else None,
-            asr_workers=_number("ASR_WORKERS", get("ASR_WORKERS"), 1, int, 1, 64),
-            asr_threads=_number("ASR_THREADS", get("ASR_THREADS"), 1, int, 1, 64),
-            memory_probe_file=Path(probe).expanduser().resolve() if probe else None,
-            memory_probe_every=_number(
-                "MEMORY_PROBE_EVERY", get("MEMORY_PROBE_EVERY"), 60.0, float, 1, 86_400
-            ),
-            memory_probe_frames=_number(
-                "MEMORY_PROBE_FRAMES", get("MEMORY_PROBE_FRAMES"), 0, int, 0, 100
-            ),
-            file_store=file_store,
-            files_dir=Path(files_dir).expanduser().resolve() if files_dir else None,
-            **s3,
-            extra={k: v for k, v in env.items() if k.startswith("MEDIATION_")},
+
+def _database(env: _Env) -> dict[str, Any]:
+    data_dir = Path(env.get("DATA_DIR") or "./var").expanduser().resolve()
+    url = env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'mediation.db'}"
+    return {"data_dir": data_dir, "database_url": normalise_database_url(url)}
+
+
+def _telegram(env: _Env) -> dict[str, Any]:
+    token = env.get("TELEGRAM_BOT_TOKEN")
+    if token is not None and not _TOKEN_RE.match(token):
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN", "expected the form 123456:ABC-DEF… given by @BotFather"
         )
+    base_url = env.get("TELEGRAM_API_BASE_URL") or "https://api.telegram.org/bot"
+    file_url = env.get("TELEGRAM_API_FILE_URL") or "https://api.telegram.org/file/bot"
+    return {
+        "telegram_bot_token": token,
+        "telegram_api_base_url": http_url("TELEGRAM_API_BASE_URL", base_url),
+        "telegram_api_file_url": http_url("TELEGRAM_API_FILE_URL", file_url),
+        "telegram_rate_global": env.number("TELEGRAM_RATE_GLOBAL", 30.0, float, 0, 100_000),
+        "telegram_rate_per_chat": env.number("TELEGRAM_RATE_PER_CHAT", 1.0, float, 0, 100_000),
+        "max_concurrent_updates": env.number("MAX_CONCURRENT_UPDATES", 256, int, 1, 100_000),
+        "max_update_backlog": env.number("MAX_UPDATE_BACKLOG", 5000, int, 1, 10_000_000),
+    }
 
 
-def _flag(name: str, value: str | None, default: bool) -> bool:
-    if value is None:
-        return default
-    if value not in ("0", "1"):
-        raise ConfigError(name, "must be 0 or 1")
-    return value == "1"
+def _web(env: _Env) -> dict[str, Any]:
+    public_url = env.get("PUBLIC_URL")
+    if public_url is not None:
+        public_url = http_url("PUBLIC_URL", public_url).rstrip("/")
+    secret = env.get("WEBHOOK_SECRET")
+    if secret is not None and not _SECRET_RE.match(secret):
+        raise ConfigError("WEBHOOK_SECRET", "use 1-256 characters of A-Z, a-z, 0-9, _ and -")
+    try:
+        networks = parse_networks(env.get("TRUSTED_PROXIES") or "")
+    except ValueError as exc:
+        raise ConfigError("TRUSTED_PROXIES", str(exc)) from None
+    return {
+        "web_host": env.get("WEB_HOST") or "127.0.0.1",
+        "web_port": env.number("WEB_PORT", 8080, int, 0, 65535),
+        "public_url": public_url,
+        "webhook_secret": secret,
+        "trusted_proxies": tuple(str(n) for n in networks),
+    }
+
+
+def _runtime(env: _Env) -> dict[str, Any]:
+    """Language, time zone, the units' file, logging, the event loop and DEV_MODE."""
+    language = env.get("DEFAULT_LANGUAGE") or "zh-CN"
+    if language not in _LANGS:
+        raise ConfigError("DEFAULT_LANGUAGE", f"must be one of {', '.join(_LANGS)}")
+    timezone = env.get("TIMEZONE") or "Asia/Shanghai"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError("TIMEZONE", f"unknown time zone {timezone!r}") from exc
+    units_file = Path(env.get("UNITS_FILE") or DEFAULT_UNITS_FILE)
+    if not units_file.is_file():
+        raise ConfigError("UNITS_FILE", f"no such file: {units_file}")
+    log_level = (env.get("LOG_LEVEL") or "INFO").upper()
+    event_loop = (env.get("EVENT_LOOP") or "uvloop").lower()
+    return {
+        "default_language": language,
+        "timezone": timezone,
+        "units_file": units_file,
+        "log_level": choice("LOG_LEVEL", log_level, ("DEBUG", "INFO", "WARNING", "ERROR")),
+        "event_loop": choice("EVENT_LOOP", event_loop, ("uvloop", "asyncio")),
+        "dev_mode": flag("DEV_MODE", env.get("DEV_MODE"), False),
+    }
+
+
+def _privacy(env: _Env) -> dict[str, Any]:
+    pii = tuple(k.strip() for k in (env.get("PII_KEYS") or "").split(",") if k.strip())
+    for key in pii:
+        check_fernet_key(key)
+    return {"pii_keys": pii, "secret_key": env.get("SECRET_KEY")}
+
+
+def _mediation(env: _Env) -> dict[str, Any]:
+    """The mediation's clocks: invitations, the period, replies, staff alerts, lawyers."""
+    return {
+        "invite_ttl_days": env.number("INVITE_TTL_DAYS", 7.0, float, 0.01, 365),
+        "mediation_period_days": env.number("MEDIATION_PERIOD_DAYS", 30.0, float, 1, 365),
+        "party_reply_hours": env.number("PARTY_REPLY_HOURS", 24.0, float, 0.1, 720),
+        "staff_quiet_hours": quiet_hours(env.get("STAFF_QUIET_HOURS")),
+        "staff_away_minutes": env.number("STAFF_AWAY_MINUTES", 15.0, float, 1, 1440),
+        "lawyer_widen_minutes": env.number("LAWYER_WIDEN_MINUTES", 10.0, float, 0.5, 1440),
+    }
+
+
+def _knowledge(env: _Env) -> dict[str, Any]:
+    """The legal knowledge base and the optional language model behind it."""
+    llm_url = env.get("LLM_BASE_URL")
+    if llm_url and not env.get("LLM_MODEL"):
+        raise ConfigError("LLM_MODEL", "required when LLM_BASE_URL is set")
+    return {
+        "kb_enabled": boolean("KB_ENABLED", env.get("KB_ENABLED"), True),
+        "kb_dense": boolean("KB_DENSE", env.get("KB_DENSE"), True),
+        "kb_query_int8": boolean("KB_QUERY_INT8", env.get("KB_QUERY_INT8"), True),
+        "llm_base_url": http_url("LLM_BASE_URL", llm_url).rstrip("/") if llm_url else None,
+        "llm_api_key": env.get("LLM_API_KEY"),
+        "llm_model": env.get("LLM_MODEL"),
+    }
+
+
+def _speech(env: _Env) -> dict[str, Any]:
+    """Speech recognition and the memory probe (which watches it most)."""
+    asr_backend = (env.get("ASR_BACKEND") or "faster-whisper").lower()
+    return {
+        "asr_backend": choice("ASR_BACKEND", asr_backend, ("faster-whisper", "none")),
+        "asr_model_dir": optional_path(env.get("ASR_MODEL_DIR")),
+        "asr_workers": env.number("ASR_WORKERS", 1, int, 1, 64),
+        "asr_threads": env.number("ASR_THREADS", 1, int, 1, 64),
+        "memory_probe_file": optional_path(env.get("MEMORY_PROBE_FILE")),
+        "memory_probe_every": env.number("MEMORY_PROBE_EVERY", 60.0, float, 1, 86_400),
+        "memory_probe_frames": env.number("MEMORY_PROBE_FRAMES", 0, int, 0, 100),
+    }
+
+
+def _files(env: _Env) -> dict[str, Any]:
+    file_store = choice("FILE_STORE", (env.get("FILE_STORE") or "local").lower(), ("local", "s3"))
+    return {
+        "file_store": file_store,
+        "files_dir": optional_path(env.get("FILES_DIR")),
+        **_s3_settings(env.get, required=file_store == "s3"),
+    }
 
 
 def _sms_settings(get: Callable[[str], str | None], dev_mode: bool) -> dict[str, str]:
@@ -311,7 +335,7 @@ def _sms_settings(get: Callable[[str], str | None], dev_mode: bool) -> dict[str,
     }
     if gateway in _SMS_ENDPOINTS:
         endpoint = get("SMS_ENDPOINT_URL") or _SMS_ENDPOINTS[gateway]
-        out["sms_endpoint_url"] = _http_url("SMS_ENDPOINT_URL", endpoint).rstrip("/")
+        out["sms_endpoint_url"] = http_url("SMS_ENDPOINT_URL", endpoint).rstrip("/")
         required = ["SMS_ACCESS_KEY_ID", "SMS_ACCESS_KEY_SECRET", "SMS_SIGN_NAME", "SMS_TEMPLATE"]
         if gateway == "tencent":
             required.append("SMS_APP_ID")
@@ -329,7 +353,7 @@ _PREFIX_RE = re.compile(r"^[A-Za-z0-9!_.*'()/-]{0,200}$")
 def _s3_settings(get: Callable[[str], str | None], *, required: bool) -> dict[str, str]:
     """The S3_* variables (storage.s3); the bucket and keys are required with FILE_STORE=s3."""
     endpoint = get("S3_ENDPOINT_URL") or "https://s3.amazonaws.com"
-    _http_url("S3_ENDPOINT_URL", endpoint)
+    http_url("S3_ENDPOINT_URL", endpoint)
     if urlsplit(endpoint).query or urlsplit(endpoint).fragment:
         raise ConfigError("S3_ENDPOINT_URL", "give the service's address without ?query or #")
     bucket = get("S3_BUCKET") or ""
@@ -344,9 +368,9 @@ def _s3_settings(get: Callable[[str], str | None], *, required: bool) -> dict[st
     prefix = (get("S3_PREFIX") or "").strip("/")
     if not _PREFIX_RE.match(prefix) or ".." in prefix.split("/"):
         raise ConfigError("S3_PREFIX", "up to 200 characters of A-Z a-z 0-9 / ! _ . * ' ( ) -")
-    addressing = (get("S3_ADDRESSING") or "path").lower()
-    if addressing not in ("path", "virtual"):
-        raise ConfigError("S3_ADDRESSING", "must be path or virtual")
+    addressing = choice(
+        "S3_ADDRESSING", (get("S3_ADDRESSING") or "path").lower(), ("path", "virtual")
+    )
     access = get("S3_ACCESS_KEY_ID") or ""
     secret = get("S3_SECRET_ACCESS_KEY") or ""
     if required:
@@ -377,65 +401,6 @@ def normalise_database_url(url: str) -> str:
     if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
         return url
     raise ConfigError("DATABASE_URL", "use sqlite:///path/to/file.db or postgresql://user@host/db")
-
-
-def _http_url(variable: str, value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(variable, f"expected an http(s) URL, got {value!r}")
-    return value
-
-
-def _number(
-    variable: str,
-    raw: str | None,
-    default: T,
-    kind: Callable[[str], T],
-    low: float,
-    high: float,
-) -> T:
-    if raw is None:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError as exc:
-        raise ConfigError(variable, f"expected a number, got {raw!r}") from exc
-    if not low <= value <= high:  # type: ignore[operator]
-        raise ConfigError(variable, f"must be between {low:g} and {high:g}")
-    return value
-
-
-def _quiet_hours(raw: str | None) -> str:
-    if raw is None:
-        return "22:00-08:00"
-    try:
-        QuietHours.parse(raw)
-    except ValueError as exc:
-        raise ConfigError("STAFF_QUIET_HOURS", f"{exc} (or 'off')") from exc
-    return raw.strip()
-
-
-def _boolean(variable: str, raw: str | None, default: bool) -> bool:
-    if raw is None:
-        return default
-    value = raw.strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(variable, f"expected 1/0, true/false, yes/no or on/off, got {raw!r}")
-
-
-def _check_fernet_key(key: str) -> None:
-    import base64
-    import binascii
-
-    try:
-        raw = base64.urlsafe_b64decode(key.encode())
-    except (binascii.Error, ValueError) as exc:
-        raise ConfigError("PII_KEYS", "each key must be a urlsafe-base64 Fernet key") from exc
-    if len(raw) != 32:
-        raise ConfigError("PII_KEYS", "each key must decode to 32 bytes (Fernet.generate_key())")
 
 
 def public_base(settings: Settings) -> str:

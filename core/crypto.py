@@ -120,3 +120,9 @@ def blind_index(value: str) -> str:
     if _index_key is None:
         raise RuntimeError("core.crypto.configure() was not called at start-up")
     return hmac.new(_index_key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file as hex, read in blocks (a model's weights: 72 MB; a backup's dump)."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()

@@ -195,10 +195,31 @@ def seal_svg(name: str, centre: str = "★") -> str:
     widths vary) keep a centred element of their own.
     """
     chars = list(name)[:24]
+    size, centre_xy = 160.0, 80.0
+    font = 19.0 if len(chars) <= 12 else 15.0
+    name_marks = _name_arc(chars, font, centre_xy, radius=58.0)
+    star = " ".join(
+        f"{centre_xy + (24 if k % 2 == 0 else 9.5) * math.cos(math.radians(-90 + 36 * k)):.1f},"
+        f"{centre_xy + (24 if k % 2 == 0 else 9.5) * math.sin(math.radians(-90 + 36 * k)):.1f}"
+        for k in range(10)
+    )
+    centre_mark = f'<polygon points="{star}"/>' if centre == "★" else ""
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size:.0f}" height="{size:.0f}" '
+        f'viewBox="0 0 {size:.0f} {size:.0f}">'
+        # The documents' face first (documents.fonts), so the seal adds no second font.
+        f'<g fill="{_SEAL_RED}" font-family="{fonts.FAMILY}, {fonts.SOURCE_FAMILY}">'
+        f'<circle cx="80" cy="80" r="76" fill="none" stroke="{_SEAL_RED}" stroke-width="4.5"/>'
+        f"{name_marks}{centre_mark}"
+        f"</g></svg>"
+    )
+
+
+def _name_arc(chars: list[str], font: float, centre_xy: float, radius: float) -> str:
+    """The name's characters along the upper arc: the full-width ones in one ``<text>``, each
+    other one centred in its own (see :func:`seal_svg`)."""
     count = len(chars)
-    size, centre_xy, radius = 160.0, 80.0, 58.0
     span = min(250.0, 22.0 * max(count - 1, 1))
-    font = 19.0 if count <= 12 else 15.0
     xs: list[str] = []
     ys: list[str] = []
     turns: list[str] = []
@@ -229,21 +250,7 @@ def seal_svg(name: str, centre: str = "★") -> str:
         if wide
         else ""
     )
-    star = " ".join(
-        f"{centre_xy + (24 if k % 2 == 0 else 9.5) * math.cos(math.radians(-90 + 36 * k)):.1f},"
-        f"{centre_xy + (24 if k % 2 == 0 else 9.5) * math.sin(math.radians(-90 + 36 * k)):.1f}"
-        for k in range(10)
-    )
-    centre_mark = f'<polygon points="{star}"/>' if centre == "★" else ""
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size:.0f}" height="{size:.0f}" '
-        f'viewBox="0 0 {size:.0f} {size:.0f}">'
-        # The documents' face first (documents.fonts), so the seal adds no second font.
-        f'<g fill="{_SEAL_RED}" font-family="{fonts.FAMILY}, {fonts.SOURCE_FAMILY}">'
-        f'<circle cx="80" cy="80" r="76" fill="none" stroke="{_SEAL_RED}" stroke-width="4.5"/>'
-        f"{arc}{''.join(narrow)}{centre_mark}"
-        f"</g></svg>"
-    )
+    return arc + "".join(narrow)
 
 
 def seal_data_uri(name: str) -> str:

@@ -48,6 +48,18 @@ class RunningService:
     sms_gateway: SmsGateway | None = None
 
 
+async def reset_postgres(url: str) -> None:
+    """An empty PostgreSQL database: every table (including Alembic's version table) dropped, so
+    a test or a benchmark starts from the same nothing each run."""
+    from storage.db import Database
+
+    db = Database(url)
+    async with db.write_engine.begin() as conn:
+        await conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+        await conn.exec_driver_sql("CREATE SCHEMA public")
+    await db.dispose()
+
+
 async def migrated_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     """The database brought to the current schema, then the runtime built (not started): what
     ``main.py serve`` does before it serves, for seeding rows or driving the engine alone."""

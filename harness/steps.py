@@ -142,6 +142,14 @@ async def walk_steps(user: SimUser, steps: Sequence[tuple[str, str, Sequence[str
             assert marker in text, (argument, marker, text)
 
 
+async def answer_prompts(user: SimUser, answers: Sequence[tuple[str, str]]) -> None:
+    """Each ``(prompt, answer)``: the prompt waited for (:func:`wait_text`, passing over other
+    messages), then the answer typed."""
+    for prompt, answer in answers:
+        await wait_text(user, prompt)
+        await user.send_text(answer)
+
+
 async def choose_outcome(mediator: SimUser, outcome: str) -> None:
     """The mediator ends the session (结案) and presses ``outcome`` among the results offered
     (调解成功, 📝 制作书面协议书, 调解不成 …)."""
@@ -163,12 +171,11 @@ async def sign_by_typing(person: SimUser, name: str, timeout: float = 20.0) -> N
 async def record_oral_agreement(mediator: SimUser, terms: str) -> None:
     """After 调解成功 in 张三 v 李四: the parties' addresses the 笔录 needs, then the oral
     agreement's ``terms`` (one a line) typed for the record."""
-    await wait_text(mediator, "申请人（张三）的住址")
-    await mediator.send_text("重庆市九龙坡区杨家坪街道西郊路1号")
-    await wait_text(mediator, "被申请人（李四）的住址")
-    await mediator.send_text("重庆市九龙坡区谢家湾正街8号")
-    await wait_text(mediator, "每行一条")
-    await mediator.send_text(terms)
+    addresses = [
+        ("申请人（张三）的住址", "重庆市九龙坡区杨家坪街道西郊路1号"),
+        ("被申请人（李四）的住址", "重庆市九龙坡区谢家湾正街8号"),
+    ]
+    await answer_prompts(mediator, [*addresses, ("每行一条", terms)])
 
 
 def id_number(born: str = "19850315", seq: int = 1, *, male: bool = True) -> str:
@@ -245,6 +252,18 @@ def invitation_token(applicant: SimUser) -> str:
     raise AssertionError("no invitation link was sent")
 
 
+async def invite_applicant(mediator: SimUser, name: str, phone: str) -> str:
+    """The mediator invites another applicant by name and phone; returns the link's token."""
+    await mediator.press("邀请当事人")
+    await wait_text(mediator, "哪一方")
+    await mediator.press("申请人")
+    await answer_prompts(mediator, [("姓名", name), ("手机号", phone)])
+    invited = await wait_text(mediator, "邀请码")
+    token = INVITATION.search(invited.text or "")
+    assert token, invited.text
+    return token.group(1)
+
+
 #: The other side's number ``tests.e2e.test_intake.walk_intake`` types: its invitation is bound
 #: to it, so the invited person must be this phone's owner (create them with this ``phone``).
 RESPONDENT_PHONE = "+8613987654321"
@@ -280,25 +299,16 @@ async def link_staff(
     display_name: str = "王调解",
     first_name: str = "调解员真名",
     telegram_username: str | None = "mediator_handle",
-    password: str = "correct horse battery",
+    password: str = "",
     unit_code: str | None = None,
 ) -> SimUser:
-    """A staff account created as the console would (in ``unit_code``, else the default unit),
-    linked to a simulated Telegram user by the one-time ``/link`` code."""
+    """A staff account created as the console would (in ``unit_code``, else the default unit;
+    :func:`harness.accounts.add_account`), linked to a simulated Telegram user by the one-time
+    ``/link`` code."""
+    from harness.accounts import add_account
     from services.mediators import create_link_code
-    from services.staff import create_staff
 
-    error = await create_staff(
-        runtime.db,
-        username=username,
-        password=password,
-        role=role,
-        unit_code=unit_code or runtime.units.default.code,
-        display_name=display_name,
-        known_units=set(runtime.units.by_code),
-    )
-    if error is not None:
-        raise AssertionError(f"staff account {username!r} refused: {error}")
+    await add_account(runtime, username, role, unit_code or "", display_name, password)
     code = await create_link_code(runtime.db, username, runtime.clock.now())
     if code is None:
         raise AssertionError(f"no link code for {username!r}")
@@ -351,13 +361,8 @@ async def mediator_takes_case(
 async def first_term(mediator: SimUser, responsibility: str, term: str) -> None:
     """The written agreement's draft begins from the registration (the facts and the claims
     as filed); the mediator types the parties' responsibility and the first term."""
-    await mediator.press("使用登记时的陈述")
-    await wait_text(mediator, "争议事项")
-    await mediator.press("使用申请事项")
-    await wait_text(mediator, "各方当事人的责任")
-    await mediator.send_text(responsibility)
-    await wait_text(mediator, "协议内容")
-    await mediator.send_text(term)
+    await draft_from_registration(mediator, responsibility)
+    await answer_prompts(mediator, [("协议内容", term)])
     await wait_text(mediator, "已添加第 1 条")
 
 
@@ -365,12 +370,9 @@ async def finish_terms(mediator: SimUser, deadline: str = "2026-12-31") -> None:
     """The mediator ends the terms and says how, where and by when they are performed (by bank
     transfer, at the applicant's home); the draft's next question or review follows."""
     await mediator.press("完成条款 ✓")
-    await wait_text(mediator, "履行方式")
-    await mediator.send_text("银行转账")
-    await wait_text(mediator, "履行地点")
-    await mediator.send_text("申请人住所地")
-    await wait_text(mediator, "履行期限")
-    await mediator.send_text(deadline)
+    await answer_prompts(
+        mediator, [("履行方式", "银行转账"), ("履行地点", "申请人住所地"), ("履行期限", deadline)]
+    )
 
 
 async def link_unit_staff(
@@ -392,3 +394,13 @@ async def link_unit_staff(
             telegram_username=None,
         )
     return linked
+
+
+async def draft_from_registration(mediator: SimUser, responsibility: str) -> None:
+    """The agreement draft's facts and matters in dispute taken from the registration (as
+    filed), then the parties' ``responsibility`` typed; the draft's next question follows."""
+    await mediator.press("使用登记时的陈述")
+    await wait_text(mediator, "争议事项")
+    await mediator.press("使用申请事项")
+    await wait_text(mediator, "各方当事人的责任")
+    await mediator.send_text(responsibility)

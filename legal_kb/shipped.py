@@ -172,12 +172,3 @@ def read(path: Path, model_id: str, model_sha256: Callable[[], str]) -> Vectors 
     keys = [row.tobytes().hex() for row in arrays["keys"]]
     vecs = dequantize(arrays["mean"], arrays["codes"], arrays["scale"])
     return Vectors(keys, vecs, str(manifest.get("corpus", "")))
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, read in blocks (the model's weights: 72 MB, ≈ 0.3 s)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, inspect, select, update
+from sqlalchemy import Select, Table, delete, insert, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from legal_kb.models import IN_FORCE_STATUSES, KbArticle, KbCase, KbLaw, KbMeta
@@ -107,15 +107,7 @@ async def upsert_laws(
 ) -> ImportStats:
     """Insert or replace law versions by ``key``; unchanged ones are left alone."""
     stats = ImportStats()
-    keys = [law.key for law, _ in laws]
-    existing: dict[str, tuple[int, str]] = {}
-    for start in range(0, len(keys), 500):
-        rows = await session.execute(
-            select(KbLaw.key, KbLaw.id, KbLaw.content_hash).where(
-                KbLaw.key.in_(keys[start : start + 500])
-            )
-        )
-        existing.update({key: (law_id, h) for key, law_id, h in rows})
+    existing = await _stored_laws(session, [law.key for law, _ in laws])
     pending: list[dict[str, Any]] = []
     total = sum(len(arts) for _, arts in laws)
     done = 0
@@ -137,20 +129,7 @@ async def upsert_laws(
             await session.execute(update(KbLaw).where(KbLaw.id == law_id).values(values))
             await session.execute(delete(KbArticle).where(KbArticle.law_id == law_id))
             stats.updated += 1
-        for seq, art in enumerate(articles):
-            pending.append(
-                {
-                    "law_id": law_id,
-                    "seq": seq,
-                    "article_no": art.article_no,
-                    "number": art.number,
-                    "suffix": art.suffix,
-                    "chapter": art.chapter,
-                    "section": art.section,
-                    "text": art.text,
-                    "status": law.status,
-                }
-            )
+        pending += _article_rows(law_id, law, articles)
         if len(pending) >= _BATCH:
             await session.execute(insert(KbArticle), pending)
             stats.articles += len(pending)
@@ -167,6 +146,39 @@ async def upsert_laws(
     if stats.changed:
         await bump_content_version(session)
     return stats
+
+
+async def _stored_laws(session: AsyncSession, keys: list[str]) -> dict[str, tuple[int, str]]:
+    """Key → (id, content hash) of the laws already stored, looked up 500 keys at a time."""
+    existing: dict[str, tuple[int, str]] = {}
+    for start in range(0, len(keys), 500):
+        rows = await session.execute(
+            select(KbLaw.key, KbLaw.id, KbLaw.content_hash).where(
+                KbLaw.key.in_(keys[start : start + 500])
+            )
+        )
+        existing.update({key: (law_id, h) for key, law_id, h in rows})
+    return existing
+
+
+def _article_rows(
+    law_id: int, law: LawRecord, articles: Sequence[ArticleInput]
+) -> list[dict[str, Any]]:
+    """The rows of a law's articles, in order, each carrying the law's status."""
+    return [
+        {
+            "law_id": law_id,
+            "seq": seq,
+            "article_no": art.article_no,
+            "number": art.number,
+            "suffix": art.suffix,
+            "chapter": art.chapter,
+            "section": art.section,
+            "text": art.text,
+            "status": law.status,
+        }
+        for seq, art in enumerate(articles)
+    ]
 
 
 def case_hash(case: CaseInput) -> str:
@@ -269,6 +281,13 @@ async def law_catalog(session: AsyncSession) -> list[LawInfo]:
     return [LawInfo(*row) for row in rows]
 
 
+def _articles_with_law() -> Select[KbArticle, str, str, date | None, str | None]:
+    """Articles with the columns of their law that :func:`_article` reads, in its order."""
+    return select(KbArticle, KbLaw.name, KbLaw.kind, KbLaw.effective_date, KbLaw.note).join(
+        KbLaw, KbLaw.id == KbArticle.law_id
+    )
+
+
 def _article(row: Any) -> Article:
     art: KbArticle = row[0]
     return Article.of(
@@ -287,8 +306,7 @@ async def find_article_versions(
 ) -> list[Article]:
     """The article in every stored version of the law, current versions first."""
     rows = await session.execute(
-        select(KbArticle, KbLaw.name, KbLaw.kind, KbLaw.effective_date, KbLaw.note)
-        .join(KbLaw, KbLaw.id == KbArticle.law_id)
+        _articles_with_law()
         .where(KbLaw.name == law_name, KbArticle.number == number, KbArticle.suffix == suffix)
         .order_by(KbLaw.version_date.desc(), KbArticle.seq)
     )
@@ -300,11 +318,7 @@ async def articles_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Art
     """Articles by id, in the order of ``ids`` (missing ids are skipped)."""
     if not ids:
         return []
-    rows = await session.execute(
-        select(KbArticle, KbLaw.name, KbLaw.kind, KbLaw.effective_date, KbLaw.note)
-        .join(KbLaw, KbLaw.id == KbArticle.law_id)
-        .where(KbArticle.id.in_(list(ids)))
-    )
+    rows = await session.execute(_articles_with_law().where(KbArticle.id.in_(list(ids))))
     by_id = {a.id: a for a in (_article(row) for row in rows)}
     return [by_id[i] for i in ids if i in by_id]
 
@@ -362,11 +376,7 @@ async def list_cases(session: AsyncSession, dispute_type: str | None = None) -> 
 
 async def articles_containing(session: AsyncSession, phrase: str) -> list[Article]:
     """Articles whose text contains ``phrase`` (e.g. "同时废止" to learn repeals)."""
-    rows = await session.execute(
-        select(KbArticle, KbLaw.name, KbLaw.kind, KbLaw.effective_date, KbLaw.note)
-        .join(KbLaw, KbLaw.id == KbArticle.law_id)
-        .where(KbArticle.text.contains(phrase))
-    )
+    rows = await session.execute(_articles_with_law().where(KbArticle.text.contains(phrase)))
     return [_article(row) for row in rows]
 
 

@@ -187,7 +187,7 @@ class Candidate:
     open_cases: int
     max_open_cases: int
     paused: bool = False
-    reachable: bool = True  # has a channel we can message (Telegram linked)
+    reachable: bool = True  # has a channel we can message (Telegram, or the browser chat)
 
     @property
     def can_take(self) -> bool:

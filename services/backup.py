@@ -23,11 +23,9 @@ manifest and copied only when asked (``--with-objects``).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import tarfile
@@ -39,6 +37,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
+from core.crypto import file_sha256
 from services import backup_files
 
 if TYPE_CHECKING:
@@ -104,14 +103,6 @@ def libpq_url(url: str) -> str:
     return urlunsplit(("postgresql", parts.netloc, parts.path, "", ""))
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def data_files(data_dir: Path, database_url: str) -> Iterator[Path]:
     """Files under DATA_DIR worth keeping: everything but caches, backups and the live DB."""
     skip: set[Path] = set()
@@ -141,7 +132,7 @@ def schema_revision(database_url: str) -> str | None:
             except sqlite3.OperationalError:
                 return None
         return str(row[0]) if row else None
-    out = _psql_value(database_url, "SELECT version_num FROM alembic_version", check=False)
+    out = psql_value(database_url, "SELECT version_num FROM alembic_version", check=False)
     if out.returncode != 0:
         return None
     return out.stdout.strip() or None
@@ -157,7 +148,7 @@ def known_revisions() -> set[str]:
     return {rev.revision for rev in ScriptDirectory.from_config(config).walk_revisions()}
 
 
-def _run(args: list[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
+def run_tool(args: list[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
     try:
         result = subprocess.run(args, capture_output=True, text=True, check=False)
     except FileNotFoundError as exc:
@@ -169,11 +160,11 @@ def _run(args: list[str], *, check: bool = True) -> subprocess.CompletedProcess[
     return result
 
 
-def _psql_value(
+def psql_value(
     database_url: str, sql: str, *, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
     """One value of one query by ``psql`` (unaligned, tuples only, no ~/.psqlrc)."""
-    return _run(
+    return run_tool(
         ["psql", "-X", "-q", "-t", "-A", "-d", libpq_url(database_url), "-c", sql], check=check
     )
 
@@ -207,7 +198,7 @@ def backup(
         if dialect == "sqlite":
             _sqlite_snapshot(sqlite_path(database_url), dump)
         else:
-            _run(
+            run_tool(
                 [
                     "pg_dump",
                     "--format=custom",
@@ -220,11 +211,11 @@ def backup(
             )
         revision = schema_revision(database_url)
         manifest = Manifest(now.isoformat(), dialect, revision, member)
-        manifest.files[member] = sha256_file(dump)
+        manifest.files[member] = file_sha256(dump)
         copies = _objects(files, data_dir, manifest, work, with_objects, progress)
         paths = list(data_files(data_dir, database_url))
         for path in paths:
-            manifest.files["files/" + path.relative_to(data_dir).as_posix()] = sha256_file(path)
+            manifest.files["files/" + path.relative_to(data_dir).as_posix()] = file_sha256(path)
         progress(f"写入归档 / writing {out} ({len(paths)} files, {len(copies)} objects) …")
         partial = out.with_name(f".{out.name}.{os.getpid()}.tmp")
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -273,7 +264,7 @@ def _objects(
     into.mkdir()
     copies = backup_files.export(files, [o.key for o in objects], into)
     for key, path in copies.items():
-        manifest.files[backup_files.OBJECTS + key] = sha256_file(path)
+        manifest.files[backup_files.OBJECTS + key] = file_sha256(path)
     return copies
 
 
@@ -290,164 +281,3 @@ def _sqlite_snapshot(source: Path, target: Path) -> None:
     finally:
         dst.close()
         src.close()
-
-
-# ---------------------------------------------------------------------- restore
-
-
-def read_archive(archive: Path, into: Path) -> Manifest:
-    """Extract safely into ``into`` and verify every checksum; nothing outside is touched."""
-    if not archive.is_file():
-        raise BackupError(f"no such file: {archive}")
-    try:
-        with tarfile.open(archive, mode="r:gz") as tar:
-            members = tar.getmembers()
-            names = [m.name for m in members]
-            if "manifest.json" not in names:
-                raise BackupError("the archive has no manifest.json")
-            for m in members:
-                path = PurePosixPath(m.name)
-                if not m.isfile() or path.is_absolute() or ".." in path.parts:
-                    raise BackupError(f"unsafe archive member refused: {m.name!r}")
-            tar.extractall(into, filter="data")
-    except (tarfile.TarError, EOFError, OSError) as exc:
-        raise BackupError(f"the archive cannot be read: {exc}") from exc
-    manifest = Manifest.from_json((into / "manifest.json").read_bytes())
-    present = {n for n in names if n != "manifest.json"}
-    if present != set(manifest.files):
-        raise BackupError("the archive's members do not match its manifest")
-    for name, digest in manifest.files.items():
-        if sha256_file(into / name) != digest:
-            raise BackupError(f"checksum mismatch: {name} (the archive is damaged)")
-    return manifest
-
-
-def restore(
-    archive: Path,
-    data_dir: Path,
-    database_url: str,
-    *,
-    force: bool = False,
-    progress: Progress = print,
-    files: FileStore | None = None,
-) -> Manifest:
-    dialect = "sqlite" if database_url.startswith("sqlite") else "postgresql"
-    with tempfile.TemporaryDirectory(prefix="mediation-restore-") as tmp:
-        work = Path(tmp)
-        progress(f"检查归档 / checking {archive} …")
-        manifest = read_archive(archive, work)
-        if manifest.dialect != dialect:
-            raise BackupError(
-                f"the archive holds a {manifest.dialect} database; DATABASE_URL is {dialect}"
-            )
-        if manifest.revision is not None and manifest.revision not in known_revisions():
-            raise BackupError(
-                f"schema revision {manifest.revision} is unknown to this version of the code "
-                "(the backup comes from a newer release)"
-            )
-        progress(f"校验通过 / checksums OK ({len(manifest.files)} members, {manifest.created_at})")
-        objects = {
-            n.removeprefix(backup_files.OBJECTS): work / n
-            for n in manifest.files
-            if n.startswith(backup_files.OBJECTS)
-        }
-        if objects and files is None:
-            raise BackupError(
-                f"the archive holds {len(objects)} objects of a file store ({manifest.store}): "
-                "configure FILE_STORE (and FILES_DIR or S3_*) to restore them"
-            )
-        conflicts = _conflicts(work, manifest, data_dir, database_url)
-        if objects and files is not None:
-            conflicts += [f"object {k} differs" for k in backup_files.differing(files, objects)]
-        if conflicts and not force:
-            raise BackupError(
-                "the target is not empty: "
-                + "; ".join(conflicts[:5])
-                + " (use --force to overwrite)"
-            )
-        progress("恢复数据库 / restoring the database …")
-        if dialect == "sqlite":
-            _restore_sqlite(work / manifest.database, sqlite_path(database_url))
-        else:
-            args = [
-                "pg_restore",
-                "--no-owner",
-                "--exit-on-error",
-                "--single-transaction",
-                "--dbname",
-                libpq_url(database_url),
-            ]
-            if force:
-                args[1:1] = ["--clean", "--if-exists"]
-            _run([*args, str(work / manifest.database)])
-        count = 0
-        for name in manifest.files:
-            if not name.startswith("files/"):
-                continue
-            target = data_dir / name.removeprefix("files/")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_name(f".{target.name}.restore.tmp")
-            shutil.copyfile(work / name, partial)
-            os.chmod(
-                partial, 0o600 if "secrets" in target.parts or "keys" in target.parts else 0o644
-            )
-            os.replace(partial, target)
-            count += 1
-        if objects and files is not None:
-            backup_files.import_(files, objects)
-            progress(f"恢复文件 / {len(objects)} objects put into {backup_files.describe(files)}")
-        listed_only = sorted(set(manifest.objects) - set(objects))
-        if listed_only and files is not None:
-            absent = backup_files.missing(files, listed_only)
-            progress(
-                f"文件存储 / {len(listed_only)} objects were listed, not copied; "
-                f"{len(absent)} of them are missing from {backup_files.describe(files)}"
-                + (f" (e.g. {', '.join(absent[:3])})" if absent else "")
-            )
-        progress(
-            f"恢复完成 / restored the database and {count} files "
-            f"(revision {manifest.revision or '-'}; run `main.py db upgrade` if older)"
-        )
-    return manifest
-
-
-def _conflicts(work: Path, manifest: Manifest, data_dir: Path, database_url: str) -> list[str]:
-    found: list[str] = []
-    if database_url.startswith("sqlite"):
-        path = sqlite_path(database_url)
-        if path.exists() and path.stat().st_size > 0:
-            with sqlite3.connect(path) as conn:
-                tables = conn.execute(
-                    "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-                ).fetchone()[0]
-            if tables:
-                found.append(f"database {path} has {tables} tables")
-    else:
-        out = _psql_value(
-            database_url, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
-        )
-        tables = int(out.stdout.strip() or 0)
-        if tables:
-            found.append(f"database has {tables} tables")
-    for name in manifest.files:
-        if name.startswith("files/"):
-            target = data_dir / name.removeprefix("files/")
-            if target.exists() and sha256_file(target) != manifest.files[name]:
-                found.append(f"{target} differs")
-    return found
-
-
-def _restore_sqlite(snapshot: Path, target: Path) -> None:
-    """Replace the database file atomically (and drop a stale WAL that would be replayed)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    check = sqlite3.connect(snapshot)
-    try:
-        if check.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-            raise BackupError("the database in the archive fails SQLite's integrity check")
-    finally:
-        check.close()
-    partial = target.with_name(f".{target.name}.restore.tmp")
-    shutil.copyfile(snapshot, partial)
-    for suffix in ("-wal", "-shm", "-journal"):
-        target.with_name(target.name + suffix).unlink(missing_ok=True)
-    os.replace(partial, target)

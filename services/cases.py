@@ -91,6 +91,37 @@ async def create_from_intake(
         created_at=now,
         updated_at=now,
     )
+    applicant, respondent = _parties(a, user, now)
+    case.parties = [applicant, respondent]
+    session.add(case)
+    await session.flush()
+    await case_watch.case_stored(session, case)
+    session.add(
+        CaseMember(
+            case_id=case.id,
+            role="applicant",
+            ordinal=1,
+            party_id=applicant.id,
+            user_id=user.id,
+            joined_at=now,
+        )
+    )
+    if user.phone is None:
+        user.phone, user.phone_hash = a["phone"], crypto.blind_index(a["phone"])
+    _add_evidence(session, case, applicant, draft.evidence, channel, now)
+    add_event(
+        session,
+        case.id,
+        now,
+        f"user:{user.id}",
+        kind="created",
+        data={"channel": channel, "unit": unit.code, "evidence": len(draft.evidence)},
+    )
+    return case
+
+
+def _parties(a: dict[str, Any], user: User, now: datetime) -> tuple[CaseParty, CaseParty]:
+    """The applicant (joined: the user who filed) and the respondent (pending an invitation)."""
     applicant = CaseParty(
         user_id=user.id,
         side="applicant",
@@ -115,23 +146,19 @@ async def create_from_intake(
         phone=other_phone,
         phone_hash=crypto.blind_index(other_phone) if other_phone else None,
     )
-    case.parties = [applicant, respondent]
-    session.add(case)
-    await session.flush()
-    await case_watch.case_stored(session, case)
-    session.add(
-        CaseMember(
-            case_id=case.id,
-            role="applicant",
-            ordinal=1,
-            party_id=applicant.id,
-            user_id=user.id,
-            joined_at=now,
-        )
-    )
-    if user.phone is None:
-        user.phone, user.phone_hash = a["phone"], crypto.blind_index(a["phone"])
-    for item in draft.evidence:
+    return applicant, respondent
+
+
+def _add_evidence(
+    session: AsyncSession,
+    case: Case,
+    applicant: CaseParty,
+    evidence: Sequence[dict[str, Any]],
+    channel: str,
+    now: datetime,
+) -> None:
+    """The files sent during intake, as the applicant's evidence."""
+    for item in evidence:
         session.add(
             Evidence(
                 case_id=case.id,
@@ -145,15 +172,6 @@ async def create_from_intake(
                 created_at=now,
             )
         )
-    add_event(
-        session,
-        case.id,
-        now,
-        f"user:{user.id}",
-        kind="created",
-        data={"channel": channel, "unit": unit.code, "evidence": len(draft.evidence)},
-    )
-    return case
 
 
 async def cases_of_user(session: AsyncSession, user_id: int) -> Sequence[tuple[Case, CaseParty]]:

@@ -86,9 +86,9 @@ async def staff_addresses(
     the one ``features.webchat.otp`` finds for the number: no Telegram, the oldest). Why
     Telegram first: one person with both channels is told once, where they linked, as
     :func:`user_address` does for a party. Only for texts the browser has words for (the
-    street's, the new-case alerts: tests/webchat/test_web_wording.py); absent: reached in the
-    console only. One
-    query whatever the count.
+    street's, the new-case alerts, a lawyer's offers and panel, risk alerts, the room:
+    tests/webchat/test_web_wording.py, test_lawyer_offer.py); absent: reached in the console
+    only. One query whatever the count.
     """
     people = [s for s in staff if s.active]
     out = {s.id: a for s in people if (a := staff_address(s)) is not None}
@@ -108,7 +108,10 @@ async def staff_addresses(
 
 
 async def member_addresses(session: AsyncSession, members: list[CaseMember]) -> dict[int, Address]:
-    """Addresses of room members, two queries whatever the room size."""
+    """Addresses of room members, at most three queries whatever the room size. A staff
+    member (mediator, volunteer lawyer) is reached where they linked Telegram, else in the
+    browser chat of their account's phone (:func:`staff_addresses`): without it a lawyer or
+    mediator who uses only the browser joined the room but never read a word of it."""
     user_ids = {m.user_id for m in members if m.user_id is not None}
     staff_ids = {m.staff_id for m in members if m.staff_id is not None}
     users: dict[int, User] = {}
@@ -119,12 +122,14 @@ async def member_addresses(session: AsyncSession, members: list[CaseMember]) -> 
     if staff_ids:
         rows2 = await session.execute(select(StaffAccount).where(StaffAccount.id.in_(staff_ids)))
         staff = {s.id: s for s in rows2.scalars()}
+    unlinked = [s for s in staff.values() if s.telegram_id is None]
+    browser = await staff_addresses(session, unlinked) if unlinked else {}
     out: dict[int, Address] = {}
     for m in members:
         if m.user_id is not None and m.user_id in users:
             out[m.id] = user_address(users[m.user_id])
         elif m.staff_id is not None and m.staff_id in staff:
-            address = staff_address(staff[m.staff_id])
+            address = staff_address(staff[m.staff_id]) or browser.get(m.staff_id)
             if address is not None:
                 out[m.id] = address
     return out

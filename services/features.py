@@ -11,7 +11,7 @@ Handlers run inside the event's transaction; other recipients are reached via ``
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from enum import IntEnum
 
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.config import Settings
 from mediation import intake
-from mediation.replies import Reply
+from mediation.replies import Msg, Reply
 from mediation.units import UnitDirectory
 from services.dialogue import Dialogue, NoDialogue
 from services.inbound import Command
@@ -39,6 +39,8 @@ IntakeHook = Callable[
 ]
 
 TimerHandler = Callable[[AsyncSession, Timer, datetime], Awaitable[list[QueuedMessage]]]
+#: A case event's kind and data → its line on a timeline (see :func:`timeline_details`).
+TimelineDetail = Callable[[str, Mapping[str, object]], Msg]
 Route = CommandRoute | ActionRoute | AwaitedInput
 #: Builds the open dialogue (the intake) for a conversation service.
 DialogueFactory = Callable[[Database, Settings, UnitDirectory], Dialogue]
@@ -80,6 +82,9 @@ ON_STOP: list[LifeHook] = []
 TIMERS: dict[str, TimerHandler] = {}
 #: Case event kinds a feature labels in its own catalogue: kind → the label's key.
 TIMELINE_LABELS: dict[str, str] = {}
+#: Case event kinds whose line on a timeline names things from the event's data (who took the
+#: task, which desk): kind → the declaring feature's function from the data to that line.
+TIMELINE_DETAILS: dict[str, TimelineDetail] = {}
 
 
 def command(name: str) -> Callable[[CommandHandler], CommandHandler]:
@@ -205,6 +210,24 @@ def timeline_labels(feature: str, *kinds: str) -> None:
         if kind in TIMELINE_LABELS:
             raise ValueError(f"timeline label of {kind!r} declared twice")
         TIMELINE_LABELS[kind] = f"{feature}.event.{kind}"
+
+
+def timeline_details(detail: TimelineDetail, *kinds: str) -> None:
+    """Case events a feature words with their data filled in (a dispatch names its lead and
+    assisting desks): every timeline (the console's case page, a feature's own page, the chat's
+    case card) asks :func:`timeline_message`, so the wording stays in the feature that writes
+    the event instead of in each page that shows it."""
+    for kind in kinds:
+        if kind in TIMELINE_DETAILS:
+            raise ValueError(f"timeline detail of {kind!r} declared twice")
+        TIMELINE_DETAILS[kind] = detail
+
+
+def timeline_message(kind: str, data: Mapping[str, object]) -> Msg:
+    """A case event's line on a timeline: its feature's detailed line where it declared one,
+    else its label (:func:`timeline_label`)."""
+    detail = TIMELINE_DETAILS.get(kind)
+    return detail(kind, data) if detail is not None else Msg(timeline_label(kind))
 
 
 def timeline_label(kind: str) -> str:

@@ -22,19 +22,17 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import String, and_, cast, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mediation.case_state import CaseEvent as E
-from mediation.case_state import CaseStatus, InvalidTransition, transition
+from services.invariants_history import case_history
 from storage.base import utcnow
 from storage.db import Database
 from storage.document_models import Document, DocumentSignature
 from storage.models import (
     Case,
-    CaseEvent,
     CaseMember,
     CaseMessage,
     InboxUpdate,
@@ -45,29 +43,6 @@ from storage.models import (
 )
 
 AGREEMENT = "mediation_agreement"
-#: Case events that happen at most once with the same data (a second one means an update or
-#: a timer took effect twice).
-ONCE_KINDS = (
-    "created",
-    "joined",
-    "mediator_assigned",
-    "outcome",
-    "agreement_drafted",
-    "agreement_revising",
-    "agreement_effective",
-    "deadline_reminder",
-)
-OUTCOME_EVENTS = {
-    "success": E.AGREE_ORALLY,
-    "failed": E.MEDIATION_FAILS,
-    "withdrawn": E.WITHDRAW,
-    "transferred": E.TRANSFER,
-}
-#: Room announcements (``case_messages`` of kind ``event``) that record a status change.
-ANNOUNCED_EVENTS = {
-    "room.rejected_declined": E.RESPONDENT_DECLINES,
-    "room.rejected_expired": E.INVITATION_EXPIRES,
-}
 #: How many findings of one kind are listed in full (the count is always exact).
 SAMPLES = 20
 #: A chat id in ``delivered``: as Telegram gives it (int) or as the outbox stores it (str).
@@ -118,7 +93,7 @@ async def check(
         await _inbox(s, report, cutoff)
         await _outbox(s, report, cutoff)
         await _relay(s, report)
-        await _events(s, report)
+        await case_history(s, report)
         await _signatures(s, report)
         await _timers(s, report)
         if delivered is not None:
@@ -250,134 +225,28 @@ async def _relay(s: AsyncSession, r: Report) -> None:
     r.stats["relayed_messages"] = count
 
 
-# ---------------------------------------------------------------------------- case state
-
-
-async def _events(s: AsyncSession, r: Report) -> None:
-    """No event doubled; every case's status is what replaying its history gives."""
-    ev = CaseEvent
-    doubled = await s.execute(
-        select(ev.case_id, ev.kind, ev.actor, cast(ev.data, String), func.count())
-        .where(ev.kind.in_(ONCE_KINDS))
-        .group_by(ev.case_id, ev.kind, ev.actor, cast(ev.data, String))
-        .having(func.count() > 1)
-    )
-    for case_id, kind, actor, data_text, n in doubled:
-        r.add("event_doubled", f"case {case_id}: {kind} by {actor} {data_text} recorded {n}×")
-
-    history: dict[int, list[tuple[datetime, int, int, E | str]]] = defaultdict(list)
-    rows = await s.execute(
-        select(ev.case_id, ev.at, ev.id, ev.kind, ev.data).where(
-            ev.kind.in_(
-                (
-                    "created",
-                    "joined",
-                    "outcome",
-                    "status",
-                    "agreement_drafted",
-                    "agreement_revising",
-                    "agreement_effective",
-                )
-            )
-        )
-    )
-    for case_id, at, event_id, kind, raw in rows:
-        data: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        step: E | str | None = None
-        if kind == "created":
-            # A case staff registered for the parties (features.street) starts with nobody
-            # consenting; one a party filed starts with the applicant's consent.
-            step = "created_for_parties" if data.get("source") == "street" else "created"
-        elif kind == "joined" and data.get("role") in ("applicant", "respondent"):
-            step = f"{data['role']}_joined"
-        elif kind == "outcome":
-            step = OUTCOME_EVENTS.get(str(data.get("outcome")))
-        elif kind == "status":
-            step = E(data["event"]) if data.get("event") in E.__members__.values() else None
-        elif kind == "agreement_drafted":
-            step = E.DRAFT_AGREEMENT
-        elif kind == "agreement_revising":
-            step = E.REVISE_AGREEMENT
-        elif kind == "agreement_effective":
-            step = E.ALL_SIGNED
-        if step is not None:
-            history[case_id].append((at, 0, event_id, step))
-    m = CaseMessage
-    # The text is encrypted (it is what people say in the room), so the event keys are
-    # picked out here rather than in SQL.
-    wanted = {*ANNOUNCED_EVENTS, "room.session_opened"}
-    announced = await s.execute(
-        select(m.case_id, m.created_at, m.id, m.text).where(m.kind == "event")
-    )
-    for case_id, at, message_id, key in announced:
-        if key not in wanted:
-            continue
-        announced_step: E | str = ANNOUNCED_EVENTS.get(str(key), "session_opened")
-        recorded = E.OPEN_SESSION if announced_step == "session_opened" else announced_step
-        if any(x[3] == recorded for x in history[case_id]):
-            # Recorded as a status event too (since 2026-12): the event's place in the one
-            # sequence of case events is exact, the announcement's (another table, the same
-            # instant under a frozen clock) is not.
-            continue
-        history[case_id].append((at, 1, message_id, announced_step))
-
-    statuses = await s.execute(select(Case.id, Case.status))
-    replayed = skipped = 0
-    for case_id, status in statuses:
-        try:
-            actual = CaseStatus(status)
-        except ValueError:
-            r.add("case_status_unknown", f"case {case_id}: {status!r}")
-            continue
-        steps = sorted(history.get(case_id, []), key=lambda x: (x[0], x[1], x[2]))
-        if not steps or steps[0][3] not in ("created", "created_for_parties"):
-            skipped += 1  # made outside the conversation (seeded, imported): no full history
-            continue
-        replayed += 1
-        expected = _replay(case_id, [x[3] for x in steps], r)
-        if expected is not None and expected != actual:
-            r.add(
-                "case_state_inconsistent",
-                f"case {case_id} is {actual.value}, its history gives {expected.value}",
-            )
-    r.stats["cases_replayed"] = replayed
-    r.stats["cases_without_history"] = skipped
-
-
-def _replay(case_id: int, steps: list[E | str], r: Report) -> CaseStatus | None:
-    """The status the history gives: accepted (受理) once someone on each side consented
-    (services.invites.accept), and so on through the case's transitions."""
-    status = CaseStatus.SUBMITTED
-    consented: set[str] = set()
-    for i, step in enumerate(steps):
-        if step in ("created", "created_for_parties"):
-            if i:
-                r.add("case_created_twice", f"case {case_id}")
-            if step == "created":
-                consented.add("applicant")
-            continue
-        if step in ("applicant_joined", "respondent_joined"):
-            consented.add(str(step).removesuffix("_joined"))
-            if status == CaseStatus.SUBMITTED and consented == {"applicant", "respondent"}:
-                status = transition(status, E.RESPONDENT_ACCEPTS)
-            continue
-        if step == "session_opened":
-            if status == CaseStatus.ACCEPTED:
-                status = transition(status, E.OPEN_SESSION)
-            continue
-        assert isinstance(step, E)
-        try:
-            status = transition(status, step)
-        except InvalidTransition as exc:
-            r.add("case_transition_invalid", f"case {case_id}: {exc}")
-            return None
-    return status
-
-
 # ---------------------------------------------------------------------------- signatures
 
 
 async def _signatures(s: AsyncSession, r: Report) -> None:
+    """Each signature on the version signed, once, never also declined; agreements' states
+    agree with their signatures, their seal and their case."""
+    await _signature_conflicts(s, r)
+    sig = DocumentSignature
+    signed: dict[int, set[str]] = defaultdict(set)
+    mediator_signed: set[int] = set()
+    for doc_id, signer, role in await s.execute(
+        select(sig.document_id, sig.signer_id, sig.role).where(sig.decision == "signed")
+    ):
+        signed[doc_id].add(signer)
+        if role == "mediator":
+            mediator_signed.add(doc_id)
+    await _agreement_states(s, r, signed, mediator_signed)
+    r.stats["signatures"] = sum(len(v) for v in signed.values())
+
+
+async def _signature_conflicts(s: AsyncSession, r: Report) -> None:
+    """A signature on another version, one signed twice, one both signed and declined."""
     d, sig = Document, DocumentSignature
     wrong = await s.execute(
         select(sig.id, sig.document_id, sig.signer_id)
@@ -402,14 +271,11 @@ async def _signatures(s: AsyncSession, r: Report) -> None:
     for doc_id, signer in both:
         r.add("signature_and_refusal", f"document {doc_id}: {signer} both signed and declined")
 
-    signed: dict[int, set[str]] = defaultdict(set)
-    mediator_signed: set[int] = set()
-    for doc_id, signer, role in await s.execute(
-        select(sig.document_id, sig.signer_id, sig.role).where(sig.decision == "signed")
-    ):
-        signed[doc_id].add(signer)
-        if role == "mediator":
-            mediator_signed.add(doc_id)
+
+async def _agreement_states(
+    s: AsyncSession, r: Report, signed: dict[int, set[str]], mediator_signed: set[int]
+) -> None:
+    d = Document
     docs = await s.execute(
         select(d.id, d.case_id, d.status, d.signers, d.sealed, Case.status)
         .join(Case, Case.id == d.case_id)
@@ -437,7 +303,6 @@ async def _signatures(s: AsyncSession, r: Report) -> None:
         if n > 1:
             r.add("agreement_versions_open", f"case {case_id} has {n} live versions")
     r.stats["agreements_effective"] = effective
-    r.stats["signatures"] = sum(len(v) for v in signed.values())
 
 
 # ---------------------------------------------------------------------------- timers

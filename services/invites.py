@@ -179,8 +179,7 @@ async def accept(
     await cancel_timers(session, [f"invite:{invitation.id}"])
     party = await session.get_one(CaseParty, invitation.party_id)
     party.user_id, party.status, party.joined_at = user_id, "joined", now
-    room = await load_room(session, invitation.case_id, lock=True)
-    assert room is not None
+    room = await _room_of(session, invitation, lock=True)
     member = CaseMember(
         case_id=room.case.id,
         role=party.side,
@@ -191,8 +190,7 @@ async def accept(
     )
     session.add(member)
     await session.flush()
-    room = await load_room(session, invitation.case_id)
-    assert room is not None
+    room = await _room_of(session, invitation)
     case = room.case
     add_event(
         session,
@@ -203,11 +201,7 @@ async def accept(
         data={"role": party.side, "ordinal": party.ordinal},
     )
     if case.status == CaseStatus.SUBMITTED.value and _each_side_joined(room):
-        case.status = transition(CaseStatus(case.status), CaseEvent.RESPONDENT_ACCEPTS).value
-        case.updated_at = now
-        # The mediation period starts when the case is accepted (受理).
-        case.deadline_at = now + mediation_period
-        await schedule_deadline(session, case)
+        await _accept_case(session, case, now, mediation_period)
     others = [m for m in room.present() if m.id != member.id]
     await announce(
         session,
@@ -226,6 +220,16 @@ async def accept(
         audience=others,
     )
     return room
+
+
+async def _accept_case(
+    session: AsyncSession, case: Case, now: datetime, mediation_period: timedelta
+) -> None:
+    """受理: the mediation period starts when the case is accepted."""
+    case.status = transition(CaseStatus(case.status), CaseEvent.RESPONDENT_ACCEPTS).value
+    case.updated_at = now
+    case.deadline_at = now + mediation_period
+    await schedule_deadline(session, case)
 
 
 def _each_side_joined(room: Room) -> bool:
@@ -272,8 +276,7 @@ async def decline(
     invitation.used_at, invitation.used_by_user_id = now, user_id
     invitation.decline_reason = reason
     await cancel_timers(session, [f"invite:{invitation.id}"])
-    room = await load_room(session, invitation.case_id, lock=True)
-    assert room is not None
+    room = await _room_of(session, invitation, lock=True)
     case = room.case
     add_event(
         session,
@@ -283,19 +286,9 @@ async def decline(
         kind="invite_expired" if expired else "declined",
         data={"reason": reason or ""},
     )
-    still_waiting = (
-        await session.execute(
-            select(func.count())
-            .select_from(Invitation)
-            .where(
-                Invitation.case_id == case.id,
-                Invitation.status == "pending",
-                Invitation.role == invitation.role,
-            )
-        )
-    ).scalar_one()
-    joined_on_side = any(m.role == invitation.role for m in room.present())
-    if case.status != CaseStatus.SUBMITTED.value or still_waiting or joined_on_side:
+    if case.status != CaseStatus.SUBMITTED.value or await _side_still_open(
+        session, room, invitation
+    ):
         await announce(
             session,
             room,
@@ -305,6 +298,39 @@ async def decline(
             audience=[m for m in room.present() if m.role in ("applicant", "mediator")],
         )
         return
+    await _reject_case(session, room, user_id, reason, out, now, expired=expired)
+
+
+async def _side_still_open(session: AsyncSession, room: Room, invitation: Invitation) -> bool:
+    """Someone on the invitation's side has joined, or another invitation to it is pending."""
+    if any(m.role == invitation.role for m in room.present()):
+        return True
+    still_waiting = (
+        await session.execute(
+            select(func.count())
+            .select_from(Invitation)
+            .where(
+                Invitation.case_id == room.case.id,
+                Invitation.status == "pending",
+                Invitation.role == invitation.role,
+            )
+        )
+    ).scalar_one()
+    return bool(still_waiting)
+
+
+async def _reject_case(
+    session: AsyncSession,
+    room: Room,
+    user_id: int | None,
+    reason: str | None,
+    out: Outgoing,
+    now: datetime,
+    *,
+    expired: bool,
+) -> None:
+    """不予受理: nobody on the side invited joined; the parties are told where else to go."""
+    case = room.case
     event = CaseEvent.INVITATION_EXPIRES if expired else CaseEvent.RESPONDENT_DECLINES
     before = case.status
     case.status = transition(CaseStatus(case.status), event).value
@@ -329,3 +355,10 @@ async def decline(
         out,
         now,
     )
+
+
+async def _room_of(session: AsyncSession, invitation: Invitation, *, lock: bool = False) -> Room:
+    """The room of the case the invitation was made for (the case outlives its invitations)."""
+    room = await load_room(session, invitation.case_id, lock=lock)
+    assert room is not None
+    return room

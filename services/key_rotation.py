@@ -77,9 +77,11 @@ async def rotate(
     """Re-encrypt every value not under ``keys[0]``; see the module docstring."""
     if not keys:
         raise ValueError("PII_KEYS is empty")
-    primary = Fernet(keys[0].encode())
-    ring = MultiFernet([Fernet(k.encode()) for k in keys])
-    report = RotationReport()
+    rotation = _Rotation(
+        primary=Fernet(keys[0].encode()),
+        ring=MultiFernet([Fernet(k.encode()) for k in keys]),
+        reindex=reindex,
+    )
     async with db.read() as session:
         conn = await session.connection()
         present = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
@@ -87,48 +89,75 @@ async def rotate(
         if table.name not in present:
             progress(f"{table.name}: not in this database (migration not applied), skipped")
             continue
-        pk = list(table.primary_key.columns)
-        hashes = {c.name: table.c[c.name + "_hash"] for c in columns if c.name + "_hash" in table.c}
-        raw = [type_coerce(c, LargeBinary).label(c.name) for c in columns]
-        last: tuple[object, ...] | None = None
-        changed_here = 0
-        while True:
-            query = select(*pk, *raw, *hashes.values()).order_by(*pk).limit(batch)
-            if last is not None:
-                query = query.where(tuple_(*pk) > tuple_(*last))
-            async with db.write() as session:
-                rows = (await session.execute(query)).all()
-                for row in rows:
-                    report.rows_seen += 1
-                    key = tuple(row[: len(pk)])
-                    values: dict[str, object] = {}
-                    for column in columns:
-                        token = getattr(row, column.name)
-                        if token is None:
-                            continue
-                        token = bytes(token)
-                        try:
-                            plain = ring.decrypt(token)
-                        except InvalidToken:
-                            report.unreadable.append(f"{table.name}.{column.name}#{key}")
-                            continue
-                        if _is_current(primary, token):
-                            report.values_current += 1
-                        else:
-                            values[column.name] = type_coerce(primary.encrypt(plain), LargeBinary)
-                            report.values_reencrypted += 1
-                            changed_here += 1
-                        if reindex and column.name in hashes:
-                            digest = crypto.blind_index(plain.decode("utf-8"))
-                            if getattr(row, column.name + "_hash") != digest:
-                                values[column.name + "_hash"] = digest
-                                report.indexes_rewritten += 1
-                    if values:
-                        where = [c == v for c, v in zip(pk, key, strict=True)]
-                        await session.execute(update(table).where(*where).values(values))
-            if not rows:
-                break
-            last = tuple(rows[-1][: len(pk)])
-        report.per_column[table.name] = changed_here
+        changed_here = await _rotate_table(db, rotation, table, columns, batch)
+        rotation.report.per_column[table.name] = changed_here
         progress(f"{table.name}: {changed_here} re-encrypted")
-    return report
+    return rotation.report
+
+
+@dataclass
+class _Rotation:
+    primary: Fernet
+    ring: MultiFernet
+    reindex: bool
+    report: RotationReport = field(default_factory=RotationReport)
+
+    def changes(
+        self, table: Table, columns: list[Column[Any]], hashes: dict[str, Any], row: Any
+    ) -> tuple[dict[str, object], int]:
+        """One row's new values (tokens re-encrypted, indexes recomputed); how many tokens."""
+        report = self.report
+        key = tuple(row[: len(table.primary_key.columns)])
+        values: dict[str, object] = {}
+        reencrypted = 0
+        for column in columns:
+            token = getattr(row, column.name)
+            if token is None:
+                continue
+            token = bytes(token)
+            try:
+                plain = self.ring.decrypt(token)
+            except InvalidToken:
+                report.unreadable.append(f"{table.name}.{column.name}#{key}")
+                continue
+            if _is_current(self.primary, token):
+                report.values_current += 1
+            else:
+                values[column.name] = type_coerce(self.primary.encrypt(plain), LargeBinary)
+                report.values_reencrypted += 1
+                reencrypted += 1
+            if self.reindex and column.name in hashes:
+                digest = crypto.blind_index(plain.decode("utf-8"))
+                if getattr(row, column.name + "_hash") != digest:
+                    values[column.name + "_hash"] = digest
+                    report.indexes_rewritten += 1
+        return values, reencrypted
+
+
+async def _rotate_table(
+    db: Database, rotation: _Rotation, table: Table, columns: list[Column[Any]], batch: int
+) -> int:
+    """One table in primary-key order, a transaction per batch; how many tokens changed."""
+    pk = list(table.primary_key.columns)
+    hashes = {c.name: table.c[c.name + "_hash"] for c in columns if c.name + "_hash" in table.c}
+    raw = [type_coerce(c, LargeBinary).label(c.name) for c in columns]
+    last: tuple[object, ...] | None = None
+    changed_here = 0
+    while True:
+        query = select(*pk, *raw, *hashes.values()).order_by(*pk).limit(batch)
+        if last is not None:
+            query = query.where(tuple_(*pk) > tuple_(*last))
+        async with db.write() as session:
+            rows = (await session.execute(query)).all()
+            for row in rows:
+                rotation.report.rows_seen += 1
+                values, reencrypted = rotation.changes(table, columns, hashes, row)
+                changed_here += reencrypted
+                if values:
+                    key = tuple(row[: len(pk)])
+                    where = [c == v for c, v in zip(pk, key, strict=True)]
+                    await session.execute(update(table).where(*where).values(values))
+        if not rows:
+            break
+        last = tuple(rows[-1][: len(pk)])
+    return changed_here

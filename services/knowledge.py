@@ -37,6 +37,7 @@ async def start_kb(runtime: FeatureHost) -> None:
         encoder = E5Encoder(
             workers=max(1, (os.cpu_count() or 2) - 1),
             cache_dir=runtime.settings.data_dir / "kb" / "models",
+            query_int8=runtime.settings.kb_query_int8,
         )
 
     def progress(message: str) -> None:  # called from worker threads

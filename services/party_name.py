@@ -15,10 +15,9 @@ from __future__ import annotations
 
 from mediation.case_state import CaseStatus
 from mediation.replies import Button, Msg, Reply, button, reply
-from mediation.room import Role
 from mediation.validation import InvalidInput, clean_name
 from services.cases import add_event
-from services.room import Room, announce, label_of, load_room
+from services.room import Room, load_room, tell_mediators
 from services.turn import Turn
 from storage.models import Case, CaseMember, CaseParty, Invitation
 
@@ -100,17 +99,9 @@ async def take(turn: Turn, invitation_id: int, user_id: int, text: str) -> tuple
         # The mediator drafts the agreement: they hear of it (no name in the record's event
         # data, which is not encrypted; the case card shows the name).
         member = room.of_user(user_id)
-        staff = [m for m in room.present() if m.role == Role.MEDIATOR.value]
-        if member is not None and staff:
-            await announce(
-                turn.session,
-                room,
-                Msg("party_name.staff_notice", {"who": label_of(member)}),
-                turn.out,
-                turn.now,
-                audience=staff,
-                author=member,
-            )
+        if member is not None:
+            notice = "party_name.staff_notice"
+            await tell_mediators(turn.session, room, member, notice, turn.out, turn.now)
     return [reply("party_name.corrected" if corrected else "party_name.confirmed", name=name)], True
 
 

@@ -152,6 +152,17 @@ async def announce(
             )
 
 
+async def tell_mediators(
+    session: AsyncSession, room: Room, about: CaseMember, key: str, out: Outgoing, now: datetime
+) -> None:
+    """The room's present mediators (but ``about``) hear ``key``, naming ``about`` as ``who``:
+    an event ``about`` caused that the mediator acts on (a lawyer asked for, a name corrected)."""
+    staff = [m for m in room.present() if m.role == Role.MEDIATOR.value and m is not about]
+    if staff:
+        message = Msg(key, {"who": label_of(about)})
+        await announce(session, room, message, out, now, audience=staff, author=about)
+
+
 def _plain(params: object) -> object:
     if isinstance(params, Msg):
         return {"key": params.key, "params": _plain(params.params)}

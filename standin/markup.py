@@ -35,17 +35,11 @@ def validate_markup(params: JSONDict) -> JSONDict | None:
     if not isinstance(markup, dict):
         raise bad_request("can't parse reply keyboard markup JSON object")
     if "inline_keyboard" in markup:
-        rows = markup["inline_keyboard"]
-        if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-            raise bad_request("can't parse inline keyboard button: InlineKeyboardButton expected")
-        for row in rows:
+        for row in _rows(markup["inline_keyboard"], "InlineKeyboardButton", "inline keyboard"):
             for button in row:
                 _validate_inline_button(button)
     elif "keyboard" in markup:
-        rows = markup["keyboard"]
-        if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-            raise bad_request("can't parse keyboard button: KeyboardButton expected")
-        for row in rows:
+        for row in _rows(markup["keyboard"], "KeyboardButton", "keyboard"):
             for button in row:
                 text = button if isinstance(button, str) else (button or {}).get("text")
                 if not text:
@@ -53,6 +47,13 @@ def validate_markup(params: JSONDict) -> JSONDict | None:
     elif not markup.get("remove_keyboard") and not markup.get("force_reply"):
         raise bad_request("can't parse reply keyboard markup JSON object")
     return markup
+
+
+def _rows(rows: Any, button_type: str, keyboard: str) -> list[list[Any]]:
+    """A keyboard's rows: a list of lists of buttons, as Telegram requires."""
+    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+        raise bad_request(f"can't parse {keyboard} button: {button_type} expected")
+    return rows
 
 
 def _validate_inline_button(button: Any) -> None:

@@ -22,7 +22,9 @@ import i18n
 from app.features import metadata
 from core import crypto
 from core.config import Settings
+from harness.service import reset_postgres
 from storage.db import Database
+from tests.backends import BACKENDS
 
 if TYPE_CHECKING:
     from services.conversation import ConversationService
@@ -139,15 +141,6 @@ async def conversation_core(db: Database, tmp_path: Path) -> ConversationService
     return ConversationService(db, settings, units, FakeClock())
 
 
-async def reset_postgres(url: str) -> None:
-    """An empty database: every table (including Alembic's version table) dropped."""
-    db = Database(url)
-    async with db.write_engine.begin() as conn:
-        await conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-        await conn.exec_driver_sql("CREATE SCHEMA public")
-    await db.dispose()
-
-
 async def backend_url(backend: str) -> str | None:
     """The database a test parametrized over ``backend`` runs on: ``None`` (the service's own
     SQLite file) or the PostgreSQL test database, emptied first; skipped without that server."""
@@ -196,3 +189,10 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
         database = await fresh_database(PG_URL)
     yield database
     await database.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+async def database_url(request: pytest.FixtureRequest) -> str | None:
+    """A whole-service test once per backend: None (the service's own SQLite) or an emptied
+    PostgreSQL; the parametrised header each such test had, written once."""
+    return await backend_url(request.param)

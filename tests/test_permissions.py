@@ -22,22 +22,12 @@ from mediation.room import (
     route_message,
 )
 
-ACTIONS = [
-    Action.READ_RECORD,
-    Action.SPEAK,
-    Action.INVITE,
-    Action.CHANGE_MODE,
-    Action.OPEN_SESSION,
-    Action.CLOSE_SESSION,
-    Action.MUTE,
-    Action.REMOVE,
-    Action.APPOINT_REPRESENTATIVE,
-    Action.WRITE_NOTE,
-    Action.READ_NOTES,
-    Action.CLOSE_CASE,
-    Action.TAKE_CASE,
-    Action.WITHDRAW,
-]
+#: The matrix's columns in order, by their values (the header above EXPECTED spells them).
+COLUMNS = (
+    "read_record speak invite change_mode open_session close_session mute remove"
+    " appoint_representative write_note read_notes close_case take_case withdraw"
+)
+ACTIONS = [Action(value) for value in COLUMNS.split()]
 
 ACTORS = {
     "applicant": Actor(ActorKind.PARTY, Role.APPLICANT, MemberStatus.ACTIVE),

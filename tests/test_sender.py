@@ -6,6 +6,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,25 +30,39 @@ async def queue(db: Database, chat_id: int, texts: list[str]) -> list[QueuedMess
         return await enqueue(s, "telegram", str(chat_id), [TextMessage(t) for t in texts])
 
 
+@asynccontextmanager
+async def running_sender(
+    standin: StandinBotAPI, db: Database, **limits: Any
+) -> AsyncIterator[OutboxSender]:
+    """An outbox sender on a Bot talking to the stand-in, started (no rate limits unless
+    ``limits`` sets them); stopped and its Bot shut down after the block."""
+    bot = Bot("1:abc", base_url=standin.bot_api_url, request=AiohttpRequest())
+    await bot.initialize()
+    sender = OutboxSender(bot, db, **({"rate_global": 0, "rate_per_chat": 0} | limits))
+    await sender.start()
+    try:
+        yield sender
+    finally:
+        await sender.stop()
+        await bot.shutdown()
+
+
 async def test_limits_respected_bursts_delayed_not_dropped(
     sqlite_db: Database, tmp_path: Path
 ) -> None:
     async with StandinBotAPI(enforce_rate_limits=True) as standin:
         for i in range(61):
             standin.user(5000 + i).register()
-        bot = Bot("1:abc", base_url=standin.bot_api_url, request=AiohttpRequest())
-        await bot.initialize()
-        sender = OutboxSender(bot, sqlite_db, rate_global=30, rate_per_chat=1, per_chat_burst=3)
-        await sender.start()
-        started = time.monotonic()
-        burst = await queue(sqlite_db, 5000, [f"burst {i}" for i in range(6)])
-        sender.submit(burst)
-        for i in range(1, 61):
-            sender.submit(await queue(sqlite_db, 5000 + i, [f"hello {i}"]))
-        await sender.drain(within=30)
-        elapsed = time.monotonic() - started
-        await sender.stop()
-        await bot.shutdown()
+        async with running_sender(
+            standin, sqlite_db, rate_global=30, rate_per_chat=1, per_chat_burst=3
+        ) as sender:
+            started = time.monotonic()
+            burst = await queue(sqlite_db, 5000, [f"burst {i}" for i in range(6)])
+            sender.submit(burst)
+            for i in range(1, 61):
+                sender.submit(await queue(sqlite_db, 5000 + i, [f"hello {i}"]))
+            await sender.drain(within=30)
+            elapsed = time.monotonic() - started
         assert standin.rate_limit_violations == 0
         texts = [m.text for m in standin.sent_to(5000)]
         assert texts == [f"burst {i}" for i in range(6)]  # all there, in order
@@ -60,16 +76,11 @@ async def test_limits_respected_bursts_delayed_not_dropped(
 async def test_retry_after_and_server_errors_are_retried_once_each(sqlite_db: Database) -> None:
     async with StandinBotAPI() as standin:
         standin.user(6000).register()
-        bot = Bot("1:abc", base_url=standin.bot_api_url, request=AiohttpRequest())
-        await bot.initialize()
-        sender = OutboxSender(bot, sqlite_db, rate_global=0, rate_per_chat=0)
-        await sender.start()
-        standin.fail_next("sendMessage", status=429, retry_after=1)
-        standin.fail_next("sendMessage", status=502)
-        sender.submit(await queue(sqlite_db, 6000, ["one", "two", "three"]))
-        await sender.drain(within=20)
-        await sender.stop()
-        await bot.shutdown()
+        async with running_sender(standin, sqlite_db) as sender:
+            standin.fail_next("sendMessage", status=429, retry_after=1)
+            standin.fail_next("sendMessage", status=502)
+            sender.submit(await queue(sqlite_db, 6000, ["one", "two", "three"]))
+            await sender.drain(within=20)
         assert [m.text for m in standin.sent_to(6000)] == ["one", "two", "three"]
 
 
@@ -77,13 +88,8 @@ async def test_pending_rows_are_sent_after_a_restart(sqlite_db: Database) -> Non
     async with StandinBotAPI() as standin:
         standin.user(7000).register()
         await queue(sqlite_db, 7000, ["left over 1", "left over 2"])
-        bot = Bot("1:abc", base_url=standin.bot_api_url, request=AiohttpRequest())
-        await bot.initialize()
-        sender = OutboxSender(bot, sqlite_db, rate_global=0, rate_per_chat=0)
-        await sender.start()  # loads what an earlier process left pending
-        await sender.drain(within=10)
-        await sender.stop()
-        await bot.shutdown()
+        async with running_sender(standin, sqlite_db) as sender:  # loads what was left pending
+            await sender.drain(within=10)
         assert [m.text for m in standin.sent_to(7000)] == ["left over 1", "left over 2"]
 
 
@@ -92,14 +98,9 @@ async def test_refused_message_is_marked_failed_and_does_not_block_the_chat(
 ) -> None:
     async with StandinBotAPI() as standin:
         standin.user(8000).register()
-        bot = Bot("1:abc", base_url=standin.bot_api_url, request=AiohttpRequest())
-        await bot.initialize()
-        sender = OutboxSender(bot, sqlite_db, rate_global=0, rate_per_chat=0)
-        await sender.start()
-        sender.submit(await queue(sqlite_db, 8000, ["", "after"]))  # empty text: 400
-        await sender.drain(within=10)
-        await sender.stop()
-        await bot.shutdown()
+        async with running_sender(standin, sqlite_db) as sender:
+            sender.submit(await queue(sqlite_db, 8000, ["", "after"]))  # empty text: 400
+            await sender.drain(within=10)
         assert [m.text for m in standin.sent_to(8000)] == ["after"]
     async with sqlite_db.read() as s:
         rows = list((await s.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars())
@@ -121,25 +122,20 @@ async def test_long_text_goes_in_parts_once_each_despite_a_retry(sqlite_db: Data
     assert all(p.endswith("\n") for p in parts[:-1])  # cut at line breaks
     async with StandinBotAPI() as standin:
         standin.user(6100).register()
-        bot = Bot("1:abc", base_url=standin.bot_api_url, request=AiohttpRequest())
-        await bot.initialize()
-        sender = OutboxSender(bot, sqlite_db, rate_global=0, rate_per_chat=0)
-        calls = 0
-        real = sender._api_call
+        async with running_sender(standin, sqlite_db) as sender:
+            calls = 0
+            real = sender._api_call
 
-        async def flaky(method: str, params: dict[str, Any]) -> object:
-            nonlocal calls
-            calls += 1
-            if calls == 2:
-                raise NetworkError("connection reset")
-            return await real(method, params)
+            async def flaky(method: str, params: dict[str, Any]) -> object:
+                nonlocal calls
+                calls += 1
+                if calls == 2:
+                    raise NetworkError("connection reset")
+                return await real(method, params)
 
-        sender._api_call = flaky  # type: ignore[method-assign]
-        await sender.start()
-        sender.submit(await queue(sqlite_db, 6100, [text]))
-        await sender.drain(within=20)
-        await sender.stop()
-        await bot.shutdown()
+            sender._api_call = flaky  # type: ignore[method-assign]
+            sender.submit(await queue(sqlite_db, 6100, [text]))
+            await sender.drain(within=20)
         got = [m.text or "" for m in standin.sent_to(6100)]
         assert len(got) == len(parts)
         assert "".join(got).replace("\n", "") == text.replace("\n", "")

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -30,15 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-
-def summary(values: list[float]) -> dict[str, float | int]:
-    ms = sorted(v * 1000 for v in values)
-    return {
-        "n": len(ms),
-        "p50_ms": round(statistics.median(ms), 1),
-        "p95_ms": round(ms[min(len(ms) - 1, int(0.95 * len(ms)))], 1),
-        "max_ms": round(ms[-1], 1),
-    }
+from benchmarks.common import summary
 
 
 async def main(cases: int) -> dict[str, object]:

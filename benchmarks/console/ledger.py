@@ -46,6 +46,7 @@ from core.config import Settings
 from features.console import search_index
 from features.console.models import CaseSearchToken
 from harness import serving
+from harness.service import reset_postgres
 from mediation.numbering import format_case_number
 from services.staff import hash_password
 from services.units import load_units, sync_units
@@ -427,11 +428,7 @@ async def run(args: argparse.Namespace) -> int:
             url = f"sqlite+aiosqlite:///{tmp_path / 'ledger.db'}"
         else:
             url = args.pg_url
-            reset = Database(url)
-            async with reset.write_engine.begin() as conn:
-                await conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-                await conn.exec_driver_sql("CREATE SCHEMA public")
-            await reset.dispose()
+            await reset_postgres(url)
         db = Database(url)
         print(f"building {args.cases:,} cases on {db.dialect} …", flush=True)
         facts = await build(db, units_file, args.cases, args.seed)

@@ -34,6 +34,7 @@ from benchmarks.console.ledger import (
 from core import crypto
 from features.console import search_index
 from features.console.models import CaseSearchToken
+from harness.service import reset_postgres
 from mediation.search_terms import query_terms
 from storage.base import table_of
 from storage.db import Database
@@ -116,11 +117,7 @@ async def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="text-search-") as tmp:
         url = args.pg_url if args.db == "postgres" else f"sqlite+aiosqlite:///{Path(tmp) / 's.db'}"
         if args.db == "postgres":
-            reset = Database(url)
-            async with reset.write_engine.begin() as conn:
-                await conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-                await conn.exec_driver_sql("CREATE SCHEMA public")
-            await reset.dispose()
+            await reset_postgres(url)
         db = Database(url)
         try:
             per_case = await build(db, args.cases)

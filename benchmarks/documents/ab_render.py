@@ -37,7 +37,7 @@ import documents.render as render_module  # noqa: E402
 from documents import images, worker  # noqa: E402
 from documents.registry import get_spec, load_sample  # noqa: E402
 from documents.render import DocumentRenderer  # noqa: E402
-from features.agreements.statutes import LawsDbStatutes  # noqa: E402
+from legal_kb.statutes import LawsDbStatutes  # noqa: E402
 
 KEY = "mediation_agreement"
 #: The last commit before the warm-render work of 2026-11-28.

@@ -32,7 +32,7 @@ from documents.registry import load_sample  # noqa: E402
 from documents.render import DocumentRenderer  # noqa: E402
 from documents.seal import Sealer  # noqa: E402
 from documents.worker import worker_rss_kb  # noqa: E402
-from features.agreements.statutes import LawsDbStatutes  # noqa: E402
+from legal_kb.statutes import LawsDbStatutes  # noqa: E402
 
 KEY = "mediation_agreement"
 
@@ -42,7 +42,7 @@ sys.path.insert(0, {root!r})
 from documents.render import DocumentRenderer
 from documents.registry import load_sample
 from documents import worker
-from features.agreements.statutes import LawsDbStatutes
+from legal_kb.statutes import LawsDbStatutes
 prepared = DocumentRenderer(LawsDbStatutes()).prepare({key!r}, load_sample({key!r}))
 pdf = worker.render_pdf(prepared.html, prepared.stylesheets)
 print(time.time(), len(pdf))
@@ -53,7 +53,7 @@ import asyncio, sys, time
 sys.path.insert(0, {root!r})
 from documents.pool import RenderPool
 from documents.registry import load_sample
-from features.agreements.statutes import LawsDbStatutes
+from legal_kb.statutes import LawsDbStatutes
 
 async def main():
     pool = RenderPool(1, statutes=LawsDbStatutes())

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from documents.pool import RenderPool  # noqa: E402
 from documents.registry import document_keys, load_sample  # noqa: E402
-from features.agreements.statutes import LawsDbStatutes  # noqa: E402
+from legal_kb.statutes import LawsDbStatutes  # noqa: E402
 
 
 def page_png(pdf: Path, out_png: Path, *, page: int = 1, dpi: int = 60) -> None:

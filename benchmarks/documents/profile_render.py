@@ -34,7 +34,7 @@ from documents import images, worker  # noqa: E402
 from documents.registry import get_spec, load_sample  # noqa: E402
 from documents.render import DocumentRenderer, html_to_text  # noqa: E402
 from documents.sanitize import clean_context  # noqa: E402
-from features.agreements.statutes import LawsDbStatutes  # noqa: E402
+from legal_kb.statutes import LawsDbStatutes  # noqa: E402
 
 KEY = "mediation_agreement"
 _spent: dict[str, float] = defaultdict(float)

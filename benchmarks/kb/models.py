@@ -54,10 +54,10 @@ sys.path.insert(0, str(ROOT))
 from stard import DEV, NATIONAL_KINDS, Question, map_questions, metrics  # noqa: E402
 from train_ranker import cross_validated, samples  # noqa: E402
 
+from core.crypto import file_sha256  # noqa: E402
 from legal_kb.batch import open_engine  # noqa: E402
 from legal_kb.dense import E5Encoder, Encoder, VectorCache, build_matrix  # noqa: E402
 from legal_kb.engine import MAX_QUERY_CHARS, SearchEngine  # noqa: E402
-from legal_kb.shipped import file_sha256  # noqa: E402
 
 FloatMatrix = npt.NDArray[np.float32]
 #: As run.py: a unit in 重庆 (its local rules are not national law, so they are masked anyway).

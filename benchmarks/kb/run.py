@@ -50,6 +50,7 @@ from train_ranker import cross_validated, samples  # noqa: E402
 from core.config import Settings  # noqa: E402
 from legal_kb import store  # noqa: E402
 from legal_kb.batch import open_engine  # noqa: E402
+from legal_kb.dense import E5Encoder  # noqa: E402
 from legal_kb.engine import SearchEngine  # noqa: E402
 from legal_kb.importers import corpus  # noqa: E402
 from legal_kb.imports import ensure_kb  # noqa: E402
@@ -171,7 +172,7 @@ def attach_dense_for_kinds(engine: SearchEngine, data_dir: Path, kinds: Sequence
     missing), zeros for the others, which are masked out of every ranking."""
     import numpy as np
 
-    from legal_kb.dense import E5Encoder, VectorCache, build_matrix
+    from legal_kb.dense import VectorCache, build_matrix
 
     engine.set_regions(REGIONS, kinds=kinds)
     keep = [i for i, d in enumerate(engine.docs) if d.law_kind in kinds]
@@ -219,6 +220,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="KIND=VALUE",
         help="override one kind's prior (e.g. 司法解释=0); see legal_kb.engine.KIND_PRIOR",
     )
+    parser.add_argument(
+        "--exact-query",
+        action="store_true",
+        help="questions on the exact 4-bit graph (KB_QUERY_INT8=0)",
+    )
     args = parser.parse_args(argv)
     db_name = "kb-bench-corpus.db" if args.corpus else "kb-bench.db"
     url = args.database_url or f"sqlite+aiosqlite:///{args.data_dir / db_name}"
@@ -252,6 +258,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         url,
         args.data_dir,
         dense=not args.keyword_only and not args.only_kinds,
+        encoder=E5Encoder(
+            cache_dir=args.data_dir / "kb" / "models", query_int8=not args.exact_query
+        ),
         progress=lambda m: print(m, file=sys.stderr),
         regions=REGIONS,
     )

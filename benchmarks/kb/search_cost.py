@@ -58,9 +58,17 @@ def main(argv: list[str] | None = None) -> int:
         help="also rank every question with every dense score exact (no int8 scan) and count "
         "the questions whose top 10 (ids and scores) are identical",
     )
+    parser.add_argument(
+        "--exact-query",
+        action="store_true",
+        help="questions on the exact 4-bit graph instead of the int8 query graph (KB_QUERY_INT8=0)",
+    )
     args = parser.parse_args(argv)
     url = args.database_url or f"sqlite+aiosqlite:///{args.data_dir / 'kb-bench.db'}"
-    engine = open_engine(url, args.data_dir, dense=not args.stand_in, regions=args.region)
+    encoder = E5Encoder(cache_dir=args.data_dir / "kb" / "models", query_int8=not args.exact_query)
+    engine = open_engine(
+        url, args.data_dir, dense=not args.stand_in, encoder=encoder, regions=args.region
+    )
     if engine is None:
         print("the knowledge base is empty: run benchmarks/kb/run.py or main.py kb import")
         return 1
@@ -71,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         # float16, as the vector cache and the shipped vectors store them.
         vectors = stand_in.astype(np.float16)
         del stand_in
-        engine.attach_dense(E5Encoder(), vectors)
+        engine.attach_dense(encoder, vectors)
         if not args.check_exact:
             del vectors
     questions = [json.loads(line)["question"] for line in DEV.read_text("utf-8").splitlines()]
@@ -94,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     identical = None  # (after the memory reading: the check holds a second matrix)
     if args.check_exact and args.stand_in:
         scanned = [[(h.id, h.score) for h in engine.search(text, 10)] for text in questions]
-        engine.attach_dense(E5Encoder(), vectors, refine=len(engine.docs))
+        engine.attach_dense(encoder, vectors, refine=len(engine.docs))
         engine.clear_query_cache()
         exact = [[(h.id, h.score) for h in engine.search(text, 10)] for text in questions]
         identical = sum(a == b for a, b in zip(scanned, exact, strict=True))
@@ -108,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         json.dumps(
             {
-                "encoder": "onnx",
+                "encoder": "onnx, exact queries" if args.exact_query else "onnx, int8 queries",
                 "dense": "random stand-in" if args.stand_in else "real index",
                 "articles": len(engine.docs),
                 "rss_peak_mb": mb("VmHWM"),

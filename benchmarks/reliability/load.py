@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import statistics
@@ -35,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import cpu_seconds, rss_mb  # noqa: E402
+from benchmarks.common import cpu_seconds, report, rss_mb  # noqa: E402
 from harness import free_port  # noqa: E402
 from harness.process import serving_process, webhook_env  # noqa: E402
 from harness.seed import seed_rooms  # noqa: E402
@@ -310,10 +309,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--seed", type=int, default=10)
     parser.add_argument("--log-out", default=None, help="copy the service's log here")
-    result = asyncio.run(run(parser.parse_args()))
-    print(json.dumps(result, ensure_ascii=False))
-    if result["errors"] or result["extra_replies"] or result["invariant_findings"]:
-        sys.exit(1)
+    report(asyncio.run(run(parser.parse_args())), "errors", "extra_replies", "invariant_findings")
 
 
 if __name__ == "__main__":

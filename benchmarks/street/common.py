@@ -1,10 +1,8 @@
 """What the street's latency benchmarks share: the whole service in this process on one of the
-street tests' units files, with the knowledge base off (not what they time), and the summary
-they print."""
+street tests' units files, with the knowledge base off (not what they time)."""
 
 from __future__ import annotations
 
-import statistics
 import tempfile
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -37,14 +35,3 @@ async def street_service(
                 kb_ready=False,
             ) as service:
                 yield standin, service
-
-
-def summary(samples: list[float]) -> dict[str, float]:
-    """Count, median, 95th percentile and maximum of ``samples`` (seconds), in ms."""
-    ms = sorted(s * 1000 for s in samples)
-    return {
-        "n": len(ms),
-        "p50_ms": round(statistics.median(ms), 1),
-        "p95_ms": round(ms[min(len(ms) - 1, int(0.95 * len(ms)))], 1),
-        "max_ms": round(ms[-1], 1),
-    }

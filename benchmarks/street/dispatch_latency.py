@@ -37,7 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.street.common import street_service, summary  # noqa: E402
+from benchmarks.common import summary  # noqa: E402
+from benchmarks.street.common import street_service  # noqa: E402
 from harness.steps import STREET_REPORT, link_staff, wait_text  # noqa: E402
 from standin.simulation import SimUser  # noqa: E402
 

@@ -33,7 +33,8 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.street.common import street_service, summary  # noqa: E402
+from benchmarks.common import summary  # noqa: E402
+from benchmarks.street.common import street_service  # noqa: E402
 from harness.steps import link_unit_staff, wait_text  # noqa: E402
 
 PASSWORD = "correct horse battery"

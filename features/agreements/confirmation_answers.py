@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from documents.registry import get_spec, missing_fields
@@ -23,7 +22,6 @@ from features.agreements.common import (
     AwaitPhone,
     AwaitServiceAddress,
     Btn,
-    new_public_id,
     question,
     send,
     wake_after_commit,
@@ -36,9 +34,9 @@ from features.agreements.confirmation import (
     submitted,
 )
 from features.agreements.contexts import load_parties
+from features.agreements.store import issue_document
 from mediation.agreement import CourtBasis, CourtChoice, check_court, joint_court
 from mediation.replies import Msg, Reply, button, reply
-from mediation.signing import version_hash
 from mediation.validation import InvalidInput, clean_text, normalise_phone
 from services import features
 from services.room import Room, announce, label_of, load_room
@@ -275,28 +273,16 @@ async def maybe_apply(turn: Turn, jc: JudicialConfirmation, room: Room) -> list[
     missing = missing_fields(get_spec(APPLICATION), content)
     if missing:
         return [reply("agreements.err_missing_fields", fields=", ".join(missing))]
-    existing = (
-        await turn.session.execute(
-            select(Document.version).where(
-                Document.case_id == room.case.id, Document.kind == APPLICATION
-            )
-        )
-    ).scalars()
     mediator = room.of_staff(room.case.mediator_id) if room.case.mediator_id else None
-    doc = Document(
-        public_id=new_public_id(),
-        case_id=room.case.id,
-        kind=APPLICATION,
-        version=max(existing, default=0) + 1,
-        status="issued",
-        content=content,
-        sha256=version_hash(content),
+    doc = await issue_document(
+        turn.session,
+        room.case.id,
+        APPLICATION,
+        content,
         deliver_to=[c.member_id for c in consents] + ([mediator.id] if mediator else []),
-        render_status="pending",
         created_by="system",
-        created_at=turn.now,
+        now=turn.now,
     )
-    turn.session.add(doc)
     await turn.session.flush()
     jc.status, jc.court, jc.court_basis = "applied", court.court, court.basis.value
     jc.application_id, jc.updated_at = doc.id, turn.now

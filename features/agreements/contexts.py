@@ -333,18 +333,10 @@ def agreement_content(
 
 
 def terms_of(content: Mapping[str, Any]) -> AgreementTerms:
-    """The mediator's part of a version, to start a revision from."""
-    performance = content.get("performance") or {}
-    return AgreementTerms(
-        facts=str(content.get("facts", "")),
-        disputes=str(content.get("disputes", "")),
-        responsibilities=str(content.get("responsibilities", "")),
-        terms=tuple(str(t) for t in content.get("terms", ())),
-        method=str(performance.get("method", "")),
-        place=str(performance.get("place", "")),
-        deadline=str(performance.get("deadline", "")),
-        copies=int(content.get("copies", 0) or 0),
-    )
+    """The mediator's part of a version, to start a revision from: the terms as
+    :meth:`AgreementTerms.from_json` reads them, the manner, place and deadline of performance
+    kept under ``performance`` (:func:`agreement_content`)."""
+    return AgreementTerms.from_json({**content, **(content.get("performance") or {})})
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from documents.pool import RenderPool
 from documents.seal import Sealer
 from features.agreements.common import AgreementServices
 from features.agreements.jobs import DocumentJobs
-from features.agreements.statutes import LawsDbStatutes
+from legal_kb.statutes import LawsDbStatutes
 from mediation.units import UnitDirectory
 from services import features
 from services.shared import FeatureHost

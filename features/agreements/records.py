@@ -17,16 +17,15 @@ from sqlalchemy import select
 
 from documents.clauses import dispute_label
 from documents.registry import get_spec, missing_fields
-from features.agreements.common import ORAL, RECORD, new_public_id, wake_after_commit
+from features.agreements.common import ORAL, RECORD, wake_after_commit
 from features.agreements.contexts import PartyInfo, committee, load_parties, person
 from features.agreements.record_check import issue_for_check
-from features.agreements.store import agreement_versions
+from features.agreements.store import agreement_versions, issue_document
 from i18n import translate
 from mediation.case_state import CaseStatus
 from mediation.disputes import OTHER_ROUTES, DisputeType
 from mediation.replies import Msg, Reply, reply
 from mediation.room import Role
-from mediation.signing import version_hash
 from services.room import Room
 from services.turn import Turn
 from storage.document_models import Document, DocumentSignature
@@ -163,26 +162,15 @@ async def queue_issued_document(
 ) -> None:
     """Add the next version of a staff-requested document, pending render; the render job
     sends it to that staff member (call ``wake_after_commit`` once after queueing)."""
-    existing = (
-        await turn.session.execute(
-            select(Document.version).where(Document.case_id == room.case.id, Document.kind == kind)
-        )
-    ).scalars()
     me = room.of_staff(staff.id)
-    turn.session.add(
-        Document(
-            public_id=new_public_id(),
-            case_id=room.case.id,
-            kind=kind,
-            version=max(existing, default=0) + 1,
-            status="issued",
-            content=content,
-            sha256=version_hash(content),
-            deliver_to=[me.id] if me else [],
-            render_status="pending",
-            created_by=f"staff:{staff.id}",
-            created_at=turn.now,
-        )
+    await issue_document(
+        turn.session,
+        room.case.id,
+        kind,
+        content,
+        deliver_to=[me.id] if me else [],
+        created_by=f"staff:{staff.id}",
+        now=turn.now,
     )
 
 

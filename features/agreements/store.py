@@ -13,12 +13,13 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from features.agreements.common import AGREEMENT
+from features.agreements.common import AGREEMENT, new_public_id
+from mediation.signing import version_hash
 from storage.db import Database
 from storage.document_models import (
     Document,
@@ -62,6 +63,38 @@ async def agreement_versions(session: AsyncSession, case_id: int) -> list[Docume
         .order_by(Document.version)
     )
     return list(rows.scalars())
+
+
+async def issue_document(
+    session: AsyncSession,
+    case_id: int,
+    kind: str,
+    content: dict[str, Any],
+    *,
+    deliver_to: list[int],
+    created_by: str,
+    now: datetime,
+) -> Document:
+    """The next version of a document given as it is, without signatures (a 申请书, a 笔录),
+    pending render: the document job renders it and sends it to the members ``deliver_to``."""
+    existing = await session.scalars(
+        select(Document.version).where(Document.case_id == case_id, Document.kind == kind)
+    )
+    doc = Document(
+        public_id=new_public_id(),
+        case_id=case_id,
+        kind=kind,
+        version=max(existing, default=0) + 1,
+        status="issued",
+        content=content,
+        sha256=version_hash(content),
+        deliver_to=deliver_to,
+        render_status="pending",
+        created_by=created_by,
+        created_at=now,
+    )
+    session.add(doc)
+    return doc
 
 
 async def latest_agreement(session: AsyncSession, case_id: int) -> Document | None:

@@ -1,9 +1,11 @@
-"""Risk alerts to staff on Telegram, through the outbox like every other message.
+"""Risk alerts to staff in the chat, through the outbox like every other message.
 
-Why through the outbox: the alert row in the console and the Telegram message must not depend
+Why through the outbox: the alert row in the console and the chat message must not depend
 on the bot being up at that second; a queued row survives a restart and the sender delivers
 it. The message names the case number, the level and the rules — never a party's name or
-phone number, which would otherwise sit on Telegram's servers.
+phone number, which would otherwise sit on Telegram's servers. Each recipient is told where
+the chat reaches them: their linked Telegram, else the browser chat of their account's phone
+(``services.delivery.staff_addresses``), once.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from features.console.models import RiskRuleRow
 from features.console.risk import AlertHook, AlertNotice
 from i18n import translate
 from mediation.replies import Msg
+from services.delivery import staff_addresses
 from services.outbox import QueuedMessage, enqueue
 from services.outgoing import TextMessage
 from storage.db import Database
@@ -25,22 +28,20 @@ Deliver = Callable[[list[QueuedMessage]], None]
 
 
 def telegram_alert_hook(db: Database, deliver: Deliver, public_url: str | None) -> AlertHook:
-    """An ``AlertHook`` that queues one Telegram message per recipient with a linked account."""
+    """An ``AlertHook`` that queues one chat message per recipient the chat reaches (Telegram
+    where linked, else the browser chat of the account's phone)."""
 
     async def hook(notice: AlertNotice) -> None:
-        targets = [r for r in notice.recipients if r.telegram_id is not None]
-        if not targets:
+        if not notice.recipients:
             return
         queued: list[QueuedMessage] = []
         async with db.write() as session:
-            languages = {
-                i: lang
-                for i, lang in await session.execute(
-                    select(StaffAccount.id, StaffAccount.language).where(
-                        StaffAccount.id.in_([r.staff_id for r in targets])
-                    )
+            staff = await session.execute(
+                select(StaffAccount).where(
+                    StaffAccount.id.in_([r.staff_id for r in notice.recipients])
                 )
-            }
+            )
+            addresses = await staff_addresses(session, staff.scalars())
             names = {
                 code: name
                 for code, name in await session.execute(
@@ -49,8 +50,11 @@ def telegram_alert_hook(db: Database, deliver: Deliver, public_url: str | None) 
                     )
                 )
             }
-            for r in targets:
-                lang = languages.get(r.staff_id) or "zh-CN"
+            for r in notice.recipients:
+                address = addresses.get(r.staff_id)
+                if address is None:
+                    continue
+                lang = address.language or "zh-CN"
                 reasons = "、".join(
                     names.get(code) or translate(lang, f"console.rule.{code}")
                     for code in notice.reasons
@@ -71,7 +75,7 @@ def telegram_alert_hook(db: Database, deliver: Deliver, public_url: str | None) 
                     ),
                 )
                 queued += await enqueue(
-                    session, "telegram", str(r.telegram_id), [TextMessage(text)]
+                    session, address.channel, address.chat_id, [TextMessage(text)]
                 )
         deliver(queued)
 

@@ -10,7 +10,7 @@ on the timeline and an audit entry (who, from where). A refusal a person can fix
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
@@ -120,38 +120,28 @@ class ProcedureActions:
         services = self.shared.agreements
         if services is None:
             raise ActionError("agreements.paper_nothing_to_sign")
-        async with acting(self.db, self.clock, staff, case_id, ip, open_only=False) as act:
-            session, case, now = act.session, act.case, act.now
-            account = await session.get_one(StaffAccount, staff.id)
-            out = Outgoing(_CONSOLE)
+
+        async def record(at: _Step) -> tuple[dict[str, object], bool]:
             try:
                 doc, sealing = await paper.record(
-                    session,
+                    at.session,
                     services,
-                    case.id,
-                    account,
+                    at.case.id,
+                    at.account,
                     signer_id=signer_id,
                     sha=sha,
                     confirmed=confirmed,
                     scan=scan,
                     uploaded_by="mediator",
                     ip=ip,
-                    now=now,
-                    out=out,
+                    now=at.now,
+                    out=at.out,
                 )
             except SignRefusedError as exc:
                 raise ActionError(exc.key, dict(exc.params)) from None
-            data = {"signer": signer_id, "version": doc.version}
-            act.trace(
-                kind="paper_signature",
-                event_data=data,
-                action="paper_signature",
-                audit_data=data,
-            )
-            if sealing:
-                wake_after_commit(session, self.shared)
-            queued = await out.flush(session)
-        self._send(queued)
+            return {"signer": signer_id, "version": doc.version}, sealing
+
+        await self._step(staff, case_id, ip, "paper_signature", record)
 
     async def police_step(
         self,
@@ -168,34 +158,45 @@ class ProcedureActions:
         time: ``failed_once``, returned as such), excluded, again, give_up. Returns what was done,
         for the flash message."""
         staff.require(Action.POLICE_MEDIATE)
-        async with acting(self.db, self.clock, staff, case_id, ip, open_only=False) as act:
-            session, case, now = act.session, act.case, act.now
-            officer = await session.get_one(StaffAccount, staff.id)
-            out = Outgoing(_CONSOLE)
+
+        async def take(at: _Step) -> tuple[dict[str, object], bool]:
             try:
-                step, wake = await self._take_police_step(
-                    _PoliceStep(session, case, officer, now, out), step, form, exclusions, scan, ip
-                )
+                done, wake = await self._take_police_step(at, step, form, exclusions, scan, ip)
             except police.PoliceError as exc:
                 raise ActionError(exc.key, dict(exc.params)) from None
             except ValueError:
                 raise ActionError("agreements.police_problem_violation") from None
-            data = {"step": step}
-            act.trace(
-                kind="police_mediation",
-                event_data=data,
-                action="police_mediation",
-                audit_data=data,
-            )
+            return {"step": done}, wake
+
+        data = await self._step(staff, case_id, ip, "police_mediation", take)
+        return str(data["step"])
+
+    async def _step(
+        self,
+        staff: StaffContext,
+        case_id: int,
+        ip: str,
+        kind: str,
+        take: Callable[[_Step], Awaitable[tuple[dict[str, object], bool]]],
+    ) -> dict[str, object]:
+        """One procedure step in its transaction: ``take`` does it with the staff member's
+        account and a queue for messages, and returns what the case's event and the audit
+        entry (both ``kind``) record and whether a document waits for the workers; the queued
+        messages go out after the commit. Returns what was recorded."""
+        async with acting(self.db, self.clock, staff, case_id, ip, open_only=False) as act:
+            account = await act.session.get_one(StaffAccount, staff.id)
+            at = _Step(act.session, act.case, account, act.now, Outgoing(_CONSOLE))
+            data, wake = await take(at)
+            act.trace(kind=kind, event_data=data, action=kind, audit_data=data)
             if wake:
-                wake_after_commit(session, self.shared)
-            queued = await out.flush(session)
+                wake_after_commit(act.session, self.shared)
+            queued = await at.out.flush(act.session)
         self._send(queued)
-        return step
+        return data
 
     async def _take_police_step(
         self,
-        at: _PoliceStep,
+        at: _Step,
         step: str,
         form: Mapping[str, str],
         exclusions: tuple[str, ...],
@@ -204,7 +205,7 @@ class ProcedureActions:
     ) -> tuple[str, bool]:
         """The step itself (``police_step``), in its transaction: what was done (a second
         failure reads ``failed_once``) and whether a document waits for the workers."""
-        session, case, officer, now, out = at.session, at.case, at.officer, at.now, at.out
+        session, case, officer, now, out = at.session, at.case, at.account, at.now, at.out
         wake = False
         if step == "open":
             await police.open_mediation(
@@ -245,9 +246,9 @@ class ProcedureActions:
             raise ActionError("console.case.error.bad_event")
         return step, wake
 
-    async def _draft(self, at: _PoliceStep, form: Mapping[str, str]) -> None:
+    async def _draft(self, at: _Step, form: Mapping[str, str]) -> None:
         """The 治安调解协议书's terms as the officer typed them, with each party's particulars."""
-        session, case, officer, now = at.session, at.case, at.officer, at.now
+        session, case, officer, now = at.session, at.case, at.account, at.now
         await police.draft(
             session,
             case,
@@ -263,10 +264,10 @@ class ProcedureActions:
         )
 
     async def _signed_on_paper(
-        self, at: _PoliceStep, form: Mapping[str, str], scan: bytes, ip: str
+        self, at: _Step, form: Mapping[str, str], scan: bytes, ip: str
     ) -> None:
         """The agreement the parties signed on paper, recorded with its scan."""
-        session, case, officer, now, out = at.session, at.case, at.officer, at.now, at.out
+        session, case, officer, now, out = at.session, at.case, at.account, at.now, at.out
         await police.signed_on_paper(
             session,
             self.files,
@@ -287,13 +288,13 @@ class ProcedureActions:
 
 
 @dataclass(frozen=True)
-class _PoliceStep:
-    """Where a 治安调解's step is taken: the transaction, its case, the officer, the time and
-    the messages it queues."""
+class _Step:
+    """Where a procedure's step is taken: the transaction, its case, the account of the staff
+    member taking it (the officer of a 治安调解), the time and the messages it queues."""
 
     session: AsyncSession
     case: Case
-    officer: StaffAccount
+    account: StaffAccount
     now: datetime
     out: Outgoing
 

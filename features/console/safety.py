@@ -47,7 +47,7 @@ from mediation.risk import RiskAssessment, RiskLevel, RiskRule
 from mediation.room import PARTY_ROLES, Mode, Role
 from services.case_watch import Scene, on_case_filed, on_party_words
 from services.cases import add_event
-from services.delivery import Address
+from services.delivery import staff_addresses
 from services.room import Room, announce, label_of
 from storage.models import Case, CaseMember, CaseMessage, StaffAccount
 
@@ -183,23 +183,28 @@ async def _tell_staff(
     author: CaseMember | None,
     source: str,
 ) -> None:
-    """The alert in the chat of every recipient who linked Telegram: the case, the level, who
-    wrote what where, and which rules — never a party's name or phone number."""
-    linked = [r for r in notice.recipients if r.telegram_id is not None]
-    if not linked:
+    """The alert in the chat of every recipient the chat reaches — their linked Telegram, else
+    the browser chat of their account's phone (``services.delivery.staff_addresses``), once
+    each: the case, the level, who wrote what where, and which rules — never a party's name or
+    phone number. Without the browser, a mediator who uses only it heard of a threat in the
+    console alone."""
+    if not notice.recipients:
         return
     rows = await scene.session.execute(
-        select(StaffAccount.id, StaffAccount.language).where(
-            StaffAccount.id.in_([r.staff_id for r in linked])
-        )
+        select(StaffAccount).where(StaffAccount.id.in_([r.staff_id for r in notice.recipients]))
     )
-    languages = {staff_id: language for staff_id, language in rows}
+    addresses = await staff_addresses(scene.session, rows.scalars())
+    if not addresses:
+        return
     by_code = {r.code: r for r in rules}
     base = scene.public_url
     link = f"{base.rstrip('/')}/staff/cases/{notice.case_id}" if base else ""
     who = label_of(author) if author is not None else Msg("role.applicant")
-    for r in linked:
-        language = languages.get(r.staff_id) or "zh-CN"
+    for r in notice.recipients:
+        address = addresses.get(r.staff_id)
+        if address is None:
+            continue
+        language = address.language or "zh-CN"
         names = "、".join(_rule_name(by_code[c], language) for c in notice.reasons if c in by_code)
         message = Msg(
             "risk.alert",
@@ -213,7 +218,7 @@ async def _tell_staff(
                 "link": link,
             },
         )
-        scene.out.send(Address("telegram", str(r.telegram_id), language), Reply(message))
+        scene.out.send(address, Reply(message))
 
 
 async def _safety_notices(

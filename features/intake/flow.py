@@ -131,7 +131,7 @@ class IntakeFlow:
     async def intake_step(
         self, turn: Turn, draft: intake.IntakeDraft, payload: intake.Input
     ) -> list[Reply]:
-        session, conv, now = turn.session, turn.conv, turn.now
+        conv = turn.conv
         # Features may take the input first (a voice answer: kept, transcribed, confirmed).
         result = await features.run_intake_hooks(turn, draft, payload)
         if result is None:
@@ -140,25 +140,8 @@ class IntakeFlow:
             self.save_draft(conv, result.draft)
             return [self._with_retention(r) for r in result.replies]
         assert result.draft is not None
-        user = await session.get_one(User, conv.user_id)
-        unit = self.units.by_code.get(turn.get(POSTER_UNIT) or "") or self.units.route(
-            result.draft.answers["place"], DisputeType(result.draft.answers["dispute_type"])
-        )
-        turn.put(POSTER_UNIT, None)
-        case = await case_service.create_from_intake(
-            session,
-            user=user,
-            draft=result.draft,
-            unit=unit,
-            channel=conv.channel,
-            now=now,
-            local_year=now.astimezone(self.settings.tz).year,
-            language=conv.language,
-        )
-        self.save_draft(conv, None)
-        conv.active_case_id = case.id
-        ref = len(await case_service.cases_of_user(session, user.id))
-        log.info("case %s created in unit %s", case.number, unit.code)
+        case, unit = await self._file_case(turn, result.draft)
+        ref = len(await case_service.cases_of_user(turn.session, conv.user_id))
         replies = [
             reply(
                 "bot.case_created",
@@ -168,20 +151,8 @@ class IntakeFlow:
                 ref=ref,
             )
         ]
-        respondent = next(p for p in case.parties if p.side == "respondent")
-        # Bound to the respondent's number when the applicant gave one: joining then needs
-        # that phone, not only the code (issue 21).
-        issued = await invites.issue(
-            session,
-            case,
-            respondent,
-            created_by=f"user:{user.id}",
-            now=now,
-            ttl=turn.invite_ttl,
-            phone=respondent.phone,
-        )
-        link = turn.deep_link(issued.token)
-        replies += invites.invite_replies(issued, link)
+        invitation, link = await self._invite_respondent(turn, case)
+        replies += invitation
         turn.after_commit.append(
             functools.partial(
                 suggest_law,
@@ -201,6 +172,46 @@ class IntakeFlow:
         # console's next sweep (issue 20).
         await case_watch.case_filed(turn, case)
         return []
+
+    async def _file_case(self, turn: Turn, draft: intake.IntakeDraft) -> tuple[Case, UnitInfo]:
+        """The submitted draft as a case, in the poster's unit or the one routing picks."""
+        session, conv, now = turn.session, turn.conv, turn.now
+        user = await session.get_one(User, conv.user_id)
+        unit = self.units.by_code.get(turn.get(POSTER_UNIT) or "") or self.units.route(
+            draft.answers["place"], DisputeType(draft.answers["dispute_type"])
+        )
+        turn.put(POSTER_UNIT, None)
+        case = await case_service.create_from_intake(
+            session,
+            user=user,
+            draft=draft,
+            unit=unit,
+            channel=conv.channel,
+            now=now,
+            local_year=now.astimezone(self.settings.tz).year,
+            language=conv.language,
+        )
+        self.save_draft(conv, None)
+        conv.active_case_id = case.id
+        log.info("case %s created in unit %s", case.number, unit.code)
+        return case, unit
+
+    async def _invite_respondent(self, turn: Turn, case: Case) -> tuple[list[Reply], str | None]:
+        """The respondent's invitation: the replies that carry it, and its deep link if any."""
+        respondent = next(p for p in case.parties if p.side == "respondent")
+        # Bound to the respondent's number when the applicant gave one: joining then needs
+        # that phone, not only the code (issue 21).
+        issued = await invites.issue(
+            turn.session,
+            case,
+            respondent,
+            created_by=f"user:{turn.conv.user_id}",
+            now=turn.now,
+            ttl=turn.invite_ttl,
+            phone=respondent.phone,
+        )
+        link = turn.deep_link(issued.token)
+        return invites.invite_replies(issued, link), link
 
     async def _alert_mediators(self, turn: Turn, case: Case, unit: UnitInfo) -> None:
         """Tell the unit's linked mediators a case came in, with a button to take it."""

@@ -3,7 +3,8 @@
 - ``profiles``: the lawyer registry (console/CLI-ready functions); ``cli``: ``main.py lawyer …``.
 - ``dispatch``: requests, offers, widening by durable timer, acceptance, response times (the
   rules themselves are pure, in :mod:`mediation.lawyer_dispatch`).
-- ``lawyer_side`` / ``asking`` / ``cards``: what lawyers, parties and mediators do in Telegram;
+- ``lawyer_side`` / ``asking`` / ``cards``: what lawyers, parties and mediators do in the chat
+  (Telegram, or the browser chat of the account's phone);
   ``handlers`` registers them, the ``lawyer_widen`` timer and the start/stop hooks on
   :mod:`services.features`.
 - ``assistant`` (knowledge-base answers with verified citations), ``llm`` (optional phrasing,

@@ -24,9 +24,8 @@ from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.room import Role
 from mediation.validation import InvalidInput, clean_text
 from services import mediators
-from services.delivery import staff_address
 from services.features import Who
-from services.room import Room, announce, label_of
+from services.room import Room, tell_mediators
 from services.turn import Turn, active_room, member_cases
 from storage.models import CaseMember
 
@@ -195,7 +194,7 @@ async def end_consultation(turn: Turn, who: Who) -> list[Reply] | None:
         await dispatch.finish_request(
             turn.session, turn.now, found[0].id, consultation_id=consultation.id
         )
-        address = staff_address(found[1])
+        address = await dispatch.staff_chat(turn.session, found[1])
         if address is not None:
             turn.out.send(
                 address, reply("lawyers.consult_ended_by_person", number=consultation.number)
@@ -309,17 +308,8 @@ def _requested(
 async def _tell_mediators(turn: Turn, room: Room, member: CaseMember) -> None:
     """The room's mediators hear that a lawyer was asked for, and by whom."""
     me = room.by_id(member.id)
-    staff = [m for m in room.present() if m.role == Role.MEDIATOR.value and m is not me]
-    if staff and me is not None:
-        await announce(
-            turn.session,
-            room,
-            Msg("lawyers.requested_event", {"who": label_of(me)}),
-            turn.out,
-            turn.now,
-            audience=staff,
-            author=me,
-        )
+    if me is not None:
+        await tell_mediators(turn.session, room, me, "lawyers.requested_event", turn.out, turn.now)
 
 
 async def person_message(turn: Turn, who: Who) -> list[Reply] | None:

@@ -23,7 +23,7 @@ from features.lawyers.models import (
     LawyerRequest,
 )
 from mediation.replies import Msg, Reply
-from services.delivery import Outgoing, staff_address, user_address
+from services.delivery import Outgoing, staff_addresses, user_address
 from storage.db import insert_for, session_dialect
 from storage.models import StaffAccount, User
 
@@ -119,7 +119,7 @@ async def person_says(
 ) -> bool:
     """Relay the person's text to the consultation's lawyer; False if no lawyer is reachable."""
     found = await lawyer_of(session, consultation)
-    address = staff_address(found[1]) if found is not None else None
+    address = (await staff_addresses(session, [found[1]])).get(found[1].id) if found else None
     if address is None:
         return False
     session.add(

@@ -24,7 +24,7 @@ from mediation.lawyer_dispatch import Candidate, Stage, duty_wave, expected_at, 
 from mediation.masking import scrub_digits
 from mediation.replies import Msg, Reply, button
 from services.cases import add_event
-from services.delivery import Address, Outgoing, staff_address, user_address
+from services.delivery import Address, Outgoing, staff_addresses, user_address
 from services.outbox import QueuedMessage
 from services.timers import cancel_timers, schedule
 from storage.models import Case, StaffAccount, Timer, User
@@ -95,7 +95,14 @@ async def requester_address(session: AsyncSession, request: LawyerRequest) -> Ad
         user = await session.get(User, int(ident))
         return user_address(user) if user is not None else None
     staff = await session.get(StaffAccount, int(ident))
-    return staff_address(staff) if staff is not None else None
+    return await staff_chat(session, staff) if staff is not None else None
+
+
+async def staff_chat(session: AsyncSession, staff: StaffAccount) -> Address | None:
+    """Where the chat reaches one staff member: their linked Telegram, else the browser chat of
+    their account's phone (``services.delivery.staff_addresses``), so a lawyer or mediator who
+    uses only the browser hears of their requests and consultations too."""
+    return (await staff_addresses(session, [staff])).get(staff.id)
 
 
 async def case_details(session: AsyncSession, request: LawyerRequest) -> Msg | str:
@@ -153,13 +160,16 @@ async def _offer(
     now: datetime,
     number: str,
 ) -> None:
+    """Offer rows for ``ids``, and the offer in each lawyer's chat: Telegram where linked, else
+    the browser chat (one query for all of them), once per lawyer."""
     details = await case_details(session, request) if ids else ""
+    addresses = await staff_addresses(session, [entries[i].staff for i in ids]) if ids else {}
     for lawyer_id in ids:
         entry = entries[lawyer_id]
         session.add(
             LawyerOffer(request_id=request.id, lawyer_id=lawyer_id, stage=stage, offered_at=now)
         )
-        address = staff_address(entry.staff)
+        address = addresses.get(entry.staff.id)
         if address is not None:
             out.send(address, offer_reply(request, number, details))
 
@@ -335,8 +345,9 @@ async def mark_accepted(
     for other in pending:
         other.status = "taken"
     entries = await list_lawyers(session, only_ids=[o.lawyer_id for o in pending])
+    addresses = await staff_addresses(session, [e.staff for e in entries]) if entries else {}
     for entry in entries:
-        address = staff_address(entry.staff)
+        address = addresses.get(entry.staff.id)
         if address is not None:
             out.send(address, Reply(Msg("lawyers.offer_taken", {"number": number})))
     await cancel_timers(session, [timer_key(request.id)])

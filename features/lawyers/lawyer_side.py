@@ -1,4 +1,5 @@
-"""What a volunteer lawyer does in Telegram: duty status, accepting offers, the room, leaving.
+"""What a volunteer lawyer does in the chat (Telegram or the browser chat of their account's
+phone): duty status, accepting offers, the room, leaving.
 
 A lawyer is a staff account with role "lawyer"; in a room they are a CaseMember labelled 律师.
 Their free text is relayed by the room's staff flow (``features.room.staff.message``), which asks

@@ -28,6 +28,7 @@ from mediation.lawyer_dispatch import (
 )
 from mediation.room import Role
 from mediation.validation import InvalidInput, clean_text
+from services.delivery import staff_addresses
 from storage.models import Case, CaseMember, StaffAccount
 
 #: 律师执业证号: 17 digits.
@@ -57,6 +58,8 @@ class LawyerEntry:
     staff: StaffAccount
     profile: LawyerProfile
     open_cases: int
+    #: The chat reaches them: Telegram linked, or the browser chat of the account's phone.
+    reachable: bool
 
     @property
     def availability(self) -> tuple[Slot, ...]:
@@ -76,7 +79,7 @@ class LawyerEntry:
             open_cases=self.open_cases,
             max_open_cases=self.profile.max_open_cases,
             paused=self.profile.paused,
-            reachable=self.staff.telegram_id is not None and self.staff.active,
+            reachable=self.reachable,
         )
 
     def summary(self) -> dict[str, object]:
@@ -220,7 +223,9 @@ async def open_counts(session: AsyncSession) -> dict[int, int]:
 async def list_lawyers(
     session: AsyncSession, *, only_ids: Iterable[int] | None = None
 ) -> list[LawyerEntry]:
-    """Lawyers with a profile and an active account, with their current load."""
+    """Lawyers with a profile and an active account, with their current load and whether the
+    chat reaches them (``services.delivery.staff_addresses``: a lawyer who uses only the browser
+    chat is offered requests too)."""
     stmt = (
         select(StaffAccount, LawyerProfile)
         .join(LawyerProfile, LawyerProfile.staff_id == StaffAccount.id)
@@ -231,7 +236,11 @@ async def list_lawyers(
         stmt = stmt.where(LawyerProfile.id.in_(list(only_ids)))
     rows = list(await session.execute(stmt))
     counts = await open_counts(session)
-    return [LawyerEntry(staff, profile, counts.get(profile.id, 0)) for staff, profile in rows]
+    reached = await staff_addresses(session, [staff for staff, _ in rows])
+    return [
+        LawyerEntry(staff, profile, counts.get(profile.id, 0), staff.id in reached)
+        for staff, profile in rows
+    ]
 
 
 async def entry_of_staff(session: AsyncSession, staff_id: int) -> LawyerEntry | None:

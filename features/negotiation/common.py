@@ -8,6 +8,7 @@ same helper the agreement uses, so a figure reads the same in chat and on paper.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -121,18 +122,23 @@ def terms_lines(terms: OfferTerms) -> list[Msg]:
         lines.append(
             Msg(
                 "negotiation.line_action",
-                {
-                    "what": Msg(f"negotiation.action_{action.kind.value}"),
-                    "detail": f"（{action.detail}）" if action.detail else "",
-                    "deadline": Msg("negotiation.by_date", {"date": action.deadline.isoformat()})
-                    if action.deadline
-                    else "",
-                },
+                action_params(action.kind.value, action.detail, action.deadline),
             )
         )
     if terms.note:
         lines.append(Msg("negotiation.line_note", {"note": terms.note}))
     return lines
+
+
+def action_params(kind: str, detail: str | None, deadline: date | None) -> dict[str, object]:
+    """An undertaking (an action other than paying) as every line names it: what is to be
+    done, its detail in brackets, and by when: the offer's terms and the tracked obligation
+    read alike."""
+    return {
+        "what": Msg(f"negotiation.action_{kind}"),
+        "detail": f"（{detail}）" if detail else "",
+        "deadline": Msg("negotiation.by_date", {"date": deadline.isoformat()}) if deadline else "",
+    }
 
 
 def member_side(member: CaseMember) -> Side | None:

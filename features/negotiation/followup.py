@@ -49,32 +49,26 @@ async def follow_up_context(
         )
     ).scalar_one_or_none()
     parties = list(
-        (
-            await session.execute(
-                select(CaseParty)
-                .where(CaseParty.case_id == case_id)
-                .order_by(CaseParty.side, CaseParty.ordinal)
-            )
-        ).scalars()
+        await session.scalars(
+            select(CaseParty)
+            .where(CaseParty.case_id == case_id)
+            .order_by(CaseParty.side, CaseParty.ordinal)
+        )
     )
     mediator = await session.get(StaffAccount, case.mediator_id) if case.mediator_id else None
     instalments = list(
-        (
-            await session.execute(
-                select(PaymentInstalment)
-                .where(PaymentInstalment.case_id == case_id)
-                .order_by(PaymentInstalment.schedule_id, PaymentInstalment.seq)
-            )
-        ).scalars()
+        await session.scalars(
+            select(PaymentInstalment)
+            .where(PaymentInstalment.case_id == case_id)
+            .order_by(PaymentInstalment.schedule_id, PaymentInstalment.seq)
+        )
     )
     events = list(
-        (
-            await session.execute(
-                select(PaymentEvent)
-                .where(PaymentEvent.instalment_id.in_([i.id for i in instalments] or [-1]))
-                .order_by(PaymentEvent.at)
-            )
-        ).scalars()
+        await session.scalars(
+            select(PaymentEvent)
+            .where(PaymentEvent.instalment_id.in_([i.id for i in instalments] or [-1]))
+            .order_by(PaymentEvent.at)
+        )
     )
     by_id = {i.id: i for i in instalments}
     evidence = [

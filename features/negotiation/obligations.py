@@ -17,8 +17,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from features.negotiation.common import mediator_members, member_side, send_to, side_members
+from features.negotiation.common import (
+    action_params,
+    mediator_members,
+    member_side,
+    send_to,
+    side_members,
+)
 from features.negotiation.models import Obligation
+from features.negotiation.schedules import cancel_pending
 from features.negotiation.trail import alert_obligation
 from mediation.offers import OfferTerms, Side
 from mediation.performance import (
@@ -33,7 +40,7 @@ from services.cases import add_event
 from services.delivery import Address, Outgoing
 from services.outbox import QueuedMessage
 from services.room import Room, load_room
-from services.timers import cancel_timers, schedule
+from services.timers import schedule
 from services.turn import Turn
 from storage.models import Timer
 
@@ -60,26 +67,7 @@ def _event(session: AsyncSession, ob: Obligation, *, kind: str, actor: str, at: 
 
 
 def _what(ob: Obligation) -> Msg:
-    return Msg(
-        "negotiation.obligation_what",
-        {
-            "what": Msg(f"negotiation.action_{ob.kind}"),
-            "detail": f"（{ob.detail}）" if ob.detail else "",
-            "date": Msg("negotiation.by_date", {"date": ob.due_on.isoformat()})
-            if ob.due_on
-            else "",
-        },
-    )
-
-
-async def _keys(session: AsyncSession, ids: list[int]) -> list[str]:
-    keys: list[str] = []
-    for ob_id in ids:
-        rows = await session.execute(
-            select(Timer.key).where(Timer.key.like(f"obl:{ob_id}:%"), Timer.status == "pending")
-        )
-        keys += list(rows.scalars())
-    return keys
+    return Msg("negotiation.obligation_what", action_params(ob.kind, ob.detail, ob.due_on))
 
 
 async def create(
@@ -96,7 +84,7 @@ async def create(
             )
         ).scalars()
     )
-    await cancel_timers(session, await _keys(session, [o.id for o in old]))
+    await cancel_pending(session, "obl", [o.id for o in old])
     for ob in old:
         ob.status = ObligationStatus.CANCELLED.value
     for seq, action in enumerate(terms.actions, 1):
@@ -220,7 +208,7 @@ async def answer(turn: Turn, user_id: int, ob_id: int, *, confirmed: bool) -> li
     if confirmed:
         ob.confirmed_at = turn.now
         _event(turn.session, ob, kind="obligation_confirmed", actor=actor, at=turn.now)
-        await cancel_timers(turn.session, await _keys(turn.session, [ob.id]))
+        await cancel_pending(turn.session, "obl", [ob.id])
         key = "negotiation.obligation_confirmed_notice"
     else:
         _event(turn.session, ob, kind="obligation_disputed", actor=actor, at=turn.now)

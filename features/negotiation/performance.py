@@ -12,6 +12,8 @@ urges performance; it does not nag someone who has paid).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -35,7 +37,7 @@ from features.negotiation.models import (
     PaymentInstalment,
     PaymentSchedule,
 )
-from features.negotiation.schedules import timer_keys
+from features.negotiation.schedules import cancel_pending
 from features.negotiation.trail import payment_step
 from mediation.offers import Side
 from mediation.performance import (
@@ -50,7 +52,7 @@ from mediation.performance import (
 )
 from mediation.replies import Msg, Reply, button, reply
 from services.room import Room, load_room
-from services.timers import cancel_timers, schedule
+from services.timers import schedule
 from services.turn import Turn
 from storage.models import CaseMember
 
@@ -119,6 +121,52 @@ async def _pressed_by(
     return inst, sched, room, member
 
 
+@dataclass(frozen=True)
+class _Recorded:
+    """A person's step on an instalment, recorded: what their replies are made of."""
+
+    inst: PaymentInstalment
+    sched: PaymentSchedule
+    room: Room
+    params: dict[str, Any]
+
+
+async def _record_step(
+    turn: Turn,
+    user_id: int,
+    instalment_id: int,
+    *,
+    payer: bool,
+    rule: Callable[[InstalmentStatus], InstalmentStatus | None],
+    kind: str,
+    tracked_only: bool = True,
+    evidence_id: int | None = None,
+) -> _Recorded | list[Reply]:
+    """The button's presser checked (``_pressed_by``), the instalment moved on by ``rule`` and
+    the step written to both histories (``payment_step``, as ``kind``); else the replies that
+    say why not (an untracked schedule when ``tracked_only``, a step already recorded)."""
+    found = await _pressed_by(turn, user_id, instalment_id, payer=payer)
+    if isinstance(found, Reply):
+        return [found]
+    inst, sched, room, member = found
+    if tracked_only and sched.status == PENDING_SCHEDULE:
+        return [await not_tracked(turn, room)]
+    params = _inst_params(room, inst, sched)
+    new = rule(InstalmentStatus(inst.status))
+    if new is None:
+        return [reply("negotiation.already_recorded", **params)]
+    inst.status = new.value
+    payment_step(
+        turn.session,
+        inst,
+        kind=kind,
+        actor=f"member:{member.id}",
+        at=turn.now,
+        evidence_id=evidence_id,
+    )
+    return _Recorded(inst, sched, room, params)
+
+
 # ---------------------------------------------------------------------------- people
 
 
@@ -178,24 +226,13 @@ async def paid_command(turn: Turn, room: Room, user_id: int) -> list[Reply]:
 
 
 async def mark_paid(turn: Turn, user_id: int, instalment_id: int) -> list[Reply]:
-    found = await _pressed_by(turn, user_id, instalment_id, payer=True)
-    if isinstance(found, Reply):
-        return [found]
-    inst, sched, room, member = found
-    if sched.status == PENDING_SCHEDULE:
-        return [await not_tracked(turn, room)]
-    new = after_mark_paid(InstalmentStatus(inst.status))
-    params = _inst_params(room, inst, sched)
-    if new is None:
-        return [reply("negotiation.already_recorded", **params)]
-    inst.status, inst.marked_paid_at = new.value, turn.now
-    payment_step(
-        turn.session,
-        inst,
-        kind="payment_marked_paid",
-        actor=f"member:{member.id}",
-        at=turn.now,
+    done = await _record_step(
+        turn, user_id, instalment_id, payer=True, rule=after_mark_paid, kind="payment_marked_paid"
     )
+    if isinstance(done, list):
+        return done
+    inst, sched, room, params = done.inst, done.sched, done.room, done.params
+    inst.marked_paid_at = turn.now
     # If the payee stays silent, the payer is told and the mediator asked to check.
     await schedule(
         turn.session,
@@ -229,26 +266,20 @@ async def confirm(
     turn: Turn, user_id: int, instalment_id: int, *, evidence_id: int | None = None
 ) -> list[Reply]:
     """The payee confirms receipt (or uploaded a transfer record)."""
-    found = await _pressed_by(turn, user_id, instalment_id, payer=False)
-    if isinstance(found, Reply):
-        return [found]
-    inst, sched, room, member = found
-    if sched.status == PENDING_SCHEDULE:
-        return [await not_tracked(turn, room)]
-    params = _inst_params(room, inst, sched)
-    new = after_confirm(InstalmentStatus(inst.status))
-    if new is None:
-        return [reply("negotiation.already_recorded", **params)]
-    inst.status, inst.confirmed_at = new.value, turn.now
-    payment_step(
-        turn.session,
-        inst,
+    done = await _record_step(
+        turn,
+        user_id,
+        instalment_id,
+        payer=False,
+        rule=after_confirm,
         kind="payment_confirmed",
-        actor=f"member:{member.id}",
-        at=turn.now,
         evidence_id=evidence_id,
     )
-    await cancel_timers(turn.session, await timer_keys(turn.session, [inst.id]))
+    if isinstance(done, list):
+        return done
+    inst, sched, room, params = done.inst, done.sched, done.room, done.params
+    inst.confirmed_at = turn.now
+    await cancel_pending(turn.session, "pay", [inst.id])
     payer = side_members(room, Side(sched.payer_side))
     send_to(
         turn,
@@ -292,22 +323,18 @@ async def _completed(
 
 
 async def dispute(turn: Turn, user_id: int, instalment_id: int) -> list[Reply]:
-    found = await _pressed_by(turn, user_id, instalment_id, payer=False)
-    if isinstance(found, Reply):
-        return [found]
-    inst, sched, room, member = found
-    params = _inst_params(room, inst, sched)
-    new = after_dispute(InstalmentStatus(inst.status))
-    if new is None:
-        return [reply("negotiation.already_recorded", **params)]
-    inst.status = new.value
-    payment_step(
-        turn.session,
-        inst,
+    done = await _record_step(
+        turn,
+        user_id,
+        instalment_id,
+        payer=False,
+        rule=after_dispute,
         kind="payment_disputed",
-        actor=f"member:{member.id}",
-        at=turn.now,
+        tracked_only=False,  # as before: "not received" is heard whatever the schedule
     )
+    if isinstance(done, list):
+        return done
+    sched, room, params = done.sched, done.room, done.params
     payer = side_members(room, Side(sched.payer_side))
     send_to(
         turn,

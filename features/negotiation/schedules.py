@@ -78,7 +78,7 @@ async def replace_schedules(session: AsyncSession, case_id: int) -> None:
             )
         ).scalars()
     )
-    await cancel_timers(session, await timer_keys(session, [i.id for i in old]))
+    await cancel_pending(session, "pay", [i.id for i in old])
     for inst in old:
         if inst.status not in (InstalmentStatus.CONFIRMED.value,):
             inst.status = InstalmentStatus.CANCELLED.value
@@ -92,13 +92,15 @@ async def replace_schedules(session: AsyncSession, case_id: int) -> None:
     )
 
 
-async def timer_keys(session: AsyncSession, instalment_ids: list[int]) -> list[str]:
-    if not instalment_ids:
-        return []
+async def cancel_pending(session: AsyncSession, prefix: str, ids: list[int]) -> None:
+    """Cancel the timers still pending of each of ``ids``: an instalment's (``prefix`` "pay",
+    ``effect.timer_key``) or an obligation's ("obl"), keyed ``<prefix>:<id>:<step>:<days>``."""
     keys: list[str] = []
-    for iid in instalment_ids:
+    for item_id in ids:
         rows = await session.execute(
-            select(Timer.key).where(Timer.key.like(f"pay:{iid}:%"), Timer.status == "pending")
+            select(Timer.key).where(
+                Timer.key.like(f"{prefix}:{item_id}:%"), Timer.status == "pending"
+            )
         )
         keys += list(rows.scalars())
-    return keys
+    await cancel_timers(session, keys)

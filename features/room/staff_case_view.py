@@ -23,7 +23,7 @@ from mediation import masking
 from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.room import Role
 from services import mediators
-from services.features import timeline_label
+from services.features import timeline_label, timeline_message
 from services.room import Room, load_room
 from services.turn import Turn, active_room
 from storage.document_models import Document
@@ -187,6 +187,9 @@ def event_label(event: CaseEvent) -> Msg:
     """A case event in words, with the console's timeline texts where their placeholders can
     be filled from the event; any other event is named by its kind, never dropped."""
     data: dict[str, Any] = dict(event.data or {})
+    line = timeline_message(event.kind, data)
+    if line.params:
+        return line
     params: dict[str, object] = {k: v for k, v in data.items() if isinstance(v, str | int)}
     if event.kind in ("status", "risk"):
         group = "status" if event.kind == "status" else "console.risk"

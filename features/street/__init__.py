@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from features.street import chat_tasks, held, report, timers  # noqa: F401  (registers)
+from features.street import chat_tasks, held, report, timeline, timers  # noqa: F401  (registers)
 from services import features
 
 #: The street's case events, named on every timeline from its own catalogue (``[event]``).
@@ -30,14 +30,9 @@ features.timeline_labels(
     "street_session_scheduled",
     "street_session_held",
     "street_outcome",
-    "dispatched",
-    "dispatch_none",
-    "task_accepted",
-    "task_returned",
-    "task_done",
-    "task_note",
-    "task_overdue",
+    *timeline.DETAILED_KINDS,
 )
+features.timeline_details(timeline.detail, *timeline.DETAILED_KINDS)
 
 if TYPE_CHECKING:
     from app.features import FeatureRegistry

@@ -112,19 +112,32 @@ def record(
     )
 
 
+@dataclass(frozen=True)
+class RiskRaise:
+    """Who raises a case's risk, to what and why: staff on the joint page (``by`` their id) or
+    the group rules (``rule``, and ``shown_reason`` the catalogue's words for the centre's
+    alert, where the recorded ``reason`` is a code)."""
+
+    level: RiskLevel
+    actor: str
+    reason: str
+    by: int | None
+    rule: str | None = None
+    shown_reason: Msg | None = None
+
+    @property
+    def shown(self) -> Msg | str:
+        return self.shown_reason or self.reason
+
+
 async def raise_risk(
     session: AsyncSession,
     case: Case,
-    level: RiskLevel,
+    change: RiskRaise,
     *,
     units: UnitDirectory,
     out: Outgoing,
     now: datetime,
-    actor: str,
-    reason: str,
-    by: int | None,
-    rule: str | None = None,
-    shown_reason: Msg | None = None,
 ) -> str | None:
     """Set the level; 较大/重大 escalates to the next centre (its code is returned; None when
     only the level changed, or there is no unit above).
@@ -133,7 +146,7 @@ async def raise_risk(
     still held where it was dispatched escalates when staff confirm the level: the rules warn,
     the street's centre decides to hand it up.
     """
-    before = parse_level(case.risk)
+    before, level = parse_level(case.risk), change.level
     held = await holder_of(session, case)
     unescalated = held.kind in ("reported", "dispatched")
     if level == before and not (unescalated and escalates(RiskLevel.NORMAL, level)):
@@ -144,13 +157,13 @@ async def raise_risk(
             session,
             case.id,
             now,
-            actor,
+            change.actor,
             kind="risk",
             data={
                 "from": before.value,
                 "to": level.value,
-                "reason": reason,
-                "rule": rule or "",
+                "reason": change.reason,
+                "rule": change.rule or "",
             },
         )
     case.updated_at = now
@@ -159,45 +172,29 @@ async def raise_risk(
     target = escalation_centre(units, held.unit_code)
     if target is None:
         return None
-    await _escalate(
-        session,
-        case,
-        level,
-        held.unit_code,
-        target,
-        units=units,
-        out=out,
-        now=now,
-        actor=actor,
-        reason=reason,
-        by=by,
-        shown=shown_reason or reason,
-    )
+    await _escalate(session, case, change, held.unit_code, target, units=units, out=out, now=now)
     return target
 
 
 async def _escalate(
     session: AsyncSession,
     case: Case,
-    level: RiskLevel,
+    change: RiskRaise,
     source: str,
     target: str,
     *,
     units: UnitDirectory,
     out: Outgoing,
     now: datetime,
-    actor: str,
-    reason: str,
-    by: int | None,
-    shown: Msg | str,
 ) -> None:
     """The hand-up itself: the 流转记录 row, the event, the target centre's alert."""
-    record(session, case, "escalated", target, now, by=by, reason=reason)
+    level, reason, shown = change.level, change.reason, change.shown
+    record(session, case, "escalated", target, now, by=change.by, reason=reason)
     add_event(
         session,
         case.id,
         now,
-        actor,
+        change.actor,
         kind="street_escalated",
         data={"from": source, "to": target, "level": level.value, "reason": reason},
     )

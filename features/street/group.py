@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from features.street import group_parties
-from features.street.escalation import raise_risk
+from features.street.escalation import RiskRaise, raise_risk
 from features.street.models import StreetMember, StreetReport
 from features.street.tasks import TaskError, locked_report
 from mediation.case_state import CaseStatus
@@ -105,19 +105,15 @@ async def add_members(
     level = group_risk(count, (case.facts, case.place), before)
     if level == before:
         return added
-    added.escalated_to = await raise_risk(
-        session,
-        case,
+    change = RiskRaise(
         level,
-        units=units,
-        out=out,
-        now=now,
         actor="system",
         reason=f"street_group:{count}",
         by=None,
         rule="street_group",
         shown_reason=Msg("street.group.rule_reason", {"count": count}),
     )
+    added.escalated_to = await raise_risk(session, case, change, units=units, out=out, now=now)
     return added
 
 

@@ -188,16 +188,9 @@ class JointService(StreetUseCases):
         except ValueError:
             raise TaskError("street.joint.bad_level") from None
         async with self._acting(staff_id, case_id, Do.RAISE, lock=True) as act:
+            change = escalation.RiskRaise(parsed, f"staff:{act.staff.id}", reason, act.staff.id)
             return await escalation.raise_risk(
-                act.session,
-                act.case,
-                parsed,
-                units=self.units,
-                out=act.out,
-                now=act.now,
-                actor=f"staff:{act.staff.id}",
-                reason=reason,
-                by=act.staff.id,
+                act.session, act.case, change, units=self.units, out=act.out, now=act.now
             )
 
     async def hand_over(

@@ -21,6 +21,7 @@ from features.street import queries, registration, sms, tasks, voice_form
 from features.street.config import street_directory
 from features.street.models import StreetTask, StreetTaskNote
 from mediation.disputes import DisputeType
+from mediation.evidence import m4a, sniff
 from mediation.masking import mask_phone
 from mediation.street import (
     Desk,
@@ -47,23 +48,6 @@ if TYPE_CHECKING:
 
 MAX_FILE = 10 * 1024 * 1024
 MAX_FILES = 10
-#: What the form keeps, recognised by its first bytes (never by name or header).
-FILE_KINDS = (
-    (b"\x89PNG\r\n\x1a\n", "png", "image/png", "photo"),
-    (b"\xff\xd8\xff", "jpg", "image/jpeg", "photo"),
-    (b"%PDF-", "pdf", "application/pdf", "document"),
-    (b"\x1a\x45\xdf\xa3", "webm", "audio/webm", "voice"),
-    (b"OggS", "ogg", "audio/ogg", "voice"),
-)
-
-
-def sniff(head: bytes) -> tuple[str, str, str] | None:
-    for magic, ext, mime, kind in FILE_KINDS:
-        if head.startswith(magic):
-            return ext, mime, kind
-    if head[4:8] == b"ftyp":
-        return "m4a", "audio/mp4", "voice"
-    return None
 
 
 @dataclass(frozen=True)
@@ -225,7 +209,7 @@ class StreetService(StreetUseCases):
         report = self.parse(form)
         kept = []
         for upload in form.uploads[:MAX_FILES]:
-            sniffed = sniff(upload.data[:16])
+            sniffed = sniff(upload.data[:16], also=(m4a,))
             if sniffed is None or len(upload.data) > MAX_FILE:
                 raise FormErrors([("street.console.error_file", {"name": upload.name[:60]})])
             kept.append((upload, *sniffed))

@@ -12,7 +12,9 @@ and of its catalogue keys — ``<messages>transcribing``, ``…unavailable``, ``
 ``…transcript``, ``…empty``, ``…discarded``, ``…failed``), then in its own turns
 :func:`accept` a voice message, :func:`own` the transcript a button names, :func:`confirm` or
 :func:`correct` it and keeps :func:`record_text`; at the end :func:`kept` says where each
-recording is stored and :func:`attach` ties the transcripts to the case they became.
+recording is stored and :func:`attach` ties the transcripts to the case they became. The
+intake's own spoken answers (:mod:`features.voice.intake`, dictation ``INTAKE``) take the same
+steps, so a recording, a confirmation and a correction are kept alike in every dialogue.
 """
 
 from __future__ import annotations
@@ -77,13 +79,16 @@ async def accept(
 
 
 async def own(turn: Turn, dictation: Dictation, transcript_id: int) -> VoiceTranscript | None:
-    """The transcript (locked) when this chat's person spoke it in ``dictation``, else None."""
+    """The transcript (locked) when this chat's person spoke it in ``dictation``, else None
+    (a room's transcript, or one spoken in another dialogue, is not this dialogue's answer)."""
     t = (
         await turn.session.execute(
             select(VoiceTranscript).where(VoiceTranscript.id == transcript_id).with_for_update()
         )
     ).scalar_one_or_none()
-    if t is None or t.user_id != turn.conv.user_id or dictation_of(t.step) != dictation:
+    if t is None or t.user_id != turn.conv.user_id or t.step is None:
+        return None
+    if dictation_of(t.step) != dictation:
         return None
     return t
 

@@ -13,12 +13,8 @@ Registered as a ``services.features.intake_hook``; the buttons are intake action
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from features.voice.audio_in import AudioIn, accept_intake_audio, notice_message
-from features.voice.feature import service_of
-from features.voice.models import VoiceTranscript, VoiceTranscriptVersion
-from features.voice.replies import INTAKE, dictation_of
+from features.voice import dictation
+from features.voice.replies import INTAKE
 from mediation import intake
 from mediation.replies import reply
 from services import features
@@ -55,43 +51,17 @@ async def _spoken(
     if not intake.keep_voice(draft, payload):
         return None  # evidence list full: the domain says so and asks for text
     turn.put(EDITING, None)
-    service = service_of(turn)
-    t, notice = await accept_intake_audio(
-        turn.session,
-        service,
-        user_id=turn.conv.user_id,
-        chat_id=turn.event.chat_id,
-        audio=AudioIn.of_answer(turn.event.channel, payload),
-        step=draft.step.value,
-        language=turn.conv.language,
-        now=turn.now,
-    )
-    turn.out.send_message(turn.out.sender, notice_message(notice, turn.conv.language, payload.ref))
-    if service is not None:
-        turn.after_commit.append(service.after_commit(t.id))
+    t = await dictation.accept(turn, INTAKE, draft.step.value, payload)
     if t.status == "pending":
         return intake.IntakeResult(draft, [])  # the transcript follows
     return intake.IntakeResult(draft, [intake.prompt(draft)])  # asked to type instead
-
-
-async def _own(turn: Turn, transcript_id: int) -> VoiceTranscript | None:
-    t = (
-        await turn.session.execute(
-            select(VoiceTranscript).where(VoiceTranscript.id == transcript_id).with_for_update()
-        )
-    ).scalar_one_or_none()
-    if t is None or t.user_id != turn.conv.user_id or t.step is None:
-        return None
-    if dictation_of(t.step) is not INTAKE:
-        return None  # spoken in another dialogue (/report): not an intake answer
-    return t
 
 
 async def _button(turn: Turn, draft: intake.IntakeDraft, data: str) -> intake.IntakeResult | None:
     verb, _, raw_id = data.partition(":")
     if verb not in ("ok", "edit") or not raw_id.isdigit():
         return None  # the domain calls it a stale button
-    t = await _own(turn, int(raw_id))
+    t = await dictation.own(turn, INTAKE, int(raw_id))
     if t is None:
         return intake.IntakeResult(draft, [reply("voice.not_yours"), intake.prompt(draft)])
     if t.status == "confirmed":
@@ -105,7 +75,7 @@ async def _button(turn: Turn, draft: intake.IntakeDraft, data: str) -> intake.In
         return intake.IntakeResult(draft, [reply("voice.intake_edit_prompt", text=t.text or "")])
     result = intake.answer_spoken(draft, intake.Step(str(t.step)), t.text or "")
     if result.accepted:
-        _confirmed(turn, t)
+        dictation.confirm(turn, t)
         result.replies.insert(0, reply("voice.intake_confirmed"))
     return result
 
@@ -118,7 +88,7 @@ async def _correction(
     turn.put(EDITING, None)
     if transcript_id is None:
         return None
-    t = await _own(turn, transcript_id)
+    t = await dictation.own(turn, INTAKE, transcript_id)
     if t is None or t.status != "ready" or not intake.takes_dictation(draft):
         return None  # an ordinary typed answer
     if draft.step.value != t.step:
@@ -128,21 +98,6 @@ async def _correction(
         turn.put(EDITING, transcript_id)  # still correcting: the domain said why
         return result
     corrected = str(draft.answers.get(t.step) or text)  # as the domain cleaned it
-    t.version += 1
-    t.text = corrected
-    turn.session.add(
-        VoiceTranscriptVersion(
-            transcript_id=t.id,
-            version=t.version,
-            source="speaker",
-            text=corrected,
-            created_at=turn.now,
-        )
-    )
-    _confirmed(turn, t)
+    dictation.correct(turn, t, corrected)
     result.replies.insert(0, reply("voice.intake_confirmed"))
     return result
-
-
-def _confirmed(turn: Turn, t: VoiceTranscript) -> None:
-    t.status, t.confirmed_at, t.updated_at = "confirmed", turn.now, turn.now

@@ -123,34 +123,27 @@ class NoSmsGateway:
 
 def make_gateway(settings: Settings) -> SmsGateway:
     """The gateway ``SMS_GATEWAY`` names (core.config checked the settings it needs)."""
-    from features.webchat.sms import AliyunSms, TencentSms
+    from features.webchat.sms import AliyunSms, SmsAccount, TencentSms
 
     s = settings
     if s.sms_gateway == "log":
         if not s.dev_mode:
             raise ValueError("SMS_GATEWAY=log runs only with DEV_MODE=1")
         return LogSmsGateway()
+    account = SmsAccount(
+        s.sms_endpoint_url,
+        s.sms_access_key_id,
+        s.sms_access_key_secret,
+        s.sms_sign_name,
+        s.sms_template,
+        s.sms_region,
+        app_id=s.sms_app_id,
+        invite_template=s.sms_invite_template,
+    )
     if s.sms_gateway == "aliyun":
-        return AliyunSms(
-            s.sms_endpoint_url,
-            s.sms_access_key_id,
-            s.sms_access_key_secret,
-            s.sms_sign_name,
-            s.sms_template,
-            s.sms_region,
-            invite_template=s.sms_invite_template,
-        )
+        return AliyunSms(account)
     if s.sms_gateway == "tencent":
-        return TencentSms(
-            s.sms_endpoint_url,
-            s.sms_access_key_id,
-            s.sms_access_key_secret,
-            s.sms_app_id,
-            s.sms_sign_name,
-            s.sms_template,
-            s.sms_region,
-            invite_template=s.sms_invite_template,
-        )
+        return TencentSms(account)
     if s.sms_gateway == "none":
         return NoSmsGateway()
     raise ValueError(f"unknown SMS gateway {s.sms_gateway!r}")

@@ -26,6 +26,7 @@ import json
 import logging
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -48,6 +49,38 @@ def _now() -> datetime:
 # -- Aliyun ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SmsAccount:
+    """The provider account a gateway sends through, as the ``SMS_*`` settings give it: the
+    same fields for both providers (Tencent's ``app_id`` is its SmsSdkAppId)."""
+
+    endpoint: str
+    key_id: str
+    secret: str = field(repr=False)
+    sign_name: str
+    #: The approved template of login codes.
+    template: str
+    region: str
+    app_id: str = ""
+    #: The approved template of invitations (the unit, the code); "" when none.
+    invite_template: str = ""
+
+
+class _ProviderSms:
+    """What both providers' gateways share: the account, the endpoint, and invitations only
+    through the provider's second approved template."""
+
+    def __init__(self, account: SmsAccount) -> None:
+        self.account = account
+        self.endpoint = account.endpoint.rstrip("/") + "/"
+        self.invites = bool(account.invite_template)
+
+    def _invite_template(self) -> str:
+        if not self.invites:
+            raise SmsError("SMS_INVITE_TEMPLATE is not set")
+        return self.account.invite_template
+
+
 def aliyun_encode(value: str) -> str:
     """Percent-encoding of Aliyun's RPC signature: RFC 3986 unreserved characters kept."""
     return quote(value, safe="-_.~")
@@ -62,28 +95,7 @@ def aliyun_signature(params: Mapping[str, str], secret: str, method: str = "POST
     return base64.b64encode(digest).decode()
 
 
-class AliyunSms:
-    def __init__(
-        self,
-        endpoint: str,
-        access_key_id: str,
-        secret: str,
-        sign_name: str,
-        template: str,
-        region: str = "cn-hangzhou",
-        *,
-        invite_template: str = "",
-    ) -> None:
-        self.endpoint = endpoint.rstrip("/") + "/"
-        self.access_key_id = access_key_id
-        self._secret = secret
-        self.sign_name = sign_name
-        self.template = template
-        self.region = region
-        #: The approved template of invitations (``${unit}``, ``${code}``); "" when none.
-        self.invite_template = invite_template
-        self.invites = bool(invite_template)
-
+class AliyunSms(_ProviderSms):
     def params(
         self,
         phone: str,
@@ -98,21 +110,21 @@ class AliyunSms:
         ``values`` (an invitation)."""
         filled = values if values is not None else {"code": code}
         params = {
-            "AccessKeyId": self.access_key_id,
+            "AccessKeyId": self.account.key_id,
             "Action": "SendSms",
             "Format": "JSON",
             "PhoneNumbers": phone,
-            "RegionId": self.region,
-            "SignName": self.sign_name,
+            "RegionId": self.account.region,
+            "SignName": self.account.sign_name,
             "SignatureMethod": "HMAC-SHA1",
             "SignatureNonce": nonce,
             "SignatureVersion": "1.0",
-            "TemplateCode": template or self.template,
+            "TemplateCode": template or self.account.template,
             "TemplateParam": json.dumps(filled, ensure_ascii=False, separators=(",", ":")),
             "Timestamp": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "Version": "2017-05-25",
         }
-        params["Signature"] = aliyun_signature(params, self._secret)
+        params["Signature"] = aliyun_signature(params, self.account.secret)
         return params
 
     async def send(self, phone: str, code: str, language: str) -> None:
@@ -123,15 +135,9 @@ class AliyunSms:
             raise SmsError(str(data.get("Code")))
 
     async def send_invitation(self, phone: str, unit: str, code: str, language: str) -> None:
-        if not self.invite_template:
-            raise SmsError("SMS_INVITE_TEMPLATE is not set")
+        template, values = self._invite_template(), {"unit": unit, "code": code}
         params = self.params(
-            phone,
-            code,
-            _now(),
-            secrets.token_hex(16),
-            template=self.invite_template,
-            values={"unit": unit, "code": code},
+            phone, code, _now(), secrets.token_hex(16), template=template, values=values
         )
         data = await _post(self.endpoint, data=params, provider="aliyun")
         if data.get("Code") != "OK":
@@ -183,30 +189,10 @@ def tencent_authorization(
     )
 
 
-class TencentSms:
-    def __init__(
-        self,
-        endpoint: str,
-        secret_id: str,
-        secret_key: str,
-        app_id: str,
-        sign_name: str,
-        template: str,
-        region: str = "ap-guangzhou",
-        *,
-        invite_template: str = "",
-    ) -> None:
-        self.endpoint = endpoint.rstrip("/") + "/"
+class TencentSms(_ProviderSms):
+    def __init__(self, account: SmsAccount) -> None:
+        super().__init__(account)
         self.host = self.endpoint.split("://", 1)[1].rstrip("/")
-        self.secret_id = secret_id
-        self._secret_key = secret_key
-        self.app_id = app_id
-        self.sign_name = sign_name
-        self.template = template
-        self.region = region
-        #: The approved template of invitations ({1}: the unit, {2}: the code); "" when none.
-        self.invite_template = invite_template
-        self.invites = bool(invite_template)
 
     def request(
         self,
@@ -222,9 +208,9 @@ class TencentSms:
         payload = json.dumps(
             {
                 "PhoneNumberSet": [f"+86{phone}"],
-                "SmsSdkAppId": self.app_id,
-                "SignName": self.sign_name,
-                "TemplateId": template or self.template,
+                "SmsSdkAppId": self.account.app_id,
+                "SignName": self.account.sign_name,
+                "TemplateId": template or self.account.template,
                 "TemplateParamSet": values if values is not None else [code],
             },
             ensure_ascii=False,
@@ -232,14 +218,14 @@ class TencentSms:
         ).encode()
         headers = {
             "Authorization": tencent_authorization(
-                self.secret_id, self._secret_key, self.host, payload, timestamp
+                self.account.key_id, self.account.secret, self.host, payload, timestamp
             ),
             "Content-Type": TENCENT_CONTENT_TYPE,
             "Host": self.host,
             "X-TC-Action": "SendSms",
             "X-TC-Timestamp": str(timestamp),
             "X-TC-Version": TENCENT_VERSION,
-            "X-TC-Region": self.region,
+            "X-TC-Region": self.account.region,
         }
         return payload, headers
 
@@ -248,14 +234,9 @@ class TencentSms:
         await self._send(payload, headers, "the login code")
 
     async def send_invitation(self, phone: str, unit: str, code: str, language: str) -> None:
-        if not self.invite_template:
-            raise SmsError("SMS_INVITE_TEMPLATE is not set")
+        template, values = self._invite_template(), [unit, code]
         payload, headers = self.request(
-            phone,
-            code,
-            int(_now().timestamp()),
-            template=self.invite_template,
-            values=[unit, code],
+            phone, code, int(_now().timestamp()), template=template, values=values
         )
         await self._send(payload, headers, "an invitation")
 

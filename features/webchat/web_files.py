@@ -30,6 +30,7 @@ from features.webchat.uploads import (
     record_upload,
 )
 from features.webchat.web import HEADERS, ChatApp, _chat, _client_ip, _problem
+from mediation import evidence
 from services.outgoing import (
     MalformedMessage,
     StoredDocument,
@@ -143,26 +144,6 @@ async def _log_download(chat: ChatApp, user_id: int, relative: str, ip: str) -> 
 MAX_UPLOAD = 10 * 1024 * 1024
 
 
-#: Evidence a page may upload, recognised by its first bytes (never by name or header).
-#: WebM (EBML) and OGG are what MediaRecorder produces (Chrome, Firefox): voice messages.
-UPLOAD_KINDS = (
-    (b"\x89PNG\r\n\x1a\n", "png", "image/png", "photo"),
-    (b"\xff\xd8\xff", "jpg", "image/jpeg", "photo"),
-    (b"%PDF-", "pdf", "application/pdf", "document"),
-    (b"\x1a\x45\xdf\xa3", "webm", "audio/webm", "voice"),
-    (b"OggS", "ogg", "audio/ogg", "voice"),
-)
-
-
-def _sniff(head: bytes) -> tuple[str, str, str] | None:
-    for magic, ext, mime, kind in UPLOAD_KINDS:
-        if head.startswith(magic):
-            return ext, mime, kind
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp", "image/webp", "photo"
-    return None
-
-
 async def upload(request: web.Request) -> web.Response:
     """A photo or PDF for the evidence step (or the room): stored under DATA_DIR, per person;
     the page then sends a ``file`` message naming it (features.webchat.channel checks that the
@@ -188,7 +169,7 @@ async def upload(request: web.Request) -> web.Response:
                 return _problem(chat, language, "err_file", 413)
     except (ValueError, AssertionError, LookupError, HttpProcessingError):
         return _problem(chat, language, "err_file", 400)
-    sniffed = _sniff(bytes(data[:16]))
+    sniffed = evidence.sniff(bytes(data[:16]), also=(evidence.webp,))
     if sniffed is None or not data:
         return _problem(chat, language, "err_file", 415)
     ext, mime, kind = sniffed

@@ -10,7 +10,7 @@ import pytest
 
 from documents.pool import RenderPool
 from documents.seal import Sealer
-from features.agreements.statutes import LawsDbStatutes
+from legal_kb.statutes import LawsDbStatutes
 
 
 @pytest.fixture(scope="session")

@@ -18,12 +18,14 @@ from harness.steps import (
     RESPONDENT_PHONE,
     WAGE_CLAUSE,
     answer_identities,
+    draft_from_registration,
     finish_terms,
     id_number,
     mediator_takes_case,
     open_session,
 )
 from standin import StandinBotAPI
+from standin.models import SentMessage
 from standin.simulation import SimUser
 from tests.agreements.harness import agreement_service, wait_text
 from tests.conftest import backend_url
@@ -45,13 +47,33 @@ async def open_room(
         runtime, standin, applicant, respondent, number=NUMBER, mediator=(f"med{base}", base + 100)
     )
     await open_session(mediator, (applicant, respondent))
-    await applicant.send_text("老板欠我三个月工资一万二千元，我要求全部付清。")
-    await wait_text(respondent, "一万二千元")
-    await wait_text(mediator, "一万二千元")
-    await respondent.send_text("公司困难，可以先付八千，其余月底前付清。")
-    await wait_text(applicant, "先付八千")
-    await wait_text(mediator, "先付八千")
+    await speaks(applicant, "老板欠我三个月工资一万二千元，我要求全部付清。", respondent, mediator)
+    await speaks(respondent, "公司困难，可以先付八千，其余月底前付清。", applicant, mediator)
     return applicant, respondent, mediator
+
+
+async def speaks(speaker: SimUser, words: str, *others: SimUser) -> None:
+    """``speaker`` says ``words`` in the mediation room, and each of ``others`` receives them."""
+    await speaker.send_text(words)
+    for other in others:
+        await wait_text(other, words)
+
+
+async def apply_for_confirmation(
+    party: SimUser, address: str | None = None, court: str = "示范区人民法院"
+) -> SentMessage:
+    """``party`` agrees to apply for 司法确认 (the offer already received): the service address
+    typed (``address``) or the agreement's own (None), then ``court`` chosen. Returns the
+    question that offered the courts."""
+    await party.press("同意申请司法确认")
+    await wait_text(party, "送达地址")
+    if address is None:
+        await party.press("使用协议书上的住址")
+    else:
+        await party.send_text(address)
+    asked = await wait_text(party, "受理法院")
+    await party.press(f"向{court}申请")
+    return asked
 
 
 @asynccontextmanager
@@ -102,11 +124,7 @@ async def draft_first_version(mediator: SimUser, extra_terms: Sequence[str] = ()
         "李四:ethnicity",
         "李四:address",
     ], asked
-    await mediator.press("使用登记时的陈述")
-    await wait_text(mediator, "争议事项")
-    await mediator.press("使用申请事项")
-    await wait_text(mediator, "各方当事人的责任")
-    await mediator.send_text("被申请人未按时足额支付劳动报酬，应当承担支付责任。")
+    await draft_from_registration(mediator, "被申请人未按时足额支付劳动报酬，应当承担支付责任。")
     await wait_text(mediator, "协议内容")
     await mediator.press("支付欠付工资")
     intro = (await wait_text(mediator, "模板：")).text or ""

@@ -13,6 +13,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import aiohttp
+
 from app.runtime import Runtime
 from core.clock import Clock
 from documents.pool import RenderPool
@@ -27,6 +29,7 @@ __all__ = [
     "TOKEN",
     "agreement_service",
     "police_units_file",
+    "sign_info",
     "sign_link",
     "wait_file",
     "wait_text",
@@ -63,6 +66,19 @@ def sign_link(message: SentMessage) -> tuple[str, str, str]:
     url = next(target for _text, target in message.buttons if "/webapp/sign" in target)
     query = parse_qs(urlsplit(url).query)
     return url, query["d"][0], query["v"][0]
+
+
+async def sign_info(
+    http: aiohttp.ClientSession, base: str, doc_id: str, sha: str, init_data: str
+) -> tuple[int, str]:
+    """What the signing page's info call answers for version ``sha`` of document ``doc_id`` to
+    the holder of the Telegram ``init_data``: its status and body."""
+    async with http.get(
+        f"{base}/webapp/sign/info",
+        params={"d": doc_id, "v": sha},
+        headers={"X-Telegram-Init-Data": init_data},
+    ) as response:
+        return response.status, await response.text()
 
 
 def verify_link(text: str) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from core.clock import FakeClock
@@ -19,8 +18,9 @@ from documents.seal import Sealer
 from standin.simulation import SimUser
 from storage.document_models import JudicialConfirmation
 from storage.models import Case, CaseEvent, Timer
-from tests.agreements.flow import agreement_room, draft_first_version
+from tests.agreements.flow import agreement_room, apply_for_confirmation, draft_first_version
 from tests.agreements.harness import wait_file, wait_text
+from tests.backends import on_each_backend
 from tests.documents.conftest import pdftotext, squash
 
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -38,9 +38,7 @@ async def sign_typed(person: SimUser, name: str, version: int = 1) -> None:
     await person.send_text(name)
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 async def test_court_referred_case_applies_to_its_court_for_the_confirmable_clause(
     tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
 ) -> None:
@@ -88,13 +86,9 @@ async def test_court_referred_case_applies_to_its_court_for_the_confirmable_clau
         for person in (applicant, respondent):
             if person is respondent:
                 await wait_text(person, "司法确认")
-            await person.press("同意申请司法确认")
-            await wait_text(person, "送达地址")
-            await person.send_text("重庆市九龙坡区杨家坪街道西郊路1号")
-            asked = await wait_text(person, "受理法院")
+            asked = await apply_for_confirmation(person, "重庆市九龙坡区杨家坪街道西郊路1号", COURT)
             assert f"向{COURT}申请" in asked.button_texts
             assert not [b for b in asked.button_texts if "住所地" in b or "标的物" in b]
-            await person.press(f"向{COURT}申请")
         application = await wait_file(applicant, timeout=60)
         path = tmp_path / "application.pdf"
         path.write_bytes(application.file or b"")

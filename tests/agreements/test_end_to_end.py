@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 
 import aiohttp
-import pytest
 from sqlalchemy import select
 
 from core.clock import FakeClock
@@ -33,15 +33,17 @@ from storage.document_models import (
     JudicialConfirmation,
 )
 from storage.models import Case, Timer
-from tests.agreements.flow import NUMBER, draft_first_version, open_room
+from tests.agreements.flow import NUMBER, apply_for_confirmation, draft_first_version, open_room
 from tests.agreements.harness import (
     TOKEN,
     agreement_service,
+    sign_info,
     sign_link,
     verify_link,
     wait_file,
     wait_text,
 )
+from tests.backends import on_each_backend
 from tests.conftest import backend_url
 from tests.documents.conftest import pdftotext, squash
 
@@ -66,9 +68,7 @@ async def post_sign(
         return response.status, await response.json()
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 async def test_agreement_from_draft_to_judicial_confirmation(
     tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
 ) -> None:
@@ -153,12 +153,7 @@ async def test_agreement_from_draft_to_judicial_confirmation(
             fresh = init_data(applicant.user_id, at=START.replace(minute=1))
             async with http.get(url) as page:
                 assert page.status == 200 and "sign.js" in await page.text()
-            async with http.get(
-                f"{base}/webapp/sign/info",
-                params={"d": doc_id, "v": sha},
-                headers={"X-Telegram-Init-Data": fresh},
-            ) as response:
-                info = await response.json()
+            info = json.loads((await sign_info(http, base, doc_id, sha, fresh))[1])
             assert info["state"] == "ready" and info["sha256"] == sha and info["signer"] == "申请人"
             png = _png()
             status, answer = await post_sign(
@@ -259,18 +254,10 @@ async def test_agreement_from_draft_to_judicial_confirmation(
             # 司法确认: both consent, give service addresses, choose the default court.
             offer = await wait_text(applicant, "司法确认")
             assert "2026-12-27" in (offer.text or "") and "示范区人民法院" in (offer.text or "")
-            await applicant.press("同意申请司法确认")
-            await wait_text(applicant, "送达地址")
-            await applicant.press("使用协议书上的住址")
-            await wait_text(applicant, "受理法院")
-            await applicant.press("向示范区人民法院申请")
+            await apply_for_confirmation(applicant)
             await wait_text(applicant, "等待对方")
             await wait_text(respondent, "司法确认")
-            await respondent.press("同意申请司法确认")
-            await wait_text(respondent, "送达地址")
-            await respondent.send_text("重庆市九龙坡区谢家湾正街8号2单元")
-            await wait_text(respondent, "受理法院")
-            await respondent.press("向示范区人民法院申请")
+            await apply_for_confirmation(respondent, "重庆市九龙坡区谢家湾正街8号2单元")
             await wait_text(respondent, "正在生成")
             application = await wait_file(applicant, timeout=60)
             await wait_text(applicant, "申请书已生成")

@@ -6,21 +6,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from documents.pool import RenderPool
 from documents.seal import Sealer
 from harness.steps import choose_outcome
 from tests.agreements.flow import agreement_room, draft_first_version
 from tests.agreements.harness import police_units_file, wait_file, wait_text
+from tests.backends import on_each_backend
 from tests.documents.conftest import pdftotext, squash
 
 STATION = "示范派出所驻所调解室"
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 async def test_a_police_station_issues_through_its_committee(
     tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
 ) -> None:

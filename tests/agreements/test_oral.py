@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from core.clock import FakeClock
@@ -23,6 +22,7 @@ from storage.document_models import Document, DocumentSignature, JudicialConfirm
 from storage.models import Case, CaseEvent
 from tests.agreements.flow import agreement_room
 from tests.agreements.harness import wait_file, wait_text
+from tests.backends import on_each_backend
 from tests.documents.conftest import pdftotext, squash
 
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -35,9 +35,7 @@ def _text(path: Path, message: SentMessage) -> str:
     return squash(pdftotext(path))
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 async def test_oral_agreement_confirmed_by_each_party_and_a_checked_record(
     tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
 ) -> None:

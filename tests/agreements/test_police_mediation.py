@@ -22,14 +22,15 @@ from features.console.case_actions import ActionError, CaseActions
 from features.console.context import Forbidden, StaffContext
 from features.console.procedures import ProcedureActions
 from features.console.risk import RiskService
+from harness.accounts import add_account
 from mediation.signing import sha256_hex
-from services.staff import create_staff
 from standin import StandinBotAPI
 from standin.media import make_png
 from storage.document_models import Document, DocumentSignature
 from storage.models import Case, CaseParty, StaffAccount
 from tests.agreements.flow import open_room
 from tests.agreements.harness import agreement_service, police_units_file, wait_text
+from tests.backends import on_each_backend
 from tests.conftest import backend_url
 from tests.documents.conftest import pdftotext, squash
 
@@ -63,16 +64,7 @@ async def _police_case(
 
     assert isinstance(rt, Runtime)
     zhang, li, _mediator = await open_room(rt, standin, base)
-    error = await create_staff(
-        rt.db,
-        username=f"police{base}",
-        password="correct horse battery",
-        role="police",
-        unit_code="station",
-        display_name="陈警官",
-        known_units=set(rt.units.by_code),
-    )
-    assert error is None
+    await add_account(rt, f"police{base}", "police", unit="station", name="陈警官")
     officer = await _staff(rt, f"police{base}")
     procedures = ProcedureActions(
         rt.db, rt.units, rt.clock, rt.settings.tz, rt.files, rt.shared, rt.deliver
@@ -159,9 +151,7 @@ async def _refused(step: Awaitable[object], key: str) -> None:
         raise AssertionError(f"not refused: {key}")
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 async def test_police_mediation_signed_on_paper_then_broken(
     tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
 ) -> None:
@@ -296,9 +286,7 @@ async def test_police_mediation_signed_on_paper_then_broken(
             assert case_now.outcome == "transferred"
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 async def test_a_failed_police_mediation_may_be_held_once_more_within_seven_working_days(
     tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
 ) -> None:

@@ -6,11 +6,11 @@ records the failure and the routes left (人民调解法 第二十六条)."""
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
-import pytest
 from sqlalchemy import select
 
 from core.clock import FakeClock
@@ -21,16 +21,22 @@ from standin import StandinBotAPI
 from standin.media import make_png
 from storage.document_models import DocumentSignature
 from tests.agreements.flow import draft_first_version, open_room
-from tests.agreements.harness import TOKEN, agreement_service, sign_link, wait_file, wait_text
+from tests.agreements.harness import (
+    TOKEN,
+    agreement_service,
+    sign_info,
+    sign_link,
+    wait_file,
+    wait_text,
+)
+from tests.backends import on_each_backend
 from tests.conftest import backend_url
 from tests.documents.conftest import pdftotext, squash
 
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 async def test_decline_wrong_signers_and_a_failed_mediation(
     tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
 ) -> None:
@@ -63,15 +69,10 @@ async def test_decline_wrong_signers_and_a_failed_mediation(
                 assert response.status == 403
                 assert (await response.json())["error"] == "not_a_signer"
             # Issue 21: the page's info call tells a stranger nothing about the case either.
-            async with http.get(
-                f"{base}/webapp/sign/info",
-                params={"d": doc_id, "v": sha},
-                headers={"X-Telegram-Init-Data": stranger},
-            ) as response:
-                leaked = await response.text()
-                assert response.status == 403, leaked
-                body = await response.json()
-                assert sha not in leaked and not {"number", "version", "sha256"} & set(body)
+            info_status, leaked = await sign_info(http, base, doc_id, sha, stranger)
+            assert info_status == 403, leaked
+            body = json.loads(leaked)
+            assert sha not in leaked and not {"number", "version", "sha256"} & set(body)
 
             # Issue 21: a blank image (a 1×1 PNG, or an empty pad) is not a drawn signature.
             blanks = (make_png(1, 1, (255, 255, 255)), make_png(600, 200, (255, 255, 255)))

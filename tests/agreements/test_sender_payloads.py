@@ -3,6 +3,7 @@ App (``web_app``) inline button. A path leaving DATA_DIR is refused, never read.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import select
@@ -11,10 +12,31 @@ from telegram import Bot
 from bot.http import AiohttpRequest
 from bot.sender import OutboxSender
 from services.outbox import enqueue
-from services.outgoing import StoredDocument, from_payload
+from services.outgoing import OutgoingMessage, StoredDocument, from_payload
 from standin import StandinBotAPI
 from storage.db import Database
 from storage.models import OutboxMessage
+
+
+async def send_through_outbox(
+    standin: StandinBotAPI,
+    db: Database,
+    chat: str,
+    messages: Sequence[OutgoingMessage],
+    files_dir: Path | None = None,
+) -> None:
+    """``messages`` queued for Telegram ``chat`` and sent by the real sender (no rate limits;
+    files read under ``files_dir`` only), which is stopped once they are all handled."""
+    bot = Bot("1:abc", base_url=standin.bot_api_url, request=AiohttpRequest())
+    await bot.initialize()
+    sender = OutboxSender(bot, db, rate_global=0, rate_per_chat=0, files_dir=files_dir)
+    await sender.start()
+    async with db.write() as session:
+        queued = await enqueue(session, "telegram", chat, messages)
+    sender.submit(queued)
+    await sender.drain(within=10)
+    await sender.stop()
+    await bot.shutdown()
 
 
 async def test_files_and_web_app_buttons(sqlite_db: Database, tmp_path: Path) -> None:
@@ -43,16 +65,9 @@ async def test_files_and_web_app_buttons(sqlite_db: Database, tmp_path: Path) ->
     async with StandinBotAPI() as standin:
         user = standin.user(6100)
         user.register()
-        bot = Bot("1:abc", base_url=standin.bot_api_url, request=AiohttpRequest())
-        await bot.initialize()
-        sender = OutboxSender(bot, sqlite_db, rate_global=0, rate_per_chat=0, files_dir=data_dir)
-        await sender.start()
-        async with sqlite_db.write() as session:
-            queued = await enqueue(session, "telegram", "6100", [from_payload(p) for p in payloads])
-        sender.submit(queued)
-        await sender.drain(within=10)
-        await sender.stop()
-        await bot.shutdown()
+        await send_through_outbox(
+            standin, sqlite_db, "6100", [from_payload(p) for p in payloads], data_dir
+        )
         document, prompt = standin.sent_to(6100)
     assert document.method == "sendDocument" and document.file == pdf
     assert document.filename == "agreement.pdf" and document.text == "协议书"
@@ -74,14 +89,5 @@ async def test_files_and_web_app_buttons(sqlite_db: Database, tmp_path: Path) ->
 async def test_without_a_files_directory_nothing_is_read(sqlite_db: Database) -> None:
     async with StandinBotAPI() as standin:
         standin.user(6101).register()
-        bot = Bot("1:abc", base_url=standin.bot_api_url, request=AiohttpRequest())
-        await bot.initialize()
-        sender = OutboxSender(bot, sqlite_db, rate_global=0, rate_per_chat=0)
-        await sender.start()
-        async with sqlite_db.write() as session:
-            queued = await enqueue(session, "telegram", "6101", [StoredDocument("/etc/hostname")])
-        sender.submit(queued)
-        await sender.drain(within=10)
-        await sender.stop()
-        await bot.shutdown()
+        await send_through_outbox(standin, sqlite_db, "6101", [StoredDocument("/etc/hostname")])
         assert standin.sent_to(6101) == []

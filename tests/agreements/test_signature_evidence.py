@@ -18,8 +18,8 @@ from documents.seal import Sealer
 from features.console.case_actions import ActionError
 from features.console.context import StaffContext
 from features.console.procedures import ProcedureActions
+from harness.accounts import add_account
 from mediation.signing import sha256_hex
-from services.staff import create_staff
 from standin import StandinBotAPI
 from standin.media import make_png
 from standin.simulation import SimUser
@@ -27,6 +27,7 @@ from storage.document_models import DocumentSignature
 from storage.models import Case, StaffAccount
 from tests.agreements.flow import draft_first_version, open_room
 from tests.agreements.harness import agreement_service, wait_file, wait_text
+from tests.backends import on_each_backend
 from tests.conftest import backend_url
 from tests.documents.conftest import pdftotext, squash
 
@@ -61,9 +62,7 @@ async def _sign_in_chat(person: SimUser, name: str) -> None:
     await wait_text(person, "已签署")
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 async def test_signed_in_chat_and_on_paper_with_the_evidence_page(
     tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
 ) -> None:
@@ -110,18 +109,7 @@ async def test_signed_in_chat_and_on_paper_with_the_evidence_page(
                     await upload(**change)
                 assert refused.value.key == key
             # Only the case's own mediator checks a scan against the version.
-            assert (
-                await create_staff(
-                    rt.db,
-                    username="other9300",
-                    password="correct horse battery",
-                    role="mediator",
-                    unit_code=rt.units.default.code,
-                    display_name="另一调解员",
-                    known_units=set(rt.units.by_code),
-                )
-                is None
-            )
+            await add_account(rt, "other9300", "mediator", name="另一调解员")
             with pytest.raises(ActionError) as refused:
                 await upload(await _staff(rt, "other9300"))
             assert refused.value.key == "agreements.paper_not_mediator"

@@ -10,6 +10,7 @@ view of the same version shows his details in full and hers masked; a stranger g
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -24,9 +25,11 @@ from features.agreements.initdata import sign_init_data
 from standin import StandinBotAPI
 from storage.document_models import DocumentDownload, DocumentSignature
 from tests.agreements.flow import LI_ID, draft_first_version, open_room
-from tests.agreements.harness import TOKEN, agreement_service, sign_link, wait_text
+from tests.agreements.harness import TOKEN, agreement_service, sign_info, sign_link, wait_text
+from tests.backends import on_each_backend
 from tests.conftest import backend_url
 from tests.webchat.conftest import browser
+from tests.webchat.harness import draw_signature
 
 __all__ = ["browser"]
 
@@ -42,20 +45,7 @@ def init_data(user_id: int, at: int) -> str:
     return sign_init_data(TOKEN, user, auth_date=at)
 
 
-async def draw(page: Any) -> None:
-    """A signature drawn with a finger (a mouse stroke across the pad)."""
-    box = await page.locator("#pad").bounding_box()
-    assert box is not None
-    await page.mouse.move(box["x"] + 20, box["y"] + 40)
-    await page.mouse.down()
-    for i in range(1, 12):
-        await page.mouse.move(box["x"] + 20 + i * 18, box["y"] + 40 + (i % 3) * 25)
-    await page.mouse.up()
-
-
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 async def test_a_party_reads_the_agreement_and_signs_it_on_a_phone(
     tmp_path: Path, browser: Any, render_pool: RenderPool, seal: Sealer, backend: str
 ) -> None:
@@ -107,7 +97,7 @@ async def test_a_party_reads_the_agreement_and_signs_it_on_a_phone(
             # She scrolls through the text to the last term and the signature box.
             await page.locator("#text li").last.scroll_into_view_if_needed()
             await page.locator("#pad").scroll_into_view_if_needed()
-            await draw(page)
+            await draw_signature(page)
             # She presses 提交签名 without ticking the box: told what to do, nothing signed.
             await page.click("#submit")
             assert await page.inner_text("#error") == MUST_CONFIRM
@@ -127,11 +117,8 @@ async def test_a_party_reads_the_agreement_and_signs_it_on_a_phone(
             await ctx.close()
 
             # The respondent's page shows his own details in full and hers masked.
-            headers = {"X-Telegram-Init-Data": init_data(respondent.user_id, now)}
-            async with http.get(
-                f"{base}/webapp/sign/info", params={"d": doc_id, "v": sha}, headers=headers
-            ) as response:
-                info = await response.json()
+            _, body = await sign_info(http, base, doc_id, sha, init_data(respondent.user_id, now))
+            info = json.loads(body)
             assert info["name"] == "李四" and info["signer"] == "被申请人"
             parties = {p["role"]: p for p in info["agreement"]["parties"]}
             assert parties["被申请人"]["own"] and LI_ID in parties["被申请人"]["text"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
@@ -40,6 +43,14 @@ async def events(world: World, case_id: int) -> list[CaseEvent]:
         return list(rows.scalars())
 
 
+async def refused(key: str, action: Awaitable[object]) -> ActionError:
+    """``action`` is refused with the message ``key``; returns the refusal."""
+    with pytest.raises(ActionError) as caught:
+        await action
+    assert caught.value.key == key
+    return caught.value
+
+
 async def get_case(world: World, case_id: int) -> Case:
     async with world.runtime.db.read() as s:
         case = await s.get(Case, case_id)
@@ -73,12 +84,8 @@ async def test_sweep_assesses_new_cases_raises_risk_and_alerts(world: World) -> 
     # Lawyers and viewers get no alerts; someone else's alert cannot be acknowledged.
     assert await risk.open_count(await staff(world, "viewer_c1")) == 0
     street_alert = next(a for a in alerts if a.unit_code == "yjp")
-    try:
+    with pytest.raises(NotFound):
         await risk.acknowledge(med, street_alert.id)
-    except NotFound:
-        pass
-    else:
-        raise AssertionError("acknowledged another unit's alert")
 
 
 async def test_assessment_only_raises_and_reads_later_text(world: World) -> None:
@@ -107,12 +114,8 @@ async def test_edited_rules_apply(world: World) -> None:
     assert await risk.save_rule(admin, None, rule, "127.0.0.1") == []
     bad = RiskRule("x", RiskLevel.MAJOR, name="没有条件")
     assert await risk.save_rule(admin, None, bad, "127.0.0.1") == ["no_condition"]
-    try:
+    with pytest.raises(Forbidden):
         await risk.save_rule(await staff(world, "med_c1"), None, rule, "127.0.0.1")
-    except Forbidden:
-        pass
-    else:
-        raise AssertionError("a mediator edited a rule")
     await risk.sweep()
     assert (await get_case(world, world.cases["neighbour"])).risk == "major"
     labels = await risk.rule_labels("en")
@@ -124,10 +127,9 @@ async def test_escalation_records_who_when_why_and_moves_up(world: World) -> Non
     _, actions = services(world, sent)
     me = await staff(world, "med_c1")
     case_id = world.cases["neighbour"]
-    try:
-        await actions.escalate(me, case_id, " ", "127.0.0.1")
-    except ActionError as exc:
-        assert exc.key == "console.case.error.reason_required"
+    await refused(
+        "console.case.error.reason_required", actions.escalate(me, case_id, " ", "127.0.0.1")
+    )
     assert await actions.escalate(me, case_id, "双方矛盾激化，需街道协调", "10.0.0.1") == "yjp"
     case = await get_case(world, case_id)
     assert case.unit_code == "yjp"
@@ -139,22 +141,15 @@ async def test_escalation_records_who_when_why_and_moves_up(world: World) -> Non
         "med_street"
     }
     # Now it belongs to the street: the committee no longer sees it; the street escalates on.
-    try:
+    with pytest.raises(NotFound):
         await actions.add_note(me, case_id, "还能看到吗")
-    except NotFound:
-        pass
-    else:
-        raise AssertionError("the committee still sees an escalated case")
     street = await staff(world, "med_street")
     assert await actions.escalate(street, case_id, "需区级协调", "10.0.0.2") == "jlp"
     admin = await staff(world, "admin_city")
     await actions.escalate(admin, case_id, "需市级协调", "10.0.0.3")
-    try:
-        await actions.escalate(admin, case_id, "再往上", "10.0.0.3")
-    except ActionError as exc:
-        assert exc.key == "console.case.error.top_unit"
-    else:
-        raise AssertionError("escalated above the top")
+    await refused(
+        "console.case.error.top_unit", actions.escalate(admin, case_id, "再往上", "10.0.0.3")
+    )
 
 
 async def test_assign_note_and_status_through_the_state_machine(world: World) -> None:
@@ -178,35 +173,28 @@ async def test_assign_note_and_status_through_the_state_machine(world: World) ->
         }
     assert seats == {world.staff["med_c1"]: "removed", world.staff["med_street"]: "active"}
     for bad in (world.staff["admin_c1"], 999999):  # not a mediator / no such account
-        try:
-            await actions.assign(me, case_id, bad, "127.0.0.1")
-        except ActionError as exc:
-            assert exc.key == "console.case.error.bad_mediator"
-        else:
-            raise AssertionError("assigned a non-mediator")
+        await refused(
+            "console.case.error.bad_mediator", actions.assign(me, case_id, bad, "127.0.0.1")
+        )
     await actions.add_note(me, case_id, "已电话联系申请人")
-    try:
-        await actions.change_status(me, case_id, "performance_complete", "", "127.0.0.1")
-    except ActionError as exc:
-        assert exc.key == "console.case.error.transition"
-    else:
-        raise AssertionError("closed a case that was only submitted")
+    await refused(  # a case only submitted is not closed
+        "console.case.error.transition",
+        actions.change_status(me, case_id, "performance_complete", "", "127.0.0.1"),
+    )
     for event in ("respondent_accepts", "open_session", "draft_agreement"):
         await actions.change_status(me, case_id, event, "", "127.0.0.1")
     # No one is bound on staff's word: "all signed" needs every party's signature (第二十九条).
-    try:
-        await actions.change_status(me, case_id, "all_signed", "当事人都同意了", "127.0.0.1")
-    except ActionError as exc:
-        assert exc.key == "console.case.error.agreed_needs_parties"
-        text = translate("zh-CN", exc.key, **exc.params)
-        assert "须各方当事人签署协议书" in text and "第二十八条至第三十条" in text
-    else:
-        raise AssertionError("marked a case agreed without the parties")
+    exc = await refused(
+        "console.case.error.agreed_needs_parties",
+        actions.change_status(me, case_id, "all_signed", "当事人都同意了", "127.0.0.1"),
+    )
+    text = translate("zh-CN", exc.key, **exc.params)
+    assert "须各方当事人签署协议书" in text and "第二十八条至第三十条" in text
     assert (await get_case(world, case_id)).status == "signing"
-    try:  # ending a case needs a reason
-        await actions.change_status(me, case_id, "mediation_fails", "", "127.0.0.1")
-    except ActionError as exc:
-        assert exc.key == "console.case.error.reason_required"
+    await refused(  # ending a case needs a reason
+        "console.case.error.reason_required",
+        actions.change_status(me, case_id, "mediation_fails", "", "127.0.0.1"),
+    )
     await actions.change_status(me, case_id, "mediation_fails", "被申请人拒绝签字", "127.0.0.1")
     # The room is told of each change made from the console.
     told: list[object] = []
@@ -233,12 +221,8 @@ async def test_assign_note_and_status_through_the_state_machine(world: World) ->
         )
     assert audited == ["assign", "assign", *["status_change"] * 4]
     # Police may not change status; the service refuses even if a view forgot to check.
-    try:
+    with pytest.raises(Forbidden):
         await actions.change_status(await staff(world, "police_ps"), case_id, "withdraw", "x", "")
-    except Forbidden:
-        pass
-    else:
-        raise AssertionError("police changed a status")
 
 
 async def test_case_view_timeline_merges_sources_and_lists_no_fake_documents(world: World) -> None:
@@ -365,12 +349,9 @@ async def test_assign_lawyer_seats_them_in_the_room_and_tells_it(world: World) -
     me = await staff(world, "med_c1")
     case_id = world.cases["wage"]
     for bad in (world.staff["med_c1"], 999999, None):  # not a lawyer / no such account / none
-        try:
-            await actions.assign_lawyer(me, case_id, bad, "127.0.0.1")
-        except ActionError as exc:
-            assert exc.key == "console.case.error.bad_lawyer"
-        else:
-            raise AssertionError("assigned a non-lawyer")
+        await refused(
+            "console.case.error.bad_lawyer", actions.assign_lawyer(me, case_id, bad, "127.0.0.1")
+        )
     await actions.assign_lawyer(me, case_id, world.staff["lawyer_c1"], "127.0.0.1")
     await actions.assign_lawyer(me, case_id, world.staff["lawyer_c1"], "127.0.0.1")  # idempotent
     async with rt.db.read() as s:

@@ -110,26 +110,20 @@ async def test_lawyer_figures_when_the_lawyers_tables_exist(world: World) -> Non
                     number=f"C{i}", unit_code=unit, user_id=1, channel="telegram", created_at=now
                 )
             )
-        s.add(
-            models.LawyerRequest(
-                case_id=world.cases["wage"],
-                requested_by="user:1",
-                requester_role="applicant",
-                dispute_type="labour_wages",
-                created_at=now,
-                wait_seconds=600,
+        for case, requester, dispute_type, wait_seconds in (
+            ("wage", "user:1", "labour_wages", 600),
+            ("other_district", "user:4", "neighbour", 60),
+        ):
+            s.add(
+                models.LawyerRequest(
+                    case_id=world.cases[case],
+                    requested_by=requester,
+                    requester_role="applicant",
+                    dispute_type=dispute_type,
+                    created_at=now,
+                    wait_seconds=wait_seconds,
+                )
             )
-        )
-        s.add(
-            models.LawyerRequest(
-                case_id=world.cases["other_district"],
-                requested_by="user:4",
-                requester_role="applicant",
-                dispute_type="neighbour",
-                created_at=now,
-                wait_seconds=60,
-            )
-        )
     svc = DashboardService(rt.db, rt.units, rt.settings.tz, consultations, wait)
     d = await svc.build(await staff(world, "med_c1"), DashboardQuery())
     # Consultation sessions are not counted by themselves: what was asked is (here the one

@@ -13,7 +13,7 @@ import pytest
 from documents.pool import RenderPool
 from documents.registry import document_keys, load_sample
 from documents.seal import Sealer
-from features.agreements.statutes import LawsDbStatutes
+from legal_kb.statutes import LawsDbStatutes
 from tests.agreements.conftest import statutes
 
 #: The session's statute source is the agreements' (one laws.db connection for the whole run).

@@ -19,7 +19,7 @@ from documents.citations import (
 from documents.errors import CitationError, StatuteUnavailableError
 from documents.registry import document_keys, get_spec, load_sample
 from documents.render import DocumentRenderer
-from features.agreements.statutes import LawsDbStatutes
+from legal_kb.statutes import LawsDbStatutes
 
 MED = "中华人民共和国人民调解法"
 

@@ -8,7 +8,7 @@ import copy
 
 from documents.registry import load_sample
 from documents.render import DocumentRenderer
-from features.agreements.statutes import LawsDbStatutes
+from legal_kb.statutes import LawsDbStatutes
 
 LABOUR = "《中华人民共和国劳动争议调解仲裁法》"
 

@@ -11,7 +11,7 @@ import pytest
 from documents.pool import RenderPool, RenderTimeoutError
 from documents.registry import load_sample
 from documents.worker import worker_rss_kb
-from features.agreements.statutes import LawsDbStatutes
+from legal_kb.statutes import LawsDbStatutes
 
 pytestmark = pytest.mark.pdf
 

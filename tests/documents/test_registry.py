@@ -18,7 +18,7 @@ from documents.registry import (
     resolve,
     validate,
 )
-from features.agreements.statutes import LawsDbStatutes
+from legal_kb.statutes import LawsDbStatutes
 
 REQUIRED_DOCUMENTS = {
     "police_agreement": "治安调解协议书",

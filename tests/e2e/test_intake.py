@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
+from harness.steps import walk_steps
 from mediation.validation import id_check_digit
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.models import Case, CaseParty, Evidence, InboxUpdate, OutboxMessage
-from tests.conftest import backend_url
+from tests.dialogue import begin_neighbour_intake
 from tests.e2e.harness import assert_quiet, running_service, texts
 
 ID17 = "11010519491231002"
@@ -38,29 +38,28 @@ async def walk_intake(user: SimUser, *, hints: bool = False) -> list[str]:
     assert "证据" in (await texts(user, 1))[0]
     await user.send_photo(PNG)
     assert "已收到证据（共 1 份）" in (await texts(user, 1))[0]
-    await user.press("下一步")
-    assert "申请事项" in (await texts(user, 1))[0]
-    await user.send_text("支付拖欠的工资一万二千元")
-    assert "金额" in (await texts(user, 1))[0]
-    await user.send_text("很多钱")
-    assert "没看懂" in (await texts(user, 2))[0]
-    await user.send_text("12000")
-    assert "哪里" in (await texts(user, 1))[0]
-    await user.send_text("九龙坡区杨家坪街道")
-    assert "姓名" in (await texts(user, 1))[0]
+    await walk_steps(
+        user,
+        [
+            ("press", "下一步", ["申请事项"]),
+            ("text", "支付拖欠的工资一万二千元", ["金额"]),
+            ("text", "很多钱", ["没看懂", "金额"]),
+            ("text", "12000", ["哪里"]),
+            ("text", "九龙坡区杨家坪街道", ["姓名"]),
+        ],
+    )
     await user.send_text("张三")
     ask_phone = (await user.wait_for_messages(1))[0]
     assert any(k.request_contact for k in ask_phone.keyboard)
-    await user.press("📱 分享我的手机号")
-    saved, ask_id = await texts(user, 2)
-    assert "手机号已保存" in saved and "身份证" in ask_id
-    await user.send_text(ID[:-1] + ("1" if ID[-1] != "1" else "2"))
-    checksum, ask_id_again = await texts(user, 2)
-    assert "校验不通过" in checksum and "身份证" in ask_id_again
-    await user.send_text(ID)
-    assert "对方的姓名" in (await texts(user, 1))[0]
-    await user.send_text("李四")
-    assert "对方的手机号" in (await texts(user, 1))[0]
+    await walk_steps(
+        user,
+        [
+            ("press", "📱 分享我的手机号", ["手机号已保存", "身份证"]),
+            ("text", ID[:-1] + ("1" if ID[-1] != "1" else "2"), ["校验不通过", "身份证"]),
+            ("text", ID, ["对方的姓名"]),
+            ("text", "李四", ["对方的手机号"]),
+        ],
+    )
     await user.send_text("139 8765 4321")
     summary = (await texts(user, 1))[0]
     assert "九龙坡区杨家坪街道" in summary and "12,000.00 元" in summary
@@ -74,13 +73,9 @@ async def walk_intake(user: SimUser, *, hints: bool = False) -> list[str]:
     return [created.text or ""]
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-async def test_whole_intake_through_the_bot_api(tmp_path: Path, backend: str) -> None:
-    url = await backend_url(backend)
+async def test_whole_intake_through_the_bot_api(tmp_path: Path, database_url: str | None) -> None:
     async with StandinBotAPI() as standin:
-        async with running_service(standin, tmp_path / "var", url) as runtime:
+        async with running_service(standin, tmp_path / "var", database_url) as runtime:
             user = standin.user(
                 1001, first_name="真名不外传", username="secret_handle", phone="+8613812345678"
             )
@@ -119,12 +114,7 @@ async def test_state_is_in_the_database_across_a_restart(tmp_path: Path) -> None
     async with StandinBotAPI() as standin:
         user = standin.user(2002, phone="+8613800000002")
         async with running_service(standin, tmp_path / "var"):
-            await user.send_command("/start")
-            await texts(user, 2)
-            await user.press("同意，开始登记")
-            await texts(user, 1)
-            await user.press("邻里纠纷")
-            await texts(user, 1)
+            await begin_neighbour_intake(user)
         async with running_service(standin, tmp_path / "var"):
             await user.send_text("楼上邻居每天深夜装修，噪音很大，沟通无果。")
             assert "证据" in (await texts(user, 1))[0]

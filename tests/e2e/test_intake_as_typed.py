@@ -6,22 +6,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
+from harness.steps import walk_steps
 from standin import StandinBotAPI
 from storage.models import Case, CaseParty
-from tests.conftest import backend_url
 from tests.e2e.harness import assert_quiet, running_service, texts
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-async def test_a_renovation_dispute_typed_as_people_type(tmp_path: Path, backend: str) -> None:
-    url = await backend_url(backend)
+async def test_a_renovation_dispute_typed_as_people_type(
+    tmp_path: Path, database_url: str | None
+) -> None:
     async with StandinBotAPI() as standin:
-        async with running_service(standin, tmp_path / "var", url) as runtime:
+        async with running_service(standin, tmp_path / "var", database_url) as runtime:
             user = standin.user(1901, phone="+8613800001901")
             await user.send_command("/start")
             await texts(user, 2)
@@ -32,34 +29,34 @@ async def test_a_renovation_dispute_typed_as_people_type(tmp_path: Path, backend
             assert "装修/承揽" in (guess.text or "") and "请点击下方的按钮选择" not in (
                 guess.text or ""
             )
-            await user.press("✅ 是，装修/承揽")
-            assert "发生了什么" in (await texts(user, 1))[0]
-            await user.send_text("请楼下的装修队给我家装修，完工后卫生间漏水，老板一直不来返工。")
-            await texts(user, 1)
-            await user.press("下一步")
-            await texts(user, 1)
-            await user.send_text("返工修好漏水，退还部分装修款")
-            await texts(user, 1)
+            await walk_steps(
+                user,
+                [
+                    ("press", "✅ 是，装修/承揽", ["发生了什么"]),
+                    (
+                        "text",
+                        "请楼下的装修队给我家装修，完工后卫生间漏水，老板一直不来返工。",
+                        ["证据"],
+                    ),
+                    ("press", "下一步", ["申请事项"]),
+                    ("text", "返工修好漏水，退还部分装修款", ["金额"]),
+                ],
+            )
             await user.send_text("大概四千八")
             (check,) = await texts(user, 1)
             assert "4,800.00" in check and "大概" in check
-            await user.press("对，就是这个金额")
-            assert "哪里" in (await texts(user, 1))[0]
-            await user.send_text("8,600")
-            refused, again = await texts(user, 2)
-            assert "不是地点" in refused and "哪里" in again
-            await user.send_text("九龙坡区杨家坪街道某小区")
-            await texts(user, 1)
-            await user.send_text("张 秀 英")
-            await texts(user, 1)
-            await user.send_text("13800001901")
-            await texts(user, 2)
-            await user.press("跳过")
-            asked = (await texts(user, 1))[0]
-            assert "不知道" in asked
-            await user.send_text("不知道叫什么 就是1202的")
-            noted, ask_phone = await texts(user, 2)
-            assert "不详" in noted and "对方的手机号" in ask_phone
+            await walk_steps(
+                user,
+                [
+                    ("press", "对，就是这个金额", ["哪里"]),
+                    ("text", "8,600", ["不是地点", "哪里"]),
+                    ("text", "九龙坡区杨家坪街道某小区", ["姓名"]),
+                    ("text", "张 秀 英", ["手机号"]),
+                    ("text", "13800001901", ["手机号已保存", "身份证"]),
+                    ("press", "跳过", ["不知道"]),
+                    ("text", "不知道叫什么 就是1202的", ["不详", "对方的手机号"]),
+                ],
+            )
             await user.send_text("不知道")
             _, summary = await texts(user, 2)
             assert "纠纷类型：装修/承揽" in summary and "约 4,800.00 元" in summary

@@ -21,12 +21,13 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
+from harness.service import reset_postgres
 from standin import SentMessage, StandinBotAPI
 from standin.simulation import SimUser
 from storage.base import utcnow
 from storage.db import Database
 from storage.models import Case, CaseEvent, InboxUpdate, Timer
-from tests.conftest import PG_URL, reset_postgres
+from tests.conftest import PG_URL
 from tests.e2e.harness import ServiceProcess, free_port, seed_rooms, service_env
 from tests.e2e.test_crash import wait_healthy
 
@@ -134,12 +135,7 @@ def registered(
 async def test_two_replicas_keep_order_send_once_and_fire_timers_once(tmp_path: Path) -> None:
     async with (
         StandinBotAPI() as standin,
-        cluster(standin, tmp_path, rooms=8) as (
-            _replicas,
-            _ports,
-            proxy,
-            seeded,
-        ),
+        cluster(standin, tmp_path, rooms=8) as (_replicas, _ports, proxy, seeded),
     ):
         people = registered(standin, seeded)
         db = Database(PG_URL)
@@ -195,12 +191,7 @@ async def test_two_replicas_keep_order_send_once_and_fire_timers_once(tmp_path: 
 async def test_killing_the_sending_replica_loses_nothing(tmp_path: Path) -> None:
     async with (
         StandinBotAPI() as standin,
-        cluster(standin, tmp_path, rooms=4) as (
-            replicas,
-            ports,
-            proxy,
-            seeded,
-        ),
+        cluster(standin, tmp_path, rooms=4) as (replicas, ports, proxy, seeded),
     ):
         people = registered(standin, seeded)
         for applicant, _r, _m in people:

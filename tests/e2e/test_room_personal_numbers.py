@@ -20,7 +20,6 @@ from features.console.models import AuditEntry
 from services.invariants import check
 from storage.models import CaseMessage
 from tests.agreements.harness import wait_text
-from tests.webchat.conftest import database_url
 from tests.webchat.test_room_risk import (
     CSRF,
     browser_party,
@@ -32,7 +31,6 @@ from tests.webchat.test_room_risk import (
 TYPED = "我电话13912345678，身份证500101199001011234"
 MASKED = "我电话139****5678，身份证5001**********1234"
 SECRETS = ("13912345678", "500101199001011234")
-__all__ = ["database_url"]  # the fixture, one run per database
 
 
 async def console_case(base: str, case_id: int, reveal: int | None = None) -> str:

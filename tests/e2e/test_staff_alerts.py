@@ -27,7 +27,6 @@ from mediation.staff_alerts import Item, QuietHours, by_case, merge
 from services.timers import TimerService
 from standin import StandinBotAPI
 from storage.models import StaffAccount
-from tests.conftest import backend_url
 from tests.e2e.harness import assert_quiet, running_service, texts
 from tests.e2e.test_intake import walk_intake
 
@@ -38,15 +37,14 @@ FIRST, SECOND = "（2026）示调字第0001号", "（2026）示调字第0002号"
 
 @asynccontextmanager
 async def alerting_service(
-    tmp_path: Path, backend: str, clock: FakeClock
+    tmp_path: Path, database_url: str | None, clock: FakeClock
 ) -> AsyncIterator[tuple[StandinBotAPI, Runtime, TimerService]]:
-    """The service on ``backend`` with the staff's quiet hours 22:00–08:00, on ``clock``: the
+    """The service on ``database_url`` with the staff's quiet hours 22:00–08:00, on ``clock``: the
     test moves the clock and fires the due timers (the alerts) itself."""
-    url = await backend_url(backend)
     async with (
         StandinBotAPI() as standin,
         running_service(
-            standin, tmp_path / "var", url, clock=clock, STAFF_QUIET_HOURS="22:00-08:00"
+            standin, tmp_path / "var", database_url, clock=clock, STAFF_QUIET_HOURS="22:00-08:00"
         ) as runtime,
     ):
         assert runtime.timers is not None
@@ -93,14 +91,11 @@ def test_a_batch_holds_each_thing_once() -> None:
     assert Item.from_json({"kind": "party", "case": 1}) is None
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
 async def test_unanswered_messages_and_night_cases_reach_the_mediator(
-    tmp_path: Path, backend: str
+    tmp_path: Path, database_url: str | None
 ) -> None:
     clock = FakeClock(MORNING)
-    async with alerting_service(tmp_path, backend, clock) as (standin, runtime, timers):
+    async with alerting_service(tmp_path, database_url, clock) as (standin, runtime, timers):
         applicant = standin.user(7601, first_name="甲", phone="+8613800007601")
         respondent = standin.user(7602, first_name="乙", phone=RESPONDENT_PHONE)
         await walk_intake(applicant)
@@ -166,14 +161,13 @@ async def test_unanswered_messages_and_night_cases_reach_the_mediator(
         await wait_text(mediator, "已接手")
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-async def test_each_staff_member_keeps_their_own_quiet_hours(tmp_path: Path, backend: str) -> None:
+async def test_each_staff_member_keeps_their_own_quiet_hours(
+    tmp_path: Path, database_url: str | None
+) -> None:
     """A case filed at 23:00: the officer on night shift (quiet hours off, set on the console's
     account page) hears of it at once; the day mediator (the service's 22:00–08:00) at 08:00."""
     clock = FakeClock(MORNING.replace(hour=15))  # 23:00 in Chongqing
-    async with alerting_service(tmp_path, backend, clock) as (standin, runtime, timers):
+    async with alerting_service(tmp_path, database_url, clock) as (standin, runtime, timers):
         day = await link_staff(runtime, standin, "med_day", 7621)
         night = await link_staff(runtime, standin, "police_night", 7622, role="police")
         async with runtime.db.read() as session:

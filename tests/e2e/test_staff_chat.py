@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from app.features import load as load_features
@@ -20,7 +19,6 @@ from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.db import Database
 from storage.models import StaffAccount
-from tests.conftest import backend_url
 from tests.e2e.harness import running_service, texts
 from tests.e2e.test_intake import walk_intake
 from tests.test_routing import _service
@@ -33,11 +31,6 @@ HEADERS = {
     "lawyer": "律师命令",
     "viewer": "查看者命令",
 }
-
-
-BACKENDS = pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
 
 
 async def _until(user: SimUser, needle: str) -> list[str]:
@@ -57,14 +50,12 @@ def test_every_menu_command_is_routed_for_staff(tmp_path: Path, sqlite_db: Datab
         assert missing == [], role
 
 
-@BACKENDS
-async def test_each_role_sees_its_menu_and_help(tmp_path: Path, backend: str) -> None:
+async def test_each_role_sees_its_menu_and_help(tmp_path: Path, database_url: str | None) -> None:
     """Linked, a mediator, an admin, a lawyer and a viewer each see their role's menu behind "/"
     and the same commands in /help; every one of them answers (none is "unknown"). Unlinked,
     the chat is a party's again: the default menu and the parties' /help."""
-    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
-        async with running_service(standin, tmp_path / "var", url) as runtime:
+        async with running_service(standin, tmp_path / "var", database_url) as runtime:
             party = standin.user(7401)
             assert await party.wait_for_menu(lambda m: m == PARTY_MENU)
             people = {}
@@ -95,14 +86,14 @@ async def test_each_role_sees_its_menu_and_help(tmp_path: Path, backend: str) ->
             assert "/start 登记新的纠纷" in (await texts(lawyer, 1))[0]
 
 
-@BACKENDS
-async def test_a_deactivated_account_loses_its_menu(tmp_path: Path, backend: str) -> None:
+async def test_a_deactivated_account_loses_its_menu(
+    tmp_path: Path, database_url: str | None
+) -> None:
     """An account switched off in the console hears it at once in its chat, in its language,
     and the chat's menu goes back to the parties' right away — not at its next message; the
     next message no longer acts as staff."""
-    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
-        async with running_service(standin, tmp_path / "var", url) as runtime:
+        async with running_service(standin, tmp_path / "var", database_url) as runtime:
             mediator = await link_staff(runtime, standin, "med_off", 7421)
             await mediator.send_command("/language")
             await texts(mediator, 1)
@@ -135,13 +126,11 @@ async def test_a_deactivated_account_loses_its_menu(tmp_path: Path, backend: str
             assert "/queue" not in text
 
 
-@BACKENDS
-async def test_case_shows_a_mediator_the_case(tmp_path: Path, backend: str) -> None:
+async def test_case_shows_a_mediator_the_case(tmp_path: Path, database_url: str | None) -> None:
     """/case 1 answered a mediator "没有找到这个案件"; now it shows the facts, claims, amount,
     masked parties, documents and progress, with a take button, then the room's buttons."""
-    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
-        async with running_service(standin, tmp_path / "var", url) as runtime:
+        async with running_service(standin, tmp_path / "var", database_url) as runtime:
             mediator = await link_staff(runtime, standin, "med_case", 7431)
             lawyer = await link_staff(runtime, standin, "law_case", 7432, role="lawyer")
             applicant = standin.user(7433, first_name="甲", phone="+8613800007433")

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from services.backup import BackupError, backup, restore
+from services.backup import BackupError, backup
 from services.backup_files import run_sync
+from services.restore import restore
 from storage.files import LocalFileStore
 from storage.s3 import S3FileStore
 from tests.files.conftest import MotoS3

@@ -15,10 +15,11 @@ from cryptography.fernet import Fernet
 
 from core.config import Settings
 from core.startup import prepare
+from harness.service import reset_postgres
 from standin import StandinBotAPI
 from storage.db import Database
 from storage.s3 import S3FileStore
-from tests.conftest import PG_URL, reset_postgres
+from tests.conftest import PG_URL
 from tests.e2e.harness import ServiceProcess, free_port, service_env
 from tests.e2e.test_crash import wait_healthy
 from tests.files import webflow

@@ -110,6 +110,37 @@ async def make_lawyer(
         known_units=set(runtime.units.by_code),
     )
     assert error is None
+    await lawyer_profile(
+        runtime,
+        username,
+        licence=licence,
+        specialties=specialties,
+        availability=availability,
+        rota=rota,
+        languages=languages,
+    )
+    code = await create_link_code(runtime.db, username, runtime.clock.now())
+    assert code is not None
+    user = standin.user(telegram_id, first_name=f"{username}真名", username=f"{username}_tg")
+    await user.send_command("/link", code)
+    assert "已关联" in (await texts(user, 1))[0]
+    return user
+
+
+invite_token = invitation_token
+
+
+async def lawyer_profile(
+    runtime: Runtime,
+    username: str,
+    *,
+    licence: str,
+    specialties: tuple[str, ...] = ("labour_wages",),
+    availability: str = "",
+    rota: str = "",
+    languages: tuple[str, ...] = ("zh-CN",),
+) -> None:
+    """The lawyer account's profile as the console saves it (a firm, the licence, the hours)."""
     async with runtime.db.write() as session:
         await save_profile(
             session,
@@ -124,12 +155,3 @@ async def make_lawyer(
             ),
             runtime.clock.now(),
         )
-    code = await create_link_code(runtime.db, username, runtime.clock.now())
-    assert code is not None
-    user = standin.user(telegram_id, first_name=f"{username}真名", username=f"{username}_tg")
-    await user.send_command("/link", code)
-    assert "已关联" in (await texts(user, 1))[0]
-    return user
-
-
-invite_token = invitation_token

@@ -12,6 +12,7 @@ import pytest
 
 import i18n
 from core.config import Settings
+from features.lawyers.cards import PROBLEM_KEYS
 from features.lawyers.cli import add_lawyer_commands
 from features.lawyers.models import lawyer_tables
 from mediation.disputes import DisputeType
@@ -40,18 +41,8 @@ def test_every_key_used_exists_in_both_languages() -> None:
             elif prefix == "lawyers.weekday_":
                 used |= {f"{prefix}{d}" for d in range(7)}
             elif prefix == "lawyers.cite_":
-                used |= {
-                    f"{prefix}{p}"
-                    for p in (
-                        "unknown_law",
-                        "no_such_article",
-                        "no_such_paragraph",
-                        "repealed",
-                        "historical",
-                        "not_yet_effective",
-                        "not_in_force",
-                    )
-                }
+                # The problems cards.py names from a citation check, and its catch-all.
+                used |= {f"{prefix}{p}" for p in (*PROBLEM_KEYS, "not_in_force")}
     for language in ("zh-CN", "en"):
         missing = sorted(k for k in used if k not in i18n.catalog(language))
         assert missing == [], language

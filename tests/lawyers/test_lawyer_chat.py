@@ -8,12 +8,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 from core.clock import FakeClock
 from harness.steps import RESPONDENT_PHONE, mediator_takes_case, wait_text
 from standin import StandinBotAPI
-from tests.conftest import backend_url
 from tests.e2e.harness import assert_quiet, running_service, texts
 from tests.e2e.test_intake import walk_intake
 from tests.lawyers.conftest import make_lawyer
@@ -24,17 +21,13 @@ NUMBER = "（2026）示调字第0001号"
 QUESTION = "对方说工资已经发过了，没有书面记录怎么办？"
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
 async def test_a_lawyer_is_told_what_they_can_do_and_sees_the_case(
-    tmp_path: Path, backend: str
+    tmp_path: Path, database_url: str | None
 ) -> None:
-    url = await backend_url(backend)
     clock = FakeClock(MORNING)
     async with (
         StandinBotAPI() as standin,
-        running_service(standin, tmp_path / "var", url, clock=clock) as runtime,
+        running_service(standin, tmp_path / "var", database_url, clock=clock) as runtime,
     ):
         lawyer = await make_lawyer(
             runtime,

@@ -21,7 +21,7 @@ from legal_kb.imports import LawBatch
 from legal_kb.records import IndexDoc
 from storage.base import Base
 from storage.db import Database
-from tests.conftest import PG_URL, postgres_unavailable
+from tests.conftest import backend_url
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -56,13 +56,9 @@ async def _fresh(url: str) -> Database:
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def kb_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     """An empty KB schema on SQLite, and on PostgreSQL (``TEST_POSTGRES_URL``) when reachable."""
-    if request.param == "sqlite":
-        db = await _fresh(f"sqlite+aiosqlite:///{tmp_path / 'kb.db'}")
-    else:
-        reason = postgres_unavailable()
-        if reason:
-            pytest.skip(reason)
-        db = await _fresh(PG_URL)
+    db = await _fresh(
+        await backend_url(request.param) or f"sqlite+aiosqlite:///{tmp_path / 'kb.db'}"
+    )
     yield db
     await db.dispose()
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from features.lawyers.assistant import answer
+from features.lawyers.assistant import ArticleRef, answer
 from legal_kb import store
 from legal_kb.engine import SearchFilters
 from legal_kb.importers import corpus
@@ -92,18 +92,22 @@ async def test_no_rule_without_the_topic(kb: KnowledgeBase) -> None:
     assert await kb.key_rules("离婚后孩子归谁", "marriage_family") == []
 
 
-async def test_assistant_quotes_the_interpretation_with_status(kb: KnowledgeBase) -> None:
-    result = await answer(kb, "借钱给同事，借条上写的年利率30%，法院支持吗", dispute_type=None)
+async def first_shown(kb: KnowledgeBase, question: str) -> ArticleRef:
+    """The first article the assistant shows for ``question`` (asked without a case type);
+    there must be one."""
+    result = await answer(kb, question, dispute_type=None)
     assert result.articles, "no article shown"
-    first = result.articles[0]
+    return result.articles[0]
+
+
+async def test_assistant_quotes_the_interpretation_with_status(kb: KnowledgeBase) -> None:
+    first = await first_shown(kb, "借钱给同事，借条上写的年利率30%，法院支持吗")
     assert first.citation.startswith("《民间借贷规定》")
     assert first.citation.endswith("（司法解释，现行有效）")
 
 
 async def test_assistant_quotes_the_damages_standard_with_status(kb: KnowledgeBase) -> None:
-    result = await answer(kb, "被邻居打伤住院，医药费和误工费怎么赔？", dispute_type=None)
-    assert result.articles, "no article shown"
-    first = result.articles[0]
+    first = await first_shown(kb, "被邻居打伤住院，医药费和误工费怎么赔？")
     assert first.citation.startswith("《人身损害赔偿解释》第")
     assert first.citation.endswith("（司法解释，现行有效）")
     assert any(word in first.text for word in ("医疗费", "误工费"))

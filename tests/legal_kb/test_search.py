@@ -180,16 +180,40 @@ def test_lexicon_in_keyword_only_search(subset_engine: SearchEngine) -> None:
         subset_engine.params = replace(plain, expand_terms=True)
 
 
-def test_shipped_vectors_spare_the_encoding(subset_engine: SearchEngine, tmp_path: Path) -> None:
-    """Vectors exported once (``kb export-vectors``) are used on a first start: only passages
-    they do not cover are encoded, and the stored int8 codes come back within their error."""
-    from legal_kb.dense import ShippedVectors, export_vectors
-
+def built_here(
+    engine: SearchEngine, tmp_path: Path
+) -> tuple[BigramEncoder, list[str], VectorCache, np.ndarray]:
+    """The subset's passages encoded on this machine (the bigram test encoder) into a cache
+    under ``tmp_path``/built: what an export starts from, and what the tests compare with.
+    Returns the encoder, the passages, the cache and their matrix."""
     encoder = BigramEncoder()
-    passages = subset_engine.passages()
+    passages = engine.passages()
     built = VectorCache(tmp_path / "built" / encoder.model_id)
     reference = build_matrix(passages, encoder, built)
     assert reference is not None
+    return encoder, passages, built, reference
+
+
+def first_start(
+    passages: list[str], encoder: BigramEncoder, tmp_path: Path, shipped: Path
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """A first start with the vectors file ``shipped``, into an empty cache under
+    ``tmp_path``/fresh: the matrix built and the progress it reported (done, total)."""
+    from legal_kb.dense import ShippedVectors
+
+    progress: list[tuple[int, int]] = []
+    fresh = VectorCache(tmp_path / "fresh" / encoder.model_id, ShippedVectors(shipped, encoder))
+    matrix = build_matrix(passages, encoder, fresh, progress=lambda d, t: progress.append((d, t)))
+    assert matrix is not None
+    return matrix, progress
+
+
+def test_shipped_vectors_spare_the_encoding(subset_engine: SearchEngine, tmp_path: Path) -> None:
+    """Vectors exported once (``kb export-vectors``) are used on a first start: only passages
+    they do not cover are encoded, and the stored int8 codes come back within their error."""
+    from legal_kb.dense import export_vectors
+
+    encoder, passages, built, reference = built_here(subset_engine, tmp_path)
     shipped = tmp_path / "vectors-test-bigram.npz"
     half = passages[: len(passages) // 2]
     count = export_vectors(half, encoder, built, shipped, corpus="test")
@@ -198,10 +222,8 @@ def test_shipped_vectors_spare_the_encoding(subset_engine: SearchEngine, tmp_pat
         assert data["codes"].dtype == np.int8 and data["codes"].shape == (encoder.dim, count)
         assert data["scale"].shape == (count,) and data["keys"].shape == (count, 20)
 
-    progress: list[tuple[int, int]] = []
-    fresh = VectorCache(tmp_path / "fresh" / encoder.model_id, ShippedVectors(shipped, encoder))
-    matrix = build_matrix(passages, encoder, fresh, progress=lambda d, t: progress.append((d, t)))
-    assert matrix is not None and matrix.shape == reference.shape
+    matrix, progress = first_start(passages, encoder, tmp_path, shipped)
+    assert matrix.shape == reference.shape
     encoded = progress[-1][1]
     assert encoded == len(set(passages) - set(half))
     in_file = set(half)
@@ -231,13 +253,9 @@ def test_shipped_vectors_of_another_model_or_damaged_are_refused(
 ) -> None:
     """A file made by other weights (same model id), for another model, damaged or cut short
     is refused with a log line saying why, and the first start encodes every passage instead."""
-    from legal_kb.dense import ShippedVectors, export_vectors
+    from legal_kb.dense import export_vectors
 
-    encoder = BigramEncoder()
-    passages = subset_engine.passages()
-    built = VectorCache(tmp_path / "built" / encoder.model_id)
-    reference = build_matrix(passages, encoder, built)
-    assert reference is not None
+    encoder, passages, built, reference = built_here(subset_engine, tmp_path)
     good = tmp_path / "good.npz"
     export_vectors(passages, encoder, built, good, corpus="test")
 
@@ -266,12 +284,8 @@ def test_shipped_vectors_of_another_model_or_damaged_are_refused(
     cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     _refused(cut, encoder, caplog, "unreadable")
 
-    progress: list[tuple[int, int]] = []
-    fallback = VectorCache(tmp_path / "fresh" / encoder.model_id, ShippedVectors(damaged, encoder))
-    matrix = build_matrix(
-        passages, encoder, fallback, progress=lambda d, t: progress.append((d, t))
-    )
-    assert matrix is not None and np.array_equal(matrix, reference)
+    matrix, progress = first_start(passages, encoder, tmp_path, damaged)
+    assert np.array_equal(matrix, reference)
     assert progress[-1] == (len(set(passages)), len(set(passages)))
 
 
@@ -280,24 +294,16 @@ def test_shipped_vectors_of_another_corpus_serve_unchanged_passages(
 ) -> None:
     """Exported for another corpus version: the log names both versions; vectors are keyed by
     passage text, so the passages that did not change use them and only the rest is encoded."""
-    from legal_kb.dense import ShippedVectors, export_vectors
+    from legal_kb.dense import export_vectors
 
-    encoder = BigramEncoder()
-    passages = subset_engine.passages()
-    built = VectorCache(tmp_path / "built" / encoder.model_id)
-    assert build_matrix(passages, encoder, built) is not None
+    encoder, passages, built, _reference = built_here(subset_engine, tmp_path)
     older = tmp_path / "older.npz"
     changed = [p + "（已修改）" if row % 3 == 0 else p for row, p in enumerate(passages)]
     assert build_matrix(changed, encoder, built) is not None
     export_vectors(changed, encoder, built, older, corpus="r1-an-older-corpus")
 
-    progress: list[tuple[int, int]] = []
     with caplog.at_level(logging.WARNING, logger="legal_kb.dense"):
-        fresh = VectorCache(tmp_path / "fresh" / encoder.model_id, ShippedVectors(older, encoder))
-        matrix = build_matrix(
-            passages, encoder, fresh, progress=lambda d, t: progress.append((d, t))
-        )
-    assert matrix is not None
+        _matrix, progress = first_start(passages, encoder, tmp_path, older)
     assert "exported for corpus r1-an-older-corpus" in caplog.text
     assert progress[-1][1] == len(set(passages) - set(changed))
 

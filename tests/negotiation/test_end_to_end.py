@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from core.clock import FakeClock
 from features.negotiation.models import FollowUp, PaymentInstalment
-from harness.steps import answer_identities
-from standin import StandinBotAPI
+from harness.steps import answer_identities, choose_outcome, draft_from_registration
+from standin import SentMessage, SimUser, StandinBotAPI
 from tests.agreements.harness import wait_file, wait_text
 from tests.e2e.harness import assert_quiet, running_service, seed_rooms, service_env
 
@@ -27,6 +27,16 @@ COUNTER = "10000\n2026-12-31 6000\n2027-01-31 4000\n道歉"
 
 def at(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+async def send_terms(party: SimUser, terms: str) -> SentMessage:
+    """``party``, asked for the terms of an offer or a counter-offer, types ``terms`` and sends
+    the offer from its preview; returns the preview."""
+    await party.send_text(terms)
+    preview = await wait_text(party, "方案预览")
+    await party.press("📨 发送方案")
+    await wait_text(party, "已发送")
+    return preview
 
 
 async def test_offer_to_draft_and_reminders_once_across_restarts(tmp_path: Path) -> None:
@@ -42,21 +52,15 @@ async def test_offer_to_draft_and_reminders_once_across_restarts(tmp_path: Path)
         async with running_service(standin, var, clock=clock, **extra):
             await applicant.send_command("/offer")
             await wait_text(applicant, "提出调解方案")
-            await applicant.send_text(TERMS)
-            preview = await wait_text(applicant, "方案预览")
+            preview = await send_terms(applicant, TERMS)
             assert "¥12,000.00" in (preview.text or "") and "壹万贰仟元整" in (preview.text or "")
-            await applicant.press("📨 发送方案")
-            await wait_text(applicant, "已发送")
             card = await wait_text(respondent, "调解方案 #1-1")
             assert {"✅ 接受", "❌ 拒绝", "↩️ 还价"} <= set(card.button_texts)
             await wait_text(mediator, "#1-1")
 
             await respondent.press("↩️ 还价")
             await wait_text(respondent, "还价")
-            await respondent.send_text(COUNTER)
-            await wait_text(respondent, "方案预览")
-            await respondent.press("📨 发送方案")
-            await wait_text(respondent, "已发送")
+            await send_terms(respondent, COUNTER)
             await wait_text(applicant, "调解方案 #1-2")
             await wait_text(mediator, "#1-2")
 
@@ -71,11 +75,7 @@ async def test_offer_to_draft_and_reminders_once_across_restarts(tmp_path: Path)
             await mediator.press("📝 起草协议书")
             await wait_text(mediator, "制作书面调解协议书")
             await answer_identities(mediator)
-            await mediator.press("使用登记时的陈述")
-            await wait_text(mediator, "争议事项")
-            await mediator.press("使用申请事项")
-            await wait_text(mediator, "各方当事人的责任")
-            await mediator.send_text("被申请人应当支付拖欠的工资。")
+            await draft_from_registration(mediator, "被申请人应当支付拖欠的工资。")
             await wait_text(mediator, "履行地点")
             await mediator.send_text("线上转账")
             review = await wait_text(mediator, "协议书草稿")
@@ -93,9 +93,7 @@ async def test_offer_to_draft_and_reminders_once_across_restarts(tmp_path: Path)
             await wait_text(mediator, "已取消协议书草稿")
             await mediator.send_command("/panel")
             await wait_text(mediator, "调解室成员")
-            await mediator.press("结案")
-            await wait_text(mediator, "结果")
-            await mediator.press("调解成功")
+            await choose_outcome(mediator, "调解成功")
             await wait_text(mediator, "每行一条")  # the addresses came with the draft
             await mediator.send_text("被申请人按约定分两期支付申请人工资10000元，并赔礼道歉。")
             for party in (applicant, respondent):

@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from core.clock import FakeClock
+from harness.accounts import PASSWORD, add_account
 from harness.engine import Engine
-from harness.seed import add_room
+from harness.seed import add_room, linked_mediator
 from mediation import intake
 from services.inbound import Command, Inbound
 from services.units import sync_units
 from storage.db import Database
-from storage.models import OutboxMessage, StaffAccount, User
+from storage.models import OutboxMessage, User
 from tests.conftest import make_settings
 
 if TYPE_CHECKING:
@@ -45,14 +46,7 @@ class World(Engine):
         async with self.db.write() as s:
             await sync_units(s, self.units)
             ua, ur = User(telegram_id=APPLICANT), User(telegram_id=RESPONDENT)
-            staff = StaffAccount(
-                username="med",
-                display_name="王调解员",
-                password_hash="x",
-                role="mediator",
-                unit_code=self.units.default.code,
-                telegram_id=MEDIATOR,
-            )
+            staff = linked_mediator("med", MEDIATOR, "王调解员")
             case = await add_room(
                 s,
                 ua,
@@ -160,22 +154,12 @@ async def admin_console(world: World) -> AsyncIterator[tuple[TestClient[Any, Any
     from aiohttp.test_utils import TestClient, TestServer
 
     from features.console.web import add_console
-    from services.staff import create_staff
     from tests.console.conftest import login
     from web.app import create_app
 
-    error = await create_staff(
-        world.db,
-        username="admin1",
-        password="correct horse battery staple",
-        role="admin",
-        unit_code=world.units.default.code,
-        display_name="管理员",
-        known_units=set(world.units.by_code),
-    )
-    assert error is None
+    await add_account(world, "admin1", "admin", name="管理员")
     app = create_app(world.runtime)
     add_console(app, world.runtime, sweep_interval=None)
     async with TestClient(TestServer(app)) as client:
-        token = await login(client, "admin1", "correct horse battery staple")
+        token = await login(client, "admin1", PASSWORD)
         yield client, token

@@ -15,16 +15,15 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
-import pytest
 from sqlalchemy import select
 
+from app.runtime import Runtime
 from core.clock import FakeClock
 from core.logs import QUIET, configure_logging
 from documents.images import SEAL_SIDE
@@ -36,17 +35,19 @@ from harness.steps import (
     finish_terms,
     first_term,
     id_number,
+    invite_applicant,
     join_invited,
     sign_by_typing,
 )
 from standin import StandinBotAPI
 from standin.media import make_png
+from standin.models import SentMessage
 from standin.simulation import SimUser
 from storage.document_models import Document, DocumentSignature
 from storage.models import CaseParty, PartyAgent
 from tests.agreements.flow import open_room
 from tests.agreements.harness import agreement_service, verify_link, wait_file, wait_text
-from tests.conftest import backend_url
+from tests.dialogue import Step, converse
 from tests.documents.conftest import pdftotext, squash
 from tests.parties.test_seal_image import stamp_photo
 
@@ -59,19 +60,25 @@ SEAL = stamp_photo()  # a JPEG photo, as phones send it; printed at SEAL_SIDE pi
 FULL_IDS = (MINOR_ID, ZHAO_ID, LI_ID)
 
 
-async def invite(mediator: SimUser, name: str, phone: str) -> str:
-    """The mediator invites another applicant by name and phone; returns the link's token."""
-    await mediator.press("邀请当事人")
-    await wait_text(mediator, "哪一方")
-    await mediator.press("申请人")
-    await wait_text(mediator, "姓名")
-    await mediator.send_text(name)
-    await wait_text(mediator, "手机号")
-    await mediator.send_text(phone)
-    invited = await wait_text(mediator, "邀请码")
-    token = re.search(r"start=(inv_[\w-]+)", invited.text or "")
-    assert token, invited.text
-    return token.group(1)
+@asynccontextmanager
+async def service_at_start(
+    standin: StandinBotAPI,
+    tmp_path: Path,
+    render_pool: RenderPool,
+    seal: Sealer,
+    database_url: str | None,
+) -> AsyncIterator[Runtime]:
+    """The agreements' service under ``tmp_path``, its clock stopped at :data:`START` (the ages
+    the draft works out are as of that day)."""
+    async with agreement_service(
+        standin,
+        tmp_path / "var",
+        render_pool,
+        seal,
+        database_url=database_url,
+        clock=FakeClock(START),
+    ) as (runtime, _base):
+        yield runtime
 
 
 async def mother_joins_for_her_son(
@@ -79,7 +86,7 @@ async def mother_joins_for_her_son(
 ) -> SimUser:
     """王小五's invitation goes to his mother's phone; she joins and holds his seat. Returns
     her."""
-    token = await invite(mediator, "王小五", phone)
+    token = await invite_applicant(mediator, "王小五", phone)
     mother = standin.user(user_id, first_name="红", phone=f"+86{phone}")
     await join_invited(mother, token)
     await mother.press("同意参加调解")
@@ -87,75 +94,81 @@ async def mother_joins_for_her_son(
     return mother
 
 
+def record_item(seat: str, item: str, prompt: str) -> list[Step]:
+    """On the parties' panel the mediator opens ``seat``'s record (✏️ 登记), chooses ``item``
+    and is asked ``prompt``."""
+    return [
+        ("press", f"✏️ 登记 {seat}", f"{seat}：请选择要登记的事项"),
+        ("press", item, prompt),
+    ]
+
+
+#: 赵六's record: his agent is 张三, whose 授权委托书 the mediator is asked for next.
+ZHANG_FOR_ZHAO = [
+    *record_item("申请人三 赵六", "登记委托代理人（授权委托书）", "谁代理申请人三"),
+    ("press", "由申请人代理", "授权委托书（照片或文件）"),
+]
+
+
+async def send_authority(mediator: SimUser) -> SentMessage:
+    """The 授权委托书 as a photo; returns what the mediator is asked to check."""
+    await mediator.send_photo(make_png(300, 420, (250, 250, 250)))
+    return await wait_text(mediator, "请核对")
+
+
 async def record_agent(mediator: SimUser) -> None:
     """赵六 never joins; 张三 holds his written authority with 特别授权 (checked by the mediator)."""
-    await mediator.press("✏️ 登记 申请人三 赵六")
-    await wait_text(mediator, "请选择要登记的事项")
-    await mediator.press("登记委托代理人（授权委托书）")
-    await wait_text(mediator, "谁代理申请人三")
-    await mediator.press("由申请人代理")
-    await wait_text(mediator, "授权委托书（照片或文件）")
-    await mediator.send_text("稍后补")  # text is not a document
-    await wait_text(mediator, "需要照片或文件")
-    await mediator.send_photo(make_png(300, 420, (250, 250, 250)))
-    check = await wait_text(mediator, "请核对")
+    text_is_no_document = ("text", "稍后补", "需要照片或文件")
+    await converse(mediator, [*ZHANG_FOR_ZHAO, text_is_no_document])
+    check = await send_authority(mediator)
     assert "赵六 委托 张三" in (check.text or "")
     await mediator.press("仅一般授权（不能代为签署）")
     await wait_text(mediator, "一般授权")
     panel = await wait_text(mediator, "👥 当事人")
     assert "没有经核对的特别授权" in (panel.text or "")  # a general authority signs nothing
-    await mediator.press("✏️ 登记 申请人三 赵六")
-    await wait_text(mediator, "申请人三 赵六：请选择")
-    await mediator.press("登记委托代理人（授权委托书）")
-    await wait_text(mediator, "谁代理申请人三")
-    await mediator.press("由申请人代理")
-    await wait_text(mediator, "授权委托书（照片或文件）")
-    await mediator.send_photo(make_png(300, 420, (250, 250, 250)))
-    await wait_text(mediator, "请核对")
-    await mediator.press("✅ 已核对：有特别授权")
-    await wait_text(mediator, "可代为签署")
+    await converse(mediator, ZHANG_FOR_ZHAO)
+    await send_authority(mediator)
+    await converse(mediator, [("press", "✅ 已核对：有特别授权", "可代为签署")])
 
 
 async def record_absent(mediator: SimUser) -> None:
-    await mediator.press("✏️ 登记 申请人四 孙七")
-    await wait_text(mediator, "请选择要登记的事项")
-    await mediator.press("记录未参加原因")
-    await wait_text(mediator, "未参加本协议的原因")
+    await converse(mediator, record_item("申请人四 孙七", "记录未参加原因", "未参加本协议的原因"))
     await mediator.send_text("已另行申请劳动仲裁")
 
 
 async def make_employer(mediator: SimUser) -> None:
     """李四's seat is the employer's: the company, its code, 法定代表人 signs, its seal."""
-    await mediator.press("✏️ 登记 被申请人 李四")
-    await wait_text(mediator, "请选择要登记的事项")
-    await mediator.press("设为单位（法人或其他组织）")
-    await wait_text(mediator, "单位全称")
-    await mediator.send_text("重庆某某餐饮有限公司")
-    await wait_text(mediator, "统一社会信用代码")
-    await mediator.send_text("91350100M000100Y44")
-    await wait_text(mediator, "校验不通过")
-    await mediator.send_text(CREDIT_CODE.lower())
-    await wait_text(mediator, "法定代表人（负责人）姓名")
-    await mediator.send_text("李四")
-    await wait_text(mediator, "职务")
-    await mediator.send_text("执行董事")
-    await wait_text(mediator, "由谁代表")
-    await mediator.press("法定代表人（负责人）本人")
-    await wait_text(mediator, "单位印章图片")
+    await converse(
+        mediator,
+        [
+            *record_item("被申请人 李四", "设为单位（法人或其他组织）", "单位全称"),
+            ("text", "重庆某某餐饮有限公司", "统一社会信用代码"),
+            ("text", "91350100M000100Y44", "校验不通过"),
+            ("text", CREDIT_CODE.lower(), "法定代表人（负责人）姓名"),
+            ("text", "李四", "职务"),
+            ("text", "执行董事", "由谁代表"),
+            ("press", "法定代表人（负责人）本人", "单位印章图片"),
+        ],
+    )
+    await send_seal(mediator)
+
+
+async def send_seal(mediator: SimUser) -> None:
+    """The organisation's seal image, asked for last in its record."""
     await mediator.send_photo(SEAL)
     await wait_text(mediator, "已收到单位印章图片")
 
 
 async def add_guardian(mediator: SimUser) -> None:
     """王小五's ID number shows he is sixteen: the draft stops until his mother is recorded."""
-    await mediator.press("✏️ 登记 申请人二 王小五")
-    await wait_text(mediator, "请选择要登记的事项")
-    await mediator.press("登记法定代理人（监护人）")
-    await wait_text(mediator, "谁代理申请人二")
-    await mediator.press("由申请人2代理")
-    await wait_text(mediator, "法定代理人（监护人）姓名")
-    await mediator.send_text("陈红")
-    await wait_text(mediator, "关系")
+    await converse(
+        mediator,
+        [
+            *record_item("申请人二 王小五", "登记法定代理人（监护人）", "谁代理申请人二"),
+            ("press", "由申请人2代理", "法定代理人（监护人）姓名"),
+            ("text", "陈红", "关系"),
+        ],
+    )
     await mediator.send_text("母亲")
 
 
@@ -177,6 +190,21 @@ async def write_terms(mediator: SimUser, *, copies: int | None = 5) -> None:
     await wait_text(mediator, "第 1 版已生成")
 
 
+async def everyone_signs(
+    zhang: SimUser, mother: SimUser, li: SimUser, mediator: SimUser
+) -> SentMessage:
+    """张三, 陈红 and 李四 sign version 1 by typing their names, then the mediator; returns the
+    signed 协议书 as 张三 receives it."""
+    await sign_by_typing(zhang, "张三")
+    await sign_by_typing(mother, "陈红")
+    await sign_by_typing(li, "李四")
+    await wait_text(mediator, "请您签署")
+    await mediator.press("⌨️ 输入全名签署", mediator.messages[-1])
+    await wait_text(mediator, "全名")
+    await mediator.send_text("王调解")
+    return await wait_file(zhang, timeout=60)
+
+
 async def apply_jointly(people: list[SimUser]) -> None:
     for person in people:
         await wait_text(person, "司法确认")
@@ -187,25 +215,19 @@ async def apply_jointly(people: list[SimUser]) -> None:
         await person.press("向示范区人民法院申请")
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
 async def test_every_party_bound_by_themselves(
     tmp_path: Path,
     render_pool: RenderPool,
     seal: Sealer,
-    backend: str,
+    database_url: str | None,
 ) -> None:
-    url = await backend_url(backend)
     log = io.StringIO()
     async with service_logging(log), StandinBotAPI() as standin, aiohttp.ClientSession() as http:
-        async with agreement_service(
-            standin, tmp_path / "var", render_pool, seal, database_url=url, clock=FakeClock(START)
-        ) as (runtime, _base):
+        async with service_at_start(standin, tmp_path, render_pool, seal, database_url) as runtime:
             zhang, li, mediator = await open_room(runtime, standin, 8400)
             mother = await mother_joins_for_her_son(standin, mediator, 8421, "13700000021")
-            await invite(mediator, "赵六", "13700000022")
-            await invite(mediator, "孙七", "13700000023")
+            await invite_applicant(mediator, "赵六", "13700000022")
+            await invite_applicant(mediator, "孙七", "13700000023")
 
             # A speaking representative (发言代表) speaks for the side; signs for nobody.
             await mediator.press("设申请人为发言代表")
@@ -248,8 +270,7 @@ async def test_every_party_bound_by_themselves(
             )
             assert "份数：5" in review and "孙七（未参加本协议" in review
 
-            preview = await wait_file(zhang)
-            words = squash(pdftotext(_save(tmp_path / "v1.pdf", preview.file or b"")))
+            words = await pdf_words(zhang, tmp_path / "v1.pdf")
             for expected in (
                 f"公民身份号码：{ZHAO_ID}",
                 f"公民身份号码：{MINOR_ID}",
@@ -271,14 +292,7 @@ async def test_every_party_bound_by_themselves(
 
             # 张三 signs once, for himself and as 赵六's agent; 陈红 for her son; 李四 for the
             # company; then the mediator. Nobody signs for a whole side.
-            await sign_by_typing(zhang, "张三")
-            await sign_by_typing(mother, "陈红")
-            await sign_by_typing(li, "李四")
-            await wait_text(mediator, "请您签署")
-            await mediator.press("⌨️ 输入全名签署", mediator.messages[-1])
-            await wait_text(mediator, "全名")
-            await mediator.send_text("王调解")
-            signed = await wait_file(zhang, timeout=60)
+            signed = await everyone_signs(zhang, mother, li, mediator)
             notice = await wait_text(zhang, "已生效")
             pdf = signed.file or b""
             words = squash(pdftotext(_save(tmp_path / "signed.pdf", pdf)))
@@ -321,8 +335,7 @@ async def test_every_party_bound_by_themselves(
 
             # 司法确认: 张三 answers once for himself and 赵六.
             await apply_jointly([zhang, mother, li])
-            application = await wait_file(zhang, timeout=60)
-            words = squash(pdftotext(_save(tmp_path / "jc.pdf", application.file or b"")))
+            words = await pdf_words(zhang, tmp_path / "jc.pdf", timeout=60)
             for expected in (
                 f"公民身份号码：{ZHAO_ID}",
                 f"统一社会信用代码：{CREDIT_CODE}",
@@ -344,19 +357,13 @@ async def test_every_party_bound_by_themselves(
             assert "INFO app.runtime" in log.getvalue()  # the service logged meanwhile
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
 async def test_a_child_without_an_id_number_and_an_employer_signing_through_its_manager(
-    tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
+    tmp_path: Path, render_pool: RenderPool, seal: Sealer, database_url: str | None
 ) -> None:
     """A stated age of fifteen (no ID number yet: 居民身份证法 第二条) makes 王小五 a minor; the
     employer signs through its manager, whose written authority the mediator checked."""
-    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
-        async with agreement_service(
-            standin, tmp_path / "var", render_pool, seal, database_url=url, clock=FakeClock(START)
-        ) as (runtime, _base):
+        async with service_at_start(standin, tmp_path, render_pool, seal, database_url) as runtime:
             zhang, li, mediator = await open_room(runtime, standin, 8600)
             mother = await mother_joins_for_her_son(standin, mediator, 8631, "13700000031")
             await choose_outcome(mediator, "📝 制作书面协议书")
@@ -365,42 +372,35 @@ async def test_a_child_without_an_id_number_and_an_employer_signing_through_its_
             await mediator.press("👥 当事人与代理人", question)
             panel = (await wait_text(mediator, "👥 当事人")).text or ""
             assert "申请人2" not in panel and "申请人二 王小五：✅ 本人签署" in panel
-            await mediator.press("✏️ 登记 申请人二 王小五")
-            await wait_text(mediator, "请选择要登记的事项")
-            await mediator.press("登记年龄（尚无身份证号时）")
-            await wait_text(mediator, "年龄（周岁")
-            await mediator.send_text("十五")
-            await wait_text(mediator, "0 到 130")
-            await mediator.send_text("15岁")
-            await wait_text(mediator, "须由法定代理人代理")
+            await converse(
+                mediator,
+                [
+                    *record_item("申请人二 王小五", "登记年龄（尚无身份证号时）", "年龄（周岁"),
+                    ("text", "十五", "0 到 130"),
+                    ("text", "15岁", "须由法定代理人代理"),
+                ],
+            )
             await add_guardian(mediator)
             question = await wait_text(mediator, "（张三）的民族")
             await mediator.press("👥 当事人与代理人", question)
             await wait_text(mediator, "👥 当事人")
-            await mediator.press("✏️ 登记 被申请人 李四")
-            await wait_text(mediator, "被申请人 李四：请选择")
-            await mediator.press("设为单位（法人或其他组织）")
-            await wait_text(mediator, "单位全称")
-            await mediator.send_text("重庆某某物业服务有限公司")
-            await wait_text(mediator, "统一社会信用代码")
-            await mediator.send_text(CREDIT_CODE)
-            await wait_text(mediator, "法定代表人（负责人）姓名")
-            await mediator.send_text("周建国")
-            await wait_text(mediator, "职务")
-            await mediator.send_text("总经理")
-            await wait_text(mediator, "由谁代表")
-            await mediator.press("其他人员（凭授权委托书）")
-            await wait_text(mediator, "签署的人员姓名")
-            await mediator.send_text("李四")
-            await wait_text(mediator, "职务")
-            await mediator.send_text("项目经理")
-            await wait_text(mediator, "授权委托书（照片或文件")
+            await converse(
+                mediator,
+                [
+                    *record_item("被申请人 李四", "设为单位（法人或其他组织）", "单位全称"),
+                    ("text", "重庆某某物业服务有限公司", "统一社会信用代码"),
+                    ("text", CREDIT_CODE, "法定代表人（负责人）姓名"),
+                    ("text", "周建国", "职务"),
+                    ("text", "总经理", "由谁代表"),
+                    ("press", "其他人员（凭授权委托书）", "签署的人员姓名"),
+                    ("text", "李四", "职务"),
+                    ("text", "项目经理", "授权委托书（照片或文件"),
+                ],
+            )
             await mediator.send_document(b"%PDF-1.4 authority", "授权委托书.pdf")
             await wait_text(mediator, "请核对")
-            await mediator.press("✅ 已核对：有特别授权")
-            await wait_text(mediator, "单位印章图片")
-            await mediator.send_photo(SEAL)
-            await wait_text(mediator, "已收到单位印章图片")
+            await converse(mediator, [("press", "✅ 已核对：有特别授权", "单位印章图片")])
+            await send_seal(mediator)
             asked = await answer_identities(mediator, {"王小五": {"gender": "男性"}})
             assert asked == [
                 "张三:ethnicity",
@@ -414,8 +414,7 @@ async def test_a_child_without_an_id_number_and_an_employer_signing_through_its_
             ], asked
             await write_terms(mediator, copies=None)  # three parties from the start
 
-            preview = await wait_file(zhang)
-            words = squash(pdftotext(_save(tmp_path / "v1.pdf", preview.file or b"")))
+            words = await pdf_words(zhang, tmp_path / "v1.pdf")
             for expected in (
                 "王小五，男，15岁，汉族",
                 "法定代理人：陈红（母亲）",
@@ -425,18 +424,11 @@ async def test_a_child_without_an_id_number_and_an_employer_signing_through_its_
                 "被申请人重庆某某物业服务有限公司（签署人李四代为签署）",
             ):
                 assert expected in words, expected
-            await sign_by_typing(zhang, "张三")
-            await sign_by_typing(mother, "陈红")
-            await sign_by_typing(li, "李四")
-            await wait_text(mediator, "请您签署")
-            await mediator.press("⌨️ 输入全名签署", mediator.messages[-1])
-            await mediator.send_text("王调解")
-            signed = await wait_file(zhang, timeout=60)
+            signed = await everyone_signs(zhang, mother, li, mediator)
             _save(tmp_path / "signed.pdf", signed.file or b"")
             assert _image_sizes(tmp_path / "signed.pdf").count((SEAL_SIDE, SEAL_SIDE)) == 1
             await apply_jointly([zhang, mother, li])
-            application = await wait_file(zhang, timeout=60)
-            words = squash(pdftotext(_save(tmp_path / "jc.pdf", application.file or b"")))
+            words = await pdf_words(zhang, tmp_path / "jc.pdf", timeout=60)
             assert "授权委托书（重庆某某物业服务有限公司）" in words
             assert "法定代理人身份及监护关系证明（王小五）" in words
 
@@ -453,6 +445,12 @@ async def service_logging(stream: io.StringIO) -> AsyncIterator[None]:
         root.handlers[:], root.level = saved[0], saved[1]
         for name, level in saved[2].items():
             logging.getLogger(name).setLevel(level)
+
+
+async def pdf_words(person: SimUser, path: Path, timeout: float = 30.0) -> str:  # noqa: ASYNC109
+    """The next PDF ``person`` receives, kept at ``path``, as its text without white space."""
+    sent = await wait_file(person, timeout=timeout)
+    return squash(pdftotext(_save(path, sent.file or b"")))
 
 
 def _save(path: Path, data: bytes) -> Path:

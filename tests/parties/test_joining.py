@@ -13,14 +13,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from harness.steps import NEIGHBOUR_INTAKE, texts, walk_steps
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.models import CaseParty
-from tests.conftest import backend_url
+from tests.dialogue import begin_neighbour_intake
 from tests.e2e.harness import running_service
 
 CODE = re.compile(r"邀请码：([A-Z0-9]{4})-([A-Z0-9]{4})")
@@ -42,18 +41,11 @@ async def file_case(user: SimUser, other_name: str = "李四") -> tuple[str, str
     return found.group(1), found.group(2), invitation
 
 
-BACKENDS = pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-
-
-@BACKENDS
 async def test_the_code_joins_at_consent_mid_intake_idle_and_as_a_link(
-    tmp_path: Path, backend: str
+    tmp_path: Path, database_url: str | None
 ) -> None:
-    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
-        async with running_service(standin, tmp_path / "var", url) as runtime:
+        async with running_service(standin, tmp_path / "var", database_url) as runtime:
             # At the consent screen, the code as printed, after /start twice.
             first, second, _ = await file_case(standin.user(7401, phone="+8613800007401"))
             contractor = standin.user(7402)
@@ -72,12 +64,7 @@ async def test_the_code_joins_at_consent_mid_intake_idle_and_as_a_link(
             # full-width letters and a long dash, after "邀请码：".
             first, second, _ = await file_case(standin.user(7403, phone="+8613800007403"))
             neighbour = standin.user(7404)
-            await neighbour.send_command("/start")
-            await texts(neighbour, 2)
-            await neighbour.press("同意，开始登记")
-            await texts(neighbour, 1)
-            await neighbour.press("邻里纠纷")
-            await texts(neighbour, 1)
+            await begin_neighbour_intake(neighbour)
             wide = "".join(chr(ord(c) + 0xFEE0) for c in f"{first}{second}".lower())
             await neighbour.send_text(f"邀请码：{wide[:4]}—{wide[4:]}")
             summary, again = await texts(neighbour, 2)

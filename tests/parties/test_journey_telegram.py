@@ -14,8 +14,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from harness.steps import (
     RESPONDENT_PHONE,
     answer_identities,
@@ -32,7 +30,6 @@ from harness.steps import (
 from services.invariants import check
 from standin import StandinBotAPI
 from standin.simulation import SimUser
-from tests.conftest import backend_url
 from tests.e2e.harness import running_service
 from tests.parties.test_joining import file_case
 
@@ -130,13 +127,9 @@ async def agree_orally(mediator: SimUser, parties: tuple[SimUser, SimUser]) -> N
         await wait_text(party, "各方当事人均已确认口头协议")
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-async def test_renovation_dispute_on_telegram(tmp_path: Path, backend: str) -> None:
-    url = await backend_url(backend)
+async def test_renovation_dispute_on_telegram(tmp_path: Path, database_url: str | None) -> None:
     async with StandinBotAPI() as standin:
-        async with running_service(standin, tmp_path / "var", url) as runtime:
+        async with running_service(standin, tmp_path / "var", database_url) as runtime:
             applicant = standin.user(7501, first_name="芳", phone="+8613800007501")
             invitation = await file_renovation_case(applicant)
             assert "直接发送邀请码" in invitation

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,27 @@ def keep_crypto() -> Iterator[None]:
 
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[2]
+
+
+def main_py(data_dir: Path, *args: str, **env: str | None) -> subprocess.CompletedProcess[str]:
+    """``main.py args`` run as an operator runs it, on the SQLite database under ``data_dir``
+    (never the test run's ``DATABASE_URL``); ``env`` overrides the environment, a None value
+    removes the variable."""
+    full: dict[str, str | None] = {
+        **os.environ,
+        "DATA_DIR": str(data_dir),
+        "LOG_LEVEL": "WARNING",
+        "DATABASE_URL": None,
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "main.py", *args],
+        cwd=repo_root(),
+        env={name: value for name, value in full.items() if value is not None},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def verifiable_agreement(

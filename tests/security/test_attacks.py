@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from app.runtime import Runtime
 from core.clock import FakeClock
 from features.webchat.otp import MemorySmsGateway
+from harness.accounts import add_account
 from standin import StandinBotAPI
 from tests.e2e.harness import running_service
 
@@ -355,7 +356,6 @@ async def test_joining_is_bound_to_the_invited_phone_and_guesses_are_limited(
 
     from harness.steps import RESPONDENT_PHONE, texts
     from services.mediators import create_link_code
-    from services.staff import create_staff
     from tests.e2e.test_intake import walk_intake
 
     async with service(tmp_path) as svc:
@@ -392,16 +392,7 @@ async def test_joining_is_bound_to_the_invited_phone_and_guesses_are_limited(
         assert "被申请人】" in (await texts(respondent, 1))[0]
 
         # /link: five wrong codes, then even the right one is refused for the hour.
-        error = await create_staff(
-            svc.runtime.db,
-            username="med_link",
-            password="correct horse battery",
-            role="mediator",
-            unit_code=svc.runtime.units.default.code,
-            display_name="调解员",
-            known_units=set(svc.runtime.units.by_code),
-        )
-        assert error is None
+        await add_account(svc.runtime, "med_link", "mediator", name="调解员")
         link = await create_link_code(svc.runtime.db, "med_link", svc.runtime.clock.now())
         assert link is not None
         staff_tg = svc.standin.user(7805)

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from harness.accounts import add_account
 from services.inbound import Command, Inbound
 from services.mediators import create_link_code
-from services.staff import create_staff
 from storage.db import Database
 from storage.models import OutboxMessage, StaffAccount, User
 from tests.negotiation.world import World
@@ -37,16 +37,7 @@ async def test_a_link_code_typed_in_the_browser_chat_binds_nothing(
 ) -> None:
     world = World(db, tmp_path)
     await world.room()  # units synced
-    error = await create_staff(
-        db,
-        username="mediator2",
-        password="correct horse battery",
-        role="mediator",
-        unit_code=world.units.default.code,
-        display_name="调解员二",
-        known_units=set(world.units.by_code),
-    )
-    assert error is None
+    await add_account(world, "mediator2", "mediator", name="调解员二")
     code = await create_link_code(db, "mediator2", world.clock.now())
     assert code is not None
     async with db.write() as s:

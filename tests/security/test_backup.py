@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 import tarfile
 import threading
 from collections.abc import Iterator
@@ -24,11 +22,12 @@ from sqlalchemy import LargeBinary, MetaData, Table, inspect, select, text
 
 from app.features import metadata
 from core import crypto
-from services.backup import BackupError, Manifest, backup, data_files, restore
+from services.backup import BackupError, Manifest, backup, data_files
+from services.restore import restore
 from storage.base import EncryptedJSON, EncryptedText
 from storage.db import Database
 from tests.conftest import PG_URL, fresh_database, postgres_unavailable
-from tests.security.conftest import repo_root
+from tests.security.conftest import main_py
 
 pytestmark = [pytest.mark.slow, pytest.mark.pdf]
 
@@ -212,26 +211,13 @@ def test_online_backup_while_writers_run(tmp_path: Path) -> None:
 def test_the_cli_backs_up_and_restores(demo_data: Path, tmp_path: Path) -> None:
     archive = tmp_path / "cli.tar.gz"
 
-    def cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING"}
-        env.pop("DATABASE_URL", None)
-        env.pop("PII_KEYS", None)
-        return subprocess.run(
-            [sys.executable, "main.py", *args],
-            cwd=repo_root(),
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-
-    done = cli(demo_data, "backup", "--out", str(archive))
+    done = main_py(demo_data, "backup", "--out", str(archive), PII_KEYS=None)
     assert done.returncode == 0, done.stderr
     target = tmp_path / "cli-restored"
-    done = cli(target, "restore", str(archive))
+    done = main_py(target, "restore", str(archive), PII_KEYS=None)
     assert done.returncode == 0, done.stderr
     assert "恢复完成" in done.stdout
-    again = cli(target, "restore", str(archive))
+    again = main_py(target, "restore", str(archive), PII_KEYS=None)
     assert again.returncode == 1 and "--force" in again.stderr
     assert asyncio.run(dump_tables(sqlite_url(target))) == asyncio.run(
         dump_tables(sqlite_url(demo_data))

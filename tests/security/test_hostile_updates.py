@@ -33,10 +33,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import features
 from standin import StandinBotAPI
 from storage.models import Case, CaseEvent, CaseParty, InboxUpdate, OutboxMessage
+from tests.backends import on_each_backend
 from tests.conftest import backend_url
 from tests.e2e.harness import running_service, seed_rooms, service_env
 from tests.e2e.test_intake import ID
@@ -88,26 +90,20 @@ def _message(
     }
 
 
+async def pending_rows(session: AsyncSession, table: type[InboxUpdate | OutboxMessage]) -> int:
+    """How many updates (or outgoing messages) still wait to be handled (or sent)."""
+    waiting = select(func.count()).select_from(table).where(table.status == "pending")
+    return (await session.execute(waiting)).scalar_one()
+
+
 async def settle(runtime: Any, timeout: float = 30.0) -> None:  # noqa: ASYNC109
     """Until every stored update is handled and every reply delivered (on PostgreSQL the
     sender polls the outbox, so drain() alone does not mean sent)."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         async with runtime.db.read() as s:
-            pending = (
-                await s.execute(
-                    select(func.count())
-                    .select_from(InboxUpdate)
-                    .where(InboxUpdate.status == "pending")
-                )
-            ).scalar_one()
-            unsent = (
-                await s.execute(
-                    select(func.count())
-                    .select_from(OutboxMessage)
-                    .where(OutboxMessage.status == "pending")
-                )
-            ).scalar_one()
+            pending = await pending_rows(s, InboxUpdate)
+            unsent = await pending_rows(s, OutboxMessage)
         if not pending and not unsent:
             break
         assert asyncio.get_running_loop().time() < deadline, f"{pending} updates stuck"
@@ -154,9 +150,7 @@ async def seed_intake(standin: StandinBotAPI, runtime: Any) -> list[int]:
     return chats
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 def test_hostile_updates_in_every_state(tmp_path: Path, backend: str) -> None:
     url = asyncio.run(backend_url(backend))
     runner = asyncio.Runner()

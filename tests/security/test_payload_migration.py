@@ -16,17 +16,18 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy import MetaData, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from features.webchat.models import WebMailboxMessage
+from harness.service import reset_postgres
 from storage.db import Database
 from storage.document_models import Document, DocumentComment
 from storage.migrate import downgrade, upgrade
 from storage.models import Case, CaseMessage, Conversation, InboxUpdate, OutboxMessage
-from tests.conftest import PG_URL, reset_postgres
+from tests.backends import on_each_backend
+from tests.conftest import PG_URL
 
 PREVIOUS = "5c491fa97b04"
 PHONE, ID, PLACE = "13812345678", "110105194912310021", "九龙坡区杨家坪街道西郊路88号"
@@ -231,9 +232,7 @@ async def _run(url: str) -> None:
         await db.dispose()
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 async def test_upgrade_encrypts_and_downgrade_restores(tmp_path: Any, backend: str) -> None:
     url = PG_URL if backend == "postgres" else f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
     await _run(url)

@@ -10,10 +10,7 @@ key, and everything still reads; a changed ``SECRET_KEY`` is rolled out with ``-
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -26,7 +23,7 @@ from storage.db import Database
 from tests.e2e.harness import ServiceProcess, free_port, service_env
 from tests.e2e.test_crash import wait_healthy
 from tests.e2e.test_intake import ID, walk_intake
-from tests.security.conftest import repo_root
+from tests.security.conftest import main_py
 
 pytestmark = pytest.mark.slow
 
@@ -143,19 +140,6 @@ def test_logs_hold_none_of_the_numbers(intake_db: tuple[Path, str, str, str]) ->
     assert PHONE[:7] not in log and ID[:10] not in log
 
 
-def cli(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, "DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING", **env}
-    full.pop("DATABASE_URL", None)
-    return subprocess.run(
-        [sys.executable, "main.py", *args],
-        cwd=repo_root(),
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_key_rotation_end_to_end(intake_db: tuple[Path, str, str, str], tmp_path: Path) -> None:
     """Old key → new key in front → rotate → old key removed → everything still reads."""
     source, _log, old, secret = intake_db
@@ -164,14 +148,14 @@ def test_key_rotation_end_to_end(intake_db: tuple[Path, str, str, str], tmp_path
     db = data_dir / "mediation.db"
     with sqlite3.connect(source) as src, sqlite3.connect(db) as dst:
         src.backup(dst)
-    new = cli(data_dir, "keys", "generate").stdout.strip()
+    new = main_py(data_dir, "keys", "generate").stdout.strip()
     Fernet(new.encode())  # a valid key
 
     before = {(t, c): raw_rows(db, t, c) for t, c in PII_COLUMNS if (t, c) in _present(db)}
     # The JSON documents are rotated like the text columns, and they hold rows here.
     for json_column in (("inbox", "payload"), ("outbox", "payload"), ("conversations", "state")):
         assert before.get(json_column), json_column
-    done = cli(data_dir, "keys", "rotate", PII_KEYS=f"{new},{old}", SECRET_KEY=secret)
+    done = main_py(data_dir, "keys", "rotate", PII_KEYS=f"{new},{old}", SECRET_KEY=secret)
     assert done.returncode == 0, done.stderr
     summary = done.stdout.splitlines()[-1]
     assert summary.startswith("re-encrypted") and not summary.startswith("re-encrypted 0 ")
@@ -187,7 +171,7 @@ def test_key_rotation_end_to_end(intake_db: tuple[Path, str, str, str], tmp_path
             new_fernet.decrypt(v) for v in after
         )
 
-    again = cli(data_dir, "keys", "rotate", PII_KEYS=f"{new},{old}", SECRET_KEY=secret)
+    again = main_py(data_dir, "keys", "rotate", PII_KEYS=f"{new},{old}", SECRET_KEY=secret)
     assert again.returncode == 0
     assert again.stdout.splitlines()[-1].startswith("re-encrypted 0 values")
 

@@ -22,9 +22,11 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
+from harness.steps import NEIGHBOUR_INTAKE, walk_steps
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.db import Database
+from tests.backends import on_each_backend
 from tests.conftest import backend_url
 from tests.e2e.harness import ServiceProcess, free_port, service_env, texts
 from tests.e2e.test_crash import wait_healthy
@@ -108,35 +110,34 @@ async def scan_postgres(url: str) -> tuple[set[str], int]:
 
 async def file_a_case(user: SimUser) -> None:
     """The intake's happy path with every kind of personal data."""
-    await user.send_command("/start")
-    await texts(user, 2)
-    await user.press("同意，开始登记")
-    await texts(user, 1)
-    await user.press("劳动争议/欠薪")
-    await texts(user, 1)
-    await user.send_text(
-        f"老板拖欠我三个月工资共一万二千元。他的电话是 {spellings(OTHER_PHONE)[2]}。"
+    await walk_steps(
+        user,
+        [
+            *NEIGHBOUR_INTAKE[:2],
+            ("press", "劳动争议/欠薪", ["发生了什么"]),
+            (
+                "text",
+                f"老板拖欠我三个月工资共一万二千元。他的电话是 {spellings(OTHER_PHONE)[2]}。",
+                ["证据"],
+            ),
+        ],
     )
-    await texts(user, 1)
     await user.send_photo(PNG)
     await texts(user, 1)
-    await user.press("下一步")
-    await texts(user, 1)
-    await user.send_text("支付拖欠的工资一万二千元")
-    await texts(user, 1)
-    await user.send_text("12000")
-    assert "哪里" in (await texts(user, 1))[0]
-    await user.send_text(ADDRESS)
-    assert "姓名" in (await texts(user, 1))[0]
-    await user.send_text("张三")
-    await user.wait_for_messages(1)
-    await user.press("📱 分享我的手机号")  # the contact share: +86… in the raw update
-    saved, ask_id = await texts(user, 2)
-    assert "手机号已保存" in saved and "身份证" in ask_id
-    await user.send_text(ID)
-    assert "对方的姓名" in (await texts(user, 1))[0]
-    await user.send_text("李四")
-    await texts(user, 1)
+    await walk_steps(
+        user,
+        [
+            ("press", "下一步", ["申请事项"]),
+            ("text", "支付拖欠的工资一万二千元", ["金额"]),
+            ("text", "12000", ["哪里"]),
+            ("text", ADDRESS, ["姓名"]),
+            ("text", "张三", ["手机号"]),
+            # The contact share: +86… in the raw update.
+            ("press", "📱 分享我的手机号", ["手机号已保存", "身份证"]),
+            ("text", ID, ["对方的姓名"]),
+            ("text", "李四", ["对方的手机号"]),
+        ],
+    )
     await user.send_text(spellings(OTHER_PHONE)[1])
     summary = (await texts(user, 1))[0]
     assert ADDRESS in summary and PHONE in summary  # the summary echoes them: outbox payload
@@ -197,9 +198,7 @@ async def workload(tmp_path: Path, database_url: str | None) -> tuple[Path, str]
     return data_dir / "mediation.db", log.read_text()
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 async def test_no_table_and_no_log_line_holds_personal_data_in_clear(
     tmp_path: Path, backend: str
 ) -> None:

@@ -25,13 +25,14 @@ from core.clock import FakeClock
 from services.rate_limits import SharedRateLimiter
 from storage.db import Database
 from storage.models import RateHit
+from tests.backends import BACKENDS
 from tests.conftest import PG_URL, fresh_database, postgres_unavailable
 from tests.console.conftest import make_world
 from tests.security.conftest import verifiable_agreement
 from web.security import VERIFY_PER_ADDRESS
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 async def replicas(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[tuple[Database, Database]]:

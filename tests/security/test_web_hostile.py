@@ -23,8 +23,9 @@ from aiohttp import ClientError
 from aiohttp.test_utils import TestClient, TestServer
 
 from core.clock import FakeClock
-from services.staff import create_staff
+from harness.accounts import add_account
 from standin import StandinBotAPI
+from tests.backends import on_each_backend
 from tests.conftest import backend_url
 from tests.console.conftest import PASSWORD, World, add_case, login
 from tests.e2e.harness import running_service
@@ -97,9 +98,7 @@ async def fire(
         problems.append(f"{where}: bare error text {text.strip()!r}")
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 async def test_every_route_survives_hostile_requests(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, backend: str
 ) -> None:
@@ -114,16 +113,7 @@ async def test_every_route_survives_hostile_requests(
             standin, tmp_path / "var", url, clock=FakeClock(), MEDIATION_WEBAPP_ALLOW_HTTP="1"
         ) as runtime:
             world = World(runtime, runtime.clock)  # type: ignore[arg-type]
-            error = await create_staff(
-                runtime.db,
-                username="fuzz_admin",
-                password=PASSWORD,
-                role="admin",
-                unit_code=runtime.units.default.code,
-                display_name="管理员",
-                known_units=set(runtime.units.by_code),
-            )
-            assert error is None
+            await add_account(runtime, "fuzz_admin", "admin", name="管理员", password=PASSWORD)
             for i in range(3):
                 await add_case(world, runtime.units.default.code, 9000 + i)
             app = create_app(runtime)

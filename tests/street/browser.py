@@ -70,3 +70,13 @@ async def phones(base: str) -> AsyncIterator[Callable[[str], Awaitable[Page]]]:
             yield functools.partial(signed_in, browser, base)
         finally:
             await browser.close()
+
+
+async def fill_form(page: Page, fields: Iterable[tuple[str, str]]) -> None:
+    """Each ``(selector, value)`` in turn, as a person fills in the form: a ``select`` set to
+    the option ``value``, any other field typed into."""
+    for selector, value in fields:
+        if selector.startswith("select"):
+            await page.select_option(selector, value)
+        else:
+            await page.fill(selector, value)

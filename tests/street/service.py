@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
+from app.runtime import Runtime
 from core.clock import Clock
 from documents.pool import RenderPool
 from documents.seal import Sealer
@@ -43,3 +45,15 @@ async def street_service(
         env={"UNITS_FILE": str(HERE / units)},
     ) as service:
         yield service
+
+
+@asynccontextmanager
+async def street_with_bot(
+    tmp_path: Path, units: str, **options: Any
+) -> AsyncIterator[tuple[StandinBotAPI, Runtime, str]]:
+    """:func:`street_service` (``options`` as there) with a stand-in Bot API for the Telegram
+    side, as the street's whole-service tests run it; yields the stand-in, the runtime and the
+    console's base URL."""
+    async with StandinBotAPI() as standin:
+        async with street_service(tmp_path, units, standin=standin, **options) as service:
+            yield standin, service.runtime, service.base_url

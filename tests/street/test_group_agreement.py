@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from documents.pool import RenderPool
@@ -39,9 +38,8 @@ from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.document_models import Document, DocumentSignature
 from storage.models import Case
-from tests.conftest import backend_url
 from tests.documents.conftest import pdftotext, squash
-from tests.street.service import street_service
+from tests.street.service import street_with_bot
 from tests.street.test_yuelai_joint import CSRF, Console, signed_in
 
 #: (name, phone, amount in yuan); 张秀英 is the representative registered at the site.
@@ -93,36 +91,29 @@ async def sign_typed(person: SimUser, name: str) -> None:
     await wait_text(person, "您已签署协议书第 1 版")
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
 async def test_every_worker_signs_or_is_signed_for(
-    tmp_path: Path, backend: str, render_pool: RenderPool, seal: Sealer
+    tmp_path: Path, database_url: str | None, render_pool: RenderPool, seal: Sealer
 ) -> None:
-    url = await backend_url(backend)
     gateway = MemorySmsGateway()
-    async with StandinBotAPI() as standin:
-        async with street_service(
-            tmp_path,
-            "units_joint.toml",
-            standin=standin,
-            database_url=url,
-            render_pool=render_pool,
-            sealer=seal,
-            sms_gateway=gateway,
-        ) as service:
-            runtime, base = service.runtime, service.base_url
-            staff = await link_unit_staff(
-                runtime,
-                standin,
-                (("wangge", 7401, "grid", "yuelai-sq"), ("jianguan", 7402, "mediator", "yuelai")),
-            )
-            grid, lead = await signed_in(base, "wangge"), await signed_in(base, "jianguan")
-            try:
-                await _journey(runtime, standin, gateway, staff["jianguan"], grid, lead, tmp_path)
-            finally:
-                for c in (grid, lead):
-                    await c.http.close()
+    async with street_with_bot(
+        tmp_path,
+        "units_joint.toml",
+        database_url=database_url,
+        render_pool=render_pool,
+        sealer=seal,
+        sms_gateway=gateway,
+    ) as (standin, runtime, base):
+        staff = await link_unit_staff(
+            runtime,
+            standin,
+            (("wangge", 7401, "grid", "yuelai-sq"), ("jianguan", 7402, "mediator", "yuelai")),
+        )
+        grid, lead = await signed_in(base, "wangge"), await signed_in(base, "jianguan")
+        try:
+            await _journey(runtime, standin, gateway, staff["jianguan"], grid, lead, tmp_path)
+        finally:
+            for c in (grid, lead):
+                await c.http.close()
 
 
 async def _journey(

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from core.clock import FakeClock
 from features.street.models import StreetMember
 from storage.models import Case
-from tests.street.browser import CHROMIUM, SHOTS, add_staff, phones
+from tests.street.browser import CHROMIUM, SHOTS, add_staff, fill_form, phones
 from tests.street.service import street_service
 
 PEOPLE = (
@@ -49,12 +49,17 @@ async def test_escalate_dispatch_roster_and_the_wall_screen(tmp_path: Path) -> N
             # The grid worker registers it (the form as in the registration test).
             page = await signed_in("wangge")
             await page.goto(base + "/staff/street/register")
-            await page.select_option("select[name=dispute_type]", "labour_wages")
-            await page.fill("input[name=place]", "渝北区悦来街道 某建筑工地大门")
-            await page.fill("textarea[name=facts]", "约十名工人在工地大门反映被拖欠三个月工资。")
-            await page.select_option("select[name=side0]", "applicant")
-            await page.fill("input[name=name0]", "张秀英")
-            await page.select_option("select[name=side1]", "respondent")
+            await fill_form(
+                page,
+                [
+                    ("select[name=dispute_type]", "labour_wages"),
+                    ("input[name=place]", "渝北区悦来街道 某建筑工地大门"),
+                    ("textarea[name=facts]", "约十名工人在工地大门反映被拖欠三个月工资。"),
+                    ("select[name=side0]", "applicant"),
+                    ("input[name=name0]", "张秀英"),
+                    ("select[name=side1]", "respondent"),
+                ],
+            )
             await page.click("form.street-form button[type=submit]")
             await page.wait_for_selector("[data-testid=registered]")
             async with runtime.db.read() as session:

@@ -23,11 +23,9 @@ from sqlalchemy import select
 
 from core.clock import FakeClock
 from features.street.models import StreetTask, StreetTaskNote
-from standin import StandinBotAPI
 from storage.models import CaseEvent, StaffAccount
-from tests.conftest import backend_url
 from tests.street.browser import CHROMIUM, SHOTS, add_staff, phones
-from tests.street.service import street_service
+from tests.street.service import street_with_bot
 from tests.street.test_yuelai_joint import PASSWORD, Console, signed_in
 
 TASK_FORM = re.compile(r'action="/staff/street/tasks/(\d+)"')
@@ -104,85 +102,81 @@ async def _totp_sign_in(lawyer: Console, secret: str, clock: FakeClock) -> str:
         return str(resp.url.path)
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-async def test_the_station_lawyer_works_tasks_on_the_console(tmp_path: Path, backend: str) -> None:
+async def test_the_station_lawyer_works_tasks_on_the_console(
+    tmp_path: Path, database_url: str | None
+) -> None:
     clock = FakeClock()
-    url = await backend_url(backend)
-    async with StandinBotAPI() as standin:
-        async with street_service(
-            tmp_path, "units_lawyer.toml", standin=standin, database_url=url, clock=clock
-        ) as service:
-            runtime, base = service.runtime, service.base_url
-            await add_staff(
-                runtime,
-                (
-                    ("yl-admin", "admin", "yuelai"),
-                    ("wangge", "grid", "yuelai-sq"),
-                    ("jianguan", "mediator", "yuelai"),
-                ),
+    async with street_with_bot(
+        tmp_path, "units_lawyer.toml", database_url=database_url, clock=clock
+    ) as (_standin, runtime, base):
+        await add_staff(
+            runtime,
+            (
+                ("yl-admin", "admin", "yuelai"),
+                ("wangge", "grid", "yuelai-sq"),
+                ("jianguan", "mediator", "yuelai"),
+            ),
+        )
+        people: list[Console] = []
+        try:
+            admin = await signed_in(base, "yl-admin")
+            people.append(admin)
+            said = await admin.post(
+                "/users",
+                {
+                    "username": "lvshi",
+                    "display_name": "刘律师",
+                    "role": "lawyer",
+                    "unit": "yuelai",
+                    "password": PASSWORD,
+                },
             )
-            people: list[Console] = []
-            try:
-                admin = await signed_in(base, "yl-admin")
-                people.append(admin)
-                said = await admin.post(
-                    "/users",
-                    {
-                        "username": "lvshi",
-                        "display_name": "刘律师",
-                        "role": "lawyer",
-                        "unit": "yuelai",
-                        "password": PASSWORD,
-                    },
-                )
-                assert "账号已创建" in said, said
-                grid = await signed_in(base, "wangge")
-                people.append(grid)
-                await _register(grid)
-                lawyer = await signed_in(base, "lvshi")
-                people.append(lawyer)
-                lead = await signed_in(base, "jianguan")
-                people.append(lead)
-                await _the_lawyers_day(lawyer, lead, clock)
-            finally:
-                for person in people:
-                    await person.http.close()
+            assert "账号已创建" in said, said
+            grid = await signed_in(base, "wangge")
+            people.append(grid)
+            await _register(grid)
+            lawyer = await signed_in(base, "lvshi")
+            people.append(lawyer)
+            lead = await signed_in(base, "jianguan")
+            people.append(lead)
+            await _the_lawyers_day(lawyer, lead, clock)
+        finally:
+            for person in people:
+                await person.http.close()
 
-            async with runtime.db.read() as session:
-                lawyer_id = (
-                    await session.execute(
-                        select(StaffAccount.id).where(StaffAccount.username == "lvshi")
-                    )
-                ).scalar_one()
-                tasks = (
-                    (
-                        await session.execute(
-                            select(StreetTask)
-                            .where(StreetTask.desk_code == "yl-sifasuo")
-                            .order_by(StreetTask.id)
-                        )
-                    )
-                    .scalars()
-                    .all()
+        async with runtime.db.read() as session:
+            lawyer_id = (
+                await session.execute(
+                    select(StaffAccount.id).where(StaffAccount.username == "lvshi")
                 )
-                notes = (await session.execute(select(StreetTaskNote))).scalars().all()
-                kinds = (
+            ).scalar_one()
+            tasks = (
+                (
                     await session.execute(
-                        select(CaseEvent.kind)
-                        .where(CaseEvent.actor == f"staff:{lawyer_id}")
-                        .order_by(CaseEvent.id)
+                        select(StreetTask)
+                        .where(StreetTask.desk_code == "yl-sifasuo")
+                        .order_by(StreetTask.id)
                     )
-                ).scalars()
-            assert [(t.status, t.reason) for t in tasks] == [
-                ("done", None),
-                ("returned", "物业纠纷应由物业公司和社区先行处理。"),
-            ]
-            assert [(n.staff_id, n.text) for n in notes] == [
-                (lawyer_id, "到现场向双方讲解相邻关系的规定，双方同意先修漏水点。")
-            ]
-            assert list(kinds) == ["task_accepted", "task_note", "task_done", "task_returned"]
+                )
+                .scalars()
+                .all()
+            )
+            notes = (await session.execute(select(StreetTaskNote))).scalars().all()
+            kinds = (
+                await session.execute(
+                    select(CaseEvent.kind)
+                    .where(CaseEvent.actor == f"staff:{lawyer_id}")
+                    .order_by(CaseEvent.id)
+                )
+            ).scalars()
+        assert [(t.status, t.reason) for t in tasks] == [
+            ("done", None),
+            ("returned", "物业纠纷应由物业公司和社区先行处理。"),
+        ]
+        assert [(n.staff_id, n.text) for n in notes] == [
+            (lawyer_id, "到现场向双方讲解相邻关系的规定，双方同意先修漏水点。")
+        ]
+        assert list(kinds) == ["task_accepted", "task_note", "task_done", "task_returned"]
 
 
 async def _the_lawyers_day(lawyer: Console, lead: Console, clock: FakeClock) -> None:
@@ -252,11 +246,16 @@ async def _the_lawyers_day(lawyer: Console, lead: Console, clock: FakeClock) -> 
     status, _ = await lawyer.get("/street/dispatch")
     assert status == 403
 
-    # The lead post sees the lawyer's steps on the shared timeline.
+    # The lead post sees the lawyer's steps on the shared timeline, each naming the desk.
     status, text = await lead.get(f"/street/cases/{case_a}")
     timeline = text[text.index('data-testid="timeline"') :]
-    for label in ("岗位接单", "岗位记录处置情况", "岗位办结任务"):
-        assert label in timeline, label
+    for line in (
+        "派单：市政建管岗牵头，协办：悦来司法所",
+        "悦来司法所（协办）接单",
+        "悦来司法所记录处置情况",
+        "悦来司法所（协办）办结",
+    ):
+        assert line in timeline, line
 
 
 @pytest.mark.browser
@@ -264,38 +263,40 @@ async def _the_lawyers_day(lawyer: Console, lead: Console, clock: FakeClock) -> 
 async def test_the_lawyers_tasks_on_a_phone(tmp_path: Path) -> None:
     """The same at 390×844 in Chromium: signed in, the lawyer is on the tasks, accepts one and
     records what was done (docs/screenshots/street-lawyer-tasks.png)."""
-    async with StandinBotAPI() as standin:
-        async with street_service(
-            tmp_path, "units_lawyer.toml", standin=standin, clock=FakeClock()
-        ) as service:
-            runtime, base = service.runtime, service.base_url
-            await add_staff(
-                runtime,
-                (("wangge", "grid", "yuelai-sq"), ("lvshi", "lawyer", "yuelai")),
-                names={"lvshi": "刘律师"},
+    async with (
+        street_with_bot(tmp_path, "units_lawyer.toml", clock=FakeClock()) as (
+            _standin,
+            runtime,
+            base,
+        ),
+    ):
+        await add_staff(
+            runtime,
+            (("wangge", "grid", "yuelai-sq"), ("lvshi", "lawyer", "yuelai")),
+            names={"lvshi": "刘律师"},
+        )
+        grid = await signed_in(base, "wangge")
+        try:
+            await _register(grid)
+        finally:
+            await grid.http.close()
+        async with phones(base) as signed_in_phone:
+            page = await signed_in_phone("lvshi")
+            await page.wait_for_selector("[data-testid=task]")
+            assert page.url.endswith("/staff/street/tasks")
+            first = page.locator("[data-testid=task]").first
+            await first.locator("button[value=accept]").click()
+            await page.wait_for_selector(".task-accepted")
+            accepted = page.locator(".task-accepted")
+            await accepted.locator("textarea[name=text]").fill(
+                "到现场向双方讲解相邻关系的规定，双方同意先修漏水点。"
             )
-            grid = await signed_in(base, "wangge")
-            try:
-                await _register(grid)
-            finally:
-                await grid.http.close()
-            async with phones(base) as signed_in_phone:
-                page = await signed_in_phone("lvshi")
-                await page.wait_for_selector("[data-testid=task]")
-                assert page.url.endswith("/staff/street/tasks")
-                first = page.locator("[data-testid=task]").first
-                await first.locator("button[value=accept]").click()
-                await page.wait_for_selector(".task-accepted")
-                accepted = page.locator(".task-accepted")
-                await accepted.locator("textarea[name=text]").fill(
-                    "到现场向双方讲解相邻关系的规定，双方同意先修漏水点。"
-                )
-                await accepted.locator("button[value=note]").click()
-                await page.wait_for_selector("text=双方同意先修漏水点")
-                width = await page.evaluate("document.documentElement.scrollWidth")
-                assert width <= 390, f"the page scrolls sideways on a phone: {width}px"
-                SHOTS.mkdir(parents=True, exist_ok=True)
-                await page.screenshot(path=str(SHOTS / "street-lawyer-tasks.png"), full_page=True)
-                await page.locator(".task-accepted [data-testid=joint-link]").click()
-                await page.wait_for_selector("[data-testid=roles]")
-                assert "协办部门" in await page.locator("[data-testid=roles]").inner_text()
+            await accepted.locator("button[value=note]").click()
+            await page.wait_for_selector("text=双方同意先修漏水点")
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"the page scrolls sideways on a phone: {width}px"
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            await page.screenshot(path=str(SHOTS / "street-lawyer-tasks.png"), full_page=True)
+            await page.locator(".task-accepted [data-testid=joint-link]").click()
+            await page.wait_for_selector("[data-testid=roles]")
+            assert "协办部门" in await page.locator("[data-testid=roles]").inner_text()

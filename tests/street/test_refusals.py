@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from features.console import search_index
@@ -14,19 +13,17 @@ from features.street.models import StreetReport, StreetTask
 from harness.steps import link_staff, wait_text
 from standin import StandinBotAPI
 from storage.models import Case, CaseEvent
-from tests.conftest import backend_url
+from tests.dialogue import converse
 from tests.e2e.harness import assert_quiet, running_service
 from tests.street.test_yuelai import UNITS
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-async def test_refusals_and_a_dispute_no_rule_covers(tmp_path: Path, backend: str) -> None:
-    url = await backend_url(backend)
+async def test_refusals_and_a_dispute_no_rule_covers(
+    tmp_path: Path, database_url: str | None
+) -> None:
     async with StandinBotAPI() as standin:
         async with running_service(
-            standin, tmp_path / "var", url, UNITS_FILE=str(UNITS)
+            standin, tmp_path / "var", database_url, UNITS_FILE=str(UNITS)
         ) as runtime:
             party = standin.user(7301, first_name="路人")
             await party.send_command("/report")
@@ -61,46 +58,30 @@ async def test_refusals_and_a_dispute_no_rule_covers(tmp_path: Path, backend: st
 
             # A neighbour dispute in the community: no rule covers it.
             await grid.send_command("/report")
-            await grid.press("邻里纠纷")
-            await wait_text(grid, "发生在哪里")
-            await grid.send_text("渝北区悦来社区 3 栋")
-            await wait_text(grid, "发生了什么")
-            await grid.send_text("吵")
-            await wait_text(grid, "太短")
-            await grid.send_text("楼上漏水，两家在楼道争吵。")
-            await wait_text(grid, "涉及哪些人")
-            await grid.send_sticker()
-            await wait_text(grid, "请按提示回答")
-            await grid.press("跳过")
-            await wait_text(grid, "警情号")
-            await grid.send_text("12")
-            await wait_text(grid, "警情号格式不对")
-            await grid.send_text("J50011220261206001")
-            await wait_text(grid, "哪一方")
-            await grid.press("被申请方")
-            await wait_text(grid, "姓名")
-            await grid.send_text("张3")
-            await wait_text(grid, "姓名格式不对")
-            await grid.send_text("楼上住户")
-            await wait_text(grid, "手机号")
-            await grid.send_text("12345")
-            await wait_text(grid, "手机号")
-            await grid.send_text("不知道")
-            await wait_text(grid, "已登记")
-            await wait_text(grid, "哪一方")
-            await grid.press("当事人登记完毕")
-            await wait_text(grid, "还没有登记申请人")
-            await wait_text(grid, "哪一方")
-            await grid.press("申请方")
-            await wait_text(grid, "姓名")
-            await grid.send_text("李 四")
-            await wait_text(grid, "手机号")
-            await grid.press("跳过")
-            await wait_text(grid, "哪一方")
-            await grid.press("当事人登记完毕")
-            await wait_text(grid, "现场照片")
-            await grid.press("下一步")
-            summary = await wait_text(grid, "请核对登记内容")
+            summary = await converse(
+                grid,
+                [
+                    ("press", "邻里纠纷", "发生在哪里"),
+                    ("text", "渝北区悦来社区 3 栋", "发生了什么"),
+                    ("text", "吵", "太短"),
+                    ("text", "楼上漏水，两家在楼道争吵。", "涉及哪些人"),
+                    ("sticker", "👍", "请按提示回答"),
+                    ("press", "跳过", "警情号"),
+                    ("text", "12", "警情号格式不对"),
+                    ("text", "J50011220261206001", "哪一方"),
+                    ("press", "被申请方", "姓名"),
+                    ("text", "张3", "姓名格式不对"),
+                    ("text", "楼上住户", "手机号"),
+                    ("text", "12345", "手机号"),
+                    ("text", "不知道", ("已登记", "哪一方")),
+                    ("press", "当事人登记完毕", ("还没有登记申请人", "哪一方")),
+                    ("press", "申请方", "姓名"),
+                    ("text", "李 四", "手机号"),
+                    ("press", "跳过", "哪一方"),
+                    ("press", "当事人登记完毕", "现场照片"),
+                    ("press", "下一步", "请核对登记内容"),
+                ],
+            )
             assert "J50011220261206001" in (summary.text or "")
             await grid.press("✅ 确认登记")
             await wait_text(grid, "登记成功")

@@ -15,7 +15,6 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from app.runtime import Runtime
@@ -26,7 +25,6 @@ from services.invariants import check
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.models import Case, CaseEvent, CaseParty, Evidence, Timer
-from tests.conftest import backend_url
 from tests.e2e.harness import assert_quiet, running_service
 
 HERE = Path(__file__).parent
@@ -46,15 +44,13 @@ async def staff(runtime: Runtime, standin: StandinBotAPI) -> dict[str, SimUser]:
     return {key: linked[person[0]] for key, person in people.items()}
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-async def test_yuelai_report_dispatch_tasks_and_confirmations(tmp_path: Path, backend: str) -> None:
+async def test_yuelai_report_dispatch_tasks_and_confirmations(
+    tmp_path: Path, database_url: str | None
+) -> None:
     clock = FakeClock()
-    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
         async with running_service(
-            standin, tmp_path / "var", url, clock=clock, UNITS_FILE=str(UNITS)
+            standin, tmp_path / "var", database_url, clock=clock, UNITS_FILE=str(UNITS)
         ) as runtime:
             people = await staff(runtime, standin)
             grid, jianguan, laobao, centre = (
@@ -123,7 +119,7 @@ async def test_yuelai_report_dispatch_tasks_and_confirmations(tmp_path: Path, ba
         # the returned one's timer was cancelled. One alert, to the district's centre, once.
         clock.advance(hours=5)
         async with running_service(
-            standin, tmp_path / "var", url, clock=clock, UNITS_FILE=str(UNITS)
+            standin, tmp_path / "var", database_url, clock=clock, UNITS_FILE=str(UNITS)
         ) as runtime:
             assert await runtime.timers.run_due() == 1  # type: ignore[union-attr]
             overdue = await wait_text(centre, "任务超期")

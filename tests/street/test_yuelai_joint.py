@@ -20,18 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 from sqlalchemy import select
 
 from core.clock import FakeClock
 from features.street.models import StreetHandover, StreetMember, StreetSession, StreetTask
 from harness.steps import link_unit_staff, report_in_street, wait_text
-from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.models import Case
-from tests.conftest import backend_url
 from tests.e2e.harness import assert_quiet
-from tests.street.service import street_service
+from tests.street.service import street_with_bot
 
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
@@ -99,25 +96,21 @@ async def next_day(web: dict[str, Console]) -> None:
         await console.login()
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-async def test_yuelai_joint_escalation_and_settlement(tmp_path: Path, backend: str) -> None:
+async def test_yuelai_joint_escalation_and_settlement(
+    tmp_path: Path, database_url: str | None
+) -> None:
     clock = FakeClock()
-    url = await backend_url(backend)
-    async with StandinBotAPI() as standin:
-        async with street_service(
-            tmp_path, "units_joint.toml", standin=standin, database_url=url, clock=clock
-        ) as service:
-            runtime, base = service.runtime, service.base_url
-            linked = await link_unit_staff(runtime, standin, PEOPLE.values())
-            tg = {key: linked[person[0]] for key, person in PEOPLE.items()}
-            consoles = {k: await signed_in(base, PEOPLE[k][0]) for k in PEOPLE if k != "lawyer"}
-            try:
-                await _the_example(runtime, clock, tg, consoles)
-            finally:
-                for c in consoles.values():
-                    await c.http.close()
+    async with street_with_bot(
+        tmp_path, "units_joint.toml", database_url=database_url, clock=clock
+    ) as (standin, runtime, base):
+        linked = await link_unit_staff(runtime, standin, PEOPLE.values())
+        tg = {key: linked[person[0]] for key, person in PEOPLE.items()}
+        consoles = {k: await signed_in(base, PEOPLE[k][0]) for k in PEOPLE if k != "lawyer"}
+        try:
+            await _the_example(runtime, clock, tg, consoles)
+        finally:
+            for c in consoles.values():
+                await c.http.close()
 
 
 async def _the_example(

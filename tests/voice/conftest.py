@@ -13,9 +13,6 @@ from benchmarks.asr.samples import SENTENCES, Sample, espeak_available, speak
 from speech import bundled
 from speech.audio import encode_opus
 from speech.backends import BackendSpec, FasterWhisperBackend, Transcript
-from tests.webchat.conftest import database_url
-
-__all__ = ["database_url"]
 
 
 @pytest.fixture(scope="session")

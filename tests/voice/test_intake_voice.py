@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from app.runtime import Runtime
 from benchmarks.asr.samples import Sample, espeak_available, speak
 from features.voice.models import VoiceTranscript, VoiceTranscriptVersion
 from features.voice.pipeline import VoiceService
@@ -20,10 +21,11 @@ from speech.cer import cer
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.models import Case, Evidence
+from tests.backends import on_each_backend
 from tests.conftest import backend_url
 from tests.e2e.harness import assert_quiet, running_service, texts
 from tests.voice.conftest import ReplayWorker, Seg, sample, voice_note
-from tests.voice.test_voice_room import voice_idle
+from tests.voice.test_voice_room import case_and_recordings, transcripts, voice_idle
 
 CLAIMS = "赔偿修窗户的钱五百元"
 #: What the facts message says: 他的狗咬伤了我的孩子 + 我们明天下午再谈. Not
@@ -46,26 +48,38 @@ async def to_facts(user: SimUser) -> None:
     await walk_steps(user, NEIGHBOUR_INTAKE[:3])
 
 
+#: From the amount question to the other side's phone: the neighbour intake's answers, but the
+#: amount skipped and the speaker's own number shared with Telegram's contact button.
+TO_OTHER_PHONE: list[tuple[str, str, list[str]]] = [
+    ("press", "跳过", ["哪里"]),
+    *NEIGHBOUR_INTAKE[7:9],
+    ("press", "📱 分享我的手机号", ["手机号已保存", "身份证"]),
+    *NEIGHBOUR_INTAKE[10:12],
+]
+
+
 async def finish(user: SimUser) -> str:
-    """From the amount question to the filing."""
-    await user.press("跳过")
-    assert "哪里" in (await texts(user, 1))[0]
-    await user.send_text("九龙坡区杨家坪街道")
-    await texts(user, 1)
-    await user.send_text("张三")
-    await user.wait_for_messages(1)
-    await user.press("📱 分享我的手机号")
-    await texts(user, 2)
-    await user.press("跳过")
-    await texts(user, 1)
-    await user.send_text("李四")
-    await texts(user, 1)
+    """From the amount question to the filing; returns the summary shown to be checked."""
+    await walk_steps(user, TO_OTHER_PHONE)
     await user.send_text("139 8765 4321")
     summary = (await texts(user, 1))[0]
     await user.press("✅ 确认提交")
     created, _invite, _qr = await user.wait_for_messages(3)
     assert "登记成功" in (created.text or "")
     return summary
+
+
+async def file_with_typed_claims(user: SimUser) -> None:
+    """From the evidence question (facts given) to the filing, the claims typed."""
+    await user.press("下一步")
+    await user.send_text("赔偿玻璃钱")
+    await texts(user, 2)
+    await finish(user)
+
+
+async def the_case(runtime: Runtime) -> Case:
+    async with runtime.db.read() as s:
+        return (await s.execute(select(Case))).scalar_one()
 
 
 @pytest.mark.asr
@@ -120,14 +134,8 @@ async def test_spoken_facts_confirmed_and_claims_corrected(
             await assert_quiet(user)
             await voice_idle(runtime)
 
+            case, evidence, rows = await case_and_recordings(runtime)
             async with runtime.db.read() as s:
-                case = (await s.execute(select(Case))).scalar_one()
-                evidence = (await s.execute(select(Evidence).order_by(Evidence.id))).scalars()
-                rows = (
-                    (await s.execute(select(VoiceTranscript).order_by(VoiceTranscript.id)))
-                    .scalars()
-                    .all()
-                )
                 versions = (
                     await s.execute(
                         select(
@@ -137,7 +145,7 @@ async def test_spoken_facts_confirmed_and_claims_corrected(
                         )
                     )
                 ).all()
-                kinds = [(e.kind, e.case_id, e.file_ref) for e in evidence]
+            kinds = [(e.kind, e.case_id, e.file_ref) for e in evidence]
             # The confirmed transcript is the case's facts; the correction its claims.
             assert case.facts == machine and case.claims == CLAIMS
             # Both recordings are the filed case's evidence, kept under DATA_DIR.
@@ -176,20 +184,15 @@ async def test_without_a_model_the_answer_is_kept_and_typed(tmp_path: Path) -> N
                 t = (await s.execute(select(VoiceTranscript))).scalar_one()
             assert (t.status, t.step, t.user_id is not None) == ("unavailable", "facts", True)
             assert await runtime.files.get(t.stored_path or "") == ogg
-            await user.press("下一步")
-            await user.send_text("赔偿玻璃钱")
-            await texts(user, 2)
-            await finish(user)
+            await file_with_typed_claims(user)
+            case = await the_case(runtime)
             async with runtime.db.read() as s:
-                case = (await s.execute(select(Case))).scalar_one()
                 kinds = (await s.execute(select(Evidence.kind))).scalars().all()
             assert case.facts == "他把我家的窗户打破了，不肯赔偿玻璃钱。"
             assert list(kinds) == ["voice"]
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 async def test_a_prompt_echo_is_no_answer_and_traditional_text_is_simplified(
     tmp_path: Path, backend: str
 ) -> None:
@@ -223,20 +226,9 @@ async def test_a_prompt_echo_is_no_answer_and_traditional_text_is_simplified(
             done, evidence_prompt = await texts(user, 2)
             assert "已确认" in done and "证据" in evidence_prompt
             await service.idle()
-            async with runtime.db.read() as s:
-                rows = (
-                    (await s.execute(select(VoiceTranscript).order_by(VoiceTranscript.id)))
-                    .scalars()
-                    .all()
-                )
-            assert [(r.status, r.text) for r in rows] == [
+            assert [(r.status, r.text) for r in await transcripts(runtime)] == [
                 ("discarded", None),
                 ("confirmed", "他把我家的窗户打破了，不肯赔偿玻璃钱。"),
             ]
-            await user.press("下一步")
-            await user.send_text("赔偿玻璃钱")
-            await texts(user, 2)
-            await finish(user)
-            async with runtime.db.read() as s:
-                case = (await s.execute(select(Case))).scalar_one()
-            assert case.facts == "他把我家的窗户打破了，不肯赔偿玻璃钱。"
+            await file_with_typed_claims(user)
+            assert (await the_case(runtime)).facts == "他把我家的窗户打破了，不肯赔偿玻璃钱。"

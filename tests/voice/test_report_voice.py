@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from features.voice.models import VoiceTranscript, VoiceTranscriptVersion
@@ -22,6 +21,7 @@ from harness.steps import link_staff, walk_steps
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.models import Case, Evidence
+from tests.backends import on_each_backend
 from tests.conftest import backend_url
 from tests.e2e.harness import assert_quiet, running_service, texts
 from tests.voice.conftest import ReplayWorker, Seg, voice_note
@@ -61,9 +61,7 @@ async def parties(grid: SimUser) -> None:
     await walk_steps(grid, PARTIES)
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 async def test_spoken_facts_checked_by_the_reporter_join_the_record(
     tmp_path: Path, backend: str
 ) -> None:

@@ -18,16 +18,15 @@ import pytest
 from sqlalchemy import select
 
 from app.runtime import Runtime
-from features.voice.models import VoiceTranscript
 from features.voice.pipeline import VoiceService
 from standin import StandinBotAPI
 from storage.models import CaseMessage
+from tests.backends import on_each_backend
 from tests.conftest import backend_url
 from tests.e2e.harness import running_service, seed_rooms, service_env, texts
 from tests.voice.conftest import ReplayWorker, Seg
 from tests.voice.test_screen import HELP_LOOP
-
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+from tests.voice.test_voice_room import transcripts
 
 
 def replay(runtime: Runtime, worker: ReplayWorker) -> VoiceService:
@@ -45,7 +44,7 @@ async def room_kinds(runtime: Runtime) -> list[str]:
         return [k for (k,) in rows]
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@on_each_backend
 async def test_the_speaker_decides_what_the_other_side_gets(tmp_path: Path, backend: str) -> None:
     url = await backend_url(backend)
     async with StandinBotAPI() as standin:
@@ -126,13 +125,7 @@ async def test_the_speaker_decides_what_the_other_side_gets(tmp_path: Path, back
             await applicant.press("发送语音", refused)
             assert "已经发给对方了" in (await texts(applicant, 1))[0]
             await service.idle()
-            async with runtime.db.read() as s:
-                rows = (
-                    (await s.execute(select(VoiceTranscript).order_by(VoiceTranscript.id)))
-                    .scalars()
-                    .all()
-                )
-            first, second, third = rows
+            first, second, third = await transcripts(runtime)
             assert first.status == "confirmed"
             assert first.confidence == pytest.approx(math.exp(-0.9) * 0.95)
             assert (second.status, second.text, second.error) == (

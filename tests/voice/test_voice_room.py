@@ -44,10 +44,15 @@ async def case_and_recordings(
     async with runtime.db.read() as s:
         case = (await s.execute(select(Case))).scalar_one()
         evidence = (await s.execute(select(Evidence).order_by(Evidence.id))).scalars().all()
-        rows = (
+    return case, evidence, await transcripts(runtime)
+
+
+async def transcripts(runtime: Runtime) -> Sequence[VoiceTranscript]:
+    """The voice transcripts, in the order made."""
+    async with runtime.db.read() as s:
+        return (
             (await s.execute(select(VoiceTranscript).order_by(VoiceTranscript.id))).scalars().all()
         )
-    return case, evidence, rows
 
 
 async def test_without_a_model_the_audio_is_kept_and_the_speaker_told(tmp_path: Path) -> None:

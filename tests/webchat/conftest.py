@@ -3,14 +3,14 @@ and one headless Chromium (Debian's, driven by Playwright) per test."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.agreements.conftest import render_pool, seal, statutes
-from tests.conftest import backend_url
 
 __all__ = ["render_pool", "seal", "statutes"]
 
@@ -25,22 +25,23 @@ ARGS = [
 ]
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
+@asynccontextmanager
+async def chromium(extra_args: Sequence[str] = ()) -> AsyncIterator[Any]:
+    """Debian's headless Chromium driven by Playwright, with :data:`ARGS` and ``extra_args``
+    (the voice tests add a fake microphone); the test is skipped where it is not installed."""
     if not Path(CHROMIUM).exists():  # noqa: ASYNC240
         pytest.skip("Debian's chromium is not installed")
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        launched = await pw.chromium.launch(executable_path=CHROMIUM, args=[*ARGS, *extra_args])
         try:
-            yield chromium
+            yield launched
         finally:
-            await chromium.close()
+            await launched.close()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def database_url(request: pytest.FixtureRequest) -> str | None:
-    """The database a whole-service test runs on, once each: None (the service's own SQLite
-    file under DATA_DIR) or an emptied PostgreSQL. (The voice tests import it too.)"""
-    return await backend_url(request.param)
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    async with chromium() as launched:
+        yield launched

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any, ParamSpec
@@ -22,6 +22,12 @@ from standin import StandinBotAPI
 DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SHOTS = DOCS_SHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else Path(tempfile.mkdtemp())
 PHONE_VIEWPORT = {"width": 390, "height": 780}
+#: A taller phone (390×844), the screen of the staff and resident journeys.
+TALL_PHONE = {"width": 390, "height": 844}
+#: What a browser-chat text must never say: a slash command, the bot, Telegram's phone button
+#: (tests/webchat/test_web_wording.py checks the catalogue; the journeys check what actually
+#: reached the page).
+TELEGRAM_ONLY = re.compile(r"(?<![\w/:.])/[a-z]{2,}|打开本机器人|本机器人|发送 /|分享我的手机号")
 
 
 @asynccontextmanager
@@ -110,21 +116,56 @@ async def say(page: Any, text: str) -> None:
     await page.click("#send")
 
 
-async def place_and_names(page: Any) -> None:
-    """The intake's questions from the place to the respondent's name, as the browser tests'
-    applicant answers them: 杨家坪, 张三 with the phone she signed in with, no address, against
-    李四; it stops when the respondent's number is asked for."""
-    await bubble(page, "哪里")
-    await say(page, "九龙坡区杨家坪街道")
-    await bubble(page, "姓名")
-    await say(page, "张三")
-    await bubble(page, "手机号")
-    await page.click("#contact-btn")
-    await bubble(page, "手机号已保存")
-    await press(page, "跳过")
-    await bubble(page, "对方的姓名")
-    await say(page, "李四")
-    await bubble(page, "对方的手机号")
+async def walk_page(page: Any, steps: Sequence[tuple[str, str, str]]) -> None:
+    """Each ``(action, argument, marker)`` step in turn: a button pressed (``press``), the
+    phone shared with the contact button (``contact``) or the argument typed (``text``), then
+    the reply containing ``marker`` awaited (:func:`bubble`)."""
+    for action, argument, marker in steps:
+        if action == "press":
+            await press(page, argument)
+        elif action == "contact":
+            await page.click("#contact-btn")
+        else:
+            await say(page, argument)
+        await bubble(page, marker)
+
+
+async def to_facts(page: Any, dispute: str) -> None:
+    """From the 登记纠纷 menu button to the facts question (发生了什么) of a ``dispute``."""
+    await page.locator("#menu button", has_text="登记纠纷").click()
+    await answer_to_facts(page, dispute)
+
+
+async def answer_to_facts(page: Any, dispute: str) -> None:
+    """From the consent question (自愿) to the facts question of a ``dispute``."""
+    await bubble(page, "自愿")
+    await walk_page(
+        page, [("press", "同意，开始登记", "纠纷类型"), ("press", dispute, "发生了什么")]
+    )
+
+
+#: The intake's questions from the place to the respondent's name, as the browser tests'
+#: applicant answers them (:func:`walk_page` steps, after 哪里 was asked): 杨家坪, 张三 with the
+#: phone she signed in with, no address, against 李四; they stop when the respondent's number
+#: is asked for.
+PLACE_AND_NAMES = [
+    ("text", "九龙坡区杨家坪街道", "姓名"),
+    ("text", "张三", "手机号"),
+    ("contact", "", "手机号已保存"),
+    ("press", "跳过", "对方的姓名"),
+    ("text", "李四", "对方的手机号"),
+]
+
+
+async def draw_signature(page: Any) -> None:
+    """A signature drawn with a finger (a mouse stroke across the signing page's pad)."""
+    box = await page.locator("#pad").bounding_box()
+    assert box is not None
+    await page.mouse.move(box["x"] + 20, box["y"] + 40)
+    await page.mouse.down()
+    for i in range(1, 12):
+        await page.mouse.move(box["x"] + 20 + i * 18, box["y"] + 40 + (i % 3) * 25)
+    await page.mouse.up()
 
 
 async def incoming(page: Any) -> list[tuple[int, str]]:
@@ -138,3 +179,15 @@ async def incoming(page: Any) -> list[tuple[int, str]]:
 async def shot(page: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SHOTS / name), full_page=False)
+
+
+async def phones_logged_in(
+    browser: Any, base: str, gateway: MemorySmsGateway, phones: tuple[str, ...]
+) -> dict[str, Any]:
+    """One phone-sized page (390×844, zh-CN) per number, each logged in to the browser chat."""
+    pages = {}
+    for phone in phones:
+        context = await browser.new_context(viewport=TALL_PHONE, locale="zh-CN")
+        pages[phone] = await context.new_page()
+        await login(pages[phone], base, phone, gateway)
+    return pages

@@ -16,7 +16,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from harness.steps import answer_identities, finish_terms, first_term, take_case
+from harness.steps import (
+    answer_identities,
+    choose_outcome,
+    finish_terms,
+    first_term,
+    invite_applicant,
+    take_case,
+)
 from standin import StandinBotAPI
 from storage.document_models import DocumentDownload
 from tests.agreements.harness import wait_file, wait_text
@@ -24,13 +31,17 @@ from tests.e2e.harness import texts
 from tests.e2e.test_room import make_mediator
 from tests.webchat.harness import (
     PHONE_VIEWPORT,
+    PLACE_AND_NAMES,
+    answer_to_facts,
     bubble,
     chat_service,
+    draw_signature,
     login,
-    place_and_names,
     press,
     say,
     shot,
+    to_facts,
+    walk_page,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -44,16 +55,23 @@ NUMBER = "（2026）示调字第0001号"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
+async def joins_with_login_phone(page: Any) -> None:
+    """An invited party, signed in through the invitation, confirms the phone she signed in
+    with and agrees to take part: the case's number is shown."""
+    await bubble(page, "「用登录手机号」")
+    await page.click("#contact-btn")
+    await bubble(page, "您被邀请参加")
+    await press(page, "同意参加调解")
+    await bubble(page, NUMBER)
+
+
 async def browser_intake(page: Any, *, start: bool = True, evidence: bool = False) -> str:
     """The whole intake in the page; returns the invitation code. ``evidence``: upload a
     photo at the evidence step (a text file first, which is refused)."""
     if start:
-        await page.locator("#menu button", has_text="登记纠纷").click()
-    await bubble(page, "自愿")
-    await press(page, "同意，开始登记")
-    await bubble(page, "纠纷类型")
-    await press(page, "劳动争议/欠薪")
-    await bubble(page, "发生了什么")
+        await to_facts(page, "劳动争议/欠薪")
+    else:
+        await answer_to_facts(page, "劳动争议/欠薪")
     await say(page, "老板拖欠我三个月工资共一万二千元，多次催要都说没钱。")
     await bubble(page, "证据")
     if evidence:
@@ -63,12 +81,15 @@ async def browser_intake(page: Any, *, start: bool = True, evidence: bool = Fals
         photo = {"name": "现场.png", "mimeType": "image/png", "buffer": PNG}
         await page.set_input_files("#file", files=[photo])
         await bubble(page, "已收到证据（共 1 份）")
-    await press(page, "下一步")
-    await bubble(page, "申请事项")
-    await say(page, "支付拖欠的工资一万二千元")
-    await bubble(page, "金额")
-    await say(page, "12000")
-    await place_and_names(page)
+    await walk_page(
+        page,
+        [
+            ("press", "下一步", "申请事项"),
+            ("text", "支付拖欠的工资一万二千元", "金额"),
+            ("text", "12000", "哪里"),
+            *PLACE_AND_NAMES,
+        ],
+    )
     await say(page, "139 0000 7002")
     summary = await bubble(page, "确认")
     assert "九龙坡区杨家坪街道" in summary and "12,000.00 元" in summary
@@ -123,24 +144,11 @@ async def test_two_browser_parties_and_a_telegram_party(
             await wait_text(respondent, "调解会话已开始")
 
             # The mediator invites a second applicant by phone; she logs in with that phone.
-            await mediator.press("邀请当事人")
-            await wait_text(mediator, "哪一方")
-            await mediator.press("申请人")
-            await wait_text(mediator, "姓名")
-            await mediator.send_text("王五")
-            await wait_text(mediator, "手机号")
-            await mediator.send_text(B_PHONE)
-            invited = await wait_text(mediator, "邀请码")
-            token = re.search(r"start=(inv_[\w-]+)", invited.text or "")
-            assert token
+            token = await invite_applicant(mediator, "王五", B_PHONE)
             ctx_b = await browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
             page_b = await ctx_b.new_page()
-            await login(page_b, base, B_PHONE, gateway, path=f"/chat/join/{token.group(1)}")
-            await bubble(page_b, "「用登录手机号」")
-            await page_b.click("#contact-btn")
-            await bubble(page_b, "您被邀请参加")
-            await press(page_b, "同意参加调解")
-            await bubble(page_b, NUMBER)
+            await login(page_b, base, B_PHONE, gateway, path=f"/chat/join/{token}")
+            await joins_with_login_phone(page_b)
             await bubble(page_a, "申请人2已加入调解")
 
             # Talk across the channels, by role label only.
@@ -193,13 +201,7 @@ async def test_two_browser_parties_and_a_telegram_party(
             await signing.wait_for_selector("#form:not([hidden])")
             assert (await signing.inner_text("#signer")).startswith("申请人")
             await signing.check("#confirm")
-            box = await signing.locator("#pad").bounding_box()
-            assert box is not None
-            await signing.mouse.move(box["x"] + 20, box["y"] + 40)
-            await signing.mouse.down()
-            for i in range(1, 12):
-                await signing.mouse.move(box["x"] + 20 + i * 18, box["y"] + 40 + (i % 3) * 25)
-            await signing.mouse.up()
+            await draw_signature(signing)
             await signing.click("#submit")
             await signing.wait_for_selector("#notice.ok")
             await shot(signing, "chat-sign-phone.png")
@@ -252,9 +254,7 @@ async def test_two_browser_parties_and_a_telegram_party(
 
 async def draft_agreement(mediator: Any) -> None:
     """The mediator's drafting steps (as in tests/agreements/flow.py), with three parties."""
-    await mediator.press("结案")
-    await wait_text(mediator, "结果")
-    await mediator.press("📝 制作书面协议书")
+    await choose_outcome(mediator, "📝 制作书面协议书")
     await wait_text(mediator, "制作书面调解协议书")
     await answer_identities(mediator)
     await first_term(
@@ -289,11 +289,7 @@ async def test_without_telegram_invitations_are_browser_links(tmp_path: Path, br
             other = await browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
             page_b = await other.new_page()
             await login(page_b, base, "13900007002", gateway, path=link.group(1)[len(base) :])
-            await bubble(page_b, "「用登录手机号」")
-            await page_b.click("#contact-btn")
-            await bubble(page_b, "您被邀请参加")
-            await press(page_b, "同意参加调解")
-            await bubble(page_b, NUMBER)
+            await joins_with_login_phone(page_b)
             await bubble(page_a, "被申请人已加入调解")
             await ctx.close()
             await other.close()

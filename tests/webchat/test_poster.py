@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -14,9 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from services.staff import create_staff
+from harness.accounts import PASSWORD, add_account
 from standin import StandinBotAPI
 from storage.models import Case, Evidence
+from tests.qr_codes import first_page_png, needs_zbar, qr_codes
 from tests.webchat.harness import PHONE_VIEWPORT, bubble, chat_service, login, shot
 from tests.webchat.test_mixed_room import PNG, browser_intake
 
@@ -32,33 +32,10 @@ def run(*command: str) -> str:
 
 def decode_qr(pdf: Path) -> list[str]:
     """Rasterise page 1 (poppler) and read every QR code on it (zbar)."""
-    png_base = pdf.with_suffix("")
-    subprocess.run(
-        [
-            "pdftoppm",
-            "-r",
-            "150",
-            "-png",
-            "-f",
-            "1",
-            "-l",
-            "1",
-            "-singlefile",
-            str(pdf),
-            str(png_base),
-        ],
-        check=True,
-    )
-    out = subprocess.run(
-        ["zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", f"{png_base}.png"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return [line for line in out.splitlines() if line]
+    return qr_codes(first_page_png(pdf, pdf.with_suffix("")))
 
 
-@pytest.mark.skipif(shutil.which("zbarimg") is None, reason="zbar-tools is not installed")
+@needs_zbar
 async def test_poster_pdf_and_its_qr_open_intake_for_the_unit(
     tmp_path: Path, browser: Any, render_pool: Any, seal: Any
 ) -> None:
@@ -66,21 +43,12 @@ async def test_poster_pdf_and_its_qr_open_intake_for_the_unit(
         async with chat_service(
             standin, tmp_path / "var", pool=render_pool, sealer=seal, UNITS_FILE=str(UNITS_FILE)
         ) as (runtime, base, gateway):
-            error = await create_staff(
-                runtime.db,
-                username="admin_city",
-                password="correct-horse-battery",
-                role="admin",
-                unit_code="cq",
-                display_name="市管理员",
-                known_units=set(runtime.units.by_code),
-            )
-            assert error is None
+            await add_account(runtime, "admin_city", "admin", unit="cq", name="市管理员")
             ctx = await browser.new_context(locale="zh-CN", accept_downloads=True)
             page = await ctx.new_page()
             await page.goto(base + "/staff/login")
             await page.fill("input[name=username]", "admin_city")
-            await page.fill("input[name=password]", "correct-horse-battery")
+            await page.fill("input[name=password]", PASSWORD)
             await page.click("button[type=submit]")
             await page.click("a[href='/staff/posters']")
             row = page.locator(f"[data-testid=poster-{UNIT}]")

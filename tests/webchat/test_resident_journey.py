@@ -10,7 +10,6 @@ case's button. Nothing she reads names a slash command, "this bot" or a button t
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -19,21 +18,20 @@ import pytest
 from harness.steps import NEIGHBOUR_INTAKE, invitation_token, take_case, texts, wait_text
 from standin import StandinBotAPI
 from tests.e2e.test_room import make_mediator
-from tests.webchat.harness import SHOTS, bubble, chat_service, press, say
+from tests.webchat.harness import (
+    TALL_PHONE,
+    TELEGRAM_ONLY,
+    bubble,
+    chat_service,
+    press,
+    say,
+    shot,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PHONE = "13900001234"
 NUMBER = "（2026）示调字第0001号"
-VIEW = {"width": 390, "height": 844}
-#: What a browser-chat text must never say (tests/webchat/test_web_wording.py checks the
-#: catalogue; this checks what actually reached the page).
-TELEGRAM_ONLY = re.compile(r"(?<![\w/:.])/[a-z]{2,}|打开本机器人|本机器人|发送 /|分享我的手机号")
-
-
-async def shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SHOTS / name))
 
 
 async def file_case_for(applicant: Any, phone: str) -> None:
@@ -67,7 +65,7 @@ async def test_a_resident_answers_an_invitation_in_the_browser(
             await file_case_for(neighbour, PHONE)
             token = invitation_token(neighbour)
 
-            context = await browser.new_context(viewport=VIEW, locale="zh-CN")
+            context = await browser.new_context(viewport=TALL_PHONE, locale="zh-CN")
             page = await context.new_page()
             # Before login only the login shows: [hidden] hides the chat's boxes and the code
             # field (a display:flex rule used to show them).

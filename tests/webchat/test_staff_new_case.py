@@ -21,10 +21,11 @@ from harness.steps import link_staff, wait_text
 from services.staff import set_phone
 from standin import StandinBotAPI
 from storage.models import Case, StaffAccount
+from tests.backends import on_each_backend
 from tests.conftest import backend_url
 from tests.e2e.test_intake import walk_intake
-from tests.webchat.harness import bubble, chat_service, login, shot
-from tests.webchat.test_staff_tasks import TELEGRAM_ONLY, VIEW, browser_staff, browser_texts, press
+from tests.webchat.harness import TALL_PHONE, TELEGRAM_ONLY, bubble, chat_service, login, shot
+from tests.webchat.staff import browser_staff, browser_texts, press_exactly
 
 FIRST, SECOND = "（2026）示调字第0001号", "（2026）示调字第0002号"
 LIU_PHONE = "13700007101"
@@ -33,9 +34,7 @@ WANG_PHONE = "13700007102"
 
 @pytest.mark.browser
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 async def test_a_browser_only_mediator_is_told_of_new_cases_and_takes_them(
     backend: str, tmp_path: Path, browser: Any
 ) -> None:
@@ -56,7 +55,7 @@ async def test_a_browser_only_mediator_is_told_of_new_cases_and_takes_them(
 
             pages = {}
             for phone in (LIU_PHONE, WANG_PHONE):
-                context = await browser.new_context(viewport=VIEW, locale="zh-CN")
+                context = await browser.new_context(viewport=TALL_PHONE, locale="zh-CN")
                 pages[phone] = await context.new_page()
                 await login(pages[phone], base, phone, gateway)
             liu = pages[LIU_PHONE]
@@ -66,7 +65,7 @@ async def test_a_browser_only_mediator_is_told_of_new_cases_and_takes_them(
             assert FIRST in alert and "劳动争议/欠薪" in alert
             await wait_text(wang, "新案件待接手")  # linked in Telegram: told there
             await shot(liu, "webchat-staff-new-case.png")
-            await press(liu, f"接手 {FIRST}")
+            await press_exactly(liu, f"接手 {FIRST}")
             assert FIRST in await bubble(liu, "您已接手案件")
 
             # 23:00: the second case waits for her morning; nothing comes at night.
@@ -76,7 +75,7 @@ async def test_a_browser_only_mediator_is_told_of_new_cases_and_takes_them(
             assert await runtime.timers.run_due() >= 1  # type: ignore[union-attr]
             digest = await bubble(liu, "需要您处理的案件")
             assert SECOND in digest and "新案件待接手" in digest
-            await press(liu, f"接手 {SECOND}")
+            await press_exactly(liu, f"接手 {SECOND}")
             assert SECOND in await bubble(liu, f"您已接手案件 {SECOND}")
 
             async with runtime.db.read() as session:

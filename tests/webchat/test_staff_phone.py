@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
 from sqlalchemy import update
 
 import i18n
@@ -21,9 +20,11 @@ from features.webchat.channel import mailbox_after
 from features.webchat.staff_menu import staff_buttons
 from features.webchat.web import ChatApp
 from harness import RunningService
-from services.staff import create_staff, set_phone
+from harness.accounts import add_account
+from services.staff import set_phone
 from standin import StandinBotAPI
 from storage.models import StaffAccount
+from tests.backends import on_each_backend
 from tests.conftest import backend_url
 from tests.webchat.harness import chat_running
 
@@ -68,9 +69,7 @@ class Page:
         return await self.send({"type": "action", "action": f"cmd:{command}"})
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 async def test_only_the_registered_staff_phone_is_staff_in_the_browser(
     backend: str, tmp_path: Path
 ) -> None:
@@ -83,18 +82,7 @@ async def test_only_the_registered_staff_phone_is_staff_in_the_browser(
             runtime, chat = service.runtime, service.chat
             assert chat is not None
             db = runtime.db
-            assert (
-                await create_staff(
-                    db,
-                    username="wangge",
-                    password="correct horse battery",
-                    role="grid",
-                    unit_code=runtime.units.default.code,
-                    display_name="网格员小王",
-                    known_units=set(runtime.units.by_code),
-                )
-                is None
-            )
+            await add_account(runtime, "wangge", "grid", name="网格员小王")
             # Refusals in words: a number that is no phone, an account that does not exist.
             assert await set_phone(db, "wangge", "12345") is not None
             assert await set_phone(db, "nobody", GRID) is not None

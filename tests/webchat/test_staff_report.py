@@ -24,46 +24,28 @@ from sqlalchemy import select
 
 from app.runtime import Runtime
 from features.street.models import StreetReport
-from services.staff import create_staff, set_phone
 from standin import StandinBotAPI
 from storage.models import Case, CaseParty, Evidence
+from tests.backends import on_each_backend
 from tests.conftest import backend_url
-from tests.webchat.harness import bubble, chat_service, login, say, shot
+from tests.webchat.harness import TALL_PHONE, TELEGRAM_ONLY, bubble, chat_service, login, say, shot
+from tests.webchat.staff import STREET_UNITS, browser_staff, press_exactly
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-UNITS = Path(__file__).resolve().parents[1] / "street" / "units.toml"
-VIEW = {"width": 390, "height": 844}
 GRID_PHONE = "13700007001"
 WORKER_PHONE = "13800001111"
 NUMBER = "（2026）悦来调字第0001号"
-TELEGRAM_ONLY = re.compile(r"(?<![\w/:.])/[a-z]{2,}|打开本机器人|本机器人|发送 /|分享我的手机号")
 CODE = re.compile(r"邀请码：([A-Z0-9]{4}-[A-Z0-9]{4})")
 
 
 async def grid_worker(runtime: Runtime) -> None:
     """The community's grid worker, as an admin sets her up: an account and her own number."""
-    error = await create_staff(
-        runtime.db,
-        username="wangge",
-        password="correct horse battery",
-        role="grid",
-        unit_code="yuelai-sq",
-        display_name="网格员小王",
-        known_units=set(runtime.units.by_code),
-    )
-    assert error is None
-    assert await set_phone(runtime.db, "wangge", "137 0000 7001") is None
+    await browser_staff(runtime, "wangge", "grid", "yuelai-sq", "137 0000 7001", "网格员小王")
 
 
 async def menu(page: Any) -> list[str]:
     return [str(t) for t in await page.locator("#menu button").all_inner_texts()]
-
-
-async def press(page: Any, label: str) -> None:
-    """The newest message's button of exactly this label (申请方 is not 被申请方)."""
-    buttons = page.locator("li.them .buttons button")
-    await buttons.filter(has_text=re.compile(f"^{re.escape(label)}$")).last.click()
 
 
 async def answer(page: Any, text: str, then: str) -> str:
@@ -72,9 +54,7 @@ async def answer(page: Any, text: str, then: str) -> str:
     return await bubble(page, then)
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 async def test_a_grid_worker_registers_a_dispute_in_the_browser(
     backend: str, tmp_path: Path, browser: Any
 ) -> None:
@@ -83,10 +63,10 @@ async def test_a_grid_worker_registers_a_dispute_in_the_browser(
     segno.make("悦来 工地大门").save(str(photo), kind="png", scale=8)
     async with StandinBotAPI() as standin:
         async with chat_service(
-            standin, tmp_path / "var", database_url=url, UNITS_FILE=str(UNITS)
+            standin, tmp_path / "var", database_url=url, UNITS_FILE=str(STREET_UNITS)
         ) as (runtime, base, gateway):
             await grid_worker(runtime)
-            context = await browser.new_context(viewport=VIEW, locale="zh-CN")
+            context = await browser.new_context(viewport=TALL_PHONE, locale="zh-CN")
             page = await context.new_page()
             await login(page, base, GRID_PHONE, gateway)
             buttons = await menu(page)
@@ -101,7 +81,7 @@ async def test_a_grid_worker_registers_a_dispute_in_the_browser(
             intro_bubble = page.locator("li.them", has_text="代为登记纠纷：")
             await intro_bubble.evaluate("li => li.scrollIntoView({block: 'start'})")
             await shot(page, "webchat-staff-report-start.png")
-            await press(page, "劳动争议/欠薪")
+            await press_exactly(page, "劳动争议/欠薪")
             await bubble(page, "发生在哪里")
             await answer(page, "渝北区悦来街道 某建筑工地大门", "发生了什么")
             await answer(
@@ -109,24 +89,24 @@ async def test_a_grid_worker_registers_a_dispute_in_the_browser(
             )
             await answer(page, "约十名工人、项目经理、施工单位", "警情号")
             await answer(page, "J50011220261206001", "下一位是哪一方")
-            await press(page, "申请方")
+            await press_exactly(page, "申请方")
             await bubble(page, "申请人的姓名")
             await answer(page, "张 秀 英", "手机号？")
             await answer(page, "138 0000 1111", "已登记 1 人")
-            await press(page, "被申请方")
+            await press_exactly(page, "被申请方")
             await bubble(page, "被申请人的姓名")
             await answer(page, "不知道", "手机号？")
             await answer(page, "不知道", "已登记 2 人")
-            await press(page, "当事人登记完毕")
+            await press_exactly(page, "当事人登记完毕")
             await bubble(page, "现场照片")
             await page.set_input_files("#file", str(photo))
             await bubble(page, "已保存为证据（共 1 个）")
-            await press(page, "下一步")
+            await press_exactly(page, "下一步")
             summary = await bubble(page, "请核对登记内容")
             assert "申请人：张秀英，138" in summary, summary
             assert "被申请人：姓名不详，手机号不详" in summary
             assert "J50011220261206001" in summary and "证据：1 个" in summary
-            await press(page, "✅ 确认登记")
+            await press_exactly(page, "✅ 确认登记")
             registered = await bubble(page, "登记成功")
             assert NUMBER in registered and "2 名当事人待确认" in registered
             # Each party's invitation on the spot: the link, the code and a QR code to scan.
@@ -151,7 +131,9 @@ async def test_a_grid_worker_registers_a_dispute_in_the_browser(
             assert [p for p, _, _ in gateway.invitations] == [WORKER_PHONE]
 
             # 张秀英 logs in with her own number and answers with the code.
-            worker = await (await browser.new_context(viewport=VIEW, locale="zh-CN")).new_page()
+            worker = await (
+                await browser.new_context(viewport=TALL_PHONE, locale="zh-CN")
+            ).new_page()
             await login(worker, base, WORKER_PHONE, gateway)
             assert "代为登记纠纷" not in await menu(worker)  # a party gets no staff powers
             worker.once("dialog", lambda d: d.accept(code.group(1)))
@@ -160,7 +142,7 @@ async def test_a_grid_worker_registers_a_dispute_in_the_browser(
             await worker.click("#contact-btn")
             record = await bubble(worker, "请核对记录")
             assert "张秀英（申请人）" in record and "工地大门" in record
-            await press(worker, "记录无误，同意调解")
+            await press_exactly(worker, "记录无误，同意调解")
             await bubble(worker, "您已加入案件")
 
             async with runtime.db.read() as session:

@@ -13,80 +13,32 @@ command.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.runtime import Runtime
 from core.clock import FakeClock
 from features.street.models import StreetTask
 from harness.steps import link_staff, report_in_street, wait_text
-from services.staff import create_staff, set_phone
+from services.staff import set_phone
 from standin import StandinBotAPI
-from storage.models import OutboxMessage, StaffAccount, User
+from storage.models import StaffAccount
+from tests.backends import on_each_backend
 from tests.conftest import backend_url
-from tests.webchat.harness import bubble, chat_service, login, shot
+from tests.webchat.harness import TALL_PHONE, TELEGRAM_ONLY, bubble, chat_service, login, shot
+from tests.webchat.staff import STREET_UNITS, browser_staff, browser_texts, press_exactly
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-UNITS = Path(__file__).resolve().parents[1] / "street" / "units.toml"
-VIEW = {"width": 390, "height": 844}
 NUMBER = "（2026）悦来调字第0001号"
 LEAD_PHONE = "13700007002"
 HELPER_PHONE = "13700007003"
 CENTRE_PHONE = "13700007004"
-TELEGRAM_ONLY = re.compile(r"(?<![\w/:.])/[a-z]{2,}|打开本机器人|本机器人|发送 /|分享我的手机号")
 
 
-async def browser_staff(
-    runtime: Runtime, username: str, role: str, unit: str, phone: str | None
-) -> None:
-    """An account as an admin makes it, with the number its holder logs in to the browser with."""
-    error = await create_staff(
-        runtime.db,
-        username=username,
-        password="correct horse battery",
-        role=role,
-        unit_code=unit,
-        display_name=username,
-        known_units=set(runtime.units.by_code),
-    )
-    assert error is None
-    if phone is not None:
-        assert await set_phone(runtime.db, username, phone) is None
-
-
-async def press(page: Any, label: str) -> None:
-    """The newest message's button of exactly this label."""
-    buttons = page.locator("li.them .buttons button")
-    await buttons.filter(has_text=re.compile(f"^{re.escape(label)}$")).last.click()
-
-
-async def browser_texts(session: AsyncSession, username: str) -> list[str]:
-    """What the service wrote to the browser chat of the staff member's login (the outbox)."""
-    phone_hash = (
-        await session.execute(
-            select(StaffAccount.phone_hash).where(StaffAccount.username == username)
-        )
-    ).scalar_one()
-    user_id = (
-        await session.execute(select(User.id).where(User.phone_hash == phone_hash))
-    ).scalar_one()
-    rows = await session.execute(
-        select(OutboxMessage.payload).where(
-            OutboxMessage.channel == "web", OutboxMessage.chat_id == f"user:{user_id}"
-        )
-    )
-    return [str(payload.get("text", "")) for payload in rows.scalars()]
-
-
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_backend
 async def test_a_browser_only_post_member_gets_her_task_and_accepts_it(
     backend: str, tmp_path: Path, browser: Any
 ) -> None:
@@ -94,7 +46,7 @@ async def test_a_browser_only_post_member_gets_her_task_and_accepts_it(
     clock = FakeClock()
     async with StandinBotAPI() as standin:
         async with chat_service(
-            standin, tmp_path / "var", database_url=url, clock=clock, UNITS_FILE=str(UNITS)
+            standin, tmp_path / "var", database_url=url, clock=clock, UNITS_FILE=str(STREET_UNITS)
         ) as (runtime, base, gateway):
             grid = await link_staff(
                 runtime, standin, "wangge", 7001, role="grid", unit_code="yuelai-sq"
@@ -108,7 +60,7 @@ async def test_a_browser_only_post_member_gets_her_task_and_accepts_it(
 
             pages = {}
             for phone in (LEAD_PHONE, HELPER_PHONE, CENTRE_PHONE):
-                context = await browser.new_context(viewport=VIEW, locale="zh-CN")
+                context = await browser.new_context(viewport=TALL_PHONE, locale="zh-CN")
                 pages[phone] = await context.new_page()
                 await login(pages[phone], base, phone, gateway)
             lead, centre = pages[LEAD_PHONE], pages[CENTRE_PHONE]
@@ -124,7 +76,7 @@ async def test_a_browser_only_post_member_gets_her_task_and_accepts_it(
                 "li => li.scrollIntoView({block: 'start'})"
             )
             await shot(lead, "webchat-staff-task-card.png")
-            await press(lead, "接单")
+            await press_exactly(lead, "接单")
             accepted = await bubble(lead, "已接单：")
             assert NUMBER in accepted
             await bubble(lead, "【已接单】")  # the card again, with the next buttons

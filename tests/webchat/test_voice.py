@@ -31,16 +31,18 @@ from storage.models import Case, Evidence, User
 from tests.e2e.harness import add_room
 from tests.voice.conftest import sample, spoken_facts, whisper_base
 from tests.voice.test_voice_room import case_and_recordings, voice_idle
-from tests.webchat.conftest import ARGS, CHROMIUM
+from tests.webchat.conftest import chromium
 from tests.webchat.harness import (
     PHONE_VIEWPORT,
+    PLACE_AND_NAMES,
     bubble,
     chat_service,
     incoming,
     login,
-    place_and_names,
     press,
     say,
+    to_facts,
+    walk_page,
 )
 
 __all__ = ["whisper_base"]  # the model fixture of the voice tests
@@ -63,21 +65,13 @@ KEYWORD = "明天下午"
 async def microphone_browser(wav: Path | None, *, allow: bool = True) -> AsyncIterator[Any]:
     """Debian's Chromium whose (fake) microphone plays ``wav`` once; ``allow``: the
     permission prompt is accepted, else it is refused as a person would."""
-    if not Path(CHROMIUM).exists():  # noqa: ASYNC240
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.async_api import async_playwright
-
-    args = [*ARGS, "--use-fake-device-for-media-stream"]
+    args = ["--use-fake-device-for-media-stream"]
     if allow:
         args.append("--use-fake-ui-for-media-stream")
     if wav is not None:
         args.append(f"--use-file-for-fake-audio-capture={wav}%noloop")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=args)
-        try:
-            yield browser
-        finally:
-            await browser.close()
+    async with chromium(args) as browser:
+        yield browser
 
 
 def microphone_input(tmp_path: Path) -> Path:
@@ -90,15 +84,6 @@ def microphone_input(tmp_path: Path) -> Path:
 def seconds_of(wav: Path) -> float:
     with wave.open(str(wav), "rb") as w:
         return w.getnframes() / w.getframerate()
-
-
-async def to_facts(page: Any) -> None:
-    await page.locator("#menu button", has_text="登记纠纷").click()
-    await bubble(page, "自愿")
-    await press(page, "同意，开始登记")
-    await bubble(page, "纠纷类型")
-    await press(page, "邻里纠纷")
-    await bubble(page, "发生了什么")
 
 
 async def until(page: Any, script: str, arg: Any = None, timeout: float = 15.0) -> None:  # noqa: ASYNC109
@@ -134,16 +119,17 @@ async def record(page: Any, seconds: float) -> None:
 
 
 async def finish_intake(page: Any) -> None:
-    await press(page, "下一步")
-    await bubble(page, "申请事项")
-    await say(page, "赔偿修窗户的钱")
-    await bubble(page, "金额")
-    await press(page, "跳过")
-    await place_and_names(page)
-    await say(page, "139 0000 8003")
-    await bubble(page, "确认提交")
-    await press(page, "✅ 确认提交")
-    await bubble(page, "登记成功")
+    await walk_page(
+        page,
+        [
+            ("press", "下一步", "申请事项"),
+            ("text", "赔偿修窗户的钱", "金额"),
+            ("press", "跳过", "哪里"),
+            *PLACE_AND_NAMES,
+            ("text", "139 0000 8003", "确认提交"),
+            ("press", "✅ 确认提交", "登记成功"),
+        ],
+    )
 
 
 def heard_enough(machine: str) -> bool:
@@ -186,7 +172,7 @@ async def test_recorded_answer_transcribed_confirmed_and_filed(
         ctx = await browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
         page = await ctx.new_page()
         await login(page, base, PHONE, gateway)
-        await to_facts(page)
+        await to_facts(page, "邻里纠纷")
         # Chromium's fake microphone under a loaded machine sometimes garbles the synthetic
         # voice (and the base model hears espeak's Mandarin less well on some CPUs); like a
         # person the test then says it again, at most three times, until most of it came
@@ -261,7 +247,7 @@ async def test_without_a_model_the_recording_is_kept_and_typed_instead(tmp_path:
         ctx = await browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
         page = await ctx.new_page()
         await login(page, base, PHONE, gateway)
-        await to_facts(page)
+        await to_facts(page, "邻里纠纷")
         # Cancel discards a recording: nothing is sent.
         await page.click("#record")
         await page.wait_for_selector("#recorder:not([hidden])")

@@ -42,7 +42,7 @@ from mediation import masking
 from mediation.replies import Msg
 from mediation.staff_permissions import Action
 from mediation.units import UnitDirectory
-from services.features import timeline_label
+from services.features import timeline_message
 
 if TYPE_CHECKING:
     from features.console.web.pages import ConsolePages, NavLink
@@ -173,6 +173,19 @@ def form_int(value: str | None) -> int | None:
     return number if number <= MAX_ID else None
 
 
+def path_id(request: web.Request, name: str) -> int:
+    """The id in the route's ``{name}``; a page that cannot exist (404) for anything else."""
+    value = form_int(request.match_info[name])
+    if value is None:
+        raise web.HTTPNotFound()
+    return value
+
+
+def case_id_of(request: web.Request) -> int:
+    """The case a page is about (``{case_id}`` in the console's and the street's case routes)."""
+    return path_id(request, "case_id")
+
+
 # ---------------------------------------------------------------------- rendering
 
 
@@ -215,7 +228,7 @@ async def render(
         room_text=partial(room_text, lang),
         path=request.path,
         feature_nav=console.nav,
-        timeline_label=timeline_label,
+        timeline_message=timeline_message,
         **context,
     )
     return web.Response(text=html, content_type="text/html", status=status)

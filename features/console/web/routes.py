@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from features.console.web import views_admin as admin
 from features.console.web import views_auth as auth
+from features.console.web import views_case_actions as case_actions
 from features.console.web import views_cases as cases
 from features.console.web import views_lawyers as lawyers
 from features.console.web import views_posters as posters
@@ -37,13 +38,13 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", CASE, cases.case_detail, A.VIEW_CASE),
     Route("POST", CASE + "/reveal", cases.reveal, A.REVEAL_PII),
     Route("POST", CASE + "/reveal-message", cases.reveal_message, A.REVEAL_PII),
-    Route("POST", CASE + "/assign", cases.assign, A.ASSIGN),
-    Route("POST", CASE + "/assign-lawyer", cases.assign_lawyer, A.ASSIGN),
-    Route("POST", CASE + "/risk", cases.set_risk, A.SET_RISK),
-    Route("POST", CASE + "/escalate", cases.escalate, A.ESCALATE),
-    Route("POST", CASE + "/note", cases.add_note, A.ADD_NOTE),
-    Route("POST", CASE + "/status", cases.change_status, A.CHANGE_STATUS),
-    Route("POST", CASE + "/payments/correct", cases.correct_payment, A.CHANGE_STATUS),
+    Route("POST", CASE + "/assign", case_actions.assign, A.ASSIGN),
+    Route("POST", CASE + "/assign-lawyer", case_actions.assign_lawyer, A.ASSIGN),
+    Route("POST", CASE + "/risk", case_actions.set_risk, A.SET_RISK),
+    Route("POST", CASE + "/escalate", case_actions.escalate, A.ESCALATE),
+    Route("POST", CASE + "/note", case_actions.add_note, A.ADD_NOTE),
+    Route("POST", CASE + "/status", case_actions.change_status, A.CHANGE_STATUS),
+    Route("POST", CASE + "/payments/correct", case_actions.correct_payment, A.CHANGE_STATUS),
     Route("GET", CASE + "/documents/{doc_id}", cases.download_document, A.DOWNLOAD_DOCUMENTS),
     Route("POST", CASE + "/paper-signature", procedures.paper_signature, A.SIGN_ON_PAPER),
     Route("POST", CASE + "/police", procedures.police_step, A.POLICE_MEDIATE),

@@ -18,6 +18,7 @@ from features.console.web.core import (
     flash,
     form_int,
     lang_of,
+    path_id,
     redirect,
     render,
     staff_of,
@@ -59,31 +60,25 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
     risk_order = {r.value: i for i, r in enumerate(RiskLevel)}
     by_status = sorted(d.by_status, key=lambda kv: status_order.get(kv[0], 99))
     by_risk = sorted(d.by_risk, key=lambda kv: risk_order.get(kv[0], 99))
+
+    def bars(by: str, items: list[tuple[str, float]], colors: list[str] | None = None) -> str:
+        title = t(request, f"console.dashboard.by_{by}")
+        return charts.bar_chart(items, title=title, empty=empty, colors=colors)
+
     chart = {
         "month": charts.column_chart(
             [(k, float(n)) for k, n in d.by_month],
             title=t(request, "console.dashboard.by_month"),
             empty=empty,
         ),
-        "status": charts.bar_chart(
-            labelled(by_status, "status"),
-            title=t(request, "console.dashboard.by_status"),
-            empty=empty,
+        "status": bars("status", labelled(by_status, "status")),
+        "type": bars("type", labelled(d.by_type, "dispute")),
+        "unit": bars(
+            "unit", [(unit_name(console.units, lang, k), float(n)) for k, n in d.by_unit[:12]]
         ),
-        "type": charts.bar_chart(
-            labelled(d.by_type, "dispute"),
-            title=t(request, "console.dashboard.by_type"),
-            empty=empty,
-        ),
-        "unit": charts.bar_chart(
-            [(unit_name(console.units, lang, k), float(n)) for k, n in d.by_unit[:12]],
-            title=t(request, "console.dashboard.by_unit"),
-            empty=empty,
-        ),
-        "risk": charts.bar_chart(
+        "risk": bars(
+            "risk",
             labelled(by_risk, "console.risk"),
-            title=t(request, "console.dashboard.by_risk"),
-            empty=empty,
             colors=[risk_colors.get(k, "#64748b") for k, _ in by_risk],
         ),
     }
@@ -127,10 +122,7 @@ async def alerts(request: web.Request) -> web.StreamResponse:
 
 async def acknowledge(request: web.Request) -> web.StreamResponse:
     console = request.app[CONSOLE]
-    alert_id = form_int(request.match_info["alert_id"])
-    if alert_id is None:
-        raise web.HTTPNotFound()
-    await console.risk.acknowledge(staff_of(request), alert_id)
+    await console.risk.acknowledge(staff_of(request), path_id(request, "alert_id"))
     raise redirect(request, "/alerts")
 
 
@@ -230,37 +222,31 @@ async def create_user(request: web.Request) -> web.StreamResponse:
         ),
         client_ip(request),
     )
-    if error:
-        await flash(request, t(request, error), "error")
-    else:
-        await flash(request, t(request, "console.users.created"))
-    raise redirect(request, "/users")
+    return await _back_to_users(request, error, "console.users.created")
 
 
 async def set_user_active(request: web.Request) -> web.StreamResponse:
-    console = request.app[CONSOLE]
+    console, staff_id = request.app[CONSOLE], path_id(request, "staff_id")
     form = await request.post()
-    staff_id = form_int(request.match_info["staff_id"])
-    if staff_id is None:
-        raise web.HTTPNotFound()
     await console.accounts.set_active(
         staff_of(request), staff_id, form.get("active") == "1", client_ip(request)
     )
-    await flash(request, t(request, "console.users.updated"))
-    raise redirect(request, "/users")
+    return await _back_to_users(request, None, "console.users.updated")
 
 
 async def set_user_phone(request: web.Request) -> web.StreamResponse:
-    console = request.app[CONSOLE]
+    console, staff_id = request.app[CONSOLE], path_id(request, "staff_id")
     form = await request.post()
-    staff_id = form_int(request.match_info["staff_id"])
-    if staff_id is None:
-        raise web.HTTPNotFound()
     error = await console.accounts.set_phone(
         staff_of(request), staff_id, str(form.get("phone", ""))[:40], client_ip(request)
     )
+    return await _back_to_users(request, error, "console.users.updated")
+
+
+async def _back_to_users(request: web.Request, error: str | None, done: str) -> web.StreamResponse:
+    """The staff list again, headed by the refusal's reason or by ``done``."""
     if error:
         await flash(request, t(request, error), "error")
     else:
-        await flash(request, t(request, "console.users.updated"))
+        await flash(request, t(request, done))
     raise redirect(request, "/users")

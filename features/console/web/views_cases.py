@@ -8,9 +8,8 @@ in the reader's language and a 4xx status, so neither a person nor a test has to
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from aiohttp import web
@@ -22,14 +21,13 @@ from features.console.procedures import ProcedureActions
 from features.console.web.core import (
     CONSOLE,
     SECURITY_HEADERS,
+    case_id_of,
     client_ip,
-    flash,
     form_int,
     lang_of,
     redirect,
     render,
     staff_of,
-    t,
     unit_name,
 )
 from i18n import translate
@@ -131,19 +129,24 @@ def _attachment(name: str) -> str:
     return f"attachment; filename=\"{name.encode('ascii', 'ignore').decode() or 'export'}\"; filename*=UTF-8''{quote(name)}"
 
 
-async def _audit_export(request: web.Request, fmt: str, q: LedgerQuery) -> None:
+async def _audited(request: web.Request, action: str, **entry: Any) -> None:
+    """An audit entry of what the staff member reading did (from their address), in its own
+    transaction: an export or a download leaves no other trace. ``entry``: the rest of
+    :func:`features.console.audit.record`'s fields (target, data, case and unit)."""
     console = request.app[CONSOLE]
-    staff = staff_of(request)
     async with console.ledger.db.write() as session:
         audit.record(
             session,
             at=console.auth.clock.now(),
-            action="export",
-            staff=staff,
+            action=action,
+            staff=staff_of(request),
             ip=client_ip(request),
-            target=fmt,
-            data={"filters": _masked(query_params(q))},
+            **entry,
         )
+
+
+async def _audit_export(request: web.Request, fmt: str, q: LedgerQuery) -> None:
+    await _audited(request, "export", target=fmt, data={"filters": _masked(query_params(q))})
 
 
 def _masked(filters: dict[str, object]) -> dict[str, object]:
@@ -154,13 +157,18 @@ def _masked(filters: dict[str, object]) -> dict[str, object]:
     return filters
 
 
-async def export_csv(request: web.Request) -> web.StreamResponse:
-    console = request.app[CONSOLE]
-    staff = staff_of(request)
+async def _exporting(request: web.Request, fmt: str) -> tuple[LedgerQuery, str, str]:
+    """An export's query (the ledger's filters, all pages), the reader's language and the file's
+    name; the export audited before a byte is sent."""
     q = parse_query(request).without_cursor()
     lang = lang_of(request)
-    await _audit_export(request, "csv", q)
-    name = translate(lang, "console.export.filename") + ".csv"
+    await _audit_export(request, fmt, q)
+    return q, lang, f"{translate(lang, 'console.export.filename')}.{fmt}"
+
+
+async def export_csv(request: web.Request) -> web.StreamResponse:
+    console, staff = request.app[CONSOLE], staff_of(request)
+    q, lang, name = await _exporting(request, "csv")
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/csv; charset=utf-8",
@@ -177,13 +185,9 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
 
 
 async def export_xlsx(request: web.Request) -> web.StreamResponse:
-    console = request.app[CONSOLE]
-    staff = staff_of(request)
-    q = parse_query(request).without_cursor()
-    lang = lang_of(request)
-    await _audit_export(request, "xlsx", q)
+    console, staff = request.app[CONSOLE], staff_of(request)
+    q, lang, name = await _exporting(request, "xlsx")
     data = await console.exporter.xlsx(staff, q, lang)
-    name = translate(lang, "console.export.filename") + ".xlsx"
     return web.Response(
         body=data,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -193,13 +197,6 @@ async def export_xlsx(request: web.Request) -> web.StreamResponse:
 
 #: The paper-signature and 治安调解 steps (views_procedures); their cards are on the case page.
 PROCEDURES: web.AppKey[ProcedureActions] = web.AppKey("procedures", ProcedureActions)
-
-
-def _case_id(request: web.Request) -> int:
-    value = form_int(request.match_info["case_id"])
-    if value is None:
-        raise web.HTTPNotFound()
-    return value
 
 
 async def case_page(
@@ -213,7 +210,7 @@ async def case_page(
     console = request.app[CONSOLE]
     staff = staff_of(request)
     view = await console.cases.view(
-        staff, _case_id(request), reveal=reveal, reveal_message=reveal_message
+        staff, case_id_of(request), reveal=reveal, reveal_message=reveal_message
     )
     procedures = request.app.get(PROCEDURES)
     panels = await procedures.panels(staff, view.case.id) if procedures is not None else None
@@ -233,7 +230,7 @@ async def case_page(
         # only through a logged reveal (issue 21).
         scrub=True,
         rule_names=await console.risk.rule_labels(lang_of(request)),
-        payments=await payments.payment_plan(console.actions, staff, _case_id(request)),
+        payments=await payments.payment_plan(console.actions, staff, case_id_of(request)),
     )
 
 
@@ -241,7 +238,7 @@ async def case_detail(request: web.Request) -> web.StreamResponse:
     return await case_page(request)
 
 
-async def _refused(request: web.Request, exc: ActionError) -> web.StreamResponse:
+async def refused(request: web.Request, exc: ActionError) -> web.StreamResponse:
     text = translate(lang_of(request), exc.key, **exc.params)
     return await case_page(request, error=text, status=409 if exc.key in _CONFLICTS else 400)
 
@@ -255,10 +252,10 @@ async def reveal(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest()
     try:
         await console.actions.reveal(
-            staff_of(request), _case_id(request), party_id, field_name, client_ip(request)
+            staff_of(request), case_id_of(request), party_id, field_name, client_ip(request)
         )
     except ActionError as exc:
-        return await _refused(request, exc)
+        return await refused(request, exc)
     return await case_page(request, reveal=(party_id, field_name))
 
 
@@ -270,154 +267,23 @@ async def reveal_message(request: web.Request) -> web.StreamResponse:
     # first, so a case out of reach is a 404 whatever the form holds.
     message_id = form_int(str(form.get("message", ""))) or 0
     await console.actions.reveal_message(
-        staff_of(request), _case_id(request), message_id, client_ip(request)
+        staff_of(request), case_id_of(request), message_id, client_ip(request)
     )
     return await case_page(request, reveal_message=message_id)
-
-
-async def _acted(
-    request: web.Request,
-    act: Callable[[Callable[[str], str]], Awaitable[T]],
-    done: Callable[[T], str],
-) -> web.StreamResponse:
-    """The shape of every case action: call one use case (``act``, given the form's fields as
-    text); a refusal re-renders the case page with its reason, success flashes
-    ``done(result)`` and goes back to the case."""
-    form = await request.post()
-    try:
-        result = await act(lambda name: str(form.get(name, "")))
-    except ActionError as exc:
-        return await _refused(request, exc)
-    await flash(request, done(result))
-    raise redirect(request, f"/cases/{_case_id(request)}")
-
-
-def _said(request: web.Request, key: str) -> Callable[[object], str]:
-    return lambda _: t(request, key)
-
-
-async def assign(request: web.Request) -> web.StreamResponse:
-    actions, staff, case_id = request.app[CONSOLE].actions, staff_of(request), _case_id(request)
-    return await _acted(
-        request,
-        lambda field: actions.assign(
-            staff, case_id, form_int(field("mediator")), client_ip(request)
-        ),
-        _said(request, "console.case.assigned"),
-    )
-
-
-async def assign_lawyer(request: web.Request) -> web.StreamResponse:
-    actions, staff, case_id = request.app[CONSOLE].actions, staff_of(request), _case_id(request)
-    return await _acted(
-        request,
-        lambda field: actions.assign_lawyer(
-            staff, case_id, form_int(field("lawyer")), client_ip(request)
-        ),
-        _said(request, "console.case.lawyer_assigned"),
-    )
-
-
-async def set_risk(request: web.Request) -> web.StreamResponse:
-    actions, staff, case_id = request.app[CONSOLE].actions, staff_of(request), _case_id(request)
-    return await _acted(
-        request,
-        lambda field: actions.set_risk(
-            staff,
-            case_id,
-            field("level"),
-            field("reason"),
-            client_ip(request),
-        ),
-        _said(request, "console.case.risk_set"),
-    )
-
-
-async def escalate(request: web.Request) -> web.StreamResponse:
-    """Like the other actions, but the case may leave the staff member's sight: then back to
-    the ledger."""
-    console = request.app[CONSOLE]
-    form = await request.post()
-    staff = staff_of(request)
-    try:
-        target = await console.actions.escalate(
-            staff, _case_id(request), str(form.get("reason", "")), client_ip(request)
-        )
-    except ActionError as exc:
-        return await _refused(request, exc)
-    unit = unit_name(console.units, lang_of(request), target)
-    await flash(request, t(request, "console.case.escalated", unit=unit))
-    if staff.sees(target):
-        raise redirect(request, f"/cases/{_case_id(request)}")
-    raise redirect(request, "/cases")
-
-
-async def add_note(request: web.Request) -> web.StreamResponse:
-    actions, staff, case_id = request.app[CONSOLE].actions, staff_of(request), _case_id(request)
-    return await _acted(
-        request,
-        lambda field: actions.add_note(staff, case_id, field("text")),
-        _said(request, "console.case.note_added"),
-    )
-
-
-async def change_status(request: web.Request) -> web.StreamResponse:
-    actions, staff, case_id = request.app[CONSOLE].actions, staff_of(request), _case_id(request)
-    return await _acted(
-        request,
-        lambda field: actions.change_status(
-            staff,
-            case_id,
-            field("event"),
-            field("reason"),
-            client_ip(request),
-        ),
-        lambda status: t(
-            request, "console.case.status_changed", status=t(request, f"status.{status}")
-        ),
-    )
-
-
-async def correct_payment(request: web.Request) -> web.StreamResponse:
-    """Undo a payee's confirmation of one instalment, with a reason (audited)."""
-    console, staff, case_id = request.app[CONSOLE], staff_of(request), _case_id(request)
-    return await _acted(
-        request,
-        lambda field: payments.correct_confirmation(
-            console.actions,
-            staff,
-            case_id,
-            form_int(field("instalment")),
-            field("reason"),
-            client_ip(request),
-            console.tz,
-        ),
-        _said(request, "console.case.payment_corrected"),
-    )
 
 
 async def download_document(request: web.Request) -> web.StreamResponse:
     """A case document, checked against the staff member's units and audited."""
     console = request.app[CONSOLE]
     staff = staff_of(request)
-    case_id = _case_id(request)
+    case_id, doc_id = case_id_of(request), request.match_info["doc_id"]
     view = await console.cases.view(staff, case_id)  # NotFound outside the staff's units
-    doc = await console.cases.documents.open(
-        case_id, request.match_info["doc_id"], actor=f"staff:{staff.id}"
-    )
+    doc = await console.cases.documents.open(case_id, doc_id, actor=f"staff:{staff.id}")
     if doc is None:
         raise web.HTTPNotFound()
-    async with console.ledger.db.write() as session:
-        audit.record(
-            session,
-            at=console.auth.clock.now(),
-            action="download",
-            staff=staff,
-            ip=client_ip(request),
-            case_id=case_id,
-            unit_code=view.case.unit_code,
-            target=request.match_info["doc_id"],
-        )
+    await _audited(
+        request, "download", target=doc_id, case_id=case_id, unit_code=view.case.unit_code
+    )
     return await serve_file(
         request,
         doc.files,

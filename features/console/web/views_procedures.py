@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from features.console.case_actions import ActionError
-from features.console.web.core import client_ip, flash, redirect, staff_of, t
-from features.console.web.views_cases import PROCEDURES, _case_id, _refused
+from features.console.web.core import t
+from features.console.web.views_case_actions import CaseAct, acted, said
+from features.console.web.views_cases import PROCEDURES
 
 #: A scan is read up to one byte over the limit the use case enforces (and explains).
 _READ_LIMIT = 1024 * 1024 + 1
@@ -27,38 +27,36 @@ def _file(form: object, name: str) -> bytes:
 
 
 async def paper_signature(request: web.Request) -> web.StreamResponse:
-    form = await request.post()  # parsed (and size-checked) once by web.security
-    try:
-        await request.app[PROCEDURES].record_paper(
-            staff_of(request),
-            _case_id(request),
-            signer_id=_text(form, "signer"),
-            sha=_text(form, "sha"),
-            confirmed=_text(form, "confirm") == "yes",
-            scan=_file(form, "scan"),
-            ip=client_ip(request),
-        )
-    except ActionError as exc:
-        return await _refused(request, exc)
-    await flash(request, t(request, "console.paper.recorded"))
-    raise redirect(request, f"/cases/{_case_id(request)}")
+    procedures = request.app[PROCEDURES]
+    return await acted(
+        request,
+        lambda a: procedures.record_paper(
+            a.staff,
+            a.case_id,
+            signer_id=_text(a.form, "signer"),
+            sha=_text(a.form, "sha"),
+            confirmed=_text(a.form, "confirm") == "yes",
+            scan=_file(a.form, "scan"),
+            ip=a.ip,
+        ),
+        said(request, "console.paper.recorded"),
+    )
 
 
 async def police_step(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
-    exclusions = tuple(v for v in form.getall("exclusion", []) if isinstance(v, str))
-    try:
-        step = await request.app[PROCEDURES].police_step(
-            staff_of(request),
-            _case_id(request),
+    procedures = request.app[PROCEDURES]
+
+    async def step(a: CaseAct) -> str:
+        fields = {k: v for k, v in a.form.items() if isinstance(v, str)}
+        exclusions = tuple(v for v in a.form.getall("exclusion", []) if isinstance(v, str))
+        return await procedures.police_step(
+            a.staff,
+            a.case_id,
             fields.get("step", ""),
             fields,
             exclusions=exclusions,
-            scan=_file(form, "scan"),
-            ip=client_ip(request),
+            scan=_file(a.form, "scan"),
+            ip=a.ip,
         )
-    except ActionError as exc:
-        return await _refused(request, exc)
-    await flash(request, t(request, f"console.police.done_{step}"))
-    raise redirect(request, f"/cases/{_case_id(request)}")
+
+    return await acted(request, step, lambda done: t(request, f"console.police.done_{done}"))

