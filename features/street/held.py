@@ -13,6 +13,7 @@ batch fires each line is checked again: a task a colleague accepted overnight is
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from datetime import datetime
 
 from sqlalchemy import select
@@ -55,14 +56,25 @@ def routine(
     return Hold(policy, Item(f"street.{what}", case.id, ref=ref), now, by)
 
 
-def _desk(settings: Settings, code: str) -> str:
-    desk = load_street(settings.units_file).by_code.get(code)
-    return desk.name if desk is not None else code
+def _when(settings: Settings, at: datetime) -> str:
+    return at.astimezone(settings.tz).strftime("%m-%d %H:%M")
 
 
-async def _task(session: AsyncSession, room: Room, item: Item) -> StreetTask | None:
+async def _task(
+    session: AsyncSession, room: Room, item: Item, statuses: Collection[TaskStatus]
+) -> StreetTask | None:
+    """The item's task while it still stands where the notice said (else None: not news)."""
     task = await session.get(StreetTask, item.ref)
-    return task if task is not None and task.case_id == room.case.id else None
+    if task is None or task.case_id != room.case.id or TaskStatus(task.status) not in statuses:
+        return None
+    return task
+
+
+def _line(key: str, settings: Settings, task: StreetTask, **more: object) -> Msg:
+    """A task's line: its desk, the deadline and what ``key`` adds."""
+    desk = load_street(settings.units_file).by_code.get(task.desk_code)
+    desk_name = desk.name if desk is not None else task.desk_code
+    return Msg(key, {"desk": desk_name, "deadline": _when(settings, task.deadline_at), **more})
 
 
 @held_line("street.task")
@@ -70,64 +82,37 @@ async def _dispatched(
     session: AsyncSession, settings: Settings, room: Room, staff: StaffAccount, item: Item
 ) -> Held | None:
     """Still waiting for someone of the desk to accept it: the line and its 接单/退回."""
-    task = await _task(session, room, item)
-    if task is None or task.status != TaskStatus.ASSIGNED.value:
+    task = await _task(session, room, item, (TaskStatus.ASSIGNED,))
+    if task is None:
         return None
     lead = await queries.lead_desk_name(session, load_street(settings.units_file), room.case.id)
-    text = Msg(
-        "street.held_task",
-        {
-            "desk": _desk(settings, task.desk_code),
-            "role": Msg(f"street.role_line_{task.role}", {"lead": lead}),
-            "deadline": task.deadline_at.astimezone(settings.tz).strftime("%m-%d %H:%M"),
-        },
-    )
-    return Held(
-        text,
-        (
-            button("street.btn_accept", f"tk:acc:{task.id}"),
-            button("street.btn_return", f"tk:ret:{task.id}"),
-        ),
-    )
+    role = Msg(f"street.role_line_{task.role}", {"lead": lead})
+    accept = button("street.btn_accept", f"tk:acc:{task.id}")
+    give_back = button("street.btn_return", f"tk:ret:{task.id}")
+    return Held(_line("street.held_task", settings, task, role=role), (accept, give_back))
 
 
-@held_line("street.overdue")
-async def _overdue(
-    session: AsyncSession, settings: Settings, room: Room, staff: StaffAccount, item: Item
-) -> Held | None:
-    task = await _task(session, room, item)
-    if task is None or TaskStatus(task.status) not in OPEN_TASKS:
-        return None  # done or handed on overnight
-    return Held(
-        Msg(
-            "street.held_overdue",
-            {
-                "desk": _desk(settings, task.desk_code),
-                "role": Msg(f"street.role_{task.role}"),
-                "deadline": task.deadline_at.astimezone(settings.tz).strftime("%m-%d %H:%M"),
-                "status": Msg(f"street.status_{task.status}"),
-            },
-        )
-    )
+def _told_upward(
+    what: str, statuses: Collection[TaskStatus], said: Callable[[StreetTask], dict[str, object]]
+) -> None:
+    """An overdue or returned task as the unit above reads it in the morning: the desk, its
+    role, and what ``said`` adds (its status, the reason it gave)."""
+
+    @held_line(f"street.{what}")
+    async def line(
+        session: AsyncSession, settings: Settings, room: Room, staff: StaffAccount, item: Item
+    ) -> Held | None:
+        task = await _task(session, room, item, statuses)
+        if task is None:
+            return None  # done, accepted or handed on overnight
+        role = Msg(f"street.role_{task.role}")
+        return Held(_line(f"street.held_{what}", settings, task, role=role, **said(task)))
 
 
-@held_line("street.returned")
-async def _returned(
-    session: AsyncSession, settings: Settings, room: Room, staff: StaffAccount, item: Item
-) -> Held | None:
-    task = await _task(session, room, item)
-    if task is None or task.status != TaskStatus.RETURNED.value:
-        return None
-    return Held(
-        Msg(
-            "street.held_returned",
-            {
-                "desk": _desk(settings, task.desk_code),
-                "role": Msg(f"street.role_{task.role}"),
-                "reason": task.reason or Msg("street.no_reason"),
-            },
-        )
-    )
+_told_upward("overdue", OPEN_TASKS, lambda t: {"status": Msg(f"street.status_{t.status}")})
+_told_upward(
+    "returned", (TaskStatus.RETURNED,), lambda t: {"reason": t.reason or Msg("street.no_reason")}
+)
 
 
 @held_line("street.handed")
@@ -150,7 +135,7 @@ async def _session(
             "street.held_session",
             {
                 "kind": Msg(f"street.joint.kind_{row.kind}"),
-                "at": row.scheduled_at.astimezone(settings.tz).strftime("%m-%d %H:%M"),
+                "at": _when(settings, row.scheduled_at),
                 "place": row.place,
             },
         )

@@ -2,7 +2,8 @@
 
 At 23:00 a grid worker registers a wage dispute from the phone: the rule's posts have till
 11:00 tomorrow, so their task cards wait for the morning (nothing reaches 市政建管岗 or 政务劳保岗
-in the night). At 23:10 a second one comes in; by 23:30 the street's centre, on night duty,
+in the night); 政务劳保岗's member, still up, returns his task from /tasks at 23:20, and the
+district's centre reads it in its morning digest. At 23:10 a second one comes in; by 23:30 the street's centre, on night duty,
 judges it dangerous (较大): the escalation reaches the district's centre at once, the district
 hands it to 区人社局 at once, and 市政建管岗 hears at once that its lead task ended. At 08:00 each
 post's morning digest lists what still waits for them — 市政建管岗 the first case only (the
@@ -22,7 +23,7 @@ from sqlalchemy import select
 from core.clock import FakeClock
 from features.street.models import StreetTask
 from harness import running_service
-from harness.steps import link_unit_staff, report_in_street, wait_text
+from harness.steps import STREET_REPORT, link_unit_staff, report_in_street, take_step, wait_text
 from mediation.staff_alerts import Item, QuietHours, merge
 from services.staff_alerts import Policy
 from services.staff_notices import policy_of, policy_payload
@@ -45,6 +46,26 @@ def units_file(tmp_path: Path, hours: int) -> Path:
     path = tmp_path / "units.toml"
     path.write_text(text.replace(rule, f'assist = ["yl-laobao"]\nhours = {hours}\n'), "utf-8")
     return path
+
+
+#: What the grid worker types at "what happened" and "who is involved": an ordinary wage
+#: dispute (the risk rules' sweep leaves it at 一般, so nothing about it is urgent).
+CALM = {
+    "约十名工人聚集在工地大门，反映被拖欠三个月工资，情绪激动。": "施工单位拖欠一名工人三个月工资。",
+    "约十名工人、项目经理、施工单位": "一名工人、施工单位",
+}
+
+
+async def report_calmly(reporter: SimUser) -> None:
+    """``harness.steps.STREET_REPORT`` with :data:`CALM`'s words."""
+    for action, argument, marker in STREET_REPORT:
+        if action == "photo":
+            await reporter.send_photo(caption=None)
+        elif action == "voice":
+            await reporter.send_voice()
+        else:
+            await take_step(reporter, action, CALM.get(argument, argument))
+        await wait_text(reporter, marker)
 
 
 async def queued_to(db: Database, telegram_id: int) -> list[str]:
@@ -83,13 +104,23 @@ async def test_routine_street_notices_wait_for_the_morning_dangerous_ones_do_not
 
             # 23:00 and 23:10: two reports; the posts' cards wait (their deadline is 11:00).
             clock.advance(hours=6)
-            await report_in_street(grid)
+            await report_calmly(grid)
             clock.advance(minutes=10)
-            await report_in_street(grid)
-            # (The console's risk alert on the words "聚集…情绪激动" is its own, and not held.)
+            await report_calmly(grid)
             for who in ("jianguan", "laobao"):
                 night = await queued_to(db, ids[who])
-                assert not [t for t in night if "【待接单】" in t], night
+                assert not [t for t in night if FIRST in t or SECOND in t], night
+
+            # 23:20: 政务劳保岗's member, still up, looks at /tasks and returns the first one;
+            # the district's centre hears of it in the morning.
+            clock.advance(minutes=10)
+            await laobao.send_command("/tasks")
+            card = await wait_text(laobao, FIRST)
+            await laobao.press("退回", card)
+            await wait_text(laobao, "退回的原因")
+            await laobao.send_text("欠薪涉及劳动监察，建议由区人社局牵头。")
+            await wait_text(laobao, "已退回：")
+            assert not [t for t in await queued_to(db, ids["district"]) if FIRST in t]
 
             # 23:30: the street's centre raises the second to 较大 — it is not held.
             clock.advance(minutes=20)
@@ -110,9 +141,11 @@ async def test_routine_street_notices_wait_for_the_morning_dangerous_ones_do_not
             assert FIRST in text and "市政建管岗（牵头）的任务待接单" in text
             assert SECOND not in text, "handed over in the night: no longer theirs to accept"
             helper = await wait_text(laobao, "需要您处理的案件")
-            assert FIRST in (helper.text or "") and "政务劳保岗（协办，牵头：市政建管岗）" in (
-                helper.text or ""
-            )
+            assert FIRST not in (helper.text or ""), "returned in the night: not news to him"
+            assert SECOND in (helper.text or "") and "政务劳保岗（协办" in (helper.text or "")
+            centre = await wait_text(district, "需要您处理的案件")
+            assert FIRST in (centre.text or "")
+            assert "政务劳保岗（协办）退回了任务，原因：欠薪涉及劳动监察" in (centre.text or "")
             await jianguan.press("接单", digest)
             accepted = await wait_text(jianguan, "已接单：")
             assert FIRST in (accepted.text or "")
@@ -120,7 +153,7 @@ async def test_routine_street_notices_wait_for_the_morning_dangerous_ones_do_not
                 tasks = (
                     await session.execute(select(StreetTask).order_by(StreetTask.id))
                 ).scalars()
-                assert [t.status for t in tasks][:2] == ["accepted", "assigned"]
+                assert [t.status for t in tasks][:2] == ["accepted", "returned"]
             # Each card once: held at night, in the digest in the morning, never both.
             to_jianguan = await queued_to(db, ids["jianguan"])
             assert sum(FIRST in t and "待接单" in t for t in to_jianguan) == 1, to_jianguan
@@ -176,6 +209,33 @@ async def test_a_task_due_before_the_morning_reaches_its_desk_at_night(
                 payloads = [t.payload for t in timers]
             # The overdue alert will fire at 03:00: it knows the quiet hours then.
             assert all(p["quiet_hours"] == "22:00-08:00" for p in payloads), payloads
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+async def test_a_night_shift_members_own_quiet_hours_count(tmp_path: Path, backend: str) -> None:
+    """市政建管岗's member works nights: on the console's account page he set his quiet hours to
+    00:00–06:00, so the 23:00 task card reaches him at once; his colleague's waits."""
+    clock = FakeClock(datetime(2026, 11, 27, 15, 0, tzinfo=ZoneInfo("UTC")))  # 23:00 local
+    url = await backend_url(backend)
+    env = {"UNITS_FILE": str(units_file(tmp_path, 12)), "STAFF_QUIET_HOURS": "22:00-08:00"}
+    async with StandinBotAPI() as standin:
+        async with running_service(
+            tmp_path / "var", standin=standin, database_url=url, clock=clock, web_app=True, env=env
+        ) as service:
+            linked = await link_unit_staff(service.runtime, standin, PEOPLE.values())
+            console = await signed_in(service.base_url, "jianguan")
+            try:
+                said = await console.post("/account/quiet", {"quiet_hours": "00:00-06:00"})
+            finally:
+                await console.http.close()
+            assert "免打扰时段已保存" in said, said
+            await report_calmly(linked["wangge"])
+            card = await wait_text(linked["jianguan"], "市政建管岗（牵头）")
+            assert FIRST in (card.text or "")
+            to_laobao = await queued_to(service.runtime.db, PEOPLE["laobao"][1])
+            assert not [t for t in to_laobao if FIRST in t], to_laobao
 
 
 def test_a_features_held_item_and_the_policy_a_timer_carries() -> None:
