@@ -48,6 +48,12 @@ def clean_text(text: str, *, max_len: int, min_len: int = 1) -> str:
     return text
 
 
+def as_clause(text: str) -> str:
+    """Typed words quoted inside one of our sentences, without their own closing mark: "原因：
+    应由区人社局牵头。" inside "…原因：{reason}。请重新派单。" would read "。。"."""
+    return text.rstrip("。．.！!；;，, \u3000")
+
+
 def clean_name(text: str) -> str:
     """A person's name as typed: spaces between Chinese characters dropped (an elderly
     applicant types 张 秀 英 for 张秀英), Latin names keep single spaces."""

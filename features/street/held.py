@@ -27,6 +27,7 @@ from mediation.replies import Msg, button
 from mediation.risk import RANK, RiskLevel, parse_level
 from mediation.staff_alerts import Item
 from mediation.street import OPEN_TASKS, TaskStatus
+from mediation.validation import as_clause
 from services.room import Room
 from services.staff_alerts import Held, Policy, held_line
 from services.staff_notices import Hold
@@ -111,7 +112,9 @@ def _told_upward(
 
 _told_upward("overdue", OPEN_TASKS, lambda t: {"status": Msg(f"street.status_{t.status}")})
 _told_upward(
-    "returned", (TaskStatus.RETURNED,), lambda t: {"reason": t.reason or Msg("street.no_reason")}
+    "returned",
+    (TaskStatus.RETURNED,),
+    lambda t: {"reason": as_clause(t.reason) if t.reason else Msg("street.no_reason")},
 )
 
 

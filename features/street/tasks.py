@@ -37,6 +37,7 @@ from mediation.street import (
     task_transition,
 )
 from mediation.units import UnitDirectory
+from mediation.validation import as_clause
 from services.cases import add_event
 from services.delivery import Outgoing
 from services.staff_alerts import Policy
@@ -355,7 +356,7 @@ async def respond(
                         "desk": desk_name(street, task.desk_code),
                         "role": Msg(f"street.role_{task.role}"),
                         "number": case.number,
-                        "reason": reason or Msg("street.no_reason"),
+                        "reason": as_clause(reason) if reason else Msg("street.no_reason"),
                     },
                 )
             ),

@@ -146,6 +146,7 @@ async def test_routine_street_notices_wait_for_the_morning_dangerous_ones_do_not
             centre = await wait_text(district, "需要您处理的案件")
             assert FIRST in (centre.text or "")
             assert "政务劳保岗（协办）退回了任务，原因：欠薪涉及劳动监察" in (centre.text or "")
+            assert "。。" not in (centre.text or "")
             await jianguan.press("接单", digest)
             accepted = await wait_text(jianguan, "已接单：")
             assert FIRST in (accepted.text or "")

@@ -95,6 +95,7 @@ async def test_yuelai_report_dispatch_tasks_and_confirmations(
             await wait_text(laobao, "【已退回】")
             returned = await wait_text(centre, "任务被退回")
             assert "政务劳保岗" in (returned.text or "") and "区人社局" in (returned.text or "")
+            assert "。。" not in (returned.text or "")  # the reason's own 。 is not doubled
 
             # The grid worker is not a post's member: the helper's buttons are not theirs.
             await grid.send_command("/tasks")
