@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from legal_kb.checks import CitationCheck
-from legal_kb.disputes import DISPUTE_TYPES
+from legal_kb.disputes import DISPUTE_TYPES, HINT_FIELDS
 from legal_kb.engine import SearchFilters
 from legal_kb.records import Case as KbCase
 from legal_kb.records import Hit, kind_label
@@ -124,6 +124,15 @@ def guess_dispute_type(hits: Sequence[Hit]) -> str | None:
     return max(scores.items(), key=lambda item: (item[1], -list(DISPUTE_TYPES).index(item[0])))[0]
 
 
+def _on_subject(hits: Sequence[Hit], dispute_type: str) -> bool:
+    """Whether any of the best articles lies in ``dispute_type``'s own field of law: the narrow
+    one the hints after filing use (``HINT_FIELDS``), not the search scope, which also holds
+    laws every dispute may touch (人民调解法 for a neighbours' case: a loan question matched it on
+    同事)."""
+    fields = HINT_FIELDS.get(dispute_type, ())
+    return any(s.law == h.law_short and s.covers(h.number) for h in hits for s in fields)
+
+
 def _refs(hits: Sequence[Hit], checks: Sequence[CitationCheck]) -> list[ArticleRef]:
     """The hits whose citation passed ``checks``, with the text that applies today."""
     good: dict[tuple[str | None, int | None, int], CitationCheck] = {
@@ -194,14 +203,25 @@ async def _check_together(
 
 
 async def answer(kb: KnowledgeBase, question: str, *, dispute_type: str | None = None) -> Answer:
-    """Search, find similar cases, verify every citation. CPU work runs in the KB's threads."""
+    """Search, find similar cases, verify every citation. CPU work runs in the KB's threads.
+
+    ``dispute_type`` is the case's (or the consultation's first question's): the law of that
+    type answers a question *about* it, but a party in a neighbours' case may well ask about a
+    loan or a deposit. So the whole base is searched first; only when its best articles lie in
+    the type's own law (the question is on the case's subject) is the search narrowed to that
+    law. Narrowing every question put a water-leak case's law on a loan question (hJ's trial,
+    2026-12-07), and on STARD's lay questions narrowing by the words' type costs 0.03–0.05 of
+    R@5 (docs/benchmarks.md, "A dispute-type prior").
+    """
     started = time.perf_counter()
-    # In a case, only the law of its dispute type: when that has nothing, an unfiltered keyword
-    # match is more often off-topic (a dog bite answered with company law) than helpful.
-    filters = SearchFilters(dispute_type=dispute_type) if dispute_type else None
-    hits = await kb.search(question, top=TOP_ARTICLES * 2, filters=filters)
-    hits = [h for h in hits if h.in_force]
-    kind = dispute_type or guess_dispute_type(hits[:TOP_ARTICLES])
+    hits = [h for h in await kb.search(question, top=TOP_ARTICLES * 2) if h.in_force]
+    kind = guess_dispute_type(hits[:TOP_ARTICLES])
+    if dispute_type and _on_subject(hits[:TOP_ARTICLES], dispute_type):
+        narrowed = await kb.search(
+            question, top=TOP_ARTICLES * 2, filters=SearchFilters(dispute_type=dispute_type)
+        )
+        hits = [h for h in narrowed if h.in_force] or hits
+        kind = dispute_type
     # The interpretation holding the rule asked about (利息上限, 赔偿标准, 时效) comes first.
     rules = await kb.key_rules(question, kind)
     hits = rules + [h for h in hits if all(h.id != r.id for r in rules)]

@@ -15,10 +15,12 @@ import pytest
 
 from features.lawyers.assistant import ArticleRef, answer
 from legal_kb import store
+from legal_kb.disputes import DISPUTE_TYPES
 from legal_kb.engine import SearchFilters
 from legal_kb.importers import corpus
 from legal_kb.importers.lawsdb import default_path, read_laws_db
 from legal_kb.imports import LawBatch, import_corpus
+from legal_kb.names import short_title
 from legal_kb.service import KnowledgeBase
 from storage.db import Database
 
@@ -111,6 +113,32 @@ async def test_assistant_quotes_the_damages_standard_with_status(kb: KnowledgeBa
     assert first.citation.startswith("《人身损害赔偿解释》第")
     assert first.citation.endswith("（司法解释，现行有效）")
     assert any(word in first.text for word in ("医疗费", "误工费"))
+
+
+LOAN = "借钱给同事，借条上写的年利率30%，法院支持吗"
+
+
+async def test_a_question_off_the_cases_subject_is_answered_from_its_own_law(
+    kb: KnowledgeBase,
+) -> None:
+    """A party in a neighbours' case asks about a loan: the loan's law answers, not the
+    neighbours' (the case's type narrowed every question before: 治安管理处罚法 for a loan)."""
+    in_case = await answer(kb, LOAN, dispute_type="neighbour")
+    alone = await answer(kb, LOAN, dispute_type=None)
+    assert in_case.articles == alone.articles
+    assert in_case.articles[0].citation.startswith("《民间借贷规定》")
+    assert in_case.dispute_type == alone.dispute_type != "neighbour"
+
+
+async def test_a_question_on_the_cases_subject_is_answered_from_its_law(kb: KnowledgeBase) -> None:
+    result = await answer(
+        kb, "楼上邻居家水管漏水，把我家天花板泡坏了，谁来赔", dispute_type="neighbour"
+    )
+    assert result.dispute_type == "neighbour" and result.articles
+    scopes = DISPUTE_TYPES["neighbour"].scopes
+    for art in result.articles:
+        law = short_title(art.law)
+        assert any(s.law == law and s.covers(art.number) for s in scopes), art.citation
 
 
 async def test_arbitration_time_limit_from_the_law_that_holds_it(kb: KnowledgeBase) -> None:
