@@ -323,7 +323,9 @@ def _other_unknown(draft: IntakeDraft, said: str) -> IntakeResult:
     draft.answers["other_name_note"] = said
     draft.answers["other_name_kind"] = "person"
     _advance(draft)
-    return IntakeResult(draft, [reply("intake.other_name_unknown"), prompt(draft)])
+    # "您说的…已记下" only when something else was said (不知道 alone: nothing to keep).
+    told = reply("intake.other_name_unknown_noted", note=said) if said else None
+    return IntakeResult(draft, [told or reply("intake.other_name_unknown"), prompt(draft)])
 
 
 def _take_amount(draft: IntakeDraft, text: str) -> IntakeResult:

@@ -266,7 +266,8 @@ def test_names_with_spaces_and_a_role_in_brackets() -> None:
 def test_the_other_side_unknown_keeps_what_was_said() -> None:
     draft = _at(Step.OTHER_NAME)
     result = intake.handle(draft, TextInput("不知道叫什么 就是1202的"))
-    assert keys(result) == ["intake.other_name_unknown", "intake.ask_other_phone"]
+    assert keys(result) == ["intake.other_name_unknown_noted", "intake.ask_other_phone"]
+    assert result.replies[0].text.params == {"note": "就是1202的"}
     assert draft.answers["other_name"] == "" and draft.answers["other_name_note"] == "就是1202的"
     result = intake.handle(draft, TextInput("不清楚"))
     assert keys(result) == ["intake.detail_unknown", "intake.summary"]
@@ -283,6 +284,8 @@ def test_the_other_sides_name_has_a_dont_know_button() -> None:
     result = intake.handle(draft, ActionInput("i:unknown"))
     assert draft.step is Step.OTHER_PHONE and draft.answers["other_name"] == ""
     assert keys(result)[0] == "intake.other_name_unknown"
+    typed = _at(Step.OTHER_NAME)
+    assert keys(intake.handle(typed, TextInput("不知道")))[0] == "intake.other_name_unknown"
 
 
 def test_a_type_typed_in_words_is_proposed_with_a_button() -> None:
