@@ -65,3 +65,33 @@ def test_the_check_catches_what_telegram_says_to_a_lawyer() -> None:
     for key in ("lawyers.offer_case", "lawyers.panel", "lawyers.accepted_consultation"):
         text = i18n.template_for("telegram", "zh-CN", key)
         assert TELEGRAM_ONLY.search(text) or TELEGRAM.search(text), key
+
+
+#: What the browser staff menu's 「律师面板」 and 「值班状态」 answer outside a room
+#: (``features.webchat.staff_menu``, ``features.lawyers.lawyer_side.duty_reply``).
+BROWSER_LAWYER_DUTY = (
+    "lawyers.duty_status",
+    "lawyers.state_paused",
+    "lawyers.state_on_duty",
+    "lawyers.state_available",
+    "lawyers.state_off_hours",
+    "lawyers.btn_pause",
+    "lawyers.btn_resume",
+    "lawyers.paused",
+    "lawyers.resumed",
+    "lawyers.no_profile",
+    "webchat.staff_menu_lawyer",
+    "webchat.staff_menu_duty",
+)
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_a_browser_lawyers_duty_status_names_no_command(language: str) -> None:
+    wrong = {}
+    for key in BROWSER_LAWYER_DUTY:
+        text = i18n.template_for("web", language, key)
+        assert text != key, key  # the key exists
+        found = TELEGRAM_ONLY.findall(text) + TELEGRAM.findall(text)
+        if found:
+            wrong[key] = found
+    assert wrong == {}, "give these keys a web rendering in i18n/web.*.toml"
