@@ -7,12 +7,10 @@ the texts they can receive there, read as the browser renders them (``i18n.templ
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 import i18n
-from tests.webchat.test_web_wording import TELEGRAM_ONLY
+from tests.webchat.test_web_wording import TELEGRAM_NAMED, TELEGRAM_ONLY, telegram_words
 
 #: The offer and its answers, a consultation taken, the room's panel, leaving, the help and the
 #: hint of a lawyer with no room (``features.lawyers.lawyer_side``, ``features.room.staff``).
@@ -47,17 +45,12 @@ BROWSER_LAWYER = (
     "staff.btn_to_all",
     "staff.btn_to",
 )
-TELEGRAM = re.compile(r"Telegram|机器人|\bbot\b", re.IGNORECASE)
+TELEGRAM = TELEGRAM_NAMED
 
 
 @pytest.mark.parametrize("language", i18n.LANGUAGES)
 def test_a_browser_lawyer_reads_no_command_and_no_telegram(language: str) -> None:
-    wrong = {}
-    for key in BROWSER_LAWYER:
-        text = i18n.template_for("web", language, key)
-        found = TELEGRAM_ONLY.findall(text) + TELEGRAM.findall(text)
-        if found:
-            wrong[key] = found
+    wrong = telegram_words(language, BROWSER_LAWYER)
     assert wrong == {}, "give these keys a web rendering in i18n/web.*.toml"
 
 
@@ -87,11 +80,6 @@ BROWSER_LAWYER_DUTY = (
 
 @pytest.mark.parametrize("language", i18n.LANGUAGES)
 def test_a_browser_lawyers_duty_status_names_no_command(language: str) -> None:
-    wrong = {}
-    for key in BROWSER_LAWYER_DUTY:
-        text = i18n.template_for("web", language, key)
-        assert text != key, key  # the key exists
-        found = TELEGRAM_ONLY.findall(text) + TELEGRAM.findall(text)
-        if found:
-            wrong[key] = found
+    assert all(i18n.template_for("web", language, key) != key for key in BROWSER_LAWYER_DUTY)
+    wrong = telegram_words(language, BROWSER_LAWYER_DUTY)
     assert wrong == {}, "give these keys a web rendering in i18n/web.*.toml"
