@@ -54,9 +54,11 @@ async def test_a_browser_only_lawyer_has_her_panel_and_duty_status_as_buttons(
             assert "状态：" in status and "已暂停接单" not in status, status
             await press_exactly(zhou, "暂停接单")
             await bubble(zhou, "已暂停接单：")
+            paused = zhou.locator("li.them", has_text="状态：已暂停接单")
+            await paused.first.wait_for()  # the pause answers with the status too
 
             await zhou.locator("#menu button", has_text="律师面板").click()
-            await zhou.locator("li.them", has_text="状态：已暂停接单").wait_for()
+            await paused.nth(1).wait_for()  # outside a room her panel is her status
             await press_exactly(zhou, "恢复接单")
             await bubble(zhou, "已恢复接单")
 
