@@ -27,7 +27,7 @@ from storage.models import StaffAccount
 Deliver = Callable[[list[QueuedMessage]], None]
 
 
-def telegram_alert_hook(db: Database, deliver: Deliver, public_url: str | None) -> AlertHook:
+def staff_chat_alert_hook(db: Database, deliver: Deliver, public_url: str | None) -> AlertHook:
     """An ``AlertHook`` that queues one chat message per recipient the chat reaches (Telegram
     where linked, else the browser chat of the account's phone)."""
 

@@ -126,6 +126,10 @@ def _week(slots: list[Any]) -> str:
     return format_week(Slot.from_json(s) for s in slots)
 
 
+#: How ``lawyer list`` says where the chat reaches a lawyer (``LawyerEntry.reached_in``).
+REACHED = {"telegram": "reached in Telegram", "browser": "reached in the browser chat"}
+
+
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     from features.lawyers.profiles import list_lawyers
 
@@ -140,7 +144,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         for e in entries:
             p = e.profile
             state = "paused" if p.paused else "active"
-            linked = "Telegram linked" if e.staff.telegram_id else "Telegram NOT linked"
+            linked = REACHED.get(e.reached_in or "", "NOT reachable in the chat")
             print(
                 f"{e.staff.username}  {e.staff.display_name}  {p.firm}  [{state}; {linked}]\n"
                 f"  specialties: {', '.join(p.specialties)}  languages: "

@@ -69,6 +69,15 @@ class LawyerEntry:
     def rota(self) -> tuple[Slot, ...]:
         return tuple(Slot.from_json(s) for s in self.profile.rota)
 
+    @property
+    def reached_in(self) -> str | None:
+        """Where the chat reaches them (``"telegram"``, ``"browser"``) or None: an admin's
+        ``lawyer list`` says so, since a lawyer without Telegram may still be offered requests
+        in the browser chat (``services.delivery.staff_addresses``: Telegram first)."""
+        if not self.reachable:
+            return None
+        return "telegram" if self.staff.telegram_id is not None else "browser"
+
     def candidate(self) -> Candidate:
         return Candidate(
             id=self.profile.id,
@@ -98,6 +107,7 @@ class LawyerEntry:
             "open_cases": self.open_cases,
             "paused": p.paused,
             "telegram_linked": self.staff.telegram_id is not None,
+            "reached_in": self.reached_in,
         }
 
 

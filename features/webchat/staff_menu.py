@@ -15,8 +15,13 @@ from services import mediators, menus
 from storage.db import Database
 from storage.models import User
 
-#: The staff commands a page offers as buttons, in order (each in some role's menu).
-WEB_COMMANDS = ("report", "tasks", "cancel", "help")
+#: The staff commands a page offers as buttons, in order (each in some role's menu). A lawyer's
+#: ``lawyer`` brings back their panel (or their duty status outside a room) and ``duty`` shows
+#: the status with its pause/resume button: what a Telegram lawyer has in the command menu.
+WEB_COMMANDS = ("report", "tasks", "lawyer", "duty", "cancel", "help")
+#: Commands offered only to these roles: for the others ``/lawyer`` asks for a lawyer, which is
+#: not this button (and mediators ask from the console).
+ROLES_OF = {"lawyer": ("lawyer",)}
 
 
 async def staff_buttons(db: Database, user_id: int, language: str) -> list[list[str]] | None:
@@ -28,9 +33,10 @@ async def staff_buttons(db: Database, user_id: int, language: str) -> list[list[
         staff = await mediators.staff_for_phone(session, user.phone)
         if staff is None:
             return None
-        role_menu = menus.commands_of(staff.role)
+        role = staff.role
+    role_menu = menus.commands_of(role)
     return [
         [translate(language, f"webchat.staff_menu_{name}"), name]
         for name in WEB_COMMANDS
-        if name in role_menu
+        if name in role_menu and role in ROLES_OF.get(name, (role,))
     ]

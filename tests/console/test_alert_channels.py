@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core import crypto
-from features.console.notify import telegram_alert_hook
+from features.console.notify import staff_chat_alert_hook
 from features.console.risk import RiskService
 from services.outbox import QueuedMessage
 from services.staff import set_phone
@@ -39,7 +39,7 @@ async def test_the_sweeps_alert_reaches_a_browser_only_mediator_and_a_linked_one
         await s.flush()
         browser_id, both_id = (u.id for u in logins)
     delivered: list[QueuedMessage] = []
-    hook = telegram_alert_hook(rt.db, delivered.extend, None)
+    hook = staff_chat_alert_hook(rt.db, delivered.extend, None)
     risk = RiskService(rt.db, rt.units, rt.clock, hook)
     await risk.ensure_defaults()
     await risk.sweep()

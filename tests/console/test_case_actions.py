@@ -312,7 +312,7 @@ async def test_escalate_over_http_redirects_out_of_sight(client: Client, world: 
 
 
 async def test_telegram_alert_goes_through_the_outbox_without_personal_data(world: World) -> None:
-    from features.console.notify import telegram_alert_hook
+    from features.console.notify import staff_chat_alert_hook
     from services.outbox import QueuedMessage
     from storage.models import OutboxMessage, StaffAccount
 
@@ -324,7 +324,7 @@ async def test_telegram_alert_goes_through_the_outbox_without_personal_data(worl
         street.telegram_id = 888
     delivered: list[QueuedMessage] = []
     rt = world.runtime
-    hook = telegram_alert_hook(rt.db, delivered.extend, "https://mediation.example")
+    hook = staff_chat_alert_hook(rt.db, delivered.extend, "https://mediation.example")
     risk = RiskService(rt.db, rt.units, rt.clock, hook)
     await risk.ensure_defaults()
     await risk.sweep()

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 import i18n
 from core.config import Settings
@@ -60,7 +61,8 @@ def _run(settings: Settings, *argv: str) -> int:
     return int(args.func(args, settings))
 
 
-def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _staff_database(tmp_path: Path, accounts: tuple[tuple[str, str], ...]) -> Settings:
+    """A migrated database with the lawyers' tables and these ``(username, role)`` accounts."""
     settings = Settings.from_env({"DATA_DIR": str(tmp_path / "var")})
     upgrade(settings.database_url)
 
@@ -73,7 +75,7 @@ def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
         units = load_units(settings.units_file)
         async with db.write() as session:
             await sync_units(session, units)
-        for name, role in (("lawyer_cli", "lawyer"), ("med_cli", "mediator")):
+        for name, role in accounts:
             assert (
                 await create_staff(
                     db,
@@ -89,6 +91,11 @@ def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
         await db.dispose()
 
     asyncio.run(setup())
+    return settings
+
+
+def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    settings = _staff_database(tmp_path, (("lawyer_cli", "lawyer"), ("med_cli", "mediator")))
     assert _run(settings, "lawyer", "set", "lawyer_cli", "--firm", "示例所") == 2
     assert "needs --firm, --licence and --specialties" in capsys.readouterr().err
     ok = _run(
@@ -135,7 +142,66 @@ def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert row["specialties"] == ["labour_wages", "neighbour"]
     assert row["rota"] == "sat 09:00-12:00" and row["telegram_linked"] is False
     assert _run(settings, "lawyer", "list") == 0
-    assert "Telegram NOT linked" in capsys.readouterr().out
+    assert "[paused; NOT reachable in the chat]" in capsys.readouterr().out
     assert _run(settings, "lawyer", "report", "--days", "7") == 0
     report = json.loads(capsys.readouterr().out)
     assert report["requests"] == {} and report["consultations"]["total"] == 0
+
+
+def test_the_list_says_where_the_chat_reaches_each_lawyer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Telegram linked, the browser chat of the account's phone, or neither: ``lawyer list``
+    says which, as offers are sent (a lawyer reachable only in the browser is offered
+    requests there; ``services.delivery.staff_addresses``)."""
+    names = ("tg_lawyer", "web_lawyer", "no_lawyer")
+    settings = _staff_database(tmp_path, tuple((name, "lawyer") for name in names))
+    for i, name in enumerate(names):
+        licence = f"1110120181000{i:04d}"
+        assert (
+            _run(
+                settings,
+                "lawyer",
+                "set",
+                name,
+                "--firm",
+                "示例律师事务所",
+                "--licence",
+                licence,
+                "--specialties",
+                "neighbour",
+                "--rota",
+                "周六 09:00-12:00",
+            )
+            == 0
+        )
+
+    async def reach() -> None:
+        from core import crypto
+        from services.staff import set_phone
+        from storage.models import StaffAccount, User
+
+        db = Database(settings.database_url)
+        assert await set_phone(db, "web_lawyer", "13700007351") is None
+        assert await set_phone(db, "no_lawyer", "13700007352") is None  # never logged in
+        async with db.write() as session:
+            tg = (
+                await session.execute(
+                    select(StaffAccount).where(StaffAccount.username == "tg_lawyer")
+                )
+            ).scalar_one()
+            tg.telegram_id = 7350
+            # What the browser chat's login stores for the number (features.webchat.otp).
+            session.add(User(phone="13700007351", phone_hash=crypto.blind_index("13700007351")))
+        await db.dispose()
+
+    asyncio.run(reach())
+    capsys.readouterr()
+    assert _run(settings, "lawyer", "list") == 0
+    said = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if "[" in line}
+    assert "[active; reached in Telegram]" in said["tg_lawyer"], said
+    assert "[active; reached in the browser chat]" in said["web_lawyer"], said
+    assert "[active; NOT reachable in the chat]" in said["no_lawyer"], said
+    assert _run(settings, "lawyer", "list", "--json") == 0
+    rows = {row["username"]: row for row in json.loads(capsys.readouterr().out)}
+    assert [rows[name]["reached_in"] for name in names] == ["telegram", "browser", None]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Sequence
 
 import pytest
 
@@ -159,3 +160,61 @@ def test_a_command_button_is_the_command() -> None:
     assert command_of_action("cmd:") is None
     assert command_of_action("cmd:../x") is None
     assert command_of_action("j:accept:3") is None
+
+
+#: What a mediator reads in a room, now that the room reaches a mediator who uses only the
+#: browser (``services.delivery.member_addresses``): the panel and its answers, the agreement's
+#: drafting and the parties' objections, aftercare replies, and the risk alerts of the room and
+#: of the console's sweep.
+MEDIATOR_ROOM_PREFIXES = ("staff.", "room.", "agreements.", "aftercare.", "console.alert.")
+#: Never read in a browser: the answers to typing a command with missing words (only someone who
+#: typed the command gets its usage) and the Telegram account's linking (``/link``, ``/unlink``).
+MEDIATOR_TYPED_OR_TELEGRAM = {
+    "agreements.referral_usage",
+    "staff.note_usage",
+    "staff.link_usage",
+    "staff.link_telegram_only",
+    "staff.linked",
+    "staff.linked_lawyer",
+    "staff.linked_viewer",
+    "staff.unlinked",
+}
+TELEGRAM_NAMED = re.compile(r"Telegram|机器人|\bbot\b", re.IGNORECASE)
+
+
+def _mediator_room_keys(language: str) -> list[str]:
+    return [
+        key
+        for key in i18n.catalog(language)
+        if key.startswith(MEDIATOR_ROOM_PREFIXES) and key not in MEDIATOR_TYPED_OR_TELEGRAM
+    ]
+
+
+def telegram_words(language: str, keys: Sequence[str]) -> dict[str, list[str]]:
+    """The keys whose browser rendering names a slash command, the bot or Telegram, with what."""
+    wrong = {}
+    for key in keys:
+        text = i18n.template_for("web", language, key)
+        found = TELEGRAM_ONLY.findall(text) + TELEGRAM_NAMED.findall(text)
+        if found:
+            wrong[key] = found
+    return wrong
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_a_browser_mediator_reads_no_command_and_no_telegram_in_a_room(language: str) -> None:
+    wrong = telegram_words(language, _mediator_room_keys(language))
+    assert wrong == {}, "give these keys a web rendering in i18n/web.*.toml"
+
+
+def test_the_check_catches_what_telegram_says_to_a_mediator_in_a_room() -> None:
+    keys = (
+        "staff.sent_to",
+        "agreements.draft_intro",
+        "agreements.record_objected",
+        "aftercare.ask_reply",
+    )
+    for key in keys:
+        assert key in _mediator_room_keys("zh-CN"), key
+        assert TELEGRAM_ONLY.search(i18n.template_for("telegram", "zh-CN", key)), key
+    assert "「取消当前填写」" in i18n.template_for("web", "zh-CN", "aftercare.ask_reply")

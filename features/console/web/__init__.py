@@ -2,7 +2,7 @@
 
 ``web.app`` mounts it through :func:`setup` (list ``"features.console.web"`` in ``WEB_MODULES``);
 tests and benchmarks call :func:`add_console` with their own options. Optional
-collaborators are passed in, never imported from here: ``alert_hook`` (the Telegram bot sends
+collaborators are passed in, never imported from here: ``alert_hook`` (the chat sends
 risk alerts to staff), ``documents`` (the documents package's store; until then the case page
 honestly lists none) and ``timeline_sources`` (more records to merge into a case's timeline;
 case events and the mediation room's messages are built in). Features add their own pages
@@ -34,7 +34,7 @@ from features.console.dashboard import DashboardService
 from features.console.documents import DocumentStore, NoDocuments
 from features.console.export import Exporter
 from features.console.ledger import LedgerService
-from features.console.notify import telegram_alert_hook
+from features.console.notify import staff_chat_alert_hook
 from features.console.procedures import ProcedureActions
 from features.console.risk import AlertHook, RiskService
 from features.console.timeline import TimelineSource
@@ -195,11 +195,10 @@ def add_console(app: web.Application, runtime: Runtime, **options: Any) -> web.A
 
 
 def setup(app: web.Application, runtime: Runtime) -> None:
-    """The console's web part (registered by ``features.console.register``), with Telegram alerts
-    when the bot runs."""
-    hook = None
-    if runtime.telegram is not None:
-        hook = telegram_alert_hook(runtime.db, runtime.deliver, runtime.settings.public_url)
+    """The console's web part (registered by ``features.console.register``). Its sweep and
+    escalation alerts go to staff through the chat whenever the service runs, bot or not: the
+    browser chat is always mounted, and staff without Telegram are reached there."""
+    hook = staff_chat_alert_hook(runtime.db, runtime.deliver, runtime.settings.public_url)
     from features.agreements.store import AgreementDocumentStore
 
     documents = AgreementDocumentStore(runtime.db, runtime.files, runtime.clock)
