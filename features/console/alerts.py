@@ -27,12 +27,11 @@ class AlertRecipient:
     staff_id: int
     username: str
     display_name: str
-    telegram_id: int | None
 
 
 @dataclass(frozen=True)
 class AlertNotice:
-    """What the Telegram hook gets: enough to write "case X is now 重大, because …"."""
+    """What the staff chat hook gets: enough to write "case X is now 重大, because …"."""
 
     case_id: int
     case_number: str
@@ -100,7 +99,6 @@ async def write_alerts(
             StaffAccount.id,
             StaffAccount.username,
             StaffAccount.display_name,
-            StaffAccount.telegram_id,
         )
         .where(StaffAccount.active.is_(True), or_(*conds))
         .order_by(StaffAccount.id)
