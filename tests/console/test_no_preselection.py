@@ -15,6 +15,7 @@ from features.console.case_actions import CaseActions
 from features.console.risk import RiskService
 from storage.models import Case
 from tests.console.conftest import World, add_case, console_app, csrf_of, login
+from tests.console.test_case_procedures import _page
 from tests.console.test_ledger import staff
 
 CARD = 'data-testid="police-card"'
@@ -35,14 +36,6 @@ def _chosen(box: str) -> list[str]:
 def _actions(world: World) -> CaseActions:
     rt = world.runtime
     return CaseActions(rt.db, rt.units, world.clock, RiskService(rt.db, rt.units, world.clock))
-
-
-async def _page(world: World, username: str, case_id: int) -> str:
-    async with TestClient(TestServer(console_app(world))) as client:
-        await login(client, username)
-        resp = await client.get(f"/staff/cases/{case_id}")
-        assert resp.status == 200
-        return await resp.text()
 
 
 async def test_no_police_card_on_a_committee_case(world: World) -> None:
@@ -70,16 +63,9 @@ async def test_police_card_chooses_nobody_and_says_what_is_missing(world: World)
             assert " required" in box and "请选择（由主持调解的民警选择）" in box
         assert "申请人 王强" in _select(html, "offender")
         token = await csrf_of(client, f"/staff/cases/{case_id}")
-        form = {
-            "_csrf": token,
-            "step": "open",
-            "violation": "",
-            "civil": "yes",
-            "minor": "yes",
-            "officers": "2",
-            "offender": "",
-            "injured": "",
-        }
+        unchosen = dict.fromkeys(("violation", "offender", "injured"), "")
+        form = {"_csrf": token, "step": "open", "civil": "yes", "minor": "yes", "officers": "2"}
+        form.update(unchosen)
         nothing = await client.post(f"/staff/cases/{case_id}/police", data=form)
         assert nothing.status == 400
         assert "请选择违反治安管理行为的种类" in await nothing.text()
