@@ -297,6 +297,8 @@ class CaseActions:
     ) -> str:
         """Apply a state-machine event; returns the new status."""
         staff.require(Action.CHANGE_STATUS)
+        if not event_value.strip():  # the form preselects no step (nothing recorded unasked)
+            raise ActionError("console.case.error.no_event")
         try:
             event = Transition(event_value)
         except ValueError:

@@ -55,6 +55,11 @@ class PolicePanel:
     #: whether that day has not passed.
     again_deadline: date | None = None
     again_open: bool = False
+    #: Whether the staff member acts for a police unit (units.toml ``kind = "police"``): only
+    #: then may they open one (第九条: 公安机关; ``police.open_mediation`` refuses others), so
+    #: only then does a case without one show the card — never on a committee's civil case
+    #: seen by its own staff or an admin.
+    hosts: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,8 +106,13 @@ class ProcedureActions:
                     row.again_deadline, self.clock.now().astimezone(self.tz).date()
                 )
             ),
+            hosts=self._acts_for_police(staff),
         )
         return Panels(signing, panel)
+
+    def _acts_for_police(self, staff: StaffContext) -> bool:
+        unit = self.units.by_code.get(staff.unit_code)
+        return bool(unit and unit.is_police and staff.can(Action.POLICE_MEDIATE))
 
     async def record_paper(
         self,

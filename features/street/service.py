@@ -166,10 +166,13 @@ class StreetService(StreetUseCases):
                 errors.append((key or exc.key, {} if key else exc.params))
                 return None
 
+        # No default type: one preselected was filed for every hurried registration, and the
+        # type drives the dispatch and the assistant's filter.
         try:
             kind = DisputeType(form.dispute_type)
         except ValueError:
             kind = DisputeType.OTHER
+            errors.append(("street.console.error_type", {}))
         place = check(lambda: clean_text(form.place, max_len=200), "street.console.error_place")
         facts = check(
             lambda: clean_text(form.facts, max_len=2000, min_len=4), "street.console.error_facts"

@@ -57,12 +57,14 @@ async def test_register_and_work_tasks_on_a_phone(tmp_path: Path) -> None:
             runtime, standin, "jianguan", 7202, unit_code="yuelai", display_name="赵建管"
         )
         async with phones(base) as signed_in:
-            # The grid worker: an empty form is refused with a clear message.
+            # The grid worker: a form without parties is refused with a clear message (the
+            # dispute type has no default and the browser asks for it first).
             page = await signed_in("wangge")
             await page.goto(base + "/staff/street/register")
             await fill_form(
                 page,
                 [
+                    ("select[name=dispute_type]", "labour_wages"),
                     ("select[name=side0]", ""),
                     ("select[name=side1]", ""),
                     ("input[name=place]", "渝北区悦来街道"),
