@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 
 from core.clock import FakeClock
@@ -30,7 +29,6 @@ from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.db import Database
 from storage.models import OutboxMessage, Timer
-from tests.conftest import backend_url
 from tests.street.test_yuelai_joint import PEOPLE, Console, signed_in
 
 HERE = Path(__file__).parent
@@ -58,21 +56,22 @@ async def queued_to(db: Database, telegram_id: int) -> list[str]:
         return [str(p.get("text", "")) for p in rows.scalars()]
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
 async def test_routine_street_notices_wait_for_the_morning_dangerous_ones_do_not(
-    tmp_path: Path, backend: str
+    tmp_path: Path, database_url: str | None
 ) -> None:
     clock = FakeClock()  # 17:00 in Asia/Shanghai
-    url = await backend_url(backend)
     env = {
         "UNITS_FILE": str(units_file(tmp_path, 12)),
         "STAFF_QUIET_HOURS": "22:00-08:00",
     }
     async with StandinBotAPI() as standin:
         async with running_service(
-            tmp_path / "var", standin=standin, database_url=url, clock=clock, web_app=True, env=env
+            tmp_path / "var",
+            standin=standin,
+            database_url=database_url,
+            clock=clock,
+            web_app=True,
+            env=env,
         ) as service:
             runtime, db = service.runtime, service.runtime.db
             linked = await link_unit_staff(runtime, standin, PEOPLE.values())
@@ -151,18 +150,14 @@ async def _dangerous_one_goes_now(
     assert SECOND in (handed.text or "")
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
 async def test_a_task_due_before_the_morning_reaches_its_desk_at_night(
-    tmp_path: Path, backend: str
+    tmp_path: Path, database_url: str | None
 ) -> None:
     clock = FakeClock(datetime(2026, 11, 27, 15, 0, tzinfo=ZoneInfo("UTC")))  # 23:00 local
-    url = await backend_url(backend)
     env = {"UNITS_FILE": str(units_file(tmp_path, 4)), "STAFF_QUIET_HOURS": "22:00-08:00"}
     async with StandinBotAPI() as standin:
         async with running_service(
-            tmp_path / "var", standin=standin, database_url=url, clock=clock, env=env
+            tmp_path / "var", standin=standin, database_url=database_url, clock=clock, env=env
         ) as service:
             linked = await link_unit_staff(service.runtime, standin, PEOPLE.values())
             await report_in_street(linked["wangge"])
