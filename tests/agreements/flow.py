@@ -92,7 +92,7 @@ async def agreement_room(
     async with (
         StandinBotAPI() as standin,
         agreement_service(
-            standin, tmp_path / "var", pool, sealer, database_url=database_url, clock=clock, **env
+            standin, tmp_path / "var", pool, sealer, database_url, clock=clock, **env
         ) as (runtime, _base),
     ):
         applicant, respondent, mediator = await open_room(runtime, standin, base)

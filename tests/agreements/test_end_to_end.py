@@ -72,7 +72,7 @@ async def test_agreement_from_draft_to_judicial_confirmation(
     clock = FakeClock(START)
     async with StandinBotAPI() as standin, aiohttp.ClientSession() as http:
         async with agreement_service(
-            standin, tmp_path / "var", render_pool, seal, database_url=database_url, clock=clock
+            standin, tmp_path / "var", render_pool, seal, database_url, clock=clock
         ) as (runtime, base):
             applicant, respondent, mediator = await open_room(runtime, standin, 7300)
             await draft_first_version(mediator)

@@ -155,12 +155,7 @@ async def test_police_mediation_signed_on_paper_then_broken(
     units = police_units_file(tmp_path, STATION, "杨家坪正街12号", committee=True)
     async with StandinBotAPI() as standin:
         async with agreement_service(
-            standin,
-            tmp_path / "var",
-            render_pool,
-            seal,
-            database_url=database_url,
-            UNITS_FILE=units,
+            standin, tmp_path / "var", render_pool, seal, database_url, UNITS_FILE=units
         ) as (rt, _base):
             zhang, li, officer, procedures, case, parties = await _police_case(rt, standin, 9100)
             mediator = await _staff(rt, "med9100")
@@ -306,7 +301,7 @@ async def test_a_failed_police_mediation_may_be_held_once_more_within_seven_work
             tmp_path / "var",
             render_pool,
             seal,
-            database_url=database_url,
+            database_url,
             clock=clock,
             UNITS_FILE=units,
         ) as (rt, _base):

@@ -39,12 +39,7 @@ async def test_decline_wrong_signers_and_a_failed_mediation(
 ) -> None:
     async with StandinBotAPI() as standin, aiohttp.ClientSession() as http:
         async with agreement_service(
-            standin,
-            tmp_path / "var",
-            render_pool,
-            seal,
-            database_url=database_url,
-            clock=FakeClock(START),
+            standin, tmp_path / "var", render_pool, seal, database_url, clock=FakeClock(START)
         ) as (runtime, base):
             applicant, respondent, mediator = await open_room(runtime, standin, 7500)
             await draft_first_version(mediator)

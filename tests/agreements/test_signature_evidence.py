@@ -65,7 +65,7 @@ async def test_signed_in_chat_and_on_paper_with_the_evidence_page(
 ) -> None:
     async with StandinBotAPI() as standin:
         async with agreement_service(
-            standin, tmp_path / "var", render_pool, seal, database_url=database_url
+            standin, tmp_path / "var", render_pool, seal, database_url
         ) as (rt, _base):
             zhang, li, mediator = await open_room(rt, standin, 9300)
             await draft_first_version(mediator)

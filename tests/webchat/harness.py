@@ -87,14 +87,18 @@ chat_service = _runtime_view(chat_running)
 
 @asynccontextmanager
 async def standin_chat(
-    data_dir: Path, **options: Any
+    data_dir: Path, database_url: str | None = None, **options: Any
 ) -> AsyncIterator[tuple[StandinBotAPI, Runtime, str, MemorySmsGateway]]:
     """A stand-in Telegram and :func:`chat_service` on it (``options`` as there): the opening
     most browser journeys share, yielding the stand-in, the runtime, the base URL and the SMS
     gateway."""
     async with (
         StandinBotAPI() as standin,
-        chat_service(standin, data_dir, **options) as (runtime, base, gateway),
+        chat_service(standin, data_dir, database_url=database_url, **options) as (
+            runtime,
+            base,
+            gateway,
+        ),
     ):
         yield standin, runtime, base, gateway
 

@@ -118,12 +118,7 @@ async def test_a_dropped_connection_reconnects_with_nothing_lost_or_doubled(
 
 async def test_a_resent_client_id_is_handled_once(tmp_path: Path, database_url: str | None) -> None:
     """The raw protocol: the same message twice (as after a lost ack) → one relay."""
-    async with standin_chat(tmp_path / "var", database_url=database_url) as (
-        standin,
-        runtime,
-        base,
-        gateway,
-    ):
+    async with standin_chat(tmp_path / "var", database_url) as (standin, runtime, base, gateway):
         await seed_room(runtime)
         respondent = standin.user(T_ID)
         await respondent.send_command("/help")  # the stand-in knows chats that wrote

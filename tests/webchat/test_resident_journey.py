@@ -54,12 +54,7 @@ async def mine(page: Any) -> list[str]:
 async def test_a_resident_answers_an_invitation_in_the_browser(
     database_url: str | None, tmp_path: Path, browser: Any
 ) -> None:
-    async with standin_chat(tmp_path / "var", database_url=database_url) as (
-        standin,
-        runtime,
-        base,
-        gateway,
-    ):
+    async with standin_chat(tmp_path / "var", database_url) as (standin, runtime, base, gateway):
         neighbour = standin.user(1001, first_name="张三", phone="+8613800000000")
         await file_case_for(neighbour, PHONE)
         token = invitation_token(neighbour)

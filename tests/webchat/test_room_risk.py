@@ -72,12 +72,7 @@ class OpenRoom(NamedTuple):
 async def room_open(data_dir: Path, database_url: str | None) -> AsyncIterator[OpenRoom]:
     """The whole service with :func:`seed_room`'s session, the respondent's and the mediator's
     Telegram; the mediator has written once, so the stand-in knows his chat."""
-    async with standin_chat(data_dir, database_url=database_url) as (
-        standin,
-        runtime,
-        base,
-        gateway,
-    ):
+    async with standin_chat(data_dir, database_url) as (standin, runtime, base, gateway):
         case_id = await seed_room(runtime)
         mediator = standin.user(MEDIATOR_TG)
         await mediator.send_command("/help")

@@ -36,7 +36,7 @@ async def test_a_browser_only_mediator_is_told_of_new_cases_and_takes_them(
 ) -> None:
     clock = FakeClock()  # 17:00 in Asia/Shanghai
     async with standin_chat(
-        tmp_path / "var", database_url=database_url, clock=clock, STAFF_QUIET_HOURS="22:00-08:00"
+        tmp_path / "var", database_url, clock=clock, STAFF_QUIET_HOURS="22:00-08:00"
     ) as (standin, runtime, base, gateway):
         unit = runtime.units.default.code
         await browser_staff(runtime, "liu", "mediator", unit, LIU_PHONE)

@@ -34,12 +34,7 @@ APPLICANT_TG, RESPONDENT_TG, WANG_TG = 7321, 7322, 7320
 async def test_a_browser_only_mediator_gets_the_room_and_its_risk_alert(
     database_url: str | None, tmp_path: Path, browser: Any
 ) -> None:
-    async with standin_chat(tmp_path / "var", database_url=database_url) as (
-        standin,
-        runtime,
-        base,
-        gateway,
-    ):
+    async with standin_chat(tmp_path / "var", database_url) as (standin, runtime, base, gateway):
         unit = runtime.units.default.code
         await browser_staff(runtime, "liu", "mediator", unit, LIU_PHONE)
         wang = await link_staff(runtime, standin, "wang", WANG_TG)

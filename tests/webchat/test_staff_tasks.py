@@ -40,7 +40,7 @@ async def test_a_browser_only_post_member_gets_her_task_and_accepts_it(
 ) -> None:
     clock = FakeClock()
     async with standin_chat(
-        tmp_path / "var", database_url=database_url, clock=clock, UNITS_FILE=str(STREET_UNITS)
+        tmp_path / "var", database_url, clock=clock, UNITS_FILE=str(STREET_UNITS)
     ) as (standin, runtime, base, gateway):
         grid = await link_staff(
             runtime, standin, "wangge", 7001, role="grid", unit_code="yuelai-sq"
