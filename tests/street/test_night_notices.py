@@ -29,10 +29,13 @@ from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.db import Database
 from storage.models import OutboxMessage, Timer
+from tests.street.service import street_with_bot
 from tests.street.test_yuelai_joint import PEOPLE, Console, signed_in
 
 HERE = Path(__file__).parent
 FIRST, SECOND = "（2026）悦来调字第0001号", "（2026）悦来调字第0002号"
+#: Staff notices held from 22:00 to 08:00 (the setting both tests run under).
+QUIET_NIGHTS = {"STAFF_QUIET_HOURS": "22:00-08:00"}
 
 
 def units_file(tmp_path: Path, hours: int) -> Path:
@@ -60,69 +63,56 @@ async def test_routine_street_notices_wait_for_the_morning_dangerous_ones_do_not
     tmp_path: Path, database_url: str | None
 ) -> None:
     clock = FakeClock()  # 17:00 in Asia/Shanghai
-    env = {
-        "UNITS_FILE": str(units_file(tmp_path, 12)),
-        "STAFF_QUIET_HOURS": "22:00-08:00",
-    }
-    async with StandinBotAPI() as standin:
-        async with running_service(
-            tmp_path / "var",
-            standin=standin,
-            database_url=database_url,
-            clock=clock,
-            web_app=True,
-            env=env,
-        ) as service:
-            runtime, db = service.runtime, service.runtime.db
-            linked = await link_unit_staff(runtime, standin, PEOPLE.values())
-            tg = {key: linked[person[0]] for key, person in PEOPLE.items()}
-            grid, jianguan, laobao = tg["grid"], tg["jianguan"], tg["laobao"]
-            district, renshe = tg["district"], tg["renshe"]
-            ids = {key: person[1] for key, person in PEOPLE.items()}
+    units = str(units_file(tmp_path, 12))
+    async with street_with_bot(
+        tmp_path, units, database_url=database_url, clock=clock, env=QUIET_NIGHTS
+    ) as (standin, runtime, base):
+        db = runtime.db
+        linked = await link_unit_staff(runtime, standin, PEOPLE.values())
+        tg = {key: linked[person[0]] for key, person in PEOPLE.items()}
+        grid, jianguan, laobao = tg["grid"], tg["jianguan"], tg["laobao"]
+        district, renshe = tg["district"], tg["renshe"]
+        ids = {key: person[1] for key, person in PEOPLE.items()}
 
-            # 23:00 and 23:10: two reports; the posts' cards wait (their deadline is 11:00).
-            clock.advance(hours=6)
-            await report_in_street(grid)
-            clock.advance(minutes=10)
-            await report_in_street(grid)
-            # (The console's risk alert on the words "聚集…情绪激动" is its own, and not held.)
-            for who in ("jianguan", "laobao"):
-                night = await queued_to(db, ids[who])
-                assert not [t for t in night if "【待接单】" in t], night
+        # 23:00 and 23:10: two reports; the posts' cards wait (their deadline is 11:00).
+        clock.advance(hours=6)
+        await report_in_street(grid)
+        clock.advance(minutes=10)
+        await report_in_street(grid)
+        # (The console's risk alert on the words "聚集…情绪激动" is its own, and not held.)
+        for who in ("jianguan", "laobao"):
+            night = await queued_to(db, ids[who])
+            assert not [t for t in night if "【待接单】" in t], night
 
-            # 23:30: the street's centre raises the second to 较大 — it is not held.
-            clock.advance(minutes=20)
-            web = {
-                k: await signed_in(service.base_url, PEOPLE[k][0]) for k in ("street", "district")
-            }
-            try:
-                await _dangerous_one_goes_now(db, web, district, renshe, jianguan)
-            finally:
-                for console in web.values():
-                    await console.http.close()
+        # 23:30: the street's centre raises the second to 较大 — it is not held.
+        clock.advance(minutes=20)
+        web = {k: await signed_in(base, PEOPLE[k][0]) for k in ("street", "district")}
+        try:
+            await _dangerous_one_goes_now(db, web, district, renshe, jianguan)
+        finally:
+            for console in web.values():
+                await console.http.close()
 
-            # 08:00: the morning's digest, with what still waits for each.
-            clock.advance(hours=8, minutes=30)
-            assert await runtime.timers.run_due() >= 2  # type: ignore[union-attr]
-            digest = await wait_text(jianguan, "需要您处理的案件")
-            text = digest.text or ""
-            assert FIRST in text and "市政建管岗（牵头）的任务待接单" in text
-            assert SECOND not in text, "handed over in the night: no longer theirs to accept"
-            helper = await wait_text(laobao, "需要您处理的案件")
-            assert FIRST in (helper.text or "") and "政务劳保岗（协办，牵头：市政建管岗）" in (
-                helper.text or ""
-            )
-            await jianguan.press("接单", digest)
-            accepted = await wait_text(jianguan, "已接单：")
-            assert FIRST in (accepted.text or "")
-            async with db.read() as session:
-                tasks = (
-                    await session.execute(select(StreetTask).order_by(StreetTask.id))
-                ).scalars()
-                assert [t.status for t in tasks][:2] == ["accepted", "assigned"]
-            # Each card once: held at night, in the digest in the morning, never both.
-            to_jianguan = await queued_to(db, ids["jianguan"])
-            assert sum(FIRST in t and "待接单" in t for t in to_jianguan) == 1, to_jianguan
+        # 08:00: the morning's digest, with what still waits for each.
+        clock.advance(hours=8, minutes=30)
+        assert await runtime.timers.run_due() >= 2  # type: ignore[union-attr]
+        digest = await wait_text(jianguan, "需要您处理的案件")
+        text = digest.text or ""
+        assert FIRST in text and "市政建管岗（牵头）的任务待接单" in text
+        assert SECOND not in text, "handed over in the night: no longer theirs to accept"
+        helper = await wait_text(laobao, "需要您处理的案件")
+        assert FIRST in (helper.text or "") and "政务劳保岗（协办，牵头：市政建管岗）" in (
+            helper.text or ""
+        )
+        await jianguan.press("接单", digest)
+        accepted = await wait_text(jianguan, "已接单：")
+        assert FIRST in (accepted.text or "")
+        async with db.read() as session:
+            tasks = (await session.execute(select(StreetTask).order_by(StreetTask.id))).scalars()
+            assert [t.status for t in tasks][:2] == ["accepted", "assigned"]
+        # Each card once: held at night, in the digest in the morning, never both.
+        to_jianguan = await queued_to(db, ids["jianguan"])
+        assert sum(FIRST in t and "待接单" in t for t in to_jianguan) == 1, to_jianguan
 
 
 async def _dangerous_one_goes_now(
@@ -154,7 +144,7 @@ async def test_a_task_due_before_the_morning_reaches_its_desk_at_night(
     tmp_path: Path, database_url: str | None
 ) -> None:
     clock = FakeClock(datetime(2026, 11, 27, 15, 0, tzinfo=ZoneInfo("UTC")))  # 23:00 local
-    env = {"UNITS_FILE": str(units_file(tmp_path, 4)), "STAFF_QUIET_HOURS": "22:00-08:00"}
+    env = {"UNITS_FILE": str(units_file(tmp_path, 4)), **QUIET_NIGHTS}
     async with StandinBotAPI() as standin:
         async with running_service(
             tmp_path / "var", standin=standin, database_url=database_url, clock=clock, env=env
