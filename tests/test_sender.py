@@ -3,15 +3,12 @@ duplicates, order kept per chat, rows marked sent."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from telegram import Bot
 
@@ -23,6 +20,7 @@ from services.outgoing import TextMessage
 from standin import StandinBotAPI
 from storage.db import Database
 from storage.models import OutboxMessage
+from tests.qr_codes import needs_zbar, qr_codes
 
 
 async def queue(db: Database, chat_id: int, texts: list[str]) -> list[QueuedMessage]:
@@ -141,7 +139,7 @@ async def test_long_text_goes_in_parts_once_each_despite_a_retry(sqlite_db: Data
         assert "".join(got).replace("\n", "") == text.replace("\n", "")
 
 
-@pytest.mark.skipif(shutil.which("zbarimg") is None, reason="zbar-tools is not installed")
+@needs_zbar
 def test_invitation_qr_png_decodes_to_the_link(tmp_path: Path) -> None:
     """The hand-written PNG must be a valid image whose code a real reader decodes."""
     link = "https://t.me/mediation_bot?start=join_AbC123-xyz_0987654321"
@@ -149,10 +147,4 @@ def test_invitation_qr_png_decodes_to_the_link(tmp_path: Path) -> None:
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     path = tmp_path / "qr.png"
     path.write_bytes(png)
-    out = subprocess.run(
-        ["zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", str(path)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    assert out.strip() == link
+    assert qr_codes(path) == [link]

@@ -28,7 +28,6 @@ from standin import StandinBotAPI
 from standin.models import SentMessage
 from standin.simulation import SimUser
 from tests.agreements.harness import agreement_service, wait_text
-from tests.conftest import backend_url
 from tests.e2e.test_intake import walk_intake
 
 NUMBER = "（2026）示调字第0001号"
@@ -78,7 +77,7 @@ async def apply_for_confirmation(
 
 @asynccontextmanager
 async def agreement_room(
-    backend: str,
+    database_url: str | None,
     tmp_path: Path,
     pool: RenderPool,
     sealer: Sealer,
@@ -87,14 +86,13 @@ async def agreement_room(
     clock: Clock | None = None,
     **env: str,
 ) -> AsyncIterator[tuple[Runtime, SimUser, SimUser, SimUser]]:
-    """The agreements' service on ``backend``'s database (data under ``tmp_path``; ``env``
-    its settings) with a session open (:func:`open_room`): yields the runtime, the applicant,
+    """The agreements' service on ``database_url`` (None: its own SQLite; data under
+    ``tmp_path``; ``env`` its settings) with a session open (:func:`open_room`): yields the runtime, the applicant,
     the respondent and the mediator."""
-    url = await backend_url(backend)
     async with (
         StandinBotAPI() as standin,
         agreement_service(
-            standin, tmp_path / "var", pool, sealer, database_url=url, clock=clock, **env
+            standin, tmp_path / "var", pool, sealer, database_url, clock=clock, **env
         ) as (runtime, _base),
     ):
         applicant, respondent, mediator = await open_room(runtime, standin, base)

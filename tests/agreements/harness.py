@@ -42,8 +42,8 @@ async def agreement_service(
     data_dir: Path,
     pool: RenderPool,
     sealer: Sealer,
-    *,
     database_url: str | None = None,
+    *,
     clock: Clock | None = None,
     **extra: str,
 ) -> AsyncIterator[tuple[Runtime, str]]:

@@ -20,7 +20,6 @@ from storage.document_models import JudicialConfirmation
 from storage.models import Case, CaseEvent, Timer
 from tests.agreements.flow import agreement_room, apply_for_confirmation, draft_first_version
 from tests.agreements.harness import wait_file, wait_text
-from tests.backends import on_each_backend
 from tests.documents.conftest import pdftotext, squash
 
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -38,12 +37,11 @@ async def sign_typed(person: SimUser, name: str, version: int = 1) -> None:
     await person.send_text(name)
 
 
-@on_each_backend
 async def test_court_referred_case_applies_to_its_court_for_the_confirmable_clause(
-    tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
+    tmp_path: Path, render_pool: RenderPool, seal: Sealer, database_url: str | None
 ) -> None:
     clock = FakeClock(START)
-    room = agreement_room(backend, tmp_path, render_pool, seal, 7500, clock=clock)
+    room = agreement_room(database_url, tmp_path, render_pool, seal, 7500, clock=clock)
     async with room as (runtime, applicant, respondent, mediator):
         # The mediator records the referral; a court's name is checked, the room is told.
         await mediator.send_text("/referral 委派")
@@ -154,7 +152,7 @@ async def test_case_entrusted_after_registration_goes_back_to_the_court(
 ) -> None:
     """委托调解 (特邀调解规定 第二十条): the court makes a 调解书 itself; the parties are told so
     and are offered no 司法确认, and no reminder of a window is scheduled."""
-    room = agreement_room("sqlite", tmp_path, render_pool, seal, 7600, clock=FakeClock(START))
+    room = agreement_room(None, tmp_path, render_pool, seal, 7600, clock=FakeClock(START))
     async with room as (runtime, applicant, respondent, mediator):
         await mediator.send_text(f"/referral 委托 {COURT}")
         await wait_text(mediator, "已记录")

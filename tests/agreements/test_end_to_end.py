@@ -43,8 +43,6 @@ from tests.agreements.harness import (
     wait_file,
     wait_text,
 )
-from tests.backends import on_each_backend
-from tests.conftest import backend_url
 from tests.documents.conftest import pdftotext, squash
 
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -68,15 +66,13 @@ async def post_sign(
         return response.status, await response.json()
 
 
-@on_each_backend
 async def test_agreement_from_draft_to_judicial_confirmation(
-    tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
+    tmp_path: Path, render_pool: RenderPool, seal: Sealer, database_url: str | None
 ) -> None:
-    url = await backend_url(backend)
     clock = FakeClock(START)
     async with StandinBotAPI() as standin, aiohttp.ClientSession() as http:
         async with agreement_service(
-            standin, tmp_path / "var", render_pool, seal, database_url=url, clock=clock
+            standin, tmp_path / "var", render_pool, seal, database_url, clock=clock
         ) as (runtime, base):
             applicant, respondent, mediator = await open_room(runtime, standin, 7300)
             await draft_first_version(mediator)

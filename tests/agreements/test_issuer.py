@@ -11,18 +11,16 @@ from documents.seal import Sealer
 from harness.steps import choose_outcome
 from tests.agreements.flow import agreement_room, draft_first_version
 from tests.agreements.harness import police_units_file, wait_file, wait_text
-from tests.backends import on_each_backend
 from tests.documents.conftest import pdftotext, squash
 
 STATION = "示范派出所驻所调解室"
 
 
-@on_each_backend
 async def test_a_police_station_issues_through_its_committee(
-    tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
+    tmp_path: Path, render_pool: RenderPool, seal: Sealer, database_url: str | None
 ) -> None:
     units = police_units_file(tmp_path, STATION, "示范派出所", committee=True)
-    room = agreement_room(backend, tmp_path, render_pool, seal, 7900, UNITS_FILE=units)
+    room = agreement_room(database_url, tmp_path, render_pool, seal, 7900, UNITS_FILE=units)
     async with room as (_runtime, applicant, _respondent, mediator):
         await draft_first_version(mediator)
         preview = await wait_file(applicant, timeout=60)
@@ -37,7 +35,7 @@ async def test_a_station_without_a_committee_cannot_draft(
     tmp_path: Path, render_pool: RenderPool, seal: Sealer
 ) -> None:
     units = police_units_file(tmp_path, STATION, "示范派出所", committee=False)
-    room = agreement_room("sqlite", tmp_path, render_pool, seal, 7950, UNITS_FILE=units)
+    room = agreement_room(None, tmp_path, render_pool, seal, 7950, UNITS_FILE=units)
     async with room as (_runtime, _applicant, _respondent, mediator):
         await choose_outcome(mediator, "📝 制作书面协议书")
         refused = await wait_text(mediator, "不是人民调解委员会")

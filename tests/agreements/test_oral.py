@@ -22,7 +22,6 @@ from storage.document_models import Document, DocumentSignature, JudicialConfirm
 from storage.models import Case, CaseEvent
 from tests.agreements.flow import agreement_room
 from tests.agreements.harness import wait_file, wait_text
-from tests.backends import on_each_backend
 from tests.documents.conftest import pdftotext, squash
 
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -35,12 +34,11 @@ def _text(path: Path, message: SentMessage) -> str:
     return squash(pdftotext(path))
 
 
-@on_each_backend
 async def test_oral_agreement_confirmed_by_each_party_and_a_checked_record(
-    tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
+    tmp_path: Path, render_pool: RenderPool, seal: Sealer, database_url: str | None
 ) -> None:
     clock = FakeClock(START)
-    room = agreement_room(backend, tmp_path, render_pool, seal, 7700, clock=clock)
+    room = agreement_room(database_url, tmp_path, render_pool, seal, 7700, clock=clock)
     async with room as (runtime, applicant, respondent, mediator):
         # Half an hour of talk (the history check orders same-instant events before messages).
         clock.advance(minutes=30)

@@ -30,8 +30,6 @@ from storage.document_models import Document, DocumentSignature
 from storage.models import Case, CaseParty, StaffAccount
 from tests.agreements.flow import open_room
 from tests.agreements.harness import agreement_service, police_units_file, wait_text
-from tests.backends import on_each_backend
-from tests.conftest import backend_url
 from tests.documents.conftest import pdftotext, squash
 
 STATION = "示范市公安局示范区分局杨家坪派出所"
@@ -151,15 +149,13 @@ async def _refused(step: Awaitable[object], key: str) -> None:
         raise AssertionError(f"not refused: {key}")
 
 
-@on_each_backend
 async def test_police_mediation_signed_on_paper_then_broken(
-    tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
+    tmp_path: Path, render_pool: RenderPool, seal: Sealer, database_url: str | None
 ) -> None:
-    url = await backend_url(backend)
     units = police_units_file(tmp_path, STATION, "杨家坪正街12号", committee=True)
     async with StandinBotAPI() as standin:
         async with agreement_service(
-            standin, tmp_path / "var", render_pool, seal, database_url=url, UNITS_FILE=units
+            standin, tmp_path / "var", render_pool, seal, database_url, UNITS_FILE=units
         ) as (rt, _base):
             zhang, li, officer, procedures, case, parties = await _police_case(rt, standin, 9100)
             mediator = await _staff(rt, "med9100")
@@ -286,9 +282,8 @@ async def test_police_mediation_signed_on_paper_then_broken(
             assert case_now.outcome == "transferred"
 
 
-@on_each_backend
 async def test_a_failed_police_mediation_may_be_held_once_more_within_seven_working_days(
-    tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
+    tmp_path: Path, render_pool: RenderPool, seal: Sealer, database_url: str | None
 ) -> None:
     """公安机关办理行政案件程序规定 第一百八十三条: 调解一般为一次; after a first failure the police may
     mediate once more, when they find it necessary or a party applies, completed within seven
@@ -299,7 +294,6 @@ async def test_a_failed_police_mediation_may_be_held_once_more_within_seven_work
     from core.clock import FakeClock
 
     clock = FakeClock(datetime(2026, 12, 7, 2, 0, tzinfo=UTC))  # Monday 10:00 in 重庆
-    url = await backend_url(backend)
     units = police_units_file(tmp_path, STATION, "杨家坪正街12号", committee=True)
     async with StandinBotAPI() as standin:
         async with agreement_service(
@@ -307,7 +301,7 @@ async def test_a_failed_police_mediation_may_be_held_once_more_within_seven_work
             tmp_path / "var",
             render_pool,
             seal,
-            database_url=url,
+            database_url,
             clock=clock,
             UNITS_FILE=units,
         ) as (rt, _base):

@@ -29,21 +29,17 @@ from tests.agreements.harness import (
     wait_file,
     wait_text,
 )
-from tests.backends import on_each_backend
-from tests.conftest import backend_url
 from tests.documents.conftest import pdftotext, squash
 
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
-@on_each_backend
 async def test_decline_wrong_signers_and_a_failed_mediation(
-    tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
+    tmp_path: Path, render_pool: RenderPool, seal: Sealer, database_url: str | None
 ) -> None:
-    url = await backend_url(backend)
     async with StandinBotAPI() as standin, aiohttp.ClientSession() as http:
         async with agreement_service(
-            standin, tmp_path / "var", render_pool, seal, database_url=url, clock=FakeClock(START)
+            standin, tmp_path / "var", render_pool, seal, database_url, clock=FakeClock(START)
         ) as (runtime, base):
             applicant, respondent, mediator = await open_room(runtime, standin, 7500)
             await draft_first_version(mediator)

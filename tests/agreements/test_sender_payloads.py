@@ -7,15 +7,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import select
-from telegram import Bot
 
-from bot.http import AiohttpRequest
-from bot.sender import OutboxSender
 from services.outbox import enqueue
 from services.outgoing import OutgoingMessage, StoredDocument, from_payload
 from standin import StandinBotAPI
 from storage.db import Database
 from storage.models import OutboxMessage
+from tests.test_sender import running_sender
 
 
 async def send_through_outbox(
@@ -27,16 +25,11 @@ async def send_through_outbox(
 ) -> None:
     """``messages`` queued for Telegram ``chat`` and sent by the real sender (no rate limits;
     files read under ``files_dir`` only), which is stopped once they are all handled."""
-    bot = Bot("1:abc", base_url=standin.bot_api_url, request=AiohttpRequest())
-    await bot.initialize()
-    sender = OutboxSender(bot, db, rate_global=0, rate_per_chat=0, files_dir=files_dir)
-    await sender.start()
-    async with db.write() as session:
-        queued = await enqueue(session, "telegram", chat, messages)
-    sender.submit(queued)
-    await sender.drain(within=10)
-    await sender.stop()
-    await bot.shutdown()
+    async with running_sender(standin, db, files_dir=files_dir) as sender:
+        async with db.write() as session:
+            queued = await enqueue(session, "telegram", chat, messages)
+        sender.submit(queued)
+        await sender.drain(within=10)
 
 
 async def test_files_and_web_app_buttons(sqlite_db: Database, tmp_path: Path) -> None:

@@ -27,8 +27,6 @@ from storage.document_models import DocumentSignature
 from storage.models import Case, StaffAccount
 from tests.agreements.flow import draft_first_version, open_room
 from tests.agreements.harness import agreement_service, wait_file, wait_text
-from tests.backends import on_each_backend
-from tests.conftest import backend_url
 from tests.documents.conftest import pdftotext, squash
 
 IP = "203.0.113.7"
@@ -62,14 +60,12 @@ async def _sign_in_chat(person: SimUser, name: str) -> None:
     await wait_text(person, "已签署")
 
 
-@on_each_backend
 async def test_signed_in_chat_and_on_paper_with_the_evidence_page(
-    tmp_path: Path, render_pool: RenderPool, seal: Sealer, backend: str
+    tmp_path: Path, render_pool: RenderPool, seal: Sealer, database_url: str | None
 ) -> None:
-    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
         async with agreement_service(
-            standin, tmp_path / "var", render_pool, seal, database_url=url
+            standin, tmp_path / "var", render_pool, seal, database_url
         ) as (rt, _base):
             zhang, li, mediator = await open_room(rt, standin, 9300)
             await draft_first_version(mediator)

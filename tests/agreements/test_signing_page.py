@@ -52,9 +52,7 @@ async def test_a_party_reads_the_agreement_and_signs_it_on_a_phone(
     url = await backend_url(backend)
     shots = backend == "sqlite"  # the screenshots in docs/ come from one run
     async with StandinBotAPI() as standin, aiohttp.ClientSession() as http:
-        async with agreement_service(
-            standin, tmp_path / "var", render_pool, seal, database_url=url
-        ) as (
+        async with agreement_service(standin, tmp_path / "var", render_pool, seal, url) as (
             runtime,
             base,
         ):

@@ -7,7 +7,6 @@ import base64
 import copy
 import io
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from documents.registry import document_keys, get_spec, load_sample, resolve
 from documents.render import PreparedDocument
 from documents.worker import RefusedURLError, make_fetcher
 from tests.documents.conftest import pdffonts, pdftotext, squash
+from tests.qr_codes import first_page_png, needs_zbar, qr_codes
 
 pytestmark = pytest.mark.pdf
 
@@ -218,24 +218,15 @@ async def test_render_with_forbidden_resource_fails(pool: RenderPool) -> None:
         await pool.render_prepared(prepared)
 
 
-@pytest.mark.skipif(shutil.which("zbarimg") is None, reason="zbar-tools is not installed")
+@needs_zbar
 @pytest.mark.parametrize("dpi", [100, 150, 300])
 def test_verify_qr_in_the_pdf_decodes_to_the_link(
     sample_pdfs: dict[str, Path], tmp_path: Path, dpi: int
 ) -> None:
     """The QR printed on the agreement (a small pre-scaled PNG) reads back as its verify URL
     from poppler's rendering at screen and print resolutions, with a real reader (zbar)."""
-    base = tmp_path / f"page1-{dpi}"
-    pdf = str(sample_pdfs["mediation_agreement"])
-    raster = ["pdftoppm", "-r", str(dpi), "-png", "-f", "1", "-l", "1", "-singlefile"]
-    subprocess.run([*raster, pdf, str(base)], check=True)
-    out = subprocess.run(
-        ["zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", f"{base}.png"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    assert out.split() == [load_sample("mediation_agreement")["verify_url"]]
+    png = first_page_png(sample_pdfs["mediation_agreement"], tmp_path / f"page1-{dpi}", dpi)
+    assert qr_codes(png) == [load_sample("mediation_agreement")["verify_url"]]
 
 
 def test_qr_png_matches_the_symbol() -> None:

@@ -71,12 +71,7 @@ async def service_at_start(
     """The agreements' service under ``tmp_path``, its clock stopped at :data:`START` (the ages
     the draft works out are as of that day)."""
     async with agreement_service(
-        standin,
-        tmp_path / "var",
-        render_pool,
-        seal,
-        database_url=database_url,
-        clock=FakeClock(START),
+        standin, tmp_path / "var", render_pool, seal, database_url, clock=FakeClock(START)
     ) as (runtime, _base):
         yield runtime
 

@@ -39,8 +39,6 @@ from app.runtime import Runtime
 from services import features
 from standin import StandinBotAPI
 from storage.models import Case, CaseEvent, CaseParty, InboxUpdate, OutboxMessage
-from tests.backends import on_each_backend
-from tests.conftest import backend_url
 from tests.e2e.harness import running_service, seed_rooms, service_env
 from tests.e2e.test_intake import ID
 from tests.security.update_strategies import BUILTIN_ACTIONS, BUILTIN_COMMANDS, raw_update
@@ -152,16 +150,16 @@ async def seed_intake(standin: StandinBotAPI, runtime: Runtime) -> list[int]:
     return chats
 
 
-@on_each_backend
-def test_hostile_updates_in_every_state(tmp_path: Path, backend: str) -> None:
-    url = asyncio.run(backend_url(backend))
+def test_hostile_updates_in_every_state(tmp_path: Path, database_url: str | None) -> None:
     runner = asyncio.Runner()
     stack = AsyncExitStack()
     data_dir = tmp_path / "var"
     try:
         standin = runner.run(stack.enter_async_context(StandinBotAPI()))
-        rooms = runner.run(seed_rooms(service_env(standin, data_dir, url), 2))
-        runtime = runner.run(stack.enter_async_context(running_service(standin, data_dir, url)))
+        rooms = runner.run(seed_rooms(service_env(standin, data_dir, database_url), 2))
+        runtime = runner.run(
+            stack.enter_async_context(running_service(standin, data_dir, database_url))
+        )
         for ids in rooms:
             for telegram_id in ids:
                 # A private chat the bot can write to (a linked mediator has talked to the bot:

@@ -25,8 +25,6 @@ from aiohttp.test_utils import TestClient, TestServer
 from core.clock import FakeClock
 from harness.accounts import add_account
 from standin import StandinBotAPI
-from tests.backends import on_each_backend
-from tests.conftest import backend_url
 from tests.console.conftest import PASSWORD, World, add_case, login
 from tests.e2e.harness import running_service
 from tests.security.web_fuzz import Generator, Route, all_routes
@@ -98,19 +96,20 @@ async def fire(
         problems.append(f"{where}: bare error text {text.strip()!r}")
 
 
-@on_each_backend
 async def test_every_route_survives_hostile_requests(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture, backend: str
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, database_url: str | None
 ) -> None:
     from web.app import create_app
-
-    url = await backend_url(backend)
 
     stats: Counter[str] = Counter()
     problems: list[str] = []
     async with StandinBotAPI() as standin:
         async with running_service(
-            standin, tmp_path / "var", url, clock=FakeClock(), MEDIATION_WEBAPP_ALLOW_HTTP="1"
+            standin,
+            tmp_path / "var",
+            database_url,
+            clock=FakeClock(),
+            MEDIATION_WEBAPP_ALLOW_HTTP="1",
         ) as runtime:
             world = World(runtime, runtime.clock)  # type: ignore[arg-type]
             await add_account(runtime, "fuzz_admin", "admin", name="管理员", password=PASSWORD)

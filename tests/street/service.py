@@ -3,7 +3,7 @@ folder's units files (the street's posts, the joint centres, the station lawyer)
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -30,9 +30,10 @@ async def street_service(
     render_pool: RenderPool | None = None,
     sealer: Sealer | None = None,
     sms_gateway: SmsGateway | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> AsyncIterator[RunningService]:
     """:func:`harness.running_service` under ``tmp_path``/var with the web app and the units
-    file ``units`` (a name in this folder)."""
+    file ``units`` (a name in this folder, or a path); ``env`` adds settings."""
     async with running_service(
         tmp_path / "var",
         standin=standin,
@@ -42,7 +43,7 @@ async def street_service(
         render_pool=render_pool,
         sealer=sealer,
         sms_gateway=sms_gateway,
-        env={"UNITS_FILE": str(HERE / units)},
+        env={**(env or {}), "UNITS_FILE": str(HERE / units)},
     ) as service:
         yield service
 

@@ -24,7 +24,6 @@ from features.voice.pipeline import VoiceService
 from harness import running_service
 from speech.cer import cer
 from storage.models import Case, Evidence
-from tests.conftest import backend_url
 from tests.street.browser import add_staff
 from tests.street.service import street_service
 from tests.street.test_yuelai_joint import FLASH, Console, signed_in
@@ -64,17 +63,13 @@ async def register(console: Console, files: list[tuple[str, bytes, str]]) -> tup
     return " ".join(f"{kind}:{msg}" for kind, msg in FLASH.findall(page)), page
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
 async def test_the_console_forms_recording_is_transcribed_into_the_facts(
-    tmp_path: Path, backend: str
+    tmp_path: Path, database_url: str | None
 ) -> None:
     webm = voice_note(tmp_path, "window", "webm").read_bytes()
     ogg = voice_note(tmp_path, "noise", "ogg").read_bytes()
-    url = await backend_url(backend)
     async with street_service(
-        tmp_path, "units.toml", database_url=url, clock=FakeClock()
+        tmp_path, "units.toml", database_url=database_url, clock=FakeClock()
     ) as service:
         runtime = service.runtime
         voice = runtime.shared.voice

@@ -21,8 +21,6 @@ from speech.cer import cer
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.models import Case, Evidence
-from tests.backends import on_each_backend
-from tests.conftest import backend_url
 from tests.e2e.harness import assert_quiet, running_service, texts
 from tests.voice.conftest import ReplayWorker, Seg, sample, voice_note
 from tests.voice.test_voice_room import case_and_recordings, transcripts, voice_idle
@@ -192,18 +190,16 @@ async def test_without_a_model_the_answer_is_kept_and_typed(tmp_path: Path) -> N
             assert list(kinds) == ["voice"]
 
 
-@on_each_backend
 async def test_a_prompt_echo_is_no_answer_and_traditional_text_is_simplified(
-    tmp_path: Path, backend: str
+    tmp_path: Path, database_url: str | None
 ) -> None:
     """Issue 23 in the intake: the decoder answered with its prompt (three times) — the speaker
     is told nothing reliable was heard, and the facts stay unanswered; the next recording,
     heard in traditional characters and unsure, is shown simplified and flagged, and once
     confirmed is the facts in simplified characters. (Decoder answers replayed: see
     tests.voice.conftest.ReplayWorker.)"""
-    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
-        async with running_service(standin, tmp_path / "var", url) as runtime:
+        async with running_service(standin, tmp_path / "var", database_url) as runtime:
             service = runtime.shared.voice
             assert isinstance(service, VoiceService)
             service.worker = ReplayWorker(  # type: ignore[assignment]

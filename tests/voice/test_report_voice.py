@@ -21,8 +21,6 @@ from harness.steps import link_staff, walk_steps
 from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.models import Case, Evidence
-from tests.backends import on_each_backend
-from tests.conftest import backend_url
 from tests.e2e.harness import assert_quiet, running_service, texts
 from tests.voice.conftest import ReplayWorker, Seg, voice_note
 from tests.voice.test_voice_consent import replay
@@ -61,15 +59,15 @@ async def parties(grid: SimUser) -> None:
     await walk_steps(grid, PARTIES)
 
 
-@on_each_backend
 async def test_spoken_facts_checked_by_the_reporter_join_the_record(
-    tmp_path: Path, backend: str
+    tmp_path: Path, database_url: str | None
 ) -> None:
     noise = voice_note(tmp_path, "noise").read_bytes()
     window = voice_note(tmp_path, "window").read_bytes()
-    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
-        async with running_service(standin, tmp_path / "var", url, UNITS_FILE=str(UNITS)) as rt:
+        async with running_service(
+            standin, tmp_path / "var", database_url, UNITS_FILE=str(UNITS)
+        ) as rt:
             service = replay(
                 rt,
                 ReplayWorker(

@@ -21,8 +21,6 @@ from app.runtime import Runtime
 from features.voice.pipeline import VoiceService
 from standin import StandinBotAPI
 from storage.models import CaseMessage
-from tests.backends import on_each_backend
-from tests.conftest import backend_url
 from tests.e2e.harness import running_service, seed_rooms, service_env, texts
 from tests.voice.conftest import ReplayWorker, Seg
 from tests.voice.test_screen import HELP_LOOP
@@ -44,12 +42,12 @@ async def room_kinds(runtime: Runtime) -> list[str]:
         return [k for (k,) in rows]
 
 
-@on_each_backend
-async def test_the_speaker_decides_what_the_other_side_gets(tmp_path: Path, backend: str) -> None:
-    url = await backend_url(backend)
+async def test_the_speaker_decides_what_the_other_side_gets(
+    tmp_path: Path, database_url: str | None
+) -> None:
     async with StandinBotAPI() as standin:
-        ((a, r, m),) = await seed_rooms(service_env(standin, tmp_path / "var", url), 1)
-        async with running_service(standin, tmp_path / "var", url) as runtime:
+        ((a, r, m),) = await seed_rooms(service_env(standin, tmp_path / "var", database_url), 1)
+        async with running_service(standin, tmp_path / "var", database_url) as runtime:
             service = replay(
                 runtime,
                 ReplayWorker(

@@ -85,6 +85,24 @@ def _runtime_view(
 chat_service = _runtime_view(chat_running)
 
 
+@asynccontextmanager
+async def standin_chat(
+    data_dir: Path, database_url: str | None = None, **options: Any
+) -> AsyncIterator[tuple[StandinBotAPI, Runtime, str, MemorySmsGateway]]:
+    """A stand-in Telegram and :func:`chat_service` on it (``options`` as there): the opening
+    most browser journeys share, yielding the stand-in, the runtime, the base URL and the SMS
+    gateway."""
+    async with (
+        StandinBotAPI() as standin,
+        chat_service(standin, data_dir, database_url=database_url, **options) as (
+            runtime,
+            base,
+            gateway,
+        ),
+    ):
+        yield standin, runtime, base, gateway
+
+
 async def login(
     page: Any, base: str, phone: str, gateway: MemorySmsGateway, path: str = "/chat"
 ) -> None:

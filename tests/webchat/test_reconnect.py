@@ -29,11 +29,11 @@ from tests.webchat.harness import (
     PHONE_VIEWPORT,
     bubble,
     chat_running,
-    chat_service,
     incoming,
     login,
     say,
     shot,
+    standin_chat,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -118,48 +118,41 @@ async def test_a_dropped_connection_reconnects_with_nothing_lost_or_doubled(
 
 async def test_a_resent_client_id_is_handled_once(tmp_path: Path, database_url: str | None) -> None:
     """The raw protocol: the same message twice (as after a lost ack) → one relay."""
-    async with StandinBotAPI() as standin:
-        async with chat_service(standin, tmp_path / "var", database_url=database_url) as (
-            runtime,
-            base,
-            gateway,
-        ):
-            await seed_room(runtime)
-            respondent = standin.user(T_ID)
-            await respondent.send_command("/help")  # the stand-in knows chats that wrote
-            await wait_text(respondent, "")
-            jar = aiohttp.CookieJar(unsafe=True)
-            async with aiohttp.ClientSession(cookie_jar=jar) as http:
-                async with http.get(f"{base}/chat") as resp:
-                    assert resp.status == 200
-                csrf = next(c.value for c in jar if c.key == "chat_csrf")
-                headers = {"X-CSRF-Token": csrf}
-                async with http.post(
-                    f"{base}/chat/otp/request", json={"phone": A_PHONE}, headers=headers
-                ) as resp:
-                    assert resp.status == 200, await resp.text()
-                async with http.post(
-                    f"{base}/chat/otp/verify",
-                    json={"phone": A_PHONE, "code": gateway.sent[A_PHONE]},
-                    headers=headers,
-                ) as resp:
-                    assert resp.status == 200, await resp.text()
-                async with http.ws_connect(f"{base}/chat/ws") as ws:
-                    await ws.send_str(json.dumps({"type": "hello", "last": 0}))
-                    message = {"type": "text", "text": "只应转达一次"}
-                    for _ in range(2):
-                        await ws.send_str(
-                            json.dumps({"type": "send", "cid": "c-1", "msg": message})
-                        )
-                    acks: list[bool] = []
-                    while len(acks) < 2:
-                        data = json.loads((await ws.receive(timeout=10)).data)
-                        if data["type"] == "ack":
-                            acks.append(data["dup"])
-                    assert acks == [False, True]
-                await wait_text(respondent, "只应转达一次")
-                await assert_quiet(respondent, 1.0)
-                # Without the session cookie there is no websocket.
-            async with aiohttp.ClientSession() as anonymous:
-                with pytest.raises(aiohttp.WSServerHandshakeError):
-                    await anonymous.ws_connect(f"{base}/chat/ws")
+    async with standin_chat(tmp_path / "var", database_url) as (standin, runtime, base, gateway):
+        await seed_room(runtime)
+        respondent = standin.user(T_ID)
+        await respondent.send_command("/help")  # the stand-in knows chats that wrote
+        await wait_text(respondent, "")
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with aiohttp.ClientSession(cookie_jar=jar) as http:
+            async with http.get(f"{base}/chat") as resp:
+                assert resp.status == 200
+            csrf = next(c.value for c in jar if c.key == "chat_csrf")
+            headers = {"X-CSRF-Token": csrf}
+            async with http.post(
+                f"{base}/chat/otp/request", json={"phone": A_PHONE}, headers=headers
+            ) as resp:
+                assert resp.status == 200, await resp.text()
+            async with http.post(
+                f"{base}/chat/otp/verify",
+                json={"phone": A_PHONE, "code": gateway.sent[A_PHONE]},
+                headers=headers,
+            ) as resp:
+                assert resp.status == 200, await resp.text()
+            async with http.ws_connect(f"{base}/chat/ws") as ws:
+                await ws.send_str(json.dumps({"type": "hello", "last": 0}))
+                message = {"type": "text", "text": "只应转达一次"}
+                for _ in range(2):
+                    await ws.send_str(json.dumps({"type": "send", "cid": "c-1", "msg": message}))
+                acks: list[bool] = []
+                while len(acks) < 2:
+                    data = json.loads((await ws.receive(timeout=10)).data)
+                    if data["type"] == "ack":
+                        acks.append(data["dup"])
+                assert acks == [False, True]
+            await wait_text(respondent, "只应转达一次")
+            await assert_quiet(respondent, 1.0)
+            # Without the session cookie there is no websocket.
+        async with aiohttp.ClientSession() as anonymous:
+            with pytest.raises(aiohttp.WSServerHandshakeError):
+                await anonymous.ws_connect(f"{base}/chat/ws")

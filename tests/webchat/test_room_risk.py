@@ -27,11 +27,10 @@ from features.console.models import Alert
 from features.webchat.otp import MemorySmsGateway
 from harness.seed import add_room
 from services.staff import hash_password
-from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.models import Case, CaseEvent, StaffAccount, User
 from tests.agreements.harness import wait_text
-from tests.webchat.harness import chat_service
+from tests.webchat.harness import standin_chat
 
 A_PHONE = "13800009001"
 T_ID = 9002
@@ -73,17 +72,12 @@ class OpenRoom(NamedTuple):
 async def room_open(data_dir: Path, database_url: str | None) -> AsyncIterator[OpenRoom]:
     """The whole service with :func:`seed_room`'s session, the respondent's and the mediator's
     Telegram; the mediator has written once, so the stand-in knows his chat."""
-    async with StandinBotAPI() as standin:
-        async with chat_service(standin, data_dir, database_url=database_url) as (
-            runtime,
-            base,
-            gateway,
-        ):
-            case_id = await seed_room(runtime)
-            mediator = standin.user(MEDIATOR_TG)
-            await mediator.send_command("/help")
-            await wait_text(mediator, "")
-            yield OpenRoom(runtime, base, gateway, case_id, standin.user(T_ID), mediator)
+    async with standin_chat(data_dir, database_url) as (standin, runtime, base, gateway):
+        case_id = await seed_room(runtime)
+        mediator = standin.user(MEDIATOR_TG)
+        await mediator.send_command("/help")
+        await wait_text(mediator, "")
+        yield OpenRoom(runtime, base, gateway, case_id, standin.user(T_ID), mediator)
 
 
 @asynccontextmanager

@@ -19,12 +19,9 @@ from sqlalchemy import select
 from core.clock import FakeClock
 from harness.steps import link_staff, wait_text
 from services.staff import set_phone
-from standin import StandinBotAPI
 from storage.models import Case, StaffAccount
-from tests.backends import on_each_backend
-from tests.conftest import backend_url
 from tests.e2e.test_intake import walk_intake
-from tests.webchat.harness import TALL_PHONE, TELEGRAM_ONLY, bubble, chat_service, login, shot
+from tests.webchat.harness import TALL_PHONE, TELEGRAM_ONLY, bubble, login, shot, standin_chat
 from tests.webchat.staff import browser_staff, browser_texts, press_exactly
 
 FIRST, SECOND = "（2026）示调字第0001号", "（2026）示调字第0002号"
@@ -34,64 +31,55 @@ WANG_PHONE = "13700007102"
 
 @pytest.mark.browser
 @pytest.mark.slow
-@on_each_backend
 async def test_a_browser_only_mediator_is_told_of_new_cases_and_takes_them(
-    backend: str, tmp_path: Path, browser: Any
+    database_url: str | None, tmp_path: Path, browser: Any
 ) -> None:
-    url = await backend_url(backend)
     clock = FakeClock()  # 17:00 in Asia/Shanghai
-    async with StandinBotAPI() as standin:
-        async with chat_service(
-            standin,
-            tmp_path / "var",
-            database_url=url,
-            clock=clock,
-            STAFF_QUIET_HOURS="22:00-08:00",
-        ) as (runtime, base, gateway):
-            unit = runtime.units.default.code
-            await browser_staff(runtime, "liu", "mediator", unit, LIU_PHONE)
-            wang = await link_staff(runtime, standin, "wang", 7101)
-            assert await set_phone(runtime.db, "wang", WANG_PHONE) is None
+    async with standin_chat(
+        tmp_path / "var", database_url, clock=clock, STAFF_QUIET_HOURS="22:00-08:00"
+    ) as (standin, runtime, base, gateway):
+        unit = runtime.units.default.code
+        await browser_staff(runtime, "liu", "mediator", unit, LIU_PHONE)
+        wang = await link_staff(runtime, standin, "wang", 7101)
+        assert await set_phone(runtime.db, "wang", WANG_PHONE) is None
 
-            pages = {}
-            for phone in (LIU_PHONE, WANG_PHONE):
-                context = await browser.new_context(viewport=TALL_PHONE, locale="zh-CN")
-                pages[phone] = await context.new_page()
-                await login(pages[phone], base, phone, gateway)
-            liu = pages[LIU_PHONE]
+        pages = {}
+        for phone in (LIU_PHONE, WANG_PHONE):
+            context = await browser.new_context(viewport=TALL_PHONE, locale="zh-CN")
+            pages[phone] = await context.new_page()
+            await login(pages[phone], base, phone, gateway)
+        liu = pages[LIU_PHONE]
 
-            await walk_intake(standin.user(7111, first_name="甲", phone="+8613800007111"))
-            alert = await bubble(liu, "新案件待接手")
-            assert FIRST in alert and "劳动争议/欠薪" in alert
-            await wait_text(wang, "新案件待接手")  # linked in Telegram: told there
-            await shot(liu, "webchat-staff-new-case.png")
-            await press_exactly(liu, f"接手 {FIRST}")
-            assert FIRST in await bubble(liu, "您已接手案件")
+        await walk_intake(standin.user(7111, first_name="甲", phone="+8613800007111"))
+        alert = await bubble(liu, "新案件待接手")
+        assert FIRST in alert and "劳动争议/欠薪" in alert
+        await wait_text(wang, "新案件待接手")  # linked in Telegram: told there
+        await shot(liu, "webchat-staff-new-case.png")
+        await press_exactly(liu, f"接手 {FIRST}")
+        assert FIRST in await bubble(liu, "您已接手案件")
 
-            # 23:00: the second case waits for her morning; nothing comes at night.
-            clock.advance(hours=6)
-            await walk_intake(standin.user(7112, first_name="乙", phone="+8613800007112"))
-            clock.advance(hours=9)  # 08:00
-            assert await runtime.timers.run_due() >= 1  # type: ignore[union-attr]
-            digest = await bubble(liu, "需要您处理的案件")
-            assert SECOND in digest and "新案件待接手" in digest
-            await press_exactly(liu, f"接手 {SECOND}")
-            assert SECOND in await bubble(liu, f"您已接手案件 {SECOND}")
+        # 23:00: the second case waits for her morning; nothing comes at night.
+        clock.advance(hours=6)
+        await walk_intake(standin.user(7112, first_name="乙", phone="+8613800007112"))
+        clock.advance(hours=9)  # 08:00
+        assert await runtime.timers.run_due() >= 1  # type: ignore[union-attr]
+        digest = await bubble(liu, "需要您处理的案件")
+        assert SECOND in digest and "新案件待接手" in digest
+        await press_exactly(liu, f"接手 {SECOND}")
+        assert SECOND in await bubble(liu, f"您已接手案件 {SECOND}")
 
-            async with runtime.db.read() as session:
-                me = (
-                    await session.execute(
-                        select(StaffAccount).where(StaffAccount.username == "liu")
-                    )
-                ).scalar_one()
-                cases = {c.number: c for c in (await session.execute(select(Case))).scalars()}
-                to_liu = await browser_texts(session, "liu")
-                to_wang = await browser_texts(session, "wang")
-            assert cases[FIRST].mediator_id == me.id and cases[SECOND].mediator_id == me.id
-            # Each alert once in her browser chat (the second came only in the morning's batch).
-            assert sum(FIRST in t and "新案件待接手" in t for t in to_liu) == 1
-            assert sum(SECOND in t and "新案件待接手" in t for t in to_liu) == 1
-            assert not [t for t in to_wang if "新案件" in t], to_wang  # Telegram first
+        async with runtime.db.read() as session:
+            me = (
+                await session.execute(select(StaffAccount).where(StaffAccount.username == "liu"))
+            ).scalar_one()
+            cases = {c.number: c for c in (await session.execute(select(Case))).scalars()}
+            to_liu = await browser_texts(session, "liu")
+            to_wang = await browser_texts(session, "wang")
+        assert cases[FIRST].mediator_id == me.id and cases[SECOND].mediator_id == me.id
+        # Each alert once in her browser chat (the second came only in the morning's batch).
+        assert sum(FIRST in t and "新案件待接手" in t for t in to_liu) == 1
+        assert sum(SECOND in t and "新案件待接手" in t for t in to_liu) == 1
+        assert not [t for t in to_wang if "新案件" in t], to_wang  # Telegram first
 
-            log = await liu.inner_text("#log")
-            assert not TELEGRAM_ONLY.search(log), TELEGRAM_ONLY.findall(log)
+        log = await liu.inner_text("#log")
+        assert not TELEGRAM_ONLY.search(log), TELEGRAM_ONLY.findall(log)

@@ -24,8 +24,6 @@ from harness.accounts import add_account
 from services.staff import set_phone
 from standin import StandinBotAPI
 from storage.models import StaffAccount
-from tests.backends import on_each_backend
-from tests.conftest import backend_url
 from tests.webchat.harness import chat_running
 
 GRID = "13700007001"
@@ -69,13 +67,11 @@ class Page:
         return await self.send({"type": "action", "action": f"cmd:{command}"})
 
 
-@on_each_backend
 async def test_only_the_registered_staff_phone_is_staff_in_the_browser(
-    backend: str, tmp_path: Path
+    database_url: str | None, tmp_path: Path
 ) -> None:
-    url = await backend_url(backend)
     async with StandinBotAPI() as standin:
-        async with chat_running(standin, tmp_path / "var", database_url=url) as (
+        async with chat_running(standin, tmp_path / "var", database_url=database_url) as (
             service,
             gateway,
         ):
