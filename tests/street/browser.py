@@ -72,6 +72,13 @@ async def phones(base: str) -> AsyncIterator[Callable[[str], Awaitable[Page]]]:
             await browser.close()
 
 
+async def registration_form(signed_in: Callable[[str], Awaitable[Page]], base: str) -> Page:
+    """The grid worker (wangge) signed in on her phone, the 代为登记 form open."""
+    page = await signed_in("wangge")
+    await page.goto(base + "/staff/street/register")
+    return page
+
+
 async def fill_form(page: Page, fields: Iterable[tuple[str, str]]) -> None:
     """Each ``(selector, value)`` in turn, as a person fills in the form: a ``select`` set to
     the option ``value``, any other field typed into."""

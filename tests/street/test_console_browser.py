@@ -20,7 +20,7 @@ from core.clock import FakeClock
 from features.street.models import StreetReport, StreetTask, StreetTaskNote
 from harness.steps import link_staff, wait_text
 from storage.models import Case, CaseParty, Evidence
-from tests.street.browser import CHROMIUM, SHOTS, add_staff, fill_form, phones
+from tests.street.browser import CHROMIUM, SHOTS, add_staff, fill_form, phones, registration_form
 from tests.street.service import street_with_bot
 
 
@@ -59,8 +59,7 @@ async def test_register_and_work_tasks_on_a_phone(tmp_path: Path) -> None:
         async with phones(base) as signed_in:
             # The grid worker: a form without parties is refused with a clear message (the
             # dispute type has no default and the browser asks for it first).
-            page = await signed_in("wangge")
-            await page.goto(base + "/staff/street/register")
+            page = await registration_form(signed_in, base)
             await fill_form(
                 page,
                 [

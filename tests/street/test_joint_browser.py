@@ -17,7 +17,7 @@ from sqlalchemy import select
 from core.clock import FakeClock
 from features.street.models import StreetMember
 from storage.models import Case
-from tests.street.browser import CHROMIUM, SHOTS, add_staff, fill_form, phones
+from tests.street.browser import CHROMIUM, SHOTS, add_staff, fill_form, phones, registration_form
 from tests.street.service import street_service
 
 PEOPLE = (
@@ -47,8 +47,7 @@ async def test_escalate_dispatch_roster_and_the_wall_screen(tmp_path: Path) -> N
         await add_staff(runtime, PEOPLE)
         async with phones(base) as signed_in:
             # The grid worker registers it (the form as in the registration test).
-            page = await signed_in("wangge")
-            await page.goto(base + "/staff/street/register")
+            page = await registration_form(signed_in, base)
             await fill_form(
                 page,
                 [
