@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import crypto
 from features.webchat.models import WebOtp
@@ -159,6 +160,25 @@ class OtpResult:
     attempts_left: int = 0
 
 
+async def _code_pending(session: AsyncSession, phone_hash: str, now: datetime) -> bool:
+    """Whether the phone's latest code can still log in: asked again too soon, she is told
+    to enter it (and the page shows the box for it) rather than only to wait."""
+    row = (
+        await session.execute(
+            select(WebOtp)
+            .where(WebOtp.phone_hash == phone_hash)
+            .order_by(WebOtp.created_at.desc(), WebOtp.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    return (
+        row is not None
+        and row.used_at is None
+        and now < row.expires_at
+        and row.attempts < MAX_ATTEMPTS_ALL
+    )
+
+
 class OtpService:
     def __init__(self, db: Database, gateway: SmsGateway, secret: str) -> None:
         self.db = db
@@ -193,7 +213,8 @@ class OtpService:
             gap = resend_gap(int(per_phone))
             if last is not None and now - last < gap:
                 wait = int((gap - (now - last)).total_seconds()) + 1
-                return OtpResult("err_wait", retry_after=wait)
+                pending = await _code_pending(session, phone_hash, now)
+                return OtpResult("err_wait_code" if pending else "err_wait", retry_after=wait)
             per_ip = (
                 await session.execute(
                     select(func.count())
