@@ -135,8 +135,8 @@ async def ask(turn: Turn, who: Who, text: str) -> list[Reply]:
             return [reply("lawyers.ask_prompt_case", number=room.case.number)]
         return await _answer_in_room(turn, question, room)
     if turn.state("intake"):
-        if question is None:
-            return [reply("lawyers.ask_usage")]
+        if question is None:  # the next words answer the intake: the question must come now
+            return [reply("lawyers.ask_in_intake")]
         return await answer(turn, question, dispute_type=None)
     consultation = await consultations.load_open(turn.session, turn.get(CONSULT), turn.now)
     started = consultation is None

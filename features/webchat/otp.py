@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import crypto
 from features.webchat.models import WebOtp
@@ -159,6 +160,28 @@ class OtpResult:
     attempts_left: int = 0
 
 
+def _latest_code(phone_hash: str) -> Select[WebOtp]:
+    """The phone's latest code: the only one that can log in."""
+    return (
+        select(WebOtp)
+        .where(WebOtp.phone_hash == phone_hash)
+        .order_by(WebOtp.created_at.desc(), WebOtp.id.desc())
+        .limit(1)
+    )
+
+
+async def _code_pending(session: AsyncSession, phone_hash: str, now: datetime) -> bool:
+    """Whether the phone's latest code can still log in: asked again too soon, she is told
+    to enter it (and the page shows the box for it) rather than only to wait."""
+    row = (await session.execute(_latest_code(phone_hash))).scalar_one_or_none()
+    return (
+        row is not None
+        and row.used_at is None
+        and now < row.expires_at
+        and row.attempts < MAX_ATTEMPTS_ALL
+    )
+
+
 class OtpService:
     def __init__(self, db: Database, gateway: SmsGateway, secret: str) -> None:
         self.db = db
@@ -193,7 +216,8 @@ class OtpService:
             gap = resend_gap(int(per_phone))
             if last is not None and now - last < gap:
                 wait = int((gap - (now - last)).total_seconds()) + 1
-                return OtpResult("err_wait", retry_after=wait)
+                pending = await _code_pending(session, phone_hash, now)
+                return OtpResult("err_wait_code" if pending else "err_wait", retry_after=wait)
             per_ip = (
                 await session.execute(
                     select(func.count())
@@ -238,13 +262,7 @@ class OtpService:
         code = "".join(ch for ch in code if ch.isdigit())
         async with self.db.write() as session:
             row = (
-                await session.execute(
-                    select(WebOtp)
-                    .where(WebOtp.phone_hash == phone_hash)
-                    .order_by(WebOtp.created_at.desc(), WebOtp.id.desc())
-                    .limit(1)
-                    .with_for_update()
-                )
+                await session.execute(_latest_code(phone_hash).with_for_update())
             ).scalar_one_or_none()
             if row is None or row.used_at is not None:
                 return OtpResult("err_no_code")

@@ -36,7 +36,7 @@ from features.webchat.channel import (
     user_language,
 )
 from features.webchat.invitation import preview
-from features.webchat.otp import OtpService, SmsGateway, make_gateway
+from features.webchat.otp import CODE_TTL, OtpService, SmsGateway, make_gateway
 from features.webchat.staff_menu import staff_buttons
 from features.webchat.web_render import render_item
 from features.webchat.web_session import ChatSessions
@@ -191,6 +191,8 @@ async def page(request: web.Request) -> web.StreamResponse:
         "unitName": unit.name if unit else "",
         "join": request.match_info.get("code", "")[:80],
         "dev": chat.dev_gateway,
+        # How long the page keeps offering the code box after a reload (chat.js codePending).
+        "codeSeconds": int(CODE_TTL.total_seconds()),
         "strings": ui,
     }
     if user_id is not None:
@@ -253,7 +255,9 @@ async def otp_request(request: web.Request) -> web.Response:
         str(body.get("phone", "")), _client_ip(request), chat.runtime.clock.now(), language
     )
     if result.error:
-        status = {"err_wait": 429, "err_rate": 429, "err_sms": 503}.get(result.error, 400)
+        status = {"err_wait": 429, "err_wait_code": 429, "err_rate": 429, "err_sms": 503}.get(
+            result.error, 400
+        )
         return _problem(chat, language, result.error, status, seconds=result.retry_after)
     return web.json_response({"ok": True}, headers=HEADERS)
 

@@ -59,18 +59,48 @@
       btn.disabled = true;
       post("/chat/otp/request", { phone: $("phone").value, lang: cfg.lang }).then(function (r) {
         btn.disabled = false;
-        loginMessage(r.ok ? S.code_sent : r.message, r.ok);
-        if (r.ok) { $("code-form").hidden = false; $("code").focus(); }
+        /* A code still valid for this phone ("err_wait_code": asked again too soon) can be
+         * entered as well as a new one. */
+        var usable = r.ok || r.error === "err_wait_code";
+        loginMessage(r.ok ? S.code_sent : r.message, usable);
+        if (usable) {
+          codePending($("phone").value);
+          $("code-form").hidden = false; $("code").focus();
+        }
       });
     });
+    /* The page reloads while she reads the SMS (a phone switching apps): the code box comes
+     * back for the phone it was sent to, as long as the code is valid. */
+    var sent = codePending();
+    if (sent) {
+      $("phone").value = sent;
+      $("code-form").hidden = false;
+      loginMessage(S.code_sent, true);
+    }
     $("code-form").addEventListener("submit", function (e) {
       e.preventDefault();
       post("/chat/otp/verify", { phone: $("phone").value, code: $("code").value, lang: cfg.lang })
         .then(function (r) {
-          if (r.ok) { location.reload(); return; }
+          if (r.ok) { codePending(null); location.reload(); return; }
           loginMessage(r.message, false);
         });
     });
+  }
+
+  /* The phone a login code was sent to, kept for this tab (sessionStorage) until the code
+   * expires: codePending(phone) remembers it, codePending(null) forgets it, codePending()
+   * reads it (or ""). */
+  function codePending(phone) {
+    var key = "chat:login:code";
+    try {
+      if (phone === null) { sessionStorage.removeItem(key); return ""; }
+      if (phone !== undefined) {
+        sessionStorage.setItem(key, JSON.stringify({ phone: phone, until: Date.now() + cfg.codeSeconds * 1000 }));
+        return phone;
+      }
+      var kept = JSON.parse(sessionStorage.getItem(key) || "null");
+      return kept && kept.until > Date.now() ? String(kept.phone) : "";
+    } catch (e) { return ""; /* private mode */ }
   }
 
   function note(el, text) { el.textContent = text; el.hidden = false; }
@@ -129,7 +159,12 @@
       [S.menu_cases, function () { command("cases", S.menu_cases); }],
       [S.menu_agreement, function () { command("agreement", S.menu_agreement); }],
       [S.menu_record, function () { command("record", S.menu_record); }],
-      [S.menu_help, function () { command("help", S.menu_help); }],
+      /* The 24-hour legal assistant (features.lawyers): /ask's route, a consultation or a
+       * question about the case; the next message is the question. */
+      [S.menu_ask, function () { command("ask", S.menu_ask); }],
+      /* Pinned: always on screen at the menu's end, however narrow the phone (the welcome
+       * and every hint say to press 帮助). */
+      [S.menu_help, function () { command("help", S.menu_help); }, "pin"],
       [S.menu_language, function () {
         reloadOnNext = true;
         queue({ type: "action", action: cfg.lang === "en" ? "lang:zh-CN" : "lang:en" }, S.menu_language);
@@ -149,6 +184,7 @@
     menu.forEach(function (m) {
       var b = document.createElement("button");
       b.type = "button"; b.textContent = m[0];
+      if (m[2]) { b.className = m[2]; }
       b.addEventListener("click", m[1]);
       $("menu").appendChild(b);
     });
