@@ -17,18 +17,17 @@ import pytest
 
 from legal_kb.importers.lawsdb import default_path, read_laws_db
 from legal_kb.imports import LawBatch
-from standin import StandinBotAPI
 from tests.lawyers.conftest import SUBSET, prepare_database
 from tests.webchat.harness import (
     TALL_PHONE,
     TELEGRAM_ONLY,
     bubble,
-    chat_service,
     incoming,
     login,
     press,
     say,
     shot,
+    standin_chat,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -51,48 +50,47 @@ async def test_the_menu_offers_the_legal_assistant_and_help_is_on_screen(
 ) -> None:
     var = tmp_path / "var"
     await prepare_database(var, laws)
-    async with StandinBotAPI() as standin:
-        async with chat_service(standin, var) as (_runtime, base, gateway):
-            ctx = await browser.new_context(viewport=TALL_PHONE, locale="zh-CN")
-            page = await ctx.new_page()
-            await login(page, base, PHONE, gateway)
+    async with standin_chat(var) as (_standin, _runtime, base, gateway):
+        ctx = await browser.new_context(viewport=TALL_PHONE, locale="zh-CN")
+        page = await ctx.new_page()
+        await login(page, base, PHONE, gateway)
 
-            # 帮助 is inside the phone's width before any scrolling, and not covered.
-            assert await page.eval_on_selector("#menu", "m => m.scrollLeft") == 0
-            help_button = await menu_button(page, "帮助")
-            box = await help_button.bounding_box()
-            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
-            middle = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            on_top = await page.evaluate(
-                "([x, y]) => document.elementFromPoint(x, y).textContent", middle
-            )
-            assert on_top == "帮助"
-            assert "法律咨询" in await page.inner_text("#menu")
-            await shot(page, "chat-menu-help-on-screen.png")
+        # 帮助 is inside the phone's width before any scrolling, and not covered.
+        assert await page.eval_on_selector("#menu", "m => m.scrollLeft") == 0
+        help_button = await menu_button(page, "帮助")
+        box = await help_button.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+        middle = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        on_top = await page.evaluate(
+            "([x, y]) => document.elementFromPoint(x, y).textContent", middle
+        )
+        assert on_top == "帮助"
+        assert "法律咨询" in await page.inner_text("#menu")
+        await shot(page, "chat-menu-help-on-screen.png")
 
-            await help_button.click()
-            help_text = await bubble(page, "「法律咨询」")
-            assert "法律助手" in help_text
-            await shot(page, "chat-help-names-the-assistant.png")
+        await help_button.click()
+        help_text = await bubble(page, "「法律咨询」")
+        assert "法律助手" in help_text
+        await shot(page, "chat-help-names-the-assistant.png")
 
-            await (await menu_button(page, "法律咨询")).click()
-            assert "已开始法律咨询 （2026）示调咨字第0001号" in await bubble(page, "已开始法律咨询")
-            await say(page, "用人单位拖欠劳动报酬怎么办")
-            answer = await bubble(page, "《劳动合同法》第三十条")
-            assert "不构成法律意见" in answer
-            last = page.locator("li.them").last
-            assert await last.locator(".buttons button").all_inner_texts() == ["请律师", "结束咨询"]
-            await shot(page, "chat-assistant-answer.png")
+        await (await menu_button(page, "法律咨询")).click()
+        assert "已开始法律咨询 （2026）示调咨字第0001号" in await bubble(page, "已开始法律咨询")
+        await say(page, "用人单位拖欠劳动报酬怎么办")
+        answer = await bubble(page, "《劳动合同法》第三十条")
+        assert "不构成法律意见" in answer
+        last = page.locator("li.them").last
+        assert await last.locator(".buttons button").all_inner_texts() == ["请律师", "结束咨询"]
+        await shot(page, "chat-assistant-answer.png")
 
-            await press(page, "结束咨询")
-            assert "「法律咨询」" in await bubble(page, "已结束")
+        await press(page, "结束咨询")
+        assert "「法律咨询」" in await bubble(page, "已结束")
 
-            # Pressed during a registration (its consent question): finish that first.
-            await (await menu_button(page, "登记纠纷")).click()
-            await bubble(page, "自愿")
-            await (await menu_button(page, "法律咨询")).click()
-            assert "请先完成登记" in await bubble(page, "您正在登记纠纷")
+        # Pressed during a registration (its consent question): finish that first.
+        await (await menu_button(page, "登记纠纷")).click()
+        await bubble(page, "自愿")
+        await (await menu_button(page, "法律咨询")).click()
+        assert "请先完成登记" in await bubble(page, "您正在登记纠纷")
 
-            for _seq, text in await incoming(page):
-                assert not TELEGRAM_ONLY.search(text), text
-            await ctx.close()
+        for _seq, text in await incoming(page):
+            assert not TELEGRAM_ONLY.search(text), text
+        await ctx.close()
