@@ -113,10 +113,26 @@ def event_kinds() -> set[str]:
                     continue
                 for kw in call.keywords:
                     if kw.arg == "kind":
-                        found = _literals(kw.value)
+                        found = _literals(kw.value) or _from_a_table(tree, kw.value)
                         assert found is not None, ast.dump(call)[:200]
                         kinds.update(found)
     return kinds
+
+
+def _from_a_table(tree: ast.Module, value: ast.expr) -> list[str] | None:
+    """``kind=step.kind`` where the module builds its steps as a table of its own class
+    (``_ButtonStep(…, kind="payment_confirmed")``): every literal ``kind`` of those rows."""
+    if not (isinstance(value, ast.Attribute) and value.attr == "kind"):
+        return None
+    classes = {node.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef)}
+    rows = [
+        found
+        for call in ast.walk(tree)
+        if isinstance(call, ast.Call) and _name(call.func) in classes
+        for kw in call.keywords
+        if kw.arg == "kind" and (found := _literals(kw.value)) is not None
+    ]
+    return [kind for found in rows for kind in found] or None
 
 
 def test_the_scan_finds_the_known_kinds() -> None:
@@ -126,6 +142,8 @@ def test_the_scan_finds_the_known_kinds() -> None:
     assert {"agreement_effective", "lawyer_requested", "lawyer_joined"} <= kinds
     # Forwarded in two steps (``payment_step`` → ``payment_event`` → ``add_event``).
     assert {"payment_confirmed", "payment_receipt", "payment_reminded"} <= kinds
+    # From a table of steps (``kind=step.kind``, the rows ``_ButtonStep(kind="…")``).
+    assert {"payment_marked_paid", "payment_disputed"} <= kinds
 
 
 def test_every_event_kind_has_a_timeline_label_in_both_languages() -> None:
