@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.common import cpu_seconds, report, rss_mb  # noqa: E402
 from harness import free_port  # noqa: E402
 from harness.process import serving_process, webhook_env  # noqa: E402
-from harness.steps import NEIGHBOUR_INTAKE  # noqa: E402
+from harness.steps import NEIGHBOUR_INTAKE, take_step  # noqa: E402
 from standin import StandinBotAPI  # noqa: E402
 from standin.simulation import SimUser  # noqa: E402
 
@@ -48,12 +48,7 @@ async def party(user: SimUser, rounds: int, tally: Tally, timeout: float) -> Non
         for action, arg, markers in SCRIPT:
             started = time.perf_counter()
             try:
-                if action == "command":
-                    await user.send_command(arg)
-                elif action == "press":
-                    await user.press(arg)
-                else:
-                    await user.send_text(arg)
+                await take_step(user, action, arg)
                 got = await user.wait_for_messages(len(markers), timeout=timeout)
             except AssertionError as exc:
                 tally.errors.append(f"chat {user.user_id}: {exc}")

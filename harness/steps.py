@@ -84,16 +84,7 @@ async def report_in_street(reporter: SimUser) -> list[str]:
     """Walk :data:`STREET_REPORT`; returns each step's awaited reply."""
     got = []
     for action, argument, marker in STREET_REPORT:
-        if action == "command":
-            await reporter.send_command(argument)
-        elif action == "press":
-            await reporter.press(argument)
-        elif action == "photo":
-            await reporter.send_photo(caption=None)
-        elif action == "voice":
-            await reporter.send_voice()
-        else:
-            await reporter.send_text(argument)
+        await take_step(reporter, action, argument)
         got.append((await wait_text(reporter, marker)).text or "")
     return got
 
@@ -123,11 +114,16 @@ async def wait_text(user: SimUser, needle: str, timeout: float = 20.0) -> SentMe
 
 async def take_step(user: SimUser, action: str, argument: str) -> None:
     """One step of a script as the person takes it: a ``command`` sent, a button pressed
-    (``press``), or anything else typed as text."""
+    (``press``), a ``photo`` or a ``voice`` note sent (the stand-in's own), or anything else
+    typed as text."""
     if action == "command":
         await user.send_command(argument)
     elif action == "press":
         await user.press(argument)
+    elif action == "photo":
+        await user.send_photo()
+    elif action == "voice":
+        await user.send_voice()
     else:
         await user.send_text(argument)
 

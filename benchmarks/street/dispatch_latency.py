@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import summary  # noqa: E402
 from benchmarks.street.common import street_service  # noqa: E402
-from harness.steps import STREET_REPORT, link_staff, wait_text  # noqa: E402
+from harness.steps import STREET_REPORT, link_staff, take_step, wait_text  # noqa: E402
 from standin.simulation import SimUser  # noqa: E402
 
 SUBMIT = "✅ 确认登记"
@@ -48,16 +48,7 @@ SUBMIT = "✅ 确认登记"
 async def up_to_summary(worker: SimUser) -> None:
     """Every step of the scripted report but the last (the press that files it)."""
     for action, argument, marker in STREET_REPORT[:-1]:
-        if action == "command":
-            await worker.send_command(argument)
-        elif action == "press":
-            await worker.press(argument)
-        elif action == "photo":
-            await worker.send_photo()
-        elif action == "voice":
-            await worker.send_voice()
-        else:
-            await worker.send_text(argument)
+        await take_step(worker, action, argument)
         await wait_text(worker, marker)
 
 

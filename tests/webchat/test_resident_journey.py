@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from harness.steps import NEIGHBOUR_INTAKE, invitation_token, take_case, texts, wait_text
+from harness.steps import NEIGHBOUR_INTAKE, invitation_token, take_case, take_step, texts, wait_text
 from tests.e2e.test_room import make_mediator
 from tests.webchat.harness import (
     TALL_PHONE,
@@ -38,12 +38,7 @@ async def file_case_for(applicant: Any, phone: str) -> None:
     steps = list(NEIGHBOUR_INTAKE)
     steps[-2] = ("text", phone, ["请核对"])
     for action, argument, markers in steps:
-        if action == "command":
-            await applicant.send_command(argument)
-        elif action == "press":
-            await applicant.press(argument)
-        else:
-            await applicant.send_text(argument)
+        await take_step(applicant, action, argument)
         await texts(applicant, len(markers))
 
 
