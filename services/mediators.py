@@ -12,6 +12,7 @@ from core import crypto
 from mediation import invitations as inv
 from mediation.case_state import CaseStatus
 from mediation.permissions import Action, Actor, ActorKind, can
+from mediation.replies import Reply, reply
 from mediation.room import MemberStatus, Role
 from mediation.units import UnitDirectory
 from services.cases import add_event
@@ -22,6 +23,20 @@ from storage.models import Case, CaseMember, StaffAccount, StaffLinkCode
 
 MEDIATING_ROLES = frozenset({"admin", "mediator", "police"})
 LINK_CODE_TTL = timedelta(hours=24)
+
+
+def no_case(staff: StaffAccount | None) -> Reply:
+    """What a person is told when a command needs a case and they have none in progress, in
+    their own terms: a party is told how to report a dispute (``room.no_active_case``); a
+    mediator is pointed to their case list and the cases waiting (``room.no_active_case_staff``:
+    before, mediators read the party's "发送 /start 登记纠纷"); a lawyer, a viewer and a grid
+    worker get their role's hint (``staff.no_case_hint*``)."""
+    if staff is None:
+        return reply("room.no_active_case")
+    if staff.role in MEDIATING_ROLES:
+        return reply("room.no_active_case_staff")
+    hint = {Role.LAWYER.value: "_lawyer", "viewer": "_viewer"}.get(staff.role, "")
+    return reply(f"staff.no_case_hint{hint}")
 
 
 async def create_link_code(db: Database, username: str, now: datetime) -> str | None:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.config import Settings, public_base
 from i18n import translate
 from mediation.replies import Msg, Reply, button, reply
+from services import mediators
 from services.chat_state import Slot, Variant, variant_slot
 from services.delivery import Address, Outgoing
 from services.outgoing import Button, StoredDocument, TextMessage
@@ -26,6 +27,7 @@ from services.room import Room
 from services.shared import SharedServices
 from services.turn import Turn, active_room
 from storage.files import FileStore, local_store
+from storage.models import StaffAccount
 
 if TYPE_CHECKING:
     from documents.citations import StatuteSource
@@ -289,14 +291,14 @@ class Drafting:
 DRAFTING: Slot[Drafting] = Slot("ag_draft", Drafting.from_json, Drafting.to_json)
 
 
-async def mediated_room(turn: Turn, staff_id: int) -> Room | Reply:
+async def mediated_room(turn: Turn, staff: StaffAccount) -> Room | Reply:
     """The room of the chat's case (the chosen one, else the newest; closed cases too) when
-    ``staff_id`` mediates it, else the reply that says why not: the commands about a case's
+    ``staff`` mediates it, else the reply that says why not: the commands about a case's
     papers (``/documents``, ``/referral``) are its own mediator's."""
-    found = await active_room(turn, staff_id=staff_id, include_closed=True)
+    found = await active_room(turn, staff_id=staff.id, include_closed=True)
     if found is None:
-        return reply("room.no_active_case")
+        return mediators.no_case(staff)
     room = found[0]
-    if room.case.mediator_id != staff_id:
+    if room.case.mediator_id != staff.id:
         return reply("staff.not_allowed")
     return room

@@ -53,7 +53,7 @@ from mediation.parties import parse_signer_id
 from mediation.replies import Msg, Reply, button, reply
 from mediation.signing import SignerRole
 from mediation.validation import InvalidInput, clean_text
-from services import features
+from services import features, mediators
 from services.inbound import Command
 from services.party_flow import JOINING
 from services.room import Room, label_of, load_room
@@ -74,7 +74,7 @@ async def agreement_command(turn: Turn, who: features.Who, cmd: Command) -> list
     if who.staff is not None:
         found = await active_room(turn, staff_id=who.staff.id)
         if found is None:
-            return [reply("room.no_active_case")]
+            return [mediators.no_case(who.staff)]
         room = found[0]
         if room.case.status == CaseStatus.SIGNING.value:
             return await _status(turn, room)
@@ -254,7 +254,7 @@ async def confirm_command(turn: Turn, who: features.Who, cmd: Command) -> list[R
 async def documents_command(turn: Turn, who: features.Who, cmd: Command) -> list[Reply] | None:
     if who.staff is None:
         return None
-    room = await mediated_room(turn, who.staff.id)
+    room = await mediated_room(turn, who.staff)
     if isinstance(room, Reply):
         return [room]
     return await records.issue_records(turn, who.staff, room)
@@ -305,7 +305,7 @@ async def on_button(turn: Turn, who: features.Who, data: str) -> list[Reply] | N
         if verb == "new":
             found = await active_room(turn, staff_id=who.staff.id)
             if found is None:
-                return [reply("room.no_active_case")]
+                return [mediators.no_case(who.staff)]
             return await drafting.start(turn, who.staff, found[0])
         if not args or not args[0].isdigit():
             return [reply("bot.stale_button")]

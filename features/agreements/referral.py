@@ -42,7 +42,7 @@ REFERRED = frozenset(MODES.values())
 async def referral_command(turn: Turn, who: features.Who, cmd: Command) -> list[Reply] | None:
     if who.staff is None:
         return None
-    room = await mediated_room(turn, who.staff.id)
+    room = await mediated_room(turn, who.staff)
     if isinstance(room, Reply):
         return [room]
     case = room.case

@@ -220,7 +220,7 @@ async def request_lawyer(turn: Turn, who: Who, text: str) -> list[Reply]:
     if who.staff is not None:
         found = await active_room(turn, staff_id=who.staff.id)
         if found is None:
-            return [reply("room.no_active_case")]
+            return [mediators.no_case(who.staff)]
         room, member = found
         if who.staff.role not in mediators.MEDIATING_ROLES or room.case.mediator_id != who.staff.id:
             return [reply("staff.not_allowed")]

@@ -247,7 +247,7 @@ async def show_panel(turn: Turn, staff: StaffAccount) -> list[Reply]:
 async def set_target(turn: Turn, staff: StaffAccount, arg: str) -> list[Reply]:
     found = await my_room(turn, staff)
     if found is None:
-        return [reply("room.no_active_case")]
+        return [mediators.no_case(staff)]
     room = found[0]
     target = room.by_id(int(arg)) if arg.isdigit() else None
     if arg != "all" and (target is None or target.status == "removed"):
@@ -264,7 +264,7 @@ async def review(turn: Turn, staff: StaffAccount, text: str) -> list[Reply]:
         return [reply("lawyers.review_usage")]
     found = await my_room(turn, staff)
     if found is None:
-        return [reply("room.no_active_case")]
+        return [mediators.no_case(staff)]
     room, me = found
     if not mediators.may(staff, room, Action.WRITE_NOTE, turn.units):
         return [reply("staff.not_allowed")]

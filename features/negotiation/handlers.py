@@ -36,7 +36,7 @@ from features.negotiation.common import (
 from mediation import intake
 from mediation.offers import Response, Side
 from mediation.replies import Msg, Reply, reply
-from services import features
+from services import features, mediators
 from services.inbound import Command
 from services.party_flow import JOINING
 from services.room import Room
@@ -51,7 +51,7 @@ async def _room_and_actor(turn: Turn, who: features.Who) -> tuple[Any, Any, Any]
     else:
         found = await active_room(turn, user_id=who.user_id)
     if found is None:
-        return reply("room.no_active_case")
+        return mediators.no_case(who.staff)
     room, _ = found
     actor = offers.actor_of(turn, room, who.user_id, who.staff)
     if isinstance(actor, Reply):
@@ -118,7 +118,7 @@ async def payments_command(turn: Turn, who: features.Who, cmd: Command) -> list[
     else:
         found = await active_room(turn, user_id=who.user_id, include_closed=True)
     if found is None:
-        return [reply("room.no_active_case")]
+        return [mediators.no_case(who.staff)]
     room = found[0]
     replies = await performance.status_reply(turn, room)
     lines = await obligations.status_lines(turn.session, room.case.id)
@@ -135,7 +135,7 @@ async def followup_command(turn: Turn, who: features.Who, cmd: Command) -> list[
         return None
     found = await active_room(turn, staff_id=who.staff.id, include_closed=True)
     if found is None:
-        return [reply("room.no_active_case")]
+        return [mediators.no_case(who.staff)]
     return await followup.issue(turn, who.staff, found[0])
 
 

@@ -19,7 +19,7 @@ from features.room.relay import record_message
 from mediation.case_state import AFTER_AGREEMENT, CaseStatus
 from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.room import RelayRefusal, Role, route_after_agreement
-from services import features, staff_alerts
+from services import features, mediators, staff_alerts
 from services.chat_state import record_slot, text_slot
 from services.delivery import Address
 from services.inbound import command_action
@@ -210,7 +210,7 @@ async def staff_message(turn: Turn, who: Who) -> list[Reply] | None:
     me = room.of_staff(staff.id) if room is not None else None
     party = room.by_id(pending.member) if room is not None else None
     if room is None or me is None or party is None or party.status == "removed":
-        return [reply("room.no_active_case")]
+        return [mediators.no_case(staff)]
     if content is None or content.kind != "text":
         return [reply("aftercare.reply_text_only")]
     record = CaseMessage(

@@ -1,5 +1,6 @@
 """What a staff member sees of the room: the queue of cases waiting and the room panel
-(session, mode, whom to address, mute, remove, representative, invite, close), both rebuilt
+(session, mode, whom to address, mute, remove, representative, the agreement and the case's
+documents, invite, close), both rebuilt
 after each change so the buttons always show the room as it is."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.room import Mode, Role, may_address_everyone
 from services import mediators
+from services.inbound import command_action
 from services.room import Room, label_of
 from services.slots import TARGET, target_label
 from services.turn import Turn
@@ -78,6 +80,14 @@ def panel(room: Room, turn: Turn) -> Reply:
                 button("staff.btn_rep", f"m:rep:{m.id}", label=label_of(m)),
             )
         )
+    # The case's papers, as the commands' own buttons (the routing table's /agreement and
+    # /documents): a mediator in the browser has no "/" to type them (before, only typed).
+    rows.append(
+        (
+            button("staff.btn_agreement", command_action("agreement")),
+            button("staff.btn_documents", command_action("documents")),
+        )
+    )
     rows.append((button("staff.btn_invite", "m:invite"), button("staff.btn_close_case", "m:close")))
     return Reply(
         Msg(

@@ -86,17 +86,13 @@ async def command(turn: Turn, staff: StaffAccount, cmd: Command) -> list[Reply] 
     if cmd.name == "switch":
         cases = await member_cases(turn.session, staff_id=staff.id)
         return (
-            [switch_reply(cases, turn.conv.active_case_id)]
-            if cases
-            else [reply("room.no_active_case")]
+            [switch_reply(cases, turn.conv.active_case_id)] if cases else [mediators.no_case(staff)]
         )
     found = await active_room(turn, staff_id=staff.id, include_closed=cmd.name == "record")
     if cmd.name in ("room", "panel"):
-        return [panel(found[0], turn)] if found else [reply("room.no_active_case")]
+        return [panel(found[0], turn)] if found else [mediators.no_case(staff)]
     if found is None:
-        return (
-            None if cmd.name not in ("note", "record", "invite") else [reply("room.no_active_case")]
-        )
+        return None if cmd.name not in ("note", "record", "invite") else [mediators.no_case(staff)]
     room, member = found
     if cmd.name == "record":
         return await record_reply(turn, room, member)
@@ -139,7 +135,7 @@ async def action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] | No
         return await staff_case_view.show_id(turn, staff, int(parts[2]))
     found = await active_room(turn, staff_id=staff.id)
     if found is None:
-        return [reply("room.no_active_case")]
+        return [mediators.no_case(staff)]
     return await _room_button(turn, staff, *found, parts[1], parts[2] if len(parts) > 2 else "")
 
 
@@ -255,7 +251,7 @@ async def open_case(turn: Turn, staff: StaffAccount, case_id: int, what: str) ->
     """A /case card's buttons: make the case current, then its panel or its record."""
     mine = await member_cases(turn.session, staff_id=staff.id, include_closed=True)
     if not any(case.id == case_id for case, _ in mine):
-        return [reply("room.no_active_case")]
+        return [mediators.no_case(staff)]
     turn.conv.active_case_id = case_id
     turn.put(TARGET, None)
     found = await active_room(turn, staff_id=staff.id, include_closed=True)
@@ -268,7 +264,7 @@ async def open_case(turn: Turn, staff: StaffAccount, case_id: int, what: str) ->
 async def take(turn: Turn, staff: StaffAccount, case_id: int) -> list[Reply]:
     room = await load_room(turn.session, case_id, lock=True)
     if room is None:
-        return [reply("room.no_active_case")]
+        return [mediators.no_case(staff)]
     if not can(
         mediators.staff_actor(staff, room.case, None, turn.units), Action.TAKE_CASE, facts(room)
     ):
@@ -330,8 +326,7 @@ async def message(turn: Turn, staff: StaffAccount) -> list[Reply]:
         return await finish_input(turn, staff, pending, payload.text)
     found = await active_room(turn, staff_id=staff.id)
     if found is None:
-        hint = {Role.LAWYER.value: "_lawyer", "viewer": "_viewer"}.get(staff.role, "")
-        return [reply(f"staff.no_case_hint{hint}")]
+        return [mediators.no_case(staff)]
     room, me = found
     content = turn.content()
     if content is None:

@@ -11,7 +11,7 @@ from mediation.case_state import CaseEvent, CaseStatus, InvalidTransition, trans
 from mediation.disputes import OTHER_ROUTES, DisputeType
 from mediation.replies import Msg, Reply, reply
 from mediation.validation import InvalidInput, clean_name, clean_text, normalise_phone
-from services import invites
+from services import invites, mediators
 from services.cases import add_event
 from services.outgoing import QrCode
 from services.room import Room, announce, load_room
@@ -34,7 +34,7 @@ async def finish_input(
     room = await load_room(turn.session, pending.case, lock=True)
     if room is None:
         turn.put(STAFF_INPUT, None)
-        return [reply("room.no_active_case")]
+        return [mediators.no_case(staff)]
     try:
         if isinstance(pending, InviteName):
             name = clean_name(text)

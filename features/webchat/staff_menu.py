@@ -15,13 +15,30 @@ from services import mediators, menus
 from storage.db import Database
 from storage.models import User
 
-#: The staff commands a page offers as buttons, in order (each in some role's menu). A lawyer's
-#: ``lawyer`` brings back their panel (or their duty status outside a room) and ``duty`` shows
-#: the status with its pause/resume button: what a Telegram lawyer has in the command menu.
-WEB_COMMANDS = ("report", "tasks", "lawyer", "duty", "cancel", "help")
+#: The staff commands a page offers as buttons, in order (each in some role's menu). A mediator
+#: works their cases with ``switch`` (their case list: the cases they are in, to choose the
+#: current one), ``queue`` (the unit's cases waiting to be taken), ``room`` (the current case's
+#: panel), ``agreement`` and ``documents`` — before, a mediator without Telegram had to type
+#: ``/room``, ``/agreement``, ``/documents``. A lawyer's ``lawyer`` brings back their panel (or
+#: their duty status outside a room) and ``duty`` shows the status with its pause/resume
+#: button: what a Telegram lawyer has in the command menu.
+WEB_COMMANDS = (
+    "switch",
+    "queue",
+    "room",
+    "agreement",
+    "documents",
+    "report",
+    "tasks",
+    "lawyer",
+    "duty",
+    "cancel",
+    "help",
+)
 #: Commands offered only to these roles: for the others ``/lawyer`` asks for a lawyer, which is
-#: not this button (and mediators ask from the console).
-ROLES_OF = {"lawyer": ("lawyer",)}
+#: not this button (and mediators ask from the console); a lawyer moves between rooms with their
+#: panel and requests, not with the mediators' case list.
+ROLES_OF = {"lawyer": ("lawyer",), "switch": tuple(sorted(mediators.MEDIATING_ROLES))}
 
 
 async def staff_buttons(db: Database, user_id: int, language: str) -> list[list[str]] | None:

@@ -178,7 +178,8 @@
       /* A staff member logged in with their account's phone (features.webchat.staff_menu):
        * the buttons of their work instead of a party's; the rest of the menu stays. */
       menu = cfg.staff.map(function (item) {
-        return [item[0], function () { command(item[1], item[0]); }];
+        /* 帮助 pinned as in a party's menu: a mediator's row is long (案件列表, 待接手, 调解室…). */
+        return [item[0], function () { command(item[1], item[0]); }, item[1] === "help" ? "pin" : ""];
       }).concat(menu.slice(-3));
     }
     menu.forEach(function (m) {
