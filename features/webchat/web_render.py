@@ -5,7 +5,8 @@ reply for its reader's channel, ``i18n.translate_for``); the person's own messag
 ``mine``) come back as their side of the conversation; a Mini App button becomes a same-origin link to the signing
 page (the browser session authenticates there); files become links to ``/chat/file/<seq>``
 (checked against the session), and so does a recording a message carries (``audio_ref``,
-played in the page); an invitation QR becomes a browser join link and its QR code.
+played in the page); an invitation QR becomes a browser join link and its QR code, with the
+words to pass it on (``share``: the page's copy and share buttons).
 Only this person's own mailbox rows are ever rendered, so nothing here can leak another
 person's identity beyond what the engine already chose to send them.
 """
@@ -85,6 +86,9 @@ def render_item(
         token = invite_token(message.data)
         join = f"{base}/chat/join/{token}" if token else message.data
         item: dict[str, Any] = {"text": message.caption, "join": join, "qr": qr_svg(join)}
+        # What the person passes on (the page's 复制邀请 / 分享 buttons): words for the invitee,
+        # not the inviter's instructions around the link.
+        item["share"] = translate(language, "webchat.share_text", link=join)
         if message.data != join and message.data.startswith("https://t.me/"):
             item["telegram"] = message.data
         return item

@@ -407,6 +407,7 @@
     }
     if (item.join) { li.appendChild(linkLine(S.join_browser, item.join)); }
     if (item.telegram) { li.appendChild(linkLine(S.join_telegram, item.telegram)); }
+    if (item.share) { passOn(li, item.share); }
     if (item.file) {
       var a = document.createElement("a");
       a.href = item.file.url; a.className = "file"; a.setAttribute("download", item.file.name);
@@ -451,6 +452,62 @@
     var p = document.createElement("div"); p.className = "text"; p.textContent = item.text;
     li.appendChild(p);
     append(li);
+  }
+
+  /* An invitation to pass on (features.webchat.web_render: ``share``, words for the invitee
+   * with the join link): 复制邀请 copies them; 分享 opens the phone's share sheet (Web Share
+   * API) where the browser has one, and copies when it cannot share. */
+  function passOn(li, text) {
+    var row = document.createElement("div"); row.className = "buttons share";
+    var status = document.createElement("p"); status.className = "copied"; status.hidden = true;
+    status.setAttribute("role", "status");
+    var copy = document.createElement("button"); copy.type = "button"; copy.className = "copy";
+    copy.textContent = S.copy_invite;
+    copy.addEventListener("click", function () { copyText(text, status); });
+    row.appendChild(copy);
+    if (navigator.share) {
+      var share = document.createElement("button"); share.type = "button"; share.className = "share";
+      share.textContent = S.share_invite;
+      share.addEventListener("click", function () {
+        var shared;
+        try { shared = navigator.share({ text: text }); } catch (e) { shared = Promise.reject(e); }
+        Promise.resolve(shared).catch(function (e) {
+          if (!e || e.name !== "AbortError") { copyText(text, status); }  /* not just closed */
+        });
+      });
+      row.appendChild(share);
+    }
+    li.appendChild(row);
+    li.appendChild(status);
+  }
+
+  function copyText(text, status) {
+    function copied() { status.textContent = S.copied; status.hidden = false; }
+    function byHand() {
+      /* Nothing could copy (an old browser, a page not served over HTTPS): the words to
+       * select by hand. */
+      status.textContent = S.copy_manual;
+      status.hidden = false;
+      var area = document.createElement("textarea");
+      area.className = "share-text"; area.readOnly = true; area.value = text; area.rows = 4;
+      status.appendChild(area);
+      area.focus(); area.select();
+    }
+    function legacy() {
+      var area = document.createElement("textarea");
+      area.value = text; area.setAttribute("readonly", ""); area.className = "offscreen";
+      document.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      area.remove();
+      if (ok) { copied(); } else { byHand(); }
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(copied, legacy);
+    } else {
+      legacy();
+    }
   }
 
   function linkLine(label, url) {
