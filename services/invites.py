@@ -18,12 +18,12 @@ from mediation import invitations as inv
 from mediation.case_state import CaseEvent, CaseStatus, transition
 from mediation.disputes import OTHER_ROUTES, DisputeType
 from mediation.masking import mask_name
-from mediation.replies import Msg, Reply, button
+from mediation.replies import Button, Msg, Reply, button
 from services.cases import add_event
-from services.delivery import Outgoing
+from services.delivery import Address, Outgoing, staff_addresses
 from services.room import Room, announce, load_room
 from services.timers import cancel_timers, schedule
-from storage.models import Case, CaseMember, CaseParty, Invitation
+from storage.models import Case, CaseMember, CaseParty, Invitation, StaffAccount
 
 
 @dataclass(frozen=True)
@@ -134,10 +134,7 @@ async def summary(session: AsyncSession, invitation: Invitation) -> Reply:
                 "role": Msg(f"role.{invitation.role}"),
             },
         ),
-        buttons=(
-            (button("invite.btn_accept", f"j:accept:{invitation.id}"),),
-            (button("invite.btn_decline", f"j:decline:{invitation.id}"),),
-        ),
+        buttons=answer_buttons(invitation),
     )
 
 
@@ -160,9 +157,64 @@ async def _recorded_summary(session: AsyncSession, case: Case, invitation: Invit
         ),
         buttons=(
             (button("invite.btn_confirm_record", f"j:accept:{invitation.id}"),),
+            (button("invite.btn_record_wrong", f"j:wrong:{invitation.id}"),),
             (button("invite.btn_decline", f"j:decline:{invitation.id}"),),
         ),
     )
+
+
+def answer_buttons(invitation: Invitation) -> tuple[tuple[Button, ...], ...]:
+    """Taking part or not, asked again after the invitee corrected the record."""
+    return (
+        (button("invite.btn_accept", f"j:accept:{invitation.id}"),),
+        (button("invite.btn_decline", f"j:decline:{invitation.id}"),),
+    )
+
+
+async def correct_record(
+    session: AsyncSession,
+    invitation: Invitation,
+    user_id: int,
+    text: str,
+    out: Outgoing,
+    now: datetime,
+) -> None:
+    """The invitee says the record staff wrote about them is wrong (``记录有误``), and how.
+
+    The record a staff member wrote stays as it was (it is the case file's); the correction
+    is kept beside it on the case's timeline (``record_corrected``) and goes to whoever can
+    check it: the case's mediators in the room and the staff member who registered it. The
+    applicant of a party-filed case corrects their own record before filing (the intake's
+    confirmation step); this is the invitee's way to do the same for a record made for them.
+    """
+    room = await _room_of(session, invitation)
+    case = room.case
+    add_event(
+        session,
+        case.id,
+        now,
+        f"user:{user_id}",
+        kind="record_corrected",
+        data={"side": invitation.role, "reason": text},
+    )
+    notice = Reply(
+        Msg(
+            "invite.record_corrected",
+            {"number": case.number, "role": Msg(f"role.{invitation.role}"), "text": text},
+        )
+    )
+    to: dict[tuple[str, str], Address] = {}
+    for member in room.present():
+        address = room.addresses.get(member.id)
+        if member.role == "mediator" and address is not None:
+            to[(address.channel, address.chat_id)] = address
+    registrar = invitation.created_by.removeprefix("staff:")
+    staff = await session.get(StaffAccount, int(registrar)) if registrar.isdigit() else None
+    if staff is not None:
+        for address in (await staff_addresses(session, [staff])).values():
+            to[(address.channel, address.chat_id)] = address
+    for address in to.values():
+        out.send(address, notice)
 
 
 async def accept(

@@ -29,7 +29,8 @@ from storage.models import CaseMember, CaseParty, Invitation
 class Joining:
     """An invitation this person opened: what its next step waits for (``answer``: the
     accept/decline buttons; ``contact``: proof of the invited phone; ``reason``: why they
-    decline; ``name``: their own name, correcting the inviter's, after joining)."""
+    decline; ``correction``: what is wrong in the record staff wrote about them (记录有误);
+    ``name``: their own name, correcting the inviter's, after joining)."""
 
     invitation: int
     waiting_for: str
@@ -108,6 +109,9 @@ async def action(turn: Turn, data: str, user_id: int) -> list[Reply] | None:
         assert member is not None
         welcome = await party_name.welcome(turn, room, member, invitation)
         return [welcome, *turn.dialogue.park(turn)]
+    if parts[1] == "wrong":
+        turn.put(JOINING, Joining(invitation.id, "correction"))
+        return [reply("invite.ask_correction")]
     if parts[1] == "decline":
         turn.put(JOINING, Joining(invitation.id, "reason"))
         return [
@@ -207,6 +211,8 @@ async def message(turn: Turn, user_id: int) -> list[Reply] | None:
         except InvalidInput as exc:
             return [reply(exc.key, **exc.params)]
         return await finish_decline(turn, user_id, reason)
+    if pending is not None and waiting_for == "correction":
+        return await correct_record(turn, user_id, pending)
     if pending is not None and waiting_for == "contact":
         return await verify_contact(turn, user_id, pending)
     if pending is not None and waiting_for == "name":
@@ -217,6 +223,31 @@ async def message(turn: Turn, user_id: int) -> list[Reply] | None:
             turn.put(JOINING, None)
         return replies
     return None
+
+
+async def correct_record(turn: Turn, user_id: int, pending: Joining) -> list[Reply]:
+    """记录有误: the invitee's correction of the record staff wrote (kept, sent to staff), then
+    the choice to take part or not again; the record's words stay as staff wrote them."""
+    payload = turn.event.payload
+    if not isinstance(payload, intake.TextInput):
+        return [reply("invite.ask_correction")]
+    try:
+        text = clean_text(payload.text, max_len=1000)
+    except InvalidInput as exc:
+        return [reply(exc.key, **exc.params)]
+    invitation = await turn.session.get(Invitation, pending.invitation, with_for_update=True)
+    problem = invites.problem(invitation, turn.now)
+    if problem or invitation is None:
+        turn.put(JOINING, None)
+        return [reply(problem or "invite.invalid")]
+    await invites.correct_record(turn.session, invitation, user_id, text, turn.out, turn.now)
+    turn.put(JOINING, Joining(invitation.id, "answer"))
+    return [
+        Reply(
+            Msg("invite.correction_saved", {"text": text}),
+            buttons=invites.answer_buttons(invitation),
+        )
+    ]
 
 
 async def verify_contact(turn: Turn, user_id: int, pending: Joining) -> list[Reply]:
