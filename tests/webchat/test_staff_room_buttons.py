@@ -107,6 +107,10 @@ async def test_a_browser_only_mediator_has_buttons_for_the_room_the_agreement_an
         await menu_press(liu, "协议书")
         await liu.locator("li.them", has_text="现在不能制作或修改协议书").nth(1).wait_for()
         await shot(liu, "webchat-staff-room-buttons.png")
+        # 帮助 names the same buttons (it sent her to the console before).
+        await menu_press(liu, "帮助")
+        helped = await bubble(liu, "调解员办案")
+        assert "「案件列表」" in helped and "「协议书」" in helped and "控制台使用" not in helped
 
         log = await liu.inner_text("#log")
         assert not TELEGRAM_ONLY.search(log), TELEGRAM_ONLY.findall(log)
