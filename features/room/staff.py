@@ -123,7 +123,12 @@ async def command(turn: Turn, staff: StaffAccount, cmd: Command) -> list[Reply] 
 
 async def action(turn: Turn, staff: StaffAccount, data: str) -> list[Reply] | None:
     if data.startswith("s:"):
-        return await switch_to(turn, data, staff_id=staff.id)
+        switched = await switch_to(turn, data, staff_id=staff.id)
+        if staff.role not in mediators.MEDIATING_ROLES or switched[-1].text.key != "room.switched":
+            return switched
+        # A mediator who chose a case from their case list works it next: its panel follows.
+        found = await active_room(turn, staff_id=staff.id)
+        return [*switched, panel(found[0], turn)] if found else switched
     if not data.startswith("m:"):
         return None
     parts = data.split(":")

@@ -92,14 +92,15 @@ async def test_a_browser_only_mediator_has_buttons_for_the_room_the_agreement_an
         await listed.wait_for()
         choices = await listed.locator(".buttons button").all_inner_texts()
         assert choices == [f"▶ {NUMBER}（已申请，待对方同意）"], choices
+        panels = await liu.locator("li.them", has_text="发言对象").count()
         await listed.locator(".buttons button").first.click()
         await bubble(liu, f"已切换到案件 {NUMBER}")
+        await liu.locator("li.them", has_text="发言对象").nth(panels).wait_for()  # its panel
 
         # 调解室 brings the panel back; its 协议书 button runs /agreement's route (not yet:
         # the other side has not joined), and 文书 /documents' route.
-        before = await liu.locator("li.them", has_text="发言对象").count()
         await menu_press(liu, "调解室")
-        await liu.locator("li.them", has_text="发言对象").nth(before).wait_for()
+        await liu.locator("li.them", has_text="发言对象").nth(panels + 1).wait_for()
         await press_exactly(liu, "调解协议书")
         assert "已申请，待对方同意" in await bubble(liu, "现在不能制作或修改协议书")
         await press_exactly(liu, "申请书和笔录")
