@@ -8,11 +8,13 @@ in the reader's language and a 4xx status, so neither a person nor a test has to
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
 from features.console import audit, payments
 from features.console.case_actions import ActionError
@@ -195,6 +197,25 @@ async def export_xlsx(request: web.Request) -> web.StreamResponse:
     )
 
 
+@dataclass(frozen=True)
+class Typed:
+    """A refused 治安调解 form as the officer typed it, to render it again (``case.html``): the
+    step it was for, each text field and the ticked exclusions. Files are not kept."""
+
+    step: str
+    fields: dict[str, str]
+    exclusions: tuple[str, ...]
+
+    @classmethod
+    def of(cls, form: MultiDictProxy[str | bytes | bytearray | web.FileField]) -> Typed:
+        fields = {k: v for k, v in form.items() if isinstance(v, str) and k != "_csrf"}
+        exclusions = tuple(v for v in form.getall("exclusion", []) if isinstance(v, str))
+        return cls(fields.get("step", ""), fields, exclusions)
+
+    def value(self, name: str) -> str:
+        return self.fields.get(name, "")
+
+
 #: The paper-signature and 治安调解 steps (views_procedures); their cards are on the case page.
 PROCEDURES: web.AppKey[ProcedureActions] = web.AppKey("procedures", ProcedureActions)
 
@@ -206,7 +227,10 @@ async def case_page(
     reveal_message: int | None = None,
     error: str | None = None,
     status: int = 200,
+    typed: Typed | None = None,
 ) -> web.StreamResponse:
+    """The case page; after a refused action, with its reason (``error``) and, for the
+    治安调解 forms, what was typed (``views_procedures.Typed``)."""
     console = request.app[CONSOLE]
     staff = staff_of(request)
     view = await console.cases.view(
@@ -224,6 +248,7 @@ async def case_page(
         violations=list(police_rules.Violation),
         exclusions=list(police_rules.Exclusion),
         error=error,
+        retyped=typed,
         risks=RISKS,
         # Free text (room messages, notes, reasons) is scrubbed for every role: a phone typed
         # in the room is as personal as the party's own field, which even a mediator sees
@@ -238,9 +263,12 @@ async def case_detail(request: web.Request) -> web.StreamResponse:
     return await case_page(request)
 
 
-async def refused(request: web.Request, exc: ActionError) -> web.StreamResponse:
+async def refused(
+    request: web.Request, exc: ActionError, *, typed: Typed | None = None
+) -> web.StreamResponse:
     text = translate(lang_of(request), exc.key, **exc.params)
-    return await case_page(request, error=text, status=409 if exc.key in _CONFLICTS else 400)
+    status = 409 if exc.key in _CONFLICTS else 400
+    return await case_page(request, error=text, status=status, typed=typed)
 
 
 async def reveal(request: web.Request) -> web.StreamResponse:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from features.console.web.core import t
-from features.console.web.views_case_actions import CaseAct, acted, said
-from features.console.web.views_cases import PROCEDURES
+from features.console.case_actions import ActionError
+from features.console.web.core import case_id_of, client_ip, flash, redirect, staff_of, t
+from features.console.web.views_case_actions import acted, said
+from features.console.web.views_cases import PROCEDURES, Typed, refused
 
 #: A scan is read up to one byte over the limit the use case enforces (and explains).
 _READ_LIMIT = 1024 * 1024 + 1
@@ -44,19 +45,23 @@ async def paper_signature(request: web.Request) -> web.StreamResponse:
 
 
 async def police_step(request: web.Request) -> web.StreamResponse:
+    """One step of a 治安调解 (``ProcedureActions.police_step``). A refusal renders the case
+    page again with the form as it was typed (``Typed``), so nothing has to be typed twice."""
     procedures = request.app[PROCEDURES]
-
-    async def step(a: CaseAct) -> str:
-        fields = {k: v for k, v in a.form.items() if isinstance(v, str)}
-        exclusions = tuple(v for v in a.form.getall("exclusion", []) if isinstance(v, str))
-        return await procedures.police_step(
-            a.staff,
-            a.case_id,
-            fields.get("step", ""),
-            fields,
-            exclusions=exclusions,
-            scan=_file(a.form, "scan"),
-            ip=a.ip,
+    case_id = case_id_of(request)
+    form = await request.post()
+    typed = Typed.of(form)
+    try:
+        done = await procedures.police_step(
+            staff_of(request),
+            case_id,
+            typed.step,
+            typed.fields,
+            exclusions=typed.exclusions,
+            scan=_file(form, "scan"),
+            ip=client_ip(request),
         )
-
-    return await acted(request, step, lambda done: t(request, f"console.police.done_{done}"))
+    except ActionError as exc:
+        return await refused(request, exc, typed=typed)
+    await flash(request, t(request, f"console.police.done_{done}"))
+    raise redirect(request, f"/cases/{case_id}")

@@ -1,0 +1,121 @@
+"""The 治安调解 form as the officer meets it (trials of the staff console): a refused form comes
+back as it was typed."""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+
+from features.agreements.models import PoliceMediation
+from features.console.case_actions import CaseActions
+from features.console.risk import RiskService
+from storage.models import CaseParty
+from tests.console.conftest import World, add_case, console_app, csrf_of, login
+from tests.console.test_ledger import staff
+
+INCIDENT = {
+    "time": "2026年12月5日晚8时许",
+    "place": "杨家坪正街3号小区地下车库",
+    "cause": "因车位归属发生口角",
+    "course": "刘伟用钥匙划伤王强的车门",
+    "circumstances": "未造成人身伤害",
+    "result": "左前车门划痕约40厘米",
+}
+
+
+async def accepted_case(world: World, number: int) -> tuple[int, dict[str, int]]:
+    """A police station's case the other side agreed to (受理), and its parties by side."""
+    case_id = await add_case(world, "yjp_ps", number, name="王强", other_name="刘伟")
+    admin = await staff(world, "admin_city")
+    rt = world.runtime
+    actions = CaseActions(rt.db, rt.units, world.clock, RiskService(rt.db, rt.units, world.clock))
+    await actions.change_status(admin, case_id, "respondent_accepts", "", "127.0.0.1")
+    async with rt.db.read() as s:
+        rows = await s.execute(select(CaseParty).where(CaseParty.case_id == case_id))
+        return case_id, {p.side: p.id for p in rows.scalars()}
+
+
+def _value(html: str, name: str) -> str:
+    found = re.search(rf'<input name="{name}"[^>]*value="([^"]*)"', html)
+    assert found, f"no input {name}"
+    return found.group(1)
+
+
+def _selected(html: str, name: str) -> list[str]:
+    box = re.search(rf'<select name="{name}"[^>]*>.*?</select>', html, re.S)
+    assert box, f"no select {name}"
+    return re.findall(r'<option value="([^"]*)"[^>]*\sselected', box.group(0))
+
+
+async def test_a_refused_form_keeps_what_the_officer_typed(world: World) -> None:
+    case_id, sides = await accepted_case(world, 1201)
+    async with TestClient(TestServer(console_app(world))) as client:
+        await login(client, "police_ps")
+        token = await csrf_of(client, f"/staff/cases/{case_id}")
+        form = {
+            "_csrf": token,
+            "step": "open",
+            "violation": "property_damage",
+            "civil": "yes",
+            "exclusion": "repeated",
+            "offender": str(sides["respondent"]),
+            "injured": str(sides["applicant"]),
+            "officers": "1",
+            **INCIDENT,
+        }
+        refused = await client.post(f"/staff/cases/{case_id}/police", data=form)
+        assert refused.status == 400
+        html = await refused.text()
+        for name, typed in INCIDENT.items():
+            assert _value(html, name) == typed, name
+        assert _value(html, "officers") == "1" and _value(html, "recording_ref") == ""
+        assert _selected(html, "violation") == ["property_damage"]
+        assert _selected(html, "offender") == [str(sides["respondent"])]
+        assert _selected(html, "injured") == [str(sides["applicant"])]
+        assert re.search(r'name="civil" value="yes" checked', html)
+        assert not re.search(r'name="minor" value="yes" checked', html)
+        assert re.search(r'name="exclusion" value="repeated" checked', html)
+        assert not re.search(r'name="exclusion" value="hired" checked', html)
+        # A fresh page starts empty again.
+        fresh = await (await client.get(f"/staff/cases/{case_id}")).text()
+        assert _value(fresh, "place") == "" and _selected(fresh, "violation") == [""]
+    async with world.runtime.db.read() as s:
+        assert (await s.execute(select(PoliceMediation))).first() is None
+
+
+async def test_a_refused_draft_keeps_its_terms(world: World) -> None:
+    case_id, sides = await accepted_case(world, 1202)
+    async with TestClient(TestServer(console_app(world))) as client:
+        await login(client, "police_ps")
+        token = await csrf_of(client, f"/staff/cases/{case_id}")
+        opening = {
+            "_csrf": token,
+            "step": "open",
+            "violation": "property_damage",
+            "civil": "yes",
+            "minor": "yes",
+            "offender": str(sides["respondent"]),
+            "injured": str(sides["applicant"]),
+            "officers": "2",
+            **INCIDENT,
+        }
+        opened = await client.post(f"/staff/cases/{case_id}/police", data=opening)
+        assert opened.status == 200 and 'data-testid="police-draft"' in await opened.text()
+        terms = "刘伟赔偿王强修车费800元\n刘伟向王强赔礼道歉"
+        draft = {
+            "_csrf": token,
+            "step": "draft",
+            "terms": terms,
+            "method": "现金当面支付",
+            "deadline": "",
+            f"address_{sides['applicant']}": "九龙坡区杨家坪正街3号",
+        }
+        refused = await client.post(f"/staff/cases/{case_id}/police", data=draft)
+        assert refused.status == 400
+        html = await refused.text()
+        assert f"required>{terms}</textarea>" in html
+        assert _value(html, "method") == "现金当面支付"
+        assert _value(html, f"address_{sides['applicant']}") == "九龙坡区杨家坪正街3号"
+        assert _value(html, f"address_{sides['respondent']}") == ""
