@@ -49,11 +49,37 @@ INCIDENT_FIELDS = ("time", "place", "cause", "course", "circumstances", "result"
 
 
 class PoliceError(Exception):
-    """A refusal to explain: a catalogue key of this feature and its parameters."""
+    """A refusal to explain: a catalogue key of this feature and its parameters; a refused
+    opening form lists every problem found (``problems``), not only the first."""
 
-    def __init__(self, key: str, **params: object) -> None:
+    def __init__(self, key: str, *, problems: tuple[Problem, ...] = (), **params: object) -> None:
         super().__init__(key)
         self.key, self.params = f"agreements.{key}", params
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an opening form: its catalogue key and the form field it is about
+    ("" for the case itself, such as a minor without a guardian)."""
+
+    key: str
+    field_name: str = ""
+    params: dict[str, object] = field(default_factory=dict)
+
+
+#: The opening form's field each of ``mediation.police.problems`` is about.
+PROBLEM_FIELDS = {
+    "violation": "violation",
+    "not_civil": "civil",
+    "not_minor": "minor",
+    "excluded": "exclusion",
+    "officers": "officers",
+    "recording": "recording_ref",
+    "sides": "injured",
+    "offender_agent": "offender",
+    "guardian": "",
+}
 
 
 @dataclass(frozen=True)
@@ -117,14 +143,18 @@ async def open_mediation(
             1 for p in parties if is_minor(p.facts(), today) and p.agent(AgentKind.LEGAL) is None
         ),
     )
-    found = rules.problems(intake)
+    found = [
+        Problem(f"agreements.police_problem_{code}", PROBLEM_FIELDS.get(code, ""))
+        for code in rules.problems(intake)
+    ]
+    incident: dict[str, str] = {}
+    for name in INCIDENT_FIELDS:
+        try:
+            incident[name] = clean_text(form.incident.get(name, ""), max_len=500, min_len=0)
+        except InvalidInput:
+            found.append(Problem("agreements.police_incident_too_long", name, {"max": 500}))
     if found:
-        raise PoliceError(f"police_problem_{found[0]}")
-    try:
-        incident = {k: clean_text(form.incident.get(k, ""), max_len=500, min_len=0) for k in
-                    INCIDENT_FIELDS}  # fmt: skip
-    except InvalidInput as exc:
-        raise PoliceError("police_incident_too_long") from exc
+        raise PoliceError("police_problems", problems=tuple(found), count=len(found))
     if status is CaseStatus.ACCEPTED:
         _move(session, case, CaseEvent.OPEN_SESSION, officer, now)
     row = PoliceMediation(

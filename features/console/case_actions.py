@@ -57,10 +57,13 @@ DEADLINES = ("3d", "1d", "due")
 
 @dataclass
 class ActionError(Exception):
-    """A refusal to explain to the user: ``key`` is a catalog key, ``params`` its values."""
+    """A refusal to explain to the user: ``key`` is a catalog key, ``params`` its values.
+    A refused form may list every problem found at once (``problems``: each a catalogue key,
+    the form field it is about, "" for none, and its values); ``key`` then sums them up."""
 
     key: str
     params: dict[str, object] = field(default_factory=dict)
+    problems: tuple[tuple[str, str, dict[str, object]], ...] = ()
 
 
 #: Documents that record the parties' own assent: a 协议书 every party signed (人民调解法

@@ -173,7 +173,8 @@ class ProcedureActions:
             try:
                 done, wake = await self._take_police_step(at, step, form, exclusions, scan, ip)
             except police.PoliceError as exc:
-                raise ActionError(exc.key, dict(exc.params)) from None
+                problems = tuple((p.key, p.field_name, dict(p.params)) for p in exc.problems)
+                raise ActionError(exc.key, dict(exc.params), problems) from None
             except ValueError:
                 raise ActionError("agreements.police_problem_violation") from None
             return {"step": done}, wake

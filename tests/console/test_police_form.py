@@ -1,5 +1,6 @@
 """The 治安调解 form as the officer meets it (trials of the staff console): a refused form comes
-back as it was typed."""
+back as it was typed, with every problem at once, each next to its field, in Chinese and in
+English."""
 
 from __future__ import annotations
 
@@ -119,3 +120,57 @@ async def test_a_refused_draft_keeps_its_terms(world: World) -> None:
         assert _value(html, "method") == "现金当面支付"
         assert _value(html, f"address_{sides['applicant']}") == "九龙坡区杨家坪正街3号"
         assert _value(html, f"address_{sides['respondent']}") == ""
+
+
+async def test_every_problem_at_once_next_to_its_field(world: World) -> None:
+    case_id, sides = await accepted_case(world, 1203)
+    async with TestClient(TestServer(console_app(world))) as client:
+        await login(client, "police_ps")
+        token = await csrf_of(client, f"/staff/cases/{case_id}")
+        page = await (await client.get(f"/staff/cases/{case_id}")).text()
+        form_tag = re.search(r'<form[^>]*data-testid="police-open"[^>]*>', page)
+        assert form_tag and " novalidate" in form_tag.group(0)  # the browser stops at one
+        assert f'action="/staff/cases/{case_id}/police#police-card"' in form_tag.group(0)
+        # No offence, neither tick, the same party on both sides, one officer, no recording,
+        # and the course of events far too long.
+        form = {
+            "_csrf": token,
+            "step": "open",
+            "violation": "",
+            "offender": str(sides["respondent"]),
+            "injured": str(sides["respondent"]),
+            "officers": "1",
+            **INCIDENT,
+            "course": "刘伟" * 300,
+        }
+        refused = await client.post(f"/staff/cases/{case_id}/police", data=form)
+        assert refused.status == 400
+        html = await refused.text()
+        assert "未能按治安调解处理：有 6 处需要修改" in html
+        expected = {
+            "violation": "请选择违反治安管理行为的种类",
+            "civil": "因民间纠纷引起的违反治安管理行为",
+            "minor": "情节较轻",
+            "recording_ref": "全程同步录音录像",
+            "injured": "请分别选择违法嫌疑人和被侵害人",
+            "course": "每项最多 500 字",
+        }
+        for name, said in expected.items():
+            found = re.findall(rf'data-testid="problem-{name}">([^<]*)<', html)
+            assert found and said in found[0], (name, found)
+        assert len(re.findall(r'data-testid="problem-', html)) == 6
+        assert _value(html, "course") == "刘伟" * 300  # kept, to be shortened
+        english = await client.post(f"/staff/cases/{case_id}/police?lang=en", data=form)
+        text = await english.text()
+        assert "Police mediation was not opened: 6 things to correct" in text
+        for said in (
+            "Choose the kind of public-order violation",
+            "arising from a civil dispute",
+            "only minor violations",
+            "full synchronous audio and video recording",
+            "Choose the suspected offender and the injured party",
+            "at most 500 characters",
+        ):
+            assert said in text, said
+    async with world.runtime.db.read() as s:
+        assert (await s.execute(select(PoliceMediation))).first() is None

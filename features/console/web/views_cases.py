@@ -8,7 +8,7 @@ in the reader's language and a 4xx status, so neither a person nor a test has to
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -216,6 +216,26 @@ class Typed:
         return self.fields.get(name, "")
 
 
+@dataclass(frozen=True)
+class Problems:
+    """Every problem of a refused form, in the reader's language: by the form field each is
+    about (shown next to it), and those about no field (shown above the form)."""
+
+    by_field: dict[str, list[str]] = field(default_factory=dict)
+    general: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, lang: str, exc: ActionError) -> Problems:
+        out = cls()
+        for key, name, params in exc.problems:
+            text = translate(lang, key, **params)
+            (out.by_field.setdefault(name, []) if name else out.general).append(text)
+        return out
+
+    def at(self, name: str) -> list[str]:
+        return self.by_field.get(name, [])
+
+
 #: The paper-signature and 治安调解 steps (views_procedures); their cards are on the case page.
 PROCEDURES: web.AppKey[ProcedureActions] = web.AppKey("procedures", ProcedureActions)
 
@@ -228,6 +248,7 @@ async def case_page(
     error: str | None = None,
     status: int = 200,
     typed: Typed | None = None,
+    problems: Problems | None = None,
 ) -> web.StreamResponse:
     """The case page; after a refused action, with its reason (``error``) and, for the
     治安调解 forms, what was typed (``views_procedures.Typed``)."""
@@ -249,6 +270,7 @@ async def case_page(
         exclusions=list(police_rules.Exclusion),
         error=error,
         retyped=typed,
+        problems=problems or Problems(),
         risks=RISKS,
         # Free text (room messages, notes, reasons) is scrubbed for every role: a phone typed
         # in the room is as personal as the party's own field, which even a mediator sees
@@ -266,9 +288,11 @@ async def case_detail(request: web.Request) -> web.StreamResponse:
 async def refused(
     request: web.Request, exc: ActionError, *, typed: Typed | None = None
 ) -> web.StreamResponse:
-    text = translate(lang_of(request), exc.key, **exc.params)
+    lang = lang_of(request)
+    text = translate(lang, exc.key, **exc.params)
     status = 409 if exc.key in _CONFLICTS else 400
-    return await case_page(request, error=text, status=status, typed=typed)
+    problems = Problems.of(lang, exc)
+    return await case_page(request, error=text, status=status, typed=typed, problems=problems)
 
 
 async def reveal(request: web.Request) -> web.StreamResponse:
