@@ -46,6 +46,9 @@ from storage.models import Case, CaseParty, StaffAccount
 POLICE_AGREEMENT = "police_agreement"
 ROLE_OFFENDER, ROLE_INJURED = "违法嫌疑人", "被侵害人"
 INCIDENT_FIELDS = ("time", "place", "cause", "course", "circumstances", "result")
+#: The case statuses a 治安调解 may be opened in: the case is accepted (受理) and not yet past
+#: its mediation. Before that (已申请，待对方同意) the console shows why instead of the form.
+OPENS_IN = frozenset({CaseStatus.ACCEPTED, CaseStatus.MEDIATING})
 
 
 class PoliceError(Exception):
@@ -118,7 +121,7 @@ async def open_mediation(
     if host is None or not host.is_police:
         raise PoliceError("police_not_police_unit")
     status = CaseStatus(case.status)
-    if status not in (CaseStatus.ACCEPTED, CaseStatus.MEDIATING):
+    if status not in OPENS_IN:
         raise PoliceError("police_case_status", status=Msg(f"status.{status.value}"))
     room = await load_room(session, case.id)
     parties = await load_parties(session, room) if room is not None else []

@@ -27,6 +27,7 @@ from features.console.case_view import load_case
 from features.console.context import StaffContext
 from mediation import masking
 from mediation import police as rules
+from mediation.case_state import CaseStatus
 from mediation.staff_permissions import Action
 from mediation.units import UnitDirectory
 from services.delivery import Address, Outgoing
@@ -60,6 +61,9 @@ class PolicePanel:
     #: only then does a case without one show the card — never on a committee's civil case
     #: seen by its own staff or an admin.
     hosts: bool = False
+    #: Why a 治安调解 cannot be opened on the case now (a catalogue key taking the case's
+    #: ``status``), "" when it can: the card then says so in one line instead of the form.
+    unavailable: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,7 @@ class ProcedureActions:
                 )
             ),
             hosts=self._acts_for_police(staff),
+            unavailable="" if row else _unavailable(CaseStatus(case.status)),
         )
         return Panels(signing, panel)
 
@@ -308,6 +313,16 @@ class _Step:
     account: StaffAccount
     now: datetime
     out: Outgoing
+
+
+def _unavailable(status: CaseStatus) -> str:
+    """Why a 治安调解 cannot be opened in this status ("" when it can): not accepted yet, or
+    past its mediation (``police.OPENS_IN``)."""
+    if status in police.OPENS_IN:
+        return ""
+    if status is CaseStatus.SUBMITTED:
+        return "console.police.not_accepted"
+    return "console.police.not_open_status"
 
 
 def _opening(form: Mapping[str, str], exclusions: tuple[str, ...]) -> police.Opening:

@@ -174,3 +174,30 @@ async def test_every_problem_at_once_next_to_its_field(world: World) -> None:
             assert said in text, said
     async with world.runtime.db.read() as s:
         assert (await s.execute(select(PoliceMediation))).first() is None
+
+
+async def test_no_form_before_the_case_is_accepted(world: World) -> None:
+    """The other side has not agreed yet (已申请，待对方同意): the card says so in one line and
+    offers no form that would fail; a post anyway is still refused."""
+    case_id = await add_case(world, "yjp_ps", 1204, name="王强", other_name="刘伟")
+    async with TestClient(TestServer(console_app(world))) as client:
+        await login(client, "police_ps")
+        html = await (await client.get(f"/staff/cases/{case_id}")).text()
+        assert 'data-testid="police-card"' in html and 'data-testid="police-open"' not in html
+        line = re.search(r'data-testid="police-unavailable">([^<]*)<', html)
+        assert line and line.group(1) == (
+            "本案尚未受理（当前：已申请，待对方同意），对方同意调解、案件受理后才能按治安调解处理。"
+        )
+        english = await (await client.get(f"/staff/cases/{case_id}?lang=en")).text()
+        assert "The case is not accepted yet" in english
+        token = await csrf_of(client, f"/staff/cases/{case_id}")
+        posted = await client.post(
+            f"/staff/cases/{case_id}/police", data={"_csrf": token, "step": "open"}
+        )
+        assert posted.status == 400  # the English page was chosen above
+        assert "can start only once it is accepted" in await posted.text()
+    accepted, _ = await accepted_case(world, 1205)
+    async with TestClient(TestServer(console_app(world))) as client:
+        await login(client, "police_ps")
+        html = await (await client.get(f"/staff/cases/{accepted}")).text()
+        assert 'data-testid="police-open"' in html and "police-unavailable" not in html
