@@ -139,19 +139,24 @@ def _party_shown(draft: IntakeDraft, prefix: str) -> Msg | str:
     return Msg("intake.name_with_note", {"name": name, "note": note}) if note else name
 
 
+def _not_given(draft: IntakeDraft, step: Step) -> Msg:
+    """An optional detail left empty: 不详 when the party said they do not know it, 未填写 when
+    they skipped it."""
+    return Msg("intake.not_known" if draft.said_unknown(step) else "intake.not_given")
+
+
 def summary(draft: IntakeDraft) -> Reply:
     a = draft.answers
-    none = Msg("intake.not_given")
     params: dict[str, object] = {
         "type": Msg(f"dispute.{a.get('dispute_type', 'other')}"),
         "facts": a.get("facts", ""),
         "evidence": len(draft.evidence),
         "claims": a.get("claims", ""),
-        "amount": _amount_shown(draft) or none,
+        "amount": _amount_shown(draft) or _not_given(draft, Step.AMOUNT),
         "place": a.get("place", ""),
         "name": _party_shown(draft, "name"),
         "phone": a.get("phone", ""),
-        "id_number": mask_id_number(a.get("id_number")) or none,
+        "id_number": mask_id_number(a.get("id_number")) or _not_given(draft, Step.ID_NUMBER),
         "other_name": _party_shown(draft, "other_name"),
         "other_phone": a.get("other_phone") or Msg("intake.not_known"),
     }
@@ -242,6 +247,7 @@ def _handle_action(draft: IntakeDraft, action: str) -> IntakeResult:
     if step in OPTIONAL and action == "i:skip":
         draft.answers[step.value] = None
         draft.answers.pop("amount_pending", None)
+        draft.mark_unknown(step, False)
         return IntakeResult(_advance(draft), [prompt(draft)])
     if step is Step.CONFIRM and action.startswith("i:edit:"):
         target = action.removeprefix("i:edit:")
@@ -296,6 +302,7 @@ def _handle_input(draft: IntakeDraft, event: Input) -> IntakeResult:
         draft.answers["other_phone"] = _other_phone(draft, normalise_phone(text))
     elif step is Step.ID_NUMBER:
         draft.answers["id_number"] = validate_id_number(text)
+    draft.mark_unknown(step, False)
     replies = [PHONE_SAVED] if step is Step.PHONE else []
     _advance(draft)
     return IntakeResult(draft, [*replies, prompt(draft)])
@@ -313,6 +320,7 @@ def _skip_typed(draft: IntakeDraft, said: str) -> IntakeResult:
         return _other_unknown(draft, said)
     draft.answers[draft.step.value] = None
     draft.answers.pop("amount_pending", None)
+    draft.mark_unknown(draft.step, True)  # 不详, where a skip is 未填写
     note = reply("intake.detail_unknown") if draft.step is Step.OTHER_PHONE else None
     _advance(draft)
     return IntakeResult(draft, [*([note] if note else []), prompt(draft)])
@@ -333,6 +341,7 @@ def _take_amount(draft: IntakeDraft, text: str) -> IntakeResult:
     as a figure and taken only once the person confirms it."""
     reading = read_amount(text)
     draft.answers["amount_approx"] = reading.approximate
+    draft.mark_unknown(Step.AMOUNT, False)
     if reading.plain:
         draft.answers.pop("amount_pending", None)
         draft.answers["amount"] = str(reading.value)

@@ -44,6 +44,15 @@ EDITABLE: tuple[Step, ...] = (
     Step.OTHER_PHONE,
 )
 MAX_EVIDENCE = 20
+
+
+class AmountStated(StrEnum):
+    """How the applicant stated the amount when not as a plain figure (``Case.amount_stated``)."""
+
+    APPROXIMATE = "approximate"  # 大概四千八, 5000左右: shown 约
+    UNKNOWN = "unknown"  # 不知道: shown 不详
+
+
 TEXT_LIMITS: dict[Step, tuple[int, int]] = {
     Step.FACTS: (10, 2000),
     Step.CLAIMS: (2, 1000),
@@ -125,6 +134,24 @@ class IntakeDraft:
     def amount(self) -> Decimal | None:
         raw = self.answers.get("amount")
         return Decimal(raw) if raw else None
+
+    def said_unknown(self, step: Step) -> bool:
+        """The party answered this step 不知道 (不清楚, 忘了…), rather than skipping it."""
+        return step.value in self.answers.get("unknown", [])
+
+    def mark_unknown(self, step: Step, unknown: bool) -> None:
+        """Record whether the step's answer was 不知道 (a later answer or a skip clears it)."""
+        said = [s for s in self.answers.get("unknown", []) if s != step.value]
+        if unknown or "unknown" in self.answers:
+            self.answers["unknown"] = [*said, step.value] if unknown else said
+
+    @property
+    def amount_stated(self) -> AmountStated | None:
+        """The amount as stated: approximate (约), not known (不详), or None (a figure as typed,
+        or skipped)."""
+        if self.amount is not None:
+            return AmountStated.APPROXIMATE if self.answers.get("amount_approx") else None
+        return AmountStated.UNKNOWN if self.said_unknown(Step.AMOUNT) else None
 
 
 @dataclass

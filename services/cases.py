@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from core import crypto
 from mediation.case_state import CaseStatus
 from mediation.disputes import DisputeType
-from mediation.intake import IntakeDraft
+from mediation.intake import IntakeDraft, Step
 from mediation.numbering import format_case_number
 from mediation.units import UnitInfo
 from services import case_watch
@@ -85,13 +85,14 @@ async def create_from_intake(
         facts=a["facts"],
         claims=a["claims"],
         amount=Decimal(a["amount"]) if a.get("amount") else None,
+        amount_stated=stated.value if (stated := draft.amount_stated) else None,
         place=a["place"],
         language=language,
         created_by_user_id=user.id,
         created_at=now,
         updated_at=now,
     )
-    applicant, respondent = _parties(a, user, now)
+    applicant, respondent = _parties(draft, user, now)
     case.parties = [applicant, respondent]
     session.add(case)
     await session.flush()
@@ -120,8 +121,17 @@ async def create_from_intake(
     return case
 
 
-def _parties(a: dict[str, Any], user: User, now: datetime) -> tuple[CaseParty, CaseParty]:
-    """The applicant (joined: the user who filed) and the respondent (pending an invitation)."""
+def _parties(draft: IntakeDraft, user: User, now: datetime) -> tuple[CaseParty, CaseParty]:
+    """The applicant (joined: the user who filed) and the respondent (pending an invitation),
+    with the details the applicant said are not known (``CaseParty.unknown``): their own ID
+    number answered 不知道, the other side's name answered 不知道 and a phone not given (the
+    summary they confirmed said 不详 for it)."""
+    a = draft.answers
+    own_unknown = ["id_number"] if draft.said_unknown(Step.ID_NUMBER) else []
+    other_unknown = [
+        field for field, known in (("name", a["other_name"]), ("phone", a.get("other_phone")))
+        if not known
+    ]  # fmt: skip
     applicant = CaseParty(
         user_id=user.id,
         side="applicant",
@@ -133,6 +143,7 @@ def _parties(a: dict[str, Any], user: User, now: datetime) -> tuple[CaseParty, C
         phone=a["phone"],
         phone_hash=crypto.blind_index(a["phone"]),
         id_number=a.get("id_number"),
+        unknown=",".join(own_unknown) or None,
         joined_at=now,
     )
     other_phone = a.get("other_phone")
@@ -145,6 +156,7 @@ def _parties(a: dict[str, Any], user: User, now: datetime) -> tuple[CaseParty, C
         kind=a.get("other_name_kind") or "person",
         phone=other_phone,
         phone_hash=crypto.blind_index(other_phone) if other_phone else None,
+        unknown=",".join(other_unknown) or None,
     )
     return applicant, respondent
 

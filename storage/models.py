@@ -145,6 +145,10 @@ class Case(Base):
     facts: Mapped[str] = mapped_column(EncryptedText)
     claims: Mapped[str] = mapped_column(EncryptedText)
     amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    #: How the applicant stated the amount, when not as a plain figure: "approximate" (大概四千八,
+    #: shown 约) or "unknown" (不知道, shown 不详); None: as typed, or not given
+    #: (``mediation.intake_state.AmountStated``).
+    amount_stated: Mapped[str | None] = mapped_column(String(16))
     place: Mapped[str] = mapped_column(EncryptedText)  # often a home address
     language: Mapped[str] = mapped_column(String(8), default="zh-CN")
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -186,6 +190,9 @@ class CaseParty(Base):
     #: What the applicant said about the party beyond a name, for the mediator: a role
     #: (装修队老板) or, when the name is not known, how to find them (就是1202的) (issue 19).
     note: Mapped[str | None] = mapped_column(EncryptedText)
+    #: The details the intake was told are not known (不知道), comma-separated: "name", "phone",
+    #: "id_number". Shown 不详 while the field is empty; a value recorded later is shown instead.
+    unknown: Mapped[str | None] = mapped_column(String(64))
     joined_at: Mapped[datetime | None] = mapped_column()
     #: Court-facing identity (民诉法解释 第三百五十四条), encrypted like the ID number.
     kind: Mapped[str] = mapped_column(String(16), default="person", server_default="person")

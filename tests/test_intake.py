@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mediation import intake
+from mediation import intake, intake_state
 from mediation.intake import (
     ActionInput,
     ContactInput,
@@ -318,3 +318,40 @@ def test_a_type_in_everyday_words(typed: str, code: str) -> None:
 
     found = type_from_text(typed)
     assert found is not None and found.value == code
+
+
+def test_an_amount_said_approximately_or_not_known_is_kept_so() -> None:
+    """大概四千八 is taken as approximate (约), 不知道 as not known (不详), and 跳过 as not given
+    (未填写): the summary says each, and the case keeps which (``amount_stated``)."""
+    approx = run(IntakeDraft(step=Step.AMOUNT), TextInput("大概四千八"))
+    draft = intake.handle(approx.draft or IntakeDraft(), ActionInput("i:amount_ok")).draft
+    assert draft is not None and draft.amount_stated is intake_state.AmountStated.APPROXIMATE
+    unknown = run(IntakeDraft(step=Step.AMOUNT), TextInput("不知道"))
+    assert unknown.draft is not None and unknown.draft.answers["amount"] is None
+    assert unknown.draft.amount_stated is intake_state.AmountStated.UNKNOWN
+    skipped = run(IntakeDraft(step=Step.AMOUNT), ActionInput("i:skip"))
+    assert skipped.draft is not None and skipped.draft.amount_stated is None
+    # A figure typed after all replaces the 不知道.
+    draft = unknown.draft
+    draft.step, draft.editing = Step.AMOUNT, True
+    typed = intake.handle(draft, TextInput("3000")).draft
+    assert typed is not None and typed.amount_stated is None and not typed.said_unknown(Step.AMOUNT)
+
+
+def test_the_summary_says_not_known_where_the_party_said_so() -> None:
+    answers = run(intake.start().draft or IntakeDraft(), *HAPPY[:6]).draft
+    assert answers is not None
+    draft = run(
+        answers,
+        TextInput("不知道"),  # the amount
+        TextInput("九龙坡区杨家坪街道"),
+        TextInput("张三"),
+        ContactInput("+86 138 1234 5678", is_own=True),
+        ActionInput("i:skip"),  # the ID number
+        TextInput("李四"),
+        TextInput("13987654321"),
+    )
+    summary = draft.replies[-1].text
+    assert summary.key == "intake.summary"
+    assert summary.params["amount"] == Msg("intake.not_known")
+    assert summary.params["id_number"] == Msg("intake.not_given")

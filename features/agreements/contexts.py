@@ -38,6 +38,10 @@ from storage.models import Case, CaseParty, PartyAgent, StaffAccount
 SIDE_LABEL = {Role.APPLICANT.value: "申请人", Role.RESPONDENT.value: "被申请人"}
 
 
+#: A name the applicant did not know (不知道), as documents print it.
+NAME_UNKNOWN = "不详"
+
+
 @dataclass(frozen=True)
 class AgentInfo:
     """A party_agents row as the documents and the rules need it."""
@@ -76,6 +80,12 @@ class PartyInfo:
     legal_rep_title: str | None = None
     seal_path: str | None = None
     agents: tuple[AgentInfo, ...] = ()
+
+    @property
+    def shown_name(self) -> str:
+        """The name as a document prints it: 不详 where the applicant did not know it (the
+        intake's 不知道, ``CaseParty.unknown``) and nobody has recorded it since."""
+        return self.name or NAME_UNKNOWN
 
     @property
     def label(self) -> str:
@@ -224,7 +234,7 @@ def person(
     data: dict[str, Any] = {
         "role": role or p.label,
         "kind": "org" if p.is_org else "person",
-        "name": p.name,
+        "name": p.shown_name,
         "address": p.address or "",
     }
     if p.is_org:

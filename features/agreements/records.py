@@ -81,11 +81,11 @@ async def record_form(
         ]
         text = "\n".join(s for s in said if s.strip())[:MAX_STATEMENT]
         if text:
-            statements.append({"speaker": f"{p.label}{p.name}", "content": text})
+            statements.append({"speaker": f"{p.label}{p.shown_name}", "content": text})
     today = _local(turn, turn.now).date()
     label = dispute_label(case.dispute_type)
-    applicants = "、".join(p.name for p in parties if p.side == Role.APPLICANT.value)
-    respondents = "、".join(p.name for p in parties if p.side == Role.RESPONDENT.value)
+    applicants = "、".join(p.shown_name for p in parties if p.side == Role.APPLICANT.value)
+    respondents = "、".join(p.shown_name for p in parties if p.side == Role.RESPONDENT.value)
     unit = turn.units.issuer(case.unit_code) or turn.units.by_code.get(
         case.unit_code, turn.units.default
     )
@@ -109,7 +109,9 @@ async def record_form(
             terms=list(agreement.content.get("terms", [])),
         )
     elif oral is not None:
-        names = {p.member_id: f"{p.label}{p.name}" for p in parties if p.member_id is not None}
+        names = {
+            p.member_id: f"{p.label}{p.shown_name}" for p in parties if p.member_id is not None
+        }
         confirmations = (
             await turn.session.execute(
                 select(DocumentSignature)

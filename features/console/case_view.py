@@ -75,6 +75,9 @@ class PartyView:
     legal_rep_title: str = ""
     agents: list[AgentView] = field(default_factory=list)
     absent_reason: str = ""
+    #: The details the intake was told are not known (``CaseParty.unknown``): shown 不详
+    #: while empty, where a detail never asked shows a dash.
+    unknown: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -129,6 +132,7 @@ def party_view(
         view.legal_rep_title = party.legal_rep_title or ""
     view.agents = [agent_view(a, staff) for a in agents]
     view.absent_reason = (party.absent_reason or "") if full else ""
+    view.unknown = frozenset(filter(None, (party.unknown or "").split(",")))
     if reveal is not None and reveal[0] == party.id and staff.can(Action.REVEAL_PII):
         value = getattr(party, reveal[1]) if reveal[1] in PII_FIELDS else None
         if value:

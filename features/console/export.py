@@ -39,6 +39,18 @@ COLUMNS = (
 )
 
 
+def stated_amount(lang: str, amount: object, stated: str | None, figure: str) -> str:
+    """An amount as the applicant stated it: the figure, 约 the figure when they said it was
+    approximate (大概四千八), 不详 when they said they do not know it, "" when not given."""
+    if amount is not None:
+        return (
+            translate(lang, "console.case.amount_approx", amount=figure)
+            if stated == "approximate"
+            else figure
+        )
+    return translate(lang, "console.case.unknown") if stated == "unknown" else ""
+
+
 def safe_cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
@@ -56,7 +68,8 @@ class Exporter:
         names = staff.can(Action.VIEW_NAMES)
 
         def people(items: Sequence[tuple[str, str | None]]) -> str:
-            return "、".join(n if names else masking.mask_name(n) for n, _ in items)
+            unknown = translate(lang, "console.case.unknown")  # a name the applicant did not know
+            return "、".join((n if names else masking.mask_name(n)) or unknown for n, _ in items)
 
         unit = self.units.by_code.get(row.unit_code)
         values = [
@@ -68,7 +81,7 @@ class Exporter:
             people(row.applicants),
             "、".join(masking.mask_phone(p) for _, p in row.applicants if p),
             people(row.respondents),
-            f"{row.amount:.2f}" if row.amount is not None else "",
+            stated_amount(lang, row.amount, row.amount_stated, f"{row.amount or 0:.2f}"),
             row.mediator_name,
             row.created_at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M"),
             row.updated_at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M"),

@@ -80,6 +80,7 @@ class LedgerRow:
     created_at: datetime
     updated_at: datetime
     amount: Decimal | None
+    amount_stated: str | None  # Case.amount_stated: approximate (约), unknown (不详)
     mediator_id: int | None
     mediator_name: str = ""
     applicants: list[tuple[str, str | None]] = field(default_factory=list)
@@ -236,6 +237,7 @@ class LedgerService:
             Case.created_at,
             Case.updated_at,
             Case.amount,
+            Case.amount_stated,
             Case.mediator_id,
         ).where(*self.conditions(staff, q, dialect, years))
 

@@ -71,6 +71,9 @@ async def test_a_renovation_dispute_typed_as_people_type(
                     (await s.execute(select(CaseParty).order_by(CaseParty.id))).scalars().all()
                 )
             assert case.dispute_type == "renovation" and str(case.amount) == "4800.00"
+            assert case.amount_stated == "approximate"  # 约, as she said it (the console, 约)
             assert parties[0].name == "张秀英"
             assert parties[1].name == "" and parties[1].note == "就是1202的"
             assert parties[1].phone is None
+            assert parties[1].unknown == "name,phone"  # 不详 on the console, not a blank
+            assert parties[0].unknown is None  # her ID number skipped: not given, not 不详
