@@ -82,6 +82,9 @@ async def test_an_officer_fills_the_police_form_on_a_phone(served: tuple[str, Wo
             assert page.url.endswith("#police-card")
             said = await page.get_by_test_id("case-error").inner_text()
             assert "有 3 处需要修改" in said, said
+            # The page opens at the form, which repeats the count above its fields.
+            assert said == await page.get_by_test_id("police-problems").inner_text()
+            assert await page.get_by_test_id("police-problems").is_visible()
             problems = {
                 "minor": "情节较轻",
                 "recording_ref": "全程同步录音录像",
@@ -94,8 +97,9 @@ async def test_an_officer_fills_the_police_form_on_a_phone(served: tuple[str, Wo
                 assert await form.locator(f"input[name={name}]").input_value() == typed
             assert await form.locator("input[name=civil]").is_checked()
             assert await form.locator("select[name=violation]").input_value() == "property_damage"
-            await page.get_by_test_id("problem-minor").scroll_into_view_if_needed()
             await page.screenshot(path=str(SHOTS / "police-problems.png"))
+            await page.get_by_test_id("problem-injured").scroll_into_view_if_needed()
+            await page.screenshot(path=str(SHOTS / "police-problems-sides.png"))
             width = await page.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, f"the case page scrolls sideways on a phone ({width}px)"
 
