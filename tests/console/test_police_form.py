@@ -12,6 +12,7 @@ from sqlalchemy import select
 from features.agreements.models import PoliceMediation
 from features.console.case_actions import CaseActions
 from features.console.risk import RiskService
+from harness.steps import id_number
 from storage.models import CaseParty
 from tests.console.conftest import World, add_case, console_app, csrf_of, login
 from tests.console.test_ledger import staff
@@ -201,3 +202,37 @@ async def test_no_form_before_the_case_is_accepted(world: World) -> None:
         await login(client, "police_ps")
         html = await (await client.get(f"/staff/cases/{accepted}")).text()
         assert 'data-testid="police-open"' in html and "police-unavailable" not in html
+
+
+async def test_a_problem_about_no_field_is_said_above_the_form(world: World) -> None:
+    """A minor without a recorded guardian (第一百八十一条) is about the case, not a field: it is
+    listed above the form, with the form's own problems under their fields."""
+    case_id, sides = await accepted_case(world, 1206)
+    async with world.runtime.db.write() as s:
+        minor = await s.get_one(CaseParty, sides["respondent"])
+        minor.id_number = id_number("20150101", 3)  # eleven years old
+    async with TestClient(TestServer(console_app(world))) as client:
+        await login(client, "police_ps")
+        token = await csrf_of(client, f"/staff/cases/{case_id}")
+        form = {
+            "_csrf": token,
+            "step": "open",
+            "violation": "insult",
+            "civil": "yes",
+            "offender": str(sides["respondent"]),
+            "injured": str(sides["applicant"]),
+            "officers": "2",
+            **INCIDENT,
+        }
+        refused = await client.post(f"/staff/cases/{case_id}/police", data=form)
+        html = await refused.text()
+        assert refused.status == 400 and "有 2 处需要修改" in html
+        general = re.search(r'data-testid="problems-general">(.*?)</ul>', html, re.S)
+        assert general and "应当通知其父母或者其他监护人到场" in general.group(1)
+        assert "情节较轻" in _said_under(html, "minor")
+
+
+def _said_under(html: str, name: str) -> str:
+    found = re.search(rf'data-testid="problem-{name}">([^<]*)<', html)
+    assert found, name
+    return found.group(1)
