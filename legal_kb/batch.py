@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from legal_kb import index, store
+from legal_kb import index, lay, store
 from legal_kb.dense import E5Encoder, Encoder, ShippedVectors, VectorCache, build_matrix
 from legal_kb.engine import RankParams, SearchEngine
 from legal_kb.records import IndexDoc
@@ -43,11 +43,13 @@ def open_engine(
     progress: Progress | None = None,
     params: RankParams | None = None,
     regions: Sequence[str] = (),
+    lay_questions: bool = True,
 ) -> SearchEngine | None:
     """The engine for the KB's current content, building missing indexes first.
 
     ``None`` when nothing has been imported. With ``dense``, the dense index is built (or
-    loaded from the vector cache) and attached before returning.
+    loaded from the vector cache) and attached before returning, with the written lay
+    questions' evidence unless ``lay_questions`` is off (a benchmark's comparison).
     """
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     say = progress or (lambda _message: None)
@@ -70,5 +72,7 @@ def open_engine(
         cache = VectorCache(root / "dense" / enc.model_id, ShippedVectors.for_encoder(enc))
         matrix = build_matrix(engine.passages(), enc, cache, progress=report)
         if matrix is not None:
-            engine.attach_dense(enc, matrix)
+            questions = VectorCache(root / "dense" / lay.cache_name(enc.model_id))
+            evidence = lay.build(engine.docs, enc, questions) if lay_questions else None
+            engine.attach_dense(enc, matrix, lay=evidence)
     return engine

@@ -264,14 +264,18 @@ def build_matrix(
     *,
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
+    as_queries: bool = False,
 ) -> npt.NDArray[np.float16] | None:
     """Vectors for ``passages`` in order, encoding only those missing from the cache.
 
     Returns ``None`` when ``should_stop`` asked to stop before the end (work done so far is
-    kept in the cache). ``progress(done, total)`` is called after each chunk.
+    kept in the cache). ``progress(done, total)`` is called after each chunk. ``as_queries``:
+    the texts are questions (:mod:`legal_kb.lay`), encoded and cached as such.
     """
     rows, stored = cache.load()
-    keys = [cache_key(encoder.model_id, p) for p in passages]
+    model = f"{encoder.model_id}:query" if as_queries else encoder.model_id
+    encode = encoder.encode_queries if as_queries else encoder.encode_passages
+    keys = [cache_key(model, p) for p in passages]
     missing: dict[str, str] = {}
     for key, text in zip(keys, passages, strict=True):
         if key not in rows and key not in missing:
@@ -286,7 +290,7 @@ def build_matrix(
         if should_stop is not None and should_stop():
             return None
         batch = todo[start : start + CHUNK_SIZE]
-        vecs = encoder.encode_passages([text for _, text in batch])
+        vecs = encode([text for _, text in batch])
         cache.save_chunk([key for key, _ in batch], vecs)
         for (key, _), vec in zip(batch, vecs, strict=True):
             fresh[key] = vec.astype(np.float16)

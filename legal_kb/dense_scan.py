@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,7 @@ class DenseMatrix:
         self.refine_depth = refine
         self.rows, self.dim = self.exact.shape
         self._session = _scan_session(self.exact) if self.rows else None
-        _return_freed_memory()
+        return_freed_memory()
 
     def scan(self, vec: FloatArray) -> FloatArray:
         """Approximate similarity of every passage to ``vec`` (int8, |error| ≲ 0.003)."""
@@ -75,6 +76,21 @@ class DenseMatrix:
             best = np.argpartition(-pool, n - 1)[:n]
             self.refine(vec, scores, best.astype(np.int64))
         return scores
+
+
+def int8_scan(matrix: npt.NDArray[np.float16]) -> Callable[[FloatArray], FloatArray]:
+    """``vec ↦`` approximate similarity of every row of ``matrix`` to ``vec``, keeping only the
+    int8 scan (no float16 copy: for evidence where the scan's error does not matter)."""
+    dim = matrix.shape[1]
+    session = _scan_session(matrix)
+    return_freed_memory()
+
+    def scan(vec: FloatArray) -> FloatArray:
+        query = np.asarray(vec, dtype=np.float32).reshape(1, dim)
+        out: FloatArray = np.ascontiguousarray(session.run(None, {"q": query})[0][0])
+        return out
+
+    return scan
 
 
 def _scan_session(matrix: npt.NDArray[np.float16]) -> Any:
@@ -127,7 +143,7 @@ def _scan_session(matrix: npt.NDArray[np.float16]) -> Any:
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def _return_freed_memory() -> None:
+def return_freed_memory() -> None:
     """Give the build's transient copies (the int8 matrix, the graph, ORT's loading buffers)
     back to the system: glibc keeps freed heap memory of that size in the process, where it
     counts as the search's RSS for good. Measured building 62,308 rows alone: 125 MB over the

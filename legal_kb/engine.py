@@ -36,6 +36,7 @@ from legal_kb.dense import Encoder, passage_text
 from legal_kb.dense_scan import REFINE, DenseMatrix
 from legal_kb.disputes import dispute_type
 from legal_kb.keyword import KeywordIndex
+from legal_kb.lay import LayEvidence
 from legal_kb.names import NameResolver, short_title
 from legal_kb.records import Hit, IndexDoc
 
@@ -100,27 +101,48 @@ class RankParams:
     #: keeps the national-law questions where they were (R@5 0.552 → 0.549; 1.0: 0.539).
     kind_prior: float = 2.0
     kind_prior_keyword: float = 1.0
+    #: Weight of the written lay questions' evidence in the "part" score (:func:`with_lay`;
+    #: 0: not used). Measured on STARD dev (docs/benchmarks.md, "Written lay questions as
+    #: evidence"): 0.5, 1 and 2 all raise every figure; 0.5 is shipped.
+    lay_weight: float = 0.5
 
 
 @dataclass
 class _Dense:
     encoder: Encoder
     matrix: DenseMatrix
+    lay: LayEvidence | None = None
 
 
 @dataclass(frozen=True)
 class DenseScores:
-    """Similarity of every article to the whole question and to its best sub-question (the
-    same array without sub-questions): exact where the ranking reads it (see
-    :mod:`legal_kb.dense_scan`); :meth:`refine` makes more rows exact."""
+    """Similarity of every article to the whole question, and the second dense view ``part``:
+    the whole score plus the written lay questions' evidence (:mod:`legal_kb.lay`), or the best
+    sub-question's score (``encode_parts``), or the whole score itself. Exact where the ranking
+    reads it (see :mod:`legal_kb.dense_scan`); :meth:`refine` makes more rows exact."""
 
     whole: FloatArray
     part: FloatArray
     vectors: FloatArray
     matrix: DenseMatrix
+    #: Each article's best similarity among its written lay questions (``None``: not used).
+    lay: FloatArray | None = None
+    lay_weight: float = 0.0
+    #: Every score already exact (the sub-question path).
+    exact: bool = False
 
     def refine(self, rows: IntArray) -> None:
         self.matrix.refine(self.vectors[0], self.whole, rows)
+        if self.lay is not None:
+            self.part[rows] = with_lay(self.whole[rows], self.lay[rows], self.lay_weight)
+
+
+def with_lay(whole: FloatArray, lay: FloatArray, weight: float) -> FloatArray:
+    """The second dense view: the article's own score, plus ``weight`` × the better of it and
+    its best written question's (an article without questions gets ``(1 + weight) × whole``,
+    so only a question closer than the article itself moves it)."""
+    out: FloatArray = (whole + weight * np.maximum(lay, whole)).astype(np.float32)
+    return out
 
 
 @dataclass(frozen=True)
@@ -186,13 +208,20 @@ class SearchEngine:
         return [passage_text(d.text) for d in self.docs]
 
     def attach_dense(
-        self, encoder: Encoder, matrix: npt.NDArray[np.generic], refine: int = REFINE
+        self,
+        encoder: Encoder,
+        matrix: npt.NDArray[np.generic],
+        refine: int = REFINE,
+        lay: LayEvidence | None = None,
     ) -> None:
         """Start using dense vectors (``matrix`` rows in index order); ``refine``: how many of
-        the int8 scan's best scores are made exact (:mod:`legal_kb.dense_scan`)."""
+        the int8 scan's best scores are made exact (:mod:`legal_kb.dense_scan`); ``lay``: the
+        written lay questions' vectors (:mod:`legal_kb.lay`), if built."""
         if matrix.shape != (len(self.docs), encoder.dim):
             raise ValueError(f"dense matrix shape {matrix.shape} does not fit the index")
-        self._dense = _Dense(encoder, DenseMatrix(matrix, refine))
+        if lay is not None and lay.n_docs != len(self.docs):
+            raise ValueError("the written questions were placed on another index")
+        self._dense = _Dense(encoder, DenseMatrix(matrix, refine), lay)
 
     def detach_dense(self) -> None:
         """Stop using dense vectors (keyword search only)."""
@@ -261,14 +290,18 @@ class SearchEngine:
         matrix = dense.matrix
         whole = matrix.similarities(vecs[0], mask)
         if len(vecs) == 1:
-            return DenseScores(whole, whole, vecs, matrix)
+            weight = self.params.lay_weight
+            if dense.lay is None or weight == 0:
+                return DenseScores(whole, whole, vecs, matrix)
+            lay = dense.lay.best_per_article(vecs[0])
+            return DenseScores(whole, with_lay(whole, lay, weight), vecs, matrix, lay, weight)
         # Sub-questions (off by default): every score exact, as before the int8 scan.
         everything = np.arange(matrix.rows, dtype=np.int64)
         matrix.refine(vecs[0], whole, everything)
         sims = matrix.exact.astype(np.float32) @ vecs[1:].T
         w = self.params.part_weight
         part = ((1 - w) * whole + w * sims.max(axis=1)).astype(np.float32)
-        return DenseScores(whole, part, vecs, matrix)
+        return DenseScores(whole, part, vecs, matrix, exact=True)
 
     def _query_vectors(self, encoder: Encoder, texts: list[str]) -> FloatArray:
         """Encoded question texts, from a small LRU cache ("more results" asks again)."""
@@ -310,10 +343,10 @@ class SearchEngine:
         kw_top = rerank.top_of(np.where(kw > 0, kw, -np.inf).astype(np.float32), rerank.DEPTH, mask)
         whole, part = dense.whole, dense.part
         dense_top = rerank.top_of(whole, rerank.DEPTH, mask)
-        # Without sub-questions the "part" score is the whole one: its ranking is the same.
+        # Without lay questions or sub-questions "part" is the whole score: the same ranking.
         part_top = dense_top if part is whole else rerank.top_of(part, rerank.DEPTH, mask)
         cand = np.unique(np.concatenate([kw_top, dense_top, part_top]))
-        if part is whole:  # the features read the candidates' and their neighbours' scores
+        if not dense.exact:  # the features read the candidates' and their neighbours' scores
             near = np.concatenate([cand, cand - 1, cand + 1])
             dense.refine(np.unique(near[(near >= 0) & (near < len(whole))]))
         idf = {t: w * self.keyword.idf(t) for t, w in parsed.terms.items()}

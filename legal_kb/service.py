@@ -38,7 +38,7 @@ from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
-from legal_kb import checks, index, rules, store
+from legal_kb import checks, index, lay, rules, store
 from legal_kb.checks import CitationCheck
 from legal_kb.citations import Citation, extract_citations
 from legal_kb.dense import Encoder, ShippedVectors, VectorCache, build_matrix
@@ -182,18 +182,23 @@ class KnowledgeBase:
 
         def work() -> None:
             try:
+                cache = VectorCache(
+                    self.root / "dense" / encoder.model_id, ShippedVectors.for_encoder(encoder)
+                )
                 matrix = build_matrix(
-                    engine.passages(),
+                    engine.passages(), encoder, cache, progress=report, should_stop=stop.is_set
+                )
+                if matrix is None or stop.is_set():
+                    return
+                evidence = lay.build(
+                    engine.docs,
                     encoder,
-                    VectorCache(
-                        self.root / "dense" / encoder.model_id,
-                        ShippedVectors.for_encoder(encoder),
-                    ),
-                    progress=report,
+                    VectorCache(self.root / "dense" / lay.cache_name(encoder.model_id)),
                     should_stop=stop.is_set,
                 )
-                if matrix is not None and not stop.is_set():
-                    engine.attach_dense(encoder, matrix)
+                if evidence is not None and not stop.is_set():
+                    engine.attach_dense(encoder, matrix, lay=evidence)
+                    log.info("dense search: %d written lay questions", evidence.count)
                     self._progress("dense search ready")
             except Exception:
                 log.exception("building the dense index failed; keyword search continues")

@@ -48,7 +48,7 @@ from stard import DEV, Question, is_tuning, map_questions, metrics  # noqa: E402
 from train_ranker import cross_validated, samples  # noqa: E402
 
 from core.config import Settings  # noqa: E402
-from legal_kb import store  # noqa: E402
+from legal_kb import rerank, store  # noqa: E402
 from legal_kb.batch import open_engine  # noqa: E402
 from legal_kb.dense import E5Encoder  # noqa: E402
 from legal_kb.engine import SearchEngine  # noqa: E402
@@ -225,6 +225,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="questions on the exact 4-bit graph (KB_QUERY_INT8=0)",
     )
+    parser.add_argument(
+        "--lay-weight",
+        type=float,
+        default=None,
+        help="override RankParams.lay_weight (0: without the written lay questions)",
+    )
+    parser.add_argument("--ranker", type=Path, help="another ranker.json (e.g. the one before)")
     args = parser.parse_args(argv)
     db_name = "kb-bench-corpus.db" if args.corpus else "kb-bench.db"
     url = args.database_url or f"sqlite+aiosqlite:///{args.data_dir / db_name}"
@@ -269,6 +276,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         attach_dense_for_kinds(engine, args.data_dir, args.only_kinds.split(","))
     timings["dense_s"] = time.perf_counter() - start
     engine.params = replace(engine.params, encode_parts=args.parts)
+    if args.lay_weight is not None:
+        engine.params = replace(engine.params, lay_weight=args.lay_weight)
+    if args.ranker is not None:
+        engine.model = rerank.load_model(args.ranker)
     if args.kind_prior is not None:
         engine.params = replace(engine.params, kind_prior=args.kind_prior)
     if args.kind_prior_keyword is not None:

@@ -63,11 +63,21 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="questions on the exact 4-bit graph instead of the int8 query graph (KB_QUERY_INT8=0)",
     )
+    parser.add_argument(
+        "--no-lay",
+        action="store_true",
+        help="without the written lay questions' evidence (as before 2026-12-07's fourth session)",
+    )
     args = parser.parse_args(argv)
     url = args.database_url or f"sqlite+aiosqlite:///{args.data_dir / 'kb-bench.db'}"
     encoder = E5Encoder(cache_dir=args.data_dir / "kb" / "models", query_int8=not args.exact_query)
     engine = open_engine(
-        url, args.data_dir, dense=not args.stand_in, encoder=encoder, regions=args.region
+        url,
+        args.data_dir,
+        dense=not args.stand_in,
+        encoder=encoder,
+        regions=args.region,
+        lay_questions=not args.no_lay,
     )
     if engine is None:
         print("the knowledge base is empty: run benchmarks/kb/run.py or main.py kb import")
