@@ -8,6 +8,9 @@ what the applicant asks for, then the parties' details (see shared legal notes, 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from mediation import earlier_answers
 from mediation.disputes import DisputeType, type_from_text
 from mediation.intake_state import (
     EDITABLE,
@@ -51,10 +54,12 @@ __all__ = [
     "Input",
     "IntakeDraft",
     "IntakeResult",
+    "Offer",
     "OtherInput",
     "Step",
     "TextInput",
     "answer_spoken",
+    "earlier_answer",
     "handle",
     "keep_voice",
     "prompt",
@@ -80,7 +85,27 @@ def _type_buttons() -> tuple[tuple[Button, ...], ...]:
 
 
 def prompt(draft: IntakeDraft) -> Reply:
-    """The question for the draft's current step."""
+    """The question for the draft's current step; with the answer the party already gave in
+    an earlier one, offered for confirmation, when there is one (:func:`earlier_answer`)."""
+    question = _question(draft)
+    offer = earlier_answer(draft)
+    if offer is None:
+        return question
+    step = draft.step.value
+    own = (
+        (button("intake.btn_earlier_ok", f"i:earlier_ok:{step}"),),
+        (button("intake.btn_earlier_no", f"i:earlier_no:{step}"),),
+    )
+    params: dict[str, object] = {"question": question.text, "said": offer.said}
+    key = "intake.earlier"
+    if offer.sum is not None:
+        params["amount"] = f"{offer.sum.value:,.2f}"
+        key = "intake.earlier_amount_approx" if offer.sum.approximate else "intake.earlier_amount"
+    return Reply(Msg(key, params), buttons=(*own, *question.buttons))
+
+
+def _question(draft: IntakeDraft) -> Reply:
+    """The current step's question as asked from scratch."""
     step = draft.step
     if step is Step.CONSENT:
         return Reply(
@@ -167,6 +192,77 @@ def summary(draft: IntakeDraft) -> Reply:
     return Reply(Msg("intake.summary", params), buttons=tuple(rows))
 
 
+# ---------------------------------------------------------------------------------- earlier answers
+
+
+@dataclass(frozen=True)
+class Offer:
+    """An answer to the current step found in what the party said before: ``said`` is shown
+    ("您前面说的是…"), ``answer`` is taken as if typed once they press 对; ``sum`` for the
+    amount (taken as read, not asked again)."""
+
+    said: str
+    answer: str
+    sum: earlier_answers.Sum | None = None
+
+
+def earlier_answer(draft: IntakeDraft) -> Offer | None:
+    """What the party already told the intake that answers the current question: the story
+    typed at the dispute type (the facts); the demand, the sum and the other side named in the
+    story or the facts (the amount also in the claims). Only when the rules find it clearly
+    (``mediation.earlier_answers``), it passes the step's own checks, and the party has not
+    said it is wrong; never while changing an answer from the summary."""
+    if draft.editing or draft.confirming_cancel or draft.step.value in draft.declined:
+        return None
+    a, step = draft.answers, draft.step
+    told = [draft.story, a.get("facts")]
+    try:
+        if step is Step.FACTS:
+            story = earlier_answers.story_as_facts(draft.story)
+            if story is None:
+                return None
+            low, high = TEXT_LIMITS[step]
+            return Offer(story, clean_text(story, min_len=low, max_len=high))
+        if step is Step.CLAIMS:
+            claim = earlier_answers.claim_in(told)
+            if claim is None:
+                return None
+            low, high = TEXT_LIMITS[step]
+            return Offer(claim, clean_text(claim, min_len=low, max_len=high))
+        if step is Step.AMOUNT:
+            found = earlier_answers.amount_in([*told, a.get("claims")])
+            return Offer(found.said, found.said, found) if found is not None else None
+        if step is Step.OTHER_NAME:
+            party = earlier_answers.other_party_in(told)
+            if party is None:
+                return None
+            clean_party_name(party.answer)
+            return Offer(party.answer, party.answer)
+    except InvalidInput:
+        return None
+    return None
+
+
+def _earlier_pressed(draft: IntakeDraft, action: str) -> IntakeResult | None:
+    """对 (``i:earlier_ok:<step>``): the offered answer taken as the step's answer, as if
+    typed; 不对，重新填 (``i:earlier_no:<step>``): the question asked from scratch. None for a
+    press on an offer no longer shown (a stale button)."""
+    verb, _, target = action.removeprefix("i:earlier_").partition(":")
+    offer = earlier_answer(draft)
+    if offer is None or target != draft.step.value or verb not in ("ok", "no"):
+        return None
+    if verb == "no":
+        draft.declined.append(draft.step.value)
+        return IntakeResult(draft, [prompt(draft)])
+    if offer.sum is not None:
+        draft.answers.pop("amount_pending", None)
+        draft.answers["amount"] = str(offer.sum.value)
+        draft.answers["amount_approx"] = offer.sum.approximate
+        draft.mark_unknown(Step.AMOUNT, False)
+        return IntakeResult(_advance(draft), [prompt(draft)])
+    return _handle_input(draft, TextInput(offer.answer))
+
+
 # ---------------------------------------------------------------------------------- handling
 
 
@@ -207,6 +303,9 @@ def handle(draft: IntakeDraft, event: Input) -> IntakeResult:
         return _handle_action(draft, event.action)
     if draft.confirming_cancel:
         return IntakeResult(draft, [reply("intake.press_a_button"), *request_cancel(draft).replies])
+    if isinstance(event, TextInput) and earlier_answer(draft) is not None:
+        # Typing an answer where one was offered: theirs counts; asked again, from scratch.
+        draft.declined.append(draft.step.value)
     try:
         return _handle_input(draft, event)
     except InvalidInput as exc:
@@ -256,6 +355,10 @@ def _handle_action(draft: IntakeDraft, action: str) -> IntakeResult:
             return IntakeResult(draft, [prompt(draft)])
     if step is Step.CONFIRM and action == "i:submit":
         return IntakeResult(draft, [], submitted=True)
+    if action.startswith("i:earlier_"):
+        taken = _earlier_pressed(draft, action)
+        if taken is not None:
+            return taken
     # A button from an earlier question: say so and ask the current question again.
     return IntakeResult(draft, [reply("intake.stale_button"), prompt(draft)])
 
@@ -361,6 +464,8 @@ def _take_amount(draft: IntakeDraft, text: str) -> IntakeResult:
 def _type_from_text(draft: IntakeDraft, text: str) -> IntakeResult:
     """A type typed in words ("装修纠纷"): proposed with a button to confirm it, above the list
     (a guess is never taken without a press)."""
+    if earlier_answers.story_as_facts(text) is not None:
+        draft.story = text.strip()  # offered back at the facts and later questions
     kind = type_from_text(text)
     if kind is None:
         return IntakeResult(draft, [reply("intake.type_not_understood"), prompt(draft)])

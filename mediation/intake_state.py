@@ -110,6 +110,11 @@ class IntakeDraft:
     evidence: list[dict[str, Any]] = field(default_factory=list)
     editing: bool = False
     confirming_cancel: bool = False
+    #: What the party typed at the dispute-type question when it was a story: later questions
+    #: offer back what it already answers (``mediation.earlier_answers``).
+    story: str = ""
+    #: The steps whose offered earlier answer the party said was wrong (不对，重新填).
+    declined: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -118,6 +123,8 @@ class IntakeDraft:
             "evidence": list(self.evidence),
             "editing": self.editing,
             "confirming_cancel": self.confirming_cancel,
+            "story": self.story,
+            "declined": list(self.declined),
         }
 
     @classmethod
@@ -128,6 +135,8 @@ class IntakeDraft:
             evidence=list(data.get("evidence", [])),
             editing=bool(data.get("editing", False)),
             confirming_cancel=bool(data.get("confirming_cancel", False)),
+            story=str(data.get("story", "")),
+            declined=[str(s) for s in data.get("declined", [])],
         )
 
     @property

@@ -11,7 +11,8 @@ again, then gives up and says so).
   ``opencc-python-reimplemented``, Apache-2.0, pure Python, ~1 MB). The case record is kept in
   simplified Chinese; a transcript in 老闆/萬 would read as a different document.
 - :func:`prompt_echo`, :func:`looping`: the two hallucinations measured on the benchmark
-  (docs/benchmarks.md, "Speech to text").
+  (docs/benchmarks.md, "Speech to text"); :func:`repeated_phrase`: the loop that is a whole
+  answer ("谢谢观看谢谢观看谢谢观看", what Whisper writes for noise), refused as a loop.
 - :func:`confidence`: the decoder's own certainty (mean token log-probability, and the
   probability that there was no speech at all), as one number between 0 and 1 shown to the
   speaker; below :data:`LOW_CONFIDENCE` the text is flagged as possibly wrong.
@@ -100,19 +101,50 @@ def strip_prompt(text: str, prompt: str | None) -> str:
 
 def looping(text: str) -> bool:
     """A hallucinated loop: text that compresses too well (Whisper's own test), a short run
-    repeated four times or more in a row, or a long text of a handful of characters."""
+    repeated four times or more in a row, a longer one three times, a whole answer that is one
+    phrase said over and over (:func:`repeated_phrase`), or a long text of a handful of
+    characters."""
     data = text.encode()
     if len(data) > 48 and len(data) / len(zlib.compress(data)) > 2.4:
         return True
-    letters = bare(text)
+    letters = bare(text).lower()
     if len(letters) >= 20 and len(set(letters)) / len(letters) < 0.2:
         return True
-    for size in range(1, 9):
-        times = max(4, -(-8 // size))  # a run of at least 8 characters
-        for start in range(0, max(0, len(letters) - times * size + 1)):
-            unit = letters[start : start + size]
-            if letters[start : start + times * size] == unit * times:
-                return True
+    if repeated_phrase(letters):
+        return True
+    for size in range(1, LONG_UNIT_MAX + 1):
+        # A run of at least 8 characters; a unit of 9 or more characters three times.
+        times = max(4, -(-8 // size)) if size < 9 else 3
+        if _tandem(letters, size) >= times:
+            return True
+    return False
+
+
+#: The longest unit :func:`looping` looks for in a run (a longer loop compresses too well).
+LONG_UNIT_MAX = 32
+
+
+def _tandem(letters: str, size: int) -> int:
+    """How many copies in a row of one ``size``-character unit ``letters`` holds at most."""
+    best = run = 0
+    for i in range(len(letters) - size):
+        run = run + 1 if letters[i] == letters[i + size] else 0
+        best = max(best, run)
+    return best // size + 1
+
+
+def repeated_phrase(text: str) -> bool:
+    """The whole answer is one phrase said again and again, the loop Whisper writes for noise
+    or music ("谢谢观看谢谢观看谢谢观看", "啊啊啊啊啊啊"), possibly cut off inside its last copy:
+    a phrase of four characters or more three times, of two or three four times, one character
+    six times. Repetition people use passes: "不是不是，我是说…", "对对对", "好的好的好的",
+    "我同意我同意我同意", and a repeated phrase with anything else said around it."""
+    letters = bare(text).lower()
+    n = len(letters)
+    for size in range(1, n // 2 + 1):
+        if all(letters[i] == letters[i - size] for i in range(size, n)):
+            copies = n // size
+            return copies >= (6 if size == 1 else 4 if size <= 3 else 3)
     return False
 
 
