@@ -20,7 +20,7 @@ from aiohttp import web
 from aiohttp_session import get_session
 
 import features.console.web.core as console
-from features.street.joint_service import JointService
+from features.street.joint_service import JointService, JointView
 from features.street.tasks import TaskError
 from i18n import catalog, translate
 from mediation.disputes import DisputeType
@@ -63,8 +63,16 @@ async def case_page(request: web.Request) -> web.StreamResponse:
         Do=Do,
         yuan=yuan,
         kinds=("site", "room"),
-        events=[(e.at, _label(request, e)) for e in view.events],
+        events=[(e.at, _who(request, view, e), _label(request, e)) for e in view.events],
     )
+
+
+def _who(request: web.Request, view: JointView, event: CaseEvent) -> str:
+    """Who acted, as the page names them (``services.actors``); empty for the system."""
+    name = view.actors.get(event.actor)
+    if name is None or isinstance(name, str):
+        return name or ""
+    return translate(console.lang_of(request), name)
 
 
 def _label(request: web.Request, event: CaseEvent) -> str:
