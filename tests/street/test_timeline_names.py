@@ -109,6 +109,7 @@ async def test_the_timeline_names_people_not_accounts(tmp_path: Path, backend: s
                 assert "王芳" in timeline and "李建国" in timeline, timeline
                 assert "张秀英" in timeline, "the centre may see parties' names"
                 assert not LOGINS.search(timeline), timeline
+                assert "申请人加入调解室" in timeline and "事件：" not in timeline, timeline
 
             # On a phone: the joint page's timeline reads as a line per step, with who did it.
             async with phones(service.base_url) as phone:

@@ -76,9 +76,9 @@ def _who(request: web.Request, view: JointView, event: CaseEvent) -> str:
 
 
 def _label(request: web.Request, event: CaseEvent) -> str:
-    """The console's timeline line of an event: a risk change names both levels, a feature's
-    detailed line (a dispatch, a desk's step) is filled from the event's data; any other label
-    with parameters reads as its plain kind."""
+    """The console's timeline line of an event: a risk change names both levels, a party who
+    joined their side, a feature's detailed line (a dispatch, a desk's step) is filled from the
+    event's data; any other label with parameters reads as its plain kind."""
     lang = console.lang_of(request)
     line = timeline_message(event.kind, event.data or {})
     template = catalog(lang).get(line.key)
@@ -89,6 +89,9 @@ def _label(request: web.Request, event: CaseEvent) -> str:
             old=translate(lang, f"console.risk.{event.data.get('from', 'normal')}"),
             new=translate(lang, f"console.risk.{event.data.get('to', 'normal')}"),
         )
+    if event.kind == "joined":  # "申请人加入调解室", as the console's case page says it
+        side = event.data.get("role", "applicant")
+        return translate(lang, line.key, role=translate(lang, f"role.{side}"))
     if template is None or ("{" in template and not line.params):
         return translate(lang, "console.timeline.other", kind=event.kind)
     return translate(lang, line)
