@@ -1,9 +1,11 @@
-"""Watchers of what the core stores: a case filed, a party's words in the room.
+"""Watchers of what the core stores: a case filed, a party's words in the room, a case's risk
+level raised.
 
 Why a hook and not a call: the core files cases and relays words, while what is done with them
 (risk assessment and alerts, the ledger's search tokens, the audit of a number shared on
 purpose) belongs to the staff console
-(``features.console.safety``, ``search_index`` and ``audit``). The core announces; a feature that registered listens, inside the
+(``features.console.safety``, ``search_index`` and ``audit``); a raised risk level matters
+to whoever held a routine notice of the case (``features.street.held``). The core announces; a feature that registered listens, inside the
 same transaction, so a watcher's rows are written with the message or the case or not at all.
 Like the routing table's handlers, watchers are declared when their package is imported
 (``app.features`` imports every feature), in the order of import.
@@ -17,6 +19,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mediation.risk import RANK, RiskLevel, parse_level
 from mediation.units import UnitDirectory
 from services.delivery import Outgoing
 from services.room import Room
@@ -68,10 +71,15 @@ PartyWords = Callable[[Scene, Room, CaseMember, str, str], Awaitable[None]]
 #: Someone disclosed on purpose what was masked.
 Disclosed = Callable[[AsyncSession, Disclosure], Awaitable[None]]
 
+#: A case's risk level went up (``case.risk`` is the new one; the level before is given): by
+#: a party's words, the console's sweep, a staff member, a feature's own rule.
+RiskRaised = Callable[[AsyncSession, Case, RiskLevel, datetime], Awaitable[None]]
+
 CASE_STORED: list[CaseStored] = []
 DISCLOSED: list[Disclosed] = []
 CASE_FILED: list[CaseFiled] = []
 PARTY_WORDS: list[PartyWords] = []
+RISK_RAISED: list[RiskRaised] = []
 
 
 def on_case_stored(watcher: CaseStored) -> CaseStored:
@@ -92,6 +100,19 @@ def on_party_words(watcher: PartyWords) -> PartyWords:
 def on_disclosure(watcher: Disclosed) -> Disclosed:
     DISCLOSED.append(watcher)
     return watcher
+
+
+def on_risk_raised(watcher: RiskRaised) -> RiskRaised:
+    RISK_RAISED.append(watcher)
+    return watcher
+
+
+async def risk_raised(session: AsyncSession, case: Case, before: RiskLevel, now: datetime) -> None:
+    """Whoever raised ``case.risk`` above ``before`` says so, in the same transaction."""
+    if RANK[parse_level(case.risk)] <= RANK[before]:
+        return
+    for watcher in RISK_RAISED:
+        await watcher(session, case, before, now)
 
 
 async def disclosed(session: AsyncSession, disclosure: Disclosure) -> None:

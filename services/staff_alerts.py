@@ -13,7 +13,9 @@ says only what is still true, in one message with a row of buttons per case.
 
 A feature's own notices to staff join the same batch (``services.staff_notices``: routine ones
 held during the recipient's quiet hours); the feature says what each still means when the batch
-fires (:func:`held_line`), so one digest holds the morning's whole picture.
+fires (:func:`held_line`), so one digest holds the morning's whole picture. When a case turns
+dangerous overnight, the feature takes what it held of it out of the batch and sends it at
+once (:func:`release`), so the morning does not tell it again.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.config import Settings
 from mediation.case_state import ACTIVE, CaseStatus
 from mediation.replies import Button, Msg, Reply, button
+from mediation.risk import RiskLevel, parse_level
 from mediation.room import Role
 from mediation.staff_alerts import KINDS, Item, QuietHours, allowed_at, by_case, is_kind, merge
 from services.cases import add_event
@@ -40,6 +43,8 @@ from storage.db import insert_for, session_dialect
 from storage.models import CaseMessage, StaffAccount, Timer
 
 TIMER_KIND = "staff_alert"
+#: A case's held notices sent at once when its risk rose (:func:`release`).
+RELEASED_KIND = "staff_alert_released"
 #: Alerts raised together (deadlines of several cases falling due at once) go out as one.
 BATCH = timedelta(minutes=1)
 #: Cases one alert lists with buttons (the rest are in /queue and the console).
@@ -183,7 +188,10 @@ def handlers(settings: Settings) -> dict[str, TimerHandler]:
     async def digest(session: AsyncSession, timer: Timer, now: datetime) -> list[QueuedMessage]:
         return await digest_due(session, timer, now, policy, settings)
 
-    return {"deadline_reminder": deadline, TIMER_KIND: digest}
+    async def released(session: AsyncSession, timer: Timer, now: datetime) -> list[QueuedMessage]:
+        return await released_due(session, timer, now, policy, settings)
+
+    return {"deadline_reminder": deadline, TIMER_KIND: digest, RELEASED_KIND: released}
 
 
 async def deadline_due(
@@ -219,6 +227,37 @@ async def digest_due(
     items = [i for raw in timer.payload.get("items", []) if (i := Item.from_json(raw))]
     cases: list[Msg] = []
     rows: list[list[tuple[Button, ...]]] = []
+    for room, lines, case_rows in await _still_true(session, staff, items, policy, settings):
+        case = room.case
+        cases.append(
+            Msg(
+                "staff_alert.case",
+                {
+                    "number": case.number,
+                    "type": Msg(f"dispute.{case.dispute_type}"),
+                    "lines": lines,
+                },
+            )
+        )
+        rows.append(case_rows)
+    if not cases:
+        return []
+    out = Outgoing(_SYSTEM)
+    text = Msg("staff_alert.digest", {"count": len(cases), "cases": cases[:MAX_CASES]})
+    out.send(address, Reply(text, buttons=tuple(r for case in rows[:MAX_CASES] for r in case)))
+    return await out.flush(session)
+
+
+async def _still_true(
+    session: AsyncSession,
+    staff: StaffAccount,
+    items: list[Item],
+    policy: Policy,
+    settings: Settings | None,
+) -> list[tuple[Room, list[Msg], list[tuple[Button, ...]]]]:
+    """Each case of ``items`` with the lines still true of it and its rows of buttons (a case
+    of which nothing is true any more is left out)."""
+    found: list[tuple[Room, list[Msg], list[tuple[Button, ...]]]] = []
     for case_id, case_items in by_case(items).items():
         room = await load_room(session, case_id)
         if room is None:
@@ -235,24 +274,92 @@ async def digest_due(
                 case_rows += [held.buttons] if held is not None and held.buttons else []
         if not lines:
             continue
-        case = room.case
-        cases.append(
-            Msg(
-                "staff_alert.case",
-                {
-                    "number": case.number,
-                    "type": Msg(f"dispute.{case.dispute_type}"),
-                    "lines": lines,
-                },
-            )
-        )
         core = [i for i in case_items if i.kind in KINDS]
-        rows.append([_buttons(room, staff, core), *case_rows] if core else case_rows)
-    if not cases:
+        found.append(
+            (room, lines, [_buttons(room, staff, core), *case_rows] if core else case_rows)
+        )
+    return found
+
+
+def released_key(staff_id: int, case_id: int) -> str:
+    return f"{RELEASED_KIND}:{staff_id}:{case_id}"
+
+
+async def release(
+    session: AsyncSession, case_id: int, level: RiskLevel, now: datetime, kinds: str
+) -> list[int]:
+    """A case's risk rose to ``level``: the notices of it a feature held for the morning (item
+    kinds starting with ``kinds``, e.g. ``street.``) leave every pending batch and go now, one
+    message per person saying the level (the ``staff_alert_released`` timer, due at once, says
+    what is still true of them as the digest would). Returns whose notices were released.
+
+    Why out of the batch: the morning's digest must not tell them again; why a timer rather
+    than the message itself: the lines are the feature's (:data:`HELD_LINES`, with the
+    service's settings), and a timer due now is sent by the timer loop within its interval,
+    after this transaction commits."""
+    timers = (
+        await session.execute(
+            select(Timer)
+            .where(Timer.kind == TIMER_KIND, Timer.status == "pending")
+            .order_by(Timer.id)
+            .with_for_update()
+        )
+    ).scalars()
+    released: list[int] = []
+    for timer in list(timers):
+        items = [i for raw in timer.payload.get("items", []) if (i := Item.from_json(raw))]
+        going = [i for i in items if i.case == case_id and i.kind.startswith(kinds)]
+        if not going:
+            continue
+        staying = [i for i in items if i not in going]
+        if staying:
+            timer.payload = {**timer.payload, "items": [i.to_json() for i in staying]}
+        else:
+            timer.status = "cancelled"
+        staff_id = int(timer.payload["staff_id"])
+        key = released_key(staff_id, case_id)
+        pending = (
+            await session.execute(
+                select(Timer.payload).where(Timer.key == key, Timer.status == "pending")
+            )
+        ).scalar_one_or_none()
+        before = [i for raw in (pending or {}).get("items", []) if (i := Item.from_json(raw))]
+        for item in going:
+            before = merge(before, item)
+        payload = {
+            "staff_id": staff_id,
+            "case_id": case_id,
+            "level": level.value,
+            "items": [i.to_json() for i in before],
+        }
+        await schedule(session, key, RELEASED_KIND, now, payload)
+        released.append(staff_id)
+    return released
+
+
+async def released_due(
+    session: AsyncSession, timer: Timer, now: datetime, policy: Policy, settings: Settings
+) -> list[QueuedMessage]:
+    """The notices :func:`release` took out of the batch, now, under the case's risk."""
+    staff = await session.get(StaffAccount, int(timer.payload["staff_id"]))
+    address = (await staff_addresses(session, [staff])).get(staff.id) if staff else None
+    if staff is None or address is None:
         return []
+    items = [i for raw in timer.payload.get("items", []) if (i := Item.from_json(raw))]
+    level = parse_level(str(timer.payload.get("level", "")))
     out = Outgoing(_SYSTEM)
-    text = Msg("staff_alert.digest", {"count": len(cases), "cases": cases[:MAX_CASES]})
-    out.send(address, Reply(text, buttons=tuple(r for case in rows[:MAX_CASES] for r in case)))
+    for room, lines, rows in await _still_true(session, staff, items, policy, settings):
+        case = room.case
+        text = Msg(
+            "staff_alert.released",
+            {
+                "number": case.number,
+                "type": Msg(f"dispute.{case.dispute_type}"),
+                "level": Msg(f"staff_alert.level_{level.value}"),
+                "lines": lines,
+            },
+        )
+        out.send(address, Reply(text, buttons=tuple(rows)))
     return await out.flush(session)
 
 

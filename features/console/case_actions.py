@@ -31,6 +31,7 @@ from mediation.replies import Msg
 from mediation.room import MemberStatus, Role
 from mediation.staff_permissions import Action, related_units
 from mediation.units import UnitDirectory
+from services import case_watch
 from services.cases import add_event
 from services.delivery import Address, Outgoing
 from services.outbox import QueuedMessage
@@ -230,6 +231,7 @@ class CaseActions:
                 action="risk_change",
                 audit_data={"from": before.value, "to": level.value},
             )
+            await case_watch.risk_raised(session, case, before, now)
             if domain.needs_alert(level) and domain.RANK[level] > domain.RANK[before]:
                 notices.append(
                     await self.risk.raise_alerts(

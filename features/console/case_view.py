@@ -28,6 +28,7 @@ from mediation.case_state import TERMINAL, CaseEvent, CaseStatus, allowed_events
 from mediation.risk import escalation_target
 from mediation.staff_permissions import Action, Role, related_units
 from mediation.units import UnitDirectory
+from services import actors
 from storage.db import Database
 from storage.models import Case, CaseMember, CaseMessage, CaseParty, PartyAgent, StaffAccount
 
@@ -86,7 +87,8 @@ class CaseView:
     parties: list[PartyView]
     timeline: list[TimelineItem]
     documents: Sequence[DocumentItem]
-    actor_names: dict[str, str]
+    #: Who acted on each timeline line, by actor (``services.actors``).
+    actor_names: dict[str, actors.Name]
     mediator_name: str
     mediator_choices: list[tuple[int, str, str]]
     lawyer_names: list[str]
@@ -228,7 +230,12 @@ class CaseViewService:
             timeline = merge(streams)
             if reveal_message is not None and staff.can(Action.REVEAL_PII):
                 timeline = await _revealed(session, case.id, timeline, reveal_message)
-            actor_names = await self._actor_names(session, timeline, parties, staff)
+            actor_names = await actors.actor_names(
+                session,
+                case.id,
+                {item.actor for item in timeline},
+                full_names=staff.can(Action.VIEW_NAMES),
+            )
             choices = await self._mediator_choices(session, case)
             lawyer_choices = await self._staff_choices(session, case, "lawyer")
             lawyer_names = list(
@@ -265,33 +272,6 @@ class CaseViewService:
             assessed_rules=list(assessment.rules) if assessment else [],
             terminal=status in TERMINAL,
         )
-
-    async def _actor_names(
-        self,
-        session: AsyncSession,
-        timeline: Sequence[TimelineItem],
-        parties: Sequence[CaseParty],
-        staff: StaffContext,
-    ) -> dict[str, str]:
-        """Display names for actors: staff by name, parties by their side, the system."""
-        names: dict[str, str] = {}
-        staff_ids = {
-            int(a.split(":", 1)[1])
-            for a in {item.actor for item in timeline}
-            if a.startswith("staff:") and a.split(":", 1)[1].isdigit()
-        }
-        if staff_ids:
-            rows = await session.execute(
-                select(StaffAccount.id, StaffAccount.display_name).where(
-                    StaffAccount.id.in_(staff_ids)
-                )
-            )
-            names.update({f"staff:{i}": n for i, n in rows})
-        for p in parties:
-            if p.user_id is not None:
-                shown = p.name if staff.can(Action.VIEW_NAMES) else masking.mask_name(p.name)
-                names[f"user:{p.user_id}"] = shown
-        return names
 
     async def _mediator_choices(
         self, session: AsyncSession, case: Case

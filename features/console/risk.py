@@ -34,6 +34,7 @@ from mediation import risk as domain
 from mediation.risk import RiskAssessment, RiskLevel, RiskRule
 from mediation.staff_permissions import Action
 from mediation.units import UnitDirectory
+from services import case_watch
 from services.cases import add_event
 from storage.db import Database, insert_for, session_dialect
 from storage.models import Case
@@ -253,6 +254,7 @@ class RiskService:
                     "evidence": [list(m.evidence) for m in result.matches],
                 },
             )
+            await case_watch.risk_raised(session, case, current, now)
             if domain.needs_alert(fresh):
                 notices.append(await self.raise_alerts(session, case, fresh, "risk", tuple(codes)))
         return result

@@ -45,6 +45,7 @@ from mediation.masking import scrub_digits
 from mediation.replies import Msg, Reply
 from mediation.risk import RiskAssessment, RiskLevel, RiskRule
 from mediation.room import PARTY_ROLES, Mode, Role
+from services import case_watch
 from services.case_watch import Scene, on_case_filed, on_party_words
 from services.cases import add_event
 from services.delivery import staff_addresses
@@ -118,6 +119,7 @@ async def _watch(
         },
     )
     raised = domain.RANK[level] > domain.RANK[current]
+    await case_watch.risk_raised(session, case, current, scene.now)
     if domain.needs_alert(result.level) and (raised or not await _open_alert(scene, case, level)):
         data = {"source": source, "words": words}
         notice = await write_alerts(

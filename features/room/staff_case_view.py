@@ -8,7 +8,8 @@ the newest case numbered 第0001号 they may see), or without a number gets the 
 
 What they may see follows the console's rule for units: mediating staff and viewers see their
 unit's cases and those of the units below it (and any case they mediate); a lawyer only the
-cases whose room they are in. Names and phone numbers are masked as in the console's lists.
+cases whose room they are in. Names and phone numbers are masked as in the console's lists;
+the progress names who did what, staff by their name (``services.actors``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import i18n
 from mediation import masking
 from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.room import Role
-from services import mediators
+from services import actors, mediators
 from services.features import timeline_label, timeline_message
 from services.room import Room, load_room
 from services.turn import Turn, active_room
@@ -131,10 +132,18 @@ async def card(turn: Turn, staff: StaffAccount, room: Room) -> Reply:
         )
         for kind, version, status in documents
     ]
+    # Who acted, by name (staff by their account's name; parties masked, as in the list).
+    names = await actors.actor_names(
+        turn.session, case.id, {e.actor for e in events}, full_names=False
+    )
     timeline = [
         Msg(
-            "staff_case.event",
-            {"at": e.at.astimezone(tz).strftime("%m-%d %H:%M"), "text": event_label(e)},
+            "staff_case.event_by" if e.actor in names else "staff_case.event",
+            {
+                "at": e.at.astimezone(tz).strftime("%m-%d %H:%M"),
+                "who": names.get(e.actor, ""),
+                "text": event_label(e),
+            },
         )
         for e in reversed(events)
     ]

@@ -47,6 +47,7 @@ from mediation.street import (
 )
 from mediation.street_joint import escalates, escalation_centre
 from mediation.units import UnitDirectory
+from services import case_watch
 from services.cases import add_event
 from services.delivery import Outgoing
 from services.staff_alerts import Policy
@@ -166,6 +167,7 @@ async def raise_risk(
                 "rule": change.rule or "",
             },
         )
+        await case_watch.risk_raised(session, case, before, now)
     case.updated_at = now
     if not (escalates(before, level) or (level == before and unescalated)):
         return None

@@ -9,6 +9,12 @@ else is routine and, during the recipient's quiet hours, waits for the window's 
 dispatched (unless its deadline comes first: then the desk hears now), an overdue or returned
 task, the end of a lead's task, a joint session (unless it starts first), an outcome. When the
 batch fires each line is checked again: a task a colleague accepted overnight is not shown.
+
+A case whose risk rises to 较大 or above after its notices were held (a party's words trip the
+risk watch, staff raise the level on the console or the joint page, the group rules) is no
+longer routine: what was held of it leaves the morning's batch and goes at once, saying the
+level (:func:`release`, ``services.staff_alerts.release``), so its desks do not learn of a
+dangerous dispute only in the morning, nor twice.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ from mediation.risk import RANK, RiskLevel, parse_level
 from mediation.staff_alerts import Item
 from mediation.street import OPEN_TASKS, TaskStatus
 from mediation.validation import as_clause
+from services import staff_alerts
+from services.case_watch import on_risk_raised
 from services.room import Room
 from services.staff_alerts import Held, Policy, held_line
 from services.staff_notices import Hold
@@ -55,6 +63,13 @@ def routine(
     if policy is None or urgent(case):
         return None
     return Hold(policy, Item(f"street.{what}", case.id, ref=ref), now, by)
+
+
+@on_risk_raised
+async def release(session: AsyncSession, case: Case, before: RiskLevel, now: datetime) -> None:
+    """The case became urgent: its held notices go now (nothing held: nothing happens)."""
+    if urgent(case):
+        await staff_alerts.release(session, case.id, parse_level(case.risk), now, "street.")
 
 
 def _when(settings: Settings, at: datetime) -> str:

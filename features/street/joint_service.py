@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -19,10 +19,11 @@ from features.street.service import StreetUseCases
 from features.street.tasks import TaskError
 from mediation.masking import mask_phone
 from mediation.risk import RiskLevel
-from mediation.staff_permissions import subtree
+from mediation.staff_permissions import Action, can, subtree
 from mediation.street import Desk, DeskKind, Dispatch
 from mediation.street_joint import Access, Do, Outcome, See, parse_roster
 from mediation.validation import InvalidInput
+from services import actors
 from services.delivery import Address, Outgoing
 from services.staff_alerts import Policy
 from storage.models import Case, CaseEvent, CaseParty, StaffAccount
@@ -51,6 +52,8 @@ class JointView:
     outcome_text: str | None
     #: Each member's standing on the written agreement being signed (None: no such version).
     signing: group_parties.GroupSigning | None = None
+    #: Who acted on each timeline line, by actor (``services.actors``: staff by their name).
+    actors: dict[str, actors.Name] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,13 @@ class JointService(StreetUseCases):
             signing = (
                 await group_parties.signing_status(session, case.id) if roster is not None else None
             )
+            shown = list(events.scalars())
+            names = await actors.actor_names(
+                session,
+                case.id,
+                {e.actor for e in shown},
+                full_names=can(staff.role, Action.VIEW_NAMES),
+            )
             holder = next(
                 (escalation.holder_name(street, self.units, r) for r in reversed(rows)),
                 self.units.by_code[case.unit_code].name
@@ -124,12 +134,13 @@ class JointService(StreetUseCases):
                 ],
                 tasks=[(t, street.by_code.get(t.desk_code)) for t in page.tasks],
                 sessions=page.sessions,
-                events=list(events.scalars()),
+                events=shown,
                 parties=list(parties.scalars()),
                 roster=roster,
                 outcome=page.report.outcome if page.report else None,
                 outcome_text=page.report.outcome_text if page.report else None,
                 signing=signing,
+                actors=names,
             )
 
     async def queue(self, staff_id: int) -> tuple[list[QueueItem], list[Desk]]:

@@ -4,11 +4,13 @@ At 23:00 a grid worker registers a wage dispute from the phone: the rule's posts
 11:00 tomorrow, so their task cards wait for the morning (nothing reaches 市政建管岗 or 政务劳保岗
 in the night); 政务劳保岗's member, still up, returns his task from /tasks at 23:20, and the
 district's centre reads it in its morning digest. At 23:10 a second one comes in; by 23:30 the street's centre, on night duty,
-judges it dangerous (较大): the escalation reaches the district's centre at once, the district
-hands it to 区人社局 at once, and 市政建管岗 hears at once that its lead task ended. At 08:00 each
-post's morning digest lists what still waits for them — 市政建管岗 the first case only (the
-second is no longer theirs to accept) — and 接单 pressed in the digest accepts the task. A task
-due before the morning is not held: its desk hears at once.
+judges it dangerous (较大): the escalation reaches the district's centre at once, the cards held
+of it reach both posts at once saying so, the district hands it to 区人社局 at once, and
+市政建管岗 hears at once that its lead task ended. At 08:00 each post's morning digest lists
+what still waits for them — 市政建管岗 the first case only (the second is no longer theirs to
+accept), 政务劳保岗 nothing (the first he returned, the second he heard of in the night) — and
+接单 pressed in the digest accepts the task. A task due before the morning is not held: its desk
+hears at once.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from app.runtime import Runtime
 from core.clock import FakeClock
 from features.street.models import StreetTask
 from harness import running_service
@@ -128,7 +131,9 @@ async def test_routine_street_notices_wait_for_the_morning_dangerous_ones_do_not
                 k: await signed_in(service.base_url, PEOPLE[k][0]) for k in ("street", "district")
             }
             try:
-                await _dangerous_one_goes_now(db, web, district, renshe, jianguan)
+                await _dangerous_one_goes_now(service.runtime, web, district, renshe, jianguan)
+                helper = await wait_text(laobao, "风险已升为较大")
+                assert SECOND in (helper.text or "") and "政务劳保岗（协办" in (helper.text or "")
             finally:
                 for console in web.values():
                     await console.http.close()
@@ -140,9 +145,8 @@ async def test_routine_street_notices_wait_for_the_morning_dangerous_ones_do_not
             text = digest.text or ""
             assert FIRST in text and "市政建管岗（牵头）的任务待接单" in text
             assert SECOND not in text, "handed over in the night: no longer theirs to accept"
-            helper = await wait_text(laobao, "需要您处理的案件")
-            assert FIRST not in (helper.text or ""), "returned in the night: not news to him"
-            assert SECOND in (helper.text or "") and "政务劳保岗（协办" in (helper.text or "")
+            # 政务劳保岗: the first returned, the second told in the night: no digest at all.
+            assert not [t for t in await queued_to(db, ids["laobao"]) if "需要您处理的案件" in t]
             centre = await wait_text(district, "需要您处理的案件")
             assert FIRST in (centre.text or "")
             assert "政务劳保岗（协办）退回了任务，原因：欠薪涉及劳动监察" in (centre.text or "")
@@ -155,15 +159,23 @@ async def test_routine_street_notices_wait_for_the_morning_dangerous_ones_do_not
                     await session.execute(select(StreetTask).order_by(StreetTask.id))
                 ).scalars()
                 assert [t.status for t in tasks][:2] == ["accepted", "returned"]
-            # Each card once: held at night, in the digest in the morning, never both.
+            # Each card once: held at night, in the digest in the morning, never both; the
+            # second's, released at night, not again in the morning.
             to_jianguan = await queued_to(db, ids["jianguan"])
             assert sum(FIRST in t and "待接单" in t for t in to_jianguan) == 1, to_jianguan
+            assert sum(SECOND in t and "待接单" in t for t in to_jianguan) == 1, to_jianguan
 
 
 async def _dangerous_one_goes_now(
-    db: Database, web: dict[str, Console], district: SimUser, renshe: SimUser, jianguan: SimUser
+    runtime: Runtime,
+    web: dict[str, Console],
+    district: SimUser,
+    renshe: SimUser,
+    jianguan: SimUser,
 ) -> None:
-    """The second case, raised to 较大 on the console: escalated, handed over, told — now."""
+    """The second case, raised to 较大 on the console: escalated, its held cards sent, handed
+    over, told — now."""
+    db = runtime.db
     async with db.read() as session:
         tasks = list((await session.execute(select(StreetTask))).scalars())
     case_id = max(t.case_id for t in tasks)
@@ -174,6 +186,11 @@ async def _dangerous_one_goes_now(
     assert "已升级上报" in said
     escalated = await wait_text(district, "【升级上报】")
     assert SECOND in (escalated.text or "")
+    assert await runtime.timers.run_due() >= 2  # type: ignore[union-attr]
+    released = await wait_text(jianguan, "风险已升为较大")
+    assert SECOND in (released.text or "") and "市政建管岗（牵头）的任务待接单" in (
+        released.text or ""
+    )
     said = await web["district"].post(
         f"/street/dispatch/{case_id}",
         [("lead", "yb-renshe"), ("assist", "yl-paichusuo"), ("hours", "12")],

@@ -61,6 +61,10 @@ BROWSER_STAFF = (
     "staff_alert.away",
     "staff_alert.btn_open",
     "staff_alert.btn_card",
+    #: A case's held notices sent at once when its risk rose (services.staff_alerts.release).
+    "staff_alert.released",
+    "staff_alert.level_major",
+    "staff_alert.level_critical",
 )
 STAFF_ONLY_KEYS = {
     "agreements.draft_intro",

@@ -20,7 +20,7 @@ from aiohttp import web
 from aiohttp_session import get_session
 
 import features.console.web.core as console
-from features.street.joint_service import JointService
+from features.street.joint_service import JointService, JointView
 from features.street.tasks import TaskError
 from i18n import catalog, translate
 from mediation.disputes import DisputeType
@@ -63,14 +63,22 @@ async def case_page(request: web.Request) -> web.StreamResponse:
         Do=Do,
         yuan=yuan,
         kinds=("site", "room"),
-        events=[(e.at, _label(request, e)) for e in view.events],
+        events=[(e.at, _who(request, view, e), _label(request, e)) for e in view.events],
     )
 
 
+def _who(request: web.Request, view: JointView, event: CaseEvent) -> str:
+    """Who acted, as the page names them (``services.actors``); empty for the system."""
+    name = view.actors.get(event.actor)
+    if name is None or isinstance(name, str):
+        return name or ""
+    return translate(console.lang_of(request), name)
+
+
 def _label(request: web.Request, event: CaseEvent) -> str:
-    """The console's timeline line of an event: a risk change names both levels, a feature's
-    detailed line (a dispatch, a desk's step) is filled from the event's data; any other label
-    with parameters reads as its plain kind."""
+    """The console's timeline line of an event: a risk change names both levels, a party who
+    joined their side, a feature's detailed line (a dispatch, a desk's step) is filled from the
+    event's data; any other label with parameters reads as its plain kind."""
     lang = console.lang_of(request)
     line = timeline_message(event.kind, event.data or {})
     template = catalog(lang).get(line.key)
@@ -81,6 +89,9 @@ def _label(request: web.Request, event: CaseEvent) -> str:
             old=translate(lang, f"console.risk.{event.data.get('from', 'normal')}"),
             new=translate(lang, f"console.risk.{event.data.get('to', 'normal')}"),
         )
+    if event.kind == "joined":  # "申请人加入调解室", as the console's case page says it
+        side = event.data.get("role", "applicant")
+        return translate(lang, line.key, role=translate(lang, f"role.{side}"))
     if template is None or ("{" in template and not line.params):
         return translate(lang, "console.timeline.other", kind=event.kind)
     return translate(lang, line)
