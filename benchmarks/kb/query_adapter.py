@@ -212,6 +212,11 @@ def hybrid(
         dense.encoder = inner
         engine.__dict__.pop("_dense_scores", None)
         engine.clear_query_cache()
+    return both_rerankers(engine, data, questions)
+
+
+def both_rerankers(engine: SearchEngine, data: list[Sample], questions: list[Question]) -> str:
+    """Dev ranked by the shipped reranker and by one refitted per fold."""
     model = engine.model
     assert model is not None
     shipped = []
@@ -257,19 +262,7 @@ def hybrid_lookup(
         data = samples(engine, questions)
     finally:
         engine.__dict__.pop("_dense_scores", None)
-    model = engine.model
-    assert model is not None
-    shipped = []
-    for _, cand, feats, _ in data:
-        order = np.argsort(-(model.score(feats) + engine.prior(cand)), kind="stable")
-        shipped.append([int(c) for c in cand[order][:10]])
-    cv = cross_validated(data, prior=engine.prior)
-    return (
-        "shipped reranker: "
-        + split_metrics(shipped, questions)
-        + "\n      CV reranker: "
-        + split_metrics([cv[q.id] for q in questions], questions)
-    )
+    return both_rerankers(engine, data, questions)
 
 
 def lay_reranker(
