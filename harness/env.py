@@ -24,18 +24,27 @@ TOKEN = "123456:TEST-token_for-the-standin"
 PORTS_ENV = "HARNESS_PORTS"
 
 
+#: Ports this process handed out: two services started together (the replicas of one test)
+#: must not both be given a port neither has bound yet.
+_GIVEN: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port nothing listens on now, for a web server or a second stand-in."""
+    """A TCP port nothing listens on now and not given out before by this process, for a web
+    server or a second stand-in."""
     span = os.environ.get(PORTS_ENV, "")
     if span:
         low, high = (int(part) for part in span.split("-", 1))
         for _ in range(200):
             port = random.randint(low, high)
+            if port in _GIVEN:
+                continue
             with socket.socket() as s:
                 try:
                     s.bind(("127.0.0.1", port))
                 except OSError:
                     continue  # in use, or lingering from an earlier test: another one
+                _GIVEN.add(port)
                 return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
