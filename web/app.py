@@ -1,4 +1,6 @@
-"""The aiohttp application: Telegram webhook, health check and the public landing page.
+"""The aiohttp application: Telegram webhook, health check, the public landing page and the
+site's icon (``web/static``: ``/favicon.ico`` for browsers that ask for it unprompted, and
+``/favicon.svg`` that the pages name; shipped with the project, nothing from a CDN).
 
 The staff console (``/staff``), browser chat (``/chat``) and Mini App (``/webapp``) are mounted
 here as sub-applications as they are built.
@@ -8,6 +10,8 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -25,6 +29,22 @@ MAX_UPDATE_BYTES = 1 << 20
 #: Telegram's update ids are positive and far below this; larger ones fit no database column
 #: (an ``update_id`` of 10**24 was an OverflowError, a 500).
 MAX_UPDATE_ID = (1 << 53) - 1
+STATIC = Path(__file__).resolve().parent / "static"
+#: The icon changes with a release at most: browsers may keep it a week.
+ICON_CACHE = "public, max-age=604800"
+
+
+def icon(name: str, content_type: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """The handler that serves ``web/static/<name>`` as the site's icon (before, a browser's
+    ``/favicon.ico`` was a 404 on every page)."""
+    path = STATIC / name
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(
+            path, headers={"Content-Type": content_type, "Cache-Control": ICON_CACHE}
+        )
+
+    return handler
 
 
 async def health(request: web.Request) -> web.Response:
@@ -68,6 +88,7 @@ async def telegram_webhook(request: web.Request) -> web.Response:
 LANDING = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <title>{title}</title>
 <style>body{{font-family:"Noto Sans CJK SC",sans-serif;max-width:40rem;margin:2rem auto;
 padding:0 1rem;line-height:1.6}}</style></head>
@@ -94,6 +115,8 @@ def create_app(runtime: Runtime) -> web.Application:
     app[RUNTIME] = runtime
     app.router.add_get("/", landing)
     app.router.add_get("/healthz", health)
+    app.router.add_get("/favicon.ico", icon("favicon.ico", "image/x-icon"))
+    app.router.add_get("/favicon.svg", icon("favicon.svg", "image/svg+xml"))
     app.router.add_post("/telegram/webhook", telegram_webhook)
     for setup in runtime.web_setups:
         setup(app, runtime)

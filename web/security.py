@@ -18,10 +18,23 @@ and every response must carry the basic headers.
   the database so that replicas share the limits
   (:class:`services.rate_limits.SharedRateLimiter`), and must be a PDF by their first bytes
   (``%PDF-``), not by their name.
+- Connections (``on_response_prepare``): a request that asked to switch protocols (``Connection:
+  Upgrade``, ``CONNECT``) and was answered with anything but ``101`` closes its connection after
+  the answer. aiohttp (3.14.5) switches a connection to the requested protocol only once the
+  request's body has been read in full; when the answer goes out before the rest of the body
+  arrives (a 405, a refused sign-in: no handler reads it), the switch happens after aiohttp has
+  stopped watching for a declined upgrade, and every later byte on that kept-alive connection
+  is stored as "upgraded" data that nothing reads: the next request on it never gets an answer.
+  Found by tests/security/test_web_hostile.py (a ``PATCH`` with ``Upgrade: websocket`` and a
+  210 KB body, then an unrelated multipart ``POST`` on the same connection waited for ever).
+- Form bodies are read once, before any handler, within ``FORM_READ_SECONDS``: a client that
+  promises more than it sends (``Content-Length`` longer than the body) gets a 408 instead of
+  holding a handler open.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import html
 import logging
@@ -67,6 +80,7 @@ _REASONS = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "timeout",
     413: "too_large",
     415: "unsupported_type",
     429: "too_many",
@@ -161,14 +175,22 @@ def has_nul(request: web.Request) -> bool:
 
 
 FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+#: How long a form body may take to arrive in full (forms are at most ``client_max_size``, 1 MB:
+#: a minute is ~140 kbit/s, slower than any phone that can open the pages).
+FORM_READ_SECONDS = 60.0
+#: The same, per app: a test sets it short to see the 408 without waiting a minute.
+FORM_TIMEOUT: web.AppKey[float] = web.AppKey("security_form_timeout", float)
 
 
 @web.middleware
 async def form_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Parse a form body once, here, so a malformed one (a multipart body cut short, an
     unknown charset, bytes that are not UTF-8) is a clear 400 instead of an exception inside
-    whichever handler or CSRF check reads it first. ``request.post()`` caches its result, so
-    handlers get the parsed form for free. /verify streams its upload and parses it itself.
+    whichever handler or CSRF check reads it first, and one that never arrives in full (a
+    ``Content-Length`` longer than what the client sends) a 408 after ``FORM_READ_SECONDS``
+    instead of a handler waiting for as long as the client keeps the connection open.
+    ``request.post()`` caches its result, so handlers get the parsed form for free. /verify
+    streams its upload and parses it itself.
     NUL characters in the path, query or form are refused here too (found by the fuzz test on
     PostgreSQL: ``/verify/%00`` was a 500)."""
     if has_nul(request):
@@ -180,7 +202,12 @@ async def form_middleware(request: web.Request, handler: Handler) -> web.StreamR
         and not request.path.startswith(("/verify/", "/chat/upload"))
     ):
         try:
-            form = await request.post()
+            async with asyncio.timeout(request.config_dict.get(FORM_TIMEOUT, FORM_READ_SECONDS)):
+                form = await request.post()
+        except TimeoutError:
+            response = error_response(request, 408, "timeout")
+            response.force_close()  # the rest of the body may still come: not a next request
+            return response
         except (ValueError, AssertionError, LookupError, HttpProcessingError):
             return error_response(request, 400, "bad_request")
         if any(isinstance(v, str) and "\x00" in v for v in form.values()):
@@ -236,6 +263,23 @@ async def add_headers(request: web.Request, response: web.StreamResponse) -> Non
         headers.setdefault("X-Frame-Options", "DENY")
 
 
+def asks_to_switch(request: web.Request) -> bool:
+    """The request asked for another protocol on its connection (a WebSocket, ``CONNECT``)."""
+    if request.method == "CONNECT":
+        return True
+    tokens = ",".join(request.headers.getall("Connection", [])).lower().split(",")
+    return "upgrade" in {t.strip() for t in tokens} and bool(request.headers.get("Upgrade"))
+
+
+async def close_declined_upgrade(request: web.Request, response: web.StreamResponse) -> None:
+    """A declined switch of protocols ends the connection after its answer (module docstring,
+    "Connections"): the client opens a new one for its next request instead of sending it into
+    a connection aiohttp may already treat as switched."""
+    if response.status != 101 and asks_to_switch(request):
+        response.force_close()
+        response.headers["Connection"] = "close"
+
+
 def setup(app: web.Application, runtime: Runtime) -> None:
     """Mounted last by ``web.app.create_app``: outermost middlewares and the header hook."""
     now = runtime.clock.now
@@ -247,3 +291,4 @@ def setup(app: web.Application, runtime: Runtime) -> None:
     app.middlewares.insert(0, upload_middleware)
     app.middlewares.insert(0, error_middleware)
     app.on_response_prepare.append(add_headers)
+    app.on_response_prepare.append(close_declined_upgrade)

@@ -6,11 +6,16 @@ accounts and cases); the aiohttp app is served by aiohttp's test server and ever
 this file — receives ``FUZZ_PER_ROUTE`` requests from an anonymous client and as many from a
 signed-in administrator (who also holds a valid CSRF token, so the requests reach the
 handlers). No response may be a 5xx, carry a traceback, or be one of aiohttp's bare English
-error texts (every error must be a page or JSON in the person's language).
+error texts (every error must be a page or JSON in the person's language), and every request
+must be answered: one that is not fails the test after ``NO_ANSWER`` seconds, named (before,
+aiohttp's client waited 300 s and the test timed out without saying which request hung; the
+one that did was an innocent request sent on a connection that a refused ``Upgrade`` had left
+unusable, tests/security/test_web_hangs.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from collections import Counter
@@ -38,6 +43,8 @@ BARE = re.compile(r"^\d{3}: [A-Za-z ]+$")
 MACHINE_ROUTES = ("/telegram/webhook", "/healthz")
 #: Sign-out would end the administrator's session and turn the rest into anonymous requests.
 SKIP_SIGNED_IN = ("/staff/logout",)
+#: Every answer here takes milliseconds; a request without one in a minute never gets one.
+NO_ANSWER = 60
 
 
 async def fire(
@@ -61,17 +68,23 @@ async def fire(
         headers["Content-Type"] = content_type
     url = path + ("?" + query if query else "")
     try:
-        async with client.request(
-            method,
-            url,
-            data=body or None,
-            headers=headers,
-            cookies=gen.cookies() or None,
-            allow_redirects=False,
-        ) as response:
+        async with (
+            asyncio.timeout(NO_ANSWER),
+            client.request(
+                method,
+                url,
+                data=body or None,
+                headers=headers,
+                cookies=gen.cookies() or None,
+                allow_redirects=False,
+            ) as response,
+        ):
             text = await response.text(errors="replace")
             status = response.status
             kind = response.headers.get("Content-Type", "")
+    except TimeoutError:
+        problems.append(f"{method} {url[:120]!r}: no answer within {NO_ANSWER} s")
+        return
     except (
         ClientError,
         ValueError,

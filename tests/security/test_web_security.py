@@ -45,8 +45,23 @@ async def client(world: World) -> AsyncIterator[TestClient[Any, Any]]:
         yield c
 
 
+async def test_the_site_icon_is_served(client: TestClient[Any, Any]) -> None:
+    """Without a browser (tests/webchat/test_favicon.py has one): no 404 for /favicon.ico."""
+    resp = await client.get("/favicon.ico")
+    assert resp.status == 200 and resp.content_type == "image/x-icon"
+    assert (await resp.read())[:4] == b"\x00\x00\x01\x00"
+
+
 async def test_every_response_carries_the_security_headers(client: TestClient[Any, Any]) -> None:
-    for path in ("/", "/healthz", "/staff/login", "/verify/doc1", "/nothing-here", "/webapp/sign"):
+    for path in (
+        "/",
+        "/healthz",
+        "/favicon.ico",
+        "/staff/login",
+        "/verify/doc1",
+        "/nothing-here",
+        "/webapp/sign",
+    ):
         resp = await client.get(path)
         headers = resp.headers
         assert headers["X-Content-Type-Options"] == "nosniff", path
