@@ -4,7 +4,8 @@
 contacts, and a court identifies a party by them; the 协议书 states the parties' basic details
 (人民调解法 第二十九条（一）). So before the terms, the draft asks for whatever of these a bound
 party's record lacks: for a person the 公民身份号码 (which gives sex and birth date), 民族,
-住所 and 联系电话; for an organisation its 住所地 and 联系电话 (its code, 法定代表人 and seal are
+职业 (人民调解法 第二十九条（一）), 住所 and 联系电话 — each party may have given them already
+(``services.particulars``); for an organisation its 住所地 and 联系电话 (its code, 法定代表人 and seal are
 recorded on the parties panel, ``party_setup``).
 """
 
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import crypto
 from features.agreements.contexts import PartyInfo
+from mediation import particulars
 from mediation.parties import AgentKind, SigningPlan
 from mediation.replies import Button, Msg, Reply
 from mediation.validation import (
@@ -35,7 +37,7 @@ def bound(parties: list[PartyInfo], plan: SigningPlan) -> list[PartyInfo]:
 
 
 #: What the court-facing papers print for each party (民诉法解释 第三百五十四条), asked in order.
-PERSON_FIELDS = ("id_number", "ethnicity", "address", "phone")
+PERSON_FIELDS = ("id_number", "ethnicity", "occupation", "address", "phone")
 ORG_FIELDS = ("address", "phone")
 
 
@@ -115,6 +117,8 @@ def set_field(party: CaseParty, name: str, text: str, today: date) -> None:
         party.gender = parse_gender(text)
     elif name == "ethnicity":
         party.ethnicity = parse_ethnicity(text)
+    elif name == "occupation":
+        party.occupation = particulars.read(particulars.Field.OCCUPATION, text, today)["occupation"]
     elif name == "phone":
         party.phone = normalise_phone(text)
         party.phone_hash = party.phone_hash or crypto.blind_index(party.phone)

@@ -135,7 +135,9 @@ async def press(page: Any, label: str, timeout: float = 20_000) -> None:  # noqa
         await exact.click(timeout=timeout)
     except Exception as exc:  # Playwright's TimeoutError: say what could have been pressed
         labels = [text.strip() for text in await buttons.all_inner_texts()]
-        raise AssertionError(f"no button labelled {label!r}; the page has {labels[-20:]!r}") from exc
+        raise AssertionError(
+            f"no button labelled {label!r}; the page has {labels[-20:]!r}"
+        ) from exc
 
 
 async def say(page: Any, text: str) -> None:
