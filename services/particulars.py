@@ -30,6 +30,7 @@ from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.validation import InvalidInput, unknown_detail
 from services.cases import add_event
 from services.chat_state import Slot
+from services.room import load_room, tell_mediators
 from services.routing import ActionRoute, AwaitedInput, CommandRoute, Who
 from services.turn import Turn
 from storage.models import CaseParty
@@ -172,6 +173,12 @@ async def _next(turn: Turn, party: CaseParty, state: Filling, head: list[Reply])
         return [*head, _question(party, queue[0])]
     turn.put(FILLING, None)
     if state.given:
+        # The mediator who asked (or will draft) hears of it; the values stay in the record.
+        room = await load_room(turn.session, party.case_id)
+        member = room.of_user(party.user_id) if room is not None and party.user_id else None
+        if room is not None and member is not None:
+            notice = "particulars.staff_notice"
+            await tell_mediators(turn.session, room, member, notice, turn.out, turn.now)
         add_event(
             turn.session,
             party.case_id,

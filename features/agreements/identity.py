@@ -20,7 +20,7 @@ from core import crypto
 from features.agreements.contexts import PartyInfo
 from mediation import particulars
 from mediation.parties import AgentKind, SigningPlan
-from mediation.replies import Button, Msg, Reply
+from mediation.replies import Button, Msg, Reply, button
 from mediation.validation import (
     clean_text,
     normalise_phone,
@@ -78,7 +78,7 @@ def no_id_yet(p: PartyInfo) -> bool:
 ID_CARD_AGE = 16
 
 
-def prompt(p: PartyInfo, name: str, cancel: tuple[Button, ...]) -> Reply:
+def prompt(p: PartyInfo, name: str, cancel: tuple[Button, ...], case_id: int = 0) -> Reply:
     if name.startswith(AGENT_FIELD):
         kind = name.removeprefix(AGENT_FIELD)
         agent = next(a for a in p.agents if a.kind == kind)
@@ -88,7 +88,16 @@ def prompt(p: PartyInfo, name: str, cancel: tuple[Button, ...]) -> Reply:
             buttons=(cancel,),
         )
     key = "agreements.ask_address" if name == "address" else f"agreements.ask_party_{name}"
-    return Reply(Msg(key, {"label": p.label, "name": p.name}), buttons=(cancel,))
+    rows: tuple[tuple[Button, ...], ...] = (cancel,)
+    if name in PARTY_GIVES and p.member_id is not None:  # in the room: they can answer it
+        ask = button("agreements.btn_ask_party_particulars", f"ag:pq:{case_id}", label=p.label)
+        rows = ((ask,), cancel)
+    return Reply(Msg(key, {"label": p.label, "name": p.name}), buttons=rows)
+
+
+#: What a party gives themselves in the chat (services.particulars): the mediator may ask them
+#: instead of typing it.
+PARTY_GIVES = frozenset({"gender", "ethnicity", "occupation", "address", "phone"})
 
 
 async def set_agent_id(
