@@ -186,11 +186,12 @@ IDENTITY_FIELDS = {
     "公民身份号码": "id",
     "性别": "gender",
     "民族": "ethnicity",
+    "职业": "occupation",
     "住址": "address",
     "联系电话": "phone",
 }
 _ASKED = re.compile(
-    r"（([^（）]+)）(?:的|尚无身份证号：请输入)(公民身份号码|性别|民族|住址|联系电话)"
+    r"（([^（）]+)）(?:的|尚无身份证号：请输入)(公民身份号码|性别|民族|职业|住址|联系电话)"
 )
 
 
@@ -203,8 +204,8 @@ async def answer_identities(
 ) -> list[str]:
     """Answer the draft's identity questions, party by party, until ``until`` is asked.
 
-    ``answers`` maps a party's name to its fields (``id``, ``ethnicity``, ``address``,
-    ``phone``); a field not given gets a plausible value. Returns the questions, in order."""
+    ``answers`` maps a party's name to its fields (``id``, ``ethnicity``, ``occupation``,
+    ``address``, ``phone``); a field not given gets a plausible value. Returns the questions, in order."""
     asked: list[str] = []
     seq = 0
     while True:
@@ -223,6 +224,7 @@ async def answer_identities(
             "id": id_number(seq=seq),
             "gender": "男",
             "ethnicity": "汉族",
+            "occupation": "职员",
             "address": f"重庆市九龙坡区杨家坪街道西郊路{seq}号",
             "phone": f"139{seq:08d}",
         }[field]

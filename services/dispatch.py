@@ -11,7 +11,7 @@ import functools
 from mediation import intake
 from mediation import invitations as inv
 from mediation.replies import Reply, reply
-from services import basics, features, invites, mediators, menus, party_flow
+from services import basics, features, invites, mediators, menus, particulars, party_flow
 from services.dialogue import Dialogue
 from services.inbound import Command, command_of_action
 from services.party_flow import JOINING
@@ -71,6 +71,10 @@ class Dispatcher:
             handled = await party_flow.message(turn, conv.user_id)
             if handled is not None:
                 return handled
+        # A party's own particulars, asked only after they chose 现在填写 (services.particulars).
+        handled = await particulars.message(turn, conv.user_id)
+        if handled is not None:
+            return handled
         # The room's (features.room.chat): words nobody else took go to the speaker's room.
         handled = await features.run_message_hooks(turn, who, features.Stage.LAST)
         return handled if handled is not None else [reply("bot.idle_text")]
@@ -160,6 +164,7 @@ class Dispatcher:
         table.add_all(self.core.routes())
         table.add_all(basics.routes())
         table.add_all(party_flow.routes())
+        table.add_all(particulars.routes())
         table.add_all(features.routes())
         return table
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from mediation.case_state import CaseStatus
 from mediation.replies import Button, Msg, Reply, button, reply
 from mediation.validation import InvalidInput, clean_name
+from services import particulars
 from services.cases import add_event
 from services.room import Room, load_room, tell_mediators
 from services.turn import Turn
@@ -31,8 +32,11 @@ async def welcome(turn: Turn, room: Room, member: CaseMember, invitation: Invita
     street case's invitee already confirmed the record with their name in it)."""
     text = Msg("room.welcome", {"header": room.header(member), "number": room.case.number})
     party = await turn.session.get(CaseParty, member.party_id) if member.party_id else None
-    if party is None or room.case.source == "street":
+    if party is None:
         return Reply(text)
+    if room.case.source == "street":
+        asked = particulars.offer(party, key="particulars.offer_joined")
+        return particulars.joined(Reply(text), asked) if asked is not None else Reply(text)
     ask, buttons = _question(party, invitation)
     return Reply(Msg("common.lines", {"lines": [text, ask]}), buttons=buttons)
 
@@ -76,7 +80,7 @@ async def action(turn: Turn, data: str, user_id: int) -> tuple[list[Reply], bool
         return [reply("party_name.too_late")], False
     if verb == "ok":
         _record(turn, party, corrected=False)
-        return [reply("party_name.confirmed", name=party.name)], False
+        return [_then_particulars(party, reply("party_name.confirmed", name=party.name))], False
     return [reply("party_name.ask_new")], True
 
 
@@ -102,7 +106,14 @@ async def take(turn: Turn, invitation_id: int, user_id: int, text: str) -> tuple
         if member is not None:
             notice = "party_name.staff_notice"
             await tell_mediators(turn.session, room, member, notice, turn.out, turn.now)
-    return [reply("party_name.corrected" if corrected else "party_name.confirmed", name=name)], True
+    said = reply("party_name.corrected" if corrected else "party_name.confirmed", name=name)
+    return [_then_particulars(party, said)], True
+
+
+def _then_particulars(party: CaseParty, said: Reply) -> Reply:
+    """After the name, the rest of what the papers print of them, offered to fill in now."""
+    asked = particulars.offer(party, key="particulars.offer_joined")
+    return particulars.joined(said, asked) if asked is not None else said
 
 
 def _record(turn: Turn, party: CaseParty, *, corrected: bool) -> None:

@@ -200,6 +200,8 @@ class CaseParty(Base):
     birth_date: Mapped[str | None] = mapped_column(EncryptedText)  # ISO date
     ethnicity: Mapped[str | None] = mapped_column(EncryptedText)
     stated_age: Mapped[int | None] = mapped_column(Integer)
+    #: 职业或职务 as the party gave it (人民调解申请书, 协议书: 人民调解法 第二十九条（一）).
+    occupation: Mapped[str | None] = mapped_column(EncryptedText)
     capacity: Mapped[str] = mapped_column(String(16), default="full", server_default="full")
     #: Why the party is not part of the agreement (recorded by the mediator; binds them in nothing).
     absent_reason: Mapped[str | None] = mapped_column(EncryptedText)

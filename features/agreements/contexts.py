@@ -73,6 +73,7 @@ class PartyInfo:
     birth_date: str | None = None
     ethnicity: str | None = None
     stated_age: int | None = None
+    occupation: str | None = None
     capacity: str = Capacity.FULL.value
     absent_reason: str | None = None
     credit_code: str | None = None
@@ -197,6 +198,7 @@ async def load_parties(session: AsyncSession, room: Room) -> list[PartyInfo]:
                 birth_date=party.birth_date,
                 ethnicity=party.ethnicity,
                 stated_age=party.stated_age,
+                occupation=party.occupation,
                 capacity=party.capacity or Capacity.FULL.value,
                 absent_reason=party.absent_reason,
                 credit_code=party.credit_code,
@@ -227,10 +229,12 @@ def person(
     role: str | None = None,
     seat: Seat | None = None,
     court: bool = False,
+    basics: bool = False,
 ) -> dict[str, Any]:
     """A party's basic details (人民调解法 第二十九条（一）). ``court``: the full identity a court
     files the party under (民诉法解释 第三百五十四条: identity, domicile, contacts) — the 协议书
-    and the 司法确认申请书 only; other papers keep to name, sex, age and address."""
+    and the 司法确认申请书; ``basics``: the 人民调解申请书's 姓名、性别、民族、年龄、职业或职务、
+    联系方式、单位或住址 without the ID number; other papers keep to name, sex, age and address."""
     data: dict[str, Any] = {
         "role": role or p.label,
         "kind": "org" if p.is_org else "person",
@@ -249,6 +253,16 @@ def person(
             data["gender"], data["age"] = details.gender, details.age
         elif p.gender:
             data["gender"] = p.gender
+        if details is None and p.birth_date and not court:
+            born = p.born()
+            if born is not None:  # given as a birth date (no ID number): the age from it
+                data["age"] = _age(born, today)
+        if details is None and "age" not in data and p.stated_age is not None:
+            data["age"] = p.stated_age
+        if basics or court:
+            data["ethnicity"] = p.ethnicity or ""
+            data["occupation"] = p.occupation or ""
+            data["phone"] = p.phone or ""
         if court:
             born = p.born()
             data["birth_date"] = born.isoformat() if born else ""
@@ -291,6 +305,10 @@ def person(
         if p.is_org and p.seal_path:
             data["seal_key"] = p.seal_path
     return data
+
+
+def _age(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 def committee(unit: UnitInfo) -> dict[str, str]:

@@ -118,7 +118,7 @@ async def advance(turn: Turn, room: Room, state: Drafting, *, intro: bool = Fals
     if lacking is not None:
         p, name = lacking
         turn.put(DRAFTING, replace(state, waiting_for=f"id:{name}", party=p.party_id))
-        return [*head, identity.prompt(p, name, _parties_row())]
+        return [*head, identity.prompt(p, name, _parties_row(), room.case.id)]
     terms = AgreementTerms.from_json(state.terms)
     count = len(plan.seats)
     missing = terms.missing(count)

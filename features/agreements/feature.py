@@ -292,6 +292,10 @@ async def on_button(turn: Turn, who: features.Who, data: str) -> list[Reply] | N
         return [reply("agreements.input_cancelled")]
     if verb == "jc":
         return await confirmation_answers.on_action(turn, who, args)
+    if verb == "pq":  # 请当事人补填 under the 申请书's missing particulars
+        if who.staff is None or not args or not args[0].isdigit():
+            return [reply("bot.stale_button")]
+        return await records.ask_parties(turn, who.staff, int(args[0]))
     if verb in ("oc", "rc"):
         if len(args) != 2 or args[0] not in ("y", "n") or not args[1].isdigit():
             return [reply("bot.stale_button")]

@@ -4,7 +4,8 @@
 contacts, and a court identifies a party by them; the 协议书 states the parties' basic details
 (人民调解法 第二十九条（一）). So before the terms, the draft asks for whatever of these a bound
 party's record lacks: for a person the 公民身份号码 (which gives sex and birth date), 民族,
-住所 and 联系电话; for an organisation its 住所地 and 联系电话 (its code, 法定代表人 and seal are
+职业 (人民调解法 第二十九条（一）), 住所 and 联系电话 — each party may have given them already
+(``services.particulars``); for an organisation its 住所地 and 联系电话 (its code, 法定代表人 and seal are
 recorded on the parties panel, ``party_setup``).
 """
 
@@ -17,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import crypto
 from features.agreements.contexts import PartyInfo
+from mediation import particulars
 from mediation.parties import AgentKind, SigningPlan
-from mediation.replies import Button, Msg, Reply
+from mediation.replies import Button, Msg, Reply, button
 from mediation.validation import (
     clean_text,
     normalise_phone,
@@ -35,7 +37,7 @@ def bound(parties: list[PartyInfo], plan: SigningPlan) -> list[PartyInfo]:
 
 
 #: What the court-facing papers print for each party (民诉法解释 第三百五十四条), asked in order.
-PERSON_FIELDS = ("id_number", "ethnicity", "address", "phone")
+PERSON_FIELDS = ("id_number", "ethnicity", "occupation", "address", "phone")
 ORG_FIELDS = ("address", "phone")
 
 
@@ -76,7 +78,7 @@ def no_id_yet(p: PartyInfo) -> bool:
 ID_CARD_AGE = 16
 
 
-def prompt(p: PartyInfo, name: str, cancel: tuple[Button, ...]) -> Reply:
+def prompt(p: PartyInfo, name: str, cancel: tuple[Button, ...], case_id: int = 0) -> Reply:
     if name.startswith(AGENT_FIELD):
         kind = name.removeprefix(AGENT_FIELD)
         agent = next(a for a in p.agents if a.kind == kind)
@@ -86,7 +88,16 @@ def prompt(p: PartyInfo, name: str, cancel: tuple[Button, ...]) -> Reply:
             buttons=(cancel,),
         )
     key = "agreements.ask_address" if name == "address" else f"agreements.ask_party_{name}"
-    return Reply(Msg(key, {"label": p.label, "name": p.name}), buttons=(cancel,))
+    rows: tuple[tuple[Button, ...], ...] = (cancel,)
+    if name in PARTY_GIVES and p.member_id is not None:  # in the room: they can answer it
+        ask = button("agreements.btn_ask_party_particulars", f"ag:pq:{case_id}", label=p.label)
+        rows = ((ask,), cancel)
+    return Reply(Msg(key, {"label": p.label, "name": p.name}), buttons=rows)
+
+
+#: What a party gives themselves in the chat (services.particulars): the mediator may ask them
+#: instead of typing it.
+PARTY_GIVES = frozenset({"gender", "ethnicity", "occupation", "address", "phone"})
 
 
 async def set_agent_id(
@@ -115,6 +126,8 @@ def set_field(party: CaseParty, name: str, text: str, today: date) -> None:
         party.gender = parse_gender(text)
     elif name == "ethnicity":
         party.ethnicity = parse_ethnicity(text)
+    elif name == "occupation":
+        party.occupation = particulars.read(particulars.Field.OCCUPATION, text, today)["occupation"]
     elif name == "phone":
         party.phone = normalise_phone(text)
         party.phone_hash = party.phone_hash or crypto.blind_index(party.phone)

@@ -41,6 +41,7 @@ def _person_line(p: Mapping[str, Any]) -> str:
             parts.append(f"{p['age']}岁")
         for key, label in (
             ("ethnicity", ""),
+            ("occupation", ""),
             ("id_number", "公民身份号码："),
             ("address", "住址："),
             ("phone", "联系电话："),

@@ -22,14 +22,16 @@ from features.agreements.contexts import PartyInfo, committee, load_parties, per
 from features.agreements.record_check import issue_for_check
 from features.agreements.store import agreement_versions, issue_document
 from i18n import translate
+from mediation import particulars
 from mediation.case_state import CaseStatus
 from mediation.disputes import OTHER_ROUTES, DisputeType
-from mediation.replies import Msg, Reply, reply
+from mediation.replies import Msg, Reply, button, reply
 from mediation.room import Role
-from services.room import Room
+from services import particulars as party_particulars
+from services.room import Room, load_room
 from services.turn import Turn
 from storage.document_models import Document, DocumentSignature
-from storage.models import CaseMessage, StaffAccount
+from storage.models import CaseMessage, CaseParty, StaffAccount
 
 APPLICATION_FORM = "mediation_application"
 MAX_STATEMENT = 3000
@@ -39,16 +41,43 @@ def _local(turn: Turn, at: datetime) -> datetime:
     return at.astimezone(turn.settings.tz)
 
 
+def known(p: PartyInfo) -> particulars.Known:
+    """Which of the 申请书's particulars the party's record holds (``mediation.particulars``)."""
+    return particulars.Known(
+        is_org=p.is_org,
+        id_number=bool(p.id_number),
+        gender=bool(p.gender),
+        birth=bool(p.birth_date) or p.stated_age is not None,
+        ethnicity=bool(p.ethnicity),
+        occupation=bool(p.occupation),
+        address=bool(p.address),
+        phone=bool(p.phone),
+    )
+
+
+def lacking(parties: list[PartyInfo]) -> list[tuple[PartyInfo, tuple[particulars.Field, ...]]]:
+    """Each party whose record lacks something the 申请书 prints, with what it lacks."""
+    found = [(p, particulars.missing(known(p))) for p in parties]
+    return [(p, fields) for p, fields in found if fields]
+
+
 def application_form(turn: Turn, room: Room, parties: list[PartyInfo]) -> dict[str, Any]:
-    """人民调解申请书 from the intake: the applicant's account and requests as given."""
+    """人民调解申请书 from the intake: the applicant's account and requests as given, and each
+    party's particulars as they gave them. A detail still missing is printed 未提供 (named in
+    ``missing``), never left out silently; the mediator is told before it is made."""
     filed = _local(turn, room.case.created_at).date()
     unit = turn.units.by_code.get(room.case.unit_code, turn.units.default)
+    entries = []
+    for p in parties:
+        role = "申请人" if p.side == Role.APPLICANT.value else "被申请人"
+        entry = person(p, filed, role=role, basics=True)
+        gaps = particulars.missing(known(p))
+        if gaps:
+            entry["missing"] = [f.value for f in gaps]
+        entries.append(entry)
     return {
         "committee": committee(unit),
-        "parties": [
-            person(p, filed, role="申请人" if p.side == Role.APPLICANT.value else "被申请人")
-            for p in parties
-        ],
+        "parties": entries,
         "summary": room.case.facts,
         "requests": [line.strip() for line in room.case.claims.splitlines() if line.strip()],
         "date": filed.isoformat(),
@@ -179,9 +208,10 @@ async def queue_issued_document(
 async def issue_records(turn: Turn, staff: StaffAccount, room: Room) -> list[Reply]:
     """Queue the 申请书 and the 笔录 for rendering; the job sends them to the mediator."""
     parties = await load_parties(turn.session, room)
-    lacking = [p for p in parties if not p.address]
-    if lacking:
-        return [reply("agreements.records_need_address", who="、".join(p.label for p in lacking))]
+    gaps = lacking(parties)
+    no_address = [p for p, fields in gaps if particulars.Field.ADDRESS in fields]
+    if no_address:  # the 笔录 too names every party by their address: nothing is made
+        return [missing_reply(room, gaps, stop=True)]
     record = await record_form(turn, room, parties, staff)
     if isinstance(record, Msg):
         return [Reply(record)]
@@ -196,4 +226,53 @@ async def issue_records(turn: Turn, staff: StaffAccount, room: Room) -> list[Rep
     if refused is not None:
         return [refused]
     wake_after_commit(turn.session, turn.shared)
-    return [reply("agreements.records_generating", number=room.case.number)]
+    made = reply("agreements.records_generating", number=room.case.number)
+    return [missing_reply(room, gaps, stop=False), made] if gaps else [made]
+
+
+def missing_reply(
+    room: Room, gaps: list[tuple[PartyInfo, tuple[particulars.Field, ...]]], *, stop: bool
+) -> Reply:
+    """What the 申请书 lacks, party by party, to the mediator making it: with ``stop`` nothing
+    is made (an address is missing), else the 申请书 is made with 未提供 in those places. The
+    button asks each party in the room to give their own (``services.particulars``); staff
+    may also enter them on the console's case page."""
+    lines: list[Msg] = []
+    for p, fields in gaps:
+        lines.append(
+            Msg("agreements.records_missing_party", {"label": p.label, "name": p.shown_name})
+        )
+        lines += [
+            Msg("particulars.item", {"name": Msg(f"particulars.field_{f.value}")}) for f in fields
+        ]
+    key = "agreements.records_need_particulars" if stop else "agreements.records_gaps"
+    ask = button("agreements.btn_ask_particulars", f"ag:pq:{room.case.id}")
+    return Reply(Msg(key, {"lines": lines}), buttons=((ask,),))
+
+
+async def ask_parties(turn: Turn, staff: StaffAccount, case_id: int) -> list[Reply]:
+    """请当事人补填: each party in the room whose record lacks something is offered to give
+    their own (``services.particulars``); the mediator hears who was asked and who is not in
+    the room (their details are entered on the console's case page)."""
+    room = await load_room(turn.session, case_id)
+    if room is None or room.case.mediator_id != staff.id:
+        return [reply("staff.not_allowed")]
+    asked, unreachable = [], []
+    for p, _ in lacking(await load_parties(turn.session, room)):
+        row = await turn.session.get(CaseParty, p.party_id)
+        address = room.addresses.get(p.member_id) if p.member_id is not None else None
+        offer = party_particulars.offer(row, key="particulars.offer_asked") if row else None
+        if offer is None:
+            continue
+        if address is None:
+            unreachable.append(f"{p.label}{p.shown_name}")
+            continue
+        turn.out.send(address, offer)
+        asked.append(f"{p.label}{p.shown_name}")
+    return [
+        reply(
+            "agreements.particulars_asked",
+            asked="、".join(asked) or "—",
+            unreachable="、".join(unreachable) or "—",
+        )
+    ]

@@ -42,6 +42,7 @@ ACTIONS = (
     "payment_correct",
     "police_mediation",
     "paper_signature",
+    "particulars",
 )
 PAGE_SIZE = 50
 

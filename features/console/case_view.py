@@ -79,6 +79,9 @@ class PartyView:
     #: The details the intake was told are not known (``CaseParty.unknown``): shown 不详
     #: while empty, where a detail never asked shows a dash.
     unknown: frozenset[str] = frozenset()
+    #: 性别、出生（year only: the full date is as personal as the ID number）、民族、职业 as the
+    #: documents print them, to staff who see names; "" where nobody gave one.
+    particulars: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -135,6 +138,15 @@ def party_view(
     view.agents = [agent_view(a, staff) for a in agents]
     view.absent_reason = (party.absent_reason or "") if full else ""
     view.unknown = frozenset(filter(None, (party.unknown or "").split(",")))
+    if full and party.kind != "organisation":
+        born = party.birth_date[:4] if party.birth_date else ""
+        view.particulars = {
+            "gender": party.gender or "",
+            "birth": born,
+            "age": "" if party.stated_age is None else str(party.stated_age),
+            "ethnicity": party.ethnicity or "",
+            "occupation": party.occupation or "",
+        }
     if reveal is not None and reveal[0] == party.id and staff.can(Action.REVEAL_PII):
         value = getattr(party, reveal[1]) if reveal[1] in PII_FIELDS else None
         if value:

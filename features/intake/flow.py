@@ -14,7 +14,7 @@ from mediation import intake
 from mediation.disputes import DisputeType
 from mediation.replies import Msg, Reply, button, reply
 from mediation.units import UnitDirectory, UnitInfo
-from services import case_watch, features, invites, mediators, staff_alerts
+from services import case_watch, features, invites, mediators, particulars, staff_alerts
 from services import cases as case_service
 from services.chat_state import Slot, text_slot
 from services.conversations import ConversationState
@@ -151,6 +151,13 @@ class IntakeFlow:
                 ref=ref,
             )
         ]
+        # The 申请书 names the applicant by their own particulars: asked of them now, in the
+        # same message, offered (现在填写 / 稍后再填) so nothing typed next is taken unasked
+        # (services.particulars).
+        own = await particulars.own_party(turn.session, case.id, conv.user_id)
+        asked = particulars.offer(own, key="particulars.offer_filed") if own else None
+        if asked is not None:
+            replies = [particulars.joined(replies[0], asked)]
         invitation, link = await self._invite_respondent(turn, case)
         replies += invitation
         turn.after_commit.append(

@@ -43,6 +43,8 @@ class PartyIn:
     side: str  # applicant | respondent
     name: str | None  # None: the reporter does not know it
     phone: str | None = None
+    #: 住址 where the reporter knows it (the 申请书 prints it; the party may correct it).
+    address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -218,6 +220,7 @@ async def _new_case(
                 name=p.name or "",
                 phone=p.phone,
                 phone_hash=crypto.blind_index(p.phone) if p.phone else None,
+                address=p.address,
             )
         )
     case.parties = parties

@@ -20,6 +20,7 @@ from core.config import Settings
 from features.street import queries, registration, sms, tasks, voice_form
 from features.street.config import street_directory
 from features.street.models import StreetTask, StreetTaskNote
+from mediation import particulars
 from mediation.disputes import DisputeType
 from mediation.evidence import m4a, sniff
 from mediation.masking import mask_phone
@@ -67,6 +68,8 @@ class FormIn:
     police_ref: str
     parties: Sequence[tuple[str, str, str]]
     uploads: Sequence[Upload] = ()
+    #: Each party row's 住址 as typed ("" where not known), in the rows' order.
+    addresses: Sequence[str] = ()
 
 
 @dataclass
@@ -180,18 +183,22 @@ class StreetService(StreetUseCases):
         involved = check(lambda: clean_text(form.involved, max_len=500)) if form.involved else None
         ref = check(lambda: police_ref(form.police_ref)) if form.police_ref.strip() else None
         parties = []
-        for side, name, phone in form.parties:
+        for row, (side, name, phone) in enumerate(form.parties):
             if side not in registration.SIDES:
                 continue
             known: str | None = None
             number: str | None = None
+            home: str | None = None
+            typed = form.addresses[row] if row < len(form.addresses) else ""
             try:
                 known = party_name(name) if name.strip() else None
                 if phone.strip() and not is_unknown(phone):
                     number = normalise_phone(phone)
+                if typed.strip() and not is_unknown(typed):
+                    home = particulars.address(typed)
             except InvalidInput as exc:
                 errors.append((exc.key, exc.params))
-            parties.append(registration.PartyIn(side, known, number))
+            parties.append(registration.PartyIn(side, known, number, home))
         report = registration.ReportIn(
             dispute_type=kind,
             place=str(place or ""),

@@ -117,9 +117,11 @@ async def draft_first_version(mediator: SimUser, extra_terms: Sequence[str] = ()
     # Every party's identity for the court (民诉法解释 第三百五十四条), phones from the intake.
     assert asked == [  # 张三 gave the ID number when filing
         "张三:ethnicity",
+        "张三:occupation",
         "张三:address",
         "李四:id",
         "李四:ethnicity",
+        "李四:occupation",
         "李四:address",
     ], asked
     await draft_from_registration(mediator, "被申请人未按时足额支付劳动报酬，应当承担支付责任。")

@@ -125,3 +125,14 @@ async def test_oral_agreement_confirmed_by_each_party_and_a_checked_record(
         # main.py check: the case's history, the confirmations and the checks are consistent.
         report = await check(runtime.db, now=clock.now())
         assert report.ok, report.findings
+
+        # Nobody gave 民族 or 职业: the mediator was told before the 申请书 was made, which
+        # says 未提供 there; the button asks each party in the room to give their own.
+        gaps = next(m for m in mediator.messages if "标明“未提供”" in (m.text or ""))
+        assert "民族" in (gaps.text or "") and "职业或职务" in (gaps.text or "")
+        form = next(m for m in mediator.messages if "application" in (m.filename or ""))
+        assert "民族未提供" in _text(tmp_path / "application.pdf", form)
+        await mediator.press("📨 请当事人本人补填", gaps)
+        offer = await wait_text(respondent, "调解员正在制作调解文书")
+        assert "✏️ 现在填写" in offer.button_texts
+        assert "被申请人" in ((await wait_text(mediator, "已请以下当事人补填")).text or "")

@@ -73,6 +73,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", CASE + "/risk"): R(A.SET_RISK, "case", 400),
     ("POST", CASE + "/escalate"): R(A.ESCALATE, "case", 400),
     ("POST", CASE + "/note"): R(A.ADD_NOTE, "case", 400),
+    ("POST", CASE + "/particulars"): R(A.REVEAL_PII, "case", 400, "nothing filled in"),
     ("POST", CASE + "/status"): R(A.CHANGE_STATUS, "case", 400),
     ("POST", CASE + "/payments/correct"): R(A.CHANGE_STATUS, "case", 400, "no reason given"),
     ("GET", CASE + "/documents/{doc_id}"): R(A.DOWNLOAD_DOCUMENTS, "case", 200),

@@ -16,7 +16,7 @@ from features.console.documents import NoDocuments
 from features.console.models import Alert, AuditEntry, CaseRiskAssessment
 from features.console.risk import AlertNotice, RiskService
 from i18n import translate
-from storage.models import Case, CaseEvent, CaseMember, CaseMessage
+from storage.models import Case, CaseEvent, CaseMember, CaseMessage, CaseParty
 from tests.console.conftest import World, add_case, login
 from tests.console.test_ledger import staff
 
@@ -369,3 +369,46 @@ async def test_assign_lawyer_seats_them_in_the_room_and_tells_it(world: World) -
     assert delivered  # the applicant (a room member with Telegram) is told a lawyer joined
     texts = [getattr(q, "payload", {}).get("text", "") for q in delivered]
     assert any("律师已加入调解" in t for t in texts)
+
+
+async def test_staff_enter_a_partys_particulars_read_as_the_party_would(
+    client: Client, world: World
+) -> None:
+    """录入/更正基本情况 on the case page: what staff type is read by the parties' own rules
+    (a bad date refused on the page, an address's blanks dropped), empty fields change
+    nothing, and the timeline and the audit name the fields, never the values."""
+    token = await login(client, "med_c1")
+    case_id = await add_case(world, "yjp_c1", 7002, name="郑九", phone="13211112223")
+    async with world.runtime.db.read() as s:
+        party = (
+            (await s.execute(select(CaseParty).where(CaseParty.case_id == case_id)))
+            .scalars()
+            .first()
+        )
+    assert party is not None
+    page = await (await client.get(f"/staff/cases/{case_id}")).text()
+    assert f'data-testid="particulars-{party.side}-1"' in page
+    url = f"/staff/cases/{case_id}/particulars"
+    form = {"_csrf": token, "party": str(party.id), "birth": "1985年2月30日"}
+    resp = await client.post(url, data=form)
+    assert resp.status == 400 and "没有看懂这个日期" in await resp.text()
+    form.update(birth="1985-03-02", gender="female", ethnicity="土家族", occupation="退休")
+    form["address"] = "重庆市渝中区解放碑街道 民生路 88号 3单元"
+    resp = await client.post(url, data=form, allow_redirects=False)
+    assert resp.status == 303
+    page = await (await client.get(f"/staff/cases/{case_id}")).text()
+    assert "已保存当事人的基本情况" in page and "1985年" in page and "土家族" in page
+    # The birth date shows as its year, the address masked (a logged reveal shows it whole).
+    assert f'data-testid="birth-{party.side}">1985年<' in page and "民生路88号" not in page
+    async with world.runtime.db.read() as s:
+        saved = await s.get(CaseParty, party.id)
+        audit = (
+            await s.execute(select(AuditEntry).where(AuditEntry.action == "particulars"))
+        ).scalar_one()
+    assert saved is not None and saved.address == "重庆市渝中区解放碑街道民生路88号3单元"
+    assert (saved.gender, saved.birth_date, saved.phone) == ("女", "1985-03-02", "13211112223")
+    (event,) = [e for e in await events(world, case_id) if e.kind == "particulars"]
+    assert event.data["fields"] == ["gender", "birth", "ethnicity", "occupation", "address"]
+    assert "民生路" not in str(event.data) and "民生路" not in str(audit.data)
+    resp = await client.post(url, data={"_csrf": token, "party": str(party.id)})
+    assert resp.status == 400 and "没有填写任何一项" in await resp.text()

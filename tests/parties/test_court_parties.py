@@ -243,7 +243,7 @@ async def test_every_party_bound_by_themselves(
                 {"王小五": {"id": MINOR_ID}, "赵六": {"id": ZHAO_ID}},
                 until="须由法定代理人代理",
             )
-            assert asked == ["张三:ethnicity", "张三:address", "王小五:id"]
+            assert asked == ["张三:ethnicity", "张三:occupation", "张三:address", "王小五:id"]
             await add_guardian(mediator)
             asked = await answer_identities(
                 mediator,
@@ -251,10 +251,12 @@ async def test_every_party_bound_by_themselves(
             )
             assert asked == [
                 "王小五:ethnicity",
+                "王小五:occupation",
                 "王小五:address",
                 "陈红:id",  # the guardian is identified too (民诉法解释 第三百五十四条)
                 "赵六:id",
                 "赵六:ethnicity",
+                "赵六:occupation",
                 "赵六:address",  # 赵六's agent 张三 is a party: identified by his own record
                 "重庆某某餐饮有限公司:address",
                 "李四:id",  # who signs for the employer
@@ -399,9 +401,11 @@ async def test_a_child_without_an_id_number_and_an_employer_signing_through_its_
             asked = await answer_identities(mediator, {"王小五": {"gender": "男性"}})
             assert asked == [
                 "张三:ethnicity",
+                "张三:occupation",
                 "张三:address",
                 "王小五:gender",  # no ID number: sex asked, the stated age printed
                 "王小五:ethnicity",
+                "王小五:occupation",
                 "王小五:address",
                 "陈红:id",
                 "重庆某某物业服务有限公司:address",

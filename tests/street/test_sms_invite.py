@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import select
+
 import harness
 from core.clock import FakeClock
 from features.webchat.otp import MemorySmsGateway
 from harness.steps import link_staff, report_in_street, wait_text
 from mediation.invitations import format_code
 from standin import StandinBotAPI
+from storage.models import CaseParty
 from tests.street.test_yuelai import UNITS, staff
 from tests.street.test_yuelai_joint import signed_in
 
@@ -70,7 +73,9 @@ async def test_the_console_form_texts_the_invitation_and_says_so(tmp_path: Path)
                     "side0": "applicant",
                     "name0": "张秀英",
                     "phone0": "138 0000 2222",
+                    "address0": "渝北区悦来街道 悦来大道 12号",  # as far as the worker knows
                     "side1": "respondent",
+                    "address1": "不知道",
                 }
                 async with grid.http.post(grid.base + "/staff/street/register", data=form) as resp:
                     page = await resp.text()
@@ -80,3 +85,7 @@ async def test_the_console_form_texts_the_invitation_and_says_so(tmp_path: Path)
                 assert format_code(code) in page
             finally:
                 await grid.http.close()
+            async with runtime.db.read() as session:
+                rows = await session.execute(select(CaseParty).order_by(CaseParty.id))
+                addresses = [p.address for p in rows.scalars()]
+            assert addresses == ["渝北区悦来街道悦来大道12号", None]

@@ -125,8 +125,19 @@ async def bubble(page: Any, needle: str, timeout: float = 20_000) -> str:  # noq
     return str(await locator.inner_text())
 
 
-async def press(page: Any, label: str) -> None:
-    await page.locator("li.them .buttons button", has_text=label).last.click()
+async def press(page: Any, label: str, timeout: float = 20_000) -> None:  # noqa: ASYNC109
+    """Press the newest button whose whole label is ``label`` (spaces around it aside),
+    waiting for it up to ``timeout`` ms. A part of a label is not enough: press("对") must
+    not press "不对，重新填". Not found: the error lists the labels on the page, newest last."""
+    buttons = page.locator("li.them .buttons button")
+    exact = buttons.filter(has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")).last
+    try:
+        await exact.click(timeout=timeout)
+    except Exception as exc:  # Playwright's TimeoutError: say what could have been pressed
+        labels = [text.strip() for text in await buttons.all_inner_texts()]
+        raise AssertionError(
+            f"no button labelled {label!r}; the page has {labels[-20:]!r}"
+        ) from exc
 
 
 async def say(page: Any, text: str) -> None:

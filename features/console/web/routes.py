@@ -43,6 +43,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", CASE + "/risk", case_actions.set_risk, A.SET_RISK),
     Route("POST", CASE + "/escalate", case_actions.escalate, A.ESCALATE),
     Route("POST", CASE + "/note", case_actions.add_note, A.ADD_NOTE),
+    Route("POST", CASE + "/particulars", case_actions.record_particulars, A.REVEAL_PII),
     Route("POST", CASE + "/status", case_actions.change_status, A.CHANGE_STATUS),
     Route("POST", CASE + "/payments/correct", case_actions.correct_payment, A.CHANGE_STATUS),
     Route("GET", CASE + "/documents/{doc_id}", cases.download_document, A.DOWNLOAD_DOCUMENTS),

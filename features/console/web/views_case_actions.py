@@ -120,6 +120,22 @@ async def escalate(request: web.Request) -> web.StreamResponse:
     raise redirect(request, "/cases")
 
 
+async def record_particulars(request: web.Request) -> web.StreamResponse:
+    """录入/更正 a party's particulars (features.console.case_actions.record_particulars)."""
+    names = ("gender", "birth", "ethnicity", "occupation", "address", "phone")
+    return await acted(
+        request,
+        lambda a: a.actions.record_particulars(
+            a.staff,
+            a.case_id,
+            form_int(a.field("party")) or 0,
+            {name: a.field(name) for name in names},
+            a.ip,
+        ),
+        said(request, "console.case.particulars_saved"),
+    )
+
+
 async def add_note(request: web.Request) -> web.StreamResponse:
     return await acted(
         request,

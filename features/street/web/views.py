@@ -57,6 +57,7 @@ async def _form_in(request: web.Request) -> FormIn:
             (field(f"side{i}"), field(f"name{i}"), field(f"phone{i}")) for i in range(PARTY_ROWS)
         ],
         uploads=uploads,
+        addresses=[field(f"address{i}") for i in range(PARTY_ROWS)],
     )
 
 
