@@ -2,7 +2,7 @@
 
 Why: e5 places "朋友借钱不还怎么办" far from 民法典 第六百七十五条 (a lay question and a statute
 share few words and no style), but close to another lay question about the same thing. The
-product ships ≈ 32,000 questions written in everyday words for the articles of the national
+product ships ≈ 44,600 questions written in everyday words for the articles of the national
 laws and the interpretations people ask about (``data/lay-questions.jsonl.xz``: the laws chosen
 by subject, never from a question set; their writers never saw the STARD questions the search
 is measured on). A person's question that is close to one of them is evidence for that
