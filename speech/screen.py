@@ -13,9 +13,9 @@ again, then gives up and says so).
 - :func:`prompt_echo`, :func:`looping`: the two hallucinations measured on the benchmark
   (docs/benchmarks.md, "Speech to text"); :func:`repeated_phrase`: the loop that is a whole
   answer ("谢谢观看谢谢观看谢谢观看", what Whisper writes for noise), refused as a loop.
-- :func:`cut_loops`: a loop after (or between) real words — "…要他赔医药费。要他赔医药费。要他赔
-  医药费。要他赔医药费。" — is cut to its first copy instead of costing the speaker everything
-  they said: Whisper repeats the last thing it heard until its window ends.
+- :func:`cut_loops`: a loop that ends real words — "…要他赔医药费。要他赔医药费。要他赔医药费。
+  要他赔医药费。" — is cut to its first copy instead of costing the speaker everything they
+  said: Whisper repeats the last thing it heard until its window ends.
 - :func:`strip_subtitles`, :func:`edge_subtitles`: the lines Whisper learnt from subtitled video
   ("谢谢观看", "字幕由Amara.org社区提供") cut where they stand at the start or end; a transcript
   that is nothing else is nothing heard (:data:`SUBTITLE`).
@@ -53,7 +53,7 @@ NOTHING_SAID = frozenset({SILENCE, SUBTITLE})
 class Screened:
     text: str  # "" when there is a problem
     problem: str | None = None  # PROMPT, LOOP, SILENCE, SUBTITLE or WRONG_LANGUAGE
-    #: What was cut out of a shown ``text``: LOOP (a loop after real words), SUBTITLE.
+    #: What was cut out of a shown ``text``: LOOP (a loop ending real words), SUBTITLE.
     cut: tuple[str, ...] = ()
 
 
@@ -84,11 +84,31 @@ def bare(text: str) -> str:
 
 
 def prompt_echo(text: str, prompt: str | None) -> bool:
-    """The answer is the prompt, or a piece of it (nothing else was heard)."""
+    """The answer is the prompt, or a piece of it (nothing else was heard), or the prompt
+    misremembered: most of it, and little else ("这次是普通话的句子。", Whisper base on six
+    seconds of silence, docs/benchmarks.md): a run of at least half the prompt's letters that
+    is at least two thirds of the answer. A party who says 普通话 is not caught."""
     if not prompt:
         return False
     said, asked = bare(simplified(text)), bare(simplified(prompt))
-    return bool(said) and (said == asked or (len(said) >= 3 and said in asked))
+    if not said:
+        return False
+    if said == asked or (len(said) >= 3 and said in asked):
+        return True
+    common = _longest_common_run(said, asked)
+    return 2 * common >= len(asked) and 3 * common >= 2 * len(said)
+
+
+def _longest_common_run(a: str, b: str) -> int:
+    """The length of the longest text both ``a`` and ``b`` contain (short texts: quadratic)."""
+    best = 0
+    for i in range(len(a)):
+        for j in range(len(b)):
+            k = 0
+            while i + k < len(a) and j + k < len(b) and a[i + k] == b[j + k]:
+                k += 1
+            best = max(best, k)
+    return best
 
 
 def strip_prompt(text: str, prompt: str | None) -> str:
@@ -180,54 +200,53 @@ def _letters(text: str) -> tuple[list[int], str]:
 SPOKEN_MIN = 2
 
 
-def _loop_run(letters: str) -> tuple[int, int, int] | None:
-    """The longest loop in ``letters`` (by what it covers; the smaller unit first): where its
-    run of copies starts and ends, and the unit's length — a run as :func:`looping` counts one,
-    with at least :data:`SPOKEN_MIN` letters outside it."""
+def _trailing_loop(letters: str) -> tuple[int, int] | None:
+    """The loop that ends ``letters``: where its run of copies starts and the unit's length
+    (of the units that make one, the run that covers most; the smaller unit first) — a run as
+    :func:`looping` counts one, with at least :data:`SPOKEN_MIN` letters before it."""
     n, best = len(letters), None
-    for size in range(1, LONG_UNIT_MAX + 1):
-        start = 0
-        for i in range(n - size + 1):
-            if i < n - size and letters[i] == letters[i + size]:
-                continue
-            end = i + size  # letters[start:end] repeats with period ``size``
-            if (end - start) // size >= _times(size) and n - (end - start) >= SPOKEN_MIN:
-                if best is None or end - start > best[1] - best[0]:
-                    best = (start, end, size)
-            start = i + 1
+    for size in range(1, min(LONG_UNIT_MAX, n // 2) + 1):
+        start = n - size  # letters[start:] repeats with period ``size``
+        while start > 0 and letters[start - 1] == letters[start - 1 + size]:
+            start -= 1
+        loop = (n - start) // size >= _times(size) and start >= SPOKEN_MIN
+        if loop and (best is None or start < best[0]):
+            best = (start, size)
     return best
 
 
 def cut_loops(text: str) -> str:
-    """``text`` with each loop that has other words around it cut to one copy: "…咬了，要他赔医药
+    """``text`` with a loop that ends it after real words cut to one copy: "…咬了，要他赔医药
     费。要他赔医药费。要他赔医药费。要他赔医药费。" → "…咬了，要他赔医药费。".
 
-    Why one copy is kept: a greedy decoder that loops repeats what it last heard, so the first
-    copy is speech and the rest is the decoder. A copy that begins inside the words before it
-    (the run's letters repeat from there) is kept up to the same place in the next copy, where
-    the text has its stop: "我说赔钱。要他赔钱。要他赔钱。…" → "我说赔钱。要他赔钱。". A cut
-    copy at the end (the decoder ran out of room mid-phrase) goes with the loop. What is left
-    is screened again like any answer; a loop with next to nothing around it is not cut (the
-    answer is refused as a loop, :func:`looping`)."""
-    while True:
-        places, letters = _letters(text)
-        run = _loop_run(letters)
-        if run is None:
-            return text
-        start, end, size = run
-        keep = start + size  # letters[start:keep]: the first copy
-        if text[places[keep - 1] + 1 : places[keep - 1] + 2].isalnum():
-            # The copy ends inside a word: it began inside the words before it.
-            stops = [j for j in range(start, keep - 1) if places[j + 1] > places[j] + 1]
-            if stops and stops[0] + 1 + size <= end:
-                keep = stops[0] + 1 + size
-        head = text[: places[keep - 1] + 1]
-        while len(head) < len(text) and not text[len(head)].isalnum():
-            head += text[len(head)]  # the copy's own stop
-        tail = text[max(len(head), places[end - 1] + 1) :]
-        if not head[-1].isalnum():
-            tail = _unlead(tail)  # the loop's last stop: the kept copy has its own
-        text = head + tail
+    Why one copy is kept: a greedy decoder that loops repeats what it last heard until its
+    window ends, so the first copy is speech and the rest is the decoder. A copy that begins
+    inside the words before it (the run's letters repeat from there) is kept up to the same
+    place in the next copy, where the text has its stop: "我说赔钱。要他赔钱。要他赔钱。…" →
+    "我说赔钱。要他赔钱。". A cut copy at the end (the decoder ran out of room mid-phrase) goes
+    with the loop.
+
+    Why only a loop at the end, and only one: on six seconds of silence Whisper base wrote "我以
+    为你对我对你对我对你对你对我…" for 290 characters, a loop that drifts (docs/benchmarks.md);
+    cutting its runs one by one left "我以为你对我对你对我对你我对" to be shown. What is left here
+    is screened again like any answer: loops still in it, or a loop with next to nothing before
+    it, and the answer is refused as a loop (:func:`looping`)."""
+    places, letters = _letters(text)
+    run = _trailing_loop(letters)
+    if run is None:
+        return text
+    start, size = run
+    end = len(letters)
+    keep = start + size  # letters[start:keep]: the first copy
+    if text[places[keep - 1] + 1 : places[keep - 1] + 2].isalnum():
+        # The copy ends inside a word: it began inside the words before it.
+        stops = [j for j in range(start, keep - 1) if places[j + 1] > places[j] + 1]
+        if stops and stops[0] + 1 + size <= end:
+            keep = stops[0] + 1 + size
+    head = text[: places[keep - 1] + 1]
+    while len(head) < len(text) and not text[len(head)].isalnum():
+        head += text[len(head)]  # the copy's own stop
+    return head if keep < end else text
 
 
 def _unlead(text: str) -> str:

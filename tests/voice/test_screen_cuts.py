@@ -1,8 +1,9 @@
 """Two hallucinations the screen (speech.screen) cuts out of what was said instead of refusing
 the whole answer or letting it through:
 
-- a loop after real words (``cut_loops``): "…要他赔医药费。要他赔医药费。要他赔医药费。" keeps
-  the words and one copy; a loop that is the whole answer is still refused;
+- a loop ending real words (``cut_loops``): "…要他赔医药费。要他赔医药费。要他赔医药费。" keeps
+  the words and one copy; a loop that is the whole answer, sits inside it or drifts (what
+  Whisper writes for silence) is still refused;
 - the lines Whisper learnt from subtitled video (``strip_subtitles``, ``edge_subtitles``):
   "谢谢观看", "字幕由Amara.org社区提供"… at the start or end are cut, and an answer that is
   nothing else is "nothing heard" (``SUBTITLE``: the speaker reads 没有听清…, the audio is not
@@ -41,13 +42,14 @@ BITTEN = "我邻居家的狗把我咬了，要他赔医药费。"
 #: A loop after real words → the words and the loop's first copy.
 TRAILING_LOOPS = [
     (BITTEN + "要他赔医药费。" * 3, BITTEN),
-    ("我邻居家的狗把我咬了要他赔医药费要他赔医药费要他赔医药费要他赔医药费", "我邻居家的狗把我咬了要他赔医药费"),
+    (
+        "我邻居家的狗把我咬了要他赔医药费要他赔医药费要他赔医药费要他赔医药费",
+        "我邻居家的狗把我咬了要他赔医药费",
+    ),
     # The decoder ran out of room inside its last copy.
     (BITTEN + "要他赔医药费。" * 4 + "要他赔医", BITTEN),
     # The run of copies begins inside the words before it (…赔钱 + 要他赔钱 × 4).
     ("我说赔钱。" + "要他赔钱。" * 4, "我说赔钱。要他赔钱。"),
-    # Between two windows of a long message: the words after the loop stay too.
-    ("他欠我钱，千万千万千万千万千万，我要他还。", "他欠我钱，千万，我要他还。"),
     ("老板拖欠工资，对对对对对对对对对对", "老板拖欠工资，对"),
 ]
 
@@ -58,10 +60,28 @@ def test_a_loop_after_real_words_is_cut_to_one_copy(heard: str, kept: str) -> No
     assert screen(heard, ZH_PROMPT, chinese=True) == Screened(kept, cut=(LOOP,))
 
 
-def test_a_loop_with_next_to_nothing_around_it_is_still_refused() -> None:
-    for heard in ("我们同意我们同意我们同意我们同意", "了我们同意我们同意我们同意我们同意"):
+#: Whisper base on six seconds of digital silence, decoded without the prompt, verbatim
+#: (benchmarks/asr/nonspeech.py, 2026-12-07): a loop that drifts. Cut run by run it left
+#: "我以为你对我对你对我对你我对" to show.
+DRIFT = (
+    "我以为你对我对你对我对你对我对你对我对你对我对你对我对你对我对你对我对你对我对你对我对你"
+    "对我对你对我对你对我对你对我对你对我对你对我对你对我对你对我对你对我对你对我对你对我对你"
+    "对我对你对我对你对我对你对我对你对我对你对我对你对我对你对我对你对我对你对我对你对我对你"
+    "对我对你对我对你对我对你对你对我对你对我对你对我对你对我对你对我对你对我对你对我对你对我"
+    "对你对我对你对我对你对我对你对你对我对你对你对我对你对你对我对你对你对我对你对你对我对你"
+    "对我对"
+)
+
+
+def test_a_loop_with_next_to_nothing_before_it_or_not_at_the_end_is_still_refused() -> None:
+    for heard in (
+        "我们同意我们同意我们同意我们同意",
+        "了我们同意我们同意我们同意我们同意",
+        "他欠我钱，千万千万千万千万千万，我要他还。",  # inside the answer: not told from garbage
+    ):
         assert cut_loops(heard) == heard
         assert screen(heard, ZH_PROMPT, chinese=True) == Screened("", LOOP)
+    assert screen(DRIFT, None, chinese=True) == Screened("", LOOP)
     # Repetition people use is no loop and nothing is cut.
     for said in ("不是不是不是，我没说过这话。", "五千，五千，五千块钱。", "对对对，就是这样。"):
         assert cut_loops(said) == said
