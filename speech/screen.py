@@ -5,7 +5,7 @@ Whisper fails in ways that look like text: it answers unclear audio with its own
 the facts), it loops ("千万千万千万…"), it writes Mandarin in traditional characters, and it
 transcribes silence. Nothing here trusts the model: every decoder answer goes through
 :func:`screen`, and an answer with a ``problem`` never becomes a transcript (the backend tries
-again, then gives up and says so).
+again unless nothing was said, then gives up and says so).
 
 - :func:`simplified`: traditional → simplified characters (OpenCC's ``t2s`` tables through
   ``opencc-python-reimplemented``, Apache-2.0, pure Python, ~1 MB). The case record is kept in
@@ -227,7 +227,7 @@ def cut_loops(text: str) -> str:
     with the loop.
 
     Why only a loop at the end, and only one: on six seconds of silence Whisper base wrote "我以
-    为你对我对你对我对你对你对我…" for 290 characters, a loop that drifts (docs/benchmarks.md);
+    为你对我对你对我对你对你对我…" for 223 characters, a loop that drifts (docs/benchmarks.md);
     cutting its runs one by one left "我以为你对我对你对我对你我对" to be shown. What is left here
     is screened again like any answer: loops still in it, or a loop with next to nothing before
     it, and the answer is refused as a loop (:func:`looping`)."""
@@ -259,10 +259,12 @@ def _unlead(text: str) -> str:
 
 #: Lines Whisper writes for silence, noise or music, or after the last word of speech: known
 #: artefacts of its training data, subtitled video whose credits and outros stand where nobody
-#: speaks (OpenAI's own thread on them: github.com/openai/whisper pull 1838, "中文字幕由
-#: Amara.org 社群提供", "请订阅…按赞"; Barański et al., "Investigation of Whisper ASR
-#: Hallucinations Induced by Non-Speech Audio", ICASSP 2025, arXiv 2501.11378: the phrases it
-#: produces on non-speech audio, the video outros most frequent). Matched on letters only
+#: speaks. Sources: the examples in openai/whisper pull request 1838 ("Skip silence around
+#: hallucinations": "中文字幕由 Amara.org 社群提供", "了解更多，請訂閱…按讚、分享"); Barański et
+#: al., "Investigation of Whisper ASR Hallucinations Induced by Non-Speech Audio", ICASSP 2025
+#: (arXiv 2501.11378), whose "bag of hallucinations" collects what Whisper writes for
+#: non-speech audio; and the same lines in the phrase filters of many projects built on
+#: Whisper (明镜与点点栏目, 字幕志愿者, 优优独播剧场). Matched on letters only
 #: (simplified, lower case, no punctuation or spaces), so "請不吝點贊 訂閱 轉發" and "Amara.org"
 #: match as written. These are never words of a party to a dispute: cut at the end of a
 #: transcript even when glued to its last word.
