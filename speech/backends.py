@@ -33,8 +33,11 @@ class Transcript:
     seconds: float  # wall-clock seconds spent (decoding + inference)
     #: The decoder's certainty, 0–1 (speech.screen.confidence); None when there is no text.
     confidence: float | None = None
-    #: Why there is no text although the decoder answered: "prompt", "loop" or "silence".
+    #: Why there is no text although the decoder answered: "prompt", "loop", "silence",
+    #: "subtitle" or "language" (speech.screen).
     problem: str | None = None
+    #: What the screen cut out of the text: "loop" (after real words), "subtitle".
+    cut: tuple[str, ...] = ()
 
 
 class Backend(Protocol):
@@ -130,11 +133,13 @@ class FasterWhisperBackend:
             if screen.silent(segments):
                 result, score = Screened("", screen.SILENCE), None
                 break  # nothing was said: asking again only invites a hallucination
-            text = "".join(s.text for s in segments).strip()
+            text = "".join(screen.edge_subtitles([s.text for s in segments])).strip()
             result = screen.screen(text, prompt, chinese=(info.language or lang) == "zh")
             score = screen.confidence(segments)
-            if result.problem is None:
+            if result.problem is None or result.problem in screen.NOTHING_SAID:
                 break
+        if screen.LOOP in result.cut:
+            score = None  # a looping decoder is sure of every copy: its certainty says nothing
         return Transcript(
             text=result.text,
             language=info.language,
@@ -142,6 +147,7 @@ class FasterWhisperBackend:
             seconds=time.perf_counter() - started,
             confidence=score if result.problem is None and result.text else None,
             problem=result.problem,
+            cut=result.cut,
         )
 
     def _run(

@@ -3,7 +3,8 @@ recorded Mandarin test set (``benchmarks/asr/testset/``, made by ``record.py``).
 
 Each clip (OGG/Opus, what Telegram sends) is transcribed through
 :class:`speech.worker.SpeechWorker` — the same process pool, backend and screening
-(speech.screen: simplified characters, prompt echoes and loops refused) the service uses.
+(speech.screen: simplified characters, prompt echoes and loops refused, a loop after real
+words and subtitle lines cut) the service uses.
 Real-time factor = transcription wall time / audio duration (below 1 is faster than real
 time). The first request also loads the model in the worker; it is timed apart. The load
 average is recorded before and after: on a shared host the RTF is an upper bound.
@@ -66,6 +67,7 @@ async def run(
                     "reference": clip["text"],
                     "hypothesis": result.text,
                     "problem": result.problem,
+                    "cut": list(result.cut),
                     "confidence": None
                     if result.confidence is None
                     else round(result.confidence, 2),
@@ -89,6 +91,7 @@ async def run(
             corpus_cer([(str(r["reference"]), str(r["hypothesis"])) for r in rows]), 3
         ),
         "refused": sum(1 for r in rows if r["problem"]),
+        "cut": sum(1 for r in rows if r["cut"]),
         "flagged_low_confidence": len(low),
         "mean_cer_flagged": round(statistics.mean(float(r["cer"]) for r in low), 3)  # type: ignore[arg-type]
         if low

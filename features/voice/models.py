@@ -6,15 +6,16 @@
   ``pending`` (waiting for the worker) → ``ready`` (shown to the speaker) → ``confirmed`` (the
   speaker accepted it, possibly corrected: only then it enters the case record and is relayed),
   or ``unavailable`` (no model installed: the audio is kept) / ``failed`` (decoding or the model
-  failed; ``error`` says why) / ``empty`` (no speech heard) / ``discarded`` (the decoder's
-  answers were all refused — its prompt, a loop, silence; ``error`` says which).
+  failed; ``error`` says why) / ``empty`` (no speech heard: silence, or only a line Whisper
+  learnt from subtitles such as 谢谢观看; ``error`` says which) / ``discarded`` (the decoder's
+  answers were all refused — its prompt, a loop, another language; ``error`` says which).
 - Intake voice answers (纠纷登记, before a case exists): ``case_id``/``member_id``/``evidence_id``
   are empty; the row names the speaker (``user_id``), their chat (``chat_id`` on ``channel``),
   the question answered (``step``) and the audio itself (``file_ref``, ``mime_type``, and once
   fetched ``stored_path``/``sha256``). The filed case's evidence row has the same ``file_ref``.
 - Issue 23: ``confidence`` is the decoder's certainty shown to the speaker (speech.screen);
   ``problem`` says why a decoder answer was refused (``discarded``: the prompt echoed, a loop,
-  silence, another language). A room recording is not relayed when it arrives: the speaker
+  another language; ``empty``: silence, a subtitle line). A room recording is not relayed when it arrives: the speaker
   chooses at confirmation whether the audio goes with the text, so the row keeps what is
   needed to relay it then (``chat_id``/``message_id`` of the original message on its channel,
   and its ``caption``).

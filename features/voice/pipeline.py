@@ -68,6 +68,7 @@ from services.delivery import Address, Outgoing
 from services.outbox import QueuedMessage
 from services.room import load_room
 from speech.backends import TranscriptionUnavailable
+from speech.screen import NOTHING_SAID
 from speech.worker import SpeechWorker
 from storage.db import Database
 from storage.files import BadKey, FileStore, LocalFileStore, key_of_legacy_path
@@ -87,7 +88,8 @@ Deliver = Callable[[list[QueuedMessage]], None]
 
 @dataclass(frozen=True)
 class Heard:
-    """What the pipeline made of one recording: ``ready`` (``text``), ``empty`` (no speech),
+    """What the pipeline made of one recording: ``ready`` (``text``), ``empty`` (no speech:
+    silence, or nothing but a line Whisper learnt from subtitles, such as 谢谢观看),
     ``discarded`` (the decoder's answers refused), ``unavailable`` (no model) or ``failed``
     (``error`` says why)."""
 
@@ -293,7 +295,9 @@ class VoiceService:
             log.warning("transcription of %s failed: %r", key, exc)
             return Heard("failed", error=repr(exc)[:500])
         text = result.text.strip()[:MAX_TEXT]
-        if result.problem is not None:  # the decoder's answers were refused (speech.screen)
+        if result.problem in NOTHING_SAID:  # silence, or only a subtitle line (speech.screen)
+            status, error = "empty", f"refused: {result.problem}"
+        elif result.problem is not None:  # the decoder's answers were refused (speech.screen)
             status, error = "discarded", f"refused: {result.problem}"
         else:
             status, error = ("ready" if text else "empty"), None

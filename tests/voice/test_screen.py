@@ -43,6 +43,11 @@ def test_the_prompt_itself_is_never_a_transcript() -> None:
     assert screen("以下是普通话的句子。", ZH_PROMPT, chinese=True) == Screened("", PROMPT)
     assert not prompt_echo("我们同意调解。", ZH_PROMPT)
     assert not prompt_echo("以下是普通话的句子。", None)
+    # Misremembered: Whisper base's first answer to six seconds of silence (2026-12-07).
+    assert prompt_echo("这次是普通话的句子。", ZH_PROMPT)
+    assert prompt_echo("下面是普通话的句子", ZH_PROMPT)
+    for said in ("我说普通话", "他说的句子不对", "以下是我的情况", "普通话的句子我们同意调解"):
+        assert not prompt_echo(said, ZH_PROMPT), said
 
 
 def test_a_prompt_before_real_words_is_cut_off() -> None:
