@@ -6,7 +6,7 @@ composition root, feature start hooks, the web app) and stops it cleanly.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,12 +60,27 @@ async def reset_postgres(url: str) -> None:
     await db.dispose()
 
 
-async def migrated_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
-    """The database brought to the current schema, then the runtime built (not started): what
-    ``main.py serve`` does before it serves, for seeding rows or driving the engine alone."""
+def alembic_upgrade(url: str) -> None:
+    """Alembic's upgrade to the newest revision, as ``main.py serve`` runs it at start."""
     from storage.migrate import upgrade
 
-    await asyncio.to_thread(upgrade, settings.database_url)
+    upgrade(url)
+
+
+#: How :func:`migrated_runtime` brings a database to the current schema. Alembic's upgrade by
+#: default; the test suite puts :meth:`harness.schema.SchemaTemplate.upgrade` here, which copies
+#: a SQLite file it migrated once per process before running the same upgrade (then a no-op):
+#: the 27 migrations cost ~4 s per new SQLite file (batch mode rebuilds tables), and hundreds of
+#: tests start a service on one. The migrations themselves are tested on their own
+#: (``tests/test_storage.py``, ``tests/security/test_payload_migration.py``).
+upgrade_schema: Callable[[str], None] = alembic_upgrade
+
+
+async def migrated_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
+    """The database brought to the current schema (:data:`upgrade_schema`), then the runtime
+    built (not started): what ``main.py serve`` does before it serves, for seeding rows or
+    driving the engine alone."""
+    await asyncio.to_thread(upgrade_schema, settings.database_url)
     return await build_runtime(settings, clock=clock)
 
 

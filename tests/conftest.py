@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,10 +18,12 @@ from cryptography.fernet import Fernet
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import make_url
 
+import harness.service
 import i18n
 from app.features import metadata
 from core import crypto
 from core.config import Settings
+from harness.schema import SchemaTemplate
 from harness.service import reset_postgres
 from storage.db import Database
 from tests.backends import BACKENDS
@@ -118,6 +120,19 @@ def pytest_terminal_summary(
 @pytest.fixture(autouse=True, scope="session")
 def _pii_keys() -> None:
     crypto.configure((Fernet.generate_key().decode(),), "test-secret")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _schema_template() -> Iterator[SchemaTemplate]:
+    """Every service a test starts on a new SQLite file gets a copy of one migrated in this
+    process (``harness.schema``: ~4 s of migrations saved per start)."""
+    template = SchemaTemplate()
+    harness.service.upgrade_schema = template.upgrade
+    try:
+        yield template
+    finally:
+        harness.service.upgrade_schema = harness.service.alembic_upgrade
+        template.close()
 
 
 def make_settings(tmp_path: Path, database_url: str | None = None, **env: str) -> Settings:
