@@ -6,7 +6,7 @@ composition root, feature start hooks, the web app) and stops it cleanly.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +74,24 @@ def alembic_upgrade(url: str) -> None:
 #: tests start a service on one. The migrations themselves are tested on their own
 #: (``tests/test_storage.py``, ``tests/security/test_payload_migration.py``).
 upgrade_schema: Callable[[str], None] = alembic_upgrade
+
+
+@dataclass
+class StartDefaults:
+    """What :func:`running_service` gives a service its caller gives no render pool or seal key
+    for. Nothing by default: the service spawns its own pool and makes (or loads) its key in
+    ``DATA_DIR/keys``, as in production. The test suite sets both (``harness.shared``; in
+    tests/conftest.py): hundreds of tests start a service, and a pool costs ~3 s to spawn and
+    an RSA-3072 key ~0.6 s to make."""
+
+    #: The render pool to give (started) to a service given none.
+    render_pool: Callable[[], Awaitable[RenderPool]] | None = None
+    #: Puts a seal key and certificate for the organisation (the default unit's name) into
+    #: the given ``DATA_DIR/keys`` when none are there.
+    seal_keys: Callable[[Path, str], None] | None = None
+
+
+defaults = StartDefaults()
 
 
 async def migrated_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
@@ -151,6 +169,11 @@ async def running_service(
         settings_env |= {"WEB_PORT": str(port), "MEDIATION_WEBAPP_ALLOW_HTTP": "1"}
     settings = Settings.from_env({**settings_env, **(env or {})})
     runtime = await migrated_runtime(settings, clock=clock)
+    if render_pool is None and defaults.render_pool is not None:
+        render_pool = await defaults.render_pool()
+    if sealer is None and defaults.seal_keys is not None:
+        organisation = runtime.units.default.name
+        await asyncio.to_thread(defaults.seal_keys, settings.data_dir / "keys", organisation)
     shared = runtime.shared
     shared.render_pool = render_pool or shared.render_pool
     shared.sealer = sealer or shared.sealer

@@ -23,8 +23,12 @@ import i18n
 from app.features import metadata
 from core import crypto
 from core.config import Settings
+from documents.pool import RenderPool
+from documents.seal import Sealer
 from harness.schema import SchemaTemplate
 from harness.service import reset_postgres
+from harness.shared import SharedRenderPool
+from legal_kb.statutes import LawsDbStatutes
 from storage.db import Database
 from tests.backends import BACKENDS
 
@@ -133,6 +137,43 @@ def _schema_template() -> Iterator[SchemaTemplate]:
     finally:
         harness.service.upgrade_schema = harness.service.alembic_upgrade
         template.close()
+
+
+_RENDER_POOL = SharedRenderPool()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _shared_render_pool() -> Iterator[None]:
+    """One render pool per test process, spawned on first use: the one every service gets
+    that a test gives none (``harness.service.defaults``) and the ``render_pool`` fixture."""
+    harness.service.defaults.render_pool = _RENDER_POOL.started
+    try:
+        yield
+    finally:
+        harness.service.defaults.render_pool = None
+        asyncio.run(_RENDER_POOL.close())
+
+
+@pytest.fixture(scope="session")
+def statutes() -> Iterator[LawsDbStatutes]:
+    source = LawsDbStatutes()
+    yield source
+    source.close()
+
+
+@pytest.fixture(scope="session")
+def render_pool() -> Iterator[RenderPool]:
+    """The process's shared pool (two workers, started): the pool holds no loop state, so
+    every test's loop can await it."""
+    yield asyncio.run(_RENDER_POOL.started())
+
+
+@pytest.fixture(scope="session")
+def seal(tmp_path_factory: pytest.TempPathFactory) -> Sealer:
+    """One seal key per test process (RSA-3072 generation costs ~1 s)."""
+    return Sealer.from_directory(
+        tmp_path_factory.mktemp("seal") / "keys", organisation="示范人民调解委员会"
+    )
 
 
 def make_settings(tmp_path: Path, database_url: str | None = None, **env: str) -> Settings:
