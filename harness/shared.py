@@ -9,11 +9,11 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from documents.pool import RenderPool
 from documents.seal import CERT_FILE, KEY_FILE, Sealer
-from legal_kb.statutes import LawsDbStatutes
 
 
 class SharedRenderPool:
@@ -25,18 +25,16 @@ class SharedRenderPool:
     (one per test) can all use it; it is closed once, by :meth:`close`.
     """
 
-    def __init__(self, workers: int = 2) -> None:
-        self._workers = workers
-        self._statutes: LawsDbStatutes | None = None
+    def __init__(self, make: Callable[[], RenderPool]) -> None:
+        self._make = make
         self._pool: RenderPool | None = None
         self._lock = threading.Lock()
 
     def pool(self) -> RenderPool:
-        """The pool, made on first use (its workers spawn when first pinged or used)."""
+        """The pool, made by ``make`` on first use (its workers spawn when first used)."""
         with self._lock:
             if self._pool is None:
-                self._statutes = LawsDbStatutes()
-                self._pool = RenderPool(self._workers, statutes=self._statutes, timeout=120)
+                self._pool = self._make()
             return self._pool
 
     async def started(self) -> RenderPool:
@@ -47,11 +45,9 @@ class SharedRenderPool:
 
     async def close(self) -> None:
         with self._lock:
-            pool, statutes, self._pool, self._statutes = self._pool, self._statutes, None, None
+            pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
-        if statutes is not None:
-            statutes.close()
 
 
 class SealKeyTemplate:

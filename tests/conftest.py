@@ -139,7 +139,15 @@ def _schema_template() -> Iterator[SchemaTemplate]:
         template.close()
 
 
-_RENDER_POOL = SharedRenderPool()
+_STATUTES: list[LawsDbStatutes] = []
+
+
+def _two_worker_pool() -> RenderPool:
+    _STATUTES.append(LawsDbStatutes())
+    return RenderPool(2, statutes=_STATUTES[-1], timeout=120)
+
+
+_RENDER_POOL = SharedRenderPool(_two_worker_pool)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -152,6 +160,8 @@ def _shared_render_pool() -> Iterator[None]:
     finally:
         harness.service.defaults.render_pool = None
         asyncio.run(_RENDER_POOL.close())
+        for source in _STATUTES:
+            source.close()
 
 
 @pytest.fixture(autouse=True, scope="session")
