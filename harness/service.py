@@ -6,7 +6,7 @@ composition root, feature start hooks, the web app) and stops it cleanly.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,12 +60,45 @@ async def reset_postgres(url: str) -> None:
     await db.dispose()
 
 
-async def migrated_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
-    """The database brought to the current schema, then the runtime built (not started): what
-    ``main.py serve`` does before it serves, for seeding rows or driving the engine alone."""
+def alembic_upgrade(url: str) -> None:
+    """Alembic's upgrade to the newest revision, as ``main.py serve`` runs it at start."""
     from storage.migrate import upgrade
 
-    await asyncio.to_thread(upgrade, settings.database_url)
+    upgrade(url)
+
+
+#: How :func:`migrated_runtime` brings a database to the current schema. Alembic's upgrade by
+#: default; the test suite puts :meth:`harness.schema.SchemaTemplate.upgrade` here, which copies
+#: a SQLite file it migrated once per process before running the same upgrade (then a no-op):
+#: the 27 migrations cost ~4 s per new SQLite file (batch mode rebuilds tables), and hundreds of
+#: tests start a service on one. The migrations themselves are tested on their own
+#: (``tests/test_storage.py``, ``tests/security/test_payload_migration.py``).
+upgrade_schema: Callable[[str], None] = alembic_upgrade
+
+
+@dataclass
+class StartDefaults:
+    """What :func:`running_service` gives a service its caller gives no render pool or seal key
+    for. Nothing by default: the service spawns its own pool and makes (or loads) its key in
+    ``DATA_DIR/keys``, as in production. The test suite sets both (``harness.shared``; in
+    tests/conftest.py): hundreds of tests start a service, and a pool costs ~3 s to spawn and
+    an RSA-3072 key ~0.6 s to make."""
+
+    #: The render pool to give (started) to a service given none.
+    render_pool: Callable[[], Awaitable[RenderPool]] | None = None
+    #: Puts a seal key and certificate for the organisation (the default unit's name) into
+    #: the given ``DATA_DIR/keys`` when none are there.
+    seal_keys: Callable[[Path, str], None] | None = None
+
+
+defaults = StartDefaults()
+
+
+async def migrated_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
+    """The database brought to the current schema (:data:`upgrade_schema`), then the runtime
+    built (not started): what ``main.py serve`` does before it serves, for seeding rows or
+    driving the engine alone."""
+    await asyncio.to_thread(upgrade_schema, settings.database_url)
     return await build_runtime(settings, clock=clock)
 
 
@@ -136,6 +169,11 @@ async def running_service(
         settings_env |= {"WEB_PORT": str(port), "MEDIATION_WEBAPP_ALLOW_HTTP": "1"}
     settings = Settings.from_env({**settings_env, **(env or {})})
     runtime = await migrated_runtime(settings, clock=clock)
+    if render_pool is None and defaults.render_pool is not None:
+        render_pool = await defaults.render_pool()
+    if sealer is None and defaults.seal_keys is not None:
+        organisation = runtime.units.default.name
+        await asyncio.to_thread(defaults.seal_keys, settings.data_dir / "keys", organisation)
     shared = runtime.shared
     shared.render_pool = render_pool or shared.render_pool
     shared.sealer = sealer or shared.sealer
@@ -163,4 +201,19 @@ async def _with_web(service: RunningService, port: int) -> AsyncIterator[None]:
     service.chat = service.web_app.get(CHAT)
     async with serving(service.web_app, port) as base_url:
         service.base_url = base_url
-        yield
+        try:
+            yield
+        finally:
+            if service.chat is not None:
+                await _close_chat_sockets(service.chat)
+
+
+async def _close_chat_sockets(chat: ChatApp) -> None:
+    """The browser chat's open websockets closed as the service leaves (1001, going away; the
+    page reconnects, as after any closed socket). The pages a test still holds open would keep
+    their handlers running, and aiohttp's graceful shutdown waits for those: ~30 s per stop."""
+    from aiohttp import WSCloseCode
+
+    for conns in list(chat.hub.connections.values()):
+        for conn in list(conns):
+            await conn.ws.close(code=WSCloseCode.GOING_AWAY, message=b"service stopping")

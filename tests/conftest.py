@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,11 +18,17 @@ from cryptography.fernet import Fernet
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import make_url
 
+import harness.service
 import i18n
 from app.features import metadata
 from core import crypto
 from core.config import Settings
+from documents.pool import RenderPool
+from documents.seal import Sealer
+from harness.schema import SchemaTemplate
 from harness.service import reset_postgres
+from harness.shared import SealKeyTemplate, SharedRenderPool
+from legal_kb.statutes import LawsDbStatutes
 from storage.db import Database
 from tests.backends import BACKENDS
 
@@ -118,6 +124,80 @@ def pytest_terminal_summary(
 @pytest.fixture(autouse=True, scope="session")
 def _pii_keys() -> None:
     crypto.configure((Fernet.generate_key().decode(),), "test-secret")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _schema_template() -> Iterator[SchemaTemplate]:
+    """Every service a test starts on a new SQLite file gets a copy of one migrated in this
+    process (``harness.schema``: ~4 s of migrations saved per start)."""
+    template = SchemaTemplate()
+    harness.service.upgrade_schema = template.upgrade
+    try:
+        yield template
+    finally:
+        harness.service.upgrade_schema = harness.service.alembic_upgrade
+        template.close()
+
+
+_STATUTES: list[LawsDbStatutes] = []
+
+
+def _two_worker_pool() -> RenderPool:
+    _STATUTES.append(LawsDbStatutes())
+    return RenderPool(2, statutes=_STATUTES[-1], timeout=120)
+
+
+_RENDER_POOL = SharedRenderPool(_two_worker_pool)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _shared_render_pool() -> Iterator[None]:
+    """One render pool per test process, spawned on first use: the one every service gets
+    that a test gives none (``harness.service.defaults``) and the ``render_pool`` fixture."""
+    harness.service.defaults.render_pool = _RENDER_POOL.started
+    try:
+        yield
+    finally:
+        harness.service.defaults.render_pool = None
+        asyncio.run(_RENDER_POOL.close())
+        for source in _STATUTES:
+            source.close()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _seal_key_template() -> Iterator[None]:
+    """A service a test gives no seal key finds one in its ``DATA_DIR/keys``, made once per
+    process for its organisation (``harness.shared.SealKeyTemplate``: ~0.6 s of RSA-3072
+    generation saved per first start)."""
+    template = SealKeyTemplate()
+    harness.service.defaults.seal_keys = template.place
+    try:
+        yield
+    finally:
+        harness.service.defaults.seal_keys = None
+        template.close()
+
+
+@pytest.fixture(scope="session")
+def statutes() -> Iterator[LawsDbStatutes]:
+    source = LawsDbStatutes()
+    yield source
+    source.close()
+
+
+@pytest.fixture(scope="session")
+def render_pool() -> Iterator[RenderPool]:
+    """The process's shared pool (two workers, started): the pool holds no loop state, so
+    every test's loop can await it."""
+    yield asyncio.run(_RENDER_POOL.started())
+
+
+@pytest.fixture(scope="session")
+def seal(tmp_path_factory: pytest.TempPathFactory) -> Sealer:
+    """One seal key per test process (RSA-3072 generation costs ~1 s)."""
+    return Sealer.from_directory(
+        tmp_path_factory.mktemp("seal") / "keys", organisation="示范人民调解委员会"
+    )
 
 
 def make_settings(tmp_path: Path, database_url: str | None = None, **env: str) -> Settings:

@@ -14,10 +14,6 @@ from documents.pool import RenderPool
 from documents.registry import document_keys, load_sample
 from documents.seal import Sealer
 from legal_kb.statutes import LawsDbStatutes
-from tests.agreements.conftest import statutes
-
-#: The session's statute source is the agreements' (one laws.db connection for the whole run).
-__all__ = ["statutes"]
 
 
 @pytest.fixture(scope="session")

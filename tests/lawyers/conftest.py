@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+import harness.service
 from app.runtime import Runtime
 from core.config import Settings
 from features.lawyers.models import lawyer_tables
@@ -30,7 +31,6 @@ from standin import StandinBotAPI
 from standin.simulation import SimUser
 from storage.base import Base
 from storage.db import Database
-from storage.migrate import upgrade
 from tests.e2e.harness import service_env, texts
 
 SUBSET = (
@@ -70,7 +70,7 @@ async def prepare_database(data_dir: Path, batch: LawBatch) -> None:
     """The service's database as migrations make it, plus this feature's and the KB's tables,
     the law subset and the typical cases (done before the service starts, like an import)."""
     settings = Settings.from_env({"DATA_DIR": str(data_dir)})
-    await asyncio.to_thread(upgrade, settings.database_url)
+    await asyncio.to_thread(harness.service.upgrade_schema, settings.database_url)
     db = Database(settings.database_url)
     try:
         tables = lawyer_tables() + store.kb_tables()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+import harness.service
 import i18n
 from core.config import Settings
 from features.lawyers.cards import PROBLEM_KEYS
@@ -20,7 +21,6 @@ from mediation.disputes import DisputeType
 from services.staff import create_staff
 from storage.base import Base
 from storage.db import Database
-from storage.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [*(ROOT / "features" / "lawyers").glob("*.py"), ROOT / "mediation" / "lawyer_dispatch.py"]
@@ -64,7 +64,7 @@ def _run(settings: Settings, *argv: str) -> int:
 def _staff_database(tmp_path: Path, accounts: tuple[tuple[str, str], ...]) -> Settings:
     """A migrated database with the lawyers' tables and these ``(username, role)`` accounts."""
     settings = Settings.from_env({"DATA_DIR": str(tmp_path / "var")})
-    upgrade(settings.database_url)
+    harness.service.upgrade_schema(settings.database_url)
 
     async def setup() -> None:
         db = Database(settings.database_url)

@@ -34,6 +34,10 @@ ALLOWED: dict[str, str] = {
     # PRAGMA takes no bound parameters; the value is an int constant of our own code.
     "storage/db.py:_on_connect": "PRAGMA busy_timeout from an int argument (not input)",
     "storage/sqlite_inline.py:connect": "PRAGMA busy_timeout from a module constant",
+    # DROP/CREATE DATABASE take no bound parameters; the names are the test database's own.
+    "harness/schema.py:_postgres_from_template": (
+        "database identifiers from the suite's TEST_POSTGRES_URL (and + '_template'), not input"
+    ),
 }
 
 

@@ -1,3 +1,2 @@
-"""The agreements' session-wide render pool and seal key, for the group's written agreement."""
-
-from tests.agreements.conftest import render_pool, seal, statutes  # noqa: F401  (fixtures)
+"""The street's tests use tests/conftest.py's render pool and seal key (``render_pool``,
+``seal``) for the group's written agreement."""

@@ -1,5 +1,5 @@
-"""Fixtures of the browser-chat tests: the render pool and seal key of the agreement tests,
-and one headless Chromium (Debian's, driven by Playwright) per test."""
+"""Fixtures of the browser-chat tests: one headless Chromium (Debian's, driven by Playwright)
+per test (the render pool and seal key are tests/conftest.py's)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tests.agreements.conftest import render_pool, seal, statutes
-
-__all__ = ["render_pool", "seal", "statutes"]
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
