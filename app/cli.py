@@ -12,6 +12,7 @@ import sys
 from app.runtime import build_runtime
 from app.serve import cmd_serve
 from core import crypto
+from core.allocator import keep_large_blocks_apart
 from core.config import ConfigError, Settings
 from core.logs import configure_logging
 from core.startup import prepare
@@ -329,6 +330,7 @@ def _add_keys_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 
 
 def main(argv: list[str] | None = None) -> int:
+    keep_large_blocks_apart()  # before the knowledge base's big arrays (core.allocator)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

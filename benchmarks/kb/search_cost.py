@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
+from core.allocator import keep_large_blocks_apart  # noqa: E402
 from legal_kb.batch import open_engine  # noqa: E402
 from legal_kb.dense import E5Encoder  # noqa: E402
 
@@ -64,11 +65,18 @@ def main(argv: list[str] | None = None) -> int:
         help="questions on the exact 4-bit graph instead of the int8 query graph (KB_QUERY_INT8=0)",
     )
     parser.add_argument(
+        "--default-allocator",
+        action="store_true",
+        help="leave glibc's malloc as it is (main.py applies core.allocator at start)",
+    )
+    parser.add_argument(
         "--no-lay",
         action="store_true",
         help="without the written lay questions' evidence (as before 2026-12-07's fourth session)",
     )
     args = parser.parse_args(argv)
+    if not args.default_allocator:
+        keep_large_blocks_apart()  # as main.py does first, before any big array
     url = args.database_url or f"sqlite+aiosqlite:///{args.data_dir / 'kb-bench.db'}"
     encoder = E5Encoder(cache_dir=args.data_dir / "kb" / "models", query_int8=not args.exact_query)
     engine = open_engine(
