@@ -149,10 +149,12 @@ async def _draft_first_version(s: Script, mediator: SimUser, due: str) -> None:
         {
             "王建国": {
                 "id": id_number("19740312", 31),
+                "occupation": "职员",
                 "address": "示范市示范区和平街道幸福里小区3栋2单元501室",
             },
             "李秀兰": {
                 "id": id_number("19790620", 32, male=False),
+                "occupation": "个体工商户",
                 "address": "示范市示范区和平街道光明路18号院6号楼302室",
             },
         },

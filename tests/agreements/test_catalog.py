@@ -85,6 +85,6 @@ def test_english_is_english_and_chinese_is_chinese() -> None:
     zh, en = i18n.catalog("zh-CN"), i18n.catalog("en")
     for key in (k for k in zh if k.startswith("agreements.") and ".field." not in k):
         assert re.search(r"[\u4e00-\u9fff]", zh[key]) or key.endswith(
-            ("term_line", "issued_caption", "status_line", "party_line")
+            ("term_line", "issued_caption", "status_line", "party_line", "missing_party")
         ), key
     assert "Sign the mediation agreement" in en["agreements.web.title"]

@@ -42,8 +42,8 @@ async def test_demo_writes_the_pdfs(tmp_path: Path, render_pool: RenderPool, sea
     # The court-facing papers identify each person in full (民诉法解释 第三百五十四条).
     for court_paper in ("mediation_agreement", "judicial_confirmation_application"):
         for person in (
-            "王建国，男，1974年3月12日出生，汉族，公民身份号码：",
-            "李秀兰，女，1979年6月20日出生",
+            "王建国，男，1974年3月12日出生，汉族，职员，公民身份号码：",
+            "李秀兰，女，1979年6月20日出生，汉族，个体工商户，",
         ):
             assert person in text[court_paper], (court_paper, person)
     assert "公民身份号码" not in text["mediation_application"]  # other papers do not
