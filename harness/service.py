@@ -201,19 +201,4 @@ async def _with_web(service: RunningService, port: int) -> AsyncIterator[None]:
     service.chat = service.web_app.get(CHAT)
     async with serving(service.web_app, port) as base_url:
         service.base_url = base_url
-        try:
-            yield
-        finally:
-            if service.chat is not None:
-                await _close_chat_sockets(service.chat)
-
-
-async def _close_chat_sockets(chat: ChatApp) -> None:
-    """The browser chat's open websockets closed as the service leaves (1001, going away; the
-    page reconnects, as after any closed socket). The pages a test still holds open would keep
-    their handlers running, and aiohttp's graceful shutdown waits for those: ~30 s per stop."""
-    from aiohttp import WSCloseCode
-
-    for conns in list(chat.hub.connections.values()):
-        for conn in list(conns):
-            await conn.ws.close(code=WSCloseCode.GOING_AWAY, message=b"service stopping")
+        yield

@@ -116,6 +116,51 @@ async def test_a_dropped_connection_reconnects_with_nothing_lost_or_doubled(
             await ctx.close()
 
 
+async def log_in(http: aiohttp.ClientSession, base: str, gateway: Any) -> None:
+    """The page's login by SMS code, as the raw protocol (the session cookie lands in the jar)."""
+    async with http.get(f"{base}/chat") as resp:
+        assert resp.status == 200
+    csrf = next(c.value for c in http.cookie_jar if c.key == "chat_csrf")
+    headers = {"X-CSRF-Token": csrf}
+    async with http.post(
+        f"{base}/chat/otp/request", json={"phone": A_PHONE}, headers=headers
+    ) as resp:
+        assert resp.status == 200, await resp.text()
+    async with http.post(
+        f"{base}/chat/otp/verify",
+        json={"phone": A_PHONE, "code": gateway.sent[A_PHONE]},
+        headers=headers,
+    ) as resp:
+        assert resp.status == 200, await resp.text()
+
+
+async def test_stopping_the_service_tells_open_pages_it_is_going_away(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    """A stop with a page connected closes its socket with 1001 (the page reconnects to
+    whichever replica is up) instead of aiohttp waiting out its shutdown timeout for the
+    socket's handler and then dropping the connection (1006)."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        async with standin_chat(tmp_path / "var", database_url) as (_, runtime, base, gateway):
+            await seed_room(runtime)
+            await log_in(http, base, gateway)
+            ws = await http.ws_connect(f"{base}/chat/ws")
+            await ws.send_str(json.dumps({"type": "hello", "last": 0}))
+            # An ack says the server holds the socket (the hub knows it) before the stop.
+            words = {"type": "text", "text": "在吗"}
+            await ws.send_str(json.dumps({"type": "send", "cid": "c-stop", "msg": words}))
+            while json.loads((await ws.receive(timeout=10)).data)["type"] != "ack":
+                pass
+        while (message := await ws.receive(timeout=10)).type not in (
+            aiohttp.WSMsgType.CLOSE,
+            aiohttp.WSMsgType.CLOSED,
+        ):
+            pass  # the history the hello asked for
+        # The server's close frame (the client's reply finds the server gone: its own code 1006).
+        assert message.type == aiohttp.WSMsgType.CLOSE, message
+        assert message.data == aiohttp.WSCloseCode.GOING_AWAY, message
+
+
 async def test_a_resent_client_id_is_handled_once(tmp_path: Path, database_url: str | None) -> None:
     """The raw protocol: the same message twice (as after a lost ack) → one relay."""
     async with standin_chat(tmp_path / "var", database_url) as (standin, runtime, base, gateway):
@@ -123,22 +168,8 @@ async def test_a_resent_client_id_is_handled_once(tmp_path: Path, database_url: 
         respondent = standin.user(T_ID)
         await respondent.send_command("/help")  # the stand-in knows chats that wrote
         await wait_text(respondent, "")
-        jar = aiohttp.CookieJar(unsafe=True)
-        async with aiohttp.ClientSession(cookie_jar=jar) as http:
-            async with http.get(f"{base}/chat") as resp:
-                assert resp.status == 200
-            csrf = next(c.value for c in jar if c.key == "chat_csrf")
-            headers = {"X-CSRF-Token": csrf}
-            async with http.post(
-                f"{base}/chat/otp/request", json={"phone": A_PHONE}, headers=headers
-            ) as resp:
-                assert resp.status == 200, await resp.text()
-            async with http.post(
-                f"{base}/chat/otp/verify",
-                json={"phone": A_PHONE, "code": gateway.sent[A_PHONE]},
-                headers=headers,
-            ) as resp:
-                assert resp.status == 200, await resp.text()
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            await log_in(http, base, gateway)
             async with http.ws_connect(f"{base}/chat/ws") as ws:
                 await ws.send_str(json.dumps({"type": "hello", "last": 0}))
                 message = {"type": "text", "text": "只应转达一次"}
