@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from query_adapter import split_metrics  # noqa: E402
 from stard import Question, add_kb_arguments, open_dev  # noqa: E402
-from train_ranker import FOLDS, Sample, cross_validated, samples  # noqa: E402
+from train_ranker import FOLDS, Sample, cross_validated, ranked_by, samples  # noqa: E402
 
 from legal_kb import lay, rerank  # noqa: E402
 from legal_kb.engine import SearchEngine  # noqa: E402
@@ -135,16 +135,6 @@ def fit_newton(data: Sequence[Sample], l2: float = 1.0, iters: int = 30) -> rera
     )
 
 
-def ranked_by(
-    engine: SearchEngine, model: rerank.LinearModel, data: Sequence[Sample]
-) -> dict[int, list[int]]:
-    out = {}
-    for q, cand, feats, _ in data:
-        order = np.argsort(-(model.score(feats) + engine.prior(cand)), kind="stable")
-        out[q.id] = [int(c) for c in cand[order][:10]]
-    return out
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_kb_arguments(parser)
@@ -163,7 +153,7 @@ def main() -> int:
     newton: dict[int, list[int]] = {}
     for k in range(FOLDS):
         fold = fit_newton([d for d in dev if d[0].id % FOLDS != k])
-        newton.update(ranked_by(engine, fold, [d for d in dev if d[0].id % FOLDS == k]))
+        newton.update(ranked_by(fold, [d for d in dev if d[0].id % FOLDS == k], engine.prior))
     print(f"dev CV (Newton): {split_metrics([newton[q.id] for q in questions], questions)}")
     written, index = written_questions(engine, args.every)
     print(f"{len(written)} written questions for training", file=sys.stderr)
@@ -171,11 +161,11 @@ def main() -> int:
         extra = written_samples(engine, written, index, exclude)
         for l2 in args.l2 or [1.0]:
             model = fit_newton(extra, l2)
-            only = ranked_by(engine, model, dev)
+            only = ranked_by(model, dev, engine.prior)
             both: dict[int, list[int]] = {}
             for k in range(FOLDS):
                 fold = fit_newton(extra + [d for d in dev if d[0].id % FOLDS != k], l2)
-                both.update(ranked_by(engine, fold, [d for d in dev if d[0].id % FOLDS == k]))
+                both.update(ranked_by(fold, [d for d in dev if d[0].id % FOLDS == k], engine.prior))
             print(
                 f"exclude {exclude}, l2 {l2}:\n"
                 f"  written only: {split_metrics([only[q.id] for q in questions], questions)}\n"

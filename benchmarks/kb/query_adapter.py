@@ -38,9 +38,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from stard import Question, add_kb_arguments, metrics, open_dev  # noqa: E402
-from train_ranker import Sample, cross_validated, samples  # noqa: E402
+from train_ranker import Sample, cross_validated, ranked_by, samples  # noqa: E402
 
-from legal_kb import rerank  # noqa: E402
 from legal_kb.dense import Encoder  # noqa: E402
 from legal_kb.engine import SearchEngine  # noqa: E402
 from legal_kb.names import normalise  # noqa: E402
@@ -219,14 +218,11 @@ def both_rerankers(engine: SearchEngine, data: list[Sample], questions: list[Que
     """Dev ranked by the shipped reranker and by one refitted per fold."""
     model = engine.model
     assert model is not None
-    shipped = []
-    for _, cand, feats, _ in data:
-        order = np.argsort(-(model.score(feats) + engine.prior(cand)), kind="stable")
-        shipped.append([int(c) for c in cand[order][:10]])
+    shipped = ranked_by(model, data, engine.prior)
     cv = cross_validated(data, prior=engine.prior)
     return (
         "shipped reranker: "
-        + split_metrics(shipped, questions)
+        + split_metrics([shipped[q.id] for q in questions], questions)
         + "\n      CV reranker: "
         + split_metrics([cv[q.id] for q in questions], questions)
     )
@@ -285,18 +281,11 @@ def lay_reranker(
         engine.__dict__.pop("_dense_scores", None)
         engine.clear_query_cache()
 
-    def ranked_by(model: rerank.LinearModel, data: list[Sample]) -> dict[int, list[int]]:
-        out = {}
-        for q, cand, feats, _ in data:
-            order = np.argsort(-(model.score(feats) + engine.prior(cand)), kind="stable")
-            out[q.id] = [int(c) for c in cand[order][:10]]
-        return out
-
-    only = ranked_by(fit_samples(extra), dev)
+    only = ranked_by(fit_samples(extra), dev, engine.prior)
     both: dict[int, list[int]] = {}
     for k in range(FOLDS):
         model = fit_samples(extra + [d for d in dev if d[0].id % FOLDS != k])
-        both.update(ranked_by(model, [d for d in dev if d[0].id % FOLDS == k]))
+        both.update(ranked_by(model, [d for d in dev if d[0].id % FOLDS == k], engine.prior))
     cv = cross_validated(dev, prior=engine.prior)
     return (
         f"dev CV only: {split_metrics([cv[q.id] for q in questions], questions)}\n"

@@ -95,12 +95,23 @@ def cross_validated(
     ranked: dict[int, list[int]] = {}
     for k in range(folds):
         model = fit_samples([d for d in data if d[0].id % folds != k], l2)
-        for q, cand, feats, _ in (d for d in data if d[0].id % folds == k):
-            scores = model.score(feats)
-            if prior is not None:
-                scores = scores + prior(cand)
-            order = np.argsort(-scores, kind="stable")
-            ranked[q.id] = [int(c) for c in cand[order][:10]]
+        ranked.update(ranked_by(model, [d for d in data if d[0].id % folds == k], prior))
+    return ranked
+
+
+def ranked_by(
+    model: rerank.LinearModel,
+    data: list[Sample],
+    prior: Callable[[npt.NDArray[np.int64]], npt.NDArray[np.float32]] | None = None,
+) -> dict[int, list[int]]:
+    """Top 10 of each question as ``model`` (plus the engine's kind ``prior``) ranks them."""
+    ranked: dict[int, list[int]] = {}
+    for q, cand, feats, _ in data:
+        scores = model.score(feats)
+        if prior is not None:
+            scores = scores + prior(cand)
+        order = np.argsort(-scores, kind="stable")
+        ranked[q.id] = [int(c) for c in cand[order][:10]]
     return ranked
 
 

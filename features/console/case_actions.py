@@ -178,12 +178,14 @@ class CaseActions:
         ip: str,
         target: str,
         data: dict[str, Any] | None = None,
+        action: str = "reveal",
     ) -> None:
-        """Who saw what in full, and when: the audit entry a reveal leaves (in its transaction)."""
+        """Who saw (or, with ``action``, changed) what in full, and when: the audit entry it
+        leaves, in its transaction."""
         audit.record(
             session,
             at=self.clock.now(),
-            action="reveal",
+            action=action,
             staff=staff,
             ip=ip,
             case_id=case.id,
@@ -339,15 +341,8 @@ class CaseActions:
                 kind="particulars",
                 data={"side": party.side, "ordinal": party.ordinal, "fields": fields},
             )
-            audit.record(
-                session,
-                at=self.clock.now(),
-                action="particulars",
-                staff=staff,
-                ip=ip,
-                case_id=case.id,
-                target=f"party:{party.id}",
-                data={"case": case.number, "fields": fields},
+            self._audit_reveal(
+                session, staff, case, ip, f"party:{party.id}", {"fields": fields}, "particulars"
             )
         return fields
 
